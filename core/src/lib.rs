@@ -1,0 +1,22 @@
+//! Keting's rules, without I/O.
+//!
+//! Everything that *decides* something lives here as plain data and pure
+//! functions or state machines, in the sans-IO style of quinn-proto and str0m:
+//! the caller passes `now` in, and nothing in this crate reads a clock, opens a
+//! file or a socket, or can fail because of I/O. The kiosk and the device
+//! agents own the I/O and call in here for every decision, so the rules are
+//! tested with simulated time and data tables alone.
+//!
+//! Modules:
+//! - [`ids`]: validated identifiers (site, member, epoch).
+//! - [`time`]: instants as milliseconds since the Unix epoch.
+//! - [`calendar`]: which local hour, day and month an instant belongs to.
+//! - [`pass`]: residents' signed QR passes (issue and verify).
+//! - [`checkin`]: the decision at the door: accept or deny with a reason,
+//!   repeat scans counted once.
+
+pub mod calendar;
+pub mod checkin;
+pub mod ids;
+pub mod pass;
+pub mod time;
