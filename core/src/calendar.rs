@@ -110,7 +110,10 @@ impl Default for SiteCalendar {
 impl SiteCalendar {
     /// The calendar of a site in China (UTC+08:00).
     pub fn china() -> Self {
-        Self { offset: UtcOffset::from_whole_seconds(CHINA_UTC_OFFSET_MINUTES * 60).unwrap_or(UtcOffset::UTC) }
+        Self {
+            offset: UtcOffset::from_whole_seconds(CHINA_UTC_OFFSET_MINUTES * 60)
+                .unwrap_or(UtcOffset::UTC),
+        }
     }
 
     /// A calendar `minutes` east of UTC (negative: west).
@@ -149,7 +152,10 @@ impl SiteCalendar {
     /// The local month of `t`.
     pub fn month_of(self, t: Timestamp) -> YearMonth {
         let d = self.date_of(t);
-        YearMonth { year: d.year(), month: d.month() }
+        YearMonth {
+            year: d.year(),
+            month: d.month(),
+        }
     }
 
     /// The instant a local date begins.
@@ -161,14 +167,20 @@ impl SiteCalendar {
     /// The span of one local day.
     pub fn day_span(self, day: Date) -> Span {
         let start = self.start_of(day);
-        Span { start, end: Timestamp::from_unix_millis(start.as_unix_millis() + MS_PER_DAY) }
+        Span {
+            start,
+            end: Timestamp::from_unix_millis(start.as_unix_millis() + MS_PER_DAY),
+        }
     }
 
     /// The span of one local month.
     pub fn month_span(self, month: YearMonth) -> Span {
         let start = self.start_of(month.first_day());
         let days = i64::from(month.days());
-        Span { start, end: Timestamp::from_unix_millis(start.as_unix_millis() + days * MS_PER_DAY) }
+        Span {
+            start,
+            end: Timestamp::from_unix_millis(start.as_unix_millis() + days * MS_PER_DAY),
+        }
     }
 }
 
@@ -202,7 +214,11 @@ mod tests {
     #[test]
     fn month_spans() {
         let cal = SiteCalendar::china();
-        let cases = [("2026-02", 28, "2026-03-01T00:00:00+08:00"), ("2028-02", 29, "2028-03-01T00:00:00+08:00"), ("2026-12", 31, "2027-01-01T00:00:00+08:00")];
+        let cases = [
+            ("2026-02", 28, "2026-03-01T00:00:00+08:00"),
+            ("2028-02", 29, "2028-03-01T00:00:00+08:00"),
+            ("2026-12", 31, "2027-01-01T00:00:00+08:00"),
+        ];
         for (m, days, end) in cases {
             let ym: YearMonth = m.parse().unwrap();
             assert_eq!(ym.days(), days);
@@ -220,6 +236,11 @@ mod tests {
             assert!(parse_date(s).is_err(), "{s:?}");
         }
         assert!(SiteCalendar::with_offset_minutes(19 * 60).is_err());
-        assert_eq!(SiteCalendar::with_offset_minutes(-300).unwrap().offset_millis(), -18_000_000);
+        assert_eq!(
+            SiteCalendar::with_offset_minutes(-300)
+                .unwrap()
+                .offset_millis(),
+            -18_000_000
+        );
     }
 }

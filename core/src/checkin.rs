@@ -26,7 +26,9 @@ pub struct CheckInPolicy {
 
 impl Default for CheckInPolicy {
     fn default() -> Self {
-        Self { repeat_window: DEFAULT_REPEAT_WINDOW }
+        Self {
+            repeat_window: DEFAULT_REPEAT_WINDOW,
+        }
     }
 }
 
@@ -57,8 +59,13 @@ pub enum DenyReason {
 
 impl DenyReason {
     /// Every reason, for tables and tests.
-    pub const ALL: [DenyReason; 5] =
-        [Self::NotAPass, Self::WrongSite, Self::BadSignature, Self::Revoked, Self::UnknownMember];
+    pub const ALL: [DenyReason; 5] = [
+        Self::NotAPass,
+        Self::WrongSite,
+        Self::BadSignature,
+        Self::Revoked,
+        Self::UnknownMember,
+    ];
 
     /// The stable code, as stored in the database and printed as JSON.
     pub fn code(self) -> &'static str {
@@ -125,9 +132,14 @@ pub fn admit(
     let counted = match member.last_counted_visit {
         None => true,
         // A clock that stepped back (now before the last visit) counts as a repeat.
-        Some(last) => now.since(last).is_some_and(|elapsed| elapsed >= policy.repeat_window),
+        Some(last) => now
+            .since(last)
+            .is_some_and(|elapsed| elapsed >= policy.repeat_window),
     };
-    CheckInDecision::Accepted { member: claims.member, counted }
+    CheckInDecision::Accepted {
+        member: claims.member,
+        counted,
+    }
 }
 
 #[cfg(test)]
@@ -138,14 +150,24 @@ mod tests {
     const MIN: i64 = 60_000;
 
     fn claims(epoch: u32) -> PassClaims {
-        PassClaims { site: SiteId::new("futian-01").unwrap(), member: MemberId(5), epoch: Epoch(epoch) }
+        PassClaims {
+            site: SiteId::new("futian-01").unwrap(),
+            member: MemberId(5),
+            epoch: Epoch(epoch),
+        }
     }
 
     #[test]
     fn decisions() {
         let t = |m: i64| Timestamp::from_unix_millis(1_800_000_000_000 + m * MIN);
-        let standing = |epoch, last: Option<i64>| MemberStanding { epoch: Epoch(epoch), last_counted_visit: last.map(t) };
-        let ok = |counted| CheckInDecision::Accepted { member: MemberId(5), counted };
+        let standing = |epoch, last: Option<i64>| MemberStanding {
+            epoch: Epoch(epoch),
+            last_counted_visit: last.map(t),
+        };
+        let ok = |counted| CheckInDecision::Accepted {
+            member: MemberId(5),
+            counted,
+        };
         let no = CheckInDecision::Denied;
         // (pass epoch, member standing, now in minutes, expected)
         let cases = [
@@ -158,7 +180,12 @@ mod tests {
             (0, None, 0, no(DenyReason::UnknownMember)),
         ];
         for (i, (epoch, member, now, want)) in cases.into_iter().enumerate() {
-            let got = admit(&claims(epoch), member.as_ref(), t(now), &CheckInPolicy::default());
+            let got = admit(
+                &claims(epoch),
+                member.as_ref(),
+                t(now),
+                &CheckInPolicy::default(),
+            );
             assert_eq!(got, want, "case {i}");
         }
     }

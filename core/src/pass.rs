@@ -184,8 +184,12 @@ fn parse(scanned: &str) -> Result<(PassClaims, Vec<u8>, Signature), PassError> {
     if sig_b64.contains('.') {
         return Err(bad(M::Parts));
     }
-    let payload = URL_SAFE_NO_PAD.decode(payload_b64).map_err(|_| bad(M::Encoding))?;
-    let sig = URL_SAFE_NO_PAD.decode(sig_b64).map_err(|_| bad(M::Encoding))?;
+    let payload = URL_SAFE_NO_PAD
+        .decode(payload_b64)
+        .map_err(|_| bad(M::Encoding))?;
+    let sig = URL_SAFE_NO_PAD
+        .decode(sig_b64)
+        .map_err(|_| bad(M::Encoding))?;
     let sig: [u8; 64] = sig.try_into().map_err(|_| bad(M::SignatureLength))?;
 
     let (&site_len, after_len) = payload.split_first().ok_or(bad(M::Payload))?;
@@ -197,9 +201,21 @@ fn parse(scanned: &str) -> Result<(PassClaims, Vec<u8>, Signature), PassError> {
     let site = std::str::from_utf8(site).map_err(|_| bad(M::Payload))?;
     let site = SiteId::new(site).map_err(|_| bad(M::Payload))?;
     let (member, epoch) = numbers.split_at(4);
-    let member = MemberId(u32::from_be_bytes(member.try_into().map_err(|_| bad(M::Payload))?));
-    let epoch = Epoch(u32::from_be_bytes(epoch.try_into().map_err(|_| bad(M::Payload))?));
-    Ok((PassClaims { site, member, epoch }, payload, Signature::from_bytes(&sig)))
+    let member = MemberId(u32::from_be_bytes(
+        member.try_into().map_err(|_| bad(M::Payload))?,
+    ));
+    let epoch = Epoch(u32::from_be_bytes(
+        epoch.try_into().map_err(|_| bad(M::Payload))?,
+    ));
+    Ok((
+        PassClaims {
+            site,
+            member,
+            epoch,
+        },
+        payload,
+        Signature::from_bytes(&sig),
+    ))
 }
 
 #[cfg(test)]
@@ -208,7 +224,10 @@ mod tests {
     use proptest::prelude::*;
 
     fn issuer(site: &str, seed: u8) -> PassIssuer {
-        PassIssuer::new(SiteId::new(site).unwrap(), SigningKey::from_bytes(&[seed; 32]))
+        PassIssuer::new(
+            SiteId::new(site).unwrap(),
+            SigningKey::from_bytes(&[seed; 32]),
+        )
     }
 
     #[test]
@@ -217,14 +236,25 @@ mod tests {
         let pass = i.issue(MemberId(42), Epoch(3));
         assert!(pass.starts_with("KT1."));
         let claims = i.verifier().verify(&format!("{pass}\r\n")).unwrap();
-        assert_eq!(claims, PassClaims { site: SiteId::new("futian-01").unwrap(), member: MemberId(42), epoch: Epoch(3) });
+        assert_eq!(
+            claims,
+            PassClaims {
+                site: SiteId::new("futian-01").unwrap(),
+                member: MemberId(42),
+                epoch: Epoch(3)
+            }
+        );
     }
 
     #[test]
     fn longest_pass_fits_the_limit() {
         let i = issuer(&"s".repeat(SITE_ID_MAX_LEN), 1);
         let pass = i.issue(MemberId(u32::MAX), Epoch(u32::MAX));
-        assert!(pass.len() <= PASS_MAX_LEN, "{} > {PASS_MAX_LEN}", pass.len());
+        assert!(
+            pass.len() <= PASS_MAX_LEN,
+            "{} > {PASS_MAX_LEN}",
+            pass.len()
+        );
         assert!(i.verifier().verify(&pass).is_ok());
         // A typical site id gives a pass a version 8 QR code holds (152 bytes at level M).
         assert!(issuer("k7f3xq2m4a", 1).issue(MemberId(1), Epoch(0)).len() <= 125);
@@ -248,12 +278,21 @@ mod tests {
             (forged, PassError::BadSignature),
             ("".into(), PassError::Malformed(M::Empty)),
             ("   \n".into(), PassError::Malformed(M::Empty)),
-            ("https://example.com/?KT1.abc.def".into(), PassError::Malformed(M::NoPrefix)),
+            (
+                "https://example.com/?KT1.abc.def".into(),
+                PassError::Malformed(M::NoPrefix),
+            ),
             ("KT1.abc".into(), PassError::Malformed(M::Parts)),
             ("KT1.a.b.c".into(), PassError::Malformed(M::Parts)),
             ("KT1.!!!.AAAA".into(), PassError::Malformed(M::Encoding)),
-            ("KT1.AAAA.AAAA".into(), PassError::Malformed(M::SignatureLength)),
-            (format!("KT1.AAAA.{}", "A".repeat(86)), PassError::Malformed(M::Payload)),
+            (
+                "KT1.AAAA.AAAA".into(),
+                PassError::Malformed(M::SignatureLength),
+            ),
+            (
+                format!("KT1.AAAA.{}", "A".repeat(86)),
+                PassError::Malformed(M::Payload),
+            ),
             ("K".repeat(4096), PassError::Malformed(M::TooLong)),
             (altered, PassError::BadSignature),
         ];

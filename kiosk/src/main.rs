@@ -1,1 +1,494 @@
-fn main() {}
+//! `kiosk`: the centre's touch screen, and its command line.
+//!
+//! A thin layer over the `keting_kiosk` library: it parses the command line,
+//! opens the data directory, and prints. `anyhow` lives here only.
+
+use std::ffi::OsString;
+use std::io::{BufRead, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Instant;
+
+use anyhow::{Context, Result, bail};
+use clap::{Parser, Subcommand, ValueEnum};
+use keting_core::calendar::{YearMonth, parse_date};
+use keting_core::checkin::CheckInDecision;
+use keting_core::ids::MemberId;
+use keting_kiosk::checkin_desk::{CheckInDesk, ScanRecord};
+use keting_kiosk::data_dir::DataDir;
+use keting_kiosk::site::{self, NewSite};
+use keting_kiosk::store::checkins::ScanSource;
+use keting_kiosk::store::members::{self, NewMember, Role};
+use keting_kiosk::store::site_record::SiteRecord;
+use keting_kiosk::store::{Store, audit, reports};
+use keting_kiosk::ui::kiosk_adapter::KioskUi;
+use keting_kiosk::ui::language::Language;
+use keting_kiosk::ui::screenshot::{self, ScreenshotRequest};
+use keting_kiosk::{clock, demo, qr_image};
+
+#[derive(Parser)]
+#[command(
+    name = "kiosk",
+    version,
+    about = "Keting kiosk: QR check-in at the centre's door, the centre's database, and its touch screen.",
+    after_help = "With no command, opens the kiosk window. On an empty data directory the window creates \
+                  the demo site (demo residents to tap); any other command creates an empty site."
+)]
+struct Cli {
+    /// Where the kiosk keeps its database and the site key [default: $XDG_DATA_HOME/keting, or ~/.local/share/keting]
+    #[arg(long, global = true, value_name = "DIR", env = "KETING_DATA")]
+    data: Option<PathBuf>,
+
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Add members, revoke and reissue their passes, list them.
+    #[command(subcommand)]
+    Member(MemberCommand),
+    /// Record a scan and print the decision as one JSON line (exit code 0 for any decision).
+    Checkin {
+        /// The scanned text; `-` reads one scan per line from standard input.
+        #[arg(value_name = "PASS")]
+        pass: OsString,
+    },
+    /// Visits per hour of a day (default: today), or per day of a month.
+    Stats {
+        /// The day, as YYYY-MM-DD.
+        #[arg(long, value_name = "YYYY-MM-DD", conflicts_with = "month")]
+        day: Option<String>,
+        /// The month, as YYYY-MM.
+        #[arg(long, value_name = "YYYY-MM")]
+        month: Option<String>,
+        /// Print CSV instead of a table.
+        #[arg(long)]
+        csv: bool,
+    },
+    /// Render a page of the screen to a PNG, with no display. Uses a throwaway demo site.
+    Screenshot {
+        /// The page; `list` names them.
+        #[arg(long, value_name = "NAME")]
+        page: String,
+        /// The PNG to write (required unless --page list).
+        #[arg(long, value_name = "FILE.png")]
+        out: Option<PathBuf>,
+        /// The screen's language.
+        #[arg(long, value_enum, default_value_t = LangArg::Zh)]
+        lang: LangArg,
+        /// Large-text mode.
+        #[arg(long)]
+        large_text: bool,
+        /// Width x height in pixels.
+        #[arg(long, default_value = "1280x800", value_parser = parse_size)]
+        size: (u32, u32),
+        /// Print the time to the first frame and the resident memory (for the benchmark).
+        #[arg(long, hide = true)]
+        timing: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum MemberCommand {
+    /// Add a member; prints the member number and the pass.
+    Add {
+        /// The name shown on the welcome screen (1 to 40 characters).
+        #[arg(long)]
+        name: String,
+        /// The last 4 digits of the member's phone number, to tell namesakes apart.
+        #[arg(long, value_name = "1234")]
+        phone_tail: Option<String>,
+        /// A role (repeat for several): resident, volunteer, gym, staff [default: resident].
+        #[arg(long = "role", value_name = "ROLE")]
+        roles: Vec<Role>,
+        /// Also write the pass as a QR code to this PNG.
+        #[arg(long, value_name = "FILE.png")]
+        qr: Option<PathBuf>,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Revoke a member's pass (a lost card): the old pass is refused from now on. Prints the new pass.
+    Revoke {
+        /// The member number.
+        id: u32,
+        /// Also write the new pass as a QR code to this PNG.
+        #[arg(long, value_name = "FILE.png")]
+        qr: Option<PathBuf>,
+    },
+    /// Print a member's current pass again.
+    Pass {
+        /// The member number.
+        id: u32,
+        /// Also write the pass as a QR code to this PNG.
+        #[arg(long, value_name = "FILE.png")]
+        qr: Option<PathBuf>,
+    },
+    /// List the members.
+    List,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum LangArg {
+    Zh,
+    En,
+}
+
+fn parse_size(s: &str) -> Result<(u32, u32), String> {
+    let bad = || format!("expected WIDTHxHEIGHT, e.g. 1280x800, got {s:?}");
+    let (w, h) = s.split_once('x').ok_or_else(bad)?;
+    let (w, h): (u32, u32) = (w.parse().map_err(|_| bad())?, h.parse().map_err(|_| bad())?);
+    if !(320..=4096).contains(&w) || !(240..=4096).contains(&h) {
+        return Err(format!("a size from 320x240 to 4096x4096, got {s:?}"));
+    }
+    Ok((w, h))
+}
+
+fn main() -> ExitCode {
+    let started = Instant::now();
+    let cli = Cli::parse();
+    let default_log = if cli.command.is_none() {
+        "info"
+    } else {
+        "warn"
+    };
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("KETING_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_log)),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    match run(cli, started) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("kiosk: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli, started: Instant) -> Result<()> {
+    if let Some(Command::Screenshot {
+        page,
+        out,
+        lang,
+        large_text,
+        size,
+        timing,
+        ..
+    }) = &cli.command
+    {
+        return screenshot_command(
+            page,
+            out.as_deref(),
+            *lang,
+            *large_text,
+            *size,
+            *timing,
+            started,
+        );
+    }
+    let data = match &cli.data {
+        Some(d) => d.clone(),
+        None => DataDir::default_path()?,
+    };
+    let dir = DataDir::prepare(data)?;
+    let mut store = Store::open(&dir.database())
+        .with_context(|| format!("cannot open the database {}", dir.database().display()))?;
+    let kind = if cli.command.is_none() {
+        NewSite::Demo
+    } else {
+        NewSite::Plain
+    };
+    let site = site::open_or_create(&mut store, &dir, kind, clock::now())?;
+    match cli.command {
+        None => window(store, site, &dir),
+        Some(Command::Member(cmd)) => member_command(cmd, &mut store, &site, &dir),
+        Some(Command::Checkin { pass }) => checkin_command(&pass, store, site),
+        Some(Command::Stats { day, month, csv }) => stats_command(&store, &site, day, month, csv),
+        Some(Command::Screenshot { .. }) => unreachable!("handled above"),
+    }
+}
+
+fn window(store: Store, site: SiteRecord, dir: &DataDir) -> Result<()> {
+    let cards = if site.demo {
+        match site::issuer(&site, dir) {
+            Ok(issuer) => demo::cards(&store, &issuer)?,
+            Err(e) => {
+                tracing::warn!("no demo cards: {e}");
+                Vec::new()
+            }
+        }
+    } else {
+        Vec::new()
+    };
+    tracing::info!(site = %site.site_id, data = %dir.path().display(), "opening the kiosk window");
+    let verifier = site::verifier(&site)?;
+    let ui = KioskUi::new(CheckInDesk::new(store, site, verifier), cards)
+        .context("cannot open the kiosk window")?;
+    ui.run().context("the kiosk window failed")?;
+    Ok(())
+}
+
+fn member_command(
+    cmd: MemberCommand,
+    store: &mut Store,
+    site: &SiteRecord,
+    dir: &DataDir,
+) -> Result<()> {
+    let now = clock::now();
+    match cmd {
+        MemberCommand::Add {
+            name,
+            phone_tail,
+            roles,
+            qr,
+            json,
+        } => {
+            let new = NewMember::new(&name, phone_tail.as_deref(), &roles)?;
+            let issuer = site::issuer(site, dir)?;
+            let id = store.write(|tx| {
+                let id = members::add(tx, &new, now)?;
+                audit::record(
+                    tx,
+                    now,
+                    "command-line",
+                    "member.add",
+                    &format!("member {id}"),
+                )?;
+                Ok::<_, anyhow::Error>(id)
+            })?;
+            let member = members::require(store.conn(), id)?;
+            let pass = issuer.issue(id, member.epoch);
+            if let Some(path) = &qr {
+                qr_image::write_png(&pass, path)?;
+            }
+            if json {
+                println!(
+                    "{}",
+                    serde_json::json!({ "id": id.0, "name": member.name, "pass": pass })
+                );
+            } else {
+                println!("member {}  {}", id, member.name);
+                println!("pass   {pass}");
+                if let Some(path) = &qr {
+                    println!("qr     {}", path.display());
+                }
+            }
+        }
+        MemberCommand::Revoke { id, qr } => {
+            let issuer = site::issuer(site, dir)?;
+            let id = MemberId(id);
+            let epoch = store.write(|tx| {
+                let epoch = members::bump_epoch(tx, id)?;
+                audit::record(
+                    tx,
+                    now,
+                    "command-line",
+                    "member.revoke",
+                    &format!("member {id} now at epoch {epoch}"),
+                )?;
+                Ok::<_, anyhow::Error>(epoch)
+            })?;
+            let pass = issuer.issue(id, epoch);
+            if let Some(path) = &qr {
+                qr_image::write_png(&pass, path)?;
+            }
+            println!("member {id}: every earlier pass is revoked");
+            println!("pass   {pass}");
+        }
+        MemberCommand::Pass { id, qr } => {
+            let issuer = site::issuer(site, dir)?;
+            let member = members::require(store.conn(), MemberId(id))?;
+            let pass = issuer.issue(member.id, member.epoch);
+            if let Some(path) = &qr {
+                qr_image::write_png(&pass, path)?;
+            }
+            println!("{pass}");
+        }
+        MemberCommand::List => {
+            let all = members::list(store.conn())?;
+            println!("{:>6}  {:<4}  {:<24}  roles", "member", "tail", "name");
+            for m in all {
+                let roles: Vec<&str> = m.roles.iter().map(|r| r.as_str()).collect();
+                println!(
+                    "{:>6}  {:<4}  {:<24}  {}",
+                    m.id,
+                    m.phone_tail.as_deref().unwrap_or("-"),
+                    m.name,
+                    roles.join(",")
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+fn checkin_command(pass: &OsString, store: Store, site: SiteRecord) -> Result<()> {
+    let verifier = site::verifier(&site)?;
+    let calendar = site.calendar;
+    let mut desk = CheckInDesk::new(store, site, verifier);
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    let mut decide = |text: &str, out: &mut dyn Write| -> Result<()> {
+        let record = desk.scan(text, clock::now(), ScanSource::CommandLine)?;
+        writeln!(out, "{}", decision_json(&record, calendar))?;
+        out.flush()?;
+        Ok(())
+    };
+    if pass == "-" {
+        let stdin = std::io::stdin();
+        let mut line = Vec::new();
+        let mut input = stdin.lock();
+        loop {
+            line.clear();
+            if input.read_until(b'\n', &mut line)? == 0 {
+                break;
+            }
+            decide(&String::from_utf8_lossy(&line), &mut out)?;
+        }
+    } else {
+        decide(&pass.to_string_lossy(), &mut out)?;
+    }
+    Ok(())
+}
+
+fn decision_json(
+    record: &ScanRecord,
+    calendar: keting_core::calendar::SiteCalendar,
+) -> serde_json::Value {
+    let at = calendar
+        .local(record.at)
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default();
+    let member = record
+        .member
+        .as_ref()
+        .map(|(id, name)| serde_json::json!({ "id": id.0, "name": name }));
+    match record.decision {
+        CheckInDecision::Accepted { counted, .. } => serde_json::json!({
+            "accepted": true, "counted": counted, "member": member, "checkin_id": record.checkin.0, "at": at,
+        }),
+        CheckInDecision::Denied(reason) => serde_json::json!({
+            "accepted": false, "reason": reason.code(), "member": member, "checkin_id": record.checkin.0, "at": at,
+        }),
+    }
+}
+
+fn stats_command(
+    store: &Store,
+    site: &SiteRecord,
+    day: Option<String>,
+    month: Option<String>,
+    csv: bool,
+) -> Result<()> {
+    let cal = site.calendar;
+    let offset = format_offset(cal.offset_minutes());
+    let (title, label, rows) = if let Some(month) = month {
+        let month: YearMonth = month.parse()?;
+        let per_day = reports::visits_per_day(store.conn(), cal, month)?;
+        let rows: Vec<(String, u64)> = per_day
+            .into_iter()
+            .enumerate()
+            .map(|(i, n)| (format!("{month}-{:02}", i + 1), n))
+            .collect();
+        (format!("Visits in {month} ({offset})"), "day", rows)
+    } else {
+        let date = match day {
+            Some(d) => parse_date(&d)?,
+            None => cal.date_of(clock::now()),
+        };
+        let per_hour = reports::visits_per_hour(store.conn(), cal, date)?;
+        let rows: Vec<(String, u64)> = per_hour
+            .into_iter()
+            .enumerate()
+            .map(|(h, n)| (format!("{h:02}:00"), n))
+            .collect();
+        (format!("Visits on {date} ({offset})"), "hour", rows)
+    };
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    if csv {
+        writeln!(out, "{label},visits")?;
+        for (k, n) in &rows {
+            writeln!(out, "{k},{n}")?;
+        }
+        return Ok(());
+    }
+    let total: u64 = rows.iter().map(|(_, n)| n).sum();
+    let peak = rows.iter().map(|(_, n)| *n).max().unwrap_or(0).max(1);
+    writeln!(out, "{title}: {total} in all")?;
+    writeln!(out, "{label:<10} {:>6}", "visits")?;
+    for (k, n) in &rows {
+        let bar = "#".repeat(usize::try_from(n * 40 / peak).unwrap_or(40));
+        writeln!(out, "{k:<10} {n:>6}  {bar}")?;
+    }
+    Ok(())
+}
+
+fn format_offset(minutes: i32) -> String {
+    let sign = if minutes < 0 { '-' } else { '+' };
+    format!(
+        "UTC{sign}{:02}:{:02}",
+        minutes.abs() / 60,
+        minutes.abs() % 60
+    )
+}
+
+fn screenshot_command(
+    page: &str,
+    out: Option<&std::path::Path>,
+    lang: LangArg,
+    large_text: bool,
+    size: (u32, u32),
+    timing: bool,
+    started: Instant,
+) -> Result<()> {
+    if page == "list" {
+        for (name, what) in screenshot::PAGES {
+            println!("{name:<16} {what}");
+        }
+        return Ok(());
+    }
+    let Some(out) = out else {
+        bail!("--out FILE.png is required")
+    };
+    let language = match lang {
+        LangArg::Zh => Language::Chinese,
+        LangArg::En => Language::English,
+    };
+    let request = ScreenshotRequest {
+        page: page.to_owned(),
+        language,
+        large_text,
+        size,
+    };
+    let report = screenshot::render(&request, out, started)?;
+    if timing {
+        println!(
+            "first_frame_ms={:.1} rss_kib={}",
+            report.first_frame.as_secs_f64() * 1000.0,
+            resident_kib().map_or("unknown".to_owned(), |k| k.to_string())
+        );
+    }
+    Ok(())
+}
+
+/// The process's resident memory, from /proc (Linux).
+fn resident_kib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_is_well_formed() {
+        super::Cli::command().debug_assert();
+    }
+}

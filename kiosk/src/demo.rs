@@ -1,0 +1,137 @@
+//! The demo site: residents, a programme and sample cards, so anyone can try
+//! every check-in flow without a scanner or hardware.
+//!
+//! The demo site is an ordinary site flagged `demo`; its members are real
+//! rows, its passes are really signed, and its check-ins really count. The
+//! screen shows one tap-target per [`DemoCard`]: tapping one goes through the
+//! same code path as a scan.
+
+use keting_core::ids::{Epoch, MemberId, SiteId};
+use keting_core::pass::PassIssuer;
+use keting_core::time::Timestamp;
+use rusqlite::Connection;
+
+use crate::store::members::{self, NewMember, Role};
+use crate::store::programme::{self, ProgrammeItem, Recurrence};
+use crate::store::{Store, StoreError};
+
+/// A card the demo screen offers to "scan".
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DemoCard {
+    /// Who or what it is, in Chinese.
+    pub label_zh: String,
+    /// The same in English.
+    pub label_en: String,
+    /// The scanned text.
+    pub pass: String,
+}
+
+const RESIDENTS: &[(&str, &str, &[Role])] = &[
+    ("王秀英", "3821", &[Role::Resident]),
+    ("李建国", "5067", &[Role::Resident, Role::Volunteer]),
+    ("陈晓梅", "7712", &[Role::Resident, Role::Gym]),
+    ("张玥", "2290", &[Role::Resident]),
+];
+
+/// The member of the demo whose first card was lost and revoked.
+const LOST_CARD_OWNER: &str = "李建国";
+
+/// Fills a newly created demo site.
+pub fn seed(conn: &Connection, now: Timestamp) -> Result<(), StoreError> {
+    for (name, tail, roles) in RESIDENTS {
+        let id = members::add(conn, &NewMember::new(name, Some(tail), roles)?, now)?;
+        if *name == LOST_CARD_OWNER {
+            members::bump_epoch(conn, id)?;
+        }
+    }
+    let item = |starts: &str, title_zh: &str, title_en: &str, place_zh: &str, place_en: &str| {
+        ProgrammeItem {
+            starts: starts.into(),
+            title_zh: title_zh.into(),
+            title_en: title_en.into(),
+            place_zh: place_zh.into(),
+            place_en: place_en.into(),
+        }
+    };
+    let daily = [
+        item(
+            "09:00",
+            "书法班",
+            "Calligraphy class",
+            "活动室二",
+            "Activity room 2",
+        ),
+        item(
+            "10:30",
+            "太极拳",
+            "Tai chi",
+            "一楼广场",
+            "Ground-floor plaza",
+        ),
+        item(
+            "14:00",
+            "AI 钢琴体验",
+            "AI piano taster",
+            "琴房",
+            "Piano room",
+        ),
+        item(
+            "16:30",
+            "四点半课堂",
+            "After-school club",
+            "自习室",
+            "Study room",
+        ),
+    ];
+    for i in &daily {
+        programme::add(conn, Recurrence::Daily, i)?;
+    }
+    let yoga = item(
+        "19:30",
+        "免费瑜伽课",
+        "Free yoga class",
+        "24 小时健身房",
+        "24-hour gym",
+    );
+    for weekday in [2, 4, 6] {
+        programme::add(conn, Recurrence::Weekly(weekday), &yoga)?;
+    }
+    Ok(())
+}
+
+/// The cards the demo screen offers: each demo resident's current pass, the
+/// lost (revoked) card, and a pass of another centre.
+pub fn cards(store: &Store, issuer: &PassIssuer) -> Result<Vec<DemoCard>, StoreError> {
+    let mut cards = Vec::new();
+    let all = members::list(store.conn())?;
+    for m in all.iter().take(RESIDENTS.len()) {
+        cards.push(DemoCard {
+            label_zh: m.name.clone(),
+            label_en: m.name.clone(),
+            pass: issuer.issue(m.id, m.epoch),
+        });
+    }
+    if let Some(m) = all
+        .iter()
+        .find(|m| m.name == LOST_CARD_OWNER && m.epoch > Epoch(0))
+    {
+        cards.push(DemoCard {
+            label_zh: format!("{}（挂失的旧卡）", m.name),
+            label_en: format!("{} (lost card)", m.name),
+            pass: issuer.issue(m.id, Epoch(0)),
+        });
+    }
+    cards.push(DemoCard {
+        label_zh: "其他中心的码".into(),
+        label_en: "Another centre's pass".into(),
+        pass: other_centre_pass(),
+    });
+    Ok(cards)
+}
+
+/// A correctly signed pass of a neighbouring demo centre.
+fn other_centre_pass() -> String {
+    let site = SiteId::new("baoan-xixiang").unwrap_or_else(|_| unreachable!());
+    PassIssuer::new(site, ed25519_dalek::SigningKey::from_bytes(&[0x5a; 32]))
+        .issue(MemberId(1), Epoch(0))
+}

@@ -1,0 +1,105 @@
+//! A pass as a QR code in a PNG file, for printing on a card or a sticker.
+//!
+//! Error correction level M (15%): a worn or creased card still scans, and a
+//! 122-character pass stays at version 8, which cheap scanners read.
+
+use std::fs;
+use std::io::{self, Write};
+use std::path::Path;
+
+use qrcode::{Color, EcLevel, QrCode};
+use thiserror::Error;
+
+/// Pixels per QR module in the PNG.
+const MODULE_PX: usize = 10;
+/// White modules around the code, as the QR standard asks.
+const QUIET_ZONE: usize = 4;
+
+/// Why the QR image could not be written.
+#[derive(Debug, Error)]
+pub enum QrImageError {
+    /// The text does not fit a QR code.
+    #[error("the pass does not fit a QR code: {0}")]
+    Encode(String),
+    /// The file could not be written.
+    #[error("cannot write {path}: {source}")]
+    Write {
+        /// The file.
+        path: String,
+        /// What went wrong.
+        source: io::Error,
+    },
+}
+
+/// The QR code of `text` as PNG bytes.
+pub fn png_bytes(text: &str) -> Result<Vec<u8>, QrImageError> {
+    let code = QrCode::with_error_correction_level(text.as_bytes(), EcLevel::M)
+        .map_err(|e| QrImageError::Encode(e.to_string()))?;
+    let modules = code.width();
+    let colors = code.to_colors();
+    let side = (modules + 2 * QUIET_ZONE) * MODULE_PX;
+    let mut pixels = vec![255u8; side * side];
+    for (i, color) in colors.iter().enumerate() {
+        if *color != Color::Dark {
+            continue;
+        }
+        let (mx, my) = (i % modules + QUIET_ZONE, i / modules + QUIET_ZONE);
+        for y in my * MODULE_PX..(my + 1) * MODULE_PX {
+            pixels[y * side + mx * MODULE_PX..y * side + (mx + 1) * MODULE_PX].fill(0);
+        }
+    }
+    let mut out = Vec::new();
+    let side_u32 = u32::try_from(side).map_err(|_| QrImageError::Encode("too large".into()))?;
+    let mut enc = png::Encoder::new(&mut out, side_u32, side_u32);
+    enc.set_color(png::ColorType::Grayscale);
+    enc.set_depth(png::BitDepth::Eight);
+    let io_err = |e: png::EncodingError| QrImageError::Encode(e.to_string());
+    enc.write_header()
+        .and_then(|mut w| w.write_image_data(&pixels))
+        .map_err(io_err)?;
+    Ok(out)
+}
+
+/// Writes the QR code of `text` to `path` (a temporary file, then renamed).
+pub fn write_png(text: &str, path: &Path) -> Result<(), QrImageError> {
+    let bytes = png_bytes(text)?;
+    write_atomically(path, &bytes).map_err(|source| QrImageError::Write {
+        path: path.display().to_string(),
+        source,
+    })
+}
+
+/// Writes `bytes` to a temporary file beside `path`, then renames it over
+/// `path`, so a reader never sees half a file.
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = path
+        .file_name()
+        .ok_or_else(|| io::Error::other("not a file name"))?;
+    let tmp = dir.join(format!(".{}.tmp", name.to_string_lossy()));
+    let mut f = fs::File::create(&tmp)?;
+    f.write_all(bytes)?;
+    f.sync_all()?;
+    fs::rename(&tmp, path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_pass_becomes_a_version_8_png() {
+        let pass = format!("KT1.{}.{}", "A".repeat(31), "B".repeat(86));
+        assert_eq!(pass.len(), 122);
+        let code = QrCode::with_error_correction_level(pass.as_bytes(), EcLevel::M).unwrap();
+        assert_eq!(code.version(), qrcode::Version::Normal(8));
+        let png = png_bytes(&pass).unwrap();
+        let decoder = png::Decoder::new(std::io::Cursor::new(png));
+        let reader = decoder.read_info().unwrap();
+        let side = ((49 + 2 * QUIET_ZONE) * MODULE_PX) as u32;
+        assert_eq!((reader.info().width, reader.info().height), (side, side));
+    }
+}

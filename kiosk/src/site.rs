@@ -1,0 +1,236 @@
+//! The site: its row in the database and its private key on disk.
+//!
+//! The first command run on an empty data directory creates the site: a
+//! random site id, an Ed25519 key pair, the public half in the database and
+//! the private half in `site.key` (PKCS#8 PEM, mode 0600, written to a
+//! temporary file and renamed). The window on an empty directory creates the
+//! demo site, with demo residents; the command line creates a plain one.
+//!
+//! Checking a pass needs only the public key; issuing one (adding a member,
+//! revoking a pass) needs `site.key`.
+
+use std::fs;
+use std::io::{self, Write};
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Path, PathBuf};
+
+use ed25519_dalek::SigningKey;
+use ed25519_dalek::pkcs8::{DecodePrivateKey, EncodePrivateKey, spki::der::pem::LineEnding};
+use keting_core::calendar::SiteCalendar;
+use keting_core::ids::SiteId;
+use keting_core::pass::{PassIssuer, PassVerifier};
+use keting_core::time::Timestamp;
+use thiserror::Error;
+
+use crate::data_dir::DataDir;
+use crate::demo;
+use crate::store::site_record::{self, SiteRecord};
+use crate::store::{Store, StoreError};
+
+/// Which kind of site to create on an empty data directory.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NewSite {
+    /// The demo site: demo residents and programme, a tap-to-scan row.
+    Demo,
+    /// A real site, empty.
+    Plain,
+}
+
+/// Why the site cannot be opened or its key used.
+#[derive(Debug, Error)]
+pub enum SiteError {
+    /// The database failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The key file cannot be read or written.
+    #[error("the site key file {}: {source}", path.display())]
+    KeyFile {
+        /// The file.
+        path: PathBuf,
+        /// What the system said.
+        source: io::Error,
+    },
+    /// The key file is not a PKCS#8 Ed25519 key.
+    #[error("the site key file {} is not an Ed25519 private key in PKCS#8 PEM", path.display())]
+    KeyFormat {
+        /// The file.
+        path: PathBuf,
+    },
+    /// The key file does not belong to this site's database.
+    #[error("the site key file {} does not match this site's public key: was it copied from another site?", path.display())]
+    KeyMismatch {
+        /// The file.
+        path: PathBuf,
+    },
+}
+
+impl From<rusqlite::Error> for SiteError {
+    fn from(e: rusqlite::Error) -> Self {
+        SiteError::Store(StoreError::Sqlite(e))
+    }
+}
+
+/// Opens the site of `dir`, creating it as `kind` if the database has none.
+pub fn open_or_create(
+    store: &mut Store,
+    dir: &DataDir,
+    kind: NewSite,
+    now: Timestamp,
+) -> Result<SiteRecord, SiteError> {
+    if let Some(site) = site_record::get(store.conn())? {
+        return Ok(site);
+    }
+    store.write(|tx| {
+        // Another process may have created it while we waited for the lock.
+        if let Some(site) = site_record::get(tx)? {
+            return Ok(site);
+        }
+        let key = SigningKey::from_bytes(&random_bytes::<32>());
+        let site = SiteRecord {
+            site_id: random_site_id(),
+            name: match kind {
+                NewSite::Demo => "客厅示范中心".to_owned(),
+                NewSite::Plain => "客厅".to_owned(),
+            },
+            calendar: SiteCalendar::china(),
+            demo: kind == NewSite::Demo,
+            public_key: key.verifying_key().to_bytes(),
+            created: now,
+        };
+        write_key_file(&dir.site_key(), &key)?;
+        site_record::insert(tx, &site)?;
+        if kind == NewSite::Demo {
+            demo::seed(tx, now)?;
+        }
+        tracing::info!(site = %site.site_id, demo = site.demo, "created the site");
+        Ok::<_, SiteError>(site)
+    })
+}
+
+/// The verifier for this site's passes.
+pub fn verifier(site: &SiteRecord) -> Result<PassVerifier, SiteError> {
+    let key = ed25519_dalek::VerifyingKey::from_bytes(&site.public_key).map_err(|_| {
+        StoreError::Invalid("the site's public key is not a valid Ed25519 key".into())
+    })?;
+    Ok(PassVerifier::new(site.site_id.clone(), key))
+}
+
+/// The issuer of this site's passes, from `site.key`.
+pub fn issuer(site: &SiteRecord, dir: &DataDir) -> Result<PassIssuer, SiteError> {
+    let path = dir.site_key();
+    let pem = fs::read_to_string(&path).map_err(|source| SiteError::KeyFile {
+        path: path.clone(),
+        source,
+    })?;
+    let key = SigningKey::from_pkcs8_pem(&pem)
+        .map_err(|_| SiteError::KeyFormat { path: path.clone() })?;
+    if key.verifying_key().to_bytes() != site.public_key {
+        return Err(SiteError::KeyMismatch { path });
+    }
+    Ok(PassIssuer::new(site.site_id.clone(), key))
+}
+
+fn write_key_file(path: &Path, key: &SigningKey) -> Result<(), SiteError> {
+    let err = |source| SiteError::KeyFile {
+        path: path.to_owned(),
+        source,
+    };
+    let pem = key
+        .to_pkcs8_pem(LineEnding::LF)
+        .map_err(|e| err(io::Error::other(e.to_string())))?;
+    let tmp = path.with_extension("key.tmp");
+    let mut f = fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(&tmp)
+        .map_err(err)?;
+    f.write_all(pem.as_bytes())
+        .and_then(|()| f.sync_all())
+        .map_err(err)?;
+    fs::rename(&tmp, path).map_err(err)?;
+    if let Some(parent) = path.parent() {
+        fs::File::open(parent)
+            .and_then(|d| d.sync_all())
+            .map_err(err)?;
+    }
+    Ok(())
+}
+
+/// Bytes from the operating system's random source.
+pub fn random_bytes<const N: usize>() -> [u8; N] {
+    let mut buf = [0u8; N];
+    // The OS random source failing is not something a kiosk can recover from.
+    #[allow(clippy::expect_used)]
+    getrandom::fill(&mut buf).expect("the operating system's random source failed");
+    buf
+}
+
+fn random_site_id() -> SiteId {
+    const ALPHABET: &[u8; 32] = b"abcdefghijklmnopqrstuvwxyz234567";
+    let id: String = random_bytes::<10>()
+        .iter()
+        .map(|b| char::from(ALPHABET[usize::from(b % 32)]))
+        .collect();
+    // Ten characters of a-z2-7 are always a valid site id.
+    SiteId::new(id).unwrap_or_else(|_| unreachable!())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use keting_core::ids::{Epoch, MemberId};
+
+    #[test]
+    fn created_once_with_a_private_key_file() {
+        use std::os::unix::fs::PermissionsExt;
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = DataDir::prepare(tmp.path()).unwrap();
+        let mut store = Store::open(&dir.database()).unwrap();
+        let a = open_or_create(
+            &mut store,
+            &dir,
+            NewSite::Plain,
+            Timestamp::from_unix_millis(0),
+        )
+        .unwrap();
+        let b = open_or_create(
+            &mut store,
+            &dir,
+            NewSite::Demo,
+            Timestamp::from_unix_millis(1),
+        )
+        .unwrap();
+        assert_eq!(a, b, "an existing site is never replaced");
+        assert!(!a.demo);
+        let mode = fs::metadata(dir.site_key()).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+        let pass = issuer(&a, &dir).unwrap().issue(MemberId(1), Epoch(0));
+        assert!(verifier(&a).unwrap().verify(&pass).is_ok());
+    }
+
+    #[test]
+    fn a_key_from_another_site_is_refused() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = DataDir::prepare(tmp.path()).unwrap();
+        let mut store = Store::open(&dir.database()).unwrap();
+        let site = open_or_create(
+            &mut store,
+            &dir,
+            NewSite::Plain,
+            Timestamp::from_unix_millis(0),
+        )
+        .unwrap();
+        write_key_file(&dir.site_key(), &SigningKey::from_bytes(&[9; 32])).unwrap();
+        assert!(matches!(
+            issuer(&site, &dir),
+            Err(SiteError::KeyMismatch { .. })
+        ));
+        fs::write(dir.site_key(), "not a key").unwrap();
+        assert!(matches!(
+            issuer(&site, &dir),
+            Err(SiteError::KeyFormat { .. })
+        ));
+    }
+}

@@ -1,0 +1,126 @@
+//! The schema, as numbered migrations tracked in SQLite's `user_version`.
+//!
+//! Migration N brings a database from version N-1 to N. A migration is never
+//! edited once released: a change is a new migration appended at the end.
+//! Each runs in its own transaction with the version bump, so a crash
+//! mid-upgrade leaves the database at the last complete version.
+
+use rusqlite::Connection;
+
+use super::StoreError;
+
+/// The migrations, in order; index 0 is version 1.
+const MIGRATIONS: &[&str] = &[
+    // 1: the site, members, check-ins, audit log, programme.
+    r#"
+    CREATE TABLE site (
+        singleton          INTEGER PRIMARY KEY CHECK (singleton = 1),
+        site_id            TEXT    NOT NULL,
+        name               TEXT    NOT NULL,
+        utc_offset_minutes INTEGER NOT NULL,
+        demo               INTEGER NOT NULL CHECK (demo IN (0, 1)),
+        public_key         BLOB    NOT NULL CHECK (length(public_key) = 32),
+        created_ms         INTEGER NOT NULL
+    ) STRICT;
+
+    CREATE TABLE members (
+        id           INTEGER PRIMARY KEY,
+        display_name TEXT    NOT NULL CHECK (length(display_name) BETWEEN 1 AND 40),
+        phone_tail   TEXT    CHECK (phone_tail GLOB '[0-9][0-9][0-9][0-9]'),
+        epoch        INTEGER NOT NULL DEFAULT 0 CHECK (epoch >= 0),
+        created_ms   INTEGER NOT NULL
+    ) STRICT;
+
+    CREATE TABLE member_roles (
+        member_id INTEGER NOT NULL REFERENCES members(id),
+        role      TEXT    NOT NULL CHECK (role IN ('resident', 'volunteer', 'gym', 'staff')),
+        PRIMARY KEY (member_id, role)
+    ) STRICT, WITHOUT ROWID;
+
+    -- Every scan, accepted or not. `counted` marks the scans that are visits.
+    CREATE TABLE checkins (
+        id        INTEGER PRIMARY KEY,
+        at_ms     INTEGER NOT NULL,
+        member_id INTEGER REFERENCES members(id),
+        accepted  INTEGER NOT NULL CHECK (accepted IN (0, 1)),
+        counted   INTEGER NOT NULL CHECK (counted IN (0, 1) AND counted <= accepted),
+        reason    TEXT    CHECK ((accepted = 1) = (reason IS NULL)),
+        source    TEXT    NOT NULL
+    ) STRICT;
+    CREATE INDEX checkins_visits ON checkins (at_ms) WHERE counted = 1;
+    CREATE INDEX checkins_member_visits ON checkins (member_id, at_ms) WHERE counted = 1;
+
+    CREATE TABLE audit (
+        id     INTEGER PRIMARY KEY,
+        at_ms  INTEGER NOT NULL,
+        actor  TEXT    NOT NULL,
+        action TEXT    NOT NULL,
+        detail TEXT    NOT NULL
+    ) STRICT;
+    CREATE INDEX audit_at ON audit (at_ms);
+
+    -- What is on: on one date, on a weekday every week (1 = Monday), or daily.
+    CREATE TABLE programme (
+        id       INTEGER PRIMARY KEY,
+        on_date  TEXT    CHECK (on_date GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]'),
+        weekday  INTEGER CHECK (weekday BETWEEN 1 AND 7),
+        starts   TEXT    NOT NULL CHECK (starts GLOB '[0-2][0-9]:[0-5][0-9]'),
+        title_zh TEXT    NOT NULL,
+        title_en TEXT    NOT NULL,
+        place_zh TEXT    NOT NULL,
+        place_en TEXT    NOT NULL,
+        CHECK (on_date IS NULL OR weekday IS NULL)
+    ) STRICT;
+    "#,
+];
+
+/// The schema version this build writes.
+pub fn current_version() -> i64 {
+    MIGRATIONS.len() as i64
+}
+
+/// Brings the database up to [`current_version`].
+pub fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
+    let found: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    let known = current_version();
+    if found > known {
+        return Err(StoreError::NewerSchema { found, known });
+    }
+    for (i, sql) in MIGRATIONS
+        .iter()
+        .enumerate()
+        .skip(usize::try_from(found).unwrap_or(0))
+    {
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        // Another process may have migrated while we waited for the lock.
+        let now: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        if now > i as i64 {
+            continue;
+        }
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", i as i64 + 1)?;
+        tx.commit()?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn migrates_once_and_refuses_newer() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        migrate(&mut conn).unwrap();
+        migrate(&mut conn).unwrap();
+        let v: i64 = conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(v, current_version());
+        conn.pragma_update(None, "user_version", 99).unwrap();
+        assert!(matches!(
+            migrate(&mut conn),
+            Err(StoreError::NewerSchema { found: 99, .. })
+        ));
+    }
+}

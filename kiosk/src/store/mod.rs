@@ -1,0 +1,112 @@
+//! The centre's database: SQLite in WAL mode with `synchronous=FULL`.
+//!
+//! Every write the kiosk acknowledges (a check-in decision shown on screen or
+//! printed by the command line) has been committed and synced first, so a
+//! power cut or a `kill -9` loses nothing that was acknowledged. Migrations
+//! are numbered and tracked in `user_version` ([`migrations`]); reports are
+//! SQL ([`reports`]).
+//!
+//! One [`Store`] owns one connection. Several processes may open the same
+//! database (the kiosk window and a `kiosk checkin` from a shell): writers
+//! take the write lock up front (`BEGIN IMMEDIATE`) and wait up to
+//! [`BUSY_TIMEOUT`] for each other.
+
+pub mod audit;
+pub mod checkins;
+pub mod members;
+pub mod migrations;
+pub mod programme;
+pub mod reports;
+pub mod site_record;
+
+use std::path::Path;
+use std::time::Duration;
+
+use rusqlite::{Connection, OpenFlags, TransactionBehavior};
+use thiserror::Error;
+
+/// How long a writer waits for another process holding the write lock.
+pub const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// An error from the database.
+#[derive(Debug, Error)]
+pub enum StoreError {
+    /// SQLite reported an error.
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    /// The database was written by a newer kiosk.
+    #[error(
+        "the database has schema version {found}, newer than this kiosk knows ({known}): upgrade the kiosk"
+    )]
+    NewerSchema {
+        /// The version in the file.
+        found: i64,
+        /// The newest version this build knows.
+        known: i64,
+    },
+    /// A record that was asked for does not exist.
+    #[error("{0} not found")]
+    NotFound(String),
+    /// A value that a person gave does not fit.
+    #[error("{0}")]
+    Invalid(String),
+}
+
+/// The kiosk's database.
+pub struct Store {
+    conn: Connection,
+}
+
+impl Store {
+    /// Opens (creating if needed) the database at `path` and brings its
+    /// schema up to date.
+    pub fn open(path: &Path) -> Result<Self, StoreError> {
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_CREATE
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let conn = Connection::open_with_flags(path, flags)?;
+        conn.busy_timeout(BUSY_TIMEOUT)?;
+        // WAL: readers never block the writer. FULL: a commit is on the disk
+        // when it returns, so an acknowledged scan survives a power cut.
+        let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            return Err(StoreError::Invalid(format!(
+                "the database refused WAL mode (got {mode})"
+            )));
+        }
+        conn.execute_batch("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;")?;
+        let mut store = Self { conn };
+        migrations::migrate(&mut store.conn)?;
+        Ok(store)
+    }
+
+    /// An in-memory database with the current schema, for tests.
+    pub fn open_in_memory() -> Result<Self, StoreError> {
+        let mut conn = Connection::open_in_memory()?;
+        conn.execute_batch("PRAGMA foreign_keys = ON;")?;
+        migrations::migrate(&mut conn)?;
+        Ok(Self { conn })
+    }
+
+    /// Runs `f` in a transaction that holds the write lock from its start,
+    /// and commits (synced to disk) if `f` succeeds.
+    pub fn write<T, E>(
+        &mut self,
+        f: impl FnOnce(&rusqlite::Transaction<'_>) -> Result<T, E>,
+    ) -> Result<T, E>
+    where
+        E: From<rusqlite::Error>,
+    {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let out = f(&tx)?;
+        tx.commit()?;
+        Ok(out)
+    }
+
+    /// The connection, for reads.
+    pub fn conn(&self) -> &Connection {
+        &self.conn
+    }
+}

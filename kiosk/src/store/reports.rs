@@ -1,0 +1,140 @@
+//! Visits per hour, day and month: the centre's headline figures, as SQL.
+//!
+//! A visit is a counted check-in (see [`super::checkins`]). The spans come
+//! from the site's calendar in `keting-core`, so "a day" means the centre's
+//! local day; the grouping and counting are done by SQLite over the
+//! `checkins_visits` index.
+
+use keting_core::calendar::{SiteCalendar, Span, YearMonth};
+use rusqlite::{Connection, named_params};
+use time::Date;
+
+use super::StoreError;
+
+const MS_PER_HOUR: i64 = 3_600_000;
+const MS_PER_DAY: i64 = 86_400_000;
+
+/// Visits in each of the 24 local hours of `day`, hour 0 first.
+pub fn visits_per_hour(
+    conn: &Connection,
+    cal: SiteCalendar,
+    day: Date,
+) -> Result<Vec<u64>, StoreError> {
+    let span = cal.day_span(day);
+    let mut stmt = conn.prepare_cached(
+        "WITH RECURSIVE
+           hours(h) AS (SELECT 0 UNION ALL SELECT h + 1 FROM hours WHERE h < 23),
+           visits(h, n) AS (
+             SELECT ((at_ms + :offset) / :ms_per_hour) % 24, count(*)
+             FROM checkins
+             WHERE counted = 1 AND at_ms >= :start AND at_ms < :end
+             GROUP BY 1)
+         SELECT coalesce(visits.n, 0) FROM hours LEFT JOIN visits USING (h) ORDER BY hours.h",
+    )?;
+    let rows = stmt.query_map(
+        named_params! {
+            ":offset": cal.offset_millis(),
+            ":ms_per_hour": MS_PER_HOUR,
+            ":start": span.start.as_unix_millis(),
+            ":end": span.end.as_unix_millis(),
+        },
+        |r| r.get::<_, i64>(0),
+    )?;
+    rows.map(|n| Ok(u64::try_from(n?).unwrap_or(0))).collect()
+}
+
+/// Visits on each local day of `month`, day 1 first.
+pub fn visits_per_day(
+    conn: &Connection,
+    cal: SiteCalendar,
+    month: YearMonth,
+) -> Result<Vec<u64>, StoreError> {
+    let span = cal.month_span(month);
+    let mut stmt = conn.prepare_cached(
+        "WITH RECURSIVE
+           days(d) AS (SELECT 1 UNION ALL SELECT d + 1 FROM days WHERE d < :days),
+           visits(d, n) AS (
+             SELECT (at_ms - :start) / :ms_per_day + 1, count(*)
+             FROM checkins
+             WHERE counted = 1 AND at_ms >= :start AND at_ms < :end
+             GROUP BY 1)
+         SELECT coalesce(visits.n, 0) FROM days LEFT JOIN visits USING (d) ORDER BY days.d",
+    )?;
+    let rows = stmt.query_map(
+        named_params! {
+            ":days": i64::from(month.days()),
+            ":ms_per_day": MS_PER_DAY,
+            ":start": span.start.as_unix_millis(),
+            ":end": span.end.as_unix_millis(),
+        },
+        |r| r.get::<_, i64>(0),
+    )?;
+    rows.map(|n| Ok(u64::try_from(n?).unwrap_or(0))).collect()
+}
+
+/// Visits within a span (a day, a month, anything).
+pub fn visits_in(conn: &Connection, span: Span) -> Result<u64, StoreError> {
+    let n: i64 = conn.query_row(
+        "SELECT count(*) FROM checkins WHERE counted = 1 AND at_ms >= ?1 AND at_ms < ?2",
+        [span.start.as_unix_millis(), span.end.as_unix_millis()],
+        |r| r.get(0),
+    )?;
+    Ok(u64::try_from(n).unwrap_or(0))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::Store;
+    use crate::store::checkins::{ScanSource, insert};
+    use keting_core::checkin::{CheckInDecision, DenyReason};
+    use keting_core::ids::MemberId;
+    use keting_core::time::Timestamp;
+    use time::macros::date;
+
+    fn at(cal: SiteCalendar, day: Date, h: i64, m: i64) -> Timestamp {
+        Timestamp::from_unix_millis(
+            cal.start_of(day).as_unix_millis() + h * MS_PER_HOUR + m * 60_000,
+        )
+    }
+
+    #[test]
+    fn counts_visits_in_local_hours_and_days() {
+        let store = Store::open_in_memory().unwrap();
+        let c = store.conn();
+        let cal = SiteCalendar::china();
+        let day = date!(2026 - 11 - 22);
+        let visit = CheckInDecision::Accepted {
+            member: MemberId(1),
+            counted: true,
+        };
+        let repeat = CheckInDecision::Accepted {
+            member: MemberId(1),
+            counted: false,
+        };
+        let denied = CheckInDecision::Denied(DenyReason::Revoked);
+        for (t, d) in [
+            (at(cal, day, 0, 0), &visit), // first instant of the day
+            (at(cal, day, 10, 30), &visit),
+            (at(cal, day, 10, 59), &visit),
+            (at(cal, day, 10, 35), &repeat), // not a visit
+            (at(cal, day, 10, 40), &denied), // not a visit
+            (at(cal, day, 23, 59), &visit),
+            (at(cal, date!(2026 - 11 - 23), 0, 0), &visit), // next day
+            (at(cal, date!(2026 - 11 - 21), 23, 59), &visit), // day before
+        ] {
+            insert(c, t, None, d, ScanSource::CommandLine).unwrap();
+        }
+        let hours = visits_per_hour(c, cal, day).unwrap();
+        assert_eq!(hours.len(), 24);
+        assert_eq!((hours[0], hours[10], hours[23]), (1, 2, 1));
+        assert_eq!(hours.iter().sum::<u64>(), 4);
+        assert_eq!(visits_in(c, cal.day_span(day)).unwrap(), 4);
+
+        let month: YearMonth = "2026-11".parse().unwrap();
+        let days = visits_per_day(c, cal, month).unwrap();
+        assert_eq!(days.len(), 30);
+        assert_eq!((days[20], days[21], days[22]), (1, 4, 1));
+        assert_eq!(visits_in(c, cal.month_span(month)).unwrap(), 6);
+    }
+}

@@ -1,0 +1,272 @@
+//! Connects the kiosk window to the check-in desk.
+//!
+//! Scanner keystrokes and demo taps become scans on the
+//! [`CheckInDesk`]; the recorded decision becomes the result page, which
+//! returns to the home page after [`BACK_HOME_AFTER`]. A database failure
+//! shows "not working right now", never a welcome. The home page's figures
+//! and the clock are refreshed every [`REFRESH_EVERY`], so check-ins made
+//! elsewhere (the command line, a second kiosk) show up.
+
+use std::cell::RefCell;
+use std::rc::{Rc, Weak};
+use std::time::{Duration, Instant};
+
+use keting_core::checkin::{CheckInDecision, DenyReason};
+use slint::{ComponentHandle, ModelRc, SharedString, Timer, TimerMode, VecModel};
+
+use super::language::Language;
+use super::{
+    DemoCardEntry, KioskAdapter, KioskWindow, Outcome, Page, ProgrammeEntry, Refusal, Theme,
+};
+use crate::checkin_desk::{CheckInDesk, ScanRecord};
+use crate::clock;
+use crate::demo::DemoCard;
+use crate::scan_input::ScanInput;
+use crate::store::checkins::ScanSource;
+use crate::store::programme;
+
+/// How long a result stays on screen.
+pub const BACK_HOME_AFTER: Duration = Duration::from_secs(6);
+/// How often the home page's figures and clock are refreshed.
+pub const REFRESH_EVERY: Duration = Duration::from_secs(15);
+
+struct State {
+    desk: CheckInDesk,
+    input: ScanInput,
+    language: Language,
+    demo_cards: Vec<DemoCard>,
+    back_home: Timer,
+}
+
+/// The kiosk window wired to a check-in desk.
+pub struct KioskUi {
+    window: KioskWindow,
+    state: Rc<RefCell<State>>,
+    _refresh: Timer,
+}
+
+impl KioskUi {
+    /// Creates the window (not yet shown) for `desk`, offering `demo_cards`
+    /// on the home page if the site is a demo site.
+    pub fn new(desk: CheckInDesk, demo_cards: Vec<DemoCard>) -> Result<Self, slint::PlatformError> {
+        let window = KioskWindow::new()?;
+        let adapter = window.global::<KioskAdapter>();
+        adapter.set_centre_name(desk.site().name.as_str().into());
+        adapter.set_demo(desk.site().demo && !demo_cards.is_empty());
+        let state = Rc::new(RefCell::new(State {
+            desk,
+            input: ScanInput::new(),
+            language: Language::Chinese,
+            demo_cards,
+            back_home: Timer::default(),
+        }));
+
+        let (w, s) = (window.as_weak(), Rc::downgrade(&state));
+        adapter.on_key_typed(move |text| {
+            with(&w, &s, |window, state| {
+                let scan = state.borrow_mut().input.key(&text, Instant::now());
+                if let Some(scan) = scan {
+                    handle_scan(window, state, &scan, ScanSource::Scanner);
+                }
+            })
+        });
+        let (w, s) = (window.as_weak(), Rc::downgrade(&state));
+        adapter.on_scanned(move |pass| {
+            with(&w, &s, |window, state| {
+                handle_scan(window, state, &pass, ScanSource::DemoTap)
+            })
+        });
+        let (w, s) = (window.as_weak(), Rc::downgrade(&state));
+        adapter.on_language_chosen(move |code| {
+            with(&w, &s, |window, state| {
+                if let Some(language) = Language::from_code(&code) {
+                    set_language(window, state, language);
+                }
+            })
+        });
+        let (w, s) = (window.as_weak(), Rc::downgrade(&state));
+        adapter.on_back_home(move || with(&w, &s, go_home));
+
+        let refresh = Timer::default();
+        let (w, s) = (window.as_weak(), Rc::downgrade(&state));
+        refresh.start(TimerMode::Repeated, REFRESH_EVERY, move || {
+            with(&w, &s, refresh_home)
+        });
+
+        set_language(&window, &state, Language::Chinese);
+        Ok(Self {
+            window,
+            state,
+            _refresh: refresh,
+        })
+    }
+
+    /// The window.
+    pub fn window(&self) -> &KioskWindow {
+        &self.window
+    }
+
+    /// Handles a complete scan as if the scanner had sent it.
+    pub fn scan(&self, text: &str, source: ScanSource) {
+        handle_scan(&self.window, &self.state, text, source);
+    }
+
+    /// Switches the screen's language.
+    pub fn set_language(&self, language: Language) {
+        set_language(&self.window, &self.state, language);
+    }
+
+    /// Switches large-text mode.
+    pub fn set_large_text(&self, on: bool) {
+        self.window.global::<Theme>().set_large_text(on);
+    }
+
+    /// Shows the "not working right now" page, as after a database failure.
+    pub fn show_out_of_order(&self) {
+        show_result(
+            &self.window,
+            &self.state,
+            Outcome::OutOfOrder,
+            Refusal::NotAPass,
+            "",
+        );
+    }
+
+    /// Shows the window and runs the event loop until it is closed.
+    pub fn run(&self) -> Result<(), slint::PlatformError> {
+        self.window.run()
+    }
+}
+
+fn with(
+    w: &slint::Weak<KioskWindow>,
+    s: &Weak<RefCell<State>>,
+    f: impl FnOnce(&KioskWindow, &Rc<RefCell<State>>),
+) {
+    if let (Some(window), Some(state)) = (w.upgrade(), s.upgrade()) {
+        f(&window, &state);
+    }
+}
+
+fn handle_scan(window: &KioskWindow, state: &Rc<RefCell<State>>, text: &str, source: ScanSource) {
+    let result = state.borrow_mut().desk.scan(text, clock::now(), source);
+    match result {
+        Ok(record) => {
+            let (outcome, refusal) = present(&record);
+            let name = record
+                .member
+                .as_ref()
+                .map(|(_, n)| n.as_str())
+                .unwrap_or("");
+            show_result(window, state, outcome, refusal, name);
+        }
+        Err(e) => {
+            tracing::error!("check-in failed: {e}");
+            show_result(window, state, Outcome::OutOfOrder, Refusal::NotAPass, "");
+        }
+    }
+}
+
+fn present(record: &ScanRecord) -> (Outcome, Refusal) {
+    match record.decision {
+        CheckInDecision::Accepted { counted: true, .. } => (Outcome::Welcome, Refusal::NotAPass),
+        CheckInDecision::Accepted { counted: false, .. } => {
+            (Outcome::WelcomeAgain, Refusal::NotAPass)
+        }
+        CheckInDecision::Denied(reason) => (
+            Outcome::Refused,
+            match reason {
+                DenyReason::NotAPass => Refusal::NotAPass,
+                DenyReason::WrongSite => Refusal::WrongSite,
+                DenyReason::BadSignature => Refusal::BadSignature,
+                DenyReason::Revoked => Refusal::Revoked,
+                DenyReason::UnknownMember => Refusal::UnknownMember,
+            },
+        ),
+    }
+}
+
+fn show_result(
+    window: &KioskWindow,
+    state: &Rc<RefCell<State>>,
+    outcome: Outcome,
+    refusal: Refusal,
+    name: &str,
+) {
+    let adapter = window.global::<KioskAdapter>();
+    adapter.set_outcome(outcome);
+    adapter.set_refusal(refusal);
+    adapter.set_member_name(name.into());
+    adapter.set_page(Page::Result);
+    let (w, s) = (window.as_weak(), Rc::downgrade(state));
+    // Restarting the timer on every result keeps the newest result up for the full time.
+    state
+        .borrow()
+        .back_home
+        .start(TimerMode::SingleShot, BACK_HOME_AFTER, move || {
+            with(&w, &s, go_home)
+        });
+}
+
+fn go_home(window: &KioskWindow, state: &Rc<RefCell<State>>) {
+    state.borrow().back_home.stop();
+    window.global::<KioskAdapter>().set_page(Page::Home);
+    refresh_home(window, state);
+}
+
+fn set_language(window: &KioskWindow, state: &Rc<RefCell<State>>, language: Language) {
+    state.borrow_mut().language = language;
+    if let Err(e) = slint::select_bundled_translation(language.bundled_translation()) {
+        tracing::error!("cannot switch the screen to {}: {e}", language.code());
+    }
+    let adapter = window.global::<KioskAdapter>();
+    adapter.set_language(language.code().into());
+    let cards: Vec<DemoCardEntry> = state
+        .borrow()
+        .demo_cards
+        .iter()
+        .map(|c| DemoCardEntry {
+            label: match language {
+                Language::Chinese => c.label_zh.as_str().into(),
+                Language::English => c.label_en.as_str().into(),
+            },
+            pass: c.pass.as_str().into(),
+        })
+        .collect();
+    adapter.set_demo_cards(ModelRc::new(VecModel::from(cards)));
+    refresh_home(window, state);
+}
+
+fn refresh_home(window: &KioskWindow, state: &Rc<RefCell<State>>) {
+    let state = state.borrow();
+    let adapter = window.global::<KioskAdapter>();
+    let now = clock::now();
+    let cal = state.desk.site().calendar;
+    let local = cal.local(now);
+    adapter.set_date(state.language.format_date(local.date()).into());
+    adapter.set_clock(format!("{:02}:{:02}", local.hour(), local.minute()).into());
+    match state.desk.visits_today(now) {
+        Ok(n) => adapter.set_visits_today(i32::try_from(n).unwrap_or(i32::MAX)),
+        Err(e) => tracing::error!("cannot count today's visits: {e}"),
+    }
+    match programme::for_day(state.desk.store().conn(), local.date()) {
+        Ok(items) => {
+            let entries: Vec<ProgrammeEntry> = items
+                .iter()
+                .map(|i| {
+                    let (title, place) = match state.language {
+                        Language::Chinese => (&i.title_zh, &i.place_zh),
+                        Language::English => (&i.title_en, &i.place_en),
+                    };
+                    ProgrammeEntry {
+                        starts: SharedString::from(i.starts.as_str()),
+                        title: title.as_str().into(),
+                        place: place.as_str().into(),
+                    }
+                })
+                .collect();
+            adapter.set_programme(ModelRc::new(VecModel::from(entries)));
+        }
+        Err(e) => tracing::error!("cannot read today's programme: {e}"),
+    }
+}

@@ -1,0 +1,211 @@
+//! Renders any page of the kiosk to a PNG, with Slint's software renderer and
+//! no display: the same renderer the Pi uses on its framebuffer.
+//!
+//! Each page is reached the way a resident reaches it: a fresh demo site is
+//! created in a temporary directory and the page's scan is run through the
+//! real check-in desk. The user's own data directory is never touched.
+
+use std::path::Path;
+use std::rc::Rc;
+use std::time::{Duration, Instant};
+
+use keting_core::ids::{Epoch, MemberId};
+use keting_core::pass::PassIssuer;
+use slint::Rgb8Pixel;
+use slint::platform::software_renderer::{MinimalSoftwareWindow, RepaintBufferType};
+use slint::platform::{Platform, WindowAdapter};
+use slint::{ComponentHandle, PhysicalSize, PlatformError};
+use thiserror::Error;
+
+use super::kiosk_adapter::KioskUi;
+use super::language::Language;
+use crate::checkin_desk::CheckInDesk;
+use crate::data_dir::DataDir;
+use crate::qr_image::write_atomically;
+use crate::site::{self, NewSite};
+use crate::store::Store;
+use crate::store::checkins::ScanSource;
+use crate::{clock, demo};
+
+/// The pages `kiosk screenshot --page` knows, with what each shows.
+pub const PAGES: &[(&str, &str)] = &[
+    (
+        "home",
+        "the welcome page: where to scan, today's visits, what is on",
+    ),
+    ("welcome", "a resident's first scan: welcome by name"),
+    (
+        "welcome-again",
+        "a repeat scan within 10 minutes: welcomed, counted once",
+    ),
+    (
+        "not-a-pass",
+        "a scan that is not a Keting pass (a URL, garbage)",
+    ),
+    ("wrong-site", "a pass of another centre"),
+    ("bad-signature", "a forged or altered pass"),
+    ("revoked", "an old pass replaced after a lost card"),
+    (
+        "unknown-member",
+        "a valid pass of a member the site no longer has",
+    ),
+    ("out-of-order", "check-in not working (the database failed)"),
+];
+
+/// Why a page could not be rendered.
+#[derive(Debug, Error)]
+pub enum ScreenshotError {
+    /// No such page.
+    #[error("no page {0:?}; `--page list` names the pages")]
+    UnknownPage(String),
+    /// The renderer could not start.
+    #[error("the renderer could not start: {0}")]
+    Platform(#[from] PlatformError),
+    /// Setting up the demo site failed.
+    #[error("setting up the demo site failed: {0}")]
+    Setup(String),
+    /// The PNG could not be written.
+    #[error("cannot write {path}: {source}")]
+    Write {
+        /// The file.
+        path: String,
+        /// What went wrong.
+        source: std::io::Error,
+    },
+}
+
+/// What to render.
+#[derive(Clone, Debug)]
+pub struct ScreenshotRequest {
+    /// One of [`PAGES`].
+    pub page: String,
+    /// The screen's language.
+    pub language: Language,
+    /// Large-text mode.
+    pub large_text: bool,
+    /// Width and height in pixels.
+    pub size: (u32, u32),
+}
+
+/// How the rendering went, for the startup benchmark.
+#[derive(Clone, Copy, Debug)]
+pub struct RenderReport {
+    /// From `started` to the first frame rendered into memory.
+    pub first_frame: Duration,
+}
+
+struct OffscreenPlatform {
+    window: Rc<MinimalSoftwareWindow>,
+    started: Instant,
+}
+
+impl Platform for OffscreenPlatform {
+    fn create_window_adapter(&self) -> Result<Rc<dyn WindowAdapter>, PlatformError> {
+        Ok(self.window.clone())
+    }
+
+    fn duration_since_start(&self) -> Duration {
+        self.started.elapsed()
+    }
+}
+
+/// Renders `request` to the PNG at `out`. Sets the process's Slint platform,
+/// so it runs once per process. `started` is when the process started.
+pub fn render(
+    request: &ScreenshotRequest,
+    out: &Path,
+    started: Instant,
+) -> Result<RenderReport, ScreenshotError> {
+    if !PAGES.iter().any(|(name, _)| *name == request.page) {
+        return Err(ScreenshotError::UnknownPage(request.page.clone()));
+    }
+    let window = MinimalSoftwareWindow::new(RepaintBufferType::NewBuffer);
+    slint::platform::set_platform(Box::new(OffscreenPlatform {
+        window: window.clone(),
+        started: Instant::now(),
+    }))
+    .map_err(|e| PlatformError::Other(e.to_string()))?;
+
+    let setup = |e: &dyn std::fmt::Display| ScreenshotError::Setup(e.to_string());
+    let tmp = tempfile::Builder::new()
+        .prefix("keting-screenshot-")
+        .tempdir()
+        .map_err(|e| setup(&e))?;
+    let dir = DataDir::prepare(tmp.path().join("data")).map_err(|e| setup(&e))?;
+    let mut store = Store::open(&dir.database()).map_err(|e| setup(&e))?;
+    let site = site::open_or_create(&mut store, &dir, NewSite::Demo, clock::now())
+        .map_err(|e| setup(&e))?;
+    let issuer = site::issuer(&site, &dir).map_err(|e| setup(&e))?;
+    let cards = demo::cards(&store, &issuer).map_err(|e| setup(&e))?;
+    let verifier = site::verifier(&site).map_err(|e| setup(&e))?;
+    let ui = KioskUi::new(
+        CheckInDesk::new(store, site.clone(), verifier),
+        cards.clone(),
+    )?;
+    ui.set_language(request.language);
+    ui.set_large_text(request.large_text);
+
+    let card = |label: &str| {
+        cards
+            .iter()
+            .find(|c| c.label_en.contains(label))
+            .map(|c| c.pass.clone())
+            .unwrap_or_default()
+    };
+    let first_resident = cards.first().map(|c| c.pass.clone()).unwrap_or_default();
+    match request.page.as_str() {
+        "welcome" => ui.scan(&first_resident, ScanSource::DemoTap),
+        "welcome-again" => {
+            ui.scan(&first_resident, ScanSource::DemoTap);
+            ui.scan(&first_resident, ScanSource::DemoTap);
+        }
+        "not-a-pass" => ui.scan("https://example.com/pay?id=12345", ScanSource::Scanner),
+        "wrong-site" => ui.scan(&card("Another centre"), ScanSource::Scanner),
+        "bad-signature" => {
+            let forger = PassIssuer::new(
+                site.site_id.clone(),
+                ed25519_dalek::SigningKey::from_bytes(&[1; 32]),
+            );
+            ui.scan(&forger.issue(MemberId(1), Epoch(0)), ScanSource::Scanner);
+        }
+        "revoked" => ui.scan(&card("lost card"), ScanSource::Scanner),
+        "unknown-member" => ui.scan(&issuer.issue(MemberId(9999), Epoch(0)), ScanSource::Scanner),
+        "out-of-order" => ui.show_out_of_order(),
+        _ => {}
+    }
+
+    let (w, h) = request.size;
+    ui.window().window().set_size(PhysicalSize::new(w, h));
+    ui.window().show()?;
+    slint::platform::update_timers_and_animations();
+    let mut pixels = vec![Rgb8Pixel::default(); (w as usize) * (h as usize)];
+    window.draw_if_needed(|renderer| {
+        renderer.render(&mut pixels, w as usize);
+    });
+    let report = RenderReport {
+        first_frame: started.elapsed(),
+    };
+    let _ = ui.window().hide();
+
+    let png = encode_png(&pixels, w, h).map_err(|e| ScreenshotError::Write {
+        path: out.display().to_string(),
+        source: e,
+    })?;
+    write_atomically(out, &png).map_err(|source| ScreenshotError::Write {
+        path: out.display().to_string(),
+        source,
+    })?;
+    Ok(report)
+}
+
+fn encode_png(pixels: &[Rgb8Pixel], w: u32, h: u32) -> std::io::Result<Vec<u8>> {
+    let bytes: Vec<u8> = pixels.iter().flat_map(|p| [p.r, p.g, p.b]).collect();
+    let mut out = Vec::new();
+    let mut enc = png::Encoder::new(&mut out, w, h);
+    enc.set_color(png::ColorType::Rgb);
+    enc.set_depth(png::BitDepth::Eight);
+    enc.write_header()
+        .and_then(|mut wr| wr.write_image_data(&bytes))
+        .map_err(|e| std::io::Error::other(e.to_string()))?;
+    Ok(out)
+}
