@@ -9,7 +9,7 @@
 //! signature = Ed25519(site key, "keting-pass-v1" 0x00 | payload)
 //! ```
 //!
-//! With a typical 10-character site id a pass is 122 characters and fits a
+//! With a typical 10-character site id a pass is 117 characters and fits a
 //! version 8 QR code that cheap scanners read; the longest possible pass is
 //! [`PASS_MAX_LEN`] characters. Roles and entitlements are deliberately *not*
 //! in the pass: a pass never needs reissuing when a membership changes, and a

@@ -1,1 +1,13 @@
+//! The kiosk's integration tests: one test binary, one module a topic.
+//!
+//! `cli` drives the real `kiosk` binary against temporary data directories;
+//! `ui` drives the screens headless through Slint's testing backend;
+//! `durability` kills the binary in the middle of writes; `screens` renders
+//! every page to PNG; `translations` checks the Chinese catalogue.
 
+mod cli;
+mod durability;
+mod screens;
+mod translations;
+mod ui;
+mod util;

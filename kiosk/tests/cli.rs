@@ -1,0 +1,236 @@
+//! The command line, as staff and scripts use it.
+
+use std::io::Write;
+use std::process::Stdio;
+
+use crate::util::{TestKiosk, kiosk_bin};
+
+fn stats_csv(k: &TestKiosk, day: &str) -> Vec<(String, u64)> {
+    k.ok(&["stats", "--day", day, "--csv"])
+        .lines()
+        .skip(1)
+        .map(|l| {
+            let (h, n) = l.split_once(',').expect("csv row");
+            (h.to_owned(), n.parse().expect("count"))
+        })
+        .collect()
+}
+
+#[test]
+fn add_check_in_and_see_the_visit_in_stats() {
+    let k = TestKiosk::new();
+    let (id, pass) = k.add_member("王秀英");
+    assert!(pass.starts_with("KT1.") && pass.len() <= 160, "{pass}");
+
+    let first = k.checkin(&pass);
+    assert_eq!(first["accepted"], true);
+    assert_eq!(first["counted"], true);
+    assert_eq!(first["member"]["id"], id);
+    assert_eq!(first["member"]["name"], "王秀英");
+
+    // A second scan a moment later is welcomed but counted once.
+    let again = k.checkin(&pass);
+    assert_eq!(
+        (again["accepted"].as_bool(), again["counted"].as_bool()),
+        (Some(true), Some(false))
+    );
+
+    let at = first["at"].as_str().expect("at"); // 2026-11-22T11:31:05.123+08:00
+    let (day, hour) = (&at[..10], &at[11..13]);
+    let rows = stats_csv(&k, day);
+    assert_eq!(rows.len(), 24);
+    assert_eq!(rows.iter().map(|(_, n)| n).sum::<u64>(), 1);
+    assert_eq!(
+        rows.iter()
+            .find(|(h, _)| h.starts_with(hour))
+            .map(|(_, n)| *n),
+        Some(1),
+        "{rows:?}"
+    );
+
+    // The month view counts the same visit on that day.
+    let month = k.ok(&["stats", "--month", &day[..7], "--csv"]);
+    assert!(month.lines().any(|l| l == format!("{day},1")), "{month}");
+    // The table for people shows the total.
+    assert!(k.ok(&["stats", "--day", day]).contains(": 1 in all"));
+}
+
+#[test]
+fn a_revoked_pass_is_refused_and_the_new_one_works() {
+    let k = TestKiosk::new();
+    let (id, old) = k.add_member("李建国");
+    let out = k.ok(&["member", "revoke", &id.to_string()]);
+    let new = out
+        .lines()
+        .find_map(|l| l.strip_prefix("pass"))
+        .expect("new pass")
+        .trim()
+        .to_owned();
+    assert_ne!(new, old);
+
+    let refused = k.checkin(&old);
+    assert_eq!(refused["accepted"], false);
+    assert_eq!(refused["reason"], "revoked");
+    assert_eq!(k.checkin(&new)["accepted"], true);
+    assert_eq!(k.ok(&["member", "pass", &id.to_string()]).trim(), new);
+}
+
+#[test]
+fn garbage_is_refused_as_not_a_pass_and_nothing_crashes() {
+    let k = TestKiosk::new();
+    k.add_member("张玥");
+    // 4 KiB of pseudo-random bytes (fixed seed), a URL, an empty line, invalid UTF-8.
+    let mut x: u32 = 0x9e37_79b9;
+    let random: Vec<u8> = (0..4096)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            (x as u8) | 1 // odd: never NUL, never a newline, so it stays one line
+        })
+        .collect();
+    let mut input = Vec::new();
+    input.extend_from_slice(&random);
+    input.extend_from_slice(b"\nhttps://example.com/pay?id=42\n\n\xff\xfe\xfd\nKT1.AAAA.BBBB\n");
+
+    let mut child = k
+        .command(&["checkin", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(&input).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    let lines: Vec<serde_json::Value> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 5);
+    for l in &lines {
+        assert_eq!(
+            (l["accepted"].as_bool(), l["reason"].as_str()),
+            (Some(false), Some("not_a_pass")),
+            "{l}"
+        );
+    }
+    // An argument that is not UTF-8 is a decision too.
+    use std::os::unix::ffi::OsStrExt;
+    let out = k
+        .command(&["checkin"])
+        .arg(std::ffi::OsStr::from_bytes(b"\xff\xfe"))
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).contains("not_a_pass"));
+}
+
+#[test]
+fn a_pass_of_another_site_says_so() {
+    let ours = TestKiosk::new();
+    let theirs = TestKiosk::new();
+    ours.add_member("王秀英");
+    let (_, foreign) = theirs.add_member("王秀英");
+    let r = ours.checkin(&foreign);
+    assert_eq!(
+        (r["accepted"].as_bool(), r["reason"].as_str()),
+        (Some(false), Some("wrong_site"))
+    );
+}
+
+#[test]
+fn a_pass_never_reaches_a_log_line() {
+    let k = TestKiosk::new();
+    let (id, old) = k.add_member("陈晓梅");
+    k.ok(&["member", "revoke", &id.to_string()]);
+    let out = k
+        .command(&["checkin", &old])
+        .env("KETING_LOG", "trace")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("revoked"),
+        "the refusal is logged: {stderr}"
+    );
+    let signature = old.rsplit('.').next().unwrap();
+    assert!(!stderr.contains(signature), "a pass was logged: {stderr}");
+}
+
+#[test]
+fn bad_input_is_one_clear_error() {
+    let k = TestKiosk::new();
+    let cases: &[(&[&str], &str)] = &[
+        (
+            &["member", "add", "--name", "王", "--phone-tail", "12a4"],
+            "last 4 digits",
+        ),
+        (&["member", "add", "--name", "   "], "cannot be empty"),
+        (
+            &["member", "add", "--name", "王", "--role", "mayor"],
+            "unknown role",
+        ),
+        (&["member", "revoke", "999"], "member 999 not found"),
+        (&["stats", "--day", "2026-02-30"], "YYYY-MM-DD"),
+        (&["stats", "--month", "2026-13"], "YYYY-MM"),
+        (
+            &["screenshot", "--page", "nope", "--out", "/tmp/x.png"],
+            "no page",
+        ),
+    ];
+    for (args, want) in cases {
+        let out = k.run(args);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{args:?} succeeded");
+        assert!(stderr.contains(want), "{args:?}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+    }
+}
+
+#[test]
+fn an_unusable_data_directory_is_named_at_start() {
+    let tmp = tempfile::tempdir().unwrap();
+    let file = tmp.path().join("a-file");
+    std::fs::write(&file, "x").unwrap();
+    let data = file.join("data");
+    let out = std::process::Command::new(kiosk_bin())
+        .arg("--data")
+        .arg(&data)
+        .args(["stats"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains(&data.display().to_string()), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "one clear line: {stderr}");
+}
+
+#[test]
+fn a_qr_image_is_written_on_request() {
+    let k = TestKiosk::new();
+    let qr = k.dir.path().join("pass.png");
+    k.ok(&[
+        "member",
+        "add",
+        "--name",
+        "王秀英",
+        "--qr",
+        qr.to_str().unwrap(),
+    ]);
+    let (w, h, pixels, _) = crate::util::read_png(&qr);
+    assert_eq!(w, h);
+    assert!(pixels.contains(&0) && pixels.contains(&255));
+}
+
+#[test]
+fn help_names_every_command() {
+    let out = std::process::Command::new(kiosk_bin())
+        .arg("--help")
+        .output()
+        .unwrap();
+    let help = String::from_utf8_lossy(&out.stdout);
+    for cmd in ["member", "checkin", "stats", "screenshot", "--data"] {
+        assert!(help.contains(cmd), "{cmd} missing from --help:\n{help}");
+    }
+}

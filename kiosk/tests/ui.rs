@@ -1,0 +1,180 @@
+//! The screens, headless, through Slint's testing backend: found by what a
+//! person reads (accessible labels), pressed as a person presses them.
+
+use std::time::Duration;
+
+use i_slint_backend_testing::{ElementHandle, ElementQuery, mock_elapsed_time};
+use keting_kiosk::checkin_desk::CheckInDesk;
+use keting_kiosk::data_dir::DataDir;
+use keting_kiosk::site::{self, NewSite};
+use keting_kiosk::store::Store;
+use keting_kiosk::ui::kiosk_adapter::{BACK_HOME_AFTER, KioskUi};
+use keting_kiosk::{clock, demo};
+use slint::ComponentHandle;
+use slint::platform::WindowEvent;
+
+/// A demo-site kiosk on the testing backend (one per test thread).
+struct Screen {
+    ui: KioskUi,
+    _dir: tempfile::TempDir,
+    first_pass: String,
+}
+
+impl Screen {
+    fn new() -> Self {
+        i_slint_backend_testing::init_no_event_loop();
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = DataDir::prepare(tmp.path().join("data")).unwrap();
+        let mut store = Store::open(&dir.database()).unwrap();
+        let site = site::open_or_create(&mut store, &dir, NewSite::Demo, clock::now()).unwrap();
+        let cards = demo::cards(&store, &site::issuer(&site, &dir).unwrap()).unwrap();
+        let first_pass = cards[0].pass.clone();
+        let verifier = site::verifier(&site).unwrap();
+        let ui = KioskUi::new(CheckInDesk::new(store, site, verifier), cards).unwrap();
+        ui.window().show().unwrap();
+        Self {
+            ui,
+            _dir: tmp,
+            first_pass,
+        }
+    }
+
+    /// Types `text` as a keyboard-wedge scanner does, one key at a time.
+    fn type_keys(&self, text: &str) {
+        for c in text.chars() {
+            let text: slint::SharedString = c.to_string().into();
+            self.ui
+                .window()
+                .window()
+                .dispatch_event(WindowEvent::KeyPressed { text: text.clone() });
+            self.ui
+                .window()
+                .window()
+                .dispatch_event(WindowEvent::KeyReleased { text });
+        }
+    }
+
+    fn find(&self, label: &str) -> Option<ElementHandle> {
+        ElementHandle::find_by_accessible_label(self.ui.window(), label).next()
+    }
+
+    fn shows(&self, label: &str) -> bool {
+        self.find(label).is_some()
+    }
+
+    fn tap(&self, label: &str) {
+        self.find(label)
+            .unwrap_or_else(|| panic!("no {label:?} on screen"))
+            .invoke_accessible_default_action();
+    }
+
+    fn any_label_containing(&self, needle: &str) -> bool {
+        let needle = needle.to_owned();
+        ElementQuery::from_root(self.ui.window())
+            .match_descendants()
+            .match_predicate(move |e| e.accessible_label().is_some_and(|l| l.contains(&needle)))
+            .find_first()
+            .is_some()
+    }
+}
+
+#[test]
+fn a_typed_scan_welcomes_the_member_by_name_then_returns_home() {
+    let s = Screen::new();
+    assert!(s.shows("欢迎光临"));
+    assert!(s.shows("今日到访 0"));
+    s.type_keys(&format!("{}\n", s.first_pass));
+    assert!(
+        s.shows("欢迎您，王秀英！"),
+        "the welcome page names the member"
+    );
+    assert!(!s.shows("欢迎光临"));
+
+    mock_elapsed_time(BACK_HOME_AFTER - Duration::from_millis(100));
+    assert!(
+        s.shows("欢迎您，王秀英！"),
+        "still showing just before the timeout"
+    );
+    mock_elapsed_time(Duration::from_millis(200));
+    assert!(s.shows("欢迎光临"), "back home after a few seconds");
+    assert!(
+        s.shows("今日到访 1"),
+        "the visit is counted on the home page"
+    );
+}
+
+#[test]
+fn a_repeat_scan_is_welcomed_but_counted_once() {
+    let s = Screen::new();
+    s.tap("王秀英");
+    s.tap("返回首页");
+    s.tap("王秀英");
+    assert!(s.shows("王秀英，您已签到"));
+    s.tap("返回首页");
+    assert!(s.shows("今日到访 1"));
+}
+
+#[test]
+fn refusals_give_their_reason_in_plain_words() {
+    let s = Screen::new();
+    s.tap("李建国（挂失的旧卡）");
+    assert!(s.shows("此通行码已停用"));
+    assert!(s.shows("请使用最新的通行码，或到服务台补办。"));
+    assert!(
+        !s.shows("其他中心的码"),
+        "the demo cards are only on the home page"
+    );
+    s.tap("返回首页");
+    s.tap("其他中心的码");
+    assert!(s.shows("这是其他服务中心的通行码"));
+    s.type_keys("https://example.com/pay?id=1\n");
+    assert!(s.shows("这不是客厅的通行码"));
+    s.type_keys("\n");
+    assert!(
+        s.shows("这不是客厅的通行码"),
+        "an empty scan is not a pass either"
+    );
+    s.tap("返回首页");
+    assert!(s.shows("今日到访 0"), "no refusal counts as a visit");
+}
+
+#[test]
+fn garbage_from_the_scanner_shows_not_a_pass() {
+    let s = Screen::new();
+    let garbage: String = (0..4096u32)
+        .map(|i| char::from_u32(0x4e00 + (i * 7919) % 20000).unwrap())
+        .collect();
+    s.type_keys(&garbage);
+    s.type_keys("\n");
+    assert!(s.shows("这不是客厅的通行码"));
+}
+
+#[test]
+fn the_language_switch_changes_the_text() {
+    let s = Screen::new();
+    assert!(s.shows("欢迎光临"));
+    s.tap("English");
+    assert!(s.shows("Welcome"));
+    assert!(s.shows("Visits today 0"));
+    assert!(!s.shows("欢迎光临"));
+    assert!(
+        s.any_label_containing("Calligraphy class"),
+        "the programme follows the language"
+    );
+    s.tap("王秀英");
+    assert!(s.shows("Welcome, 王秀英!"));
+    s.tap("中文");
+    assert!(s.shows("欢迎您，王秀英！"));
+}
+
+#[test]
+fn large_text_mode_enlarges_the_text() {
+    let s = Screen::new();
+    let height = |s: &Screen| s.find("欢迎光临").unwrap().size().height;
+    let before = height(&s);
+    s.tap("大字");
+    let after = height(&s);
+    assert!(after > before * 1.3, "large text: {before} -> {after}");
+    s.tap("大字");
+    assert_eq!(height(&s), before);
+}
