@@ -12,6 +12,8 @@
 //! The database lives under Cargo's target directory, not /tmp, which is
 //! often a RAM disk where a sync costs nothing.
 
+#![allow(clippy::unwrap_used)]
+
 use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};

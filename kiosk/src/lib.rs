@@ -16,6 +16,8 @@
 //! - [`ui`]: the Slint screens and the adapters, the only code that touches
 //!   Slint types.
 
+#![cfg_attr(test, allow(clippy::unwrap_used))]
+
 pub mod checkin_desk;
 pub mod clock;
 pub mod data_dir;

@@ -213,6 +213,16 @@ fn run(cli: Cli, started: Instant) -> Result<()> {
 }
 
 fn window(store: Store, site: SiteRecord, dir: &DataDir) -> Result<()> {
+    let has_display = ["DISPLAY", "WAYLAND_DISPLAY"]
+        .iter()
+        .any(|v| std::env::var_os(v).is_some_and(|x| !x.is_empty()));
+    if !has_display && !cfg!(feature = "linuxkms") {
+        bail!(
+            "no display to open the kiosk window on (neither DISPLAY nor WAYLAND_DISPLAY is set). \
+             On a desktop, run it in the desktop session; on a Raspberry Pi without X, build with \
+             `--features linuxkms` and run with SLINT_BACKEND=linuxkms (see README.md)"
+        );
+    }
     let cards = if site.demo {
         match site::issuer(&site, dir) {
             Ok(issuer) => demo::cards(&store, &issuer)?,

@@ -1,7 +1,6 @@
 //! The command line, as staff and scripts use it.
 
 use std::io::Write;
-use std::process::Stdio;
 
 use crate::util::{TestKiosk, kiosk_bin};
 
@@ -93,12 +92,7 @@ fn garbage_is_refused_as_not_a_pass_and_nothing_crashes() {
     input.extend_from_slice(&random);
     input.extend_from_slice(b"\nhttps://example.com/pay?id=42\n\n\xff\xfe\xfd\nKT1.AAAA.BBBB\n");
 
-    let mut child = k
-        .command(&["checkin", "-"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = k.spawn_checkin_from_stdin();
     child.stdin.take().unwrap().write_all(&input).unwrap();
     let out = child.wait_with_output().unwrap();
     assert!(out.status.success());
@@ -233,4 +227,21 @@ fn help_names_every_command() {
     for cmd in ["member", "checkin", "stats", "screenshot", "--data"] {
         assert!(help.contains(cmd), "{cmd} missing from --help:\n{help}");
     }
+}
+
+#[test]
+fn the_window_without_a_display_says_what_to_do() {
+    let k = TestKiosk::new();
+    let out = k
+        .command(&[])
+        .env_remove("DISPLAY")
+        .env_remove("WAYLAND_DISPLAY")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("no display") && stderr.contains("linuxkms"),
+        "{stderr}"
+    );
 }

@@ -1,7 +1,6 @@
 //! A `kill -9` in the middle of writes loses nothing that was acknowledged.
 
 use std::io::{BufRead, BufReader, Write};
-use std::process::Stdio;
 use std::thread;
 
 use keting_kiosk::store::Store;
@@ -17,12 +16,7 @@ fn every_acknowledged_check_in_survives_kill_9() {
         .map(|i| k.add_member(&format!("居民{i}")).1)
         .collect();
 
-    let mut child = k
-        .command(&["checkin", "-"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = k.spawn_checkin_from_stdin();
     let mut stdin = child.stdin.take().unwrap();
     // Feed scans until the pipe breaks (the process is killed), bounded.
     let feeder = thread::spawn(move || {

@@ -31,7 +31,7 @@ fn render(k: &TestKiosk, page: &str, extra: &[&str]) -> PathBuf {
     out
 }
 
-fn distinct_colours(path: &PathBuf) -> usize {
+fn distinct_colours(path: &std::path::Path) -> usize {
     let (w, h, pixels, channels) = read_png(path);
     assert_eq!((w, h), (1280, 800));
     pixels

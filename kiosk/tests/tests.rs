@@ -5,6 +5,8 @@
 //! `durability` kills the binary in the middle of writes; `screens` renders
 //! every page to PNG; `translations` checks the Chinese catalogue.
 
+#![allow(clippy::unwrap_used)]
+
 mod cli;
 mod durability;
 mod screens;

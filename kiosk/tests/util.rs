@@ -48,6 +48,15 @@ impl TestKiosk {
         String::from_utf8(out.stdout).expect("utf-8 stdout")
     }
 
+    /// `kiosk checkin -`, reading scans from a pipe and answering on one.
+    pub fn spawn_checkin_from_stdin(&self) -> std::process::Child {
+        self.command(&["checkin", "-"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("spawn kiosk")
+    }
+
     /// Adds a member; returns (id, pass).
     pub fn add_member(&self, name: &str) -> (u32, String) {
         let out = self.ok(&["member", "add", "--name", name, "--json"]);

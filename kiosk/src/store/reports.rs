@@ -14,6 +14,17 @@ use super::StoreError;
 const MS_PER_HOUR: i64 = 3_600_000;
 const MS_PER_DAY: i64 = 86_400_000;
 
+/// Runs a report query whose rows are one count each.
+fn counts(
+    conn: &Connection,
+    sql: &str,
+    params: &[(&str, &dyn rusqlite::ToSql)],
+) -> Result<Vec<u64>, StoreError> {
+    let mut stmt = conn.prepare_cached(sql)?;
+    let rows = stmt.query_map(params, |r| r.get::<_, i64>(0))?;
+    rows.map(|n| Ok(u64::try_from(n?).unwrap_or(0))).collect()
+}
+
 /// Visits in each of the 24 local hours of `day`, hour 0 first.
 pub fn visits_per_hour(
     conn: &Connection,
@@ -21,7 +32,8 @@ pub fn visits_per_hour(
     day: Date,
 ) -> Result<Vec<u64>, StoreError> {
     let span = cal.day_span(day);
-    let mut stmt = conn.prepare_cached(
+    counts(
+        conn,
         "WITH RECURSIVE
            hours(h) AS (SELECT 0 UNION ALL SELECT h + 1 FROM hours WHERE h < 23),
            visits(h, n) AS (
@@ -30,17 +42,13 @@ pub fn visits_per_hour(
              WHERE counted = 1 AND at_ms >= :start AND at_ms < :end
              GROUP BY 1)
          SELECT coalesce(visits.n, 0) FROM hours LEFT JOIN visits USING (h) ORDER BY hours.h",
-    )?;
-    let rows = stmt.query_map(
         named_params! {
             ":offset": cal.offset_millis(),
             ":ms_per_hour": MS_PER_HOUR,
             ":start": span.start.as_unix_millis(),
             ":end": span.end.as_unix_millis(),
         },
-        |r| r.get::<_, i64>(0),
-    )?;
-    rows.map(|n| Ok(u64::try_from(n?).unwrap_or(0))).collect()
+    )
 }
 
 /// Visits on each local day of `month`, day 1 first.
@@ -50,7 +58,8 @@ pub fn visits_per_day(
     month: YearMonth,
 ) -> Result<Vec<u64>, StoreError> {
     let span = cal.month_span(month);
-    let mut stmt = conn.prepare_cached(
+    counts(
+        conn,
         "WITH RECURSIVE
            days(d) AS (SELECT 1 UNION ALL SELECT d + 1 FROM days WHERE d < :days),
            visits(d, n) AS (
@@ -59,17 +68,13 @@ pub fn visits_per_day(
              WHERE counted = 1 AND at_ms >= :start AND at_ms < :end
              GROUP BY 1)
          SELECT coalesce(visits.n, 0) FROM days LEFT JOIN visits USING (d) ORDER BY days.d",
-    )?;
-    let rows = stmt.query_map(
         named_params! {
             ":days": i64::from(month.days()),
             ":ms_per_day": MS_PER_DAY,
             ":start": span.start.as_unix_millis(),
             ":end": span.end.as_unix_millis(),
         },
-        |r| r.get::<_, i64>(0),
-    )?;
-    rows.map(|n| Ok(u64::try_from(n?).unwrap_or(0))).collect()
+    )
 }
 
 /// Visits within a span (a day, a month, anything).

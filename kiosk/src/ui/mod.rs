@@ -11,7 +11,7 @@ pub mod kiosk_adapter;
 pub mod language;
 pub mod screenshot;
 
-#[allow(missing_docs, clippy::all, clippy::unwrap_used)]
+#[allow(missing_docs, clippy::all, clippy::unwrap_used, clippy::todo)]
 mod generated {
     slint::include_modules!();
 }
