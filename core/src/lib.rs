@@ -14,11 +14,13 @@
 //! - [`pass`]: residents' signed QR passes (issue and verify).
 //! - [`checkin`]: the decision at the door: accept or deny with a reason,
 //!   repeat scans counted once.
+//! - [`door`]: the 24-hour gym door: who may enter, and the lock machine.
 
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
 pub mod calendar;
 pub mod checkin;
+pub mod door;
 pub mod ids;
 pub mod pass;
 pub mod time;
