@@ -1,6 +1,7 @@
 //! Validated identifiers shared by every part of Keting.
 //!
-//! A [`SiteId`] names one community centre; it is printed inside every pass,
+//! A [`DeviceId`] names one device agent within a site (`gym-door`,
+//! `piano-bank-1`); it is a segment of MQTT topics. A [`SiteId`] names one community centre; it is printed inside every pass,
 //! so it is short and plain ASCII. A [`MemberId`] is the centre's number for a
 //! resident. An [`Epoch`] counts how many times a member's passes were
 //! revoked: a pass carries the epoch it was issued at, and only a pass of the
@@ -22,35 +23,41 @@ pub const SITE_ID_MAX_LEN: usize = 32;
 #[serde(try_from = "String", into = "String")]
 pub struct SiteId(String);
 
-/// Why a string is not a valid [`SiteId`].
+/// Why a string is not a valid [`SiteId`] or [`DeviceId`].
 #[derive(Debug, Error, Clone, PartialEq, Eq)]
 pub enum SiteIdError {
     /// The string is empty.
-    #[error("a site id cannot be empty")]
+    #[error("an id cannot be empty")]
     Empty,
     /// The string is longer than [`SITE_ID_MAX_LEN`].
-    #[error("a site id has at most {SITE_ID_MAX_LEN} characters, this one has {0}")]
+    #[error("an id has at most {SITE_ID_MAX_LEN} characters, this one has {0}")]
     TooLong(usize),
     /// The string holds a character outside `a-z0-9-`, or starts or ends with `-`.
-    #[error("a site id uses only a-z, 0-9 and '-' (not at either end): {0:?}")]
+    #[error("an id uses only a-z, 0-9 and '-' (not at either end): {0:?}")]
     BadCharacter(String),
+}
+
+/// Checks the shape every Keting identifier has: 1 to 32 characters of
+/// `a-z0-9-`, not starting or ending with `-`. Safe as an MQTT topic segment
+/// and a file name.
+fn check_identifier(s: String) -> Result<String, SiteIdError> {
+    if s.is_empty() {
+        return Err(SiteIdError::Empty);
+    }
+    if s.len() > SITE_ID_MAX_LEN {
+        return Err(SiteIdError::TooLong(s.len()));
+    }
+    let ok_char = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-';
+    if !s.chars().all(ok_char) || s.starts_with('-') || s.ends_with('-') {
+        return Err(SiteIdError::BadCharacter(s));
+    }
+    Ok(s)
 }
 
 impl SiteId {
     /// Validates `s` as a site id.
     pub fn new(s: impl Into<String>) -> Result<Self, SiteIdError> {
-        let s = s.into();
-        if s.is_empty() {
-            return Err(SiteIdError::Empty);
-        }
-        if s.len() > SITE_ID_MAX_LEN {
-            return Err(SiteIdError::TooLong(s.len()));
-        }
-        let ok_char = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-';
-        if !s.chars().all(ok_char) || s.starts_with('-') || s.ends_with('-') {
-            return Err(SiteIdError::BadCharacter(s));
-        }
-        Ok(Self(s))
+        check_identifier(s.into()).map(Self)
     }
 
     /// The id as text.
@@ -81,6 +88,44 @@ impl TryFrom<String> for SiteId {
 
 impl From<SiteId> for String {
     fn from(id: SiteId) -> Self {
+        id.0
+    }
+}
+
+/// The identifier of one device agent within a site, e.g. `gym-door`.
+///
+/// The same shape as a [`SiteId`]; invalid ids give the same [`SiteIdError`].
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct DeviceId(String);
+
+impl DeviceId {
+    /// Validates `s` as a device id.
+    pub fn new(s: impl Into<String>) -> Result<Self, SiteIdError> {
+        check_identifier(s.into()).map(Self)
+    }
+
+    /// The id as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for DeviceId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl TryFrom<String> for DeviceId {
+    type Error = SiteIdError;
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        Self::new(s)
+    }
+}
+
+impl From<DeviceId> for String {
+    fn from(id: DeviceId) -> Self {
         id.0
     }
 }
@@ -136,6 +181,11 @@ mod tests {
         ];
         for (s, ok) in cases {
             assert_eq!(SiteId::new(*s).is_ok(), *ok, "{s:?}");
+            assert_eq!(DeviceId::new(*s).is_ok(), *ok, "{s:?}");
+        }
+        // Nothing an MQTT topic treats specially gets through.
+        for s in ["a/b", "+", "#", "a#"] {
+            assert!(DeviceId::new(s).is_err(), "{s:?}");
         }
     }
 

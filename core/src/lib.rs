@@ -15,6 +15,7 @@
 //! - [`checkin`]: the decision at the door: accept or deny with a reason,
 //!   repeat scans counted once.
 //! - [`door`]: the 24-hour gym door: who may enter, and the lock machine.
+//! - [`topics`]: the MQTT topic tree the kiosk and the agents share.
 
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
@@ -24,3 +25,4 @@ pub mod door;
 pub mod ids;
 pub mod pass;
 pub mod time;
+pub mod topics;
