@@ -1,0 +1,4 @@
+//! Simulators for every device, each speaking the real bus, with faults to
+//! inject. Tests, the demo site and `device check` run against these.
+
+pub mod relay_board;

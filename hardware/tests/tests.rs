@@ -1,0 +1,8 @@
+//! The hardware crate's integration tests: drivers against their simulators
+//! over the real bus, and real peers (mbpoll) against the simulators.
+
+#![allow(clippy::unwrap_used)]
+
+mod mbpoll;
+mod relay_board;
+mod util;
