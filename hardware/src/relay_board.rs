@@ -102,6 +102,25 @@ impl ModbusRelayBoard {
         Ok(Self::new(ctx, timeout))
     }
 
+    /// Opens a board on a serial line (RS-485 adapter, or a simulator's pty)
+    /// at `baud`, 8N1, as Modbus RTU unit `unit`.
+    pub fn open_rtu(
+        path: &std::path::Path,
+        baud: u32,
+        unit: u8,
+        timeout: Duration,
+    ) -> Result<Self, RelayError> {
+        use tokio_serial::SerialPortBuilderExt;
+        let path = path.to_string_lossy();
+        let port = tokio_serial::new(path.as_ref(), baud)
+            .open_native_async()
+            .map_err(|e| RelayError::Unreachable(format!("{path}: {e}")))?;
+        Ok(Self::new(
+            tokio_modbus::client::rtu::attach_slave(port, Slave(unit)),
+            timeout,
+        ))
+    }
+
     /// Switches one channel (1 to 8).
     pub async fn set(&mut self, channel: u8, on: bool) -> Result<(), RelayError> {
         let addr = coil_address(channel)?;

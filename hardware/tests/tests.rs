@@ -5,4 +5,5 @@
 
 mod mbpoll;
 mod relay_board;
+mod rtu;
 mod util;

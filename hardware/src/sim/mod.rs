@@ -2,3 +2,4 @@
 //! inject. Tests, the demo site and `device check` run against these.
 
 pub mod relay_board;
+pub mod rtu_pty;

@@ -1,4 +1,5 @@
-//! A simulated 8-channel relay board, served over Modbus TCP with the map of
+//! A simulated 8-channel relay board, served over Modbus TCP ([`serve_tcp`])
+//! or Modbus RTU on a pseudo-terminal ([`super::rtu_pty`]), with the map of
 //! [`crate::relay_board`].
 //!
 //! Faults: a dead channel (switches, but reads back off, as a burnt relay
@@ -25,6 +26,8 @@ pub enum RelayFault {
     Exception(ExceptionCode),
     /// No request is answered.
     NoReply,
+    /// Answers carry a wrong CRC (RTU only; TCP has no CRC).
+    BadCrc,
 }
 
 #[derive(Debug, Default)]
@@ -76,12 +79,18 @@ impl SimRelayBoard {
         self.with(|s| s.fault = fault);
     }
 
-    fn handle(&self, req: Request<'static>) -> Result<Option<Response>, ExceptionCode> {
+    /// The current fault, if any.
+    pub(crate) fn fault(&self) -> Option<RelayFault> {
+        self.with(|s| s.fault)
+    }
+
+    /// Carries out one request, as the board would.
+    pub(crate) fn handle(&self, req: Request<'static>) -> Result<Option<Response>, ExceptionCode> {
         self.with(|s| {
             match s.fault {
                 Some(RelayFault::NoReply) => return Ok(None),
                 Some(RelayFault::Exception(code)) => return Err(code),
-                None => {}
+                Some(RelayFault::BadCrc) | None => {}
             }
             let n = usize::from(CHANNELS);
             let range = |addr: u16, count: usize| {
