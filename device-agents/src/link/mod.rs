@@ -2,6 +2,8 @@
 //!
 //! - [`outbox`]: a durable queue in SQLite for what must arrive.
 //! - [`backoff`]: how long to wait before reconnecting.
+//! - [`connection`]: the rumqttc connection that ties them together.
 
 pub mod backoff;
+pub mod connection;
 pub mod outbox;

@@ -1,0 +1,360 @@
+//! The MQTT connection: rumqttc driven by one task, with the outbox.
+//!
+//! [`spawn`] starts a task that owns rumqttc's event loop and the
+//! [`Outbox`]. It
+//! - polls the event loop continuously (rumqttc does nothing unless polled);
+//! - on every CONNACK: publishes the retained birth message (`online: true`;
+//!   the last will sets `false`), subscribes again (a broker that lost the
+//!   session, or a clean session, needs it), and sends everything waiting in
+//!   the outbox;
+//! - removes a message from the outbox only on its PUBACK;
+//! - after any error, drops the client and its event loop, waits a jittered
+//!   exponential [`Backoff`], and connects afresh, still accepting messages
+//!   into the outbox meanwhile.
+//!
+//! [`LinkHandle::publish`] returns once the message is durable in the outbox,
+//! not when it reached the broker: that is the outbox's job.
+
+use std::collections::{HashMap, VecDeque};
+use std::time::Duration;
+
+use rumqttc::{AsyncClient, Event, LastWill, MqttOptions, Outgoing, Packet, QoS};
+use thiserror::Error;
+use tokio::sync::{mpsc, oneshot};
+use tokio::task::JoinHandle;
+use tokio::time::Instant;
+
+use super::backoff::Backoff;
+use super::outbox::{Outbox, OutboxError};
+
+/// At most this many outbox messages wait for their PUBACK at once.
+const MAX_IN_FLIGHT: u32 = 50;
+
+/// The birth and will payloads of the retained online flag.
+pub const ONLINE: &[u8] = br#"{"v":1,"online":true}"#;
+/// The last will's payload.
+pub const OFFLINE: &[u8] = br#"{"v":1,"online":false}"#;
+
+/// Where and as whom to connect.
+#[derive(Clone, Debug)]
+pub struct LinkConfig {
+    /// Broker host.
+    pub host: String,
+    /// Broker port.
+    pub port: u16,
+    /// The MQTT client id (one per device).
+    pub client_id: String,
+    /// User name and password, if the broker asks for them.
+    pub credentials: Option<(String, String)>,
+    /// The retained online flag's topic (birth and last will).
+    pub online_topic: String,
+    /// Topic filters to subscribe to on every connection.
+    pub subscriptions: Vec<String>,
+    /// MQTT keep-alive: how soon the broker notices a dead link.
+    pub keep_alive: Duration,
+    /// Keep the session at the broker while away (clean session off): the
+    /// broker then queues QoS 1 messages for this client until it is back.
+    /// The kiosk needs it to miss no event; so does an agent for its commands.
+    /// With the broker's persistence on, the session survives a broker restart.
+    pub persistent_session: bool,
+}
+
+/// What the link tells its owner.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum LinkEvent {
+    /// Connected (again): birth sent, and every subscription acknowledged by
+    /// the broker (SUBACK), so nothing published from now on is missed.
+    Connected,
+    /// The connection failed or dropped; the link will retry.
+    Disconnected(String),
+    /// The broker has acknowledged everything in the outbox: it is empty.
+    Drained,
+    /// A message arrived on a subscription.
+    Message {
+        /// Its topic.
+        topic: String,
+        /// Its payload.
+        payload: Vec<u8>,
+    },
+}
+
+/// Why a publish was not accepted.
+#[derive(Debug, Error)]
+pub enum LinkError {
+    /// The link task has stopped.
+    #[error("the MQTT link has stopped")]
+    Stopped,
+    /// The outbox could not store the message.
+    #[error(transparent)]
+    Outbox(#[from] OutboxError),
+}
+
+enum Command {
+    Publish {
+        topic: String,
+        payload: Vec<u8>,
+        retain: bool,
+        stored: oneshot::Sender<Result<(), OutboxError>>,
+    },
+}
+
+/// Sends messages through the link. Dropping every handle stops the link
+/// gracefully (it publishes `online: false` and disconnects).
+#[derive(Clone, Debug)]
+pub struct LinkHandle {
+    commands: mpsc::Sender<Command>,
+}
+
+impl LinkHandle {
+    /// Queues a QoS 1 message; returns once it is durable in the outbox.
+    pub async fn publish(
+        &self,
+        topic: &str,
+        payload: &[u8],
+        retain: bool,
+    ) -> Result<(), LinkError> {
+        let (stored, done) = oneshot::channel();
+        let cmd = Command::Publish {
+            topic: topic.to_owned(),
+            payload: payload.to_vec(),
+            retain,
+            stored,
+        };
+        self.commands
+            .send(cmd)
+            .await
+            .map_err(|_| LinkError::Stopped)?;
+        done.await
+            .map_err(|_| LinkError::Stopped)?
+            .map_err(LinkError::Outbox)
+    }
+}
+
+/// Starts the link. Events arrive on the returned receiver; the task ends
+/// when every [`LinkHandle`] is dropped.
+pub fn spawn(
+    config: LinkConfig,
+    outbox: Outbox,
+) -> (LinkHandle, mpsc::Receiver<LinkEvent>, JoinHandle<()>) {
+    let (commands_tx, commands) = mpsc::channel(64);
+    let (events_tx, events) = mpsc::channel(256);
+    let task = tokio::spawn(run(config, outbox, commands, events_tx));
+    (
+        LinkHandle {
+            commands: commands_tx,
+        },
+        events,
+        task,
+    )
+}
+
+fn options(config: &LinkConfig) -> MqttOptions {
+    let mut o = MqttOptions::new(config.client_id.clone(), config.host.clone(), config.port);
+    o.set_keep_alive(config.keep_alive);
+    o.set_clean_session(!config.persistent_session);
+    o.set_last_will(LastWill::new(
+        config.online_topic.clone(),
+        OFFLINE.to_vec(),
+        QoS::AtLeastOnce,
+        true,
+    ));
+    if let Some((user, pass)) = &config.credentials {
+        o.set_credentials(user.clone(), pass.clone());
+    }
+    o
+}
+
+/// One connection's bookkeeping: which outbox message each packet id carries.
+struct Session {
+    client: AsyncClient,
+    connected: bool,
+    /// Publishes handed to rumqttc, in order: `Some(seq)` for outbox messages.
+    handed: VecDeque<Option<i64>>,
+    by_packet: HashMap<u16, i64>,
+    last_sent: i64,
+    in_flight: u32,
+    /// SUBACKs still expected before the link reports `Connected`.
+    awaiting_subacks: usize,
+}
+
+impl Session {
+    /// Handles a PUBACK; returns true if it left the outbox empty.
+    fn acknowledged(&mut self, packet: u16, outbox: &Outbox) -> Result<bool, OutboxError> {
+        let Some(seq) = self.by_packet.remove(&packet) else {
+            return Ok(false);
+        };
+        self.in_flight = self.in_flight.saturating_sub(1);
+        outbox.acknowledged(seq)?;
+        self.send_waiting(outbox)?;
+        Ok(self.in_flight == 0 && outbox.is_empty()?)
+    }
+
+    fn send_waiting(&mut self, outbox: &Outbox) -> Result<(), OutboxError> {
+        while self.connected && self.in_flight < MAX_IN_FLIGHT {
+            let batch = outbox.pending_after(self.last_sent, MAX_IN_FLIGHT - self.in_flight)?;
+            if batch.is_empty() {
+                break;
+            }
+            for m in batch {
+                if self
+                    .client
+                    .try_publish(m.topic, QoS::AtLeastOnce, m.retain, m.payload)
+                    .is_err()
+                {
+                    return Ok(()); // rumqttc's queue is full: more after the next PUBACK
+                }
+                self.handed.push_back(Some(m.seq));
+                self.last_sent = m.seq;
+                self.in_flight += 1;
+            }
+        }
+        Ok(())
+    }
+}
+
+async fn run(
+    config: LinkConfig,
+    outbox: Outbox,
+    mut commands: mpsc::Receiver<Command>,
+    events: mpsc::Sender<LinkEvent>,
+) {
+    let mut backoff = Backoff::default();
+    loop {
+        let (client, mut eventloop) = AsyncClient::new(options(&config), 256);
+        let mut s = Session {
+            client,
+            connected: false,
+            handed: VecDeque::new(),
+            by_packet: HashMap::new(),
+            last_sent: 0,
+            in_flight: 0,
+            awaiting_subacks: 0,
+        };
+        let reason = loop {
+            tokio::select! {
+                event = eventloop.poll() => match event {
+                    Ok(Event::Incoming(Packet::ConnAck(_))) => {
+                        s.connected = true;
+                        backoff.reset();
+                        if s.client.try_publish(config.online_topic.clone(), QoS::AtLeastOnce, true, ONLINE.to_vec()).is_ok() {
+                            s.handed.push_back(None);
+                        }
+                        for filter in &config.subscriptions {
+                            if s.client.try_subscribe(filter.clone(), QoS::AtLeastOnce).is_ok() {
+                                s.awaiting_subacks += 1;
+                            }
+                        }
+                        if let Err(e) = s.send_waiting(&outbox) {
+                            break format!("{e}");
+                        }
+                        if s.awaiting_subacks == 0 {
+                            let _ = events.send(LinkEvent::Connected).await;
+                        }
+                    }
+                    Ok(Event::Incoming(Packet::SubAck(_))) => {
+                        s.awaiting_subacks = s.awaiting_subacks.saturating_sub(1);
+                        if s.awaiting_subacks == 0 {
+                            let _ = events.send(LinkEvent::Connected).await;
+                        }
+                    }
+                    Ok(Event::Outgoing(Outgoing::Publish(packet))) => {
+                        if let Some(Some(seq)) = s.handed.pop_front() {
+                            s.by_packet.insert(packet, seq);
+                        }
+                    }
+                    Ok(Event::Incoming(Packet::PubAck(ack))) => {
+                        match s.acknowledged(ack.pkid, &outbox) {
+                            Ok(true) => { let _ = events.send(LinkEvent::Drained).await; }
+                            Ok(false) => {}
+                            Err(e) => break format!("{e}"),
+                        }
+                    }
+                    Ok(Event::Incoming(Packet::Publish(p))) => {
+                        let _ = events.send(LinkEvent::Message { topic: p.topic.clone(), payload: p.payload.to_vec() }).await;
+                    }
+                    Ok(_) => {}
+                    Err(e) => break e.to_string(),
+                },
+                cmd = commands.recv() => match cmd {
+                    Some(cmd) => {
+                        store(&outbox, cmd);
+                        if let Err(e) = s.send_waiting(&outbox) {
+                            break format!("{e}");
+                        }
+                    }
+                    None => {
+                        stop_gracefully(&config, s, eventloop, outbox).await;
+                        return;
+                    }
+                },
+            }
+        };
+        let _ = events.send(LinkEvent::Disconnected(reason)).await;
+        // Wait out the backoff, still taking messages into the outbox.
+        let until = Instant::now() + backoff.next_wait();
+        loop {
+            tokio::select! {
+                () = tokio::time::sleep_until(until) => break,
+                cmd = commands.recv() => match cmd {
+                    Some(cmd) => store(&outbox, cmd),
+                    None => return,
+                },
+            }
+        }
+    }
+}
+
+fn store(outbox: &Outbox, cmd: Command) {
+    let Command::Publish {
+        topic,
+        payload,
+        retain,
+        stored,
+    } = cmd;
+    let _ = stored.send(outbox.push(&topic, &payload, retain).map(|_| ()));
+}
+
+/// Stops: waits (at most 2 s) for the PUBACKs of what is in flight, then
+/// clears the online flag and disconnects. What is not acknowledged stays in
+/// the outbox for the next start.
+async fn stop_gracefully(
+    config: &LinkConfig,
+    mut s: Session,
+    mut eventloop: rumqttc::EventLoop,
+    outbox: Outbox,
+) {
+    let deadline = Instant::now() + Duration::from_secs(2);
+    while s.connected && s.in_flight > 0 {
+        // The outbox is only used between awaits: rusqlite's connection is not Sync.
+        let event = match tokio::time::timeout_at(deadline, eventloop.poll()).await {
+            Ok(Ok(event)) => event,
+            _ => break,
+        };
+        match event {
+            Event::Outgoing(Outgoing::Publish(packet)) => {
+                if let Some(Some(seq)) = s.handed.pop_front() {
+                    s.by_packet.insert(packet, seq);
+                }
+            }
+            Event::Incoming(Packet::PubAck(ack)) if s.acknowledged(ack.pkid, &outbox).is_err() => {
+                break;
+            }
+            _ => {}
+        }
+    }
+    let _ = s.client.try_publish(
+        config.online_topic.clone(),
+        QoS::AtLeastOnce,
+        true,
+        OFFLINE.to_vec(),
+    );
+    let _ = s.client.try_disconnect();
+    let _ = tokio::time::timeout(Duration::from_secs(2), async {
+        while let Ok(event) = eventloop.poll().await {
+            if matches!(event, Event::Outgoing(Outgoing::Disconnect)) {
+                break;
+            }
+        }
+    })
+    .await;
+}

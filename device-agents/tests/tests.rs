@@ -1,0 +1,7 @@
+//! The device agents' integration tests, against a real Mosquitto started by
+//! each test on a free loopback port.
+
+#![allow(clippy::unwrap_used)]
+
+mod link;
+mod util;
