@@ -116,14 +116,14 @@ pub fn cards(store: &Store, issuer: &PassIssuer) -> Result<Vec<DemoCard>, StoreE
         .find(|m| m.name == LOST_CARD_OWNER && m.epoch > Epoch(0))
     {
         cards.push(DemoCard {
-            label_zh: format!("{}（挂失的旧卡）", m.name),
-            label_en: format!("{} (lost card)", m.name),
+            label_zh: "挂失的旧卡".into(),
+            label_en: "Lost card".into(),
             pass: issuer.issue(m.id, Epoch(0)),
         });
     }
     cards.push(DemoCard {
         label_zh: "其他中心的码".into(),
-        label_en: "Another centre's pass".into(),
+        label_en: "Other centre".into(),
         pass: other_centre_pass(),
     });
     Ok(cards)

@@ -117,7 +117,7 @@ fn a_repeat_scan_is_welcomed_but_counted_once() {
 #[test]
 fn refusals_give_their_reason_in_plain_words() {
     let s = Screen::new();
-    s.tap("李建国（挂失的旧卡）");
+    s.tap("挂失的旧卡");
     assert!(s.shows("此通行码已停用"));
     assert!(s.shows("请使用最新的通行码，或到服务台补办。"));
     assert!(
@@ -177,4 +177,23 @@ fn large_text_mode_enlarges_the_text() {
     assert!(after > before * 1.3, "large text: {before} -> {after}");
     s.tap("大字");
     assert_eq!(height(&s), before);
+}
+
+#[test]
+fn the_home_page_fits_common_kiosk_screens() {
+    let s = Screen::new();
+    for (w, h) in [(1280u32, 800u32), (1024, 600)] {
+        s.ui.window()
+            .window()
+            .set_size(slint::PhysicalSize::new(w, h));
+        mock_elapsed_time(Duration::from_millis(16));
+        for label in ["王秀英", "其他中心的码", "今日到访 0"] {
+            let e = s.find(label).unwrap();
+            let (pos, size) = (e.absolute_position(), e.size());
+            assert!(
+                pos.y + size.height <= h as f32 && pos.x + size.width <= w as f32,
+                "{label:?} at {pos:?} size {size:?} is off a {w}x{h} screen"
+            );
+        }
+    }
 }

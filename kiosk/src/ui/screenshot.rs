@@ -160,7 +160,7 @@ pub fn render(
             ui.scan(&first_resident, ScanSource::DemoTap);
         }
         "not-a-pass" => ui.scan("https://example.com/pay?id=12345", ScanSource::Scanner),
-        "wrong-site" => ui.scan(&card("Another centre"), ScanSource::Scanner),
+        "wrong-site" => ui.scan(&card("Other centre"), ScanSource::Scanner),
         "bad-signature" => {
             let forger = PassIssuer::new(
                 site.site_id.clone(),
@@ -168,7 +168,7 @@ pub fn render(
             );
             ui.scan(&forger.issue(MemberId(1), Epoch(0)), ScanSource::Scanner);
         }
-        "revoked" => ui.scan(&card("lost card"), ScanSource::Scanner),
+        "revoked" => ui.scan(&card("Lost card"), ScanSource::Scanner),
         "unknown-member" => ui.scan(&issuer.issue(MemberId(9999), Epoch(0)), ScanSource::Scanner),
         "out-of-order" => ui.show_out_of_order(),
         _ => {}
