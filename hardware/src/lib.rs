@@ -5,14 +5,19 @@
 //! tested without a Raspberry Pi. This crate knows nothing of Keting's rules
 //! (those are in `keting-core`): it moves relays and reads inputs.
 //!
+//! - [`gpio`]: digital lines (strike, door contact, exit button) as traits;
+//!   [`gpio_cdev`] implements them on the kernel's GPIO character device.
 //! - [`relay_board`]: an 8-channel RS-485 / Modbus TCP relay board (door
 //!   strikes, piano power), with read-back confirmation.
-//! - [`sim`]: simulators, each serving the real protocol, with fault injection.
+//! - [`sim`]: simulators, each serving the real protocol (or, for GPIO, the
+//!   same traits in memory), with fault injection.
 //!
-//! GPIO (gpiocdev), the door's status panel (embedded-graphics) and the
-//! scanners come with the rest of the door agent.
+//! The door's status panel (embedded-graphics) and the scanners come with the
+//! rest of the door agent.
 
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
+pub mod gpio;
+pub mod gpio_cdev;
 pub mod relay_board;
 pub mod sim;

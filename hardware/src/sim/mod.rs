@@ -1,5 +1,6 @@
 //! Simulators for every device, each speaking the real bus, with faults to
 //! inject. Tests, the demo site and `device check` run against these.
 
+pub mod gpio;
 pub mod relay_board;
 pub mod rtu_pty;
