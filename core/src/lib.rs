@@ -16,6 +16,7 @@
 //!   repeat scans counted once.
 //! - [`door`]: the 24-hour gym door: who may enter, and the lock machine.
 //! - [`topics`]: the MQTT topic tree the kiosk and the agents share.
+//! - [`messages`]: the versioned JSON messages on those topics.
 
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
@@ -23,6 +24,7 @@ pub mod calendar;
 pub mod checkin;
 pub mod door;
 pub mod ids;
+pub mod messages;
 pub mod pass;
 pub mod time;
 pub mod topics;

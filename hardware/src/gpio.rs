@@ -23,7 +23,10 @@ pub struct LineSpec {
 impl LineSpec {
     /// An active-high line.
     pub fn named(name: &str) -> Self {
-        Self { name: name.to_owned(), active_low: false }
+        Self {
+            name: name.to_owned(),
+            active_low: false,
+        }
     }
 }
 

@@ -22,7 +22,10 @@ pub const CONSUMER: &str = "keting";
 pub const DEFAULT_DEBOUNCE: Duration = Duration::from_millis(5);
 
 fn line_error(spec: &LineSpec, e: impl std::fmt::Display) -> GpioError {
-    GpioError::Line { line: spec.name.clone(), message: e.to_string() }
+    GpioError::Line {
+        line: spec.name.clone(),
+        message: e.to_string(),
+    }
 }
 
 fn find(spec: &LineSpec) -> Result<gpiocdev::FoundLine, GpioError> {
@@ -42,19 +45,32 @@ impl CdevOutput {
     pub fn request(spec: LineSpec) -> Result<Self, GpioError> {
         let found = find(&spec)?;
         let mut builder = gpiocdev::Request::builder();
-        builder.with_found_line(&found).with_consumer(CONSUMER).as_output(Value::Inactive);
+        builder
+            .with_found_line(&found)
+            .with_consumer(CONSUMER)
+            .as_output(Value::Inactive);
         if spec.active_low {
             builder.as_active_low();
         }
         let request = builder.request().map_err(|e| line_error(&spec, e))?;
-        Ok(Self { offset: found.info.offset, spec, request })
+        Ok(Self {
+            offset: found.info.offset,
+            spec,
+            request,
+        })
     }
 }
 
 impl OutputLine for CdevOutput {
     fn set(&mut self, active: bool) -> Result<(), GpioError> {
-        let value = if active { Value::Active } else { Value::Inactive };
-        self.request.set_value(self.offset, value).map_err(|e| line_error(&self.spec, e))
+        let value = if active {
+            Value::Active
+        } else {
+            Value::Inactive
+        };
+        self.request
+            .set_value(self.offset, value)
+            .map_err(|e| line_error(&self.spec, e))
     }
 }
 
@@ -81,18 +97,30 @@ impl CdevInput {
             builder.as_active_low();
         }
         let request = builder.request().map_err(|e| line_error(&spec, e))?;
-        Ok(Self { offset: found.info.offset, spec, request: AsyncRequest::new(request) })
+        Ok(Self {
+            offset: found.info.offset,
+            spec,
+            request: AsyncRequest::new(request),
+        })
     }
 }
 
 impl InputLine for CdevInput {
     fn value(&mut self) -> Result<bool, GpioError> {
-        let v = self.request.as_ref().value(self.offset).map_err(|e| line_error(&self.spec, e))?;
+        let v = self
+            .request
+            .as_ref()
+            .value(self.offset)
+            .map_err(|e| line_error(&self.spec, e))?;
         Ok(v == Value::Active)
     }
 
     async fn changed(&mut self) -> Result<bool, GpioError> {
-        let event = self.request.read_edge_event().await.map_err(|e| line_error(&self.spec, e))?;
+        let event = self
+            .request
+            .read_edge_event()
+            .await
+            .map_err(|e| line_error(&self.spec, e))?;
         Ok(event.kind == EdgeKind::Rising)
     }
 }

@@ -61,7 +61,8 @@ impl Default for AccessPolicy {
 
 /// Why the door stayed shut. The codes are stable: they travel in events and
 /// show on the door's panel.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum DoorRefusal {
     /// Not a Keting pass.
     NotAPass,
@@ -350,6 +351,25 @@ mod tests {
         for (i, (entry, epoch, when, want)) in cases.into_iter().enumerate() {
             let got = door().handle_scan(Ok(&claims(1, epoch)), entry.as_ref(), at(when));
             assert_eq!(got, want, "case {i}: {when}");
+        }
+    }
+
+    #[test]
+    fn refusal_codes_match_their_json() {
+        for r in [
+            DoorRefusal::NotAPass,
+            DoorRefusal::WrongSite,
+            DoorRefusal::BadSignature,
+            DoorRefusal::Revoked,
+            DoorRefusal::NotOnRoster,
+            DoorRefusal::NightNotPaid,
+            DoorRefusal::Passback,
+            DoorRefusal::LockedOut,
+        ] {
+            assert_eq!(
+                serde_json::to_string(&r).unwrap(),
+                format!("\"{}\"", r.code())
+            );
         }
     }
 

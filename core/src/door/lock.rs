@@ -59,7 +59,8 @@ impl Default for LockConfig {
 }
 
 /// What the door is doing, as published on its `status` topic.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum LockState {
     /// The contact has not been read yet (power-on).
     Unknown,
@@ -76,7 +77,8 @@ pub enum LockState {
 }
 
 /// An alarm the door raises.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Alarm {
     /// Open longer than allowed.
     HeldOpen,

@@ -37,9 +37,10 @@ impl SimGpio {
 
     fn with_line<T>(&self, name: &str, f: impl FnOnce(&mut Line) -> T) -> T {
         let mut lines = self.lines.lock().unwrap_or_else(PoisonError::into_inner);
-        let line = lines
-            .entry(name.to_owned())
-            .or_insert_with(|| Line { value: false, edges: broadcast::channel(EDGE_QUEUE).0 });
+        let line = lines.entry(name.to_owned()).or_insert_with(|| Line {
+            value: false,
+            edges: broadcast::channel(EDGE_QUEUE).0,
+        });
         f(line)
     }
 
@@ -55,13 +56,20 @@ impl SimGpio {
     /// Requests an output line (initially inactive, as on real hardware).
     pub fn output(&self, spec: &LineSpec) -> SimOutput {
         self.set(&spec.name, false);
-        SimOutput { chip: self.clone(), name: spec.name.clone() }
+        SimOutput {
+            chip: self.clone(),
+            name: spec.name.clone(),
+        }
     }
 
     /// Requests an input line.
     pub fn input(&self, spec: &LineSpec) -> SimInput {
         let edges = self.with_line(&spec.name, |l| l.edges.subscribe());
-        SimInput { chip: self.clone(), name: spec.name.clone(), edges }
+        SimInput {
+            chip: self.clone(),
+            name: spec.name.clone(),
+            edges,
+        }
     }
 
     /// The other side of an input: sets the line's logical value.
@@ -112,9 +120,10 @@ impl InputLine for SimInput {
             Ok(v) => Ok(v),
             // More edges than the queue holds: report where the line is now.
             Err(broadcast::error::RecvError::Lagged(_)) => Ok(self.chip.level(&self.name)),
-            Err(broadcast::error::RecvError::Closed) => {
-                Err(GpioError::Line { line: self.name.clone(), message: "the simulated chip is gone".into() })
-            }
+            Err(broadcast::error::RecvError::Closed) => Err(GpioError::Line {
+                line: self.name.clone(),
+                message: "the simulated chip is gone".into(),
+            }),
         }
     }
 }
@@ -146,6 +155,9 @@ mod tests {
         let mut seen = chip.edges("GPIO17");
         strike.set(true).unwrap();
         strike.set(false).unwrap();
-        assert_eq!((seen.recv().await.unwrap(), seen.recv().await.unwrap()), (true, false));
+        assert_eq!(
+            (seen.recv().await.unwrap(), seen.recv().await.unwrap()),
+            (true, false)
+        );
     }
 }

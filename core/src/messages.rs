@@ -1,0 +1,343 @@
+//! The messages on the topics of [`crate::topics`]: JSON, readable with
+//! `mosquitto_sub`, each carrying the protocol version `v`.
+//!
+//! ```text
+//! cmd     {"v":1,"id":"c-42","deadline_ms":1795300000000,"action":"unlock","member":7}
+//! ack     {"v":1,"id":"c-42","outcome":"done"}
+//! event   {"v":1,"id":"e-gym-door-1031","at_ms":1795300000123,"event":"access_refused","member":7,"reason":"night_not_paid"}
+//! status  {"v":1,"state":"locked"}
+//! ```
+//!
+//! Commands and events carry an id: delivery is at least once, and the
+//! receiver drops an id it has seen. A command past its deadline is not
+//! carried out (its ack says `expired`). [`decode`] turns any bytes into a
+//! message or a [`MessageError`], never a panic; unknown fields are ignored so
+//! a newer sender of the same version can add fields.
+
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+use crate::door::access::DoorRefusal;
+use crate::door::lock::{Alarm, LockState};
+use crate::ids::MemberId;
+
+/// The protocol version this build speaks.
+pub const PROTOCOL_VERSION: u8 = 1;
+
+/// The largest payload accepted; anything larger is refused unread.
+pub const MAX_PAYLOAD: usize = 64 * 1024;
+
+/// The id of a command or an event: 1 to 64 characters of `A-Za-z0-9-_.:`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct MessageId(String);
+
+impl MessageId {
+    /// Validates an id.
+    pub fn new(s: impl Into<String>) -> Result<Self, MessageError> {
+        let s = s.into();
+        let ok = |c: char| c.is_ascii_alphanumeric() || "-_.:".contains(c);
+        if s.is_empty() || s.len() > 64 || !s.chars().all(ok) {
+            return Err(MessageError::BadId);
+        }
+        Ok(Self(s))
+    }
+
+    /// The id as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for MessageId {
+    type Error = MessageError;
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        Self::new(s)
+    }
+}
+
+impl From<MessageId> for String {
+    fn from(id: MessageId) -> Self {
+        id.0
+    }
+}
+
+/// A command to a device (`cmd` topic).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Command {
+    /// Protocol version.
+    pub v: u8,
+    /// The command's id; its ack carries the same.
+    pub id: MessageId,
+    /// Not carried out after this instant (ms since the Unix epoch).
+    pub deadline_ms: i64,
+    /// What to do.
+    #[serde(flatten)]
+    pub action: Action,
+}
+
+/// What a command asks.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "action", rename_all = "snake_case")]
+pub enum Action {
+    /// Release the strike for one pulse (staff opening the door remotely).
+    Unlock {
+        /// On whose behalf, for the log.
+        member: Option<MemberId>,
+    },
+    /// Publish the current status again (the controller came back).
+    Republish,
+}
+
+/// The outcome of a command (`ack` topic).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Ack {
+    /// Protocol version.
+    pub v: u8,
+    /// The command's id.
+    pub id: MessageId,
+    /// What happened.
+    #[serde(flatten)]
+    pub outcome: Outcome,
+}
+
+/// What happened to a command.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum Outcome {
+    /// Carried out.
+    Done,
+    /// Not carried out, with the reason.
+    Refused {
+        /// Why, for people.
+        reason: String,
+    },
+    /// Arrived after its deadline; not carried out.
+    Expired,
+}
+
+/// Something that happened at a device (`event` topic).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Event {
+    /// Protocol version.
+    pub v: u8,
+    /// The event's id, unique per device.
+    pub id: MessageId,
+    /// When it happened (ms since the Unix epoch).
+    pub at_ms: i64,
+    /// What happened.
+    #[serde(flatten)]
+    pub kind: EventKind,
+}
+
+/// What happened.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum EventKind {
+    /// The door opened for a member.
+    AccessGranted {
+        /// Who.
+        member: MemberId,
+    },
+    /// The door stayed shut.
+    AccessRefused {
+        /// Who, if the pass named a member.
+        member: Option<MemberId>,
+        /// Why.
+        reason: DoorRefusal,
+    },
+    /// An alarm was raised or cleared.
+    Alarm {
+        /// Which.
+        alarm: Alarm,
+        /// Raised (true) or cleared (false).
+        raised: bool,
+    },
+}
+
+/// A door's retained state (`status` topic).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DoorStatus {
+    /// Protocol version.
+    pub v: u8,
+    /// The lock's state.
+    pub state: LockState,
+}
+
+/// Why bytes are not a message of this protocol.
+#[derive(Debug, Error, Clone, PartialEq, Eq)]
+pub enum MessageError {
+    /// Larger than [`MAX_PAYLOAD`].
+    #[error("a message of more than {MAX_PAYLOAD} bytes")]
+    TooLarge,
+    /// Another protocol version.
+    #[error("protocol version {0}, this build speaks {PROTOCOL_VERSION}")]
+    Version(u64),
+    /// Not JSON of the expected shape.
+    #[error("not a valid message: {0}")]
+    Invalid(String),
+    /// An id that is empty, too long or has other characters.
+    #[error("an id has 1 to 64 characters of A-Z a-z 0-9 - _ . :")]
+    BadId,
+}
+
+#[derive(Deserialize)]
+struct VersionOnly {
+    v: u64,
+}
+
+/// Reads a message of type `T` from a payload.
+pub fn decode<T: DeserializeOwned>(payload: &[u8]) -> Result<T, MessageError> {
+    if payload.len() > MAX_PAYLOAD {
+        return Err(MessageError::TooLarge);
+    }
+    let version: VersionOnly =
+        serde_json::from_slice(payload).map_err(|e| MessageError::Invalid(e.to_string()))?;
+    if version.v != u64::from(PROTOCOL_VERSION) {
+        return Err(MessageError::Version(version.v));
+    }
+    serde_json::from_slice(payload).map_err(|e| MessageError::Invalid(e.to_string()))
+}
+
+/// Writes a message as its payload.
+pub fn encode<T: Serialize>(message: &T) -> Vec<u8> {
+    // Our message types contain only strings, numbers and enums: they always serialise.
+    serde_json::to_vec(message).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn id(s: &str) -> MessageId {
+        MessageId::new(s).unwrap()
+    }
+
+    #[test]
+    fn the_documented_examples_decode() {
+        let cmd: Command = decode(
+            br#"{"v":1,"id":"c-42","deadline_ms":1795300000000,"action":"unlock","member":7}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            cmd,
+            Command {
+                v: 1,
+                id: id("c-42"),
+                deadline_ms: 1_795_300_000_000,
+                action: Action::Unlock {
+                    member: Some(MemberId(7))
+                }
+            }
+        );
+        let ack: Ack = decode(br#"{"v":1,"id":"c-42","outcome":"done"}"#).unwrap();
+        assert_eq!(ack.outcome, Outcome::Done);
+        let ev: Event = decode(
+            br#"{"v":1,"id":"e-gym-door-1031","at_ms":1795300000123,"event":"access_refused","member":7,"reason":"night_not_paid"}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            ev.kind,
+            EventKind::AccessRefused {
+                member: Some(MemberId(7)),
+                reason: DoorRefusal::NightNotPaid
+            }
+        );
+        let st: DoorStatus = decode(br#"{"v":1,"state":"locked","extra":"ignored"}"#).unwrap();
+        assert_eq!(st.state, LockState::Locked);
+    }
+
+    #[test]
+    fn every_message_round_trips() {
+        let events = [
+            EventKind::AccessGranted {
+                member: MemberId(1),
+            },
+            EventKind::AccessRefused {
+                member: None,
+                reason: DoorRefusal::LockedOut,
+            },
+            EventKind::Alarm {
+                alarm: Alarm::Forced,
+                raised: true,
+            },
+        ];
+        for kind in events {
+            let e = Event {
+                v: 1,
+                id: id("e-1"),
+                at_ms: 5,
+                kind,
+            };
+            assert_eq!(decode::<Event>(&encode(&e)).unwrap(), e);
+        }
+        for outcome in [
+            Outcome::Done,
+            Outcome::Expired,
+            Outcome::Refused {
+                reason: "jammed".into(),
+            },
+        ] {
+            let a = Ack {
+                v: 1,
+                id: id("c.1:x_y"),
+                outcome,
+            };
+            assert_eq!(decode::<Ack>(&encode(&a)).unwrap(), a);
+        }
+        let c = Command {
+            v: 1,
+            id: id("c-1"),
+            deadline_ms: 9,
+            action: Action::Republish,
+        };
+        assert_eq!(decode::<Command>(&encode(&c)).unwrap(), c);
+    }
+
+    #[test]
+    fn bad_payloads_are_errors() {
+        assert_eq!(
+            decode::<DoorStatus>(br#"{"v":2,"state":"locked"}"#),
+            Err(MessageError::Version(2))
+        );
+        assert!(matches!(
+            decode::<DoorStatus>(br#"{"v":1,"state":"ajar"}"#),
+            Err(MessageError::Invalid(_))
+        ));
+        assert!(matches!(
+            decode::<Ack>(br#"{"v":1,"id":"","outcome":"done"}"#),
+            Err(MessageError::Invalid(_))
+        ));
+        assert!(matches!(
+            decode::<Ack>(br#"{"v":1,"id":"a/b","outcome":"done"}"#),
+            Err(MessageError::Invalid(_))
+        ));
+        assert!(matches!(
+            decode::<Ack>(b"\xff\xfe"),
+            Err(MessageError::Invalid(_))
+        ));
+        assert!(matches!(decode::<Ack>(b""), Err(MessageError::Invalid(_))));
+        assert_eq!(
+            decode::<Ack>(&vec![b' '; MAX_PAYLOAD + 1]),
+            Err(MessageError::TooLarge)
+        );
+    }
+
+    proptest! {
+        #[test]
+        fn any_bytes_decode_or_err(bytes in proptest::collection::vec(any::<u8>(), 0..512)) {
+            let _ = decode::<Command>(&bytes);
+            let _ = decode::<Event>(&bytes);
+            let _ = decode::<Ack>(&bytes);
+            let _ = decode::<DoorStatus>(&bytes);
+        }
+
+        #[test]
+        fn json_shaped_input_decodes_or_errs(v in 0u64..3, id in ".{0,70}", action in "[a-z_]{0,12}") {
+            let payload = serde_json::json!({"v": v, "id": id, "deadline_ms": 1, "action": action, "member": 3});
+            let _ = decode::<Command>(payload.to_string().as_bytes());
+        }
+    }
+}
