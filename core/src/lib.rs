@@ -17,6 +17,7 @@
 //! - [`door`]: the 24-hour gym door: who may enter, and the lock machine.
 //! - [`topics`]: the MQTT topic tree the kiosk and the agents share.
 //! - [`messages`]: the versioned JSON messages on those topics.
+//! - [`roster`]: the signed door roster, so a door decides alone.
 
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
@@ -26,5 +27,6 @@ pub mod door;
 pub mod ids;
 pub mod messages;
 pub mod pass;
+pub mod roster;
 pub mod time;
 pub mod topics;
