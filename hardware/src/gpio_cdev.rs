@@ -28,8 +28,22 @@ fn line_error(spec: &LineSpec, e: impl std::fmt::Display) -> GpioError {
     }
 }
 
-fn find(spec: &LineSpec) -> Result<gpiocdev::FoundLine, GpioError> {
-    gpiocdev::find_named_line(&spec.name).ok_or_else(|| GpioError::NotFound(spec.name.clone()))
+/// Finds the line by name and requests it, `configure` setting its
+/// direction; returns the line's offset and the request.
+fn request_line(
+    spec: &LineSpec,
+    configure: impl FnOnce(&mut gpiocdev::request::Builder),
+) -> Result<(Offset, gpiocdev::Request), GpioError> {
+    let found = gpiocdev::find_named_line(&spec.name)
+        .ok_or_else(|| GpioError::NotFound(spec.name.clone()))?;
+    let mut builder = gpiocdev::Request::builder();
+    builder.with_found_line(&found).with_consumer(CONSUMER);
+    configure(&mut builder);
+    if spec.active_low {
+        builder.as_active_low();
+    }
+    let request = builder.request().map_err(|e| line_error(spec, e))?;
+    Ok((found.info.offset, request))
 }
 
 /// An output line, requested inactive.
@@ -43,19 +57,12 @@ pub struct CdevOutput {
 impl CdevOutput {
     /// Requests the line as an output, initially inactive.
     pub fn request(spec: LineSpec) -> Result<Self, GpioError> {
-        let found = find(&spec)?;
-        let mut builder = gpiocdev::Request::builder();
-        builder
-            .with_found_line(&found)
-            .with_consumer(CONSUMER)
-            .as_output(Value::Inactive);
-        if spec.active_low {
-            builder.as_active_low();
-        }
-        let request = builder.request().map_err(|e| line_error(&spec, e))?;
+        let (offset, request) = request_line(&spec, |b| {
+            b.as_output(Value::Inactive);
+        })?;
         Ok(Self {
-            offset: found.info.offset,
             spec,
+            offset,
             request,
         })
     }
@@ -85,21 +92,14 @@ pub struct CdevInput {
 impl CdevInput {
     /// Requests the line as a debounced input. Call inside a tokio runtime.
     pub fn request(spec: LineSpec, debounce: Duration) -> Result<Self, GpioError> {
-        let found = find(&spec)?;
-        let mut builder = gpiocdev::Request::builder();
-        builder
-            .with_found_line(&found)
-            .with_consumer(CONSUMER)
-            .as_input()
-            .with_edge_detection(EdgeDetection::BothEdges)
-            .with_debounce_period(debounce);
-        if spec.active_low {
-            builder.as_active_low();
-        }
-        let request = builder.request().map_err(|e| line_error(&spec, e))?;
+        let (offset, request) = request_line(&spec, |b| {
+            b.as_input()
+                .with_edge_detection(EdgeDetection::BothEdges)
+                .with_debounce_period(debounce);
+        })?;
         Ok(Self {
-            offset: found.info.offset,
             spec,
+            offset,
             request: AsyncRequest::new(request),
         })
     }

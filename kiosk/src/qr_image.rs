@@ -4,8 +4,7 @@
 //! 117-character pass (a 10-character site id) stays at version 7 or 8,
 //! which cheap scanners read.
 
-use std::fs;
-use std::io::{self, Write};
+use std::io;
 use std::path::Path;
 
 use qrcode::{Color, EcLevel, QrCode};
@@ -64,27 +63,10 @@ pub fn png_bytes(text: &str) -> Result<Vec<u8>, QrImageError> {
 /// Writes the QR code of `text` to `path` (a temporary file, then renamed).
 pub fn write_png(text: &str, path: &Path) -> Result<(), QrImageError> {
     let bytes = png_bytes(text)?;
-    write_atomically(path, &bytes).map_err(|source| QrImageError::Write {
+    crate::atomic_file::write(path, &bytes, 0o644).map_err(|source| QrImageError::Write {
         path: path.display().to_string(),
         source,
     })
-}
-
-/// Writes `bytes` to a temporary file beside `path`, then renames it over
-/// `path`, so a reader never sees half a file.
-pub fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let name = path
-        .file_name()
-        .ok_or_else(|| io::Error::other("not a file name"))?;
-    let tmp = dir.join(format!(".{}.tmp", name.to_string_lossy()));
-    let mut f = fs::File::create(&tmp)?;
-    f.write_all(bytes)?;
-    f.sync_all()?;
-    fs::rename(&tmp, path)
 }
 
 #[cfg(test)]

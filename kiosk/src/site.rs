@@ -10,8 +10,7 @@
 //! revoking a pass) needs `site.key`.
 
 use std::fs;
-use std::io::{self, Write};
-use std::os::unix::fs::OpenOptionsExt;
+use std::io;
 use std::path::{Path, PathBuf};
 
 use ed25519_dalek::SigningKey;
@@ -138,24 +137,7 @@ fn write_key_file(path: &Path, key: &SigningKey) -> Result<(), SiteError> {
     let pem = key
         .to_pkcs8_pem(LineEnding::LF)
         .map_err(|e| err(io::Error::other(e.to_string())))?;
-    let tmp = path.with_extension("key.tmp");
-    let mut f = fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(&tmp)
-        .map_err(err)?;
-    f.write_all(pem.as_bytes())
-        .and_then(|()| f.sync_all())
-        .map_err(err)?;
-    fs::rename(&tmp, path).map_err(err)?;
-    if let Some(parent) = path.parent() {
-        fs::File::open(parent)
-            .and_then(|d| d.sync_all())
-            .map_err(err)?;
-    }
-    Ok(())
+    crate::atomic_file::write(path, pem.as_bytes(), 0o600).map_err(err)
 }
 
 /// Bytes from the operating system's random source.

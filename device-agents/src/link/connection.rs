@@ -178,6 +178,13 @@ struct Session {
 }
 
 impl Session {
+    /// rumqttc wrote the next handed publish with this packet id.
+    fn sent(&mut self, packet: u16) {
+        if let Some(Some(seq)) = self.handed.pop_front() {
+            self.by_packet.insert(packet, seq);
+        }
+    }
+
     /// Handles a PUBACK; returns true if it left the outbox empty.
     fn acknowledged(&mut self, packet: u16, outbox: &Outbox) -> Result<bool, OutboxError> {
         let Some(seq) = self.by_packet.remove(&packet) else {
@@ -257,11 +264,7 @@ async fn run(
                             let _ = events.send(LinkEvent::Connected).await;
                         }
                     }
-                    Ok(Event::Outgoing(Outgoing::Publish(packet))) => {
-                        if let Some(Some(seq)) = s.handed.pop_front() {
-                            s.by_packet.insert(packet, seq);
-                        }
-                    }
+                    Ok(Event::Outgoing(Outgoing::Publish(packet))) => s.sent(packet),
                     Ok(Event::Incoming(Packet::PubAck(ack))) => {
                         match s.acknowledged(ack.pkid, &outbox) {
                             Ok(true) => { let _ = events.send(LinkEvent::Drained).await; }
@@ -331,11 +334,7 @@ async fn stop_gracefully(
             _ => break,
         };
         match event {
-            Event::Outgoing(Outgoing::Publish(packet)) => {
-                if let Some(Some(seq)) = s.handed.pop_front() {
-                    s.by_packet.insert(packet, seq);
-                }
-            }
+            Event::Outgoing(Outgoing::Publish(packet)) => s.sent(packet),
             Event::Incoming(Packet::PubAck(ack)) if s.acknowledged(ack.pkid, &outbox).is_err() => {
                 break;
             }

@@ -21,7 +21,6 @@ use super::kiosk_adapter::KioskUi;
 use super::language::Language;
 use crate::checkin_desk::CheckInDesk;
 use crate::data_dir::DataDir;
-use crate::qr_image::write_atomically;
 use crate::site::{self, NewSite};
 use crate::store::Store;
 use crate::store::checkins::ScanSource;
@@ -191,7 +190,7 @@ pub fn render(
         path: out.display().to_string(),
         source: e,
     })?;
-    write_atomically(out, &png).map_err(|source| ScreenshotError::Write {
+    crate::atomic_file::write(out, &png, 0o644).map_err(|source| ScreenshotError::Write {
         path: out.display().to_string(),
         source,
     })?;
