@@ -12,12 +12,15 @@
 //! - [`sim`]: simulators, each serving the real protocol (or, for GPIO, the
 //!   same traits in memory), with fault injection.
 //!
-//! The door's status panel (embedded-graphics) and the scanners come with the
-//! rest of the door agent.
+//! - [`panel`]: 128x64 status panels drawn with embedded-graphics (Chinese
+//!   text from the bundled font), rendered to PNG for tests and people.
+//! - [`scanner`]: QR scanners (USB keyboard-wedge via evdev, grabbed; serial).
 
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
 pub mod gpio;
 pub mod gpio_cdev;
+pub mod panel;
 pub mod relay_board;
+pub mod scanner;
 pub mod sim;

@@ -4,6 +4,8 @@
 #![allow(clippy::unwrap_used)]
 
 mod mbpoll;
+mod panel;
 mod relay_board;
 mod rtu;
+mod scanner;
 mod util;

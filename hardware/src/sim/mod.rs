@@ -2,5 +2,7 @@
 //! inject. Tests, the demo site and `device check` run against these.
 
 pub mod gpio;
+pub mod panel;
 pub mod relay_board;
 pub mod rtu_pty;
+pub mod scanner;
