@@ -28,6 +28,10 @@ pub const PROTOCOL_VERSION: u8 = 1;
 /// The largest payload accepted; anything larger is refused unread.
 pub const MAX_PAYLOAD: usize = 64 * 1024;
 
+/// The largest roster payload read: about 17,000 members. A roster lists
+/// every resident (day access), so it outgrows [`MAX_PAYLOAD`] in a big centre.
+pub const MAX_ROSTER_PAYLOAD: usize = 1024 * 1024;
+
 /// The id of a command or an event: 1 to 64 characters of `A-Za-z0-9-_.:`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
@@ -147,6 +151,16 @@ pub enum EventKind {
         /// Why.
         reason: DoorRefusal,
     },
+    /// A roster arrived and was not taken; the door keeps the one in force.
+    RosterRejected {
+        /// Why, for people.
+        reason: String,
+    },
+    /// The device's hardware failed (relay board unreachable, input lost).
+    Fault {
+        /// What failed, for people.
+        message: String,
+    },
     /// An alarm was raised or cleared.
     Alarm {
         /// Which.
@@ -163,6 +177,12 @@ pub struct DoorStatus {
     pub v: u8,
     /// The lock's state.
     pub state: LockState,
+    /// A hardware fault in force (the strike could not be driven), if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fault: Option<String>,
+    /// The reader is locked out after repeated refused scans.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub locked_out: bool,
 }
 
 /// Why bytes are not a message of this protocol.
@@ -189,7 +209,12 @@ struct VersionOnly {
 
 /// Reads a message of type `T` from a payload.
 pub fn decode<T: DeserializeOwned>(payload: &[u8]) -> Result<T, MessageError> {
-    if payload.len() > MAX_PAYLOAD {
+    decode_up_to(payload, MAX_PAYLOAD)
+}
+
+/// Reads a message of type `T` from a payload of at most `limit` bytes.
+pub fn decode_up_to<T: DeserializeOwned>(payload: &[u8], limit: usize) -> Result<T, MessageError> {
+    if payload.len() > limit {
         return Err(MessageError::TooLarge);
     }
     let version: VersionOnly =

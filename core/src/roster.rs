@@ -24,7 +24,7 @@ use thiserror::Error;
 use crate::calendar::parse_date;
 use crate::door::access::RosterEntry;
 use crate::ids::{Epoch, MemberId, SiteId};
-use crate::messages::{MessageError, PROTOCOL_VERSION, decode, encode};
+use crate::messages::{MAX_ROSTER_PAYLOAD, MessageError, PROTOCOL_VERSION, decode_up_to, encode};
 
 const SIGNING_CONTEXT: &[u8] = b"keting-roster-v1\0";
 
@@ -129,7 +129,7 @@ pub fn verify(
     key: &VerifyingKey,
     current_issued_ms: Option<i64>,
 ) -> Result<RosterInForce, RosterError> {
-    let signed: SignedRoster = decode(payload)?;
+    let signed: SignedRoster = decode_up_to(payload, MAX_ROSTER_PAYLOAD)?;
     let sig = URL_SAFE_NO_PAD
         .decode(&signed.sig)
         .map_err(|_| RosterError::BadSignature)?;
@@ -170,6 +170,7 @@ pub fn verify(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::messages::decode;
     use time::macros::date;
 
     fn site() -> SiteId {
@@ -193,6 +194,23 @@ mod tests {
                 },
             ],
         }
+    }
+
+    #[test]
+    fn a_big_centres_roster_of_10000_members_fits() {
+        let key = SigningKey::from_bytes(&[4; 32]);
+        let mut big = roster(10);
+        big.members = (1..=10_000)
+            .map(|i| RosterMember {
+                member: MemberId(i),
+                epoch: Epoch(1),
+                paid_until: (i % 3 == 0).then(|| "2026-11-30".into()),
+            })
+            .collect();
+        let payload = sign(&big, &key);
+        assert!(payload.len() > crate::messages::MAX_PAYLOAD);
+        let r = verify(&payload, &site(), &key.verifying_key(), None).unwrap();
+        assert_eq!(r.len(), 10_000);
     }
 
     #[test]

@@ -84,6 +84,9 @@ pub enum Alarm {
     HeldOpen,
     /// Opened while locked.
     Forced,
+    /// Too many refused scans: the reader is locked out for a while (raised
+    /// by the door agent from [`crate::door::access`], not by this machine).
+    Lockout,
 }
 
 /// What the machine wants done.
@@ -139,9 +142,12 @@ impl LockMachine {
             (None, _) => LockState::Unknown,
             (_, Some(Alarm::Forced)) => LockState::Forced,
             (_, Some(Alarm::HeldOpen)) => LockState::HeldOpen,
-            (Some(true), None) => LockState::Open,
-            (Some(false), None) if self.strike_unlocked => LockState::Unlocked,
-            (Some(false), None) => LockState::Locked,
+            // The machine never holds a lockout alarm (the access rules do).
+            (Some(true), None | Some(Alarm::Lockout)) => LockState::Open,
+            (Some(false), None | Some(Alarm::Lockout)) if self.strike_unlocked => {
+                LockState::Unlocked
+            }
+            (Some(false), None | Some(Alarm::Lockout)) => LockState::Locked,
         }
     }
 
