@@ -8,4 +8,8 @@
 
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
+pub mod clock;
+pub mod config;
+pub mod door;
 pub mod link;
+pub mod run;

@@ -5,6 +5,7 @@
 //! tested without a Raspberry Pi. This crate knows nothing of Keting's rules
 //! (those are in `keting-core`): it moves relays and reads inputs.
 //!
+//! - [`bus`]: how a Modbus device is addressed (`tcp:HOST:PORT`, `rtu:DEV@BAUD`).
 //! - [`gpio`]: digital lines (strike, door contact, exit button) as traits;
 //!   [`gpio_cdev`] implements them on the kernel's GPIO character device.
 //! - [`relay_board`]: an 8-channel RS-485 / Modbus TCP relay board (door
@@ -18,6 +19,7 @@
 
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
+pub mod bus;
 pub mod gpio;
 pub mod gpio_cdev;
 pub mod panel;

@@ -102,6 +102,27 @@ impl ModbusRelayBoard {
         Ok(Self::new(ctx, timeout))
     }
 
+    /// Connects to the board at `bus` (TCP: resolving the host name).
+    pub async fn connect(
+        bus: &crate::bus::BusAddress,
+        unit: u8,
+        timeout: Duration,
+    ) -> Result<Self, RelayError> {
+        match bus {
+            crate::bus::BusAddress::Tcp { host, port } => {
+                let addr = tokio::net::lookup_host((host.as_str(), *port))
+                    .await
+                    .map_err(|e| RelayError::Unreachable(format!("{host}: {e}")))?
+                    .next()
+                    .ok_or_else(|| RelayError::Unreachable(format!("{host}: no address")))?;
+                Self::connect_tcp(addr, unit, timeout).await
+            }
+            crate::bus::BusAddress::Rtu { path, baud } => {
+                Self::open_rtu(std::path::Path::new(path), *baud, unit, timeout)
+            }
+        }
+    }
+
     /// Opens a board on a serial line (RS-485 adapter, or a simulator's pty)
     /// at `baud`, 8N1, as Modbus RTU unit `unit`.
     pub fn open_rtu(

@@ -1,0 +1,408 @@
+//! The agent's configuration file (TOML), as `keting-provision` writes it.
+//!
+//! Unknown keys are refused, so a misspelt key is an error naming it (with
+//! its line), not a silently ignored setting. Secrets are never inline: the
+//! broker password is read from `password_file`.
+//!
+//! ```toml
+//! site = "futian-01"
+//! device = "gym-door"
+//! site_public_key = "base64url of the site's Ed25519 public key"
+//! state_dir = "/var/lib/keting-agent"
+//!
+//! [broker]
+//! host = "192.168.1.10"
+//! port = 1883
+//! username = "gym-door"
+//! password_file = "/etc/keting/gym-door.secret"
+//!
+//! [door]
+//! gpio = "cdev"                                # or "sim"
+//! strike = { kind = "relay", bus = "rtu:/dev/ttyUSB0@9600", unit = 1, channel = 1 }
+//! contact = { line = "GPIO27", active_low = true }
+//! exit_button = { line = "GPIO22", active_low = true }
+//! scanner = { kind = "evdev", device = "/dev/input/by-id/usb-scanner-event-kbd" }
+//! ```
+
+use std::path::{Path, PathBuf};
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use ed25519_dalek::VerifyingKey;
+use keting_core::ids::{DeviceId, SiteId};
+use keting_hardware::bus::BusAddress;
+use serde::Deserialize;
+use thiserror::Error;
+
+/// Why a configuration was not taken.
+#[derive(Debug, Error)]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("cannot read {path}: {message}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// What the system said.
+        message: String,
+    },
+    /// The file is not valid: the message names the key and its line.
+    #[error("{path}: {message}")]
+    Invalid {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong, with the key.
+        message: String,
+    },
+}
+
+/// The whole file.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AgentConfig {
+    /// The site's id.
+    #[serde(deserialize_with = "site_id")]
+    pub site: SiteId,
+    /// This device's id (its topics are `device/<id>/...`).
+    #[serde(deserialize_with = "device_id")]
+    pub device: DeviceId,
+    /// The site's Ed25519 public key (base64url), to verify passes and rosters.
+    #[serde(deserialize_with = "public_key")]
+    pub site_public_key: VerifyingKey,
+    /// Where the agent keeps its outbox and its last roster.
+    pub state_dir: PathBuf,
+    /// The MQTT broker.
+    pub broker: BrokerConfig,
+    /// The door this agent drives, if it drives one.
+    pub door: Option<DoorConfig>,
+}
+
+/// The MQTT broker.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BrokerConfig {
+    /// Host name or address.
+    pub host: String,
+    /// Port.
+    #[serde(default = "default_mqtt_port")]
+    pub port: u16,
+    /// Login (one per device).
+    pub username: Option<String>,
+    /// A file holding the password (mode 0600), never the password itself.
+    pub password_file: Option<PathBuf>,
+    /// Seconds of silence before the broker declares the agent gone.
+    #[serde(default = "default_keep_alive")]
+    pub keep_alive_s: u64,
+}
+
+/// Which GPIO implementation drives the lines.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum GpioKind {
+    /// The kernel's GPIO character device.
+    #[default]
+    Cdev,
+    /// In memory (demo, tests): the contact reads closed, the button released.
+    Sim,
+}
+
+/// The strike's relay.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase", deny_unknown_fields)]
+pub enum StrikeConfig {
+    /// A GPIO line driving a relay.
+    Gpio {
+        /// The line's name, e.g. `GPIO17`.
+        line: String,
+        /// Active when low.
+        #[serde(default)]
+        active_low: bool,
+    },
+    /// A coil of a Modbus relay board.
+    Relay {
+        /// `tcp:HOST:PORT` or `rtu:DEVICE@BAUD`.
+        #[serde(deserialize_with = "bus")]
+        bus: BusAddress,
+        /// The board's Modbus unit id.
+        #[serde(default = "one")]
+        unit: u8,
+        /// The channel, 1 to 8.
+        channel: u8,
+    },
+}
+
+/// An input line.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InputConfig {
+    /// The line's name, e.g. `GPIO27`.
+    pub line: String,
+    /// Active (door open, button pressed) when low.
+    #[serde(default)]
+    pub active_low: bool,
+}
+
+/// The door's scanner.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase", deny_unknown_fields)]
+pub enum ScannerConfig {
+    /// A USB keyboard-wedge scanner (path or device name), grabbed.
+    Evdev {
+        /// `/dev/input/by-id/...` or the name `evtest` shows.
+        device: String,
+    },
+    /// A serial scanner.
+    Serial {
+        /// The serial device.
+        path: String,
+        /// Baud rate.
+        #[serde(default = "default_baud")]
+        baud: u32,
+    },
+    /// Scans published to `keting/v1/<site>/sim/<device>/scan`.
+    Sim,
+}
+
+/// The door's status panel.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase", deny_unknown_fields)]
+pub enum PanelConfig {
+    /// No panel.
+    None,
+    /// A simulated panel; each frame is also written to `png` if given.
+    #[default]
+    Sim,
+    /// Like `sim`, and each frame written to this PNG file.
+    Png {
+        /// The file.
+        path: PathBuf,
+    },
+}
+
+/// Fail-secure (locked without power) or fail-safe.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FailConfig {
+    /// Locked when unpowered: a powered strike releases it.
+    #[default]
+    Secure,
+    /// Open when unpowered (fire exits): power holds it locked.
+    Safe,
+}
+
+/// A door.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DoorConfig {
+    /// GPIO implementation for the lines below.
+    #[serde(default)]
+    pub gpio: GpioKind,
+    /// The strike.
+    pub strike: StrikeConfig,
+    /// The door contact (reed switch); without it the state stays unknown
+    /// and the held-open and forced alarms cannot work.
+    pub contact: Option<InputConfig>,
+    /// The exit button inside.
+    pub exit_button: Option<InputConfig>,
+    /// The scanner outside.
+    pub scanner: ScannerConfig,
+    /// The status panel.
+    #[serde(default)]
+    pub panel: PanelConfig,
+    /// Fail-secure or fail-safe.
+    #[serde(default)]
+    pub fail: FailConfig,
+    /// Strike pulse, milliseconds.
+    #[serde(default = "default_pulse_ms")]
+    pub pulse_ms: u64,
+    /// Held-open alarm after this many seconds.
+    #[serde(default = "default_held_open_s")]
+    pub held_open_s: u64,
+    /// Night begins (local `HH:MM`): paid members only.
+    #[serde(default = "default_night_starts")]
+    pub night_starts: String,
+    /// Night ends (local `HH:MM`).
+    #[serde(default = "default_night_ends")]
+    pub night_ends: String,
+    /// The same member is refused again within this many seconds.
+    #[serde(default = "default_anti_passback_s")]
+    pub anti_passback_s: u64,
+    /// The site's offset from UTC in minutes (China: 480).
+    #[serde(default = "default_utc_offset")]
+    pub utc_offset_minutes: i32,
+}
+
+fn default_mqtt_port() -> u16 {
+    1883
+}
+fn default_keep_alive() -> u64 {
+    10
+}
+fn default_baud() -> u32 {
+    9600
+}
+fn one() -> u8 {
+    1
+}
+fn default_pulse_ms() -> u64 {
+    3000
+}
+fn default_held_open_s() -> u64 {
+    15
+}
+fn default_night_starts() -> String {
+    "22:00".into()
+}
+fn default_night_ends() -> String {
+    "06:00".into()
+}
+fn default_anti_passback_s() -> u64 {
+    30
+}
+fn default_utc_offset() -> i32 {
+    480
+}
+
+fn site_id<'de, D: serde::Deserializer<'de>>(d: D) -> Result<SiteId, D::Error> {
+    SiteId::new(String::deserialize(d)?).map_err(serde::de::Error::custom)
+}
+
+fn device_id<'de, D: serde::Deserializer<'de>>(d: D) -> Result<DeviceId, D::Error> {
+    DeviceId::new(String::deserialize(d)?).map_err(serde::de::Error::custom)
+}
+
+fn bus<'de, D: serde::Deserializer<'de>>(d: D) -> Result<BusAddress, D::Error> {
+    String::deserialize(d)?
+        .parse()
+        .map_err(serde::de::Error::custom)
+}
+
+/// Reads a site public key written as base64url (32 bytes).
+pub fn parse_public_key(s: &str) -> Result<VerifyingKey, String> {
+    let bytes = URL_SAFE_NO_PAD
+        .decode(s.trim())
+        .map_err(|_| "not base64url".to_owned())?;
+    let bytes: [u8; 32] = bytes
+        .try_into()
+        .map_err(|_| "not 32 bytes: not an Ed25519 public key".to_owned())?;
+    VerifyingKey::from_bytes(&bytes).map_err(|_| "not an Ed25519 public key".to_owned())
+}
+
+fn public_key<'de, D: serde::Deserializer<'de>>(d: D) -> Result<VerifyingKey, D::Error> {
+    parse_public_key(&String::deserialize(d)?).map_err(serde::de::Error::custom)
+}
+
+/// Parses a local time `HH:MM`.
+pub fn parse_hhmm(s: &str) -> Option<time::Time> {
+    let (h, m) = s.split_once(':')?;
+    time::Time::from_hms(h.parse().ok()?, m.parse().ok()?, 0).ok()
+}
+
+impl AgentConfig {
+    /// Reads and checks the file at `path`.
+    pub fn load(path: &Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|e| ConfigError::Read {
+            path: path.to_owned(),
+            message: e.to_string(),
+        })?;
+        Self::parse(&text).map_err(|message| ConfigError::Invalid {
+            path: path.to_owned(),
+            message,
+        })
+    }
+
+    /// Parses and checks a configuration's text.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let config: Self = toml::from_str(text).map_err(|e| e.to_string().trim_end().to_owned())?;
+        config.check()?;
+        Ok(config)
+    }
+
+    fn check(&self) -> Result<(), String> {
+        let Some(door) = &self.door else {
+            return Ok(());
+        };
+        if let StrikeConfig::Relay { channel, .. } = door.strike
+            && !(1..=8).contains(&channel)
+        {
+            return Err(format!("door.strike.channel = {channel}: a relay board has channels 1 to 8"));
+        }
+        for (key, value) in [("door.night_starts", &door.night_starts), ("door.night_ends", &door.night_ends)] {
+            if parse_hhmm(value).is_none() {
+                return Err(format!("{key} = {value:?}: write a local time as HH:MM, e.g. \"22:00\""));
+            }
+        }
+        if !(100..=60_000).contains(&door.pulse_ms) {
+            return Err(format!("door.pulse_ms = {}: between 100 and 60000", door.pulse_ms));
+        }
+        if !(1..=3600).contains(&door.held_open_s) {
+            return Err(format!("door.held_open_s = {}: between 1 and 3600", door.held_open_s));
+        }
+        if !(-720..=840).contains(&door.utc_offset_minutes) {
+            return Err(format!(
+                "door.utc_offset_minutes = {}: between -720 and 840",
+                door.utc_offset_minutes
+            ));
+        }
+        Ok(())
+    }
+
+    /// The broker password, read from `password_file`.
+    pub fn broker_password(&self) -> Result<Option<String>, ConfigError> {
+        let Some(path) = &self.broker.password_file else {
+            return Ok(None);
+        };
+        std::fs::read_to_string(path)
+            .map(|s| Some(s.trim_end_matches(['\r', '\n']).to_owned()))
+            .map_err(|e| ConfigError::Read {
+                path: path.clone(),
+                message: e.to_string(),
+            })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const KEY: &str = "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo";
+
+    fn door_config(extra: &str) -> String {
+        format!(
+            "site = \"demo\"\ndevice = \"gym-door\"\nsite_public_key = \"{KEY}\"\nstate_dir = \"/tmp/x\"\n\
+             [broker]\nhost = \"127.0.0.1\"\n\
+             [door]\ngpio = \"sim\"\nstrike = {{ kind = \"relay\", bus = \"tcp:127.0.0.1:502\", channel = 1 }}\n\
+             scanner = {{ kind = \"sim\" }}\n{extra}"
+        )
+    }
+
+    #[test]
+    fn a_minimal_door_takes_the_defaults() {
+        let c = AgentConfig::parse(&door_config("")).unwrap();
+        let door = c.door.unwrap();
+        assert_eq!((door.pulse_ms, door.held_open_s, door.anti_passback_s), (3000, 15, 30));
+        assert_eq!(door.fail, FailConfig::Secure);
+        assert_eq!(c.broker.port, 1883);
+    }
+
+    #[test]
+    fn each_mistake_is_one_error_naming_the_key() {
+        let cases = [
+            ("pulse = 5", "pulse"),
+            ("pulse_ms = 5", "door.pulse_ms"),
+            ("night_starts = \"10pm\"", "door.night_starts"),
+            ("fail = \"sometimes\"", "fail"),
+            ("utc_offset_minutes = 5000", "door.utc_offset_minutes"),
+        ];
+        for (line, key) in cases {
+            let err = AgentConfig::parse(&door_config(line)).unwrap_err();
+            assert!(err.contains(key), "{line}: {err}");
+        }
+        let bad_bus = door_config("").replace("tcp:127.0.0.1:502", "tcp:nowhere");
+        let err = AgentConfig::parse(&bad_bus).unwrap_err();
+        assert!(err.contains("strike") && err.contains("tcp:HOST:PORT"), "{err}");
+        let bad_channel = door_config("").replace("channel = 1", "channel = 9");
+        assert!(AgentConfig::parse(&bad_channel).unwrap_err().contains("door.strike.channel"));
+        let bad_key = door_config("").replace(KEY, "abc");
+        assert!(AgentConfig::parse(&bad_key).unwrap_err().contains("site_public_key"));
+    }
+}

@@ -1,0 +1,458 @@
+//! The door agent's run loop.
+//!
+//! One task owns the door: the core's [`DoorAccess`] (who may enter) and
+//! [`LockMachine`] (strike, contact, alarms), the strike driver, the panel
+//! and the roster in force. Inputs come from [`super::inputs`], messages
+//! from the link; timers are the machines' own `poll_timeout`s. Every
+//! decision, alarm and fault leaves as an event through the durable outbox.
+
+use std::collections::VecDeque;
+use std::future::Future;
+use std::time::Duration;
+
+use ed25519_dalek::VerifyingKey;
+use keting_core::calendar::SiteCalendar;
+use keting_core::door::access::{AccessDecision, AccessPolicy, DoorAccess, DoorRefusal};
+use keting_core::door::lock::{Alarm, FailMode, LockConfig, LockMachine, LockOutput, LockState};
+use keting_core::ids::{DeviceId, SiteId};
+use keting_core::messages::{
+    Ack, Action, Command, DoorStatus, Event, EventKind, MessageId, Outcome, PROTOCOL_VERSION,
+    decode, encode,
+};
+use keting_core::pass::PassVerifier;
+use keting_core::roster::{RosterError, RosterInForce, verify};
+use keting_core::time::Timestamp;
+use keting_core::topics::{DeviceChannel, Topic};
+use keting_hardware::panel::status_layout::{StatusView, render};
+use keting_hardware::panel::text::PanelFont;
+use keting_hardware::panel::PanelDisplay;
+use tokio::sync::mpsc;
+use tokio::time::Instant;
+
+use super::inputs::DoorInput;
+use super::panel_words;
+use super::roster_file::RosterFile;
+use super::strike::Strike;
+use crate::clock::now;
+use crate::link::connection::{LinkEvent, LinkHandle};
+
+/// How long a welcome or a refusal stays on the panel.
+const MESSAGE_ON_PANEL: Duration = Duration::from_secs(4);
+/// A strike that could not be driven is tried again this often.
+const STRIKE_RETRY: Duration = Duration::from_millis(500);
+/// Command ids remembered, so a command delivered twice is acked twice but
+/// carried out once.
+const COMMANDS_REMEMBERED: usize = 256;
+
+/// Everything a door agent needs.
+pub struct DoorSetup {
+    /// The site.
+    pub site: SiteId,
+    /// This door.
+    pub device: DeviceId,
+    /// Verifies passes (the site's public key).
+    pub passes: PassVerifier,
+    /// Verifies rosters (the same key).
+    pub roster_key: VerifyingKey,
+    /// Who may enter when.
+    pub policy: AccessPolicy,
+    /// The site's local time.
+    pub calendar: SiteCalendar,
+    /// Pulse and held-open times.
+    pub lock: LockConfig,
+    /// Fail-secure or fail-safe.
+    pub fail: FailMode,
+    /// The strike.
+    pub strike: Strike,
+    /// The panel and its font, if the door has one.
+    pub panel: Option<(Box<dyn PanelDisplay>, PanelFont)>,
+    /// Where the roster in force is kept.
+    pub roster_file: RosterFile,
+    /// Take scans from the `sim/<device>/scan` topic (simulated scanner).
+    pub sim_scans: bool,
+}
+
+/// The door agent.
+pub struct DoorAgent {
+    setup: DoorSetup,
+    access: DoorAccess,
+    lock: LockMachine,
+    roster: Option<RosterInForce>,
+    link: LinkHandle,
+    /// The strike value wanted, and whether it is in place.
+    strike_wanted: bool,
+    strike_in_place: bool,
+    strike_retry_at: Option<Instant>,
+    fault: Option<String>,
+    locked_out: bool,
+    message: Option<(StatusView, Instant)>,
+    shown: Option<StatusView>,
+    event_prefix: String,
+    event_seq: u64,
+    commands: VecDeque<(MessageId, Outcome)>,
+    published: Option<DoorStatus>,
+}
+
+fn instant_of(t: Timestamp) -> Instant {
+    Instant::now() + t.since(now()).unwrap_or(Duration::ZERO)
+}
+
+impl DoorAgent {
+    /// A door agent publishing through `link`. Loads the stored roster.
+    pub fn new(setup: DoorSetup, link: LinkHandle) -> Self {
+        let roster = setup.roster_file.load().and_then(|payload| {
+            match verify(&payload, &setup.site, &setup.roster_key, None) {
+                Ok(r) => {
+                    tracing::info!(members = r.len(), "roster from disk in force");
+                    Some(r)
+                }
+                Err(e) => {
+                    tracing::warn!("stored roster refused: {e}");
+                    None
+                }
+            }
+        });
+        let boot = now().as_unix_millis();
+        Self {
+            access: DoorAccess::new(setup.policy, setup.calendar),
+            lock: LockMachine::new(setup.lock),
+            setup,
+            roster,
+            link,
+            strike_wanted: false,
+            strike_in_place: false,
+            strike_retry_at: None,
+            fault: None,
+            locked_out: false,
+            message: None,
+            shown: None,
+            event_prefix: format!("{boot:x}"),
+            event_seq: 0,
+            commands: VecDeque::new(),
+            published: None,
+        }
+    }
+
+    /// Runs the door until `shutdown` completes or the inputs end; leaves
+    /// the strike locked.
+    pub async fn run(
+        mut self,
+        mut inputs: mpsc::Receiver<DoorInput>,
+        mut link_events: mpsc::Receiver<LinkEvent>,
+        shutdown: impl Future<Output = ()>,
+    ) {
+        tokio::pin!(shutdown);
+        self.settle().await;
+        loop {
+            let deadline = self.next_deadline();
+            tokio::select! {
+                () = &mut shutdown => break,
+                input = inputs.recv() => match input {
+                    Some(input) => self.handle_input(input).await,
+                    None => break,
+                },
+                event = link_events.recv() => match event {
+                    Some(LinkEvent::Message { topic, payload }) => self.handle_message(&topic, &payload).await,
+                    Some(_) => {}
+                    None => break,
+                },
+                () = sleep_until(deadline) => self.handle_timers().await,
+            }
+            self.settle().await;
+        }
+        // Leave the door locked whatever happens next.
+        let locked = self.setup.fail.relay_energized(false);
+        if let Err(e) = self.setup.strike.set(locked).await {
+            tracing::error!("could not lock the strike on the way out: {e}");
+        }
+    }
+
+    fn next_deadline(&self) -> Option<Instant> {
+        [
+            self.lock.poll_timeout().map(instant_of),
+            self.access.poll_timeout().map(instant_of),
+            self.strike_retry_at,
+            self.message.as_ref().map(|(_, until)| *until),
+        ]
+        .into_iter()
+        .flatten()
+        .min()
+    }
+
+    async fn handle_timers(&mut self) {
+        let t = now();
+        self.lock.handle_timeout(t);
+        if self.message.as_ref().is_some_and(|(_, until)| *until <= Instant::now()) {
+            self.message = None;
+        }
+        if self.strike_retry_at.is_some_and(|at| at <= Instant::now()) {
+            self.strike_retry_at = None;
+            self.drive_strike().await;
+        }
+        let locked_out = self.access.poll_timeout().is_some_and(|until| t < until);
+        if self.locked_out && !locked_out {
+            self.locked_out = false;
+            self.emit(EventKind::Alarm {
+                alarm: Alarm::Lockout,
+                raised: false,
+            })
+            .await;
+        }
+    }
+
+    async fn handle_input(&mut self, input: DoorInput) {
+        let t = now();
+        match input {
+            DoorInput::Scan(code) => self.handle_scan(&code, t).await,
+            DoorInput::Contact(open) => self.lock.handle_contact(open, t),
+            DoorInput::ExitButton(true) => self.lock.handle_exit_button(t),
+            DoorInput::ExitButton(false) => {}
+            DoorInput::Failed(what) => {
+                tracing::error!("door input failed: {what}");
+                self.emit(EventKind::Fault { message: what }).await;
+            }
+        }
+    }
+
+    async fn handle_scan(&mut self, code: &str, t: Timestamp) {
+        let claims = self.setup.passes.verify(code.trim());
+        let member = claims.as_ref().ok().map(|c| c.member);
+        let entry = member.and_then(|m| self.roster.as_ref()?.entry(m).copied());
+        let decision = self.access.handle_scan(claims.as_ref(), entry.as_ref(), t);
+        match decision {
+            AccessDecision::Granted(m) => {
+                tracing::info!(member = m.0, "access granted");
+                self.lock.handle_grant(t);
+                self.show_message(panel_words::welcome());
+                self.emit(EventKind::AccessGranted { member: m }).await;
+            }
+            AccessDecision::Refused {
+                reason,
+                lockout_started,
+            } => {
+                tracing::info!(member = member.map(|m| m.0), reason = reason.code(), "access refused");
+                self.show_message(panel_words::refused(reason));
+                self.emit(EventKind::AccessRefused { member, reason }).await;
+                if lockout_started {
+                    self.locked_out = true;
+                    self.emit(EventKind::Alarm {
+                        alarm: Alarm::Lockout,
+                        raised: true,
+                    })
+                    .await;
+                }
+                if reason == DoorRefusal::LockedOut {
+                    self.message = None;
+                }
+            }
+        }
+    }
+
+    async fn handle_message(&mut self, topic: &str, payload: &[u8]) {
+        let Ok(topic) = Topic::parse(&self.setup.site, topic) else {
+            return;
+        };
+        match topic {
+            Topic::ControllerOnline => {
+                // The kiosk (re)appeared: it wants our state again.
+                self.published = None;
+            }
+            Topic::SimScan(id) if id == self.setup.device && self.setup.sim_scans => {
+                let code = String::from_utf8_lossy(payload).into_owned();
+                self.handle_scan(&code, now()).await;
+            }
+            Topic::Device(id, DeviceChannel::Roster) if id == self.setup.device => {
+                self.handle_roster(payload).await;
+            }
+            Topic::Device(id, DeviceChannel::Cmd) if id == self.setup.device => {
+                self.handle_command(payload).await;
+            }
+            _ => {}
+        }
+    }
+
+    async fn handle_roster(&mut self, payload: &[u8]) {
+        let current = self.roster.as_ref().map(|r| r.issued_ms);
+        match verify(payload, &self.setup.site, &self.setup.roster_key, current) {
+            Ok(roster) => {
+                tracing::info!(members = roster.len(), issued_ms = roster.issued_ms, "new roster in force");
+                if let Err(e) = self.setup.roster_file.store(payload) {
+                    tracing::error!("could not store the roster: {e}");
+                }
+                self.roster = Some(roster);
+            }
+            // The retained copy of the roster we already hold.
+            Err(RosterError::Older) if self.is_current(payload) => {}
+            Err(e) => {
+                tracing::warn!("roster refused: {e}");
+                self.show_message(panel_words::roster_rejected());
+                self.emit(EventKind::RosterRejected {
+                    reason: e.to_string(),
+                })
+                .await;
+            }
+        }
+    }
+
+    fn is_current(&self, payload: &[u8]) -> bool {
+        verify(payload, &self.setup.site, &self.setup.roster_key, None)
+            .is_ok_and(|r| Some(r.issued_ms) == self.roster.as_ref().map(|c| c.issued_ms))
+    }
+
+    async fn handle_command(&mut self, payload: &[u8]) {
+        let cmd: Command = match decode(payload) {
+            Ok(c) => c,
+            Err(e) => {
+                tracing::warn!("command refused: {e}");
+                return;
+            }
+        };
+        if let Some((_, outcome)) = self.commands.iter().find(|(id, _)| *id == cmd.id) {
+            let outcome = outcome.clone();
+            self.ack(cmd.id, outcome).await;
+            return;
+        }
+        let t = now();
+        let outcome = if t.as_unix_millis() > cmd.deadline_ms {
+            Outcome::Expired
+        } else {
+            match cmd.action {
+                Action::Unlock { member } => {
+                    self.lock.handle_grant(t);
+                    self.show_message(panel_words::welcome());
+                    if let Some(member) = member {
+                        self.emit(EventKind::AccessGranted { member }).await;
+                    }
+                    Outcome::Done
+                }
+                Action::Republish => {
+                    self.published = None;
+                    Outcome::Done
+                }
+            }
+        };
+        if self.commands.len() == COMMANDS_REMEMBERED {
+            self.commands.pop_front();
+        }
+        self.commands.push_back((cmd.id.clone(), outcome.clone()));
+        self.ack(cmd.id, outcome).await;
+    }
+
+    async fn ack(&mut self, id: MessageId, outcome: Outcome) {
+        let ack = Ack {
+            v: PROTOCOL_VERSION,
+            id,
+            outcome,
+        };
+        let topic = Topic::Device(self.setup.device.clone(), DeviceChannel::Ack).name(&self.setup.site);
+        self.publish(&topic, &encode(&ack), false).await;
+    }
+
+    /// Carries out what the lock machine wants, then brings the status
+    /// topic and the panel up to date.
+    async fn settle(&mut self) {
+        while let Some(output) = self.lock.poll_output() {
+            match output {
+                LockOutput::Strike { unlocked } => {
+                    self.strike_wanted = self.setup.fail.relay_energized(unlocked);
+                    self.strike_in_place = false;
+                    self.drive_strike().await;
+                }
+                LockOutput::AlarmRaised(alarm) => {
+                    tracing::warn!(?alarm, "alarm raised");
+                    self.emit(EventKind::Alarm { alarm, raised: true }).await;
+                }
+                LockOutput::AlarmCleared(alarm) => {
+                    self.emit(EventKind::Alarm { alarm, raised: false }).await;
+                }
+                LockOutput::State(_) => {}
+            }
+        }
+        let status = DoorStatus {
+            v: PROTOCOL_VERSION,
+            state: self.lock.state(),
+            fault: self.fault.clone(),
+            locked_out: self.locked_out,
+        };
+        if self.published.as_ref() != Some(&status) {
+            let topic =
+                Topic::Device(self.setup.device.clone(), DeviceChannel::Status).name(&self.setup.site);
+            self.publish(&topic, &encode(&status), true).await;
+            self.published = Some(status);
+        }
+        self.refresh_panel();
+    }
+
+    async fn drive_strike(&mut self) {
+        if self.strike_in_place {
+            return;
+        }
+        match self.setup.strike.set(self.strike_wanted).await {
+            Ok(()) => {
+                self.strike_in_place = true;
+                self.strike_retry_at = None;
+                if self.fault.take().is_some() {
+                    tracing::info!("strike driven again; fault cleared");
+                }
+            }
+            Err(e) => {
+                let message = e.to_string();
+                tracing::error!("strike: {message}");
+                self.strike_retry_at = Some(Instant::now() + STRIKE_RETRY);
+                if self.fault.as_deref() != Some(message.as_str()) {
+                    self.fault = Some(message.clone());
+                    self.emit(EventKind::Fault { message }).await;
+                }
+            }
+        }
+    }
+
+    fn show_message(&mut self, view: StatusView) {
+        self.message = Some((view, Instant::now() + MESSAGE_ON_PANEL));
+    }
+
+    fn refresh_panel(&mut self) {
+        let view = match &self.message {
+            // A fault or an alarm outranks a greeting.
+            Some((view, _)) if self.fault.is_none() && !matches!(self.lock.state(), LockState::Forced | LockState::HeldOpen) => view.clone(),
+            _ => panel_words::for_state(self.lock.state(), self.fault.is_some(), self.locked_out),
+        };
+        if self.shown.as_ref() == Some(&view) {
+            return;
+        }
+        if let Some((panel, font)) = &mut self.setup.panel
+            && let Err(e) = panel.show(&render(&view, font))
+        {
+            tracing::warn!("panel: {e}");
+        }
+        self.shown = Some(view);
+    }
+
+    async fn emit(&mut self, kind: EventKind) {
+        self.event_seq += 1;
+        let Ok(id) = MessageId::new(format!("{}-{}", self.event_prefix, self.event_seq)) else {
+            return;
+        };
+        let event = Event {
+            v: PROTOCOL_VERSION,
+            id,
+            at_ms: now().as_unix_millis(),
+            kind,
+        };
+        let topic = Topic::Device(self.setup.device.clone(), DeviceChannel::Event).name(&self.setup.site);
+        self.publish(&topic, &encode(&event), false).await;
+    }
+
+    async fn publish(&self, topic: &str, payload: &[u8], retain: bool) {
+        if let Err(e) = self.link.publish(topic, payload, retain).await {
+            tracing::error!("could not queue {topic}: {e}");
+        }
+    }
+}
+
+async fn sleep_until(deadline: Option<Instant>) {
+    match deadline {
+        Some(d) => tokio::time::sleep_until(d).await,
+        None => std::future::pending().await,
+    }
+}

@@ -1,0 +1,230 @@
+//! Builds an agent from its [`AgentConfig`] and runs it: the link, the
+//! hardware the file names, and the door loop.
+//!
+//! The kiosk's demo site runs the same code in its own process with
+//! simulated hardware ([`SimHardware`]).
+
+use std::future::Future;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use keting_core::calendar::SiteCalendar;
+use keting_core::door::access::AccessPolicy;
+use keting_core::door::lock::{FailMode, LockConfig};
+use keting_core::pass::PassVerifier;
+use keting_core::topics::{DeviceChannel, Topic};
+use keting_hardware::gpio::LineSpec;
+use keting_hardware::gpio_cdev::{CdevInput, CdevOutput};
+use keting_hardware::panel::text::PanelFont;
+use keting_hardware::panel::{PanelDisplay, PanelError, PanelFrame};
+use keting_hardware::scanner::evdev_wedge::EvdevScanner;
+use keting_hardware::scanner::serial::SerialScanner;
+use keting_hardware::sim::gpio::SimGpio;
+use keting_hardware::sim::panel::SimPanel;
+use thiserror::Error;
+use tokio::sync::mpsc;
+
+use crate::config::{AgentConfig, DoorConfig, FailConfig, GpioKind, PanelConfig, ScannerConfig, StrikeConfig, parse_hhmm};
+use crate::door::agent::{DoorAgent, DoorSetup};
+use crate::door::inputs::{self, DoorInput};
+use crate::door::roster_file::RosterFile;
+use crate::door::strike::Strike;
+use crate::link::connection::{self, LinkConfig};
+use crate::link::outbox::{Outbox, OutboxError};
+
+/// The font the panels draw with (Noto Sans CJK SC, OFL; the kiosk's).
+pub static PANEL_FONT: &[u8] = include_bytes!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../kiosk/fonts/NotoSansCJKsc-Regular-keting.otf"
+));
+
+/// Why the agent could not start.
+#[derive(Debug, Error)]
+pub enum AgentError {
+    /// The state directory or the outbox.
+    #[error("state directory {path}: {message}")]
+    State {
+        /// The directory.
+        path: PathBuf,
+        /// What went wrong.
+        message: String,
+    },
+    /// The outbox database.
+    #[error(transparent)]
+    Outbox(#[from] OutboxError),
+    /// A piece of hardware could not be opened.
+    #[error("{0}")]
+    Hardware(String),
+    /// The configuration names no device this agent can drive.
+    #[error("the configuration has no [door] section: nothing to drive")]
+    NothingToDrive,
+}
+
+/// The simulated hardware of an agent whose configuration says `sim`, for
+/// whoever runs it in-process to drive and watch.
+#[derive(Clone, Debug, Default)]
+pub struct SimHardware {
+    /// The GPIO chip (contact, exit button, GPIO strike).
+    pub gpio: SimGpio,
+    /// The panel.
+    pub panel: SimPanel,
+}
+
+/// A simulated panel that also writes every frame to a PNG file.
+struct PngPanel {
+    sim: SimPanel,
+    path: PathBuf,
+}
+
+impl PanelDisplay for PngPanel {
+    fn show(&mut self, frame: &PanelFrame) -> Result<(), PanelError> {
+        self.sim.show(frame)?;
+        let tmp = self.path.with_extension("png.tmp");
+        frame
+            .write_png(&tmp, 4)
+            .and_then(|()| std::fs::rename(&tmp, &self.path))
+            .map_err(|e| PanelError::Bus(format!("{}: {e}", self.path.display())))
+    }
+}
+
+/// Runs the agent described by `config` until `shutdown` completes.
+pub async fn run_agent(
+    config: AgentConfig,
+    password: Option<String>,
+    sim: SimHardware,
+    shutdown: impl Future<Output = ()>,
+) -> Result<(), AgentError> {
+    let door = config.door.clone().ok_or(AgentError::NothingToDrive)?;
+    std::fs::create_dir_all(&config.state_dir).map_err(|e| AgentError::State {
+        path: config.state_dir.clone(),
+        message: e.to_string(),
+    })?;
+    let outbox = Outbox::open(&config.state_dir.join("outbox.db"))?;
+    let (site, device) = (&config.site, &config.device);
+    let mut subscriptions = vec![
+        Topic::ControllerOnline.name(site),
+        Topic::Device(device.clone(), DeviceChannel::Roster).name(site),
+        Topic::Device(device.clone(), DeviceChannel::Cmd).name(site),
+    ];
+    let sim_scans = matches!(door.scanner, ScannerConfig::Sim);
+    if sim_scans {
+        subscriptions.push(Topic::SimScan(device.clone()).name(site));
+    }
+    let link_config = LinkConfig {
+        host: config.broker.host.clone(),
+        port: config.broker.port,
+        client_id: format!("keting-{site}-{device}"),
+        credentials: config.broker.username.clone().zip(password),
+        online_topic: Topic::Device(device.clone(), DeviceChannel::Online).name(site),
+        subscriptions,
+        keep_alive: Duration::from_secs(config.broker.keep_alive_s.max(2)),
+        persistent_session: true,
+    };
+    let (inputs_tx, inputs_rx) = mpsc::channel(64);
+    let setup = door_setup(&config, &door, &sim, sim_scans, inputs_tx)?;
+    let (link, link_events, link_task) = connection::spawn(link_config, outbox);
+    tracing::info!(%site, %device, "door agent running");
+    DoorAgent::new(setup, link)
+        .run(inputs_rx, link_events, shutdown)
+        .await;
+    // The agent dropped its link handle: the link says goodbye and ends.
+    let _ = link_task.await;
+    Ok(())
+}
+
+fn door_setup(
+    config: &AgentConfig,
+    door: &DoorConfig,
+    sim: &SimHardware,
+    sim_scans: bool,
+    inputs: mpsc::Sender<DoorInput>,
+) -> Result<DoorSetup, AgentError> {
+    let hw = |what: &str, e: &dyn std::fmt::Display| AgentError::Hardware(format!("{what}: {e}"));
+    let strike = match &door.strike {
+        StrikeConfig::Relay { bus, unit, channel } => Strike::relay(bus.clone(), *unit, *channel),
+        StrikeConfig::Gpio { line, active_low } => {
+            let spec = LineSpec {
+                name: line.clone(),
+                active_low: *active_low,
+            };
+            match door.gpio {
+                GpioKind::Sim => Strike::Gpio(Box::new(sim.gpio.output(&spec))),
+                GpioKind::Cdev => Strike::Gpio(Box::new(
+                    CdevOutput::request(spec).map_err(|e| hw("door.strike", &e))?,
+                )),
+            }
+        }
+    };
+    for (input, wrap, name) in [
+        (&door.contact, DoorInput::Contact as fn(bool) -> DoorInput, "door.contact"),
+        (&door.exit_button, DoorInput::ExitButton, "door.exit_button"),
+    ] {
+        let Some(input) = input else { continue };
+        let spec = LineSpec {
+            name: input.line.clone(),
+            active_low: input.active_low,
+        };
+        match door.gpio {
+            GpioKind::Sim => inputs::spawn_line(sim.gpio.input(&spec), wrap, name, inputs.clone()),
+            GpioKind::Cdev => inputs::spawn_line(
+                CdevInput::request(spec, Duration::from_millis(20)).map_err(|e| hw(name, &e))?,
+                wrap,
+                name,
+                inputs.clone(),
+            ),
+        }
+    }
+    match &door.scanner {
+        ScannerConfig::Evdev { device } => inputs::spawn_scanner(
+            EvdevScanner::open(device).map_err(|e| hw("door.scanner", &e))?,
+            inputs,
+        ),
+        ScannerConfig::Serial { path, baud } => inputs::spawn_scanner(
+            SerialScanner::open(path, *baud).map_err(|e| hw("door.scanner", &e))?,
+            inputs,
+        ),
+        // Scans arrive on the sim topic, through the link.
+        ScannerConfig::Sim => {}
+    }
+    let font = || PanelFont::new(PANEL_FONT).map_err(|e| hw("panel font", &e));
+    let panel: Option<(Box<dyn PanelDisplay>, PanelFont)> = match &door.panel {
+        PanelConfig::None => None,
+        PanelConfig::Sim => Some((Box::new(sim.panel.clone()), font()?)),
+        PanelConfig::Png { path } => Some((
+            Box::new(PngPanel {
+                sim: sim.panel.clone(),
+                path: path.clone(),
+            }),
+            font()?,
+        )),
+    };
+    let night = |s: &str| parse_hhmm(s).ok_or_else(|| AgentError::Hardware(format!("bad time {s:?}")));
+    let policy = AccessPolicy {
+        night_starts: night(&door.night_starts)?,
+        night_ends: night(&door.night_ends)?,
+        anti_passback: Duration::from_secs(door.anti_passback_s),
+        ..AccessPolicy::default()
+    };
+    let calendar = SiteCalendar::with_offset_minutes(door.utc_offset_minutes)
+        .map_err(|e| AgentError::Hardware(format!("door.utc_offset_minutes: {e}")))?;
+    Ok(DoorSetup {
+        site: config.site.clone(),
+        device: config.device.clone(),
+        passes: PassVerifier::new(config.site.clone(), config.site_public_key),
+        roster_key: config.site_public_key,
+        policy,
+        calendar,
+        lock: LockConfig {
+            pulse: Duration::from_millis(door.pulse_ms),
+            held_open_after: Duration::from_secs(door.held_open_s),
+        },
+        fail: match door.fail {
+            FailConfig::Secure => FailMode::FailSecure,
+            FailConfig::Safe => FailMode::FailSafe,
+        },
+        strike,
+        panel,
+        roster_file: RosterFile::in_dir(&config.state_dir),
+        sim_scans,
+    })
+}
