@@ -86,6 +86,23 @@ pub enum Malformation {
     SignatureLength,
 }
 
+/// The site's public key as written in agent configurations: base64url
+/// of its 32 bytes.
+pub fn encode_public_key(key: &VerifyingKey) -> String {
+    URL_SAFE_NO_PAD.encode(key.to_bytes())
+}
+
+/// Reads a public key written by [`encode_public_key`].
+pub fn decode_public_key(text: &str) -> Result<VerifyingKey, &'static str> {
+    let bytes = URL_SAFE_NO_PAD
+        .decode(text.trim())
+        .map_err(|_| "not base64url")?;
+    let bytes: [u8; 32] = bytes
+        .try_into()
+        .map_err(|_| "not 32 bytes: not an Ed25519 public key")?;
+    VerifyingKey::from_bytes(&bytes).map_err(|_| "not an Ed25519 public key")
+}
+
 /// Issues passes for one site. Holds the site's private key.
 pub struct PassIssuer {
     site: SiteId,

@@ -26,8 +26,6 @@
 
 use std::path::{Path, PathBuf};
 
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use ed25519_dalek::VerifyingKey;
 use keting_core::ids::{DeviceId, SiteId};
 use keting_hardware::bus::BusAddress;
@@ -276,19 +274,8 @@ fn bus<'de, D: serde::Deserializer<'de>>(d: D) -> Result<BusAddress, D::Error> {
         .map_err(serde::de::Error::custom)
 }
 
-/// Reads a site public key written as base64url (32 bytes).
-pub fn parse_public_key(s: &str) -> Result<VerifyingKey, String> {
-    let bytes = URL_SAFE_NO_PAD
-        .decode(s.trim())
-        .map_err(|_| "not base64url".to_owned())?;
-    let bytes: [u8; 32] = bytes
-        .try_into()
-        .map_err(|_| "not 32 bytes: not an Ed25519 public key".to_owned())?;
-    VerifyingKey::from_bytes(&bytes).map_err(|_| "not an Ed25519 public key".to_owned())
-}
-
 fn public_key<'de, D: serde::Deserializer<'de>>(d: D) -> Result<VerifyingKey, D::Error> {
-    parse_public_key(&String::deserialize(d)?).map_err(serde::de::Error::custom)
+    keting_core::pass::decode_public_key(&String::deserialize(d)?).map_err(serde::de::Error::custom)
 }
 
 /// Parses a local time `HH:MM`.

@@ -3,5 +3,6 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod door;
 mod link;
 mod util;

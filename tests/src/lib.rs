@@ -1,7 +1,20 @@
-//! Whole-system tests across real processes (filled from the issue "Device agents
-//! over MQTT, and the 24-hour gym door" on).
+//! The test bed shared by the system tests (`tests/tests/`) and the device
+//! agents' own tests: a real Mosquitto on a free loopback port, free ports,
+//! and the workspace's binaries started as real processes.
 //!
-//! Black-box tests of a centre on loopback: a broker, device agents, simulated
-//! devices and a headless kiosk as separate processes, with faults injected.
-//! The kiosk's own command-line and screen tests live in `kiosk/tests/`;
-//! this crate holds nothing yet.
+//! Nothing here sleeps for a fixed time to wait for something: a broker is
+//! ready when it logs its listening socket, a process when it says so.
+
+#![allow(clippy::unwrap_used, clippy::missing_panics_doc)]
+
+pub mod binaries;
+pub mod mosquitto;
+
+/// A TCP port nobody listens on right now (loopback).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}

@@ -443,7 +443,7 @@ impl DoorAgent {
         self.publish(&topic, &encode(&event), false).await;
     }
 
-    async fn publish(&self, topic: &str, payload: &[u8], retain: bool) {
+    async fn publish(&mut self, topic: &str, payload: &[u8], retain: bool) {
         if let Err(e) = self.link.publish(topic, payload, retain).await {
             tracing::error!("could not queue {topic}: {e}");
         }

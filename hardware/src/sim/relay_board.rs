@@ -33,9 +33,18 @@ pub enum RelayFault {
 #[derive(Debug, Default)]
 struct State {
     coils: [bool; CHANNELS as usize],
+    changes: Option<tokio::sync::watch::Sender<[bool; CHANNELS as usize]>>,
     dead: [bool; CHANNELS as usize],
     fault: Option<RelayFault>,
     writes: u64,
+}
+
+impl State {
+    fn notify(&self) {
+        if let Some(tx) = &self.changes {
+            tx.send_replace(self.coils);
+        }
+    }
 }
 
 /// The simulated board. Clones share the same relays.
@@ -58,6 +67,17 @@ impl SimRelayBoard {
     /// Which relays are energised; index 0 is channel 1.
     pub fn relays(&self) -> [bool; CHANNELS as usize] {
         self.with(|s| s.coils)
+    }
+
+    /// Every later change of the relays (for tests and benchmarks to wait on
+    /// a relay instead of polling it).
+    pub fn changes(&self) -> tokio::sync::watch::Receiver<[bool; CHANNELS as usize]> {
+        self.with(|s| {
+            let coils = s.coils;
+            s.changes
+                .get_or_insert_with(|| tokio::sync::watch::channel(coils).0)
+                .subscribe()
+        })
     }
 
     /// How many coil writes the board has carried out.
@@ -110,6 +130,7 @@ impl SimRelayBoard {
                     let r = range(addr, 1)?;
                     s.coils[r.start] = on && !s.dead[r.start];
                     s.writes += 1;
+                    s.notify();
                     Ok(Some(Response::WriteSingleCoil(addr, on)))
                 }
                 Request::WriteMultipleCoils(addr, values) => {
@@ -118,6 +139,7 @@ impl SimRelayBoard {
                         s.coils[i] = *on && !s.dead[i];
                     }
                     s.writes += 1;
+                    s.notify();
                     let count =
                         u16::try_from(values.len()).map_err(|_| ExceptionCode::IllegalDataValue)?;
                     Ok(Some(Response::WriteMultipleCoils(addr, count)))

@@ -1,0 +1,125 @@
+//! The workspace's programs (`kiosk`, `device-agent`) as real processes.
+//!
+//! They are found next to the test binary's directory (`target/<profile>/`);
+//! `./run-tests` builds them first (`cargo build --workspace --bins`).
+//! A process is ready when it prints its ready line; it is killed on drop.
+
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+use tokio::sync::broadcast;
+
+/// The path of a workspace binary.
+pub fn path(name: &str) -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    // target/<profile>/deps/<test> -> target/<profile>/<name>
+    let dir = exe.parent().and_then(|d| d.parent()).unwrap();
+    let bin = dir.join(name);
+    assert!(
+        bin.exists(),
+        "{} is not built: run `cargo build --workspace --bins` first (./run-tests does)",
+        bin.display()
+    );
+    bin
+}
+
+/// A running program; its stderr lines are kept and broadcast.
+pub struct Process {
+    child: Child,
+    name: String,
+    lines: broadcast::Sender<String>,
+    log: Arc<Mutex<Vec<String>>>,
+}
+
+impl Process {
+    /// Starts `name` with `args` and waits (up to 60 s) for a stderr line
+    /// containing `ready`.
+    pub async fn start(name: &str, args: &[&str], envs: &[(&str, &str)], ready: &str) -> Self {
+        let mut child = Command::new(path(name))
+            .args(args)
+            .envs(envs.iter().copied())
+            .env("RUST_LOG", "info")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .unwrap();
+        let (lines, mut rx) = broadcast::channel(1024);
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let mut reader = BufReader::new(child.stderr.take().unwrap()).lines();
+        let (tx, keep) = (lines.clone(), log.clone());
+        tokio::spawn(async move {
+            while let Ok(Some(line)) = reader.next_line().await {
+                keep.lock().unwrap().push(line.clone());
+                let _ = tx.send(line);
+            }
+        });
+        let p = Self {
+            child,
+            name: name.to_owned(),
+            lines,
+            log,
+        };
+        let found = tokio::time::timeout(Duration::from_secs(60), async {
+            if p.log.lock().unwrap().iter().any(|l| l.contains(ready)) {
+                return;
+            }
+            while let Ok(line) = rx.recv().await {
+                if line.contains(ready) {
+                    return;
+                }
+            }
+        })
+        .await;
+        assert!(found.is_ok(), "{name} not ready; it said:\n{}", p.log());
+        p
+    }
+
+    /// Waits (up to `within`) for a stderr line containing `text`, seen
+    /// before or after this call.
+    pub async fn wait_for_line(&self, text: &str, within: Duration) -> String {
+        let mut rx = self.lines.subscribe();
+        if let Some(l) = self.log.lock().unwrap().iter().find(|l| l.contains(text)) {
+            return l.clone();
+        }
+        let found = tokio::time::timeout(within, async {
+            while let Ok(line) = rx.recv().await {
+                if line.contains(text) {
+                    return line;
+                }
+            }
+            String::new()
+        })
+        .await;
+        match found {
+            Ok(l) if !l.is_empty() => l,
+            _ => panic!("{} never said {text:?}; it said:\n{}", self.name, self.log()),
+        }
+    }
+
+    /// Everything it printed on stderr so far.
+    pub fn log(&self) -> String {
+        self.log.lock().unwrap().join("\n")
+    }
+
+    /// Kills it with SIGKILL (a power cut, for the program) and reaps it.
+    pub async fn kill9(mut self) {
+        let _ = self.child.kill().await;
+    }
+
+    /// Stops it with SIGTERM and waits (up to 10 s) for it to exit.
+    pub async fn stop(mut self) -> std::process::ExitStatus {
+        let pid = self.child.id().unwrap() as i32;
+        nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), nix::sys::signal::Signal::SIGTERM)
+            .unwrap();
+        tokio::time::timeout(Duration::from_secs(10), self.child.wait())
+            .await
+            .expect("exits within 10 s of SIGTERM")
+            .unwrap()
+    }
+}

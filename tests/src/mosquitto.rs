@@ -1,0 +1,107 @@
+//! A real Mosquitto for one test, on a free loopback port, with persistence
+//! (so a restart keeps sessions and retained messages, as in production).
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::Duration;
+
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+
+use crate::free_port;
+
+/// A running Mosquitto on loopback; killed when dropped.
+pub struct Mosquitto {
+    child: Child,
+    /// The port it listens on (127.0.0.1).
+    pub port: u16,
+    dir: tempfile::TempDir,
+}
+
+fn mosquitto_bin() -> PathBuf {
+    let sbin = Path::new("/usr/sbin/mosquitto");
+    if sbin.exists() {
+        sbin.to_owned()
+    } else {
+        PathBuf::from("mosquitto")
+    }
+}
+
+impl Mosquitto {
+    /// Starts a broker on a free port, in its own temporary directory.
+    pub async fn start() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        // Started as root, Mosquitto drops to its own user: it must be able to
+        // save its sessions here, or a restart loses them.
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o777)).unwrap();
+        Self::start_in(dir, free_port()).await
+    }
+
+    async fn start_in(dir: tempfile::TempDir, port: u16) -> Self {
+        let conf = dir.path().join("mosquitto.conf");
+        std::fs::write(
+            &conf,
+            format!(
+                "listener {port} 127.0.0.1\nallow_anonymous true\n\
+                 persistence true\npersistence_location {}/\n\
+                 log_dest stderr\nlog_type error\nlog_type warning\nlog_type notice\nlog_type information\n",
+                dir.path().display()
+            ),
+        )
+        .unwrap();
+        let mut child = Command::new(mosquitto_bin())
+            .arg("-c")
+            .arg(&conf)
+            .stderr(Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("mosquitto is installed (./run-tests installs it)");
+        // Ready when it says it listens: a signal, not a sleep.
+        let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+        let ready = tokio::time::timeout(Duration::from_secs(10), async {
+            while let Some(line) = lines.next_line().await.unwrap() {
+                if line.contains("listen socket on port") {
+                    return;
+                }
+            }
+            panic!("mosquitto exited before listening");
+        });
+        ready.await.expect("mosquitto listening within 10 s");
+        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+        Self { child, port, dir }
+    }
+
+    /// Restarts the broker on the same port (stopped with SIGTERM, as a
+    /// service restart does; it saves its sessions and retained messages).
+    pub async fn restart(self) -> Self {
+        let (dir, port) = self.stop().await;
+        Self::start_in(dir, port).await
+    }
+
+    /// Stops the broker with SIGTERM; returns what is needed to start it again.
+    pub async fn stop(self) -> (tempfile::TempDir, u16) {
+        let Mosquitto {
+            mut child,
+            port,
+            dir,
+        } = self;
+        let pid = child.id().expect("running") as i32;
+        nix::sys::signal::kill(
+            nix::unistd::Pid::from_raw(pid),
+            nix::sys::signal::Signal::SIGTERM,
+        )
+        .unwrap();
+        tokio::time::timeout(Duration::from_secs(10), child.wait())
+            .await
+            .expect("mosquitto stops")
+            .unwrap();
+        (dir, port)
+    }
+
+    /// Starts a stopped broker again (same directory, same port).
+    pub async fn start_again(dir: tempfile::TempDir, port: u16) -> Self {
+        Self::start_in(dir, port).await
+    }
+}
+
