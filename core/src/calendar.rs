@@ -93,6 +93,20 @@ impl YearMonth {
         // Day 1 exists in every month of every year `time` can represent.
         Date::from_calendar_date(self.year, self.month, 1).unwrap_or(Date::MIN)
     }
+
+    /// The last day of the month (a gym month is paid up to it).
+    pub fn last_day(self) -> Date {
+        Date::from_calendar_date(self.year, self.month, self.days()).unwrap_or(Date::MAX)
+    }
+
+    /// The month before.
+    pub fn previous(self) -> Self {
+        let year = if self.month == Month::January { self.year - 1 } else { self.year };
+        Self {
+            year,
+            month: self.month.previous(),
+        }
+    }
 }
 
 /// A site's calendar: a fixed offset from UTC.

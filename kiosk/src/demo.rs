@@ -11,6 +11,7 @@ use keting_core::pass::PassIssuer;
 use keting_core::time::Timestamp;
 use rusqlite::Connection;
 
+use crate::store::gym;
 use crate::store::members::{self, NewMember, Role};
 use crate::store::programme::{self, ProgrammeItem, Recurrence};
 use crate::store::{Store, StoreError};
@@ -33,6 +34,11 @@ const RESIDENTS: &[(&str, &str, &[Role])] = &[
     ("张玥", "2290", &[Role::Resident]),
 ];
 
+/// The demo's gym member with a paid month.
+const GYM_PAID: &str = "陈晓梅";
+/// The demo's gym member whose month has run out.
+const GYM_EXPIRED: &str = "李建国";
+
 /// The member of the demo whose first card was lost and revoked.
 const LOST_CARD_OWNER: &str = "李建国";
 
@@ -42,6 +48,14 @@ pub fn seed(conn: &Connection, now: Timestamp) -> Result<(), StoreError> {
         let id = members::add(conn, &NewMember::new(name, Some(tail), roles)?, now)?;
         if *name == LOST_CARD_OWNER {
             members::bump_epoch(conn, id)?;
+        }
+        // The gym door: one member paid this month, one whose month ran out.
+        let calendar = keting_core::calendar::SiteCalendar::china();
+        let this_month = calendar.month_of(now);
+        match *name {
+            GYM_PAID => gym::grant(conn, id, &this_month.last_day().to_string(), now)?,
+            GYM_EXPIRED => gym::grant(conn, id, &this_month.previous().last_day().to_string(), now)?,
+            _ => {}
         }
     }
     let item = |starts: &str, title_zh: &str, title_en: &str, place_zh: &str, place_en: &str| {

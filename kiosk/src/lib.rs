@@ -14,12 +14,15 @@
 //! - [`qr_image`]: a pass as a QR code in a PNG.
 //! - [`atomic_file`]: whole-or-nothing file writes (key, QR codes, screenshots).
 //! - [`scan_input`]: turns a keyboard-wedge scanner's keystrokes into scans.
+//! - [`centre`]: the centre controller: embedded MQTT broker, door roster,
+//!   door events, device states, the demo site's simulated gym door.
 //! - [`ui`]: the Slint screens and the adapters, the only code that touches
 //!   Slint types.
 
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
 pub mod atomic_file;
+pub mod centre;
 pub mod checkin_desk;
 pub mod clock;
 pub mod data_dir;

@@ -20,7 +20,8 @@ use keting_kiosk::site::{self, NewSite};
 use keting_kiosk::store::checkins::ScanSource;
 use keting_kiosk::store::members::{self, NewMember, Role};
 use keting_kiosk::store::site_record::SiteRecord;
-use keting_kiosk::store::{Store, audit, reports};
+use keting_kiosk::centre::{Centre, CentreConfig, MqttMode};
+use keting_kiosk::store::{Store, audit, doors, gym, reports};
 use keting_kiosk::ui::kiosk_adapter::KioskUi;
 use keting_kiosk::ui::language::Language;
 use keting_kiosk::ui::screenshot::{self, ScreenshotRequest};
@@ -39,6 +40,22 @@ struct Cli {
     #[arg(long, global = true, value_name = "DIR", env = "KETING_DATA")]
     data: Option<PathBuf>,
 
+    /// Run the centre (broker, door roster, door events, demo devices) without the window; stop with Ctrl-C or SIGTERM.
+    #[arg(long)]
+    headless: bool,
+
+    /// Where the embedded MQTT broker listens (port 0: any free port) [default: 127.0.0.1:1883, or a free port if taken].
+    #[arg(long, value_name = "HOST:PORT", conflicts_with = "mqtt_url")]
+    mqtt_listen: Option<std::net::SocketAddr>,
+
+    /// Use this MQTT broker (e.g. Mosquitto) instead of the embedded one: mqtt://HOST:PORT.
+    #[arg(long, value_name = "mqtt://HOST:PORT", value_parser = parse_mqtt_url)]
+    mqtt_url: Option<(String, u16)>,
+
+    /// Do not run the demo site's simulated devices (the gym door).
+    #[arg(long)]
+    no_demo_devices: bool,
+
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -48,6 +65,14 @@ enum Command {
     /// Add members, revoke and reissue their passes, list them.
     #[command(subcommand)]
     Member(MemberCommand),
+    /// Gym memberships (月付制): who may enter the gym door at night.
+    #[command(subcommand)]
+    Gym(GymCommand),
+    /// The doors the kiosk publishes the roster to.
+    #[command(subcommand)]
+    Door(DoorCommand),
+    /// Print the site's id, name and public key (for device agent configurations).
+    Site,
     /// Record a scan and print the decision as one JSON line (exit code 0 for any decision).
     Checkin {
         /// The scanned text; `-` reads one scan per line from standard input.
@@ -129,6 +154,45 @@ enum MemberCommand {
     List,
 }
 
+#[derive(Subcommand)]
+enum GymCommand {
+    /// Record a paid gym month: the member may enter at night up to and including --until.
+    Grant {
+        /// The member number.
+        id: u32,
+        /// The last paid day, YYYY-MM-DD.
+        #[arg(long, value_name = "YYYY-MM-DD")]
+        until: String,
+    },
+    /// End a member's gym membership: day hours only from now on.
+    Revoke {
+        /// The member number.
+        id: u32,
+    },
+    /// List the gym members and their paid-until dates.
+    List,
+}
+
+#[derive(Subcommand)]
+enum DoorCommand {
+    /// Register a door (its device id as in the agent's configuration), or rename it.
+    Add {
+        /// The door's device id, e.g. gym-door.
+        id: String,
+        /// Its name for people, e.g. 健身房.
+        #[arg(long)]
+        name: String,
+    },
+    /// List the registered doors.
+    List,
+    /// Print the door events of the last hours (entries, refusals, alarms, faults).
+    Events {
+        /// How many hours back.
+        #[arg(long, default_value_t = 24)]
+        hours: u32,
+    },
+}
+
 #[derive(Clone, Copy, ValueEnum)]
 enum LangArg {
     Zh,
@@ -145,11 +209,22 @@ fn parse_size(s: &str) -> Result<(u32, u32), String> {
     Ok((w, h))
 }
 
+fn parse_mqtt_url(s: &str) -> Result<(String, u16), String> {
+    let bad = || format!("expected mqtt://HOST:PORT, e.g. mqtt://127.0.0.1:1883, got {s:?}");
+    let rest = s.strip_prefix("mqtt://").ok_or_else(bad)?;
+    let (host, port) = rest.rsplit_once(':').map_or((rest, "1883"), |(h, p)| (h, p));
+    let port: u16 = port.parse().map_err(|_| bad())?;
+    if host.is_empty() || port == 0 {
+        return Err(bad());
+    }
+    Ok((host.trim_start_matches('[').trim_end_matches(']').to_owned(), port))
+}
+
 fn main() -> ExitCode {
     let started = Instant::now();
     let cli = Cli::parse();
     let default_log = if cli.command.is_none() {
-        "info"
+        "info,rumqttd=warn"
     } else {
         "warn"
     };
@@ -203,8 +278,39 @@ fn run(cli: Cli, started: Instant) -> Result<()> {
         NewSite::Plain
     };
     let site = site::open_or_create(&mut store, &dir, kind, clock::now())?;
+    let centre = |site: &SiteRecord| -> Result<CentreConfig> {
+        let mqtt = match (&cli.mqtt_url, cli.mqtt_listen) {
+            (Some((host, port)), _) => MqttMode::External { host: host.clone(), port: *port },
+            (None, Some(listen)) => MqttMode::Embedded { listen, fallback: false },
+            (None, None) => MqttMode::Embedded {
+                listen: std::net::SocketAddr::from(([127, 0, 0, 1], 1883)),
+                fallback: true,
+            },
+        };
+        Ok(CentreConfig {
+            mqtt,
+            site: site.clone(),
+            signing_key: site::signing_key(site, &dir)?,
+            database: dir.database(),
+            data_dir: dir.path().to_owned(),
+            demo_devices: site.demo && !cli.no_demo_devices,
+        })
+    };
     match cli.command {
-        None => window(store, site, &dir),
+        None if cli.headless => headless(centre(&site)?),
+        None => {
+            let config = centre(&site)?;
+            window(store, site, &dir, config)
+        }
+        Some(Command::Gym(cmd)) => gym_command(cmd, &mut store),
+        Some(Command::Door(cmd)) => door_command(cmd, &mut store, &site),
+        Some(Command::Site) => {
+            let key = ed25519_dalek::VerifyingKey::from_bytes(&site.public_key)?;
+            println!("site        {}", site.site_id);
+            println!("name        {}", site.name);
+            println!("public_key  {}", keting_core::pass::encode_public_key(&key));
+            Ok(())
+        }
         Some(Command::Member(cmd)) => member_command(cmd, &mut store, &site, &dir),
         Some(Command::Checkin { pass }) => checkin_command(&pass, store, site),
         Some(Command::Stats { day, month, csv }) => stats_command(&store, &site, day, month, csv),
@@ -212,7 +318,100 @@ fn run(cli: Cli, started: Instant) -> Result<()> {
     }
 }
 
-fn window(store: Store, site: SiteRecord, dir: &DataDir) -> Result<()> {
+fn headless(config: CentreConfig) -> Result<()> {
+    let centre = Centre::start(config)?;
+    let (host, port) = &centre.broker;
+    tracing::info!("kiosk ready (headless): MQTT broker at {host}:{port}");
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+        tokio::select! {
+            r = tokio::signal::ctrl_c() => r?,
+            _ = term.recv() => {}
+        }
+        Ok::<_, anyhow::Error>(())
+    })?;
+    tracing::info!("stopping");
+    centre.stop();
+    Ok(())
+}
+
+fn gym_command(cmd: GymCommand, store: &mut Store) -> Result<()> {
+    let now = clock::now();
+    match cmd {
+        GymCommand::Grant { id, until } => {
+            let id = MemberId(id);
+            store.write(|tx| {
+                gym::grant(tx, id, &until, now)?;
+                audit::record(tx, now, "command-line", "gym.grant", &format!("member {id} paid until {until}"))?;
+                Ok::<_, anyhow::Error>(())
+            })?;
+            let m = members::require(store.conn(), id)?;
+            println!("member {id} {}: gym paid until {until} (the doors get the new roster within a second)", m.name);
+        }
+        GymCommand::Revoke { id } => {
+            let id = MemberId(id);
+            let had = store.write(|tx| {
+                let had = gym::revoke(tx, id)?;
+                if had {
+                    audit::record(tx, now, "command-line", "gym.revoke", &format!("member {id}"))?;
+                }
+                Ok::<_, anyhow::Error>(had)
+            })?;
+            if had {
+                println!("member {id}: gym membership ended; day hours only");
+            } else {
+                println!("member {id} had no gym membership; nothing changed");
+            }
+        }
+        GymCommand::List => {
+            println!("{:>6}  {:<24}  paid until", "member", "name");
+            for g in gym::list(store.conn())? {
+                println!("{:>6}  {:<24}  {}", g.id, g.name, g.paid_until);
+            }
+        }
+    }
+    Ok(())
+}
+
+fn door_command(cmd: DoorCommand, store: &mut Store, site: &SiteRecord) -> Result<()> {
+    let now = clock::now();
+    match cmd {
+        DoorCommand::Add { id, name } => {
+            let device = keting_core::ids::DeviceId::new(&id)
+                .map_err(|e| anyhow::anyhow!("door id {id:?}: {e}"))?;
+            store.write(|tx| {
+                doors::add(tx, &device, &name, now)?;
+                audit::record(tx, now, "command-line", "door.add", &format!("{device} {name}"))?;
+                Ok::<_, anyhow::Error>(())
+            })?;
+            println!("door {device} ({name}) registered; it gets the roster on keting/v1/{}/device/{device}/roster", site.site_id);
+        }
+        DoorCommand::List => {
+            for d in doors::list(store.conn())? {
+                println!("{:<24}  {}", d.id, d.name);
+            }
+        }
+        DoorCommand::Events { hours } => {
+            let since = keting_core::time::Timestamp::from_unix_millis(
+                now.as_unix_millis() - i64::from(hours) * 3_600_000,
+            );
+            for (at, actor, action, detail) in audit::since(store.conn(), since, "door.")? {
+                let at = site
+                    .calendar
+                    .local(at)
+                    .format(&time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]:[second]"))
+                    .unwrap_or_default();
+                println!("{at}  {actor:<16}  {action:<22}  {detail}");
+            }
+        }
+    }
+    Ok(())
+}
+
+fn window(store: Store, site: SiteRecord, dir: &DataDir, centre: CentreConfig) -> Result<()> {
     let has_display = ["DISPLAY", "WAYLAND_DISPLAY"]
         .iter()
         .any(|v| std::env::var_os(v).is_some_and(|x| !x.is_empty()));
@@ -236,9 +435,11 @@ fn window(store: Store, site: SiteRecord, dir: &DataDir) -> Result<()> {
     };
     tracing::info!(site = %site.site_id, data = %dir.path().display(), "opening the kiosk window");
     let verifier = site::verifier(&site)?;
+    let centre = Centre::start(centre)?;
     let ui = KioskUi::new(CheckInDesk::new(store, site, verifier), cards)
         .context("cannot open the kiosk window")?;
     ui.run().context("the kiosk window failed")?;
+    centre.stop();
     Ok(())
 }
 

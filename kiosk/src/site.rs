@@ -116,6 +116,12 @@ pub fn verifier(site: &SiteRecord) -> Result<PassVerifier, SiteError> {
 
 /// The issuer of this site's passes, from `site.key`.
 pub fn issuer(site: &SiteRecord, dir: &DataDir) -> Result<PassIssuer, SiteError> {
+    Ok(PassIssuer::new(site.site_id.clone(), signing_key(site, dir)?))
+}
+
+/// The site's signing key (passes and door rosters), from `site.key`,
+/// checked against the public key in the database.
+pub fn signing_key(site: &SiteRecord, dir: &DataDir) -> Result<SigningKey, SiteError> {
     let path = dir.site_key();
     let pem = fs::read_to_string(&path).map_err(|source| SiteError::KeyFile {
         path: path.clone(),
@@ -126,7 +132,7 @@ pub fn issuer(site: &SiteRecord, dir: &DataDir) -> Result<PassIssuer, SiteError>
     if key.verifying_key().to_bytes() != site.public_key {
         return Err(SiteError::KeyMismatch { path });
     }
-    Ok(PassIssuer::new(site.site_id.clone(), key))
+    Ok(key)
 }
 
 fn write_key_file(path: &Path, key: &SigningKey) -> Result<(), SiteError> {

@@ -52,3 +52,19 @@ pub fn recent(conn: &Connection, limit: u32) -> Result<Vec<AuditEntry>, StoreErr
     })?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
+
+/// Entries since `since` whose action starts with `prefix`, oldest first.
+pub fn since(
+    conn: &Connection,
+    since: Timestamp,
+    prefix: &str,
+) -> Result<Vec<(Timestamp, String, String, String)>, StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT at_ms, actor, action, detail FROM audit WHERE at_ms >= ?1 AND substr(action, 1, length(?2)) = ?2
+         ORDER BY at_ms, id",
+    )?;
+    let rows = stmt.query_map(params![since.as_unix_millis(), prefix], |r| {
+        Ok((Timestamp::from_unix_millis(r.get(0)?), r.get(1)?, r.get(2)?, r.get(3)?))
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}

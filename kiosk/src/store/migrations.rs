@@ -72,6 +72,36 @@ const MIGRATIONS: &[&str] = &[
         CHECK (on_date IS NULL OR weekday IS NULL)
     ) STRICT;
     "#,
+    // 2: the gym door: paid months, doors, and what the doors report.
+    r#"
+    -- A member's paid gym month (月付制): paid up to and including paid_until.
+    CREATE TABLE gym_memberships (
+        member_id  INTEGER PRIMARY KEY REFERENCES members(id),
+        paid_until TEXT    NOT NULL CHECK (paid_until GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]'),
+        granted_ms INTEGER NOT NULL
+    ) STRICT;
+
+    -- The doors the kiosk publishes rosters to.
+    CREATE TABLE doors (
+        device_id TEXT    PRIMARY KEY,
+        name      TEXT    NOT NULL CHECK (length(name) BETWEEN 1 AND 40),
+        added_ms  INTEGER NOT NULL
+    ) STRICT;
+
+    -- Every event a door sent, once (a redelivered event is ignored).
+    CREATE TABLE door_events (
+        id          INTEGER PRIMARY KEY,
+        device_id   TEXT    NOT NULL,
+        event_id    TEXT    NOT NULL,
+        at_ms       INTEGER NOT NULL,
+        kind        TEXT    NOT NULL,
+        member_id   INTEGER,
+        detail      TEXT    NOT NULL,
+        received_ms INTEGER NOT NULL,
+        UNIQUE (device_id, event_id)
+    ) STRICT;
+    CREATE INDEX door_events_entries ON door_events (at_ms) WHERE kind = 'access_granted';
+    "#,
 ];
 
 /// The schema version this build writes.

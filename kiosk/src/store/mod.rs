@@ -13,6 +13,9 @@
 
 pub mod audit;
 pub mod checkins;
+pub mod door_events;
+pub mod doors;
+pub mod gym;
 pub mod members;
 pub mod migrations;
 pub mod programme;
@@ -103,6 +106,14 @@ impl Store {
         let out = f(&tx)?;
         tx.commit()?;
         Ok(out)
+    }
+
+    /// A number that changes whenever another connection (another process,
+    /// or another `Store`) commits a change to the database.
+    pub fn data_version(&self) -> Result<i64, StoreError> {
+        Ok(self
+            .conn
+            .query_row("PRAGMA data_version", [], |r| r.get(0))?)
     }
 
     /// The connection, for reads.

@@ -1,0 +1,201 @@
+//! The controller task: the kiosk's MQTT link, the roster it publishes and
+//! the events it stores. One task owns one database connection, so writes
+//! from here never interleave.
+
+use std::future::Future;
+use std::time::Duration;
+
+use ed25519_dalek::SigningKey;
+use keting_core::ids::DeviceId;
+use keting_core::messages::{Event, decode};
+use keting_core::roster::{Roster, RosterMember, sign};
+use keting_core::topics::{DeviceChannel, ROOT, Topic};
+use keting_device_agents::clock::now;
+use keting_device_agents::link::connection::{self, LinkConfig, LinkEvent, LinkHandle};
+use keting_device_agents::link::outbox::Outbox;
+use tokio::sync::watch;
+
+use super::device_states::{DeviceStates, DoorsView};
+use super::{CentreConfig, CentreError};
+use crate::store::site_record::SiteRecord;
+use crate::store::{Store, StoreError, door_events, doors, gym};
+
+/// How often the database is checked for changes (roster, doors).
+pub const POLL: Duration = Duration::from_millis(200);
+/// Entries shown on the doors view.
+const ENTRIES_SHOWN: u32 = 50;
+
+/// The controller, before it runs.
+pub struct Controller {
+    store: Store,
+    site: SiteRecord,
+    key: SigningKey,
+    link_config: LinkConfig,
+    outbox: Option<Outbox>,
+    doors_tx: watch::Sender<DoorsView>,
+    states: DeviceStates,
+    connected: bool,
+    data_version: Option<i64>,
+    published: Option<(Vec<RosterMember>, Vec<DeviceId>)>,
+    last_issued: i64,
+}
+
+impl Controller {
+    /// Opens its own connection to the database and its outbox.
+    pub fn new(
+        config: &CentreConfig,
+        broker: &(String, u16),
+        doors_tx: watch::Sender<DoorsView>,
+    ) -> Result<Self, CentreError> {
+        let store = Store::open(&config.database)?;
+        let outbox = Outbox::open(&config.data_dir.join("centre-outbox.db"))
+            .map_err(|e| CentreError::Runtime(format!("outbox: {e}")))?;
+        let site = &config.site.site_id;
+        let link_config = LinkConfig {
+            host: broker.0.clone(),
+            port: broker.1,
+            client_id: format!("keting-{site}-kiosk"),
+            credentials: None,
+            online_topic: Topic::ControllerOnline.name(site),
+            subscriptions: ["online", "status", "event", "ack"]
+                .iter()
+                .map(|ch| format!("{ROOT}/{site}/device/+/{ch}"))
+                .collect(),
+            keep_alive: Duration::from_secs(10),
+            persistent_session: true,
+        };
+        Ok(Self {
+            store,
+            site: config.site.clone(),
+            key: config.signing_key.clone(),
+            link_config,
+            outbox: Some(outbox),
+            doors_tx,
+            states: DeviceStates::default(),
+            connected: false,
+            data_version: None,
+            published: None,
+            last_issued: 0,
+        })
+    }
+
+    /// Runs until `shutdown`; then the link says goodbye (`online: false`).
+    pub async fn run(mut self, shutdown: impl Future<Output = ()>) {
+        let Some(outbox) = self.outbox.take() else {
+            return;
+        };
+        let (link, mut events, task) = connection::spawn(self.link_config.clone(), outbox);
+        let mut tick = tokio::time::interval(POLL);
+        tokio::pin!(shutdown);
+        loop {
+            tokio::select! {
+                () = &mut shutdown => break,
+                event = events.recv() => match event {
+                    Some(event) => self.handle(event),
+                    None => break,
+                },
+                _ = tick.tick() => {
+                    if let Err(e) = self.poll(&link).await {
+                        tracing::error!("controller: {e}");
+                    }
+                }
+            }
+        }
+        drop(link);
+        let _ = task.await;
+    }
+
+    fn handle(&mut self, event: LinkEvent) {
+        let t = now();
+        match event {
+            LinkEvent::Connected => {
+                tracing::info!("controller connected to the broker");
+                self.connected = true;
+            }
+            LinkEvent::Disconnected(why) => {
+                if self.connected {
+                    tracing::warn!("controller lost the broker: {why}");
+                }
+                self.connected = false;
+            }
+            LinkEvent::Drained => {}
+            LinkEvent::Message { topic, payload } => {
+                match Topic::parse(&self.site.site_id, &topic) {
+                    Ok(Topic::Device(id, DeviceChannel::Online)) => self.states.handle_online(id, &payload, t),
+                    Ok(Topic::Device(id, DeviceChannel::Status)) => self.states.handle_status(id, &payload, t),
+                    Ok(Topic::Device(id, DeviceChannel::Event)) => match decode::<Event>(&payload) {
+                        Ok(event) => match door_events::record(self.store.conn(), &id, &event, t) {
+                            Ok(true) => tracing::info!(device = %id, event = %event.id.as_str(), "door event stored"),
+                            Ok(false) => {}
+                            Err(e) => tracing::error!("cannot store an event of {id}: {e}"),
+                        },
+                        Err(e) => tracing::warn!("an event of {id} was not understood: {e}"),
+                    },
+                    Ok(_) | Err(_) => {}
+                }
+            }
+        }
+        self.refresh_view();
+    }
+
+    async fn poll(&mut self, link: &LinkHandle) -> Result<(), StoreError> {
+        let version = self.store.data_version()?;
+        if self.data_version != Some(version) {
+            self.data_version = Some(version);
+            self.publish_roster_if_changed(link).await?;
+        }
+        self.refresh_view();
+        Ok(())
+    }
+
+    async fn publish_roster_if_changed(&mut self, link: &LinkHandle) -> Result<(), StoreError> {
+        let members = gym::roster_members(self.store.conn())?;
+        let doors: Vec<DeviceId> = doors::list(self.store.conn())?.into_iter().map(|d| d.id).collect();
+        let current = (members, doors);
+        if self.published.as_ref() == Some(&current) {
+            return Ok(());
+        }
+        let issued_ms = now().as_unix_millis().max(self.last_issued + 1);
+        let roster = Roster {
+            site: self.site.site_id.clone(),
+            issued_ms,
+            members: current.0.clone(),
+        };
+        let payload = sign(&roster, &self.key);
+        for door in &current.1 {
+            let topic = Topic::Device(door.clone(), DeviceChannel::Roster).name(&self.site.site_id);
+            if let Err(e) = link.publish(&topic, &payload, true).await {
+                tracing::error!("cannot queue the roster for {door}: {e}");
+                return Ok(());
+            }
+        }
+        tracing::info!(
+            doors = current.1.len(),
+            members = current.0.len(),
+            issued_ms,
+            "roster published"
+        );
+        self.last_issued = issued_ms;
+        self.published = Some(current);
+        Ok(())
+    }
+
+    fn refresh_view(&mut self) {
+        let t = now();
+        let doors = doors::list(self.store.conn()).unwrap_or_default();
+        let since = door_events::tonight_starts(self.site.calendar, t);
+        let view = DoorsView {
+            connected: self.connected,
+            doors: self.states.view(&doors, self.connected),
+            tonight: door_events::entries_since(self.store.conn(), since, ENTRIES_SHOWN).unwrap_or_default(),
+        };
+        self.doors_tx.send_if_modified(|v| {
+            if *v == view {
+                false
+            } else {
+                *v = view;
+                true
+            }
+        });
+    }
+}

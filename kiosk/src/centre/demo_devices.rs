@@ -1,0 +1,110 @@
+//! The demo site's gym door, simulated in this process: a relay board on
+//! Modbus TCP (loopback, any free port) and the real door agent driving it,
+//! with a simulated contact that a simulated person opens after each grant.
+//! Its scanner is the `keting/v1/<site>/sim/gym-door/scan` topic, so anyone
+//! can try the door with `mosquitto_pub`; its panel is written to
+//! `<data>/agents/gym-door/panel.png`.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use ed25519_dalek::VerifyingKey;
+use keting_core::ids::DeviceId;
+use keting_core::pass::encode_public_key;
+use keting_device_agents::clock::now;
+use keting_device_agents::config::AgentConfig;
+use keting_device_agents::run::{SimHardware, run_agent};
+use keting_hardware::sim::relay_board::{SimRelayBoard, serve_tcp};
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+use super::{CentreConfig, CentreError};
+use crate::store::{Store, doors};
+
+/// The demo door's device id.
+pub const DEMO_DOOR: &str = "gym-door";
+/// The demo door's contact line.
+const CONTACT: &str = "GPIO27";
+
+/// The demo devices, ready to run.
+pub struct DemoDevices {
+    listener: TcpListener,
+    board: SimRelayBoard,
+    agent: AgentConfig,
+    sim: SimHardware,
+    /// Where the door's panel is drawn.
+    pub panel_png: PathBuf,
+}
+
+/// Registers the demo door and prepares its simulated hardware.
+pub async fn prepare(config: &CentreConfig, broker: &(String, u16)) -> Result<DemoDevices, CentreError> {
+    let err = |e: &dyn std::fmt::Display| CentreError::Demo(e.to_string());
+    let id = DeviceId::new(DEMO_DOOR).map_err(|e| err(&e))?;
+    let mut store = Store::open(&config.database)?;
+    store.write(|tx| doors::add(tx, &id, "健身房", now()))?;
+    let listener = TcpListener::bind("127.0.0.1:0").await.map_err(|e| err(&e))?;
+    let board_port = listener.local_addr().map_err(|e| err(&e))?.port();
+    let state_dir = config.data_dir.join("agents").join(DEMO_DOOR);
+    let panel_png = state_dir.join("panel.png");
+    std::fs::create_dir_all(&state_dir).map_err(|e| err(&e))?;
+    let key = VerifyingKey::from_bytes(&config.site.public_key).map_err(|e| err(&e))?;
+    let toml = format!(
+        "site = {site:?}\ndevice = {DEMO_DOOR:?}\nsite_public_key = {key:?}\nstate_dir = {state:?}\n\
+         [broker]\nhost = {host:?}\nport = {port}\n\
+         [door]\ngpio = \"sim\"\n\
+         strike = {{ kind = \"relay\", bus = \"tcp:127.0.0.1:{board_port}\", unit = 1, channel = 1 }}\n\
+         contact = {{ line = {CONTACT:?} }}\nscanner = {{ kind = \"sim\" }}\n\
+         panel = {{ kind = \"png\", path = {png:?} }}\nutc_offset_minutes = {offset}\n",
+        site = config.site.site_id.as_str(),
+        key = encode_public_key(&key),
+        state = state_dir.display().to_string(),
+        host = broker.0,
+        port = broker.1,
+        png = panel_png.display().to_string(),
+        offset = config.site.calendar.offset_minutes(),
+    );
+    let agent = AgentConfig::parse(&toml).map_err(|e| err(&e))?;
+    Ok(DemoDevices {
+        listener,
+        board: SimRelayBoard::new(),
+        agent,
+        sim: SimHardware::default(),
+        panel_png,
+    })
+}
+
+impl DemoDevices {
+    /// Runs the board, the simulated person and the agent until `stop` turns true.
+    pub async fn run(self, stop: watch::Receiver<bool>) {
+        let stopped = |mut rx: watch::Receiver<bool>| async move {
+            let _ = rx.wait_for(|s| *s).await;
+        };
+        tracing::info!(
+            "demo gym door: scan with mosquitto_pub -t keting/v1/{}/sim/{DEMO_DOOR}/scan -m PASS; panel in {}",
+            self.agent.site,
+            self.panel_png.display()
+        );
+        tokio::spawn(serve_tcp(self.listener, self.board.clone(), stopped(stop.clone())));
+        tokio::spawn(walk_through(self.board.clone(), self.sim.clone(), stop.clone()));
+        if let Err(e) = run_agent(self.agent, None, self.sim, stopped(stop)).await {
+            tracing::error!("demo gym door: {e}");
+        }
+    }
+}
+
+/// A simulated person: when the strike releases, opens the door a moment
+/// later and closes it behind them.
+async fn walk_through(board: SimRelayBoard, sim: SimHardware, mut stop: watch::Receiver<bool>) {
+    let mut relays = board.changes();
+    loop {
+        tokio::select! {
+            _ = stop.wait_for(|s| *s) => return,
+            changed = relays.wait_for(|r| r[0]) => if changed.is_err() { return },
+        }
+        tokio::time::sleep(Duration::from_millis(800)).await;
+        sim.gpio.drive(CONTACT, true);
+        tokio::time::sleep(Duration::from_millis(2500)).await;
+        sim.gpio.drive(CONTACT, false);
+        let _ = relays.wait_for(|r| !r[0]).await;
+    }
+}

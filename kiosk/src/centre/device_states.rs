@@ -1,0 +1,163 @@
+//! What each device last said (online flag, door status), turned into the
+//! doors view. Architecture invariant: a device that is offline, or that the
+//! kiosk cannot hear (its own link is down), shows as unavailable with no
+//! state, never as its last known state.
+
+use std::collections::HashMap;
+
+use keting_core::door::lock::LockState;
+use keting_core::ids::DeviceId;
+use keting_core::messages::{DoorStatus, decode};
+use keting_core::time::Timestamp;
+use serde::Deserialize;
+
+use crate::store::door_events::Entry;
+use crate::store::doors::Door;
+
+/// Whether a device can be heard.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Availability {
+    /// Nothing heard from it since the kiosk started.
+    #[default]
+    NeverSeen,
+    /// Online.
+    Online,
+    /// Offline (its last will), or the kiosk's own link is down.
+    Offline,
+}
+
+/// One door as the doors view shows it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DoorView {
+    /// The device.
+    pub id: DeviceId,
+    /// Its name.
+    pub name: String,
+    /// Whether it can be heard.
+    pub availability: Availability,
+    /// Its lock state, only while it is online.
+    pub state: Option<LockState>,
+    /// A hardware fault it reports.
+    pub fault: Option<String>,
+    /// Its reader is locked out.
+    pub locked_out: bool,
+    /// When it was last heard from.
+    pub last_seen: Option<Timestamp>,
+}
+
+impl DoorView {
+    /// Whether the door needs someone: an alarm, a fault, a lockout, or offline.
+    pub fn needs_attention(&self) -> bool {
+        self.availability == Availability::Offline
+            || self.fault.is_some()
+            || self.locked_out
+            || matches!(self.state, Some(LockState::Forced | LockState::HeldOpen))
+    }
+}
+
+/// Everything the doors view shows.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct DoorsView {
+    /// The kiosk's own link to the broker is up.
+    pub connected: bool,
+    /// Every registered door (and any unregistered one that spoke).
+    pub doors: Vec<DoorView>,
+    /// Who entered tonight, newest first.
+    pub tonight: Vec<Entry>,
+}
+
+#[derive(Debug, Default)]
+struct Heard {
+    online: Option<bool>,
+    status: Option<DoorStatus>,
+    last_seen: Option<Timestamp>,
+}
+
+#[derive(Deserialize)]
+struct OnlineFlag {
+    online: bool,
+}
+
+/// The devices' last words.
+#[derive(Debug, Default)]
+pub struct DeviceStates {
+    heard: HashMap<DeviceId, Heard>,
+}
+
+impl DeviceStates {
+    /// A retained `online` flag arrived (birth or last will).
+    pub fn handle_online(&mut self, id: DeviceId, payload: &[u8], now: Timestamp) {
+        let online = decode::<OnlineFlag>(payload).map(|f| f.online).unwrap_or(false);
+        let heard = self.heard.entry(id).or_default();
+        heard.online = Some(online);
+        heard.last_seen = Some(now);
+    }
+
+    /// A door status arrived; a malformed one is ignored.
+    pub fn handle_status(&mut self, id: DeviceId, payload: &[u8], now: Timestamp) {
+        if let Ok(status) = decode::<DoorStatus>(payload) {
+            let heard = self.heard.entry(id).or_default();
+            heard.status = Some(status);
+            heard.last_seen = Some(now);
+        }
+    }
+
+    /// The view of `doors`, given whether the kiosk's link is up.
+    pub fn view(&self, doors: &[Door], connected: bool) -> Vec<DoorView> {
+        let mut views: Vec<DoorView> = doors
+            .iter()
+            .map(|d| self.one(&d.id, &d.name, connected))
+            .collect();
+        for id in self.heard.keys() {
+            if !doors.iter().any(|d| &d.id == id) && self.heard[id].status.is_some() {
+                views.push(self.one(id, id.as_str(), connected));
+            }
+        }
+        views
+    }
+
+    fn one(&self, id: &DeviceId, name: &str, connected: bool) -> DoorView {
+        let heard = self.heard.get(id);
+        let availability = match heard.and_then(|h| h.online) {
+            _ if !connected => Availability::Offline,
+            None => Availability::NeverSeen,
+            Some(true) => Availability::Online,
+            Some(false) => Availability::Offline,
+        };
+        let status = heard.and_then(|h| h.status.as_ref()).filter(|_| availability == Availability::Online);
+        DoorView {
+            id: id.clone(),
+            name: name.to_owned(),
+            availability,
+            state: status.map(|s| s.state),
+            fault: status.and_then(|s| s.fault.clone()),
+            locked_out: status.is_some_and(|s| s.locked_out),
+            last_seen: heard.and_then(|h| h.last_seen),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_offline_door_shows_no_state_not_its_last_one() {
+        let id = DeviceId::new("gym-door").unwrap();
+        let doors = [Door { id: id.clone(), name: "健身房".into() }];
+        let mut s = DeviceStates::default();
+        let t = Timestamp::from_unix_millis(1);
+        assert_eq!(s.view(&doors, true)[0].availability, Availability::NeverSeen);
+        s.handle_online(id.clone(), br#"{"v":1,"online":true}"#, t);
+        s.handle_status(id.clone(), br#"{"v":1,"state":"locked"}"#, t);
+        let v = &s.view(&doors, true)[0];
+        assert_eq!((v.availability, v.state), (Availability::Online, Some(LockState::Locked)));
+        s.handle_online(id.clone(), br#"{"v":1,"online":false}"#, t);
+        let v = &s.view(&doors, true)[0];
+        assert_eq!((v.availability, v.state), (Availability::Offline, None));
+        assert!(v.needs_attention());
+        s.handle_online(id.clone(), br#"{"v":1,"online":true}"#, t);
+        // The kiosk's own link down: nobody can be vouched for.
+        assert_eq!(s.view(&doors, false)[0].state, None);
+    }
+}

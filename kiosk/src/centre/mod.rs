@@ -1,0 +1,166 @@
+//! The centre controller: the kiosk's side of the MQTT protocol, on a tokio
+//! runtime of its own thread (the UI thread only reads what it publishes).
+//!
+//! - [`broker`]: the embedded MQTT broker (rumqttd), unless an external one
+//!   (Mosquitto, in production) is named.
+//! - [`controller`]: the one task that owns the link and a database
+//!   connection: it re-publishes the signed door roster within a poll
+//!   interval of any change (from the screen or another process), stores
+//!   every door event once, and keeps the live state of every device.
+//! - [`device_states`]: what each device last said, and the rule that an
+//!   offline device shows as unavailable, never as its last state.
+//! - [`demo_devices`]: the demo site's gym door, simulated: a relay board
+//!   on Modbus TCP and the real door agent, in this process.
+
+pub mod broker;
+pub mod controller;
+pub mod demo_devices;
+pub mod device_states;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use ed25519_dalek::SigningKey;
+use thiserror::Error;
+use tokio::sync::{oneshot, watch};
+
+use crate::store::site_record::SiteRecord;
+pub use device_states::{DoorView, DoorsView};
+
+/// Where the centre's MQTT broker is.
+#[derive(Clone, Debug)]
+pub enum MqttMode {
+    /// Run the embedded broker on this address (port 0: any free port).
+    Embedded {
+        /// Where to listen.
+        listen: SocketAddr,
+        /// If the port is taken, take a free one instead (the demo default)
+        /// rather than failing (an address the user named).
+        fallback: bool,
+    },
+    /// Use a broker that runs elsewhere.
+    External {
+        /// Host.
+        host: String,
+        /// Port.
+        port: u16,
+    },
+}
+
+/// What the centre needs to start.
+pub struct CentreConfig {
+    /// The broker.
+    pub mqtt: MqttMode,
+    /// The site.
+    pub site: SiteRecord,
+    /// The site's signing key (rosters).
+    pub signing_key: SigningKey,
+    /// The database file.
+    pub database: PathBuf,
+    /// The data directory (agent state of the demo devices).
+    pub data_dir: PathBuf,
+    /// Run the demo site's simulated devices.
+    pub demo_devices: bool,
+}
+
+/// Why the centre could not start.
+#[derive(Debug, Error)]
+pub enum CentreError {
+    /// The broker could not listen.
+    #[error("{0}")]
+    Broker(String),
+    /// The database.
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+    /// The runtime or a thread.
+    #[error("cannot start the centre's runtime: {0}")]
+    Runtime(String),
+    /// The demo devices.
+    #[error("demo devices: {0}")]
+    Demo(String),
+}
+
+/// The running centre. Dropping it stops it (the link says offline, the
+/// demo door locks).
+pub struct Centre {
+    /// Where the broker is (host, port), for people and for tests.
+    pub broker: (String, u16),
+    doors: watch::Receiver<DoorsView>,
+    stop: Option<oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Centre {
+    /// Starts the broker (if embedded), the controller and the demo devices.
+    pub fn start(config: CentreConfig) -> Result<Self, CentreError> {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("centre")
+            .enable_all()
+            .build()
+            .map_err(|e| CentreError::Runtime(e.to_string()))?;
+        let broker = match &config.mqtt {
+            MqttMode::Embedded { listen, fallback } => {
+                let addr = broker::start(*listen, *fallback)?;
+                (addr.ip().to_string(), addr.port())
+            }
+            MqttMode::External { host, port } => (host.clone(), *port),
+        };
+        let (doors_tx, doors) = watch::channel(DoorsView::default());
+        let (stop, stopped) = oneshot::channel::<()>();
+        let controller = controller::Controller::new(&config, &broker, doors_tx)?;
+        let demo = if config.demo_devices {
+            Some(runtime.block_on(demo_devices::prepare(&config, &broker))?)
+        } else {
+            None
+        };
+        let thread = std::thread::Builder::new()
+            .name("centre".into())
+            .spawn(move || {
+                runtime.block_on(async move {
+                    let (demo_stop, demo_stopped) = watch::channel(false);
+                    let demo_task = demo.map(|d| tokio::spawn(d.run(demo_stopped)));
+                    controller.run(async {
+                        let _ = stopped.await;
+                    })
+                    .await;
+                    let _ = demo_stop.send(true);
+                    if let Some(t) = demo_task {
+                        let _ = t.await;
+                    }
+                });
+            })
+            .map_err(|e| CentreError::Runtime(e.to_string()))?;
+        Ok(Self {
+            broker,
+            doors,
+            stop: Some(stop),
+            thread: Some(thread),
+        })
+    }
+
+    /// The doors view, updated as devices report.
+    pub fn doors(&self) -> watch::Receiver<DoorsView> {
+        self.doors.clone()
+    }
+
+    /// Stops everything and waits for it.
+    pub fn stop(mut self) {
+        self.shutdown();
+    }
+
+    fn shutdown(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+impl Drop for Centre {
+    fn drop(&mut self) {
+        self.shutdown();
+    }
+}
