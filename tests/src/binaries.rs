@@ -102,6 +102,27 @@ impl Process {
         }
     }
 
+    /// Waits (up to `within`) until `text` has appeared on `n` lines in all.
+    pub async fn wait_for_count(&self, text: &str, n: usize, within: Duration) {
+        let mut rx = self.lines.subscribe();
+        let count = || self.log.lock().unwrap().iter().filter(|l| l.contains(text)).count();
+        let done = tokio::time::timeout(within, async {
+            while count() < n {
+                if rx.recv().await.is_err() {
+                    return;
+                }
+            }
+        })
+        .await;
+        assert!(
+            done.is_ok() && count() >= n,
+            "{} said {text:?} {} times, not {n}; it said:\n{}",
+            self.name,
+            count(),
+            self.log()
+        );
+    }
+
     /// Everything it printed on stderr so far.
     pub fn log(&self) -> String {
         self.log.lock().unwrap().join("\n")

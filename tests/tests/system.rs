@@ -1,1 +1,9 @@
-//! placeholder
+//! Whole-system tests: the kiosk (headless), the device agent and Mosquitto
+//! as real processes on loopback, the relay board simulated on Modbus TCP
+//! in this process, faults injected with kill -9 and broker restarts.
+//! `./run-tests` builds the binaries first.
+
+#![allow(clippy::unwrap_used)]
+
+mod gym_door;
+mod site_bed;

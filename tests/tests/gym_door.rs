@@ -1,0 +1,164 @@
+//! The gym door across real processes: the agent reads its serial scanner
+//! (a pseudo-terminal this test writes to), decides with the roster the
+//! headless kiosk published through Mosquitto, and drives the simulated
+//! relay board over Modbus TCP.
+
+use std::time::Duration;
+
+use keting_core::door::access::DoorRefusal;
+use keting_core::door::lock::LockState;
+use keting_core::ids::MemberId;
+use keting_core::messages::{Event, EventKind};
+use keting_system_tests::mosquitto::Mosquitto;
+
+use crate::site_bed::{SiteBed, coil, kiosk_cli};
+
+const PAID: &str = "2099-12-31";
+const WAIT: Duration = Duration::from_secs(30);
+
+fn granted(id: u32) -> impl Fn(&Event) -> bool {
+    move |e| e.kind == EventKind::AccessGranted { member: MemberId(id) }
+}
+
+fn decided(e: &Event) -> bool {
+    matches!(e.kind, EventKind::AccessGranted { .. } | EventKind::AccessRefused { .. })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_paid_member_gets_in_an_expired_one_stays_out_and_the_kiosk_logs_both() {
+    let broker = Mosquitto::start().await;
+    let bed = SiteBed::new().await;
+    let (paid, paid_pass) = bed.member("陈晓梅");
+    let (expired, expired_pass) = bed.member("李建国");
+    bed.grant(paid, PAID);
+    bed.grant(expired, "2020-01-31");
+    let kiosk = bed.kiosk(&broker).await;
+    let agent = bed.agent(&bed.agent_config(broker.port, 500)).await;
+    agent.wait_for_line("new roster in force", WAIT).await;
+    let mut w = bed.watcher(&broker, "watcher").await;
+
+    bed.scan(&paid_pass);
+    w.event(granted(paid)).await;
+    coil(&bed.board, true).await;
+    // The agent relocks by itself at the end of the pulse.
+    coil(&bed.board, false).await;
+
+    bed.scan(&expired_pass);
+    let e = w.event(decided).await;
+    assert_eq!(
+        e.kind,
+        EventKind::AccessRefused { member: Some(MemberId(expired)), reason: DoorRefusal::NightNotPaid }
+    );
+    // A garbage scan: refused, door shut.
+    bed.scan("https://example.com/pay?id=1");
+    let e = w.event(decided).await;
+    assert!(matches!(e.kind, EventKind::AccessRefused { member: None, reason: DoorRefusal::NotAPass }));
+    assert!(!bed.board.relays()[0]);
+    // The kiosk keeps all three in its audit log.
+    kiosk.wait_for_count("door event stored", 3, WAIT).await;
+    let events = kiosk_cli(&bed.data(), &["door", "events"]);
+    assert!(events.contains("door.access_granted") && events.contains(&format!("member {paid}")), "{events}");
+    assert!(events.contains("night_not_paid") && events.contains("not_a_pass"), "{events}");
+    kiosk.stop().await;
+    agent.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_the_kiosk_and_the_broker_gone_a_paid_member_still_gets_in() {
+    let broker = Mosquitto::start().await;
+    let bed = SiteBed::new().await;
+    let (paid, pass) = bed.member("陈晓梅");
+    bed.grant(paid, PAID);
+    let kiosk = bed.kiosk(&broker).await;
+    let agent = bed.agent(&bed.agent_config(broker.port, 500)).await;
+    agent.wait_for_line("new roster in force", WAIT).await;
+    kiosk.kill9().await;
+    let _stopped = broker.stop().await;
+    bed.scan(&pass);
+    coil(&bed.board, true).await;
+    coil(&bed.board, false).await;
+    agent.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_grant_at_the_kiosk_reaches_the_door_and_lets_the_member_in() {
+    let broker = Mosquitto::start().await;
+    let bed = SiteBed::new().await;
+    let (id, pass) = bed.member("张玥");
+    let kiosk = bed.kiosk(&broker).await;
+    let agent = bed.agent(&bed.agent_config(broker.port, 500)).await;
+    agent.wait_for_line("new roster in force", WAIT).await;
+    let mut w = bed.watcher(&broker, "watcher").await;
+    bed.scan(&pass);
+    let e = w.event(decided).await;
+    assert!(matches!(e.kind, EventKind::AccessRefused { reason: DoorRefusal::NightNotPaid, .. }), "{e:?}");
+    // Staff grant the month from another process; the running kiosk notices
+    // the database change and re-publishes; the door takes the new roster.
+    bed.grant(id, PAID);
+    kiosk.wait_for_count("roster published", 2, Duration::from_secs(5)).await;
+    agent.wait_for_count("new roster in force", 2, Duration::from_secs(5)).await;
+    bed.scan(&pass);
+    w.event(granted(id)).await;
+    coil(&bed.board, true).await;
+    // And a revoke takes it away again.
+    kiosk_cli(&bed.data(), &["gym", "revoke", &id.to_string()]);
+    agent.wait_for_count("new roster in force", 3, Duration::from_secs(5)).await;
+    kiosk.stop().await;
+    agent.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn events_of_a_broker_outage_all_reach_the_kiosk_once_it_is_back() {
+    let broker = Mosquitto::start().await;
+    let bed = SiteBed::new().await;
+    let (paid, pass) = bed.member("陈晓梅");
+    bed.grant(paid, PAID);
+    let kiosk = bed.kiosk(&broker).await;
+    let agent = bed.agent(&bed.agent_config(broker.port, 300)).await;
+    agent.wait_for_line("new roster in force", WAIT).await;
+    let (dir, port) = broker.stop().await;
+    // The door decides alone: one entry, then four anti-passback refusals,
+    // all queued in the agent's outbox.
+    bed.scan(&pass);
+    coil(&bed.board, true).await;
+    coil(&bed.board, false).await;
+    for _ in 0..4 {
+        bed.scan(&pass);
+    }
+    agent.wait_for_count("access refused", 4, WAIT).await;
+    let broker = Mosquitto::start_again(dir, port).await;
+    let mut w = bed.watcher(&broker, "watcher").await;
+    w.online(true).await;
+    kiosk.wait_for_count("door event stored", 5, WAIT).await;
+    let events = kiosk_cli(&bed.data(), &["door", "events"]);
+    assert_eq!(events.lines().filter(|l| l.contains("door.access_granted")).count(), 1, "{events}");
+    assert_eq!(events.lines().filter(|l| l.contains("passback")).count(), 4, "{events}");
+    kiosk.stop().await;
+    drop(broker);
+    agent.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_agent_killed_mid_pulse_comes_back_with_the_relay_off() {
+    let broker = Mosquitto::start().await;
+    let bed = SiteBed::new().await;
+    let (paid, pass) = bed.member("陈晓梅");
+    bed.grant(paid, PAID);
+    let kiosk = bed.kiosk(&broker).await;
+    // A long pulse, so the kill lands inside it.
+    let config = bed.agent_config(broker.port, 60_000);
+    let agent = bed.agent(&config).await;
+    agent.wait_for_line("new roster in force", WAIT).await;
+    let mut w = bed.watcher(&broker, "watcher").await;
+    bed.scan(&pass);
+    coil(&bed.board, true).await;
+    agent.kill9().await;
+    assert!(bed.board.relays()[0], "the board keeps its coil while nobody drives it");
+    w.online(false).await;
+    let agent = bed.agent(&config).await;
+    // Power-on state: locked, long before the 60 s pulse would have ended.
+    coil(&bed.board, false).await;
+    w.status(|s| s.state == LockState::Locked).await;
+    kiosk.stop().await;
+    agent.stop().await;
+}

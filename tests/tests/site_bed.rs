@@ -1,0 +1,222 @@
+//! A site for one test: a kiosk data directory with members, a registered
+//! door and its agent's configuration; the simulated relay board; a watcher
+//! on the door's topics; helpers to run the programs.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use keting_core::messages::{DoorStatus, Event, decode};
+use keting_device_agents::link::connection::{self, LinkConfig, LinkEvent, LinkHandle};
+use keting_device_agents::link::outbox::Outbox;
+use keting_hardware::sim::relay_board::{SimRelayBoard, serve_tcp};
+use keting_system_tests::binaries::{self, Process};
+use keting_system_tests::mosquitto::Mosquitto;
+use tokio::sync::mpsc;
+
+pub const DOOR: &str = "gym-door";
+
+pub struct SiteBed {
+    pub dir: tempfile::TempDir,
+    /// The door's serial scanner: a pseudo-terminal whose other end the agent reads.
+    scanner: std::fs::File,
+    scanner_path: String,
+    _scanner_slave: std::os::fd::OwnedFd,
+    pub site: String,
+    pub public_key: String,
+    pub board: SimRelayBoard,
+    pub board_port: u16,
+}
+
+/// Runs `kiosk --data DIR ARGS...` to completion; returns stdout.
+pub fn kiosk_cli(data: &Path, args: &[&str]) -> String {
+    let out = Command::new(binaries::path("kiosk"))
+        .arg("--data")
+        .arg(data)
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "kiosk {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// A night window around now, so the night rule applies whatever the hour.
+pub fn night_now() -> (String, String) {
+    let ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64;
+    let h = (ms / 3_600_000 + 8).rem_euclid(24);
+    (format!("{:02}:00", (h + 23) % 24), format!("{:02}:00", (h + 1) % 24))
+}
+
+impl SiteBed {
+    /// A plain site with the door registered, and the relay board serving.
+    pub async fn new() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join("kiosk");
+        kiosk_cli(&data, &["door", "add", DOOR, "--name", "健身房"]);
+        let site_info = kiosk_cli(&data, &["site"]);
+        let field = |name: &str| {
+            site_info
+                .lines()
+                .find_map(|l| l.strip_prefix(name).map(|v| v.trim().to_owned()))
+                .unwrap()
+        };
+        let board = SimRelayBoard::new();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let board_port = listener.local_addr().unwrap().port();
+        tokio::spawn(serve_tcp(listener, board.clone(), std::future::pending()));
+        let pty = nix::pty::openpty(None, None).unwrap();
+        let scanner_path = nix::unistd::ttyname(&pty.slave).unwrap().display().to_string();
+        Self {
+            scanner: std::fs::File::from(pty.master),
+            scanner_path,
+            _scanner_slave: pty.slave,
+            site: field("site"),
+            public_key: field("public_key"),
+            dir,
+            board,
+            board_port,
+        }
+    }
+
+    pub fn data(&self) -> PathBuf {
+        self.dir.path().join("kiosk")
+    }
+
+    /// Adds a member; returns (id, pass).
+    pub fn member(&self, name: &str) -> (u32, String) {
+        let out = kiosk_cli(&self.data(), &["member", "add", "--name", name, "--json"]);
+        let v: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+        (v["id"].as_u64().unwrap() as u32, v["pass"].as_str().unwrap().to_owned())
+    }
+
+    /// Scans `pass` at the door (the serial scanner sends it with CR LF).
+    pub fn scan(&self, pass: &str) {
+        use std::io::Write;
+        (&self.scanner).write_all(format!("{pass}\r\n").as_bytes()).unwrap();
+    }
+
+    pub fn grant(&self, id: u32, until: &str) {
+        kiosk_cli(&self.data(), &["gym", "grant", &id.to_string(), "--until", until]);
+    }
+
+    /// Writes the agent's configuration; `pulse_ms` for the strike pulse.
+    pub fn agent_config(&self, broker_port: u16, pulse_ms: u64) -> PathBuf {
+        let (night_starts, night_ends) = night_now();
+        let path = self.dir.path().join("agent.toml");
+        std::fs::write(
+            &path,
+            format!(
+                "site = \"{}\"\ndevice = \"{DOOR}\"\nsite_public_key = \"{}\"\nstate_dir = \"{}\"\n\
+                 [broker]\nhost = \"127.0.0.1\"\nport = {broker_port}\nkeep_alive_s = 2\n\
+                 [door]\ngpio = \"sim\"\npulse_ms = {pulse_ms}\n\
+                 night_starts = \"{night_starts}\"\nnight_ends = \"{night_ends}\"\n\
+                 strike = {{ kind = \"relay\", bus = \"tcp:127.0.0.1:{}\", channel = 1 }}\n\
+                 contact = {{ line = \"GPIO27\" }}\nscanner = {{ kind = \"serial\", path = \"{}\" }}\n",
+                self.site,
+                self.public_key,
+                self.dir.path().join("agent-state").display(),
+                self.board_port,
+                self.scanner_path
+            ),
+        )
+        .unwrap();
+        path
+    }
+
+    /// Starts the kiosk headless against the broker; ready once it has
+    /// published the roster.
+    pub async fn kiosk(&self, broker: &Mosquitto) -> Process {
+        let data = self.data();
+        let url = format!("mqtt://127.0.0.1:{}", broker.port);
+        Process::start(
+            "kiosk",
+            &["--data", data.to_str().unwrap(), "--headless", "--mqtt-url", &url],
+            &[("KETING_LOG", "info,rumqttd=warn")],
+            "roster published",
+        )
+        .await
+    }
+
+    /// Starts the device agent; ready once it runs.
+    pub async fn agent(&self, config: &Path) -> Process {
+        Process::start("device-agent", &["--config", config.to_str().unwrap()], &[], "door agent running").await
+    }
+
+    /// A watcher on the door's topics that can also scan.
+    pub async fn watcher(&self, broker: &Mosquitto, name: &str) -> Watcher {
+        let outbox = Outbox::open(&self.dir.path().join(format!("{name}.db"))).unwrap();
+        let (link, mut events, _task) = connection::spawn(
+            LinkConfig {
+                host: "127.0.0.1".into(),
+                port: broker.port,
+                client_id: name.into(),
+                credentials: None,
+                online_topic: format!("keting/v1/{}/test/{name}/online", self.site),
+                subscriptions: vec![format!("keting/v1/{}/device/{DOOR}/#", self.site)],
+                keep_alive: Duration::from_secs(5),
+                persistent_session: false,
+            },
+            outbox,
+        );
+        within(async { while events.recv().await.unwrap() != LinkEvent::Connected {} }).await;
+        Watcher { _link: link, events }
+    }
+}
+
+pub struct Watcher {
+    _link: LinkHandle,
+    events: mpsc::Receiver<LinkEvent>,
+}
+
+impl Watcher {
+    async fn next(&mut self, channel: &str) -> Vec<u8> {
+        let suffix = format!("/{channel}");
+        within(async {
+            loop {
+                if let LinkEvent::Message { topic, payload } = self.events.recv().await.unwrap()
+                    && topic.ends_with(&suffix)
+                {
+                    return payload;
+                }
+            }
+        })
+        .await
+    }
+
+    pub async fn event(&mut self, want: impl Fn(&Event) -> bool) -> Event {
+        loop {
+            let e: Event = decode(&self.next("event").await).unwrap();
+            if want(&e) {
+                return e;
+            }
+        }
+    }
+
+    pub async fn status(&mut self, want: impl Fn(&DoorStatus) -> bool) -> DoorStatus {
+        loop {
+            let s: DoorStatus = decode(&self.next("status").await).unwrap();
+            if want(&s) {
+                return s;
+            }
+        }
+    }
+
+    pub async fn online(&mut self, want: bool) {
+        let needle = if want { "true" } else { "false" };
+        while !String::from_utf8_lossy(&self.next("online").await).contains(needle) {}
+    }
+}
+
+/// Bounds any wait at 30 s.
+pub async fn within<T>(f: impl std::future::Future<Output = T>) -> T {
+    tokio::time::timeout(Duration::from_secs(30), f).await.expect("within 30 s")
+}
+
+/// Waits for relay 1 to be `on`.
+pub async fn coil(board: &SimRelayBoard, on: bool) {
+    let mut changes = board.changes();
+    within(changes.wait_for(|c| c[0] == on)).await.unwrap();
+}
