@@ -108,3 +108,20 @@ async fn after_a_broker_restart_the_agent_is_back_online() {
         }
     );
 }
+
+/// A roster of a big centre is far over rumqttc's default 10 KiB packet
+/// limit; found by the door benchmark (300 members never reached the door).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_one_mebibyte_retained_message_goes_through() {
+    let broker = Mosquitto::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let topic = "keting/v1/test/device/door-4/roster";
+    let (kiosk, mut kiosk_events, _k) = link(dir.path(), config(broker.port, "kiosk-4", &[]));
+    wait_for(&mut kiosk_events, |e| *e == LinkEvent::Connected).await;
+    let big: Vec<u8> = (0..1024 * 1024).map(|i| b'a' + (i % 26) as u8).collect();
+    kiosk.publish(topic, &big, true).await.unwrap();
+    wait_for(&mut kiosk_events, |e| *e == LinkEvent::Drained).await;
+    let (_door, mut door_events, _d) = link(dir.path(), config(broker.port, "door-4", &[topic]));
+    let e = wait_for(&mut door_events, message_on(topic)).await;
+    assert_eq!(e, LinkEvent::Message { topic: topic.into(), payload: big });
+}

@@ -41,8 +41,8 @@ impl Process {
     pub async fn start(name: &str, args: &[&str], envs: &[(&str, &str)], ready: &str) -> Self {
         let mut child = Command::new(path(name))
             .args(args)
-            .envs(envs.iter().copied())
             .env("RUST_LOG", "info")
+            .envs(envs.iter().copied())
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
@@ -121,6 +121,11 @@ impl Process {
             count(),
             self.log()
         );
+    }
+
+    /// Its process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id().unwrap_or(0)
     }
 
     /// Everything it printed on stderr so far.

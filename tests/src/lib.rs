@@ -8,6 +8,7 @@
 #![allow(clippy::unwrap_used, clippy::missing_panics_doc)]
 
 pub mod binaries;
+pub mod latency;
 pub mod mosquitto;
 
 /// A TCP port nobody listens on right now (loopback).

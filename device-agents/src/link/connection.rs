@@ -27,6 +27,11 @@ use tokio::time::Instant;
 use super::backoff::Backoff;
 use super::outbox::{Outbox, OutboxError};
 
+/// The largest MQTT packet sent or taken: the largest roster (1 MiB) with
+/// room to spare. rumqttc's default (10 KiB) would drop the connection on a
+/// roster of more than about 170 members.
+pub const MAX_PACKET: usize = 2 * 1024 * 1024;
+
 /// At most this many outbox messages wait for their PUBACK at once.
 const MAX_IN_FLIGHT: u32 = 50;
 
@@ -151,6 +156,7 @@ pub fn spawn(
 fn options(config: &LinkConfig) -> MqttOptions {
     let mut o = MqttOptions::new(config.client_id.clone(), config.host.clone(), config.port);
     o.set_keep_alive(config.keep_alive);
+    o.set_max_packet_size(MAX_PACKET, MAX_PACKET);
     o.set_clean_session(!config.persistent_session);
     o.set_last_will(LastWill::new(
         config.online_topic.clone(),
