@@ -92,13 +92,15 @@ impl ModbusRelayBoard {
         unit: u8,
         timeout: Duration,
     ) -> Result<Self, RelayError> {
-        let ctx = tokio::time::timeout(
-            timeout,
-            tokio_modbus::client::tcp::connect_slave(addr, Slave(unit)),
-        )
-        .await
-        .map_err(|_| RelayError::Timeout(timeout))?
-        .map_err(|e| RelayError::Unreachable(e.to_string()))?;
+        let stream = tokio::time::timeout(timeout, tokio::net::TcpStream::connect(addr))
+            .await
+            .map_err(|_| RelayError::Timeout(timeout))?
+            .map_err(|e| RelayError::Unreachable(e.to_string()))?;
+        // Requests are a few bytes: send each at once (no Nagle delay).
+        stream
+            .set_nodelay(true)
+            .map_err(|e| RelayError::Unreachable(e.to_string()))?;
+        let ctx = tokio_modbus::client::tcp::attach_slave(stream, Slave(unit));
         Ok(Self::new(ctx, timeout))
     }
 

@@ -27,7 +27,7 @@ use keting_system_tests::mosquitto::Mosquitto;
 use rumqttc::{AsyncClient, Event, EventLoop, MqttOptions, Packet, QoS};
 use tokio_modbus::client::Writer;
 
-const SCANS: usize = 1_000;
+const SCANS_DEFAULT: usize = 1_000;
 const GRANTS: usize = 30;
 const ROSTER_MEMBERS: usize = 300;
 
@@ -35,7 +35,11 @@ fn client(port: u16, id: &str) -> (AsyncClient, EventLoop) {
     let mut o = MqttOptions::new(id, "127.0.0.1", port);
     o.set_keep_alive(Duration::from_secs(10));
     o.set_max_packet_size(2 << 20, 2 << 20);
-    AsyncClient::new(o, 100)
+    let (client, mut events) = AsyncClient::new(o, 100);
+    let mut network = events.network_options();
+    network.set_tcp_nodelay(true);
+    events.set_network_options(network);
+    (client, events)
 }
 
 /// Polls the event loop until a publish on `topic` arrives.
@@ -71,6 +75,8 @@ fn kiosk_cli(data: &std::path::Path, args: &[&str]) -> String {
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
+    // KETING_BENCH_SCANS: fewer scans for a quick look.
+    let scans: usize = std::env::var("KETING_BENCH_SCANS").ok().and_then(|s| s.parse().ok()).unwrap_or(SCANS_DEFAULT);
     let broker = Mosquitto::start().await;
     let board = SimRelayBoard::new();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -84,16 +90,16 @@ async fn main() {
     let (subc, mut sub_events) = client(broker.port, "floor-sub");
     tokio::spawn(async move { loop { if pub_events.poll().await.is_err() { return; } } });
     subscribed(&subc, &mut sub_events, "floor/t").await;
-    let mut mqtt = Vec::with_capacity(SCANS);
-    for _ in 0..SCANS {
+    let mut mqtt = Vec::with_capacity(scans);
+    for _ in 0..scans {
         let t = Instant::now();
         pubc.publish("floor/t", QoS::AtLeastOnce, false, b"KT1.x".to_vec()).await.unwrap();
         next_publish(&mut sub_events, "floor/t").await;
         mqtt.push(t.elapsed());
     }
     let mut modbus_client = tokio_modbus::client::tcp::connect(board_addr).await.unwrap();
-    let mut modbus = Vec::with_capacity(SCANS);
-    for i in 0..SCANS {
+    let mut modbus = Vec::with_capacity(scans);
+    for i in 0..scans {
         let t = Instant::now();
         modbus_client.write_single_coil(1, i % 2 == 0).await.unwrap().unwrap();
         modbus.push(t.elapsed());
@@ -146,7 +152,7 @@ async fn main() {
         "roster published",
     )
     .await;
-    let agent = Process::start("device-agent", &["--config", config.to_str().unwrap()], &[("RUST_LOG", "warn,keting_device_agents=info")], "door agent running").await;
+    let agent = Process::start("device-agent", &["--config", config.to_str().unwrap()], &[("RUST_LOG", &std::env::var("KETING_BENCH_AGENT_LOG").unwrap_or_else(|_| "warn,keting_device_agents=info".into()))], "door agent running").await;
     agent.wait_for_line("new roster in force", Duration::from_secs(30)).await;
 
     // Scan -> coil, scan -> confirmed (status unlocked), 1,000 times.
@@ -155,8 +161,8 @@ async fn main() {
     let (watch, mut watch_events) = client(broker.port, "bench-watch");
     subscribed(&watch, &mut watch_events, &status_topic).await;
     let mut coil_on = board.changes();
-    let (mut to_coil, mut to_confirmed) = (Vec::with_capacity(SCANS), Vec::with_capacity(SCANS));
-    for _ in 0..SCANS {
+    let (mut to_coil, mut to_confirmed) = (Vec::with_capacity(scans), Vec::with_capacity(scans));
+    for _ in 0..scans {
         coil_on.mark_unchanged();
         let t = Instant::now();
         pubc.publish(&scan_topic, QoS::AtLeastOnce, false, pass.clone().into_bytes()).await.unwrap();
@@ -181,8 +187,14 @@ async fn main() {
     report("door: scan -> coil confirmed, status unlocked", to_confirmed);
 
     // Staff grant -> the door accepts the new roster.
+    // Grants land at random moments of the kiosk's poll interval.
+    let mut jitter: u64 = 0x2545_f491_4f6c_dd1d;
     let mut grants = Vec::with_capacity(GRANTS);
     for i in 0..GRANTS {
+        jitter ^= jitter << 13;
+        jitter ^= jitter >> 7;
+        jitter ^= jitter << 17;
+        tokio::time::sleep(Duration::from_millis(jitter % 250)).await;
         let member = (id + 1 + i as u64).to_string();
         let before = agent.log().matches("new roster in force").count();
         kiosk_cli(&data, &["gym", "grant", &member, "--until", "2099-12-31"]);
@@ -194,6 +206,9 @@ async fn main() {
     match resident_kib(agent.pid()) {
         Some(kib) => println!("{:<52} {:.1} MiB", "device-agent resident memory", kib as f64 / 1024.0),
         None => println!("device-agent resident memory: unknown"),
+    }
+    if std::env::var_os("KETING_BENCH_AGENT_LOG").is_some() {
+        eprintln!("{}", agent.log());
     }
     kiosk.stop().await;
     agent.stop().await;

@@ -215,6 +215,7 @@ impl DoorAgent {
     }
 
     async fn handle_scan(&mut self, code: &str, t: Timestamp) {
+        tracing::debug!(len = code.len(), "scan");
         let claims = self.setup.passes.verify(code.trim());
         let member = claims.as_ref().ok().map(|c| c.member);
         let entry = member.and_then(|m| self.roster.as_ref()?.entry(m).copied());
@@ -224,6 +225,9 @@ impl DoorAgent {
                 tracing::info!(member = m.0, "access granted");
                 self.lock.handle_grant(t);
                 self.show_message(panel_words::welcome());
+                // Open first, then write it down: the person at the door
+                // does not wait for the event's fsync.
+                self.settle().await;
                 self.emit(EventKind::AccessGranted { member: m }).await;
             }
             AccessDecision::Refused {
@@ -387,8 +391,10 @@ impl DoorAgent {
         if self.strike_in_place {
             return;
         }
+        tracing::debug!(energized = self.strike_wanted, "driving the strike");
         match self.setup.strike.set(self.strike_wanted).await {
             Ok(()) => {
+                tracing::debug!("strike confirmed");
                 self.strike_in_place = true;
                 self.strike_retry_at = None;
                 if self.fault.take().is_some() {

@@ -234,6 +234,11 @@ async fn run(
     let mut backoff = Backoff::default();
     loop {
         let (client, mut eventloop) = AsyncClient::new(options(&config), 256);
+        // Small packets, sent at once: without TCP_NODELAY, Nagle's algorithm
+        // and the peer's delayed ACK hold a scan or a command for 40 ms.
+        let mut network = eventloop.network_options();
+        network.set_tcp_nodelay(true);
+        eventloop.set_network_options(network);
         let mut s = Session {
             client,
             connected: false,

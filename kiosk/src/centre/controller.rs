@@ -21,7 +21,7 @@ use crate::store::site_record::SiteRecord;
 use crate::store::{Store, StoreError, door_events, doors, gym};
 
 /// How often the database is checked for changes (roster, doors).
-pub const POLL: Duration = Duration::from_millis(200);
+pub const POLL: Duration = Duration::from_millis(100);
 /// Entries shown on the doors view.
 const ENTRIES_SHOWN: u32 = 50;
 
