@@ -162,3 +162,22 @@ async fn an_agent_killed_mid_pulse_comes_back_with_the_relay_off() {
     kiosk.stop().await;
     agent.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_door_works_the_same_through_the_kiosks_embedded_broker() {
+    let bed = SiteBed::new().await;
+    let (paid, pass) = bed.member("陈晓梅");
+    bed.grant(paid, PAID);
+    let (kiosk, port) = bed.kiosk_embedded().await;
+    let agent = bed.agent(&bed.agent_config(port, 300)).await;
+    agent.wait_for_line("new roster in force", WAIT).await;
+    let mut w = bed.watcher_on(port, "watcher").await;
+    bed.scan(&pass);
+    w.event(granted(paid)).await;
+    coil(&bed.board, true).await;
+    coil(&bed.board, false).await;
+    w.status(|s| s.state == LockState::Locked).await;
+    kiosk.wait_for_count("door event stored", 1, WAIT).await;
+    kiosk.stop().await;
+    agent.stop().await;
+}

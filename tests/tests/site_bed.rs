@@ -140,6 +140,22 @@ impl SiteBed {
         .await
     }
 
+    /// Starts the kiosk headless with its embedded broker on a free port;
+    /// returns it and the broker's port.
+    pub async fn kiosk_embedded(&self) -> (Process, u16) {
+        let data = self.data();
+        let kiosk = Process::start(
+            "kiosk",
+            &["--data", data.to_str().unwrap(), "--headless", "--mqtt-listen", "127.0.0.1:0"],
+            &[("KETING_LOG", "info,rumqttd=warn")],
+            "MQTT broker at",
+        )
+        .await;
+        let line = kiosk.wait_for_line("MQTT broker at", Duration::from_secs(1)).await;
+        let port = line.rsplit(':').next().unwrap().trim().parse().unwrap();
+        (kiosk, port)
+    }
+
     /// Starts the device agent; ready once it runs.
     pub async fn agent(&self, config: &Path) -> Process {
         Process::start("device-agent", &["--config", config.to_str().unwrap()], &[], "door agent running").await
@@ -147,11 +163,16 @@ impl SiteBed {
 
     /// A watcher on the door's topics that can also scan.
     pub async fn watcher(&self, broker: &Mosquitto, name: &str) -> Watcher {
+        self.watcher_on(broker.port, name).await
+    }
+
+    /// A watcher on the broker at `port`.
+    pub async fn watcher_on(&self, port: u16, name: &str) -> Watcher {
         let outbox = Outbox::open(&self.dir.path().join(format!("{name}.db"))).unwrap();
         let (link, mut events, _task) = connection::spawn(
             LinkConfig {
                 host: "127.0.0.1".into(),
-                port: broker.port,
+                port,
                 client_id: name.into(),
                 credentials: None,
                 online_topic: format!("keting/v1/{}/test/{name}/online", self.site),
