@@ -57,6 +57,16 @@ impl CheckInDesk {
         &self.store
     }
 
+    /// The database, for staff actions (their own transactions).
+    pub fn store_mut(&mut self) -> &mut Store {
+        &mut self.store
+    }
+
+    /// The site's pass verifier.
+    pub fn verifier(&self) -> &PassVerifier {
+        &self.verifier
+    }
+
     /// Decides a scan at `now` and records it durably.
     pub fn scan(
         &mut self,

@@ -32,6 +32,7 @@ const RESIDENTS: &[(&str, &str, &[Role])] = &[
     ("李建国", "5067", &[Role::Resident, Role::Volunteer]),
     ("陈晓梅", "7712", &[Role::Resident, Role::Gym]),
     ("张玥", "2290", &[Role::Resident]),
+    ("刘主任", "6008", &[Role::Staff]),
 ];
 
 /// The demo's gym member with a paid month.
@@ -119,9 +120,10 @@ pub fn cards(store: &Store, issuer: &PassIssuer) -> Result<Vec<DemoCard>, StoreE
     let mut cards = Vec::new();
     let all = members::list(store.conn())?;
     for m in all.iter().take(RESIDENTS.len()) {
+        let staff = m.roles.contains(&Role::Staff);
         cards.push(DemoCard {
-            label_zh: m.name.clone(),
-            label_en: m.name.clone(),
+            label_zh: if staff { "工作人员".into() } else { m.name.clone() },
+            label_en: if staff { "Staff".into() } else { m.name.clone() },
             pass: issuer.issue(m.id, m.epoch),
         });
     }

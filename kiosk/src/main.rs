@@ -438,6 +438,7 @@ fn window(store: Store, site: SiteRecord, dir: &DataDir, centre: CentreConfig) -
     let centre = Centre::start(centre)?;
     let ui = KioskUi::new(CheckInDesk::new(store, site, verifier), cards)
         .context("cannot open the kiosk window")?;
+    ui.set_doors(centre.doors());
     ui.run().context("the kiosk window failed")?;
     centre.stop();
     Ok(())

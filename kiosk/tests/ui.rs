@@ -197,3 +197,53 @@ fn the_home_page_fits_common_kiosk_screens() {
         }
     }
 }
+
+#[test]
+fn a_staff_pass_opens_the_staff_page_where_a_scanned_member_gets_a_gym_month() {
+    let screen = Screen::new();
+    screen.tap("工作人员");
+    assert!(screen.shows("关闭"), "the staff page is open");
+    assert!(screen.shows("续一个月"), "gym members are listed with their button");
+    // On the staff page a scan selects a member instead of checking them in.
+    let data = DataDir::prepare(screen._dir.path().join("data")).unwrap();
+    let store = Store::open(&data.database()).unwrap();
+    let zhang = keting_kiosk::store::members::list(store.conn())
+        .unwrap()
+        .into_iter()
+        .find(|m| m.name == "张玥")
+        .unwrap();
+    let issuer = site::issuer(&site::open_or_create(&mut Store::open(&data.database()).unwrap(), &data, NewSite::Demo, clock::now()).unwrap(), &data).unwrap();
+    let visits_before = keting_kiosk::store::reports::visits_per_hour(
+        store.conn(),
+        keting_core::calendar::SiteCalendar::china(),
+        keting_core::calendar::SiteCalendar::china().date_of(clock::now()),
+    )
+    .unwrap()
+    .iter()
+    .sum::<u64>();
+    screen.type_keys(&format!("{}\r", issuer.issue(zhang.id, zhang.epoch)));
+    assert_eq!(keting_kiosk::store::gym::paid_until(store.conn(), zhang.id).unwrap(), None);
+    // The selected member comes first: its button is the first one.
+    screen.tap("续一个月");
+    let month_end = keting_core::calendar::SiteCalendar::china()
+        .month_of(clock::now())
+        .last_day()
+        .to_string();
+    assert_eq!(
+        keting_kiosk::store::gym::paid_until(store.conn(), zhang.id).unwrap(),
+        Some(month_end.clone())
+    );
+    assert!(screen.any_label_containing("张玥"));
+    let visits_after = keting_kiosk::store::reports::visits_per_hour(
+        store.conn(),
+        keting_core::calendar::SiteCalendar::china(),
+        keting_core::calendar::SiteCalendar::china().date_of(clock::now()),
+    )
+    .unwrap()
+    .iter()
+    .sum::<u64>();
+    assert_eq!(visits_after, visits_before, "a scan on the staff page is not a visit");
+    // Left alone, the page closes by itself.
+    mock_elapsed_time(keting_kiosk::ui::staff_adapter::STAFF_IDLE + Duration::from_millis(100));
+    assert!(!screen.shows("关闭"));
+}

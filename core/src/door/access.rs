@@ -29,6 +29,24 @@ pub struct RosterEntry {
     pub paid_until: Option<Date>,
 }
 
+/// The paid-until date after staff extend a gym membership by a month
+/// (月付制): to the end of this month if the member is not yet paid through
+/// it, otherwise to the end of the month after the one paid to.
+pub fn extend_paid_month(current: Option<Date>, today: Date) -> Date {
+    let month_end = |d: Date| {
+        let days = d.month().length(d.year());
+        Date::from_calendar_date(d.year(), d.month(), days).unwrap_or(d)
+    };
+    let this_month_end = month_end(today);
+    match current {
+        Some(paid) if paid >= this_month_end => {
+            let next = paid.next_day().unwrap_or(paid);
+            month_end(next)
+        }
+        _ => this_month_end,
+    }
+}
+
 /// The door's rules.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct AccessPolicy {
@@ -236,6 +254,17 @@ impl DoorAccess {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn extending_a_month_goes_to_the_right_month_end() {
+        use time::macros::date;
+        let today = date!(2026 - 11 - 22);
+        assert_eq!(super::extend_paid_month(None, today), date!(2026 - 11 - 30));
+        assert_eq!(super::extend_paid_month(Some(date!(2026 - 10 - 31)), today), date!(2026 - 11 - 30));
+        assert_eq!(super::extend_paid_month(Some(date!(2026 - 11 - 30)), today), date!(2026 - 12 - 31));
+        assert_eq!(super::extend_paid_month(Some(date!(2026 - 12 - 31)), today), date!(2027 - 01 - 31));
+        assert_eq!(super::extend_paid_month(Some(date!(2028 - 01 - 31)), date!(2028 - 01 - 05)), date!(2028 - 02 - 29));
+    }
+
     use super::*;
     use crate::ids::SiteId;
     use crate::pass::Malformation;

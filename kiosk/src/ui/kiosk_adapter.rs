@@ -12,9 +12,13 @@ use std::rc::{Rc, Weak};
 use std::time::{Duration, Instant};
 
 use keting_core::checkin::{CheckInDecision, DenyReason};
+use keting_core::ids::MemberId;
+use tokio::sync::watch;
 use slint::{ComponentHandle, ModelRc, SharedString, Timer, TimerMode, VecModel};
 
 use super::language::Language;
+use super::staff_adapter;
+use crate::centre::DoorsView;
 use super::{
     DemoCardEntry, KioskAdapter, KioskWindow, Outcome, Page, ProgrammeEntry, Refusal, Theme,
 };
@@ -27,15 +31,24 @@ use crate::store::programme;
 
 /// How long a result stays on screen.
 pub const BACK_HOME_AFTER: Duration = Duration::from_secs(6);
+/// How often the staff page looks for news from the doors.
+pub const DOORS_REFRESH: Duration = Duration::from_millis(500);
 /// How often the home page's figures and clock are refreshed.
 pub const REFRESH_EVERY: Duration = Duration::from_secs(15);
 
-struct State {
-    desk: CheckInDesk,
+/// The window's state, shared by the adapters' callbacks.
+pub(super) struct State {
+    pub(super) desk: CheckInDesk,
     input: ScanInput,
-    language: Language,
+    pub(super) language: Language,
     demo_cards: Vec<DemoCard>,
     back_home: Timer,
+    /// The doors view from the centre, if one runs.
+    pub(super) doors: Option<watch::Receiver<DoorsView>>,
+    /// The staff member whose pass opened the staff page.
+    pub(super) staff: Option<MemberId>,
+    /// The member selected on the staff page (by scanning their pass).
+    pub(super) selected: Option<MemberId>,
 }
 
 /// The kiosk window wired to a check-in desk.
@@ -43,6 +56,7 @@ pub struct KioskUi {
     window: KioskWindow,
     state: Rc<RefCell<State>>,
     _refresh: Timer,
+    _doors: Timer,
 }
 
 impl KioskUi {
@@ -59,6 +73,9 @@ impl KioskUi {
             language: Language::Chinese,
             demo_cards,
             back_home: Timer::default(),
+            doors: None,
+            staff: None,
+            selected: None,
         }));
 
         let (w, s) = (window.as_weak(), Rc::downgrade(&state));
@@ -86,11 +103,43 @@ impl KioskUi {
         });
         let (w, s) = (window.as_weak(), Rc::downgrade(&state));
         adapter.on_back_home(move || with(&w, &s, go_home));
+        let (w, s) = (window.as_weak(), Rc::downgrade(&state));
+        adapter.on_gym_extend(move |member| {
+            with(&w, &s, |window, state| {
+                keep_staff_page(window, state);
+                staff_adapter::extend(window, state, MemberId(u32::try_from(member).unwrap_or(0)));
+            })
+        });
+        let (w, s) = (window.as_weak(), Rc::downgrade(&state));
+        adapter.on_gym_revoke(move |member| {
+            with(&w, &s, |window, state| {
+                keep_staff_page(window, state);
+                staff_adapter::revoke(window, state, MemberId(u32::try_from(member).unwrap_or(0)));
+            })
+        });
 
         let refresh = Timer::default();
         let (w, s) = (window.as_weak(), Rc::downgrade(&state));
         refresh.start(TimerMode::Repeated, REFRESH_EVERY, move || {
             with(&w, &s, refresh_home)
+        });
+        // The doors view changes as devices report: follow it on the staff page.
+        let doors_timer = Timer::default();
+        let (w, s) = (window.as_weak(), Rc::downgrade(&state));
+        doors_timer.start(TimerMode::Repeated, DOORS_REFRESH, move || {
+            with(&w, &s, |window, state| {
+                let changed = state
+                    .borrow_mut()
+                    .doors
+                    .as_mut()
+                    .is_some_and(|rx| rx.has_changed().unwrap_or(false));
+                if changed && window.global::<KioskAdapter>().get_page() == Page::Staff {
+                    if let Some(rx) = state.borrow_mut().doors.as_mut() {
+                        rx.mark_unchanged();
+                    }
+                    staff_adapter::refresh(window, state);
+                }
+            })
         });
 
         set_language(&window, &state, Language::Chinese);
@@ -98,6 +147,7 @@ impl KioskUi {
             window,
             state,
             _refresh: refresh,
+            _doors: doors_timer,
         })
     }
 
@@ -109,6 +159,11 @@ impl KioskUi {
     /// Handles a complete scan as if the scanner had sent it.
     pub fn scan(&self, text: &str, source: ScanSource) {
         handle_scan(&self.window, &self.state, text, source);
+    }
+
+    /// Follows the centre's doors view on the staff page.
+    pub fn set_doors(&self, doors: watch::Receiver<DoorsView>) {
+        self.state.borrow_mut().doors = Some(doors);
     }
 
     /// Switches the screen's language.
@@ -149,9 +204,22 @@ fn with(
 }
 
 fn handle_scan(window: &KioskWindow, state: &Rc<RefCell<State>>, text: &str, source: ScanSource) {
+    if window.global::<KioskAdapter>().get_page() == Page::Staff {
+        keep_staff_page(window, state);
+        staff_adapter::scan(window, state, text);
+        return;
+    }
     let result = state.borrow_mut().desk.scan(text, clock::now(), source);
     match result {
         Ok(record) => {
+            if matches!(record.decision, CheckInDecision::Accepted { .. })
+                && let Some((id, name)) = &record.member
+                && staff_adapter::is_staff(state, *id)
+            {
+                staff_adapter::open(window, state, *id, name);
+                keep_staff_page(window, state);
+                return;
+            }
             let (outcome, refusal) = present(&record);
             let name = record
                 .member
@@ -208,8 +276,24 @@ fn show_result(
         });
 }
 
+/// (Re)starts the staff page's idle timer.
+fn keep_staff_page(window: &KioskWindow, state: &Rc<RefCell<State>>) {
+    let (w, s) = (window.as_weak(), Rc::downgrade(state));
+    state
+        .borrow()
+        .back_home
+        .start(TimerMode::SingleShot, staff_adapter::STAFF_IDLE, move || {
+            with(&w, &s, go_home)
+        });
+}
+
 fn go_home(window: &KioskWindow, state: &Rc<RefCell<State>>) {
     state.borrow().back_home.stop();
+    {
+        let mut s = state.borrow_mut();
+        s.staff = None;
+        s.selected = None;
+    }
     window.global::<KioskAdapter>().set_page(Page::Home);
     refresh_home(window, state);
 }

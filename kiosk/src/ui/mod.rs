@@ -10,6 +10,7 @@
 pub mod kiosk_adapter;
 pub mod language;
 pub mod screenshot;
+pub mod staff_adapter;
 
 #[allow(missing_docs, clippy::all, clippy::unwrap_used, clippy::todo)]
 mod generated {
@@ -17,5 +18,6 @@ mod generated {
 }
 
 pub use generated::{
-    DemoCardEntry, KioskAdapter, KioskWindow, Outcome, Page, ProgrammeEntry, Refusal, Theme,
+    DemoCardEntry, DoorRow, EntryRow, GymRow, KioskAdapter, KioskWindow, Outcome, Page,
+    ProgrammeEntry, Refusal, Theme,
 };

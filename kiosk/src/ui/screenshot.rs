@@ -49,6 +49,10 @@ pub const PAGES: &[(&str, &str)] = &[
         "a valid pass of a member the site no longer has",
     ),
     ("out-of-order", "check-in not working (the database failed)"),
+    (
+        "staff",
+        "the staff page: doors (one offline), tonight's gym entries, gym members, one selected by scan",
+    ),
 ];
 
 /// Why a page could not be rendered.
@@ -170,6 +174,12 @@ pub fn render(
         "revoked" => ui.scan(&card("Lost card"), ScanSource::Scanner),
         "unknown-member" => ui.scan(&issuer.issue(MemberId(9999), Epoch(0)), ScanSource::Scanner),
         "out-of-order" => ui.show_out_of_order(),
+        "staff" => {
+            ui.set_doors(sample_doors(&site));
+            ui.scan(&card("Staff"), ScanSource::DemoTap);
+            ui.scan(&card("Lost card"), ScanSource::Scanner);
+            ui.scan(&cards.get(3).map(|c| c.pass.clone()).unwrap_or_default(), ScanSource::Scanner);
+        }
         _ => {}
     }
 
@@ -207,4 +217,44 @@ fn encode_png(pixels: &[Rgb8Pixel], w: u32, h: u32) -> std::io::Result<Vec<u8>> 
         .and_then(|mut wr| wr.write_image_data(&bytes))
         .map_err(|e| std::io::Error::other(e.to_string()))?;
     Ok(out)
+}
+
+/// A doors view as a running centre would show it: the gym door online and
+/// locked, a side door offline, two entries tonight.
+fn sample_doors(site: &crate::store::site_record::SiteRecord) -> tokio::sync::watch::Receiver<crate::centre::DoorsView> {
+    use crate::centre::device_states::{Availability, DoorView};
+    use crate::store::door_events::Entry;
+    use keting_core::door::lock::LockState;
+    use keting_core::ids::DeviceId;
+    let id = |s: &str| DeviceId::new(s).unwrap_or_else(|_| unreachable!());
+    let evening = crate::store::door_events::tonight_starts(site.calendar, clock::now());
+    let at = |minutes: u64| evening.saturating_add(Duration::from_secs(minutes * 60 + 3 * 3600));
+    let view = crate::centre::DoorsView {
+        connected: true,
+        doors: vec![
+            DoorView {
+                id: id("gym-door"),
+                name: "健身房".into(),
+                availability: Availability::Online,
+                state: Some(LockState::Locked),
+                fault: None,
+                locked_out: false,
+                last_seen: Some(clock::now()),
+            },
+            DoorView {
+                id: id("side-door"),
+                name: "琴房侧门".into(),
+                availability: Availability::Offline,
+                state: None,
+                fault: None,
+                locked_out: false,
+                last_seen: None,
+            },
+        ],
+        tonight: vec![
+            Entry { at: at(42), member: MemberId(3), name: Some("陈晓梅".into()), door: "健身房".into() },
+            Entry { at: at(5), member: MemberId(4), name: Some("张玥".into()), door: "健身房".into() },
+        ],
+    };
+    tokio::sync::watch::channel(view).1
 }

@@ -1,0 +1,254 @@
+//! The staff page: doors, tonight's gym entries, and gym memberships
+//! granted, extended and ended from the screen.
+//!
+//! A staff member's pass opens it; on it, a scanned pass selects a member
+//! instead of checking them in. Every change is one transaction with an
+//! audit line naming the staff member; the centre notices the database
+//! change and re-publishes the door roster. The page closes after
+//! [`STAFF_IDLE`] without a touch or a scan.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::time::Duration;
+
+use keting_core::door::access::extend_paid_month;
+use keting_core::door::lock::LockState;
+use keting_core::ids::MemberId;
+use slint::{ComponentHandle, ModelRc, VecModel};
+
+use super::kiosk_adapter::State;
+use super::language::Language;
+use super::{DoorRow, EntryRow, GymRow, KioskAdapter, KioskWindow, Page};
+use crate::centre::device_states::{Availability, DoorView, DoorsView};
+use crate::clock;
+use crate::store::members::{self, Role};
+use crate::store::{audit, gym};
+
+/// The staff page closes after this long untouched.
+pub const STAFF_IDLE: Duration = Duration::from_secs(90);
+
+/// Whether `member` is staff.
+pub(super) fn is_staff(state: &Rc<RefCell<State>>, member: MemberId) -> bool {
+    members::require(state.borrow().desk.store().conn(), member)
+        .is_ok_and(|m| m.roles.contains(&Role::Staff))
+}
+
+/// Opens the staff page for `staff`.
+pub(super) fn open(window: &KioskWindow, state: &Rc<RefCell<State>>, staff: MemberId, name: &str) {
+    {
+        let mut s = state.borrow_mut();
+        s.staff = Some(staff);
+        s.selected = None;
+    }
+    let adapter = window.global::<KioskAdapter>();
+    adapter.set_staff_name(name.into());
+    adapter.set_staff_message("".into());
+    adapter.set_page(Page::Staff);
+    refresh(window, state);
+}
+
+/// A scan while the staff page is open: selects the member it names.
+pub(super) fn scan(window: &KioskWindow, state: &Rc<RefCell<State>>, text: &str) {
+    let claims = state.borrow().desk.verifier().verify(text.trim());
+    let message = match claims {
+        Ok(c) => {
+            let found = members::require(state.borrow().desk.store().conn(), c.member);
+            match found {
+            Ok(m) if m.epoch == c.epoch => {
+                state.borrow_mut().selected = Some(m.id);
+                String::new()
+            }
+                Ok(m) => words(state).old_pass(&m.name),
+                Err(_) => words(state).unknown(),
+            }
+        }
+        Err(_) => words(state).not_a_pass(),
+    };
+    window.global::<KioskAdapter>().set_staff_message(message.into());
+    refresh(window, state);
+}
+
+/// Extends `member`'s gym month (or starts one).
+pub(super) fn extend(window: &KioskWindow, state: &Rc<RefCell<State>>, member: MemberId) {
+    let now = clock::now();
+    let message = {
+        let mut s = state.borrow_mut();
+        let staff = s.staff.map(|m| format!("staff:{m}")).unwrap_or_else(|| "staff".into());
+        let today = s.desk.site().calendar.date_of(now);
+        let result = s.desk.store_mut().write(|tx| {
+            let current = gym::paid_until(tx, member)?
+                .and_then(|d| keting_core::calendar::parse_date(&d).ok());
+            let until = extend_paid_month(current, today).to_string();
+            gym::grant(tx, member, &until, now)?;
+            audit::record(tx, now, &staff, "gym.grant", &format!("member {member} paid until {until}"))?;
+            let name = members::require(tx, member)?.name;
+            Ok::<_, crate::store::StoreError>((name, until))
+        });
+        match result {
+            Ok((name, until)) => s.language_words().extended(&name, &until),
+            Err(e) => {
+                tracing::error!("gym grant failed: {e}");
+                s.language_words().failed()
+            }
+        }
+    };
+    state.borrow_mut().selected = Some(member);
+    window.global::<KioskAdapter>().set_staff_message(message.into());
+    refresh(window, state);
+}
+
+/// Ends `member`'s gym membership.
+pub(super) fn revoke(window: &KioskWindow, state: &Rc<RefCell<State>>, member: MemberId) {
+    let now = clock::now();
+    let message = {
+        let mut s = state.borrow_mut();
+        let staff = s.staff.map(|m| format!("staff:{m}")).unwrap_or_else(|| "staff".into());
+        let result = s.desk.store_mut().write(|tx| {
+            gym::revoke(tx, member)?;
+            audit::record(tx, now, &staff, "gym.revoke", &format!("member {member}"))?;
+            Ok::<_, crate::store::StoreError>(members::require(tx, member)?.name)
+        });
+        match result {
+            Ok(name) => s.language_words().ended(&name),
+            Err(e) => {
+                tracing::error!("gym revoke failed: {e}");
+                s.language_words().failed()
+            }
+        }
+    };
+    window.global::<KioskAdapter>().set_staff_message(message.into());
+    refresh(window, state);
+}
+
+/// Fills the staff page from the database and the doors view.
+pub(super) fn refresh(window: &KioskWindow, state: &Rc<RefCell<State>>) {
+    let s = state.borrow();
+    let adapter = window.global::<KioskAdapter>();
+    let w = s.language_words();
+    let view = s.doors.as_ref().map(|rx| rx.borrow().clone()).unwrap_or_default();
+    let doors: Vec<DoorRow> = view
+        .doors
+        .iter()
+        .map(|d| DoorRow {
+            name: d.name.as_str().into(),
+            status: w.door_status(d, &view).into(),
+            attention: d.needs_attention(),
+        })
+        .collect();
+    adapter.set_doors(ModelRc::new(VecModel::from(doors)));
+    let cal = s.desk.site().calendar;
+    let tonight: Vec<EntryRow> = view
+        .tonight
+        .iter()
+        .map(|e| {
+            let t = cal.local(e.at);
+            EntryRow {
+                time: format!("{:02}:{:02}", t.hour(), t.minute()).into(),
+                name: e.name.clone().unwrap_or_else(|| format!("#{}", e.member)).into(),
+            }
+        })
+        .collect();
+    adapter.set_tonight(ModelRc::new(VecModel::from(tonight)));
+    let conn = s.desk.store().conn();
+    let mut rows: Vec<GymRow> = Vec::new();
+    if let Some(selected) = s.selected
+        && let Ok(m) = members::require(conn, selected)
+    {
+        rows.push(GymRow {
+            member: i32::try_from(m.id.0).unwrap_or(0),
+            name: m.name.as_str().into(),
+            paid_until: gym::paid_until(conn, m.id).ok().flatten().unwrap_or_default().into(),
+            selected: true,
+        });
+    }
+    for g in gym::list(conn).unwrap_or_default() {
+        if Some(g.id) != s.selected {
+            rows.push(GymRow {
+                member: i32::try_from(g.id.0).unwrap_or(0),
+                name: g.name.as_str().into(),
+                paid_until: g.paid_until.as_str().into(),
+                selected: false,
+            });
+        }
+    }
+    adapter.set_gym(ModelRc::new(VecModel::from(rows)));
+}
+
+/// The staff page's words made in Rust (statuses, confirmations).
+pub(super) struct Words(Language);
+
+impl State {
+    fn language_words(&self) -> Words {
+        Words(self.language)
+    }
+}
+
+fn words(state: &Rc<RefCell<State>>) -> Words {
+    state.borrow().language_words()
+}
+
+impl Words {
+    fn zh(&self) -> bool {
+        self.0 == Language::Chinese
+    }
+
+    fn door_status(&self, d: &DoorView, view: &DoorsView) -> String {
+        let zh = self.zh();
+        if !view.connected {
+            return if zh { "不可用（控制器未连上消息服务）" } else { "unavailable (kiosk not connected)" }.into();
+        }
+        let mut s = match (d.availability, d.state) {
+            (Availability::NeverSeen, _) => if zh { "未连接过" } else { "never connected" }.to_owned(),
+            (Availability::Offline, _) => if zh { "离线 · 不可用" } else { "offline · unavailable" }.to_owned(),
+            (Availability::Online, None) => if zh { "在线" } else { "online" }.to_owned(),
+            (Availability::Online, Some(state)) => {
+                let st = match (state, zh) {
+                    (LockState::Unknown, true) => "状态未知",
+                    (LockState::Unknown, false) => "state unknown",
+                    (LockState::Locked, true) => "已锁",
+                    (LockState::Locked, false) => "locked",
+                    (LockState::Unlocked, true) => "已开锁",
+                    (LockState::Unlocked, false) => "unlocked",
+                    (LockState::Open, true) => "门开着",
+                    (LockState::Open, false) => "open",
+                    (LockState::HeldOpen, true) => "警报：门开太久",
+                    (LockState::HeldOpen, false) => "ALARM: held open",
+                    (LockState::Forced, true) => "警报：门被强行打开",
+                    (LockState::Forced, false) => "ALARM: forced",
+                };
+                format!("{} · {st}", if zh { "在线" } else { "online" })
+            }
+        };
+        if d.locked_out {
+            s += if zh { " · 扫码过多，暂停" } else { " · reader locked out" };
+        }
+        if let Some(f) = &d.fault {
+            s += &if zh { format!(" · 故障：{f}") } else { format!(" · fault: {f}") };
+        }
+        s
+    }
+
+    fn extended(&self, name: &str, until: &str) -> String {
+        if self.zh() { format!("{name}：已付至 {until}，门禁一秒内更新") } else { format!("{name}: paid to {until}; the doors update within a second") }
+    }
+
+    fn ended(&self, name: &str) -> String {
+        if self.zh() { format!("{name}：健身会员已停用，仅限白天") } else { format!("{name}: gym membership ended; day hours only") }
+    }
+
+    fn failed(&self) -> String {
+        if self.zh() { "没有保存，请再试一次".into() } else { "Not saved; please try again".into() }
+    }
+
+    fn old_pass(&self, name: &str) -> String {
+        if self.zh() { format!("{name} 的旧卡已挂失，请用新码") } else { format!("{name}'s old pass was replaced; scan the new one") }
+    }
+
+    fn unknown(&self) -> String {
+        if self.zh() { "找不到这位会员".into() } else { "No such member".into() }
+    }
+
+    fn not_a_pass(&self) -> String {
+        if self.zh() { "这不是本中心的会员码".into() } else { "Not a pass of this centre".into() }
+    }
+}
