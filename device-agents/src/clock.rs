@@ -1,6 +1,6 @@
-//! The wall clock, read in one place.
+//! The wall clock, read in one place: the device agents and the kiosk.
 //!
-//! The core never reads a clock; the kiosk reads this one and passes the
+//! The core never reads a clock; the programs read this one and pass the
 //! result in. Tests of the core use their own timestamps instead.
 
 use std::time::{SystemTime, UNIX_EPOCH};

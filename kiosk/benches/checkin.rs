@@ -16,7 +16,7 @@
 
 use std::path::Path;
 use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use keting_core::ids::{Epoch, MemberId, SiteId};
 use keting_core::pass::PassIssuer;
@@ -27,27 +27,10 @@ use keting_kiosk::site::{self, NewSite};
 use keting_kiosk::store::Store;
 use keting_kiosk::store::checkins::ScanSource;
 use keting_kiosk::store::members::{self, NewMember};
+use keting_system_tests::latency::report;
 
 const SCANS: usize = 10_000;
 const MEMBERS: u32 = 1_000;
-
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[i]
-}
-
-fn report(name: &str, mut samples: Vec<Duration>) -> (Duration, Duration) {
-    samples.sort();
-    let (p50, p99) = (percentile(&samples, 0.50), percentile(&samples, 0.99));
-    println!(
-        "{name:<44} n={:<6} p50={:>9.3} ms  p99={:>9.3} ms  max={:>9.3} ms",
-        samples.len(),
-        p50.as_secs_f64() * 1e3,
-        p99.as_secs_f64() * 1e3,
-        samples.last().copied().unwrap_or_default().as_secs_f64() * 1e3
-    );
-    (p50, p99)
-}
 
 fn main() {
     let base = Path::new(env!("CARGO_TARGET_TMPDIR")).join("bench-checkin");

@@ -1,17 +1,6 @@
-//! The wall clock, read in one place.
+//! The wall clock, read in one place for the kiosk and the agents alike.
 //!
 //! The core never reads a clock; the kiosk reads this one and passes the
 //! result in. Tests of the core use their own timestamps instead.
 
-use std::time::{SystemTime, UNIX_EPOCH};
-
-use keting_core::time::Timestamp;
-
-/// The current time. A clock before 1970 reads as 1970.
-pub fn now() -> Timestamp {
-    let ms = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis())
-        .unwrap_or(0);
-    Timestamp::from_unix_millis(i64::try_from(ms).unwrap_or(i64::MAX))
-}
+pub use keting_device_agents::clock::now;

@@ -213,14 +213,14 @@ fn a_staff_pass_opens_the_staff_page_where_a_scanned_member_gets_a_gym_month() {
         .find(|m| m.name == "张玥")
         .unwrap();
     let issuer = site::issuer(&site::open_or_create(&mut Store::open(&data.database()).unwrap(), &data, NewSite::Demo, clock::now()).unwrap(), &data).unwrap();
-    let visits_before = keting_kiosk::store::reports::visits_per_hour(
-        store.conn(),
-        keting_core::calendar::SiteCalendar::china(),
-        keting_core::calendar::SiteCalendar::china().date_of(clock::now()),
-    )
-    .unwrap()
-    .iter()
-    .sum::<u64>();
+    let visits_today = || -> u64 {
+        let cal = keting_core::calendar::SiteCalendar::china();
+        keting_kiosk::store::reports::visits_per_hour(store.conn(), cal, cal.date_of(clock::now()))
+            .unwrap()
+            .iter()
+            .sum()
+    };
+    let visits_before = visits_today();
     screen.type_keys(&format!("{}\r", issuer.issue(zhang.id, zhang.epoch)));
     assert_eq!(keting_kiosk::store::gym::paid_until(store.conn(), zhang.id).unwrap(), None);
     // The selected member comes first: its button is the first one.
@@ -234,14 +234,7 @@ fn a_staff_pass_opens_the_staff_page_where_a_scanned_member_gets_a_gym_month() {
         Some(month_end.clone())
     );
     assert!(screen.any_label_containing("张玥"));
-    let visits_after = keting_kiosk::store::reports::visits_per_hour(
-        store.conn(),
-        keting_core::calendar::SiteCalendar::china(),
-        keting_core::calendar::SiteCalendar::china().date_of(clock::now()),
-    )
-    .unwrap()
-    .iter()
-    .sum::<u64>();
+    let visits_after = visits_today();
     assert_eq!(visits_after, visits_before, "a scan on the staff page is not a visit");
     // Left alone, the page closes by itself.
     mock_elapsed_time(keting_kiosk::ui::staff_adapter::STAFF_IDLE + Duration::from_millis(100));
