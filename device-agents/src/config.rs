@@ -22,6 +22,7 @@
 //! contact = { line = "GPIO27", active_low = true }
 //! exit_button = { line = "GPIO22", active_low = true }
 //! scanner = { kind = "evdev", device = "/dev/input/by-id/usb-scanner-event-kbd" }
+//! panel = { kind = "ssd1306", i2c = "/dev/i2c-1", address = 60 }
 //! ```
 
 use std::path::{Path, PathBuf};
@@ -166,7 +167,7 @@ pub enum ScannerConfig {
 pub enum PanelConfig {
     /// No panel.
     None,
-    /// A simulated panel; each frame is also written to `png` if given.
+    /// A simulated panel (kept in memory).
     #[default]
     Sim,
     /// Like `sim`, and each frame written to this PNG file.
@@ -174,6 +175,22 @@ pub enum PanelConfig {
         /// The file.
         path: PathBuf,
     },
+    /// A 128x64 SSD1306 OLED on I2C.
+    Ssd1306 {
+        /// The I2C bus device.
+        #[serde(default = "default_i2c")]
+        i2c: String,
+        /// The panel's I2C address (0x3C, or 0x3D).
+        #[serde(default = "default_panel_address")]
+        address: u8,
+    },
+}
+
+fn default_i2c() -> String {
+    "/dev/i2c-1".into()
+}
+fn default_panel_address() -> u8 {
+    keting_hardware::panel::ssd1306::DEFAULT_ADDRESS
 }
 
 /// Fail-secure (locked without power) or fail-safe.

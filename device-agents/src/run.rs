@@ -15,6 +15,7 @@ use keting_core::pass::PassVerifier;
 use keting_core::topics::{DeviceChannel, Topic};
 use keting_hardware::gpio::LineSpec;
 use keting_hardware::gpio_cdev::{CdevInput, CdevOutput};
+use keting_hardware::panel::ssd1306::Ssd1306;
 use keting_hardware::panel::text::PanelFont;
 use keting_hardware::panel::{PanelDisplay, PanelError, PanelFrame};
 use keting_hardware::scanner::evdev_wedge::EvdevScanner;
@@ -190,6 +191,10 @@ fn door_setup(
     let panel: Option<(Box<dyn PanelDisplay>, PanelFont)> = match &door.panel {
         PanelConfig::None => None,
         PanelConfig::Sim => Some((Box::new(sim.panel.clone()), font()?)),
+        PanelConfig::Ssd1306 { i2c, address } => Some((
+            Box::new(Ssd1306::open(i2c, *address).map_err(|e| hw("door.panel", &e))?),
+            font()?,
+        )),
         PanelConfig::Png { path } => Some((
             Box::new(PngPanel {
                 sim: sim.panel.clone(),

@@ -3,6 +3,7 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod cli;
 mod door;
 mod link;
 mod util;

@@ -11,7 +11,11 @@ use keting_device_agents::run::{SimHardware, run_agent};
 
 /// Runs a Keting device agent (door lock, vending machine, pianos, robot).
 #[derive(Debug, Parser)]
-#[command(version, about, long_about = None)]
+#[command(
+    version,
+    about = "Keting device agent: drives one device (so far a door: scanner, strike, contact, exit button, panel) and talks MQTT to the kiosk.",
+    after_help = "Logs go to stderr; RUST_LOG=debug shows each scan and strike. SIGTERM or Ctrl-C stops it with the strike locked."
+)]
 struct Cli {
     /// The agent's configuration file (written by `keting-provision device add`).
     #[arg(long, short, env = "KETING_AGENT_CONFIG", default_value = "/etc/keting/agent.toml")]
@@ -21,7 +25,17 @@ struct Cli {
     check: bool,
 }
 
-fn main() -> anyhow::Result<()> {
+fn main() -> std::process::ExitCode {
+    match run() {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("device-agent: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn run() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()

@@ -3,11 +3,12 @@
 //!
 //! The agent composes a [`frame::PanelFrame`] (a 1-bit image with the
 //! panel's geometry), here laid out by [`status_layout`], and hands it to a
-//! [`PanelDisplay`]. The frame renders to PNG, so every panel state can be
+//! [`PanelDisplay`]: [`ssd1306::Ssd1306`] on I2C, or a simulated panel. The frame renders to PNG, so every panel state can be
 //! looked at and tested without the panel. Text, Chinese included, is drawn
 //! by [`text`] from the bundled Noto Sans CJK outlines.
 
 pub mod frame;
+pub mod ssd1306;
 pub mod status_layout;
 pub mod text;
 
