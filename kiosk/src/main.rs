@@ -21,7 +21,7 @@ use keting_kiosk::store::checkins::ScanSource;
 use keting_kiosk::store::members::{self, NewMember, Role};
 use keting_kiosk::store::site_record::SiteRecord;
 use keting_kiosk::centre::{Centre, CentreConfig, MqttMode};
-use keting_kiosk::store::{Store, audit, doors, gym, reports};
+use keting_kiosk::store::{Store, audit, door_commands, doors, gym, reports};
 use keting_kiosk::ui::kiosk_adapter::KioskUi;
 use keting_kiosk::ui::language::Language;
 use keting_kiosk::ui::screenshot::{self, ScreenshotRequest};
@@ -185,6 +185,11 @@ enum DoorCommand {
     },
     /// List the registered doors.
     List,
+    /// Open a door for one pulse, remotely (the running kiosk sends it); waits for the door's answer.
+    Open {
+        /// The door's device id.
+        id: String,
+    },
     /// Print the door events of the last hours (entries, refusals, alarms, faults).
     Events {
         /// How many hours back.
@@ -388,6 +393,32 @@ fn door_command(cmd: DoorCommand, store: &mut Store, site: &SiteRecord) -> Resul
                 Ok::<_, anyhow::Error>(())
             })?;
             println!("door {device} ({name}) registered; it gets the roster on keting/v1/{}/device/{device}/roster", site.site_id);
+        }
+        DoorCommand::Open { id } => {
+            let device = keting_core::ids::DeviceId::new(&id)
+                .map_err(|e| anyhow::anyhow!("door id {id:?}: {e}"))?;
+            let command = store.write(|tx| {
+                let c = door_commands::request_unlock(tx, &device, None, "command-line", now)?;
+                audit::record(tx, now, "command-line", "door.open", &format!("{device} command {c}"))?;
+                Ok::<_, anyhow::Error>(c)
+            })?;
+            eprintln!("asked {device} to open; waiting for its answer (the running kiosk sends it)...");
+            // The door answers within its deadline, or the command expires.
+            let give_up = std::time::Instant::now() + door_commands::DEADLINE + std::time::Duration::from_secs(2);
+            loop {
+                match door_commands::outcome(store.conn(), &command)? {
+                    Some(o) if o == "done" => {
+                        println!("{device} opened (one pulse)");
+                        return Ok(());
+                    }
+                    Some(o) => bail!("{device} did not open: {o}"),
+                    None if std::time::Instant::now() > give_up => bail!(
+                        "{device} did not answer within {} s: is the kiosk running (kiosk --headless or the window), and the door online?",
+                        door_commands::DEADLINE.as_secs()
+                    ),
+                    None => std::thread::sleep(std::time::Duration::from_millis(100)),
+                }
+            }
         }
         DoorCommand::List => {
             for d in doors::list(store.conn())? {

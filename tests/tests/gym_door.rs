@@ -181,3 +181,33 @@ async fn the_door_works_the_same_through_the_kiosks_embedded_broker() {
     kiosk.stop().await;
     agent.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn staff_open_the_door_remotely_and_the_door_answers() {
+    let broker = Mosquitto::start().await;
+    let bed = SiteBed::new().await;
+    let kiosk = bed.kiosk(&broker).await;
+    let agent = bed.agent(&bed.agent_config(broker.port, 300)).await;
+    agent.wait_for_line("new roster in force", WAIT).await;
+    let mut w = bed.watcher(&broker, "watcher").await;
+    w.status(|s| s.state == LockState::Locked).await;
+    // `kiosk door open` waits for the door's answer; run it off this thread.
+    let data = bed.data();
+    let cli = tokio::task::spawn_blocking(move || kiosk_cli(&data, &["door", "open", crate::site_bed::DOOR]));
+    coil(&bed.board, true).await;
+    let printed = cli.await.unwrap();
+    assert!(printed.contains("opened"), "{printed}");
+    coil(&bed.board, false).await;
+    kiosk.wait_for_line("door answered", WAIT).await;
+    let events = kiosk_cli(&bed.data(), &["door", "events"]);
+    assert!(events.contains("door.open"), "the request is in the audit log: {events}");
+    // An unknown door is refused at once, with the way to find the right name.
+    let out = std::process::Command::new(keting_system_tests::binaries::path("kiosk"))
+        .args(["--data", bed.data().to_str().unwrap(), "door", "open", "back-door"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("kiosk door list"));
+    kiosk.stop().await;
+    agent.stop().await;
+}

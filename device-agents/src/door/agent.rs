@@ -112,7 +112,13 @@ impl DoorAgent {
                 }
             }
         });
-        let boot = now().as_unix_millis();
+        // Event ids: a random boot id and a counter, unique even if the
+        // clock steps back across a reboot (the kiosk drops repeated ids).
+        let mut boot = [0u8; 6];
+        if getrandom::fill(&mut boot).is_err() {
+            boot.copy_from_slice(&now().as_unix_millis().to_be_bytes()[2..]);
+        }
+        let boot: String = boot.iter().map(|b| format!("{b:02x}")).collect();
         Self {
             access: DoorAccess::new(setup.policy, setup.calendar),
             lock: LockMachine::new(setup.lock),
@@ -126,7 +132,7 @@ impl DoorAgent {
             locked_out: false,
             message: None,
             shown: None,
-            event_prefix: format!("{boot:x}"),
+            event_prefix: boot,
             event_seq: 0,
             commands: VecDeque::new(),
             published: None,
@@ -322,11 +328,11 @@ impl DoorAgent {
         } else {
             match cmd.action {
                 Action::Unlock { member } => {
+                    // Not an entry of `member` (staff opened it for someone):
+                    // the kiosk logs the request and this command's ack.
+                    tracing::info!(by = member.map(|m| m.0), "remote unlock");
                     self.lock.handle_grant(t);
                     self.show_message(panel_words::welcome());
-                    if let Some(member) = member {
-                        self.emit(EventKind::AccessGranted { member }).await;
-                    }
                     Outcome::Done
                 }
                 Action::Republish => {

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use ed25519_dalek::SigningKey;
 use keting_core::ids::DeviceId;
-use keting_core::messages::{Event, decode};
+use keting_core::messages::{Ack, Action, Command, Event, MessageId, PROTOCOL_VERSION, decode, encode};
 use keting_core::roster::{Roster, RosterMember, sign};
 use keting_core::topics::{DeviceChannel, ROOT, Topic};
 use keting_device_agents::clock::now;
@@ -18,7 +18,7 @@ use tokio::sync::watch;
 use super::device_states::{DeviceStates, DoorsView};
 use super::{CentreConfig, CentreError};
 use crate::store::site_record::SiteRecord;
-use crate::store::{Store, StoreError, door_events, doors, gym};
+use crate::store::{Store, StoreError, door_commands, door_events, doors, gym};
 
 /// How often the database is checked for changes (roster, doors).
 pub const POLL: Duration = Duration::from_millis(100);
@@ -123,6 +123,15 @@ impl Controller {
                 match Topic::parse(&self.site.site_id, &topic) {
                     Ok(Topic::Device(id, DeviceChannel::Online)) => self.states.handle_online(id, &payload, t),
                     Ok(Topic::Device(id, DeviceChannel::Status)) => self.states.handle_status(id, &payload, t),
+                    Ok(Topic::Device(id, DeviceChannel::Ack)) => match decode::<Ack>(&payload) {
+                        Ok(ack) => {
+                            tracing::info!(device = %id, command = %ack.id.as_str(), outcome = ?ack.outcome, "door answered");
+                            if let Err(e) = door_commands::record_ack(self.store.conn(), &id, &ack, t) {
+                                tracing::error!("cannot store an answer of {id}: {e}");
+                            }
+                        }
+                        Err(e) => tracing::warn!("an answer of {id} was not understood: {e}"),
+                    },
                     Ok(Topic::Device(id, DeviceChannel::Event)) => match decode::<Event>(&payload) {
                         Ok(event) => match door_events::record(self.store.conn(), &id, &event, t) {
                             Ok(true) => tracing::info!(device = %id, event = %event.id.as_str(), "door event stored"),
@@ -143,6 +152,7 @@ impl Controller {
         if self.data_version != Some(version) {
             self.data_version = Some(version);
             self.publish_roster_if_changed(link).await?;
+            self.send_commands(link).await?;
         }
         self.refresh_view();
         Ok(())
@@ -177,6 +187,29 @@ impl Controller {
         );
         self.last_issued = issued_ms;
         self.published = Some(current);
+        Ok(())
+    }
+
+    async fn send_commands(&mut self, link: &LinkHandle) -> Result<(), StoreError> {
+        let t = now();
+        for cmd in door_commands::take_unsent(self.store.conn(), t)? {
+            let Ok(id) = MessageId::new(cmd.command_id.clone()) else {
+                continue;
+            };
+            let command = Command {
+                v: PROTOCOL_VERSION,
+                id,
+                deadline_ms: cmd.deadline.as_unix_millis(),
+                action: Action::Unlock { member: cmd.member },
+            };
+            let topic = Topic::Device(cmd.device.clone(), DeviceChannel::Cmd).name(&self.site.site_id);
+            if let Err(e) = link.publish(&topic, &encode(&command), false).await {
+                tracing::error!("cannot queue a command for {}: {e}", cmd.device);
+                return Ok(());
+            }
+            door_commands::mark_sent(self.store.conn(), &cmd.command_id, t)?;
+            tracing::info!(device = %cmd.device, command = %cmd.command_id, "unlock sent");
+        }
         Ok(())
     }
 

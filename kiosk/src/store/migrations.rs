@@ -102,6 +102,23 @@ const MIGRATIONS: &[&str] = &[
     ) STRICT;
     CREATE INDEX door_events_entries ON door_events (at_ms) WHERE kind = 'access_granted';
     "#,
+    // 3: commands to doors (staff opening a door remotely), sent by the centre.
+    r#"
+    CREATE TABLE door_commands (
+        id           INTEGER PRIMARY KEY,
+        command_id   TEXT    NOT NULL UNIQUE,
+        device_id    TEXT    NOT NULL,
+        action       TEXT    NOT NULL CHECK (action IN ('unlock')),
+        member_id    INTEGER,
+        requested_by TEXT    NOT NULL,
+        requested_ms INTEGER NOT NULL,
+        deadline_ms  INTEGER NOT NULL,
+        sent_ms      INTEGER,
+        outcome      TEXT,
+        outcome_ms   INTEGER
+    ) STRICT;
+    CREATE INDEX door_commands_unsent ON door_commands (id) WHERE sent_ms IS NULL AND outcome IS NULL;
+    "#,
 ];
 
 /// The schema version this build writes.

@@ -104,6 +104,13 @@ impl KioskUi {
         let (w, s) = (window.as_weak(), Rc::downgrade(&state));
         adapter.on_back_home(move || with(&w, &s, go_home));
         let (w, s) = (window.as_weak(), Rc::downgrade(&state));
+        adapter.on_door_open(move |door| {
+            with(&w, &s, |window, state| {
+                keep_staff_page(window, state);
+                staff_adapter::open_door(window, state, &door);
+            })
+        });
+        let (w, s) = (window.as_weak(), Rc::downgrade(&state));
         adapter.on_gym_extend(move |member| {
             with(&w, &s, |window, state| {
                 keep_staff_page(window, state);

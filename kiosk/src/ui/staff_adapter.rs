@@ -22,7 +22,7 @@ use super::{DoorRow, EntryRow, GymRow, KioskAdapter, KioskWindow, Page};
 use crate::centre::device_states::{Availability, DoorView, DoorsView};
 use crate::clock;
 use crate::store::members::{self, Role};
-use crate::store::{audit, gym};
+use crate::store::{audit, door_commands, gym};
 
 /// The staff page closes after this long untouched.
 pub const STAFF_IDLE: Duration = Duration::from_secs(90);
@@ -120,6 +120,33 @@ pub(super) fn revoke(window: &KioskWindow, state: &Rc<RefCell<State>>, member: M
     refresh(window, state);
 }
 
+/// Asks a door to open for one pulse; the centre sends it.
+pub(super) fn open_door(window: &KioskWindow, state: &Rc<RefCell<State>>, door: &str) {
+    let now = clock::now();
+    let message = {
+        let mut s = state.borrow_mut();
+        let staff_member = s.staff;
+        let staff = staff_member.map(|m| format!("staff:{m}")).unwrap_or_else(|| "staff".into());
+        let result = keting_core::ids::DeviceId::new(door)
+            .map_err(|e| crate::store::StoreError::Invalid(e.to_string()))
+            .and_then(|device| {
+                s.desk.store_mut().write(|tx| {
+                    let c = door_commands::request_unlock(tx, &device, staff_member, &staff, now)?;
+                    audit::record(tx, now, &staff, "door.open", &format!("{device} command {c}"))?;
+                    Ok::<_, crate::store::StoreError>(())
+                })
+            });
+        match result {
+            Ok(()) => s.language_words().opening(door),
+            Err(e) => {
+                tracing::error!("door open request failed: {e}");
+                s.language_words().failed()
+            }
+        }
+    };
+    window.global::<KioskAdapter>().set_staff_message(message.into());
+}
+
 /// Fills the staff page from the database and the doors view.
 pub(super) fn refresh(window: &KioskWindow, state: &Rc<RefCell<State>>) {
     let s = state.borrow();
@@ -130,6 +157,8 @@ pub(super) fn refresh(window: &KioskWindow, state: &Rc<RefCell<State>>) {
         .doors
         .iter()
         .map(|d| DoorRow {
+            id: d.id.as_str().into(),
+            online: view.connected && d.availability == Availability::Online,
             name: d.name.as_str().into(),
             status: w.door_status(d, &view).into(),
             attention: d.needs_attention(),
@@ -230,6 +259,10 @@ impl Words {
 
     fn extended(&self, name: &str, until: &str) -> String {
         if self.zh() { format!("{name}：已付至 {until}，门禁一秒内更新") } else { format!("{name}: paid to {until}; the doors update within a second") }
+    }
+
+    fn opening(&self, door: &str) -> String {
+        if self.zh() { format!("已请 {door} 开门一次") } else { format!("{door}: asked to open once") }
     }
 
     fn ended(&self, name: &str) -> String {
