@@ -248,9 +248,14 @@ async fn run(
             in_flight: 0,
             awaiting_subacks: 0,
         };
+        // One `poll()` at a time, kept across iterations (the future owns the
+        // event loop): dropping it mid-connect, when a publish arrives,
+        // would abort the connection and cost a reconnection.
+        let mut polling = Box::pin(poll_owned(eventloop));
         let reason = loop {
             tokio::select! {
-                event = eventloop.poll() => match event {
+                (eventloop, event) = &mut polling => {
+                match event {
                     Ok(Event::Incoming(Packet::ConnAck(_))) => {
                         s.connected = true;
                         backoff.reset();
@@ -288,7 +293,9 @@ async fn run(
                     }
                     Ok(_) => {}
                     Err(e) => break e.to_string(),
-                },
+                }
+                polling = Box::pin(poll_owned(eventloop));
+                }
                 cmd = commands.recv() => match cmd {
                     Some(cmd) => {
                         store(&outbox, cmd);
@@ -297,7 +304,19 @@ async fn run(
                         }
                     }
                     None => {
-                        stop_gracefully(&config, s, eventloop, outbox).await;
+                        // Get the event loop back: a request wakes the poll
+                        // (and PUBACKs of what is in flight will too).
+                        if s.in_flight == 0 {
+                            let _ = s.client.try_publish(config.online_topic.clone(), QoS::AtLeastOnce, true, OFFLINE.to_vec());
+                        }
+                        if let Ok((eventloop, event)) = tokio::time::timeout(Duration::from_secs(2), &mut polling).await {
+                            match event {
+                                Ok(Event::Outgoing(Outgoing::Publish(packet))) => s.sent(packet),
+                                Ok(Event::Incoming(Packet::PubAck(ack))) => { let _ = s.acknowledged(ack.pkid, &outbox); }
+                                _ => {}
+                            }
+                            stop_gracefully(&config, s, eventloop, outbox).await;
+                        }
                         return;
                     }
                 },
@@ -316,6 +335,14 @@ async fn run(
             }
         }
     }
+}
+
+/// Polls an event loop it owns, and gives it back with the event.
+async fn poll_owned(
+    mut eventloop: rumqttc::EventLoop,
+) -> (rumqttc::EventLoop, Result<Event, rumqttc::ConnectionError>) {
+    let event = eventloop.poll().await;
+    (eventloop, event)
 }
 
 fn store(outbox: &Outbox, cmd: Command) {
