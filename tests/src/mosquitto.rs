@@ -38,6 +38,12 @@ impl Mosquitto {
         Self::start_in(dir, free_port()).await
     }
 
+    /// Starts Mosquitto on a configuration file someone else wrote (it must
+    /// listen on `port`, and log to stderr, as it does by default).
+    pub async fn start_with_config(conf: &Path, port: u16) -> Self {
+        Self::run(tempfile::tempdir().unwrap(), conf, port).await
+    }
+
     async fn start_in(dir: tempfile::TempDir, port: u16) -> Self {
         let conf = dir.path().join("mosquitto.conf");
         std::fs::write(
@@ -50,18 +56,24 @@ impl Mosquitto {
             ),
         )
         .unwrap();
+        Self::run(dir, &conf, port).await
+    }
+
+    async fn run(dir: tempfile::TempDir, conf: &Path, port: u16) -> Self {
         let mut child = Command::new(mosquitto_bin())
             .arg("-c")
-            .arg(&conf)
+            .arg(conf)
             .stderr(Stdio::piped())
             .kill_on_drop(true)
             .spawn()
             .expect("mosquitto is installed (./run-tests installs it)");
-        // Ready when it says it listens: a signal, not a sleep.
+        // Ready when it says it runs (after its listeners are open; the
+        // "Opening ... listen socket" line comes before the bind): a signal,
+        // not a sleep.
         let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
         let ready = tokio::time::timeout(Duration::from_secs(10), async {
             while let Some(line) = lines.next_line().await.unwrap() {
-                if line.contains("listen socket on port") {
+                if line.contains(" running") {
                     return;
                 }
             }

@@ -242,6 +242,8 @@ impl DoorAgent {
             } => {
                 tracing::info!(member = member.map(|m| m.0), reason = reason.code(), "access refused");
                 self.show_message(panel_words::refused(reason));
+                // The person at the door first, then the record.
+                self.refresh_panel();
                 self.emit(EventKind::AccessRefused { member, reason }).await;
                 if lockout_started {
                     self.locked_out = true;
@@ -384,13 +386,14 @@ impl DoorAgent {
             fault: self.fault.clone(),
             locked_out: self.locked_out,
         };
+        // The panel before the status: whoever sees the status can trust the panel shows it.
+        self.refresh_panel();
         if self.published.as_ref() != Some(&status) {
             let topic =
                 Topic::Device(self.setup.device.clone(), DeviceChannel::Status).name(&self.setup.site);
             self.publish(&topic, &encode(&status), true).await;
             self.published = Some(status);
         }
-        self.refresh_panel();
     }
 
     async fn drive_strike(&mut self) {
@@ -413,6 +416,7 @@ impl DoorAgent {
                 self.strike_retry_at = Some(Instant::now() + STRIKE_RETRY);
                 if self.fault.as_deref() != Some(message.as_str()) {
                     self.fault = Some(message.clone());
+                    self.refresh_panel();
                     self.emit(EventKind::Fault { message }).await;
                 }
             }

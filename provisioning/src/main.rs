@@ -1,0 +1,204 @@
+//! `keting-provision`: the technicians' tool. A thin command line over the
+//! `keting_provisioning` library; `anyhow` lives here only.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Result;
+use clap::{Parser, Subcommand};
+use keting_hardware::bus::BusAddress;
+use keting_provisioning::device::{self, NewDevice, parse_gpio};
+use keting_provisioning::inventory::{self, DeviceKind};
+use keting_provisioning::mosquitto_files::{self, BrokerOptions};
+use keting_provisioning::site_dir::SiteDir;
+
+#[derive(Parser)]
+#[command(
+    name = "keting-provision",
+    version,
+    about = "Keting provisioning: create a site, enrol its devices each with its own identity and broker login, and write the broker's files."
+)]
+struct Cli {
+    /// The site directory.
+    #[arg(long, global = true, value_name = "DIR", default_value = "./keting-site")]
+    site: PathBuf,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// The site itself.
+    #[command(subcommand)]
+    Site(SiteCommand),
+    /// The site's devices.
+    #[command(subcommand)]
+    Device(DeviceCommand),
+    /// The broker's files.
+    #[command(subcommand)]
+    Broker(BrokerCommand),
+}
+
+#[derive(Subcommand)]
+enum SiteCommand {
+    /// Create the site: its id, the key that signs passes and rosters (site.key, 0600), the broker's address.
+    Init {
+        /// The centre's name, e.g. 福田区某某社区党群服务中心.
+        #[arg(long)]
+        name: String,
+        /// Where the devices find the broker (the kiosk's address on the LAN).
+        #[arg(long, default_value = "192.168.1.10")]
+        broker_host: String,
+        /// The broker's port.
+        #[arg(long, default_value_t = 1883)]
+        broker_port: u16,
+        /// Replace an existing site (every device then needs re-provisioning).
+        #[arg(long)]
+        force: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum DeviceCommand {
+    /// Enrol a device: its agent configuration and its own broker login, in devices/NAME/.
+    Add {
+        /// What it is.
+        #[arg(long, value_enum)]
+        kind: DeviceKind,
+        /// Its name, which becomes its device id (letters, digits, '-').
+        #[arg(long)]
+        name: String,
+        /// Its Modbus bus: rtu:/dev/ttyUSB0@9600 or tcp:HOST:502.
+        #[arg(long, value_parser = parse_bus)]
+        bus: Option<BusAddress>,
+        /// Its Modbus unit id.
+        #[arg(long, default_value_t = 1)]
+        unit: u8,
+        /// A lock's relay channel on the board (1 to 8).
+        #[arg(long, default_value_t = 1)]
+        channel: u8,
+        /// A lock's GPIO lines: strike=GPIO17,contact=GPIO27,exit=GPIO22.
+        #[arg(long, value_parser = parse_gpio)]
+        gpio: Option<std::collections::BTreeMap<String, String>>,
+    },
+    /// List the devices.
+    List,
+    /// Retire a device: the broker refuses its login after the next `broker config`.
+    Retire {
+        /// The device's name.
+        name: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum BrokerCommand {
+    /// Write mosquitto.conf, the password file and the ACL into DIR (e.g. /etc/mosquitto/conf.d/keting).
+    Config {
+        /// The directory to write to.
+        #[arg(long, value_name = "DIR")]
+        mosquitto: PathBuf,
+        /// The address Mosquitto binds.
+        #[arg(long, default_value = "0.0.0.0")]
+        listen: String,
+        /// The port (default: the site's broker port).
+        #[arg(long)]
+        port: Option<u16>,
+        /// Mosquitto's persistence directory (owned by the mosquitto user).
+        #[arg(long, default_value = "/var/lib/mosquitto/")]
+        persistence: String,
+    },
+}
+
+fn parse_bus(s: &str) -> Result<BusAddress, String> {
+    s.parse().map_err(|e: keting_hardware::bus::BusError| e.to_string())
+}
+
+fn main() -> ExitCode {
+    match run(Cli::parse()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("keting-provision: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<()> {
+    match cli.command {
+        Command::Site(SiteCommand::Init {
+            name,
+            broker_host,
+            broker_port,
+            force,
+        }) => {
+            let site = SiteDir::init(&cli.site, &name, &broker_host, broker_port, force)?;
+            println!("site {} ({}) created in {}", site.site.id, site.site.name, cli.site.display());
+            println!("site.key signs passes and rosters: keep it, mode 0600, and back it up");
+        }
+        Command::Device(cmd) => {
+            let site = SiteDir::open(&cli.site)?;
+            match cmd {
+                DeviceCommand::Add {
+                    kind,
+                    name,
+                    bus,
+                    unit,
+                    channel,
+                    gpio,
+                } => {
+                    let new = NewDevice {
+                        name,
+                        kind,
+                        bus,
+                        unit,
+                        channel,
+                        gpio: gpio.unwrap_or_default(),
+                    };
+                    let d = device::add(&site, &new)?;
+                    println!(
+                        "{} {} enrolled: copy {}/devices/{}/ to {} on the device; run `broker config` again",
+                        d.kind.as_str(),
+                        d.name,
+                        cli.site.display(),
+                        d.name,
+                        device::INSTALL_DIR
+                    );
+                }
+                DeviceCommand::List => {
+                    println!("{:<24}  {:<10}  status", "name", "kind");
+                    for d in inventory::load(&site.path)? {
+                        println!(
+                            "{:<24}  {:<10}  {}",
+                            d.name,
+                            d.kind.as_str(),
+                            if d.retired { "retired" } else { "enrolled" }
+                        );
+                    }
+                }
+                DeviceCommand::Retire { name } => {
+                    device::retire(&site, &name)?;
+                    println!("{name} retired: run `broker config` and reload Mosquitto to revoke its login");
+                }
+            }
+        }
+        Command::Broker(BrokerCommand::Config {
+            mosquitto,
+            listen,
+            port,
+            persistence,
+        }) => {
+            let site = SiteDir::open(&cli.site)?;
+            let options = BrokerOptions {
+                listen,
+                port: port.unwrap_or(site.site.broker_port),
+                persistence,
+            };
+            let n = mosquitto_files::write(&site, &mosquitto, &options)?;
+            println!(
+                "wrote {}/mosquitto.conf, passwords and acl: the kiosk and {n} device(s); include it from /etc/mosquitto/mosquitto.conf and reload Mosquitto",
+                mosquitto.display()
+            );
+        }
+    }
+    Ok(())
+}
