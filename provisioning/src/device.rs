@@ -176,6 +176,25 @@ pub fn retire(site: &SiteDir, name: &str) -> Result<(), SiteError> {
     inventory::save(&site.path, &devices)
 }
 
+/// Re-provisions a device after a factory reset: a new broker secret (the
+/// old one stops working after the next `broker config`), the same identity
+/// and history. A retired device comes back into service.
+pub fn replace(site: &SiteDir, name: &str) -> Result<(), SiteError> {
+    let mut devices = inventory::load(&site.path)?;
+    let d = devices
+        .iter_mut()
+        .find(|d| d.name == name)
+        .ok_or_else(|| SiteError::Invalid(format!("no device named {name:?} (see `device list`)")))?;
+    d.retired = false;
+    let password = new_password().map_err(|e| SiteError::Invalid(e.to_string()))?;
+    let secret = site.path.join("devices").join(name).join("broker.secret");
+    write_atomic(&secret, password.as_bytes(), 0o600).map_err(|e| SiteError::File {
+        path: secret.clone(),
+        message: e.to_string(),
+    })?;
+    inventory::save(&site.path, &devices)
+}
+
 /// A device's broker password.
 pub fn password(site: &SiteDir, name: &str) -> Result<String, SiteError> {
     let path = site.path.join("devices").join(name).join("broker.secret");

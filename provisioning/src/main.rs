@@ -83,6 +83,11 @@ enum DeviceCommand {
     },
     /// List the devices.
     List,
+    /// Re-provision a device after a factory reset: new broker credentials, same identity and history.
+    Replace {
+        /// The device's name.
+        name: String,
+    },
     /// Retire a device: the broker refuses its login after the next `broker config`.
     Retire {
         /// The device's name.
@@ -174,6 +179,14 @@ fn run(cli: Cli) -> Result<()> {
                             if d.retired { "retired" } else { "enrolled" }
                         );
                     }
+                }
+                DeviceCommand::Replace { name } => {
+                    device::replace(&site, &name)?;
+                    println!(
+                        "{name}: new credentials in {}/devices/{name}/broker.secret; copy it to {} on the device and run `broker config` (the old login stops working then)",
+                        cli.site.display(),
+                        device::INSTALL_DIR
+                    );
                 }
                 DeviceCommand::Retire { name } => {
                     device::retire(&site, &name)?;

@@ -114,6 +114,23 @@ async fn mosquitto_enforces_one_login_and_one_topic_tree_per_device() {
     let _broker = Mosquitto::start_with_config(&conf_dir.join("mosquitto.conf"), port2).await;
     let (_c, mut retired) = client(port2, "pianos", &device::password(&site, "pianos").unwrap());
     assert!(connect(&mut retired).await.is_err(), "a retired device is refused");
-    let (_c, mut still) = client(port2, "gym-door", &device::password(&site, "gym-door").unwrap());
+    let old_door_password = device::password(&site, "gym-door").unwrap();
+    let (_c, mut still) = client(port2, "gym-door", &old_door_password);
     connect(&mut still).await.unwrap();
+    drop(_broker);
+
+    // Replaced after a factory reset: the new secret works, the old one no longer does.
+    ok(&path, &["device", "replace", "gym-door"]);
+    let port3 = free_port();
+    ok(&path, &[
+        "broker", "config", "--mosquitto", conf_dir.to_str().unwrap(), "--listen", "127.0.0.1",
+        "--port", &port3.to_string(), "--persistence", &format!("{}/", persistence.display()),
+    ]);
+    let _broker = Mosquitto::start_with_config(&conf_dir.join("mosquitto.conf"), port3).await;
+    let new_password = device::password(&site, "gym-door").unwrap();
+    assert_ne!(new_password, old_door_password);
+    let (_c, mut old) = client(port3, "gym-door", &old_door_password);
+    assert!(connect(&mut old).await.is_err(), "the old secret is refused after a replace");
+    let (_c, mut new) = client(port3, "gym-door", &new_password);
+    connect(&mut new).await.unwrap();
 }
