@@ -90,6 +90,11 @@ impl DataDir {
     pub fn site_key(&self) -> PathBuf {
         self.path.join(SITE_KEY_FILE)
     }
+
+    /// The kiosk's broker password (from a provisioned site), mode 0600.
+    pub fn broker_secret(&self) -> PathBuf {
+        self.path.join("broker.secret")
+    }
 }
 
 fn create_private_dir(path: &Path) -> io::Result<()> {

@@ -71,8 +71,11 @@ enum Command {
     /// The doors the kiosk publishes the roster to.
     #[command(subcommand)]
     Door(DoorCommand),
-    /// Print the site's id, name and public key (for device agent configurations).
-    Site,
+    /// Print the site's id, name and public key (for device agent configurations); `site import` takes over a provisioned site.
+    Site {
+        #[command(subcommand)]
+        action: Option<SiteAction>,
+    },
     /// Record a scan and print the decision as one JSON line (exit code 0 for any decision).
     Checkin {
         /// The scanned text; `-` reads one scan per line from standard input.
@@ -152,6 +155,16 @@ enum MemberCommand {
     },
     /// List the members.
     List,
+}
+
+#[derive(Subcommand)]
+enum SiteAction {
+    /// Take over the site made by `keting-provision site init` (its id, name, signing key and the kiosk's broker login), into an empty data directory.
+    Import {
+        /// The provisioned site directory.
+        #[arg(value_name = "SITE_DIR")]
+        dir: PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -277,6 +290,22 @@ fn run(cli: Cli, started: Instant) -> Result<()> {
     let dir = DataDir::prepare(data)?;
     let mut store = Store::open(&dir.database())
         .with_context(|| format!("cannot open the database {}", dir.database().display()))?;
+    if let Some(Command::Site {
+        action: Some(SiteAction::Import { dir: site_dir }),
+    }) = &cli.command
+    {
+        let provisioned = keting_provisioning::site_dir::SiteDir::open(site_dir)?;
+        let key = provisioned.signing_key()?;
+        let id = keting_core::ids::SiteId::new(provisioned.site.id.clone())
+            .map_err(|e| anyhow::anyhow!("site id in {}: {e}", site_dir.display()))?;
+        let secret = provisioned.kiosk_password().ok();
+        let site = site::import(&mut store, &dir, id, &provisioned.site.name, &key, secret.as_deref(), clock::now())?;
+        println!(
+            "site {} ({}) is this kiosk's; devices log in to the broker at {}:{}",
+            site.site_id, site.name, provisioned.site.broker_host, provisioned.site.broker_port
+        );
+        return Ok(());
+    }
     let kind = if cli.command.is_none() {
         NewSite::Demo
     } else {
@@ -285,7 +314,11 @@ fn run(cli: Cli, started: Instant) -> Result<()> {
     let site = site::open_or_create(&mut store, &dir, kind, clock::now())?;
     let centre = |site: &SiteRecord| -> Result<CentreConfig> {
         let mqtt = match (&cli.mqtt_url, cli.mqtt_listen) {
-            (Some((host, port)), _) => MqttMode::External { host: host.clone(), port: *port },
+            (Some((host, port)), _) => MqttMode::External {
+                host: host.clone(),
+                port: *port,
+                credentials: site::broker_login(&dir),
+            },
             (None, Some(listen)) => MqttMode::Embedded { listen, fallback: false },
             (None, None) => MqttMode::Embedded {
                 listen: std::net::SocketAddr::from(([127, 0, 0, 1], 1883)),
@@ -309,7 +342,7 @@ fn run(cli: Cli, started: Instant) -> Result<()> {
         }
         Some(Command::Gym(cmd)) => gym_command(cmd, &mut store),
         Some(Command::Door(cmd)) => door_command(cmd, &mut store, &site),
-        Some(Command::Site) => {
+        Some(Command::Site { .. }) => {
             let key = ed25519_dalek::VerifyingKey::from_bytes(&site.public_key)?;
             println!("site        {}", site.site_id);
             println!("name        {}", site.name);

@@ -69,6 +69,55 @@ impl From<rusqlite::Error> for SiteError {
     }
 }
 
+/// Takes over a site created by `keting-provision site init`: its id, name
+/// and signing key (and the kiosk's broker password, if given). Importing
+/// the same site again changes nothing; a data directory that holds another
+/// site is refused.
+pub fn import(
+    store: &mut Store,
+    dir: &DataDir,
+    site_id: SiteId,
+    name: &str,
+    key: &SigningKey,
+    broker_secret: Option<&str>,
+    now: Timestamp,
+) -> Result<SiteRecord, SiteError> {
+    let site = store.write(|tx| {
+        if let Some(existing) = site_record::get(tx)? {
+            if existing.site_id == site_id && existing.public_key == key.verifying_key().to_bytes() {
+                return Ok(existing);
+            }
+            return Err(SiteError::Store(StoreError::Invalid(format!(
+                "this data directory already holds site {} ({}); import into an empty --data directory",
+                existing.site_id, existing.name
+            ))));
+        }
+        let site = SiteRecord {
+            site_id: site_id.clone(),
+            name: name.to_owned(),
+            calendar: SiteCalendar::china(),
+            demo: false,
+            public_key: key.verifying_key().to_bytes(),
+            created: now,
+        };
+        write_key_file(&dir.site_key(), key)?;
+        site_record::insert(tx, &site)?;
+        Ok::<_, SiteError>(site)
+    })?;
+    if let Some(secret) = broker_secret {
+        let path = dir.broker_secret();
+        crate::atomic_file::write(&path, secret.as_bytes(), 0o600)
+            .map_err(|source| SiteError::KeyFile { path, source })?;
+    }
+    Ok(site)
+}
+
+/// The kiosk's broker login, if the site was provisioned: `kiosk` and its secret.
+pub fn broker_login(dir: &DataDir) -> Option<(String, String)> {
+    let secret = fs::read_to_string(dir.broker_secret()).ok()?;
+    Some(("kiosk".to_owned(), secret.trim().to_owned()))
+}
+
 /// Opens the site of `dir`, creating it as `kind` if the database has none.
 pub fn open_or_create(
     store: &mut Store,

@@ -81,6 +81,11 @@ impl SiteBed {
         }
     }
 
+    /// The door scanner's device path (the pty the agent opens).
+    pub fn scanner_path(&self) -> &str {
+        &self.scanner_path
+    }
+
     pub fn data(&self) -> PathBuf {
         self.dir.path().join("kiosk")
     }

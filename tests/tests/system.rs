@@ -6,4 +6,5 @@
 #![allow(clippy::unwrap_used)]
 
 mod gym_door;
+mod provisioned;
 mod site_bed;

@@ -55,7 +55,10 @@ impl Controller {
             host: broker.0.clone(),
             port: broker.1,
             client_id: format!("keting-{site}-kiosk"),
-            credentials: None,
+            credentials: match &config.mqtt {
+                super::MqttMode::External { credentials, .. } => credentials.clone(),
+                super::MqttMode::Embedded { .. } => None,
+            },
             online_topic: Topic::ControllerOnline.name(site),
             subscriptions: ["online", "status", "event", "ack"]
                 .iter()

@@ -44,6 +44,8 @@ pub enum MqttMode {
         host: String,
         /// Port.
         port: u16,
+        /// The kiosk's login (a provisioned site's `kiosk` user).
+        credentials: Option<(String, String)>,
     },
 }
 
@@ -104,7 +106,7 @@ impl Centre {
                 let addr = broker::start(*listen, *fallback)?;
                 (addr.ip().to_string(), addr.port())
             }
-            MqttMode::External { host, port } => (host.clone(), *port),
+            MqttMode::External { host, port, .. } => (host.clone(), *port),
         };
         let (doors_tx, doors) = watch::channel(DoorsView::default());
         let (stop, stopped) = oneshot::channel::<()>();

@@ -1,0 +1,110 @@
+//! A site set up as a technician would: `keting-provision` creates the site,
+//! enrols the door and writes Mosquitto's files (logins and ACL enforced);
+//! the kiosk imports the site and logs in as `kiosk`; the agent runs the
+//! configuration provisioning wrote (its device paths adapted to this test).
+
+use std::process::Command;
+use std::time::Duration;
+
+use keting_core::ids::MemberId;
+use keting_core::messages::EventKind;
+use keting_system_tests::binaries::{self, Process};
+use keting_system_tests::free_port;
+use keting_system_tests::mosquitto::Mosquitto;
+
+use crate::site_bed::{SiteBed, coil, kiosk_cli};
+
+fn provision(site: &std::path::Path, args: &[&str]) -> String {
+    let out = Command::new(binaries::path("keting-provision"))
+        .arg("--site")
+        .arg(site)
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_provisioned_site_runs_with_per_device_logins() {
+    // The bed gives the relay board, the pty scanner and a temp dir; its own
+    // kiosk data directory is not used here.
+    let bed = SiteBed::new().await;
+    let root = bed.dir.path();
+    let site = root.join("provisioned");
+    let port = free_port();
+    provision(&site, &["site", "init", "--name", "福田示范中心", "--broker-host", "127.0.0.1", "--broker-port", &port.to_string()]);
+    provision(&site, &[
+        "device", "add", "--kind", "lock", "--name", "gym-door",
+        "--bus", &format!("tcp:127.0.0.1:{}", bed.board_port), "--channel", "1",
+    ]);
+    let persistence = root.join("persist");
+    std::fs::create_dir_all(&persistence).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&persistence, std::fs::Permissions::from_mode(0o777)).unwrap();
+    let conf = root.join("mosquitto");
+    provision(&site, &[
+        "broker", "config", "--mosquitto", conf.to_str().unwrap(), "--listen", "127.0.0.1",
+        "--persistence", &format!("{}/", persistence.display()),
+    ]);
+    let broker = Mosquitto::start_with_config(&conf.join("mosquitto.conf"), port).await;
+
+    // The kiosk takes the site over, then the usual set-up.
+    let data = root.join("kiosk-provisioned");
+    kiosk_cli(&data, &["site", "import", site.to_str().unwrap()]);
+    // Again: nothing changes. Into a kiosk that has another site: refused.
+    kiosk_cli(&data, &["site", "import", site.to_str().unwrap()]);
+    let other = Command::new(binaries::path("kiosk"))
+        .args(["--data", bed.data().to_str().unwrap(), "site", "import", site.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(!other.status.success());
+    assert!(String::from_utf8_lossy(&other.stderr).contains("already holds site"));
+    let shown = kiosk_cli(&data, &["site"]);
+    let written = std::fs::read_to_string(site.join("devices/gym-door/agent.toml")).unwrap();
+    let key = shown.lines().find_map(|l| l.strip_prefix("public_key")).unwrap().trim().to_owned();
+    assert!(written.contains(&key), "the kiosk verifies with the key the devices were given");
+    kiosk_cli(&data, &["door", "add", "gym-door", "--name", "健身房"]);
+    let out = kiosk_cli(&data, &["member", "add", "--name", "陈晓梅", "--json"]);
+    let v: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+    let (id, pass) = (v["id"].as_u64().unwrap() as u32, v["pass"].as_str().unwrap().to_owned());
+    kiosk_cli(&data, &["gym", "grant", &id.to_string(), "--until", "2099-12-31"]);
+    let url = format!("mqtt://127.0.0.1:{port}");
+    let kiosk = Process::start(
+        "kiosk",
+        &["--data", data.to_str().unwrap(), "--headless", "--mqtt-url", &url],
+        &[("KETING_LOG", "info,rumqttd=warn")],
+        "controller connected to the broker",
+    )
+    .await;
+
+    // The agent: provisioning's file, with this test's scanner, state and secret paths.
+    let device_dir = site.join("devices/gym-door");
+    let (night_starts, night_ends) = crate::site_bed::night_now();
+    let text = std::fs::read_to_string(device_dir.join("agent.toml"))
+        .unwrap()
+        .replace("/var/lib/keting-agent", root.join("agent-state").to_str().unwrap())
+        .replace("/etc/keting/broker.secret", device_dir.join("broker.secret").to_str().unwrap())
+        .replace(
+            "scanner = { kind = \"evdev\", device = \"/dev/input/by-id/usb-scanner-event-kbd\" }",
+            &format!(
+                "scanner = {{ kind = \"serial\", path = \"{}\" }}\nnight_starts = \"{night_starts}\"\nnight_ends = \"{night_ends}\"",
+                bed.scanner_path()
+            ),
+        );
+    let config = root.join("provisioned-agent.toml");
+    std::fs::write(&config, text).unwrap();
+    let agent = Process::start("device-agent", &["--config", config.to_str().unwrap()], &[], "door agent running").await;
+    agent.wait_for_line("new roster in force", Duration::from_secs(30)).await;
+
+    bed.scan(&pass);
+    coil(&bed.board, true).await;
+    coil(&bed.board, false).await;
+    kiosk.wait_for_count("door event stored", 1, Duration::from_secs(30)).await;
+    let events = kiosk_cli(&data, &["door", "events"]);
+    assert!(events.contains(&format!("member {id}")), "{events}");
+    let _ = (MemberId(id), EventKind::AccessGranted { member: MemberId(id) });
+    kiosk.stop().await;
+    agent.stop().await;
+    drop(broker);
+}
