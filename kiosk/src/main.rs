@@ -52,6 +52,10 @@ struct Cli {
     #[arg(long, value_name = "mqtt://HOST:PORT", value_parser = parse_mqtt_url)]
     mqtt_url: Option<(String, u16)>,
 
+    /// Require logins at the embedded broker: a Mosquitto password file (`keting-provision broker config` writes it).
+    #[arg(long, value_name = "FILE", conflicts_with = "mqtt_url")]
+    mqtt_passwords: Option<PathBuf>,
+
     /// Do not run the demo site's simulated devices (the gym door).
     #[arg(long)]
     no_demo_devices: bool,
@@ -319,10 +323,17 @@ fn run(cli: Cli, started: Instant) -> Result<()> {
                 port: *port,
                 credentials: site::broker_login(&dir),
             },
-            (None, Some(listen)) => MqttMode::Embedded { listen, fallback: false },
+            (None, Some(listen)) => MqttMode::Embedded {
+                listen,
+                fallback: false,
+                passwords: cli.mqtt_passwords.clone(),
+                credentials: site::broker_login(&dir),
+            },
             (None, None) => MqttMode::Embedded {
                 listen: std::net::SocketAddr::from(([127, 0, 0, 1], 1883)),
                 fallback: true,
+                passwords: cli.mqtt_passwords.clone(),
+                credentials: site::broker_login(&dir),
             },
         };
         Ok(CentreConfig {

@@ -24,6 +24,39 @@ pub fn hash(password: &str, salt: &[u8]) -> String {
     format!("$7${ROUNDS}${}${}", STANDARD.encode(salt), STANDARD.encode(out))
 }
 
+/// Whether `password` matches a `$7$` line hash (as `hash` writes it).
+pub fn verify(line_hash: &str, password: &str) -> bool {
+    use base64::Engine;
+    let parts: Vec<&str> = line_hash.split('$').collect();
+    let ["", "7", rounds, salt, expected] = parts.as_slice() else {
+        return false;
+    };
+    let (Ok(rounds), Ok(salt), Ok(expected)) = (
+        rounds.parse::<u32>(),
+        STANDARD.decode(salt),
+        STANDARD.decode(expected),
+    ) else {
+        return false;
+    };
+    if rounds == 0 || rounds > 1_000_000 || expected.len() != 64 {
+        return false;
+    }
+    let mut out = [0u8; 64];
+    pbkdf2::pbkdf2_hmac::<Sha512>(password.as_bytes(), &salt, rounds, &mut out);
+    // Compare every byte, whatever the first difference.
+    out.iter().zip(expected.iter()).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0
+}
+
+/// Reads a Mosquitto password file (`user:hash` lines).
+pub fn read_password_file(path: &Path) -> std::io::Result<std::collections::HashMap<String, String>> {
+    let text = std::fs::read_to_string(path)?;
+    Ok(text
+        .lines()
+        .filter_map(|l| l.split_once(':'))
+        .map(|(u, h)| (u.trim().to_owned(), h.trim().to_owned()))
+        .collect())
+}
+
 /// Where and how Mosquitto listens.
 #[derive(Clone, Debug)]
 pub struct BrokerOptions {
@@ -94,5 +127,8 @@ mod tests {
         assert_eq!(a, super::hash("secret", b"0123456789ab"));
         assert_ne!(a, super::hash("secret", b"0123456789ac"));
         assert_eq!(a.rsplit('$').next().unwrap().len(), 88);
+        assert!(super::verify(&a, "secret"));
+        assert!(!super::verify(&a, "Secret"));
+        assert!(!super::verify("$6$x$y", "secret"));
     }
 }

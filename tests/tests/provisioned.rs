@@ -108,3 +108,67 @@ async fn a_provisioned_site_runs_with_per_device_logins() {
     agent.stop().await;
     drop(broker);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_embedded_broker_requires_the_same_logins() {
+    let bed = SiteBed::new().await;
+    let root = bed.dir.path();
+    let site = root.join("provisioned");
+    provision(&site, &["site", "init", "--name", "中心", "--broker-host", "127.0.0.1"]);
+    provision(&site, &["device", "add", "--kind", "lock", "--name", "gym-door", "--bus", &format!("tcp:127.0.0.1:{}", bed.board_port)]);
+    let conf = root.join("mosquitto");
+    provision(&site, &["broker", "config", "--mosquitto", conf.to_str().unwrap()]);
+    let data = root.join("kiosk-provisioned");
+    kiosk_cli(&data, &["site", "import", site.to_str().unwrap()]);
+    kiosk_cli(&data, &["door", "add", "gym-door", "--name", "健身房"]);
+    let kiosk = Process::start(
+        "kiosk",
+        &[
+            "--data", data.to_str().unwrap(), "--headless", "--mqtt-listen", "127.0.0.1:0",
+            "--mqtt-passwords", conf.join("passwords").to_str().unwrap(),
+        ],
+        &[("KETING_LOG", "info,rumqttd=warn")],
+        "controller connected to the broker",
+    )
+    .await;
+    let line = kiosk.wait_for_line("MQTT broker at", Duration::from_secs(5)).await;
+    let port: u16 = line.rsplit(':').next().unwrap().trim().parse().unwrap();
+
+    // The door logs in with its own secret and gets its roster.
+    let device_dir = site.join("devices/gym-door");
+    let text = std::fs::read_to_string(device_dir.join("agent.toml"))
+        .unwrap()
+        .replace("port = 1883", &format!("port = {port}"))
+        .replace("/var/lib/keting-agent", root.join("agent-state").to_str().unwrap())
+        .replace("/etc/keting/broker.secret", device_dir.join("broker.secret").to_str().unwrap())
+        .replace(
+            "scanner = { kind = \"evdev\", device = \"/dev/input/by-id/usb-scanner-event-kbd\" }",
+            &format!("scanner = {{ kind = \"serial\", path = \"{}\" }}", bed.scanner_path()),
+        );
+    let config = root.join("agent.toml");
+    std::fs::write(&config, &text).unwrap();
+    let agent = Process::start("device-agent", &["--config", config.to_str().unwrap()], &[], "door agent running").await;
+    agent.wait_for_line("new roster in force", Duration::from_secs(30)).await;
+
+    // The same device with a wrong password is refused, and says so.
+    std::fs::write(root.join("wrong.secret"), "not-the-password").unwrap();
+    let wrong = text
+        .replace(device_dir.join("broker.secret").to_str().unwrap(), root.join("wrong.secret").to_str().unwrap())
+        .replace(root.join("agent-state").to_str().unwrap(), root.join("agent-state-2").to_str().unwrap())
+        .replace(&format!("scanner = {{ kind = \"serial\", path = \"{}\" }}", bed.scanner_path()), "scanner = { kind = \"sim\" }");
+    let wrong_config = root.join("wrong.toml");
+    std::fs::write(&wrong_config, wrong).unwrap();
+    let intruder = Process::start(
+        "device-agent",
+        &["--config", wrong_config.to_str().unwrap()],
+        &[("RUST_LOG", "info,keting_device_agents::link=debug")],
+        "door agent running",
+    )
+    .await;
+    let refused = intruder.wait_for_line("refused the login", Duration::from_secs(30)).await;
+    assert!(!intruder.log().contains("connected to the broker"), "{refused}");
+    assert!(!intruder.log().contains("new roster in force"));
+    kiosk.stop().await;
+    agent.stop().await;
+    drop(intruder);
+}

@@ -139,8 +139,8 @@ impl DoorAgent {
         }
     }
 
-    /// Runs the door until `shutdown` completes or the inputs end; leaves
-    /// the strike locked.
+    /// Runs the door until `shutdown` completes or the link ends; leaves the
+    /// strike locked.
     pub async fn run(
         mut self,
         mut inputs: mpsc::Receiver<DoorInput>,
@@ -148,18 +148,25 @@ impl DoorAgent {
         shutdown: impl Future<Output = ()>,
     ) {
         tokio::pin!(shutdown);
+        let mut inputs_open = true;
         self.settle().await;
         loop {
             let deadline = self.next_deadline();
             tokio::select! {
                 () = &mut shutdown => break,
-                input = inputs.recv() => match input {
+                input = inputs.recv(), if inputs_open => match input {
                     Some(input) => self.handle_input(input).await,
-                    None => break,
+                    // No local input left (a simulated scanner and no GPIO
+                    // inputs): the door still runs on its messages.
+                    None => inputs_open = false,
                 },
                 event = link_events.recv() => match event {
                     Some(LinkEvent::Message { topic, payload }) => self.handle_message(&topic, &payload).await,
-                    Some(_) => {}
+                    Some(LinkEvent::Disconnected(why)) => {
+                        tracing::warn!("broker unreachable or refused the login ({why}); the door keeps deciding alone");
+                    }
+                    Some(LinkEvent::Connected) => tracing::info!("connected to the broker"),
+                    Some(LinkEvent::Drained) => {}
                     None => break,
                 },
                 () = sleep_until(deadline) => self.handle_timers().await,

@@ -32,6 +32,9 @@ use super::outbox::{Outbox, OutboxError};
 /// roster of more than about 170 members.
 pub const MAX_PACKET: usize = 2 * 1024 * 1024;
 
+/// A connection without a CONNACK after this long is given up.
+pub const CONNACK_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// At most this many outbox messages wait for their PUBACK at once.
 const MAX_IN_FLIGHT: u32 = 50;
 
@@ -233,6 +236,7 @@ async fn run(
 ) {
     let mut backoff = Backoff::default();
     loop {
+        tracing::debug!(host = %config.host, port = config.port, "connecting");
         let (client, mut eventloop) = AsyncClient::new(options(&config), 256);
         // Small packets, sent at once: without TCP_NODELAY, Nagle's algorithm
         // and the peer's delayed ACK hold a scan or a command for 40 ms.
@@ -252,8 +256,14 @@ async fn run(
         // event loop): dropping it mid-connect, when a publish arrives,
         // would abort the connection and cost a reconnection.
         let mut polling = Box::pin(poll_owned(eventloop));
+        // Some brokers (rumqttd) refuse a login by going silent: give up on
+        // a connection that has no CONNACK after this long, and retry.
+        let connack_deadline = Instant::now() + CONNACK_TIMEOUT;
         let reason = loop {
             tokio::select! {
+                () = tokio::time::sleep_until(connack_deadline), if !s.connected => {
+                    break format!("no answer to the login within {} s", CONNACK_TIMEOUT.as_secs());
+                }
                 (eventloop, event) = &mut polling => {
                 match event {
                     Ok(Event::Incoming(Packet::ConnAck(_))) => {

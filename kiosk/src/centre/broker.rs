@@ -18,7 +18,11 @@ const MAX_PAYLOAD: usize = 2 * 1024 * 1024;
 
 /// Starts the broker on `listen` (port 0: a free port; if `fallback`, a
 /// free port also when that one is taken); returns the address.
-pub fn start(listen: SocketAddr, fallback: bool) -> Result<SocketAddr, CentreError> {
+pub fn start(
+    listen: SocketAddr,
+    fallback: bool,
+    passwords: Option<&std::path::Path>,
+) -> Result<SocketAddr, CentreError> {
     let addr = match TcpListener::bind(listen) {
         Ok(l) => l.local_addr().map_err(|e| CentreError::Broker(e.to_string()))?,
         Err(e) if fallback && e.kind() == std::io::ErrorKind::AddrInUse => {
@@ -35,7 +39,7 @@ pub fn start(listen: SocketAddr, fallback: bool) -> Result<SocketAddr, CentreErr
             )));
         }
     };
-    let server = ServerSettings {
+    let mut server = ServerSettings {
         name: "v4".into(),
         listen: addr,
         tls: None,
@@ -49,6 +53,22 @@ pub fn start(listen: SocketAddr, fallback: bool) -> Result<SocketAddr, CentreErr
             dynamic_filters: true,
         },
     };
+    if let Some(path) = passwords {
+        // The same logins as the site's Mosquitto (its password file). Topic
+        // ACLs are Mosquitto's only: rumqttd has none.
+        let logins = keting_provisioning::mosquitto_files::read_password_file(path)
+            .map_err(|e| CentreError::Broker(format!("--mqtt-passwords {}: {e}", path.display())))?;
+        let logins = std::sync::Arc::new(logins);
+        tracing::info!(logins = logins.len(), "embedded broker: logins required");
+        server.set_auth_handler(move |_client: String, user: String, pass: String| {
+            let logins = logins.clone();
+            async move {
+                logins
+                    .get(&user)
+                    .is_some_and(|h| keting_provisioning::mosquitto_files::verify(h, &pass))
+            }
+        });
+    }
     let config = Config {
         id: 0,
         router: RouterConfig {

@@ -56,8 +56,8 @@ impl Controller {
             port: broker.1,
             client_id: format!("keting-{site}-kiosk"),
             credentials: match &config.mqtt {
-                super::MqttMode::External { credentials, .. } => credentials.clone(),
-                super::MqttMode::Embedded { .. } => None,
+                super::MqttMode::External { credentials, .. }
+                | super::MqttMode::Embedded { credentials, .. } => credentials.clone(),
             },
             online_topic: Topic::ControllerOnline.name(site),
             subscriptions: ["online", "status", "event", "ack"]

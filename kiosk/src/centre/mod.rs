@@ -37,6 +37,11 @@ pub enum MqttMode {
         /// If the port is taken, take a free one instead (the demo default)
         /// rather than failing (an address the user named).
         fallback: bool,
+        /// Require these logins (a Mosquitto password file), and log in with
+        /// `credentials` itself.
+        passwords: Option<PathBuf>,
+        /// The kiosk's own login, when logins are required.
+        credentials: Option<(String, String)>,
     },
     /// Use a broker that runs elsewhere.
     External {
@@ -102,8 +107,8 @@ impl Centre {
             .build()
             .map_err(|e| CentreError::Runtime(e.to_string()))?;
         let broker = match &config.mqtt {
-            MqttMode::Embedded { listen, fallback } => {
-                let addr = broker::start(*listen, *fallback)?;
+            MqttMode::Embedded { listen, fallback, passwords, .. } => {
+                let addr = broker::start(*listen, *fallback, passwords.as_deref())?;
                 (addr.ip().to_string(), addr.port())
             }
             MqttMode::External { host, port, .. } => (host.clone(), *port),
