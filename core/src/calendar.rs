@@ -101,7 +101,11 @@ impl YearMonth {
 
     /// The month before.
     pub fn previous(self) -> Self {
-        let year = if self.month == Month::January { self.year - 1 } else { self.year };
+        let year = if self.month == Month::January {
+            self.year - 1
+        } else {
+            self.year
+        };
         Self {
             year,
             month: self.month.previous(),

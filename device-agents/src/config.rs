@@ -328,18 +328,31 @@ impl AgentConfig {
         if let StrikeConfig::Relay { channel, .. } = door.strike
             && !(1..=8).contains(&channel)
         {
-            return Err(format!("door.strike.channel = {channel}: a relay board has channels 1 to 8"));
+            return Err(format!(
+                "door.strike.channel = {channel}: a relay board has channels 1 to 8"
+            ));
         }
-        for (key, value) in [("door.night_starts", &door.night_starts), ("door.night_ends", &door.night_ends)] {
+        for (key, value) in [
+            ("door.night_starts", &door.night_starts),
+            ("door.night_ends", &door.night_ends),
+        ] {
             if parse_hhmm(value).is_none() {
-                return Err(format!("{key} = {value:?}: write a local time as HH:MM, e.g. \"22:00\""));
+                return Err(format!(
+                    "{key} = {value:?}: write a local time as HH:MM, e.g. \"22:00\""
+                ));
             }
         }
         if !(100..=60_000).contains(&door.pulse_ms) {
-            return Err(format!("door.pulse_ms = {}: between 100 and 60000", door.pulse_ms));
+            return Err(format!(
+                "door.pulse_ms = {}: between 100 and 60000",
+                door.pulse_ms
+            ));
         }
         if !(1..=3600).contains(&door.held_open_s) {
-            return Err(format!("door.held_open_s = {}: between 1 and 3600", door.held_open_s));
+            return Err(format!(
+                "door.held_open_s = {}: between 1 and 3600",
+                door.held_open_s
+            ));
         }
         if !(-720..=840).contains(&door.utc_offset_minutes) {
             return Err(format!(
@@ -383,7 +396,10 @@ mod tests {
     fn a_minimal_door_takes_the_defaults() {
         let c = AgentConfig::parse(&door_config("")).unwrap();
         let door = c.door.unwrap();
-        assert_eq!((door.pulse_ms, door.held_open_s, door.anti_passback_s), (3000, 15, 30));
+        assert_eq!(
+            (door.pulse_ms, door.held_open_s, door.anti_passback_s),
+            (3000, 15, 30)
+        );
         assert_eq!(door.fail, FailConfig::Secure);
         assert_eq!(c.broker.port, 1883);
     }
@@ -403,10 +419,21 @@ mod tests {
         }
         let bad_bus = door_config("").replace("tcp:127.0.0.1:502", "tcp:nowhere");
         let err = AgentConfig::parse(&bad_bus).unwrap_err();
-        assert!(err.contains("strike") && err.contains("tcp:HOST:PORT"), "{err}");
+        assert!(
+            err.contains("strike") && err.contains("tcp:HOST:PORT"),
+            "{err}"
+        );
         let bad_channel = door_config("").replace("channel = 1", "channel = 9");
-        assert!(AgentConfig::parse(&bad_channel).unwrap_err().contains("door.strike.channel"));
+        assert!(
+            AgentConfig::parse(&bad_channel)
+                .unwrap_err()
+                .contains("door.strike.channel")
+        );
         let bad_key = door_config("").replace(KEY, "abc");
-        assert!(AgentConfig::parse(&bad_key).unwrap_err().contains("site_public_key"));
+        assert!(
+            AgentConfig::parse(&bad_key)
+                .unwrap_err()
+                .contains("site_public_key")
+        );
     }
 }

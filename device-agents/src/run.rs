@@ -25,7 +25,10 @@ use keting_hardware::sim::panel::SimPanel;
 use thiserror::Error;
 use tokio::sync::mpsc;
 
-use crate::config::{AgentConfig, DoorConfig, FailConfig, GpioKind, PanelConfig, ScannerConfig, StrikeConfig, parse_hhmm};
+use crate::config::{
+    AgentConfig, DoorConfig, FailConfig, GpioKind, PanelConfig, ScannerConfig, StrikeConfig,
+    parse_hhmm,
+};
 use crate::door::agent::{DoorAgent, DoorSetup};
 use crate::door::inputs::{self, DoorInput};
 use crate::door::roster_file::RosterFile;
@@ -157,7 +160,11 @@ fn door_setup(
         }
     };
     for (input, wrap, name) in [
-        (&door.contact, DoorInput::Contact as fn(bool) -> DoorInput, "door.contact"),
+        (
+            &door.contact,
+            DoorInput::Contact as fn(bool) -> DoorInput,
+            "door.contact",
+        ),
         (&door.exit_button, DoorInput::ExitButton, "door.exit_button"),
     ] {
         let Some(input) = input else { continue };
@@ -203,7 +210,8 @@ fn door_setup(
             font()?,
         )),
     };
-    let night = |s: &str| parse_hhmm(s).ok_or_else(|| AgentError::Hardware(format!("bad time {s:?}")));
+    let night =
+        |s: &str| parse_hhmm(s).ok_or_else(|| AgentError::Hardware(format!("bad time {s:?}")));
     let policy = AccessPolicy {
         night_starts: night(&door.night_starts)?,
         night_ends: night(&door.night_ends)?,

@@ -42,7 +42,10 @@ fn a_good_configuration_checks_out() {
 fn a_misspelt_key_is_one_error_naming_it_and_its_line() {
     let (ok, _, stderr) = check(&config("pulse_msec = 3000\n"));
     assert!(!ok);
-    assert!(stderr.contains("pulse_msec") && stderr.contains("line 11"), "{stderr}");
+    assert!(
+        stderr.contains("pulse_msec") && stderr.contains("line 11"),
+        "{stderr}"
+    );
     assert!(stderr.contains("agent.toml"), "the file is named: {stderr}");
 }
 

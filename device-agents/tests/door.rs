@@ -41,7 +41,10 @@ struct Door {
 fn night_now() -> (String, String) {
     let local = SiteCalendar::china().local(keting_device_agents::clock::now());
     let h = local.hour();
-    (format!("{:02}:00", (h + 23) % 24), format!("{:02}:00", (h + 1) % 24))
+    (
+        format!("{:02}:00", (h + 23) % 24),
+        format!("{:02}:00", (h + 1) % 24),
+    )
 }
 
 impl Door {
@@ -95,11 +98,17 @@ impl Door {
             agent,
             _dir: dir,
         };
-        door.status(|s| s.state == keting_core::door::lock::LockState::Locked).await;
+        door.status(|s| s.state == keting_core::door::lock::LockState::Locked)
+            .await;
         door
     }
 
-    async fn publish_roster(&self, issued_ms: i64, members: &[(u32, Option<&str>)], key: &SigningKey) {
+    async fn publish_roster(
+        &self,
+        issued_ms: i64,
+        members: &[(u32, Option<&str>)],
+        key: &SigningKey,
+    ) {
         let roster = Roster {
             site: SiteId::new("demo").unwrap(),
             issued_ms,
@@ -113,7 +122,11 @@ impl Door {
                 .collect(),
         };
         self.watcher
-            .publish("keting/v1/demo/device/gym-door/roster", &sign(&roster, key), true)
+            .publish(
+                "keting/v1/demo/device/gym-door/roster",
+                &sign(&roster, key),
+                true,
+            )
             .await
             .unwrap();
     }
@@ -127,11 +140,14 @@ impl Door {
 
     async fn event(&mut self, want: impl Fn(&EventKind) -> bool) -> Event {
         loop {
-            let e = wait_for(&mut self.watch_events, |e| {
-                matches!(e, LinkEvent::Message { topic, .. } if topic.ends_with("/event"))
-            })
+            let e = wait_for(
+                &mut self.watch_events,
+                |e| matches!(e, LinkEvent::Message { topic, .. } if topic.ends_with("/event")),
+            )
             .await;
-            let LinkEvent::Message { payload, .. } = e else { unreachable!() };
+            let LinkEvent::Message { payload, .. } = e else {
+                unreachable!()
+            };
             let event: Event = decode(&payload).unwrap();
             if want(&event.kind) {
                 return event;
@@ -141,11 +157,14 @@ impl Door {
 
     async fn status(&mut self, want: impl Fn(&DoorStatus) -> bool) -> DoorStatus {
         loop {
-            let e = wait_for(&mut self.watch_events, |e| {
-                matches!(e, LinkEvent::Message { topic, .. } if topic.ends_with("/status"))
-            })
+            let e = wait_for(
+                &mut self.watch_events,
+                |e| matches!(e, LinkEvent::Message { topic, .. } if topic.ends_with("/status")),
+            )
             .await;
-            let LinkEvent::Message { payload, .. } = e else { unreachable!() };
+            let LinkEvent::Message { payload, .. } = e else {
+                unreachable!()
+            };
             let status: DoorStatus = decode(&payload).unwrap();
             if want(&status) {
                 return status;
@@ -171,7 +190,8 @@ async fn coil(board: &SimRelayBoard, on: bool) {
 async fn a_paid_member_at_night_gets_a_pulse_that_ends_by_itself() {
     let mut door = Door::start().await;
     let key = door.key.clone();
-    door.publish_roster(1, &[(1, Some("2099-12-31"))], &key).await;
+    door.publish_roster(1, &[(1, Some("2099-12-31"))], &key)
+        .await;
     // The roster is in force once the agent says so in its log; a scan
     // before it would be refused, so retry until the grant comes.
     let pass = door.issuer.issue(MemberId(1), Epoch(0));
@@ -179,9 +199,19 @@ async fn a_paid_member_at_night_gets_a_pulse_that_ends_by_itself() {
     for _ in 0..50 {
         door.scan(&pass).await;
         let e = door
-            .event(|k| matches!(k, EventKind::AccessGranted { .. } | EventKind::AccessRefused { .. }))
+            .event(|k| {
+                matches!(
+                    k,
+                    EventKind::AccessGranted { .. } | EventKind::AccessRefused { .. }
+                )
+            })
             .await;
-        if matches!(e.kind, EventKind::AccessGranted { member: MemberId(1) }) {
+        if matches!(
+            e.kind,
+            EventKind::AccessGranted {
+                member: MemberId(1)
+            }
+        ) {
             granted = true;
             break;
         }
@@ -199,7 +229,8 @@ async fn a_paid_member_at_night_gets_a_pulse_that_ends_by_itself() {
 async fn an_expired_member_stays_out_with_the_reason_on_the_panel() {
     let mut door = Door::start().await;
     let key = door.key.clone();
-    door.publish_roster(1, &[(1, Some("2099-12-31")), (2, Some("2020-01-31"))], &key).await;
+    door.publish_roster(1, &[(1, Some("2099-12-31")), (2, Some("2020-01-31"))], &key)
+        .await;
     // Wait for the roster through a paid member's grant.
     let paid = door.issuer.issue(MemberId(1), Epoch(0));
     loop {
@@ -212,7 +243,9 @@ async fn an_expired_member_stays_out_with_the_reason_on_the_panel() {
     coil(&door.board, false).await;
     let writes = door.board.writes();
     door.scan(&door.issuer.issue(MemberId(2), Epoch(0))).await;
-    let e = door.event(|k| matches!(k, EventKind::AccessRefused { .. })).await;
+    let e = door
+        .event(|k| matches!(k, EventKind::AccessRefused { .. }))
+        .await;
     assert_eq!(
         e.kind,
         EventKind::AccessRefused {
@@ -222,12 +255,24 @@ async fn an_expired_member_stays_out_with_the_reason_on_the_panel() {
     );
     let font = PanelFont::new(PANEL_FONT).unwrap();
     let expected = render(&panel_words::refused(DoorRefusal::NightNotPaid), &font);
-    assert_eq!(door.sim.panel.frame().unwrap(), expected, "the panel shows the reason");
+    assert_eq!(
+        door.sim.panel.frame().unwrap(),
+        expected,
+        "the panel shows the reason"
+    );
     assert_eq!(door.board.writes(), writes, "the strike was not touched");
     // Garbage at the scanner: refused as not a pass, door shut.
     door.scan("hello\u{1b}[31m").await;
-    let e = door.event(|k| matches!(k, EventKind::AccessRefused { .. })).await;
-    assert!(matches!(e.kind, EventKind::AccessRefused { member: None, reason: DoorRefusal::NotAPass }));
+    let e = door
+        .event(|k| matches!(k, EventKind::AccessRefused { .. }))
+        .await;
+    assert!(matches!(
+        e.kind,
+        EventKind::AccessRefused {
+            member: None,
+            reason: DoorRefusal::NotAPass
+        }
+    ));
     door.stop().await;
 }
 
@@ -235,30 +280,60 @@ async fn an_expired_member_stays_out_with_the_reason_on_the_panel() {
 async fn a_forged_roster_is_refused_and_the_one_in_force_stays() {
     let mut door = Door::start().await;
     let key = door.key.clone();
-    door.publish_roster(1, &[(1, Some("2099-12-31"))], &key).await;
+    door.publish_roster(1, &[(1, Some("2099-12-31"))], &key)
+        .await;
     let paid = door.issuer.issue(MemberId(1), Epoch(0));
     loop {
         door.scan(&paid).await;
-        if matches!(door.event(|_| true).await.kind, EventKind::AccessGranted { .. }) {
+        if matches!(
+            door.event(|_| true).await.kind,
+            EventKind::AccessGranted { .. }
+        ) {
             break;
         }
     }
     // Someone on the LAN publishes a roster naming member 9, signed with their own key.
     let forger = SigningKey::from_bytes(&[9; 32]);
-    door.publish_roster(2, &[(9, Some("2099-12-31"))], &forger).await;
-    let e = door.event(|k| matches!(k, EventKind::RosterRejected { .. })).await;
-    let EventKind::RosterRejected { reason } = e.kind else { unreachable!() };
+    door.publish_roster(2, &[(9, Some("2099-12-31"))], &forger)
+        .await;
+    let e = door
+        .event(|k| matches!(k, EventKind::RosterRejected { .. }))
+        .await;
+    let EventKind::RosterRejected { reason } = e.kind else {
+        unreachable!()
+    };
     assert!(reason.contains("signature"), "{reason}");
     // Garbage bytes on the roster topic: refused too.
     door.watcher
-        .publish("keting/v1/demo/device/gym-door/roster", b"\x00\xffnot json", true)
+        .publish(
+            "keting/v1/demo/device/gym-door/roster",
+            b"\x00\xffnot json",
+            true,
+        )
         .await
         .unwrap();
-    door.event(|k| matches!(k, EventKind::RosterRejected { .. })).await;
+    door.event(|k| matches!(k, EventKind::RosterRejected { .. }))
+        .await;
     // The forged roster never took force: member 9 is still unknown.
     door.scan(&door.issuer.issue(MemberId(9), Epoch(0))).await;
-    let e = door.event(|k| matches!(k, EventKind::AccessRefused { .. } | EventKind::AccessGranted { .. })).await;
-    assert!(matches!(e.kind, EventKind::AccessRefused { reason: DoorRefusal::NotOnRoster, .. }), "{e:?}");
+    let e = door
+        .event(|k| {
+            matches!(
+                k,
+                EventKind::AccessRefused { .. } | EventKind::AccessGranted { .. }
+            )
+        })
+        .await;
+    assert!(
+        matches!(
+            e.kind,
+            EventKind::AccessRefused {
+                reason: DoorRefusal::NotOnRoster,
+                ..
+            }
+        ),
+        "{e:?}"
+    );
     door.stop().await;
 }
 
@@ -266,12 +341,15 @@ async fn a_forged_roster_is_refused_and_the_one_in_force_stays() {
 async fn a_relay_board_that_does_not_answer_keeps_the_door_shut_and_says_so() {
     let mut door = Door::start().await;
     let key = door.key.clone();
-    door.publish_roster(1, &[(1, Some("2099-12-31"))], &key).await;
+    door.publish_roster(1, &[(1, Some("2099-12-31"))], &key)
+        .await;
     door.board.set_fault(Some(RelayFault::NoReply));
     let paid = door.issuer.issue(MemberId(1), Epoch(0));
     door.scan(&paid).await;
     let e = door.event(|k| matches!(k, EventKind::Fault { .. })).await;
-    let EventKind::Fault { message } = e.kind else { unreachable!() };
+    let EventKind::Fault { message } = e.kind else {
+        unreachable!()
+    };
     assert!(message.contains("relay board"), "{message}");
     let status = door.status(|s| s.fault.is_some()).await;
     assert!(status.fault.unwrap().contains("channel 1"));

@@ -123,5 +123,11 @@ async fn a_one_mebibyte_retained_message_goes_through() {
     wait_for(&mut kiosk_events, |e| *e == LinkEvent::Drained).await;
     let (_door, mut door_events, _d) = link(dir.path(), config(broker.port, "door-4", &[topic]));
     let e = wait_for(&mut door_events, message_on(topic)).await;
-    assert_eq!(e, LinkEvent::Message { topic: topic.into(), payload: big });
+    assert_eq!(
+        e,
+        LinkEvent::Message {
+            topic: topic.into(),
+            payload: big
+        }
+    );
 }

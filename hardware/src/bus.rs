@@ -27,7 +27,9 @@ pub enum BusAddress {
 
 /// Why a bus string was not understood.
 #[derive(Debug, Error, PartialEq, Eq)]
-#[error("{0:?} is not a bus: write tcp:HOST:PORT (e.g. tcp:192.168.1.20:502) or rtu:DEVICE@BAUD (e.g. rtu:/dev/ttyUSB0@9600)")]
+#[error(
+    "{0:?} is not a bus: write tcp:HOST:PORT (e.g. tcp:192.168.1.20:502) or rtu:DEVICE@BAUD (e.g. rtu:/dev/ttyUSB0@9600)"
+)]
 pub struct BusError(pub String);
 
 impl FromStr for BusAddress {
@@ -42,7 +44,10 @@ impl FromStr for BusAddress {
                 return Err(bad());
             }
             return Ok(Self::Tcp {
-                host: host.trim_start_matches('[').trim_end_matches(']').to_owned(),
+                host: host
+                    .trim_start_matches('[')
+                    .trim_end_matches(']')
+                    .to_owned(),
                 port,
             });
         }
@@ -84,14 +89,29 @@ mod tests {
 
     #[test]
     fn buses_parse_and_print_back() {
-        for s in ["tcp:192.168.1.20:502", "tcp:[::1]:1502", "rtu:/dev/ttyUSB0@9600", "tcp:door-1.local:502"] {
+        for s in [
+            "tcp:192.168.1.20:502",
+            "tcp:[::1]:1502",
+            "rtu:/dev/ttyUSB0@9600",
+            "tcp:door-1.local:502",
+        ] {
             assert_eq!(s.parse::<BusAddress>().unwrap().to_string(), s);
         }
     }
 
     #[test]
     fn malformed_buses_are_refused() {
-        for s in ["", "tcp:host", "tcp::502", "tcp:h:0", "tcp:h:99999", "rtu:/dev/ttyUSB0", "rtu:ttyUSB0@9600", "rtu:/dev/x@12", "udp:h:1"] {
+        for s in [
+            "",
+            "tcp:host",
+            "tcp::502",
+            "tcp:h:0",
+            "tcp:h:99999",
+            "rtu:/dev/ttyUSB0",
+            "rtu:ttyUSB0@9600",
+            "rtu:/dev/x@12",
+            "udp:h:1",
+        ] {
             assert!(s.parse::<BusAddress>().is_err(), "{s}");
         }
     }

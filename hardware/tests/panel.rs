@@ -31,24 +31,44 @@ fn each_line_lands_in_its_band_and_alarms_are_inverted() {
     std::fs::create_dir_all(&out).unwrap();
     let views = [
         ("welcome", view("请进", "欢迎 王秀英", "Welcome", false)),
-        ("refused", view("未开门", "夜间仅限月付会员", "Night: paid members only", true)),
+        (
+            "refused",
+            view(
+                "未开门",
+                "夜间仅限月付会员",
+                "Night: paid members only",
+                true,
+            ),
+        ),
         ("locked", view("已锁", "请扫码", "Scan your pass", false)),
-        ("unknown", view("状态未知", "正在读取门磁", "Door state unknown", false)),
+        (
+            "unknown",
+            view("状态未知", "正在读取门磁", "Door state unknown", false),
+        ),
     ];
     let mut frames = Vec::new();
     for (name, v) in &views {
         let frame = render(v, &font);
-        frame.write_png(&out.join(format!("{name}.png")), 4).unwrap();
+        frame
+            .write_png(&out.join(format!("{name}.png")), 4)
+            .unwrap();
         let (head, line, small) = (band(0, 26), band(28, 18), band(48, 16));
         if v.attention {
             // Mostly lit, with dark text cut out of each band.
             assert!(frame.lit_in(&frame.bounds()) > 128 * 64 * 2 / 3, "{name}");
             for b in [head, line, small] {
-                assert!(frame.lit_in(&b) < (b.size.width * b.size.height) as usize, "{name}");
+                assert!(
+                    frame.lit_in(&b) < (b.size.width * b.size.height) as usize,
+                    "{name}"
+                );
             }
         } else {
             for b in [head, line, small] {
-                assert!(frame.lit_in(&b) > 20, "{name}: band at {:?} is empty", b.top_left);
+                assert!(
+                    frame.lit_in(&b) > 20,
+                    "{name}: band at {:?} is empty",
+                    b.top_left
+                );
             }
             // Nothing spills below the last band.
             assert_eq!(frame.lit_in(&band(63, 1)), 0, "{name}");
@@ -85,5 +105,10 @@ fn every_common_ideograph_has_a_glyph() {
         .filter_map(char::from_u32)
         .filter(|c| !font.covers(&c.to_string()))
         .collect();
-    assert!(missing.is_empty(), "{} missing, e.g. {:?}", missing.len(), &missing[..missing.len().min(10)]);
+    assert!(
+        missing.is_empty(),
+        "{} missing, e.g. {:?}",
+        missing.len(),
+        &missing[..missing.len().min(10)]
+    );
 }

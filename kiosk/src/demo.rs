@@ -55,7 +55,9 @@ pub fn seed(conn: &Connection, now: Timestamp) -> Result<(), StoreError> {
         let this_month = calendar.month_of(now);
         match *name {
             GYM_PAID => gym::grant(conn, id, &this_month.last_day().to_string(), now)?,
-            GYM_EXPIRED => gym::grant(conn, id, &this_month.previous().last_day().to_string(), now)?,
+            GYM_EXPIRED => {
+                gym::grant(conn, id, &this_month.previous().last_day().to_string(), now)?
+            }
             _ => {}
         }
     }
@@ -122,8 +124,16 @@ pub fn cards(store: &Store, issuer: &PassIssuer) -> Result<Vec<DemoCard>, StoreE
     for m in all.iter().take(RESIDENTS.len()) {
         let staff = m.roles.contains(&Role::Staff);
         cards.push(DemoCard {
-            label_zh: if staff { "工作人员".into() } else { m.name.clone() },
-            label_en: if staff { "Staff".into() } else { m.name.clone() },
+            label_zh: if staff {
+                "工作人员".into()
+            } else {
+                m.name.clone()
+            },
+            label_en: if staff {
+                "Staff".into()
+            } else {
+                m.name.clone()
+            },
             pass: issuer.issue(m.id, m.epoch),
         });
     }

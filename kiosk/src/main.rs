@@ -14,13 +14,13 @@ use clap::{Parser, Subcommand, ValueEnum};
 use keting_core::calendar::{YearMonth, parse_date};
 use keting_core::checkin::CheckInDecision;
 use keting_core::ids::MemberId;
+use keting_kiosk::centre::{Centre, CentreConfig, MqttMode};
 use keting_kiosk::checkin_desk::{CheckInDesk, ScanRecord};
 use keting_kiosk::data_dir::DataDir;
 use keting_kiosk::site::{self, NewSite};
 use keting_kiosk::store::checkins::ScanSource;
 use keting_kiosk::store::members::{self, NewMember, Role};
 use keting_kiosk::store::site_record::SiteRecord;
-use keting_kiosk::centre::{Centre, CentreConfig, MqttMode};
 use keting_kiosk::store::{Store, audit, door_commands, doors, gym, reports};
 use keting_kiosk::ui::kiosk_adapter::KioskUi;
 use keting_kiosk::ui::language::Language;
@@ -234,12 +234,19 @@ fn parse_size(s: &str) -> Result<(u32, u32), String> {
 fn parse_mqtt_url(s: &str) -> Result<(String, u16), String> {
     let bad = || format!("expected mqtt://HOST:PORT, e.g. mqtt://127.0.0.1:1883, got {s:?}");
     let rest = s.strip_prefix("mqtt://").ok_or_else(bad)?;
-    let (host, port) = rest.rsplit_once(':').map_or((rest, "1883"), |(h, p)| (h, p));
+    let (host, port) = rest
+        .rsplit_once(':')
+        .map_or((rest, "1883"), |(h, p)| (h, p));
     let port: u16 = port.parse().map_err(|_| bad())?;
     if host.is_empty() || port == 0 {
         return Err(bad());
     }
-    Ok((host.trim_start_matches('[').trim_end_matches(']').to_owned(), port))
+    Ok((
+        host.trim_start_matches('[')
+            .trim_end_matches(']')
+            .to_owned(),
+        port,
+    ))
 }
 
 fn main() -> ExitCode {
@@ -303,7 +310,15 @@ fn run(cli: Cli, started: Instant) -> Result<()> {
         let id = keting_core::ids::SiteId::new(provisioned.site.id.clone())
             .map_err(|e| anyhow::anyhow!("site id in {}: {e}", site_dir.display()))?;
         let secret = provisioned.kiosk_password().ok();
-        let site = site::import(&mut store, &dir, id, &provisioned.site.name, &key, secret.as_deref(), clock::now())?;
+        let site = site::import(
+            &mut store,
+            &dir,
+            id,
+            &provisioned.site.name,
+            &key,
+            secret.as_deref(),
+            clock::now(),
+        )?;
         println!(
             "site {} ({}) is this kiosk's; devices log in to the broker at {}:{}",
             site.site_id, site.name, provisioned.site.broker_host, provisioned.site.broker_port
@@ -394,18 +409,33 @@ fn gym_command(cmd: GymCommand, store: &mut Store) -> Result<()> {
             let id = MemberId(id);
             store.write(|tx| {
                 gym::grant(tx, id, &until, now)?;
-                audit::record(tx, now, "command-line", "gym.grant", &format!("member {id} paid until {until}"))?;
+                audit::record(
+                    tx,
+                    now,
+                    "command-line",
+                    "gym.grant",
+                    &format!("member {id} paid until {until}"),
+                )?;
                 Ok::<_, anyhow::Error>(())
             })?;
             let m = members::require(store.conn(), id)?;
-            println!("member {id} {}: gym paid until {until} (the doors get the new roster within a second)", m.name);
+            println!(
+                "member {id} {}: gym paid until {until} (the doors get the new roster within a second)",
+                m.name
+            );
         }
         GymCommand::Revoke { id } => {
             let id = MemberId(id);
             let had = store.write(|tx| {
                 let had = gym::revoke(tx, id)?;
                 if had {
-                    audit::record(tx, now, "command-line", "gym.revoke", &format!("member {id}"))?;
+                    audit::record(
+                        tx,
+                        now,
+                        "command-line",
+                        "gym.revoke",
+                        &format!("member {id}"),
+                    )?;
                 }
                 Ok::<_, anyhow::Error>(had)
             })?;
@@ -433,22 +463,41 @@ fn door_command(cmd: DoorCommand, store: &mut Store, site: &SiteRecord) -> Resul
                 .map_err(|e| anyhow::anyhow!("door id {id:?}: {e}"))?;
             store.write(|tx| {
                 doors::add(tx, &device, &name, now)?;
-                audit::record(tx, now, "command-line", "door.add", &format!("{device} {name}"))?;
+                audit::record(
+                    tx,
+                    now,
+                    "command-line",
+                    "door.add",
+                    &format!("{device} {name}"),
+                )?;
                 Ok::<_, anyhow::Error>(())
             })?;
-            println!("door {device} ({name}) registered; it gets the roster on keting/v1/{}/device/{device}/roster", site.site_id);
+            println!(
+                "door {device} ({name}) registered; it gets the roster on keting/v1/{}/device/{device}/roster",
+                site.site_id
+            );
         }
         DoorCommand::Open { id } => {
             let device = keting_core::ids::DeviceId::new(&id)
                 .map_err(|e| anyhow::anyhow!("door id {id:?}: {e}"))?;
             let command = store.write(|tx| {
                 let c = door_commands::request_unlock(tx, &device, None, "command-line", now)?;
-                audit::record(tx, now, "command-line", "door.open", &format!("{device} command {c}"))?;
+                audit::record(
+                    tx,
+                    now,
+                    "command-line",
+                    "door.open",
+                    &format!("{device} command {c}"),
+                )?;
                 Ok::<_, anyhow::Error>(c)
             })?;
-            eprintln!("asked {device} to open; waiting for its answer (the running kiosk sends it)...");
+            eprintln!(
+                "asked {device} to open; waiting for its answer (the running kiosk sends it)..."
+            );
             // The door answers within its deadline, or the command expires.
-            let give_up = std::time::Instant::now() + door_commands::DEADLINE + std::time::Duration::from_secs(2);
+            let give_up = std::time::Instant::now()
+                + door_commands::DEADLINE
+                + std::time::Duration::from_secs(2);
             loop {
                 match door_commands::outcome(store.conn(), &command)? {
                     Some(o) if o == "done" => {
@@ -477,7 +526,9 @@ fn door_command(cmd: DoorCommand, store: &mut Store, site: &SiteRecord) -> Resul
                 let at = site
                     .calendar
                     .local(at)
-                    .format(&time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]:[second]"))
+                    .format(&time::macros::format_description!(
+                        "[year]-[month]-[day] [hour]:[minute]:[second]"
+                    ))
                     .unwrap_or_default();
                 println!("{at}  {actor:<16}  {action:<22}  {detail}");
             }

@@ -165,7 +165,10 @@ pub fn verifier(site: &SiteRecord) -> Result<PassVerifier, SiteError> {
 
 /// The issuer of this site's passes, from `site.key`.
 pub fn issuer(site: &SiteRecord, dir: &DataDir) -> Result<PassIssuer, SiteError> {
-    Ok(PassIssuer::new(site.site_id.clone(), signing_key(site, dir)?))
+    Ok(PassIssuer::new(
+        site.site_id.clone(),
+        signing_key(site, dir)?,
+    ))
 }
 
 /// The site's signing key (passes and door rosters), from `site.key`,

@@ -203,7 +203,10 @@ fn a_staff_pass_opens_the_staff_page_where_a_scanned_member_gets_a_gym_month() {
     let screen = Screen::new();
     screen.tap("工作人员");
     assert!(screen.shows("关闭"), "the staff page is open");
-    assert!(screen.shows("续一个月"), "gym members are listed with their button");
+    assert!(
+        screen.shows("续一个月"),
+        "gym members are listed with their button"
+    );
     // On the staff page a scan selects a member instead of checking them in.
     let data = DataDir::prepare(screen._dir.path().join("data")).unwrap();
     let store = Store::open(&data.database()).unwrap();
@@ -212,7 +215,17 @@ fn a_staff_pass_opens_the_staff_page_where_a_scanned_member_gets_a_gym_month() {
         .into_iter()
         .find(|m| m.name == "张玥")
         .unwrap();
-    let issuer = site::issuer(&site::open_or_create(&mut Store::open(&data.database()).unwrap(), &data, NewSite::Demo, clock::now()).unwrap(), &data).unwrap();
+    let issuer = site::issuer(
+        &site::open_or_create(
+            &mut Store::open(&data.database()).unwrap(),
+            &data,
+            NewSite::Demo,
+            clock::now(),
+        )
+        .unwrap(),
+        &data,
+    )
+    .unwrap();
     let visits_today = || -> u64 {
         let cal = keting_core::calendar::SiteCalendar::china();
         keting_kiosk::store::reports::visits_per_hour(store.conn(), cal, cal.date_of(clock::now()))
@@ -222,7 +235,10 @@ fn a_staff_pass_opens_the_staff_page_where_a_scanned_member_gets_a_gym_month() {
     };
     let visits_before = visits_today();
     screen.type_keys(&format!("{}\r", issuer.issue(zhang.id, zhang.epoch)));
-    assert_eq!(keting_kiosk::store::gym::paid_until(store.conn(), zhang.id).unwrap(), None);
+    assert_eq!(
+        keting_kiosk::store::gym::paid_until(store.conn(), zhang.id).unwrap(),
+        None
+    );
     // The selected member comes first: its button is the first one.
     screen.tap("续一个月");
     let month_end = keting_core::calendar::SiteCalendar::china()
@@ -235,7 +251,10 @@ fn a_staff_pass_opens_the_staff_page_where_a_scanned_member_gets_a_gym_month() {
     );
     assert!(screen.any_label_containing("张玥"));
     let visits_after = visits_today();
-    assert_eq!(visits_after, visits_before, "a scan on the staff page is not a visit");
+    assert_eq!(
+        visits_after, visits_before,
+        "a scan on the staff page is not a visit"
+    );
     // Left alone, the page closes by itself.
     mock_elapsed_time(keting_kiosk::ui::staff_adapter::STAFF_IDLE + Duration::from_millis(100));
     assert!(!screen.shows("关闭"));

@@ -42,10 +42,18 @@ pub fn parse_gpio(s: &str) -> Result<BTreeMap<String, String>, String> {
             .ok_or_else(|| format!("--gpio {part:?}: write ROLE=LINE, e.g. strike=GPIO17"))?;
         let (role, line) = (role.trim(), line.trim());
         if !["strike", "contact", "exit"].contains(&role) {
-            return Err(format!("--gpio {role:?}: the roles are strike, contact and exit"));
+            return Err(format!(
+                "--gpio {role:?}: the roles are strike, contact and exit"
+            ));
         }
-        if line.is_empty() || !line.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
-            return Err(format!("--gpio {role}={line:?}: a line name such as GPIO17 (see `gpioinfo`)"));
+        if line.is_empty()
+            || !line
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+        {
+            return Err(format!(
+                "--gpio {role}={line:?}: a line name such as GPIO17 (see `gpioinfo`)"
+            ));
         }
         if lines.insert(role.to_owned(), line.to_owned()).is_some() {
             return Err(format!("--gpio: {role} given twice"));
@@ -59,7 +67,10 @@ impl NewDevice {
         let id = DeviceId::new(self.name.clone())
             .map_err(|e| SiteError::Invalid(format!("--name {:?}: {e}", self.name)))?;
         if !(1..=247).contains(&self.unit) {
-            return Err(SiteError::Invalid(format!("--unit {}: a Modbus unit is 1 to 247", self.unit)));
+            return Err(SiteError::Invalid(format!(
+                "--unit {}: a Modbus unit is 1 to 247",
+                self.unit
+            )));
         }
         match self.kind {
             DeviceKind::Lock => {
@@ -69,10 +80,15 @@ impl NewDevice {
                     ));
                 }
                 if self.bus.is_some() && self.gpio.contains_key("strike") {
-                    return Err(SiteError::Invalid("give the strike once: --gpio strike=... or --bus, not both".into()));
+                    return Err(SiteError::Invalid(
+                        "give the strike once: --gpio strike=... or --bus, not both".into(),
+                    ));
                 }
                 if !(1..=8).contains(&self.channel) {
-                    return Err(SiteError::Invalid(format!("--channel {}: a relay board has channels 1 to 8", self.channel)));
+                    return Err(SiteError::Invalid(format!(
+                        "--channel {}: a relay board has channels 1 to 8",
+                        self.channel
+                    )));
                 }
             }
             DeviceKind::Vending | DeviceKind::PianoBank | DeviceKind::Robot => {
@@ -83,7 +99,10 @@ impl NewDevice {
                     )));
                 }
                 if !self.gpio.is_empty() {
-                    return Err(SiteError::Invalid(format!("a {} has no --gpio lines", self.kind.as_str())));
+                    return Err(SiteError::Invalid(format!(
+                        "a {} has no --gpio lines",
+                        self.kind.as_str()
+                    )));
                 }
             }
         }
@@ -115,14 +134,20 @@ impl NewDevice {
                 (None, Some(line)) => format!("{{ kind = \"gpio\", line = {line:?} }}"),
                 (None, None) => String::new(),
             };
-            text += &format!("\n[door]\nstrike = {strike}\nscanner = {{ kind = \"evdev\", device = \"/dev/input/by-id/usb-scanner-event-kbd\" }}\n");
+            text += &format!(
+                "\n[door]\nstrike = {strike}\nscanner = {{ kind = \"evdev\", device = \"/dev/input/by-id/usb-scanner-event-kbd\" }}\n"
+            );
             for (role, key) in [("contact", "contact"), ("exit", "exit_button")] {
                 if let Some(line) = self.gpio.get(role) {
                     text += &format!("{key} = {{ line = {line:?}, active_low = true }}\n");
                 }
             }
             // The agent's own parser is the judge of what it will run.
-            AgentConfig::parse(&text).map_err(|e| SiteError::Invalid(format!("internal: the written configuration does not parse: {e}")))?;
+            AgentConfig::parse(&text).map_err(|e| {
+                SiteError::Invalid(format!(
+                    "internal: the written configuration does not parse: {e}"
+                ))
+            })?;
         } else {
             text += "\n# This kind's agent section comes with its issue (vending: 4; pianos and robot: 6).\n";
         }
@@ -168,10 +193,9 @@ pub fn add(site: &SiteDir, new: &NewDevice) -> Result<DeviceEntry, SiteError> {
 /// `broker config`).
 pub fn retire(site: &SiteDir, name: &str) -> Result<(), SiteError> {
     let mut devices = inventory::load(&site.path)?;
-    let d = devices
-        .iter_mut()
-        .find(|d| d.name == name)
-        .ok_or_else(|| SiteError::Invalid(format!("no device named {name:?} (see `device list`)")))?;
+    let d = devices.iter_mut().find(|d| d.name == name).ok_or_else(|| {
+        SiteError::Invalid(format!("no device named {name:?} (see `device list`)"))
+    })?;
     d.retired = true;
     inventory::save(&site.path, &devices)
 }
@@ -181,10 +205,9 @@ pub fn retire(site: &SiteDir, name: &str) -> Result<(), SiteError> {
 /// and history. A retired device comes back into service.
 pub fn replace(site: &SiteDir, name: &str) -> Result<(), SiteError> {
     let mut devices = inventory::load(&site.path)?;
-    let d = devices
-        .iter_mut()
-        .find(|d| d.name == name)
-        .ok_or_else(|| SiteError::Invalid(format!("no device named {name:?} (see `device list`)")))?;
+    let d = devices.iter_mut().find(|d| d.name == name).ok_or_else(|| {
+        SiteError::Invalid(format!("no device named {name:?} (see `device list`)"))
+    })?;
     d.retired = false;
     let password = new_password().map_err(|e| SiteError::Invalid(e.to_string()))?;
     let secret = site.path.join("devices").join(name).join("broker.secret");

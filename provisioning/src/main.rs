@@ -20,7 +20,12 @@ use keting_provisioning::site_dir::SiteDir;
 )]
 struct Cli {
     /// The site directory.
-    #[arg(long, global = true, value_name = "DIR", default_value = "./keting-site")]
+    #[arg(
+        long,
+        global = true,
+        value_name = "DIR",
+        default_value = "./keting-site"
+    )]
     site: PathBuf,
     #[command(subcommand)]
     command: Command,
@@ -115,7 +120,8 @@ enum BrokerCommand {
 }
 
 fn parse_bus(s: &str) -> Result<BusAddress, String> {
-    s.parse().map_err(|e: keting_hardware::bus::BusError| e.to_string())
+    s.parse()
+        .map_err(|e: keting_hardware::bus::BusError| e.to_string())
 }
 
 fn main() -> ExitCode {
@@ -137,7 +143,12 @@ fn run(cli: Cli) -> Result<()> {
             force,
         }) => {
             let site = SiteDir::init(&cli.site, &name, &broker_host, broker_port, force)?;
-            println!("site {} ({}) created in {}", site.site.id, site.site.name, cli.site.display());
+            println!(
+                "site {} ({}) created in {}",
+                site.site.id,
+                site.site.name,
+                cli.site.display()
+            );
             println!("site.key signs passes and rosters: keep it, mode 0600, and back it up");
         }
         Command::Device(cmd) => {
@@ -190,7 +201,9 @@ fn run(cli: Cli) -> Result<()> {
                 }
                 DeviceCommand::Retire { name } => {
                     device::retire(&site, &name)?;
-                    println!("{name} retired: run `broker config` and reload Mosquitto to revoke its login");
+                    println!(
+                        "{name} retired: run `broker config` and reload Mosquitto to revoke its login"
+                    );
                 }
             }
         }

@@ -21,7 +21,11 @@ const ROUNDS: u32 = 101;
 pub fn hash(password: &str, salt: &[u8]) -> String {
     let mut out = [0u8; 64];
     pbkdf2::pbkdf2_hmac::<Sha512>(password.as_bytes(), salt, ROUNDS, &mut out);
-    format!("$7${ROUNDS}${}${}", STANDARD.encode(salt), STANDARD.encode(out))
+    format!(
+        "$7${ROUNDS}${}${}",
+        STANDARD.encode(salt),
+        STANDARD.encode(out)
+    )
 }
 
 /// Whether `password` matches a `$7$` line hash (as `hash` writes it).
@@ -44,11 +48,16 @@ pub fn verify(line_hash: &str, password: &str) -> bool {
     let mut out = [0u8; 64];
     pbkdf2::pbkdf2_hmac::<Sha512>(password.as_bytes(), &salt, rounds, &mut out);
     // Compare every byte, whatever the first difference.
-    out.iter().zip(expected.iter()).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0
+    out.iter()
+        .zip(expected.iter())
+        .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+        == 0
 }
 
 /// Reads a Mosquitto password file (`user:hash` lines).
-pub fn read_password_file(path: &Path) -> std::io::Result<std::collections::HashMap<String, String>> {
+pub fn read_password_file(
+    path: &Path,
+) -> std::io::Result<std::collections::HashMap<String, String>> {
     let text = std::fs::read_to_string(path)?;
     Ok(text
         .lines()

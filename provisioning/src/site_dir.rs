@@ -17,7 +17,9 @@ use crate::secrets::{new_password, random_bytes, write_atomic};
 #[derive(Debug, Error)]
 pub enum SiteError {
     /// A site is there already.
-    #[error("{0} already holds a site; pass --force to replace it (its devices then need new credentials)")]
+    #[error(
+        "{0} already holds a site; pass --force to replace it (its devices then need new credentials)"
+    )]
     Exists(PathBuf),
     /// No site there.
     #[error("no site in {0}: create one with `keting-provision site init --name NAME`")]
@@ -68,15 +70,26 @@ fn file_err(path: &Path, e: impl std::fmt::Display) -> SiteError {
 fn random_site_id() -> Result<String, SiteError> {
     const ALPHABET: &[u8; 32] = b"abcdefghijklmnopqrstuvwxyz234567";
     let bytes = random_bytes(10).map_err(|e| SiteError::Invalid(e.to_string()))?;
-    Ok(bytes.iter().map(|b| char::from(ALPHABET[usize::from(b % 32)])).collect())
+    Ok(bytes
+        .iter()
+        .map(|b| char::from(ALPHABET[usize::from(b % 32)]))
+        .collect())
 }
 
 impl SiteDir {
     /// Creates a site in `path`.
-    pub fn init(path: &Path, name: &str, broker_host: &str, broker_port: u16, force: bool) -> Result<Self, SiteError> {
+    pub fn init(
+        path: &Path,
+        name: &str,
+        broker_host: &str,
+        broker_port: u16,
+        force: bool,
+    ) -> Result<Self, SiteError> {
         let name = name.trim();
         if name.is_empty() || name.chars().count() > 40 {
-            return Err(SiteError::Invalid(format!("--name {name:?}: 1 to 40 characters")));
+            return Err(SiteError::Invalid(format!(
+                "--name {name:?}: 1 to 40 characters"
+            )));
         }
         if path.join("site.toml").exists() && !force {
             return Err(SiteError::Exists(path.to_owned()));
@@ -102,7 +115,8 @@ impl SiteDir {
         let key_path = path.join("site.key");
         write_atomic(&key_path, pem.as_bytes(), 0o600).map_err(|e| file_err(&key_path, e))?;
         let secret_path = path.join("kiosk.secret");
-        write_atomic(&secret_path, kiosk_secret.as_bytes(), 0o600).map_err(|e| file_err(&secret_path, e))?;
+        write_atomic(&secret_path, kiosk_secret.as_bytes(), 0o600)
+            .map_err(|e| file_err(&secret_path, e))?;
         let inv = path.join("devices.toml");
         write_atomic(&inv, b"", 0o644).map_err(|e| file_err(&inv, e))?;
         let toml_path = path.join("site.toml");
@@ -117,7 +131,8 @@ impl SiteDir {
     /// Opens the site in `path`.
     pub fn open(path: &Path) -> Result<Self, SiteError> {
         let toml_path = path.join("site.toml");
-        let text = std::fs::read_to_string(&toml_path).map_err(|_| SiteError::Missing(path.to_owned()))?;
+        let text =
+            std::fs::read_to_string(&toml_path).map_err(|_| SiteError::Missing(path.to_owned()))?;
         let site: SiteFile = toml::from_str(&text).map_err(|e| file_err(&toml_path, e))?;
         Ok(Self {
             path: path.to_owned(),

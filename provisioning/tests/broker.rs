@@ -24,7 +24,9 @@ async fn connect(events: &mut EventLoop) -> Result<(), String> {
     tokio::time::timeout(Duration::from_secs(10), async {
         loop {
             match events.poll().await {
-                Ok(Event::Incoming(Packet::ConnAck(a))) if a.code == ConnectReturnCode::Success => return Ok(()),
+                Ok(Event::Incoming(Packet::ConnAck(a))) if a.code == ConnectReturnCode::Success => {
+                    return Ok(());
+                }
                 Ok(Event::Incoming(Packet::ConnAck(a))) => return Err(format!("{:?}", a.code)),
                 Ok(_) => {}
                 Err(e) => return Err(e.to_string()),
@@ -54,18 +56,53 @@ async fn mosquitto_enforces_one_login_and_one_topic_tree_per_device() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("site");
     ok(&path, &["site", "init", "--name", "中心"]);
-    ok(&path, &["device", "add", "--kind", "lock", "--name", "gym-door", "--gpio", "strike=GPIO17"]);
-    ok(&path, &["device", "add", "--kind", "piano-bank", "--name", "pianos", "--bus", "tcp:127.0.0.1:502"]);
+    ok(
+        &path,
+        &[
+            "device",
+            "add",
+            "--kind",
+            "lock",
+            "--name",
+            "gym-door",
+            "--gpio",
+            "strike=GPIO17",
+        ],
+    );
+    ok(
+        &path,
+        &[
+            "device",
+            "add",
+            "--kind",
+            "piano-bank",
+            "--name",
+            "pianos",
+            "--bus",
+            "tcp:127.0.0.1:502",
+        ],
+    );
     let conf_dir = dir.path().join("mosquitto");
     let persistence = dir.path().join("persist");
     std::fs::create_dir_all(&persistence).unwrap();
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(&persistence, std::fs::Permissions::from_mode(0o777)).unwrap();
     let port = free_port();
-    ok(&path, &[
-        "broker", "config", "--mosquitto", conf_dir.to_str().unwrap(), "--listen", "127.0.0.1",
-        "--port", &port.to_string(), "--persistence", &format!("{}/", persistence.display()),
-    ]);
+    ok(
+        &path,
+        &[
+            "broker",
+            "config",
+            "--mosquitto",
+            conf_dir.to_str().unwrap(),
+            "--listen",
+            "127.0.0.1",
+            "--port",
+            &port.to_string(),
+            "--persistence",
+            &format!("{}/", persistence.display()),
+        ],
+    );
     let broker = Mosquitto::start_with_config(&conf_dir.join("mosquitto.conf"), port).await;
     let site = SiteDir::open(&path).unwrap();
     let root = format!("keting/v1/{}", site.site.id);
@@ -73,9 +110,14 @@ async fn mosquitto_enforces_one_login_and_one_topic_tree_per_device() {
     // The kiosk and each device log in with their own credentials.
     let (kiosk, mut kiosk_events) = client(port, "kiosk", &site.kiosk_password().unwrap());
     connect(&mut kiosk_events).await.unwrap();
-    let (door, mut door_events) = client(port, "gym-door", &device::password(&site, "gym-door").unwrap());
+    let (door, mut door_events) = client(
+        port,
+        "gym-door",
+        &device::password(&site, "gym-door").unwrap(),
+    );
     connect(&mut door_events).await.unwrap();
-    let (pianos, mut piano_events) = client(port, "pianos", &device::password(&site, "pianos").unwrap());
+    let (pianos, mut piano_events) =
+        client(port, "pianos", &device::password(&site, "pianos").unwrap());
     connect(&mut piano_events).await.unwrap();
 
     // A wrong password, and no password at all, are refused.
@@ -89,31 +131,72 @@ async fn mosquitto_enforces_one_login_and_one_topic_tree_per_device() {
     // The door listens to its cmd topic.
     let cmd = format!("{root}/device/gym-door/cmd");
     door.subscribe(&cmd, QoS::AtLeastOnce).await.unwrap();
-    until(&mut door_events, |p| matches!(p, Packet::SubAck(_)).then_some(())).await;
+    until(&mut door_events, |p| {
+        matches!(p, Packet::SubAck(_)).then_some(())
+    })
+    .await;
     // The piano bank tries to open the door: Mosquitto acks and drops it.
-    pianos.publish(&cmd, QoS::AtLeastOnce, false, b"{\"forged\":true}".to_vec()).await.unwrap();
-    until(&mut piano_events, |p| matches!(p, Packet::PubAck(_)).then_some(())).await;
+    pianos
+        .publish(&cmd, QoS::AtLeastOnce, false, b"{\"forged\":true}".to_vec())
+        .await
+        .unwrap();
+    until(&mut piano_events, |p| {
+        matches!(p, Packet::PubAck(_)).then_some(())
+    })
+    .await;
     // Then the kiosk sends a real command: it is the first thing the door gets.
-    kiosk.publish(&cmd, QoS::AtLeastOnce, false, b"{\"from\":\"kiosk\"}".to_vec()).await.unwrap();
-    tokio::spawn(async move { loop { if kiosk_events.poll().await.is_err() { return; } } });
+    kiosk
+        .publish(
+            &cmd,
+            QoS::AtLeastOnce,
+            false,
+            b"{\"from\":\"kiosk\"}".to_vec(),
+        )
+        .await
+        .unwrap();
+    tokio::spawn(async move {
+        loop {
+            if kiosk_events.poll().await.is_err() {
+                return;
+            }
+        }
+    });
     let first = until(&mut door_events, |p| match p {
         Packet::Publish(m) => Some(m.payload.to_vec()),
         _ => None,
     })
     .await;
-    assert_eq!(first, b"{\"from\":\"kiosk\"}".to_vec(), "the piano bank's forged command reached the door");
+    assert_eq!(
+        first,
+        b"{\"from\":\"kiosk\"}".to_vec(),
+        "the piano bank's forged command reached the door"
+    );
     drop(broker);
 
     // Retired: the broker refuses its login once the files are rewritten.
     ok(&path, &["device", "retire", "pianos"]);
     let port2 = free_port();
-    ok(&path, &[
-        "broker", "config", "--mosquitto", conf_dir.to_str().unwrap(), "--listen", "127.0.0.1",
-        "--port", &port2.to_string(), "--persistence", &format!("{}/", persistence.display()),
-    ]);
+    ok(
+        &path,
+        &[
+            "broker",
+            "config",
+            "--mosquitto",
+            conf_dir.to_str().unwrap(),
+            "--listen",
+            "127.0.0.1",
+            "--port",
+            &port2.to_string(),
+            "--persistence",
+            &format!("{}/", persistence.display()),
+        ],
+    );
     let _broker = Mosquitto::start_with_config(&conf_dir.join("mosquitto.conf"), port2).await;
     let (_c, mut retired) = client(port2, "pianos", &device::password(&site, "pianos").unwrap());
-    assert!(connect(&mut retired).await.is_err(), "a retired device is refused");
+    assert!(
+        connect(&mut retired).await.is_err(),
+        "a retired device is refused"
+    );
     let old_door_password = device::password(&site, "gym-door").unwrap();
     let (_c, mut still) = client(port2, "gym-door", &old_door_password);
     connect(&mut still).await.unwrap();
@@ -122,15 +205,29 @@ async fn mosquitto_enforces_one_login_and_one_topic_tree_per_device() {
     // Replaced after a factory reset: the new secret works, the old one no longer does.
     ok(&path, &["device", "replace", "gym-door"]);
     let port3 = free_port();
-    ok(&path, &[
-        "broker", "config", "--mosquitto", conf_dir.to_str().unwrap(), "--listen", "127.0.0.1",
-        "--port", &port3.to_string(), "--persistence", &format!("{}/", persistence.display()),
-    ]);
+    ok(
+        &path,
+        &[
+            "broker",
+            "config",
+            "--mosquitto",
+            conf_dir.to_str().unwrap(),
+            "--listen",
+            "127.0.0.1",
+            "--port",
+            &port3.to_string(),
+            "--persistence",
+            &format!("{}/", persistence.display()),
+        ],
+    );
     let _broker = Mosquitto::start_with_config(&conf_dir.join("mosquitto.conf"), port3).await;
     let new_password = device::password(&site, "gym-door").unwrap();
     assert_ne!(new_password, old_door_password);
     let (_c, mut old) = client(port3, "gym-door", &old_door_password);
-    assert!(connect(&mut old).await.is_err(), "the old secret is refused after a replace");
+    assert!(
+        connect(&mut old).await.is_err(),
+        "the old secret is refused after a replace"
+    );
     let (_c, mut new) = client(port3, "gym-door", &new_password);
     connect(&mut new).await.unwrap();
 }

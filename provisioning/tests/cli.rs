@@ -30,7 +30,10 @@ fn refused(site: &Path, args: &[&str], says: &str) {
     assert!(!ok, "{args:?} was accepted");
     // One line says what is wrong (clap adds the possible values and a hint).
     let first = stderr.lines().next().unwrap_or_default();
-    assert!(first.starts_with("keting-provision: ") || first.starts_with("error: "), "{stderr}");
+    assert!(
+        first.starts_with("keting-provision: ") || first.starts_with("error: "),
+        "{stderr}"
+    );
     assert!(stderr.contains(says), "{args:?}: {stderr}");
 }
 
@@ -40,11 +43,19 @@ fn site_init_writes_a_private_key_and_refuses_to_overwrite() {
     let site = dir.path().join("site");
     let out = ok(&site, &["site", "init", "--name", "福田示范中心"]);
     assert!(out.contains("created"), "{out}");
-    let mode = std::fs::metadata(site.join("site.key")).unwrap().permissions().mode() & 0o777;
+    let mode = std::fs::metadata(site.join("site.key"))
+        .unwrap()
+        .permissions()
+        .mode()
+        & 0o777;
     assert_eq!(mode, 0o600);
     let key_before = std::fs::read(site.join("site.key")).unwrap();
     refused(&site, &["site", "init", "--name", "again"], "--force");
-    assert_eq!(std::fs::read(site.join("site.key")).unwrap(), key_before, "nothing overwritten");
+    assert_eq!(
+        std::fs::read(site.join("site.key")).unwrap(),
+        key_before,
+        "nothing overwritten"
+    );
     ok(&site, &["site", "init", "--name", "again", "--force"]);
     assert_ne!(std::fs::read(site.join("site.key")).unwrap(), key_before);
 }
@@ -54,24 +65,82 @@ fn device_add_writes_a_configuration_the_agent_accepts_and_its_own_secret() {
     let dir = tempfile::tempdir().unwrap();
     let site = dir.path().join("site");
     ok(&site, &["site", "init", "--name", "中心"]);
-    ok(&site, &["device", "add", "--kind", "lock", "--name", "gym-door", "--gpio", "strike=GPIO17,contact=GPIO27,exit=GPIO22"]);
-    ok(&site, &["device", "add", "--kind", "lock", "--name", "side-door", "--bus", "rtu:/dev/ttyUSB0@9600", "--unit", "2", "--channel", "3"]);
-    ok(&site, &["device", "add", "--kind", "piano-bank", "--name", "pianos", "--bus", "tcp:192.168.1.30:502"]);
+    ok(
+        &site,
+        &[
+            "device",
+            "add",
+            "--kind",
+            "lock",
+            "--name",
+            "gym-door",
+            "--gpio",
+            "strike=GPIO17,contact=GPIO27,exit=GPIO22",
+        ],
+    );
+    ok(
+        &site,
+        &[
+            "device",
+            "add",
+            "--kind",
+            "lock",
+            "--name",
+            "side-door",
+            "--bus",
+            "rtu:/dev/ttyUSB0@9600",
+            "--unit",
+            "2",
+            "--channel",
+            "3",
+        ],
+    );
+    ok(
+        &site,
+        &[
+            "device",
+            "add",
+            "--kind",
+            "piano-bank",
+            "--name",
+            "pianos",
+            "--bus",
+            "tcp:192.168.1.30:502",
+        ],
+    );
     let agent = site.join("devices/gym-door/agent.toml");
-    let check = Command::new(env!("CARGO_BIN_EXE_keting-provision")).arg("--version").output().unwrap();
+    let check = Command::new(env!("CARGO_BIN_EXE_keting-provision"))
+        .arg("--version")
+        .output()
+        .unwrap();
     assert!(check.status.success());
     let text = std::fs::read_to_string(&agent).unwrap();
     keting_device_agents_parse(&text);
-    assert!(text.contains("username = \"gym-door\"") && !text.contains(&std::fs::read_to_string(site.join("devices/gym-door/broker.secret")).unwrap()));
-    let mode = std::fs::metadata(site.join("devices/gym-door/broker.secret")).unwrap().permissions().mode() & 0o777;
+    assert!(
+        text.contains("username = \"gym-door\"")
+            && !text.contains(
+                &std::fs::read_to_string(site.join("devices/gym-door/broker.secret")).unwrap()
+            )
+    );
+    let mode = std::fs::metadata(site.join("devices/gym-door/broker.secret"))
+        .unwrap()
+        .permissions()
+        .mode()
+        & 0o777;
     assert_eq!(mode, 0o600);
     let a = std::fs::read(site.join("devices/gym-door/broker.secret")).unwrap();
     let b = std::fs::read(site.join("devices/side-door/broker.secret")).unwrap();
     assert_ne!(a, b, "one secret per device");
     let side = std::fs::read_to_string(site.join("devices/side-door/agent.toml")).unwrap();
-    assert!(side.contains("bus = \"rtu:/dev/ttyUSB0@9600\", unit = 2, channel = 3"), "{side}");
+    assert!(
+        side.contains("bus = \"rtu:/dev/ttyUSB0@9600\", unit = 2, channel = 3"),
+        "{side}"
+    );
     let list = ok(&site, &["device", "list"]);
-    assert!(list.contains("gym-door") && list.contains("piano-bank"), "{list}");
+    assert!(
+        list.contains("gym-door") && list.contains("piano-bank"),
+        "{list}"
+    );
 }
 
 fn keting_device_agents_parse(text: &str) {
@@ -84,15 +153,109 @@ fn mistakes_are_one_clear_line_and_leave_nothing_behind() {
     let site = dir.path().join("site");
     refused(&site, &["device", "list"], "site init");
     ok(&site, &["site", "init", "--name", "中心"]);
-    refused(&site, &["device", "add", "--kind", "door", "--name", "x"], "door");
-    refused(&site, &["device", "add", "--kind", "lock", "--name", "x", "--bus", "tcp:nowhere"], "tcp:HOST:PORT");
-    refused(&site, &["device", "add", "--kind", "lock", "--name", "x"], "strike");
-    refused(&site, &["device", "add", "--kind", "lock", "--name", "x", "--gpio", "strik=GPIO17"], "roles");
-    refused(&site, &["device", "add", "--kind", "vending", "--name", "x"], "--bus");
-    refused(&site, &["device", "add", "--kind", "lock", "--name", "bad name", "--gpio", "strike=GPIO17"], "--name");
-    refused(&site, &["device", "add", "--kind", "lock", "--name", "x", "--bus", "tcp:h:502", "--channel", "9"], "channel");
-    assert!(!site.join("devices").exists(), "nothing written for refused devices");
-    ok(&site, &["device", "add", "--kind", "lock", "--name", "door-1", "--gpio", "strike=GPIO17"]);
-    refused(&site, &["device", "add", "--kind", "lock", "--name", "door-1", "--gpio", "strike=GPIO5"], "exists");
+    refused(
+        &site,
+        &["device", "add", "--kind", "door", "--name", "x"],
+        "door",
+    );
+    refused(
+        &site,
+        &[
+            "device",
+            "add",
+            "--kind",
+            "lock",
+            "--name",
+            "x",
+            "--bus",
+            "tcp:nowhere",
+        ],
+        "tcp:HOST:PORT",
+    );
+    refused(
+        &site,
+        &["device", "add", "--kind", "lock", "--name", "x"],
+        "strike",
+    );
+    refused(
+        &site,
+        &[
+            "device",
+            "add",
+            "--kind",
+            "lock",
+            "--name",
+            "x",
+            "--gpio",
+            "strik=GPIO17",
+        ],
+        "roles",
+    );
+    refused(
+        &site,
+        &["device", "add", "--kind", "vending", "--name", "x"],
+        "--bus",
+    );
+    refused(
+        &site,
+        &[
+            "device",
+            "add",
+            "--kind",
+            "lock",
+            "--name",
+            "bad name",
+            "--gpio",
+            "strike=GPIO17",
+        ],
+        "--name",
+    );
+    refused(
+        &site,
+        &[
+            "device",
+            "add",
+            "--kind",
+            "lock",
+            "--name",
+            "x",
+            "--bus",
+            "tcp:h:502",
+            "--channel",
+            "9",
+        ],
+        "channel",
+    );
+    assert!(
+        !site.join("devices").exists(),
+        "nothing written for refused devices"
+    );
+    ok(
+        &site,
+        &[
+            "device",
+            "add",
+            "--kind",
+            "lock",
+            "--name",
+            "door-1",
+            "--gpio",
+            "strike=GPIO17",
+        ],
+    );
+    refused(
+        &site,
+        &[
+            "device",
+            "add",
+            "--kind",
+            "lock",
+            "--name",
+            "door-1",
+            "--gpio",
+            "strike=GPIO5",
+        ],
+        "exists",
+    );
     refused(&site, &["device", "retire", "door-9"], "device list");
 }

@@ -69,14 +69,21 @@ fn kiosk_cli(data: &std::path::Path, args: &[&str]) -> String {
         .args(args)
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8(out.stdout).unwrap()
 }
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
     // KETING_BENCH_SCANS: fewer scans for a quick look.
-    let scans: usize = std::env::var("KETING_BENCH_SCANS").ok().and_then(|s| s.parse().ok()).unwrap_or(SCANS_DEFAULT);
+    let scans: usize = std::env::var("KETING_BENCH_SCANS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(SCANS_DEFAULT);
     let broker = Mosquitto::start().await;
     let board = SimRelayBoard::new();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -88,23 +95,41 @@ async fn main() {
     // The floor: a bare MQTT QoS 1 round trip, and a bare Modbus write.
     let (pubc, mut pub_events) = client(broker.port, "floor-pub");
     let (subc, mut sub_events) = client(broker.port, "floor-sub");
-    tokio::spawn(async move { loop { if pub_events.poll().await.is_err() { return; } } });
+    tokio::spawn(async move {
+        loop {
+            if pub_events.poll().await.is_err() {
+                return;
+            }
+        }
+    });
     subscribed(&subc, &mut sub_events, "floor/t").await;
     let mut mqtt = Vec::with_capacity(scans);
     for _ in 0..scans {
         let t = Instant::now();
-        pubc.publish("floor/t", QoS::AtLeastOnce, false, b"KT1.x".to_vec()).await.unwrap();
+        pubc.publish("floor/t", QoS::AtLeastOnce, false, b"KT1.x".to_vec())
+            .await
+            .unwrap();
         next_publish(&mut sub_events, "floor/t").await;
         mqtt.push(t.elapsed());
     }
-    let mut modbus_client = tokio_modbus::client::tcp::connect(board_addr).await.unwrap();
+    let mut modbus_client = tokio_modbus::client::tcp::connect(board_addr)
+        .await
+        .unwrap();
     let mut modbus = Vec::with_capacity(scans);
     for i in 0..scans {
         let t = Instant::now();
-        modbus_client.write_single_coil(1, i % 2 == 0).await.unwrap().unwrap();
+        modbus_client
+            .write_single_coil(1, i % 2 == 0)
+            .await
+            .unwrap()
+            .unwrap();
         modbus.push(t.elapsed());
     }
-    modbus_client.write_single_coil(0, false).await.unwrap().unwrap();
+    modbus_client
+        .write_single_coil(0, false)
+        .await
+        .unwrap()
+        .unwrap();
     let (mqtt_p50, mqtt_p99) = report("floor: MQTT QoS 1 publish -> subscriber", mqtt);
     let (mb_p50, mb_p99) = report("floor: Modbus TCP write single coil", modbus);
     println!(
@@ -119,17 +144,26 @@ async fn main() {
     kiosk_cli(&data, &["door", "add", "gym-door", "--name", "健身房"]);
     let site_info = kiosk_cli(&data, &["site"]);
     let field = |name: &str| {
-        site_info.lines().find_map(|l| l.strip_prefix(name).map(|v| v.trim().to_owned())).unwrap()
+        site_info
+            .lines()
+            .find_map(|l| l.strip_prefix(name).map(|v| v.trim().to_owned()))
+            .unwrap()
     };
     let (site, public_key) = (field("site"), field("public_key"));
     let add = kiosk_cli(&data, &["member", "add", "--name", "陈晓梅", "--json"]);
     let member: serde_json::Value = serde_json::from_str(add.trim()).unwrap();
-    let (id, pass) = (member["id"].as_u64().unwrap(), member["pass"].as_str().unwrap().to_owned());
+    let (id, pass) = (
+        member["id"].as_u64().unwrap(),
+        member["pass"].as_str().unwrap().to_owned(),
+    );
     // A few hundred members on the roster (each grant changes one).
     for i in 0..ROSTER_MEMBERS {
         kiosk_cli(&data, &["member", "add", "--name", &format!("会员{i}")]);
     }
-    kiosk_cli(&data, &["gym", "grant", &id.to_string(), "--until", "2099-12-31"]);
+    kiosk_cli(
+        &data,
+        &["gym", "grant", &id.to_string(), "--until", "2099-12-31"],
+    );
     let config = dir.path().join("agent.toml");
     std::fs::write(
         &config,
@@ -147,13 +181,31 @@ async fn main() {
     let url = format!("mqtt://127.0.0.1:{}", broker.port);
     let kiosk = Process::start(
         "kiosk",
-        &["--data", data.to_str().unwrap(), "--headless", "--mqtt-url", &url],
+        &[
+            "--data",
+            data.to_str().unwrap(),
+            "--headless",
+            "--mqtt-url",
+            &url,
+        ],
         &[("KETING_LOG", "info,rumqttd=warn")],
         "roster published",
     )
     .await;
-    let agent = Process::start("device-agent", &["--config", config.to_str().unwrap()], &[("RUST_LOG", &std::env::var("KETING_BENCH_AGENT_LOG").unwrap_or_else(|_| "warn,keting_device_agents=info".into()))], "door agent running").await;
-    agent.wait_for_line("new roster in force", Duration::from_secs(30)).await;
+    let agent = Process::start(
+        "device-agent",
+        &["--config", config.to_str().unwrap()],
+        &[(
+            "RUST_LOG",
+            &std::env::var("KETING_BENCH_AGENT_LOG")
+                .unwrap_or_else(|_| "warn,keting_device_agents=info".into()),
+        )],
+        "door agent running",
+    )
+    .await;
+    agent
+        .wait_for_line("new roster in force", Duration::from_secs(30))
+        .await;
 
     // Scan -> coil, scan -> confirmed (status unlocked), 1,000 times.
     let status_topic = format!("keting/v1/{site}/device/gym-door/status");
@@ -165,11 +217,19 @@ async fn main() {
     for _ in 0..scans {
         coil_on.mark_unchanged();
         let t = Instant::now();
-        pubc.publish(&scan_topic, QoS::AtLeastOnce, false, pass.clone().into_bytes()).await.unwrap();
+        pubc.publish(
+            &scan_topic,
+            QoS::AtLeastOnce,
+            false,
+            pass.clone().into_bytes(),
+        )
+        .await
+        .unwrap();
         coil_on.wait_for(|c| c[0]).await.unwrap();
         to_coil.push(t.elapsed());
         loop {
-            let s: DoorStatus = decode(&next_publish(&mut watch_events, &status_topic).await).unwrap();
+            let s: DoorStatus =
+                decode(&next_publish(&mut watch_events, &status_topic).await).unwrap();
             if s.state == LockState::Unlocked {
                 break;
             }
@@ -177,14 +237,18 @@ async fn main() {
         to_confirmed.push(t.elapsed());
         // The pulse ends by itself (100 ms); wait for the relock before the next scan.
         loop {
-            let s: DoorStatus = decode(&next_publish(&mut watch_events, &status_topic).await).unwrap();
+            let s: DoorStatus =
+                decode(&next_publish(&mut watch_events, &status_topic).await).unwrap();
             if s.state == LockState::Locked {
                 break;
             }
         }
     }
     report("door: scan (MQTT sim scanner) -> coil written", to_coil);
-    report("door: scan -> coil confirmed, status unlocked", to_confirmed);
+    report(
+        "door: scan -> coil confirmed, status unlocked",
+        to_confirmed,
+    );
 
     // Staff grant -> the door accepts the new roster.
     // Grants land at random moments of the kiosk's poll interval.
@@ -199,12 +263,18 @@ async fn main() {
         let before = agent.log().matches("new roster in force").count();
         kiosk_cli(&data, &["gym", "grant", &member, "--until", "2099-12-31"]);
         let t = Instant::now();
-        agent.wait_for_count("new roster in force", before + 1, Duration::from_secs(10)).await;
+        agent
+            .wait_for_count("new roster in force", before + 1, Duration::from_secs(10))
+            .await;
         grants.push(t.elapsed());
     }
     report("grant committed -> roster accepted by the door", grants);
     match resident_kib(agent.pid()) {
-        Some(kib) => println!("{:<52} {:.1} MiB", "device-agent resident memory", kib as f64 / 1024.0),
+        Some(kib) => println!(
+            "{:<52} {:.1} MiB",
+            "device-agent resident memory",
+            kib as f64 / 1024.0
+        ),
         None => println!("device-agent resident memory: unknown"),
     }
     if std::env::var_os("KETING_BENCH_AGENT_LOG").is_some() {

@@ -98,14 +98,25 @@ impl Process {
         .await;
         match found {
             Ok(l) if !l.is_empty() => l,
-            _ => panic!("{} never said {text:?}; it said:\n{}", self.name, self.log()),
+            _ => panic!(
+                "{} never said {text:?}; it said:\n{}",
+                self.name,
+                self.log()
+            ),
         }
     }
 
     /// Waits (up to `within`) until `text` has appeared on `n` lines in all.
     pub async fn wait_for_count(&self, text: &str, n: usize, within: Duration) {
         let mut rx = self.lines.subscribe();
-        let count = || self.log.lock().unwrap().iter().filter(|l| l.contains(text)).count();
+        let count = || {
+            self.log
+                .lock()
+                .unwrap()
+                .iter()
+                .filter(|l| l.contains(text))
+                .count()
+        };
         let done = tokio::time::timeout(within, async {
             while count() < n {
                 if rx.recv().await.is_err() {
@@ -141,8 +152,11 @@ impl Process {
     /// Stops it with SIGTERM and waits (up to 10 s) for it to exit.
     pub async fn stop(mut self) -> std::process::ExitStatus {
         let pid = self.child.id().unwrap() as i32;
-        nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), nix::sys::signal::Signal::SIGTERM)
-            .unwrap();
+        nix::sys::signal::kill(
+            nix::unistd::Pid::from_raw(pid),
+            nix::sys::signal::Signal::SIGTERM,
+        )
+        .unwrap();
         tokio::time::timeout(Duration::from_secs(10), self.child.wait())
             .await
             .expect("exits within 10 s of SIGTERM")

@@ -116,4 +116,3 @@ impl Mosquitto {
         Self::start_in(dir, port).await
     }
 }
-

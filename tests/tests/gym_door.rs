@@ -17,11 +17,19 @@ const PAID: &str = "2099-12-31";
 const WAIT: Duration = Duration::from_secs(30);
 
 fn granted(id: u32) -> impl Fn(&Event) -> bool {
-    move |e| e.kind == EventKind::AccessGranted { member: MemberId(id) }
+    move |e| {
+        e.kind
+            == EventKind::AccessGranted {
+                member: MemberId(id),
+            }
+    }
 }
 
 fn decided(e: &Event) -> bool {
-    matches!(e.kind, EventKind::AccessGranted { .. } | EventKind::AccessRefused { .. })
+    matches!(
+        e.kind,
+        EventKind::AccessGranted { .. } | EventKind::AccessRefused { .. }
+    )
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -47,18 +55,33 @@ async fn a_paid_member_gets_in_an_expired_one_stays_out_and_the_kiosk_logs_both(
     let e = w.event(decided).await;
     assert_eq!(
         e.kind,
-        EventKind::AccessRefused { member: Some(MemberId(expired)), reason: DoorRefusal::NightNotPaid }
+        EventKind::AccessRefused {
+            member: Some(MemberId(expired)),
+            reason: DoorRefusal::NightNotPaid
+        }
     );
     // A garbage scan: refused, door shut.
     bed.scan("https://example.com/pay?id=1");
     let e = w.event(decided).await;
-    assert!(matches!(e.kind, EventKind::AccessRefused { member: None, reason: DoorRefusal::NotAPass }));
+    assert!(matches!(
+        e.kind,
+        EventKind::AccessRefused {
+            member: None,
+            reason: DoorRefusal::NotAPass
+        }
+    ));
     assert!(!bed.board.relays()[0]);
     // The kiosk keeps all three in its audit log.
     kiosk.wait_for_count("door event stored", 3, WAIT).await;
     let events = kiosk_cli(&bed.data(), &["door", "events"]);
-    assert!(events.contains("door.access_granted") && events.contains(&format!("member {paid}")), "{events}");
-    assert!(events.contains("night_not_paid") && events.contains("not_a_pass"), "{events}");
+    assert!(
+        events.contains("door.access_granted") && events.contains(&format!("member {paid}")),
+        "{events}"
+    );
+    assert!(
+        events.contains("night_not_paid") && events.contains("not_a_pass"),
+        "{events}"
+    );
     kiosk.stop().await;
     agent.stop().await;
 }
@@ -91,18 +114,33 @@ async fn a_grant_at_the_kiosk_reaches_the_door_and_lets_the_member_in() {
     let mut w = bed.watcher(&broker, "watcher").await;
     bed.scan(&pass);
     let e = w.event(decided).await;
-    assert!(matches!(e.kind, EventKind::AccessRefused { reason: DoorRefusal::NightNotPaid, .. }), "{e:?}");
+    assert!(
+        matches!(
+            e.kind,
+            EventKind::AccessRefused {
+                reason: DoorRefusal::NightNotPaid,
+                ..
+            }
+        ),
+        "{e:?}"
+    );
     // Staff grant the month from another process; the running kiosk notices
     // the database change and re-publishes; the door takes the new roster.
     bed.grant(id, PAID);
-    kiosk.wait_for_count("roster published", 2, Duration::from_secs(5)).await;
-    agent.wait_for_count("new roster in force", 2, Duration::from_secs(5)).await;
+    kiosk
+        .wait_for_count("roster published", 2, Duration::from_secs(5))
+        .await;
+    agent
+        .wait_for_count("new roster in force", 2, Duration::from_secs(5))
+        .await;
     bed.scan(&pass);
     w.event(granted(id)).await;
     coil(&bed.board, true).await;
     // And a revoke takes it away again.
     kiosk_cli(&bed.data(), &["gym", "revoke", &id.to_string()]);
-    agent.wait_for_count("new roster in force", 3, Duration::from_secs(5)).await;
+    agent
+        .wait_for_count("new roster in force", 3, Duration::from_secs(5))
+        .await;
     kiosk.stop().await;
     agent.stop().await;
 }
@@ -131,8 +169,19 @@ async fn events_of_a_broker_outage_all_reach_the_kiosk_once_it_is_back() {
     w.online(true).await;
     kiosk.wait_for_count("door event stored", 5, WAIT).await;
     let events = kiosk_cli(&bed.data(), &["door", "events"]);
-    assert_eq!(events.lines().filter(|l| l.contains("door.access_granted")).count(), 1, "{events}");
-    assert_eq!(events.lines().filter(|l| l.contains("passback")).count(), 4, "{events}");
+    assert_eq!(
+        events
+            .lines()
+            .filter(|l| l.contains("door.access_granted"))
+            .count(),
+        1,
+        "{events}"
+    );
+    assert_eq!(
+        events.lines().filter(|l| l.contains("passback")).count(),
+        4,
+        "{events}"
+    );
     kiosk.stop().await;
     drop(broker);
     agent.stop().await;
@@ -153,7 +202,10 @@ async fn an_agent_killed_mid_pulse_comes_back_with_the_relay_off() {
     bed.scan(&pass);
     coil(&bed.board, true).await;
     agent.kill9().await;
-    assert!(bed.board.relays()[0], "the board keeps its coil while nobody drives it");
+    assert!(
+        bed.board.relays()[0],
+        "the board keeps its coil while nobody drives it"
+    );
     w.online(false).await;
     let agent = bed.agent(&config).await;
     // Power-on state: locked, long before the 60 s pulse would have ended.
@@ -193,17 +245,28 @@ async fn staff_open_the_door_remotely_and_the_door_answers() {
     w.status(|s| s.state == LockState::Locked).await;
     // `kiosk door open` waits for the door's answer; run it off this thread.
     let data = bed.data();
-    let cli = tokio::task::spawn_blocking(move || kiosk_cli(&data, &["door", "open", crate::site_bed::DOOR]));
+    let cli = tokio::task::spawn_blocking(move || {
+        kiosk_cli(&data, &["door", "open", crate::site_bed::DOOR])
+    });
     coil(&bed.board, true).await;
     let printed = cli.await.unwrap();
     assert!(printed.contains("opened"), "{printed}");
     coil(&bed.board, false).await;
     kiosk.wait_for_line("door answered", WAIT).await;
     let events = kiosk_cli(&bed.data(), &["door", "events"]);
-    assert!(events.contains("door.open"), "the request is in the audit log: {events}");
+    assert!(
+        events.contains("door.open"),
+        "the request is in the audit log: {events}"
+    );
     // An unknown door is refused at once, with the way to find the right name.
     let out = std::process::Command::new(keting_system_tests::binaries::path("kiosk"))
-        .args(["--data", bed.data().to_str().unwrap(), "door", "open", "back-door"])
+        .args([
+            "--data",
+            bed.data().to_str().unwrap(),
+            "door",
+            "open",
+            "back-door",
+        ])
         .output()
         .unwrap();
     assert!(!out.status.success());

@@ -21,7 +21,11 @@ fn provision(site: &std::path::Path, args: &[&str]) -> String {
         .args(args)
         .output()
         .unwrap();
-    assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8(out.stdout).unwrap()
 }
 
@@ -33,20 +37,52 @@ async fn a_provisioned_site_runs_with_per_device_logins() {
     let root = bed.dir.path();
     let site = root.join("provisioned");
     let port = free_port();
-    provision(&site, &["site", "init", "--name", "福田示范中心", "--broker-host", "127.0.0.1", "--broker-port", &port.to_string()]);
-    provision(&site, &[
-        "device", "add", "--kind", "lock", "--name", "gym-door",
-        "--bus", &format!("tcp:127.0.0.1:{}", bed.board_port), "--channel", "1",
-    ]);
+    provision(
+        &site,
+        &[
+            "site",
+            "init",
+            "--name",
+            "福田示范中心",
+            "--broker-host",
+            "127.0.0.1",
+            "--broker-port",
+            &port.to_string(),
+        ],
+    );
+    provision(
+        &site,
+        &[
+            "device",
+            "add",
+            "--kind",
+            "lock",
+            "--name",
+            "gym-door",
+            "--bus",
+            &format!("tcp:127.0.0.1:{}", bed.board_port),
+            "--channel",
+            "1",
+        ],
+    );
     let persistence = root.join("persist");
     std::fs::create_dir_all(&persistence).unwrap();
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(&persistence, std::fs::Permissions::from_mode(0o777)).unwrap();
     let conf = root.join("mosquitto");
-    provision(&site, &[
-        "broker", "config", "--mosquitto", conf.to_str().unwrap(), "--listen", "127.0.0.1",
-        "--persistence", &format!("{}/", persistence.display()),
-    ]);
+    provision(
+        &site,
+        &[
+            "broker",
+            "config",
+            "--mosquitto",
+            conf.to_str().unwrap(),
+            "--listen",
+            "127.0.0.1",
+            "--persistence",
+            &format!("{}/", persistence.display()),
+        ],
+    );
     let broker = Mosquitto::start_with_config(&conf.join("mosquitto.conf"), port).await;
 
     // The kiosk takes the site over, then the usual set-up.
@@ -55,24 +91,50 @@ async fn a_provisioned_site_runs_with_per_device_logins() {
     // Again: nothing changes. Into a kiosk that has another site: refused.
     kiosk_cli(&data, &["site", "import", site.to_str().unwrap()]);
     let other = Command::new(binaries::path("kiosk"))
-        .args(["--data", bed.data().to_str().unwrap(), "site", "import", site.to_str().unwrap()])
+        .args([
+            "--data",
+            bed.data().to_str().unwrap(),
+            "site",
+            "import",
+            site.to_str().unwrap(),
+        ])
         .output()
         .unwrap();
     assert!(!other.status.success());
     assert!(String::from_utf8_lossy(&other.stderr).contains("already holds site"));
     let shown = kiosk_cli(&data, &["site"]);
     let written = std::fs::read_to_string(site.join("devices/gym-door/agent.toml")).unwrap();
-    let key = shown.lines().find_map(|l| l.strip_prefix("public_key")).unwrap().trim().to_owned();
-    assert!(written.contains(&key), "the kiosk verifies with the key the devices were given");
+    let key = shown
+        .lines()
+        .find_map(|l| l.strip_prefix("public_key"))
+        .unwrap()
+        .trim()
+        .to_owned();
+    assert!(
+        written.contains(&key),
+        "the kiosk verifies with the key the devices were given"
+    );
     kiosk_cli(&data, &["door", "add", "gym-door", "--name", "健身房"]);
     let out = kiosk_cli(&data, &["member", "add", "--name", "陈晓梅", "--json"]);
     let v: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
-    let (id, pass) = (v["id"].as_u64().unwrap() as u32, v["pass"].as_str().unwrap().to_owned());
-    kiosk_cli(&data, &["gym", "grant", &id.to_string(), "--until", "2099-12-31"]);
+    let (id, pass) = (
+        v["id"].as_u64().unwrap() as u32,
+        v["pass"].as_str().unwrap().to_owned(),
+    );
+    kiosk_cli(
+        &data,
+        &["gym", "grant", &id.to_string(), "--until", "2099-12-31"],
+    );
     let url = format!("mqtt://127.0.0.1:{port}");
     let kiosk = Process::start(
         "kiosk",
-        &["--data", data.to_str().unwrap(), "--headless", "--mqtt-url", &url],
+        &[
+            "--data",
+            data.to_str().unwrap(),
+            "--headless",
+            "--mqtt-url",
+            &url,
+        ],
         &[("KETING_LOG", "info,rumqttd=warn")],
         "controller connected to the broker",
     )
@@ -94,16 +156,31 @@ async fn a_provisioned_site_runs_with_per_device_logins() {
         );
     let config = root.join("provisioned-agent.toml");
     std::fs::write(&config, text).unwrap();
-    let agent = Process::start("device-agent", &["--config", config.to_str().unwrap()], &[], "door agent running").await;
-    agent.wait_for_line("new roster in force", Duration::from_secs(30)).await;
+    let agent = Process::start(
+        "device-agent",
+        &["--config", config.to_str().unwrap()],
+        &[],
+        "door agent running",
+    )
+    .await;
+    agent
+        .wait_for_line("new roster in force", Duration::from_secs(30))
+        .await;
 
     bed.scan(&pass);
     coil(&bed.board, true).await;
     coil(&bed.board, false).await;
-    kiosk.wait_for_count("door event stored", 1, Duration::from_secs(30)).await;
+    kiosk
+        .wait_for_count("door event stored", 1, Duration::from_secs(30))
+        .await;
     let events = kiosk_cli(&data, &["door", "events"]);
     assert!(events.contains(&format!("member {id}")), "{events}");
-    let _ = (MemberId(id), EventKind::AccessGranted { member: MemberId(id) });
+    let _ = (
+        MemberId(id),
+        EventKind::AccessGranted {
+            member: MemberId(id),
+        },
+    );
     kiosk.stop().await;
     agent.stop().await;
     drop(broker);
@@ -114,24 +191,56 @@ async fn the_embedded_broker_requires_the_same_logins() {
     let bed = SiteBed::new().await;
     let root = bed.dir.path();
     let site = root.join("provisioned");
-    provision(&site, &["site", "init", "--name", "中心", "--broker-host", "127.0.0.1"]);
-    provision(&site, &["device", "add", "--kind", "lock", "--name", "gym-door", "--bus", &format!("tcp:127.0.0.1:{}", bed.board_port)]);
+    provision(
+        &site,
+        &[
+            "site",
+            "init",
+            "--name",
+            "中心",
+            "--broker-host",
+            "127.0.0.1",
+        ],
+    );
+    provision(
+        &site,
+        &[
+            "device",
+            "add",
+            "--kind",
+            "lock",
+            "--name",
+            "gym-door",
+            "--bus",
+            &format!("tcp:127.0.0.1:{}", bed.board_port),
+        ],
+    );
     let conf = root.join("mosquitto");
-    provision(&site, &["broker", "config", "--mosquitto", conf.to_str().unwrap()]);
+    provision(
+        &site,
+        &["broker", "config", "--mosquitto", conf.to_str().unwrap()],
+    );
     let data = root.join("kiosk-provisioned");
     kiosk_cli(&data, &["site", "import", site.to_str().unwrap()]);
     kiosk_cli(&data, &["door", "add", "gym-door", "--name", "健身房"]);
     let kiosk = Process::start(
         "kiosk",
         &[
-            "--data", data.to_str().unwrap(), "--headless", "--mqtt-listen", "127.0.0.1:0",
-            "--mqtt-passwords", conf.join("passwords").to_str().unwrap(),
+            "--data",
+            data.to_str().unwrap(),
+            "--headless",
+            "--mqtt-listen",
+            "127.0.0.1:0",
+            "--mqtt-passwords",
+            conf.join("passwords").to_str().unwrap(),
         ],
         &[("KETING_LOG", "info,rumqttd=warn")],
         "controller connected to the broker",
     )
     .await;
-    let line = kiosk.wait_for_line("MQTT broker at", Duration::from_secs(5)).await;
+    let line = kiosk
+        .wait_for_line("MQTT broker at", Duration::from_secs(5))
+        .await;
     let port: u16 = line.rsplit(':').next().unwrap().trim().parse().unwrap();
 
     // The door logs in with its own secret and gets its roster.
@@ -139,23 +248,52 @@ async fn the_embedded_broker_requires_the_same_logins() {
     let text = std::fs::read_to_string(device_dir.join("agent.toml"))
         .unwrap()
         .replace("port = 1883", &format!("port = {port}"))
-        .replace("/var/lib/keting-agent", root.join("agent-state").to_str().unwrap())
-        .replace("/etc/keting/broker.secret", device_dir.join("broker.secret").to_str().unwrap())
+        .replace(
+            "/var/lib/keting-agent",
+            root.join("agent-state").to_str().unwrap(),
+        )
+        .replace(
+            "/etc/keting/broker.secret",
+            device_dir.join("broker.secret").to_str().unwrap(),
+        )
         .replace(
             "scanner = { kind = \"evdev\", device = \"/dev/input/by-id/usb-scanner-event-kbd\" }",
-            &format!("scanner = {{ kind = \"serial\", path = \"{}\" }}", bed.scanner_path()),
+            &format!(
+                "scanner = {{ kind = \"serial\", path = \"{}\" }}",
+                bed.scanner_path()
+            ),
         );
     let config = root.join("agent.toml");
     std::fs::write(&config, &text).unwrap();
-    let agent = Process::start("device-agent", &["--config", config.to_str().unwrap()], &[], "door agent running").await;
-    agent.wait_for_line("new roster in force", Duration::from_secs(30)).await;
+    let agent = Process::start(
+        "device-agent",
+        &["--config", config.to_str().unwrap()],
+        &[],
+        "door agent running",
+    )
+    .await;
+    agent
+        .wait_for_line("new roster in force", Duration::from_secs(30))
+        .await;
 
     // The same device with a wrong password is refused, and says so.
     std::fs::write(root.join("wrong.secret"), "not-the-password").unwrap();
     let wrong = text
-        .replace(device_dir.join("broker.secret").to_str().unwrap(), root.join("wrong.secret").to_str().unwrap())
-        .replace(root.join("agent-state").to_str().unwrap(), root.join("agent-state-2").to_str().unwrap())
-        .replace(&format!("scanner = {{ kind = \"serial\", path = \"{}\" }}", bed.scanner_path()), "scanner = { kind = \"sim\" }");
+        .replace(
+            device_dir.join("broker.secret").to_str().unwrap(),
+            root.join("wrong.secret").to_str().unwrap(),
+        )
+        .replace(
+            root.join("agent-state").to_str().unwrap(),
+            root.join("agent-state-2").to_str().unwrap(),
+        )
+        .replace(
+            &format!(
+                "scanner = {{ kind = \"serial\", path = \"{}\" }}",
+                bed.scanner_path()
+            ),
+            "scanner = { kind = \"sim\" }",
+        );
     let wrong_config = root.join("wrong.toml");
     std::fs::write(&wrong_config, wrong).unwrap();
     let intruder = Process::start(
@@ -165,8 +303,13 @@ async fn the_embedded_broker_requires_the_same_logins() {
         "door agent running",
     )
     .await;
-    let refused = intruder.wait_for_line("refused the login", Duration::from_secs(30)).await;
-    assert!(!intruder.log().contains("connected to the broker"), "{refused}");
+    let refused = intruder
+        .wait_for_line("refused the login", Duration::from_secs(30))
+        .await;
+    assert!(
+        !intruder.log().contains("connected to the broker"),
+        "{refused}"
+    );
     assert!(!intruder.log().contains("new roster in force"));
     kiosk.stop().await;
     agent.stop().await;

@@ -36,7 +36,11 @@ pub fn kiosk_cli(data: &Path, args: &[&str]) -> String {
         .args(args)
         .output()
         .unwrap();
-    assert!(out.status.success(), "kiosk {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "kiosk {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8(out.stdout).unwrap()
 }
 
@@ -47,7 +51,10 @@ pub fn night_now() -> (String, String) {
         .unwrap()
         .as_millis() as i64;
     let h = (ms / 3_600_000 + 8).rem_euclid(24);
-    (format!("{:02}:00", (h + 23) % 24), format!("{:02}:00", (h + 1) % 24))
+    (
+        format!("{:02}:00", (h + 23) % 24),
+        format!("{:02}:00", (h + 1) % 24),
+    )
 }
 
 impl SiteBed {
@@ -68,7 +75,10 @@ impl SiteBed {
         let board_port = listener.local_addr().unwrap().port();
         tokio::spawn(serve_tcp(listener, board.clone(), std::future::pending()));
         let pty = nix::pty::openpty(None, None).unwrap();
-        let scanner_path = nix::unistd::ttyname(&pty.slave).unwrap().display().to_string();
+        let scanner_path = nix::unistd::ttyname(&pty.slave)
+            .unwrap()
+            .display()
+            .to_string();
         Self {
             scanner: std::fs::File::from(pty.master),
             scanner_path,
@@ -94,17 +104,25 @@ impl SiteBed {
     pub fn member(&self, name: &str) -> (u32, String) {
         let out = kiosk_cli(&self.data(), &["member", "add", "--name", name, "--json"]);
         let v: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
-        (v["id"].as_u64().unwrap() as u32, v["pass"].as_str().unwrap().to_owned())
+        (
+            v["id"].as_u64().unwrap() as u32,
+            v["pass"].as_str().unwrap().to_owned(),
+        )
     }
 
     /// Scans `pass` at the door (the serial scanner sends it with CR LF).
     pub fn scan(&self, pass: &str) {
         use std::io::Write;
-        (&self.scanner).write_all(format!("{pass}\r\n").as_bytes()).unwrap();
+        (&self.scanner)
+            .write_all(format!("{pass}\r\n").as_bytes())
+            .unwrap();
     }
 
     pub fn grant(&self, id: u32, until: &str) {
-        kiosk_cli(&self.data(), &["gym", "grant", &id.to_string(), "--until", until]);
+        kiosk_cli(
+            &self.data(),
+            &["gym", "grant", &id.to_string(), "--until", until],
+        );
     }
 
     /// Writes the agent's configuration; `pulse_ms` for the strike pulse.
@@ -138,7 +156,13 @@ impl SiteBed {
         let url = format!("mqtt://127.0.0.1:{}", broker.port);
         Process::start(
             "kiosk",
-            &["--data", data.to_str().unwrap(), "--headless", "--mqtt-url", &url],
+            &[
+                "--data",
+                data.to_str().unwrap(),
+                "--headless",
+                "--mqtt-url",
+                &url,
+            ],
             &[("KETING_LOG", "info,rumqttd=warn")],
             "roster published",
         )
@@ -151,19 +175,33 @@ impl SiteBed {
         let data = self.data();
         let kiosk = Process::start(
             "kiosk",
-            &["--data", data.to_str().unwrap(), "--headless", "--mqtt-listen", "127.0.0.1:0"],
+            &[
+                "--data",
+                data.to_str().unwrap(),
+                "--headless",
+                "--mqtt-listen",
+                "127.0.0.1:0",
+            ],
             &[("KETING_LOG", "info,rumqttd=warn")],
             "MQTT broker at",
         )
         .await;
-        let line = kiosk.wait_for_line("MQTT broker at", Duration::from_secs(1)).await;
+        let line = kiosk
+            .wait_for_line("MQTT broker at", Duration::from_secs(1))
+            .await;
         let port = line.rsplit(':').next().unwrap().trim().parse().unwrap();
         (kiosk, port)
     }
 
     /// Starts the device agent; ready once it runs.
     pub async fn agent(&self, config: &Path) -> Process {
-        Process::start("device-agent", &["--config", config.to_str().unwrap()], &[], "door agent running").await
+        Process::start(
+            "device-agent",
+            &["--config", config.to_str().unwrap()],
+            &[],
+            "door agent running",
+        )
+        .await
     }
 
     /// A watcher on the door's topics that can also scan.
@@ -188,7 +226,10 @@ impl SiteBed {
             outbox,
         );
         within(async { while events.recv().await.unwrap() != LinkEvent::Connected {} }).await;
-        Watcher { _link: link, events }
+        Watcher {
+            _link: link,
+            events,
+        }
     }
 }
 
@@ -238,7 +279,9 @@ impl Watcher {
 
 /// Bounds any wait at 30 s.
 pub async fn within<T>(f: impl std::future::Future<Output = T>) -> T {
-    tokio::time::timeout(Duration::from_secs(30), f).await.expect("within 30 s")
+    tokio::time::timeout(Duration::from_secs(30), f)
+        .await
+        .expect("within 30 s")
 }
 
 /// Waits for relay 1 to be `on`.

@@ -259,10 +259,22 @@ mod tests {
         use time::macros::date;
         let today = date!(2026 - 11 - 22);
         assert_eq!(super::extend_paid_month(None, today), date!(2026 - 11 - 30));
-        assert_eq!(super::extend_paid_month(Some(date!(2026 - 10 - 31)), today), date!(2026 - 11 - 30));
-        assert_eq!(super::extend_paid_month(Some(date!(2026 - 11 - 30)), today), date!(2026 - 12 - 31));
-        assert_eq!(super::extend_paid_month(Some(date!(2026 - 12 - 31)), today), date!(2027 - 01 - 31));
-        assert_eq!(super::extend_paid_month(Some(date!(2028 - 01 - 31)), date!(2028 - 01 - 05)), date!(2028 - 02 - 29));
+        assert_eq!(
+            super::extend_paid_month(Some(date!(2026 - 10 - 31)), today),
+            date!(2026 - 11 - 30)
+        );
+        assert_eq!(
+            super::extend_paid_month(Some(date!(2026 - 11 - 30)), today),
+            date!(2026 - 12 - 31)
+        );
+        assert_eq!(
+            super::extend_paid_month(Some(date!(2026 - 12 - 31)), today),
+            date!(2027 - 01 - 31)
+        );
+        assert_eq!(
+            super::extend_paid_month(Some(date!(2028 - 01 - 31)), date!(2028 - 01 - 05)),
+            date!(2028 - 02 - 29)
+        );
     }
 
     use super::*;

@@ -18,7 +18,12 @@ use keting_device_agents::run::{SimHardware, run_agent};
 )]
 struct Cli {
     /// The agent's configuration file (written by `keting-provision device add`).
-    #[arg(long, short, env = "KETING_AGENT_CONFIG", default_value = "/etc/keting/agent.toml")]
+    #[arg(
+        long,
+        short,
+        env = "KETING_AGENT_CONFIG",
+        default_value = "/etc/keting/agent.toml"
+    )]
     config: PathBuf,
     /// Check the configuration and exit.
     #[arg(long)]
@@ -47,7 +52,12 @@ fn run() -> anyhow::Result<()> {
     let config = AgentConfig::load(&cli.config)?;
     let password = config.broker_password()?;
     if cli.check {
-        println!("{}: configuration OK ({} at {})", cli.config.display(), config.device, config.site);
+        println!(
+            "{}: configuration OK ({} at {})",
+            cli.config.display(),
+            config.device,
+            config.site
+        );
         return Ok(());
     }
     let runtime = tokio::runtime::Builder::new_current_thread()

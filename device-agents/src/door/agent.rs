@@ -23,9 +23,9 @@ use keting_core::pass::PassVerifier;
 use keting_core::roster::{RosterError, RosterInForce, verify};
 use keting_core::time::Timestamp;
 use keting_core::topics::{DeviceChannel, Topic};
+use keting_hardware::panel::PanelDisplay;
 use keting_hardware::panel::status_layout::{StatusView, render};
 use keting_hardware::panel::text::PanelFont;
-use keting_hardware::panel::PanelDisplay;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
@@ -195,7 +195,11 @@ impl DoorAgent {
     async fn handle_timers(&mut self) {
         let t = now();
         self.lock.handle_timeout(t);
-        if self.message.as_ref().is_some_and(|(_, until)| *until <= Instant::now()) {
+        if self
+            .message
+            .as_ref()
+            .is_some_and(|(_, until)| *until <= Instant::now())
+        {
             self.message = None;
         }
         if self.strike_retry_at.is_some_and(|at| at <= Instant::now()) {
@@ -247,7 +251,11 @@ impl DoorAgent {
                 reason,
                 lockout_started,
             } => {
-                tracing::info!(member = member.map(|m| m.0), reason = reason.code(), "access refused");
+                tracing::info!(
+                    member = member.map(|m| m.0),
+                    reason = reason.code(),
+                    "access refused"
+                );
                 self.show_message(panel_words::refused(reason));
                 // The person at the door first, then the record.
                 self.refresh_panel();
@@ -294,7 +302,11 @@ impl DoorAgent {
         let current = self.roster.as_ref().map(|r| r.issued_ms);
         match verify(payload, &self.setup.site, &self.setup.roster_key, current) {
             Ok(roster) => {
-                tracing::info!(members = roster.len(), issued_ms = roster.issued_ms, "new roster in force");
+                tracing::info!(
+                    members = roster.len(),
+                    issued_ms = roster.issued_ms,
+                    "new roster in force"
+                );
                 if let Err(e) = self.setup.roster_file.store(payload) {
                     tracing::error!("could not store the roster: {e}");
                 }
@@ -363,7 +375,8 @@ impl DoorAgent {
             id,
             outcome,
         };
-        let topic = Topic::Device(self.setup.device.clone(), DeviceChannel::Ack).name(&self.setup.site);
+        let topic =
+            Topic::Device(self.setup.device.clone(), DeviceChannel::Ack).name(&self.setup.site);
         self.publish(&topic, &encode(&ack), false).await;
     }
 
@@ -379,10 +392,18 @@ impl DoorAgent {
                 }
                 LockOutput::AlarmRaised(alarm) => {
                     tracing::warn!(?alarm, "alarm raised");
-                    self.emit(EventKind::Alarm { alarm, raised: true }).await;
+                    self.emit(EventKind::Alarm {
+                        alarm,
+                        raised: true,
+                    })
+                    .await;
                 }
                 LockOutput::AlarmCleared(alarm) => {
-                    self.emit(EventKind::Alarm { alarm, raised: false }).await;
+                    self.emit(EventKind::Alarm {
+                        alarm,
+                        raised: false,
+                    })
+                    .await;
                 }
                 LockOutput::State(_) => {}
             }
@@ -396,8 +417,8 @@ impl DoorAgent {
         // The panel before the status: whoever sees the status can trust the panel shows it.
         self.refresh_panel();
         if self.published.as_ref() != Some(&status) {
-            let topic =
-                Topic::Device(self.setup.device.clone(), DeviceChannel::Status).name(&self.setup.site);
+            let topic = Topic::Device(self.setup.device.clone(), DeviceChannel::Status)
+                .name(&self.setup.site);
             self.publish(&topic, &encode(&status), true).await;
             self.published = Some(status);
         }
@@ -437,7 +458,12 @@ impl DoorAgent {
     fn refresh_panel(&mut self) {
         let view = match &self.message {
             // A fault or an alarm outranks a greeting.
-            Some((view, _)) if self.fault.is_none() && !matches!(self.lock.state(), LockState::Forced | LockState::HeldOpen) => view.clone(),
+            Some((view, _))
+                if self.fault.is_none()
+                    && !matches!(self.lock.state(), LockState::Forced | LockState::HeldOpen) =>
+            {
+                view.clone()
+            }
             _ => panel_words::for_state(self.lock.state(), self.fault.is_some(), self.locked_out),
         };
         if self.shown.as_ref() == Some(&view) {
@@ -462,7 +488,8 @@ impl DoorAgent {
             at_ms: now().as_unix_millis(),
             kind,
         };
-        let topic = Topic::Device(self.setup.device.clone(), DeviceChannel::Event).name(&self.setup.site);
+        let topic =
+            Topic::Device(self.setup.device.clone(), DeviceChannel::Event).name(&self.setup.site);
         self.publish(&topic, &encode(&event), false).await;
     }
 

@@ -126,12 +126,18 @@ mod tests {
     }
 
     impl I2c for Bus {
-        fn transaction(&mut self, address: u8, operations: &mut [Operation<'_>]) -> Result<(), ErrorKind> {
+        fn transaction(
+            &mut self,
+            address: u8,
+            operations: &mut [Operation<'_>],
+        ) -> Result<(), ErrorKind> {
             for op in operations {
                 if let Operation::Write(bytes) = op {
                     if self.fail > 0 {
                         self.fail -= 1;
-                        return Err(ErrorKind::NoAcknowledge(embedded_hal::i2c::NoAcknowledgeSource::Address));
+                        return Err(ErrorKind::NoAcknowledge(
+                            embedded_hal::i2c::NoAcknowledgeSource::Address,
+                        ));
                     }
                     self.writes.push((address, bytes.to_vec()));
                 }
@@ -164,12 +170,24 @@ mod tests {
         assert_eq!(data[0], 0xFF);
         assert_eq!(data[..1024], frame.to_ssd1306_pages()[..]);
         // Initialised once only.
-        assert_eq!(writes.iter().filter(|(_, b)| b[1..].starts_with(&[0xAE])).count(), 1);
+        assert_eq!(
+            writes
+                .iter()
+                .filter(|(_, b)| b[1..].starts_with(&[0xAE]))
+                .count(),
+            1
+        );
     }
 
     #[test]
     fn after_a_bus_error_the_panel_is_initialised_again() {
-        let mut panel = Ssd1306::new(Bus { fail: 1, ..Bus::default() }, DEFAULT_ADDRESS);
+        let mut panel = Ssd1306::new(
+            Bus {
+                fail: 1,
+                ..Bus::default()
+            },
+            DEFAULT_ADDRESS,
+        );
         let frame = PanelFrame::new();
         assert!(matches!(panel.show(&frame), Err(PanelError::Bus(m)) if m.contains("0x3c")));
         panel.show(&frame).unwrap();

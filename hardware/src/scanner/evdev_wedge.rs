@@ -36,7 +36,9 @@ impl EvdevScanner {
             evdev::enumerate()
                 .map(|(_, d)| d)
                 .find(|d| d.name() == Some(device))
-                .ok_or_else(|| err("no input device of that name (list them with `evtest`)".into()))?
+                .ok_or_else(|| {
+                    err("no input device of that name (list them with `evtest`)".into())
+                })?
         };
         dev.grab().map_err(|e| err(format!("cannot grab: {e}")))?;
         let events = dev.into_event_stream().map_err(|e| err(e.to_string()))?;
@@ -90,28 +92,56 @@ impl KeyDecoder {
 
 fn us_layout(code: KeyCode) -> Option<(char, char)> {
     const LETTERS: [(KeyCode, char); 26] = [
-        (KeyCode::KEY_A, 'a'), (KeyCode::KEY_B, 'b'), (KeyCode::KEY_C, 'c'),
-        (KeyCode::KEY_D, 'd'), (KeyCode::KEY_E, 'e'), (KeyCode::KEY_F, 'f'),
-        (KeyCode::KEY_G, 'g'), (KeyCode::KEY_H, 'h'), (KeyCode::KEY_I, 'i'),
-        (KeyCode::KEY_J, 'j'), (KeyCode::KEY_K, 'k'), (KeyCode::KEY_L, 'l'),
-        (KeyCode::KEY_M, 'm'), (KeyCode::KEY_N, 'n'), (KeyCode::KEY_O, 'o'),
-        (KeyCode::KEY_P, 'p'), (KeyCode::KEY_Q, 'q'), (KeyCode::KEY_R, 'r'),
-        (KeyCode::KEY_S, 's'), (KeyCode::KEY_T, 't'), (KeyCode::KEY_U, 'u'),
-        (KeyCode::KEY_V, 'v'), (KeyCode::KEY_W, 'w'), (KeyCode::KEY_X, 'x'),
-        (KeyCode::KEY_Y, 'y'), (KeyCode::KEY_Z, 'z'),
+        (KeyCode::KEY_A, 'a'),
+        (KeyCode::KEY_B, 'b'),
+        (KeyCode::KEY_C, 'c'),
+        (KeyCode::KEY_D, 'd'),
+        (KeyCode::KEY_E, 'e'),
+        (KeyCode::KEY_F, 'f'),
+        (KeyCode::KEY_G, 'g'),
+        (KeyCode::KEY_H, 'h'),
+        (KeyCode::KEY_I, 'i'),
+        (KeyCode::KEY_J, 'j'),
+        (KeyCode::KEY_K, 'k'),
+        (KeyCode::KEY_L, 'l'),
+        (KeyCode::KEY_M, 'm'),
+        (KeyCode::KEY_N, 'n'),
+        (KeyCode::KEY_O, 'o'),
+        (KeyCode::KEY_P, 'p'),
+        (KeyCode::KEY_Q, 'q'),
+        (KeyCode::KEY_R, 'r'),
+        (KeyCode::KEY_S, 's'),
+        (KeyCode::KEY_T, 't'),
+        (KeyCode::KEY_U, 'u'),
+        (KeyCode::KEY_V, 'v'),
+        (KeyCode::KEY_W, 'w'),
+        (KeyCode::KEY_X, 'x'),
+        (KeyCode::KEY_Y, 'y'),
+        (KeyCode::KEY_Z, 'z'),
     ];
     const OTHERS: [(KeyCode, char, char); 22] = [
-        (KeyCode::KEY_1, '1', '!'), (KeyCode::KEY_2, '2', '@'),
-        (KeyCode::KEY_3, '3', '#'), (KeyCode::KEY_4, '4', '$'),
-        (KeyCode::KEY_5, '5', '%'), (KeyCode::KEY_6, '6', '^'),
-        (KeyCode::KEY_7, '7', '&'), (KeyCode::KEY_8, '8', '*'),
-        (KeyCode::KEY_9, '9', '('), (KeyCode::KEY_0, '0', ')'),
-        (KeyCode::KEY_MINUS, '-', '_'), (KeyCode::KEY_EQUAL, '=', '+'),
-        (KeyCode::KEY_DOT, '.', '>'), (KeyCode::KEY_COMMA, ',', '<'),
-        (KeyCode::KEY_SLASH, '/', '?'), (KeyCode::KEY_SEMICOLON, ';', ':'),
-        (KeyCode::KEY_APOSTROPHE, '\'', '"'), (KeyCode::KEY_SPACE, ' ', ' '),
-        (KeyCode::KEY_LEFTBRACE, '[', '{'), (KeyCode::KEY_RIGHTBRACE, ']', '}'),
-        (KeyCode::KEY_ENTER, '\n', '\n'), (KeyCode::KEY_KPENTER, '\n', '\n'),
+        (KeyCode::KEY_1, '1', '!'),
+        (KeyCode::KEY_2, '2', '@'),
+        (KeyCode::KEY_3, '3', '#'),
+        (KeyCode::KEY_4, '4', '$'),
+        (KeyCode::KEY_5, '5', '%'),
+        (KeyCode::KEY_6, '6', '^'),
+        (KeyCode::KEY_7, '7', '&'),
+        (KeyCode::KEY_8, '8', '*'),
+        (KeyCode::KEY_9, '9', '('),
+        (KeyCode::KEY_0, '0', ')'),
+        (KeyCode::KEY_MINUS, '-', '_'),
+        (KeyCode::KEY_EQUAL, '=', '+'),
+        (KeyCode::KEY_DOT, '.', '>'),
+        (KeyCode::KEY_COMMA, ',', '<'),
+        (KeyCode::KEY_SLASH, '/', '?'),
+        (KeyCode::KEY_SEMICOLON, ';', ':'),
+        (KeyCode::KEY_APOSTROPHE, '\'', '"'),
+        (KeyCode::KEY_SPACE, ' ', ' '),
+        (KeyCode::KEY_LEFTBRACE, '[', '{'),
+        (KeyCode::KEY_RIGHTBRACE, ']', '}'),
+        (KeyCode::KEY_ENTER, '\n', '\n'),
+        (KeyCode::KEY_KPENTER, '\n', '\n'),
     ];
     if let Some((_, c)) = LETTERS.iter().find(|(k, _)| *k == code) {
         return Some((*c, c.to_ascii_uppercase()));

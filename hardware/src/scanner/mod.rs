@@ -72,7 +72,10 @@ mod tests {
     #[test]
     fn codes_end_at_cr_or_lf_and_blank_lines_are_skipped() {
         let mut line = ScanLine::default();
-        let codes: Vec<String> = "KT1.a\r\n\r\nb\n".chars().filter_map(|c| line.push(c)).collect();
+        let codes: Vec<String> = "KT1.a\r\n\r\nb\n"
+            .chars()
+            .filter_map(|c| line.push(c))
+            .collect();
         assert_eq!(codes, ["KT1.a", "b"]);
     }
 

@@ -16,12 +16,13 @@ pub struct SerialScanner<R> {
 impl SerialScanner<tokio_serial::SerialStream> {
     /// Opens `path` at `baud` (8N1, as scanners ship).
     pub fn open(path: &str, baud: u32) -> Result<Self, ScannerError> {
-        let port = tokio_serial::SerialStream::open(&tokio_serial::new(path, baud)).map_err(
-            |e| ScannerError::Open {
-                device: path.to_owned(),
-                message: e.to_string(),
-            },
-        )?;
+        let port =
+            tokio_serial::SerialStream::open(&tokio_serial::new(path, baud)).map_err(|e| {
+                ScannerError::Open {
+                    device: path.to_owned(),
+                    message: e.to_string(),
+                }
+            })?;
         Ok(Self::from_reader(port))
     }
 }

@@ -24,12 +24,18 @@ pub fn start(
     passwords: Option<&std::path::Path>,
 ) -> Result<SocketAddr, CentreError> {
     let addr = match TcpListener::bind(listen) {
-        Ok(l) => l.local_addr().map_err(|e| CentreError::Broker(e.to_string()))?,
+        Ok(l) => l
+            .local_addr()
+            .map_err(|e| CentreError::Broker(e.to_string()))?,
         Err(e) if fallback && e.kind() == std::io::ErrorKind::AddrInUse => {
             let l = TcpListener::bind(SocketAddr::new(listen.ip(), 0))
                 .map_err(|e| CentreError::Broker(e.to_string()))?;
-            let addr = l.local_addr().map_err(|e| CentreError::Broker(e.to_string()))?;
-            tracing::warn!("{listen} is taken (another broker?); the embedded broker listens on {addr} instead");
+            let addr = l
+                .local_addr()
+                .map_err(|e| CentreError::Broker(e.to_string()))?;
+            tracing::warn!(
+                "{listen} is taken (another broker?); the embedded broker listens on {addr} instead"
+            );
             addr
         }
         Err(e) => {
@@ -56,8 +62,10 @@ pub fn start(
     if let Some(path) = passwords {
         // The same logins as the site's Mosquitto (its password file). Topic
         // ACLs are Mosquitto's only: rumqttd has none.
-        let logins = keting_provisioning::mosquitto_files::read_password_file(path)
-            .map_err(|e| CentreError::Broker(format!("--mqtt-passwords {}: {e}", path.display())))?;
+        let logins =
+            keting_provisioning::mosquitto_files::read_password_file(path).map_err(|e| {
+                CentreError::Broker(format!("--mqtt-passwords {}: {e}", path.display()))
+            })?;
         let logins = std::sync::Arc::new(logins);
         tracing::info!(logins = logins.len(), "embedded broker: logins required");
         server.set_auth_handler(move |_client: String, user: String, pass: String| {

@@ -7,7 +7,9 @@ use std::time::Duration;
 
 use ed25519_dalek::SigningKey;
 use keting_core::ids::DeviceId;
-use keting_core::messages::{Ack, Action, Command, Event, MessageId, PROTOCOL_VERSION, decode, encode};
+use keting_core::messages::{
+    Ack, Action, Command, Event, MessageId, PROTOCOL_VERSION, decode, encode,
+};
 use keting_core::roster::{Roster, RosterMember, sign};
 use keting_core::topics::{DeviceChannel, ROOT, Topic};
 use keting_device_agents::clock::now;
@@ -124,25 +126,37 @@ impl Controller {
             LinkEvent::Drained => {}
             LinkEvent::Message { topic, payload } => {
                 match Topic::parse(&self.site.site_id, &topic) {
-                    Ok(Topic::Device(id, DeviceChannel::Online)) => self.states.handle_online(id, &payload, t),
-                    Ok(Topic::Device(id, DeviceChannel::Status)) => self.states.handle_status(id, &payload, t),
+                    Ok(Topic::Device(id, DeviceChannel::Online)) => {
+                        self.states.handle_online(id, &payload, t)
+                    }
+                    Ok(Topic::Device(id, DeviceChannel::Status)) => {
+                        self.states.handle_status(id, &payload, t)
+                    }
                     Ok(Topic::Device(id, DeviceChannel::Ack)) => match decode::<Ack>(&payload) {
                         Ok(ack) => {
                             tracing::info!(device = %id, command = %ack.id.as_str(), outcome = ?ack.outcome, "door answered");
-                            if let Err(e) = door_commands::record_ack(self.store.conn(), &id, &ack, t) {
+                            if let Err(e) =
+                                door_commands::record_ack(self.store.conn(), &id, &ack, t)
+                            {
                                 tracing::error!("cannot store an answer of {id}: {e}");
                             }
                         }
                         Err(e) => tracing::warn!("an answer of {id} was not understood: {e}"),
                     },
-                    Ok(Topic::Device(id, DeviceChannel::Event)) => match decode::<Event>(&payload) {
-                        Ok(event) => match door_events::record(self.store.conn(), &id, &event, t) {
-                            Ok(true) => tracing::info!(device = %id, event = %event.id.as_str(), "door event stored"),
-                            Ok(false) => {}
-                            Err(e) => tracing::error!("cannot store an event of {id}: {e}"),
-                        },
-                        Err(e) => tracing::warn!("an event of {id} was not understood: {e}"),
-                    },
+                    Ok(Topic::Device(id, DeviceChannel::Event)) => {
+                        match decode::<Event>(&payload) {
+                            Ok(event) => {
+                                match door_events::record(self.store.conn(), &id, &event, t) {
+                                    Ok(true) => {
+                                        tracing::info!(device = %id, event = %event.id.as_str(), "door event stored")
+                                    }
+                                    Ok(false) => {}
+                                    Err(e) => tracing::error!("cannot store an event of {id}: {e}"),
+                                }
+                            }
+                            Err(e) => tracing::warn!("an event of {id} was not understood: {e}"),
+                        }
+                    }
                     Ok(_) | Err(_) => {}
                 }
             }
@@ -163,7 +177,10 @@ impl Controller {
 
     async fn publish_roster_if_changed(&mut self, link: &LinkHandle) -> Result<(), StoreError> {
         let members = gym::roster_members(self.store.conn())?;
-        let doors: Vec<DeviceId> = doors::list(self.store.conn())?.into_iter().map(|d| d.id).collect();
+        let doors: Vec<DeviceId> = doors::list(self.store.conn())?
+            .into_iter()
+            .map(|d| d.id)
+            .collect();
         let current = (members, doors);
         if self.published.as_ref() == Some(&current) {
             return Ok(());
@@ -205,7 +222,8 @@ impl Controller {
                 deadline_ms: cmd.deadline.as_unix_millis(),
                 action: Action::Unlock { member: cmd.member },
             };
-            let topic = Topic::Device(cmd.device.clone(), DeviceChannel::Cmd).name(&self.site.site_id);
+            let topic =
+                Topic::Device(cmd.device.clone(), DeviceChannel::Cmd).name(&self.site.site_id);
             if let Err(e) = link.publish(&topic, &encode(&command), false).await {
                 tracing::error!("cannot queue a command for {}: {e}", cmd.device);
                 return Ok(());
@@ -223,7 +241,8 @@ impl Controller {
         let view = DoorsView {
             connected: self.connected,
             doors: self.states.view(&doors, self.connected),
-            tonight: door_events::entries_since(self.store.conn(), since, ENTRIES_SHOWN).unwrap_or_default(),
+            tonight: door_events::entries_since(self.store.conn(), since, ENTRIES_SHOWN)
+                .unwrap_or_default(),
         };
         self.doors_tx.send_if_modified(|v| {
             if *v == view {

@@ -37,12 +37,17 @@ pub struct DemoDevices {
 }
 
 /// Registers the demo door and prepares its simulated hardware.
-pub async fn prepare(config: &CentreConfig, broker: &(String, u16)) -> Result<DemoDevices, CentreError> {
+pub async fn prepare(
+    config: &CentreConfig,
+    broker: &(String, u16),
+) -> Result<DemoDevices, CentreError> {
     let err = |e: &dyn std::fmt::Display| CentreError::Demo(e.to_string());
     let id = DeviceId::new(DEMO_DOOR).map_err(|e| err(&e))?;
     let mut store = Store::open(&config.database)?;
     store.write(|tx| doors::add(tx, &id, "健身房", now()))?;
-    let listener = TcpListener::bind("127.0.0.1:0").await.map_err(|e| err(&e))?;
+    let listener = TcpListener::bind("127.0.0.1:0")
+        .await
+        .map_err(|e| err(&e))?;
     let board_port = listener.local_addr().map_err(|e| err(&e))?.port();
     let state_dir = config.data_dir.join("agents").join(DEMO_DOOR);
     let panel_png = state_dir.join("panel.png");
@@ -84,8 +89,16 @@ impl DemoDevices {
             self.agent.site,
             self.panel_png.display()
         );
-        tokio::spawn(serve_tcp(self.listener, self.board.clone(), stopped(stop.clone())));
-        tokio::spawn(walk_through(self.board.clone(), self.sim.clone(), stop.clone()));
+        tokio::spawn(serve_tcp(
+            self.listener,
+            self.board.clone(),
+            stopped(stop.clone()),
+        ));
+        tokio::spawn(walk_through(
+            self.board.clone(),
+            self.sim.clone(),
+            stop.clone(),
+        ));
         if let Err(e) = run_agent(self.agent, None, self.sim, stopped(stop)).await {
             tracing::error!("demo gym door: {e}");
         }

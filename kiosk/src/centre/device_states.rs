@@ -87,7 +87,9 @@ pub struct DeviceStates {
 impl DeviceStates {
     /// A retained `online` flag arrived (birth or last will).
     pub fn handle_online(&mut self, id: DeviceId, payload: &[u8], now: Timestamp) {
-        let online = decode::<OnlineFlag>(payload).map(|f| f.online).unwrap_or(false);
+        let online = decode::<OnlineFlag>(payload)
+            .map(|f| f.online)
+            .unwrap_or(false);
         let heard = self.heard.entry(id).or_default();
         heard.online = Some(online);
         heard.last_seen = Some(now);
@@ -124,7 +126,9 @@ impl DeviceStates {
             Some(true) => Availability::Online,
             Some(false) => Availability::Offline,
         };
-        let status = heard.and_then(|h| h.status.as_ref()).filter(|_| availability == Availability::Online);
+        let status = heard
+            .and_then(|h| h.status.as_ref())
+            .filter(|_| availability == Availability::Online);
         DoorView {
             id: id.clone(),
             name: name.to_owned(),
@@ -144,14 +148,23 @@ mod tests {
     #[test]
     fn an_offline_door_shows_no_state_not_its_last_one() {
         let id = DeviceId::new("gym-door").unwrap();
-        let doors = [Door { id: id.clone(), name: "健身房".into() }];
+        let doors = [Door {
+            id: id.clone(),
+            name: "健身房".into(),
+        }];
         let mut s = DeviceStates::default();
         let t = Timestamp::from_unix_millis(1);
-        assert_eq!(s.view(&doors, true)[0].availability, Availability::NeverSeen);
+        assert_eq!(
+            s.view(&doors, true)[0].availability,
+            Availability::NeverSeen
+        );
         s.handle_online(id.clone(), br#"{"v":1,"online":true}"#, t);
         s.handle_status(id.clone(), br#"{"v":1,"state":"locked"}"#, t);
         let v = &s.view(&doors, true)[0];
-        assert_eq!((v.availability, v.state), (Availability::Online, Some(LockState::Locked)));
+        assert_eq!(
+            (v.availability, v.state),
+            (Availability::Online, Some(LockState::Locked))
+        );
         s.handle_online(id.clone(), br#"{"v":1,"online":false}"#, t);
         let v = &s.view(&doors, true)[0];
         assert_eq!((v.availability, v.state), (Availability::Offline, None));

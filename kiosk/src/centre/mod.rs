@@ -107,7 +107,12 @@ impl Centre {
             .build()
             .map_err(|e| CentreError::Runtime(e.to_string()))?;
         let broker = match &config.mqtt {
-            MqttMode::Embedded { listen, fallback, passwords, .. } => {
+            MqttMode::Embedded {
+                listen,
+                fallback,
+                passwords,
+                ..
+            } => {
                 let addr = broker::start(*listen, *fallback, passwords.as_deref())?;
                 (addr.ip().to_string(), addr.port())
             }
@@ -127,10 +132,11 @@ impl Centre {
                 runtime.block_on(async move {
                     let (demo_stop, demo_stopped) = watch::channel(false);
                     let demo_task = demo.map(|d| tokio::spawn(d.run(demo_stopped)));
-                    controller.run(async {
-                        let _ = stopped.await;
-                    })
-                    .await;
+                    controller
+                        .run(async {
+                            let _ = stopped.await;
+                        })
+                        .await;
                     let _ = demo_stop.send(true);
                     if let Some(t) = demo_task {
                         let _ = t.await;

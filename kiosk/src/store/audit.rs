@@ -64,7 +64,12 @@ pub fn since(
          ORDER BY at_ms, id",
     )?;
     let rows = stmt.query_map(params![since.as_unix_millis(), prefix], |r| {
-        Ok((Timestamp::from_unix_millis(r.get(0)?), r.get(1)?, r.get(2)?, r.get(3)?))
+        Ok((
+            Timestamp::from_unix_millis(r.get(0)?),
+            r.get(1)?,
+            r.get(2)?,
+            r.get(3)?,
+        ))
     })?;
     Ok(rows.collect::<Result<_, _>>()?)
 }

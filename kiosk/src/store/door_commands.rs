@@ -38,10 +38,16 @@ pub fn request_unlock(
     now: Timestamp,
 ) -> Result<String, StoreError> {
     let known: Option<i64> = conn
-        .query_row("SELECT 1 FROM doors WHERE device_id = ?1", [device.as_str()], |r| r.get(0))
+        .query_row(
+            "SELECT 1 FROM doors WHERE device_id = ?1",
+            [device.as_str()],
+            |r| r.get(0),
+        )
         .optional()?;
     if known.is_none() {
-        return Err(StoreError::NotFound(format!("door {device} (see `kiosk door list`)")));
+        return Err(StoreError::NotFound(format!(
+            "door {device} (see `kiosk door list`)"
+        )));
     }
     let mut id = [0u8; 8];
     getrandom::fill(&mut id).map_err(|e| StoreError::Invalid(format!("no randomness: {e}")))?;
@@ -73,7 +79,12 @@ pub fn take_unsent(conn: &Connection, now: Timestamp) -> Result<Vec<PendingComma
          WHERE sent_ms IS NULL AND outcome IS NULL ORDER BY id",
     )?;
     let rows = stmt.query_map([], |r| {
-        Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, Option<u32>>(2)?, r.get::<_, i64>(3)?))
+        Ok((
+            r.get::<_, String>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, Option<u32>>(2)?,
+            r.get::<_, i64>(3)?,
+        ))
     })?;
     let mut out = Vec::new();
     for row in rows {
@@ -99,7 +110,12 @@ pub fn mark_sent(conn: &Connection, command_id: &str, now: Timestamp) -> Result<
 }
 
 /// Records a door's answer (the first answer counts).
-pub fn record_ack(conn: &Connection, device: &DeviceId, ack: &Ack, now: Timestamp) -> Result<(), StoreError> {
+pub fn record_ack(
+    conn: &Connection,
+    device: &DeviceId,
+    ack: &Ack,
+    now: Timestamp,
+) -> Result<(), StoreError> {
     let outcome = match &ack.outcome {
         Outcome::Done => "done".to_owned(),
         Outcome::Expired => "expired".to_owned(),
@@ -108,7 +124,12 @@ pub fn record_ack(conn: &Connection, device: &DeviceId, ack: &Ack, now: Timestam
     conn.execute(
         "UPDATE door_commands SET outcome = ?3, outcome_ms = ?4
          WHERE command_id = ?1 AND device_id = ?2 AND outcome IS NULL",
-        params![ack.id.as_str(), device.as_str(), outcome, now.as_unix_millis()],
+        params![
+            ack.id.as_str(),
+            device.as_str(),
+            outcome,
+            now.as_unix_millis()
+        ],
     )?;
     Ok(())
 }

@@ -11,14 +11,28 @@ use rusqlite::{Connection, params};
 use super::{StoreError, audit};
 
 /// Stores `event` from `device`; returns false if it was already stored.
-pub fn record(conn: &Connection, device: &DeviceId, event: &Event, received: Timestamp) -> Result<bool, StoreError> {
+pub fn record(
+    conn: &Connection,
+    device: &DeviceId,
+    event: &Event,
+    received: Timestamp,
+) -> Result<bool, StoreError> {
     let (kind, member, detail) = match &event.kind {
         EventKind::AccessGranted { member } => ("access_granted", Some(*member), String::new()),
-        EventKind::AccessRefused { member, reason } => ("access_refused", *member, reason.code().to_owned()),
+        EventKind::AccessRefused { member, reason } => {
+            ("access_refused", *member, reason.code().to_owned())
+        }
         EventKind::Alarm { alarm, raised } => (
             "alarm",
             None,
-            format!("{} {}", serde_json::to_value(alarm).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default(), if *raised { "raised" } else { "cleared" }),
+            format!(
+                "{} {}",
+                serde_json::to_value(alarm)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_owned))
+                    .unwrap_or_default(),
+                if *raised { "raised" } else { "cleared" }
+            ),
         ),
         EventKind::RosterRejected { reason } => ("roster_rejected", None, reason.clone()),
         EventKind::Fault { message } => ("fault", None, message.clone()),
@@ -26,7 +40,15 @@ pub fn record(conn: &Connection, device: &DeviceId, event: &Event, received: Tim
     let new = conn.execute(
         "INSERT INTO door_events (device_id, event_id, at_ms, kind, member_id, detail, received_ms)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (device_id, event_id) DO NOTHING",
-        params![device.as_str(), event.id.as_str(), event.at_ms, kind, member.map(|m| m.0), detail, received.as_unix_millis()],
+        params![
+            device.as_str(),
+            event.id.as_str(),
+            event.at_ms,
+            kind,
+            member.map(|m| m.0),
+            detail,
+            received.as_unix_millis()
+        ],
     )? > 0;
     if new {
         let who = member.map(|m| format!(" member {m}")).unwrap_or_default();
@@ -35,7 +57,11 @@ pub fn record(conn: &Connection, device: &DeviceId, event: &Event, received: Tim
             Timestamp::from_unix_millis(event.at_ms),
             device.as_str(),
             &format!("door.{kind}"),
-            &format!("{}{who}{}{detail}", event.id.as_str(), if detail.is_empty() { "" } else { ": " }),
+            &format!(
+                "{}{who}{}{detail}",
+                event.id.as_str(),
+                if detail.is_empty() { "" } else { ": " }
+            ),
         )?;
     }
     Ok(new)
@@ -57,7 +83,9 @@ pub struct Entry {
 /// The start of "tonight": 18:00 local today, or yesterday's if it is not yet 18:00.
 pub fn tonight_starts(calendar: SiteCalendar, now: Timestamp) -> Timestamp {
     let day = calendar.date_of(now);
-    let evening = calendar.start_of(day).saturating_add(std::time::Duration::from_secs(18 * 3600));
+    let evening = calendar
+        .start_of(day)
+        .saturating_add(std::time::Duration::from_secs(18 * 3600));
     if now >= evening {
         evening
     } else {
@@ -66,7 +94,11 @@ pub fn tonight_starts(calendar: SiteCalendar, now: Timestamp) -> Timestamp {
 }
 
 /// Entries since `since`, newest first, at most `limit`.
-pub fn entries_since(conn: &Connection, since: Timestamp, limit: u32) -> Result<Vec<Entry>, StoreError> {
+pub fn entries_since(
+    conn: &Connection,
+    since: Timestamp,
+    limit: u32,
+) -> Result<Vec<Entry>, StoreError> {
     let mut stmt = conn.prepare(
         "SELECT e.at_ms, e.member_id, m.display_name, COALESCE(d.name, e.device_id)
          FROM door_events e LEFT JOIN members m ON m.id = e.member_id LEFT JOIN doors d ON d.device_id = e.device_id

@@ -39,7 +39,8 @@ pub fn list(conn: &Connection) -> Result<Vec<Door>, StoreError> {
     let mut doors = Vec::new();
     for row in rows {
         let (id, name) = row?;
-        let id = DeviceId::new(id).map_err(|e| StoreError::Invalid(format!("door id in the database: {e}")))?;
+        let id = DeviceId::new(id)
+            .map_err(|e| StoreError::Invalid(format!("door id in the database: {e}")))?;
         doors.push(Door { id, name });
     }
     Ok(doors)

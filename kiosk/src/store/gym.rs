@@ -25,7 +25,12 @@ pub struct GymMember {
 
 /// Records that `member` has paid up to `until` (`YYYY-MM-DD`), replacing
 /// any earlier date. The member must exist.
-pub fn grant(conn: &Connection, member: MemberId, until: &str, now: Timestamp) -> Result<(), StoreError> {
+pub fn grant(
+    conn: &Connection,
+    member: MemberId,
+    until: &str,
+    now: Timestamp,
+) -> Result<(), StoreError> {
     parse_date(until).map_err(|e| StoreError::Invalid(format!("--until {until:?}: {e}")))?;
     members::require(conn, member)?;
     conn.execute(
@@ -39,7 +44,10 @@ pub fn grant(conn: &Connection, member: MemberId, until: &str, now: Timestamp) -
 /// Ends `member`'s gym membership; returns whether there was one.
 pub fn revoke(conn: &Connection, member: MemberId) -> Result<bool, StoreError> {
     members::require(conn, member)?;
-    Ok(conn.execute("DELETE FROM gym_memberships WHERE member_id = ?1", [member.0])? > 0)
+    Ok(conn.execute(
+        "DELETE FROM gym_memberships WHERE member_id = ?1",
+        [member.0],
+    )? > 0)
 }
 
 /// The member's paid-until date, if any.
@@ -97,7 +105,12 @@ mod tests {
         let c = store.conn();
         let t = Timestamp::from_unix_millis(0);
         let a = members::add(c, &NewMember::new("甲", None, &[Role::Gym]).unwrap(), t).unwrap();
-        let b = members::add(c, &NewMember::new("乙", None, &[Role::Resident]).unwrap(), t).unwrap();
+        let b = members::add(
+            c,
+            &NewMember::new("乙", None, &[Role::Resident]).unwrap(),
+            t,
+        )
+        .unwrap();
         grant(c, a, "2026-11-30", t).unwrap();
         grant(c, a, "2026-12-31", t).unwrap();
         assert_eq!(paid_until(c, a).unwrap().as_deref(), Some("2026-12-31"));
@@ -108,7 +121,13 @@ mod tests {
         assert!(revoke(c, a).unwrap());
         assert!(!revoke(c, a).unwrap());
         assert!(list(c).unwrap().is_empty());
-        assert!(matches!(grant(c, b, "2026-02-30", t), Err(StoreError::Invalid(_))));
-        assert!(matches!(grant(c, MemberId(99), "2026-12-31", t), Err(StoreError::NotFound(_))));
+        assert!(matches!(
+            grant(c, b, "2026-02-30", t),
+            Err(StoreError::Invalid(_))
+        ));
+        assert!(matches!(
+            grant(c, MemberId(99), "2026-12-31", t),
+            Err(StoreError::NotFound(_))
+        ));
     }
 }

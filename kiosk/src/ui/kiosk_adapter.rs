@@ -13,15 +13,15 @@ use std::time::{Duration, Instant};
 
 use keting_core::checkin::{CheckInDecision, DenyReason};
 use keting_core::ids::MemberId;
-use tokio::sync::watch;
 use slint::{ComponentHandle, ModelRc, SharedString, Timer, TimerMode, VecModel};
+use tokio::sync::watch;
 
 use super::language::Language;
 use super::staff_adapter;
-use crate::centre::DoorsView;
 use super::{
     DemoCardEntry, KioskAdapter, KioskWindow, Outcome, Page, ProgrammeEntry, Refusal, Theme,
 };
+use crate::centre::DoorsView;
 use crate::checkin_desk::{CheckInDesk, ScanRecord};
 use crate::clock;
 use crate::demo::DemoCard;
@@ -286,12 +286,11 @@ fn show_result(
 /// (Re)starts the staff page's idle timer.
 fn keep_staff_page(window: &KioskWindow, state: &Rc<RefCell<State>>) {
     let (w, s) = (window.as_weak(), Rc::downgrade(state));
-    state
-        .borrow()
-        .back_home
-        .start(TimerMode::SingleShot, staff_adapter::STAFF_IDLE, move || {
-            with(&w, &s, go_home)
-        });
+    state.borrow().back_home.start(
+        TimerMode::SingleShot,
+        staff_adapter::STAFF_IDLE,
+        move || with(&w, &s, go_home),
+    );
 }
 
 fn go_home(window: &KioskWindow, state: &Rc<RefCell<State>>) {

@@ -178,7 +178,10 @@ pub fn render(
             ui.set_doors(sample_doors(&site));
             ui.scan(&card("Staff"), ScanSource::DemoTap);
             ui.scan(&card("Lost card"), ScanSource::Scanner);
-            ui.scan(&cards.get(3).map(|c| c.pass.clone()).unwrap_or_default(), ScanSource::Scanner);
+            ui.scan(
+                &cards.get(3).map(|c| c.pass.clone()).unwrap_or_default(),
+                ScanSource::Scanner,
+            );
         }
         _ => {}
     }
@@ -221,7 +224,9 @@ fn encode_png(pixels: &[Rgb8Pixel], w: u32, h: u32) -> std::io::Result<Vec<u8>> 
 
 /// A doors view as a running centre would show it: the gym door online and
 /// locked, a side door offline, two entries tonight.
-fn sample_doors(site: &crate::store::site_record::SiteRecord) -> tokio::sync::watch::Receiver<crate::centre::DoorsView> {
+fn sample_doors(
+    site: &crate::store::site_record::SiteRecord,
+) -> tokio::sync::watch::Receiver<crate::centre::DoorsView> {
     use crate::centre::device_states::{Availability, DoorView};
     use crate::store::door_events::Entry;
     use keting_core::door::lock::LockState;
@@ -252,8 +257,18 @@ fn sample_doors(site: &crate::store::site_record::SiteRecord) -> tokio::sync::wa
             },
         ],
         tonight: vec![
-            Entry { at: at(42), member: MemberId(3), name: Some("陈晓梅".into()), door: "健身房".into() },
-            Entry { at: at(5), member: MemberId(4), name: Some("张玥".into()), door: "健身房".into() },
+            Entry {
+                at: at(42),
+                member: MemberId(3),
+                name: Some("陈晓梅".into()),
+                door: "健身房".into(),
+            },
+            Entry {
+                at: at(5),
+                member: MemberId(4),
+                name: Some("张玥".into()),
+                door: "健身房".into(),
+            },
         ],
     };
     tokio::sync::watch::channel(view).1

@@ -54,17 +54,19 @@ pub(super) fn scan(window: &KioskWindow, state: &Rc<RefCell<State>>, text: &str)
         Ok(c) => {
             let found = members::require(state.borrow().desk.store().conn(), c.member);
             match found {
-            Ok(m) if m.epoch == c.epoch => {
-                state.borrow_mut().selected = Some(m.id);
-                String::new()
-            }
+                Ok(m) if m.epoch == c.epoch => {
+                    state.borrow_mut().selected = Some(m.id);
+                    String::new()
+                }
                 Ok(m) => words(state).old_pass(&m.name),
                 Err(_) => words(state).unknown(),
             }
         }
         Err(_) => words(state).not_a_pass(),
     };
-    window.global::<KioskAdapter>().set_staff_message(message.into());
+    window
+        .global::<KioskAdapter>()
+        .set_staff_message(message.into());
     refresh(window, state);
 }
 
@@ -73,14 +75,23 @@ pub(super) fn extend(window: &KioskWindow, state: &Rc<RefCell<State>>, member: M
     let now = clock::now();
     let message = {
         let mut s = state.borrow_mut();
-        let staff = s.staff.map(|m| format!("staff:{m}")).unwrap_or_else(|| "staff".into());
+        let staff = s
+            .staff
+            .map(|m| format!("staff:{m}"))
+            .unwrap_or_else(|| "staff".into());
         let today = s.desk.site().calendar.date_of(now);
         let result = s.desk.store_mut().write(|tx| {
             let current = gym::paid_until(tx, member)?
                 .and_then(|d| keting_core::calendar::parse_date(&d).ok());
             let until = extend_paid_month(current, today).to_string();
             gym::grant(tx, member, &until, now)?;
-            audit::record(tx, now, &staff, "gym.grant", &format!("member {member} paid until {until}"))?;
+            audit::record(
+                tx,
+                now,
+                &staff,
+                "gym.grant",
+                &format!("member {member} paid until {until}"),
+            )?;
             let name = members::require(tx, member)?.name;
             Ok::<_, crate::store::StoreError>((name, until))
         });
@@ -93,7 +104,9 @@ pub(super) fn extend(window: &KioskWindow, state: &Rc<RefCell<State>>, member: M
         }
     };
     state.borrow_mut().selected = Some(member);
-    window.global::<KioskAdapter>().set_staff_message(message.into());
+    window
+        .global::<KioskAdapter>()
+        .set_staff_message(message.into());
     refresh(window, state);
 }
 
@@ -102,7 +115,10 @@ pub(super) fn revoke(window: &KioskWindow, state: &Rc<RefCell<State>>, member: M
     let now = clock::now();
     let message = {
         let mut s = state.borrow_mut();
-        let staff = s.staff.map(|m| format!("staff:{m}")).unwrap_or_else(|| "staff".into());
+        let staff = s
+            .staff
+            .map(|m| format!("staff:{m}"))
+            .unwrap_or_else(|| "staff".into());
         let result = s.desk.store_mut().write(|tx| {
             gym::revoke(tx, member)?;
             audit::record(tx, now, &staff, "gym.revoke", &format!("member {member}"))?;
@@ -116,7 +132,9 @@ pub(super) fn revoke(window: &KioskWindow, state: &Rc<RefCell<State>>, member: M
             }
         }
     };
-    window.global::<KioskAdapter>().set_staff_message(message.into());
+    window
+        .global::<KioskAdapter>()
+        .set_staff_message(message.into());
     refresh(window, state);
 }
 
@@ -126,13 +144,21 @@ pub(super) fn open_door(window: &KioskWindow, state: &Rc<RefCell<State>>, door: 
     let message = {
         let mut s = state.borrow_mut();
         let staff_member = s.staff;
-        let staff = staff_member.map(|m| format!("staff:{m}")).unwrap_or_else(|| "staff".into());
+        let staff = staff_member
+            .map(|m| format!("staff:{m}"))
+            .unwrap_or_else(|| "staff".into());
         let result = keting_core::ids::DeviceId::new(door)
             .map_err(|e| crate::store::StoreError::Invalid(e.to_string()))
             .and_then(|device| {
                 s.desk.store_mut().write(|tx| {
                     let c = door_commands::request_unlock(tx, &device, staff_member, &staff, now)?;
-                    audit::record(tx, now, &staff, "door.open", &format!("{device} command {c}"))?;
+                    audit::record(
+                        tx,
+                        now,
+                        &staff,
+                        "door.open",
+                        &format!("{device} command {c}"),
+                    )?;
                     Ok::<_, crate::store::StoreError>(())
                 })
             });
@@ -144,7 +170,9 @@ pub(super) fn open_door(window: &KioskWindow, state: &Rc<RefCell<State>>, door: 
             }
         }
     };
-    window.global::<KioskAdapter>().set_staff_message(message.into());
+    window
+        .global::<KioskAdapter>()
+        .set_staff_message(message.into());
 }
 
 /// Fills the staff page from the database and the doors view.
@@ -152,7 +180,11 @@ pub(super) fn refresh(window: &KioskWindow, state: &Rc<RefCell<State>>) {
     let s = state.borrow();
     let adapter = window.global::<KioskAdapter>();
     let w = s.language_words();
-    let view = s.doors.as_ref().map(|rx| rx.borrow().clone()).unwrap_or_default();
+    let view = s
+        .doors
+        .as_ref()
+        .map(|rx| rx.borrow().clone())
+        .unwrap_or_default();
     let doors: Vec<DoorRow> = view
         .doors
         .iter()
@@ -173,7 +205,11 @@ pub(super) fn refresh(window: &KioskWindow, state: &Rc<RefCell<State>>) {
             let t = cal.local(e.at);
             EntryRow {
                 time: format!("{:02}:{:02}", t.hour(), t.minute()).into(),
-                name: e.name.clone().unwrap_or_else(|| format!("#{}", e.member)).into(),
+                name: e
+                    .name
+                    .clone()
+                    .unwrap_or_else(|| format!("#{}", e.member))
+                    .into(),
             }
         })
         .collect();
@@ -186,7 +222,11 @@ pub(super) fn refresh(window: &KioskWindow, state: &Rc<RefCell<State>>) {
         rows.push(GymRow {
             member: i32::try_from(m.id.0).unwrap_or(0),
             name: m.name.as_str().into(),
-            paid_until: gym::paid_until(conn, m.id).ok().flatten().unwrap_or_default().into(),
+            paid_until: gym::paid_until(conn, m.id)
+                .ok()
+                .flatten()
+                .unwrap_or_default()
+                .into(),
             selected: true,
         });
     }
@@ -224,11 +264,26 @@ impl Words {
     fn door_status(&self, d: &DoorView, view: &DoorsView) -> String {
         let zh = self.zh();
         if !view.connected {
-            return if zh { "不可用（控制器未连上消息服务）" } else { "unavailable (kiosk not connected)" }.into();
+            return if zh {
+                "不可用（控制器未连上消息服务）"
+            } else {
+                "unavailable (kiosk not connected)"
+            }
+            .into();
         }
         let mut s = match (d.availability, d.state) {
-            (Availability::NeverSeen, _) => if zh { "未连接过" } else { "never connected" }.to_owned(),
-            (Availability::Offline, _) => if zh { "离线 · 不可用" } else { "offline · unavailable" }.to_owned(),
+            (Availability::NeverSeen, _) => if zh {
+                "未连接过"
+            } else {
+                "never connected"
+            }
+            .to_owned(),
+            (Availability::Offline, _) => if zh {
+                "离线 · 不可用"
+            } else {
+                "offline · unavailable"
+            }
+            .to_owned(),
             (Availability::Online, None) => if zh { "在线" } else { "online" }.to_owned(),
             (Availability::Online, Some(state)) => {
                 let st = match (state, zh) {
@@ -249,39 +304,75 @@ impl Words {
             }
         };
         if d.locked_out {
-            s += if zh { " · 扫码过多，暂停" } else { " · reader locked out" };
+            s += if zh {
+                " · 扫码过多，暂停"
+            } else {
+                " · reader locked out"
+            };
         }
         if let Some(f) = &d.fault {
-            s += &if zh { format!(" · 故障：{f}") } else { format!(" · fault: {f}") };
+            s += &if zh {
+                format!(" · 故障：{f}")
+            } else {
+                format!(" · fault: {f}")
+            };
         }
         s
     }
 
     fn extended(&self, name: &str, until: &str) -> String {
-        if self.zh() { format!("{name}：已付至 {until}，门禁一秒内更新") } else { format!("{name}: paid to {until}; the doors update within a second") }
+        if self.zh() {
+            format!("{name}：已付至 {until}，门禁一秒内更新")
+        } else {
+            format!("{name}: paid to {until}; the doors update within a second")
+        }
     }
 
     fn opening(&self, door: &str) -> String {
-        if self.zh() { format!("已请 {door} 开门一次") } else { format!("{door}: asked to open once") }
+        if self.zh() {
+            format!("已请 {door} 开门一次")
+        } else {
+            format!("{door}: asked to open once")
+        }
     }
 
     fn ended(&self, name: &str) -> String {
-        if self.zh() { format!("{name}：健身会员已停用，仅限白天") } else { format!("{name}: gym membership ended; day hours only") }
+        if self.zh() {
+            format!("{name}：健身会员已停用，仅限白天")
+        } else {
+            format!("{name}: gym membership ended; day hours only")
+        }
     }
 
     fn failed(&self) -> String {
-        if self.zh() { "没有保存，请再试一次".into() } else { "Not saved; please try again".into() }
+        if self.zh() {
+            "没有保存，请再试一次".into()
+        } else {
+            "Not saved; please try again".into()
+        }
     }
 
     fn old_pass(&self, name: &str) -> String {
-        if self.zh() { format!("{name} 的旧卡已挂失，请用新码") } else { format!("{name}'s old pass was replaced; scan the new one") }
+        if self.zh() {
+            format!("{name} 的旧卡已挂失，请用新码")
+        } else {
+            format!("{name}'s old pass was replaced; scan the new one")
+        }
     }
 
     fn unknown(&self) -> String {
-        if self.zh() { "找不到这位会员".into() } else { "No such member".into() }
+        if self.zh() {
+            "找不到这位会员".into()
+        } else {
+            "No such member".into()
+        }
     }
 
     fn not_a_pass(&self) -> String {
-        if self.zh() { "这不是本中心的会员码".into() } else { "Not a pass of this centre".into() }
+        if self.zh() {
+            "这不是本中心的会员码".into()
+        } else {
+            "Not a pass of this centre".into()
+        }
     }
 }
