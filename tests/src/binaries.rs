@@ -13,6 +13,9 @@ use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 use tokio::sync::broadcast;
 
+/// Marks the end of a program's stderr in its log (it exited).
+const STDERR_CLOSED: &str = "\u{0}<stderr closed: the program exited>";
+
 /// The path of a workspace binary.
 pub fn path(name: &str) -> PathBuf {
     let exe = std::env::current_exe().unwrap();
@@ -58,6 +61,9 @@ impl Process {
                 keep.lock().unwrap().push(line.clone());
                 let _ = tx.send(line);
             }
+            // The program is gone: waiters stop waiting.
+            keep.lock().unwrap().push(STDERR_CLOSED.to_owned());
+            let _ = tx.send(STDERR_CLOSED.to_owned());
         });
         let p = Self {
             child,
@@ -70,13 +76,19 @@ impl Process {
                 return;
             }
             while let Ok(line) = rx.recv().await {
-                if line.contains(ready) {
+                if line.contains(ready) || line == STDERR_CLOSED {
                     return;
                 }
             }
         })
         .await;
-        assert!(found.is_ok(), "{name} not ready; it said:\n{}", p.log());
+        let exited = p.log.lock().unwrap().iter().any(|l| l == STDERR_CLOSED);
+        assert!(
+            found.is_ok() && !exited,
+            "{name} not ready{}; it said:\n{}",
+            if exited { " (it exited)" } else { "" },
+            p.log()
+        );
         p
     }
 
@@ -88,7 +100,13 @@ impl Process {
             return l.clone();
         }
         let found = tokio::time::timeout(within, async {
+            if self.log.lock().unwrap().iter().any(|l| l == STDERR_CLOSED) {
+                return String::new();
+            }
             while let Ok(line) = rx.recv().await {
+                if line == STDERR_CLOSED {
+                    return String::new();
+                }
                 if line.contains(text) {
                     return line;
                 }
@@ -119,6 +137,9 @@ impl Process {
         };
         let done = tokio::time::timeout(within, async {
             while count() < n {
+                if self.log.lock().unwrap().iter().any(|l| l == STDERR_CLOSED) {
+                    return;
+                }
                 if rx.recv().await.is_err() {
                     return;
                 }
