@@ -51,6 +51,35 @@ async fn until<T>(events: &mut EventLoop, mut f: impl FnMut(&Packet) -> Option<T
     .expect("within 10 s")
 }
 
+/// Writes the broker files for the site at `path` and starts Mosquitto on
+/// them, on a free port.
+async fn broker_from_files(
+    path: &std::path::Path,
+    conf_dir: &std::path::Path,
+    persistence: &std::path::Path,
+) -> (Mosquitto, u16) {
+    let port = free_port();
+    let port_text = port.to_string();
+    let persistence = format!("{}/", persistence.display());
+    ok(
+        path,
+        &[
+            "broker",
+            "config",
+            "--mosquitto",
+            conf_dir.to_str().unwrap(),
+            "--listen",
+            "127.0.0.1",
+            "--port",
+            &port_text,
+            "--persistence",
+            &persistence,
+        ],
+    );
+    let broker = Mosquitto::start_with_config(&conf_dir.join("mosquitto.conf"), port).await;
+    (broker, port)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn mosquitto_enforces_one_login_and_one_topic_tree_per_device() {
     let dir = tempfile::tempdir().unwrap();
@@ -87,23 +116,7 @@ async fn mosquitto_enforces_one_login_and_one_topic_tree_per_device() {
     std::fs::create_dir_all(&persistence).unwrap();
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(&persistence, std::fs::Permissions::from_mode(0o777)).unwrap();
-    let port = free_port();
-    ok(
-        &path,
-        &[
-            "broker",
-            "config",
-            "--mosquitto",
-            conf_dir.to_str().unwrap(),
-            "--listen",
-            "127.0.0.1",
-            "--port",
-            &port.to_string(),
-            "--persistence",
-            &format!("{}/", persistence.display()),
-        ],
-    );
-    let broker = Mosquitto::start_with_config(&conf_dir.join("mosquitto.conf"), port).await;
+    let (broker, port) = broker_from_files(&path, &conf_dir, &persistence).await;
     let site = SiteDir::open(&path).unwrap();
     let root = format!("keting/v1/{}", site.site.id);
 
@@ -175,23 +188,7 @@ async fn mosquitto_enforces_one_login_and_one_topic_tree_per_device() {
 
     // Retired: the broker refuses its login once the files are rewritten.
     ok(&path, &["device", "retire", "pianos"]);
-    let port2 = free_port();
-    ok(
-        &path,
-        &[
-            "broker",
-            "config",
-            "--mosquitto",
-            conf_dir.to_str().unwrap(),
-            "--listen",
-            "127.0.0.1",
-            "--port",
-            &port2.to_string(),
-            "--persistence",
-            &format!("{}/", persistence.display()),
-        ],
-    );
-    let _broker = Mosquitto::start_with_config(&conf_dir.join("mosquitto.conf"), port2).await;
+    let (_broker, port2) = broker_from_files(&path, &conf_dir, &persistence).await;
     let (_c, mut retired) = client(port2, "pianos", &device::password(&site, "pianos").unwrap());
     assert!(
         connect(&mut retired).await.is_err(),
@@ -204,23 +201,7 @@ async fn mosquitto_enforces_one_login_and_one_topic_tree_per_device() {
 
     // Replaced after a factory reset: the new secret works, the old one no longer does.
     ok(&path, &["device", "replace", "gym-door"]);
-    let port3 = free_port();
-    ok(
-        &path,
-        &[
-            "broker",
-            "config",
-            "--mosquitto",
-            conf_dir.to_str().unwrap(),
-            "--listen",
-            "127.0.0.1",
-            "--port",
-            &port3.to_string(),
-            "--persistence",
-            &format!("{}/", persistence.display()),
-        ],
-    );
-    let _broker = Mosquitto::start_with_config(&conf_dir.join("mosquitto.conf"), port3).await;
+    let (_broker, port3) = broker_from_files(&path, &conf_dir, &persistence).await;
     let new_password = device::password(&site, "gym-door").unwrap();
     assert_ne!(new_password, old_door_password);
     let (_c, mut old) = client(port3, "gym-door", &old_door_password);

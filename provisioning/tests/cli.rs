@@ -153,96 +153,40 @@ fn mistakes_are_one_clear_line_and_leave_nothing_behind() {
     let site = dir.path().join("site");
     refused(&site, &["device", "list"], "site init");
     ok(&site, &["site", "init", "--name", "中心"]);
-    refused(
-        &site,
-        &["device", "add", "--kind", "door", "--name", "x"],
-        "door",
-    );
-    refused(
-        &site,
-        &[
-            "device",
-            "add",
-            "--kind",
-            "lock",
+    // Each mistake: the command line, and what the one line must name.
+    let mistakes = [
+        ("device add --kind door --name x", "door"),
+        (
+            "device add --kind lock --name x --bus tcp:nowhere",
+            "tcp:HOST:PORT",
+        ),
+        ("device add --kind lock --name x", "strike"),
+        (
+            "device add --kind lock --name x --gpio strik=GPIO17",
+            "roles",
+        ),
+        ("device add --kind vending --name x", "--bus"),
+        (
+            "device add --kind lock --name bad/name --gpio strike=GPIO17",
             "--name",
-            "x",
-            "--bus",
-            "tcp:nowhere",
-        ],
-        "tcp:HOST:PORT",
-    );
-    refused(
-        &site,
-        &["device", "add", "--kind", "lock", "--name", "x"],
-        "strike",
-    );
-    refused(
-        &site,
-        &[
-            "device",
-            "add",
-            "--kind",
-            "lock",
-            "--name",
-            "x",
-            "--gpio",
-            "strik=GPIO17",
-        ],
-        "roles",
-    );
-    refused(
-        &site,
-        &["device", "add", "--kind", "vending", "--name", "x"],
-        "--bus",
-    );
-    refused(
-        &site,
-        &[
-            "device",
-            "add",
-            "--kind",
-            "lock",
-            "--name",
-            "bad name",
-            "--gpio",
-            "strike=GPIO17",
-        ],
-        "--name",
-    );
-    refused(
-        &site,
-        &[
-            "device",
-            "add",
-            "--kind",
-            "lock",
-            "--name",
-            "x",
-            "--bus",
-            "tcp:h:502",
-            "--channel",
-            "9",
-        ],
-        "channel",
-    );
+        ),
+        (
+            "device add --kind lock --name x --bus tcp:h:502 --channel 9",
+            "channel",
+        ),
+    ];
+    for (line, says) in mistakes {
+        let args: Vec<&str> = line.split_whitespace().collect();
+        refused(&site, &args, says);
+    }
     assert!(
         !site.join("devices").exists(),
         "nothing written for refused devices"
     );
-    ok(
-        &site,
-        &[
-            "device",
-            "add",
-            "--kind",
-            "lock",
-            "--name",
-            "door-1",
-            "--gpio",
-            "strike=GPIO17",
-        ],
-    );
+    let add_door_1: Vec<&str> = "device add --kind lock --name door-1 --gpio strike=GPIO17"
+        .split_whitespace()
+        .collect();
+    ok(&site, &add_door_1);
     refused(
         &site,
         &[

@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 use keting_core::door::lock::LockState;
 use keting_core::messages::{DoorStatus, decode};
 use keting_hardware::sim::relay_board::{SimRelayBoard, serve_tcp};
-use keting_system_tests::binaries::{self, Process};
+use keting_system_tests::binaries::{Process, start_kiosk};
 use keting_system_tests::latency::{report, resident_kib};
 use keting_system_tests::mosquitto::Mosquitto;
 use rumqttc::{AsyncClient, Event, EventLoop, MqttOptions, Packet, QoS};
@@ -62,20 +62,7 @@ async fn subscribed(client: &AsyncClient, events: &mut EventLoop, filter: &str) 
     }
 }
 
-fn kiosk_cli(data: &std::path::Path, args: &[&str]) -> String {
-    let out = std::process::Command::new(binaries::path("kiosk"))
-        .arg("--data")
-        .arg(data)
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
+use keting_system_tests::binaries::kiosk as kiosk_cli;
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
@@ -179,19 +166,7 @@ async fn main() {
     )
     .unwrap();
     let url = format!("mqtt://127.0.0.1:{}", broker.port);
-    let kiosk = Process::start(
-        "kiosk",
-        &[
-            "--data",
-            data.to_str().unwrap(),
-            "--headless",
-            "--mqtt-url",
-            &url,
-        ],
-        &[("KETING_LOG", "info,rumqttd=warn")],
-        "roster published",
-    )
-    .await;
+    let kiosk = start_kiosk(&data, &["--mqtt-url", &url], "roster published").await;
     let agent = Process::start(
         "device-agent",
         &["--config", config.to_str().unwrap()],

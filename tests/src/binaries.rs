@@ -30,6 +30,44 @@ pub fn path(name: &str) -> PathBuf {
     bin
 }
 
+/// Runs `name` with `args` to completion and returns its stdout; panics
+/// with its stderr if it fails.
+pub fn run(name: &str, args: &[&std::ffi::OsStr]) -> String {
+    let out = std::process::Command::new(path(name))
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{name} {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// `kiosk --data DIR ARGS...`, run to completion; its stdout.
+pub fn kiosk(data: &std::path::Path, args: &[&str]) -> String {
+    let mut all: Vec<&std::ffi::OsStr> = vec!["--data".as_ref(), data.as_os_str()];
+    all.extend(args.iter().map(|a| std::ffi::OsStr::new(*a)));
+    run("kiosk", &all)
+}
+
+/// `keting-provision --site DIR ARGS...`, run to completion; its stdout.
+pub fn provision(site: &std::path::Path, args: &[&str]) -> String {
+    let mut all: Vec<&std::ffi::OsStr> = vec!["--site".as_ref(), site.as_os_str()];
+    all.extend(args.iter().map(|a| std::ffi::OsStr::new(*a)));
+    run("keting-provision", &all)
+}
+
+/// Starts `kiosk --data DIR --headless ARGS...` (ARGS: the broker flags),
+/// logging at info, ready at a line containing `ready`.
+pub async fn start_kiosk(data: &std::path::Path, args: &[&str], ready: &str) -> Process {
+    let data = data.to_str().unwrap();
+    let mut all = vec!["--data", data, "--headless"];
+    all.extend_from_slice(args);
+    Process::start("kiosk", &all, &[("KETING_LOG", "info,rumqttd=warn")], ready).await
+}
+
 /// A running program; its stderr lines are kept and broadcast.
 pub struct Process {
     child: Child,

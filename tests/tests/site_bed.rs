@@ -3,14 +3,13 @@
 //! on the door's topics; helpers to run the programs.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::Duration;
 
 use keting_core::messages::{DoorStatus, Event, decode};
 use keting_device_agents::link::connection::{self, LinkConfig, LinkEvent, LinkHandle};
 use keting_device_agents::link::outbox::Outbox;
 use keting_hardware::sim::relay_board::{SimRelayBoard, serve_tcp};
-use keting_system_tests::binaries::{self, Process};
+use keting_system_tests::binaries::{Process, start_kiosk};
 use keting_system_tests::mosquitto::Mosquitto;
 use tokio::sync::mpsc;
 
@@ -28,21 +27,7 @@ pub struct SiteBed {
     pub board_port: u16,
 }
 
-/// Runs `kiosk --data DIR ARGS...` to completion; returns stdout.
-pub fn kiosk_cli(data: &Path, args: &[&str]) -> String {
-    let out = Command::new(binaries::path("kiosk"))
-        .arg("--data")
-        .arg(data)
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "kiosk {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
+pub use keting_system_tests::binaries::kiosk as kiosk_cli;
 
 /// A night window around now, so the night rule applies whatever the hour.
 pub fn night_now() -> (String, String) {
@@ -154,38 +139,14 @@ impl SiteBed {
     pub async fn kiosk(&self, broker: &Mosquitto) -> Process {
         let data = self.data();
         let url = format!("mqtt://127.0.0.1:{}", broker.port);
-        Process::start(
-            "kiosk",
-            &[
-                "--data",
-                data.to_str().unwrap(),
-                "--headless",
-                "--mqtt-url",
-                &url,
-            ],
-            &[("KETING_LOG", "info,rumqttd=warn")],
-            "roster published",
-        )
-        .await
+        start_kiosk(&data, &["--mqtt-url", &url], "roster published").await
     }
 
     /// Starts the kiosk headless with its embedded broker on a free port;
     /// returns it and the broker's port.
     pub async fn kiosk_embedded(&self) -> (Process, u16) {
         let data = self.data();
-        let kiosk = Process::start(
-            "kiosk",
-            &[
-                "--data",
-                data.to_str().unwrap(),
-                "--headless",
-                "--mqtt-listen",
-                "127.0.0.1:0",
-            ],
-            &[("KETING_LOG", "info,rumqttd=warn")],
-            "MQTT broker at",
-        )
-        .await;
+        let kiosk = start_kiosk(&data, &["--mqtt-listen", "127.0.0.1:0"], "MQTT broker at").await;
         let line = kiosk
             .wait_for_line("MQTT broker at", Duration::from_secs(1))
             .await;

@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use keting_core::door::access::extend_paid_month;
 use keting_core::door::lock::LockState;
-use keting_core::ids::MemberId;
+use keting_core::ids::{DeviceId, MemberId};
 use slint::{ComponentHandle, ModelRc, VecModel};
 
 use super::kiosk_adapter::State;
@@ -22,7 +22,7 @@ use super::{DoorRow, EntryRow, GymRow, KioskAdapter, KioskWindow, Page};
 use crate::centre::device_states::{Availability, DoorView, DoorsView};
 use crate::clock;
 use crate::store::members::{self, Role};
-use crate::store::{audit, door_commands, gym};
+use crate::store::{StoreError, audit, door_commands, gym};
 
 /// The staff page closes after this long untouched.
 pub const STAFF_IDLE: Duration = Duration::from_secs(90);
@@ -64,115 +64,91 @@ pub(super) fn scan(window: &KioskWindow, state: &Rc<RefCell<State>>, text: &str)
         }
         Err(_) => words(state).not_a_pass(),
     };
+    show_message(window, message);
+    refresh(window, state);
+}
+
+/// Runs one staff action in its own transaction, with the staff member as
+/// the audit log's actor (`staff:<id>`); `None` (logged) if it failed.
+fn staff_write<T>(
+    state: &Rc<RefCell<State>>,
+    what: &str,
+    act: impl FnOnce(&rusqlite::Transaction<'_>, &str, Option<MemberId>) -> Result<T, StoreError>,
+) -> Option<T> {
+    let mut s = state.borrow_mut();
+    let staff = s.staff;
+    let actor = staff.map_or_else(|| "staff".to_owned(), |m| format!("staff:{m}"));
+    match s.desk.store_mut().write(|tx| act(tx, &actor, staff)) {
+        Ok(t) => Some(t),
+        Err(e) => {
+            tracing::error!("{what} failed: {e}");
+            None
+        }
+    }
+}
+
+/// Shows `message` on the staff page.
+fn show_message(window: &KioskWindow, message: String) {
     window
         .global::<KioskAdapter>()
         .set_staff_message(message.into());
-    refresh(window, state);
 }
 
 /// Extends `member`'s gym month (or starts one).
 pub(super) fn extend(window: &KioskWindow, state: &Rc<RefCell<State>>, member: MemberId) {
     let now = clock::now();
-    let message = {
-        let mut s = state.borrow_mut();
-        let staff = s
-            .staff
-            .map(|m| format!("staff:{m}"))
-            .unwrap_or_else(|| "staff".into());
-        let today = s.desk.site().calendar.date_of(now);
-        let result = s.desk.store_mut().write(|tx| {
-            let current = gym::paid_until(tx, member)?
-                .and_then(|d| keting_core::calendar::parse_date(&d).ok());
-            let until = extend_paid_month(current, today).to_string();
-            gym::grant(tx, member, &until, now)?;
-            audit::record(
-                tx,
-                now,
-                &staff,
-                "gym.grant",
-                &format!("member {member} paid until {until}"),
-            )?;
-            let name = members::require(tx, member)?.name;
-            Ok::<_, crate::store::StoreError>((name, until))
-        });
-        match result {
-            Ok((name, until)) => s.language_words().extended(&name, &until),
-            Err(e) => {
-                tracing::error!("gym grant failed: {e}");
-                s.language_words().failed()
-            }
-        }
-    };
+    let today = state.borrow().desk.site().calendar.date_of(now);
+    let done = staff_write(state, "gym grant", |tx, actor, _| {
+        let current =
+            gym::paid_until(tx, member)?.and_then(|d| keting_core::calendar::parse_date(&d).ok());
+        let until = extend_paid_month(current, today).to_string();
+        gym::grant(tx, member, &until, now)?;
+        let detail = format!("member {member} paid until {until}");
+        audit::record(tx, now, actor, "gym.grant", &detail)?;
+        Ok((members::require(tx, member)?.name, until))
+    });
+    let w = words(state);
+    let message = done.map_or_else(|| w.failed(), |(name, until)| w.extended(&name, &until));
     state.borrow_mut().selected = Some(member);
-    window
-        .global::<KioskAdapter>()
-        .set_staff_message(message.into());
+    show_message(window, message);
     refresh(window, state);
 }
 
 /// Ends `member`'s gym membership.
 pub(super) fn revoke(window: &KioskWindow, state: &Rc<RefCell<State>>, member: MemberId) {
     let now = clock::now();
-    let message = {
-        let mut s = state.borrow_mut();
-        let staff = s
-            .staff
-            .map(|m| format!("staff:{m}"))
-            .unwrap_or_else(|| "staff".into());
-        let result = s.desk.store_mut().write(|tx| {
-            gym::revoke(tx, member)?;
-            audit::record(tx, now, &staff, "gym.revoke", &format!("member {member}"))?;
-            Ok::<_, crate::store::StoreError>(members::require(tx, member)?.name)
-        });
-        match result {
-            Ok(name) => s.language_words().ended(&name),
-            Err(e) => {
-                tracing::error!("gym revoke failed: {e}");
-                s.language_words().failed()
-            }
-        }
-    };
-    window
-        .global::<KioskAdapter>()
-        .set_staff_message(message.into());
+    let done = staff_write(state, "gym revoke", |tx, actor, _| {
+        gym::revoke(tx, member)?;
+        audit::record(tx, now, actor, "gym.revoke", &format!("member {member}"))?;
+        Ok(members::require(tx, member)?.name)
+    });
+    let w = words(state);
+    show_message(
+        window,
+        done.map_or_else(|| w.failed(), |name| w.ended(&name)),
+    );
     refresh(window, state);
 }
 
 /// Asks a door to open for one pulse; the centre sends it.
 pub(super) fn open_door(window: &KioskWindow, state: &Rc<RefCell<State>>, door: &str) {
     let now = clock::now();
-    let message = {
-        let mut s = state.borrow_mut();
-        let staff_member = s.staff;
-        let staff = staff_member
-            .map(|m| format!("staff:{m}"))
-            .unwrap_or_else(|| "staff".into());
-        let result = keting_core::ids::DeviceId::new(door)
-            .map_err(|e| crate::store::StoreError::Invalid(e.to_string()))
-            .and_then(|device| {
-                s.desk.store_mut().write(|tx| {
-                    let c = door_commands::request_unlock(tx, &device, staff_member, &staff, now)?;
-                    audit::record(
-                        tx,
-                        now,
-                        &staff,
-                        "door.open",
-                        &format!("{device} command {c}"),
-                    )?;
-                    Ok::<_, crate::store::StoreError>(())
-                })
-            });
-        match result {
-            Ok(()) => s.language_words().opening(door),
-            Err(e) => {
-                tracing::error!("door open request failed: {e}");
-                s.language_words().failed()
-            }
-        }
-    };
-    window
-        .global::<KioskAdapter>()
-        .set_staff_message(message.into());
+    let done = staff_write(state, "door open request", |tx, actor, staff| {
+        let device = DeviceId::new(door).map_err(|e| StoreError::Invalid(e.to_string()))?;
+        let c = door_commands::request_unlock(tx, &device, staff, actor, now)?;
+        audit::record(
+            tx,
+            now,
+            actor,
+            "door.open",
+            &format!("{device} command {c}"),
+        )
+    });
+    let w = words(state);
+    show_message(
+        window,
+        done.map_or_else(|| w.failed(), |()| w.opening(door)),
+    );
 }
 
 /// Fills the staff page from the database and the doors view.
