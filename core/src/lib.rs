@@ -18,6 +18,7 @@
 //! - [`topics`]: the MQTT topic tree the kiosk and the agents share.
 //! - [`messages`]: the versioned JSON messages on those topics.
 //! - [`roster`]: the signed door roster, so a door decides alone.
+//! - [`self_test`]: the commissioning self-test's report lines.
 
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
@@ -28,5 +29,6 @@ pub mod ids;
 pub mod messages;
 pub mod pass;
 pub mod roster;
+pub mod self_test;
 pub mod time;
 pub mod topics;

@@ -5,7 +5,7 @@
 //! cmd     {"v":1,"id":"c-42","deadline_ms":1795300000000,"action":"unlock","member":7}
 //! ack     {"v":1,"id":"c-42","outcome":"done"}
 //! event   {"v":1,"id":"e-gym-door-1031","at_ms":1795300000123,"event":"access_refused","member":7,"reason":"night_not_paid"}
-//! status  {"v":1,"state":"locked"}
+//! status  {"v":1,"state":"locked","at_ms":1795300000000}
 //! ```
 //!
 //! Commands and events carry an id: delivery is at least once, and the
@@ -21,6 +21,7 @@ use thiserror::Error;
 use crate::door::access::DoorRefusal;
 use crate::door::lock::{Alarm, LockState};
 use crate::ids::MemberId;
+use crate::self_test::SelfCheck;
 
 /// The protocol version this build speaks.
 pub const PROTOCOL_VERSION: u8 = 1;
@@ -92,6 +93,8 @@ pub enum Action {
     },
     /// Publish the current status again (the controller came back).
     Republish,
+    /// Run the commissioning self-test; the ack carries the report.
+    SelfTest,
 }
 
 /// The outcome of a command (`ack` topic).
@@ -119,6 +122,11 @@ pub enum Outcome {
     },
     /// Arrived after its deadline; not carried out.
     Expired,
+    /// The self-test ran; one line per check.
+    SelfTested {
+        /// The checks, in the order they ran.
+        checks: Vec<SelfCheck>,
+    },
 }
 
 /// Something that happened at a device (`event` topic).
@@ -183,6 +191,10 @@ pub struct DoorStatus {
     /// The reader is locked out after repeated refused scans.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub locked_out: bool,
+    /// When the agent published it (ms since the Unix epoch): the status is
+    /// re-published every few minutes, so this is when the door was last seen.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub at_ms: Option<i64>,
 }
 
 /// Why bytes are not a message of this protocol.
@@ -303,6 +315,12 @@ mod tests {
             Outcome::Expired,
             Outcome::Refused {
                 reason: "jammed".into(),
+            },
+            Outcome::SelfTested {
+                checks: vec![
+                    SelfCheck::pass("panel", "test pattern drawn"),
+                    SelfCheck::fail("relay channel 2", "reads off after on", "replace the relay"),
+                ],
             },
         ] {
             let a = Ack {

@@ -239,5 +239,13 @@ fn door_setup(
         panel,
         roster_file: RosterFile::in_dir(&config.state_dir),
         sim_scans,
+        panel_name: match &door.panel {
+            PanelConfig::None => "not fitted".into(),
+            PanelConfig::Sim => "simulated".into(),
+            PanelConfig::Png { path } => format!("simulated, drawn to {}", path.display()),
+            PanelConfig::Ssd1306 { i2c, address } => format!("SSD1306 {address:#04x} on {i2c}"),
+        },
+        contact_line: door.contact.as_ref().map(|l| l.line.clone()),
+        exit_line: door.exit_button.as_ref().map(|l| l.line.clone()),
     })
 }

@@ -31,6 +31,8 @@ pub struct NewDevice {
     pub channel: u8,
     /// GPIO lines: `strike`, `contact`, `exit`.
     pub gpio: BTreeMap<String, String>,
+    /// A lock has an SSD1306 status panel on I2C.
+    pub panel: bool,
 }
 
 /// Parses `strike=GPIO17,contact=GPIO27,exit=GPIO22`.
@@ -135,7 +137,12 @@ impl NewDevice {
                 (None, None) => String::new(),
             };
             text += &format!(
-                "\n[door]\nstrike = {strike}\nscanner = {{ kind = \"evdev\", device = \"/dev/input/by-id/usb-scanner-event-kbd\" }}\n"
+                "\n[door]\nstrike = {strike}\nscanner = {{ kind = \"evdev\", device = \"/dev/input/by-id/usb-scanner-event-kbd\" }}\npanel = {}\n",
+                if self.panel {
+                    "{ kind = \"ssd1306\", i2c = \"/dev/i2c-1\", address = 60 }"
+                } else {
+                    "{ kind = \"none\" }"
+                }
             );
             for (role, key) in [("contact", "contact"), ("exit", "exit_button")] {
                 if let Some(line) = self.gpio.get(role) {
@@ -216,6 +223,22 @@ pub fn replace(site: &SiteDir, name: &str) -> Result<(), SiteError> {
         message: e.to_string(),
     })?;
     inventory::save(&site.path, &devices)
+}
+
+/// A device in service (enrolled, not retired).
+pub fn enrolled(site: &SiteDir, name: &str) -> Result<DeviceEntry, SiteError> {
+    let d = inventory::load(&site.path)?
+        .into_iter()
+        .find(|d| d.name == name)
+        .ok_or_else(|| {
+            SiteError::Invalid(format!("no device named {name:?} (see `device list`)"))
+        })?;
+    if d.retired {
+        return Err(SiteError::Invalid(format!(
+            "{name} is retired: `device replace {name}` brings it back into service"
+        )));
+    }
+    Ok(d)
 }
 
 /// A device's broker password.

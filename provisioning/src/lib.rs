@@ -9,14 +9,21 @@
 //! - [`inventory`]: the devices of a site (`devices.toml`).
 //! - [`device`]: `device add`: a checked device description becomes its
 //!   agent configuration and its own broker login.
+//! - [`device_list`], [`device_check`]: the tables `device list` and
+//!   `device check` print.
 //! - [`mosquitto_files`]: `broker config`: `mosquitto.conf`, the password
 //!   file in Mosquitto's own hash format, and the ACL that lets each device
 //!   touch only its own topics.
+//! - [`broker_session`]: the tool's short visit to the broker with the
+//!   kiosk's login: what each device last said, and the self-test.
 //! - [`secrets`]: random secrets and the atomic file writer.
 
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
+pub mod broker_session;
 pub mod device;
+pub mod device_check;
+pub mod device_list;
 pub mod inventory;
 pub mod mosquitto_files;
 pub mod secrets;

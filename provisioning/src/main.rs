@@ -7,10 +7,16 @@ use std::process::ExitCode;
 use anyhow::Result;
 use clap::{Parser, Subcommand};
 use keting_hardware::bus::BusAddress;
+use std::time::Duration;
+
+use keting_core::ids::DeviceId;
+use keting_device_agents::clock::now;
+use keting_provisioning::broker_session::BrokerSession;
 use keting_provisioning::device::{self, NewDevice, parse_gpio};
 use keting_provisioning::inventory::{self, DeviceKind};
 use keting_provisioning::mosquitto_files::{self, BrokerOptions};
 use keting_provisioning::site_dir::SiteDir;
+use keting_provisioning::{device_check, device_list};
 
 #[derive(Parser)]
 #[command(
@@ -85,9 +91,27 @@ enum DeviceCommand {
         /// A lock's GPIO lines: strike=GPIO17,contact=GPIO27,exit=GPIO22.
         #[arg(long, value_parser = parse_gpio)]
         gpio: Option<std::collections::BTreeMap<String, String>>,
+        /// A lock without the SSD1306 status panel (by default it has one on /dev/i2c-1 at 0x3C).
+        #[arg(long)]
+        no_panel: bool,
     },
-    /// List the devices.
-    List,
+    /// List the devices, with what each last said on the broker (online, fault, last seen).
+    List {
+        /// The broker, if not the site's (e.g. 127.0.0.1:1883 on the kiosk itself).
+        #[arg(long, value_name = "HOST:PORT", value_parser = parse_host_port)]
+        broker: Option<(String, u16)>,
+    },
+    /// The commissioning self-test: agent online, Modbus unit, each relay pulsed and read back, contact, exit button, panel pattern.
+    Check {
+        /// The device's name.
+        name: String,
+        /// The broker, if not the site's.
+        #[arg(long, value_name = "HOST:PORT", value_parser = parse_host_port)]
+        broker: Option<(String, u16)>,
+        /// How long to wait for the device's answer, in seconds.
+        #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=600))]
+        timeout: u64,
+    },
     /// Re-provision a device after a factory reset: new broker credentials, same identity and history.
     Replace {
         /// The device's name.
@@ -124,9 +148,22 @@ fn parse_bus(s: &str) -> Result<BusAddress, String> {
         .map_err(|e: keting_hardware::bus::BusError| e.to_string())
 }
 
+fn parse_host_port(s: &str) -> Result<(String, u16), String> {
+    let (host, port) = s
+        .rsplit_once(':')
+        .ok_or_else(|| format!("{s:?}: write HOST:PORT, e.g. 192.168.1.10:1883"))?;
+    let port = port
+        .parse()
+        .map_err(|_| format!("{s:?}: the port is a number from 1 to 65535"))?;
+    if host.is_empty() || port == 0 {
+        return Err(format!("{s:?}: write HOST:PORT, e.g. 192.168.1.10:1883"));
+    }
+    Ok((host.to_owned(), port))
+}
+
 fn main() -> ExitCode {
     match run(Cli::parse()) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => code,
         Err(e) => {
             eprintln!("keting-provision: {e:#}");
             ExitCode::FAILURE
@@ -134,7 +171,7 @@ fn main() -> ExitCode {
     }
 }
 
-fn run(cli: Cli) -> Result<()> {
+fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Site(SiteCommand::Init {
             name,
@@ -161,6 +198,7 @@ fn run(cli: Cli) -> Result<()> {
                     unit,
                     channel,
                     gpio,
+                    no_panel,
                 } => {
                     let new = NewDevice {
                         name,
@@ -169,6 +207,7 @@ fn run(cli: Cli) -> Result<()> {
                         unit,
                         channel,
                         gpio: gpio.unwrap_or_default(),
+                        panel: !no_panel,
                     };
                     let d = device::add(&site, &new)?;
                     println!(
@@ -180,16 +219,43 @@ fn run(cli: Cli) -> Result<()> {
                         device::INSTALL_DIR
                     );
                 }
-                DeviceCommand::List => {
-                    println!("{:<24}  {:<10}  status", "name", "kind");
-                    for d in inventory::load(&site.path)? {
-                        println!(
-                            "{:<24}  {:<10}  {}",
-                            d.name,
-                            d.kind.as_str(),
-                            if d.retired { "retired" } else { "enrolled" }
+                DeviceCommand::List { broker } => {
+                    let devices = inventory::load(&site.path)?;
+                    let seen = runtime()?.block_on(async {
+                        let mut session = BrokerSession::connect(&site, broker).await?;
+                        let seen = session.devices_seen().await;
+                        session.close().await;
+                        seen
+                    });
+                    let seen = seen
+                        .inspect_err(|e| eprintln!("keting-provision: {e}; status unknown"))
+                        .ok();
+                    print!("{}", device_list::table(&devices, seen.as_ref(), now()));
+                }
+                DeviceCommand::Check {
+                    name,
+                    broker,
+                    timeout,
+                } => {
+                    let entry = device::enrolled(&site, &name)?;
+                    let id = DeviceId::new(entry.name.clone())?;
+                    let outcome = runtime()?.block_on(async {
+                        let mut session = BrokerSession::connect(&site, broker).await?;
+                        let outcome = session
+                            .self_test(&id, now(), Duration::from_secs(timeout))
+                            .await;
+                        session.close().await;
+                        outcome
+                    })?;
+                    let (table, failed) = device_check::table(&entry, &outcome);
+                    print!("{table}");
+                    if failed > 0 {
+                        eprintln!(
+                            "keting-provision: {name}: {failed} check(s) failed; fix them and run `device check {name}` again"
                         );
+                        return Ok(ExitCode::FAILURE);
                     }
+                    println!("{name}: every check passed; it is ready to hand over");
                 }
                 DeviceCommand::Replace { name } => {
                     device::replace(&site, &name)?;
@@ -226,5 +292,11 @@ fn run(cli: Cli) -> Result<()> {
             );
         }
     }
-    Ok(())
+    Ok(ExitCode::SUCCESS)
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?)
 }

@@ -15,19 +15,22 @@ use crate::site_bed::{SiteBed, coil, kiosk_cli};
 use keting_system_tests::binaries::provision;
 
 /// Provisioning's `agent.toml` for the device in `device_dir`, as it would
-/// run here: state under `root`, the secret where provisioning wrote it, the
-/// door's scanner on this test's pty, and `extra` lines for the door.
+/// run here: state under `root/state-<device>`, the secret where
+/// provisioning wrote it, the door's scanner `scanner` and its `panel`
+/// (TOML inline tables), and `extra` lines for the door.
 fn installed_agent_config(
     device_dir: &std::path::Path,
     root: &std::path::Path,
-    scanner_path: &str,
+    scanner: &str,
+    panel: &str,
     extra: &str,
 ) -> String {
+    let name = device_dir.file_name().unwrap().to_str().unwrap();
     std::fs::read_to_string(device_dir.join("agent.toml"))
         .unwrap()
         .replace(
             "/var/lib/keting-agent",
-            root.join("agent-state").to_str().unwrap(),
+            root.join(format!("state-{name}")).to_str().unwrap(),
         )
         .replace(
             "/etc/keting/broker.secret",
@@ -35,8 +38,56 @@ fn installed_agent_config(
         )
         .replace(
             "scanner = { kind = \"evdev\", device = \"/dev/input/by-id/usb-scanner-event-kbd\" }",
-            &format!("scanner = {{ kind = \"serial\", path = \"{scanner_path}\" }}\n{extra}"),
+            &format!("scanner = {scanner}\n{extra}"),
         )
+        .replace(
+            "panel = { kind = \"ssd1306\", i2c = \"/dev/i2c-1\", address = 60 }",
+            &format!("panel = {panel}"),
+        )
+}
+
+const SIM_PANEL: &str = "{ kind = \"sim\" }";
+
+fn serial_scanner(path: &str) -> String {
+    format!("{{ kind = \"serial\", path = \"{path}\" }}")
+}
+
+/// `keting-provision --site SITE ARGS`, whatever its exit: (success, stdout, stderr).
+fn provision_status(site: &std::path::Path, args: &[&str]) -> (bool, String, String) {
+    let out = Command::new(binaries::path("keting-provision"))
+        .arg("--site")
+        .arg(site)
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// Writes Mosquitto's files for `site` into `root/mosquitto` and starts it on `port`.
+async fn mosquitto_for(site: &std::path::Path, root: &std::path::Path, port: u16) -> Mosquitto {
+    let persistence = root.join("persist");
+    std::fs::create_dir_all(&persistence).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&persistence, std::fs::Permissions::from_mode(0o777)).unwrap();
+    let conf = root.join("mosquitto");
+    provision(
+        site,
+        &[
+            "broker",
+            "config",
+            "--mosquitto",
+            conf.to_str().unwrap(),
+            "--listen",
+            "127.0.0.1",
+            "--persistence",
+            &format!("{}/", persistence.display()),
+        ],
+    );
+    Mosquitto::start_with_config(&conf.join("mosquitto.conf"), port).await
 }
 
 /// `keting-provision --site SITE` with a command line of words without spaces.
@@ -66,25 +117,7 @@ async fn a_provisioned_site_runs_with_per_device_logins() {
             bed.board_port
         ),
     );
-    let persistence = root.join("persist");
-    std::fs::create_dir_all(&persistence).unwrap();
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(&persistence, std::fs::Permissions::from_mode(0o777)).unwrap();
-    let conf = root.join("mosquitto");
-    provision(
-        &site,
-        &[
-            "broker",
-            "config",
-            "--mosquitto",
-            conf.to_str().unwrap(),
-            "--listen",
-            "127.0.0.1",
-            "--persistence",
-            &format!("{}/", persistence.display()),
-        ],
-    );
-    let broker = Mosquitto::start_with_config(&conf.join("mosquitto.conf"), port).await;
+    let broker = mosquitto_for(&site, root, port).await;
 
     // The kiosk takes the site over, then the usual set-up.
     let data = root.join("kiosk-provisioned");
@@ -140,7 +173,8 @@ async fn a_provisioned_site_runs_with_per_device_logins() {
     let text = installed_agent_config(
         &device_dir,
         root,
-        bed.scanner_path(),
+        &serial_scanner(bed.scanner_path()),
+        SIM_PANEL,
         &format!("night_starts = \"{night_starts}\"\nnight_ends = \"{night_ends}\"\n"),
     );
     let config = root.join("provisioned-agent.toml");
@@ -208,8 +242,14 @@ async fn the_embedded_broker_requires_the_same_logins() {
 
     // The door logs in with its own secret and gets its roster.
     let device_dir = site.join("devices/gym-door");
-    let text = installed_agent_config(&device_dir, root, bed.scanner_path(), "")
-        .replace("port = 1883", &format!("port = {port}"));
+    let text = installed_agent_config(
+        &device_dir,
+        root,
+        &serial_scanner(bed.scanner_path()),
+        SIM_PANEL,
+        "",
+    )
+    .replace("port = 1883", &format!("port = {port}"));
     let config = root.join("agent.toml");
     std::fs::write(&config, &text).unwrap();
     let agent = Process::start(
@@ -261,4 +301,152 @@ async fn the_embedded_broker_requires_the_same_logins() {
     kiosk.stop().await;
     agent.stop().await;
     drop(intruder);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn device_check_passes_a_good_door_and_fails_a_dead_relay_channel_with_what_to_do() {
+    // Two doors on one simulated relay board: gym-door on channel 1, with a
+    // door contact and a panel; study-door on channel 2, which is dead.
+    let bed = SiteBed::new().await;
+    let root = bed.dir.path();
+    let site = root.join("provisioned");
+    let port = free_port();
+    provision_words(
+        &site,
+        &format!("site init --name 中心 --broker-host 127.0.0.1 --broker-port {port}"),
+    );
+    provision_words(
+        &site,
+        &format!(
+            "device add --kind lock --name gym-door --bus tcp:127.0.0.1:{} --channel 1 --gpio contact=GPIO27",
+            bed.board_port
+        ),
+    );
+    provision_words(
+        &site,
+        &format!(
+            "device add --kind lock --name study-door --bus tcp:127.0.0.1:{} --channel 2",
+            bed.board_port
+        ),
+    );
+    let broker = mosquitto_for(&site, root, port).await;
+    bed.board.kill_channel(2);
+
+    // Before any agent runs: never connected, and the check says what to do.
+    let list = provision_words(&site, "device list");
+    assert!(
+        list.lines()
+            .any(|l| l.starts_with("gym-door") && l.contains("never connected")),
+        "{list}"
+    );
+    let (ok, out, _) = provision_status(&site, &["device", "check", "gym-door"]);
+    assert!(!ok);
+    assert!(
+        out.contains("agent online") && out.contains("FAIL") && out.contains("-> power it"),
+        "{out}"
+    );
+
+    let panel_png = root.join("gym-door-panel.png");
+    let mut agents = Vec::new();
+    for (name, scanner, panel, extra) in [
+        (
+            "gym-door",
+            serial_scanner(bed.scanner_path()),
+            format!("{{ kind = \"png\", path = \"{}\" }}", panel_png.display()),
+            "gpio = \"sim\"\n",
+        ),
+        (
+            "study-door",
+            "{ kind = \"sim\" }".to_owned(),
+            "{ kind = \"none\" }".to_owned(),
+            "",
+        ),
+    ] {
+        let text = installed_agent_config(
+            &site.join("devices").join(name),
+            root,
+            &scanner,
+            &panel,
+            extra,
+        );
+        let config = root.join(format!("{name}.toml"));
+        std::fs::write(&config, text).unwrap();
+        let agent = Process::start(
+            "device-agent",
+            &["--config", config.to_str().unwrap()],
+            &[],
+            "door agent running",
+        )
+        .await;
+        agent
+            .wait_for_line("connected to the broker", Duration::from_secs(30))
+            .await;
+        agents.push(agent);
+    }
+
+    // The good door: every row passes and the strike really pulsed.
+    let writes_before = bed.board.writes();
+    let (ok, out, err) = provision_status(&site, &["device", "check", "gym-door"]);
+    assert!(ok, "{out}{err}");
+    println!("{out}");
+    for row in [
+        "agent online",
+        "Modbus unit 1 on tcp:127.0.0.1:",
+        "relay channel 1 (the strike)",
+        "door contact (GPIO27)",
+        "exit button (not fitted)",
+        "panel (simulated, drawn to",
+    ] {
+        let line = out
+            .lines()
+            .find(|l| l.starts_with(row))
+            .unwrap_or_else(|| panic!("{row}: {out}"));
+        assert!(line.contains(" pass "), "{line}\n{out}");
+    }
+    assert!(out.contains("reads closed"), "{out}");
+    assert!(panel_png.exists(), "the panel drew to its file");
+    assert!(out.contains("every check passed"), "{out}");
+    // Switched on and back off (the row says each was read back).
+    assert!(
+        bed.board.writes() >= writes_before + 2,
+        "the board saw the pulse"
+    );
+    assert!(!bed.board.relays()[0], "the strike is back at rest");
+
+    // The dead channel: the check fails on that row, says why and what to do.
+    let (ok, out, err) = provision_status(&site, &["device", "check", "study-door"]);
+    assert!(!ok, "{out}");
+    println!("{out}{err}");
+    let line = out
+        .lines()
+        .find(|l| l.starts_with("relay channel 2 (the strike)"))
+        .unwrap_or_else(|| panic!("{out}"));
+    assert!(
+        line.contains("FAIL") && line.contains("switched on but reads back off"),
+        "{out}"
+    );
+    assert!(out.contains("-> the relay channel is dead"), "{out}");
+    assert!(err.contains("study-door: 1 check(s) failed"), "{err}");
+
+    // The list: both online; once study-door's agent stops, it is offline
+    // and was last seen seconds ago.
+    let list = provision_words(&site, "device list");
+    assert!(
+        list.lines()
+            .any(|l| l.starts_with("gym-door") && l.contains("online, locked")),
+        "{list}"
+    );
+    let study = agents.pop().unwrap();
+    study.stop().await;
+    let list = provision_words(&site, "device list");
+    println!("{list}");
+    let line = list.lines().find(|l| l.starts_with("study-door")).unwrap();
+    assert!(
+        line.contains("offline") && line.contains(" s ago"),
+        "{list}"
+    );
+    for a in agents {
+        a.stop().await;
+    }
+    drop(broker);
 }

@@ -21,10 +21,12 @@ use keting_core::messages::{
 };
 use keting_core::pass::PassVerifier;
 use keting_core::roster::{RosterError, RosterInForce, verify};
+use keting_core::self_test::SelfCheck;
 use keting_core::time::Timestamp;
 use keting_core::topics::{DeviceChannel, Topic};
 use keting_hardware::panel::PanelDisplay;
 use keting_hardware::panel::status_layout::{StatusView, render};
+use keting_hardware::panel::test_pattern::test_pattern;
 use keting_hardware::panel::text::PanelFont;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
@@ -43,6 +45,8 @@ const STRIKE_RETRY: Duration = Duration::from_millis(500);
 /// Command ids remembered, so a command delivered twice is acked twice but
 /// carried out once.
 const COMMANDS_REMEMBERED: usize = 256;
+/// The status is published again this often, so "last seen" stays true.
+const STATUS_HEARTBEAT: Duration = Duration::from_secs(60);
 
 /// Everything a door agent needs.
 pub struct DoorSetup {
@@ -66,10 +70,16 @@ pub struct DoorSetup {
     pub strike: Strike,
     /// The panel and its font, if the door has one.
     pub panel: Option<(Box<dyn PanelDisplay>, PanelFont)>,
+    /// What the panel is, for people: `SSD1306 0x3c on /dev/i2c-1`, `simulated`.
+    pub panel_name: String,
     /// Where the roster in force is kept.
     pub roster_file: RosterFile,
     /// Take scans from the `sim/<device>/scan` topic (simulated scanner).
     pub sim_scans: bool,
+    /// The door contact's line, if one is fitted (for the self-test).
+    pub contact_line: Option<String>,
+    /// The exit button's line, if one is fitted (for the self-test).
+    pub exit_line: Option<String>,
 }
 
 /// The door agent.
@@ -90,7 +100,12 @@ pub struct DoorAgent {
     event_prefix: String,
     event_seq: u64,
     commands: VecDeque<(MessageId, Outcome)>,
+    /// The status last published (without its time), and when it is due again.
     published: Option<DoorStatus>,
+    status_due: Instant,
+    /// The inputs' last readings, for the self-test: `Ok(value)` or the failure.
+    contact_seen: Option<Result<bool, String>>,
+    exit_seen: Option<Result<bool, String>>,
 }
 
 fn instant_of(t: Timestamp) -> Instant {
@@ -136,6 +151,9 @@ impl DoorAgent {
             event_seq: 0,
             commands: VecDeque::new(),
             published: None,
+            status_due: Instant::now() + STATUS_HEARTBEAT,
+            contact_seen: None,
+            exit_seen: None,
         }
     }
 
@@ -186,6 +204,7 @@ impl DoorAgent {
             self.access.poll_timeout().map(instant_of),
             self.strike_retry_at,
             self.message.as_ref().map(|(_, until)| *until),
+            Some(self.status_due),
         ]
         .into_iter()
         .flatten()
@@ -201,6 +220,10 @@ impl DoorAgent {
             .is_some_and(|(_, until)| *until <= Instant::now())
         {
             self.message = None;
+        }
+        if self.status_due <= Instant::now() {
+            // Heartbeat: settle() publishes the status again.
+            self.published = None;
         }
         if self.strike_retry_at.is_some_and(|at| at <= Instant::now()) {
             self.strike_retry_at = None;
@@ -221,11 +244,23 @@ impl DoorAgent {
         let t = now();
         match input {
             DoorInput::Scan(code) => self.handle_scan(&code, t).await,
-            DoorInput::Contact(open) => self.lock.handle_contact(open, t),
-            DoorInput::ExitButton(true) => self.lock.handle_exit_button(t),
-            DoorInput::ExitButton(false) => {}
+            DoorInput::Contact(open) => {
+                self.contact_seen = Some(Ok(open));
+                self.lock.handle_contact(open, t);
+            }
+            DoorInput::ExitButton(pressed) => {
+                self.exit_seen = Some(Ok(pressed));
+                if pressed {
+                    self.lock.handle_exit_button(t);
+                }
+            }
             DoorInput::Failed(what) => {
                 tracing::error!("door input failed: {what}");
+                if what.starts_with("door.contact") {
+                    self.contact_seen = Some(Err(what.clone()));
+                } else if what.starts_with("door.exit_button") {
+                    self.exit_seen = Some(Err(what.clone()));
+                }
                 self.emit(EventKind::Fault { message: what }).await;
             }
         }
@@ -360,6 +395,9 @@ impl DoorAgent {
                     self.published = None;
                     Outcome::Done
                 }
+                Action::SelfTest => Outcome::SelfTested {
+                    checks: self.self_test().await,
+                },
             }
         };
         if self.commands.len() == COMMANDS_REMEMBERED {
@@ -413,14 +451,20 @@ impl DoorAgent {
             state: self.lock.state(),
             fault: self.fault.clone(),
             locked_out: self.locked_out,
+            at_ms: None,
         };
         // The panel before the status: whoever sees the status can trust the panel shows it.
         self.refresh_panel();
         if self.published.as_ref() != Some(&status) {
             let topic = Topic::Device(self.setup.device.clone(), DeviceChannel::Status)
                 .name(&self.setup.site);
-            self.publish(&topic, &encode(&status), true).await;
+            let stamped = DoorStatus {
+                at_ms: Some(now().as_unix_millis()),
+                ..status.clone()
+            };
+            self.publish(&topic, &encode(&stamped), true).await;
             self.published = Some(status);
+            self.status_due = Instant::now() + STATUS_HEARTBEAT;
         }
     }
 
@@ -449,6 +493,76 @@ impl DoorAgent {
                 }
             }
         }
+    }
+
+    /// The commissioning self-test: strike (and its relay board), contact,
+    /// exit button, panel. A pulse for a member is never cut short by a test.
+    async fn self_test(&mut self) -> Vec<SelfCheck> {
+        if self.lock.state() == LockState::Unlocked {
+            return vec![SelfCheck::fail(
+                "door at rest",
+                "the strike is released for someone going in",
+                "wait a few seconds, then run the check again",
+            )];
+        }
+        tracing::info!("self-test");
+        let rest = self.setup.fail.relay_energized(false);
+        let open = self.setup.fail.relay_energized(true);
+        let mut checks = self.setup.strike.self_test(rest, open).await;
+        // Put the strike back where the lock machine wants it.
+        self.strike_in_place = false;
+        self.drive_strike().await;
+        for (name, line, seen, words) in [
+            (
+                "door contact",
+                &self.setup.contact_line,
+                &self.contact_seen,
+                ("open", "closed"),
+            ),
+            (
+                "exit button",
+                &self.setup.exit_line,
+                &self.exit_seen,
+                ("pressed", "released"),
+            ),
+        ] {
+            let check = format!("{name} ({})", line.as_deref().unwrap_or("not fitted"));
+            checks.push(match (line, seen) {
+                (None, _) => SelfCheck::pass(check, "not fitted (nothing in agent.toml)"),
+                (Some(_), Some(Ok(v))) => SelfCheck::pass(
+                    check,
+                    format!("reads {}", if *v { words.0 } else { words.1 }),
+                ),
+                (Some(_), Some(Err(e))) => SelfCheck::fail(
+                    check,
+                    e.clone(),
+                    "check the line name against `gpioinfo` and the wiring to the terminal block",
+                ),
+                (Some(_), None) => SelfCheck::fail(
+                    check,
+                    "no reading yet",
+                    "check the line name against `gpioinfo`; restart the agent",
+                ),
+            });
+        }
+        let check = format!("panel ({})", self.setup.panel_name);
+        checks.push(match &mut self.setup.panel {
+            None => SelfCheck::pass(check, "not fitted (nothing in agent.toml)"),
+            Some((panel, _)) => match panel.show(&test_pattern()) {
+                Ok(()) => {
+                    // The pattern stays up while the technician looks.
+                    self.message = Some((panel_words::self_test(), Instant::now() + MESSAGE_ON_PANEL));
+                    self.shown = Some(panel_words::self_test());
+                    SelfCheck::pass(check, "test pattern drawn: look for dark rows or columns")
+                }
+                Err(e) => SelfCheck::fail(
+                    check,
+                    e.to_string(),
+                    "check the panel's I2C wiring (SDA, SCL, 3.3 V, GND) and its address (`i2cdetect -y 1`)",
+                ),
+            },
+        });
+        checks
     }
 
     fn show_message(&mut self, view: StatusView) {

@@ -55,3 +55,9 @@ pub fn refused(reason: DoorRefusal) -> StatusView {
 pub fn roster_rejected() -> StatusView {
     view("名单无效", "仍用旧名单", "Roster rejected", true)
 }
+
+/// Held while the self-test's pattern is on the panel (never drawn: the
+/// pattern is), so the panel returns to the door's state afterwards.
+pub fn self_test() -> StatusView {
+    view("自检", "测试图案", "Self-test pattern", false)
+}

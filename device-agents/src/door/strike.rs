@@ -6,6 +6,7 @@
 
 use std::time::Duration;
 
+use keting_core::self_test::SelfCheck;
 use keting_hardware::bus::BusAddress;
 use keting_hardware::gpio::OutputLine;
 use keting_hardware::relay_board::{ModbusRelayBoard, RelayError};
@@ -13,6 +14,12 @@ use thiserror::Error;
 
 /// How long one Modbus exchange may take.
 pub const MODBUS_TIMEOUT: Duration = Duration::from_millis(500);
+
+/// How long the self-test holds the strike released.
+pub const SELF_TEST_PULSE: Duration = Duration::from_millis(300);
+
+/// What a technician does about a board that does not answer.
+const FIX_UNREACHABLE: &str = "check the board's power and wiring (RTU: A/B and ground; TCP: cable and address), its unit id and baud rate, then run the check again";
 
 /// Why the strike could not be driven.
 #[derive(Debug, Error)]
@@ -103,4 +110,96 @@ impl Strike {
             }
         }
     }
+
+    /// The commissioning self-test: the Modbus unit answers (relay boards),
+    /// then the strike is released (`open`) for [`SELF_TEST_PULSE`] and put
+    /// back at `rest`, each switch read back where the hardware allows.
+    pub async fn self_test(&mut self, rest: bool, open: bool) -> Vec<SelfCheck> {
+        let mut checks = Vec::new();
+        if let Self::Relay {
+            bus,
+            unit,
+            channel,
+            board,
+        } = self
+        {
+            let name = format!("Modbus unit {unit} on {bus}");
+            if board.is_none() {
+                match ModbusRelayBoard::connect(bus, *unit, MODBUS_TIMEOUT).await {
+                    Ok(b) => *board = Some(b),
+                    Err(e) => {
+                        checks.push(SelfCheck::fail(name, e.to_string(), FIX_UNREACHABLE));
+                        return checks;
+                    }
+                }
+            }
+            let Some(b) = board.as_mut() else {
+                return checks;
+            };
+            match b.read_all().await {
+                Ok(coils) => checks.push(SelfCheck::pass(
+                    name,
+                    format!("answers: {} coils read", coils.len()),
+                )),
+                Err(e) => {
+                    let fix = match e {
+                        RelayError::Refused(_) => {
+                            "the unit answered with an exception: is the unit id another device's? check --unit and the board's DIP switches"
+                        }
+                        _ => FIX_UNREACHABLE,
+                    };
+                    if e.is_unreachable() {
+                        *board = None;
+                    }
+                    checks.push(SelfCheck::fail(name, e.to_string(), fix));
+                    return checks;
+                }
+            }
+            let name = format!("relay channel {channel} (the strike)");
+            let pulse = async {
+                b.set_confirmed(*channel, open).await?;
+                tokio::time::sleep(SELF_TEST_PULSE).await;
+                b.set_confirmed(*channel, rest).await
+            };
+            checks.push(match pulse.await {
+                Ok(()) => SelfCheck::pass(
+                    name,
+                    format!("pulsed {} ms: read back {}, then {}", SELF_TEST_PULSE.as_millis(), on_off(open), on_off(rest)),
+                ),
+                Err(e @ RelayError::NotConfirmed { .. }) => SelfCheck::fail(
+                    name,
+                    e.to_string(),
+                    "the relay channel is dead: replace the board, or move the strike's wire to a free channel and set that channel in agent.toml",
+                ),
+                Err(e) => SelfCheck::fail(name, e.to_string(), FIX_UNREACHABLE),
+            });
+            // Whatever happened, try to leave the strike at rest.
+            let _ = b.set(*channel, rest).await;
+            return checks;
+        }
+        let pulse = async {
+            self.set(open).await?;
+            tokio::time::sleep(SELF_TEST_PULSE).await;
+            self.set(rest).await
+        };
+        checks.push(match pulse.await {
+            Ok(()) => SelfCheck::pass(
+                "strike (GPIO)",
+                format!(
+                    "released {} ms and back (a GPIO output cannot be read back: listen for the click)",
+                    SELF_TEST_PULSE.as_millis()
+                ),
+            ),
+            Err(e) => SelfCheck::fail(
+                "strike (GPIO)",
+                e.to_string(),
+                "check the line name in agent.toml against `gpioinfo`, and that no other program holds the line",
+            ),
+        });
+        checks
+    }
+}
+
+fn on_off(on: bool) -> &'static str {
+    if on { "on" } else { "off" }
 }

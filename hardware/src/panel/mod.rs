@@ -10,6 +10,7 @@
 pub mod frame;
 pub mod ssd1306;
 pub mod status_layout;
+pub mod test_pattern;
 pub mod text;
 
 use thiserror::Error;

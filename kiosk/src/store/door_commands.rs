@@ -120,6 +120,12 @@ pub fn record_ack(
         Outcome::Done => "done".to_owned(),
         Outcome::Expired => "expired".to_owned(),
         Outcome::Refused { reason } => format!("refused: {reason}"),
+        // A technician's self-test (keting-provision sends it, not the kiosk).
+        Outcome::SelfTested { checks } => format!(
+            "self-test: {} of {} checks passed",
+            checks.iter().filter(|c| c.passed).count(),
+            checks.len()
+        ),
     };
     conn.execute(
         "UPDATE door_commands SET outcome = ?3, outcome_ms = ?4
