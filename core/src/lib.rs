@@ -17,6 +17,8 @@
 //! - [`door`]: the 24-hour gym door: who may enter, and the lock machine.
 //! - [`topics`]: the MQTT topic tree the kiosk and the agents share.
 //! - [`messages`]: the versioned JSON messages on those topics.
+//! - [`claim`]: enrolment by QR: the label, the one-time code's proof,
+//!   the PIN both screens show, the authenticated answer.
 //! - [`roster`]: the signed door roster, so a door decides alone.
 //! - [`self_test`]: the commissioning self-test's report lines.
 
@@ -24,6 +26,7 @@
 
 pub mod calendar;
 pub mod checkin;
+pub mod claim;
 pub mod door;
 pub mod ids;
 pub mod messages;

@@ -9,6 +9,8 @@
 //! keting/v1/<site>/device/<id>/ack        QoS 1      the outcome of a command, by its id
 //! keting/v1/<site>/device/<id>/event      QoS 1      something that happened, each with an id
 //! keting/v1/<site>/sim/<id>/scan          QoS 1      demo only: a scan for a simulated scanner
+//! keting/v1/<site>/claim/<id>/request     QoS 1      a device claiming its identity (see crate::claim)
+//! keting/v1/<site>/claim/<id>/response    QoS 1      the kiosk's answer to a claim
 //! ```
 //!
 //! `v1` is the protocol version: a breaking change to any message gets a new
@@ -73,6 +75,10 @@ pub enum Topic {
     Device(DeviceId, DeviceChannel),
     /// A scan for a simulated scanner (demo site).
     SimScan(DeviceId),
+    /// A device claiming its identity with a one-time code.
+    ClaimRequest(DeviceId),
+    /// The kiosk's answer to a claim.
+    ClaimResponse(DeviceId),
 }
 
 /// Why a topic string is not a Keting topic of this site.
@@ -96,6 +102,8 @@ impl Topic {
             Topic::ControllerOnline => format!("{ROOT}/{site}/controller/online"),
             Topic::Device(id, ch) => format!("{ROOT}/{site}/device/{id}/{}", ch.segment()),
             Topic::SimScan(id) => format!("{ROOT}/{site}/sim/{id}/scan"),
+            Topic::ClaimRequest(id) => format!("{ROOT}/{site}/claim/{id}/request"),
+            Topic::ClaimResponse(id) => format!("{ROOT}/{site}/claim/{id}/response"),
         }
     }
 
@@ -123,6 +131,14 @@ impl Topic {
             ["sim", id, "scan"] => Ok(Topic::SimScan(
                 DeviceId::new(*id).map_err(|_| TopicError::Unknown)?,
             )),
+            ["claim", id, which @ ("request" | "response")] => {
+                let id = DeviceId::new(*id).map_err(|_| TopicError::Unknown)?;
+                Ok(if *which == "request" {
+                    Topic::ClaimRequest(id)
+                } else {
+                    Topic::ClaimResponse(id)
+                })
+            }
             _ => Err(TopicError::Unknown),
         }
     }
@@ -148,8 +164,15 @@ impl Topic {
                 _,
                 DeviceChannel::Cmd | DeviceChannel::Ack | DeviceChannel::Event
             ) | Topic::SimScan(_)
+                | Topic::ClaimRequest(_)
+                | Topic::ClaimResponse(_)
         )
     }
+}
+
+/// The subscription filter for every device's claim requests.
+pub fn claim_requests_filter(site: &SiteId) -> String {
+    format!("{ROOT}/{site}/claim/+/request")
 }
 
 /// The subscription filter for everything of one device.
@@ -175,7 +198,12 @@ mod tests {
     #[test]
     fn every_topic_round_trips() {
         let door = DeviceId::new("gym-door").unwrap();
-        let mut topics = vec![Topic::ControllerOnline, Topic::SimScan(door.clone())];
+        let mut topics = vec![
+            Topic::ControllerOnline,
+            Topic::SimScan(door.clone()),
+            Topic::ClaimRequest(door.clone()),
+            Topic::ClaimResponse(door.clone()),
+        ];
         topics.extend(DeviceChannel::ALL.map(|c| Topic::Device(door.clone(), c)));
         for t in topics {
             let name = t.name(&site());

@@ -9,6 +9,8 @@
 //! - [`inventory`]: the devices of a site (`devices.toml`).
 //! - [`device`]: `device add`: a checked device description becomes its
 //!   agent configuration and its own broker login.
+//! - [`device_claim`]: `device label`'s one-time claim (`claim.toml`),
+//!   and [`label_image`]: the label as PNG or SVG with its QR code.
 //! - [`device_list`], [`device_check`]: the tables `device list` and
 //!   `device check` print.
 //! - [`mosquitto_files`]: `broker config`: `mosquitto.conf`, the password
@@ -23,8 +25,10 @@
 pub mod broker_session;
 pub mod device;
 pub mod device_check;
+pub mod device_claim;
 pub mod device_list;
 pub mod inventory;
+pub mod label_image;
 pub mod mosquitto_files;
 pub mod secrets;
 pub mod site_dir;

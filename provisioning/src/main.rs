@@ -11,12 +11,14 @@ use std::time::Duration;
 
 use keting_core::ids::DeviceId;
 use keting_device_agents::clock::now;
+use keting_device_agents::run::PANEL_FONT;
+use keting_hardware::panel::text::PanelFont;
 use keting_provisioning::broker_session::BrokerSession;
 use keting_provisioning::device::{self, NewDevice, parse_gpio};
 use keting_provisioning::inventory::{self, DeviceKind};
 use keting_provisioning::mosquitto_files::{self, BrokerOptions};
 use keting_provisioning::site_dir::SiteDir;
-use keting_provisioning::{device_check, device_list};
+use keting_provisioning::{device_check, device_claim, device_list, label_image};
 
 #[derive(Parser)]
 #[command(
@@ -111,6 +113,17 @@ enum DeviceCommand {
         /// How long to wait for the device's answer, in seconds.
         #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=600))]
         timeout: u64,
+    },
+    /// Print a claim label: a QR code with the device's id and a one-time code that works for --window seconds; on the device, `device-agent --claim TEXT` enrols it.
+    Label {
+        /// The device's name.
+        name: String,
+        /// The label file: NAME.png or NAME.svg.
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+        /// How long the code works, in seconds.
+        #[arg(long, default_value_t = device_claim::DEFAULT_WINDOW_S, value_parser = clap::value_parser!(u64).range(30..=3600))]
+        window: u64,
     },
     /// Re-provision a device after a factory reset: new broker credentials, same identity and history.
     Replace {
@@ -257,6 +270,36 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     }
                     println!("{name}: every check passed; it is ready to hand over");
                 }
+                DeviceCommand::Label { name, out, window } => {
+                    let ext = out
+                        .extension()
+                        .and_then(|e| e.to_str())
+                        .map(str::to_ascii_lowercase);
+                    if !matches!(ext.as_deref(), Some("png" | "svg")) {
+                        anyhow::bail!("--out {}: name a .png or a .svg file", out.display());
+                    }
+                    let t = now().as_unix_millis();
+                    let label = device_claim::create(&site, &name, t, window)?;
+                    let font = PanelFont::new(PANEL_FONT)?;
+                    label_image::write(&out, &label, &site.site.name, window, &font)?;
+                    println!(
+                        "{}: label written; its code works once, for {window} s",
+                        out.display()
+                    );
+                    match mosquitto_files::remembered(&site) {
+                        Some((dir, options)) => {
+                            mosquitto_files::write(&site, &dir, &options, t)?;
+                            println!(
+                                "the claim login is in {}/passwords: reload Mosquitto now (systemctl reload mosquitto); the kiosk's own broker reads it at once",
+                                dir.display()
+                            );
+                        }
+                        None => println!(
+                            "run `keting-provision broker config --mosquitto DIR` now, so the broker lets the device in to claim"
+                        ),
+                    }
+                    println!("on the device: device-agent --claim '{}'", label.to_text());
+                }
                 DeviceCommand::Replace { name } => {
                     device::replace(&site, &name)?;
                     println!(
@@ -285,7 +328,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 port: port.unwrap_or(site.site.broker_port),
                 persistence,
             };
-            let n = mosquitto_files::write(&site, &mosquitto, &options)?;
+            let n = mosquitto_files::write(&site, &mosquitto, &options, now().as_unix_millis())?;
             println!(
                 "wrote {}/mosquitto.conf, passwords and acl: the kiosk and {n} device(s); include it from /etc/mosquitto/mosquitto.conf and reload Mosquitto",
                 mosquitto.display()

@@ -10,6 +10,7 @@ use base64::engine::general_purpose::STANDARD;
 use sha2::Sha512;
 
 use crate::device;
+use crate::device_claim::{ClaimFile, ClaimState};
 use crate::inventory;
 use crate::secrets::{random_bytes, write_atomic};
 use crate::site_dir::{SiteDir, SiteError};
@@ -67,7 +68,8 @@ pub fn read_password_file(
 }
 
 /// Where and how Mosquitto listens.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct BrokerOptions {
     /// The address to bind (`0.0.0.0` for the LAN).
     pub listen: String,
@@ -77,8 +79,31 @@ pub struct BrokerOptions {
     pub persistence: String,
 }
 
-/// Writes `mosquitto.conf`, `passwords` and `acl` into `out`.
-pub fn write(site: &SiteDir, out: &Path, options: &BrokerOptions) -> Result<usize, SiteError> {
+/// `broker.toml` in the site: where `broker config` last wrote, so `device
+/// label` can add the claim login there.
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Remembered {
+    dir: std::path::PathBuf,
+    options: BrokerOptions,
+}
+
+/// Where `broker config` last wrote, and with which options.
+pub fn remembered(site: &SiteDir) -> Option<(std::path::PathBuf, BrokerOptions)> {
+    let text = std::fs::read_to_string(site.path.join("broker.toml")).ok()?;
+    let r: Remembered = toml::from_str(&text).ok()?;
+    Some((r.dir, r.options))
+}
+
+/// Writes `mosquitto.conf`, `passwords` and `acl` into `out`, with a
+/// `claim-<name>` login for each device whose claim window is open at
+/// `now_ms`; remembers `out` in the site's `broker.toml`.
+pub fn write(
+    site: &SiteDir,
+    out: &Path,
+    options: &BrokerOptions,
+    now_ms: i64,
+) -> Result<usize, SiteError> {
     let file_err = |path: &Path, e: std::io::Error| SiteError::File {
         path: path.to_owned(),
         message: e.to_string(),
@@ -94,6 +119,7 @@ pub fn write(site: &SiteDir, out: &Path, options: &BrokerOptions) -> Result<usiz
     line("kiosk", &site.kiosk_password()?)?;
     acl += &format!("user kiosk\ntopic readwrite {root}/#\n\n");
     let mut n = 0;
+    let mut claim_passwords = String::new();
     for d in inventory::load(&site.path)?.iter().filter(|d| !d.retired) {
         line(&d.name, &device::password(site, &d.name)?)?;
         acl += &format!(
@@ -101,7 +127,17 @@ pub fn write(site: &SiteDir, out: &Path, options: &BrokerOptions) -> Result<usiz
             name = d.name
         );
         n += 1;
+        let claim = ClaimFile::load(&site.path, &d.name)?;
+        if let (ClaimState::Open(_), Some(c)) = (ClaimFile::state(claim.as_ref(), now_ms), &claim) {
+            // The device claiming its identity: its own claim topics only.
+            claim_passwords += &format!("claim-{}:{}\n", d.name, c.broker_hash);
+            acl += &format!(
+                "user claim-{name}\ntopic write {root}/claim/{name}/request\ntopic read {root}/claim/{name}/response\n\n",
+                name = d.name
+            );
+        }
     }
+    passwords += &claim_passwords;
     let conf = format!(
         "# Written by keting-provision broker config for site {id} ({name}).\n\
          per_listener_settings false\nallow_anonymous false\n\
@@ -123,6 +159,13 @@ pub fn write(site: &SiteDir, out: &Path, options: &BrokerOptions) -> Result<usiz
     write_atomic(&a, acl.as_bytes(), 0o644).map_err(|e| file_err(&a, e))?;
     let c = out.join("mosquitto.conf");
     write_atomic(&c, conf.as_bytes(), 0o644).map_err(|e| file_err(&c, e))?;
+    let remembered = Remembered {
+        dir: std::path::absolute(out).unwrap_or_else(|_| out.to_owned()),
+        options: options.clone(),
+    };
+    let r = site.path.join("broker.toml");
+    let text = toml::to_string(&remembered).map_err(|e| SiteError::Invalid(e.to_string()))?;
+    write_atomic(&r, text.as_bytes(), 0o644).map_err(|e| file_err(&r, e))?;
     Ok(n)
 }
 

@@ -5,3 +5,4 @@
 
 mod broker;
 mod cli;
+mod label;
