@@ -1,13 +1,19 @@
 //! The device agents and the MQTT link the kiosk and the agents share.
 //!
-//! So far: the [`link`]: the rumqttc connection with birth and last will,
-//! resubscription on every CONNACK, persistent sessions, the durable
-//! [`link::outbox`] (messages leave it only on PUBACK) and jittered
-//! [`link::backoff`]. The `device-agent` program and the door agent come next
-//! (issue "Device agents over MQTT, and the 24-hour gym door").
+//! - [`link`]: the rumqttc connection with birth and last will,
+//!   resubscription on every CONNACK, persistent sessions, the durable
+//!   [`link::outbox`] (messages leave it only on PUBACK) and jittered
+//!   [`link::backoff`].
+//! - [`config`]: the agent's TOML configuration; [`run`]: builds the agent
+//!   it describes, on real or simulated hardware.
+//! - [`door`]: the door agent (scanner, strike, contact, exit button, panel).
+//! - [`claim`]: `device-agent --claim`: enrolment with a label's one-time code.
+//! - [`clock`], [`atomic_file`]: the wall clock, and files written whole.
 
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
+pub mod atomic_file;
+pub mod claim;
 pub mod clock;
 pub mod config;
 pub mod door;

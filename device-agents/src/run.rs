@@ -75,9 +75,19 @@ pub struct SimHardware {
 }
 
 /// A simulated panel that also writes every frame to a PNG file.
-struct PngPanel {
+pub struct PngPanel {
     sim: SimPanel,
     path: PathBuf,
+}
+
+impl PngPanel {
+    /// A panel drawn to `path`.
+    pub fn new(path: PathBuf) -> Self {
+        Self {
+            sim: SimPanel::default(),
+            path,
+        }
+    }
 }
 
 impl PanelDisplay for PngPanel {

@@ -91,6 +91,12 @@ impl DataDir {
         self.path.join(SITE_KEY_FILE)
     }
 
+    /// Where the provisioning site directory is (`kiosk site import`): a
+    /// file holding its path.
+    pub fn provisioning_site_file(&self) -> PathBuf {
+        self.path.join("provisioning-site")
+    }
+
     /// The kiosk's broker password (from a provisioned site), mode 0600.
     pub fn broker_secret(&self) -> PathBuf {
         self.path.join("broker.secret")

@@ -21,7 +21,7 @@ use keting_kiosk::site::{self, NewSite};
 use keting_kiosk::store::checkins::ScanSource;
 use keting_kiosk::store::members::{self, NewMember, Role};
 use keting_kiosk::store::site_record::SiteRecord;
-use keting_kiosk::store::{Store, audit, door_commands, doors, gym, reports};
+use keting_kiosk::store::{Store, audit, device_claims, door_commands, doors, gym, reports};
 use keting_kiosk::ui::kiosk_adapter::KioskUi;
 use keting_kiosk::ui::language::Language;
 use keting_kiosk::ui::screenshot::{self, ScreenshotRequest};
@@ -75,6 +75,9 @@ enum Command {
     /// The doors the kiosk publishes the roster to.
     #[command(subcommand)]
     Door(DoorCommand),
+    /// Devices claiming their identity with a label (`device-agent --claim`): list them, confirm one.
+    #[command(subcommand)]
+    Claim(ClaimCommand),
     /// Print the site's id, name and public key (for device agent configurations); `site import` takes over a provisioned site.
     Site {
         #[command(subcommand)]
@@ -215,6 +218,19 @@ enum DoorCommand {
     },
 }
 
+#[derive(Subcommand)]
+enum ClaimCommand {
+    /// The claims waiting for a technician, with the PIN each device shows.
+    List,
+    /// Confirm a device's claim: the PIN on its panel must be the one listed (the running kiosk then answers it).
+    Confirm {
+        /// The device's name.
+        device: String,
+        /// The PIN the device's panel shows.
+        pin: String,
+    },
+}
+
 #[derive(Clone, Copy, ValueEnum)]
 enum LangArg {
     Zh,
@@ -319,6 +335,7 @@ fn run(cli: Cli, started: Instant) -> Result<()> {
             secret.as_deref(),
             clock::now(),
         )?;
+        site::remember_provisioning_site(&dir, site_dir)?;
         println!(
             "site {} ({}) is this kiosk's; devices log in to the broker at {}:{}",
             site.site_id, site.name, provisioned.site.broker_host, provisioned.site.broker_port
@@ -358,6 +375,7 @@ fn run(cli: Cli, started: Instant) -> Result<()> {
             database: dir.database(),
             data_dir: dir.path().to_owned(),
             demo_devices: site.demo && !cli.no_demo_devices,
+            provisioning_site: site::provisioning_site(&dir),
         })
     };
     match cli.command {
@@ -368,6 +386,7 @@ fn run(cli: Cli, started: Instant) -> Result<()> {
         }
         Some(Command::Gym(cmd)) => gym_command(cmd, &mut store),
         Some(Command::Door(cmd)) => door_command(cmd, &mut store, &site),
+        Some(Command::Claim(cmd)) => claim_command(cmd, &mut store),
         Some(Command::Site { .. }) => {
             let key = ed25519_dalek::VerifyingKey::from_bytes(&site.public_key)?;
             println!("site        {}", site.site_id);
@@ -450,6 +469,37 @@ fn gym_command(cmd: GymCommand, store: &mut Store) -> Result<()> {
             for g in gym::list(store.conn())? {
                 println!("{:>6}  {:<24}  {}", g.id, g.name, g.paid_until);
             }
+        }
+    }
+    Ok(())
+}
+
+fn claim_command(cmd: ClaimCommand, store: &mut Store) -> Result<()> {
+    let now = clock::now();
+    match cmd {
+        ClaimCommand::List => {
+            let pending = device_claims::pending(store.conn(), now)?;
+            if pending.is_empty() {
+                println!("no claims waiting (on the device: device-agent --claim 'LABEL TEXT')");
+            }
+            for c in pending {
+                let left = c.expires.since(now).unwrap_or_default().as_secs();
+                println!(
+                    "{:<24}  PIN {}  ({left} s left)",
+                    c.device.as_str(),
+                    keting_core::claim::pin_for_print(&c.pin)
+                );
+            }
+        }
+        ClaimCommand::Confirm { device, pin } => {
+            let id = keting_core::ids::DeviceId::new(&device)
+                .map_err(|e| anyhow::anyhow!("device {device:?}: {e}"))?;
+            store.write(|tx| {
+                device_claims::confirm(tx, &id, Some(&pin), "command-line", now)?;
+                audit::record(tx, now, "command-line", "claim.confirm", id.as_str())?;
+                Ok::<_, anyhow::Error>(())
+            })?;
+            println!("{device}'s claim confirmed: the running kiosk answers it within a second");
         }
     }
     Ok(())

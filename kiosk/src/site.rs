@@ -49,6 +49,14 @@ pub enum SiteError {
         /// What the system said.
         source: io::Error,
     },
+    /// Another file of the data directory cannot be written.
+    #[error("{}: {source}", path.display())]
+    File {
+        /// The file.
+        path: PathBuf,
+        /// What the system said.
+        source: io::Error,
+    },
     /// The key file is not a PKCS#8 Ed25519 key.
     #[error("the site key file {} is not an Ed25519 private key in PKCS#8 PEM", path.display())]
     KeyFormat {
@@ -110,6 +118,21 @@ pub fn import(
             .map_err(|source| SiteError::KeyFile { path, source })?;
     }
     Ok(site)
+}
+
+/// Remembers the provisioning site directory (claims read it).
+pub fn remember_provisioning_site(dir: &DataDir, site_dir: &Path) -> Result<(), SiteError> {
+    let path = dir.provisioning_site_file();
+    let absolute = std::path::absolute(site_dir).unwrap_or_else(|_| site_dir.to_owned());
+    crate::atomic_file::write(&path, absolute.as_os_str().as_encoded_bytes(), 0o600)
+        .map_err(|source| SiteError::File { path, source })
+}
+
+/// The provisioning site directory, if the site was imported from one.
+pub fn provisioning_site(dir: &DataDir) -> Option<PathBuf> {
+    let text = fs::read_to_string(dir.provisioning_site_file()).ok()?;
+    let path = PathBuf::from(text.trim_end_matches('\n'));
+    path.is_dir().then_some(path)
 }
 
 /// The kiosk's broker login, if the site was provisioned: `kiosk` and its secret.

@@ -208,6 +208,26 @@ impl Process {
         let _ = self.child.kill().await;
     }
 
+    /// Waits (up to `within`) for it to exit by itself; its exit status and
+    /// everything it printed on stderr.
+    pub async fn exit(mut self, within: Duration) -> (std::process::ExitStatus, String) {
+        let mut rx = self.lines.subscribe();
+        let status = tokio::time::timeout(within, self.child.wait())
+            .await
+            .unwrap_or_else(|_| panic!("{} did not exit within {within:?}:\n{}", self.name, self.log()))
+            .unwrap();
+        // Its last lines may still be on their way to the log.
+        let _ = tokio::time::timeout(Duration::from_secs(5), async {
+            while !self.log.lock().unwrap().iter().any(|l| l == STDERR_CLOSED) {
+                if rx.recv().await.is_err() {
+                    return;
+                }
+            }
+        })
+        .await;
+        (status, self.log())
+    }
+
     /// Stops it with SIGTERM and waits (up to 10 s) for it to exit.
     pub async fn stop(mut self) -> std::process::ExitStatus {
         let pid = self.child.id().unwrap() as i32;

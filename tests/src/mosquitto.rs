@@ -6,7 +6,10 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use tokio::io::{AsyncBufReadExt, BufReader};
+use std::sync::{Arc, Mutex};
+
 use tokio::process::{Child, Command};
+use tokio::sync::Notify;
 
 use crate::free_port;
 
@@ -16,6 +19,8 @@ pub struct Mosquitto {
     /// The port it listens on (127.0.0.1).
     pub port: u16,
     dir: tempfile::TempDir,
+    /// Its log lines so far, and a signal for each new one.
+    log: Arc<(Mutex<Vec<String>>, Notify)>,
 }
 
 fn mosquitto_bin() -> PathBuf {
@@ -80,8 +85,52 @@ impl Mosquitto {
             panic!("mosquitto exited before listening");
         });
         ready.await.expect("mosquitto listening within 10 s");
-        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-        Self { child, port, dir }
+        let log = Arc::new((Mutex::new(Vec::new()), Notify::new()));
+        let keep = log.clone();
+        tokio::spawn(async move {
+            while let Ok(Some(line)) = lines.next_line().await {
+                keep.0.lock().unwrap().push(line);
+                keep.1.notify_waiters();
+            }
+        });
+        Self {
+            child,
+            port,
+            dir,
+            log,
+        }
+    }
+
+    /// Makes it read its password and ACL files again (SIGHUP, as
+    /// `systemctl reload mosquitto` does) and waits until it says so.
+    pub async fn reload(&self) {
+        let count = || {
+            self.log
+                .0
+                .lock()
+                .unwrap()
+                .iter()
+                .filter(|l| l.contains("Reloading config"))
+                .count()
+        };
+        let before = count();
+        let pid = self.child.id().expect("running") as i32;
+        nix::sys::signal::kill(
+            nix::unistd::Pid::from_raw(pid),
+            nix::sys::signal::Signal::SIGHUP,
+        )
+        .unwrap();
+        tokio::time::timeout(Duration::from_secs(10), async {
+            loop {
+                let notified = self.log.1.notified();
+                if count() > before {
+                    return;
+                }
+                notified.await;
+            }
+        })
+        .await
+        .expect("mosquitto reloads within 10 s (it logs \"Reloading config\")");
     }
 
     /// Restarts the broker on the same port (stopped with SIGTERM, as a
@@ -97,6 +146,7 @@ impl Mosquitto {
             mut child,
             port,
             dir,
+            ..
         } = self;
         let pid = child.id().expect("running") as i32;
         nix::sys::signal::kill(

@@ -450,3 +450,126 @@ async fn device_check_passes_a_good_door_and_fails_a_dead_relay_channel_with_wha
     }
     drop(broker);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_device_claims_its_identity_with_the_label_once_the_pin_is_confirmed() {
+    let bed = SiteBed::new().await;
+    let root = bed.dir.path();
+    let site = root.join("provisioned");
+    let port = free_port();
+    provision_words(
+        &site,
+        &format!("site init --name 中心 --broker-host 127.0.0.1 --broker-port {port}"),
+    );
+    provision_words(
+        &site,
+        &format!(
+            "device add --kind lock --name gym-door --bus tcp:127.0.0.1:{}",
+            bed.board_port
+        ),
+    );
+    let broker = mosquitto_for(&site, root, port).await;
+    let data = root.join("kiosk-provisioned");
+    kiosk_cli(&data, &["site", "import", site.to_str().unwrap()]);
+    kiosk_cli(&data, &["door", "add", "gym-door", "--name", "健身房"]);
+    let url = format!("mqtt://127.0.0.1:{port}");
+    let kiosk = start_kiosk(&data, &["--mqtt-url", &url], "controller connected to the broker").await;
+
+    // The technician prints the label; the broker lets the claim login in.
+    let label_png = root.join("gym-door.png");
+    let printed = provision_words(&site, &format!("device label gym-door --out {}", label_png.display()));
+    let text = printed
+        .lines()
+        .find_map(|l| l.split('\'').nth(1).filter(|t| t.starts_with("KETING-CLAIM:")))
+        .unwrap()
+        .to_owned();
+    broker.reload().await;
+
+    // The factory-fresh device: nothing but the label's text.
+    let device = root.join("device-etc");
+    let config = device.join("agent.toml");
+    let panel = root.join("claim-panel.png");
+    let claim = |text: String| {
+        let config = config.clone();
+        let panel = panel.clone();
+        async move {
+            Process::start(
+                "device-agent",
+                &[
+                    "--claim",
+                    &text,
+                    "--config",
+                    config.to_str().unwrap(),
+                    "--panel",
+                    &format!("png:{}", panel.display()),
+                    "--wait",
+                    "60",
+                ],
+                &[],
+                "claim request sent",
+            )
+            .await
+        }
+    };
+    let agent = claim(text.clone()).await;
+    let line = agent.wait_for_line("the panel shows PIN", Duration::from_secs(5)).await;
+    let pin: String = line
+        .rsplit("PIN ")
+        .next()
+        .unwrap()
+        .chars()
+        .filter(char::is_ascii_digit)
+        .collect();
+    assert_eq!(pin.len(), 6, "{line}");
+    assert!(panel.exists(), "the PIN is on the device's panel");
+    kiosk.wait_for_line("claim waiting", Duration::from_secs(10)).await;
+    let listed = kiosk_cli(&data, &["claim", "list"]);
+    assert!(
+        listed.contains(&format!("gym-door                  PIN {} {}", &pin[..3], &pin[3..])),
+        "the kiosk shows the same PIN: {listed}"
+    );
+
+    // A PIN that differs confirms nothing.
+    let wrong = if pin == "000000" { "111111" } else { "000000" };
+    let out = Command::new(binaries::path("kiosk"))
+        .args(["--data", data.to_str().unwrap(), "claim", "confirm", "gym-door", wrong])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("another device may be claiming"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!config.exists());
+
+    // The right PIN: the device gets its configuration and its own secret.
+    kiosk_cli(&data, &["claim", "confirm", "gym-door", &pin]);
+    let (status, log) = agent.exit(Duration::from_secs(30)).await;
+    assert!(status.success(), "{log}");
+    let written = std::fs::read_to_string(&config).unwrap();
+    assert!(written.contains("device = \"gym-door\""), "{written}");
+    let secret = std::fs::read_to_string(device.join("broker.secret")).unwrap();
+    let provisioned = std::fs::read_to_string(site.join("devices/gym-door/broker.secret")).unwrap();
+    assert_eq!(secret.trim(), provisioned.trim());
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(device.join("broker.secret")).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o600);
+    let checked = binaries::run(
+        "device-agent",
+        &["--check".as_ref(), "--config".as_ref(), config.as_os_str()],
+    );
+    assert!(checked.contains("configuration OK"), "{checked}");
+    assert!(!log.contains(&text), "the code is never logged");
+    assert!(!kiosk.log().contains(secret.trim()), "the secret is never logged");
+
+    // The same label again: the code is spent.
+    std::fs::remove_file(&config).unwrap();
+    let again = claim(text).await;
+    let (status, log) = again.exit(Duration::from_secs(30)).await;
+    assert!(!status.success());
+    assert!(log.contains("the kiosk refused the claim: this label's code was used already"), "{log}");
+    assert!(!config.exists());
+    kiosk.stop().await;
+    drop(broker);
+}

@@ -7,7 +7,12 @@ use std::path::PathBuf;
 use anyhow::Context;
 use clap::Parser;
 use keting_device_agents::config::AgentConfig;
-use keting_device_agents::run::{SimHardware, run_agent};
+use keting_core::claim::{ClaimLabel, pin_for_print};
+use keting_device_agents::claim::ClaimSetup;
+use keting_device_agents::run::{PANEL_FONT, PngPanel, SimHardware, run_agent};
+use keting_hardware::panel::PanelDisplay;
+use keting_hardware::panel::ssd1306::Ssd1306;
+use keting_hardware::panel::text::PanelFont;
 
 /// Runs a Keting device agent (door lock, vending machine, pianos, robot).
 #[derive(Debug, Parser)]
@@ -28,6 +33,82 @@ struct Cli {
     /// Check the configuration and exit.
     #[arg(long)]
     check: bool,
+    /// Enrol this device with a claim label's text (scanned from its QR code,
+    /// or typed): writes the configuration (--config) and broker.secret
+    /// beside it once the technician confirms the PIN on the kiosk.
+    #[arg(long, value_name = "LABEL_TEXT", conflicts_with = "check")]
+    claim: Option<String>,
+    /// With --claim: the panel that shows the PIN: none, ssd1306[:BUS[:ADDRESS]] or png:FILE.
+    #[arg(long, default_value = "none", requires = "claim", value_parser = parse_claim_panel)]
+    panel: ClaimPanel,
+    /// With --claim: how long to wait for the confirmation, in seconds.
+    #[arg(long, default_value_t = 180, requires = "claim")]
+    wait: u64,
+}
+
+/// The panel named by `--panel`.
+#[derive(Clone, Debug)]
+enum ClaimPanel {
+    None,
+    Ssd1306 { bus: String, address: u8 },
+    Png(PathBuf),
+}
+
+fn parse_claim_panel(s: &str) -> Result<ClaimPanel, String> {
+    let bad = || format!("{s:?}: none, ssd1306, ssd1306:/dev/i2c-1:60 or png:FILE");
+    match s.split_once(':') {
+        None if s == "none" => Ok(ClaimPanel::None),
+        None if s == "ssd1306" => Ok(ClaimPanel::Ssd1306 {
+            bus: "/dev/i2c-1".into(),
+            address: keting_hardware::panel::ssd1306::DEFAULT_ADDRESS,
+        }),
+        Some(("png", path)) if !path.is_empty() => Ok(ClaimPanel::Png(path.into())),
+        Some(("ssd1306", rest)) => {
+            let (bus, address) = match rest.rsplit_once(':') {
+                Some((bus, a)) => (bus, a.parse().map_err(|_| bad())?),
+                None => (rest, keting_hardware::panel::ssd1306::DEFAULT_ADDRESS),
+            };
+            Ok(ClaimPanel::Ssd1306 {
+                bus: bus.into(),
+                address,
+            })
+        }
+        _ => Err(bad()),
+    }
+}
+
+fn claim(cli: &Cli, text: &str) -> anyhow::Result<()> {
+    let label = ClaimLabel::parse(text)?;
+    let font = || PanelFont::new(PANEL_FONT);
+    let panel: Option<(Box<dyn PanelDisplay>, PanelFont)> = match &cli.panel {
+        ClaimPanel::None => None,
+        ClaimPanel::Ssd1306 { bus, address } => {
+            Some((Box::new(Ssd1306::open(bus, *address)?), font()?))
+        }
+        ClaimPanel::Png(path) => Some((Box::new(PngPanel::new(path.clone())), font()?)),
+    };
+    let device = label.device.clone();
+    let setup = ClaimSetup {
+        label,
+        config_path: cli.config.clone(),
+        panel,
+        wait: std::time::Duration::from_secs(cli.wait),
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    let written = runtime.block_on(keting_device_agents::claim::claim(setup, |pin| {
+        println!(
+            "PIN {}: check that the kiosk's technician screen shows the same PIN for {device}, then confirm it there",
+            pin_for_print(pin)
+        );
+    }))?;
+    println!(
+        "{device} enrolled: {} and broker.secret written; start the agent (systemctl start keting-agent)",
+        written.display()
+    );
+    Ok(())
 }
 
 fn main() -> std::process::ExitCode {
@@ -49,6 +130,9 @@ fn run() -> anyhow::Result<()> {
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
+    if let Some(text) = &cli.claim {
+        return claim(&cli, text);
+    }
     let config = AgentConfig::load(&cli.config)?;
     let password = config.broker_password()?;
     if cli.check {

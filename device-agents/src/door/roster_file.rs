@@ -2,7 +2,6 @@
 //! written atomically (temporary file, fsync, rename) and verified again
 //! when read, so a tampered or torn file is refused, never trusted.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// The file holding the last accepted roster.
@@ -26,16 +25,6 @@ impl RosterFile {
 
     /// Stores `payload`, replacing the previous one atomically.
     pub fn store(&self, payload: &[u8]) -> std::io::Result<()> {
-        let tmp = self.path.with_extension("json.tmp");
-        {
-            let mut f = std::fs::File::create(&tmp)?;
-            f.write_all(payload)?;
-            f.sync_all()?;
-        }
-        std::fs::rename(&tmp, &self.path)?;
-        if let Some(dir) = self.path.parent() {
-            std::fs::File::open(dir)?.sync_all()?;
-        }
-        Ok(())
+        crate::atomic_file::write(&self.path, payload, 0o644)
     }
 }

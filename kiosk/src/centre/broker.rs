@@ -60,20 +60,28 @@ pub fn start(
         },
     };
     if let Some(path) = passwords {
-        // The same logins as the site's Mosquitto (its password file). Topic
+        // The same logins as the site's Mosquitto (its password file), read
+        // again at every login: a device's claim login (`device label`) or
+        // a retired device works or stops working without a restart. Topic
         // ACLs are Mosquitto's only: rumqttd has none.
         let logins =
             keting_provisioning::mosquitto_files::read_password_file(path).map_err(|e| {
                 CentreError::Broker(format!("--mqtt-passwords {}: {e}", path.display()))
             })?;
-        let logins = std::sync::Arc::new(logins);
         tracing::info!(logins = logins.len(), "embedded broker: logins required");
+        let path = path.to_owned();
         server.set_auth_handler(move |_client: String, user: String, pass: String| {
-            let logins = logins.clone();
+            let path = path.clone();
             async move {
-                logins
-                    .get(&user)
-                    .is_some_and(|h| keting_provisioning::mosquitto_files::verify(h, &pass))
+                match keting_provisioning::mosquitto_files::read_password_file(&path) {
+                    Ok(logins) => logins
+                        .get(&user)
+                        .is_some_and(|h| keting_provisioning::mosquitto_files::verify(h, &pass)),
+                    Err(e) => {
+                        tracing::error!("--mqtt-passwords {}: {e}; login refused", path.display());
+                        false
+                    }
+                }
             }
         });
     }

@@ -6,21 +6,23 @@ use std::future::Future;
 use std::time::Duration;
 
 use ed25519_dalek::SigningKey;
+use keting_core::claim::ClaimRequest;
 use keting_core::ids::DeviceId;
 use keting_core::messages::{
     Ack, Action, Command, Event, MessageId, PROTOCOL_VERSION, decode, encode,
 };
 use keting_core::roster::{Roster, RosterMember, sign};
-use keting_core::topics::{DeviceChannel, ROOT, Topic};
+use keting_core::topics::{DeviceChannel, ROOT, Topic, claim_requests_filter};
 use keting_device_agents::clock::now;
 use keting_device_agents::link::connection::{self, LinkConfig, LinkEvent, LinkHandle};
 use keting_device_agents::link::outbox::Outbox;
 use tokio::sync::watch;
 
+use super::claims::{ClaimDesk, RequestVerdict};
 use super::device_states::{DeviceStates, DoorsView};
 use super::{CentreConfig, CentreError};
 use crate::store::site_record::SiteRecord;
-use crate::store::{Store, StoreError, door_commands, door_events, doors, gym};
+use crate::store::{Store, StoreError, device_claims, door_commands, door_events, doors, gym};
 
 /// How often the database is checked for changes (roster, doors).
 pub const POLL: Duration = Duration::from_millis(100);
@@ -40,6 +42,7 @@ pub struct Controller {
     data_version: Option<i64>,
     published: Option<(Vec<RosterMember>, Vec<DeviceId>)>,
     last_issued: i64,
+    claims: ClaimDesk,
 }
 
 impl Controller {
@@ -65,6 +68,7 @@ impl Controller {
             subscriptions: ["online", "status", "event", "ack"]
                 .iter()
                 .map(|ch| format!("{ROOT}/{site}/device/+/{ch}"))
+                .chain([claim_requests_filter(site)])
                 .collect(),
             keep_alive: Duration::from_secs(10),
             persistent_session: true,
@@ -81,6 +85,7 @@ impl Controller {
             data_version: None,
             published: None,
             last_issued: 0,
+            claims: ClaimDesk::new(config.provisioning_site.clone()),
         })
     }
 
@@ -96,7 +101,7 @@ impl Controller {
             tokio::select! {
                 () = &mut shutdown => break,
                 event = events.recv() => match event {
-                    Some(event) => self.handle(event),
+                    Some(event) => self.handle(event, &link).await,
                     None => break,
                 },
                 _ = tick.tick() => {
@@ -110,7 +115,7 @@ impl Controller {
         let _ = task.await;
     }
 
-    fn handle(&mut self, event: LinkEvent) {
+    async fn handle(&mut self, event: LinkEvent, link: &LinkHandle) {
         let t = now();
         match event {
             LinkEvent::Connected => {
@@ -157,11 +162,70 @@ impl Controller {
                             Err(e) => tracing::warn!("an event of {id} was not understood: {e}"),
                         }
                     }
+                    Ok(Topic::ClaimRequest(id)) => self.handle_claim(id, &payload, link).await,
                     Ok(_) | Err(_) => {}
                 }
             }
         }
         self.refresh_view();
+    }
+
+    /// A device claims its identity: wait for a technician, or say no.
+    async fn handle_claim(&mut self, device: DeviceId, payload: &[u8], link: &LinkHandle) {
+        let t = now();
+        let request: ClaimRequest = match decode(payload) {
+            Ok(r) => r,
+            Err(e) => {
+                tracing::warn!("a claim of {device} was not understood: {e}");
+                return;
+            }
+        };
+        match self.claims.judge(&device, &request, t) {
+            RequestVerdict::Pending { pin, expires } => {
+                match device_claims::record_request(self.store.conn(), &device, &request.nonce, &pin, expires, t) {
+                    Ok(()) => tracing::info!(
+                        device = %device,
+                        "claim waiting: compare the PIN on the staff page with the device's panel and confirm (`kiosk claim confirm {device} PIN`)"
+                    ),
+                    Err(e) => tracing::error!("cannot store a claim of {device}: {e}"),
+                }
+            }
+            RequestVerdict::Refused(reason) => {
+                tracing::warn!(device = %device, "claim refused: {reason}");
+                let response = keting_core::claim::ClaimResponse {
+                    v: PROTOCOL_VERSION,
+                    nonce: request.nonce,
+                    outcome: keting_core::claim::ClaimOutcome::Refused { reason },
+                };
+                let topic = Topic::ClaimResponse(device).name(&self.site.site_id);
+                if let Err(e) = link.publish(&topic, &encode(&response), false).await {
+                    tracing::error!("cannot queue a claim answer: {e}");
+                }
+            }
+        }
+    }
+
+    /// Answers the claims a technician confirmed.
+    async fn answer_claims(&mut self, link: &LinkHandle) -> Result<(), StoreError> {
+        let t = now();
+        for claim in device_claims::confirmed(self.store.conn())? {
+            let response = self.claims.answer(&claim.device, &claim.nonce, t);
+            let topic = Topic::ClaimResponse(claim.device.clone()).name(&self.site.site_id);
+            if let Err(e) = link.publish(&topic, &encode(&response), false).await {
+                tracing::error!("cannot queue a claim answer: {e}");
+                return Ok(());
+            }
+            device_claims::mark_answered(self.store.conn(), &claim, t)?;
+            match &response.outcome {
+                keting_core::claim::ClaimOutcome::Enrolled { .. } => {
+                    tracing::info!(device = %claim.device, "claim answered: the device has its identity; its code is spent")
+                }
+                keting_core::claim::ClaimOutcome::Refused { reason } => {
+                    tracing::warn!(device = %claim.device, "claim confirmed but refused: {reason}")
+                }
+            }
+        }
+        Ok(())
     }
 
     async fn poll(&mut self, link: &LinkHandle) -> Result<(), StoreError> {
@@ -170,6 +234,7 @@ impl Controller {
             self.data_version = Some(version);
             self.publish_roster_if_changed(link).await?;
             self.send_commands(link).await?;
+            self.answer_claims(link).await?;
         }
         self.refresh_view();
         Ok(())

@@ -9,10 +9,13 @@
 //!   every door event once, and keeps the live state of every device.
 //! - [`device_states`]: what each device last said, and the rule that an
 //!   offline device shows as unavailable, never as its last state.
+//! - [`claims`]: devices claiming their identity with a label's code; the
+//!   answer leaves only after a technician confirmed the PIN.
 //! - [`demo_devices`]: the demo site's gym door, simulated: a relay board
 //!   on Modbus TCP and the real door agent, in this process.
 
 pub mod broker;
+pub mod claims;
 pub mod controller;
 pub mod demo_devices;
 pub mod device_states;
@@ -68,6 +71,8 @@ pub struct CentreConfig {
     pub data_dir: PathBuf,
     /// Run the demo site's simulated devices.
     pub demo_devices: bool,
+    /// The provisioning site directory (`kiosk site import`), for claims.
+    pub provisioning_site: Option<PathBuf>,
 }
 
 /// Why the centre could not start.

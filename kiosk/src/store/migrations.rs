@@ -119,6 +119,22 @@ const MIGRATIONS: &[&str] = &[
     ) STRICT;
     CREATE INDEX door_commands_unsent ON door_commands (id) WHERE sent_ms IS NULL AND outcome IS NULL;
     "#,
+    // 4: devices claiming their identity with a label's code, until a
+    // technician confirms the PIN and the centre answers.
+    r#"
+    CREATE TABLE device_claims (
+        id           INTEGER PRIMARY KEY,
+        device_id    TEXT    NOT NULL,
+        nonce        TEXT    NOT NULL,
+        pin          TEXT    NOT NULL CHECK (length(pin) = 6),
+        requested_ms INTEGER NOT NULL,
+        expires_ms   INTEGER NOT NULL,
+        state        TEXT    NOT NULL CHECK (state IN ('pending', 'confirmed', 'answered')),
+        confirmed_by TEXT,
+        decided_ms   INTEGER,
+        UNIQUE (device_id, nonce)
+    ) STRICT;
+    "#,
 ];
 
 /// The schema version this build writes.

@@ -13,6 +13,7 @@
 
 pub mod audit;
 pub mod checkins;
+pub mod device_claims;
 pub mod door_commands;
 pub mod door_events;
 pub mod doors;

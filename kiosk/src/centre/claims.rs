@@ -1,0 +1,121 @@
+//! The centre's side of enrolment by QR (see `keting_core::claim`): it
+//! judges a device's claim request against the site directory's
+//! `claim.toml` (code not spent, window open, proof right), and once a
+//! technician has confirmed the PIN it answers with the device's
+//! `agent.toml` and broker secret from the site directory, authenticated
+//! with the code, and marks the code spent.
+//!
+//! The kiosk knows the site directory from `kiosk site import DIR`; a kiosk
+//! without one refuses every claim, saying why.
+
+use std::path::PathBuf;
+
+use keting_core::claim::{ClaimOutcome, ClaimRequest, ClaimResponse};
+use keting_core::ids::DeviceId;
+use keting_core::messages::PROTOCOL_VERSION;
+use keting_core::time::Timestamp;
+use keting_provisioning::device_claim::{ClaimFile, ClaimState};
+
+/// What to do with a request.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RequestVerdict {
+    /// Show the PIN and wait for a technician, until `expires`.
+    Pending {
+        /// The PIN.
+        pin: String,
+        /// When the label's window closes.
+        expires: Timestamp,
+    },
+    /// Answer no, with the reason.
+    Refused(String),
+}
+
+/// The claims of one site directory.
+#[derive(Clone, Debug)]
+pub struct ClaimDesk {
+    site_dir: Option<PathBuf>,
+}
+
+impl ClaimDesk {
+    /// The desk for the site directory `site_dir`, if the kiosk has one.
+    pub fn new(site_dir: Option<PathBuf>) -> Self {
+        Self { site_dir }
+    }
+
+    fn claim_file(&self, device: &DeviceId) -> Result<(PathBuf, Option<ClaimFile>), String> {
+        let dir = self.site_dir.clone().ok_or_else(|| {
+            "this kiosk has no site directory: import one with `kiosk site import DIR`".to_owned()
+        })?;
+        let file = ClaimFile::load(&dir, device.as_str()).map_err(|e| e.to_string())?;
+        Ok((dir, file))
+    }
+
+    /// Judges a request of `device`.
+    pub fn judge(&self, device: &DeviceId, request: &ClaimRequest, now: Timestamp) -> RequestVerdict {
+        let file = match self.claim_file(device) {
+            Ok((_, file)) => file,
+            Err(why) => return RequestVerdict::Refused(why),
+        };
+        let key = match ClaimFile::state(file.as_ref(), now.as_unix_millis()) {
+            ClaimState::Open(key) => key,
+            ClaimState::None => {
+                return RequestVerdict::Refused(format!("no label was printed for {device}"));
+            }
+            ClaimState::Spent => {
+                return RequestVerdict::Refused(
+                    "this label's code was used already: print a new label".into(),
+                );
+            }
+            ClaimState::Expired => {
+                return RequestVerdict::Refused(
+                    "this label's window closed: print a new label".into(),
+                );
+            }
+        };
+        if key.check_proof(request).is_err() || request.nonce.is_empty() || request.nonce.len() > 64 {
+            return RequestVerdict::Refused("the code does not match this device's label".into());
+        }
+        RequestVerdict::Pending {
+            pin: key.pin(&request.nonce),
+            expires: Timestamp::from_unix_millis(file.map_or(0, |f| f.expires_ms)),
+        }
+    }
+
+    /// The answer to a confirmed request; marks the code spent when it
+    /// enrols the device.
+    pub fn answer(&self, device: &DeviceId, nonce: &str, now: Timestamp) -> ClaimResponse {
+        let outcome = self.enrolment(device, nonce, now).unwrap_or_else(|reason| {
+            ClaimOutcome::Refused { reason }
+        });
+        ClaimResponse {
+            v: PROTOCOL_VERSION,
+            nonce: nonce.to_owned(),
+            outcome,
+        }
+    }
+
+    fn enrolment(&self, device: &DeviceId, nonce: &str, now: Timestamp) -> Result<ClaimOutcome, String> {
+        let (dir, file) = self.claim_file(device)?;
+        // Confirmed inside the window: the answer may leave just after it.
+        let key = match ClaimFile::state(file.as_ref(), i64::MIN) {
+            ClaimState::Open(key) => key,
+            ClaimState::Spent => return Err("this label's code was used already".into()),
+            _ => return Err(format!("no label was printed for {device}")),
+        };
+        let device_dir = dir.join("devices").join(device.as_str());
+        let read = |name: &str| {
+            std::fs::read_to_string(device_dir.join(name))
+                .map_err(|e| format!("the kiosk cannot read {name} of {device}: {e}"))
+        };
+        let agent_toml = read("agent.toml")?;
+        let password = read("broker.secret")?.trim().to_owned();
+        ClaimFile::mark_claimed(&dir, device.as_str(), now.as_unix_millis())
+            .map_err(|e| e.to_string())?;
+        let mac = key.response_mac(nonce, &agent_toml, &password);
+        Ok(ClaimOutcome::Enrolled {
+            agent_toml,
+            password,
+            mac,
+        })
+    }
+}
