@@ -15,7 +15,7 @@ use std::time::Duration;
 use keting_core::claim::{
     ClaimKey, ClaimLabel, ClaimOutcome, ClaimRequest, ClaimResponse, pin_for_print,
 };
-use keting_core::messages::{decode, encode, PROTOCOL_VERSION};
+use keting_core::messages::{PROTOCOL_VERSION, decode, encode};
 use keting_core::topics::Topic;
 use keting_hardware::panel::PanelDisplay;
 use keting_hardware::panel::status_layout::{StatusView, render};
@@ -175,11 +175,19 @@ pub async fn claim(
                     // Subscribed first, so the answer cannot be missed.
                     subscribed = true;
                     client
-                        .publish(request_topic.clone(), QoS::AtLeastOnce, false, encode(&request))
+                        .publish(
+                            request_topic.clone(),
+                            QoS::AtLeastOnce,
+                            false,
+                            encode(&request),
+                        )
                         .await
                         .map_err(lost)?;
                     show(&mut setup.panel, &pin_view(&pin));
-                    tracing::info!("claim request sent; the panel shows PIN {}", pin_for_print(&pin));
+                    tracing::info!(
+                        "claim request sent; the panel shows PIN {}",
+                        pin_for_print(&pin)
+                    );
                     if let Some(f) = on_pin.take() {
                         f(&pin);
                     }

@@ -259,3 +259,44 @@ fn a_staff_pass_opens_the_staff_page_where_a_scanned_member_gets_a_gym_month() {
     mock_elapsed_time(keting_kiosk::ui::staff_adapter::STAFF_IDLE + Duration::from_millis(100));
     assert!(!screen.shows("关闭"));
 }
+
+#[test]
+fn a_device_claim_shows_its_pin_on_the_staff_page_and_one_tap_confirms_it() {
+    let screen = Screen::new();
+    let data = DataDir::prepare(screen._dir.path().join("data")).unwrap();
+    let store = Store::open(&data.database()).unwrap();
+    let door = keting_core::ids::DeviceId::new("gym-door").unwrap();
+    let now = clock::now();
+    let expires = now.saturating_add(Duration::from_secs(180));
+    keting_kiosk::store::device_claims::record_request(
+        store.conn(),
+        &door,
+        "n1",
+        "431354",
+        expires,
+        now,
+    )
+    .unwrap();
+    let view = keting_kiosk::centre::DoorsView {
+        connected: true,
+        claims: vec![("gym-door".into(), "431354".into())],
+        ..Default::default()
+    };
+    let (_tx, rx) = tokio::sync::watch::channel(view);
+    screen.ui.set_doors(rx);
+    screen.tap("工作人员");
+    assert!(
+        screen.shows("PIN 431 354"),
+        "the PIN to compare with the device's panel"
+    );
+    assert!(
+        keting_kiosk::store::device_claims::confirmed(store.conn())
+            .unwrap()
+            .is_empty()
+    );
+    screen.tap("PIN 一致，确认");
+    let confirmed = keting_kiosk::store::device_claims::confirmed(store.conn()).unwrap();
+    assert_eq!(confirmed.len(), 1, "the centre answers it next");
+    assert_eq!(confirmed[0].nonce, "n1");
+    assert!(screen.any_label_containing("gym-door 已确认"));
+}

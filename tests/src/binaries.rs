@@ -214,7 +214,13 @@ impl Process {
         let mut rx = self.lines.subscribe();
         let status = tokio::time::timeout(within, self.child.wait())
             .await
-            .unwrap_or_else(|_| panic!("{} did not exit within {within:?}:\n{}", self.name, self.log()))
+            .unwrap_or_else(|_| {
+                panic!(
+                    "{} did not exit within {within:?}:\n{}",
+                    self.name,
+                    self.log()
+                )
+            })
             .unwrap();
         // Its last lines may still be on their way to the log.
         let _ = tokio::time::timeout(Duration::from_secs(5), async {

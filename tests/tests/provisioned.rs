@@ -473,14 +473,26 @@ async fn a_device_claims_its_identity_with_the_label_once_the_pin_is_confirmed()
     kiosk_cli(&data, &["site", "import", site.to_str().unwrap()]);
     kiosk_cli(&data, &["door", "add", "gym-door", "--name", "健身房"]);
     let url = format!("mqtt://127.0.0.1:{port}");
-    let kiosk = start_kiosk(&data, &["--mqtt-url", &url], "controller connected to the broker").await;
+    let kiosk = start_kiosk(
+        &data,
+        &["--mqtt-url", &url],
+        "controller connected to the broker",
+    )
+    .await;
 
     // The technician prints the label; the broker lets the claim login in.
     let label_png = root.join("gym-door.png");
-    let printed = provision_words(&site, &format!("device label gym-door --out {}", label_png.display()));
+    let printed = provision_words(
+        &site,
+        &format!("device label gym-door --out {}", label_png.display()),
+    );
     let text = printed
         .lines()
-        .find_map(|l| l.split('\'').nth(1).filter(|t| t.starts_with("KETING-CLAIM:")))
+        .find_map(|l| {
+            l.split('\'')
+                .nth(1)
+                .filter(|t| t.starts_with("KETING-CLAIM:"))
+        })
         .unwrap()
         .to_owned();
     broker.reload().await;
@@ -512,7 +524,9 @@ async fn a_device_claims_its_identity_with_the_label_once_the_pin_is_confirmed()
         }
     };
     let agent = claim(text.clone()).await;
-    let line = agent.wait_for_line("the panel shows PIN", Duration::from_secs(5)).await;
+    let line = agent
+        .wait_for_line("the panel shows PIN", Duration::from_secs(5))
+        .await;
     let pin: String = line
         .rsplit("PIN ")
         .next()
@@ -522,17 +536,30 @@ async fn a_device_claims_its_identity_with_the_label_once_the_pin_is_confirmed()
         .collect();
     assert_eq!(pin.len(), 6, "{line}");
     assert!(panel.exists(), "the PIN is on the device's panel");
-    kiosk.wait_for_line("claim waiting", Duration::from_secs(10)).await;
+    kiosk
+        .wait_for_line("claim waiting", Duration::from_secs(10))
+        .await;
     let listed = kiosk_cli(&data, &["claim", "list"]);
     assert!(
-        listed.contains(&format!("gym-door                  PIN {} {}", &pin[..3], &pin[3..])),
+        listed.contains(&format!(
+            "gym-door                  PIN {} {}",
+            &pin[..3],
+            &pin[3..]
+        )),
         "the kiosk shows the same PIN: {listed}"
     );
 
     // A PIN that differs confirms nothing.
     let wrong = if pin == "000000" { "111111" } else { "000000" };
     let out = Command::new(binaries::path("kiosk"))
-        .args(["--data", data.to_str().unwrap(), "claim", "confirm", "gym-door", wrong])
+        .args([
+            "--data",
+            data.to_str().unwrap(),
+            "claim",
+            "confirm",
+            "gym-door",
+            wrong,
+        ])
         .output()
         .unwrap();
     assert!(!out.status.success());
@@ -553,7 +580,10 @@ async fn a_device_claims_its_identity_with_the_label_once_the_pin_is_confirmed()
     let provisioned = std::fs::read_to_string(site.join("devices/gym-door/broker.secret")).unwrap();
     assert_eq!(secret.trim(), provisioned.trim());
     use std::os::unix::fs::PermissionsExt;
-    let mode = std::fs::metadata(device.join("broker.secret")).unwrap().permissions().mode();
+    let mode = std::fs::metadata(device.join("broker.secret"))
+        .unwrap()
+        .permissions()
+        .mode();
     assert_eq!(mode & 0o777, 0o600);
     let checked = binaries::run(
         "device-agent",
@@ -561,14 +591,20 @@ async fn a_device_claims_its_identity_with_the_label_once_the_pin_is_confirmed()
     );
     assert!(checked.contains("configuration OK"), "{checked}");
     assert!(!log.contains(&text), "the code is never logged");
-    assert!(!kiosk.log().contains(secret.trim()), "the secret is never logged");
+    assert!(
+        !kiosk.log().contains(secret.trim()),
+        "the secret is never logged"
+    );
 
     // The same label again: the code is spent.
     std::fs::remove_file(&config).unwrap();
     let again = claim(text).await;
     let (status, log) = again.exit(Duration::from_secs(30)).await;
     assert!(!status.success());
-    assert!(log.contains("the kiosk refused the claim: this label's code was used already"), "{log}");
+    assert!(
+        log.contains("the kiosk refused the claim: this label's code was used already"),
+        "{log}"
+    );
     assert!(!config.exists());
     kiosk.stop().await;
     drop(broker);

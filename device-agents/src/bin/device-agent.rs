@@ -6,9 +6,9 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::Parser;
-use keting_device_agents::config::AgentConfig;
 use keting_core::claim::{ClaimLabel, pin_for_print};
 use keting_device_agents::claim::ClaimSetup;
+use keting_device_agents::config::AgentConfig;
 use keting_device_agents::run::{PANEL_FONT, PngPanel, SimHardware, run_agent};
 use keting_hardware::panel::PanelDisplay;
 use keting_hardware::panel::ssd1306::Ssd1306;

@@ -51,7 +51,12 @@ impl ClaimDesk {
     }
 
     /// Judges a request of `device`.
-    pub fn judge(&self, device: &DeviceId, request: &ClaimRequest, now: Timestamp) -> RequestVerdict {
+    pub fn judge(
+        &self,
+        device: &DeviceId,
+        request: &ClaimRequest,
+        now: Timestamp,
+    ) -> RequestVerdict {
         let file = match self.claim_file(device) {
             Ok((_, file)) => file,
             Err(why) => return RequestVerdict::Refused(why),
@@ -72,7 +77,8 @@ impl ClaimDesk {
                 );
             }
         };
-        if key.check_proof(request).is_err() || request.nonce.is_empty() || request.nonce.len() > 64 {
+        if key.check_proof(request).is_err() || request.nonce.is_empty() || request.nonce.len() > 64
+        {
             return RequestVerdict::Refused("the code does not match this device's label".into());
         }
         RequestVerdict::Pending {
@@ -84,9 +90,9 @@ impl ClaimDesk {
     /// The answer to a confirmed request; marks the code spent when it
     /// enrols the device.
     pub fn answer(&self, device: &DeviceId, nonce: &str, now: Timestamp) -> ClaimResponse {
-        let outcome = self.enrolment(device, nonce, now).unwrap_or_else(|reason| {
-            ClaimOutcome::Refused { reason }
-        });
+        let outcome = self
+            .enrolment(device, nonce, now)
+            .unwrap_or_else(|reason| ClaimOutcome::Refused { reason });
         ClaimResponse {
             v: PROTOCOL_VERSION,
             nonce: nonce.to_owned(),
@@ -94,7 +100,12 @@ impl ClaimDesk {
         }
     }
 
-    fn enrolment(&self, device: &DeviceId, nonce: &str, now: Timestamp) -> Result<ClaimOutcome, String> {
+    fn enrolment(
+        &self,
+        device: &DeviceId,
+        nonce: &str,
+        now: Timestamp,
+    ) -> Result<ClaimOutcome, String> {
         let (dir, file) = self.claim_file(device)?;
         // Confirmed inside the window: the answer may leave just after it.
         let key = match ClaimFile::state(file.as_ref(), i64::MIN) {

@@ -182,7 +182,14 @@ impl Controller {
         };
         match self.claims.judge(&device, &request, t) {
             RequestVerdict::Pending { pin, expires } => {
-                match device_claims::record_request(self.store.conn(), &device, &request.nonce, &pin, expires, t) {
+                match device_claims::record_request(
+                    self.store.conn(),
+                    &device,
+                    &request.nonce,
+                    &pin,
+                    expires,
+                    t,
+                ) {
                     Ok(()) => tracing::info!(
                         device = %device,
                         "claim waiting: compare the PIN on the staff page with the device's panel and confirm (`kiosk claim confirm {device} PIN`)"
@@ -308,6 +315,11 @@ impl Controller {
             doors: self.states.view(&doors, self.connected),
             tonight: door_events::entries_since(self.store.conn(), since, ENTRIES_SHOWN)
                 .unwrap_or_default(),
+            claims: device_claims::pending(self.store.conn(), t)
+                .unwrap_or_default()
+                .into_iter()
+                .map(|c| (c.device.as_str().to_owned(), c.pin))
+                .collect(),
         };
         self.doors_tx.send_if_modified(|v| {
             if *v == view {

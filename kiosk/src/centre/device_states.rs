@@ -64,6 +64,8 @@ pub struct DoorsView {
     pub doors: Vec<DoorView>,
     /// Who entered tonight, newest first.
     pub tonight: Vec<Entry>,
+    /// Devices claiming their identity, waiting for a technician: (device, PIN).
+    pub claims: Vec<(String, String)>,
 }
 
 #[derive(Debug, Default)]

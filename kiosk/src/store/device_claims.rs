@@ -131,7 +131,11 @@ pub fn confirmed(conn: &Connection) -> Result<Vec<ConfirmedClaim>, StoreError> {
         "SELECT id, device_id, nonce FROM device_claims WHERE state = 'confirmed' ORDER BY id",
     )?;
     let rows = stmt.query_map([], |r| {
-        Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?))
+        Ok((
+            r.get::<_, i64>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, String>(2)?,
+        ))
     })?;
     let mut out = Vec::new();
     for row in rows {
@@ -147,7 +151,11 @@ pub fn confirmed(conn: &Connection) -> Result<Vec<ConfirmedClaim>, StoreError> {
 
 /// The centre answered: the request is closed, and every other pending
 /// request of the same device with it (the code is spent).
-pub fn mark_answered(conn: &Connection, claim: &ConfirmedClaim, now: Timestamp) -> Result<(), StoreError> {
+pub fn mark_answered(
+    conn: &Connection,
+    claim: &ConfirmedClaim,
+    now: Timestamp,
+) -> Result<(), StoreError> {
     conn.execute(
         "UPDATE device_claims SET state = 'answered', decided_ms = ?3
          WHERE id = ?1 OR (device_id = ?2 AND state = 'pending')",
@@ -178,7 +186,10 @@ mod tests {
         assert_eq!(p.len(), 2, "a repeated delivery is one request");
         assert_eq!(p[0].pin, "222222", "newest first");
         let e = confirm(c, &door, Some("111 111"), "刘主任", at(30)).unwrap_err();
-        assert!(e.to_string().contains("another device may be claiming"), "{e}");
+        assert!(
+            e.to_string().contains("another device may be claiming"),
+            "{e}"
+        );
         assert!(confirmed(c).unwrap().is_empty());
         confirm(c, &door, Some("222 222"), "刘主任", at(31)).unwrap();
         let done = confirmed(c).unwrap();

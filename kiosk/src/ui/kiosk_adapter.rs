@@ -111,6 +111,13 @@ impl KioskUi {
             })
         });
         let (w, s) = (window.as_weak(), Rc::downgrade(&state));
+        adapter.on_claim_confirm(move |device| {
+            with(&w, &s, |window, state| {
+                keep_staff_page(window, state);
+                staff_adapter::confirm_claim(window, state, &device);
+            })
+        });
+        let (w, s) = (window.as_weak(), Rc::downgrade(&state));
         adapter.on_gym_extend(move |member| {
             with(&w, &s, |window, state| {
                 keep_staff_page(window, state);

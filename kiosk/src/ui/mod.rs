@@ -18,6 +18,6 @@ mod generated {
 }
 
 pub use generated::{
-    DemoCardEntry, DoorRow, EntryRow, GymRow, KioskAdapter, KioskWindow, Outcome, Page,
+    ClaimRow, DemoCardEntry, DoorRow, EntryRow, GymRow, KioskAdapter, KioskWindow, Outcome, Page,
     ProgrammeEntry, Refusal, Theme,
 };

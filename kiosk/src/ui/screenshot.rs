@@ -53,6 +53,10 @@ pub const PAGES: &[(&str, &str)] = &[
         "staff",
         "the staff page: doors (one offline), tonight's gym entries, gym members, one selected by scan",
     ),
+    (
+        "staff-claim",
+        "the staff page with a device claiming its identity: the PIN to compare and confirm",
+    ),
 ];
 
 /// Why a page could not be rendered.
@@ -174,8 +178,13 @@ pub fn render(
         "revoked" => ui.scan(&card("Lost card"), ScanSource::Scanner),
         "unknown-member" => ui.scan(&issuer.issue(MemberId(9999), Epoch(0)), ScanSource::Scanner),
         "out-of-order" => ui.show_out_of_order(),
-        "staff" => {
-            ui.set_doors(sample_doors(&site));
+        "staff" | "staff-claim" => {
+            let claims = if request.page == "staff-claim" {
+                vec![("gym-door".to_owned(), "431354".to_owned())]
+            } else {
+                Vec::new()
+            };
+            ui.set_doors(sample_doors(&site, claims));
             ui.scan(&card("Staff"), ScanSource::DemoTap);
             ui.scan(&card("Lost card"), ScanSource::Scanner);
             ui.scan(
@@ -226,6 +235,7 @@ fn encode_png(pixels: &[Rgb8Pixel], w: u32, h: u32) -> std::io::Result<Vec<u8>> 
 /// locked, a side door offline, two entries tonight.
 fn sample_doors(
     site: &crate::store::site_record::SiteRecord,
+    claims: Vec<(String, String)>,
 ) -> tokio::sync::watch::Receiver<crate::centre::DoorsView> {
     use crate::centre::device_states::{Availability, DoorView};
     use crate::store::door_events::Entry;
@@ -270,6 +280,7 @@ fn sample_doors(
                 door: "健身房".into(),
             },
         ],
+        claims,
     };
     tokio::sync::watch::channel(view).1
 }

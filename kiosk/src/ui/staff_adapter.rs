@@ -18,11 +18,11 @@ use slint::{ComponentHandle, ModelRc, VecModel};
 
 use super::kiosk_adapter::State;
 use super::language::Language;
-use super::{DoorRow, EntryRow, GymRow, KioskAdapter, KioskWindow, Page};
+use super::{ClaimRow, DoorRow, EntryRow, GymRow, KioskAdapter, KioskWindow, Page};
 use crate::centre::device_states::{Availability, DoorView, DoorsView};
 use crate::clock;
 use crate::store::members::{self, Role};
-use crate::store::{StoreError, audit, door_commands, gym};
+use crate::store::{StoreError, audit, device_claims, door_commands, gym};
 
 /// The staff page closes after this long untouched.
 pub const STAFF_IDLE: Duration = Duration::from_secs(90);
@@ -151,6 +151,22 @@ pub(super) fn open_door(window: &KioskWindow, state: &Rc<RefCell<State>>, door: 
     );
 }
 
+/// Confirms a device's claim (the technician compared the PINs); the
+/// centre answers the device.
+pub(super) fn confirm_claim(window: &KioskWindow, state: &Rc<RefCell<State>>, device: &str) {
+    let now = clock::now();
+    let done = staff_write(state, "claim confirm", |tx, actor, _| {
+        let id = DeviceId::new(device).map_err(|e| StoreError::Invalid(e.to_string()))?;
+        device_claims::confirm(tx, &id, None, actor, now)?;
+        audit::record(tx, now, actor, "claim.confirm", device)
+    });
+    let w = words(state);
+    show_message(
+        window,
+        done.map_or_else(|| w.failed(), |()| w.claim_confirmed(device)),
+    );
+}
+
 /// Fills the staff page from the database and the doors view.
 pub(super) fn refresh(window: &KioskWindow, state: &Rc<RefCell<State>>) {
     let s = state.borrow();
@@ -173,6 +189,15 @@ pub(super) fn refresh(window: &KioskWindow, state: &Rc<RefCell<State>>) {
         })
         .collect();
     adapter.set_doors(ModelRc::new(VecModel::from(doors)));
+    let claims: Vec<ClaimRow> = view
+        .claims
+        .iter()
+        .map(|(device, pin)| ClaimRow {
+            device: device.as_str().into(),
+            pin: keting_core::claim::pin_for_print(pin).into(),
+        })
+        .collect();
+    adapter.set_claims(ModelRc::new(VecModel::from(claims)));
     let cal = s.desk.site().calendar;
     let tonight: Vec<EntryRow> = view
         .tonight
@@ -317,6 +342,14 @@ impl Words {
             format!("{name}：健身会员已停用，仅限白天")
         } else {
             format!("{name}: gym membership ended; day hours only")
+        }
+    }
+
+    fn claim_confirmed(&self, device: &str) -> String {
+        if self.zh() {
+            format!("{device} 已确认，设备马上收到配置")
+        } else {
+            format!("{device}: confirmed; the device gets its configuration now")
         }
     }
 
