@@ -20,10 +20,11 @@ use keting_core::topics::Topic;
 use keting_hardware::panel::PanelDisplay;
 use keting_hardware::panel::status_layout::{StatusView, render};
 use keting_hardware::panel::text::PanelFont;
-use rumqttc::{AsyncClient, ConnectReturnCode, Event, MqttOptions, Packet, QoS};
+use rumqttc::{AsyncClient, Event, MqttOptions, Packet, QoS};
 use thiserror::Error;
 
 use crate::config::AgentConfig;
+use crate::link::short_session::{LoginVerdict, wait_for_login};
 
 /// How long the broker may take to answer the login.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -125,28 +126,11 @@ pub async fn claim(
     let request_topic = Topic::ClaimRequest(label.device.clone()).name(&label.site);
     let response_topic = Topic::ClaimResponse(label.device.clone()).name(&label.site);
 
-    let connected = tokio::time::timeout(CONNECT_TIMEOUT, async {
-        loop {
-            match events.poll().await {
-                Ok(Event::Incoming(Packet::ConnAck(a))) => return Ok(a.code),
-                Ok(_) => {}
-                Err(e) => return Err(e.to_string()),
-            }
-        }
-    })
-    .await;
-    match connected {
-        Ok(Ok(ConnectReturnCode::Success)) => {}
-        Ok(Ok(code)) => return Err(ClaimFailure::LoginRefused(format!("{code:?}"))),
-        Ok(Err(message)) if message.contains("refused") || message.contains("NotAuthorized") => {
-            return Err(ClaimFailure::LoginRefused(message));
-        }
-        Ok(Err(message)) => return Err(ClaimFailure::Unreachable { address, message }),
-        Err(_) => {
-            return Err(ClaimFailure::Unreachable {
-                address,
-                message: format!("no answer within {CONNECT_TIMEOUT:?}"),
-            });
+    match wait_for_login(&mut events, CONNECT_TIMEOUT).await {
+        LoginVerdict::Accepted => {}
+        LoginVerdict::Refused(code) => return Err(ClaimFailure::LoginRefused(code)),
+        LoginVerdict::Unreachable(message) => {
+            return Err(ClaimFailure::Unreachable { address, message });
         }
     }
     let mut nonce = [0u8; 16];

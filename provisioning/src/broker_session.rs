@@ -17,7 +17,8 @@ use keting_core::messages::{
 use keting_core::self_test::SelfCheck;
 use keting_core::time::Timestamp;
 use keting_core::topics::{DeviceChannel, ROOT, Topic};
-use rumqttc::{AsyncClient, ConnectReturnCode, Event, EventLoop, MqttOptions, Packet, QoS};
+use keting_device_agents::link::short_session::{LoginVerdict, wait_for_login};
+use rumqttc::{AsyncClient, Event, EventLoop, MqttOptions, Packet, QoS};
 use thiserror::Error;
 
 use crate::secrets::random_bytes;
@@ -115,30 +116,11 @@ impl BrokerSession {
         options.set_clean_session(true);
         let (client, mut events) = AsyncClient::new(options, 64);
         let address = format!("{host}:{port}");
-        let answer = tokio::time::timeout(CONNECT_TIMEOUT, async {
-            loop {
-                match events.poll().await {
-                    Ok(Event::Incoming(Packet::ConnAck(a))) => return Ok(a.code),
-                    Ok(_) => {}
-                    Err(e) => return Err(e.to_string()),
-                }
-            }
-        })
-        .await;
-        match answer {
-            Ok(Ok(ConnectReturnCode::Success)) => {}
-            Ok(Ok(code)) => {
-                return Err(BrokerError::Refused {
-                    address,
-                    code: format!("{code:?}"),
-                });
-            }
-            Ok(Err(message)) => return Err(BrokerError::Unreachable { address, message }),
-            Err(_) => {
-                return Err(BrokerError::Unreachable {
-                    address,
-                    message: format!("no answer within {CONNECT_TIMEOUT:?}"),
-                });
+        match wait_for_login(&mut events, CONNECT_TIMEOUT).await {
+            LoginVerdict::Accepted => {}
+            LoginVerdict::Refused(code) => return Err(BrokerError::Refused { address, code }),
+            LoginVerdict::Unreachable(message) => {
+                return Err(BrokerError::Unreachable { address, message });
             }
         }
         let fence = format!("{ROOT}/{site_id}/provision/{client_id}/fence");

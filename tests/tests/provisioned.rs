@@ -67,6 +67,25 @@ fn provision_status(site: &std::path::Path, args: &[&str]) -> (bool, String, Str
     )
 }
 
+/// A site in `bed`'s directory whose broker is 127.0.0.1:`port`, with a
+/// `device add` for each of `devices` (`{board}` is the simulated relay
+/// board's port).
+fn provisioned_site(bed: &SiteBed, port: u16, devices: &[&str]) -> std::path::PathBuf {
+    let site = bed.dir.path().join("provisioned");
+    provision_words(
+        &site,
+        &format!("site init --name 中心 --broker-host 127.0.0.1 --broker-port {port}"),
+    );
+    for d in devices {
+        let line = format!(
+            "device add {}",
+            d.replace("{board}", &bed.board_port.to_string())
+        );
+        provision_words(&site, &line);
+    }
+    site
+}
+
 /// Writes Mosquitto's files for `site` into `root/mosquitto` and starts it on `port`.
 async fn mosquitto_for(site: &std::path::Path, root: &std::path::Path, port: u16) -> Mosquitto {
     let persistence = root.join("persist");
@@ -309,25 +328,14 @@ async fn device_check_passes_a_good_door_and_fails_a_dead_relay_channel_with_wha
     // door contact and a panel; study-door on channel 2, which is dead.
     let bed = SiteBed::new().await;
     let root = bed.dir.path();
-    let site = root.join("provisioned");
     let port = free_port();
-    provision_words(
-        &site,
-        &format!("site init --name 中心 --broker-host 127.0.0.1 --broker-port {port}"),
-    );
-    provision_words(
-        &site,
-        &format!(
-            "device add --kind lock --name gym-door --bus tcp:127.0.0.1:{} --channel 1 --gpio contact=GPIO27",
-            bed.board_port
-        ),
-    );
-    provision_words(
-        &site,
-        &format!(
-            "device add --kind lock --name study-door --bus tcp:127.0.0.1:{} --channel 2",
-            bed.board_port
-        ),
+    let site = provisioned_site(
+        &bed,
+        port,
+        &[
+            "--kind lock --name gym-door --bus tcp:127.0.0.1:{board} --channel 1 --gpio contact=GPIO27",
+            "--kind lock --name study-door --bus tcp:127.0.0.1:{board} --channel 2",
+        ],
     );
     let broker = mosquitto_for(&site, root, port).await;
     bed.board.kill_channel(2);
@@ -455,18 +463,11 @@ async fn device_check_passes_a_good_door_and_fails_a_dead_relay_channel_with_wha
 async fn a_device_claims_its_identity_with_the_label_once_the_pin_is_confirmed() {
     let bed = SiteBed::new().await;
     let root = bed.dir.path();
-    let site = root.join("provisioned");
     let port = free_port();
-    provision_words(
-        &site,
-        &format!("site init --name 中心 --broker-host 127.0.0.1 --broker-port {port}"),
-    );
-    provision_words(
-        &site,
-        &format!(
-            "device add --kind lock --name gym-door --bus tcp:127.0.0.1:{}",
-            bed.board_port
-        ),
+    let site = provisioned_site(
+        &bed,
+        port,
+        &["--kind lock --name gym-door --bus tcp:127.0.0.1:{board}"],
     );
     let broker = mosquitto_for(&site, root, port).await;
     let data = root.join("kiosk-provisioned");
@@ -598,13 +599,32 @@ async fn a_device_claims_its_identity_with_the_label_once_the_pin_is_confirmed()
 
     // The same label again: the code is spent.
     std::fs::remove_file(&config).unwrap();
-    let again = claim(text).await;
+    let again = claim(text.clone()).await;
     let (status, log) = again.exit(Duration::from_secs(30)).await;
     assert!(!status.success());
     assert!(
         log.contains("the kiosk refused the claim: this label's code was used already"),
         "{log}"
     );
+    assert!(!config.exists());
+
+    // A code that is not the label's: the broker refuses the claim login.
+    let label = keting_core::claim::ClaimLabel::parse(&text).unwrap();
+    let forged = text.replace(&label.code, "0000000000000000");
+    let out = Command::new(binaries::path("device-agent"))
+        .args([
+            "--claim",
+            &forged,
+            "--config",
+            config.to_str().unwrap(),
+            "--wait",
+            "5",
+        ])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(err.contains("the broker refused the claim login"), "{err}");
     assert!(!config.exists());
     kiosk.stop().await;
     drop(broker);

@@ -3,7 +3,9 @@
 //! - [`outbox`]: a durable queue in SQLite for what must arrive.
 //! - [`backoff`]: how long to wait before reconnecting.
 //! - [`connection`]: the rumqttc connection that ties them together.
+//! - [`short_session`]: the login step of a one-off session (a claim, a check).
 
 pub mod backoff;
 pub mod connection;
 pub mod outbox;
+pub mod short_session;
