@@ -19,6 +19,8 @@
 //! - [`messages`]: the versioned JSON messages on those topics.
 //! - [`claim`]: enrolment by QR: the label, the one-time code's proof,
 //!   the PIN both screens show, the authenticated answer.
+//! - [`ledger`]: volunteer points, double-entry and zero-sum: awards,
+//!   redemptions held then committed or refunded, reversals, expiry.
 //! - [`roster`]: the signed door roster, so a door decides alone.
 //! - [`self_test`]: the commissioning self-test's report lines.
 
@@ -29,6 +31,7 @@ pub mod checkin;
 pub mod claim;
 pub mod door;
 pub mod ids;
+pub mod ledger;
 pub mod messages;
 pub mod pass;
 pub mod roster;

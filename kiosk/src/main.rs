@@ -21,7 +21,10 @@ use keting_kiosk::site::{self, NewSite};
 use keting_kiosk::store::checkins::ScanSource;
 use keting_kiosk::store::members::{self, NewMember, Role};
 use keting_kiosk::store::site_record::SiteRecord;
-use keting_kiosk::store::{Store, audit, device_claims, door_commands, doors, gym, reports};
+use keting_kiosk::store::{
+    Store, StoreError, audit, device_claims, door_commands, doors, gym, points, reports,
+    vending_slots,
+};
 use keting_kiosk::ui::kiosk_adapter::KioskUi;
 use keting_kiosk::ui::language::Language;
 use keting_kiosk::ui::screenshot::{self, ScreenshotRequest};
@@ -78,6 +81,12 @@ enum Command {
     /// Devices claiming their identity with a label (`device-agent --claim`): list them, confirm one.
     #[command(subcommand)]
     Claim(ClaimCommand),
+    /// Volunteer points: award for an activity, reverse an award, balance, history, the rules.
+    #[command(subcommand)]
+    Points(PointsCommand),
+    /// The vending machine's catalogue: drinks, prices in points, stock.
+    #[command(subcommand)]
+    Vending(VendingCommand),
     /// Print the site's id, name and public key (for device agent configurations); `site import` takes over a provisioned site.
     Site {
         #[command(subcommand)]
@@ -216,6 +225,94 @@ enum DoorCommand {
         #[arg(long, default_value_t = 24)]
         hours: u32,
     },
+}
+
+#[derive(Subcommand)]
+enum PointsCommand {
+    /// Award an activity's points to volunteers (each in its own transaction; refusals say why).
+    Award {
+        /// The member numbers.
+        #[arg(required = true)]
+        ids: Vec<u32>,
+        /// The activity, e.g. 图书整理; created for today if new.
+        #[arg(long)]
+        activity: String,
+        /// Its points.
+        #[arg(long)]
+        points: i64,
+    },
+    /// Reverse an award (a correction is a new posting; nothing is edited).
+    Reverse {
+        /// The award's posting number (see `points history`).
+        posting: i64,
+        /// Why, for the audit.
+        #[arg(long)]
+        reason: String,
+    },
+    /// A member's balance (points past their lifetime expire first).
+    Balance {
+        /// The member number.
+        id: u32,
+    },
+    /// A member's postings, newest first.
+    History {
+        /// The member number.
+        id: u32,
+        /// How many lines.
+        #[arg(long, default_value_t = 20)]
+        limit: u32,
+    },
+    /// Every ledger account's balance, and whether they sum to zero.
+    Ledger,
+    /// Show or change the rules: caps per award and per day, and how long points last.
+    Policy {
+        /// The most one award gives.
+        #[arg(long)]
+        max_award: Option<i64>,
+        /// The most a member earns in a day.
+        #[arg(long)]
+        daily_earn_cap: Option<i64>,
+        /// The most a member spends in a day.
+        #[arg(long)]
+        daily_spend_cap: Option<i64>,
+        /// Points expire this many months after they were earned.
+        #[arg(long, value_parser = clap::value_parser!(u32).range(1..=120))]
+        expiry_months: Option<u32>,
+    },
+}
+
+#[derive(Subcommand)]
+enum VendingCommand {
+    /// Set a slot's drink, price and stock.
+    Set {
+        /// The machine's device id, e.g. vending.
+        device: String,
+        /// The slot number.
+        slot: u8,
+        /// The drink's Chinese name, e.g. 矿泉水.
+        #[arg(long)]
+        zh: String,
+        /// Its English name, e.g. "Mineral water".
+        #[arg(long)]
+        en: String,
+        /// Its price in points.
+        #[arg(long)]
+        price: i64,
+        /// How many are in the slot.
+        #[arg(long, default_value_t = 0)]
+        stock: u32,
+    },
+    /// Add drinks to a slot.
+    Restock {
+        /// The machine's device id.
+        device: String,
+        /// The slot number.
+        slot: u8,
+        /// How many were put in.
+        count: u32,
+    },
+    /// The catalogue.
+    List,
 }
 
 #[derive(Subcommand)]
@@ -387,6 +484,8 @@ fn run(cli: Cli, started: Instant) -> Result<()> {
         Some(Command::Gym(cmd)) => gym_command(cmd, &mut store),
         Some(Command::Door(cmd)) => door_command(cmd, &mut store, &site),
         Some(Command::Claim(cmd)) => claim_command(cmd, &mut store),
+        Some(Command::Points(cmd)) => points_command(cmd, &mut store, &site),
+        Some(Command::Vending(cmd)) => vending_command(cmd, &mut store),
         Some(Command::Site { .. }) => {
             let key = ed25519_dalek::VerifyingKey::from_bytes(&site.public_key)?;
             println!("site        {}", site.site_id);
@@ -468,6 +567,241 @@ fn gym_command(cmd: GymCommand, store: &mut Store) -> Result<()> {
             println!("{:>6}  {:<24}  paid until", "member", "name");
             for g in gym::list(store.conn())? {
                 println!("{:>6}  {:<24}  {}", g.id, g.name, g.paid_until);
+            }
+        }
+    }
+    Ok(())
+}
+
+fn points_command(cmd: PointsCommand, store: &mut Store, site: &SiteRecord) -> Result<()> {
+    use keting_core::ledger::Account;
+    let now = clock::now();
+    let cal = site.calendar;
+    match cmd {
+        PointsCommand::Award {
+            ids,
+            activity,
+            points: worth,
+        } => {
+            let day = cal.date_of(now).to_string();
+            let mut refused = 0;
+            for id in ids {
+                let member = MemberId(id);
+                let result = store.write(|tx| {
+                    let a = points::activity(tx, &activity, worth, &day, "command-line", now)?;
+                    let p = points::award(tx, member, a, "command-line", cal, now)?;
+                    audit::record(
+                        tx,
+                        now,
+                        "command-line",
+                        "points.award",
+                        &format!("member {member} {worth} for {activity} (posting {p})"),
+                    )?;
+                    let balance = points::balance(tx, Account::Member(member))?;
+                    Ok::<_, StoreError>((p, balance))
+                });
+                match result {
+                    Ok((p, balance)) => {
+                        println!(
+                            "member {member}: +{worth} ({activity}), balance {balance} (posting {p})"
+                        )
+                    }
+                    Err(e) => {
+                        refused += 1;
+                        eprintln!("member {member}: refused: {e}");
+                    }
+                }
+            }
+            if refused > 0 {
+                bail!("{refused} award(s) refused");
+            }
+        }
+        PointsCommand::Reverse { posting, reason } => {
+            let r = store.write(|tx| {
+                let r = points::reverse(tx, posting, &reason, "command-line", cal, now)?;
+                audit::record(
+                    tx,
+                    now,
+                    "command-line",
+                    "points.reverse",
+                    &format!("posting {posting}: {}", reason.trim()),
+                )?;
+                Ok::<_, StoreError>(r)
+            })?;
+            println!("posting {posting} reversed by posting {r}");
+        }
+        PointsCommand::Balance { id } => {
+            let member = MemberId(id);
+            let (expired, balance) = store.write(|tx| {
+                members::require(tx, member)?;
+                let policy = points::policy(tx)?;
+                let expired = points::expire_due(tx, member, &policy, cal, now)?;
+                Ok::<_, StoreError>((expired, points::balance(tx, Account::Member(member))?))
+            })?;
+            if expired > 0 {
+                println!("member {member}: {expired} points expired just now");
+            }
+            println!("member {member}: {balance} points");
+        }
+        PointsCommand::History { id, limit } => {
+            let member = MemberId(id);
+            members::require(store.conn(), member)?;
+            for line in points::history(store.conn(), member, limit)? {
+                let t = cal.local(line.at);
+                println!(
+                    "{:>6}  {:04}-{:02}-{:02} {:02}:{:02}  {:<8}  {:>+6}  {}{}  ({})",
+                    line.posting,
+                    t.year(),
+                    u8::from(t.month()),
+                    t.day(),
+                    t.hour(),
+                    t.minute(),
+                    line.kind.as_str(),
+                    line.points,
+                    line.what,
+                    if line.reversed { "  [reversed]" } else { "" },
+                    line.actor
+                );
+            }
+        }
+        PointsCommand::Ledger => {
+            let all = points::balances(store.conn())?;
+            let sum: i64 = all.iter().map(|(_, b)| b).sum();
+            for (account, b) in &all {
+                println!("{account:<16}  {b:>10}");
+            }
+            println!(
+                "{:<16}  {sum:>10}  {}",
+                "sum",
+                if sum == 0 {
+                    "(zero: the ledger balances)"
+                } else {
+                    "NOT ZERO"
+                }
+            );
+            if sum != 0 {
+                bail!("the ledger does not sum to zero");
+            }
+        }
+        PointsCommand::Policy {
+            max_award,
+            daily_earn_cap,
+            daily_spend_cap,
+            expiry_months,
+        } => {
+            let changed = max_award.is_some()
+                || daily_earn_cap.is_some()
+                || daily_spend_cap.is_some()
+                || expiry_months.is_some();
+            let policy = store.write(|tx| {
+                let mut p = points::policy(tx)?;
+                if changed {
+                    for v in [max_award, daily_earn_cap, daily_spend_cap]
+                        .into_iter()
+                        .flatten()
+                    {
+                        if v <= 0 {
+                            return Err(StoreError::Invalid(format!(
+                                "{v}: caps are positive numbers of points"
+                            )));
+                        }
+                    }
+                    p.max_award = max_award.unwrap_or(p.max_award);
+                    p.daily_earn_cap = daily_earn_cap.unwrap_or(p.daily_earn_cap);
+                    p.daily_spend_cap = daily_spend_cap.unwrap_or(p.daily_spend_cap);
+                    if let Some(m) = expiry_months {
+                        // A month is 365/12 days: 12 months is 365 days.
+                        p.lifetime =
+                            std::time::Duration::from_secs(u64::from(m) * 365 / 12 * 24 * 3600);
+                    }
+                    points::set_policy(tx, &p)?;
+                    audit::record(tx, now, "command-line", "points.policy", &format!("{p:?}"))?;
+                }
+                Ok::<_, StoreError>(p)
+            })?;
+            println!(
+                "one award at most {} points; per member per day: earn at most {}, spend at most {}; points expire after {} days",
+                policy.max_award,
+                policy.daily_earn_cap,
+                policy.daily_spend_cap,
+                policy.lifetime.as_secs() / (24 * 3600)
+            );
+        }
+    }
+    Ok(())
+}
+
+fn vending_command(cmd: VendingCommand, store: &mut Store) -> Result<()> {
+    let now = clock::now();
+    let device_id = |d: &str| {
+        keting_core::ids::DeviceId::new(d).map_err(|e| anyhow::anyhow!("device {d:?}: {e}"))
+    };
+    match cmd {
+        VendingCommand::Set {
+            device,
+            slot,
+            zh,
+            en,
+            price,
+            stock,
+        } => {
+            let s = vending_slots::Slot {
+                device: device_id(&device)?,
+                slot,
+                name_zh: zh,
+                name_en: en,
+                price,
+                stock,
+            };
+            store.write(|tx| {
+                vending_slots::set(tx, &s)?;
+                audit::record(
+                    tx,
+                    now,
+                    "command-line",
+                    "vending.set",
+                    &format!(
+                        "{} slot {}: {} {} points, stock {}",
+                        s.device, s.slot, s.name_zh, s.price, s.stock
+                    ),
+                )?;
+                Ok::<_, StoreError>(())
+            })?;
+            println!(
+                "{device} slot {slot}: {} ({}), {price} points, {stock} in stock",
+                s.name_zh, s.name_en
+            );
+        }
+        VendingCommand::Restock {
+            device,
+            slot,
+            count,
+        } => {
+            let id = device_id(&device)?;
+            let stock = store.write(|tx| {
+                let stock = vending_slots::restock(tx, &id, slot, count)?;
+                audit::record(
+                    tx,
+                    now,
+                    "command-line",
+                    "vending.restock",
+                    &format!("{id} slot {slot} +{count}"),
+                )?;
+                Ok::<_, StoreError>(stock)
+            })?;
+            println!("{device} slot {slot}: {stock} in stock");
+        }
+        VendingCommand::List => {
+            for s in vending_slots::list(store.conn())? {
+                println!(
+                    "{:<16} {:>3}  {:<12} {:<20} {:>4} points  {:>3} in stock",
+                    s.device.as_str(),
+                    s.slot,
+                    s.name_zh,
+                    s.name_en,
+                    s.price,
+                    s.stock
+                );
             }
         }
     }

@@ -9,6 +9,7 @@
 
 mod cli;
 mod durability;
+mod points;
 mod screens;
 mod translations;
 mod ui;

@@ -135,6 +135,91 @@ const MIGRATIONS: &[&str] = &[
         UNIQUE (device_id, nonce)
     ) STRICT;
     "#,
+    // 5: volunteer points (an append-only double-entry ledger), the vending
+    // machine's catalogue and the redemptions between them.
+    r#"
+    CREATE TABLE activities (
+        id         INTEGER PRIMARY KEY,
+        name       TEXT    NOT NULL CHECK (length(name) BETWEEN 1 AND 40),
+        points     INTEGER NOT NULL CHECK (points > 0),
+        day        TEXT    NOT NULL,
+        created_by TEXT    NOT NULL,
+        created_ms INTEGER NOT NULL,
+        UNIQUE (name, day)
+    ) STRICT;
+
+    -- One row per posting; its legs below sum to zero. `member_id` is the
+    -- member whose points it concerns, `day` the local date (daily caps).
+    CREATE TABLE ledger_postings (
+        id            INTEGER PRIMARY KEY,
+        kind          TEXT    NOT NULL CHECK (kind IN ('earn', 'reserve', 'commit', 'refund', 'expire', 'reverse')),
+        at_ms         INTEGER NOT NULL,
+        day           TEXT    NOT NULL,
+        member_id     INTEGER REFERENCES members(id),
+        actor         TEXT    NOT NULL,
+        activity_id   INTEGER REFERENCES activities(id),
+        redemption_id TEXT,
+        reverses      INTEGER UNIQUE REFERENCES ledger_postings(id),
+        memo          TEXT    NOT NULL DEFAULT ''
+    ) STRICT;
+    CREATE UNIQUE INDEX one_award_per_activity ON ledger_postings (activity_id, member_id) WHERE kind = 'earn';
+    CREATE UNIQUE INDEX one_settlement_per_redemption ON ledger_postings (redemption_id) WHERE kind IN ('commit', 'refund');
+    CREATE INDEX postings_member_day ON ledger_postings (member_id, day);
+
+    CREATE TABLE ledger_legs (
+        posting_id INTEGER NOT NULL REFERENCES ledger_postings(id),
+        account    TEXT    NOT NULL,
+        amount     INTEGER NOT NULL CHECK (amount <> 0),
+        PRIMARY KEY (posting_id, account)
+    ) STRICT, WITHOUT ROWID;
+    CREATE INDEX legs_account ON ledger_legs (account, amount);
+
+    -- Append-only: a correction is a reversing posting, never an edit.
+    CREATE TRIGGER ledger_postings_append_only_u BEFORE UPDATE ON ledger_postings
+        BEGIN SELECT RAISE(ABORT, 'the ledger is append-only'); END;
+    CREATE TRIGGER ledger_postings_append_only_d BEFORE DELETE ON ledger_postings
+        BEGIN SELECT RAISE(ABORT, 'the ledger is append-only'); END;
+    CREATE TRIGGER ledger_legs_append_only_u BEFORE UPDATE ON ledger_legs
+        BEGIN SELECT RAISE(ABORT, 'the ledger is append-only'); END;
+    CREATE TRIGGER ledger_legs_append_only_d BEFORE DELETE ON ledger_legs
+        BEGIN SELECT RAISE(ABORT, 'the ledger is append-only'); END;
+
+    -- The centre's points rules (one row): `kiosk points policy` changes them.
+    CREATE TABLE points_policy (
+        singleton       INTEGER PRIMARY KEY CHECK (singleton = 1),
+        max_award       INTEGER NOT NULL CHECK (max_award > 0),
+        daily_earn_cap  INTEGER NOT NULL CHECK (daily_earn_cap > 0),
+        daily_spend_cap INTEGER NOT NULL CHECK (daily_spend_cap > 0),
+        lifetime_days   INTEGER NOT NULL CHECK (lifetime_days > 0)
+    ) STRICT;
+    INSERT INTO points_policy VALUES (1, 100, 200, 100, 365);
+
+    CREATE TABLE vending_slots (
+        device_id TEXT    NOT NULL,
+        slot      INTEGER NOT NULL CHECK (slot BETWEEN 1 AND 99),
+        name_zh   TEXT    NOT NULL CHECK (length(name_zh) BETWEEN 1 AND 20),
+        name_en   TEXT    NOT NULL CHECK (length(name_en) BETWEEN 1 AND 40),
+        price     INTEGER NOT NULL CHECK (price > 0),
+        stock     INTEGER NOT NULL CHECK (stock >= 0),
+        PRIMARY KEY (device_id, slot)
+    ) STRICT;
+
+    CREATE TABLE redemptions (
+        id          TEXT    PRIMARY KEY,
+        member_id   INTEGER NOT NULL REFERENCES members(id),
+        device_id   TEXT    NOT NULL,
+        slot        INTEGER NOT NULL,
+        points      INTEGER NOT NULL CHECK (points > 0),
+        state       TEXT    NOT NULL CHECK (state IN ('reserved', 'sent', 'unknown', 'committed', 'refunded')),
+        created_ms  INTEGER NOT NULL,
+        deadline_ms INTEGER NOT NULL,
+        sent_ms     INTEGER,
+        result      TEXT,
+        settled_ms  INTEGER
+    ) STRICT;
+    CREATE INDEX redemptions_open ON redemptions (state) WHERE state IN ('reserved', 'sent', 'unknown');
+    CREATE INDEX redemptions_member ON redemptions (member_id, created_ms);
+    "#,
 ];
 
 /// The schema version this build writes.

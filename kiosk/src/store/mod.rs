@@ -20,9 +20,11 @@ pub mod doors;
 pub mod gym;
 pub mod members;
 pub mod migrations;
+pub mod points;
 pub mod programme;
 pub mod reports;
 pub mod site_record;
+pub mod vending_slots;
 
 use std::path::Path;
 use std::time::Duration;
@@ -55,6 +57,9 @@ pub enum StoreError {
     /// A value that a person gave does not fit.
     #[error("{0}")]
     Invalid(String),
+    /// The points ledger said no.
+    #[error("{0}")]
+    Points(#[from] keting_core::ledger::rules::PointsRefusal),
 }
 
 /// The kiosk's database.
