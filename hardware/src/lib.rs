@@ -10,6 +10,10 @@
 //!   [`gpio_cdev`] implements them on the kernel's GPIO character device.
 //! - [`relay_board`]: an 8-channel RS-485 / Modbus TCP relay board (door
 //!   strikes, piano power), with read-back confirmation.
+//! - [`modbus_client`]: connecting to a Modbus device at a bus address,
+//!   every call bounded and its failure sorted.
+//! - [`vending`]: the drinks vending controller: its register map, the
+//!   [`vending::VendingController`] trait and its Modbus driver.
 //! - [`sim`]: simulators, each serving the real protocol (or, for GPIO, the
 //!   same traits in memory), with fault injection.
 //!
@@ -22,7 +26,9 @@
 pub mod bus;
 pub mod gpio;
 pub mod gpio_cdev;
+pub mod modbus_client;
 pub mod panel;
 pub mod relay_board;
 pub mod scanner;
 pub mod sim;
+pub mod vending;

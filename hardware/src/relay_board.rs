@@ -15,12 +15,13 @@
 //! timeout), as tokio-modbus's nested `Result` does. A switch can be confirmed
 //! by reading the coil back, which catches a dead channel.
 
-use std::net::SocketAddr;
 use std::time::Duration;
 
 use thiserror::Error;
+use tokio_modbus::ExceptionCode;
 use tokio_modbus::client::{Context, Reader, Writer};
-use tokio_modbus::{ExceptionCode, Slave};
+
+use crate::modbus_client::{self, ModbusError};
 
 /// Channels on the reference board.
 pub const CHANNELS: u8 = 8;
@@ -58,6 +59,16 @@ fn on_off(on: bool) -> &'static str {
     if on { "on" } else { "off" }
 }
 
+impl From<ModbusError> for RelayError {
+    fn from(e: ModbusError) -> Self {
+        match e {
+            ModbusError::Refused(code) => Self::Refused(code),
+            ModbusError::Unreachable(why) => Self::Unreachable(why),
+            ModbusError::Timeout(t) => Self::Timeout(t),
+        }
+    }
+}
+
 impl RelayError {
     /// Whether the board is unreachable (as opposed to answering badly): the
     /// device then shows as unavailable, never as its last known state.
@@ -86,60 +97,39 @@ impl ModbusRelayBoard {
         Self { ctx, timeout }
     }
 
-    /// Connects to a board over Modbus TCP.
-    pub async fn connect_tcp(
-        addr: SocketAddr,
-        unit: u8,
-        timeout: Duration,
-    ) -> Result<Self, RelayError> {
-        let stream = tokio::time::timeout(timeout, tokio::net::TcpStream::connect(addr))
-            .await
-            .map_err(|_| RelayError::Timeout(timeout))?
-            .map_err(|e| RelayError::Unreachable(e.to_string()))?;
-        // Requests are a few bytes: send each at once (no Nagle delay).
-        stream
-            .set_nodelay(true)
-            .map_err(|e| RelayError::Unreachable(e.to_string()))?;
-        let ctx = tokio_modbus::client::tcp::attach_slave(stream, Slave(unit));
-        Ok(Self::new(ctx, timeout))
-    }
-
     /// Connects to the board at `bus` (TCP: resolving the host name).
     pub async fn connect(
         bus: &crate::bus::BusAddress,
         unit: u8,
         timeout: Duration,
     ) -> Result<Self, RelayError> {
-        match bus {
-            crate::bus::BusAddress::Tcp { host, port } => {
-                let addr = tokio::net::lookup_host((host.as_str(), *port))
-                    .await
-                    .map_err(|e| RelayError::Unreachable(format!("{host}: {e}")))?
-                    .next()
-                    .ok_or_else(|| RelayError::Unreachable(format!("{host}: no address")))?;
-                Self::connect_tcp(addr, unit, timeout).await
-            }
-            crate::bus::BusAddress::Rtu { path, baud } => {
-                Self::open_rtu(std::path::Path::new(path), *baud, unit, timeout)
-            }
-        }
+        Ok(Self::new(
+            modbus_client::connect(bus, unit, timeout).await?,
+            timeout,
+        ))
     }
 
-    /// Opens a board on a serial line (RS-485 adapter, or a simulator's pty)
-    /// at `baud`, 8N1, as Modbus RTU unit `unit`.
+    /// Connects to a board over Modbus TCP.
+    pub async fn connect_tcp(
+        addr: std::net::SocketAddr,
+        unit: u8,
+        timeout: Duration,
+    ) -> Result<Self, RelayError> {
+        Ok(Self::new(
+            modbus_client::connect_tcp(addr, unit, timeout).await?,
+            timeout,
+        ))
+    }
+
+    /// Opens a board on a serial line at `baud`, 8N1, as Modbus RTU unit `unit`.
     pub fn open_rtu(
         path: &std::path::Path,
         baud: u32,
         unit: u8,
         timeout: Duration,
     ) -> Result<Self, RelayError> {
-        use tokio_serial::SerialPortBuilderExt;
-        let path = path.to_string_lossy();
-        let port = tokio_serial::new(path.as_ref(), baud)
-            .open_native_async()
-            .map_err(|e| RelayError::Unreachable(format!("{path}: {e}")))?;
         Ok(Self::new(
-            tokio_modbus::client::rtu::attach_slave(port, Slave(unit)),
+            modbus_client::open_rtu(path, baud, unit)?,
             timeout,
         ))
     }
@@ -147,20 +137,13 @@ impl ModbusRelayBoard {
     /// Switches one channel (1 to 8).
     pub async fn set(&mut self, channel: u8, on: bool) -> Result<(), RelayError> {
         let addr = coil_address(channel)?;
-        let timeout = self.timeout;
-        flatten(
-            timeout,
-            tokio::time::timeout(timeout, self.ctx.write_single_coil(addr, on)).await,
-        )
+        Ok(modbus_client::call(self.timeout, self.ctx.write_single_coil(addr, on)).await?)
     }
 
     /// Reads every channel; index 0 is channel 1.
     pub async fn read_all(&mut self) -> Result<Vec<bool>, RelayError> {
-        let timeout = self.timeout;
-        let mut coils = flatten(
-            timeout,
-            tokio::time::timeout(timeout, self.ctx.read_coils(0, u16::from(CHANNELS))).await,
-        )?;
+        let mut coils =
+            modbus_client::call(self.timeout, self.ctx.read_coils(0, u16::from(CHANNELS))).await?;
         coils.truncate(usize::from(CHANNELS));
         Ok(coils)
     }
@@ -181,12 +164,8 @@ impl ModbusRelayBoard {
 
     /// Switches every channel off (power-on, shutdown).
     pub async fn all_off(&mut self) -> Result<(), RelayError> {
-        let timeout = self.timeout;
         let off = [false; CHANNELS as usize];
-        flatten(
-            timeout,
-            tokio::time::timeout(timeout, self.ctx.write_multiple_coils(0, &off)).await,
-        )
+        Ok(modbus_client::call(self.timeout, self.ctx.write_multiple_coils(0, &off)).await?)
     }
 }
 
@@ -195,20 +174,6 @@ fn coil_address(channel: u8) -> Result<u16, RelayError> {
         Ok(u16::from(channel - 1))
     } else {
         Err(RelayError::NoSuchChannel(channel))
-    }
-}
-
-type ModbusResult<T> = Result<Result<T, ExceptionCode>, tokio_modbus::Error>;
-
-fn flatten<T>(
-    timeout: Duration,
-    r: Result<ModbusResult<T>, tokio::time::error::Elapsed>,
-) -> Result<T, RelayError> {
-    match r {
-        Err(_) => Err(RelayError::Timeout(timeout)),
-        Ok(Err(e)) => Err(RelayError::Unreachable(e.to_string())),
-        Ok(Ok(Err(code))) => Err(RelayError::Refused(code)),
-        Ok(Ok(Ok(v))) => Ok(v),
     }
 }
 

@@ -9,3 +9,4 @@ mod relay_board;
 mod rtu;
 mod scanner;
 mod util;
+mod vending;

@@ -2,7 +2,9 @@
 //! inject. Tests, the demo site and `device check` run against these.
 
 pub mod gpio;
+pub mod modbus_tcp;
 pub mod panel;
 pub mod relay_board;
 pub mod rtu_pty;
 pub mod scanner;
+pub mod vending;

@@ -7,14 +7,11 @@
 //! client times out). Any Modbus client can drive it: our driver, `mbpoll`,
 //! pymodbus.
 
-use std::future::{Future, Ready, ready};
+use std::future::Future;
 use std::io;
-use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use tokio::net::TcpListener;
-use tokio_modbus::server::Service;
-use tokio_modbus::server::tcp::{Server, accept_tcp_connection};
 use tokio_modbus::{ExceptionCode, Request, Response};
 
 use crate::relay_board::CHANNELS;
@@ -150,30 +147,11 @@ impl SimRelayBoard {
     }
 }
 
-impl Service for SimRelayBoard {
-    type Request = Request<'static>;
-    type Response = Option<Response>;
-    type Exception = ExceptionCode;
-    type Future = Ready<Result<Self::Response, Self::Exception>>;
-
-    fn call(&self, req: Self::Request) -> Self::Future {
-        ready(self.handle(req))
-    }
-}
-
 /// Serves `board` over Modbus TCP on `listener` until `shutdown` completes.
 pub async fn serve_tcp(
     listener: TcpListener,
     board: SimRelayBoard,
     shutdown: impl Future<Output = ()> + Send + Sync + 'static,
 ) -> io::Result<()> {
-    let server = Server::new(listener);
-    let on_connected = move |stream, addr: SocketAddr| {
-        let board = board.clone();
-        async move { accept_tcp_connection(stream, addr, move |_| Ok(Some(board.clone()))) }
-    };
-    server
-        .serve_until(&on_connected, |_err| {}, shutdown)
-        .await
-        .map(|_| ())
+    super::modbus_tcp::serve(listener, board, shutdown).await
 }

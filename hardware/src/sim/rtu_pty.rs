@@ -23,7 +23,25 @@ use tokio_modbus::{ExceptionCode, Request, Response};
 
 use super::relay_board::{RelayFault, SimRelayBoard};
 
-/// A simulated board served on a pseudo-terminal.
+/// A simulated device that answers Modbus requests (relay board, vending
+/// controller), whatever the transport.
+pub trait ModbusSim: Send + 'static {
+    /// The answer to one request: `None` for no reply at all.
+    fn handle(&self, req: Request<'static>) -> Result<Option<Response>, ExceptionCode>;
+    /// Whether answers go out with a wrong CRC (a noisy line).
+    fn corrupt_crc(&self) -> bool;
+}
+
+impl ModbusSim for SimRelayBoard {
+    fn handle(&self, req: Request<'static>) -> Result<Option<Response>, ExceptionCode> {
+        SimRelayBoard::handle(self, req)
+    }
+    fn corrupt_crc(&self) -> bool {
+        self.fault() == Some(RelayFault::BadCrc)
+    }
+}
+
+/// A simulated device served on a pseudo-terminal.
 #[derive(Debug)]
 pub struct RtuPty {
     path: PathBuf,
@@ -33,7 +51,7 @@ pub struct RtuPty {
 
 impl RtuPty {
     /// Serves `board` as Modbus unit `unit` on a new pty pair.
-    pub fn serve(board: SimRelayBoard, unit: u8) -> io::Result<Self> {
+    pub fn serve(board: impl ModbusSim, unit: u8) -> io::Result<Self> {
         let pty = openpty(None, None).map_err(io::Error::from)?;
         for fd in [pty.master.as_fd(), pty.slave.as_fd()] {
             let mut t = tcgetattr(fd).map_err(io::Error::from)?;
@@ -68,7 +86,7 @@ impl Drop for RtuPty {
     }
 }
 
-fn serve_frames(mut master: File, board: &SimRelayBoard, unit: u8) {
+fn serve_frames(mut master: File, board: &impl ModbusSim, unit: u8) {
     let mut buf: Vec<u8> = Vec::with_capacity(256);
     let mut chunk = [0u8; 256];
     loop {
@@ -103,7 +121,7 @@ fn frame_len(buf: &[u8]) -> Option<usize> {
     }
 }
 
-fn answer(frame: &[u8], board: &SimRelayBoard, unit: u8) -> Option<Vec<u8>> {
+fn answer(frame: &[u8], board: &impl ModbusSim, unit: u8) -> Option<Vec<u8>> {
     let (body, crc) = frame.split_at(frame.len().checked_sub(2)?);
     if crc16(body).to_le_bytes() != [crc[0], crc[1]] || body[0] != unit {
         return None;
@@ -117,6 +135,20 @@ fn answer(frame: &[u8], board: &SimRelayBoard, unit: u8) -> Option<Vec<u8>> {
             0x0000 => Ok(Request::WriteSingleCoil(word(2), false)),
             _ => Err(ExceptionCode::IllegalDataValue),
         },
+        0x03 => Ok(Request::ReadHoldingRegisters(word(2), word(4))),
+        0x06 => Ok(Request::WriteSingleRegister(word(2), word(4))),
+        0x10 => {
+            let count = usize::from(word(4));
+            let bytes = &body[7..];
+            if bytes.len() != count * 2 {
+                Err(ExceptionCode::IllegalDataValue)
+            } else {
+                let words = (0..count)
+                    .map(|i| u16::from_be_bytes([bytes[2 * i], bytes[2 * i + 1]]))
+                    .collect();
+                Ok(Request::WriteMultipleRegisters(word(2), Cow::Owned(words)))
+            }
+        }
         0x0F => {
             let count = usize::from(word(4));
             let bytes = &body[7..];
@@ -146,8 +178,20 @@ fn answer(frame: &[u8], board: &SimRelayBoard, unit: u8) -> Option<Vec<u8>> {
             reply.push(u8::try_from(packed.len()).ok()?);
             reply.extend_from_slice(&packed);
         }
-        Ok(Some(Response::WriteSingleCoil(..) | Response::WriteMultipleCoils(..))) => {
-            // Both echo the request's address and value or count.
+        Ok(Some(Response::ReadHoldingRegisters(words))) => {
+            reply.push(0x03);
+            reply.push(u8::try_from(words.len() * 2).ok()?);
+            for w in words {
+                reply.extend_from_slice(&w.to_be_bytes());
+            }
+        }
+        Ok(Some(
+            Response::WriteSingleCoil(..)
+            | Response::WriteMultipleCoils(..)
+            | Response::WriteSingleRegister(..)
+            | Response::WriteMultipleRegisters(..),
+        )) => {
+            // Each echoes the request's address and value or count.
             reply.extend_from_slice(&body[1..6]);
         }
         Ok(Some(_)) => {
@@ -160,7 +204,7 @@ fn answer(frame: &[u8], board: &SimRelayBoard, unit: u8) -> Option<Vec<u8>> {
         }
     }
     let mut crc = crc16(&reply).to_le_bytes();
-    if board.fault() == Some(RelayFault::BadCrc) {
+    if board.corrupt_crc() {
         crc[0] ^= 0xFF;
     }
     reply.extend_from_slice(&crc);
