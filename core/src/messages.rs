@@ -95,6 +95,19 @@ pub enum Action {
     Republish,
     /// Run the commissioning self-test; the ack carries the report.
     SelfTest,
+    /// Vend one drink from `slot` for the redemption whose id is this
+    /// command's id. The agent records the id before it vends: a command
+    /// delivered twice never vends twice.
+    Vend {
+        /// The slot.
+        slot: u8,
+    },
+    /// What became of the redemption `redemption`? An id the agent never
+    /// saw is recorded as cancelled, so its vend can never happen later.
+    VendQuery {
+        /// The redemption (the vend command's id).
+        redemption: MessageId,
+    },
 }
 
 /// The outcome of a command (`ack` topic).
@@ -127,6 +140,99 @@ pub enum Outcome {
         /// The checks, in the order they ran.
         checks: Vec<SelfCheck>,
     },
+    /// What became of a redemption's vend (the answer to `vend` and to
+    /// `vend_query`).
+    Vended {
+        /// The redemption.
+        redemption: MessageId,
+        /// What happened.
+        result: VendOutcome,
+    },
+}
+
+/// What became of a vend, as the kiosk settles it: `dispensed` commits the
+/// points; `in_doubt` waits for a query; anything else refunds them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum VendOutcome {
+    /// The drink dropped.
+    Dispensed,
+    /// The drink stuck.
+    Jammed,
+    /// The slot was empty.
+    Empty,
+    /// The service door was open.
+    DoorOpen,
+    /// The machine reported a fault.
+    Fault,
+    /// No such slot.
+    NoSuchSlot,
+    /// Never vended: cancelled by a query, past its deadline, or never taken
+    /// by the machine.
+    NotVended,
+    /// Not known yet (the machine could not be asked, or is still vending):
+    /// ask again.
+    InDoubt,
+}
+
+impl VendOutcome {
+    /// Whether the points are spent (a drink dropped).
+    pub fn is_dispensed(self) -> bool {
+        self == Self::Dispensed
+    }
+
+    /// Whether the outcome is final (commit or refund now).
+    pub fn is_final(self) -> bool {
+        self != Self::InDoubt
+    }
+
+    /// The stable name (as in the JSON).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Dispensed => "dispensed",
+            Self::Jammed => "jammed",
+            Self::Empty => "empty",
+            Self::DoorOpen => "door_open",
+            Self::Fault => "fault",
+            Self::NoSuchSlot => "no_such_slot",
+            Self::NotVended => "not_vended",
+            Self::InDoubt => "in_doubt",
+        }
+    }
+
+    /// The outcome named `s`.
+    pub fn parse(s: &str) -> Option<Self> {
+        [
+            Self::Dispensed,
+            Self::Jammed,
+            Self::Empty,
+            Self::DoorOpen,
+            Self::Fault,
+            Self::NoSuchSlot,
+            Self::NotVended,
+            Self::InDoubt,
+        ]
+        .into_iter()
+        .find(|o| o.as_str() == s)
+    }
+}
+
+/// A vending machine's retained state (`status` topic).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VendingStatus {
+    /// Protocol version.
+    pub v: u8,
+    /// `idle`, `vending`, or `unavailable` (the controller does not answer).
+    pub state: String,
+    /// The service door is open.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub door_open: bool,
+    /// Drinks sensed per slot (slot 1 first), if the machine senses them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub stock: Vec<u16>,
+    /// When the agent published it (ms since the Unix epoch).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub at_ms: Option<i64>,
 }
 
 /// Something that happened at a device (`event` topic).
@@ -315,6 +421,10 @@ mod tests {
             Outcome::Expired,
             Outcome::Refused {
                 reason: "jammed".into(),
+            },
+            Outcome::Vended {
+                redemption: id("r-1"),
+                result: VendOutcome::Jammed,
             },
             Outcome::SelfTested {
                 checks: vec![

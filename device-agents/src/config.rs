@@ -73,6 +73,27 @@ pub struct AgentConfig {
     pub broker: BrokerConfig,
     /// The door this agent drives, if it drives one.
     pub door: Option<DoorConfig>,
+    /// The vending machine this agent drives, if it drives one.
+    pub vending: Option<VendingConfig>,
+}
+
+/// A drinks vending machine's controller on Modbus.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VendingConfig {
+    /// Its bus: `rtu:/dev/ttyUSB0@9600` or `tcp:HOST:502`.
+    #[serde(deserialize_with = "bus")]
+    pub bus: BusAddress,
+    /// Its Modbus unit id.
+    #[serde(default = "one")]
+    pub unit: u8,
+    /// How long a vend may take before its outcome is in doubt, seconds.
+    #[serde(default = "default_vend_limit_s")]
+    pub vend_limit_s: u64,
+}
+
+fn default_vend_limit_s() -> u64 {
+    15
 }
 
 /// The MQTT broker.
@@ -322,6 +343,25 @@ impl AgentConfig {
     }
 
     fn check(&self) -> Result<(), String> {
+        if self.door.is_some() && self.vending.is_some() {
+            return Err(
+                "one agent drives one device: a [door] or a [vending] section, not both".into(),
+            );
+        }
+        if let Some(v) = &self.vending {
+            if !(1..=247).contains(&v.unit) {
+                return Err(format!(
+                    "vending.unit = {}: a Modbus unit is 1 to 247",
+                    v.unit
+                ));
+            }
+            if !(2..=120).contains(&v.vend_limit_s) {
+                return Err(format!(
+                    "vending.vend_limit_s = {}: between 2 and 120",
+                    v.vend_limit_s
+                ));
+            }
+        }
         let Some(door) = &self.door else {
             return Ok(());
         };

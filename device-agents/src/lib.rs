@@ -7,6 +7,8 @@
 //! - [`config`]: the agent's TOML configuration; [`run`]: builds the agent
 //!   it describes, on real or simulated hardware.
 //! - [`door`]: the door agent (scanner, strike, contact, exit button, panel).
+//! - [`vending`]: the vending agent: one drink per redemption id, every
+//!   outcome remembered.
 //! - [`claim`]: `device-agent --claim`: enrolment with a label's one-time code.
 //! - [`clock`], [`atomic_file`]: the wall clock, and files written whole.
 
@@ -19,3 +21,4 @@ pub mod config;
 pub mod door;
 pub mod link;
 pub mod run;
+pub mod vending;

@@ -35,6 +35,8 @@ use crate::door::roster_file::RosterFile;
 use crate::door::strike::Strike;
 use crate::link::connection::{self, LinkConfig};
 use crate::link::outbox::{Outbox, OutboxError};
+use crate::vending::agent::{VendingAgent, VendingSetup};
+use crate::vending::vend_log::VendLog;
 
 /// The font the panels draw with (Noto Sans CJK SC, OFL; the kiosk's).
 pub static PANEL_FONT: &[u8] = include_bytes!(concat!(
@@ -60,7 +62,7 @@ pub enum AgentError {
     #[error("{0}")]
     Hardware(String),
     /// The configuration names no device this agent can drive.
-    #[error("the configuration has no [door] section: nothing to drive")]
+    #[error("the configuration has no [door] or [vending] section: nothing to drive")]
     NothingToDrive,
 }
 
@@ -108,13 +110,40 @@ pub async fn run_agent(
     sim: SimHardware,
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), AgentError> {
-    let door = config.door.clone().ok_or(AgentError::NothingToDrive)?;
     std::fs::create_dir_all(&config.state_dir).map_err(|e| AgentError::State {
         path: config.state_dir.clone(),
         message: e.to_string(),
     })?;
     let outbox = Outbox::open(&config.state_dir.join("outbox.db"))?;
     let (site, device) = (&config.site, &config.device);
+    if let Some(vending) = &config.vending {
+        let log = VendLog::open(&config.state_dir.join("vends.db"))
+            .map_err(|e| AgentError::Hardware(e.to_string()))?;
+        let link_config = link_config(
+            &config,
+            password,
+            vec![
+                Topic::ControllerOnline.name(site),
+                Topic::Device(device.clone(), DeviceChannel::Cmd).name(site),
+            ],
+        );
+        let (link, link_events, link_task) = connection::spawn(link_config, outbox);
+        tracing::info!(%site, %device, "vending agent running");
+        let setup = VendingSetup {
+            site: site.clone(),
+            device: device.clone(),
+            bus: vending.bus.clone(),
+            unit: vending.unit,
+            vend_limit: Duration::from_secs(vending.vend_limit_s),
+            log,
+        };
+        VendingAgent::new(setup, link)
+            .run(link_events, shutdown)
+            .await;
+        let _ = link_task.await;
+        return Ok(());
+    }
+    let door = config.door.clone().ok_or(AgentError::NothingToDrive)?;
     let mut subscriptions = vec![
         Topic::ControllerOnline.name(site),
         Topic::Device(device.clone(), DeviceChannel::Roster).name(site),
@@ -124,16 +153,7 @@ pub async fn run_agent(
     if sim_scans {
         subscriptions.push(Topic::SimScan(device.clone()).name(site));
     }
-    let link_config = LinkConfig {
-        host: config.broker.host.clone(),
-        port: config.broker.port,
-        client_id: format!("keting-{site}-{device}"),
-        credentials: config.broker.username.clone().zip(password),
-        online_topic: Topic::Device(device.clone(), DeviceChannel::Online).name(site),
-        subscriptions,
-        keep_alive: Duration::from_secs(config.broker.keep_alive_s.max(2)),
-        persistent_session: true,
-    };
+    let link_config = link_config(&config, password, subscriptions);
     let (inputs_tx, inputs_rx) = mpsc::channel(64);
     let setup = door_setup(&config, &door, &sim, sim_scans, inputs_tx)?;
     let (link, link_events, link_task) = connection::spawn(link_config, outbox);
@@ -144,6 +164,25 @@ pub async fn run_agent(
     // The agent dropped its link handle: the link says goodbye and ends.
     let _ = link_task.await;
     Ok(())
+}
+
+/// The link of the agent described by `config`.
+fn link_config(
+    config: &AgentConfig,
+    password: Option<String>,
+    subscriptions: Vec<String>,
+) -> LinkConfig {
+    let (site, device) = (&config.site, &config.device);
+    LinkConfig {
+        host: config.broker.host.clone(),
+        port: config.broker.port,
+        client_id: format!("keting-{site}-{device}"),
+        credentials: config.broker.username.clone().zip(password),
+        online_topic: Topic::Device(device.clone(), DeviceChannel::Online).name(site),
+        subscriptions,
+        keep_alive: Duration::from_secs(config.broker.keep_alive_s.max(2)),
+        persistent_session: true,
+    }
 }
 
 fn door_setup(

@@ -7,3 +7,4 @@ mod cli;
 mod door;
 mod link;
 mod util;
+mod vending;

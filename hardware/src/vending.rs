@@ -18,7 +18,9 @@
 //! | 100 + slot | `STOCK` | read | drinks sensed in the slot; 0xFFFF when the machine does not sense it |
 //!
 //! A command is registers 10 to 13 written in one request (0x10, 4
-//! registers), so it is taken whole or not at all. The controller vends
+//! registers), so it is taken whole or not at all. `LAST_REQUEST` and
+//! `LAST_RESULT` must survive a power cycle (non-volatile), or a vend in
+//! doubt across a power cut cannot be settled. The controller vends
 //! only for a request id other than `LAST_REQUEST`: a command repeated after
 //! a lost answer is a no-op whose result stays readable. The agent keeps its
 //! own durable record of every request id as well; this is the second guard.
@@ -141,8 +143,43 @@ impl VendingError {
     }
 }
 
+/// What the machine is doing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Activity {
+    /// Waiting.
+    Idle,
+    /// Vending.
+    Vending,
+    /// Out of order.
+    OutOfOrder,
+}
+
+impl Activity {
+    /// A stable name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Idle => "idle",
+            Self::Vending => "vending",
+            Self::OutOfOrder => "out_of_order",
+        }
+    }
+}
+
+/// The machine's state registers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MachineState {
+    /// What it is doing.
+    pub activity: Activity,
+    /// The service door is open.
+    pub door_open: bool,
+    /// How many slots it has.
+    pub slots: u8,
+}
+
 /// What the agent needs of a vending machine.
 pub trait VendingController {
+    /// The machine's state.
+    fn state(&mut self) -> impl Future<Output = Result<MachineState, VendingError>> + Send;
     /// Starts vending `slot` for request `request`.
     fn start_vend(
         &mut self,
@@ -221,6 +258,24 @@ impl ModbusVending {
 }
 
 impl VendingController for ModbusVending {
+    async fn state(&mut self) -> Result<MachineState, VendingError> {
+        let w = modbus_client::call(self.timeout, self.ctx.read_holding_registers(reg::STATE, 3))
+            .await?;
+        let [state, door, slots] = w[..] else {
+            return Err(VendingError::BadRegister(w.len() as u16));
+        };
+        Ok(MachineState {
+            activity: match state {
+                0 => Activity::Idle,
+                1 => Activity::Vending,
+                2 => Activity::OutOfOrder,
+                other => return Err(VendingError::BadRegister(other)),
+            },
+            door_open: door == 1,
+            slots: u8::try_from(slots).unwrap_or(u8::MAX),
+        })
+    }
+
     async fn start_vend(&mut self, request: u32, slot: u8) -> Result<(), VendingError> {
         let words = [
             (request >> 16) as u16,

@@ -149,15 +149,18 @@ impl NewDevice {
                     text += &format!("{key} = {{ line = {line:?}, active_low = true }}\n");
                 }
             }
-            // The agent's own parser is the judge of what it will run.
-            AgentConfig::parse(&text).map_err(|e| {
-                SiteError::Invalid(format!(
-                    "internal: the written configuration does not parse: {e}"
-                ))
-            })?;
+        } else if let (DeviceKind::Vending, Some(bus)) = (self.kind, &self.bus) {
+            text += &format!("\n[vending]\nbus = \"{bus}\"\nunit = {}\n", self.unit);
         } else {
-            text += "\n# This kind's agent section comes with its issue (vending: 4; pianos and robot: 6).\n";
+            text += "\n# The pianos' and the robot's agent sections come with their issue.\n";
+            return Ok(text);
         }
+        // The agent's own parser is the judge of what it will run.
+        AgentConfig::parse(&text).map_err(|e| {
+            SiteError::Invalid(format!(
+                "internal: the written configuration does not parse: {e}"
+            ))
+        })?;
         Ok(text)
     }
 }

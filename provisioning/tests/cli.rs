@@ -136,6 +136,27 @@ fn device_add_writes_a_configuration_the_agent_accepts_and_its_own_secret() {
         side.contains("bus = \"rtu:/dev/ttyUSB0@9600\", unit = 2, channel = 3"),
         "{side}"
     );
+    ok(
+        &site,
+        &[
+            "device",
+            "add",
+            "--kind",
+            "vending",
+            "--name",
+            "vending",
+            "--bus",
+            "tcp:10.0.0.9:502",
+            "--unit",
+            "3",
+        ],
+    );
+    let vending = std::fs::read_to_string(site.join("devices/vending/agent.toml")).unwrap();
+    assert!(
+        vending.contains("[vending]\nbus = \"tcp:10.0.0.9:502\"\nunit = 3"),
+        "{vending}"
+    );
+    keting_device_agents_parse(&vending);
     let list = ok(&site, &["device", "list"]);
     assert!(
         list.contains("gym-door") && list.contains("piano-bank"),

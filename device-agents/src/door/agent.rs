@@ -398,6 +398,9 @@ impl DoorAgent {
                 Action::SelfTest => Outcome::SelfTested {
                     checks: self.self_test().await,
                 },
+                Action::Vend { .. } | Action::VendQuery { .. } => Outcome::Refused {
+                    reason: "a door does not vend".into(),
+                },
             }
         };
         if self.commands.len() == COMMANDS_REMEMBERED {

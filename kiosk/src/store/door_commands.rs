@@ -121,6 +121,7 @@ pub fn record_ack(
         Outcome::Expired => "expired".to_owned(),
         Outcome::Refused { reason } => format!("refused: {reason}"),
         // A technician's self-test (keting-provision sends it, not the kiosk).
+        Outcome::Vended { result, .. } => format!("vended: {}", result.as_str()),
         Outcome::SelfTested { checks } => format!(
             "self-test: {} of {} checks passed",
             checks.iter().filter(|c| c.passed).count(),
