@@ -22,8 +22,8 @@ use keting_kiosk::store::checkins::ScanSource;
 use keting_kiosk::store::members::{self, NewMember, Role};
 use keting_kiosk::store::site_record::SiteRecord;
 use keting_kiosk::store::{
-    Store, StoreError, audit, device_claims, door_commands, doors, gym, points, reports,
-    vending_slots,
+    Store, StoreError, audit, device_claims, door_commands, doors, gym, points, redemptions,
+    reports, vending_slots,
 };
 use keting_kiosk::ui::kiosk_adapter::KioskUi;
 use keting_kiosk::ui::language::Language;
@@ -313,6 +313,25 @@ enum VendingCommand {
     },
     /// The catalogue.
     List,
+    /// Redeem a member's points for a drink (the running kiosk sends it); waits for the outcome.
+    Redeem {
+        /// The member number.
+        member: u32,
+        /// The slot.
+        slot: u8,
+        /// The machine's device id.
+        #[arg(long, default_value = "vending")]
+        device: String,
+        /// Do not wait for the outcome.
+        #[arg(long)]
+        no_wait: bool,
+    },
+    /// Redemptions: in progress first, then the latest settled.
+    Redemptions {
+        /// How many settled ones to show.
+        #[arg(long, default_value_t = 20)]
+        limit: u32,
+    },
 }
 
 #[derive(Subcommand)]
@@ -485,7 +504,7 @@ fn run(cli: Cli, started: Instant) -> Result<()> {
         Some(Command::Door(cmd)) => door_command(cmd, &mut store, &site),
         Some(Command::Claim(cmd)) => claim_command(cmd, &mut store),
         Some(Command::Points(cmd)) => points_command(cmd, &mut store, &site),
-        Some(Command::Vending(cmd)) => vending_command(cmd, &mut store),
+        Some(Command::Vending(cmd)) => vending_command(cmd, &mut store, &site),
         Some(Command::Site { .. }) => {
             let key = ed25519_dalek::VerifyingKey::from_bytes(&site.public_key)?;
             println!("site        {}", site.site_id);
@@ -731,7 +750,7 @@ fn points_command(cmd: PointsCommand, store: &mut Store, site: &SiteRecord) -> R
     Ok(())
 }
 
-fn vending_command(cmd: VendingCommand, store: &mut Store) -> Result<()> {
+fn vending_command(cmd: VendingCommand, store: &mut Store, site: &SiteRecord) -> Result<()> {
     let now = clock::now();
     let device_id = |d: &str| {
         keting_core::ids::DeviceId::new(d).map_err(|e| anyhow::anyhow!("device {d:?}: {e}"))
@@ -790,6 +809,73 @@ fn vending_command(cmd: VendingCommand, store: &mut Store) -> Result<()> {
                 Ok::<_, StoreError>(stock)
             })?;
             println!("{device} slot {slot}: {stock} in stock");
+        }
+        VendingCommand::Redeem {
+            member,
+            slot,
+            device,
+            no_wait,
+        } => {
+            let id = device_id(&device)?;
+            let member = MemberId(member);
+            let cal = site.calendar;
+            let r = store.write(|tx| {
+                let r = redemptions::begin(tx, member, &id, slot, cal, now)?;
+                audit::record(
+                    tx,
+                    now,
+                    "command-line",
+                    "vending.redeem",
+                    &format!(
+                        "member {member} slot {slot} of {id}: {} points ({})",
+                        r.points, r.id
+                    ),
+                )?;
+                Ok::<_, StoreError>(r)
+            })?;
+            println!(
+                "{}: {} points held; the running kiosk sends the vend",
+                r.id, r.points
+            );
+            if no_wait {
+                return Ok(());
+            }
+            let give_up = std::time::Instant::now()
+                + redemptions::RESULT_DEADLINE
+                + std::time::Duration::from_secs(30);
+            loop {
+                let now_r = redemptions::get(store.conn(), &r.id)?;
+                match now_r {
+                    Some(x) if x.state == redemptions::State::Committed => {
+                        println!("dispensed: take your drink ({} points spent)", x.points);
+                        return Ok(());
+                    }
+                    Some(x) if x.state == redemptions::State::Refunded => bail!(
+                        "not dispensed ({}): {} points returned",
+                        x.result.map_or("unknown", |o| o.as_str()),
+                        x.points
+                    ),
+                    _ if std::time::Instant::now() > give_up => bail!(
+                        "{}: no outcome yet; the kiosk keeps asking the machine and settles it (see `kiosk vending redemptions`); the points are held, not lost",
+                        r.id
+                    ),
+                    _ => std::thread::sleep(std::time::Duration::from_millis(50)),
+                }
+            }
+        }
+        VendingCommand::Redemptions { limit } => {
+            for r in redemptions::latest(store.conn(), limit)? {
+                println!(
+                    "{}  member {:<5} {} slot {:<2} {:>4} points  {:<9} {}",
+                    r.id,
+                    r.member,
+                    r.device.as_str(),
+                    r.slot,
+                    r.points,
+                    format!("{:?}", r.state).to_lowercase(),
+                    r.result.map_or("", |o| o.as_str())
+                );
+            }
         }
         VendingCommand::List => {
             for s in vending_slots::list(store.conn())? {

@@ -1,6 +1,7 @@
 //! The test bed shared by the system tests (`tests/tests/`) and the device
 //! agents' own tests: a real Mosquitto on a free loopback port, free ports,
-//! and the workspace's binaries started as real processes.
+//! the workspace's binaries started as real processes, and a centre with a
+//! simulated vending machine ([`vending_site`]).
 //!
 //! Nothing here sleeps for a fixed time to wait for something: a broker is
 //! ready when it logs its listening socket, a process when it says so.
@@ -10,6 +11,7 @@
 pub mod binaries;
 pub mod latency;
 pub mod mosquitto;
+pub mod vending_site;
 
 /// A TCP port nobody listens on right now (loopback).
 pub fn free_port() -> u16 {

@@ -8,3 +8,4 @@
 mod gym_door;
 mod provisioned;
 mod site_bed;
+mod vending;

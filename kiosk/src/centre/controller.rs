@@ -9,7 +9,7 @@ use ed25519_dalek::SigningKey;
 use keting_core::claim::ClaimRequest;
 use keting_core::ids::DeviceId;
 use keting_core::messages::{
-    Ack, Action, Command, Event, MessageId, PROTOCOL_VERSION, decode, encode,
+    Ack, Action, Command, Event, MessageId, Outcome, PROTOCOL_VERSION, VendOutcome, decode, encode,
 };
 use keting_core::roster::{Roster, RosterMember, sign};
 use keting_core::topics::{DeviceChannel, ROOT, Topic, claim_requests_filter};
@@ -22,7 +22,9 @@ use super::claims::{ClaimDesk, RequestVerdict};
 use super::device_states::{DeviceStates, DoorsView};
 use super::{CentreConfig, CentreError};
 use crate::store::site_record::SiteRecord;
-use crate::store::{Store, StoreError, device_claims, door_commands, door_events, doors, gym};
+use crate::store::{
+    Store, StoreError, device_claims, door_commands, door_events, doors, gym, redemptions,
+};
 
 /// How often the database is checked for changes (roster, doors).
 pub const POLL: Duration = Duration::from_millis(100);
@@ -138,6 +140,10 @@ impl Controller {
                         self.states.handle_status(id, &payload, t)
                     }
                     Ok(Topic::Device(id, DeviceChannel::Ack)) => match decode::<Ack>(&payload) {
+                        Ok(Ack {
+                            outcome: Outcome::Vended { redemption, result },
+                            ..
+                        }) => self.settle_redemption(&id, redemption.as_str(), result),
                         Ok(ack) => {
                             tracing::info!(device = %id, command = %ack.id.as_str(), outcome = ?ack.outcome, "door answered");
                             if let Err(e) =
@@ -168,6 +174,84 @@ impl Controller {
             }
         }
         self.refresh_view();
+    }
+
+    /// A vending machine's answer about a redemption: settle it (once).
+    fn settle_redemption(&mut self, device: &DeviceId, redemption: &str, result: VendOutcome) {
+        let (cal, t) = (self.site.calendar, now());
+        match self
+            .store
+            .write(|tx| redemptions::settle(tx, redemption, result, cal, t))
+        {
+            Ok(Some(r)) if r.state.is_settled() => tracing::info!(
+                device = %device, redemption, outcome = result.as_str(), state = ?r.state, "redemption settled"
+            ),
+            Ok(Some(_)) => {
+                tracing::info!(device = %device, redemption, "redemption in doubt: asking again")
+            }
+            Ok(None) => {
+                tracing::warn!(device = %device, redemption, "an answer about an unknown redemption")
+            }
+            Err(e) => tracing::error!("cannot settle redemption {redemption}: {e}"),
+        }
+    }
+
+    /// Sends the vend command of every new redemption.
+    async fn send_vends(&mut self, link: &LinkHandle) -> Result<(), StoreError> {
+        let t = now();
+        for r in redemptions::unsent(self.store.conn())? {
+            let Ok(id) = MessageId::new(r.id.clone()) else {
+                continue;
+            };
+            let command = Command {
+                v: PROTOCOL_VERSION,
+                id,
+                deadline_ms: r
+                    .created
+                    .saturating_add(redemptions::START_DEADLINE)
+                    .as_unix_millis(),
+                action: Action::Vend { slot: r.slot },
+            };
+            let topic =
+                Topic::Device(r.device.clone(), DeviceChannel::Cmd).name(&self.site.site_id);
+            if let Err(e) = link.publish(&topic, &encode(&command), false).await {
+                tracing::error!("cannot queue a vend for {}: {e}", r.device);
+                return Ok(());
+            }
+            redemptions::mark_sent(self.store.conn(), &r.id, t)?;
+            tracing::info!(device = %r.device, redemption = %r.id, slot = r.slot, "vend sent");
+        }
+        Ok(())
+    }
+
+    /// Asks the machines about redemptions past their deadline or in doubt.
+    async fn query_redemptions(&mut self, link: &LinkHandle) -> Result<(), StoreError> {
+        let t = now();
+        let due = self.store.write(|tx| redemptions::to_query(tx, t))?;
+        for r in due {
+            let (Ok(redemption), Ok(id)) = (
+                MessageId::new(r.id.clone()),
+                MessageId::new(format!("q-{}-{}", r.id, t.as_unix_millis())),
+            ) else {
+                continue;
+            };
+            let command = Command {
+                v: PROTOCOL_VERSION,
+                id,
+                deadline_ms: t
+                    .saturating_add(redemptions::RESULT_DEADLINE)
+                    .as_unix_millis(),
+                action: Action::VendQuery { redemption },
+            };
+            let topic =
+                Topic::Device(r.device.clone(), DeviceChannel::Cmd).name(&self.site.site_id);
+            if let Err(e) = link.publish(&topic, &encode(&command), false).await {
+                tracing::error!("cannot queue a query for {}: {e}", r.device);
+                return Ok(());
+            }
+            tracing::info!(device = %r.device, redemption = %r.id, "redemption in doubt: query sent");
+        }
+        Ok(())
     }
 
     /// A device claims its identity: wait for a technician, or say no.
@@ -242,7 +326,9 @@ impl Controller {
             self.publish_roster_if_changed(link).await?;
             self.send_commands(link).await?;
             self.answer_claims(link).await?;
+            self.send_vends(link).await?;
         }
+        self.query_redemptions(link).await?;
         self.refresh_view();
         Ok(())
     }

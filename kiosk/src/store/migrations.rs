@@ -214,6 +214,7 @@ const MIGRATIONS: &[&str] = &[
         created_ms  INTEGER NOT NULL,
         deadline_ms INTEGER NOT NULL,
         sent_ms     INTEGER,
+        queried_ms  INTEGER,
         result      TEXT,
         settled_ms  INTEGER
     ) STRICT;

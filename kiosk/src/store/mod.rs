@@ -22,6 +22,7 @@ pub mod members;
 pub mod migrations;
 pub mod points;
 pub mod programme;
+pub mod redemptions;
 pub mod reports;
 pub mod site_record;
 pub mod vending_slots;

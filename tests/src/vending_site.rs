@@ -1,0 +1,205 @@
+//! A centre with a vending machine, for the redemption tests and the chaos
+//! program: a kiosk data directory with a plain site, volunteers and a
+//! catalogue; the simulated vending controller on Modbus TCP in this
+//! process; a Mosquitto; and the real `kiosk --headless` and `device-agent`
+//! as processes, each of which can be killed and started again.
+
+use std::path::{Path, PathBuf};
+
+use keting_hardware::sim::modbus_tcp;
+use keting_hardware::sim::vending::SimVending;
+
+use crate::binaries::{self, Process};
+use crate::mosquitto::Mosquitto;
+
+/// The machine's device id.
+pub const MACHINE: &str = "vending";
+
+/// The centre.
+pub struct VendingSite {
+    /// Everything on disk lives here.
+    pub dir: tempfile::TempDir,
+    /// The site id.
+    pub site: String,
+    /// The site's public key (base64url).
+    pub public_key: String,
+    /// The simulated machine (counts real drops).
+    pub sim: SimVending,
+    /// Its Modbus TCP port.
+    pub machine_port: u16,
+}
+
+impl VendingSite {
+    /// A site with a machine of `slots` slots, `stock` drinks each, every
+    /// slot priced at `price` points.
+    pub async fn new(slots: u8, stock: u16, price: i64) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join("kiosk");
+        let site_info = binaries::kiosk(&data, &["site"]);
+        let field = |name: &str| {
+            site_info
+                .lines()
+                .find_map(|l| l.strip_prefix(name).map(|v| v.trim().to_owned()))
+                .unwrap()
+        };
+        for slot in 1..=slots {
+            binaries::kiosk(
+                &data,
+                &[
+                    "vending",
+                    "set",
+                    MACHINE,
+                    &slot.to_string(),
+                    "--zh",
+                    &format!("饮料{slot}"),
+                    "--en",
+                    &format!("Drink {slot}"),
+                    "--price",
+                    &price.to_string(),
+                    "--stock",
+                    &stock.to_string(),
+                ],
+            );
+        }
+        // Tests and the chaos program redeem many times a day.
+        binaries::kiosk(
+            &data,
+            &[
+                "points",
+                "policy",
+                "--daily-earn-cap",
+                "1000000",
+                "--daily-spend-cap",
+                "1000000",
+            ],
+        );
+        let sim = SimVending::new(slots, stock);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let machine_port = listener.local_addr().unwrap().port();
+        tokio::spawn(modbus_tcp::serve(
+            listener,
+            sim.clone(),
+            std::future::pending(),
+        ));
+        Self {
+            site: field("site"),
+            public_key: field("public_key"),
+            dir,
+            sim,
+            machine_port,
+        }
+    }
+
+    /// The kiosk's data directory.
+    pub fn data(&self) -> PathBuf {
+        self.dir.path().join("kiosk")
+    }
+
+    /// `kiosk --data DATA ARGS`, expecting success: its stdout.
+    pub fn kiosk(&self, args: &[&str]) -> String {
+        binaries::kiosk(&self.data(), args)
+    }
+
+    /// `kiosk --data DATA ARGS`, whatever its exit: (success, stdout, stderr).
+    pub fn kiosk_status(&self, args: &[&str]) -> (bool, String, String) {
+        let out = std::process::Command::new(binaries::path("kiosk"))
+            .arg("--data")
+            .arg(self.data())
+            .args(args)
+            .output()
+            .unwrap();
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    }
+
+    /// Adds a volunteer with `points` (awarded in steps under the caps).
+    pub fn volunteer(&self, name: &str, points: i64) -> u32 {
+        let out = self.kiosk(&[
+            "member",
+            "add",
+            "--name",
+            name,
+            "--json",
+            "--role",
+            "volunteer",
+        ]);
+        let id: u32 = out
+            .split("\"id\":")
+            .nth(1)
+            .and_then(|s| s.split([',', '}']).next())
+            .and_then(|s| s.trim().parse().ok())
+            .unwrap();
+        let mut left = points;
+        let mut n = 0;
+        while left > 0 {
+            let p = left.min(100);
+            n += 1;
+            self.kiosk(&[
+                "points",
+                "award",
+                &id.to_string(),
+                "--activity",
+                &format!("服务{id}-{n}"),
+                "--points",
+                &p.to_string(),
+            ]);
+            left -= p;
+        }
+        id
+    }
+
+    /// The agent's configuration file, written once.
+    pub fn agent_config(&self, broker_port: u16) -> PathBuf {
+        let path = self.dir.path().join("vending.toml");
+        std::fs::write(
+            &path,
+            format!(
+                "site = \"{}\"\ndevice = \"{MACHINE}\"\nsite_public_key = \"{}\"\nstate_dir = \"{}\"\n\
+                 [broker]\nhost = \"127.0.0.1\"\nport = {broker_port}\nkeep_alive_s = 2\n\
+                 [vending]\nbus = \"tcp:127.0.0.1:{}\"\nvend_limit_s = 5\n",
+                self.site,
+                self.public_key,
+                self.dir.path().join("agent-state").display(),
+                self.machine_port
+            ),
+        )
+        .unwrap();
+        path
+    }
+
+    /// Starts the vending agent against the broker on `broker_port`.
+    pub async fn start_agent(&self, broker_port: u16) -> Process {
+        let config = self.agent_config(broker_port);
+        Process::start(
+            "device-agent",
+            &["--config", config.to_str().unwrap()],
+            &[],
+            "vending agent running",
+        )
+        .await
+    }
+
+    /// Starts `kiosk --headless` against the broker on `broker_port`.
+    pub async fn start_kiosk(&self, broker_port: u16) -> Process {
+        let url = format!("mqtt://127.0.0.1:{broker_port}");
+        binaries::start_kiosk(
+            &self.data(),
+            &["--mqtt-url", &url],
+            "controller connected to the broker",
+        )
+        .await
+    }
+
+    /// A Mosquitto for this site.
+    pub async fn broker() -> Mosquitto {
+        Mosquitto::start().await
+    }
+
+    /// The path of the data directory, for commands run by hand.
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+}

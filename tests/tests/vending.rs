@@ -1,0 +1,104 @@
+//! Redemption across real processes: `kiosk --headless`, the vending
+//! `device-agent`, Mosquitto, and the simulated machine on Modbus TCP. The
+//! command line redeems (the screen uses the same path).
+
+use std::time::Duration;
+
+use keting_system_tests::vending_site::VendingSite;
+
+fn balance(site: &VendingSite, member: u32) -> i64 {
+    let out = site.kiosk(&["points", "balance", &member.to_string()]);
+    out.lines()
+        .last()
+        .and_then(|l| l.split(": ").nth(1))
+        .and_then(|l| l.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("{out}"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn points_become_a_drink_or_come_back_and_bad_requests_touch_nothing() {
+    let site = VendingSite::new(4, 2, 10).await;
+    let broker = VendingSite::broker().await;
+    let kiosk = site.start_kiosk(broker.port).await;
+    let agent = site.start_agent(broker.port).await;
+    let m = site.volunteer("王秀英", 35);
+    let member = m.to_string();
+
+    // A drink: the points are spent, the stock goes down, one drink dropped.
+    let out = site.kiosk(&["vending", "redeem", &member, "1"]);
+    assert!(out.contains("dispensed: take your drink"), "{out}");
+    assert_eq!(balance(&site, m), 25);
+    assert_eq!(site.sim.dispensed(), 1);
+    assert!(
+        site.kiosk(&["vending", "list"])
+            .lines()
+            .next()
+            .unwrap()
+            .contains("1 in stock")
+    );
+
+    // A jam: nothing drops, the points come back by themselves.
+    site.sim.set_jammed(2, true);
+    let (ok, _, err) = site.kiosk_status(&["vending", "redeem", &member, "2"]);
+    assert!(
+        !ok && err.contains("not dispensed (jammed): 10 points returned"),
+        "{err}"
+    );
+    assert_eq!(balance(&site, m), 25);
+    assert_eq!(site.sim.dispensed(), 1);
+
+    // Too few points, an empty slot, an unknown slot: refused, nothing held.
+    let poor = site.volunteer("李建国", 5).to_string();
+    let (ok, _, err) = site.kiosk_status(&["vending", "redeem", &poor, "1"]);
+    assert!(
+        !ok && err.contains("not enough points: 5 held, 10 needed"),
+        "{err}"
+    );
+    site.kiosk(&["vending", "redeem", &member, "1"]);
+    let (ok, _, err) = site.kiosk_status(&["vending", "redeem", &member, "1"]);
+    assert!(!ok && err.contains("sold out"), "{err}");
+    let (ok, _, err) = site.kiosk_status(&["vending", "redeem", &member, "9"]);
+    assert!(!ok && err.contains("slot 9 of vending not found"), "{err}");
+    assert_eq!(balance(&site, m), 15);
+
+    // A double tap: the second redemption while the first is under way is refused.
+    site.sim.set_vend_time(Duration::from_millis(1500));
+    let first = site.kiosk(&["vending", "redeem", &member, "3", "--no-wait"]);
+    let (ok, _, err) = site.kiosk_status(&["vending", "redeem", &member, "4"]);
+    assert!(!ok && err.contains("in progress"), "{first}{err}");
+    kiosk
+        .wait_for_count("redemption settled", 4, Duration::from_secs(30))
+        .await;
+    assert_eq!(balance(&site, m), 5);
+    assert_eq!(site.sim.dispensed(), 3);
+    let ledger = site.kiosk(&["points", "ledger"]);
+    assert!(ledger.contains("(zero: the ledger balances)"), "{ledger}");
+    kiosk.stop().await;
+    agent.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_the_agent_down_a_redemption_is_in_doubt_then_settled_once_it_is_back() {
+    let site = VendingSite::new(2, 5, 10).await;
+    let broker = VendingSite::broker().await;
+    let kiosk = site.start_kiosk(broker.port).await;
+    let m = site.volunteer("陈晓梅", 20);
+    // No agent: the command waits in the broker; the kiosk's deadline passes.
+    let out = site.kiosk(&["vending", "redeem", &m.to_string(), "1", "--no-wait"]);
+    assert!(out.contains("points held"), "{out}");
+    assert_eq!(balance(&site, m), 10, "held, not spendable twice");
+    kiosk
+        .wait_for_line("redemption in doubt: query sent", Duration::from_secs(60))
+        .await;
+    // The agent comes back: it gets the vend (past its deadline: not vended)
+    // and the query; the points come back, nothing dropped.
+    let agent = site.start_agent(broker.port).await;
+    kiosk
+        .wait_for_line("redemption settled", Duration::from_secs(30))
+        .await;
+    assert_eq!(balance(&site, m), 20);
+    assert_eq!(site.sim.dispensed(), 0);
+    kiosk.stop().await;
+    agent.stop().await;
+}
