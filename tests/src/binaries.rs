@@ -19,8 +19,12 @@ const STDERR_CLOSED: &str = "\u{0}<stderr closed: the program exited>";
 /// The path of a workspace binary.
 pub fn path(name: &str) -> PathBuf {
     let exe = std::env::current_exe().unwrap();
-    // target/<profile>/deps/<test> -> target/<profile>/<name>
-    let dir = exe.parent().and_then(|d| d.parent()).unwrap();
+    // A test: target/<profile>/deps/<test>; a program of this crate (the
+    // chaos program): target/<profile>/<program>. Both -> target/<profile>/<name>.
+    let mut dir = exe.parent().unwrap();
+    if dir.file_name().is_some_and(|n| n == "deps") {
+        dir = dir.parent().unwrap();
+    }
     let bin = dir.join(name);
     assert!(
         bin.exists(),

@@ -67,10 +67,12 @@ impl VendingSite {
             &[
                 "points",
                 "policy",
+                "--max-award",
+                "1000000",
                 "--daily-earn-cap",
-                "1000000",
+                "1000000000",
                 "--daily-spend-cap",
-                "1000000",
+                "1000000000",
             ],
         );
         let sim = SimVending::new(slots, stock);
@@ -115,7 +117,7 @@ impl VendingSite {
         )
     }
 
-    /// Adds a volunteer with `points` (awarded in steps under the caps).
+    /// Adds a volunteer with `points` (the bed's caps are raised for this).
     pub fn volunteer(&self, name: &str, points: i64) -> u32 {
         let out = self.kiosk(&[
             "member",
@@ -135,7 +137,7 @@ impl VendingSite {
         let mut left = points;
         let mut n = 0;
         while left > 0 {
-            let p = left.min(100);
+            let p = left.min(1_000_000);
             n += 1;
             self.kiosk(&[
                 "points",
