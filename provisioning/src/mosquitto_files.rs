@@ -143,6 +143,7 @@ pub fn write(
          per_listener_settings false\nallow_anonymous false\n\
          password_file {dir}/passwords\nacl_file {dir}/acl\n\
          listener {port} {listen}\n\
+         # Acks and commands are small: send each at once (no Nagle delay).\nset_tcp_nodelay true\n\
          # Rosters list every resident: up to 1 MiB.\nmax_packet_size 2097152\n\
          # Sessions and retained rosters survive a restart; the directory must\n\
          # belong to the mosquitto user.\npersistence true\npersistence_location {persistence}\n",

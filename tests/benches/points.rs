@@ -34,6 +34,9 @@ fn count(var: &str, default: usize) -> usize {
         .unwrap_or(default)
 }
 
+/// Members spending in the ledger benchmark.
+const MEMBERS: usize = 200;
+
 fn ledger(spends: usize) {
     let dir = tempfile::tempdir().unwrap();
     let cal = SiteCalendar::china();
@@ -56,11 +59,11 @@ fn ledger(spends: usize) {
     }
     let floor_rate = spends as f64 / started.elapsed().as_secs_f64();
 
-    // Spends: a member with enough points, each spend reserved and committed.
+    // Spends: MEMBERS members with points, round robin, each spend
+    // reserved and committed in one transaction.
     let mut store = Store::open(&dir.path().join("ledger.db")).unwrap();
-    let member = store
+    let members = store
         .write(|tx| {
-            let m = members::add(tx, &NewMember::new("义工", None, &[Role::Volunteer])?, t0)?;
             points::set_policy(
                 tx,
                 &keting_core::ledger::rules::PointsPolicy {
@@ -71,11 +74,15 @@ fn ledger(spends: usize) {
                 },
             )?;
             let day = cal.date_of(t0).to_string();
-            for n in 0..(spends / 1000 + 1) {
-                let a = points::activity(tx, &format!("服务{n}"), 1_000_000, &day, "bench", t0)?;
-                points::award(tx, m, a, "bench", cal, t0)?;
-            }
-            Ok::<_, StoreError>(m)
+            let a = points::activity(tx, "服务", 1_000_000, &day, "bench", t0)?;
+            (0..MEMBERS)
+                .map(|i| {
+                    let new = NewMember::new(&format!("义工{i}"), None, &[Role::Volunteer])?;
+                    let m = members::add(tx, &new, t0)?;
+                    points::award(tx, m, a, "bench", cal, t0)?;
+                    Ok(m)
+                })
+                .collect::<Result<Vec<_>, StoreError>>()
         })
         .unwrap();
     let mut spend = Vec::with_capacity(spends);
@@ -83,6 +90,7 @@ fn ledger(spends: usize) {
     for i in 0..spends {
         let t = Instant::now();
         let id = format!("r-bench-{i}");
+        let member = members[i % MEMBERS];
         store
             .write(|tx| {
                 points::reserve(tx, member, 10, &id, cal, t0)?;
@@ -96,7 +104,7 @@ fn ledger(spends: usize) {
     assert_eq!(all.iter().map(|(_, b)| b).sum::<i64>(), 0);
 
     println!(
-        "ledger ({spends} spends, WAL, synchronous=FULL, on {})",
+        "ledger ({spends} spends by {MEMBERS} members, WAL, synchronous=FULL, on {})",
         dir.path().display()
     );
     report("  floor: bare one-row insert + commit", floor);
@@ -149,6 +157,9 @@ async fn redemption(n: usize) {
         "redemption ({n}, release kiosk and agent, Mosquitto, simulated machine with no mechanical delay)"
     );
     report("  confirm -> take your drink", latencies);
+    if std::env::var_os("KETING_BENCH_LOG").is_some() {
+        println!("{}\n{}", kiosk.log(), agent.log());
+    }
     assert_eq!(site.sim.dispensed(), n as u64);
     kiosk.stop().await;
     agent.stop().await;

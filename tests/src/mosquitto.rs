@@ -54,7 +54,7 @@ impl Mosquitto {
         std::fs::write(
             &conf,
             format!(
-                "listener {port} 127.0.0.1\nallow_anonymous true\n\
+                "listener {port} 127.0.0.1\nallow_anonymous true\nset_tcp_nodelay true\n\
                  persistence true\npersistence_location {}/\n\
                  log_dest stderr\nlog_type error\nlog_type warning\nlog_type notice\nlog_type information\n",
                 dir.path().display()

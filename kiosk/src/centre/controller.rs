@@ -26,8 +26,12 @@ use crate::store::{
     Store, StoreError, device_claims, door_commands, door_events, doors, gym, redemptions,
 };
 
-/// How often the database is checked for changes (roster, doors).
-pub const POLL: Duration = Duration::from_millis(100);
+/// How often the database is checked for changes (roster, doors, vends):
+/// a `PRAGMA data_version`, a few microseconds.
+pub const POLL: Duration = Duration::from_millis(20);
+/// How often the time-driven work runs: redemptions past their deadline,
+/// and the view's time-dependent parts (tonight's entries, claims expiring).
+pub const SLOW_POLL: Duration = Duration::from_secs(1);
 /// Entries shown on the doors view.
 const ENTRIES_SHOWN: u32 = 50;
 
@@ -45,6 +49,7 @@ pub struct Controller {
     published: Option<(Vec<RosterMember>, Vec<DeviceId>)>,
     last_issued: i64,
     claims: ClaimDesk,
+    slow_due: tokio::time::Instant,
 }
 
 impl Controller {
@@ -88,6 +93,7 @@ impl Controller {
             published: None,
             last_issued: 0,
             claims: ClaimDesk::new(config.provisioning_site.clone()),
+            slow_due: tokio::time::Instant::now(),
         })
     }
 
@@ -327,9 +333,13 @@ impl Controller {
             self.send_commands(link).await?;
             self.answer_claims(link).await?;
             self.send_vends(link).await?;
+            self.refresh_view();
         }
-        self.query_redemptions(link).await?;
-        self.refresh_view();
+        if self.slow_due <= tokio::time::Instant::now() {
+            self.slow_due = tokio::time::Instant::now() + SLOW_POLL;
+            self.query_redemptions(link).await?;
+            self.refresh_view();
+        }
         Ok(())
     }
 

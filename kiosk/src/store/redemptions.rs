@@ -232,21 +232,20 @@ pub fn mark_sent(conn: &Connection, id: &str, now: Timestamp) -> Result<(), Stor
 pub fn to_query(conn: &Connection, now: Timestamp) -> Result<Vec<Redemption>, StoreError> {
     let t = now.as_unix_millis();
     let every = i64::try_from(QUERY_EVERY.as_millis()).unwrap_or(i64::MAX);
-    conn.execute(
-        "UPDATE redemptions SET state = 'unknown' WHERE state = 'sent' AND deadline_ms < ?1",
-        [t],
-    )?;
+    // Read first: most of the time nothing is due, and nothing is written.
     let due: Vec<Redemption> = {
-        let mut stmt = conn.prepare(&format!(
-            "SELECT {COLUMNS} FROM redemptions WHERE state = 'unknown' AND (queried_ms IS NULL OR queried_ms < ?1)
+        let mut stmt = conn.prepare_cached(&format!(
+            "SELECT {COLUMNS} FROM redemptions
+             WHERE (state = 'sent' AND deadline_ms < ?1)
+                OR (state = 'unknown' AND (queried_ms IS NULL OR queried_ms < ?2))
              ORDER BY created_ms"
         ))?;
-        let rows = stmt.query_map([t - every], row)?;
+        let rows = stmt.query_map(params![t, t - every], row)?;
         rows.map(|r| redemption_of(r?)).collect::<Result<_, _>>()?
     };
     for r in &due {
         conn.execute(
-            "UPDATE redemptions SET queried_ms = ?2 WHERE id = ?1",
+            "UPDATE redemptions SET state = 'unknown', queried_ms = ?2 WHERE id = ?1 AND state IN ('sent', 'unknown')",
             params![r.id, t],
         )?;
     }
