@@ -14,7 +14,7 @@ use rusqlite::Connection;
 use crate::store::gym;
 use crate::store::members::{self, NewMember, Role};
 use crate::store::programme::{self, ProgrammeItem, Recurrence};
-use crate::store::{Store, StoreError};
+use crate::store::{Store, StoreError, points, vending_slots};
 
 /// A card the demo screen offers to "scan".
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -112,6 +112,42 @@ pub fn seed(conn: &Connection, now: Timestamp) -> Result<(), StoreError> {
     );
     for weekday in [2, 4, 6] {
         programme::add(conn, Recurrence::Weekly(weekday), &yoga)?;
+    }
+    seed_points(conn, now)
+}
+
+/// The drinks machine's catalogue, and points for two volunteers.
+fn seed_points(conn: &Connection, now: Timestamp) -> Result<(), StoreError> {
+    let machine = keting_core::ids::DeviceId::new(crate::centre::demo_devices::DEMO_VENDING)
+        .map_err(|e| StoreError::Invalid(e.to_string()))?;
+    for (slot, zh, en, price, stock) in [
+        (1, "矿泉水", "Mineral water", 10, 8),
+        (2, "豆奶", "Soy milk", 15, 8),
+        (3, "绿茶", "Green tea", 20, 0),
+        (4, "咖啡", "Coffee", 40, 8),
+    ] {
+        vending_slots::set(
+            conn,
+            &vending_slots::Slot {
+                device: machine.clone(),
+                slot,
+                name_zh: zh.into(),
+                name_en: en.into(),
+                price,
+                stock,
+            },
+        )?;
+    }
+    let calendar = keting_core::calendar::SiteCalendar::china();
+    let day = calendar.date_of(now).to_string();
+    for (name, activity, worth) in [("王秀英", "敬老探访", 25), ("李建国", "图书整理", 35)]
+    {
+        let member = members::list(conn)?
+            .into_iter()
+            .find(|m| m.name == name)
+            .ok_or_else(|| StoreError::NotFound(name.into()))?;
+        let a = points::activity(conn, activity, worth, &day, "demo", now)?;
+        points::award(conn, member.id, a, "demo", calendar, now)?;
     }
     Ok(())
 }

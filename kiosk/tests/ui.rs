@@ -68,6 +68,13 @@ impl Screen {
             .invoke_accessible_default_action();
     }
 
+    /// Taps `label` if it is on screen.
+    fn tap_if_shown(&self, label: &str) {
+        if let Some(e) = self.find(label) {
+            e.invoke_accessible_default_action();
+        }
+    }
+
     fn any_label_containing(&self, needle: &str) -> bool {
         let needle = needle.to_owned();
         ElementQuery::from_root(self.ui.window())
@@ -299,4 +306,65 @@ fn a_device_claim_shows_its_pin_on_the_staff_page_and_one_tap_confirms_it() {
     assert_eq!(confirmed.len(), 1, "the centre answers it next");
     assert_eq!(confirmed[0].nonce, "n1");
     assert!(screen.any_label_containing("gym-door 已确认"));
+}
+
+#[test]
+fn a_volunteer_redeems_points_for_a_drink_in_a_few_taps() {
+    let screen = Screen::new();
+    let data = DataDir::prepare(screen._dir.path().join("data")).unwrap();
+    let store = Store::open(&data.database()).unwrap();
+    let balance = |id| {
+        keting_kiosk::store::points::balance(store.conn(), keting_core::ledger::Account::Member(id))
+            .unwrap()
+    };
+    let wang = keting_kiosk::store::members::list(store.conn())
+        .unwrap()
+        .into_iter()
+        .find(|m| m.name == "王秀英")
+        .unwrap();
+    assert_eq!(balance(wang.id), 25, "the demo gives her 25 points");
+
+    screen.tap("积分换饮料");
+    screen.type_keys(&format!("{}\r", screen.first_pass));
+    assert!(screen.shows("积分：25"), "her points");
+    // Out of reach (40 points) and sold out are greyed: a tap does nothing.
+    screen.tap("选咖啡");
+    screen.tap("选绿茶");
+    assert!(!screen.shows("确认兑换"));
+    screen.tap("选矿泉水");
+    assert!(screen.shows("确认兑换"));
+    screen.tap("确认兑换");
+    // A second tap, and a scan while it dispenses: nothing more is held.
+    screen.tap_if_shown("确认兑换");
+    screen.type_keys(&format!("{}\r", screen.first_pass));
+    assert!(screen.shows("正在出货"));
+    assert_eq!(balance(wang.id), 15, "10 points held");
+    let open = keting_kiosk::store::redemptions::latest(store.conn(), 0).unwrap();
+    assert_eq!(open.len(), 1, "one redemption");
+
+    // The machine jams: the points come back, and the screen says so.
+    screen
+        .ui
+        .settle_open_redemptions(keting_core::messages::VendOutcome::Jammed)
+        .unwrap();
+    assert!(screen.shows("未出货"));
+    assert!(screen.any_label_containing("10 分已退回"));
+    assert_eq!(balance(wang.id), 25);
+
+    // Again; this time it drops.
+    screen.tap("返回首页");
+    screen.tap("积分换饮料");
+    screen.type_keys(&format!("{}\r", screen.first_pass));
+    screen.tap("选矿泉水");
+    screen.tap("确认兑换");
+    screen
+        .ui
+        .settle_open_redemptions(keting_core::messages::VendOutcome::Dispensed)
+        .unwrap();
+    assert!(screen.shows("请取饮料"));
+    assert!(screen.any_label_containing("还剩 15 分"));
+    assert_eq!(balance(wang.id), 15);
+    // Left alone, the outcome goes back home.
+    mock_elapsed_time(keting_kiosk::ui::points_adapter::OUTCOME_SHOWN + Duration::from_millis(100));
+    assert!(!screen.shows("请取饮料"));
 }

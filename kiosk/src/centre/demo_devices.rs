@@ -1,6 +1,8 @@
-//! The demo site's gym door, simulated in this process: a relay board on
-//! Modbus TCP (loopback, any free port) and the real door agent driving it,
-//! with a simulated contact that a simulated person opens after each grant.
+//! The demo site's devices, simulated in this process. The gym door: a relay
+//! board on Modbus TCP (loopback, any free port) and the real door agent
+//! driving it, with a simulated contact that a simulated person opens after
+//! each grant. The drinks machine: the simulated vending controller on
+//! Modbus TCP and the real vending agent (its catalogue is in the demo site).
 //! Its scanner is the `keting/v1/<site>/sim/gym-door/scan` topic, so anyone
 //! can try the door with `mosquitto_pub`; its panel is written to
 //! `<data>/agents/gym-door/panel.png`.
@@ -14,7 +16,9 @@ use keting_core::pass::encode_public_key;
 use keting_device_agents::clock::now;
 use keting_device_agents::config::AgentConfig;
 use keting_device_agents::run::{SimHardware, run_agent};
+use keting_hardware::sim::modbus_tcp;
 use keting_hardware::sim::relay_board::{SimRelayBoard, serve_tcp};
+use keting_hardware::sim::vending::SimVending;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
@@ -26,11 +30,17 @@ pub const DEMO_DOOR: &str = "gym-door";
 /// The demo door's contact line.
 const CONTACT: &str = "GPIO27";
 
+/// The demo vending machine's device id.
+pub const DEMO_VENDING: &str = "vending";
+
 /// The demo devices, ready to run.
 pub struct DemoDevices {
     listener: TcpListener,
     board: SimRelayBoard,
     agent: AgentConfig,
+    vending_listener: TcpListener,
+    vending: SimVending,
+    vending_agent: AgentConfig,
     sim: SimHardware,
     /// Where the door's panel is drawn.
     pub panel_png: PathBuf,
@@ -69,10 +79,39 @@ pub async fn prepare(
         offset = config.site.calendar.offset_minutes(),
     );
     let agent = AgentConfig::parse(&toml).map_err(|e| err(&e))?;
+    let vending_listener = TcpListener::bind("127.0.0.1:0")
+        .await
+        .map_err(|e| err(&e))?;
+    let vending_port = vending_listener.local_addr().map_err(|e| err(&e))?.port();
+    let vending_state = config.data_dir.join("agents").join(DEMO_VENDING);
+    let vending_toml = format!(
+        "site = {site:?}
+device = {DEMO_VENDING:?}
+site_public_key = {key:?}
+state_dir = {state:?}
+         [broker]
+host = {host:?}
+port = {port}
+         [vending]
+bus = \"tcp:127.0.0.1:{vending_port}\"\n",
+        site = config.site.site_id.as_str(),
+        key = encode_public_key(&key),
+        state = vending_state.display().to_string(),
+        host = broker.0,
+        port = broker.1,
+    );
+    let vending_agent = AgentConfig::parse(&vending_toml).map_err(|e| err(&e))?;
+    // The machine holds what the demo's catalogue says, and takes 1.5 s a drink.
+    let vending = SimVending::new(4, 8);
+    vending.set_stock(3, 0);
+    vending.set_vend_time(Duration::from_millis(1500));
     Ok(DemoDevices {
         listener,
         board: SimRelayBoard::new(),
         agent,
+        vending_listener,
+        vending,
+        vending_agent,
         sim: SimHardware::default(),
         panel_png,
     })
@@ -99,8 +138,24 @@ impl DemoDevices {
             self.sim.clone(),
             stop.clone(),
         ));
+        tokio::spawn(modbus_tcp::serve(
+            self.vending_listener,
+            self.vending.clone(),
+            stopped(stop.clone()),
+        ));
+        let vending = tokio::spawn(run_agent(
+            self.vending_agent,
+            None,
+            SimHardware::default(),
+            stopped(stop.clone()),
+        ));
         if let Err(e) = run_agent(self.agent, None, self.sim, stopped(stop)).await {
             tracing::error!("demo gym door: {e}");
+        }
+        match vending.await {
+            Ok(Err(e)) => tracing::error!("demo vending machine: {e}"),
+            Err(e) => tracing::error!("demo vending machine: {e}"),
+            Ok(Ok(())) => {}
         }
     }
 }

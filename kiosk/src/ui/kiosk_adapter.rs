@@ -17,6 +17,7 @@ use slint::{ComponentHandle, ModelRc, SharedString, Timer, TimerMode, VecModel};
 use tokio::sync::watch;
 
 use super::language::Language;
+use super::points_adapter::{self, PointsSession};
 use super::staff_adapter;
 use super::{
     DemoCardEntry, KioskAdapter, KioskWindow, Outcome, Page, ProgrammeEntry, Refusal, Theme,
@@ -49,6 +50,10 @@ pub(super) struct State {
     pub(super) staff: Option<MemberId>,
     /// The member selected on the staff page (by scanning their pass).
     pub(super) selected: Option<MemberId>,
+    /// The points page's member, choice and redemption under way.
+    pub(super) points: PointsSession,
+    /// Follows a redemption under way.
+    pub(super) points_timer: Timer,
 }
 
 /// The kiosk window wired to a check-in desk.
@@ -76,6 +81,8 @@ impl KioskUi {
             doors: None,
             staff: None,
             selected: None,
+            points: PointsSession::default(),
+            points_timer: Timer::default(),
         }));
 
         let (w, s) = (window.as_weak(), Rc::downgrade(&state));
@@ -108,6 +115,34 @@ impl KioskUi {
             with(&w, &s, |window, state| {
                 keep_staff_page(window, state);
                 staff_adapter::open_door(window, state, &door);
+            })
+        });
+        let (w, s) = (window.as_weak(), Rc::downgrade(&state));
+        adapter.on_points_open(move || {
+            with(&w, &s, |window, state| {
+                points_adapter::open(window, state);
+                stay(window, state, points_adapter::POINTS_IDLE);
+            })
+        });
+        let (w, s) = (window.as_weak(), Rc::downgrade(&state));
+        adapter.on_points_choose(move |device, slot| {
+            with(&w, &s, |window, state| {
+                stay(window, state, points_adapter::POINTS_IDLE);
+                points_adapter::choose(window, state, &device, u8::try_from(slot).unwrap_or(0));
+            })
+        });
+        let (w, s) = (window.as_weak(), Rc::downgrade(&state));
+        adapter.on_points_confirm(move || {
+            with(&w, &s, |window, state| {
+                stay(window, state, points_adapter::POINTS_IDLE);
+                points_adapter::confirm(window, state);
+            })
+        });
+        let (w, s) = (window.as_weak(), Rc::downgrade(&state));
+        adapter.on_points_cancel(move || {
+            with(&w, &s, |window, state| {
+                stay(window, state, points_adapter::POINTS_IDLE);
+                points_adapter::cancel(window, state);
             })
         });
         let (w, s) = (window.as_weak(), Rc::downgrade(&state));
@@ -201,6 +236,27 @@ impl KioskUi {
         );
     }
 
+    /// Settles every redemption under way with `outcome`, as the centre does
+    /// on a machine's answer, and shows it (screenshots and tests without a
+    /// centre).
+    pub fn settle_open_redemptions(
+        &self,
+        outcome: keting_core::messages::VendOutcome,
+    ) -> Result<(), crate::store::StoreError> {
+        {
+            let mut s = self.state.borrow_mut();
+            let cal = s.desk.site().calendar;
+            s.desk.store_mut().write(|tx| {
+                for r in crate::store::redemptions::latest(tx, 0)? {
+                    crate::store::redemptions::settle(tx, &r.id, outcome, cal, clock::now())?;
+                }
+                Ok::<_, crate::store::StoreError>(())
+            })?;
+        }
+        points_adapter::refresh(&self.window, &self.state);
+        Ok(())
+    }
+
     /// Shows the window and runs the event loop until it is closed.
     pub fn run(&self) -> Result<(), slint::PlatformError> {
         self.window.run()
@@ -218,6 +274,11 @@ fn with(
 }
 
 fn handle_scan(window: &KioskWindow, state: &Rc<RefCell<State>>, text: &str, source: ScanSource) {
+    if window.global::<KioskAdapter>().get_page() == Page::Points {
+        stay(window, state, points_adapter::POINTS_IDLE);
+        points_adapter::scan(window, state, text);
+        return;
+    }
     if window.global::<KioskAdapter>().get_page() == Page::Staff {
         keep_staff_page(window, state);
         staff_adapter::scan(window, state, text);
@@ -292,20 +353,26 @@ fn show_result(
 
 /// (Re)starts the staff page's idle timer.
 fn keep_staff_page(window: &KioskWindow, state: &Rc<RefCell<State>>) {
+    stay(window, state, staff_adapter::STAFF_IDLE);
+}
+
+/// The current page goes home after `idle` unless something happens.
+pub(super) fn stay(window: &KioskWindow, state: &Rc<RefCell<State>>, idle: Duration) {
     let (w, s) = (window.as_weak(), Rc::downgrade(state));
-    state.borrow().back_home.start(
-        TimerMode::SingleShot,
-        staff_adapter::STAFF_IDLE,
-        move || with(&w, &s, go_home),
-    );
+    state
+        .borrow()
+        .back_home
+        .start(TimerMode::SingleShot, idle, move || with(&w, &s, go_home));
 }
 
 fn go_home(window: &KioskWindow, state: &Rc<RefCell<State>>) {
     state.borrow().back_home.stop();
+    state.borrow().points_timer.stop();
     {
         let mut s = state.borrow_mut();
         s.staff = None;
         s.selected = None;
+        s.points = PointsSession::default();
     }
     window.global::<KioskAdapter>().set_page(Page::Home);
     refresh_home(window, state);

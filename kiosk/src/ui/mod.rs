@@ -4,11 +4,13 @@
 //! here ([`kiosk_adapter`]) is the only Rust that touches Slint types. It
 //! turns an intent (a scan, a tap, a language) into a call on the
 //! [`crate::checkin_desk::CheckInDesk`] and the result back into adapter
-//! properties. [`screenshot`] renders any page to a PNG with the software
+//! properties; [`staff_adapter`] and [`points_adapter`] do the same for the
+//! staff page and for points. [`screenshot`] renders any page to a PNG with the software
 //! renderer, with no display.
 
 pub mod kiosk_adapter;
 pub mod language;
+pub mod points_adapter;
 pub mod screenshot;
 pub mod staff_adapter;
 
@@ -18,6 +20,6 @@ mod generated {
 }
 
 pub use generated::{
-    ClaimRow, DemoCardEntry, DoorRow, EntryRow, GymRow, KioskAdapter, KioskWindow, Outcome, Page,
-    ProgrammeEntry, Refusal, Theme,
+    ClaimRow, DemoCardEntry, DoorRow, DrinkItem, EntryRow, GymRow, KioskAdapter, KioskWindow,
+    Outcome, Page, PointsLine, PointsStep, ProgrammeEntry, Refusal, Theme,
 };

@@ -53,6 +53,21 @@ pub const PAGES: &[(&str, &str)] = &[
         "staff",
         "the staff page: doors (one offline), tonight's gym entries, gym members, one selected by scan",
     ),
+    ("points-scan", "points for a drink: scan your pass"),
+    (
+        "points-menu",
+        "points for a drink: the balance, the drinks (out of reach greyed), the history",
+    ),
+    ("points-confirm", "points for a drink: confirm the choice"),
+    (
+        "points-dispensing",
+        "points for a drink: dispensing, with progress",
+    ),
+    ("points-done", "points for a drink: take your drink"),
+    (
+        "points-refunded",
+        "points for a drink: not dispensed (jammed), the points returned",
+    ),
     (
         "staff-claim",
         "the staff page with a device claiming its identity: the PIN to compare and confirm",
@@ -178,6 +193,35 @@ pub fn render(
         "revoked" => ui.scan(&card("Lost card"), ScanSource::Scanner),
         "unknown-member" => ui.scan(&issuer.issue(MemberId(9999), Epoch(0)), ScanSource::Scanner),
         "out-of-order" => ui.show_out_of_order(),
+        page if page.starts_with("points-") => {
+            let adapter = ui.window().global::<super::KioskAdapter>();
+            adapter.invoke_points_open();
+            if page != "points-scan" {
+                // 王秀英 has 25 points in the demo.
+                ui.scan(&first_resident, ScanSource::Scanner);
+            }
+            if matches!(
+                page,
+                "points-confirm" | "points-dispensing" | "points-done" | "points-refunded"
+            ) {
+                adapter.invoke_points_choose("vending".into(), 1);
+            }
+            if matches!(
+                page,
+                "points-dispensing" | "points-done" | "points-refunded"
+            ) {
+                adapter.invoke_points_confirm();
+            }
+            if matches!(page, "points-done" | "points-refunded") {
+                // What the centre does on the machine's answer.
+                let outcome = if page == "points-done" {
+                    keting_core::messages::VendOutcome::Dispensed
+                } else {
+                    keting_core::messages::VendOutcome::Jammed
+                };
+                ui.settle_open_redemptions(outcome).map_err(|e| setup(&e))?;
+            }
+        }
         "staff" | "staff-claim" => {
             let claims = if request.page == "staff-claim" {
                 vec![("gym-door".to_owned(), "431354".to_owned())]

@@ -1,0 +1,376 @@
+//! Points for a drink, on the screen: the pass scanned, the balance and the
+//! catalogue (drinks out of reach greyed), a choice, a confirmation, then
+//! "dispensing" until the centre has settled the redemption, and its outcome.
+//!
+//! The screen only begins a redemption ([`redemptions::begin`]: the points
+//! held in the same transaction); the centre sends the vend and settles it.
+//! The screen reads the redemption's state every [`POLL_EVERY`] until it is
+//! committed or refunded. A second tap on "redeem", or a scan while a
+//! redemption is under way, changes nothing: the database refuses a second
+//! redemption in progress for the same member.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::time::Duration;
+
+use keting_core::ids::{DeviceId, MemberId};
+use keting_core::ledger::rules::PointsRefusal;
+use keting_core::ledger::{Account, PostingKind};
+use keting_core::messages::VendOutcome;
+use slint::{ComponentHandle, ModelRc, TimerMode, VecModel};
+
+use super::kiosk_adapter::State;
+use super::language::Language;
+use super::{DrinkItem, KioskAdapter, KioskWindow, Page, PointsLine, PointsStep};
+use crate::clock;
+use crate::store::redemptions::{self, State as RedemptionState};
+use crate::store::{StoreError, audit, members, points, vending_slots};
+
+/// The points page goes home after this long untouched.
+pub const POINTS_IDLE: Duration = Duration::from_secs(60);
+/// How often a redemption under way is looked at.
+pub const POLL_EVERY: Duration = Duration::from_millis(100);
+/// How long the outcome stays up.
+pub const OUTCOME_SHOWN: Duration = Duration::from_secs(10);
+
+/// The member on the points page, and what they chose.
+#[derive(Clone, Debug, Default)]
+pub(super) struct PointsSession {
+    member: Option<(MemberId, String)>,
+    chosen: Option<(DeviceId, u8)>,
+    redemption: Option<String>,
+}
+
+fn zh(state: &Rc<RefCell<State>>) -> bool {
+    state.borrow().language == Language::Chinese
+}
+
+fn message(window: &KioskWindow, text: &str) {
+    window
+        .global::<KioskAdapter>()
+        .set_points_message(text.into());
+}
+
+/// Opens the points page at its first step: scan your pass.
+pub(super) fn open(window: &KioskWindow, state: &Rc<RefCell<State>>) {
+    state.borrow_mut().points = PointsSession::default();
+    let adapter = window.global::<KioskAdapter>();
+    adapter.set_points_message("".into());
+    adapter.set_points_step(PointsStep::Scan);
+    adapter.set_page(Page::Points);
+}
+
+/// A scan on the points page: the member's points and the drinks.
+pub(super) fn scan(window: &KioskWindow, state: &Rc<RefCell<State>>, text: &str) {
+    if state.borrow().points.redemption.is_some() {
+        // A redemption under way: a scan does not interrupt it.
+        return;
+    }
+    let zh = zh(state);
+    let claims = state.borrow().desk.verifier().verify(text.trim());
+    let found = claims.map(|c| {
+        let m = members::require(state.borrow().desk.store().conn(), c.member);
+        (c, m)
+    });
+    match found {
+        Ok((c, Ok(m))) if m.epoch == c.epoch => {
+            state.borrow_mut().points.member = Some((m.id, m.name.clone()));
+            message(window, "");
+            show_menu(window, state);
+        }
+        Ok((_, Ok(_))) => message(
+            window,
+            if zh {
+                "这张卡已挂失，请用新卡"
+            } else {
+                "This card was replaced: please use your new one"
+            },
+        ),
+        Ok((_, Err(_))) | Err(_) => message(
+            window,
+            if zh {
+                "这不是本中心的码"
+            } else {
+                "This is not a pass of this centre"
+            },
+        ),
+    }
+}
+
+/// Shows the member's points, the drinks and the recent history.
+fn show_menu(window: &KioskWindow, state: &Rc<RefCell<State>>) {
+    let Some((member, name)) = state.borrow().points.member.clone() else {
+        return;
+    };
+    let zh = zh(state);
+    let (cal, now) = (state.borrow().desk.site().calendar, clock::now());
+    let read = state.borrow_mut().desk.store_mut().write(|tx| {
+        let policy = points::policy(tx)?;
+        points::expire_due(tx, member, &policy, cal, now)?;
+        let balance = points::balance(tx, Account::Member(member))?;
+        let drinks = vending_slots::list(tx)?;
+        let history = points::history(tx, member, 5)?;
+        let busy = redemptions::in_progress(tx, member)?;
+        Ok::<_, StoreError>((balance, drinks, history, busy))
+    });
+    let (balance, drinks, history, busy) = match read {
+        Ok(r) => r,
+        Err(e) => {
+            tracing::error!("points page: {e}");
+            message(
+                window,
+                if zh {
+                    "暂时无法兑换，请联系工作人员"
+                } else {
+                    "Not working right now: please ask staff"
+                },
+            );
+            return;
+        }
+    };
+    let adapter = window.global::<KioskAdapter>();
+    adapter.set_points_member(name.as_str().into());
+    adapter.set_points_balance(i32::try_from(balance).unwrap_or(i32::MAX));
+    let items: Vec<DrinkItem> = drinks
+        .iter()
+        .map(|d| DrinkItem {
+            device: d.device.as_str().into(),
+            slot: i32::from(d.slot),
+            name: if zh {
+                d.name_zh.as_str()
+            } else {
+                d.name_en.as_str()
+            }
+            .into(),
+            price: i32::try_from(d.price).unwrap_or(i32::MAX),
+            stock: i32::try_from(d.stock).unwrap_or(i32::MAX),
+            available: d.stock > 0 && d.price <= balance,
+        })
+        .collect();
+    adapter.set_drinks(ModelRc::new(VecModel::from(items)));
+    let lines: Vec<PointsLine> = history
+        .iter()
+        .map(|h| {
+            let t = cal.local(h.at);
+            let what = match h.kind {
+                PostingKind::Reserve => h.what.clone(),
+                PostingKind::Refund => (if zh { "退回" } else { "returned" }).to_owned(),
+                PostingKind::Expire => (if zh { "过期" } else { "expired" }).to_owned(),
+                _ => h.what.clone(),
+            };
+            PointsLine {
+                when: format!("{:02}-{:02}", u8::from(t.month()), t.day()).into(),
+                what: what.into(),
+                points: format!("{:+}", h.points).into(),
+            }
+        })
+        .collect();
+    adapter.set_points_history(ModelRc::new(VecModel::from(lines)));
+    adapter.set_points_step(PointsStep::Menu);
+    if let Some(r) = busy {
+        // A redemption left under way (a restart): follow it.
+        state.borrow_mut().points.redemption = Some(r.id);
+        adapter.set_points_step(PointsStep::Dispensing);
+        follow(window, state);
+    }
+}
+
+/// A drink was tapped: ask to confirm.
+pub(super) fn choose(window: &KioskWindow, state: &Rc<RefCell<State>>, device: &str, slot: u8) {
+    let Ok(device) = DeviceId::new(device) else {
+        return;
+    };
+    let zh = zh(state);
+    let item = vending_slots::get(state.borrow().desk.store().conn(), &device, slot);
+    let Ok(Some(item)) = item else {
+        return;
+    };
+    state.borrow_mut().points.chosen = Some((device, slot));
+    let adapter = window.global::<KioskAdapter>();
+    adapter.set_points_chosen(if zh { item.name_zh } else { item.name_en }.into());
+    adapter.set_points_price(i32::try_from(item.price).unwrap_or(i32::MAX));
+    adapter.set_points_step(PointsStep::Confirm);
+}
+
+/// "No, go back".
+pub(super) fn cancel(window: &KioskWindow, state: &Rc<RefCell<State>>) {
+    state.borrow_mut().points.chosen = None;
+    show_menu(window, state);
+}
+
+/// "Yes, redeem": the points are held and the redemption written; the
+/// centre does the rest.
+pub(super) fn confirm(window: &KioskWindow, state: &Rc<RefCell<State>>) {
+    let (member, chosen) = {
+        let s = state.borrow();
+        (s.points.member.clone(), s.points.chosen.clone())
+    };
+    let (Some((member, _)), Some((device, slot))) = (member, chosen) else {
+        return;
+    };
+    if state.borrow().points.redemption.is_some() {
+        return; // a second tap
+    }
+    let zh = zh(state);
+    let (cal, now) = (state.borrow().desk.site().calendar, clock::now());
+    let begun = state.borrow_mut().desk.store_mut().write(|tx| {
+        let r = redemptions::begin(tx, member, &device, slot, cal, now)?;
+        audit::record(
+            tx,
+            now,
+            "kiosk",
+            "vending.redeem",
+            &format!(
+                "member {member} slot {slot} of {device}: {} points ({})",
+                r.points, r.id
+            ),
+        )?;
+        Ok::<_, StoreError>(r)
+    });
+    match begun {
+        Ok(r) => {
+            state.borrow_mut().points.redemption = Some(r.id);
+            let adapter = window.global::<KioskAdapter>();
+            adapter.set_points_progress(0.0);
+            adapter.set_points_step(PointsStep::Dispensing);
+            follow(window, state);
+        }
+        Err(e) => {
+            let text = refusal_words(&e, zh);
+            show_menu(window, state);
+            message(window, &text);
+        }
+    }
+}
+
+fn refusal_words(e: &StoreError, zh: bool) -> String {
+    match e {
+        StoreError::Points(PointsRefusal::NotEnoughPoints { balance, needed }) => {
+            if zh {
+                format!("积分不够：您有 {balance} 分，需要 {needed} 分")
+            } else {
+                format!("Not enough points: you have {balance}, it takes {needed}")
+            }
+        }
+        StoreError::Points(PointsRefusal::OverDailySpendCap { left }) => {
+            if zh {
+                format!("今天还可以用 {left} 分")
+            } else {
+                format!("Only {left} points left to spend today")
+            }
+        }
+        StoreError::Invalid(m) if m.contains("sold out") => {
+            (if zh { "这一格已售完" } else { "Sold out" }).to_owned()
+        }
+        StoreError::Invalid(m) if m.contains("in progress") => (if zh {
+            "正在出货，请稍候"
+        } else {
+            "A drink is on its way: please wait"
+        })
+        .to_owned(),
+        other => {
+            tracing::error!("redemption refused: {other}");
+            (if zh {
+                "暂时无法兑换，请联系工作人员"
+            } else {
+                "Not possible right now: please ask staff"
+            })
+            .to_owned()
+        }
+    }
+}
+
+/// Follows the redemption under way until it is settled.
+fn follow(window: &KioskWindow, state: &Rc<RefCell<State>>) {
+    let (w, s) = (window.as_weak(), Rc::downgrade(state));
+    state
+        .borrow()
+        .points_timer
+        .start(TimerMode::Repeated, POLL_EVERY, move || {
+            if let (Some(window), Some(state)) = (w.upgrade(), s.upgrade()) {
+                poll(&window, &state);
+            }
+        });
+}
+
+/// Looks at the redemption under way now (rather than at the next tick).
+pub(super) fn refresh(window: &KioskWindow, state: &Rc<RefCell<State>>) {
+    poll(window, state);
+}
+
+fn poll(window: &KioskWindow, state: &Rc<RefCell<State>>) {
+    let Some(id) = state.borrow().points.redemption.clone() else {
+        state.borrow().points_timer.stop();
+        return;
+    };
+    let adapter = window.global::<KioskAdapter>();
+    let r = match redemptions::get(state.borrow().desk.store().conn(), &id) {
+        Ok(Some(r)) => r,
+        Ok(None) | Err(_) => return,
+    };
+    if !r.state.is_settled() {
+        // Progress: time since it began, against the time a vend may take.
+        let elapsed = clock::now()
+            .since(r.created)
+            .unwrap_or_default()
+            .as_secs_f32();
+        adapter.set_points_progress((elapsed / 8.0).min(0.95));
+        return;
+    }
+    state.borrow().points_timer.stop();
+    state.borrow_mut().points.redemption = None;
+    let zh = zh(state);
+    let dispensed = r.state == RedemptionState::Committed;
+    let balance = state
+        .borrow()
+        .desk
+        .store()
+        .conn()
+        .query_row(
+            "SELECT COALESCE(SUM(amount), 0) FROM ledger_legs WHERE account = ?1",
+            [Account::Member(r.member).to_string()],
+            |row| row.get::<_, i64>(0),
+        )
+        .unwrap_or(0);
+    let why = match r.result {
+        Some(VendOutcome::Jammed) => {
+            if zh {
+                "饮料卡住了"
+            } else {
+                "the drink got stuck"
+            }
+        }
+        Some(VendOutcome::Empty) => {
+            if zh {
+                "这一格空了"
+            } else {
+                "the slot was empty"
+            }
+        }
+        Some(VendOutcome::DoorOpen) => {
+            if zh {
+                "机器门开着"
+            } else {
+                "the machine's door was open"
+            }
+        }
+        _ => {
+            if zh {
+                "机器没有出货"
+            } else {
+                "the machine did not vend"
+            }
+        }
+    };
+    let text = match (dispensed, zh) {
+        (true, true) => format!("用了 {} 分，还剩 {balance} 分", r.points),
+        (true, false) => format!("{} points used, {balance} left", r.points),
+        (false, true) => format!("{why}，{} 分已退回，共 {balance} 分", r.points),
+        (false, false) => format!("{why}: {} points returned, {balance} in all", r.points),
+    };
+    adapter.set_points_dispensed(dispensed);
+    adapter.set_points_message(text.into());
+    adapter.set_points_balance(i32::try_from(balance).unwrap_or(i32::MAX));
+    adapter.set_points_step(PointsStep::Done);
+    super::kiosk_adapter::stay(window, state, OUTCOME_SHOWN);
+}
