@@ -368,3 +368,45 @@ fn a_volunteer_redeems_points_for_a_drink_in_a_few_taps() {
     mock_elapsed_time(keting_kiosk::ui::points_adapter::OUTCOME_SHOWN + Duration::from_millis(100));
     assert!(!screen.shows("请取饮料"));
 }
+
+#[test]
+fn staff_award_an_activity_as_volunteers_scan_and_undo_a_wrong_one() {
+    let screen = Screen::new();
+    let data = DataDir::prepare(screen._dir.path().join("data")).unwrap();
+    let store = Store::open(&data.database()).unwrap();
+    let wang = keting_kiosk::store::members::list(store.conn())
+        .unwrap()
+        .into_iter()
+        .find(|m| m.name == "王秀英")
+        .unwrap();
+    let balance = || {
+        keting_kiosk::store::points::balance(
+            store.conn(),
+            keting_core::ledger::Account::Member(wang.id),
+        )
+        .unwrap()
+    };
+    assert_eq!(balance(), 25);
+    screen.tap("工作人员");
+    screen.tap("发积分");
+    // The demo's recent activities; choose one, then the volunteer scans.
+    screen.tap("图书整理（35 分）");
+    screen.type_keys(&format!("{}\r", screen.first_pass));
+    assert!(
+        screen.any_label_containing("+35，共 60 分"),
+        "the award and the new balance"
+    );
+    assert_eq!(balance(), 60);
+    // The same volunteer again: refused with the reason, nothing added.
+    screen.type_keys(&format!("{}\r", screen.first_pass));
+    assert!(screen.any_label_containing("这个活动已经发过"));
+    assert_eq!(balance(), 60);
+    // It was the wrong person: undone, as a reversing posting.
+    screen.tap("撤销（记错人）");
+    assert!(screen.any_label_containing("已撤销"));
+    assert_eq!(balance(), 25);
+    let all = keting_kiosk::store::points::balances(store.conn()).unwrap();
+    assert_eq!(all.iter().map(|(_, b)| b).sum::<i64>(), 0);
+    let history = keting_kiosk::store::points::history(store.conn(), wang.id, 5).unwrap();
+    assert!(history.iter().any(|h| h.reversed && h.what == "图书整理"));
+}

@@ -253,6 +253,19 @@ pub fn activity(
     }
 }
 
+/// The activities of late (name and points), newest first: what staff
+/// choose from on the screen.
+pub fn recent_activities(
+    conn: &Connection,
+    limit: u32,
+) -> Result<Vec<(String, Points)>, StoreError> {
+    let mut stmt = conn.prepare(
+        "SELECT name, points FROM activities GROUP BY name, points ORDER BY MAX(created_ms) DESC LIMIT ?1",
+    )?;
+    let rows = stmt.query_map([limit], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
 /// Awards `member` the points of `activity`; returns the posting's number.
 pub fn award(
     conn: &Connection,

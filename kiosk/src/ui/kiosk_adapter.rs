@@ -16,6 +16,7 @@ use keting_core::ids::MemberId;
 use slint::{ComponentHandle, ModelRc, SharedString, Timer, TimerMode, VecModel};
 use tokio::sync::watch;
 
+use super::award_adapter::{self, AwardSession};
 use super::language::Language;
 use super::points_adapter::{self, PointsSession};
 use super::staff_adapter;
@@ -54,6 +55,8 @@ pub(super) struct State {
     pub(super) points: PointsSession,
     /// Follows a redemption under way.
     pub(super) points_timer: Timer,
+    /// The award page's activity and awards.
+    pub(super) award: AwardSession,
 }
 
 /// The kiosk window wired to a check-in desk.
@@ -83,6 +86,7 @@ impl KioskUi {
             selected: None,
             points: PointsSession::default(),
             points_timer: Timer::default(),
+            award: AwardSession::default(),
         }));
 
         let (w, s) = (window.as_weak(), Rc::downgrade(&state));
@@ -143,6 +147,27 @@ impl KioskUi {
             with(&w, &s, |window, state| {
                 stay(window, state, points_adapter::POINTS_IDLE);
                 points_adapter::cancel(window, state);
+            })
+        });
+        let (w, s) = (window.as_weak(), Rc::downgrade(&state));
+        adapter.on_award_open(move || {
+            with(&w, &s, |window, state| {
+                keep_staff_page(window, state);
+                award_adapter::open(window, state);
+            })
+        });
+        let (w, s) = (window.as_weak(), Rc::downgrade(&state));
+        adapter.on_award_choose(move |name, worth| {
+            with(&w, &s, |window, state| {
+                keep_staff_page(window, state);
+                award_adapter::choose(window, state, &name, worth);
+            })
+        });
+        let (w, s) = (window.as_weak(), Rc::downgrade(&state));
+        adapter.on_award_reverse(move |posting| {
+            with(&w, &s, |window, state| {
+                keep_staff_page(window, state);
+                award_adapter::reverse(window, state, posting);
             })
         });
         let (w, s) = (window.as_weak(), Rc::downgrade(&state));
@@ -274,6 +299,11 @@ fn with(
 }
 
 fn handle_scan(window: &KioskWindow, state: &Rc<RefCell<State>>, text: &str, source: ScanSource) {
+    if window.global::<KioskAdapter>().get_page() == Page::Award {
+        keep_staff_page(window, state);
+        award_adapter::scan(window, state, text);
+        return;
+    }
     if window.global::<KioskAdapter>().get_page() == Page::Points {
         stay(window, state, points_adapter::POINTS_IDLE);
         points_adapter::scan(window, state, text);
@@ -373,6 +403,7 @@ fn go_home(window: &KioskWindow, state: &Rc<RefCell<State>>) {
         s.staff = None;
         s.selected = None;
         s.points = PointsSession::default();
+        s.award = AwardSession::default();
     }
     window.global::<KioskAdapter>().set_page(Page::Home);
     refresh_home(window, state);

@@ -4,10 +4,12 @@
 //! here ([`kiosk_adapter`]) is the only Rust that touches Slint types. It
 //! turns an intent (a scan, a tap, a language) into a call on the
 //! [`crate::checkin_desk::CheckInDesk`] and the result back into adapter
-//! properties; [`staff_adapter`] and [`points_adapter`] do the same for the
-//! staff page and for points. [`screenshot`] renders any page to a PNG with the software
+//! properties; [`staff_adapter`], [`points_adapter`] and [`award_adapter`]
+//! do the same for the staff page, for redeeming points and for awarding
+//! them. [`screenshot`] renders any page to a PNG with the software
 //! renderer, with no display.
 
+pub mod award_adapter;
 pub mod kiosk_adapter;
 pub mod language;
 pub mod points_adapter;
@@ -20,6 +22,7 @@ mod generated {
 }
 
 pub use generated::{
-    ClaimRow, DemoCardEntry, DoorRow, DrinkItem, EntryRow, GymRow, KioskAdapter, KioskWindow,
-    Outcome, Page, PointsLine, PointsStep, ProgrammeEntry, Refusal, Theme,
+    ActivityChoice, AwardRow, ClaimRow, DemoCardEntry, DoorRow, DrinkItem, EntryRow, GymRow,
+    KioskAdapter, KioskWindow, Outcome, Page, PointsLine, PointsStep, ProgrammeEntry, Refusal,
+    Theme,
 };

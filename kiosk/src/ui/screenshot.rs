@@ -69,6 +69,10 @@ pub const PAGES: &[(&str, &str)] = &[
         "points for a drink: not dispensed (jammed), the points returned",
     ),
     (
+        "award",
+        "awarding points (staff): the activity chosen, two volunteers scanned, one refused",
+    ),
+    (
         "staff-claim",
         "the staff page with a device claiming its identity: the PIN to compare and confirm",
     ),
@@ -221,6 +225,18 @@ pub fn render(
                 };
                 ui.settle_open_redemptions(outcome).map_err(|e| setup(&e))?;
             }
+        }
+        "award" => {
+            let adapter = ui.window().global::<super::KioskAdapter>();
+            ui.scan(&card("Staff"), ScanSource::DemoTap);
+            adapter.invoke_award_open();
+            adapter.invoke_award_choose("图书整理".into(), 35);
+            ui.scan(&first_resident, ScanSource::Scanner);
+            ui.scan(
+                &cards.get(1).map(|c| c.pass.clone()).unwrap_or_default(),
+                ScanSource::Scanner,
+            );
+            ui.scan(&first_resident, ScanSource::Scanner);
         }
         "staff" | "staff-claim" => {
             let claims = if request.page == "staff-claim" {

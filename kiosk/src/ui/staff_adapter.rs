@@ -70,7 +70,7 @@ pub(super) fn scan(window: &KioskWindow, state: &Rc<RefCell<State>>, text: &str)
 
 /// Runs one staff action in its own transaction, with the staff member as
 /// the audit log's actor (`staff:<id>`); `None` (logged) if it failed.
-fn staff_write<T>(
+pub(super) fn staff_write<T>(
     state: &Rc<RefCell<State>>,
     what: &str,
     act: impl FnOnce(&rusqlite::Transaction<'_>, &str, Option<MemberId>) -> Result<T, StoreError>,
@@ -88,7 +88,7 @@ fn staff_write<T>(
 }
 
 /// Shows `message` on the staff page.
-fn show_message(window: &KioskWindow, message: String) {
+pub(super) fn show_message(window: &KioskWindow, message: String) {
     window
         .global::<KioskAdapter>()
         .set_staff_message(message.into());

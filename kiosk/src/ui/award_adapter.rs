@@ -1,0 +1,223 @@
+//! Awarding points on the screen (staff only, from the staff page): the
+//! activity chosen from the recent ones, then each volunteer's scan is an
+//! award (once per member and activity, under the daily cap) or a refusal
+//! with its reason; a wrong award is reversed with a tap, as a reversing
+//! posting with the reason "wrong person". Each write is one transaction
+//! with the staff member as the audit log's actor.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use keting_core::calendar::SiteCalendar;
+use keting_core::ledger::rules::PointsRefusal;
+use keting_core::ledger::{Account, Points};
+use slint::{ComponentHandle, ModelRc, VecModel};
+
+use super::kiosk_adapter::State;
+use super::language::Language;
+use super::staff_adapter::staff_write;
+use super::{ActivityChoice, AwardRow, KioskAdapter, KioskWindow, Page};
+use crate::clock;
+use crate::store::{StoreError, audit, members, points};
+
+/// The reason a reversal on the screen records.
+pub const REVERSAL_REASON: &str = "记错人了 (wrong person, on the kiosk)";
+
+/// The activity chosen and the awards made since the page opened.
+#[derive(Clone, Debug, Default)]
+pub(super) struct AwardSession {
+    activity: Option<(String, Points)>,
+    rows: Vec<AwardRow>,
+}
+
+fn zh(state: &Rc<RefCell<State>>) -> bool {
+    state.borrow().language == Language::Chinese
+}
+
+/// Opens the page with the recent activities (the newest chosen).
+pub(super) fn open(window: &KioskWindow, state: &Rc<RefCell<State>>) {
+    let recent =
+        points::recent_activities(state.borrow().desk.store().conn(), 8).unwrap_or_default();
+    state.borrow_mut().award = AwardSession {
+        activity: recent.first().cloned(),
+        rows: Vec::new(),
+    };
+    let adapter = window.global::<KioskAdapter>();
+    adapter.set_award_message("".into());
+    show(window, state, &recent);
+    adapter.set_page(Page::Award);
+}
+
+fn show(window: &KioskWindow, state: &Rc<RefCell<State>>, recent: &[(String, Points)]) {
+    let s = state.borrow();
+    let adapter = window.global::<KioskAdapter>();
+    let choices: Vec<ActivityChoice> = recent
+        .iter()
+        .map(|(name, worth)| ActivityChoice {
+            name: name.as_str().into(),
+            points: i32::try_from(*worth).unwrap_or(i32::MAX),
+            selected: s.award.activity.as_ref() == Some(&(name.clone(), *worth)),
+        })
+        .collect();
+    adapter.set_activities(ModelRc::new(VecModel::from(choices)));
+    adapter.set_awards(ModelRc::new(VecModel::from(s.award.rows.clone())));
+}
+
+/// An activity was tapped.
+pub(super) fn choose(window: &KioskWindow, state: &Rc<RefCell<State>>, name: &str, worth: i32) {
+    state.borrow_mut().award.activity = Some((name.to_owned(), Points::from(worth)));
+    let recent =
+        points::recent_activities(state.borrow().desk.store().conn(), 8).unwrap_or_default();
+    show(window, state, &recent);
+}
+
+fn refusal(e: &StoreError, zh: bool) -> String {
+    match (e, zh) {
+        (StoreError::Points(PointsRefusal::AlreadyAwarded), true) => "这个活动已经发过".into(),
+        (StoreError::Points(PointsRefusal::AlreadyAwarded), false) => {
+            "already awarded for this activity".into()
+        }
+        (StoreError::Points(PointsRefusal::OverDailyEarnCap { left }), true) => {
+            format!("今天已达上限，还可得 {left} 分")
+        }
+        (StoreError::Points(PointsRefusal::OverDailyEarnCap { left }), false) => {
+            format!("over today's cap: {left} points left")
+        }
+        (other, _) => other.to_string(),
+    }
+}
+
+/// A volunteer scanned: award them.
+pub(super) fn scan(window: &KioskWindow, state: &Rc<RefCell<State>>, text: &str) {
+    let zh = zh(state);
+    let Some((activity, worth)) = state.borrow().award.activity.clone() else {
+        window.global::<KioskAdapter>().set_award_message(
+            (if zh {
+                "请先选活动"
+            } else {
+                "Choose the activity first"
+            })
+            .into(),
+        );
+        return;
+    };
+    let claims = state.borrow().desk.verifier().verify(text.trim());
+    let member = claims.ok().and_then(|c| {
+        members::require(state.borrow().desk.store().conn(), c.member)
+            .ok()
+            .filter(|m| m.epoch == c.epoch)
+    });
+    let Some(member) = member else {
+        window.global::<KioskAdapter>().set_award_message(
+            (if zh {
+                "这张码不能用：旧卡或不是本中心的码"
+            } else {
+                "This pass cannot be used: replaced, or not this centre's"
+            })
+            .into(),
+        );
+        return;
+    };
+    let cal: SiteCalendar = state.borrow().desk.site().calendar;
+    let now = clock::now();
+    let day = cal.date_of(now).to_string();
+    let mut refused = None;
+    let done = staff_write(state, "points award", |tx, actor, _| {
+        let a = points::activity(tx, &activity, worth, &day, actor, now)?;
+        match points::award(tx, member.id, a, actor, cal, now) {
+            Ok(p) => {
+                audit::record(
+                    tx,
+                    now,
+                    actor,
+                    "points.award",
+                    &format!("member {} {worth} for {activity} (posting {p})", member.id),
+                )?;
+                Ok(Some((p, points::balance(tx, Account::Member(member.id))?)))
+            }
+            Err(e @ (StoreError::Points(_) | StoreError::NotFound(_))) => {
+                refused = Some(refusal(&e, zh));
+                Ok(None)
+            }
+            Err(e) => Err(e),
+        }
+    });
+    let row = match (done.flatten(), refused) {
+        (Some((posting, balance)), _) => AwardRow {
+            posting: i32::try_from(posting).unwrap_or(0),
+            name: member.name.as_str().into(),
+            text: if zh {
+                format!("+{worth}，共 {balance} 分")
+            } else {
+                format!("+{worth}, {balance} in all")
+            }
+            .into(),
+            ok: true,
+            reversible: true,
+        },
+        (None, reason) => AwardRow {
+            posting: 0,
+            name: member.name.as_str().into(),
+            text: reason
+                .unwrap_or_else(|| {
+                    (if zh {
+                        "没有保存，请再试一次"
+                    } else {
+                        "Not saved; please try again"
+                    })
+                    .into()
+                })
+                .into(),
+            ok: false,
+            reversible: false,
+        },
+    };
+    {
+        let mut s = state.borrow_mut();
+        s.award.rows.insert(0, row);
+    }
+    window.global::<KioskAdapter>().set_award_message("".into());
+    let recent =
+        points::recent_activities(state.borrow().desk.store().conn(), 8).unwrap_or_default();
+    show(window, state, &recent);
+}
+
+/// "Undo: wrong person" on an award.
+pub(super) fn reverse(window: &KioskWindow, state: &Rc<RefCell<State>>, posting: i32) {
+    let zh = zh(state);
+    let cal = state.borrow().desk.site().calendar;
+    let now = clock::now();
+    let done = staff_write(state, "points reverse", |tx, actor, _| {
+        let r = points::reverse(tx, i64::from(posting), REVERSAL_REASON, actor, cal, now)?;
+        audit::record(
+            tx,
+            now,
+            actor,
+            "points.reverse",
+            &format!("posting {posting}: {REVERSAL_REASON} (posting {r})"),
+        )
+    });
+    {
+        let mut s = state.borrow_mut();
+        if let Some(row) = s.award.rows.iter_mut().find(|r| r.posting == posting) {
+            row.reversible = false;
+            if done.is_some() {
+                row.ok = false;
+                row.text = (if zh { "已撤销" } else { "undone" }).into();
+            }
+        }
+    }
+    if done.is_none() {
+        window.global::<KioskAdapter>().set_award_message(
+            (if zh {
+                "不能撤销：积分可能已经用掉了"
+            } else {
+                "Cannot undo: the points may have been spent"
+            })
+            .into(),
+        );
+    }
+    let recent =
+        points::recent_activities(state.borrow().desk.store().conn(), 8).unwrap_or_default();
+    show(window, state, &recent);
+}
