@@ -410,3 +410,24 @@ fn staff_award_an_activity_as_volunteers_scan_and_undo_a_wrong_one() {
     let history = keting_kiosk::store::points::history(store.conn(), wang.id, 5).unwrap();
     assert!(history.iter().any(|h| h.reversed && h.what == "图书整理"));
 }
+
+#[test]
+fn staff_restock_the_drinks_machine_on_the_screen() {
+    let screen = Screen::new();
+    let data = DataDir::prepare(screen._dir.path().join("data")).unwrap();
+    let store = Store::open(&data.database()).unwrap();
+    let machine = keting_core::ids::DeviceId::new("vending").unwrap();
+    let stock = |slot| {
+        keting_kiosk::store::vending_slots::get(store.conn(), &machine, slot)
+            .unwrap()
+            .unwrap()
+            .stock
+    };
+    assert_eq!(stock(3), 0, "the demo's green tea is sold out");
+    screen.tap("工作人员");
+    screen.tap("饮料补货");
+    screen.tap("+5 绿茶");
+    screen.tap("+1 绿茶");
+    assert_eq!(stock(3), 6);
+    assert!(screen.any_label_containing("绿茶：现在剩 6 瓶"));
+}

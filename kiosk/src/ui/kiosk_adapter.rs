@@ -19,6 +19,7 @@ use tokio::sync::watch;
 use super::award_adapter::{self, AwardSession};
 use super::language::Language;
 use super::points_adapter::{self, PointsSession};
+use super::restock_adapter;
 use super::staff_adapter;
 use super::{
     DemoCardEntry, KioskAdapter, KioskWindow, Outcome, Page, ProgrammeEntry, Refusal, Theme,
@@ -147,6 +148,20 @@ impl KioskUi {
             with(&w, &s, |window, state| {
                 stay(window, state, points_adapter::POINTS_IDLE);
                 points_adapter::cancel(window, state);
+            })
+        });
+        let (w, s) = (window.as_weak(), Rc::downgrade(&state));
+        adapter.on_restock_open(move || {
+            with(&w, &s, |window, state| {
+                keep_staff_page(window, state);
+                restock_adapter::open(window, state);
+            })
+        });
+        let (w, s) = (window.as_weak(), Rc::downgrade(&state));
+        adapter.on_restock_add(move |device, slot, n| {
+            with(&w, &s, |window, state| {
+                keep_staff_page(window, state);
+                restock_adapter::add(window, state, &device, slot, n);
             })
         });
         let (w, s) = (window.as_weak(), Rc::downgrade(&state));

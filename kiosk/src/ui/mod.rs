@@ -4,15 +4,16 @@
 //! here ([`kiosk_adapter`]) is the only Rust that touches Slint types. It
 //! turns an intent (a scan, a tap, a language) into a call on the
 //! [`crate::checkin_desk::CheckInDesk`] and the result back into adapter
-//! properties; [`staff_adapter`], [`points_adapter`] and [`award_adapter`]
-//! do the same for the staff page, for redeeming points and for awarding
-//! them. [`screenshot`] renders any page to a PNG with the software
+//! properties; [`staff_adapter`], [`points_adapter`], [`award_adapter`]
+//! and [`restock_adapter`] do the same for the staff page, redeeming points,
+//! awarding them and restocking the drinks machine. [`screenshot`] renders any page to a PNG with the software
 //! renderer, with no display.
 
 pub mod award_adapter;
 pub mod kiosk_adapter;
 pub mod language;
 pub mod points_adapter;
+pub mod restock_adapter;
 pub mod screenshot;
 pub mod staff_adapter;
 
@@ -24,5 +25,5 @@ mod generated {
 pub use generated::{
     ActivityChoice, AwardRow, ClaimRow, DemoCardEntry, DoorRow, DrinkItem, EntryRow, GymRow,
     KioskAdapter, KioskWindow, Outcome, Page, PointsLine, PointsStep, ProgrammeEntry, Refusal,
-    Theme,
+    RestockRow, Theme,
 };

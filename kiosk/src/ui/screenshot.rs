@@ -69,6 +69,10 @@ pub const PAGES: &[(&str, &str)] = &[
         "points for a drink: not dispensed (jammed), the points returned",
     ),
     (
+        "restock",
+        "restocking the drinks machine (staff): each slot, +1 and +5",
+    ),
+    (
         "award",
         "awarding points (staff): the activity chosen, two volunteers scanned, one refused",
     ),
@@ -225,6 +229,12 @@ pub fn render(
                 };
                 ui.settle_open_redemptions(outcome).map_err(|e| setup(&e))?;
             }
+        }
+        "restock" => {
+            ui.scan(&card("Staff"), ScanSource::DemoTap);
+            ui.window()
+                .global::<super::KioskAdapter>()
+                .invoke_restock_open();
         }
         "award" => {
             let adapter = ui.window().global::<super::KioskAdapter>();

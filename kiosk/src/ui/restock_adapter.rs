@@ -1,0 +1,91 @@
+//! Restocking on the screen (staff only, from the staff page): each slot
+//! with its stock, and "+1" / "+5" for what was put in. Each change is one
+//! transaction with the staff member as the audit log's actor.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use keting_core::ids::DeviceId;
+use slint::{ComponentHandle, ModelRc, VecModel};
+
+use super::kiosk_adapter::State;
+use super::language::Language;
+use super::staff_adapter::staff_write;
+use super::{KioskAdapter, KioskWindow, Page, RestockRow};
+use crate::clock;
+use crate::store::{StoreError, audit, vending_slots};
+
+fn zh(state: &Rc<RefCell<State>>) -> bool {
+    state.borrow().language == Language::Chinese
+}
+
+/// Opens the page.
+pub(super) fn open(window: &KioskWindow, state: &Rc<RefCell<State>>) {
+    let adapter = window.global::<KioskAdapter>();
+    adapter.set_restock_message("".into());
+    show(window, state);
+    adapter.set_page(Page::Restock);
+}
+
+fn show(window: &KioskWindow, state: &Rc<RefCell<State>>) {
+    let zh = zh(state);
+    let slots = vending_slots::list(state.borrow().desk.store().conn()).unwrap_or_default();
+    let rows: Vec<RestockRow> = slots
+        .iter()
+        .map(|s| RestockRow {
+            device: s.device.as_str().into(),
+            slot: i32::from(s.slot),
+            name: if zh {
+                s.name_zh.as_str()
+            } else {
+                s.name_en.as_str()
+            }
+            .into(),
+            stock: i32::try_from(s.stock).unwrap_or(i32::MAX),
+        })
+        .collect();
+    window
+        .global::<KioskAdapter>()
+        .set_restock_rows(ModelRc::new(VecModel::from(rows)));
+}
+
+/// Adds `n` drinks to a slot.
+pub(super) fn add(
+    window: &KioskWindow,
+    state: &Rc<RefCell<State>>,
+    device: &str,
+    slot: i32,
+    n: i32,
+) {
+    let zh = zh(state);
+    let (Ok(device), Ok(slot), Ok(n)) =
+        (DeviceId::new(device), u8::try_from(slot), u32::try_from(n))
+    else {
+        return;
+    };
+    let now = clock::now();
+    let done = staff_write(state, "restock", |tx, actor, _| {
+        let stock = vending_slots::restock(tx, &device, slot, n)?;
+        audit::record(
+            tx,
+            now,
+            actor,
+            "vending.restock",
+            &format!("{device} slot {slot} +{n}"),
+        )?;
+        let name = vending_slots::get(tx, &device, slot)?
+            .map(|s| if zh { s.name_zh } else { s.name_en })
+            .unwrap_or_default();
+        Ok::<_, StoreError>((name, stock))
+    });
+    let message = match done {
+        Some((name, stock)) if zh => format!("{name}：现在剩 {stock} 瓶"),
+        Some((name, stock)) => format!("{name}: {stock} in stock now"),
+        None if zh => "没有保存，请再试一次".to_owned(),
+        None => "Not saved; please try again".to_owned(),
+    };
+    window
+        .global::<KioskAdapter>()
+        .set_restock_message(message.into());
+    show(window, state);
+}
