@@ -34,19 +34,28 @@ pub fn path(name: &str) -> PathBuf {
     bin
 }
 
-/// Runs `name` with `args` to completion and returns its stdout; panics
-/// with its stderr if it fails.
-pub fn run(name: &str, args: &[&std::ffi::OsStr]) -> String {
+/// What a program run to completion said: success, stdout, stderr.
+pub type RunOutput = (bool, String, String);
+
+/// Runs `name` with `args` to completion, whatever its exit.
+pub fn run_status<S: AsRef<std::ffi::OsStr>>(name: &str, args: &[S]) -> RunOutput {
     let out = std::process::Command::new(path(name))
         .args(args)
         .output()
         .unwrap();
-    assert!(
+    (
         out.status.success(),
-        "{name} {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// Runs `name` with `args` to completion and returns its stdout; panics
+/// with its stderr if it fails.
+pub fn run(name: &str, args: &[&std::ffi::OsStr]) -> String {
+    let (ok, stdout, stderr) = run_status(name, args);
+    assert!(ok, "{name} {args:?}: {stderr}");
+    stdout
 }
 
 /// `kiosk --data DIR ARGS...`, run to completion; its stdout.

@@ -4,7 +4,7 @@
 //! process; a Mosquitto; and the real `kiosk --headless` and `device-agent`
 //! as processes, each of which can be killed and started again.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use keting_hardware::sim::modbus_tcp;
 use keting_hardware::sim::vending::SimVending;
@@ -103,18 +103,11 @@ impl VendingSite {
     }
 
     /// `kiosk --data DATA ARGS`, whatever its exit: (success, stdout, stderr).
-    pub fn kiosk_status(&self, args: &[&str]) -> (bool, String, String) {
-        let out = std::process::Command::new(binaries::path("kiosk"))
-            .arg("--data")
-            .arg(self.data())
-            .args(args)
-            .output()
-            .unwrap();
-        (
-            out.status.success(),
-            String::from_utf8_lossy(&out.stdout).into_owned(),
-            String::from_utf8_lossy(&out.stderr).into_owned(),
-        )
+    pub fn kiosk_status(&self, args: &[&str]) -> binaries::RunOutput {
+        let data = self.data();
+        let mut all: Vec<&std::ffi::OsStr> = vec!["--data".as_ref(), data.as_os_str()];
+        all.extend(args.iter().map(std::ffi::OsStr::new));
+        binaries::run_status("kiosk", &all)
     }
 
     /// Adds a volunteer with `points` (the bed's caps are raised for this).
@@ -198,10 +191,5 @@ impl VendingSite {
     /// A Mosquitto for this site.
     pub async fn broker() -> Mosquitto {
         Mosquitto::start().await
-    }
-
-    /// The path of the data directory, for commands run by hand.
-    pub fn path(&self) -> &Path {
-        self.dir.path()
     }
 }

@@ -3,7 +3,6 @@
 //! the kiosk imports the site and logs in as `kiosk`; the agent runs the
 //! configuration provisioning wrote (its device paths adapted to this test).
 
-use std::process::Command;
 use std::time::Duration;
 
 use keting_system_tests::binaries::{self, Process, start_kiosk};
@@ -53,18 +52,10 @@ fn serial_scanner(path: &str) -> String {
 }
 
 /// `keting-provision --site SITE ARGS`, whatever its exit: (success, stdout, stderr).
-fn provision_status(site: &std::path::Path, args: &[&str]) -> (bool, String, String) {
-    let out = Command::new(binaries::path("keting-provision"))
-        .arg("--site")
-        .arg(site)
-        .args(args)
-        .output()
-        .unwrap();
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+fn provision_status(site: &std::path::Path, args: &[&str]) -> binaries::RunOutput {
+    let mut all: Vec<&std::ffi::OsStr> = vec!["--site".as_ref(), site.as_os_str()];
+    all.extend(args.iter().map(std::ffi::OsStr::new));
+    binaries::run_status("keting-provision", &all)
 }
 
 /// A site in `bed`'s directory whose broker is 127.0.0.1:`port`, with a
@@ -143,18 +134,18 @@ async fn a_provisioned_site_runs_with_per_device_logins() {
     kiosk_cli(&data, &["site", "import", site.to_str().unwrap()]);
     // Again: nothing changes. Into a kiosk that has another site: refused.
     kiosk_cli(&data, &["site", "import", site.to_str().unwrap()]);
-    let other = Command::new(binaries::path("kiosk"))
-        .args([
+    let (ok, _, err) = binaries::run_status(
+        "kiosk",
+        &[
             "--data",
             bed.data().to_str().unwrap(),
             "site",
             "import",
             site.to_str().unwrap(),
-        ])
-        .output()
-        .unwrap();
-    assert!(!other.status.success());
-    assert!(String::from_utf8_lossy(&other.stderr).contains("already holds site"));
+        ],
+    );
+    assert!(!ok);
+    assert!(err.contains("already holds site"), "{err}");
     let shown = kiosk_cli(&data, &["site"]);
     let written = std::fs::read_to_string(site.join("devices/gym-door/agent.toml")).unwrap();
     let key = shown
@@ -552,23 +543,19 @@ async fn a_device_claims_its_identity_with_the_label_once_the_pin_is_confirmed()
 
     // A PIN that differs confirms nothing.
     let wrong = if pin == "000000" { "111111" } else { "000000" };
-    let out = Command::new(binaries::path("kiosk"))
-        .args([
+    let (ok, _, err) = binaries::run_status(
+        "kiosk",
+        &[
             "--data",
             data.to_str().unwrap(),
             "claim",
             "confirm",
             "gym-door",
             wrong,
-        ])
-        .output()
-        .unwrap();
-    assert!(!out.status.success());
-    assert!(
-        String::from_utf8_lossy(&out.stderr).contains("another device may be claiming"),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+        ],
     );
+    assert!(!ok);
+    assert!(err.contains("another device may be claiming"), "{err}");
     assert!(!config.exists());
 
     // The right PIN: the device gets its configuration and its own secret.
@@ -611,19 +598,18 @@ async fn a_device_claims_its_identity_with_the_label_once_the_pin_is_confirmed()
     // A code that is not the label's: the broker refuses the claim login.
     let label = keting_core::claim::ClaimLabel::parse(&text).unwrap();
     let forged = text.replace(&label.code, "0000000000000000");
-    let out = Command::new(binaries::path("device-agent"))
-        .args([
+    let (ok, _, err) = binaries::run_status(
+        "device-agent",
+        &[
             "--claim",
             &forged,
             "--config",
             config.to_str().unwrap(),
             "--wait",
             "5",
-        ])
-        .output()
-        .unwrap();
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(!out.status.success());
+        ],
+    );
+    assert!(!ok);
     assert!(err.contains("the broker refused the claim login"), "{err}");
     assert!(!config.exists());
     kiosk.stop().await;

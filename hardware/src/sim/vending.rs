@@ -239,11 +239,6 @@ impl SimVending {
     pub fn set_fault(&self, fault: Option<VendingFault>) {
         self.with(|s| s.fault = fault);
     }
-
-    /// Whether a vend is under way.
-    pub fn is_vending(&self) -> bool {
-        self.with(|s| s.vending.is_some())
-    }
 }
 
 impl ModbusSim for SimVending {

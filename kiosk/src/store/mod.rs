@@ -61,6 +61,9 @@ pub enum StoreError {
     /// The points ledger said no.
     #[error("{0}")]
     Points(#[from] keting_core::ledger::rules::PointsRefusal),
+    /// A redemption cannot begin.
+    #[error(transparent)]
+    Redemption(#[from] redemptions::RedemptionRefusal),
 }
 
 /// The kiosk's database.

@@ -24,6 +24,7 @@ use keting_core::ledger::Points;
 use keting_core::messages::VendOutcome;
 use keting_core::time::Timestamp;
 use rusqlite::{Connection, OptionalExtension, params};
+use thiserror::Error;
 
 use super::{StoreError, members, points, vending_slots};
 
@@ -89,8 +90,14 @@ pub struct Redemption {
 }
 
 /// Why a redemption cannot begin, beyond the ledger's own refusals.
-fn refuse(message: String) -> StoreError {
-    StoreError::Invalid(message)
+#[derive(Debug, Error, Clone, PartialEq, Eq)]
+pub enum RedemptionRefusal {
+    /// The slot is empty (by the catalogue).
+    #[error("{0} is sold out")]
+    SoldOut(String),
+    /// The member has a redemption under way (a double tap, a second scan).
+    #[error("a redemption of this member is in progress ({0}): wait for it to finish")]
+    InProgress(String),
 }
 
 fn new_id() -> Result<String, StoreError> {
@@ -174,13 +181,10 @@ pub fn begin(
     let item = vending_slots::get(conn, device, slot)?
         .ok_or_else(|| StoreError::NotFound(format!("slot {slot} of {device}")))?;
     if item.stock == 0 {
-        return Err(refuse(format!("{} is sold out", item.name_zh)));
+        return Err(RedemptionRefusal::SoldOut(item.name_zh).into());
     }
     if let Some(r) = in_progress(conn, member)? {
-        return Err(refuse(format!(
-            "a redemption of this member is in progress ({}): wait for it to finish",
-            r.id
-        )));
+        return Err(RedemptionRefusal::InProgress(r.id).into());
     }
     let id = new_id()?;
     points::reserve(conn, member, item.price, &id, calendar, now)?;

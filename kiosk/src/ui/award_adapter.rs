@@ -23,9 +23,11 @@ use crate::store::{StoreError, audit, members, points};
 /// The reason a reversal on the screen records.
 pub const REVERSAL_REASON: &str = "记错人了 (wrong person, on the kiosk)";
 
-/// The activity chosen and the awards made since the page opened.
+/// The activities offered (read when the page opens), the one chosen, and
+/// the awards made since.
 #[derive(Clone, Debug, Default)]
 pub(super) struct AwardSession {
+    recent: Vec<(String, Points)>,
     activity: Option<(String, Points)>,
     rows: Vec<AwardRow>,
 }
@@ -40,18 +42,21 @@ pub(super) fn open(window: &KioskWindow, state: &Rc<RefCell<State>>) {
         points::recent_activities(state.borrow().desk.store().conn(), 8).unwrap_or_default();
     state.borrow_mut().award = AwardSession {
         activity: recent.first().cloned(),
+        recent,
         rows: Vec::new(),
     };
     let adapter = window.global::<KioskAdapter>();
     adapter.set_award_message("".into());
-    show(window, state, &recent);
+    show(window, state);
     adapter.set_page(Page::Award);
 }
 
-fn show(window: &KioskWindow, state: &Rc<RefCell<State>>, recent: &[(String, Points)]) {
+fn show(window: &KioskWindow, state: &Rc<RefCell<State>>) {
     let s = state.borrow();
     let adapter = window.global::<KioskAdapter>();
-    let choices: Vec<ActivityChoice> = recent
+    let choices: Vec<ActivityChoice> = s
+        .award
+        .recent
         .iter()
         .map(|(name, worth)| ActivityChoice {
             name: name.as_str().into(),
@@ -66,9 +71,7 @@ fn show(window: &KioskWindow, state: &Rc<RefCell<State>>, recent: &[(String, Poi
 /// An activity was tapped.
 pub(super) fn choose(window: &KioskWindow, state: &Rc<RefCell<State>>, name: &str, worth: i32) {
     state.borrow_mut().award.activity = Some((name.to_owned(), Points::from(worth)));
-    let recent =
-        points::recent_activities(state.borrow().desk.store().conn(), 8).unwrap_or_default();
-    show(window, state, &recent);
+    show(window, state);
 }
 
 fn refusal(e: &StoreError, zh: bool) -> String {
@@ -177,9 +180,7 @@ pub(super) fn scan(window: &KioskWindow, state: &Rc<RefCell<State>>, text: &str)
         s.award.rows.insert(0, row);
     }
     window.global::<KioskAdapter>().set_award_message("".into());
-    let recent =
-        points::recent_activities(state.borrow().desk.store().conn(), 8).unwrap_or_default();
-    show(window, state, &recent);
+    show(window, state);
 }
 
 /// "Undo: wrong person" on an award.
@@ -217,7 +218,5 @@ pub(super) fn reverse(window: &KioskWindow, state: &Rc<RefCell<State>>, posting:
             .into(),
         );
     }
-    let recent =
-        points::recent_activities(state.borrow().desk.store().conn(), 8).unwrap_or_default();
-    show(window, state, &recent);
+    show(window, state);
 }

@@ -23,7 +23,7 @@ use super::kiosk_adapter::State;
 use super::language::Language;
 use super::{DrinkItem, KioskAdapter, KioskWindow, Page, PointsLine, PointsStep};
 use crate::clock;
-use crate::store::redemptions::{self, State as RedemptionState};
+use crate::store::redemptions::{self, RedemptionRefusal, State as RedemptionState};
 use crate::store::{StoreError, audit, members, points, vending_slots};
 
 /// The points page goes home after this long untouched.
@@ -259,10 +259,10 @@ fn refusal_words(e: &StoreError, zh: bool) -> String {
                 format!("Only {left} points left to spend today")
             }
         }
-        StoreError::Invalid(m) if m.contains("sold out") => {
+        StoreError::Redemption(RedemptionRefusal::SoldOut(_)) => {
             (if zh { "这一格已售完" } else { "Sold out" }).to_owned()
         }
-        StoreError::Invalid(m) if m.contains("in progress") => (if zh {
+        StoreError::Redemption(RedemptionRefusal::InProgress(_)) => (if zh {
             "正在出货，请稍候"
         } else {
             "A drink is on its way: please wait"
@@ -321,17 +321,11 @@ fn poll(window: &KioskWindow, state: &Rc<RefCell<State>>) {
     state.borrow_mut().points.redemption = None;
     let zh = zh(state);
     let dispensed = r.state == RedemptionState::Committed;
-    let balance = state
-        .borrow()
-        .desk
-        .store()
-        .conn()
-        .query_row(
-            "SELECT COALESCE(SUM(amount), 0) FROM ledger_legs WHERE account = ?1",
-            [Account::Member(r.member).to_string()],
-            |row| row.get::<_, i64>(0),
-        )
-        .unwrap_or(0);
+    let balance = points::balance(
+        state.borrow().desk.store().conn(),
+        Account::Member(r.member),
+    )
+    .unwrap_or(0);
     let why = match r.result {
         Some(VendOutcome::Jammed) => {
             if zh {
