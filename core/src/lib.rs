@@ -8,6 +8,8 @@
 //! tested with simulated time and data tables alone.
 //!
 //! Modules:
+//! - [`booking`]: resources, slots, prices and packages; booking,
+//!   cancelling, release of unstarted places, the waiting list, sessions.
 //! - [`ids`]: validated identifiers (site, member, epoch).
 //! - [`time`]: instants as milliseconds since the Unix epoch.
 //! - [`calendar`]: which local hour, day and month an instant belongs to.
@@ -26,6 +28,7 @@
 
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
+pub mod booking;
 pub mod calendar;
 pub mod checkin;
 pub mod claim;

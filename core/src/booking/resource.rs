@@ -1,0 +1,263 @@
+//! What can be booked: a resource, its hours, slots, capacity and price.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+/// A resource's id: 1 to 32 characters of `a-z0-9-`, e.g. `piano-3`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct ResourceId(String);
+
+/// Why a resource (or its id) is not valid.
+#[derive(Clone, Debug, Error, PartialEq, Eq)]
+pub enum ResourceError {
+    /// The id is empty, too long, or has other characters.
+    #[error("a resource id is 1 to 32 characters of a-z, 0-9 and '-', not {0:?}")]
+    BadId(String),
+    /// No opening window, or one that closes before it opens.
+    #[error("opening hours must be one or more HH:MM-HH:MM windows within a day, in order")]
+    BadHours,
+    /// A slot length of zero or longer than a window.
+    #[error("the slot length must be 5 to 720 minutes and fit in each window")]
+    BadSlot,
+    /// Capacity zero.
+    #[error("the capacity must be at least 1")]
+    BadCapacity,
+}
+
+impl ResourceId {
+    /// Validates an id.
+    pub fn new(s: impl Into<String>) -> Result<Self, ResourceError> {
+        let s = s.into();
+        let ok = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-';
+        if s.is_empty() || s.len() > 32 || !s.chars().all(ok) {
+            return Err(ResourceError::BadId(s));
+        }
+        Ok(Self(s))
+    }
+
+    /// The id as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for ResourceId {
+    type Error = ResourceError;
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        Self::new(s)
+    }
+}
+
+impl From<ResourceId> for String {
+    fn from(id: ResourceId) -> Self {
+        id.0
+    }
+}
+
+impl fmt::Display for ResourceId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// What kind of thing a resource is; it decides what the devices do.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ResourceKind {
+    /// An AI piano: walk-up sessions, powered by a relay channel.
+    Piano,
+    /// The moxibustion robot: booked slots, a program on its controller,
+    /// checked by staff after each session.
+    Robot,
+    /// Childcare: a morning and an afternoon slot with several places.
+    Childcare,
+    /// A room shared by timetable.
+    Room,
+}
+
+impl ResourceKind {
+    /// The stable name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Piano => "piano",
+            Self::Robot => "robot",
+            Self::Childcare => "childcare",
+            Self::Room => "room",
+        }
+    }
+
+    /// The kind named `s`.
+    pub fn parse(s: &str) -> Option<Self> {
+        [Self::Piano, Self::Robot, Self::Childcare, Self::Room]
+            .into_iter()
+            .find(|k| k.as_str() == s)
+    }
+}
+
+/// A price per session.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "in", rename_all = "snake_case")]
+pub enum Price {
+    /// Free.
+    Free,
+    /// Volunteer points, held at booking and spent when the session starts.
+    Points {
+        /// How many.
+        points: u32,
+    },
+    /// Yuan, paid at the desk (Keting records what is owed, takes no money).
+    Yuan {
+        /// In fen (1/100 yuan): 29.9 yuan is 2990.
+        fen: u32,
+    },
+}
+
+impl fmt::Display for Price {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Free => f.write_str("free"),
+            Self::Points { points } => write!(f, "{points} points"),
+            Self::Yuan { fen } => write!(f, "{}.{:02} yuan", fen / 100, fen % 100),
+        }
+    }
+}
+
+/// A span of the day the resource is open, in minutes after local midnight.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OpeningWindow {
+    /// Opens (minutes after midnight).
+    pub opens: u16,
+    /// Closes (minutes after midnight, at most 1440).
+    pub closes: u16,
+}
+
+impl OpeningWindow {
+    /// Parses `HH:MM-HH:MM`.
+    pub fn parse(s: &str) -> Option<Self> {
+        let (a, b) = s.split_once('-')?;
+        let hm = |t: &str| -> Option<u16> {
+            let (h, m) = t.trim().split_once(':')?;
+            let (h, m): (u16, u16) = (h.parse().ok()?, m.parse().ok()?);
+            (h <= 24 && m < 60 && h * 60 + m <= 1440).then_some(h * 60 + m)
+        };
+        let w = Self {
+            opens: hm(a)?,
+            closes: hm(b)?,
+        };
+        (w.opens < w.closes).then_some(w)
+    }
+}
+
+impl fmt::Display for OpeningWindow {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{:02}:{:02}-{:02}:{:02}",
+            self.opens / 60,
+            self.opens % 60,
+            self.closes / 60,
+            self.closes % 60
+        )
+    }
+}
+
+/// How many sessions of one resource kind a member may have.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Limits {
+    /// Per local day.
+    pub per_day: u16,
+    /// Per week (Monday to Sunday, local).
+    pub per_week: u16,
+}
+
+/// A bookable resource.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Resource {
+    /// Its id.
+    pub id: ResourceId,
+    /// What it is.
+    pub kind: ResourceKind,
+    /// Its name in Chinese (shown first).
+    pub name_zh: String,
+    /// Its name in English.
+    pub name_en: String,
+    /// When it is open, each day.
+    pub hours: Vec<OpeningWindow>,
+    /// The slot length in minutes; `None`: each window is one slot
+    /// (childcare's morning and afternoon).
+    pub slot_minutes: Option<u16>,
+    /// Places per slot.
+    pub capacity: u16,
+    /// The price of a session.
+    pub price: Price,
+    /// The price of a member's first session, if there is a trial.
+    pub trial_price: Option<Price>,
+    /// Limits per member (over all resources of this kind).
+    pub limits: Limits,
+    /// Whether staff must check it after each session ("to check").
+    pub checked_after_use: bool,
+}
+
+impl Resource {
+    /// Checks the hours, slot length and capacity.
+    pub fn validate(&self) -> Result<(), ResourceError> {
+        if self.hours.is_empty() {
+            return Err(ResourceError::BadHours);
+        }
+        let mut last_close = 0;
+        for w in &self.hours {
+            if w.opens >= w.closes || w.closes > 1440 || w.opens < last_close {
+                return Err(ResourceError::BadHours);
+            }
+            last_close = w.closes;
+            if let Some(m) = self.slot_minutes
+                && (!(5..=720).contains(&m) || m > w.closes - w.opens)
+            {
+                return Err(ResourceError::BadSlot);
+            }
+        }
+        if self.capacity == 0 {
+            return Err(ResourceError::BadCapacity);
+        }
+        Ok(())
+    }
+
+    /// The name in the screen's language.
+    pub fn name(&self, chinese: bool) -> &str {
+        if chinese {
+            &self.name_zh
+        } else {
+            &self.name_en
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_and_windows_parse_strictly() {
+        assert!(ResourceId::new("piano-3").is_ok());
+        for bad in ["", "Piano", "piano 3", "琴", &"x".repeat(33)] {
+            assert!(ResourceId::new(bad).is_err(), "{bad:?}");
+        }
+        let w = OpeningWindow::parse("08:30-11:30").unwrap();
+        assert_eq!((w.opens, w.closes), (510, 690));
+        assert_eq!(w.to_string(), "08:30-11:30");
+        assert_eq!(OpeningWindow::parse("00:00-24:00").unwrap().closes, 1440);
+        for bad in [
+            "11:30-08:30",
+            "8-9",
+            "25:00-26:00",
+            "09:60-10:00",
+            "10:00-10:00",
+        ] {
+            assert!(OpeningWindow::parse(bad).is_none(), "{bad}");
+        }
+        assert_eq!(Price::Yuan { fen: 2990 }.to_string(), "29.90 yuan");
+    }
+}
