@@ -108,6 +108,28 @@ pub enum Action {
         /// The redemption (the vend command's id).
         redemption: MessageId,
     },
+    /// Power output `channel` (a piano) or start the program (the robot)
+    /// for booking `session` until `until_ms`; the agent ends it then on its
+    /// own, kiosk or no kiosk. Carried out once per session: a repeat is
+    /// acked `done` and changes nothing, a session already ended stays ended.
+    SessionStart {
+        /// The booking's id.
+        session: i64,
+        /// The output (the piano's relay channel; 1 for the robot).
+        channel: u8,
+        /// The member's name for the panel.
+        name: String,
+        /// When the session ends (ms since the Unix epoch).
+        until_ms: i64,
+        /// The robot's program number, if the device has programs.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        program: Option<u16>,
+    },
+    /// End booking `session` now (ended early at the kiosk, or by staff).
+    SessionStop {
+        /// The booking's id.
+        session: i64,
+    },
 }
 
 /// The outcome of a command (`ack` topic).
@@ -282,6 +304,81 @@ pub enum EventKind {
         /// Raised (true) or cleared (false).
         raised: bool,
     },
+    /// A session ended at the device, and why.
+    SessionEnded {
+        /// The booking's id.
+        session: i64,
+        /// The output it ran on.
+        channel: u8,
+        /// Why it ended.
+        reason: SessionEnd,
+        /// What the device reported, for a fault.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        fault: Option<String>,
+    },
+}
+
+/// Why a session ended at the device.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SessionEnd {
+    /// Its time was up.
+    TimeUp,
+    /// Ended early at the device's button.
+    EndedEarly,
+    /// Stopped by a `session_stop` command.
+    Stopped,
+    /// The device failed: the session did not finish.
+    Fault,
+}
+
+impl SessionEnd {
+    /// The stable name (as in the JSON).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::TimeUp => "time_up",
+            Self::EndedEarly => "ended_early",
+            Self::Stopped => "stopped",
+            Self::Fault => "fault",
+        }
+    }
+}
+
+/// One output of a session device (a piano of a piano bank, the robot).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutputStatus {
+    /// The output's channel.
+    pub channel: u8,
+    /// Powered (or running).
+    pub on: bool,
+    /// The session on it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session: Option<i64>,
+    /// When that session ends.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub until_ms: Option<i64>,
+    /// The program's progress, percent (the robot).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub progress: Option<u8>,
+}
+
+/// A session device's retained state (`status` topic): a piano bank or the
+/// robot.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionDeviceStatus {
+    /// Protocol version.
+    pub v: u8,
+    /// `ready`, `fault`, or `unavailable` (the hardware does not answer).
+    pub state: String,
+    /// Each output.
+    #[serde(default)]
+    pub outputs: Vec<OutputStatus>,
+    /// The fault in force, for people.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fault: Option<String>,
+    /// When the agent published it (ms since the Unix epoch).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub at_ms: Option<i64>,
 }
 
 /// A door's retained state (`status` topic).

@@ -398,7 +398,10 @@ impl DoorAgent {
                 Action::SelfTest => Outcome::SelfTested {
                     checks: self.self_test().await,
                 },
-                Action::Vend { .. } | Action::VendQuery { .. } => Outcome::Refused {
+                Action::Vend { .. }
+                | Action::VendQuery { .. }
+                | Action::SessionStart { .. }
+                | Action::SessionStop { .. } => Outcome::Refused {
                     reason: "a door does not vend".into(),
                 },
             }

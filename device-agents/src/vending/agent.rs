@@ -144,7 +144,10 @@ impl VendingAgent {
                 self.status_due = Instant::now();
                 Outcome::Done
             }
-            Action::Unlock { .. } | Action::SelfTest => Outcome::Refused {
+            Action::Unlock { .. }
+            | Action::SelfTest
+            | Action::SessionStart { .. }
+            | Action::SessionStop { .. } => Outcome::Refused {
                 reason: "a vending machine does not do that".into(),
             },
         };

@@ -1,4 +1,5 @@
-//! What the doors report (entries, refusals, alarms, faults), stored once
+//! What the devices report (entries, refusals, alarms, faults, sessions
+//! ended), stored once
 //! each: a redelivered event (QoS 1 delivers at least once) is ignored. A
 //! new event is also written to the audit log.
 
@@ -36,6 +37,20 @@ pub fn record(
         ),
         EventKind::RosterRejected { reason } => ("roster_rejected", None, reason.clone()),
         EventKind::Fault { message } => ("fault", None, message.clone()),
+        EventKind::SessionEnded {
+            session,
+            channel,
+            reason,
+            fault,
+        } => (
+            "session_ended",
+            None,
+            format!(
+                "booking {session} on channel {channel}: {}{}",
+                reason.as_str(),
+                fault.as_deref().map(|f| format!(" ({f})")).unwrap_or_default()
+            ),
+        ),
     };
     let new = conn.execute(
         "INSERT INTO door_events (device_id, event_id, at_ms, kind, member_id, detail, received_ms)

@@ -221,6 +221,104 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX redemptions_open ON redemptions (state) WHERE state IN ('reserved', 'sent', 'unknown');
     CREATE INDEX redemptions_member ON redemptions (member_id, created_ms);
     "#,
+    // 6: bookable resources (pianos, the robot, childcare, rooms), course
+    // packages, bookings and sessions, the walk-up queue, ratings.
+    r#"
+    CREATE TABLE resources (
+        id                TEXT    PRIMARY KEY,
+        kind              TEXT    NOT NULL CHECK (kind IN ('piano', 'robot', 'childcare', 'room')),
+        name_zh           TEXT    NOT NULL CHECK (length(name_zh) BETWEEN 1 AND 20),
+        name_en           TEXT    NOT NULL CHECK (length(name_en) BETWEEN 1 AND 40),
+        hours             TEXT    NOT NULL,
+        slot_minutes      INTEGER CHECK (slot_minutes IS NULL OR slot_minutes BETWEEN 5 AND 720),
+        capacity          INTEGER NOT NULL CHECK (capacity >= 1),
+        price             TEXT    NOT NULL,
+        trial_price       TEXT,
+        per_day           INTEGER NOT NULL CHECK (per_day >= 1),
+        per_week          INTEGER NOT NULL CHECK (per_week >= 1),
+        checked_after_use INTEGER NOT NULL CHECK (checked_after_use IN (0, 1)),
+        device_id         TEXT,
+        channel           INTEGER,
+        session_minutes   INTEGER NOT NULL DEFAULT 45 CHECK (session_minutes BETWEEN 1 AND 720),
+        active            INTEGER NOT NULL DEFAULT 1 CHECK (active IN (0, 1))
+    ) STRICT;
+
+    -- Sessions used are counted from the bookings, never stored.
+    CREATE TABLE packages (
+        id         INTEGER PRIMARY KEY,
+        member_id  INTEGER NOT NULL REFERENCES members(id),
+        kind       TEXT    NOT NULL,
+        sessions   INTEGER NOT NULL CHECK (sessions BETWEEN 1 AND 100),
+        expires_ms INTEGER NOT NULL,
+        sold_by    TEXT    NOT NULL,
+        created_ms INTEGER NOT NULL
+    ) STRICT;
+    CREATE INDEX packages_member ON packages (member_id, kind);
+
+    CREATE TABLE bookings (
+        id            INTEGER PRIMARY KEY,
+        resource_id   TEXT    NOT NULL REFERENCES resources(id),
+        member_id     INTEGER NOT NULL REFERENCES members(id),
+        slot_start_ms INTEGER NOT NULL,
+        slot_end_ms   INTEGER NOT NULL CHECK (slot_end_ms > slot_start_ms),
+        walk_up       INTEGER NOT NULL CHECK (walk_up IN (0, 1)),
+        state         TEXT    NOT NULL CHECK (state IN ('waiting', 'booked', 'started', 'to_check', 'done', 'failed', 'cancelled', 'released', 'lapsed')),
+        charge        TEXT    NOT NULL CHECK (charge IN ('none', 'free', 'points', 'yuan', 'package')),
+        points        INTEGER,
+        fen           INTEGER,
+        trial         INTEGER NOT NULL DEFAULT 0,
+        package_id    INTEGER REFERENCES packages(id),
+        returned      INTEGER NOT NULL DEFAULT 0 CHECK (returned IN (0, 1)),
+        created_ms    INTEGER NOT NULL,
+        start_by_ms   INTEGER,
+        started_ms    INTEGER,
+        ended_ms      INTEGER,
+        end_reason    TEXT,
+        device_on_ms  INTEGER,
+        device_off_ms INTEGER
+    ) STRICT;
+    CREATE INDEX bookings_slot ON bookings (resource_id, slot_start_ms);
+    CREATE INDEX bookings_member ON bookings (member_id, slot_start_ms);
+    CREATE INDEX bookings_open ON bookings (state) WHERE state IN ('waiting', 'booked', 'started');
+    CREATE UNIQUE INDEX one_place_per_member_and_slot ON bookings (resource_id, slot_start_ms, member_id)
+        WHERE state IN ('waiting', 'booked', 'started', 'to_check', 'done');
+    CREATE UNIQUE INDEX one_session_per_piano ON bookings (resource_id)
+        WHERE walk_up = 1 AND state IN ('booked', 'started');
+
+    -- A second line behind the booking transaction: no slot over capacity.
+    CREATE TRIGGER bookings_capacity_i BEFORE INSERT ON bookings
+        WHEN NEW.state IN ('booked', 'started') AND NEW.walk_up = 0
+         AND (SELECT count(*) FROM bookings WHERE resource_id = NEW.resource_id AND slot_start_ms = NEW.slot_start_ms
+                AND state IN ('booked', 'started', 'to_check', 'done'))
+             >= (SELECT capacity FROM resources WHERE id = NEW.resource_id)
+        BEGIN SELECT RAISE(ABORT, 'the slot is full'); END;
+    CREATE TRIGGER bookings_capacity_u BEFORE UPDATE OF state ON bookings
+        WHEN NEW.state = 'booked' AND OLD.state = 'waiting'
+         AND (SELECT count(*) FROM bookings WHERE resource_id = NEW.resource_id AND slot_start_ms = NEW.slot_start_ms
+                AND state IN ('booked', 'started', 'to_check', 'done'))
+             >= (SELECT capacity FROM resources WHERE id = NEW.resource_id)
+        BEGIN SELECT RAISE(ABORT, 'the slot is full'); END;
+
+    -- Residents waiting for a walk-up resource (a free piano), first come first served.
+    CREATE TABLE walk_up_queue (
+        id         INTEGER PRIMARY KEY,
+        kind       TEXT    NOT NULL,
+        member_id  INTEGER NOT NULL REFERENCES members(id),
+        created_ms INTEGER NOT NULL,
+        state      TEXT    NOT NULL CHECK (state IN ('waiting', 'assigned', 'left')),
+        booking_id INTEGER REFERENCES bookings(id)
+    ) STRICT;
+    CREATE UNIQUE INDEX one_queue_place ON walk_up_queue (kind, member_id) WHERE state = 'waiting';
+
+    CREATE TABLE ratings (
+        booking_id  INTEGER PRIMARY KEY REFERENCES bookings(id),
+        member_id   INTEGER NOT NULL REFERENCES members(id),
+        resource_id TEXT    NOT NULL,
+        kind        TEXT    NOT NULL,
+        stars       INTEGER NOT NULL CHECK (stars BETWEEN 1 AND 5),
+        at_ms       INTEGER NOT NULL
+    ) STRICT;
+    "#,
 ];
 
 /// The schema version this build writes.

@@ -12,6 +12,7 @@
 //! [`BUSY_TIMEOUT`] for each other.
 
 pub mod audit;
+pub mod bookings;
 pub mod checkins;
 pub mod device_claims;
 pub mod door_commands;
@@ -20,12 +21,15 @@ pub mod doors;
 pub mod gym;
 pub mod members;
 pub mod migrations;
+pub mod packages;
 pub mod points;
 pub mod programme;
 pub mod redemptions;
 pub mod reports;
+pub mod resources;
 pub mod site_record;
 pub mod vending_slots;
+pub mod walk_up;
 
 use std::path::Path;
 use std::time::Duration;
@@ -61,6 +65,9 @@ pub enum StoreError {
     /// The points ledger said no.
     #[error("{0}")]
     Points(#[from] keting_core::ledger::rules::PointsRefusal),
+    /// The booking rules said no.
+    #[error("{0}")]
+    Booking(#[from] keting_core::booking::BookingRefusal),
     /// A redemption cannot begin.
     #[error(transparent)]
     Redemption(#[from] redemptions::RedemptionRefusal),

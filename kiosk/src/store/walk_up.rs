@@ -1,0 +1,223 @@
+//! Walk-up sessions ("scan the code and play"): a free piano now, or a
+//! place in the queue. When a piano frees, the first in the queue gets it
+//! as a booked session they must start (scan again) within the grace, or it
+//! goes to the next.
+
+use std::time::Duration;
+
+use keting_core::booking::rules::{self, Request};
+use keting_core::booking::slots::{self, Slot};
+use keting_core::booking::{BookingPolicy, BookingState, Decision, MemberBookings, ResourceKind};
+use keting_core::calendar::SiteCalendar;
+use keting_core::ids::MemberId;
+use keting_core::time::Timestamp;
+use rusqlite::{Connection, OptionalExtension, params};
+
+use super::bookings::{self, Booking};
+use super::resources::{self, ResourceRecord};
+use super::{StoreError, members};
+
+/// What a walk-up scan got.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum WalkUp {
+    /// A session started now on this resource (its device is switched on).
+    Started(Booking),
+    /// Already playing: the session in progress.
+    AlreadyPlaying(Booking),
+    /// Everything is taken: in the queue at this place (1 = next).
+    Queued {
+        /// Place in the queue.
+        position: u32,
+    },
+}
+
+fn free_now(conn: &Connection, r: &ResourceRecord) -> Result<bool, StoreError> {
+    let busy: bool = conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM bookings WHERE resource_id = ?1 AND walk_up = 1 AND state IN ('booked', 'started'))",
+        [r.resource.id.as_str()],
+        |row| row.get(0),
+    )?;
+    Ok(!busy)
+}
+
+fn open_session(conn: &Connection, member: MemberId, kind: ResourceKind, state: &str) -> Result<Option<i64>, StoreError> {
+    Ok(conn
+        .query_row(
+            "SELECT b.id FROM bookings b JOIN resources r ON r.id = b.resource_id
+             WHERE b.member_id = ?1 AND r.kind = ?2 AND b.walk_up = 1 AND b.state = ?3",
+            params![member.0, kind.as_str(), state],
+            |row| row.get(0),
+        )
+        .optional()?)
+}
+
+fn queue_position(conn: &Connection, kind: ResourceKind, member: MemberId) -> Result<Option<u32>, StoreError> {
+    Ok(conn
+        .query_row(
+            "SELECT (SELECT count(*) FROM walk_up_queue o WHERE o.kind = q.kind AND o.state = 'waiting'
+                       AND (o.created_ms, o.id) <= (q.created_ms, q.id))
+             FROM walk_up_queue q WHERE q.kind = ?1 AND q.member_id = ?2 AND q.state = 'waiting'",
+            params![kind.as_str(), member.0],
+            |row| row.get(0),
+        )
+        .optional()?)
+}
+
+/// How many wait for `kind`.
+pub fn queue_length(conn: &Connection, kind: ResourceKind) -> Result<u32, StoreError> {
+    Ok(conn.query_row(
+        "SELECT count(*) FROM walk_up_queue WHERE kind = ?1 AND state = 'waiting'",
+        [kind.as_str()],
+        |row| row.get(0),
+    )?)
+}
+
+/// `member` scanned for a walk-up resource of `kind` (a piano). Resources
+/// listed in `unavailable` (their device is offline) are not given.
+pub fn scan(
+    conn: &Connection,
+    policy: &BookingPolicy,
+    calendar: SiteCalendar,
+    kind: ResourceKind,
+    member: MemberId,
+    unavailable: &[String],
+    now: Timestamp,
+) -> Result<WalkUp, StoreError> {
+    members::require(conn, member)?;
+    if let Some(id) = open_session(conn, member, kind, "started")? {
+        return Ok(WalkUp::AlreadyPlaying(bookings::get(conn, id)?));
+    }
+    // A piano kept for them from the queue: this scan starts it.
+    if open_session(conn, member, kind, "booked")?.is_some() {
+        let b = bookings::check_in(conn, policy, calendar, member, None, now)?;
+        return Ok(WalkUp::Started(b));
+    }
+    if let Some(position) = queue_position(conn, kind, member)? {
+        return Ok(WalkUp::Queued { position });
+    }
+    let all = resources::list(conn, Some(kind))?;
+    let Some(any) = all.first() else {
+        return Err(StoreError::NotFound(format!("a {} at this centre", kind.as_str())));
+    };
+    let length = Duration::from_secs(u64::from(any.session_minutes) * 60);
+    let slot = slots::walk_up(&any.resource, calendar, now, length)
+        .map_err(|_| StoreError::Invalid(format!("{} is closed now (open {})", any.resource.name_zh, resources::format_hours(&any.resource.hours))))?;
+    // The member's limits, as for a booking.
+    let me = walk_up_history(conn, calendar, kind, member, slot)?;
+    let req = Request { resource: &any.resource, slot, now, wait_if_full: false };
+    let Decision::Booked(charge) = rules::decide(policy, calendar, &req, &me, 0)? else {
+        return Err(StoreError::Invalid("walk-up sessions have no waiting list".into()));
+    };
+    let queue_empty = queue_length(conn, kind)? == 0;
+    for r in &all {
+        if !queue_empty || unavailable.iter().any(|u| u == r.resource.id.as_str()) || !free_now(conn, r)? {
+            continue;
+        }
+        let slot = slots::walk_up(&r.resource, calendar, now, Duration::from_secs(u64::from(r.session_minutes) * 60))
+            .map_err(|_| StoreError::Invalid(format!("{} is closed now", r.resource.name_zh)))?;
+        let id = start_walk_up(conn, r, member, slot, charge, now)?;
+        return Ok(WalkUp::Started(bookings::get(conn, id)?));
+    }
+    conn.execute(
+        "INSERT INTO walk_up_queue (kind, member_id, created_ms, state) VALUES (?1, ?2, ?3, 'waiting')",
+        params![kind.as_str(), member.0, now.as_unix_millis()],
+    )?;
+    let position = queue_position(conn, kind, member)?.unwrap_or(1);
+    Ok(WalkUp::Queued { position })
+}
+
+fn walk_up_history(
+    conn: &Connection,
+    calendar: SiteCalendar,
+    kind: ResourceKind,
+    member: MemberId,
+    slot: Slot,
+) -> Result<MemberBookings, StoreError> {
+    let (from, to) = bookings::week_of(calendar, slot.start);
+    let mut stmt = conn.prepare(
+        "SELECT b.slot_start_ms, b.slot_end_ms, b.state FROM bookings b JOIN resources r ON r.id = b.resource_id
+         WHERE b.member_id = ?1 AND r.kind = ?2 AND b.slot_start_ms >= ?3 AND b.slot_start_ms < ?4",
+    )?;
+    let rows = stmt.query_map(
+        params![member.0, kind.as_str(), from.as_unix_millis(), to.as_unix_millis()],
+        |row| Ok((row.get::<_, i64>(0)?, row.get::<_, i64>(1)?, row.get::<_, String>(2)?)),
+    )?;
+    let mut me = MemberBookings { had_session: true, ..MemberBookings::default() };
+    for row in rows {
+        let (s, e, st) = row?;
+        let state = BookingState::parse(&st).ok_or_else(|| StoreError::Invalid(format!("booking state {st:?}")))?;
+        me.this_week.push((Slot { start: Timestamp::from_unix_millis(s), end: Timestamp::from_unix_millis(e) }, state));
+    }
+    Ok(me)
+}
+
+fn start_walk_up(
+    conn: &Connection,
+    r: &ResourceRecord,
+    member: MemberId,
+    slot: Slot,
+    charge: keting_core::booking::Charge,
+    now: Timestamp,
+) -> Result<i64, StoreError> {
+    let charge_name = match charge {
+        keting_core::booking::Charge::Free => "free",
+        _ => return Err(StoreError::Invalid("walk-up sessions are free".into())),
+    };
+    conn.execute(
+        "INSERT INTO bookings (resource_id, member_id, slot_start_ms, slot_end_ms, walk_up, state, charge,
+                               created_ms, start_by_ms, started_ms)
+         VALUES (?1, ?2, ?3, ?4, 1, 'started', ?5, ?6, ?6, ?6)",
+        params![r.resource.id.as_str(), member.0, slot.start.as_unix_millis(), slot.end.as_unix_millis(), charge_name, now.as_unix_millis()],
+    )?;
+    Ok(conn.last_insert_rowid())
+}
+
+/// Gives free resources of `kind` to the queue, first come first served:
+/// each gets a booked session to start within the grace. Returns them.
+pub fn serve_queue(
+    conn: &Connection,
+    policy: &BookingPolicy,
+    kind: ResourceKind,
+    unavailable: &[String],
+    now: Timestamp,
+) -> Result<Vec<Booking>, StoreError> {
+    let mut served = Vec::new();
+    for r in resources::list(conn, Some(kind))? {
+        if unavailable.iter().any(|u| u == r.resource.id.as_str()) || !free_now(conn, &r)? {
+            continue;
+        }
+        let next: Option<(i64, u32)> = conn
+            .query_row(
+                "SELECT id, member_id FROM walk_up_queue WHERE kind = ?1 AND state = 'waiting' ORDER BY created_ms, id LIMIT 1",
+                [kind.as_str()],
+                |row| Ok((row.get(0)?, row.get(1)?)),
+            )
+            .optional()?;
+        let Some((queue_id, member)) = next else { break };
+        let length = Duration::from_secs(u64::from(r.session_minutes) * 60);
+        // The slot is provisional: its time starts when they scan.
+        let slot = Slot { start: now, end: now.saturating_add(length) };
+        let start_by = rules::start_by(policy, slot, now);
+        conn.execute(
+            "INSERT INTO bookings (resource_id, member_id, slot_start_ms, slot_end_ms, walk_up, state, charge,
+                                   created_ms, start_by_ms)
+             VALUES (?1, ?2, ?3, ?4, 1, 'booked', 'free', ?3, ?5)",
+            params![r.resource.id.as_str(), member, slot.start.as_unix_millis(), slot.end.as_unix_millis(), start_by.as_unix_millis()],
+        )?;
+        let id = conn.last_insert_rowid();
+        conn.execute(
+            "UPDATE walk_up_queue SET state = 'assigned', booking_id = ?2 WHERE id = ?1",
+            params![queue_id, id],
+        )?;
+        served.push(bookings::get(conn, id)?);
+    }
+    Ok(served)
+}
+
+/// `member` leaves the queue for `kind`.
+pub fn leave_queue(conn: &Connection, kind: ResourceKind, member: MemberId) -> Result<bool, StoreError> {
+    Ok(conn.execute(
+        "UPDATE walk_up_queue SET state = 'left' WHERE kind = ?1 AND member_id = ?2 AND state = 'waiting'",
+        params![kind.as_str(), member.0],
+    )? > 0)
+}
