@@ -75,6 +75,57 @@ pub struct AgentConfig {
     pub door: Option<DoorConfig>,
     /// The vending machine this agent drives, if it drives one.
     pub vending: Option<VendingConfig>,
+    /// The pianos this agent powers, if it drives a piano bank.
+    pub piano_bank: Option<PianoBankConfig>,
+}
+
+/// A bank of pianos, each powered through a channel of one Modbus relay
+/// board, each with its own panel and an "end" button.
+///
+/// ```toml
+/// [piano_bank]
+/// bus = "rtu:/dev/ttyUSB0@9600"
+/// gpio = "cdev"
+/// pianos = [
+///   { channel = 1, name = "1号钢琴", panel = { kind = "ssd1306", address = 60 }, button = { line = "GPIO5", active_low = true } },
+/// ]
+/// ```
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PianoBankConfig {
+    /// The relay board's bus.
+    #[serde(deserialize_with = "bus")]
+    pub bus: BusAddress,
+    /// Its Modbus unit id.
+    #[serde(default = "one")]
+    pub unit: u8,
+    /// The panel warns this many minutes before the end.
+    #[serde(default = "default_warn_minutes")]
+    pub warn_minutes: u64,
+    /// Which GPIO implementation reads the buttons.
+    #[serde(default)]
+    pub gpio: GpioKind,
+    /// The pianos.
+    pub pianos: Vec<PianoConfig>,
+}
+
+fn default_warn_minutes() -> u64 {
+    5
+}
+
+/// One piano of a bank.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PianoConfig {
+    /// Its relay channel (1 to 8).
+    pub channel: u8,
+    /// Its name on the panel.
+    pub name: String,
+    /// Its panel.
+    #[serde(default)]
+    pub panel: PanelConfig,
+    /// Its "end my session" button, if fitted.
+    pub button: Option<InputConfig>,
 }
 
 /// A drinks vending machine's controller on Modbus.
@@ -343,10 +394,43 @@ impl AgentConfig {
     }
 
     fn check(&self) -> Result<(), String> {
-        if self.door.is_some() && self.vending.is_some() {
+        let sections = [
+            self.door.is_some(),
+            self.vending.is_some(),
+            self.piano_bank.is_some(),
+        ];
+        if sections.iter().filter(|s| **s).count() > 1 {
             return Err(
-                "one agent drives one device: a [door] or a [vending] section, not both".into(),
+                "one agent drives one device: one of [door], [vending] or [piano_bank], not several"
+                    .into(),
             );
+        }
+        if let Some(p) = &self.piano_bank {
+            if p.pianos.is_empty() {
+                return Err("piano_bank.pianos is empty: list each piano with its channel".into());
+            }
+            let mut seen = Vec::new();
+            for piano in &p.pianos {
+                if !(1..=8).contains(&piano.channel) {
+                    return Err(format!(
+                        "piano_bank.pianos: channel {} of {:?}: a relay board has channels 1 to 8",
+                        piano.channel, piano.name
+                    ));
+                }
+                if seen.contains(&piano.channel) {
+                    return Err(format!(
+                        "piano_bank.pianos: channel {} is listed twice",
+                        piano.channel
+                    ));
+                }
+                seen.push(piano.channel);
+            }
+            if !(1..=30).contains(&p.warn_minutes) {
+                return Err(format!(
+                    "piano_bank.warn_minutes = {}: between 1 and 30",
+                    p.warn_minutes
+                ));
+            }
         }
         if let Some(v) = &self.vending {
             if !(1..=247).contains(&v.unit) {

@@ -20,5 +20,6 @@ pub mod clock;
 pub mod config;
 pub mod door;
 pub mod link;
+pub mod piano;
 pub mod run;
 pub mod vending;

@@ -13,7 +13,7 @@ use keting_core::door::access::AccessPolicy;
 use keting_core::door::lock::{FailMode, LockConfig};
 use keting_core::pass::PassVerifier;
 use keting_core::topics::{DeviceChannel, Topic};
-use keting_hardware::gpio::LineSpec;
+use keting_hardware::gpio::{InputLine, LineSpec};
 use keting_hardware::gpio_cdev::{CdevInput, CdevOutput};
 use keting_hardware::panel::ssd1306::Ssd1306;
 use keting_hardware::panel::text::PanelFont;
@@ -26,8 +26,8 @@ use thiserror::Error;
 use tokio::sync::mpsc;
 
 use crate::config::{
-    AgentConfig, DoorConfig, FailConfig, GpioKind, PanelConfig, ScannerConfig, StrikeConfig,
-    parse_hhmm,
+    AgentConfig, DoorConfig, FailConfig, GpioKind, PanelConfig, PianoBankConfig, ScannerConfig,
+    StrikeConfig, parse_hhmm,
 };
 use crate::door::agent::{DoorAgent, DoorSetup};
 use crate::door::inputs::{self, DoorInput};
@@ -35,6 +35,8 @@ use crate::door::roster_file::RosterFile;
 use crate::door::strike::Strike;
 use crate::link::connection::{self, LinkConfig};
 use crate::link::outbox::{Outbox, OutboxError};
+use crate::piano::agent::{Piano, PianoBankAgent, PianoBankSetup, PianoInput};
+use crate::piano::sessions_file::SessionsFile;
 use crate::vending::agent::{VendingAgent, VendingSetup};
 use crate::vending::vend_log::VendLog;
 
@@ -62,7 +64,7 @@ pub enum AgentError {
     #[error("{0}")]
     Hardware(String),
     /// The configuration names no device this agent can drive.
-    #[error("the configuration has no [door] or [vending] section: nothing to drive")]
+    #[error("the configuration has no [door], [vending] or [piano_bank] section: nothing to drive")]
     NothingToDrive,
 }
 
@@ -143,6 +145,25 @@ pub async fn run_agent(
         let _ = link_task.await;
         return Ok(());
     }
+    if let Some(bank) = &config.piano_bank {
+        let link_config = link_config(
+            &config,
+            password,
+            vec![
+                Topic::ControllerOnline.name(site),
+                Topic::Device(device.clone(), DeviceChannel::Cmd).name(site),
+            ],
+        );
+        let (inputs_tx, inputs_rx) = mpsc::channel(64);
+        let setup = piano_bank_setup(&config, bank, &sim, inputs_tx)?;
+        let (link, link_events, link_task) = connection::spawn(link_config, outbox);
+        tracing::info!(%site, %device, pianos = bank.pianos.len(), "piano bank agent running");
+        PianoBankAgent::new(setup, link)
+            .run(inputs_rx, link_events, shutdown)
+            .await;
+        let _ = link_task.await;
+        return Ok(());
+    }
     let door = config.door.clone().ok_or(AgentError::NothingToDrive)?;
     let mut subscriptions = vec![
         Topic::ControllerOnline.name(site),
@@ -164,6 +185,108 @@ pub async fn run_agent(
     // The agent dropped its link handle: the link says goodbye and ends.
     let _ = link_task.await;
     Ok(())
+}
+
+/// Opens the panel `config` names; `sim` is the simulated panel to use.
+fn open_panel(
+    config: &PanelConfig,
+    sim: &SimPanel,
+    key: &str,
+) -> Result<Option<Box<dyn PanelDisplay>>, AgentError> {
+    Ok(match config {
+        PanelConfig::None => None,
+        PanelConfig::Sim => Some(Box::new(sim.clone())),
+        PanelConfig::Ssd1306 { i2c, address } => Some(Box::new(
+            Ssd1306::open(i2c, *address)
+                .map_err(|e| AgentError::Hardware(format!("{key}: {e}")))?,
+        )),
+        PanelConfig::Png { path } => Some(Box::new(PngPanel {
+            sim: sim.clone(),
+            path: path.clone(),
+        })),
+    })
+}
+
+fn piano_bank_setup(
+    config: &AgentConfig,
+    bank: &PianoBankConfig,
+    sim: &SimHardware,
+    inputs: mpsc::Sender<PianoInput>,
+) -> Result<PianoBankSetup, AgentError> {
+    let mut pianos = Vec::new();
+    for (i, p) in bank.pianos.iter().enumerate() {
+        // Each simulated piano has a panel of its own.
+        let sim_panel = if i == 0 {
+            sim.panel.clone()
+        } else {
+            SimPanel::default()
+        };
+        let key = format!("piano_bank.pianos[{i}].panel");
+        let panel = open_panel(&p.panel, &sim_panel, &key)?;
+        if let Some(button) = &p.button {
+            let spec = LineSpec {
+                name: button.line.clone(),
+                active_low: button.active_low,
+            };
+            let channel = p.channel;
+            let to = inputs.clone();
+            match bank.gpio {
+                GpioKind::Sim => spawn_button(sim.gpio.input(&spec), channel, to),
+                GpioKind::Cdev => spawn_button(
+                    CdevInput::request(spec, Duration::from_millis(20)).map_err(|e| {
+                        AgentError::Hardware(format!("piano_bank.pianos[{i}].button: {e}"))
+                    })?,
+                    channel,
+                    to,
+                ),
+            }
+        }
+        pianos.push(Piano {
+            channel: p.channel,
+            name: p.name.clone(),
+            panel,
+        });
+    }
+    let font = if pianos.iter().any(|p| p.panel.is_some()) {
+        Some(
+            PanelFont::new(PANEL_FONT)
+                .map_err(|e| AgentError::Hardware(format!("panel font: {e}")))?,
+        )
+    } else {
+        None
+    };
+    Ok(PianoBankSetup {
+        site: config.site.clone(),
+        device: config.device.clone(),
+        bus: bank.bus.clone(),
+        unit: bank.unit,
+        warn: Duration::from_secs(bank.warn_minutes * 60),
+        pianos,
+        font,
+        file: SessionsFile::in_dir(&config.state_dir),
+    })
+}
+
+/// Forwards presses of a piano's "end" button.
+fn spawn_button<L: InputLine + 'static>(mut line: L, channel: u8, to: mpsc::Sender<PianoInput>) {
+    tokio::spawn(async move {
+        loop {
+            match line.changed().await {
+                Ok(true) => {
+                    if to.send(PianoInput::EndButton(channel)).await.is_err() {
+                        return;
+                    }
+                }
+                Ok(false) => {}
+                Err(e) => {
+                    let _ = to
+                        .send(PianoInput::Failed(format!("piano {channel} button: {e}")))
+                        .await;
+                    return;
+                }
+            }
+        }
+    });
 }
 
 /// The link of the agent described by `config`.
@@ -244,20 +367,9 @@ fn door_setup(
         ScannerConfig::Sim => {}
     }
     let font = || PanelFont::new(PANEL_FONT).map_err(|e| hw("panel font", &e));
-    let panel: Option<(Box<dyn PanelDisplay>, PanelFont)> = match &door.panel {
-        PanelConfig::None => None,
-        PanelConfig::Sim => Some((Box::new(sim.panel.clone()), font()?)),
-        PanelConfig::Ssd1306 { i2c, address } => Some((
-            Box::new(Ssd1306::open(i2c, *address).map_err(|e| hw("door.panel", &e))?),
-            font()?,
-        )),
-        PanelConfig::Png { path } => Some((
-            Box::new(PngPanel {
-                sim: sim.panel.clone(),
-                path: path.clone(),
-            }),
-            font()?,
-        )),
+    let panel = match open_panel(&door.panel, &sim.panel, "door.panel")? {
+        Some(p) => Some((p, font()?)),
+        None => None,
     };
     let night =
         |s: &str| parse_hhmm(s).ok_or_else(|| AgentError::Hardware(format!("bad time {s:?}")));

@@ -18,7 +18,7 @@ use keting_hardware::panel::text::PanelFont;
 #[derive(Debug, Parser)]
 #[command(
     version,
-    about = "Keting device agent: drives one device (so far a door: scanner, strike, contact, exit button, panel) and talks MQTT to the kiosk.",
+    about = "Keting device agent: drives one device (a door: scanner, strike, contact, exit button, panel; a drinks vending machine; a bank of pianos: power relays, panels, end buttons) and talks MQTT to the kiosk.",
     after_help = "Logs go to stderr; RUST_LOG=debug shows each scan and strike. SIGTERM or Ctrl-C stops it with the strike locked."
 )]
 struct Cli {

@@ -72,10 +72,12 @@ fn points_ref(id: i64) -> String {
     format!("booking-{id}")
 }
 
-const COLUMNS: &str = "b.id, b.resource_id, r.kind, b.member_id, m.display_name, b.slot_start_ms, b.slot_end_ms,
+const COLUMNS: &str =
+    "b.id, b.resource_id, r.kind, b.member_id, m.display_name, b.slot_start_ms, b.slot_end_ms,
     b.walk_up, b.state, b.charge, b.points, b.fen, b.trial, b.package_id, b.returned, b.start_by_ms,
     b.end_reason, r.device_id, r.channel";
-const FROM: &str = "bookings b JOIN resources r ON r.id = b.resource_id JOIN members m ON m.id = b.member_id";
+const FROM: &str =
+    "bookings b JOIN resources r ON r.id = b.resource_id JOIN members m ON m.id = b.member_id";
 
 fn from_row(row: &Row<'_>) -> rusqlite::Result<Result<Booking, StoreError>> {
     let id: i64 = row.get(0)?;
@@ -96,7 +98,9 @@ fn from_row(row: &Row<'_>) -> rusqlite::Result<Result<Booking, StoreError>> {
     let member_name = row.get(4)?;
     let walk_up = row.get(7)?;
     let returned = row.get(14)?;
-    let start_by = row.get::<_, Option<i64>>(15)?.map(Timestamp::from_unix_millis);
+    let start_by = row
+        .get::<_, Option<i64>>(15)?
+        .map(Timestamp::from_unix_millis);
     let end_reason = row.get(16)?;
     Ok((|| {
         let corrupt = |w: &str| StoreError::Invalid(format!("booking {id}: stored {w} unreadable"));
@@ -130,7 +134,11 @@ fn from_row(row: &Row<'_>) -> rusqlite::Result<Result<Booking, StoreError>> {
     })())
 }
 
-fn query(conn: &Connection, filter: &str, params: impl rusqlite::Params) -> Result<Vec<Booking>, StoreError> {
+fn query(
+    conn: &Connection,
+    filter: &str,
+    params: impl rusqlite::Params,
+) -> Result<Vec<Booking>, StoreError> {
     let mut stmt = conn.prepare(&format!("SELECT {COLUMNS} FROM {FROM} WHERE {filter}"))?;
     let rows = stmt.query_map(params, from_row)?;
     let mut out = Vec::new();
@@ -148,7 +156,11 @@ pub fn get(conn: &Connection, id: i64) -> Result<Booking, StoreError> {
 }
 
 /// `member`'s bookings from `since` on (by slot start), earliest first.
-pub fn of_member(conn: &Connection, member: MemberId, since: Timestamp) -> Result<Vec<Booking>, StoreError> {
+pub fn of_member(
+    conn: &Connection,
+    member: MemberId,
+    since: Timestamp,
+) -> Result<Vec<Booking>, StoreError> {
     query(
         conn,
         "b.member_id = ?1 AND b.slot_end_ms > ?2 ORDER BY b.slot_start_ms, b.id",
@@ -157,7 +169,12 @@ pub fn of_member(conn: &Connection, member: MemberId, since: Timestamp) -> Resul
 }
 
 /// Every booking of `resource` in `[from, to)`, by slot.
-pub fn of_resource(conn: &Connection, resource: &str, from: Timestamp, to: Timestamp) -> Result<Vec<Booking>, StoreError> {
+pub fn of_resource(
+    conn: &Connection,
+    resource: &str,
+    from: Timestamp,
+    to: Timestamp,
+) -> Result<Vec<Booking>, StoreError> {
     query(
         conn,
         "b.resource_id = ?1 AND b.slot_start_ms >= ?2 AND b.slot_start_ms < ?3 ORDER BY b.slot_start_ms, b.id",
@@ -170,13 +187,20 @@ pub fn week_of(calendar: SiteCalendar, t: Timestamp) -> (Timestamp, Timestamp) {
     let day = calendar.date_of(t);
     let back = i64::from(day.weekday().number_days_from_monday());
     let start = calendar.start_of(day).as_unix_millis() - back * MS_PER_DAY;
-    (Timestamp::from_unix_millis(start), Timestamp::from_unix_millis(start + 7 * MS_PER_DAY))
+    (
+        Timestamp::from_unix_millis(start),
+        Timestamp::from_unix_millis(start + 7 * MS_PER_DAY),
+    )
 }
 
 const HOLDS_PLACE: &str = "('booked', 'started', 'to_check', 'done')";
 
 /// Places taken in a slot.
-pub fn places_taken(conn: &Connection, resource: &str, slot_start: Timestamp) -> Result<u16, StoreError> {
+pub fn places_taken(
+    conn: &Connection,
+    resource: &str,
+    slot_start: Timestamp,
+) -> Result<u16, StoreError> {
     Ok(conn.query_row(
         &format!("SELECT count(*) FROM bookings WHERE resource_id = ?1 AND slot_start_ms = ?2 AND state IN {HOLDS_PLACE}"),
         params![resource, slot_start.as_unix_millis()],
@@ -198,14 +222,30 @@ fn member_bookings(
          WHERE b.member_id = ?1 AND r.kind = ?2 AND b.slot_start_ms >= ?3 AND b.slot_start_ms < ?4",
     )?;
     let rows = stmt.query_map(
-        params![member.0, r.resource.kind.as_str(), from.as_unix_millis(), to.as_unix_millis()],
-        |row| Ok((row.get::<_, i64>(0)?, row.get::<_, i64>(1)?, row.get::<_, String>(2)?, row.get::<_, String>(3)?)),
+        params![
+            member.0,
+            r.resource.kind.as_str(),
+            from.as_unix_millis(),
+            to.as_unix_millis()
+        ],
+        |row| {
+            Ok((
+                row.get::<_, i64>(0)?,
+                row.get::<_, i64>(1)?,
+                row.get::<_, String>(2)?,
+                row.get::<_, String>(3)?,
+            ))
+        },
     )?;
     let mut out = MemberBookings::default();
     for row in rows {
         let (s, e, st, res) = row?;
-        let state = BookingState::parse(&st).ok_or_else(|| StoreError::Invalid(format!("booking state {st:?}")))?;
-        let booked = Slot { start: Timestamp::from_unix_millis(s), end: Timestamp::from_unix_millis(e) };
+        let state = BookingState::parse(&st)
+            .ok_or_else(|| StoreError::Invalid(format!("booking state {st:?}")))?;
+        let booked = Slot {
+            start: Timestamp::from_unix_millis(s),
+            end: Timestamp::from_unix_millis(e),
+        };
         if res == r.resource.id.as_str()
             && booked.start == slot.start
             && (state.holds_place() || state == BookingState::Waiting)
@@ -257,22 +297,48 @@ pub fn book(
         StoreError::Invalid(format!(
             "no slot of {resource} starts then (its hours: {}, slots of {} minutes)",
             resources::format_hours(&r.resource.hours),
-            r.resource.slot_minutes.map_or("a whole window".into(), |m| m.to_string())
+            r.resource
+                .slot_minutes
+                .map_or("a whole window".into(), |m| m.to_string())
         ))
     })?;
     let me = member_bookings(conn, calendar, &r, member, slot)?;
     let taken = places_taken(conn, resource, slot.start)?;
-    let req = Request { resource: &r.resource, slot, now, wait_if_full };
+    let req = Request {
+        resource: &r.resource,
+        slot,
+        now,
+        wait_if_full,
+    };
     let decision = rules::decide(policy, calendar, &req, &me, taken)?;
-    let id = insert(conn, resource, member, slot, false, decision, rules::start_by(policy, slot, now), now)?;
+    let id = insert(
+        conn,
+        resource,
+        member,
+        slot,
+        false,
+        decision,
+        rules::start_by(policy, slot, now),
+        now,
+    )?;
     if let Decision::Booked(Charge::Points { points: p }) = decision {
-        points::reserve(conn, member, Points::from(p), &points_ref(id), calendar, now)?;
+        points::reserve(
+            conn,
+            member,
+            Points::from(p),
+            &points_ref(id),
+            calendar,
+            now,
+        )?;
     }
     let waiting_position = match decision {
         Decision::Waiting => Some(waiting_position(conn, id)?),
         Decision::Booked(_) => None,
     };
-    Ok(Booked { booking: get(conn, id)?, waiting_position })
+    Ok(Booked {
+        booking: get(conn, id)?,
+        waiting_position,
+    })
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -346,11 +412,16 @@ fn waiting_position(conn: &Connection, id: i64) -> Result<u32, StoreError> {
     )?)
 }
 
-fn set_state(conn: &Connection, b: &Booking, t: Transition, checked: bool, now: Timestamp) -> Result<BookingState, StoreError> {
-    let next = b
-        .state
-        .apply(t, checked)
-        .map_err(|e| StoreError::Booking(keting_core::booking::BookingRefusal::NotBooked(e.from)))?;
+fn set_state(
+    conn: &Connection,
+    b: &Booking,
+    t: Transition,
+    checked: bool,
+    now: Timestamp,
+) -> Result<BookingState, StoreError> {
+    let next = b.state.apply(t, checked).map_err(|e| {
+        StoreError::Booking(keting_core::booking::BookingRefusal::NotBooked(e.from))
+    })?;
     let ended = matches!(
         next,
         BookingState::Done | BookingState::ToCheck | BookingState::Failed
@@ -367,18 +438,44 @@ fn set_state(conn: &Connection, b: &Booking, t: Transition, checked: bool, now: 
 }
 
 /// Gives the booking's charge back (package session, held points).
-fn give_back(conn: &Connection, b: &Booking, calendar: SiteCalendar, now: Timestamp) -> Result<(), StoreError> {
+fn give_back(
+    conn: &Connection,
+    b: &Booking,
+    calendar: SiteCalendar,
+    now: Timestamp,
+) -> Result<(), StoreError> {
     if let Some(Charge::Points { points: p }) = b.charge {
-        points::settle(conn, b.member, Points::from(p), &b.points_ref(), false, calendar, now)?;
+        points::settle(
+            conn,
+            b.member,
+            Points::from(p),
+            &b.points_ref(),
+            false,
+            calendar,
+            now,
+        )?;
     }
     conn.execute("UPDATE bookings SET returned = 1 WHERE id = ?1", [b.id])?;
     Ok(())
 }
 
 /// Spends the booking's held points, if it has any.
-fn spend(conn: &Connection, b: &Booking, calendar: SiteCalendar, now: Timestamp) -> Result<(), StoreError> {
+fn spend(
+    conn: &Connection,
+    b: &Booking,
+    calendar: SiteCalendar,
+    now: Timestamp,
+) -> Result<(), StoreError> {
     if let Some(Charge::Points { points: p }) = b.charge {
-        points::settle(conn, b.member, Points::from(p), &b.points_ref(), true, calendar, now)?;
+        points::settle(
+            conn,
+            b.member,
+            Points::from(p),
+            &b.points_ref(),
+            true,
+            calendar,
+            now,
+        )?;
     }
     Ok(())
 }
@@ -412,7 +509,10 @@ pub fn cancel(
         give_back(conn, &b, calendar, now)?;
     }
     let promoted = promote(conn, policy, calendar, &b.resource, b.slot.start, now)?;
-    Ok(Cancelled { returned: give, promoted })
+    Ok(Cancelled {
+        returned: give,
+        promoted,
+    })
 }
 
 /// Fills free places of a slot from its waiting list, first come first
@@ -453,10 +553,20 @@ pub fn promote(
                     params![w.id, rules::start_by(policy, w.slot, now).as_unix_millis()],
                 )?;
                 if let Charge::Points { points: p } = charge
-                    && let Err(e) = points::reserve(conn, w.member, Points::from(p), &points_ref(w.id), calendar, now)
+                    && let Err(e) = points::reserve(
+                        conn,
+                        w.member,
+                        Points::from(p),
+                        &points_ref(w.id),
+                        calendar,
+                        now,
+                    )
                 {
                     tracing::info!(booking = w.id, "promotion refused: {e}");
-                    conn.execute("UPDATE bookings SET state = 'lapsed', charge = 'none' WHERE id = ?1", [w.id])?;
+                    conn.execute(
+                        "UPDATE bookings SET state = 'lapsed', charge = 'none' WHERE id = ?1",
+                        [w.id],
+                    )?;
                     continue;
                 }
                 promoted.push(get(conn, w.id)?);
@@ -517,14 +627,26 @@ pub fn finish(
 ) -> Result<Booking, StoreError> {
     let b = get(conn, id)?;
     let r = resources::require(conn, &b.resource)?;
-    set_state(conn, &b, Transition::Finish, r.resource.checked_after_use, now)?;
+    set_state(
+        conn,
+        &b,
+        Transition::Finish,
+        r.resource.checked_after_use,
+        now,
+    )?;
     spend(conn, &b, calendar, now)?;
     end_on_device(conn, id, reason, device_stopped, now)?;
     get(conn, id)
 }
 
 /// A session the device could not finish: failed, its charge given back.
-pub fn fail(conn: &Connection, calendar: SiteCalendar, id: i64, fault: &str, now: Timestamp) -> Result<Booking, StoreError> {
+pub fn fail(
+    conn: &Connection,
+    calendar: SiteCalendar,
+    id: i64,
+    fault: &str,
+    now: Timestamp,
+) -> Result<Booking, StoreError> {
     let b = get(conn, id)?;
     set_state(conn, &b, Transition::Fail, false, now)?;
     give_back(conn, &b, calendar, now)?;
@@ -532,7 +654,13 @@ pub fn fail(conn: &Connection, calendar: SiteCalendar, id: i64, fault: &str, now
     get(conn, id)
 }
 
-fn end_on_device(conn: &Connection, id: i64, reason: &str, stopped: bool, now: Timestamp) -> Result<(), StoreError> {
+fn end_on_device(
+    conn: &Connection,
+    id: i64,
+    reason: &str,
+    stopped: bool,
+    now: Timestamp,
+) -> Result<(), StoreError> {
     conn.execute(
         "UPDATE bookings SET end_reason = ?2,
              device_off_ms = CASE WHEN ?3 THEN coalesce(device_off_ms, ?4) ELSE device_off_ms END
@@ -566,7 +694,12 @@ const DEVICE_REPORT_GRACE_MS: i64 = 5 * 60_000;
 
 /// Releases unstarted places, lapses waiting members of ended slots,
 /// ends sessions whose time is up; promotes the waiting list.
-pub fn sweep(conn: &Connection, policy: &BookingPolicy, calendar: SiteCalendar, now: Timestamp) -> Result<Swept, StoreError> {
+pub fn sweep(
+    conn: &Connection,
+    policy: &BookingPolicy,
+    calendar: SiteCalendar,
+    now: Timestamp,
+) -> Result<Swept, StoreError> {
     let mut out = Swept::default();
     let t = now.as_unix_millis();
     for b in query(conn, "b.state = 'booked' AND b.start_by_ms <= ?1", [t])? {
@@ -574,7 +707,14 @@ pub fn sweep(conn: &Connection, policy: &BookingPolicy, calendar: SiteCalendar, 
         spend(conn, &b, calendar, now)?;
         out.released.push(get(conn, b.id)?);
         if !b.walk_up {
-            out.promoted.extend(promote(conn, policy, calendar, &b.resource, b.slot.start, now)?);
+            out.promoted.extend(promote(
+                conn,
+                policy,
+                calendar,
+                &b.resource,
+                b.slot.start,
+                now,
+            )?);
         }
     }
     for b in query(conn, "b.state = 'waiting' AND b.slot_end_ms <= ?1", [t])? {
@@ -597,7 +737,14 @@ pub fn sweep(conn: &Connection, policy: &BookingPolicy, calendar: SiteCalendar, 
         };
         // A piano bank powers its piano off on its own at the end.
         let device_stops_itself = b.walk_up;
-        out.finished.push(finish(conn, calendar, b.id, reason, device_stops_itself, now)?);
+        out.finished.push(finish(
+            conn,
+            calendar,
+            b.id,
+            reason,
+            device_stops_itself,
+            now,
+        )?);
     }
     Ok(out)
 }

@@ -48,7 +48,10 @@ pub fn record(
             format!(
                 "booking {session} on channel {channel}: {}{}",
                 reason.as_str(),
-                fault.as_deref().map(|f| format!(" ({f})")).unwrap_or_default()
+                fault
+                    .as_deref()
+                    .map(|f| format!(" ({f})"))
+                    .unwrap_or_default()
             ),
         ),
     };

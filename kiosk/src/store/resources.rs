@@ -84,7 +84,8 @@ pub fn put(conn: &Connection, r: &ResourceRecord) -> Result<(), StoreError> {
     Ok(())
 }
 
-const COLUMNS: &str = "id, kind, name_zh, name_en, hours, slot_minutes, capacity, price, trial_price,
+const COLUMNS: &str =
+    "id, kind, name_zh, name_en, hours, slot_minutes, capacity, price, trial_price,
                        per_day, per_week, checked_after_use, device_id, channel, session_minutes";
 
 fn from_row(row: &Row<'_>) -> rusqlite::Result<Result<ResourceRecord, StoreError>> {
@@ -99,7 +100,8 @@ fn from_row(row: &Row<'_>) -> rusqlite::Result<Result<ResourceRecord, StoreError
     let (per_day, per_week, checked): (u16, u16, bool) = (row.get(9)?, row.get(10)?, row.get(11)?);
     let (channel, session_minutes) = (row.get(13)?, row.get(14)?);
     Ok((|| {
-        let corrupt = |what: &str| StoreError::Invalid(format!("resource {id}: stored {what} unreadable"));
+        let corrupt =
+            |what: &str| StoreError::Invalid(format!("resource {id}: stored {what} unreadable"));
         let price_of = |s: &str| serde_json::from_str::<Price>(s).map_err(|_| corrupt("price"));
         Ok(ResourceRecord {
             resource: Resource {
@@ -152,7 +154,10 @@ pub fn require(conn: &Connection, id: &str) -> Result<ResourceRecord, StoreError
 }
 
 /// Every resource in use, of `kind` if given, by id.
-pub fn list(conn: &Connection, kind: Option<ResourceKind>) -> Result<Vec<ResourceRecord>, StoreError> {
+pub fn list(
+    conn: &Connection,
+    kind: Option<ResourceKind>,
+) -> Result<Vec<ResourceRecord>, StoreError> {
     let mut stmt = conn.prepare(&format!(
         "SELECT {COLUMNS} FROM resources WHERE active = 1 AND (?1 IS NULL OR kind = ?1)
          ORDER BY kind, length(id), id"

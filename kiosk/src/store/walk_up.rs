@@ -40,7 +40,12 @@ fn free_now(conn: &Connection, r: &ResourceRecord) -> Result<bool, StoreError> {
     Ok(!busy)
 }
 
-fn open_session(conn: &Connection, member: MemberId, kind: ResourceKind, state: &str) -> Result<Option<i64>, StoreError> {
+fn open_session(
+    conn: &Connection,
+    member: MemberId,
+    kind: ResourceKind,
+    state: &str,
+) -> Result<Option<i64>, StoreError> {
     Ok(conn
         .query_row(
             "SELECT b.id FROM bookings b JOIN resources r ON r.id = b.resource_id
@@ -51,7 +56,11 @@ fn open_session(conn: &Connection, member: MemberId, kind: ResourceKind, state: 
         .optional()?)
 }
 
-fn queue_position(conn: &Connection, kind: ResourceKind, member: MemberId) -> Result<Option<u32>, StoreError> {
+fn queue_position(
+    conn: &Connection,
+    kind: ResourceKind,
+    member: MemberId,
+) -> Result<Option<u32>, StoreError> {
     Ok(conn
         .query_row(
             "SELECT (SELECT count(*) FROM walk_up_queue o WHERE o.kind = q.kind AND o.state = 'waiting'
@@ -97,24 +106,47 @@ pub fn scan(
     }
     let all = resources::list(conn, Some(kind))?;
     let Some(any) = all.first() else {
-        return Err(StoreError::NotFound(format!("a {} at this centre", kind.as_str())));
+        return Err(StoreError::NotFound(format!(
+            "a {} at this centre",
+            kind.as_str()
+        )));
     };
     let length = Duration::from_secs(u64::from(any.session_minutes) * 60);
-    let slot = slots::walk_up(&any.resource, calendar, now, length)
-        .map_err(|_| StoreError::Invalid(format!("{} is closed now (open {})", any.resource.name_zh, resources::format_hours(&any.resource.hours))))?;
+    let slot = slots::walk_up(&any.resource, calendar, now, length).map_err(|_| {
+        StoreError::Invalid(format!(
+            "{} is closed now (open {})",
+            any.resource.name_zh,
+            resources::format_hours(&any.resource.hours)
+        ))
+    })?;
     // The member's limits, as for a booking.
     let me = walk_up_history(conn, calendar, kind, member, slot)?;
-    let req = Request { resource: &any.resource, slot, now, wait_if_full: false };
+    let req = Request {
+        resource: &any.resource,
+        slot,
+        now,
+        wait_if_full: false,
+    };
     let Decision::Booked(charge) = rules::decide(policy, calendar, &req, &me, 0)? else {
-        return Err(StoreError::Invalid("walk-up sessions have no waiting list".into()));
+        return Err(StoreError::Invalid(
+            "walk-up sessions have no waiting list".into(),
+        ));
     };
     let queue_empty = queue_length(conn, kind)? == 0;
     for r in &all {
-        if !queue_empty || unavailable.iter().any(|u| u == r.resource.id.as_str()) || !free_now(conn, r)? {
+        if !queue_empty
+            || unavailable.iter().any(|u| u == r.resource.id.as_str())
+            || !free_now(conn, r)?
+        {
             continue;
         }
-        let slot = slots::walk_up(&r.resource, calendar, now, Duration::from_secs(u64::from(r.session_minutes) * 60))
-            .map_err(|_| StoreError::Invalid(format!("{} is closed now", r.resource.name_zh)))?;
+        let slot = slots::walk_up(
+            &r.resource,
+            calendar,
+            now,
+            Duration::from_secs(u64::from(r.session_minutes) * 60),
+        )
+        .map_err(|_| StoreError::Invalid(format!("{} is closed now", r.resource.name_zh)))?;
         let id = start_walk_up(conn, r, member, slot, charge, now)?;
         return Ok(WalkUp::Started(bookings::get(conn, id)?));
     }
@@ -139,14 +171,35 @@ fn walk_up_history(
          WHERE b.member_id = ?1 AND r.kind = ?2 AND b.slot_start_ms >= ?3 AND b.slot_start_ms < ?4",
     )?;
     let rows = stmt.query_map(
-        params![member.0, kind.as_str(), from.as_unix_millis(), to.as_unix_millis()],
-        |row| Ok((row.get::<_, i64>(0)?, row.get::<_, i64>(1)?, row.get::<_, String>(2)?)),
+        params![
+            member.0,
+            kind.as_str(),
+            from.as_unix_millis(),
+            to.as_unix_millis()
+        ],
+        |row| {
+            Ok((
+                row.get::<_, i64>(0)?,
+                row.get::<_, i64>(1)?,
+                row.get::<_, String>(2)?,
+            ))
+        },
     )?;
-    let mut me = MemberBookings { had_session: true, ..MemberBookings::default() };
+    let mut me = MemberBookings {
+        had_session: true,
+        ..MemberBookings::default()
+    };
     for row in rows {
         let (s, e, st) = row?;
-        let state = BookingState::parse(&st).ok_or_else(|| StoreError::Invalid(format!("booking state {st:?}")))?;
-        me.this_week.push((Slot { start: Timestamp::from_unix_millis(s), end: Timestamp::from_unix_millis(e) }, state));
+        let state = BookingState::parse(&st)
+            .ok_or_else(|| StoreError::Invalid(format!("booking state {st:?}")))?;
+        me.this_week.push((
+            Slot {
+                start: Timestamp::from_unix_millis(s),
+                end: Timestamp::from_unix_millis(e),
+            },
+            state,
+        ));
     }
     Ok(me)
 }
@@ -193,10 +246,15 @@ pub fn serve_queue(
                 |row| Ok((row.get(0)?, row.get(1)?)),
             )
             .optional()?;
-        let Some((queue_id, member)) = next else { break };
+        let Some((queue_id, member)) = next else {
+            break;
+        };
         let length = Duration::from_secs(u64::from(r.session_minutes) * 60);
         // The slot is provisional: its time starts when they scan.
-        let slot = Slot { start: now, end: now.saturating_add(length) };
+        let slot = Slot {
+            start: now,
+            end: now.saturating_add(length),
+        };
         let start_by = rules::start_by(policy, slot, now);
         conn.execute(
             "INSERT INTO bookings (resource_id, member_id, slot_start_ms, slot_end_ms, walk_up, state, charge,
@@ -215,7 +273,11 @@ pub fn serve_queue(
 }
 
 /// `member` leaves the queue for `kind`.
-pub fn leave_queue(conn: &Connection, kind: ResourceKind, member: MemberId) -> Result<bool, StoreError> {
+pub fn leave_queue(
+    conn: &Connection,
+    kind: ResourceKind,
+    member: MemberId,
+) -> Result<bool, StoreError> {
     Ok(conn.execute(
         "UPDATE walk_up_queue SET state = 'left' WHERE kind = ?1 AND member_id = ?2 AND state = 'waiting'",
         params![kind.as_str(), member.0],

@@ -1,0 +1,121 @@
+//! The piano bank's sessions on disk, so a restarted agent knows which
+//! piano is whose until when, and powers off what ended while it was down.
+//!
+//! One small JSON file, replaced whole (temp file, fsync, rename) before a
+//! piano is switched on and after it is switched off.
+
+use std::collections::VecDeque;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+/// Sessions that ended are remembered this many, so a repeated start
+/// command for one of them changes nothing.
+const ENDED_REMEMBERED: usize = 512;
+
+/// A session in progress on one piano.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ActiveSession {
+    /// The booking's id.
+    pub session: i64,
+    /// The piano's channel.
+    pub channel: u8,
+    /// The player's name.
+    pub name: String,
+    /// When it ends (ms since the Unix epoch).
+    pub until_ms: i64,
+}
+
+/// Everything kept.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Sessions {
+    /// In progress.
+    pub active: Vec<ActiveSession>,
+    /// Recently ended, newest last.
+    pub ended: VecDeque<i64>,
+}
+
+impl Sessions {
+    /// The session on `channel`.
+    pub fn on_channel(&self, channel: u8) -> Option<&ActiveSession> {
+        self.active.iter().find(|a| a.channel == channel)
+    }
+
+    /// Ends `session`: no longer active, remembered as ended.
+    pub fn end(&mut self, session: i64) -> Option<ActiveSession> {
+        let i = self.active.iter().position(|a| a.session == session)?;
+        let a = self.active.remove(i);
+        if self.ended.len() == ENDED_REMEMBERED {
+            self.ended.pop_front();
+        }
+        self.ended.push_back(session);
+        Some(a)
+    }
+}
+
+/// The file.
+#[derive(Clone, Debug)]
+pub struct SessionsFile {
+    path: PathBuf,
+}
+
+impl SessionsFile {
+    /// The file in the agent's state directory.
+    pub fn in_dir(state_dir: &Path) -> Self {
+        Self {
+            path: state_dir.join("piano-sessions.json"),
+        }
+    }
+
+    /// What the file holds; nothing if it is missing. A file that cannot be
+    /// read is an error: the agent then powers every piano off.
+    pub fn load(&self) -> std::io::Result<Sessions> {
+        match std::fs::read(&self.path) {
+            Ok(bytes) => serde_json::from_slice(&bytes)
+                .map_err(|e| std::io::Error::other(format!("{}: {e}", self.path.display()))),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Sessions::default()),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Replaces the file with `sessions`.
+    pub fn store(&self, sessions: &Sessions) -> std::io::Result<()> {
+        let bytes = serde_json::to_vec(sessions).map_err(std::io::Error::other)?;
+        crate::atomic_file::write(&self.path, &bytes, 0o600)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sessions_survive_a_restart_and_ended_ones_are_remembered() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = SessionsFile::in_dir(dir.path());
+        assert_eq!(file.load().unwrap(), Sessions::default());
+        let mut s = Sessions::default();
+        for i in 0..600 {
+            s.active.push(ActiveSession {
+                session: i,
+                channel: 1,
+                name: "王".into(),
+                until_ms: 5,
+            });
+            s.end(i);
+        }
+        s.active.push(ActiveSession {
+            session: 900,
+            channel: 3,
+            name: "李建国".into(),
+            until_ms: 99,
+        });
+        file.store(&s).unwrap();
+        let back = file.load().unwrap();
+        assert_eq!(back.on_channel(3).unwrap().session, 900);
+        assert_eq!(back.ended.len(), ENDED_REMEMBERED);
+        assert_eq!(back.ended.back(), Some(&599));
+        std::fs::write(dir.path().join("piano-sessions.json"), b"{not json").unwrap();
+        assert!(file.load().is_err());
+    }
+}
