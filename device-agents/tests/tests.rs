@@ -6,5 +6,6 @@
 mod cli;
 mod door;
 mod link;
+mod piano;
 mod util;
 mod vending;

@@ -383,7 +383,7 @@ impl PianoBankAgent {
         Outcome::Done
     }
 
-    async fn ack(&self, id: MessageId, outcome: Outcome) {
+    async fn ack(&mut self, id: MessageId, outcome: Outcome) {
         let ack = Ack {
             v: PROTOCOL_VERSION,
             id,
@@ -396,7 +396,7 @@ impl PianoBankAgent {
         }
     }
 
-    async fn emit(&self, kind: EventKind, suffix: &str) {
+    async fn emit(&mut self, kind: EventKind, suffix: &str) {
         let Ok(id) = MessageId::new(format!("e-{}-{suffix}", self.setup.device)) else {
             return;
         };
