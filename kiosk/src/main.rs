@@ -3,6 +3,8 @@
 //! A thin layer over the `keting_kiosk` library: it parses the command line,
 //! opens the data directory, and prints. `anyhow` lives here only.
 
+mod booking_cli;
+
 use std::ffi::OsString;
 use std::io::{BufRead, Write};
 use std::path::PathBuf;
@@ -87,6 +89,18 @@ enum Command {
     /// The vending machine's catalogue: drinks, prices in points, stock.
     #[command(subcommand)]
     Vending(VendingCommand),
+    /// Bookable resources: the pianos, the robot, childcare, rooms.
+    #[command(subcommand)]
+    Resource(booking_cli::ResourceCommand),
+    /// Course packages sold at the desk (e.g. 10 robot sessions).
+    #[command(subcommand)]
+    Package(booking_cli::PackageCommand),
+    /// Bookings: book, cancel, check in, end, clear after a robot session, list, the week view.
+    #[command(subcommand)]
+    Booking(booking_cli::BookingCommand),
+    /// The pianos: scan and play (a free piano, or the queue).
+    #[command(subcommand)]
+    Piano(booking_cli::PianoCommand),
     /// Print the site's id, name and public key (for device agent configurations); `site import` takes over a provisioned site.
     Site {
         #[command(subcommand)]
@@ -505,6 +519,10 @@ fn run(cli: Cli, started: Instant) -> Result<()> {
         Some(Command::Claim(cmd)) => claim_command(cmd, &mut store),
         Some(Command::Points(cmd)) => points_command(cmd, &mut store, &site),
         Some(Command::Vending(cmd)) => vending_command(cmd, &mut store, &site),
+        Some(Command::Resource(cmd)) => booking_cli::resource_command(cmd, &mut store),
+        Some(Command::Package(cmd)) => booking_cli::package_command(cmd, &mut store, &site),
+        Some(Command::Booking(cmd)) => booking_cli::booking_command(cmd, &mut store, &site),
+        Some(Command::Piano(cmd)) => booking_cli::piano_command(cmd, &mut store, &site),
         Some(Command::Site { .. }) => {
             let key = ed25519_dalek::VerifyingKey::from_bytes(&site.public_key)?;
             println!("site        {}", site.site_id);

@@ -5,6 +5,7 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod bookings;
 mod chaos;
 mod gym_door;
 mod provisioned;

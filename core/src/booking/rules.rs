@@ -115,13 +115,13 @@ pub enum BookingRefusal {
     #[error("you already have this slot")]
     AlreadyBooked,
     /// The member's limit for the day.
-    #[error("at most {limit} bookings of this kind a day: choose another day")]
+    #[error("that is over your limit of {limit} a day for this service: choose another day")]
     OverDailyLimit {
         /// The limit.
         limit: u16,
     },
     /// The member's limit for the week.
-    #[error("at most {limit} bookings of this kind a week: choose another week")]
+    #[error("that is over your limit of {limit} a week for this service: choose another week")]
     OverWeeklyLimit {
         /// The limit.
         limit: u16,

@@ -20,6 +20,7 @@ use tokio::sync::watch;
 
 use super::claims::{ClaimDesk, RequestVerdict};
 use super::device_states::{DeviceStates, DoorsView};
+use super::sessions;
 use super::{CentreConfig, CentreError};
 use crate::store::site_record::SiteRecord;
 use crate::store::{
@@ -30,7 +31,7 @@ use crate::store::{
 /// a `PRAGMA data_version`, a few microseconds.
 pub const POLL: Duration = Duration::from_millis(20);
 /// How often the time-driven work runs: redemptions past their deadline,
-/// and the view's time-dependent parts (tonight's entries, claims expiring).
+/// the booking sweep (places released, waiting lists served), and the view's time-dependent parts (tonight's entries, claims expiring).
 pub const SLOW_POLL: Duration = Duration::from_secs(1);
 /// Entries shown on the doors view.
 const ENTRIES_SHOWN: u32 = 50;
@@ -150,6 +151,14 @@ impl Controller {
                             outcome: Outcome::Vended { redemption, result },
                             ..
                         }) => self.settle_redemption(&id, redemption.as_str(), result),
+                        Ok(ack)
+                            if sessions::handle_ack(
+                                &mut self.store,
+                                self.site.calendar,
+                                &id,
+                                &ack,
+                                t,
+                            ) => {}
                         Ok(ack) => {
                             tracing::info!(device = %id, command = %ack.id.as_str(), outcome = ?ack.outcome, "door answered");
                             if let Err(e) =
@@ -165,7 +174,13 @@ impl Controller {
                             Ok(event) => {
                                 match door_events::record(self.store.conn(), &id, &event, t) {
                                     Ok(true) => {
-                                        tracing::info!(device = %id, event = %event.id.as_str(), "door event stored")
+                                        tracing::info!(device = %id, event = %event.id.as_str(), "device event stored");
+                                        sessions::handle_event(
+                                            &mut self.store,
+                                            self.site.calendar,
+                                            &event,
+                                            t,
+                                        );
                                     }
                                     Ok(false) => {}
                                     Err(e) => tracing::error!("cannot store an event of {id}: {e}"),
@@ -333,11 +348,15 @@ impl Controller {
             self.send_commands(link).await?;
             self.answer_claims(link).await?;
             self.send_vends(link).await?;
+            sessions::send_commands(&mut self.store, link, &self.site, now()).await?;
             self.refresh_view();
         }
         if self.slow_due <= tokio::time::Instant::now() {
             self.slow_due = tokio::time::Instant::now() + SLOW_POLL;
             self.query_redemptions(link).await?;
+            let unavailable = sessions::unavailable(&self.store, &self.states, self.connected);
+            sessions::sweep(&mut self.store, self.site.calendar, &unavailable, now())?;
+            sessions::send_commands(&mut self.store, link, &self.site, now()).await?;
             self.refresh_view();
         }
         Ok(())

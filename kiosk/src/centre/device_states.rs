@@ -7,7 +7,7 @@ use std::collections::HashMap;
 
 use keting_core::door::lock::LockState;
 use keting_core::ids::DeviceId;
-use keting_core::messages::{DoorStatus, decode};
+use keting_core::messages::{DoorStatus, SessionDeviceStatus, decode};
 use keting_core::time::Timestamp;
 use serde::Deserialize;
 
@@ -72,6 +72,7 @@ pub struct DoorsView {
 struct Heard {
     online: Option<bool>,
     status: Option<DoorStatus>,
+    sessions: Option<SessionDeviceStatus>,
     last_seen: Option<Timestamp>,
 }
 
@@ -97,13 +98,32 @@ impl DeviceStates {
         heard.last_seen = Some(now);
     }
 
-    /// A door status arrived; a malformed one is ignored.
+    /// A status arrived (a door's, or a session device's); a malformed one
+    /// is ignored.
     pub fn handle_status(&mut self, id: DeviceId, payload: &[u8], now: Timestamp) {
         if let Ok(status) = decode::<DoorStatus>(payload) {
             let heard = self.heard.entry(id).or_default();
             heard.status = Some(status);
             heard.last_seen = Some(now);
+        } else if let Ok(status) = decode::<SessionDeviceStatus>(payload) {
+            let heard = self.heard.entry(id).or_default();
+            heard.sessions = Some(status);
+            heard.last_seen = Some(now);
         }
+    }
+
+    /// Whether `id` can be given work now: the kiosk's link is up, the
+    /// device is online, and it does not report its hardware unavailable.
+    pub fn reachable(&self, id: &DeviceId, connected: bool) -> bool {
+        let Some(heard) = self.heard.get(id) else {
+            return false;
+        };
+        connected
+            && heard.online == Some(true)
+            && heard
+                .sessions
+                .as_ref()
+                .is_none_or(|s| s.state != "unavailable")
     }
 
     /// The view of `doors`, given whether the kiosk's link is up.

@@ -19,6 +19,7 @@ pub mod claims;
 pub mod controller;
 pub mod demo_devices;
 pub mod device_states;
+pub mod sessions;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;

@@ -603,7 +603,7 @@ pub fn check_in(
     rules::check_in(policy, b.state, b.slot, start_by, now)?;
     if b.walk_up {
         let r = resources::require(conn, &b.resource)?;
-        let length = std::time::Duration::from_secs(u64::from(r.session_minutes) * 60);
+        let length = r.session;
         let slot = slots::walk_up(&r.resource, calendar, now, length)
             .map_err(|_| StoreError::Invalid(format!("{} is closed now", r.resource.name_zh)))?;
         conn.execute(
@@ -747,4 +747,66 @@ pub fn sweep(
         )?);
     }
     Ok(out)
+}
+
+/// Resend a session command not acknowledged after this long (the agent
+/// carries out each session once, so a repeat is harmless).
+const RESEND_AFTER_MS: i64 = 10_000;
+
+/// What the centre must tell a device about a session.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DeviceWork {
+    /// Switch on (start) the session.
+    On,
+    /// Switch off (stop) the session.
+    Off,
+}
+
+/// Sessions whose device must be told something now: started ones not yet
+/// on, ended ones switched on and not yet off; each once until
+/// [`RESEND_AFTER_MS`] passes without an answer.
+pub fn device_work(
+    conn: &Connection,
+    now: Timestamp,
+) -> Result<Vec<(DeviceWork, Booking)>, StoreError> {
+    let resend = now.as_unix_millis() - RESEND_AFTER_MS;
+    let mut out = Vec::new();
+    for b in query(
+        conn,
+        "r.device_id IS NOT NULL AND b.state = 'started' AND b.device_on_ms IS NULL
+         AND (b.device_cmd_ms IS NULL OR b.device_cmd_ms <= ?1) ORDER BY b.id",
+        [resend],
+    )? {
+        out.push((DeviceWork::On, b));
+    }
+    for b in query(
+        conn,
+        "r.device_id IS NOT NULL AND b.state IN ('done', 'to_check', 'failed', 'cancelled')
+         AND b.device_on_ms IS NOT NULL AND b.device_off_ms IS NULL
+         AND (b.device_cmd_ms IS NULL OR b.device_cmd_ms <= ?1) ORDER BY b.id",
+        [resend],
+    )? {
+        out.push((DeviceWork::Off, b));
+    }
+    Ok(out)
+}
+
+/// A command about booking `id` was queued at `now`.
+pub fn mark_command_sent(conn: &Connection, id: i64, now: Timestamp) -> Result<(), StoreError> {
+    conn.execute(
+        "UPDATE bookings SET device_cmd_ms = ?2 WHERE id = ?1",
+        params![id, now.as_unix_millis()],
+    )?;
+    Ok(())
+}
+
+/// The device switched booking `id`'s session on (`on`) or off.
+pub fn mark_device(conn: &Connection, id: i64, on: bool, now: Timestamp) -> Result<(), StoreError> {
+    let sql = if on {
+        "UPDATE bookings SET device_on_ms = coalesce(device_on_ms, ?2), device_cmd_ms = NULL WHERE id = ?1"
+    } else {
+        "UPDATE bookings SET device_off_ms = coalesce(device_off_ms, ?2), device_cmd_ms = NULL WHERE id = ?1"
+    };
+    conn.execute(sql, params![id, now.as_unix_millis()])?;
+    Ok(())
 }

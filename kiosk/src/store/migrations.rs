@@ -239,7 +239,7 @@ const MIGRATIONS: &[&str] = &[
         checked_after_use INTEGER NOT NULL CHECK (checked_after_use IN (0, 1)),
         device_id         TEXT,
         channel           INTEGER,
-        session_minutes   INTEGER NOT NULL DEFAULT 45 CHECK (session_minutes BETWEEN 1 AND 720),
+        session_s         INTEGER NOT NULL DEFAULT 2700 CHECK (session_s BETWEEN 5 AND 43200),
         active            INTEGER NOT NULL DEFAULT 1 CHECK (active IN (0, 1))
     ) STRICT;
 
@@ -275,7 +275,8 @@ const MIGRATIONS: &[&str] = &[
         ended_ms      INTEGER,
         end_reason    TEXT,
         device_on_ms  INTEGER,
-        device_off_ms INTEGER
+        device_off_ms INTEGER,
+        device_cmd_ms INTEGER
     ) STRICT;
     CREATE INDEX bookings_slot ON bookings (resource_id, slot_start_ms);
     CREATE INDEX bookings_member ON bookings (member_id, slot_start_ms);

@@ -63,10 +63,10 @@ pub enum StoreError {
     #[error("{0}")]
     Invalid(String),
     /// The points ledger said no.
-    #[error("{0}")]
+    #[error(transparent)]
     Points(#[from] keting_core::ledger::rules::PointsRefusal),
     /// The booking rules said no.
-    #[error("{0}")]
+    #[error(transparent)]
     Booking(#[from] keting_core::booking::BookingRefusal),
     /// A redemption cannot begin.
     #[error(transparent)]

@@ -17,8 +17,8 @@ pub struct ResourceRecord {
     pub device: Option<DeviceId>,
     /// Which of the device's outputs (the piano's relay channel).
     pub channel: Option<u8>,
-    /// A walk-up session's length in minutes (pianos).
-    pub session_minutes: u16,
+    /// A walk-up session's length (pianos; 45 minutes by default).
+    pub session: std::time::Duration,
 }
 
 /// Formats opening windows as `09:00-12:00,14:00-17:00`.
@@ -55,14 +55,14 @@ pub fn put(conn: &Connection, r: &ResourceRecord) -> Result<(), StoreError> {
     let res = &r.resource;
     conn.execute(
         "INSERT INTO resources (id, kind, name_zh, name_en, hours, slot_minutes, capacity, price, trial_price,
-                                per_day, per_week, checked_after_use, device_id, channel, session_minutes, active)
+                                per_day, per_week, checked_after_use, device_id, channel, session_s, active)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, 1)
          ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, name_zh = excluded.name_zh, name_en = excluded.name_en,
              hours = excluded.hours, slot_minutes = excluded.slot_minutes, capacity = excluded.capacity,
              price = excluded.price, trial_price = excluded.trial_price, per_day = excluded.per_day,
              per_week = excluded.per_week, checked_after_use = excluded.checked_after_use,
              device_id = excluded.device_id, channel = excluded.channel,
-             session_minutes = excluded.session_minutes, active = 1",
+             session_s = excluded.session_s, active = 1",
         params![
             res.id.as_str(),
             res.kind.as_str(),
@@ -78,7 +78,7 @@ pub fn put(conn: &Connection, r: &ResourceRecord) -> Result<(), StoreError> {
             res.checked_after_use,
             r.device.as_ref().map(DeviceId::as_str),
             r.channel,
-            r.session_minutes,
+            i64::try_from(r.session.as_secs()).unwrap_or(i64::MAX),
         ],
     )?;
     Ok(())
@@ -86,7 +86,7 @@ pub fn put(conn: &Connection, r: &ResourceRecord) -> Result<(), StoreError> {
 
 const COLUMNS: &str =
     "id, kind, name_zh, name_en, hours, slot_minutes, capacity, price, trial_price,
-                       per_day, per_week, checked_after_use, device_id, channel, session_minutes";
+                       per_day, per_week, checked_after_use, device_id, channel, session_s";
 
 fn from_row(row: &Row<'_>) -> rusqlite::Result<Result<ResourceRecord, StoreError>> {
     let id: String = row.get(0)?;
@@ -98,7 +98,8 @@ fn from_row(row: &Row<'_>) -> rusqlite::Result<Result<ResourceRecord, StoreError
     let (name_zh, name_en) = (row.get(2)?, row.get(3)?);
     let (slot_minutes, capacity) = (row.get(5)?, row.get(6)?);
     let (per_day, per_week, checked): (u16, u16, bool) = (row.get(9)?, row.get(10)?, row.get(11)?);
-    let (channel, session_minutes) = (row.get(13)?, row.get(14)?);
+    let channel = row.get(13)?;
+    let session_s: u32 = row.get(14)?;
     Ok((|| {
         let corrupt =
             |what: &str| StoreError::Invalid(format!("resource {id}: stored {what} unreadable"));
@@ -122,7 +123,7 @@ fn from_row(row: &Row<'_>) -> rusqlite::Result<Result<ResourceRecord, StoreError
                 .transpose()
                 .map_err(|_| corrupt("device"))?,
             channel,
-            session_minutes,
+            session: std::time::Duration::from_secs(u64::from(session_s)),
         })
     })())
 }
@@ -149,7 +150,7 @@ pub fn require(conn: &Connection, id: &str) -> Result<ResourceRecord, StoreError
                     .join(", ")
             })
             .unwrap_or_default();
-        StoreError::NotFound(format!("resource {id:?} (there are: {known})"))
+        StoreError::Invalid(format!("no resource {id:?} here (there are: {known})"))
     })
 }
 

@@ -3,8 +3,6 @@
 //! as a booked session they must start (scan again) within the grace, or it
 //! goes to the next.
 
-use std::time::Duration;
-
 use keting_core::booking::rules::{self, Request};
 use keting_core::booking::slots::{self, Slot};
 use keting_core::booking::{BookingPolicy, BookingState, Decision, MemberBookings, ResourceKind};
@@ -111,7 +109,7 @@ pub fn scan(
             kind.as_str()
         )));
     };
-    let length = Duration::from_secs(u64::from(any.session_minutes) * 60);
+    let length = any.session;
     let slot = slots::walk_up(&any.resource, calendar, now, length).map_err(|_| {
         StoreError::Invalid(format!(
             "{} is closed now (open {})",
@@ -140,13 +138,8 @@ pub fn scan(
         {
             continue;
         }
-        let slot = slots::walk_up(
-            &r.resource,
-            calendar,
-            now,
-            Duration::from_secs(u64::from(r.session_minutes) * 60),
-        )
-        .map_err(|_| StoreError::Invalid(format!("{} is closed now", r.resource.name_zh)))?;
+        let slot = slots::walk_up(&r.resource, calendar, now, r.session)
+            .map_err(|_| StoreError::Invalid(format!("{} is closed now", r.resource.name_zh)))?;
         let id = start_walk_up(conn, r, member, slot, charge, now)?;
         return Ok(WalkUp::Started(bookings::get(conn, id)?));
     }
@@ -249,7 +242,7 @@ pub fn serve_queue(
         let Some((queue_id, member)) = next else {
             break;
         };
-        let length = Duration::from_secs(u64::from(r.session_minutes) * 60);
+        let length = r.session;
         // The slot is provisional: its time starts when they scan.
         let slot = Slot {
             start: now,

@@ -1,0 +1,684 @@
+//! The command line for resources, packages, bookings and the pianos
+//! (`kiosk resource`, `kiosk package`, `kiosk booking`, `kiosk piano`).
+//! The running kiosk (window or `--headless`) does what the devices need:
+//! it sees each change and tells the piano bank or the robot.
+
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+use clap::Subcommand;
+use keting_core::booking::{
+    BookingPolicy, BookingState, Charge, Limits, OpeningWindow, Price, Resource, ResourceId,
+    ResourceKind,
+};
+use keting_core::calendar::{SiteCalendar, parse_date};
+use keting_core::ids::{DeviceId, MemberId};
+use keting_core::time::Timestamp;
+use keting_kiosk::clock;
+use keting_kiosk::store::bookings::{self, Booking};
+use keting_kiosk::store::resources::{self, ResourceRecord};
+use keting_kiosk::store::site_record::SiteRecord;
+use keting_kiosk::store::walk_up::{self, WalkUp};
+use keting_kiosk::store::{Store, StoreError, audit, packages};
+
+/// `kiosk resource ...`
+#[derive(Subcommand)]
+pub enum ResourceCommand {
+    /// Add a bookable resource, or change one (its bookings stay).
+    Add {
+        /// Its id: a-z, 0-9 and '-', e.g. piano-3, robot, childcare.
+        id: String,
+        /// What it is.
+        #[arg(long, value_parser = parse_kind)]
+        kind: ResourceKind,
+        /// Its Chinese name, e.g. 3号钢琴.
+        #[arg(long)]
+        zh: String,
+        /// Its English name, e.g. "Piano 3".
+        #[arg(long)]
+        en: String,
+        /// Opening hours, e.g. 09:00-12:00,14:00-17:00.
+        #[arg(long, default_value = "08:30-21:00")]
+        hours: String,
+        /// Slot length in minutes; without it, each window of the hours is one slot.
+        #[arg(long)]
+        slot: Option<u16>,
+        /// Places per slot.
+        #[arg(long, default_value_t = 1)]
+        capacity: u16,
+        /// Price of a session: free, "20 points", "88 yuan".
+        #[arg(long, default_value = "free", value_parser = parse_price)]
+        price: Price,
+        /// Price of a member's first session, e.g. "29.9 yuan".
+        #[arg(long, value_parser = parse_price)]
+        trial: Option<Price>,
+        /// Sessions of this kind a member may have per day.
+        #[arg(long, default_value_t = 2)]
+        per_day: u16,
+        /// ... and per week.
+        #[arg(long, default_value_t = 7)]
+        per_week: u16,
+        /// Staff must check it after each session ("to check").
+        #[arg(long)]
+        checked_after_use: bool,
+        /// The device agent that powers it (piano bank, robot).
+        #[arg(long)]
+        device: Option<String>,
+        /// Its output on that device (the piano's relay channel, 1 to 8).
+        #[arg(long, requires = "device")]
+        channel: Option<u8>,
+        /// A walk-up session's length: 45m, 1h, 90s.
+        #[arg(long, default_value = "45m", value_parser = parse_length)]
+        session: Duration,
+    },
+    /// The resources.
+    List,
+}
+
+/// `kiosk package ...`
+#[derive(Subcommand)]
+pub enum PackageCommand {
+    /// Record a course package sold at the desk.
+    Sell {
+        /// The member number.
+        member: u32,
+        /// Sessions of which kind of resource.
+        #[arg(long, value_parser = parse_kind)]
+        kind: ResourceKind,
+        /// How many sessions.
+        #[arg(long)]
+        sessions: u16,
+        /// Last day it can be used, YYYY-MM-DD.
+        #[arg(long, value_name = "YYYY-MM-DD")]
+        until: String,
+    },
+    /// A member's packages and the sessions left.
+    List {
+        /// The member number.
+        member: u32,
+    },
+}
+
+/// `kiosk booking ...`
+#[derive(Subcommand)]
+pub enum BookingCommand {
+    /// Book a slot (or join its waiting list with --wait).
+    Book {
+        /// The member number.
+        member: u32,
+        /// The resource, e.g. robot.
+        resource: String,
+        /// The slot's start, local time: "2026-11-23 09:00".
+        #[arg(long, value_name = "YYYY-MM-DD HH:MM")]
+        at: String,
+        /// Join the waiting list if the slot is full.
+        #[arg(long)]
+        wait: bool,
+    },
+    /// Cancel a booking (a member inside the window needs --staff).
+    Cancel {
+        /// The booking number.
+        booking: i64,
+        /// Cancel as staff: inside the window too, the charge given back.
+        #[arg(long)]
+        staff: bool,
+    },
+    /// Check a member in: starts their booking that may start now.
+    Start {
+        /// The member number.
+        member: u32,
+        /// Only a booking of this resource.
+        #[arg(long)]
+        resource: Option<String>,
+    },
+    /// End a session now (the device is switched off).
+    End {
+        /// The booking number.
+        booking: i64,
+    },
+    /// Staff checked the device after a session ("to check" → done).
+    Clear {
+        /// The booking number.
+        booking: i64,
+    },
+    /// Bookings of a member, or of a resource on a day.
+    List {
+        /// The member number.
+        #[arg(long, conflicts_with = "resource")]
+        member: Option<u32>,
+        /// The resource.
+        #[arg(long)]
+        resource: Option<String>,
+        /// The day (default today).
+        #[arg(long, value_name = "YYYY-MM-DD")]
+        day: Option<String>,
+    },
+    /// A resource's week: each slot free, full or yours.
+    Week {
+        /// The resource.
+        resource: String,
+        /// Whose view ("mine").
+        #[arg(long)]
+        member: Option<u32>,
+        /// The first day (default today).
+        #[arg(long, value_name = "YYYY-MM-DD")]
+        from: Option<String>,
+    },
+}
+
+/// `kiosk piano ...`
+#[derive(Subcommand)]
+pub enum PianoCommand {
+    /// Scan and play: a free piano now, or a place in the queue.
+    Play {
+        /// The member number.
+        member: u32,
+    },
+    /// Leave the queue.
+    Leave {
+        /// The member number.
+        member: u32,
+    },
+}
+
+fn parse_kind(s: &str) -> Result<ResourceKind, String> {
+    ResourceKind::parse(s).ok_or_else(|| format!("{s:?}: one of piano, robot, childcare, room"))
+}
+
+/// `free`, `20 points`, `88 yuan`, `29.9元`.
+pub fn parse_price(s: &str) -> Result<Price, String> {
+    let t = s.trim().to_lowercase();
+    if t == "free" || t == "免费" {
+        return Ok(Price::Free);
+    }
+    let bad = || format!("{s:?}: write free, \"20 points\" or \"29.9 yuan\"");
+    let (num, unit) = t
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .map(|i| (t[..i].trim(), t[i..].trim()))
+        .ok_or_else(bad)?;
+    match unit {
+        "points" | "point" | "p" | "积分" => {
+            let points: u32 = num.parse().map_err(|_| bad())?;
+            if points == 0 {
+                return Ok(Price::Free);
+            }
+            Ok(Price::Points { points })
+        }
+        "yuan" | "元" => {
+            let (y, f) = num.split_once('.').unwrap_or((num, ""));
+            if f.len() > 2 {
+                return Err(bad());
+            }
+            let yuan: u32 = y.parse().map_err(|_| bad())?;
+            let fen: u32 = format!("{f:0<2}").parse().map_err(|_| bad())?;
+            let total = yuan
+                .checked_mul(100)
+                .and_then(|v| v.checked_add(fen))
+                .ok_or_else(bad)?;
+            Ok(if total == 0 {
+                Price::Free
+            } else {
+                Price::Yuan { fen: total }
+            })
+        }
+        _ => Err(bad()),
+    }
+}
+
+/// `45m`, `1h`, `90s`.
+pub fn parse_length(s: &str) -> Result<Duration, String> {
+    let bad = || format!("{s:?}: write a length such as 45m, 1h or 90s (5 s to 12 h)");
+    let (num, unit) = s.trim().split_at(s.trim().len().saturating_sub(1));
+    let n: u64 = num.parse().map_err(|_| bad())?;
+    let secs = match unit {
+        "s" => n,
+        "m" => n * 60,
+        "h" => n * 3600,
+        _ => return Err(bad()),
+    };
+    if !(5..=43_200).contains(&secs) {
+        return Err(bad());
+    }
+    Ok(Duration::from_secs(secs))
+}
+
+/// `2026-11-23 09:00` in the site's local time.
+fn parse_local(cal: SiteCalendar, s: &str) -> Result<Timestamp> {
+    let (d, hm) = s
+        .trim()
+        .split_once(' ')
+        .with_context(|| format!("{s:?}: write the slot's start as \"YYYY-MM-DD HH:MM\""))?;
+    let day = parse_date(d)?;
+    let w = OpeningWindow::parse(&format!("{hm}-24:00"))
+        .with_context(|| format!("{hm:?}: write the time as HH:MM"))?;
+    Ok(Timestamp::from_unix_millis(
+        cal.start_of(day).as_unix_millis() + i64::from(w.opens) * 60_000,
+    ))
+}
+
+fn local(cal: SiteCalendar, t: Timestamp) -> String {
+    let l = cal.local(t);
+    format!("{} {:02}:{:02}", l.date(), l.hour(), l.minute())
+}
+
+fn hhmm(cal: SiteCalendar, t: Timestamp) -> String {
+    let l = cal.local(t);
+    format!("{:02}:{:02}", l.hour(), l.minute())
+}
+
+fn charge_text(c: Option<Charge>, returned: bool) -> String {
+    let text = match c {
+        None => "nothing charged".into(),
+        Some(Charge::Free) => "free".into(),
+        Some(Charge::Points { points }) => format!("{points} points"),
+        Some(Charge::Yuan { fen, trial }) => format!(
+            "{}.{:02} yuan at the desk{}",
+            fen / 100,
+            fen % 100,
+            if trial { " (trial)" } else { "" }
+        ),
+        Some(Charge::Package { package }) => format!("1 session of package {package}"),
+    };
+    if returned {
+        format!("{text}, given back")
+    } else {
+        text
+    }
+}
+
+fn describe(cal: SiteCalendar, b: &Booking) -> String {
+    format!(
+        "booking {}: {} {} {}-{} {} ({}){}",
+        b.id,
+        b.member_name,
+        b.resource,
+        local(cal, b.slot.start),
+        hhmm(cal, b.slot.end),
+        b.state,
+        charge_text(b.charge, b.returned),
+        b.end_reason
+            .as_deref()
+            .map(|r| format!(", ended: {r}"))
+            .unwrap_or_default()
+    )
+}
+
+/// Runs `kiosk resource ...`.
+pub fn resource_command(cmd: ResourceCommand, store: &mut Store) -> Result<()> {
+    let now = clock::now();
+    match cmd {
+        ResourceCommand::Add {
+            id,
+            kind,
+            zh,
+            en,
+            hours,
+            slot,
+            capacity,
+            price,
+            trial,
+            per_day,
+            per_week,
+            checked_after_use,
+            device,
+            channel,
+            session,
+        } => {
+            let record = ResourceRecord {
+                resource: Resource {
+                    id: ResourceId::new(id)?,
+                    kind,
+                    name_zh: zh,
+                    name_en: en,
+                    hours: resources::parse_hours(&hours)?,
+                    slot_minutes: slot,
+                    capacity,
+                    price,
+                    trial_price: trial,
+                    limits: Limits { per_day, per_week },
+                    checked_after_use,
+                },
+                device: device
+                    .map(|d| {
+                        DeviceId::new(d.clone()).map_err(|e| anyhow::anyhow!("device {d:?}: {e}"))
+                    })
+                    .transpose()?,
+                channel,
+                session,
+            };
+            if kind == ResourceKind::Piano && (record.device.is_none() || channel.is_none()) {
+                bail!("a piano needs --device (its piano bank) and --channel (its relay channel)");
+            }
+            store.write(|tx| {
+                resources::put(tx, &record)?;
+                audit::record(
+                    tx,
+                    now,
+                    "command-line",
+                    "resource.add",
+                    &format!("{} ({})", record.resource.id, kind.as_str()),
+                )
+            })?;
+            println!(
+                "{}: {} ({}), {}",
+                record.resource.id,
+                record.resource.name_zh,
+                kind.as_str(),
+                price
+            );
+        }
+        ResourceCommand::List => {
+            for r in resources::list(store.conn(), None)? {
+                let res = &r.resource;
+                println!(
+                    "{:<12} {:<10} {:<10} {} slots {} x{} {}{}{}{}",
+                    res.id.as_str(),
+                    res.kind.as_str(),
+                    res.name_zh,
+                    resources::format_hours(&res.hours),
+                    res.slot_minutes
+                        .map_or("whole window".into(), |m| format!("{m} min")),
+                    res.capacity,
+                    res.price,
+                    res.trial_price
+                        .map(|t| format!(", trial {t}"))
+                        .unwrap_or_default(),
+                    r.device
+                        .as_ref()
+                        .map(|d| format!(", device {d} ch {}", r.channel.unwrap_or(0)))
+                        .unwrap_or_default(),
+                    if res.checked_after_use {
+                        ", checked after use"
+                    } else {
+                        ""
+                    },
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Runs `kiosk package ...`.
+pub fn package_command(cmd: PackageCommand, store: &mut Store, site: &SiteRecord) -> Result<()> {
+    let now = clock::now();
+    let cal = site.calendar;
+    match cmd {
+        PackageCommand::Sell {
+            member,
+            kind,
+            sessions,
+            until,
+        } => {
+            let day = parse_date(&until)?;
+            let expires = cal.day_span(day).end;
+            let id = store.write(|tx| {
+                let id = packages::sell(
+                    tx,
+                    MemberId(member),
+                    kind,
+                    sessions,
+                    expires,
+                    "command-line",
+                    now,
+                )?;
+                audit::record(
+                    tx,
+                    now,
+                    "command-line",
+                    "package.sell",
+                    &format!(
+                        "package {id}: member {member} {sessions} x {} until {day}",
+                        kind.as_str()
+                    ),
+                )?;
+                Ok::<_, StoreError>(id)
+            })?;
+            println!(
+                "package {id}: member {member}, {sessions} {} sessions, until {day}",
+                kind.as_str()
+            );
+        }
+        PackageCommand::List { member } => {
+            for p in packages::of_member(store.conn(), MemberId(member), None)? {
+                let last_day =
+                    cal.date_of(Timestamp::from_unix_millis(p.expires.as_unix_millis() - 1));
+                let state = match p.state(now) {
+                    keting_core::booking::PackageState::Valid { left } => format!("{left} left"),
+                    keting_core::booking::PackageState::UsedUp => "used up".into(),
+                    keting_core::booking::PackageState::Expired => "expired".into(),
+                };
+                println!(
+                    "package {}: {} {}/{} used, until {last_day}: {state}",
+                    p.id,
+                    p.kind.as_str(),
+                    p.used,
+                    p.sessions
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Runs `kiosk booking ...`.
+pub fn booking_command(cmd: BookingCommand, store: &mut Store, site: &SiteRecord) -> Result<()> {
+    let now = clock::now();
+    let cal = site.calendar;
+    let policy = BookingPolicy::default();
+    match cmd {
+        BookingCommand::Book {
+            member,
+            resource,
+            at,
+            wait,
+        } => {
+            let start = parse_local(cal, &at)?;
+            let booked = store.write(|tx| {
+                let b = bookings::book(
+                    tx,
+                    &policy,
+                    cal,
+                    &resource,
+                    start,
+                    MemberId(member),
+                    wait,
+                    now,
+                )?;
+                audit::record(
+                    tx,
+                    now,
+                    "command-line",
+                    "booking.book",
+                    &format!(
+                        "booking {} of member {member}: {resource} {at}",
+                        b.booking.id
+                    ),
+                )?;
+                Ok::<_, StoreError>(b)
+            })?;
+            match booked.waiting_position {
+                Some(n) => println!(
+                    "{} — waiting list, place {n}",
+                    describe(cal, &booked.booking)
+                ),
+                None => println!("{}", describe(cal, &booked.booking)),
+            }
+        }
+        BookingCommand::Cancel { booking, staff } => {
+            let who = if staff {
+                None
+            } else {
+                Some(bookings::get(store.conn(), booking)?.member)
+            };
+            let c = store.write(|tx| {
+                let c = bookings::cancel(tx, &policy, cal, booking, who, now)?;
+                audit::record(
+                    tx,
+                    now,
+                    "command-line",
+                    "booking.cancel",
+                    &format!("booking {booking}{}", if staff { " by staff" } else { "" }),
+                )?;
+                Ok::<_, StoreError>(c)
+            })?;
+            println!(
+                "booking {booking} cancelled{}",
+                if c.returned {
+                    "; the charge was given back"
+                } else {
+                    ""
+                }
+            );
+            for p in c.promoted {
+                println!("promoted from the waiting list: {}", describe(cal, &p));
+            }
+        }
+        BookingCommand::Start { member, resource } => {
+            let b = store.write(|tx| {
+                bookings::check_in(tx, &policy, cal, MemberId(member), resource.as_deref(), now)
+            })?;
+            println!("{}", describe(cal, &b));
+        }
+        BookingCommand::End { booking } => {
+            let b =
+                store.write(|tx| bookings::finish(tx, cal, booking, "ended_early", false, now))?;
+            println!("{}", describe(cal, &b));
+        }
+        BookingCommand::Clear { booking } => {
+            let b = store.write(|tx| {
+                let b = bookings::clear(tx, booking, now)?;
+                audit::record(
+                    tx,
+                    now,
+                    "command-line",
+                    "booking.clear",
+                    &format!("booking {booking} checked"),
+                )?;
+                Ok::<_, StoreError>(b)
+            })?;
+            println!("{}", describe(cal, &b));
+        }
+        BookingCommand::List {
+            member,
+            resource,
+            day,
+        } => {
+            let day = match day {
+                Some(d) => parse_date(&d)?,
+                None => cal.date_of(now),
+            };
+            let span = cal.day_span(day);
+            let list = match (member, resource) {
+                (Some(m), _) => bookings::of_member(store.conn(), MemberId(m), span.start)?,
+                (None, Some(r)) => bookings::of_resource(store.conn(), &r, span.start, span.end)?,
+                (None, None) => {
+                    let mut all = Vec::new();
+                    for r in resources::list(store.conn(), None)? {
+                        all.extend(bookings::of_resource(
+                            store.conn(),
+                            r.resource.id.as_str(),
+                            span.start,
+                            span.end,
+                        )?);
+                    }
+                    all
+                }
+            };
+            if list.is_empty() {
+                println!("no bookings");
+            }
+            for b in list {
+                println!("{}", describe(cal, &b));
+            }
+        }
+        BookingCommand::Week {
+            resource,
+            member,
+            from,
+        } => {
+            let r = resources::require(store.conn(), &resource)?;
+            let first = match from {
+                Some(d) => parse_date(&d)?,
+                None => cal.date_of(now),
+            };
+            for i in 0..7 {
+                let day = first + time::Duration::days(i);
+                let span = cal.day_span(day);
+                let booked = bookings::of_resource(store.conn(), &resource, span.start, span.end)?;
+                let cells: Vec<String> =
+                    keting_core::booking::slots::slots_on(&r.resource, cal, day)
+                        .into_iter()
+                        .map(|s| {
+                            let here: Vec<&Booking> =
+                                booked.iter().filter(|b| b.slot.start == s.start).collect();
+                            let taken = here.iter().filter(|b| b.state.holds_place()).count();
+                            let mine = member.and_then(|m| {
+                                here.iter().find(|b| {
+                                    b.member == MemberId(m)
+                                        && (b.state.holds_place()
+                                            || b.state == BookingState::Waiting)
+                                })
+                            });
+                            let what = match mine {
+                                Some(b) if b.state == BookingState::Waiting => "waiting".to_owned(),
+                                Some(_) => "mine".to_owned(),
+                                None if s.end <= now => "past".to_owned(),
+                                None if taken >= usize::from(r.resource.capacity) => {
+                                    "full".to_owned()
+                                }
+                                None if r.resource.capacity > 1 => {
+                                    format!("{} free", usize::from(r.resource.capacity) - taken)
+                                }
+                                None => "free".to_owned(),
+                            };
+                            format!("{} {what}", hhmm(cal, s.start))
+                        })
+                        .collect();
+                println!("{day} {}", cells.join(" | "));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Runs `kiosk piano ...`.
+pub fn piano_command(cmd: PianoCommand, store: &mut Store, site: &SiteRecord) -> Result<()> {
+    let now = clock::now();
+    let cal = site.calendar;
+    let policy = BookingPolicy::default();
+    match cmd {
+        PianoCommand::Play { member } => {
+            let got = store.write(|tx| {
+                walk_up::scan(
+                    tx,
+                    &policy,
+                    cal,
+                    ResourceKind::Piano,
+                    MemberId(member),
+                    &[],
+                    now,
+                )
+            })?;
+            match got {
+                WalkUp::Started(b) => println!(
+                    "{} — play until {}",
+                    describe(cal, &b),
+                    hhmm(cal, b.slot.end)
+                ),
+                WalkUp::AlreadyPlaying(b) => println!("already playing: {}", describe(cal, &b)),
+                WalkUp::Queued { position } => println!(
+                    "every piano is taken: member {member} is number {position} in the queue"
+                ),
+            }
+        }
+        PianoCommand::Leave { member } => {
+            if store.write(|tx| walk_up::leave_queue(tx, ResourceKind::Piano, MemberId(member)))? {
+                println!("member {member} left the queue");
+            } else {
+                bail!("member {member} is not in the queue");
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,260 @@
+//! Bookings and sessions across real processes: kiosk command-line
+//! processes racing for the last places, and a piano powered off at the
+//! end of its session by the piano-bank agent with the kiosk killed.
+
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use keting_hardware::sim::relay_board::SimRelayBoard;
+use keting_system_tests::binaries::{self, Process};
+use keting_system_tests::mosquitto::Mosquitto;
+
+use crate::site_bed::{SiteBed, kiosk_cli};
+
+const WAIT: Duration = Duration::from_secs(30);
+
+/// Tomorrow in the site's time (UTC+8), as YYYY-MM-DD.
+fn tomorrow() -> String {
+    let now =
+        time::OffsetDateTime::now_utc().to_offset(time::UtcOffset::from_hms(8, 0, 0).unwrap());
+    (now.date() + time::Duration::days(1)).to_string()
+}
+
+/// Runs `kiosk` with `args` in `n` processes at once; their outputs.
+fn race(data: &std::path::Path, n: u32, args: impl Fn(u32) -> Vec<String>) -> Vec<(bool, String)> {
+    let children: Vec<_> = (1..=n)
+        .map(|i| {
+            let mut cmd = std::process::Command::new(binaries::path("kiosk"));
+            cmd.arg("--data").arg(data).args(args(i));
+            cmd.stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    children
+        .into_iter()
+        .map(|c| {
+            let out = c.wait_with_output().unwrap();
+            let text = format!(
+                "{}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
+            (out.status.success(), text)
+        })
+        .collect()
+}
+
+#[test]
+fn concurrent_booking_requests_never_double_book_a_slot() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("kiosk");
+    for i in 1..=8 {
+        kiosk_cli(&data, &["member", "add", "--name", &format!("居民{i}")]);
+    }
+    kiosk_cli(
+        &data,
+        &[
+            "resource",
+            "add",
+            "robot",
+            "--kind",
+            "robot",
+            "--zh",
+            "艾灸机器人",
+            "--en",
+            "Moxibustion robot",
+            "--hours",
+            "09:00-12:00",
+            "--slot",
+            "60",
+            "--price",
+            "88 yuan",
+            "--trial",
+            "29.9 yuan",
+        ],
+    );
+    kiosk_cli(
+        &data,
+        &[
+            "resource",
+            "add",
+            "childcare",
+            "--kind",
+            "childcare",
+            "--zh",
+            "临时托管",
+            "--en",
+            "Childcare",
+            "--hours",
+            "08:30-11:30,14:00-17:30",
+            "--capacity",
+            "3",
+            "--price",
+            "90 yuan",
+        ],
+    );
+    let day = tomorrow();
+    let at = format!("{day} 09:00");
+    let robot = race(&data, 8, |i| {
+        vec![
+            "booking".into(),
+            "book".into(),
+            i.to_string(),
+            "robot".into(),
+            "--at".into(),
+            at.clone(),
+        ]
+    });
+    let won: Vec<_> = robot.iter().filter(|(ok, _)| *ok).collect();
+    assert_eq!(
+        won.len(),
+        1,
+        "exactly one of eight gets the robot's slot: {robot:#?}"
+    );
+    for (ok, text) in &robot {
+        if !ok {
+            assert!(text.contains("that slot is full"), "{text}");
+        }
+    }
+    let morning = format!("{day} 08:30");
+    let care = race(&data, 8, |i| {
+        vec![
+            "booking".into(),
+            "book".into(),
+            i.to_string(),
+            "childcare".into(),
+            "--at".into(),
+            morning.clone(),
+            "--wait".into(),
+        ]
+    });
+    let booked = care.iter().filter(|(_, t)| t.contains(" booked (")).count();
+    let waiting = care
+        .iter()
+        .filter(|(_, t)| t.contains("waiting list, place"))
+        .count();
+    assert_eq!(
+        (booked, waiting),
+        (3, 5),
+        "three places, five on the waiting list: {care:#?}"
+    );
+    // The database agrees with what the processes printed.
+    let list = kiosk_cli(
+        &data,
+        &["booking", "list", "--resource", "childcare", "--day", &day],
+    );
+    assert_eq!(list.matches(" booked (").count(), 3, "{list}");
+    assert_eq!(list.matches(" waiting (").count(), 5, "{list}");
+    let week = kiosk_cli(&data, &["booking", "week", "robot", "--from", &day]);
+    assert!(
+        week.lines().next().unwrap().contains("09:00 full"),
+        "{week}"
+    );
+}
+
+async fn relay(board: &SimRelayBoard, channel: u8, on: bool, within: Duration) {
+    let mut changes = board.changes();
+    let i = usize::from(channel - 1);
+    tokio::time::timeout(within, changes.wait_for(|c| c[i] == on))
+        .await
+        .unwrap_or_else(|_| {
+            panic!(
+                "piano {channel} {} within {within:?}",
+                if on { "on" } else { "off" }
+            )
+        })
+        .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_piano_powers_off_at_the_end_of_its_session_with_the_kiosk_killed() {
+    let broker = Mosquitto::start().await;
+    let bed = SiteBed::new().await;
+    let (member, _) = bed.member("王秀英");
+    for c in 1..=2 {
+        kiosk_cli(
+            &bed.data(),
+            &[
+                "resource",
+                "add",
+                &format!("piano-{c}"),
+                "--kind",
+                "piano",
+                "--zh",
+                &format!("{c}号钢琴"),
+                "--en",
+                &format!("Piano {c}"),
+                "--hours",
+                "00:00-24:00",
+                "--device",
+                "pianos",
+                "--channel",
+                &c.to_string(),
+                "--session",
+                "6s",
+            ],
+        );
+    }
+    let config = bed.dir.path().join("pianos.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "site = \"{}\"\ndevice = \"pianos\"\nsite_public_key = \"{}\"\nstate_dir = \"{}\"\n\
+             [broker]\nhost = \"127.0.0.1\"\nport = {}\nkeep_alive_s = 2\n\
+             [piano_bank]\nbus = \"tcp:127.0.0.1:{}\"\ngpio = \"sim\"\n\
+             pianos = [{{ channel = 1, name = \"1号钢琴\" }}, {{ channel = 2, name = \"2号钢琴\" }}]\n",
+            bed.site,
+            bed.public_key,
+            bed.dir.path().join("pianos-state").display(),
+            broker.port,
+            bed.board_port,
+        ),
+    )
+    .unwrap();
+    let kiosk = bed.kiosk(&broker).await;
+    let agent = Process::start(
+        "device-agent",
+        &["--config", config.to_str().unwrap()],
+        &[],
+        "piano bank agent running",
+    )
+    .await;
+    let played = kiosk_cli(&bed.data(), &["piano", "play", &member.to_string()]);
+    let started = Instant::now();
+    assert!(
+        played.contains("piano-1") && played.contains("play until"),
+        "{played}"
+    );
+    // The running kiosk tells the bank; piano 1 powers on.
+    relay(&bed.board, 1, true, WAIT).await;
+    assert!(!bed.board.relays()[1], "only the resident's piano");
+    kiosk.wait_for_line("session command sent", WAIT).await;
+    kiosk.kill9().await;
+    // Nobody is left to tell it: the agent powers the piano off at the end.
+    relay(&bed.board, 1, false, WAIT).await;
+    let lasted = started.elapsed();
+    assert!(
+        lasted >= Duration::from_secs(5),
+        "not before the end: {lasted:?}"
+    );
+    // The kiosk, back, learns that the session ended at the piano.
+    let kiosk = bed.kiosk(&broker).await;
+    kiosk
+        .wait_for_line("session ended at the device", WAIT)
+        .await;
+    let list = kiosk_cli(
+        &bed.data(),
+        &["booking", "list", "--member", &member.to_string()],
+    );
+    assert!(
+        list.contains("piano-1") && list.contains(" done ") && list.contains("time_up"),
+        "{list}"
+    );
+    // The piano is free again: the next scan gets it.
+    let again = kiosk_cli(&bed.data(), &["piano", "play", &member.to_string()]);
+    assert!(again.contains("piano-1"), "{again}");
+    kiosk.stop().await;
+    agent.stop().await;
+}
