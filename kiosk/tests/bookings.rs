@@ -1,0 +1,437 @@
+//! Bookings in the kiosk's database under simulated time: a no-show's place
+//! released and the waiting list promoted, the cancellation window, a
+//! failed session giving its package session (or points) back, an expired
+//! package refused, the piano queue served when a piano frees.
+
+use std::time::Duration;
+
+use keting_core::booking::{
+    BookingPolicy, BookingRefusal, BookingState, Charge, Limits, OpeningWindow, Price, Resource,
+    ResourceId, ResourceKind,
+};
+use keting_core::calendar::{SiteCalendar, parse_date};
+use keting_core::ids::{DeviceId, MemberId};
+use keting_core::ledger::{Account, Points};
+use keting_core::time::Timestamp;
+use keting_kiosk::store::bookings::{self, DeviceWork};
+use keting_kiosk::store::members::{self, NewMember, Role};
+use keting_kiosk::store::resources::{self, ResourceRecord};
+use keting_kiosk::store::walk_up::{self, WalkUp};
+use keting_kiosk::store::{Store, StoreError, packages, points};
+
+const CAL: fn() -> SiteCalendar = SiteCalendar::china;
+
+/// Local time on 2026-11-23 (a Monday).
+fn at(h: i64, m: i64) -> Timestamp {
+    let day = parse_date("2026-11-23").unwrap();
+    Timestamp::from_unix_millis(CAL().start_of(day).as_unix_millis() + h * 3_600_000 + m * 60_000)
+}
+
+fn resource(id: &str, kind: ResourceKind, capacity: u16, price: Price) -> ResourceRecord {
+    ResourceRecord {
+        resource: Resource {
+            id: ResourceId::new(id).unwrap(),
+            kind,
+            name_zh: "资源".into(),
+            name_en: "Resource".into(),
+            hours: vec![OpeningWindow::parse("09:00-17:00").unwrap()],
+            slot_minutes: Some(60),
+            capacity,
+            price,
+            trial_price: None,
+            limits: Limits {
+                per_day: 2,
+                per_week: 5,
+            },
+            checked_after_use: kind == ResourceKind::Robot,
+        },
+        device: (kind == ResourceKind::Piano || kind == ResourceKind::Robot).then(|| {
+            DeviceId::new(if kind == ResourceKind::Piano {
+                "pianos"
+            } else {
+                "robot"
+            })
+            .unwrap()
+        }),
+        channel: Some(1),
+        session: Duration::from_secs(45 * 60),
+    }
+}
+
+fn site(resources_: &[ResourceRecord], members_: usize) -> (Store, Vec<MemberId>) {
+    let mut store = Store::open_in_memory().unwrap();
+    let ids = store
+        .write(|tx| {
+            for r in resources_ {
+                resources::put(tx, r)?;
+            }
+            (0..members_)
+                .map(|i| {
+                    let new = NewMember::new(&format!("居民{i}"), None, &[Role::Resident])?;
+                    members::add(tx, &new, at(0, 0))
+                })
+                .collect::<Result<Vec<_>, StoreError>>()
+        })
+        .unwrap();
+    (store, ids)
+}
+
+fn book(
+    store: &mut Store,
+    res: &str,
+    start: Timestamp,
+    m: MemberId,
+    wait: bool,
+    now: Timestamp,
+) -> Result<bookings::Booked, StoreError> {
+    store.write(|tx| {
+        bookings::book(
+            tx,
+            &BookingPolicy::default(),
+            CAL(),
+            res,
+            start,
+            m,
+            wait,
+            now,
+        )
+    })
+}
+
+fn state(store: &Store, id: i64) -> BookingState {
+    bookings::get(store.conn(), id).unwrap().state
+}
+
+fn sweep(store: &mut Store, now: Timestamp) -> bookings::Swept {
+    store
+        .write(|tx| bookings::sweep(tx, &BookingPolicy::default(), CAL(), now))
+        .unwrap()
+}
+
+#[test]
+fn a_no_show_releases_the_place_and_the_waiting_list_is_promoted() {
+    let (mut store, m) = site(&[resource("robot", ResourceKind::Robot, 1, Price::Free)], 3);
+    let start = at(14, 0);
+    let first = book(&mut store, "robot", start, m[0], false, at(9, 0))
+        .unwrap()
+        .booking
+        .id;
+    let second = book(&mut store, "robot", start, m[1], true, at(9, 1)).unwrap();
+    assert_eq!(second.waiting_position, Some(1));
+    let third = book(&mut store, "robot", start, m[2], true, at(9, 2)).unwrap();
+    assert_eq!(third.waiting_position, Some(2));
+    // Nine minutes after the start, the place is still the first member's.
+    assert!(sweep(&mut store, at(14, 9)).released.is_empty());
+    // At ten, nobody started it: released, and the first waiting gets it.
+    let swept = sweep(&mut store, at(14, 10));
+    assert_eq!(swept.released.len(), 1);
+    assert_eq!(state(&store, first), BookingState::Released);
+    assert_eq!(
+        swept.promoted.iter().map(|b| b.id).collect::<Vec<_>>(),
+        vec![second.booking.id]
+    );
+    // The promoted member has ten minutes from the promotion.
+    let refused = store.write(|tx| {
+        bookings::check_in(tx, &BookingPolicy::default(), CAL(), m[0], None, at(14, 11))
+    });
+    assert!(
+        refused.is_err(),
+        "the released member cannot start any more"
+    );
+    let b = store
+        .write(|tx| {
+            bookings::check_in(
+                tx,
+                &BookingPolicy::default(),
+                CAL(),
+                m[1],
+                Some("robot"),
+                at(14, 15),
+            )
+        })
+        .unwrap();
+    assert_eq!(b.state, BookingState::Started);
+    assert!(sweep(&mut store, at(14, 30)).promoted.is_empty());
+    assert_eq!(state(&store, third.booking.id), BookingState::Waiting);
+    // The slot over, the one still waiting lapses.
+    sweep(&mut store, at(15, 0));
+    assert_eq!(state(&store, third.booking.id), BookingState::Lapsed);
+}
+
+#[test]
+fn the_cancellation_window_holds_and_a_package_session_comes_back() {
+    let price = Price::Yuan { fen: 8800 };
+    let (mut store, m) = site(&[resource("robot", ResourceKind::Robot, 1, price)], 1);
+    let pkg = store
+        .write(|tx| {
+            packages::sell(
+                tx,
+                m[0],
+                ResourceKind::Robot,
+                10,
+                at(24 * 30, 0),
+                "desk",
+                at(0, 0),
+            )
+        })
+        .unwrap();
+    let used = |store: &Store| packages::of_member(store.conn(), m[0], None).unwrap()[0].used;
+    let a = book(&mut store, "robot", at(14, 0), m[0], false, at(9, 0))
+        .unwrap()
+        .booking;
+    assert_eq!(a.charge, Some(Charge::Package { package: pkg }));
+    assert_eq!(used(&store), 1);
+    // Two hours before: the member may cancel, the session comes back.
+    let c = store
+        .write(|tx| {
+            bookings::cancel(
+                tx,
+                &BookingPolicy::default(),
+                CAL(),
+                a.id,
+                Some(m[0]),
+                at(12, 0),
+            )
+        })
+        .unwrap();
+    assert!(c.returned);
+    assert_eq!(used(&store), 0);
+    let b = book(&mut store, "robot", at(14, 0), m[0], false, at(12, 0))
+        .unwrap()
+        .booking;
+    // A minute later it is too late for the member...
+    let late = store.write(|tx| {
+        bookings::cancel(
+            tx,
+            &BookingPolicy::default(),
+            CAL(),
+            b.id,
+            Some(m[0]),
+            at(12, 1),
+        )
+    });
+    assert!(
+        matches!(
+            late,
+            Err(StoreError::Booking(BookingRefusal::TooLateToCancel {
+                hours: 2
+            }))
+        ),
+        "{late:?}"
+    );
+    assert_eq!(state(&store, b.id), BookingState::Booked);
+    // ...but not for staff.
+    store
+        .write(|tx| bookings::cancel(tx, &BookingPolicy::default(), CAL(), b.id, None, at(13, 30)))
+        .unwrap();
+    assert_eq!(used(&store), 0);
+}
+
+#[test]
+fn a_failed_robot_session_gives_the_package_session_back_and_a_finished_one_waits_for_staff() {
+    let (mut store, m) = site(
+        &[resource(
+            "robot",
+            ResourceKind::Robot,
+            1,
+            Price::Yuan { fen: 8800 },
+        )],
+        1,
+    );
+    store
+        .write(|tx| {
+            packages::sell(
+                tx,
+                m[0],
+                ResourceKind::Robot,
+                2,
+                at(24 * 30, 0),
+                "desk",
+                at(0, 0),
+            )
+        })
+        .unwrap();
+    let used = |store: &Store| packages::of_member(store.conn(), m[0], None).unwrap()[0].used;
+    let a = book(&mut store, "robot", at(10, 0), m[0], false, at(9, 0))
+        .unwrap()
+        .booking;
+    store
+        .write(|tx| bookings::check_in(tx, &BookingPolicy::default(), CAL(), m[0], None, at(10, 2)))
+        .unwrap();
+    // The centre must tell the robot to start.
+    let work = bookings::device_work(store.conn(), at(10, 2)).unwrap();
+    assert_eq!(
+        work.iter().map(|(w, b)| (*w, b.id)).collect::<Vec<_>>(),
+        vec![(DeviceWork::On, a.id)]
+    );
+    store
+        .write(|tx| bookings::mark_device(tx, a.id, true, at(10, 2)))
+        .unwrap();
+    let failed = store
+        .write(|tx| bookings::fail(tx, CAL(), a.id, "arm blocked", at(10, 20)))
+        .unwrap();
+    assert_eq!(
+        (failed.state, failed.returned),
+        (BookingState::Failed, true)
+    );
+    assert_eq!(used(&store), 0, "the session came back");
+    // The next session finishes: it waits for staff, the session is spent.
+    let b = book(&mut store, "robot", at(14, 0), m[0], false, at(13, 0))
+        .unwrap()
+        .booking;
+    store
+        .write(|tx| bookings::check_in(tx, &BookingPolicy::default(), CAL(), m[0], None, at(14, 0)))
+        .unwrap();
+    let done = store
+        .write(|tx| bookings::finish(tx, CAL(), b.id, "time_up", true, at(15, 0)))
+        .unwrap();
+    assert_eq!(done.state, BookingState::ToCheck);
+    assert_eq!(used(&store), 1);
+    store
+        .write(|tx| bookings::clear(tx, b.id, at(15, 5)))
+        .unwrap();
+    assert_eq!(state(&store, b.id), BookingState::Done);
+}
+
+#[test]
+fn points_are_held_spent_at_the_end_and_returned_on_failure_and_an_expired_package_is_refused() {
+    let (mut store, m) = site(
+        &[
+            resource(
+                "room-1",
+                ResourceKind::Room,
+                1,
+                Price::Points { points: 20 },
+            ),
+            resource("robot", ResourceKind::Robot, 1, Price::Yuan { fen: 8800 }),
+        ],
+        1,
+    );
+    let balance = |store: &Store| points::balance(store.conn(), Account::Member(m[0])).unwrap();
+    store
+        .write(|tx| {
+            let a = points::activity(
+                tx,
+                "图书整理",
+                Points::from(50u32),
+                "2026-11-23",
+                "staff",
+                at(8, 0),
+            )?;
+            points::award(tx, m[0], a, "staff", CAL(), at(8, 0))
+        })
+        .unwrap();
+    let a = book(&mut store, "room-1", at(10, 0), m[0], false, at(9, 0))
+        .unwrap()
+        .booking;
+    assert_eq!(balance(&store), Points::from(30u32), "20 held");
+    store
+        .write(|tx| bookings::check_in(tx, &BookingPolicy::default(), CAL(), m[0], None, at(10, 0)))
+        .unwrap();
+    store
+        .write(|tx| bookings::fail(tx, CAL(), a.id, "power cut", at(10, 30)))
+        .unwrap();
+    assert_eq!(balance(&store), Points::from(50u32), "returned");
+    let b = book(&mut store, "room-1", at(11, 0), m[0], false, at(10, 40))
+        .unwrap()
+        .booking;
+    store
+        .write(|tx| bookings::check_in(tx, &BookingPolicy::default(), CAL(), m[0], None, at(11, 0)))
+        .unwrap();
+    sweep(&mut store, at(12, 0));
+    assert_eq!(state(&store, b.id), BookingState::Done);
+    assert_eq!(balance(&store), Points::from(30u32), "spent");
+    // A package that expired yesterday: refused with the reason, nothing booked.
+    store
+        .write(|tx| {
+            packages::sell(
+                tx,
+                m[0],
+                ResourceKind::Robot,
+                10,
+                at(9, 0),
+                "desk",
+                at(0, 0),
+            )
+        })
+        .unwrap();
+    let r = book(&mut store, "robot", at(14, 0), m[0], false, at(12, 0));
+    assert!(
+        matches!(r, Err(StoreError::Booking(BookingRefusal::PackageExpired))),
+        "{r:?}"
+    );
+    assert!(
+        bookings::of_resource(store.conn(), "robot", at(0, 0), at(24, 0))
+            .unwrap()
+            .is_empty()
+    );
+}
+
+#[test]
+fn the_piano_queue_is_served_when_a_piano_frees() {
+    let mut one = resource("piano-1", ResourceKind::Piano, 1, Price::Free);
+    one.resource.hours = vec![OpeningWindow::parse("08:00-21:00").unwrap()];
+    let (mut store, m) = site(&[one], 3);
+    let policy = BookingPolicy::default();
+    let scan = |store: &mut Store, who: MemberId, now: Timestamp| {
+        store
+            .write(|tx| walk_up::scan(tx, &policy, CAL(), ResourceKind::Piano, who, &[], now))
+            .unwrap()
+    };
+    let WalkUp::Started(first) = scan(&mut store, m[0], at(10, 0)) else {
+        panic!("a free piano")
+    };
+    assert_eq!(first.slot.end, at(10, 45));
+    assert!(matches!(
+        scan(&mut store, m[0], at(10, 1)),
+        WalkUp::AlreadyPlaying(_)
+    ));
+    assert_eq!(
+        scan(&mut store, m[1], at(10, 2)),
+        WalkUp::Queued { position: 1 }
+    );
+    assert_eq!(
+        scan(&mut store, m[2], at(10, 3)),
+        WalkUp::Queued { position: 2 }
+    );
+    // An unavailable piano is never given.
+    let served = store
+        .write(|tx| walk_up::serve_queue(tx, &policy, ResourceKind::Piano, &[], at(10, 30)))
+        .unwrap();
+    assert!(served.is_empty(), "still in use");
+    // The time is up: the piano frees and the first in the queue gets it.
+    sweep(&mut store, at(10, 45));
+    let served = store
+        .write(|tx| {
+            walk_up::serve_queue(
+                tx,
+                &policy,
+                ResourceKind::Piano,
+                &["piano-1".into()],
+                at(10, 45),
+            )
+        })
+        .unwrap();
+    assert!(served.is_empty(), "its piano bank is offline");
+    let served = store
+        .write(|tx| walk_up::serve_queue(tx, &policy, ResourceKind::Piano, &[], at(10, 45)))
+        .unwrap();
+    assert_eq!(
+        served.iter().map(|b| b.member).collect::<Vec<_>>(),
+        vec![m[1]]
+    );
+    // Not started within ten minutes: released, and the next is served.
+    sweep(&mut store, at(10, 55));
+    let served = store
+        .write(|tx| walk_up::serve_queue(tx, &policy, ResourceKind::Piano, &[], at(10, 55)))
+        .unwrap();
+    assert_eq!(
+        served.iter().map(|b| b.member).collect::<Vec<_>>(),
+        vec![m[2]]
+    );
+    // This one scans in time: 45 minutes from the scan.
+    let WalkUp::Started(b) = scan(&mut store, m[2], at(11, 0)) else {
+        panic!("kept for them")
+    };
+    assert_eq!((b.slot.start, b.slot.end), (at(11, 0), at(11, 45)));
+}
