@@ -14,7 +14,7 @@ use rusqlite::Connection;
 use crate::store::gym;
 use crate::store::members::{self, NewMember, Role};
 use crate::store::programme::{self, ProgrammeItem, Recurrence};
-use crate::store::{Store, StoreError, points, vending_slots};
+use crate::store::{Store, StoreError, packages, points, resources, vending_slots};
 
 /// A card the demo screen offers to "scan".
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -113,7 +113,79 @@ pub fn seed(conn: &Connection, now: Timestamp) -> Result<(), StoreError> {
     for weekday in [2, 4, 6] {
         programme::add(conn, Recurrence::Weekly(weekday), &yoga)?;
     }
-    seed_points(conn, now)
+    seed_points(conn, now)?;
+    seed_bookings(conn, now)
+}
+
+/// The robot, childcare and a study room to book, and a robot package.
+/// (The pianos are registered with their piano bank: `centre::demo_devices`.)
+fn seed_bookings(conn: &Connection, now: Timestamp) -> Result<(), StoreError> {
+    use keting_core::booking::{Limits, OpeningWindow, Price, Resource, ResourceId, ResourceKind};
+    let hours = |list: &[&str]| -> Result<Vec<OpeningWindow>, StoreError> {
+        list.iter()
+            .map(|h| OpeningWindow::parse(h).ok_or_else(|| StoreError::Invalid(format!("hours {h}"))))
+            .collect()
+    };
+    let id = |s: &str| ResourceId::new(s).map_err(|e| StoreError::Invalid(e.to_string()));
+    let resources_ = [
+        Resource {
+            id: id("robot")?,
+            kind: ResourceKind::Robot,
+            name_zh: "艾灸机器人".into(),
+            name_en: "Moxibustion robot".into(),
+            hours: hours(&["09:00-12:00", "14:00-17:00"])?,
+            slot_minutes: Some(60),
+            capacity: 1,
+            price: Price::Yuan { fen: 8800 },
+            trial_price: Some(Price::Yuan { fen: 2990 }),
+            limits: Limits { per_day: 1, per_week: 3 },
+            checked_after_use: true,
+        },
+        Resource {
+            id: id("childcare")?,
+            kind: ResourceKind::Childcare,
+            name_zh: "临时托管".into(),
+            name_en: "Childcare".into(),
+            hours: hours(&["08:30-11:30", "14:00-17:30"])?,
+            slot_minutes: None,
+            capacity: 6,
+            price: Price::Yuan { fen: 9000 },
+            trial_price: None,
+            limits: Limits { per_day: 2, per_week: 10 },
+            checked_after_use: false,
+        },
+        Resource {
+            id: id("study-room")?,
+            kind: ResourceKind::Room,
+            name_zh: "自习室".into(),
+            name_en: "Study room".into(),
+            hours: hours(&["08:30-21:00"])?,
+            slot_minutes: Some(120),
+            capacity: 12,
+            price: Price::Free,
+            trial_price: None,
+            limits: Limits { per_day: 2, per_week: 10 },
+            checked_after_use: false,
+        },
+    ];
+    for resource in resources_ {
+        resources::put(
+            conn,
+            &resources::ResourceRecord {
+                resource,
+                device: None,
+                channel: None,
+                session: std::time::Duration::from_secs(45 * 60),
+            },
+        )?;
+    }
+    let member = members::list(conn)?
+        .into_iter()
+        .find(|m| m.name == "李建国")
+        .ok_or_else(|| StoreError::NotFound("李建国".into()))?;
+    let half_a_year = now.saturating_add(std::time::Duration::from_secs(183 * 86_400));
+    packages::sell(conn, member.id, ResourceKind::Robot, 10, half_a_year, "demo", now)?;
+    Ok(())
 }
 
 /// The drinks machine's catalogue, and points for two volunteers.

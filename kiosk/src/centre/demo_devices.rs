@@ -3,6 +3,8 @@
 //! driving it, with a simulated contact that a simulated person opens after
 //! each grant. The drinks machine: the simulated vending controller on
 //! Modbus TCP and the real vending agent (its catalogue is in the demo site).
+//! The eight AI pianos: a relay board on Modbus TCP and the real piano-bank
+//! agent, each piano's panel drawn to `<data>/agents/pianos/piano-N.png`.
 //! Its scanner is the `keting/v1/<site>/sim/gym-door/scan` topic, so anyone
 //! can try the door with `mosquitto_pub`; its panel is written to
 //! `<data>/agents/gym-door/panel.png`.
@@ -11,6 +13,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use ed25519_dalek::VerifyingKey;
+use keting_core::booking::{Limits, OpeningWindow, Price, Resource, ResourceId, ResourceKind};
 use keting_core::ids::DeviceId;
 use keting_core::pass::encode_public_key;
 use keting_device_agents::clock::now;
@@ -23,6 +26,7 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 use super::{CentreConfig, CentreError};
+use crate::store::resources::{self, ResourceRecord};
 use crate::store::{Store, doors};
 
 /// The demo door's device id.
@@ -33,6 +37,11 @@ const CONTACT: &str = "GPIO27";
 /// The demo vending machine's device id.
 pub const DEMO_VENDING: &str = "vending";
 
+/// The demo piano bank's device id.
+pub const DEMO_PIANOS: &str = "pianos";
+/// How many pianos the demo has (one relay board channel each).
+pub const DEMO_PIANO_COUNT: u8 = 8;
+
 /// The demo devices, ready to run.
 pub struct DemoDevices {
     listener: TcpListener,
@@ -41,6 +50,9 @@ pub struct DemoDevices {
     vending_listener: TcpListener,
     vending: SimVending,
     vending_agent: AgentConfig,
+    pianos_listener: TcpListener,
+    pianos_board: SimRelayBoard,
+    pianos_agent: AgentConfig,
     sim: SimHardware,
     /// Where the door's panel is drawn.
     pub panel_png: PathBuf,
@@ -101,6 +113,39 @@ bus = \"tcp:127.0.0.1:{vending_port}\"\n",
         port = broker.1,
     );
     let vending_agent = AgentConfig::parse(&vending_toml).map_err(|e| err(&e))?;
+    let pianos_listener = TcpListener::bind("127.0.0.1:0")
+        .await
+        .map_err(|e| err(&e))?;
+    let pianos_port = pianos_listener.local_addr().map_err(|e| err(&e))?.port();
+    let pianos_state = config.data_dir.join("agents").join(DEMO_PIANOS);
+    std::fs::create_dir_all(&pianos_state).map_err(|e| err(&e))?;
+    let pianos: Vec<String> = (1..=DEMO_PIANO_COUNT)
+        .map(|c| {
+            let png = pianos_state.join(format!("piano-{c}.png"));
+            format!(
+                "{{ channel = {c}, name = \"{c}号钢琴\", panel = {{ kind = \"png\", path = {:?} }} }}",
+                png.display().to_string()
+            )
+        })
+        .collect();
+    let pianos_toml = format!(
+        "site = {site:?}\ndevice = {DEMO_PIANOS:?}\nsite_public_key = {key:?}\nstate_dir = {state:?}\n\
+         [broker]\nhost = {host:?}\nport = {port}\n\
+         [piano_bank]\nbus = \"tcp:127.0.0.1:{pianos_port}\"\ngpio = \"sim\"\npianos = [{list}]\n",
+        site = config.site.site_id.as_str(),
+        key = encode_public_key(&key),
+        state = pianos_state.display().to_string(),
+        host = broker.0,
+        port = broker.1,
+        list = pianos.join(", "),
+    );
+    let pianos_agent = AgentConfig::parse(&pianos_toml).map_err(|e| err(&e))?;
+    store.write(|tx| {
+        for c in 1..=DEMO_PIANO_COUNT {
+            resources::put(tx, &demo_piano(c)?)?;
+        }
+        Ok::<_, crate::store::StoreError>(())
+    })?;
     // The machine holds what the demo's catalogue says, and takes 1.5 s a drink.
     let vending = SimVending::new(4, 8);
     vending.set_stock(3, 0);
@@ -112,6 +157,9 @@ bus = \"tcp:127.0.0.1:{vending_port}\"\n",
         vending_listener,
         vending,
         vending_agent,
+        pianos_listener,
+        pianos_board: SimRelayBoard::new(),
+        pianos_agent,
         sim: SimHardware::default(),
         panel_png,
     })
@@ -149,8 +197,24 @@ impl DemoDevices {
             SimHardware::default(),
             stopped(stop.clone()),
         ));
+        tokio::spawn(serve_tcp(
+            self.pianos_listener,
+            self.pianos_board,
+            stopped(stop.clone()),
+        ));
+        let pianos = tokio::spawn(run_agent(
+            self.pianos_agent,
+            None,
+            SimHardware::default(),
+            stopped(stop.clone()),
+        ));
         if let Err(e) = run_agent(self.agent, None, self.sim, stopped(stop)).await {
             tracing::error!("demo gym door: {e}");
+        }
+        match pianos.await {
+            Ok(Err(e)) => tracing::error!("demo pianos: {e}"),
+            Err(e) => tracing::error!("demo pianos: {e}"),
+            Ok(Ok(())) => {}
         }
         match vending.await {
             Ok(Err(e)) => tracing::error!("demo vending machine: {e}"),
@@ -158,6 +222,29 @@ impl DemoDevices {
             Ok(Ok(())) => {}
         }
     }
+}
+
+/// Piano `c` of the demo: walk-up, 45 minutes, free, on the bank's channel `c`.
+fn demo_piano(c: u8) -> Result<ResourceRecord, crate::store::StoreError> {
+    let bad = |e: &dyn std::fmt::Display| crate::store::StoreError::Invalid(e.to_string());
+    Ok(ResourceRecord {
+        resource: Resource {
+            id: ResourceId::new(format!("piano-{c}")).map_err(|e| bad(&e))?,
+            kind: ResourceKind::Piano,
+            name_zh: format!("{c}号钢琴"),
+            name_en: format!("Piano {c}"),
+            hours: vec![OpeningWindow::parse("08:30-21:00").ok_or_else(|| bad(&"hours"))?],
+            slot_minutes: None,
+            capacity: 1,
+            price: Price::Free,
+            trial_price: None,
+            limits: Limits { per_day: 2, per_week: 10 },
+            checked_after_use: false,
+        },
+        device: Some(DeviceId::new(DEMO_PIANOS).map_err(|e| bad(&e))?),
+        channel: Some(c),
+        session: Duration::from_secs(45 * 60),
+    })
 }
 
 /// A simulated person: when the strike releases, opens the door a moment
