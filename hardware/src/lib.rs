@@ -29,6 +29,7 @@ pub mod gpio_cdev;
 pub mod modbus_client;
 pub mod panel;
 pub mod relay_board;
+pub mod robot;
 pub mod scanner;
 pub mod sim;
 pub mod vending;

@@ -6,6 +6,7 @@
 mod mbpoll;
 mod panel;
 mod relay_board;
+mod robot;
 mod rtu;
 mod scanner;
 mod util;

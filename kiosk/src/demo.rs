@@ -123,7 +123,9 @@ fn seed_bookings(conn: &Connection, now: Timestamp) -> Result<(), StoreError> {
     use keting_core::booking::{Limits, OpeningWindow, Price, Resource, ResourceId, ResourceKind};
     let hours = |list: &[&str]| -> Result<Vec<OpeningWindow>, StoreError> {
         list.iter()
-            .map(|h| OpeningWindow::parse(h).ok_or_else(|| StoreError::Invalid(format!("hours {h}"))))
+            .map(|h| {
+                OpeningWindow::parse(h).ok_or_else(|| StoreError::Invalid(format!("hours {h}")))
+            })
             .collect()
     };
     let id = |s: &str| ResourceId::new(s).map_err(|e| StoreError::Invalid(e.to_string()));
@@ -138,7 +140,10 @@ fn seed_bookings(conn: &Connection, now: Timestamp) -> Result<(), StoreError> {
             capacity: 1,
             price: Price::Yuan { fen: 8800 },
             trial_price: Some(Price::Yuan { fen: 2990 }),
-            limits: Limits { per_day: 1, per_week: 3 },
+            limits: Limits {
+                per_day: 1,
+                per_week: 3,
+            },
             checked_after_use: true,
         },
         Resource {
@@ -151,7 +156,10 @@ fn seed_bookings(conn: &Connection, now: Timestamp) -> Result<(), StoreError> {
             capacity: 6,
             price: Price::Yuan { fen: 9000 },
             trial_price: None,
-            limits: Limits { per_day: 2, per_week: 10 },
+            limits: Limits {
+                per_day: 2,
+                per_week: 10,
+            },
             checked_after_use: false,
         },
         Resource {
@@ -164,7 +172,10 @@ fn seed_bookings(conn: &Connection, now: Timestamp) -> Result<(), StoreError> {
             capacity: 12,
             price: Price::Free,
             trial_price: None,
-            limits: Limits { per_day: 2, per_week: 10 },
+            limits: Limits {
+                per_day: 2,
+                per_week: 10,
+            },
             checked_after_use: false,
         },
     ];
@@ -184,7 +195,15 @@ fn seed_bookings(conn: &Connection, now: Timestamp) -> Result<(), StoreError> {
         .find(|m| m.name == "李建国")
         .ok_or_else(|| StoreError::NotFound("李建国".into()))?;
     let half_a_year = now.saturating_add(std::time::Duration::from_secs(183 * 86_400));
-    packages::sell(conn, member.id, ResourceKind::Robot, 10, half_a_year, "demo", now)?;
+    packages::sell(
+        conn,
+        member.id,
+        ResourceKind::Robot,
+        10,
+        half_a_year,
+        "demo",
+        now,
+    )?;
     Ok(())
 }
 

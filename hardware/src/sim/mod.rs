@@ -5,6 +5,7 @@ pub mod gpio;
 pub mod modbus_tcp;
 pub mod panel;
 pub mod relay_board;
+pub mod robot;
 pub mod rtu_pty;
 pub mod scanner;
 pub mod vending;

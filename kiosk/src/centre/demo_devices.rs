@@ -238,7 +238,10 @@ fn demo_piano(c: u8) -> Result<ResourceRecord, crate::store::StoreError> {
             capacity: 1,
             price: Price::Free,
             trial_price: None,
-            limits: Limits { per_day: 2, per_week: 10 },
+            limits: Limits {
+                per_day: 2,
+                per_week: 10,
+            },
             checked_after_use: false,
         },
         device: Some(DeviceId::new(DEMO_PIANOS).map_err(|e| bad(&e))?),
