@@ -77,6 +77,28 @@ pub struct AgentConfig {
     pub vending: Option<VendingConfig>,
     /// The pianos this agent powers, if it drives a piano bank.
     pub piano_bank: Option<PianoBankConfig>,
+    /// The moxibustion robot this agent drives, if it drives one.
+    pub robot: Option<RobotConfig>,
+}
+
+/// The moxibustion robot's controller on Modbus (see
+/// `keting_hardware::robot` for its register map).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RobotConfig {
+    /// Its bus: `tcp:HOST:502` (or `rtu:/dev/ttyUSB0@9600`).
+    #[serde(deserialize_with = "bus")]
+    pub bus: BusAddress,
+    /// Its Modbus unit id.
+    #[serde(default = "one")]
+    pub unit: u8,
+    /// The program run when a session names none.
+    #[serde(default = "one_u16")]
+    pub program: u16,
+}
+
+fn one_u16() -> u16 {
+    1
 }
 
 /// A bank of pianos, each powered through a channel of one Modbus relay
@@ -398,12 +420,21 @@ impl AgentConfig {
             self.door.is_some(),
             self.vending.is_some(),
             self.piano_bank.is_some(),
+            self.robot.is_some(),
         ];
         if sections.iter().filter(|s| **s).count() > 1 {
             return Err(
-                "one agent drives one device: one of [door], [vending] or [piano_bank], not several"
+                "one agent drives one device: one of [door], [vending], [piano_bank] or [robot], not several"
                     .into(),
             );
+        }
+        if let Some(r) = &self.robot
+            && !(1..=247).contains(&r.unit)
+        {
+            return Err(format!(
+                "robot.unit = {}: a Modbus unit is 1 to 247",
+                r.unit
+            ));
         }
         if let Some(p) = &self.piano_bank {
             if p.pianos.is_empty() {

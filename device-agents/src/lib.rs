@@ -21,5 +21,6 @@ pub mod config;
 pub mod door;
 pub mod link;
 pub mod piano;
+pub mod robot;
 pub mod run;
 pub mod vending;

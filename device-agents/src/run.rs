@@ -37,6 +37,7 @@ use crate::link::connection::{self, LinkConfig};
 use crate::link::outbox::{Outbox, OutboxError};
 use crate::piano::agent::{Piano, PianoBankAgent, PianoBankSetup, PianoInput};
 use crate::piano::sessions_file::SessionsFile;
+use crate::robot::agent::{RobotAgent, RobotSetup};
 use crate::vending::agent::{VendingAgent, VendingSetup};
 use crate::vending::vend_log::VendLog;
 
@@ -64,7 +65,9 @@ pub enum AgentError {
     #[error("{0}")]
     Hardware(String),
     /// The configuration names no device this agent can drive.
-    #[error("the configuration has no [door], [vending] or [piano_bank] section: nothing to drive")]
+    #[error(
+        "the configuration has no [door], [vending], [piano_bank] or [robot] section: nothing to drive"
+    )]
     NothingToDrive,
 }
 
@@ -160,6 +163,31 @@ pub async fn run_agent(
         tracing::info!(%site, %device, pianos = bank.pianos.len(), "piano bank agent running");
         PianoBankAgent::new(setup, link)
             .run(inputs_rx, link_events, shutdown)
+            .await;
+        let _ = link_task.await;
+        return Ok(());
+    }
+    if let Some(robot) = &config.robot {
+        let link_config = link_config(
+            &config,
+            password,
+            vec![
+                Topic::ControllerOnline.name(site),
+                Topic::Device(device.clone(), DeviceChannel::Cmd).name(site),
+            ],
+        );
+        let (link, link_events, link_task) = connection::spawn(link_config, outbox);
+        tracing::info!(%site, %device, "robot agent running");
+        let setup = RobotSetup {
+            site: site.clone(),
+            device: device.clone(),
+            bus: robot.bus.clone(),
+            unit: robot.unit,
+            program: robot.program,
+            file: SessionsFile::named(&config.state_dir, "robot-sessions.json"),
+        };
+        RobotAgent::new(setup, link)
+            .run(link_events, shutdown)
             .await;
         let _ = link_task.await;
         return Ok(());

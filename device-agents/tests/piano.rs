@@ -7,30 +7,22 @@
 
 use std::time::Duration;
 
-use keting_core::messages::{
-    Ack, Action, Command, Event, EventKind, MessageId, Outcome, PROTOCOL_VERSION,
-    SessionDeviceStatus, SessionEnd, decode, encode,
-};
+use keting_core::messages::{Action, Outcome, SessionDeviceStatus, SessionEnd};
 use keting_device_agents::clock::now;
 use keting_device_agents::config::AgentConfig;
-use keting_device_agents::link::connection::{LinkEvent, LinkHandle};
 use keting_device_agents::piano::sessions_file::{ActiveSession, Sessions, SessionsFile};
 use keting_device_agents::run::{SimHardware, run_agent};
 use keting_hardware::sim::relay_board::{RelayFault, SimRelayBoard, serve_tcp};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::oneshot;
 
-use crate::util::{Mosquitto, config, link, wait_for};
-
-const CMD: &str = "keting/v1/demo/device/pianos/cmd";
+use crate::session_watch::KioskSide;
+use crate::util::Mosquitto;
 
 struct Bank {
     broker: Mosquitto,
     board: SimRelayBoard,
     board_port: u16,
-    kiosk: LinkHandle,
-    events: mpsc::Receiver<LinkEvent>,
-    /// Messages seen while waiting for another.
-    backlog: Vec<(String, Vec<u8>)>,
+    side: KioskSide,
     stop: Option<oneshot::Sender<()>>,
     agent: Option<tokio::task::JoinHandle<()>>,
     dir: tempfile::TempDir,
@@ -44,18 +36,12 @@ impl Bank {
         let board_port = listener.local_addr().unwrap().port();
         tokio::spawn(serve_tcp(listener, board.clone(), std::future::pending()));
         let dir = tempfile::tempdir().unwrap();
-        let (kiosk, mut events, _t) = link(
-            dir.path(),
-            config(broker.port, "kiosk", &["keting/v1/demo/device/pianos/#"]),
-        );
-        wait_for(&mut events, |e| *e == LinkEvent::Connected).await;
+        let side = KioskSide::connect(dir.path(), broker.port, "pianos").await;
         let mut bank = Self {
             broker,
             board,
             board_port,
-            kiosk,
-            events,
-            backlog: Vec::new(),
+            side,
             stop: None,
             agent: None,
             dir,
@@ -103,80 +89,21 @@ impl Bank {
         self.agent.take().unwrap().await.unwrap();
     }
 
-    /// The first message (seen before or arriving) that `want` accepts.
-    async fn next(&mut self, want: impl Fn(&str, &[u8]) -> bool) -> Vec<u8> {
-        if let Some(i) = self.backlog.iter().position(|(t, p)| want(t, p)) {
-            return self.backlog.remove(i).1;
-        }
-        let mut seen = Vec::new();
-        let LinkEvent::Message { payload, .. } = wait_for(&mut self.events, |e| match e {
-            LinkEvent::Message { topic, payload } if want(topic, payload) => true,
-            LinkEvent::Message { topic, payload } => {
-                seen.push((topic.clone(), payload.clone()));
-                false
-            }
-            _ => false,
-        })
-        .await
-        else {
-            unreachable!()
-        };
-        self.backlog.extend(seen);
-        payload
-    }
-
     async fn send(&mut self, id: &str, action: Action) -> Outcome {
-        let cmd = Command {
-            v: PROTOCOL_VERSION,
-            id: MessageId::new(id).unwrap(),
-            deadline_ms: now().as_unix_millis() + 30_000,
-            action,
-        };
-        self.kiosk.publish(CMD, &encode(&cmd), false).await.unwrap();
-        let payload = self
-            .next(|topic, payload| {
-                topic.ends_with("/ack") && decode::<Ack>(payload).is_ok_and(|a| a.id.as_str() == id)
-            })
-            .await;
-        decode::<Ack>(&payload).unwrap().outcome
+        self.side.send(id, action).await
     }
 
     async fn start_session(&mut self, session: i64, channel: u8, ms: i64) -> Outcome {
-        let action = Action::SessionStart {
-            session,
-            channel,
-            name: "王秀英".into(),
-            until_ms: now().as_unix_millis() + ms,
-            program: None,
-        };
-        self.send(&format!("s-{session}-on"), action).await
+        self.side.start_session(session, channel, ms).await
     }
 
     async fn ended(&mut self, session: i64) -> (u8, SessionEnd) {
-        let payload = self
-            .next(|topic, payload| {
-                topic.ends_with("/event")
-                    && decode::<Event>(payload).is_ok_and(|ev| {
-                        matches!(ev.kind, EventKind::SessionEnded { session: s, .. } if s == session)
-                    })
-            })
-            .await;
-        match decode::<Event>(&payload).unwrap().kind {
-            EventKind::SessionEnded {
-                channel, reason, ..
-            } => (channel, reason),
-            _ => unreachable!(),
-        }
+        let (channel, reason, _) = self.side.ended(session).await;
+        (channel, reason)
     }
 
     async fn status(&mut self, want: impl Fn(&SessionDeviceStatus) -> bool) -> SessionDeviceStatus {
-        let payload = self
-            .next(|topic, payload| {
-                topic.ends_with("/status")
-                    && decode::<SessionDeviceStatus>(payload).is_ok_and(|s| want(&s))
-            })
-            .await;
-        decode(&payload).unwrap()
+        self.side.status(want).await
     }
 }
 

@@ -7,5 +7,7 @@ mod cli;
 mod door;
 mod link;
 mod piano;
+mod robot;
+mod session_watch;
 mod util;
 mod vending;

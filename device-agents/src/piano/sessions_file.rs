@@ -1,5 +1,6 @@
-//! The piano bank's sessions on disk, so a restarted agent knows which
-//! piano is whose until when, and powers off what ended while it was down.
+//! A session device's sessions on disk (the piano bank's, the robot's), so
+//! a restarted agent knows which output is whose until when, and ends what
+//! ended while it was down.
 //!
 //! One small JSON file, replaced whole (temp file, fsync, rename) before a
 //! piano is switched on and after it is switched off.
@@ -60,10 +61,15 @@ pub struct SessionsFile {
 }
 
 impl SessionsFile {
-    /// The file in the agent's state directory.
+    /// The piano bank's file in the agent's state directory.
     pub fn in_dir(state_dir: &Path) -> Self {
+        Self::named(state_dir, "piano-sessions.json")
+    }
+
+    /// The file `name` in the agent's state directory (the robot's).
+    pub fn named(state_dir: &Path, name: &str) -> Self {
         Self {
-            path: state_dir.join("piano-sessions.json"),
+            path: state_dir.join(name),
         }
     }
 
