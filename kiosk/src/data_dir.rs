@@ -66,7 +66,9 @@ impl DataDir {
             path: path.clone(),
             source,
         })?;
-        let probe = path.join(".write-test");
+        // One probe per process: two kiosk commands started at once must not
+        // remove each other's probe.
+        let probe = path.join(format!(".write-test-{}", std::process::id()));
         fs::write(&probe, b"ok")
             .and_then(|()| fs::remove_file(&probe))
             .map_err(|source| DataDirError::NotWritable {

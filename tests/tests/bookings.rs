@@ -258,3 +258,132 @@ async fn a_piano_powers_off_at_the_end_of_its_session_with_the_kiosk_killed() {
     kiosk.stop().await;
     agent.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_robot_fault_gives_the_package_session_back_and_a_silent_robot_charges_nothing() {
+    use keting_hardware::robot::RobotFault;
+    use keting_hardware::sim::robot::{RobotLinkFault, SimRobot};
+
+    let broker = Mosquitto::start().await;
+    let bed = SiteBed::new().await;
+    let (member, _) = bed.member("李建国");
+    let m = member.to_string();
+    // Five-minute slots all day, so the slot in progress can always be booked.
+    kiosk_cli(
+        &bed.data(),
+        &[
+            "resource",
+            "add",
+            "robot",
+            "--kind",
+            "robot",
+            "--zh",
+            "艾灸机器人",
+            "--en",
+            "Moxibustion robot",
+            "--hours",
+            "00:00-24:00",
+            "--slot",
+            "5",
+            "--price",
+            "88 yuan",
+            "--per-day",
+            "300",
+            "--per-week",
+            "2000",
+            "--checked-after-use",
+            "--device",
+            "robot",
+            "--channel",
+            "1",
+        ],
+    );
+    kiosk_cli(
+        &bed.data(),
+        &[
+            "package",
+            "sell",
+            &m,
+            "--kind",
+            "robot",
+            "--sessions",
+            "10",
+            "--until",
+            "2099-12-31",
+        ],
+    );
+    let sim = SimRobot::new();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let robot_port = listener.local_addr().unwrap().port();
+    tokio::spawn(keting_hardware::sim::modbus_tcp::serve(
+        listener,
+        sim.clone(),
+        std::future::pending(),
+    ));
+    let config = bed.dir.path().join("robot.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "site = \"{}\"\ndevice = \"robot\"\nsite_public_key = \"{}\"\nstate_dir = \"{}\"\n\
+             [broker]\nhost = \"127.0.0.1\"\nport = {}\nkeep_alive_s = 2\n\
+             [robot]\nbus = \"tcp:127.0.0.1:{robot_port}\"\n",
+            bed.site,
+            bed.public_key,
+            bed.dir.path().join("robot-state").display(),
+            broker.port,
+        ),
+    )
+    .unwrap();
+    let kiosk = bed.kiosk(&broker).await;
+    let agent = Process::start(
+        "device-agent",
+        &["--config", config.to_str().unwrap()],
+        &[],
+        "robot agent running",
+    )
+    .await;
+    let used = || kiosk_cli(&bed.data(), &["package", "list", &m]);
+    let book_now = || {
+        // The slot in progress: the start of the current five minutes.
+        let now =
+            time::OffsetDateTime::now_utc().to_offset(time::UtcOffset::from_hms(8, 0, 0).unwrap());
+        let at = format!(
+            "{} {:02}:{:02}",
+            now.date(),
+            now.hour(),
+            now.minute() / 5 * 5
+        );
+        let out = kiosk_cli(&bed.data(), &["booking", "book", &m, "robot", "--at", &at]);
+        assert!(out.contains("1 session of package"), "{out}");
+        kiosk_cli(&bed.data(), &["booking", "start", &m])
+    };
+
+    // A fault during the program: the session fails, the package session comes back.
+    sim.fail_after(Duration::from_millis(500), RobotFault::MoxaUsedUp);
+    let started = book_now();
+    assert!(started.contains(" started "), "{started}");
+    assert!(used().contains("1/10 used"), "{}", used());
+    kiosk
+        .wait_for_line("session ended at the device", WAIT)
+        .await;
+    let list = kiosk_cli(&bed.data(), &["booking", "list", "--member", &m]);
+    assert!(
+        list.contains(" failed ") && list.contains("given back") && list.contains("moxa ran out"),
+        "{list}"
+    );
+    assert!(used().contains("0/10 used"), "{}", used());
+
+    // Staff clear the fault; now the robot stops answering: the session
+    // never starts, nothing is charged.
+    sim.set_link_fault(Some(RobotLinkFault::NoReply));
+    book_now();
+    kiosk
+        .wait_for_line("the device did not start the session", WAIT)
+        .await;
+    let list = kiosk_cli(&bed.data(), &["booking", "list", "--member", &m]);
+    assert!(list.contains("the robot does not answer"), "{list}");
+    assert!(used().contains("0/10 used"), "{}", used());
+    assert_eq!(sim.programs_run(), 1);
+    kiosk.stop().await;
+    agent.stop().await;
+}
