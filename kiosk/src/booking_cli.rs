@@ -19,7 +19,7 @@ use keting_kiosk::store::bookings::{self, Booking};
 use keting_kiosk::store::resources::{self, ResourceRecord};
 use keting_kiosk::store::site_record::SiteRecord;
 use keting_kiosk::store::walk_up::{self, WalkUp};
-use keting_kiosk::store::{Store, StoreError, audit, packages};
+use keting_kiosk::store::{Store, StoreError, audit, packages, ratings};
 
 /// `kiosk resource ...`
 #[derive(Subcommand)]
@@ -152,6 +152,19 @@ pub enum BookingCommand {
         /// The day (default today).
         #[arg(long, value_name = "YYYY-MM-DD")]
         day: Option<String>,
+    },
+    /// Record a resident's rating of a session they had (1 to 5 stars).
+    Rate {
+        /// The booking number.
+        booking: i64,
+        /// Stars, 1 to 5.
+        stars: u8,
+    },
+    /// Ratings per service over the last days.
+    Ratings {
+        /// How many days back.
+        #[arg(long, default_value_t = 30)]
+        days: u32,
     },
     /// A resource's week: each slot free, full or yours.
     Week {
@@ -590,6 +603,28 @@ pub fn booking_command(cmd: BookingCommand, store: &mut Store, site: &SiteRecord
             }
             for b in list {
                 println!("{}", describe(cal, &b));
+            }
+        }
+        BookingCommand::Rate { booking, stars } => {
+            store.write(|tx| ratings::rate(tx, booking, None, stars, now))?;
+            println!("booking {booking}: {stars} star(s) recorded");
+        }
+        BookingCommand::Ratings { days } => {
+            let since =
+                Timestamp::from_unix_millis(now.as_unix_millis() - i64::from(days) * 86_400_000);
+            let all = ratings::per_service(store.conn(), since)?;
+            if all.is_empty() {
+                println!("no ratings in the last {days} days");
+            }
+            for r in all {
+                println!(
+                    "{:<10} {:>4} ratings, average {}.{:02}, satisfied (4-5 stars) {}%",
+                    r.kind.as_str(),
+                    r.count,
+                    r.average_x100 / 100,
+                    r.average_x100 % 100,
+                    r.satisfied * 100 / r.count.max(1)
+                );
             }
         }
         BookingCommand::Week {

@@ -117,8 +117,8 @@ pub fn seed(conn: &Connection, now: Timestamp) -> Result<(), StoreError> {
     seed_bookings(conn, now)
 }
 
-/// The robot, childcare and a study room to book, and a robot package.
-/// (The pianos are registered with their piano bank: `centre::demo_devices`.)
+/// Childcare and a study room to book, and a robot package. (The pianos
+/// and the robot are registered with their devices: `centre::demo_devices`.)
 fn seed_bookings(conn: &Connection, now: Timestamp) -> Result<(), StoreError> {
     use keting_core::booking::{Limits, OpeningWindow, Price, Resource, ResourceId, ResourceKind};
     let hours = |list: &[&str]| -> Result<Vec<OpeningWindow>, StoreError> {
@@ -130,22 +130,6 @@ fn seed_bookings(conn: &Connection, now: Timestamp) -> Result<(), StoreError> {
     };
     let id = |s: &str| ResourceId::new(s).map_err(|e| StoreError::Invalid(e.to_string()));
     let resources_ = [
-        Resource {
-            id: id("robot")?,
-            kind: ResourceKind::Robot,
-            name_zh: "艾灸机器人".into(),
-            name_en: "Moxibustion robot".into(),
-            hours: hours(&["09:00-12:00", "14:00-17:00"])?,
-            slot_minutes: Some(60),
-            capacity: 1,
-            price: Price::Yuan { fen: 8800 },
-            trial_price: Some(Price::Yuan { fen: 2990 }),
-            limits: Limits {
-                per_day: 1,
-                per_week: 3,
-            },
-            checked_after_use: true,
-        },
         Resource {
             id: id("childcare")?,
             kind: ResourceKind::Childcare,

@@ -435,3 +435,74 @@ fn the_piano_queue_is_served_when_a_piano_frees() {
     };
     assert_eq!((b.slot.start, b.slot.end), (at(11, 0), at(11, 45)));
 }
+
+#[test]
+fn a_session_is_rated_once_after_it_ends_and_the_staff_see_the_average() {
+    use keting_kiosk::store::ratings;
+    let (mut store, m) = site(&[resource("room-1", ResourceKind::Room, 4, Price::Free)], 3);
+    let mut ended = Vec::new();
+    for (i, who) in m.iter().enumerate() {
+        let b = book(&mut store, "room-1", at(10, 0), *who, false, at(9, 0))
+            .unwrap()
+            .booking;
+        if i < 2 {
+            store
+                .write(|tx| {
+                    bookings::check_in(tx, &BookingPolicy::default(), CAL(), *who, None, at(10, 0))
+                })
+                .unwrap();
+            ended.push(b.id);
+        } else {
+            // Never started: nothing to rate.
+            let r = store.write(|tx| ratings::rate(tx, b.id, Some(*who), 5, at(10, 30)));
+            assert!(
+                matches!(&r, Err(StoreError::Invalid(e)) if e.contains("is booked")),
+                "{r:?}"
+            );
+        }
+    }
+    sweep(&mut store, at(11, 0));
+    // The next scan asks about the session just over.
+    let asked = ratings::to_rate(store.conn(), m[0], at(11, 5))
+        .unwrap()
+        .unwrap();
+    assert_eq!(asked.id, ended[0]);
+    store
+        .write(|tx| ratings::rate(tx, ended[0], Some(m[0]), 5, at(11, 5)))
+        .unwrap();
+    assert_eq!(
+        ratings::to_rate(store.conn(), m[0], at(11, 6)).unwrap(),
+        None
+    );
+    let again = store.write(|tx| ratings::rate(tx, ended[0], Some(m[0]), 1, at(11, 6)));
+    assert!(
+        matches!(&again, Err(StoreError::Invalid(e)) if e.contains("rated already")),
+        "{again:?}"
+    );
+    let not_theirs = store.write(|tx| ratings::rate(tx, ended[1], Some(m[0]), 1, at(11, 6)));
+    assert!(not_theirs.is_err());
+    assert!(
+        store
+            .write(|tx| ratings::rate(tx, ended[1], Some(m[1]), 6, at(11, 6)))
+            .is_err()
+    );
+    store
+        .write(|tx| ratings::rate(tx, ended[1], Some(m[1]), 2, at(11, 7)))
+        .unwrap();
+    // A day later, nothing is asked any more.
+    assert_eq!(
+        ratings::to_rate(store.conn(), m[1], at(36, 0)).unwrap(),
+        None
+    );
+    let per = ratings::per_service(store.conn(), at(0, 0)).unwrap();
+    assert_eq!(per.len(), 1);
+    assert_eq!(
+        (
+            per[0].kind,
+            per[0].count,
+            per[0].average_x100,
+            per[0].satisfied
+        ),
+        (ResourceKind::Room, 2, 350, 1)
+    );
+}

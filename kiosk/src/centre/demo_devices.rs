@@ -5,6 +5,7 @@
 //! Modbus TCP and the real vending agent (its catalogue is in the demo site).
 //! The eight AI pianos: a relay board on Modbus TCP and the real piano-bank
 //! agent, each piano's panel drawn to `<data>/agents/pianos/piano-N.png`.
+//! The moxibustion robot: its simulated controller and the real robot agent.
 //! Its scanner is the `keting/v1/<site>/sim/gym-door/scan` topic, so anyone
 //! can try the door with `mosquitto_pub`; its panel is written to
 //! `<data>/agents/gym-door/panel.png`.
@@ -21,6 +22,7 @@ use keting_device_agents::config::AgentConfig;
 use keting_device_agents::run::{SimHardware, run_agent};
 use keting_hardware::sim::modbus_tcp;
 use keting_hardware::sim::relay_board::{SimRelayBoard, serve_tcp};
+use keting_hardware::sim::robot::SimRobot;
 use keting_hardware::sim::vending::SimVending;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
@@ -42,6 +44,9 @@ pub const DEMO_PIANOS: &str = "pianos";
 /// How many pianos the demo has (one relay board channel each).
 pub const DEMO_PIANO_COUNT: u8 = 8;
 
+/// The demo robot's device id.
+pub const DEMO_ROBOT: &str = "robot";
+
 /// The demo devices, ready to run.
 pub struct DemoDevices {
     listener: TcpListener,
@@ -53,6 +58,9 @@ pub struct DemoDevices {
     pianos_listener: TcpListener,
     pianos_board: SimRelayBoard,
     pianos_agent: AgentConfig,
+    robot_listener: TcpListener,
+    robot: SimRobot,
+    robot_agent: AgentConfig,
     sim: SimHardware,
     /// Where the door's panel is drawn.
     pub panel_png: PathBuf,
@@ -140,10 +148,30 @@ bus = \"tcp:127.0.0.1:{vending_port}\"\n",
         list = pianos.join(", "),
     );
     let pianos_agent = AgentConfig::parse(&pianos_toml).map_err(|e| err(&e))?;
+    let robot_listener = TcpListener::bind("127.0.0.1:0")
+        .await
+        .map_err(|e| err(&e))?;
+    let robot_port = robot_listener.local_addr().map_err(|e| err(&e))?.port();
+    let robot_toml = format!(
+        "site = {site:?}\ndevice = {DEMO_ROBOT:?}\nsite_public_key = {key:?}\nstate_dir = {state:?}\n\
+         [broker]\nhost = {host:?}\nport = {port}\n[robot]\nbus = \"tcp:127.0.0.1:{robot_port}\"\n",
+        site = config.site.site_id.as_str(),
+        key = encode_public_key(&key),
+        state = config
+            .data_dir
+            .join("agents")
+            .join(DEMO_ROBOT)
+            .display()
+            .to_string(),
+        host = broker.0,
+        port = broker.1,
+    );
+    let robot_agent = AgentConfig::parse(&robot_toml).map_err(|e| err(&e))?;
     store.write(|tx| {
         for c in 1..=DEMO_PIANO_COUNT {
             resources::put(tx, &demo_piano(c)?)?;
         }
+        resources::put(tx, &demo_robot()?)?;
         Ok::<_, crate::store::StoreError>(())
     })?;
     // The machine holds what the demo's catalogue says, and takes 1.5 s a drink.
@@ -160,6 +188,9 @@ bus = \"tcp:127.0.0.1:{vending_port}\"\n",
         pianos_listener,
         pianos_board: SimRelayBoard::new(),
         pianos_agent,
+        robot_listener,
+        robot: SimRobot::new(),
+        robot_agent,
         sim: SimHardware::default(),
         panel_png,
     })
@@ -202,6 +233,17 @@ impl DemoDevices {
             self.pianos_board,
             stopped(stop.clone()),
         ));
+        tokio::spawn(modbus_tcp::serve(
+            self.robot_listener,
+            self.robot,
+            stopped(stop.clone()),
+        ));
+        let robot = tokio::spawn(run_agent(
+            self.robot_agent,
+            None,
+            SimHardware::default(),
+            stopped(stop.clone()),
+        ));
         let pianos = tokio::spawn(run_agent(
             self.pianos_agent,
             None,
@@ -210,6 +252,11 @@ impl DemoDevices {
         ));
         if let Err(e) = run_agent(self.agent, None, self.sim, stopped(stop)).await {
             tracing::error!("demo gym door: {e}");
+        }
+        match robot.await {
+            Ok(Err(e)) => tracing::error!("demo robot: {e}"),
+            Err(e) => tracing::error!("demo robot: {e}"),
+            Ok(Ok(())) => {}
         }
         match pianos.await {
             Ok(Err(e)) => tracing::error!("demo pianos: {e}"),
@@ -247,6 +294,37 @@ fn demo_piano(c: u8) -> Result<ResourceRecord, crate::store::StoreError> {
         device: Some(DeviceId::new(DEMO_PIANOS).map_err(|e| bad(&e))?),
         channel: Some(c),
         session: Duration::from_secs(45 * 60),
+    })
+}
+
+/// The demo's moxibustion robot: hourly slots, 29.9 yuan to try, 88 a
+/// session or a package, checked by staff after each session.
+fn demo_robot() -> Result<ResourceRecord, crate::store::StoreError> {
+    let bad = |e: &dyn std::fmt::Display| crate::store::StoreError::Invalid(e.to_string());
+    let hours = ["09:00-12:00", "14:00-17:00"]
+        .iter()
+        .map(|h| OpeningWindow::parse(h).ok_or_else(|| bad(h)))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(ResourceRecord {
+        resource: Resource {
+            id: ResourceId::new("robot").map_err(|e| bad(&e))?,
+            kind: ResourceKind::Robot,
+            name_zh: "艾灸机器人".into(),
+            name_en: "Moxibustion robot".into(),
+            hours,
+            slot_minutes: Some(60),
+            capacity: 1,
+            price: Price::Yuan { fen: 8800 },
+            trial_price: Some(Price::Yuan { fen: 2990 }),
+            limits: Limits {
+                per_day: 1,
+                per_week: 3,
+            },
+            checked_after_use: true,
+        },
+        device: Some(DeviceId::new(DEMO_ROBOT).map_err(|e| bad(&e))?),
+        channel: Some(1),
+        session: Duration::from_secs(60 * 60),
     })
 }
 

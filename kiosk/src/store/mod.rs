@@ -24,6 +24,7 @@ pub mod migrations;
 pub mod packages;
 pub mod points;
 pub mod programme;
+pub mod ratings;
 pub mod redemptions;
 pub mod reports;
 pub mod resources;
