@@ -14,6 +14,12 @@ use rusqlite::Connection;
 use crate::store::gym;
 use crate::store::members::{self, NewMember, Role};
 use crate::store::programme::{self, ProgrammeItem, Recurrence};
+use std::time::Duration;
+
+use keting_core::booking::{Limits, OpeningWindow, Price, Resource, ResourceId, ResourceKind};
+use keting_core::ids::DeviceId;
+
+use crate::store::resources::ResourceRecord;
 use crate::store::{Store, StoreError, packages, points, resources, vending_slots};
 
 /// A card the demo screen offers to "scan".
@@ -117,10 +123,73 @@ pub fn seed(conn: &Connection, now: Timestamp) -> Result<(), StoreError> {
     seed_bookings(conn, now)
 }
 
+/// The demo piano bank's device id.
+pub const DEMO_PIANOS: &str = "pianos";
+/// How many pianos the demo has (one relay board channel each).
+pub const DEMO_PIANO_COUNT: u8 = 8;
+/// The demo robot's device id.
+pub const DEMO_ROBOT: &str = "robot";
+
+/// Piano `c` of the demo: walk-up, 45 minutes, free, on the bank's channel `c`.
+pub fn piano(c: u8) -> Result<ResourceRecord, StoreError> {
+    let bad = |e: &dyn std::fmt::Display| StoreError::Invalid(e.to_string());
+    Ok(ResourceRecord {
+        resource: Resource {
+            id: ResourceId::new(format!("piano-{c}")).map_err(|e| bad(&e))?,
+            kind: ResourceKind::Piano,
+            name_zh: format!("{c}号钢琴"),
+            name_en: format!("Piano {c}"),
+            hours: vec![OpeningWindow::parse("08:30-21:00").ok_or_else(|| bad(&"hours"))?],
+            slot_minutes: None,
+            capacity: 1,
+            price: Price::Free,
+            trial_price: None,
+            limits: Limits {
+                per_day: 2,
+                per_week: 10,
+            },
+            checked_after_use: false,
+        },
+        device: Some(DeviceId::new(DEMO_PIANOS).map_err(|e| bad(&e))?),
+        channel: Some(c),
+        session: Duration::from_secs(45 * 60),
+    })
+}
+
+/// The demo's moxibustion robot: hourly slots, 29.9 yuan to try, 88 a
+/// session or a package, checked by staff after each session.
+pub fn robot() -> Result<ResourceRecord, StoreError> {
+    let bad = |e: &dyn std::fmt::Display| StoreError::Invalid(e.to_string());
+    let hours = ["09:00-12:00", "14:00-17:00"]
+        .iter()
+        .map(|h| OpeningWindow::parse(h).ok_or_else(|| bad(h)))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(ResourceRecord {
+        resource: Resource {
+            id: ResourceId::new("robot").map_err(|e| bad(&e))?,
+            kind: ResourceKind::Robot,
+            name_zh: "艾灸机器人".into(),
+            name_en: "Moxibustion robot".into(),
+            hours,
+            slot_minutes: Some(60),
+            capacity: 1,
+            price: Price::Yuan { fen: 8800 },
+            trial_price: Some(Price::Yuan { fen: 2990 }),
+            limits: Limits {
+                per_day: 1,
+                per_week: 3,
+            },
+            checked_after_use: true,
+        },
+        device: Some(DeviceId::new(DEMO_ROBOT).map_err(|e| bad(&e))?),
+        channel: Some(1),
+        session: Duration::from_secs(60 * 60),
+    })
+}
+
 /// Childcare and a study room to book, and a robot package. (The pianos
 /// and the robot are registered with their devices: `centre::demo_devices`.)
 fn seed_bookings(conn: &Connection, now: Timestamp) -> Result<(), StoreError> {
-    use keting_core::booking::{Limits, OpeningWindow, Price, Resource, ResourceId, ResourceKind};
     let hours = |list: &[&str]| -> Result<Vec<OpeningWindow>, StoreError> {
         list.iter()
             .map(|h| {
@@ -174,6 +243,10 @@ fn seed_bookings(conn: &Connection, now: Timestamp) -> Result<(), StoreError> {
             },
         )?;
     }
+    for c in 1..=DEMO_PIANO_COUNT {
+        resources::put(conn, &piano(c)?)?;
+    }
+    resources::put(conn, &robot()?)?;
     let member = members::list(conn)?
         .into_iter()
         .find(|m| m.name == "李建国")

@@ -431,3 +431,140 @@ fn staff_restock_the_drinks_machine_on_the_screen() {
     assert_eq!(stock(3), 6);
     assert!(screen.any_label_containing("绿茶：现在剩 6 瓶"));
 }
+
+#[test]
+fn a_resident_books_the_robot_on_the_week_view_joins_a_waiting_list_and_cancels() {
+    use keting_core::booking::BookingPolicy;
+    use keting_kiosk::store::bookings;
+    let screen = Screen::new();
+    let data = DataDir::prepare(screen._dir.path().join("data")).unwrap();
+    let mut store = Store::open(&data.database()).unwrap();
+    let cal = keting_core::calendar::SiteCalendar::china();
+    let tomorrow = cal.date_of(clock::now()) + time::Duration::days(1);
+    let at = |h: i64| {
+        keting_core::time::Timestamp::from_unix_millis(
+            cal.start_of(tomorrow).as_unix_millis() + h * 3_600_000,
+        )
+    };
+    // 李建国 has tomorrow's 15:00.
+    store
+        .write(|tx| {
+            bookings::book(
+                tx,
+                &BookingPolicy::default(),
+                cal,
+                "robot",
+                at(15),
+                keting_core::ids::MemberId(2),
+                false,
+                clock::now(),
+            )
+        })
+        .unwrap();
+
+    screen.tap("弹琴与预约");
+    screen.type_keys(&format!("{}\r", screen.first_pass));
+    assert!(screen.shows("我的预约"));
+    assert!(screen.shows("暂无"));
+    screen.tap("预约艾灸机器人");
+    assert!(screen.shows("明天 15:00 已满"));
+    // The full slot: the waiting list.
+    screen.tap("明天 15:00 已满");
+    assert!(screen.any_label_containing("已满，加入候补"));
+    screen.tap("好，加入候补");
+    assert!(screen.shows("已加入候补，第 1 位"));
+    // A second slot the same day is over her daily limit.
+    screen.tap("返回首页");
+    screen.tap("弹琴与预约");
+    screen.type_keys(&format!("{}\r", screen.first_pass));
+    screen.tap("预约艾灸机器人");
+    assert!(screen.shows("明天 15:00 候补"));
+    screen.tap("明天 14:00 可约");
+    assert!(screen.any_label_containing("首次体验价 29.90 元"));
+    screen.tap("好，预约");
+    assert!(screen.shows("没有预约成功"));
+    assert!(screen.any_label_containing("每天最多 1 次"));
+    // She leaves the waiting list and books 14:00 instead.
+    screen.tap("返回首页");
+    screen.tap("弹琴与预约");
+    screen.type_keys(&format!("{}\r", screen.first_pass));
+    screen.tap("取消预约");
+    assert!(screen.shows("已取消"));
+    screen.tap("返回首页");
+    screen.tap("弹琴与预约");
+    screen.type_keys(&format!("{}\r", screen.first_pass));
+    screen.tap("预约艾灸机器人");
+    screen.tap("明天 14:00 可约");
+    screen.tap("好，预约");
+    assert!(screen.shows("预约成功"));
+    assert!(screen.any_label_containing("首次体验价 29.90 元，到前台付款"));
+    let mine =
+        bookings::of_member(store.conn(), keting_core::ids::MemberId(1), clock::now()).unwrap();
+    let states: Vec<_> = mine
+        .iter()
+        .map(|b| (b.slot.start, b.state.as_str()))
+        .collect();
+    assert_eq!(states, vec![(at(14), "booked"), (at(15), "cancelled")]);
+    // More than two hours ahead, she can still cancel it herself.
+    screen.tap("返回首页");
+    screen.tap("弹琴与预约");
+    screen.type_keys(&format!("{}\r", screen.first_pass));
+    screen.tap("取消预约");
+    assert!(screen.shows("已取消"));
+    assert!(screen.any_label_containing("费用已退回"));
+}
+
+#[test]
+fn after_a_session_the_next_scan_asks_for_a_rating_in_one_tap() {
+    use keting_core::booking::{BookingPolicy, ResourceKind};
+    use keting_kiosk::store::{bookings, ratings, walk_up};
+    let screen = Screen::new();
+    let data = DataDir::prepare(screen._dir.path().join("data")).unwrap();
+    let mut store = Store::open(&data.database()).unwrap();
+    let cal = keting_core::calendar::SiteCalendar::china();
+    // This morning at 10, she played piano 1 for half an hour.
+    let ten = keting_core::time::Timestamp::from_unix_millis(
+        cal.start_of(cal.date_of(clock::now())).as_unix_millis() + 10 * 3_600_000,
+    );
+    store
+        .write(|tx| {
+            let walk_up::WalkUp::Started(b) = walk_up::scan(
+                tx,
+                &BookingPolicy::default(),
+                cal,
+                ResourceKind::Piano,
+                keting_core::ids::MemberId(1),
+                &[],
+                ten,
+            )?
+            else {
+                unreachable!()
+            };
+            bookings::finish(
+                tx,
+                cal,
+                b.id,
+                "ended_early",
+                true,
+                ten.saturating_add(Duration::from_secs(1800)),
+            )
+        })
+        .unwrap();
+    screen.tap("弹琴与预约");
+    screen.type_keys(&format!("{}\r", screen.first_pass));
+    assert!(screen.any_label_containing("上次的1号钢琴，您满意吗"));
+    screen.tap("很满意");
+    assert!(!screen.any_label_containing("您满意吗"));
+    assert!(screen.any_label_containing("谢谢您的评价"));
+    let per = ratings::per_service(
+        store.conn(),
+        keting_core::time::Timestamp::from_unix_millis(0),
+    )
+    .unwrap();
+    assert_eq!((per.len(), per[0].count, per[0].average_x100), (1, 1, 500));
+    // Scanning again does not ask twice.
+    screen.tap("返回首页");
+    screen.tap("弹琴与预约");
+    screen.type_keys(&format!("{}\r", screen.first_pass));
+    assert!(!screen.any_label_containing("您满意吗"));
+}

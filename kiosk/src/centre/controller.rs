@@ -435,6 +435,7 @@ impl Controller {
                 .into_iter()
                 .map(|c| (c.device.as_str().to_owned(), c.pin))
                 .collect(),
+            unavailable: sessions::unavailable(&self.store, &self.states, self.connected),
         };
         self.doors_tx.send_if_modified(|v| {
             if *v == view {

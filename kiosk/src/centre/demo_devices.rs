@@ -14,7 +14,6 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use ed25519_dalek::VerifyingKey;
-use keting_core::booking::{Limits, OpeningWindow, Price, Resource, ResourceId, ResourceKind};
 use keting_core::ids::DeviceId;
 use keting_core::pass::encode_public_key;
 use keting_device_agents::clock::now;
@@ -28,7 +27,8 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 use super::{CentreConfig, CentreError};
-use crate::store::resources::{self, ResourceRecord};
+use crate::demo::{DEMO_PIANO_COUNT, DEMO_PIANOS, DEMO_ROBOT};
+use crate::store::resources;
 use crate::store::{Store, doors};
 
 /// The demo door's device id.
@@ -38,14 +38,6 @@ const CONTACT: &str = "GPIO27";
 
 /// The demo vending machine's device id.
 pub const DEMO_VENDING: &str = "vending";
-
-/// The demo piano bank's device id.
-pub const DEMO_PIANOS: &str = "pianos";
-/// How many pianos the demo has (one relay board channel each).
-pub const DEMO_PIANO_COUNT: u8 = 8;
-
-/// The demo robot's device id.
-pub const DEMO_ROBOT: &str = "robot";
 
 /// The demo devices, ready to run.
 pub struct DemoDevices {
@@ -169,9 +161,9 @@ bus = \"tcp:127.0.0.1:{vending_port}\"\n",
     let robot_agent = AgentConfig::parse(&robot_toml).map_err(|e| err(&e))?;
     store.write(|tx| {
         for c in 1..=DEMO_PIANO_COUNT {
-            resources::put(tx, &demo_piano(c)?)?;
+            resources::put(tx, &crate::demo::piano(c)?)?;
         }
-        resources::put(tx, &demo_robot()?)?;
+        resources::put(tx, &crate::demo::robot()?)?;
         Ok::<_, crate::store::StoreError>(())
     })?;
     // The machine holds what the demo's catalogue says, and takes 1.5 s a drink.
@@ -269,63 +261,6 @@ impl DemoDevices {
             Ok(Ok(())) => {}
         }
     }
-}
-
-/// Piano `c` of the demo: walk-up, 45 minutes, free, on the bank's channel `c`.
-fn demo_piano(c: u8) -> Result<ResourceRecord, crate::store::StoreError> {
-    let bad = |e: &dyn std::fmt::Display| crate::store::StoreError::Invalid(e.to_string());
-    Ok(ResourceRecord {
-        resource: Resource {
-            id: ResourceId::new(format!("piano-{c}")).map_err(|e| bad(&e))?,
-            kind: ResourceKind::Piano,
-            name_zh: format!("{c}号钢琴"),
-            name_en: format!("Piano {c}"),
-            hours: vec![OpeningWindow::parse("08:30-21:00").ok_or_else(|| bad(&"hours"))?],
-            slot_minutes: None,
-            capacity: 1,
-            price: Price::Free,
-            trial_price: None,
-            limits: Limits {
-                per_day: 2,
-                per_week: 10,
-            },
-            checked_after_use: false,
-        },
-        device: Some(DeviceId::new(DEMO_PIANOS).map_err(|e| bad(&e))?),
-        channel: Some(c),
-        session: Duration::from_secs(45 * 60),
-    })
-}
-
-/// The demo's moxibustion robot: hourly slots, 29.9 yuan to try, 88 a
-/// session or a package, checked by staff after each session.
-fn demo_robot() -> Result<ResourceRecord, crate::store::StoreError> {
-    let bad = |e: &dyn std::fmt::Display| crate::store::StoreError::Invalid(e.to_string());
-    let hours = ["09:00-12:00", "14:00-17:00"]
-        .iter()
-        .map(|h| OpeningWindow::parse(h).ok_or_else(|| bad(h)))
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok(ResourceRecord {
-        resource: Resource {
-            id: ResourceId::new("robot").map_err(|e| bad(&e))?,
-            kind: ResourceKind::Robot,
-            name_zh: "艾灸机器人".into(),
-            name_en: "Moxibustion robot".into(),
-            hours,
-            slot_minutes: Some(60),
-            capacity: 1,
-            price: Price::Yuan { fen: 8800 },
-            trial_price: Some(Price::Yuan { fen: 2990 }),
-            limits: Limits {
-                per_day: 1,
-                per_week: 3,
-            },
-            checked_after_use: true,
-        },
-        device: Some(DeviceId::new(DEMO_ROBOT).map_err(|e| bad(&e))?),
-        channel: Some(1),
-        session: Duration::from_secs(60 * 60),
-    })
 }
 
 /// A simulated person: when the strike releases, opens the door a moment

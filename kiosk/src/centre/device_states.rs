@@ -66,6 +66,9 @@ pub struct DoorsView {
     pub tonight: Vec<Entry>,
     /// Devices claiming their identity, waiting for a technician: (device, PIN).
     pub claims: Vec<(String, String)>,
+    /// Resources whose device cannot be given a session now (offline, or
+    /// its hardware does not answer).
+    pub unavailable: Vec<String>,
 }
 
 #[derive(Debug, Default)]

@@ -264,6 +264,23 @@ fn member_bookings(
     Ok(out)
 }
 
+/// What booking the slot of `resource` starting at `slot_start` would cost
+/// `member` now (to show before they confirm).
+pub fn quote(
+    conn: &Connection,
+    calendar: SiteCalendar,
+    resource: &str,
+    slot_start: Timestamp,
+    member: MemberId,
+    now: Timestamp,
+) -> Result<Charge, StoreError> {
+    let r = resources::require(conn, resource)?;
+    let slot = slots::slot_starting(&r.resource, calendar, slot_start)
+        .map_err(|_| StoreError::Invalid(format!("no slot of {resource} starts then")))?;
+    let me = member_bookings(conn, calendar, &r, member, slot)?;
+    Ok(rules::charge(&r.resource, &me, now)?)
+}
+
 /// What became of a booking request.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Booked {

@@ -20,6 +20,7 @@ use super::award_adapter::{self, AwardSession};
 use super::language::Language;
 use super::points_adapter::{self, PointsSession};
 use super::restock_adapter;
+use super::services_adapter::{self, SERVICES_IDLE, ServicesSession};
 use super::staff_adapter;
 use super::{
     DemoCardEntry, KioskAdapter, KioskWindow, Outcome, Page, ProgrammeEntry, Refusal, Theme,
@@ -58,6 +59,8 @@ pub(super) struct State {
     pub(super) points_timer: Timer,
     /// The award page's activity and awards.
     pub(super) award: AwardSession,
+    /// The pianos and bookings page's member and choices.
+    pub(super) services: ServicesSession,
 }
 
 /// The kiosk window wired to a check-in desk.
@@ -88,6 +91,7 @@ impl KioskUi {
             points: PointsSession::default(),
             points_timer: Timer::default(),
             award: AwardSession::default(),
+            services: ServicesSession::default(),
         }));
 
         let (w, s) = (window.as_weak(), Rc::downgrade(&state));
@@ -148,6 +152,73 @@ impl KioskUi {
             with(&w, &s, |window, state| {
                 stay(window, state, points_adapter::POINTS_IDLE);
                 points_adapter::cancel(window, state);
+            })
+        });
+        let (w, s) = (window.as_weak(), Rc::downgrade(&state));
+        adapter.on_services_open(move || {
+            with(&w, &s, |window, state| {
+                services_adapter::open(window, state);
+                stay(window, state, SERVICES_IDLE);
+            })
+        });
+        let (w, s) = (window.as_weak(), Rc::downgrade(&state));
+        adapter.on_services_tile(move |id| {
+            with(&w, &s, |window, state| {
+                stay(window, state, SERVICES_IDLE);
+                services_adapter::tile(window, state, &id);
+            })
+        });
+        let (w, s) = (window.as_weak(), Rc::downgrade(&state));
+        adapter.on_services_pick(move |day, slot| {
+            with(&w, &s, |window, state| {
+                stay(window, state, SERVICES_IDLE);
+                services_adapter::pick(window, state, day, slot);
+            })
+        });
+        let (w, s) = (window.as_weak(), Rc::downgrade(&state));
+        adapter.on_services_confirm(move || {
+            with(&w, &s, |window, state| {
+                stay(window, state, SERVICES_IDLE);
+                services_adapter::confirm(window, state);
+            })
+        });
+        let (w, s) = (window.as_weak(), Rc::downgrade(&state));
+        adapter.on_services_back(move || {
+            with(&w, &s, |window, state| {
+                stay(window, state, SERVICES_IDLE);
+                services_adapter::back(window, state);
+            })
+        });
+        let (w, s) = (window.as_weak(), Rc::downgrade(&state));
+        adapter.on_services_shift(move |by| {
+            with(&w, &s, |window, state| {
+                stay(window, state, SERVICES_IDLE);
+                services_adapter::shift(window, state, by);
+            })
+        });
+        let (w, s) = (window.as_weak(), Rc::downgrade(&state));
+        adapter.on_booking_start(move |id| {
+            with(&w, &s, |window, state| {
+                services_adapter::start(window, state, i64::from(id))
+            })
+        });
+        let (w, s) = (window.as_weak(), Rc::downgrade(&state));
+        adapter.on_booking_cancel(move |id| {
+            with(&w, &s, |window, state| {
+                services_adapter::cancel(window, state, i64::from(id))
+            })
+        });
+        let (w, s) = (window.as_weak(), Rc::downgrade(&state));
+        adapter.on_booking_end(move |id| {
+            with(&w, &s, |window, state| {
+                services_adapter::end(window, state, i64::from(id))
+            })
+        });
+        let (w, s) = (window.as_weak(), Rc::downgrade(&state));
+        adapter.on_rate(move |stars| {
+            with(&w, &s, |window, state| {
+                stay(window, state, SERVICES_IDLE);
+                services_adapter::rate(window, state, stars);
             })
         });
         let (w, s) = (window.as_weak(), Rc::downgrade(&state));
@@ -319,6 +390,11 @@ fn handle_scan(window: &KioskWindow, state: &Rc<RefCell<State>>, text: &str, sou
         award_adapter::scan(window, state, text);
         return;
     }
+    if window.global::<KioskAdapter>().get_page() == Page::Services {
+        stay(window, state, SERVICES_IDLE);
+        services_adapter::scan(window, state, text);
+        return;
+    }
     if window.global::<KioskAdapter>().get_page() == Page::Points {
         stay(window, state, points_adapter::POINTS_IDLE);
         points_adapter::scan(window, state, text);
@@ -419,6 +495,7 @@ fn go_home(window: &KioskWindow, state: &Rc<RefCell<State>>) {
         s.selected = None;
         s.points = PointsSession::default();
         s.award = AwardSession::default();
+        s.services = ServicesSession::default();
     }
     window.global::<KioskAdapter>().set_page(Page::Home);
     refresh_home(window, state);

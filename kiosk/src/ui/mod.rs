@@ -5,8 +5,9 @@
 //! turns an intent (a scan, a tap, a language) into a call on the
 //! [`crate::checkin_desk::CheckInDesk`] and the result back into adapter
 //! properties; [`staff_adapter`], [`points_adapter`], [`award_adapter`]
-//! and [`restock_adapter`] do the same for the staff page, redeeming points,
-//! awarding them and restocking the drinks machine. [`screenshot`] renders any page to a PNG with the software
+//! [`restock_adapter`] and [`services_adapter`] do the same for the staff
+//! page, redeeming points, awarding them, restocking the drinks machine,
+//! and the pianos and bookings. [`screenshot`] renders any page to a PNG with the software
 //! renderer, with no display.
 
 pub mod award_adapter;
@@ -14,7 +15,9 @@ pub mod kiosk_adapter;
 pub mod language;
 pub mod points_adapter;
 pub mod restock_adapter;
+mod scanned_member;
 pub mod screenshot;
+pub mod services_adapter;
 pub mod staff_adapter;
 
 #[allow(missing_docs, clippy::all, clippy::unwrap_used, clippy::todo)]
@@ -24,6 +27,6 @@ mod generated {
 
 pub use generated::{
     ActivityChoice, AwardRow, ClaimRow, DemoCardEntry, DoorRow, DrinkItem, EntryRow, GymRow,
-    KioskAdapter, KioskWindow, Outcome, Page, PointsLine, PointsStep, ProgrammeEntry, Refusal,
-    RestockRow, Theme,
+    KioskAdapter, KioskWindow, MyBooking, Outcome, Page, PointsLine, PointsStep, ProgrammeEntry,
+    Refusal, RestockRow, ServiceTile, ServicesStep, Theme, WeekCell, WeekDay,
 };

@@ -24,7 +24,7 @@ use super::language::Language;
 use super::{DrinkItem, KioskAdapter, KioskWindow, Page, PointsLine, PointsStep};
 use crate::clock;
 use crate::store::redemptions::{self, RedemptionRefusal, State as RedemptionState};
-use crate::store::{StoreError, audit, members, points, vending_slots};
+use crate::store::{StoreError, audit, points, vending_slots};
 
 /// The points page goes home after this long untouched.
 pub const POINTS_IDLE: Duration = Duration::from_secs(60);
@@ -66,34 +66,13 @@ pub(super) fn scan(window: &KioskWindow, state: &Rc<RefCell<State>>, text: &str)
         // A redemption under way: a scan does not interrupt it.
         return;
     }
-    let zh = zh(state);
-    let claims = state.borrow().desk.verifier().verify(text.trim());
-    let found = claims.map(|c| {
-        let m = members::require(state.borrow().desk.store().conn(), c.member);
-        (c, m)
-    });
-    match found {
-        Ok((c, Ok(m))) if m.epoch == c.epoch => {
-            state.borrow_mut().points.member = Some((m.id, m.name.clone()));
+    match super::scanned_member::member_of(state, text) {
+        Ok(member) => {
+            state.borrow_mut().points.member = Some(member);
             message(window, "");
             show_menu(window, state);
         }
-        Ok((_, Ok(_))) => message(
-            window,
-            if zh {
-                "这张卡已挂失，请用新卡"
-            } else {
-                "This card was replaced: please use your new one"
-            },
-        ),
-        Ok((_, Err(_))) | Err(_) => message(
-            window,
-            if zh {
-                "这不是本中心的码"
-            } else {
-                "This is not a pass of this centre"
-            },
-        ),
+        Err(why) => message(window, why),
     }
 }
 

@@ -24,6 +24,7 @@ use crate::data_dir::DataDir;
 use crate::site::{self, NewSite};
 use crate::store::Store;
 use crate::store::checkins::ScanSource;
+use crate::store::site_record::SiteRecord;
 use crate::{clock, demo};
 
 /// The pages `kiosk screenshot --page` knows, with what each shows.
@@ -76,6 +77,20 @@ pub const PAGES: &[(&str, &str)] = &[
         "award",
         "awarding points (staff): the activity chosen, two volunteers scanned, one refused",
     ),
+    ("services-scan", "pianos and bookings: scan your pass"),
+    (
+        "services-menu",
+        "pianos and bookings: the services, my bookings, a rating of the last piano session",
+    ),
+    (
+        "services-week",
+        "booking the robot: the week, free, full and mine",
+    ),
+    (
+        "services-confirm",
+        "booking the robot: confirm a slot, with the trial price",
+    ),
+    ("services-done", "booking the robot: booked"),
     (
         "staff-claim",
         "the staff page with a device claiming its identity: the PIN to compare and confirm",
@@ -167,6 +182,9 @@ pub fn render(
         .map_err(|e| setup(&e))?;
     let issuer = site::issuer(&site, &dir).map_err(|e| setup(&e))?;
     let cards = demo::cards(&store, &issuer).map_err(|e| setup(&e))?;
+    if request.page.starts_with("services-") {
+        sample_bookings(&mut store, &site).map_err(|e| setup(&e))?;
+    }
     let verifier = site::verifier(&site).map_err(|e| setup(&e))?;
     let ui = KioskUi::new(
         CheckInDesk::new(store, site.clone(), verifier),
@@ -230,6 +248,23 @@ pub fn render(
                 ui.settle_open_redemptions(outcome).map_err(|e| setup(&e))?;
             }
         }
+        page if page.starts_with("services-") => {
+            let adapter = ui.window().global::<super::KioskAdapter>();
+            adapter.invoke_services_open();
+            if page != "services-scan" {
+                ui.scan(&first_resident, ScanSource::Scanner);
+            }
+            if matches!(page, "services-week" | "services-confirm" | "services-done") {
+                adapter.invoke_services_tile("robot".into());
+            }
+            if matches!(page, "services-confirm" | "services-done") {
+                // The day after tomorrow, 14:00.
+                adapter.invoke_services_pick(2, 3);
+            }
+            if page == "services-done" {
+                adapter.invoke_services_confirm();
+            }
+        }
         "restock" => {
             ui.scan(&card("Staff"), ScanSource::DemoTap);
             ui.window()
@@ -287,6 +322,55 @@ pub fn render(
         source,
     })?;
     Ok(report)
+}
+
+/// Bookings for the services pages: 王秀英's robot session tomorrow at
+/// 9:00 and her piano session this morning (to rate), 李建国's robot
+/// session the day after tomorrow at 10:00.
+fn sample_bookings(store: &mut Store, site: &SiteRecord) -> Result<(), crate::store::StoreError> {
+    use crate::store::{bookings, walk_up};
+    use keting_core::booking::{BookingPolicy, ResourceKind};
+    let cal = site.calendar;
+    let now = clock::now();
+    let today = cal.date_of(now);
+    let at = |days: i64, h: i64| {
+        keting_core::time::Timestamp::from_unix_millis(
+            cal.start_of(today).as_unix_millis() + days * 86_400_000 + h * 3_600_000,
+        )
+    };
+    let policy = BookingPolicy::default();
+    store.write(|tx| {
+        bookings::book(tx, &policy, cal, "robot", at(1, 9), MemberId(1), false, now)?;
+        bookings::book(
+            tx,
+            &policy,
+            cal,
+            "robot",
+            at(2, 10),
+            MemberId(2),
+            false,
+            now,
+        )?;
+        if let walk_up::WalkUp::Started(b) = walk_up::scan(
+            tx,
+            &policy,
+            cal,
+            ResourceKind::Piano,
+            MemberId(1),
+            &[],
+            at(0, 10),
+        )? {
+            bookings::finish(
+                tx,
+                cal,
+                b.id,
+                "ended_early",
+                true,
+                at(0, 10).saturating_add(Duration::from_secs(1800)),
+            )?;
+        }
+        Ok(())
+    })
 }
 
 fn encode_png(pixels: &[Rgb8Pixel], w: u32, h: u32) -> std::io::Result<Vec<u8>> {
@@ -351,6 +435,7 @@ fn sample_doors(
             },
         ],
         claims,
+        unavailable: Vec::new(),
     };
     tokio::sync::watch::channel(view).1
 }

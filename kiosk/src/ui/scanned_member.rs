@@ -1,0 +1,37 @@
+//! Who a scan on a resident's page is: a pass of this centre, of a member,
+//! not replaced by a newer card. The points and the bookings pages both ask.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use keting_core::ids::MemberId;
+
+use super::kiosk_adapter::State;
+use super::language::Language;
+use crate::store::members;
+
+/// The member whose pass `text` is, with their name; or what to tell them.
+pub(super) fn member_of(
+    state: &Rc<RefCell<State>>,
+    text: &str,
+) -> Result<(MemberId, String), &'static str> {
+    let zh = state.borrow().language == Language::Chinese;
+    let claims = state.borrow().desk.verifier().verify(text.trim());
+    let found = claims.map(|c| {
+        let m = members::require(state.borrow().desk.store().conn(), c.member);
+        (c, m)
+    });
+    match found {
+        Ok((c, Ok(m))) if m.epoch == c.epoch => Ok((m.id, m.name)),
+        Ok((_, Ok(_))) => Err(if zh {
+            "这张卡已挂失，请用新卡"
+        } else {
+            "This card was replaced: please use your new one"
+        }),
+        Ok((_, Err(_))) | Err(_) => Err(if zh {
+            "这不是本中心的码"
+        } else {
+            "This is not a pass of this centre"
+        }),
+    }
+}
