@@ -33,6 +33,8 @@ pub struct NewDevice {
     pub gpio: BTreeMap<String, String>,
     /// A lock has an SSD1306 status panel on I2C.
     pub panel: bool,
+    /// How many pianos a piano bank powers (channels 1 to N).
+    pub pianos: u8,
 }
 
 /// Parses `strike=GPIO17,contact=GPIO27,exit=GPIO22`.
@@ -94,6 +96,12 @@ impl NewDevice {
                 }
             }
             DeviceKind::Vending | DeviceKind::PianoBank | DeviceKind::Robot => {
+                if self.kind == DeviceKind::PianoBank && !(1..=8).contains(&self.pianos) {
+                    return Err(SiteError::Invalid(format!(
+                        "--pianos {}: a relay board powers 1 to 8 pianos",
+                        self.pianos
+                    )));
+                }
                 if self.bus.is_none() {
                     return Err(SiteError::Invalid(format!(
                         "a {} is on Modbus: give --bus rtu:/dev/ttyUSB0@9600 or --bus tcp:HOST:502",
@@ -151,9 +159,22 @@ impl NewDevice {
             }
         } else if let (DeviceKind::Vending, Some(bus)) = (self.kind, &self.bus) {
             text += &format!("\n[vending]\nbus = \"{bus}\"\nunit = {}\n", self.unit);
-        } else {
-            text += "\n# The pianos' and the robot's agent sections come with their issue.\n";
-            return Ok(text);
+        } else if let (DeviceKind::PianoBank, Some(bus)) = (self.kind, &self.bus) {
+            // One relay channel per piano; a panel per piano is configured
+            // by hand (an SSD1306 has two I2C addresses: more need a mux).
+            let pianos: Vec<String> = (1..=self.pianos)
+                .map(|c| format!("  {{ channel = {c}, name = \"{c}号钢琴\", panel = {{ kind = \"none\" }} }},"))
+                .collect();
+            text += &format!(
+                "\n[piano_bank]\nbus = \"{bus}\"\nunit = {}\nwarn_minutes = 5\npianos = [\n{}\n]\n",
+                self.unit,
+                pianos.join("\n")
+            );
+        } else if let (DeviceKind::Robot, Some(bus)) = (self.kind, &self.bus) {
+            text += &format!(
+                "\n[robot]\nbus = \"{bus}\"\nunit = {}\nprogram = 1\n",
+                self.unit
+            );
         }
         // The agent's own parser is the judge of what it will run.
         AgentConfig::parse(&text).map_err(|e| {

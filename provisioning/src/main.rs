@@ -96,6 +96,9 @@ enum DeviceCommand {
         /// A lock without the SSD1306 status panel (by default it has one on /dev/i2c-1 at 0x3C).
         #[arg(long)]
         no_panel: bool,
+        /// A piano bank's pianos, on relay channels 1 to N.
+        #[arg(long, default_value_t = 8)]
+        pianos: u8,
     },
     /// List the devices, with what each last said on the broker (online, fault, last seen).
     List {
@@ -212,6 +215,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     channel,
                     gpio,
                     no_panel,
+                    pianos,
                 } => {
                     let new = NewDevice {
                         name,
@@ -221,6 +225,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                         channel,
                         gpio: gpio.unwrap_or_default(),
                         panel: !no_panel,
+                        pianos,
                     };
                     let d = device::add(&site, &new)?;
                     println!(

@@ -108,6 +108,13 @@ fn device_add_writes_a_configuration_the_agent_accepts_and_its_own_secret() {
             "tcp:192.168.1.30:502",
         ],
     );
+    // The piano bank's agent gets a channel per piano, the agent's parser agrees.
+    let pianos = std::fs::read_to_string(site.join("devices/pianos/agent.toml")).unwrap();
+    keting_device_agents_parse(&pianos);
+    assert!(
+        pianos.contains("[piano_bank]") && pianos.contains("channel = 8, name = \"8号钢琴\""),
+        "{pianos}"
+    );
     let agent = site.join("devices/gym-door/agent.toml");
     let check = Command::new(env!("CARGO_BIN_EXE_keting-provision"))
         .arg("--version")
