@@ -27,9 +27,11 @@ use crate::store::{
     Store, StoreError, device_claims, door_commands, door_events, doors, gym, redemptions,
 };
 
-/// How often the database is checked for changes (roster, doors, vends):
-/// a `PRAGMA data_version`, a few microseconds.
-pub const POLL: Duration = Duration::from_millis(20);
+/// How often the database is checked for changes (roster, doors, vends,
+/// sessions): a `PRAGMA data_version`, a few microseconds. It bounds the
+/// time from a decision on the screen (or a shell) to its command leaving:
+/// 20 ms measured 20 ms p50 from scan to piano on; 5 ms, 6 ms.
+pub const POLL: Duration = Duration::from_millis(5);
 /// How often the time-driven work runs: redemptions past their deadline,
 /// the booking sweep (places released, waiting lists served), and the view's time-dependent parts (tonight's entries, claims expiring).
 pub const SLOW_POLL: Duration = Duration::from_secs(1);
@@ -51,6 +53,9 @@ pub struct Controller {
     last_issued: i64,
     claims: ClaimDesk,
     slow_due: tokio::time::Instant,
+    /// A device answered a session command: its follow-up (a stop for a
+    /// session ended meanwhile) goes out at the next poll.
+    sessions_due: bool,
 }
 
 impl Controller {
@@ -95,6 +100,7 @@ impl Controller {
             last_issued: 0,
             claims: ClaimDesk::new(config.provisioning_site.clone()),
             slow_due: tokio::time::Instant::now(),
+            sessions_due: false,
         })
     }
 
@@ -158,7 +164,10 @@ impl Controller {
                                 &id,
                                 &ack,
                                 t,
-                            ) => {}
+                            ) =>
+                        {
+                            self.sessions_due = true
+                        }
                         Ok(ack) => {
                             tracing::info!(device = %id, command = %ack.id.as_str(), outcome = ?ack.outcome, "door answered");
                             if let Err(e) =
@@ -349,7 +358,12 @@ impl Controller {
             self.answer_claims(link).await?;
             self.send_vends(link).await?;
             sessions::send_commands(&mut self.store, link, &self.site, now()).await?;
+            self.sessions_due = false;
             self.refresh_view();
+        }
+        if self.sessions_due {
+            self.sessions_due = false;
+            sessions::send_commands(&mut self.store, link, &self.site, now()).await?;
         }
         if self.slow_due <= tokio::time::Instant::now() {
             self.slow_due = tokio::time::Instant::now() + SLOW_POLL;
@@ -357,7 +371,12 @@ impl Controller {
             let unavailable = sessions::unavailable(&self.store, &self.states, self.connected);
             sessions::sweep(&mut self.store, self.site.calendar, &unavailable, now())?;
             sessions::send_commands(&mut self.store, link, &self.site, now()).await?;
+            self.sessions_due = false;
             self.refresh_view();
+        }
+        if self.sessions_due {
+            self.sessions_due = false;
+            sessions::send_commands(&mut self.store, link, &self.site, now()).await?;
         }
         Ok(())
     }
