@@ -72,7 +72,7 @@ async fn a_paid_member_gets_in_an_expired_one_stays_out_and_the_kiosk_logs_both(
     ));
     assert!(!bed.board.relays()[0]);
     // The kiosk keeps all three in its audit log.
-    kiosk.wait_for_count("door event stored", 3, WAIT).await;
+    kiosk.wait_for_count("device event stored", 3, WAIT).await;
     let events = kiosk_cli(&bed.data(), &["door", "events"]);
     assert!(
         events.contains("door.access_granted") && events.contains(&format!("member {paid}")),
@@ -167,7 +167,7 @@ async fn events_of_a_broker_outage_all_reach_the_kiosk_once_it_is_back() {
     let broker = Mosquitto::start_again(dir, port).await;
     let mut w = bed.watcher(&broker, "watcher").await;
     w.online(true).await;
-    kiosk.wait_for_count("door event stored", 5, WAIT).await;
+    kiosk.wait_for_count("device event stored", 5, WAIT).await;
     let events = kiosk_cli(&bed.data(), &["door", "events"]);
     assert_eq!(
         events
@@ -229,7 +229,7 @@ async fn the_door_works_the_same_through_the_kiosks_embedded_broker() {
     coil(&bed.board, true).await;
     coil(&bed.board, false).await;
     w.status(|s| s.state == LockState::Locked).await;
-    kiosk.wait_for_count("door event stored", 1, WAIT).await;
+    kiosk.wait_for_count("device event stored", 1, WAIT).await;
     kiosk.stop().await;
     agent.stop().await;
 }

@@ -204,7 +204,7 @@ async fn a_provisioned_site_runs_with_per_device_logins() {
     coil(&bed.board, true).await;
     coil(&bed.board, false).await;
     kiosk
-        .wait_for_count("door event stored", 1, Duration::from_secs(30))
+        .wait_for_count("device event stored", 1, Duration::from_secs(30))
         .await;
     let events = kiosk_cli(&data, &["door", "events"]);
     assert!(events.contains(&format!("member {id}")), "{events}");
