@@ -568,3 +568,82 @@ fn after_a_session_the_next_scan_asks_for_a_rating_in_one_tap() {
     screen.type_keys(&format!("{}\r", screen.first_pass));
     assert!(!screen.any_label_containing("您满意吗"));
 }
+
+#[test]
+fn staff_clear_a_robot_session_after_checking_the_robot() {
+    use keting_core::booking::{BookingPolicy, BookingState};
+    use keting_kiosk::store::bookings;
+    let screen = Screen::new();
+    let data = DataDir::prepare(screen._dir.path().join("data")).unwrap();
+    let mut store = Store::open(&data.database()).unwrap();
+    let cal = keting_core::calendar::SiteCalendar::china();
+    let day = cal.start_of(cal.date_of(clock::now())).as_unix_millis();
+    let at = |h: i64| keting_core::time::Timestamp::from_unix_millis(day + h * 3_600_000);
+    let policy = BookingPolicy::default();
+    let id = store
+        .write(|tx| {
+            let b = bookings::book(
+                tx,
+                &policy,
+                cal,
+                "robot",
+                at(9),
+                keting_core::ids::MemberId(2),
+                false,
+                at(8),
+            )?;
+            bookings::check_in(tx, &policy, cal, keting_core::ids::MemberId(2), None, at(9))?;
+            bookings::finish(tx, cal, b.booking.id, "time_up", true, at(10))?;
+            Ok::<_, keting_kiosk::store::StoreError>(b.booking.id)
+        })
+        .unwrap();
+    let staff = keting_kiosk::demo::cards(
+        &store,
+        &keting_kiosk::site::issuer(
+            &keting_kiosk::store::site_record::get(store.conn())
+                .unwrap()
+                .unwrap(),
+            &data,
+        )
+        .unwrap(),
+    )
+    .unwrap()
+    .into_iter()
+    .find(|c| c.label_en.contains("Staff"))
+    .unwrap();
+    screen.ui.scan(
+        &staff.pass,
+        keting_kiosk::store::checkins::ScanSource::DemoTap,
+    );
+    screen.tap("预约与设备");
+    assert!(screen.shows("使用后待检查"));
+    // The robot is named by a resource but has never reported: not fine.
+    assert!(screen.any_label_containing("未连接"));
+    screen.tap("已检查：艾灸机器人 · 李建国");
+    assert!(screen.shows("已记录检查"));
+    assert!(screen.shows("没有待检查的"));
+    assert_eq!(
+        bookings::get(store.conn(), id).unwrap().state,
+        BookingState::Done
+    );
+}
+
+#[test]
+fn a_revoked_pass_books_nothing() {
+    let screen = Screen::new();
+    let data = DataDir::prepare(screen._dir.path().join("data")).unwrap();
+    let store = Store::open(&data.database()).unwrap();
+    let site = keting_kiosk::store::site_record::get(store.conn())
+        .unwrap()
+        .unwrap();
+    let lost =
+        keting_kiosk::demo::cards(&store, &keting_kiosk::site::issuer(&site, &data).unwrap())
+            .unwrap()
+            .into_iter()
+            .find(|c| c.label_en.contains("Lost card"))
+            .unwrap();
+    screen.tap("弹琴与预约");
+    screen.type_keys(&format!("{}\r", lost.pass));
+    assert!(screen.any_label_containing("这张卡已挂失，请用新卡"));
+    assert!(!screen.shows("我的预约"), "no menu for an old card");
+}

@@ -192,10 +192,10 @@ fn decisions(n: usize) {
     let mut tries = 0;
     while taken * 10 < places * 8 && tries < places * 20 {
         tries += 1;
-        if let Ok(b) = book(&mut store, &mut rng) {
-            if b.waiting_position.is_none() {
-                taken += 1;
-            }
+        if let Ok(b) = book(&mut store, &mut rng)
+            && b.waiting_position.is_none()
+        {
+            taken += 1;
         }
     }
     let mut latencies = Vec::with_capacity(n);

@@ -387,3 +387,72 @@ async fn a_robot_fault_gives_the_package_session_back_and_a_silent_robot_charges
     kiosk.stop().await;
     agent.stop().await;
 }
+
+#[test]
+fn the_cancellation_window_holds_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("kiosk");
+    kiosk_cli(&data, &["member", "add", "--name", "王秀英"]);
+    kiosk_cli(
+        &data,
+        &[
+            "resource",
+            "add",
+            "room",
+            "--kind",
+            "room",
+            "--zh",
+            "活动室",
+            "--en",
+            "Activity room",
+            "--hours",
+            "00:00-24:00",
+            "--slot",
+            "60",
+            "--capacity",
+            "2",
+            "--price",
+            "20 points",
+        ],
+    );
+    kiosk_cli(
+        &data,
+        &[
+            "points",
+            "award",
+            "1",
+            "--activity",
+            "敬老探访",
+            "--points",
+            "50",
+        ],
+    );
+    // The next hour's slot starts within two hours: too late for her.
+    let now =
+        time::OffsetDateTime::now_utc().to_offset(time::UtcOffset::from_hms(8, 0, 0).unwrap());
+    let next = now + time::Duration::hours(1);
+    let at = format!("{} {:02}:00", next.date(), next.hour());
+    let booked = kiosk_cli(&data, &["booking", "book", "1", "room", "--at", &at]);
+    assert!(
+        booked.contains("booking 1:") && booked.contains("20 points"),
+        "{booked}"
+    );
+    assert!(
+        kiosk_cli(&data, &["points", "balance", "1"]).contains("30"),
+        "20 held"
+    );
+    let (ok, _, stderr) = binaries::run_status(
+        "kiosk",
+        &["--data", data.to_str().unwrap(), "booking", "cancel", "1"],
+    );
+    assert!(!ok, "a member cannot cancel inside the window");
+    assert!(
+        stderr.contains("too late to cancel (until 2 h before the start): ask the staff"),
+        "{stderr}"
+    );
+    assert!(kiosk_cli(&data, &["booking", "list", "--member", "1"]).contains(" booked "));
+    // Staff can, and the points come back.
+    let staff = kiosk_cli(&data, &["booking", "cancel", "1", "--staff"]);
+    assert!(staff.contains("the charge was given back"), "{staff}");
+    assert!(kiosk_cli(&data, &["points", "balance", "1"]).contains("50"));
+}

@@ -455,6 +455,7 @@ impl Controller {
                 .map(|c| (c.device.as_str().to_owned(), c.pin))
                 .collect(),
             unavailable: sessions::unavailable(&self.store, &self.states, self.connected),
+            session_devices: self.states.session_devices(self.connected),
         };
         self.doors_tx.send_if_modified(|v| {
             if *v == view {

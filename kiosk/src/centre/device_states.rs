@@ -69,6 +69,24 @@ pub struct DoorsView {
     /// Resources whose device cannot be given a session now (offline, or
     /// its hardware does not answer).
     pub unavailable: Vec<String>,
+    /// The session devices (piano banks, the robot), as the staff see them.
+    pub session_devices: Vec<SessionDeviceView>,
+}
+
+/// A session device (a piano bank, the robot) as the staff view shows it:
+/// its state only while it is online.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SessionDeviceView {
+    /// The device.
+    pub id: DeviceId,
+    /// Whether it can be heard.
+    pub availability: Availability,
+    /// `ready`, `running`, `fault`, `unavailable` (its hardware is silent).
+    pub state: Option<String>,
+    /// The fault it reports.
+    pub fault: Option<String>,
+    /// Outputs in use, of all.
+    pub in_use: (usize, usize),
 }
 
 #[derive(Debug, Default)]
@@ -127,6 +145,38 @@ impl DeviceStates {
                 .sessions
                 .as_ref()
                 .is_none_or(|s| s.state != "unavailable")
+    }
+
+    /// The session devices heard from, by id.
+    pub fn session_devices(&self, connected: bool) -> Vec<SessionDeviceView> {
+        let mut out: Vec<SessionDeviceView> = self
+            .heard
+            .iter()
+            .filter(|(_, h)| h.sessions.is_some())
+            .map(|(id, h)| {
+                let availability = match h.online {
+                    _ if !connected => Availability::Offline,
+                    None => Availability::NeverSeen,
+                    Some(true) => Availability::Online,
+                    Some(false) => Availability::Offline,
+                };
+                let status = h
+                    .sessions
+                    .as_ref()
+                    .filter(|_| availability == Availability::Online);
+                SessionDeviceView {
+                    id: id.clone(),
+                    availability,
+                    state: status.map(|s| s.state.clone()),
+                    fault: status.and_then(|s| s.fault.clone()),
+                    in_use: status.map_or((0, 0), |s| {
+                        (s.outputs.iter().filter(|o| o.on).count(), s.outputs.len())
+                    }),
+                }
+            })
+            .collect();
+        out.sort_by(|a, b| a.id.cmp(&b.id));
+        out
     }
 
     /// The view of `doors`, given whether the kiosk's link is up.

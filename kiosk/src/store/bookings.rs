@@ -168,6 +168,15 @@ pub fn of_member(
     )
 }
 
+/// Sessions over and waiting for staff to check the device, oldest first.
+pub fn to_check(conn: &Connection) -> Result<Vec<Booking>, StoreError> {
+    query(
+        conn,
+        "b.state = 'to_check' ORDER BY b.slot_start_ms, b.id",
+        [],
+    )
+}
+
 /// Every booking of `resource` in `[from, to)`, by slot.
 pub fn of_resource(
     conn: &Connection,

@@ -20,6 +20,7 @@ use super::award_adapter::{self, AwardSession};
 use super::language::Language;
 use super::points_adapter::{self, PointsSession};
 use super::restock_adapter;
+use super::service_desk_adapter;
 use super::services_adapter::{self, SERVICES_IDLE, ServicesSession};
 use super::staff_adapter;
 use super::{
@@ -222,6 +223,20 @@ impl KioskUi {
             })
         });
         let (w, s) = (window.as_weak(), Rc::downgrade(&state));
+        adapter.on_desk_open(move || {
+            with(&w, &s, |window, state| {
+                keep_staff_page(window, state);
+                service_desk_adapter::open(window, state);
+            })
+        });
+        let (w, s) = (window.as_weak(), Rc::downgrade(&state));
+        adapter.on_desk_clear(move |id| {
+            with(&w, &s, |window, state| {
+                keep_staff_page(window, state);
+                service_desk_adapter::clear(window, state, id);
+            })
+        });
+        let (w, s) = (window.as_weak(), Rc::downgrade(&state));
         adapter.on_restock_open(move || {
             with(&w, &s, |window, state| {
                 keep_staff_page(window, state);
@@ -293,11 +308,16 @@ impl KioskUi {
                     .doors
                     .as_mut()
                     .is_some_and(|rx| rx.has_changed().unwrap_or(false));
-                if changed && window.global::<KioskAdapter>().get_page() == Page::Staff {
+                let page = window.global::<KioskAdapter>().get_page();
+                if changed && matches!(page, Page::Staff | Page::ServiceDesk) {
                     if let Some(rx) = state.borrow_mut().doors.as_mut() {
                         rx.mark_unchanged();
                     }
-                    staff_adapter::refresh(window, state);
+                    if page == Page::Staff {
+                        staff_adapter::refresh(window, state);
+                    } else {
+                        service_desk_adapter::refresh(window, state);
+                    }
                 }
             })
         });

@@ -17,6 +17,7 @@ pub mod points_adapter;
 pub mod restock_adapter;
 mod scanned_member;
 pub mod screenshot;
+pub mod service_desk_adapter;
 pub mod services_adapter;
 pub mod staff_adapter;
 
@@ -26,7 +27,7 @@ mod generated {
 }
 
 pub use generated::{
-    ActivityChoice, AwardRow, ClaimRow, DemoCardEntry, DoorRow, DrinkItem, EntryRow, GymRow,
-    KioskAdapter, KioskWindow, MyBooking, Outcome, Page, PointsLine, PointsStep, ProgrammeEntry,
-    Refusal, RestockRow, ServiceTile, ServicesStep, Theme, WeekCell, WeekDay,
+    ActivityChoice, AwardRow, ClaimRow, DemoCardEntry, DeskRow, DoorRow, DrinkItem, EntryRow,
+    GymRow, KioskAdapter, KioskWindow, MyBooking, Outcome, Page, PointsLine, PointsStep,
+    ProgrammeEntry, Refusal, RestockRow, ServiceTile, ServicesStep, Theme, WeekCell, WeekDay,
 };

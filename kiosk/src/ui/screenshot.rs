@@ -92,6 +92,10 @@ pub const PAGES: &[(&str, &str)] = &[
     ),
     ("services-done", "booking the robot: booked"),
     (
+        "service-desk",
+        "the staff's service desk: the pianos and the robot (one offline), a robot session to check, ratings",
+    ),
+    (
         "staff-claim",
         "the staff page with a device claiming its identity: the PIN to compare and confirm",
     ),
@@ -182,6 +186,9 @@ pub fn render(
         .map_err(|e| setup(&e))?;
     let issuer = site::issuer(&site, &dir).map_err(|e| setup(&e))?;
     let cards = demo::cards(&store, &issuer).map_err(|e| setup(&e))?;
+    if request.page == "service-desk" {
+        sample_desk(&mut store, &site).map_err(|e| setup(&e))?;
+    }
     if request.page.starts_with("services-") {
         sample_bookings(&mut store, &site).map_err(|e| setup(&e))?;
     }
@@ -264,6 +271,16 @@ pub fn render(
             if page == "services-done" {
                 adapter.invoke_services_confirm();
             }
+        }
+        "service-desk" => {
+            let mut doors = sample_doors(&site, Vec::new());
+            let mut view = doors.borrow_and_update().clone();
+            view.session_devices = sample_session_devices();
+            ui.set_doors(tokio::sync::watch::channel(view).1);
+            ui.scan(&card("Staff"), ScanSource::DemoTap);
+            ui.window()
+                .global::<super::KioskAdapter>()
+                .invoke_desk_open();
         }
         "restock" => {
             ui.scan(&card("Staff"), ScanSource::DemoTap);
@@ -373,6 +390,57 @@ fn sample_bookings(store: &mut Store, site: &SiteRecord) -> Result<(), crate::st
     })
 }
 
+/// For the service desk: 李建国's robot session this morning, over and
+/// waiting for a check; 王秀英's piano session, rated.
+fn sample_desk(store: &mut Store, site: &SiteRecord) -> Result<(), crate::store::StoreError> {
+    use crate::store::{bookings, ratings, walk_up};
+    use keting_core::booking::{BookingPolicy, ResourceKind};
+    let cal = site.calendar;
+    let policy = BookingPolicy::default();
+    let day = cal.start_of(cal.date_of(clock::now())).as_unix_millis();
+    let at = |h: i64| keting_core::time::Timestamp::from_unix_millis(day + h * 3_600_000);
+    store.write(|tx| {
+        let b = bookings::book(tx, &policy, cal, "robot", at(9), MemberId(2), false, at(8))?;
+        bookings::check_in(tx, &policy, cal, MemberId(2), Some("robot"), at(9))?;
+        bookings::finish(tx, cal, b.booking.id, "time_up", true, at(10))?;
+        if let walk_up::WalkUp::Started(p) = walk_up::scan(
+            tx,
+            &policy,
+            cal,
+            ResourceKind::Piano,
+            MemberId(1),
+            &[],
+            at(10),
+        )? {
+            bookings::finish(tx, cal, p.id, "time_up", true, at(11))?;
+            ratings::rate(tx, p.id, Some(MemberId(1)), 5, at(11))?;
+        }
+        Ok(())
+    })
+}
+
+/// The piano bank online with three pianos in use; the robot offline.
+fn sample_session_devices() -> Vec<crate::centre::device_states::SessionDeviceView> {
+    use crate::centre::device_states::{Availability, SessionDeviceView};
+    let id = |s: &str| keting_core::ids::DeviceId::new(s).unwrap_or_else(|_| unreachable!());
+    vec![
+        SessionDeviceView {
+            id: id("pianos"),
+            availability: Availability::Online,
+            state: Some("ready".into()),
+            fault: None,
+            in_use: (3, 8),
+        },
+        SessionDeviceView {
+            id: id("robot"),
+            availability: Availability::Offline,
+            state: None,
+            fault: None,
+            in_use: (0, 0),
+        },
+    ]
+}
+
 fn encode_png(pixels: &[Rgb8Pixel], w: u32, h: u32) -> std::io::Result<Vec<u8>> {
     let bytes: Vec<u8> = pixels.iter().flat_map(|p| [p.r, p.g, p.b]).collect();
     let mut out = Vec::new();
@@ -436,6 +504,7 @@ fn sample_doors(
         ],
         claims,
         unavailable: Vec::new(),
+        session_devices: Vec::new(),
     };
     tokio::sync::watch::channel(view).1
 }
