@@ -35,6 +35,7 @@ use crate::door::roster_file::RosterFile;
 use crate::door::strike::Strike;
 use crate::link::connection::{self, LinkConfig};
 use crate::link::outbox::{Outbox, OutboxError};
+use crate::link::replies::Replies;
 use crate::piano::agent::{Piano, PianoBankAgent, PianoBankSetup, PianoInput};
 use crate::piano::sessions_file::SessionsFile;
 use crate::robot::agent::{RobotAgent, RobotSetup};
@@ -127,10 +128,7 @@ pub async fn run_agent(
         let link_config = link_config(
             &config,
             password,
-            vec![
-                Topic::ControllerOnline.name(site),
-                Topic::Device(device.clone(), DeviceChannel::Cmd).name(site),
-            ],
+            Replies::new(site.clone(), device.clone()).command_subscriptions(),
         );
         let (link, link_events, link_task) = connection::spawn(link_config, outbox);
         tracing::info!(%site, %device, "vending agent running");
@@ -152,10 +150,7 @@ pub async fn run_agent(
         let link_config = link_config(
             &config,
             password,
-            vec![
-                Topic::ControllerOnline.name(site),
-                Topic::Device(device.clone(), DeviceChannel::Cmd).name(site),
-            ],
+            Replies::new(site.clone(), device.clone()).command_subscriptions(),
         );
         let (inputs_tx, inputs_rx) = mpsc::channel(64);
         let setup = piano_bank_setup(&config, bank, &sim, inputs_tx)?;
@@ -171,10 +166,7 @@ pub async fn run_agent(
         let link_config = link_config(
             &config,
             password,
-            vec![
-                Topic::ControllerOnline.name(site),
-                Topic::Device(device.clone(), DeviceChannel::Cmd).name(site),
-            ],
+            Replies::new(site.clone(), device.clone()).command_subscriptions(),
         );
         let (link, link_events, link_task) = connection::spawn(link_config, outbox);
         tracing::info!(%site, %device, "robot agent running");

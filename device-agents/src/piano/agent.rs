@@ -13,8 +13,8 @@ use std::time::Duration;
 
 use keting_core::ids::{DeviceId, SiteId};
 use keting_core::messages::{
-    Ack, Action, Command, Event, EventKind, MessageId, Outcome, OutputStatus, PROTOCOL_VERSION,
-    SessionDeviceStatus, SessionEnd, decode, encode,
+    Action, Command, EventKind, Outcome, OutputStatus, PROTOCOL_VERSION, SessionDeviceStatus,
+    SessionEnd, decode,
 };
 use keting_core::topics::{DeviceChannel, Topic};
 use keting_hardware::bus::BusAddress;
@@ -30,6 +30,7 @@ use super::sessions_file::{ActiveSession, Sessions, SessionsFile};
 use crate::clock::now;
 use crate::door::strike::MODBUS_TIMEOUT;
 use crate::link::connection::{LinkEvent, LinkHandle};
+use crate::link::replies::Replies;
 
 /// The status is re-published this often (the heartbeat, "last seen").
 const STATUS_EVERY: Duration = Duration::from_secs(60);
@@ -79,6 +80,7 @@ pub struct PianoBankSetup {
 pub struct PianoBankAgent {
     setup: PianoBankSetup,
     link: LinkHandle,
+    replies: Replies,
     board: Option<ModbusRelayBoard>,
     sessions: Sessions,
     /// Channels that must go off and have not yet.
@@ -97,9 +99,11 @@ impl PianoBankAgent {
             Sessions::default()
         });
         let shown = setup.pianos.iter().map(|_| None).collect();
+        let replies = Replies::new(setup.site.clone(), setup.device.clone());
         Self {
             setup,
             link,
+            replies,
             board: None,
             sessions,
             off_pending: BTreeSet::new(),
@@ -260,16 +264,15 @@ impl PianoBankAgent {
             reason = reason.as_str(),
             "session ended"
         );
-        self.emit(
-            EventKind::SessionEnded {
-                session,
-                channel: a.channel,
-                reason,
-                fault: None,
-            },
-            &format!("s{session}-end"),
-        )
-        .await;
+        let kind = EventKind::SessionEnded {
+            session,
+            channel: a.channel,
+            reason,
+            fault: None,
+        };
+        self.replies
+            .event(&self.link, &format!("s{session}-end"), kind)
+            .await;
         self.status_due = Instant::now();
     }
 
@@ -333,7 +336,7 @@ impl PianoBankAgent {
                 },
             }
         };
-        self.ack(cmd.id, outcome).await;
+        self.replies.ack(&self.link, cmd.id, outcome).await;
     }
 
     async fn start(&mut self, session: i64, channel: u8, name: String, until_ms: i64) -> Outcome {
@@ -381,36 +384,6 @@ impl PianoBankAgent {
         tracing::info!(session, channel, until_ms, "session started");
         self.status_due = Instant::now();
         Outcome::Done
-    }
-
-    async fn ack(&mut self, id: MessageId, outcome: Outcome) {
-        let ack = Ack {
-            v: PROTOCOL_VERSION,
-            id,
-            outcome,
-        };
-        let topic =
-            Topic::Device(self.setup.device.clone(), DeviceChannel::Ack).name(&self.setup.site);
-        if let Err(e) = self.link.publish(&topic, &encode(&ack), false).await {
-            tracing::error!("could not queue an ack: {e}");
-        }
-    }
-
-    async fn emit(&mut self, kind: EventKind, suffix: &str) {
-        let Ok(id) = MessageId::new(format!("e-{}-{suffix}", self.setup.device)) else {
-            return;
-        };
-        let event = Event {
-            v: PROTOCOL_VERSION,
-            id,
-            at_ms: now().as_unix_millis(),
-            kind,
-        };
-        let topic =
-            Topic::Device(self.setup.device.clone(), DeviceChannel::Event).name(&self.setup.site);
-        if let Err(e) = self.link.publish(&topic, &encode(&event), false).await {
-            tracing::error!("could not queue an event: {e}");
-        }
     }
 
     fn status(&self) -> SessionDeviceStatus {
@@ -462,11 +435,7 @@ impl PianoBankAgent {
             at_ms: Some(now().as_unix_millis()),
             ..status.clone()
         };
-        let topic =
-            Topic::Device(self.setup.device.clone(), DeviceChannel::Status).name(&self.setup.site);
-        if let Err(e) = self.link.publish(&topic, &encode(&stamped), true).await {
-            tracing::error!("could not queue the status: {e}");
-        }
+        self.replies.status(&self.link, &stamped).await;
         self.published = Some(status);
     }
 

@@ -13,8 +13,8 @@ use std::time::Duration;
 
 use keting_core::ids::{DeviceId, SiteId};
 use keting_core::messages::{
-    Ack, Action, Command, Event, EventKind, MessageId, Outcome, OutputStatus, PROTOCOL_VERSION,
-    SessionDeviceStatus, SessionEnd, decode, encode,
+    Action, Command, EventKind, Outcome, OutputStatus, PROTOCOL_VERSION, SessionDeviceStatus,
+    SessionEnd, decode,
 };
 use keting_core::topics::{DeviceChannel, Topic};
 use keting_hardware::bus::BusAddress;
@@ -24,6 +24,7 @@ use tokio::time::Instant;
 
 use crate::clock::now;
 use crate::link::connection::{LinkEvent, LinkHandle};
+use crate::link::replies::Replies;
 use crate::piano::sessions_file::{ActiveSession, Sessions, SessionsFile};
 
 /// The status is re-published this often (the heartbeat).
@@ -53,6 +54,7 @@ pub struct RobotSetup {
 pub struct RobotAgent {
     setup: RobotSetup,
     link: LinkHandle,
+    replies: Replies,
     robot: Option<ModbusRobot>,
     sessions: Sessions,
     last: Option<Result<RobotStatus, String>>,
@@ -68,9 +70,11 @@ impl RobotAgent {
             tracing::error!("{e}: starting with no session");
             Sessions::default()
         });
+        let replies = Replies::new(setup.site.clone(), setup.device.clone());
         Self {
             setup,
             link,
+            replies,
             robot: None,
             sessions,
             last: None,
@@ -213,25 +217,15 @@ impl RobotAgent {
             fault = fault.as_deref().unwrap_or(""),
             "session ended"
         );
-        let event = Event {
-            v: PROTOCOL_VERSION,
-            id: match MessageId::new(format!("e-{}-s{session}-end", self.setup.device)) {
-                Ok(id) => id,
-                Err(_) => return,
-            },
-            at_ms: now().as_unix_millis(),
-            kind: EventKind::SessionEnded {
-                session,
-                channel: a.channel,
-                reason,
-                fault,
-            },
+        let kind = EventKind::SessionEnded {
+            session,
+            channel: a.channel,
+            reason,
+            fault,
         };
-        let topic =
-            Topic::Device(self.setup.device.clone(), DeviceChannel::Event).name(&self.setup.site);
-        if let Err(e) = self.link.publish(&topic, &encode(&event), false).await {
-            tracing::error!("could not queue an event: {e}");
-        }
+        self.replies
+            .event(&self.link, &format!("s{session}-end"), kind)
+            .await;
         self.status_due = Instant::now();
     }
 
@@ -294,16 +288,7 @@ impl RobotAgent {
                 },
             }
         };
-        let ack = Ack {
-            v: PROTOCOL_VERSION,
-            id: cmd.id,
-            outcome,
-        };
-        let topic =
-            Topic::Device(self.setup.device.clone(), DeviceChannel::Ack).name(&self.setup.site);
-        if let Err(e) = self.link.publish(&topic, &encode(&ack), false).await {
-            tracing::error!("could not queue an ack: {e}");
-        }
+        self.replies.ack(&self.link, cmd.id, outcome).await;
     }
 
     async fn start(&mut self, session: i64, name: &str, until_ms: i64, program: u16) -> Outcome {
@@ -406,11 +391,7 @@ impl RobotAgent {
             at_ms: Some(now().as_unix_millis()),
             ..status.clone()
         };
-        let topic =
-            Topic::Device(self.setup.device.clone(), DeviceChannel::Status).name(&self.setup.site);
-        if let Err(e) = self.link.publish(&topic, &encode(&stamped), true).await {
-            tracing::error!("could not queue the status: {e}");
-        }
+        self.replies.status(&self.link, &stamped).await;
         self.published = Some(status);
     }
 }

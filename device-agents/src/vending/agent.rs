@@ -15,8 +15,7 @@ use std::time::Duration;
 
 use keting_core::ids::{DeviceId, SiteId};
 use keting_core::messages::{
-    Ack, Action, Command, MessageId, Outcome, PROTOCOL_VERSION, VendOutcome, VendingStatus, decode,
-    encode,
+    Action, Command, MessageId, Outcome, PROTOCOL_VERSION, VendOutcome, VendingStatus, decode,
 };
 use keting_core::topics::{DeviceChannel, Topic};
 use keting_hardware::bus::BusAddress;
@@ -29,6 +28,7 @@ use tokio::time::Instant;
 use super::vend_log::{Entry, VendLog};
 use crate::clock::now;
 use crate::link::connection::{LinkEvent, LinkHandle};
+use crate::link::replies::Replies;
 
 /// The machine's state is read and published this often.
 const STATUS_EVERY: Duration = Duration::from_secs(30);
@@ -53,6 +53,7 @@ pub struct VendingSetup {
 pub struct VendingAgent {
     setup: VendingSetup,
     link: LinkHandle,
+    replies: Replies,
     machine: Option<ModbusVending>,
     published: Option<VendingStatus>,
     status_due: Instant,
@@ -73,9 +74,11 @@ fn outcome_of(r: VendResult) -> VendOutcome {
 impl VendingAgent {
     /// A vending agent publishing through `link`.
     pub fn new(setup: VendingSetup, link: LinkHandle) -> Self {
+        let replies = Replies::new(setup.site.clone(), setup.device.clone());
         Self {
             setup,
             link,
+            replies,
             machine: None,
             published: None,
             status_due: Instant::now(),
@@ -151,16 +154,7 @@ impl VendingAgent {
                 reason: "a vending machine does not do that".into(),
             },
         };
-        let ack = Ack {
-            v: PROTOCOL_VERSION,
-            id: cmd.id,
-            outcome,
-        };
-        let topic =
-            Topic::Device(self.setup.device.clone(), DeviceChannel::Ack).name(&self.setup.site);
-        if let Err(e) = self.link.publish(&topic, &encode(&ack), false).await {
-            tracing::error!("could not queue an ack: {e}");
-        }
+        self.replies.ack(&self.link, cmd.id, outcome).await;
     }
 
     /// Writes an outcome down; a log that cannot be written makes the
@@ -356,11 +350,7 @@ impl VendingAgent {
             at_ms: Some(now().as_unix_millis()),
             ..status.clone()
         };
-        let topic =
-            Topic::Device(self.setup.device.clone(), DeviceChannel::Status).name(&self.setup.site);
-        if let Err(e) = self.link.publish(&topic, &encode(&stamped), true).await {
-            tracing::error!("could not queue the status: {e}");
-        }
+        self.replies.status(&self.link, &stamped).await;
         self.published = Some(status);
     }
 
