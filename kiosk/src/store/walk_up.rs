@@ -70,6 +70,16 @@ fn queue_position(
         .optional()?)
 }
 
+/// The resources of `kind` with a walk-up session kept or in progress.
+pub fn in_use(conn: &Connection, kind: ResourceKind) -> Result<Vec<String>, StoreError> {
+    let mut stmt = conn.prepare(
+        "SELECT DISTINCT b.resource_id FROM bookings b JOIN resources r ON r.id = b.resource_id
+         WHERE r.kind = ?1 AND b.walk_up = 1 AND b.state IN ('booked', 'started')",
+    )?;
+    let rows = stmt.query_map([kind.as_str()], |row| row.get(0))?;
+    Ok(rows.collect::<Result<Vec<String>, _>>()?)
+}
+
 /// How many wait for `kind`.
 pub fn queue_length(conn: &Connection, kind: ResourceKind) -> Result<u32, StoreError> {
     Ok(conn.query_row(

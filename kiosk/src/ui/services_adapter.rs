@@ -84,16 +84,13 @@ fn day_label(state: &Rc<RefCell<State>>, day: Date, today: Date) -> String {
     match (day - today).whole_days() {
         0 => t(zh, "今天", "Today"),
         1 => t(zh, "明天", "Tomorrow"),
-        _ => {
-            let full = state.borrow().language.format_date(day);
-            // "11月24日 星期二" -> "周二 24日"; "Tue 24 Nov" stays.
-            if zh {
-                let wd = full.rsplit('期').next().unwrap_or_default().to_owned();
-                format!("周{wd} {}日", day.day())
-            } else {
-                full
-            }
+        // "周二 24日" (short enough for a column); "Tue 24 Nov".
+        _ if zh => {
+            let wd = ["一", "二", "三", "四", "五", "六", "日"]
+                [usize::from(day.weekday().number_days_from_monday())];
+            format!("周{wd} {}日", day.day())
         }
+        _ => state.borrow().language.format_date(day),
     }
 }
 
@@ -245,25 +242,17 @@ fn show_menu(window: &KioskWindow, state: &Rc<RefCell<State>>) {
             let mine = bookings::of_member(conn, who, now)?;
             let to_rate = ratings::to_rate(conn, who, now)?;
             let queue = walk_up::queue_length(conn, ResourceKind::Piano)?;
-            let mut busy = 0;
-            for r in all
+            // Taken (by a session in progress or one kept for the queue) or
+            // on a bank the centre cannot reach: not free.
+            let taken = walk_up::in_use(conn, ResourceKind::Piano)?;
+            let busy = all
                 .iter()
                 .filter(|r| r.resource.kind == ResourceKind::Piano)
-            {
-                let taken = bookings::of_resource(
-                    conn,
-                    r.resource.id.as_str(),
-                    Timestamp::from_unix_millis(0),
-                    Timestamp::from_unix_millis(i64::MAX),
-                )?
-                .iter()
-                .any(|b| {
-                    b.walk_up && matches!(b.state, BookingState::Booked | BookingState::Started)
-                });
-                if taken || down.iter().any(|d| d == r.resource.id.as_str()) {
-                    busy += 1;
-                }
-            }
+                .filter(|r| {
+                    let id = r.resource.id.as_str();
+                    taken.iter().any(|t| t == id) || down.iter().any(|d| d == id)
+                })
+                .count();
             Ok::<_, StoreError>((all, mine, to_rate, queue, busy))
         })()
     };
