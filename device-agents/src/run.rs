@@ -34,8 +34,8 @@ use crate::door::inputs::{self, DoorInput};
 use crate::door::roster_file::RosterFile;
 use crate::door::strike::Strike;
 use crate::link::connection::{self, LinkConfig};
+use crate::link::device_topics::DeviceTopics;
 use crate::link::outbox::{Outbox, OutboxError};
-use crate::link::replies::Replies;
 use crate::piano::agent::{Piano, PianoBankAgent, PianoBankSetup, PianoInput};
 use crate::piano::sessions_file::SessionsFile;
 use crate::robot::agent::{RobotAgent, RobotSetup};
@@ -128,7 +128,7 @@ pub async fn run_agent(
         let link_config = link_config(
             &config,
             password,
-            Replies::new(site.clone(), device.clone()).command_subscriptions(),
+            DeviceTopics::new(site.clone(), device.clone()).command_subscriptions(),
         );
         let (link, link_events, link_task) = connection::spawn(link_config, outbox);
         tracing::info!(%site, %device, "vending agent running");
@@ -150,7 +150,7 @@ pub async fn run_agent(
         let link_config = link_config(
             &config,
             password,
-            Replies::new(site.clone(), device.clone()).command_subscriptions(),
+            DeviceTopics::new(site.clone(), device.clone()).command_subscriptions(),
         );
         let (inputs_tx, inputs_rx) = mpsc::channel(64);
         let setup = piano_bank_setup(&config, bank, &sim, inputs_tx)?;
@@ -166,7 +166,7 @@ pub async fn run_agent(
         let link_config = link_config(
             &config,
             password,
-            Replies::new(site.clone(), device.clone()).command_subscriptions(),
+            DeviceTopics::new(site.clone(), device.clone()).command_subscriptions(),
         );
         let (link, link_events, link_task) = connection::spawn(link_config, outbox);
         tracing::info!(%site, %device, "robot agent running");

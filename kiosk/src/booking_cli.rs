@@ -8,8 +8,7 @@ use std::time::Duration;
 use anyhow::{Context, Result, bail};
 use clap::Subcommand;
 use keting_core::booking::{
-    BookingPolicy, BookingState, Charge, Limits, OpeningWindow, Price, Resource, ResourceId,
-    ResourceKind,
+    BookingPolicy, BookingState, Charge, Limits, Price, Resource, ResourceId, ResourceKind,
 };
 use keting_core::calendar::{SiteCalendar, parse_date};
 use keting_core::ids::{DeviceId, MemberId};
@@ -262,10 +261,11 @@ fn parse_local(cal: SiteCalendar, s: &str) -> Result<Timestamp> {
         .split_once(' ')
         .with_context(|| format!("{s:?}: write the slot's start as \"YYYY-MM-DD HH:MM\""))?;
     let day = parse_date(d)?;
-    let w = OpeningWindow::parse(&format!("{hm}-24:00"))
+    let t = keting_device_agents::config::parse_hhmm(hm.trim())
         .with_context(|| format!("{hm:?}: write the time as HH:MM"))?;
+    let minutes = i64::from(t.hour()) * 60 + i64::from(t.minute());
     Ok(Timestamp::from_unix_millis(
-        cal.start_of(day).as_unix_millis() + i64::from(w.opens) * 60_000,
+        cal.start_of(day).as_unix_millis() + minutes * 60_000,
     ))
 }
 

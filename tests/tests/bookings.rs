@@ -197,22 +197,15 @@ async fn a_piano_powers_off_at_the_end_of_its_session_with_the_kiosk_killed() {
             ],
         );
     }
-    let config = bed.dir.path().join("pianos.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "site = \"{}\"\ndevice = \"pianos\"\nsite_public_key = \"{}\"\nstate_dir = \"{}\"\n\
-             [broker]\nhost = \"127.0.0.1\"\nport = {}\nkeep_alive_s = 2\n\
-             [piano_bank]\nbus = \"tcp:127.0.0.1:{}\"\ngpio = \"sim\"\n\
+    let config = bed.session_agent_config(
+        "pianos",
+        broker.port,
+        &format!(
+            "[piano_bank]\nbus = \"tcp:127.0.0.1:{}\"\ngpio = \"sim\"\n\
              pianos = [{{ channel = 1, name = \"1号钢琴\" }}, {{ channel = 2, name = \"2号钢琴\" }}]\n",
-            bed.site,
-            bed.public_key,
-            bed.dir.path().join("pianos-state").display(),
-            broker.port,
-            bed.board_port,
+            bed.board_port
         ),
-    )
-    .unwrap();
+    );
     let kiosk = bed.kiosk(&broker).await;
     let agent = Process::start(
         "device-agent",
@@ -320,20 +313,11 @@ async fn a_robot_fault_gives_the_package_session_back_and_a_silent_robot_charges
         sim.clone(),
         std::future::pending(),
     ));
-    let config = bed.dir.path().join("robot.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "site = \"{}\"\ndevice = \"robot\"\nsite_public_key = \"{}\"\nstate_dir = \"{}\"\n\
-             [broker]\nhost = \"127.0.0.1\"\nport = {}\nkeep_alive_s = 2\n\
-             [robot]\nbus = \"tcp:127.0.0.1:{robot_port}\"\n",
-            bed.site,
-            bed.public_key,
-            bed.dir.path().join("robot-state").display(),
-            broker.port,
-        ),
-    )
-    .unwrap();
+    let config = bed.session_agent_config(
+        "robot",
+        broker.port,
+        &format!("[robot]\nbus = \"tcp:127.0.0.1:{robot_port}\"\n"),
+    );
     let kiosk = bed.kiosk(&broker).await;
     let agent = Process::start(
         "device-agent",

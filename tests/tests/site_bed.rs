@@ -134,6 +134,24 @@ impl SiteBed {
         path
     }
 
+    /// Writes the configuration of another agent of this site, `device`,
+    /// with its device `section` (`[piano_bank]`, `[robot]`, ...).
+    pub fn session_agent_config(&self, device: &str, broker_port: u16, section: &str) -> PathBuf {
+        let path = self.dir.path().join(format!("{device}.toml"));
+        std::fs::write(
+            &path,
+            format!(
+                "site = \"{}\"\ndevice = \"{device}\"\nsite_public_key = \"{}\"\nstate_dir = \"{}\"\n\
+                 [broker]\nhost = \"127.0.0.1\"\nport = {broker_port}\nkeep_alive_s = 2\n{section}",
+                self.site,
+                self.public_key,
+                self.dir.path().join(format!("{device}-state")).display(),
+            ),
+        )
+        .unwrap();
+        path
+    }
+
     /// Starts the kiosk headless against the broker; ready once it has
     /// published the roster.
     pub async fn kiosk(&self, broker: &Mosquitto) -> Process {

@@ -237,7 +237,8 @@ pub fn charge(
     Ok(price_charge(resource.price, false))
 }
 
-fn price_charge(price: Price, trial: bool) -> Charge {
+/// What a session at `price` costs (`trial`: it is the trial price).
+pub fn price_charge(price: Price, trial: bool) -> Charge {
     match price {
         Price::Free => Charge::Free,
         Price::Points { points } => Charge::Points { points },

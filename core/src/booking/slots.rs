@@ -23,11 +23,6 @@ pub struct Slot {
 }
 
 impl Slot {
-    /// Whether `t` is within the slot.
-    pub fn contains(&self, t: Timestamp) -> bool {
-        self.start <= t && t < self.end
-    }
-
     /// Minutes from `t` to the end (0 once over).
     pub fn minutes_left(&self, t: Timestamp) -> u32 {
         let ms = (self.end.as_unix_millis() - t.as_unix_millis()).max(0);

@@ -4,10 +4,10 @@
 //! - [`backoff`]: how long to wait before reconnecting.
 //! - [`connection`]: the rumqttc connection that ties them together.
 //! - [`short_session`]: the login step of a one-off session (a claim, a check).
-//! - [`replies`]: an agent's acks, events and status on its own topics.
+//! - [`device_topics`]: an agent's own topics: subscriptions, commands in, acks, events and status out.
 
 pub mod backoff;
 pub mod connection;
+pub mod device_topics;
 pub mod outbox;
-pub mod replies;
 pub mod short_session;

@@ -14,9 +14,8 @@ use std::time::Duration;
 use keting_core::ids::{DeviceId, SiteId};
 use keting_core::messages::{
     Action, Command, EventKind, Outcome, OutputStatus, PROTOCOL_VERSION, SessionDeviceStatus,
-    SessionEnd, decode,
+    SessionEnd,
 };
-use keting_core::topics::{DeviceChannel, Topic};
 use keting_hardware::bus::BusAddress;
 use keting_hardware::panel::PanelDisplay;
 use keting_hardware::panel::status_layout::{StatusView, render};
@@ -30,7 +29,7 @@ use super::sessions_file::{ActiveSession, Sessions, SessionsFile};
 use crate::clock::now;
 use crate::door::strike::MODBUS_TIMEOUT;
 use crate::link::connection::{LinkEvent, LinkHandle};
-use crate::link::replies::Replies;
+use crate::link::device_topics::{DeviceTopics, Incoming};
 
 /// The status is re-published this often (the heartbeat, "last seen").
 const STATUS_EVERY: Duration = Duration::from_secs(60);
@@ -80,14 +79,13 @@ pub struct PianoBankSetup {
 pub struct PianoBankAgent {
     setup: PianoBankSetup,
     link: LinkHandle,
-    replies: Replies,
+    topics: DeviceTopics,
     board: Option<ModbusRelayBoard>,
     sessions: Sessions,
     /// Channels that must go off and have not yet.
     off_pending: BTreeSet<u8>,
     fault: Option<String>,
     shown: Vec<Option<StatusView>>,
-    published: Option<SessionDeviceStatus>,
     status_due: Instant,
 }
 
@@ -99,17 +97,16 @@ impl PianoBankAgent {
             Sessions::default()
         });
         let shown = setup.pianos.iter().map(|_| None).collect();
-        let replies = Replies::new(setup.site.clone(), setup.device.clone());
+        let topics = DeviceTopics::new(setup.site.clone(), setup.device.clone());
         Self {
             setup,
             link,
-            replies,
+            topics,
             board: None,
             sessions,
             off_pending: BTreeSet::new(),
             fault: None,
             shown,
-            published: None,
             status_due: Instant::now(),
         }
     }
@@ -270,7 +267,7 @@ impl PianoBankAgent {
             reason,
             fault: None,
         };
-        self.replies
+        self.topics
             .event(&self.link, &format!("s{session}-end"), kind)
             .await;
         self.status_due = Instant::now();
@@ -296,15 +293,10 @@ impl PianoBankAgent {
     }
 
     async fn handle_message(&mut self, topic: &str, payload: &[u8]) {
-        match Topic::parse(&self.setup.site, topic) {
-            Ok(Topic::ControllerOnline) => self.status_due = Instant::now(),
-            Ok(Topic::Device(id, DeviceChannel::Cmd)) if id == self.setup.device => {
-                match decode::<Command>(payload) {
-                    Ok(cmd) => self.handle_command(cmd).await,
-                    Err(e) => tracing::warn!("command refused: {e}"),
-                }
-            }
-            _ => {}
+        match self.topics.incoming(topic, payload) {
+            Incoming::ControllerOnline => self.status_due = Instant::now(),
+            Incoming::Command(cmd) => self.handle_command(cmd).await,
+            Incoming::Other => {}
         }
     }
 
@@ -336,7 +328,7 @@ impl PianoBankAgent {
                 },
             }
         };
-        self.replies.ack(&self.link, cmd.id, outcome).await;
+        self.topics.ack(&self.link, cmd.id, outcome).await;
     }
 
     async fn start(&mut self, session: i64, channel: u8, name: String, until_ms: i64) -> Outcome {
@@ -433,10 +425,9 @@ impl PianoBankAgent {
         let status = self.status();
         let stamped = SessionDeviceStatus {
             at_ms: Some(now().as_unix_millis()),
-            ..status.clone()
+            ..status
         };
-        self.replies.status(&self.link, &stamped).await;
-        self.published = Some(status);
+        self.topics.status(&self.link, &stamped).await;
     }
 
     fn refresh_panels(&mut self) {

@@ -14,9 +14,8 @@ use std::time::Duration;
 use keting_core::ids::{DeviceId, SiteId};
 use keting_core::messages::{
     Action, Command, EventKind, Outcome, OutputStatus, PROTOCOL_VERSION, SessionDeviceStatus,
-    SessionEnd, decode,
+    SessionEnd,
 };
-use keting_core::topics::{DeviceChannel, Topic};
 use keting_hardware::bus::BusAddress;
 use keting_hardware::robot::{DEFAULT_TIMEOUT, ModbusRobot, RobotError, RobotState, RobotStatus};
 use tokio::sync::mpsc;
@@ -24,7 +23,7 @@ use tokio::time::Instant;
 
 use crate::clock::now;
 use crate::link::connection::{LinkEvent, LinkHandle};
-use crate::link::replies::Replies;
+use crate::link::device_topics::{DeviceTopics, Incoming};
 use crate::piano::sessions_file::{ActiveSession, Sessions, SessionsFile};
 
 /// The status is re-published this often (the heartbeat).
@@ -54,11 +53,10 @@ pub struct RobotSetup {
 pub struct RobotAgent {
     setup: RobotSetup,
     link: LinkHandle,
-    replies: Replies,
+    topics: DeviceTopics,
     robot: Option<ModbusRobot>,
     sessions: Sessions,
     last: Option<Result<RobotStatus, String>>,
-    published: Option<SessionDeviceStatus>,
     status_due: Instant,
     poll_due: Instant,
 }
@@ -70,15 +68,14 @@ impl RobotAgent {
             tracing::error!("{e}: starting with no session");
             Sessions::default()
         });
-        let replies = Replies::new(setup.site.clone(), setup.device.clone());
+        let topics = DeviceTopics::new(setup.site.clone(), setup.device.clone());
         Self {
             setup,
             link,
-            replies,
+            topics,
             robot: None,
             sessions,
             last: None,
-            published: None,
             status_due: Instant::now(),
             poll_due: Instant::now(),
         }
@@ -223,22 +220,17 @@ impl RobotAgent {
             reason,
             fault,
         };
-        self.replies
+        self.topics
             .event(&self.link, &format!("s{session}-end"), kind)
             .await;
         self.status_due = Instant::now();
     }
 
     async fn handle_message(&mut self, topic: &str, payload: &[u8]) {
-        match Topic::parse(&self.setup.site, topic) {
-            Ok(Topic::ControllerOnline) => self.status_due = Instant::now(),
-            Ok(Topic::Device(id, DeviceChannel::Cmd)) if id == self.setup.device => {
-                match decode::<Command>(payload) {
-                    Ok(cmd) => self.handle_command(cmd).await,
-                    Err(e) => tracing::warn!("command refused: {e}"),
-                }
-            }
-            _ => {}
+        match self.topics.incoming(topic, payload) {
+            Incoming::ControllerOnline => self.status_due = Instant::now(),
+            Incoming::Command(cmd) => self.handle_command(cmd).await,
+            Incoming::Other => {}
         }
     }
 
@@ -288,7 +280,7 @@ impl RobotAgent {
                 },
             }
         };
-        self.replies.ack(&self.link, cmd.id, outcome).await;
+        self.topics.ack(&self.link, cmd.id, outcome).await;
     }
 
     async fn start(&mut self, session: i64, name: &str, until_ms: i64, program: u16) -> Outcome {
@@ -389,9 +381,8 @@ impl RobotAgent {
         let status = self.status();
         let stamped = SessionDeviceStatus {
             at_ms: Some(now().as_unix_millis()),
-            ..status.clone()
+            ..status
         };
-        self.replies.status(&self.link, &stamped).await;
-        self.published = Some(status);
+        self.topics.status(&self.link, &stamped).await;
     }
 }

@@ -15,9 +15,8 @@ use std::time::Duration;
 
 use keting_core::ids::{DeviceId, SiteId};
 use keting_core::messages::{
-    Action, Command, MessageId, Outcome, PROTOCOL_VERSION, VendOutcome, VendingStatus, decode,
+    Action, Command, MessageId, Outcome, PROTOCOL_VERSION, VendOutcome, VendingStatus,
 };
-use keting_core::topics::{DeviceChannel, Topic};
 use keting_hardware::bus::BusAddress;
 use keting_hardware::vending::{
     DEFAULT_TIMEOUT, ModbusVending, VendResult, VendingController, VendingError, await_result,
@@ -28,7 +27,7 @@ use tokio::time::Instant;
 use super::vend_log::{Entry, VendLog};
 use crate::clock::now;
 use crate::link::connection::{LinkEvent, LinkHandle};
-use crate::link::replies::Replies;
+use crate::link::device_topics::{DeviceTopics, Incoming};
 
 /// The machine's state is read and published this often.
 const STATUS_EVERY: Duration = Duration::from_secs(30);
@@ -53,9 +52,8 @@ pub struct VendingSetup {
 pub struct VendingAgent {
     setup: VendingSetup,
     link: LinkHandle,
-    replies: Replies,
+    topics: DeviceTopics,
     machine: Option<ModbusVending>,
-    published: Option<VendingStatus>,
     status_due: Instant,
 }
 
@@ -74,13 +72,12 @@ fn outcome_of(r: VendResult) -> VendOutcome {
 impl VendingAgent {
     /// A vending agent publishing through `link`.
     pub fn new(setup: VendingSetup, link: LinkHandle) -> Self {
-        let replies = Replies::new(setup.site.clone(), setup.device.clone());
+        let topics = DeviceTopics::new(setup.site.clone(), setup.device.clone());
         Self {
             setup,
             link,
-            replies,
+            topics,
             machine: None,
-            published: None,
             status_due: Instant::now(),
         }
     }
@@ -99,7 +96,6 @@ impl VendingAgent {
                     Some(LinkEvent::Message { topic, payload }) => self.handle_message(&topic, &payload).await,
                     Some(LinkEvent::Connected) => {
                         tracing::info!("connected to the broker");
-                        self.published = None;
                         self.status_due = Instant::now();
                     }
                     Some(LinkEvent::Disconnected(why)) => {
@@ -114,18 +110,12 @@ impl VendingAgent {
     }
 
     async fn handle_message(&mut self, topic: &str, payload: &[u8]) {
-        match Topic::parse(&self.setup.site, topic) {
-            Ok(Topic::ControllerOnline) => {
-                self.published = None;
+        match self.topics.incoming(topic, payload) {
+            Incoming::ControllerOnline => {
                 self.status_due = Instant::now();
             }
-            Ok(Topic::Device(id, DeviceChannel::Cmd)) if id == self.setup.device => {
-                match decode::<Command>(payload) {
-                    Ok(cmd) => self.handle_command(cmd).await,
-                    Err(e) => tracing::warn!("command refused: {e}"),
-                }
-            }
-            _ => {}
+            Incoming::Command(cmd) => self.handle_command(cmd).await,
+            Incoming::Other => {}
         }
     }
 
@@ -143,7 +133,6 @@ impl VendingAgent {
                 Outcome::Vended { redemption, result }
             }
             Action::Republish => {
-                self.published = None;
                 self.status_due = Instant::now();
                 Outcome::Done
             }
@@ -154,7 +143,7 @@ impl VendingAgent {
                 reason: "a vending machine does not do that".into(),
             },
         };
-        self.replies.ack(&self.link, cmd.id, outcome).await;
+        self.topics.ack(&self.link, cmd.id, outcome).await;
     }
 
     /// Writes an outcome down; a log that cannot be written makes the
@@ -348,10 +337,9 @@ impl VendingAgent {
         // Published every time: the status is also the heartbeat ("last seen").
         let stamped = VendingStatus {
             at_ms: Some(now().as_unix_millis()),
-            ..status.clone()
+            ..status
         };
-        self.replies.status(&self.link, &stamped).await;
-        self.published = Some(status);
+        self.topics.status(&self.link, &stamped).await;
     }
 
     async fn read_status(&mut self) -> Result<VendingStatus, VendingError> {

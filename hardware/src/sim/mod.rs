@@ -2,6 +2,7 @@
 //! inject. Tests, the demo site and `device check` run against these.
 
 pub mod gpio;
+pub mod holding_registers;
 pub mod modbus_tcp;
 pub mod panel;
 pub mod relay_board;

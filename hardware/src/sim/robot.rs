@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 
 use tokio_modbus::{ExceptionCode, Request, Response};
 
+use super::holding_registers::{self, HoldingRegisters};
 use super::rtu_pty::ModbusSim;
 use crate::robot::{RobotFault, RobotState, reg};
 
@@ -81,6 +82,10 @@ impl State {
             None => (0, 0),
         }
     }
+}
+
+impl HoldingRegisters for State {
+    const COMMAND_AT: u16 = reg::CMD;
 
     fn register(&self, addr: u16, now: Instant) -> Result<u16, ExceptionCode> {
         let (progress, remaining) = self.progress(now);
@@ -219,27 +224,7 @@ impl ModbusSim for SimRobot {
                 Some(RobotLinkFault::Exception(code)) => return Err(code),
                 Some(RobotLinkFault::BadCrc) | None => {}
             }
-            match req {
-                Request::ReadHoldingRegisters(addr, count) => {
-                    if count == 0 || count > 125 {
-                        return Err(ExceptionCode::IllegalDataValue);
-                    }
-                    let words = (addr..addr.saturating_add(count))
-                        .map(|a| s.register(a, now))
-                        .collect::<Result<Vec<u16>, _>>()?;
-                    Ok(Some(Response::ReadHoldingRegisters(words)))
-                }
-                Request::WriteMultipleRegisters(addr, words) if addr == reg::CMD => {
-                    s.command(&words, now)?;
-                    let n =
-                        u16::try_from(words.len()).map_err(|_| ExceptionCode::IllegalDataValue)?;
-                    Ok(Some(Response::WriteMultipleRegisters(addr, n)))
-                }
-                Request::WriteMultipleRegisters(..) | Request::WriteSingleRegister(..) => {
-                    Err(ExceptionCode::IllegalDataAddress)
-                }
-                _ => Err(ExceptionCode::IllegalFunction),
-            }
+            holding_registers::answer(s, req, now)
         })
     }
 

@@ -18,6 +18,7 @@ use std::time::{Duration, Instant};
 
 use tokio_modbus::{ExceptionCode, Request, Response};
 
+use super::holding_registers::{self, HoldingRegisters};
 use super::rtu_pty::ModbusSim;
 use crate::vending::{VendResult, reg};
 
@@ -71,8 +72,12 @@ impl State {
         };
         self.last_result = result.to_register();
     }
+}
 
-    fn register(&self, addr: u16) -> Result<u16, ExceptionCode> {
+impl HoldingRegisters for State {
+    const COMMAND_AT: u16 = reg::CMD;
+
+    fn register(&self, addr: u16, _now: Instant) -> Result<u16, ExceptionCode> {
         let slots = u16::try_from(self.stock.len()).unwrap_or(u16::MAX);
         Ok(match addr {
             reg::MAP_VERSION => 1,
@@ -250,27 +255,7 @@ impl ModbusSim for SimVending {
                 Some(VendingFault::Exception(code)) => return Err(code),
                 Some(VendingFault::BadCrc) | None => {}
             }
-            match req {
-                Request::ReadHoldingRegisters(addr, count) => {
-                    if count == 0 || count > 125 {
-                        return Err(ExceptionCode::IllegalDataValue);
-                    }
-                    let words = (addr..addr.saturating_add(count))
-                        .map(|a| s.register(a))
-                        .collect::<Result<Vec<u16>, _>>()?;
-                    Ok(Some(Response::ReadHoldingRegisters(words)))
-                }
-                Request::WriteMultipleRegisters(addr, words) if addr == reg::CMD => {
-                    s.command(&words, now)?;
-                    let n =
-                        u16::try_from(words.len()).map_err(|_| ExceptionCode::IllegalDataValue)?;
-                    Ok(Some(Response::WriteMultipleRegisters(addr, n)))
-                }
-                Request::WriteMultipleRegisters(..) | Request::WriteSingleRegister(..) => {
-                    Err(ExceptionCode::IllegalDataAddress)
-                }
-                _ => Err(ExceptionCode::IllegalFunction),
-            }
+            holding_registers::answer(s, req, now)
         })
     }
 

@@ -217,8 +217,10 @@ pub fn places_taken(
     )?)
 }
 
-/// What the rules need to know about `member` for a slot of `r`.
-fn member_bookings(
+/// What the rules need to know about `member` for a slot of `r`: their
+/// bookings of its kind in the slot's week, a place in the slot, a session
+/// of it before (no trial then), their packages for its kind.
+pub(super) fn member_bookings(
     conn: &Connection,
     calendar: SiteCalendar,
     r: &ResourceRecord,

@@ -5,7 +5,7 @@
 
 use keting_core::booking::rules::{self, Request};
 use keting_core::booking::slots::{self, Slot};
-use keting_core::booking::{BookingPolicy, BookingState, Decision, MemberBookings, ResourceKind};
+use keting_core::booking::{BookingPolicy, Decision, ResourceKind};
 use keting_core::calendar::SiteCalendar;
 use keting_core::ids::MemberId;
 use keting_core::time::Timestamp;
@@ -27,15 +27,6 @@ pub enum WalkUp {
         /// Place in the queue.
         position: u32,
     },
-}
-
-fn free_now(conn: &Connection, r: &ResourceRecord) -> Result<bool, StoreError> {
-    let busy: bool = conn.query_row(
-        "SELECT EXISTS (SELECT 1 FROM bookings WHERE resource_id = ?1 AND walk_up = 1 AND state IN ('booked', 'started'))",
-        [r.resource.id.as_str()],
-        |row| row.get(0),
-    )?;
-    Ok(!busy)
 }
 
 fn open_session(
@@ -128,7 +119,7 @@ pub fn scan(
         ))
     })?;
     // The member's limits, as for a booking.
-    let me = walk_up_history(conn, calendar, kind, member, slot)?;
+    let me = bookings::member_bookings(conn, calendar, any, member, slot)?;
     let req = Request {
         resource: &any.resource,
         slot,
@@ -141,11 +132,10 @@ pub fn scan(
         ));
     };
     let queue_empty = queue_length(conn, kind)? == 0;
+    let taken = in_use(conn, kind)?;
     for r in &all {
-        if !queue_empty
-            || unavailable.iter().any(|u| u == r.resource.id.as_str())
-            || !free_now(conn, r)?
-        {
+        let id = r.resource.id.as_str();
+        if !queue_empty || unavailable.iter().any(|u| u == id) || taken.iter().any(|t| t == id) {
             continue;
         }
         let slot = slots::walk_up(&r.resource, calendar, now, r.session)
@@ -159,52 +149,6 @@ pub fn scan(
     )?;
     let position = queue_position(conn, kind, member)?.unwrap_or(1);
     Ok(WalkUp::Queued { position })
-}
-
-fn walk_up_history(
-    conn: &Connection,
-    calendar: SiteCalendar,
-    kind: ResourceKind,
-    member: MemberId,
-    slot: Slot,
-) -> Result<MemberBookings, StoreError> {
-    let (from, to) = bookings::week_of(calendar, slot.start);
-    let mut stmt = conn.prepare(
-        "SELECT b.slot_start_ms, b.slot_end_ms, b.state FROM bookings b JOIN resources r ON r.id = b.resource_id
-         WHERE b.member_id = ?1 AND r.kind = ?2 AND b.slot_start_ms >= ?3 AND b.slot_start_ms < ?4",
-    )?;
-    let rows = stmt.query_map(
-        params![
-            member.0,
-            kind.as_str(),
-            from.as_unix_millis(),
-            to.as_unix_millis()
-        ],
-        |row| {
-            Ok((
-                row.get::<_, i64>(0)?,
-                row.get::<_, i64>(1)?,
-                row.get::<_, String>(2)?,
-            ))
-        },
-    )?;
-    let mut me = MemberBookings {
-        had_session: true,
-        ..MemberBookings::default()
-    };
-    for row in rows {
-        let (s, e, st) = row?;
-        let state = BookingState::parse(&st)
-            .ok_or_else(|| StoreError::Invalid(format!("booking state {st:?}")))?;
-        me.this_week.push((
-            Slot {
-                start: Timestamp::from_unix_millis(s),
-                end: Timestamp::from_unix_millis(e),
-            },
-            state,
-        ));
-    }
-    Ok(me)
 }
 
 fn start_walk_up(
@@ -238,8 +182,10 @@ pub fn serve_queue(
     now: Timestamp,
 ) -> Result<Vec<Booking>, StoreError> {
     let mut served = Vec::new();
+    let taken = in_use(conn, kind)?;
     for r in resources::list(conn, Some(kind))? {
-        if unavailable.iter().any(|u| u == r.resource.id.as_str()) || !free_now(conn, &r)? {
+        let id = r.resource.id.as_str();
+        if unavailable.iter().any(|u| u == id) || taken.iter().any(|t| t == id) {
             continue;
         }
         let next: Option<(i64, u32)> = conn

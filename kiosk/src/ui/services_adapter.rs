@@ -290,8 +290,10 @@ fn show_menu(window: &KioskWindow, state: &Rc<RefCell<State>>) {
     {
         let res = &r.resource;
         let price = match (res.trial_price, res.price) {
-            (Some(trial), _) => charge_words(zh, price_charge(trial, true)),
-            (None, p) => charge_words(zh, price_charge(p, false)),
+            (Some(trial), _) => {
+                charge_words(zh, keting_core::booking::rules::price_charge(trial, true))
+            }
+            (None, p) => charge_words(zh, keting_core::booking::rules::price_charge(p, false)),
         };
         tiles.push(ServiceTile {
             id: res.id.as_str().into(),
@@ -343,14 +345,6 @@ fn show_menu(window: &KioskWindow, state: &Rc<RefCell<State>>) {
     adapter.set_my_bookings(ModelRc::new(VecModel::from(rows)));
     adapter.set_rate_what(rate_what.into());
     adapter.set_services_step(ServicesStep::Menu);
-}
-
-fn price_charge(p: keting_core::booking::Price, trial: bool) -> Charge {
-    match p {
-        keting_core::booking::Price::Free => Charge::Free,
-        keting_core::booking::Price::Points { points } => Charge::Points { points },
-        keting_core::booking::Price::Yuan { fen } => Charge::Yuan { fen, trial },
-    }
 }
 
 /// A tap on a service: play a piano now, or open the service's week.

@@ -1,24 +1,39 @@
-//! What an agent publishes about itself, each on its topic of the tree: the
-//! acks of its commands, its events (ids unique per device), its retained
-//! status. A publish that cannot be queued is logged, never lost silently.
+//! An agent's side of its own topics: what it subscribes to, the commands
+//! that come in for it, and what it publishes about itself (the acks of its
+//! commands, its events with ids unique per device, its retained status). A
+//! publish that cannot be queued, or a command that cannot be read, is
+//! logged, never dropped silently.
 
 use keting_core::ids::{DeviceId, SiteId};
-use keting_core::messages::{Ack, Event, EventKind, MessageId, Outcome, PROTOCOL_VERSION, encode};
+use keting_core::messages::{
+    Ack, Command, Event, EventKind, MessageId, Outcome, PROTOCOL_VERSION, decode, encode,
+};
 use keting_core::topics::{DeviceChannel, Topic};
 use serde::Serialize;
 
 use super::connection::LinkHandle;
 use crate::clock::now;
 
-/// One device's replies.
+/// What came in on an agent's subscriptions.
+#[derive(Debug)]
+pub enum Incoming {
+    /// The kiosk's online flag changed (it came back: publish again).
+    ControllerOnline,
+    /// A command for this device.
+    Command(Command),
+    /// Anything else (another device's topic, a command that could not be read).
+    Other,
+}
+
+/// One device's topics.
 #[derive(Clone, Debug)]
-pub struct Replies {
+pub struct DeviceTopics {
     site: SiteId,
     device: DeviceId,
 }
 
-impl Replies {
-    /// The replies of `device` of `site`.
+impl DeviceTopics {
+    /// The topics of `device` of `site`.
     pub fn new(site: SiteId, device: DeviceId) -> Self {
         Self { site, device }
     }
@@ -30,6 +45,23 @@ impl Replies {
             Topic::ControllerOnline.name(&self.site),
             Topic::Device(self.device.clone(), DeviceChannel::Cmd).name(&self.site),
         ]
+    }
+
+    /// What a message on `topic` is for this device.
+    pub fn incoming(&self, topic: &str, payload: &[u8]) -> Incoming {
+        match Topic::parse(&self.site, topic) {
+            Ok(Topic::ControllerOnline) => Incoming::ControllerOnline,
+            Ok(Topic::Device(id, DeviceChannel::Cmd)) if id == self.device => {
+                match decode::<Command>(payload) {
+                    Ok(cmd) => Incoming::Command(cmd),
+                    Err(e) => {
+                        tracing::warn!("command refused: {e}");
+                        Incoming::Other
+                    }
+                }
+            }
+            _ => Incoming::Other,
+        }
     }
 
     fn topic(&self, channel: DeviceChannel) -> String {
