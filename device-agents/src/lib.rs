@@ -9,6 +9,10 @@
 //! - [`door`]: the door agent (scanner, strike, contact, exit button, panel).
 //! - [`vending`]: the vending agent: one drink per redemption id, every
 //!   outcome remembered.
+//! - [`piano`]: the piano-bank agent: a relay channel per piano, each
+//!   session ended by the agent's own timer.
+//! - [`robot`]: the robot agent: the booked program started, watched and
+//!   stopped at the slot's end.
 //! - [`claim`]: `device-agent --claim`: enrolment with a label's one-time code.
 //! - [`clock`], [`atomic_file`]: the wall clock, and files written whole.
 

@@ -14,6 +14,8 @@
 //!   every call bounded and its failure sorted.
 //! - [`vending`]: the drinks vending controller: its register map, the
 //!   [`vending::VendingController`] trait and its Modbus driver.
+//! - [`robot`]: the moxibustion robot's controller: register map and
+//!   Modbus driver.
 //! - [`sim`]: simulators, each serving the real protocol (or, for GPIO, the
 //!   same traits in memory), with fault injection.
 //!

@@ -21,12 +21,12 @@ use std::time::Instant;
 use keting_core::ids::{Epoch, MemberId, SiteId};
 use keting_core::pass::PassIssuer;
 use keting_core::time::Timestamp;
-use keting_kiosk::checkin_desk::CheckInDesk;
-use keting_kiosk::data_dir::DataDir;
-use keting_kiosk::site::{self, NewSite};
-use keting_kiosk::store::Store;
-use keting_kiosk::store::checkins::ScanSource;
-use keting_kiosk::store::members::{self, NewMember};
+use keting_centre::desk::checkin::CheckInDesk;
+use keting_centre::data_dir::DataDir;
+use keting_centre::site::{self, NewSite};
+use keting_centre::store::Store;
+use keting_centre::store::checkins::ScanSource;
+use keting_centre::store::members::{self, NewMember};
 use keting_system_tests::latency::report;
 
 const SCANS: usize = 10_000;
@@ -90,7 +90,7 @@ fn main() {
             for i in 0..MEMBERS {
                 members::add(tx, &NewMember::new(&format!("居民{i}"), None, &[])?, t0)?;
             }
-            Ok::<_, keting_kiosk::store::StoreError>(())
+            Ok::<_, keting_centre::store::StoreError>(())
         })
         .unwrap();
     let scans: Vec<String> = (1..=MEMBERS)

@@ -13,12 +13,12 @@ use keting_core::booking::{
 use keting_core::calendar::{SiteCalendar, parse_date};
 use keting_core::ids::{DeviceId, MemberId};
 use keting_core::time::Timestamp;
-use keting_kiosk::clock;
-use keting_kiosk::store::bookings::{self, Booking};
-use keting_kiosk::store::resources::{self, ResourceRecord};
-use keting_kiosk::store::site_record::SiteRecord;
-use keting_kiosk::store::walk_up::{self, WalkUp};
-use keting_kiosk::store::{Store, StoreError, audit, packages, ratings};
+use keting_centre::clock;
+use keting_centre::store::bookings::{self, Booking};
+use keting_centre::store::resources::{self, ResourceRecord};
+use keting_centre::store::site_record::SiteRecord;
+use keting_centre::store::walk_up::{self, WalkUp};
+use keting_centre::store::{Store, StoreError, audit, packages, ratings};
 
 /// `kiosk resource ...`
 #[derive(Subcommand)]

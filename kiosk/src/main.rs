@@ -1,7 +1,8 @@
 //! `kiosk`: the centre's touch screen, and its command line.
 //!
-//! A thin layer over the `keting_kiosk` library: it parses the command line,
-//! opens the data directory, and prints. `anyhow` lives here only.
+//! A thin layer over the `keting_centre` library (the desks) and the
+//! `keting_kiosk` screens: it parses the command line, opens the data
+//! directory, calls a desk, and prints. `anyhow` lives here only.
 
 mod booking_cli;
 
@@ -16,21 +17,25 @@ use clap::{Parser, Subcommand, ValueEnum};
 use keting_core::calendar::{YearMonth, parse_date};
 use keting_core::checkin::CheckInDecision;
 use keting_core::ids::MemberId;
-use keting_kiosk::centre::{Centre, CentreConfig, MqttMode};
-use keting_kiosk::checkin_desk::{CheckInDesk, ScanRecord};
-use keting_kiosk::data_dir::DataDir;
-use keting_kiosk::site::{self, NewSite};
-use keting_kiosk::store::checkins::ScanSource;
-use keting_kiosk::store::members::{self, NewMember, Role};
-use keting_kiosk::store::site_record::SiteRecord;
-use keting_kiosk::store::{
-    Store, StoreError, audit, device_claims, door_commands, doors, gym, points, redemptions,
+use keting_centre::desk::{self, Actor};
+use keting_centre::desk::gym::GymEnded;
+use keting_centre::desk::members::MemberPass;
+use keting_centre::service::flags::ServiceFlags;
+use keting_centre::service::{Centre, CentreConfig};
+use keting_centre::desk::checkin::{CheckInDesk, ScanRecord};
+use keting_centre::data_dir::DataDir;
+use keting_centre::site::{self, NewSite};
+use keting_centre::store::checkins::ScanSource;
+use keting_centre::store::members::{NewMember, Role};
+use keting_centre::store::site_record::SiteRecord;
+use keting_centre::store::{
+    Store, door_commands, redemptions,
     reports, vending_slots,
 };
 use keting_kiosk::ui::kiosk_adapter::KioskUi;
 use keting_kiosk::ui::language::Language;
 use keting_kiosk::ui::screenshot::{self, ScreenshotRequest};
-use keting_kiosk::{clock, demo, qr_image};
+use keting_centre::{clock, demo, qr_image};
 
 #[derive(Parser)]
 #[command(
@@ -49,21 +54,8 @@ struct Cli {
     #[arg(long)]
     headless: bool,
 
-    /// Where the embedded MQTT broker listens (port 0: any free port) [default: 127.0.0.1:1883, or a free port if taken].
-    #[arg(long, value_name = "HOST:PORT", conflicts_with = "mqtt_url")]
-    mqtt_listen: Option<std::net::SocketAddr>,
-
-    /// Use this MQTT broker (e.g. Mosquitto) instead of the embedded one: mqtt://HOST:PORT.
-    #[arg(long, value_name = "mqtt://HOST:PORT", value_parser = parse_mqtt_url)]
-    mqtt_url: Option<(String, u16)>,
-
-    /// Require logins at the embedded broker: a Mosquitto password file (`keting-provision broker config` writes it).
-    #[arg(long, value_name = "FILE", conflicts_with = "mqtt_url")]
-    mqtt_passwords: Option<PathBuf>,
-
-    /// Do not run the demo site's simulated devices (the gym door).
-    #[arg(long)]
-    no_demo_devices: bool,
+    #[command(flatten)]
+    service: ServiceFlags,
 
     #[command(subcommand)]
     command: Option<Command>,
@@ -377,24 +369,6 @@ fn parse_size(s: &str) -> Result<(u32, u32), String> {
     Ok((w, h))
 }
 
-fn parse_mqtt_url(s: &str) -> Result<(String, u16), String> {
-    let bad = || format!("expected mqtt://HOST:PORT, e.g. mqtt://127.0.0.1:1883, got {s:?}");
-    let rest = s.strip_prefix("mqtt://").ok_or_else(bad)?;
-    let (host, port) = rest
-        .rsplit_once(':')
-        .map_or((rest, "1883"), |(h, p)| (h, p));
-    let port: u16 = port.parse().map_err(|_| bad())?;
-    if host.is_empty() || port == 0 {
-        return Err(bad());
-    }
-    Ok((
-        host.trim_start_matches('[')
-            .trim_end_matches(']')
-            .to_owned(),
-        port,
-    ))
-}
-
 fn main() -> ExitCode {
     let started = Instant::now();
     let cli = Cli::parse();
@@ -478,36 +452,7 @@ fn run(cli: Cli, started: Instant) -> Result<()> {
         NewSite::Plain
     };
     let site = site::open_or_create(&mut store, &dir, kind, clock::now())?;
-    let centre = |site: &SiteRecord| -> Result<CentreConfig> {
-        let mqtt = match (&cli.mqtt_url, cli.mqtt_listen) {
-            (Some((host, port)), _) => MqttMode::External {
-                host: host.clone(),
-                port: *port,
-                credentials: site::broker_login(&dir),
-            },
-            (None, Some(listen)) => MqttMode::Embedded {
-                listen,
-                fallback: false,
-                passwords: cli.mqtt_passwords.clone(),
-                credentials: site::broker_login(&dir),
-            },
-            (None, None) => MqttMode::Embedded {
-                listen: std::net::SocketAddr::from(([127, 0, 0, 1], 1883)),
-                fallback: true,
-                passwords: cli.mqtt_passwords.clone(),
-                credentials: site::broker_login(&dir),
-            },
-        };
-        Ok(CentreConfig {
-            mqtt,
-            site: site.clone(),
-            signing_key: site::signing_key(site, &dir)?,
-            database: dir.database(),
-            data_dir: dir.path().to_owned(),
-            demo_devices: site.demo && !cli.no_demo_devices,
-            provisioning_site: site::provisioning_site(&dir),
-        })
-    };
+    let centre = |site: &SiteRecord| -> Result<CentreConfig> { Ok(cli.service.config(&dir, site)?) };
     match cli.command {
         None if cli.headless => headless(centre(&site)?),
         None => {
@@ -541,19 +486,7 @@ fn headless(config: CentreConfig) -> Result<()> {
     let centre = Centre::start(config)?;
     let (host, port) = &centre.broker;
     tracing::info!("kiosk ready (headless): MQTT broker at {host}:{port}");
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
-    runtime.block_on(async {
-        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
-        tokio::select! {
-            r = tokio::signal::ctrl_c() => r?,
-            _ = term.recv() => {}
-        }
-        Ok::<_, anyhow::Error>(())
-    })?;
-    tracing::info!("stopping");
-    centre.stop();
+    centre.run_until_terminated()?;
     Ok(())
 }
 
@@ -562,47 +495,23 @@ fn gym_command(cmd: GymCommand, store: &mut Store) -> Result<()> {
     match cmd {
         GymCommand::Grant { id, until } => {
             let id = MemberId(id);
-            store.write(|tx| {
-                gym::grant(tx, id, &until, now)?;
-                audit::record(
-                    tx,
-                    now,
-                    "command-line",
-                    "gym.grant",
-                    &format!("member {id} paid until {until}"),
-                )?;
-                Ok::<_, anyhow::Error>(())
-            })?;
-            let m = members::require(store.conn(), id)?;
+            let until = parse_date(&until).map_err(|e| anyhow::anyhow!("--until {until:?}: {e}"))?;
+            let paid = desk::gym::grant(store, Actor::CommandLine, id, until, now)?;
             println!(
-                "member {id} {}: gym paid until {until} (the doors get the new roster within a second)",
-                m.name
+                "member {id} {}: gym paid until {} (the doors get the new roster within a second)",
+                paid.name, paid.until
             );
         }
         GymCommand::Revoke { id } => {
             let id = MemberId(id);
-            let had = store.write(|tx| {
-                let had = gym::revoke(tx, id)?;
-                if had {
-                    audit::record(
-                        tx,
-                        now,
-                        "command-line",
-                        "gym.revoke",
-                        &format!("member {id}"),
-                    )?;
-                }
-                Ok::<_, anyhow::Error>(had)
-            })?;
-            if had {
-                println!("member {id}: gym membership ended; day hours only");
-            } else {
-                println!("member {id} had no gym membership; nothing changed");
+            match desk::gym::revoke(store, Actor::CommandLine, id, now)? {
+                GymEnded::Ended { .. } => println!("member {id}: gym membership ended; day hours only"),
+                GymEnded::HadNone { .. } => println!("member {id} had no gym membership; nothing changed"),
             }
         }
         GymCommand::List => {
             println!("{:>6}  {:<24}  paid until", "member", "name");
-            for g in gym::list(store.conn())? {
+            for g in desk::gym::list(store)? {
                 println!("{:>6}  {:<24}  {}", g.id, g.name, g.paid_until);
             }
         }
@@ -611,7 +520,6 @@ fn gym_command(cmd: GymCommand, store: &mut Store) -> Result<()> {
 }
 
 fn points_command(cmd: PointsCommand, store: &mut Store, site: &SiteRecord) -> Result<()> {
-    use keting_core::ledger::Account;
     let now = clock::now();
     let cal = site.calendar;
     match cmd {
@@ -620,29 +528,14 @@ fn points_command(cmd: PointsCommand, store: &mut Store, site: &SiteRecord) -> R
             activity,
             points: worth,
         } => {
-            let day = cal.date_of(now).to_string();
             let mut refused = 0;
             for id in ids {
                 let member = MemberId(id);
-                let result = store.write(|tx| {
-                    let a = points::activity(tx, &activity, worth, &day, "command-line", now)?;
-                    let p = points::award(tx, member, a, "command-line", cal, now)?;
-                    audit::record(
-                        tx,
-                        now,
-                        "command-line",
-                        "points.award",
-                        &format!("member {member} {worth} for {activity} (posting {p})"),
-                    )?;
-                    let balance = points::balance(tx, Account::Member(member))?;
-                    Ok::<_, StoreError>((p, balance))
-                });
-                match result {
-                    Ok((p, balance)) => {
-                        println!(
-                            "member {member}: +{worth} ({activity}), balance {balance} (posting {p})"
-                        )
-                    }
+                match desk::points::award(store, Actor::CommandLine, member, &activity, worth, cal, now) {
+                    Ok(a) => println!(
+                        "member {member}: +{worth} ({activity}), balance {} (posting {})",
+                        a.balance, a.posting
+                    ),
                     Err(e) => {
                         refused += 1;
                         eprintln!("member {member}: refused: {e}");
@@ -654,27 +547,12 @@ fn points_command(cmd: PointsCommand, store: &mut Store, site: &SiteRecord) -> R
             }
         }
         PointsCommand::Reverse { posting, reason } => {
-            let r = store.write(|tx| {
-                let r = points::reverse(tx, posting, &reason, "command-line", cal, now)?;
-                audit::record(
-                    tx,
-                    now,
-                    "command-line",
-                    "points.reverse",
-                    &format!("posting {posting}: {}", reason.trim()),
-                )?;
-                Ok::<_, StoreError>(r)
-            })?;
+            let r = desk::points::reverse(store, Actor::CommandLine, posting, &reason, cal, now)?;
             println!("posting {posting} reversed by posting {r}");
         }
         PointsCommand::Balance { id } => {
             let member = MemberId(id);
-            let (expired, balance) = store.write(|tx| {
-                members::require(tx, member)?;
-                let policy = points::policy(tx)?;
-                let expired = points::expire_due(tx, member, &policy, cal, now)?;
-                Ok::<_, StoreError>((expired, points::balance(tx, Account::Member(member))?))
-            })?;
+            let (expired, balance) = desk::points::balance(store, member, cal, now)?;
             if expired > 0 {
                 println!("member {member}: {expired} points expired just now");
             }
@@ -682,8 +560,7 @@ fn points_command(cmd: PointsCommand, store: &mut Store, site: &SiteRecord) -> R
         }
         PointsCommand::History { id, limit } => {
             let member = MemberId(id);
-            members::require(store.conn(), member)?;
-            for line in points::history(store.conn(), member, limit)? {
+            for line in desk::points::history(store, member, limit)? {
                 let t = cal.local(line.at);
                 println!(
                     "{:>6}  {:04}-{:02}-{:02} {:02}:{:02}  {:<8}  {:>+6}  {}{}  ({})",
@@ -702,8 +579,7 @@ fn points_command(cmd: PointsCommand, store: &mut Store, site: &SiteRecord) -> R
             }
         }
         PointsCommand::Ledger => {
-            let all = points::balances(store.conn())?;
-            let sum: i64 = all.iter().map(|(_, b)| b).sum();
+            let (all, sum) = desk::points::ledger(store)?;
             for (account, b) in &all {
                 println!("{account:<16}  {b:>10}");
             }
@@ -726,36 +602,13 @@ fn points_command(cmd: PointsCommand, store: &mut Store, site: &SiteRecord) -> R
             daily_spend_cap,
             expiry_months,
         } => {
-            let changed = max_award.is_some()
-                || daily_earn_cap.is_some()
-                || daily_spend_cap.is_some()
-                || expiry_months.is_some();
-            let policy = store.write(|tx| {
-                let mut p = points::policy(tx)?;
-                if changed {
-                    for v in [max_award, daily_earn_cap, daily_spend_cap]
-                        .into_iter()
-                        .flatten()
-                    {
-                        if v <= 0 {
-                            return Err(StoreError::Invalid(format!(
-                                "{v}: caps are positive numbers of points"
-                            )));
-                        }
-                    }
-                    p.max_award = max_award.unwrap_or(p.max_award);
-                    p.daily_earn_cap = daily_earn_cap.unwrap_or(p.daily_earn_cap);
-                    p.daily_spend_cap = daily_spend_cap.unwrap_or(p.daily_spend_cap);
-                    if let Some(m) = expiry_months {
-                        // A month is 365/12 days: 12 months is 365 days.
-                        p.lifetime =
-                            std::time::Duration::from_secs(u64::from(m) * 365 / 12 * 24 * 3600);
-                    }
-                    points::set_policy(tx, &p)?;
-                    audit::record(tx, now, "command-line", "points.policy", &format!("{p:?}"))?;
-                }
-                Ok::<_, StoreError>(p)
-            })?;
+            let change = desk::points::PolicyChange {
+                max_award,
+                daily_earn_cap,
+                daily_spend_cap,
+                expiry_months,
+            };
+            let policy = desk::points::policy(store, Actor::CommandLine, change, now)?;
             println!(
                 "one award at most {} points; per member per day: earn at most {}, spend at most {}; points expire after {} days",
                 policy.max_award,
@@ -790,20 +643,7 @@ fn vending_command(cmd: VendingCommand, store: &mut Store, site: &SiteRecord) ->
                 price,
                 stock,
             };
-            store.write(|tx| {
-                vending_slots::set(tx, &s)?;
-                audit::record(
-                    tx,
-                    now,
-                    "command-line",
-                    "vending.set",
-                    &format!(
-                        "{} slot {}: {} {} points, stock {}",
-                        s.device, s.slot, s.name_zh, s.price, s.stock
-                    ),
-                )?;
-                Ok::<_, StoreError>(())
-            })?;
+            desk::vending::set_slot(store, Actor::CommandLine, &s, now)?;
             println!(
                 "{device} slot {slot}: {} ({}), {price} points, {stock} in stock",
                 s.name_zh, s.name_en
@@ -815,17 +655,7 @@ fn vending_command(cmd: VendingCommand, store: &mut Store, site: &SiteRecord) ->
             count,
         } => {
             let id = device_id(&device)?;
-            let stock = store.write(|tx| {
-                let stock = vending_slots::restock(tx, &id, slot, count)?;
-                audit::record(
-                    tx,
-                    now,
-                    "command-line",
-                    "vending.restock",
-                    &format!("{id} slot {slot} +{count}"),
-                )?;
-                Ok::<_, StoreError>(stock)
-            })?;
+            let stock = desk::vending::restock(store, Actor::CommandLine, &id, slot, count, now)?.stock;
             println!("{device} slot {slot}: {stock} in stock");
         }
         VendingCommand::Redeem {
@@ -837,20 +667,7 @@ fn vending_command(cmd: VendingCommand, store: &mut Store, site: &SiteRecord) ->
             let id = device_id(&device)?;
             let member = MemberId(member);
             let cal = site.calendar;
-            let r = store.write(|tx| {
-                let r = redemptions::begin(tx, member, &id, slot, cal, now)?;
-                audit::record(
-                    tx,
-                    now,
-                    "command-line",
-                    "vending.redeem",
-                    &format!(
-                        "member {member} slot {slot} of {id}: {} points ({})",
-                        r.points, r.id
-                    ),
-                )?;
-                Ok::<_, StoreError>(r)
-            })?;
+            let r = desk::vending::redeem(store, Actor::CommandLine, member, &id, slot, cal, now)?;
             println!(
                 "{}: {} points held; the running kiosk sends the vend",
                 r.id, r.points
@@ -862,7 +679,7 @@ fn vending_command(cmd: VendingCommand, store: &mut Store, site: &SiteRecord) ->
                 + redemptions::RESULT_DEADLINE
                 + std::time::Duration::from_secs(30);
             loop {
-                let now_r = redemptions::get(store.conn(), &r.id)?;
+                let now_r = desk::vending::redemption(store, &r.id)?;
                 match now_r {
                     Some(x) if x.state == redemptions::State::Committed => {
                         println!("dispensed: take your drink ({} points spent)", x.points);
@@ -882,7 +699,7 @@ fn vending_command(cmd: VendingCommand, store: &mut Store, site: &SiteRecord) ->
             }
         }
         VendingCommand::Redemptions { limit } => {
-            for r in redemptions::latest(store.conn(), limit)? {
+            for r in desk::vending::redemptions(store, limit)? {
                 println!(
                     "{}  member {:<5} {} slot {:<2} {:>4} points  {:<9} {}",
                     r.id,
@@ -896,7 +713,7 @@ fn vending_command(cmd: VendingCommand, store: &mut Store, site: &SiteRecord) ->
             }
         }
         VendingCommand::List => {
-            for s in vending_slots::list(store.conn())? {
+            for s in desk::vending::catalogue(store)? {
                 println!(
                     "{:<16} {:>3}  {:<12} {:<20} {:>4} points  {:>3} in stock",
                     s.device.as_str(),
@@ -916,7 +733,7 @@ fn claim_command(cmd: ClaimCommand, store: &mut Store) -> Result<()> {
     let now = clock::now();
     match cmd {
         ClaimCommand::List => {
-            let pending = device_claims::pending(store.conn(), now)?;
+            let pending = desk::claims::pending(store, now)?;
             if pending.is_empty() {
                 println!("no claims waiting (on the device: device-agent --claim 'LABEL TEXT')");
             }
@@ -932,11 +749,7 @@ fn claim_command(cmd: ClaimCommand, store: &mut Store) -> Result<()> {
         ClaimCommand::Confirm { device, pin } => {
             let id = keting_core::ids::DeviceId::new(&device)
                 .map_err(|e| anyhow::anyhow!("device {device:?}: {e}"))?;
-            store.write(|tx| {
-                device_claims::confirm(tx, &id, Some(&pin), "command-line", now)?;
-                audit::record(tx, now, "command-line", "claim.confirm", id.as_str())?;
-                Ok::<_, anyhow::Error>(())
-            })?;
+            desk::claims::confirm(store, Actor::CommandLine, &id, Some(&pin), now)?;
             println!("{device}'s claim confirmed: the running kiosk answers it within a second");
         }
     }
@@ -947,38 +760,16 @@ fn door_command(cmd: DoorCommand, store: &mut Store, site: &SiteRecord) -> Resul
     let now = clock::now();
     match cmd {
         DoorCommand::Add { id, name } => {
-            let device = keting_core::ids::DeviceId::new(&id)
-                .map_err(|e| anyhow::anyhow!("door id {id:?}: {e}"))?;
-            store.write(|tx| {
-                doors::add(tx, &device, &name, now)?;
-                audit::record(
-                    tx,
-                    now,
-                    "command-line",
-                    "door.add",
-                    &format!("{device} {name}"),
-                )?;
-                Ok::<_, anyhow::Error>(())
-            })?;
+            let device = desk::doors::door_id(&id)?;
+            desk::doors::add(store, Actor::CommandLine, &device, &name, now)?;
             println!(
                 "door {device} ({name}) registered; it gets the roster on keting/v1/{}/device/{device}/roster",
                 site.site_id
             );
         }
         DoorCommand::Open { id } => {
-            let device = keting_core::ids::DeviceId::new(&id)
-                .map_err(|e| anyhow::anyhow!("door id {id:?}: {e}"))?;
-            let command = store.write(|tx| {
-                let c = door_commands::request_unlock(tx, &device, None, "command-line", now)?;
-                audit::record(
-                    tx,
-                    now,
-                    "command-line",
-                    "door.open",
-                    &format!("{device} command {c}"),
-                )?;
-                Ok::<_, anyhow::Error>(c)
-            })?;
+            let device = desk::doors::door_id(&id)?;
+            let command = desk::doors::request_open(store, Actor::CommandLine, &device, now)?;
             eprintln!(
                 "asked {device} to open; waiting for its answer (the running kiosk sends it)..."
             );
@@ -987,7 +778,7 @@ fn door_command(cmd: DoorCommand, store: &mut Store, site: &SiteRecord) -> Resul
                 + door_commands::DEADLINE
                 + std::time::Duration::from_secs(2);
             loop {
-                match door_commands::outcome(store.conn(), &command)? {
+                match desk::doors::open_outcome(store, &command)? {
                     Some(o) if o == "done" => {
                         println!("{device} opened (one pulse)");
                         return Ok(());
@@ -1002,7 +793,7 @@ fn door_command(cmd: DoorCommand, store: &mut Store, site: &SiteRecord) -> Resul
             }
         }
         DoorCommand::List => {
-            for d in doors::list(store.conn())? {
+            for d in desk::doors::list(store)? {
                 println!("{:<24}  {}", d.id, d.name);
             }
         }
@@ -1010,7 +801,7 @@ fn door_command(cmd: DoorCommand, store: &mut Store, site: &SiteRecord) -> Resul
             let since = keting_core::time::Timestamp::from_unix_millis(
                 now.as_unix_millis() - i64::from(hours) * 3_600_000,
             );
-            for (at, actor, action, detail) in audit::since(store.conn(), since, "door.")? {
+            for (at, actor, action, detail) in desk::doors::events(store, since)? {
                 let at = site
                     .calendar
                     .local(at)
@@ -1075,29 +866,17 @@ fn member_command(
         } => {
             let new = NewMember::new(&name, phone_tail.as_deref(), &roles)?;
             let issuer = site::issuer(site, dir)?;
-            let id = store.write(|tx| {
-                let id = members::add(tx, &new, now)?;
-                audit::record(
-                    tx,
-                    now,
-                    "command-line",
-                    "member.add",
-                    &format!("member {id}"),
-                )?;
-                Ok::<_, anyhow::Error>(id)
-            })?;
-            let member = members::require(store.conn(), id)?;
-            let pass = issuer.issue(id, member.epoch);
+            let MemberPass { member, pass } = desk::members::add(store, Actor::CommandLine, &new, &issuer, now)?;
             if let Some(path) = &qr {
                 qr_image::write_png(&pass, path)?;
             }
             if json {
                 println!(
                     "{}",
-                    serde_json::json!({ "id": id.0, "name": member.name, "pass": pass })
+                    serde_json::json!({ "id": member.id.0, "name": member.name, "pass": pass })
                 );
             } else {
-                println!("member {}  {}", id, member.name);
+                println!("member {}  {}", member.id, member.name);
                 println!("pass   {pass}");
                 if let Some(path) = &qr {
                     println!("qr     {}", path.display());
@@ -1107,18 +886,7 @@ fn member_command(
         MemberCommand::Revoke { id, qr } => {
             let issuer = site::issuer(site, dir)?;
             let id = MemberId(id);
-            let epoch = store.write(|tx| {
-                let epoch = members::bump_epoch(tx, id)?;
-                audit::record(
-                    tx,
-                    now,
-                    "command-line",
-                    "member.revoke",
-                    &format!("member {id} now at epoch {epoch}"),
-                )?;
-                Ok::<_, anyhow::Error>(epoch)
-            })?;
-            let pass = issuer.issue(id, epoch);
+            let MemberPass { pass, .. } = desk::members::revoke(store, Actor::CommandLine, id, &issuer, now)?;
             if let Some(path) = &qr {
                 qr_image::write_png(&pass, path)?;
             }
@@ -1127,15 +895,14 @@ fn member_command(
         }
         MemberCommand::Pass { id, qr } => {
             let issuer = site::issuer(site, dir)?;
-            let member = members::require(store.conn(), MemberId(id))?;
-            let pass = issuer.issue(member.id, member.epoch);
+            let MemberPass { pass, .. } = desk::members::pass(store, MemberId(id), &issuer)?;
             if let Some(path) = &qr {
                 qr_image::write_png(&pass, path)?;
             }
             println!("{pass}");
         }
         MemberCommand::List => {
-            let all = members::list(store.conn())?;
+            let all = desk::members::list(store)?;
             println!("{:>6}  {:<4}  {:<24}  roles", "member", "tail", "name");
             for m in all {
                 let roles: Vec<&str> = m.roles.iter().map(|r| r.as_str()).collect();

@@ -7,7 +7,6 @@
 
 #![allow(clippy::unwrap_used)]
 
-mod bookings;
 mod cli;
 mod durability;
 mod points;

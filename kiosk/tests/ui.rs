@@ -4,12 +4,12 @@
 use std::time::Duration;
 
 use i_slint_backend_testing::{ElementHandle, ElementQuery, mock_elapsed_time};
-use keting_kiosk::checkin_desk::CheckInDesk;
-use keting_kiosk::data_dir::DataDir;
-use keting_kiosk::site::{self, NewSite};
-use keting_kiosk::store::Store;
+use keting_centre::desk::checkin::CheckInDesk;
+use keting_centre::data_dir::DataDir;
+use keting_centre::site::{self, NewSite};
+use keting_centre::store::Store;
 use keting_kiosk::ui::kiosk_adapter::{BACK_HOME_AFTER, KioskUi};
-use keting_kiosk::{clock, demo};
+use keting_centre::{clock, demo};
 use slint::ComponentHandle;
 use slint::platform::WindowEvent;
 
@@ -217,7 +217,7 @@ fn a_staff_pass_opens_the_staff_page_where_a_scanned_member_gets_a_gym_month() {
     // On the staff page a scan selects a member instead of checking them in.
     let data = DataDir::prepare(screen._dir.path().join("data")).unwrap();
     let store = Store::open(&data.database()).unwrap();
-    let zhang = keting_kiosk::store::members::list(store.conn())
+    let zhang = keting_centre::store::members::list(store.conn())
         .unwrap()
         .into_iter()
         .find(|m| m.name == "张玥")
@@ -235,7 +235,7 @@ fn a_staff_pass_opens_the_staff_page_where_a_scanned_member_gets_a_gym_month() {
     .unwrap();
     let visits_today = || -> u64 {
         let cal = keting_core::calendar::SiteCalendar::china();
-        keting_kiosk::store::reports::visits_per_hour(store.conn(), cal, cal.date_of(clock::now()))
+        keting_centre::store::reports::visits_per_hour(store.conn(), cal, cal.date_of(clock::now()))
             .unwrap()
             .iter()
             .sum()
@@ -243,7 +243,7 @@ fn a_staff_pass_opens_the_staff_page_where_a_scanned_member_gets_a_gym_month() {
     let visits_before = visits_today();
     screen.type_keys(&format!("{}\r", issuer.issue(zhang.id, zhang.epoch)));
     assert_eq!(
-        keting_kiosk::store::gym::paid_until(store.conn(), zhang.id).unwrap(),
+        keting_centre::store::gym::paid_until(store.conn(), zhang.id).unwrap(),
         None
     );
     // The selected member comes first: its button is the first one.
@@ -253,7 +253,7 @@ fn a_staff_pass_opens_the_staff_page_where_a_scanned_member_gets_a_gym_month() {
         .last_day()
         .to_string();
     assert_eq!(
-        keting_kiosk::store::gym::paid_until(store.conn(), zhang.id).unwrap(),
+        keting_centre::store::gym::paid_until(store.conn(), zhang.id).unwrap(),
         Some(month_end.clone())
     );
     assert!(screen.any_label_containing("张玥"));
@@ -275,7 +275,7 @@ fn a_device_claim_shows_its_pin_on_the_staff_page_and_one_tap_confirms_it() {
     let door = keting_core::ids::DeviceId::new("gym-door").unwrap();
     let now = clock::now();
     let expires = now.saturating_add(Duration::from_secs(180));
-    keting_kiosk::store::device_claims::record_request(
+    keting_centre::store::device_claims::record_request(
         store.conn(),
         &door,
         "n1",
@@ -284,7 +284,7 @@ fn a_device_claim_shows_its_pin_on_the_staff_page_and_one_tap_confirms_it() {
         now,
     )
     .unwrap();
-    let view = keting_kiosk::centre::DoorsView {
+    let view = keting_centre::service::DoorsView {
         connected: true,
         claims: vec![("gym-door".into(), "431354".into())],
         ..Default::default()
@@ -297,12 +297,12 @@ fn a_device_claim_shows_its_pin_on_the_staff_page_and_one_tap_confirms_it() {
         "the PIN to compare with the device's panel"
     );
     assert!(
-        keting_kiosk::store::device_claims::confirmed(store.conn())
+        keting_centre::store::device_claims::confirmed(store.conn())
             .unwrap()
             .is_empty()
     );
     screen.tap("PIN 一致，确认");
-    let confirmed = keting_kiosk::store::device_claims::confirmed(store.conn()).unwrap();
+    let confirmed = keting_centre::store::device_claims::confirmed(store.conn()).unwrap();
     assert_eq!(confirmed.len(), 1, "the centre answers it next");
     assert_eq!(confirmed[0].nonce, "n1");
     assert!(screen.any_label_containing("gym-door 已确认"));
@@ -314,10 +314,10 @@ fn a_volunteer_redeems_points_for_a_drink_in_a_few_taps() {
     let data = DataDir::prepare(screen._dir.path().join("data")).unwrap();
     let store = Store::open(&data.database()).unwrap();
     let balance = |id| {
-        keting_kiosk::store::points::balance(store.conn(), keting_core::ledger::Account::Member(id))
+        keting_centre::store::points::balance(store.conn(), keting_core::ledger::Account::Member(id))
             .unwrap()
     };
-    let wang = keting_kiosk::store::members::list(store.conn())
+    let wang = keting_centre::store::members::list(store.conn())
         .unwrap()
         .into_iter()
         .find(|m| m.name == "王秀英")
@@ -339,7 +339,7 @@ fn a_volunteer_redeems_points_for_a_drink_in_a_few_taps() {
     screen.type_keys(&format!("{}\r", screen.first_pass));
     assert!(screen.shows("正在出货"));
     assert_eq!(balance(wang.id), 15, "10 points held");
-    let open = keting_kiosk::store::redemptions::latest(store.conn(), 0).unwrap();
+    let open = keting_centre::store::redemptions::latest(store.conn(), 0).unwrap();
     assert_eq!(open.len(), 1, "one redemption");
 
     // The machine jams: the points come back, and the screen says so.
@@ -374,13 +374,13 @@ fn staff_award_an_activity_as_volunteers_scan_and_undo_a_wrong_one() {
     let screen = Screen::new();
     let data = DataDir::prepare(screen._dir.path().join("data")).unwrap();
     let store = Store::open(&data.database()).unwrap();
-    let wang = keting_kiosk::store::members::list(store.conn())
+    let wang = keting_centre::store::members::list(store.conn())
         .unwrap()
         .into_iter()
         .find(|m| m.name == "王秀英")
         .unwrap();
     let balance = || {
-        keting_kiosk::store::points::balance(
+        keting_centre::store::points::balance(
             store.conn(),
             keting_core::ledger::Account::Member(wang.id),
         )
@@ -405,9 +405,9 @@ fn staff_award_an_activity_as_volunteers_scan_and_undo_a_wrong_one() {
     screen.tap("撤销（记错人）");
     assert!(screen.any_label_containing("已撤销"));
     assert_eq!(balance(), 25);
-    let all = keting_kiosk::store::points::balances(store.conn()).unwrap();
+    let all = keting_centre::store::points::balances(store.conn()).unwrap();
     assert_eq!(all.iter().map(|(_, b)| b).sum::<i64>(), 0);
-    let history = keting_kiosk::store::points::history(store.conn(), wang.id, 5).unwrap();
+    let history = keting_centre::store::points::history(store.conn(), wang.id, 5).unwrap();
     assert!(history.iter().any(|h| h.reversed && h.what == "图书整理"));
 }
 
@@ -418,7 +418,7 @@ fn staff_restock_the_drinks_machine_on_the_screen() {
     let store = Store::open(&data.database()).unwrap();
     let machine = keting_core::ids::DeviceId::new("vending").unwrap();
     let stock = |slot| {
-        keting_kiosk::store::vending_slots::get(store.conn(), &machine, slot)
+        keting_centre::store::vending_slots::get(store.conn(), &machine, slot)
             .unwrap()
             .unwrap()
             .stock
@@ -435,7 +435,7 @@ fn staff_restock_the_drinks_machine_on_the_screen() {
 #[test]
 fn a_resident_books_the_robot_on_the_week_view_joins_a_waiting_list_and_cancels() {
     use keting_core::booking::BookingPolicy;
-    use keting_kiosk::store::bookings;
+    use keting_centre::store::bookings;
     let screen = Screen::new();
     let data = DataDir::prepare(screen._dir.path().join("data")).unwrap();
     let mut store = Store::open(&data.database()).unwrap();
@@ -517,7 +517,7 @@ fn a_resident_books_the_robot_on_the_week_view_joins_a_waiting_list_and_cancels(
 #[test]
 fn after_a_session_the_next_scan_asks_for_a_rating_in_one_tap() {
     use keting_core::booking::{BookingPolicy, ResourceKind};
-    use keting_kiosk::store::{bookings, ratings, walk_up};
+    use keting_centre::store::{bookings, ratings, walk_up};
     let screen = Screen::new();
     let data = DataDir::prepare(screen._dir.path().join("data")).unwrap();
     let mut store = Store::open(&data.database()).unwrap();
@@ -572,7 +572,7 @@ fn after_a_session_the_next_scan_asks_for_a_rating_in_one_tap() {
 #[test]
 fn staff_clear_a_robot_session_after_checking_the_robot() {
     use keting_core::booking::{BookingPolicy, BookingState};
-    use keting_kiosk::store::bookings;
+    use keting_centre::store::bookings;
     let screen = Screen::new();
     let data = DataDir::prepare(screen._dir.path().join("data")).unwrap();
     let mut store = Store::open(&data.database()).unwrap();
@@ -594,13 +594,13 @@ fn staff_clear_a_robot_session_after_checking_the_robot() {
             )?;
             bookings::check_in(tx, &policy, cal, keting_core::ids::MemberId(2), None, at(9))?;
             bookings::finish(tx, cal, b.booking.id, "time_up", true, at(10))?;
-            Ok::<_, keting_kiosk::store::StoreError>(b.booking.id)
+            Ok::<_, keting_centre::store::StoreError>(b.booking.id)
         })
         .unwrap();
-    let staff = keting_kiosk::demo::cards(
+    let staff = keting_centre::demo::cards(
         &store,
-        &keting_kiosk::site::issuer(
-            &keting_kiosk::store::site_record::get(store.conn())
+        &keting_centre::site::issuer(
+            &keting_centre::store::site_record::get(store.conn())
                 .unwrap()
                 .unwrap(),
             &data,
@@ -613,7 +613,7 @@ fn staff_clear_a_robot_session_after_checking_the_robot() {
     .unwrap();
     screen.ui.scan(
         &staff.pass,
-        keting_kiosk::store::checkins::ScanSource::DemoTap,
+        keting_centre::store::checkins::ScanSource::DemoTap,
     );
     screen.tap("预约与设备");
     assert!(screen.shows("使用后待检查"));
@@ -633,11 +633,11 @@ fn a_revoked_pass_books_nothing() {
     let screen = Screen::new();
     let data = DataDir::prepare(screen._dir.path().join("data")).unwrap();
     let store = Store::open(&data.database()).unwrap();
-    let site = keting_kiosk::store::site_record::get(store.conn())
+    let site = keting_centre::store::site_record::get(store.conn())
         .unwrap()
         .unwrap();
     let lost =
-        keting_kiosk::demo::cards(&store, &keting_kiosk::site::issuer(&site, &data).unwrap())
+        keting_centre::demo::cards(&store, &keting_centre::site::issuer(&site, &data).unwrap())
             .unwrap()
             .into_iter()
             .find(|c| c.label_en.contains("Lost card"))

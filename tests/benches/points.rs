@@ -22,8 +22,8 @@ use std::time::{Duration, Instant};
 use keting_core::calendar::SiteCalendar;
 use keting_core::ids::DeviceId;
 use keting_core::time::Timestamp;
-use keting_kiosk::store::members::{self, NewMember, Role};
-use keting_kiosk::store::{Store, StoreError, points, redemptions};
+use keting_centre::store::members::{self, NewMember, Role};
+use keting_centre::store::{Store, StoreError, points, redemptions};
 use keting_system_tests::latency::report;
 use keting_system_tests::vending_site::{MACHINE, VendingSite};
 

@@ -3,6 +3,9 @@
 //! the workspace's binaries started as real processes, and a centre with a
 //! simulated vending machine ([`vending_site`]).
 //!
+//! [`mosquitto`] starts the broker, [`binaries`] the programs, [`latency`]
+//! prints the benchmarks' percentiles.
+//!
 //! Nothing here sleeps for a fixed time to wait for something: a broker is
 //! ready when it logs its listening socket, a process when it says so.
 

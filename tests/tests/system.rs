@@ -5,7 +5,9 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod architecture;
 mod bookings;
+mod centre_service;
 mod chaos;
 mod gym_door;
 mod provisioned;

@@ -14,6 +14,10 @@
 //! reads its database inside one write transaction, asks here, and writes
 //! the answer, so two requests for the last place can never both win.
 
+//!
+//! [`package`] holds course packages and [`slots`] cuts a resource's
+//! windows into slots in local time (walk-up sessions cut at closing).
+
 pub mod package;
 pub mod resource;
 pub mod rules;

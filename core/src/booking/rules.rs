@@ -103,7 +103,7 @@ pub enum Decision {
 
 /// Why a booking, a cancellation or a check-in was refused. Each says what
 /// to do instead.
-#[derive(Clone, Copy, Debug, Error, PartialEq, Eq)]
+#[derive(Clone, Debug, Error, PartialEq, Eq)]
 pub enum BookingRefusal {
     /// The slot is over (or started longer ago than the grace).
     #[error("that slot is in the past: choose a later one")]
@@ -149,6 +149,14 @@ pub enum BookingRefusal {
     TooEarly {
         /// How early check-in opens.
         minutes: u64,
+    },
+    /// A walk-up session asked for outside the resource's hours.
+    #[error("{resource} is closed now{}", hours.as_ref().map(|h| format!(" (open {h})")).unwrap_or_default())]
+    ClosedNow {
+        /// The resource's name, for people.
+        resource: String,
+        /// Its opening hours, for people, where known.
+        hours: Option<String>,
     },
 }
 

@@ -3,4 +3,7 @@
 //! reports how it ended (a fault included, so the kiosk gives the package
 //! session back).
 
+//!
+//! [`agent`] is the loop.
+
 pub mod agent;

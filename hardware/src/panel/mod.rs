@@ -5,7 +5,8 @@
 //! panel's geometry), here laid out by [`status_layout`], and hands it to a
 //! [`PanelDisplay`]: [`ssd1306::Ssd1306`] on I2C, or a simulated panel. The frame renders to PNG, so every panel state can be
 //! looked at and tested without the panel. Text, Chinese included, is drawn
-//! by [`text`] from the bundled Noto Sans CJK outlines.
+//! by [`text`] from the bundled Noto Sans CJK outlines. [`test_pattern`] is
+//! the commissioning pattern.
 
 pub mod frame;
 pub mod ssd1306;

@@ -8,17 +8,18 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use keting_core::calendar::SiteCalendar;
 use keting_core::ledger::rules::PointsRefusal;
-use keting_core::ledger::{Account, Points};
+use keting_core::ledger::Points;
 use slint::{ComponentHandle, ModelRc, VecModel};
 
 use super::kiosk_adapter::State;
 use super::language::Language;
-use super::staff_adapter::staff_write;
+use super::staff_adapter::as_staff;
 use super::{ActivityChoice, AwardRow, KioskAdapter, KioskWindow, Page};
-use crate::clock;
-use crate::store::{StoreError, audit, members, points};
+use keting_centre::clock;
+use keting_centre::desk;
+use keting_centre::desk::points::PointsError;
+use keting_centre::store::members;
 
 /// The reason a reversal on the screen records.
 pub const REVERSAL_REASON: &str = "记错人了 (wrong person, on the kiosk)";
@@ -39,7 +40,7 @@ fn zh(state: &Rc<RefCell<State>>) -> bool {
 /// Opens the page with the recent activities (the newest chosen).
 pub(super) fn open(window: &KioskWindow, state: &Rc<RefCell<State>>) {
     let recent =
-        points::recent_activities(state.borrow().desk.store().conn(), 8).unwrap_or_default();
+        desk::points::recent_activities(state.borrow().desk.store(), 8).unwrap_or_default();
     state.borrow_mut().award = AwardSession {
         activity: recent.first().cloned(),
         recent,
@@ -74,16 +75,16 @@ pub(super) fn choose(window: &KioskWindow, state: &Rc<RefCell<State>>, name: &st
     show(window, state);
 }
 
-fn refusal(e: &StoreError, zh: bool) -> String {
+fn refusal(e: &PointsError, zh: bool) -> String {
     match (e, zh) {
-        (StoreError::Points(PointsRefusal::AlreadyAwarded), true) => "这个活动已经发过".into(),
-        (StoreError::Points(PointsRefusal::AlreadyAwarded), false) => {
+        (PointsError::Refused(PointsRefusal::AlreadyAwarded), true) => "这个活动已经发过".into(),
+        (PointsError::Refused(PointsRefusal::AlreadyAwarded), false) => {
             "already awarded for this activity".into()
         }
-        (StoreError::Points(PointsRefusal::OverDailyEarnCap { left }), true) => {
+        (PointsError::Refused(PointsRefusal::OverDailyEarnCap { left }), true) => {
             format!("今天已达上限，还可得 {left} 分")
         }
-        (StoreError::Points(PointsRefusal::OverDailyEarnCap { left }), false) => {
+        (PointsError::Refused(PointsRefusal::OverDailyEarnCap { left }), false) => {
             format!("over today's cap: {left} points left")
         }
         (other, _) => other.to_string(),
@@ -121,24 +122,12 @@ pub(super) fn scan(window: &KioskWindow, state: &Rc<RefCell<State>>, text: &str)
         );
         return;
     };
-    let cal: SiteCalendar = state.borrow().desk.site().calendar;
     let now = clock::now();
-    let day = cal.date_of(now).to_string();
     let mut refused = None;
-    let done = staff_write(state, "points award", |tx, actor, _| {
-        let a = points::activity(tx, &activity, worth, &day, actor, now)?;
-        match points::award(tx, member.id, a, actor, cal, now) {
-            Ok(p) => {
-                audit::record(
-                    tx,
-                    now,
-                    actor,
-                    "points.award",
-                    &format!("member {} {worth} for {activity} (posting {p})", member.id),
-                )?;
-                Ok(Some((p, points::balance(tx, Account::Member(member.id))?)))
-            }
-            Err(e @ (StoreError::Points(_) | StoreError::NotFound(_))) => {
+    let done = as_staff(state, "points award", |store, actor, cal| {
+        match desk::points::award(store, actor, member.id, &activity, worth, cal, now) {
+            Ok(a) => Ok(Some((a.posting, a.balance))),
+            Err(e @ (PointsError::Refused(_) | PointsError::UnknownMember(_))) => {
                 refused = Some(refusal(&e, zh));
                 Ok(None)
             }
@@ -186,17 +175,9 @@ pub(super) fn scan(window: &KioskWindow, state: &Rc<RefCell<State>>, text: &str)
 /// "Undo: wrong person" on an award.
 pub(super) fn reverse(window: &KioskWindow, state: &Rc<RefCell<State>>, posting: i32) {
     let zh = zh(state);
-    let cal = state.borrow().desk.site().calendar;
     let now = clock::now();
-    let done = staff_write(state, "points reverse", |tx, actor, _| {
-        let r = points::reverse(tx, i64::from(posting), REVERSAL_REASON, actor, cal, now)?;
-        audit::record(
-            tx,
-            now,
-            actor,
-            "points.reverse",
-            &format!("posting {posting}: {REVERSAL_REASON} (posting {r})"),
-        )
+    let done = as_staff(state, "points reverse", |store, actor, cal| {
+        desk::points::reverse(store, actor, i64::from(posting), REVERSAL_REASON, cal, now)
     });
     {
         let mut s = state.borrow_mut();

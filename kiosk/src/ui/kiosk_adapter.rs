@@ -26,13 +26,13 @@ use super::staff_adapter;
 use super::{
     DemoCardEntry, KioskAdapter, KioskWindow, Outcome, Page, ProgrammeEntry, Refusal, Theme,
 };
-use crate::centre::DoorsView;
-use crate::checkin_desk::{CheckInDesk, ScanRecord};
-use crate::clock;
-use crate::demo::DemoCard;
+use keting_centre::service::DoorsView;
+use keting_centre::desk::checkin::{CheckInDesk, ScanRecord};
+use keting_centre::clock;
+use keting_centre::demo::DemoCard;
 use crate::scan_input::ScanInput;
-use crate::store::checkins::ScanSource;
-use crate::store::programme;
+use keting_centre::store::checkins::ScanSource;
+use keting_centre::store::programme;
 
 /// How long a result stays on screen.
 pub const BACK_HOME_AFTER: Duration = Duration::from_secs(6);
@@ -373,15 +373,15 @@ impl KioskUi {
     pub fn settle_open_redemptions(
         &self,
         outcome: keting_core::messages::VendOutcome,
-    ) -> Result<(), crate::store::StoreError> {
+    ) -> Result<(), keting_centre::store::StoreError> {
         {
             let mut s = self.state.borrow_mut();
             let cal = s.desk.site().calendar;
             s.desk.store_mut().write(|tx| {
-                for r in crate::store::redemptions::latest(tx, 0)? {
-                    crate::store::redemptions::settle(tx, &r.id, outcome, cal, clock::now())?;
+                for r in keting_centre::store::redemptions::latest(tx, 0)? {
+                    keting_centre::store::redemptions::settle(tx, &r.id, outcome, cal, clock::now())?;
                 }
-                Ok::<_, crate::store::StoreError>(())
+                Ok::<_, keting_centre::store::StoreError>(())
             })?;
         }
         points_adapter::refresh(&self.window, &self.state);

@@ -3,11 +3,13 @@
 //! The `.slint` files only display state and forward intents; the adapter
 //! here ([`kiosk_adapter`]) is the only Rust that touches Slint types. It
 //! turns an intent (a scan, a tap, a language) into a call on the
-//! [`crate::checkin_desk::CheckInDesk`] and the result back into adapter
+//! [`keting_centre::desk::checkin::CheckInDesk`] and the result back into adapter
 //! properties; [`staff_adapter`], [`points_adapter`], [`award_adapter`]
 //! [`restock_adapter`] and [`services_adapter`] do the same for the staff
 //! page, redeeming points, awarding them, restocking the drinks machine,
-//! and the pianos and bookings. [`screenshot`] renders any page to a PNG with the software
+//! and the pianos and bookings; [`service_desk_adapter`] the staff's view
+//! of the session devices. [`language`] holds the two languages' words.
+//! [`screenshot`] renders any page to a PNG with the software
 //! renderer, with no display.
 
 pub mod award_adapter;

@@ -22,9 +22,12 @@ use slint::{ComponentHandle, ModelRc, TimerMode, VecModel};
 use super::kiosk_adapter::State;
 use super::language::Language;
 use super::{DrinkItem, KioskAdapter, KioskWindow, Page, PointsLine, PointsStep};
-use crate::clock;
-use crate::store::redemptions::{self, RedemptionRefusal, State as RedemptionState};
-use crate::store::{StoreError, audit, points, vending_slots};
+use keting_centre::clock;
+use keting_centre::desk::{self, Actor};
+use keting_centre::desk::vending::VendingError;
+use keting_centre::desk::vending::RedemptionRefusal;
+use keting_centre::store::redemptions::{self, State as RedemptionState};
+use keting_centre::store::{StoreError, points, vending_slots};
 
 /// The points page goes home after this long untouched.
 pub const POINTS_IDLE: Duration = Duration::from_secs(60);
@@ -192,20 +195,7 @@ pub(super) fn confirm(window: &KioskWindow, state: &Rc<RefCell<State>>) {
     }
     let zh = zh(state);
     let (cal, now) = (state.borrow().desk.site().calendar, clock::now());
-    let begun = state.borrow_mut().desk.store_mut().write(|tx| {
-        let r = redemptions::begin(tx, member, &device, slot, cal, now)?;
-        audit::record(
-            tx,
-            now,
-            "kiosk",
-            "vending.redeem",
-            &format!(
-                "member {member} slot {slot} of {device}: {} points ({})",
-                r.points, r.id
-            ),
-        )?;
-        Ok::<_, StoreError>(r)
-    });
+    let begun = desk::vending::redeem(state.borrow_mut().desk.store_mut(), Actor::Kiosk, member, &device, slot, cal, now);
     match begun {
         Ok(r) => {
             state.borrow_mut().points.redemption = Some(r.id);
@@ -222,26 +212,26 @@ pub(super) fn confirm(window: &KioskWindow, state: &Rc<RefCell<State>>) {
     }
 }
 
-fn refusal_words(e: &StoreError, zh: bool) -> String {
+fn refusal_words(e: &VendingError, zh: bool) -> String {
     match e {
-        StoreError::Points(PointsRefusal::NotEnoughPoints { balance, needed }) => {
+        VendingError::Points(PointsRefusal::NotEnoughPoints { balance, needed }) => {
             if zh {
                 format!("积分不够：您有 {balance} 分，需要 {needed} 分")
             } else {
                 format!("Not enough points: you have {balance}, it takes {needed}")
             }
         }
-        StoreError::Points(PointsRefusal::OverDailySpendCap { left }) => {
+        VendingError::Points(PointsRefusal::OverDailySpendCap { left }) => {
             if zh {
                 format!("今天还可以用 {left} 分")
             } else {
                 format!("Only {left} points left to spend today")
             }
         }
-        StoreError::Redemption(RedemptionRefusal::SoldOut(_)) => {
+        VendingError::Refused(RedemptionRefusal::SoldOut(_)) => {
             (if zh { "这一格已售完" } else { "Sold out" }).to_owned()
         }
-        StoreError::Redemption(RedemptionRefusal::InProgress(_)) => (if zh {
+        VendingError::Refused(RedemptionRefusal::InProgress(_)) => (if zh {
             "正在出货，请稍候"
         } else {
             "A drink is on its way: please wait"

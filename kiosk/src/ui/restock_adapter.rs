@@ -10,10 +10,11 @@ use slint::{ComponentHandle, ModelRc, VecModel};
 
 use super::kiosk_adapter::State;
 use super::language::Language;
-use super::staff_adapter::staff_write;
+use super::staff_adapter::as_staff;
 use super::{KioskAdapter, KioskWindow, Page, RestockRow};
-use crate::clock;
-use crate::store::{StoreError, audit, vending_slots};
+use keting_centre::clock;
+use keting_centre::desk;
+use keting_centre::store::vending_slots;
 
 fn zh(state: &Rc<RefCell<State>>) -> bool {
     state.borrow().language == Language::Chinese
@@ -64,20 +65,8 @@ pub(super) fn add(
         return;
     };
     let now = clock::now();
-    let done = staff_write(state, "restock", |tx, actor, _| {
-        let stock = vending_slots::restock(tx, &device, slot, n)?;
-        audit::record(
-            tx,
-            now,
-            actor,
-            "vending.restock",
-            &format!("{device} slot {slot} +{n}"),
-        )?;
-        let name = vending_slots::get(tx, &device, slot)?
-            .map(|s| if zh { s.name_zh } else { s.name_en })
-            .unwrap_or_default();
-        Ok::<_, StoreError>((name, stock))
-    });
+    let done = as_staff(state, "restock", |store, actor, _| desk::vending::restock(store, actor, &device, slot, n, now))
+        .map(|s| (if zh { s.name_zh } else { s.name_en }, s.stock));
     let message = match done {
         Some((name, stock)) if zh => format!("{name}：现在剩 {stock} 瓶"),
         Some((name, stock)) => format!("{name}: {stock} in stock now"),

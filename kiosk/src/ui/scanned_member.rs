@@ -8,7 +8,7 @@ use keting_core::ids::MemberId;
 
 use super::kiosk_adapter::State;
 use super::language::Language;
-use crate::store::members;
+use keting_centre::store::members;
 
 /// The member whose pass `text` is, with their name; or what to tell them.
 pub(super) fn member_of(

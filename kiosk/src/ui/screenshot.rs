@@ -19,13 +19,13 @@ use thiserror::Error;
 
 use super::kiosk_adapter::KioskUi;
 use super::language::Language;
-use crate::checkin_desk::CheckInDesk;
-use crate::data_dir::DataDir;
-use crate::site::{self, NewSite};
-use crate::store::Store;
-use crate::store::checkins::ScanSource;
-use crate::store::site_record::SiteRecord;
-use crate::{clock, demo};
+use keting_centre::desk::checkin::CheckInDesk;
+use keting_centre::data_dir::DataDir;
+use keting_centre::site::{self, NewSite};
+use keting_centre::store::Store;
+use keting_centre::store::checkins::ScanSource;
+use keting_centre::store::site_record::SiteRecord;
+use keting_centre::{clock, demo};
 
 /// The pages `kiosk screenshot --page` knows, with what each shows.
 pub const PAGES: &[(&str, &str)] = &[
@@ -334,7 +334,7 @@ pub fn render(
         path: out.display().to_string(),
         source: e,
     })?;
-    crate::atomic_file::write(out, &png, 0o644).map_err(|source| ScreenshotError::Write {
+    keting_centre::atomic_file::write(out, &png, 0o644).map_err(|source| ScreenshotError::Write {
         path: out.display().to_string(),
         source,
     })?;
@@ -344,8 +344,8 @@ pub fn render(
 /// Bookings for the services pages: 王秀英's robot session tomorrow at
 /// 9:00 and her piano session this morning (to rate), 李建国's robot
 /// session the day after tomorrow at 10:00.
-fn sample_bookings(store: &mut Store, site: &SiteRecord) -> Result<(), crate::store::StoreError> {
-    use crate::store::{bookings, walk_up};
+fn sample_bookings(store: &mut Store, site: &SiteRecord) -> Result<(), keting_centre::store::StoreError> {
+    use keting_centre::store::{bookings, walk_up};
     use keting_core::booking::{BookingPolicy, ResourceKind};
     let cal = site.calendar;
     let now = clock::now();
@@ -392,8 +392,8 @@ fn sample_bookings(store: &mut Store, site: &SiteRecord) -> Result<(), crate::st
 
 /// For the service desk: 李建国's robot session this morning, over and
 /// waiting for a check; 王秀英's piano session, rated.
-fn sample_desk(store: &mut Store, site: &SiteRecord) -> Result<(), crate::store::StoreError> {
-    use crate::store::{bookings, ratings, walk_up};
+fn sample_desk(store: &mut Store, site: &SiteRecord) -> Result<(), keting_centre::store::StoreError> {
+    use keting_centre::store::{bookings, ratings, walk_up};
     use keting_core::booking::{BookingPolicy, ResourceKind};
     let cal = site.calendar;
     let policy = BookingPolicy::default();
@@ -420,8 +420,8 @@ fn sample_desk(store: &mut Store, site: &SiteRecord) -> Result<(), crate::store:
 }
 
 /// The piano bank online with three pianos in use; the robot offline.
-fn sample_session_devices() -> Vec<crate::centre::device_states::SessionDeviceView> {
-    use crate::centre::device_states::{Availability, SessionDeviceView};
+fn sample_session_devices() -> Vec<keting_centre::service::device_states::SessionDeviceView> {
+    use keting_centre::service::device_states::{Availability, SessionDeviceView};
     let id = |s: &str| keting_core::ids::DeviceId::new(s).unwrap_or_else(|_| unreachable!());
     vec![
         SessionDeviceView {
@@ -456,17 +456,17 @@ fn encode_png(pixels: &[Rgb8Pixel], w: u32, h: u32) -> std::io::Result<Vec<u8>> 
 /// A doors view as a running centre would show it: the gym door online and
 /// locked, a side door offline, two entries tonight.
 fn sample_doors(
-    site: &crate::store::site_record::SiteRecord,
+    site: &keting_centre::store::site_record::SiteRecord,
     claims: Vec<(String, String)>,
-) -> tokio::sync::watch::Receiver<crate::centre::DoorsView> {
-    use crate::centre::device_states::{Availability, DoorView};
-    use crate::store::door_events::Entry;
+) -> tokio::sync::watch::Receiver<keting_centre::service::DoorsView> {
+    use keting_centre::service::device_states::{Availability, DoorView};
+    use keting_centre::store::door_events::Entry;
     use keting_core::door::lock::LockState;
     use keting_core::ids::DeviceId;
     let id = |s: &str| DeviceId::new(s).unwrap_or_else(|_| unreachable!());
-    let evening = crate::store::door_events::tonight_starts(site.calendar, clock::now());
+    let evening = keting_centre::store::door_events::tonight_starts(site.calendar, clock::now());
     let at = |minutes: u64| evening.saturating_add(Duration::from_secs(minutes * 60 + 3 * 3600));
-    let view = crate::centre::DoorsView {
+    let view = keting_centre::service::DoorsView {
         connected: true,
         doors: vec![
             DoorView {

@@ -14,9 +14,9 @@ use super::kiosk_adapter::State;
 use super::language::Language;
 use super::staff_adapter::staff_write;
 use super::{DeskRow, KioskAdapter, KioskWindow, Page};
-use crate::centre::device_states::Availability;
-use crate::clock;
-use crate::store::{StoreError, audit, bookings, ratings, resources};
+use keting_centre::service::device_states::Availability;
+use keting_centre::clock;
+use keting_centre::store::{StoreError, audit, bookings, ratings, resources};
 
 /// Ratings are summed over this many days.
 const RATING_DAYS: i64 = 30;

@@ -26,11 +26,11 @@ use super::scanned_member::member_of;
 use super::{
     KioskAdapter, KioskWindow, MyBooking, Page, ServiceTile, ServicesStep, WeekCell, WeekDay,
 };
-use crate::clock;
-use crate::store::bookings::{self, Booking};
-use crate::store::resources::{self, ResourceRecord};
-use crate::store::walk_up::{self, WalkUp};
-use crate::store::{StoreError, ratings};
+use keting_centre::clock;
+use keting_centre::store::bookings::{self, Booking};
+use keting_centre::store::resources::{self, ResourceRecord};
+use keting_centre::store::walk_up::{self, WalkUp};
+use keting_centre::store::{StoreError, ratings};
 
 /// The page goes home after this long untouched.
 pub const SERVICES_IDLE: Duration = Duration::from_secs(60);
@@ -147,6 +147,7 @@ fn charge_words(zh: bool, c: Charge) -> String {
 fn refusal_words(zh: bool, e: &StoreError) -> String {
     use keting_core::booking::BookingRefusal as R;
     match e {
+        StoreError::Booking(R::ClosedNow { .. }) if !zh => "Closed now".into(),
         StoreError::Booking(r) if zh => match r {
             R::SlotPast => "这个时段已过，请选之后的".into(),
             R::Full => "这个时段已满".into(),
@@ -161,6 +162,7 @@ fn refusal_words(zh: bool, e: &StoreError) -> String {
             R::NotBooked(_) => "这个预约现在不能这样操作".into(),
             R::NotStartedInTime => "没有按时开始，位置已给下一位".into(),
             R::TooEarly { minutes } => format!("开始前 {minutes} 分钟才能签到"),
+            R::ClosedNow { .. } => "现在不开放".into(),
         },
         StoreError::Booking(r) => {
             let s = r.to_string();
@@ -170,7 +172,6 @@ fn refusal_words(zh: bool, e: &StoreError) -> String {
                 .unwrap_or_default()
         }
         StoreError::Points(_) if zh => "积分不够".into(),
-        StoreError::Invalid(s) if s.contains("closed now") => t(zh, "现在不开放", "Closed now"),
         other => {
             tracing::error!("services page: {other}");
             t(

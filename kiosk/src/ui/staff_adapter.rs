@@ -11,18 +11,19 @@ use std::cell::RefCell;
 use std::rc::Rc;
 use std::time::Duration;
 
-use keting_core::door::access::extend_paid_month;
 use keting_core::door::lock::LockState;
-use keting_core::ids::{DeviceId, MemberId};
+use keting_core::ids::MemberId;
 use slint::{ComponentHandle, ModelRc, VecModel};
 
 use super::kiosk_adapter::State;
 use super::language::Language;
 use super::{ClaimRow, DoorRow, EntryRow, GymRow, KioskAdapter, KioskWindow, Page};
-use crate::centre::device_states::{Availability, DoorView, DoorsView};
-use crate::clock;
-use crate::store::members::{self, Role};
-use crate::store::{StoreError, audit, device_claims, door_commands, gym};
+use keting_centre::service::device_states::{Availability, DoorView, DoorsView};
+use keting_centre::clock;
+use keting_centre::desk::gym::GymEnded;
+use keting_centre::desk::{self, Actor};
+use keting_centre::store::members::{self, Role};
+use keting_centre::store::{StoreError, gym};
 
 /// The staff page closes after this long untouched.
 pub const STAFF_IDLE: Duration = Duration::from_secs(90);
@@ -94,21 +95,36 @@ pub(super) fn show_message(window: &KioskWindow, message: String) {
         .set_staff_message(message.into());
 }
 
+/// Runs one desk call as the staff member on the page (`staff` if none:
+/// the page cannot open without one); `None` (logged) if it failed.
+pub(super) fn as_staff<T, E: std::fmt::Display>(
+    state: &Rc<RefCell<State>>,
+    what: &str,
+    act: impl FnOnce(&mut keting_centre::store::Store, Actor, keting_core::calendar::SiteCalendar) -> Result<T, E>,
+) -> Option<T> {
+    let mut s = state.borrow_mut();
+    let Some(staff) = s.staff else {
+        tracing::error!("{what}: no staff member on the page");
+        return None;
+    };
+    let calendar = s.desk.site().calendar;
+    match act(s.desk.store_mut(), Actor::Staff(staff), calendar) {
+        Ok(t) => Some(t),
+        Err(e) => {
+            tracing::error!("{what} failed: {e}");
+            None
+        }
+    }
+}
+
 /// Extends `member`'s gym month (or starts one).
 pub(super) fn extend(window: &KioskWindow, state: &Rc<RefCell<State>>, member: MemberId) {
     let now = clock::now();
-    let today = state.borrow().desk.site().calendar.date_of(now);
-    let done = staff_write(state, "gym grant", |tx, actor, _| {
-        let current =
-            gym::paid_until(tx, member)?.and_then(|d| keting_core::calendar::parse_date(&d).ok());
-        let until = extend_paid_month(current, today).to_string();
-        gym::grant(tx, member, &until, now)?;
-        let detail = format!("member {member} paid until {until}");
-        audit::record(tx, now, actor, "gym.grant", &detail)?;
-        Ok((members::require(tx, member)?.name, until))
+    let done = as_staff(state, "gym grant", |store, actor, calendar| {
+        desk::gym::extend_month(store, actor, member, calendar, now)
     });
     let w = words(state);
-    let message = done.map_or_else(|| w.failed(), |(name, until)| w.extended(&name, &until));
+    let message = done.map_or_else(|| w.failed(), |paid| w.extended(&paid.name, &paid.until.to_string()));
     state.borrow_mut().selected = Some(member);
     show_message(window, message);
     refresh(window, state);
@@ -117,15 +133,14 @@ pub(super) fn extend(window: &KioskWindow, state: &Rc<RefCell<State>>, member: M
 /// Ends `member`'s gym membership.
 pub(super) fn revoke(window: &KioskWindow, state: &Rc<RefCell<State>>, member: MemberId) {
     let now = clock::now();
-    let done = staff_write(state, "gym revoke", |tx, actor, _| {
-        gym::revoke(tx, member)?;
-        audit::record(tx, now, actor, "gym.revoke", &format!("member {member}"))?;
-        Ok(members::require(tx, member)?.name)
-    });
+    let done = as_staff(state, "gym revoke", |store, actor, _| desk::gym::revoke(store, actor, member, now));
     let w = words(state);
+    let name = |e: GymEnded| match e {
+        GymEnded::Ended { name } | GymEnded::HadNone { name } => name,
+    };
     show_message(
         window,
-        done.map_or_else(|| w.failed(), |name| w.ended(&name)),
+        done.map_or_else(|| w.failed(), |ended| w.ended(&name(ended))),
     );
     refresh(window, state);
 }
@@ -133,21 +148,14 @@ pub(super) fn revoke(window: &KioskWindow, state: &Rc<RefCell<State>>, member: M
 /// Asks a door to open for one pulse; the centre sends it.
 pub(super) fn open_door(window: &KioskWindow, state: &Rc<RefCell<State>>, door: &str) {
     let now = clock::now();
-    let done = staff_write(state, "door open request", |tx, actor, staff| {
-        let device = DeviceId::new(door).map_err(|e| StoreError::Invalid(e.to_string()))?;
-        let c = door_commands::request_unlock(tx, &device, staff, actor, now)?;
-        audit::record(
-            tx,
-            now,
-            actor,
-            "door.open",
-            &format!("{device} command {c}"),
-        )
+    let done = as_staff(state, "door open request", |store, actor, _| {
+        let device = desk::doors::door_id(door)?;
+        desk::doors::request_open(store, actor, &device, now)
     });
     let w = words(state);
     show_message(
         window,
-        done.map_or_else(|| w.failed(), |()| w.opening(door)),
+        done.map_or_else(|| w.failed(), |_| w.opening(door)),
     );
 }
 
@@ -155,10 +163,9 @@ pub(super) fn open_door(window: &KioskWindow, state: &Rc<RefCell<State>>, door: 
 /// centre answers the device.
 pub(super) fn confirm_claim(window: &KioskWindow, state: &Rc<RefCell<State>>, device: &str) {
     let now = clock::now();
-    let done = staff_write(state, "claim confirm", |tx, actor, _| {
-        let id = DeviceId::new(device).map_err(|e| StoreError::Invalid(e.to_string()))?;
-        device_claims::confirm(tx, &id, None, actor, now)?;
-        audit::record(tx, now, actor, "claim.confirm", device)
+    let done = as_staff(state, "claim confirm", |store, actor, _| {
+        let id = desk::doors::door_id(device).map_err(|e| e.to_string())?;
+        desk::claims::confirm(store, actor, &id, None, now).map_err(|e| e.to_string())
     });
     let w = words(state);
     show_message(

@@ -112,11 +112,7 @@ pub fn scan(
     };
     let length = any.session;
     let slot = slots::walk_up(&any.resource, calendar, now, length).map_err(|_| {
-        StoreError::Invalid(format!(
-            "{} is closed now (open {})",
-            any.resource.name_zh,
-            resources::format_hours(&any.resource.hours)
-        ))
+        bookings::closed_now(&any.resource.name_zh, Some(resources::format_hours(&any.resource.hours)))
     })?;
     // The member's limits, as for a booking.
     let me = bookings::member_bookings(conn, calendar, any, member, slot)?;
@@ -139,7 +135,7 @@ pub fn scan(
             continue;
         }
         let slot = slots::walk_up(&r.resource, calendar, now, r.session)
-            .map_err(|_| StoreError::Invalid(format!("{} is closed now", r.resource.name_zh)))?;
+            .map_err(|_| bookings::closed_now(&r.resource.name_zh, None))?;
         let id = start_walk_up(conn, r, member, slot, charge, now)?;
         return Ok(WalkUp::Started(bookings::get(conn, id)?));
     }

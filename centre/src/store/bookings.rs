@@ -633,7 +633,7 @@ pub fn check_in(
         let r = resources::require(conn, &b.resource)?;
         let length = r.session;
         let slot = slots::walk_up(&r.resource, calendar, now, length)
-            .map_err(|_| StoreError::Invalid(format!("{} is closed now", r.resource.name_zh)))?;
+            .map_err(|_| closed_now(&r.resource.name_zh, None))?;
         conn.execute(
             "UPDATE bookings SET slot_start_ms = ?2, slot_end_ms = ?3 WHERE id = ?1",
             params![b.id, slot.start.as_unix_millis(), slot.end.as_unix_millis()],
@@ -838,3 +838,8 @@ pub fn mark_device(conn: &Connection, id: i64, on: bool, now: Timestamp) -> Resu
     conn.execute(sql, params![id, now.as_unix_millis()])?;
     Ok(())
 }
+/// The refusal of a walk-up session outside the resource's hours.
+pub(crate) fn closed_now(name: &str, hours: Option<String>) -> StoreError {
+    StoreError::Booking(keting_core::booking::BookingRefusal::ClosedNow { resource: name.to_owned(), hours })
+}
+

@@ -13,11 +13,11 @@ use keting_core::calendar::{SiteCalendar, parse_date};
 use keting_core::ids::{DeviceId, MemberId};
 use keting_core::ledger::{Account, Points};
 use keting_core::time::Timestamp;
-use keting_kiosk::store::bookings::{self, DeviceWork};
-use keting_kiosk::store::members::{self, NewMember, Role};
-use keting_kiosk::store::resources::{self, ResourceRecord};
-use keting_kiosk::store::walk_up::{self, WalkUp};
-use keting_kiosk::store::{Store, StoreError, packages, points};
+use keting_centre::store::bookings::{self, DeviceWork};
+use keting_centre::store::members::{self, NewMember, Role};
+use keting_centre::store::resources::{self, ResourceRecord};
+use keting_centre::store::walk_up::{self, WalkUp};
+use keting_centre::store::{Store, StoreError, packages, points};
 
 const CAL: fn() -> SiteCalendar = SiteCalendar::china;
 
@@ -438,7 +438,7 @@ fn the_piano_queue_is_served_when_a_piano_frees() {
 
 #[test]
 fn a_session_is_rated_once_after_it_ends_and_the_staff_see_the_average() {
-    use keting_kiosk::store::ratings;
+    use keting_centre::store::ratings;
     let (mut store, m) = site(&[resource("room-1", ResourceKind::Room, 4, Price::Free)], 3);
     let mut ended = Vec::new();
     for (i, who) in m.iter().enumerate() {

@@ -62,6 +62,23 @@ impl FromStr for Role {
     }
 }
 
+/// Why a new member's details were refused.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum NewMemberError {
+    /// No name.
+    #[error("a member's name cannot be empty")]
+    EmptyName,
+    /// Longer than [`NAME_MAX_CHARS`].
+    #[error("a member's name has at most {NAME_MAX_CHARS} characters")]
+    NameTooLong,
+    /// A control character in the name.
+    #[error("a member's name cannot contain control characters")]
+    ControlCharacters,
+    /// Not four digits.
+    #[error("the phone tail is the last 4 digits of a phone number, got {0:?}")]
+    PhoneTail(String),
+}
+
 /// A member to be added, validated by [`NewMember::new`].
 #[derive(Clone, Debug)]
 pub struct NewMember {
@@ -73,31 +90,21 @@ pub struct NewMember {
 impl NewMember {
     /// Validates a new member: a name of 1 to 40 characters without control
     /// characters, and if given, exactly four digits of a phone number.
-    pub fn new(name: &str, phone_tail: Option<&str>, roles: &[Role]) -> Result<Self, StoreError> {
+    pub fn new(name: &str, phone_tail: Option<&str>, roles: &[Role]) -> Result<Self, NewMemberError> {
         let name = name.trim();
         if name.is_empty() {
-            return Err(StoreError::Invalid(
-                "a member's name cannot be empty".into(),
-            ));
+            return Err(NewMemberError::EmptyName);
         }
         if name.chars().count() > NAME_MAX_CHARS {
-            return Err(StoreError::Invalid(format!(
-                "a member's name has at most {NAME_MAX_CHARS} characters"
-            )));
+            return Err(NewMemberError::NameTooLong);
         }
         if name.chars().any(char::is_control) {
-            return Err(StoreError::Invalid(
-                "a member's name cannot contain control characters".into(),
-            ));
+            return Err(NewMemberError::ControlCharacters);
         }
         let phone_tail = match phone_tail.map(str::trim) {
             None => None,
             Some(t) if t.len() == 4 && t.bytes().all(|b| b.is_ascii_digit()) => Some(t.to_owned()),
-            Some(t) => {
-                return Err(StoreError::Invalid(format!(
-                    "the phone tail is the last 4 digits of a phone number, got {t:?}"
-                )));
-            }
+            Some(t) => return Err(NewMemberError::PhoneTail(t.to_owned())),
         };
         let mut roles = if roles.is_empty() {
             vec![Role::Resident]

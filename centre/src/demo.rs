@@ -266,7 +266,7 @@ fn seed_bookings(conn: &Connection, now: Timestamp) -> Result<(), StoreError> {
 
 /// The drinks machine's catalogue, and points for two volunteers.
 fn seed_points(conn: &Connection, now: Timestamp) -> Result<(), StoreError> {
-    let machine = keting_core::ids::DeviceId::new(crate::centre::demo_devices::DEMO_VENDING)
+    let machine = keting_core::ids::DeviceId::new(crate::service::demo_devices::DEMO_VENDING)
         .map_err(|e| StoreError::Invalid(e.to_string()))?;
     for (slot, zh, en, price, stock) in [
         (1, "矿泉水", "Mineral water", 10, 8),

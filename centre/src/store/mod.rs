@@ -11,6 +11,15 @@
 //! take the write lock up front (`BEGIN IMMEDIATE`) and wait up to
 //! [`BUSY_TIMEOUT`] for each other.
 
+//!
+//! The tables, one module each: [`members`], [`checkins`], [`audit`],
+//! [`programme`], [`site_record`], [`reports`]; the doors: [`doors`],
+//! [`gym`], [`door_events`], [`door_commands`], [`device_claims`]; points
+//! and drinks: [`points`], [`vending_slots`], [`redemptions`]; bookings:
+//! [`resources`], [`packages`], [`bookings`], [`walk_up`], [`ratings`].
+//! They hold queries, not decisions: the rules are the core's, applied by
+//! the desks (`crate::desk`).
+
 pub mod audit;
 pub mod bookings;
 pub mod checkins;
@@ -63,6 +72,9 @@ pub enum StoreError {
     /// A value that a person gave does not fit.
     #[error("{0}")]
     Invalid(String),
+    /// A new member's details were refused.
+    #[error(transparent)]
+    NewMember(#[from] members::NewMemberError),
     /// The points ledger said no.
     #[error(transparent)]
     Points(#[from] keting_core::ledger::rules::PointsRefusal),

@@ -84,6 +84,37 @@ pub fn pending(conn: &Connection, now: Timestamp) -> Result<Vec<PendingClaim>, S
     Ok(out)
 }
 
+/// Why a claim was not confirmed.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfirmError {
+    /// No request of the device is waiting (or its window closed).
+    #[error(
+        "{0} not found: a claim of {0} waiting for confirmation (on the device: `device-agent --claim ...`; the label's window may have closed)"
+    )]
+    NoClaim(DeviceId),
+    /// The PIN typed is not the one the device shows.
+    #[error(
+        "PIN {typed} is not the PIN of {device}'s claim ({shown}): another device may be claiming it; nothing confirmed"
+    )]
+    WrongPin {
+        /// The device.
+        device: DeviceId,
+        /// The PIN typed, for print.
+        typed: String,
+        /// The PIN the request carries, for print.
+        shown: String,
+    },
+    /// The database.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<rusqlite::Error> for ConfirmError {
+    fn from(e: rusqlite::Error) -> Self {
+        ConfirmError::Store(e.into())
+    }
+}
+
 /// Confirms the newest pending request of `device`. With `pin` (typed from
 /// the device's panel) it must be that request's PIN: another PIN means
 /// another device is claiming, and nothing is confirmed.
@@ -93,7 +124,7 @@ pub fn confirm(
     pin: Option<&str>,
     by: &str,
     now: Timestamp,
-) -> Result<(), StoreError> {
+) -> Result<(), ConfirmError> {
     let newest: Option<(i64, String)> = conn
         .query_row(
             "SELECT id, pin FROM device_claims
@@ -104,18 +135,16 @@ pub fn confirm(
         )
         .optional()?;
     let Some((id, shown)) = newest else {
-        return Err(StoreError::NotFound(format!(
-            "a claim of {device} waiting for confirmation (on the device: `device-agent --claim ...`; the label's window may have closed)"
-        )));
+        return Err(ConfirmError::NoClaim(device.clone()));
     };
     if let Some(pin) = pin {
         let typed: String = pin.chars().filter(char::is_ascii_digit).collect();
         if typed != shown {
-            return Err(StoreError::Invalid(format!(
-                "PIN {} is not the PIN of {device}'s claim ({}): another device may be claiming it; nothing confirmed",
-                pin_for_print(&typed),
-                pin_for_print(&shown)
-            )));
+            return Err(ConfirmError::WrongPin {
+                device: device.clone(),
+                typed: pin_for_print(&typed),
+                shown: pin_for_print(&shown),
+            });
         }
     }
     conn.execute(
@@ -199,7 +228,7 @@ mod tests {
         assert!(confirmed(c).unwrap().is_empty());
         assert!(pending(c, at(33)).unwrap().is_empty(), "the code is spent");
         let e = confirm(c, &door, None, "刘主任", at(34)).unwrap_err();
-        assert!(matches!(e, StoreError::NotFound(_)), "{e}");
+        assert!(matches!(e, ConfirmError::NoClaim(_)), "{e}");
     }
 
     #[test]

@@ -11,14 +11,19 @@
 //!   offline device shows as unavailable, never as its last state.
 //! - [`claims`]: devices claiming their identity with a label's code; the
 //!   answer leaves only after a technician confirmed the PIN.
-//! - [`demo_devices`]: the demo site's gym door, simulated: a relay board
-//!   on Modbus TCP and the real door agent, in this process.
+//! - [`sessions`]: session starts and stops to the piano bank and the
+//!   robot, bookings settled on their answers, the sweep every second.
+//! - [`demo_devices`]: the demo site's devices, simulated (relay boards, the
+//!   drinks machine, the robot) with the real agents, in this process.
+//! - [`flags`]: the service's command-line flags and the configuration
+//!   they resolve to.
 
 pub mod broker;
 pub mod claims;
 pub mod controller;
 pub mod demo_devices;
 pub mod device_states;
+pub mod flags;
 pub mod sessions;
 
 use std::net::SocketAddr;
@@ -161,6 +166,26 @@ impl Centre {
     /// The doors view, updated as devices report.
     pub fn doors(&self) -> watch::Receiver<DoorsView> {
         self.doors.clone()
+    }
+
+    /// Runs until SIGINT (Ctrl-C) or SIGTERM, then stops everything and
+    /// waits for it.
+    pub fn run_until_terminated(self) -> std::io::Result<()> {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
+        runtime.block_on(async {
+            use tokio::signal::unix::{SignalKind, signal};
+            let mut term = signal(SignalKind::terminate())?;
+            tokio::select! {
+                r = tokio::signal::ctrl_c() => r?,
+                _ = term.recv() => {}
+            }
+            Ok::<_, std::io::Error>(())
+        })?;
+        tracing::info!("stopping");
+        self.stop();
+        Ok(())
     }
 
     /// Stops everything and waits for it.

@@ -1,0 +1,33 @@
+//! The claims desk: devices enrolling with a label's code, confirmed by a
+//! technician who compared the PIN the device shows with the one here.
+//! The service answers a confirmed claim within a poll interval.
+
+use keting_core::ids::DeviceId;
+use keting_core::time::Timestamp;
+
+use super::Actor;
+pub use crate::store::device_claims::ConfirmError;
+use crate::store::device_claims::{self, PendingClaim};
+use crate::store::{Store, StoreError, audit};
+
+/// Confirms `device`'s newest waiting claim. With `pin` (typed by the
+/// technician from the device's panel) it must be that claim's PIN; the
+/// touch screen, which shows the PIN beside the device, passes `None`.
+pub fn confirm(
+    store: &mut Store,
+    actor: Actor,
+    device: &DeviceId,
+    pin: Option<&str>,
+    now: Timestamp,
+) -> Result<(), ConfirmError> {
+    store.write(|tx| {
+        device_claims::confirm(tx, device, pin, &actor.audit_name(), now)?;
+        audit::record(tx, now, &actor.audit_name(), "claim.confirm", device.as_str())?;
+        Ok(())
+    })
+}
+
+/// The claims waiting for a technician, newest first.
+pub fn pending(store: &Store, now: Timestamp) -> Result<Vec<PendingClaim>, StoreError> {
+    device_claims::pending(store.conn(), now)
+}

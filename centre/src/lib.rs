@@ -1,0 +1,33 @@
+//! The centre: everything a community service centre runs but the touch
+//! screen. No Slint in its dependency tree (checked by a test over
+//! `cargo metadata`); the kiosk, the command line and every later surface
+//! (the staff's web dashboard, the district uplink) are built on it.
+//!
+//! The layers, from the bottom:
+//!
+//! - [`data_dir`]: where the centre keeps its files, and the one clear error
+//!   when it cannot.
+//! - [`store`]: the centre's SQLite database with numbered migrations: the
+//!   tables and their queries, no decisions.
+//! - [`site`]: the site's identity and its signing key file.
+//! - [`desk`]: the use cases, once: each a function of (actor, request, now)
+//!   that decides with the core's rules, writes its audit row in the same
+//!   transaction, and returns a typed outcome or a typed refusal. Every
+//!   surface calls these and nothing below them.
+//! - [`service`]: the running centre: the embedded MQTT broker, the
+//!   controller (roster, device events, sessions, claims), the demo devices.
+//! - [`demo`]: the demo site anyone can try without hardware.
+//! - [`qr_image`]: a pass as a QR code in a PNG.
+//! - [`clock`], [`atomic_file`]: the wall clock, and files written whole.
+
+#![cfg_attr(test, allow(clippy::unwrap_used))]
+
+pub mod atomic_file;
+pub mod clock;
+pub mod data_dir;
+pub mod demo;
+pub mod desk;
+pub mod qr_image;
+pub mod service;
+pub mod site;
+pub mod store;

@@ -1,0 +1,102 @@
+//! The service's command-line flags, shared by `keting-centre` and
+//! `kiosk` (whose window runs the same centre in-process), and the
+//! configuration they resolve to for a data directory.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use crate::data_dir::DataDir;
+use crate::site::{self, SiteError};
+use crate::store::site_record::SiteRecord;
+
+use super::{CentreConfig, MqttMode};
+
+/// How the centre reaches its MQTT broker, and whether it runs the demo
+/// site's simulated devices.
+#[derive(Clone, Debug, Default, clap::Args)]
+pub struct ServiceFlags {
+    /// Where the embedded MQTT broker listens (port 0: any free port) [default: 127.0.0.1:1883, or a free port if taken].
+    #[arg(long, value_name = "HOST:PORT", conflicts_with = "mqtt_url")]
+    pub mqtt_listen: Option<SocketAddr>,
+
+    /// Use this MQTT broker (e.g. Mosquitto) instead of the embedded one: mqtt://HOST:PORT.
+    #[arg(long, value_name = "mqtt://HOST:PORT", value_parser = parse_mqtt_url)]
+    pub mqtt_url: Option<(String, u16)>,
+
+    /// Require logins at the embedded broker: a Mosquitto password file (`keting-provision broker config` writes it).
+    #[arg(long, value_name = "FILE", conflicts_with = "mqtt_url")]
+    pub mqtt_passwords: Option<PathBuf>,
+
+    /// Do not run the demo site's simulated devices (the gym door, the drinks machine, the pianos, the robot).
+    #[arg(long)]
+    pub no_demo_devices: bool,
+}
+
+impl ServiceFlags {
+    /// The centre these flags describe for `site` in `dir`.
+    pub fn config(&self, dir: &DataDir, site: &SiteRecord) -> Result<CentreConfig, SiteError> {
+        let credentials = site::broker_login(dir);
+        let mqtt = match (&self.mqtt_url, self.mqtt_listen) {
+            (Some((host, port)), _) => MqttMode::External {
+                host: host.clone(),
+                port: *port,
+                credentials,
+            },
+            (None, Some(listen)) => MqttMode::Embedded {
+                listen,
+                fallback: false,
+                passwords: self.mqtt_passwords.clone(),
+                credentials,
+            },
+            (None, None) => MqttMode::Embedded {
+                listen: SocketAddr::from(([127, 0, 0, 1], 1883)),
+                fallback: true,
+                passwords: self.mqtt_passwords.clone(),
+                credentials,
+            },
+        };
+        Ok(CentreConfig {
+            mqtt,
+            site: site.clone(),
+            signing_key: site::signing_key(site, dir)?,
+            database: dir.database(),
+            data_dir: dir.path().to_owned(),
+            demo_devices: site.demo && !self.no_demo_devices,
+            provisioning_site: site::provisioning_site(dir),
+        })
+    }
+}
+
+/// Parses `mqtt://HOST:PORT` (the port defaults to 1883; IPv6 in brackets).
+pub fn parse_mqtt_url(s: &str) -> Result<(String, u16), String> {
+    let bad = || format!("expected mqtt://HOST:PORT, e.g. mqtt://127.0.0.1:1883, got {s:?}");
+    let rest = s.strip_prefix("mqtt://").ok_or_else(bad)?;
+    let (host, port) = rest
+        .rsplit_once(':')
+        .map_or((rest, "1883"), |(h, p)| (h, p));
+    let port: u16 = port.parse().map_err(|_| bad())?;
+    if host.is_empty() || port == 0 {
+        return Err(bad());
+    }
+    Ok((
+        host.trim_start_matches('[')
+            .trim_end_matches(']')
+            .to_owned(),
+        port,
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_mqtt_url_names_a_host_and_a_port() {
+        assert_eq!(parse_mqtt_url("mqtt://10.0.0.2:8883"), Ok(("10.0.0.2".into(), 8883)));
+        assert_eq!(parse_mqtt_url("mqtt://broker"), Ok(("broker".into(), 1883)));
+        assert_eq!(parse_mqtt_url("mqtt://[::1]:1884"), Ok(("::1".into(), 1884)));
+        assert!(parse_mqtt_url("tcp://broker:1883").is_err());
+        assert!(parse_mqtt_url("mqtt://:1883").is_err());
+        assert!(parse_mqtt_url("mqtt://broker:0").is_err());
+    }
+}

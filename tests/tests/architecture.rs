@@ -1,0 +1,201 @@
+//! The architecture, checked rather than described: every module says what
+//! it is in a `//!` line, every module list in a `lib.rs` or `mod.rs` names
+//! every module it declares, and the crates depend only on what
+//! ARCHITECTURE.md allows (read from `cargo metadata`, so a new dependency
+//! that breaks a rule fails here, not in review).
+
+use std::collections::{BTreeSet, HashMap};
+use std::path::{Path, PathBuf};
+
+fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_owned()
+}
+
+/// Our crates' source directories.
+const SOURCE_DIRS: &[&str] = &[
+    "core/src",
+    "centre/src",
+    "kiosk/src",
+    "device-agents/src",
+    "hardware/src",
+    "provisioning/src",
+    "tests/src",
+];
+
+fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            rust_files(&path, out);
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            out.push(path);
+        }
+    }
+}
+
+fn all_sources() -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    for dir in SOURCE_DIRS {
+        rust_files(&workspace().join(dir), &mut files);
+    }
+    files.sort();
+    files
+}
+
+#[test]
+fn every_module_starts_with_a_doc_line_saying_what_it_is() {
+    let missing: Vec<String> = all_sources()
+        .into_iter()
+        .filter(|f| {
+            let text = std::fs::read_to_string(f).unwrap();
+            let first = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
+            !first.starts_with("//!")
+        })
+        .map(|f| f.strip_prefix(workspace()).unwrap().display().to_string())
+        .collect();
+    assert!(missing.is_empty(), "modules without a `//!` doc line: {missing:#?}");
+}
+
+/// The `pub mod x;` lines of a file, and its `//!` text.
+fn declared_modules(text: &str) -> (Vec<String>, String) {
+    let doc: String = text
+        .lines()
+        .take_while(|l| l.starts_with("//!") || l.trim().is_empty())
+        .collect::<Vec<_>>()
+        .join("\n");
+    let mods = text
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("pub mod "))
+        .filter_map(|rest| rest.strip_suffix(';'))
+        .map(str::to_owned)
+        .collect();
+    (mods, doc)
+}
+
+#[test]
+fn every_module_list_names_every_public_module() {
+    let mut gaps = Vec::new();
+    for f in all_sources() {
+        let name = f.file_name().unwrap().to_str().unwrap();
+        if name != "lib.rs" && name != "mod.rs" {
+            continue;
+        }
+        let text = std::fs::read_to_string(&f).unwrap();
+        let (mods, doc) = declared_modules(&text);
+        for m in mods {
+            if !doc.contains(&format!("`{m}`")) && !doc.contains(&format!("`{m}::")) {
+                gaps.push(format!("{}: `{m}`", f.strip_prefix(workspace()).unwrap().display()));
+            }
+        }
+    }
+    assert!(gaps.is_empty(), "public modules missing from their parent's `//!` list: {gaps:#?}");
+}
+
+#[test]
+fn every_source_file_is_a_declared_module() {
+    // A file nobody declares is dead code that still looks alive.
+    let mut orphans = Vec::new();
+    for f in all_sources() {
+        let name = f.file_stem().unwrap().to_str().unwrap().to_owned();
+        if ["lib", "main", "mod"].contains(&name.as_str()) || f.parent().unwrap().ends_with("bin") {
+            continue;
+        }
+        let dir = f.parent().unwrap();
+        let parents = [dir.join("mod.rs"), dir.join("lib.rs"), dir.join("main.rs"), dir.with_extension("rs")];
+        let declared = parents.iter().filter(|p| p.exists()).any(|p| {
+            let text = std::fs::read_to_string(p).unwrap();
+            text.lines().any(|l| {
+                let l = l.trim();
+                l == format!("mod {name};") || l == format!("pub mod {name};") || l == format!("pub(crate) mod {name};")
+            })
+        });
+        if !declared {
+            orphans.push(f.strip_prefix(workspace()).unwrap().display().to_string());
+        }
+    }
+    assert!(orphans.is_empty(), "source files no module declares: {orphans:#?}");
+}
+
+/// Each package's normal (non-dev) dependencies, by name, transitively.
+fn normal_dependencies() -> HashMap<String, BTreeSet<String>> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let out = std::process::Command::new(cargo)
+        .args(["metadata", "--format-version", "1", "--locked"])
+        .current_dir(workspace())
+        .output()
+        .expect("cargo metadata");
+    assert!(out.status.success(), "cargo metadata: {}", String::from_utf8_lossy(&out.stderr));
+    let meta: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let names: HashMap<String, String> = meta["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| (p["id"].as_str().unwrap().to_owned(), p["name"].as_str().unwrap().to_owned()))
+        .collect();
+    // id -> ids of its normal and build dependencies.
+    let mut edges: HashMap<String, Vec<String>> = HashMap::new();
+    for node in meta["resolve"]["nodes"].as_array().unwrap() {
+        let deps = node["deps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|d| {
+                d["dep_kinds"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|k| k["kind"].is_null() || k["kind"] == "build")
+            })
+            .map(|d| d["pkg"].as_str().unwrap().to_owned())
+            .collect();
+        edges.insert(node["id"].as_str().unwrap().to_owned(), deps);
+    }
+    let mut closure = HashMap::new();
+    for member in meta["workspace_members"].as_array().unwrap() {
+        let member = member.as_str().unwrap();
+        let mut seen = BTreeSet::new();
+        let mut stack = vec![member.to_owned()];
+        while let Some(id) = stack.pop() {
+            for d in edges.get(&id).into_iter().flatten() {
+                if seen.insert(names[d].clone()) {
+                    stack.push(d.clone());
+                }
+            }
+        }
+        closure.insert(names[member].clone(), seen);
+    }
+    closure
+}
+
+fn forbidden<'a>(deps: &'a BTreeSet<String>, rules: &[&str]) -> Vec<&'a String> {
+    deps.iter()
+        .filter(|d| rules.iter().any(|r| d.as_str() == *r || (r.ends_with('*') && d.starts_with(&r[..r.len() - 1]))))
+        .collect()
+}
+
+#[test]
+fn the_crates_depend_only_on_what_the_architecture_allows() {
+    let deps = normal_dependencies();
+    // The core: rules only. No runtime, no database, no screen, no wires.
+    let core = forbidden(
+        &deps["keting-core"],
+        &[
+            "tokio", "rusqlite", "slint", "i-slint-*", "keting-hardware", "tokio-modbus", "gpiocdev",
+            "rumqttc", "rumqttd", "evdev", "keting-*",
+        ],
+    );
+    assert!(core.is_empty(), "keting-core depends on {core:?}");
+    // The centre: everything but the screen.
+    let centre = forbidden(&deps["keting-centre"], &["slint", "i-slint-*", "keting-kiosk", "winit"]);
+    assert!(centre.is_empty(), "keting-centre depends on {centre:?}");
+    // The device agents and the provisioning tool know nothing of the centre or the screen.
+    for agent in ["keting-device-agents", "keting-provisioning", "keting-hardware"] {
+        let bad = forbidden(&deps[agent], &["slint", "i-slint-*", "keting-kiosk", "keting-centre", "rumqttd"]);
+        assert!(bad.is_empty(), "{agent} depends on {bad:?}");
+    }
+    // The hardware crate has the wires, not the rules.
+    let hw = forbidden(&deps["keting-hardware"], &["keting-core"]);
+    assert!(hw.is_empty(), "keting-hardware depends on {hw:?}");
+    // And the check can fail: the kiosk does link Slint.
+    assert!(deps["keting-kiosk"].contains("slint"));
+}
