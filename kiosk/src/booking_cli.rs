@@ -8,17 +8,19 @@ use std::time::Duration;
 use anyhow::{Context, Result, bail};
 use clap::Subcommand;
 use keting_core::booking::{
-    BookingPolicy, BookingState, Charge, Limits, Price, Resource, ResourceId, ResourceKind,
+    BookingState, Charge, Limits, Price, Resource, ResourceId, ResourceKind,
 };
 use keting_core::calendar::{SiteCalendar, parse_date};
 use keting_core::ids::{DeviceId, MemberId};
 use keting_core::time::Timestamp;
 use keting_centre::clock;
-use keting_centre::store::bookings::{self, Booking};
+use keting_centre::desk::bookings::CancelAs;
+use keting_centre::desk::{self, Actor};
+use keting_centre::store::bookings::Booking;
 use keting_centre::store::resources::{self, ResourceRecord};
 use keting_centre::store::site_record::SiteRecord;
-use keting_centre::store::walk_up::{self, WalkUp};
-use keting_centre::store::{Store, StoreError, audit, packages, ratings};
+use keting_centre::store::Store;
+use keting_centre::store::walk_up::WalkUp;
 
 /// `kiosk resource ...`
 #[derive(Subcommand)]
@@ -164,6 +166,18 @@ pub enum BookingCommand {
         /// How many days back.
         #[arg(long, default_value_t = 30)]
         days: u32,
+    },
+    /// Show the site's booking rules, or change them.
+    Policy {
+        /// A member may cancel (the charge given back) until this many minutes before the start.
+        #[arg(long, value_name = "MINUTES")]
+        cancel_before: Option<u32>,
+        /// A place nobody started this many minutes after its start is released.
+        #[arg(long, value_name = "MINUTES")]
+        start_grace: Option<u32>,
+        /// Check-in opens this many minutes before the start.
+        #[arg(long, value_name = "MINUTES")]
+        check_in_early: Option<u32>,
     },
     /// A resource's week: each slot free, full or yours.
     Week {
@@ -359,19 +373,7 @@ pub fn resource_command(cmd: ResourceCommand, store: &mut Store) -> Result<()> {
                 channel,
                 session,
             };
-            if kind == ResourceKind::Piano && (record.device.is_none() || channel.is_none()) {
-                bail!("a piano needs --device (its piano bank) and --channel (its relay channel)");
-            }
-            store.write(|tx| {
-                resources::put(tx, &record)?;
-                audit::record(
-                    tx,
-                    now,
-                    "command-line",
-                    "resource.add",
-                    &format!("{} ({})", record.resource.id, kind.as_str()),
-                )
-            })?;
+            desk::bookings::put_resource(store, Actor::CommandLine, &record, now)?;
             println!(
                 "{}: {} ({}), {}",
                 record.resource.id,
@@ -381,7 +383,7 @@ pub fn resource_command(cmd: ResourceCommand, store: &mut Store) -> Result<()> {
             );
         }
         ResourceCommand::List => {
-            for r in resources::list(store.conn(), None)? {
+            for r in desk::bookings::resources(store, None)? {
                 let res = &r.resource;
                 println!(
                     "{:<12} {:<10} {:<10} {} slots {} x{} {}{}{}{}",
@@ -424,36 +426,14 @@ pub fn package_command(cmd: PackageCommand, store: &mut Store, site: &SiteRecord
             until,
         } => {
             let day = parse_date(&until)?;
-            let expires = cal.day_span(day).end;
-            let id = store.write(|tx| {
-                let id = packages::sell(
-                    tx,
-                    MemberId(member),
-                    kind,
-                    sessions,
-                    expires,
-                    "command-line",
-                    now,
-                )?;
-                audit::record(
-                    tx,
-                    now,
-                    "command-line",
-                    "package.sell",
-                    &format!(
-                        "package {id}: member {member} {sessions} x {} until {day}",
-                        kind.as_str()
-                    ),
-                )?;
-                Ok::<_, StoreError>(id)
-            })?;
+            let id = desk::bookings::sell_package(store, Actor::CommandLine, MemberId(member), kind, sessions, day, cal, now)?;
             println!(
                 "package {id}: member {member}, {sessions} {} sessions, until {day}",
                 kind.as_str()
             );
         }
         PackageCommand::List { member } => {
-            for p in packages::of_member(store.conn(), MemberId(member), None)? {
+            for p in desk::bookings::packages(store, MemberId(member))? {
                 let last_day =
                     cal.date_of(Timestamp::from_unix_millis(p.expires.as_unix_millis() - 1));
                 let state = match p.state(now) {
@@ -478,7 +458,6 @@ pub fn package_command(cmd: PackageCommand, store: &mut Store, site: &SiteRecord
 pub fn booking_command(cmd: BookingCommand, store: &mut Store, site: &SiteRecord) -> Result<()> {
     let now = clock::now();
     let cal = site.calendar;
-    let policy = BookingPolicy::default();
     match cmd {
         BookingCommand::Book {
             member,
@@ -487,29 +466,7 @@ pub fn booking_command(cmd: BookingCommand, store: &mut Store, site: &SiteRecord
             wait,
         } => {
             let start = parse_local(cal, &at)?;
-            let booked = store.write(|tx| {
-                let b = bookings::book(
-                    tx,
-                    &policy,
-                    cal,
-                    &resource,
-                    start,
-                    MemberId(member),
-                    wait,
-                    now,
-                )?;
-                audit::record(
-                    tx,
-                    now,
-                    "command-line",
-                    "booking.book",
-                    &format!(
-                        "booking {} of member {member}: {resource} {at}",
-                        b.booking.id
-                    ),
-                )?;
-                Ok::<_, StoreError>(b)
-            })?;
+            let booked = desk::bookings::book(store, Actor::CommandLine, &resource, start, MemberId(member), wait, cal, now)?;
             match booked.waiting_position {
                 Some(n) => println!(
                     "{} — waiting list, place {n}",
@@ -519,22 +476,8 @@ pub fn booking_command(cmd: BookingCommand, store: &mut Store, site: &SiteRecord
             }
         }
         BookingCommand::Cancel { booking, staff } => {
-            let who = if staff {
-                None
-            } else {
-                Some(bookings::get(store.conn(), booking)?.member)
-            };
-            let c = store.write(|tx| {
-                let c = bookings::cancel(tx, &policy, cal, booking, who, now)?;
-                audit::record(
-                    tx,
-                    now,
-                    "command-line",
-                    "booking.cancel",
-                    &format!("booking {booking}{}", if staff { " by staff" } else { "" }),
-                )?;
-                Ok::<_, StoreError>(c)
-            })?;
+            let how = if staff { CancelAs::Staff } else { CancelAs::Member };
+            let c = desk::bookings::cancel(store, Actor::CommandLine, booking, how, cal, now)?;
             println!(
                 "booking {booking} cancelled{}",
                 if c.returned {
@@ -548,28 +491,15 @@ pub fn booking_command(cmd: BookingCommand, store: &mut Store, site: &SiteRecord
             }
         }
         BookingCommand::Start { member, resource } => {
-            let b = store.write(|tx| {
-                bookings::check_in(tx, &policy, cal, MemberId(member), resource.as_deref(), now)
-            })?;
+            let b = desk::bookings::start(store, Actor::CommandLine, MemberId(member), resource.as_deref(), cal, now)?;
             println!("{}", describe(cal, &b));
         }
         BookingCommand::End { booking } => {
-            let b =
-                store.write(|tx| bookings::finish(tx, cal, booking, "ended_early", false, now))?;
+            let b = desk::bookings::end(store, Actor::CommandLine, booking, cal, now)?;
             println!("{}", describe(cal, &b));
         }
         BookingCommand::Clear { booking } => {
-            let b = store.write(|tx| {
-                let b = bookings::clear(tx, booking, now)?;
-                audit::record(
-                    tx,
-                    now,
-                    "command-line",
-                    "booking.clear",
-                    &format!("booking {booking} checked"),
-                )?;
-                Ok::<_, StoreError>(b)
-            })?;
+            let b = desk::bookings::clear(store, Actor::CommandLine, booking, now)?;
             println!("{}", describe(cal, &b));
         }
         BookingCommand::List {
@@ -583,13 +513,13 @@ pub fn booking_command(cmd: BookingCommand, store: &mut Store, site: &SiteRecord
             };
             let span = cal.day_span(day);
             let list = match (member, resource) {
-                (Some(m), _) => bookings::of_member(store.conn(), MemberId(m), span.start)?,
-                (None, Some(r)) => bookings::of_resource(store.conn(), &r, span.start, span.end)?,
+                (Some(m), _) => desk::bookings::of_member(store, MemberId(m), span.start)?,
+                (None, Some(r)) => desk::bookings::of_resource(store, &r, span.start, span.end)?,
                 (None, None) => {
                     let mut all = Vec::new();
-                    for r in resources::list(store.conn(), None)? {
-                        all.extend(bookings::of_resource(
-                            store.conn(),
+                    for r in desk::bookings::resources(store, None)? {
+                        all.extend(desk::bookings::of_resource(
+                            store,
                             r.resource.id.as_str(),
                             span.start,
                             span.end,
@@ -606,13 +536,13 @@ pub fn booking_command(cmd: BookingCommand, store: &mut Store, site: &SiteRecord
             }
         }
         BookingCommand::Rate { booking, stars } => {
-            store.write(|tx| ratings::rate(tx, booking, None, stars, now))?;
+            desk::bookings::rate(store, Actor::CommandLine, booking, stars, now)?;
             println!("booking {booking}: {stars} star(s) recorded");
         }
         BookingCommand::Ratings { days } => {
             let since =
                 Timestamp::from_unix_millis(now.as_unix_millis() - i64::from(days) * 86_400_000);
-            let all = ratings::per_service(store.conn(), since)?;
+            let all = desk::bookings::ratings(store, since)?;
             if all.is_empty() {
                 println!("no ratings in the last {days} days");
             }
@@ -627,12 +557,30 @@ pub fn booking_command(cmd: BookingCommand, store: &mut Store, site: &SiteRecord
                 );
             }
         }
+        BookingCommand::Policy {
+            cancel_before,
+            start_grace,
+            check_in_early,
+        } => {
+            let change = desk::bookings::PolicyChange {
+                cancel_before_minutes: cancel_before,
+                start_grace_minutes: start_grace,
+                check_in_early_minutes: check_in_early,
+            };
+            let p = desk::bookings::policy(store, Actor::CommandLine, change, now)?;
+            println!(
+                "a member may cancel until {} min before the start; a place waits {} min for its member; check-in opens {} min before",
+                p.cancel_before.as_secs() / 60,
+                p.start_grace.as_secs() / 60,
+                p.check_in_early.as_secs() / 60
+            );
+        }
         BookingCommand::Week {
             resource,
             member,
             from,
         } => {
-            let r = resources::require(store.conn(), &resource)?;
+            let r = desk::bookings::resource(store, &resource)?;
             let first = match from {
                 Some(d) => parse_date(&d)?,
                 None => cal.date_of(now),
@@ -640,7 +588,7 @@ pub fn booking_command(cmd: BookingCommand, store: &mut Store, site: &SiteRecord
             for i in 0..7 {
                 let day = first + time::Duration::days(i);
                 let span = cal.day_span(day);
-                let booked = bookings::of_resource(store.conn(), &resource, span.start, span.end)?;
+                let booked = desk::bookings::of_resource(store, &resource, span.start, span.end)?;
                 let cells: Vec<String> =
                     keting_core::booking::slots::slots_on(&r.resource, cal, day)
                         .into_iter()
@@ -681,20 +629,9 @@ pub fn booking_command(cmd: BookingCommand, store: &mut Store, site: &SiteRecord
 pub fn piano_command(cmd: PianoCommand, store: &mut Store, site: &SiteRecord) -> Result<()> {
     let now = clock::now();
     let cal = site.calendar;
-    let policy = BookingPolicy::default();
     match cmd {
         PianoCommand::Play { member } => {
-            let got = store.write(|tx| {
-                walk_up::scan(
-                    tx,
-                    &policy,
-                    cal,
-                    ResourceKind::Piano,
-                    MemberId(member),
-                    &[],
-                    now,
-                )
-            })?;
+            let got = desk::bookings::play_piano(store, Actor::CommandLine, MemberId(member), &[], cal, now)?;
             match got {
                 WalkUp::Started(b) => println!(
                     "{} — play until {}",
@@ -708,7 +645,7 @@ pub fn piano_command(cmd: PianoCommand, store: &mut Store, site: &SiteRecord) ->
             }
         }
         PianoCommand::Leave { member } => {
-            if store.write(|tx| walk_up::leave_queue(tx, ResourceKind::Piano, MemberId(member)))? {
+            if desk::bookings::leave_piano_queue(store, Actor::CommandLine, MemberId(member), now)? {
                 println!("member {member} left the queue");
             } else {
                 bail!("member {member} is not in the queue");

@@ -16,21 +16,25 @@ pub enum Actor {
     /// Someone at the centre's command line (a shell on the kiosk's
     /// machine: the site's owner).
     CommandLine,
-    /// The kiosk's own screen acting for a resident (a redemption, a
-    /// booking made with the resident's pass).
+    /// The kiosk's own screen acting for a resident (a redemption begun
+    /// with the resident's pass).
     Kiosk,
+    /// A resident acting for themselves on the screen, identified by their
+    /// pass (their bookings, their piano, their rating).
+    Member(MemberId),
     /// The demo site being set up.
     Demo,
 }
 
 impl Actor {
-    /// The actor as the audit log writes it: `staff:<id>`, `command-line`,
-    /// `kiosk`, `demo`.
+    /// The actor as the audit log writes it: `staff:<id>`, `member:<id>`,
+    /// `command-line`, `kiosk`, `demo`.
     pub fn audit_name(&self) -> String {
         match self {
             Actor::Staff(id) => format!("staff:{id}"),
             Actor::CommandLine => "command-line".to_owned(),
             Actor::Kiosk => "kiosk".to_owned(),
+            Actor::Member(id) => format!("member:{id}"),
             Actor::Demo => "demo".to_owned(),
         }
     }

@@ -15,8 +15,11 @@
 //! - [`points`]: volunteer points awarded, reversed, balances, the ledger,
 //!   the policy.
 //! - [`vending`]: the drinks machine's catalogue, stock and redemptions.
+//! - [`bookings`]: resources, packages, bookings and sessions, the piano
+//!   queue, ratings, the site's booking rules.
 
 pub mod actor;
+pub mod bookings;
 pub mod checkin;
 pub mod claims;
 pub mod doors;

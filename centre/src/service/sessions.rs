@@ -7,7 +7,6 @@
 //! to be up for a piano to power off. A device that refuses a start (its
 //! hardware does not answer) fails the booking and gives its charge back.
 
-use keting_core::booking::{BookingPolicy, ResourceKind};
 use keting_core::calendar::SiteCalendar;
 use keting_core::ids::DeviceId;
 use keting_core::messages::{
@@ -21,7 +20,7 @@ use keting_device_agents::link::connection::LinkHandle;
 use super::device_states::DeviceStates;
 use crate::store::bookings::{self, DeviceWork};
 use crate::store::site_record::SiteRecord;
-use crate::store::{Store, StoreError, resources, walk_up};
+use crate::store::{Store, StoreError, resources};
 
 fn command_id(booking: i64, work: DeviceWork) -> String {
     match work {
@@ -183,12 +182,7 @@ pub fn sweep(
     unavailable: &[String],
     t: Timestamp,
 ) -> Result<(), StoreError> {
-    let policy = BookingPolicy::default();
-    let (swept, served) = store.write(|tx| {
-        let swept = bookings::sweep(tx, &policy, cal, t)?;
-        let served = walk_up::serve_queue(tx, &policy, ResourceKind::Piano, unavailable, t)?;
-        Ok::<_, StoreError>((swept, served))
-    })?;
+    let (swept, served) = crate::desk::bookings::sweep(store, cal, unavailable, t)?;
     for b in &swept.released {
         tracing::info!(booking = b.id, resource = %b.resource, "nobody started it: released");
     }

@@ -320,6 +320,17 @@ const MIGRATIONS: &[&str] = &[
         at_ms       INTEGER NOT NULL
     ) STRICT;
     "#,
+    // 7: the site's booking rules, stored like its points rules
+    // (`kiosk booking policy` changes them).
+    r#"
+    CREATE TABLE booking_policy (
+        singleton              INTEGER PRIMARY KEY CHECK (singleton = 1),
+        cancel_before_minutes  INTEGER NOT NULL CHECK (cancel_before_minutes >= 0),
+        start_grace_minutes    INTEGER NOT NULL CHECK (start_grace_minutes > 0),
+        check_in_early_minutes INTEGER NOT NULL CHECK (check_in_early_minutes >= 0)
+    ) STRICT;
+    INSERT INTO booking_policy VALUES (1, 120, 10, 15);
+    "#,
 ];
 
 /// The schema version this build writes.

@@ -16,11 +16,13 @@
 //! [`programme`], [`site_record`], [`reports`]; the doors: [`doors`],
 //! [`gym`], [`door_events`], [`door_commands`], [`device_claims`]; points
 //! and drinks: [`points`], [`vending_slots`], [`redemptions`]; bookings:
-//! [`resources`], [`packages`], [`bookings`], [`walk_up`], [`ratings`].
+//! [`resources`], [`packages`], [`bookings`], [`walk_up`], [`ratings`],
+//! [`booking_policy`].
 //! They hold queries, not decisions: the rules are the core's, applied by
 //! the desks (`crate::desk`).
 
 pub mod audit;
+pub mod booking_policy;
 pub mod bookings;
 pub mod checkins;
 pub mod device_claims;

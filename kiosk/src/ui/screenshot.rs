@@ -346,7 +346,7 @@ pub fn render(
 /// session the day after tomorrow at 10:00.
 fn sample_bookings(store: &mut Store, site: &SiteRecord) -> Result<(), keting_centre::store::StoreError> {
     use keting_centre::store::{bookings, walk_up};
-    use keting_core::booking::{BookingPolicy, ResourceKind};
+    use keting_core::booking::ResourceKind;
     let cal = site.calendar;
     let now = clock::now();
     let today = cal.date_of(now);
@@ -355,7 +355,7 @@ fn sample_bookings(store: &mut Store, site: &SiteRecord) -> Result<(), keting_ce
             cal.start_of(today).as_unix_millis() + days * 86_400_000 + h * 3_600_000,
         )
     };
-    let policy = BookingPolicy::default();
+    let policy = keting_centre::store::booking_policy::get(store.conn())?;
     store.write(|tx| {
         bookings::book(tx, &policy, cal, "robot", at(1, 9), MemberId(1), false, now)?;
         bookings::book(
@@ -394,9 +394,9 @@ fn sample_bookings(store: &mut Store, site: &SiteRecord) -> Result<(), keting_ce
 /// waiting for a check; 王秀英's piano session, rated.
 fn sample_desk(store: &mut Store, site: &SiteRecord) -> Result<(), keting_centre::store::StoreError> {
     use keting_centre::store::{bookings, ratings, walk_up};
-    use keting_core::booking::{BookingPolicy, ResourceKind};
+    use keting_core::booking::ResourceKind;
     let cal = site.calendar;
-    let policy = BookingPolicy::default();
+    let policy = keting_centre::store::booking_policy::get(store.conn())?;
     let day = cal.start_of(cal.date_of(clock::now())).as_unix_millis();
     let at = |h: i64| keting_core::time::Timestamp::from_unix_millis(day + h * 3_600_000);
     store.write(|tx| {

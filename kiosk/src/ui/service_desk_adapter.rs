@@ -12,11 +12,12 @@ use slint::{ComponentHandle, ModelRc, VecModel};
 
 use super::kiosk_adapter::State;
 use super::language::Language;
-use super::staff_adapter::staff_write;
+use super::staff_adapter::as_staff;
 use super::{DeskRow, KioskAdapter, KioskWindow, Page};
 use keting_centre::service::device_states::Availability;
 use keting_centre::clock;
-use keting_centre::store::{StoreError, audit, bookings, ratings, resources};
+use keting_centre::desk;
+use keting_centre::store::{bookings, ratings, resources};
 
 /// Ratings are summed over this many days.
 const RATING_DAYS: i64 = 30;
@@ -202,16 +203,8 @@ pub(super) fn refresh(window: &KioskWindow, state: &Rc<RefCell<State>>) {
 pub(super) fn clear(window: &KioskWindow, state: &Rc<RefCell<State>>, id: i32) {
     let zh = zh(state);
     let now = clock::now();
-    let done = staff_write(state, "clear a session", |tx, actor, _| {
-        let b = bookings::clear(tx, i64::from(id), now)?;
-        audit::record(
-            tx,
-            now,
-            actor,
-            "booking.clear",
-            &format!("booking {id} ({}) checked", b.resource),
-        )?;
-        Ok::<_, StoreError>(b)
+    let done = as_staff(state, "clear a session", |store, actor, _| {
+        desk::bookings::clear(store, actor, i64::from(id), now)
     });
     let message = match done {
         Some(_) if zh => "已记录检查".to_owned(),

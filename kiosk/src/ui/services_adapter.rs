@@ -14,7 +14,7 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use keting_core::booking::slots::slots_on;
-use keting_core::booking::{BookingPolicy, BookingState, Charge, ResourceKind};
+use keting_core::booking::{BookingState, Charge, ResourceKind};
 use keting_core::ids::MemberId;
 use keting_core::time::Timestamp;
 use slint::{ComponentHandle, ModelRc, VecModel};
@@ -27,6 +27,8 @@ use super::{
     KioskAdapter, KioskWindow, MyBooking, Page, ServiceTile, ServicesStep, WeekCell, WeekDay,
 };
 use keting_centre::clock;
+use keting_centre::desk::bookings::CancelAs;
+use keting_centre::desk::{self, Actor};
 use keting_centre::store::bookings::{self, Booking};
 use keting_centre::store::resources::{self, ResourceRecord};
 use keting_centre::store::walk_up::{self, WalkUp};
@@ -303,7 +305,7 @@ fn show_menu(window: &KioskWindow, state: &Rc<RefCell<State>>) {
             walk_up: false,
         });
     }
-    let policy = BookingPolicy::default();
+    let policy = desk::bookings::rules(state.borrow().desk.store()).unwrap_or_default();
     let rows: Vec<MyBooking> = mine
         .iter()
         .filter(|b| {
@@ -394,17 +396,7 @@ fn play(window: &KioskWindow, state: &Rc<RefCell<State>>, who: MemberId) {
     let zh = zh(state);
     let down = unavailable(state);
     let (cal, now) = (state.borrow().desk.site().calendar, clock::now());
-    let got = state.borrow_mut().desk.store_mut().write(|tx| {
-        walk_up::scan(
-            tx,
-            &BookingPolicy::default(),
-            cal,
-            ResourceKind::Piano,
-            who,
-            &down,
-            now,
-        )
-    });
+    let got = desk::bookings::play_piano(state.borrow_mut().desk.store_mut(), Actor::Member(who), who, &down, cal, now);
     match got {
         Ok(WalkUp::Started(b)) => {
             let piano = resource_name(state, &b.resource);
@@ -658,18 +650,7 @@ pub(super) fn confirm(window: &KioskWindow, state: &Rc<RefCell<State>>) {
         return;
     };
     let (cal, now) = (state.borrow().desk.site().calendar, clock::now());
-    let booked = state.borrow_mut().desk.store_mut().write(|tx| {
-        bookings::book(
-            tx,
-            &BookingPolicy::default(),
-            cal,
-            &id,
-            start,
-            who,
-            wait,
-            now,
-        )
-    });
+    let booked = desk::bookings::book(state.borrow_mut().desk.store_mut(), Actor::Member(who), &id, start, who, wait, cal, now);
     let name = resource_name(state, &id);
     match booked {
         Ok(b) => {
@@ -731,22 +712,7 @@ pub(super) fn start(window: &KioskWindow, state: &Rc<RefCell<State>>, booking: i
     let zh = zh(state);
     let Some(who) = member(state) else { return };
     let (cal, now) = (state.borrow().desk.site().calendar, clock::now());
-    let result = state.borrow_mut().desk.store_mut().write(|tx| {
-        let b = bookings::get(tx, booking)?;
-        if b.member != who {
-            return Err(StoreError::NotFound(format!(
-                "booking {booking} of this member"
-            )));
-        }
-        bookings::check_in(
-            tx,
-            &BookingPolicy::default(),
-            cal,
-            who,
-            Some(&b.resource),
-            now,
-        )
-    });
+    let result = desk::bookings::start_booking(state.borrow_mut().desk.store_mut(), Actor::Member(who), booking, cal, now);
     match result {
         Ok(b) => {
             let name = resource_name(state, &b.resource);
@@ -784,10 +750,14 @@ pub(super) fn cancel(window: &KioskWindow, state: &Rc<RefCell<State>>, booking: 
     let zh = zh(state);
     let Some(who) = member(state) else { return };
     let (cal, now) = (state.borrow().desk.site().calendar, clock::now());
-    let result =
-        state.borrow_mut().desk.store_mut().write(|tx| {
-            bookings::cancel(tx, &BookingPolicy::default(), cal, booking, Some(who), now)
-        });
+    let result = desk::bookings::cancel(
+        state.borrow_mut().desk.store_mut(),
+        Actor::Member(who),
+        booking,
+        CancelAs::Member,
+        cal,
+        now,
+    );
     match result {
         Ok(c) => done(
             window,
@@ -817,15 +787,7 @@ pub(super) fn end(window: &KioskWindow, state: &Rc<RefCell<State>>, booking: i64
     let zh = zh(state);
     let Some(who) = member(state) else { return };
     let (cal, now) = (state.borrow().desk.site().calendar, clock::now());
-    let result = state.borrow_mut().desk.store_mut().write(|tx| {
-        let b = bookings::get(tx, booking)?;
-        if b.member != who {
-            return Err(StoreError::NotFound(format!(
-                "booking {booking} of this member"
-            )));
-        }
-        bookings::finish(tx, cal, booking, "ended_early", false, now)
-    });
+    let result = desk::bookings::end(state.borrow_mut().desk.store_mut(), Actor::Member(who), booking, cal, now);
     match result {
         Ok(b) => {
             let name = resource_name(state, &b.resource);
@@ -862,11 +824,7 @@ pub(super) fn rate(window: &KioskWindow, state: &Rc<RefCell<State>>, stars: i32)
     };
     let now = clock::now();
     let stars = u8::try_from(stars).unwrap_or(0);
-    let result = state
-        .borrow_mut()
-        .desk
-        .store_mut()
-        .write(|tx| ratings::rate(tx, booking, Some(who), stars, now));
+    let result = desk::bookings::rate(state.borrow_mut().desk.store_mut(), Actor::Member(who), booking, stars, now);
     show_menu(window, state);
     match result {
         Ok(()) => {

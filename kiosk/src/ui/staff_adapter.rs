@@ -23,7 +23,7 @@ use keting_centre::clock;
 use keting_centre::desk::gym::GymEnded;
 use keting_centre::desk::{self, Actor};
 use keting_centre::store::members::{self, Role};
-use keting_centre::store::{StoreError, gym};
+use keting_centre::store::gym;
 
 /// The staff page closes after this long untouched.
 pub const STAFF_IDLE: Duration = Duration::from_secs(90);
@@ -67,25 +67,6 @@ pub(super) fn scan(window: &KioskWindow, state: &Rc<RefCell<State>>, text: &str)
     };
     show_message(window, message);
     refresh(window, state);
-}
-
-/// Runs one staff action in its own transaction, with the staff member as
-/// the audit log's actor (`staff:<id>`); `None` (logged) if it failed.
-pub(super) fn staff_write<T>(
-    state: &Rc<RefCell<State>>,
-    what: &str,
-    act: impl FnOnce(&rusqlite::Transaction<'_>, &str, Option<MemberId>) -> Result<T, StoreError>,
-) -> Option<T> {
-    let mut s = state.borrow_mut();
-    let staff = s.staff;
-    let actor = staff.map_or_else(|| "staff".to_owned(), |m| format!("staff:{m}"));
-    match s.desk.store_mut().write(|tx| act(tx, &actor, staff)) {
-        Ok(t) => Some(t),
-        Err(e) => {
-            tracing::error!("{what} failed: {e}");
-            None
-        }
-    }
 }
 
 /// Shows `message` on the staff page.
