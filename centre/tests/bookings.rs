@@ -506,3 +506,31 @@ fn a_session_is_rated_once_after_it_ends_and_the_staff_see_the_average() {
         (ResourceKind::Room, 2, 350, 1)
     );
 }
+
+#[test]
+fn the_sites_cancellation_window_is_what_staff_set_and_the_desk_names_who_cancelled() {
+    use keting_centre::desk::bookings::{self as desk, CancelAs, PolicyChange};
+    use keting_centre::desk::Actor;
+    let (mut store, m) = site(&[resource("robot", ResourceKind::Robot, 1, Price::Free)], 1);
+    let b = desk::book(&mut store, Actor::Member(m[0]), "robot", at(14, 0), m[0], false, CAL(), at(11, 0))
+        .unwrap()
+        .booking;
+    // 90 minutes before the start: too late under the default 2 hours...
+    let late = desk::cancel(&mut store, Actor::Member(m[0]), b.id, CancelAs::Member, CAL(), at(12, 30));
+    assert!(matches!(late, Err(StoreError::Booking(BookingRefusal::TooLateToCancel { hours: 2 }))), "{late:?}");
+    // ...in time once the site allows cancelling until an hour before.
+    let change = PolicyChange { cancel_before_minutes: Some(60), ..PolicyChange::default() };
+    desk::policy(&mut store, Actor::Staff(MemberId(99)), change, at(12, 30)).unwrap();
+    desk::cancel(&mut store, Actor::Member(m[0]), b.id, CancelAs::Member, CAL(), at(12, 31)).unwrap();
+    assert_eq!(state(&store, b.id), BookingState::Cancelled);
+    let log = keting_centre::store::audit::recent(store.conn(), 3).unwrap();
+    let who: Vec<(&str, &str)> = log.iter().map(|e| (e.actor.as_str(), e.action.as_str())).collect();
+    assert_eq!(
+        who,
+        vec![
+            ("member:1", "booking.cancel"),
+            ("staff:99", "booking.policy"),
+            ("member:1", "booking.book")
+        ]
+    );
+}
