@@ -17,6 +17,8 @@
 //! - [`checkin`]: the decision at the door: accept or deny with a reason,
 //!   repeat scans counted once.
 //! - [`door`]: the 24-hour gym door: who may enter, and the lock machine.
+//! - [`device_session`]: a session device's sessions (pianos, the robot):
+//!   each ended at its time by the device's own timer.
 //! - [`topics`]: the MQTT topic tree the kiosk and the agents share.
 //! - [`messages`]: the versioned JSON messages on those topics.
 //! - [`claim`]: enrolment by QR: the label, the one-time code's proof,
@@ -32,6 +34,7 @@ pub mod booking;
 pub mod calendar;
 pub mod checkin;
 pub mod claim;
+pub mod device_session;
 pub mod door;
 pub mod ids;
 pub mod ledger;

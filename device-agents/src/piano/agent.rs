@@ -1,20 +1,23 @@
 //! The piano bank's loop: session commands from the kiosk, each piano's
 //! timer, buttons, panels, and the bank's status.
 //!
-//! A session is written to disk before its piano is switched on, and its
-//! end is decided here from `until_ms`: the kiosk is not asked. At start the
+//! The sessions and their timers are the core's sans-IO machine
+//! (`keting_core::device_session`): a session is written to disk before its
+//! piano is switched on, and its end is decided by the machine from
+//! `until_ms` on this agent's clock: the kiosk is not asked. At start the
 //! agent powers on what is still in session and off everything else, and
 //! reports sessions that ended while it was down. A piano that would not
-//! switch off is retried every second and shown as a fault.
+//! switch off is retried every second and shown as a fault. This loop only
+//! carries out what the machine says.
 
-use std::collections::BTreeSet;
 use std::future::Future;
 use std::time::Duration;
 
+use keting_core::device_session::{SessionMachine, SessionOutput, StartDecision, StartRefusal};
 use keting_core::ids::{DeviceId, SiteId};
+use keting_core::time::Timestamp;
 use keting_core::messages::{
     Action, Command, EventKind, Outcome, OutputStatus, PROTOCOL_VERSION, SessionDeviceStatus,
-    SessionEnd,
 };
 use keting_hardware::bus::BusAddress;
 use keting_hardware::panel::PanelDisplay;
@@ -25,7 +28,7 @@ use tokio::sync::mpsc;
 use tokio::time::Instant;
 
 use super::panel_words;
-use super::sessions_file::{ActiveSession, Sessions, SessionsFile};
+use super::sessions_file::{Sessions, SessionsFile};
 use crate::clock::now;
 use crate::door::strike::MODBUS_TIMEOUT;
 use crate::link::connection::{LinkEvent, LinkHandle};
@@ -81,9 +84,7 @@ pub struct PianoBankAgent {
     link: LinkHandle,
     topics: DeviceTopics,
     board: Option<ModbusRelayBoard>,
-    sessions: Sessions,
-    /// Channels that must go off and have not yet.
-    off_pending: BTreeSet<u8>,
+    sessions: SessionMachine,
     fault: Option<String>,
     shown: Vec<Option<StatusView>>,
     status_due: Instant,
@@ -98,13 +99,13 @@ impl PianoBankAgent {
         });
         let shown = setup.pianos.iter().map(|_| None).collect();
         let topics = DeviceTopics::new(setup.site.clone(), setup.device.clone());
+        let channels = setup.pianos.iter().map(|p| p.channel).collect();
         Self {
             setup,
             link,
             topics,
             board: None,
-            sessions,
-            off_pending: BTreeSet::new(),
+            sessions: SessionMachine::new(channels, sessions),
             fault: None,
             shown,
             status_due: Instant::now(),
@@ -119,10 +120,15 @@ impl PianoBankAgent {
         shutdown: impl Future<Output = ()>,
     ) {
         tokio::pin!(shutdown);
-        self.power_up().await;
+        self.sessions.handle_power_up(now());
+        if let Err(e) = self.carry_out().await {
+            tracing::warn!("at start: {e}");
+        }
         loop {
-            self.end_due_sessions().await;
-            self.retry_off().await;
+            self.sessions.handle_timeout(now());
+            if let Err(e) = self.carry_out().await {
+                tracing::warn!("{e}");
+            }
             self.refresh_panels();
             if Instant::now() >= self.status_due {
                 self.publish_status().await;
@@ -152,24 +158,53 @@ impl PianoBankAgent {
         }
     }
 
-    /// When the loop must look again: the next session end or panel
-    /// minute, the status, or a tick.
+    /// When the loop must look again: the machine's next timeout (a
+    /// session's end, a retry), a panel's minute, the status, or a tick.
     fn next_wake(&self) -> Instant {
-        let t = now().as_unix_millis();
         let mut wake = (Instant::now() + TICK).min(self.status_due);
-        for a in &self.sessions.active {
-            let ms = u64::try_from((a.until_ms - t).max(0)).unwrap_or(0);
+        if let Some(at) = self.sessions.poll_timeout() {
+            let ms = u64::try_from(at.as_unix_millis() - now().as_unix_millis()).unwrap_or(0);
             wake = wake.min(Instant::now() + Duration::from_millis(ms));
         }
         wake
     }
 
-    fn configured(&self, channel: u8) -> bool {
-        self.setup.pianos.iter().any(|p| p.channel == channel)
-    }
-
-    fn persist(&self) -> std::io::Result<()> {
-        self.setup.file.store(&self.sessions)
+    /// Carries out what the session machine asks, in order: write the
+    /// sessions down, switch a piano, tell the kiosk a session ended.
+    /// Stops at the first write or switch-on that fails (a start then
+    /// fails as a whole).
+    async fn carry_out(&mut self) -> Result<(), String> {
+        while let Some(output) = self.sessions.poll_output() {
+            match output {
+                SessionOutput::Persist => {
+                    if let Err(e) = self.setup.file.store(self.sessions.sessions()) {
+                        tracing::error!("could not write the sessions file: {e}");
+                        return Err(format!("the piano bank cannot record sessions: {e}"));
+                    }
+                }
+                SessionOutput::Switch { channel, on } => {
+                    let result = self.switch(channel, on).await;
+                    self.sessions.handle_switched(channel, on, result.is_ok(), now());
+                    if let Err(e) = result
+                        && on
+                    {
+                        return Err(format!("the piano's power did not switch on: {e}"));
+                    }
+                }
+                SessionOutput::Ended { session, channel, reason } => {
+                    tracing::info!(session, channel, reason = reason.as_str(), "session ended");
+                    let kind = EventKind::SessionEnded {
+                        session,
+                        channel,
+                        reason,
+                        fault: None,
+                    };
+                    self.topics.event(&self.link, &format!("s{session}-end"), kind).await;
+                    self.status_due = Instant::now();
+                }
+            }
+        }
+        Ok(())
     }
 
     async fn board(&mut self) -> Result<&mut ModbusRelayBoard, RelayError> {
@@ -209,86 +244,10 @@ impl PianoBankAgent {
         result
     }
 
-    /// At start: on what is still in session, off the rest; sessions that
-    /// ended while the agent was down are reported.
-    async fn power_up(&mut self) {
-        let t = now().as_unix_millis();
-        let channels: Vec<u8> = self.setup.pianos.iter().map(|p| p.channel).collect();
-        for channel in channels {
-            let on = self
-                .sessions
-                .on_channel(channel)
-                .is_some_and(|a| a.until_ms > t);
-            if on {
-                if self.switch(channel, true).await.is_err() {
-                    tracing::warn!(channel, "a piano in session could not be powered on");
-                }
-            } else if self.switch(channel, false).await.is_err() {
-                self.off_pending.insert(channel);
-            }
-        }
-    }
-
-    async fn end_due_sessions(&mut self) {
-        let t = now().as_unix_millis();
-        let due: Vec<i64> = self
-            .sessions
-            .active
-            .iter()
-            .filter(|a| a.until_ms <= t)
-            .map(|a| a.session)
-            .collect();
-        for session in due {
-            self.end(session, SessionEnd::TimeUp).await;
-        }
-    }
-
-    /// Ends `session`: the piano off (retried until it is), the end written
-    /// down, the kiosk told.
-    async fn end(&mut self, session: i64, reason: SessionEnd) {
-        let Some(a) = self.sessions.end(session) else {
-            return;
-        };
-        if let Err(e) = self.persist() {
-            tracing::error!("could not write the sessions file: {e}");
-        }
-        if self.switch(a.channel, false).await.is_err() {
-            self.off_pending.insert(a.channel);
-        }
-        tracing::info!(
-            session,
-            channel = a.channel,
-            reason = reason.as_str(),
-            "session ended"
-        );
-        let kind = EventKind::SessionEnded {
-            session,
-            channel: a.channel,
-            reason,
-            fault: None,
-        };
-        self.topics
-            .event(&self.link, &format!("s{session}-end"), kind)
-            .await;
-        self.status_due = Instant::now();
-    }
-
-    async fn retry_off(&mut self) {
-        let pending: Vec<u8> = self.off_pending.iter().copied().collect();
-        for channel in pending {
-            if self.sessions.on_channel(channel).is_some() {
-                self.off_pending.remove(&channel);
-            } else if self.switch(channel, false).await.is_ok() {
-                self.off_pending.remove(&channel);
-                tracing::info!(channel, "piano powered off after a retry");
-            }
-        }
-    }
-
     async fn end_button(&mut self, channel: u8) {
-        if let Some(a) = self.sessions.on_channel(channel) {
-            let session = a.session;
-            self.end(session, SessionEnd::EndedEarly).await;
+        self.sessions.handle_end_button(channel);
+        if let Err(e) = self.carry_out().await {
+            tracing::warn!("{e}");
         }
     }
 
@@ -313,7 +272,10 @@ impl PianoBankAgent {
                     ..
                 } => self.start(session, channel, name, until_ms).await,
                 Action::SessionStop { session } => {
-                    self.end(session, SessionEnd::Stopped).await;
+                    self.sessions.handle_stop(session);
+                    if let Err(e) = self.carry_out().await {
+                        tracing::warn!("{e}");
+                    }
                     Outcome::Done
                 }
                 Action::Republish => {
@@ -332,50 +294,28 @@ impl PianoBankAgent {
     }
 
     async fn start(&mut self, session: i64, channel: u8, name: String, until_ms: i64) -> Outcome {
-        if !self.configured(channel) {
-            return Outcome::Refused {
-                reason: format!("this piano bank has no piano on channel {channel}"),
-            };
+        let until = Timestamp::from_unix_millis(until_ms);
+        match self.sessions.handle_start(session, channel, &name, until, now()) {
+            StartDecision::AlreadyKnown => Outcome::Done,
+            StartDecision::Refused(StartRefusal::NoSuchOutput(c)) => Outcome::Refused {
+                reason: format!("this piano bank has no piano on channel {c}"),
+            },
+            StartDecision::Refused(r) => Outcome::Refused { reason: r.to_string() },
+            StartDecision::Started => match self.carry_out().await {
+                Ok(()) => {
+                    tracing::info!(session, channel, until_ms, "session started");
+                    self.status_due = Instant::now();
+                    Outcome::Done
+                }
+                Err(reason) => {
+                    self.sessions.handle_start_failed(session);
+                    if let Err(e) = self.carry_out().await {
+                        tracing::warn!("after a failed start: {e}");
+                    }
+                    Outcome::Refused { reason }
+                }
+            },
         }
-        if self.sessions.ended.contains(&session)
-            || self.sessions.active.iter().any(|a| a.session == session)
-        {
-            return Outcome::Done;
-        }
-        if until_ms <= now().as_unix_millis() {
-            return Outcome::Refused {
-                reason: "the session is already over".into(),
-            };
-        }
-        // The kiosk decides who plays: a session left on this piano ends.
-        if let Some(old) = self.sessions.on_channel(channel).map(|a| a.session) {
-            self.end(old, SessionEnd::Stopped).await;
-        }
-        self.sessions.active.push(ActiveSession {
-            session,
-            channel,
-            name: name.chars().take(8).collect(),
-            until_ms,
-        });
-        if let Err(e) = self.persist() {
-            self.sessions.active.retain(|a| a.session != session);
-            tracing::error!("could not write the sessions file: {e}");
-            return Outcome::Refused {
-                reason: format!("the piano bank cannot record sessions: {e}"),
-            };
-        }
-        self.off_pending.remove(&channel);
-        if let Err(e) = self.switch(channel, true).await {
-            self.sessions.active.retain(|a| a.session != session);
-            let _ = self.persist();
-            let _ = self.switch(channel, false).await;
-            return Outcome::Refused {
-                reason: format!("the piano's power did not switch on: {e}"),
-            };
-        }
-        tracing::info!(session, channel, until_ms, "session started");
-        self.status_due = Instant::now();
-        Outcome::Done
     }
 
     fn status(&self) -> SessionDeviceStatus {
@@ -384,7 +324,7 @@ impl PianoBankAgent {
             .pianos
             .iter()
             .map(|p| {
-                let a = self.sessions.on_channel(p.channel);
+                let a = self.sessions.sessions().on_channel(p.channel);
                 OutputStatus {
                     channel: p.channel,
                     on: a.is_some(),
@@ -435,8 +375,8 @@ impl PianoBankAgent {
         let warn = self.setup.warn.as_secs() / 60;
         for i in 0..self.setup.pianos.len() {
             let channel = self.setup.pianos[i].channel;
-            let view = match self.sessions.on_channel(channel) {
-                _ if self.fault.is_some() && self.off_pending.contains(&channel) => {
+            let view = match self.sessions.sessions().on_channel(channel) {
+                _ if self.fault.is_some() && self.sessions.off_pending(channel) => {
                     panel_words::fault()
                 }
                 Some(a) => {

@@ -3,56 +3,12 @@
 //! ended while it was down.
 //!
 //! One small JSON file, replaced whole (temp file, fsync, rename) before a
-//! piano is switched on and after it is switched off.
+//! piano is switched on and after it is switched off. What it holds, and
+//! when it must be written, is the core's (`keting_core::device_session`).
 
-use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
 
-use serde::{Deserialize, Serialize};
-
-/// Sessions that ended are remembered this many, so a repeated start
-/// command for one of them changes nothing.
-const ENDED_REMEMBERED: usize = 512;
-
-/// A session in progress on one piano.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ActiveSession {
-    /// The booking's id.
-    pub session: i64,
-    /// The piano's channel.
-    pub channel: u8,
-    /// The player's name.
-    pub name: String,
-    /// When it ends (ms since the Unix epoch).
-    pub until_ms: i64,
-}
-
-/// Everything kept.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Sessions {
-    /// In progress.
-    pub active: Vec<ActiveSession>,
-    /// Recently ended, newest last.
-    pub ended: VecDeque<i64>,
-}
-
-impl Sessions {
-    /// The session on `channel`.
-    pub fn on_channel(&self, channel: u8) -> Option<&ActiveSession> {
-        self.active.iter().find(|a| a.channel == channel)
-    }
-
-    /// Ends `session`: no longer active, remembered as ended.
-    pub fn end(&mut self, session: i64) -> Option<ActiveSession> {
-        let i = self.active.iter().position(|a| a.session == session)?;
-        let a = self.active.remove(i);
-        if self.ended.len() == ENDED_REMEMBERED {
-            self.ended.pop_front();
-        }
-        self.ended.push_back(session);
-        Some(a)
-    }
-}
+pub use keting_core::device_session::{ActiveSession, ENDED_REMEMBERED, Sessions};
 
 /// The file.
 #[derive(Clone, Debug)]

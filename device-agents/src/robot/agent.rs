@@ -1,17 +1,21 @@
 //! The robot agent's loop.
 //!
-//! A session is written to disk before the program starts. While it runs
-//! the controller is read every second: progress goes to the status, the
-//! end (finished, stopped at the robot, a fault) goes to the kiosk as a
-//! `session_ended` event. At the end of the slot the agent stops the program
-//! itself. A robot that stops answering during a session is given a minute
-//! past the slot's end, then the session is reported failed: nobody can
-//! say it was given.
+//! The session's bookkeeping is the core's sans-IO machine
+//! (`keting_core::device_session`, one output: the program): a session is
+//! written to disk before the program starts. While it runs the controller
+//! is read every second: progress goes to the status, the end (finished,
+//! stopped at the robot, a fault) goes to the kiosk as a `session_ended`
+//! event. At the end of the slot the agent stops the program itself (a stop
+//! the robot did not take is tried again every second). A robot that stops
+//! answering during a session is given a minute past the slot's end, then
+//! the session is reported failed: nobody can say it was given.
 
 use std::future::Future;
 use std::time::Duration;
 
+use keting_core::device_session::{SessionMachine, SessionOutput, StartDecision, StartRefusal};
 use keting_core::ids::{DeviceId, SiteId};
+use keting_core::time::Timestamp;
 use keting_core::messages::{
     Action, Command, EventKind, Outcome, OutputStatus, PROTOCOL_VERSION, SessionDeviceStatus,
     SessionEnd,
@@ -24,7 +28,10 @@ use tokio::time::Instant;
 use crate::clock::now;
 use crate::link::connection::{LinkEvent, LinkHandle};
 use crate::link::device_topics::{DeviceTopics, Incoming};
-use crate::piano::sessions_file::{ActiveSession, Sessions, SessionsFile};
+use crate::piano::sessions_file::{Sessions, SessionsFile};
+
+/// The robot's one output: its program.
+const PROGRAM: u8 = 1;
 
 /// The status is re-published this often (the heartbeat).
 const STATUS_EVERY: Duration = Duration::from_secs(60);
@@ -55,7 +62,14 @@ pub struct RobotAgent {
     link: LinkHandle,
     topics: DeviceTopics,
     robot: Option<ModbusRobot>,
-    sessions: Sessions,
+    sessions: SessionMachine,
+    /// The program to start when the machine switches the output on:
+    /// (session, program, seconds).
+    starting: Option<(u32, u16, u16)>,
+    /// The session whose program a stop is for.
+    running: Option<u32>,
+    /// What the robot said of a session's end, for its event.
+    fault_note: Option<(i64, String)>,
     last: Option<Result<RobotStatus, String>>,
     status_due: Instant,
     poll_due: Instant,
@@ -74,7 +88,10 @@ impl RobotAgent {
             link,
             topics,
             robot: None,
-            sessions,
+            running: sessions.active.first().and_then(|a| u32::try_from(a.session).ok()),
+            sessions: SessionMachine::new(vec![PROGRAM], sessions),
+            starting: None,
+            fault_note: None,
             last: None,
             status_due: Instant::now(),
             poll_due: Instant::now(),
@@ -91,7 +108,13 @@ impl RobotAgent {
         loop {
             if Instant::now() >= self.poll_due {
                 self.poll_due = Instant::now() + POLL;
-                if !self.sessions.active.is_empty() {
+                if self.sessions.sessions().active.is_empty() {
+                    // Only a stop the robot did not take is left to retry.
+                    self.sessions.handle_timeout(now());
+                    if let Err(e) = self.carry_out().await {
+                        tracing::warn!("{e}");
+                    }
+                } else {
                     self.watch().await;
                 }
             }
@@ -150,80 +173,106 @@ impl RobotAgent {
 
     /// Reads the robot during a session and ends it when the robot did.
     async fn watch(&mut self) {
-        let Some(a) = self.sessions.active.first().cloned() else {
+        let Some(a) = self.sessions.sessions().active.first().cloned() else {
             return;
         };
         let t = now().as_unix_millis();
         match self.read().await {
             Ok(s) if s.session != a.session as u32 || s.state == RobotState::Idle => {
-                self.end(
-                    a.session,
-                    SessionEnd::Fault,
-                    Some("the robot lost the session (restarted or power cut)".into()),
-                )
-                .await;
+                self.ended(a.session, SessionEnd::Fault, Some("the robot lost the session (restarted or power cut)".into()));
             }
             Ok(s) => match s.state {
-                RobotState::Running if t >= a.until_ms => {
-                    // The slot is over: the agent stops the program itself.
-                    let stopped = match self.robot().await {
-                        Ok(r) => r.stop(a.session as u32).await,
-                        Err(e) => Err(e),
-                    };
-                    match stopped {
-                        Ok(()) => self.end(a.session, SessionEnd::TimeUp, None).await,
-                        Err(e) => {
-                            self.lost(&e);
-                            tracing::warn!(
-                                session = a.session,
-                                "could not stop the program at the end: {e}"
-                            );
-                        }
-                    }
-                }
+                // The slot is over: the machine has the agent stop the program.
+                RobotState::Running if t >= a.until_ms => self.sessions.handle_timeout(now()),
                 RobotState::Running | RobotState::Idle => {}
-                RobotState::Finished => self.end(a.session, SessionEnd::TimeUp, None).await,
-                RobotState::Stopped => self.end(a.session, SessionEnd::EndedEarly, None).await,
+                RobotState::Finished => self.ended(a.session, SessionEnd::TimeUp, None),
+                RobotState::Stopped => self.ended(a.session, SessionEnd::EndedEarly, None),
                 RobotState::Fault => {
                     let why = s.fault.map_or_else(|| "fault".into(), |f| f.describe());
-                    self.end(a.session, SessionEnd::Fault, Some(why)).await;
+                    self.ended(a.session, SessionEnd::Fault, Some(why));
                 }
             },
             Err(e) if t >= a.until_ms + SILENCE_GRACE_MS => {
-                self.end(
-                    a.session,
-                    SessionEnd::Fault,
-                    Some(format!("the robot stopped answering: {e}")),
-                )
-                .await;
+                self.ended(a.session, SessionEnd::Fault, Some(format!("the robot stopped answering: {e}")));
             }
             Err(_) => {}
         }
+        if let Err(e) = self.carry_out().await {
+            tracing::warn!("{e}");
+        }
     }
 
-    async fn end(&mut self, session: i64, reason: SessionEnd, fault: Option<String>) {
-        let Some(a) = self.sessions.end(session) else {
-            return;
-        };
-        if let Err(e) = self.setup.file.store(&self.sessions) {
-            tracing::error!("could not write the session file: {e}");
+    /// The robot ended `session` itself.
+    fn ended(&mut self, session: i64, reason: SessionEnd, fault: Option<String>) {
+        self.fault_note = fault.map(|f| (session, f));
+        self.sessions.handle_ended(session, reason);
+    }
+
+    /// Carries out what the session machine asks, in order: write the
+    /// session down, start or stop the program, tell the kiosk it ended.
+    /// Returns the first failure to write or to start (a start then fails
+    /// as a whole).
+    async fn carry_out(&mut self) -> Result<(), String> {
+        while let Some(output) = self.sessions.poll_output() {
+            match output {
+                SessionOutput::Persist => {
+                    if let Err(e) = self.setup.file.store(self.sessions.sessions()) {
+                        tracing::error!("could not write the session file: {e}");
+                        return Err(format!("the robot agent cannot record sessions: {e}"));
+                    }
+                }
+                SessionOutput::Switch { on: true, .. } => {
+                    let Some((id, program, seconds)) = self.starting.take() else {
+                        // Restored at power-up: the program runs, or the watch ends it.
+                        continue;
+                    };
+                    let started = match self.robot().await {
+                        Ok(r) => r.start(id, program, seconds).await,
+                        Err(e) => Err(e),
+                    };
+                    self.sessions.handle_switched(PROGRAM, true, started.is_ok(), now());
+                    if let Err(e) = started {
+                        self.lost(&e);
+                        return Err(format!("the robot did not start: {e}"));
+                    }
+                    self.running = Some(id);
+                    tracing::info!(session = id, program, seconds, "program started");
+                }
+                SessionOutput::Switch { on: false, .. } => {
+                    let Some(id) = self.running else {
+                        self.sessions.handle_switched(PROGRAM, false, true, now());
+                        continue;
+                    };
+                    // Stopping a program that is not running is harmless.
+                    let stopped = match self.robot().await {
+                        Ok(r) => r.stop(id).await,
+                        Err(e) => Err(e),
+                    };
+                    if let Err(e) = &stopped {
+                        self.lost(e);
+                        tracing::warn!(session = id, "the stop did not reach the robot: {e}; trying again");
+                    }
+                    self.sessions.handle_switched(PROGRAM, false, stopped.is_ok(), now());
+                }
+                SessionOutput::Ended { session, channel, reason } => {
+                    let fault = self
+                        .fault_note
+                        .take()
+                        .filter(|(s, _)| *s == session)
+                        .map(|(_, f)| f);
+                    tracing::info!(
+                        session,
+                        reason = reason.as_str(),
+                        fault = fault.as_deref().unwrap_or(""),
+                        "session ended"
+                    );
+                    let kind = EventKind::SessionEnded { session, channel, reason, fault };
+                    self.topics.event(&self.link, &format!("s{session}-end"), kind).await;
+                    self.status_due = Instant::now();
+                }
+            }
         }
-        tracing::info!(
-            session,
-            reason = reason.as_str(),
-            fault = fault.as_deref().unwrap_or(""),
-            "session ended"
-        );
-        let kind = EventKind::SessionEnded {
-            session,
-            channel: a.channel,
-            reason,
-            fault,
-        };
-        self.topics
-            .event(&self.link, &format!("s{session}-end"), kind)
-            .await;
-        self.status_due = Instant::now();
+        Ok(())
     }
 
     async fn handle_message(&mut self, topic: &str, payload: &[u8]) {
@@ -255,17 +304,8 @@ impl RobotAgent {
                     .await
                 }
                 Action::SessionStop { session } => {
-                    if self.sessions.active.iter().any(|a| a.session == session) {
-                        let stopped = match self.robot().await {
-                            Ok(r) => r.stop(session as u32).await,
-                            Err(e) => Err(e),
-                        };
-                        if let Err(e) = &stopped {
-                            self.lost(e);
-                            tracing::warn!(session, "the stop did not reach the robot: {e}");
-                        }
-                        self.end(session, SessionEnd::Stopped, None).await;
-                    }
+                    self.sessions.handle_stop(session);
+                    let _ = self.carry_out().await;
                     Outcome::Done
                 }
                 Action::Republish => {
@@ -285,21 +325,17 @@ impl RobotAgent {
 
     async fn start(&mut self, session: i64, name: &str, until_ms: i64, program: u16) -> Outcome {
         let refused = |reason: String| Outcome::Refused { reason };
-        if self.sessions.ended.contains(&session)
-            || self.sessions.active.iter().any(|a| a.session == session)
-        {
+        if self.sessions.sessions().knows(session) {
             return Outcome::Done;
         }
         let Ok(id) = u32::try_from(session) else {
-            return refused(format!(
-                "session {session} does not fit the robot's register"
-            ));
+            return refused(format!("session {session} does not fit the robot's register"));
         };
         let seconds = (until_ms - now().as_unix_millis()) / 1000;
         if seconds < 1 {
-            return refused("the session is already over".into());
+            return refused(StartRefusal::AlreadyOver.to_string());
         }
-        if let Some(other) = self.sessions.active.first() {
+        if let Some(other) = self.sessions.sessions().active.first() {
             return refused(format!("the robot is busy with session {}", other.session));
         }
         match self.read().await {
@@ -313,35 +349,31 @@ impl RobotAgent {
             }
             Ok(_) => {}
         }
-        self.sessions.active.push(ActiveSession {
-            session,
-            channel: 1,
-            name: name.chars().take(8).collect(),
-            until_ms,
-        });
-        if let Err(e) = self.setup.file.store(&self.sessions) {
-            self.sessions.active.clear();
-            return refused(format!("the robot agent cannot record sessions: {e}"));
+        self.starting = Some((id, program, u16::try_from(seconds).unwrap_or(u16::MAX)));
+        let until = Timestamp::from_unix_millis(until_ms);
+        match self.sessions.handle_start(session, PROGRAM, name, until, now()) {
+            StartDecision::AlreadyKnown => Outcome::Done,
+            StartDecision::Refused(r) => refused(r.to_string()),
+            StartDecision::Started => match self.carry_out().await {
+                Ok(()) => {
+                    self.poll_due = Instant::now();
+                    self.status_due = Instant::now();
+                    Outcome::Done
+                }
+                Err(reason) => {
+                    self.starting = None;
+                    self.sessions.handle_start_failed(session);
+                    // Nothing started: the output is off already.
+                    self.running = None;
+                    let _ = self.carry_out().await;
+                    refused(reason)
+                }
+            },
         }
-        let seconds = u16::try_from(seconds).unwrap_or(u16::MAX);
-        let started = match self.robot().await {
-            Ok(r) => r.start(id, program, seconds).await,
-            Err(e) => Err(e),
-        };
-        if let Err(e) = started {
-            self.lost(&e);
-            self.sessions.active.clear();
-            let _ = self.setup.file.store(&self.sessions);
-            return refused(format!("the robot did not start: {e}"));
-        }
-        tracing::info!(session, program, seconds, "program started");
-        self.poll_due = Instant::now();
-        self.status_due = Instant::now();
-        Outcome::Done
     }
 
     fn status(&self) -> SessionDeviceStatus {
-        let a = self.sessions.active.first();
+        let a = self.sessions.sessions().active.first();
         let (state, fault, progress, on) = match &self.last {
             None => ("unknown".to_owned(), None, None, false),
             Some(Err(e)) => ("unavailable".to_owned(), Some(e.clone()), None, false),
@@ -373,7 +405,7 @@ impl RobotAgent {
 
     async fn publish_status(&mut self) {
         self.status_due = Instant::now() + STATUS_EVERY;
-        if self.sessions.active.is_empty() {
+        if self.sessions.sessions().active.is_empty() {
             // Between sessions the heartbeat is also the check that the robot answers.
             let _ = self.read().await;
             self.status_due = Instant::now() + STATUS_EVERY;
