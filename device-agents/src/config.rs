@@ -54,10 +54,42 @@ pub enum ConfigError {
     },
 }
 
-/// The whole file.
+/// The whole file, checked: exactly one device section, held as
+/// [`DeviceSection`].
+#[derive(Clone, Debug)]
+pub struct AgentConfig {
+    /// The site's id.
+    pub site: SiteId,
+    /// This device's id (its topics are `device/<id>/...`).
+    pub device: DeviceId,
+    /// The site's Ed25519 public key, to verify passes and rosters.
+    pub site_public_key: VerifyingKey,
+    /// Where the agent keeps its outbox and its last roster.
+    pub state_dir: PathBuf,
+    /// The MQTT broker.
+    pub broker: BrokerConfig,
+    /// The one device this agent drives.
+    pub section: DeviceSection,
+}
+
+/// The one device an agent drives: the file's `[door]`, `[vending]`,
+/// `[piano_bank]` or `[robot]` section.
+#[derive(Clone, Debug)]
+pub enum DeviceSection {
+    /// A door.
+    Door(DoorConfig),
+    /// A drinks vending machine.
+    Vending(VendingConfig),
+    /// A bank of pianos on a relay board.
+    PianoBank(PianoBankConfig),
+    /// The moxibustion robot.
+    Robot(RobotConfig),
+}
+
+/// The file as written, before the check that it names one device.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct AgentConfig {
+struct FileConfig {
     /// The site's id.
     #[serde(deserialize_with = "site_id")]
     pub site: SiteId,
@@ -410,24 +442,60 @@ impl AgentConfig {
 
     /// Parses and checks a configuration's text.
     pub fn parse(text: &str) -> Result<Self, String> {
-        let config: Self = toml::from_str(text).map_err(|e| e.to_string().trim_end().to_owned())?;
-        config.check()?;
-        Ok(config)
+        let file: FileConfig = toml::from_str(text).map_err(|e| e.to_string().trim_end().to_owned())?;
+        file.check()?;
+        let section = match (file.door, file.vending, file.piano_bank, file.robot) {
+            (Some(d), None, None, None) => DeviceSection::Door(d),
+            (None, Some(v), None, None) => DeviceSection::Vending(v),
+            (None, None, Some(p), None) => DeviceSection::PianoBank(p),
+            (None, None, None, Some(r)) => DeviceSection::Robot(r),
+            (None, None, None, None) => {
+                return Err(
+                    "the configuration has no [door], [vending], [piano_bank] or [robot] section: nothing to drive"
+                        .into(),
+                );
+            }
+            _ => {
+                return Err(
+                    "one agent drives one device: one of [door], [vending], [piano_bank] or [robot], not several"
+                        .into(),
+                );
+            }
+        };
+        Ok(Self {
+            site: file.site,
+            device: file.device,
+            site_public_key: file.site_public_key,
+            state_dir: file.state_dir,
+            broker: file.broker,
+            section,
+        })
     }
 
-    fn check(&self) -> Result<(), String> {
-        let sections = [
-            self.door.is_some(),
-            self.vending.is_some(),
-            self.piano_bank.is_some(),
-            self.robot.is_some(),
-        ];
-        if sections.iter().filter(|s| **s).count() > 1 {
-            return Err(
-                "one agent drives one device: one of [door], [vending], [piano_bank] or [robot], not several"
-                    .into(),
-            );
+    /// The door section, if this agent drives a door.
+    pub fn door(&self) -> Option<&DoorConfig> {
+        match &self.section {
+            DeviceSection::Door(d) => Some(d),
+            _ => None,
         }
+    }
+
+    /// The broker password, read from `password_file`.
+    pub fn broker_password(&self) -> Result<Option<String>, ConfigError> {
+        let Some(path) = &self.broker.password_file else {
+            return Ok(None);
+        };
+        std::fs::read_to_string(path)
+            .map(|s| Some(s.trim_end_matches(['\r', '\n']).to_owned()))
+            .map_err(|e| ConfigError::Read {
+                path: path.clone(),
+                message: e.to_string(),
+            })
+    }
+}
+
+impl FileConfig {
+    fn check(&self) -> Result<(), String> {
         if let Some(r) = &self.robot
             && !(1..=247).contains(&r.unit)
         {
@@ -518,18 +586,6 @@ impl AgentConfig {
         Ok(())
     }
 
-    /// The broker password, read from `password_file`.
-    pub fn broker_password(&self) -> Result<Option<String>, ConfigError> {
-        let Some(path) = &self.broker.password_file else {
-            return Ok(None);
-        };
-        std::fs::read_to_string(path)
-            .map(|s| Some(s.trim_end_matches(['\r', '\n']).to_owned()))
-            .map_err(|e| ConfigError::Read {
-                path: path.clone(),
-                message: e.to_string(),
-            })
-    }
 }
 
 #[cfg(test)]
@@ -550,7 +606,9 @@ mod tests {
     #[test]
     fn a_minimal_door_takes_the_defaults() {
         let c = AgentConfig::parse(&door_config("")).unwrap();
-        let door = c.door.unwrap();
+        let DeviceSection::Door(door) = c.section else {
+            panic!("a door")
+        };
         assert_eq!(
             (door.pulse_ms, door.held_open_s, door.anti_passback_s),
             (3000, 15, 30)

@@ -4,6 +4,8 @@
 //!   resubscription on every CONNACK, persistent sessions, the durable
 //!   [`link::outbox`] (messages leave it only on PUBACK) and jittered
 //!   [`link::backoff`].
+//! - [`agent_loop`]: the one run loop every agent shares (link events,
+//!   local inputs, timers, shutdown).
 //! - [`config`]: the agent's TOML configuration; [`run`]: builds the agent
 //!   it describes, on real or simulated hardware.
 //! - [`door`]: the door agent (scanner, strike, contact, exit button, panel).
@@ -18,6 +20,7 @@
 
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
+pub mod agent_loop;
 pub mod atomic_file;
 pub mod claim;
 pub mod clock;

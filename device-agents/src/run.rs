@@ -26,7 +26,7 @@ use thiserror::Error;
 use tokio::sync::mpsc;
 
 use crate::config::{
-    AgentConfig, DoorConfig, FailConfig, GpioKind, PanelConfig, PianoBankConfig, ScannerConfig,
+    AgentConfig, DeviceSection, DoorConfig, FailConfig, GpioKind, PanelConfig, PianoBankConfig, ScannerConfig,
     StrikeConfig, parse_hhmm,
 };
 use crate::door::agent::{DoorAgent, DoorSetup};
@@ -65,11 +65,6 @@ pub enum AgentError {
     /// A piece of hardware could not be opened.
     #[error("{0}")]
     Hardware(String),
-    /// The configuration names no device this agent can drive.
-    #[error(
-        "the configuration has no [door], [vending], [piano_bank] or [robot] section: nothing to drive"
-    )]
-    NothingToDrive,
 }
 
 /// The simulated hardware of an agent whose configuration says `sim`, for
@@ -122,88 +117,64 @@ pub async fn run_agent(
     })?;
     let outbox = Outbox::open(&config.state_dir.join("outbox.db"))?;
     let (site, device) = (&config.site, &config.device);
-    if let Some(vending) = &config.vending {
-        let log = VendLog::open(&config.state_dir.join("vends.db"))
-            .map_err(|e| AgentError::Hardware(e.to_string()))?;
-        let link_config = link_config(
-            &config,
-            password,
-            DeviceTopics::new(site.clone(), device.clone()).command_subscriptions(),
-        );
-        let (link, link_events, link_task) = connection::spawn(link_config, outbox);
-        tracing::info!(%site, %device, "vending agent running");
-        let setup = VendingSetup {
-            site: site.clone(),
-            device: device.clone(),
-            bus: vending.bus.clone(),
-            unit: vending.unit,
-            vend_limit: Duration::from_secs(vending.vend_limit_s),
-            log,
-        };
-        VendingAgent::new(setup, link)
-            .run(link_events, shutdown)
-            .await;
-        let _ = link_task.await;
-        return Ok(());
-    }
-    if let Some(bank) = &config.piano_bank {
-        let link_config = link_config(
-            &config,
-            password,
-            DeviceTopics::new(site.clone(), device.clone()).command_subscriptions(),
-        );
-        let (inputs_tx, inputs_rx) = mpsc::channel(64);
-        let setup = piano_bank_setup(&config, bank, &sim, inputs_tx)?;
-        let (link, link_events, link_task) = connection::spawn(link_config, outbox);
-        tracing::info!(%site, %device, pianos = bank.pianos.len(), "piano bank agent running");
-        PianoBankAgent::new(setup, link)
-            .run(inputs_rx, link_events, shutdown)
-            .await;
-        let _ = link_task.await;
-        return Ok(());
-    }
-    if let Some(robot) = &config.robot {
-        let link_config = link_config(
-            &config,
-            password,
-            DeviceTopics::new(site.clone(), device.clone()).command_subscriptions(),
-        );
-        let (link, link_events, link_task) = connection::spawn(link_config, outbox);
-        tracing::info!(%site, %device, "robot agent running");
-        let setup = RobotSetup {
-            site: site.clone(),
-            device: device.clone(),
-            bus: robot.bus.clone(),
-            unit: robot.unit,
-            program: robot.program,
-            file: SessionsFile::named(&config.state_dir, "robot-sessions.json"),
-        };
-        RobotAgent::new(setup, link)
-            .run(link_events, shutdown)
-            .await;
-        let _ = link_task.await;
-        return Ok(());
-    }
-    let door = config.door.clone().ok_or(AgentError::NothingToDrive)?;
-    let mut subscriptions = vec![
-        Topic::ControllerOnline.name(site),
-        Topic::Device(device.clone(), DeviceChannel::Roster).name(site),
-        Topic::Device(device.clone(), DeviceChannel::Cmd).name(site),
-    ];
-    let sim_scans = matches!(door.scanner, ScannerConfig::Sim);
-    if sim_scans {
-        subscriptions.push(Topic::SimScan(device.clone()).name(site));
-    }
+    let topics = DeviceTopics::new(site.clone(), device.clone());
+    let subscriptions = match &config.section {
+        DeviceSection::Door(door) => topics.door_subscriptions(matches!(door.scanner, ScannerConfig::Sim)),
+        _ => topics.command_subscriptions(),
+    };
     let link_config = link_config(&config, password, subscriptions);
-    let (inputs_tx, inputs_rx) = mpsc::channel(64);
-    let setup = door_setup(&config, &door, &sim, sim_scans, inputs_tx)?;
-    let (link, link_events, link_task) = connection::spawn(link_config, outbox);
-    tracing::info!(%site, %device, "door agent running");
-    DoorAgent::new(setup, link)
-        .run(inputs_rx, link_events, shutdown)
-        .await;
-    // The agent dropped its link handle: the link says goodbye and ends.
-    let _ = link_task.await;
+    // The hardware is opened before the link starts, so a configuration
+    // naming a device that is not there fails before anything goes online.
+    match &config.section {
+        DeviceSection::Vending(vending) => {
+            let log = VendLog::open(&config.state_dir.join("vends.db"))
+                .map_err(|e| AgentError::Hardware(e.to_string()))?;
+            let setup = VendingSetup {
+                site: site.clone(),
+                device: device.clone(),
+                bus: vending.bus.clone(),
+                unit: vending.unit,
+                vend_limit: Duration::from_secs(vending.vend_limit_s),
+                log,
+            };
+            let (link, link_events, link_task) = connection::spawn(link_config, outbox);
+            tracing::info!(%site, %device, "vending agent running");
+            VendingAgent::new(setup, link).run(link_events, shutdown).await;
+            let _ = link_task.await;
+        }
+        DeviceSection::PianoBank(bank) => {
+            let (inputs_tx, inputs_rx) = mpsc::channel(64);
+            let setup = piano_bank_setup(&config, bank, &sim, inputs_tx)?;
+            let (link, link_events, link_task) = connection::spawn(link_config, outbox);
+            tracing::info!(%site, %device, pianos = bank.pianos.len(), "piano bank agent running");
+            PianoBankAgent::new(setup, link).run(inputs_rx, link_events, shutdown).await;
+            let _ = link_task.await;
+        }
+        DeviceSection::Robot(robot) => {
+            let setup = RobotSetup {
+                site: site.clone(),
+                device: device.clone(),
+                bus: robot.bus.clone(),
+                unit: robot.unit,
+                program: robot.program,
+                file: SessionsFile::named(&config.state_dir, "robot-sessions.json"),
+            };
+            let (link, link_events, link_task) = connection::spawn(link_config, outbox);
+            tracing::info!(%site, %device, "robot agent running");
+            RobotAgent::new(setup, link).run(link_events, shutdown).await;
+            let _ = link_task.await;
+        }
+        DeviceSection::Door(door) => {
+            let sim_scans = matches!(door.scanner, ScannerConfig::Sim);
+            let (inputs_tx, inputs_rx) = mpsc::channel(64);
+            let setup = door_setup(&config, door, &sim, sim_scans, inputs_tx)?;
+            let (link, link_events, link_task) = connection::spawn(link_config, outbox);
+            tracing::info!(%site, %device, "door agent running");
+            DoorAgent::new(setup, link).run(inputs_rx, link_events, shutdown).await;
+            // The agent dropped its link handle: the link says goodbye and ends.
+            let _ = link_task.await;
+        }
+    }
     Ok(())
 }
 

@@ -103,7 +103,6 @@ pub fn handle_ack(
         (Outcome::Done, DeviceWork::On) => bookings::mark_device(tx, booking, true, t),
         (Outcome::Done, DeviceWork::Off) => bookings::mark_device(tx, booking, false, t),
         (Outcome::Refused { reason }, DeviceWork::On) => {
-            tracing::warn!(device = %device, booking, "the device did not start the session: {reason}");
             bookings::fail(tx, cal, booking, &format!("the device did not start: {reason}"), t).map(|_| ())
         }
         (Outcome::Expired, DeviceWork::On) => {
@@ -118,8 +117,13 @@ pub fn handle_ack(
             Ok(())
         }
     });
-    if let Err(e) = result {
-        tracing::error!(booking, "cannot settle a session answer: {e}");
+    match (result, &ack.outcome, work) {
+        (Err(e), ..) => tracing::error!(booking, "cannot settle a session answer: {e}"),
+        // Logged once committed: whoever reads the log may read the booking.
+        (Ok(()), Outcome::Refused { reason }, DeviceWork::On) => {
+            tracing::warn!(device = %device, booking, "the device did not start the session: {reason}");
+        }
+        (Ok(()), ..) => {}
     }
     true
 }

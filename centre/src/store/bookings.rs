@@ -202,7 +202,16 @@ pub fn week_of(calendar: SiteCalendar, t: Timestamp) -> (Timestamp, Timestamp) {
     )
 }
 
-const HOLDS_PLACE: &str = "('booked', 'started', 'to_check', 'done')";
+/// The states that hold a place, as an SQL list, from the core's rule
+/// (`BookingState::holds_place`).
+fn holds_place_sql() -> String {
+    let states: Vec<String> = BookingState::ALL
+        .iter()
+        .filter(|s| s.holds_place())
+        .map(|s| format!("'{}'", s.as_str()))
+        .collect();
+    format!("({})", states.join(", "))
+}
 
 /// Places taken in a slot.
 pub fn places_taken(
@@ -211,7 +220,10 @@ pub fn places_taken(
     slot_start: Timestamp,
 ) -> Result<u16, StoreError> {
     Ok(conn.query_row(
-        &format!("SELECT count(*) FROM bookings WHERE resource_id = ?1 AND slot_start_ms = ?2 AND state IN {HOLDS_PLACE}"),
+        &format!(
+            "SELECT count(*) FROM bookings WHERE resource_id = ?1 AND slot_start_ms = ?2 AND state IN {}",
+            holds_place_sql()
+        ),
         params![resource, slot_start.as_unix_millis()],
         |r| r.get(0),
     )?)
@@ -730,7 +742,11 @@ pub fn sweep(
 ) -> Result<Swept, StoreError> {
     let mut out = Swept::default();
     let t = now.as_unix_millis();
-    for b in query(conn, "b.state = 'booked' AND b.start_by_ms <= ?1", [t])? {
+    // The booked places (an index covers them); which are due is the core's rule.
+    let due = query(conn, "b.state = 'booked' AND b.start_by_ms IS NOT NULL", [])?
+        .into_iter()
+        .filter(|b| b.start_by.is_some_and(|by| rules::release_due(b.state, by, now)));
+    for b in due {
         set_state(conn, &b, Transition::Release, false, now)?;
         spend(conn, &b, calendar, now)?;
         out.released.push(get(conn, b.id)?);

@@ -1,9 +1,11 @@
 //! Walk-up sessions ("scan the code and play"): a free piano now, or a
 //! place in the queue. When a piano frees, the first in the queue gets it
 //! as a booked session they must start (scan again) within the grace, or it
-//! goes to the next.
+//! goes to the next. Which piano a scan gets, and that walk-up sessions
+//! are free, are the core's rules (`keting_core::booking::walk_up`).
 
 use keting_core::booking::rules::{self, Request};
+use keting_core::booking::walk_up::{self, Allocation};
 use keting_core::booking::slots::{self, Slot};
 use keting_core::booking::{BookingPolicy, Decision, ResourceKind};
 use keting_core::calendar::SiteCalendar;
@@ -127,13 +129,12 @@ pub fn scan(
             "walk-up sessions have no waiting list".into(),
         ));
     };
-    let queue_empty = queue_length(conn, kind)? == 0;
+    let nobody_waiting = queue_length(conn, kind)? == 0;
     let taken = in_use(conn, kind)?;
-    for r in &all {
-        let id = r.resource.id.as_str();
-        if !queue_empty || unavailable.iter().any(|u| u == id) || taken.iter().any(|t| t == id) {
-            continue;
-        }
+    let ids: Vec<String> = all.iter().map(|r| r.resource.id.to_string()).collect();
+    if let Allocation::Resource(id) = walk_up::allocate(&ids, unavailable, &taken, nobody_waiting)
+        && let Some(r) = all.iter().find(|r| r.resource.id.as_str() == id)
+    {
         let slot = slots::walk_up(&r.resource, calendar, now, r.session)
             .map_err(|_| bookings::closed_now(&r.resource.name_zh, None))?;
         let id = start_walk_up(conn, r, member, slot, charge, now)?;
@@ -155,10 +156,8 @@ fn start_walk_up(
     charge: keting_core::booking::Charge,
     now: Timestamp,
 ) -> Result<i64, StoreError> {
-    let charge_name = match charge {
-        keting_core::booking::Charge::Free => "free",
-        _ => return Err(StoreError::Invalid("walk-up sessions are free".into())),
-    };
+    walk_up::charge(charge)?;
+    let charge_name = "free";
     conn.execute(
         "INSERT INTO bookings (resource_id, member_id, slot_start_ms, slot_end_ms, walk_up, state, charge,
                                created_ms, start_by_ms, started_ms)
@@ -179,11 +178,12 @@ pub fn serve_queue(
 ) -> Result<Vec<Booking>, StoreError> {
     let mut served = Vec::new();
     let taken = in_use(conn, kind)?;
-    for r in resources::list(conn, Some(kind))? {
-        let id = r.resource.id.as_str();
-        if unavailable.iter().any(|u| u == id) || taken.iter().any(|t| t == id) {
+    let all = resources::list(conn, Some(kind))?;
+    let ids: Vec<String> = all.iter().map(|r| r.resource.id.to_string()).collect();
+    for id in walk_up::free_for_queue(&ids, unavailable, &taken) {
+        let Some(r) = all.iter().find(|r| r.resource.id.as_str() == id) else {
             continue;
-        }
+        };
         let next: Option<(i64, u32)> = conn
             .query_row(
                 "SELECT id, member_id FROM walk_up_queue WHERE kind = ?1 AND state = 'waiting' ORDER BY created_ms, id LIMIT 1",

@@ -16,13 +16,15 @@
 
 //!
 //! [`package`] holds course packages and [`slots`] cuts a resource's
-//! windows into slots in local time (walk-up sessions cut at closing).
+//! windows into slots in local time (walk-up sessions cut at closing);
+//! [`walk_up`] decides which resource a walk-up scan gets.
 
 pub mod package;
 pub mod resource;
 pub mod rules;
 pub mod session;
 pub mod slots;
+pub mod walk_up;
 
 pub use package::{Package, PackageState};
 pub use resource::{Limits, OpeningWindow, Price, Resource, ResourceId, ResourceKind};

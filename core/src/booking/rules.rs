@@ -150,6 +150,9 @@ pub enum BookingRefusal {
         /// How early check-in opens.
         minutes: u64,
     },
+    /// A walk-up session of a resource that has a price.
+    #[error("walk-up sessions are free")]
+    WalkUpNotFree,
     /// A walk-up session asked for outside the resource's hours.
     #[error("{resource} is closed now{}", hours.as_ref().map(|h| format!(" (open {h})")).unwrap_or_default())]
     ClosedNow {

@@ -114,22 +114,22 @@ impl BookingState {
         }
     }
 
+    /// Every state.
+    pub const ALL: [BookingState; 9] = [
+        Self::Waiting,
+        Self::Booked,
+        Self::Started,
+        Self::ToCheck,
+        Self::Done,
+        Self::Failed,
+        Self::Cancelled,
+        Self::Released,
+        Self::Lapsed,
+    ];
+
     /// The state named `s`.
     pub fn parse(s: &str) -> Option<Self> {
-        use BookingState as S;
-        [
-            S::Waiting,
-            S::Booked,
-            S::Started,
-            S::ToCheck,
-            S::Done,
-            S::Failed,
-            S::Cancelled,
-            S::Released,
-            S::Lapsed,
-        ]
-        .into_iter()
-        .find(|st| st.as_str() == s)
+        Self::ALL.into_iter().find(|st| st.as_str() == s)
     }
 }
 

@@ -16,14 +16,12 @@ use keting_core::door::access::{AccessDecision, AccessPolicy, DoorAccess, DoorRe
 use keting_core::door::lock::{Alarm, FailMode, LockConfig, LockMachine, LockOutput, LockState};
 use keting_core::ids::{DeviceId, SiteId};
 use keting_core::messages::{
-    Ack, Action, Command, DoorStatus, Event, EventKind, MessageId, Outcome, PROTOCOL_VERSION,
-    decode, encode,
+    Action, Command, DoorStatus, EventKind, MessageId, Outcome, PROTOCOL_VERSION,
 };
 use keting_core::pass::PassVerifier;
 use keting_core::roster::{RosterError, RosterInForce, verify};
 use keting_core::self_test::SelfCheck;
 use keting_core::time::Timestamp;
-use keting_core::topics::{DeviceChannel, Topic};
 use keting_hardware::panel::PanelDisplay;
 use keting_hardware::panel::status_layout::{StatusView, render};
 use keting_hardware::panel::test_pattern::test_pattern;
@@ -36,7 +34,9 @@ use super::panel_words;
 use super::roster_file::RosterFile;
 use super::strike::Strike;
 use crate::clock::now;
+use crate::agent_loop::DeviceAgent;
 use crate::link::connection::{LinkEvent, LinkHandle};
+use crate::link::device_topics::{DeviceTopics, Incoming};
 
 /// How long a welcome or a refusal stays on the panel.
 const MESSAGE_ON_PANEL: Duration = Duration::from_secs(4);
@@ -97,6 +97,7 @@ pub struct DoorAgent {
     locked_out: bool,
     message: Option<(StatusView, Instant)>,
     shown: Option<StatusView>,
+    topics: DeviceTopics,
     event_prefix: String,
     event_seq: u64,
     commands: VecDeque<(MessageId, Outcome)>,
@@ -134,6 +135,7 @@ impl DoorAgent {
             boot.copy_from_slice(&now().as_unix_millis().to_be_bytes()[2..]);
         }
         let boot: String = boot.iter().map(|b| format!("{b:02x}")).collect();
+        let topics = DeviceTopics::new(setup.site.clone(), setup.device.clone());
         Self {
             access: DoorAccess::new(setup.policy, setup.calendar),
             lock: LockMachine::new(setup.lock),
@@ -147,6 +149,7 @@ impl DoorAgent {
             locked_out: false,
             message: None,
             shown: None,
+            topics,
             event_prefix: boot,
             event_seq: 0,
             commands: VecDeque::new(),
@@ -160,42 +163,12 @@ impl DoorAgent {
     /// Runs the door until `shutdown` completes or the link ends; leaves the
     /// strike locked.
     pub async fn run(
-        mut self,
-        mut inputs: mpsc::Receiver<DoorInput>,
-        mut link_events: mpsc::Receiver<LinkEvent>,
+        self,
+        inputs: mpsc::Receiver<DoorInput>,
+        link_events: mpsc::Receiver<LinkEvent>,
         shutdown: impl Future<Output = ()>,
     ) {
-        tokio::pin!(shutdown);
-        let mut inputs_open = true;
-        self.settle().await;
-        loop {
-            let deadline = self.next_deadline();
-            tokio::select! {
-                () = &mut shutdown => break,
-                input = inputs.recv(), if inputs_open => match input {
-                    Some(input) => self.handle_input(input).await,
-                    // No local input left (a simulated scanner and no GPIO
-                    // inputs): the door still runs on its messages.
-                    None => inputs_open = false,
-                },
-                event = link_events.recv() => match event {
-                    Some(LinkEvent::Message { topic, payload }) => self.handle_message(&topic, &payload).await,
-                    Some(LinkEvent::Disconnected(why)) => {
-                        tracing::warn!("broker unreachable or refused the login ({why}); the door keeps deciding alone");
-                    }
-                    Some(LinkEvent::Connected) => tracing::info!("connected to the broker"),
-                    Some(LinkEvent::Drained) => {}
-                    None => break,
-                },
-                () = sleep_until(deadline) => self.handle_timers().await,
-            }
-            self.settle().await;
-        }
-        // Leave the door locked whatever happens next.
-        let locked = self.setup.fail.relay_energized(false);
-        if let Err(e) = self.setup.strike.set(locked).await {
-            tracing::error!("could not lock the strike on the way out: {e}");
-        }
+        crate::agent_loop::run(self, Some(inputs), link_events, shutdown).await;
     }
 
     fn next_deadline(&self) -> Option<Instant> {
@@ -311,25 +284,15 @@ impl DoorAgent {
     }
 
     async fn handle_message(&mut self, topic: &str, payload: &[u8]) {
-        let Ok(topic) = Topic::parse(&self.setup.site, topic) else {
-            return;
-        };
-        match topic {
-            Topic::ControllerOnline => {
+        match self.topics.incoming(topic, payload) {
+            Incoming::ControllerOnline => {
                 // The kiosk (re)appeared: it wants our state again.
                 self.published = None;
             }
-            Topic::SimScan(id) if id == self.setup.device && self.setup.sim_scans => {
-                let code = String::from_utf8_lossy(payload).into_owned();
-                self.handle_scan(&code, now()).await;
-            }
-            Topic::Device(id, DeviceChannel::Roster) if id == self.setup.device => {
-                self.handle_roster(payload).await;
-            }
-            Topic::Device(id, DeviceChannel::Cmd) if id == self.setup.device => {
-                self.handle_command(payload).await;
-            }
-            _ => {}
+            Incoming::SimScan(code) if self.setup.sim_scans => self.handle_scan(&code, now()).await,
+            Incoming::Roster(roster) => self.handle_roster(&roster).await,
+            Incoming::Command(cmd) => self.handle_command(cmd).await,
+            Incoming::SimScan(_) | Incoming::Other => {}
         }
     }
 
@@ -365,14 +328,7 @@ impl DoorAgent {
             .is_ok_and(|r| Some(r.issued_ms) == self.roster.as_ref().map(|c| c.issued_ms))
     }
 
-    async fn handle_command(&mut self, payload: &[u8]) {
-        let cmd: Command = match decode(payload) {
-            Ok(c) => c,
-            Err(e) => {
-                tracing::warn!("command refused: {e}");
-                return;
-            }
-        };
+    async fn handle_command(&mut self, cmd: Command) {
         if let Some((_, outcome)) = self.commands.iter().find(|(id, _)| *id == cmd.id) {
             let outcome = outcome.clone();
             self.ack(cmd.id, outcome).await;
@@ -414,14 +370,7 @@ impl DoorAgent {
     }
 
     async fn ack(&mut self, id: MessageId, outcome: Outcome) {
-        let ack = Ack {
-            v: PROTOCOL_VERSION,
-            id,
-            outcome,
-        };
-        let topic =
-            Topic::Device(self.setup.device.clone(), DeviceChannel::Ack).name(&self.setup.site);
-        self.publish(&topic, &encode(&ack), false).await;
+        self.topics.ack(&self.link, id, outcome).await;
     }
 
     /// Carries out what the lock machine wants, then brings the status
@@ -462,13 +411,11 @@ impl DoorAgent {
         // The panel before the status: whoever sees the status can trust the panel shows it.
         self.refresh_panel();
         if self.published.as_ref() != Some(&status) {
-            let topic = Topic::Device(self.setup.device.clone(), DeviceChannel::Status)
-                .name(&self.setup.site);
             let stamped = DoorStatus {
                 at_ms: Some(now().as_unix_millis()),
                 ..status.clone()
             };
-            self.publish(&topic, &encode(&stamped), true).await;
+            self.topics.status(&self.link, &stamped).await;
             self.published = Some(status);
             self.status_due = Instant::now() + STATUS_HEARTBEAT;
         }
@@ -599,30 +546,40 @@ impl DoorAgent {
 
     async fn emit(&mut self, kind: EventKind) {
         self.event_seq += 1;
-        let Ok(id) = MessageId::new(format!("{}-{}", self.event_prefix, self.event_seq)) else {
-            return;
-        };
-        let event = Event {
-            v: PROTOCOL_VERSION,
-            id,
-            at_ms: now().as_unix_millis(),
-            kind,
-        };
-        let topic =
-            Topic::Device(self.setup.device.clone(), DeviceChannel::Event).name(&self.setup.site);
-        self.publish(&topic, &encode(&event), false).await;
-    }
-
-    async fn publish(&mut self, topic: &str, payload: &[u8], retain: bool) {
-        if let Err(e) = self.link.publish(topic, payload, retain).await {
-            tracing::error!("could not queue {topic}: {e}");
-        }
+        let suffix = format!("{}-{}", self.event_prefix, self.event_seq);
+        self.topics.event(&self.link, &suffix, kind).await;
     }
 }
 
-async fn sleep_until(deadline: Option<Instant>) {
-    match deadline {
-        Some(d) => tokio::time::sleep_until(d).await,
-        None => std::future::pending().await,
+impl DeviceAgent for DoorAgent {
+    type Input = DoorInput;
+    const OFFLINE: &'static str = "the door keeps deciding alone";
+
+    async fn start(&mut self) {
+        self.settle().await;
+    }
+
+    async fn tick(&mut self) -> Option<Instant> {
+        self.handle_timers().await;
+        self.settle().await;
+        self.next_deadline()
+    }
+
+    async fn on_message(&mut self, topic: &str, payload: &[u8]) {
+        self.handle_message(topic, payload).await;
+    }
+
+    async fn on_input(&mut self, input: DoorInput) {
+        self.handle_input(input).await;
+    }
+
+    fn on_connected(&mut self) {}
+
+    async fn stop(mut self) {
+        // Leave the door locked whatever happens next.
+        let locked = self.setup.fail.relay_energized(false);
+        if let Err(e) = self.setup.strike.set(locked).await {
+            tracing::error!("could not lock the strike on the way out: {e}");
+        }
     }
 }

@@ -21,6 +21,10 @@ pub enum Incoming {
     ControllerOnline,
     /// A command for this device.
     Command(Command),
+    /// The signed door roster for this device (a door verifies it).
+    Roster(Vec<u8>),
+    /// A scan typed into the demo's simulated scanner of this device.
+    SimScan(String),
     /// Anything else (another device's topic, a command that could not be read).
     Other,
 }
@@ -47,6 +51,17 @@ impl DeviceTopics {
         ]
     }
 
+    /// A door's subscriptions: its commands, its roster, and with a
+    /// simulated scanner the demo's scans.
+    pub fn door_subscriptions(&self, sim_scans: bool) -> Vec<String> {
+        let mut topics = self.command_subscriptions();
+        topics.push(self.topic(DeviceChannel::Roster));
+        if sim_scans {
+            topics.push(Topic::SimScan(self.device.clone()).name(&self.site));
+        }
+        topics
+    }
+
     /// What a message on `topic` is for this device.
     pub fn incoming(&self, topic: &str, payload: &[u8]) -> Incoming {
         match Topic::parse(&self.site, topic) {
@@ -59,6 +74,12 @@ impl DeviceTopics {
                         Incoming::Other
                     }
                 }
+            }
+            Ok(Topic::Device(id, DeviceChannel::Roster)) if id == self.device => {
+                Incoming::Roster(payload.to_vec())
+            }
+            Ok(Topic::SimScan(id)) if id == self.device => {
+                Incoming::SimScan(String::from_utf8_lossy(payload).into_owned())
             }
             _ => Incoming::Other,
         }

@@ -31,6 +31,7 @@ use super::panel_words;
 use super::sessions_file::{Sessions, SessionsFile};
 use crate::clock::now;
 use crate::door::strike::MODBUS_TIMEOUT;
+use crate::agent_loop::DeviceAgent;
 use crate::link::connection::{LinkEvent, LinkHandle};
 use crate::link::device_topics::{DeviceTopics, Incoming};
 
@@ -114,48 +115,12 @@ impl PianoBankAgent {
 
     /// Runs until `shutdown` completes or the link ends.
     pub async fn run(
-        mut self,
-        mut inputs: mpsc::Receiver<PianoInput>,
-        mut link_events: mpsc::Receiver<LinkEvent>,
+        self,
+        inputs: mpsc::Receiver<PianoInput>,
+        link_events: mpsc::Receiver<LinkEvent>,
         shutdown: impl Future<Output = ()>,
     ) {
-        tokio::pin!(shutdown);
-        self.sessions.handle_power_up(now());
-        if let Err(e) = self.carry_out().await {
-            tracing::warn!("at start: {e}");
-        }
-        loop {
-            self.sessions.handle_timeout(now());
-            if let Err(e) = self.carry_out().await {
-                tracing::warn!("{e}");
-            }
-            self.refresh_panels();
-            if Instant::now() >= self.status_due {
-                self.publish_status().await;
-            }
-            let wake = self.next_wake();
-            tokio::select! {
-                () = &mut shutdown => break,
-                event = link_events.recv() => match event {
-                    Some(LinkEvent::Message { topic, payload }) => self.handle_message(&topic, &payload).await,
-                    Some(LinkEvent::Connected) => {
-                        tracing::info!("connected to the broker");
-                        self.status_due = Instant::now();
-                    }
-                    Some(LinkEvent::Disconnected(why)) => {
-                        tracing::warn!("broker unreachable or refused the login ({why}); sessions go on and end on time");
-                    }
-                    Some(LinkEvent::Drained) => {}
-                    None => break,
-                },
-                input = inputs.recv() => match input {
-                    Some(PianoInput::EndButton(channel)) => self.end_button(channel).await,
-                    Some(PianoInput::Failed(why)) => tracing::warn!("{why}"),
-                    None => {}
-                },
-                () = tokio::time::sleep_until(wake) => {}
-            }
-        }
+        crate::agent_loop::run(self, Some(inputs), link_events, shutdown).await;
     }
 
     /// When the loop must look again: the machine's next timeout (a
@@ -255,7 +220,7 @@ impl PianoBankAgent {
         match self.topics.incoming(topic, payload) {
             Incoming::ControllerOnline => self.status_due = Instant::now(),
             Incoming::Command(cmd) => self.handle_command(cmd).await,
-            Incoming::Other => {}
+            Incoming::Roster(_) | Incoming::SimScan(_) | Incoming::Other => {}
         }
     }
 
@@ -398,4 +363,45 @@ impl PianoBankAgent {
             }
         }
     }
+}
+
+impl DeviceAgent for PianoBankAgent {
+    type Input = PianoInput;
+    const OFFLINE: &'static str = "sessions go on and end on time";
+
+    async fn start(&mut self) {
+        self.sessions.handle_power_up(now());
+        if let Err(e) = self.carry_out().await {
+            tracing::warn!("at start: {e}");
+        }
+    }
+
+    async fn tick(&mut self) -> Option<Instant> {
+        self.sessions.handle_timeout(now());
+        if let Err(e) = self.carry_out().await {
+            tracing::warn!("{e}");
+        }
+        self.refresh_panels();
+        if Instant::now() >= self.status_due {
+            self.publish_status().await;
+        }
+        Some(self.next_wake())
+    }
+
+    async fn on_message(&mut self, topic: &str, payload: &[u8]) {
+        self.handle_message(topic, payload).await;
+    }
+
+    async fn on_input(&mut self, input: PianoInput) {
+        match input {
+            PianoInput::EndButton(channel) => self.end_button(channel).await,
+            PianoInput::Failed(why) => tracing::warn!("{why}"),
+        }
+    }
+
+    fn on_connected(&mut self) {
+        self.status_due = Instant::now();
+    }
+
+    async fn stop(self) {}
 }

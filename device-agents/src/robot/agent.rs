@@ -26,6 +26,7 @@ use tokio::sync::mpsc;
 use tokio::time::Instant;
 
 use crate::clock::now;
+use crate::agent_loop::DeviceAgent;
 use crate::link::connection::{LinkEvent, LinkHandle};
 use crate::link::device_topics::{DeviceTopics, Incoming};
 use crate::piano::sessions_file::{Sessions, SessionsFile};
@@ -100,45 +101,11 @@ impl RobotAgent {
 
     /// Runs until `shutdown` completes or the link ends.
     pub async fn run(
-        mut self,
-        mut link_events: mpsc::Receiver<LinkEvent>,
+        self,
+        link_events: mpsc::Receiver<LinkEvent>,
         shutdown: impl Future<Output = ()>,
     ) {
-        tokio::pin!(shutdown);
-        loop {
-            if Instant::now() >= self.poll_due {
-                self.poll_due = Instant::now() + POLL;
-                if self.sessions.sessions().active.is_empty() {
-                    // Only a stop the robot did not take is left to retry.
-                    self.sessions.handle_timeout(now());
-                    if let Err(e) = self.carry_out().await {
-                        tracing::warn!("{e}");
-                    }
-                } else {
-                    self.watch().await;
-                }
-            }
-            if Instant::now() >= self.status_due {
-                self.publish_status().await;
-            }
-            let wake = self.poll_due.min(self.status_due);
-            tokio::select! {
-                () = &mut shutdown => break,
-                event = link_events.recv() => match event {
-                    Some(LinkEvent::Message { topic, payload }) => self.handle_message(&topic, &payload).await,
-                    Some(LinkEvent::Connected) => {
-                        tracing::info!("connected to the broker");
-                        self.status_due = Instant::now();
-                    }
-                    Some(LinkEvent::Disconnected(why)) => {
-                        tracing::warn!("broker unreachable or refused the login ({why}); the session goes on and ends on time");
-                    }
-                    Some(LinkEvent::Drained) => {}
-                    None => break,
-                },
-                () = tokio::time::sleep_until(wake) => {}
-            }
-        }
+        crate::agent_loop::run(self, None, link_events, shutdown).await;
     }
 
     async fn robot(&mut self) -> Result<&mut ModbusRobot, RobotError> {
@@ -279,7 +246,7 @@ impl RobotAgent {
         match self.topics.incoming(topic, payload) {
             Incoming::ControllerOnline => self.status_due = Instant::now(),
             Incoming::Command(cmd) => self.handle_command(cmd).await,
-            Incoming::Other => {}
+            Incoming::Roster(_) | Incoming::SimScan(_) | Incoming::Other => {}
         }
     }
 
@@ -417,4 +384,44 @@ impl RobotAgent {
         };
         self.topics.status(&self.link, &stamped).await;
     }
+}
+
+impl DeviceAgent for RobotAgent {
+    type Input = std::convert::Infallible;
+    const OFFLINE: &'static str = "the session goes on and ends on time";
+
+    async fn start(&mut self) {}
+
+    async fn tick(&mut self) -> Option<Instant> {
+        if Instant::now() >= self.poll_due {
+            self.poll_due = Instant::now() + POLL;
+            if self.sessions.sessions().active.is_empty() {
+                // Only a stop the robot did not take is left to retry.
+                self.sessions.handle_timeout(now());
+                if let Err(e) = self.carry_out().await {
+                    tracing::warn!("{e}");
+                }
+            } else {
+                self.watch().await;
+            }
+        }
+        if Instant::now() >= self.status_due {
+            self.publish_status().await;
+        }
+        Some(self.poll_due.min(self.status_due))
+    }
+
+    async fn on_message(&mut self, topic: &str, payload: &[u8]) {
+        self.handle_message(topic, payload).await;
+    }
+
+    async fn on_input(&mut self, input: std::convert::Infallible) {
+        match input {}
+    }
+
+    fn on_connected(&mut self) {
+        self.status_due = Instant::now();
+    }
+
+    async fn stop(self) {}
 }

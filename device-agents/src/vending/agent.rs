@@ -26,6 +26,7 @@ use tokio::time::Instant;
 
 use super::vend_log::{Entry, VendLog};
 use crate::clock::now;
+use crate::agent_loop::DeviceAgent;
 use crate::link::connection::{LinkEvent, LinkHandle};
 use crate::link::device_topics::{DeviceTopics, Incoming};
 
@@ -84,29 +85,11 @@ impl VendingAgent {
 
     /// Runs until `shutdown` completes or the link ends.
     pub async fn run(
-        mut self,
-        mut link_events: mpsc::Receiver<LinkEvent>,
+        self,
+        link_events: mpsc::Receiver<LinkEvent>,
         shutdown: impl Future<Output = ()>,
     ) {
-        tokio::pin!(shutdown);
-        loop {
-            tokio::select! {
-                () = &mut shutdown => break,
-                event = link_events.recv() => match event {
-                    Some(LinkEvent::Message { topic, payload }) => self.handle_message(&topic, &payload).await,
-                    Some(LinkEvent::Connected) => {
-                        tracing::info!("connected to the broker");
-                        self.status_due = Instant::now();
-                    }
-                    Some(LinkEvent::Disconnected(why)) => {
-                        tracing::warn!("broker unreachable or refused the login ({why}); outcomes wait in the outbox");
-                    }
-                    Some(LinkEvent::Drained) => {}
-                    None => break,
-                },
-                () = tokio::time::sleep_until(self.status_due) => self.refresh_status().await,
-            }
-        }
+        crate::agent_loop::run(self, None, link_events, shutdown).await;
     }
 
     async fn handle_message(&mut self, topic: &str, payload: &[u8]) {
@@ -115,7 +98,7 @@ impl VendingAgent {
                 self.status_due = Instant::now();
             }
             Incoming::Command(cmd) => self.handle_command(cmd).await,
-            Incoming::Other => {}
+            Incoming::Roster(_) | Incoming::SimScan(_) | Incoming::Other => {}
         }
     }
 
@@ -363,4 +346,32 @@ impl VendingAgent {
             at_ms: None,
         })
     }
+}
+
+impl DeviceAgent for VendingAgent {
+    type Input = std::convert::Infallible;
+    const OFFLINE: &'static str = "outcomes wait in the outbox";
+
+    async fn start(&mut self) {}
+
+    async fn tick(&mut self) -> Option<Instant> {
+        if Instant::now() >= self.status_due {
+            self.refresh_status().await;
+        }
+        Some(self.status_due)
+    }
+
+    async fn on_message(&mut self, topic: &str, payload: &[u8]) {
+        self.handle_message(topic, payload).await;
+    }
+
+    async fn on_input(&mut self, input: std::convert::Infallible) {
+        match input {}
+    }
+
+    fn on_connected(&mut self) {
+        self.status_due = Instant::now();
+    }
+
+    async fn stop(self) {}
 }

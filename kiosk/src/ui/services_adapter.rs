@@ -165,6 +165,7 @@ fn refusal_words(zh: bool, e: &StoreError) -> String {
             R::NotStartedInTime => "没有按时开始，位置已给下一位".into(),
             R::TooEarly { minutes } => format!("开始前 {minutes} 分钟才能签到"),
             R::ClosedNow { .. } => "现在不开放".into(),
+            R::WalkUpNotFree => "这项服务要先预约".into(),
         },
         StoreError::Booking(r) => {
             let s = r.to_string();
