@@ -3,4 +3,4 @@
 //! The core never reads a clock; the kiosk reads this one and passes the
 //! result in. Tests of the core use their own timestamps instead.
 
-pub use keting_device_agents::clock::now;
+pub use keting_link::clock::now;

@@ -18,11 +18,13 @@
 //!   controller (roster, device events, sessions, claims), the demo devices.
 //! - [`demo`]: the demo site anyone can try without hardware.
 //! - [`qr_image`]: a pass as a QR code in a PNG.
-//! - [`clock`], [`atomic_file`]: the wall clock, and files written whole.
+//! - [`clock`]: the wall clock (`keting_link`'s, read in one place).
+//!
+//! Files are written whole with `keting_link::atomic_file`, the one writer
+//! the centre and the agents share.
 
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
-pub mod atomic_file;
 pub mod clock;
 pub mod data_dir;
 pub mod demo;

@@ -63,7 +63,7 @@ pub fn png_bytes(text: &str) -> Result<Vec<u8>, QrImageError> {
 /// Writes the QR code of `text` to `path` (a temporary file, then renamed).
 pub fn write_png(text: &str, path: &Path) -> Result<(), QrImageError> {
     let bytes = png_bytes(text)?;
-    crate::atomic_file::write(path, &bytes, 0o644).map_err(|source| QrImageError::Write {
+    keting_link::atomic_file::write(path, &bytes, 0o644).map_err(|source| QrImageError::Write {
         path: path.display().to_string(),
         source,
     })

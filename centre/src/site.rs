@@ -114,7 +114,7 @@ pub fn import(
     })?;
     if let Some(secret) = broker_secret {
         let path = dir.broker_secret();
-        crate::atomic_file::write(&path, secret.as_bytes(), 0o600)
+        keting_link::atomic_file::write(&path, secret.as_bytes(), 0o600)
             .map_err(|source| SiteError::KeyFile { path, source })?;
     }
     Ok(site)
@@ -124,7 +124,7 @@ pub fn import(
 pub fn remember_provisioning_site(dir: &DataDir, site_dir: &Path) -> Result<(), SiteError> {
     let path = dir.provisioning_site_file();
     let absolute = std::path::absolute(site_dir).unwrap_or_else(|_| site_dir.to_owned());
-    crate::atomic_file::write(&path, absolute.as_os_str().as_encoded_bytes(), 0o600)
+    keting_link::atomic_file::write(&path, absolute.as_os_str().as_encoded_bytes(), 0o600)
         .map_err(|source| SiteError::File { path, source })
 }
 
@@ -218,7 +218,7 @@ fn write_key_file(path: &Path, key: &SigningKey) -> Result<(), SiteError> {
     let pem = key
         .to_pkcs8_pem(LineEnding::LF)
         .map_err(|e| err(io::Error::other(e.to_string())))?;
-    crate::atomic_file::write(path, pem.as_bytes(), 0o600).map_err(err)
+    keting_link::atomic_file::write(path, pem.as_bytes(), 0o600).map_err(err)
 }
 
 /// Bytes from the operating system's random source.

@@ -14,7 +14,7 @@ use std::future::Future;
 use tokio::sync::mpsc;
 use tokio::time::{Instant, sleep_until};
 
-use crate::link::connection::LinkEvent;
+use keting_link::connection::LinkEvent;
 
 /// What a device agent does with what the loop hands it.
 pub trait DeviceAgent: Send {

@@ -24,7 +24,7 @@ use rumqttc::{AsyncClient, Event, MqttOptions, Packet, QoS};
 use thiserror::Error;
 
 use crate::config::AgentConfig;
-use crate::link::short_session::{LoginVerdict, wait_for_login};
+use keting_link::short_session::{LoginVerdict, wait_for_login};
 
 /// How long the broker may take to answer the login.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -244,7 +244,7 @@ fn write_enrolment(
     );
     AgentConfig::parse(&agent_toml).map_err(ClaimFailure::BadConfig)?;
     let write = |path: &Path, bytes: &[u8], mode| {
-        crate::atomic_file::write(path, bytes, mode).map_err(|e| ClaimFailure::Write {
+        keting_link::atomic_file::write(path, bytes, mode).map_err(|e| ClaimFailure::Write {
             path: path.to_owned(),
             message: e.to_string(),
         })

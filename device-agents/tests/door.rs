@@ -13,7 +13,7 @@ use keting_core::pass::PassIssuer;
 use keting_core::roster::{Roster, RosterMember, sign};
 use keting_device_agents::config::AgentConfig;
 use keting_device_agents::door::panel_words;
-use keting_device_agents::link::connection::{LinkEvent, LinkHandle};
+use keting_link::connection::{LinkEvent, LinkHandle};
 use keting_device_agents::run::{PANEL_FONT, SimHardware, run_agent};
 use keting_hardware::panel::status_layout::render;
 use keting_hardware::panel::text::PanelFont;
@@ -39,7 +39,7 @@ struct Door {
 
 /// A night window around now, so "night" rules apply whatever the hour.
 fn night_now() -> (String, String) {
-    let local = SiteCalendar::china().local(keting_device_agents::clock::now());
+    let local = SiteCalendar::china().local(keting_link::clock::now());
     let h = local.hour();
     (
         format!("{:02}:00", (h + 23) % 24),

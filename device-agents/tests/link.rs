@@ -3,8 +3,8 @@
 
 use std::collections::BTreeSet;
 
-use keting_device_agents::link::connection::{LinkEvent, OFFLINE, ONLINE};
-use keting_device_agents::link::outbox::Outbox;
+use keting_link::connection::{LinkEvent, OFFLINE, ONLINE};
+use keting_link::outbox::Outbox;
 
 use crate::util::{Mosquitto, config, link, wait_for};
 

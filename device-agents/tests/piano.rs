@@ -8,7 +8,7 @@
 use std::time::Duration;
 
 use keting_core::messages::{Action, Outcome, SessionDeviceStatus, SessionEnd};
-use keting_device_agents::clock::now;
+use keting_link::clock::now;
 use keting_device_agents::config::AgentConfig;
 use keting_device_agents::piano::sessions_file::{ActiveSession, Sessions, SessionsFile};
 use keting_device_agents::run::{SimHardware, run_agent};

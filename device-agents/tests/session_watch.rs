@@ -6,8 +6,8 @@ use keting_core::messages::{
     Ack, Action, Command, Event, EventKind, MessageId, Outcome, PROTOCOL_VERSION,
     SessionDeviceStatus, SessionEnd, decode, encode,
 };
-use keting_device_agents::clock::now;
-use keting_device_agents::link::connection::{LinkEvent, LinkHandle};
+use keting_link::clock::now;
+use keting_link::connection::{LinkEvent, LinkHandle};
 use tokio::sync::mpsc;
 
 use crate::util::{config, link, wait_for};

@@ -3,8 +3,8 @@
 use std::path::Path;
 use std::time::Duration;
 
-use keting_device_agents::link::connection::{self, LinkConfig, LinkEvent, LinkHandle};
-use keting_device_agents::link::outbox::Outbox;
+use keting_link::connection::{self, LinkConfig, LinkEvent, LinkHandle};
+use keting_link::outbox::Outbox;
 use tokio::sync::mpsc;
 
 pub use keting_system_tests::mosquitto::Mosquitto;

@@ -10,7 +10,7 @@ use keting_core::messages::{
     encode,
 };
 use keting_device_agents::config::AgentConfig;
-use keting_device_agents::link::connection::{LinkEvent, LinkHandle};
+use keting_link::connection::{LinkEvent, LinkHandle};
 use keting_device_agents::run::{SimHardware, run_agent};
 use keting_hardware::sim::modbus_tcp;
 use keting_hardware::sim::vending::{SimVending, VendingFault};
@@ -82,7 +82,7 @@ impl Machine {
         let cmd = Command {
             v: PROTOCOL_VERSION,
             id: MessageId::new(id).unwrap(),
-            deadline_ms: keting_device_agents::clock::now().as_unix_millis() + deadline_in_ms,
+            deadline_ms: keting_link::clock::now().as_unix_millis() + deadline_in_ms,
             action,
         };
         self.kiosk.publish(CMD, &encode(&cmd), false).await.unwrap();

@@ -17,7 +17,7 @@ use keting_core::messages::{
 use keting_core::self_test::SelfCheck;
 use keting_core::time::Timestamp;
 use keting_core::topics::{DeviceChannel, ROOT, Topic};
-use keting_device_agents::link::short_session::{LoginVerdict, wait_for_login};
+use keting_link::short_session::{LoginVerdict, wait_for_login};
 use rumqttc::{AsyncClient, Event, EventLoop, MqttOptions, Packet, QoS};
 use thiserror::Error;
 

@@ -10,7 +10,7 @@ use keting_hardware::bus::BusAddress;
 use std::time::Duration;
 
 use keting_core::ids::DeviceId;
-use keting_device_agents::clock::now;
+use keting_link::clock::now;
 use keting_device_agents::run::PANEL_FONT;
 use keting_hardware::panel::text::PanelFont;
 use keting_provisioning::broker_session::BrokerSession;

@@ -16,4 +16,4 @@ pub fn new_password() -> std::io::Result<String> {
 
 /// Writes `bytes` to `path` atomically with permissions `mode` (the agents'
 /// writer: temporary file, fsync, rename, directory fsync).
-pub use keting_device_agents::atomic_file::write as write_atomic;
+pub use keting_link::atomic_file::write as write_atomic;

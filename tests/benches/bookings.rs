@@ -276,7 +276,7 @@ async fn scans(n: usize) {
             members::add(
                 tx,
                 &NewMember::new("王秀英", None, &[Role::Resident])?,
-                keting_device_agents::clock::now(),
+                keting_link::clock::now(),
             )
         })
         .unwrap();
@@ -334,7 +334,7 @@ async fn scans(n: usize) {
                     ResourceKind::Piano,
                     member,
                     &[],
-                    keting_device_agents::clock::now(),
+                    keting_link::clock::now(),
                 )
             })
             .unwrap();
@@ -357,7 +357,7 @@ async fn scans(n: usize) {
                     b.id,
                     "ended_early",
                     false,
-                    keting_device_agents::clock::now(),
+                    keting_link::clock::now(),
                 )
             })
             .unwrap();

@@ -136,7 +136,7 @@ async fn redemption(n: usize) {
                     &device,
                     1,
                     cal,
-                    keting_device_agents::clock::now(),
+                    keting_link::clock::now(),
                 )
             })
             .unwrap();

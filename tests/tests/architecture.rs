@@ -20,6 +20,7 @@ const SOURCE_DIRS: &[&str] = &[
     "hardware/src",
     "provisioning/src",
     "tests/src",
+    "link/src",
 ];
 
 fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
@@ -193,6 +194,13 @@ fn the_crates_depend_only_on_what_the_architecture_allows() {
         let bad = forbidden(&deps[agent], &["slint", "i-slint-*", "keting-kiosk", "keting-centre", "rumqttd"]);
         assert!(bad.is_empty(), "{agent} depends on {bad:?}");
     }
+    // The link is shared by the centre and the agents: it knows neither,
+    // nor the wires.
+    let link = forbidden(
+        &deps["keting-link"],
+        &["slint", "i-slint-*", "keting-centre", "keting-device-agents", "keting-hardware", "keting-kiosk", "rumqttd"],
+    );
+    assert!(link.is_empty(), "keting-link depends on {link:?}");
     // The hardware crate has the wires, not the rules.
     let hw = forbidden(&deps["keting-hardware"], &["keting-core"]);
     assert!(hw.is_empty(), "keting-hardware depends on {hw:?}");

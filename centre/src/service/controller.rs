@@ -13,9 +13,9 @@ use keting_core::messages::{
 };
 use keting_core::roster::{Roster, RosterMember, sign};
 use keting_core::topics::{DeviceChannel, ROOT, Topic, claim_requests_filter};
-use keting_device_agents::clock::now;
-use keting_device_agents::link::connection::{self, LinkConfig, LinkEvent, LinkHandle};
-use keting_device_agents::link::outbox::Outbox;
+use keting_link::clock::now;
+use keting_link::connection::{self, LinkConfig, LinkEvent, LinkHandle};
+use keting_link::outbox::Outbox;
 use tokio::sync::watch;
 
 use super::claims::{ClaimDesk, RequestVerdict};

@@ -16,7 +16,7 @@ use std::time::Duration;
 use ed25519_dalek::VerifyingKey;
 use keting_core::ids::DeviceId;
 use keting_core::pass::encode_public_key;
-use keting_device_agents::clock::now;
+use keting_link::clock::now;
 use keting_device_agents::config::AgentConfig;
 use keting_device_agents::run::{SimHardware, run_agent};
 use keting_hardware::sim::modbus_tcp;

@@ -15,7 +15,7 @@ use keting_core::messages::{
 };
 use keting_core::time::Timestamp;
 use keting_core::topics::{DeviceChannel, Topic};
-use keting_device_agents::link::connection::LinkHandle;
+use keting_link::connection::LinkHandle;
 
 use super::device_states::DeviceStates;
 use crate::store::bookings::{self, DeviceWork};

@@ -33,10 +33,10 @@ use super::inputs::DoorInput;
 use super::panel_words;
 use super::roster_file::RosterFile;
 use super::strike::Strike;
-use crate::clock::now;
+use keting_link::clock::now;
 use crate::agent_loop::DeviceAgent;
-use crate::link::connection::{LinkEvent, LinkHandle};
-use crate::link::device_topics::{DeviceTopics, Incoming};
+use keting_link::connection::{LinkEvent, LinkHandle};
+use keting_link::device_topics::{DeviceTopics, Incoming};
 
 /// How long a welcome or a refusal stays on the panel.
 const MESSAGE_ON_PANEL: Duration = Duration::from_secs(4);

@@ -25,6 +25,6 @@ impl RosterFile {
 
     /// Stores `payload`, replacing the previous one atomically.
     pub fn store(&self, payload: &[u8]) -> std::io::Result<()> {
-        crate::atomic_file::write(&self.path, payload, 0o644)
+        keting_link::atomic_file::write(&self.path, payload, 0o644)
     }
 }

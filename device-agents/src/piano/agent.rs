@@ -29,11 +29,11 @@ use tokio::time::Instant;
 
 use super::panel_words;
 use super::sessions_file::{Sessions, SessionsFile};
-use crate::clock::now;
+use keting_link::clock::now;
 use crate::door::strike::MODBUS_TIMEOUT;
 use crate::agent_loop::DeviceAgent;
-use crate::link::connection::{LinkEvent, LinkHandle};
-use crate::link::device_topics::{DeviceTopics, Incoming};
+use keting_link::connection::{LinkEvent, LinkHandle};
+use keting_link::device_topics::{DeviceTopics, Incoming};
 
 /// The status is re-published this often (the heartbeat, "last seen").
 const STATUS_EVERY: Duration = Duration::from_secs(60);

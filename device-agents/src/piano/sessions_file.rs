@@ -43,7 +43,7 @@ impl SessionsFile {
     /// Replaces the file with `sessions`.
     pub fn store(&self, sessions: &Sessions) -> std::io::Result<()> {
         let bytes = serde_json::to_vec(sessions).map_err(std::io::Error::other)?;
-        crate::atomic_file::write(&self.path, &bytes, 0o600)
+        keting_link::atomic_file::write(&self.path, &bytes, 0o600)
     }
 }
 

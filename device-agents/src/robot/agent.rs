@@ -25,10 +25,10 @@ use keting_hardware::robot::{DEFAULT_TIMEOUT, ModbusRobot, RobotError, RobotStat
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
-use crate::clock::now;
+use keting_link::clock::now;
 use crate::agent_loop::DeviceAgent;
-use crate::link::connection::{LinkEvent, LinkHandle};
-use crate::link::device_topics::{DeviceTopics, Incoming};
+use keting_link::connection::{LinkEvent, LinkHandle};
+use keting_link::device_topics::{DeviceTopics, Incoming};
 use crate::piano::sessions_file::{Sessions, SessionsFile};
 
 /// The robot's one output: its program.

@@ -25,10 +25,10 @@ use tokio::sync::mpsc;
 use tokio::time::Instant;
 
 use super::vend_log::{Entry, VendLog};
-use crate::clock::now;
+use keting_link::clock::now;
 use crate::agent_loop::DeviceAgent;
-use crate::link::connection::{LinkEvent, LinkHandle};
-use crate::link::device_topics::{DeviceTopics, Incoming};
+use keting_link::connection::{LinkEvent, LinkHandle};
+use keting_link::device_topics::{DeviceTopics, Incoming};
 
 /// The machine's state is read and published this often.
 const STATUS_EVERY: Duration = Duration::from_secs(30);

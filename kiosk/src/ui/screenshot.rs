@@ -334,7 +334,7 @@ pub fn render(
         path: out.display().to_string(),
         source: e,
     })?;
-    keting_centre::atomic_file::write(out, &png, 0o644).map_err(|source| ScreenshotError::Write {
+    keting_link::atomic_file::write(out, &png, 0o644).map_err(|source| ScreenshotError::Write {
         path: out.display().to_string(),
         source,
     })?;

@@ -1,6 +1,6 @@
 //! The first step of a short, one-off MQTT session (a claim, a
 //! technician's check): wait for the broker's verdict on the login, with a
-//! time limit. Long-lived links use [`super::connection`] instead.
+//! time limit. Long-lived links use [`crate::connection`] instead.
 
 use std::time::Duration;
 

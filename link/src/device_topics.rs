@@ -11,7 +11,7 @@ use keting_core::messages::{
 use keting_core::topics::{DeviceChannel, Topic};
 use serde::Serialize;
 
-use super::connection::LinkHandle;
+use crate::connection::LinkHandle;
 use crate::clock::now;
 
 /// What came in on an agent's subscriptions.

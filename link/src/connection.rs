@@ -24,8 +24,8 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
-use super::backoff::Backoff;
-use super::outbox::{Outbox, OutboxError};
+use crate::backoff::Backoff;
+use crate::outbox::{Outbox, OutboxError};
 
 /// The largest MQTT packet sent or taken: the largest roster (1 MiB) with
 /// room to spare. rumqttc's default (10 KiB) would drop the connection on a

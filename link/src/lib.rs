@@ -1,0 +1,24 @@
+//! What the centre and every device agent share, so there is one of each:
+//!
+//! - [`connection`]: the rumqttc connection with birth and last will,
+//!   resubscription on every CONNACK, persistent sessions, a fresh client
+//!   per connection.
+//! - [`outbox`]: a durable queue in SQLite for what must arrive (a message
+//!   leaves it only on PUBACK).
+//! - [`backoff`]: how long to wait before reconnecting (exponential, full
+//!   jitter).
+//! - [`short_session`]: the login step of a one-off session (a claim, a check).
+//! - [`device_topics`]: an agent's own topics: subscriptions, commands in,
+//!   acks, events and status out.
+//! - [`clock`]: the wall clock, read in one place.
+//! - [`atomic_file`]: files written whole or not at all.
+
+#![cfg_attr(test, allow(clippy::unwrap_used))]
+
+pub mod atomic_file;
+pub mod backoff;
+pub mod clock;
+pub mod connection;
+pub mod device_topics;
+pub mod outbox;
+pub mod short_session;
