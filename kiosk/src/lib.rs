@@ -4,11 +4,13 @@
 //! The binary (`src/main.rs`) is a thin command line over the centre's
 //! desks, plus the window. The modules:
 //!
+//! - [`controller`]: the pages' state and routing, with no Slint types.
 //! - [`scan_input`]: turns a keyboard-wedge scanner's keystrokes into scans.
 //! - [`ui`]: the Slint screens and the adapters, the only code that touches
 //!   Slint types.
 
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
+pub mod controller;
 pub mod scan_input;
 pub mod ui;

@@ -13,9 +13,10 @@ use keting_core::ledger::Points;
 use slint::{ComponentHandle, ModelRc, VecModel};
 
 use super::kiosk_adapter::State;
+use crate::controller::router::Screen;
 use super::language::Language;
 use super::staff_adapter::as_staff;
-use super::{ActivityChoice, AwardRow, KioskAdapter, KioskWindow, Page};
+use super::{ActivityChoice, AwardRow, KioskAdapter, KioskWindow};
 use keting_centre::clock;
 use keting_centre::desk;
 use keting_centre::desk::points::PointsError;
@@ -49,7 +50,7 @@ pub(super) fn open(window: &KioskWindow, state: &Rc<RefCell<State>>) {
     let adapter = window.global::<KioskAdapter>();
     adapter.set_award_message("".into());
     show(window, state);
-    adapter.set_page(Page::Award);
+    super::kiosk_adapter::show_page(window, state, Screen::Award);
 }
 
 fn show(window: &KioskWindow, state: &Rc<RefCell<State>>) {

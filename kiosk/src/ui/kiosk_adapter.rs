@@ -21,7 +21,7 @@ use super::language::Language;
 use super::points_adapter::{self, PointsSession};
 use super::restock_adapter;
 use super::service_desk_adapter;
-use super::services_adapter::{self, SERVICES_IDLE, ServicesSession};
+use super::services_adapter::{self, ServicesSession};
 use super::staff_adapter;
 use super::{
     DemoCardEntry, KioskAdapter, KioskWindow, Outcome, Page, ProgrammeEntry, Refusal, Theme,
@@ -30,12 +30,13 @@ use keting_centre::service::DoorsView;
 use keting_centre::desk::checkin::{CheckInDesk, ScanRecord};
 use keting_centre::clock;
 use keting_centre::demo::DemoCard;
+use crate::controller::router::{Router, ScanMeans, Screen};
 use crate::scan_input::ScanInput;
 use keting_centre::store::checkins::ScanSource;
 use keting_centre::store::programme;
 
 /// How long a result stays on screen.
-pub const BACK_HOME_AFTER: Duration = Duration::from_secs(6);
+pub const BACK_HOME_AFTER: Duration = crate::controller::router::RESULT_SHOWN;
 /// How often the staff page looks for news from the doors.
 pub const DOORS_REFRESH: Duration = Duration::from_millis(500);
 /// How often the home page's figures and clock are refreshed.
@@ -62,6 +63,8 @@ pub(super) struct State {
     pub(super) award: AwardSession,
     /// The pianos and bookings page's member and choices.
     pub(super) services: ServicesSession,
+    /// The page shown, decided here, never read back from the window.
+    pub(super) router: Router,
 }
 
 /// The kiosk window wired to a check-in desk.
@@ -93,6 +96,7 @@ impl KioskUi {
             points_timer: Timer::default(),
             award: AwardSession::default(),
             services: ServicesSession::default(),
+            router: Router::default(),
         }));
 
         let (w, s) = (window.as_weak(), Rc::downgrade(&state));
@@ -123,7 +127,7 @@ impl KioskUi {
         let (w, s) = (window.as_weak(), Rc::downgrade(&state));
         adapter.on_door_open(move |door| {
             with(&w, &s, |window, state| {
-                keep_staff_page(window, state);
+                touch(window, state);
                 staff_adapter::open_door(window, state, &door);
             })
         });
@@ -131,27 +135,27 @@ impl KioskUi {
         adapter.on_points_open(move || {
             with(&w, &s, |window, state| {
                 points_adapter::open(window, state);
-                stay(window, state, points_adapter::POINTS_IDLE);
+                touch(window, state);
             })
         });
         let (w, s) = (window.as_weak(), Rc::downgrade(&state));
         adapter.on_points_choose(move |device, slot| {
             with(&w, &s, |window, state| {
-                stay(window, state, points_adapter::POINTS_IDLE);
+                touch(window, state);
                 points_adapter::choose(window, state, &device, u8::try_from(slot).unwrap_or(0));
             })
         });
         let (w, s) = (window.as_weak(), Rc::downgrade(&state));
         adapter.on_points_confirm(move || {
             with(&w, &s, |window, state| {
-                stay(window, state, points_adapter::POINTS_IDLE);
+                touch(window, state);
                 points_adapter::confirm(window, state);
             })
         });
         let (w, s) = (window.as_weak(), Rc::downgrade(&state));
         adapter.on_points_cancel(move || {
             with(&w, &s, |window, state| {
-                stay(window, state, points_adapter::POINTS_IDLE);
+                touch(window, state);
                 points_adapter::cancel(window, state);
             })
         });
@@ -159,41 +163,41 @@ impl KioskUi {
         adapter.on_services_open(move || {
             with(&w, &s, |window, state| {
                 services_adapter::open(window, state);
-                stay(window, state, SERVICES_IDLE);
+                touch(window, state);
             })
         });
         let (w, s) = (window.as_weak(), Rc::downgrade(&state));
         adapter.on_services_tile(move |id| {
             with(&w, &s, |window, state| {
-                stay(window, state, SERVICES_IDLE);
+                touch(window, state);
                 services_adapter::tile(window, state, &id);
             })
         });
         let (w, s) = (window.as_weak(), Rc::downgrade(&state));
         adapter.on_services_pick(move |day, slot| {
             with(&w, &s, |window, state| {
-                stay(window, state, SERVICES_IDLE);
+                touch(window, state);
                 services_adapter::pick(window, state, day, slot);
             })
         });
         let (w, s) = (window.as_weak(), Rc::downgrade(&state));
         adapter.on_services_confirm(move || {
             with(&w, &s, |window, state| {
-                stay(window, state, SERVICES_IDLE);
+                touch(window, state);
                 services_adapter::confirm(window, state);
             })
         });
         let (w, s) = (window.as_weak(), Rc::downgrade(&state));
         adapter.on_services_back(move || {
             with(&w, &s, |window, state| {
-                stay(window, state, SERVICES_IDLE);
+                touch(window, state);
                 services_adapter::back(window, state);
             })
         });
         let (w, s) = (window.as_weak(), Rc::downgrade(&state));
         adapter.on_services_shift(move |by| {
             with(&w, &s, |window, state| {
-                stay(window, state, SERVICES_IDLE);
+                touch(window, state);
                 services_adapter::shift(window, state, by);
             })
         });
@@ -218,77 +222,77 @@ impl KioskUi {
         let (w, s) = (window.as_weak(), Rc::downgrade(&state));
         adapter.on_rate(move |stars| {
             with(&w, &s, |window, state| {
-                stay(window, state, SERVICES_IDLE);
+                touch(window, state);
                 services_adapter::rate(window, state, stars);
             })
         });
         let (w, s) = (window.as_weak(), Rc::downgrade(&state));
         adapter.on_desk_open(move || {
             with(&w, &s, |window, state| {
-                keep_staff_page(window, state);
+                touch(window, state);
                 service_desk_adapter::open(window, state);
             })
         });
         let (w, s) = (window.as_weak(), Rc::downgrade(&state));
         adapter.on_desk_clear(move |id| {
             with(&w, &s, |window, state| {
-                keep_staff_page(window, state);
+                touch(window, state);
                 service_desk_adapter::clear(window, state, id);
             })
         });
         let (w, s) = (window.as_weak(), Rc::downgrade(&state));
         adapter.on_restock_open(move || {
             with(&w, &s, |window, state| {
-                keep_staff_page(window, state);
+                touch(window, state);
                 restock_adapter::open(window, state);
             })
         });
         let (w, s) = (window.as_weak(), Rc::downgrade(&state));
         adapter.on_restock_add(move |device, slot, n| {
             with(&w, &s, |window, state| {
-                keep_staff_page(window, state);
+                touch(window, state);
                 restock_adapter::add(window, state, &device, slot, n);
             })
         });
         let (w, s) = (window.as_weak(), Rc::downgrade(&state));
         adapter.on_award_open(move || {
             with(&w, &s, |window, state| {
-                keep_staff_page(window, state);
+                touch(window, state);
                 award_adapter::open(window, state);
             })
         });
         let (w, s) = (window.as_weak(), Rc::downgrade(&state));
         adapter.on_award_choose(move |name, worth| {
             with(&w, &s, |window, state| {
-                keep_staff_page(window, state);
+                touch(window, state);
                 award_adapter::choose(window, state, &name, worth);
             })
         });
         let (w, s) = (window.as_weak(), Rc::downgrade(&state));
         adapter.on_award_reverse(move |posting| {
             with(&w, &s, |window, state| {
-                keep_staff_page(window, state);
+                touch(window, state);
                 award_adapter::reverse(window, state, posting);
             })
         });
         let (w, s) = (window.as_weak(), Rc::downgrade(&state));
         adapter.on_claim_confirm(move |device| {
             with(&w, &s, |window, state| {
-                keep_staff_page(window, state);
+                touch(window, state);
                 staff_adapter::confirm_claim(window, state, &device);
             })
         });
         let (w, s) = (window.as_weak(), Rc::downgrade(&state));
         adapter.on_gym_extend(move |member| {
             with(&w, &s, |window, state| {
-                keep_staff_page(window, state);
+                touch(window, state);
                 staff_adapter::extend(window, state, MemberId(u32::try_from(member).unwrap_or(0)));
             })
         });
         let (w, s) = (window.as_weak(), Rc::downgrade(&state));
         adapter.on_gym_revoke(move |member| {
             with(&w, &s, |window, state| {
-                keep_staff_page(window, state);
+                touch(window, state);
                 staff_adapter::revoke(window, state, MemberId(u32::try_from(member).unwrap_or(0)));
             })
         });
@@ -308,12 +312,12 @@ impl KioskUi {
                     .doors
                     .as_mut()
                     .is_some_and(|rx| rx.has_changed().unwrap_or(false));
-                let page = window.global::<KioskAdapter>().get_page();
-                if changed && matches!(page, Page::Staff | Page::ServiceDesk) {
+                let page = state.borrow().router.screen();
+                if changed && matches!(page, Screen::Staff | Screen::ServiceDesk) {
                     if let Some(rx) = state.borrow_mut().doors.as_mut() {
                         rx.mark_unchanged();
                     }
-                    if page == Page::Staff {
+                    if page == Screen::Staff {
                         staff_adapter::refresh(window, state);
                     } else {
                         service_desk_adapter::refresh(window, state);
@@ -405,25 +409,29 @@ fn with(
 }
 
 fn handle_scan(window: &KioskWindow, state: &Rc<RefCell<State>>, text: &str, source: ScanSource) {
-    if window.global::<KioskAdapter>().get_page() == Page::Award {
-        keep_staff_page(window, state);
-        award_adapter::scan(window, state, text);
-        return;
-    }
-    if window.global::<KioskAdapter>().get_page() == Page::Services {
-        stay(window, state, SERVICES_IDLE);
-        services_adapter::scan(window, state, text);
-        return;
-    }
-    if window.global::<KioskAdapter>().get_page() == Page::Points {
-        stay(window, state, points_adapter::POINTS_IDLE);
-        points_adapter::scan(window, state, text);
-        return;
-    }
-    if window.global::<KioskAdapter>().get_page() == Page::Staff {
-        keep_staff_page(window, state);
-        staff_adapter::scan(window, state, text);
-        return;
+    let means = state.borrow().router.screen().scan_means();
+    match means {
+        ScanMeans::Award => {
+            touch(window, state);
+            award_adapter::scan(window, state, text);
+            return;
+        }
+        ScanMeans::ServicesMember => {
+            touch(window, state);
+            services_adapter::scan(window, state, text);
+            return;
+        }
+        ScanMeans::PointsMember => {
+            touch(window, state);
+            points_adapter::scan(window, state, text);
+            return;
+        }
+        ScanMeans::SelectMember => {
+            touch(window, state);
+            staff_adapter::scan(window, state, text);
+            return;
+        }
+        ScanMeans::CheckIn => {}
     }
     let result = state.borrow_mut().desk.scan(text, clock::now(), source);
     match result {
@@ -433,7 +441,6 @@ fn handle_scan(window: &KioskWindow, state: &Rc<RefCell<State>>, text: &str, sou
                 && staff_adapter::is_staff(state, *id)
             {
                 staff_adapter::open(window, state, *id, name);
-                keep_staff_page(window, state);
                 return;
             }
             let (outcome, refusal) = present(&record);
@@ -481,25 +488,53 @@ fn show_result(
     adapter.set_outcome(outcome);
     adapter.set_refusal(refusal);
     adapter.set_member_name(name.into());
-    adapter.set_page(Page::Result);
-    let (w, s) = (window.as_weak(), Rc::downgrade(state));
-    // Restarting the timer on every result keeps the newest result up for the full time.
-    state
-        .borrow()
-        .back_home
-        .start(TimerMode::SingleShot, BACK_HOME_AFTER, move || {
-            with(&w, &s, go_home)
-        });
+    // Showing it again restarts its time: the newest result stays up for the full time.
+    show_page(window, state, Screen::Result);
 }
 
-/// (Re)starts the staff page's idle timer.
-fn keep_staff_page(window: &KioskWindow, state: &Rc<RefCell<State>>) {
-    stay(window, state, staff_adapter::STAFF_IDLE);
+/// The Slint page of a screen: the one place the two meet.
+fn page_of(screen: Screen) -> Page {
+    match screen {
+        Screen::Home => Page::Home,
+        Screen::Result => Page::Result,
+        Screen::Staff => Page::Staff,
+        Screen::Points => Page::Points,
+        Screen::Award => Page::Award,
+        Screen::Restock => Page::Restock,
+        Screen::Services => Page::Services,
+        Screen::ServiceDesk => Page::ServiceDesk,
+    }
 }
 
-/// The current page goes home after `idle` unless something happens.
+/// Shows `screen` (the router decides; the window follows) and starts its
+/// time to go home.
+pub(super) fn show_page(window: &KioskWindow, state: &Rc<RefCell<State>>, screen: Screen) {
+    let idle = state.borrow_mut().router.show(screen, Instant::now());
+    window.global::<KioskAdapter>().set_page(page_of(screen));
+    restart_home_timer(window, state, idle);
+}
+
+/// Something happened on the page: its time to go home starts again.
+fn touch(window: &KioskWindow, state: &Rc<RefCell<State>>) {
+    let idle = state.borrow_mut().router.touch(Instant::now());
+    restart_home_timer(window, state, idle);
+}
+
+/// The current page goes home after `idle` unless something happens (an
+/// outcome shown for a while, longer or shorter than the page's own time).
 pub(super) fn stay(window: &KioskWindow, state: &Rc<RefCell<State>>, idle: Duration) {
+    state.borrow_mut().router.keep_for(idle, Instant::now());
+    restart_home_timer(window, state, Some(idle));
+}
+
+fn restart_home_timer(window: &KioskWindow, state: &Rc<RefCell<State>>, idle: Option<Duration>) {
+    let Some(idle) = idle else {
+        state.borrow().back_home.stop();
+        return;
+    };
     let (w, s) = (window.as_weak(), Rc::downgrade(state));
+    // Every touch restarts this timer, so its firing is the page's time up
+    // (on Slint's clock, which the headless tests move by hand).
     state
         .borrow()
         .back_home
@@ -516,6 +551,7 @@ fn go_home(window: &KioskWindow, state: &Rc<RefCell<State>>) {
         s.points = PointsSession::default();
         s.award = AwardSession::default();
         s.services = ServicesSession::default();
+        s.router.go_home();
     }
     window.global::<KioskAdapter>().set_page(Page::Home);
     refresh_home(window, state);

@@ -20,8 +20,9 @@ use keting_core::messages::VendOutcome;
 use slint::{ComponentHandle, ModelRc, TimerMode, VecModel};
 
 use super::kiosk_adapter::State;
+use crate::controller::router::Screen;
 use super::language::Language;
-use super::{DrinkItem, KioskAdapter, KioskWindow, Page, PointsLine, PointsStep};
+use super::{DrinkItem, KioskAdapter, KioskWindow, PointsLine, PointsStep};
 use keting_centre::clock;
 use keting_centre::desk::{self, Actor};
 use keting_centre::desk::vending::VendingError;
@@ -30,7 +31,7 @@ use keting_centre::store::redemptions::{self, State as RedemptionState};
 use keting_centre::store::{StoreError, points, vending_slots};
 
 /// The points page goes home after this long untouched.
-pub const POINTS_IDLE: Duration = Duration::from_secs(60);
+pub const POINTS_IDLE: Duration = crate::controller::router::RESIDENT_IDLE;
 /// How often a redemption under way is looked at.
 pub const POLL_EVERY: Duration = Duration::from_millis(100);
 /// How long the outcome stays up.
@@ -60,7 +61,7 @@ pub(super) fn open(window: &KioskWindow, state: &Rc<RefCell<State>>) {
     let adapter = window.global::<KioskAdapter>();
     adapter.set_points_message("".into());
     adapter.set_points_step(PointsStep::Scan);
-    adapter.set_page(Page::Points);
+    super::kiosk_adapter::show_page(window, state, Screen::Points);
 }
 
 /// A scan on the points page: the member's points and the drinks.

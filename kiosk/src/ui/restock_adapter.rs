@@ -9,9 +9,10 @@ use keting_core::ids::DeviceId;
 use slint::{ComponentHandle, ModelRc, VecModel};
 
 use super::kiosk_adapter::State;
+use crate::controller::router::Screen;
 use super::language::Language;
 use super::staff_adapter::as_staff;
-use super::{KioskAdapter, KioskWindow, Page, RestockRow};
+use super::{KioskAdapter, KioskWindow, RestockRow};
 use keting_centre::clock;
 use keting_centre::desk;
 use keting_centre::store::vending_slots;
@@ -25,7 +26,7 @@ pub(super) fn open(window: &KioskWindow, state: &Rc<RefCell<State>>) {
     let adapter = window.global::<KioskAdapter>();
     adapter.set_restock_message("".into());
     show(window, state);
-    adapter.set_page(Page::Restock);
+    super::kiosk_adapter::show_page(window, state, Screen::Restock);
 }
 
 fn show(window: &KioskWindow, state: &Rc<RefCell<State>>) {

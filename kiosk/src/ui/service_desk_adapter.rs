@@ -11,9 +11,10 @@ use keting_core::time::Timestamp;
 use slint::{ComponentHandle, ModelRc, VecModel};
 
 use super::kiosk_adapter::State;
+use crate::controller::router::Screen;
 use super::language::Language;
 use super::staff_adapter::as_staff;
-use super::{DeskRow, KioskAdapter, KioskWindow, Page};
+use super::{DeskRow, KioskAdapter, KioskWindow};
 use keting_centre::service::device_states::Availability;
 use keting_centre::clock;
 use keting_centre::desk;
@@ -30,7 +31,7 @@ fn zh(state: &Rc<RefCell<State>>) -> bool {
 pub(super) fn open(window: &KioskWindow, state: &Rc<RefCell<State>>) {
     window.global::<KioskAdapter>().set_desk_message("".into());
     refresh(window, state);
-    window.global::<KioskAdapter>().set_page(Page::ServiceDesk);
+    super::kiosk_adapter::show_page(window, state, Screen::ServiceDesk);
 }
 
 fn kind_name(zh: bool, k: ResourceKind) -> &'static str {

@@ -21,11 +21,10 @@ use slint::{ComponentHandle, ModelRc, VecModel};
 use time::Date;
 
 use super::kiosk_adapter::State;
+use crate::controller::router::Screen;
 use super::language::Language;
 use super::scanned_member::member_of;
-use super::{
-    KioskAdapter, KioskWindow, MyBooking, Page, ServiceTile, ServicesStep, WeekCell, WeekDay,
-};
+use super::{KioskAdapter, KioskWindow, MyBooking, ServiceTile, ServicesStep, WeekCell, WeekDay};
 use keting_centre::clock;
 use keting_centre::desk::bookings::CancelAs;
 use keting_centre::desk::{self, Actor};
@@ -35,7 +34,7 @@ use keting_centre::store::walk_up::{self, WalkUp};
 use keting_centre::store::{StoreError, ratings};
 
 /// The page goes home after this long untouched.
-pub const SERVICES_IDLE: Duration = Duration::from_secs(60);
+pub const SERVICES_IDLE: Duration = crate::controller::router::RESIDENT_IDLE;
 /// How long the outcome stays up.
 pub const OUTCOME_SHOWN: Duration = Duration::from_secs(15);
 /// Days in the week view (fewer in large-text mode, so each is readable).
@@ -55,11 +54,36 @@ fn days_shown(window: &KioskWindow) -> i64 {
 /// The member on the page and what they are looking at.
 #[derive(Clone, Debug, Default)]
 pub(super) struct ServicesSession {
+    /// The step shown, kept here (the window only displays it).
+    step: Step,
     member: Option<(MemberId, String)>,
     resource: Option<String>,
     first_day: Option<Date>,
     picked: Option<(Timestamp, bool)>,
     to_rate: Option<i64>,
+}
+
+/// The steps of the services page, as the window shows them.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+enum Step {
+    #[default]
+    Scan,
+    Menu,
+    Week,
+    Confirm,
+    Done,
+}
+
+/// Shows `step`, remembering it.
+fn set_step(window: &KioskWindow, state: &Rc<RefCell<State>>, step: Step) {
+    state.borrow_mut().services.step = step;
+    window.global::<KioskAdapter>().set_services_step(match step {
+        Step::Scan => ServicesStep::Scan,
+        Step::Menu => ServicesStep::Menu,
+        Step::Week => ServicesStep::Week,
+        Step::Confirm => ServicesStep::Confirm,
+        Step::Done => ServicesStep::Done,
+    });
 }
 
 fn zh(state: &Rc<RefCell<State>>) -> bool {
@@ -189,10 +213,9 @@ fn refusal_words(zh: bool, e: &StoreError) -> String {
 /// Opens the page at its first step: scan your pass.
 pub(super) fn open(window: &KioskWindow, state: &Rc<RefCell<State>>) {
     state.borrow_mut().services = ServicesSession::default();
-    let adapter = window.global::<KioskAdapter>();
     message(window, "");
-    adapter.set_services_step(ServicesStep::Scan);
-    adapter.set_page(Page::Services);
+    set_step(window, state, Step::Scan);
+    super::kiosk_adapter::show_page(window, state, Screen::Services);
 }
 
 /// A scan on the page: the member's menu (another member's scan starts over).
@@ -208,10 +231,8 @@ pub(super) fn scan(window: &KioskWindow, state: &Rc<RefCell<State>>, text: &str)
         }
         Err(why) => {
             message(window, why);
-            if window.global::<KioskAdapter>().get_services_step() != ServicesStep::Scan {
-                window
-                    .global::<KioskAdapter>()
-                    .set_services_step(ServicesStep::Scan);
+            if state.borrow().services.step != Step::Scan {
+                set_step(window, state, Step::Scan);
             }
         }
     }
@@ -348,7 +369,7 @@ fn show_menu(window: &KioskWindow, state: &Rc<RefCell<State>>) {
     adapter.set_service_tiles(ModelRc::new(VecModel::from(tiles)));
     adapter.set_my_bookings(ModelRc::new(VecModel::from(rows)));
     adapter.set_rate_what(rate_what.into());
-    adapter.set_services_step(ServicesStep::Menu);
+    set_step(window, state, Step::Menu);
 }
 
 /// A tap on a service: play a piano now, or open the service's week.
@@ -381,7 +402,7 @@ fn done(
     adapter.set_services_headline(headline.into());
     adapter.set_services_message(detail.into());
     adapter.set_services_end_booking(end_booking.and_then(|b| i32::try_from(b).ok()).unwrap_or(0));
-    adapter.set_services_step(ServicesStep::Done);
+    set_step(window, state, Step::Done);
     super::kiosk_adapter::stay(window, state, OUTCOME_SHOWN);
 }
 
@@ -552,7 +573,7 @@ fn show_week(window: &KioskWindow, state: &Rc<RefCell<State>>) {
     let adapter = window.global::<KioskAdapter>();
     adapter.set_week_title(r.resource.name(zh).into());
     adapter.set_week(ModelRc::new(VecModel::from(days)));
-    adapter.set_services_step(ServicesStep::Week);
+    set_step(window, state, Step::Week);
 }
 
 /// Earlier or later days in the week view (from today to four weeks ahead).
@@ -638,7 +659,7 @@ pub(super) fn pick(window: &KioskWindow, state: &Rc<RefCell<State>>, day: i32, s
     );
     adapter.set_confirm_wait(full);
     message(window, "");
-    adapter.set_services_step(ServicesStep::Confirm);
+    set_step(window, state, Step::Confirm);
 }
 
 /// "Yes, book it": books (or joins the waiting list).
@@ -701,7 +722,7 @@ pub(super) fn confirm(window: &KioskWindow, state: &Rc<RefCell<State>>) {
 pub(super) fn back(window: &KioskWindow, state: &Rc<RefCell<State>>) {
     state.borrow_mut().services.picked = None;
     message(window, "");
-    if window.global::<KioskAdapter>().get_services_step() == ServicesStep::Confirm {
+    if state.borrow().services.step == Step::Confirm {
         show_week(window, state);
     } else {
         show_menu(window, state);

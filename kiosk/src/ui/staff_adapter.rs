@@ -16,8 +16,9 @@ use keting_core::ids::MemberId;
 use slint::{ComponentHandle, ModelRc, VecModel};
 
 use super::kiosk_adapter::State;
+use crate::controller::router::Screen;
 use super::language::Language;
-use super::{ClaimRow, DoorRow, EntryRow, GymRow, KioskAdapter, KioskWindow, Page};
+use super::{ClaimRow, DoorRow, EntryRow, GymRow, KioskAdapter, KioskWindow};
 use keting_centre::service::device_states::{Availability, DoorView, DoorsView};
 use keting_centre::clock;
 use keting_centre::desk::gym::GymEnded;
@@ -26,7 +27,7 @@ use keting_centre::store::members::{self, Role};
 use keting_centre::store::gym;
 
 /// The staff page closes after this long untouched.
-pub const STAFF_IDLE: Duration = Duration::from_secs(90);
+pub const STAFF_IDLE: Duration = crate::controller::router::STAFF_IDLE;
 
 /// Whether `member` is staff.
 pub(super) fn is_staff(state: &Rc<RefCell<State>>, member: MemberId) -> bool {
@@ -44,7 +45,7 @@ pub(super) fn open(window: &KioskWindow, state: &Rc<RefCell<State>>, staff: Memb
     let adapter = window.global::<KioskAdapter>();
     adapter.set_staff_name(name.into());
     adapter.set_staff_message("".into());
-    adapter.set_page(Page::Staff);
+    super::kiosk_adapter::show_page(window, state, Screen::Staff);
     refresh(window, state);
 }
 

@@ -1,0 +1,182 @@
+//! The page routing, decided here and not read back from the window: which
+//! page is shown, what a scan means on it, and when an untouched page gives
+//! way to the home page.
+//!
+//! A scan on the home page (or a result) is a check-in; on the staff page it
+//! selects a member; on the award page it awards the chosen activity; on the
+//! points and services pages it names the resident using them. A staff
+//! member's pages close after [`STAFF_IDLE`] untouched, a resident's after
+//! [`RESIDENT_IDLE`], a result after [`RESULT_SHOWN`].
+
+use std::time::{Duration, Instant};
+
+/// A staff page closes after this long untouched.
+pub const STAFF_IDLE: Duration = Duration::from_secs(90);
+/// A resident's page (points, services) goes home after this long untouched.
+pub const RESIDENT_IDLE: Duration = Duration::from_secs(60);
+/// A result stays on screen this long.
+pub const RESULT_SHOWN: Duration = Duration::from_secs(6);
+
+/// A page of the kiosk.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Screen {
+    /// Where to scan, today's visits, what is on.
+    #[default]
+    Home,
+    /// A scan's result.
+    Result,
+    /// The staff page: doors, tonight's entries, gym months.
+    Staff,
+    /// Redeeming points for a drink.
+    Points,
+    /// Awarding points (staff).
+    Award,
+    /// Restocking the drinks machine (staff).
+    Restock,
+    /// Pianos and bookings.
+    Services,
+    /// The staff's service desk.
+    ServiceDesk,
+}
+
+/// What a scan means on the page shown.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ScanMeans {
+    /// A check-in at the door.
+    CheckIn,
+    /// Selects a member on the staff page.
+    SelectMember,
+    /// Awards the chosen activity to the volunteer.
+    Award,
+    /// Names the resident redeeming points.
+    PointsMember,
+    /// Names the resident using the services page.
+    ServicesMember,
+}
+
+impl Screen {
+    /// Whether this is one of the staff's pages (opened by a staff pass).
+    pub fn is_staff(self) -> bool {
+        matches!(self, Screen::Staff | Screen::Award | Screen::Restock | Screen::ServiceDesk)
+    }
+
+    /// How long the page stays untouched before the screen goes home
+    /// (`None`: the home page stays).
+    pub fn idle(self) -> Option<Duration> {
+        match self {
+            Screen::Home => None,
+            Screen::Result => Some(RESULT_SHOWN),
+            Screen::Points | Screen::Services => Some(RESIDENT_IDLE),
+            Screen::Staff | Screen::Award | Screen::Restock | Screen::ServiceDesk => Some(STAFF_IDLE),
+        }
+    }
+
+    /// What a scan means here.
+    pub fn scan_means(self) -> ScanMeans {
+        match self {
+            Screen::Home | Screen::Result | Screen::Restock | Screen::ServiceDesk => ScanMeans::CheckIn,
+            Screen::Staff => ScanMeans::SelectMember,
+            Screen::Award => ScanMeans::Award,
+            Screen::Points => ScanMeans::PointsMember,
+            Screen::Services => ScanMeans::ServicesMember,
+        }
+    }
+}
+
+/// The page shown and when it gives way to the home page.
+#[derive(Clone, Debug, Default)]
+pub struct Router {
+    screen: Screen,
+    home_at: Option<Instant>,
+}
+
+impl Router {
+    /// The page shown.
+    pub fn screen(&self) -> Screen {
+        self.screen
+    }
+
+    /// Shows `screen` from `now`; returns how long until it goes home, if it
+    /// does (the adapter starts its timer for that).
+    pub fn show(&mut self, screen: Screen, now: Instant) -> Option<Duration> {
+        self.screen = screen;
+        self.touch(now)
+    }
+
+    /// Something happened on the page (a tap, a scan): its idle time starts
+    /// again. Returns the new time until it goes home.
+    pub fn touch(&mut self, now: Instant) -> Option<Duration> {
+        let idle = self.screen.idle();
+        self.home_at = idle.map(|d| now + d);
+        idle
+    }
+
+    /// Keeps the page for `idle` from `now` (a step that needs longer than
+    /// the page's usual time, or shorter).
+    pub fn keep_for(&mut self, idle: Duration, now: Instant) {
+        self.home_at = Some(now + idle);
+    }
+
+    /// Goes home.
+    pub fn go_home(&mut self) {
+        self.screen = Screen::Home;
+        self.home_at = None;
+    }
+
+    /// Call when the adapter's timer fires: goes home if the page's time is
+    /// up (a touch since may have moved it); whether it did.
+    pub fn handle_timeout(&mut self, now: Instant) -> bool {
+        match self.home_at {
+            Some(at) if now >= at => {
+                self.go_home();
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// When the page goes home, if it does.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        self.home_at
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_scan_means_what_the_page_shown_says() {
+        assert_eq!(Screen::Home.scan_means(), ScanMeans::CheckIn);
+        assert_eq!(Screen::Result.scan_means(), ScanMeans::CheckIn);
+        assert_eq!(Screen::Staff.scan_means(), ScanMeans::SelectMember);
+        assert_eq!(Screen::Award.scan_means(), ScanMeans::Award);
+        assert_eq!(Screen::Points.scan_means(), ScanMeans::PointsMember);
+        assert_eq!(Screen::Services.scan_means(), ScanMeans::ServicesMember);
+    }
+
+    #[test]
+    fn an_untouched_page_goes_home_and_a_touch_keeps_it() {
+        let t0 = Instant::now();
+        let mut r = Router::default();
+        assert_eq!(r.show(Screen::Points, t0), Some(RESIDENT_IDLE));
+        assert!(!r.handle_timeout(t0 + Duration::from_secs(59)));
+        r.touch(t0 + Duration::from_secs(30));
+        assert!(!r.handle_timeout(t0 + Duration::from_secs(60)), "the touch moved it");
+        assert!(r.handle_timeout(t0 + Duration::from_secs(90)));
+        assert_eq!(r.screen(), Screen::Home);
+        assert_eq!(r.poll_timeout(), None, "home stays");
+        r.show(Screen::Staff, t0);
+        assert!(r.screen().is_staff());
+        assert!(!r.handle_timeout(t0 + Duration::from_secs(89)));
+        assert!(r.handle_timeout(t0 + STAFF_IDLE));
+    }
+
+    #[test]
+    fn a_result_is_shown_for_its_time() {
+        let t0 = Instant::now();
+        let mut r = Router::default();
+        assert_eq!(r.show(Screen::Result, t0), Some(RESULT_SHOWN));
+        assert!(r.handle_timeout(t0 + RESULT_SHOWN));
+    }
+}
