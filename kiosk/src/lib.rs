@@ -5,6 +5,8 @@
 //! desks, plus the window. The modules:
 //!
 //! - [`controller`]: the pages' state and routing, with no Slint types.
+//! - [`words`]: the sentences made in Rust, translated through the same
+//!   bundled catalogue as the `.slint` strings.
 //! - [`scan_input`]: turns a keyboard-wedge scanner's keystrokes into scans.
 //! - [`ui`]: the Slint screens and the adapters, the only code that touches
 //!   Slint types.
@@ -14,3 +16,4 @@
 pub mod controller;
 pub mod scan_input;
 pub mod ui;
+pub mod words;

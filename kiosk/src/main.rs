@@ -30,7 +30,7 @@ use keting_centre::store::members::{NewMember, Role};
 use keting_centre::store::site_record::SiteRecord;
 use keting_centre::store::{
     Store, door_commands, redemptions,
-    reports, vending_slots,
+    vending_slots,
 };
 use keting_kiosk::ui::kiosk_adapter::KioskUi;
 use keting_kiosk::ui::language::Language;
@@ -981,7 +981,7 @@ fn stats_command(
     let offset = format_offset(cal.offset_minutes());
     let (title, label, rows) = if let Some(month) = month {
         let month: YearMonth = month.parse()?;
-        let per_day = reports::visits_per_day(store.conn(), cal, month)?;
+        let per_day = desk::reports::visits_per_day(store, cal, month)?;
         let rows: Vec<(String, u64)> = per_day
             .into_iter()
             .enumerate()
@@ -993,7 +993,7 @@ fn stats_command(
             Some(d) => parse_date(&d)?,
             None => cal.date_of(clock::now()),
         };
-        let per_hour = reports::visits_per_hour(store.conn(), cal, date)?;
+        let per_hour = desk::reports::visits_per_hour(store, cal, date)?;
         let rows: Vec<(String, u64)> = per_hour
             .into_iter()
             .enumerate()

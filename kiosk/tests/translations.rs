@@ -1,5 +1,7 @@
-//! The Chinese catalogue translates every string the screens show, and
-//! nothing that is no longer there.
+//! The Chinese catalogue translates every string the screens show (the
+//! `.slint` files' `@tr("...")` and the Rust side's `tr(zh, "...")` and
+//! `tr_args(zh, "...", ...)`), and nothing that is no longer there; and no
+//! Chinese sentence is written in Rust outside the catalogue.
 
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -19,11 +21,68 @@ fn slint_strings(dir: &Path, out: &mut BTreeSet<String>) {
     }
 }
 
+/// The English keys the Rust code translates: the first string literal
+/// after `tr(` or `tr_args(` and the language argument.
+fn rust_strings(dir: &Path, out: &mut BTreeSet<String>) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            rust_strings(&path, out);
+        } else if path.extension().is_some_and(|e| e == "rs") && !path.ends_with("words.rs") {
+            let text = std::fs::read_to_string(&path).unwrap();
+            for call in ["tr(", "tr_args("] {
+                for part in text.split(call).skip(1) {
+                    // `tr(zh, "..."`: the language, a comma, then the key.
+                    let Some((_, rest)) = part.split_once(',') else { continue };
+                    let rest = rest.trim_start();
+                    let Some(rest) = rest.strip_prefix('"') else { continue };
+                    let mut key = String::new();
+                    let mut chars = rest.chars();
+                    while let Some(c) = chars.next() {
+                        match c {
+                            '\\' => key.push(chars.next().unwrap()),
+                            '"' => break,
+                            c => key.push(c),
+                        }
+                    }
+                    out.insert(key);
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn no_chinese_sentence_is_written_in_the_screens_rust() {
+    // Data from the database (names, programme titles) is chosen by
+    // language; sentences live in the catalogue; dates are formatted in
+    // `language.rs`.
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut offenders = Vec::new();
+    for entry in std::fs::read_dir(root.join("src/ui")).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_str().unwrap().to_owned();
+        if ["language.rs", "screenshot.rs"].contains(&name.as_str()) {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).unwrap();
+        for (i, line) in text.lines().enumerate() {
+            let code = line.split("//").next().unwrap_or("");
+            let cjk = code.chars().filter(|c| ('\u{4e00}'..='\u{9fff}').contains(c)).count();
+            if cjk > 1 {
+                offenders.push(format!("{name}:{}: {}", i + 1, line.trim()));
+            }
+        }
+    }
+    assert!(offenders.is_empty(), "Chinese outside the catalogue: {offenders:#?}");
+}
+
 #[test]
 fn every_screen_string_has_a_chinese_translation() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut used = BTreeSet::new();
     slint_strings(&root.join("ui"), &mut used);
+    rust_strings(&root.join("src"), &mut used);
     let po = std::fs::read_to_string(root.join("lang/zh/LC_MESSAGES/keting-kiosk.po")).unwrap();
     let mut translated = BTreeSet::new();
     let mut msgid = None;

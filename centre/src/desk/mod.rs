@@ -14,6 +14,7 @@
 //! - [`claims`]: devices' enrolment claims confirmed.
 //! - [`points`]: volunteer points awarded, reversed, balances, the ledger,
 //!   the policy.
+//! - [`reports`]: visits per hour, day and month.
 //! - [`vending`]: the drinks machine's catalogue, stock and redemptions.
 //! - [`bookings`]: resources, packages, bookings and sessions, the piano
 //!   queue, ratings, the site's booking rules.
@@ -26,6 +27,7 @@ pub mod doors;
 pub mod gym;
 pub mod members;
 pub mod points;
+pub mod reports;
 pub mod vending;
 
 pub use actor::Actor;

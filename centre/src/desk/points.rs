@@ -16,6 +16,11 @@ use super::Actor;
 use crate::store::points::{self, HistoryLine};
 use crate::store::{Store, StoreError, audit, members};
 
+/// The reason recorded when staff undo an award given to the wrong person
+/// (the kiosk's "undo" beside each award): the ledger's memo, in both
+/// languages.
+pub const WRONG_PERSON: &str = "记错人了 (wrong person, on the kiosk)";
+
 /// Why the points desk did nothing.
 #[derive(Debug, Error)]
 pub enum PointsError {

@@ -12,6 +12,7 @@ use keting_core::ledger::rules::PointsRefusal;
 use keting_core::ledger::Points;
 use slint::{ComponentHandle, ModelRc, VecModel};
 
+use crate::words::{tr, tr_args};
 use super::kiosk_adapter::State;
 use crate::controller::router::Screen;
 use super::language::Language;
@@ -22,8 +23,9 @@ use keting_centre::desk;
 use keting_centre::desk::points::PointsError;
 use keting_centre::store::members;
 
-/// The reason a reversal on the screen records.
-pub const REVERSAL_REASON: &str = "记错人了 (wrong person, on the kiosk)";
+/// The reason a reversal on the screen records (a ledger memo, kept in
+/// both languages).
+pub const REVERSAL_REASON: &str = desk::points::WRONG_PERSON;
 
 /// The activities offered (read when the page opens), the one chosen, and
 /// the awards made since.
@@ -77,18 +79,12 @@ pub(super) fn choose(window: &KioskWindow, state: &Rc<RefCell<State>>, name: &st
 }
 
 fn refusal(e: &PointsError, zh: bool) -> String {
-    match (e, zh) {
-        (PointsError::Refused(PointsRefusal::AlreadyAwarded), true) => "这个活动已经发过".into(),
-        (PointsError::Refused(PointsRefusal::AlreadyAwarded), false) => {
-            "already awarded for this activity".into()
+    match e {
+        PointsError::Refused(PointsRefusal::AlreadyAwarded) => tr(zh, "already awarded for this activity"),
+        PointsError::Refused(PointsRefusal::OverDailyEarnCap { left }) => {
+            tr_args(zh, "over today's cap: {0} points left", &[left])
         }
-        (PointsError::Refused(PointsRefusal::OverDailyEarnCap { left }), true) => {
-            format!("今天已达上限，还可得 {left} 分")
-        }
-        (PointsError::Refused(PointsRefusal::OverDailyEarnCap { left }), false) => {
-            format!("over today's cap: {left} points left")
-        }
-        (other, _) => other.to_string(),
+        other => other.to_string(),
     }
 }
 
@@ -97,11 +93,7 @@ pub(super) fn scan(window: &KioskWindow, state: &Rc<RefCell<State>>, text: &str)
     let zh = zh(state);
     let Some((activity, worth)) = state.borrow().award.activity.clone() else {
         window.global::<KioskAdapter>().set_award_message(
-            (if zh {
-                "请先选活动"
-            } else {
-                "Choose the activity first"
-            })
+            tr(zh, "Choose the activity first")
             .into(),
         );
         return;
@@ -114,11 +106,7 @@ pub(super) fn scan(window: &KioskWindow, state: &Rc<RefCell<State>>, text: &str)
     });
     let Some(member) = member else {
         window.global::<KioskAdapter>().set_award_message(
-            (if zh {
-                "这张码不能用：旧卡或不是本中心的码"
-            } else {
-                "This pass cannot be used: replaced, or not this centre's"
-            })
+            tr(zh, "This pass cannot be used: replaced, or not this centre's")
             .into(),
         );
         return;
@@ -139,11 +127,7 @@ pub(super) fn scan(window: &KioskWindow, state: &Rc<RefCell<State>>, text: &str)
         (Some((posting, balance)), _) => AwardRow {
             posting: i32::try_from(posting).unwrap_or(0),
             name: member.name.as_str().into(),
-            text: if zh {
-                format!("+{worth}，共 {balance} 分")
-            } else {
-                format!("+{worth}, {balance} in all")
-            }
+            text: tr_args(zh, "+{0}, {1} in all", &[&worth, &balance])
             .into(),
             ok: true,
             reversible: true,
@@ -153,11 +137,7 @@ pub(super) fn scan(window: &KioskWindow, state: &Rc<RefCell<State>>, text: &str)
             name: member.name.as_str().into(),
             text: reason
                 .unwrap_or_else(|| {
-                    (if zh {
-                        "没有保存，请再试一次"
-                    } else {
-                        "Not saved; please try again"
-                    })
+                    tr(zh, "Not saved; please try again")
                     .into()
                 })
                 .into(),
@@ -186,17 +166,13 @@ pub(super) fn reverse(window: &KioskWindow, state: &Rc<RefCell<State>>, posting:
             row.reversible = false;
             if done.is_some() {
                 row.ok = false;
-                row.text = (if zh { "已撤销" } else { "undone" }).into();
+                row.text = tr(zh, "undone").into();
             }
         }
     }
     if done.is_none() {
         window.global::<KioskAdapter>().set_award_message(
-            (if zh {
-                "不能撤销：积分可能已经用掉了"
-            } else {
-                "Cannot undo: the points may have been spent"
-            })
+            tr(zh, "Cannot undo: the points may have been spent")
             .into(),
         );
     }

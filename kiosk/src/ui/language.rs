@@ -42,6 +42,19 @@ impl Language {
         }
     }
 
+    /// A day as a column of the week shows it, short enough for the column:
+    /// `周二 24日` or `Tue 24 Nov`.
+    pub fn format_day_column(self, d: Date) -> String {
+        match self {
+            Language::Chinese => {
+                let wd = ["一", "二", "三", "四", "五", "六", "日"]
+                    [usize::from(d.weekday().number_days_from_monday())];
+                format!("周{wd} {}日", d.day())
+            }
+            Language::English => self.format_date(d),
+        }
+    }
+
     /// A date as the top bar shows it: `11月22日 星期日` or `Sun 22 Nov`.
     pub fn format_date(self, d: Date) -> String {
         match self {

@@ -19,6 +19,7 @@ use keting_core::ledger::{Account, PostingKind};
 use keting_core::messages::VendOutcome;
 use slint::{ComponentHandle, ModelRc, TimerMode, VecModel};
 
+use crate::words::{tr, tr_args};
 use super::kiosk_adapter::State;
 use crate::controller::router::Screen;
 use super::language::Language;
@@ -76,7 +77,7 @@ pub(super) fn scan(window: &KioskWindow, state: &Rc<RefCell<State>>, text: &str)
             message(window, "");
             show_menu(window, state);
         }
-        Err(why) => message(window, why),
+        Err(why) => message(window, &why),
     }
 }
 
@@ -102,11 +103,7 @@ fn show_menu(window: &KioskWindow, state: &Rc<RefCell<State>>) {
             tracing::error!("points page: {e}");
             message(
                 window,
-                if zh {
-                    "暂时无法兑换，请联系工作人员"
-                } else {
-                    "Not working right now: please ask staff"
-                },
+                &tr(zh, "Not working right now: please ask staff"),
             );
             return;
         }
@@ -137,8 +134,8 @@ fn show_menu(window: &KioskWindow, state: &Rc<RefCell<State>>) {
             let t = cal.local(h.at);
             let what = match h.kind {
                 PostingKind::Reserve => h.what.clone(),
-                PostingKind::Refund => (if zh { "退回" } else { "returned" }).to_owned(),
-                PostingKind::Expire => (if zh { "过期" } else { "expired" }).to_owned(),
+                PostingKind::Refund => tr(zh, "returned").to_owned(),
+                PostingKind::Expire => tr(zh, "expired").to_owned(),
                 _ => h.what.clone(),
             };
             PointsLine {
@@ -216,35 +213,19 @@ pub(super) fn confirm(window: &KioskWindow, state: &Rc<RefCell<State>>) {
 fn refusal_words(e: &VendingError, zh: bool) -> String {
     match e {
         VendingError::Points(PointsRefusal::NotEnoughPoints { balance, needed }) => {
-            if zh {
-                format!("积分不够：您有 {balance} 分，需要 {needed} 分")
-            } else {
-                format!("Not enough points: you have {balance}, it takes {needed}")
-            }
+            tr_args(zh, "Not enough points: you have {0}, it takes {1}", &[&balance, &needed])
         }
         VendingError::Points(PointsRefusal::OverDailySpendCap { left }) => {
-            if zh {
-                format!("今天还可以用 {left} 分")
-            } else {
-                format!("Only {left} points left to spend today")
-            }
+            tr_args(zh, "Only {0} points left to spend today", &[&left])
         }
         VendingError::Refused(RedemptionRefusal::SoldOut(_)) => {
-            (if zh { "这一格已售完" } else { "Sold out" }).to_owned()
+            tr(zh, "Sold out").to_owned()
         }
-        VendingError::Refused(RedemptionRefusal::InProgress(_)) => (if zh {
-            "正在出货，请稍候"
-        } else {
-            "A drink is on its way: please wait"
-        })
+        VendingError::Refused(RedemptionRefusal::InProgress(_)) => tr(zh, "A drink is on its way: please wait")
         .to_owned(),
         other => {
             tracing::error!("redemption refused: {other}");
-            (if zh {
-                "暂时无法兑换，请联系工作人员"
-            } else {
-                "Not possible right now: please ask staff"
-            })
+            tr(zh, "Not possible right now: please ask staff")
             .to_owned()
         }
     }
@@ -298,39 +279,22 @@ fn poll(window: &KioskWindow, state: &Rc<RefCell<State>>) {
     .unwrap_or(0);
     let why = match r.result {
         Some(VendOutcome::Jammed) => {
-            if zh {
-                "饮料卡住了"
-            } else {
-                "the drink got stuck"
-            }
+            tr(zh, "the drink got stuck")
         }
         Some(VendOutcome::Empty) => {
-            if zh {
-                "这一格空了"
-            } else {
-                "the slot was empty"
-            }
+            tr(zh, "the slot was empty")
         }
         Some(VendOutcome::DoorOpen) => {
-            if zh {
-                "机器门开着"
-            } else {
-                "the machine's door was open"
-            }
+            tr(zh, "the machine's door was open")
         }
         _ => {
-            if zh {
-                "机器没有出货"
-            } else {
-                "the machine did not vend"
-            }
+            tr(zh, "the machine did not vend")
         }
     };
-    let text = match (dispensed, zh) {
-        (true, true) => format!("用了 {} 分，还剩 {balance} 分", r.points),
-        (true, false) => format!("{} points used, {balance} left", r.points),
-        (false, true) => format!("{why}，{} 分已退回，共 {balance} 分", r.points),
-        (false, false) => format!("{why}: {} points returned, {balance} in all", r.points),
+    let text = if dispensed {
+        tr_args(zh, "{0} points used, {1} left", &[&r.points, &balance])
+    } else {
+        tr_args(zh, "{0}: {1} points returned, {2} in all", &[&why, &r.points, &balance])
     };
     adapter.set_points_dispensed(dispensed);
     adapter.set_points_message(text.into());

@@ -8,6 +8,7 @@ use std::rc::Rc;
 use keting_core::ids::DeviceId;
 use slint::{ComponentHandle, ModelRc, VecModel};
 
+use crate::words::{tr, tr_args};
 use super::kiosk_adapter::State;
 use crate::controller::router::Screen;
 use super::language::Language;
@@ -69,10 +70,8 @@ pub(super) fn add(
     let done = as_staff(state, "restock", |store, actor, _| desk::vending::restock(store, actor, &device, slot, n, now))
         .map(|s| (if zh { s.name_zh } else { s.name_en }, s.stock));
     let message = match done {
-        Some((name, stock)) if zh => format!("{name}：现在剩 {stock} 瓶"),
-        Some((name, stock)) => format!("{name}: {stock} in stock now"),
-        None if zh => "没有保存，请再试一次".to_owned(),
-        None => "Not saved; please try again".to_owned(),
+        Some((name, stock)) => tr_args(zh, "{0}: {1} in stock now", &[&name, &stock]),
+        None => tr(zh, "Not saved; please try again"),
     };
     window
         .global::<KioskAdapter>()

@@ -6,6 +6,7 @@ use std::rc::Rc;
 
 use keting_core::ids::MemberId;
 
+use crate::words::tr;
 use super::kiosk_adapter::State;
 use super::language::Language;
 use keting_centre::store::members;
@@ -14,7 +15,7 @@ use keting_centre::store::members;
 pub(super) fn member_of(
     state: &Rc<RefCell<State>>,
     text: &str,
-) -> Result<(MemberId, String), &'static str> {
+) -> Result<(MemberId, String), String> {
     let zh = state.borrow().language == Language::Chinese;
     let claims = state.borrow().desk.verifier().verify(text.trim());
     let found = claims.map(|c| {
@@ -23,15 +24,7 @@ pub(super) fn member_of(
     });
     match found {
         Ok((c, Ok(m))) if m.epoch == c.epoch => Ok((m.id, m.name)),
-        Ok((_, Ok(_))) => Err(if zh {
-            "这张卡已挂失，请用新卡"
-        } else {
-            "This card was replaced: please use your new one"
-        }),
-        Ok((_, Err(_))) | Err(_) => Err(if zh {
-            "这不是本中心的码"
-        } else {
-            "This is not a pass of this centre"
-        }),
+        Ok((_, Ok(_))) => Err(tr(zh, "This card was replaced: please use your new one")),
+        Ok((_, Err(_))) | Err(_) => Err(tr(zh, "This is not a pass of this centre")),
     }
 }

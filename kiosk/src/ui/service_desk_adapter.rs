@@ -10,6 +10,7 @@ use keting_core::booking::ResourceKind;
 use keting_core::time::Timestamp;
 use slint::{ComponentHandle, ModelRc, VecModel};
 
+use crate::words::{tr, tr_args};
 use super::kiosk_adapter::State;
 use crate::controller::router::Screen;
 use super::language::Language;
@@ -34,29 +35,22 @@ pub(super) fn open(window: &KioskWindow, state: &Rc<RefCell<State>>) {
     super::kiosk_adapter::show_page(window, state, Screen::ServiceDesk);
 }
 
-fn kind_name(zh: bool, k: ResourceKind) -> &'static str {
-    match (zh, k) {
-        (true, ResourceKind::Piano) => "钢琴",
-        (true, ResourceKind::Robot) => "艾灸机器人",
-        (true, ResourceKind::Childcare) => "临时托管",
-        (true, ResourceKind::Room) => "场地",
-        (false, ResourceKind::Piano) => "Pianos",
-        (false, ResourceKind::Robot) => "Robot",
-        (false, ResourceKind::Childcare) => "Childcare",
-        (false, ResourceKind::Room) => "Rooms",
-    }
+fn kind_name(zh: bool, k: ResourceKind) -> String {
+    match k {
+            ResourceKind::Piano => tr(zh, "Pianos"),
+            ResourceKind::Robot => tr(zh, "Robot"),
+            ResourceKind::Childcare => tr(zh, "Childcare"),
+            ResourceKind::Room => tr(zh, "Rooms"),
+        }
 }
 
 /// Why a session ended, for staff.
 fn reason_words(zh: bool, reason: &str) -> String {
-    match (zh, reason) {
-        (true, "time_up") => "到时结束".into(),
-        (true, "ended_early") => "提前结束".into(),
-        (true, "stopped") => "被停止".into(),
-        (false, "time_up") => "ran to its end".into(),
-        (false, "ended_early") => "ended early".into(),
-        (false, "stopped") => "stopped".into(),
-        (_, other) => other.into(),
+    match reason {
+        "time_up" => tr(zh, "ran to its end"),
+        "ended_early" => tr(zh, "ended early"),
+        "stopped" => tr(zh, "stopped"),
+        other => other.into(),
     }
 }
 
@@ -83,49 +77,29 @@ pub(super) fn refresh(window: &KioskWindow, state: &Rc<RefCell<State>>) {
                 .iter()
                 .find(|r| r.device.as_ref() == Some(id))
                 .map(|r| r.resource.kind);
-            let name = kind.map_or(id.as_str(), |k| kind_name(zh, k));
+            let name = kind.map_or_else(|| id.as_str().to_owned(), |k| kind_name(zh, k));
             let view = heard.iter().find(|d| &d.id == id);
             let (detail, attention) = match view {
                 Some(d) if d.availability == Availability::Online => match (&d.state, &d.fault) {
                     (Some(st), _) if st == "unavailable" => (
-                        if zh {
-                            "硬件无响应".to_owned()
-                        } else {
-                            "hardware not answering".to_owned()
-                        },
+                        tr(zh, "hardware not answering"),
                         true,
                     ),
                     (_, Some(f)) => (
-                        if zh {
-                            format!("故障：{f}")
-                        } else {
-                            format!("fault: {f}")
-                        },
+                        tr_args(zh, "fault: {0}", &[&f]),
                         true,
                     ),
                     _ => (
-                        if zh {
-                            format!("在线 · {}/{} 在用", d.in_use.0, d.in_use.1)
-                        } else {
-                            format!("online · {} of {} in use", d.in_use.0, d.in_use.1)
-                        },
+                        tr_args(zh, "online · {0} of {1} in use", &[&d.in_use.0, &d.in_use.1]),
                         false,
                     ),
                 },
                 Some(_) => (
-                    if zh {
-                        "离线".to_owned()
-                    } else {
-                        "offline".to_owned()
-                    },
+                    tr(zh, "offline"),
                     true,
                 ),
                 None => (
-                    if zh {
-                        "未连接".to_owned()
-                    } else {
-                        "not connected".to_owned()
-                    },
+                    tr(zh, "not connected"),
                     true,
                 ),
             };
@@ -173,21 +147,11 @@ pub(super) fn refresh(window: &KioskWindow, state: &Rc<RefCell<State>>) {
             DeskRow {
                 id: 0,
                 text: kind_name(zh, r.kind).into(),
-                detail: if zh {
-                    format!(
-                        "{}.{:02} 分 · {} 次评价 · {share}% 满意",
-                        r.average_x100 / 100,
-                        r.average_x100 % 100,
-                        r.count
-                    )
-                } else {
-                    format!(
-                        "{}.{:02} · {} ratings · {share}% satisfied",
-                        r.average_x100 / 100,
-                        r.average_x100 % 100,
-                        r.count
-                    )
-                }
+                detail: tr_args(
+                    zh,
+                    "{0} · {1} ratings · {2}% satisfied",
+                    &[&format!("{}.{:02}", r.average_x100 / 100, r.average_x100 % 100), &r.count, &share],
+                )
                 .into(),
                 attention: share < 80,
             }
@@ -208,10 +172,8 @@ pub(super) fn clear(window: &KioskWindow, state: &Rc<RefCell<State>>, id: i32) {
         desk::bookings::clear(store, actor, i64::from(id), now)
     });
     let message = match done {
-        Some(_) if zh => "已记录检查".to_owned(),
-        Some(_) => "Check recorded".to_owned(),
-        None if zh => "没有保存，请再试一次".to_owned(),
-        None => "Not saved; please try again".to_owned(),
+        Some(_) => tr(zh, "Check recorded"),
+        None => tr(zh, "Not saved; please try again"),
     };
     window
         .global::<KioskAdapter>()

@@ -20,6 +20,7 @@ use keting_core::time::Timestamp;
 use slint::{ComponentHandle, ModelRc, VecModel};
 use time::Date;
 
+use crate::words::{tr, tr_args};
 use super::kiosk_adapter::State;
 use crate::controller::router::Screen;
 use super::language::Language;
@@ -90,10 +91,6 @@ fn zh(state: &Rc<RefCell<State>>) -> bool {
     state.borrow().language == Language::Chinese
 }
 
-fn t(zh: bool, chinese: &str, english: &str) -> String {
-    if zh { chinese.into() } else { english.into() }
-}
-
 fn message(window: &KioskWindow, text: &str) {
     let adapter = window.global::<KioskAdapter>();
     adapter.set_services_message(text.into());
@@ -108,15 +105,9 @@ fn hhmm(state: &Rc<RefCell<State>>, ts: Timestamp) -> String {
 fn day_label(state: &Rc<RefCell<State>>, day: Date, today: Date) -> String {
     let zh = zh(state);
     match (day - today).whole_days() {
-        0 => t(zh, "今天", "Today"),
-        1 => t(zh, "明天", "Tomorrow"),
-        // "周二 24日" (short enough for a column); "Tue 24 Nov".
-        _ if zh => {
-            let wd = ["一", "二", "三", "四", "五", "六", "日"]
-                [usize::from(day.weekday().number_days_from_monday())];
-            format!("周{wd} {}日", day.day())
-        }
-        _ => state.borrow().language.format_date(day),
+        0 => tr(zh, "Today"),
+        1 => tr(zh, "Tomorrow"),
+        _ => state.borrow().language.format_day_column(day),
     }
 }
 
@@ -132,40 +123,34 @@ fn when(state: &Rc<RefCell<State>>, b: &Booking) -> String {
 }
 
 fn state_words(zh: bool, s: BookingState) -> String {
-    let (c, e) = match s {
-        BookingState::Waiting => ("候补中", "waiting list"),
-        BookingState::Booked => ("已预约", "booked"),
-        BookingState::Started => ("进行中", "in progress"),
-        BookingState::ToCheck | BookingState::Done => ("已结束", "over"),
-        BookingState::Failed => ("设备故障，已退回", "device fault, given back"),
-        BookingState::Cancelled => ("已取消", "cancelled"),
-        BookingState::Released => ("未到，已释放", "not started, released"),
-        BookingState::Lapsed => ("候补未成", "not promoted"),
-    };
-    t(zh, c, e)
+    match s {
+            BookingState::Waiting => tr(zh, "waiting list"),
+            BookingState::Booked => tr(zh, "booked"),
+            BookingState::Started => tr(zh, "in progress"),
+            BookingState::ToCheck | BookingState::Done => tr(zh, "over"),
+            BookingState::Failed => tr(zh, "device fault, given back"),
+            BookingState::Cancelled => tr(zh, "cancelled"),
+            BookingState::Released => tr(zh, "not started, released"),
+            BookingState::Lapsed => tr(zh, "not promoted"),
+        }
 }
 
 /// What a charge is, in words.
 fn charge_words(zh: bool, c: Charge) -> String {
     match c {
-        Charge::Free => t(zh, "免费", "Free"),
+        Charge::Free => tr(zh, "Free"),
         Charge::Points { points } => {
-            if zh {
-                format!("{points} 积分（开始后扣除）")
-            } else {
-                format!("{points} points (spent when it starts)")
-            }
+            tr_args(zh, "{0} points (spent when it starts)", &[&points])
         }
         Charge::Yuan { fen, trial } => {
             let yuan = format!("{}.{:02}", fen / 100, fen % 100);
-            match (zh, trial) {
-                (true, true) => format!("首次体验价 {yuan} 元，到前台付款"),
-                (true, false) => format!("{yuan} 元，到前台付款"),
-                (false, true) => format!("Trial price {yuan} yuan, pay at the desk"),
-                (false, false) => format!("{yuan} yuan, pay at the desk"),
+            if trial {
+                tr_args(zh, "Trial price {0} yuan, pay at the desk", &[&yuan])
+            } else {
+                tr_args(zh, "{0} yuan, pay at the desk", &[&yuan])
             }
         }
-        Charge::Package { .. } => t(zh, "用套餐 1 次", "1 session of your package"),
+        Charge::Package { .. } => tr(zh, "1 session of your package"),
     }
 }
 
@@ -173,39 +158,44 @@ fn charge_words(zh: bool, c: Charge) -> String {
 fn refusal_words(zh: bool, e: &StoreError) -> String {
     use keting_core::booking::BookingRefusal as R;
     match e {
-        StoreError::Booking(R::ClosedNow { .. }) if !zh => "Closed now".into(),
-        StoreError::Booking(r) if zh => match r {
-            R::SlotPast => "这个时段已过，请选之后的".into(),
-            R::Full => "这个时段已满".into(),
-            R::AlreadyBooked => "您已预约这个时段".into(),
-            R::OverDailyLimit { limit } => format!("每天最多 {limit} 次，请选别的日子"),
-            R::OverWeeklyLimit { limit } => format!("每周最多 {limit} 次，请选下周"),
-            R::PackageExpired => "您的套餐已过期，请到前台续购".into(),
-            R::PackageUsedUp => "您的套餐次数已用完，请到前台续购".into(),
-            R::TooLateToCancel { hours } => {
-                format!("开始前 {hours} 小时内不能自行取消，请找工作人员")
-            }
-            R::NotBooked(_) => "这个预约现在不能这样操作".into(),
-            R::NotStartedInTime => "没有按时开始，位置已给下一位".into(),
-            R::TooEarly { minutes } => format!("开始前 {minutes} 分钟才能签到"),
-            R::ClosedNow { .. } => "现在不开放".into(),
-            R::WalkUpNotFree => "这项服务要先预约".into(),
+        StoreError::Booking(r) => match r {
+            R::SlotPast => tr(zh, "That slot is in the past: choose a later one"),
+            R::Full => tr(zh, "That slot is full: choose another, or join the waiting list"),
+            R::AlreadyBooked => tr(zh, "You already have this slot"),
+            R::OverDailyLimit { limit } => tr_args(
+                zh,
+                "That is over your limit of {0} a day for this service: choose another day",
+                &[limit],
+            ),
+            R::OverWeeklyLimit { limit } => tr_args(
+                zh,
+                "That is over your limit of {0} a week for this service: choose another week",
+                &[limit],
+            ),
+            R::PackageExpired => tr(zh, "Your course package expired: buy a new one at the desk"),
+            R::PackageUsedUp => tr(
+                zh,
+                "Every session of your course package is used: buy a new one at the desk",
+            ),
+            R::TooLateToCancel { hours } => tr_args(
+                zh,
+                "Too late to cancel (until {0} h before the start): ask the staff",
+                &[hours],
+            ),
+            R::NotBooked(state) => tr_args(zh, "This booking is {0}: nothing to do", &[state]),
+            R::NotStartedInTime => tr(zh, "Not started in time: the place was given to the next person"),
+            R::TooEarly { minutes } => tr_args(
+                zh,
+                "Check-in opens {0} minutes before the start: come back then",
+                &[minutes],
+            ),
+            R::ClosedNow { .. } => tr(zh, "Closed now"),
+            R::WalkUpNotFree => tr(zh, "Walk-up sessions are free"),
         },
-        StoreError::Booking(r) => {
-            let s = r.to_string();
-            let mut c = s.chars();
-            c.next()
-                .map(|f| f.to_uppercase().collect::<String>() + c.as_str())
-                .unwrap_or_default()
-        }
-        StoreError::Points(_) if zh => "积分不够".into(),
+        StoreError::Points(_) => tr(zh, "Not enough points"),
         other => {
             tracing::error!("services page: {other}");
-            t(
-                zh,
-                "暂时无法办理，请联系工作人员",
-                "Not working right now: please ask staff",
-            )
+            tr(zh, "Not working right now: please ask staff")
         }
     }
 }
@@ -230,7 +220,7 @@ pub(super) fn scan(window: &KioskWindow, state: &Rc<RefCell<State>>, text: &str)
             show_menu(window, state);
         }
         Err(why) => {
-            message(window, why);
+            message(window, &why);
             if state.borrow().services.step != Step::Scan {
                 set_step(window, state, Step::Scan);
             }
@@ -296,15 +286,13 @@ fn show_menu(window: &KioskWindow, state: &Rc<RefCell<State>>) {
     if let Some(first) = pianos.first() {
         let free = pianos.len() - busy.min(pianos.len());
         let minutes = first.session.as_secs() / 60;
-        let detail = match (zh, queue) {
-            (true, 0) => format!("空闲 {free}/{} · 每次 {minutes} 分钟 · 免费", pianos.len()),
-            (true, q) => format!("空闲 {free}/{} · {q} 人排队", pianos.len()),
-            (false, 0) => format!("{free} of {} free · {minutes} min · free", pianos.len()),
-            (false, q) => format!("{free} of {} free · {q} waiting", pianos.len()),
+        let detail = match queue {
+            0 => tr_args(zh, "{0} of {1} free · {2} min · free", &[&free, &pianos.len(), &minutes]),
+            q => tr_args(zh, "{0} of {1} free · {2} waiting", &[&free, &pianos.len(), &q]),
         };
         tiles.push(ServiceTile {
             id: "piano".into(),
-            name: t(zh, "弹钢琴", "Play a piano").into(),
+            name: tr(zh, "Play a piano").into(),
             detail: detail.into(),
             walk_up: true,
         });
@@ -427,18 +415,12 @@ fn play(window: &KioskWindow, state: &Rc<RefCell<State>>, who: MemberId) {
                 window,
                 state,
                 true,
-                &if zh {
-                    format!("请到 {piano}")
-                } else {
-                    format!("Please go to {piano}")
-                },
-                &if zh {
-                    format!("可弹到 {until}，结束前 5 分钟提醒，到时钢琴自动关闭")
-                } else {
-                    format!(
-                        "Play until {until}; a warning 5 minutes before, then the piano switches off"
-                    )
-                },
+                &tr_args(zh, "Please go to {0}", &[&piano]),
+                &tr_args(
+                    zh,
+                    "Play until {0}; a warning 5 minutes before, then the piano switches off",
+                    &[&until],
+                ),
                 Some(b.id),
             );
         }
@@ -449,16 +431,8 @@ fn play(window: &KioskWindow, state: &Rc<RefCell<State>>, who: MemberId) {
                 window,
                 state,
                 true,
-                &if zh {
-                    format!("您正在弹 {piano}")
-                } else {
-                    format!("You are playing {piano}")
-                },
-                &if zh {
-                    format!("可弹到 {until}")
-                } else {
-                    format!("Until {until}")
-                },
+                &tr_args(zh, "You are playing {0}", &[&piano]),
+                &tr_args(zh, "Until {0}", &[&until]),
                 Some(b.id),
             );
         }
@@ -466,23 +440,15 @@ fn play(window: &KioskWindow, state: &Rc<RefCell<State>>, who: MemberId) {
             window,
             state,
             true,
-            &if zh {
-                format!("排队第 {position} 位")
-            } else {
-                format!("Number {position} in the queue")
-            },
-            &t(
-                zh,
-                "有空琴时会为您保留 10 分钟，请回来再扫码开始",
-                "When a piano frees it is kept for you for 10 minutes: come back and scan to start",
-            ),
+            &tr_args(zh, "Number {0} in the queue", &[&position]),
+            &tr(zh, "When a piano frees it is kept for you for 10 minutes: come back and scan to start"),
             None,
         ),
         Err(e) => done(
             window,
             state,
             false,
-            &t(zh, "现在不能弹琴", "Cannot play now"),
+            &tr(zh, "Cannot play now"),
             &refusal_words(zh, &e),
             None,
         ),
@@ -537,24 +503,20 @@ fn show_week(window: &KioskWindow, state: &Rc<RefCell<State>>) {
                 });
                 let (st, label) = match mine {
                     Some(b) if b.state == BookingState::Waiting => {
-                        ("waiting", t(zh, "候补", "waiting"))
+                        ("waiting", tr(zh, "waiting"))
                     }
-                    Some(_) => ("mine", t(zh, "我的", "mine")),
+                    Some(_) => ("mine", tr(zh, "mine")),
                     None if now >= slot.end
                         || now > slot.start.saturating_add(Duration::from_secs(600)) =>
                     {
                         ("past", String::new())
                     }
-                    None if left == 0 => ("full", t(zh, "已满", "full")),
+                    None if left == 0 => ("full", tr(zh, "full")),
                     None if r.resource.capacity > 1 => (
                         "free",
-                        if zh {
-                            format!("余 {left}")
-                        } else {
-                            format!("{left} left")
-                        },
+                        tr_args(zh, "{0} left", &[&left]),
                     ),
-                    None => ("free", t(zh, "可约", "free")),
+                    None => ("free", tr(zh, "free")),
                 };
                 WeekCell {
                     day: i32::try_from(d).unwrap_or(0),
@@ -635,11 +597,10 @@ pub(super) fn pick(window: &KioskWindow, state: &Rc<RefCell<State>>, day: i32, s
     let name = r.resource.name(zh);
     let adapter = window.global::<KioskAdapter>();
     adapter.set_confirm_title(
-        match (zh, full) {
-            (true, true) => format!("{name} 已满，加入候补？"),
-            (true, false) => format!("预约{name}？"),
-            (false, true) => format!("{name} is full: join the waiting list?"),
-            (false, false) => format!("Book {name}?"),
+        if full {
+            tr_args(zh, "{0} is full: join the waiting list?", &[&name])
+        } else {
+            tr_args(zh, "Book {0}?", &[&name])
         }
         .into(),
     );
@@ -647,11 +608,7 @@ pub(super) fn pick(window: &KioskWindow, state: &Rc<RefCell<State>>, day: i32, s
     let detail = charge_words(zh, charge);
     adapter.set_confirm_detail(
         if full {
-            if zh {
-                format!("有人取消时自动为您预约：{detail}")
-            } else {
-                format!("Booked for you if a place frees: {detail}")
-            }
+            tr_args(zh, "Booked for you if a place frees: {0}", &[&detail])
         } else {
             detail
         }
@@ -682,23 +639,15 @@ pub(super) fn confirm(window: &KioskWindow, state: &Rc<RefCell<State>>) {
                     window,
                     state,
                     true,
-                    &if zh {
-                        format!("已加入候补，第 {n} 位")
-                    } else {
-                        format!("On the waiting list, number {n}")
-                    },
-                    &if zh {
-                        format!("{name} {when}：有人取消时自动为您预约")
-                    } else {
-                        format!("{name} {when}: booked for you if a place frees")
-                    },
+                    &tr_args(zh, "On the waiting list, number {0}", &[&n]),
+                    &tr_args(zh, "{0} {1}: booked for you if a place frees", &[&name, &when]),
                     None,
                 ),
                 (None, charge) => done(
                     window,
                     state,
                     true,
-                    &t(zh, "预约成功", "Booked"),
+                    &tr(zh, "Booked"),
                     &format!(
                         "{name} {when} · {}",
                         charge.map(|c| charge_words(zh, c)).unwrap_or_default()
@@ -711,7 +660,7 @@ pub(super) fn confirm(window: &KioskWindow, state: &Rc<RefCell<State>>) {
             window,
             state,
             false,
-            &t(zh, "没有预约成功", "Not booked"),
+            &tr(zh, "Not booked"),
             &refusal_words(zh, &e),
             None,
         ),
@@ -743,16 +692,8 @@ pub(super) fn start(window: &KioskWindow, state: &Rc<RefCell<State>>, booking: i
                 window,
                 state,
                 true,
-                &if zh {
-                    format!("{name} 开始了")
-                } else {
-                    format!("{name} has started")
-                },
-                &if zh {
-                    format!("到 {until} 结束")
-                } else {
-                    format!("Until {until}")
-                },
+                &tr_args(zh, "{0} has started", &[&name]),
+                &tr_args(zh, "It ends at {0}", &[&until]),
                 Some(b.id),
             );
         }
@@ -760,7 +701,7 @@ pub(super) fn start(window: &KioskWindow, state: &Rc<RefCell<State>>, booking: i
             window,
             state,
             false,
-            &t(zh, "没有开始", "Not started"),
+            &tr(zh, "Not started"),
             &refusal_words(zh, &e),
             None,
         ),
@@ -785,9 +726,9 @@ pub(super) fn cancel(window: &KioskWindow, state: &Rc<RefCell<State>>, booking: 
             window,
             state,
             true,
-            &t(zh, "已取消", "Cancelled"),
+            &tr(zh, "Cancelled"),
             &if c.returned {
-                t(zh, "费用已退回", "The charge was given back")
+                tr(zh, "The charge was given back")
             } else {
                 String::new()
             },
@@ -797,7 +738,7 @@ pub(super) fn cancel(window: &KioskWindow, state: &Rc<RefCell<State>>, booking: 
             window,
             state,
             false,
-            &t(zh, "没有取消", "Not cancelled"),
+            &tr(zh, "Not cancelled"),
             &refusal_words(zh, &e),
             None,
         ),
@@ -817,12 +758,8 @@ pub(super) fn end(window: &KioskWindow, state: &Rc<RefCell<State>>, booking: i64
                 window,
                 state,
                 true,
-                &t(zh, "已结束，谢谢", "Ended, thank you"),
-                &if zh {
-                    format!("{name} 即将关闭")
-                } else {
-                    format!("{name} switches off now")
-                },
+                &tr(zh, "Ended, thank you"),
+                &tr_args(zh, "{0} switches off now", &[&name]),
                 None,
             );
         }
@@ -830,7 +767,7 @@ pub(super) fn end(window: &KioskWindow, state: &Rc<RefCell<State>>, booking: i64
             window,
             state,
             false,
-            &t(zh, "没有结束", "Not ended"),
+            &tr(zh, "Not ended"),
             &refusal_words(zh, &e),
             None,
         ),
@@ -853,7 +790,7 @@ pub(super) fn rate(window: &KioskWindow, state: &Rc<RefCell<State>>, stars: i32)
             message(window, "");
             window
                 .global::<KioskAdapter>()
-                .set_services_note(t(zh, "谢谢您的评价", "Thank you for rating").into());
+                .set_services_note(tr(zh, "Thank you for rating").into());
         }
         Err(e) => message(window, &refusal_words(zh, &e)),
     }

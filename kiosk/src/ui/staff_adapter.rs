@@ -15,6 +15,7 @@ use keting_core::door::lock::LockState;
 use keting_core::ids::MemberId;
 use slint::{ComponentHandle, ModelRc, VecModel};
 
+use crate::words::{tr, tr_args};
 use super::kiosk_adapter::State;
 use crate::controller::router::Screen;
 use super::language::Language;
@@ -254,123 +255,65 @@ impl Words {
     fn door_status(&self, d: &DoorView, view: &DoorsView) -> String {
         let zh = self.zh();
         if !view.connected {
-            return if zh {
-                "不可用（控制器未连上消息服务）"
-            } else {
-                "unavailable (kiosk not connected)"
-            }
+            return tr(zh, "unavailable (kiosk not connected)")
             .into();
         }
         let mut s = match (d.availability, d.state) {
-            (Availability::NeverSeen, _) => if zh {
-                "未连接过"
-            } else {
-                "never connected"
-            }
+            (Availability::NeverSeen, _) => tr(zh, "never connected")
             .to_owned(),
-            (Availability::Offline, _) => if zh {
-                "离线 · 不可用"
-            } else {
-                "offline · unavailable"
-            }
+            (Availability::Offline, _) => tr(zh, "offline · unavailable")
             .to_owned(),
-            (Availability::Online, None) => if zh { "在线" } else { "online" }.to_owned(),
+            (Availability::Online, None) => tr(zh, "online").to_owned(),
             (Availability::Online, Some(state)) => {
-                let st = match (state, zh) {
-                    (LockState::Unknown, true) => "状态未知",
-                    (LockState::Unknown, false) => "state unknown",
-                    (LockState::Locked, true) => "已锁",
-                    (LockState::Locked, false) => "locked",
-                    (LockState::Unlocked, true) => "已开锁",
-                    (LockState::Unlocked, false) => "unlocked",
-                    (LockState::Open, true) => "门开着",
-                    (LockState::Open, false) => "open",
-                    (LockState::HeldOpen, true) => "警报：门开太久",
-                    (LockState::HeldOpen, false) => "ALARM: held open",
-                    (LockState::Forced, true) => "警报：门被强行打开",
-                    (LockState::Forced, false) => "ALARM: forced",
-                };
-                format!("{} · {st}", if zh { "在线" } else { "online" })
+                let st = match state {
+                        LockState::Unknown => tr(zh, "state unknown"),
+                        LockState::Locked => tr(zh, "locked"),
+                        LockState::Unlocked => tr(zh, "unlocked"),
+                        LockState::Open => tr(zh, "open"),
+                        LockState::HeldOpen => tr(zh, "ALARM: held open"),
+                        LockState::Forced => tr(zh, "ALARM: forced"),
+                    };
+                format!("{} · {st}", tr(zh, "online"))
             }
         };
         if d.locked_out {
-            s += if zh {
-                " · 扫码过多，暂停"
-            } else {
-                " · reader locked out"
-            };
+            s += &tr(zh, " · reader locked out");
         }
         if let Some(f) = &d.fault {
-            s += &if zh {
-                format!(" · 故障：{f}")
-            } else {
-                format!(" · fault: {f}")
-            };
+            s += &tr_args(zh, " · fault: {0}", &[&f]);
         }
         s
     }
 
     fn extended(&self, name: &str, until: &str) -> String {
-        if self.zh() {
-            format!("{name}：已付至 {until}，门禁一秒内更新")
-        } else {
-            format!("{name}: paid to {until}; the doors update within a second")
-        }
+        tr_args(self.zh(), "{0}: paid to {1}; the doors update within a second", &[&name, &until])
     }
 
     fn opening(&self, door: &str) -> String {
-        if self.zh() {
-            format!("已请 {door} 开门一次")
-        } else {
-            format!("{door}: asked to open once")
-        }
+        tr_args(self.zh(), "{0}: asked to open once", &[&door])
     }
 
     fn ended(&self, name: &str) -> String {
-        if self.zh() {
-            format!("{name}：健身会员已停用，仅限白天")
-        } else {
-            format!("{name}: gym membership ended; day hours only")
-        }
+        tr_args(self.zh(), "{0}: gym membership ended; day hours only", &[&name])
     }
 
     fn claim_confirmed(&self, device: &str) -> String {
-        if self.zh() {
-            format!("{device} 已确认，设备马上收到配置")
-        } else {
-            format!("{device}: confirmed; the device gets its configuration now")
-        }
+        tr_args(self.zh(), "{0}: confirmed; the device gets its configuration now", &[&device])
     }
 
     fn failed(&self) -> String {
-        if self.zh() {
-            "没有保存，请再试一次".into()
-        } else {
-            "Not saved; please try again".into()
-        }
+        tr(self.zh(), "Not saved; please try again")
     }
 
     fn old_pass(&self, name: &str) -> String {
-        if self.zh() {
-            format!("{name} 的旧卡已挂失，请用新码")
-        } else {
-            format!("{name}'s old pass was replaced; scan the new one")
-        }
+        tr_args(self.zh(), "{0}'s old pass was replaced; scan the new one", &[&name])
     }
 
     fn unknown(&self) -> String {
-        if self.zh() {
-            "找不到这位会员".into()
-        } else {
-            "No such member".into()
-        }
+        tr(self.zh(), "No such member")
     }
 
     fn not_a_pass(&self) -> String {
-        if self.zh() {
-            "这不是本中心的会员码".into()
-        } else {
-            "Not a pass of this centre".into()
-        }
+        tr(self.zh(), "Not a pass of this centre")
     }
 }
