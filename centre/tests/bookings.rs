@@ -5,6 +5,11 @@
 
 use std::time::Duration;
 
+use keting_centre::store::bookings::{self, DeviceWork};
+use keting_centre::store::members::{self, NewMember, Role};
+use keting_centre::store::resources::{self, ResourceRecord};
+use keting_centre::store::walk_up::{self, WalkUp};
+use keting_centre::store::{Store, StoreError, packages, points};
 use keting_core::booking::{
     BookingPolicy, BookingRefusal, BookingState, Charge, Limits, OpeningWindow, Price, Resource,
     ResourceId, ResourceKind,
@@ -13,11 +18,6 @@ use keting_core::calendar::{SiteCalendar, parse_date};
 use keting_core::ids::{DeviceId, MemberId};
 use keting_core::ledger::{Account, Points};
 use keting_core::time::Timestamp;
-use keting_centre::store::bookings::{self, DeviceWork};
-use keting_centre::store::members::{self, NewMember, Role};
-use keting_centre::store::resources::{self, ResourceRecord};
-use keting_centre::store::walk_up::{self, WalkUp};
-use keting_centre::store::{Store, StoreError, packages, points};
 
 const CAL: fn() -> SiteCalendar = SiteCalendar::china;
 
@@ -509,22 +509,60 @@ fn a_session_is_rated_once_after_it_ends_and_the_staff_see_the_average() {
 
 #[test]
 fn the_sites_cancellation_window_is_what_staff_set_and_the_desk_names_who_cancelled() {
-    use keting_centre::desk::bookings::{self as desk, CancelAs, PolicyChange};
     use keting_centre::desk::Actor;
+    use keting_centre::desk::bookings::{self as desk, CancelAs, PolicyChange};
     let (mut store, m) = site(&[resource("robot", ResourceKind::Robot, 1, Price::Free)], 1);
-    let b = desk::book(&mut store, Actor::Member(m[0]), "robot", at(14, 0), m[0], false, CAL(), at(11, 0))
-        .unwrap()
-        .booking;
+    let b = desk::book(
+        &mut store,
+        Actor::Member(m[0]),
+        "robot",
+        at(14, 0),
+        m[0],
+        false,
+        CAL(),
+        at(11, 0),
+    )
+    .unwrap()
+    .booking;
     // 90 minutes before the start: too late under the default 2 hours...
-    let late = desk::cancel(&mut store, Actor::Member(m[0]), b.id, CancelAs::Member, CAL(), at(12, 30));
-    assert!(matches!(late, Err(StoreError::Booking(BookingRefusal::TooLateToCancel { hours: 2 }))), "{late:?}");
+    let late = desk::cancel(
+        &mut store,
+        Actor::Member(m[0]),
+        b.id,
+        CancelAs::Member,
+        CAL(),
+        at(12, 30),
+    );
+    assert!(
+        matches!(
+            late,
+            Err(StoreError::Booking(BookingRefusal::TooLateToCancel {
+                hours: 2
+            }))
+        ),
+        "{late:?}"
+    );
     // ...in time once the site allows cancelling until an hour before.
-    let change = PolicyChange { cancel_before_minutes: Some(60), ..PolicyChange::default() };
+    let change = PolicyChange {
+        cancel_before_minutes: Some(60),
+        ..PolicyChange::default()
+    };
     desk::policy(&mut store, Actor::Staff(MemberId(99)), change, at(12, 30)).unwrap();
-    desk::cancel(&mut store, Actor::Member(m[0]), b.id, CancelAs::Member, CAL(), at(12, 31)).unwrap();
+    desk::cancel(
+        &mut store,
+        Actor::Member(m[0]),
+        b.id,
+        CancelAs::Member,
+        CAL(),
+        at(12, 31),
+    )
+    .unwrap();
     assert_eq!(state(&store, b.id), BookingState::Cancelled);
     let log = keting_centre::store::audit::recent(store.conn(), 3).unwrap();
-    let who: Vec<(&str, &str)> = log.iter().map(|e| (e.actor.as_str(), e.action.as_str())).collect();
+    let who: Vec<(&str, &str)> = log
+        .iter()
+        .map(|e| (e.actor.as_str(), e.action.as_str()))
+        .collect();
     assert_eq!(
         who,
         vec![

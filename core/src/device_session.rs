@@ -224,7 +224,8 @@ impl SessionMachine {
         });
         self.off_pending.remove(&channel);
         self.out.push_back(SessionOutput::Persist);
-        self.out.push_back(SessionOutput::Switch { channel, on: true });
+        self.out
+            .push_back(SessionOutput::Switch { channel, on: true });
         StartDecision::Started
     }
 
@@ -232,12 +233,25 @@ impl SessionMachine {
     /// did not switch on: it is forgotten (not reported: the start was
     /// refused) and its output driven off.
     pub fn handle_start_failed(&mut self, session: i64) {
-        if let Some(i) = self.sessions.active.iter().position(|a| a.session == session) {
+        if let Some(i) = self
+            .sessions
+            .active
+            .iter()
+            .position(|a| a.session == session)
+        {
             let a = self.sessions.active.remove(i);
             // What was queued for it must not happen now.
-            self.out.retain(|o| *o != SessionOutput::Switch { channel: a.channel, on: true });
+            self.out.retain(|o| {
+                *o != SessionOutput::Switch {
+                    channel: a.channel,
+                    on: true,
+                }
+            });
             self.out.push_back(SessionOutput::Persist);
-            self.out.push_back(SessionOutput::Switch { channel: a.channel, on: false });
+            self.out.push_back(SessionOutput::Switch {
+                channel: a.channel,
+                on: false,
+            });
         }
     }
 
@@ -271,7 +285,8 @@ impl SessionMachine {
             self.off_pending.remove(&channel);
         } else if self.sessions.on_channel(channel).is_none() {
             self.off_pending.insert(channel);
-            self.retry_at.get_or_insert(now.saturating_add(RETRY_OFF_EVERY));
+            self.retry_at
+                .get_or_insert(now.saturating_add(RETRY_OFF_EVERY));
         }
     }
 
@@ -296,7 +311,8 @@ impl SessionMachine {
                 if self.sessions.on_channel(channel).is_some() {
                     self.off_pending.remove(&channel);
                 } else {
-                    self.out.push_back(SessionOutput::Switch { channel, on: false });
+                    self.out
+                        .push_back(SessionOutput::Switch { channel, on: false });
                 }
             }
         }
@@ -328,9 +344,16 @@ impl SessionMachine {
         };
         self.out.push_back(SessionOutput::Persist);
         if switch_off {
-            self.out.push_back(SessionOutput::Switch { channel: a.channel, on: false });
+            self.out.push_back(SessionOutput::Switch {
+                channel: a.channel,
+                on: false,
+            });
         }
-        self.out.push_back(SessionOutput::Ended { session, channel: a.channel, reason });
+        self.out.push_back(SessionOutput::Ended {
+            session,
+            channel: a.channel,
+            reason,
+        });
     }
 }
 
@@ -375,10 +398,19 @@ mod tests {
         let mut m = SessionMachine::new(vec![1, 2], Sessions::default());
         m.handle_power_up(t(0));
         drain(&mut m);
-        assert_eq!(m.handle_start(7, 2, "王秀英", t(2700), t(0)), StartDecision::Started);
+        assert_eq!(
+            m.handle_start(7, 2, "王秀英", t(2700), t(0)),
+            StartDecision::Started
+        );
         assert_eq!(
             drain(&mut m),
-            vec![SessionOutput::Persist, SessionOutput::Switch { channel: 2, on: true }]
+            vec![
+                SessionOutput::Persist,
+                SessionOutput::Switch {
+                    channel: 2,
+                    on: true
+                }
+            ]
         );
         assert_eq!(m.poll_timeout(), Some(t(2700)));
         // Nothing happens before the end, with nobody telling the device.
@@ -389,8 +421,15 @@ mod tests {
             out,
             vec![
                 SessionOutput::Persist,
-                SessionOutput::Switch { channel: 2, on: false },
-                SessionOutput::Ended { session: 7, channel: 2, reason: SessionEnd::TimeUp },
+                SessionOutput::Switch {
+                    channel: 2,
+                    on: false
+                },
+                SessionOutput::Ended {
+                    session: 7,
+                    channel: 2,
+                    reason: SessionEnd::TimeUp
+                },
             ]
         );
         assert!(m.sessions().active.is_empty());
@@ -400,24 +439,49 @@ mod tests {
     #[test]
     fn a_repeated_or_late_or_misaddressed_start_changes_nothing() {
         let mut m = SessionMachine::new(vec![1], Sessions::default());
-        assert_eq!(m.handle_start(7, 1, "a", t(60), t(0)), StartDecision::Started);
+        assert_eq!(
+            m.handle_start(7, 1, "a", t(60), t(0)),
+            StartDecision::Started
+        );
         drain(&mut m);
-        assert_eq!(m.handle_start(7, 1, "a", t(60), t(1)), StartDecision::AlreadyKnown);
-        assert!(matches!(m.handle_start(8, 1, "b", t(5), t(10)), StartDecision::Refused(_)));
-        assert!(matches!(m.handle_start(9, 3, "c", t(60), t(10)), StartDecision::Refused(_)));
+        assert_eq!(
+            m.handle_start(7, 1, "a", t(60), t(1)),
+            StartDecision::AlreadyKnown
+        );
+        assert!(matches!(
+            m.handle_start(8, 1, "b", t(5), t(10)),
+            StartDecision::Refused(_)
+        ));
+        assert!(matches!(
+            m.handle_start(9, 3, "c", t(60), t(10)),
+            StartDecision::Refused(_)
+        ));
         assert_eq!(drain(&mut m), vec![]);
         m.handle_timeout(t(60));
         drain(&mut m);
         // Ended sessions are remembered: a late duplicate start is no restart.
-        assert_eq!(m.handle_start(7, 1, "a", t(120), t(61)), StartDecision::AlreadyKnown);
+        assert_eq!(
+            m.handle_start(7, 1, "a", t(120), t(61)),
+            StartDecision::AlreadyKnown
+        );
     }
 
     #[test]
     fn a_restart_ends_what_ended_while_down_and_restores_the_rest() {
         let sessions = Sessions {
             active: vec![
-                ActiveSession { session: 1, channel: 1, name: "a".into(), until_ms: t(100).as_unix_millis() },
-                ActiveSession { session: 2, channel: 2, name: "b".into(), until_ms: t(900).as_unix_millis() },
+                ActiveSession {
+                    session: 1,
+                    channel: 1,
+                    name: "a".into(),
+                    until_ms: t(100).as_unix_millis(),
+                },
+                ActiveSession {
+                    session: 2,
+                    channel: 2,
+                    name: "b".into(),
+                    until_ms: t(900).as_unix_millis(),
+                },
             ],
             ended: VecDeque::new(),
         };
@@ -427,10 +491,23 @@ mod tests {
             drain(&mut m),
             vec![
                 SessionOutput::Persist,
-                SessionOutput::Ended { session: 1, channel: 1, reason: SessionEnd::TimeUp },
-                SessionOutput::Switch { channel: 1, on: false },
-                SessionOutput::Switch { channel: 2, on: true },
-                SessionOutput::Switch { channel: 3, on: false },
+                SessionOutput::Ended {
+                    session: 1,
+                    channel: 1,
+                    reason: SessionEnd::TimeUp
+                },
+                SessionOutput::Switch {
+                    channel: 1,
+                    on: false
+                },
+                SessionOutput::Switch {
+                    channel: 2,
+                    on: true
+                },
+                SessionOutput::Switch {
+                    channel: 3,
+                    on: false
+                },
             ]
         );
         assert_eq!(m.poll_timeout(), Some(t(900)));
@@ -443,12 +520,22 @@ mod tests {
         drain(&mut m);
         m.handle_timeout(t(10));
         let out = drain(&mut m);
-        assert!(out.contains(&SessionOutput::Ended { session: 7, channel: 1, reason: SessionEnd::TimeUp }));
+        assert!(out.contains(&SessionOutput::Ended {
+            session: 7,
+            channel: 1,
+            reason: SessionEnd::TimeUp
+        }));
         m.handle_switched(1, false, false, t(10));
         assert!(m.off_pending(1));
         assert_eq!(m.poll_timeout(), Some(t(11)));
         m.handle_timeout(t(11));
-        assert_eq!(drain(&mut m), vec![SessionOutput::Switch { channel: 1, on: false }]);
+        assert_eq!(
+            drain(&mut m),
+            vec![SessionOutput::Switch {
+                channel: 1,
+                on: false
+            }]
+        );
         m.handle_switched(1, false, true, t(11));
         assert!(!m.off_pending(1));
         assert_eq!(m.poll_timeout(), None, "reported once, retried no more");
@@ -462,7 +549,13 @@ mod tests {
         m.handle_start_failed(7);
         assert_eq!(
             drain(&mut m),
-            vec![SessionOutput::Persist, SessionOutput::Switch { channel: 1, on: false }]
+            vec![
+                SessionOutput::Persist,
+                SessionOutput::Switch {
+                    channel: 1,
+                    on: false
+                }
+            ]
         );
         assert!(m.sessions().active.is_empty());
         assert!(!m.sessions().knows(7), "a refused start may be sent again");
@@ -475,15 +568,32 @@ mod tests {
         drain(&mut m);
         m.handle_start(8, 1, "b", t(120), t(10));
         let out = drain(&mut m);
-        assert!(out.contains(&SessionOutput::Ended { session: 7, channel: 1, reason: SessionEnd::Stopped }));
-        assert_eq!(out.last(), Some(&SessionOutput::Switch { channel: 1, on: true }));
+        assert!(out.contains(&SessionOutput::Ended {
+            session: 7,
+            channel: 1,
+            reason: SessionEnd::Stopped
+        }));
+        assert_eq!(
+            out.last(),
+            Some(&SessionOutput::Switch {
+                channel: 1,
+                on: true
+            })
+        );
         m.handle_end_button(1);
         assert_eq!(
             drain(&mut m),
             vec![
                 SessionOutput::Persist,
-                SessionOutput::Switch { channel: 1, on: false },
-                SessionOutput::Ended { session: 8, channel: 1, reason: SessionEnd::EndedEarly },
+                SessionOutput::Switch {
+                    channel: 1,
+                    on: false
+                },
+                SessionOutput::Ended {
+                    session: 8,
+                    channel: 1,
+                    reason: SessionEnd::EndedEarly
+                },
             ]
         );
     }
@@ -494,7 +604,11 @@ mod tests {
 
         #[derive(Clone, Debug)]
         enum Op {
-            Start { session: i64, channel: u8, minutes: i64 },
+            Start {
+                session: i64,
+                channel: u8,
+                minutes: i64,
+            },
             Stop(i64),
             Button(u8),
             Wait(i64),
@@ -502,7 +616,11 @@ mod tests {
 
         fn op() -> impl Strategy<Value = Op> {
             prop_oneof![
-                (0i64..6, 1u8..4, 1i64..90).prop_map(|(session, channel, minutes)| Op::Start { session, channel, minutes }),
+                (0i64..6, 1u8..4, 1i64..90).prop_map(|(session, channel, minutes)| Op::Start {
+                    session,
+                    channel,
+                    minutes
+                }),
                 (0i64..6).prop_map(Op::Stop),
                 (1u8..4).prop_map(Op::Button),
                 (1i64..3600).prop_map(Op::Wait),
@@ -566,7 +684,10 @@ mod tests {
             match o {
                 SessionOutput::Persist => *persisted = true,
                 SessionOutput::Switch { channel, on: true } => {
-                    prop_assert!(*persisted, "switched on before the session was written down");
+                    prop_assert!(
+                        *persisted,
+                        "switched on before the session was written down"
+                    );
                     let s = m.sessions().on_channel(channel).map(|a| a.session);
                     prop_assert!(s.is_some());
                     on.insert(channel, s.unwrap_or_default());

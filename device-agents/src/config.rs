@@ -442,7 +442,8 @@ impl AgentConfig {
 
     /// Parses and checks a configuration's text.
     pub fn parse(text: &str) -> Result<Self, String> {
-        let file: FileConfig = toml::from_str(text).map_err(|e| e.to_string().trim_end().to_owned())?;
+        let file: FileConfig =
+            toml::from_str(text).map_err(|e| e.to_string().trim_end().to_owned())?;
         file.check()?;
         let section = match (file.door, file.vending, file.piano_bank, file.robot) {
             (Some(d), None, None, None) => DeviceSection::Door(d),
@@ -585,7 +586,6 @@ impl FileConfig {
         }
         Ok(())
     }
-
 }
 
 #[cfg(test)]

@@ -26,21 +26,21 @@ use thiserror::Error;
 use tokio::sync::mpsc;
 
 use crate::config::{
-    AgentConfig, DeviceSection, DoorConfig, FailConfig, GpioKind, PanelConfig, PianoBankConfig, ScannerConfig,
-    StrikeConfig, parse_hhmm,
+    AgentConfig, DeviceSection, DoorConfig, FailConfig, GpioKind, PanelConfig, PianoBankConfig,
+    ScannerConfig, StrikeConfig, parse_hhmm,
 };
 use crate::door::agent::{DoorAgent, DoorSetup};
 use crate::door::inputs::{self, DoorInput};
 use crate::door::roster_file::RosterFile;
 use crate::door::strike::Strike;
-use keting_link::connection::{self, LinkConfig};
-use keting_link::device_topics::DeviceTopics;
-use keting_link::outbox::{Outbox, OutboxError};
 use crate::piano::agent::{Piano, PianoBankAgent, PianoBankSetup, PianoInput};
 use crate::piano::sessions_file::SessionsFile;
 use crate::robot::agent::{RobotAgent, RobotSetup};
 use crate::vending::agent::{VendingAgent, VendingSetup};
 use crate::vending::vend_log::VendLog;
+use keting_link::connection::{self, LinkConfig};
+use keting_link::device_topics::DeviceTopics;
+use keting_link::outbox::{Outbox, OutboxError};
 
 /// The font the panels draw with (Noto Sans CJK SC, OFL; the kiosk's).
 pub static PANEL_FONT: &[u8] = include_bytes!(concat!(
@@ -119,7 +119,9 @@ pub async fn run_agent(
     let (site, device) = (&config.site, &config.device);
     let topics = DeviceTopics::new(site.clone(), device.clone());
     let subscriptions = match &config.section {
-        DeviceSection::Door(door) => topics.door_subscriptions(matches!(door.scanner, ScannerConfig::Sim)),
+        DeviceSection::Door(door) => {
+            topics.door_subscriptions(matches!(door.scanner, ScannerConfig::Sim))
+        }
         _ => topics.command_subscriptions(),
     };
     let link_config = link_config(&config, password, subscriptions);
@@ -139,7 +141,9 @@ pub async fn run_agent(
             };
             let (link, link_events, link_task) = connection::spawn(link_config, outbox);
             tracing::info!(%site, %device, "vending agent running");
-            VendingAgent::new(setup, link).run(link_events, shutdown).await;
+            VendingAgent::new(setup, link)
+                .run(link_events, shutdown)
+                .await;
             let _ = link_task.await;
         }
         DeviceSection::PianoBank(bank) => {
@@ -147,7 +151,9 @@ pub async fn run_agent(
             let setup = piano_bank_setup(&config, bank, &sim, inputs_tx)?;
             let (link, link_events, link_task) = connection::spawn(link_config, outbox);
             tracing::info!(%site, %device, pianos = bank.pianos.len(), "piano bank agent running");
-            PianoBankAgent::new(setup, link).run(inputs_rx, link_events, shutdown).await;
+            PianoBankAgent::new(setup, link)
+                .run(inputs_rx, link_events, shutdown)
+                .await;
             let _ = link_task.await;
         }
         DeviceSection::Robot(robot) => {
@@ -161,7 +167,9 @@ pub async fn run_agent(
             };
             let (link, link_events, link_task) = connection::spawn(link_config, outbox);
             tracing::info!(%site, %device, "robot agent running");
-            RobotAgent::new(setup, link).run(link_events, shutdown).await;
+            RobotAgent::new(setup, link)
+                .run(link_events, shutdown)
+                .await;
             let _ = link_task.await;
         }
         DeviceSection::Door(door) => {
@@ -170,7 +178,9 @@ pub async fn run_agent(
             let setup = door_setup(&config, door, &sim, sim_scans, inputs_tx)?;
             let (link, link_events, link_task) = connection::spawn(link_config, outbox);
             tracing::info!(%site, %device, "door agent running");
-            DoorAgent::new(setup, link).run(inputs_rx, link_events, shutdown).await;
+            DoorAgent::new(setup, link)
+                .run(inputs_rx, link_events, shutdown)
+                .await;
             // The agent dropped its link handle: the link says goodbye and ends.
             let _ = link_task.await;
         }

@@ -13,11 +13,11 @@ use keting_core::pass::PassIssuer;
 use keting_core::roster::{Roster, RosterMember, sign};
 use keting_device_agents::config::AgentConfig;
 use keting_device_agents::door::panel_words;
-use keting_link::connection::{LinkEvent, LinkHandle};
 use keting_device_agents::run::{PANEL_FONT, SimHardware, run_agent};
 use keting_hardware::panel::status_layout::render;
 use keting_hardware::panel::text::PanelFont;
 use keting_hardware::sim::relay_board::{RelayFault, SimRelayBoard, serve_tcp};
+use keting_link::connection::{LinkEvent, LinkHandle};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::util::{Mosquitto, config, link, wait_for};

@@ -10,10 +10,10 @@ use keting_core::messages::{
     encode,
 };
 use keting_device_agents::config::AgentConfig;
-use keting_link::connection::{LinkEvent, LinkHandle};
 use keting_device_agents::run::{SimHardware, run_agent};
 use keting_hardware::sim::modbus_tcp;
 use keting_hardware::sim::vending::{SimVending, VendingFault};
+use keting_link::connection::{LinkEvent, LinkHandle};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::util::{Mosquitto, config, link, wait_for};

@@ -18,15 +18,15 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Instant;
 
-use keting_core::ids::{Epoch, MemberId, SiteId};
-use keting_core::pass::PassIssuer;
-use keting_core::time::Timestamp;
-use keting_centre::desk::checkin::CheckInDesk;
 use keting_centre::data_dir::DataDir;
+use keting_centre::desk::checkin::CheckInDesk;
 use keting_centre::site::{self, NewSite};
 use keting_centre::store::Store;
 use keting_centre::store::checkins::ScanSource;
 use keting_centre::store::members::{self, NewMember};
+use keting_core::ids::{Epoch, MemberId, SiteId};
+use keting_core::pass::PassIssuer;
+use keting_core::time::Timestamp;
 use keting_system_tests::latency::report;
 
 const SCANS: usize = 10_000;

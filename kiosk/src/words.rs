@@ -37,13 +37,22 @@ pub fn tr_args(zh: bool, english: &str, args: &[&dyn Display]) -> String {
 /// A `.po` file's msgid → msgstr pairs (one line each, `\"` and `\n`
 /// escapes), the header left out.
 pub fn parse_po(po: &str) -> HashMap<String, String> {
-    let unescape = |s: &str| s.replace("\\\"", "\"").replace("\\n", "\n").replace("\\\\", "\\");
+    let unescape = |s: &str| {
+        s.replace("\\\"", "\"")
+            .replace("\\n", "\n")
+            .replace("\\\\", "\\")
+    };
     let mut out = HashMap::new();
     let mut msgid: Option<String> = None;
     for line in po.lines() {
-        if let Some(id) = line.strip_prefix("msgid \"").and_then(|l| l.strip_suffix('"')) {
+        if let Some(id) = line
+            .strip_prefix("msgid \"")
+            .and_then(|l| l.strip_suffix('"'))
+        {
             msgid = Some(unescape(id));
-        } else if let Some(s) = line.strip_prefix("msgstr \"").and_then(|l| l.strip_suffix('"'))
+        } else if let Some(s) = line
+            .strip_prefix("msgstr \"")
+            .and_then(|l| l.strip_suffix('"'))
             && let Some(id) = msgid.take()
             && !id.is_empty()
             && !s.is_empty()
@@ -63,9 +72,16 @@ mod tests {
         assert_eq!(tr(false, "Sold out"), "Sold out");
         assert_eq!(tr(true, "Sold out"), "这一格已售完");
         assert_eq!(
-            tr_args(true, "Not enough points: you have {0}, it takes {1}", &[&3, &10]),
+            tr_args(
+                true,
+                "Not enough points: you have {0}, it takes {1}",
+                &[&3, &10]
+            ),
             "积分不够：您有 3 分，需要 10 分"
         );
-        assert_eq!(tr(true, "a sentence nobody translated"), "a sentence nobody translated");
+        assert_eq!(
+            tr(true, "a sentence nobody translated"),
+            "a sentence nobody translated"
+        );
     }
 }

@@ -245,3 +245,29 @@ fn the_window_without_a_display_says_what_to_do() {
         "{stderr}"
     );
 }
+
+#[test]
+fn the_sites_booking_rules_are_shown_changed_and_kept_and_a_bad_one_is_refused() {
+    let k = TestKiosk::new();
+    let shown = k.ok(&["booking", "policy"]);
+    assert!(
+        shown.contains("until 120 min before")
+            && shown.contains("waits 10 min")
+            && shown.contains("opens 15 min"),
+        "{shown}"
+    );
+    k.ok(&["booking", "policy", "--cancel-before", "60"]);
+    let kept = k.ok(&["booking", "policy"]);
+    assert!(
+        kept.contains("until 60 min before") && kept.contains("waits 10 min"),
+        "{kept}"
+    );
+    let refused = k.run(&["booking", "policy", "--start-grace", "0"]);
+    assert!(!refused.status.success());
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(stderr.contains("at least 1 minute"), "{stderr}");
+    assert!(
+        k.ok(&["booking", "policy"]).contains("waits 10 min"),
+        "nothing changed"
+    );
+}

@@ -33,9 +33,13 @@ fn rust_strings(dir: &Path, out: &mut BTreeSet<String>) {
             for call in ["tr(", "tr_args("] {
                 for part in text.split(call).skip(1) {
                     // `tr(zh, "..."`: the language, a comma, then the key.
-                    let Some((_, rest)) = part.split_once(',') else { continue };
+                    let Some((_, rest)) = part.split_once(',') else {
+                        continue;
+                    };
                     let rest = rest.trim_start();
-                    let Some(rest) = rest.strip_prefix('"') else { continue };
+                    let Some(rest) = rest.strip_prefix('"') else {
+                        continue;
+                    };
                     let mut key = String::new();
                     let mut chars = rest.chars();
                     while let Some(c) = chars.next() {
@@ -68,13 +72,19 @@ fn no_chinese_sentence_is_written_in_the_screens_rust() {
         let text = std::fs::read_to_string(&path).unwrap();
         for (i, line) in text.lines().enumerate() {
             let code = line.split("//").next().unwrap_or("");
-            let cjk = code.chars().filter(|c| ('\u{4e00}'..='\u{9fff}').contains(c)).count();
+            let cjk = code
+                .chars()
+                .filter(|c| ('\u{4e00}'..='\u{9fff}').contains(c))
+                .count();
             if cjk > 1 {
                 offenders.push(format!("{name}:{}: {}", i + 1, line.trim()));
             }
         }
     }
-    assert!(offenders.is_empty(), "Chinese outside the catalogue: {offenders:#?}");
+    assert!(
+        offenders.is_empty(),
+        "Chinese outside the catalogue: {offenders:#?}"
+    );
 }
 
 #[test]

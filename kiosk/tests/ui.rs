@@ -4,12 +4,12 @@
 use std::time::Duration;
 
 use i_slint_backend_testing::{ElementHandle, ElementQuery, mock_elapsed_time};
-use keting_centre::desk::checkin::CheckInDesk;
 use keting_centre::data_dir::DataDir;
+use keting_centre::desk::checkin::CheckInDesk;
 use keting_centre::site::{self, NewSite};
 use keting_centre::store::Store;
-use keting_kiosk::ui::kiosk_adapter::{BACK_HOME_AFTER, KioskUi};
 use keting_centre::{clock, demo};
+use keting_kiosk::ui::kiosk_adapter::{BACK_HOME_AFTER, KioskUi};
 use slint::ComponentHandle;
 use slint::platform::WindowEvent;
 
@@ -314,8 +314,11 @@ fn a_volunteer_redeems_points_for_a_drink_in_a_few_taps() {
     let data = DataDir::prepare(screen._dir.path().join("data")).unwrap();
     let store = Store::open(&data.database()).unwrap();
     let balance = |id| {
-        keting_centre::store::points::balance(store.conn(), keting_core::ledger::Account::Member(id))
-            .unwrap()
+        keting_centre::store::points::balance(
+            store.conn(),
+            keting_core::ledger::Account::Member(id),
+        )
+        .unwrap()
     };
     let wang = keting_centre::store::members::list(store.conn())
         .unwrap()
@@ -434,8 +437,8 @@ fn staff_restock_the_drinks_machine_on_the_screen() {
 
 #[test]
 fn a_resident_books_the_robot_on_the_week_view_joins_a_waiting_list_and_cancels() {
-    use keting_core::booking::BookingPolicy;
     use keting_centre::store::bookings;
+    use keting_core::booking::BookingPolicy;
     let screen = Screen::new();
     let data = DataDir::prepare(screen._dir.path().join("data")).unwrap();
     let mut store = Store::open(&data.database()).unwrap();
@@ -516,8 +519,8 @@ fn a_resident_books_the_robot_on_the_week_view_joins_a_waiting_list_and_cancels(
 
 #[test]
 fn after_a_session_the_next_scan_asks_for_a_rating_in_one_tap() {
-    use keting_core::booking::{BookingPolicy, ResourceKind};
     use keting_centre::store::{bookings, ratings, walk_up};
+    use keting_core::booking::{BookingPolicy, ResourceKind};
     let screen = Screen::new();
     let data = DataDir::prepare(screen._dir.path().join("data")).unwrap();
     let mut store = Store::open(&data.database()).unwrap();
@@ -571,8 +574,8 @@ fn after_a_session_the_next_scan_asks_for_a_rating_in_one_tap() {
 
 #[test]
 fn staff_clear_a_robot_session_after_checking_the_robot() {
-    use keting_core::booking::{BookingPolicy, BookingState};
     use keting_centre::store::bookings;
+    use keting_core::booking::{BookingPolicy, BookingState};
     let screen = Screen::new();
     let data = DataDir::prepare(screen._dir.path().join("data")).unwrap();
     let mut store = Store::open(&data.database()).unwrap();

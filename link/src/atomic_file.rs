@@ -50,8 +50,14 @@ mod tests {
         // A new file gets the mode, in a directory made for it; leftovers are gone.
         let fresh = dir.path().join("agents").join("fresh.key");
         write(&fresh, b"k", 0o600).unwrap();
-        assert_eq!(std::fs::metadata(&fresh).unwrap().permissions().mode() & 0o777, 0o600);
+        assert_eq!(
+            std::fs::metadata(&fresh).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 2);
-        assert!(write(Path::new("/"), b"x", 0o600).is_err(), "not a file name");
+        assert!(
+            write(Path::new("/"), b"x", 0o600).is_err(),
+            "not a file name"
+        );
     }
 }

@@ -11,8 +11,8 @@ use keting_core::messages::{
 use keting_core::topics::{DeviceChannel, Topic};
 use serde::Serialize;
 
-use crate::connection::LinkHandle;
 use crate::clock::now;
+use crate::connection::LinkHandle;
 
 /// What came in on an agent's subscriptions.
 #[derive(Debug)]

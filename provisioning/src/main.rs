@@ -10,9 +10,9 @@ use keting_hardware::bus::BusAddress;
 use std::time::Duration;
 
 use keting_core::ids::DeviceId;
-use keting_link::clock::now;
 use keting_device_agents::run::PANEL_FONT;
 use keting_hardware::panel::text::PanelFont;
+use keting_link::clock::now;
 use keting_provisioning::broker_session::BrokerSession;
 use keting_provisioning::device::{self, NewDevice, parse_gpio};
 use keting_provisioning::inventory::{self, DeviceKind};

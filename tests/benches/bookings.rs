@@ -20,6 +20,10 @@
 
 use std::time::{Duration, Instant};
 
+use keting_centre::store::members::{self, NewMember, Role};
+use keting_centre::store::resources::{self, ResourceRecord};
+use keting_centre::store::walk_up::{self, WalkUp};
+use keting_centre::store::{Store, StoreError, bookings};
 use keting_core::booking::{
     BookingPolicy, Limits, OpeningWindow, Price, Resource, ResourceId, ResourceKind,
 };
@@ -27,10 +31,6 @@ use keting_core::calendar::SiteCalendar;
 use keting_core::ids::{DeviceId, MemberId};
 use keting_core::time::Timestamp;
 use keting_hardware::sim::relay_board::{SimRelayBoard, serve_tcp};
-use keting_centre::store::members::{self, NewMember, Role};
-use keting_centre::store::resources::{self, ResourceRecord};
-use keting_centre::store::walk_up::{self, WalkUp};
-use keting_centre::store::{Store, StoreError, bookings};
 use keting_system_tests::binaries::{self, Process};
 use keting_system_tests::latency::report;
 use keting_system_tests::mosquitto::Mosquitto;

@@ -19,11 +19,11 @@
 
 use std::time::{Duration, Instant};
 
+use keting_centre::store::members::{self, NewMember, Role};
+use keting_centre::store::{Store, StoreError, points, redemptions};
 use keting_core::calendar::SiteCalendar;
 use keting_core::ids::DeviceId;
 use keting_core::time::Timestamp;
-use keting_centre::store::members::{self, NewMember, Role};
-use keting_centre::store::{Store, StoreError, points, redemptions};
 use keting_system_tests::latency::report;
 use keting_system_tests::vending_site::{MACHINE, VendingSite};
 
@@ -129,16 +129,7 @@ async fn redemption(n: usize) {
     for _ in 0..n {
         let t = Instant::now();
         let r = store
-            .write(|tx| {
-                redemptions::begin(
-                    tx,
-                    member,
-                    &device,
-                    1,
-                    cal,
-                    keting_link::clock::now(),
-                )
-            })
+            .write(|tx| redemptions::begin(tx, member, &device, 1, cal, keting_link::clock::now()))
             .unwrap();
         loop {
             let state = redemptions::get(store.conn(), &r.id)

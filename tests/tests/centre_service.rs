@@ -10,7 +10,13 @@ use keting_system_tests::free_port;
 #[test]
 fn its_help_names_the_service_flags() {
     let help = binaries::run("keting-centre", &["--help".as_ref()]);
-    for flag in ["--data", "--mqtt-listen", "--mqtt-url", "--mqtt-passwords", "--no-demo-devices"] {
+    for flag in [
+        "--data",
+        "--mqtt-listen",
+        "--mqtt-url",
+        "--mqtt-passwords",
+        "--no-demo-devices",
+    ] {
         assert!(help.contains(flag), "--help lacks {flag}:\n{help}");
     }
 }
@@ -29,8 +35,15 @@ async fn the_service_serves_its_broker_and_stops_cleanly_on_sigterm() {
     )
     .await;
     // The demo site was created, and its simulated door came up on the broker.
-    centre.wait_for_line(&format!("MQTT broker at 127.0.0.1:{port}"), Duration::from_secs(5)).await;
-    tokio::net::TcpStream::connect(("127.0.0.1", port)).await.expect("the broker listens");
+    centre
+        .wait_for_line(
+            &format!("MQTT broker at 127.0.0.1:{port}"),
+            Duration::from_secs(5),
+        )
+        .await;
+    tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .expect("the broker listens");
     // The staff's command line works beside the running service.
     let doors = binaries::kiosk(&data, &["door", "list"]);
     assert!(doors.contains("健身房"), "{doors}");

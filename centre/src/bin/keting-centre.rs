@@ -9,12 +9,12 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use clap::Parser;
+use keting_centre::clock;
 use keting_centre::data_dir::DataDir;
 use keting_centre::service::Centre;
 use keting_centre::service::flags::ServiceFlags;
 use keting_centre::site::{self, NewSite};
 use keting_centre::store::Store;
-use keting_centre::clock;
 
 #[derive(Parser)]
 #[command(
@@ -64,7 +64,10 @@ fn run(cli: Cli) -> Result<()> {
     drop(store);
     let centre = Centre::start(cli.service.config(&dir, &site)?)?;
     let (host, port) = &centre.broker;
-    tracing::info!("centre ready: site {}, MQTT broker at {host}:{port}", site.site_id);
+    tracing::info!(
+        "centre ready: site {}, MQTT broker at {host}:{port}",
+        site.site_id
+    );
     centre.run_until_terminated()?;
     Ok(())
 }

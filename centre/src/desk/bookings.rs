@@ -19,15 +19,22 @@ use time::Date;
 use super::Actor;
 use crate::store::bookings::{self, Booked, Booking, Cancelled, Swept};
 use crate::store::packages;
-use keting_core::booking::Package;
 use crate::store::ratings::{self, ServiceRatings};
 use crate::store::resources::{self, ResourceRecord};
 use crate::store::walk_up::{self, WalkUp};
 use crate::store::{Store, StoreError, audit, booking_policy};
+use keting_core::booking::Package;
 
 /// Adds a bookable resource, or changes one (its bookings stay).
-pub fn put_resource(store: &mut Store, actor: Actor, record: &ResourceRecord, now: Timestamp) -> Result<(), StoreError> {
-    if record.resource.kind == ResourceKind::Piano && (record.device.is_none() || record.channel.is_none()) {
+pub fn put_resource(
+    store: &mut Store,
+    actor: Actor,
+    record: &ResourceRecord,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    if record.resource.kind == ResourceKind::Piano
+        && (record.device.is_none() || record.channel.is_none())
+    {
         return Err(StoreError::Invalid(
             "a piano needs --device (its piano bank) and --channel (its relay channel)".into(),
         ));
@@ -45,7 +52,10 @@ pub fn put_resource(store: &mut Store, actor: Actor, record: &ResourceRecord, no
 }
 
 /// Every resource, or those of one kind.
-pub fn resources(store: &Store, kind: Option<ResourceKind>) -> Result<Vec<ResourceRecord>, StoreError> {
+pub fn resources(
+    store: &Store,
+    kind: Option<ResourceKind>,
+) -> Result<Vec<ResourceRecord>, StoreError> {
     resources::list(store.conn(), kind)
 }
 
@@ -76,19 +86,31 @@ pub fn sell_package(
             now,
             &who,
             "package.sell",
-            &format!("package {id}: member {member} {sessions} x {} until {last_day}", kind.as_str()),
+            &format!(
+                "package {id}: member {member} {sessions} x {} until {last_day}",
+                kind.as_str()
+            ),
         )?;
         Ok(id)
     })
 }
 
 /// A member's bookings from `since` on.
-pub fn of_member(store: &Store, member: MemberId, since: Timestamp) -> Result<Vec<Booking>, StoreError> {
+pub fn of_member(
+    store: &Store,
+    member: MemberId,
+    since: Timestamp,
+) -> Result<Vec<Booking>, StoreError> {
     bookings::of_member(store.conn(), member, since)
 }
 
 /// A resource's bookings with slots starting in `[from, to)`.
-pub fn of_resource(store: &Store, resource: &str, from: Timestamp, to: Timestamp) -> Result<Vec<Booking>, StoreError> {
+pub fn of_resource(
+    store: &Store,
+    resource: &str,
+    from: Timestamp,
+    to: Timestamp,
+) -> Result<Vec<Booking>, StoreError> {
     bookings::of_resource(store.conn(), resource, from, to)
 }
 
@@ -163,7 +185,13 @@ pub fn cancel(
         };
         let c = bookings::cancel(tx, &policy, calendar, booking, who, now)?;
         let by_staff = if who.is_none() { " by staff" } else { "" };
-        audit::record(tx, now, &actor.audit_name(), "booking.cancel", &format!("booking {booking}{by_staff}"))?;
+        audit::record(
+            tx,
+            now,
+            &actor.audit_name(),
+            "booking.cancel",
+            &format!("booking {booking}{by_staff}"),
+        )?;
         Ok(c)
     })
 }
@@ -172,7 +200,9 @@ pub fn cancel(
 fn own(tx: &rusqlite::Connection, actor: Actor, booking: i64) -> Result<Booking, StoreError> {
     let b = bookings::get(tx, booking)?;
     match actor {
-        Actor::Member(m) if m != b.member => Err(StoreError::NotFound(format!("booking {booking} of this member"))),
+        Actor::Member(m) if m != b.member => Err(StoreError::NotFound(format!(
+            "booking {booking} of this member"
+        ))),
         _ => Ok(b),
     }
 }
@@ -190,7 +220,13 @@ pub fn start(
     store.write(|tx| {
         let policy = booking_policy::get(tx)?;
         let b = bookings::check_in(tx, &policy, calendar, member, resource, now)?;
-        audit::record(tx, now, &actor.audit_name(), "booking.start", &format!("booking {}", b.id))?;
+        audit::record(
+            tx,
+            now,
+            &actor.audit_name(),
+            "booking.start",
+            &format!("booking {}", b.id),
+        )?;
         Ok(b)
     })
 }
@@ -207,7 +243,13 @@ pub fn start_booking(
         let b = own(tx, actor, booking)?;
         let policy = booking_policy::get(tx)?;
         let b = bookings::check_in(tx, &policy, calendar, b.member, Some(&b.resource), now)?;
-        audit::record(tx, now, &actor.audit_name(), "booking.start", &format!("booking {}", b.id))?;
+        audit::record(
+            tx,
+            now,
+            &actor.audit_name(),
+            "booking.start",
+            &format!("booking {}", b.id),
+        )?;
         Ok(b)
     })
 }
@@ -223,29 +265,58 @@ pub fn end(
     store.write(|tx| {
         own(tx, actor, booking)?;
         let b = bookings::finish(tx, calendar, booking, "ended_early", false, now)?;
-        audit::record(tx, now, &actor.audit_name(), "booking.end", &format!("booking {booking} ended early"))?;
+        audit::record(
+            tx,
+            now,
+            &actor.audit_name(),
+            "booking.end",
+            &format!("booking {booking} ended early"),
+        )?;
         Ok(b)
     })
 }
 
 /// Staff checked a session that needs checking after use.
-pub fn clear(store: &mut Store, actor: Actor, booking: i64, now: Timestamp) -> Result<Booking, StoreError> {
+pub fn clear(
+    store: &mut Store,
+    actor: Actor,
+    booking: i64,
+    now: Timestamp,
+) -> Result<Booking, StoreError> {
     store.write(|tx| {
         let b = bookings::clear(tx, booking, now)?;
-        audit::record(tx, now, &actor.audit_name(), "booking.clear", &format!("booking {booking} ({}) checked", b.resource))?;
+        audit::record(
+            tx,
+            now,
+            &actor.audit_name(),
+            "booking.clear",
+            &format!("booking {booking} ({}) checked", b.resource),
+        )?;
         Ok(b)
     })
 }
 
 /// Records a rating of 1 to 5 stars for a finished session (once).
-pub fn rate(store: &mut Store, actor: Actor, booking: i64, stars: u8, now: Timestamp) -> Result<(), StoreError> {
+pub fn rate(
+    store: &mut Store,
+    actor: Actor,
+    booking: i64,
+    stars: u8,
+    now: Timestamp,
+) -> Result<(), StoreError> {
     let member = match actor {
         Actor::Member(m) => Some(m),
         _ => None,
     };
     store.write(|tx| {
         ratings::rate(tx, booking, member, stars, now)?;
-        audit::record(tx, now, &actor.audit_name(), "booking.rate", &format!("booking {booking}: {stars} star(s)"))
+        audit::record(
+            tx,
+            now,
+            &actor.audit_name(),
+            "booking.rate",
+            &format!("booking {booking}: {stars} star(s)"),
+        )
     })
 }
 
@@ -266,11 +337,23 @@ pub fn play_piano(
 ) -> Result<WalkUp, StoreError> {
     store.write(|tx| {
         let policy = booking_policy::get(tx)?;
-        let got = walk_up::scan(tx, &policy, calendar, ResourceKind::Piano, member, unavailable, now)?;
+        let got = walk_up::scan(
+            tx,
+            &policy,
+            calendar,
+            ResourceKind::Piano,
+            member,
+            unavailable,
+            now,
+        )?;
         let detail = match &got {
             WalkUp::Started(b) => format!("member {member}: booking {} on {}", b.id, b.resource),
-            WalkUp::AlreadyPlaying(b) => format!("member {member}: already playing, booking {}", b.id),
-            WalkUp::Queued { position } => format!("member {member}: number {position} in the queue"),
+            WalkUp::AlreadyPlaying(b) => {
+                format!("member {member}: already playing, booking {}", b.id)
+            }
+            WalkUp::Queued { position } => {
+                format!("member {member}: number {position} in the queue")
+            }
         };
         audit::record(tx, now, &actor.audit_name(), "piano.play", &detail)?;
         Ok(got)
@@ -278,11 +361,22 @@ pub fn play_piano(
 }
 
 /// Takes `member` out of the piano queue; whether they were in it.
-pub fn leave_piano_queue(store: &mut Store, actor: Actor, member: MemberId, now: Timestamp) -> Result<bool, StoreError> {
+pub fn leave_piano_queue(
+    store: &mut Store,
+    actor: Actor,
+    member: MemberId,
+    now: Timestamp,
+) -> Result<bool, StoreError> {
     store.write(|tx| {
         let left = walk_up::leave_queue(tx, ResourceKind::Piano, member)?;
         if left {
-            audit::record(tx, now, &actor.audit_name(), "piano.leave", &format!("member {member}"))?;
+            audit::record(
+                tx,
+                now,
+                &actor.audit_name(),
+                "piano.leave",
+                &format!("member {member}"),
+            )?;
         }
         Ok(left)
     })
@@ -323,7 +417,12 @@ pub struct PolicyChange {
 
 /// The site's booking rules, changed first if `change` changes anything
 /// (audited).
-pub fn policy(store: &mut Store, actor: Actor, change: PolicyChange, now: Timestamp) -> Result<BookingPolicy, StoreError> {
+pub fn policy(
+    store: &mut Store,
+    actor: Actor,
+    change: PolicyChange,
+    now: Timestamp,
+) -> Result<BookingPolicy, StoreError> {
     let minutes = |m: u32| Duration::from_secs(u64::from(m) * 60);
     store.write(|tx| {
         let mut p = booking_policy::get(tx)?;
@@ -331,7 +430,9 @@ pub fn policy(store: &mut Store, actor: Actor, change: PolicyChange, now: Timest
             return Ok(p);
         }
         if change.start_grace_minutes == Some(0) {
-            return Err(StoreError::Invalid("a place waits at least 1 minute for its member".into()));
+            return Err(StoreError::Invalid(
+                "a place waits at least 1 minute for its member".into(),
+            ));
         }
         if let Some(m) = change.cancel_before_minutes {
             p.cancel_before = minutes(m);
@@ -343,7 +444,13 @@ pub fn policy(store: &mut Store, actor: Actor, change: PolicyChange, now: Timest
             p.check_in_early = minutes(m);
         }
         booking_policy::set(tx, &p)?;
-        audit::record(tx, now, &actor.audit_name(), "booking.policy", &format!("{p:?}"))?;
+        audit::record(
+            tx,
+            now,
+            &actor.audit_name(),
+            "booking.policy",
+            &format!("{p:?}"),
+        )?;
         Ok(p)
     })
 }

@@ -22,7 +22,13 @@ pub fn confirm(
 ) -> Result<(), ConfirmError> {
     store.write(|tx| {
         device_claims::confirm(tx, device, pin, &actor.audit_name(), now)?;
-        audit::record(tx, now, &actor.audit_name(), "claim.confirm", device.as_str())?;
+        audit::record(
+            tx,
+            now,
+            &actor.audit_name(),
+            "claim.confirm",
+            device.as_str(),
+        )?;
         Ok(())
     })
 }

@@ -42,27 +42,50 @@ pub fn door_id(id: &str) -> Result<DeviceId, DoorError> {
 }
 
 /// Registers a door (or renames it); it gets the roster at once.
-pub fn add(store: &mut Store, actor: Actor, door: &DeviceId, name: &str, now: Timestamp) -> Result<(), DoorError> {
+pub fn add(
+    store: &mut Store,
+    actor: Actor,
+    door: &DeviceId,
+    name: &str,
+    now: Timestamp,
+) -> Result<(), DoorError> {
     let n = name.trim().chars().count();
     if !(1..=40).contains(&n) {
         return Err(DoorError::BadName(n));
     }
     store.write(|tx| {
         doors::add(tx, door, name, now)?;
-        audit::record(tx, now, &actor.audit_name(), "door.add", &format!("{door} {}", name.trim()))?;
+        audit::record(
+            tx,
+            now,
+            &actor.audit_name(),
+            "door.add",
+            &format!("{door} {}", name.trim()),
+        )?;
         Ok(())
     })
 }
 
 /// Asks `door` to open for one pulse; returns the command's id, whose
 /// outcome [`open_outcome`] reads once the door answers.
-pub fn request_open(store: &mut Store, actor: Actor, door: &DeviceId, now: Timestamp) -> Result<String, DoorError> {
+pub fn request_open(
+    store: &mut Store,
+    actor: Actor,
+    door: &DeviceId,
+    now: Timestamp,
+) -> Result<String, DoorError> {
     store.write(|tx| {
         if !doors::list(tx)?.iter().any(|d| &d.id == door) {
             return Err(DoorError::UnknownDoor(door.clone()));
         }
         let c = door_commands::request_unlock(tx, door, actor.staff(), &actor.audit_name(), now)?;
-        audit::record(tx, now, &actor.audit_name(), "door.open", &format!("{door} command {c}"))?;
+        audit::record(
+            tx,
+            now,
+            &actor.audit_name(),
+            "door.open",
+            &format!("{door} command {c}"),
+        )?;
         Ok(c)
     })
 }
@@ -80,7 +103,10 @@ pub fn list(store: &Store) -> Result<Vec<Door>, DoorError> {
 
 /// What the doors reported since `since`, oldest first: (when, who, what,
 /// detail).
-pub fn events(store: &Store, since: Timestamp) -> Result<Vec<(Timestamp, String, String, String)>, DoorError> {
+pub fn events(
+    store: &Store,
+    since: Timestamp,
+) -> Result<Vec<(Timestamp, String, String, String)>, DoorError> {
     Ok(audit::since(store.conn(), since, "door.")?)
 }
 
@@ -98,10 +124,22 @@ mod tests {
             Err(DoorError::UnknownDoor(_))
         ));
         add(&mut store, Actor::CommandLine, &door, "健身房", now).unwrap();
-        let c = request_open(&mut store, Actor::Staff(keting_core::ids::MemberId(3)), &door, now).unwrap();
+        let c = request_open(
+            &mut store,
+            Actor::Staff(keting_core::ids::MemberId(3)),
+            &door,
+            now,
+        )
+        .unwrap();
         assert_eq!(open_outcome(&store, &c).unwrap(), None);
         let log = audit::recent(store.conn(), 1).unwrap();
-        assert_eq!((log[0].actor.as_str(), log[0].action.as_str()), ("staff:3", "door.open"));
-        assert!(matches!(add(&mut store, Actor::CommandLine, &door, " ", now), Err(DoorError::BadName(0))));
+        assert_eq!(
+            (log[0].actor.as_str(), log[0].action.as_str()),
+            ("staff:3", "door.open")
+        );
+        assert!(matches!(
+            add(&mut store, Actor::CommandLine, &door, " ", now),
+            Err(DoorError::BadName(0))
+        ));
     }
 }

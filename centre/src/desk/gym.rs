@@ -90,7 +90,8 @@ pub fn extend_month(
     let today = calendar.date_of(now);
     store.write(|tx| {
         let name = require(tx, member)?;
-        let current = gym::paid_until(tx, member)?.and_then(|d| keting_core::calendar::parse_date(&d).ok());
+        let current =
+            gym::paid_until(tx, member)?.and_then(|d| keting_core::calendar::parse_date(&d).ok());
         let until = extend_paid_month(current, today);
         gym::grant(tx, member, &until.to_string(), now)?;
         let detail = format!("member {member} paid until {until}");
@@ -101,7 +102,12 @@ pub fn extend_month(
 
 /// Ends `member`'s gym membership. Audited either way: a staff member who
 /// tapped "end" is named even when there was nothing to end.
-pub fn revoke(store: &mut Store, actor: Actor, member: MemberId, now: Timestamp) -> Result<GymEnded, GymError> {
+pub fn revoke(
+    store: &mut Store,
+    actor: Actor,
+    member: MemberId,
+    now: Timestamp,
+) -> Result<GymEnded, GymError> {
     store.write(|tx| {
         let name = require(tx, member)?;
         let had = gym::revoke(tx, member)?;
@@ -111,7 +117,11 @@ pub fn revoke(store: &mut Store, actor: Actor, member: MemberId, now: Timestamp)
             format!("member {member} (had no gym membership)")
         };
         audit::record(tx, now, &actor.audit_name(), "gym.revoke", &detail)?;
-        Ok(if had { GymEnded::Ended { name } } else { GymEnded::HadNone { name } })
+        Ok(if had {
+            GymEnded::Ended { name }
+        } else {
+            GymEnded::HadNone { name }
+        })
     })
 }
 
@@ -133,7 +143,13 @@ mod tests {
     fn store_with_member() -> (Store, MemberId) {
         let mut store = Store::open_in_memory().unwrap();
         let id = store
-            .write(|tx| members::add(tx, &NewMember::new("王秀英", None, &[]).unwrap(), Timestamp::from_unix_millis(0)))
+            .write(|tx| {
+                members::add(
+                    tx,
+                    &NewMember::new("王秀英", None, &[]).unwrap(),
+                    Timestamp::from_unix_millis(0),
+                )
+            })
             .unwrap();
         (store, id)
     }
@@ -151,11 +167,21 @@ mod tests {
         let (mut store, id) = store_with_member();
         let now = Timestamp::from_unix_millis(1_000);
         let ended = revoke(&mut store, Actor::CommandLine, id, now).unwrap();
-        assert_eq!(ended, GymEnded::HadNone { name: "王秀英".into() });
+        assert_eq!(
+            ended,
+            GymEnded::HadNone {
+                name: "王秀英".into()
+            }
+        );
         let until = keting_core::calendar::parse_date("2026-12-31").unwrap();
         grant(&mut store, Actor::Staff(MemberId(9)), id, until, now).unwrap();
         let ended = revoke(&mut store, Actor::Staff(MemberId(9)), id, now).unwrap();
-        assert_eq!(ended, GymEnded::Ended { name: "王秀英".into() });
+        assert_eq!(
+            ended,
+            GymEnded::Ended {
+                name: "王秀英".into()
+            }
+        );
         assert_eq!(
             audit_actions(&store),
             vec![

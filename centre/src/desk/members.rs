@@ -59,7 +59,13 @@ pub fn add(
 ) -> Result<MemberPass, MemberError> {
     let member = store.write(|tx| {
         let id = members::add(tx, new, now)?;
-        audit::record(tx, now, &actor.audit_name(), "member.add", &format!("member {id}"))?;
+        audit::record(
+            tx,
+            now,
+            &actor.audit_name(),
+            "member.add",
+            &format!("member {id}"),
+        )?;
         require(tx, id)
     })?;
     let pass = issuer.issue(member.id, member.epoch);
@@ -128,7 +134,14 @@ mod tests {
         let now = Timestamp::from_unix_millis(1_000);
         let new = NewMember::new("李建国", Some("3821"), &[]).unwrap();
         let first = add(&mut store, Actor::CommandLine, &new, &issuer, now).unwrap();
-        let second = revoke(&mut store, Actor::Staff(MemberId(9)), first.member.id, &issuer, now).unwrap();
+        let second = revoke(
+            &mut store,
+            Actor::Staff(MemberId(9)),
+            first.member.id,
+            &issuer,
+            now,
+        )
+        .unwrap();
         let old = verifier.verify(&first.pass).unwrap();
         let new = verifier.verify(&second.pass).unwrap();
         assert!(new.epoch > old.epoch);
@@ -136,7 +149,10 @@ mod tests {
         let log = audit::recent(store.conn(), 5).unwrap();
         assert_eq!(log[0].actor, "staff:9");
         assert_eq!(log[0].action, "member.revoke");
-        assert!(log.iter().all(|e| !e.detail.contains("KT1.")), "no pass in the audit log");
+        assert!(
+            log.iter().all(|e| !e.detail.contains("KT1.")),
+            "no pass in the audit log"
+        );
         assert!(matches!(
             revoke(&mut store, Actor::CommandLine, MemberId(77), &issuer, now),
             Err(MemberError::UnknownMember(MemberId(77)))

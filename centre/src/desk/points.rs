@@ -63,7 +63,9 @@ pub struct Awarded {
 }
 
 fn require(conn: &rusqlite::Connection, member: MemberId) -> Result<(), PointsError> {
-    members::get(conn, member)?.map(|_| ()).ok_or(PointsError::UnknownMember(member))
+    members::get(conn, member)?
+        .map(|_| ())
+        .ok_or(PointsError::UnknownMember(member))
 }
 
 /// Awards `member` `worth` points for `activity` held today (the activity
@@ -137,7 +139,11 @@ pub fn balance(
 }
 
 /// A member's newest `limit` postings, newest first.
-pub fn history(store: &Store, member: MemberId, limit: u32) -> Result<Vec<HistoryLine>, PointsError> {
+pub fn history(
+    store: &Store,
+    member: MemberId,
+    limit: u32,
+) -> Result<Vec<HistoryLine>, PointsError> {
     require(store.conn(), member)?;
     Ok(points::history(store.conn(), member, limit)?)
 }
@@ -175,13 +181,25 @@ impl PolicyChange {
 
 /// The site's points policy, changed first if `change` changes anything
 /// (audited).
-pub fn policy(store: &mut Store, actor: Actor, change: PolicyChange, now: Timestamp) -> Result<PointsPolicy, PointsError> {
+pub fn policy(
+    store: &mut Store,
+    actor: Actor,
+    change: PolicyChange,
+    now: Timestamp,
+) -> Result<PointsPolicy, PointsError> {
     store.write(|tx| {
         let mut p = points::policy(tx)?;
         if change.is_empty() {
             return Ok(p);
         }
-        for v in [change.max_award, change.daily_earn_cap, change.daily_spend_cap].into_iter().flatten() {
+        for v in [
+            change.max_award,
+            change.daily_earn_cap,
+            change.daily_spend_cap,
+        ]
+        .into_iter()
+        .flatten()
+        {
             if v <= 0 {
                 return Err(PointsError::CapNotPositive(v));
             }
@@ -194,7 +212,13 @@ pub fn policy(store: &mut Store, actor: Actor, change: PolicyChange, now: Timest
             p.lifetime = std::time::Duration::from_secs(u64::from(m) * 365 / 12 * 24 * 3600);
         }
         points::set_policy(tx, &p)?;
-        audit::record(tx, now, &actor.audit_name(), "points.policy", &format!("{p:?}"))?;
+        audit::record(
+            tx,
+            now,
+            &actor.audit_name(),
+            "points.policy",
+            &format!("{p:?}"),
+        )?;
         Ok(p)
     })
 }
@@ -212,17 +236,51 @@ mod tests {
         let m = store
             .write(|tx| members::add(tx, &NewMember::new("张伟", None, &[]).unwrap(), now))
             .unwrap();
-        let a = award(&mut store, Actor::Staff(MemberId(2)), m, "图书整理", 10, cal, now).unwrap();
+        let a = award(
+            &mut store,
+            Actor::Staff(MemberId(2)),
+            m,
+            "图书整理",
+            10,
+            cal,
+            now,
+        )
+        .unwrap();
         assert_eq!(a.balance, 10);
         let again = award(&mut store, Actor::CommandLine, m, "图书整理", 10, cal, now);
-        assert!(matches!(again, Err(PointsError::Refused(PointsRefusal::AlreadyAwarded))), "{again:?}");
-        reverse(&mut store, Actor::Staff(MemberId(2)), a.posting, "wrong person", cal, now).unwrap();
+        assert!(
+            matches!(
+                again,
+                Err(PointsError::Refused(PointsRefusal::AlreadyAwarded))
+            ),
+            "{again:?}"
+        );
+        reverse(
+            &mut store,
+            Actor::Staff(MemberId(2)),
+            a.posting,
+            "wrong person",
+            cal,
+            now,
+        )
+        .unwrap();
         assert_eq!(balance(&mut store, m, cal, now).unwrap(), (0, 0));
         assert_eq!(ledger(&store).unwrap().1, 0);
         let log = audit::recent(store.conn(), 1).unwrap();
-        assert_eq!((log[0].actor.as_str(), log[0].action.as_str()), ("staff:2", "points.reverse"));
+        assert_eq!(
+            (log[0].actor.as_str(), log[0].action.as_str()),
+            ("staff:2", "points.reverse")
+        );
         assert!(matches!(
-            policy(&mut store, Actor::CommandLine, PolicyChange { max_award: Some(0), ..Default::default() }, now),
+            policy(
+                &mut store,
+                Actor::CommandLine,
+                PolicyChange {
+                    max_award: Some(0),
+                    ..Default::default()
+                },
+                now
+            ),
             Err(PointsError::CapNotPositive(0))
         ));
     }

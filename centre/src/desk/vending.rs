@@ -54,7 +54,12 @@ impl From<rusqlite::Error> for VendingError {
 }
 
 /// Sets a slot's drink, price and stock (audited).
-pub fn set_slot(store: &mut Store, actor: Actor, slot: &Slot, now: Timestamp) -> Result<(), VendingError> {
+pub fn set_slot(
+    store: &mut Store,
+    actor: Actor,
+    slot: &Slot,
+    now: Timestamp,
+) -> Result<(), VendingError> {
     store.write(|tx| {
         vending_slots::set(tx, slot)?;
         audit::record(
@@ -85,8 +90,15 @@ pub fn restock(
             return Err(VendingError::UnknownSlot(device.clone(), slot));
         }
         vending_slots::restock(tx, device, slot, count)?;
-        audit::record(tx, now, &actor.audit_name(), "vending.restock", &format!("{device} slot {slot} +{count}"))?;
-        vending_slots::get(tx, device, slot)?.ok_or_else(|| VendingError::UnknownSlot(device.clone(), slot))
+        audit::record(
+            tx,
+            now,
+            &actor.audit_name(),
+            "vending.restock",
+            &format!("{device} slot {slot} +{count}"),
+        )?;
+        vending_slots::get(tx, device, slot)?
+            .ok_or_else(|| VendingError::UnknownSlot(device.clone(), slot))
     })
 }
 
@@ -114,10 +126,83 @@ pub fn redeem(
             now,
             &actor.audit_name(),
             "vending.redeem",
-            &format!("member {member} slot {slot} of {device}: {} points ({})", r.points, r.id),
+            &format!(
+                "member {member} slot {slot} of {device}: {} points ({})",
+                r.points, r.id
+            ),
         )?;
         Ok(r)
     })
+}
+
+/// What a resident's points page shows: the balance (points past their
+/// lifetime expired first), the catalogue, the newest postings, and a
+/// redemption under way, if any.
+#[derive(Clone, Debug)]
+pub struct PointsMenu {
+    /// The member's balance now.
+    pub balance: keting_core::ledger::Points,
+    /// Every slot of every machine.
+    pub drinks: Vec<Slot>,
+    /// The member's newest postings, newest first.
+    pub history: Vec<crate::store::points::HistoryLine>,
+    /// A redemption of the member's still under way.
+    pub busy: Option<Redemption>,
+}
+
+/// The points page of `member` (expiry applied and written in the same
+/// transaction).
+pub fn points_menu(
+    store: &mut Store,
+    member: MemberId,
+    history: u32,
+    calendar: SiteCalendar,
+    now: Timestamp,
+) -> Result<PointsMenu, VendingError> {
+    use crate::store::points;
+    store.write(|tx| {
+        if members::get(tx, member)?.is_none() {
+            return Err(VendingError::UnknownMember(member));
+        }
+        let policy = points::policy(tx)?;
+        points::expire_due(tx, member, &policy, calendar, now)?;
+        Ok(PointsMenu {
+            balance: points::balance(tx, keting_core::ledger::Account::Member(member))?,
+            drinks: vending_slots::list(tx)?,
+            history: points::history(tx, member, history)?,
+            busy: redemptions::in_progress(tx, member)?,
+        })
+    })
+}
+
+/// Settles a redemption on the machine's answer `outcome`: committed for a
+/// drink, refunded otherwise (once: a second answer changes nothing). The
+/// service calls this on every vend outcome.
+pub fn settle(
+    store: &mut Store,
+    redemption: &str,
+    outcome: keting_core::messages::VendOutcome,
+    calendar: SiteCalendar,
+    now: Timestamp,
+) -> Result<Option<Redemption>, VendingError> {
+    Ok(store.write(|tx| redemptions::settle(tx, redemption, outcome, calendar, now))?)
+}
+
+/// Settles every redemption still under way with `outcome`: what the
+/// service would do on the machine's answers, for the screenshots and the
+/// screen's tests, which run without a machine.
+pub fn settle_all_under_way(
+    store: &mut Store,
+    outcome: keting_core::messages::VendOutcome,
+    calendar: SiteCalendar,
+    now: Timestamp,
+) -> Result<(), VendingError> {
+    Ok(store.write(|tx| {
+        for r in redemptions::latest(tx, 0)? {
+            redemptions::settle(tx, &r.id, outcome, calendar, now)?;
+        }
+        Ok::<_, StoreError>(())
+    })?)
 }
 
 /// A redemption as it stands (in progress, committed, refunded).
@@ -159,10 +244,27 @@ mod tests {
         };
         set_slot(&mut store, Actor::CommandLine, &water, now).unwrap();
         let sold_out = redeem(&mut store, Actor::Kiosk, m, &machine, 1, cal, now);
-        assert!(matches!(sold_out, Err(VendingError::Refused(RedemptionRefusal::SoldOut(_)))), "{sold_out:?}");
-        assert_eq!(restock(&mut store, Actor::Staff(MemberId(2)), &machine, 1, 5, now).unwrap().stock, 5);
+        assert!(
+            matches!(
+                sold_out,
+                Err(VendingError::Refused(RedemptionRefusal::SoldOut(_)))
+            ),
+            "{sold_out:?}"
+        );
+        assert_eq!(
+            restock(&mut store, Actor::Staff(MemberId(2)), &machine, 1, 5, now)
+                .unwrap()
+                .stock,
+            5
+        );
         let poor = redeem(&mut store, Actor::Kiosk, m, &machine, 1, cal, now);
-        assert!(matches!(poor, Err(VendingError::Points(PointsRefusal::NotEnoughPoints { .. }))), "{poor:?}");
+        assert!(
+            matches!(
+                poor,
+                Err(VendingError::Points(PointsRefusal::NotEnoughPoints { .. }))
+            ),
+            "{poor:?}"
+        );
         assert!(matches!(
             restock(&mut store, Actor::CommandLine, &machine, 9, 1, now),
             Err(VendingError::UnknownSlot(_, 9))

@@ -16,13 +16,13 @@ use std::time::Duration;
 use ed25519_dalek::VerifyingKey;
 use keting_core::ids::DeviceId;
 use keting_core::pass::encode_public_key;
-use keting_link::clock::now;
 use keting_device_agents::config::AgentConfig;
 use keting_device_agents::run::{SimHardware, run_agent};
 use keting_hardware::sim::modbus_tcp;
 use keting_hardware::sim::relay_board::{SimRelayBoard, serve_tcp};
 use keting_hardware::sim::robot::SimRobot;
 use keting_hardware::sim::vending::SimVending;
+use keting_link::clock::now;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 

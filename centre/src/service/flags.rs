@@ -92,9 +92,15 @@ mod tests {
 
     #[test]
     fn an_mqtt_url_names_a_host_and_a_port() {
-        assert_eq!(parse_mqtt_url("mqtt://10.0.0.2:8883"), Ok(("10.0.0.2".into(), 8883)));
+        assert_eq!(
+            parse_mqtt_url("mqtt://10.0.0.2:8883"),
+            Ok(("10.0.0.2".into(), 8883))
+        );
         assert_eq!(parse_mqtt_url("mqtt://broker"), Ok(("broker".into(), 1883)));
-        assert_eq!(parse_mqtt_url("mqtt://[::1]:1884"), Ok(("::1".into(), 1884)));
+        assert_eq!(
+            parse_mqtt_url("mqtt://[::1]:1884"),
+            Ok(("::1".into(), 1884))
+        );
         assert!(parse_mqtt_url("tcp://broker:1883").is_err());
         assert!(parse_mqtt_url("mqtt://:1883").is_err());
         assert!(parse_mqtt_url("mqtt://broker:0").is_err());

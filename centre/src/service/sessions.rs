@@ -102,12 +102,22 @@ pub fn handle_ack(
     let result = store.write(|tx| match (&ack.outcome, work) {
         (Outcome::Done, DeviceWork::On) => bookings::mark_device(tx, booking, true, t),
         (Outcome::Done, DeviceWork::Off) => bookings::mark_device(tx, booking, false, t),
-        (Outcome::Refused { reason }, DeviceWork::On) => {
-            bookings::fail(tx, cal, booking, &format!("the device did not start: {reason}"), t).map(|_| ())
-        }
-        (Outcome::Expired, DeviceWork::On) => {
-            bookings::fail(tx, cal, booking, "the device heard of the session after its end", t).map(|_| ())
-        }
+        (Outcome::Refused { reason }, DeviceWork::On) => bookings::fail(
+            tx,
+            cal,
+            booking,
+            &format!("the device did not start: {reason}"),
+            t,
+        )
+        .map(|_| ()),
+        (Outcome::Expired, DeviceWork::On) => bookings::fail(
+            tx,
+            cal,
+            booking,
+            "the device heard of the session after its end",
+            t,
+        )
+        .map(|_| ()),
         (other, DeviceWork::Off) => {
             tracing::warn!(device = %device, booking, "a stop was not carried out: {other:?}");
             bookings::mark_device(tx, booking, false, t)

@@ -745,7 +745,10 @@ pub fn sweep(
     // The booked places (an index covers them); which are due is the core's rule.
     let due = query(conn, "b.state = 'booked' AND b.start_by_ms IS NOT NULL", [])?
         .into_iter()
-        .filter(|b| b.start_by.is_some_and(|by| rules::release_due(b.state, by, now)));
+        .filter(|b| {
+            b.start_by
+                .is_some_and(|by| rules::release_due(b.state, by, now))
+        });
     for b in due {
         set_state(conn, &b, Transition::Release, false, now)?;
         spend(conn, &b, calendar, now)?;
@@ -856,6 +859,8 @@ pub fn mark_device(conn: &Connection, id: i64, on: bool, now: Timestamp) -> Resu
 }
 /// The refusal of a walk-up session outside the resource's hours.
 pub(crate) fn closed_now(name: &str, hours: Option<String>) -> StoreError {
-    StoreError::Booking(keting_core::booking::BookingRefusal::ClosedNow { resource: name.to_owned(), hours })
+    StoreError::Booking(keting_core::booking::BookingRefusal::ClosedNow {
+        resource: name.to_owned(),
+        hours,
+    })
 }
-

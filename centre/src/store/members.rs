@@ -90,7 +90,11 @@ pub struct NewMember {
 impl NewMember {
     /// Validates a new member: a name of 1 to 40 characters without control
     /// characters, and if given, exactly four digits of a phone number.
-    pub fn new(name: &str, phone_tail: Option<&str>, roles: &[Role]) -> Result<Self, NewMemberError> {
+    pub fn new(
+        name: &str,
+        phone_tail: Option<&str>,
+        roles: &[Role],
+    ) -> Result<Self, NewMemberError> {
         let name = name.trim();
         if name.is_empty() {
             return Err(NewMemberError::EmptyName);

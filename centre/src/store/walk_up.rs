@@ -5,8 +5,8 @@
 //! are free, are the core's rules (`keting_core::booking::walk_up`).
 
 use keting_core::booking::rules::{self, Request};
-use keting_core::booking::walk_up::{self, Allocation};
 use keting_core::booking::slots::{self, Slot};
+use keting_core::booking::walk_up::{self, Allocation};
 use keting_core::booking::{BookingPolicy, Decision, ResourceKind};
 use keting_core::calendar::SiteCalendar;
 use keting_core::ids::MemberId;
@@ -114,7 +114,10 @@ pub fn scan(
     };
     let length = any.session;
     let slot = slots::walk_up(&any.resource, calendar, now, length).map_err(|_| {
-        bookings::closed_now(&any.resource.name_zh, Some(resources::format_hours(&any.resource.hours)))
+        bookings::closed_now(
+            &any.resource.name_zh,
+            Some(resources::format_hours(&any.resource.hours)),
+        )
     })?;
     // The member's limits, as for a booking.
     let me = bookings::member_bookings(conn, calendar, any, member, slot)?;

@@ -17,7 +17,11 @@ pub enum Allocation<'a> {
     Queue,
 }
 
-fn free<'a>(candidates: &'a [String], unavailable: &'a [String], taken: &'a [String]) -> impl Iterator<Item = &'a str> {
+fn free<'a>(
+    candidates: &'a [String],
+    unavailable: &'a [String],
+    taken: &'a [String],
+) -> impl Iterator<Item = &'a str> {
     candidates
         .iter()
         .map(String::as_str)
@@ -41,7 +45,11 @@ pub fn allocate<'a>(
 
 /// The resources free for the queue, in order: the first goes to the first
 /// in line, and so on.
-pub fn free_for_queue<'a>(candidates: &'a [String], unavailable: &'a [String], taken: &'a [String]) -> Vec<&'a str> {
+pub fn free_for_queue<'a>(
+    candidates: &'a [String],
+    unavailable: &'a [String],
+    taken: &'a [String],
+) -> Vec<&'a str> {
     free(candidates, unavailable, taken).collect()
 }
 
@@ -67,10 +75,19 @@ mod tests {
         let pianos = ids(&["piano-1", "piano-2", "piano-3"]);
         let offline = ids(&["piano-1"]);
         let taken = ids(&["piano-2"]);
-        assert_eq!(allocate(&pianos, &offline, &taken, true), Allocation::Resource("piano-3"));
-        assert_eq!(allocate(&pianos, &[], &[], true), Allocation::Resource("piano-1"));
+        assert_eq!(
+            allocate(&pianos, &offline, &taken, true),
+            Allocation::Resource("piano-3")
+        );
+        assert_eq!(
+            allocate(&pianos, &[], &[], true),
+            Allocation::Resource("piano-1")
+        );
         // Every piano taken or offline: the queue.
-        assert_eq!(allocate(&pianos, &offline, &ids(&["piano-2", "piano-3"]), true), Allocation::Queue);
+        assert_eq!(
+            allocate(&pianos, &offline, &ids(&["piano-2", "piano-3"]), true),
+            Allocation::Queue
+        );
         // Someone waits already: they go first, the scan queues behind them.
         assert_eq!(allocate(&pianos, &[], &[], false), Allocation::Queue);
         assert_eq!(free_for_queue(&pianos, &offline, &taken), vec!["piano-3"]);
@@ -79,6 +96,9 @@ mod tests {
     #[test]
     fn walk_up_sessions_are_free() {
         assert_eq!(charge(Charge::Free), Ok(Charge::Free));
-        assert_eq!(charge(Charge::Points { points: 5 }), Err(BookingRefusal::WalkUpNotFree));
+        assert_eq!(
+            charge(Charge::Points { points: 5 }),
+            Err(BookingRefusal::WalkUpNotFree)
+        );
     }
 }

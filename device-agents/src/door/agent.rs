@@ -33,8 +33,8 @@ use super::inputs::DoorInput;
 use super::panel_words;
 use super::roster_file::RosterFile;
 use super::strike::Strike;
-use keting_link::clock::now;
 use crate::agent_loop::DeviceAgent;
+use keting_link::clock::now;
 use keting_link::connection::{LinkEvent, LinkHandle};
 use keting_link::device_topics::{DeviceTopics, Incoming};
 

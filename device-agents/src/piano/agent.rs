@@ -15,10 +15,10 @@ use std::time::Duration;
 
 use keting_core::device_session::{SessionMachine, SessionOutput, StartDecision, StartRefusal};
 use keting_core::ids::{DeviceId, SiteId};
-use keting_core::time::Timestamp;
 use keting_core::messages::{
     Action, Command, EventKind, Outcome, OutputStatus, PROTOCOL_VERSION, SessionDeviceStatus,
 };
+use keting_core::time::Timestamp;
 use keting_hardware::bus::BusAddress;
 use keting_hardware::panel::PanelDisplay;
 use keting_hardware::panel::status_layout::{StatusView, render};
@@ -29,9 +29,9 @@ use tokio::time::Instant;
 
 use super::panel_words;
 use super::sessions_file::{Sessions, SessionsFile};
-use keting_link::clock::now;
-use crate::door::strike::MODBUS_TIMEOUT;
 use crate::agent_loop::DeviceAgent;
+use crate::door::strike::MODBUS_TIMEOUT;
+use keting_link::clock::now;
 use keting_link::connection::{LinkEvent, LinkHandle};
 use keting_link::device_topics::{DeviceTopics, Incoming};
 
@@ -149,14 +149,19 @@ impl PianoBankAgent {
                 }
                 SessionOutput::Switch { channel, on } => {
                     let result = self.switch(channel, on).await;
-                    self.sessions.handle_switched(channel, on, result.is_ok(), now());
+                    self.sessions
+                        .handle_switched(channel, on, result.is_ok(), now());
                     if let Err(e) = result
                         && on
                     {
                         return Err(format!("the piano's power did not switch on: {e}"));
                     }
                 }
-                SessionOutput::Ended { session, channel, reason } => {
+                SessionOutput::Ended {
+                    session,
+                    channel,
+                    reason,
+                } => {
                     tracing::info!(session, channel, reason = reason.as_str(), "session ended");
                     let kind = EventKind::SessionEnded {
                         session,
@@ -164,7 +169,9 @@ impl PianoBankAgent {
                         reason,
                         fault: None,
                     };
-                    self.topics.event(&self.link, &format!("s{session}-end"), kind).await;
+                    self.topics
+                        .event(&self.link, &format!("s{session}-end"), kind)
+                        .await;
                     self.status_due = Instant::now();
                 }
             }
@@ -260,12 +267,17 @@ impl PianoBankAgent {
 
     async fn start(&mut self, session: i64, channel: u8, name: String, until_ms: i64) -> Outcome {
         let until = Timestamp::from_unix_millis(until_ms);
-        match self.sessions.handle_start(session, channel, &name, until, now()) {
+        match self
+            .sessions
+            .handle_start(session, channel, &name, until, now())
+        {
             StartDecision::AlreadyKnown => Outcome::Done,
             StartDecision::Refused(StartRefusal::NoSuchOutput(c)) => Outcome::Refused {
                 reason: format!("this piano bank has no piano on channel {c}"),
             },
-            StartDecision::Refused(r) => Outcome::Refused { reason: r.to_string() },
+            StartDecision::Refused(r) => Outcome::Refused {
+                reason: r.to_string(),
+            },
             StartDecision::Started => match self.carry_out().await {
                 Ok(()) => {
                     tracing::info!(session, channel, until_ms, "session started");

@@ -15,21 +15,21 @@ use std::time::Duration;
 
 use keting_core::device_session::{SessionMachine, SessionOutput, StartDecision, StartRefusal};
 use keting_core::ids::{DeviceId, SiteId};
-use keting_core::time::Timestamp;
 use keting_core::messages::{
     Action, Command, EventKind, Outcome, OutputStatus, PROTOCOL_VERSION, SessionDeviceStatus,
     SessionEnd,
 };
+use keting_core::time::Timestamp;
 use keting_hardware::bus::BusAddress;
 use keting_hardware::robot::{DEFAULT_TIMEOUT, ModbusRobot, RobotError, RobotState, RobotStatus};
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
-use keting_link::clock::now;
 use crate::agent_loop::DeviceAgent;
+use crate::piano::sessions_file::{Sessions, SessionsFile};
+use keting_link::clock::now;
 use keting_link::connection::{LinkEvent, LinkHandle};
 use keting_link::device_topics::{DeviceTopics, Incoming};
-use crate::piano::sessions_file::{Sessions, SessionsFile};
 
 /// The robot's one output: its program.
 const PROGRAM: u8 = 1;
@@ -89,7 +89,10 @@ impl RobotAgent {
             link,
             topics,
             robot: None,
-            running: sessions.active.first().and_then(|a| u32::try_from(a.session).ok()),
+            running: sessions
+                .active
+                .first()
+                .and_then(|a| u32::try_from(a.session).ok()),
             sessions: SessionMachine::new(vec![PROGRAM], sessions),
             starting: None,
             fault_note: None,
@@ -146,7 +149,11 @@ impl RobotAgent {
         let t = now().as_unix_millis();
         match self.read().await {
             Ok(s) if s.session != a.session as u32 || s.state == RobotState::Idle => {
-                self.ended(a.session, SessionEnd::Fault, Some("the robot lost the session (restarted or power cut)".into()));
+                self.ended(
+                    a.session,
+                    SessionEnd::Fault,
+                    Some("the robot lost the session (restarted or power cut)".into()),
+                );
             }
             Ok(s) => match s.state {
                 // The slot is over: the machine has the agent stop the program.
@@ -160,7 +167,11 @@ impl RobotAgent {
                 }
             },
             Err(e) if t >= a.until_ms + SILENCE_GRACE_MS => {
-                self.ended(a.session, SessionEnd::Fault, Some(format!("the robot stopped answering: {e}")));
+                self.ended(
+                    a.session,
+                    SessionEnd::Fault,
+                    Some(format!("the robot stopped answering: {e}")),
+                );
             }
             Err(_) => {}
         }
@@ -197,7 +208,8 @@ impl RobotAgent {
                         Ok(r) => r.start(id, program, seconds).await,
                         Err(e) => Err(e),
                     };
-                    self.sessions.handle_switched(PROGRAM, true, started.is_ok(), now());
+                    self.sessions
+                        .handle_switched(PROGRAM, true, started.is_ok(), now());
                     if let Err(e) = started {
                         self.lost(&e);
                         return Err(format!("the robot did not start: {e}"));
@@ -217,11 +229,19 @@ impl RobotAgent {
                     };
                     if let Err(e) = &stopped {
                         self.lost(e);
-                        tracing::warn!(session = id, "the stop did not reach the robot: {e}; trying again");
+                        tracing::warn!(
+                            session = id,
+                            "the stop did not reach the robot: {e}; trying again"
+                        );
                     }
-                    self.sessions.handle_switched(PROGRAM, false, stopped.is_ok(), now());
+                    self.sessions
+                        .handle_switched(PROGRAM, false, stopped.is_ok(), now());
                 }
-                SessionOutput::Ended { session, channel, reason } => {
+                SessionOutput::Ended {
+                    session,
+                    channel,
+                    reason,
+                } => {
                     let fault = self
                         .fault_note
                         .take()
@@ -233,8 +253,15 @@ impl RobotAgent {
                         fault = fault.as_deref().unwrap_or(""),
                         "session ended"
                     );
-                    let kind = EventKind::SessionEnded { session, channel, reason, fault };
-                    self.topics.event(&self.link, &format!("s{session}-end"), kind).await;
+                    let kind = EventKind::SessionEnded {
+                        session,
+                        channel,
+                        reason,
+                        fault,
+                    };
+                    self.topics
+                        .event(&self.link, &format!("s{session}-end"), kind)
+                        .await;
                     self.status_due = Instant::now();
                 }
             }
@@ -296,7 +323,9 @@ impl RobotAgent {
             return Outcome::Done;
         }
         let Ok(id) = u32::try_from(session) else {
-            return refused(format!("session {session} does not fit the robot's register"));
+            return refused(format!(
+                "session {session} does not fit the robot's register"
+            ));
         };
         let seconds = (until_ms - now().as_unix_millis()) / 1000;
         if seconds < 1 {
@@ -318,7 +347,10 @@ impl RobotAgent {
         }
         self.starting = Some((id, program, u16::try_from(seconds).unwrap_or(u16::MAX)));
         let until = Timestamp::from_unix_millis(until_ms);
-        match self.sessions.handle_start(session, PROGRAM, name, until, now()) {
+        match self
+            .sessions
+            .handle_start(session, PROGRAM, name, until, now())
+        {
             StartDecision::AlreadyKnown => Outcome::Done,
             StartDecision::Refused(r) => refused(r.to_string()),
             StartDecision::Started => match self.carry_out().await {

@@ -25,8 +25,8 @@ use tokio::sync::mpsc;
 use tokio::time::Instant;
 
 use super::vend_log::{Entry, VendLog};
-use keting_link::clock::now;
 use crate::agent_loop::DeviceAgent;
+use keting_link::clock::now;
 use keting_link::connection::{LinkEvent, LinkHandle};
 use keting_link::device_topics::{DeviceTopics, Incoming};
 

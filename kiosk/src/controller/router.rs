@@ -57,7 +57,10 @@ pub enum ScanMeans {
 impl Screen {
     /// Whether this is one of the staff's pages (opened by a staff pass).
     pub fn is_staff(self) -> bool {
-        matches!(self, Screen::Staff | Screen::Award | Screen::Restock | Screen::ServiceDesk)
+        matches!(
+            self,
+            Screen::Staff | Screen::Award | Screen::Restock | Screen::ServiceDesk
+        )
     }
 
     /// How long the page stays untouched before the screen goes home
@@ -67,14 +70,18 @@ impl Screen {
             Screen::Home => None,
             Screen::Result => Some(RESULT_SHOWN),
             Screen::Points | Screen::Services => Some(RESIDENT_IDLE),
-            Screen::Staff | Screen::Award | Screen::Restock | Screen::ServiceDesk => Some(STAFF_IDLE),
+            Screen::Staff | Screen::Award | Screen::Restock | Screen::ServiceDesk => {
+                Some(STAFF_IDLE)
+            }
         }
     }
 
     /// What a scan means here.
     pub fn scan_means(self) -> ScanMeans {
         match self {
-            Screen::Home | Screen::Result | Screen::Restock | Screen::ServiceDesk => ScanMeans::CheckIn,
+            Screen::Home | Screen::Result | Screen::Restock | Screen::ServiceDesk => {
+                ScanMeans::CheckIn
+            }
             Screen::Staff => ScanMeans::SelectMember,
             Screen::Award => ScanMeans::Award,
             Screen::Points => ScanMeans::PointsMember,
@@ -162,7 +169,10 @@ mod tests {
         assert_eq!(r.show(Screen::Points, t0), Some(RESIDENT_IDLE));
         assert!(!r.handle_timeout(t0 + Duration::from_secs(59)));
         r.touch(t0 + Duration::from_secs(30));
-        assert!(!r.handle_timeout(t0 + Duration::from_secs(60)), "the touch moved it");
+        assert!(
+            !r.handle_timeout(t0 + Duration::from_secs(60)),
+            "the touch moved it"
+        );
         assert!(r.handle_timeout(t0 + Duration::from_secs(90)));
         assert_eq!(r.screen(), Screen::Home);
         assert_eq!(r.poll_timeout(), None, "home stays");

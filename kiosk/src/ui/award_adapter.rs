@@ -8,16 +8,16 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use keting_core::ledger::rules::PointsRefusal;
 use keting_core::ledger::Points;
+use keting_core::ledger::rules::PointsRefusal;
 use slint::{ComponentHandle, ModelRc, VecModel};
 
-use crate::words::{tr, tr_args};
 use super::kiosk_adapter::State;
-use crate::controller::router::Screen;
 use super::language::Language;
 use super::staff_adapter::as_staff;
 use super::{ActivityChoice, AwardRow, KioskAdapter, KioskWindow};
+use crate::controller::router::Screen;
+use crate::words::{tr, tr_args};
 use keting_centre::clock;
 use keting_centre::desk;
 use keting_centre::desk::points::PointsError;
@@ -80,7 +80,9 @@ pub(super) fn choose(window: &KioskWindow, state: &Rc<RefCell<State>>, name: &st
 
 fn refusal(e: &PointsError, zh: bool) -> String {
     match e {
-        PointsError::Refused(PointsRefusal::AlreadyAwarded) => tr(zh, "already awarded for this activity"),
+        PointsError::Refused(PointsRefusal::AlreadyAwarded) => {
+            tr(zh, "already awarded for this activity")
+        }
         PointsError::Refused(PointsRefusal::OverDailyEarnCap { left }) => {
             tr_args(zh, "over today's cap: {0} points left", &[left])
         }
@@ -92,10 +94,9 @@ fn refusal(e: &PointsError, zh: bool) -> String {
 pub(super) fn scan(window: &KioskWindow, state: &Rc<RefCell<State>>, text: &str) {
     let zh = zh(state);
     let Some((activity, worth)) = state.borrow().award.activity.clone() else {
-        window.global::<KioskAdapter>().set_award_message(
-            tr(zh, "Choose the activity first")
-            .into(),
-        );
+        window
+            .global::<KioskAdapter>()
+            .set_award_message(tr(zh, "Choose the activity first").into());
         return;
     };
     let claims = state.borrow().desk.verifier().verify(text.trim());
@@ -106,29 +107,35 @@ pub(super) fn scan(window: &KioskWindow, state: &Rc<RefCell<State>>, text: &str)
     });
     let Some(member) = member else {
         window.global::<KioskAdapter>().set_award_message(
-            tr(zh, "This pass cannot be used: replaced, or not this centre's")
+            tr(
+                zh,
+                "This pass cannot be used: replaced, or not this centre's",
+            )
             .into(),
         );
         return;
     };
     let now = clock::now();
     let mut refused = None;
-    let done = as_staff(state, "points award", |store, actor, cal| {
-        match desk::points::award(store, actor, member.id, &activity, worth, cal, now) {
+    let done = as_staff(
+        state,
+        "points award",
+        |store, actor, cal| match desk::points::award(
+            store, actor, member.id, &activity, worth, cal, now,
+        ) {
             Ok(a) => Ok(Some((a.posting, a.balance))),
             Err(e @ (PointsError::Refused(_) | PointsError::UnknownMember(_))) => {
                 refused = Some(refusal(&e, zh));
                 Ok(None)
             }
             Err(e) => Err(e),
-        }
-    });
+        },
+    );
     let row = match (done.flatten(), refused) {
         (Some((posting, balance)), _) => AwardRow {
             posting: i32::try_from(posting).unwrap_or(0),
             name: member.name.as_str().into(),
-            text: tr_args(zh, "+{0}, {1} in all", &[&worth, &balance])
-            .into(),
+            text: tr_args(zh, "+{0}, {1} in all", &[&worth, &balance]).into(),
             ok: true,
             reversible: true,
         },
@@ -136,10 +143,7 @@ pub(super) fn scan(window: &KioskWindow, state: &Rc<RefCell<State>>, text: &str)
             posting: 0,
             name: member.name.as_str().into(),
             text: reason
-                .unwrap_or_else(|| {
-                    tr(zh, "Not saved; please try again")
-                    .into()
-                })
+                .unwrap_or_else(|| tr(zh, "Not saved; please try again").into())
                 .into(),
             ok: false,
             reversible: false,
@@ -171,10 +175,9 @@ pub(super) fn reverse(window: &KioskWindow, state: &Rc<RefCell<State>>, posting:
         }
     }
     if done.is_none() {
-        window.global::<KioskAdapter>().set_award_message(
-            tr(zh, "Cannot undo: the points may have been spent")
-            .into(),
-        );
+        window
+            .global::<KioskAdapter>()
+            .set_award_message(tr(zh, "Cannot undo: the points may have been spent").into());
     }
     show(window, state);
 }

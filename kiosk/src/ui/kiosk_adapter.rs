@@ -26,12 +26,12 @@ use super::staff_adapter;
 use super::{
     DemoCardEntry, KioskAdapter, KioskWindow, Outcome, Page, ProgrammeEntry, Refusal, Theme,
 };
-use keting_centre::service::DoorsView;
-use keting_centre::desk::checkin::{CheckInDesk, ScanRecord};
-use keting_centre::clock;
-use keting_centre::demo::DemoCard;
 use crate::controller::router::{Router, ScanMeans, Screen};
 use crate::scan_input::ScanInput;
+use keting_centre::clock;
+use keting_centre::demo::DemoCard;
+use keting_centre::desk::checkin::{CheckInDesk, ScanRecord};
+use keting_centre::service::DoorsView;
 use keting_centre::store::checkins::ScanSource;
 use keting_centre::store::programme;
 
@@ -377,16 +377,16 @@ impl KioskUi {
     pub fn settle_open_redemptions(
         &self,
         outcome: keting_core::messages::VendOutcome,
-    ) -> Result<(), keting_centre::store::StoreError> {
+    ) -> Result<(), keting_centre::desk::vending::VendingError> {
         {
             let mut s = self.state.borrow_mut();
             let cal = s.desk.site().calendar;
-            s.desk.store_mut().write(|tx| {
-                for r in keting_centre::store::redemptions::latest(tx, 0)? {
-                    keting_centre::store::redemptions::settle(tx, &r.id, outcome, cal, clock::now())?;
-                }
-                Ok::<_, keting_centre::store::StoreError>(())
-            })?;
+            keting_centre::desk::vending::settle_all_under_way(
+                s.desk.store_mut(),
+                outcome,
+                cal,
+                clock::now(),
+            )?;
         }
         points_adapter::refresh(&self.window, &self.state);
         Ok(())

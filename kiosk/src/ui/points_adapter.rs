@@ -19,17 +19,17 @@ use keting_core::ledger::{Account, PostingKind};
 use keting_core::messages::VendOutcome;
 use slint::{ComponentHandle, ModelRc, TimerMode, VecModel};
 
-use crate::words::{tr, tr_args};
 use super::kiosk_adapter::State;
-use crate::controller::router::Screen;
 use super::language::Language;
 use super::{DrinkItem, KioskAdapter, KioskWindow, PointsLine, PointsStep};
+use crate::controller::router::Screen;
+use crate::words::{tr, tr_args};
 use keting_centre::clock;
-use keting_centre::desk::{self, Actor};
-use keting_centre::desk::vending::VendingError;
 use keting_centre::desk::vending::RedemptionRefusal;
+use keting_centre::desk::vending::VendingError;
+use keting_centre::desk::{self, Actor};
 use keting_centre::store::redemptions::{self, State as RedemptionState};
-use keting_centre::store::{StoreError, points, vending_slots};
+use keting_centre::store::{points, vending_slots};
 
 /// The points page goes home after this long untouched.
 pub const POINTS_IDLE: Duration = crate::controller::router::RESIDENT_IDLE;
@@ -88,23 +88,13 @@ fn show_menu(window: &KioskWindow, state: &Rc<RefCell<State>>) {
     };
     let zh = zh(state);
     let (cal, now) = (state.borrow().desk.site().calendar, clock::now());
-    let read = state.borrow_mut().desk.store_mut().write(|tx| {
-        let policy = points::policy(tx)?;
-        points::expire_due(tx, member, &policy, cal, now)?;
-        let balance = points::balance(tx, Account::Member(member))?;
-        let drinks = vending_slots::list(tx)?;
-        let history = points::history(tx, member, 5)?;
-        let busy = redemptions::in_progress(tx, member)?;
-        Ok::<_, StoreError>((balance, drinks, history, busy))
-    });
+    let read = desk::vending::points_menu(state.borrow_mut().desk.store_mut(), member, 5, cal, now)
+        .map(|m| (m.balance, m.drinks, m.history, m.busy));
     let (balance, drinks, history, busy) = match read {
         Ok(r) => r,
         Err(e) => {
             tracing::error!("points page: {e}");
-            message(
-                window,
-                &tr(zh, "Not working right now: please ask staff"),
-            );
+            message(window, &tr(zh, "Not working right now: please ask staff"));
             return;
         }
     };
@@ -193,7 +183,15 @@ pub(super) fn confirm(window: &KioskWindow, state: &Rc<RefCell<State>>) {
     }
     let zh = zh(state);
     let (cal, now) = (state.borrow().desk.site().calendar, clock::now());
-    let begun = desk::vending::redeem(state.borrow_mut().desk.store_mut(), Actor::Kiosk, member, &device, slot, cal, now);
+    let begun = desk::vending::redeem(
+        state.borrow_mut().desk.store_mut(),
+        Actor::Kiosk,
+        member,
+        &device,
+        slot,
+        cal,
+        now,
+    );
     match begun {
         Ok(r) => {
             state.borrow_mut().points.redemption = Some(r.id);
@@ -212,21 +210,21 @@ pub(super) fn confirm(window: &KioskWindow, state: &Rc<RefCell<State>>) {
 
 fn refusal_words(e: &VendingError, zh: bool) -> String {
     match e {
-        VendingError::Points(PointsRefusal::NotEnoughPoints { balance, needed }) => {
-            tr_args(zh, "Not enough points: you have {0}, it takes {1}", &[&balance, &needed])
-        }
+        VendingError::Points(PointsRefusal::NotEnoughPoints { balance, needed }) => tr_args(
+            zh,
+            "Not enough points: you have {0}, it takes {1}",
+            &[&balance, &needed],
+        ),
         VendingError::Points(PointsRefusal::OverDailySpendCap { left }) => {
             tr_args(zh, "Only {0} points left to spend today", &[&left])
         }
-        VendingError::Refused(RedemptionRefusal::SoldOut(_)) => {
-            tr(zh, "Sold out").to_owned()
+        VendingError::Refused(RedemptionRefusal::SoldOut(_)) => tr(zh, "Sold out").to_owned(),
+        VendingError::Refused(RedemptionRefusal::InProgress(_)) => {
+            tr(zh, "A drink is on its way: please wait").to_owned()
         }
-        VendingError::Refused(RedemptionRefusal::InProgress(_)) => tr(zh, "A drink is on its way: please wait")
-        .to_owned(),
         other => {
             tracing::error!("redemption refused: {other}");
-            tr(zh, "Not possible right now: please ask staff")
-            .to_owned()
+            tr(zh, "Not possible right now: please ask staff").to_owned()
         }
     }
 }
@@ -278,23 +276,19 @@ fn poll(window: &KioskWindow, state: &Rc<RefCell<State>>) {
     )
     .unwrap_or(0);
     let why = match r.result {
-        Some(VendOutcome::Jammed) => {
-            tr(zh, "the drink got stuck")
-        }
-        Some(VendOutcome::Empty) => {
-            tr(zh, "the slot was empty")
-        }
-        Some(VendOutcome::DoorOpen) => {
-            tr(zh, "the machine's door was open")
-        }
-        _ => {
-            tr(zh, "the machine did not vend")
-        }
+        Some(VendOutcome::Jammed) => tr(zh, "the drink got stuck"),
+        Some(VendOutcome::Empty) => tr(zh, "the slot was empty"),
+        Some(VendOutcome::DoorOpen) => tr(zh, "the machine's door was open"),
+        _ => tr(zh, "the machine did not vend"),
     };
     let text = if dispensed {
         tr_args(zh, "{0} points used, {1} left", &[&r.points, &balance])
     } else {
-        tr_args(zh, "{0}: {1} points returned, {2} in all", &[&why, &r.points, &balance])
+        tr_args(
+            zh,
+            "{0}: {1} points returned, {2} in all",
+            &[&why, &r.points, &balance],
+        )
     };
     adapter.set_points_dispensed(dispensed);
     adapter.set_points_message(text.into());

@@ -8,12 +8,12 @@ use std::rc::Rc;
 use keting_core::ids::DeviceId;
 use slint::{ComponentHandle, ModelRc, VecModel};
 
-use crate::words::{tr, tr_args};
 use super::kiosk_adapter::State;
-use crate::controller::router::Screen;
 use super::language::Language;
 use super::staff_adapter::as_staff;
 use super::{KioskAdapter, KioskWindow, RestockRow};
+use crate::controller::router::Screen;
+use crate::words::{tr, tr_args};
 use keting_centre::clock;
 use keting_centre::desk;
 use keting_centre::store::vending_slots;
@@ -67,8 +67,10 @@ pub(super) fn add(
         return;
     };
     let now = clock::now();
-    let done = as_staff(state, "restock", |store, actor, _| desk::vending::restock(store, actor, &device, slot, n, now))
-        .map(|s| (if zh { s.name_zh } else { s.name_en }, s.stock));
+    let done = as_staff(state, "restock", |store, actor, _| {
+        desk::vending::restock(store, actor, &device, slot, n, now)
+    })
+    .map(|s| (if zh { s.name_zh } else { s.name_en }, s.stock));
     let message = match done {
         Some((name, stock)) => tr_args(zh, "{0}: {1} in stock now", &[&name, &stock]),
         None => tr(zh, "Not saved; please try again"),

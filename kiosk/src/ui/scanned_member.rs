@@ -6,9 +6,9 @@ use std::rc::Rc;
 
 use keting_core::ids::MemberId;
 
-use crate::words::tr;
 use super::kiosk_adapter::State;
 use super::language::Language;
+use crate::words::tr;
 use keting_centre::store::members;
 
 /// The member whose pass `text` is, with their name; or what to tell them.

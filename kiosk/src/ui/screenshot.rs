@@ -19,8 +19,8 @@ use thiserror::Error;
 
 use super::kiosk_adapter::KioskUi;
 use super::language::Language;
-use keting_centre::desk::checkin::CheckInDesk;
 use keting_centre::data_dir::DataDir;
+use keting_centre::desk::checkin::CheckInDesk;
 use keting_centre::site::{self, NewSite};
 use keting_centre::store::Store;
 use keting_centre::store::checkins::ScanSource;
@@ -344,7 +344,10 @@ pub fn render(
 /// Bookings for the services pages: 王秀英's robot session tomorrow at
 /// 9:00 and her piano session this morning (to rate), 李建国's robot
 /// session the day after tomorrow at 10:00.
-fn sample_bookings(store: &mut Store, site: &SiteRecord) -> Result<(), keting_centre::store::StoreError> {
+fn sample_bookings(
+    store: &mut Store,
+    site: &SiteRecord,
+) -> Result<(), keting_centre::store::StoreError> {
     use keting_centre::store::{bookings, walk_up};
     use keting_core::booking::ResourceKind;
     let cal = site.calendar;
@@ -392,7 +395,10 @@ fn sample_bookings(store: &mut Store, site: &SiteRecord) -> Result<(), keting_ce
 
 /// For the service desk: 李建国's robot session this morning, over and
 /// waiting for a check; 王秀英's piano session, rated.
-fn sample_desk(store: &mut Store, site: &SiteRecord) -> Result<(), keting_centre::store::StoreError> {
+fn sample_desk(
+    store: &mut Store,
+    site: &SiteRecord,
+) -> Result<(), keting_centre::store::StoreError> {
     use keting_centre::store::{bookings, ratings, walk_up};
     use keting_core::booking::ResourceKind;
     let cal = site.calendar;

@@ -10,15 +10,15 @@ use keting_core::booking::ResourceKind;
 use keting_core::time::Timestamp;
 use slint::{ComponentHandle, ModelRc, VecModel};
 
-use crate::words::{tr, tr_args};
 use super::kiosk_adapter::State;
-use crate::controller::router::Screen;
 use super::language::Language;
 use super::staff_adapter::as_staff;
 use super::{DeskRow, KioskAdapter, KioskWindow};
-use keting_centre::service::device_states::Availability;
+use crate::controller::router::Screen;
+use crate::words::{tr, tr_args};
 use keting_centre::clock;
 use keting_centre::desk;
+use keting_centre::service::device_states::Availability;
 use keting_centre::store::{bookings, ratings, resources};
 
 /// Ratings are summed over this many days.
@@ -37,11 +37,11 @@ pub(super) fn open(window: &KioskWindow, state: &Rc<RefCell<State>>) {
 
 fn kind_name(zh: bool, k: ResourceKind) -> String {
     match k {
-            ResourceKind::Piano => tr(zh, "Pianos"),
-            ResourceKind::Robot => tr(zh, "Robot"),
-            ResourceKind::Childcare => tr(zh, "Childcare"),
-            ResourceKind::Room => tr(zh, "Rooms"),
-        }
+        ResourceKind::Piano => tr(zh, "Pianos"),
+        ResourceKind::Robot => tr(zh, "Robot"),
+        ResourceKind::Childcare => tr(zh, "Childcare"),
+        ResourceKind::Room => tr(zh, "Rooms"),
+    }
 }
 
 /// Why a session ended, for staff.
@@ -81,27 +81,21 @@ pub(super) fn refresh(window: &KioskWindow, state: &Rc<RefCell<State>>) {
             let view = heard.iter().find(|d| &d.id == id);
             let (detail, attention) = match view {
                 Some(d) if d.availability == Availability::Online => match (&d.state, &d.fault) {
-                    (Some(st), _) if st == "unavailable" => (
-                        tr(zh, "hardware not answering"),
-                        true,
-                    ),
-                    (_, Some(f)) => (
-                        tr_args(zh, "fault: {0}", &[&f]),
-                        true,
-                    ),
+                    (Some(st), _) if st == "unavailable" => {
+                        (tr(zh, "hardware not answering"), true)
+                    }
+                    (_, Some(f)) => (tr_args(zh, "fault: {0}", &[&f]), true),
                     _ => (
-                        tr_args(zh, "online · {0} of {1} in use", &[&d.in_use.0, &d.in_use.1]),
+                        tr_args(
+                            zh,
+                            "online · {0} of {1} in use",
+                            &[&d.in_use.0, &d.in_use.1],
+                        ),
                         false,
                     ),
                 },
-                Some(_) => (
-                    tr(zh, "offline"),
-                    true,
-                ),
-                None => (
-                    tr(zh, "not connected"),
-                    true,
-                ),
+                Some(_) => (tr(zh, "offline"), true),
+                None => (tr(zh, "not connected"), true),
             };
             DeskRow {
                 id: 0,
@@ -150,7 +144,11 @@ pub(super) fn refresh(window: &KioskWindow, state: &Rc<RefCell<State>>) {
                 detail: tr_args(
                     zh,
                     "{0} · {1} ratings · {2}% satisfied",
-                    &[&format!("{}.{:02}", r.average_x100 / 100, r.average_x100 % 100), &r.count, &share],
+                    &[
+                        &format!("{}.{:02}", r.average_x100 / 100, r.average_x100 % 100),
+                        &r.count,
+                        &share,
+                    ],
                 )
                 .into(),
                 attention: share < 80,

@@ -20,12 +20,12 @@ use keting_core::time::Timestamp;
 use slint::{ComponentHandle, ModelRc, VecModel};
 use time::Date;
 
-use crate::words::{tr, tr_args};
 use super::kiosk_adapter::State;
-use crate::controller::router::Screen;
 use super::language::Language;
 use super::scanned_member::member_of;
 use super::{KioskAdapter, KioskWindow, MyBooking, ServiceTile, ServicesStep, WeekCell, WeekDay};
+use crate::controller::router::Screen;
+use crate::words::{tr, tr_args};
 use keting_centre::clock;
 use keting_centre::desk::bookings::CancelAs;
 use keting_centre::desk::{self, Actor};
@@ -78,13 +78,15 @@ enum Step {
 /// Shows `step`, remembering it.
 fn set_step(window: &KioskWindow, state: &Rc<RefCell<State>>, step: Step) {
     state.borrow_mut().services.step = step;
-    window.global::<KioskAdapter>().set_services_step(match step {
-        Step::Scan => ServicesStep::Scan,
-        Step::Menu => ServicesStep::Menu,
-        Step::Week => ServicesStep::Week,
-        Step::Confirm => ServicesStep::Confirm,
-        Step::Done => ServicesStep::Done,
-    });
+    window
+        .global::<KioskAdapter>()
+        .set_services_step(match step {
+            Step::Scan => ServicesStep::Scan,
+            Step::Menu => ServicesStep::Menu,
+            Step::Week => ServicesStep::Week,
+            Step::Confirm => ServicesStep::Confirm,
+            Step::Done => ServicesStep::Done,
+        });
 }
 
 fn zh(state: &Rc<RefCell<State>>) -> bool {
@@ -124,24 +126,22 @@ fn when(state: &Rc<RefCell<State>>, b: &Booking) -> String {
 
 fn state_words(zh: bool, s: BookingState) -> String {
     match s {
-            BookingState::Waiting => tr(zh, "waiting list"),
-            BookingState::Booked => tr(zh, "booked"),
-            BookingState::Started => tr(zh, "in progress"),
-            BookingState::ToCheck | BookingState::Done => tr(zh, "over"),
-            BookingState::Failed => tr(zh, "device fault, given back"),
-            BookingState::Cancelled => tr(zh, "cancelled"),
-            BookingState::Released => tr(zh, "not started, released"),
-            BookingState::Lapsed => tr(zh, "not promoted"),
-        }
+        BookingState::Waiting => tr(zh, "waiting list"),
+        BookingState::Booked => tr(zh, "booked"),
+        BookingState::Started => tr(zh, "in progress"),
+        BookingState::ToCheck | BookingState::Done => tr(zh, "over"),
+        BookingState::Failed => tr(zh, "device fault, given back"),
+        BookingState::Cancelled => tr(zh, "cancelled"),
+        BookingState::Released => tr(zh, "not started, released"),
+        BookingState::Lapsed => tr(zh, "not promoted"),
+    }
 }
 
 /// What a charge is, in words.
 fn charge_words(zh: bool, c: Charge) -> String {
     match c {
         Charge::Free => tr(zh, "Free"),
-        Charge::Points { points } => {
-            tr_args(zh, "{0} points (spent when it starts)", &[&points])
-        }
+        Charge::Points { points } => tr_args(zh, "{0} points (spent when it starts)", &[&points]),
         Charge::Yuan { fen, trial } => {
             let yuan = format!("{}.{:02}", fen / 100, fen % 100);
             if trial {
@@ -160,7 +160,10 @@ fn refusal_words(zh: bool, e: &StoreError) -> String {
     match e {
         StoreError::Booking(r) => match r {
             R::SlotPast => tr(zh, "That slot is in the past: choose a later one"),
-            R::Full => tr(zh, "That slot is full: choose another, or join the waiting list"),
+            R::Full => tr(
+                zh,
+                "That slot is full: choose another, or join the waiting list",
+            ),
             R::AlreadyBooked => tr(zh, "You already have this slot"),
             R::OverDailyLimit { limit } => tr_args(
                 zh,
@@ -183,7 +186,10 @@ fn refusal_words(zh: bool, e: &StoreError) -> String {
                 &[hours],
             ),
             R::NotBooked(state) => tr_args(zh, "This booking is {0}: nothing to do", &[state]),
-            R::NotStartedInTime => tr(zh, "Not started in time: the place was given to the next person"),
+            R::NotStartedInTime => tr(
+                zh,
+                "Not started in time: the place was given to the next person",
+            ),
             R::TooEarly { minutes } => tr_args(
                 zh,
                 "Check-in opens {0} minutes before the start: come back then",
@@ -287,8 +293,16 @@ fn show_menu(window: &KioskWindow, state: &Rc<RefCell<State>>) {
         let free = pianos.len() - busy.min(pianos.len());
         let minutes = first.session.as_secs() / 60;
         let detail = match queue {
-            0 => tr_args(zh, "{0} of {1} free · {2} min · free", &[&free, &pianos.len(), &minutes]),
-            q => tr_args(zh, "{0} of {1} free · {2} waiting", &[&free, &pianos.len(), &q]),
+            0 => tr_args(
+                zh,
+                "{0} of {1} free · {2} min · free",
+                &[&free, &pianos.len(), &minutes],
+            ),
+            q => tr_args(
+                zh,
+                "{0} of {1} free · {2} waiting",
+                &[&free, &pianos.len(), &q],
+            ),
         };
         tiles.push(ServiceTile {
             id: "piano".into(),
@@ -406,7 +420,14 @@ fn play(window: &KioskWindow, state: &Rc<RefCell<State>>, who: MemberId) {
     let zh = zh(state);
     let down = unavailable(state);
     let (cal, now) = (state.borrow().desk.site().calendar, clock::now());
-    let got = desk::bookings::play_piano(state.borrow_mut().desk.store_mut(), Actor::Member(who), who, &down, cal, now);
+    let got = desk::bookings::play_piano(
+        state.borrow_mut().desk.store_mut(),
+        Actor::Member(who),
+        who,
+        &down,
+        cal,
+        now,
+    );
     match got {
         Ok(WalkUp::Started(b)) => {
             let piano = resource_name(state, &b.resource);
@@ -441,7 +462,10 @@ fn play(window: &KioskWindow, state: &Rc<RefCell<State>>, who: MemberId) {
             state,
             true,
             &tr_args(zh, "Number {0} in the queue", &[&position]),
-            &tr(zh, "When a piano frees it is kept for you for 10 minutes: come back and scan to start"),
+            &tr(
+                zh,
+                "When a piano frees it is kept for you for 10 minutes: come back and scan to start",
+            ),
             None,
         ),
         Err(e) => done(
@@ -502,9 +526,7 @@ fn show_week(window: &KioskWindow, state: &Rc<RefCell<State>>) {
                     b.member == who && (b.state.holds_place() || b.state == BookingState::Waiting)
                 });
                 let (st, label) = match mine {
-                    Some(b) if b.state == BookingState::Waiting => {
-                        ("waiting", tr(zh, "waiting"))
-                    }
+                    Some(b) if b.state == BookingState::Waiting => ("waiting", tr(zh, "waiting")),
                     Some(_) => ("mine", tr(zh, "mine")),
                     None if now >= slot.end
                         || now > slot.start.saturating_add(Duration::from_secs(600)) =>
@@ -512,10 +534,7 @@ fn show_week(window: &KioskWindow, state: &Rc<RefCell<State>>) {
                         ("past", String::new())
                     }
                     None if left == 0 => ("full", tr(zh, "full")),
-                    None if r.resource.capacity > 1 => (
-                        "free",
-                        tr_args(zh, "{0} left", &[&left]),
-                    ),
+                    None if r.resource.capacity > 1 => ("free", tr_args(zh, "{0} left", &[&left])),
                     None => ("free", tr(zh, "free")),
                 };
                 WeekCell {
@@ -629,7 +648,16 @@ pub(super) fn confirm(window: &KioskWindow, state: &Rc<RefCell<State>>) {
         return;
     };
     let (cal, now) = (state.borrow().desk.site().calendar, clock::now());
-    let booked = desk::bookings::book(state.borrow_mut().desk.store_mut(), Actor::Member(who), &id, start, who, wait, cal, now);
+    let booked = desk::bookings::book(
+        state.borrow_mut().desk.store_mut(),
+        Actor::Member(who),
+        &id,
+        start,
+        who,
+        wait,
+        cal,
+        now,
+    );
     let name = resource_name(state, &id);
     match booked {
         Ok(b) => {
@@ -640,7 +668,11 @@ pub(super) fn confirm(window: &KioskWindow, state: &Rc<RefCell<State>>) {
                     state,
                     true,
                     &tr_args(zh, "On the waiting list, number {0}", &[&n]),
-                    &tr_args(zh, "{0} {1}: booked for you if a place frees", &[&name, &when]),
+                    &tr_args(
+                        zh,
+                        "{0} {1}: booked for you if a place frees",
+                        &[&name, &when],
+                    ),
                     None,
                 ),
                 (None, charge) => done(
@@ -683,7 +715,13 @@ pub(super) fn start(window: &KioskWindow, state: &Rc<RefCell<State>>, booking: i
     let zh = zh(state);
     let Some(who) = member(state) else { return };
     let (cal, now) = (state.borrow().desk.site().calendar, clock::now());
-    let result = desk::bookings::start_booking(state.borrow_mut().desk.store_mut(), Actor::Member(who), booking, cal, now);
+    let result = desk::bookings::start_booking(
+        state.borrow_mut().desk.store_mut(),
+        Actor::Member(who),
+        booking,
+        cal,
+        now,
+    );
     match result {
         Ok(b) => {
             let name = resource_name(state, &b.resource);
@@ -750,7 +788,13 @@ pub(super) fn end(window: &KioskWindow, state: &Rc<RefCell<State>>, booking: i64
     let zh = zh(state);
     let Some(who) = member(state) else { return };
     let (cal, now) = (state.borrow().desk.site().calendar, clock::now());
-    let result = desk::bookings::end(state.borrow_mut().desk.store_mut(), Actor::Member(who), booking, cal, now);
+    let result = desk::bookings::end(
+        state.borrow_mut().desk.store_mut(),
+        Actor::Member(who),
+        booking,
+        cal,
+        now,
+    );
     match result {
         Ok(b) => {
             let name = resource_name(state, &b.resource);
@@ -783,7 +827,13 @@ pub(super) fn rate(window: &KioskWindow, state: &Rc<RefCell<State>>, stars: i32)
     };
     let now = clock::now();
     let stars = u8::try_from(stars).unwrap_or(0);
-    let result = desk::bookings::rate(state.borrow_mut().desk.store_mut(), Actor::Member(who), booking, stars, now);
+    let result = desk::bookings::rate(
+        state.borrow_mut().desk.store_mut(),
+        Actor::Member(who),
+        booking,
+        stars,
+        now,
+    );
     show_menu(window, state);
     match result {
         Ok(()) => {

@@ -15,17 +15,17 @@ use keting_core::door::lock::LockState;
 use keting_core::ids::MemberId;
 use slint::{ComponentHandle, ModelRc, VecModel};
 
-use crate::words::{tr, tr_args};
 use super::kiosk_adapter::State;
-use crate::controller::router::Screen;
 use super::language::Language;
 use super::{ClaimRow, DoorRow, EntryRow, GymRow, KioskAdapter, KioskWindow};
-use keting_centre::service::device_states::{Availability, DoorView, DoorsView};
+use crate::controller::router::Screen;
+use crate::words::{tr, tr_args};
 use keting_centre::clock;
 use keting_centre::desk::gym::GymEnded;
 use keting_centre::desk::{self, Actor};
-use keting_centre::store::members::{self, Role};
+use keting_centre::service::device_states::{Availability, DoorView, DoorsView};
 use keting_centre::store::gym;
+use keting_centre::store::members::{self, Role};
 
 /// The staff page closes after this long untouched.
 pub const STAFF_IDLE: Duration = crate::controller::router::STAFF_IDLE;
@@ -83,7 +83,11 @@ pub(super) fn show_message(window: &KioskWindow, message: String) {
 pub(super) fn as_staff<T, E: std::fmt::Display>(
     state: &Rc<RefCell<State>>,
     what: &str,
-    act: impl FnOnce(&mut keting_centre::store::Store, Actor, keting_core::calendar::SiteCalendar) -> Result<T, E>,
+    act: impl FnOnce(
+        &mut keting_centre::store::Store,
+        Actor,
+        keting_core::calendar::SiteCalendar,
+    ) -> Result<T, E>,
 ) -> Option<T> {
     let mut s = state.borrow_mut();
     let Some(staff) = s.staff else {
@@ -107,7 +111,10 @@ pub(super) fn extend(window: &KioskWindow, state: &Rc<RefCell<State>>, member: M
         desk::gym::extend_month(store, actor, member, calendar, now)
     });
     let w = words(state);
-    let message = done.map_or_else(|| w.failed(), |paid| w.extended(&paid.name, &paid.until.to_string()));
+    let message = done.map_or_else(
+        || w.failed(),
+        |paid| w.extended(&paid.name, &paid.until.to_string()),
+    );
     state.borrow_mut().selected = Some(member);
     show_message(window, message);
     refresh(window, state);
@@ -116,7 +123,9 @@ pub(super) fn extend(window: &KioskWindow, state: &Rc<RefCell<State>>, member: M
 /// Ends `member`'s gym membership.
 pub(super) fn revoke(window: &KioskWindow, state: &Rc<RefCell<State>>, member: MemberId) {
     let now = clock::now();
-    let done = as_staff(state, "gym revoke", |store, actor, _| desk::gym::revoke(store, actor, member, now));
+    let done = as_staff(state, "gym revoke", |store, actor, _| {
+        desk::gym::revoke(store, actor, member, now)
+    });
     let w = words(state);
     let name = |e: GymEnded| match e {
         GymEnded::Ended { name } | GymEnded::HadNone { name } => name,
@@ -136,10 +145,7 @@ pub(super) fn open_door(window: &KioskWindow, state: &Rc<RefCell<State>>, door: 
         desk::doors::request_open(store, actor, &device, now)
     });
     let w = words(state);
-    show_message(
-        window,
-        done.map_or_else(|| w.failed(), |_| w.opening(door)),
-    );
+    show_message(window, done.map_or_else(|| w.failed(), |_| w.opening(door)));
 }
 
 /// Confirms a device's claim (the technician compared the PINs); the
@@ -255,24 +261,21 @@ impl Words {
     fn door_status(&self, d: &DoorView, view: &DoorsView) -> String {
         let zh = self.zh();
         if !view.connected {
-            return tr(zh, "unavailable (kiosk not connected)")
-            .into();
+            return tr(zh, "unavailable (kiosk not connected)").into();
         }
         let mut s = match (d.availability, d.state) {
-            (Availability::NeverSeen, _) => tr(zh, "never connected")
-            .to_owned(),
-            (Availability::Offline, _) => tr(zh, "offline · unavailable")
-            .to_owned(),
+            (Availability::NeverSeen, _) => tr(zh, "never connected").to_owned(),
+            (Availability::Offline, _) => tr(zh, "offline · unavailable").to_owned(),
             (Availability::Online, None) => tr(zh, "online").to_owned(),
             (Availability::Online, Some(state)) => {
                 let st = match state {
-                        LockState::Unknown => tr(zh, "state unknown"),
-                        LockState::Locked => tr(zh, "locked"),
-                        LockState::Unlocked => tr(zh, "unlocked"),
-                        LockState::Open => tr(zh, "open"),
-                        LockState::HeldOpen => tr(zh, "ALARM: held open"),
-                        LockState::Forced => tr(zh, "ALARM: forced"),
-                    };
+                    LockState::Unknown => tr(zh, "state unknown"),
+                    LockState::Locked => tr(zh, "locked"),
+                    LockState::Unlocked => tr(zh, "unlocked"),
+                    LockState::Open => tr(zh, "open"),
+                    LockState::HeldOpen => tr(zh, "ALARM: held open"),
+                    LockState::Forced => tr(zh, "ALARM: forced"),
+                };
                 format!("{} · {st}", tr(zh, "online"))
             }
         };
@@ -286,7 +289,11 @@ impl Words {
     }
 
     fn extended(&self, name: &str, until: &str) -> String {
-        tr_args(self.zh(), "{0}: paid to {1}; the doors update within a second", &[&name, &until])
+        tr_args(
+            self.zh(),
+            "{0}: paid to {1}; the doors update within a second",
+            &[&name, &until],
+        )
     }
 
     fn opening(&self, door: &str) -> String {
@@ -294,11 +301,19 @@ impl Words {
     }
 
     fn ended(&self, name: &str) -> String {
-        tr_args(self.zh(), "{0}: gym membership ended; day hours only", &[&name])
+        tr_args(
+            self.zh(),
+            "{0}: gym membership ended; day hours only",
+            &[&name],
+        )
     }
 
     fn claim_confirmed(&self, device: &str) -> String {
-        tr_args(self.zh(), "{0}: confirmed; the device gets its configuration now", &[&device])
+        tr_args(
+            self.zh(),
+            "{0}: confirmed; the device gets its configuration now",
+            &[&device],
+        )
     }
 
     fn failed(&self) -> String {
@@ -306,7 +321,11 @@ impl Words {
     }
 
     fn old_pass(&self, name: &str) -> String {
-        tr_args(self.zh(), "{0}'s old pass was replaced; scan the new one", &[&name])
+        tr_args(
+            self.zh(),
+            "{0}'s old pass was replaced; scan the new one",
+            &[&name],
+        )
     }
 
     fn unknown(&self) -> String {

@@ -1,5 +1,5 @@
-//! The command line for resources, packages, bookings and the pianos
-//! (`kiosk resource`, `kiosk package`, `kiosk booking`, `kiosk piano`).
+//! `kiosk resource`, `kiosk package`, `kiosk booking`, `kiosk piano`: the
+//! command line for resources, packages, bookings and the pianos.
 //! The running kiosk (window or `--headless`) does what the devices need:
 //! it sees each change and tells the piano bank or the robot.
 
@@ -7,20 +7,20 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use clap::Subcommand;
+use keting_centre::clock;
+use keting_centre::desk::bookings::CancelAs;
+use keting_centre::desk::{self, Actor};
+use keting_centre::store::Store;
+use keting_centre::store::bookings::Booking;
+use keting_centre::store::resources::{self, ResourceRecord};
+use keting_centre::store::site_record::SiteRecord;
+use keting_centre::store::walk_up::WalkUp;
 use keting_core::booking::{
     BookingState, Charge, Limits, Price, Resource, ResourceId, ResourceKind,
 };
 use keting_core::calendar::{SiteCalendar, parse_date};
 use keting_core::ids::{DeviceId, MemberId};
 use keting_core::time::Timestamp;
-use keting_centre::clock;
-use keting_centre::desk::bookings::CancelAs;
-use keting_centre::desk::{self, Actor};
-use keting_centre::store::bookings::Booking;
-use keting_centre::store::resources::{self, ResourceRecord};
-use keting_centre::store::site_record::SiteRecord;
-use keting_centre::store::Store;
-use keting_centre::store::walk_up::WalkUp;
 
 /// `kiosk resource ...`
 #[derive(Subcommand)]
@@ -426,7 +426,16 @@ pub fn package_command(cmd: PackageCommand, store: &mut Store, site: &SiteRecord
             until,
         } => {
             let day = parse_date(&until)?;
-            let id = desk::bookings::sell_package(store, Actor::CommandLine, MemberId(member), kind, sessions, day, cal, now)?;
+            let id = desk::bookings::sell_package(
+                store,
+                Actor::CommandLine,
+                MemberId(member),
+                kind,
+                sessions,
+                day,
+                cal,
+                now,
+            )?;
             println!(
                 "package {id}: member {member}, {sessions} {} sessions, until {day}",
                 kind.as_str()
@@ -466,7 +475,16 @@ pub fn booking_command(cmd: BookingCommand, store: &mut Store, site: &SiteRecord
             wait,
         } => {
             let start = parse_local(cal, &at)?;
-            let booked = desk::bookings::book(store, Actor::CommandLine, &resource, start, MemberId(member), wait, cal, now)?;
+            let booked = desk::bookings::book(
+                store,
+                Actor::CommandLine,
+                &resource,
+                start,
+                MemberId(member),
+                wait,
+                cal,
+                now,
+            )?;
             match booked.waiting_position {
                 Some(n) => println!(
                     "{} — waiting list, place {n}",
@@ -476,7 +494,11 @@ pub fn booking_command(cmd: BookingCommand, store: &mut Store, site: &SiteRecord
             }
         }
         BookingCommand::Cancel { booking, staff } => {
-            let how = if staff { CancelAs::Staff } else { CancelAs::Member };
+            let how = if staff {
+                CancelAs::Staff
+            } else {
+                CancelAs::Member
+            };
             let c = desk::bookings::cancel(store, Actor::CommandLine, booking, how, cal, now)?;
             println!(
                 "booking {booking} cancelled{}",
@@ -491,7 +513,14 @@ pub fn booking_command(cmd: BookingCommand, store: &mut Store, site: &SiteRecord
             }
         }
         BookingCommand::Start { member, resource } => {
-            let b = desk::bookings::start(store, Actor::CommandLine, MemberId(member), resource.as_deref(), cal, now)?;
+            let b = desk::bookings::start(
+                store,
+                Actor::CommandLine,
+                MemberId(member),
+                resource.as_deref(),
+                cal,
+                now,
+            )?;
             println!("{}", describe(cal, &b));
         }
         BookingCommand::End { booking } => {
@@ -631,7 +660,14 @@ pub fn piano_command(cmd: PianoCommand, store: &mut Store, site: &SiteRecord) ->
     let cal = site.calendar;
     match cmd {
         PianoCommand::Play { member } => {
-            let got = desk::bookings::play_piano(store, Actor::CommandLine, MemberId(member), &[], cal, now)?;
+            let got = desk::bookings::play_piano(
+                store,
+                Actor::CommandLine,
+                MemberId(member),
+                &[],
+                cal,
+                now,
+            )?;
             match got {
                 WalkUp::Started(b) => println!(
                     "{} — play until {}",
@@ -645,7 +681,8 @@ pub fn piano_command(cmd: PianoCommand, store: &mut Store, site: &SiteRecord) ->
             }
         }
         PianoCommand::Leave { member } => {
-            if desk::bookings::leave_piano_queue(store, Actor::CommandLine, MemberId(member), now)? {
+            if desk::bookings::leave_piano_queue(store, Actor::CommandLine, MemberId(member), now)?
+            {
                 println!("member {member} left the queue");
             } else {
                 bail!("member {member} is not in the queue");

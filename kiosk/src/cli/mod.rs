@@ -1,0 +1,18 @@
+//! The command line's groups, one module each: each parses its
+//! subcommands' arguments, calls a desk (`keting_centre::desk`), and prints.
+//! Nothing here decides or writes to the database itself.
+//!
+//! [`members`], [`gym`], [`doors`], [`claims`], [`points`], [`vending`],
+//! [`bookings`] (resources, packages, bookings, the pianos), [`checkin`],
+//! [`stats`], [`screenshot`].
+
+pub mod bookings;
+pub mod checkin;
+pub mod claims;
+pub mod doors;
+pub mod gym;
+pub mod members;
+pub mod points;
+pub mod screenshot;
+pub mod stats;
+pub mod vending;
