@@ -13,15 +13,15 @@ use keting_core::door::access::AccessPolicy;
 use keting_core::door::lock::{FailMode, LockConfig};
 use keting_core::pass::PassVerifier;
 use keting_core::topics::{DeviceChannel, Topic};
+use keting_hardware::gpio::sim::SimGpio;
 use keting_hardware::gpio::{InputLine, LineSpec};
 use keting_hardware::gpio_cdev::{CdevInput, CdevOutput};
+use keting_hardware::panel::sim::SimPanel;
 use keting_hardware::panel::ssd1306::Ssd1306;
 use keting_hardware::panel::text::PanelFont;
 use keting_hardware::panel::{PanelDisplay, PanelError, PanelFrame};
 use keting_hardware::scanner::evdev_wedge::EvdevScanner;
 use keting_hardware::scanner::serial::SerialScanner;
-use keting_hardware::sim::gpio::SimGpio;
-use keting_hardware::sim::panel::SimPanel;
 use thiserror::Error;
 use tokio::sync::mpsc;
 

@@ -16,7 +16,7 @@ use keting_device_agents::door::panel_words;
 use keting_device_agents::run::{PANEL_FONT, SimHardware, run_agent};
 use keting_hardware::panel::status_layout::render;
 use keting_hardware::panel::text::PanelFont;
-use keting_hardware::sim::relay_board::{RelayFault, SimRelayBoard, serve_tcp};
+use keting_hardware::relay_board::sim::{RelayFault, SimRelayBoard, serve_tcp};
 use keting_link::connection::{LinkEvent, LinkHandle};
 use tokio::sync::{mpsc, oneshot};
 

@@ -11,7 +11,7 @@ use keting_core::messages::{Action, Outcome, SessionDeviceStatus, SessionEnd};
 use keting_device_agents::config::AgentConfig;
 use keting_device_agents::piano::sessions_file::{ActiveSession, Sessions, SessionsFile};
 use keting_device_agents::run::{SimHardware, run_agent};
-use keting_hardware::sim::relay_board::{RelayFault, SimRelayBoard, serve_tcp};
+use keting_hardware::relay_board::sim::{RelayFault, SimRelayBoard, serve_tcp};
 use keting_link::clock::now;
 use tokio::sync::oneshot;
 

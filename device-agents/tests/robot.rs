@@ -9,9 +9,9 @@ use std::time::Duration;
 use keting_core::messages::{Outcome, SessionEnd};
 use keting_device_agents::config::AgentConfig;
 use keting_device_agents::run::{SimHardware, run_agent};
+use keting_hardware::robot::sim::{RobotLinkFault, SimRobot};
 use keting_hardware::robot::{RobotFault, RobotState};
 use keting_hardware::sim::modbus_tcp;
-use keting_hardware::sim::robot::{RobotLinkFault, SimRobot};
 use tokio::sync::oneshot;
 
 use crate::session_watch::KioskSide;

@@ -12,7 +12,7 @@ use keting_core::messages::{
 use keting_device_agents::config::AgentConfig;
 use keting_device_agents::run::{SimHardware, run_agent};
 use keting_hardware::sim::modbus_tcp;
-use keting_hardware::sim::vending::{SimVending, VendingFault};
+use keting_hardware::vending::sim::{SimVending, VendingFault};
 use keting_link::connection::{LinkEvent, LinkHandle};
 use tokio::sync::{mpsc, oneshot};
 

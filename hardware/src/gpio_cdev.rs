@@ -6,7 +6,7 @@
 //! a door contact is watched without polling. Requests must be made inside a
 //! tokio runtime. No GPIO chip is attached to the development and CI
 //! machines: this module is compiled everywhere and exercised on a Pi; the
-//! agents are tested against [`crate::sim::gpio`].
+//! agents are tested against [`crate::gpio::sim`].
 
 use std::time::Duration;
 

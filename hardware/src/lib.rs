@@ -16,8 +16,10 @@
 //!   [`vending::VendingController`] trait and its Modbus driver.
 //! - [`robot`]: the moxibustion robot's controller: register map and
 //!   Modbus driver.
-//! - [`sim`]: simulators, each serving the real protocol (or, for GPIO, the
-//!   same traits in memory), with fault injection.
+//! - [`sim`] (feature `sim`): what the simulators share (Modbus TCP and RTU
+//!   serving); each device's simulator is its module's `sim`, beside its
+//!   driver, serving the real protocol (or, for GPIO, the same traits in
+//!   memory) with fault injection.
 //!
 //! - [`panel`]: 128x64 status panels drawn with embedded-graphics (Chinese
 //!   text from the bundled font), rendered to PNG for tests and people.
@@ -33,5 +35,6 @@ pub mod panel;
 pub mod relay_board;
 pub mod robot;
 pub mod scanner;
+#[cfg(feature = "sim")]
 pub mod sim;
 pub mod vending;

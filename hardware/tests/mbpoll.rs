@@ -2,7 +2,7 @@
 //! board over TCP and over RTU on a pty: our simulators speak Modbus as
 //! others do. `./run-tests` installs it.
 
-use keting_hardware::sim::relay_board::SimRelayBoard;
+use keting_hardware::relay_board::sim::SimRelayBoard;
 use keting_hardware::sim::rtu_pty::RtuPty;
 use tokio::process::Command;
 

@@ -2,8 +2,8 @@
 
 use std::time::Duration;
 
+use keting_hardware::relay_board::sim::RelayFault;
 use keting_hardware::relay_board::{DEFAULT_TIMEOUT, ModbusRelayBoard, RelayError};
-use keting_hardware::sim::relay_board::RelayFault;
 use tokio_modbus::ExceptionCode;
 
 use crate::util::start_board;

@@ -7,9 +7,9 @@ use std::time::Duration;
 
 use keting_hardware::bus::BusAddress;
 use keting_hardware::modbus_client::ModbusError;
+use keting_hardware::robot::sim::{RobotLinkFault, SimRobot};
 use keting_hardware::robot::{DEFAULT_TIMEOUT, ModbusRobot, RobotError, RobotFault, RobotState};
 use keting_hardware::sim::modbus_tcp;
-use keting_hardware::sim::robot::{RobotLinkFault, SimRobot};
 use keting_hardware::sim::rtu_pty::RtuPty;
 use tokio::net::TcpListener;
 use tokio_modbus::ExceptionCode;

@@ -3,8 +3,8 @@
 
 use std::time::Duration;
 
+use keting_hardware::relay_board::sim::{RelayFault, SimRelayBoard};
 use keting_hardware::relay_board::{DEFAULT_TIMEOUT, ModbusRelayBoard, RelayError};
-use keting_hardware::sim::relay_board::{RelayFault, SimRelayBoard};
 use keting_hardware::sim::rtu_pty::RtuPty;
 use tokio_modbus::ExceptionCode;
 

@@ -3,7 +3,7 @@
 
 use keting_hardware::scanner::Scanner;
 use keting_hardware::scanner::serial::SerialScanner;
-use keting_hardware::sim::scanner::SimScanner;
+use keting_hardware::scanner::sim::SimScanner;
 use nix::pty::openpty;
 
 #[tokio::test]

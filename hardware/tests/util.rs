@@ -2,7 +2,7 @@
 
 use std::net::SocketAddr;
 
-use keting_hardware::sim::relay_board::{SimRelayBoard, serve_tcp};
+use keting_hardware::relay_board::sim::{SimRelayBoard, serve_tcp};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 

@@ -7,7 +7,7 @@ use std::time::Duration;
 use keting_hardware::bus::BusAddress;
 use keting_hardware::sim::modbus_tcp;
 use keting_hardware::sim::rtu_pty::RtuPty;
-use keting_hardware::sim::vending::{SimVending, VendingFault};
+use keting_hardware::vending::sim::{SimVending, VendingFault};
 use keting_hardware::vending::{
     DEFAULT_TIMEOUT, ModbusVending, VendResult, VendingController, VendingError, await_result, vend,
 };

@@ -30,7 +30,7 @@ use keting_core::booking::{
 use keting_core::calendar::SiteCalendar;
 use keting_core::ids::{DeviceId, MemberId};
 use keting_core::time::Timestamp;
-use keting_hardware::sim::relay_board::{SimRelayBoard, serve_tcp};
+use keting_hardware::relay_board::sim::{SimRelayBoard, serve_tcp};
 use keting_system_tests::binaries::{self, Process};
 use keting_system_tests::latency::report;
 use keting_system_tests::mosquitto::Mosquitto;

@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 
 use keting_core::door::lock::LockState;
 use keting_core::messages::{DoorStatus, decode};
-use keting_hardware::sim::relay_board::{SimRelayBoard, serve_tcp};
+use keting_hardware::relay_board::sim::{SimRelayBoard, serve_tcp};
 use keting_system_tests::binaries::{Process, start_kiosk};
 use keting_system_tests::latency::{report, resident_kib};
 use keting_system_tests::mosquitto::Mosquitto;

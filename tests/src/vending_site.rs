@@ -7,7 +7,7 @@
 use std::path::PathBuf;
 
 use keting_hardware::sim::modbus_tcp;
-use keting_hardware::sim::vending::SimVending;
+use keting_hardware::vending::sim::SimVending;
 
 use crate::binaries::{self, Process};
 use crate::mosquitto::Mosquitto;

@@ -5,7 +5,7 @@
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use keting_hardware::sim::relay_board::SimRelayBoard;
+use keting_hardware::relay_board::sim::SimRelayBoard;
 use keting_system_tests::binaries::{self, Process};
 use keting_system_tests::mosquitto::Mosquitto;
 
@@ -255,7 +255,7 @@ async fn a_piano_powers_off_at_the_end_of_its_session_with_the_kiosk_killed() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_robot_fault_gives_the_package_session_back_and_a_silent_robot_charges_nothing() {
     use keting_hardware::robot::RobotFault;
-    use keting_hardware::sim::robot::{RobotLinkFault, SimRobot};
+    use keting_hardware::robot::sim::{RobotLinkFault, SimRobot};
 
     let broker = Mosquitto::start().await;
     let bed = SiteBed::new().await;

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use keting_core::messages::{DoorStatus, Event, decode};
-use keting_hardware::sim::relay_board::{SimRelayBoard, serve_tcp};
+use keting_hardware::relay_board::sim::{SimRelayBoard, serve_tcp};
 use keting_link::connection::{self, LinkConfig, LinkEvent, LinkHandle};
 use keting_link::outbox::Outbox;
 use keting_system_tests::binaries::{Process, start_kiosk};

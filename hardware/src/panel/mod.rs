@@ -7,8 +7,12 @@
 //! looked at and tested without the panel. Text, Chinese included, is drawn
 //! by [`text`] from the bundled Noto Sans CJK outlines. [`test_pattern`] is
 //! the commissioning pattern.
+//!
+//! [`sim`] (feature `sim`): a simulated panel that keeps its last frame.
 
 pub mod frame;
+#[cfg(feature = "sim")]
+pub mod sim;
 pub mod ssd1306;
 pub mod status_layout;
 pub mod test_pattern;

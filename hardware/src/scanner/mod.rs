@@ -3,11 +3,15 @@
 //! Implementations: [`evdev_wedge`] (a USB HID scanner that types like a
 //! keyboard, read from the kernel's input device and grabbed so its keys go
 //! nowhere else), [`serial`] (a scanner on a UART or USB-serial port that
-//! sends one line a code) and [`crate::sim::scanner`]. Each yields whole
+//! sends one line a code) and [`crate::scanner::sim`]. Each yields whole
 //! codes; [`ScanLine`] assembles them from characters.
+//!
+//! [`sim`] (feature `sim`): scans fed through a channel.
 
 pub mod evdev_wedge;
 pub mod serial;
+#[cfg(feature = "sim")]
+pub mod sim;
 
 use std::future::Future;
 

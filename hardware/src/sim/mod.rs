@@ -1,19 +1,12 @@
-//! Simulators for every device, each speaking the real bus, with faults to
-//! inject. Tests, the demo site and `device check` run against these.
+//! What every simulated Modbus device shares: the holding registers of a
+//! controller that is all holding registers ([`holding_registers`]), any
+//! simulated device served over Modbus TCP ([`modbus_tcp`]) or over RTU on
+//! a pseudo-terminal pair ([`rtu_pty`]). Each device's own simulator sits
+//! beside its driver (`relay_board::sim`, `vending::sim`, `robot::sim`,
+//! `gpio::sim`, `panel::sim`, `scanner::sim`). All of it is behind the
+//! `sim` feature: tests, the demo site and `device check` use it; a build
+//! without it carries no simulator.
 
-//!
-//! - [`gpio`]: an in-memory GPIO chip; [`scanner`]: scans fed through a
-//!   channel; [`panel`]: the last frame shown.
-//! - [`relay_board`], [`vending`], [`robot`]: the Modbus devices, their
-//!   holding registers shared in [`holding_registers`], served over Modbus
-//!   TCP by [`modbus_tcp`] or over RTU on a pseudo-terminal by [`rtu_pty`].
-
-pub mod gpio;
 pub mod holding_registers;
 pub mod modbus_tcp;
-pub mod panel;
-pub mod relay_board;
-pub mod robot;
 pub mod rtu_pty;
-pub mod scanner;
-pub mod vending;

@@ -21,7 +21,7 @@ use nix::pty::openpty;
 use nix::sys::termios::{SetArg, cfmakeraw, tcgetattr, tcsetattr};
 use tokio_modbus::{ExceptionCode, Request, Response};
 
-use super::relay_board::{RelayFault, SimRelayBoard};
+use crate::relay_board::sim::{RelayFault, SimRelayBoard};
 
 /// A simulated device that answers Modbus requests (relay board, vending
 /// controller), whatever the transport.

@@ -5,5 +5,15 @@
 //!
 //! - [`router`]: which page is shown, where a scan goes on it, and how
 //!   long it stays untouched before the screen goes home.
+//! - [`award`]: the award page: the activities offered, the one chosen,
+//!   each scan's outcome and whether it can still be undone.
+//! - [`points`]: the points page: the resident, the drink chosen, the
+//!   redemption under way; which drinks are within reach.
+//! - [`services`]: the pianos-and-bookings page: who is on it, its steps,
+//!   the days shown, the slot picked; what each cell of a week is, what a
+//!   resident may do to a booking now, how many pianos are free.
 
+pub mod award;
+pub mod points;
 pub mod router;
+pub mod services;

@@ -16,6 +16,7 @@ use super::kiosk_adapter::State;
 use super::language::Language;
 use super::staff_adapter::as_staff;
 use super::{ActivityChoice, AwardRow, KioskAdapter, KioskWindow};
+use crate::controller::award::{AwardLine, AwardPage, Outcome};
 use crate::controller::router::Screen;
 use crate::words::{tr, tr_args};
 use keting_centre::clock;
@@ -27,15 +28,6 @@ use keting_centre::store::members;
 /// both languages).
 pub const REVERSAL_REASON: &str = desk::points::WRONG_PERSON;
 
-/// The activities offered (read when the page opens), the one chosen, and
-/// the awards made since.
-#[derive(Clone, Debug, Default)]
-pub(super) struct AwardSession {
-    recent: Vec<(String, Points)>,
-    activity: Option<(String, Points)>,
-    rows: Vec<AwardRow>,
-}
-
 fn zh(state: &Rc<RefCell<State>>) -> bool {
     state.borrow().language == Language::Chinese
 }
@@ -44,11 +36,7 @@ fn zh(state: &Rc<RefCell<State>>) -> bool {
 pub(super) fn open(window: &KioskWindow, state: &Rc<RefCell<State>>) {
     let recent =
         desk::points::recent_activities(state.borrow().desk.store(), 8).unwrap_or_default();
-    state.borrow_mut().award = AwardSession {
-        activity: recent.first().cloned(),
-        recent,
-        rows: Vec::new(),
-    };
+    state.borrow_mut().award = AwardPage::open(recent);
     let adapter = window.global::<KioskAdapter>();
     adapter.set_award_message("".into());
     show(window, state);
@@ -58,42 +46,58 @@ pub(super) fn open(window: &KioskWindow, state: &Rc<RefCell<State>>) {
 fn show(window: &KioskWindow, state: &Rc<RefCell<State>>) {
     let s = state.borrow();
     let adapter = window.global::<KioskAdapter>();
+    let zh = s.language == Language::Chinese;
     let choices: Vec<ActivityChoice> = s
         .award
-        .recent
-        .iter()
-        .map(|(name, worth)| ActivityChoice {
+        .choices()
+        .map(|((name, worth), selected)| ActivityChoice {
             name: name.as_str().into(),
             points: i32::try_from(*worth).unwrap_or(i32::MAX),
-            selected: s.award.activity.as_ref() == Some(&(name.clone(), *worth)),
+            selected,
         })
         .collect();
     adapter.set_activities(ModelRc::new(VecModel::from(choices)));
-    adapter.set_awards(ModelRc::new(VecModel::from(s.award.rows.clone())));
+    let rows: Vec<AwardRow> = s.award.lines().iter().map(|l| row(zh, l)).collect();
+    adapter.set_awards(ModelRc::new(VecModel::from(rows)));
 }
 
 /// An activity was tapped.
 pub(super) fn choose(window: &KioskWindow, state: &Rc<RefCell<State>>, name: &str, worth: i32) {
-    state.borrow_mut().award.activity = Some((name.to_owned(), Points::from(worth)));
+    state.borrow_mut().award.choose(name, Points::from(worth));
     show(window, state);
 }
 
-fn refusal(e: &PointsError, zh: bool) -> String {
-    match e {
-        PointsError::Refused(PointsRefusal::AlreadyAwarded) => {
-            tr(zh, "already awarded for this activity")
+/// One award line in the screen's language.
+fn row(zh: bool, line: &AwardLine) -> AwardRow {
+    let (text, ok) = match &line.outcome {
+        Outcome::Awarded { worth, balance, .. } => {
+            (tr_args(zh, "+{0}, {1} in all", &[worth, balance]), true)
         }
-        PointsError::Refused(PointsRefusal::OverDailyEarnCap { left }) => {
-            tr_args(zh, "over today's cap: {0} points left", &[left])
-        }
-        other => other.to_string(),
+        Outcome::AlreadyAwarded => (tr(zh, "already awarded for this activity"), false),
+        Outcome::OverDailyCap { left } => (
+            tr_args(zh, "over today's cap: {0} points left", &[left]),
+            false,
+        ),
+        Outcome::Refused(why) => (why.clone(), false),
+        Outcome::NotSaved => (tr(zh, "Not saved; please try again"), false),
+        Outcome::Undone => (tr(zh, "undone"), false),
+    };
+    AwardRow {
+        posting: match line.outcome {
+            Outcome::Awarded { posting, .. } => i32::try_from(posting).unwrap_or(0),
+            _ => 0,
+        },
+        name: line.name.as_str().into(),
+        text: text.into(),
+        ok,
+        reversible: line.reversible().is_some(),
     }
 }
 
 /// A volunteer scanned: award them.
 pub(super) fn scan(window: &KioskWindow, state: &Rc<RefCell<State>>, text: &str) {
     let zh = zh(state);
-    let Some((activity, worth)) = state.borrow().award.activity.clone() else {
+    let Some((activity, worth)) = state.borrow().award.activity().cloned() else {
         window
             .global::<KioskAdapter>()
             .set_award_message(tr(zh, "Choose the activity first").into());
@@ -116,43 +120,32 @@ pub(super) fn scan(window: &KioskWindow, state: &Rc<RefCell<State>>, text: &str)
         return;
     };
     let now = clock::now();
-    let mut refused = None;
-    let done = as_staff(
+    let outcome = as_staff(
         state,
         "points award",
         |store, actor, cal| match desk::points::award(
             store, actor, member.id, &activity, worth, cal, now,
         ) {
-            Ok(a) => Ok(Some((a.posting, a.balance))),
+            Ok(a) => Ok(Outcome::Awarded {
+                posting: a.posting,
+                worth,
+                balance: a.balance,
+            }),
+            Err(PointsError::Refused(PointsRefusal::AlreadyAwarded)) => Ok(Outcome::AlreadyAwarded),
+            Err(PointsError::Refused(PointsRefusal::OverDailyEarnCap { left })) => {
+                Ok(Outcome::OverDailyCap { left })
+            }
             Err(e @ (PointsError::Refused(_) | PointsError::UnknownMember(_))) => {
-                refused = Some(refusal(&e, zh));
-                Ok(None)
+                Ok(Outcome::Refused(e.to_string()))
             }
             Err(e) => Err(e),
         },
-    );
-    let row = match (done.flatten(), refused) {
-        (Some((posting, balance)), _) => AwardRow {
-            posting: i32::try_from(posting).unwrap_or(0),
-            name: member.name.as_str().into(),
-            text: tr_args(zh, "+{0}, {1} in all", &[&worth, &balance]).into(),
-            ok: true,
-            reversible: true,
-        },
-        (None, reason) => AwardRow {
-            posting: 0,
-            name: member.name.as_str().into(),
-            text: reason
-                .unwrap_or_else(|| tr(zh, "Not saved; please try again").into())
-                .into(),
-            ok: false,
-            reversible: false,
-        },
-    };
-    {
-        let mut s = state.borrow_mut();
-        s.award.rows.insert(0, row);
-    }
+    )
+    .unwrap_or(Outcome::NotSaved);
+    state
+        .borrow_mut()
+        .award
+        .record(member.name.clone(), outcome);
     window.global::<KioskAdapter>().set_award_message("".into());
     show(window, state);
 }
@@ -164,16 +157,10 @@ pub(super) fn reverse(window: &KioskWindow, state: &Rc<RefCell<State>>, posting:
     let done = as_staff(state, "points reverse", |store, actor, cal| {
         desk::points::reverse(store, actor, i64::from(posting), REVERSAL_REASON, cal, now)
     });
-    {
-        let mut s = state.borrow_mut();
-        if let Some(row) = s.award.rows.iter_mut().find(|r| r.posting == posting) {
-            row.reversible = false;
-            if done.is_some() {
-                row.ok = false;
-                row.text = tr(zh, "undone").into();
-            }
-        }
-    }
+    state
+        .borrow_mut()
+        .award
+        .undone(i64::from(posting), done.is_some());
     if done.is_none() {
         window
             .global::<KioskAdapter>()

@@ -16,17 +16,20 @@ use keting_core::ids::MemberId;
 use slint::{ComponentHandle, ModelRc, SharedString, Timer, TimerMode, VecModel};
 use tokio::sync::watch;
 
-use super::award_adapter::{self, AwardSession};
+use super::award_adapter;
 use super::language::Language;
-use super::points_adapter::{self, PointsSession};
+use super::points_adapter;
 use super::restock_adapter;
 use super::service_desk_adapter;
-use super::services_adapter::{self, ServicesSession};
+use super::services_adapter;
 use super::staff_adapter;
 use super::{
     DemoCardEntry, KioskAdapter, KioskWindow, Outcome, Page, ProgrammeEntry, Refusal, Theme,
 };
+use crate::controller::award::AwardPage;
+use crate::controller::points::PointsPage;
 use crate::controller::router::{Router, ScanMeans, Screen};
+use crate::controller::services::ServicesPage;
 use crate::scan_input::ScanInput;
 use keting_centre::clock;
 use keting_centre::demo::DemoCard;
@@ -56,13 +59,13 @@ pub(super) struct State {
     /// The member selected on the staff page (by scanning their pass).
     pub(super) selected: Option<MemberId>,
     /// The points page's member, choice and redemption under way.
-    pub(super) points: PointsSession,
+    pub(super) points: PointsPage,
     /// Follows a redemption under way.
     pub(super) points_timer: Timer,
     /// The award page's activity and awards.
-    pub(super) award: AwardSession,
+    pub(super) award: AwardPage,
     /// The pianos and bookings page's member and choices.
-    pub(super) services: ServicesSession,
+    pub(super) services: ServicesPage,
     /// The page shown, decided here, never read back from the window.
     pub(super) router: Router,
 }
@@ -92,10 +95,10 @@ impl KioskUi {
             doors: None,
             staff: None,
             selected: None,
-            points: PointsSession::default(),
+            points: PointsPage::default(),
             points_timer: Timer::default(),
-            award: AwardSession::default(),
-            services: ServicesSession::default(),
+            award: AwardPage::default(),
+            services: ServicesPage::default(),
             router: Router::default(),
         }));
 
@@ -548,9 +551,9 @@ fn go_home(window: &KioskWindow, state: &Rc<RefCell<State>>) {
         let mut s = state.borrow_mut();
         s.staff = None;
         s.selected = None;
-        s.points = PointsSession::default();
-        s.award = AwardSession::default();
-        s.services = ServicesSession::default();
+        s.points = PointsPage::default();
+        s.award = AwardPage::default();
+        s.services = ServicesPage::default();
         s.router.go_home();
     }
     window.global::<KioskAdapter>().set_page(Page::Home);

@@ -13,7 +13,7 @@ use std::cell::RefCell;
 use std::rc::Rc;
 use std::time::Duration;
 
-use keting_core::ids::{DeviceId, MemberId};
+use keting_core::ids::DeviceId;
 use keting_core::ledger::rules::PointsRefusal;
 use keting_core::ledger::{Account, PostingKind};
 use keting_core::messages::VendOutcome;
@@ -22,6 +22,7 @@ use slint::{ComponentHandle, ModelRc, TimerMode, VecModel};
 use super::kiosk_adapter::State;
 use super::language::Language;
 use super::{DrinkItem, KioskAdapter, KioskWindow, PointsLine, PointsStep};
+use crate::controller::points::{self as page, PointsPage};
 use crate::controller::router::Screen;
 use crate::words::{tr, tr_args};
 use keting_centre::clock;
@@ -38,14 +39,6 @@ pub const POLL_EVERY: Duration = Duration::from_millis(100);
 /// How long the outcome stays up.
 pub const OUTCOME_SHOWN: Duration = Duration::from_secs(10);
 
-/// The member on the points page, and what they chose.
-#[derive(Clone, Debug, Default)]
-pub(super) struct PointsSession {
-    member: Option<(MemberId, String)>,
-    chosen: Option<(DeviceId, u8)>,
-    redemption: Option<String>,
-}
-
 fn zh(state: &Rc<RefCell<State>>) -> bool {
     state.borrow().language == Language::Chinese
 }
@@ -58,7 +51,7 @@ fn message(window: &KioskWindow, text: &str) {
 
 /// Opens the points page at its first step: scan your pass.
 pub(super) fn open(window: &KioskWindow, state: &Rc<RefCell<State>>) {
-    state.borrow_mut().points = PointsSession::default();
+    state.borrow_mut().points = PointsPage::default();
     let adapter = window.global::<KioskAdapter>();
     adapter.set_points_message("".into());
     adapter.set_points_step(PointsStep::Scan);
@@ -67,13 +60,13 @@ pub(super) fn open(window: &KioskWindow, state: &Rc<RefCell<State>>) {
 
 /// A scan on the points page: the member's points and the drinks.
 pub(super) fn scan(window: &KioskWindow, state: &Rc<RefCell<State>>, text: &str) {
-    if state.borrow().points.redemption.is_some() {
+    if !state.borrow().points.takes_scans() {
         // A redemption under way: a scan does not interrupt it.
         return;
     }
     match super::scanned_member::member_of(state, text) {
-        Ok(member) => {
-            state.borrow_mut().points.member = Some(member);
+        Ok((member, name)) => {
+            state.borrow_mut().points.scanned(member, name);
             message(window, "");
             show_menu(window, state);
         }
@@ -83,7 +76,7 @@ pub(super) fn scan(window: &KioskWindow, state: &Rc<RefCell<State>>, text: &str)
 
 /// Shows the member's points, the drinks and the recent history.
 fn show_menu(window: &KioskWindow, state: &Rc<RefCell<State>>) {
-    let Some((member, name)) = state.borrow().points.member.clone() else {
+    let Some((member, name)) = state.borrow().points.member().cloned() else {
         return;
     };
     let zh = zh(state);
@@ -114,7 +107,7 @@ fn show_menu(window: &KioskWindow, state: &Rc<RefCell<State>>) {
             .into(),
             price: i32::try_from(d.price).unwrap_or(i32::MAX),
             stock: i32::try_from(d.stock).unwrap_or(i32::MAX),
-            available: d.stock > 0 && d.price <= balance,
+            available: page::within_reach(d.price, d.stock, balance),
         })
         .collect();
     adapter.set_drinks(ModelRc::new(VecModel::from(items)));
@@ -139,7 +132,7 @@ fn show_menu(window: &KioskWindow, state: &Rc<RefCell<State>>) {
     adapter.set_points_step(PointsStep::Menu);
     if let Some(r) = busy {
         // A redemption left under way (a restart): follow it.
-        state.borrow_mut().points.redemption = Some(r.id);
+        state.borrow_mut().points.began(r.id);
         adapter.set_points_step(PointsStep::Dispensing);
         follow(window, state);
     }
@@ -155,7 +148,7 @@ pub(super) fn choose(window: &KioskWindow, state: &Rc<RefCell<State>>, device: &
     let Ok(Some(item)) = item else {
         return;
     };
-    state.borrow_mut().points.chosen = Some((device, slot));
+    state.borrow_mut().points.choose(device, slot);
     let adapter = window.global::<KioskAdapter>();
     adapter.set_points_chosen(if zh { item.name_zh } else { item.name_en }.into());
     adapter.set_points_price(i32::try_from(item.price).unwrap_or(i32::MAX));
@@ -164,23 +157,17 @@ pub(super) fn choose(window: &KioskWindow, state: &Rc<RefCell<State>>, device: &
 
 /// "No, go back".
 pub(super) fn cancel(window: &KioskWindow, state: &Rc<RefCell<State>>) {
-    state.borrow_mut().points.chosen = None;
+    state.borrow_mut().points.unchoose();
     show_menu(window, state);
 }
 
 /// "Yes, redeem": the points are held and the redemption written; the
 /// centre does the rest.
 pub(super) fn confirm(window: &KioskWindow, state: &Rc<RefCell<State>>) {
-    let (member, chosen) = {
-        let s = state.borrow();
-        (s.points.member.clone(), s.points.chosen.clone())
-    };
-    let (Some((member, _)), Some((device, slot))) = (member, chosen) else {
+    // Nothing chosen, or a second tap while the first is under way.
+    let Some((member, device, slot)) = state.borrow().points.to_redeem() else {
         return;
     };
-    if state.borrow().points.redemption.is_some() {
-        return; // a second tap
-    }
     let zh = zh(state);
     let (cal, now) = (state.borrow().desk.site().calendar, clock::now());
     let begun = desk::vending::redeem(
@@ -194,7 +181,7 @@ pub(super) fn confirm(window: &KioskWindow, state: &Rc<RefCell<State>>) {
     );
     match begun {
         Ok(r) => {
-            state.borrow_mut().points.redemption = Some(r.id);
+            state.borrow_mut().points.began(r.id);
             let adapter = window.global::<KioskAdapter>();
             adapter.set_points_progress(0.0);
             adapter.set_points_step(PointsStep::Dispensing);
@@ -248,7 +235,7 @@ pub(super) fn refresh(window: &KioskWindow, state: &Rc<RefCell<State>>) {
 }
 
 fn poll(window: &KioskWindow, state: &Rc<RefCell<State>>) {
-    let Some(id) = state.borrow().points.redemption.clone() else {
+    let Some(id) = state.borrow().points.under_way().map(str::to_owned) else {
         state.borrow().points_timer.stop();
         return;
     };
@@ -263,11 +250,11 @@ fn poll(window: &KioskWindow, state: &Rc<RefCell<State>>) {
             .since(r.created)
             .unwrap_or_default()
             .as_secs_f32();
-        adapter.set_points_progress((elapsed / 8.0).min(0.95));
+        adapter.set_points_progress(page::progress(elapsed));
         return;
     }
     state.borrow().points_timer.stop();
-    state.borrow_mut().points.redemption = None;
+    state.borrow_mut().points.settled();
     let zh = zh(state);
     let dispensed = r.state == RedemptionState::Committed;
     let balance = points::balance(

@@ -25,6 +25,7 @@ use super::language::Language;
 use super::scanned_member::member_of;
 use super::{KioskAdapter, KioskWindow, MyBooking, ServiceTile, ServicesStep, WeekCell, WeekDay};
 use crate::controller::router::Screen;
+use crate::controller::services::{self, Cell, ServicesPage, Step};
 use crate::words::{tr, tr_args};
 use keting_centre::clock;
 use keting_centre::desk::bookings::CancelAs;
@@ -41,8 +42,6 @@ pub const OUTCOME_SHOWN: Duration = Duration::from_secs(15);
 /// Days in the week view (fewer in large-text mode, so each is readable).
 const WEEK_DAYS: i64 = 7;
 const WEEK_DAYS_LARGE_TEXT: i64 = 4;
-/// How far ahead bookings can be made, days.
-const BOOK_AHEAD_DAYS: i64 = 28;
 
 fn days_shown(window: &KioskWindow) -> i64 {
     if window.global::<super::Theme>().get_large_text() {
@@ -52,32 +51,9 @@ fn days_shown(window: &KioskWindow) -> i64 {
     }
 }
 
-/// The member on the page and what they are looking at.
-#[derive(Clone, Debug, Default)]
-pub(super) struct ServicesSession {
-    /// The step shown, kept here (the window only displays it).
-    step: Step,
-    member: Option<(MemberId, String)>,
-    resource: Option<String>,
-    first_day: Option<Date>,
-    picked: Option<(Timestamp, bool)>,
-    to_rate: Option<i64>,
-}
-
-/// The steps of the services page, as the window shows them.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-enum Step {
-    #[default]
-    Scan,
-    Menu,
-    Week,
-    Confirm,
-    Done,
-}
-
 /// Shows `step`, remembering it.
 fn set_step(window: &KioskWindow, state: &Rc<RefCell<State>>, step: Step) {
-    state.borrow_mut().services.step = step;
+    state.borrow_mut().services.set_step(step);
     window
         .global::<KioskAdapter>()
         .set_services_step(match step {
@@ -208,7 +184,7 @@ fn refusal_words(zh: bool, e: &StoreError) -> String {
 
 /// Opens the page at its first step: scan your pass.
 pub(super) fn open(window: &KioskWindow, state: &Rc<RefCell<State>>) {
-    state.borrow_mut().services = ServicesSession::default();
+    state.borrow_mut().services = ServicesPage::default();
     message(window, "");
     set_step(window, state, Step::Scan);
     super::kiosk_adapter::show_page(window, state, Screen::Services);
@@ -218,16 +194,13 @@ pub(super) fn open(window: &KioskWindow, state: &Rc<RefCell<State>>) {
 pub(super) fn scan(window: &KioskWindow, state: &Rc<RefCell<State>>, text: &str) {
     match member_of(state, text) {
         Ok(member) => {
-            state.borrow_mut().services = ServicesSession {
-                member: Some(member),
-                ..ServicesSession::default()
-            };
+            state.borrow_mut().services.scanned(member.0, member.1);
             message(window, "");
             show_menu(window, state);
         }
         Err(why) => {
             message(window, &why);
-            if state.borrow().services.step != Step::Scan {
+            if state.borrow().services.step() != Step::Scan {
                 set_step(window, state, Step::Scan);
             }
         }
@@ -244,12 +217,12 @@ fn unavailable(state: &Rc<RefCell<State>>) -> Vec<String> {
 }
 
 fn member(state: &Rc<RefCell<State>>) -> Option<MemberId> {
-    state.borrow().services.member.as_ref().map(|(m, _)| *m)
+    state.borrow().services.member_id()
 }
 
 /// The services, the member's bookings, a rating to give.
 fn show_menu(window: &KioskWindow, state: &Rc<RefCell<State>>) {
-    let Some((who, name)) = state.borrow().services.member.clone() else {
+    let Some((who, name)) = state.borrow().services.member().cloned() else {
         return;
     };
     let zh = zh(state);
@@ -266,18 +239,16 @@ fn show_menu(window: &KioskWindow, state: &Rc<RefCell<State>>) {
             // Taken (by a session in progress or one kept for the queue) or
             // on a bank the centre cannot reach: not free.
             let taken = walk_up::in_use(conn, ResourceKind::Piano)?;
-            let busy = all
+            let pianos: Vec<String> = all
                 .iter()
                 .filter(|r| r.resource.kind == ResourceKind::Piano)
-                .filter(|r| {
-                    let id = r.resource.id.as_str();
-                    taken.iter().any(|t| t == id) || down.iter().any(|d| d == id)
-                })
-                .count();
-            Ok::<_, StoreError>((all, mine, to_rate, queue, busy))
+                .map(|r| r.resource.id.to_string())
+                .collect();
+            let free = services::pianos_free(&pianos, &taken, &down);
+            Ok::<_, StoreError>((all, mine, to_rate, queue, free))
         })()
     };
-    let (all, mine, to_rate, queue, busy) = match read {
+    let (all, mine, to_rate, queue, free) = match read {
         Ok(r) => r,
         Err(e) => {
             message(window, &refusal_words(zh, &e));
@@ -290,7 +261,6 @@ fn show_menu(window: &KioskWindow, state: &Rc<RefCell<State>>) {
         .collect();
     let mut tiles = Vec::new();
     if let Some(first) = pianos.first() {
-        let free = pianos.len() - busy.min(pianos.len());
         let minutes = first.session.as_secs() / 60;
         let detail = match queue {
             0 => tr_args(
@@ -332,31 +302,21 @@ fn show_menu(window: &KioskWindow, state: &Rc<RefCell<State>>) {
     let policy = desk::bookings::rules(state.borrow().desk.store()).unwrap_or_default();
     let rows: Vec<MyBooking> = mine
         .iter()
-        .filter(|b| {
-            matches!(
-                b.state,
-                BookingState::Waiting | BookingState::Booked | BookingState::Started
-            )
-        })
+        .filter(|b| services::shown_on_menu(b))
         .map(|b| {
             let what = all
                 .iter()
                 .find(|r| r.resource.id.as_str() == b.resource)
                 .map_or(b.resource.clone(), |r| r.resource.name(zh).to_owned());
-            let start_by = b.start_by.unwrap_or(b.slot.end);
+            let can = services::actions(&policy, b, now);
             MyBooking {
                 id: i32::try_from(b.id).unwrap_or(0),
                 what: what.into(),
                 when: when(state, b).into(),
                 state: state_words(zh, b.state).into(),
-                can_start: keting_core::booking::rules::check_in(
-                    &policy, b.state, b.slot, start_by, now,
-                )
-                .is_ok(),
-                can_cancel: matches!(b.state, BookingState::Waiting | BookingState::Booked)
-                    && keting_core::booking::rules::cancel(&policy, b.state, b.slot, now, false)
-                        .is_ok(),
-                can_end: b.state == BookingState::Started,
+                can_start: can.start,
+                can_cancel: can.cancel,
+                can_end: can.end,
             }
         })
         .collect();
@@ -365,7 +325,10 @@ fn show_menu(window: &KioskWindow, state: &Rc<RefCell<State>>) {
             .find(|r| r.resource.id.as_str() == b.resource)
             .map_or(b.resource.clone(), |r| r.resource.name(zh).to_owned())
     });
-    state.borrow_mut().services.to_rate = to_rate.map(|b| b.id);
+    state
+        .borrow_mut()
+        .services
+        .set_to_rate(to_rate.map(|b| b.id));
     let adapter = window.global::<KioskAdapter>();
     adapter.set_services_member(name.as_str().into());
     adapter.set_service_tiles(ModelRc::new(VecModel::from(tiles)));
@@ -384,8 +347,7 @@ pub(super) fn tile(window: &KioskWindow, state: &Rc<RefCell<State>>, id: &str) {
     let cal = state.borrow().desk.site().calendar;
     {
         let mut s = state.borrow_mut();
-        s.services.resource = Some(id.to_owned());
-        s.services.first_day = Some(cal.date_of(clock::now()));
+        s.services.open_resource(id, cal.date_of(clock::now()));
     }
     message(window, "");
     show_week(window, state);
@@ -482,11 +444,12 @@ fn play(window: &KioskWindow, state: &Rc<RefCell<State>>, who: MemberId) {
 /// The week of the resource being booked.
 fn show_week(window: &KioskWindow, state: &Rc<RefCell<State>>) {
     let zh = zh(state);
-    let (Some(who), Some(id), Some(first)) = (
-        member(state),
-        state.borrow().services.resource.clone(),
-        state.borrow().services.first_day,
-    ) else {
+    let week = state
+        .borrow()
+        .services
+        .week()
+        .map(|(id, first)| (id.to_owned(), first));
+    let (Some(who), Some((id, first))) = (member(state), week) else {
         return;
     };
     let (cal, now) = (state.borrow().desk.site().calendar, clock::now());
@@ -516,26 +479,14 @@ fn show_week(window: &KioskWindow, state: &Rc<RefCell<State>>) {
             .into_iter()
             .enumerate()
             .map(|(i, slot)| {
-                let here: Vec<&Booking> = booked
-                    .iter()
-                    .filter(|b| b.slot.start == slot.start)
-                    .collect();
-                let taken = here.iter().filter(|b| b.state.holds_place()).count();
-                let left = usize::from(r.resource.capacity).saturating_sub(taken);
-                let mine = here.iter().find(|b| {
-                    b.member == who && (b.state.holds_place() || b.state == BookingState::Waiting)
-                });
-                let (st, label) = match mine {
-                    Some(b) if b.state == BookingState::Waiting => ("waiting", tr(zh, "waiting")),
-                    Some(_) => ("mine", tr(zh, "mine")),
-                    None if now >= slot.end
-                        || now > slot.start.saturating_add(Duration::from_secs(600)) =>
-                    {
-                        ("past", String::new())
-                    }
-                    None if left == 0 => ("full", tr(zh, "full")),
-                    None if r.resource.capacity > 1 => ("free", tr_args(zh, "{0} left", &[&left])),
-                    None => ("free", tr(zh, "free")),
+                let here: Vec<&Booking> = booked.iter().collect();
+                let (st, label) = match services::cell(slot, r.resource.capacity, &here, who, now) {
+                    Cell::Waiting => ("waiting", tr(zh, "waiting")),
+                    Cell::Mine => ("mine", tr(zh, "mine")),
+                    Cell::Past => ("past", String::new()),
+                    Cell::Full => ("full", tr(zh, "full")),
+                    Cell::Free(Some(left)) => ("free", tr_args(zh, "{0} left", &[&left])),
+                    Cell::Free(None) => ("free", tr(zh, "free")),
                 };
                 WeekCell {
                     day: i32::try_from(d).unwrap_or(0),
@@ -560,27 +511,20 @@ fn show_week(window: &KioskWindow, state: &Rc<RefCell<State>>) {
 /// Earlier or later days in the week view (from today to four weeks ahead).
 pub(super) fn shift(window: &KioskWindow, state: &Rc<RefCell<State>>, by: i32) {
     let today = state.borrow().desk.site().calendar.date_of(clock::now());
-    let step = days_shown(window) * i64::from(by.signum());
-    {
-        let mut s = state.borrow_mut();
-        let Some(first) = s.services.first_day else {
-            return;
-        };
-        let moved = first + time::Duration::days(step);
-        let last = today + time::Duration::days(BOOK_AHEAD_DAYS - days_shown(window));
-        s.services.first_day = Some(moved.clamp(today, last.max(today)));
-    }
+    let days = days_shown(window);
+    state.borrow_mut().services.shift(by, days, today);
     show_week(window, state);
 }
 
 /// A slot tapped in the week: what it would cost, to confirm.
 pub(super) fn pick(window: &KioskWindow, state: &Rc<RefCell<State>>, day: i32, slot: i32) {
     let zh = zh(state);
-    let (Some(who), Some(id), Some(first)) = (
-        member(state),
-        state.borrow().services.resource.clone(),
-        state.borrow().services.first_day,
-    ) else {
+    let week = state
+        .borrow()
+        .services
+        .week()
+        .map(|(id, first)| (id.to_owned(), first));
+    let (Some(who), Some((id, first))) = (member(state), week) else {
         return;
     };
     let (cal, now) = (state.borrow().desk.site().calendar, clock::now());
@@ -606,7 +550,7 @@ pub(super) fn pick(window: &KioskWindow, state: &Rc<RefCell<State>>, day: i32, s
             return;
         }
     };
-    state.borrow_mut().services.picked = Some((slot.start, full));
+    state.borrow_mut().services.pick(slot.start, full);
     let when = format!(
         "{} {}-{}",
         state.borrow().language.format_date(date),
@@ -641,8 +585,8 @@ pub(super) fn pick(window: &KioskWindow, state: &Rc<RefCell<State>>, day: i32, s
 /// "Yes, book it": books (or joins the waiting list).
 pub(super) fn confirm(window: &KioskWindow, state: &Rc<RefCell<State>>) {
     let zh = zh(state);
-    let picked = state.borrow_mut().services.picked.take();
-    let resource = state.borrow().services.resource.clone();
+    let picked = state.borrow_mut().services.take_picked();
+    let resource = state.borrow().services.week().map(|(id, _)| id.to_owned());
     let (Some(who), Some(id), Some((start, wait))) = (member(state), resource, picked) else {
         // A double tap: the first one took it.
         return;
@@ -701,9 +645,9 @@ pub(super) fn confirm(window: &KioskWindow, state: &Rc<RefCell<State>>) {
 
 /// "Go back": from the confirmation to the week, from the week to the menu.
 pub(super) fn back(window: &KioskWindow, state: &Rc<RefCell<State>>) {
-    state.borrow_mut().services.picked = None;
+    let to = state.borrow_mut().services.back();
     message(window, "");
-    if state.borrow().services.step == Step::Confirm {
+    if to == Step::Week {
         show_week(window, state);
     } else {
         show_menu(window, state);
@@ -821,7 +765,7 @@ pub(super) fn end(window: &KioskWindow, state: &Rc<RefCell<State>>, booking: i64
 /// One tap on the stars: the rating of the last session.
 pub(super) fn rate(window: &KioskWindow, state: &Rc<RefCell<State>>, stars: i32) {
     let zh = zh(state);
-    let booking = state.borrow_mut().services.to_rate.take();
+    let booking = state.borrow_mut().services.take_to_rate();
     let (Some(who), Some(booking)) = (member(state), booking) else {
         return;
     };

@@ -24,6 +24,11 @@
 //! only for a request id other than `LAST_REQUEST`: a command repeated after
 //! a lost answer is a no-op whose result stays readable. The agent keeps its
 //! own durable record of every request id as well; this is the second guard.
+//!
+//! [`sim`] (feature `sim`): the simulated controller, with faults.
+
+#[cfg(feature = "sim")]
+pub mod sim;
 
 use std::time::Duration;
 

@@ -1,5 +1,5 @@
 //! A simulated 8-channel relay board, served over Modbus TCP ([`serve_tcp`])
-//! or Modbus RTU on a pseudo-terminal ([`super::rtu_pty`]), with the map of
+//! or Modbus RTU on a pseudo-terminal ([`crate::sim::rtu_pty`]), with the map of
 //! [`crate::relay_board`].
 //!
 //! Faults: a dead channel (switches, but reads back off, as a burnt relay
@@ -153,5 +153,5 @@ pub async fn serve_tcp(
     board: SimRelayBoard,
     shutdown: impl Future<Output = ()> + Send + Sync + 'static,
 ) -> io::Result<()> {
-    super::modbus_tcp::serve(listener, board, shutdown).await
+    crate::sim::modbus_tcp::serve(listener, board, shutdown).await
 }

@@ -1,5 +1,5 @@
 //! A simulated moxibustion robot with the map of [`crate::robot`], served
-//! over Modbus TCP ([`super::modbus_tcp`]) or RTU on a pty.
+//! over Modbus TCP ([`crate::sim::modbus_tcp`]) or RTU on a pty.
 //!
 //! A program runs for the seconds it was started with (sped up by
 //! [`SimRobot::set_speed`] for tests and the demo), then reads finished.
@@ -12,9 +12,9 @@ use std::time::{Duration, Instant};
 
 use tokio_modbus::{ExceptionCode, Request, Response};
 
-use super::holding_registers::{self, HoldingRegisters};
-use super::rtu_pty::ModbusSim;
 use crate::robot::{RobotFault, RobotState, reg};
+use crate::sim::holding_registers::{self, HoldingRegisters};
+use crate::sim::rtu_pty::ModbusSim;
 
 /// A fault of the whole controller (the link, not the robot).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -14,6 +14,11 @@
 //! Modbus exception) from "the board could not be reached" (I/O error or
 //! timeout), as tokio-modbus's nested `Result` does. A switch can be confirmed
 //! by reading the coil back, which catches a dead channel.
+//!
+//! [`sim`] (feature `sim`): the simulated board on Modbus TCP or RTU, with faults.
+
+#[cfg(feature = "sim")]
+pub mod sim;
 
 use std::time::Duration;
 

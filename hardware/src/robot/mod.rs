@@ -23,6 +23,11 @@
 //! another session runs is refused with exception 6 (busy), and a start
 //! while a fault stands with exception 4 (device failure). Stop and clear
 //! name the session they mean; for another session they do nothing.
+//!
+//! [`sim`] (feature `sim`): the simulated robot, with faults.
+
+#[cfg(feature = "sim")]
+pub mod sim;
 
 use std::time::Duration;
 

@@ -5,7 +5,12 @@
 //! "active" (strike energised, door open, button pressed) whatever the
 //! wiring; an active-low line is declared in its [`LineSpec`].
 //! Implementations: [`crate::gpio_cdev`] (the kernel's GPIO character device,
-//! every Pi and most boards) and [`crate::sim::gpio`] (in memory).
+//! every Pi and most boards) and [`crate::gpio::sim`] (in memory).
+//!
+//! [`sim`] (feature `sim`): an in-memory chip with the same traits.
+
+#[cfg(feature = "sim")]
+pub mod sim;
 
 use std::future::Future;
 

@@ -1,6 +1,6 @@
 //! A simulated vending controller with the map of [`crate::vending`],
-//! served over Modbus TCP ([`super::modbus_tcp`]) or RTU on a pty
-//! ([`super::rtu_pty`]).
+//! served over Modbus TCP ([`crate::sim::modbus_tcp`]) or RTU on a pty
+//! ([`crate::sim::rtu_pty`]).
 //!
 //! A vend takes [`SimVending::set_vend_time`] (200 ms by default) and then
 //! drops a drink, unless a fault says otherwise: a jammed slot, an empty
@@ -18,8 +18,8 @@ use std::time::{Duration, Instant};
 
 use tokio_modbus::{ExceptionCode, Request, Response};
 
-use super::holding_registers::{self, HoldingRegisters};
-use super::rtu_pty::ModbusSim;
+use crate::sim::holding_registers::{self, HoldingRegisters};
+use crate::sim::rtu_pty::ModbusSim;
 use crate::vending::{VendResult, reg};
 
 /// A fault of the whole controller.
