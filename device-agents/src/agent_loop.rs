@@ -17,7 +17,7 @@ use tokio::time::{Instant, sleep_until};
 use keting_link::connection::LinkEvent;
 
 /// What a device agent does with what the loop hands it.
-pub trait DeviceAgent: Send {
+pub trait DeviceAgent: Send + Sized {
     /// Its local inputs (scans, contacts, buttons).
     type Input: Send;
 
@@ -25,7 +25,9 @@ pub trait DeviceAgent: Send {
     const OFFLINE: &'static str;
 
     /// Once, before the first turn (the door drives its strike locked).
-    fn start(&mut self) -> impl Future<Output = ()> + Send;
+    fn start(&mut self) -> impl Future<Output = ()> + Send {
+        async {}
+    }
 
     /// The time-driven work of a turn (timers due, retries, the status);
     /// returns when the next turn is wanted (`None`: only on an event).
@@ -34,14 +36,22 @@ pub trait DeviceAgent: Send {
     /// A message on one of the agent's subscriptions.
     fn on_message(&mut self, topic: &str, payload: &[u8]) -> impl Future<Output = ()> + Send;
 
-    /// A local input.
-    fn on_input(&mut self, input: Self::Input) -> impl Future<Output = ()> + Send;
+    /// A local input (an agent without local inputs has none to handle).
+    fn on_input(&mut self, input: Self::Input) -> impl Future<Output = ()> + Send {
+        let _ = input;
+        async {}
+    }
 
     /// The link is (again) connected: the status is due.
-    fn on_connected(&mut self);
+    fn on_connected(&mut self) {}
 
     /// Once, after the last turn (the door leaves its strike locked).
-    fn stop(self) -> impl Future<Output = ()> + Send;
+    fn stop(self) -> impl Future<Output = ()> + Send
+    where
+        Self: Sized,
+    {
+        async {}
+    }
 }
 
 /// Runs `agent` until `shutdown` completes or the link ends. `inputs` may be

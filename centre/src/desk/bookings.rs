@@ -217,18 +217,7 @@ pub fn start(
     calendar: SiteCalendar,
     now: Timestamp,
 ) -> Result<Booking, StoreError> {
-    store.write(|tx| {
-        let policy = booking_policy::get(tx)?;
-        let b = bookings::check_in(tx, &policy, calendar, member, resource, now)?;
-        audit::record(
-            tx,
-            now,
-            &actor.audit_name(),
-            "booking.start",
-            &format!("booking {}", b.id),
-        )?;
-        Ok(b)
-    })
+    store.write(|tx| check_in(tx, actor, member, resource, calendar, now))
 }
 
 /// Starts `booking` (a resident's tap on "start" beside it).
@@ -241,17 +230,29 @@ pub fn start_booking(
 ) -> Result<Booking, StoreError> {
     store.write(|tx| {
         let b = own(tx, actor, booking)?;
-        let policy = booking_policy::get(tx)?;
-        let b = bookings::check_in(tx, &policy, calendar, b.member, Some(&b.resource), now)?;
-        audit::record(
-            tx,
-            now,
-            &actor.audit_name(),
-            "booking.start",
-            &format!("booking {}", b.id),
-        )?;
-        Ok(b)
+        check_in(tx, actor, b.member, Some(&b.resource), calendar, now)
     })
+}
+
+/// Checks `member` in (by the site's rules), audited.
+fn check_in(
+    tx: &rusqlite::Connection,
+    actor: Actor,
+    member: MemberId,
+    resource: Option<&str>,
+    calendar: SiteCalendar,
+    now: Timestamp,
+) -> Result<Booking, StoreError> {
+    let policy = booking_policy::get(tx)?;
+    let b = bookings::check_in(tx, &policy, calendar, member, resource, now)?;
+    audit::record(
+        tx,
+        now,
+        &actor.audit_name(),
+        "booking.start",
+        &format!("booking {}", b.id),
+    )?;
+    Ok(b)
 }
 
 /// Ends a session early (the device is told to switch off).

@@ -69,13 +69,7 @@ pub fn grant(
     until: Date,
     now: Timestamp,
 ) -> Result<GymPaid, GymError> {
-    store.write(|tx| {
-        let name = require(tx, member)?;
-        gym::grant(tx, member, &until.to_string(), now)?;
-        let detail = format!("member {member} paid until {until}");
-        audit::record(tx, now, &actor.audit_name(), "gym.grant", &detail)?;
-        Ok(GymPaid { name, until })
-    })
+    store.write(|tx| paid_to(tx, actor, member, |_| until, now))
 }
 
 /// Extends `member`'s paid month by one month from where it ends (or from
@@ -89,15 +83,32 @@ pub fn extend_month(
 ) -> Result<GymPaid, GymError> {
     let today = calendar.date_of(now);
     store.write(|tx| {
-        let name = require(tx, member)?;
-        let current =
-            gym::paid_until(tx, member)?.and_then(|d| keting_core::calendar::parse_date(&d).ok());
-        let until = extend_paid_month(current, today);
-        gym::grant(tx, member, &until.to_string(), now)?;
-        let detail = format!("member {member} paid until {until}");
-        audit::record(tx, now, &actor.audit_name(), "gym.grant", &detail)?;
-        Ok(GymPaid { name, until })
+        paid_to(
+            tx,
+            actor,
+            member,
+            |current| extend_paid_month(current, today),
+            now,
+        )
     })
+}
+
+/// Sets `member`'s last paid day to `until(current last paid day)`, audited.
+fn paid_to(
+    tx: &rusqlite::Connection,
+    actor: Actor,
+    member: MemberId,
+    until: impl FnOnce(Option<Date>) -> Date,
+    now: Timestamp,
+) -> Result<GymPaid, GymError> {
+    let name = require(tx, member)?;
+    let current =
+        gym::paid_until(tx, member)?.and_then(|d| keting_core::calendar::parse_date(&d).ok());
+    let until = until(current);
+    gym::grant(tx, member, &until.to_string(), now)?;
+    let detail = format!("member {member} paid until {until}");
+    audit::record(tx, now, &actor.audit_name(), "gym.grant", &detail)?;
+    Ok(GymPaid { name, until })
 }
 
 /// Ends `member`'s gym membership. Audited either way: a staff member who

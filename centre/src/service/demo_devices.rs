@@ -189,11 +189,14 @@ bus = \"tcp:127.0.0.1:{vending_port}\"\n",
 }
 
 impl DemoDevices {
-    /// Runs the board, the simulated person and the agent until `stop` turns true.
+    /// Runs the simulated hardware, the simulated person and the agents
+    /// until `stop` turns true. The agents stop first (the door locks its
+    /// strike on the way out), then the hardware they drive.
     pub async fn run(self, stop: watch::Receiver<bool>) {
         let stopped = |mut rx: watch::Receiver<bool>| async move {
             let _ = rx.wait_for(|s| *s).await;
         };
+        let (hardware_stop_tx, hardware_stop) = watch::channel(false);
         tracing::info!(
             "demo gym door: scan with mosquitto_pub -t keting/v1/{}/sim/{DEMO_DOOR}/scan -m PASS; panel in {}",
             self.agent.site,
@@ -202,7 +205,7 @@ impl DemoDevices {
         tokio::spawn(serve_tcp(
             self.listener,
             self.board.clone(),
-            stopped(stop.clone()),
+            stopped(hardware_stop.clone()),
         ));
         tokio::spawn(walk_through(
             self.board.clone(),
@@ -212,7 +215,7 @@ impl DemoDevices {
         tokio::spawn(modbus_tcp::serve(
             self.vending_listener,
             self.vending.clone(),
-            stopped(stop.clone()),
+            stopped(hardware_stop.clone()),
         ));
         let vending = tokio::spawn(run_agent(
             self.vending_agent,
@@ -223,12 +226,12 @@ impl DemoDevices {
         tokio::spawn(serve_tcp(
             self.pianos_listener,
             self.pianos_board,
-            stopped(stop.clone()),
+            stopped(hardware_stop.clone()),
         ));
         tokio::spawn(modbus_tcp::serve(
             self.robot_listener,
             self.robot,
-            stopped(stop.clone()),
+            stopped(hardware_stop.clone()),
         ));
         let robot = tokio::spawn(run_agent(
             self.robot_agent,
@@ -260,6 +263,7 @@ impl DemoDevices {
             Err(e) => tracing::error!("demo vending machine: {e}"),
             Ok(Ok(())) => {}
         }
+        let _ = hardware_stop_tx.send(true);
     }
 }
 

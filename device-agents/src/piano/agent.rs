@@ -414,6 +414,4 @@ impl DeviceAgent for PianoBankAgent {
     fn on_connected(&mut self) {
         self.status_due = Instant::now();
     }
-
-    async fn stop(self) {}
 }

@@ -422,8 +422,6 @@ impl DeviceAgent for RobotAgent {
     type Input = std::convert::Infallible;
     const OFFLINE: &'static str = "the session goes on and ends on time";
 
-    async fn start(&mut self) {}
-
     async fn tick(&mut self) -> Option<Instant> {
         if Instant::now() >= self.poll_due {
             self.poll_due = Instant::now() + POLL;
@@ -447,13 +445,7 @@ impl DeviceAgent for RobotAgent {
         self.handle_message(topic, payload).await;
     }
 
-    async fn on_input(&mut self, input: std::convert::Infallible) {
-        match input {}
-    }
-
     fn on_connected(&mut self) {
         self.status_due = Instant::now();
     }
-
-    async fn stop(self) {}
 }

@@ -352,8 +352,6 @@ impl DeviceAgent for VendingAgent {
     type Input = std::convert::Infallible;
     const OFFLINE: &'static str = "outcomes wait in the outbox";
 
-    async fn start(&mut self) {}
-
     async fn tick(&mut self) -> Option<Instant> {
         if Instant::now() >= self.status_due {
             self.refresh_status().await;
@@ -365,13 +363,7 @@ impl DeviceAgent for VendingAgent {
         self.handle_message(topic, payload).await;
     }
 
-    async fn on_input(&mut self, input: std::convert::Infallible) {
-        match input {}
-    }
-
     fn on_connected(&mut self) {
         self.status_due = Instant::now();
     }
-
-    async fn stop(self) {}
 }
