@@ -57,6 +57,17 @@ pub enum SiteError {
         /// What the system said.
         source: io::Error,
     },
+    /// The provisioning site directory cannot be read.
+    #[error(transparent)]
+    Provisioned(#[from] keting_provisioning::site_dir::SiteError),
+    /// The provisioning site directory names an invalid site id.
+    #[error("site id in {}: {message}", path.display())]
+    BadSiteId {
+        /// The site directory.
+        path: PathBuf,
+        /// What is wrong with the id.
+        message: String,
+    },
     /// The key file is not a PKCS#8 Ed25519 key.
     #[error("the site key file {} is not an Ed25519 private key in PKCS#8 PEM", path.display())]
     KeyFormat {
@@ -118,6 +129,51 @@ pub fn import(
             .map_err(|source| SiteError::KeyFile { path, source })?;
     }
     Ok(site)
+}
+
+/// A provisioned site taken over by this centre.
+#[derive(Clone, Debug)]
+pub struct ImportedSite {
+    /// The site as this centre now holds it.
+    pub site: SiteRecord,
+    /// Where its devices log in to the broker (host, port).
+    pub broker: (String, u16),
+}
+
+/// Takes over the site of a provisioning site directory (`keting-provision
+/// site init`): its id, name, signing key and the centre's broker login
+/// ([`import`]), and remembers the directory, against which the centre
+/// judges devices' claims.
+pub fn import_provisioned(
+    store: &mut Store,
+    dir: &DataDir,
+    site_dir: &Path,
+    now: Timestamp,
+) -> Result<ImportedSite, SiteError> {
+    let provisioned = keting_provisioning::site_dir::SiteDir::open(site_dir)?;
+    let key = provisioned.signing_key()?;
+    let id = SiteId::new(provisioned.site.id.clone()).map_err(|e| SiteError::BadSiteId {
+        path: site_dir.to_owned(),
+        message: e.to_string(),
+    })?;
+    let secret = provisioned.kiosk_password().ok();
+    let site = import(
+        store,
+        dir,
+        id,
+        &provisioned.site.name,
+        &key,
+        secret.as_deref(),
+        now,
+    )?;
+    remember_provisioning_site(dir, site_dir)?;
+    Ok(ImportedSite {
+        site,
+        broker: (
+            provisioned.site.broker_host.clone(),
+            provisioned.site.broker_port,
+        ),
+    })
 }
 
 /// Remembers the provisioning site directory (claims read it).

@@ -572,3 +572,47 @@ fn the_sites_cancellation_window_is_what_staff_set_and_the_desk_names_who_cancel
         ]
     );
 }
+
+#[test]
+fn a_bank_that_comes_back_is_sent_its_session_again_at_once() {
+    let (mut store, m) = site(
+        &[resource("piano-1", ResourceKind::Piano, 1, Price::Free)],
+        1,
+    );
+    let policy = BookingPolicy::default();
+    let WalkUp::Started(b) = store
+        .write(|tx| {
+            walk_up::scan(
+                tx,
+                &policy,
+                CAL(),
+                ResourceKind::Piano,
+                m[0],
+                &[],
+                at(10, 0),
+            )
+        })
+        .unwrap()
+    else {
+        panic!("a free piano")
+    };
+    let work = |store: &Store, now| bookings::device_work(store.conn(), now).unwrap();
+    assert_eq!(work(&store, at(10, 0)).len(), 1, "to be switched on");
+    bookings::mark_command_sent(store.conn(), b.id, at(10, 0)).unwrap();
+    assert!(
+        work(&store, at(10, 0)).is_empty(),
+        "sent: not again before the resend time"
+    );
+    // The bank was away (the command was lost); it is back.
+    let bank = DeviceId::new("pianos").unwrap();
+    assert_eq!(bookings::resend_to(store.conn(), &bank).unwrap(), 1);
+    let again = work(&store, at(10, 0));
+    assert_eq!(again.len(), 1);
+    assert_eq!((again[0].0, again[0].1.id), (DeviceWork::On, b.id));
+    // Another device's return changes nothing.
+    bookings::mark_command_sent(store.conn(), b.id, at(10, 0)).unwrap();
+    assert_eq!(
+        bookings::resend_to(store.conn(), &DeviceId::new("robot").unwrap()).unwrap(),
+        0
+    );
+}

@@ -201,24 +201,11 @@ fn run(cli: Cli, started: Instant) -> Result<()> {
         action: Some(SiteAction::Import { dir: site_dir }),
     }) = &cli.command
     {
-        let provisioned = keting_provisioning::site_dir::SiteDir::open(site_dir)?;
-        let key = provisioned.signing_key()?;
-        let id = keting_core::ids::SiteId::new(provisioned.site.id.clone())
-            .map_err(|e| anyhow::anyhow!("site id in {}: {e}", site_dir.display()))?;
-        let secret = provisioned.kiosk_password().ok();
-        let site = site::import(
-            &mut store,
-            &dir,
-            id,
-            &provisioned.site.name,
-            &key,
-            secret.as_deref(),
-            clock::now(),
-        )?;
-        site::remember_provisioning_site(&dir, site_dir)?;
+        let imported = site::import_provisioned(&mut store, &dir, site_dir, clock::now())?;
+        let (host, port) = &imported.broker;
         println!(
-            "site {} ({}) is this kiosk's; devices log in to the broker at {}:{}",
-            site.site_id, site.name, provisioned.site.broker_host, provisioned.site.broker_port
+            "site {} ({}) is this kiosk's; devices log in to the broker at {host}:{port}",
+            imported.site.site_id, imported.site.name
         );
         return Ok(());
     }

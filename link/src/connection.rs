@@ -3,10 +3,10 @@
 //! [`spawn`] starts a task that owns rumqttc's event loop and the
 //! [`Outbox`]. It
 //! - polls the event loop continuously (rumqttc does nothing unless polled);
-//! - on every CONNACK: publishes the retained birth message (`online: true`;
-//!   the last will sets `false`), subscribes again (a broker that lost the
-//!   session, or a clean session, needs it), and sends everything waiting in
-//!   the outbox;
+//! - on every CONNACK: subscribes again (a broker that lost the session, or
+//!   a clean session, needs it), then publishes the retained birth message
+//!   (`online: true`; the last will sets `false`), so whoever sees the birth
+//!   can already reach us, and sends everything waiting in the outbox;
 //! - removes a message from the outbox only on its PUBACK;
 //! - after any error, drops the client and its event loop, waits a jittered
 //!   exponential [`Backoff`], and connects afresh, still accepting messages
@@ -269,13 +269,16 @@ async fn run(
                     Ok(Event::Incoming(Packet::ConnAck(_))) => {
                         s.connected = true;
                         backoff.reset();
-                        if s.client.try_publish(config.online_topic.clone(), QoS::AtLeastOnce, true, ONLINE.to_vec()).is_ok() {
-                            s.handed.push_back(None);
-                        }
+                        // Subscribe before the birth: the broker handles a
+                        // client's packets in order, so whoever sees us online
+                        // can reach us (a command sent on our birth is not lost).
                         for filter in &config.subscriptions {
                             if s.client.try_subscribe(filter.clone(), QoS::AtLeastOnce).is_ok() {
                                 s.awaiting_subacks += 1;
                             }
+                        }
+                        if s.client.try_publish(config.online_topic.clone(), QoS::AtLeastOnce, true, ONLINE.to_vec()).is_ok() {
+                            s.handed.push_back(None);
                         }
                         if let Err(e) = s.send_waiting(&outbox) {
                             break format!("{e}");

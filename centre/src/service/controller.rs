@@ -24,7 +24,7 @@ use super::sessions;
 use super::{CentreConfig, CentreError};
 use crate::store::site_record::SiteRecord;
 use crate::store::{
-    Store, StoreError, device_claims, door_commands, door_events, doors, gym, redemptions,
+    Store, StoreError, bookings, device_claims, door_commands, door_events, doors, gym, redemptions,
 };
 
 /// How often the database is checked for changes (roster, doors, vends,
@@ -147,7 +147,20 @@ impl Controller {
             LinkEvent::Message { topic, payload } => {
                 match Topic::parse(&self.site.site_id, &topic) {
                     Ok(Topic::Device(id, DeviceChannel::Online)) => {
-                        self.states.handle_online(id, &payload, t)
+                        let was_online = self.states.is_online(&id);
+                        self.states.handle_online(id.clone(), &payload, t);
+                        if !was_online && self.states.is_online(&id) {
+                            // Back (or here for the first time): what it missed goes again now.
+                            match bookings::resend_to(self.store.conn(), &id) {
+                                Ok(0) => {}
+                                Ok(n) => {
+                                    tracing::info!(device = %id, sessions = n, "device back: its session commands go again")
+                                }
+                                Err(e) => {
+                                    tracing::error!(device = %id, "cannot resend session commands: {e}")
+                                }
+                            }
+                        }
                     }
                     Ok(Topic::Device(id, DeviceChannel::Status)) => {
                         self.states.handle_status(id, &payload, t)

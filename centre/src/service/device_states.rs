@@ -119,6 +119,12 @@ impl DeviceStates {
         heard.last_seen = Some(now);
     }
 
+    /// Whether `id` said it is online (its retained flag; the last will
+    /// clears it).
+    pub fn is_online(&self, id: &DeviceId) -> bool {
+        self.heard.get(id).is_some_and(|h| h.online == Some(true))
+    }
+
     /// A status arrived (a door's, or a session device's); a malformed one
     /// is ignored.
     pub fn handle_status(&mut self, id: DeviceId, payload: &[u8], now: Timestamp) {

@@ -809,6 +809,20 @@ pub enum DeviceWork {
     Off,
 }
 
+/// `device` (re)appeared: what it was told and has not answered is sent
+/// again at once rather than after [`RESEND_AFTER_MS`] (a command sent
+/// while it was away was lost).
+pub fn resend_to(conn: &Connection, device: &DeviceId) -> Result<usize, StoreError> {
+    Ok(conn.execute(
+        "UPDATE bookings SET device_cmd_ms = NULL
+         WHERE device_cmd_ms IS NOT NULL
+           AND ((state = 'started' AND device_on_ms IS NULL)
+             OR (device_on_ms IS NOT NULL AND device_off_ms IS NULL))
+           AND resource_id IN (SELECT id FROM resources WHERE device_id = ?1)",
+        [device.as_str()],
+    )?)
+}
+
 /// Sessions whose device must be told something now: started ones not yet
 /// on, ended ones switched on and not yet off; each once until
 /// [`RESEND_AFTER_MS`] passes without an answer.

@@ -9,6 +9,7 @@
 //!   each scan's outcome and whether it can still be undone.
 //! - [`points`]: the points page: the resident, the drink chosen, the
 //!   redemption under way; which drinks are within reach.
+//! - [`staff`]: the staff page: who opened it, whom they selected.
 //! - [`services`]: the pianos-and-bookings page: who is on it, its steps,
 //!   the days shown, the slot picked; what each cell of a week is, what a
 //!   resident may do to a booking now, how many pianos are free.
@@ -17,3 +18,4 @@ pub mod award;
 pub mod points;
 pub mod router;
 pub mod services;
+pub mod staff;

@@ -30,6 +30,7 @@ use crate::controller::award::AwardPage;
 use crate::controller::points::PointsPage;
 use crate::controller::router::{Router, ScanMeans, Screen};
 use crate::controller::services::ServicesPage;
+use crate::controller::staff::StaffPage;
 use crate::scan_input::ScanInput;
 use keting_centre::clock;
 use keting_centre::demo::DemoCard;
@@ -54,10 +55,8 @@ pub(super) struct State {
     back_home: Timer,
     /// The doors view from the centre, if one runs.
     pub(super) doors: Option<watch::Receiver<DoorsView>>,
-    /// The staff member whose pass opened the staff page.
-    pub(super) staff: Option<MemberId>,
-    /// The member selected on the staff page (by scanning their pass).
-    pub(super) selected: Option<MemberId>,
+    /// The staff page: who opened it, whom they selected.
+    pub(super) staff: StaffPage,
     /// The points page's member, choice and redemption under way.
     pub(super) points: PointsPage,
     /// Follows a redemption under way.
@@ -93,8 +92,7 @@ impl KioskUi {
             demo_cards,
             back_home: Timer::default(),
             doors: None,
-            staff: None,
-            selected: None,
+            staff: StaffPage::default(),
             points: PointsPage::default(),
             points_timer: Timer::default(),
             award: AwardPage::default(),
@@ -549,8 +547,7 @@ fn go_home(window: &KioskWindow, state: &Rc<RefCell<State>>) {
     state.borrow().points_timer.stop();
     {
         let mut s = state.borrow_mut();
-        s.staff = None;
-        s.selected = None;
+        s.staff.close();
         s.points = PointsPage::default();
         s.award = AwardPage::default();
         s.services = ServicesPage::default();

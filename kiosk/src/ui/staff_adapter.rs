@@ -32,16 +32,14 @@ pub const STAFF_IDLE: Duration = crate::controller::router::STAFF_IDLE;
 
 /// Whether `member` is staff.
 pub(super) fn is_staff(state: &Rc<RefCell<State>>, member: MemberId) -> bool {
-    members::require(state.borrow().desk.store().conn(), member)
+    desk::members::get(state.borrow().desk.store(), member)
         .is_ok_and(|m| m.roles.contains(&Role::Staff))
 }
 
 /// Opens the staff page for `staff`.
 pub(super) fn open(window: &KioskWindow, state: &Rc<RefCell<State>>, staff: MemberId, name: &str) {
     {
-        let mut s = state.borrow_mut();
-        s.staff = Some(staff);
-        s.selected = None;
+        state.borrow_mut().staff.open(staff);
     }
     let adapter = window.global::<KioskAdapter>();
     adapter.set_staff_name(name.into());
@@ -58,7 +56,7 @@ pub(super) fn scan(window: &KioskWindow, state: &Rc<RefCell<State>>, text: &str)
             let found = members::require(state.borrow().desk.store().conn(), c.member);
             match found {
                 Ok(m) if m.epoch == c.epoch => {
-                    state.borrow_mut().selected = Some(m.id);
+                    state.borrow_mut().staff.select(m.id);
                     String::new()
                 }
                 Ok(m) => words(state).old_pass(&m.name),
@@ -90,7 +88,7 @@ pub(super) fn as_staff<T, E: std::fmt::Display>(
     ) -> Result<T, E>,
 ) -> Option<T> {
     let mut s = state.borrow_mut();
-    let Some(staff) = s.staff else {
+    let Some(staff) = s.staff.staff() else {
         tracing::error!("{what}: no staff member on the page");
         return None;
     };
@@ -115,7 +113,7 @@ pub(super) fn extend(window: &KioskWindow, state: &Rc<RefCell<State>>, member: M
         || w.failed(),
         |paid| w.extended(&paid.name, &paid.until.to_string()),
     );
-    state.borrow_mut().selected = Some(member);
+    state.borrow_mut().staff.select(member);
     show_message(window, message);
     refresh(window, state);
 }
@@ -213,7 +211,7 @@ pub(super) fn refresh(window: &KioskWindow, state: &Rc<RefCell<State>>) {
     adapter.set_tonight(ModelRc::new(VecModel::from(tonight)));
     let conn = s.desk.store().conn();
     let mut rows: Vec<GymRow> = Vec::new();
-    if let Some(selected) = s.selected
+    if let Some(selected) = s.staff.selected()
         && let Ok(m) = members::require(conn, selected)
     {
         rows.push(GymRow {
@@ -228,7 +226,7 @@ pub(super) fn refresh(window: &KioskWindow, state: &Rc<RefCell<State>>) {
         });
     }
     for g in gym::list(conn).unwrap_or_default() {
-        if Some(g.id) != s.selected {
+        if Some(g.id) != s.staff.selected() {
             rows.push(GymRow {
                 member: i32::try_from(g.id.0).unwrap_or(0),
                 name: g.name.as_str().into(),
