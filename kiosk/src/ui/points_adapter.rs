@@ -117,8 +117,8 @@ fn show_menu(window: &KioskWindow, state: &Rc<RefCell<State>>) {
             let t = cal.local(h.at);
             let what = match h.kind {
                 PostingKind::Reserve => h.what.clone(),
-                PostingKind::Refund => tr(zh, "returned").to_owned(),
-                PostingKind::Expire => tr(zh, "expired").to_owned(),
+                PostingKind::Refund => tr(zh, "returned"),
+                PostingKind::Expire => tr(zh, "expired"),
                 _ => h.what.clone(),
             };
             PointsLine {
@@ -205,13 +205,13 @@ fn refusal_words(e: &VendingError, zh: bool) -> String {
         VendingError::Points(PointsRefusal::OverDailySpendCap { left }) => {
             tr_args(zh, "Only {0} points left to spend today", &[&left])
         }
-        VendingError::Refused(RedemptionRefusal::SoldOut(_)) => tr(zh, "Sold out").to_owned(),
+        VendingError::Refused(RedemptionRefusal::SoldOut(_)) => tr(zh, "Sold out"),
         VendingError::Refused(RedemptionRefusal::InProgress(_)) => {
-            tr(zh, "A drink is on its way: please wait").to_owned()
+            tr(zh, "A drink is on its way: please wait")
         }
         other => {
             tracing::error!("redemption refused: {other}");
-            tr(zh, "Not possible right now: please ask staff").to_owned()
+            tr(zh, "Not possible right now: please ask staff")
         }
     }
 }

@@ -259,12 +259,12 @@ impl Words {
     fn door_status(&self, d: &DoorView, view: &DoorsView) -> String {
         let zh = self.zh();
         if !view.connected {
-            return tr(zh, "unavailable (kiosk not connected)").into();
+            return tr(zh, "unavailable (kiosk not connected)");
         }
         let mut s = match (d.availability, d.state) {
-            (Availability::NeverSeen, _) => tr(zh, "never connected").to_owned(),
-            (Availability::Offline, _) => tr(zh, "offline · unavailable").to_owned(),
-            (Availability::Online, None) => tr(zh, "online").to_owned(),
+            (Availability::NeverSeen, _) => tr(zh, "never connected"),
+            (Availability::Offline, _) => tr(zh, "offline · unavailable"),
+            (Availability::Online, None) => tr(zh, "online"),
             (Availability::Online, Some(state)) => {
                 let st = match state {
                     LockState::Unknown => tr(zh, "state unknown"),
