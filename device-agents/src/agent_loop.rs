@@ -7,10 +7,14 @@
 //! ([`DeviceAgent::tick`], which returns when it wants the next turn), then
 //! waits for whichever comes first. The broker going away is logged with
 //! what the agent does meanwhile (a door keeps deciding alone); it never
-//! stops the loop.
+//! stops the loop. Under systemd ([`Supervision::Systemd`]) the loop says
+//! READY once the agent has started and feeds the watchdog on every turn,
+//! waking at least as often as the watchdog needs: a hung loop is
+//! restarted.
 
 use std::future::Future;
 
+use keting_link::sd_notify::{self, Watchdog};
 use tokio::sync::mpsc;
 use tokio::time::{Instant, sleep_until};
 
@@ -54,6 +58,18 @@ pub trait DeviceAgent: Send + Sized {
     }
 }
 
+/// Who watches the agent's process.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Supervision {
+    /// Nobody (a test, or the centre's demo running agents in its own
+    /// process, whose readiness and watchdog are the centre's).
+    #[default]
+    None,
+    /// systemd: `READY=1` once the agent has started (the door's strike
+    /// driven locked), `WATCHDOG=1` from the loop itself, `STOPPING=1`.
+    Systemd,
+}
+
 /// Runs `agent` until `shutdown` completes or the link ends. `inputs` may be
 /// `None` for an agent without local inputs; inputs that end (a simulated
 /// scanner and no lines) leave the agent running on its messages.
@@ -61,12 +77,24 @@ pub async fn run<A: DeviceAgent>(
     mut agent: A,
     mut inputs: Option<mpsc::Receiver<A::Input>>,
     mut link_events: mpsc::Receiver<LinkEvent>,
+    supervision: Supervision,
     shutdown: impl Future<Output = ()>,
 ) {
     tokio::pin!(shutdown);
     agent.start().await;
+    let mut watchdog = match supervision {
+        Supervision::Systemd => {
+            sd_notify::tell("READY=1");
+            Watchdog::from_env()
+        }
+        Supervision::None => Watchdog::every(None),
+    };
     loop {
-        let wake = agent.tick().await;
+        watchdog.feed();
+        let wake = match (agent.tick().await, watchdog.next()) {
+            (Some(a), Some(w)) => Some(a.min(w.into())),
+            (a, w) => a.or(w.map(Instant::from)),
+        };
         tokio::select! {
             () = &mut shutdown => break,
             input = recv(&mut inputs), if inputs.is_some() => match input {
@@ -87,6 +115,9 @@ pub async fn run<A: DeviceAgent>(
             },
             () = sleep_until_or_never(wake) => {}
         }
+    }
+    if supervision == Supervision::Systemd {
+        sd_notify::tell("STOPPING=1");
     }
     agent.stop().await;
 }

@@ -25,6 +25,7 @@ use keting_hardware::scanner::serial::SerialScanner;
 use thiserror::Error;
 use tokio::sync::mpsc;
 
+use crate::agent_loop::Supervision;
 use crate::config::{
     AgentConfig, DeviceSection, DoorConfig, FailConfig, GpioKind, PanelConfig, PianoBankConfig,
     ScannerConfig, StrikeConfig, parse_hhmm,
@@ -104,11 +105,25 @@ impl PanelDisplay for PngPanel {
     }
 }
 
-/// Runs the agent described by `config` until `shutdown` completes.
+/// Runs the agent described by `config` until `shutdown` completes, in a
+/// process of its own or another's (the centre's demo, a test): nobody's
+/// readiness or watchdog is told.
 pub async fn run_agent(
     config: AgentConfig,
     password: Option<String>,
     sim: SimHardware,
+    shutdown: impl Future<Output = ()>,
+) -> Result<(), AgentError> {
+    run_supervised(config, password, sim, Supervision::None, shutdown).await
+}
+
+/// Runs the agent as the `device-agent` program does, under `supervision`
+/// (systemd: READY once started, the watchdog fed from its loop).
+pub async fn run_supervised(
+    config: AgentConfig,
+    password: Option<String>,
+    sim: SimHardware,
+    supervision: Supervision,
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), AgentError> {
     std::fs::create_dir_all(&config.state_dir).map_err(|e| AgentError::State {
@@ -142,7 +157,7 @@ pub async fn run_agent(
             let (link, link_events, link_task) = connection::spawn(link_config, outbox);
             tracing::info!(%site, %device, "vending agent running");
             VendingAgent::new(setup, link)
-                .run(link_events, shutdown)
+                .run(link_events, supervision, shutdown)
                 .await;
             let _ = link_task.await;
         }
@@ -152,7 +167,7 @@ pub async fn run_agent(
             let (link, link_events, link_task) = connection::spawn(link_config, outbox);
             tracing::info!(%site, %device, pianos = bank.pianos.len(), "piano bank agent running");
             PianoBankAgent::new(setup, link)
-                .run(inputs_rx, link_events, shutdown)
+                .run(inputs_rx, link_events, supervision, shutdown)
                 .await;
             let _ = link_task.await;
         }
@@ -168,7 +183,7 @@ pub async fn run_agent(
             let (link, link_events, link_task) = connection::spawn(link_config, outbox);
             tracing::info!(%site, %device, "robot agent running");
             RobotAgent::new(setup, link)
-                .run(link_events, shutdown)
+                .run(link_events, supervision, shutdown)
                 .await;
             let _ = link_task.await;
         }
@@ -179,7 +194,7 @@ pub async fn run_agent(
             let (link, link_events, link_task) = connection::spawn(link_config, outbox);
             tracing::info!(%site, %device, "door agent running");
             DoorAgent::new(setup, link)
-                .run(inputs_rx, link_events, shutdown)
+                .run(inputs_rx, link_events, supervision, shutdown)
                 .await;
             // The agent dropped its link handle: the link says goodbye and ends.
             let _ = link_task.await;

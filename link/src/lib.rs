@@ -10,6 +10,7 @@
 //! - [`short_session`]: the login step of a one-off session (a claim, a check).
 //! - [`device_topics`]: an agent's own topics: subscriptions, commands in,
 //!   acks, events and status out.
+//! - [`sd_notify`]: systemd's readiness and watchdog notifications.
 //! - [`clock`]: the wall clock, read in one place.
 //! - [`atomic_file`]: files written whole or not at all.
 
@@ -21,4 +22,5 @@ pub mod clock;
 pub mod connection;
 pub mod device_topics;
 pub mod outbox;
+pub mod sd_notify;
 pub mod short_session;

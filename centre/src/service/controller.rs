@@ -111,8 +111,12 @@ impl Controller {
         };
         let (link, mut events, task) = connection::spawn(self.link_config.clone(), outbox);
         let mut tick = tokio::time::interval(POLL);
+        // Under systemd with WatchdogSec, fed from this loop: a controller
+        // that hangs stops the pings and the service is restarted.
+        let mut watchdog = keting_link::sd_notify::Watchdog::from_env();
         tokio::pin!(shutdown);
         loop {
+            watchdog.feed();
             tokio::select! {
                 () = &mut shutdown => break,
                 event = events.recv() => match event {

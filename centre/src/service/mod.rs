@@ -169,8 +169,11 @@ impl Centre {
     }
 
     /// Runs until SIGINT (Ctrl-C) or SIGTERM, then stops everything and
-    /// waits for it.
+    /// waits for it. Under systemd (`Type=notify`) it says READY now that
+    /// the broker listens and the controller runs, and STOPPING on the way
+    /// out; the controller's loop feeds the watchdog.
     pub fn run_until_terminated(self) -> std::io::Result<()> {
+        keting_link::sd_notify::tell("READY=1");
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()?;
@@ -184,6 +187,7 @@ impl Centre {
             Ok::<_, std::io::Error>(())
         })?;
         tracing::info!("stopping");
+        keting_link::sd_notify::tell("STOPPING=1");
         self.stop();
         Ok(())
     }

@@ -7,9 +7,10 @@ use std::path::PathBuf;
 use anyhow::Context;
 use clap::Parser;
 use keting_core::claim::{ClaimLabel, pin_for_print};
+use keting_device_agents::agent_loop::Supervision;
 use keting_device_agents::claim::ClaimSetup;
 use keting_device_agents::config::AgentConfig;
-use keting_device_agents::run::{PANEL_FONT, PngPanel, SimHardware, run_agent};
+use keting_device_agents::run::{PANEL_FONT, PngPanel, SimHardware, run_supervised};
 use keting_hardware::panel::PanelDisplay;
 use keting_hardware::panel::ssd1306::Ssd1306;
 use keting_hardware::panel::text::PanelFont;
@@ -158,7 +159,7 @@ fn run() -> anyhow::Result<()> {
             }
             tracing::info!("stopping");
         };
-        run_agent(config, password, SimHardware::default(), shutdown).await
+        run_supervised(config, password, SimHardware::default(), Supervision::Systemd, shutdown).await
     })?;
     Ok(())
 }

@@ -166,9 +166,10 @@ impl DoorAgent {
         self,
         inputs: mpsc::Receiver<DoorInput>,
         link_events: mpsc::Receiver<LinkEvent>,
+        supervision: crate::agent_loop::Supervision,
         shutdown: impl Future<Output = ()>,
     ) {
-        crate::agent_loop::run(self, Some(inputs), link_events, shutdown).await;
+        crate::agent_loop::run(self, Some(inputs), link_events, supervision, shutdown).await;
     }
 
     fn next_deadline(&self) -> Option<Instant> {

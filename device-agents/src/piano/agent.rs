@@ -118,9 +118,10 @@ impl PianoBankAgent {
         self,
         inputs: mpsc::Receiver<PianoInput>,
         link_events: mpsc::Receiver<LinkEvent>,
+        supervision: crate::agent_loop::Supervision,
         shutdown: impl Future<Output = ()>,
     ) {
-        crate::agent_loop::run(self, Some(inputs), link_events, shutdown).await;
+        crate::agent_loop::run(self, Some(inputs), link_events, supervision, shutdown).await;
     }
 
     /// When the loop must look again: the machine's next timeout (a

@@ -87,9 +87,10 @@ impl VendingAgent {
     pub async fn run(
         self,
         link_events: mpsc::Receiver<LinkEvent>,
+        supervision: crate::agent_loop::Supervision,
         shutdown: impl Future<Output = ()>,
     ) {
-        crate::agent_loop::run(self, None, link_events, shutdown).await;
+        crate::agent_loop::run(self, None, link_events, supervision, shutdown).await;
     }
 
     async fn handle_message(&mut self, topic: &str, payload: &[u8]) {
