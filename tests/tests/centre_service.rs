@@ -192,3 +192,24 @@ fn the_systemd_units_verify() {
     );
     assert!(out.status.success() && said.trim().is_empty(), "{said}");
 }
+
+#[test]
+fn an_open_broker_on_the_network_is_refused_with_what_to_do() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let (ok, _, stderr) = binaries::run_status(
+        "keting-centre",
+        &[
+            "--data",
+            data.to_str().unwrap(),
+            "--mqtt-listen",
+            "0.0.0.0:0",
+        ],
+    );
+    assert!(!ok, "it must not start");
+    assert!(
+        stderr.contains("refusing to run an open MQTT broker")
+            && stderr.contains("--mqtt-passwords"),
+        "{stderr}"
+    );
+}

@@ -32,9 +32,31 @@ pub struct ServiceFlags {
     pub no_demo_devices: bool,
 }
 
+/// Why the flags describe no centre that may run.
+#[derive(Debug, thiserror::Error)]
+pub enum FlagsError {
+    /// The site's files.
+    #[error(transparent)]
+    Site(#[from] SiteError),
+    /// An embedded broker on the LAN that anyone may log in to.
+    #[error(
+        "refusing to run an open MQTT broker on {0}: anyone on the network could open the doors and move points; \
+         give --mqtt-passwords (keting-provision broker config writes the file) or listen on 127.0.0.1"
+    )]
+    OpenBroker(SocketAddr),
+}
+
 impl ServiceFlags {
-    /// The centre these flags describe for `site` in `dir`.
-    pub fn config(&self, dir: &DataDir, site: &SiteRecord) -> Result<CentreConfig, SiteError> {
+    /// The centre these flags describe for `site` in `dir`. An embedded
+    /// broker beyond loopback must require logins: an open one would let
+    /// anyone on the network command the doors.
+    pub fn config(&self, dir: &DataDir, site: &SiteRecord) -> Result<CentreConfig, FlagsError> {
+        if let Some(listen) = self.mqtt_listen
+            && !listen.ip().is_loopback()
+            && self.mqtt_passwords.is_none()
+        {
+            return Err(FlagsError::OpenBroker(listen));
+        }
         let credentials = site::broker_login(dir);
         let mqtt = match (&self.mqtt_url, self.mqtt_listen) {
             (Some((host, port)), _) => MqttMode::External {
@@ -89,6 +111,37 @@ pub fn parse_mqtt_url(s: &str) -> Result<(String, u16), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_open_broker_beyond_loopback_is_refused() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = DataDir::prepare(tmp.path().join("data")).unwrap();
+        let mut store = crate::store::Store::open(&dir.database()).unwrap();
+        let site = site::open_or_create(
+            &mut store,
+            &dir,
+            site::NewSite::Plain,
+            keting_core::time::Timestamp::from_unix_millis(0),
+        )
+        .unwrap();
+        let open = ServiceFlags {
+            mqtt_listen: Some("0.0.0.0:1883".parse().unwrap()),
+            ..ServiceFlags::default()
+        };
+        let e = open.config(&dir, &site).err().expect("refused");
+        assert!(matches!(e, FlagsError::OpenBroker(_)), "{e}");
+        assert!(e.to_string().contains("--mqtt-passwords"), "{e}");
+        let guarded = ServiceFlags {
+            mqtt_passwords: Some(tmp.path().join("passwords")),
+            ..open.clone()
+        };
+        assert!(guarded.config(&dir, &site).is_ok());
+        let local = ServiceFlags {
+            mqtt_listen: Some("127.0.0.1:0".parse().unwrap()),
+            ..ServiceFlags::default()
+        };
+        assert!(local.config(&dir, &site).is_ok());
+    }
 
     #[test]
     fn an_mqtt_url_names_a_host_and_a_port() {
