@@ -13,7 +13,7 @@ use keting_core::time::Timestamp;
 
 use crate::store::checkins::{self, CheckinId, ScanSource};
 use crate::store::site_record::SiteRecord;
-use crate::store::{Store, StoreError, audit, members, reports};
+use crate::store::{Store, StoreError, audit, members};
 
 /// A decided, recorded scan.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -99,8 +99,7 @@ impl CheckInDesk {
 
     /// Visits so far on the local day of `now`.
     pub fn visits_today(&self, now: Timestamp) -> Result<u64, StoreError> {
-        let cal = self.site.calendar;
-        reports::visits_in(self.store.conn(), cal.day_span(cal.date_of(now)))
+        super::reports::visits_today(&self.store, self.site.calendar, now)
     }
 }
 

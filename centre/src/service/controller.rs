@@ -226,10 +226,7 @@ impl Controller {
     /// A vending machine's answer about a redemption: settle it (once).
     fn settle_redemption(&mut self, device: &DeviceId, redemption: &str, result: VendOutcome) {
         let (cal, t) = (self.site.calendar, now());
-        match self
-            .store
-            .write(|tx| redemptions::settle(tx, redemption, result, cal, t))
-        {
+        match crate::desk::vending::settle(&mut self.store, redemption, result, cal, t) {
             Ok(Some(r)) if r.state.is_settled() => tracing::info!(
                 device = %device, redemption, outcome = result.as_str(), state = ?r.state, "redemption settled"
             ),

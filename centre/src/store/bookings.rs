@@ -202,16 +202,20 @@ pub fn week_of(calendar: SiteCalendar, t: Timestamp) -> (Timestamp, Timestamp) {
     )
 }
 
-/// The states that hold a place, as an SQL list, from the core's rule
-/// (`BookingState::holds_place`).
-fn holds_place_sql() -> String {
+/// The query counting the places taken in a slot: the states that hold a
+/// place come from the core's rule (`BookingState::holds_place`), listed
+/// once.
+static PLACES_TAKEN: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
     let states: Vec<String> = BookingState::ALL
         .iter()
         .filter(|s| s.holds_place())
         .map(|s| format!("'{}'", s.as_str()))
         .collect();
-    format!("({})", states.join(", "))
-}
+    format!(
+        "SELECT count(*) FROM bookings WHERE resource_id = ?1 AND slot_start_ms = ?2 AND state IN ({})",
+        states.join(", ")
+    )
+});
 
 /// Places taken in a slot.
 pub fn places_taken(
@@ -220,10 +224,7 @@ pub fn places_taken(
     slot_start: Timestamp,
 ) -> Result<u16, StoreError> {
     Ok(conn.query_row(
-        &format!(
-            "SELECT count(*) FROM bookings WHERE resource_id = ?1 AND slot_start_ms = ?2 AND state IN {}",
-            holds_place_sql()
-        ),
+        &PLACES_TAKEN,
         params![resource, slot_start.as_unix_millis()],
         |r| r.get(0),
     )?)

@@ -8,7 +8,7 @@
 //! member's pages close after [`STAFF_IDLE`] untouched, a resident's after
 //! [`RESIDENT_IDLE`], a result after [`RESULT_SHOWN`].
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// A staff page closes after this long untouched.
 pub const STAFF_IDLE: Duration = Duration::from_secs(90);
@@ -90,11 +90,10 @@ impl Screen {
     }
 }
 
-/// The page shown and when it gives way to the home page.
+/// The page shown.
 #[derive(Clone, Debug, Default)]
 pub struct Router {
     screen: Screen,
-    home_at: Option<Instant>,
 }
 
 impl Router {
@@ -103,48 +102,17 @@ impl Router {
         self.screen
     }
 
-    /// Shows `screen` from `now`; returns how long until it goes home, if it
-    /// does (the adapter starts its timer for that).
-    pub fn show(&mut self, screen: Screen, now: Instant) -> Option<Duration> {
+    /// Shows `screen`; returns how long it stays untouched before the
+    /// screen goes home, if it does (the adapter's timer runs for that, and
+    /// every touch restarts it with [`Screen::idle`]).
+    pub fn show(&mut self, screen: Screen) -> Option<Duration> {
         self.screen = screen;
-        self.touch(now)
-    }
-
-    /// Something happened on the page (a tap, a scan): its idle time starts
-    /// again. Returns the new time until it goes home.
-    pub fn touch(&mut self, now: Instant) -> Option<Duration> {
-        let idle = self.screen.idle();
-        self.home_at = idle.map(|d| now + d);
-        idle
-    }
-
-    /// Keeps the page for `idle` from `now` (a step that needs longer than
-    /// the page's usual time, or shorter).
-    pub fn keep_for(&mut self, idle: Duration, now: Instant) {
-        self.home_at = Some(now + idle);
+        screen.idle()
     }
 
     /// Goes home.
     pub fn go_home(&mut self) {
         self.screen = Screen::Home;
-        self.home_at = None;
-    }
-
-    /// Call when the adapter's timer fires: goes home if the page's time is
-    /// up (a touch since may have moved it); whether it did.
-    pub fn handle_timeout(&mut self, now: Instant) -> bool {
-        match self.home_at {
-            Some(at) if now >= at => {
-                self.go_home();
-                true
-            }
-            _ => false,
-        }
-    }
-
-    /// When the page goes home, if it does.
-    pub fn poll_timeout(&self) -> Option<Instant> {
-        self.home_at
     }
 }
 
@@ -163,30 +131,26 @@ mod tests {
     }
 
     #[test]
-    fn an_untouched_page_goes_home_and_a_touch_keeps_it() {
-        let t0 = Instant::now();
+    fn each_page_stays_untouched_for_its_time_and_home_stays() {
         let mut r = Router::default();
-        assert_eq!(r.show(Screen::Points, t0), Some(RESIDENT_IDLE));
-        assert!(!r.handle_timeout(t0 + Duration::from_secs(59)));
-        r.touch(t0 + Duration::from_secs(30));
-        assert!(
-            !r.handle_timeout(t0 + Duration::from_secs(60)),
-            "the touch moved it"
-        );
-        assert!(r.handle_timeout(t0 + Duration::from_secs(90)));
+        assert_eq!(r.show(Screen::Points), Some(RESIDENT_IDLE));
+        assert_eq!(r.show(Screen::Services), Some(RESIDENT_IDLE));
+        for staff in [
+            Screen::Staff,
+            Screen::Award,
+            Screen::Restock,
+            Screen::ServiceDesk,
+        ] {
+            assert_eq!(r.show(staff), Some(STAFF_IDLE));
+        }
+        r.go_home();
         assert_eq!(r.screen(), Screen::Home);
-        assert_eq!(r.poll_timeout(), None, "home stays");
-        r.show(Screen::Staff, t0);
-        assert!(r.screen().is_staff());
-        assert!(!r.handle_timeout(t0 + Duration::from_secs(89)));
-        assert!(r.handle_timeout(t0 + STAFF_IDLE));
+        assert_eq!(Screen::Home.idle(), None, "home stays");
     }
 
     #[test]
     fn a_result_is_shown_for_its_time() {
-        let t0 = Instant::now();
         let mut r = Router::default();
-        assert_eq!(r.show(Screen::Result, t0), Some(RESULT_SHOWN));
-        assert!(r.handle_timeout(t0 + RESULT_SHOWN));
+        assert_eq!(r.show(Screen::Result), Some(RESULT_SHOWN));
     }
 }

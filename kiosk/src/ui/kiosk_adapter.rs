@@ -510,21 +510,20 @@ fn page_of(screen: Screen) -> Page {
 /// Shows `screen` (the router decides; the window follows) and starts its
 /// time to go home.
 pub(super) fn show_page(window: &KioskWindow, state: &Rc<RefCell<State>>, screen: Screen) {
-    let idle = state.borrow_mut().router.show(screen, Instant::now());
+    let idle = state.borrow_mut().router.show(screen);
     window.global::<KioskAdapter>().set_page(page_of(screen));
     restart_home_timer(window, state, idle);
 }
 
 /// Something happened on the page: its time to go home starts again.
 fn touch(window: &KioskWindow, state: &Rc<RefCell<State>>) {
-    let idle = state.borrow_mut().router.touch(Instant::now());
+    let idle = state.borrow().router.screen().idle();
     restart_home_timer(window, state, idle);
 }
 
 /// The current page goes home after `idle` unless something happens (an
 /// outcome shown for a while, longer or shorter than the page's own time).
 pub(super) fn stay(window: &KioskWindow, state: &Rc<RefCell<State>>, idle: Duration) {
-    state.borrow_mut().router.keep_for(idle, Instant::now());
     restart_home_timer(window, state, Some(idle));
 }
 
