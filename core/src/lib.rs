@@ -21,6 +21,9 @@
 //!   each ended at its time by the device's own timer.
 //! - [`topics`]: the MQTT topic tree the kiosk and the agents share.
 //! - [`messages`]: the versioned JSON messages on those topics.
+//! - [`signed_command`]: commands sealed by the centre, addressed, numbered:
+//!   what a device opens before it moves anything.
+//! - [`replay_window`]: which sequence numbers a device has carried out.
 //! - [`claim`]: enrolment by QR: the label, the one-time code's proof,
 //!   the PIN both screens show, the authenticated answer.
 //! - [`ledger`]: volunteer points, double-entry and zero-sum: awards,
@@ -40,7 +43,9 @@ pub mod ids;
 pub mod ledger;
 pub mod messages;
 pub mod pass;
+pub mod replay_window;
 pub mod roster;
 pub mod self_test;
+pub mod signed_command;
 pub mod time;
 pub mod topics;

@@ -2,14 +2,16 @@
 //! `mosquitto_sub`, each carrying the protocol version `v`.
 //!
 //! ```text
-//! cmd     {"v":1,"id":"c-42","deadline_ms":1795300000000,"action":"unlock","member":7}
+//! cmd     {"v":1,"to":"gym-door","seq":1795299990000,"id":"c-42","deadline_ms":1795300000000,"action":"unlock","member":7}
 //! ack     {"v":1,"id":"c-42","outcome":"done"}
 //! event   {"v":1,"id":"e-gym-door-1031","at_ms":1795300000123,"event":"access_refused","member":7,"reason":"night_not_paid"}
 //! status  {"v":1,"state":"locked","at_ms":1795300000000}
 //! ```
 //!
-//! Commands and events carry an id: delivery is at least once, and the
-//! receiver drops an id it has seen. A command past its deadline is not
+//! A command travels sealed in a [`crate::signed_command`] envelope: signed
+//! by the centre, addressed to one device (`to`), numbered (`seq`). Commands
+//! and events carry an id: delivery is at least once, and the receiver drops
+//! an id it has seen. A command past its deadline is not
 //! carried out (its ack says `expired`). [`decode`] turns any bytes into a
 //! message or a [`MessageError`], never a panic; unknown fields are ignored so
 //! a newer sender of the same version can add fields.
@@ -20,7 +22,7 @@ use thiserror::Error;
 
 use crate::door::access::DoorRefusal;
 use crate::door::lock::{Alarm, LockState};
-use crate::ids::MemberId;
+use crate::ids::{DeviceId, MemberId};
 use crate::self_test::SelfCheck;
 
 /// The protocol version this build speaks.
@@ -73,6 +75,11 @@ impl From<MessageId> for String {
 pub struct Command {
     /// Protocol version.
     pub v: u8,
+    /// The one device that may carry it out.
+    pub to: DeviceId,
+    /// The signer's sequence number for that device: each is carried out
+    /// at most once ([`crate::replay_window`]).
+    pub seq: u64,
     /// The command's id; its ack carries the same.
     pub id: MessageId,
     /// Not carried out after this instant (ms since the Unix epoch).
@@ -304,6 +311,16 @@ pub enum EventKind {
         /// Raised (true) or cleared (false).
         raised: bool,
     },
+    /// A command was not carried out because it could not be trusted
+    /// (unsigned, forged, replayed, for another device, numbered from the
+    /// future) or came after its deadline.
+    CommandRefused {
+        /// Why, as a stable code ([`crate::signed_command::CommandRefusal::code`]).
+        reason: String,
+        /// The command's id, if it could be read.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        command: Option<MessageId>,
+    },
     /// A session ended at the device, and why.
     SessionEnded {
         /// The booking's id.
@@ -458,13 +475,15 @@ mod tests {
     #[test]
     fn the_documented_examples_decode() {
         let cmd: Command = decode(
-            br#"{"v":1,"id":"c-42","deadline_ms":1795300000000,"action":"unlock","member":7}"#,
+            br#"{"v":1,"to":"gym-door","seq":1795299990000,"id":"c-42","deadline_ms":1795300000000,"action":"unlock","member":7}"#,
         )
         .unwrap();
         assert_eq!(
             cmd,
             Command {
                 v: 1,
+                to: DeviceId::new("gym-door").unwrap(),
+                seq: 1_795_299_990_000,
                 id: id("c-42"),
                 deadline_ms: 1_795_300_000_000,
                 action: Action::Unlock {
@@ -539,6 +558,8 @@ mod tests {
         }
         let c = Command {
             v: 1,
+            to: DeviceId::new("vending").unwrap(),
+            seq: 1,
             id: id("c-1"),
             deadline_ms: 9,
             action: Action::Republish,

@@ -39,6 +39,7 @@ use crate::piano::sessions_file::SessionsFile;
 use crate::robot::agent::{RobotAgent, RobotSetup};
 use crate::vending::agent::{VendingAgent, VendingSetup};
 use crate::vending::vend_log::VendLog;
+use keting_link::command_guard::CommandGuard;
 use keting_link::connection::{self, LinkConfig};
 use keting_link::device_topics::DeviceTopics;
 use keting_link::outbox::{Outbox, OutboxError};
@@ -132,7 +133,12 @@ pub async fn run_supervised(
     })?;
     let outbox = Outbox::open(&config.state_dir.join("outbox.db"))?;
     let (site, device) = (&config.site, &config.device);
-    let topics = DeviceTopics::new(site.clone(), device.clone());
+    let guard = CommandGuard::open(
+        config.site_public_key,
+        device.clone(),
+        Some(config.state_dir.join("command-window.json")),
+    );
+    let topics = DeviceTopics::new(site.clone(), device.clone(), guard);
     let subscriptions = match &config.section {
         DeviceSection::Door(door) => {
             topics.door_subscriptions(matches!(door.scanner, ScannerConfig::Sim))
@@ -156,7 +162,7 @@ pub async fn run_supervised(
             };
             let (link, link_events, link_task) = connection::spawn(link_config, outbox);
             tracing::info!(%site, %device, "vending agent running");
-            VendingAgent::new(setup, link)
+            VendingAgent::new(setup, topics, link)
                 .run(link_events, supervision, shutdown)
                 .await;
             let _ = link_task.await;
@@ -166,7 +172,7 @@ pub async fn run_supervised(
             let setup = piano_bank_setup(&config, bank, &sim, inputs_tx)?;
             let (link, link_events, link_task) = connection::spawn(link_config, outbox);
             tracing::info!(%site, %device, pianos = bank.pianos.len(), "piano bank agent running");
-            PianoBankAgent::new(setup, link)
+            PianoBankAgent::new(setup, topics, link)
                 .run(inputs_rx, link_events, supervision, shutdown)
                 .await;
             let _ = link_task.await;
@@ -182,7 +188,7 @@ pub async fn run_supervised(
             };
             let (link, link_events, link_task) = connection::spawn(link_config, outbox);
             tracing::info!(%site, %device, "robot agent running");
-            RobotAgent::new(setup, link)
+            RobotAgent::new(setup, topics, link)
                 .run(link_events, supervision, shutdown)
                 .await;
             let _ = link_task.await;
@@ -193,7 +199,7 @@ pub async fn run_supervised(
             let setup = door_setup(&config, door, &sim, sim_scans, inputs_tx)?;
             let (link, link_events, link_task) = connection::spawn(link_config, outbox);
             tracing::info!(%site, %device, "door agent running");
-            DoorAgent::new(setup, link)
+            DoorAgent::new(setup, topics, link)
                 .run(inputs_rx, link_events, supervision, shutdown)
                 .await;
             // The agent dropped its link handle: the link says goodbye and ends.

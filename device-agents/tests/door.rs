@@ -363,3 +363,114 @@ async fn a_relay_board_that_does_not_answer_keeps_the_door_shut_and_says_so() {
     assert!(!door.board.relays()[0]);
     door.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unlocks_not_signed_for_this_door_leave_the_strike_shut_and_are_reported() {
+    use keting_core::messages::{Ack, Action, Command, MessageId, Outcome, PROTOCOL_VERSION};
+    use keting_core::signed_command::seal;
+    let mut door = Door::start().await;
+    let cmd_topic = "keting/v1/demo/device/gym-door/cmd";
+    let now_ms = keting_link::clock::now().as_unix_millis();
+    let unlock = |to: &str, seq: i64, id: &str, deadline_ms: i64| Command {
+        v: PROTOCOL_VERSION,
+        to: keting_core::ids::DeviceId::new(to).unwrap(),
+        seq: u64::try_from(seq).unwrap(),
+        id: MessageId::new(id).unwrap(),
+        deadline_ms,
+        action: Action::Unlock { member: None },
+    };
+    let later = now_ms + 60_000;
+    let writes = door.board.writes();
+    let forger = SigningKey::from_bytes(&[9; 32]);
+    let bad: [(Vec<u8>, &str); 4] = [
+        (
+            keting_core::messages::encode(&unlock("gym-door", now_ms, "c-bare", later)),
+            "unsigned",
+        ),
+        (
+            seal(&forger, &unlock("gym-door", now_ms + 1, "c-forged", later)),
+            "forged",
+        ),
+        (
+            seal(&door.key, &unlock("pianos", now_ms + 2, "c-other", later)),
+            "misaddressed",
+        ),
+        (
+            seal(
+                &door.key,
+                &unlock("gym-door", now_ms + 3 * 86_400_000, "c-future", later),
+            ),
+            "sequence_from_the_future",
+        ),
+    ];
+    for (payload, reason) in &bad {
+        door.watcher
+            .publish(cmd_topic, payload, false)
+            .await
+            .unwrap();
+        let e = door
+            .event(|k| matches!(k, EventKind::CommandRefused { .. }))
+            .await;
+        let EventKind::CommandRefused { reason: got, .. } = e.kind else {
+            unreachable!()
+        };
+        assert_eq!(got, *reason);
+    }
+    assert_eq!(
+        door.board.writes(),
+        writes,
+        "no untrusted unlock touched the strike"
+    );
+    // The centre's unlock opens the door for one pulse.
+    let genuine = seal(&door.key, &unlock("gym-door", now_ms + 10, "c-real", later));
+    door.watcher
+        .publish(cmd_topic, &genuine, false)
+        .await
+        .unwrap();
+    coil(&door.board, true).await;
+    coil(&door.board, false).await;
+    let writes = door.board.writes();
+    // Recorded on the LAN and played again: refused.
+    door.watcher
+        .publish(cmd_topic, &genuine, false)
+        .await
+        .unwrap();
+    let e = door
+        .event(|k| matches!(k, EventKind::CommandRefused { .. }))
+        .await;
+    assert_eq!(
+        e.kind,
+        EventKind::CommandRefused {
+            reason: "replayed".into(),
+            command: Some(MessageId::new("c-real").unwrap())
+        }
+    );
+    // Signed, new, but too late: acked expired and reported.
+    let late = seal(
+        &door.key,
+        &unlock("gym-door", now_ms + 11, "c-late", now_ms - 1),
+    );
+    door.watcher.publish(cmd_topic, &late, false).await.unwrap();
+    let e = door
+        .event(|k| matches!(k, EventKind::CommandRefused { .. }))
+        .await;
+    assert_eq!(
+        e.kind,
+        EventKind::CommandRefused {
+            reason: "expired".into(),
+            command: Some(MessageId::new("c-late").unwrap())
+        }
+    );
+    let ack = wait_for(&mut door.watch_events, |e| {
+        matches!(e, LinkEvent::Message { topic, payload } if topic.ends_with("/ack")
+            && decode::<Ack>(payload).is_ok_and(|a| a.id.as_str() == "c-late"))
+    })
+    .await;
+    let LinkEvent::Message { payload, .. } = ack else {
+        unreachable!()
+    };
+    assert_eq!(decode::<Ack>(&payload).unwrap().outcome, Outcome::Expired);
+    assert_eq!(door.board.writes(), writes, "neither moved the strike");
+    assert!(!door.board.relays()[0]);
+    door.stop().await;
+}

@@ -3,14 +3,13 @@
 //! what arrived while it waited for something else.
 
 use keting_core::messages::{
-    Ack, Action, Command, Event, EventKind, MessageId, Outcome, PROTOCOL_VERSION,
-    SessionDeviceStatus, SessionEnd, decode, encode,
+    Ack, Action, Event, EventKind, Outcome, SessionDeviceStatus, SessionEnd, decode,
 };
 use keting_link::clock::now;
 use keting_link::connection::{LinkEvent, LinkHandle};
 use tokio::sync::mpsc;
 
-use crate::util::{config, link, wait_for};
+use crate::util::{config, link, sealed, wait_for};
 
 pub struct KioskSide {
     kiosk: LinkHandle,
@@ -64,17 +63,9 @@ impl KioskSide {
 
     /// Sends a command and returns its outcome.
     pub async fn send(&mut self, id: &str, action: Action) -> Outcome {
-        let cmd = Command {
-            v: PROTOCOL_VERSION,
-            id: MessageId::new(id).unwrap(),
-            deadline_ms: now().as_unix_millis() + 30_000,
-            action,
-        };
+        let payload = sealed(&self.device, id, action, now().as_unix_millis() + 30_000);
         let topic = format!("keting/v1/demo/device/{}/cmd", self.device);
-        self.kiosk
-            .publish(&topic, &encode(&cmd), false)
-            .await
-            .unwrap();
+        self.kiosk.publish(&topic, &payload, false).await.unwrap();
         let payload = self
             .next(|topic, payload| {
                 topic.ends_with("/ack") && decode::<Ack>(payload).is_ok_and(|a| a.id.as_str() == id)

@@ -51,3 +51,32 @@ pub async fn wait_for(
     .await
     .expect("event within 30 s")
 }
+
+/// The test site's key: every agent under test trusts it.
+pub fn site_key() -> ed25519_dalek::SigningKey {
+    ed25519_dalek::SigningKey::from_bytes(&[7; 32])
+}
+
+/// `action` as command `id` for `device`, sealed as the centre does:
+/// numbered above every number sealed before in this process.
+pub fn sealed(
+    device: &str,
+    id: &str,
+    action: keting_core::messages::Action,
+    deadline_ms: i64,
+) -> Vec<u8> {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static SEQ: AtomicU64 = AtomicU64::new(0);
+    let now = u64::try_from(keting_link::clock::now().as_unix_millis()).unwrap();
+    let seq = SEQ.fetch_max(now, Ordering::SeqCst).max(now) + 1;
+    SEQ.fetch_max(seq, Ordering::SeqCst);
+    let command = keting_core::messages::Command {
+        v: keting_core::messages::PROTOCOL_VERSION,
+        to: keting_core::ids::DeviceId::new(device).unwrap(),
+        seq,
+        id: keting_core::messages::MessageId::new(id).unwrap(),
+        deadline_ms,
+        action,
+    };
+    keting_core::signed_command::seal(&site_key(), &command)
+}

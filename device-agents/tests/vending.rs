@@ -5,10 +5,7 @@
 
 use std::time::Duration;
 
-use keting_core::messages::{
-    Ack, Action, Command, MessageId, Outcome, PROTOCOL_VERSION, VendOutcome, VendingStatus, decode,
-    encode,
-};
+use keting_core::messages::{Ack, Action, MessageId, Outcome, VendOutcome, VendingStatus, decode};
 use keting_device_agents::config::AgentConfig;
 use keting_device_agents::run::{SimHardware, run_agent};
 use keting_hardware::sim::modbus_tcp;
@@ -16,7 +13,7 @@ use keting_hardware::vending::sim::{SimVending, VendingFault};
 use keting_link::connection::{LinkEvent, LinkHandle};
 use tokio::sync::{mpsc, oneshot};
 
-use crate::util::{Mosquitto, config, link, wait_for};
+use crate::util::{Mosquitto, config, link, sealed, wait_for};
 
 const CMD: &str = "keting/v1/demo/device/vending/cmd";
 
@@ -79,13 +76,9 @@ impl Machine {
     }
 
     async fn send(&self, id: &str, action: Action, deadline_in_ms: i64) {
-        let cmd = Command {
-            v: PROTOCOL_VERSION,
-            id: MessageId::new(id).unwrap(),
-            deadline_ms: keting_link::clock::now().as_unix_millis() + deadline_in_ms,
-            action,
-        };
-        self.kiosk.publish(CMD, &encode(&cmd), false).await.unwrap();
+        let deadline_ms = keting_link::clock::now().as_unix_millis() + deadline_in_ms;
+        let payload = sealed("vending", id, action, deadline_ms);
+        self.kiosk.publish(CMD, &payload, false).await.unwrap();
     }
 
     /// The next ack for command `id`: the redemption's outcome.

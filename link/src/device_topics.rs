@@ -1,17 +1,20 @@
 //! An agent's side of its own topics: what it subscribes to, the commands
-//! that come in for it, and what it publishes about itself (the acks of its
-//! commands, its events with ids unique per device, its retained status). A
-//! publish that cannot be queued, or a command that cannot be read, is
-//! logged, never dropped silently.
+//! that come in for it (each through its [`CommandGuard`]: signed by the
+//! site, for this device, never twice), and what it publishes about itself
+//! (the acks of its commands, its events with ids unique per device, its
+//! retained status). A publish that cannot be queued is logged; a command
+//! that is not trusted is logged and reported as a `command_refused` event,
+//! never dropped silently.
 
 use keting_core::ids::{DeviceId, SiteId};
 use keting_core::messages::{
-    Ack, Command, Event, EventKind, MessageId, Outcome, PROTOCOL_VERSION, decode, encode,
+    Ack, Command, Event, EventKind, MessageId, Outcome, PROTOCOL_VERSION, encode,
 };
 use keting_core::topics::{DeviceChannel, Topic};
 use serde::Serialize;
 
 use crate::clock::now;
+use crate::command_guard::{CommandGuard, GuardError};
 use crate::connection::LinkHandle;
 
 /// What came in on an agent's subscriptions.
@@ -19,8 +22,10 @@ use crate::connection::LinkHandle;
 pub enum Incoming {
     /// The kiosk's online flag changed (it came back: publish again).
     ControllerOnline,
-    /// A command for this device.
+    /// A command for this device, signed by the site and not seen before.
     Command(Command),
+    /// Something on this device's `cmd` topic that is not to be carried out.
+    Refused(GuardError),
     /// The signed door roster for this device (a door verifies it).
     Roster(Vec<u8>),
     /// A scan typed into the demo's simulated scanner of this device.
@@ -30,16 +35,23 @@ pub enum Incoming {
 }
 
 /// One device's topics.
-#[derive(Clone, Debug)]
+#[derive(Debug)]
 pub struct DeviceTopics {
     site: SiteId,
     device: DeviceId,
+    guard: CommandGuard,
+    refusals: u32,
 }
 
 impl DeviceTopics {
-    /// The topics of `device` of `site`.
-    pub fn new(site: SiteId, device: DeviceId) -> Self {
-        Self { site, device }
+    /// The topics of `device` of `site`, its commands admitted by `guard`.
+    pub fn new(site: SiteId, device: DeviceId, guard: CommandGuard) -> Self {
+        Self {
+            site,
+            device,
+            guard,
+            refusals: 0,
+        }
     }
 
     /// The topics an agent taking commands subscribes to: the kiosk's
@@ -63,15 +75,15 @@ impl DeviceTopics {
     }
 
     /// What a message on `topic` is for this device.
-    pub fn incoming(&self, topic: &str, payload: &[u8]) -> Incoming {
+    pub fn incoming(&mut self, topic: &str, payload: &[u8]) -> Incoming {
         match Topic::parse(&self.site, topic) {
             Ok(Topic::ControllerOnline) => Incoming::ControllerOnline,
             Ok(Topic::Device(id, DeviceChannel::Cmd)) if id == self.device => {
-                match decode::<Command>(payload) {
+                match self.guard.admit(payload, now().as_unix_millis()) {
                     Ok(cmd) => Incoming::Command(cmd),
                     Err(e) => {
                         tracing::warn!("command refused: {e}");
-                        Incoming::Other
+                        Incoming::Refused(e)
                     }
                 }
             }
@@ -102,6 +114,30 @@ impl DeviceTopics {
         {
             tracing::error!("could not queue an ack: {e}");
         }
+    }
+
+    /// Reports a command that was not carried out (`command_refused`).
+    pub async fn refused(&mut self, link: &LinkHandle, why: &GuardError) {
+        let (reason, command) = match why {
+            GuardError::Refused(r) => (r.code().to_owned(), r.command_id().cloned()),
+            GuardError::Window { .. } => ("window_not_written".to_owned(), None),
+        };
+        self.refusals = self.refusals.wrapping_add(1);
+        let suffix = format!("cr-{}-{}", now().as_unix_millis(), self.refusals);
+        self.event(link, &suffix, EventKind::CommandRefused { reason, command })
+            .await;
+    }
+
+    /// Reports an authentic command that came after its deadline
+    /// (`command_refused` with the reason `expired`); the caller acks it.
+    pub async fn expired(&mut self, link: &LinkHandle, command: &MessageId) {
+        self.refusals = self.refusals.wrapping_add(1);
+        let suffix = format!("cr-{}-{}", now().as_unix_millis(), self.refusals);
+        let kind = EventKind::CommandRefused {
+            reason: "expired".to_owned(),
+            command: Some(command.clone()),
+        };
+        self.event(link, &suffix, kind).await;
     }
 
     /// Publishes an event whose id is `e-<device>-<suffix>` (unique per device).

@@ -10,6 +10,8 @@
 //! - [`short_session`]: the login step of a one-off session (a claim, a check).
 //! - [`device_topics`]: an agent's own topics: subscriptions, commands in,
 //!   acks, events and status out.
+//! - [`command_guard`]: every command a device takes, opened with the site
+//!   key and its sequence number written down first.
 //! - [`sd_notify`]: systemd's readiness and watchdog notifications.
 //! - [`clock`]: the wall clock, read in one place.
 //! - [`atomic_file`]: files written whole or not at all.
@@ -19,6 +21,7 @@
 pub mod atomic_file;
 pub mod backoff;
 pub mod clock;
+pub mod command_guard;
 pub mod connection;
 pub mod device_topics;
 pub mod outbox;

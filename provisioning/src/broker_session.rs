@@ -10,11 +10,11 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use ed25519_dalek::SigningKey;
 use keting_core::ids::{DeviceId, SiteId};
-use keting_core::messages::{
-    Ack, Action, Command, MessageId, Outcome, PROTOCOL_VERSION, decode, encode,
-};
+use keting_core::messages::{Ack, Action, Command, MessageId, Outcome, PROTOCOL_VERSION, decode};
 use keting_core::self_test::SelfCheck;
+use keting_core::signed_command::seal;
 use keting_core::time::Timestamp;
 use keting_core::topics::{DeviceChannel, ROOT, Topic};
 use keting_link::short_session::{LoginVerdict, wait_for_login};
@@ -229,10 +229,14 @@ impl BrokerSession {
         Ok(seen)
     }
 
-    /// Runs the commissioning self-test on `device`.
+    /// Runs the commissioning self-test on `device`, the command signed
+    /// with the site key `key` (the device carries out nothing unsigned) and
+    /// numbered by the clock: a self-test a millisecond after the centre's
+    /// last command to the device is still new to it.
     pub async fn self_test(
         &mut self,
         device: &DeviceId,
+        key: &SigningKey,
         now: Timestamp,
         limit: Duration,
     ) -> Result<SelfTestOutcome, BrokerError> {
@@ -261,13 +265,15 @@ impl BrokerSession {
             now.as_unix_millis() + i64::try_from(limit.as_millis()).unwrap_or(i64::MAX / 2);
         let cmd = Command {
             v: PROTOCOL_VERSION,
+            to: device.clone(),
+            seq: u64::try_from(now.as_unix_millis()).unwrap_or(1).max(1),
             id: id.clone(),
             deadline_ms,
             action: Action::SelfTest,
         };
         let cmd_topic = Topic::Device(device.clone(), DeviceChannel::Cmd).name(&self.site);
         self.client
-            .publish(cmd_topic, QoS::AtLeastOnce, false, encode(&cmd))
+            .publish(cmd_topic, QoS::AtLeastOnce, false, seal(key, &cmd))
             .await
             .map_err(|e| self.lost(e))?;
         let mut outcome = None;

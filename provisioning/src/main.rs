@@ -257,10 +257,11 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 } => {
                     let entry = device::enrolled(&site, &name)?;
                     let id = DeviceId::new(entry.name.clone())?;
+                    let key = site.signing_key()?;
                     let outcome = runtime()?.block_on(async {
                         let mut session = BrokerSession::connect(&site, broker).await?;
                         let outcome = session
-                            .self_test(&id, now(), Duration::from_secs(timeout))
+                            .self_test(&id, &key, now(), Duration::from_secs(timeout))
                             .await;
                         session.close().await;
                         outcome

@@ -274,3 +274,50 @@ async fn staff_open_the_door_remotely_and_the_door_answers() {
     kiosk.stop().await;
     agent.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unlock_from_anyone_but_the_centre_opens_nothing_and_the_kiosk_records_it() {
+    let broker = Mosquitto::start().await;
+    let bed = SiteBed::new().await;
+    let kiosk = bed.kiosk(&broker).await;
+    let agent = bed.agent(&bed.agent_config(broker.port, 300)).await;
+    agent.wait_for_line("new roster in force", WAIT).await;
+    let mut w = bed.watcher(&broker, "intruder").await;
+    w.status(|s| s.state == LockState::Locked).await;
+    let writes = bed.board.writes();
+    // The attack of the issue: a well-formed unlock, as the protocol used to take it.
+    let deadline = keting_link::clock::now().as_unix_millis() + 30_000;
+    let bare = format!(
+        r#"{{"v":1,"to":"{}","seq":1,"id":"c-42","deadline_ms":{deadline},"action":"unlock"}}"#,
+        crate::site_bed::DOOR
+    );
+    let topic = format!(
+        "keting/v1/{}/device/{}/cmd",
+        bed.site,
+        crate::site_bed::DOOR
+    );
+    w.link
+        .publish(&topic, bare.as_bytes(), false)
+        .await
+        .unwrap();
+    let e = w
+        .event(|e| matches!(e.kind, EventKind::CommandRefused { .. }))
+        .await;
+    assert_eq!(
+        e.kind,
+        EventKind::CommandRefused {
+            reason: "unsigned".into(),
+            command: None
+        }
+    );
+    kiosk.wait_for_line("device event stored", WAIT).await;
+    let events = kiosk_cli(&bed.data(), &["door", "events"]);
+    assert!(
+        events.contains("door.command_refused") && events.contains("unsigned"),
+        "the kiosk keeps the refusal: {events}"
+    );
+    assert_eq!(bed.board.writes(), writes, "the strike was never driven");
+    assert!(!bed.board.relays()[0]);
+    kiosk.stop().await;
+    agent.stop().await;
+}

@@ -205,15 +205,13 @@ impl SiteBed {
             outbox,
         );
         within(async { while events.recv().await.unwrap() != LinkEvent::Connected {} }).await;
-        Watcher {
-            _link: link,
-            events,
-        }
+        Watcher { link, events }
     }
 }
 
 pub struct Watcher {
-    _link: LinkHandle,
+    /// The watcher's own connection (an intruder on the LAN can publish too).
+    pub link: LinkHandle,
     events: mpsc::Receiver<LinkEvent>,
 }
 

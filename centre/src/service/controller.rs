@@ -9,7 +9,7 @@ use ed25519_dalek::SigningKey;
 use keting_core::claim::ClaimRequest;
 use keting_core::ids::DeviceId;
 use keting_core::messages::{
-    Ack, Action, Command, Event, MessageId, Outcome, PROTOCOL_VERSION, VendOutcome, decode, encode,
+    Ack, Action, Event, MessageId, Outcome, PROTOCOL_VERSION, VendOutcome, decode, encode,
 };
 use keting_core::roster::{Roster, RosterMember, sign};
 use keting_core::topics::{DeviceChannel, ROOT, Topic, claim_requests_filter};
@@ -19,6 +19,7 @@ use keting_link::outbox::Outbox;
 use tokio::sync::watch;
 
 use super::claims::{ClaimDesk, RequestVerdict};
+use super::command_seal;
 use super::device_states::{DeviceStates, DoorsView};
 use super::sessions;
 use super::{CentreConfig, CentreError};
@@ -247,18 +248,21 @@ impl Controller {
             let Ok(id) = MessageId::new(r.id.clone()) else {
                 continue;
             };
-            let command = Command {
-                v: PROTOCOL_VERSION,
+            let sealed = command_seal::Sealer {
+                key: &self.key,
+                site: &self.site.site_id,
+            }
+            .command(
+                self.store.conn(),
+                &r.device,
                 id,
-                deadline_ms: r
-                    .created
+                r.created
                     .saturating_add(redemptions::START_DEADLINE)
                     .as_unix_millis(),
-                action: Action::Vend { slot: r.slot },
-            };
-            let topic =
-                Topic::Device(r.device.clone(), DeviceChannel::Cmd).name(&self.site.site_id);
-            if let Err(e) = link.publish(&topic, &encode(&command), false).await {
+                Action::Vend { slot: r.slot },
+                t,
+            )?;
+            if let Err(e) = link.publish(&sealed.topic, &sealed.payload, false).await {
                 tracing::error!("cannot queue a vend for {}: {e}", r.device);
                 return Ok(());
             }
@@ -279,17 +283,20 @@ impl Controller {
             ) else {
                 continue;
             };
-            let command = Command {
-                v: PROTOCOL_VERSION,
+            let sealed = command_seal::Sealer {
+                key: &self.key,
+                site: &self.site.site_id,
+            }
+            .command(
+                self.store.conn(),
+                &r.device,
                 id,
-                deadline_ms: t
-                    .saturating_add(redemptions::RESULT_DEADLINE)
+                t.saturating_add(redemptions::RESULT_DEADLINE)
                     .as_unix_millis(),
-                action: Action::VendQuery { redemption },
-            };
-            let topic =
-                Topic::Device(r.device.clone(), DeviceChannel::Cmd).name(&self.site.site_id);
-            if let Err(e) = link.publish(&topic, &encode(&command), false).await {
+                Action::VendQuery { redemption },
+                t,
+            )?;
+            if let Err(e) = link.publish(&sealed.topic, &sealed.payload, false).await {
                 tracing::error!("cannot queue a query for {}: {e}", r.device);
                 return Ok(());
             }
@@ -371,26 +378,26 @@ impl Controller {
             self.send_commands(link).await?;
             self.answer_claims(link).await?;
             self.send_vends(link).await?;
-            sessions::send_commands(&mut self.store, link, &self.site, now()).await?;
+            sessions::send_commands(&mut self.store, link, &self.site, &self.key, now()).await?;
             self.sessions_due = false;
             self.refresh_view();
         }
         if self.sessions_due {
             self.sessions_due = false;
-            sessions::send_commands(&mut self.store, link, &self.site, now()).await?;
+            sessions::send_commands(&mut self.store, link, &self.site, &self.key, now()).await?;
         }
         if self.slow_due <= tokio::time::Instant::now() {
             self.slow_due = tokio::time::Instant::now() + SLOW_POLL;
             self.query_redemptions(link).await?;
             let unavailable = sessions::unavailable(&self.store, &self.states, self.connected);
             sessions::sweep(&mut self.store, self.site.calendar, &unavailable, now())?;
-            sessions::send_commands(&mut self.store, link, &self.site, now()).await?;
+            sessions::send_commands(&mut self.store, link, &self.site, &self.key, now()).await?;
             self.sessions_due = false;
             self.refresh_view();
         }
         if self.sessions_due {
             self.sessions_due = false;
-            sessions::send_commands(&mut self.store, link, &self.site, now()).await?;
+            sessions::send_commands(&mut self.store, link, &self.site, &self.key, now()).await?;
         }
         Ok(())
     }
@@ -436,15 +443,19 @@ impl Controller {
             let Ok(id) = MessageId::new(cmd.command_id.clone()) else {
                 continue;
             };
-            let command = Command {
-                v: PROTOCOL_VERSION,
+            let sealed = command_seal::Sealer {
+                key: &self.key,
+                site: &self.site.site_id,
+            }
+            .command(
+                self.store.conn(),
+                &cmd.device,
                 id,
-                deadline_ms: cmd.deadline.as_unix_millis(),
-                action: Action::Unlock { member: cmd.member },
-            };
-            let topic =
-                Topic::Device(cmd.device.clone(), DeviceChannel::Cmd).name(&self.site.site_id);
-            if let Err(e) = link.publish(&topic, &encode(&command), false).await {
+                cmd.deadline.as_unix_millis(),
+                Action::Unlock { member: cmd.member },
+                t,
+            )?;
+            if let Err(e) = link.publish(&sealed.topic, &sealed.payload, false).await {
                 tracing::error!("cannot queue a command for {}: {e}", cmd.device);
                 return Ok(());
             }

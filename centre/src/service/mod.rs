@@ -11,6 +11,8 @@
 //!   offline device shows as unavailable, never as its last state.
 //! - [`claims`]: devices claiming their identity with a label's code; the
 //!   answer leaves only after a technician confirmed the PIN.
+//! - [`command_seal`]: every command sent, numbered and signed for one
+//!   device: the broker is not trusted to say who commands a door.
 //! - [`sessions`]: session starts and stops to the piano bank and the
 //!   robot, bookings settled on their answers, the sweep every second.
 //! - [`demo_devices`]: the demo site's devices, simulated (relay boards, the
@@ -20,6 +22,7 @@
 
 pub mod broker;
 pub mod claims;
+pub mod command_seal;
 pub mod controller;
 pub mod demo_devices;
 pub mod device_states;

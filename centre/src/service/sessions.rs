@@ -7,16 +7,14 @@
 //! to be up for a piano to power off. A device that refuses a start (its
 //! hardware does not answer) fails the booking and gives its charge back.
 
+use ed25519_dalek::SigningKey;
 use keting_core::calendar::SiteCalendar;
 use keting_core::ids::DeviceId;
-use keting_core::messages::{
-    Ack, Action, Command, Event, EventKind, MessageId, Outcome, PROTOCOL_VERSION, SessionEnd,
-    encode,
-};
+use keting_core::messages::{Ack, Action, Event, EventKind, MessageId, Outcome, SessionEnd};
 use keting_core::time::Timestamp;
-use keting_core::topics::{DeviceChannel, Topic};
 use keting_link::connection::LinkHandle;
 
+use super::command_seal;
 use super::device_states::DeviceStates;
 use crate::store::bookings::{self, DeviceWork};
 use crate::store::site_record::SiteRecord;
@@ -46,6 +44,7 @@ pub async fn send_commands(
     store: &mut Store,
     link: &LinkHandle,
     site: &SiteRecord,
+    key: &SigningKey,
     t: Timestamp,
 ) -> Result<(), StoreError> {
     for (work, b) in bookings::device_work(store.conn(), t)? {
@@ -71,14 +70,19 @@ pub async fn send_commands(
                 t.saturating_add(std::time::Duration::from_secs(3600)),
             ),
         };
-        let command = Command {
-            v: PROTOCOL_VERSION,
+        let sealed = command_seal::Sealer {
+            key,
+            site: &site.site_id,
+        }
+        .command(
+            store.conn(),
+            &device,
             id,
-            deadline_ms: deadline.as_unix_millis(),
+            deadline.as_unix_millis(),
             action,
-        };
-        let topic = Topic::Device(device.clone(), DeviceChannel::Cmd).name(&site.site_id);
-        if let Err(e) = link.publish(&topic, &encode(&command), false).await {
+            t,
+        )?;
+        if let Err(e) = link.publish(&sealed.topic, &sealed.payload, false).await {
             tracing::error!("cannot queue a session command for {device}: {e}");
             return Ok(());
         }

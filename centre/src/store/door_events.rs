@@ -37,6 +37,14 @@ pub fn record(
         ),
         EventKind::RosterRejected { reason } => ("roster_rejected", None, reason.clone()),
         EventKind::Fault { message } => ("fault", None, message.clone()),
+        EventKind::CommandRefused { reason, command } => (
+            "command_refused",
+            None,
+            match command {
+                Some(id) => format!("{reason} ({})", id.as_str()),
+                None => reason.clone(),
+            },
+        ),
         EventKind::SessionEnded {
             session,
             channel,

@@ -331,6 +331,14 @@ const MIGRATIONS: &[&str] = &[
     ) STRICT;
     INSERT INTO booking_policy VALUES (1, 120, 10, 15);
     "#,
+    // 8: the last sequence number the centre signed a command with, per
+    // device (`command_sequence`).
+    r#"
+    CREATE TABLE command_sequence (
+        device_id TEXT    PRIMARY KEY,
+        last_seq  INTEGER NOT NULL CHECK (last_seq > 0)
+    ) STRICT;
+    "#,
 ];
 
 /// The schema version this build writes.

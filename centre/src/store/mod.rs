@@ -14,7 +14,8 @@
 //!
 //! The tables, one module each: [`members`], [`checkins`], [`audit`],
 //! [`programme`], [`site_record`], [`reports`]; the doors: [`doors`],
-//! [`gym`], [`door_events`], [`door_commands`], [`device_claims`]; points
+//! [`gym`], [`door_events`], [`door_commands`], [`device_claims`]; every
+//! device's commands: [`command_sequence`]; points
 //! and drinks: [`points`], [`vending_slots`], [`redemptions`]; bookings:
 //! [`resources`], [`packages`], [`bookings`], [`walk_up`], [`ratings`],
 //! [`booking_policy`].
@@ -25,6 +26,7 @@ pub mod audit;
 pub mod booking_policy;
 pub mod bookings;
 pub mod checkins;
+pub mod command_sequence;
 pub mod device_claims;
 pub mod door_commands;
 pub mod door_events;

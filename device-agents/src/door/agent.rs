@@ -115,7 +115,7 @@ fn instant_of(t: Timestamp) -> Instant {
 
 impl DoorAgent {
     /// A door agent publishing through `link`. Loads the stored roster.
-    pub fn new(setup: DoorSetup, link: LinkHandle) -> Self {
+    pub fn new(setup: DoorSetup, topics: DeviceTopics, link: LinkHandle) -> Self {
         let roster = setup.roster_file.load().and_then(|payload| {
             match verify(&payload, &setup.site, &setup.roster_key, None) {
                 Ok(r) => {
@@ -135,7 +135,6 @@ impl DoorAgent {
             boot.copy_from_slice(&now().as_unix_millis().to_be_bytes()[2..]);
         }
         let boot: String = boot.iter().map(|b| format!("{b:02x}")).collect();
-        let topics = DeviceTopics::new(setup.site.clone(), setup.device.clone());
         Self {
             access: DoorAccess::new(setup.policy, setup.calendar),
             lock: LockMachine::new(setup.lock),
@@ -293,6 +292,7 @@ impl DoorAgent {
             Incoming::SimScan(code) if self.setup.sim_scans => self.handle_scan(&code, now()).await,
             Incoming::Roster(roster) => self.handle_roster(&roster).await,
             Incoming::Command(cmd) => self.handle_command(cmd).await,
+            Incoming::Refused(why) => self.topics.refused(&self.link, &why).await,
             Incoming::SimScan(_) | Incoming::Other => {}
         }
     }
@@ -337,6 +337,7 @@ impl DoorAgent {
         }
         let t = now();
         let outcome = if t.as_unix_millis() > cmd.deadline_ms {
+            self.topics.expired(&self.link, &cmd.id).await;
             Outcome::Expired
         } else {
             match cmd.action {

@@ -93,13 +93,12 @@ pub struct PianoBankAgent {
 
 impl PianoBankAgent {
     /// A piano-bank agent publishing through `link`.
-    pub fn new(setup: PianoBankSetup, link: LinkHandle) -> Self {
+    pub fn new(setup: PianoBankSetup, topics: DeviceTopics, link: LinkHandle) -> Self {
         let sessions = setup.file.load().unwrap_or_else(|e| {
             tracing::error!("{e}: every piano is powered off");
             Sessions::default()
         });
         let shown = setup.pianos.iter().map(|_| None).collect();
-        let topics = DeviceTopics::new(setup.site.clone(), setup.device.clone());
         let channels = setup.pianos.iter().map(|p| p.channel).collect();
         Self {
             setup,
@@ -228,12 +227,14 @@ impl PianoBankAgent {
         match self.topics.incoming(topic, payload) {
             Incoming::ControllerOnline => self.status_due = Instant::now(),
             Incoming::Command(cmd) => self.handle_command(cmd).await,
+            Incoming::Refused(why) => self.topics.refused(&self.link, &why).await,
             Incoming::Roster(_) | Incoming::SimScan(_) | Incoming::Other => {}
         }
     }
 
     async fn handle_command(&mut self, cmd: Command) {
         let outcome = if now().as_unix_millis() > cmd.deadline_ms {
+            self.topics.expired(&self.link, &cmd.id).await;
             Outcome::Expired
         } else {
             match cmd.action {

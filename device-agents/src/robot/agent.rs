@@ -78,12 +78,11 @@ pub struct RobotAgent {
 
 impl RobotAgent {
     /// A robot agent publishing through `link`.
-    pub fn new(setup: RobotSetup, link: LinkHandle) -> Self {
+    pub fn new(setup: RobotSetup, topics: DeviceTopics, link: LinkHandle) -> Self {
         let sessions = setup.file.load().unwrap_or_else(|e| {
             tracing::error!("{e}: starting with no session");
             Sessions::default()
         });
-        let topics = DeviceTopics::new(setup.site.clone(), setup.device.clone());
         Self {
             setup,
             link,
@@ -274,12 +273,14 @@ impl RobotAgent {
         match self.topics.incoming(topic, payload) {
             Incoming::ControllerOnline => self.status_due = Instant::now(),
             Incoming::Command(cmd) => self.handle_command(cmd).await,
+            Incoming::Refused(why) => self.topics.refused(&self.link, &why).await,
             Incoming::Roster(_) | Incoming::SimScan(_) | Incoming::Other => {}
         }
     }
 
     async fn handle_command(&mut self, cmd: Command) {
         let outcome = if now().as_unix_millis() > cmd.deadline_ms {
+            self.topics.expired(&self.link, &cmd.id).await;
             Outcome::Expired
         } else {
             match cmd.action {

@@ -72,8 +72,7 @@ fn outcome_of(r: VendResult) -> VendOutcome {
 
 impl VendingAgent {
     /// A vending agent publishing through `link`.
-    pub fn new(setup: VendingSetup, link: LinkHandle) -> Self {
-        let topics = DeviceTopics::new(setup.site.clone(), setup.device.clone());
+    pub fn new(setup: VendingSetup, topics: DeviceTopics, link: LinkHandle) -> Self {
         Self {
             setup,
             link,
@@ -99,6 +98,7 @@ impl VendingAgent {
                 self.status_due = Instant::now();
             }
             Incoming::Command(cmd) => self.handle_command(cmd).await,
+            Incoming::Refused(why) => self.topics.refused(&self.link, &why).await,
             Incoming::Roster(_) | Incoming::SimScan(_) | Incoming::Other => {}
         }
     }
