@@ -20,7 +20,8 @@ use keting_core::booking::{Limits, OpeningWindow, Price, Resource, ResourceId, R
 use keting_core::ids::DeviceId;
 
 use crate::store::resources::ResourceRecord;
-use crate::store::{Store, StoreError, packages, points, resources, vending_slots};
+use crate::store::{Store, StoreError, packages, points, resources, staff_access, vending_slots};
+use keting_core::staff::StaffRole;
 
 /// A card the demo screen offers to "scan".
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -32,6 +33,9 @@ pub struct DemoCard {
     /// The scanned text.
     pub pass: String,
 }
+
+/// The demo staff card's PIN (shown on its demo card).
+pub const DEMO_STAFF_PIN: &str = "246810";
 
 const RESIDENTS: &[(&str, &str, &[Role])] = &[
     ("王秀英", "3821", &[Role::Resident]),
@@ -53,6 +57,13 @@ const LOST_CARD_OWNER: &str = "李建国";
 pub fn seed(conn: &Connection, now: Timestamp) -> Result<(), StoreError> {
     for (name, tail, roles) in RESIDENTS {
         let id = members::add(conn, &NewMember::new(name, Some(tail), roles)?, now)?;
+        if roles.contains(&Role::Staff) {
+            // The demo's centre manager, with the PIN the demo card shows.
+            staff_access::set_role(conn, id, StaffRole::Manager, now)?;
+            let hash = crate::desk::staff::hash_pin(DEMO_STAFF_PIN)
+                .map_err(|e| StoreError::Invalid(e.to_string()))?;
+            staff_access::set_pin_hash(conn, id, &hash, now)?;
+        }
         if *name == LOST_CARD_OWNER {
             members::bump_epoch(conn, id)?;
         }
@@ -309,12 +320,12 @@ pub fn cards(store: &Store, issuer: &PassIssuer) -> Result<Vec<DemoCard>, StoreE
         let staff = m.roles.contains(&Role::Staff);
         cards.push(DemoCard {
             label_zh: if staff {
-                "工作人员".into()
+                format!("工作人员 PIN {DEMO_STAFF_PIN}")
             } else {
                 m.name.clone()
             },
             label_en: if staff {
-                "Staff".into()
+                format!("Staff PIN {DEMO_STAFF_PIN}")
             } else {
                 m.name.clone()
             },

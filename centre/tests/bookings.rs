@@ -547,7 +547,28 @@ fn the_sites_cancellation_window_is_what_staff_set_and_the_desk_names_who_cancel
         cancel_before_minutes: Some(60),
         ..PolicyChange::default()
     };
-    desk::policy(&mut store, Actor::Staff(MemberId(99)), change, at(12, 30)).unwrap();
+    let manager = store
+        .write(|tx| {
+            keting_centre::store::members::add(
+                tx,
+                &keting_centre::store::members::NewMember::new(
+                    "刘主任",
+                    None,
+                    &[keting_centre::store::members::Role::Staff],
+                )?,
+                at(12, 0),
+            )
+        })
+        .unwrap();
+    keting_centre::desk::staff::set_role(
+        &mut store,
+        Actor::CommandLine,
+        manager,
+        Some(keting_core::staff::StaffRole::Manager),
+        at(12, 0),
+    )
+    .unwrap();
+    desk::policy(&mut store, Actor::Staff(manager), change, at(12, 30)).unwrap();
     desk::cancel(
         &mut store,
         Actor::Member(m[0]),
@@ -567,8 +588,8 @@ fn the_sites_cancellation_window_is_what_staff_set_and_the_desk_names_who_cancel
         who,
         vec![
             ("member:1", "booking.cancel"),
-            ("staff:99", "booking.policy"),
-            ("member:1", "booking.book")
+            (format!("staff:{manager}").as_str(), "booking.policy"),
+            ("command-line", "staff.role")
         ]
     );
 }

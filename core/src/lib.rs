@@ -30,6 +30,7 @@
 //!   redemptions held then committed or refunded, reversals, expiry.
 //! - [`roster`]: the signed door roster, so a door decides alone.
 //! - [`self_test`]: the commissioning self-test's report lines.
+//! - [`staff`]: staff roles, what each may do, the PIN's shape and lockout.
 
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
@@ -47,5 +48,6 @@ pub mod replay_window;
 pub mod roster;
 pub mod self_test;
 pub mod signed_command;
+pub mod staff;
 pub mod time;
 pub mod topics;

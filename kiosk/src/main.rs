@@ -65,6 +65,9 @@ enum Command {
     /// Gym memberships (月付制): who may enter the gym door at night.
     #[command(subcommand)]
     Gym(GymCommand),
+    /// Staff: roles (what each may do) and the PINs their cards need on the staff page.
+    #[command(subcommand)]
+    Staff(cli::staff::StaffCommand),
     /// The doors the kiosk publishes the roster to.
     #[command(subcommand)]
     Door(DoorCommand),
@@ -224,6 +227,7 @@ fn run(cli: Cli, started: Instant) -> Result<()> {
             window(store, site, &dir, config)
         }
         Some(Command::Gym(cmd)) => gym_command(cmd, &mut store),
+        Some(Command::Staff(cmd)) => cli::staff::staff_command(cmd, &mut store),
         Some(Command::Door(cmd)) => door_command(cmd, &mut store, &site),
         Some(Command::Claim(cmd)) => claim_command(cmd, &mut store),
         Some(Command::Points(cmd)) => points_command(cmd, &mut store, &site),

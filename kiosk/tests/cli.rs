@@ -271,3 +271,49 @@ fn the_sites_booking_rules_are_shown_changed_and_kept_and_a_bad_one_is_refused()
         "nothing changed"
     );
 }
+
+#[test]
+fn staff_get_a_role_and_a_pin_from_standard_input_and_a_bad_pin_changes_nothing() {
+    use std::io::Write;
+    let k = TestKiosk::new();
+    let (id, _) = k.add_member("刘主任");
+    let id = id.to_string();
+    let out = k.ok(&["staff", "role", &id, "--role", "technician"]);
+    assert!(
+        out.contains("technician") && out.contains("kiosk staff pin"),
+        "{out}"
+    );
+    let set_pin = |pin: &str| {
+        let mut child = k
+            .command(&["staff", "pin", &id, "--stdin"])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        writeln!(child.stdin.take().unwrap(), "{pin}").unwrap();
+        child.wait_with_output().unwrap()
+    };
+    let bad = set_pin("12345");
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("6 digits"));
+    assert!(k.ok(&["staff", "list"]).contains("none"), "no PIN was set");
+    let good = set_pin("802413");
+    assert!(
+        good.status.success(),
+        "{}",
+        String::from_utf8_lossy(&good.stderr)
+    );
+    let list = k.ok(&["staff", "list"]);
+    assert!(
+        list.contains("technician") && list.contains("set"),
+        "{list}"
+    );
+    // The database holds the hash, the audit who set it; neither the PIN.
+    let db = std::fs::read(k.data().join("keting.db")).unwrap_or_default();
+    assert!(!String::from_utf8_lossy(&db).contains("802413"));
+    let refused = k.run(&["staff", "role", "999", "--role", "staff"]);
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("not found"));
+    assert!(k.ok(&["staff", "remove", &id]).contains("no longer staff"));
+}

@@ -54,6 +54,25 @@ impl Screen {
         }
     }
 
+    /// Taps the demo staff card and types its PIN on the keypad.
+    fn sign_in_staff(&self) {
+        let pin = keting_centre::demo::DEMO_STAFF_PIN;
+        self.tap(&format!("工作人员 PIN {pin}"));
+        assert!(
+            self.shows("请输入6位工作人员密码"),
+            "the card asks for its PIN"
+        );
+        assert!(!self.shows("关闭"), "the card alone opens nothing");
+        self.type_pin(pin);
+    }
+
+    /// Taps `pin`'s digits on the PIN page's keypad.
+    fn type_pin(&self, pin: &str) {
+        for d in pin.chars() {
+            self.tap(&d.to_string());
+        }
+    }
+
     fn find(&self, label: &str) -> Option<ElementHandle> {
         ElementHandle::find_by_accessible_label(self.ui.window(), label).next()
     }
@@ -208,7 +227,7 @@ fn the_home_page_fits_common_kiosk_screens() {
 #[test]
 fn a_staff_pass_opens_the_staff_page_where_a_scanned_member_gets_a_gym_month() {
     let screen = Screen::new();
-    screen.tap("工作人员");
+    screen.sign_in_staff();
     assert!(screen.shows("关闭"), "the staff page is open");
     assert!(
         screen.shows("续一个月"),
@@ -268,6 +287,32 @@ fn a_staff_pass_opens_the_staff_page_where_a_scanned_member_gets_a_gym_month() {
 }
 
 #[test]
+fn the_staff_page_refuses_a_wrong_pin_and_locks_the_card_after_five() {
+    let screen = Screen::new();
+    let pin = keting_centre::demo::DEMO_STAFF_PIN;
+    screen.tap(&format!("工作人员 PIN {pin}"));
+    screen.type_pin("135791");
+    assert!(screen.shows("密码不对，还可以再试 4 次"));
+    assert!(!screen.shows("关闭"), "a wrong PIN opens nothing");
+    // Delete takes a digit back.
+    screen.type_pin("13579");
+    screen.tap("删除");
+    screen.type_pin("11");
+    assert!(screen.shows("密码不对，还可以再试 3 次"));
+    for _ in 0..3 {
+        screen.type_pin("000000");
+    }
+    assert!(screen.shows("密码错误次数太多，这张卡已锁定 15 分钟"));
+    // Locked: the right PIN does not open it now.
+    screen.type_pin(pin);
+    assert!(screen.any_label_containing("已锁定"));
+    assert!(!screen.shows("关闭"));
+    // The PIN page gives up by itself when left alone.
+    mock_elapsed_time(keting_kiosk::controller::router::PIN_IDLE + Duration::from_millis(100));
+    assert!(!screen.shows("删除"), "back home");
+}
+
+#[test]
 fn a_device_claim_shows_its_pin_on_the_staff_page_and_one_tap_confirms_it() {
     let screen = Screen::new();
     let data = DataDir::prepare(screen._dir.path().join("data")).unwrap();
@@ -291,7 +336,7 @@ fn a_device_claim_shows_its_pin_on_the_staff_page_and_one_tap_confirms_it() {
     };
     let (_tx, rx) = tokio::sync::watch::channel(view);
     screen.ui.set_doors(rx);
-    screen.tap("工作人员");
+    screen.sign_in_staff();
     assert!(
         screen.shows("PIN 431 354"),
         "the PIN to compare with the device's panel"
@@ -390,7 +435,7 @@ fn staff_award_an_activity_as_volunteers_scan_and_undo_a_wrong_one() {
         .unwrap()
     };
     assert_eq!(balance(), 25);
-    screen.tap("工作人员");
+    screen.sign_in_staff();
     screen.tap("发积分");
     // The demo's recent activities; choose one, then the volunteer scans.
     screen.tap("图书整理（35 分）");
@@ -427,7 +472,7 @@ fn staff_restock_the_drinks_machine_on_the_screen() {
             .stock
     };
     assert_eq!(stock(3), 0, "the demo's green tea is sold out");
-    screen.tap("工作人员");
+    screen.sign_in_staff();
     screen.tap("饮料补货");
     screen.tap("+5 绿茶");
     screen.tap("+1 绿茶");
@@ -618,6 +663,7 @@ fn staff_clear_a_robot_session_after_checking_the_robot() {
         &staff.pass,
         keting_centre::store::checkins::ScanSource::DemoTap,
     );
+    screen.type_pin(keting_centre::demo::DEMO_STAFF_PIN);
     screen.tap("预约与设备");
     assert!(screen.shows("使用后待检查"));
     // The robot is named by a resource but has never reported: not fine.

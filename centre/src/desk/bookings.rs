@@ -8,6 +8,7 @@
 //! stops. Refusals are typed: `StoreError::Booking` carries the core's
 //! `BookingRefusal`, `StoreError::Points` the ledger's.
 
+use keting_core::staff::StaffAction;
 use std::time::Duration;
 
 use keting_core::booking::{BookingPolicy, ResourceKind};
@@ -40,6 +41,7 @@ pub fn put_resource(
         ));
     }
     store.write(|tx| {
+        super::staff::require(tx, actor, StaffAction::Bookings)?;
         resources::put(tx, record)?;
         audit::record(
             tx,
@@ -80,6 +82,7 @@ pub fn sell_package(
     let who = actor.audit_name();
     let expires = calendar.day_span(last_day).end;
     store.write(|tx| {
+        super::staff::require(tx, actor, StaffAction::Bookings)?;
         let id = packages::sell(tx, member, kind, sessions, expires, &who, now)?;
         audit::record(
             tx,
@@ -197,7 +200,12 @@ pub fn cancel(
 }
 
 /// The booking, if it is `member`'s (a resident may act on their own only).
+/// `booking`, if `actor` may act on it: its member, or staff whose role
+/// allows bookings.
 fn own(tx: &rusqlite::Connection, actor: Actor, booking: i64) -> Result<Booking, StoreError> {
+    if let Actor::Staff(_) = actor {
+        super::staff::require(tx, actor, StaffAction::Bookings)?;
+    }
     let b = bookings::get(tx, booking)?;
     match actor {
         Actor::Member(m) if m != b.member => Err(StoreError::NotFound(format!(
@@ -285,6 +293,7 @@ pub fn clear(
     now: Timestamp,
 ) -> Result<Booking, StoreError> {
     store.write(|tx| {
+        super::staff::require(tx, actor, StaffAction::Bookings)?;
         let b = bookings::clear(tx, booking, now)?;
         audit::record(
             tx,
@@ -426,6 +435,7 @@ pub fn policy(
 ) -> Result<BookingPolicy, StoreError> {
     let minutes = |m: u32| Duration::from_secs(u64::from(m) * 60);
     store.write(|tx| {
+        super::staff::require(tx, actor, StaffAction::ManageStaff)?;
         let mut p = booking_policy::get(tx)?;
         if change == PolicyChange::default() {
             return Ok(p);

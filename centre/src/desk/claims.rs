@@ -3,6 +3,7 @@
 //! The service answers a confirmed claim within a poll interval.
 
 use keting_core::ids::DeviceId;
+use keting_core::staff::StaffAction;
 use keting_core::time::Timestamp;
 
 use super::Actor;
@@ -21,6 +22,7 @@ pub fn confirm(
     now: Timestamp,
 ) -> Result<(), ConfirmError> {
     store.write(|tx| {
+        super::staff::require(tx, actor, StaffAction::Devices)?;
         device_claims::confirm(tx, device, pin, &actor.audit_name(), now)?;
         audit::record(
             tx,

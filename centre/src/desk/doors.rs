@@ -6,6 +6,7 @@
 //! own timer.
 
 use keting_core::ids::DeviceId;
+use keting_core::staff::StaffAction;
 use keting_core::time::Timestamp;
 use thiserror::Error;
 
@@ -54,6 +55,7 @@ pub fn add(
         return Err(DoorError::BadName(n));
     }
     store.write(|tx| {
+        super::staff::require(tx, actor, StaffAction::Devices)?;
         doors::add(tx, door, name, now)?;
         audit::record(
             tx,
@@ -75,6 +77,7 @@ pub fn request_open(
     now: Timestamp,
 ) -> Result<String, DoorError> {
     store.write(|tx| {
+        super::staff::require(tx, actor, StaffAction::OpenDoor)?;
         if !doors::list(tx)?.iter().any(|d| &d.id == door) {
             return Err(DoorError::UnknownDoor(door.clone()));
         }
@@ -124,18 +127,16 @@ mod tests {
             Err(DoorError::UnknownDoor(_))
         ));
         add(&mut store, Actor::CommandLine, &door, "健身房", now).unwrap();
-        let c = request_open(
+        let desk_staff = super::super::staff::staff_for_tests(
             &mut store,
-            Actor::Staff(keting_core::ids::MemberId(3)),
-            &door,
-            now,
-        )
-        .unwrap();
+            keting_core::staff::StaffRole::Technician,
+        );
+        let c = request_open(&mut store, Actor::Staff(desk_staff), &door, now).unwrap();
         assert_eq!(open_outcome(&store, &c).unwrap(), None);
         let log = audit::recent(store.conn(), 1).unwrap();
         assert_eq!(
-            (log[0].actor.as_str(), log[0].action.as_str()),
-            ("staff:3", "door.open")
+            (log[0].actor.clone(), log[0].action.as_str()),
+            (format!("staff:{desk_staff}"), "door.open")
         );
         assert!(matches!(
             add(&mut store, Actor::CommandLine, &door, " ", now),

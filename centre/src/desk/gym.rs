@@ -6,6 +6,7 @@
 use keting_core::calendar::SiteCalendar;
 use keting_core::door::access::extend_paid_month;
 use keting_core::ids::MemberId;
+use keting_core::staff::StaffAction;
 use keting_core::time::Timestamp;
 use thiserror::Error;
 use time::Date;
@@ -69,7 +70,10 @@ pub fn grant(
     until: Date,
     now: Timestamp,
 ) -> Result<GymPaid, GymError> {
-    store.write(|tx| paid_to(tx, actor, member, |_| until, now))
+    store.write(|tx| {
+        super::staff::require(tx, actor, StaffAction::GymMonths)?;
+        paid_to(tx, actor, member, |_| until, now)
+    })
 }
 
 /// Extends `member`'s paid month by one month from where it ends (or from
@@ -83,6 +87,7 @@ pub fn extend_month(
 ) -> Result<GymPaid, GymError> {
     let today = calendar.date_of(now);
     store.write(|tx| {
+        super::staff::require(tx, actor, StaffAction::GymMonths)?;
         paid_to(
             tx,
             actor,
@@ -120,6 +125,7 @@ pub fn revoke(
     now: Timestamp,
 ) -> Result<GymEnded, GymError> {
     store.write(|tx| {
+        super::staff::require(tx, actor, StaffAction::GymMonths)?;
         let name = require(tx, member)?;
         let had = gym::revoke(tx, member)?;
         let detail = if had {
@@ -185,8 +191,10 @@ mod tests {
             }
         );
         let until = keting_core::calendar::parse_date("2026-12-31").unwrap();
-        grant(&mut store, Actor::Staff(MemberId(9)), id, until, now).unwrap();
-        let ended = revoke(&mut store, Actor::Staff(MemberId(9)), id, now).unwrap();
+        let desk_staff =
+            super::super::staff::staff_for_tests(&mut store, keting_core::staff::StaffRole::Staff);
+        grant(&mut store, Actor::Staff(desk_staff), id, until, now).unwrap();
+        let ended = revoke(&mut store, Actor::Staff(desk_staff), id, now).unwrap();
         assert_eq!(
             ended,
             GymEnded::Ended {
@@ -196,8 +204,9 @@ mod tests {
         assert_eq!(
             audit_actions(&store),
             vec![
-                ("staff:9".into(), "gym.revoke".into()),
-                ("staff:9".into(), "gym.grant".into()),
+                (format!("staff:{desk_staff}"), "gym.revoke".into()),
+                (format!("staff:{desk_staff}"), "gym.grant".into()),
+                ("command-line".into(), "staff.role".into()),
                 ("command-line".into(), "gym.revoke".into()),
             ]
         );

@@ -6,6 +6,7 @@
 
 use keting_core::ids::{Epoch, MemberId};
 use keting_core::pass::PassIssuer;
+use keting_core::staff::StaffAction;
 use keting_core::time::Timestamp;
 use thiserror::Error;
 
@@ -58,6 +59,7 @@ pub fn add(
     now: Timestamp,
 ) -> Result<MemberPass, MemberError> {
     let member = store.write(|tx| {
+        super::staff::require(tx, actor, StaffAction::Members)?;
         let id = members::add(tx, new, now)?;
         audit::record(
             tx,
@@ -82,6 +84,7 @@ pub fn revoke(
     now: Timestamp,
 ) -> Result<MemberPass, MemberError> {
     let member = store.write(|tx| {
+        super::staff::require(tx, actor, StaffAction::Members)?;
         let before = require(tx, id)?;
         if before.epoch.next().is_none() {
             return Err(MemberError::EpochsExhausted(id));
@@ -132,11 +135,16 @@ mod tests {
         let issuer = PassIssuer::new(site.clone(), key.clone());
         let verifier = PassVerifier::new(site, key.verifying_key());
         let now = Timestamp::from_unix_millis(1_000);
+        let desk = NewMember::new("刘主任", None, &[members::Role::Staff]).unwrap();
+        let staff = add(&mut store, Actor::CommandLine, &desk, &issuer, now)
+            .unwrap()
+            .member
+            .id;
         let new = NewMember::new("李建国", Some("3821"), &[]).unwrap();
         let first = add(&mut store, Actor::CommandLine, &new, &issuer, now).unwrap();
         let second = revoke(
             &mut store,
-            Actor::Staff(MemberId(9)),
+            Actor::Staff(staff),
             first.member.id,
             &issuer,
             now,
@@ -147,7 +155,7 @@ mod tests {
         assert!(new.epoch > old.epoch);
         assert_eq!(get(&store, first.member.id).unwrap().epoch, new.epoch);
         let log = audit::recent(store.conn(), 5).unwrap();
-        assert_eq!(log[0].actor, "staff:9");
+        assert_eq!(log[0].actor, format!("staff:{staff}"));
         assert_eq!(log[0].action, "member.revoke");
         assert!(
             log.iter().all(|e| !e.detail.contains("KT1.")),

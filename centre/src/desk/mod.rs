@@ -18,6 +18,8 @@
 //! - [`vending`]: the drinks machine's catalogue, stock and redemptions.
 //! - [`bookings`]: resources, packages, bookings and sessions, the piano
 //!   queue, ratings, the site's booking rules.
+//! - [`staff`]: staff roles and PINs, signing in with card and PIN, and the
+//!   role check every staff action passes.
 
 pub mod actor;
 pub mod bookings;
@@ -28,6 +30,7 @@ pub mod gym;
 pub mod members;
 pub mod points;
 pub mod reports;
+pub mod staff;
 pub mod vending;
 
 pub use actor::Actor;

@@ -9,6 +9,7 @@ use keting_core::calendar::SiteCalendar;
 use keting_core::ids::MemberId;
 use keting_core::ledger::rules::{PointsPolicy, PointsRefusal};
 use keting_core::ledger::{Account, Points};
+use keting_core::staff::StaffAction;
 use keting_core::time::Timestamp;
 use thiserror::Error;
 
@@ -83,6 +84,7 @@ pub fn award(
     let who = actor.audit_name();
     let day = calendar.date_of(now).to_string();
     store.write(|tx| {
+        super::staff::require(tx, actor, StaffAction::Points)?;
         require(tx, member)?;
         let a = points::activity(tx, activity, worth, &day, &who, now)?;
         let posting = points::award(tx, member, a, &who, calendar, now)?;
@@ -110,6 +112,7 @@ pub fn reverse(
 ) -> Result<i64, PointsError> {
     let who = actor.audit_name();
     store.write(|tx| {
+        super::staff::require(tx, actor, StaffAction::Points)?;
         let r = points::reverse(tx, posting, reason, &who, calendar, now)?;
         audit::record(
             tx,
@@ -188,6 +191,7 @@ pub fn policy(
     now: Timestamp,
 ) -> Result<PointsPolicy, PointsError> {
     store.write(|tx| {
+        super::staff::require(tx, actor, StaffAction::ManageStaff)?;
         let mut p = points::policy(tx)?;
         if change.is_empty() {
             return Ok(p);
@@ -236,9 +240,11 @@ mod tests {
         let m = store
             .write(|tx| members::add(tx, &NewMember::new("张伟", None, &[]).unwrap(), now))
             .unwrap();
+        let desk_staff =
+            super::super::staff::staff_for_tests(&mut store, keting_core::staff::StaffRole::Staff);
         let a = award(
             &mut store,
-            Actor::Staff(MemberId(2)),
+            Actor::Staff(desk_staff),
             m,
             "图书整理",
             10,
@@ -257,7 +263,7 @@ mod tests {
         );
         reverse(
             &mut store,
-            Actor::Staff(MemberId(2)),
+            Actor::Staff(desk_staff),
             a.posting,
             "wrong person",
             cal,
@@ -268,8 +274,8 @@ mod tests {
         assert_eq!(ledger(&store).unwrap().1, 0);
         let log = audit::recent(store.conn(), 1).unwrap();
         assert_eq!(
-            (log[0].actor.as_str(), log[0].action.as_str()),
-            ("staff:2", "points.reverse")
+            (log[0].actor.clone(), log[0].action.as_str()),
+            (format!("staff:{desk_staff}"), "points.reverse")
         );
         assert!(matches!(
             policy(

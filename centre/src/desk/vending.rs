@@ -8,6 +8,7 @@
 use keting_core::calendar::SiteCalendar;
 use keting_core::ids::{DeviceId, MemberId};
 use keting_core::ledger::rules::PointsRefusal;
+use keting_core::staff::StaffAction;
 use keting_core::time::Timestamp;
 use thiserror::Error;
 
@@ -61,6 +62,7 @@ pub fn set_slot(
     now: Timestamp,
 ) -> Result<(), VendingError> {
     store.write(|tx| {
+        super::staff::require(tx, actor, StaffAction::Restock)?;
         vending_slots::set(tx, slot)?;
         audit::record(
             tx,
@@ -86,6 +88,7 @@ pub fn restock(
     now: Timestamp,
 ) -> Result<Slot, VendingError> {
     store.write(|tx| {
+        super::staff::require(tx, actor, StaffAction::Restock)?;
         if vending_slots::get(tx, device, slot)?.is_none() {
             return Err(VendingError::UnknownSlot(device.clone(), slot));
         }
@@ -251,8 +254,10 @@ mod tests {
             ),
             "{sold_out:?}"
         );
+        let desk_staff =
+            super::super::staff::staff_for_tests(&mut store, keting_core::staff::StaffRole::Staff);
         assert_eq!(
-            restock(&mut store, Actor::Staff(MemberId(2)), &machine, 1, 5, now)
+            restock(&mut store, Actor::Staff(desk_staff), &machine, 1, 5, now)
                 .unwrap()
                 .stock,
             5

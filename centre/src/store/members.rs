@@ -155,6 +155,16 @@ pub fn add(conn: &Connection, new: &NewMember, now: Timestamp) -> Result<MemberI
     for role in &new.roles {
         insert_role.execute(params![id, role.as_str()])?;
     }
+    if new.roles.contains(&Role::Staff) {
+        // Staff, with the front desk's role and no PIN yet: the staff page
+        // stays shut to their card until a PIN is set (`kiosk staff pin`).
+        super::staff_access::set_role(
+            conn,
+            MemberId(id),
+            keting_core::staff::StaffRole::Staff,
+            now,
+        )?;
+    }
     Ok(MemberId(id))
 }
 

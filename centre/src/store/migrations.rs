@@ -339,6 +339,22 @@ const MIGRATIONS: &[&str] = &[
         last_seq  INTEGER NOT NULL CHECK (last_seq > 0)
     ) STRICT;
     "#,
+    // 9: staff roles and their PINs (Argon2id PHC strings), wrong tries and
+    // lockout (`staff_access`).
+    r#"
+    CREATE TABLE staff_access (
+        member_id       INTEGER PRIMARY KEY REFERENCES members (id),
+        role            TEXT    NOT NULL CHECK (role IN ('observer', 'staff', 'technician', 'manager')),
+        pin_hash        TEXT    CHECK (pin_hash LIKE '$argon2id$%'),
+        wrong_pins      INTEGER NOT NULL DEFAULT 0 CHECK (wrong_pins >= 0),
+        locked_until_ms INTEGER,
+        updated_ms      INTEGER NOT NULL
+    ) STRICT;
+    -- Staff before this version keep the front desk's role, without a PIN
+    -- until one is set.
+    INSERT INTO staff_access (member_id, role, updated_ms)
+        SELECT member_id, 'staff', 0 FROM member_roles WHERE role = 'staff';
+    "#,
 ];
 
 /// The schema version this build writes.

@@ -15,7 +15,7 @@
 //! The tables, one module each: [`members`], [`checkins`], [`audit`],
 //! [`programme`], [`site_record`], [`reports`]; the doors: [`doors`],
 //! [`gym`], [`door_events`], [`door_commands`], [`device_claims`]; every
-//! device's commands: [`command_sequence`]; points
+//! device's commands: [`command_sequence`]; staff: [`staff_access`]; points
 //! and drinks: [`points`], [`vending_slots`], [`redemptions`]; bookings:
 //! [`resources`], [`packages`], [`bookings`], [`walk_up`], [`ratings`],
 //! [`booking_policy`].
@@ -42,6 +42,7 @@ pub mod redemptions;
 pub mod reports;
 pub mod resources;
 pub mod site_record;
+pub mod staff_access;
 pub mod vending_slots;
 pub mod walk_up;
 
@@ -88,6 +89,9 @@ pub enum StoreError {
     /// A redemption cannot begin.
     #[error(transparent)]
     Redemption(#[from] redemptions::RedemptionRefusal),
+    /// The staff member's role does not allow it.
+    #[error(transparent)]
+    Forbidden(#[from] keting_core::staff::Forbidden),
 }
 
 /// The kiosk's database.

@@ -4,7 +4,7 @@
 //!
 //! [`members`], [`gym`], [`doors`], [`claims`], [`points`], [`vending`],
 //! [`bookings`] (resources, packages, bookings, the pianos), [`checkin`],
-//! [`stats`], [`screenshot`].
+//! [`staff`] (roles and PINs), [`stats`], [`screenshot`].
 
 pub mod bookings;
 pub mod checkin;
@@ -14,5 +14,6 @@ pub mod gym;
 pub mod members;
 pub mod points;
 pub mod screenshot;
+pub mod staff;
 pub mod stats;
 pub mod vending;

@@ -5,13 +5,17 @@
 //! A scan on the home page (or a result) is a check-in; on the staff page it
 //! selects a member; on the award page it awards the chosen activity; on the
 //! points and services pages it names the resident using them. A staff
+//! card opens the PIN page first, which gives up after [`PIN_IDLE`]. A staff
 //! member's pages close after [`STAFF_IDLE`] untouched, a resident's after
 //! [`RESIDENT_IDLE`], a result after [`RESULT_SHOWN`].
 
 use std::time::Duration;
 
-/// A staff page closes after this long untouched.
-pub const STAFF_IDLE: Duration = Duration::from_secs(90);
+/// A staff page closes after this long untouched: short, since a staff
+/// member who walks away leaves the doors and the points to the next person.
+pub const STAFF_IDLE: Duration = Duration::from_secs(60);
+/// The PIN page gives up after this long untouched.
+pub const PIN_IDLE: Duration = Duration::from_secs(20);
 /// A resident's page (points, services) goes home after this long untouched.
 pub const RESIDENT_IDLE: Duration = Duration::from_secs(60);
 /// A result stays on screen this long.
@@ -25,6 +29,8 @@ pub enum Screen {
     Home,
     /// A scan's result.
     Result,
+    /// A staff card's PIN, before the staff page.
+    StaffPin,
     /// The staff page: doors, tonight's entries, gym months.
     Staff,
     /// Redeeming points for a drink.
@@ -69,6 +75,7 @@ impl Screen {
         match self {
             Screen::Home => None,
             Screen::Result => Some(RESULT_SHOWN),
+            Screen::StaffPin => Some(PIN_IDLE),
             Screen::Points | Screen::Services => Some(RESIDENT_IDLE),
             Screen::Staff | Screen::Award | Screen::Restock | Screen::ServiceDesk => {
                 Some(STAFF_IDLE)
@@ -79,9 +86,11 @@ impl Screen {
     /// What a scan means here.
     pub fn scan_means(self) -> ScanMeans {
         match self {
-            Screen::Home | Screen::Result | Screen::Restock | Screen::ServiceDesk => {
-                ScanMeans::CheckIn
-            }
+            Screen::Home
+            | Screen::Result
+            | Screen::StaffPin
+            | Screen::Restock
+            | Screen::ServiceDesk => ScanMeans::CheckIn,
             Screen::Staff => ScanMeans::SelectMember,
             Screen::Award => ScanMeans::Award,
             Screen::Points => ScanMeans::PointsMember,

@@ -1,22 +1,63 @@
-//! The staff page's state, with no Slint types: the staff member whose pass
-//! opened it (every change made on it is theirs in the audit log) and the
-//! member selected by scanning their pass.
+//! The staff page's state, with no Slint types: the card waiting for its
+//! PIN (the digits typed so far, kept here and never in the window), the
+//! staff member whose card and PIN opened the page (every change made on it
+//! is theirs in the audit log), and the member selected by scanning their
+//! pass.
 
 use keting_core::ids::MemberId;
+use keting_core::staff::PIN_LEN;
 
 /// Who has the staff page open, and whom they selected.
 #[derive(Clone, Debug, Default)]
 pub struct StaffPage {
     staff: Option<MemberId>,
     selected: Option<MemberId>,
+    pin: Option<(MemberId, String)>,
 }
 
 impl StaffPage {
-    /// `staff` scanned their pass: the page is theirs, nobody selected.
+    /// A staff card was scanned: its PIN is asked for; nobody acts yet.
+    pub fn ask_pin(&mut self, card: MemberId) {
+        *self = Self {
+            pin: Some((card, String::new())),
+            ..Self::default()
+        };
+    }
+
+    /// The card waiting for its PIN.
+    pub fn pin_card(&self) -> Option<MemberId> {
+        self.pin.as_ref().map(|(m, _)| *m)
+    }
+
+    /// How many digits are typed.
+    pub fn pin_entered(&self) -> usize {
+        self.pin.as_ref().map_or(0, |(_, d)| d.len())
+    }
+
+    /// A digit typed: the whole PIN once it has [`PIN_LEN`] digits (the
+    /// digits typed are then forgotten, whatever the PIN turns out to be).
+    pub fn pin_digit(&mut self, digit: char) -> Option<String> {
+        let (_, digits) = self.pin.as_mut()?;
+        if !digit.is_ascii_digit() || digits.len() >= PIN_LEN {
+            return None;
+        }
+        digits.push(digit);
+        (digits.len() == PIN_LEN).then(|| std::mem::take(digits))
+    }
+
+    /// The last digit typed, taken back.
+    pub fn pin_back(&mut self) {
+        if let Some((_, digits)) = self.pin.as_mut() {
+            digits.pop();
+        }
+    }
+
+    /// `staff`'s card and PIN were accepted: the page is theirs, nobody
+    /// selected.
     pub fn open(&mut self, staff: MemberId) {
         *self = Self {
             staff: Some(staff),
-            selected: None,
+            ..Self::default()
         };
     }
 
@@ -62,5 +103,24 @@ mod tests {
         assert_eq!(p.selected(), None, "another staff member starts afresh");
         p.close();
         assert_eq!((p.staff(), p.selected()), (None, None));
+    }
+
+    #[test]
+    fn a_pin_is_whole_at_six_digits_and_then_forgotten() {
+        let mut p = StaffPage::default();
+        assert_eq!(p.pin_digit('1'), None, "no card, no PIN");
+        p.ask_pin(MemberId(4));
+        assert_eq!(p.staff(), None, "the card alone opens nothing");
+        for d in "24681".chars() {
+            assert_eq!(p.pin_digit(d), None);
+        }
+        p.pin_back();
+        p.pin_digit('x');
+        assert_eq!(p.pin_entered(), 4);
+        p.pin_digit('8');
+        assert_eq!(p.pin_digit('0').as_deref(), Some("246880"));
+        assert_eq!((p.pin_entered(), p.pin_card()), (0, Some(MemberId(4))));
+        p.open(MemberId(4));
+        assert_eq!((p.staff(), p.pin_card()), (Some(MemberId(4)), None));
     }
 }

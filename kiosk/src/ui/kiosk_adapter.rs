@@ -277,6 +277,20 @@ impl KioskUi {
             })
         });
         let (w, s) = (window.as_weak(), Rc::downgrade(&state));
+        adapter.on_pin_digit(move |digit| {
+            with(&w, &s, |window, state| {
+                touch(window, state);
+                staff_adapter::pin_digit(window, state, &digit);
+            })
+        });
+        let (w, s) = (window.as_weak(), Rc::downgrade(&state));
+        adapter.on_pin_back(move || {
+            with(&w, &s, |window, state| {
+                touch(window, state);
+                staff_adapter::pin_back(window, state);
+            })
+        });
+        let (w, s) = (window.as_weak(), Rc::downgrade(&state));
         adapter.on_claim_confirm(move |device| {
             with(&w, &s, |window, state| {
                 touch(window, state);
@@ -441,7 +455,7 @@ fn handle_scan(window: &KioskWindow, state: &Rc<RefCell<State>>, text: &str, sou
                 && let Some((id, name)) = &record.member
                 && staff_adapter::is_staff(state, *id)
             {
-                staff_adapter::open(window, state, *id, name);
+                staff_adapter::ask_pin(window, state, *id, name);
                 return;
             }
             let (outcome, refusal) = present(&record);
@@ -498,6 +512,7 @@ fn page_of(screen: Screen) -> Page {
     match screen {
         Screen::Home => Page::Home,
         Screen::Result => Page::Result,
+        Screen::StaffPin => Page::StaffPin,
         Screen::Staff => Page::Staff,
         Screen::Points => Page::Points,
         Screen::Award => Page::Award,

@@ -51,6 +51,10 @@ pub const PAGES: &[(&str, &str)] = &[
     ),
     ("out-of-order", "check-in not working (the database failed)"),
     (
+        "staff-pin",
+        "a staff card's PIN: the keypad, a wrong PIN with the tries left, two digits of the next",
+    ),
+    (
         "staff",
         "the staff page: doors (one offline), tonight's gym entries, gym members, one selected by scan",
     ),
@@ -208,6 +212,14 @@ pub fn render(
             .unwrap_or_default()
     };
     let first_resident = cards.first().map(|c| c.pass.clone()).unwrap_or_default();
+    let adapter = ui.window().global::<super::KioskAdapter>();
+    // The staff card, then its PIN on the keypad.
+    let staff_signs_in = || {
+        ui.scan(&card("Staff"), ScanSource::DemoTap);
+        for d in keting_centre::demo::DEMO_STAFF_PIN.chars() {
+            adapter.invoke_pin_digit(d.to_string().into());
+        }
+    };
     match request.page.as_str() {
         "welcome" => ui.scan(&first_resident, ScanSource::DemoTap),
         "welcome-again" => {
@@ -277,20 +289,19 @@ pub fn render(
             let mut view = doors.borrow_and_update().clone();
             view.session_devices = sample_session_devices();
             ui.set_doors(tokio::sync::watch::channel(view).1);
-            ui.scan(&card("Staff"), ScanSource::DemoTap);
+            staff_signs_in();
             ui.window()
                 .global::<super::KioskAdapter>()
                 .invoke_desk_open();
         }
         "restock" => {
-            ui.scan(&card("Staff"), ScanSource::DemoTap);
+            staff_signs_in();
             ui.window()
                 .global::<super::KioskAdapter>()
                 .invoke_restock_open();
         }
         "award" => {
-            let adapter = ui.window().global::<super::KioskAdapter>();
-            ui.scan(&card("Staff"), ScanSource::DemoTap);
+            staff_signs_in();
             adapter.invoke_award_open();
             adapter.invoke_award_choose("图书整理".into(), 35);
             ui.scan(&first_resident, ScanSource::Scanner);
@@ -300,6 +311,13 @@ pub fn render(
             );
             ui.scan(&first_resident, ScanSource::Scanner);
         }
+        "staff-pin" => {
+            ui.scan(&card("Staff"), ScanSource::DemoTap);
+            // One wrong PIN, and two digits of the next.
+            for d in "135792".chars().chain("12".chars()) {
+                adapter.invoke_pin_digit(d.to_string().into());
+            }
+        }
         "staff" | "staff-claim" => {
             let claims = if request.page == "staff-claim" {
                 vec![("gym-door".to_owned(), "431354".to_owned())]
@@ -307,7 +325,7 @@ pub fn render(
                 Vec::new()
             };
             ui.set_doors(sample_doors(&site, claims));
-            ui.scan(&card("Staff"), ScanSource::DemoTap);
+            staff_signs_in();
             ui.scan(&card("Lost card"), ScanSource::Scanner);
             ui.scan(
                 &cards.get(3).map(|c| c.pass.clone()).unwrap_or_default(),

@@ -1,7 +1,9 @@
 //! The staff page: doors, tonight's gym entries, and gym memberships
 //! granted, extended and ended from the screen.
 //!
-//! A staff member's pass opens it; on it, a scanned pass selects a member
+//! A staff member's card opens the PIN page, and the card with its PIN
+//! opens the staff page (`desk::staff::sign_in`: five wrong PINs lock the
+//! card); on it, a scanned pass selects a member
 //! instead of checking them in. Every change is one transaction with an
 //! audit line naming the staff member; the centre notices the database
 //! change and re-publishes the door roster. The page closes after
@@ -22,18 +24,81 @@ use crate::controller::router::Screen;
 use crate::words::{tr, tr_args};
 use keting_centre::clock;
 use keting_centre::desk::gym::GymEnded;
+use keting_centre::desk::staff::SignInError;
 use keting_centre::desk::{self, Actor};
 use keting_centre::service::device_states::{Availability, DoorView, DoorsView};
 use keting_centre::store::gym;
-use keting_centre::store::members::{self, Role};
+use keting_centre::store::members;
 
 /// The staff page closes after this long untouched.
 pub const STAFF_IDLE: Duration = crate::controller::router::STAFF_IDLE;
 
-/// Whether `member` is staff.
+/// Whether `member` has a staff role that uses the staff pages.
 pub(super) fn is_staff(state: &Rc<RefCell<State>>, member: MemberId) -> bool {
-    desk::members::get(state.borrow().desk.store(), member)
-        .is_ok_and(|m| m.roles.contains(&Role::Staff))
+    desk::staff::is_staff(state.borrow().desk.store(), member)
+}
+
+/// A staff card was scanned: ask for its PIN.
+pub(super) fn ask_pin(
+    window: &KioskWindow,
+    state: &Rc<RefCell<State>>,
+    card: MemberId,
+    name: &str,
+) {
+    state.borrow_mut().staff.ask_pin(card);
+    let adapter = window.global::<KioskAdapter>();
+    adapter.set_staff_name(name.into());
+    adapter.set_pin_entered(0);
+    adapter.set_pin_message("".into());
+    super::kiosk_adapter::show_page(window, state, Screen::StaffPin);
+}
+
+/// A key of the PIN page: a digit, and at the sixth the sign-in.
+pub(super) fn pin_digit(window: &KioskWindow, state: &Rc<RefCell<State>>, digit: &str) {
+    let adapter = window.global::<KioskAdapter>();
+    let whole = {
+        let mut s = state.borrow_mut();
+        let whole = digit.chars().next().and_then(|d| s.staff.pin_digit(d));
+        adapter.set_pin_entered(i32::try_from(s.staff.pin_entered()).unwrap_or(0));
+        whole
+    };
+    // A wrong PIN's message stays while the next is typed.
+    let Some(pin) = whole else {
+        return;
+    };
+    let Some(card) = state.borrow().staff.pin_card() else {
+        return;
+    };
+    let now = clock::now();
+    let outcome = desk::staff::sign_in(state.borrow_mut().desk.store_mut(), card, &pin, now);
+    let w = words(state);
+    let message = match outcome {
+        Ok(signed_in) => {
+            tracing::info!(staff = %signed_in.member, role = %signed_in.role, "staff signed in");
+            open(window, state, signed_in.member, &signed_in.name);
+            return;
+        }
+        Err(SignInError::Wrong { left }) => w.pin_wrong(left),
+        Err(SignInError::Locked { until_ms }) => {
+            w.pin_locked(((until_ms - now.as_unix_millis()).max(0) + 59_999) / 60_000)
+        }
+        Err(SignInError::NoPin) => w.no_pin(),
+        Err(SignInError::NotStaff | SignInError::PinFormat(_)) => w.failed(),
+        Err(SignInError::Store(e)) => {
+            tracing::error!("staff sign-in failed: {e}");
+            w.failed()
+        }
+    };
+    adapter.set_pin_message(message.into());
+}
+
+/// The PIN page's delete key.
+pub(super) fn pin_back(window: &KioskWindow, state: &Rc<RefCell<State>>) {
+    let mut s = state.borrow_mut();
+    s.staff.pin_back();
+    window
+        .global::<KioskAdapter>()
+        .set_pin_entered(i32::try_from(s.staff.pin_entered()).unwrap_or(0));
 }
 
 /// Opens the staff page for `staff`.
@@ -254,6 +319,25 @@ fn words(state: &Rc<RefCell<State>>) -> Words {
 impl Words {
     fn zh(&self) -> bool {
         self.0 == Language::Chinese
+    }
+
+    fn pin_wrong(&self, left: u32) -> String {
+        tr_args(self.zh(), "Wrong PIN. {0} tries left", &[&left])
+    }
+
+    fn pin_locked(&self, minutes: i64) -> String {
+        tr_args(
+            self.zh(),
+            "Too many wrong PINs: this card is locked for {0} minutes",
+            &[&minutes],
+        )
+    }
+
+    fn no_pin(&self) -> String {
+        tr(
+            self.zh(),
+            "This card has no PIN yet: a manager sets one with `kiosk staff pin`",
+        )
     }
 
     fn door_status(&self, d: &DoorView, view: &DoorsView) -> String {

@@ -1,0 +1,108 @@
+//! Staff roles and PINs: the role, the PIN's Argon2id hash (never the PIN),
+//! the wrong tries in a row and the lock they may have earned.
+
+use keting_core::ids::MemberId;
+use keting_core::staff::{PinAttempts, StaffRole};
+use keting_core::time::Timestamp;
+use rusqlite::{Connection, OptionalExtension, params};
+
+use super::StoreError;
+
+/// One staff member's access.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StaffAccess {
+    /// The member.
+    pub member: MemberId,
+    /// Their role.
+    pub role: StaffRole,
+    /// The PIN's Argon2id PHC string, if a PIN is set.
+    pub pin_hash: Option<String>,
+    /// Wrong tries and lock.
+    pub attempts: PinAttempts,
+}
+
+fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<StaffAccess> {
+    let role: String = r.get(1)?;
+    Ok(StaffAccess {
+        member: MemberId(r.get(0)?),
+        role: StaffRole::parse(&role).unwrap_or(StaffRole::Observer),
+        pin_hash: r.get(2)?,
+        attempts: PinAttempts {
+            wrong: r.get(3)?,
+            locked_until_ms: r.get(4)?,
+        },
+    })
+}
+
+const COLUMNS: &str = "member_id, role, pin_hash, wrong_pins, locked_until_ms";
+
+/// `member`'s access, if they have any.
+pub fn get(conn: &Connection, member: MemberId) -> Result<Option<StaffAccess>, StoreError> {
+    Ok(conn
+        .query_row(
+            &format!("SELECT {COLUMNS} FROM staff_access WHERE member_id = ?1"),
+            [member.0],
+            row,
+        )
+        .optional()?)
+}
+
+/// Every staff member's access, by member number.
+pub fn list(conn: &Connection) -> Result<Vec<StaffAccess>, StoreError> {
+    let mut stmt = conn.prepare(&format!(
+        "SELECT {COLUMNS} FROM staff_access ORDER BY member_id"
+    ))?;
+    let rows = stmt.query_map([], row)?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// Gives `member` `role` (keeping a PIN already set).
+pub fn set_role(
+    conn: &Connection,
+    member: MemberId,
+    role: StaffRole,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    conn.execute(
+        "INSERT INTO staff_access (member_id, role, updated_ms) VALUES (?1, ?2, ?3)
+         ON CONFLICT (member_id) DO UPDATE SET role = excluded.role, updated_ms = excluded.updated_ms",
+        params![member.0, role.as_str(), now.as_unix_millis()],
+    )?;
+    Ok(())
+}
+
+/// Sets `member`'s PIN hash and clears their wrong tries and lock.
+pub fn set_pin_hash(
+    conn: &Connection,
+    member: MemberId,
+    hash: &str,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    let n = conn.execute(
+        "UPDATE staff_access SET pin_hash = ?2, wrong_pins = 0, locked_until_ms = NULL, updated_ms = ?3
+         WHERE member_id = ?1",
+        params![member.0, hash, now.as_unix_millis()],
+    )?;
+    if n == 0 {
+        return Err(StoreError::NotFound(format!("staff member {member}")));
+    }
+    Ok(())
+}
+
+/// Writes `member`'s tries after a PIN was entered.
+pub fn set_attempts(
+    conn: &Connection,
+    member: MemberId,
+    attempts: PinAttempts,
+) -> Result<(), StoreError> {
+    conn.execute(
+        "UPDATE staff_access SET wrong_pins = ?2, locked_until_ms = ?3 WHERE member_id = ?1",
+        params![member.0, attempts.wrong, attempts.locked_until_ms],
+    )?;
+    Ok(())
+}
+
+/// Takes `member`'s staff access away.
+pub fn remove(conn: &Connection, member: MemberId) -> Result<bool, StoreError> {
+    Ok(conn.execute("DELETE FROM staff_access WHERE member_id = ?1", [member.0])? > 0)
+}
