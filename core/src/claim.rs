@@ -14,7 +14,7 @@
 //!
 //! ```text
 //! label      KETING-CLAIM:1:<site>:<device>:<code>:<host>:<port>
-//! request    {"v":1,"nonce":"9f..","proof":"3a.."}                      claim/<device>/request
+//! request    {"v":1,"nonce":"9f..","device_key":"Zx..","proof":"3a.."}  claim/<device>/request
 //! response   {"v":1,"nonce":"9f..","outcome":"enrolled","agent_toml":"..","password":"..","mac":".."}
 //! ```
 //!
@@ -204,16 +204,23 @@ impl ClaimKey {
         m.finalize().into_bytes().into()
     }
 
-    /// The request's proof for `nonce`.
-    pub fn proof(&self, nonce: &str) -> String {
-        hex(&self.mac("keting claim proof", &[nonce.as_bytes()]))
+    /// The request's proof for `nonce` and the device's public key
+    /// `device_key` (so nobody on the broker can swap in a key of theirs).
+    pub fn proof(&self, nonce: &str, device_key: &str) -> String {
+        hex(&self.mac(
+            "keting claim proof",
+            &[nonce.as_bytes(), device_key.as_bytes()],
+        ))
     }
 
     /// Checks a request's proof (in constant time).
     pub fn check_proof(&self, request: &ClaimRequest) -> Result<(), ClaimError> {
-        equal(&self.proof(&request.nonce), &request.proof)
-            .then_some(())
-            .ok_or(ClaimError::BadProof)
+        equal(
+            &self.proof(&request.nonce, &request.device_key),
+            &request.proof,
+        )
+        .then_some(())
+        .ok_or(ClaimError::BadProof)
     }
 
     /// The 6-digit PIN both screens show for `nonce`.
@@ -255,7 +262,10 @@ pub struct ClaimRequest {
     pub v: u8,
     /// Random, fresh for each attempt (hex).
     pub nonce: String,
-    /// [`ClaimKey::proof`] of the nonce.
+    /// The device's own Ed25519 public key (base64url), made on the device:
+    /// the centre checks the device's signed answers with it.
+    pub device_key: String,
+    /// [`ClaimKey::proof`] of the nonce and the device key.
     pub proof: String,
 }
 
@@ -358,15 +368,21 @@ mod tests {
         let request = ClaimRequest {
             v: 1,
             nonce: "n1".into(),
-            proof: key.proof("n1"),
+            device_key: "k1".into(),
+            proof: key.proof("n1", "k1"),
         };
         assert_eq!(key.check_proof(&request), Ok(()));
         assert_eq!(other.check_proof(&request), Err(ClaimError::BadProof));
         let replayed = ClaimRequest {
             nonce: "n2".into(),
-            ..request
+            ..request.clone()
         };
         assert_eq!(key.check_proof(&replayed), Err(ClaimError::BadProof));
+        let swapped = ClaimRequest {
+            device_key: "someone else's".into(),
+            ..request.clone()
+        };
+        assert_eq!(key.check_proof(&swapped), Err(ClaimError::BadProof));
         assert_eq!(key.pin("n1").len(), 6);
         assert_ne!(key.pin("n1"), key.pin("n2"));
         assert_ne!(key.pin("n1"), other.pin("n1"));

@@ -24,6 +24,7 @@
 //! - [`signed_command`]: commands sealed by the centre, addressed, numbered:
 //!   what a device opens before it moves anything.
 //! - [`replay_window`]: which sequence numbers a device has carried out.
+//! - [`signed_answer`]: a device's acks and events, signed by its own key.
 //! - [`claim`]: enrolment by QR: the label, the one-time code's proof,
 //!   the PIN both screens show, the authenticated answer.
 //! - [`ledger`]: volunteer points, double-entry and zero-sum: awards,
@@ -47,6 +48,7 @@ pub mod pass;
 pub mod replay_window;
 pub mod roster;
 pub mod self_test;
+pub mod signed_answer;
 pub mod signed_command;
 pub mod staff;
 pub mod time;

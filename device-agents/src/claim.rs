@@ -136,10 +136,14 @@ pub async fn claim(
     let mut nonce = [0u8; 16];
     getrandom::fill(&mut nonce).map_err(|e| ClaimFailure::Random(e.to_string()))?;
     let nonce: String = nonce.iter().map(|b| format!("{b:02x}")).collect();
+    // The device's own key, made here: only its public half leaves.
+    let identity = crate::identity::generate().map_err(|e| ClaimFailure::Random(e.to_string()))?;
+    let device_key = keting_core::pass::encode_public_key(&identity.verifying_key());
     let request = ClaimRequest {
         v: PROTOCOL_VERSION,
         nonce: nonce.clone(),
-        proof: key.proof(&nonce),
+        proof: key.proof(&nonce, &device_key),
+        device_key,
     };
     let lost = |e: rumqttc::ClientError| ClaimFailure::Unreachable {
         address: address.clone(),
@@ -199,7 +203,7 @@ pub async fn claim(
         Ok(outcome) => outcome?,
         Err(_) => return Err(ClaimFailure::NoAnswer(setup.wait.as_secs())),
     };
-    let written = write_enrolment(&key, &nonce, outcome, &setup.config_path);
+    let written = write_enrolment(&key, &nonce, outcome, &setup.config_path, &identity);
     let view = match &written {
         Ok(_) => StatusView {
             headline: "已认领".into(),
@@ -218,12 +222,14 @@ pub async fn claim(
     written
 }
 
-/// Checks the answer and writes `broker.secret` then `agent.toml`.
+/// Checks the answer and writes `broker.secret`, the device's key (in the
+/// state directory the configuration names), then `agent.toml`.
 fn write_enrolment(
     key: &ClaimKey,
     nonce: &str,
     outcome: ClaimOutcome,
     config_path: &Path,
+    identity: &ed25519_dalek::SigningKey,
 ) -> Result<PathBuf, ClaimFailure> {
     outcome.check(key, nonce)?;
     let (agent_toml, password) = match outcome {
@@ -242,7 +248,7 @@ fn write_enrolment(
         &format!("password_file = \"{PROVISIONED_SECRET}\""),
         &format!("password_file = {:?}", secret_path.display().to_string()),
     );
-    AgentConfig::parse(&agent_toml).map_err(ClaimFailure::BadConfig)?;
+    let config = AgentConfig::parse(&agent_toml).map_err(ClaimFailure::BadConfig)?;
     let write = |path: &Path, bytes: &[u8], mode| {
         keting_link::atomic_file::write(path, bytes, mode).map_err(|e| ClaimFailure::Write {
             path: path.to_owned(),
@@ -250,6 +256,10 @@ fn write_enrolment(
         })
     };
     write(&secret_path, password.as_bytes(), 0o600)?;
+    crate::identity::store(&config.state_dir, identity).map_err(|e| ClaimFailure::Write {
+        path: crate::identity::key_path(&config.state_dir),
+        message: e.to_string(),
+    })?;
     write(config_path, agent_toml.as_bytes(), 0o644)?;
     Ok(config_path.to_owned())
 }

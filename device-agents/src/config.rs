@@ -486,6 +486,19 @@ impl AgentConfig {
         let Some(path) = &self.broker.password_file else {
             return Ok(None);
         };
+        use std::os::unix::fs::PermissionsExt;
+        if let Ok(meta) = std::fs::metadata(path)
+            && meta.permissions().mode() & 0o077 != 0
+        {
+            return Err(ConfigError::Read {
+                path: path.clone(),
+                message: format!(
+                    "readable by others (mode {:o}): anyone on this machine could log in as this device; run `chmod 600 {}`",
+                    meta.permissions().mode() & 0o777,
+                    path.display()
+                ),
+            });
+        }
         std::fs::read_to_string(path)
             .map(|s| Some(s.trim_end_matches(['\r', '\n']).to_owned()))
             .map_err(|e| ConfigError::Read {

@@ -17,6 +17,8 @@
 //! - [`robot`]: the robot agent: the booked program started, watched and
 //!   stopped at the slot's end.
 //! - [`claim`]: `device-agent --claim`: enrolment with a label's one-time code.
+//! - [`identity`]: the device's own key, made on it, kept 0600, signing its
+//!   answers.
 
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
@@ -24,6 +26,7 @@ pub mod agent_loop;
 pub mod claim;
 pub mod config;
 pub mod door;
+pub mod identity;
 pub mod piano;
 pub mod robot;
 pub mod run;

@@ -64,6 +64,9 @@ pub enum AgentError {
     /// The outbox database.
     #[error(transparent)]
     Outbox(#[from] OutboxError),
+    /// The device's own key is missing, unreadable or readable by others.
+    #[error("{0}")]
+    Identity(String),
     /// A piece of hardware could not be opened.
     #[error("{0}")]
     Hardware(String),
@@ -138,7 +141,9 @@ pub async fn run_supervised(
         device.clone(),
         Some(config.state_dir.join("command-window.json")),
     );
-    let topics = DeviceTopics::new(site.clone(), device.clone(), guard);
+    let identity = crate::identity::load_or_create(&config.state_dir)
+        .map_err(|e| AgentError::Identity(e.to_string()))?;
+    let topics = DeviceTopics::new(site.clone(), device.clone(), guard, identity);
     let subscriptions = match &config.section {
         DeviceSection::Door(door) => {
             topics.door_subscriptions(matches!(door.scanner, ScannerConfig::Sim))

@@ -68,10 +68,14 @@ impl KioskSide {
         self.kiosk.publish(&topic, &payload, false).await.unwrap();
         let payload = self
             .next(|topic, payload| {
-                topic.ends_with("/ack") && decode::<Ack>(payload).is_ok_and(|a| a.id.as_str() == id)
+                topic.ends_with("/ack")
+                    && decode::<Ack>(&keting_core::signed_answer::unchecked(payload))
+                        .is_ok_and(|a| a.id.as_str() == id)
             })
             .await;
-        decode::<Ack>(&payload).unwrap().outcome
+        decode::<Ack>(&keting_core::signed_answer::unchecked(&payload))
+            .unwrap()
+            .outcome
     }
 
     /// Starts session `session` on `channel` for `ms` milliseconds.
@@ -91,12 +95,15 @@ impl KioskSide {
         let payload = self
             .next(|topic, payload| {
                 topic.ends_with("/event")
-                    && decode::<Event>(payload).is_ok_and(|ev| {
+                    && decode::<Event>(&keting_core::signed_answer::unchecked(payload)).is_ok_and(|ev| {
                         matches!(ev.kind, EventKind::SessionEnded { session: s, .. } if s == session)
                     })
             })
             .await;
-        match decode::<Event>(&payload).unwrap().kind {
+        match decode::<Event>(&keting_core::signed_answer::unchecked(&payload))
+            .unwrap()
+            .kind
+        {
             EventKind::SessionEnded {
                 channel,
                 reason,

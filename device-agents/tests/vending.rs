@@ -85,13 +85,24 @@ impl Machine {
     async fn outcome(&mut self, id: &str) -> VendOutcome {
         let LinkEvent::Message { payload, .. } = wait_for(&mut self.events, |e| {
             matches!(e, LinkEvent::Message { topic, payload } if topic.ends_with("/ack")
-                && decode::<Ack>(payload).is_ok_and(|a| a.id.as_str() == id))
+                && decode::<Ack>(&keting_core::signed_answer::unchecked(payload)).is_ok_and(|a| a.id.as_str() == id))
         })
         .await
         else {
             unreachable!()
         };
-        match decode::<Ack>(&payload).unwrap().outcome {
+        // Signed by the machine's own key, made in its state directory.
+        let machine =
+            keting_device_agents::identity::load_or_create(&self._dir.path().join("agent"))
+                .unwrap()
+                .verifying_key();
+        let answer = keting_core::signed_answer::open(
+            &payload,
+            CMD.replace("/cmd", "/ack").as_str(),
+            &machine,
+        )
+        .expect("the outcome is signed by the machine's key");
+        match decode::<Ack>(&answer).unwrap().outcome {
             Outcome::Vended { result, .. } => result,
             other => panic!("{other:?}"),
         }

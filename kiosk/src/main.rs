@@ -65,6 +65,9 @@ enum Command {
     /// Gym memberships (月付制): who may enter the gym door at night.
     #[command(subcommand)]
     Gym(GymCommand),
+    /// The devices' own keys, which their signed answers must verify with.
+    #[command(subcommand)]
+    Device(cli::devices::DeviceCommand),
     /// Staff: roles (what each may do) and the PINs their cards need on the staff page.
     #[command(subcommand)]
     Staff(cli::staff::StaffCommand),
@@ -228,6 +231,7 @@ fn run(cli: Cli, started: Instant) -> Result<()> {
         }
         Some(Command::Gym(cmd)) => gym_command(cmd, &mut store),
         Some(Command::Staff(cmd)) => cli::staff::staff_command(cmd, &mut store),
+        Some(Command::Device(cmd)) => cli::devices::device_command(cmd, &mut store, &site),
         Some(Command::Door(cmd)) => door_command(cmd, &mut store, &site),
         Some(Command::Claim(cmd)) => claim_command(cmd, &mut store),
         Some(Command::Points(cmd)) => points_command(cmd, &mut store, &site),

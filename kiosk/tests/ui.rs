@@ -322,9 +322,12 @@ fn a_device_claim_shows_its_pin_on_the_staff_page_and_one_tap_confirms_it() {
     let expires = now.saturating_add(Duration::from_secs(180));
     keting_centre::store::device_claims::record_request(
         store.conn(),
-        &door,
-        "n1",
-        "431354",
+        &keting_centre::store::device_claims::Request {
+            device: &door,
+            nonce: "n1",
+            pin: "431354",
+            device_key: "Ab7cUhH0nRHdOXQyyVZ29ubBAlp1ax9_T4gvDgz8ZB8",
+        },
         expires,
         now,
     )

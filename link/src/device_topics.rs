@@ -1,15 +1,17 @@
 //! An agent's side of its own topics: what it subscribes to, the commands
 //! that come in for it (each through its [`CommandGuard`]: signed by the
 //! site, for this device, never twice), and what it publishes about itself
-//! (the acks of its commands, its events with ids unique per device, its
-//! retained status). A publish that cannot be queued is logged; a command
+//! (the acks of its commands and its events with ids unique per device,
+//! each signed by the device's own key, and its retained status). A publish that cannot be queued is logged; a command
 //! that is not trusted is logged and reported as a `command_refused` event,
 //! never dropped silently.
 
+use ed25519_dalek::SigningKey;
 use keting_core::ids::{DeviceId, SiteId};
 use keting_core::messages::{
     Ack, Command, Event, EventKind, MessageId, Outcome, PROTOCOL_VERSION, encode,
 };
+use keting_core::signed_answer;
 use keting_core::topics::{DeviceChannel, Topic};
 use serde::Serialize;
 
@@ -40,16 +42,24 @@ pub struct DeviceTopics {
     site: SiteId,
     device: DeviceId,
     guard: CommandGuard,
+    answer_key: SigningKey,
     refusals: u32,
 }
 
 impl DeviceTopics {
-    /// The topics of `device` of `site`, its commands admitted by `guard`.
-    pub fn new(site: SiteId, device: DeviceId, guard: CommandGuard) -> Self {
+    /// The topics of `device` of `site`, its commands admitted by `guard`,
+    /// its acks and events signed with the device's own `answer_key`.
+    pub fn new(
+        site: SiteId,
+        device: DeviceId,
+        guard: CommandGuard,
+        answer_key: SigningKey,
+    ) -> Self {
         Self {
             site,
             device,
             guard,
+            answer_key,
             refusals: 0,
         }
     }
@@ -108,10 +118,9 @@ impl DeviceTopics {
             id,
             outcome,
         };
-        if let Err(e) = link
-            .publish(&self.topic(DeviceChannel::Ack), &encode(&ack), false)
-            .await
-        {
+        let topic = self.topic(DeviceChannel::Ack);
+        let payload = signed_answer::seal(&self.answer_key, &topic, &ack);
+        if let Err(e) = link.publish(&topic, &payload, false).await {
             tracing::error!("could not queue an ack: {e}");
         }
     }
@@ -152,10 +161,9 @@ impl DeviceTopics {
             at_ms: now().as_unix_millis(),
             kind,
         };
-        if let Err(e) = link
-            .publish(&self.topic(DeviceChannel::Event), &encode(&event), false)
-            .await
-        {
+        let topic = self.topic(DeviceChannel::Event);
+        let payload = signed_answer::seal(&self.answer_key, &topic, &event);
+        if let Err(e) = link.publish(&topic, &payload, false).await {
             tracing::error!("could not queue an event: {e}");
         }
     }

@@ -284,7 +284,7 @@ impl BrokerSession {
                     if topic != ack_topic {
                         return false;
                     }
-                    match decode::<Ack>(payload) {
+                    match decode::<Ack>(&keting_core::signed_answer::unchecked(payload)) {
                         Ok(ack) if ack.id == id => {
                             outcome = Some(ack.outcome);
                             true

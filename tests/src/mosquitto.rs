@@ -166,3 +166,32 @@ impl Mosquitto {
         Self::start_in(dir, port).await
     }
 }
+
+/// Publishes `payload` on `topic` once, QoS 1, as an anonymous client of the
+/// broker on `port` would (an intruder on the LAN, in the security tests);
+/// returns once the broker acknowledged it.
+pub async fn publish_once(port: u16, topic: &str, payload: &[u8]) {
+    let mut options = rumqttc::MqttOptions::new(
+        format!("intruder-{}", crate::free_port()),
+        "127.0.0.1",
+        port,
+    );
+    options.set_keep_alive(std::time::Duration::from_secs(5));
+    let (client, mut events) = rumqttc::AsyncClient::new(options, 4);
+    client
+        .publish(topic, rumqttc::QoS::AtLeastOnce, false, payload.to_vec())
+        .await
+        .unwrap();
+    tokio::time::timeout(std::time::Duration::from_secs(10), async {
+        loop {
+            if let rumqttc::Event::Incoming(rumqttc::Packet::PubAck(_)) =
+                events.poll().await.unwrap()
+            {
+                break;
+            }
+        }
+    })
+    .await
+    .expect("the broker acknowledged the publish");
+    let _ = client.disconnect().await;
+}

@@ -162,6 +162,17 @@ impl VendingSite {
             ),
         )
         .unwrap();
+        // The machine's own key, made on it and trusted at the centre, as a
+        // technician does for a device set up without a claim label.
+        let key = binaries::run(
+            "device-agent",
+            &[
+                "--config".as_ref(),
+                path.as_os_str(),
+                "--public-key".as_ref(),
+            ],
+        );
+        self.kiosk(&["device", "trust", MACHINE, "--key", key.trim()]);
         path
     }
 

@@ -275,6 +275,14 @@ async fn the_embedded_broker_requires_the_same_logins() {
 
     // The same device with a wrong password is refused, and says so.
     std::fs::write(root.join("wrong.secret"), "not-the-password").unwrap();
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(
+            root.join("wrong.secret"),
+            std::fs::Permissions::from_mode(0o600),
+        )
+        .unwrap();
+    }
     let wrong = text
         .replace(
             device_dir.join("broker.secret").to_str().unwrap(),
@@ -578,6 +586,21 @@ async fn a_device_claims_its_identity_with_the_label_once_the_pin_is_confirmed()
         &["--check".as_ref(), "--config".as_ref(), config.as_os_str()],
     );
     assert!(checked.contains("configuration OK"), "{checked}");
+    // The device made its own key; the centre holds its public half, from
+    // the claim, and nothing else crossed the wire.
+    let public = binaries::run(
+        "device-agent",
+        &[
+            "--config".as_ref(),
+            config.as_os_str(),
+            "--public-key".as_ref(),
+        ],
+    );
+    let keys = kiosk_cli(&data, &["device", "keys"]);
+    assert!(
+        keys.contains("gym-door") && keys.contains(public.trim()) && keys.contains("claim"),
+        "{keys}"
+    );
     assert!(!log.contains(&text), "the code is never logged");
     assert!(
         !kiosk.log().contains(secret.trim()),

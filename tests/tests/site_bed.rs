@@ -149,6 +149,20 @@ impl SiteBed {
             ),
         )
         .unwrap();
+        // The device's own key, trusted at the centre: its session answers
+        // settle bookings only with its signature.
+        let key = keting_system_tests::binaries::run(
+            "device-agent",
+            &[
+                "--config".as_ref(),
+                path.as_os_str(),
+                "--public-key".as_ref(),
+            ],
+        );
+        kiosk_cli(
+            &self.data(),
+            &["device", "trust", device, "--key", key.trim()],
+        );
         path
     }
 
@@ -232,7 +246,10 @@ impl Watcher {
 
     pub async fn event(&mut self, want: impl Fn(&Event) -> bool) -> Event {
         loop {
-            let e: Event = decode(&self.next("event").await).unwrap();
+            let e: Event = decode(&keting_core::signed_answer::unchecked(
+                &self.next("event").await,
+            ))
+            .unwrap();
             if want(&e) {
                 return e;
             }

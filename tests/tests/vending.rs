@@ -102,3 +102,62 @@ async fn with_the_agent_down_a_redemption_is_in_doubt_then_settled_once_it_is_ba
     kiosk.stop().await;
     agent.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_forged_dispensed_on_the_broker_commits_no_points() {
+    use keting_core::messages::{Ack, MessageId, Outcome, PROTOCOL_VERSION, VendOutcome, encode};
+    let site = VendingSite::new(2, 5, 10).await;
+    let broker = VendingSite::broker().await;
+    // The machine's key is trusted, but the machine is not running.
+    let config = site.agent_config(broker.port);
+    let kiosk = site.start_kiosk(broker.port).await;
+    let m = site.volunteer("陈晓梅", 20);
+    let out = site.kiosk(&["vending", "redeem", &m.to_string(), "1", "--no-wait"]);
+    let redemption = out.split(':').next().unwrap().trim().to_owned();
+    assert_eq!(balance(&site, m), 10, "held");
+    let topic = format!(
+        "keting/v1/{}/device/{}/ack",
+        site.site,
+        keting_system_tests::vending_site::MACHINE
+    );
+    let dispensed = Ack {
+        v: PROTOCOL_VERSION,
+        id: MessageId::new(redemption.clone()).unwrap(),
+        outcome: Outcome::Vended {
+            redemption: MessageId::new(redemption.clone()).unwrap(),
+            result: VendOutcome::Dispensed,
+        },
+    };
+    let forger = ed25519_dalek::SigningKey::from_bytes(&[0x42; 32]);
+    for (n, payload) in [
+        encode(&dispensed),
+        keting_core::signed_answer::seal(&forger, &topic, &dispensed),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        keting_system_tests::mosquitto::publish_once(broker.port, &topic, &payload).await;
+        kiosk
+            .wait_for_count("was refused", n + 1, Duration::from_secs(30))
+            .await;
+    }
+    let log = kiosk.log();
+    assert_eq!(log.matches("an answer on").count(), 2, "{log}");
+    assert_eq!(balance(&site, m), 10, "nothing committed, nothing refunded");
+    assert!(!log.contains("redemption settled"), "{log}");
+    // The machine itself answers: settled by its word (the vend's deadline
+    // passed while it was away: not vended, the points back).
+    let agent = keting_system_tests::binaries::Process::start(
+        "device-agent",
+        &["--config", config.to_str().unwrap()],
+        &[],
+        "vending agent running",
+    )
+    .await;
+    kiosk
+        .wait_for_line("redemption settled", Duration::from_secs(60))
+        .await;
+    assert_eq!(balance(&site, m), 20);
+    kiosk.stop().await;
+    agent.stop().await;
+}

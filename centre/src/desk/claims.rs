@@ -23,7 +23,16 @@ pub fn confirm(
 ) -> Result<(), ConfirmError> {
     store.write(|tx| {
         super::staff::require(tx, actor, StaffAction::Devices)?;
-        device_claims::confirm(tx, device, pin, &actor.audit_name(), now)?;
+        let key = device_claims::confirm(tx, device, pin, &actor.audit_name(), now)?;
+        // The key the device made, under the code's proof: from now on its
+        // answers must carry its signature.
+        match key.as_deref().map(keting_core::pass::decode_public_key) {
+            Some(Ok(key)) => crate::store::device_keys::put(tx, device, &key, "claim", now)?,
+            Some(Err(e)) => {
+                tracing::warn!(device = %device, "the claim's device key is not valid ({e}): the device's signed answers will not be taken")
+            }
+            None => {}
+        }
         audit::record(
             tx,
             now,

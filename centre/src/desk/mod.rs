@@ -12,6 +12,7 @@
 //! - [`gym`]: paid gym months granted, extended, ended.
 //! - [`doors`]: registering doors, a staff member's one-pulse open.
 //! - [`claims`]: devices' enrolment claims confirmed.
+//! - [`devices`]: each device's own key, which its signed answers verify with.
 //! - [`points`]: volunteer points awarded, reversed, balances, the ledger,
 //!   the policy.
 //! - [`reports`]: visits per hour, day and month.
@@ -25,6 +26,7 @@ pub mod actor;
 pub mod bookings;
 pub mod checkin;
 pub mod claims;
+pub mod devices;
 pub mod doors;
 pub mod gym;
 pub mod members;

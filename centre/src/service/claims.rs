@@ -81,6 +81,11 @@ impl ClaimDesk {
         {
             return RequestVerdict::Refused("the code does not match this device's label".into());
         }
+        if keting_core::pass::decode_public_key(&request.device_key).is_err() {
+            return RequestVerdict::Refused(
+                "the claim carries no valid device key: update the device's agent".into(),
+            );
+        }
         RequestVerdict::Pending {
             pin: key.pin(&request.nonce),
             expires: Timestamp::from_unix_millis(file.map_or(0, |f| f.expires_ms)),

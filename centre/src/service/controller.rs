@@ -27,6 +27,8 @@ use crate::store::site_record::SiteRecord;
 use crate::store::{
     Store, StoreError, bookings, device_claims, door_commands, door_events, doors, gym, redemptions,
 };
+use crate::store::{audit, device_keys};
+use keting_core::signed_answer;
 
 /// How often the database is checked for changes (roster, doors, vends,
 /// sessions): a `PRAGMA data_version`, a few microseconds. It bounds the
@@ -170,44 +172,68 @@ impl Controller {
                     Ok(Topic::Device(id, DeviceChannel::Status)) => {
                         self.states.handle_status(id, &payload, t)
                     }
-                    Ok(Topic::Device(id, DeviceChannel::Ack)) => match decode::<Ack>(&payload) {
-                        Ok(Ack {
-                            outcome: Outcome::Vended { redemption, result },
-                            ..
-                        }) => self.settle_redemption(&id, redemption.as_str(), result),
-                        Ok(ack)
-                            if sessions::handle_ack(
-                                &mut self.store,
-                                self.site.calendar,
-                                &id,
-                                &ack,
-                                t,
-                            ) =>
-                        {
-                            self.sessions_due = true
-                        }
-                        Ok(ack) => {
-                            tracing::info!(device = %id, command = %ack.id.as_str(), outcome = ?ack.outcome, "door answered");
-                            if let Err(e) =
-                                door_commands::record_ack(self.store.conn(), &id, &ack, t)
-                            {
-                                tracing::error!("cannot store an answer of {id}: {e}");
+                    Ok(Topic::Device(id, DeviceChannel::Ack)) => {
+                        let Some((body, signed)) = self.answer_body(&id, &topic, &payload) else {
+                            return;
+                        };
+                        match decode::<Ack>(&body) {
+                            Ok(Ack {
+                                outcome: Outcome::Vended { .. },
+                                ..
+                            }) if !signed => {
+                                tracing::warn!(device = %id, "a vend outcome not signed by the machine's key was not taken (`kiosk device trust {id}` names its key)")
                             }
+                            Ok(Ack {
+                                outcome: Outcome::Vended { redemption, result },
+                                ..
+                            }) => self.settle_redemption(&id, redemption.as_str(), result),
+                            Ok(ack) if !signed && sessions::is_session_ack(&ack) => {
+                                tracing::warn!(device = %id, "a session answer not signed by the device's key was not taken (`kiosk device trust {id}` names its key)")
+                            }
+                            Ok(ack)
+                                if sessions::handle_ack(
+                                    &mut self.store,
+                                    self.site.calendar,
+                                    &id,
+                                    &ack,
+                                    t,
+                                ) =>
+                            {
+                                self.sessions_due = true
+                            }
+                            Ok(ack) => {
+                                tracing::info!(device = %id, command = %ack.id.as_str(), outcome = ?ack.outcome, "door answered");
+                                if let Err(e) =
+                                    door_commands::record_ack(self.store.conn(), &id, &ack, t)
+                                {
+                                    tracing::error!("cannot store an answer of {id}: {e}");
+                                }
+                            }
+                            Err(e) => tracing::warn!("an answer of {id} was not understood: {e}"),
                         }
-                        Err(e) => tracing::warn!("an answer of {id} was not understood: {e}"),
-                    },
+                    }
                     Ok(Topic::Device(id, DeviceChannel::Event)) => {
-                        match decode::<Event>(&payload) {
+                        let Some((body, signed)) = self.answer_body(&id, &topic, &payload) else {
+                            return;
+                        };
+                        match decode::<Event>(&body) {
                             Ok(event) => {
                                 match door_events::record(self.store.conn(), &id, &event, t) {
                                     Ok(true) => {
                                         tracing::info!(device = %id, event = %event.id.as_str(), "device event stored");
-                                        sessions::handle_event(
-                                            &mut self.store,
-                                            self.site.calendar,
-                                            &event,
-                                            t,
-                                        );
+                                        if signed {
+                                            sessions::handle_event(
+                                                &mut self.store,
+                                                self.site.calendar,
+                                                &event,
+                                                t,
+                                            );
+                                        } else if matches!(
+                                            event.kind,
+                                            keting_core::messages::EventKind::SessionEnded { .. }
+                                        ) {
+                                            tracing::warn!(device = %id, "a session's end not signed by the device's key settles nothing (`kiosk device trust {id}` names its key)");
+                                        }
                                     }
                                     Ok(false) => {}
                                     Err(e) => tracing::error!("cannot store an event of {id}: {e}"),
@@ -222,6 +248,41 @@ impl Controller {
             }
         }
         self.refresh_view();
+    }
+
+    /// The message in an ack or event `payload` of `device` on `topic`, and
+    /// whether the device's own key signed it. A device whose key the centre
+    /// knows must sign: anything else from it is refused and audited (`None`).
+    fn answer_body(
+        &mut self,
+        device: &DeviceId,
+        topic: &str,
+        payload: &[u8],
+    ) -> Option<(Vec<u8>, bool)> {
+        match device_keys::get(self.store.conn(), device) {
+            Ok(Some(key)) => match signed_answer::open(payload, topic, &key) {
+                Ok(body) => Some((body, true)),
+                Err(e) => {
+                    tracing::warn!(device = %device, "an answer on {topic} was refused: {e}");
+                    let at = now();
+                    if let Err(e) = audit::record(
+                        self.store.conn(),
+                        at,
+                        device.as_str(),
+                        "device.answer_refused",
+                        &format!("{topic}: {e}"),
+                    ) {
+                        tracing::error!("cannot audit a refused answer: {e}");
+                    }
+                    None
+                }
+            },
+            Ok(None) => Some((signed_answer::unchecked(payload), false)),
+            Err(e) => {
+                tracing::error!(device = %device, "cannot read the device's key: {e}");
+                None
+            }
+        }
     }
 
     /// A vending machine's answer about a redemption: settle it (once).
@@ -317,14 +378,13 @@ impl Controller {
         };
         match self.claims.judge(&device, &request, t) {
             RequestVerdict::Pending { pin, expires } => {
-                match device_claims::record_request(
-                    self.store.conn(),
-                    &device,
-                    &request.nonce,
-                    &pin,
-                    expires,
-                    t,
-                ) {
+                let judged = device_claims::Request {
+                    device: &device,
+                    nonce: &request.nonce,
+                    pin: &pin,
+                    device_key: &request.device_key,
+                };
+                match device_claims::record_request(self.store.conn(), &judged, expires, t) {
                     Ok(()) => tracing::info!(
                         device = %device,
                         "claim waiting: compare the PIN on the staff page with the device's panel and confirm (`kiosk claim confirm {device} PIN`)"

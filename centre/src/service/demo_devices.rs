@@ -159,6 +159,15 @@ bus = \"tcp:127.0.0.1:{vending_port}\"\n",
         port = broker.1,
     );
     let robot_agent = AgentConfig::parse(&robot_toml).map_err(|e| err(&e))?;
+    // Each demo device's own key, made in its state directory as on a real
+    // device, and trusted here as a claim would: their answers are signed.
+    for agent in [&agent, &vending_agent, &pianos_agent, &robot_agent] {
+        let key = keting_device_agents::identity::load_or_create(&agent.state_dir)
+            .map_err(|e| err(&e))?;
+        store.write(|tx| {
+            crate::store::device_keys::put(tx, &agent.device, &key.verifying_key(), "demo", now())
+        })?;
+    }
     store.write(|tx| {
         for c in 1..=DEMO_PIANO_COUNT {
             resources::put(tx, &crate::demo::piano(c)?)?;

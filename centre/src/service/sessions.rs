@@ -92,6 +92,12 @@ pub async fn send_commands(
     Ok(())
 }
 
+/// Whether `ack` answers a session command (it moves a booking: only the
+/// device's signed word counts).
+pub fn is_session_ack(ack: &Ack) -> bool {
+    parse_command_id(ack.id.as_str()).is_some()
+}
+
 /// An answer to a session command; `false` if `ack` is not one.
 pub fn handle_ack(
     store: &mut Store,

@@ -34,24 +34,35 @@ pub struct ConfirmedClaim {
     pub nonce: String,
 }
 
+/// A device's claim as the centre judged it.
+pub struct Request<'a> {
+    /// The device.
+    pub device: &'a DeviceId,
+    /// The request's nonce.
+    pub nonce: &'a str,
+    /// The PIN both screens show.
+    pub pin: &'a str,
+    /// The device's own public key (base64url), under the code's proof.
+    pub device_key: &'a str,
+}
+
 /// Records a request (a repeated delivery of the same one changes nothing).
 pub fn record_request(
     conn: &Connection,
-    device: &DeviceId,
-    nonce: &str,
-    pin: &str,
+    request: &Request<'_>,
     expires: Timestamp,
     now: Timestamp,
 ) -> Result<(), StoreError> {
     conn.execute(
-        "INSERT OR IGNORE INTO device_claims (device_id, nonce, pin, requested_ms, expires_ms, state)
-         VALUES (?1, ?2, ?3, ?4, ?5, 'pending')",
+        "INSERT OR IGNORE INTO device_claims (device_id, nonce, pin, requested_ms, expires_ms, state, device_key)
+         VALUES (?1, ?2, ?3, ?4, ?5, 'pending', ?6)",
         params![
-            device.as_str(),
-            nonce,
-            pin,
+            request.device.as_str(),
+            request.nonce,
+            request.pin,
             now.as_unix_millis(),
-            expires.as_unix_millis()
+            expires.as_unix_millis(),
+            request.device_key,
         ],
     )?;
     Ok(())
@@ -117,24 +128,25 @@ impl From<rusqlite::Error> for ConfirmError {
 
 /// Confirms the newest pending request of `device`. With `pin` (typed from
 /// the device's panel) it must be that request's PIN: another PIN means
-/// another device is claiming, and nothing is confirmed.
+/// another device is claiming, and nothing is confirmed. Returns the public
+/// key the confirmed request carried.
 pub fn confirm(
     conn: &Connection,
     device: &DeviceId,
     pin: Option<&str>,
     by: &str,
     now: Timestamp,
-) -> Result<(), ConfirmError> {
-    let newest: Option<(i64, String)> = conn
+) -> Result<Option<String>, ConfirmError> {
+    let newest: Option<(i64, String, Option<String>)> = conn
         .query_row(
-            "SELECT id, pin FROM device_claims
+            "SELECT id, pin, device_key FROM device_claims
              WHERE device_id = ?1 AND state = 'pending' AND expires_ms >= ?2
              ORDER BY requested_ms DESC, id DESC LIMIT 1",
             params![device.as_str(), now.as_unix_millis()],
-            |r| Ok((r.get(0)?, r.get(1)?)),
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
         )
         .optional()?;
-    let Some((id, shown)) = newest else {
+    let Some((id, shown, device_key)) = newest else {
         return Err(ConfirmError::NoClaim(device.clone()));
     };
     if let Some(pin) = pin {
@@ -151,7 +163,7 @@ pub fn confirm(
         "UPDATE device_claims SET state = 'confirmed', confirmed_by = ?2, decided_ms = ?3 WHERE id = ?1",
         params![id, by, now.as_unix_millis()],
     )?;
-    Ok(())
+    Ok(device_key)
 }
 
 /// Confirmed requests not yet answered.
@@ -208,9 +220,42 @@ mod tests {
         let store = Store::open(&dir.path().join("k.db")).unwrap();
         let c = store.conn();
         let door = DeviceId::new("gym-door").unwrap();
-        record_request(c, &door, "n1", "111111", at(180), at(10)).unwrap();
-        record_request(c, &door, "n1", "111111", at(180), at(11)).unwrap();
-        record_request(c, &door, "n2", "222222", at(180), at(20)).unwrap();
+        record_request(
+            c,
+            &Request {
+                device: &door,
+                nonce: "n1",
+                pin: "111111",
+                device_key: "k-n1",
+            },
+            at(180),
+            at(10),
+        )
+        .unwrap();
+        record_request(
+            c,
+            &Request {
+                device: &door,
+                nonce: "n1",
+                pin: "111111",
+                device_key: "k-n1",
+            },
+            at(180),
+            at(11),
+        )
+        .unwrap();
+        record_request(
+            c,
+            &Request {
+                device: &door,
+                nonce: "n2",
+                pin: "222222",
+                device_key: "k-n2",
+            },
+            at(180),
+            at(20),
+        )
+        .unwrap();
         let p = pending(c, at(30)).unwrap();
         assert_eq!(p.len(), 2, "a repeated delivery is one request");
         assert_eq!(p[0].pin, "222222", "newest first");
@@ -237,7 +282,18 @@ mod tests {
         let store = Store::open(&dir.path().join("k.db")).unwrap();
         let c = store.conn();
         let door = DeviceId::new("gym-door").unwrap();
-        record_request(c, &door, "n1", "111111", at(180), at(10)).unwrap();
+        record_request(
+            c,
+            &Request {
+                device: &door,
+                nonce: "n1",
+                pin: "111111",
+                device_key: "k-n1",
+            },
+            at(180),
+            at(10),
+        )
+        .unwrap();
         assert!(pending(c, at(181)).unwrap().is_empty());
         assert!(confirm(c, &door, None, "x", at(181)).is_err());
     }

@@ -355,6 +355,18 @@ const MIGRATIONS: &[&str] = &[
     INSERT INTO staff_access (member_id, role, updated_ms)
         SELECT member_id, 'staff', 0 FROM member_roles WHERE role = 'staff';
     "#,
+    // 10: each device's own public key, which its signed answers (a vend's
+    // outcome, a session's end) must verify with (`device_keys`); a claim
+    // carries the key the device made.
+    r#"
+    CREATE TABLE device_keys (
+        device_id  TEXT    PRIMARY KEY,
+        public_key BLOB    NOT NULL CHECK (length(public_key) = 32),
+        source     TEXT    NOT NULL,
+        added_ms   INTEGER NOT NULL
+    ) STRICT;
+    ALTER TABLE device_claims ADD COLUMN device_key TEXT;
+    "#,
 ];
 
 /// The schema version this build writes.

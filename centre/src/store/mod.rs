@@ -15,7 +15,7 @@
 //! The tables, one module each: [`members`], [`checkins`], [`audit`],
 //! [`programme`], [`site_record`], [`reports`]; the doors: [`doors`],
 //! [`gym`], [`door_events`], [`door_commands`], [`device_claims`]; every
-//! device's commands: [`command_sequence`]; staff: [`staff_access`]; points
+//! device's commands and keys: [`command_sequence`], [`device_keys`]; staff: [`staff_access`]; points
 //! and drinks: [`points`], [`vending_slots`], [`redemptions`]; bookings:
 //! [`resources`], [`packages`], [`bookings`], [`walk_up`], [`ratings`],
 //! [`booking_policy`].
@@ -28,6 +28,7 @@ pub mod bookings;
 pub mod checkins;
 pub mod command_sequence;
 pub mod device_claims;
+pub mod device_keys;
 pub mod door_commands;
 pub mod door_events;
 pub mod doors;

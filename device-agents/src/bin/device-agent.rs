@@ -34,6 +34,11 @@ struct Cli {
     /// Check the configuration and exit.
     #[arg(long)]
     check: bool,
+    /// Print this device's public key (made in the state directory if there
+    /// is none yet) and exit: what `kiosk device trust` takes for a device
+    /// set up without a claim label.
+    #[arg(long, conflicts_with_all = ["check", "claim"])]
+    public_key: bool,
     /// Enrol this device with a claim label's text (scanned from its QR code,
     /// or typed): writes the configuration (--config) and broker.secret
     /// beside it once the technician confirms the PIN on the kiosk.
@@ -135,8 +140,21 @@ fn run() -> anyhow::Result<()> {
         return claim(&cli, text);
     }
     let config = AgentConfig::load(&cli.config)?;
+    if cli.public_key {
+        let key = keting_device_agents::identity::load_or_create(&config.state_dir)?;
+        println!(
+            "{}",
+            keting_core::pass::encode_public_key(&key.verifying_key())
+        );
+        return Ok(());
+    }
     let password = config.broker_password()?;
     if cli.check {
+        // The device's key is checked too (it must be 0600), if it exists.
+        let key_path = keting_device_agents::identity::key_path(&config.state_dir);
+        if key_path.exists() {
+            keting_device_agents::identity::load_or_create(&config.state_dir)?;
+        }
         println!(
             "{}: configuration OK ({} at {})",
             cli.config.display(),

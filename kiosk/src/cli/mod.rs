@@ -2,13 +2,14 @@
 //! subcommands' arguments, calls a desk (`keting_centre::desk`), and prints.
 //! Nothing here decides or writes to the database itself.
 //!
-//! [`members`], [`gym`], [`doors`], [`claims`], [`points`], [`vending`],
+//! [`members`], [`gym`], [`doors`], [`claims`], [`devices`], [`points`], [`vending`],
 //! [`bookings`] (resources, packages, bookings, the pianos), [`checkin`],
 //! [`staff`] (roles and PINs), [`stats`], [`screenshot`].
 
 pub mod bookings;
 pub mod checkin;
 pub mod claims;
+pub mod devices;
 pub mod doors;
 pub mod gym;
 pub mod members;
