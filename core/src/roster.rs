@@ -26,7 +26,8 @@ use crate::door::access::RosterEntry;
 use crate::ids::{Epoch, MemberId, SiteId};
 use crate::messages::{MAX_ROSTER_PAYLOAD, MessageError, PROTOCOL_VERSION, decode_up_to, encode};
 
-const SIGNING_CONTEXT: &[u8] = b"keting-roster-v1\0";
+/// What a roster's signature covers before the roster's text.
+pub const SIGNING_CONTEXT: &[u8] = b"keting-roster-v1\0";
 
 /// Who may open the doors of a site.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

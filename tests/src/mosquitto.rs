@@ -101,6 +101,11 @@ impl Mosquitto {
         }
     }
 
+    /// Everything it logged so far.
+    pub fn log(&self) -> String {
+        self.log.0.lock().unwrap().join("\n")
+    }
+
     /// Makes it read its password and ACL files again (SIGHUP, as
     /// `systemctl reload mosquitto` does) and waits until it says so.
     pub async fn reload(&self) {

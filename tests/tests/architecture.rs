@@ -24,6 +24,7 @@ const SOURCE_DIRS: &[&str] = &[
     "provisioning/src",
     "tests/src",
     "link/src",
+    "fuzzing/src",
 ];
 
 fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {

@@ -208,9 +208,87 @@ async fn a_provisioned_site_runs_with_per_device_logins() {
         .await;
     let events = kiosk_cli(&data, &["door", "events"]);
     assert!(events.contains(&format!("member {id}")), "{events}");
+    // A staff member signs in with card and PIN through the same desk the
+    // screen uses (set from stdin, as a manager would).
+    kiosk_cli(
+        &data,
+        &["staff", "role", &id.to_string(), "--role", "manager"],
+    );
+    let staff_pin = "730165";
+    let mut set = std::process::Command::new(binaries::path("kiosk"))
+        .args([
+            "--data",
+            data.to_str().unwrap(),
+            "staff",
+            "pin",
+            &id.to_string(),
+            "--stdin",
+        ])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    {
+        use std::io::Write;
+        writeln!(set.stdin.take().unwrap(), "{staff_pin}").unwrap();
+    }
+    assert!(set.wait().unwrap().success());
+    let (kiosk_log, agent_log, mosquitto_log) = (kiosk.log(), agent.log(), broker.log());
     kiosk.stop().await;
     agent.stop().await;
     drop(broker);
+
+    // No secret in any log line: not the pass (a bearer token), not a
+    // broker password, not the site key, not a PIN. The logs are those of
+    // the kiosk, the agent and Mosquitto over the whole run.
+    let secrets = [
+        ("the member's pass", pass.clone()),
+        (
+            "the pass's signature",
+            pass.rsplit('.').next().unwrap().to_owned(),
+        ),
+        (
+            "the kiosk's broker password",
+            std::fs::read_to_string(site.join("kiosk.secret"))
+                .unwrap()
+                .trim()
+                .to_owned(),
+        ),
+        (
+            "the door's broker password",
+            std::fs::read_to_string(device_dir.join("broker.secret"))
+                .unwrap()
+                .trim()
+                .to_owned(),
+        ),
+        (
+            "the site key",
+            std::fs::read_to_string(site.join("site.key"))
+                .unwrap()
+                .lines()
+                .nth(1)
+                .unwrap()
+                .to_owned(),
+        ),
+        ("the staff PIN", staff_pin.to_owned()),
+    ];
+    for (what, secret) in &secrets {
+        assert!(secret.len() >= 6, "{what} is a real secret");
+        for (whose, log) in [
+            ("kiosk", &kiosk_log),
+            ("agent", &agent_log),
+            ("broker", &mosquitto_log),
+        ] {
+            assert!(
+                !log.contains(secret.as_str()),
+                "{what} in the {whose}'s log"
+            );
+        }
+    }
+    assert!(
+        kiosk_log.contains("device event stored"),
+        "the logs were read: {kiosk_log}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -95,20 +95,32 @@ fn serve_frames(mut master: File, board: &impl ModbusSim, unit: u8) {
             Ok(n) => n,
         };
         buf.extend_from_slice(&chunk[..n]);
-        while let Some(len) = frame_len(&buf) {
-            if buf.len() < len {
-                break;
-            }
-            let frame: Vec<u8> = buf.drain(..len).collect();
-            let reply = answer(&frame, board, unit);
-            if reply.is_some_and(|r| master.write_all(&r).is_err()) {
+        for reply in answer_frames(&mut buf, board, unit) {
+            if master.write_all(&reply).is_err() {
                 return;
             }
         }
-        if buf.len() > 512 {
-            buf.clear(); // line noise: resynchronise
-        }
     }
+}
+
+/// Takes every whole request frame off the front of `buf` (bytes as they
+/// came off the line) and returns the replies to send, in order; a part
+/// frame stays in `buf` for the next bytes. More than 512 bytes without a
+/// frame is line noise: dropped, to resynchronise. Any bytes at all give
+/// replies or nothing, never a panic (fuzzed: `fuzzing`'s `rtu_frames`).
+pub fn answer_frames(buf: &mut Vec<u8>, board: &impl ModbusSim, unit: u8) -> Vec<Vec<u8>> {
+    let mut replies = Vec::new();
+    while let Some(len) = frame_len(buf) {
+        if buf.len() < len {
+            break;
+        }
+        let frame: Vec<u8> = buf.drain(..len).collect();
+        replies.extend(answer(&frame, board, unit));
+    }
+    if buf.len() > 512 {
+        buf.clear(); // line noise: resynchronise
+    }
+    replies
 }
 
 /// The length of the request frame at the start of `buf`, once known.

@@ -1,0 +1,20 @@
+//! Enrolment by QR: the label a camera reads, and the claim request and
+//! answer that cross the broker.
+
+use keting_core::claim::{ClaimKey, ClaimLabel, ClaimRequest, ClaimResponse};
+use keting_core::messages::decode;
+
+/// Reads `data` as a label, a request (its proof checked) and an answer
+/// (its MAC checked).
+pub fn run(data: &[u8]) {
+    let text = String::from_utf8_lossy(data);
+    let _ = ClaimLabel::parse(&text);
+    let key = ClaimKey::from_code("0123456789ABCDEF");
+    if let Ok(request) = decode::<ClaimRequest>(data) {
+        let _ = key.check_proof(&request);
+        let _ = key.pin(&request.nonce);
+    }
+    if let Ok(response) = decode::<ClaimResponse>(data) {
+        let _ = response.outcome.check(&key, &response.nonce);
+    }
+}
