@@ -167,6 +167,20 @@ pub fn import_provisioned(
         now,
     )?;
     remember_provisioning_site(dir, site_dir)?;
+    // The kiosk's TLS files, for `--mqtt-url mqtts://...` (`DATA/tls`).
+    for (name, mode) in [
+        ("ca.pem", 0o644),
+        ("kiosk.pem", 0o644),
+        ("kiosk.key", 0o600),
+    ] {
+        let from = site_dir.join(name);
+        let Ok(bytes) = fs::read(&from) else {
+            continue; // a site made before it had a CA
+        };
+        let path = dir.path().join("tls").join(name);
+        keting_link::atomic_file::write(&path, &bytes, mode)
+            .map_err(|source| SiteError::File { path, source })?;
+    }
     Ok(ImportedSite {
         site,
         broker: (

@@ -217,6 +217,21 @@ pub struct BrokerConfig {
     /// Seconds of silence before the broker declares the agent gone.
     #[serde(default = "default_keep_alive")]
     pub keep_alive_s: u64,
+    /// TLS to the broker: the site CA (the only root trusted) and this
+    /// device's certificate and key (0600). Without it the link is plain TCP.
+    pub tls: Option<BrokerTls>,
+}
+
+/// The files of the agent's TLS link.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BrokerTls {
+    /// The site CA's certificate (PEM).
+    pub ca: PathBuf,
+    /// This device's certificate (PEM), signed by the site CA.
+    pub cert: PathBuf,
+    /// Its private key (PEM, mode 0600).
+    pub key: PathBuf,
 }
 
 /// Which GPIO implementation drives the lines.

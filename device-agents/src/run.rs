@@ -150,7 +150,7 @@ pub async fn run_supervised(
         }
         _ => topics.command_subscriptions(),
     };
-    let link_config = link_config(&config, password, subscriptions);
+    let link_config = link_config(&config, password, subscriptions)?;
     // The hardware is opened before the link starts, so a configuration
     // naming a device that is not there fails before anything goes online.
     match &config.section {
@@ -321,9 +321,20 @@ fn link_config(
     config: &AgentConfig,
     password: Option<String>,
     subscriptions: Vec<String>,
-) -> LinkConfig {
+) -> Result<LinkConfig, AgentError> {
     let (site, device) = (&config.site, &config.device);
-    LinkConfig {
+    let tls = match &config.broker.tls {
+        Some(t) => Some(
+            keting_link::tls::LinkTls::from_files(&keting_link::tls::TlsFiles {
+                ca: t.ca.clone(),
+                cert: t.cert.clone(),
+                key: t.key.clone(),
+            })
+            .map_err(|e| AgentError::Identity(e.to_string()))?,
+        ),
+        None => None,
+    };
+    Ok(LinkConfig {
         host: config.broker.host.clone(),
         port: config.broker.port,
         client_id: format!("keting-{site}-{device}"),
@@ -332,7 +343,8 @@ fn link_config(
         subscriptions,
         keep_alive: Duration::from_secs(config.broker.keep_alive_s.max(2)),
         persistent_session: true,
-    }
+        tls,
+    })
 }
 
 fn door_setup(

@@ -19,6 +19,7 @@ pub fn config(port: u16, client_id: &str, subscriptions: &[&str]) -> LinkConfig 
         subscriptions: subscriptions.iter().map(|s| s.to_string()).collect(),
         keep_alive: Duration::from_secs(5),
         persistent_session: true,
+        tls: None,
     }
 }
 

@@ -65,6 +65,9 @@ pub struct LinkConfig {
     /// The kiosk needs it to miss no event; so does an agent for its commands.
     /// With the broker's persistence on, the session survives a broker restart.
     pub persistent_session: bool,
+    /// TLS to the broker (the site CA, this client's certificate); `None`:
+    /// plain TCP, for loopback only (the embedded broker, tests).
+    pub tls: Option<crate::tls::LinkTls>,
 }
 
 /// What the link tells its owner.
@@ -169,6 +172,11 @@ fn options(config: &LinkConfig) -> MqttOptions {
     ));
     if let Some((user, pass)) = &config.credentials {
         o.set_credentials(user.clone(), pass.clone());
+    }
+    if let Some(tls) = &config.tls {
+        o.set_transport(rumqttc::Transport::tls_with_config(
+            rumqttc::TlsConfiguration::Rustls(tls.0.clone()),
+        ));
     }
     o
 }

@@ -15,6 +15,8 @@
 //! - [`sd_notify`]: systemd's readiness and watchdog notifications.
 //! - [`clock`]: the wall clock, read in one place.
 //! - [`atomic_file`]: files written whole or not at all.
+//! - [`tls`]: TLS to the broker, trusting only the site CA, with the
+//!   client's own certificate.
 
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
@@ -27,3 +29,4 @@ pub mod device_topics;
 pub mod outbox;
 pub mod sd_notify;
 pub mod short_session;
+pub mod tls;

@@ -210,6 +210,7 @@ pub fn add(site: &SiteDir, new: &NewDevice) -> Result<DeviceEntry, SiteError> {
         path: agent.clone(),
         message: e.to_string(),
     })?;
+    issue_certificate(site, &new.name)?;
     let entry = DeviceEntry {
         name: new.name.clone(),
         kind: new.kind,
@@ -228,7 +229,30 @@ pub fn retire(site: &SiteDir, name: &str) -> Result<(), SiteError> {
         SiteError::Invalid(format!("no device named {name:?} (see `device list`)"))
     })?;
     d.retired = true;
-    inventory::save(&site.path, &devices)
+    inventory::save(&site.path, &devices)?;
+    revoke_certificate(site, name)
+}
+
+/// Issues `name`'s client certificate (`device.pem`, `device.key` 0600)
+/// from the site CA, named as the device (its MQTT user name at a broker
+/// with `use_identity_as_username`). A site made before it had a CA has
+/// none to issue from: nothing is written.
+fn issue_certificate(site: &SiteDir, name: &str) -> Result<(), SiteError> {
+    if !site.path.join(crate::site_ca::CA_KEY).exists() {
+        return Ok(());
+    }
+    let ca = crate::site_ca::SiteCa::open(&site.path)?;
+    let issued = ca.issue(name, &[name.to_owned()], crate::site_ca::Usage::Client)?;
+    crate::site_ca::write_issued(&site.path.join("devices").join(name), "device", &issued)
+}
+
+/// Puts `name`'s certificate on the site's revocation list (`ca.crl`).
+fn revoke_certificate(site: &SiteDir, name: &str) -> Result<(), SiteError> {
+    let serial_path = site.path.join("devices").join(name).join("device.serial");
+    let Ok(serial) = std::fs::read_to_string(&serial_path) else {
+        return Ok(());
+    };
+    crate::site_ca::SiteCa::open(&site.path)?.revoke(&site.path, serial.trim())
 }
 
 /// Re-provisions a device after a factory reset: a new broker secret (the
@@ -246,7 +270,10 @@ pub fn replace(site: &SiteDir, name: &str) -> Result<(), SiteError> {
         path: secret.clone(),
         message: e.to_string(),
     })?;
-    inventory::save(&site.path, &devices)
+    inventory::save(&site.path, &devices)?;
+    // The old certificate is revoked, a new one issued.
+    revoke_certificate(site, name)?;
+    issue_certificate(site, name)
 }
 
 /// A device in service (enrolled, not retired).

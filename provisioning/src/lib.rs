@@ -6,6 +6,8 @@
 //! - [`site_dir`]: `site init`: the site id, name, broker address and the
 //!   Ed25519 key that signs passes and rosters (0600); every file is written
 //!   whole or not at all.
+//! - [`site_ca`]: the site's own CA: the broker's, the kiosk's and each
+//!   device's certificates, and the revocation list.
 //! - [`inventory`]: the devices of a site (`devices.toml`).
 //! - [`device`]: `device add`: a checked device description becomes its
 //!   agent configuration and its own broker login.
@@ -31,4 +33,5 @@ pub mod inventory;
 pub mod label_image;
 pub mod mosquitto_files;
 pub mod secrets;
+pub mod site_ca;
 pub mod site_dir;

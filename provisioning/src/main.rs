@@ -156,6 +156,9 @@ enum BrokerCommand {
         /// Mosquitto's persistence directory (owned by the mosquitto user).
         #[arg(long, default_value = "/var/lib/mosquitto/")]
         persistence: String,
+        /// The TLS listener's port (client certificates of the site CA required; 0: none).
+        #[arg(long, default_value_t = 8883)]
+        tls_port: u16,
     },
 }
 
@@ -317,7 +320,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 DeviceCommand::Retire { name } => {
                     device::retire(&site, &name)?;
                     println!(
-                        "{name} retired: run `broker config` and reload Mosquitto to revoke its login"
+                        "{name} retired: its certificate is on the revocation list; run `broker config` and reload Mosquitto to revoke its login and certificate"
                     );
                 }
             }
@@ -327,12 +330,14 @@ fn run(cli: Cli) -> Result<ExitCode> {
             listen,
             port,
             persistence,
+            tls_port,
         }) => {
             let site = SiteDir::open(&cli.site)?;
             let options = BrokerOptions {
                 listen,
                 port: port.unwrap_or(site.site.broker_port),
                 persistence,
+                tls_port,
             };
             let n = mosquitto_files::write(&site, &mosquitto, &options, now().as_unix_millis())?;
             println!(

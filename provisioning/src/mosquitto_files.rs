@@ -77,6 +77,37 @@ pub struct BrokerOptions {
     pub port: u16,
     /// Mosquitto's persistence directory (must belong to the mosquitto user).
     pub persistence: String,
+    /// The TLS listener's port (client certificates from the site CA,
+    /// required); 0: none.
+    #[serde(default)]
+    pub tls_port: u16,
+}
+
+/// The `mosquitto` user's ids, from `/etc/passwd`, if there is one.
+fn broker_user() -> Option<(u32, u32)> {
+    let passwd = std::fs::read_to_string("/etc/passwd").ok()?;
+    passwd.lines().find_map(|l| {
+        let mut f = l.split(':');
+        (f.next()? == "mosquitto").then_some(())?;
+        let (_, uid, gid) = (f.next()?, f.next()?, f.next()?);
+        Some((uid.parse().ok()?, gid.parse().ok()?))
+    })
+}
+
+/// Makes `path` (0600) the broker's own: Mosquitto started as root reads
+/// its files as the `mosquitto` user it drops to. Run by someone else than
+/// root, the files stay theirs (a broker run as that user reads them).
+fn give_to_broker(path: &Path) {
+    use std::os::unix::fs::MetadataExt;
+    let root = std::fs::metadata("/proc/self").is_ok_and(|m| m.uid() == 0);
+    if let (true, Some((uid, gid))) = (root, broker_user())
+        && let Err(e) = std::os::unix::fs::chown(path, Some(uid), Some(gid))
+    {
+        eprintln!(
+            "keting-provision: cannot give {} to the mosquitto user: {e}",
+            path.display()
+        );
+    }
 }
 
 /// `broker.toml` in the site: where `broker config` last wrote, so `device
@@ -154,10 +185,38 @@ pub fn write(
         listen = options.listen,
         persistence = options.persistence,
     );
+    let mut conf = conf;
+    if options.tls_port != 0 && site.path.join(crate::site_ca::CA_CERT).exists() {
+        // The broker's certificate, the CA and its revocation list beside
+        // the other files; the key readable by the broker's user only.
+        for (name, mode) in [
+            ("ca.pem", 0o644),
+            ("broker.pem", 0o644),
+            ("broker.key", 0o600),
+            ("ca.crl", 0o644),
+        ] {
+            let from = site.path.join(name);
+            let bytes = std::fs::read(&from).map_err(|e| file_err(&from, e))?;
+            let to = out.join(name);
+            write_atomic(&to, &bytes, mode).map_err(|e| file_err(&to, e))?;
+            give_to_broker(&to);
+        }
+        conf += &format!(
+            "# TLS: only certificates of the site CA; the certificate's name is the\n\
+             # user name the ACL knows; revoked certificates in ca.crl are refused.\n\
+             listener {port} {listen}\ncafile {dir}/ca.pem\ncertfile {dir}/broker.pem\nkeyfile {dir}/broker.key\n\
+             crlfile {dir}/ca.crl\nrequire_certificate true\nuse_identity_as_username true\ntls_version tlsv1.2\n",
+            port = options.tls_port,
+            listen = options.listen,
+            dir = out.display(),
+        );
+    }
     let p = out.join("passwords");
-    write_atomic(&p, passwords.as_bytes(), 0o644).map_err(|e| file_err(&p, e))?;
+    write_atomic(&p, passwords.as_bytes(), 0o600).map_err(|e| file_err(&p, e))?;
+    give_to_broker(&p);
     let a = out.join("acl");
-    write_atomic(&a, acl.as_bytes(), 0o644).map_err(|e| file_err(&a, e))?;
+    write_atomic(&a, acl.as_bytes(), 0o600).map_err(|e| file_err(&a, e))?;
+    give_to_broker(&a);
     let c = out.join("mosquitto.conf");
     write_atomic(&c, conf.as_bytes(), 0o644).map_err(|e| file_err(&c, e))?;
     let remembered = Remembered {

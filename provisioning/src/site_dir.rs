@@ -1,7 +1,8 @@
 //! The site directory (`--site DIR`, default `./keting-site`): `site.toml`
 //! (id, name, broker address), `site.key` (the Ed25519 private key, PKCS#8
-//! PEM, mode 0600), `kiosk.secret` (the kiosk's broker password, 0600),
-//! `devices.toml` and `devices/<name>/`.
+//! PEM, mode 0600), `kiosk.secret` (the kiosk's broker password, 0600), the
+//! site CA and its certificates (`ca.pem`, `ca.key`, `ca.crl`, `broker.*`,
+//! `kiosk.*`: `crate::site_ca`), `devices.toml` and `devices/<name>/`.
 
 use std::path::{Path, PathBuf};
 
@@ -12,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 use crate::secrets::{new_password, random_bytes, write_atomic};
+use crate::site_ca::{SiteCa, Usage, write_issued};
 
 /// What went wrong with the site directory.
 #[derive(Debug, Error)]
@@ -119,6 +121,22 @@ impl SiteDir {
             .map_err(|e| file_err(&secret_path, e))?;
         let inv = path.join("devices.toml");
         write_atomic(&inv, b"", 0o644).map_err(|e| file_err(&inv, e))?;
+        // The site's CA, the broker's certificate for the addresses it
+        // serves, and the kiosk's client certificate.
+        let ca = SiteCa::create(path, &site.id, name)?;
+        let mut sans = vec![broker_host.to_owned()];
+        for local in ["127.0.0.1", "localhost"] {
+            if broker_host != local {
+                sans.push(local.to_owned());
+            }
+        }
+        write_issued(path, "broker", &ca.issue("broker", &sans, Usage::Server)?)?;
+        write_issued(
+            path,
+            "kiosk",
+            &ca.issue("kiosk", &["kiosk".into()], Usage::Client)?,
+        )?;
+        ca.write_crl(path)?;
         let toml_path = path.join("site.toml");
         let text = toml::to_string(&site).map_err(|e| SiteError::Invalid(e.to_string()))?;
         write_atomic(&toml_path, text.as_bytes(), 0o644).map_err(|e| file_err(&toml_path, e))?;

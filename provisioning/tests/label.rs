@@ -229,6 +229,7 @@ fn the_broker_files_carry_the_claim_login_only_while_the_window_is_open() {
         listen: "0.0.0.0".into(),
         port: 1883,
         persistence: "/var/lib/mosquitto/".into(),
+        tls_port: 0,
     };
     let claim = ClaimFile::load(&site, "gym-door").unwrap().unwrap();
     mosquitto_files::write(&s, &conf, &options, claim.expires_ms + 1).unwrap();

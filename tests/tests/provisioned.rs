@@ -77,8 +77,19 @@ fn provisioned_site(bed: &SiteBed, port: u16, devices: &[&str]) -> std::path::Pa
     site
 }
 
-/// Writes Mosquitto's files for `site` into `root/mosquitto` and starts it on `port`.
+/// Writes Mosquitto's files for `site` into `root/mosquitto` and starts it on `port`
+/// (its TLS listener on a free port of its own).
 async fn mosquitto_for(site: &std::path::Path, root: &std::path::Path, port: u16) -> Mosquitto {
+    mosquitto_with_tls(site, root, port, free_port()).await
+}
+
+/// As [`mosquitto_for`], the TLS listener on `tls_port`.
+async fn mosquitto_with_tls(
+    site: &std::path::Path,
+    root: &std::path::Path,
+    port: u16,
+    tls_port: u16,
+) -> Mosquitto {
     let persistence = root.join("persist");
     std::fs::create_dir_all(&persistence).unwrap();
     use std::os::unix::fs::PermissionsExt;
@@ -95,6 +106,8 @@ async fn mosquitto_for(site: &std::path::Path, root: &std::path::Path, port: u16
             "127.0.0.1",
             "--persistence",
             &format!("{}/", persistence.display()),
+            "--tls-port",
+            &tls_port.to_string(),
         ],
     );
     Mosquitto::start_with_config(&conf.join("mosquitto.conf"), port).await
@@ -713,6 +726,187 @@ async fn a_device_claims_its_identity_with_the_label_once_the_pin_is_confirmed()
     assert!(!ok);
     assert!(err.contains("the broker refused the claim login"), "{err}");
     assert!(!config.exists());
+    kiosk.stop().await;
+    drop(broker);
+}
+
+/// A link to the TLS listener on `port` with `files`, as the agents and the
+/// kiosk connect: whether the broker let it in within a few seconds.
+async fn tls_link_connects(
+    port: u16,
+    files: Option<keting_link::tls::TlsFiles>,
+    name: &str,
+) -> bool {
+    use keting_link::connection::{self, LinkConfig, LinkEvent};
+    let dir = tempfile::tempdir().unwrap();
+    let outbox = keting_link::outbox::Outbox::open(&dir.path().join("o.db")).unwrap();
+    let tls = files.map(|f| keting_link::tls::LinkTls::from_files(&f).unwrap());
+    let (_link, mut events, _task) = connection::spawn(
+        LinkConfig {
+            host: "127.0.0.1".into(),
+            port,
+            client_id: format!("tls-test-{name}"),
+            credentials: None,
+            online_topic: format!("test/{name}/online"),
+            subscriptions: vec![],
+            keep_alive: Duration::from_secs(5),
+            persistent_session: false,
+            tls,
+        },
+        outbox,
+    );
+    tokio::time::timeout(Duration::from_secs(5), async {
+        loop {
+            match events.recv().await {
+                Some(LinkEvent::Connected) => return true,
+                Some(LinkEvent::Disconnected(_)) | None => return false,
+                _ => {}
+            }
+        }
+    })
+    .await
+    .unwrap_or(false)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_link_is_tls_to_the_site_ca_and_a_retired_devices_certificate_is_refused() {
+    let bed = SiteBed::new().await;
+    let root = bed.dir.path();
+    let (port, tls_port) = (free_port(), free_port());
+    let site = provisioned_site(
+        &bed,
+        port,
+        &["--kind lock --name gym-door --bus tcp:127.0.0.1:{board} --channel 1"],
+    );
+    let broker = mosquitto_with_tls(&site, root, port, tls_port).await;
+    use std::os::unix::fs::PermissionsExt;
+    for key in [
+        "ca.key",
+        "broker.key",
+        "kiosk.key",
+        "devices/gym-door/device.key",
+    ] {
+        let mode = std::fs::metadata(site.join(key))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600, "{key}");
+    }
+    // The kiosk over TLS with its own certificate, as the site import left it.
+    let data = root.join("kiosk-tls");
+    kiosk_cli(&data, &["site", "import", site.to_str().unwrap()]);
+    kiosk_cli(&data, &["door", "add", "gym-door", "--name", "健身房"]);
+    let out = kiosk_cli(&data, &["member", "add", "--name", "陈晓梅", "--json"]);
+    let v: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+    let (id, pass) = (
+        v["id"].as_u64().unwrap(),
+        v["pass"].as_str().unwrap().to_owned(),
+    );
+    kiosk_cli(
+        &data,
+        &["gym", "grant", &id.to_string(), "--until", "2099-12-31"],
+    );
+    let url = format!("mqtts://127.0.0.1:{tls_port}");
+    let kiosk = start_kiosk(
+        &data,
+        &["--mqtt-url", &url],
+        "controller connected to the broker",
+    )
+    .await;
+
+    // The door over TLS with the certificate `device add` issued it.
+    let device_dir = site.join("devices/gym-door");
+    let (night_starts, night_ends) = crate::site_bed::night_now();
+    let text = installed_agent_config(
+        &device_dir,
+        root,
+        &serial_scanner(bed.scanner_path()),
+        SIM_PANEL,
+        &format!("night_starts = \"{night_starts}\"\nnight_ends = \"{night_ends}\"\n"),
+    )
+    .replace(&format!("port = {port}\n"), &format!("port = {tls_port}\n"))
+    .replace(
+        &format!(
+            "password_file = {:?}\n",
+            device_dir.join("broker.secret").to_str().unwrap()
+        ),
+        &format!(
+            "tls = {{ ca = {:?}, cert = {:?}, key = {:?} }}\n",
+            site.join("ca.pem"),
+            device_dir.join("device.pem"),
+            device_dir.join("device.key")
+        ),
+    );
+    assert!(text.contains("tls = {"), "{text}");
+    let config = root.join("tls-agent.toml");
+    std::fs::write(&config, &text).unwrap();
+    let agent = Process::start(
+        "device-agent",
+        &["--config", config.to_str().unwrap()],
+        &[],
+        "door agent running",
+    )
+    .await;
+    agent
+        .wait_for_line("new roster in force", Duration::from_secs(30))
+        .await;
+    bed.scan(&pass);
+    coil(&bed.board, true).await;
+    coil(&bed.board, false).await;
+    kiosk
+        .wait_for_count("device event stored", 1, Duration::from_secs(30))
+        .await;
+    agent.stop().await;
+
+    let device_files = |dir: &std::path::Path| keting_link::tls::TlsFiles {
+        ca: site.join("ca.pem"),
+        cert: dir.join("device.pem"),
+        key: dir.join("device.key"),
+    };
+    assert!(tls_link_connects(tls_port, Some(device_files(&device_dir)), "good").await);
+    // No certificate, plain TCP on the TLS port: refused.
+    assert!(!tls_link_connects(tls_port, None, "plain").await);
+    // A certificate from another site's CA: refused.
+    let other = root.join("other-site");
+    provision_words(
+        &other,
+        "site init --name 别的中心 --broker-host 127.0.0.1 --broker-port 1883",
+    );
+    provision_words(
+        &other,
+        "device add --kind lock --name gym-door --bus tcp:127.0.0.1:502 --channel 1",
+    );
+    let foreign = keting_link::tls::TlsFiles {
+        ca: site.join("ca.pem"),
+        cert: other.join("devices/gym-door/device.pem"),
+        key: other.join("devices/gym-door/device.key"),
+    };
+    assert!(!tls_link_connects(tls_port, Some(foreign), "foreign").await);
+    // The client trusts only its site's CA: a broker of another CA is refused.
+    let wrong_ca = keting_link::tls::TlsFiles {
+        ca: other.join("ca.pem"),
+        ..device_files(&device_dir)
+    };
+    assert!(!tls_link_connects(tls_port, Some(wrong_ca), "wrong-ca").await);
+    // Retired: its certificate goes on the CRL; after the broker reloads, refused.
+    provision_words(&site, "device retire gym-door");
+    provision(
+        &site,
+        &[
+            "broker",
+            "config",
+            "--mosquitto",
+            root.join("mosquitto").to_str().unwrap(),
+            "--listen",
+            "127.0.0.1",
+            "--persistence",
+            &format!("{}/", root.join("persist").display()),
+            "--tls-port",
+            &tls_port.to_string(),
+        ],
+    );
+    broker.reload().await;
+    assert!(!tls_link_connects(tls_port, Some(device_files(&device_dir)), "revoked").await);
     kiosk.stop().await;
     drop(broker);
 }

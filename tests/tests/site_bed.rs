@@ -215,6 +215,7 @@ impl SiteBed {
                 subscriptions: vec![format!("keting/v1/{}/device/{DOOR}/#", self.site)],
                 keep_alive: Duration::from_secs(5),
                 persistent_session: false,
+                tls: None,
             },
             outbox,
         );

@@ -88,6 +88,10 @@ impl Controller {
                 .collect(),
             keep_alive: Duration::from_secs(10),
             persistent_session: true,
+            tls: match &config.mqtt {
+                super::MqttMode::External { tls, .. } => tls.clone(),
+                super::MqttMode::Embedded { .. } => None,
+            },
         };
         Ok(Self {
             store,

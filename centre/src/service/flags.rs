@@ -19,9 +19,13 @@ pub struct ServiceFlags {
     #[arg(long, value_name = "HOST:PORT", conflicts_with = "mqtt_url")]
     pub mqtt_listen: Option<SocketAddr>,
 
-    /// Use this MQTT broker (e.g. Mosquitto) instead of the embedded one: mqtt://HOST:PORT.
-    #[arg(long, value_name = "mqtt://HOST:PORT", value_parser = parse_mqtt_url)]
-    pub mqtt_url: Option<(String, u16)>,
+    /// Use this MQTT broker (Mosquitto) instead of the embedded one: mqtts://HOST:PORT (TLS, the site CA and the kiosk's certificate), or mqtt://127.0.0.1:PORT on this machine only.
+    #[arg(long, value_name = "mqtts://HOST:PORT", value_parser = parse_mqtt_url)]
+    pub mqtt_url: Option<BrokerUrl>,
+
+    /// With mqtts://: the directory holding ca.pem, kiosk.pem and kiosk.key (0600) [default: DATA/tls, which `kiosk site import` fills].
+    #[arg(long, value_name = "DIR", requires = "mqtt_url")]
+    pub mqtt_tls: Option<PathBuf>,
 
     /// Require logins at the embedded broker: a Mosquitto password file (`keting-provision broker config` writes it).
     #[arg(long, value_name = "FILE", conflicts_with = "mqtt_url")]
@@ -44,6 +48,26 @@ pub enum FlagsError {
          give --mqtt-passwords (keting-provision broker config writes the file) or listen on 127.0.0.1"
     )]
     OpenBroker(SocketAddr),
+    /// Plain MQTT to another machine: passwords and commands in clear.
+    #[error(
+        "refusing plain MQTT to {0}: everything on the wire, logins included, would cross the LAN in clear; \
+         use mqtts://{0}:8883 (Mosquitto's TLS listener, `keting-provision broker config`)"
+    )]
+    PlainBeyondLoopback(String),
+    /// The TLS files.
+    #[error(transparent)]
+    Tls(#[from] keting_link::tls::TlsError),
+}
+
+/// A broker's address from `--mqtt-url`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BrokerUrl {
+    /// Host name or address.
+    pub host: String,
+    /// Port.
+    pub port: u16,
+    /// `mqtts://`: TLS.
+    pub tls: bool,
 }
 
 impl ServiceFlags {
@@ -59,11 +83,37 @@ impl ServiceFlags {
         }
         let credentials = site::broker_login(dir);
         let mqtt = match (&self.mqtt_url, self.mqtt_listen) {
-            (Some((host, port)), _) => MqttMode::External {
-                host: host.clone(),
-                port: *port,
-                credentials,
-            },
+            (Some(url), _) => {
+                let loopback = url.host == "localhost"
+                    || url
+                        .host
+                        .parse::<std::net::IpAddr>()
+                        .is_ok_and(|ip| ip.is_loopback());
+                if !url.tls && !loopback {
+                    return Err(FlagsError::PlainBeyondLoopback(url.host.clone()));
+                }
+                let tls = if url.tls {
+                    let tls_dir = self
+                        .mqtt_tls
+                        .clone()
+                        .unwrap_or_else(|| dir.path().join("tls"));
+                    Some(keting_link::tls::LinkTls::from_files(
+                        &keting_link::tls::TlsFiles {
+                            ca: tls_dir.join("ca.pem"),
+                            cert: tls_dir.join("kiosk.pem"),
+                            key: tls_dir.join("kiosk.key"),
+                        },
+                    )?)
+                } else {
+                    None
+                };
+                MqttMode::External {
+                    host: url.host.clone(),
+                    port: url.port,
+                    credentials,
+                    tls,
+                }
+            }
             (None, Some(listen)) => MqttMode::Embedded {
                 listen,
                 fallback: false,
@@ -89,23 +139,36 @@ impl ServiceFlags {
     }
 }
 
-/// Parses `mqtt://HOST:PORT` (the port defaults to 1883; IPv6 in brackets).
-pub fn parse_mqtt_url(s: &str) -> Result<(String, u16), String> {
-    let bad = || format!("expected mqtt://HOST:PORT, e.g. mqtt://127.0.0.1:1883, got {s:?}");
-    let rest = s.strip_prefix("mqtt://").ok_or_else(bad)?;
+/// Parses `mqtts://HOST:PORT` (port 8883 by default) or `mqtt://HOST:PORT`
+/// (1883); IPv6 in brackets.
+pub fn parse_mqtt_url(s: &str) -> Result<BrokerUrl, String> {
+    let bad = || {
+        format!(
+            "expected mqtts://HOST:PORT or mqtt://HOST:PORT, e.g. mqtts://192.168.1.10:8883, got {s:?}"
+        )
+    };
+    let (rest, tls, default_port) = if let Some(rest) = s.strip_prefix("mqtts://") {
+        (rest, true, "8883")
+    } else if let Some(rest) = s.strip_prefix("mqtt://") {
+        (rest, false, "1883")
+    } else {
+        return Err(bad());
+    };
     let (host, port) = rest
         .rsplit_once(':')
-        .map_or((rest, "1883"), |(h, p)| (h, p));
+        .map_or((rest, default_port), |(h, p)| (h, p));
     let port: u16 = port.parse().map_err(|_| bad())?;
     if host.is_empty() || port == 0 {
         return Err(bad());
     }
-    Ok((
-        host.trim_start_matches('[')
+    Ok(BrokerUrl {
+        host: host
+            .trim_start_matches('[')
             .trim_end_matches(']')
             .to_owned(),
         port,
-    ))
+        tls,
+    })
 }
 
 #[cfg(test)]
@@ -144,14 +207,51 @@ mod tests {
     }
 
     #[test]
+    fn plain_mqtt_beyond_loopback_is_refused_and_mqtts_needs_its_files() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = DataDir::prepare(tmp.path().join("data")).unwrap();
+        let mut store = crate::store::Store::open(&dir.database()).unwrap();
+        let site = site::open_or_create(
+            &mut store,
+            &dir,
+            site::NewSite::Plain,
+            keting_core::time::Timestamp::from_unix_millis(0),
+        )
+        .unwrap();
+        let flags = |url: &str| ServiceFlags {
+            mqtt_url: Some(parse_mqtt_url(url).unwrap()),
+            ..ServiceFlags::default()
+        };
+        let Err(e) = flags("mqtt://192.168.1.10:1883").config(&dir, &site) else {
+            panic!("plain MQTT to the LAN was taken");
+        };
+        assert!(matches!(e, FlagsError::PlainBeyondLoopback(_)), "{e}");
+        assert!(e.to_string().contains("mqtts://192.168.1.10:8883"), "{e}");
+        assert!(flags("mqtt://127.0.0.1:1883").config(&dir, &site).is_ok());
+        // No certificate in DATA/tls: a clear error, not a plain connection.
+        let Err(e) = flags("mqtts://192.168.1.10").config(&dir, &site) else {
+            panic!("mqtts without certificates was taken");
+        };
+        assert!(matches!(e, FlagsError::Tls(_)), "{e}");
+        assert!(e.to_string().contains("ca.pem"), "{e}");
+    }
+
+    #[test]
     fn an_mqtt_url_names_a_host_and_a_port() {
         assert_eq!(
-            parse_mqtt_url("mqtt://10.0.0.2:8883"),
+            parse_mqtt_url("mqtt://10.0.0.2:8883").map(|u| (u.host, u.port)),
             Ok(("10.0.0.2".into(), 8883))
         );
-        assert_eq!(parse_mqtt_url("mqtt://broker"), Ok(("broker".into(), 1883)));
         assert_eq!(
-            parse_mqtt_url("mqtt://[::1]:1884"),
+            parse_mqtt_url("mqtt://broker").map(|u| (u.host, u.port, u.tls)),
+            Ok(("broker".into(), 1883, false))
+        );
+        assert_eq!(
+            parse_mqtt_url("mqtts://broker").map(|u| (u.host, u.port, u.tls)),
+            Ok(("broker".into(), 8883, true))
+        );
+        assert_eq!(
+            parse_mqtt_url("mqtt://[::1]:1884").map(|u| (u.host, u.port)),
             Ok(("::1".into(), 1884))
         );
         assert!(parse_mqtt_url("tcp://broker:1883").is_err());

@@ -63,6 +63,8 @@ pub enum MqttMode {
         port: u16,
         /// The kiosk's login (a provisioned site's `kiosk` user).
         credentials: Option<(String, String)>,
+        /// TLS (the site CA, the kiosk's certificate); `None` only on loopback.
+        tls: Option<keting_link::tls::LinkTls>,
     },
 }
 
