@@ -124,6 +124,26 @@ impl SiteCa {
     /// Issues a certificate named `name` for `usage`, valid for the
     /// addresses `sans` (host names or IP addresses; a client's is its name).
     pub fn issue(&self, name: &str, sans: &[String], usage: Usage) -> Result<Issued, SiteError> {
+        let now = OffsetDateTime::now_utc();
+        self.issue_valid(
+            name,
+            sans,
+            usage,
+            now - Duration::days(1),
+            now + Duration::days(10 * 365),
+        )
+    }
+
+    /// As [`Self::issue`], valid from `not_before` to `not_after` (a test's
+    /// expired certificate).
+    pub fn issue_valid(
+        &self,
+        name: &str,
+        sans: &[String],
+        usage: Usage,
+        not_before: OffsetDateTime,
+        not_after: OffsetDateTime,
+    ) -> Result<Issued, SiteError> {
         let key = KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256).map_err(tls_err)?;
         let mut p = CertificateParams::new(sans.to_vec()).map_err(tls_err)?;
         let mut dn = DistinguishedName::new();
@@ -134,9 +154,8 @@ impl SiteCa {
             Usage::Server => ExtendedKeyUsagePurpose::ServerAuth,
             Usage::Client => ExtendedKeyUsagePurpose::ClientAuth,
         }];
-        let now = OffsetDateTime::now_utc();
-        p.not_before = now - Duration::days(1);
-        p.not_after = now + Duration::days(10 * 365);
+        p.not_before = not_before;
+        p.not_after = not_after;
         let serial = serial()?;
         let serial_hex = hex(serial.as_ref());
         p.serial_number = Some(serial);

@@ -888,6 +888,21 @@ async fn every_link_is_tls_to_the_site_ca_and_a_retired_devices_certificate_is_r
         ..device_files(&device_dir)
     };
     assert!(!tls_link_connects(tls_port, Some(wrong_ca), "wrong-ca").await);
+    // A certificate of the site's own CA, but expired: refused.
+    let expired_dir = root.join("expired");
+    let ca = keting_provisioning::site_ca::SiteCa::open(&site).unwrap();
+    let now = time::OffsetDateTime::now_utc();
+    let expired = ca
+        .issue_valid(
+            "gym-door",
+            &["gym-door".into()],
+            keting_provisioning::site_ca::Usage::Client,
+            now - time::Duration::days(30),
+            now - time::Duration::days(1),
+        )
+        .unwrap();
+    keting_provisioning::site_ca::write_issued(&expired_dir, "device", &expired).unwrap();
+    assert!(!tls_link_connects(tls_port, Some(device_files(&expired_dir)), "expired").await);
     // Retired: its certificate goes on the CRL; after the broker reloads, refused.
     provision_words(&site, "device retire gym-door");
     provision(
