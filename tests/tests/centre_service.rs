@@ -208,8 +208,7 @@ fn an_open_broker_on_the_network_is_refused_with_what_to_do() {
     );
     assert!(!ok, "it must not start");
     assert!(
-        stderr.contains("refusing to run an open MQTT broker")
-            && stderr.contains("--mqtt-passwords"),
+        stderr.contains("refusing to run the embedded MQTT broker") && stderr.contains("mqtts://"),
         "{stderr}"
     );
 }

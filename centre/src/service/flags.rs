@@ -27,7 +27,7 @@ pub struct ServiceFlags {
     #[arg(long, value_name = "DIR", requires = "mqtt_url")]
     pub mqtt_tls: Option<PathBuf>,
 
-    /// Require logins at the embedded broker: a Mosquitto password file (`keting-provision broker config` writes it).
+    /// Require logins at the embedded broker (which listens on this machine only): a Mosquitto password file (`keting-provision broker config` writes it).
     #[arg(long, value_name = "FILE", conflicts_with = "mqtt_url")]
     pub mqtt_passwords: Option<PathBuf>,
 
@@ -42,10 +42,12 @@ pub enum FlagsError {
     /// The site's files.
     #[error(transparent)]
     Site(#[from] SiteError),
-    /// An embedded broker on the LAN that anyone may log in to.
+    /// The embedded broker on the LAN: it speaks plain TCP only.
     #[error(
-        "refusing to run an open MQTT broker on {0}: anyone on the network could open the doors and move points; \
-         give --mqtt-passwords (keting-provision broker config writes the file) or listen on 127.0.0.1"
+        "refusing to run the embedded MQTT broker on {0}: it has no TLS, so logins and everything the doors \
+         and the drinks machine say would cross the network in clear; it serves this machine only \
+         (--mqtt-listen 127.0.0.1:PORT). For devices on the network run Mosquitto with the site's TLS listener \
+         (`keting-provision broker config`) and give --mqtt-url mqtts://HOST:8883"
     )]
     OpenBroker(SocketAddr),
     /// Plain MQTT to another machine: passwords and commands in clear.
@@ -71,13 +73,13 @@ pub struct BrokerUrl {
 }
 
 impl ServiceFlags {
-    /// The centre these flags describe for `site` in `dir`. An embedded
-    /// broker beyond loopback must require logins: an open one would let
-    /// anyone on the network command the doors.
+    /// The centre these flags describe for `site` in `dir`. The embedded
+    /// broker (rumqttd, plain TCP, no topic rules) listens on loopback only:
+    /// the one-box centre and its in-process demo devices. Beyond this
+    /// machine the broker is Mosquitto with TLS and client certificates.
     pub fn config(&self, dir: &DataDir, site: &SiteRecord) -> Result<CentreConfig, FlagsError> {
         if let Some(listen) = self.mqtt_listen
             && !listen.ip().is_loopback()
-            && self.mqtt_passwords.is_none()
         {
             return Err(FlagsError::OpenBroker(listen));
         }
@@ -176,7 +178,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn an_open_broker_beyond_loopback_is_refused() {
+    fn the_embedded_broker_beyond_loopback_is_refused_with_or_without_logins() {
         let tmp = tempfile::tempdir().unwrap();
         let dir = DataDir::prepare(tmp.path().join("data")).unwrap();
         let mut store = crate::store::Store::open(&dir.database()).unwrap();
@@ -193,12 +195,16 @@ mod tests {
         };
         let e = open.config(&dir, &site).err().expect("refused");
         assert!(matches!(e, FlagsError::OpenBroker(_)), "{e}");
-        assert!(e.to_string().contains("--mqtt-passwords"), "{e}");
-        let guarded = ServiceFlags {
+        assert!(e.to_string().contains("mqtts://"), "{e}");
+        // Logins do not make it safe: the passwords would cross the LAN in clear.
+        let with_logins = ServiceFlags {
             mqtt_passwords: Some(tmp.path().join("passwords")),
             ..open.clone()
         };
-        assert!(guarded.config(&dir, &site).is_ok());
+        assert!(matches!(
+            with_logins.config(&dir, &site).err(),
+            Some(FlagsError::OpenBroker(_))
+        ));
         let local = ServiceFlags {
             mqtt_listen: Some("127.0.0.1:0".parse().unwrap()),
             ..ServiceFlags::default()
