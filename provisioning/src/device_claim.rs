@@ -19,6 +19,9 @@ use crate::site_dir::{SiteDir, SiteError};
 /// The default claim window, like Matter's commissioning window.
 pub const DEFAULT_WINDOW_S: u64 = 180;
 
+/// Wrong proofs that kill a code (print a new label).
+pub const MAX_WRONG_PROOFS: u32 = 3;
+
 /// `claim.toml`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -34,6 +37,13 @@ pub struct ClaimFile {
     /// When the kiosk answered with the device's identity: the code is spent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub claimed_ms: Option<i64>,
+    /// Claims whose proof did not match the code, so far.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub wrong_proofs: u32,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 /// Why a claim cannot go ahead.
@@ -43,6 +53,8 @@ pub enum ClaimState {
     None,
     /// The code was used already.
     Spent,
+    /// The code took too many wrong proofs and works no more.
+    Dead,
     /// The window closed.
     Expired,
     /// Good until `expires_ms`.
@@ -90,9 +102,21 @@ impl ClaimFile {
         match this {
             None => ClaimState::None,
             Some(c) if c.claimed_ms.is_some() => ClaimState::Spent,
+            Some(c) if c.wrong_proofs >= MAX_WRONG_PROOFS => ClaimState::Dead,
             Some(c) if now_ms > c.expires_ms => ClaimState::Expired,
             Some(c) => ClaimKey::from_hex(&c.key).map_or(ClaimState::None, ClaimState::Open),
         }
+    }
+
+    /// Counts a claim whose proof did not match; returns the wrong proofs so
+    /// far (at [`MAX_WRONG_PROOFS`], the code is dead).
+    pub fn record_wrong_proof(site: &Path, device: &str) -> Result<u32, SiteError> {
+        let Some(mut c) = Self::load(site, device)? else {
+            return Ok(0);
+        };
+        c.wrong_proofs = c.wrong_proofs.saturating_add(1);
+        c.save(site, device)?;
+        Ok(c.wrong_proofs)
     }
 
     /// Marks the code spent (the kiosk answered the device).
@@ -134,6 +158,7 @@ pub fn create(
         created_ms: now_ms,
         expires_ms: now_ms + i64::try_from(window_s.saturating_mul(1000)).unwrap_or(i64::MAX / 2),
         claimed_ms: None,
+        wrong_proofs: 0,
     };
     file.save(&site.path, device)?;
     Ok(label)

@@ -76,9 +76,21 @@ impl ClaimDesk {
                     "this label's window closed: print a new label".into(),
                 );
             }
+            ClaimState::Dead => {
+                return RequestVerdict::Refused(
+                    "this label's code took too many wrong proofs and works no more: print a new label"
+                        .into(),
+                );
+            }
         };
         if key.check_proof(request).is_err() || request.nonce.is_empty() || request.nonce.len() > 64
         {
+            // Count it: a few wrong proofs and the code is dead.
+            if let Ok((dir, _)) = self.claim_file(device)
+                && let Err(e) = ClaimFile::record_wrong_proof(&dir, device.as_str())
+            {
+                tracing::error!(device = %device, "cannot count a wrong claim proof: {e}");
+            }
             return RequestVerdict::Refused("the code does not match this device's label".into());
         }
         if keting_core::pass::decode_public_key(&request.device_key).is_err() {
@@ -116,6 +128,7 @@ impl ClaimDesk {
         let key = match ClaimFile::state(file.as_ref(), i64::MIN) {
             ClaimState::Open(key) => key,
             ClaimState::Spent => return Err("this label's code was used already".into()),
+            ClaimState::Dead => return Err("this label's code took too many wrong proofs".into()),
             _ => return Err(format!("no label was printed for {device}")),
         };
         let device_dir = dir.join("devices").join(device.as_str());
@@ -133,5 +146,60 @@ impl ClaimDesk {
             password,
             mac,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use keting_core::claim::ClaimKey;
+    use keting_provisioning::device::{NewDevice, add};
+    use keting_provisioning::device_claim::{MAX_WRONG_PROOFS, create};
+    use keting_provisioning::inventory::DeviceKind;
+    use keting_provisioning::site_dir::SiteDir;
+
+    #[test]
+    fn a_code_dies_after_three_wrong_proofs_and_its_own_proof_then_opens_nothing() {
+        let tmp = tempfile::tempdir().unwrap();
+        let site =
+            SiteDir::init(&tmp.path().join("site"), "中心", "127.0.0.1", 1883, false).unwrap();
+        add(
+            &site,
+            &NewDevice {
+                name: "gym-door".into(),
+                kind: DeviceKind::Lock,
+                bus: None,
+                unit: 1,
+                channel: 1,
+                gpio: [("strike".to_owned(), "GPIO17".to_owned())].into(),
+                panel: false,
+                pianos: 0,
+            },
+        )
+        .unwrap();
+        let now = Timestamp::from_unix_millis(1_800_000_000_000);
+        let label = create(&site, "gym-door", now.as_unix_millis(), 180).unwrap();
+        let desk = ClaimDesk::new(Some(site.path.clone()));
+        let device = label.device.clone();
+        let device_key = keting_core::pass::encode_public_key(
+            &ed25519_dalek::SigningKey::from_bytes(&[5; 32]).verifying_key(),
+        );
+        let request = |key: &ClaimKey, nonce: &str| ClaimRequest {
+            v: 1,
+            nonce: nonce.into(),
+            proof: key.proof(nonce, &device_key),
+            device_key: device_key.clone(),
+        };
+        let wrong = ClaimKey::from_code("BBBBBBBBBBBBBBBB");
+        for i in 0..MAX_WRONG_PROOFS {
+            assert!(matches!(
+                desk.judge(&device, &request(&wrong, &format!("n{i}")), now),
+                RequestVerdict::Refused(ref why) if why.contains("does not match")
+            ));
+        }
+        match desk.judge(&device, &request(&label.key(), "n9"), now) {
+            RequestVerdict::Refused(why) => assert!(why.contains("too many wrong proofs"), "{why}"),
+            other => panic!("the dead code was taken: {other:?}"),
+        }
     }
 }
