@@ -131,22 +131,27 @@ impl DeviceTopics {
             GuardError::Refused(r) => (r.code().to_owned(), r.command_id().cloned()),
             GuardError::Window { .. } => ("window_not_written".to_owned(), None),
         };
-        self.refusals = self.refusals.wrapping_add(1);
-        let suffix = format!("cr-{}-{}", now().as_unix_millis(), self.refusals);
-        self.event(link, &suffix, EventKind::CommandRefused { reason, command })
-            .await;
+        self.report_refusal(link, reason, command).await;
     }
 
     /// Reports an authentic command that came after its deadline
     /// (`command_refused` with the reason `expired`); the caller acks it.
     pub async fn expired(&mut self, link: &LinkHandle, command: &MessageId) {
+        self.report_refusal(link, "expired".to_owned(), Some(command.clone()))
+            .await;
+    }
+
+    /// Publishes a `command_refused` event, its id unique per device.
+    async fn report_refusal(
+        &mut self,
+        link: &LinkHandle,
+        reason: String,
+        command: Option<MessageId>,
+    ) {
         self.refusals = self.refusals.wrapping_add(1);
         let suffix = format!("cr-{}-{}", now().as_unix_millis(), self.refusals);
-        let kind = EventKind::CommandRefused {
-            reason: "expired".to_owned(),
-            command: Some(command.clone()),
-        };
-        self.event(link, &suffix, kind).await;
+        self.event(link, &suffix, EventKind::CommandRefused { reason, command })
+            .await;
     }
 
     /// Publishes an event whose id is `e-<device>-<suffix>` (unique per device).

@@ -163,7 +163,11 @@ impl VendingSite {
         )
         .unwrap();
         // The machine's own key, made on it and trusted at the centre, as a
-        // technician does for a device set up without a claim label.
+        // technician does for a device set up without a claim label (once:
+        // a restarted agent keeps its key).
+        if self.dir.path().join("agent-state/device.key").exists() {
+            return path;
+        }
         let key = binaries::run(
             "device-agent",
             &[

@@ -120,6 +120,9 @@ impl Controller {
         let mut tick = tokio::time::interval(POLL);
         // Under systemd with WatchdogSec, fed from this loop: a controller
         // that hangs stops the pings and the service is restarted.
+        // READY comes from here, before the first ping: said from another
+        // thread, it could follow a WATCHDOG=1 (seen in a test).
+        keting_link::sd_notify::tell("READY=1");
         let mut watchdog = keting_link::sd_notify::Watchdog::from_env();
         tokio::pin!(shutdown);
         loop {
@@ -156,102 +159,117 @@ impl Controller {
             }
             LinkEvent::Drained => {}
             LinkEvent::Message { topic, payload } => {
-                match Topic::parse(&self.site.site_id, &topic) {
-                    Ok(Topic::Device(id, DeviceChannel::Online)) => {
-                        let was_online = self.states.is_online(&id);
-                        self.states.handle_online(id.clone(), &payload, t);
-                        if !was_online && self.states.is_online(&id) {
-                            // Back (or here for the first time): what it missed goes again now.
-                            match bookings::resend_to(self.store.conn(), &id) {
-                                Ok(0) => {}
-                                Ok(n) => {
-                                    tracing::info!(device = %id, sessions = n, "device back: its session commands go again")
-                                }
-                                Err(e) => {
-                                    tracing::error!(device = %id, "cannot resend session commands: {e}")
-                                }
-                            }
-                        }
-                    }
-                    Ok(Topic::Device(id, DeviceChannel::Status)) => {
-                        self.states.handle_status(id, &payload, t)
-                    }
-                    Ok(Topic::Device(id, DeviceChannel::Ack)) => {
-                        let Some((body, signed)) = self.answer_body(&id, &topic, &payload) else {
-                            return;
-                        };
-                        match decode::<Ack>(&body) {
-                            Ok(Ack {
-                                outcome: Outcome::Vended { .. },
-                                ..
-                            }) if !signed => {
-                                tracing::warn!(device = %id, "a vend outcome not signed by the machine's key was not taken (`kiosk device trust {id}` names its key)")
-                            }
-                            Ok(Ack {
-                                outcome: Outcome::Vended { redemption, result },
-                                ..
-                            }) => self.settle_redemption(&id, redemption.as_str(), result),
-                            Ok(ack) if !signed && sessions::is_session_ack(&ack) => {
-                                tracing::warn!(device = %id, "a session answer not signed by the device's key was not taken (`kiosk device trust {id}` names its key)")
-                            }
-                            Ok(ack)
-                                if sessions::handle_ack(
-                                    &mut self.store,
-                                    self.site.calendar,
-                                    &id,
-                                    &ack,
-                                    t,
-                                ) =>
-                            {
-                                self.sessions_due = true
-                            }
-                            Ok(ack) => {
-                                tracing::info!(device = %id, command = %ack.id.as_str(), outcome = ?ack.outcome, "door answered");
-                                if let Err(e) =
-                                    door_commands::record_ack(self.store.conn(), &id, &ack, t)
-                                {
-                                    tracing::error!("cannot store an answer of {id}: {e}");
-                                }
-                            }
-                            Err(e) => tracing::warn!("an answer of {id} was not understood: {e}"),
-                        }
-                    }
-                    Ok(Topic::Device(id, DeviceChannel::Event)) => {
-                        let Some((body, signed)) = self.answer_body(&id, &topic, &payload) else {
-                            return;
-                        };
-                        match decode::<Event>(&body) {
-                            Ok(event) => {
-                                match door_events::record(self.store.conn(), &id, &event, t) {
-                                    Ok(true) => {
-                                        tracing::info!(device = %id, event = %event.id.as_str(), "device event stored");
-                                        if signed {
-                                            sessions::handle_event(
-                                                &mut self.store,
-                                                self.site.calendar,
-                                                &event,
-                                                t,
-                                            );
-                                        } else if matches!(
-                                            event.kind,
-                                            keting_core::messages::EventKind::SessionEnded { .. }
-                                        ) {
-                                            tracing::warn!(device = %id, "a session's end not signed by the device's key settles nothing (`kiosk device trust {id}` names its key)");
-                                        }
-                                    }
-                                    Ok(false) => {}
-                                    Err(e) => tracing::error!("cannot store an event of {id}: {e}"),
-                                }
-                            }
-                            Err(e) => tracing::warn!("an event of {id} was not understood: {e}"),
-                        }
-                    }
-                    Ok(Topic::ClaimRequest(id)) => self.handle_claim(id, &payload, link).await,
-                    Ok(_) | Err(_) => {}
-                }
+                self.handle_message(&topic, &payload, link, t).await;
             }
         }
         self.refresh_view();
+    }
+
+    /// A message on one of the centre's subscriptions.
+    async fn handle_message(
+        &mut self,
+        topic: &str,
+        payload: &[u8],
+        link: &LinkHandle,
+        t: keting_core::time::Timestamp,
+    ) {
+        match Topic::parse(&self.site.site_id, topic) {
+            Ok(Topic::Device(id, DeviceChannel::Online)) => {
+                let was_online = self.states.is_online(&id);
+                self.states.handle_online(id.clone(), payload, t);
+                if !was_online && self.states.is_online(&id) {
+                    // Back (or here for the first time): what it missed goes again now.
+                    match bookings::resend_to(self.store.conn(), &id) {
+                        Ok(0) => {}
+                        Ok(n) => {
+                            tracing::info!(device = %id, sessions = n, "device back: its session commands go again")
+                        }
+                        Err(e) => {
+                            tracing::error!(device = %id, "cannot resend session commands: {e}")
+                        }
+                    }
+                }
+            }
+            Ok(Topic::Device(id, DeviceChannel::Status)) => {
+                self.states.handle_status(id, payload, t)
+            }
+            Ok(Topic::Device(id, DeviceChannel::Ack)) => {
+                let Some((body, signed)) = self.answer_body(&id, topic, payload) else {
+                    return;
+                };
+                match decode::<Ack>(&body) {
+                    Ok(Ack {
+                        outcome: Outcome::Vended { .. },
+                        ..
+                    }) if !signed => {
+                        tracing::warn!(device = %id, "a vend outcome not signed by the machine's key was not taken (`kiosk device trust {id}` names its key)")
+                    }
+                    Ok(Ack {
+                        outcome: Outcome::Vended { redemption, result },
+                        ..
+                    }) => self.settle_redemption(&id, redemption.as_str(), result),
+                    Ok(ack) if !signed && sessions::is_session_ack(&ack) => {
+                        tracing::warn!(device = %id, "a session answer not signed by the device's key was not taken (`kiosk device trust {id}` names its key)")
+                    }
+                    Ok(ack)
+                        if sessions::handle_ack(
+                            &mut self.store,
+                            self.site.calendar,
+                            &id,
+                            &ack,
+                            t,
+                        ) =>
+                    {
+                        self.sessions_due = true
+                    }
+                    Ok(ack) => {
+                        tracing::info!(device = %id, command = %ack.id.as_str(), outcome = ?ack.outcome, "door answered");
+                        if let Err(e) = door_commands::record_ack(self.store.conn(), &id, &ack, t) {
+                            tracing::error!("cannot store an answer of {id}: {e}");
+                        }
+                    }
+                    Err(e) => tracing::warn!("an answer of {id} was not understood: {e}"),
+                }
+            }
+            Ok(Topic::Device(id, DeviceChannel::Event)) => {
+                let Some((body, signed)) = self.answer_body(&id, topic, payload) else {
+                    return;
+                };
+                match decode::<Event>(&body) {
+                    Ok(event) => match door_events::record(self.store.conn(), &id, &event, t) {
+                        Ok(true) => {
+                            tracing::info!(device = %id, event = %event.id.as_str(), "device event stored");
+                            if signed {
+                                sessions::handle_event(
+                                    &mut self.store,
+                                    self.site.calendar,
+                                    &event,
+                                    t,
+                                );
+                            } else if matches!(
+                                event.kind,
+                                keting_core::messages::EventKind::SessionEnded { .. }
+                            ) {
+                                tracing::warn!(device = %id, "a session's end not signed by the device's key settles nothing (`kiosk device trust {id}` names its key)");
+                            }
+                        }
+                        Ok(false) => {}
+                        Err(e) => tracing::error!("cannot store an event of {id}: {e}"),
+                    },
+                    Err(e) => tracing::warn!("an event of {id} was not understood: {e}"),
+                }
+            }
+            Ok(Topic::ClaimRequest(id)) => self.handle_claim(id, payload, link).await,
+            Ok(_) | Err(_) => {}
+        }
+    }
+
+    /// The site key's sealer, for this site's devices.
+    fn sealer(&self) -> command_seal::Sealer<'_> {
+        command_seal::Sealer {
+            key: &self.key,
+            site: &self.site.site_id,
+        }
     }
 
     /// The message in an ack or event `payload` of `device` on `topic`, and
@@ -313,11 +331,7 @@ impl Controller {
             let Ok(id) = MessageId::new(r.id.clone()) else {
                 continue;
             };
-            let sealed = command_seal::Sealer {
-                key: &self.key,
-                site: &self.site.site_id,
-            }
-            .command(
+            let sealed = self.sealer().command(
                 self.store.conn(),
                 &r.device,
                 id,
@@ -348,11 +362,7 @@ impl Controller {
             ) else {
                 continue;
             };
-            let sealed = command_seal::Sealer {
-                key: &self.key,
-                site: &self.site.site_id,
-            }
-            .command(
+            let sealed = self.sealer().command(
                 self.store.conn(),
                 &r.device,
                 id,
@@ -507,11 +517,7 @@ impl Controller {
             let Ok(id) = MessageId::new(cmd.command_id.clone()) else {
                 continue;
             };
-            let sealed = command_seal::Sealer {
-                key: &self.key,
-                site: &self.site.site_id,
-            }
-            .command(
+            let sealed = self.sealer().command(
                 self.store.conn(),
                 &cmd.device,
                 id,

@@ -177,8 +177,8 @@ pub fn parse_mqtt_url(s: &str) -> Result<BrokerUrl, String> {
 mod tests {
     use super::*;
 
-    #[test]
-    fn the_embedded_broker_beyond_loopback_is_refused_with_or_without_logins() {
+    /// A data directory with a plain site.
+    fn plain_site() -> (tempfile::TempDir, DataDir, SiteRecord) {
         let tmp = tempfile::tempdir().unwrap();
         let dir = DataDir::prepare(tmp.path().join("data")).unwrap();
         let mut store = crate::store::Store::open(&dir.database()).unwrap();
@@ -189,6 +189,12 @@ mod tests {
             keting_core::time::Timestamp::from_unix_millis(0),
         )
         .unwrap();
+        (tmp, dir, site)
+    }
+
+    #[test]
+    fn the_embedded_broker_beyond_loopback_is_refused_with_or_without_logins() {
+        let (tmp, dir, site) = plain_site();
         let open = ServiceFlags {
             mqtt_listen: Some("0.0.0.0:1883".parse().unwrap()),
             ..ServiceFlags::default()
@@ -214,16 +220,7 @@ mod tests {
 
     #[test]
     fn plain_mqtt_beyond_loopback_is_refused_and_mqtts_needs_its_files() {
-        let tmp = tempfile::tempdir().unwrap();
-        let dir = DataDir::prepare(tmp.path().join("data")).unwrap();
-        let mut store = crate::store::Store::open(&dir.database()).unwrap();
-        let site = site::open_or_create(
-            &mut store,
-            &dir,
-            site::NewSite::Plain,
-            keting_core::time::Timestamp::from_unix_millis(0),
-        )
-        .unwrap();
+        let (_tmp, dir, site) = plain_site();
         let flags = |url: &str| ServiceFlags {
             mqtt_url: Some(parse_mqtt_url(url).unwrap()),
             ..ServiceFlags::default()

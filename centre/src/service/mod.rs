@@ -174,11 +174,10 @@ impl Centre {
     }
 
     /// Runs until SIGINT (Ctrl-C) or SIGTERM, then stops everything and
-    /// waits for it. Under systemd (`Type=notify`) it says READY now that
-    /// the broker listens and the controller runs, and STOPPING on the way
-    /// out; the controller's loop feeds the watchdog.
+    /// waits for it. Under systemd (`Type=notify`) the controller says READY
+    /// as its loop starts (the broker listens by then) and feeds the
+    /// watchdog from that loop; this says STOPPING on the way out.
     pub fn run_until_terminated(self) -> std::io::Result<()> {
-        keting_link::sd_notify::tell("READY=1");
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()?;
