@@ -2,20 +2,27 @@
 //!
 //! `keting-provision device label` prints a label whose QR code carries a
 //! [`ClaimLabel`]: the site, the device's name, a random claim code (80
-//! bits) and the broker's address. On the device, `device-agent --claim`
-//! logs in as `claim-<device>` with the code as its password (a login that
-//! lives for the claim window) and publishes a [`ClaimRequest`]: a fresh
-//! nonce and a proof that it knows the code. The kiosk checks the proof and
-//! shows a 6-digit PIN derived from the code and that nonce; the device's
-//! panel shows the same PIN. Only when a technician has compared the two and
-//! confirmed does the kiosk answer with the device's configuration and
-//! broker secret ([`ClaimResponse`]), authenticated with the code, and the
-//! code is spent: a code works once.
+//! bits), the SHA-256 fingerprint of the site CA's certificate and the
+//! broker's claim listener (TLS with no client certificate). On the device,
+//! `device-agent --claim` opens TLS to that listener and trusts the broker
+//! only if its chain holds the CA with that fingerprint, so the code never
+//! goes to an impostor. It logs in as `claim-<device>` with the code as its
+//! password (a login that lives for the claim window), makes its own TLS key
+//! and a certificate signing request for its name, and publishes a
+//! [`ClaimRequest`]: a fresh nonce, its answer-signing public key, the CSR
+//! and a proof over all three that it knows the code. The kiosk checks the
+//! proof and the CSR and shows a 6-digit PIN derived from the code and that
+//! nonce; the device's panel shows the same PIN. Only when a technician has
+//! compared the two and confirmed does the kiosk sign the CSR with the site
+//! CA and answer with the device's configuration, its certificate and the
+//! CA's ([`ClaimResponse`]), authenticated with the code; the code is spent:
+//! a code works once. No secret crosses the wire: the keys stay where they
+//! were made.
 //!
 //! ```text
-//! label      KETING-CLAIM:1:<site>:<device>:<code>:<host>:<port>
-//! request    {"v":1,"nonce":"9f..","device_key":"Zx..","proof":"3a.."}  claim/<device>/request
-//! response   {"v":1,"nonce":"9f..","outcome":"enrolled","agent_toml":"..","password":"..","mac":".."}
+//! label      KETING-CLAIM:2:<site>:<device>:<code>:<ca-sha256-hex>:<host>:<port>
+//! request    {"v":1,"nonce":"9f..","device_key":"Zx..","csr":"-----BEGIN..","proof":"3a.."}
+//! response   {"v":1,"nonce":"9f..","outcome":"enrolled","agent_toml":"..","cert_pem":"..","ca_pem":"..","mac":".."}
 //! ```
 //!
 //! The key is SHA-256 of the code; proof, PIN and response MAC are
@@ -30,7 +37,11 @@ use thiserror::Error;
 use crate::ids::{DeviceId, SiteId};
 
 /// The label's prefix and version.
-pub const LABEL_PREFIX: &str = "KETING-CLAIM:1:";
+pub const LABEL_PREFIX: &str = "KETING-CLAIM:2:";
+/// The prefix of the first labels (broker secret in the answer, no CA).
+const OLD_LABEL_PREFIX: &str = "KETING-CLAIM:1:";
+/// Hex digits of a CA fingerprint (SHA-256).
+pub const FINGERPRINT_LEN: usize = 64;
 /// Characters of a claim code (Crockford base32: no I, L, O, U), so it can
 /// be typed from print.
 pub const CODE_ALPHABET: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
@@ -43,6 +54,9 @@ pub enum ClaimError {
     /// Not a Keting claim label.
     #[error("not a Keting claim label (it starts with {LABEL_PREFIX})")]
     NotALabel,
+    /// A label of the first kind, which carried no CA fingerprint.
+    #[error("a label from an older keting-provision: print a new label")]
+    OldLabel,
     /// A part of the label is wrong.
     #[error("the claim label's {0} is not valid")]
     BadField(&'static str),
@@ -63,10 +77,18 @@ pub struct ClaimLabel {
     pub device: DeviceId,
     /// The one-time code, without dashes.
     pub code: String,
-    /// Where the broker is.
+    /// SHA-256 of the site CA's certificate (DER), lower-case hex: the only
+    /// CA the claim trusts.
+    pub ca_fingerprint: String,
+    /// Where the broker's claim listener is.
     pub host: String,
     /// Its port.
     pub port: u16,
+}
+
+/// SHA-256 of a certificate's DER, as a label carries it.
+pub fn fingerprint(der: &[u8]) -> String {
+    hex(&Sha256::digest(der))
 }
 
 /// Turns 16 random bytes into a claim code.
@@ -100,25 +122,34 @@ impl ClaimLabel {
     /// The text in the QR code.
     pub fn to_text(&self) -> String {
         format!(
-            "{LABEL_PREFIX}{}:{}:{}:{}:{}",
-            self.site, self.device, self.code, self.host, self.port
+            "{LABEL_PREFIX}{}:{}:{}:{}:{}:{}",
+            self.site, self.device, self.code, self.ca_fingerprint, self.host, self.port
         )
     }
 
     /// Reads a label's text (as scanned or typed; the code's dashes and case
     /// do not matter).
     pub fn parse(text: &str) -> Result<Self, ClaimError> {
+        let text = text.trim();
+        if text.starts_with(OLD_LABEL_PREFIX) {
+            return Err(ClaimError::OldLabel);
+        }
         let rest = text
-            .trim()
             .strip_prefix(LABEL_PREFIX)
             .ok_or(ClaimError::NotALabel)?;
-        let mut parts = rest.splitn(4, ':');
+        let mut parts = rest.splitn(5, ':');
         let mut next = |what| parts.next().ok_or(ClaimError::BadField(what));
         let site =
             SiteId::new(next("site")?.to_owned()).map_err(|_| ClaimError::BadField("site"))?;
         let device = DeviceId::new(next("device")?.to_owned())
             .map_err(|_| ClaimError::BadField("device"))?;
         let code = normal_code(next("code")?)?;
+        let ca_fingerprint = next("CA fingerprint")?.to_ascii_lowercase();
+        if ca_fingerprint.len() != FINGERPRINT_LEN
+            || !ca_fingerprint.bytes().all(|b| b.is_ascii_hexdigit())
+        {
+            return Err(ClaimError::BadField("CA fingerprint"));
+        }
         let (host, port) = next("broker address")?
             .rsplit_once(':')
             .ok_or(ClaimError::BadField("broker address"))?;
@@ -132,6 +163,7 @@ impl ClaimLabel {
             site,
             device,
             code,
+            ca_fingerprint,
             host: host.to_owned(),
             port,
         })
@@ -204,19 +236,20 @@ impl ClaimKey {
         m.finalize().into_bytes().into()
     }
 
-    /// The request's proof for `nonce` and the device's public key
-    /// `device_key` (so nobody on the broker can swap in a key of theirs).
-    pub fn proof(&self, nonce: &str, device_key: &str) -> String {
+    /// The request's proof for `nonce`, the device's public key
+    /// `device_key` and its certificate request `csr` (so nobody on the
+    /// broker can swap in a key of theirs).
+    pub fn proof(&self, nonce: &str, device_key: &str, csr: &str) -> String {
         hex(&self.mac(
             "keting claim proof",
-            &[nonce.as_bytes(), device_key.as_bytes()],
+            &[nonce.as_bytes(), device_key.as_bytes(), csr.as_bytes()],
         ))
     }
 
     /// Checks a request's proof (in constant time).
     pub fn check_proof(&self, request: &ClaimRequest) -> Result<(), ClaimError> {
         equal(
-            &self.proof(&request.nonce, &request.device_key),
+            &self.proof(&request.nonce, &request.device_key, &request.csr),
             &request.proof,
         )
         .then_some(())
@@ -231,10 +264,21 @@ impl ClaimKey {
     }
 
     /// The MAC of an enrolment answer.
-    pub fn response_mac(&self, nonce: &str, agent_toml: &str, password: &str) -> String {
+    pub fn response_mac(
+        &self,
+        nonce: &str,
+        agent_toml: &str,
+        cert_pem: &str,
+        ca_pem: &str,
+    ) -> String {
         hex(&self.mac(
             "keting claim response",
-            &[nonce.as_bytes(), agent_toml.as_bytes(), password.as_bytes()],
+            &[
+                nonce.as_bytes(),
+                agent_toml.as_bytes(),
+                cert_pem.as_bytes(),
+                ca_pem.as_bytes(),
+            ],
         ))
     }
 }
@@ -265,7 +309,10 @@ pub struct ClaimRequest {
     /// The device's own Ed25519 public key (base64url), made on the device:
     /// the centre checks the device's signed answers with it.
     pub device_key: String,
-    /// [`ClaimKey::proof`] of the nonce and the device key.
+    /// A PKCS#10 certificate request (PEM) for the device's name, over the
+    /// TLS key the device made.
+    pub csr: String,
+    /// [`ClaimKey::proof`] of the nonce, the device key and the CSR.
     pub proof: String,
 }
 
@@ -285,12 +332,14 @@ pub struct ClaimResponse {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "outcome", rename_all = "snake_case")]
 pub enum ClaimOutcome {
-    /// The device's configuration and its broker secret.
+    /// The device's configuration and its certificate.
     Enrolled {
         /// Its `agent.toml`.
         agent_toml: String,
-        /// Its broker password.
-        password: String,
+        /// Its client certificate (PEM), signed by the site CA from its CSR.
+        cert_pem: String,
+        /// The site CA's certificate (PEM): its fingerprint is the label's.
+        ca_pem: String,
         /// [`ClaimKey::response_mac`].
         mac: String,
     },
@@ -307,9 +356,10 @@ impl ClaimOutcome {
         match self {
             ClaimOutcome::Enrolled {
                 agent_toml,
-                password,
+                cert_pem,
+                ca_pem,
                 mac,
-            } => equal(&key.response_mac(nonce, agent_toml, password), mac)
+            } => equal(&key.response_mac(nonce, agent_toml, cert_pem, ca_pem), mac)
                 .then_some(())
                 .ok_or(ClaimError::BadMac),
             ClaimOutcome::Refused { .. } => Ok(()),
@@ -327,6 +377,7 @@ mod tests {
             site: SiteId::new("demo".to_owned()).unwrap(),
             device: DeviceId::new("gym-door").unwrap(),
             code: code_from_random(&[7; CODE_LEN]),
+            ca_fingerprint: fingerprint(b"the CA"),
             host: "192.168.1.10".into(),
             port: 1883,
         }
@@ -359,6 +410,14 @@ mod tests {
             ClaimLabel::parse(&t.replace(&label().code, "SHORT")),
             Err(ClaimError::BadField("code"))
         );
+        assert_eq!(
+            ClaimLabel::parse(&t.replace(&label().ca_fingerprint, "abc")),
+            Err(ClaimError::BadField("CA fingerprint"))
+        );
+        assert_eq!(
+            ClaimLabel::parse("KETING-CLAIM:1:demo:gym-door:0123456789ABCDEF:10.0.0.1:1883"),
+            Err(ClaimError::OldLabel)
+        );
     }
 
     #[test]
@@ -369,7 +428,8 @@ mod tests {
             v: 1,
             nonce: "n1".into(),
             device_key: "k1".into(),
-            proof: key.proof("n1", "k1"),
+            csr: "csr1".into(),
+            proof: key.proof("n1", "k1", "csr1"),
         };
         assert_eq!(key.check_proof(&request), Ok(()));
         assert_eq!(other.check_proof(&request), Err(ClaimError::BadProof));
@@ -383,27 +443,37 @@ mod tests {
             ..request.clone()
         };
         assert_eq!(key.check_proof(&swapped), Err(ClaimError::BadProof));
+        let other_csr = ClaimRequest {
+            csr: "a CSR for someone else's key".into(),
+            ..request.clone()
+        };
+        assert_eq!(key.check_proof(&other_csr), Err(ClaimError::BadProof));
         assert_eq!(key.pin("n1").len(), 6);
         assert_ne!(key.pin("n1"), key.pin("n2"));
         assert_ne!(key.pin("n1"), other.pin("n1"));
         assert_eq!(ClaimKey::from_hex(&key.to_hex()), Some(key));
         let enrolled = ClaimOutcome::Enrolled {
             agent_toml: "site = \"demo\"".into(),
-            password: "pw".into(),
-            mac: key.response_mac("n1", "site = \"demo\"", "pw"),
+            cert_pem: "cert".into(),
+            ca_pem: "ca".into(),
+            mac: key.response_mac("n1", "site = \"demo\"", "cert", "ca"),
         };
         assert_eq!(enrolled.check(&key, "n1"), Ok(()));
         assert_eq!(enrolled.check(&key, "n2"), Err(ClaimError::BadMac));
         assert_eq!(enrolled.check(&other, "n1"), Err(ClaimError::BadMac));
         let ClaimOutcome::Enrolled {
-            agent_toml, mac, ..
+            agent_toml,
+            ca_pem,
+            mac,
+            ..
         } = enrolled
         else {
             unreachable!()
         };
         let swapped = ClaimOutcome::Enrolled {
             agent_toml,
-            password: "attacker".into(),
+            cert_pem: "the attacker's certificate".into(),
+            ca_pem,
             mac,
         };
         assert_eq!(swapped.check(&key, "n1"), Err(ClaimError::BadMac));

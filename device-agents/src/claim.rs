@@ -1,20 +1,22 @@
 //! `device-agent --claim TEXT`: a factory-fresh device enrols with the
 //! label's one-time code (see [`keting_core::claim`]).
 //!
-//! It logs in as `claim-<device>` with the code, publishes a request with a
-//! fresh nonce and its proof, shows the PIN on its panel (and prints it),
-//! and waits for the kiosk's answer, which a technician gives only after
-//! comparing the PINs. The answer's MAC is checked before anything is
-//! written; then `broker.secret` (0600) and `agent.toml` are written whole,
-//! next to each other, and the configuration is checked by the agent's own
-//! parser first.
+//! It opens TLS to the label's claim listener, trusting only the CA whose
+//! fingerprint the label carries ([`keting_link::pinned_ca`]), logs in as
+//! `claim-<device>` with the code, makes its TLS key and a certificate
+//! request ([`crate::tls_request`]) and its answer-signing key
+//! ([`crate::identity`]), publishes a request with a fresh nonce and its
+//! proof, shows the PIN on its panel (and prints it), and waits for the
+//! kiosk's answer, which a technician gives only after comparing the PINs.
+//! The answer's MAC and its CA's fingerprint are checked before anything is
+//! written; then `ca.pem`, `device.pem`, `device.key` (0600), the signing
+//! key and last `agent.toml` are written whole, next to each other, and the
+//! configuration is checked by the agent's own parser first.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use keting_core::claim::{
-    ClaimKey, ClaimLabel, ClaimOutcome, ClaimRequest, ClaimResponse, pin_for_print,
-};
+use keting_core::claim::{ClaimLabel, ClaimOutcome, ClaimRequest, ClaimResponse, pin_for_print};
 use keting_core::messages::{PROTOCOL_VERSION, decode, encode};
 use keting_core::topics::Topic;
 use keting_hardware::panel::PanelDisplay;
@@ -29,8 +31,8 @@ use keting_link::short_session::{LoginVerdict, wait_for_login};
 /// How long the broker may take to answer the login.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// Where provisioning's configuration says the secret is.
-const PROVISIONED_SECRET: &str = "/etc/keting/broker.secret";
+/// Where provisioning's configuration says the device's files are.
+const PROVISIONED_DIR: &str = "/etc/keting";
 
 /// Why the claim did not enrol the device.
 #[derive(Debug, Error)]
@@ -59,6 +61,12 @@ pub enum ClaimFailure {
     /// An answer that is not from the kiosk holding the code.
     #[error(transparent)]
     BadAnswer(#[from] keting_core::claim::ClaimError),
+    /// The answer's CA is not the label's.
+    #[error("the answer's CA is not the one on the label: print a new label at this site")]
+    OtherCa,
+    /// TLS could not be set up.
+    #[error("TLS: {0}")]
+    Tls(String),
     /// The configuration received does not parse.
     #[error("the configuration received is not valid: {0}")]
     BadConfig(String),
@@ -120,6 +128,10 @@ pub async fn claim(
         label.port,
     );
     options.set_credentials(label.login(), label.code.clone());
+    // The code goes only to a broker of the label's CA.
+    let tls = keting_link::pinned_ca::pinned_ca(&label.ca_fingerprint)
+        .map_err(|e| ClaimFailure::Tls(e.to_string()))?;
+    options.set_transport(tls.transport());
     options.set_clean_session(true);
     options.set_keep_alive(Duration::from_secs(10));
     let (client, mut events) = AsyncClient::new(options, 16);
@@ -139,11 +151,14 @@ pub async fn claim(
     // The device's own key, made here: only its public half leaves.
     let identity = crate::identity::generate().map_err(|e| ClaimFailure::Random(e.to_string()))?;
     let device_key = keting_core::pass::encode_public_key(&identity.verifying_key());
+    let tls_request = crate::tls_request::make(label.device.as_str())
+        .map_err(|e| ClaimFailure::Tls(e.to_string()))?;
     let request = ClaimRequest {
         v: PROTOCOL_VERSION,
         nonce: nonce.clone(),
-        proof: key.proof(&nonce, &device_key),
+        proof: key.proof(&nonce, &device_key, &tls_request.csr_pem),
         device_key,
+        csr: tls_request.csr_pem.clone(),
     };
     let lost = |e: rumqttc::ClientError| ClaimFailure::Unreachable {
         address: address.clone(),
@@ -203,7 +218,11 @@ pub async fn claim(
         Ok(outcome) => outcome?,
         Err(_) => return Err(ClaimFailure::NoAnswer(setup.wait.as_secs())),
     };
-    let written = write_enrolment(&key, &nonce, outcome, &setup.config_path, &identity);
+    let made = MadeKeys {
+        identity,
+        tls_key_pem: tls_request.key_pem,
+    };
+    let written = write_enrolment(label, &nonce, outcome, &setup.config_path, &made);
     let view = match &written {
         Ok(_) => StatusView {
             headline: "已认领".into(),
@@ -222,44 +241,64 @@ pub async fn claim(
     written
 }
 
-/// Checks the answer and writes `broker.secret`, the device's key (in the
-/// state directory the configuration names), then `agent.toml`.
+/// The keys the device made for its claim.
+struct MadeKeys {
+    identity: ed25519_dalek::SigningKey,
+    tls_key_pem: String,
+}
+
+/// Checks the answer and writes the CA's certificate, the device's own
+/// certificate and TLS key (0600), its signing key (in the state directory
+/// the configuration names), then `agent.toml`.
 fn write_enrolment(
-    key: &ClaimKey,
+    label: &ClaimLabel,
     nonce: &str,
     outcome: ClaimOutcome,
     config_path: &Path,
-    identity: &ed25519_dalek::SigningKey,
+    keys: &MadeKeys,
 ) -> Result<PathBuf, ClaimFailure> {
-    outcome.check(key, nonce)?;
-    let (agent_toml, password) = match outcome {
+    outcome.check(&label.key(), nonce)?;
+    let (agent_toml, cert_pem, ca_pem) = match outcome {
         ClaimOutcome::Enrolled {
             agent_toml,
-            password,
+            cert_pem,
+            ca_pem,
             ..
-        } => (agent_toml, password),
+        } => (agent_toml, cert_pem, ca_pem),
         ClaimOutcome::Refused { reason } => return Err(ClaimFailure::Refused(reason)),
     };
+    let ca = keting_link::pinned_ca::pem_fingerprint(&ca_pem)
+        .map_err(|e| ClaimFailure::Tls(e.to_string()))?;
+    if ca != label.ca_fingerprint {
+        return Err(ClaimFailure::OtherCa);
+    }
     let dir = config_path.parent().unwrap_or(Path::new("."));
-    let secret_path = std::path::absolute(dir.join("broker.secret"))
-        .unwrap_or_else(|_| dir.join("broker.secret"));
-    // The secret sits next to the configuration, wherever that is.
+    let dir = std::path::absolute(dir).unwrap_or_else(|_| dir.to_owned());
+    // The files sit next to the configuration, wherever that is.
     let agent_toml = agent_toml.replace(
-        &format!("password_file = \"{PROVISIONED_SECRET}\""),
-        &format!("password_file = {:?}", secret_path.display().to_string()),
+        &format!("\"{PROVISIONED_DIR}/"),
+        &format!("\"{}/", dir.display()),
     );
     let config = AgentConfig::parse(&agent_toml).map_err(ClaimFailure::BadConfig)?;
-    let write = |path: &Path, bytes: &[u8], mode| {
-        keting_link::atomic_file::write(path, bytes, mode).map_err(|e| ClaimFailure::Write {
-            path: path.to_owned(),
+    let write = |name: &str, bytes: &[u8], mode| {
+        let path = dir.join(name);
+        keting_link::atomic_file::write(&path, bytes, mode).map_err(|e| ClaimFailure::Write {
+            path: path.clone(),
             message: e.to_string(),
         })
     };
-    write(&secret_path, password.as_bytes(), 0o600)?;
-    crate::identity::store(&config.state_dir, identity).map_err(|e| ClaimFailure::Write {
+    write("ca.pem", ca_pem.as_bytes(), 0o644)?;
+    write("device.pem", cert_pem.as_bytes(), 0o644)?;
+    write("device.key", keys.tls_key_pem.as_bytes(), 0o600)?;
+    crate::identity::store(&config.state_dir, &keys.identity).map_err(|e| ClaimFailure::Write {
         path: crate::identity::key_path(&config.state_dir),
         message: e.to_string(),
     })?;
-    write(config_path, agent_toml.as_bytes(), 0o644)?;
+    keting_link::atomic_file::write(config_path, agent_toml.as_bytes(), 0o644).map_err(|e| {
+        ClaimFailure::Write {
+            path: config_path.to_owned(),
+            message: e.to_string(),
+        }
+    })?;
     Ok(config_path.to_owned())
 }

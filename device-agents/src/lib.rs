@@ -19,6 +19,8 @@
 //! - [`claim`]: `device-agent --claim`: enrolment with a label's one-time code.
 //! - [`identity`]: the device's own key, made on it, kept 0600, signing its
 //!   answers.
+//! - [`tls_request`]: the device's TLS key and the certificate request a
+//!   claim carries.
 
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
@@ -30,4 +32,5 @@ pub mod identity;
 pub mod piano;
 pub mod robot;
 pub mod run;
+pub mod tls_request;
 pub mod vending;

@@ -327,6 +327,7 @@ fn a_device_claim_shows_its_pin_on_the_staff_page_and_one_tap_confirms_it() {
             nonce: "n1",
             pin: "431354",
             device_key: "Ab7cUhH0nRHdOXQyyVZ29ubBAlp1ax9_T4gvDgz8ZB8",
+            csr: "-----BEGIN CERTIFICATE REQUEST-----",
         },
         expires,
         now,

@@ -174,9 +174,7 @@ fn options(config: &LinkConfig) -> MqttOptions {
         o.set_credentials(user.clone(), pass.clone());
     }
     if let Some(tls) = &config.tls {
-        o.set_transport(rumqttc::Transport::tls_with_config(
-            rumqttc::TlsConfiguration::Rustls(tls.0.clone()),
-        ));
+        o.set_transport(tls.transport());
     }
     o
 }

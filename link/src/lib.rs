@@ -17,6 +17,8 @@
 //! - [`atomic_file`]: files written whole or not at all.
 //! - [`tls`]: TLS to the broker, trusting only the site CA, with the
 //!   client's own certificate.
+//! - [`pinned_ca`]: TLS for a claim, trusting the CA whose fingerprint is
+//!   on the label.
 
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
@@ -27,6 +29,7 @@ pub mod command_guard;
 pub mod connection;
 pub mod device_topics;
 pub mod outbox;
+pub mod pinned_ca;
 pub mod sd_notify;
 pub mod short_session;
 pub mod tls;

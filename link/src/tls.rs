@@ -73,6 +73,11 @@ fn certificates(path: &Path) -> Result<Vec<CertificateDer<'static>>, TlsError> {
 }
 
 impl LinkTls {
+    /// The rumqttc transport that speaks this configuration.
+    pub fn transport(&self) -> rumqttc::Transport {
+        rumqttc::Transport::tls_with_config(rumqttc::TlsConfiguration::Rustls(self.0.clone()))
+    }
+
     /// Reads `files`: the CA as the only root, the client's certificate and key.
     pub fn from_files(files: &TlsFiles) -> Result<Self, TlsError> {
         let mut roots = rustls::RootCertStore::empty();

@@ -1,6 +1,8 @@
-//! The tool's own short visit to the site's broker, with the kiosk's login
-//! (`kiosk.secret`): what each device last said (`device list`) and the
-//! commissioning self-test (`device check`).
+//! The tool's own short visit to the site's broker, as the kiosk (over TLS
+//! with the kiosk's certificate to the site's TLS port; a site made before
+//! it had a CA: the kiosk's password on the plain port): what each device
+//! last said (`device list`) and the commissioning self-test (`device
+//! check`).
 //!
 //! Retained messages have no end marker, so after subscribing the tool
 //! publishes to a topic of its own and waits for it to come back: the broker
@@ -95,13 +97,30 @@ pub struct BrokerSession {
 }
 
 impl BrokerSession {
-    /// Connects to `address` (default: the site's broker).
+    /// Connects to `address` (default: the site's broker, its TLS port).
     pub async fn connect(
         site: &SiteDir,
         address: Option<(String, u16)>,
     ) -> Result<Self, BrokerError> {
-        let (host, port) =
-            address.unwrap_or_else(|| (site.site.broker_host.clone(), site.site.broker_port));
+        let files = keting_link::tls::TlsFiles {
+            ca: site.path.join("ca.pem"),
+            cert: site.path.join("kiosk.pem"),
+            key: site.path.join("kiosk.key"),
+        };
+        let tls = if files.cert.exists() {
+            Some(
+                keting_link::tls::LinkTls::from_files(&files)
+                    .map_err(|e| BrokerError::BadSite(e.to_string()))?,
+            )
+        } else {
+            None
+        };
+        let default_port = if tls.is_some() {
+            site.site.tls_port
+        } else {
+            site.site.broker_port
+        };
+        let (host, port) = address.unwrap_or_else(|| (site.site.broker_host.clone(), default_port));
         let site_id =
             SiteId::new(site.site.id.clone()).map_err(|e| BrokerError::BadSite(e.to_string()))?;
         let tag: String = random_bytes(6)
@@ -111,7 +130,14 @@ impl BrokerSession {
             .collect();
         let client_id = format!("keting-provision-{tag}");
         let mut options = MqttOptions::new(client_id.clone(), host.clone(), port);
-        options.set_credentials("kiosk", site.kiosk_password()?);
+        match &tls {
+            Some(tls) => {
+                options.set_transport(tls.transport());
+            }
+            None => {
+                options.set_credentials("kiosk", site.kiosk_password()?);
+            }
+        }
         options.set_keep_alive(Duration::from_secs(10));
         options.set_clean_session(true);
         let (client, mut events) = AsyncClient::new(options, 64);

@@ -126,14 +126,16 @@ impl NewDevice {
             "# {kind} {name} of site {site_name} ({site_id}); written by keting-provision.\n\
              # Copy this directory to {INSTALL_DIR} on the device.\n\
              site = {site_id:?}\ndevice = {name:?}\nsite_public_key = {key:?}\nstate_dir = \"/var/lib/keting-agent\"\n\n\
-             [broker]\nhost = {host:?}\nport = {port}\nusername = {name:?}\npassword_file = \"{INSTALL_DIR}/broker.secret\"\n",
+             [broker]\nhost = {host:?}\nport = {port}\n\
+             # TLS to the site CA only; the certificate's name is the login.\n\
+             tls = {{ ca = \"{INSTALL_DIR}/ca.pem\", cert = \"{INSTALL_DIR}/device.pem\", key = \"{INSTALL_DIR}/device.key\" }}\n",
             kind = self.kind.as_str(),
             name = self.name,
             site_name = site.site.name,
             site_id = site.site.id,
             key = encode_public_key(&key),
             host = site.site.broker_host,
-            port = site.site.broker_port,
+            port = site.site.tls_port,
         );
         if self.kind == DeviceKind::Lock {
             let strike = match (&self.bus, self.gpio.get("strike")) {
@@ -243,7 +245,48 @@ fn issue_certificate(site: &SiteDir, name: &str) -> Result<(), SiteError> {
     }
     let ca = crate::site_ca::SiteCa::open(&site.path)?;
     let issued = ca.issue(name, &[name.to_owned()], crate::site_ca::Usage::Client)?;
-    crate::site_ca::write_issued(&site.path.join("devices").join(name), "device", &issued)
+    let dir = site.path.join("devices").join(name);
+    crate::site_ca::write_issued(&dir, "device", &issued)?;
+    // The CA beside it: the directory copied to the device is all it needs.
+    let from = site.path.join(crate::site_ca::CA_CERT);
+    let to = dir.join(crate::site_ca::CA_CERT);
+    let bytes = std::fs::read(&from).map_err(|e| SiteError::File {
+        path: from,
+        message: e.to_string(),
+    })?;
+    write_atomic(&to, &bytes, 0o644).map_err(|e| SiteError::File {
+        path: to,
+        message: e.to_string(),
+    })
+}
+
+/// Records the certificate the site CA signed for `name` from the request
+/// its device made when it claimed (`device.pem`, `device.serial`); the
+/// certificate `device add` issued before is revoked, and its key, which
+/// the device never had, removed.
+pub fn claimed_certificate(
+    site: &SiteDir,
+    name: &str,
+    cert_pem: &str,
+    serial: &str,
+) -> Result<(), SiteError> {
+    revoke_certificate(site, name)?;
+    let dir = site.path.join("devices").join(name);
+    for (file, bytes) in [("device.pem", cert_pem), ("device.serial", serial)] {
+        let path = dir.join(file);
+        write_atomic(&path, bytes.as_bytes(), 0o644).map_err(|e| SiteError::File {
+            path,
+            message: e.to_string(),
+        })?;
+    }
+    match std::fs::remove_file(dir.join("device.key")) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(SiteError::File {
+            path: dir.join("device.key"),
+            message: e.to_string(),
+        }),
+    }
 }
 
 /// Puts `name`'s certificate on the site's revocation list (`ca.crl`).

@@ -148,8 +148,9 @@ pub fn create(
         site: SiteId::new(site.site.id.clone()).map_err(|e| invalid(&e))?,
         device: DeviceId::new(device).map_err(|e| invalid(&e))?,
         code: code.clone(),
+        ca_fingerprint: site.ca_fingerprint()?,
         host: site.site.broker_host.clone(),
-        port: site.site.broker_port,
+        port: site.site.claim_port,
     };
     let salt = random_bytes(12).map_err(|e| invalid(&e))?;
     let file = ClaimFile {

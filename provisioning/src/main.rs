@@ -17,7 +17,7 @@ use keting_provisioning::broker_session::BrokerSession;
 use keting_provisioning::device::{self, NewDevice, parse_gpio};
 use keting_provisioning::inventory::{self, DeviceKind};
 use keting_provisioning::mosquitto_files::{self, BrokerOptions};
-use keting_provisioning::site_dir::SiteDir;
+use keting_provisioning::site_dir::{self, SiteDir};
 use keting_provisioning::{device_check, device_claim, device_list, label_image};
 
 #[derive(Parser)]
@@ -62,9 +62,15 @@ enum SiteCommand {
         /// Where the devices find the broker (the kiosk's address on the LAN).
         #[arg(long, default_value = "192.168.1.10")]
         broker_host: String,
-        /// The broker's port.
+        /// The broker's plain port (on the broker's machine only).
         #[arg(long, default_value_t = 1883)]
         broker_port: u16,
+        /// The broker's TLS port: every device, client certificates of the site CA.
+        #[arg(long, default_value_t = site_dir::DEFAULT_TLS_PORT)]
+        tls_port: u16,
+        /// The broker's claim port: TLS without a client certificate, for devices claiming with a label.
+        #[arg(long, default_value_t = site_dir::DEFAULT_CLAIM_PORT)]
+        claim_port: u16,
         /// Replace an existing site (every device then needs re-provisioning).
         #[arg(long)]
         force: bool,
@@ -102,7 +108,7 @@ enum DeviceCommand {
     },
     /// List the devices, with what each last said on the broker (online, fault, last seen).
     List {
-        /// The broker, if not the site's (e.g. 127.0.0.1:1883 on the kiosk itself).
+        /// The broker's TLS listener, if not the site's (e.g. 127.0.0.1:8883 on the broker's machine).
         #[arg(long, value_name = "HOST:PORT", value_parser = parse_host_port)]
         broker: Option<(String, u16)>,
     },
@@ -147,18 +153,12 @@ enum BrokerCommand {
         /// The directory to write to.
         #[arg(long, value_name = "DIR")]
         mosquitto: PathBuf,
-        /// The address Mosquitto binds.
+        /// The address Mosquitto's TLS listeners bind (the plain one binds 127.0.0.1 only).
         #[arg(long, default_value = "0.0.0.0")]
         listen: String,
-        /// The port (default: the site's broker port).
-        #[arg(long)]
-        port: Option<u16>,
         /// Mosquitto's persistence directory (owned by the mosquitto user).
         #[arg(long, default_value = "/var/lib/mosquitto/")]
         persistence: String,
-        /// The TLS listener's port (client certificates of the site CA required; 0: none).
-        #[arg(long, default_value_t = 8883)]
-        tls_port: u16,
     },
 }
 
@@ -196,9 +196,17 @@ fn run(cli: Cli) -> Result<ExitCode> {
             name,
             broker_host,
             broker_port,
+            tls_port,
+            claim_port,
             force,
         }) => {
-            let site = SiteDir::init(&cli.site, &name, &broker_host, broker_port, force)?;
+            let broker = site_dir::BrokerAddress {
+                host: broker_host,
+                port: broker_port,
+                tls_port,
+                claim_port,
+            };
+            let site = SiteDir::init(&cli.site, &name, &broker, force)?;
             println!(
                 "site {} ({}) created in {}",
                 site.site.id,
@@ -299,7 +307,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                         Some((dir, options)) => {
                             mosquitto_files::write(&site, &dir, &options, t)?;
                             println!(
-                                "the claim login is in {}/passwords: reload Mosquitto now (systemctl reload mosquitto); the kiosk's own broker reads it at once",
+                                "the claim login is in {}/passwords: reload Mosquitto now (systemctl reload mosquitto)",
                                 dir.display()
                             );
                         }
@@ -328,21 +336,26 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Broker(BrokerCommand::Config {
             mosquitto,
             listen,
-            port,
             persistence,
-            tls_port,
         }) => {
             let site = SiteDir::open(&cli.site)?;
+            // The ports are the site's (site.toml), as the devices know them.
             let options = BrokerOptions {
                 listen,
-                port: port.unwrap_or(site.site.broker_port),
+                port: site.site.broker_port,
                 persistence,
-                tls_port,
+                tls_port: site.site.tls_port,
+                claim_port: site.site.claim_port,
             };
             let n = mosquitto_files::write(&site, &mosquitto, &options, now().as_unix_millis())?;
             println!(
-                "wrote {}/mosquitto.conf, passwords and acl: the kiosk and {n} device(s); include it from /etc/mosquitto/mosquitto.conf and reload Mosquitto",
-                mosquitto.display()
+                "wrote {}/mosquitto.conf, passwords and acl: the kiosk and {n} device(s); TLS on {}:{} (devices), claims on {}:{}, plain on 127.0.0.1:{}; include it from /etc/mosquitto/mosquitto.conf and reload Mosquitto",
+                mosquitto.display(),
+                options.listen,
+                options.tls_port,
+                options.listen,
+                options.claim_port,
+                options.port,
             );
         }
     }

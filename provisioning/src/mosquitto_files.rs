@@ -71,9 +71,10 @@ pub fn read_password_file(
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct BrokerOptions {
-    /// The address to bind (`0.0.0.0` for the LAN).
+    /// The address the TLS listeners bind (`0.0.0.0` for the LAN).
     pub listen: String,
-    /// The port.
+    /// The plain port, bound to 127.0.0.1 only: logins would cross a LAN in
+    /// clear.
     pub port: u16,
     /// Mosquitto's persistence directory (must belong to the mosquitto user).
     pub persistence: String,
@@ -81,6 +82,10 @@ pub struct BrokerOptions {
     /// required); 0: none.
     #[serde(default)]
     pub tls_port: u16,
+    /// The claim listener's port (TLS, no client certificate, password
+    /// logins: claims); 0: none.
+    #[serde(default)]
+    pub claim_port: u16,
 }
 
 /// The `mosquitto` user's ids, from `/etc/passwd`, if there is one.
@@ -173,7 +178,8 @@ pub fn write(
         "# Written by keting-provision broker config for site {id} ({name}).\n\
          per_listener_settings false\nallow_anonymous false\n\
          password_file {dir}/passwords\nacl_file {dir}/acl\n\
-         listener {port} {listen}\n\
+         # Plain MQTT on this machine only (the kiosk beside the broker).\n\
+         listener {port} 127.0.0.1\n\
          # Acks and commands are small: send each at once (no Nagle delay).\nset_tcp_nodelay true\n\
          # Rosters list every resident: up to 1 MiB.\nmax_packet_size 2097152\n\
          # Sessions and retained rosters survive a restart; the directory must\n\
@@ -182,34 +188,52 @@ pub fn write(
         name = site.site.name,
         dir = out.display(),
         port = options.port,
-        listen = options.listen,
         persistence = options.persistence,
     );
     let mut conf = conf;
     if options.tls_port != 0 && site.path.join(crate::site_ca::CA_CERT).exists() {
         // The broker's certificate, the CA and its revocation list beside
         // the other files; the key readable by the broker's user only.
-        for (name, mode) in [
-            ("ca.pem", 0o644),
-            ("broker.pem", 0o644),
-            ("broker.key", 0o600),
-            ("ca.crl", 0o644),
-        ] {
+        let read = |name: &str| {
             let from = site.path.join(name);
-            let bytes = std::fs::read(&from).map_err(|e| file_err(&from, e))?;
+            std::fs::read(&from).map_err(|e| file_err(&from, e))
+        };
+        // The broker sends its certificate and the CA's: a claiming device
+        // knows the CA only by the fingerprint on its label.
+        let mut chain = read("broker.pem")?;
+        chain.extend(read("ca.pem")?);
+        for (name, bytes, mode) in [
+            ("ca.pem", read("ca.pem")?, 0o644),
+            ("broker-chain.pem", chain, 0o644),
+            ("broker.key", read("broker.key")?, 0o600),
+            ("ca.crl", read("ca.crl")?, 0o644),
+        ] {
             let to = out.join(name);
             write_atomic(&to, &bytes, mode).map_err(|e| file_err(&to, e))?;
             give_to_broker(&to);
         }
+        let tls = format!(
+            "cafile {dir}/ca.pem\ncertfile {dir}/broker-chain.pem\nkeyfile {dir}/broker.key\ntls_version tlsv1.2\n",
+            dir = out.display()
+        );
         conf += &format!(
             "# TLS: only certificates of the site CA; the certificate's name is the\n\
              # user name the ACL knows; revoked certificates in ca.crl are refused.\n\
-             listener {port} {listen}\ncafile {dir}/ca.pem\ncertfile {dir}/broker.pem\nkeyfile {dir}/broker.key\n\
-             crlfile {dir}/ca.crl\nrequire_certificate true\nuse_identity_as_username true\ntls_version tlsv1.2\n",
+             listener {port} {listen}\n{tls}crlfile {dir}/ca.crl\nrequire_certificate true\nuse_identity_as_username true\n",
             port = options.tls_port,
             listen = options.listen,
             dir = out.display(),
         );
+        if options.claim_port != 0 {
+            conf += &format!(
+                "# Claims: TLS with no client certificate (a claiming device has none\n\
+                 # yet), a login with a label's one-time code; its ACL allows only its\n\
+                 # own claim topics.\n\
+                 listener {port} {listen}\n{tls}require_certificate false\n",
+                port = options.claim_port,
+                listen = options.listen,
+            );
+        }
     }
     let p = out.join("passwords");
     write_atomic(&p, passwords.as_bytes(), 0o600).map_err(|e| file_err(&p, e))?;

@@ -19,8 +19,9 @@ use std::path::Path;
 
 use rcgen::{
     BasicConstraints, Certificate, CertificateParams, CertificateRevocationListParams,
-    DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa, KeyIdMethod, KeyPair,
-    KeyUsagePurpose, PKCS_ECDSA_P256_SHA256, RevocationReason, RevokedCertParams, SerialNumber,
+    CertificateSigningRequestParams, DistinguishedName, DnType, DnValue, ExtendedKeyUsagePurpose,
+    IsCa, KeyIdMethod, KeyPair, KeyUsagePurpose, PKCS_ECDSA_P256_SHA256, RevocationReason,
+    RevokedCertParams, SanType, SerialNumber,
 };
 use time::{Duration, OffsetDateTime};
 
@@ -77,6 +78,16 @@ fn serial() -> Result<SerialNumber, SiteError> {
     bytes[0] &= 0x7f; // positive
     bytes[0] |= 0x01; // no leading zero byte
     Ok(SerialNumber::from_slice(&bytes))
+}
+
+/// The text of a name's value, whichever string type it was written in.
+fn s_of(value: Option<&DnValue>) -> Option<String> {
+    match value? {
+        DnValue::Utf8String(s) => Some(s.clone()),
+        DnValue::PrintableString(s) => Some(s.as_str().to_owned()),
+        DnValue::Ia5String(s) => Some(s.as_str().to_owned()),
+        _ => None,
+    }
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -168,6 +179,34 @@ impl SiteCa {
         })
     }
 
+    /// Signs a device's certificate request (PEM): a client certificate
+    /// named `name`, for the key the device made. Refused: a request that
+    /// does not parse or whose signature is wrong, one for another name
+    /// (subject or alternative names), one for a key that is not ECDSA
+    /// P-256. Returns the certificate (PEM) and its serial (hex).
+    pub fn sign_request(&self, csr_pem: &str, name: &str) -> Result<(String, String), SiteError> {
+        let mut request = checked_request(csr_pem, name)?;
+        let now = OffsetDateTime::now_utc();
+        let p = &mut request.params;
+        let mut dn = DistinguishedName::new();
+        dn.push(DnType::CommonName, name);
+        p.distinguished_name = dn;
+        p.subject_alt_names = CertificateParams::new(vec![name.to_owned()])
+            .map_err(tls_err)?
+            .subject_alt_names;
+        p.is_ca = IsCa::ExplicitNoCa;
+        p.key_usages = vec![KeyUsagePurpose::DigitalSignature];
+        p.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
+        p.not_before = now - Duration::days(1);
+        p.not_after = now + Duration::days(10 * 365);
+        let serial = serial()?;
+        let serial_hex = hex(serial.as_ref());
+        p.serial_number = Some(serial);
+        p.use_authority_key_identifier_extension = true;
+        let cert = request.signed_by(&self.cert, &self.key).map_err(tls_err)?;
+        Ok((cert.pem(), serial_hex))
+    }
+
     /// Writes `ca.crl` in `dir` listing every serial in `revoked.txt`.
     pub fn write_crl(&self, dir: &Path) -> Result<usize, SiteError> {
         let list = std::fs::read_to_string(dir.join(REVOKED)).unwrap_or_default();
@@ -225,6 +264,38 @@ impl SiteCa {
     }
 }
 
+/// Checks a device's certificate request (PEM) for `name`: it parses, its
+/// signature is its key's, it names `name` and nothing else (subject and
+/// alternative names), and its key is ECDSA P-256.
+pub fn check_request(csr_pem: &str, name: &str) -> Result<(), SiteError> {
+    checked_request(csr_pem, name).map(|_| ())
+}
+
+fn checked_request(
+    csr_pem: &str,
+    name: &str,
+) -> Result<CertificateSigningRequestParams, SiteError> {
+    let bad = |why: &str| SiteError::Invalid(format!("the certificate request {why}"));
+    if csr_pem.len() > 8 * 1024 {
+        return Err(bad("is too long"));
+    }
+    let request = CertificateSigningRequestParams::from_pem(csr_pem)
+        .map_err(|_| bad("is not a valid PKCS#10 request with its own signature"))?;
+    if request.public_key.algorithm() != &PKCS_ECDSA_P256_SHA256 {
+        return Err(bad("is not for an ECDSA P-256 key"));
+    }
+    let cn = s_of(request.params.distinguished_name.get(&DnType::CommonName)).unwrap_or_default();
+    let names_ok = request
+        .params
+        .subject_alt_names
+        .iter()
+        .all(|san| matches!(san, SanType::DnsName(n) if n.as_str() == name));
+    if cn != name || !names_ok {
+        return Err(bad(&format!("is for another name than {name:?}")));
+    }
+    Ok(request)
+}
+
 /// Writes an issued certificate as `<stem>.pem` and `<stem>.key` (0600) in
 /// `dir`, and its serial as `<stem>.serial`.
 pub fn write_issued(dir: &Path, stem: &str, issued: &Issued) -> Result<(), SiteError> {
@@ -237,4 +308,59 @@ pub fn write_issued(dir: &Path, stem: &str, issued: &Issued) -> Result<(), SiteE
         write_atomic(&path, bytes, mode).map_err(|e| file_err(&path, e))?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rcgen::PKCS_ED25519;
+
+    fn request(name: &str, sans: &[&str], alg: &'static rcgen::SignatureAlgorithm) -> String {
+        let key = KeyPair::generate_for(alg).unwrap();
+        let mut p =
+            CertificateParams::new(sans.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>())
+                .unwrap();
+        let mut dn = DistinguishedName::new();
+        dn.push(DnType::CommonName, name);
+        p.distinguished_name = dn;
+        p.serialize_request(&key).unwrap().pem().unwrap()
+    }
+
+    #[test]
+    fn the_ca_signs_a_devices_own_request_for_its_name_and_nothing_else() {
+        let dir = tempfile::tempdir().unwrap();
+        let ca = SiteCa::create(dir.path(), "demo", "中心").unwrap();
+        let good = request("gym-door", &["gym-door"], &PKCS_ECDSA_P256_SHA256);
+        let (pem, serial) = ca.sign_request(&good, "gym-door").unwrap();
+        assert!(pem.starts_with("-----BEGIN CERTIFICATE-----"), "{pem}");
+        assert_eq!(serial.len(), 32);
+        let refused = |csr: &str, says: &str| {
+            let e = ca.sign_request(csr, "gym-door").unwrap_err().to_string();
+            assert!(e.contains(says), "{e}");
+        };
+        refused(
+            &request("side-door", &["side-door"], &PKCS_ECDSA_P256_SHA256),
+            "another name",
+        );
+        refused(
+            &request("gym-door", &["gym-door", "kiosk"], &PKCS_ECDSA_P256_SHA256),
+            "another name",
+        );
+        refused(
+            &request("gym-door", &["gym-door"], &PKCS_ED25519),
+            "ECDSA P-256",
+        );
+        refused("not a request", "not a valid PKCS#10");
+        // A request whose signature does not match its contents.
+        let body: String = good.lines().filter(|l| !l.starts_with("-----")).collect();
+        let mut der =
+            base64::Engine::decode(&base64::engine::general_purpose::STANDARD, body).unwrap();
+        let n = der.len();
+        der[n - 1] ^= 1;
+        let forged = format!(
+            "-----BEGIN CERTIFICATE REQUEST-----\n{}\n-----END CERTIFICATE REQUEST-----\n",
+            base64::Engine::encode(&base64::engine::general_purpose::STANDARD, der)
+        );
+        refused(&forged, "not a valid PKCS#10");
+    }
 }

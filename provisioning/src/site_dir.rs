@@ -49,8 +49,55 @@ pub struct SiteFile {
     pub name: String,
     /// Where the devices find the broker.
     pub broker_host: String,
-    /// The broker's port.
+    /// The broker's plain port: on the broker's machine only (the kiosk
+    /// beside it, the provisioning tool there).
     pub broker_port: u16,
+    /// The broker's TLS port: client certificates of the site CA required;
+    /// what every device and a kiosk on another machine use.
+    #[serde(default = "default_tls_port")]
+    pub tls_port: u16,
+    /// The broker's claim port: TLS with no client certificate, claim
+    /// logins (`claim-<device>` with a label's code) only of use there.
+    #[serde(default = "default_claim_port")]
+    pub claim_port: u16,
+}
+
+/// The TLS port unless told otherwise (MQTT over TLS, IANA).
+pub const DEFAULT_TLS_PORT: u16 = 8883;
+/// The claim port unless told otherwise.
+pub const DEFAULT_CLAIM_PORT: u16 = 8884;
+
+fn default_tls_port() -> u16 {
+    DEFAULT_TLS_PORT
+}
+
+fn default_claim_port() -> u16 {
+    DEFAULT_CLAIM_PORT
+}
+
+/// Where a new site's broker is.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BrokerAddress {
+    /// Its address on the LAN.
+    pub host: String,
+    /// Its plain port (this machine only).
+    pub port: u16,
+    /// Its TLS port.
+    pub tls_port: u16,
+    /// Its claim port.
+    pub claim_port: u16,
+}
+
+impl BrokerAddress {
+    /// `host` with the default ports (1883 plain, 8883 TLS, 8884 claims).
+    pub fn with_default_ports(host: &str) -> Self {
+        Self {
+            host: host.to_owned(),
+            port: 1883,
+            tls_port: DEFAULT_TLS_PORT,
+            claim_port: DEFAULT_CLAIM_PORT,
+        }
+    }
 }
 
 /// An opened site directory.
@@ -83,10 +130,21 @@ impl SiteDir {
     pub fn init(
         path: &Path,
         name: &str,
-        broker_host: &str,
-        broker_port: u16,
+        broker: &BrokerAddress,
         force: bool,
     ) -> Result<Self, SiteError> {
+        let broker_host = broker.host.as_str();
+        let ports = [broker.port, broker.tls_port, broker.claim_port];
+        if ports.contains(&0)
+            || ports[0] == ports[1]
+            || ports[1] == ports[2]
+            || ports[0] == ports[2]
+        {
+            return Err(SiteError::Invalid(format!(
+                "the broker's plain, TLS and claim ports must be three different ports, not {}, {} and {}",
+                ports[0], ports[1], ports[2]
+            )));
+        }
         let name = name.trim();
         if name.is_empty() || name.chars().count() > 40 {
             return Err(SiteError::Invalid(format!(
@@ -110,7 +168,9 @@ impl SiteDir {
             id,
             name: name.to_owned(),
             broker_host: broker_host.to_owned(),
-            broker_port,
+            broker_port: broker.port,
+            tls_port: broker.tls_port,
+            claim_port: broker.claim_port,
         };
         let kiosk_secret = new_password().map_err(|e| SiteError::Invalid(e.to_string()))?;
         // The key first: a site.toml without its key would be a broken site.
@@ -163,6 +223,14 @@ impl SiteDir {
         let path = self.path.join("site.key");
         let pem = std::fs::read_to_string(&path).map_err(|e| file_err(&path, e))?;
         SigningKey::from_pkcs8_pem(&pem).map_err(|e| file_err(&path, e))
+    }
+
+    /// The SHA-256 fingerprint of the site CA's certificate (`ca.pem`),
+    /// as a claim label carries it.
+    pub fn ca_fingerprint(&self) -> Result<String, SiteError> {
+        let path = self.path.join(crate::site_ca::CA_CERT);
+        let pem = std::fs::read_to_string(&path).map_err(|e| file_err(&path, e))?;
+        keting_link::pinned_ca::pem_fingerprint(&pem).map_err(|e| file_err(&path, e))
     }
 
     /// The kiosk's broker password.

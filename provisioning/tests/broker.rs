@@ -58,8 +58,21 @@ async fn broker_from_files(
     conf_dir: &std::path::Path,
     persistence: &std::path::Path,
 ) -> (Mosquitto, u16) {
+    // The broker's ports are the site's: fresh ones for each broker here
+    // (an earlier one may still hold its own).
     let port = free_port();
-    let port_text = port.to_string();
+    let site_toml = path.join("site.toml");
+    let text: String = std::fs::read_to_string(&site_toml)
+        .unwrap()
+        .lines()
+        .map(|l| match l.split_once(" = ") {
+            Some(("broker_port", _)) => format!("broker_port = {port}\n"),
+            Some(("tls_port", _)) => format!("tls_port = {}\n", free_port()),
+            Some(("claim_port", _)) => format!("claim_port = {}\n", free_port()),
+            _ => format!("{l}\n"),
+        })
+        .collect();
+    std::fs::write(&site_toml, text).unwrap();
     let persistence = format!("{}/", persistence.display());
     ok(
         path,
@@ -70,8 +83,6 @@ async fn broker_from_files(
             conf_dir.to_str().unwrap(),
             "--listen",
             "127.0.0.1",
-            "--port",
-            &port_text,
             "--persistence",
             &persistence,
         ],

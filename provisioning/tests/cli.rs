@@ -123,11 +123,20 @@ fn device_add_writes_a_configuration_the_agent_accepts_and_its_own_secret() {
     assert!(check.status.success());
     let text = std::fs::read_to_string(&agent).unwrap();
     keting_device_agents_parse(&text);
+    // The device logs in over TLS with its certificate (its name is the
+    // login), beside the site CA's, in the directory copied to it.
     assert!(
-        text.contains("username = \"gym-door\"")
+        text.contains("port = 8883\n")
+            && text.contains("tls = { ca = \"/etc/keting/ca.pem\", cert = \"/etc/keting/device.pem\", key = \"/etc/keting/device.key\" }")
+            && !text.contains("password")
             && !text.contains(
                 &std::fs::read_to_string(site.join("devices/gym-door/broker.secret")).unwrap()
-            )
+            ),
+        "{text}"
+    );
+    assert_eq!(
+        std::fs::read(site.join("devices/gym-door/ca.pem")).unwrap(),
+        std::fs::read(site.join("ca.pem")).unwrap()
     );
     let mode = std::fs::metadata(site.join("devices/gym-door/broker.secret"))
         .unwrap()

@@ -73,7 +73,13 @@ fn the_png_labels_qr_code_is_the_claim_and_the_code_is_not_stored() {
     );
     let label = ClaimLabel::parse(&read_qr(&out)).unwrap();
     assert_eq!(label.device.as_str(), "gym-door");
-    assert_eq!((label.host.as_str(), label.port), ("10.0.0.2", 1883));
+    // The claim listener (TLS, no client certificate) and the CA to trust.
+    assert_eq!((label.host.as_str(), label.port), ("10.0.0.2", 8884));
+    let ca = std::fs::read_to_string(site.join("ca.pem")).unwrap();
+    assert_eq!(
+        label.ca_fingerprint,
+        keting_link::pinned_ca::pem_fingerprint(&ca).unwrap()
+    );
     assert!(printed.contains(&label.to_text()), "{printed}");
     assert!(
         printed.contains("broker config"),
@@ -230,6 +236,7 @@ fn the_broker_files_carry_the_claim_login_only_while_the_window_is_open() {
         port: 1883,
         persistence: "/var/lib/mosquitto/".into(),
         tls_port: 0,
+        claim_port: 0,
     };
     let claim = ClaimFile::load(&site, "gym-door").unwrap().unwrap();
     mosquitto_files::write(&s, &conf, &options, claim.expires_ms + 1).unwrap();

@@ -14,9 +14,10 @@ use crate::site_bed::{SiteBed, coil, kiosk_cli};
 use keting_system_tests::binaries::provision;
 
 /// Provisioning's `agent.toml` for the device in `device_dir`, as it would
-/// run here: state under `root/state-<device>`, the secret where
-/// provisioning wrote it, the door's scanner `scanner` and its `panel`
-/// (TOML inline tables), and `extra` lines for the door.
+/// run here: state under `root/state-<device>`, its TLS files where
+/// provisioning wrote them (`devices/<name>/` is what is copied to
+/// `/etc/keting/`), the door's scanner `scanner` and its `panel` (TOML
+/// inline tables), and `extra` lines for the door.
 fn installed_agent_config(
     device_dir: &std::path::Path,
     root: &std::path::Path,
@@ -31,10 +32,7 @@ fn installed_agent_config(
             "/var/lib/keting-agent",
             root.join(format!("state-{name}")).to_str().unwrap(),
         )
-        .replace(
-            "/etc/keting/broker.secret",
-            device_dir.join("broker.secret").to_str().unwrap(),
-        )
+        .replace("\"/etc/keting/", &format!("\"{}/", device_dir.display()))
         .replace(
             "scanner = { kind = \"evdev\", device = \"/dev/input/by-id/usb-scanner-event-kbd\" }",
             &format!("scanner = {scanner}\n{extra}"),
@@ -58,14 +56,18 @@ fn provision_status(site: &std::path::Path, args: &[&str]) -> binaries::RunOutpu
     binaries::run_status("keting-provision", &all)
 }
 
-/// A site in `bed`'s directory whose broker is 127.0.0.1:`port`, with a
-/// `device add` for each of `devices` (`{board}` is the simulated relay
-/// board's port).
+/// A site in `bed`'s directory whose broker is 127.0.0.1:`port` (its TLS
+/// and claim ports free ones), with a `device add` for each of `devices`
+/// (`{board}` is the simulated relay board's port).
 fn provisioned_site(bed: &SiteBed, port: u16, devices: &[&str]) -> std::path::PathBuf {
     let site = bed.dir.path().join("provisioned");
     provision_words(
         &site,
-        &format!("site init --name 中心 --broker-host 127.0.0.1 --broker-port {port}"),
+        &format!(
+            "site init --name 中心 --broker-host 127.0.0.1 --broker-port {port} --tls-port {} --claim-port {}",
+            free_port(),
+            free_port()
+        ),
     );
     for d in devices {
         let line = format!(
@@ -77,19 +79,24 @@ fn provisioned_site(bed: &SiteBed, port: u16, devices: &[&str]) -> std::path::Pa
     site
 }
 
-/// Writes Mosquitto's files for `site` into `root/mosquitto` and starts it on `port`
-/// (its TLS listener on a free port of its own).
-async fn mosquitto_for(site: &std::path::Path, root: &std::path::Path, port: u16) -> Mosquitto {
-    mosquitto_with_tls(site, root, port, free_port()).await
+/// The site's broker ports: (plain, TLS, claim).
+fn site_ports(site: &std::path::Path) -> (u16, u16, u16) {
+    let s = keting_provisioning::site_dir::SiteDir::open(site)
+        .unwrap()
+        .site;
+    (s.broker_port, s.tls_port, s.claim_port)
 }
 
-/// As [`mosquitto_for`], the TLS listener on `tls_port`.
-async fn mosquitto_with_tls(
-    site: &std::path::Path,
-    root: &std::path::Path,
-    port: u16,
-    tls_port: u16,
-) -> Mosquitto {
+/// Writes Mosquitto's files for `site` into `root/mosquitto` and starts it
+/// on the site's ports (plain `port`, TLS, claims).
+async fn mosquitto_for(site: &std::path::Path, root: &std::path::Path, port: u16) -> Mosquitto {
+    assert_eq!(site_ports(site).0, port);
+    write_broker_files(site, root);
+    Mosquitto::start_with_config(&root.join("mosquitto/mosquitto.conf"), port).await
+}
+
+/// `keting-provision broker config` into `root/mosquitto`.
+fn write_broker_files(site: &std::path::Path, root: &std::path::Path) {
     let persistence = root.join("persist");
     std::fs::create_dir_all(&persistence).unwrap();
     use std::os::unix::fs::PermissionsExt;
@@ -106,11 +113,8 @@ async fn mosquitto_with_tls(
             "127.0.0.1",
             "--persistence",
             &format!("{}/", persistence.display()),
-            "--tls-port",
-            &tls_port.to_string(),
         ],
     );
-    Mosquitto::start_with_config(&conf.join("mosquitto.conf"), port).await
 }
 
 /// `keting-provision --site SITE` with a command line of words without spaces.
@@ -129,8 +133,10 @@ async fn a_provisioned_site_runs_with_per_device_logins() {
     provision_words(
         &site,
         &format!(
-            "site init --name 福田示范中心 --broker-host 127.0.0.1 --broker-port {}",
-            port
+            "site init --name 福田示范中心 --broker-host 127.0.0.1 --broker-port {} --tls-port {} --claim-port {}",
+            port,
+            free_port(),
+            free_port()
         ),
     );
     provision_words(
@@ -350,7 +356,21 @@ async fn the_embedded_broker_requires_the_same_logins() {
         SIM_PANEL,
         "",
     )
-    .replace("port = 1883", &format!("port = {port}"));
+    .replace("port = 8883", &format!("port = {port}"));
+    // The embedded broker speaks plain MQTT on this machine only: the
+    // device logs in with its password, not its certificate.
+    let tls_line = text
+        .lines()
+        .find(|l| l.starts_with("tls = "))
+        .unwrap()
+        .to_owned();
+    let text = text.replace(
+        &tls_line,
+        &format!(
+            "username = \"gym-door\"\npassword_file = {:?}",
+            device_dir.join("broker.secret").to_str().unwrap()
+        ),
+    );
     let config = root.join("agent.toml");
     std::fs::write(&config, &text).unwrap();
     let agent = Process::start(
@@ -559,6 +579,17 @@ async fn a_device_claims_its_identity_with_the_label_once_the_pin_is_confirmed()
         port,
         &["--kind lock --name gym-door --bus tcp:127.0.0.1:{board}"],
     );
+    // This test's state directory for the device (its answer-signing key
+    // is written there), in the configuration the claim hands out.
+    let device = root.join("device-etc");
+    let site_config = site.join("devices/gym-door/agent.toml");
+    let handed_out = std::fs::read_to_string(&site_config).unwrap().replace(
+        "/var/lib/keting-agent",
+        root.join("state-device-etc").to_str().unwrap(),
+    );
+    std::fs::write(&site_config, handed_out).unwrap();
+    let issued_by_add =
+        std::fs::read_to_string(site.join("devices/gym-door/device.serial")).unwrap();
     let broker = mosquitto_for(&site, root, port).await;
     let data = root.join("kiosk-provisioned");
     kiosk_cli(&data, &["site", "import", site.to_str().unwrap()]);
@@ -589,7 +620,6 @@ async fn a_device_claims_its_identity_with_the_label_once_the_pin_is_confirmed()
     broker.reload().await;
 
     // The factory-fresh device: nothing but the label's text.
-    let device = root.join("device-etc");
     let config = device.join("agent.toml");
     let panel = root.join("claim-panel.png");
     let claim = |text: String| {
@@ -657,21 +687,34 @@ async fn a_device_claims_its_identity_with_the_label_once_the_pin_is_confirmed()
     assert!(err.contains("another device may be claiming"), "{err}");
     assert!(!config.exists());
 
-    // The right PIN: the device gets its configuration and its own secret.
+    // The right PIN: the device gets its configuration and the certificate
+    // the site CA signed for the key it made; no secret came over the wire.
     kiosk_cli(&data, &["claim", "confirm", "gym-door", &pin]);
     let (status, log) = agent.exit(Duration::from_secs(30)).await;
     assert!(status.success(), "{log}");
     let written = std::fs::read_to_string(&config).unwrap();
     assert!(written.contains("device = \"gym-door\""), "{written}");
-    let secret = std::fs::read_to_string(device.join("broker.secret")).unwrap();
-    let provisioned = std::fs::read_to_string(site.join("devices/gym-door/broker.secret")).unwrap();
-    assert_eq!(secret.trim(), provisioned.trim());
+    assert!(!device.join("broker.secret").exists());
+    assert_eq!(
+        std::fs::read(device.join("ca.pem")).unwrap(),
+        std::fs::read(site.join("ca.pem")).unwrap()
+    );
     use std::os::unix::fs::PermissionsExt;
-    let mode = std::fs::metadata(device.join("broker.secret"))
+    let mode = std::fs::metadata(device.join("device.key"))
         .unwrap()
         .permissions()
         .mode();
     assert_eq!(mode & 0o777, 0o600);
+    // The site holds the device's new certificate, never its key; the one
+    // `device add` issued is revoked.
+    let device_pem = std::fs::read_to_string(device.join("device.pem")).unwrap();
+    assert_eq!(
+        std::fs::read_to_string(site.join("devices/gym-door/device.pem")).unwrap(),
+        device_pem
+    );
+    assert!(!site.join("devices/gym-door/device.key").exists());
+    let revoked = std::fs::read_to_string(site.join("revoked.txt")).unwrap();
+    assert!(revoked.contains(issued_by_add.trim()), "{revoked}");
     let checked = binaries::run(
         "device-agent",
         &["--check".as_ref(), "--config".as_ref(), config.as_os_str()],
@@ -693,10 +736,39 @@ async fn a_device_claims_its_identity_with_the_label_once_the_pin_is_confirmed()
         "{keys}"
     );
     assert!(!log.contains(&text), "the code is never logged");
+    let device_key = std::fs::read_to_string(device.join("device.key")).unwrap();
+    let key_line = device_key.lines().nth(1).unwrap();
     assert!(
-        !kiosk.log().contains(secret.trim()),
-        "the secret is never logged"
+        !kiosk.log().contains(key_line) && !log.contains(key_line),
+        "the key is never logged"
     );
+
+    // The enrolled device runs as written: over TLS with its own
+    // certificate, it gets its roster.
+    let (night_starts, night_ends) = crate::site_bed::night_now();
+    let run_config = root.join("claimed-agent.toml");
+    std::fs::write(
+        &run_config,
+        installed_agent_config(
+            &device,
+            root,
+            &serial_scanner(bed.scanner_path()),
+            SIM_PANEL,
+            &format!("night_starts = \"{night_starts}\"\nnight_ends = \"{night_ends}\"\n"),
+        ),
+    )
+    .unwrap();
+    let enrolled = Process::start(
+        "device-agent",
+        &["--config", run_config.to_str().unwrap()],
+        &[],
+        "door agent running",
+    )
+    .await;
+    enrolled
+        .wait_for_line("new roster in force", Duration::from_secs(30))
+        .await;
+    enrolled.stop().await;
 
     // The same label again: the code is spent.
     std::fs::remove_file(&config).unwrap();
@@ -725,6 +797,27 @@ async fn a_device_claims_its_identity_with_the_label_once_the_pin_is_confirmed()
     );
     assert!(!ok);
     assert!(err.contains("the broker refused the claim login"), "{err}");
+    assert!(!config.exists());
+
+    // A label whose CA is not this broker's: the device does not send the
+    // code to it at all (TLS refuses the broker first).
+    let elsewhere = text.replace(&label.ca_fingerprint, &"ab".repeat(32));
+    let (ok, _, err) = binaries::run_status(
+        "device-agent",
+        &[
+            "--claim",
+            &elsewhere,
+            "--config",
+            config.to_str().unwrap(),
+            "--wait",
+            "5",
+        ],
+    );
+    assert!(!ok);
+    assert!(
+        err.contains("cannot reach the broker") && err.contains("UnknownIssuer"),
+        "{err}"
+    );
     assert!(!config.exists());
     kiosk.stop().await;
     drop(broker);
@@ -772,13 +865,14 @@ async fn tls_link_connects(
 async fn every_link_is_tls_to_the_site_ca_and_a_retired_devices_certificate_is_refused() {
     let bed = SiteBed::new().await;
     let root = bed.dir.path();
-    let (port, tls_port) = (free_port(), free_port());
+    let port = free_port();
     let site = provisioned_site(
         &bed,
         port,
         &["--kind lock --name gym-door --bus tcp:127.0.0.1:{board} --channel 1"],
     );
-    let broker = mosquitto_with_tls(&site, root, port, tls_port).await;
+    let tls_port = site_ports(&site).1;
+    let broker = mosquitto_for(&site, root, port).await;
     use std::os::unix::fs::PermissionsExt;
     for key in [
         "ca.key",
@@ -814,7 +908,8 @@ async fn every_link_is_tls_to_the_site_ca_and_a_retired_devices_certificate_is_r
     )
     .await;
 
-    // The door over TLS with the certificate `device add` issued it.
+    // The door over TLS with the certificate `device add` issued it, as
+    // provisioning wrote its configuration.
     let device_dir = site.join("devices/gym-door");
     let (night_starts, night_ends) = crate::site_bed::night_now();
     let text = installed_agent_config(
@@ -823,21 +918,11 @@ async fn every_link_is_tls_to_the_site_ca_and_a_retired_devices_certificate_is_r
         &serial_scanner(bed.scanner_path()),
         SIM_PANEL,
         &format!("night_starts = \"{night_starts}\"\nnight_ends = \"{night_ends}\"\n"),
-    )
-    .replace(&format!("port = {port}\n"), &format!("port = {tls_port}\n"))
-    .replace(
-        &format!(
-            "password_file = {:?}\n",
-            device_dir.join("broker.secret").to_str().unwrap()
-        ),
-        &format!(
-            "tls = {{ ca = {:?}, cert = {:?}, key = {:?} }}\n",
-            site.join("ca.pem"),
-            device_dir.join("device.pem"),
-            device_dir.join("device.key")
-        ),
     );
-    assert!(text.contains("tls = {"), "{text}");
+    assert!(
+        text.contains(&format!("port = {tls_port}\n")) && text.contains("tls = {"),
+        "{text}"
+    );
     let config = root.join("tls-agent.toml");
     std::fs::write(&config, &text).unwrap();
     let agent = Process::start(
@@ -905,21 +990,7 @@ async fn every_link_is_tls_to_the_site_ca_and_a_retired_devices_certificate_is_r
     assert!(!tls_link_connects(tls_port, Some(device_files(&expired_dir)), "expired").await);
     // Retired: its certificate goes on the CRL; after the broker reloads, refused.
     provision_words(&site, "device retire gym-door");
-    provision(
-        &site,
-        &[
-            "broker",
-            "config",
-            "--mosquitto",
-            root.join("mosquitto").to_str().unwrap(),
-            "--listen",
-            "127.0.0.1",
-            "--persistence",
-            &format!("{}/", root.join("persist").display()),
-            "--tls-port",
-            &tls_port.to_string(),
-        ],
-    );
+    write_broker_files(&site, root);
     broker.reload().await;
     assert!(!tls_link_connects(tls_port, Some(device_files(&device_dir)), "revoked").await);
     kiosk.stop().await;

@@ -1,9 +1,12 @@
 //! The centre's side of enrolment by QR (see `keting_core::claim`): it
 //! judges a device's claim request against the site directory's
-//! `claim.toml` (code not spent, window open, proof right), and once a
-//! technician has confirmed the PIN it answers with the device's
-//! `agent.toml` and broker secret from the site directory, authenticated
-//! with the code, and marks the code spent.
+//! `claim.toml` (code not spent, window open, proof right) and checks its
+//! certificate request (the device's name, a P-256 key, its own
+//! signature). Once a technician has confirmed the PIN, the site CA signs
+//! the request (the certificate `device add` made is revoked) and the
+//! centre answers with the device's `agent.toml`, its certificate and the
+//! CA's, authenticated with the code, and marks the code spent. No secret
+//! is in the answer.
 //!
 //! The kiosk knows the site directory from `kiosk site import DIR`; a kiosk
 //! without one refuses every claim, saying why.
@@ -15,6 +18,10 @@ use keting_core::ids::DeviceId;
 use keting_core::messages::PROTOCOL_VERSION;
 use keting_core::time::Timestamp;
 use keting_provisioning::device_claim::{ClaimFile, ClaimState};
+use keting_provisioning::site_ca::{self, SiteCa};
+use keting_provisioning::site_dir::SiteDir;
+
+use crate::store::device_claims::ConfirmedClaim;
 
 /// What to do with a request.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -98,6 +105,9 @@ impl ClaimDesk {
                 "the claim carries no valid device key: update the device's agent".into(),
             );
         }
+        if let Err(e) = keting_provisioning::site_ca::check_request(&request.csr, device.as_str()) {
+            return RequestVerdict::Refused(e.to_string());
+        }
         RequestVerdict::Pending {
             pin: key.pin(&request.nonce),
             expires: Timestamp::from_unix_millis(file.map_or(0, |f| f.expires_ms)),
@@ -106,23 +116,23 @@ impl ClaimDesk {
 
     /// The answer to a confirmed request; marks the code spent when it
     /// enrols the device.
-    pub fn answer(&self, device: &DeviceId, nonce: &str, now: Timestamp) -> ClaimResponse {
+    pub fn answer(&self, claim: &ConfirmedClaim, now: Timestamp) -> ClaimResponse {
         let outcome = self
-            .enrolment(device, nonce, now)
+            .enrolment(claim, now)
             .unwrap_or_else(|reason| ClaimOutcome::Refused { reason });
         ClaimResponse {
             v: PROTOCOL_VERSION,
-            nonce: nonce.to_owned(),
+            nonce: claim.nonce.clone(),
             outcome,
         }
     }
 
-    fn enrolment(
-        &self,
-        device: &DeviceId,
-        nonce: &str,
-        now: Timestamp,
-    ) -> Result<ClaimOutcome, String> {
+    fn enrolment(&self, claim: &ConfirmedClaim, now: Timestamp) -> Result<ClaimOutcome, String> {
+        let (device, nonce) = (&claim.device, claim.nonce.as_str());
+        let csr = claim
+            .csr
+            .as_deref()
+            .ok_or("the claim carried no certificate request: update the device's agent")?;
         let (dir, file) = self.claim_file(device)?;
         // Confirmed inside the window: the answer may leave just after it.
         let key = match ClaimFile::state(file.as_ref(), i64::MIN) {
@@ -137,13 +147,26 @@ impl ClaimDesk {
                 .map_err(|e| format!("the kiosk cannot read {name} of {device}: {e}"))
         };
         let agent_toml = read("agent.toml")?;
-        let password = read("broker.secret")?.trim().to_owned();
+        let ca_pem = std::fs::read_to_string(dir.join(site_ca::CA_CERT))
+            .map_err(|e| format!("the kiosk cannot read the site CA's certificate: {e}"))?;
+        let site = SiteDir::open(&dir).map_err(|e| e.to_string())?;
+        let (cert_pem, serial) = SiteCa::open(&dir)
+            .and_then(|ca| ca.sign_request(csr, device.as_str()))
+            .map_err(|e| e.to_string())?;
+        keting_provisioning::device::claimed_certificate(
+            &site,
+            device.as_str(),
+            &cert_pem,
+            &serial,
+        )
+        .map_err(|e| e.to_string())?;
         ClaimFile::mark_claimed(&dir, device.as_str(), now.as_unix_millis())
             .map_err(|e| e.to_string())?;
-        let mac = key.response_mac(nonce, &agent_toml, &password);
+        let mac = key.response_mac(nonce, &agent_toml, &cert_pem, &ca_pem);
         Ok(ClaimOutcome::Enrolled {
             agent_toml,
-            password,
+            cert_pem,
+            ca_pem,
             mac,
         })
     }
@@ -156,13 +179,18 @@ mod tests {
     use keting_provisioning::device::{NewDevice, add};
     use keting_provisioning::device_claim::{MAX_WRONG_PROOFS, create};
     use keting_provisioning::inventory::DeviceKind;
-    use keting_provisioning::site_dir::SiteDir;
+    use keting_provisioning::site_dir::BrokerAddress;
 
     #[test]
     fn a_code_dies_after_three_wrong_proofs_and_its_own_proof_then_opens_nothing() {
         let tmp = tempfile::tempdir().unwrap();
-        let site =
-            SiteDir::init(&tmp.path().join("site"), "中心", "127.0.0.1", 1883, false).unwrap();
+        let site = SiteDir::init(
+            &tmp.path().join("site"),
+            "中心",
+            &BrokerAddress::with_default_ports("127.0.0.1"),
+            false,
+        )
+        .unwrap();
         add(
             &site,
             &NewDevice {
@@ -187,8 +215,9 @@ mod tests {
         let request = |key: &ClaimKey, nonce: &str| ClaimRequest {
             v: 1,
             nonce: nonce.into(),
-            proof: key.proof(nonce, &device_key),
+            proof: key.proof(nonce, &device_key, "csr"),
             device_key: device_key.clone(),
+            csr: "csr".into(),
         };
         let wrong = ClaimKey::from_code("BBBBBBBBBBBBBBBB");
         for i in 0..MAX_WRONG_PROOFS {

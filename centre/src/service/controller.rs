@@ -397,6 +397,7 @@ impl Controller {
                     nonce: &request.nonce,
                     pin: &pin,
                     device_key: &request.device_key,
+                    csr: &request.csr,
                 };
                 match device_claims::record_request(self.store.conn(), &judged, expires, t) {
                     Ok(()) => tracing::info!(
@@ -425,7 +426,7 @@ impl Controller {
     async fn answer_claims(&mut self, link: &LinkHandle) -> Result<(), StoreError> {
         let t = now();
         for claim in device_claims::confirmed(self.store.conn())? {
-            let response = self.claims.answer(&claim.device, &claim.nonce, t);
+            let response = self.claims.answer(&claim, t);
             let topic = Topic::ClaimResponse(claim.device.clone()).name(&self.site.site_id);
             if let Err(e) = link.publish(&topic, &encode(&response), false).await {
                 tracing::error!("cannot queue a claim answer: {e}");

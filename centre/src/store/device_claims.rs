@@ -32,6 +32,8 @@ pub struct ConfirmedClaim {
     pub device: DeviceId,
     /// The request's nonce.
     pub nonce: String,
+    /// The device's certificate request (PEM), if it carried one.
+    pub csr: Option<String>,
 }
 
 /// A device's claim as the centre judged it.
@@ -44,6 +46,8 @@ pub struct Request<'a> {
     pub pin: &'a str,
     /// The device's own public key (base64url), under the code's proof.
     pub device_key: &'a str,
+    /// Its certificate request (PEM), under the code's proof.
+    pub csr: &'a str,
 }
 
 /// Records a request (a repeated delivery of the same one changes nothing).
@@ -54,8 +58,8 @@ pub fn record_request(
     now: Timestamp,
 ) -> Result<(), StoreError> {
     conn.execute(
-        "INSERT OR IGNORE INTO device_claims (device_id, nonce, pin, requested_ms, expires_ms, state, device_key)
-         VALUES (?1, ?2, ?3, ?4, ?5, 'pending', ?6)",
+        "INSERT OR IGNORE INTO device_claims (device_id, nonce, pin, requested_ms, expires_ms, state, device_key, csr)
+         VALUES (?1, ?2, ?3, ?4, ?5, 'pending', ?6, ?7)",
         params![
             request.device.as_str(),
             request.nonce,
@@ -63,6 +67,7 @@ pub fn record_request(
             now.as_unix_millis(),
             expires.as_unix_millis(),
             request.device_key,
+            request.csr,
         ],
     )?;
     Ok(())
@@ -169,22 +174,24 @@ pub fn confirm(
 /// Confirmed requests not yet answered.
 pub fn confirmed(conn: &Connection) -> Result<Vec<ConfirmedClaim>, StoreError> {
     let mut stmt = conn.prepare(
-        "SELECT id, device_id, nonce FROM device_claims WHERE state = 'confirmed' ORDER BY id",
+        "SELECT id, device_id, nonce, csr FROM device_claims WHERE state = 'confirmed' ORDER BY id",
     )?;
     let rows = stmt.query_map([], |r| {
         Ok((
             r.get::<_, i64>(0)?,
             r.get::<_, String>(1)?,
             r.get::<_, String>(2)?,
+            r.get::<_, Option<String>>(3)?,
         ))
     })?;
     let mut out = Vec::new();
     for row in rows {
-        let (id, device, nonce) = row?;
+        let (id, device, nonce, csr) = row?;
         out.push(ConfirmedClaim {
             id,
             device: DeviceId::new(device).map_err(|e| StoreError::Invalid(e.to_string()))?,
             nonce,
+            csr,
         });
     }
     Ok(out)
@@ -227,6 +234,7 @@ mod tests {
                 nonce: "n1",
                 pin: "111111",
                 device_key: "k-n1",
+                csr: "csr",
             },
             at(180),
             at(10),
@@ -239,6 +247,7 @@ mod tests {
                 nonce: "n1",
                 pin: "111111",
                 device_key: "k-n1",
+                csr: "csr",
             },
             at(180),
             at(11),
@@ -251,6 +260,7 @@ mod tests {
                 nonce: "n2",
                 pin: "222222",
                 device_key: "k-n2",
+                csr: "csr",
             },
             at(180),
             at(20),
@@ -289,6 +299,7 @@ mod tests {
                 nonce: "n1",
                 pin: "111111",
                 device_key: "k-n1",
+                csr: "csr",
             },
             at(180),
             at(10),

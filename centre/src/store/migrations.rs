@@ -367,6 +367,11 @@ const MIGRATIONS: &[&str] = &[
     ) STRICT;
     ALTER TABLE device_claims ADD COLUMN device_key TEXT;
     "#,
+    // 11: a claim carries the device's certificate request (PEM), which
+    // the site CA signs once a technician confirms the PIN.
+    r#"
+    ALTER TABLE device_claims ADD COLUMN csr TEXT;
+    "#,
 ];
 
 /// The schema version this build writes.

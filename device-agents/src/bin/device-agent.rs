@@ -40,7 +40,8 @@ struct Cli {
     #[arg(long, conflicts_with_all = ["check", "claim"])]
     public_key: bool,
     /// Enrol this device with a claim label's text (scanned from its QR code,
-    /// or typed): writes the configuration (--config) and broker.secret
+    /// or typed): makes the device's keys, and writes the configuration
+    /// (--config) with the site CA's certificate and the device's own
     /// beside it once the technician confirms the PIN on the kiosk.
     #[arg(long, value_name = "LABEL_TEXT", conflicts_with = "check")]
     claim: Option<String>,
@@ -111,7 +112,7 @@ fn claim(cli: &Cli, text: &str) -> anyhow::Result<()> {
         );
     }))?;
     println!(
-        "{device} enrolled: {} and broker.secret written; start the agent (systemctl start keting-agent)",
+        "{device} enrolled: {} written, with ca.pem, device.pem and device.key (made here) beside it; start the agent (systemctl start keting-agent)",
         written.display()
     );
     Ok(())

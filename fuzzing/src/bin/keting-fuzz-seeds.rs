@@ -82,7 +82,7 @@ fn main() -> std::io::Result<()> {
         (
             "claim",
             vec![
-                b"KETING-CLAIM:1:fuzz-centre:gym-door:0123456789ABCDEF:192.168.1.10:8883".to_vec(),
+                b"KETING-CLAIM:2:fuzz-centre:gym-door:0123456789ABCDEF:8f434346648f6b96df89dda901c5176b10a6d83961dd3c1ac88b59b2dc327aa4:192.168.1.10:8884".to_vec(),
                 br#"{"v":1,"nonce":"9f00","device_key":"AAAA","proof":"00"}"#.to_vec(),
                 br#"{"v":1,"nonce":"9f00","outcome":"enrolled","agent_toml":"x","password":"y","mac":"00"}"#.to_vec(),
             ],
