@@ -4,7 +4,8 @@
 //! simulated vending machine ([`vending_site`]).
 //!
 //! [`mosquitto`] starts the broker, [`binaries`] the programs, [`latency`]
-//! prints the benchmarks' percentiles.
+//! prints the benchmarks' percentiles, [`capture`] records what crosses
+//! loopback (tcpdump).
 //!
 //! Nothing here sleeps for a fixed time to wait for something: a broker is
 //! ready when it logs its listening socket, a process when it says so.
@@ -12,6 +13,7 @@
 #![allow(clippy::unwrap_used, clippy::missing_panics_doc)]
 
 pub mod binaries;
+pub mod capture;
 pub mod latency;
 pub mod mosquitto;
 pub mod vending_site;

@@ -18,7 +18,7 @@ use keting_system_tests::binaries::provision;
 /// provisioning wrote them (`devices/<name>/` is what is copied to
 /// `/etc/keting/`), the door's scanner `scanner` and its `panel` (TOML
 /// inline tables), and `extra` lines for the door.
-fn installed_agent_config(
+pub(crate) fn installed_agent_config(
     device_dir: &std::path::Path,
     root: &std::path::Path,
     scanner: &str,
@@ -43,9 +43,9 @@ fn installed_agent_config(
         )
 }
 
-const SIM_PANEL: &str = "{ kind = \"sim\" }";
+pub(crate) const SIM_PANEL: &str = "{ kind = \"sim\" }";
 
-fn serial_scanner(path: &str) -> String {
+pub(crate) fn serial_scanner(path: &str) -> String {
     format!("{{ kind = \"serial\", path = \"{path}\" }}")
 }
 
@@ -59,7 +59,7 @@ fn provision_status(site: &std::path::Path, args: &[&str]) -> binaries::RunOutpu
 /// A site in `bed`'s directory whose broker is 127.0.0.1:`port` (its TLS
 /// and claim ports free ones), with a `device add` for each of `devices`
 /// (`{board}` is the simulated relay board's port).
-fn provisioned_site(bed: &SiteBed, port: u16, devices: &[&str]) -> std::path::PathBuf {
+pub(crate) fn provisioned_site(bed: &SiteBed, port: u16, devices: &[&str]) -> std::path::PathBuf {
     let site = bed.dir.path().join("provisioned");
     provision_words(
         &site,
@@ -80,7 +80,7 @@ fn provisioned_site(bed: &SiteBed, port: u16, devices: &[&str]) -> std::path::Pa
 }
 
 /// The site's broker ports: (plain, TLS, claim).
-fn site_ports(site: &std::path::Path) -> (u16, u16, u16) {
+pub(crate) fn site_ports(site: &std::path::Path) -> (u16, u16, u16) {
     let s = keting_provisioning::site_dir::SiteDir::open(site)
         .unwrap()
         .site;
@@ -89,7 +89,11 @@ fn site_ports(site: &std::path::Path) -> (u16, u16, u16) {
 
 /// Writes Mosquitto's files for `site` into `root/mosquitto` and starts it
 /// on the site's ports (plain `port`, TLS, claims).
-async fn mosquitto_for(site: &std::path::Path, root: &std::path::Path, port: u16) -> Mosquitto {
+pub(crate) async fn mosquitto_for(
+    site: &std::path::Path,
+    root: &std::path::Path,
+    port: u16,
+) -> Mosquitto {
     assert_eq!(site_ports(site).0, port);
     write_broker_files(site, root);
     Mosquitto::start_with_config(&root.join("mosquitto/mosquitto.conf"), port).await
@@ -118,7 +122,7 @@ fn write_broker_files(site: &std::path::Path, root: &std::path::Path) {
 }
 
 /// `keting-provision --site SITE` with a command line of words without spaces.
-fn provision_words(site: &std::path::Path, line: &str) -> String {
+pub(crate) fn provision_words(site: &std::path::Path, line: &str) -> String {
     provision(site, &line.split_whitespace().collect::<Vec<_>>())
 }
 

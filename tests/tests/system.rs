@@ -13,3 +13,4 @@ mod gym_door;
 mod provisioned;
 mod site_bed;
 mod vending;
+mod wire_capture;
