@@ -79,6 +79,14 @@ pub(crate) fn provisioned_site(bed: &SiteBed, port: u16, devices: &[&str]) -> st
     site
 }
 
+/// The site's id.
+fn site_id(site: &std::path::Path) -> String {
+    keting_provisioning::site_dir::SiteDir::open(site)
+        .unwrap()
+        .site
+        .id
+}
+
 /// The site's broker ports: (plain, TLS, claim).
 pub(crate) fn site_ports(site: &std::path::Path) -> (u16, u16, u16) {
     let s = keting_provisioning::site_dir::SiteDir::open(site)
@@ -327,6 +335,13 @@ async fn the_embedded_broker_requires_the_same_logins() {
             bed.board_port
         ),
     );
+    provision_words(
+        &site,
+        &format!(
+            "device add --kind piano-bank --name pianos --bus tcp:127.0.0.1:{} --pianos 2",
+            bed.board_port
+        ),
+    );
     let conf = root.join("mosquitto");
     provision(
         &site,
@@ -387,6 +402,35 @@ async fn the_embedded_broker_requires_the_same_logins() {
     agent
         .wait_for_line("new roster in force", Duration::from_secs(30))
         .await;
+
+    // The piano bank's login can publish anywhere here (the embedded broker
+    // has no topic rules), but the door takes only the site's signature:
+    // the forged unlock moves nothing and the kiosk records the refusal.
+    let writes = bed.board.writes();
+    publish_as(
+        port,
+        None,
+        Some((
+            "pianos".into(),
+            std::fs::read_to_string(site.join("devices/pianos/broker.secret"))
+                .unwrap()
+                .trim()
+                .to_owned(),
+        )),
+        &format!("keting/v1/{}/device/gym-door/cmd", site_id(&site)),
+        &forged_unlock(),
+    )
+    .await;
+    kiosk
+        .wait_for_line("device event stored", Duration::from_secs(10))
+        .await;
+    let events = kiosk_cli(&data, &["door", "events"]);
+    assert!(
+        events.contains("door.command_refused") && events.contains("forged"),
+        "{events}"
+    );
+    assert_eq!(bed.board.writes(), writes, "the strike was never driven");
+    assert!(!bed.board.relays()[0]);
 
     // The same device with a wrong password is refused, and says so.
     std::fs::write(root.join("wrong.secret"), "not-the-password").unwrap();
@@ -865,6 +909,71 @@ async fn tls_link_connects(
     .unwrap_or(false)
 }
 
+/// An unlock for `gym-door` sealed with a key that is not the site's (a
+/// device's own, say): what a piano bank could forge.
+fn forged_unlock() -> Vec<u8> {
+    use keting_core::messages::{Action, Command, MessageId, PROTOCOL_VERSION};
+    let now_ms = keting_link::clock::now().as_unix_millis();
+    let not_the_site = ed25519_dalek::SigningKey::from_bytes(&[42; 32]);
+    keting_core::signed_command::seal(
+        &not_the_site,
+        &Command {
+            v: PROTOCOL_VERSION,
+            to: keting_core::ids::DeviceId::new("gym-door").unwrap(),
+            seq: u64::try_from(now_ms).unwrap(),
+            id: MessageId::new("c-from-the-pianos").unwrap(),
+            deadline_ms: now_ms + 60_000,
+            action: Action::Unlock { member: None },
+        },
+    )
+}
+
+/// Logs in to the broker on `port` (with a certificate or a password),
+/// publishes `payload` on `topic` at QoS 1 and returns once the broker has
+/// acknowledged it.
+async fn publish_as(
+    port: u16,
+    tls: Option<keting_link::tls::TlsFiles>,
+    credentials: Option<(String, String)>,
+    topic: &str,
+    payload: &[u8],
+) {
+    use keting_link::connection::{self, LinkConfig, LinkEvent};
+    let dir = tempfile::tempdir().unwrap();
+    let outbox = keting_link::outbox::Outbox::open(&dir.path().join("o.db")).unwrap();
+    let (link, mut events, _task) = connection::spawn(
+        LinkConfig {
+            host: "127.0.0.1".into(),
+            port,
+            client_id: "publish-as-pianos".into(),
+            credentials,
+            online_topic: "test/publish-as/online".into(),
+            subscriptions: vec![],
+            keep_alive: Duration::from_secs(5),
+            persistent_session: false,
+            tls: tls.map(|f| keting_link::tls::LinkTls::from_files(&f).unwrap()),
+        },
+        outbox,
+    );
+    async fn until(
+        events: &mut tokio::sync::mpsc::Receiver<LinkEvent>,
+        want: fn(&LinkEvent) -> bool,
+    ) {
+        tokio::time::timeout(Duration::from_secs(10), async {
+            while let Some(e) = events.recv().await {
+                if want(&e) {
+                    return;
+                }
+            }
+        })
+        .await
+        .expect("the broker answered");
+    }
+    until(&mut events, |e| matches!(e, LinkEvent::Connected)).await;
+    link.publish(topic, payload, false).await.unwrap();
+    until(&mut events, |e| matches!(e, LinkEvent::Drained)).await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_link_is_tls_to_the_site_ca_and_a_retired_devices_certificate_is_refused() {
     let bed = SiteBed::new().await;
@@ -873,7 +982,10 @@ async fn every_link_is_tls_to_the_site_ca_and_a_retired_devices_certificate_is_r
     let site = provisioned_site(
         &bed,
         port,
-        &["--kind lock --name gym-door --bus tcp:127.0.0.1:{board} --channel 1"],
+        &[
+            "--kind lock --name gym-door --bus tcp:127.0.0.1:{board} --channel 1",
+            "--kind piano-bank --name pianos --bus tcp:127.0.0.1:{board} --pianos 2",
+        ],
     );
     let tls_port = site_ports(&site).1;
     let broker = mosquitto_for(&site, root, port).await;
@@ -945,13 +1057,36 @@ async fn every_link_is_tls_to_the_site_ca_and_a_retired_devices_certificate_is_r
     kiosk
         .wait_for_count("device event stored", 1, Duration::from_secs(30))
         .await;
-    agent.stop().await;
-
     let device_files = |dir: &std::path::Path| keting_link::tls::TlsFiles {
         ca: site.join("ca.pem"),
         cert: dir.join("device.pem"),
         key: dir.join("device.key"),
     };
+    // The piano bank's certificate cannot command the lock: Mosquitto's
+    // ACL drops its publish on the door's topics. A staff open sent after
+    // it comes back with nothing before it: no refusal, one pulse.
+    let writes = bed.board.writes();
+    let door_cmd = format!("keting/v1/{}/device/gym-door/cmd", site_id(&site));
+    publish_as(
+        tls_port,
+        Some(device_files(&site.join("devices/pianos"))),
+        None,
+        &door_cmd,
+        &forged_unlock(),
+    )
+    .await;
+    kiosk_cli(&data, &["door", "open", "gym-door"]);
+    coil(&bed.board, true).await;
+    coil(&bed.board, false).await;
+    let events = kiosk_cli(&data, &["door", "events"]);
+    assert!(!events.contains("command_refused"), "{events}");
+    assert_eq!(
+        bed.board.writes(),
+        writes + 2,
+        "only the staff open's pulse"
+    );
+    agent.stop().await;
+
     assert!(tls_link_connects(tls_port, Some(device_files(&device_dir)), "good").await);
     // No certificate, plain TCP on the TLS port: refused.
     assert!(!tls_link_connects(tls_port, None, "plain").await);
