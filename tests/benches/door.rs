@@ -4,15 +4,22 @@
 //! runs Mosquitto, the release `device-agent` and `kiosk` (headless) as
 //! processes, and the simulated relay board on Modbus TCP in this process,
 //! all on loopback, and prints:
+//! Every link is TLS (TLS 1.3, client certificates of a site CA, as on a
+//! provisioned site) and every command signed. It prints:
 //! - scan to relay coil written, and to the agent's `unlocked` status (the
 //!   coil written and read back), p50/p99 over 1,000 scans published on the
 //!   simulated scanner's topic;
 //! - the floor measured in the same run: one bare MQTT QoS 1 round trip
-//!   (publish to a subscriber, through the same broker) plus one bare
-//!   Modbus write to the same simulated board;
+//!   (publish to a subscriber, through the same broker, over TLS; and over
+//!   plain TCP for comparison) plus one bare Modbus write to the same
+//!   simulated board;
 //! - staff grant (`kiosk gym grant` committed) to the door's acceptance of
 //!   the new roster, p50/p99 over 30 grants;
-//! - the agent's resident memory after the run.
+//! - the agent's resident memory after the run;
+//! - one agent's login, TCP connect to CONNACK, over TLS (handshake and
+//!   certificate check included) and over plain TCP, p50/p99 over 100;
+//! - 100 agents' links (the agents' own reconnect code: backoff with full
+//!   jitter) coming back after a broker restart: when the last is back.
 
 #![allow(clippy::unwrap_used)]
 
@@ -21,20 +28,27 @@ use std::time::{Duration, Instant};
 use keting_core::door::lock::LockState;
 use keting_core::messages::{DoorStatus, decode};
 use keting_hardware::relay_board::sim::{SimRelayBoard, serve_tcp};
+use keting_link::tls::{LinkTls, TlsFiles};
 use keting_system_tests::binaries::{Process, start_kiosk};
 use keting_system_tests::latency::{report, resident_kib};
 use keting_system_tests::mosquitto::Mosquitto;
+use keting_system_tests::site_tls::SiteTls;
 use rumqttc::{AsyncClient, Event, EventLoop, MqttOptions, Packet, QoS};
 use tokio_modbus::client::Writer;
 
 const SCANS_DEFAULT: usize = 1_000;
 const GRANTS: usize = 30;
 const ROSTER_MEMBERS: usize = 300;
+const LOGINS: usize = 100;
+const STORM_AGENTS: usize = 100;
 
-fn client(port: u16, id: &str) -> (AsyncClient, EventLoop) {
+fn client(port: u16, id: &str, tls: Option<&LinkTls>) -> (AsyncClient, EventLoop) {
     let mut o = MqttOptions::new(id, "127.0.0.1", port);
     o.set_keep_alive(Duration::from_secs(10));
     o.set_max_packet_size(2 << 20, 2 << 20);
+    if let Some(tls) = tls {
+        o.set_transport(tls.transport());
+    }
     let (client, mut events) = AsyncClient::new(o, 100);
     let mut network = events.network_options();
     network.set_tcp_nodelay(true);
@@ -71,34 +85,31 @@ async fn main() {
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(SCANS_DEFAULT);
-    let broker = Mosquitto::start().await;
+    let site_tls = SiteTls::new();
+    let broker = Mosquitto::start_tls(site_tls.listener()).await;
+    let tls_port = broker.tls.as_ref().unwrap().port;
+    let kiosk_dir = site_tls.kiosk_dir();
+    let kiosk_tls = LinkTls::from_files(&TlsFiles {
+        ca: kiosk_dir.join("ca.pem"),
+        cert: kiosk_dir.join("kiosk.pem"),
+        key: kiosk_dir.join("kiosk.key"),
+    })
+    .unwrap();
     let board = SimRelayBoard::new();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let board_addr = listener.local_addr().unwrap();
     tokio::spawn(serve_tcp(listener, board.clone(), std::future::pending()));
     let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
-    println!("# Keting gym door benchmark (loopback, Mosquitto, release binaries)");
+    println!(
+        "# Keting gym door benchmark (loopback, Mosquitto with TLS 1.3 and client certificates, signed commands, release binaries)"
+    );
 
-    // The floor: a bare MQTT QoS 1 round trip, and a bare Modbus write.
-    let (pubc, mut pub_events) = client(broker.port, "floor-pub");
-    let (subc, mut sub_events) = client(broker.port, "floor-sub");
-    tokio::spawn(async move {
-        loop {
-            if pub_events.poll().await.is_err() {
-                return;
-            }
-        }
-    });
-    subscribed(&subc, &mut sub_events, "floor/t").await;
-    let mut mqtt = Vec::with_capacity(scans);
-    for _ in 0..scans {
-        let t = Instant::now();
-        pubc.publish("floor/t", QoS::AtLeastOnce, false, b"KT1.x".to_vec())
-            .await
-            .unwrap();
-        next_publish(&mut sub_events, "floor/t").await;
-        mqtt.push(t.elapsed());
-    }
+    // The floor: a bare MQTT QoS 1 round trip (over TLS, and over plain
+    // TCP for comparison), and a bare Modbus write.
+    let (pubc, mqtt_plain) = floor_round_trips(broker.port, None, scans).await;
+    let (tls_pubc, mqtt) = floor_round_trips(tls_port, Some(&kiosk_tls), scans).await;
+    drop(pubc);
+    let pubc = tls_pubc;
     let mut modbus_client = tokio_modbus::client::tcp::connect(board_addr)
         .await
         .unwrap();
@@ -117,7 +128,8 @@ async fn main() {
         .await
         .unwrap()
         .unwrap();
-    let (mqtt_p50, mqtt_p99) = report("floor: MQTT QoS 1 publish -> subscriber", mqtt);
+    report("floor: MQTT QoS 1 round trip, plain TCP", mqtt_plain);
+    let (mqtt_p50, mqtt_p99) = report("floor: MQTT QoS 1 publish -> subscriber, TLS", mqtt);
     let (mb_p50, mb_p99) = report("floor: Modbus TCP write single coil", modbus);
     println!(
         "{:<52} p50={:>9.3} ms  p99={:>9.3} ms",
@@ -156,17 +168,28 @@ async fn main() {
         &config,
         format!(
             "site = \"{site}\"\ndevice = \"gym-door\"\nsite_public_key = \"{public_key}\"\nstate_dir = \"{}\"\n\
-             [broker]\nhost = \"127.0.0.1\"\nport = {}\n\
+             [broker]\nhost = \"127.0.0.1\"\nport = {}\n{}\
              [door]\ngpio = \"sim\"\npulse_ms = 100\nanti_passback_s = 0\n\
              strike = {{ kind = \"relay\", bus = \"tcp:{board_addr}\", channel = 1 }}\n\
              contact = {{ line = \"GPIO27\" }}\nscanner = {{ kind = \"sim\" }}\npanel = {{ kind = \"sim\" }}\n",
             dir.path().join("agent").display(),
-            broker.port
+            tls_port,
+            site_tls.agent_line("gym-door"),
         ),
     )
     .unwrap();
-    let url = format!("mqtt://127.0.0.1:{}", broker.port);
-    let kiosk = start_kiosk(&data, &["--mqtt-url", &url], "roster published").await;
+    let url = format!("mqtts://127.0.0.1:{tls_port}");
+    let kiosk = start_kiosk(
+        &data,
+        &[
+            "--mqtt-url",
+            &url,
+            "--mqtt-tls",
+            kiosk_dir.to_str().unwrap(),
+        ],
+        "roster published",
+    )
+    .await;
     let agent = Process::start(
         "device-agent",
         &["--config", config.to_str().unwrap()],
@@ -185,7 +208,7 @@ async fn main() {
     // Scan -> coil, scan -> confirmed (status unlocked), 1,000 times.
     let status_topic = format!("keting/v1/{site}/device/gym-door/status");
     let scan_topic = format!("keting/v1/{site}/sim/gym-door/scan");
-    let (watch, mut watch_events) = client(broker.port, "bench-watch");
+    let (watch, mut watch_events) = client(tls_port, "bench-watch", Some(&kiosk_tls));
     subscribed(&watch, &mut watch_events, &status_topic).await;
     let mut coil_on = board.changes();
     let (mut to_coil, mut to_confirmed) = (Vec::with_capacity(scans), Vec::with_capacity(scans));
@@ -257,4 +280,150 @@ async fn main() {
     }
     kiosk.stop().await;
     agent.stop().await;
+
+    // One agent's login, TCP connect to CONNACK.
+    let door_tls = LinkTls::from_files(&site_tls.client("gym-door")).unwrap();
+    report(
+        "login: connect -> CONNACK, plain TCP",
+        logins(broker.port, None).await,
+    );
+    report(
+        "login: connect -> CONNACK, TLS 1.3 + client cert",
+        logins(tls_port, Some(&door_tls)).await,
+    );
+    reconnect_storm(broker, &site_tls).await;
+}
+
+/// `n` bare QoS 1 round trips through the broker on `port`; returns the
+/// publishing client (connected, its loop driven) and the latencies.
+async fn floor_round_trips(
+    port: u16,
+    tls: Option<&LinkTls>,
+    n: usize,
+) -> (AsyncClient, Vec<Duration>) {
+    let tag = if tls.is_some() { "tls" } else { "plain" };
+    let (pubc, mut pub_events) = client(port, &format!("floor-pub-{tag}"), tls);
+    let (subc, mut sub_events) = client(port, &format!("floor-sub-{tag}"), tls);
+    tokio::spawn(async move {
+        loop {
+            if pub_events.poll().await.is_err() {
+                return;
+            }
+        }
+    });
+    let topic = format!("floor/{tag}");
+    subscribed(&subc, &mut sub_events, &topic).await;
+    let mut out = Vec::with_capacity(n);
+    for _ in 0..n {
+        let t = Instant::now();
+        pubc.publish(&topic, QoS::AtLeastOnce, false, b"KT1.x".to_vec())
+            .await
+            .unwrap();
+        next_publish(&mut sub_events, &topic).await;
+        out.push(t.elapsed());
+    }
+    (pubc, out)
+}
+
+/// [`LOGINS`] logins one after another: connect to CONNACK, then goodbye.
+async fn logins(port: u16, tls: Option<&LinkTls>) -> Vec<Duration> {
+    let mut out = Vec::with_capacity(LOGINS);
+    for i in 0..LOGINS {
+        let (c, mut events) = client(port, &format!("login-{i}"), tls);
+        let t = Instant::now();
+        loop {
+            if let Event::Incoming(Packet::ConnAck(_)) = events.poll().await.unwrap() {
+                break;
+            }
+        }
+        out.push(t.elapsed());
+        c.disconnect().await.unwrap();
+        while events.poll().await.is_ok() {}
+    }
+    out
+}
+
+/// [`STORM_AGENTS`] agents' links over TLS, each with its own certificate;
+/// the broker restarted under them (SIGTERM, as a service restart); prints
+/// when each was back, from the moment the broker listened again.
+async fn reconnect_storm(broker: Mosquitto, site_tls: &SiteTls) {
+    use keting_link::connection::{self, LinkConfig, LinkEvent};
+    let tls_port = broker.tls.as_ref().unwrap().port;
+    let dir = tempfile::tempdir().unwrap();
+    let (back_tx, mut back_rx) = tokio::sync::mpsc::unbounded_channel::<(usize, Instant)>();
+    let (up_tx, mut up_rx) = tokio::sync::mpsc::unbounded_channel::<usize>();
+    let mut links = Vec::new();
+    for i in 0..STORM_AGENTS {
+        let name = format!("agent-{i:03}");
+        let outbox =
+            keting_link::outbox::Outbox::open(&dir.path().join(format!("{name}.db"))).unwrap();
+        let (link, mut events, task) = connection::spawn(
+            LinkConfig {
+                host: "127.0.0.1".into(),
+                port: tls_port,
+                client_id: name.clone(),
+                credentials: None,
+                online_topic: format!("storm/{name}/online"),
+                subscriptions: vec![format!("storm/{name}/cmd")],
+                keep_alive: Duration::from_secs(10),
+                persistent_session: true,
+                tls: Some(LinkTls::from_files(&site_tls.client(&name)).unwrap()),
+            },
+            outbox,
+        );
+        let (back, up) = (back_tx.clone(), up_tx.clone());
+        tokio::spawn(async move {
+            let mut first = true;
+            while let Some(e) = events.recv().await {
+                if let LinkEvent::Connected = e {
+                    if first {
+                        first = false;
+                        let _ = up.send(i);
+                    } else {
+                        let _ = back.send((i, Instant::now()));
+                    }
+                }
+            }
+        });
+        links.push((link, task));
+    }
+    let started = Instant::now();
+    for _ in 0..STORM_AGENTS {
+        up_rx.recv().await.unwrap();
+    }
+    println!(
+        "{:<52} {:.2} s",
+        format!("{STORM_AGENTS} agents' first TLS logins, all at once"),
+        started.elapsed().as_secs_f64()
+    );
+    let stopping = Instant::now();
+    let broker = broker.restart().await;
+    let listening = Instant::now();
+    let mut back = Vec::with_capacity(STORM_AGENTS);
+    let limit = tokio::time::timeout(Duration::from_secs(120), async {
+        while back.len() < STORM_AGENTS {
+            let (_, at) = back_rx.recv().await.unwrap();
+            back.push(at.saturating_duration_since(listening));
+        }
+    })
+    .await;
+    let restart = listening - stopping;
+    match limit {
+        Ok(()) => {
+            let last = back.iter().max().copied().unwrap_or_default();
+            println!(
+                "{:<52} restart {:.2} s, all {STORM_AGENTS} back {:.2} s after it listened",
+                "broker restart (SIGTERM), agents reconnecting",
+                restart.as_secs_f64(),
+                last.as_secs_f64()
+            );
+            report("  each agent back, from the broker listening", back);
+        }
+        Err(_) => println!(
+            "broker restart: only {} of {STORM_AGENTS} agents back within 120 s",
+            back.len()
+        ),
+    }
+    drop(links);
+    drop(broker);
 }

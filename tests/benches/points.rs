@@ -11,7 +11,10 @@
 //! - redemption from confirm (the redemption committed to the database) to
 //!   "take your drink" (settled as committed after the drink dropped),
 //!   through the release `kiosk --headless`, `device-agent`, Mosquitto and
-//!   the simulated machine with no mechanical delay, p50/p99.
+//!   the simulated machine with no mechanical delay, p50/p99: the vend
+//!   command signed by the centre, its outcome by the machine, both links
+//!   TLS 1.3 with client certificates (and the same over plain TCP, for
+//!   comparison).
 //!
 //! `KETING_BENCH_SPENDS` and `KETING_BENCH_REDEMPTIONS` change the counts.
 
@@ -25,6 +28,8 @@ use keting_core::calendar::SiteCalendar;
 use keting_core::ids::DeviceId;
 use keting_core::time::Timestamp;
 use keting_system_tests::latency::report;
+use keting_system_tests::mosquitto::Mosquitto;
+use keting_system_tests::site_tls::SiteTls;
 use keting_system_tests::vending_site::{MACHINE, VendingSite};
 
 fn count(var: &str, default: usize) -> usize {
@@ -115,12 +120,21 @@ fn ledger(spends: usize) {
     );
 }
 
-async fn redemption(n: usize) {
+async fn redemption(n: usize, tls: bool) {
     let site = VendingSite::new(2, u16::try_from(n + 10).unwrap_or(u16::MAX), 10).await;
     site.sim.set_vend_time(Duration::ZERO);
-    let broker = VendingSite::broker().await;
-    let kiosk = site.start_kiosk(broker.port).await;
-    let agent = site.start_agent(broker.port).await;
+    let site_tls = SiteTls::new();
+    let (broker, kiosk, agent) = if tls {
+        let broker = Mosquitto::start_tls(site_tls.listener()).await;
+        let kiosk = site.start_kiosk_tls(&broker, &site_tls).await;
+        let agent = site.start_agent_tls(&broker, &site_tls).await;
+        (broker, kiosk, agent)
+    } else {
+        let broker = VendingSite::broker().await;
+        let kiosk = site.start_kiosk(broker.port).await;
+        let agent = site.start_agent(broker.port).await;
+        (broker, kiosk, agent)
+    };
     let member = keting_core::ids::MemberId(site.volunteer("义工", i64::try_from(n).unwrap() * 10));
     let mut store = Store::open(&site.data().join("keting.db")).unwrap();
     let device = DeviceId::new(MACHINE).unwrap();
@@ -145,7 +159,12 @@ async fn redemption(n: usize) {
         latencies.push(t.elapsed());
     }
     println!(
-        "redemption ({n}, release kiosk and agent, Mosquitto, simulated machine with no mechanical delay)"
+        "redemption ({n}, release kiosk and agent, Mosquitto {}, signed both ways, simulated machine with no mechanical delay)",
+        if tls {
+            "over TLS 1.3 with client certificates"
+        } else {
+            "over plain TCP"
+        }
     );
     report("  confirm -> take your drink", latencies);
     if std::env::var_os("KETING_BENCH_LOG").is_some() {
@@ -154,10 +173,13 @@ async fn redemption(n: usize) {
     assert_eq!(site.sim.dispensed(), n as u64);
     kiosk.stop().await;
     agent.stop().await;
+    drop(broker);
 }
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
     ledger(count("KETING_BENCH_SPENDS", 2_000));
-    redemption(count("KETING_BENCH_REDEMPTIONS", 200)).await;
+    let n = count("KETING_BENCH_REDEMPTIONS", 200);
+    redemption(n, true).await;
+    redemption(n, false).await;
 }

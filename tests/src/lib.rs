@@ -5,7 +5,8 @@
 //!
 //! [`mosquitto`] starts the broker, [`binaries`] the programs, [`latency`]
 //! prints the benchmarks' percentiles, [`capture`] records what crosses
-//! loopback (tcpdump).
+//! loopback (tcpdump), [`site_tls`] makes a site CA and certificates for a
+//! TLS broker.
 //!
 //! Nothing here sleeps for a fixed time to wait for something: a broker is
 //! ready when it logs its listening socket, a process when it says so.
@@ -16,6 +17,7 @@ pub mod binaries;
 pub mod capture;
 pub mod latency;
 pub mod mosquitto;
+pub mod site_tls;
 pub mod vending_site;
 
 /// A TCP port nobody listens on right now (loopback).

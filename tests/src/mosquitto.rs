@@ -13,11 +13,27 @@ use tokio::sync::Notify;
 
 use crate::free_port;
 
+/// A TLS listener for [`Mosquitto::start_tls`]: client certificates of the
+/// CA in `ca` required, the certificate's name the user name.
+#[derive(Clone, Debug)]
+pub struct TlsListener {
+    /// Its port (127.0.0.1).
+    pub port: u16,
+    /// The CA's certificate.
+    pub ca: PathBuf,
+    /// The broker's certificate chain (its own, then the CA's).
+    pub cert: PathBuf,
+    /// The broker's key.
+    pub key: PathBuf,
+}
+
 /// A running Mosquitto on loopback; killed when dropped.
 pub struct Mosquitto {
     child: Child,
     /// The port it listens on (127.0.0.1).
     pub port: u16,
+    /// Its TLS listener, if it has one.
+    pub tls: Option<TlsListener>,
     dir: tempfile::TempDir,
     /// Its log lines so far, and a signal for each new one.
     log: Arc<(Mutex<Vec<String>>, Notify)>,
@@ -40,31 +56,47 @@ impl Mosquitto {
         // save its sessions here, or a restart loses them.
         use std::os::unix::fs::PermissionsExt;
         std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o777)).unwrap();
-        Self::start_in(dir, free_port()).await
+        Self::start_in(dir, free_port(), None).await
+    }
+
+    /// As [`Self::start`], with a TLS listener beside the plain one.
+    pub async fn start_tls(tls: TlsListener) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o777)).unwrap();
+        Self::start_in(dir, free_port(), Some(tls)).await
     }
 
     /// Starts Mosquitto on a configuration file someone else wrote (it must
     /// listen on `port`, and log to stderr, as it does by default).
     pub async fn start_with_config(conf: &Path, port: u16) -> Self {
-        Self::run(tempfile::tempdir().unwrap(), conf, port).await
+        Self::run(tempfile::tempdir().unwrap(), conf, port, None).await
     }
 
-    async fn start_in(dir: tempfile::TempDir, port: u16) -> Self {
+    async fn start_in(dir: tempfile::TempDir, port: u16, tls: Option<TlsListener>) -> Self {
         let conf = dir.path().join("mosquitto.conf");
-        std::fs::write(
-            &conf,
-            format!(
-                "listener {port} 127.0.0.1\nallow_anonymous true\nset_tcp_nodelay true\n\
-                 persistence true\npersistence_location {}/\n\
-                 log_dest stderr\nlog_type error\nlog_type warning\nlog_type notice\nlog_type information\n",
-                dir.path().display()
-            ),
-        )
-        .unwrap();
-        Self::run(dir, &conf, port).await
+        let mut text = format!(
+            "per_listener_settings true\n\
+             listener {port} 127.0.0.1\nallow_anonymous true\nset_tcp_nodelay true\n\
+             persistence true\npersistence_location {}/\n\
+             log_dest stderr\nlog_type error\nlog_type warning\nlog_type notice\nlog_type information\n",
+            dir.path().display()
+        );
+        if let Some(t) = &tls {
+            text += &format!(
+                "listener {} 127.0.0.1\ncafile {}\ncertfile {}\nkeyfile {}\n\
+                 require_certificate true\nuse_identity_as_username true\n",
+                t.port,
+                t.ca.display(),
+                t.cert.display(),
+                t.key.display()
+            );
+        }
+        std::fs::write(&conf, text).unwrap();
+        Self::run(dir, &conf, port, tls).await
     }
 
-    async fn run(dir: tempfile::TempDir, conf: &Path, port: u16) -> Self {
+    async fn run(dir: tempfile::TempDir, conf: &Path, port: u16, tls: Option<TlsListener>) -> Self {
         let mut child = Command::new(mosquitto_bin())
             .arg("-c")
             .arg(conf)
@@ -96,6 +128,7 @@ impl Mosquitto {
         Self {
             child,
             port,
+            tls,
             dir,
             log,
         }
@@ -141,8 +174,9 @@ impl Mosquitto {
     /// Restarts the broker on the same port (stopped with SIGTERM, as a
     /// service restart does; it saves its sessions and retained messages).
     pub async fn restart(self) -> Self {
+        let tls = self.tls.clone();
         let (dir, port) = self.stop().await;
-        Self::start_in(dir, port).await
+        Self::start_in(dir, port, tls).await
     }
 
     /// Stops the broker with SIGTERM; returns what is needed to start it again.
@@ -168,7 +202,7 @@ impl Mosquitto {
 
     /// Starts a stopped broker again (same directory, same port).
     pub async fn start_again(dir: tempfile::TempDir, port: u16) -> Self {
-        Self::start_in(dir, port).await
+        Self::start_in(dir, port, None).await
     }
 }
 

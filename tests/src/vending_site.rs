@@ -11,6 +11,7 @@ use keting_hardware::vending::sim::SimVending;
 
 use crate::binaries::{self, Process};
 use crate::mosquitto::Mosquitto;
+use crate::site_tls::SiteTls;
 
 /// The machine's device id.
 pub const MACHINE: &str = "vending";
@@ -148,12 +149,18 @@ impl VendingSite {
 
     /// The agent's configuration file, written once.
     pub fn agent_config(&self, broker_port: u16) -> PathBuf {
+        self.agent_config_with(broker_port, "")
+    }
+
+    /// As [`Self::agent_config`], with `broker_lines` added to its
+    /// `[broker]` section (a `tls = {...}` line).
+    pub fn agent_config_with(&self, broker_port: u16, broker_lines: &str) -> PathBuf {
         let path = self.dir.path().join("vending.toml");
         std::fs::write(
             &path,
             format!(
                 "site = \"{}\"\ndevice = \"{MACHINE}\"\nsite_public_key = \"{}\"\nstate_dir = \"{}\"\n\
-                 [broker]\nhost = \"127.0.0.1\"\nport = {broker_port}\nkeep_alive_s = 2\n\
+                 [broker]\nhost = \"127.0.0.1\"\nport = {broker_port}\nkeep_alive_s = 2\n{broker_lines}\
                  [vending]\nbus = \"tcp:127.0.0.1:{}\"\nvend_limit_s = 5\n",
                 self.site,
                 self.public_key,
@@ -188,6 +195,34 @@ impl VendingSite {
             &["--config", config.to_str().unwrap()],
             &[],
             "vending agent running",
+        )
+        .await
+    }
+
+    /// Starts the vending agent against `broker`'s TLS listener, with its
+    /// certificate from `tls`.
+    pub async fn start_agent_tls(&self, broker: &Mosquitto, tls: &SiteTls) -> Process {
+        let port = broker.tls.as_ref().expect("a TLS listener").port;
+        let config = self.agent_config_with(port, &tls.agent_line(MACHINE));
+        Process::start(
+            "device-agent",
+            &["--config", config.to_str().unwrap()],
+            &[],
+            "vending agent running",
+        )
+        .await
+    }
+
+    /// Starts `kiosk --headless` against `broker`'s TLS listener, with the
+    /// kiosk's certificate from `tls`.
+    pub async fn start_kiosk_tls(&self, broker: &Mosquitto, tls: &SiteTls) -> Process {
+        let port = broker.tls.as_ref().expect("a TLS listener").port;
+        let url = format!("mqtts://127.0.0.1:{port}");
+        let dir = tls.kiosk_dir();
+        binaries::start_kiosk(
+            &self.data(),
+            &["--mqtt-url", &url, "--mqtt-tls", dir.to_str().unwrap()],
+            "controller connected to the broker",
         )
         .await
     }
