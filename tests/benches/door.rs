@@ -352,11 +352,19 @@ async fn reconnect_storm(broker: Mosquitto, site_tls: &SiteTls) {
     let dir = tempfile::tempdir().unwrap();
     let (back_tx, mut back_rx) = tokio::sync::mpsc::unbounded_channel::<(usize, Instant)>();
     let (up_tx, mut up_rx) = tokio::sync::mpsc::unbounded_channel::<usize>();
+    // Certificates and outboxes first: the clock times the logins only.
+    let prepared: Vec<_> = (0..STORM_AGENTS)
+        .map(|i| {
+            let name = format!("agent-{i:03}");
+            let outbox =
+                keting_link::outbox::Outbox::open(&dir.path().join(format!("{name}.db"))).unwrap();
+            let tls = LinkTls::from_files(&site_tls.client(&name)).unwrap();
+            (name, outbox, tls)
+        })
+        .collect();
+    let started = Instant::now();
     let mut links = Vec::new();
-    for i in 0..STORM_AGENTS {
-        let name = format!("agent-{i:03}");
-        let outbox =
-            keting_link::outbox::Outbox::open(&dir.path().join(format!("{name}.db"))).unwrap();
+    for (i, (name, outbox, tls)) in prepared.into_iter().enumerate() {
         let (link, mut events, task) = connection::spawn(
             LinkConfig {
                 host: "127.0.0.1".into(),
@@ -367,7 +375,7 @@ async fn reconnect_storm(broker: Mosquitto, site_tls: &SiteTls) {
                 subscriptions: vec![format!("storm/{name}/cmd")],
                 keep_alive: Duration::from_secs(10),
                 persistent_session: true,
-                tls: Some(LinkTls::from_files(&site_tls.client(&name)).unwrap()),
+                tls: Some(tls),
             },
             outbox,
         );
@@ -387,7 +395,6 @@ async fn reconnect_storm(broker: Mosquitto, site_tls: &SiteTls) {
         });
         links.push((link, task));
     }
-    let started = Instant::now();
     for _ in 0..STORM_AGENTS {
         up_rx.recv().await.unwrap();
     }
