@@ -313,6 +313,54 @@ fn the_staff_page_refuses_a_wrong_pin_and_locks_the_card_after_five() {
 }
 
 #[test]
+fn a_technician_gets_no_gym_or_points_buttons_and_a_gym_change_is_refused_by_role() {
+    let screen = Screen::new();
+    let data = DataDir::prepare(screen._dir.path().join("data")).unwrap();
+    let store = Store::open(&data.database()).unwrap();
+    let staff = keting_centre::store::staff_access::list(store.conn()).unwrap();
+    for s in &staff {
+        keting_centre::store::staff_access::set_role(
+            store.conn(),
+            s.member,
+            keting_core::staff::StaffRole::Technician,
+            clock::now(),
+        )
+        .unwrap();
+    }
+    screen.sign_in_staff();
+    assert!(screen.shows("关闭"), "the staff page is open");
+    assert!(
+        screen.any_label_containing("（技术员）"),
+        "the role is shown"
+    );
+    assert!(screen.shows("饮料补货"), "a technician restocks");
+    assert!(!screen.shows("发积分"), "no points for a technician");
+    assert!(!screen.shows("续一个月"), "no gym months for a technician");
+    assert!(screen.shows("您的角色不能修改健身房月卡"));
+    // A gym change reaching the page anyway (a stale button) is refused by
+    // role, in words, and changes nothing.
+    let zhang = keting_centre::store::members::list(store.conn())
+        .unwrap()
+        .into_iter()
+        .find(|m| m.name == "张玥")
+        .unwrap();
+    use slint::ComponentHandle;
+    screen
+        .ui
+        .window()
+        .global::<keting_kiosk::ui::KioskAdapter>()
+        .invoke_gym_extend(i32::try_from(zhang.id.0).unwrap());
+    assert!(
+        screen.any_label_containing("技术员无权修改健身房月卡，请找主管"),
+        "the refusal names the role"
+    );
+    assert_eq!(
+        keting_centre::store::gym::paid_until(store.conn(), zhang.id).unwrap(),
+        None
+    );
+}
+
+#[test]
 fn a_device_claim_shows_its_pin_on_the_staff_page_and_one_tap_confirms_it() {
     let screen = Screen::new();
     let data = DataDir::prepare(screen._dir.path().join("data")).unwrap();

@@ -14,7 +14,7 @@ use slint::{ComponentHandle, ModelRc, VecModel};
 
 use super::kiosk_adapter::State;
 use super::language::Language;
-use super::staff_adapter::as_staff;
+use super::staff_adapter::{NotDone, as_staff};
 use super::{ActivityChoice, AwardRow, KioskAdapter, KioskWindow};
 use crate::controller::award::{AwardLine, AwardPage, Outcome};
 use crate::controller::router::Screen;
@@ -122,7 +122,7 @@ pub(super) fn scan(window: &KioskWindow, state: &Rc<RefCell<State>>, text: &str)
     let now = clock::now();
     let outcome = as_staff(
         state,
-        "points award",
+        keting_core::staff::StaffAction::Points,
         |store, actor, cal| match desk::points::award(
             store, actor, member.id, &activity, worth, cal, now,
         ) {
@@ -141,7 +141,10 @@ pub(super) fn scan(window: &KioskWindow, state: &Rc<RefCell<State>>, text: &str)
             Err(e) => Err(e),
         },
     )
-    .unwrap_or(Outcome::NotSaved);
+    .unwrap_or_else(|not| match not {
+        NotDone::Role(_) => Outcome::Refused(not.say(zh)),
+        NotDone::Failed => Outcome::NotSaved,
+    });
     state
         .borrow_mut()
         .award
@@ -154,17 +157,25 @@ pub(super) fn scan(window: &KioskWindow, state: &Rc<RefCell<State>>, text: &str)
 pub(super) fn reverse(window: &KioskWindow, state: &Rc<RefCell<State>>, posting: i32) {
     let zh = zh(state);
     let now = clock::now();
-    let done = as_staff(state, "points reverse", |store, actor, cal| {
-        desk::points::reverse(store, actor, i64::from(posting), REVERSAL_REASON, cal, now)
-    });
+    let done = as_staff(
+        state,
+        keting_core::staff::StaffAction::Points,
+        |store, actor, cal| {
+            desk::points::reverse(store, actor, i64::from(posting), REVERSAL_REASON, cal, now)
+        },
+    );
     state
         .borrow_mut()
         .award
-        .undone(i64::from(posting), done.is_some());
-    if done.is_none() {
-        window
+        .undone(i64::from(posting), done.is_ok());
+    match done {
+        Ok(_) => {}
+        Err(NotDone::Failed) => window
             .global::<KioskAdapter>()
-            .set_award_message(tr(zh, "Cannot undo: the points may have been spent").into());
+            .set_award_message(tr(zh, "Cannot undo: the points may have been spent").into()),
+        Err(not) => window
+            .global::<KioskAdapter>()
+            .set_award_message(not.say(zh).into()),
     }
     show(window, state);
 }

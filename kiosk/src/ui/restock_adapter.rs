@@ -13,7 +13,7 @@ use super::language::Language;
 use super::staff_adapter::as_staff;
 use super::{KioskAdapter, KioskWindow, RestockRow};
 use crate::controller::router::Screen;
-use crate::words::{tr, tr_args};
+use crate::words::tr_args;
 use keting_centre::clock;
 use keting_centre::desk;
 use keting_centre::store::vending_slots;
@@ -67,13 +67,15 @@ pub(super) fn add(
         return;
     };
     let now = clock::now();
-    let done = as_staff(state, "restock", |store, actor, _| {
-        desk::vending::restock(store, actor, &device, slot, n, now)
-    })
+    let done = as_staff(
+        state,
+        keting_core::staff::StaffAction::Restock,
+        |store, actor, _| desk::vending::restock(store, actor, &device, slot, n, now),
+    )
     .map(|s| (if zh { s.name_zh } else { s.name_en }, s.stock));
     let message = match done {
-        Some((name, stock)) => tr_args(zh, "{0}: {1} in stock now", &[&name, &stock]),
-        None => tr(zh, "Not saved; please try again"),
+        Ok((name, stock)) => tr_args(zh, "{0}: {1} in stock now", &[&name, &stock]),
+        Err(not) => not.say(zh),
     };
     window
         .global::<KioskAdapter>()

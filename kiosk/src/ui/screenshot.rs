@@ -103,6 +103,10 @@ pub const PAGES: &[(&str, &str)] = &[
         "staff-claim",
         "the staff page with a device claiming its identity: the PIN to compare and confirm",
     ),
+    (
+        "staff-technician",
+        "the staff page for a technician: a claim to confirm and doors to open, no gym months, points or restocking",
+    ),
 ];
 
 /// Why a page could not be rendered.
@@ -195,6 +199,23 @@ pub fn render(
     }
     if request.page.starts_with("services-") {
         sample_bookings(&mut store, &site).map_err(|e| setup(&e))?;
+    }
+    if request.page == "staff-technician" {
+        // The demo's staff member, as a technician.
+        let now = clock::now();
+        store
+            .write(|tx| {
+                for s in keting_centre::store::staff_access::list(tx)? {
+                    keting_centre::store::staff_access::set_role(
+                        tx,
+                        s.member,
+                        keting_core::staff::StaffRole::Technician,
+                        now,
+                    )?;
+                }
+                Ok::<_, keting_centre::store::StoreError>(())
+            })
+            .map_err(|e| setup(&e))?;
     }
     let verifier = site::verifier(&site).map_err(|e| setup(&e))?;
     let ui = KioskUi::new(
@@ -318,8 +339,8 @@ pub fn render(
                 adapter.invoke_pin_digit(d.to_string().into());
             }
         }
-        "staff" | "staff-claim" => {
-            let claims = if request.page == "staff-claim" {
+        "staff" | "staff-claim" | "staff-technician" => {
+            let claims = if request.page != "staff" {
                 vec![("gym-door".to_owned(), "431354".to_owned())]
             } else {
                 Vec::new()

@@ -166,12 +166,14 @@ pub(super) fn refresh(window: &KioskWindow, state: &Rc<RefCell<State>>) {
 pub(super) fn clear(window: &KioskWindow, state: &Rc<RefCell<State>>, id: i32) {
     let zh = zh(state);
     let now = clock::now();
-    let done = as_staff(state, "clear a session", |store, actor, _| {
-        desk::bookings::clear(store, actor, i64::from(id), now)
-    });
+    let done = as_staff(
+        state,
+        keting_core::staff::StaffAction::Bookings,
+        |store, actor, _| desk::bookings::clear(store, actor, i64::from(id), now),
+    );
     let message = match done {
-        Some(_) => tr(zh, "Check recorded"),
-        None => tr(zh, "Not saved; please try again"),
+        Ok(_) => tr(zh, "Check recorded"),
+        Err(not) => not.say(zh),
     };
     window
         .global::<KioskAdapter>()

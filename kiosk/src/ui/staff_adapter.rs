@@ -15,6 +15,7 @@ use std::time::Duration;
 
 use keting_core::door::lock::LockState;
 use keting_core::ids::MemberId;
+use keting_core::staff::{Forbidden, StaffAction, StaffRole};
 use slint::{ComponentHandle, ModelRc, VecModel};
 
 use super::kiosk_adapter::State;
@@ -75,7 +76,13 @@ pub(super) fn pin_digit(window: &KioskWindow, state: &Rc<RefCell<State>>, digit:
     let message = match outcome {
         Ok(signed_in) => {
             tracing::info!(staff = %signed_in.member, role = %signed_in.role, "staff signed in");
-            open(window, state, signed_in.member, &signed_in.name);
+            open(
+                window,
+                state,
+                signed_in.member,
+                signed_in.role,
+                &signed_in.name,
+            );
             return;
         }
         Err(SignInError::Wrong { left }) => w.pin_wrong(left),
@@ -101,13 +108,26 @@ pub(super) fn pin_back(window: &KioskWindow, state: &Rc<RefCell<State>>) {
         .set_pin_entered(i32::try_from(s.staff.pin_entered()).unwrap_or(0));
 }
 
-/// Opens the staff page for `staff`.
-pub(super) fn open(window: &KioskWindow, state: &Rc<RefCell<State>>, staff: MemberId, name: &str) {
+/// Opens the staff page for `staff`, offering what `role` may do.
+pub(super) fn open(
+    window: &KioskWindow,
+    state: &Rc<RefCell<State>>,
+    staff: MemberId,
+    role: StaffRole,
+    name: &str,
+) {
     {
-        state.borrow_mut().staff.open(staff);
+        state.borrow_mut().staff.open(staff, role);
     }
     let adapter = window.global::<KioskAdapter>();
     adapter.set_staff_name(name.into());
+    adapter.set_staff_role(words(state).role(role).into());
+    adapter.set_staff_may_gym(role.may(StaffAction::GymMonths));
+    adapter.set_staff_may_points(role.may(StaffAction::Points));
+    adapter.set_staff_may_restock(role.may(StaffAction::Restock));
+    adapter.set_staff_may_bookings(role.may(StaffAction::Bookings));
+    adapter.set_staff_may_doors(role.may(StaffAction::OpenDoor));
+    adapter.set_staff_may_devices(role.may(StaffAction::Devices));
     adapter.set_staff_message("".into());
     super::kiosk_adapter::show_page(window, state, Screen::Staff);
     refresh(window, state);
@@ -141,28 +161,56 @@ pub(super) fn show_message(window: &KioskWindow, message: String) {
         .set_staff_message(message.into());
 }
 
-/// Runs one desk call as the staff member on the page (`staff` if none:
-/// the page cannot open without one); `None` (logged) if it failed.
+/// Why a staff action on the screen did not happen.
+#[derive(Debug)]
+pub(super) enum NotDone {
+    /// The role of the staff member on the page does not allow it.
+    Role(Forbidden),
+    /// It failed (logged).
+    Failed,
+}
+
+impl NotDone {
+    /// What the page says.
+    pub(super) fn say(&self, zh: bool) -> String {
+        let w = Words(if zh {
+            Language::Chinese
+        } else {
+            Language::English
+        });
+        match self {
+            NotDone::Role(f) => w.forbidden(*f),
+            NotDone::Failed => w.failed(),
+        }
+    }
+}
+
+/// Runs one desk call, `action`, as the staff member on the page. Refused
+/// at once if their role does not allow it (the desk checks again, inside
+/// its transaction); a failure is logged.
 pub(super) fn as_staff<T, E: std::fmt::Display>(
     state: &Rc<RefCell<State>>,
-    what: &str,
+    action: StaffAction,
     act: impl FnOnce(
         &mut keting_centre::store::Store,
         Actor,
         keting_core::calendar::SiteCalendar,
     ) -> Result<T, E>,
-) -> Option<T> {
+) -> Result<T, NotDone> {
     let mut s = state.borrow_mut();
-    let Some(staff) = s.staff.staff() else {
-        tracing::error!("{what}: no staff member on the page");
-        return None;
+    let staff = match s.staff.check(action) {
+        Ok(staff) => staff,
+        Err(refused) => {
+            tracing::warn!("staff page: {refused}");
+            return Err(NotDone::Role(refused));
+        }
     };
     let calendar = s.desk.site().calendar;
     match act(s.desk.store_mut(), Actor::Staff(staff), calendar) {
-        Ok(t) => Some(t),
+        Ok(t) => Ok(t),
         Err(e) => {
-            tracing::error!("{what} failed: {e}");
-            None
+            tracing::error!("{} failed: {e}", action.describe());
+            Err(NotDone::Failed)
         }
     }
 }
@@ -170,14 +218,14 @@ pub(super) fn as_staff<T, E: std::fmt::Display>(
 /// Extends `member`'s gym month (or starts one).
 pub(super) fn extend(window: &KioskWindow, state: &Rc<RefCell<State>>, member: MemberId) {
     let now = clock::now();
-    let done = as_staff(state, "gym grant", |store, actor, calendar| {
+    let done = as_staff(state, StaffAction::GymMonths, |store, actor, calendar| {
         desk::gym::extend_month(store, actor, member, calendar, now)
     });
     let w = words(state);
-    let message = done.map_or_else(
-        || w.failed(),
-        |paid| w.extended(&paid.name, &paid.until.to_string()),
-    );
+    let message = match done {
+        Ok(paid) => w.extended(&paid.name, &paid.until.to_string()),
+        Err(not) => not.say(w.zh()),
+    };
     state.borrow_mut().staff.select(member);
     show_message(window, message);
     refresh(window, state);
@@ -186,44 +234,47 @@ pub(super) fn extend(window: &KioskWindow, state: &Rc<RefCell<State>>, member: M
 /// Ends `member`'s gym membership.
 pub(super) fn revoke(window: &KioskWindow, state: &Rc<RefCell<State>>, member: MemberId) {
     let now = clock::now();
-    let done = as_staff(state, "gym revoke", |store, actor, _| {
+    let done = as_staff(state, StaffAction::GymMonths, |store, actor, _| {
         desk::gym::revoke(store, actor, member, now)
     });
     let w = words(state);
-    let name = |e: GymEnded| match e {
-        GymEnded::Ended { name } | GymEnded::HadNone { name } => name,
+    let message = match done {
+        Ok(GymEnded::Ended { name } | GymEnded::HadNone { name }) => w.ended(&name),
+        Err(not) => not.say(w.zh()),
     };
-    show_message(
-        window,
-        done.map_or_else(|| w.failed(), |ended| w.ended(&name(ended))),
-    );
+    show_message(window, message);
     refresh(window, state);
 }
 
 /// Asks a door to open for one pulse; the centre sends it.
 pub(super) fn open_door(window: &KioskWindow, state: &Rc<RefCell<State>>, door: &str) {
     let now = clock::now();
-    let done = as_staff(state, "door open request", |store, actor, _| {
+    let done = as_staff(state, StaffAction::OpenDoor, |store, actor, _| {
         let device = desk::doors::door_id(door)?;
         desk::doors::request_open(store, actor, &device, now)
     });
     let w = words(state);
-    show_message(window, done.map_or_else(|| w.failed(), |_| w.opening(door)));
+    let message = match done {
+        Ok(_) => w.opening(door),
+        Err(not) => not.say(w.zh()),
+    };
+    show_message(window, message);
 }
 
 /// Confirms a device's claim (the technician compared the PINs); the
 /// centre answers the device.
 pub(super) fn confirm_claim(window: &KioskWindow, state: &Rc<RefCell<State>>, device: &str) {
     let now = clock::now();
-    let done = as_staff(state, "claim confirm", |store, actor, _| {
+    let done = as_staff(state, StaffAction::Devices, |store, actor, _| {
         let id = desk::doors::door_id(device).map_err(|e| e.to_string())?;
         desk::claims::confirm(store, actor, &id, None, now).map_err(|e| e.to_string())
     });
     let w = words(state);
-    show_message(
-        window,
-        done.map_or_else(|| w.failed(), |()| w.claim_confirmed(device)),
-    );
+    let message = match done {
+        Ok(()) => w.claim_confirmed(device),
+        Err(not) => not.say(w.zh()),
+    };
+    show_message(window, message);
 }
 
 /// Fills the staff page from the database and the doors view.
@@ -400,6 +451,40 @@ impl Words {
 
     fn failed(&self) -> String {
         tr(self.zh(), "Not saved; please try again")
+    }
+
+    /// A role's name.
+    fn role(&self, role: StaffRole) -> String {
+        let zh = self.zh();
+        match role {
+            StaffRole::Observer => tr(zh, "observer"),
+            StaffRole::Staff => tr(zh, "staff"),
+            StaffRole::Technician => tr(zh, "technician"),
+            StaffRole::Manager => tr(zh, "manager"),
+        }
+    }
+
+    /// What a role may not do, and who may.
+    fn forbidden(&self, refused: Forbidden) -> String {
+        let zh = self.zh();
+        let action = match refused.action {
+            StaffAction::GymMonths => tr(zh, "change gym months"),
+            StaffAction::Points => tr(zh, "award or reverse points"),
+            StaffAction::Restock => tr(zh, "restock the drinks machine"),
+            StaffAction::Bookings => tr(zh, "change bookings"),
+            StaffAction::OpenDoor => tr(zh, "open a door"),
+            StaffAction::Devices => tr(zh, "enrol devices"),
+            StaffAction::Members => tr(zh, "change members"),
+            StaffAction::ManageStaff => tr(zh, "change staff roles and PINs"),
+        };
+        match refused.role {
+            Some(role) => tr_args(
+                zh,
+                "A {0} may not {1}: ask a manager",
+                &[&self.role(role), &action],
+            ),
+            None => tr_args(zh, "Only staff may {0}", &[&action]),
+        }
     }
 
     fn old_pass(&self, name: &str) -> String {
