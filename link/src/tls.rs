@@ -112,3 +112,41 @@ impl LinkTls {
         Ok(Self(Arc::new(config)))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    #[test]
+    fn a_malformed_or_missing_file_is_one_clear_error_naming_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let write = |name: &str, text: &str, mode: u32| {
+            let p = dir.path().join(name);
+            std::fs::write(&p, text).unwrap();
+            std::fs::set_permissions(&p, std::fs::Permissions::from_mode(mode)).unwrap();
+            p
+        };
+        let garbage = write("ca.pem", "not a certificate\n", 0o644);
+        let broken = write(
+            "cert.pem",
+            "-----BEGIN CERTIFICATE-----\nAAAA!!!!\n-----END CERTIFICATE-----\n",
+            0o644,
+        );
+        let key = write("key.pem", "-----BEGIN PRIVATE KEY-----\n", 0o600);
+        let files = |ca: &Path, cert: &Path, key: &Path| TlsFiles {
+            ca: ca.to_owned(),
+            cert: cert.to_owned(),
+            key: key.to_owned(),
+        };
+        let said = |f: TlsFiles| LinkTls::from_files(&f).unwrap_err().to_string();
+        let e = said(files(&garbage, &broken, &key));
+        assert!(e.contains("ca.pem") && e.contains("no certificate"), "{e}");
+        let missing = dir.path().join("nowhere.pem");
+        let e = said(files(&missing, &broken, &key));
+        assert!(e.contains("nowhere.pem"), "{e}");
+        // A PEM block whose base64 is broken.
+        let e = said(files(&broken, &broken, &key));
+        assert!(e.starts_with(&broken.display().to_string()), "{e}");
+    }
+}

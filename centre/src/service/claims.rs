@@ -231,4 +231,66 @@ mod tests {
             other => panic!("the dead code was taken: {other:?}"),
         }
     }
+
+    #[test]
+    fn a_claim_whose_certificate_request_names_another_device_is_refused_and_nothing_is_spent() {
+        let tmp = tempfile::tempdir().unwrap();
+        let site = SiteDir::init(
+            &tmp.path().join("site"),
+            "中心",
+            &BrokerAddress::with_default_ports("127.0.0.1"),
+            false,
+        )
+        .unwrap();
+        for name in ["gym-door", "side-door"] {
+            add(
+                &site,
+                &NewDevice {
+                    name: name.into(),
+                    kind: DeviceKind::Lock,
+                    bus: None,
+                    unit: 1,
+                    channel: 1,
+                    gpio: [("strike".to_owned(), "GPIO17".to_owned())].into(),
+                    panel: false,
+                    pianos: 0,
+                },
+            )
+            .unwrap();
+        }
+        let now = Timestamp::from_unix_millis(1_800_000_000_000);
+        let label = create(&site, "gym-door", now.as_unix_millis(), 180).unwrap();
+        let desk = ClaimDesk::new(Some(site.path.clone()));
+        let device_key = keting_core::pass::encode_public_key(
+            &ed25519_dalek::SigningKey::from_bytes(&[5; 32]).verifying_key(),
+        );
+        let key = label.key();
+        let request = |csr: String| ClaimRequest {
+            v: 1,
+            nonce: "n1".into(),
+            proof: key.proof("n1", &device_key, &csr),
+            device_key: device_key.clone(),
+            csr,
+        };
+        let elsewhere = keting_device_agents::tls_request::make("side-door").unwrap();
+        match desk.judge(&label.device, &request(elsewhere.csr_pem), now) {
+            RequestVerdict::Refused(why) => {
+                assert!(why.contains("another name than \"gym-door\""), "{why}");
+            }
+            other => panic!("a request for another device was taken: {other:?}"),
+        }
+        match desk.judge(&label.device, &request("-----BEGIN nonsense".into()), now) {
+            RequestVerdict::Refused(why) => assert!(why.contains("PKCS#10"), "{why}"),
+            other => panic!("a malformed request was taken: {other:?}"),
+        }
+        // Neither spent the code nor counted against it: the right request
+        // still waits for the PIN.
+        let own = keting_device_agents::tls_request::make("gym-door").unwrap();
+        assert!(matches!(
+            desk.judge(&label.device, &request(own.csr_pem), now),
+            RequestVerdict::Pending { .. }
+        ));
+        let file = ClaimFile::load(&site.path, "gym-door").unwrap().unwrap();
+        assert_eq!((file.wrong_proofs, file.claimed_ms), (0, None));
+    }
 }

@@ -21,6 +21,10 @@ fn main() -> std::io::Result<()> {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus");
     let site = SiteId::new("fuzz-centre").map_err(std::io::Error::other)?;
     let key = test_key();
+    // A real certificate request, as a claiming door makes it.
+    let csr = keting_device_agents::tls_request::make("gym-door")
+        .map(|r| r.csr_pem)
+        .unwrap_or_default();
     let pass = PassIssuer::new(site.clone(), key.clone()).issue(MemberId(7), Epoch(1));
     let roster = Roster {
         site: site.clone(),
@@ -83,8 +87,12 @@ fn main() -> std::io::Result<()> {
             "claim",
             vec![
                 b"KETING-CLAIM:2:fuzz-centre:gym-door:0123456789ABCDEF:8f434346648f6b96df89dda901c5176b10a6d83961dd3c1ac88b59b2dc327aa4:192.168.1.10:8884".to_vec(),
-                br#"{"v":1,"nonce":"9f00","device_key":"AAAA","proof":"00"}"#.to_vec(),
-                br#"{"v":1,"nonce":"9f00","outcome":"enrolled","agent_toml":"x","password":"y","mac":"00"}"#.to_vec(),
+                serde_json::to_vec(&serde_json::json!({
+                    "v": 1, "nonce": "9f00", "device_key": "AAAA", "csr": csr, "proof": "00"
+                }))
+                .unwrap_or_default(),
+                csr.clone().into_bytes(),
+                br#"{"v":1,"nonce":"9f00","outcome":"enrolled","agent_toml":"x","cert_pem":"y","ca_pem":"z","mac":"00"}"#.to_vec(),
             ],
         ),
         (
