@@ -320,16 +320,16 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 DeviceCommand::Replace { name } => {
                     device::replace(&site, &name)?;
                     println!(
-                        "{name}: new credentials in {}/devices/{name}/broker.secret; copy it to {} on the device and run `broker config` (the old login stops working then)",
+                        "{name}: its old certificate is revoked; a new one in {}/devices/{name}/ (copy device.pem and device.key to {} on the device, or enrol it by QR: `device label {name}`)",
                         cli.site.display(),
                         device::INSTALL_DIR
                     );
+                    rewrite_broker_files(&site)?;
                 }
                 DeviceCommand::Retire { name } => {
                     device::retire(&site, &name)?;
-                    println!(
-                        "{name} retired: its certificate is on the revocation list; run `broker config` and reload Mosquitto to revoke its login and certificate"
-                    );
+                    println!("{name} retired: its certificate is on the revocation list");
+                    rewrite_broker_files(&site)?;
                 }
             }
         }
@@ -360,6 +360,25 @@ fn run(cli: Cli) -> Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// After a device's login or certificate changed: the broker's files where
+/// `broker config` last wrote them (logins, ACL, the revocation list), and
+/// what the broker needs to take them up.
+fn rewrite_broker_files(site: &SiteDir) -> Result<()> {
+    match mosquitto_files::remembered(site) {
+        Some((dir, options)) => {
+            mosquitto_files::write(site, &dir, &options, now().as_unix_millis())?;
+            println!(
+                "{}: logins, ACL and revocation list rewritten; reload Mosquitto now (systemctl reload mosquitto): the device's certificate is refused at its next connection",
+                dir.display()
+            );
+        }
+        None => println!(
+            "run `keting-provision broker config --mosquitto DIR` and reload Mosquitto, so the broker stops taking it"
+        ),
+    }
+    Ok(())
 }
 
 fn runtime() -> Result<tokio::runtime::Runtime> {
