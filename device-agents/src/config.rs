@@ -267,7 +267,18 @@ pub enum StrikeConfig {
         unit: u8,
         /// The channel, 1 to 8.
         channel: u8,
+        /// The board times each pulse itself ("flash on"/"flash off" on
+        /// Waveshare-style boards), so the door relocks even if the agent
+        /// dies mid-pulse. `false` only for a board without those commands
+        /// (`device check` says when the board refuses them): the door then
+        /// relocks on the agent's timer alone.
+        #[serde(default = "yes")]
+        board_timer: bool,
     },
+}
+
+fn yes() -> bool {
+    true
 }
 
 /// An input line.

@@ -33,7 +33,7 @@ use crate::config::{
 use crate::door::agent::{DoorAgent, DoorSetup};
 use crate::door::inputs::{self, DoorInput};
 use crate::door::roster_file::RosterFile;
-use crate::door::strike::Strike;
+use crate::door::strike::{BoardTimer, Strike};
 use crate::piano::agent::{Piano, PianoBankAgent, PianoBankSetup, PianoInput};
 use crate::piano::sessions_file::SessionsFile;
 use crate::robot::agent::{RobotAgent, RobotSetup};
@@ -356,7 +356,24 @@ fn door_setup(
 ) -> Result<DoorSetup, AgentError> {
     let hw = |what: &str, e: &dyn std::fmt::Display| AgentError::Hardware(format!("{what}: {e}"));
     let strike = match &door.strike {
-        StrikeConfig::Relay { bus, unit, channel } => Strike::relay(bus.clone(), *unit, *channel),
+        StrikeConfig::Relay {
+            bus,
+            unit,
+            channel,
+            board_timer,
+        } => Strike::relay(
+            bus.clone(),
+            *unit,
+            *channel,
+            board_timer.then(|| BoardTimer {
+                pulse: Duration::from_millis(door.pulse_ms),
+                at_rest: match door.fail {
+                    FailConfig::Secure => FailMode::FailSecure,
+                    FailConfig::Safe => FailMode::FailSafe,
+                }
+                .relay_energized(false),
+            }),
+        ),
         StrikeConfig::Gpio { line, active_low } => {
             let spec = LineSpec {
                 name: line.clone(),

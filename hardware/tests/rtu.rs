@@ -70,3 +70,30 @@ async fn a_missing_serial_port_is_one_clear_error() {
     assert!(err.is_unreachable());
     assert!(err.to_string().contains("/dev/ttyKETING404"), "{err}");
 }
+
+#[tokio::test]
+async fn a_pulse_on_the_boards_own_timer_ends_by_itself_over_rtu() {
+    let sim = SimRelayBoard::new();
+    let pty = RtuPty::serve(sim.clone(), UNIT).unwrap();
+    let bus = keting_hardware::bus::BusAddress::Rtu {
+        path: pty.path().to_str().unwrap().to_owned(),
+        baud: 9600,
+    };
+    let mut board = ModbusRelayBoard::connect(&bus, UNIT, DEFAULT_TIMEOUT)
+        .await
+        .unwrap();
+    board
+        .pulse_confirmed(4, true, std::time::Duration::from_millis(200))
+        .await
+        .unwrap();
+    assert!(sim.relays()[3]);
+    drop(board);
+    let mut changes = sim.changes();
+    tokio::time::timeout(
+        std::time::Duration::from_secs(5),
+        changes.wait_for(|c| !c[3]),
+    )
+    .await
+    .expect("the board ended the pulse")
+    .unwrap();
+}

@@ -216,6 +216,50 @@ async fn an_agent_killed_mid_pulse_comes_back_with_the_relay_off() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_agent_killed_mid_pulse_and_not_restarted_leaves_the_door_locked_when_the_pulse_ends() {
+    let broker = Mosquitto::start().await;
+    let bed = SiteBed::new().await;
+    let (paid, pass) = bed.member("陈晓梅");
+    bed.grant(paid, PAID);
+    let kiosk = bed.kiosk(&broker).await;
+    let pulse = Duration::from_millis(1_500);
+    let config = bed.agent_config(broker.port, 1_500);
+    let agent = bed.agent(&config).await;
+    agent.wait_for_line("new roster in force", WAIT).await;
+    bed.scan(&pass);
+    coil(&bed.board, true).await;
+    let released = std::time::Instant::now();
+    // Killed mid-pulse, and nothing starts it again.
+    agent.kill9().await;
+    assert!(bed.board.relays()[0], "still inside the pulse");
+    // The board's own timer ends the pulse (half a second after the
+    // agent's would have): the strike is off.
+    coil(&bed.board, false).await;
+    let off_after = released.elapsed();
+    assert!(
+        off_after >= pulse && off_after < pulse + Duration::from_millis(1_200),
+        "off {off_after:?} after the release, for a {pulse:?} pulse"
+    );
+    // As a technician would read it, with a Modbus client of its own.
+    let out = tokio::process::Command::new("mbpoll")
+        .args(["-m", "tcp", "-p", &bed.board_port.to_string()])
+        .args(["-a", "1", "-t", "0", "-r", "1", "-c", "1", "-1", "-o", "2"])
+        .arg("127.0.0.1")
+        .output()
+        .await
+        .expect("mbpoll is installed (./run-tests installs it)");
+    let read = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{read}");
+    let value = read
+        .lines()
+        .find(|l| l.trim_start().starts_with("[1]"))
+        .and_then(|l| l.split(':').nth(1))
+        .map(str::trim);
+    assert_eq!(value, Some("0"), "mbpoll reads the strike off: {read}");
+    kiosk.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_door_works_the_same_through_the_kiosks_embedded_broker() {
     let bed = SiteBed::new().await;
     let (paid, pass) = bed.member("陈晓梅");

@@ -234,11 +234,11 @@ impl LockMachine {
 
     fn start_pulse(&mut self, now: Timestamp) {
         self.pulse_until = Some(now.saturating_add(self.config.pulse));
-        if !self.strike_unlocked {
-            self.strike_unlocked = true;
-            self.outputs
-                .push_back(LockOutput::Strike { unlocked: true });
-        }
+        // Also during a pulse: a strike whose board times the pulse itself
+        // is asked again, so the board's time runs from this grant too.
+        self.strike_unlocked = true;
+        self.outputs
+            .push_back(LockOutput::Strike { unlocked: true });
     }
 
     fn end_pulse(&mut self) {
@@ -406,9 +406,15 @@ mod tests {
         let mut m = powered_on_closed();
         m.handle_grant(t(0));
         m.handle_grant(t(2_000));
+        // The strike is asked again, so a board that times the pulse
+        // itself times it from the second grant too.
         assert_eq!(
             drain(&mut m),
-            [Strike { unlocked: true }, State(LockState::Unlocked)]
+            [
+                Strike { unlocked: true },
+                State(LockState::Unlocked),
+                Strike { unlocked: true }
+            ]
         );
         assert_eq!(m.poll_timeout(), Some(t(5_000)));
     }

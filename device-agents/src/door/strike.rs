@@ -3,6 +3,12 @@
 //! A relay-board strike is written and read back (a dead relay is a fault,
 //! not a silent success), and the connection is re-made after the board or
 //! the bus went away.
+//!
+//! With the board's timer ([`BoardTimer`], the default), a release is a
+//! pulse the board itself ends: the relay goes back to rest after the
+//! pulse's time even if this process dies, hangs or loses the bus. The
+//! agent still relocks on its own timer too (and a door closing ends the
+//! pulse early), so the board's timer is the net below, not the rule.
 
 use std::time::Duration;
 
@@ -39,6 +45,20 @@ pub enum StrikeError {
     Gpio(#[from] keting_hardware::gpio::GpioError),
 }
 
+/// How much longer than the pulse the board's timer runs: the agent's own
+/// relock comes first in normal running, and the board's only when the
+/// agent is gone (at most this much later than the pulse's end).
+pub const BOARD_TIMER_MARGIN: Duration = Duration::from_millis(500);
+
+/// A relay-board strike's release timed by the board.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BoardTimer {
+    /// How long a release lasts (the lock's pulse).
+    pub pulse: Duration,
+    /// Whether the relay is energised at rest (a fail-safe lock).
+    pub at_rest: bool,
+}
+
 /// The strike's driver.
 pub enum Strike {
     /// A GPIO line.
@@ -53,6 +73,8 @@ pub enum Strike {
         channel: u8,
         /// The connection, if one is up.
         board: Option<ModbusRelayBoard>,
+        /// Releases timed by the board, if it has the commands.
+        timer: Option<BoardTimer>,
     },
 }
 
@@ -66,13 +88,15 @@ impl std::fmt::Debug for Strike {
 }
 
 impl Strike {
-    /// A strike on a relay board; connects on first use.
-    pub fn relay(bus: BusAddress, unit: u8, channel: u8) -> Self {
+    /// A strike on a relay board; connects on first use. With `timer`,
+    /// each release is a pulse the board ends by itself.
+    pub fn relay(bus: BusAddress, unit: u8, channel: u8, timer: Option<BoardTimer>) -> Self {
         Self::Relay {
             bus,
             unit,
             channel,
             board: None,
+            timer,
         }
     }
 
@@ -85,6 +109,7 @@ impl Strike {
                 unit,
                 channel,
                 board,
+                timer,
             } => {
                 let err = |source| StrikeError::Relay {
                     bus: bus.to_string(),
@@ -101,7 +126,14 @@ impl Strike {
                 let Some(b) = board.as_mut() else {
                     return Ok(());
                 };
-                let result = b.set_confirmed(*channel, energized).await;
+                let result = match timer {
+                    // A release: a pulse the board ends by itself.
+                    Some(t) if energized != t.at_rest => {
+                        b.pulse_confirmed(*channel, energized, t.pulse + BOARD_TIMER_MARGIN)
+                            .await
+                    }
+                    _ => b.set_confirmed(*channel, energized).await,
+                };
                 if result.as_ref().is_err_and(RelayError::is_unreachable) {
                     // The connection may be dead: make a new one next time.
                     *board = None;
@@ -121,6 +153,7 @@ impl Strike {
             unit,
             channel,
             board,
+            timer,
         } = self
         {
             let name = format!("Modbus unit {unit} on {bus}");
@@ -173,6 +206,9 @@ impl Strike {
                 ),
                 Err(e) => SelfCheck::fail(name, e.to_string(), FIX_UNREACHABLE),
             });
+            if timer.is_some() {
+                checks.push(board_timer_check(b, *channel, rest, open).await);
+            }
             // Whatever happened, try to leave the strike at rest.
             let _ = b.set(*channel, rest).await;
             return checks;
@@ -197,6 +233,44 @@ impl Strike {
             ),
         });
         checks
+    }
+}
+
+/// The board's own timer: a release it is asked to time, then nothing
+/// written; the relay must be back at rest when the time is up.
+async fn board_timer_check(
+    b: &mut ModbusRelayBoard,
+    channel: u8,
+    rest: bool,
+    open: bool,
+) -> SelfCheck {
+    let name = "the board's pulse timer (relocks with no software)";
+    if let Err(e) = b.pulse_confirmed(channel, open, SELF_TEST_PULSE).await {
+        let fix = match e {
+            RelayError::Refused(_) => {
+                "this board has no pulse timer: set board_timer = false on the strike in agent.toml (the door then relocks on the agent's timer only), or fit a board that has one"
+            }
+            _ => FIX_UNREACHABLE,
+        };
+        return SelfCheck::fail(name, e.to_string(), fix);
+    }
+    // A margin for the board's clock and the bus.
+    tokio::time::sleep(SELF_TEST_PULSE + Duration::from_millis(300)).await;
+    match b.read_all().await {
+        Ok(coils) if coils.get(usize::from(channel - 1)) == Some(&rest) => SelfCheck::pass(
+            name,
+            format!(
+                "released for {} ms by the board, back {} with nothing written",
+                SELF_TEST_PULSE.as_millis(),
+                on_off(rest)
+            ),
+        ),
+        Ok(_) => SelfCheck::fail(
+            name,
+            "the board did not switch the relay back by itself".to_owned(),
+            "the board ignores its pulse timer: set board_timer = false in agent.toml and rely on the agent's timer, or replace the board",
+        ),
+        Err(e) => SelfCheck::fail(name, e.to_string(), FIX_UNREACHABLE),
     }
 }
 

@@ -2,6 +2,12 @@
 //! or Modbus RTU on a pseudo-terminal ([`crate::sim::rtu_pty`]), with the map of
 //! [`crate::relay_board`].
 //!
+//! The board's own pulse timer ("flash on", "flash off"): the relay is
+//! switched, and the board switches it back when the time is up, whoever is
+//! still talking to it; a plain write to the channel cancels a running
+//! pulse. [`SimRelayBoard::set_pulse_timer`] makes a board without it (the
+//! commands are refused with IllegalDataAddress).
+//!
 //! Faults: a dead channel (switches, but reads back off, as a burnt relay
 //! coil does), a Modbus exception on every request, or no reply at all (the
 //! client times out). Any Modbus client can drive it: our driver, `mbpoll`,
@@ -14,7 +20,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use tokio::net::TcpListener;
 use tokio_modbus::{ExceptionCode, Request, Response};
 
-use crate::relay_board::CHANNELS;
+use crate::relay_board::{CHANNELS, PULSE_MAX_UNITS, PULSE_OFF_BASE, PULSE_ON_BASE, PULSE_UNIT};
 
 /// A fault the simulated board shows.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -34,6 +40,9 @@ struct State {
     dead: [bool; CHANNELS as usize],
     fault: Option<RelayFault>,
     writes: u64,
+    /// Each channel's pulse number: a timer ends only the pulse it started.
+    pulse: [u64; CHANNELS as usize],
+    no_pulse_timer: bool,
 }
 
 impl State {
@@ -91,6 +100,35 @@ impl SimRelayBoard {
         });
     }
 
+    /// Whether the board has its own pulse timer (on by default).
+    pub fn set_pulse_timer(&self, has: bool) {
+        self.with(|s| s.no_pulse_timer = !has);
+    }
+
+    /// Starts a pulse: `channel` (0-based) to `on` for `units` of
+    /// [`PULSE_UNIT`], then back, on the board's own timer.
+    fn start_pulse(&self, channel: usize, on: bool, units: u16) {
+        let number = self.with(|s| {
+            s.coils[channel] = on && !s.dead[channel];
+            s.writes += 1;
+            s.pulse[channel] += 1;
+            s.notify();
+            s.pulse[channel]
+        });
+        let board = self.clone();
+        let time = PULSE_UNIT * u32::from(units);
+        // The board's timer: a thread of its own, as the board's own clock.
+        std::thread::spawn(move || {
+            std::thread::sleep(time);
+            board.with(|s| {
+                if s.pulse[channel] == number {
+                    s.coils[channel] = !on && !s.dead[channel];
+                    s.notify();
+                }
+            });
+        });
+    }
+
     /// Sets or clears a fault.
     pub fn set_fault(&self, fault: Option<RelayFault>) {
         self.with(|s| s.fault = fault);
@@ -103,6 +141,9 @@ impl SimRelayBoard {
 
     /// Carries out one request, as the board would.
     pub(crate) fn handle(&self, req: Request<'static>) -> Result<Option<Response>, ExceptionCode> {
+        if let Request::Custom(0x05, data) = &req {
+            return self.pulse_command(data);
+        }
         self.with(|s| {
             match s.fault {
                 Some(RelayFault::NoReply) => return Ok(None),
@@ -126,6 +167,7 @@ impl SimRelayBoard {
                 Request::WriteSingleCoil(addr, on) => {
                     let r = range(addr, 1)?;
                     s.coils[r.start] = on && !s.dead[r.start];
+                    s.pulse[r.start] += 1; // a running pulse is over
                     s.writes += 1;
                     s.notify();
                     Ok(Some(Response::WriteSingleCoil(addr, on)))
@@ -144,6 +186,37 @@ impl SimRelayBoard {
                 _ => Err(ExceptionCode::IllegalFunction),
             }
         })
+    }
+}
+
+impl SimRelayBoard {
+    /// A "pulse on" or "pulse off" command: function 0x05, address
+    /// 0x02nn or 0x04nn for channel nn+1, value the time in 100 ms units.
+    fn pulse_command(&self, data: &[u8]) -> Result<Option<Response>, ExceptionCode> {
+        match self.with(|s| s.fault) {
+            Some(RelayFault::NoReply) => return Ok(None),
+            Some(RelayFault::Exception(code)) => return Err(code),
+            _ => {}
+        }
+        let [a, b, c, d] = data else {
+            return Err(ExceptionCode::IllegalDataValue);
+        };
+        let addr = u16::from_be_bytes([*a, *b]);
+        let units = u16::from_be_bytes([*c, *d]);
+        let on = match addr & 0xFF00 {
+            PULSE_ON_BASE => true,
+            PULSE_OFF_BASE => false,
+            _ => return Err(ExceptionCode::IllegalDataValue),
+        };
+        let channel = usize::from(addr & 0x00FF);
+        if self.with(|s| s.no_pulse_timer) || channel >= usize::from(CHANNELS) {
+            return Err(ExceptionCode::IllegalDataAddress);
+        }
+        if units == 0 || units > PULSE_MAX_UNITS {
+            return Err(ExceptionCode::IllegalDataValue);
+        }
+        self.start_pulse(channel, on, units);
+        Ok(Some(Response::Custom(0x05, data.to_vec().into())))
     }
 }
 

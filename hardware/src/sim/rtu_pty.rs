@@ -135,48 +135,76 @@ fn frame_len(buf: &[u8]) -> Option<usize> {
 
 fn answer(frame: &[u8], board: &impl ModbusSim, unit: u8) -> Option<Vec<u8>> {
     let (body, crc) = frame.split_at(frame.len().checked_sub(2)?);
-    if crc16(body).to_le_bytes() != [crc[0], crc[1]] || body[0] != unit {
+    if crc16(body).to_le_bytes() != [crc[0], crc[1]] || body.first() != Some(&unit) {
         return None;
     }
-    let function = body[1];
-    let word = |i: usize| u16::from_be_bytes([body[i], body[i + 1]]);
-    let request = match function {
-        0x01 => Ok(Request::ReadCoils(word(2), word(4))),
-        0x05 => match word(4) {
-            0xFF00 => Ok(Request::WriteSingleCoil(word(2), true)),
-            0x0000 => Ok(Request::WriteSingleCoil(word(2), false)),
-            _ => Err(ExceptionCode::IllegalDataValue),
-        },
-        0x03 => Ok(Request::ReadHoldingRegisters(word(2), word(4))),
-        0x06 => Ok(Request::WriteSingleRegister(word(2), word(4))),
-        0x10 => {
-            let count = usize::from(word(4));
-            let bytes = &body[7..];
-            if bytes.len() != count * 2 {
-                Err(ExceptionCode::IllegalDataValue)
-            } else {
+    let mut reply = vec![unit];
+    reply.extend(answer_pdu(&body[1..], board)?);
+    let mut crc = crc16(&reply).to_le_bytes();
+    if board.corrupt_crc() {
+        crc[0] ^= 0xFF;
+    }
+    reply.extend_from_slice(&crc);
+    Some(reply)
+}
+
+/// The answer to one request PDU (function code and data), as the response
+/// PDU: what RTU wraps in unit and CRC, and Modbus TCP in its MBAP header.
+/// `None`: no reply at all. Any bytes give an answer or nothing, never a
+/// panic.
+pub fn answer_pdu(pdu: &[u8], board: &impl ModbusSim) -> Option<Vec<u8>> {
+    let function = *pdu.first()?;
+    let word =
+        |i: usize| -> Option<u16> { Some(u16::from_be_bytes([*pdu.get(i)?, *pdu.get(i + 1)?])) };
+    let fixed = |n: usize| {
+        (pdu.len() >= n)
+            .then_some(())
+            .ok_or(ExceptionCode::IllegalDataValue)
+    };
+    let request = (|| -> Result<Request<'static>, ExceptionCode> {
+        let w = |i| word(i).ok_or(ExceptionCode::IllegalDataValue);
+        Ok(match function {
+            0x01 => Request::ReadCoils(w(1)?, w(3)?),
+            0x05 => match (w(1)?, w(3)?) {
+                // The relay board's own pulse timer (see relay_board).
+                (addr, _) if addr >> 8 == 0x02 || addr >> 8 == 0x04 => {
+                    Request::Custom(0x05, Cow::Owned(pdu[1..5].to_vec()))
+                }
+                (addr, 0xFF00) => Request::WriteSingleCoil(addr, true),
+                (addr, 0x0000) => Request::WriteSingleCoil(addr, false),
+                _ => return Err(ExceptionCode::IllegalDataValue),
+            },
+            0x03 => Request::ReadHoldingRegisters(w(1)?, w(3)?),
+            0x06 => Request::WriteSingleRegister(w(1)?, w(3)?),
+            0x10 => {
+                fixed(6)?;
+                let count = usize::from(w(3)?);
+                let bytes = &pdu[6..];
+                if bytes.len() != count * 2 {
+                    return Err(ExceptionCode::IllegalDataValue);
+                }
                 let words = (0..count)
                     .map(|i| u16::from_be_bytes([bytes[2 * i], bytes[2 * i + 1]]))
                     .collect();
-                Ok(Request::WriteMultipleRegisters(word(2), Cow::Owned(words)))
+                Request::WriteMultipleRegisters(w(1)?, Cow::Owned(words))
             }
-        }
-        0x0F => {
-            let count = usize::from(word(4));
-            let bytes = &body[7..];
-            if bytes.len() * 8 < count {
-                Err(ExceptionCode::IllegalDataValue)
-            } else {
+            0x0F => {
+                fixed(6)?;
+                let count = usize::from(w(3)?);
+                let bytes = &pdu[6..];
+                if bytes.len() * 8 < count {
+                    return Err(ExceptionCode::IllegalDataValue);
+                }
                 let coils = (0..count)
                     .map(|i| bytes[i / 8] & (1 << (i % 8)) != 0)
                     .collect();
-                Ok(Request::WriteMultipleCoils(word(2), Cow::Owned(coils)))
+                Request::WriteMultipleCoils(w(1)?, Cow::Owned(coils))
             }
-        }
-        _ => Err(ExceptionCode::IllegalFunction),
-    };
+            _ => return Err(ExceptionCode::IllegalFunction),
+        })
+    })();
     let response = request.and_then(|r| board.handle(r));
-    let mut reply = vec![unit];
+    let mut reply = Vec::new();
     match response {
         Ok(None) => return None,
         Ok(Some(Response::ReadCoils(coils))) => {
@@ -201,10 +229,11 @@ fn answer(frame: &[u8], board: &impl ModbusSim, unit: u8) -> Option<Vec<u8>> {
             Response::WriteSingleCoil(..)
             | Response::WriteMultipleCoils(..)
             | Response::WriteSingleRegister(..)
-            | Response::WriteMultipleRegisters(..),
+            | Response::WriteMultipleRegisters(..)
+            | Response::Custom(0x05, _),
         )) => {
             // Each echoes the request's address and value or count.
-            reply.extend_from_slice(&body[1..6]);
+            reply.extend_from_slice(pdu.get(..5)?);
         }
         Ok(Some(_)) => {
             reply.push(function | 0x80);
@@ -215,11 +244,6 @@ fn answer(frame: &[u8], board: &impl ModbusSim, unit: u8) -> Option<Vec<u8>> {
             reply.push(u8::from(code));
         }
     }
-    let mut crc = crc16(&reply).to_le_bytes();
-    if board.corrupt_crc() {
-        crc[0] ^= 0xFF;
-    }
-    reply.extend_from_slice(&crc);
     Some(reply)
 }
 
