@@ -14,7 +14,6 @@ use rusqlite::Connection;
 use crate::store::gym;
 use crate::store::members::{self, NewMember, Role};
 use crate::store::programme::{self, ProgrammeItem, Recurrence};
-use std::time::Duration;
 
 use keting_core::booking::{Limits, OpeningWindow, Price, Resource, ResourceId, ResourceKind};
 use keting_core::ids::DeviceId;
@@ -141,61 +140,18 @@ pub const DEMO_PIANO_COUNT: u8 = 8;
 /// The demo robot's device id.
 pub const DEMO_ROBOT: &str = "robot";
 
-/// Piano `c` of the demo: walk-up, 45 minutes, free, on the bank's channel `c`.
+/// Piano `c` of the demo: walk-up, 45 minutes, free, on the bank's channel
+/// `c` (as `kiosk site import` registers a provisioned piano bank's).
 pub fn piano(c: u8) -> Result<ResourceRecord, StoreError> {
-    let bad = |e: &dyn std::fmt::Display| StoreError::Invalid(e.to_string());
-    Ok(ResourceRecord {
-        resource: Resource {
-            id: ResourceId::new(format!("piano-{c}")).map_err(|e| bad(&e))?,
-            kind: ResourceKind::Piano,
-            name_zh: format!("{c}号钢琴"),
-            name_en: format!("Piano {c}"),
-            hours: vec![OpeningWindow::parse("08:30-21:00").ok_or_else(|| bad(&"hours"))?],
-            slot_minutes: None,
-            capacity: 1,
-            price: Price::Free,
-            trial_price: None,
-            limits: Limits {
-                per_day: 2,
-                per_week: 10,
-            },
-            checked_after_use: false,
-        },
-        device: Some(DeviceId::new(DEMO_PIANOS).map_err(|e| bad(&e))?),
-        channel: Some(c),
-        session: Duration::from_secs(45 * 60),
-    })
+    let bank = DeviceId::new(DEMO_PIANOS).map_err(|e| StoreError::Invalid(e.to_string()))?;
+    crate::provisioned_devices::piano(&format!("piano-{c}"), &format!("{c}号钢琴"), &bank, c)
 }
 
 /// The demo's moxibustion robot: hourly slots, 29.9 yuan to try, 88 a
 /// session or a package, checked by staff after each session.
 pub fn robot() -> Result<ResourceRecord, StoreError> {
-    let bad = |e: &dyn std::fmt::Display| StoreError::Invalid(e.to_string());
-    let hours = ["09:00-12:00", "14:00-17:00"]
-        .iter()
-        .map(|h| OpeningWindow::parse(h).ok_or_else(|| bad(h)))
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok(ResourceRecord {
-        resource: Resource {
-            id: ResourceId::new("robot").map_err(|e| bad(&e))?,
-            kind: ResourceKind::Robot,
-            name_zh: "艾灸机器人".into(),
-            name_en: "Moxibustion robot".into(),
-            hours,
-            slot_minutes: Some(60),
-            capacity: 1,
-            price: Price::Yuan { fen: 8800 },
-            trial_price: Some(Price::Yuan { fen: 2990 }),
-            limits: Limits {
-                per_day: 1,
-                per_week: 3,
-            },
-            checked_after_use: true,
-        },
-        device: Some(DeviceId::new(DEMO_ROBOT).map_err(|e| bad(&e))?),
-        channel: Some(1),
-        session: Duration::from_secs(60 * 60),
-    })
+    let robot = DeviceId::new(DEMO_ROBOT).map_err(|e| StoreError::Invalid(e.to_string()))?;
+    crate::provisioned_devices::robot("robot", &robot)
 }
 
 /// Childcare and a study room to book, and a robot package. (The pianos

@@ -9,7 +9,9 @@
 //!   when it cannot.
 //! - [`store`]: the centre's SQLite database with numbered migrations: the
 //!   tables and their queries, no decisions.
-//! - [`site`]: the site's identity and its signing key file.
+//! - [`site`]: the site's identity and its signing key file;
+//!   [`provisioned_devices`]: what `kiosk site import` registers of a
+//!   provisioned site's devices (doors, pianos, the robot).
 //! - [`desk`]: the use cases, once: each a function of (actor, request, now)
 //!   that decides with the core's rules, writes its audit row in the same
 //!   transaction, and returns a typed outcome or a typed refusal. Every
@@ -29,6 +31,7 @@ pub mod clock;
 pub mod data_dir;
 pub mod demo;
 pub mod desk;
+pub mod provisioned_devices;
 pub mod qr_image;
 pub mod service;
 pub mod site;

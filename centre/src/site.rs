@@ -136,8 +136,11 @@ pub fn import(
 pub struct ImportedSite {
     /// The site as this centre now holds it.
     pub site: SiteRecord,
-    /// Where its devices log in to the broker (host, port).
+    /// Where its devices log in to the broker (host, TLS port).
     pub broker: (String, u16),
+    /// The doors and resources registered for its devices (none again on
+    /// a second import).
+    pub registered: Vec<crate::provisioned_devices::Registered>,
 }
 
 /// Takes over the site of a provisioning site directory (`keting-provision
@@ -181,12 +184,15 @@ pub fn import_provisioned(
         keting_link::atomic_file::write(&path, &bytes, mode)
             .map_err(|source| SiteError::File { path, source })?;
     }
+    // Every device in service, registered: doors get the roster at once.
+    let registered = crate::provisioned_devices::register(store, site_dir, now)?;
     Ok(ImportedSite {
         site,
         broker: (
             provisioned.site.broker_host.clone(),
-            provisioned.site.broker_port,
+            provisioned.site.tls_port,
         ),
+        registered,
     })
 }
 

@@ -210,9 +210,17 @@ fn run(cli: Cli, started: Instant) -> Result<()> {
         let imported = site::import_provisioned(&mut store, &dir, site_dir, clock::now())?;
         let (host, port) = &imported.broker;
         println!(
-            "site {} ({}) is this kiosk's; devices log in to the broker at {host}:{port}",
+            "site {} ({}) is this kiosk's; devices log in to the broker at {host}:{port} (TLS)",
             imported.site.site_id, imported.site.name
         );
+        for r in &imported.registered {
+            println!("registered {r}");
+        }
+        if !imported.registered.is_empty() {
+            println!(
+                "rename a door with `kiosk door add ID --name 健身房`; prices and hours with `kiosk resource add`"
+            );
+        }
         return Ok(());
     }
     let kind = if cli.command.is_none() {

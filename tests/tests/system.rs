@@ -11,6 +11,7 @@ mod centre_service;
 mod chaos;
 mod gym_door;
 mod provisioned;
+mod readme_steps;
 mod site_bed;
 mod vending;
 mod wire_capture;
