@@ -536,6 +536,17 @@ impl AgentConfig {
 
 impl FileConfig {
     fn check(&self) -> Result<(), String> {
+        let host = self.broker.host.trim_start_matches('[').trim_end_matches(']');
+        let loopback = host == "localhost"
+            || host
+                .parse::<std::net::IpAddr>()
+                .is_ok_and(|ip| ip.is_loopback());
+        if self.broker.tls.is_none() && !loopback {
+            return Err(format!(
+                "[broker] host = {:?} with no tls: this device's login and the site's commands would cross the LAN in clear; add tls = {{ ca = \"/etc/keting/ca.pem\", cert = \"/etc/keting/device.pem\", key = \"/etc/keting/device.key\" }} (keting-provision device add writes it), or run the agent on the broker's own machine (127.0.0.1)",
+                self.broker.host
+            ));
+        }
         if let Some(r) = &self.robot
             && !(1..=247).contains(&r.unit)
         {
@@ -654,6 +665,23 @@ mod tests {
         );
         assert_eq!(door.fail, FailConfig::Secure);
         assert_eq!(c.broker.port, 1883);
+    }
+
+    #[test]
+    fn a_plain_broker_beyond_this_machine_is_refused_saying_why() {
+        let lan = door_config("").replace("host = \"127.0.0.1\"", "host = \"192.168.1.10\"");
+        let err = AgentConfig::parse(&lan).unwrap_err();
+        assert!(
+            err.contains("192.168.1.10") && err.contains("in clear") && err.contains("tls = {"),
+            "{err}"
+        );
+        let with_tls = lan.replace(
+            "host = \"192.168.1.10\"",
+            "host = \"192.168.1.10\"\ntls = { ca = \"/etc/keting/ca.pem\", cert = \"/etc/keting/device.pem\", key = \"/etc/keting/device.key\" }",
+        );
+        assert!(AgentConfig::parse(&with_tls).is_ok());
+        let localhost = door_config("").replace("127.0.0.1\"\n[door]", "localhost\"\n[door]");
+        assert!(AgentConfig::parse(&localhost).is_ok(), "loopback needs no TLS");
     }
 
     #[test]
