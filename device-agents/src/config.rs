@@ -536,7 +536,11 @@ impl AgentConfig {
 
 impl FileConfig {
     fn check(&self) -> Result<(), String> {
-        let host = self.broker.host.trim_start_matches('[').trim_end_matches(']');
+        let host = self
+            .broker
+            .host
+            .trim_start_matches('[')
+            .trim_end_matches(']');
         let loopback = host == "localhost"
             || host
                 .parse::<std::net::IpAddr>()
@@ -681,7 +685,10 @@ mod tests {
         );
         assert!(AgentConfig::parse(&with_tls).is_ok());
         let localhost = door_config("").replace("127.0.0.1\"\n[door]", "localhost\"\n[door]");
-        assert!(AgentConfig::parse(&localhost).is_ok(), "loopback needs no TLS");
+        assert!(
+            AgentConfig::parse(&localhost).is_ok(),
+            "loopback needs no TLS"
+        );
     }
 
     #[test]

@@ -153,7 +153,16 @@ pub fn write(
         Ok(())
     };
     line("kiosk", &site.kiosk_password()?)?;
-    acl += &format!("user kiosk\ntopic readwrite {root}/#\n\n");
+    // The centre also publishes Home Assistant's discovery configs.
+    acl += &format!("user kiosk\ntopic readwrite {root}/#\ntopic write homeassistant/#\n\n");
+    // Home Assistant reads them and the devices' state; it commands nothing
+    // (its birth message on homeassistant/status is its own).
+    line("homeassistant", &site.home_assistant_password()?)?;
+    acl += &format!(
+        "user homeassistant\ntopic read homeassistant/#\ntopic write homeassistant/status\n\
+         topic read {root}/device/+/status\ntopic read {root}/device/+/online\n\
+         topic read {root}/centre/#\ntopic read {root}/controller/online\n\n"
+    );
     let mut n = 0;
     let mut claim_passwords = String::new();
     for d in inventory::load(&site.path)?.iter().filter(|d| !d.retired) {

@@ -233,6 +233,22 @@ impl SiteDir {
         keting_link::pinned_ca::pem_fingerprint(&pem).map_err(|e| file_err(&path, e))
     }
 
+    /// Home Assistant's broker password (`homeassistant.secret`, 0600),
+    /// made the first time it is asked for: a read-only login for the
+    /// discovery configs and the devices' state.
+    pub fn home_assistant_password(&self) -> Result<String, SiteError> {
+        let path = self.path.join("homeassistant.secret");
+        match std::fs::read_to_string(&path) {
+            Ok(s) => Ok(s.trim().to_owned()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                let secret = new_password().map_err(|e| SiteError::Invalid(e.to_string()))?;
+                write_atomic(&path, secret.as_bytes(), 0o600).map_err(|e| file_err(&path, e))?;
+                Ok(secret)
+            }
+            Err(e) => Err(file_err(&path, e)),
+        }
+    }
+
     /// The kiosk's broker password.
     pub fn kiosk_password(&self) -> Result<String, SiteError> {
         let path = self.path.join("kiosk.secret");

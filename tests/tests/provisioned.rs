@@ -264,6 +264,35 @@ async fn a_provisioned_site_runs_with_per_device_logins() {
         writeln!(set.stdin.take().unwrap(), "{staff_pin}").unwrap();
     }
     assert!(set.wait().unwrap().success());
+    // Home Assistant's own read-only login sees the door's discovery config
+    // and its online flag through Mosquitto's ACL.
+    let ha_password = std::fs::read_to_string(site.join("homeassistant.secret"))
+        .unwrap()
+        .trim()
+        .to_owned();
+    {
+        let mut o = rumqttc::MqttOptions::new("home-assistant", "127.0.0.1", port);
+        o.set_credentials("homeassistant", ha_password.clone());
+        o.set_keep_alive(Duration::from_secs(10));
+        let (c, mut events) = rumqttc::AsyncClient::new(o, 32);
+        c.subscribe("homeassistant/#", rumqttc::QoS::AtLeastOnce)
+            .await
+            .unwrap();
+        let config = tokio::time::timeout(Duration::from_secs(30), async {
+            loop {
+                if let rumqttc::Event::Incoming(rumqttc::Packet::Publish(p)) =
+                    events.poll().await.unwrap()
+                    && p.topic.ends_with("/gym-door_lock/config")
+                {
+                    return p.payload.to_vec();
+                }
+            }
+        })
+        .await
+        .expect("Home Assistant gets the door's config");
+        let config: serde_json::Value = serde_json::from_slice(&config).unwrap();
+        assert_eq!(config["device_class"], "lock");
+    }
     let (kiosk_log, agent_log, mosquitto_log) = (kiosk.log(), agent.log(), broker.log());
     kiosk.stop().await;
     agent.stop().await;
@@ -302,6 +331,7 @@ async fn a_provisioned_site_runs_with_per_device_logins() {
                 .to_owned(),
         ),
         ("the staff PIN", staff_pin.to_owned()),
+        ("Home Assistant's broker password", ha_password.clone()),
     ];
     for (what, secret) in &secrets {
         assert!(secret.len() >= 6, "{what} is a real secret");

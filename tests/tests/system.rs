@@ -10,6 +10,7 @@ mod bookings;
 mod centre_service;
 mod chaos;
 mod gym_door;
+mod home_assistant;
 mod provisioned;
 mod readme_steps;
 mod site_bed;

@@ -59,6 +59,8 @@ pub struct Controller {
     /// A device answered a session command: its follow-up (a stop for a
     /// session ended meanwhile) goes out at the next poll.
     sessions_due: bool,
+    /// Home Assistant's discovery configs, unless turned off.
+    home_assistant: Option<super::home_assistant::Publisher>,
 }
 
 impl Controller {
@@ -108,7 +110,19 @@ impl Controller {
             claims: ClaimDesk::new(config.provisioning_site.clone()),
             slow_due: tokio::time::Instant::now(),
             sessions_due: false,
+            home_assistant: config
+                .home_assistant
+                .then(super::home_assistant::Publisher::default),
         })
+    }
+
+    /// Brings Home Assistant's view up to date (configs, today's visits).
+    async fn publish_home_assistant(&mut self, link: &LinkHandle) {
+        if let Some(ha) = self.home_assistant.as_mut()
+            && let Err(e) = ha.publish(&self.store, &self.site, link).await
+        {
+            tracing::error!("Home Assistant discovery: {e}");
+        }
     }
 
     /// Runs until `shutdown`; then the link says goodbye (`online: false`).
@@ -150,6 +164,10 @@ impl Controller {
             LinkEvent::Connected => {
                 tracing::info!("controller connected to the broker");
                 self.connected = true;
+                if let Some(ha) = self.home_assistant.as_mut() {
+                    ha.forget();
+                }
+                self.publish_home_assistant(link).await;
             }
             LinkEvent::Disconnected(why) => {
                 if self.connected {
@@ -456,6 +474,9 @@ impl Controller {
             sessions::send_commands(&mut self.store, link, &self.site, &self.key, now()).await?;
             self.sessions_due = false;
             self.refresh_view();
+            if self.connected {
+                self.publish_home_assistant(link).await;
+            }
         }
         if self.sessions_due {
             self.sessions_due = false;

@@ -34,6 +34,10 @@ pub struct ServiceFlags {
     /// Do not run the demo site's simulated devices (the gym door, the drinks machine, the pianos, the robot).
     #[arg(long)]
     pub no_demo_devices: bool,
+
+    /// Do not publish Home Assistant discovery configs (retained, under homeassistant/; on by default).
+    #[arg(long)]
+    pub no_home_assistant: bool,
 }
 
 /// Why the flags describe no centre that may run.
@@ -137,6 +141,7 @@ impl ServiceFlags {
             data_dir: dir.path().to_owned(),
             demo_devices: site.demo && !self.no_demo_devices,
             provisioning_site: site::provisioning_site(dir),
+            home_assistant: !self.no_home_assistant,
         })
     }
 }

@@ -19,6 +19,8 @@
 //!   drinks machine, the robot) with the real agents, in this process.
 //! - [`flags`]: the service's command-line flags and the configuration
 //!   they resolve to.
+//! - [`home_assistant`]: Home Assistant's MQTT discovery configs for every
+//!   device, and today's visits.
 
 pub mod broker;
 pub mod claims;
@@ -27,6 +29,7 @@ pub mod controller;
 pub mod demo_devices;
 pub mod device_states;
 pub mod flags;
+pub mod home_assistant;
 pub mod sessions;
 
 use std::net::SocketAddr;
@@ -84,6 +87,8 @@ pub struct CentreConfig {
     pub demo_devices: bool,
     /// The provisioning site directory (`kiosk site import`), for claims.
     pub provisioning_site: Option<PathBuf>,
+    /// Publish Home Assistant discovery configs (and today's visits).
+    pub home_assistant: bool,
 }
 
 /// Why the centre could not start.
