@@ -67,10 +67,16 @@ impl StaffRole {
             StaffRole::Observer => false,
             StaffRole::Staff => matches!(
                 action,
-                A::GymMonths | A::Points | A::Restock | A::Bookings | A::OpenDoor | A::Members
+                A::GymMonths
+                    | A::Points
+                    | A::Restock
+                    | A::Bookings
+                    | A::OpenDoor
+                    | A::Members
+                    | A::Alarms
             ),
             StaffRole::Technician => {
-                matches!(action, A::Devices | A::OpenDoor | A::Restock)
+                matches!(action, A::Devices | A::OpenDoor | A::Restock | A::Alarms)
             }
             StaffRole::Manager => true,
         }
@@ -102,6 +108,8 @@ pub enum StaffAction {
     Members,
     /// Who is staff, their roles and PINs.
     ManageStaff,
+    /// Acknowledge an alarm (a forced door, a device offline).
+    Alarms,
 }
 
 impl StaffAction {
@@ -116,6 +124,7 @@ impl StaffAction {
             StaffAction::Devices => "enrol devices",
             StaffAction::Members => "change members",
             StaffAction::ManageStaff => "change staff roles and PINs",
+            StaffAction::Alarms => "acknowledge alarms",
         }
     }
 }

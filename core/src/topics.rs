@@ -9,6 +9,7 @@
 //! keting/v1/<site>/device/<id>/ack        QoS 1      the outcome of a command, by its id
 //! keting/v1/<site>/device/<id>/event      QoS 1      something that happened, each with an id
 //! keting/v1/<site>/sim/<id>/scan          QoS 1      demo only: a scan for a simulated scanner
+//! keting/v1/<site>/sim/<id>/contact       QoS 1      demo only: "open"/"closed" for a simulated door contact
 //! keting/v1/<site>/claim/<id>/request     QoS 1      a device claiming its identity (see crate::claim)
 //! keting/v1/<site>/claim/<id>/response    QoS 1      the kiosk's answer to a claim
 //! ```
@@ -75,6 +76,8 @@ pub enum Topic {
     Device(DeviceId, DeviceChannel),
     /// A scan for a simulated scanner (demo site).
     SimScan(DeviceId),
+    /// The simulated door contact opening or closing (demo site, tests).
+    SimContact(DeviceId),
     /// A device claiming its identity with a one-time code.
     ClaimRequest(DeviceId),
     /// The kiosk's answer to a claim.
@@ -102,6 +105,7 @@ impl Topic {
             Topic::ControllerOnline => format!("{ROOT}/{site}/controller/online"),
             Topic::Device(id, ch) => format!("{ROOT}/{site}/device/{id}/{}", ch.segment()),
             Topic::SimScan(id) => format!("{ROOT}/{site}/sim/{id}/scan"),
+            Topic::SimContact(id) => format!("{ROOT}/{site}/sim/{id}/contact"),
             Topic::ClaimRequest(id) => format!("{ROOT}/{site}/claim/{id}/request"),
             Topic::ClaimResponse(id) => format!("{ROOT}/{site}/claim/{id}/response"),
         }
@@ -129,6 +133,9 @@ impl Topic {
                 Ok(Topic::Device(id, ch))
             }
             ["sim", id, "scan"] => Ok(Topic::SimScan(
+                DeviceId::new(*id).map_err(|_| TopicError::Unknown)?,
+            )),
+            ["sim", id, "contact"] => Ok(Topic::SimContact(
                 DeviceId::new(*id).map_err(|_| TopicError::Unknown)?,
             )),
             ["claim", id, which @ ("request" | "response")] => {
@@ -164,6 +171,7 @@ impl Topic {
                 _,
                 DeviceChannel::Cmd | DeviceChannel::Ack | DeviceChannel::Event
             ) | Topic::SimScan(_)
+                | Topic::SimContact(_)
                 | Topic::ClaimRequest(_)
                 | Topic::ClaimResponse(_)
         )
@@ -201,6 +209,7 @@ mod tests {
         let mut topics = vec![
             Topic::ControllerOnline,
             Topic::SimScan(door.clone()),
+            Topic::SimContact(door.clone()),
             Topic::ClaimRequest(door.clone()),
             Topic::ClaimResponse(door.clone()),
         ];

@@ -145,9 +145,10 @@ pub async fn run_supervised(
         .map_err(|e| AgentError::Identity(e.to_string()))?;
     let topics = DeviceTopics::new(site.clone(), device.clone(), guard, identity);
     let subscriptions = match &config.section {
-        DeviceSection::Door(door) => {
-            topics.door_subscriptions(matches!(door.scanner, ScannerConfig::Sim))
-        }
+        DeviceSection::Door(door) => topics.door_subscriptions(
+            matches!(door.scanner, ScannerConfig::Sim),
+            door.gpio == GpioKind::Sim,
+        ),
         _ => topics.command_subscriptions(),
     };
     let link_config = link_config(&config, password, subscriptions)?;
@@ -456,6 +457,7 @@ fn door_setup(
         panel,
         roster_file: RosterFile::in_dir(&config.state_dir),
         sim_scans,
+        sim_contact: door.gpio == GpioKind::Sim,
         panel_name: match &door.panel {
             PanelConfig::None => "not fitted".into(),
             PanelConfig::Sim => "simulated".into(),

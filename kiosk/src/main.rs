@@ -68,6 +68,9 @@ enum Command {
     /// The devices' own keys, which their signed answers must verify with.
     #[command(subcommand)]
     Device(cli::devices::DeviceCommand),
+    /// Alarms: forced doors, doors held open, devices offline, faults, drinks in doubt; acknowledge one by name.
+    #[command(subcommand)]
+    Alarm(cli::alarms::AlarmCommand),
     /// Staff: roles (what each may do) and the PINs their cards need on the staff page.
     #[command(subcommand)]
     Staff(cli::staff::StaffCommand),
@@ -240,6 +243,7 @@ fn run(cli: Cli, started: Instant) -> Result<()> {
         Some(Command::Gym(cmd)) => gym_command(cmd, &mut store),
         Some(Command::Staff(cmd)) => cli::staff::staff_command(cmd, &mut store),
         Some(Command::Device(cmd)) => cli::devices::device_command(cmd, &mut store, &site),
+        Some(Command::Alarm(cmd)) => cli::alarms::alarm_command(cmd, &mut store, &site),
         Some(Command::Door(cmd)) => door_command(cmd, &mut store, &site),
         Some(Command::Claim(cmd)) => claim_command(cmd, &mut store),
         Some(Command::Points(cmd)) => points_command(cmd, &mut store, &site),

@@ -361,6 +361,67 @@ fn a_technician_gets_no_gym_or_points_buttons_and_a_gym_change_is_refused_by_rol
 }
 
 #[test]
+fn an_alarm_shows_on_every_page_and_the_staff_member_who_acknowledges_it_is_named() {
+    let screen = Screen::new();
+    let data = DataDir::prepare(screen._dir.path().join("data")).unwrap();
+    let store = Store::open(&data.database()).unwrap();
+    let door = keting_core::ids::DeviceId::new("gym-door").unwrap();
+    let id = keting_centre::store::alarms::raise(
+        store.conn(),
+        &door,
+        keting_centre::store::alarms::AlarmKind::Forced,
+        "",
+        clock::now(),
+    )
+    .unwrap()
+    .unwrap();
+    let view = keting_centre::service::DoorsView {
+        connected: true,
+        alarms: keting_centre::store::alarms::open(store.conn()).unwrap(),
+        ..Default::default()
+    };
+    let (_tx, rx) = tokio::sync::watch::channel(view);
+    screen.ui.set_doors(rx);
+    assert!(
+        screen.any_label_containing("警报：gym-door被强行打开"),
+        "the home page shows the alarm"
+    );
+    screen.sign_in_staff();
+    assert!(
+        screen.any_label_containing("警报：gym-door被强行打开"),
+        "so does the staff page"
+    );
+    let label = ElementQuery::from_root(screen.ui.window())
+        .match_descendants()
+        .match_predicate(|e| {
+            e.accessible_label()
+                .is_some_and(|l| l.starts_with("确认："))
+        })
+        .find_first()
+        .and_then(|e| e.accessible_label())
+        .expect("an Acknowledge button")
+        .to_string();
+    screen.tap(&label);
+    let alarm = keting_centre::store::alarms::get(store.conn(), id)
+        .unwrap()
+        .unwrap();
+    let staff = keting_centre::store::staff_access::list(store.conn()).unwrap()[0].member;
+    assert_eq!(
+        alarm.acked.map(|(by, _)| by),
+        Some(format!("staff:{}", staff.0)),
+        "the acknowledgement names the staff member"
+    );
+    assert!(screen.any_label_containing(&format!("警报 {id} 已确认")));
+    let audit = keting_centre::store::audit::recent(store.conn(), 5).unwrap();
+    assert!(
+        audit
+            .iter()
+            .any(|a| a.action == "alarm.ack" && a.actor == format!("staff:{}", staff.0)),
+        "{audit:?}"
+    );
+}
+
+#[test]
 fn a_device_claim_shows_its_pin_on_the_staff_page_and_one_tap_confirms_it() {
     let screen = Screen::new();
     let data = DataDir::prepare(screen._dir.path().join("data")).unwrap();

@@ -260,6 +260,74 @@ async fn an_agent_killed_mid_pulse_and_not_restarted_leaves_the_door_locked_when
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_forced_door_is_an_alarm_at_the_kiosk_within_a_second_acknowledged_by_name() {
+    let broker = Mosquitto::start().await;
+    let bed = SiteBed::new().await;
+    let (staff, _) = bed.member("刘主任");
+    kiosk_cli(
+        &bed.data(),
+        &["staff", "role", &staff.to_string(), "--role", "staff"],
+    );
+    let kiosk = bed.kiosk(&broker).await;
+    let agent = bed.agent(&bed.agent_config(broker.port, 300)).await;
+    agent.wait_for_line("new roster in force", WAIT).await;
+    let mut w = bed.watcher(&broker, "watcher").await;
+    w.status(|s| s.state == LockState::Locked).await;
+    // The simulated contact opens with the strike locked: forced.
+    let contact = format!(
+        "keting/v1/{}/sim/{}/contact",
+        bed.site,
+        crate::site_bed::DOOR
+    );
+    let opened = std::time::Instant::now();
+    keting_system_tests::mosquitto::publish_once(broker.port, &contact, b"open").await;
+    kiosk.wait_for_line("alarm raised", WAIT).await;
+    let took = opened.elapsed();
+    println!("contact opened -> alarm stored at the kiosk: {took:?}");
+    assert!(took < Duration::from_secs(1), "the alarm took {took:?}");
+    let list = kiosk_cli(&bed.data(), &["alarm", "list"]);
+    assert!(
+        list.contains("gym-door") && list.contains("forced"),
+        "{list}"
+    );
+    let id = list.split_whitespace().next().unwrap().to_owned();
+    // An observer may not acknowledge it; the staff member does, by name.
+    let (observer, _) = bed.member("来访者");
+    kiosk_cli(
+        &bed.data(),
+        &["staff", "role", &observer.to_string(), "--role", "observer"],
+    );
+    let refused = std::process::Command::new(keting_system_tests::binaries::path("kiosk"))
+        .args(["--data", bed.data().to_str().unwrap()])
+        .args(["alarm", "ack", &id, "--staff", &observer.to_string()])
+        .output()
+        .unwrap();
+    assert!(!refused.status.success());
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("observer may not acknowledge alarms")
+    );
+    let acked = kiosk_cli(
+        &bed.data(),
+        &["alarm", "ack", &id, "--staff", &staff.to_string()],
+    );
+    assert!(
+        acked.contains(&format!("acknowledged by staff:{staff}")),
+        "{acked}"
+    );
+    // The door closes: its signed event clears the alarm into history.
+    keting_system_tests::mosquitto::publish_once(broker.port, &contact, b"closed").await;
+    kiosk.wait_for_line("alarm cleared", WAIT).await;
+    assert!(kiosk_cli(&bed.data(), &["alarm", "list"]).contains("no alarms"));
+    let all = kiosk_cli(&bed.data(), &["alarm", "list", "--all"]);
+    assert!(
+        all.contains("forced") && all.contains("cleared at") && all.contains("acknowledged by"),
+        "{all}"
+    );
+    kiosk.stop().await;
+    agent.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_door_works_the_same_through_the_kiosks_embedded_broker() {
     let bed = SiteBed::new().await;
     let (paid, pass) = bed.member("陈晓梅");

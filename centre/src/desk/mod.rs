@@ -11,6 +11,7 @@
 //! - [`members`]: adding members, a lost card's new pass, reprints.
 //! - [`gym`]: paid gym months granted, extended, ended.
 //! - [`doors`]: registering doors, a staff member's one-pulse open.
+//! - [`alarms`]: the open alarms and their history, acknowledged by name.
 //! - [`claims`]: devices' enrolment claims confirmed.
 //! - [`devices`]: each device's own key, which its signed answers verify with.
 //! - [`points`]: volunteer points awarded, reversed, balances, the ledger,
@@ -23,6 +24,7 @@
 //!   role check every staff action passes.
 
 pub mod actor;
+pub mod alarms;
 pub mod bookings;
 pub mod checkin;
 pub mod claims;

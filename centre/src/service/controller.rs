@@ -209,6 +209,9 @@ impl Controller {
                 }
             }
             Ok(Topic::Device(id, DeviceChannel::Status)) => {
+                if let Err(e) = super::alarm_watch::on_status(self.store.conn(), &id, payload, t) {
+                    tracing::error!(device = %id, "cannot record an alarm: {e}");
+                }
                 self.states.handle_status(id, payload, t)
             }
             Ok(Topic::Device(id, DeviceChannel::Ack)) => {
@@ -257,6 +260,13 @@ impl Controller {
                     Ok(event) => match door_events::record(self.store.conn(), &id, &event, t) {
                         Ok(true) => {
                             tracing::info!(device = %id, event = %event.id.as_str(), "device event stored");
+                            // From a device whose key is known the event verified
+                            // (a forged one was dropped above).
+                            if let Err(e) =
+                                super::alarm_watch::on_event(self.store.conn(), &id, &event.kind, t)
+                            {
+                                tracing::error!(device = %id, "cannot record an alarm: {e}");
+                            }
                             if signed {
                                 sessions::handle_event(
                                     &mut self.store,
@@ -485,6 +495,7 @@ impl Controller {
         if self.slow_due <= tokio::time::Instant::now() {
             self.slow_due = tokio::time::Instant::now() + SLOW_POLL;
             self.query_redemptions(link).await?;
+            super::alarm_watch::sweep(self.store.conn(), &self.states, self.connected, now())?;
             let unavailable = sessions::unavailable(&self.store, &self.states, self.connected);
             sessions::sweep(&mut self.store, self.site.calendar, &unavailable, now())?;
             sessions::send_commands(&mut self.store, link, &self.site, &self.key, now()).await?;
@@ -573,6 +584,7 @@ impl Controller {
                 .collect(),
             unavailable: sessions::unavailable(&self.store, &self.states, self.connected),
             session_devices: self.states.session_devices(self.connected),
+            alarms: crate::store::alarms::open(self.store.conn()).unwrap_or_default(),
         };
         self.doors_tx.send_if_modified(|v| {
             if *v == view {

@@ -71,6 +71,8 @@ pub struct DoorsView {
     pub unavailable: Vec<String>,
     /// The session devices (piano banks, the robot), as the staff see them.
     pub session_devices: Vec<SessionDeviceView>,
+    /// The alarms not cleared, newest first (every page shows them).
+    pub alarms: Vec<crate::store::alarms::Alarm>,
 }
 
 /// A session device (a piano bank, the robot) as the staff view shows it:
@@ -95,6 +97,8 @@ struct Heard {
     status: Option<DoorStatus>,
     sessions: Option<SessionDeviceStatus>,
     last_seen: Option<Timestamp>,
+    /// When it last went offline (its last will), while it stays so.
+    offline_since: Option<Timestamp>,
 }
 
 #[derive(Deserialize)]
@@ -115,8 +119,24 @@ impl DeviceStates {
             .map(|f| f.online)
             .unwrap_or(false);
         let heard = self.heard.entry(id).or_default();
+        if online {
+            heard.offline_since = None;
+        } else if heard.offline_since.is_none() {
+            heard.offline_since = Some(now);
+        }
         heard.online = Some(online);
         heard.last_seen = Some(now);
+    }
+
+    /// Every device heard of, and since when it is offline (`None`: online).
+    pub fn offline_since(&self) -> Vec<(DeviceId, Option<Timestamp>)> {
+        let mut out: Vec<_> = self
+            .heard
+            .iter()
+            .map(|(id, h)| (id.clone(), h.offline_since))
+            .collect();
+        out.sort_by(|a, b| a.0.as_str().cmp(b.0.as_str()));
+        out
     }
 
     /// Whether `id` said it is online (its retained flag; the last will

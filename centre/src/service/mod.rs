@@ -21,7 +21,10 @@
 //!   they resolve to.
 //! - [`home_assistant`]: Home Assistant's MQTT discovery configs for every
 //!   device, and today's visits.
+//! - [`alarm_watch`]: alarms raised and cleared from what the devices say
+//!   and stop saying.
 
+pub mod alarm_watch;
 pub mod broker;
 pub mod claims;
 pub mod command_seal;

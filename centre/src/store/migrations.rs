@@ -372,6 +372,21 @@ const MIGRATIONS: &[&str] = &[
     r#"
     ALTER TABLE device_claims ADD COLUMN csr TEXT;
     "#,
+    // 12: alarms with a life: raised, acknowledged by whom and when,
+    // cleared; one open alarm per device and kind.
+    r#"
+    CREATE TABLE alarms (
+        id         INTEGER PRIMARY KEY,
+        device_id  TEXT    NOT NULL,
+        kind       TEXT    NOT NULL,
+        detail     TEXT    NOT NULL DEFAULT '',
+        raised_ms  INTEGER NOT NULL,
+        acked_by   TEXT,
+        acked_ms   INTEGER,
+        cleared_ms INTEGER
+    ) STRICT;
+    CREATE UNIQUE INDEX alarms_open ON alarms (device_id, kind) WHERE cleared_ms IS NULL;
+    "#,
 ];
 
 /// The schema version this build writes.

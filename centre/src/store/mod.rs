@@ -14,7 +14,8 @@
 //!
 //! The tables, one module each: [`members`], [`checkins`], [`audit`],
 //! [`programme`], [`site_record`], [`reports`]; the doors: [`doors`],
-//! [`gym`], [`door_events`], [`door_commands`], [`device_claims`]; every
+//! [`gym`], [`door_events`], [`door_commands`], [`device_claims`],
+//! [`alarms`]; every
 //! device's commands and keys: [`command_sequence`], [`device_keys`]; staff: [`staff_access`]; points
 //! and drinks: [`points`], [`vending_slots`], [`redemptions`]; bookings:
 //! [`resources`], [`packages`], [`bookings`], [`walk_up`], [`ratings`],
@@ -22,6 +23,7 @@
 //! They hold queries, not decisions: the rules are the core's, applied by
 //! the desks (`crate::desk`).
 
+pub mod alarms;
 pub mod audit;
 pub mod booking_policy;
 pub mod bookings;

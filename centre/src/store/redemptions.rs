@@ -231,6 +231,23 @@ pub fn mark_sent(conn: &Connection, id: &str, now: Timestamp) -> Result<(), Stor
     Ok(())
 }
 
+/// How many redemptions of each machine are in doubt (state unknown).
+pub fn in_doubt_per_device(conn: &Connection) -> Result<Vec<(DeviceId, i64)>, StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT device_id, count(*) FROM redemptions WHERE state = 'unknown' GROUP BY device_id ORDER BY device_id",
+    )?;
+    let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?;
+    let mut out = Vec::new();
+    for r in rows {
+        let (d, n) = r?;
+        out.push((
+            DeviceId::new(d).map_err(|e| StoreError::Invalid(e.to_string()))?,
+            n,
+        ));
+    }
+    Ok(out)
+}
+
 /// Redemptions to ask the agent about now: sent past their deadline, or in
 /// doubt and not asked within [`QUERY_EVERY`]. Marks them unknown and asked.
 pub fn to_query(conn: &Connection, now: Timestamp) -> Result<Vec<Redemption>, StoreError> {

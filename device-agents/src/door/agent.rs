@@ -76,6 +76,9 @@ pub struct DoorSetup {
     pub roster_file: RosterFile,
     /// Take scans from the `sim/<device>/scan` topic (simulated scanner).
     pub sim_scans: bool,
+    /// The door's lines are simulated: the demo's contact topic drives
+    /// its contact.
+    pub sim_contact: bool,
     /// The door contact's line, if one is fitted (for the self-test).
     pub contact_line: Option<String>,
     /// The exit button's line, if one is fitted (for the self-test).
@@ -290,10 +293,13 @@ impl DoorAgent {
                 self.published = None;
             }
             Incoming::SimScan(code) if self.setup.sim_scans => self.handle_scan(&code, now()).await,
+            Incoming::SimContact(open) if self.setup.sim_contact => {
+                self.handle_input(DoorInput::Contact(open)).await;
+            }
             Incoming::Roster(roster) => self.handle_roster(&roster).await,
             Incoming::Command(cmd) => self.handle_command(cmd).await,
             Incoming::Refused(why) => self.topics.refused(&self.link, &why).await,
-            Incoming::SimScan(_) | Incoming::Other => {}
+            Incoming::SimScan(_) | Incoming::SimContact(_) | Incoming::Other => {}
         }
     }
 

@@ -274,7 +274,10 @@ impl RobotAgent {
             Incoming::ControllerOnline => self.status_due = Instant::now(),
             Incoming::Command(cmd) => self.handle_command(cmd).await,
             Incoming::Refused(why) => self.topics.refused(&self.link, &why).await,
-            Incoming::Roster(_) | Incoming::SimScan(_) | Incoming::Other => {}
+            Incoming::Roster(_)
+            | Incoming::SimScan(_)
+            | Incoming::SimContact(_)
+            | Incoming::Other => {}
         }
     }
 

@@ -99,7 +99,10 @@ impl VendingAgent {
             }
             Incoming::Command(cmd) => self.handle_command(cmd).await,
             Incoming::Refused(why) => self.topics.refused(&self.link, &why).await,
-            Incoming::Roster(_) | Incoming::SimScan(_) | Incoming::Other => {}
+            Incoming::Roster(_)
+            | Incoming::SimScan(_)
+            | Incoming::SimContact(_)
+            | Incoming::Other => {}
         }
     }
 

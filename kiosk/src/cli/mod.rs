@@ -2,10 +2,11 @@
 //! subcommands' arguments, calls a desk (`keting_centre::desk`), and prints.
 //! Nothing here decides or writes to the database itself.
 //!
-//! [`members`], [`gym`], [`doors`], [`claims`], [`devices`], [`points`], [`vending`],
+//! [`members`], [`gym`], [`doors`], [`alarms`], [`claims`], [`devices`], [`points`], [`vending`],
 //! [`bookings`] (resources, packages, bookings, the pianos), [`checkin`],
 //! [`staff`] (roles and PINs), [`stats`], [`screenshot`].
 
+pub mod alarms;
 pub mod bookings;
 pub mod checkin;
 pub mod claims;

@@ -16,6 +16,7 @@ use keting_core::ids::MemberId;
 use slint::{ComponentHandle, ModelRc, SharedString, Timer, TimerMode, VecModel};
 use tokio::sync::watch;
 
+use super::alarm_adapter;
 use super::award_adapter;
 use super::language::Language;
 use super::points_adapter;
@@ -291,6 +292,13 @@ impl KioskUi {
             })
         });
         let (w, s) = (window.as_weak(), Rc::downgrade(&state));
+        adapter.on_alarm_ack(move |id| {
+            with(&w, &s, |window, state| {
+                touch(window, state);
+                alarm_adapter::ack(window, state, id);
+            })
+        });
+        let (w, s) = (window.as_weak(), Rc::downgrade(&state));
         adapter.on_claim_confirm(move |device| {
             with(&w, &s, |window, state| {
                 touch(window, state);
@@ -328,13 +336,15 @@ impl KioskUi {
                     .as_mut()
                     .is_some_and(|rx| rx.has_changed().unwrap_or(false));
                 let page = state.borrow().router.screen();
-                if changed && matches!(page, Screen::Staff | Screen::ServiceDesk) {
+                if changed {
                     if let Some(rx) = state.borrow_mut().doors.as_mut() {
                         rx.mark_unchanged();
                     }
+                    // Alarms show on every page.
+                    alarm_adapter::update(window, state);
                     if page == Screen::Staff {
                         staff_adapter::refresh(window, state);
-                    } else {
+                    } else if page == Screen::ServiceDesk {
                         service_desk_adapter::refresh(window, state);
                     }
                 }
@@ -363,6 +373,7 @@ impl KioskUi {
     /// Follows the centre's doors view on the staff page.
     pub fn set_doors(&self, doors: watch::Receiver<DoorsView>) {
         self.state.borrow_mut().doors = Some(doors);
+        alarm_adapter::update(&self.window, &self.state);
     }
 
     /// Switches the screen's language.
@@ -592,6 +603,7 @@ fn set_language(window: &KioskWindow, state: &Rc<RefCell<State>>, language: Lang
         .collect();
     adapter.set_demo_cards(ModelRc::new(VecModel::from(cards)));
     refresh_home(window, state);
+    alarm_adapter::update(window, state);
 }
 
 fn refresh_home(window: &KioskWindow, state: &Rc<RefCell<State>>) {

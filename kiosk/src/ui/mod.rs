@@ -8,10 +8,12 @@
 //! [`restock_adapter`] and [`services_adapter`] do the same for the staff
 //! page, redeeming points, awarding them, restocking the drinks machine,
 //! and the pianos and bookings; [`service_desk_adapter`] the staff's view
-//! of the session devices. [`language`] holds the two languages' words.
+//! of the session devices; [`alarm_adapter`] the alarm line on every page
+//! and their acknowledgement. [`language`] holds the two languages' words.
 //! [`screenshot`] renders any page to a PNG with the software
 //! renderer, with no display.
 
+pub mod alarm_adapter;
 pub mod award_adapter;
 pub mod kiosk_adapter;
 pub mod language;
@@ -29,7 +31,7 @@ mod generated {
 }
 
 pub use generated::{
-    ActivityChoice, AwardRow, ClaimRow, DemoCardEntry, DeskRow, DoorRow, DrinkItem, EntryRow,
-    GymRow, KioskAdapter, KioskWindow, MyBooking, Outcome, Page, PointsLine, PointsStep,
+    ActivityChoice, AlarmRow, AwardRow, ClaimRow, DemoCardEntry, DeskRow, DoorRow, DrinkItem,
+    EntryRow, GymRow, KioskAdapter, KioskWindow, MyBooking, Outcome, Page, PointsLine, PointsStep,
     ProgrammeEntry, Refusal, RestockRow, ServiceTile, ServicesStep, Theme, WeekCell, WeekDay,
 };

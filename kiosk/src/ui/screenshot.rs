@@ -104,6 +104,14 @@ pub const PAGES: &[(&str, &str)] = &[
         "the staff page with a device claiming its identity: the PIN to compare and confirm",
     ),
     (
+        "staff-alarm",
+        "the staff page with two alarms: a forced door to acknowledge, an offline door acknowledged",
+    ),
+    (
+        "home-alarm",
+        "the home page with the alarm line every page shows",
+    ),
+    (
         "staff-technician",
         "the staff page for a technician: a claim to confirm and doors to open, no gym months, points or restocking",
     ),
@@ -306,7 +314,7 @@ pub fn render(
             }
         }
         "service-desk" => {
-            let mut doors = sample_doors(&site, Vec::new());
+            let mut doors = sample_doors(false, &site, Vec::new());
             let mut view = doors.borrow_and_update().clone();
             view.session_devices = sample_session_devices();
             ui.set_doors(tokio::sync::watch::channel(view).1);
@@ -339,13 +347,18 @@ pub fn render(
                 adapter.invoke_pin_digit(d.to_string().into());
             }
         }
-        "staff" | "staff-claim" | "staff-technician" => {
+        "home-alarm" => ui.set_doors(sample_doors(true, &site, Vec::new())),
+        "staff" | "staff-claim" | "staff-technician" | "staff-alarm" => {
             let claims = if request.page != "staff" {
                 vec![("gym-door".to_owned(), "431354".to_owned())]
             } else {
                 Vec::new()
             };
-            ui.set_doors(sample_doors(&site, claims));
+            ui.set_doors(sample_doors(
+                request.page == "staff-alarm" || request.page == "home-alarm",
+                &site,
+                claims,
+            ));
             staff_signs_in();
             ui.scan(&card("Lost card"), ScanSource::Scanner);
             ui.scan(
@@ -501,6 +514,7 @@ fn encode_png(pixels: &[Rgb8Pixel], w: u32, h: u32) -> std::io::Result<Vec<u8>> 
 /// A doors view as a running centre would show it: the gym door online and
 /// locked, a side door offline, two entries tonight.
 fn sample_doors(
+    alarms: bool,
     site: &keting_centre::store::site_record::SiteRecord,
     claims: Vec<(String, String)>,
 ) -> tokio::sync::watch::Receiver<keting_centre::service::DoorsView> {
@@ -550,6 +564,34 @@ fn sample_doors(
         claims,
         unavailable: Vec::new(),
         session_devices: Vec::new(),
+        alarms: if alarms {
+            use keting_centre::store::alarms::{Alarm, AlarmKind};
+            vec![
+                Alarm {
+                    id: 2,
+                    device: id("side-door"),
+                    kind: AlarmKind::Offline,
+                    detail: String::new(),
+                    raised: at(50),
+                    acked: Some(("staff:5".into(), at(52))),
+                    cleared: None,
+                },
+                Alarm {
+                    id: 3,
+                    device: id("gym-door"),
+                    kind: AlarmKind::Forced,
+                    detail: String::new(),
+                    raised: at(58),
+                    acked: None,
+                    cleared: None,
+                },
+            ]
+            .into_iter()
+            .rev()
+            .collect()
+        } else {
+            Vec::new()
+        },
     };
     tokio::sync::watch::channel(view).1
 }

@@ -476,6 +476,7 @@ impl Words {
             StaffAction::Devices => tr(zh, "enrol devices"),
             StaffAction::Members => tr(zh, "change members"),
             StaffAction::ManageStaff => tr(zh, "change staff roles and PINs"),
+            StaffAction::Alarms => tr(zh, "acknowledge alarms"),
         };
         match refused.role {
             Some(role) => tr_args(

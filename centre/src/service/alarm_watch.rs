@@ -1,0 +1,213 @@
+//! Where alarms come from: what the devices say, and what they stop
+//! saying. The controller hands each stored event, each status and, once a
+//! second, the devices' online flags and the redemptions in doubt to this
+//! module, which raises and clears alarms (`store::alarms`).
+//!
+//! - a door's forced and held-open alarms: raised and cleared by its
+//!   events (signed by the door's key when the centre knows it: a forged
+//!   event is dropped before it gets here); a status saying `forced` or
+//!   `held_open` raises too but never clears, since statuses are not
+//!   signed: a forged status cannot silence an alarm;
+//! - a reader locked out and a device's fault: raised while its status
+//!   says so, cleared when its status no longer does (and by the door's
+//!   lockout events);
+//! - a device offline for more than [`OFFLINE_AFTER`] (its last will),
+//!   cleared when it is back; not judged while the centre's own link is
+//!   down (then nothing can be heard);
+//! - a machine with drinks in doubt, cleared when every one is settled.
+
+use std::time::Duration;
+
+use keting_core::door::lock::{Alarm as DoorAlarm, LockState};
+use keting_core::ids::DeviceId;
+use keting_core::messages::{DoorStatus, EventKind, SessionDeviceStatus, decode};
+use keting_core::time::Timestamp;
+use rusqlite::Connection;
+
+use super::device_states::DeviceStates;
+use crate::store::alarms::{self, AlarmKind};
+use crate::store::{StoreError, redemptions};
+
+/// How long a device may be offline before it is an alarm.
+pub const OFFLINE_AFTER: Duration = Duration::from_secs(60);
+
+fn set(
+    conn: &Connection,
+    device: &DeviceId,
+    kind: AlarmKind,
+    on: bool,
+    detail: &str,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    if on {
+        if let Some(id) = alarms::raise(conn, device, kind, detail, now)? {
+            tracing::warn!(device = %device, alarm = kind.as_str(), id, "alarm raised");
+        }
+    } else if alarms::clear(conn, device, kind, now)? {
+        tracing::info!(device = %device, alarm = kind.as_str(), "alarm cleared");
+    }
+    Ok(())
+}
+
+/// A device's event, stored and signed.
+pub fn on_event(
+    conn: &Connection,
+    device: &DeviceId,
+    kind: &EventKind,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    if let EventKind::Alarm { alarm, raised } = kind {
+        let kind = match alarm {
+            DoorAlarm::Forced => AlarmKind::Forced,
+            DoorAlarm::HeldOpen => AlarmKind::HeldOpen,
+            DoorAlarm::Lockout => AlarmKind::ReaderLockout,
+        };
+        set(conn, device, kind, *raised, "", now)?;
+    }
+    Ok(())
+}
+
+/// A device's status (a door's or a session device's).
+pub fn on_status(
+    conn: &Connection,
+    device: &DeviceId,
+    payload: &[u8],
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    let fault = if let Ok(s) = decode::<DoorStatus>(payload) {
+        match s.state {
+            LockState::Forced => set(conn, device, AlarmKind::Forced, true, "", now)?,
+            LockState::HeldOpen => set(conn, device, AlarmKind::HeldOpen, true, "", now)?,
+            _ => {}
+        }
+        set(
+            conn,
+            device,
+            AlarmKind::ReaderLockout,
+            s.locked_out,
+            "",
+            now,
+        )?;
+        s.fault
+    } else if let Ok(s) = decode::<SessionDeviceStatus>(payload) {
+        s.fault
+    } else {
+        return Ok(());
+    };
+    set(
+        conn,
+        device,
+        AlarmKind::Fault,
+        fault.is_some(),
+        fault.as_deref().unwrap_or(""),
+        now,
+    )
+}
+
+/// Once a second: devices offline too long, drinks in doubt.
+pub fn sweep(
+    conn: &Connection,
+    states: &DeviceStates,
+    connected: bool,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    if connected {
+        let after = i64::try_from(OFFLINE_AFTER.as_millis()).unwrap_or(i64::MAX);
+        for (device, since) in states.offline_since() {
+            let long = since.is_some_and(|s| now.as_unix_millis() - s.as_unix_millis() >= after);
+            set(conn, &device, AlarmKind::Offline, long, "", now)?;
+        }
+    }
+    let in_doubt = redemptions::in_doubt_per_device(conn)?;
+    for (device, n) in &in_doubt {
+        set(
+            conn,
+            device,
+            AlarmKind::VendInDoubt,
+            true,
+            &format!("{n}"),
+            now,
+        )?;
+    }
+    for open in alarms::open(conn)? {
+        if open.kind == AlarmKind::VendInDoubt && !in_doubt.iter().any(|(d, _)| *d == open.device) {
+            set(conn, &open.device, AlarmKind::VendInDoubt, false, "", now)?;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::Store;
+    use keting_core::messages::PROTOCOL_VERSION;
+
+    #[test]
+    fn a_forged_status_raises_but_only_the_doors_signed_event_clears() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("k.db")).unwrap();
+        let c = store.conn();
+        let door = DeviceId::new("gym-door").unwrap();
+        let t = Timestamp::from_unix_millis;
+        let status = |state: LockState, fault: Option<&str>, locked_out: bool| {
+            keting_core::messages::encode(&DoorStatus {
+                v: PROTOCOL_VERSION,
+                state,
+                fault: fault.map(str::to_owned),
+                locked_out,
+                at_ms: None,
+            })
+        };
+        on_status(c, &door, &status(LockState::Forced, None, false), t(1)).unwrap();
+        on_status(c, &door, &status(LockState::Locked, None, false), t(2)).unwrap();
+        assert!(
+            alarms::is_open(c, &door, AlarmKind::Forced).unwrap(),
+            "a status does not clear it"
+        );
+        let cleared = EventKind::Alarm {
+            alarm: DoorAlarm::Forced,
+            raised: false,
+        };
+        on_event(c, &door, &cleared, t(3)).unwrap();
+        assert!(!alarms::is_open(c, &door, AlarmKind::Forced).unwrap());
+        on_status(
+            c,
+            &door,
+            &status(LockState::Locked, Some("relay board unreachable"), true),
+            t(4),
+        )
+        .unwrap();
+        let open = alarms::open(c).unwrap();
+        assert_eq!(open.len(), 2, "{open:?}");
+        assert!(
+            open.iter()
+                .any(|a| a.kind == AlarmKind::Fault && a.detail == "relay board unreachable")
+        );
+        on_status(c, &door, &status(LockState::Locked, None, false), t(5)).unwrap();
+        assert!(alarms::open(c).unwrap().is_empty());
+    }
+
+    #[test]
+    fn a_device_is_an_alarm_after_a_minute_offline_and_not_while_the_centre_hears_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("k.db")).unwrap();
+        let c = store.conn();
+        let door = DeviceId::new("gym-door").unwrap();
+        let t = Timestamp::from_unix_millis;
+        let mut states = DeviceStates::default();
+        states.handle_online(door.clone(), br#"{"v":1,"online":false}"#, t(0));
+        sweep(c, &states, true, t(59_000)).unwrap();
+        assert!(alarms::open(c).unwrap().is_empty(), "not yet a minute");
+        sweep(c, &states, false, t(61_000)).unwrap();
+        assert!(
+            alarms::open(c).unwrap().is_empty(),
+            "the centre's own link is down"
+        );
+        sweep(c, &states, true, t(61_000)).unwrap();
+        assert!(alarms::is_open(c, &door, AlarmKind::Offline).unwrap());
+        states.handle_online(door.clone(), br#"{"v":1,"online":true}"#, t(70_000));
+        sweep(c, &states, true, t(71_000)).unwrap();
+        assert!(!alarms::is_open(c, &door, AlarmKind::Offline).unwrap());
+    }
+}
