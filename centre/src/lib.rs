@@ -19,6 +19,8 @@
 //! - [`service`]: the running centre: the embedded MQTT broker, the
 //!   controller (roster, device events, sessions, claims), the demo devices.
 //! - [`demo`]: the demo site anyone can try without hardware.
+//! - [`backup`]: a consistent backup of the data directory, and its
+//!   checked restore.
 //! - [`qr_image`]: a pass as a QR code in a PNG.
 //! - [`clock`]: the wall clock (`keting_link`'s, read in one place).
 //!
@@ -27,6 +29,7 @@
 
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
+pub mod backup;
 pub mod clock;
 pub mod data_dir;
 pub mod demo;

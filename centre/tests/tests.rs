@@ -1,6 +1,8 @@
 //! The centre library's integration tests: one test binary, one module a
-//! topic. `bookings` runs the booking store under simulated time.
+//! topic. `bookings` runs the booking store under simulated time; `backup`
+//! backs up and restores a centre while it writes.
 
 #![allow(clippy::unwrap_used)]
 
+mod backup;
 mod bookings;

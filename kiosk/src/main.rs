@@ -71,6 +71,9 @@ enum Command {
     /// Alarms: forced doors, doors held open, devices offline, faults, drinks in doubt; acknowledge one by name.
     #[command(subcommand)]
     Alarm(cli::alarms::AlarmCommand),
+    /// Back the centre up (what the daily timer runs), check a backup, restore one.
+    #[command(subcommand)]
+    Backup(cli::backup::BackupCommand),
     /// Staff: roles (what each may do) and the PINs their cards need on the staff page.
     #[command(subcommand)]
     Staff(cli::staff::StaffCommand),
@@ -204,6 +207,10 @@ fn run(cli: Cli, started: Instant) -> Result<()> {
         None => DataDir::default_path()?,
     };
     let dir = DataDir::prepare(data)?;
+    // A backup is taken or restored before anything opens (or creates) a site.
+    if let Some(Command::Backup(cmd)) = cli.command {
+        return cli::backup::backup_command(cmd, &dir);
+    }
     let mut store = Store::open(&dir.database())
         .with_context(|| format!("cannot open the database {}", dir.database().display()))?;
     if let Some(Command::Site {
@@ -244,6 +251,7 @@ fn run(cli: Cli, started: Instant) -> Result<()> {
         Some(Command::Staff(cmd)) => cli::staff::staff_command(cmd, &mut store),
         Some(Command::Device(cmd)) => cli::devices::device_command(cmd, &mut store, &site),
         Some(Command::Alarm(cmd)) => cli::alarms::alarm_command(cmd, &mut store, &site),
+        Some(Command::Backup(_)) => Ok(()), // handled above
         Some(Command::Door(cmd)) => door_command(cmd, &mut store, &site),
         Some(Command::Claim(cmd)) => claim_command(cmd, &mut store),
         Some(Command::Points(cmd)) => points_command(cmd, &mut store, &site),

@@ -317,3 +317,32 @@ fn staff_get_a_role_and_a_pin_from_standard_input_and_a_bad_pin_changes_nothing(
     assert!(String::from_utf8_lossy(&refused.stderr).contains("not found"));
     assert!(k.ok(&["staff", "remove", &id]).contains("no longer staff"));
 }
+
+#[test]
+fn a_backup_restores_the_members_into_a_new_machine_and_not_into_another_site() {
+    let k = TestKiosk::new();
+    let add = k.ok(&["member", "add", "--name", "王秀英", "--json"]);
+    let backups = k.dir.path().join("backups");
+    let made = k.ok(&["backup", "create", "--to", backups.to_str().unwrap()]);
+    let made = made.trim();
+    assert!(made.contains("keting-"), "{made}");
+    let verified = k.ok(&["backup", "verify", made]);
+    assert!(verified.contains("integrity check pass"), "{verified}");
+    // A new machine: an empty data directory takes the backup.
+    let fresh = TestKiosk::new();
+    let restored = fresh.ok(&["backup", "restore", made]);
+    assert!(restored.contains("restored site"), "{restored}");
+    let list = fresh.ok(&["member", "list"]);
+    assert!(list.contains("王秀英"), "{list}\n{add}");
+    // Another site's kiosk refuses it, saying why.
+    let other = TestKiosk::new();
+    other.ok(&["member", "list"]);
+    let out = other.run(&["backup", "restore", made]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("restore it into its own site's data directory"),
+        "{err}"
+    );
+    assert!(!other.ok(&["member", "list"]).contains("王秀英"));
+}

@@ -214,6 +214,8 @@ async fn a_piano_powers_off_at_the_end_of_its_session_with_the_kiosk_killed() {
         "piano bank agent running",
     )
     .await;
+    // The kiosk hears the bank before a resident plays.
+    kiosk.wait_for_line("device online", WAIT).await;
     let played = kiosk_cli(&bed.data(), &["piano", "play", &member.to_string()]);
     let started = Instant::now();
     assert!(

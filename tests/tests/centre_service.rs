@@ -179,7 +179,11 @@ fn the_systemd_units_verify() {
         std::fs::write(&copy, local).unwrap();
         checked.push(copy);
     }
-    assert_eq!(checked.len(), 2, "keting-centre and keting-agent");
+    assert_eq!(
+        checked.len(),
+        4,
+        "keting-centre, keting-agent, keting-backup and its timer"
+    );
     let out = std::process::Command::new("systemd-analyze")
         .args(["verify", "--man=no"])
         .args(&checked)

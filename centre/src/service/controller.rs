@@ -196,6 +196,7 @@ impl Controller {
                 let was_online = self.states.is_online(&id);
                 self.states.handle_online(id.clone(), payload, t);
                 if !was_online && self.states.is_online(&id) {
+                    tracing::info!(device = %id, "device online");
                     // Back (or here for the first time): what it missed goes again now.
                     match bookings::resend_to(self.store.conn(), &id) {
                         Ok(0) => {}

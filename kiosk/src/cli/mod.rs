@@ -4,9 +4,10 @@
 //!
 //! [`members`], [`gym`], [`doors`], [`alarms`], [`claims`], [`devices`], [`points`], [`vending`],
 //! [`bookings`] (resources, packages, bookings, the pianos), [`checkin`],
-//! [`staff`] (roles and PINs), [`stats`], [`screenshot`].
+//! [`staff`] (roles and PINs), [`stats`], [`screenshot`], [`backup`].
 
 pub mod alarms;
+pub mod backup;
 pub mod bookings;
 pub mod checkin;
 pub mod claims;

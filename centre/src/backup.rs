@@ -1,0 +1,276 @@
+//! Backups a centre can restore: `kiosk backup create --to DIR` writes a
+//! directory `keting-<site>-<YYYYMMDD-HHMMSS>/` holding a consistent copy of
+//! the database (SQLite's `VACUUM INTO`: one read snapshot, so a backup
+//! taken while check-ins are being written holds every check-in committed
+//! before it began and nothing half-written), the site key (0600), the
+//! kiosk's TLS files, and `manifest.toml` (the site, when, the schema
+//! version, each file's SHA-256). It is written under a temporary name and
+//! renamed when whole: a full or unwritable target leaves no backup that
+//! looks complete.
+//!
+//! `kiosk backup restore DIR` checks the manifest and every file's hash,
+//! the copy's `PRAGMA integrity_check`, and that the backup is this data
+//! directory's site (a backup of another site is refused: its key would
+//! sign passes the doors of this site refuse); then it swaps the files in
+//! whole, the database last. The centre must be stopped for a restore.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use thiserror::Error;
+
+use crate::data_dir::DataDir;
+use crate::store::{Store, StoreError, migrations, site_record};
+use keting_core::time::Timestamp;
+
+/// Why a backup or a restore did not happen.
+#[derive(Debug, Error)]
+pub enum BackupError {
+    /// The database failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// A file could not be read or written.
+    #[error("{}: {message}", path.display())]
+    File {
+        /// The file.
+        path: PathBuf,
+        /// What the system said.
+        message: String,
+    },
+    /// This data directory holds no site to back up.
+    #[error("this data directory holds no site yet: nothing to back up")]
+    NoSite,
+    /// Not a Keting backup, or one whose files do not match its manifest.
+    #[error("{}: {why}", path.display())]
+    NotABackup {
+        /// The directory given.
+        path: PathBuf,
+        /// What is wrong.
+        why: String,
+    },
+    /// A backup of another site.
+    #[error(
+        "the backup is of site {backup}, this data directory is site {here}: restore it into its own site's data directory"
+    )]
+    OtherSite {
+        /// The backup's site.
+        backup: String,
+        /// This data directory's site.
+        here: String,
+    },
+    /// The database is in use.
+    #[error(
+        "the database is in use: stop the centre (systemctl stop keting-centre) and restore again"
+    )]
+    InUse,
+}
+
+/// `manifest.toml`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Manifest {
+    /// The site's id.
+    pub site: String,
+    /// When the backup began (ms since the Unix epoch).
+    pub created_ms: i64,
+    /// The database's schema version.
+    pub schema: i64,
+    /// Each file and its SHA-256 (hex).
+    pub files: Vec<(String, String)>,
+}
+
+const MANIFEST: &str = "manifest.toml";
+const DATABASE: &str = "keting.db";
+
+fn file_err(path: &Path, e: impl std::fmt::Display) -> BackupError {
+    BackupError::File {
+        path: path.to_owned(),
+        message: e.to_string(),
+    }
+}
+
+fn sha256(path: &Path) -> Result<String, BackupError> {
+    let bytes = fs::read(path).map_err(|e| file_err(path, e))?;
+    Ok(Sha256::digest(&bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect())
+}
+
+/// The files copied beside the database, relative to the data directory.
+fn extra_files(dir: &DataDir) -> Vec<PathBuf> {
+    [
+        "site.key",
+        "broker.secret",
+        "provisioning-site",
+        "tls/ca.pem",
+        "tls/kiosk.pem",
+        "tls/kiosk.key",
+    ]
+    .iter()
+    .map(PathBuf::from)
+    .filter(|p| dir.path().join(p).exists())
+    .collect()
+}
+
+fn stamp(t: Timestamp) -> String {
+    let secs = t.as_unix_millis().div_euclid(1000);
+    time::OffsetDateTime::from_unix_timestamp(secs)
+        .map(|d| {
+            format!(
+                "{:04}{:02}{:02}-{:02}{:02}{:02}",
+                d.year(),
+                u8::from(d.month()),
+                d.day(),
+                d.hour(),
+                d.minute(),
+                d.second()
+            )
+        })
+        .unwrap_or_else(|_| secs.to_string())
+}
+
+/// Backs `dir` up into a new directory under `to`; returns its path.
+pub fn create(dir: &DataDir, to: &Path, now: Timestamp) -> Result<PathBuf, BackupError> {
+    let store = Store::open(&dir.database())?;
+    let site = site_record::get(store.conn())?.ok_or(BackupError::NoSite)?;
+    fs::create_dir_all(to).map_err(|e| file_err(to, e))?;
+    let name = format!("keting-{}-{}", site.site_id, stamp(now));
+    let done = to.join(&name);
+    if done.exists() {
+        return Err(file_err(
+            &done,
+            "exists already: wait a second and back up again",
+        ));
+    }
+    let partial = to.join(format!(".{name}.partial"));
+    let result = (|| {
+        let _ = fs::remove_dir_all(&partial);
+        fs::create_dir_all(&partial).map_err(|e| file_err(&partial, e))?;
+        use std::os::unix::fs::PermissionsExt;
+        fs::set_permissions(&partial, fs::Permissions::from_mode(0o700))
+            .map_err(|e| file_err(&partial, e))?;
+        let db = partial.join(DATABASE);
+        store
+            .conn()
+            .execute("VACUUM INTO ?1", [db.to_string_lossy().as_ref()])
+            .map_err(|e| file_err(&db, e))?;
+        let mut files = vec![(DATABASE.to_owned(), sha256(&db)?)];
+        for rel in extra_files(dir) {
+            let from = dir.path().join(&rel);
+            let into = partial.join(&rel);
+            if let Some(parent) = into.parent() {
+                fs::create_dir_all(parent).map_err(|e| file_err(parent, e))?;
+            }
+            let bytes = fs::read(&from).map_err(|e| file_err(&from, e))?;
+            keting_link::atomic_file::write(&into, &bytes, 0o600)
+                .map_err(|e| file_err(&into, e))?;
+            files.push((rel.to_string_lossy().into_owned(), sha256(&into)?));
+        }
+        let manifest = Manifest {
+            site: site.site_id.as_str().to_owned(),
+            created_ms: now.as_unix_millis(),
+            schema: migrations::current_version(),
+            files,
+        };
+        let text = toml::to_string(&manifest).map_err(|e| file_err(&partial, e))?;
+        let m = partial.join(MANIFEST);
+        keting_link::atomic_file::write(&m, text.as_bytes(), 0o600).map_err(|e| file_err(&m, e))?;
+        fs::rename(&partial, &done).map_err(|e| file_err(&done, e))
+    })();
+    if result.is_err() {
+        let _ = fs::remove_dir_all(&partial);
+    }
+    result.map(|()| done)
+}
+
+/// Checks a backup: its manifest, every file's hash, the database's
+/// integrity. Returns the manifest.
+pub fn verify(backup: &Path) -> Result<Manifest, BackupError> {
+    let not = |why: String| BackupError::NotABackup {
+        path: backup.to_owned(),
+        why,
+    };
+    let text = fs::read_to_string(backup.join(MANIFEST))
+        .map_err(|e| not(format!("no {MANIFEST} ({e}): not a Keting backup")))?;
+    let manifest: Manifest = toml::from_str(&text).map_err(|e| not(format!("{MANIFEST}: {e}")))?;
+    if manifest.schema > migrations::current_version() {
+        return Err(not(format!(
+            "made by a newer Keting (schema {}, this one knows {}): update Keting first",
+            manifest.schema,
+            migrations::current_version()
+        )));
+    }
+    for (name, hash) in &manifest.files {
+        if name.contains("..") || name.starts_with('/') {
+            return Err(not(format!("{name}: not a file of a backup")));
+        }
+        let got = sha256(&backup.join(name)).map_err(|e| not(e.to_string()))?;
+        if &got != hash {
+            return Err(not(format!(
+                "{name} does not match its hash: the backup is damaged"
+            )));
+        }
+    }
+    if !manifest.files.iter().any(|(n, _)| n == DATABASE) {
+        return Err(not(format!("no {DATABASE}")));
+    }
+    let conn = rusqlite::Connection::open_with_flags(
+        backup.join(DATABASE),
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+    )
+    .map_err(|e| not(e.to_string()))?;
+    let check: String = conn
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .map_err(|e| not(e.to_string()))?;
+    if check != "ok" {
+        return Err(not(format!(
+            "the database fails its integrity check: {check}"
+        )));
+    }
+    Ok(manifest)
+}
+
+/// Restores `backup` into `dir` (the centre stopped); returns its manifest.
+pub fn restore(dir: &DataDir, backup: &Path) -> Result<Manifest, BackupError> {
+    let manifest = verify(backup)?;
+    let db = dir.database();
+    if db.exists() {
+        let store = Store::open(&db)?;
+        if let Some(here) = site_record::get(store.conn())?
+            && here.site_id.as_str() != manifest.site
+        {
+            return Err(BackupError::OtherSite {
+                backup: manifest.site.clone(),
+                here: here.site_id.as_str().to_owned(),
+            });
+        }
+        // Nobody else may hold the database: an exclusive lock, at once.
+        store
+            .conn()
+            .busy_timeout(std::time::Duration::from_millis(200))
+            .map_err(StoreError::Sqlite)?;
+        store
+            .conn()
+            .execute_batch("BEGIN EXCLUSIVE; COMMIT;")
+            .map_err(|_| BackupError::InUse)?;
+    }
+    // The other files first, the database last: each replaced whole.
+    for (name, _) in manifest.files.iter().filter(|(n, _)| n != DATABASE) {
+        let from = backup.join(name);
+        let into = dir.path().join(name);
+        if let Some(parent) = into.parent() {
+            fs::create_dir_all(parent).map_err(|e| file_err(parent, e))?;
+        }
+        let bytes = fs::read(&from).map_err(|e| file_err(&from, e))?;
+        keting_link::atomic_file::write(&into, &bytes, 0o600).map_err(|e| file_err(&into, e))?;
+    }
+    let bytes = fs::read(backup.join(DATABASE)).map_err(|e| file_err(&backup.join(DATABASE), e))?;
+    for stale in ["keting.db-wal", "keting.db-shm"] {
+        let _ = fs::remove_file(dir.path().join(stale));
+    }
+    keting_link::atomic_file::write(&db, &bytes, 0o600).map_err(|e| file_err(&db, e))?;
+    Ok(manifest)
+}

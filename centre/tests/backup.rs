@@ -1,0 +1,165 @@
+//! A backup taken while check-ins are being written restores to a database
+//! that passes its integrity check and holds every check-in committed
+//! before the backup began (and nothing half-written); a damaged backup, a
+//! backup of another site and an unwritable target are one clear error and
+//! change nothing.
+
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Arc, Barrier};
+
+use keting_centre::backup::{self, BackupError};
+use keting_centre::data_dir::DataDir;
+use keting_centre::site::{self, NewSite};
+use keting_centre::store::Store;
+use keting_centre::store::checkins;
+use keting_centre::store::checkins::ScanSource;
+use keting_core::checkin::{CheckInDecision, DenyReason};
+use keting_core::time::Timestamp;
+
+const CHECKINS: i64 = 1_000;
+
+fn centre(path: &std::path::Path) -> DataDir {
+    let dir = DataDir::prepare(path).unwrap();
+    let mut store = Store::open(&dir.database()).unwrap();
+    site::open_or_create(
+        &mut store,
+        &dir,
+        NewSite::Plain,
+        Timestamp::from_unix_millis(1_800_000_000_000),
+    )
+    .unwrap();
+    dir
+}
+
+fn count(db: &std::path::Path) -> (i64, i64) {
+    let conn = rusqlite::Connection::open(db).unwrap();
+    conn.query_row(
+        "SELECT count(*), coalesce(max(id), 0) FROM checkins",
+        [],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )
+    .unwrap()
+}
+
+#[test]
+fn a_backup_during_a_thousand_checkins_restores_every_one_committed_before_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = centre(&tmp.path().join("data"));
+    let written = Arc::new(AtomicI64::new(0));
+    let started = Arc::new(Barrier::new(2));
+    let writer = {
+        let (db, written, started) = (dir.database(), written.clone(), started.clone());
+        std::thread::spawn(move || {
+            let mut store = Store::open(&db).unwrap();
+            for i in 0..CHECKINS {
+                store
+                    .write(|tx| {
+                        checkins::insert(
+                            tx,
+                            Timestamp::from_unix_millis(1_800_000_000_000 + i),
+                            None,
+                            &CheckInDecision::Denied(DenyReason::NotAPass),
+                            ScanSource::Scanner,
+                        )
+                    })
+                    .unwrap();
+                // Acknowledged: committed and synced.
+                written.store(i + 1, Ordering::SeqCst);
+                if i == 200 {
+                    started.wait();
+                }
+            }
+        })
+    };
+    started.wait();
+    let before = written.load(Ordering::SeqCst);
+    let made = backup::create(
+        &dir,
+        &tmp.path().join("backups"),
+        Timestamp::from_unix_millis(1_800_000_100_000),
+    )
+    .unwrap();
+    let after = written.load(Ordering::SeqCst);
+    writer.join().unwrap();
+    assert!(
+        made.file_name()
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .starts_with("keting-"),
+        "{made:?}"
+    );
+    let manifest = backup::verify(&made).unwrap();
+    assert!(manifest.files.iter().any(|(n, _)| n == "site.key"));
+
+    // Restored into a fresh data directory: every check-in acknowledged
+    // before the backup began, in order, none missing in between.
+    let restored = DataDir::prepare(tmp.path().join("restored")).unwrap();
+    backup::restore(&restored, &made).unwrap();
+    let (n, max) = count(&restored.database());
+    println!("checkins acknowledged before the backup {before}, in it {n}, by its end {after}");
+    assert!(n >= before && n <= after + 1, "{before} <= {n} <= {after}");
+    assert_eq!(n, max, "no gap: a prefix of the log");
+    let conn = rusqlite::Connection::open(restored.database()).unwrap();
+    let check: String = conn
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(check, "ok");
+    assert_eq!(
+        count(&dir.database()).0,
+        CHECKINS,
+        "the live database has them all"
+    );
+}
+
+#[test]
+fn a_damaged_backup_another_sites_backup_and_an_unwritable_target_change_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = centre(&tmp.path().join("data"));
+    let made = backup::create(
+        &dir,
+        &tmp.path().join("backups"),
+        Timestamp::from_unix_millis(1_800_000_100_000),
+    )
+    .unwrap();
+
+    // Another site's data directory refuses it; its database is untouched.
+    let other = centre(&tmp.path().join("other"));
+    let before = std::fs::read(other.database()).unwrap();
+    match backup::restore(&other, &made) {
+        Err(BackupError::OtherSite { .. }) => {}
+        other => panic!("another site's backup was taken: {other:?}"),
+    }
+    assert_eq!(std::fs::read(other.database()).unwrap(), before);
+
+    // A damaged copy is refused before anything is replaced.
+    let db = made.join("keting.db");
+    let mut bytes = std::fs::read(&db).unwrap();
+    let last = bytes.len() - 1;
+    bytes[last] ^= 0xFF;
+    std::fs::write(&db, bytes).unwrap();
+    let e = backup::restore(&dir, &made).unwrap_err().to_string();
+    assert!(e.contains("damaged"), "{e}");
+    assert!(
+        backup::verify(&tmp.path().join("nowhere"))
+            .unwrap_err()
+            .to_string()
+            .contains("not a Keting backup")
+    );
+
+    // A target that cannot be a directory: one error, no partial backup.
+    let file = tmp.path().join("a-file");
+    std::fs::write(&file, "x").unwrap();
+    let e = backup::create(
+        &dir,
+        &file.join("backups"),
+        Timestamp::from_unix_millis(1_800_000_200_000),
+    )
+    .unwrap_err();
+    assert!(e.to_string().contains("a-file"), "{e}");
+    let leftovers: Vec<_> = std::fs::read_dir(tmp.path().join("backups"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(leftovers.len(), 1, "only the first backup: {leftovers:?}");
+}

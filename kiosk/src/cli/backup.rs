@@ -1,0 +1,60 @@
+//! `kiosk backup ...`: a consistent backup of the data directory
+//! (`keting_centre::backup`), what the daily timer runs, and its checked
+//! restore.
+
+use std::path::PathBuf;
+
+use anyhow::Result;
+use clap::Subcommand;
+use keting_centre::backup;
+use keting_centre::clock;
+use keting_centre::data_dir::DataDir;
+
+#[derive(Subcommand)]
+pub enum BackupCommand {
+    /// Back the data directory up into a new directory under DIR (the database, consistently, while the centre runs; the site key; the kiosk's TLS files; a manifest with their hashes).
+    Create {
+        /// Where backups go, e.g. /var/backups/keting.
+        #[arg(long, value_name = "DIR")]
+        to: PathBuf,
+    },
+    /// Check a backup: its manifest, every file's hash, the database's integrity.
+    Verify {
+        /// The backup's directory.
+        backup: PathBuf,
+    },
+    /// Restore a backup of this site into the data directory (stop the centre first).
+    Restore {
+        /// The backup's directory.
+        backup: PathBuf,
+    },
+}
+
+pub fn backup_command(cmd: BackupCommand, dir: &DataDir) -> Result<()> {
+    match cmd {
+        BackupCommand::Create { to } => {
+            let made = backup::create(dir, &to, clock::now())?;
+            println!("{}", made.display());
+        }
+        BackupCommand::Verify { backup: path } => {
+            let m = backup::verify(&path)?;
+            println!(
+                "{}: site {}, schema {}, {} files, every hash and the database's integrity check pass",
+                path.display(),
+                m.site,
+                m.schema,
+                m.files.len()
+            );
+        }
+        BackupCommand::Restore { backup: path } => {
+            let m = backup::restore(dir, &path)?;
+            println!(
+                "restored site {} from {} into {}; start the centre again",
+                m.site,
+                path.display(),
+                dir.path().display()
+            );
+        }
+    }
+    Ok(())
+}
