@@ -11,6 +11,7 @@ mod centre_service;
 mod chaos;
 mod gym_door;
 mod home_assistant;
+mod packages;
 mod provisioned;
 mod readme_steps;
 mod site_bed;
