@@ -40,10 +40,14 @@ fn set(
     now: Timestamp,
 ) -> Result<(), StoreError> {
     if on {
+        if alarms::is_open(conn, device, kind)? {
+            return Ok(());
+        }
         if let Some(id) = alarms::raise(conn, device, kind, detail, now)? {
             tracing::warn!(device = %device, alarm = kind.as_str(), id, "alarm raised");
         }
-    } else if alarms::clear(conn, device, kind, now)? {
+    } else if alarms::is_open(conn, device, kind)? && alarms::clear(conn, device, kind, now)? {
+        // Read first: most of the time nothing is open, and nothing is written.
         tracing::info!(device = %device, alarm = kind.as_str(), "alarm cleared");
     }
     Ok(())
