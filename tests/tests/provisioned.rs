@@ -9,7 +9,7 @@ use keting_system_tests::binaries::{self, Process, start_kiosk};
 use keting_system_tests::free_port;
 use keting_system_tests::mosquitto::Mosquitto;
 
-use crate::site_bed::{SiteBed, coil, kiosk_cli};
+use crate::site_bed::{SiteBed, coil, door_agent, kiosk_cli, night_lines, paid_member};
 
 use keting_system_tests::binaries::provision;
 
@@ -190,16 +190,7 @@ async fn a_provisioned_site_runs_with_per_device_logins() {
         "the kiosk verifies with the key the devices were given"
     );
     kiosk_cli(&data, &["door", "add", "gym-door", "--name", "健身房"]);
-    let out = kiosk_cli(&data, &["member", "add", "--name", "陈晓梅", "--json"]);
-    let v: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
-    let (id, pass) = (
-        v["id"].as_u64().unwrap() as u32,
-        v["pass"].as_str().unwrap().to_owned(),
-    );
-    kiosk_cli(
-        &data,
-        &["gym", "grant", &id.to_string(), "--until", "2099-12-31"],
-    );
+    let (id, pass) = paid_member(&data, "陈晓梅");
     let url = format!("mqtt://127.0.0.1:{port}");
     let kiosk = start_kiosk(
         &data,
@@ -210,33 +201,18 @@ async fn a_provisioned_site_runs_with_per_device_logins() {
 
     // The agent: provisioning's file, with this test's scanner, state and secret paths.
     let device_dir = site.join("devices/gym-door");
-    let (night_starts, night_ends) = crate::site_bed::night_now();
     let text = installed_agent_config(
         &device_dir,
         root,
         &serial_scanner(bed.scanner_path()),
         SIM_PANEL,
-        &format!("night_starts = \"{night_starts}\"\nnight_ends = \"{night_ends}\"\n"),
+        &night_lines(),
     );
     let config = root.join("provisioned-agent.toml");
     std::fs::write(&config, text).unwrap();
-    let agent = Process::start(
-        "device-agent",
-        &["--config", config.to_str().unwrap()],
-        &[],
-        "door agent running",
-    )
-    .await;
-    agent
-        .wait_for_line("new roster in force", Duration::from_secs(30))
-        .await;
+    let agent = door_agent(&config, "new roster in force").await;
 
-    bed.scan(&pass);
-    coil(&bed.board, true).await;
-    coil(&bed.board, false).await;
-    kiosk
-        .wait_for_count("device event stored", 1, Duration::from_secs(30))
-        .await;
+    bed.scan_in(&pass, &kiosk, 1).await;
     let events = kiosk_cli(&data, &["door", "events"]);
     assert!(events.contains(&format!("member {id}")), "{events}");
     // A staff member signs in with card and PIN through the same desk the
@@ -422,16 +398,7 @@ async fn the_embedded_broker_requires_the_same_logins() {
     );
     let config = root.join("agent.toml");
     std::fs::write(&config, &text).unwrap();
-    let agent = Process::start(
-        "device-agent",
-        &["--config", config.to_str().unwrap()],
-        &[],
-        "door agent running",
-    )
-    .await;
-    agent
-        .wait_for_line("new roster in force", Duration::from_secs(30))
-        .await;
+    let agent = door_agent(&config, "new roster in force").await;
 
     // The piano bank's login can publish anywhere here (the embedded broker
     // has no topic rules), but the door takes only the site's signature:
@@ -825,7 +792,6 @@ async fn a_device_claims_its_identity_with_the_label_once_the_pin_is_confirmed()
 
     // The enrolled device runs as written: over TLS with its own
     // certificate, it gets its roster.
-    let (night_starts, night_ends) = crate::site_bed::night_now();
     let run_config = root.join("claimed-agent.toml");
     std::fs::write(
         &run_config,
@@ -834,20 +800,11 @@ async fn a_device_claims_its_identity_with_the_label_once_the_pin_is_confirmed()
             root,
             &serial_scanner(bed.scanner_path()),
             SIM_PANEL,
-            &format!("night_starts = \"{night_starts}\"\nnight_ends = \"{night_ends}\"\n"),
+            &night_lines(),
         ),
     )
     .unwrap();
-    let enrolled = Process::start(
-        "device-agent",
-        &["--config", run_config.to_str().unwrap()],
-        &[],
-        "door agent running",
-    )
-    .await;
-    enrolled
-        .wait_for_line("new roster in force", Duration::from_secs(30))
-        .await;
+    let enrolled = door_agent(&run_config, "new roster in force").await;
     enrolled.stop().await;
 
     // The same label again: the code is spent.
@@ -903,6 +860,39 @@ async fn a_device_claims_its_identity_with_the_label_once_the_pin_is_confirmed()
     drop(broker);
 }
 
+/// A link of the test's own to the broker on `port` (TLS with `files`, or
+/// plain; a login with `credentials`), named `name`; its outbox lives in the
+/// returned directory.
+fn test_link(
+    port: u16,
+    files: Option<keting_link::tls::TlsFiles>,
+    credentials: Option<(String, String)>,
+    name: &str,
+) -> (
+    tempfile::TempDir,
+    keting_link::connection::LinkHandle,
+    tokio::sync::mpsc::Receiver<keting_link::connection::LinkEvent>,
+) {
+    use keting_link::connection::{self, LinkConfig};
+    let dir = tempfile::tempdir().unwrap();
+    let outbox = keting_link::outbox::Outbox::open(&dir.path().join("o.db")).unwrap();
+    let (link, events, _task) = connection::spawn(
+        LinkConfig {
+            host: "127.0.0.1".into(),
+            port,
+            client_id: format!("test-link-{name}"),
+            credentials,
+            online_topic: format!("test/{name}/online"),
+            subscriptions: vec![],
+            keep_alive: Duration::from_secs(5),
+            persistent_session: false,
+            tls: files.map(|f| keting_link::tls::LinkTls::from_files(&f).unwrap()),
+        },
+        outbox,
+    );
+    (dir, link, events)
+}
+
 /// A link to the TLS listener on `port` with `files`, as the agents and the
 /// kiosk connect: whether the broker let it in within a few seconds.
 async fn tls_link_connects(
@@ -910,24 +900,8 @@ async fn tls_link_connects(
     files: Option<keting_link::tls::TlsFiles>,
     name: &str,
 ) -> bool {
-    use keting_link::connection::{self, LinkConfig, LinkEvent};
-    let dir = tempfile::tempdir().unwrap();
-    let outbox = keting_link::outbox::Outbox::open(&dir.path().join("o.db")).unwrap();
-    let tls = files.map(|f| keting_link::tls::LinkTls::from_files(&f).unwrap());
-    let (_link, mut events, _task) = connection::spawn(
-        LinkConfig {
-            host: "127.0.0.1".into(),
-            port,
-            client_id: format!("tls-test-{name}"),
-            credentials: None,
-            online_topic: format!("test/{name}/online"),
-            subscriptions: vec![],
-            keep_alive: Duration::from_secs(5),
-            persistent_session: false,
-            tls,
-        },
-        outbox,
-    );
+    use keting_link::connection::LinkEvent;
+    let (_dir, _link, mut events) = test_link(port, files, None, name);
     tokio::time::timeout(Duration::from_secs(5), async {
         loop {
             match events.recv().await {
@@ -970,23 +944,8 @@ async fn publish_as(
     topic: &str,
     payload: &[u8],
 ) {
-    use keting_link::connection::{self, LinkConfig, LinkEvent};
-    let dir = tempfile::tempdir().unwrap();
-    let outbox = keting_link::outbox::Outbox::open(&dir.path().join("o.db")).unwrap();
-    let (link, mut events, _task) = connection::spawn(
-        LinkConfig {
-            host: "127.0.0.1".into(),
-            port,
-            client_id: "publish-as-pianos".into(),
-            credentials,
-            online_topic: "test/publish-as/online".into(),
-            subscriptions: vec![],
-            keep_alive: Duration::from_secs(5),
-            persistent_session: false,
-            tls: tls.map(|f| keting_link::tls::LinkTls::from_files(&f).unwrap()),
-        },
-        outbox,
-    );
+    use keting_link::connection::LinkEvent;
+    let (_dir, link, mut events) = test_link(port, tls, credentials, "publish-as");
     async fn until(
         events: &mut tokio::sync::mpsc::Receiver<LinkEvent>,
         want: fn(&LinkEvent) -> bool,
@@ -1038,16 +997,7 @@ async fn every_link_is_tls_to_the_site_ca_and_a_retired_devices_certificate_is_r
     let data = root.join("kiosk-tls");
     kiosk_cli(&data, &["site", "import", site.to_str().unwrap()]);
     kiosk_cli(&data, &["door", "add", "gym-door", "--name", "健身房"]);
-    let out = kiosk_cli(&data, &["member", "add", "--name", "陈晓梅", "--json"]);
-    let v: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
-    let (id, pass) = (
-        v["id"].as_u64().unwrap(),
-        v["pass"].as_str().unwrap().to_owned(),
-    );
-    kiosk_cli(
-        &data,
-        &["gym", "grant", &id.to_string(), "--until", "2099-12-31"],
-    );
+    let (_, pass) = paid_member(&data, "陈晓梅");
     let url = format!("mqtts://127.0.0.1:{tls_port}");
     let kiosk = start_kiosk(
         &data,
@@ -1059,13 +1009,12 @@ async fn every_link_is_tls_to_the_site_ca_and_a_retired_devices_certificate_is_r
     // The door over TLS with the certificate `device add` issued it, as
     // provisioning wrote its configuration.
     let device_dir = site.join("devices/gym-door");
-    let (night_starts, night_ends) = crate::site_bed::night_now();
     let text = installed_agent_config(
         &device_dir,
         root,
         &serial_scanner(bed.scanner_path()),
         SIM_PANEL,
-        &format!("night_starts = \"{night_starts}\"\nnight_ends = \"{night_ends}\"\n"),
+        &night_lines(),
     );
     assert!(
         text.contains(&format!("port = {tls_port}\n")) && text.contains("tls = {"),
@@ -1073,22 +1022,8 @@ async fn every_link_is_tls_to_the_site_ca_and_a_retired_devices_certificate_is_r
     );
     let config = root.join("tls-agent.toml");
     std::fs::write(&config, &text).unwrap();
-    let agent = Process::start(
-        "device-agent",
-        &["--config", config.to_str().unwrap()],
-        &[],
-        "door agent running",
-    )
-    .await;
-    agent
-        .wait_for_line("new roster in force", Duration::from_secs(30))
-        .await;
-    bed.scan(&pass);
-    coil(&bed.board, true).await;
-    coil(&bed.board, false).await;
-    kiosk
-        .wait_for_count("device event stored", 1, Duration::from_secs(30))
-        .await;
+    let agent = door_agent(&config, "new roster in force").await;
+    bed.scan_in(&pass, &kiosk, 1).await;
     let device_files = |dir: &std::path::Path| keting_link::tls::TlsFiles {
         ca: site.join("ca.pem"),
         cert: dir.join("device.pem"),

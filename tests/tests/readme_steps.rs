@@ -7,12 +7,12 @@
 use std::path::Path;
 use std::time::Duration;
 
-use keting_system_tests::binaries::{self, Process, start_kiosk};
+use keting_system_tests::binaries::{self, start_kiosk};
 use keting_system_tests::free_port;
 use keting_system_tests::mosquitto::Mosquitto;
 
 use crate::provisioned::{SIM_PANEL, installed_agent_config, serial_scanner};
-use crate::site_bed::{SiteBed, kiosk_cli};
+use crate::site_bed::{SiteBed, door_agent, kiosk_cli, night_lines, paid_member};
 
 /// The commands of the README's provisioning block, up to and with the
 /// line that starts the kiosk, comments taken off.
@@ -121,18 +121,8 @@ async fn the_readme_provisioning_steps_give_a_door_that_lets_a_paid_member_in() 
 
     // A paid member (the README's member commands), and the gym door's
     // agent as the directory copied to /etc/keting configures it.
-    let out = kiosk_cli(&data, &["member", "add", "--name", "陈晓梅", "--json"]);
-    let v: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
-    let (id, pass) = (
-        v["id"].as_u64().unwrap(),
-        v["pass"].as_str().unwrap().to_owned(),
-    );
-    kiosk_cli(
-        &data,
-        &["gym", "grant", &id.to_string(), "--until", "2099-12-31"],
-    );
+    let (id, pass) = paid_member(&data, "陈晓梅");
     let device_dir = root.join("keting-site/devices/gym-door");
-    let (night_starts, night_ends) = crate::site_bed::night_now();
     let config = root.join("gym-door.toml");
     std::fs::write(
         &config,
@@ -141,22 +131,11 @@ async fn the_readme_provisioning_steps_give_a_door_that_lets_a_paid_member_in() 
             root,
             &serial_scanner(bed.scanner_path()),
             SIM_PANEL,
-            &format!(
-                "gpio = \"sim\"\nnight_starts = \"{night_starts}\"\nnight_ends = \"{night_ends}\"\n"
-            ),
+            &format!("gpio = \"sim\"\n{}", night_lines()),
         ),
     )
     .unwrap();
-    let agent = Process::start(
-        "device-agent",
-        &["--config", config.to_str().unwrap()],
-        &[],
-        "door agent running",
-    )
-    .await;
-    agent
-        .wait_for_line("new roster in force", Duration::from_secs(30))
-        .await;
+    let agent = door_agent(&config, "new roster in force").await;
     bed.scan(&pass);
     kiosk
         .wait_for_line("device event stored", Duration::from_secs(30))

@@ -42,6 +42,46 @@ pub fn night_now() -> (String, String) {
     )
 }
 
+/// The `[door]` lines that make the current hour night (`night_now`).
+pub fn night_lines() -> String {
+    let (starts, ends) = night_now();
+    format!("night_starts = \"{starts}\"\nnight_ends = \"{ends}\"\n")
+}
+
+/// Adds a member to the kiosk data directory `data`; returns (id, pass).
+pub fn add_member(data: &Path, name: &str) -> (u32, String) {
+    let out = kiosk_cli(data, &["member", "add", "--name", name, "--json"]);
+    let v: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+    (
+        v["id"].as_u64().unwrap() as u32,
+        v["pass"].as_str().unwrap().to_owned(),
+    )
+}
+
+/// As [`add_member`], with the gym paid to the end of 2099.
+pub fn paid_member(data: &Path, name: &str) -> (u32, String) {
+    let (id, pass) = add_member(data, name);
+    kiosk_cli(
+        data,
+        &["gym", "grant", &id.to_string(), "--until", "2099-12-31"],
+    );
+    (id, pass)
+}
+
+/// Starts `device-agent --config config` and waits until it says `ready`
+/// (e.g. "new roster in force").
+pub async fn door_agent(config: &Path, ready: &str) -> Process {
+    let agent = Process::start(
+        "device-agent",
+        &["--config", config.to_str().unwrap()],
+        &[],
+        "door agent running",
+    )
+    .await;
+    agent.wait_for_line(ready, Duration::from_secs(30)).await;
+    agent
+}
+
 impl SiteBed {
     /// A plain site with the door registered, and the relay board serving.
     pub async fn new() -> Self {
@@ -87,12 +127,7 @@ impl SiteBed {
 
     /// Adds a member; returns (id, pass).
     pub fn member(&self, name: &str) -> (u32, String) {
-        let out = kiosk_cli(&self.data(), &["member", "add", "--name", name, "--json"]);
-        let v: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
-        (
-            v["id"].as_u64().unwrap() as u32,
-            v["pass"].as_str().unwrap().to_owned(),
-        )
+        add_member(&self.data(), name)
     }
 
     /// Scans `pass` at the door (the serial scanner sends it with CR LF).
@@ -101,6 +136,17 @@ impl SiteBed {
         (&self.scanner)
             .write_all(format!("{pass}\r\n").as_bytes())
             .unwrap();
+    }
+
+    /// Scans `pass` at the door and waits for the relay board's pulse and
+    /// the `count`-th "device event stored" at `kiosk`.
+    pub async fn scan_in(&self, pass: &str, kiosk: &Process, count: usize) {
+        self.scan(pass);
+        coil(&self.board, true).await;
+        coil(&self.board, false).await;
+        kiosk
+            .wait_for_count("device event stored", count, Duration::from_secs(30))
+            .await;
     }
 
     pub fn grant(&self, id: u32, until: &str) {

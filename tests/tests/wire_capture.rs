@@ -14,7 +14,7 @@ use crate::provisioned::{
     SIM_PANEL, installed_agent_config, mosquitto_for, provision_words, provisioned_site,
     serial_scanner, site_ports,
 };
-use crate::site_bed::{SiteBed, coil, kiosk_cli};
+use crate::site_bed::{SiteBed, coil, door_agent, kiosk_cli, night_lines, paid_member};
 
 /// The label's text from `device label`'s output.
 fn label_text(printed: &str) -> String {
@@ -61,18 +61,8 @@ async fn over_tls_enrolment_and_a_days_traffic_show_no_secret_and_plain_tcp_show
     let data = root.join("kiosk-data");
     kiosk_cli(&data, &["site", "import", site.to_str().unwrap()]);
     kiosk_cli(&data, &["door", "add", "gym-door", "--name", "健身房"]);
-    let out = kiosk_cli(&data, &["member", "add", "--name", "陈晓梅", "--json"]);
-    let v: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
-    let (id, pass) = (
-        v["id"].as_u64().unwrap(),
-        v["pass"].as_str().unwrap().to_owned(),
-    );
-    kiosk_cli(
-        &data,
-        &["gym", "grant", &id.to_string(), "--until", "2099-12-31"],
-    );
-    let (night_starts, night_ends) = crate::site_bed::night_now();
-    let night = format!("night_starts = \"{night_starts}\"\nnight_ends = \"{night_ends}\"\n");
+    let (_, pass) = paid_member(&data, "陈晓梅");
+    let night = night_lines();
 
     // Over TLS: the kiosk, the claim and the enrolled door.
     let tls_capture = Capture::start(&[tls_port, claim_port], &root.join("tls.pcap")).await;
@@ -125,22 +115,8 @@ async fn over_tls_enrolment_and_a_days_traffic_show_no_secret_and_plain_tcp_show
         &night,
     );
     std::fs::write(&run_config, &tls_text).unwrap();
-    let agent = Process::start(
-        "device-agent",
-        &["--config", run_config.to_str().unwrap()],
-        &[],
-        "door agent running",
-    )
-    .await;
-    agent
-        .wait_for_line("new roster in force", Duration::from_secs(30))
-        .await;
-    bed.scan(&pass);
-    coil(&bed.board, true).await;
-    coil(&bed.board, false).await;
-    kiosk
-        .wait_for_count("device event stored", 1, Duration::from_secs(30))
-        .await;
+    let agent = door_agent(&run_config, "new roster in force").await;
+    bed.scan_in(&pass, &kiosk, 1).await;
     // A staff open: a signed command to the door and its signed answer.
     kiosk_cli(&data, &["door", "open", "gym-door"]);
     coil(&bed.board, true).await;
@@ -173,22 +149,8 @@ async fn over_tls_enrolment_and_a_days_traffic_show_no_secret_and_plain_tcp_show
             ),
         );
     std::fs::write(&run_config, &plain_text).unwrap();
-    let agent = Process::start(
-        "device-agent",
-        &["--config", run_config.to_str().unwrap()],
-        &[],
-        "door agent running",
-    )
-    .await;
-    agent
-        .wait_for_line("connected to the broker", Duration::from_secs(30))
-        .await;
-    bed.scan(&pass);
-    coil(&bed.board, true).await;
-    coil(&bed.board, false).await;
-    kiosk
-        .wait_for_count("device event stored", 1, Duration::from_secs(30))
-        .await;
+    let agent = door_agent(&run_config, "connected to the broker").await;
+    bed.scan_in(&pass, &kiosk, 1).await;
     agent.stop().await;
     kiosk.stop().await;
     let in_clear = plain_capture.stop().await;

@@ -181,9 +181,14 @@ mod tests {
     use keting_provisioning::inventory::DeviceKind;
     use keting_provisioning::site_dir::BrokerAddress;
 
-    #[test]
-    fn a_code_dies_after_three_wrong_proofs_and_its_own_proof_then_opens_nothing() {
-        let tmp = tempfile::tempdir().unwrap();
+    const NOW: Timestamp = Timestamp::from_unix_millis(1_800_000_000_000);
+
+    /// A site with a GPIO lock for each of `doors`, a label printed for
+    /// the first, its desk, and a device key the claims carry.
+    fn site_with(
+        tmp: &tempfile::TempDir,
+        doors: &[&str],
+    ) -> (SiteDir, keting_core::claim::ClaimLabel, ClaimDesk, String) {
         let site = SiteDir::init(
             &tmp.path().join("site"),
             "中心",
@@ -191,27 +196,36 @@ mod tests {
             false,
         )
         .unwrap();
-        add(
-            &site,
-            &NewDevice {
-                name: "gym-door".into(),
-                kind: DeviceKind::Lock,
-                bus: None,
-                unit: 1,
-                channel: 1,
-                gpio: [("strike".to_owned(), "GPIO17".to_owned())].into(),
-                panel: false,
-                pianos: 0,
-            },
-        )
-        .unwrap();
-        let now = Timestamp::from_unix_millis(1_800_000_000_000);
-        let label = create(&site, "gym-door", now.as_unix_millis(), 180).unwrap();
+        for name in doors {
+            add(
+                &site,
+                &NewDevice {
+                    name: (*name).into(),
+                    kind: DeviceKind::Lock,
+                    bus: None,
+                    unit: 1,
+                    channel: 1,
+                    gpio: [("strike".to_owned(), "GPIO17".to_owned())].into(),
+                    panel: false,
+                    pianos: 0,
+                },
+            )
+            .unwrap();
+        }
+        let label = create(&site, doors[0], NOW.as_unix_millis(), 180).unwrap();
         let desk = ClaimDesk::new(Some(site.path.clone()));
-        let device = label.device.clone();
         let device_key = keting_core::pass::encode_public_key(
             &ed25519_dalek::SigningKey::from_bytes(&[5; 32]).verifying_key(),
         );
+        (site, label, desk, device_key)
+    }
+
+    #[test]
+    fn a_code_dies_after_three_wrong_proofs_and_its_own_proof_then_opens_nothing() {
+        let tmp = tempfile::tempdir().unwrap();
+        let (_site, label, desk, device_key) = site_with(&tmp, &["gym-door"]);
+        let now = NOW;
+        let device = label.device.clone();
         let request = |key: &ClaimKey, nonce: &str| ClaimRequest {
             v: 1,
             nonce: nonce.into(),
@@ -235,35 +249,8 @@ mod tests {
     #[test]
     fn a_claim_whose_certificate_request_names_another_device_is_refused_and_nothing_is_spent() {
         let tmp = tempfile::tempdir().unwrap();
-        let site = SiteDir::init(
-            &tmp.path().join("site"),
-            "中心",
-            &BrokerAddress::with_default_ports("127.0.0.1"),
-            false,
-        )
-        .unwrap();
-        for name in ["gym-door", "side-door"] {
-            add(
-                &site,
-                &NewDevice {
-                    name: name.into(),
-                    kind: DeviceKind::Lock,
-                    bus: None,
-                    unit: 1,
-                    channel: 1,
-                    gpio: [("strike".to_owned(), "GPIO17".to_owned())].into(),
-                    panel: false,
-                    pianos: 0,
-                },
-            )
-            .unwrap();
-        }
-        let now = Timestamp::from_unix_millis(1_800_000_000_000);
-        let label = create(&site, "gym-door", now.as_unix_millis(), 180).unwrap();
-        let desk = ClaimDesk::new(Some(site.path.clone()));
-        let device_key = keting_core::pass::encode_public_key(
-            &ed25519_dalek::SigningKey::from_bytes(&[5; 32]).verifying_key(),
-        );
+        let (site, label, desk, device_key) = site_with(&tmp, &["gym-door", "side-door"]);
+        let now = NOW;
         let key = label.key();
         let request = |csr: String| ClaimRequest {
             v: 1,
