@@ -323,4 +323,13 @@ mod tests {
     fn the_command_line_is_well_formed() {
         super::Cli::command().debug_assert();
     }
+
+    #[test]
+    fn a_device_key_that_starts_with_a_hyphen_is_a_key_not_a_flag() {
+        // base64url: one key in 64 starts with '-'.
+        use clap::Parser;
+        let key = "-6lgLciIDwnKHqbsS1PxyZ3h-ZsMd1E1HD-vEOM1gSc";
+        let cli = super::Cli::try_parse_from(["kiosk", "device", "trust", "vending", "--key", key]);
+        assert!(cli.is_ok(), "{:?}", cli.err());
+    }
 }

@@ -16,7 +16,7 @@ pub enum DeviceCommand {
         /// The device id, as in its agent configuration.
         id: String,
         /// Its public key, as `device-agent --public-key` prints it on the device.
-        #[arg(long)]
+        #[arg(long, allow_hyphen_values = true)]
         key: String,
     },
     /// List the devices' keys and where each came from.
