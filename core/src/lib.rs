@@ -30,6 +30,9 @@
 //! - [`ledger`]: volunteer points, double-entry and zero-sum: awards,
 //!   redemptions held then committed or refunded, reversals, expiry.
 //! - [`roster`]: the signed door roster, so a door decides alone.
+//! - [`site_time`]: the centre's signed time, asked by a device.
+//! - [`clock_judge`]: whether a device's clock is right, and the time to
+//!   decide by when it is not.
 //! - [`self_test`]: the commissioning self-test's report lines.
 //! - [`staff`]: staff roles, what each may do, the PIN's shape and lockout.
 
@@ -39,6 +42,7 @@ pub mod booking;
 pub mod calendar;
 pub mod checkin;
 pub mod claim;
+pub mod clock_judge;
 pub mod device_session;
 pub mod door;
 pub mod ids;
@@ -50,6 +54,7 @@ pub mod roster;
 pub mod self_test;
 pub mod signed_answer;
 pub mod signed_command;
+pub mod site_time;
 pub mod staff;
 pub mod time;
 pub mod topics;

@@ -333,6 +333,18 @@ pub enum EventKind {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         fault: Option<String>,
     },
+    /// The device's clock went wrong, or right again
+    /// ([`crate::clock_judge`]): the clock alarm's raise and clear.
+    Clock {
+        /// The clock is not right (corrected by the centre's, or unknown).
+        wrong: bool,
+        /// The centre's clock minus the device's, when the centre's is known.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        offset_ms: Option<i64>,
+        /// The kernel's view: synchronised by NTP (`None`: could not be read).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        synced: Option<bool>,
+    },
 }
 
 /// Why a session ended at the device.

@@ -8,6 +8,8 @@
 //! keting/v1/<site>/device/<id>/cmd        QoS 1      a command, with an id and a deadline
 //! keting/v1/<site>/device/<id>/ack        QoS 1      the outcome of a command, by its id
 //! keting/v1/<site>/device/<id>/event      QoS 1      something that happened, each with an id
+//! keting/v1/<site>/device/<id>/time_ask   QoS 1      the device asks the centre's time (crate::site_time)
+//! keting/v1/<site>/device/<id>/time       QoS 1      the centre's signed answer
 //! keting/v1/<site>/sim/<id>/scan          QoS 1      demo only: a scan for a simulated scanner
 //! keting/v1/<site>/sim/<id>/contact       QoS 1      demo only: "open"/"closed" for a simulated door contact
 //! keting/v1/<site>/claim/<id>/request     QoS 1      a device claiming its identity (see crate::claim)
@@ -42,17 +44,23 @@ pub enum DeviceChannel {
     Ack,
     /// Events from the device.
     Event,
+    /// The device asking the centre's time.
+    TimeAsk,
+    /// The centre's signed time, for the device.
+    Time,
 }
 
 impl DeviceChannel {
     /// Every channel.
-    pub const ALL: [DeviceChannel; 6] = [
+    pub const ALL: [DeviceChannel; 8] = [
         Self::Online,
         Self::Status,
         Self::Roster,
         Self::Cmd,
         Self::Ack,
         Self::Event,
+        Self::TimeAsk,
+        Self::Time,
     ];
 
     fn segment(self) -> &'static str {
@@ -63,6 +71,8 @@ impl DeviceChannel {
             Self::Cmd => "cmd",
             Self::Ack => "ack",
             Self::Event => "event",
+            Self::TimeAsk => "time_ask",
+            Self::Time => "time",
         }
     }
 }

@@ -11,6 +11,10 @@
 //! READY once the agent has started and feeds the watchdog on every turn,
 //! waking at least as often as the watchdog needs: a hung loop is
 //! restarted.
+//!
+//! The loop also keeps every agent's clock against the centre's
+//! ([`keting_link::site_clock`]): it asks on each connection and then
+//! every few minutes, and reports a clock gone wrong (or right again).
 
 use std::future::Future;
 
@@ -18,7 +22,8 @@ use keting_link::sd_notify::{self, Watchdog};
 use tokio::sync::mpsc;
 use tokio::time::{Instant, sleep_until};
 
-use keting_link::connection::LinkEvent;
+use keting_link::connection::{LinkEvent, LinkHandle};
+use keting_link::device_topics::DeviceTopics;
 
 /// What a device agent does with what the loop hands it.
 pub trait DeviceAgent: Send + Sized {
@@ -32,6 +37,9 @@ pub trait DeviceAgent: Send + Sized {
     fn start(&mut self) -> impl Future<Output = ()> + Send {
         async {}
     }
+
+    /// The agent's own topics and its link (for the clock's asks and events).
+    fn topics_and_link(&mut self) -> (&mut DeviceTopics, &LinkHandle);
 
     /// The time-driven work of a turn (timers due, retries, the status);
     /// returns when the next turn is wanted (`None`: only on an event).
@@ -91,10 +99,17 @@ pub async fn run<A: DeviceAgent>(
     };
     loop {
         watchdog.feed();
-        let wake = match (agent.tick().await, watchdog.next()) {
-            (Some(a), Some(w)) => Some(a.min(w.into())),
-            (a, w) => a.or(w.map(Instant::from)),
+        let clock_wake = {
+            let (topics, link) = agent.topics_and_link();
+            let link = link.clone();
+            topics.clock_tick(&link).await
         };
+        let wake = match (agent.tick().await, watchdog.next()) {
+            (Some(a), Some(w)) => a.min(w.into()),
+            (a, w) => a.or(w.map(Instant::from)).unwrap_or(clock_wake),
+        }
+        .min(clock_wake);
+        let wake = Some(wake);
         tokio::select! {
             () = &mut shutdown => break,
             input = recv(&mut inputs), if inputs.is_some() => match input {
@@ -105,6 +120,7 @@ pub async fn run<A: DeviceAgent>(
                 Some(LinkEvent::Message { topic, payload }) => agent.on_message(&topic, &payload).await,
                 Some(LinkEvent::Connected) => {
                     tracing::info!("connected to the broker");
+                    agent.topics_and_link().0.clock_mut().reconnected();
                     agent.on_connected();
                 }
                 Some(LinkEvent::Disconnected(why)) => {

@@ -7,6 +7,7 @@ use std::time::Duration;
 use ed25519_dalek::SigningKey;
 use keting_core::calendar::SiteCalendar;
 use keting_core::door::access::DoorRefusal;
+use keting_core::door::lock::LockState;
 use keting_core::ids::{Epoch, MemberId, SiteId};
 use keting_core::messages::{DoorStatus, Event, EventKind, decode};
 use keting_core::pass::PassIssuer;
@@ -352,14 +353,20 @@ async fn a_relay_board_that_does_not_answer_keeps_the_door_shut_and_says_so() {
     };
     assert!(message.contains("relay board"), "{message}");
     let status = door.status(|s| s.fault.is_some()).await;
-    assert!(status.fault.unwrap().contains("channel 1"));
+    assert_eq!(
+        status.state,
+        LockState::Unknown,
+        "a strike not driven is never reported locked"
+    );
+    assert!(status.fault.clone().unwrap().contains("channel 1"));
     assert!(!door.board.relays()[0], "the door stayed locked");
     let font = PanelFont::new(PANEL_FONT).unwrap();
     let fault_view = render(&panel_words::for_state(status.state, true, false), &font);
     assert_eq!(door.sim.panel.frame().unwrap(), fault_view);
     // The board answers again: the agent drives the strike back to locked and clears the fault.
     door.board.set_fault(None);
-    door.status(|s| s.fault.is_none()).await;
+    let status = door.status(|s| s.fault.is_none()).await;
+    assert_eq!(status.state, LockState::Locked);
     assert!(!door.board.relays()[0]);
     door.stop().await;
 }

@@ -76,6 +76,11 @@ impl CommandGuard {
         }
     }
 
+    /// The site key it trusts (which also signs the centre's time).
+    pub fn site_key(&self) -> &VerifyingKey {
+        &self.key
+    }
+
     /// The command in `payload`, its sequence number written down; or why
     /// it is not to be carried out. `now_ms` is the device's clock.
     pub fn admit(&mut self, payload: &[u8], now_ms: i64) -> Result<Command, GuardError> {

@@ -4,7 +4,9 @@
 //! (the acks of its commands and its events with ids unique per device,
 //! each signed by the device's own key, and its retained status). A publish that cannot be queued is logged; a command
 //! that is not trusted is logged and reported as a `command_refused` event,
-//! never dropped silently.
+//! never dropped silently. It also keeps the device's [`SiteClock`]: the
+//! asks for the centre's time, its signed answers, and the time commands
+//! (and a door's decisions) are judged by.
 
 use ed25519_dalek::SigningKey;
 use keting_core::ids::{DeviceId, SiteId};
@@ -18,6 +20,7 @@ use serde::Serialize;
 use crate::clock::now;
 use crate::command_guard::{CommandGuard, GuardError};
 use crate::connection::LinkHandle;
+use crate::site_clock::SiteClock;
 
 /// What came in on an agent's subscriptions.
 #[derive(Debug)]
@@ -46,6 +49,7 @@ pub struct DeviceTopics {
     guard: CommandGuard,
     answer_key: SigningKey,
     refusals: u32,
+    clock: SiteClock,
 }
 
 impl DeviceTopics {
@@ -63,16 +67,46 @@ impl DeviceTopics {
             guard,
             answer_key,
             refusals: 0,
+            clock: SiteClock::default(),
         }
     }
 
     /// The topics an agent taking commands subscribes to: the kiosk's
-    /// online flag and its own `cmd`.
+    /// online flag, its own `cmd` and the centre's answers on its `time`.
     pub fn command_subscriptions(&self) -> Vec<String> {
         vec![
             Topic::ControllerOnline.name(&self.site),
-            Topic::Device(self.device.clone(), DeviceChannel::Cmd).name(&self.site),
+            self.topic(DeviceChannel::Cmd),
+            self.topic(DeviceChannel::Time),
         ]
+    }
+
+    /// The device's clock against the centre's.
+    pub fn clock(&self) -> &SiteClock {
+        &self.clock
+    }
+
+    /// The same, to note a signed time (a roster's).
+    pub fn clock_mut(&mut self) -> &mut SiteClock {
+        &mut self.clock
+    }
+
+    /// The clock's time-driven work: the ask when due, the `clock` event
+    /// when the alarm changed. Returns when it wants to run again.
+    pub async fn clock_tick(&mut self, link: &LinkHandle) -> tokio::time::Instant {
+        if let Some(ask) = self.clock.ask_if_due()
+            && let Err(e) = link
+                .publish(&self.topic(DeviceChannel::TimeAsk), &ask, false)
+                .await
+        {
+            tracing::error!("could not queue a time ask: {e}");
+        }
+        if let Some(event) = self.clock.report_due() {
+            self.refusals = self.refusals.wrapping_add(1);
+            let suffix = format!("clock-{}-{}", now().as_unix_millis(), self.refusals);
+            self.event(link, &suffix, event).await;
+        }
+        self.clock.ask_due()
     }
 
     /// A door's subscriptions: its commands, its roster, with a simulated
@@ -92,15 +126,27 @@ impl DeviceTopics {
     /// What a message on `topic` is for this device.
     pub fn incoming(&mut self, topic: &str, payload: &[u8]) -> Incoming {
         match Topic::parse(&self.site, topic) {
-            Ok(Topic::ControllerOnline) => Incoming::ControllerOnline,
+            Ok(Topic::ControllerOnline) => {
+                // The centre (re)appeared: ask its time at once.
+                self.clock.reconnected();
+                Incoming::ControllerOnline
+            }
             Ok(Topic::Device(id, DeviceChannel::Cmd)) if id == self.device => {
-                match self.guard.admit(payload, now().as_unix_millis()) {
+                match self
+                    .guard
+                    .admit(payload, self.clock.best_time().as_unix_millis())
+                {
                     Ok(cmd) => Incoming::Command(cmd),
                     Err(e) => {
                         tracing::warn!("command refused: {e}");
                         Incoming::Refused(e)
                     }
                 }
+            }
+            Ok(Topic::Device(id, DeviceChannel::Time)) if id == self.device => {
+                self.clock
+                    .answer(payload, &self.site, &self.device, self.guard.site_key());
+                Incoming::Other
             }
             Ok(Topic::Device(id, DeviceChannel::Roster)) if id == self.device => {
                 Incoming::Roster(payload.to_vec())

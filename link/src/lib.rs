@@ -13,7 +13,8 @@
 //! - [`command_guard`]: every command a device takes, opened with the site
 //!   key and its sequence number written down first.
 //! - [`sd_notify`]: systemd's readiness and watchdog notifications.
-//! - [`clock`]: the wall clock, read in one place.
+//! - [`clock`]: the wall clock, read in one place, and the kernel's NTP flag.
+//! - [`site_clock`]: a device's clock against the centre's signed time.
 //! - [`atomic_file`]: files written whole or not at all.
 //! - [`tls`]: TLS to the broker, trusting only the site CA, with the
 //!   client's own certificate.
@@ -32,4 +33,5 @@ pub mod outbox;
 pub mod pinned_ca;
 pub mod sd_notify;
 pub mod short_session;
+pub mod site_clock;
 pub mod tls;

@@ -14,7 +14,15 @@
 //! - a device offline for more than [`OFFLINE_AFTER`] (its last will),
 //!   cleared when it is back; not judged while the centre's own link is
 //!   down (then nothing can be heard);
-//! - a machine with drinks in doubt, cleared when every one is settled.
+//! - a machine with drinks in doubt, cleared when every one is settled;
+//! - a device's clock wrong (its signed `clock` event: more than a minute
+//!   from the centre's, or known wrong with no centre time), cleared by its
+//!   event saying right again; the detail is the device's clock minus the
+//!   centre's, `+12:00:03`, or `unknown`;
+//! - the centre's own clock wrong ([`CentreClock`], on the device
+//!   [`CENTRE`]): raised while it reads before 2026 (a Pi that woke with no
+//!   time); the kernel's NTP flag is logged when it changes, not an alarm,
+//!   since a centre with no network and its own NTP server never has it.
 
 use std::time::Duration;
 
@@ -53,6 +61,44 @@ fn set(
     Ok(())
 }
 
+/// The device name the centre's own alarms are raised on.
+pub const CENTRE: &str = "centre";
+
+/// The centre's own clock, checked once a second.
+#[derive(Debug, Default)]
+pub struct CentreClock {
+    synced: Option<Option<bool>>,
+}
+
+impl CentreClock {
+    /// Raises or clears the centre's clock alarm; logs the NTP flag's changes.
+    pub fn check(&mut self, conn: &Connection, now: Timestamp) -> Result<(), StoreError> {
+        let synced = keting_link::clock::kernel_synchronised();
+        if self.synced != Some(synced) {
+            match synced {
+                Some(true) => tracing::info!("this centre's clock is synchronised (NTP)"),
+                Some(false) => tracing::warn!(
+                    "this centre's clock is not synchronised by NTP: the doors follow it, so serve NTP or check it (README: time on a LAN with no internet)"
+                ),
+                None => tracing::warn!("this centre's NTP flag cannot be read"),
+            }
+            self.synced = Some(synced);
+        }
+        let Ok(centre) = DeviceId::new(CENTRE) else {
+            return Ok(());
+        };
+        let wrong = now.as_unix_millis() < keting_core::clock_judge::EARLIEST_PLAUSIBLE_MS;
+        let detail = if wrong {
+            keting_core::calendar::SiteCalendar::default()
+                .date_of(now)
+                .to_string()
+        } else {
+            String::new()
+        };
+        set(conn, &centre, AlarmKind::ClockWrong, wrong, &detail, now)
+    }
+}
+
 /// A device's event, stored and signed.
 pub fn on_event(
     conn: &Connection,
@@ -67,6 +113,16 @@ pub fn on_event(
             DoorAlarm::Lockout => AlarmKind::ReaderLockout,
         };
         set(conn, device, kind, *raised, "", now)?;
+    }
+    if let EventKind::Clock {
+        wrong, offset_ms, ..
+    } = kind
+    {
+        let detail = offset_ms.map_or_else(|| "unknown".to_owned(), |o| alarms::clock_skew(-o));
+        set(conn, device, AlarmKind::ClockWrong, *wrong, &detail, now)?;
+        if *wrong && offset_ms.is_some() {
+            alarms::update_detail(conn, device, AlarmKind::ClockWrong, &detail)?;
+        }
     }
     Ok(())
 }

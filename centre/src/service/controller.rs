@@ -7,11 +7,13 @@ use std::time::Duration;
 
 use ed25519_dalek::SigningKey;
 use keting_core::claim::ClaimRequest;
+use keting_core::clock_judge::EARLIEST_PLAUSIBLE_MS;
 use keting_core::ids::DeviceId;
 use keting_core::messages::{
     Ack, Action, Event, MessageId, Outcome, PROTOCOL_VERSION, VendOutcome, decode, encode,
 };
 use keting_core::roster::{Roster, RosterMember, sign};
+use keting_core::site_time::{self, MAX_NONCE, TimeAnswer, TimeAsk};
 use keting_core::topics::{DeviceChannel, ROOT, Topic, claim_requests_filter};
 use keting_link::clock::now;
 use keting_link::connection::{self, LinkConfig, LinkEvent, LinkHandle};
@@ -61,6 +63,8 @@ pub struct Controller {
     sessions_due: bool,
     /// Home Assistant's discovery configs, unless turned off.
     home_assistant: Option<super::home_assistant::Publisher>,
+    /// The centre's own clock: the kernel's NTP flag and the 2026 floor.
+    centre_clock: super::alarm_watch::CentreClock,
 }
 
 impl Controller {
@@ -83,7 +87,7 @@ impl Controller {
                 | super::MqttMode::Embedded { credentials, .. } => credentials.clone(),
             },
             online_topic: Topic::ControllerOnline.name(site),
-            subscriptions: ["online", "status", "event", "ack"]
+            subscriptions: ["online", "status", "event", "ack", "time_ask"]
                 .iter()
                 .map(|ch| format!("{ROOT}/{site}/device/+/{ch}"))
                 .chain([claim_requests_filter(site)])
@@ -113,6 +117,7 @@ impl Controller {
             home_assistant: config
                 .home_assistant
                 .then(super::home_assistant::Publisher::default),
+            centre_clock: super::alarm_watch::CentreClock::default(),
         })
     }
 
@@ -288,8 +293,48 @@ impl Controller {
                     Err(e) => tracing::warn!("an event of {id} was not understood: {e}"),
                 }
             }
+            Ok(Topic::Device(id, DeviceChannel::TimeAsk)) => {
+                self.answer_time(id, payload, link).await;
+            }
             Ok(Topic::ClaimRequest(id)) => self.handle_claim(id, payload, link).await,
             Ok(_) | Err(_) => {}
+        }
+    }
+
+    /// A device asks the time: the centre's clock, signed for that device
+    /// and that ask. A centre whose own clock cannot be right (before 2026)
+    /// does not answer: its doors keep their own clocks, and the centre's
+    /// clock alarm is up (`alarm_watch::centre_clock`).
+    async fn answer_time(&mut self, device: DeviceId, payload: &[u8], link: &LinkHandle) {
+        let ask = match decode::<TimeAsk>(payload) {
+            Ok(ask) if !ask.nonce.is_empty() && ask.nonce.len() <= MAX_NONCE => ask,
+            Ok(_) => {
+                tracing::warn!(device = %device, "a time ask with an empty or oversized nonce was not answered");
+                return;
+            }
+            Err(e) => {
+                tracing::warn!(device = %device, "a time ask was not understood: {e}");
+                return;
+            }
+        };
+        let centre_ms = now().as_unix_millis();
+        if centre_ms < EARLIEST_PLAUSIBLE_MS {
+            tracing::error!(device = %device, "a time ask not answered: this centre's clock reads before 2026 (set the time: timedatectl set-time, or serve NTP)");
+            return;
+        }
+        let answer = TimeAnswer {
+            v: PROTOCOL_VERSION,
+            site: self.site.site_id.clone(),
+            device: device.clone(),
+            nonce: ask.nonce,
+            centre_ms,
+        };
+        let topic = Topic::Device(device, DeviceChannel::Time).name(&self.site.site_id);
+        if let Err(e) = link
+            .publish(&topic, &site_time::sign(&answer, &self.key), false)
+            .await
+        {
+            tracing::error!("could not queue a time answer: {e}");
         }
     }
 
@@ -497,6 +542,7 @@ impl Controller {
             self.slow_due = tokio::time::Instant::now() + SLOW_POLL;
             self.query_redemptions(link).await?;
             super::alarm_watch::sweep(self.store.conn(), &self.states, self.connected, now())?;
+            self.centre_clock.check(self.store.conn(), now())?;
             let unavailable = sessions::unavailable(&self.store, &self.states, self.connected);
             sessions::sweep(&mut self.store, self.site.calendar, &unavailable, now())?;
             sessions::send_commands(&mut self.store, link, &self.site, &self.key, now()).await?;

@@ -24,17 +24,21 @@ pub enum AlarmKind {
     Fault,
     /// A drink whose outcome is not known yet.
     VendInDoubt,
+    /// A clock more than a minute from the centre's (a device's), or one
+    /// that cannot be right (the centre's own, before 2026).
+    ClockWrong,
 }
 
 impl AlarmKind {
     /// Every kind.
-    pub const ALL: [AlarmKind; 6] = [
+    pub const ALL: [AlarmKind; 7] = [
         AlarmKind::Forced,
         AlarmKind::HeldOpen,
         AlarmKind::ReaderLockout,
         AlarmKind::Offline,
         AlarmKind::Fault,
         AlarmKind::VendInDoubt,
+        AlarmKind::ClockWrong,
     ];
 
     /// Its name in the database and the command line.
@@ -46,6 +50,7 @@ impl AlarmKind {
             AlarmKind::Offline => "offline",
             AlarmKind::Fault => "fault",
             AlarmKind::VendInDoubt => "vend_in_doubt",
+            AlarmKind::ClockWrong => "clock_wrong",
         }
     }
 
@@ -53,6 +58,14 @@ impl AlarmKind {
     pub fn parse(s: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|k| k.as_str() == s)
     }
+}
+
+/// A clock's lead over the centre's (negative: behind) as `+H:MM:SS`: the
+/// clock alarm's detail.
+pub fn clock_skew(ahead_ms: i64) -> String {
+    let sign = if ahead_ms < 0 { '-' } else { '+' };
+    let s = ahead_ms.unsigned_abs() / 1000;
+    format!("{sign}{}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60)
 }
 
 /// One alarm.
@@ -138,6 +151,21 @@ pub fn raise(
         params![device.as_str(), kind.as_str(), detail, now.as_unix_millis()],
     )?;
     Ok((n == 1).then(|| conn.last_insert_rowid()))
+}
+
+/// Replaces the detail of the open `kind` alarm of `device` (a clock's
+/// lead, once the centre's time is known); returns whether one was open.
+pub fn update_detail(
+    conn: &Connection,
+    device: &DeviceId,
+    kind: AlarmKind,
+    detail: &str,
+) -> Result<bool, StoreError> {
+    let n = conn.execute(
+        "UPDATE alarms SET detail = ?3 WHERE device_id = ?1 AND kind = ?2 AND cleared_ms IS NULL AND detail <> ?3",
+        params![device.as_str(), kind.as_str(), detail],
+    )?;
+    Ok(n > 0)
 }
 
 /// Clears the open `kind` alarm of `device`, if any; returns whether one was.

@@ -45,6 +45,25 @@ pub fn record(
                 None => reason.clone(),
             },
         ),
+        EventKind::Clock {
+            wrong,
+            offset_ms,
+            synced,
+        } => (
+            "clock",
+            None,
+            format!(
+                "{}{}{}",
+                if *wrong { "wrong" } else { "right" },
+                offset_ms
+                    .map(|o| format!(", ahead by {}", super::alarms::clock_skew(-o)))
+                    .unwrap_or_default(),
+                match synced {
+                    Some(false) => ", not synchronised by NTP",
+                    _ => "",
+                }
+            ),
+        ),
         EventKind::SessionEnded {
             session,
             channel,

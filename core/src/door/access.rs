@@ -98,9 +98,24 @@ pub enum DoorRefusal {
     Passback,
     /// Too many refused scans: the reader is locked out for a while.
     LockedOut,
+    /// The door's clock is known wrong and the centre's time is not known:
+    /// nothing that depends on the time is decided ([`crate::clock_judge`]).
+    ClockWrong,
 }
 
 impl DoorRefusal {
+    /// Whether the scan could be an attack on the reader (garbage, a
+    /// forgery, another site's pass, a revoked card): only these count
+    /// towards the lockout. A member refused for an unpaid night, by
+    /// anti-passback or not yet on the roster is told why, and the paid
+    /// member behind them is not locked out for it.
+    pub fn could_be_an_attack(self) -> bool {
+        matches!(
+            self,
+            Self::NotAPass | Self::WrongSite | Self::BadSignature | Self::Revoked
+        )
+    }
+
     /// The stable code.
     pub fn code(self) -> &'static str {
         match self {
@@ -112,6 +127,7 @@ impl DoorRefusal {
             Self::NightNotPaid => "night_not_paid",
             Self::Passback => "passback",
             Self::LockedOut => "locked_out",
+            Self::ClockWrong => "clock_wrong",
         }
     }
 }
@@ -184,7 +200,7 @@ impl DoorAccess {
                 AccessDecision::Granted(member)
             }
             Err(reason) => {
-                let lockout_started = self.count_refusal(now);
+                let lockout_started = reason.could_be_an_attack() && self.count_refusal(now);
                 AccessDecision::Refused {
                     reason,
                     lockout_started,
@@ -310,6 +326,11 @@ mod tests {
     };
     const RESIDENT: RosterEntry = RosterEntry {
         epoch: Epoch(0),
+        paid_until: None,
+    };
+    /// A member whose card was replaced: the roster names epoch 1.
+    const RESIDENT_NEW_EPOCH: RosterEntry = RosterEntry {
+        epoch: Epoch(1),
         paid_until: None,
     };
 
@@ -488,6 +509,56 @@ mod tests {
         ));
         assert_eq!(paid(&mut d, 109), AccessDecision::Granted(MemberId(1)));
         assert_eq!(d.poll_timeout(), None);
+    }
+
+    #[test]
+    fn refusals_that_are_no_attack_never_lock_the_reader_for_the_next_member() {
+        let mut d = door();
+        let t = at(datetime!(2026-11-22 23:00));
+        let after = |s: u64| t.saturating_add(Duration::from_secs(s));
+        // An unpaid member tries ten times at night, in ten seconds.
+        for s in 0..10 {
+            assert_eq!(
+                d.handle_scan(Ok(&claims(2, 0)), Some(&UNPAID), after(s)),
+                AccessDecision::Refused {
+                    reason: DoorRefusal::NightNotPaid,
+                    lockout_started: false
+                }
+            );
+        }
+        // A member who just went in scans again and again (anti-passback).
+        assert_eq!(
+            d.handle_scan(Ok(&claims(1, 0)), Some(&PAID), after(10)),
+            AccessDecision::Granted(MemberId(1))
+        );
+        for s in 11..16 {
+            assert!(matches!(
+                d.handle_scan(Ok(&claims(1, 0)), Some(&PAID), after(s)),
+                AccessDecision::Refused {
+                    reason: DoorRefusal::Passback,
+                    lockout_started: false
+                }
+            ));
+        }
+        // The paid member behind them gets in.
+        assert_eq!(
+            d.handle_scan(Ok(&claims(3, 0)), Some(&PAID), after(16)),
+            AccessDecision::Granted(MemberId(3))
+        );
+        assert_eq!(d.poll_timeout(), None, "no lockout");
+        // Revoked cards count: five of them lock the reader.
+        let started: Vec<bool> = (0..5)
+            .map(|s| {
+                match d.handle_scan(Ok(&claims(4, 0)), Some(&RESIDENT_NEW_EPOCH), after(20 + s)) {
+                    AccessDecision::Refused {
+                        reason: DoorRefusal::Revoked,
+                        lockout_started,
+                    } => lockout_started,
+                    other => panic!("{other:?}"),
+                }
+            })
+            .collect();
+        assert_eq!(started, [false, false, false, false, true]);
     }
 
     #[test]

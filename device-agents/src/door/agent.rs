@@ -5,6 +5,13 @@
 //! and the roster in force. Inputs come from [`super::inputs`], messages
 //! from the link; timers are the machines' own `poll_timeout`s. Every
 //! decision, alarm and fault leaves as an event through the durable outbox.
+//!
+//! Two clocks: the lock machine's timers run on this machine's clock (a
+//! pulse is a duration), while who may enter (night hours, paid months,
+//! anti-passback, the lockout) and commands' deadlines are judged by the
+//! site's time ([`keting_link::site_clock`]): this clock while it agrees with
+//! the centre's, the centre's when it does not. A clock known wrong with no
+//! centre time to use refuses every scan (`clock_wrong`): the door stays shut.
 
 use std::collections::VecDeque;
 use std::future::Future;
@@ -112,13 +119,14 @@ pub struct DoorAgent {
     exit_seen: Option<Result<bool, String>>,
 }
 
-fn instant_of(t: Timestamp) -> Instant {
-    Instant::now() + t.since(now()).unwrap_or(Duration::ZERO)
+/// The instant `t` on a clock reading `clock_now` now.
+fn instant_of(t: Timestamp, clock_now: Timestamp) -> Instant {
+    Instant::now() + t.since(clock_now).unwrap_or(Duration::ZERO)
 }
 
 impl DoorAgent {
     /// A door agent publishing through `link`. Loads the stored roster.
-    pub fn new(setup: DoorSetup, topics: DeviceTopics, link: LinkHandle) -> Self {
+    pub fn new(setup: DoorSetup, mut topics: DeviceTopics, link: LinkHandle) -> Self {
         let roster = setup.roster_file.load().and_then(|payload| {
             match verify(&payload, &setup.site, &setup.roster_key, None) {
                 Ok(r) => {
@@ -131,6 +139,10 @@ impl DoorAgent {
                 }
             }
         });
+        if let Some(r) = &roster {
+            // The real time is at least when the roster was issued.
+            topics.clock_mut().note_signed_time(r.issued_ms);
+        }
         // Event ids: a random boot id and a counter, unique even if the
         // clock steps back across a reboot (the kiosk drops repeated ids).
         let mut boot = [0u8; 6];
@@ -175,9 +187,10 @@ impl DoorAgent {
     }
 
     fn next_deadline(&self) -> Option<Instant> {
+        let (local, site) = (now(), self.topics.clock().best_time());
         [
-            self.lock.poll_timeout().map(instant_of),
-            self.access.poll_timeout().map(instant_of),
+            self.lock.poll_timeout().map(|t| instant_of(t, local)),
+            self.access.poll_timeout().map(|t| instant_of(t, site)),
             self.strike_retry_at,
             self.message.as_ref().map(|(_, until)| *until),
             Some(self.status_due),
@@ -205,7 +218,11 @@ impl DoorAgent {
             self.strike_retry_at = None;
             self.drive_strike().await;
         }
-        let locked_out = self.access.poll_timeout().is_some_and(|until| t < until);
+        let site_now = self.topics.clock().best_time();
+        let locked_out = self
+            .access
+            .poll_timeout()
+            .is_some_and(|until| site_now < until);
         if self.locked_out && !locked_out {
             self.locked_out = false;
             self.emit(EventKind::Alarm {
@@ -247,7 +264,16 @@ impl DoorAgent {
         let claims = self.setup.passes.verify(code.trim());
         let member = claims.as_ref().ok().map(|c| c.member);
         let entry = member.and_then(|m| self.roster.as_ref()?.entry(m).copied());
-        let decision = self.access.handle_scan(claims.as_ref(), entry.as_ref(), t);
+        let decision = match self.topics.clock().decision_time() {
+            Ok(site_now) => self
+                .access
+                .handle_scan(claims.as_ref(), entry.as_ref(), site_now),
+            // Not an attack: it does not count towards the lockout.
+            Err(_) => AccessDecision::Refused {
+                reason: DoorRefusal::ClockWrong,
+                lockout_started: false,
+            },
+        };
         match decision {
             AccessDecision::Granted(m) => {
                 tracing::info!(member = m.0, "access granted");
@@ -312,6 +338,7 @@ impl DoorAgent {
                     issued_ms = roster.issued_ms,
                     "new roster in force"
                 );
+                self.topics.clock_mut().note_signed_time(roster.issued_ms);
                 if let Err(e) = self.setup.roster_file.store(payload) {
                     tracing::error!("could not store the roster: {e}");
                 }
@@ -342,7 +369,7 @@ impl DoorAgent {
             return;
         }
         let t = now();
-        let outcome = if t.as_unix_millis() > cmd.deadline_ms {
+        let outcome = if self.topics.clock().best_time().as_unix_millis() > cmd.deadline_ms {
             self.topics.expired(&self.link, &cmd.id).await;
             Outcome::Expired
         } else {
@@ -409,9 +436,20 @@ impl DoorAgent {
                 LockOutput::State(_) => {}
             }
         }
+        // A strike that could not be driven is not known to be where the
+        // lock machine wants it: the status says unknown, with the fault,
+        // never "locked" (an alarm on the contact still shows as itself).
+        let state = match self.lock.state() {
+            LockState::Locked | LockState::Unlocked
+                if self.fault.is_some() && !self.strike_in_place =>
+            {
+                LockState::Unknown
+            }
+            state => state,
+        };
         let status = DoorStatus {
             v: PROTOCOL_VERSION,
-            state: self.lock.state(),
+            state,
             fault: self.fault.clone(),
             locked_out: self.locked_out,
             at_ms: None,
@@ -562,6 +600,10 @@ impl DoorAgent {
 impl DeviceAgent for DoorAgent {
     type Input = DoorInput;
     const OFFLINE: &'static str = "the door keeps deciding alone";
+
+    fn topics_and_link(&mut self) -> (&mut DeviceTopics, &LinkHandle) {
+        (&mut self.topics, &self.link)
+    }
 
     async fn start(&mut self) {
         self.settle().await;

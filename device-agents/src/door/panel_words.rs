@@ -47,6 +47,7 @@ pub fn refused(reason: DoorRefusal) -> StatusView {
         DoorRefusal::NightNotPaid => ("夜间仅限月付会员", "Night: paid members only"),
         DoorRefusal::Passback => ("刚刚已进入", "Already entered"),
         DoorRefusal::LockedOut => ("请稍后再试", "Too many tries: wait"),
+        DoorRefusal::ClockWrong => ("时钟错误 请找工作人员", "Clock wrong: ask staff"),
     };
     view("未开门", zh, en, true)
 }

@@ -386,6 +386,10 @@ impl DeviceAgent for PianoBankAgent {
     type Input = PianoInput;
     const OFFLINE: &'static str = "sessions go on and end on time";
 
+    fn topics_and_link(&mut self) -> (&mut DeviceTopics, &LinkHandle) {
+        (&mut self.topics, &self.link)
+    }
+
     async fn start(&mut self) {
         self.sessions.handle_power_up(now());
         if let Err(e) = self.carry_out().await {

@@ -427,6 +427,10 @@ impl DeviceAgent for RobotAgent {
     type Input = std::convert::Infallible;
     const OFFLINE: &'static str = "the session goes on and ends on time";
 
+    fn topics_and_link(&mut self) -> (&mut DeviceTopics, &LinkHandle) {
+        (&mut self.topics, &self.link)
+    }
+
     async fn tick(&mut self) -> Option<Instant> {
         if Instant::now() >= self.poll_due {
             self.poll_due = Instant::now() + POLL;

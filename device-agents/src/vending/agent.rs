@@ -356,6 +356,10 @@ impl DeviceAgent for VendingAgent {
     type Input = std::convert::Infallible;
     const OFFLINE: &'static str = "outcomes wait in the outbox";
 
+    fn topics_and_link(&mut self) -> (&mut DeviceTopics, &LinkHandle) {
+        (&mut self.topics, &self.link)
+    }
+
     async fn tick(&mut self) -> Option<Instant> {
         if Instant::now() >= self.status_due {
             self.refresh_status().await;

@@ -29,7 +29,13 @@ fn describe(zh: bool, alarm: &Alarm, view: &DoorsView, hhmm: &str) -> String {
         .doors
         .iter()
         .find(|d| d.id == alarm.device)
-        .map_or_else(|| alarm.device.as_str().to_owned(), |d| d.name.clone());
+        .map_or_else(
+            || match alarm.device.as_str() {
+                keting_centre::service::alarm_watch::CENTRE => tr(zh, "This centre"),
+                other => other.to_owned(),
+            },
+            |d| d.name.clone(),
+        );
     let what = match alarm.kind {
         AlarmKind::Forced => tr(zh, "forced open"),
         AlarmKind::HeldOpen => tr(zh, "held open"),
@@ -37,6 +43,7 @@ fn describe(zh: bool, alarm: &Alarm, view: &DoorsView, hhmm: &str) -> String {
         AlarmKind::Offline => tr(zh, "offline for over a minute"),
         AlarmKind::Fault => tr_args(zh, "fault: {0}", &[&alarm.detail]),
         AlarmKind::VendInDoubt => tr_args(zh, "{0} drink(s) in doubt", &[&alarm.detail]),
+        AlarmKind::ClockWrong => tr_args(zh, "clock wrong: {0}", &[&alarm.detail]),
     };
     tr_args(zh, "{0} {1} ({2})", &[&name, &what, &hhmm])
 }
