@@ -37,6 +37,17 @@ pub const CRL: &str = "ca.crl";
 /// The serials revoked so far, one `serial-hex unix-seconds` a line.
 pub const REVOKED: &str = "revoked.txt";
 
+/// When a certificate the CA issues is valid from: 2026-01-01 (or a day
+/// back, for a clock before that). A Pi that wakes in 1970 checks its
+/// broker at 2026-01-01 (`keting_link::tls::ClampedClock`), so it still
+/// connects and learns the centre's time.
+fn valid_from(now: OffsetDateTime) -> OffsetDateTime {
+    let floor =
+        OffsetDateTime::from_unix_timestamp(keting_core::clock_judge::EARLIEST_PLAUSIBLE_MS / 1000)
+            .unwrap_or(OffsetDateTime::UNIX_EPOCH);
+    floor.min(now - Duration::days(1))
+}
+
 fn tls_err(e: impl std::fmt::Display) -> SiteError {
     SiteError::Invalid(format!("certificate: {e}"))
 }
@@ -107,7 +118,7 @@ impl SiteCa {
         p.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
         p.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
         let now = OffsetDateTime::now_utc();
-        p.not_before = now - Duration::days(1);
+        p.not_before = valid_from(now);
         p.not_after = now + Duration::days(20 * 365);
         p.serial_number = Some(serial()?);
         let cert = p.self_signed(&key).map_err(tls_err)?;
@@ -197,7 +208,7 @@ impl SiteCa {
         p.is_ca = IsCa::ExplicitNoCa;
         p.key_usages = vec![KeyUsagePurpose::DigitalSignature];
         p.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
-        p.not_before = now - Duration::days(1);
+        p.not_before = valid_from(now);
         p.not_after = now + Duration::days(10 * 365);
         let serial = serial()?;
         let serial_hex = hex(serial.as_ref());
