@@ -9,5 +9,6 @@ mod relay_board;
 mod robot;
 mod rtu;
 mod scanner;
+mod sim_program;
 mod util;
 mod vending;

@@ -71,6 +71,7 @@ fn the_packages_hold_their_programs_and_units_and_install_into_a_scratch_root() 
         "the agent's package carries no kiosk"
     );
     assert!(contents("keting-provision").contains("./usr/bin/keting-provision"));
+    assert!(contents("keting-provision").contains("./usr/bin/keting-sim"));
     let field = |name: &str, f: &str| run(Command::new("dpkg-deb").args(["-f", &deb(name), f]));
     assert_eq!(field("keting-agent", "Package").trim(), "keting-agent");
     assert!(field("keting-centre", "Depends").contains("adduser"));
