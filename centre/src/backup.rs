@@ -186,6 +186,45 @@ pub fn create(dir: &DataDir, to: &Path, now: Timestamp) -> Result<PathBuf, Backu
     result.map(|()| done)
 }
 
+/// Keeps the `keep` newest whole backups of `site` under `to` and deletes
+/// the older ones (never another site's, never a directory it did not make,
+/// never the only one); returns the deleted. A backup is deleted only once
+/// its manifest names this site, so a stray directory is left alone.
+pub fn prune(to: &Path, site: &str, keep: usize) -> Result<Vec<PathBuf>, BackupError> {
+    let prefix = format!("keting-{site}-");
+    let mut ours: Vec<PathBuf> = fs::read_dir(to)
+        .map_err(|e| file_err(to, e))?
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with(&prefix))
+                && read_manifest(p).is_ok_and(|m| m.site == site)
+        })
+        .collect();
+    // The stamp sorts as time: oldest first.
+    ours.sort();
+    let excess = ours.len().saturating_sub(keep.max(1));
+    let mut deleted = Vec::new();
+    for old in ours.into_iter().take(excess) {
+        fs::remove_dir_all(&old).map_err(|e| file_err(&old, e))?;
+        deleted.push(old);
+    }
+    Ok(deleted)
+}
+
+/// A backup's manifest, read but not checked against its files.
+fn read_manifest(backup: &Path) -> Result<Manifest, BackupError> {
+    let not = |why: String| BackupError::NotABackup {
+        path: backup.to_owned(),
+        why,
+    };
+    let text = fs::read_to_string(backup.join(MANIFEST))
+        .map_err(|e| not(format!("no {MANIFEST} ({e}): not a Keting backup")))?;
+    toml::from_str(&text).map_err(|e| not(format!("{MANIFEST}: {e}")))
+}
+
 /// Checks a backup: its manifest, every file's hash, the database's
 /// integrity. Returns the manifest.
 pub fn verify(backup: &Path) -> Result<Manifest, BackupError> {
@@ -193,9 +232,7 @@ pub fn verify(backup: &Path) -> Result<Manifest, BackupError> {
         path: backup.to_owned(),
         why,
     };
-    let text = fs::read_to_string(backup.join(MANIFEST))
-        .map_err(|e| not(format!("no {MANIFEST} ({e}): not a Keting backup")))?;
-    let manifest: Manifest = toml::from_str(&text).map_err(|e| not(format!("{MANIFEST}: {e}")))?;
+    let manifest = read_manifest(backup)?;
     if manifest.schema > migrations::current_version() {
         return Err(not(format!(
             "made by a newer Keting (schema {}, this one knows {}): update Keting first",

@@ -2,7 +2,7 @@
 //! that passes its integrity check and holds every check-in committed
 //! before the backup began (and nothing half-written); a damaged backup, a
 //! backup of another site and an unwritable target are one clear error and
-//! change nothing.
+//! change nothing; retention deletes only this site's older backups.
 
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Barrier};
@@ -162,4 +162,31 @@ fn a_damaged_backup_another_sites_backup_and_an_unwritable_target_change_nothing
         .map(|e| e.unwrap().file_name())
         .collect();
     assert_eq!(leftovers.len(), 1, "only the first backup: {leftovers:?}");
+}
+
+#[test]
+fn retention_keeps_the_newest_of_this_site_and_touches_nothing_else() {
+    let tmp = tempfile::tempdir().unwrap();
+    let to = tmp.path().join("backups");
+    let dir = centre(&tmp.path().join("data"));
+    let other = centre(&tmp.path().join("other"));
+    let at = |s: i64| Timestamp::from_unix_millis(1_800_000_000_000 + s * 1_000);
+    let ours: Vec<_> = (0..4)
+        .map(|s| backup::create(&dir, &to, at(s)).unwrap())
+        .collect();
+    let theirs = backup::create(&other, &to, at(0)).unwrap();
+    // A directory named like ours without a manifest (somebody's copy).
+    let site = backup::verify(&ours[0]).unwrap().site;
+    let stray = to.join(format!("keting-{site}-00000000-000000"));
+    std::fs::create_dir(&stray).unwrap();
+
+    let deleted = backup::prune(&to, &site, 2).unwrap();
+    assert_eq!(deleted, ours[..2].to_vec(), "the two oldest of this site");
+    assert!(!ours[0].exists() && !ours[1].exists());
+    assert!(ours[2].exists() && ours[3].exists());
+    assert!(theirs.exists(), "another site's backup is never deleted");
+    assert!(stray.exists(), "a directory that is not a backup stays");
+    // Asking to keep none still keeps the newest.
+    backup::prune(&to, &site, 0).unwrap();
+    assert!(ours[3].exists() && !ours[2].exists());
 }

@@ -101,7 +101,12 @@ pub enum Action {
     /// Publish the current status again (the controller came back).
     Republish,
     /// Run the commissioning self-test; the ack carries the report.
-    SelfTest,
+    SelfTest {
+        /// A drinks machine also vends one drink from this slot (a
+        /// technician's test vend; nobody's points are spent).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        test_vend: Option<u8>,
+    },
     /// Vend one drink from `slot` for the redemption whose id is this
     /// command's id. The agent records the id before it vends: a command
     /// delivered twice never vends twice.

@@ -210,3 +210,44 @@ async fn a_board_that_does_not_answer_refuses_the_session() {
     assert!(st.fault.is_some());
     assert!(st.outputs.iter().all(|o| !o.on && o.session.is_none()));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_self_test_reads_every_relay_back_against_its_session_and_switches_nothing() {
+    let mut bank = Bank::start().await;
+    assert_eq!(bank.start_session(41, 2, 60_000).await, Outcome::Done);
+    relay(&bank.board, 2, true).await;
+    let writes = bank.board.writes();
+    let Outcome::SelfTested { checks } = bank
+        .send("check-1", Action::SelfTest { test_vend: None })
+        .await
+    else {
+        panic!("no report")
+    };
+    assert!(checks.iter().all(|c| c.passed), "{checks:?}");
+    let details: Vec<(&str, &str)> = checks[1..]
+        .iter()
+        .map(|c| (c.check.as_str(), c.detail.as_str()))
+        .collect();
+    assert_eq!(
+        details,
+        [
+            ("1号钢琴 (channel 1)", "off, no session"),
+            ("2号钢琴 (channel 2)", "on, for booking 41"),
+            ("3号钢琴 (channel 3)", "off, no session"),
+        ]
+    );
+    assert_eq!(bank.board.writes(), writes, "the test switched nothing");
+    assert!(bank.board.relays()[1], "the session goes on");
+
+    // A relay that does not follow its coil (channel 3 welded on) fails.
+    bank.board.weld_channel(3);
+    let Outcome::SelfTested { checks } = bank
+        .send("check-2", Action::SelfTest { test_vend: None })
+        .await
+    else {
+        panic!("no report")
+    };
+    let bad: Vec<_> = checks.iter().filter(|c| !c.passed).collect();
+    assert_eq!(bad.len(), 1, "{checks:?}");
+    assert_eq!(bad[0].detail, "reads on but should be off");
+}

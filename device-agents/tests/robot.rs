@@ -6,7 +6,7 @@
 
 use std::time::Duration;
 
-use keting_core::messages::{Outcome, SessionEnd};
+use keting_core::messages::{Action, Outcome, SessionEnd};
 use keting_device_agents::config::AgentConfig;
 use keting_device_agents::run::{SimHardware, run_agent};
 use keting_hardware::robot::sim::{RobotLinkFault, SimRobot};
@@ -120,4 +120,32 @@ async fn a_robot_that_does_not_answer_refuses_the_session() {
     let st = r.side.status(|s| s.state == "unavailable").await;
     assert!(st.fault.is_some() && !st.outputs[0].on);
     assert_eq!(r.sim.programs_run(), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_self_test_reads_the_robot_and_a_command_that_moves_nothing_is_taken() {
+    let mut r = Robot::start().await;
+    let Outcome::SelfTested { checks } = r
+        .side
+        .send("check-1", Action::SelfTest { test_vend: None })
+        .await
+    else {
+        panic!("no report")
+    };
+    assert!(checks.iter().all(|c| c.passed), "{checks:?}");
+    assert_eq!(checks.len(), 4, "{checks:?}");
+    assert_eq!(checks[3].detail, "taken; nothing moved");
+    assert_eq!(r.sim.programs_run(), 0);
+    // During a session the check leaves it running.
+    r.sim.set_speed(1);
+    assert_eq!(r.side.start_session(12, 1, 60_000).await, Outcome::Done);
+    let Outcome::SelfTested { checks } = r
+        .side
+        .send("check-2", Action::SelfTest { test_vend: None })
+        .await
+    else {
+        panic!("no report")
+    };
+    assert!(checks.iter().all(|c| c.passed), "{checks:?}");
+    assert_eq!(r.sim.state(), (RobotState::Running, 12));
 }

@@ -83,6 +83,26 @@ impl Machine {
 
     /// The next ack for command `id`: the redemption's outcome.
     async fn outcome(&mut self, id: &str) -> VendOutcome {
+        match self.ack(id).await {
+            Outcome::Vended { result, .. } => result,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    /// The self-test's report, each check as (passed, name, detail).
+    async fn self_test(&mut self, id: &str, test_vend: Option<u8>) -> Vec<(bool, String, String)> {
+        self.send(id, Action::SelfTest { test_vend }, 30_000).await;
+        match self.ack(id).await {
+            Outcome::SelfTested { checks } => checks
+                .into_iter()
+                .map(|c| (c.passed, c.check, c.detail))
+                .collect(),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    /// The next ack for command `id`, verified as the machine's.
+    async fn ack(&mut self, id: &str) -> Outcome {
         let LinkEvent::Message { payload, .. } = wait_for(&mut self.events, |e| {
             matches!(e, LinkEvent::Message { topic, payload } if topic.ends_with("/ack")
                 && decode::<Ack>(&keting_core::signed_answer::unchecked(payload)).is_ok_and(|a| a.id.as_str() == id))
@@ -102,10 +122,7 @@ impl Machine {
             &machine,
         )
         .expect("the outcome is signed by the machine's key");
-        match decode::<Ack>(&answer).unwrap().outcome {
-            Outcome::Vended { result, .. } => result,
-            other => panic!("{other:?}"),
-        }
+        decode::<Ack>(&answer).unwrap().outcome
     }
 
     async fn vend(&mut self, id: &str, slot: u8) -> VendOutcome {
@@ -198,4 +215,46 @@ async fn an_unreachable_machine_shows_as_unavailable() {
     m.send("c-1", Action::Republish, 30_000).await;
     let s = m.status(|s| s.state == "unavailable").await;
     assert!(s.stock.is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_self_test_reads_the_machine_and_a_test_vend_drops_one_drink() {
+    let mut m = Machine::start(5).await;
+    let report = m.self_test("check-1", Some(3)).await;
+    assert!(report.iter().all(|(passed, ..)| *passed), "{report:?}");
+    let names: Vec<&str> = report.iter().map(|(_, n, _)| n.as_str()).collect();
+    assert!(
+        names[0].starts_with("vending controller (tcp:127.0.0.1:"),
+        "{names:?}"
+    );
+    assert_eq!(
+        &names[1..],
+        [
+            "service door",
+            "in order",
+            "stock sensed",
+            "vends in doubt",
+            "test vend (slot 3)"
+        ]
+    );
+    assert_eq!(report[3].2, "slots 1 to 6: 2 2 2 2 2 2", "read before the test vend");
+    assert_eq!(m.sim.dispensed(), 1);
+    assert_eq!(m.sim.stock(3), 1);
+
+    // The door open, the stock not sensed, a slot the machine lacks: each
+    // row says so; without --test-vend nothing drops.
+    m.sim.set_door_open(true);
+    m.sim.set_stock_sensed(false);
+    let report = m.self_test("check-2", None).await;
+    let failed: Vec<&str> = report
+        .iter()
+        .filter(|(p, ..)| !p)
+        .map(|(_, n, _)| n.as_str())
+        .collect();
+    assert_eq!(failed, ["service door", "stock sensed"], "{report:?}");
+    m.sim.set_door_open(false);
+    let report = m.self_test("check-3", Some(9)).await;
+    let last = report.last().unwrap();
+    assert!(!last.0 && last.2.contains("slots 1 to 6"), "{report:?}");
+    assert_eq!(m.sim.dispensed(), 1, "no second drink");
 }

@@ -25,7 +25,7 @@ use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
 use crate::backoff::Backoff;
-use crate::outbox::{Outbox, OutboxError};
+use crate::outbox::{Outbox, OutboxError, REPORT_EVERY};
 
 /// The largest MQTT packet sent or taken: the largest roster (1 MiB) with
 /// room to spare. rumqttc's default (10 KiB) would drop the connection on a
@@ -105,6 +105,8 @@ enum Command {
         topic: String,
         payload: Vec<u8>,
         retain: bool,
+        /// Replaces what still waits on the topic (retained messages always do).
+        latest_only: bool,
         stored: oneshot::Sender<Result<(), OutboxError>>,
     },
 }
@@ -117,18 +119,36 @@ pub struct LinkHandle {
 }
 
 impl LinkHandle {
-    /// Queues a QoS 1 message; returns once it is durable in the outbox.
+    /// Queues a QoS 1 message; returns once it is durable in the outbox. A
+    /// retained one replaces what still waits on its topic.
     pub async fn publish(
         &self,
         topic: &str,
         payload: &[u8],
         retain: bool,
     ) -> Result<(), LinkError> {
+        self.queue(topic, payload, retain, retain).await
+    }
+
+    /// Queues a message of which only the latest matters (a time ask): it
+    /// replaces what still waits on its topic.
+    pub async fn publish_latest(&self, topic: &str, payload: &[u8]) -> Result<(), LinkError> {
+        self.queue(topic, payload, false, true).await
+    }
+
+    async fn queue(
+        &self,
+        topic: &str,
+        payload: &[u8],
+        retain: bool,
+        latest_only: bool,
+    ) -> Result<(), LinkError> {
         let (stored, done) = oneshot::channel();
         let cmd = Command::Publish {
             topic: topic.to_owned(),
             payload: payload.to_vec(),
             retain,
+            latest_only,
             stored,
         };
         self.commands
@@ -275,6 +295,11 @@ async fn run(
                     Ok(Event::Incoming(Packet::ConnAck(_))) => {
                         s.connected = true;
                         backoff.reset();
+                        match outbox.len() {
+                            Ok(0) => {}
+                            Ok(n) => tracing::info!(waiting = n, "connected: sending {n} messages queued while the broker was away"),
+                            Err(e) => break format!("{e}"),
+                        }
                         // Subscribe before the birth: the broker handles a
                         // client's packets in order, so whoever sees us online
                         // can reach us (a command sent on our birth is not lost).
@@ -369,9 +394,27 @@ fn store(outbox: &Outbox, cmd: Command) {
         topic,
         payload,
         retain,
+        latest_only,
         stored,
     } = cmd;
-    let _ = stored.send(outbox.push(&topic, &payload, retain).map(|_| ()));
+    let pushed = if latest_only {
+        outbox
+            .push_latest(&topic, &payload, retain)
+            .map(|(seq, _)| seq)
+    } else {
+        outbox.push(&topic, &payload, retain)
+    };
+    if let Ok(seq) = pushed
+        && seq % REPORT_EVERY == 0
+        && let Ok(n) = outbox.len()
+        && n >= REPORT_EVERY.unsigned_abs()
+    {
+        tracing::warn!(
+            waiting = n,
+            "{n} messages wait in the outbox for the broker; none is dropped"
+        );
+    }
+    let _ = stored.send(pushed.map(|_| ()));
 }
 
 /// Stops: waits (at most 2 s) for the PUBACKs of what is in flight, then

@@ -96,7 +96,7 @@ impl DeviceTopics {
     pub async fn clock_tick(&mut self, link: &LinkHandle) -> tokio::time::Instant {
         if let Some(ask) = self.clock.ask_if_due()
             && let Err(e) = link
-                .publish(&self.topic(DeviceChannel::TimeAsk), &ask, false)
+                .publish_latest(&self.topic(DeviceChannel::TimeAsk), &ask)
                 .await
         {
             tracing::error!("could not queue a time ask: {e}");

@@ -6,11 +6,21 @@
 //! SQLite queue (WAL, `synchronous=FULL`): it survives a crash, a power cut
 //! and a broker restart, and is sent again until acknowledged. Delivery is at
 //! least once; every message carries an id so receivers drop duplicates.
+//!
+//! Bounded where it can be without losing anything: state is coalesced, a
+//! retained message (a roster, a status) replaces whatever still waits on its
+//! topic, since the broker would keep only the last anyway, and so does a
+//! latest-only one (a time ask); events are never dropped, and the link
+//! reports how many wait ([`REPORT_EVERY`]).
 
 use std::path::Path;
 
 use rusqlite::{Connection, OptionalExtension, params};
 use thiserror::Error;
+
+/// While messages pile up (the broker away), the link reports the count each
+/// time this many more were queued.
+pub const REPORT_EVERY: i64 = 1000;
 
 /// An error of the outbox's database.
 #[derive(Debug, Error)]
@@ -48,7 +58,8 @@ impl Outbox {
                  topic   TEXT    NOT NULL,
                  payload BLOB    NOT NULL,
                  retain  INTEGER NOT NULL CHECK (retain IN (0, 1))
-             ) STRICT;",
+             ) STRICT;
+             CREATE INDEX IF NOT EXISTS outbox_topic ON outbox (topic);",
         )?;
         Ok(Self { conn })
     }
@@ -60,6 +71,26 @@ impl Outbox {
             params![topic, payload, retain],
         )?;
         Ok(self.conn.last_insert_rowid())
+    }
+
+    /// Adds a message that replaces any still waiting on `topic` (state:
+    /// a retained message, or one only the latest of which matters);
+    /// returns its number and how many it replaced.
+    pub fn push_latest(
+        &self,
+        topic: &str,
+        payload: &[u8],
+        retain: bool,
+    ) -> Result<(i64, usize), OutboxError> {
+        let tx = self.conn.unchecked_transaction()?;
+        let replaced = tx.execute("DELETE FROM outbox WHERE topic = ?1", [topic])?;
+        tx.execute(
+            "INSERT INTO outbox (topic, payload, retain) VALUES (?1, ?2, ?3)",
+            params![topic, payload, retain],
+        )?;
+        let seq = tx.last_insert_rowid();
+        tx.commit()?;
+        Ok((seq, replaced))
     }
 
     /// Up to `limit` waiting messages, oldest first, after `after` (exclusive).
@@ -106,6 +137,43 @@ impl Outbox {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn state_is_coalesced_to_the_latest_and_events_are_all_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let outbox = Outbox::open(&dir.path().join("outbox.db")).unwrap();
+        // A day offline: 1,000 events and 1,000 rosters.
+        for i in 0..1000 {
+            outbox
+                .push(
+                    "keting/v1/s/device/d/event",
+                    format!("{{\"id\":{i}}}").as_bytes(),
+                    false,
+                )
+                .unwrap();
+            outbox
+                .push_latest(
+                    "keting/v1/s/device/d/roster",
+                    format!("roster {i}").as_bytes(),
+                    true,
+                )
+                .unwrap();
+        }
+        assert_eq!(outbox.len().unwrap(), 1001, "every event, one roster");
+        let pending = outbox.pending_after(0, 2000).unwrap();
+        let rosters: Vec<_> = pending
+            .iter()
+            .filter(|m| m.topic.ends_with("roster"))
+            .collect();
+        assert_eq!(rosters.len(), 1);
+        assert_eq!(rosters[0].payload, b"roster 999");
+        let events: Vec<_> = pending
+            .iter()
+            .filter(|m| m.topic.ends_with("event"))
+            .collect();
+        assert_eq!(events.first().unwrap().payload, b"{\"id\":0}");
+        assert_eq!(events.last().unwrap().payload, b"{\"id\":999}");
+    }
 
     #[test]
     fn messages_leave_only_when_acknowledged_and_survive_reopening() {

@@ -265,6 +265,7 @@ impl BrokerSession {
         key: &SigningKey,
         now: Timestamp,
         limit: Duration,
+        test_vend: Option<u8>,
     ) -> Result<SelfTestOutcome, BrokerError> {
         let online_topic = Topic::Device(device.clone(), DeviceChannel::Online).name(&self.site);
         let ack_topic = Topic::Device(device.clone(), DeviceChannel::Ack).name(&self.site);
@@ -295,7 +296,7 @@ impl BrokerSession {
             seq: u64::try_from(now.as_unix_millis()).unwrap_or(1).max(1),
             id: id.clone(),
             deadline_ms,
-            action: Action::SelfTest,
+            action: Action::SelfTest { test_vend },
         };
         let cmd_topic = Topic::Device(device.clone(), DeviceChannel::Cmd).name(&self.site);
         self.client

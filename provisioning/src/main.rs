@@ -112,10 +112,13 @@ enum DeviceCommand {
         #[arg(long, value_name = "HOST:PORT", value_parser = parse_host_port)]
         broker: Option<(String, u16)>,
     },
-    /// The commissioning self-test: agent online, Modbus unit, each relay pulsed and read back, contact, exit button, panel pattern.
+    /// The commissioning self-test. A door: agent online, Modbus unit, each relay pulsed and read back, the board's pulse timer, contact, exit button, panel pattern. A drinks machine: it answers, its service door is closed, its stock is sensed, nothing in doubt, and with --test-vend a drink from a slot. A piano bank: every relay read back against its sessions. The robot: its status and a command that does nothing.
     Check {
         /// The device's name.
         name: String,
+        /// A drinks machine: also vend one drink from this slot (take it out of the tray).
+        #[arg(long, value_name = "SLOT", value_parser = clap::value_parser!(u8).range(1..=60))]
+        test_vend: Option<u8>,
         /// The broker, if not the site's.
         #[arg(long, value_name = "HOST:PORT", value_parser = parse_host_port)]
         broker: Option<(String, u16)>,
@@ -263,6 +266,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 }
                 DeviceCommand::Check {
                     name,
+                    test_vend,
                     broker,
                     timeout,
                 } => {
@@ -272,7 +276,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     let outcome = runtime()?.block_on(async {
                         let mut session = BrokerSession::connect(&site, broker).await?;
                         let outcome = session
-                            .self_test(&id, &key, now(), Duration::from_secs(timeout))
+                            .self_test(&id, &key, now(), Duration::from_secs(timeout), test_vend)
                             .await;
                         session.close().await;
                         outcome

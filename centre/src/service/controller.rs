@@ -40,6 +40,8 @@ pub const POLL: Duration = Duration::from_millis(5);
 /// How often the time-driven work runs: redemptions past their deadline,
 /// the booking sweep (places released, waiting lists served), and the view's time-dependent parts (tonight's entries, claims expiring).
 pub const SLOW_POLL: Duration = Duration::from_secs(1);
+/// How often old device events are pruned.
+const PRUNE_EVERY: Duration = Duration::from_secs(3600);
 /// Entries shown on the doors view.
 const ENTRIES_SHOWN: u32 = 50;
 
@@ -65,6 +67,10 @@ pub struct Controller {
     home_assistant: Option<super::home_assistant::Publisher>,
     /// The centre's own clock: the kernel's NTP flag and the 2026 floor.
     centre_clock: super::alarm_watch::CentreClock,
+    /// How long the devices' events and cleared alarms are kept, and when
+    /// the next pruning is due.
+    keep_device_events: Duration,
+    prune_due: tokio::time::Instant,
 }
 
 impl Controller {
@@ -118,6 +124,10 @@ impl Controller {
                 .home_assistant
                 .then(super::home_assistant::Publisher::default),
             centre_clock: super::alarm_watch::CentreClock::default(),
+            keep_device_events: Duration::from_secs(
+                u64::from(config.keep_device_events_days) * 86_400,
+            ),
+            prune_due: tokio::time::Instant::now(),
         })
     }
 
@@ -301,6 +311,27 @@ impl Controller {
         }
     }
 
+    /// Deletes the devices' events and the cleared alarms older than the
+    /// configured time (check-ins, the ledger, bookings and the audit log
+    /// are never pruned).
+    fn prune_old_events(&mut self) -> Result<(), StoreError> {
+        let cutoff = keting_core::time::Timestamp::from_unix_millis(
+            now().as_unix_millis()
+                - i64::try_from(self.keep_device_events.as_millis()).unwrap_or(i64::MAX),
+        );
+        let events = door_events::prune(self.store.conn(), cutoff)?;
+        let alarms = crate::store::alarms::prune_cleared(self.store.conn(), cutoff)?;
+        if events + alarms > 0 {
+            tracing::info!(
+                events,
+                alarms,
+                days = self.keep_device_events.as_secs() / 86_400,
+                "pruned device events and cleared alarms past their keeping time"
+            );
+        }
+        Ok(())
+    }
+
     /// A device asks the time: the centre's clock, signed for that device
     /// and that ask. A centre whose own clock cannot be right (before 2026)
     /// does not answer: its doors keep their own clocks, and the centre's
@@ -331,7 +362,7 @@ impl Controller {
         };
         let topic = Topic::Device(device, DeviceChannel::Time).name(&self.site.site_id);
         if let Err(e) = link
-            .publish(&topic, &site_time::sign(&answer, &self.key), false)
+            .publish_latest(&topic, &site_time::sign(&answer, &self.key))
             .await
         {
             tracing::error!("could not queue a time answer: {e}");
@@ -543,6 +574,10 @@ impl Controller {
             self.query_redemptions(link).await?;
             super::alarm_watch::sweep(self.store.conn(), &self.states, self.connected, now())?;
             self.centre_clock.check(self.store.conn(), now())?;
+            if self.prune_due <= tokio::time::Instant::now() {
+                self.prune_due = tokio::time::Instant::now() + PRUNE_EVERY;
+                self.prune_old_events()?;
+            }
             let unavailable = sessions::unavailable(&self.store, &self.states, self.connected);
             sessions::sweep(&mut self.store, self.site.calendar, &unavailable, now())?;
             sessions::send_commands(&mut self.store, link, &self.site, &self.key, now()).await?;

@@ -38,6 +38,10 @@ pub struct ServiceFlags {
     /// Do not publish Home Assistant discovery configs (retained, under homeassistant/; on by default).
     #[arg(long)]
     pub no_home_assistant: bool,
+
+    /// Keep the devices' events (door decisions, faults, refusals) and the cleared alarms this many days; older ones are deleted every hour. Check-ins, the points ledger, bookings and the audit log are kept whole.
+    #[arg(long, value_name = "DAYS", default_value_t = 400, value_parser = clap::value_parser!(u32).range(1..=36_500))]
+    pub keep_device_events: u32,
 }
 
 /// Why the flags describe no centre that may run.
@@ -142,6 +146,7 @@ impl ServiceFlags {
             demo_devices: site.demo && !self.no_demo_devices,
             provisioning_site: site::provisioning_site(dir),
             home_assistant: !self.no_home_assistant,
+            keep_device_events_days: self.keep_device_events,
         })
     }
 }

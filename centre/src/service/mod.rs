@@ -92,6 +92,8 @@ pub struct CentreConfig {
     pub provisioning_site: Option<PathBuf>,
     /// Publish Home Assistant discovery configs (and today's visits).
     pub home_assistant: bool,
+    /// How long the devices' events and cleared alarms are kept.
+    pub keep_device_events_days: u32,
 }
 
 /// Why the centre could not start.

@@ -168,6 +168,15 @@ pub fn update_detail(
     Ok(n > 0)
 }
 
+/// Deletes the alarms cleared before `before` (an open one is never
+/// deleted); returns how many.
+pub fn prune_cleared(conn: &Connection, before: Timestamp) -> Result<usize, StoreError> {
+    Ok(conn.execute(
+        "DELETE FROM alarms WHERE cleared_ms IS NOT NULL AND cleared_ms < ?1",
+        [before.as_unix_millis()],
+    )?)
+}
+
 /// Clears the open `kind` alarm of `device`, if any; returns whether one was.
 pub fn clear(
     conn: &Connection,
@@ -269,5 +278,41 @@ mod tests {
         assert_eq!(history.len(), 3);
         assert_eq!(history[2].cleared, Some(t(6_000)));
         assert!(ack(c, 999, "staff:5", t(9_000)).is_err());
+    }
+
+    #[test]
+    fn old_device_events_and_cleared_alarms_are_pruned_and_open_alarms_never() {
+        use keting_core::messages::{Event, EventKind, MessageId, PROTOCOL_VERSION};
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("k.db")).unwrap();
+        let c = store.conn();
+        let door = DeviceId::new("gym-door").unwrap();
+        let t = Timestamp::from_unix_millis;
+        let event = |n: u32| Event {
+            v: PROTOCOL_VERSION,
+            id: MessageId::new(format!("e-{n}")).unwrap(),
+            at_ms: 0,
+            kind: EventKind::Fault {
+                message: "relay board unreachable".into(),
+            },
+        };
+        for n in 0..10 {
+            super::super::door_events::record(c, &door, &event(n), t(i64::from(n) * 1_000))
+                .unwrap();
+        }
+        raise(c, &door, AlarmKind::Forced, "", t(1_000)).unwrap();
+        clear(c, &door, AlarmKind::Forced, t(2_000)).unwrap();
+        raise(c, &door, AlarmKind::HeldOpen, "", t(3_000)).unwrap();
+        assert_eq!(super::super::door_events::prune(c, t(5_000)).unwrap(), 5);
+        assert_eq!(prune_cleared(c, t(5_000)).unwrap(), 1);
+        assert_eq!(
+            open(c).unwrap().len(),
+            1,
+            "the open alarm stays, however old"
+        );
+        let left: i64 = c
+            .query_row("SELECT count(*) FROM door_events", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(left, 5);
     }
 }

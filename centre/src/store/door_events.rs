@@ -11,6 +11,14 @@ use rusqlite::{Connection, params};
 
 use super::{StoreError, audit};
 
+/// Deletes the devices' events received before `before`; returns how many.
+pub fn prune(conn: &Connection, before: Timestamp) -> Result<usize, StoreError> {
+    Ok(conn.execute(
+        "DELETE FROM door_events WHERE received_ms < ?1",
+        [before.as_unix_millis()],
+    )?)
+}
+
 /// Stores `event` from `device`; returns false if it was already stored.
 pub fn record(
     conn: &Connection,

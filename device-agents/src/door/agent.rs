@@ -386,7 +386,7 @@ impl DoorAgent {
                     self.published = None;
                     Outcome::Done
                 }
-                Action::SelfTest => Outcome::SelfTested {
+                Action::SelfTest { .. } => Outcome::SelfTested {
                     checks: self.self_test().await,
                 },
                 Action::Vend { .. }

@@ -27,6 +27,8 @@ use keting_hardware::relay_board::{ModbusRelayBoard, RelayError};
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
+mod self_test;
+
 use super::panel_words;
 use super::sessions_file::{Sessions, SessionsFile};
 use crate::agent_loop::DeviceAgent;
@@ -259,12 +261,14 @@ impl PianoBankAgent {
                     self.status_due = Instant::now();
                     Outcome::Done
                 }
-                Action::Unlock { .. }
-                | Action::SelfTest
-                | Action::Vend { .. }
-                | Action::VendQuery { .. } => Outcome::Refused {
-                    reason: "a piano bank does not do that".into(),
+                Action::SelfTest { .. } => Outcome::SelfTested {
+                    checks: self.self_test().await,
                 },
+                Action::Unlock { .. } | Action::Vend { .. } | Action::VendQuery { .. } => {
+                    Outcome::Refused {
+                        reason: "a piano bank does not do that".into(),
+                    }
+                }
             }
         };
         self.topics.ack(&self.link, cmd.id, outcome).await;

@@ -10,6 +10,8 @@
 //! answering during a session is given a minute past the slot's end, then
 //! the session is reported failed: nobody can say it was given.
 
+mod self_test;
+
 use std::future::Future;
 use std::time::Duration;
 
@@ -311,12 +313,14 @@ impl RobotAgent {
                     self.status_due = Instant::now();
                     Outcome::Done
                 }
-                Action::Unlock { .. }
-                | Action::SelfTest
-                | Action::Vend { .. }
-                | Action::VendQuery { .. } => Outcome::Refused {
-                    reason: "a robot does not do that".into(),
+                Action::SelfTest { .. } => Outcome::SelfTested {
+                    checks: self.self_test().await,
                 },
+                Action::Unlock { .. } | Action::Vend { .. } | Action::VendQuery { .. } => {
+                    Outcome::Refused {
+                        reason: "a robot does not do that".into(),
+                    }
+                }
             }
         };
         self.topics.ack(&self.link, cmd.id, outcome).await;

@@ -24,6 +24,8 @@ use keting_hardware::vending::{
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
+mod self_test;
+
 use super::vend_log::{Entry, VendLog};
 use crate::agent_loop::DeviceAgent;
 use keting_link::clock::now;
@@ -123,12 +125,14 @@ impl VendingAgent {
                 self.status_due = Instant::now();
                 Outcome::Done
             }
-            Action::Unlock { .. }
-            | Action::SelfTest
-            | Action::SessionStart { .. }
-            | Action::SessionStop { .. } => Outcome::Refused {
-                reason: "a vending machine does not do that".into(),
+            Action::SelfTest { test_vend } => Outcome::SelfTested {
+                checks: self.self_test(test_vend).await,
             },
+            Action::Unlock { .. } | Action::SessionStart { .. } | Action::SessionStop { .. } => {
+                Outcome::Refused {
+                    reason: "a vending machine does not do that".into(),
+                }
+            }
         };
         self.topics.ack(&self.link, cmd.id, outcome).await;
     }

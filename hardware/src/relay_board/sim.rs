@@ -9,7 +9,7 @@
 //! commands are refused with IllegalDataAddress).
 //!
 //! Faults: a dead channel (switches, but reads back off, as a burnt relay
-//! coil does), a Modbus exception on every request, or no reply at all (the
+//! coil does), a welded one (reads on whatever is written), a Modbus exception on every request, or no reply at all (the
 //! client times out). Any Modbus client can drive it: our driver, `mbpoll`,
 //! pymodbus.
 
@@ -37,7 +37,9 @@ pub enum RelayFault {
 struct State {
     coils: [bool; CHANNELS as usize],
     changes: Option<tokio::sync::watch::Sender<[bool; CHANNELS as usize]>>,
-    dead: [bool; CHANNELS as usize],
+    /// A channel stuck at a level whatever is written: `Some(false)` a
+    /// burnt relay, `Some(true)` a welded contact.
+    stuck: [Option<bool>; CHANNELS as usize],
     fault: Option<RelayFault>,
     writes: u64,
     /// Each channel's pulse number: a timer ends only the pulse it started.
@@ -46,6 +48,11 @@ struct State {
 }
 
 impl State {
+    /// What channel `i` reads after being driven to `on`.
+    fn level(&self, i: usize, on: bool) -> bool {
+        self.stuck[i].unwrap_or(on)
+    }
+
     fn notify(&self) {
         if let Some(tx) = &self.changes {
             tx.send_replace(self.coils);
@@ -93,9 +100,21 @@ impl SimRelayBoard {
 
     /// Makes a channel (1 to 8) dead: it never energises.
     pub fn kill_channel(&self, channel: u8) {
+        self.stick(channel, false);
+    }
+
+    /// Welds a channel's contact (1 to 8): it reads on whatever is written.
+    pub fn weld_channel(&self, channel: u8) {
+        self.stick(channel, true);
+    }
+
+    fn stick(&self, channel: u8, level: bool) {
         self.with(|s| {
-            if let Some(d) = s.dead.get_mut(usize::from(channel.wrapping_sub(1))) {
-                *d = true;
+            let i = usize::from(channel.wrapping_sub(1));
+            if let Some(d) = s.stuck.get_mut(i) {
+                *d = Some(level);
+                s.coils[i] = level;
+                s.notify();
             }
         });
     }
@@ -109,7 +128,7 @@ impl SimRelayBoard {
     /// [`PULSE_UNIT`], then back, on the board's own timer.
     fn start_pulse(&self, channel: usize, on: bool, units: u16) {
         let number = self.with(|s| {
-            s.coils[channel] = on && !s.dead[channel];
+            s.coils[channel] = s.level(channel, on);
             s.writes += 1;
             s.pulse[channel] += 1;
             s.notify();
@@ -122,7 +141,7 @@ impl SimRelayBoard {
             std::thread::sleep(time);
             board.with(|s| {
                 if s.pulse[channel] == number {
-                    s.coils[channel] = !on && !s.dead[channel];
+                    s.coils[channel] = s.level(channel, !on);
                     s.notify();
                 }
             });
@@ -166,7 +185,7 @@ impl SimRelayBoard {
                 }
                 Request::WriteSingleCoil(addr, on) => {
                     let r = range(addr, 1)?;
-                    s.coils[r.start] = on && !s.dead[r.start];
+                    s.coils[r.start] = s.level(r.start, on);
                     s.pulse[r.start] += 1; // a running pulse is over
                     s.writes += 1;
                     s.notify();
@@ -175,7 +194,7 @@ impl SimRelayBoard {
                 Request::WriteMultipleCoils(addr, values) => {
                     let r = range(addr, values.len())?;
                     for (i, on) in r.clone().zip(values.iter()) {
-                        s.coils[i] = *on && !s.dead[i];
+                        s.coils[i] = s.level(i, *on);
                     }
                     s.writes += 1;
                     s.notify();

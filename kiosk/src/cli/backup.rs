@@ -17,6 +17,9 @@ pub enum BackupCommand {
         /// Where backups go, e.g. /var/backups/keting.
         #[arg(long, value_name = "DIR")]
         to: PathBuf,
+        /// Then keep only the N newest backups of this site there (older ones are deleted; another site's never are). Without it, every backup is kept.
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+        keep: Option<u16>,
     },
     /// Check a backup: its manifest, every file's hash, the database's integrity.
     Verify {
@@ -32,9 +35,15 @@ pub enum BackupCommand {
 
 pub fn backup_command(cmd: BackupCommand, dir: &DataDir) -> Result<()> {
     match cmd {
-        BackupCommand::Create { to } => {
+        BackupCommand::Create { to, keep } => {
             let made = backup::create(dir, &to, clock::now())?;
             println!("{}", made.display());
+            if let Some(keep) = keep {
+                let site = backup::verify(&made)?.site;
+                for old in backup::prune(&to, &site, usize::from(keep))? {
+                    println!("deleted the older backup {}", old.display());
+                }
+            }
         }
         BackupCommand::Verify { backup: path } => {
             let m = backup::verify(&path)?;
