@@ -23,6 +23,7 @@
 //! exit_button = { line = "GPIO22", active_low = true }
 //! scanner = { kind = "evdev", device = "/dev/input/by-id/usb-scanner-event-kbd" }
 //! panel = { kind = "ssd1306", i2c = "/dev/i2c-1", address = 60 }
+//! alarm_output = { bus = "rtu:/dev/ttyUSB0@9600", channel = 2 }   # a siren: on while forced or held open
 //! ```
 
 use std::path::{Path, PathBuf};
@@ -77,7 +78,7 @@ pub struct AgentConfig {
 #[derive(Clone, Debug)]
 pub enum DeviceSection {
     /// A door.
-    Door(DoorConfig),
+    Door(Box<DoorConfig>),
     /// A drinks vending machine.
     Vending(VendingConfig),
     /// A bank of pianos on a relay board.
@@ -281,6 +282,20 @@ fn yes() -> bool {
     true
 }
 
+/// The door's siren or light: a coil of a Modbus relay board.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AlarmOutputConfig {
+    /// `tcp:HOST:PORT` or `rtu:DEVICE@BAUD` (the strike's board or another).
+    #[serde(deserialize_with = "bus")]
+    pub bus: BusAddress,
+    /// The board's Modbus unit id.
+    #[serde(default = "one")]
+    pub unit: u8,
+    /// The channel, 1 to 8.
+    pub channel: u8,
+}
+
 /// An input line.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -370,6 +385,9 @@ pub struct DoorConfig {
     pub contact: Option<InputConfig>,
     /// The exit button inside.
     pub exit_button: Option<InputConfig>,
+    /// A siren or light on a relay channel, on while the door is forced or
+    /// held open.
+    pub alarm_output: Option<AlarmOutputConfig>,
     /// The scanner outside.
     pub scanner: ScannerConfig,
     /// The status panel.
@@ -472,7 +490,7 @@ impl AgentConfig {
             toml::from_str(text).map_err(|e| e.to_string().trim_end().to_owned())?;
         file.check()?;
         let section = match (file.door, file.vending, file.piano_bank, file.robot) {
-            (Some(d), None, None, None) => DeviceSection::Door(d),
+            (Some(d), None, None, None) => DeviceSection::Door(Box::new(d)),
             (None, Some(v), None, None) => DeviceSection::Vending(v),
             (None, None, Some(p), None) => DeviceSection::PianoBank(p),
             (None, None, None, Some(r)) => DeviceSection::Robot(r),
@@ -610,6 +628,25 @@ impl FileConfig {
                 "door.strike.channel = {channel}: a relay board has channels 1 to 8"
             ));
         }
+        if let Some(out) = &door.alarm_output {
+            if !(1..=8).contains(&out.channel) {
+                return Err(format!(
+                    "door.alarm_output.channel = {}: a relay board has channels 1 to 8",
+                    out.channel
+                ));
+            }
+            if let StrikeConfig::Relay {
+                bus, unit, channel, ..
+            } = &door.strike
+                && *bus == out.bus
+                && *unit == out.unit
+                && *channel == out.channel
+            {
+                return Err(format!(
+                    "door.alarm_output uses the strike's channel {channel}: give the siren its own channel"
+                ));
+            }
+        }
         for (key, value) in [
             ("door.night_starts", &door.night_starts),
             ("door.night_ends", &door.night_ends),
@@ -699,6 +736,14 @@ mod tests {
             ("night_starts = \"10pm\"", "door.night_starts"),
             ("fail = \"sometimes\"", "fail"),
             ("utc_offset_minutes = 5000", "door.utc_offset_minutes"),
+            (
+                "alarm_output = { bus = \"tcp:127.0.0.1:502\", channel = 1 }",
+                "door.alarm_output uses the strike's channel 1",
+            ),
+            (
+                "alarm_output = { bus = \"tcp:127.0.0.1:502\", channel = 0 }",
+                "door.alarm_output.channel",
+            ),
         ];
         for (line, key) in cases {
             let err = AgentConfig::parse(&door_config(line)).unwrap_err();

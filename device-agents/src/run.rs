@@ -31,6 +31,7 @@ use crate::config::{
     ScannerConfig, StrikeConfig, parse_hhmm,
 };
 use crate::door::agent::{DoorAgent, DoorSetup};
+use crate::door::alarm_output::AlarmOutput;
 use crate::door::inputs::{self, DoorInput};
 use crate::door::roster_file::RosterFile;
 use crate::door::strike::{BoardTimer, Strike};
@@ -464,6 +465,10 @@ fn door_setup(
             PanelConfig::Png { path } => format!("simulated, drawn to {}", path.display()),
             PanelConfig::Ssd1306 { i2c, address } => format!("SSD1306 {address:#04x} on {i2c}"),
         },
+        alarm_output: door
+            .alarm_output
+            .as_ref()
+            .map(|o| AlarmOutput::relay(o.bus.clone(), o.unit, o.channel)),
         contact_line: door.contact.as_ref().map(|l| l.line.clone()),
         exit_line: door.exit_button.as_ref().map(|l| l.line.clone()),
     })

@@ -50,6 +50,11 @@ fn night_now() -> (String, String) {
 
 impl Door {
     async fn start() -> Self {
+        Self::start_with("").await
+    }
+
+    /// A door whose `[door]` section also has `extra` (lines of TOML).
+    async fn start_with(extra: &str) -> Self {
         let broker = Mosquitto::start().await;
         let board = SimRelayBoard::new();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -66,9 +71,10 @@ impl Door {
              [door]\ngpio = \"sim\"\npulse_ms = 400\n\
              night_starts = \"{night_starts}\"\nnight_ends = \"{night_ends}\"\n\
              strike = {{ kind = \"relay\", bus = \"tcp:127.0.0.1:{board_port}\", channel = 1 }}\n\
-             contact = {{ line = \"GPIO27\" }}\nscanner = {{ kind = \"sim\" }}\n",
+             contact = {{ line = \"GPIO27\" }}\nscanner = {{ kind = \"sim\" }}\n{}",
             dir.path().join("agent").display(),
-            broker.port
+            broker.port,
+            extra.replace("BOARD", &format!("tcp:127.0.0.1:{board_port}"))
         );
         let agent_config = AgentConfig::parse(&toml).unwrap();
         let sim = SimHardware::default();
@@ -484,5 +490,31 @@ async fn unlocks_not_signed_for_this_door_leave_the_strike_shut_and_are_reported
     );
     assert_eq!(door.board.writes(), writes, "neither moved the strike");
     assert!(!door.board.relays()[0]);
+    door.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_siren_sounds_while_the_door_is_forced_and_stops_when_it_closes() {
+    let door =
+        Door::start_with("alarm_output = { bus = \"BOARD\", channel = 2 }\nheld_open_s = 1\n")
+            .await;
+    let board = door.board.clone();
+    let siren = move |on: bool| {
+        let board = board.clone();
+        async move {
+            let mut changes = board.changes();
+            tokio::time::timeout(Duration::from_secs(10), changes.wait_for(|c| c[1] == on))
+                .await
+                .unwrap_or_else(|_| panic!("siren {} within 10 s", if on { "on" } else { "off" }))
+                .unwrap();
+        }
+    };
+    assert!(!door.board.relays()[1], "off at rest");
+    // Opened with the strike locked: forced.
+    door.sim.gpio.drive("GPIO27", true);
+    siren(true).await;
+    assert!(!door.board.relays()[0], "the strike stays locked");
+    door.sim.gpio.drive("GPIO27", false);
+    siren(false).await;
     door.stop().await;
 }

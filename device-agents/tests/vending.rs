@@ -237,7 +237,10 @@ async fn the_self_test_reads_the_machine_and_a_test_vend_drops_one_drink() {
             "test vend (slot 3)"
         ]
     );
-    assert_eq!(report[3].2, "slots 1 to 6: 2 2 2 2 2 2", "read before the test vend");
+    assert_eq!(
+        report[3].2, "slots 1 to 6: 2 2 2 2 2 2",
+        "read before the test vend"
+    );
     assert_eq!(m.sim.dispensed(), 1);
     assert_eq!(m.sim.stock(3), 1);
 

@@ -128,6 +128,14 @@ fn the_packages_hold_their_programs_and_units_and_install_into_a_scratch_root() 
             & 0o777;
         assert_eq!(m, mode, "{dir}");
     }
+    // systemd in the scratch root reads the agent's hardware-watchdog drop-in.
+    let manager = run(Command::new("systemd-analyze")
+        .arg(format!("--root={}", root.display()))
+        .args(["cat-config", "systemd/system.conf"]));
+    assert!(
+        manager.contains("keting-watchdog.conf") && manager.contains("RuntimeWatchdogSec=15s"),
+        "{manager}"
+    );
     let version = run(Command::new(root.join("usr/bin/keting-provision")).arg("--version"));
     assert!(version.starts_with("keting-provision "), "{version}");
     assert_eq!(

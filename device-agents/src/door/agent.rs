@@ -36,6 +36,7 @@ use keting_hardware::panel::text::PanelFont;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
+use super::alarm_output::AlarmOutput;
 use super::inputs::DoorInput;
 use super::panel_words;
 use super::roster_file::RosterFile;
@@ -86,6 +87,8 @@ pub struct DoorSetup {
     /// The door's lines are simulated: the demo's contact topic drives
     /// its contact.
     pub sim_contact: bool,
+    /// The siren or light, if one is fitted.
+    pub alarm_output: Option<AlarmOutput>,
     /// The door contact's line, if one is fitted (for the self-test).
     pub contact_line: Option<String>,
     /// The exit button's line, if one is fitted (for the self-test).
@@ -436,6 +439,7 @@ impl DoorAgent {
                 LockOutput::State(_) => {}
             }
         }
+        self.drive_alarm_output().await;
         // A strike that could not be driven is not known to be where the
         // lock machine wants it: the status says unknown, with the fault,
         // never "locked" (an alarm on the contact still shows as itself).
@@ -464,6 +468,19 @@ impl DoorAgent {
             self.topics.status(&self.link, &stamped).await;
             self.published = Some(status);
             self.status_due = Instant::now() + STATUS_HEARTBEAT;
+        }
+    }
+
+    /// The siren on while the door is forced or held open, off otherwise.
+    async fn drive_alarm_output(&mut self) {
+        let alarm = matches!(self.lock.state(), LockState::Forced | LockState::HeldOpen);
+        if let Some(out) = self.setup.alarm_output.as_mut()
+            && let Err(e) = out.want(alarm).await
+        {
+            tracing::error!(
+                "alarm output {}: {e} (tried again next turn)",
+                out.describe()
+            );
         }
     }
 
@@ -543,6 +560,10 @@ impl DoorAgent {
                     "check the line name against `gpioinfo`; restart the agent",
                 ),
             });
+        }
+        let alarm = matches!(self.lock.state(), LockState::Forced | LockState::HeldOpen);
+        if let Some(out) = self.setup.alarm_output.as_mut() {
+            checks.push(out.self_test(alarm).await);
         }
         let check = format!("panel ({})", self.setup.panel_name);
         checks.push(match &mut self.setup.panel {
@@ -630,6 +651,11 @@ impl DeviceAgent for DoorAgent {
         let locked = self.setup.fail.relay_energized(false);
         if let Err(e) = self.setup.strike.set(locked).await {
             tracing::error!("could not lock the strike on the way out: {e}");
+        }
+        if let Some(out) = self.setup.alarm_output.as_mut()
+            && let Err(e) = out.want(false).await
+        {
+            tracing::error!("could not switch the alarm output off on the way out: {e}");
         }
     }
 }
