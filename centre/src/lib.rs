@@ -18,6 +18,7 @@
 //!   surface calls these and nothing below them.
 //! - [`service`]: the running centre: the embedded MQTT broker, the
 //!   controller (roster, device events, sessions, claims), the demo devices.
+//! - [`web`]: the staff dashboard in a browser (`--http`), on the desks.
 //! - [`demo`]: the demo site anyone can try without hardware.
 //! - [`backup`]: a consistent backup of the data directory, and its
 //!   checked restore.
@@ -39,3 +40,4 @@ pub mod qr_image;
 pub mod service;
 pub mod site;
 pub mod store;
+pub mod web;

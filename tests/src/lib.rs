@@ -6,7 +6,7 @@
 //! [`mosquitto`] starts the broker, [`binaries`] the programs, [`latency`]
 //! prints the benchmarks' percentiles, [`capture`] records what crosses
 //! loopback (tcpdump), [`site_tls`] makes a site CA and certificates for a
-//! TLS broker.
+//! TLS broker, [`http`] speaks HTTP/1.1 to the staff dashboard.
 //!
 //! Nothing here sleeps for a fixed time to wait for something: a broker is
 //! ready when it logs its listening socket, a process when it says so.
@@ -15,6 +15,7 @@
 
 pub mod binaries;
 pub mod capture;
+pub mod http;
 pub mod latency;
 pub mod mosquitto;
 pub mod site_tls;

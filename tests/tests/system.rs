@@ -9,6 +9,7 @@ mod architecture;
 mod bookings;
 mod centre_service;
 mod chaos;
+mod dashboard;
 mod door_clock;
 mod gym_door;
 mod home_assistant;

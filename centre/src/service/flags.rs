@@ -39,6 +39,10 @@ pub struct ServiceFlags {
     #[arg(long)]
     pub no_home_assistant: bool,
 
+    /// Serve the staff dashboard in a browser at HOST:PORT (e.g. 192.168.1.10:8080; port 0: any free port, logged). Off unless given.
+    #[arg(long, value_name = "HOST:PORT")]
+    pub http: Option<std::net::SocketAddr>,
+
     /// Keep the devices' events (door decisions, faults, refusals) and the cleared alarms this many days; older ones are deleted every hour. Check-ins, the points ledger, bookings and the audit log are kept whole.
     #[arg(long, value_name = "DAYS", default_value_t = 400, value_parser = clap::value_parser!(u32).range(1..=36_500))]
     pub keep_device_events: u32,
@@ -147,6 +151,7 @@ impl ServiceFlags {
             provisioning_site: site::provisioning_site(dir),
             home_assistant: !self.no_home_assistant,
             keep_device_events_days: self.keep_device_events,
+            http: self.http,
         })
     }
 }

@@ -94,6 +94,8 @@ pub struct CentreConfig {
     pub home_assistant: bool,
     /// How long the devices' events and cleared alarms are kept.
     pub keep_device_events_days: u32,
+    /// Serve the staff dashboard here.
+    pub http: Option<SocketAddr>,
 }
 
 /// Why the centre could not start.
@@ -111,6 +113,14 @@ pub enum CentreError {
     /// The demo devices.
     #[error("demo devices: {0}")]
     Demo(String),
+    /// The dashboard could not listen.
+    #[error("the dashboard cannot listen on {addr}: {source}")]
+    Http {
+        /// Where.
+        addr: SocketAddr,
+        /// Why.
+        source: std::io::Error,
+    },
 }
 
 /// The running centre. Dropping it stops it (the link says offline, the
@@ -118,6 +128,8 @@ pub enum CentreError {
 pub struct Centre {
     /// Where the broker is (host, port), for people and for tests.
     pub broker: (String, u16),
+    /// Where the staff dashboard listens, if it was asked for.
+    pub dashboard: Option<SocketAddr>,
     doors: watch::Receiver<DoorsView>,
     stop: Option<oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
@@ -145,6 +157,24 @@ impl Centre {
             MqttMode::External { host, port, .. } => (host.clone(), *port),
         };
         let (doors_tx, doors) = watch::channel(DoorsView::default());
+        let web = match config.http {
+            Some(addr) => {
+                let listener = std::net::TcpListener::bind(addr)
+                    .map_err(|source| CentreError::Http { addr, source })?;
+                let at = listener
+                    .local_addr()
+                    .map_err(|source| CentreError::Http { addr, source })?;
+                let dashboard = crate::web::Dashboard::new(
+                    config.database.clone(),
+                    config.site.clone(),
+                    doors.clone(),
+                )?;
+                tracing::info!("staff dashboard at http://{at}/");
+                Some((listener, at, dashboard))
+            }
+            None => None,
+        };
+        let dashboard_at = web.as_ref().map(|(_, at, _)| *at);
         let (stop, stopped) = oneshot::channel::<()>();
         let controller = controller::Controller::new(&config, &broker, doors_tx)?;
         let demo = if config.demo_devices {
@@ -157,7 +187,18 @@ impl Centre {
             .spawn(move || {
                 runtime.block_on(async move {
                     let (demo_stop, demo_stopped) = watch::channel(false);
-                    let demo_task = demo.map(|d| tokio::spawn(d.run(demo_stopped)));
+                    let demo_task = demo.map(|d| tokio::spawn(d.run(demo_stopped.clone())));
+                    let web_task = web.map(|(listener, _, dashboard)| {
+                        let mut stopped = demo_stopped;
+                        tokio::spawn(async move {
+                            let shutdown = async move {
+                                let _ = stopped.wait_for(|s| *s).await;
+                            };
+                            if let Err(e) = crate::web::serve(listener, dashboard, shutdown).await {
+                                tracing::error!("staff dashboard: {e}");
+                            }
+                        })
+                    });
                     controller
                         .run(async {
                             let _ = stopped.await;
@@ -167,11 +208,16 @@ impl Centre {
                     if let Some(t) = demo_task {
                         let _ = t.await;
                     }
+                    if let Some(t) = web_task {
+                        // Open event streams do not end by themselves.
+                        let _ = tokio::time::timeout(std::time::Duration::from_secs(2), t).await;
+                    }
                 });
             })
             .map_err(|e| CentreError::Runtime(e.to_string()))?;
         Ok(Self {
             broker,
+            dashboard: dashboard_at,
             doors,
             stop: Some(stop),
             thread: Some(thread),

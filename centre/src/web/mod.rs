@@ -1,0 +1,273 @@
+//! The staff dashboard in a browser on the office computer
+//! (`keting-centre --http HOST:PORT`, off by default): server-rendered
+//! pages in Chinese first and English, live parts refreshed by server-sent
+//! events, every asset in the binary.
+//!
+//! - [`session`]: signed-in browsers, their cookie and CSRF token, the idle
+//!   and absolute limits.
+//! - [`html`]: escaping, the page frame, the two languages.
+//! - [`chart`]: bar charts as SVG, drawn here.
+//! - [`assets`]: the style sheet and the one script.
+//! - [`sign_in`]: card number and PIN (the staff PIN's lockout after 5
+//!   wrong tries), sign-out.
+//! - [`today`]: visits now and by hour, the devices, open alarms with
+//!   acknowledge, tonight's gym.
+//! - [`traffic`]: visits per hour of a day, day of a month, month of a
+//!   year, against the period before, with a CSV export equal to the table.
+//! - [`live`]: the event stream that tells a page to refresh.
+//!
+//! Security: every page but sign-in needs a session; every POST carries the
+//! session's CSRF token and, when the browser sends one, an `Origin` equal
+//! to this server; every action goes through a desk function, which checks
+//! the role again and audits it with the staff member's name. Cookies are
+//! `HttpOnly` and `SameSite=Strict` (not `Secure`: the dashboard is plain
+//! HTTP on the centre's LAN).
+
+pub mod assets;
+pub mod chart;
+pub mod html;
+pub mod live;
+pub mod session;
+pub mod sign_in;
+pub mod today;
+pub mod traffic;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use axum::Router;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use tokio::sync::watch;
+
+use crate::service::DoorsView;
+use crate::store::Store;
+use crate::store::site_record::SiteRecord;
+use html::Lang;
+use session::{COOKIE, Sessions, StaffSession, cookie_value, same_token};
+
+/// What the dashboard reads and writes.
+#[derive(Clone)]
+pub struct Dashboard {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    store: Mutex<Store>,
+    database: PathBuf,
+    site: SiteRecord,
+    doors: watch::Receiver<DoorsView>,
+    sessions: Mutex<Sessions>,
+}
+
+impl Dashboard {
+    /// The dashboard of the centre whose database is `database`.
+    pub fn new(
+        database: PathBuf,
+        site: SiteRecord,
+        doors: watch::Receiver<DoorsView>,
+    ) -> Result<Self, crate::store::StoreError> {
+        Ok(Self {
+            inner: Arc::new(Inner {
+                store: Mutex::new(Store::open(&database)?),
+                database,
+                site,
+                doors,
+                sessions: Mutex::new(Sessions::default()),
+            }),
+        })
+    }
+
+    /// The site.
+    pub fn site(&self) -> &SiteRecord {
+        &self.inner.site
+    }
+
+    /// The devices and alarms as the controller last published them.
+    pub fn doors(&self) -> DoorsView {
+        self.inner.doors.borrow().clone()
+    }
+
+    /// The database file (the event stream opens its own connection).
+    pub fn database(&self) -> &std::path::Path {
+        &self.inner.database
+    }
+
+    /// Runs `f` with the store on a blocking thread (SQLite waits on disk).
+    pub async fn with_store<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Store) -> T + Send + 'static,
+    ) -> T {
+        let inner = self.inner.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut store = inner.store.lock().unwrap_or_else(PoisonError::into_inner);
+            f(&mut store)
+        })
+        .await
+        .expect("a dashboard query panicked")
+    }
+
+    /// The signed-in staff member of this request, if any.
+    pub fn session(&self, headers: &HeaderMap) -> Option<StaffSession> {
+        let cookie = headers.get(header::COOKIE)?.to_str().ok()?;
+        let token = cookie_value(cookie, COOKIE)?;
+        self.inner
+            .sessions
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(token)
+    }
+
+    fn sessions(&self) -> std::sync::MutexGuard<'_, Sessions> {
+        self.inner
+            .sessions
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// The page language from the `lang` cookie.
+pub fn lang(headers: &HeaderMap) -> Lang {
+    let v = headers
+        .get(header::COOKIE)
+        .and_then(|c| c.to_str().ok())
+        .and_then(|c| cookie_value(c, "lang"));
+    Lang::from_cookie(v)
+}
+
+/// A POST's `Origin`, when the browser sends one, must be this server.
+pub fn origin_ok(headers: &HeaderMap) -> bool {
+    let Some(origin) = headers.get(header::ORIGIN) else {
+        return true;
+    };
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("");
+    origin
+        .to_str()
+        .is_ok_and(|o| o == format!("http://{host}") || o == format!("https://{host}"))
+}
+
+/// Whether a form's token is the session's.
+pub fn csrf_ok(who: &StaffSession, token: &str) -> bool {
+    same_token(&who.csrf, token)
+}
+
+/// A redirect (303, so a POST becomes a GET).
+pub fn see_other(to: &str) -> Response {
+    let mut r = StatusCode::SEE_OTHER.into_response();
+    if let Ok(v) = HeaderValue::from_str(to) {
+        r.headers_mut().insert(header::LOCATION, v);
+    }
+    r
+}
+
+/// An HTML page with `status`.
+pub fn html_page(status: StatusCode, body: String) -> Response {
+    (
+        status,
+        [
+            (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+            (header::CACHE_CONTROL, "no-store"),
+            (header::X_FRAME_OPTIONS, "DENY"),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+/// A request refused: 403 with the reason, nothing written.
+pub fn refused(lang: Lang, who: Option<&StaffSession>, why: &str) -> Response {
+    let body = format!(
+        "<h1>{}</h1><p class=\"error\">{}</p><p><a href=\"/\">{}</a></p>",
+        lang.t("未执行", "Not done"),
+        html::esc(why),
+        lang.t("返回今日", "Back to Today")
+    );
+    html_page(
+        StatusCode::FORBIDDEN,
+        html::page(
+            lang,
+            lang.t("未执行", "Not done"),
+            who,
+            html::Nav::None,
+            &body,
+        ),
+    )
+}
+
+async fn css() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "max-age=3600"),
+        ],
+        assets::CSS,
+    )
+        .into_response()
+}
+
+async fn js() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "max-age=3600"),
+        ],
+        assets::LIVE_JS,
+    )
+        .into_response()
+}
+
+#[derive(serde::Deserialize)]
+struct LangTo {
+    to: String,
+}
+
+/// `/lang?to=en|zh`: the language cookie, then back to Today.
+async fn set_lang(axum::extract::Query(q): axum::extract::Query<LangTo>) -> Response {
+    let v = if q.to == "en" { "en" } else { "zh" };
+    let mut r = see_other("/");
+    if let Ok(c) = HeaderValue::from_str(&format!(
+        "lang={v}; Path=/; Max-Age=31536000; SameSite=Strict"
+    )) {
+        r.headers_mut().insert(header::SET_COOKIE, c);
+    }
+    r
+}
+
+/// The dashboard's routes.
+pub fn router(dashboard: Dashboard) -> Router {
+    Router::new()
+        .route("/", get(today::page))
+        .route("/live/today", get(today::live))
+        .route("/alarms/ack", post(today::ack))
+        .route("/traffic", get(traffic::page))
+        .route("/traffic.csv", get(traffic::csv))
+        .route("/sign-in", get(sign_in::form).post(sign_in::submit))
+        .route("/sign-out", post(sign_in::sign_out))
+        .route("/events", get(live::events))
+        .route("/lang", get(set_lang))
+        .route("/assets/dashboard.css", get(css))
+        .route("/assets/live.js", get(js))
+        .with_state(dashboard)
+}
+
+/// Serves the dashboard on `listener` until `shutdown`.
+pub async fn serve(
+    listener: std::net::TcpListener,
+    dashboard: Dashboard,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    listener.set_nonblocking(true)?;
+    let listener = tokio::net::TcpListener::from_std(listener)?;
+    axum::serve(
+        listener,
+        router(dashboard).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
+}

@@ -1,0 +1,201 @@
+//! Signing in with the staff card's number and PIN, and out. The PIN's
+//! rules are the staff page's (`desk::staff`): six digits, 5 wrong tries
+//! lock the card for 15 minutes, every try audited, the PIN never. An
+//! observer signs in here too, to look.
+
+use axum::extract::{Form, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::Response;
+use keting_core::ids::MemberId;
+
+use super::html::{self, Lang, Nav, esc};
+use super::session::COOKIE;
+use super::{Dashboard, csrf_ok, html_page, lang, origin_ok, refused, see_other};
+use crate::clock;
+use crate::desk::staff::{self, SignInError};
+
+fn form_page(lang: Lang, member: &str, error: Option<&str>) -> String {
+    let error = error
+        .map(|e| format!("<p class=\"error\" role=\"alert\">{}</p>", esc(e)))
+        .unwrap_or_default();
+    let body = format!(
+        "<h1>{title}</h1>{error}<form class=\"sign-in\" method=\"post\" action=\"/sign-in\">\
+         <label for=\"member\">{card}</label>\
+         <input id=\"member\" name=\"member\" inputmode=\"numeric\" maxlength=\"10\" autocomplete=\"username\" value=\"{member}\" required autofocus>\
+         <label for=\"pin\">{pin}</label>\
+         <input id=\"pin\" name=\"pin\" type=\"password\" inputmode=\"numeric\" maxlength=\"6\" autocomplete=\"current-password\" required>\
+         <p><button>{go}</button></p></form>",
+        title = lang.t("工作人员登录", "Staff sign-in"),
+        card = lang.t("工作证号（会员号）", "Staff card number (member number)"),
+        pin = lang.t("六位密码（PIN）", "Six-digit PIN"),
+        go = lang.t("登录", "Sign in"),
+        member = esc(member),
+    );
+    html::page(lang, lang.t("登录", "Sign in"), None, Nav::None, &body)
+}
+
+/// `GET /sign-in`.
+pub async fn form(State(d): State<Dashboard>, headers: HeaderMap) -> Response {
+    if d.session(&headers).is_some() {
+        return see_other("/");
+    }
+    html_page(StatusCode::OK, form_page(lang(&headers), "", None))
+}
+
+/// The sign-in form.
+#[derive(serde::Deserialize)]
+pub struct SignInForm {
+    member: String,
+    pin: String,
+}
+
+/// `POST /sign-in`.
+pub async fn submit(
+    State(d): State<Dashboard>,
+    headers: HeaderMap,
+    Form(f): Form<SignInForm>,
+) -> Response {
+    let lang = lang(&headers);
+    if !origin_ok(&headers) {
+        return refused(
+            lang,
+            None,
+            lang.t(
+                "来源不符：请在本页面登录",
+                "Wrong origin: sign in on this page",
+            ),
+        );
+    }
+    let shown = if f.member.chars().count() > 10 {
+        ""
+    } else {
+        f.member.trim()
+    };
+    let again = |status, why: &str| html_page(status, form_page(lang, shown, Some(why)));
+    let Ok(member) = f.member.trim().parse::<u32>() else {
+        return again(
+            StatusCode::BAD_REQUEST,
+            lang.t(
+                "工作证号是数字，见工作证",
+                "The card number is a number: see the card",
+            ),
+        );
+    };
+    if f.pin.len() > 6 {
+        return again(
+            StatusCode::BAD_REQUEST,
+            lang.t("密码是六位数字", "The PIN is six digits"),
+        );
+    }
+    let pin = f.pin.clone();
+    let result = d
+        .with_store(move |store| {
+            staff::sign_in_to_dashboard(store, MemberId(member), &pin, clock::now())
+        })
+        .await;
+    match result {
+        Ok(signed) => {
+            let Some(token) = d.sessions().begin(signed.member, signed.name, signed.role) else {
+                return again(StatusCode::INTERNAL_SERVER_ERROR, "no randomness");
+            };
+            tracing::info!(
+                member = signed.member.0,
+                role = signed.role.as_str(),
+                "dashboard sign-in"
+            );
+            let mut r = see_other("/");
+            if let Ok(c) = HeaderValue::from_str(&format!(
+                "{COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict"
+            )) {
+                r.headers_mut().insert(header::SET_COOKIE, c);
+            }
+            r
+        }
+        Err(e) => {
+            let why = match &e {
+                SignInError::NotStaff => lang
+                    .t("此卡没有工作人员身份", "This card has no staff role")
+                    .to_owned(),
+                SignInError::NoPin => lang
+                    .t(
+                        "尚未设置密码：请主管用 kiosk staff pin 设置",
+                        "No PIN is set: a manager sets one with kiosk staff pin",
+                    )
+                    .to_owned(),
+                SignInError::PinFormat(_) => {
+                    lang.t("密码是六位数字", "The PIN is six digits").to_owned()
+                }
+                SignInError::Wrong { left } => match lang {
+                    Lang::Zh => format!("密码错误，还可再试 {left} 次"),
+                    Lang::En => format!("Wrong PIN: {left} tries left"),
+                },
+                SignInError::Locked { until_ms } => {
+                    let t = d
+                        .site()
+                        .calendar
+                        .local(keting_core::time::Timestamp::from_unix_millis(*until_ms));
+                    match lang {
+                        Lang::Zh => {
+                            format!("错误次数过多，已锁定至 {:02}:{:02}", t.hour(), t.minute())
+                        }
+                        Lang::En => format!(
+                            "Too many wrong PINs: locked until {:02}:{:02}",
+                            t.hour(),
+                            t.minute()
+                        ),
+                    }
+                }
+                SignInError::Store(e) => {
+                    tracing::error!("dashboard sign-in: {e}");
+                    lang.t("数据库出错，请稍后再试", "Database error: try again")
+                        .to_owned()
+                }
+            };
+            let status = match e {
+                SignInError::Locked { .. } => StatusCode::TOO_MANY_REQUESTS,
+                SignInError::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
+                _ => StatusCode::UNAUTHORIZED,
+            };
+            again(status, &why)
+        }
+    }
+}
+
+/// The sign-out form.
+#[derive(serde::Deserialize)]
+pub struct SignOutForm {
+    csrf: String,
+}
+
+/// `POST /sign-out`.
+pub async fn sign_out(
+    State(d): State<Dashboard>,
+    headers: HeaderMap,
+    Form(f): Form<SignOutForm>,
+) -> Response {
+    let lang = lang(&headers);
+    let Some(who) = d.session(&headers) else {
+        return see_other("/sign-in");
+    };
+    if !origin_ok(&headers) || !csrf_ok(&who, &f.csrf) {
+        return refused(
+            lang,
+            Some(&who),
+            lang.t("表单已过期，请重试", "The form expired: try again"),
+        );
+    }
+    if let Some(token) = headers
+        .get(header::COOKIE)
+        .and_then(|c| c.to_str().ok())
+        .and_then(|c| super::session::cookie_value(c, COOKIE))
+    {
+        d.sessions().end(token);
+    }
+    let mut r = see_other("/sign-in");
+    if let Ok(c) = HeaderValue::from_str(&format!(
+        "{COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0"
+    )) {
+        r.headers_mut().insert(header::SET_COOKIE, c);
+    }
+    r
+}

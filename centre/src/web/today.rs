@@ -1,0 +1,354 @@
+//! Today's page: visits so far and by hour (chart and table), every
+//! device's state (an offline device shows as offline, never as its last
+//! state), the open alarms with acknowledge (for a role that may), the
+//! sessions running, and who entered the gym tonight. Its live part is
+//! `/live/today`, fetched again on every server-sent event.
+
+use std::fmt::Write;
+
+use axum::extract::{Form, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use keting_core::staff::StaffAction;
+use keting_core::time::Timestamp;
+
+use super::chart;
+use super::html::{self, Lang, Nav, esc};
+use super::session::StaffSession;
+use super::{Dashboard, csrf_ok, html_page, lang, origin_ok, refused, see_other};
+use crate::clock;
+use crate::desk::{self, Actor};
+use crate::service::device_states::Availability;
+use crate::store::alarms::{Alarm, AlarmKind};
+
+fn hhmm(d: &Dashboard, t: Timestamp) -> String {
+    let l = d.site().calendar.local(t);
+    format!("{:02}:{:02}", l.hour(), l.minute())
+}
+
+fn alarm_words(lang: Lang, a: &Alarm) -> String {
+    let what = match (a.kind, lang) {
+        (AlarmKind::Forced, Lang::Zh) => "门被强行打开",
+        (AlarmKind::Forced, Lang::En) => "forced open",
+        (AlarmKind::HeldOpen, Lang::Zh) => "门开太久",
+        (AlarmKind::HeldOpen, Lang::En) => "held open",
+        (AlarmKind::ReaderLockout, Lang::Zh) => "读卡器暂停",
+        (AlarmKind::ReaderLockout, Lang::En) => "reader locked out",
+        (AlarmKind::Offline, Lang::Zh) => "离线超过一分钟",
+        (AlarmKind::Offline, Lang::En) => "offline for over a minute",
+        (AlarmKind::Fault, Lang::Zh) => "故障",
+        (AlarmKind::Fault, Lang::En) => "fault",
+        (AlarmKind::VendInDoubt, Lang::Zh) => "饮料出货待确认",
+        (AlarmKind::VendInDoubt, Lang::En) => "drinks in doubt",
+        (AlarmKind::ClockWrong, Lang::Zh) => "时钟错误",
+        (AlarmKind::ClockWrong, Lang::En) => "clock wrong",
+    };
+    if a.detail.is_empty() {
+        what.to_owned()
+    } else {
+        format!("{what}: {}", a.detail)
+    }
+}
+
+fn lock_word(lang: Lang, s: keting_core::door::lock::LockState) -> &'static str {
+    use keting_core::door::lock::LockState::*;
+    match s {
+        Unknown => lang.t("状态未知", "state unknown"),
+        Locked => lang.t("已锁", "locked"),
+        Unlocked => lang.t("已开锁", "unlocked"),
+        Open => lang.t("门开着", "open"),
+        HeldOpen => lang.t("门开太久", "held open"),
+        Forced => lang.t("被强行打开", "forced"),
+    }
+}
+
+/// The live part of the page.
+async fn live_html(d: &Dashboard, who: &StaffSession, lang: Lang) -> String {
+    let cal = d.site().calendar;
+    let now = clock::now();
+    let today = cal.date_of(now);
+    let figures = d
+        .with_store(move |store| {
+            let total = desk::reports::visits_today(store, cal, now)?;
+            let hours = desk::reports::visits_per_hour(store, cal, today)?;
+            Ok::<_, crate::store::StoreError>((total, hours))
+        })
+        .await;
+    let view = d.doors();
+    let mut h = String::new();
+    match figures {
+        Ok((total, hours)) => {
+            let _ = write!(
+                h,
+                "<section><h2>{}</h2><p class=\"big\" id=\"visits-today\">{total}</p></section>",
+                lang.t("今日到访", "Visits today")
+            );
+            let labels: Vec<String> = (0..24).map(|i| format!("{i:02}")).collect();
+            let rows: Vec<Vec<String>> = hours
+                .iter()
+                .enumerate()
+                .filter(|(_, v)| **v > 0)
+                .map(|(i, v)| vec![format!("{i:02}:00"), format!("{v}")])
+                .collect();
+            let _ = write!(
+                h,
+                "<section><h2>{}</h2><div class=\"grid\">{}{}</div></section>",
+                lang.t("每小时到访", "Visits by hour"),
+                chart::bars(&labels, &hours, 720, 220),
+                html::table(
+                    "hours",
+                    &[lang.t("时段", "Hour"), lang.t("到访", "Visits")],
+                    &rows
+                )
+            );
+        }
+        Err(e) => {
+            tracing::error!("dashboard: today's visits: {e}");
+            let _ = write!(
+                h,
+                "<p class=\"error\">{}</p>",
+                lang.t("到访数读取失败", "Visits could not be read")
+            );
+        }
+    }
+    // Alarms.
+    let may_ack = who.role.may(StaffAction::Alarms);
+    let rows: Vec<Vec<String>> = view
+        .alarms
+        .iter()
+        .map(|a| {
+            let acked = match &a.acked {
+                Some((by, t)) => format!("{} {}", esc(by), hhmm(d, *t)),
+                None if may_ack => format!(
+                    "<form method=\"post\" action=\"/alarms/ack\" class=\"inline\">\
+                     <input type=\"hidden\" name=\"csrf\" value=\"{}\">\
+                     <input type=\"hidden\" name=\"id\" value=\"{}\">\
+                     <button class=\"ack\">{}</button></form>",
+                    esc(&who.csrf),
+                    a.id,
+                    lang.t("确认", "Acknowledge")
+                ),
+                None => lang.t("未确认", "not acknowledged").to_owned(),
+            };
+            vec![
+                format!("{}", a.id),
+                hhmm(d, a.raised),
+                esc(a.device.as_str()),
+                format!(
+                    "<span class=\"alarm\">{}</span>",
+                    esc(&alarm_words(lang, a))
+                ),
+                acked,
+            ]
+        })
+        .collect();
+    let _ = write!(
+        h,
+        "<section id=\"alarms\"><h2>{}</h2>",
+        lang.t("未解除的报警", "Open alarms")
+    );
+    if rows.is_empty() {
+        let _ = write!(h, "<p class=\"ok\">{}</p>", lang.t("没有报警", "No alarms"));
+    } else {
+        h.push_str(&html::table(
+            "alarms",
+            &[
+                "#",
+                lang.t("时间", "Raised"),
+                lang.t("设备", "Device"),
+                lang.t("报警", "Alarm"),
+                lang.t("确认", "Acknowledged"),
+            ],
+            &rows,
+        ));
+    }
+    h.push_str("</section>");
+    // Devices: offline is offline, never the last state.
+    let state_word = |a: Availability, state: Option<String>| match a {
+        Availability::Online => esc(&state.unwrap_or_else(|| lang.t("在线", "online").to_owned())),
+        Availability::Offline => format!(
+            "<span class=\"offline\">{}</span>",
+            lang.t("离线", "offline")
+        ),
+        Availability::NeverSeen => lang.t("未连接过", "never seen").to_owned(),
+    };
+    let mut rows: Vec<Vec<String>> = view
+        .doors
+        .iter()
+        .map(|door| {
+            vec![
+                esc(&door.name),
+                lang.t("门", "door").to_owned(),
+                state_word(
+                    door.availability,
+                    door.state.map(|s| lock_word(lang, s).to_owned()),
+                ),
+                esc(door.fault.as_deref().unwrap_or("")),
+                door.last_seen.map(|t| hhmm(d, t)).unwrap_or_default(),
+            ]
+        })
+        .collect();
+    rows.extend(view.session_devices.iter().map(|s| {
+        vec![
+            esc(s.id.as_str()),
+            lang.t("场次设备", "session device").to_owned(),
+            state_word(
+                s.availability,
+                s.state
+                    .clone()
+                    .map(|st| format!("{st} ({}/{})", s.in_use.0, s.in_use.1)),
+            ),
+            esc(s.fault.as_deref().unwrap_or("")),
+            String::new(),
+        ]
+    }));
+    let _ = write!(
+        h,
+        "<section><h2>{}</h2>{}{}</section>",
+        lang.t("设备", "Devices"),
+        if view.connected {
+            String::new()
+        } else {
+            format!(
+                "<p class=\"offline\">{}</p>",
+                lang.t(
+                    "中心与设备的连接中断：设备状态未知",
+                    "The centre cannot hear its devices: their state is unknown"
+                )
+            )
+        },
+        html::table(
+            "devices",
+            &[
+                lang.t("名称", "Name"),
+                lang.t("类型", "Kind"),
+                lang.t("状态", "State"),
+                lang.t("故障", "Fault"),
+                lang.t("最后联系", "Last seen"),
+            ],
+            &rows
+        )
+    );
+    let rows: Vec<Vec<String>> = view
+        .tonight
+        .iter()
+        .map(|e| {
+            vec![
+                hhmm(d, e.at),
+                esc(e.name.as_deref().unwrap_or("")),
+                format!("{}", e.member.0),
+                esc(&e.door),
+            ]
+        })
+        .collect();
+    let _ = write!(
+        h,
+        "<section><h2>{}</h2>",
+        lang.t("今晚进入健身房", "In the gym tonight")
+    );
+    if rows.is_empty() {
+        let _ = write!(
+            h,
+            "<p>{}</p>",
+            lang.t("今晚还没有人进入", "Nobody yet tonight")
+        );
+    } else {
+        h.push_str(&html::table(
+            "tonight",
+            &[
+                lang.t("时间", "Time"),
+                lang.t("姓名", "Name"),
+                lang.t("会员号", "Member"),
+                lang.t("门", "Door"),
+            ],
+            &rows,
+        ));
+    }
+    h.push_str("</section>");
+    h
+}
+
+/// `GET /`.
+pub async fn page(State(d): State<Dashboard>, headers: HeaderMap) -> Response {
+    let lang = lang(&headers);
+    let Some(who) = d.session(&headers) else {
+        return see_other("/sign-in");
+    };
+    let date = d.site().calendar.date_of(clock::now());
+    let body = format!(
+        "<h1>{} {date}</h1><div data-live=\"/live/today\">{}</div>",
+        lang.t("今日", "Today"),
+        live_html(&d, &who, lang).await
+    );
+    html_page(
+        StatusCode::OK,
+        html::page(lang, lang.t("今日", "Today"), Some(&who), Nav::Today, &body),
+    )
+}
+
+/// `GET /live/today`: the live part alone.
+pub async fn live(State(d): State<Dashboard>, headers: HeaderMap) -> Response {
+    let lang = lang(&headers);
+    let Some(who) = d.session(&headers) else {
+        return html_page(StatusCode::UNAUTHORIZED, String::new());
+    };
+    html_page(StatusCode::OK, live_html(&d, &who, lang).await)
+}
+
+/// The acknowledge form.
+#[derive(serde::Deserialize)]
+pub struct AckForm {
+    csrf: String,
+    id: String,
+}
+
+/// `POST /alarms/ack`: acknowledged by the signed-in staff member, audited.
+pub async fn ack(
+    State(d): State<Dashboard>,
+    headers: HeaderMap,
+    Form(f): Form<AckForm>,
+) -> Response {
+    let lang = lang(&headers);
+    let Some(who) = d.session(&headers) else {
+        return see_other("/sign-in");
+    };
+    if !origin_ok(&headers) || !csrf_ok(&who, &f.csrf) {
+        return refused(
+            lang,
+            Some(&who),
+            lang.t("表单已过期，请重试", "The form expired: try again"),
+        );
+    }
+    let Ok(id) = f.id.trim().parse::<i64>() else {
+        return refused(
+            lang,
+            Some(&who),
+            lang.t("报警编号不对", "Not an alarm number"),
+        );
+    };
+    if !who.role.may(StaffAction::Alarms) {
+        return refused(
+            lang,
+            Some(&who),
+            lang.t(
+                "观察员不能确认报警",
+                "An observer may not acknowledge alarms",
+            ),
+        );
+    }
+    let member = who.member;
+    let done = d
+        .with_store(move |store| desk::alarms::ack(store, Actor::Staff(member), id, clock::now()))
+        .await;
+    match done {
+        Ok(a) => {
+            tracing::info!(
+                alarm = a.id,
+                staff = member.0,
+                "alarm acknowledged on the dashboard"
+            );
+            see_other("/#alarms")
+        }
+        Err(e) => refused(lang, Some(&who), &e.to_string()),
+    }
+}

@@ -1,0 +1,347 @@
+//! The staff dashboard in a browser's place: `keting-centre --http` on a
+//! free port, spoken to in HTTP/1.1 as a browser does. Sign-in with card
+//! and PIN (5 wrong PINs lock the card), a check-in at the kiosk reaching
+//! the Today page's event stream within a second, an alarm acknowledged
+//! by name (an observer sees no button and is refused), forms without the
+//! session's token or from another origin refused with nothing written,
+//! and the CSV export equal to the table on the screen.
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use keting_system_tests::binaries::Process;
+use keting_system_tests::http::{Reply, event_lines, hidden, request};
+
+use crate::site_bed::{add_member, kiosk_cli};
+
+const WAIT: Duration = Duration::from_secs(20);
+
+fn staff(data: &Path, name: &str, role: &str, pin: &str) -> u32 {
+    let (id, _) = add_member(data, name);
+    kiosk_cli(data, &["staff", "role", &id.to_string(), "--role", role]);
+    let mut child = std::process::Command::new(keting_system_tests::binaries::path("kiosk"))
+        .args([
+            "--data",
+            data.to_str().unwrap(),
+            "staff",
+            "pin",
+            &id.to_string(),
+            "--stdin",
+        ])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    writeln!(child.stdin.take().unwrap(), "{pin}").unwrap();
+    assert!(child.wait().unwrap().success());
+    id
+}
+
+async fn centre(data: &Path) -> (Process, SocketAddr) {
+    let p = Process::start(
+        "keting-centre",
+        &[
+            "--data",
+            data.to_str().unwrap(),
+            "--no-demo-devices",
+            "--mqtt-listen",
+            "127.0.0.1:0",
+            "--http",
+            "127.0.0.1:0",
+        ],
+        &[],
+        "centre ready",
+    )
+    .await;
+    let line = p.wait_for_line("staff dashboard at http://", WAIT).await;
+    let addr = line
+        .rsplit("http://")
+        .next()
+        .unwrap()
+        .trim_end_matches('/')
+        .trim()
+        .parse()
+        .unwrap();
+    (p, addr)
+}
+
+async fn sign_in(addr: SocketAddr, member: u32, pin: &str) -> Reply {
+    request(
+        addr,
+        "POST",
+        "/sign-in",
+        &[],
+        &format!("member={member}&pin={pin}"),
+    )
+    .await
+}
+
+/// Signs in; the session cookie and the page's CSRF token.
+async fn session(addr: SocketAddr, member: u32, pin: &str) -> (String, String) {
+    let r = sign_in(addr, member, pin).await;
+    assert_eq!(r.status, 303, "{r:?}");
+    let cookie = r.cookie("keting_session").expect("a session cookie");
+    let set = r.header("set-cookie").unwrap();
+    assert!(
+        set.contains("HttpOnly") && set.contains("SameSite=Strict"),
+        "{set}"
+    );
+    let today = request(addr, "GET", "/", &[("Cookie", &cookie)], "").await;
+    assert_eq!(today.status, 200);
+    (cookie.clone(), hidden(&today.body, "csrf").unwrap())
+}
+
+fn visits_today(page: &str) -> u64 {
+    let at = page
+        .find("id=\"visits-today\">")
+        .expect("the visits figure")
+        + 18;
+    page[at..].split('<').next().unwrap().parse().unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn staff_sign_in_see_a_check_in_live_and_acknowledge_an_alarm_by_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("kiosk");
+    let liu = staff(&data, "<b>刘主任</b>", "staff", "246810");
+    let watcher = staff(&data, "来访者", "observer", "135790");
+    let (_, pass) = add_member(&data, "陈晓梅");
+    let (centre, addr) = centre(&data).await;
+
+    // No session: the sign-in page, for every page and the event stream.
+    let r = request(addr, "GET", "/", &[], "").await;
+    assert_eq!((r.status, r.header("location")), (303, Some("/sign-in")));
+    assert_eq!(request(addr, "GET", "/events", &[], "").await.status, 401);
+    let form = request(addr, "GET", "/sign-in", &[], "").await;
+    assert!(form.body.contains("工作人员登录") && form.body.contains("name=\"pin\""));
+
+    let (cookie, csrf) = session(addr, liu, "246810").await;
+    let today = request(addr, "GET", "/", &[("Cookie", &cookie)], "").await;
+    assert_eq!(visits_today(&today.body), 0);
+    assert!(
+        today.body.contains("&lt;b&gt;刘主任&lt;/b&gt;（工作人员）"),
+        "a name is text, not markup"
+    );
+    assert!(today.body.contains("没有报警"));
+
+    // A check-in at the kiosk: the page's event stream says so within 1 s.
+    let mut events = event_lines(addr, "/events", &cookie).await;
+    let first = tokio::time::timeout(WAIT, events.recv())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(first.starts_with("HTTP/1.1 200"), "{first}");
+    let scanned = Instant::now();
+    kiosk_cli(&data, &["checkin", &pass]);
+    let took = tokio::time::timeout(WAIT, async {
+        while let Some(line) = events.recv().await {
+            if line == "event: change" {
+                return scanned.elapsed();
+            }
+        }
+        panic!("the stream ended")
+    })
+    .await
+    .expect("an event within 20 s");
+    println!("check-in at the kiosk -> the dashboard's event: {took:?}");
+    assert!(took < Duration::from_secs(1), "{took:?}");
+    let live = request(addr, "GET", "/live/today", &[("Cookie", &cookie)], "").await;
+    assert_eq!(visits_today(&live.body), 1);
+
+    // An alarm raised by a door (as the controller writes it).
+    let db = rusqlite::Connection::open(data.join("keting.db")).unwrap();
+    db.execute(
+        "INSERT INTO alarms (device_id, kind, detail, raised_ms) VALUES ('gym-door', 'forced', '', ?1)",
+        [std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_millis() as i64],
+    )
+    .unwrap();
+    let id: i64 = db
+        .query_row("SELECT max(id) FROM alarms", [], |r| r.get(0))
+        .unwrap();
+    let page_with_alarm = tokio::time::timeout(WAIT, async {
+        loop {
+            let p = request(addr, "GET", "/live/today", &[("Cookie", &cookie)], "").await;
+            if p.body.contains("门被强行打开") {
+                return p.body;
+            }
+            events.recv().await;
+        }
+    })
+    .await
+    .expect("the alarm on the page");
+    assert!(page_with_alarm.contains("class=\"ack\""));
+
+    // The observer sees it with no button, and is refused if they try.
+    let (o_cookie, o_csrf) = session(addr, watcher, "135790").await;
+    let seen = request(addr, "GET", "/", &[("Cookie", &o_cookie)], "").await;
+    assert!(seen.body.contains("门被强行打开") && !seen.body.contains("class=\"ack\""));
+    let r = request(
+        addr,
+        "POST",
+        "/alarms/ack",
+        &[("Cookie", &o_cookie)],
+        &format!("csrf={o_csrf}&id={id}"),
+    )
+    .await;
+    assert_eq!(r.status, 403);
+    assert!(r.body.contains("观察员不能确认报警"), "{}", r.body);
+    // Without the session's token, or from another origin: refused.
+    let r = request(
+        addr,
+        "POST",
+        "/alarms/ack",
+        &[("Cookie", &cookie)],
+        &format!("csrf=forged&id={id}"),
+    )
+    .await;
+    assert_eq!(r.status, 403);
+    let r = request(
+        addr,
+        "POST",
+        "/alarms/ack",
+        &[("Cookie", &cookie), ("Origin", "http://evil.example")],
+        &format!("csrf={csrf}&id={id}"),
+    )
+    .await;
+    assert_eq!(r.status, 403);
+    assert!(kiosk_cli(&data, &["alarm", "list"]).contains(&format!("{id}")));
+    assert!(
+        !kiosk_cli(&data, &["alarm", "list"]).contains("acknowledged by"),
+        "nothing written"
+    );
+
+    // The staff member acknowledges it: by name, in the audit.
+    let r = request(
+        addr,
+        "POST",
+        "/alarms/ack",
+        &[("Cookie", &cookie), ("Origin", &format!("http://{addr}"))],
+        &format!("csrf={csrf}&id={id}"),
+    )
+    .await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let list = kiosk_cli(&data, &["alarm", "list"]);
+    assert!(
+        list.contains(&format!("acknowledged by staff:{liu}")),
+        "{list}"
+    );
+    let audit: String = db
+        .query_row(
+            "SELECT actor FROM audit WHERE action = 'alarm.ack' ORDER BY id DESC LIMIT 1",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(audit, format!("staff:{liu}"));
+
+    // Signed out, the cookie is worth nothing.
+    let r = request(
+        addr,
+        "POST",
+        "/sign-out",
+        &[("Cookie", &cookie)],
+        &format!("csrf={csrf}"),
+    )
+    .await;
+    assert_eq!(r.status, 303);
+    let r = request(addr, "GET", "/", &[("Cookie", &cookie)], "").await;
+    assert_eq!(r.status, 303);
+    centre.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn five_wrong_pins_lock_the_card_and_the_csv_equals_the_table() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("kiosk");
+    let liu = staff(&data, "刘主任", "staff", "246810");
+    let wang = staff(&data, "王技术员", "technician", "112233");
+    for name in ["陈晓梅", "李建国", "张伟"] {
+        let (_, pass) = add_member(&data, name);
+        kiosk_cli(&data, &["checkin", &pass]);
+    }
+    let (centre, addr) = centre(&data).await;
+
+    for left in [4, 3, 2, 1] {
+        let r = sign_in(addr, wang, "000000").await;
+        assert_eq!(r.status, 401);
+        assert!(
+            r.body.contains(&format!("还可再试 {left} 次")),
+            "{}",
+            r.body
+        );
+    }
+    let r = sign_in(addr, wang, "000000").await;
+    assert_eq!(r.status, 429);
+    assert!(r.body.contains("已锁定至"), "{}", r.body);
+    let r = sign_in(addr, wang, "112233").await;
+    assert_eq!(r.status, 429, "the right PIN waits out the lock");
+    assert!(r.cookie("keting_session").is_none());
+    // Bad input is refused with the reason, in the form.
+    let r = sign_in(addr, 0, "12").await;
+    assert_eq!(r.status, 401);
+    let r = request(
+        addr,
+        "POST",
+        "/sign-in",
+        &[],
+        &format!("member={}&pin=1", "9".repeat(10_000)),
+    )
+    .await;
+    assert_eq!(r.status, 400);
+    assert!(r.body.contains("工作证号是数字"));
+
+    let (cookie, _) = session(addr, liu, "246810").await;
+    let en = [("Cookie", cookie.as_str())];
+    let page = request(addr, "GET", "/traffic?period=day", &en, "").await;
+    assert_eq!(page.status, 200);
+    // The table's rows, as the screen shows them.
+    let table = page.body.split("<table class=\"traffic\">").nth(1).unwrap();
+    let cells: Vec<String> = table
+        .split("<td>")
+        .skip(1)
+        .map(|c| c.split('<').next().unwrap().to_owned())
+        .collect();
+    let screen: Vec<(String, String)> = cells
+        .chunks(2)
+        .map(|c| (c[0].clone(), c[1].clone()))
+        .collect();
+    assert_eq!(screen.len(), 24);
+    let total: u64 = screen.iter().map(|(_, v)| v.parse::<u64>().unwrap()).sum();
+    assert_eq!(total, 3);
+    let csv = request(addr, "GET", "/traffic.csv?period=day", &en, "").await;
+    assert_eq!(csv.status, 200);
+    assert!(csv.header("content-type").unwrap().starts_with("text/csv"));
+    let text = csv
+        .body
+        .strip_prefix('\u{feff}')
+        .expect("a byte-order mark for Excel");
+    let mut lines = text.lines();
+    assert_eq!(lines.next(), Some("时段,到访"));
+    let exported: Vec<(String, String)> = lines
+        .map(|l| {
+            let (a, b) = l.split_once(',').unwrap();
+            (a.to_owned(), b.to_owned())
+        })
+        .collect();
+    assert_eq!(exported, screen, "the export equals the screen");
+
+    // A date in the wrong format: the reason, in the form; the month view works.
+    let bad = request(
+        addr,
+        "GET",
+        "/traffic?period=day&date=02%2F12%2F2026",
+        &en,
+        "",
+    )
+    .await;
+    assert_eq!(bad.status, 400);
+    assert!(bad.body.contains("日期格式应为 2026-12-02"));
+    let month = request(addr, "GET", "/traffic?period=month", &en, "").await;
+    assert!(month.body.contains("id=\"total\">3<"), "{}", month.body);
+    centre.stop().await;
+}
