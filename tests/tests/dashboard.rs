@@ -93,6 +93,15 @@ async fn session(addr: SocketAddr, member: u32, pin: &str) -> (String, String) {
     (cookie.clone(), hidden(&today.body, "csrf").unwrap())
 }
 
+fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
+            b => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
 fn visits_today(page: &str) -> u64 {
     let at = page
         .find("id=\"visits-today\">")
@@ -105,7 +114,7 @@ fn visits_today(page: &str) -> u64 {
 async fn staff_sign_in_see_a_check_in_live_and_acknowledge_an_alarm_by_name() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("kiosk");
-    let liu = staff(&data, "<b>刘主任</b>", "staff", "246810");
+    let liu = staff(&data, "刘\"主任\" & Co", "staff", "246810");
     let watcher = staff(&data, "来访者", "observer", "135790");
     let (_, pass) = add_member(&data, "陈晓梅");
     let (centre, addr) = centre(&data).await;
@@ -121,7 +130,9 @@ async fn staff_sign_in_see_a_check_in_live_and_acknowledge_an_alarm_by_name() {
     let today = request(addr, "GET", "/", &[("Cookie", &cookie)], "").await;
     assert_eq!(visits_today(&today.body), 0);
     assert!(
-        today.body.contains("&lt;b&gt;刘主任&lt;/b&gt;（工作人员）"),
+        today
+            .body
+            .contains("刘&quot;主任&quot; &amp; Co（工作人员）"),
         "a name is text, not markup"
     );
     assert!(today.body.contains("没有报警"));
@@ -238,6 +249,13 @@ async fn staff_sign_in_see_a_check_in_live_and_acknowledge_an_alarm_by_name() {
         )
         .unwrap();
     assert_eq!(audit, format!("staff:{liu}"));
+    let history = request(addr, "GET", "/alarms", &[("Cookie", &cookie)], "").await;
+    assert!(
+        history.body.contains(&format!("staff:{liu}")) && history.body.contains("门被强行打开")
+    );
+    // The observer has no member forms either.
+    let members = request(addr, "GET", "/members", &[("Cookie", &o_cookie)], "").await;
+    assert!(members.body.contains("陈晓梅") && !members.body.contains("/members/add"));
 
     // Signed out, the cookie is worth nothing.
     let r = request(
@@ -295,8 +313,53 @@ async fn five_wrong_pins_lock_the_card_and_the_csv_equals_the_table() {
     assert_eq!(r.status, 400);
     assert!(r.body.contains("工作证号是数字"));
 
-    let (cookie, _) = session(addr, liu, "246810").await;
+    let (cookie, csrf) = session(addr, liu, "246810").await;
     let en = [("Cookie", cookie.as_str())];
+    // Members: every bad value refused with the reason in the form, nothing written.
+    let count = || kiosk_cli(&data, &["member", "list"]).lines().count();
+    let before = count();
+    for (name, tail, reason) in [
+        ("王".repeat(10_000), "", "姓名最多 40 个字"),
+        (
+            "<script>alert(1)</script>".to_owned(),
+            "",
+            "不能有 &lt; 或 &gt;",
+        ),
+        ("   ".to_owned(), "", "请填写姓名"),
+        ("赵敏".to_owned(), "12ab", "手机尾号是 4 位数字"),
+    ] {
+        let r = request(
+            addr,
+            "POST",
+            "/members/add",
+            &en,
+            &format!("csrf={csrf}&name={}&phone_tail={tail}", urlencode(&name)),
+        )
+        .await;
+        assert_eq!(r.status, 400, "{name:.20}");
+        assert!(r.body.contains(reason), "{name:.20}: {}", r.body);
+    }
+    assert_eq!(count(), before, "nothing written");
+    let r = request(
+        addr,
+        "POST",
+        "/members/add",
+        &en,
+        &format!("csrf={csrf}&name={}&phone_tail=1234", urlencode("赵敏")),
+    )
+    .await;
+    assert_eq!(r.status, 200);
+    assert!(r.body.contains("data:image/png;base64,") && r.body.contains("赵敏"));
+    assert_eq!(count(), before + 1);
+    let found = request(
+        addr,
+        "GET",
+        &format!("/members?q={}", urlencode("赵敏")),
+        &en,
+        "",
+    )
+    .await;
+    assert!(found.body.contains("1234"), "{}", found.body);
     let page = request(addr, "GET", "/traffic?period=day", &en, "").await;
     assert_eq!(page.status, 200);
     // The table's rows, as the screen shows them.
@@ -343,5 +406,48 @@ async fn five_wrong_pins_lock_the_card_and_the_csv_equals_the_table() {
     assert!(bad.body.contains("日期格式应为 2026-12-02"));
     let month = request(addr, "GET", "/traffic?period=month", &en, "").await;
     assert!(month.body.contains("id=\"total\">3<"), "{}", month.body);
+    centre.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn in_a_real_browser_a_check_in_shows_on_today_within_a_second() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("kiosk");
+    let liu = staff(&data, "刘主任", "staff", "246810");
+    let watcher = staff(&data, "来访者", "observer", "135790");
+    let (_, pass) = add_member(&data, "陈晓梅");
+    let (centre, addr) = centre(&data).await;
+    // Screenshots of every page stay in target/ to be looked at.
+    let shots = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/dashboard-screenshots");
+    std::fs::create_dir_all(&shots).unwrap();
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("browser/dashboard.py");
+    let out = tokio::process::Command::new("/usr/bin/python3")
+        .arg(&script)
+        .arg(format!("http://{addr}"))
+        .arg(keting_system_tests::binaries::path("kiosk"))
+        .arg(&data)
+        .args([liu.to_string(), "246810".into(), watcher.to_string(), "135790".into(), pass])
+        .arg(&shots)
+        .output()
+        .await
+        .expect("python3 with selenium (./run-tests installs python3-selenium, chromium, chromium-driver)");
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    println!("{said}");
+    assert!(out.status.success(), "{said}");
+    for page in [
+        "sign-in-zh",
+        "today-zh",
+        "traffic-zh",
+        "today-en",
+        "traffic-en",
+        "today-observer-zh",
+    ] {
+        let png = std::fs::metadata(shots.join(format!("{page}.png"))).unwrap();
+        assert!(png.len() > 5_000, "{page}.png is {} bytes", png.len());
+    }
     centre.stop().await;
 }

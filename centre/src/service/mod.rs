@@ -167,6 +167,10 @@ impl Centre {
                 let dashboard = crate::web::Dashboard::new(
                     config.database.clone(),
                     config.site.clone(),
+                    keting_core::pass::PassIssuer::new(
+                        config.site.site_id.clone(),
+                        config.signing_key.clone(),
+                    ),
                     doors.clone(),
                 )?;
                 tracing::info!("staff dashboard at http://{at}/");

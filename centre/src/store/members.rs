@@ -74,6 +74,9 @@ pub enum NewMemberError {
     /// A control character in the name.
     #[error("a member's name cannot contain control characters")]
     ControlCharacters,
+    /// `<` or `>` in the name: markup, not a name.
+    #[error("a member's name cannot contain < or >")]
+    Markup,
     /// Not four digits.
     #[error("the phone tail is the last 4 digits of a phone number, got {0:?}")]
     PhoneTail(String),
@@ -104,6 +107,9 @@ impl NewMember {
         }
         if name.chars().any(char::is_control) {
             return Err(NewMemberError::ControlCharacters);
+        }
+        if name.contains(['<', '>']) {
+            return Err(NewMemberError::Markup);
         }
         let phone_tail = match phone_tail.map(str::trim) {
             None => None,

@@ -18,7 +18,7 @@ header button { background: transparent; border: 1px solid #fff; }
 main { padding: 1em 1.5em; max-width: 1300px; }
 h1 { font-size: 1.5em; margin: .3em 0 .6em; }
 h2 { font-size: 1.2em; margin: 1.2em 0 .4em; }
-.big { font-size: 3em; font-weight: bold; color: #0f5132; }
+.big { font-size: 3em; font-weight: bold; color: #0f5132; margin: 0; line-height: 1.1; }
 .grid { display: flex; flex-wrap: wrap; gap: 1.5em; align-items: flex-start; }
 table { border-collapse: collapse; background: #fff; }
 th, td { border: 1px solid #c3c4c7; padding: .25em .6em; text-align: left; }

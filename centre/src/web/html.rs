@@ -65,6 +65,10 @@ pub enum Nav {
     Today,
     /// Foot traffic.
     Traffic,
+    /// Members.
+    Members,
+    /// The alarm history.
+    Alarms,
     /// The sign-in page (no navigation).
     None,
 }
@@ -89,6 +93,8 @@ pub fn page(lang: Lang, title: &str, who: Option<&StaffSession>, nav: Nav, body:
         for (n, href, zh, en) in [
             (Nav::Today, "/", "今日", "Today"),
             (Nav::Traffic, "/traffic", "客流", "Foot traffic"),
+            (Nav::Members, "/members", "会员", "Members"),
+            (Nav::Alarms, "/alarms", "报警记录", "Alarms"),
         ] {
             let _ = write!(
                 h,
@@ -98,9 +104,13 @@ pub fn page(lang: Lang, title: &str, who: Option<&StaffSession>, nav: Nav, body:
             );
         }
         h.push_str("</nav>");
+        let (open, close) = match lang {
+            Lang::Zh => ("（", "）"),
+            Lang::En => (" (", ")"),
+        };
         let _ = write!(
             h,
-            "<span class=\"who\">{}（{}）</span>\
+            "<span class=\"who\">{}{open}{}{close}</span>\
              <form method=\"post\" action=\"/sign-out\" class=\"inline\">\
              <input type=\"hidden\" name=\"csrf\" value=\"{}\">\
              <button>{}</button></form>",

@@ -14,6 +14,9 @@
 //!   acknowledge, tonight's gym.
 //! - [`traffic`]: visits per hour of a day, day of a month, month of a
 //!   year, against the period before, with a CSV export equal to the table.
+//! - [`members`]: search, add a member, a lost card's new pass (as a QR
+//!   code to print).
+//! - [`alarms`]: the alarm history, who acknowledged what.
 //! - [`live`]: the event stream that tells a page to refresh.
 //!
 //! Security: every page but sign-in needs a session; every POST carries the
@@ -23,10 +26,12 @@
 //! `HttpOnly` and `SameSite=Strict` (not `Secure`: the dashboard is plain
 //! HTTP on the centre's LAN).
 
+pub mod alarms;
 pub mod assets;
 pub mod chart;
 pub mod html;
 pub mod live;
+pub mod members;
 pub mod session;
 pub mod sign_in;
 pub mod today;
@@ -41,6 +46,7 @@ use axum::Router;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use keting_core::pass::PassIssuer;
 use tokio::sync::watch;
 
 use crate::service::DoorsView;
@@ -59,6 +65,7 @@ struct Inner {
     store: Mutex<Store>,
     database: PathBuf,
     site: SiteRecord,
+    issuer: Arc<PassIssuer>,
     doors: watch::Receiver<DoorsView>,
     sessions: Mutex<Sessions>,
 }
@@ -68,6 +75,7 @@ impl Dashboard {
     pub fn new(
         database: PathBuf,
         site: SiteRecord,
+        issuer: PassIssuer,
         doors: watch::Receiver<DoorsView>,
     ) -> Result<Self, crate::store::StoreError> {
         Ok(Self {
@@ -75,6 +83,7 @@ impl Dashboard {
                 store: Mutex::new(Store::open(&database)?),
                 database,
                 site,
+                issuer: Arc::new(issuer),
                 doors,
                 sessions: Mutex::new(Sessions::default()),
             }),
@@ -84,6 +93,11 @@ impl Dashboard {
     /// The site.
     pub fn site(&self) -> &SiteRecord {
         &self.inner.site
+    }
+
+    /// Issues members' passes (the site key).
+    pub fn issuer(&self) -> Arc<PassIssuer> {
+        self.inner.issuer.clone()
     }
 
     /// The devices and alarms as the controller last published them.
@@ -247,6 +261,10 @@ pub fn router(dashboard: Dashboard) -> Router {
         .route("/alarms/ack", post(today::ack))
         .route("/traffic", get(traffic::page))
         .route("/traffic.csv", get(traffic::csv))
+        .route("/members", get(members::page))
+        .route("/members/add", post(members::add))
+        .route("/members/reissue", post(members::reissue))
+        .route("/alarms", get(alarms::page))
         .route("/sign-in", get(sign_in::form).post(sign_in::submit))
         .route("/sign-out", post(sign_in::sign_out))
         .route("/events", get(live::events))

@@ -26,7 +26,8 @@ fn hhmm(d: &Dashboard, t: Timestamp) -> String {
     format!("{:02}:{:02}", l.hour(), l.minute())
 }
 
-fn alarm_words(lang: Lang, a: &Alarm) -> String {
+/// An alarm for people.
+pub fn alarm_words(lang: Lang, a: &Alarm) -> String {
     let what = match (a.kind, lang) {
         (AlarmKind::Forced, Lang::Zh) => "门被强行打开",
         (AlarmKind::Forced, Lang::En) => "forced open",
@@ -48,6 +49,21 @@ fn alarm_words(lang: Lang, a: &Alarm) -> String {
     } else {
         format!("{what}: {}", a.detail)
     }
+}
+
+/// A session device's or the drinks machine's state, for people.
+fn device_word(lang: Lang, state: &str) -> String {
+    let (zh, en) = match state {
+        "ready" => ("就绪", "ready"),
+        "running" => ("运行中", "running"),
+        "idle" => ("空闲", "idle"),
+        "vending" => ("出货中", "vending"),
+        "out_of_order" => ("停用", "out of order"),
+        "fault" => ("故障", "fault"),
+        "unavailable" => ("硬件无响应", "hardware not answering"),
+        other => (other, other),
+    };
+    lang.t(zh, en).to_owned()
 }
 
 fn lock_word(lang: Lang, s: keting_core::door::lock::LockState) -> &'static str {
@@ -191,20 +207,50 @@ async fn live_html(d: &Dashboard, who: &StaffSession, lang: Lang) -> String {
     rows.extend(view.session_devices.iter().map(|s| {
         vec![
             esc(s.id.as_str()),
-            lang.t("场次设备", "session device").to_owned(),
+            if s.in_use.1 > 0 {
+                lang.t("场次设备", "session device")
+            } else {
+                lang.t("设备", "device")
+            }
+            .to_owned(),
             state_word(
                 s.availability,
-                s.state
-                    .clone()
-                    .map(|st| format!("{st} ({}/{})", s.in_use.0, s.in_use.1)),
+                s.state.as_deref().map(|st| {
+                    let word = device_word(lang, st);
+                    match s.in_use {
+                        (_, 0) => word,
+                        (used, all) => match lang {
+                            Lang::Zh => format!("{word}（使用中 {used}/{all}）"),
+                            Lang::En => format!("{word} ({used} of {all} in use)"),
+                        },
+                    }
+                }),
             ),
             esc(s.fault.as_deref().unwrap_or("")),
             String::new(),
         ]
     }));
+    let devices = if rows.is_empty() {
+        format!(
+            "<p>{}</p>",
+            lang.t("尚未登记设备", "No device registered yet")
+        )
+    } else {
+        html::table(
+            "devices",
+            &[
+                lang.t("名称", "Name"),
+                lang.t("类型", "Kind"),
+                lang.t("状态", "State"),
+                lang.t("故障", "Fault"),
+                lang.t("最后联系", "Last seen"),
+            ],
+            &rows,
+        )
+    };
     let _ = write!(
         h,
-        "<section><h2>{}</h2>{}{}</section>",
+        "<section><h2>{}</h2>{}{devices}</section>",
         lang.t("设备", "Devices"),
         if view.connected {
             String::new()
@@ -217,17 +263,6 @@ async fn live_html(d: &Dashboard, who: &StaffSession, lang: Lang) -> String {
                 )
             )
         },
-        html::table(
-            "devices",
-            &[
-                lang.t("名称", "Name"),
-                lang.t("类型", "Kind"),
-                lang.t("状态", "State"),
-                lang.t("故障", "Fault"),
-                lang.t("最后联系", "Last seen"),
-            ],
-            &rows
-        )
     );
     let rows: Vec<Vec<String>> = view
         .tonight

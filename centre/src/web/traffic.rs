@@ -226,7 +226,23 @@ pub async fn page(
     };
     let total: u64 = now_rows.iter().map(|r| r.1).sum();
     let total_before: u64 = before_rows.iter().map(|r| r.1).sum();
-    let labels: Vec<String> = now_rows.iter().map(|r| r.0.clone()).collect();
+    // The chart's labels are short (the hour, the day, the month); the
+    // table says them whole.
+    let labels: Vec<String> = now_rows
+        .iter()
+        .map(|r| match period {
+            Period::Day(_) => r.0.chars().take(2).collect(),
+            Period::Month(_) | Period::Year(_) => {
+                r.0.chars()
+                    .rev()
+                    .take(2)
+                    .collect::<Vec<_>>()
+                    .into_iter()
+                    .rev()
+                    .collect()
+            }
+        })
+        .collect();
     let values: Vec<u64> = now_rows.iter().map(|r| r.1).collect();
     let table_rows: Vec<Vec<String>> = now_rows
         .iter()
