@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """The staff dashboard in a real browser (Debian's chromium and
 chromedriver, driven by selenium): sign in, a check-in at the kiosk shown on
-Today within 1 s without reloading, an observer with no acknowledge button,
+Today within 1 s without reloading, an observer with no acknowledge or award button,
 and a screenshot of every page in Chinese and English.
 
     dashboard.py BASE_URL KIOSK DATA_DIR STAFF PIN OBSERVER OBSERVER_PIN PASS OUT_DIR
@@ -68,6 +68,9 @@ try:
     shot(d, "members-zh")
     d.get(base + "/alarms")
     shot(d, "alarms-zh")
+    d.get(base + "/points")
+    assert d.find_elements(By.CSS_SELECTOR, "button.award"), "staff may award points"
+    shot(d, "points-zh")
     d.get(base + "/lang?to=en")
     assert "Visits today" in d.page_source
     shot(d, "today-en")
@@ -85,6 +88,9 @@ try:
     assert not o.find_elements(By.CSS_SELECTOR, "button.ack"), "an observer has no acknowledge button"
     assert "观察员" in o.page_source
     shot(o, "today-observer-zh")
+    o.get(base + "/points")
+    assert not o.find_elements(By.CSS_SELECTOR, "button.award"), "an observer has no award button"
+    shot(o, "points-observer-zh")
 finally:
     o.quit()
 print("browser: every check passed")

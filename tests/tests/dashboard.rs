@@ -116,7 +116,7 @@ async fn staff_sign_in_see_a_check_in_live_and_acknowledge_an_alarm_by_name() {
     let data = dir.path().join("kiosk");
     let liu = staff(&data, "刘\"主任\" & Co", "staff", "246810");
     let watcher = staff(&data, "来访者", "observer", "135790");
-    let (_, pass) = add_member(&data, "陈晓梅");
+    let (chen, pass) = add_member(&data, "陈晓梅");
     let (centre, addr) = centre(&data).await;
 
     // No session: the sign-in page, for every page and the event stream.
@@ -256,6 +256,67 @@ async fn staff_sign_in_see_a_check_in_live_and_acknowledge_an_alarm_by_name() {
     // The observer has no member forms either.
     let members = request(addr, "GET", "/members", &[("Cookie", &o_cookie)], "").await;
     assert!(members.body.contains("陈晓梅") && !members.body.contains("/members/add"));
+
+    // Points: an observer has no award form and is refused, nothing written.
+    let seen = request(addr, "GET", "/points", &[("Cookie", &o_cookie)], "").await;
+    assert!(seen.body.contains("账目平衡") && !seen.body.contains("/points/award"));
+    let award = |csrf: &str, worth: &str| {
+        format!("csrf={csrf}&activity=%E6%89%AB%E9%9B%AA&worth={worth}&members={chen}")
+    };
+    let r = request(
+        addr,
+        "POST",
+        "/points/award",
+        &[("Cookie", &o_cookie)],
+        &award(&o_csrf, "5"),
+    )
+    .await;
+    assert_eq!(r.status, 403);
+    assert!(r.body.contains("您的角色不能发放积分"));
+    let r = request(
+        addr,
+        "POST",
+        "/points/award",
+        &[("Cookie", &cookie)],
+        &award(&csrf, "-5"),
+    )
+    .await;
+    assert_eq!(r.status, 400);
+    assert!(r.body.contains("1 到 10000"), "{}", r.body);
+    let history = |c: &str| {
+        let c = c.to_owned();
+        async move {
+            request(
+                addr,
+                "GET",
+                &format!("/points?member={chen}"),
+                &[("Cookie", &c)],
+                "",
+            )
+            .await
+            .body
+        }
+    };
+    assert!(
+        !history(&cookie).await.contains("扫雪"),
+        "nothing awarded yet"
+    );
+    let r = request(
+        addr,
+        "POST",
+        "/points/award",
+        &[("Cookie", &cookie)],
+        &award(&csrf, "5"),
+    )
+    .await;
+    assert_eq!(r.status, 200);
+    assert!(r.body.contains("已发放给 1 人"), "{}", r.body);
+    let h = history(&cookie).await;
+    assert!(
+        h.contains("扫雪") && h.contains("+5") && h.contains(&format!("staff:{liu}")),
+        "{h}"
+    );
+    assert!(h.contains("账目平衡"), "the ledger still sums to zero");
 
     // Signed out, the cookie is worth nothing.
     let r = request(

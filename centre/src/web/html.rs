@@ -67,6 +67,8 @@ pub enum Nav {
     Traffic,
     /// Members.
     Members,
+    /// Volunteer points.
+    Points,
     /// The alarm history.
     Alarms,
     /// The sign-in page (no navigation).
@@ -94,6 +96,7 @@ pub fn page(lang: Lang, title: &str, who: Option<&StaffSession>, nav: Nav, body:
             (Nav::Today, "/", "今日", "Today"),
             (Nav::Traffic, "/traffic", "客流", "Foot traffic"),
             (Nav::Members, "/members", "会员", "Members"),
+            (Nav::Points, "/points", "积分", "Points"),
             (Nav::Alarms, "/alarms", "报警记录", "Alarms"),
         ] {
             let _ = write!(

@@ -16,6 +16,8 @@
 //!   year, against the period before, with a CSV export equal to the table.
 //! - [`members`]: search, add a member, a lost card's new pass (as a QR
 //!   code to print).
+//! - [`points`]: volunteer points awarded to a list, reversed with a
+//!   reason, a member's postings, the balances and the zero-sum check.
 //! - [`alarms`]: the alarm history, who acknowledged what.
 //! - [`live`]: the event stream that tells a page to refresh.
 //!
@@ -32,6 +34,7 @@ pub mod chart;
 pub mod html;
 pub mod live;
 pub mod members;
+pub mod points;
 pub mod session;
 pub mod sign_in;
 pub mod today;
@@ -265,6 +268,9 @@ pub fn router(dashboard: Dashboard) -> Router {
         .route("/members/add", post(members::add))
         .route("/members/reissue", post(members::reissue))
         .route("/alarms", get(alarms::page))
+        .route("/points", get(points::page))
+        .route("/points/award", post(points::award))
+        .route("/points/reverse", post(points::reverse))
         .route("/sign-in", get(sign_in::form).post(sign_in::submit))
         .route("/sign-out", post(sign_in::sign_out))
         .route("/events", get(live::events))
