@@ -36,6 +36,12 @@ def sign_in(d, who, code):
     assert d.find_element(By.ID, "visits-today"), "Today after signing in"
 
 
+def visits(d):
+    # Read in the page itself: the live part may be replaced between a
+    # find and a read.
+    return int(d.execute_script("return document.getElementById('visits-today').textContent"))
+
+
 def shot(d, name):
     height = d.execute_script("return document.body.scrollHeight")
     d.set_window_size(1366, max(768, height))
@@ -48,18 +54,18 @@ try:
     d.get(base + "/sign-in")
     shot(d, "sign-in-zh")
     sign_in(d, staff, pin)
-    before = int(d.find_element(By.ID, "visits-today").text)
+    before = visits(d)
     # The page is open; a resident scans in at the kiosk.
     scanned = time.monotonic()
     subprocess.run([kiosk, "--data", data, "checkin", member_pass], check=True, capture_output=True)
     deadline = scanned + 5
     while time.monotonic() < deadline:
-        if int(d.find_element(By.ID, "visits-today").text) == before + 1:
+        if visits(d) == before + 1:
             break
         time.sleep(0.02)
     took = time.monotonic() - scanned
     print(f"check-in at the kiosk -> Today updated in the browser: {took * 1000:.0f} ms")
-    assert int(d.find_element(By.ID, "visits-today").text) == before + 1, "the check-in never showed"
+    assert visits(d) == before + 1, "the check-in never showed"
     assert took < 1.0, f"took {took:.2f} s"
     shot(d, "today-zh")
     d.get(base + "/traffic?period=month")
@@ -71,6 +77,9 @@ try:
     d.get(base + "/points")
     assert d.find_elements(By.CSS_SELECTOR, "button.award"), "staff may award points"
     shot(d, "points-zh")
+    d.get(base + "/report")
+    assert "居民满意度" in d.page_source
+    shot(d, "report-zh")
     d.get(base + "/lang?to=en")
     assert "Visits today" in d.page_source
     shot(d, "today-en")
@@ -78,6 +87,8 @@ try:
     shot(d, "traffic-en")
     d.get(base + "/members")
     shot(d, "members-en")
+    d.get(base + "/report")
+    shot(d, "report-en")
     d.get(base + "/lang?to=zh")
 finally:
     d.quit()

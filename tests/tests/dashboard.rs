@@ -339,9 +339,11 @@ async fn five_wrong_pins_lock_the_card_and_the_csv_equals_the_table() {
     let data = dir.path().join("kiosk");
     let liu = staff(&data, "刘主任", "staff", "246810");
     let wang = staff(&data, "王技术员", "technician", "112233");
+    let mut ids = Vec::new();
     for name in ["陈晓梅", "李建国", "张伟"] {
-        let (_, pass) = add_member(&data, name);
+        let (id, pass) = add_member(&data, name);
         kiosk_cli(&data, &["checkin", &pass]);
+        ids.push(id.to_string());
     }
     let (centre, addr) = centre(&data).await;
 
@@ -467,6 +469,37 @@ async fn five_wrong_pins_lock_the_card_and_the_csv_equals_the_table() {
     assert!(bad.body.contains("日期格式应为 2026-12-02"));
     let month = request(addr, "GET", "/traffic?period=month", &en, "").await;
     assert!(month.body.contains("id=\"total\">3<"), "{}", month.body);
+
+    // The monthly report: the visits, one activity awarded to three, 15 points.
+    let r = request(
+        addr,
+        "POST",
+        "/points/award",
+        &en,
+        &format!(
+            "csrf={csrf}&activity=%E8%AF%BB%E4%B9%A6%E4%BC%9A&worth=5&members={}",
+            ids.join("+")
+        ),
+    )
+    .await;
+    assert!(r.body.contains("已发放给 3 人"), "{}", r.body);
+    let report = request(addr, "GET", "/report", &en, "").await;
+    assert_eq!(report.status, 200);
+    for (id, want) in [
+        ("month-visits", "3"),
+        ("month-activities", "1"),
+        ("month-points", "15"),
+    ] {
+        assert!(
+            report.body.contains(&format!("id=\"{id}\">{want}<")),
+            "{id}: {}",
+            report.body
+        );
+    }
+    assert!(report.body.contains("月报") && report.body.contains("居民满意度"));
+    let bad = request(addr, "GET", "/report?month=2026-13", &en, "").await;
+    assert_eq!(bad.status, 400);
+    assert!(bad.body.contains("月份格式应为 2026-12"));
     centre.stop().await;
 }
 

@@ -1,12 +1,54 @@
 //! The reports desk: the centre's headline figures (visits per hour of a
-//! day, per day of a month, so far today) in the site's local time, read
-//! for the command line, the screen and later the dashboard alike.
+//! day, per day of a month, so far today) in the site's local time, and the
+//! month the district asks for (visits, activities and volunteering,
+//! satisfaction per service), read for the command line, the screen and
+//! the dashboard alike.
 
 use keting_core::calendar::{SiteCalendar, YearMonth};
 use keting_core::time::Timestamp;
 use time::Date;
 
+use crate::store::ratings::{self, ServiceRatings};
 use crate::store::{Store, StoreError, reports};
+
+/// One month's figures, as the district judges a centre.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MonthFigures {
+    /// The month.
+    pub month: YearMonth,
+    /// Counted visits.
+    pub visits: u64,
+    /// Visits on each local day.
+    pub per_day: Vec<u64>,
+    /// Activities held (with points awarded).
+    pub activities: u64,
+    /// Volunteers awarded points.
+    pub volunteers: u64,
+    /// Points awarded.
+    pub points: i64,
+    /// Ratings per service given in the month.
+    pub ratings: Vec<ServiceRatings>,
+}
+
+/// The figures of `month`.
+pub fn month_figures(
+    store: &Store,
+    calendar: SiteCalendar,
+    month: YearMonth,
+) -> Result<MonthFigures, StoreError> {
+    let span = calendar.month_span(month);
+    let per_day = reports::visits_per_day(store.conn(), calendar, month)?;
+    let (activities, volunteers, points) = reports::volunteering_in(store.conn(), span)?;
+    Ok(MonthFigures {
+        month,
+        visits: per_day.iter().sum(),
+        per_day,
+        activities,
+        volunteers,
+        points,
+        ratings: ratings::per_service_between(store.conn(), span.start, span.end)?,
+    })
+}
 
 /// Counted visits in each local hour of `day` (24 values).
 pub fn visits_per_hour(

@@ -97,11 +97,20 @@ pub struct ServiceRatings {
 
 /// Ratings per service since `since`, best rated first.
 pub fn per_service(conn: &Connection, since: Timestamp) -> Result<Vec<ServiceRatings>, StoreError> {
-    let mut stmt = conn.prepare(
+    per_service_between(conn, since, Timestamp::from_unix_millis(i64::MAX))
+}
+
+/// Ratings per service given from `from` to before `until`, best rated first.
+pub fn per_service_between(
+    conn: &Connection,
+    from: Timestamp,
+    until: Timestamp,
+) -> Result<Vec<ServiceRatings>, StoreError> {
+    let mut stmt = conn.prepare_cached(
         "SELECT kind, count(*), (sum(stars) * 100 + count(*) / 2) / count(*), sum(stars >= 4)
-         FROM ratings WHERE at_ms >= ?1 GROUP BY kind ORDER BY 3 DESC, kind",
+         FROM ratings WHERE at_ms >= ?1 AND at_ms < ?2 GROUP BY kind ORDER BY 3 DESC, kind",
     )?;
-    let rows = stmt.query_map([since.as_unix_millis()], |r| {
+    let rows = stmt.query_map([from.as_unix_millis(), until.as_unix_millis()], |r| {
         Ok((r.get::<_, String>(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
     })?;
     let mut out = Vec::new();

@@ -87,6 +87,24 @@ pub fn visits_in(conn: &Connection, span: Span) -> Result<u64, StoreError> {
     Ok(u64::try_from(n).unwrap_or(0))
 }
 
+/// Volunteering within a span: (activities held, volunteers awarded, points
+/// awarded), counted from the ledger's awards (a reversed award counts
+/// until reversed: the reversal is its own posting).
+pub fn volunteering_in(conn: &Connection, span: Span) -> Result<(u64, u64, i64), StoreError> {
+    let (a, v, p): (i64, i64, i64) = conn.query_row(
+        "SELECT count(DISTINCT p.activity_id), count(DISTINCT p.member_id), coalesce(sum(l.amount), 0)
+         FROM ledger_postings p JOIN ledger_legs l ON l.posting_id = p.id AND l.account LIKE 'member:%'
+         WHERE p.kind = 'earn' AND p.at_ms >= ?1 AND p.at_ms < ?2",
+        [span.start.as_unix_millis(), span.end.as_unix_millis()],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+    )?;
+    Ok((
+        u64::try_from(a).unwrap_or(0),
+        u64::try_from(v).unwrap_or(0),
+        p,
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -32,7 +32,8 @@ td.n, th.n { text-align: right; }
 form.sign-in { background: #fff; padding: 1.2em; max-width: 26em; border: 1px solid #c3c4c7; }
 form.sign-in label { display: block; margin: .6em 0 .2em; }
 form.sign-in input { font-size: 1.2em; width: 100%; box-sizing: border-box; }
-@media print { header, form, button { display: none; } body { background: #fff; } }
+@page { size: A4; margin: 15mm; }
+@media print { header, form, button, script { display: none; } body { background: #fff; font-size: 12pt; } main { padding: 0; } .report h2 { break-after: avoid; } }
 "#;
 
 /// `/assets/live.js`: on a server-sent event, fetch the page's live part

@@ -69,6 +69,8 @@ pub enum Nav {
     Members,
     /// Volunteer points.
     Points,
+    /// The monthly report.
+    Report,
     /// The alarm history.
     Alarms,
     /// The sign-in page (no navigation).
@@ -97,6 +99,7 @@ pub fn page(lang: Lang, title: &str, who: Option<&StaffSession>, nav: Nav, body:
             (Nav::Traffic, "/traffic", "客流", "Foot traffic"),
             (Nav::Members, "/members", "会员", "Members"),
             (Nav::Points, "/points", "积分", "Points"),
+            (Nav::Report, "/report", "月报", "Monthly report"),
             (Nav::Alarms, "/alarms", "报警记录", "Alarms"),
         ] {
             let _ = write!(

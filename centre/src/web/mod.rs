@@ -18,6 +18,8 @@
 //!   code to print).
 //! - [`points`]: volunteer points awarded to a list, reversed with a
 //!   reason, a member's postings, the balances and the zero-sum check.
+//! - [`report`]: the monthly report for the district (visits, activities
+//!   and volunteering, satisfaction per service, six months' trend), A4.
 //! - [`alarms`]: the alarm history, who acknowledged what.
 //! - [`live`]: the event stream that tells a page to refresh.
 //!
@@ -35,6 +37,7 @@ pub mod html;
 pub mod live;
 pub mod members;
 pub mod points;
+pub mod report;
 pub mod session;
 pub mod sign_in;
 pub mod today;
@@ -199,6 +202,15 @@ pub fn html_page(status: StatusCode, body: String) -> Response {
 
 /// A request refused: 403 with the reason, nothing written.
 pub fn refused(lang: Lang, who: Option<&StaffSession>, why: &str) -> Response {
+    not_done(StatusCode::FORBIDDEN, lang, who, why)
+}
+
+/// A request with a bad value: 400 with the reason, nothing written.
+pub fn bad_input(lang: Lang, who: Option<&StaffSession>, why: &str) -> Response {
+    not_done(StatusCode::BAD_REQUEST, lang, who, why)
+}
+
+fn not_done(status: StatusCode, lang: Lang, who: Option<&StaffSession>, why: &str) -> Response {
     let body = format!(
         "<h1>{}</h1><p class=\"error\">{}</p><p><a href=\"/\">{}</a></p>",
         lang.t("未执行", "Not done"),
@@ -206,7 +218,7 @@ pub fn refused(lang: Lang, who: Option<&StaffSession>, why: &str) -> Response {
         lang.t("返回今日", "Back to Today")
     );
     html_page(
-        StatusCode::FORBIDDEN,
+        status,
         html::page(
             lang,
             lang.t("未执行", "Not done"),
@@ -268,6 +280,7 @@ pub fn router(dashboard: Dashboard) -> Router {
         .route("/members/add", post(members::add))
         .route("/members/reissue", post(members::reissue))
         .route("/alarms", get(alarms::page))
+        .route("/report", get(report::page))
         .route("/points", get(points::page))
         .route("/points/award", post(points::award))
         .route("/points/reverse", post(points::reverse))

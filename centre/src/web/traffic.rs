@@ -294,7 +294,7 @@ pub async fn csv(
     let cal = d.site().calendar;
     let period = match Period::of(&q, cal, lang) {
         Ok(p) => p,
-        Err(why) => return super::refused(lang, Some(&who), &why),
+        Err(why) => return super::bad_input(lang, Some(&who), &why),
     };
     let rows = match d.with_store(move |store| rows(store, cal, period)).await {
         Ok(r) => r,
