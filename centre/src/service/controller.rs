@@ -65,6 +65,9 @@ pub struct Controller {
     sessions_due: bool,
     /// Home Assistant's discovery configs, unless turned off.
     home_assistant: Option<super::home_assistant::Publisher>,
+    /// The database's `data_version` each time it moved (any connection's
+    /// commit), for the dashboard's open pages.
+    commits: watch::Sender<i64>,
     /// The centre's own clock: the kernel's NTP flag and the 2026 floor.
     centre_clock: super::alarm_watch::CentreClock,
     /// How long the devices' events and cleared alarms are kept, and when
@@ -79,6 +82,7 @@ impl Controller {
         config: &CentreConfig,
         broker: &(String, u16),
         doors_tx: watch::Sender<DoorsView>,
+        commits: watch::Sender<i64>,
     ) -> Result<Self, CentreError> {
         let store = Store::open(&config.database)?;
         let outbox = Outbox::open(&config.data_dir.join("centre-outbox.db"))
@@ -124,6 +128,7 @@ impl Controller {
                 .home_assistant
                 .then(super::home_assistant::Publisher::default),
             centre_clock: super::alarm_watch::CentreClock::default(),
+            commits,
             keep_device_events: Duration::from_secs(
                 u64::from(config.keep_device_events_days) * 86_400,
             ),
@@ -554,6 +559,7 @@ impl Controller {
         let version = self.store.data_version()?;
         if self.data_version != Some(version) {
             self.data_version = Some(version);
+            self.commits.send_replace(version);
             self.publish_roster_if_changed(link).await?;
             self.send_commands(link).await?;
             self.answer_claims(link).await?;

@@ -157,6 +157,7 @@ impl Centre {
             MqttMode::External { host, port, .. } => (host.clone(), *port),
         };
         let (doors_tx, doors) = watch::channel(DoorsView::default());
+        let (commits_tx, commits) = watch::channel(0i64);
         let web = match config.http {
             Some(addr) => {
                 let listener = std::net::TcpListener::bind(addr)
@@ -172,6 +173,7 @@ impl Centre {
                         config.signing_key.clone(),
                     ),
                     doors.clone(),
+                    commits,
                 )?;
                 tracing::info!("staff dashboard at http://{at}/");
                 Some((listener, at, dashboard))
@@ -180,7 +182,7 @@ impl Centre {
         };
         let dashboard_at = web.as_ref().map(|(_, at, _)| *at);
         let (stop, stopped) = oneshot::channel::<()>();
-        let controller = controller::Controller::new(&config, &broker, doors_tx)?;
+        let controller = controller::Controller::new(&config, &broker, doors_tx, commits_tx)?;
         let demo = if config.demo_devices {
             Some(runtime.block_on(demo_devices::prepare(&config, &broker))?)
         } else {

@@ -387,6 +387,10 @@ const MIGRATIONS: &[&str] = &[
     ) STRICT;
     CREATE UNIQUE INDEX alarms_open ON alarms (device_id, kind) WHERE cleared_ms IS NULL;
     "#,
+    // 13: the monthly report counts the month's awards by time.
+    r#"
+    CREATE INDEX postings_earned_at ON ledger_postings (at_ms) WHERE kind = 'earn';
+    "#,
 ];
 
 /// The schema version this build writes.

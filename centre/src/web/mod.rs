@@ -69,10 +69,10 @@ pub struct Dashboard {
 
 struct Inner {
     store: Mutex<Store>,
-    database: PathBuf,
     site: SiteRecord,
     issuer: Arc<PassIssuer>,
     doors: watch::Receiver<DoorsView>,
+    commits: watch::Receiver<i64>,
     sessions: Mutex<Sessions>,
 }
 
@@ -83,14 +83,15 @@ impl Dashboard {
         site: SiteRecord,
         issuer: PassIssuer,
         doors: watch::Receiver<DoorsView>,
+        commits: watch::Receiver<i64>,
     ) -> Result<Self, crate::store::StoreError> {
         Ok(Self {
             inner: Arc::new(Inner {
                 store: Mutex::new(Store::open(&database)?),
-                database,
                 site,
                 issuer: Arc::new(issuer),
                 doors,
+                commits,
                 sessions: Mutex::new(Sessions::default()),
             }),
         })
@@ -109,11 +110,6 @@ impl Dashboard {
     /// The devices and alarms as the controller last published them.
     pub fn doors(&self) -> DoorsView {
         self.inner.doors.borrow().clone()
-    }
-
-    /// The database file (the event stream opens its own connection).
-    pub fn database(&self) -> &std::path::Path {
-        &self.inner.database
     }
 
     /// Runs `f` with the store on a blocking thread (SQLite waits on disk).
