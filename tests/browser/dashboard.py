@@ -80,6 +80,9 @@ try:
     d.get(base + "/report")
     assert "居民满意度" in d.page_source
     shot(d, "report-zh")
+    d.get(base + "/vending")
+    assert "没有待确认的出货" in d.page_source
+    shot(d, "vending-zh")
     d.get(base + "/lang?to=en")
     assert "Visits today" in d.page_source
     shot(d, "today-en")

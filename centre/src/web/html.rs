@@ -71,6 +71,8 @@ pub enum Nav {
     Points,
     /// The monthly report.
     Report,
+    /// The drinks machine.
+    Vending,
     /// The alarm history.
     Alarms,
     /// The sign-in page (no navigation).
@@ -99,6 +101,7 @@ pub fn page(lang: Lang, title: &str, who: Option<&StaffSession>, nav: Nav, body:
             (Nav::Traffic, "/traffic", "客流", "Foot traffic"),
             (Nav::Members, "/members", "会员", "Members"),
             (Nav::Points, "/points", "积分", "Points"),
+            (Nav::Vending, "/vending", "饮料机", "Drinks"),
             (Nav::Report, "/report", "月报", "Monthly report"),
             (Nav::Alarms, "/alarms", "报警记录", "Alarms"),
         ] {

@@ -20,6 +20,8 @@
 //!   reason, a member's postings, the balances and the zero-sum check.
 //! - [`report`]: the monthly report for the district (visits, activities
 //!   and volunteering, satisfaction per service, six months' trend), A4.
+//! - [`vending`]: the drinks machine's catalogue and stock, the newest
+//!   redemptions, any in doubt.
 //! - [`alarms`]: the alarm history, who acknowledged what.
 //! - [`live`]: the event stream that tells a page to refresh.
 //!
@@ -42,6 +44,7 @@ pub mod session;
 pub mod sign_in;
 pub mod today;
 pub mod traffic;
+pub mod vending;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -277,6 +280,7 @@ pub fn router(dashboard: Dashboard) -> Router {
         .route("/members/reissue", post(members::reissue))
         .route("/alarms", get(alarms::page))
         .route("/report", get(report::page))
+        .route("/vending", get(vending::page))
         .route("/points", get(points::page))
         .route("/points/award", post(points::award))
         .route("/points/reverse", post(points::reverse))
