@@ -423,6 +423,29 @@ async fn five_wrong_pins_lock_the_card_and_the_csv_equals_the_table() {
     )
     .await;
     assert!(found.body.contains("1234"), "{}", found.body);
+    // 陈晓梅 asks for her personal data to be deleted: her name goes, her
+    // visit still counts, her pass is refused.
+    let chen = &ids[0];
+    let r = request(
+        addr,
+        "POST",
+        "/members/erase",
+        &en,
+        &format!("csrf={csrf}&id={chen}"),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(r.body.contains("个人信息已删除"));
+    let list = kiosk_cli(&data, &["member", "list"]);
+    assert!(
+        !list.contains("陈晓梅") && list.contains("（已删除）"),
+        "{list}"
+    );
+    let today = request(addr, "GET", "/traffic?period=day", &en, "").await;
+    assert!(
+        today.body.contains("id=\"total\">3<"),
+        "the visits stay whole"
+    );
     let page = request(addr, "GET", "/traffic?period=day", &en, "").await;
     assert_eq!(page.status, 200);
     // The table's rows, as the screen shows them.

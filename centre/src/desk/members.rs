@@ -103,6 +103,34 @@ pub fn revoke(
     Ok(MemberPass { member, pass })
 }
 
+/// Deletes a member's personal data on their request: the name and phone
+/// tail go, every pass is refused, the roles and staff access go. The
+/// member's number stays on their visits, postings and bookings, so the
+/// counts and the ledger stay whole.
+pub fn erase(
+    store: &mut Store,
+    actor: Actor,
+    id: MemberId,
+    now: Timestamp,
+) -> Result<Member, MemberError> {
+    store.write(|tx| {
+        super::staff::require(tx, actor, StaffAction::Members)?;
+        let before = require(tx, id)?;
+        if before.epoch.next().is_some() {
+            members::bump_epoch(tx, id)?;
+        }
+        members::erase_personal(tx, id)?;
+        audit::record(
+            tx,
+            now,
+            &actor.audit_name(),
+            "member.erase",
+            &format!("member {id}: personal data deleted"),
+        )?;
+        require(tx, id)
+    })
+}
+
 /// The member's pass in force, to reprint (no change, nothing audited).
 pub fn pass(store: &Store, id: MemberId, issuer: &PassIssuer) -> Result<MemberPass, MemberError> {
     let member = require(store.conn(), id)?;

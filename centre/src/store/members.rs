@@ -262,6 +262,23 @@ pub fn standing(
     }))
 }
 
+/// The name a member's record keeps once their personal data is deleted.
+pub const ERASED_NAME: &str = "（已删除）";
+
+/// Deletes a member's personal data: the name becomes [`ERASED_NAME`], the
+/// phone tail, the roles and any staff access go. The number stays, so the
+/// visits, the ledger and the bookings that name it stay whole.
+pub fn erase_personal(conn: &Connection, id: MemberId) -> Result<(), StoreError> {
+    require(conn, id)?;
+    conn.execute(
+        "UPDATE members SET display_name = ?1, phone_tail = NULL WHERE id = ?2",
+        params![ERASED_NAME, id.0],
+    )?;
+    conn.execute("DELETE FROM member_roles WHERE member_id = ?1", [id.0])?;
+    conn.execute("DELETE FROM staff_access WHERE member_id = ?1", [id.0])?;
+    Ok(())
+}
+
 /// Revokes the member's passes: bumps the epoch and returns the new one.
 pub fn bump_epoch(conn: &Connection, id: MemberId) -> Result<Epoch, StoreError> {
     let member = require(conn, id)?;

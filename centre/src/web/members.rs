@@ -1,6 +1,6 @@
-//! Members: search by name or number, add a member, and a lost card's new
+//! Members: search by name or number, add a member, a lost card's new
 //! pass (the old one refused from then on), each shown as a QR code to
-//! print. Adding and reissuing need a role that may change members
+//! print, and a member's personal data deleted on request. Adding and reissuing need a role that may change members
 //! (`StaffAction::Members`); the desk checks it again and audits it with
 //! the staff member's name. A bad value (an empty or 10 KB name, markup in
 //! a name, a phone tail that is not 4 digits) is refused with the reason
@@ -118,14 +118,22 @@ async fn list_page(
                     "<form method=\"post\" action=\"/members/reissue\" class=\"inline\">\
                      <input type=\"hidden\" name=\"csrf\" value=\"{}\">\
                      <input type=\"hidden\" name=\"id\" value=\"{}\">\
-                     <button class=\"reissue\" onclick=\"return confirm('{}')\">{}</button></form>",
+                     <button class=\"reissue\" onclick=\"return confirm('{}')\">{}</button></form> \
+                     <form method=\"post\" action=\"/members/erase\" class=\"inline\">\
+                     <input type=\"hidden\" name=\"csrf\" value=\"{}\">\
+                     <input type=\"hidden\" name=\"id\" value=\"{}\">\
+                     <button class=\"erase\" onclick=\"return confirm('{}')\">{}</button></form>",
+                    esc(&who.csrf),
+                    m.id.0,
+                    lang.t("旧卡将失效，确定补卡？", "The old card stops working. Reissue?"),
+                    lang.t("挂失补卡", "Lost card: new pass"),
                     esc(&who.csrf),
                     m.id.0,
                     lang.t(
-                        "旧卡将失效，确定补卡？",
-                        "The old card stops working. Reissue?"
+                        "将删除此人的姓名和手机尾号，卡也失效。到访和积分记录只保留会员号。确定？",
+                        "This deletes the name and phone digits, and the card stops working; visits and points keep the number only. Delete?"
                     ),
-                    lang.t("挂失补卡", "Lost card: new pass")
+                    lang.t("删除个人信息", "Delete personal data")
                 ));
             }
             r
@@ -276,7 +284,68 @@ pub async fn add(
     }
 }
 
-/// The reissue form.
+/// `POST /members/erase`: a member's personal data deleted on request.
+pub async fn erase(
+    State(d): State<Dashboard>,
+    headers: HeaderMap,
+    Form(f): Form<ReissueForm>,
+) -> Response {
+    let lang = lang(&headers);
+    let Some(who) = d.session(&headers) else {
+        return see_other("/sign-in");
+    };
+    if !origin_ok(&headers) || !csrf_ok(&who, &f.csrf) {
+        return refused(
+            lang,
+            Some(&who),
+            lang.t("表单已过期，请重试", "The form expired: try again"),
+        );
+    }
+    let Ok(id) = f.id.trim().parse::<u32>() else {
+        return refused(
+            lang,
+            Some(&who),
+            lang.t("会员号不对", "Not a member number"),
+        );
+    };
+    if !who.role.may(StaffAction::Members) {
+        return refused(
+            lang,
+            Some(&who),
+            lang.t(
+                "您的角色不能删除会员信息",
+                "Your role may not delete members' data",
+            ),
+        );
+    }
+    let actor = Actor::Staff(who.member);
+    match d
+        .with_store(move |store| desk::members::erase(store, actor, MemberId(id), clock::now()))
+        .await
+    {
+        Ok(m) => {
+            let done = match lang {
+                Lang::Zh => format!(
+                    "会员 {} 的个人信息已删除；到访和积分记录只保留会员号。",
+                    m.id.0
+                ),
+                Lang::En => format!(
+                    "Member {}'s personal data is deleted; visits and points keep the number only.",
+                    m.id.0
+                ),
+            };
+            let form = format!(
+                "<p class=\"ok\" role=\"status\">{}</p>{}",
+                esc(&done),
+                add_form(&who, lang, "", "", None)
+            );
+            list_page(&d, &who, lang, "", form, StatusCode::OK).await
+        }
+        Err(e) => refused(lang, Some(&who), &e.to_string()),
+    }
+}
+
+/// The reissue form (and the erase form: the same fields).
 #[derive(serde::Deserialize)]
 pub struct ReissueForm {
     csrf: String,

@@ -278,6 +278,7 @@ pub fn router(dashboard: Dashboard) -> Router {
         .route("/members", get(members::page))
         .route("/members/add", post(members::add))
         .route("/members/reissue", post(members::reissue))
+        .route("/members/erase", post(members::erase))
         .route("/alarms", get(alarms::page))
         .route("/report", get(report::page))
         .route("/vending", get(vending::page))
