@@ -138,26 +138,7 @@ async fn main() {
     let staff: u32 = serde_json::from_str::<serde_json::Value>(&out).unwrap()["id"]
         .as_u64()
         .unwrap() as u32;
-    kiosk(
-        &data,
-        &["staff", "role", &staff.to_string(), "--role", "manager"],
-    );
-    let mut pin = std::process::Command::new(keting_system_tests::binaries::path("kiosk"))
-        .args([
-            "--data",
-            data.to_str().unwrap(),
-            "staff",
-            "pin",
-            &staff.to_string(),
-            "--stdin",
-        ])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    use std::io::Write;
-    writeln!(pin.stdin.take().unwrap(), "246810").unwrap();
-    assert!(pin.wait().unwrap().success());
+    keting_system_tests::binaries::staff_with_pin(&data, staff, "manager", "246810");
     let db = data.join("keting.db");
     let now = keting_centre::clock::now();
     year_of_data(&db, now);

@@ -17,6 +17,8 @@ from selenium import webdriver
 from selenium.webdriver.chrome.options import Options
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions
+from selenium.webdriver.support.ui import WebDriverWait
 
 base, kiosk, data, staff, pin, observer, observer_pin, member_pass, out = sys.argv[1:10]
 
@@ -33,7 +35,10 @@ def sign_in(d, who, code):
     d.find_element(By.NAME, "member").send_keys(who)
     d.find_element(By.NAME, "pin").send_keys(code)
     d.find_element(By.CSS_SELECTOR, "form.sign-in button").click()
-    assert d.find_element(By.ID, "visits-today"), "Today after signing in"
+    try:
+        WebDriverWait(d, 10).until(expected_conditions.presence_of_element_located((By.ID, "visits-today")))
+    except Exception:
+        raise AssertionError("Today after signing in; the page was:\n" + d.page_source)
 
 
 def visits(d):
@@ -83,6 +88,8 @@ try:
     d.get(base + "/vending")
     assert "没有待确认的出货" in d.page_source
     shot(d, "vending-zh")
+    d.get(base + "/bookings")
+    shot(d, "bookings-zh")
     d.get(base + "/lang?to=en")
     assert "Visits today" in d.page_source
     shot(d, "today-en")

@@ -65,6 +65,30 @@ pub fn kiosk(data: &std::path::Path, args: &[&str]) -> String {
     run("kiosk", &all)
 }
 
+/// Sets staff member `id`'s `role` and six-digit `pin` in the kiosk data
+/// directory `data` (`kiosk staff role`, then `kiosk staff pin --stdin`).
+pub fn staff_with_pin(data: &std::path::Path, id: u32, role: &str, pin: &str) {
+    kiosk(data, &["staff", "role", &id.to_string(), "--role", role]);
+    let mut set = std::process::Command::new(path("kiosk"))
+        .args([
+            "--data",
+            data.to_str().unwrap(),
+            "staff",
+            "pin",
+            &id.to_string(),
+            "--stdin",
+        ])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    {
+        use std::io::Write;
+        writeln!(set.stdin.take().unwrap(), "{pin}").unwrap();
+    }
+    assert!(set.wait().unwrap().success(), "kiosk staff pin {id}");
+}
+
 /// `keting-provision --site DIR ARGS...`, run to completion; its stdout.
 pub fn provision(site: &std::path::Path, args: &[&str]) -> String {
     let mut all: Vec<&std::ffi::OsStr> = vec!["--site".as_ref(), site.as_os_str()];

@@ -19,23 +19,7 @@ const WAIT: Duration = Duration::from_secs(20);
 
 fn staff(data: &Path, name: &str, role: &str, pin: &str) -> u32 {
     let (id, _) = add_member(data, name);
-    kiosk_cli(data, &["staff", "role", &id.to_string(), "--role", role]);
-    let mut child = std::process::Command::new(keting_system_tests::binaries::path("kiosk"))
-        .args([
-            "--data",
-            data.to_str().unwrap(),
-            "staff",
-            "pin",
-            &id.to_string(),
-            "--stdin",
-        ])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    use std::io::Write;
-    writeln!(child.stdin.take().unwrap(), "{pin}").unwrap();
-    assert!(child.wait().unwrap().success());
+    keting_system_tests::binaries::staff_with_pin(data, id, role, pin);
     id
 }
 
@@ -478,6 +462,52 @@ async fn five_wrong_pins_lock_the_card_and_the_csv_equals_the_table() {
         })
         .collect();
     assert_eq!(exported, screen, "the export equals the screen");
+
+    // Bookings: a room of 10 places, 3 one-hour slots a day, nothing booked:
+    // 30 days offer 900 places; the CSV says the same as the table.
+    kiosk_cli(
+        &data,
+        &[
+            "resource",
+            "add",
+            "reading-room",
+            "--kind",
+            "room",
+            "--zh",
+            "阅览室",
+            "--en",
+            "Reading room",
+            "--hours",
+            "09:00-12:00",
+            "--slot",
+            "60",
+            "--capacity",
+            "10",
+        ],
+    );
+    let page = request(addr, "GET", "/bookings?days=30", &en, "").await;
+    assert_eq!(page.status, 200);
+    let row = page
+        .body
+        .split("<td>阅览室</td>")
+        .nth(1)
+        .expect("the room's row");
+    let cells: Vec<&str> = row
+        .split("<td>")
+        .skip(1)
+        .take(6)
+        .map(|c| c.split('<').next().unwrap())
+        .collect();
+    assert_eq!(cells, ["活动室", "09:00-12:00", "10", "900", "0", "0.0%"]);
+    let csv = request(addr, "GET", "/bookings.csv?days=30", &en, "").await;
+    assert!(
+        csv.body
+            .contains("阅览室,活动室,\"09:00-12:00\",10,900,0,0.0%"),
+        "{}",
+        csv.body
+    );
+    let bad = request(addr, "GET", "/bookings?days=0", &en, "").await;
+    assert_eq!(bad.status, 400);
 
     // A date in the wrong format: the reason, in the form; the month view works.
     let bad = request(

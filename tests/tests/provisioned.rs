@@ -217,29 +217,8 @@ async fn a_provisioned_site_runs_with_per_device_logins() {
     assert!(events.contains(&format!("member {id}")), "{events}");
     // A staff member signs in with card and PIN through the same desk the
     // screen uses (set from stdin, as a manager would).
-    kiosk_cli(
-        &data,
-        &["staff", "role", &id.to_string(), "--role", "manager"],
-    );
     let staff_pin = "730165";
-    let mut set = std::process::Command::new(binaries::path("kiosk"))
-        .args([
-            "--data",
-            data.to_str().unwrap(),
-            "staff",
-            "pin",
-            &id.to_string(),
-            "--stdin",
-        ])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    {
-        use std::io::Write;
-        writeln!(set.stdin.take().unwrap(), "{staff_pin}").unwrap();
-    }
-    assert!(set.wait().unwrap().success());
+    binaries::staff_with_pin(&data, id, "manager", staff_pin);
     // Home Assistant's own read-only login sees the door's discovery config
     // and its online flag through Mosquitto's ACL.
     let ha_password = std::fs::read_to_string(site.join("homeassistant.secret"))

@@ -73,6 +73,8 @@ pub enum Nav {
     Report,
     /// The drinks machine.
     Vending,
+    /// Bookings and utilisation.
+    Bookings,
     /// The alarm history.
     Alarms,
     /// The sign-in page (no navigation).
@@ -102,6 +104,7 @@ pub fn page(lang: Lang, title: &str, who: Option<&StaffSession>, nav: Nav, body:
             (Nav::Members, "/members", "会员", "Members"),
             (Nav::Points, "/points", "积分", "Points"),
             (Nav::Vending, "/vending", "饮料机", "Drinks"),
+            (Nav::Bookings, "/bookings", "预约", "Bookings"),
             (Nav::Report, "/report", "月报", "Monthly report"),
             (Nav::Alarms, "/alarms", "报警记录", "Alarms"),
         ] {

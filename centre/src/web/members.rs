@@ -17,7 +17,7 @@ use keting_core::staff::StaffAction;
 
 use super::html::{self, Lang, Nav, esc};
 use super::session::StaffSession;
-use super::{Dashboard, csrf_ok, html_page, lang, origin_ok, refused, see_other};
+use super::{Dashboard, form_guard, html_page, lang, refused, see_other};
 use crate::clock;
 use crate::desk::{self, Actor};
 use crate::store::members::{Member, NewMember, NewMemberError, Role};
@@ -236,24 +236,14 @@ pub async fn add(
     headers: HeaderMap,
     Form(f): Form<AddForm>,
 ) -> Response {
-    let lang = lang(&headers);
-    let Some(who) = d.session(&headers) else {
-        return see_other("/sign-in");
+    let may = Some((
+        StaffAction::Members,
+        ("您的角色不能登记会员", "Your role may not add members"),
+    ));
+    let (who, lang) = match form_guard(&d, &headers, &f.csrf, may) {
+        Ok(w) => w,
+        Err(r) => return *r,
     };
-    if !origin_ok(&headers) || !csrf_ok(&who, &f.csrf) {
-        return refused(
-            lang,
-            Some(&who),
-            lang.t("表单已过期，请重试", "The form expired: try again"),
-        );
-    }
-    if !who.role.may(StaffAction::Members) {
-        return refused(
-            lang,
-            Some(&who),
-            lang.t("您的角色不能登记会员", "Your role may not add members"),
-        );
-    }
     let tail = f.phone_tail.trim();
     let mut roles = vec![Role::Resident];
     if f.volunteer.is_some() {
@@ -290,17 +280,17 @@ pub async fn erase(
     headers: HeaderMap,
     Form(f): Form<ReissueForm>,
 ) -> Response {
-    let lang = lang(&headers);
-    let Some(who) = d.session(&headers) else {
-        return see_other("/sign-in");
+    let may = Some((
+        StaffAction::Members,
+        (
+            "您的角色不能删除会员信息",
+            "Your role may not delete members' data",
+        ),
+    ));
+    let (who, lang) = match form_guard(&d, &headers, &f.csrf, may) {
+        Ok(w) => w,
+        Err(r) => return *r,
     };
-    if !origin_ok(&headers) || !csrf_ok(&who, &f.csrf) {
-        return refused(
-            lang,
-            Some(&who),
-            lang.t("表单已过期，请重试", "The form expired: try again"),
-        );
-    }
     let Ok(id) = f.id.trim().parse::<u32>() else {
         return refused(
             lang,
@@ -308,16 +298,6 @@ pub async fn erase(
             lang.t("会员号不对", "Not a member number"),
         );
     };
-    if !who.role.may(StaffAction::Members) {
-        return refused(
-            lang,
-            Some(&who),
-            lang.t(
-                "您的角色不能删除会员信息",
-                "Your role may not delete members' data",
-            ),
-        );
-    }
     let actor = Actor::Staff(who.member);
     match d
         .with_store(move |store| desk::members::erase(store, actor, MemberId(id), clock::now()))
@@ -358,17 +338,14 @@ pub async fn reissue(
     headers: HeaderMap,
     Form(f): Form<ReissueForm>,
 ) -> Response {
-    let lang = lang(&headers);
-    let Some(who) = d.session(&headers) else {
-        return see_other("/sign-in");
+    let may = Some((
+        StaffAction::Members,
+        ("您的角色不能补卡", "Your role may not reissue passes"),
+    ));
+    let (who, lang) = match form_guard(&d, &headers, &f.csrf, may) {
+        Ok(w) => w,
+        Err(r) => return *r,
     };
-    if !origin_ok(&headers) || !csrf_ok(&who, &f.csrf) {
-        return refused(
-            lang,
-            Some(&who),
-            lang.t("表单已过期，请重试", "The form expired: try again"),
-        );
-    }
     let Ok(id) = f.id.trim().parse::<u32>() else {
         return refused(
             lang,
@@ -376,13 +353,6 @@ pub async fn reissue(
             lang.t("会员号不对", "Not a member number"),
         );
     };
-    if !who.role.may(StaffAction::Members) {
-        return refused(
-            lang,
-            Some(&who),
-            lang.t("您的角色不能补卡", "Your role may not reissue passes"),
-        );
-    }
     let issuer = d.issuer();
     let actor = Actor::Staff(who.member);
     match d

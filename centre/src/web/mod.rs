@@ -22,6 +22,8 @@
 //!   and volunteering, satisfaction per service, six months' trend), A4.
 //! - [`vending`]: the drinks machine's catalogue and stock, the newest
 //!   redemptions, any in doubt.
+//! - [`bookings`]: each resource's hours, places and utilisation over the
+//!   last days, with a CSV export equal to the table.
 //! - [`alarms`]: the alarm history, who acknowledged what.
 //! - [`live`]: the event stream that tells a page to refresh.
 //!
@@ -34,6 +36,7 @@
 
 pub mod alarms;
 pub mod assets;
+pub mod bookings;
 pub mod chart;
 pub mod html;
 pub mod live;
@@ -56,6 +59,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use keting_core::pass::PassIssuer;
+use keting_core::staff::StaffAction;
 use tokio::sync::watch;
 
 use crate::service::DoorsView;
@@ -176,6 +180,38 @@ pub fn csrf_ok(who: &StaffSession, token: &str) -> bool {
     same_token(&who.csrf, token)
 }
 
+/// Why a role may not do something, in Chinese and in English.
+pub type RoleWords = (&'static str, &'static str);
+
+/// The checks every form's POST passes, in order: a session (else the
+/// sign-in page), this origin and the session's CSRF token (else refused,
+/// nothing written), and with `may` a role that may do it (else refused in
+/// `may`'s words). The desk checks the role again in its transaction.
+pub fn form_guard(
+    d: &Dashboard,
+    headers: &HeaderMap,
+    csrf: &str,
+    may: Option<(StaffAction, RoleWords)>,
+) -> Result<(StaffSession, Lang), Box<Response>> {
+    let lang = lang(headers);
+    let Some(who) = d.session(headers) else {
+        return Err(Box::new(see_other("/sign-in")));
+    };
+    if !origin_ok(headers) || !csrf_ok(&who, csrf) {
+        return Err(Box::new(refused(
+            lang,
+            Some(&who),
+            lang.t("表单已过期，请重试", "The form expired: try again"),
+        )));
+    }
+    if let Some((action, (zh, en))) = may
+        && !who.role.may(action)
+    {
+        return Err(Box::new(refused(lang, Some(&who), lang.t(zh, en))));
+    }
+    Ok((who, lang))
+}
+
 /// A redirect (303, so a POST becomes a GET).
 pub fn see_other(to: &str) -> Response {
     let mut r = StatusCode::SEE_OTHER.into_response();
@@ -282,6 +318,8 @@ pub fn router(dashboard: Dashboard) -> Router {
         .route("/alarms", get(alarms::page))
         .route("/report", get(report::page))
         .route("/vending", get(vending::page))
+        .route("/bookings", get(bookings::page))
+        .route("/bookings.csv", get(bookings::csv))
         .route("/points", get(points::page))
         .route("/points/award", post(points::award))
         .route("/points/reverse", post(points::reverse))

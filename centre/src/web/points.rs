@@ -15,7 +15,7 @@ use keting_core::staff::StaffAction;
 
 use super::html::{self, Lang, Nav, esc};
 use super::session::StaffSession;
-use super::{Dashboard, csrf_ok, html_page, lang, origin_ok, refused, see_other};
+use super::{Dashboard, form_guard, html_page, lang, refused, see_other};
 use crate::clock;
 use crate::desk::{self, Actor};
 
@@ -218,24 +218,14 @@ pub async fn award(
     headers: HeaderMap,
     Form(f): Form<AwardForm>,
 ) -> Response {
-    let lang = lang(&headers);
-    let Some(who) = d.session(&headers) else {
-        return see_other("/sign-in");
+    let may = Some((
+        StaffAction::Points,
+        ("您的角色不能发放积分", "Your role may not award points"),
+    ));
+    let (who, lang) = match form_guard(&d, &headers, &f.csrf, may) {
+        Ok(w) => w,
+        Err(r) => return *r,
     };
-    if !origin_ok(&headers) || !csrf_ok(&who, &f.csrf) {
-        return refused(
-            lang,
-            Some(&who),
-            lang.t("表单已过期，请重试", "The form expired: try again"),
-        );
-    }
-    if !who.role.may(StaffAction::Points) {
-        return refused(
-            lang,
-            Some(&who),
-            lang.t("您的角色不能发放积分", "Your role may not award points"),
-        );
-    }
     let bad = |why: &str| (StatusCode::BAD_REQUEST, why.to_owned());
     let checked = (|| {
         let activity = f.activity.trim().to_owned();
@@ -350,24 +340,14 @@ pub async fn reverse(
     headers: HeaderMap,
     Form(f): Form<ReverseForm>,
 ) -> Response {
-    let lang = lang(&headers);
-    let Some(who) = d.session(&headers) else {
-        return see_other("/sign-in");
+    let may = Some((
+        StaffAction::Points,
+        ("您的角色不能撤销积分", "Your role may not reverse points"),
+    ));
+    let (who, lang) = match form_guard(&d, &headers, &f.csrf, may) {
+        Ok(w) => w,
+        Err(r) => return *r,
     };
-    if !origin_ok(&headers) || !csrf_ok(&who, &f.csrf) {
-        return refused(
-            lang,
-            Some(&who),
-            lang.t("表单已过期，请重试", "The form expired: try again"),
-        );
-    }
-    if !who.role.may(StaffAction::Points) {
-        return refused(
-            lang,
-            Some(&who),
-            lang.t("您的角色不能撤销积分", "Your role may not reverse points"),
-        );
-    }
     let reason = f.reason.trim().to_owned();
     let Ok(posting) = f.posting.trim().parse::<i64>() else {
         let why = lang.t("记账号是数字", "A posting number is a number");

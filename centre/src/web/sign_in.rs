@@ -10,7 +10,7 @@ use keting_core::ids::MemberId;
 
 use super::html::{self, Lang, Nav, esc};
 use super::session::COOKIE;
-use super::{Dashboard, csrf_ok, html_page, lang, origin_ok, refused, see_other};
+use super::{Dashboard, form_guard, html_page, lang, origin_ok, refused, see_other};
 use crate::clock;
 use crate::desk::staff::{self, SignInError};
 
@@ -173,16 +173,8 @@ pub async fn sign_out(
     headers: HeaderMap,
     Form(f): Form<SignOutForm>,
 ) -> Response {
-    let lang = lang(&headers);
-    let Some(who) = d.session(&headers) else {
-        return see_other("/sign-in");
-    };
-    if !origin_ok(&headers) || !csrf_ok(&who, &f.csrf) {
-        return refused(
-            lang,
-            Some(&who),
-            lang.t("表单已过期，请重试", "The form expired: try again"),
-        );
+    if let Err(r) = form_guard(&d, &headers, &f.csrf, None) {
+        return *r;
     }
     if let Some(token) = headers
         .get(header::COOKIE)

@@ -15,7 +15,7 @@ use keting_core::time::Timestamp;
 use super::chart;
 use super::html::{self, Lang, Nav, esc};
 use super::session::StaffSession;
-use super::{Dashboard, csrf_ok, html_page, lang, origin_ok, refused, see_other};
+use super::{Dashboard, form_guard, html_page, lang, refused, see_other};
 use crate::clock;
 use crate::desk::{self, Actor};
 use crate::service::device_states::Availability;
@@ -343,17 +343,17 @@ pub async fn ack(
     headers: HeaderMap,
     Form(f): Form<AckForm>,
 ) -> Response {
-    let lang = lang(&headers);
-    let Some(who) = d.session(&headers) else {
-        return see_other("/sign-in");
+    let may = Some((
+        StaffAction::Alarms,
+        (
+            "观察员不能确认报警",
+            "An observer may not acknowledge alarms",
+        ),
+    ));
+    let (who, lang) = match form_guard(&d, &headers, &f.csrf, may) {
+        Ok(w) => w,
+        Err(r) => return *r,
     };
-    if !origin_ok(&headers) || !csrf_ok(&who, &f.csrf) {
-        return refused(
-            lang,
-            Some(&who),
-            lang.t("表单已过期，请重试", "The form expired: try again"),
-        );
-    }
     let Ok(id) = f.id.trim().parse::<i64>() else {
         return refused(
             lang,
@@ -361,16 +361,6 @@ pub async fn ack(
             lang.t("报警编号不对", "Not an alarm number"),
         );
     };
-    if !who.role.may(StaffAction::Alarms) {
-        return refused(
-            lang,
-            Some(&who),
-            lang.t(
-                "观察员不能确认报警",
-                "An observer may not acknowledge alarms",
-            ),
-        );
-    }
     let member = who.member;
     let done = d
         .with_store(move |store| desk::alarms::ack(store, Actor::Staff(member), id, clock::now()))
