@@ -1,6 +1,7 @@
 //! Bookings: each resource's hours and places, and its utilisation over the
 //! last days (places used over places offered, by the resource's own slots
-//! and capacity), with a CSV export equal to the table. A place is used by
+//! and capacity; a piano's places are its open time in walk-up sessions),
+//! with a CSV export equal to the table. A place is used by
 //! a booking that was booked, started, ended or is waiting to be checked,
 //! and by a walk-up session; cancelled, released, lapsed and failed ones
 //! do not count.
@@ -70,11 +71,23 @@ pub fn utilisation(
     let (from, to) = (cal.start_of(first), cal.day_span(today).end);
     let mut out = Vec::new();
     for r in desk::bookings::resources(store, None)? {
+        // A piano is walked up to: its places are its open time in
+        // sessions of its length, not its opening windows.
+        let walk_up_minutes = (r.resource.kind == ResourceKind::Piano
+            && r.resource.slot_minutes.is_none())
+        .then(|| (r.session.as_secs() / 60).max(1));
         let mut offered = 0u64;
         let mut day = first;
         while day <= today {
-            offered +=
-                slots_on(&r.resource, cal, day).len() as u64 * u64::from(r.resource.capacity);
+            let slots = slots_on(&r.resource, cal, day);
+            let places = match walk_up_minutes {
+                Some(len) => slots
+                    .iter()
+                    .map(|s| s.end.since(s.start).map_or(0, |d| d.as_secs() / 60) / len)
+                    .sum::<u64>(),
+                None => slots.len() as u64,
+            };
+            offered += places * u64::from(r.resource.capacity);
             day = day.next_day().unwrap_or(day);
             if day == first {
                 break;
