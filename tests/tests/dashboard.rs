@@ -360,6 +360,50 @@ async fn five_wrong_pins_lock_the_card_and_the_csv_equals_the_table() {
     assert_eq!(r.status, 400);
     assert!(r.body.contains("工作证号是数字"));
 
+    // By name and password, with the same tries as the PIN.
+    let mut set = std::process::Command::new(keting_system_tests::binaries::path("kiosk"))
+        .args([
+            "--data",
+            data.to_str().unwrap(),
+            "staff",
+            "password",
+            &wang.to_string(),
+            "--stdin",
+        ])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    {
+        use std::io::Write;
+        writeln!(set.stdin.take().unwrap(), "correct horse battery").unwrap();
+    }
+    assert!(set.wait().unwrap().success(), "a password clears the lock");
+    let by_name = |password: &str| {
+        let body = format!(
+            "name={}&password={}",
+            urlencode("王技术员"),
+            urlencode(password)
+        );
+        async move { request(addr, "POST", "/sign-in", &[], &body).await }
+    };
+    let r = by_name("wrong horse battery").await;
+    assert_eq!(r.status, 401);
+    assert!(r.body.contains("还可再试 4 次"), "{}", r.body);
+    let r = by_name("correct horse battery").await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    assert!(r.cookie("keting_session").is_some());
+    let r = request(
+        addr,
+        "POST",
+        "/sign-in",
+        &[],
+        &format!("name={}&password=x", urlencode("无此人")),
+    )
+    .await;
+    assert_eq!(r.status, 401);
+    assert!(r.body.contains("没有这个姓名的工作人员"));
+
     let (cookie, csrf) = session(addr, liu, "246810").await;
     let en = [("Cookie", cookie.as_str())];
     // Members: every bad value refused with the reason in the form, nothing written.

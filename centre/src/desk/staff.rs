@@ -37,6 +37,9 @@ pub enum StaffError {
     /// The hash could not be made.
     #[error("the PIN could not be hashed: {0}")]
     Hash(String),
+    /// A password too short or too long.
+    #[error("a password has {PASSWORD_MIN_CHARS} to {PASSWORD_MAX_CHARS} characters")]
+    PasswordShape,
     /// The database, or a role that does not allow it.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -54,6 +57,13 @@ pub enum SignInError {
     /// The card's member has no staff role.
     #[error("not staff")]
     NotStaff,
+    /// No staff member has that name, or more than one has (the card's
+    /// number then says who).
+    #[error("no single staff member has that name")]
+    NotOneByName,
+    /// Staff, but no dashboard password was ever set.
+    #[error("no password is set: a manager sets one with `kiosk staff password`")]
+    NoPassword,
     /// Staff, but no PIN was ever set.
     #[error("no PIN is set: a manager sets one with `kiosk staff pin`")]
     NoPin,
@@ -100,7 +110,12 @@ fn hasher() -> Argon2<'static> {
     Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
 }
 
-/// The Argon2id PHC string of `pin`, with a fresh salt.
+/// A dashboard password's shortest length, in characters.
+pub const PASSWORD_MIN_CHARS: usize = 10;
+/// Its longest.
+pub const PASSWORD_MAX_CHARS: usize = 128;
+
+/// The Argon2id PHC string of `pin` (or a password), with a fresh salt.
 pub fn hash_pin(pin: &str) -> Result<String, StaffError> {
     let salt = SaltString::generate(&mut OsRng);
     hasher()
@@ -194,6 +209,56 @@ pub fn set_pin(
     })
 }
 
+/// Sets a staff member's dashboard password (10 to 128 characters, stored
+/// as an Argon2id hash); clears a lock on their card. Audited, never logged.
+pub fn set_password(
+    store: &mut Store,
+    actor: Actor,
+    member: MemberId,
+    password: &str,
+    now: Timestamp,
+) -> Result<(), StaffError> {
+    let n = password.chars().count();
+    if !(PASSWORD_MIN_CHARS..=PASSWORD_MAX_CHARS).contains(&n) {
+        return Err(StaffError::PasswordShape);
+    }
+    let hash = hash_pin(password)?;
+    store.write(|tx| {
+        require(tx, actor, StaffAction::ManageStaff)?;
+        if staff_access::get(tx, member)?.is_none() {
+            return Err(StaffError::NotStaff(member));
+        }
+        staff_access::set_password_hash(tx, member, &hash, now)?;
+        audit::record(
+            tx,
+            now,
+            &actor.audit_name(),
+            "staff.password_set",
+            &format!("member {member}"),
+        )?;
+        Ok(())
+    })
+}
+
+/// Signs in to the dashboard by name and password: the name must be one
+/// staff member's exactly; the tries and the lock are the PIN's (5 wrong,
+/// of either, lock the card for 15 minutes).
+pub fn sign_in_with_password(
+    store: &mut Store,
+    name: &str,
+    password: &str,
+    now: Timestamp,
+) -> Result<SignedIn, SignInError> {
+    if password.chars().count() > PASSWORD_MAX_CHARS {
+        return Err(SignInError::Wrong { left: 0 });
+    }
+    let named = staff_access::named(store.conn(), name.trim())?;
+    let [member] = named[..] else {
+        return Err(SignInError::NotOneByName);
+    };
+    sign_in_checked(store, member, Secret::Password(password), now, true)
+}
+
 /// Every staff member, with their display name.
 pub fn list(store: &Store) -> Result<Vec<(StaffAccess, String)>, StaffError> {
     let conn = store.conn();
@@ -230,6 +295,13 @@ pub fn sign_in_to_dashboard(
     sign_in_as(store, member, pin, now, true)
 }
 
+/// What a staff member signs in with.
+#[derive(Clone, Copy)]
+enum Secret<'a> {
+    Pin(&'a str),
+    Password(&'a str),
+}
+
 fn sign_in_as(
     store: &mut Store,
     member: MemberId,
@@ -238,6 +310,16 @@ fn sign_in_as(
     observers: bool,
 ) -> Result<SignedIn, SignInError> {
     check_pin_format(pin)?;
+    sign_in_checked(store, member, Secret::Pin(pin), now, observers)
+}
+
+fn sign_in_checked(
+    store: &mut Store,
+    member: MemberId,
+    secret: Secret<'_>,
+    now: Timestamp,
+    observers: bool,
+) -> Result<SignedIn, SignInError> {
     let t = now.as_unix_millis();
     let actor = Actor::Staff(member).audit_name();
     // The closure's Ok carries a refusal too, so the wrong try it wrote
@@ -249,14 +331,21 @@ fn sign_in_as(
             else {
                 return Ok(Err(SignInError::NotStaff));
             };
-            let Some(hash) = access.pin_hash.as_deref() else {
-                return Ok(Err(SignInError::NoPin));
+            let (hash, typed) = match secret {
+                Secret::Pin(pin) => (access.pin_hash.clone(), pin),
+                Secret::Password(p) => (staff_access::password_hash(tx, member)?, p),
+            };
+            let Some(hash) = hash else {
+                return Ok(Err(match secret {
+                    Secret::Pin(_) => SignInError::NoPin,
+                    Secret::Password(_) => SignInError::NoPassword,
+                }));
             };
             if let Some(until_ms) = access.attempts.locked_at(t) {
                 audit::record(tx, now, &actor, "staff.sign_in_locked", "")?;
                 return Ok(Err(SignInError::Locked { until_ms }));
             }
-            let (attempts, verdict) = access.attempts.after(pin_matches(pin, hash), t);
+            let (attempts, verdict) = access.attempts.after(pin_matches(typed, &hash), t);
             staff_access::set_attempts(tx, member, attempts)?;
             Ok(match verdict {
                 PinVerdict::Accepted => {

@@ -391,6 +391,12 @@ const MIGRATIONS: &[&str] = &[
     r#"
     CREATE INDEX postings_earned_at ON ledger_postings (at_ms) WHERE kind = 'earn';
     "#,
+    // 14: staff may also sign in to the dashboard by name and password
+    // (Argon2id, like the PIN; the same tries and lock).
+    r#"
+    ALTER TABLE staff_access ADD COLUMN password_hash TEXT
+        CHECK (password_hash IS NULL OR password_hash LIKE '$argon2id$%');
+    "#,
 ];
 
 /// The schema version this build writes.

@@ -89,6 +89,46 @@ pub fn set_pin_hash(
     Ok(())
 }
 
+/// Sets `member`'s dashboard password hash and clears their wrong tries and lock.
+pub fn set_password_hash(
+    conn: &Connection,
+    member: MemberId,
+    hash: &str,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    let n = conn.execute(
+        "UPDATE staff_access SET password_hash = ?2, wrong_pins = 0, locked_until_ms = NULL, updated_ms = ?3
+         WHERE member_id = ?1",
+        params![member.0, hash, now.as_unix_millis()],
+    )?;
+    if n == 0 {
+        return Err(StoreError::NotFound(format!("staff member {member}")));
+    }
+    Ok(())
+}
+
+/// `member`'s dashboard password hash, if one is set.
+pub fn password_hash(conn: &Connection, member: MemberId) -> Result<Option<String>, StoreError> {
+    Ok(conn
+        .query_row(
+            "SELECT password_hash FROM staff_access WHERE member_id = ?1",
+            [member.0],
+            |r| r.get(0),
+        )
+        .optional()?
+        .flatten())
+}
+
+/// The staff members whose name is exactly `name`.
+pub fn named(conn: &Connection, name: &str) -> Result<Vec<MemberId>, StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT s.member_id FROM staff_access s JOIN members m ON m.id = s.member_id
+         WHERE m.display_name = ?1 ORDER BY s.member_id",
+    )?;
+    let rows = stmt.query_map([name], |r| Ok(MemberId(r.get(0)?)))?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
 /// Writes `member`'s tries after a PIN was entered.
 pub fn set_attempts(
     conn: &Connection,

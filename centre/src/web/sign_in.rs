@@ -19,12 +19,22 @@ fn form_page(lang: Lang, member: &str, error: Option<&str>) -> String {
         .map(|e| format!("<p class=\"error\" role=\"alert\">{}</p>", esc(e)))
         .unwrap_or_default();
     let body = format!(
-        "<h1>{title}</h1>{error}<form class=\"sign-in\" method=\"post\" action=\"/sign-in\">\
+        "<h1>{title}</h1>{error}<div class=\"grid\"><section><h2>{by_card}</h2><form class=\"sign-in\" method=\"post\" action=\"/sign-in\">\
          <label for=\"member\">{card}</label>\
          <input id=\"member\" name=\"member\" inputmode=\"numeric\" maxlength=\"10\" autocomplete=\"username\" value=\"{member}\" required autofocus>\
          <label for=\"pin\">{pin}</label>\
          <input id=\"pin\" name=\"pin\" type=\"password\" inputmode=\"numeric\" maxlength=\"6\" autocomplete=\"current-password\" required>\
-         <p><button>{go}</button></p></form>",
+         <p><button>{go}</button></p></form></section>\
+         <section><h2>{or}</h2><form class=\"sign-in\" method=\"post\" action=\"/sign-in\">\
+         <label for=\"name\">{name}</label>\
+         <input id=\"name\" name=\"name\" maxlength=\"40\" autocomplete=\"username\" required>\
+         <label for=\"password\">{password}</label>\
+         <input id=\"password\" name=\"password\" type=\"password\" maxlength=\"128\" autocomplete=\"current-password\" required>\
+         <p><button>{go}</button></p></form></section></div>",
+        by_card = lang.t("用工作证", "By staff card"),
+        or = lang.t("或用姓名和密码", "Or by name and password"),
+        name = lang.t("姓名", "Name"),
+        password = lang.t("密码", "Password"),
         title = lang.t("工作人员登录", "Staff sign-in"),
         card = lang.t("工作证号（会员号）", "Staff card number (member number)"),
         pin = lang.t("六位密码（PIN）", "Six-digit PIN"),
@@ -42,11 +52,17 @@ pub async fn form(State(d): State<Dashboard>, headers: HeaderMap) -> Response {
     html_page(StatusCode::OK, form_page(lang(&headers), "", None))
 }
 
-/// The sign-in form.
+/// Either sign-in form: card number and PIN, or name and password.
 #[derive(serde::Deserialize)]
 pub struct SignInForm {
+    #[serde(default)]
     member: String,
+    #[serde(default)]
     pin: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    password: String,
 }
 
 /// `POST /sign-in`.
@@ -72,7 +88,18 @@ pub async fn submit(
         f.member.trim()
     };
     let again = |status, why: &str| html_page(status, form_page(lang, shown, Some(why)));
-    let Ok(member) = f.member.trim().parse::<u32>() else {
+    let by_password = !f.name.trim().is_empty();
+    if by_password && (f.name.chars().count() > 40 || f.password.chars().count() > 128) {
+        return again(
+            StatusCode::BAD_REQUEST,
+            lang.t(
+                "姓名最多 40 字，密码最多 128 字",
+                "A name has at most 40 characters, a password 128",
+            ),
+        );
+    }
+    let parsed = f.member.trim().parse::<u32>();
+    let Ok(member) = parsed.or(if by_password { Ok(0) } else { Err(()) }) else {
         return again(
             StatusCode::BAD_REQUEST,
             lang.t(
@@ -87,10 +114,14 @@ pub async fn submit(
             lang.t("密码是六位数字", "The PIN is six digits"),
         );
     }
-    let pin = f.pin.clone();
+    let (pin, name, password) = (f.pin.clone(), f.name.clone(), f.password.clone());
     let result = d
         .with_store(move |store| {
-            staff::sign_in_to_dashboard(store, MemberId(member), &pin, clock::now())
+            if by_password {
+                staff::sign_in_with_password(store, &name, &password, clock::now())
+            } else {
+                staff::sign_in_to_dashboard(store, MemberId(member), &pin, clock::now())
+            }
         })
         .await;
     match result {
@@ -113,6 +144,18 @@ pub async fn submit(
         }
         Err(e) => {
             let why = match &e {
+                SignInError::NotOneByName => lang
+                    .t(
+                        "没有这个姓名的工作人员，或有重名：请用工作证号和 PIN 登录",
+                        "No single staff member has this name: sign in with the card number and PIN",
+                    )
+                    .to_owned(),
+                SignInError::NoPassword => lang
+                    .t(
+                        "尚未设置密码：请主管用 kiosk staff password 设置",
+                        "No password is set: a manager sets one with kiosk staff password",
+                    )
+                    .to_owned(),
                 SignInError::NotStaff => lang
                     .t("此卡没有工作人员身份", "This card has no staff role")
                     .to_owned(),
@@ -127,7 +170,7 @@ pub async fn submit(
                 }
                 SignInError::Wrong { left } => match lang {
                     Lang::Zh => format!("密码错误，还可再试 {left} 次"),
-                    Lang::En => format!("Wrong PIN: {left} tries left"),
+                    Lang::En => format!("Wrong PIN or password: {left} tries left"),
                 },
                 SignInError::Locked { until_ms } => {
                     let t = d

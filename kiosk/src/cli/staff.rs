@@ -37,8 +37,33 @@ pub enum StaffCommand {
         #[arg(long)]
         stdin: bool,
     },
+    /// Set a staff member's dashboard password (10 to 128 characters), asked for twice on the terminal; they then sign in to the dashboard by name and password. Clears a lock on their card.
+    Password {
+        /// The member number.
+        id: u32,
+        /// Read the password from the first line of standard input instead.
+        #[arg(long)]
+        stdin: bool,
+    },
     /// List the staff: role, whether a PIN is set, locked cards.
     List,
+}
+
+fn read_secret(stdin: bool, what: &str) -> Result<String> {
+    if stdin || !std::io::stdin().is_terminal() {
+        let mut line = String::new();
+        std::io::stdin()
+            .lock()
+            .read_line(&mut line)
+            .with_context(|| format!("reading the {what} from standard input"))?;
+        return Ok(line.trim_end_matches(['\r', '\n']).to_owned());
+    }
+    let first = rpassword::prompt_password(format!("{what}: "))?;
+    let again = rpassword::prompt_password("the same again: ")?;
+    if first != again {
+        bail!("the two differ; nothing changed");
+    }
+    Ok(first)
 }
 
 fn read_pin(stdin: bool) -> Result<String> {
@@ -83,6 +108,13 @@ pub fn staff_command(cmd: StaffCommand, store: &mut Store) -> Result<()> {
             let pin = read_pin(stdin)?;
             desk::staff::set_pin(store, Actor::CommandLine, MemberId(id), &pin, now)?;
             println!("member {id}: PIN set; their card opens the staff page with it");
+        }
+        StaffCommand::Password { id, stdin } => {
+            let password = read_secret(stdin, "password (10 to 128 characters)")?;
+            desk::staff::set_password(store, Actor::CommandLine, MemberId(id), &password, now)?;
+            println!(
+                "member {id}: password set; they sign in to the dashboard with their name and it"
+            );
         }
         StaffCommand::List => {
             println!(

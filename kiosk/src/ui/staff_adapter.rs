@@ -90,7 +90,12 @@ pub(super) fn pin_digit(window: &KioskWindow, state: &Rc<RefCell<State>>, digit:
             w.pin_locked(((until_ms - now.as_unix_millis()).max(0) + 59_999) / 60_000)
         }
         Err(SignInError::NoPin) => w.no_pin(),
-        Err(SignInError::NotStaff | SignInError::PinFormat(_)) => w.failed(),
+        Err(
+            SignInError::NotStaff
+            | SignInError::PinFormat(_)
+            | SignInError::NotOneByName
+            | SignInError::NoPassword,
+        ) => w.failed(),
         Err(SignInError::Store(e)) => {
             tracing::error!("staff sign-in failed: {e}");
             w.failed()
