@@ -27,7 +27,7 @@ use keting_centre::store::points;
 use keting_core::calendar::SiteCalendar;
 use keting_core::ids::MemberId;
 use keting_core::time::Timestamp;
-use keting_system_tests::binaries::{Process, kiosk};
+use keting_system_tests::binaries::kiosk;
 use keting_system_tests::http::{event_lines, request};
 use keting_system_tests::latency::{report, resident_kib};
 
@@ -144,32 +144,7 @@ async fn main() {
     year_of_data(&db, now);
     floor(&db, now, n_pages);
 
-    let centre = Process::start(
-        "keting-centre",
-        &[
-            "--data",
-            data.to_str().unwrap(),
-            "--no-demo-devices",
-            "--mqtt-listen",
-            "127.0.0.1:0",
-            "--http",
-            "127.0.0.1:0",
-        ],
-        &[],
-        "centre ready",
-    )
-    .await;
-    let line = centre
-        .wait_for_line("staff dashboard at http://", Duration::from_secs(10))
-        .await;
-    let addr: SocketAddr = line
-        .rsplit("http://")
-        .next()
-        .unwrap()
-        .trim_end_matches('/')
-        .trim()
-        .parse()
-        .unwrap();
+    let (centre, addr) = keting_system_tests::binaries::centre_with_dashboard(&data).await;
     let r = request(
         addr,
         "POST",

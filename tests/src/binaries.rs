@@ -105,6 +105,39 @@ pub async fn start_kiosk(data: &std::path::Path, args: &[&str], ready: &str) -> 
     Process::start("kiosk", &all, &[("KETING_LOG", "info,rumqttd=warn")], ready).await
 }
 
+/// Starts `keting-centre --data DIR` with no demo devices, its embedded
+/// broker and its staff dashboard each on a free loopback port; returns it
+/// and the dashboard's address.
+pub async fn centre_with_dashboard(data: &std::path::Path) -> (Process, std::net::SocketAddr) {
+    let p = Process::start(
+        "keting-centre",
+        &[
+            "--data",
+            data.to_str().unwrap(),
+            "--no-demo-devices",
+            "--mqtt-listen",
+            "127.0.0.1:0",
+            "--http",
+            "127.0.0.1:0",
+        ],
+        &[],
+        "centre ready",
+    )
+    .await;
+    let line = p
+        .wait_for_line("staff dashboard at http://", Duration::from_secs(20))
+        .await;
+    let addr = line
+        .rsplit("http://")
+        .next()
+        .unwrap()
+        .trim_end_matches('/')
+        .trim()
+        .parse()
+        .unwrap();
+    (p, addr)
+}
+
 /// A running program; its stderr lines are kept and broadcast.
 pub struct Process {
     child: Child,

@@ -24,31 +24,7 @@ fn staff(data: &Path, name: &str, role: &str, pin: &str) -> u32 {
 }
 
 async fn centre(data: &Path) -> (Process, SocketAddr) {
-    let p = Process::start(
-        "keting-centre",
-        &[
-            "--data",
-            data.to_str().unwrap(),
-            "--no-demo-devices",
-            "--mqtt-listen",
-            "127.0.0.1:0",
-            "--http",
-            "127.0.0.1:0",
-        ],
-        &[],
-        "centre ready",
-    )
-    .await;
-    let line = p.wait_for_line("staff dashboard at http://", WAIT).await;
-    let addr = line
-        .rsplit("http://")
-        .next()
-        .unwrap()
-        .trim_end_matches('/')
-        .trim()
-        .parse()
-        .unwrap();
-    (p, addr)
+    keting_system_tests::binaries::centre_with_dashboard(data).await
 }
 
 async fn sign_in(addr: SocketAddr, member: u32, pin: &str) -> Reply {

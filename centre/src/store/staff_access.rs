@@ -78,9 +78,22 @@ pub fn set_pin_hash(
     hash: &str,
     now: Timestamp,
 ) -> Result<(), StoreError> {
+    set_secret_hash(conn, "pin_hash", member, hash, now)
+}
+
+/// Sets `column` (`pin_hash` or `password_hash`) and clears the tries and lock.
+fn set_secret_hash(
+    conn: &Connection,
+    column: &str,
+    member: MemberId,
+    hash: &str,
+    now: Timestamp,
+) -> Result<(), StoreError> {
     let n = conn.execute(
-        "UPDATE staff_access SET pin_hash = ?2, wrong_pins = 0, locked_until_ms = NULL, updated_ms = ?3
-         WHERE member_id = ?1",
+        &format!(
+            "UPDATE staff_access SET {column} = ?2, wrong_pins = 0, locked_until_ms = NULL, updated_ms = ?3
+             WHERE member_id = ?1"
+        ),
         params![member.0, hash, now.as_unix_millis()],
     )?;
     if n == 0 {
@@ -96,15 +109,7 @@ pub fn set_password_hash(
     hash: &str,
     now: Timestamp,
 ) -> Result<(), StoreError> {
-    let n = conn.execute(
-        "UPDATE staff_access SET password_hash = ?2, wrong_pins = 0, locked_until_ms = NULL, updated_ms = ?3
-         WHERE member_id = ?1",
-        params![member.0, hash, now.as_unix_millis()],
-    )?;
-    if n == 0 {
-        return Err(StoreError::NotFound(format!("staff member {member}")));
-    }
-    Ok(())
+    set_secret_hash(conn, "password_hash", member, hash, now)
 }
 
 /// `member`'s dashboard password hash, if one is set.
