@@ -307,9 +307,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
                         "{}: label written; its code works once, for {window} s",
                         out.display()
                     );
-                    match mosquitto_files::remembered(&site) {
-                        Some((dir, options)) => {
-                            mosquitto_files::write(&site, &dir, &options, t)?;
+                    match mosquitto_files::rewrite_remembered(&site, t)? {
+                        Some(dir) => {
                             println!(
                                 "the claim login is in {}/passwords: reload Mosquitto now (systemctl reload mosquitto)",
                                 dir.display()
@@ -370,9 +369,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
 /// `broker config` last wrote them (logins, ACL, the revocation list), and
 /// what the broker needs to take them up.
 fn rewrite_broker_files(site: &SiteDir) -> Result<()> {
-    match mosquitto_files::remembered(site) {
-        Some((dir, options)) => {
-            mosquitto_files::write(site, &dir, &options, now().as_unix_millis())?;
+    match mosquitto_files::rewrite_remembered(site, now().as_unix_millis())? {
+        Some(dir) => {
             println!(
                 "{}: logins, ACL and revocation list rewritten; reload Mosquitto now (systemctl reload mosquitto): the device's certificate is refused at its next connection",
                 dir.display()

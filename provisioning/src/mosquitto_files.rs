@@ -131,6 +131,22 @@ pub fn remembered(site: &SiteDir) -> Option<(std::path::PathBuf, BrokerOptions)>
     Some((r.dir, r.options))
 }
 
+/// Writes the broker's files again where `broker config` last wrote them
+/// (after a device is retired or replaced, or a label printed); `None`
+/// when `broker config` was never run for this site.
+pub fn rewrite_remembered(
+    site: &SiteDir,
+    now_ms: i64,
+) -> Result<Option<std::path::PathBuf>, SiteError> {
+    match remembered(site) {
+        Some((dir, options)) => {
+            write(site, &dir, &options, now_ms)?;
+            Ok(Some(dir))
+        }
+        None => Ok(None),
+    }
+}
+
 /// Writes `mosquitto.conf`, `passwords` and `acl` into `out`, with a
 /// `claim-<name>` login for each device whose claim window is open at
 /// `now_ms`; remembers `out` in the site's `broker.toml`.

@@ -90,6 +90,9 @@ try:
     shot(d, "vending-zh")
     d.get(base + "/bookings")
     shot(d, "bookings-zh")
+    d.get(base + "/devices")
+    assert "等待确认的设备登记" in d.page_source
+    shot(d, "devices-zh")
     d.get(base + "/lang?to=en")
     assert "Visits today" in d.page_source
     shot(d, "today-en")
@@ -99,6 +102,8 @@ try:
     shot(d, "members-en")
     d.get(base + "/report")
     shot(d, "report-en")
+    d.get(base + "/devices")
+    shot(d, "devices-en")
     d.get(base + "/lang?to=zh")
 finally:
     d.quit()

@@ -364,7 +364,7 @@ async fn staff_open_the_door_remotely_and_the_door_answers() {
     let printed = cli.await.unwrap();
     assert!(printed.contains("opened"), "{printed}");
     coil(&bed.board, false).await;
-    kiosk.wait_for_line("door answered", WAIT).await;
+    kiosk.wait_for_line("device answered", WAIT).await;
     let events = kiosk_cli(&bed.data(), &["door", "events"]);
     assert!(
         events.contains("door.open"),

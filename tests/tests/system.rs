@@ -10,6 +10,7 @@ mod bookings;
 mod centre_service;
 mod chaos;
 mod dashboard;
+mod dashboard_devices;
 mod door_clock;
 mod gym_door;
 mod home_assistant;

@@ -12,7 +12,7 @@ use thiserror::Error;
 
 use super::Actor;
 use crate::store::doors::{self, Door};
-use crate::store::{Store, StoreError, audit, door_commands};
+use crate::store::{Store, StoreError, audit, device_commands};
 
 /// Why the doors desk did nothing.
 #[derive(Debug, Error)]
@@ -81,7 +81,7 @@ pub fn request_open(
         if !doors::list(tx)?.iter().any(|d| &d.id == door) {
             return Err(DoorError::UnknownDoor(door.clone()));
         }
-        let c = door_commands::request_unlock(tx, door, actor.staff(), &actor.audit_name(), now)?;
+        let c = device_commands::request_unlock(tx, door, actor.staff(), &actor.audit_name(), now)?;
         audit::record(
             tx,
             now,
@@ -96,7 +96,7 @@ pub fn request_open(
 /// The door's answer to an open request: `done`, a refusal, `expired`, or
 /// `None` while it is on its way.
 pub fn open_outcome(store: &Store, command: &str) -> Result<Option<String>, DoorError> {
-    Ok(door_commands::outcome(store.conn(), command)?)
+    Ok(device_commands::outcome(store.conn(), command)?)
 }
 
 /// Every registered door, by name.

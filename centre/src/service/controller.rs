@@ -25,9 +25,11 @@ use super::command_seal;
 use super::device_states::{DeviceStates, DoorsView};
 use super::sessions;
 use super::{CentreConfig, CentreError};
+use crate::store::device_commands::CommandAction;
 use crate::store::site_record::SiteRecord;
 use crate::store::{
-    Store, StoreError, bookings, device_claims, door_commands, door_events, doors, gym, redemptions,
+    Store, StoreError, bookings, device_claims, device_commands, door_events, doors, gym,
+    redemptions,
 };
 use crate::store::{audit, device_keys};
 use keting_core::signed_answer;
@@ -265,8 +267,9 @@ impl Controller {
                         self.sessions_due = true
                     }
                     Ok(ack) => {
-                        tracing::info!(device = %id, command = %ack.id.as_str(), outcome = ?ack.outcome, "door answered");
-                        if let Err(e) = door_commands::record_ack(self.store.conn(), &id, &ack, t) {
+                        tracing::info!(device = %id, command = %ack.id.as_str(), outcome = ?ack.outcome, "device answered");
+                        if let Err(e) = device_commands::record_ack(self.store.conn(), &id, &ack, t)
+                        {
                             tracing::error!("cannot store an answer of {id}: {e}");
                         }
                     }
@@ -634,7 +637,7 @@ impl Controller {
 
     async fn send_commands(&mut self, link: &LinkHandle) -> Result<(), StoreError> {
         let t = now();
-        for cmd in door_commands::take_unsent(self.store.conn(), t)? {
+        for cmd in device_commands::take_unsent(self.store.conn(), t)? {
             let Ok(id) = MessageId::new(cmd.command_id.clone()) else {
                 continue;
             };
@@ -643,15 +646,18 @@ impl Controller {
                 &cmd.device,
                 id,
                 cmd.deadline.as_unix_millis(),
-                Action::Unlock { member: cmd.member },
+                match cmd.action {
+                    CommandAction::Unlock => Action::Unlock { member: cmd.member },
+                    CommandAction::SelfTest => Action::SelfTest { test_vend: None },
+                },
                 t,
             )?;
             if let Err(e) = link.publish(&sealed.topic, &sealed.payload, false).await {
                 tracing::error!("cannot queue a command for {}: {e}", cmd.device);
                 return Ok(());
             }
-            door_commands::mark_sent(self.store.conn(), &cmd.command_id, t)?;
-            tracing::info!(device = %cmd.device, command = %cmd.command_id, "unlock sent");
+            device_commands::mark_sent(self.store.conn(), &cmd.command_id, t)?;
+            tracing::info!(device = %cmd.device, command = %cmd.command_id, action = ?cmd.action, "command sent");
         }
         Ok(())
     }
@@ -673,6 +679,7 @@ impl Controller {
             unavailable: sessions::unavailable(&self.store, &self.states, self.connected),
             session_devices: self.states.session_devices(self.connected),
             alarms: crate::store::alarms::open(self.store.conn()).unwrap_or_default(),
+            heard: self.states.heard(self.connected),
         };
         self.doors_tx.send_if_modified(|v| {
             if *v == view {

@@ -73,6 +73,19 @@ pub struct DoorsView {
     pub session_devices: Vec<SessionDeviceView>,
     /// The alarms not cleared, newest first (every page shows them).
     pub alarms: Vec<crate::store::alarms::Alarm>,
+    /// Every device heard of (the drinks machine too), by id.
+    pub heard: Vec<HeardDevice>,
+}
+
+/// Any device heard of, as the device list shows it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HeardDevice {
+    /// The device.
+    pub id: DeviceId,
+    /// Whether it can be heard.
+    pub availability: Availability,
+    /// When it was last heard from.
+    pub last_seen: Option<Timestamp>,
 }
 
 /// A session device (a piano bank, the robot) as the staff view shows it:
@@ -104,6 +117,16 @@ struct Heard {
 #[derive(Deserialize)]
 struct OnlineFlag {
     online: bool,
+}
+
+/// A device's availability from its online flag and the kiosk's link.
+fn availability(online: Option<bool>, connected: bool) -> Availability {
+    match online {
+        _ if !connected => Availability::Offline,
+        None => Availability::NeverSeen,
+        Some(true) => Availability::Online,
+        Some(false) => Availability::Offline,
+    }
 }
 
 /// The devices' last words.
@@ -173,6 +196,22 @@ impl DeviceStates {
                 .is_none_or(|s| s.state != "unavailable")
     }
 
+    /// Every device heard of, by id; offline for all while the kiosk's
+    /// own link is down.
+    pub fn heard(&self, connected: bool) -> Vec<HeardDevice> {
+        let mut out: Vec<HeardDevice> = self
+            .heard
+            .iter()
+            .map(|(id, h)| HeardDevice {
+                id: id.clone(),
+                availability: availability(h.online, connected),
+                last_seen: h.last_seen,
+            })
+            .collect();
+        out.sort_by(|a, b| a.id.cmp(&b.id));
+        out
+    }
+
     /// The session devices heard from, by id.
     pub fn session_devices(&self, connected: bool) -> Vec<SessionDeviceView> {
         let mut out: Vec<SessionDeviceView> = self
@@ -180,12 +219,7 @@ impl DeviceStates {
             .iter()
             .filter(|(_, h)| h.sessions.is_some())
             .map(|(id, h)| {
-                let availability = match h.online {
-                    _ if !connected => Availability::Offline,
-                    None => Availability::NeverSeen,
-                    Some(true) => Availability::Online,
-                    Some(false) => Availability::Offline,
-                };
+                let availability = availability(h.online, connected);
                 let status = h
                     .sessions
                     .as_ref()
@@ -221,12 +255,7 @@ impl DeviceStates {
 
     fn one(&self, id: &DeviceId, name: &str, connected: bool) -> DoorView {
         let heard = self.heard.get(id);
-        let availability = match heard.and_then(|h| h.online) {
-            _ if !connected => Availability::Offline,
-            None => Availability::NeverSeen,
-            Some(true) => Availability::Online,
-            Some(false) => Availability::Offline,
-        };
+        let availability = availability(heard.and_then(|h| h.online), connected);
         let status = heard
             .and_then(|h| h.status.as_ref())
             .filter(|_| availability == Availability::Online);

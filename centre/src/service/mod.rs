@@ -43,7 +43,7 @@ use thiserror::Error;
 use tokio::sync::{oneshot, watch};
 
 use crate::store::site_record::SiteRecord;
-pub use device_states::{DoorView, DoorsView};
+pub use device_states::{DoorView, DoorsView, HeardDevice};
 
 /// Where the centre's MQTT broker is.
 #[derive(Clone, Debug)]
@@ -174,6 +174,7 @@ impl Centre {
                     ),
                     doors.clone(),
                     commits,
+                    config.provisioning_site.clone(),
                 )?;
                 tracing::info!("staff dashboard at http://{at}/");
                 Some((listener, at, dashboard))

@@ -397,6 +397,31 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE staff_access ADD COLUMN password_hash TEXT
         CHECK (password_hash IS NULL OR password_hash LIKE '$argon2id$%');
     "#,
+    // 15: staff run a device's self-test from the dashboard: a command
+    // may also be `self_test`, to any device, and keeps the device's
+    // report (its checks, as JSON).
+    r#"
+    CREATE TABLE device_commands (
+        id           INTEGER PRIMARY KEY,
+        command_id   TEXT    NOT NULL UNIQUE,
+        device_id    TEXT    NOT NULL,
+        action       TEXT    NOT NULL CHECK (action IN ('unlock', 'self_test')),
+        member_id    INTEGER,
+        requested_by TEXT    NOT NULL,
+        requested_ms INTEGER NOT NULL,
+        deadline_ms  INTEGER NOT NULL,
+        sent_ms      INTEGER,
+        outcome      TEXT,
+        outcome_ms   INTEGER,
+        report       TEXT
+    ) STRICT;
+    INSERT INTO device_commands (id, command_id, device_id, action, member_id, requested_by,
+                                 requested_ms, deadline_ms, sent_ms, outcome, outcome_ms)
+        SELECT id, command_id, device_id, action, member_id, requested_by,
+               requested_ms, deadline_ms, sent_ms, outcome, outcome_ms FROM door_commands;
+    DROP TABLE door_commands;
+    CREATE INDEX device_commands_unsent ON device_commands (id) WHERE sent_ms IS NULL AND outcome IS NULL;
+    "#,
 ];
 
 /// The schema version this build writes.

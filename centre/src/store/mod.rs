@@ -14,7 +14,7 @@
 //!
 //! The tables, one module each: [`members`], [`checkins`], [`audit`],
 //! [`programme`], [`site_record`], [`reports`]; the doors: [`doors`],
-//! [`gym`], [`door_events`], [`door_commands`], [`device_claims`],
+//! [`gym`], [`door_events`], [`device_commands`], [`device_claims`],
 //! [`alarms`]; every
 //! device's commands and keys: [`command_sequence`], [`device_keys`]; staff: [`staff_access`]; points
 //! and drinks: [`points`], [`vending_slots`], [`redemptions`]; bookings:
@@ -30,8 +30,8 @@ pub mod bookings;
 pub mod checkins;
 pub mod command_sequence;
 pub mod device_claims;
+pub mod device_commands;
 pub mod device_keys;
-pub mod door_commands;
 pub mod door_events;
 pub mod doors;
 pub mod gym;

@@ -77,6 +77,8 @@ pub enum Nav {
     Bookings,
     /// The alarm history.
     Alarms,
+    /// The devices.
+    Devices,
     /// The sign-in page (no navigation).
     None,
 }
@@ -106,6 +108,7 @@ pub fn page(lang: Lang, title: &str, who: Option<&StaffSession>, nav: Nav, body:
             (Nav::Vending, "/vending", "饮料机", "Drinks"),
             (Nav::Bookings, "/bookings", "预约", "Bookings"),
             (Nav::Report, "/report", "月报", "Monthly report"),
+            (Nav::Devices, "/devices", "设备", "Devices"),
             (Nav::Alarms, "/alarms", "报警记录", "Alarms"),
         ] {
             let _ = write!(

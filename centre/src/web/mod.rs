@@ -25,6 +25,8 @@
 //! - [`bookings`]: each resource's hours, places and utilisation over the
 //!   last days, with a CSV export equal to the table.
 //! - [`alarms`]: the alarm history, who acknowledged what.
+//! - [`devices`]: every device's state, its self-test, claims confirmed
+//!   by PIN, enrolment labels, replace and retire.
 //! - [`live`]: the event stream that tells a page to refresh.
 //!
 //! Security: every page but sign-in needs a session; every POST carries the
@@ -38,6 +40,7 @@ pub mod alarms;
 pub mod assets;
 pub mod bookings;
 pub mod chart;
+pub mod devices;
 pub mod html;
 pub mod live;
 pub mod members;
@@ -81,16 +84,20 @@ struct Inner {
     doors: watch::Receiver<DoorsView>,
     commits: watch::Receiver<i64>,
     sessions: Mutex<Sessions>,
+    site_dir: Option<PathBuf>,
 }
 
 impl Dashboard {
-    /// The dashboard of the centre whose database is `database`.
+    /// The dashboard of the centre whose database is `database`; with
+    /// `site_dir` (the provisioning site it imported) it also offers the
+    /// technician's steps.
     pub fn new(
         database: PathBuf,
         site: SiteRecord,
         issuer: PassIssuer,
         doors: watch::Receiver<DoorsView>,
         commits: watch::Receiver<i64>,
+        site_dir: Option<PathBuf>,
     ) -> Result<Self, crate::store::StoreError> {
         Ok(Self {
             inner: Arc::new(Inner {
@@ -100,6 +107,7 @@ impl Dashboard {
                 doors,
                 commits,
                 sessions: Mutex::new(Sessions::default()),
+                site_dir,
             }),
         })
     }
@@ -112,6 +120,11 @@ impl Dashboard {
     /// Issues members' passes (the site key).
     pub fn issuer(&self) -> Arc<PassIssuer> {
         self.inner.issuer.clone()
+    }
+
+    /// The provisioning site directory, if the centre has one.
+    pub fn site_dir(&self) -> Option<PathBuf> {
+        self.inner.site_dir.clone()
     }
 
     /// The devices and alarms as the controller last published them.
@@ -316,6 +329,13 @@ pub fn router(dashboard: Dashboard) -> Router {
         .route("/members/reissue", post(members::reissue))
         .route("/members/erase", post(members::erase))
         .route("/alarms", get(alarms::page))
+        .route("/devices", get(devices::page))
+        .route("/devices/self-test", post(devices::self_test))
+        .route("/devices/command/:id", get(devices::command))
+        .route("/devices/claim", post(devices::confirm_claim))
+        .route("/devices/label", post(devices::label))
+        .route("/devices/replace", post(devices::replace))
+        .route("/devices/retire", post(devices::retire))
         .route("/report", get(report::page))
         .route("/vending", get(vending::page))
         .route("/bookings", get(bookings::page))

@@ -592,6 +592,7 @@ fn sample_doors(
         } else {
             Vec::new()
         },
+        heard: Vec::new(),
     };
     tokio::sync::watch::channel(view).1
 }
