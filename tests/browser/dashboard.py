@@ -77,6 +77,9 @@ try:
     shot(d, "traffic-zh")
     d.get(base + "/members")
     shot(d, "members-zh")
+    d.get(base + "/members/" + staff)
+    assert "健身房缴费至" in d.page_source
+    shot(d, "member-zh")
     d.get(base + "/alarms")
     shot(d, "alarms-zh")
     d.get(base + "/points")

@@ -618,3 +618,325 @@ async fn in_a_real_browser_a_check_in_shows_on_today_within_a_second() {
     }
     centre.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_manager_gives_a_gym_month_a_role_and_a_pin_from_the_members_page() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("kiosk");
+    let boss = staff(&data, "刘主任", "manager", "246810");
+    let desk = staff(&data, "前台小王", "staff", "135790");
+    let (li, _) = add_member(&data, "李建国");
+    let (centre, addr) = centre(&data).await;
+    let page = format!("/members/{li}");
+
+    // A front-desk staff member: the gym month, but no staff section,
+    // and a role posted anyway is refused with nothing written.
+    let (cookie, csrf) = session(addr, desk, "135790").await;
+    let p = request(addr, "GET", &page, &[("Cookie", &cookie)], "").await;
+    assert_eq!(p.status, 200);
+    assert!(p.body.contains("李建国") && p.body.contains("续一个月"));
+    assert!(
+        !p.body.contains("工作人员权限"),
+        "no staff section for staff"
+    );
+    let r = request(
+        addr,
+        "POST",
+        &format!("{page}/role"),
+        &[("Cookie", &cookie)],
+        &format!("csrf={csrf}&role=manager"),
+    )
+    .await;
+    assert_eq!(r.status, 403);
+    // A date in the wrong format: the reason, nothing written.
+    let r = request(
+        addr,
+        "POST",
+        &format!("{page}/gym"),
+        &[("Cookie", &cookie)],
+        &format!("csrf={csrf}&what=until&until=31%2F12%2F2026"),
+    )
+    .await;
+    assert_eq!(r.status, 400);
+    assert!(r.body.contains("日期格式应为 2026-12-31"), "{}", r.body);
+    assert!(r.body.contains("<td id=\"gym-until\">未缴费</td>"));
+    let r = request(
+        addr,
+        "POST",
+        &format!("{page}/gym"),
+        &[("Cookie", &cookie)],
+        &format!("csrf={csrf}&what=until&until=2027-01-31"),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(r.body.contains("<td id=\"gym-until\">2027-01-31</td>"));
+    let r = request(
+        addr,
+        "POST",
+        &format!("{page}/gym"),
+        &[("Cookie", &cookie)],
+        &format!("csrf={csrf}&what=extend"),
+    )
+    .await;
+    assert!(
+        r.body.contains("<td id=\"gym-until\">2027-02-28</td>"),
+        "{}",
+        r.body
+    );
+
+    // The manager makes him a technician with a PIN; he signs in with it.
+    let (cookie, csrf) = session(addr, boss, "246810").await;
+    let r = request(
+        addr,
+        "POST",
+        &format!("{page}/role"),
+        &[("Cookie", &cookie)],
+        &format!("csrf={csrf}&role=technician"),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(r.body.contains("角色已改为技术员"), "{}", r.body);
+    for (pin, again, want) in [
+        ("1234", "1234", "PIN 是 6 位数字"),
+        ("975310", "975311", "两次输入不一致"),
+    ] {
+        let r = request(
+            addr,
+            "POST",
+            &format!("{page}/pin"),
+            &[("Cookie", &cookie)],
+            &format!("csrf={csrf}&secret={pin}&again={again}"),
+        )
+        .await;
+        assert_eq!(r.status, 400);
+        assert!(r.body.contains(want), "{}", r.body);
+    }
+    assert_eq!(
+        sign_in(addr, li, "975310").await.status,
+        401,
+        "no PIN set yet"
+    );
+    let r = request(
+        addr,
+        "POST",
+        &format!("{page}/pin"),
+        &[("Cookie", &cookie)],
+        &format!("csrf={csrf}&secret=975310&again=975310"),
+    )
+    .await;
+    assert!(r.body.contains("新 PIN 已设置"), "{}", r.body);
+    assert!(!r.body.contains("975310"), "a PIN is never shown back");
+    let (tech_cookie, _) = session(addr, li, "975310").await;
+    let today = request(addr, "GET", "/", &[("Cookie", &tech_cookie)], "").await;
+    assert!(today.body.contains("李建国（技术员）"));
+    // A manager may not take their own role away.
+    let r = request(
+        addr,
+        "POST",
+        &format!("/members/{boss}/role"),
+        &[("Cookie", &cookie)],
+        &format!("csrf={csrf}&role=staff"),
+    )
+    .await;
+    assert_eq!(r.status, 400);
+    let db = rusqlite::Connection::open(data.join("keting.db")).unwrap();
+    let audited: Vec<(String, String)> = db
+        .prepare("SELECT actor, action FROM audit WHERE action IN ('gym.grant', 'staff.role', 'staff.pin_set') AND actor LIKE 'staff:%' ORDER BY id")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    let (b, s) = (format!("staff:{boss}"), format!("staff:{desk}"));
+    assert_eq!(
+        audited,
+        vec![
+            (s.clone(), "gym.grant".to_owned()),
+            (s, "gym.grant".to_owned()),
+            (b.clone(), "staff.role".to_owned()),
+            (b, "staff.pin_set".to_owned()),
+        ]
+    );
+    centre.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn resource_settings_refuse_bad_values_and_a_capacity_below_the_bookings() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("kiosk");
+    let liu = staff(&data, "刘主任", "staff", "246810");
+    let watcher = staff(&data, "来访者", "observer", "135790");
+    kiosk_cli(
+        &data,
+        &[
+            "resource",
+            "add",
+            "room",
+            "--kind",
+            "room",
+            "--zh",
+            "活动室",
+            "--en",
+            "Room",
+            "--hours",
+            "00:00-24:00",
+            "--slot",
+            "60",
+            "--capacity",
+            "3",
+            "--price",
+            "29.9 yuan",
+        ],
+    );
+    let now =
+        time::OffsetDateTime::now_utc().to_offset(time::UtcOffset::from_hms(8, 0, 0).unwrap());
+    let tomorrow = now + time::Duration::days(1);
+    let at = format!("{} 10:00", tomorrow.date());
+    for name in ["陈晓梅", "李建国"] {
+        let (id, _) = add_member(&data, name);
+        let out = kiosk_cli(
+            &data,
+            &["booking", "book", &id.to_string(), "room", "--at", &at],
+        );
+        assert!(out.contains("29.90 yuan"), "{out}");
+    }
+    let (centre, addr) = centre(&data).await;
+    let (cookie, csrf) = session(addr, liu, "246810").await;
+    let form = |over: &[(&str, &str)]| {
+        let mut fields = vec![
+            ("name_zh", "活动室"),
+            ("name_en", "Room"),
+            ("hours", "00:00-24:00"),
+            ("slot_minutes", "60"),
+            ("capacity", "3"),
+            ("price", "29.9 yuan"),
+            ("trial_price", ""),
+            ("per_day", "2"),
+            ("per_week", "7"),
+        ];
+        for (k, v) in over {
+            fields.iter_mut().find(|(f, _)| f == k).unwrap().1 = v;
+        }
+        let mut body = format!("csrf={csrf}");
+        for (k, v) in fields {
+            body.push_str(&format!("&{k}={}", urlencode(v)));
+        }
+        body
+    };
+    let long = "长".repeat(5000);
+    let bad: [(&[(&str, &str)], &str); 6] = [
+        (&[("capacity", "0")], "每场名额是 1 到 500 的整数"),
+        (&[("price", "-5 yuan")], "不能为负"),
+        (&[("hours", "9 to 5")], "开放时间写作"),
+        (&[("name_zh", &long)], "中文名要 1 到 40 个字"),
+        (&[("name_en", "<b>Room</b>")], "不能有 &lt; &gt;"),
+        (&[("capacity", "1")], "已有 2 人预约，名额不能少于 2"),
+    ];
+    for (over, reason) in bad {
+        let r = request(
+            addr,
+            "POST",
+            "/bookings/resource/room",
+            &[("Cookie", &cookie)],
+            &form(over),
+        )
+        .await;
+        assert_eq!(r.status, 400, "{over:?}");
+        assert!(r.body.contains(reason), "{over:?}: {}", r.body);
+    }
+    let db = rusqlite::Connection::open(data.join("keting.db")).unwrap();
+    let capacity = |db: &rusqlite::Connection| -> (i64, String) {
+        db.query_row(
+            "SELECT capacity, name_zh FROM resources WHERE id = 'room'",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap()
+    };
+    assert_eq!(capacity(&db), (3, "活动室".to_owned()), "nothing written");
+    let r = request(
+        addr,
+        "POST",
+        "/bookings/resource/room",
+        &[("Cookie", &cookie)],
+        &form(&[("capacity", "2"), ("name_zh", "一楼活动室")]),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(r.body.contains("已保存"));
+    assert_eq!(capacity(&db), (2, "一楼活动室".to_owned()));
+
+    // The week: tomorrow's 10:00 holds both, full.
+    let week = request(
+        addr,
+        "GET",
+        &format!("/bookings/week?resource=room&week={}", tomorrow.date()),
+        &[("Cookie", &cookie)],
+        "",
+    )
+    .await;
+    assert_eq!(week.status, 200);
+    assert!(week.body.contains("<b>2</b>/2"), "{}", week.body);
+    assert!(week.body.contains("陈晓梅、李建国"));
+    // The utilisation row, on the screen and in the CSV alike.
+    let page = request(addr, "GET", "/bookings?days=30", &[("Cookie", &cookie)], "").await;
+    assert!(page.body.contains("售出的课程包") && page.body.contains("待检查的场次"));
+    let row_at = page
+        .body
+        .find("<td>一楼活动室</td>")
+        .expect("the room's row");
+    let row = &page.body[row_at..page.body[row_at..].find("</tr>").unwrap() + row_at];
+    let cells: Vec<&str> = row
+        .split("<td>")
+        .skip(1)
+        .map(|c| c.split("</td>").next().unwrap())
+        .collect();
+    let csv = request(
+        addr,
+        "GET",
+        "/bookings.csv?days=30",
+        &[("Cookie", &cookie)],
+        "",
+    )
+    .await;
+    assert!(csv.body.contains("应收（元）"), "{}", csv.body);
+    let line = csv
+        .body
+        .lines()
+        .find(|l| l.starts_with("一楼活动室,"))
+        .unwrap();
+    let fields: Vec<&str> = line.split(',').collect();
+    assert_eq!(fields.last(), cells.get(7), "owed: {line} vs {cells:?}");
+    assert_eq!(fields[fields.len() - 2], cells[6], "utilisation");
+
+    // An observer sees the settings, with no form, and is refused.
+    let (ocookie, ocsrf) = session(addr, watcher, "135790").await;
+    let view = request(
+        addr,
+        "GET",
+        "/bookings/resource/room",
+        &[("Cookie", &ocookie)],
+        "",
+    )
+    .await;
+    assert!(view.body.contains("一楼活动室") && !view.body.contains("name=\"capacity\""));
+    let r = request(
+        addr,
+        "POST",
+        "/bookings/resource/room",
+        &[("Cookie", &ocookie)],
+        &form(&[("capacity", "9")]).replace(&csrf, &ocsrf),
+    )
+    .await;
+    assert_eq!(r.status, 403);
+    assert_eq!(capacity(&db).0, 2);
+    let by: String = db
+        .query_row(
+            "SELECT actor FROM audit WHERE action = 'resource.add' ORDER BY id DESC LIMIT 1",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(by, format!("staff:{liu}"));
+    centre.stop().await;
+}

@@ -42,6 +42,18 @@ pub fn put_resource(
     }
     store.write(|tx| {
         super::staff::require(tx, actor, StaffAction::Bookings)?;
+        // Booked places stay booked: the capacity may not go below them in
+        // any slot from now on.
+        let id = record.resource.id.as_str();
+        if let Some((slot, booked)) = bookings::fullest_slot_from(tx, id, now)?
+            && booked > record.resource.capacity
+        {
+            return Err(StoreError::CapacityBelowBooked {
+                capacity: record.resource.capacity,
+                booked,
+                slot,
+            });
+        }
         resources::put(tx, record)?;
         audit::record(
             tx,
@@ -51,6 +63,11 @@ pub fn put_resource(
             &format!("{} ({})", record.resource.id, record.resource.kind.as_str()),
         )
     })
+}
+
+/// Sessions over and waiting for staff to check the device, oldest first.
+pub fn to_check(store: &Store) -> Result<Vec<Booking>, StoreError> {
+    bookings::to_check(store.conn())
 }
 
 /// Every resource, or those of one kind.
@@ -115,6 +132,24 @@ pub fn of_resource(
     to: Timestamp,
 ) -> Result<Vec<Booking>, StoreError> {
     bookings::of_resource(store.conn(), resource, from, to)
+}
+
+/// Packages sold in `[from, to)`, per kind: (kind, packages, sessions).
+pub fn packages_sold(
+    store: &Store,
+    from: Timestamp,
+    to: Timestamp,
+) -> Result<Vec<(ResourceKind, u32, u32)>, StoreError> {
+    packages::sold_between(store.conn(), from, to)
+}
+
+/// Ratings per kind of service in `[from, to)`.
+pub fn ratings_between(
+    store: &Store,
+    from: Timestamp,
+    to: Timestamp,
+) -> Result<Vec<ServiceRatings>, StoreError> {
+    ratings::per_service_between(store.conn(), from, to)
 }
 
 /// A member's packages.

@@ -259,6 +259,11 @@ pub fn sign_in_with_password(
     sign_in_checked(store, member, Secret::Password(password), now, true)
 }
 
+/// `member`'s staff access, if they have a role.
+pub fn access(store: &Store, member: MemberId) -> Result<Option<StaffAccess>, StaffError> {
+    Ok(staff_access::get(store.conn(), member)?)
+}
+
 /// Every staff member, with their display name.
 pub fn list(store: &Store) -> Result<Vec<(StaffAccess, String)>, StaffError> {
     let conn = store.conn();

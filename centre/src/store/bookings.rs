@@ -23,7 +23,7 @@ use keting_core::calendar::SiteCalendar;
 use keting_core::ids::{DeviceId, MemberId};
 use keting_core::ledger::Points;
 use keting_core::time::Timestamp;
-use rusqlite::{Connection, Row, params};
+use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use super::resources::{self, ResourceRecord};
 use super::{StoreError, members, packages, points};
@@ -216,6 +216,31 @@ static PLACES_TAKEN: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
         states.join(", ")
     )
 });
+
+/// The fullest slot of `resource` starting at `from` or later: its start
+/// and the places taken in it (`None`: nothing booked).
+pub fn fullest_slot_from(
+    conn: &Connection,
+    resource: &str,
+    from: Timestamp,
+) -> Result<Option<(Timestamp, u16)>, StoreError> {
+    let states: Vec<String> = BookingState::ALL
+        .iter()
+        .filter(|s| s.holds_place())
+        .map(|s| format!("'{}'", s.as_str()))
+        .collect();
+    let sql = format!(
+        "SELECT slot_start_ms, count(*) AS n FROM bookings
+         WHERE resource_id = ?1 AND slot_start_ms >= ?2 AND walk_up = 0 AND state IN ({})
+         GROUP BY slot_start_ms ORDER BY n DESC, slot_start_ms LIMIT 1",
+        states.join(", ")
+    );
+    Ok(conn
+        .query_row(&sql, params![resource, from.as_unix_millis()], |r| {
+            Ok((Timestamp::from_unix_millis(r.get(0)?), r.get(1)?))
+        })
+        .optional()?)
+}
 
 /// Places taken in a slot.
 pub fn places_taken(

@@ -95,6 +95,19 @@ pub enum StoreError {
     /// The staff member's role does not allow it.
     #[error(transparent)]
     Forbidden(#[from] keting_core::staff::Forbidden),
+    /// A resource's capacity lowered below the places already booked in
+    /// one of its slots.
+    #[error(
+        "capacity {capacity} is less than the {booked} places booked in the slot at {slot}: cancel bookings first"
+    )]
+    CapacityBelowBooked {
+        /// The capacity asked for.
+        capacity: u16,
+        /// The places booked in that slot.
+        booked: u16,
+        /// The slot's start.
+        slot: keting_core::time::Timestamp,
+    },
 }
 
 /// The kiosk's database.

@@ -47,6 +47,29 @@ pub fn sell(
     Ok(conn.last_insert_rowid())
 }
 
+/// Packages sold in `[from, to)`, per kind: (kind, packages, sessions).
+pub fn sold_between(
+    conn: &Connection,
+    from: Timestamp,
+    to: Timestamp,
+) -> Result<Vec<(ResourceKind, u32, u32)>, StoreError> {
+    let mut stmt = conn.prepare(
+        "SELECT kind, count(*), sum(sessions) FROM packages
+         WHERE created_ms >= ?1 AND created_ms < ?2 GROUP BY kind ORDER BY kind",
+    )?;
+    let rows = stmt.query_map(params![from.as_unix_millis(), to.as_unix_millis()], |r| {
+        Ok((r.get::<_, String>(0)?, r.get(1)?, r.get(2)?))
+    })?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (kind, n, sessions) = row?;
+        let kind = ResourceKind::parse(&kind)
+            .ok_or_else(|| StoreError::Invalid(format!("a package's kind {kind:?}")))?;
+        out.push((kind, n, sessions));
+    }
+    Ok(out)
+}
+
 /// `member`'s packages for `kind` (every kind if `None`), oldest first,
 /// with the sessions used.
 pub fn of_member(

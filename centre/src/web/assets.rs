@@ -5,7 +5,7 @@
 
 /// `/assets/dashboard.css`.
 pub const CSS: &str = r#"
-body { font-family: "Noto Sans CJK SC", "Microsoft YaHei", "PingFang SC", sans-serif; font-size: 18px; margin: 0; color: #1d2327; background: #f6f7f7; }
+body { font-family: "Noto Sans CJK SC", "Microsoft YaHei", "PingFang SC", "WenQuanYi Micro Hei", sans-serif; font-size: 18px; margin: 0; color: #1d2327; background: #f6f7f7; }
 header { display: flex; align-items: center; gap: 1.2em; background: #0f5132; color: #fff; padding: .5em 1em; }
 header a, header button { color: #fff; }
 .brand { font-weight: bold; font-size: 1.2em; }

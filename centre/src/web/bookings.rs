@@ -1,26 +1,35 @@
 //! Bookings: each resource's hours and places, and its utilisation over the
 //! last days (places used over places offered, by the resource's own slots
-//! and capacity; a piano's places are its open time in walk-up sessions),
-//! with a CSV export equal to the table. A place is used by
+//! and capacity; a piano's places are its open time in walk-up sessions)
+//! and the yuan its sessions owe at the desk, with a CSV export equal to
+//! the table; the packages sold in those days, the sessions waiting for
+//! staff to check the device (checked here), and the ratings per service.
+//! Each resource links to its settings and its week's timetable. A place
+//! is used by
 //! a booking that was booked, started, ended or is waiting to be checked,
 //! and by a walk-up session; cancelled, released, lapsed and failed ones
 //! do not count.
 
 use std::fmt::Write;
 
-use axum::extract::{Query, State};
+use axum::extract::{Form, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use keting_core::booking::Charge;
 use keting_core::booking::resource::ResourceKind;
 use keting_core::booking::session::BookingState;
 use keting_core::booking::slots::slots_on;
 use keting_core::calendar::SiteCalendar;
+use keting_core::staff::StaffAction;
 use time::Duration as Days;
 
 use super::html::{self, Lang, Nav, esc};
-use super::{Dashboard, bad_input, html_page, lang, refused, see_other};
+use super::session::StaffSession;
+use super::{Dashboard, bad_input, form_guard, html_page, lang, refused, see_other};
 use crate::clock;
-use crate::desk;
+use crate::desk::{self, Actor};
+use crate::store::bookings::Booking;
+use crate::store::ratings::ServiceRatings;
 use crate::store::resources::format_hours;
 use crate::store::{Store, StoreError};
 
@@ -45,9 +54,14 @@ pub struct Utilisation {
     pub offered: u64,
     /// Places used.
     pub used: u64,
+    /// Yuan owed at the desk for the places used, in fen.
+    pub owed_fen: u64,
+    /// Its id (for its links).
+    pub id: String,
 }
 
-fn kind_word(lang: Lang, k: ResourceKind) -> &'static str {
+/// A kind of resource in words.
+pub fn kind_word(lang: Lang, k: ResourceKind) -> &'static str {
     match (k, lang) {
         (ResourceKind::Piano, Lang::Zh) => "钢琴",
         (ResourceKind::Robot, Lang::Zh) => "艾灸机器人",
@@ -93,8 +107,8 @@ pub fn utilisation(
                 break;
             }
         }
-        let used = desk::bookings::of_resource(store, r.resource.id.as_str(), from, to)?
-            .iter()
+        let holding: Vec<_> = desk::bookings::of_resource(store, r.resource.id.as_str(), from, to)?
+            .into_iter()
             .filter(|b| {
                 matches!(
                     b.state,
@@ -104,7 +118,16 @@ pub fn utilisation(
                         | BookingState::Done
                 )
             })
-            .count() as u64;
+            .collect();
+        let used = holding.len() as u64;
+        let owed_fen = holding
+            .iter()
+            .filter(|b| !b.returned)
+            .map(|b| match b.charge {
+                Some(Charge::Yuan { fen, .. }) => u64::from(fen),
+                _ => 0,
+            })
+            .sum();
         out.push(Utilisation {
             name: (r.resource.name_zh.clone(), r.resource.name_en.clone()),
             kind: r.resource.kind,
@@ -112,9 +135,16 @@ pub fn utilisation(
             capacity: r.resource.capacity,
             offered,
             used,
+            owed_fen,
+            id: r.resource.id.as_str().to_owned(),
         });
     }
     Ok(out)
+}
+
+/// Fen as yuan: `29.90`.
+pub fn yuan(fen: u64) -> String {
+    format!("{}.{:02}", fen / 100, fen % 100)
 }
 
 fn pct(u: &Utilisation) -> String {
@@ -151,17 +181,27 @@ pub async fn page(
         Err(why) => return bad_input(lang, Some(&who), &why),
     };
     let cal = d.site().calendar;
-    let rows = match d
-        .with_store(move |store| utilisation(store, cal, days))
-        .await
-    {
-        Ok(r) => r,
+    let figures = d
+        .with_store(move |store| {
+            let rows = utilisation(store, cal, days)?;
+            let today = cal.date_of(clock::now());
+            let from = cal.start_of(today - Days::days(i64::from(days) - 1));
+            let to = cal.day_span(today).end;
+            let sold = desk::bookings::packages_sold(store, from, to)?;
+            let ratings = desk::bookings::ratings_between(store, from, to)?;
+            let to_check = desk::bookings::to_check(store)?;
+            Ok::<_, StoreError>((rows, sold, ratings, to_check))
+        })
+        .await;
+    let (rows, sold, ratings, to_check) = match figures {
+        Ok(f) => f,
         Err(e) => return refused(lang, Some(&who), &e.to_string()),
     };
+    let may_edit = who.role.may(StaffAction::Bookings);
     let table: Vec<Vec<String>> = rows
         .iter()
         .map(|u| {
-            vec![
+            let mut row = vec![
                 esc(lang.t(&u.name.0, &u.name.1)),
                 kind_word(lang, u.kind).to_owned(),
                 esc(&u.hours),
@@ -169,7 +209,23 @@ pub async fn page(
                 format!("{}", u.offered),
                 format!("{}", u.used),
                 pct(u),
-            ]
+                yuan(u.owed_fen),
+            ];
+            let mut links = format!(
+                "<a href=\"/bookings/week?resource={}\">{}</a>",
+                esc(&u.id),
+                lang.t("本周时间表", "This week")
+            );
+            if may_edit {
+                let _ = write!(
+                    links,
+                    " · <a href=\"/bookings/resource/{}\">{}</a>",
+                    esc(&u.id),
+                    lang.t("设置", "Settings")
+                );
+            }
+            row.push(links);
+            row
         })
         .collect();
     let mut body = format!(
@@ -197,10 +253,13 @@ pub async fn page(
                 lang.t("提供名额", "Places offered"),
                 lang.t("已用", "Used"),
                 lang.t("使用率", "Utilisation"),
+                lang.t("应收（元）", "Owed (yuan)"),
+                "",
             ],
             &table,
         ));
     }
+    body.push_str(&extra_sections(&d, &who, lang, &sold, &ratings, &to_check));
     html_page(
         StatusCode::OK,
         html::page(
@@ -247,6 +306,7 @@ pub async fn csv(
             lang.t("提供名额", "Places offered"),
             lang.t("已用", "Used"),
             lang.t("使用率", "Utilisation"),
+            lang.t("应收（元）", "Owed (yuan)"),
         ]
         .join(",")
     );
@@ -254,14 +314,15 @@ pub async fn csv(
         // Hours hold commas: quoted.
         let _ = writeln!(
             out,
-            "{},{},\"{}\",{},{},{},{}",
+            "{},{},\"{}\",{},{},{},{},{}",
             lang.t(&u.name.0, &u.name.1).replace(',', " "),
             kind_word(lang, u.kind),
             u.hours,
             u.capacity,
             u.offered,
             u.used,
-            pct(u)
+            pct(u),
+            yuan(u.owed_fen)
         );
     }
     (
@@ -276,4 +337,169 @@ pub async fn csv(
         out,
     )
         .into_response()
+}
+
+fn extra_sections(
+    d: &Dashboard,
+    who: &StaffSession,
+    lang: Lang,
+    sold: &[(ResourceKind, u32, u32)],
+    ratings: &[ServiceRatings],
+    to_check: &[Booking],
+) -> String {
+    let mut h = format!(
+        "<section id=\"packages\"><h2>{}</h2>",
+        lang.t("售出的课程包", "Packages sold")
+    );
+    if sold.is_empty() {
+        let _ = write!(
+            h,
+            "<p>{}</p>",
+            lang.t("这段时间没有售出", "None in these days")
+        );
+    } else {
+        let rows: Vec<Vec<String>> = sold
+            .iter()
+            .map(|(k, n, sessions)| {
+                vec![
+                    kind_word(lang, *k).to_owned(),
+                    format!("{n}"),
+                    format!("{sessions}"),
+                ]
+            })
+            .collect();
+        h.push_str(&html::table(
+            "packages",
+            &[
+                lang.t("服务", "Service"),
+                lang.t("课程包", "Packages"),
+                lang.t("次数", "Sessions"),
+            ],
+            &rows,
+        ));
+    }
+    h.push_str("</section>");
+    let _ = write!(
+        h,
+        "<section id=\"to-check\"><h2>{}</h2>",
+        lang.t("待检查的场次", "Sessions to check")
+    );
+    if to_check.is_empty() {
+        let _ = write!(h, "<p class=\"ok\">{}</p>", lang.t("没有", "None"));
+    } else {
+        let may = who.role.may(StaffAction::Bookings);
+        let cal = d.site().calendar;
+        let rows: Vec<Vec<String>> = to_check
+            .iter()
+            .map(|b| {
+                let l = cal.local(b.slot.start);
+                let mut row = vec![
+                    format!("{}", b.id),
+                    esc(&b.resource),
+                    format!("{} {:02}:{:02}", l.date(), l.hour(), l.minute()),
+                    esc(&b.member_name),
+                ];
+                if may {
+                    row.push(format!(
+                        "<form method=\"post\" action=\"/bookings/checked\" class=\"inline\">\
+                         <input type=\"hidden\" name=\"csrf\" value=\"{}\">\
+                         <input type=\"hidden\" name=\"id\" value=\"{}\">\
+                         <button class=\"checked\">{}</button></form>",
+                        esc(&who.csrf),
+                        b.id,
+                        lang.t("已检查", "Checked")
+                    ));
+                }
+                row
+            })
+            .collect();
+        let mut head = vec![
+            "#",
+            lang.t("资源", "Resource"),
+            lang.t("场次", "Session"),
+            lang.t("会员", "Member"),
+        ];
+        if may {
+            head.push(lang.t("操作", "Action"));
+        }
+        h.push_str(&html::table("to-check", &head, &rows));
+    }
+    h.push_str("</section>");
+    let _ = write!(
+        h,
+        "<section id=\"ratings\"><h2>{}</h2>",
+        lang.t("各项服务的评价", "Ratings per service")
+    );
+    if ratings.is_empty() {
+        let _ = write!(
+            h,
+            "<p>{}</p>",
+            lang.t("这段时间没有评价", "No ratings in these days")
+        );
+    } else {
+        let rows: Vec<Vec<String>> = ratings
+            .iter()
+            .map(|r| {
+                vec![
+                    kind_word(lang, r.kind).to_owned(),
+                    format!("{}", r.count),
+                    format!("{}.{:02}", r.average_x100 / 100, r.average_x100 % 100),
+                    format!(
+                        "{:.0}%",
+                        f64::from(r.satisfied) * 100.0 / f64::from(r.count.max(1))
+                    ),
+                ]
+            })
+            .collect();
+        h.push_str(&html::table(
+            "ratings",
+            &[
+                lang.t("服务", "Service"),
+                lang.t("评价数", "Ratings"),
+                lang.t("平均星级", "Average stars"),
+                lang.t("满意（4–5 星）", "Satisfied (4–5 stars)"),
+            ],
+            &rows,
+        ));
+    }
+    h.push_str("</section>");
+    h
+}
+
+/// A session checked.
+#[derive(serde::Deserialize)]
+pub struct CheckedForm {
+    csrf: String,
+    id: String,
+}
+
+/// `POST /bookings/checked`: staff checked the device after a session.
+pub async fn checked(
+    State(d): State<Dashboard>,
+    headers: HeaderMap,
+    Form(f): Form<CheckedForm>,
+) -> Response {
+    let may = Some((
+        StaffAction::Bookings,
+        ("您的角色不能处理预约", "Your role may not handle bookings"),
+    ));
+    let (who, lang) = match form_guard(&d, &headers, &f.csrf, may) {
+        Ok(w) => w,
+        Err(r) => return *r,
+    };
+    let Ok(id) = f.id.trim().parse::<i64>() else {
+        return bad_input(
+            lang,
+            Some(&who),
+            lang.t("场次号不对", "Not a booking number"),
+        );
+    };
+    let actor = Actor::Staff(who.member);
+    match d
+        .with_store(move |s| desk::bookings::clear(s, actor, id, clock::now()))
+        .await
+    {
+        Ok(_) => see_other("/bookings#to-check"),
+        Err(e) => bad_input(lang, Some(&who), &e.to_string()),
+    }
 }

@@ -35,7 +35,8 @@ fn matches(m: &Member, q: &str) -> bool {
         || m.phone_tail.as_deref() == Some(q)
 }
 
-fn role_words(lang: Lang, roles: &[Role]) -> String {
+/// A member's roles in words.
+pub fn role_words(lang: Lang, roles: &[Role]) -> String {
     roles
         .iter()
         .map(|r| match (r, lang) {
@@ -108,7 +109,7 @@ async fn list_page(
         .iter()
         .map(|m| {
             let mut r = vec![
-                format!("{}", m.id.0),
+                format!("<a href=\"/members/{0}\">{0}</a>", m.id.0),
                 esc(&m.name),
                 esc(m.phone_tail.as_deref().unwrap_or("")),
                 role_words(lang, &m.roles),

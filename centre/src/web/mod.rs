@@ -16,14 +16,20 @@
 //!   year, against the period before, with a CSV export equal to the table.
 //! - [`members`]: search, add a member, a lost card's new pass (as a QR
 //!   code to print).
+//! - [`member`]: one member: points, the gym month, and for a manager
+//!   the staff role, a new PIN, a new password.
 //! - [`points`]: volunteer points awarded to a list, reversed with a
 //!   reason, a member's postings, the balances and the zero-sum check.
 //! - [`report`]: the monthly report for the district (visits, activities
 //!   and volunteering, satisfaction per service, six months' trend), A4.
 //! - [`vending`]: the drinks machine's catalogue and stock, the newest
 //!   redemptions, any in doubt.
-//! - [`bookings`]: each resource's hours, places and utilisation over the
-//!   last days, with a CSV export equal to the table.
+//! - [`bookings`]: each resource's hours, places, utilisation and yuan
+//!   owed over the last days, with a CSV export equal to the table; the
+//!   packages sold, the sessions to check, the ratings per service.
+//! - [`resource`]: one resource's settings (hours, slots, capacity not
+//!   below what is booked, prices, limits).
+//! - [`timetable`]: a resource's week, slot by slot.
 //! - [`alarms`]: the alarm history, who acknowledged what.
 //! - [`devices`]: every device's state, its self-test, claims confirmed
 //!   by PIN, enrolment labels, replace and retire.
@@ -43,11 +49,14 @@ pub mod chart;
 pub mod devices;
 pub mod html;
 pub mod live;
+pub mod member;
 pub mod members;
 pub mod points;
 pub mod report;
+pub mod resource;
 pub mod session;
 pub mod sign_in;
+pub mod timetable;
 pub mod today;
 pub mod traffic;
 pub mod vending;
@@ -328,6 +337,11 @@ pub fn router(dashboard: Dashboard) -> Router {
         .route("/members/add", post(members::add))
         .route("/members/reissue", post(members::reissue))
         .route("/members/erase", post(members::erase))
+        .route("/members/:id", get(member::page))
+        .route("/members/:id/gym", post(member::gym))
+        .route("/members/:id/role", post(member::role))
+        .route("/members/:id/pin", post(member::pin))
+        .route("/members/:id/password", post(member::password))
         .route("/alarms", get(alarms::page))
         .route("/devices", get(devices::page))
         .route("/devices/self-test", post(devices::self_test))
@@ -340,6 +354,12 @@ pub fn router(dashboard: Dashboard) -> Router {
         .route("/vending", get(vending::page))
         .route("/bookings", get(bookings::page))
         .route("/bookings.csv", get(bookings::csv))
+        .route("/bookings/checked", post(bookings::checked))
+        .route("/bookings/week", get(timetable::page))
+        .route(
+            "/bookings/resource/:id",
+            get(resource::page).post(resource::save),
+        )
         .route("/points", get(points::page))
         .route("/points/award", post(points::award))
         .route("/points/reverse", post(points::reverse))

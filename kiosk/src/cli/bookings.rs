@@ -211,44 +211,9 @@ fn parse_kind(s: &str) -> Result<ResourceKind, String> {
     ResourceKind::parse(s).ok_or_else(|| format!("{s:?}: one of piano, robot, childcare, room"))
 }
 
-/// `free`, `20 points`, `88 yuan`, `29.9元`.
+/// `free`, `20 points`, `88 yuan`, `29.9元` (the core's reading).
 pub fn parse_price(s: &str) -> Result<Price, String> {
-    let t = s.trim().to_lowercase();
-    if t == "free" || t == "免费" {
-        return Ok(Price::Free);
-    }
-    let bad = || format!("{s:?}: write free, \"20 points\" or \"29.9 yuan\"");
-    let (num, unit) = t
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .map(|i| (t[..i].trim(), t[i..].trim()))
-        .ok_or_else(bad)?;
-    match unit {
-        "points" | "point" | "p" | "积分" => {
-            let points: u32 = num.parse().map_err(|_| bad())?;
-            if points == 0 {
-                return Ok(Price::Free);
-            }
-            Ok(Price::Points { points })
-        }
-        "yuan" | "元" => {
-            let (y, f) = num.split_once('.').unwrap_or((num, ""));
-            if f.len() > 2 {
-                return Err(bad());
-            }
-            let yuan: u32 = y.parse().map_err(|_| bad())?;
-            let fen: u32 = format!("{f:0<2}").parse().map_err(|_| bad())?;
-            let total = yuan
-                .checked_mul(100)
-                .and_then(|v| v.checked_add(fen))
-                .ok_or_else(bad)?;
-            Ok(if total == 0 {
-                Price::Free
-            } else {
-                Price::Yuan { fen: total }
-            })
-        }
-        _ => Err(bad()),
-    }
+    Price::parse_written(s)
 }
 
 /// `45m`, `1h`, `90s`.

@@ -1,0 +1,409 @@
+//! One bookable resource's settings (`/bookings/resource/ID`): its names,
+//! opening hours, slot length, places per slot, price and trial price,
+//! limits per member a day and a week, and whether staff check it after
+//! each session. Saving goes through the bookings desk, which checks the
+//! role again, audits it, and refuses a capacity below the places already
+//! booked in any slot from now on. A bad value (capacity 0, a negative
+//! price, hours not HH:MM-HH:MM, a name of 10 KB, markup in a name) is
+//! refused with the reason in the form, and nothing is written. The
+//! device and relay channel a resource runs on are the technician's
+//! (`kiosk site import`) and are kept as they are.
+
+use std::fmt::Write;
+
+use axum::extract::{Form, Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use keting_core::booking::{Limits, Price};
+use keting_core::staff::StaffAction;
+
+use super::html::{self, Lang, Nav, esc};
+use super::session::StaffSession;
+use super::{Dashboard, bad_input, form_guard, html_page, lang, see_other};
+use crate::clock;
+use crate::desk::{self, Actor};
+use crate::store::StoreError;
+use crate::store::resources::{ResourceRecord, format_hours, parse_hours};
+
+/// The form's fields, as typed.
+#[derive(Clone, Debug, Default, serde::Deserialize)]
+pub struct ResourceForm {
+    #[serde(default)]
+    csrf: String,
+    name_zh: String,
+    name_en: String,
+    hours: String,
+    #[serde(default)]
+    slot_minutes: String,
+    capacity: String,
+    price: String,
+    #[serde(default)]
+    trial_price: String,
+    per_day: String,
+    per_week: String,
+    #[serde(default)]
+    checked_after_use: Option<String>,
+}
+
+impl ResourceForm {
+    fn of(r: &ResourceRecord) -> Self {
+        let res = &r.resource;
+        Self {
+            csrf: String::new(),
+            name_zh: res.name_zh.clone(),
+            name_en: res.name_en.clone(),
+            hours: format_hours(&res.hours),
+            slot_minutes: res.slot_minutes.map(|m| m.to_string()).unwrap_or_default(),
+            capacity: res.capacity.to_string(),
+            price: res.price.to_string(),
+            trial_price: res.trial_price.map(|p| p.to_string()).unwrap_or_default(),
+            per_day: res.limits.per_day.to_string(),
+            per_week: res.limits.per_week.to_string(),
+            checked_after_use: res.checked_after_use.then(|| "1".to_owned()),
+        }
+    }
+
+    /// The record with these values, or what is wrong, in `lang`.
+    fn apply(&self, lang: Lang, mut r: ResourceRecord) -> Result<ResourceRecord, String> {
+        let name = |s: &str, what_zh: &str, what_en: &str| -> Result<String, String> {
+            let t = s.trim();
+            let n = t.chars().count();
+            if n == 0 || n > 40 {
+                return Err(match lang {
+                    Lang::Zh => format!("{what_zh}要 1 到 40 个字"),
+                    Lang::En => format!("{what_en}: 1 to 40 characters"),
+                });
+            }
+            if t.contains(['<', '>']) || t.chars().any(char::is_control) {
+                return Err(match lang {
+                    Lang::Zh => format!("{what_zh}里不能有 < > 或控制字符"),
+                    Lang::En => format!("{what_en}: no < > or control characters"),
+                });
+            }
+            Ok(t.to_owned())
+        };
+        let number = |s: &str, lo: u16, hi: u16, what_zh: &str, what_en: &str| {
+            s.trim()
+                .parse::<u16>()
+                .ok()
+                .filter(|n| (lo..=hi).contains(n))
+                .ok_or_else(|| match lang {
+                    Lang::Zh => format!("{what_zh}是 {lo} 到 {hi} 的整数"),
+                    Lang::En => format!("{what_en}: a whole number from {lo} to {hi}"),
+                })
+        };
+        let price = |s: &str| {
+            Price::parse_written(s).map_err(|e| match lang {
+                Lang::Zh => "价格写作：免费、20 积分或 29.9 元（不能为负）".to_owned(),
+                Lang::En => e,
+            })
+        };
+        let res = &mut r.resource;
+        res.name_zh = name(&self.name_zh, "中文名", "The Chinese name")?;
+        res.name_en = name(&self.name_en, "英文名", "The English name")?;
+        res.hours = parse_hours(&self.hours).map_err(|e| match lang {
+            Lang::Zh => "开放时间写作 08:30-12:00,14:00-17:00".to_owned(),
+            Lang::En => e.to_string(),
+        })?;
+        res.slot_minutes = match self.slot_minutes.trim() {
+            "" => None,
+            s => Some(number(s, 5, 720, "每场分钟数", "The slot length")?),
+        };
+        res.capacity = number(&self.capacity, 1, 500, "每场名额", "Places per slot")?;
+        res.price = price(&self.price)?;
+        res.trial_price = match self.trial_price.trim() {
+            "" => None,
+            s => Some(price(s)?),
+        };
+        res.limits = Limits {
+            per_day: number(&self.per_day, 1, 50, "每人每天次数", "Per member a day")?,
+            per_week: number(&self.per_week, 1, 100, "每人每周次数", "Per member a week")?,
+        };
+        res.checked_after_use = self.checked_after_use.is_some();
+        res.validate().map_err(|e| match lang {
+            Lang::Zh => format!("设置不成立：{e}"),
+            Lang::En => e.to_string(),
+        })?;
+        Ok(r)
+    }
+}
+
+fn form_html(who: &StaffSession, lang: Lang, id: &str, f: &ResourceForm) -> String {
+    let field = |name: &str, label: &str, value: &str, size: u8, max: u16| {
+        format!(
+            "<p><label>{label} <input name=\"{name}\" size=\"{size}\" maxlength=\"{max}\" value=\"{}\"></label></p>",
+            esc(&value.chars().take(usize::from(max)).collect::<String>())
+        )
+    };
+    let mut h = format!(
+        "<form method=\"post\" action=\"/bookings/resource/{}\" class=\"settings\">\
+         <input type=\"hidden\" name=\"csrf\" value=\"{}\">",
+        esc(id),
+        esc(&who.csrf)
+    );
+    h.push_str(&field(
+        "name_zh",
+        lang.t("中文名", "Chinese name"),
+        &f.name_zh,
+        20,
+        40,
+    ));
+    h.push_str(&field(
+        "name_en",
+        lang.t("英文名", "English name"),
+        &f.name_en,
+        20,
+        40,
+    ));
+    h.push_str(&field(
+        "hours",
+        lang.t(
+            "开放时间（如 08:30-12:00,14:00-17:00）",
+            "Hours (e.g. 08:30-12:00,14:00-17:00)",
+        ),
+        &f.hours,
+        30,
+        200,
+    ));
+    h.push_str(&field(
+        "slot_minutes",
+        lang.t(
+            "每场分钟数（空：每段开放时间一场）",
+            "Slot minutes (empty: one slot per window)",
+        ),
+        &f.slot_minutes,
+        4,
+        3,
+    ));
+    h.push_str(&field(
+        "capacity",
+        lang.t("每场名额", "Places per slot"),
+        &f.capacity,
+        4,
+        3,
+    ));
+    h.push_str(&field(
+        "price",
+        lang.t(
+            "价格（免费、20 积分、29.9 元）",
+            "Price (free, 20 points, 29.9 yuan)",
+        ),
+        &f.price,
+        12,
+        20,
+    ));
+    h.push_str(&field(
+        "trial_price",
+        lang.t("首次体验价（可不填）", "First-session price (optional)"),
+        &f.trial_price,
+        12,
+        20,
+    ));
+    h.push_str(&field(
+        "per_day",
+        lang.t("每人每天最多", "Most per member a day"),
+        &f.per_day,
+        3,
+        2,
+    ));
+    h.push_str(&field(
+        "per_week",
+        lang.t("每人每周最多", "Most per member a week"),
+        &f.per_week,
+        3,
+        3,
+    ));
+    let _ = write!(
+        h,
+        "<p><label><input type=\"checkbox\" name=\"checked_after_use\" value=\"1\"{}> {}</label></p><button>{}</button></form>",
+        if f.checked_after_use.is_some() {
+            " checked"
+        } else {
+            ""
+        },
+        lang.t(
+            "每场结束后由工作人员检查",
+            "Staff check it after each session"
+        ),
+        lang.t("保存", "Save"),
+    );
+    h
+}
+
+fn show(
+    who: &StaffSession,
+    lang: Lang,
+    r: &ResourceRecord,
+    f: &ResourceForm,
+    notice: Option<(bool, String)>,
+    status: StatusCode,
+) -> Response {
+    let id = r.resource.id.as_str();
+    let mut body = format!(
+        "<h1>{} · {}</h1><p>{} · {}</p>",
+        esc(lang.t(&r.resource.name_zh, &r.resource.name_en)),
+        lang.t("设置", "Settings"),
+        super::bookings::kind_word(lang, r.resource.kind),
+        esc(id),
+    );
+    if let Some((ok, text)) = notice {
+        let _ = write!(
+            body,
+            "<p class=\"{}\" role=\"{}\">{}</p>",
+            if ok { "ok" } else { "error" },
+            if ok { "status" } else { "alert" },
+            esc(&text)
+        );
+    }
+    if let Some(device) = &r.device {
+        let _ = write!(
+            body,
+            "<p>{} {}{}</p>",
+            lang.t("设备", "Device"),
+            esc(device.as_str()),
+            r.channel
+                .map(|c| format!(" · {} {c}", lang.t("通道", "channel")))
+                .unwrap_or_default()
+        );
+    }
+    if who.role.may(StaffAction::Bookings) {
+        body.push_str(&form_html(who, lang, id, f));
+    } else {
+        body.push_str(&html::table(
+            "settings",
+            &[lang.t("项目", "Setting"), lang.t("值", "Value")],
+            &[
+                vec![lang.t("开放时间", "Hours").to_owned(), esc(&f.hours)],
+                vec![
+                    lang.t("每场名额", "Places per slot").to_owned(),
+                    esc(&f.capacity),
+                ],
+                vec![lang.t("价格", "Price").to_owned(), esc(&f.price)],
+            ],
+        ));
+    }
+    let _ = write!(
+        body,
+        "<p><a href=\"/bookings/week?resource={}\">{}</a> · <a href=\"/bookings\">{}</a></p>",
+        esc(id),
+        lang.t("本周时间表", "This week"),
+        lang.t("返回预约", "Back to bookings")
+    );
+    html_page(
+        status,
+        html::page(
+            lang,
+            lang.t("资源设置", "Resource settings"),
+            Some(who),
+            Nav::Bookings,
+            &body,
+        ),
+    )
+}
+
+async fn record(d: &Dashboard, id: String) -> Result<ResourceRecord, StoreError> {
+    d.with_store(move |s| desk::bookings::resource(s, &id))
+        .await
+}
+
+/// `GET /bookings/resource/ID`.
+pub async fn page(
+    State(d): State<Dashboard>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
+    let lang = lang(&headers);
+    let Some(who) = d.session(&headers) else {
+        return see_other("/sign-in");
+    };
+    let id: String = id.chars().take(40).collect();
+    match record(&d, id).await {
+        Ok(r) => show(&who, lang, &r, &ResourceForm::of(&r), None, StatusCode::OK),
+        Err(e) => bad_input(lang, Some(&who), &e.to_string()),
+    }
+}
+
+/// `POST /bookings/resource/ID`.
+pub async fn save(
+    State(d): State<Dashboard>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Form(f): Form<ResourceForm>,
+) -> Response {
+    let may = Some((
+        StaffAction::Bookings,
+        (
+            "您的角色不能改预约设置",
+            "Your role may not change bookings",
+        ),
+    ));
+    let (who, lang) = match form_guard(&d, &headers, &f.csrf, may) {
+        Ok(w) => w,
+        Err(r) => return *r,
+    };
+    let id: String = id.chars().take(40).collect();
+    let current = match record(&d, id).await {
+        Ok(r) => r,
+        Err(e) => return bad_input(lang, Some(&who), &e.to_string()),
+    };
+    let new = match f.apply(lang, current.clone()) {
+        Ok(r) => r,
+        Err(why) => {
+            return show(
+                &who,
+                lang,
+                &current,
+                &f,
+                Some((false, why)),
+                StatusCode::BAD_REQUEST,
+            );
+        }
+    };
+    let actor = Actor::Staff(who.member);
+    let saved = new.clone();
+    match d
+        .with_store(move |s| desk::bookings::put_resource(s, actor, &saved, clock::now()))
+        .await
+    {
+        Ok(()) => show(
+            &who,
+            lang,
+            &new,
+            &ResourceForm::of(&new),
+            Some((true, lang.t("已保存", "Saved").to_owned())),
+            StatusCode::OK,
+        ),
+        Err(StoreError::CapacityBelowBooked {
+            capacity,
+            booked,
+            slot,
+        }) => {
+            let l = d.site().calendar.local(slot);
+            let when = format!("{} {:02}:{:02}", l.date(), l.hour(), l.minute());
+            let why = match lang {
+                Lang::Zh => format!(
+                    "{when} 那一场已有 {booked} 人预约，名额不能少于 {booked}（填的是 {capacity}）：未保存"
+                ),
+                Lang::En => format!(
+                    "{booked} places are booked in the slot at {when}: the capacity cannot go below {booked} (you gave {capacity}); nothing saved"
+                ),
+            };
+            show(
+                &who,
+                lang,
+                &current,
+                &f,
+                Some((false, why)),
+                StatusCode::BAD_REQUEST,
+            )
+        }
+        Err(e) => show(
+            &who,
+            lang,
+            &current,
+            &f,
+            Some((false, e.to_string())),
+            StatusCode::BAD_REQUEST,
+        ),
+    }
+}
