@@ -106,6 +106,32 @@ pub async fn request(
     }
 }
 
+/// Sends a GET and reads the reply's body as bytes (a download: an XLSX
+/// workbook); the status and the body.
+pub async fn download(addr: SocketAddr, path: &str, headers: &[(&str, &str)]) -> (u16, Vec<u8>) {
+    let mut s = TcpStream::connect(addr).await.unwrap();
+    s.write_all(head("GET", addr, path, headers, "").as_bytes())
+        .await
+        .unwrap();
+    let mut raw = Vec::new();
+    tokio::time::timeout(Duration::from_secs(20), s.read_to_end(&mut raw))
+        .await
+        .expect("a reply within 20 s")
+        .unwrap();
+    let at = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .expect("a head");
+    let head = String::from_utf8_lossy(&raw[..at]).to_lowercase();
+    assert!(!head.contains("transfer-encoding: chunked"), "{head}");
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    (status, raw[at + 4..].to_vec())
+}
+
 fn unchunk(mut s: &str) -> String {
     let mut out = String::new();
     while let Some((size, rest)) = s.split_once("\r\n") {

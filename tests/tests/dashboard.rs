@@ -11,7 +11,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use keting_system_tests::binaries::Process;
-use keting_system_tests::http::{Reply, event_lines, hidden, request};
+use keting_system_tests::http::{Reply, download, event_lines, hidden, request};
 
 use crate::site_bed::{add_member, kiosk_cli};
 
@@ -453,7 +453,14 @@ async fn five_wrong_pins_lock_the_card_and_the_csv_equals_the_table() {
     let page = request(addr, "GET", "/traffic?period=day", &en, "").await;
     assert_eq!(page.status, 200);
     // The table's rows, as the screen shows them.
-    let table = page.body.split("<table class=\"traffic\">").nth(1).unwrap();
+    let table = page
+        .body
+        .split("<table class=\"traffic\">")
+        .nth(1)
+        .unwrap()
+        .split("</table>")
+        .next()
+        .unwrap();
     let cells: Vec<String> = table
         .split("<td>")
         .skip(1)
@@ -482,6 +489,39 @@ async fn five_wrong_pins_lock_the_card_and_the_csv_equals_the_table() {
         })
         .collect();
     assert_eq!(exported, screen, "the export equals the screen");
+    // The workbook, read by openpyxl, holds the same rows.
+    let (status, book) = download(addr, "/traffic.xlsx?period=day", &en).await;
+    assert_eq!(status, 200);
+    let path = dir.path().join("traffic.xlsx");
+    std::fs::write(&path, &book).unwrap();
+    let read = std::process::Command::new("/usr/bin/python3")
+        .args([
+            "-c",
+            "import openpyxl, sys\n\
+             wb = openpyxl.load_workbook(sys.argv[1])\n\
+             print('|'.join(wb.sheetnames))\n\
+             for row in wb.worksheets[0].iter_rows(values_only=True):\n    print(','.join(str(v) for v in row))",
+            path.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        read.status.success(),
+        "{}",
+        String::from_utf8_lossy(&read.stderr)
+    );
+    let printed = String::from_utf8(read.stdout).unwrap();
+    let mut lines = printed.lines();
+    let names = lines.next().unwrap();
+    assert!(names.contains("按到访类型"), "{names}");
+    assert_eq!(lines.next(), Some("时段,到访"));
+    let in_book: Vec<(String, String)> = lines
+        .map(|l| {
+            let (a, b) = l.split_once(',').unwrap();
+            (a.to_owned(), b.to_owned())
+        })
+        .collect();
+    assert_eq!(in_book, screen, "the workbook equals the screen");
 
     // Bookings: a room of 10 places, 3 one-hour slots a day, nothing booked:
     // 30 days offer 900 places; the CSV says the same as the table.
@@ -522,7 +562,7 @@ async fn five_wrong_pins_lock_the_card_and_the_csv_equals_the_table() {
     let csv = request(addr, "GET", "/bookings.csv?days=30", &en, "").await;
     assert!(
         csv.body
-            .contains("阅览室,活动室,\"09:00-12:00\",10,900,0,0.0%"),
+            .contains("阅览室,活动室,09:00-12:00,10,900,0,0.0%,0.00"),
         "{}",
         csv.body
     );

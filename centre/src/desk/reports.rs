@@ -1,14 +1,16 @@
 //! The reports desk: the centre's headline figures (visits per hour of a
 //! day, per day of a month, so far today) in the site's local time, and the
 //! month the district asks for (visits, activities and volunteering,
-//! satisfaction per service), read for the command line, the screen and
-//! the dashboard alike.
+//! satisfaction per service), the visits by kind (check-ins, door
+//! entries, sessions per service), read for the command line, the screen
+//! and the dashboard alike.
 
-use keting_core::calendar::{SiteCalendar, YearMonth};
+use keting_core::calendar::{SiteCalendar, Span, YearMonth};
 use keting_core::time::Timestamp;
 use time::Date;
 
 use crate::store::ratings::{self, ServiceRatings};
+use crate::store::reports::VisitsByKind;
 use crate::store::{Store, StoreError, reports};
 
 /// One month's figures, as the district judges a centre.
@@ -75,4 +77,15 @@ pub fn visits_today(
     now: Timestamp,
 ) -> Result<u64, StoreError> {
     reports::visits_in(store.conn(), calendar.day_span(calendar.date_of(now)))
+}
+
+/// Counted visits on the local day `day`.
+pub fn visits_on(store: &Store, calendar: SiteCalendar, day: Date) -> Result<u64, StoreError> {
+    reports::visits_in(store.conn(), calendar.day_span(day))
+}
+
+/// The visits of `span` by kind (check-ins, door entries, sessions used
+/// per service).
+pub fn visits_by_kind(store: &Store, span: Span) -> Result<VisitsByKind, StoreError> {
+    reports::visits_by_kind(store.conn(), span)
 }

@@ -161,3 +161,44 @@ mod tests {
         assert_eq!(visits_in(c, cal.month_span(month)).unwrap(), 6);
     }
 }
+
+/// Visits of a span by kind: check-ins at the entrance, entries through
+/// the gym door, and sessions used per kind of service.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct VisitsByKind {
+    /// Counted check-ins at the kiosk.
+    pub checkins: u64,
+    /// Entries through a door (the gym at night).
+    pub door_entries: u64,
+    /// Sessions started or over, per kind of service (`piano`, `robot`,
+    /// `childcare`, `room`), by kind.
+    pub sessions: Vec<(String, u64)>,
+}
+
+/// The visits of `span` by kind.
+pub fn visits_by_kind(conn: &Connection, span: Span) -> Result<VisitsByKind, StoreError> {
+    let (start, end) = (span.start.as_unix_millis(), span.end.as_unix_millis());
+    let door_entries: i64 = conn.query_row(
+        "SELECT count(*) FROM door_events WHERE kind = 'access_granted' AND at_ms >= ?1 AND at_ms < ?2",
+        [start, end],
+        |r| r.get(0),
+    )?;
+    let mut stmt = conn.prepare_cached(
+        "SELECT r.kind, count(*) FROM bookings b JOIN resources r ON r.id = b.resource_id
+         WHERE b.state IN ('started', 'to_check', 'done') AND b.slot_start_ms >= ?1 AND b.slot_start_ms < ?2
+         GROUP BY r.kind ORDER BY r.kind",
+    )?;
+    let sessions = stmt
+        .query_map([start, end], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                u64::try_from(r.get::<_, i64>(1)?).unwrap_or(0),
+            ))
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(VisitsByKind {
+        checkins: visits_in(conn, span)?,
+        door_entries: u64::try_from(door_entries).unwrap_or(0),
+        sessions,
+    })
+}

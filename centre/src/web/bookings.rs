@@ -25,6 +25,7 @@ use time::Duration as Days;
 
 use super::html::{self, Lang, Nav, esc};
 use super::session::StaffSession;
+use super::xlsx::{Cell, Sheet};
 use super::{Dashboard, bad_input, form_guard, html_page, lang, refused, see_other};
 use crate::clock;
 use crate::desk::{self, Actor};
@@ -230,11 +231,12 @@ pub async fn page(
         .collect();
     let mut body = format!(
         "<h1>{}</h1><form method=\"get\" action=\"/bookings\"><label>{} <input name=\"days\" size=\"4\" maxlength=\"3\" value=\"{days}\"></label> <button>{}</button> \
-         <a href=\"/bookings.csv?days={days}\" download>{}</a></form>",
+         <a href=\"/bookings.csv?days={days}\" download>{}</a> <a href=\"/bookings.xlsx?days={days}\" download>{}</a></form>",
         lang.t("预约与使用率", "Bookings and utilisation"),
         lang.t("最近天数", "Last days"),
         lang.t("查看", "Show"),
         lang.t("导出 CSV", "Export CSV"),
+        lang.t("导出 Excel", "Export Excel"),
     );
     if table.is_empty() {
         let _ = write!(
@@ -272,33 +274,14 @@ pub async fn page(
     )
 }
 
-/// `GET /bookings.csv`: the table's rows.
-pub async fn csv(
-    State(d): State<Dashboard>,
-    headers: HeaderMap,
-    Query(q): Query<BookingsQuery>,
-) -> Response {
-    let lang = lang(&headers);
-    let Some(who) = d.session(&headers) else {
-        return see_other("/sign-in");
-    };
-    let days = match days_of(&q, lang) {
-        Ok(n) => n,
-        Err(why) => return bad_input(lang, Some(&who), &why),
-    };
-    let cal = d.site().calendar;
-    let rows = match d
-        .with_store(move |store| utilisation(store, cal, days))
-        .await
-    {
-        Ok(r) => r,
-        Err(e) => return refused(lang, Some(&who), &e.to_string()),
-    };
-    let mut out = String::from("\u{feff}");
-    let _ = writeln!(
-        out,
-        "{}",
-        [
+/// The utilisation table as a sheet, as the page shows it.
+fn sheet(lang: Lang, days: u16, rows: &[Utilisation]) -> Sheet {
+    Sheet {
+        name: match lang {
+            Lang::Zh => format!("使用率（{days} 天）"),
+            Lang::En => format!("Utilisation ({days} days)"),
+        },
+        head: [
             lang.t("资源", "Resource"),
             lang.t("类型", "Kind"),
             lang.t("开放时间", "Hours"),
@@ -308,22 +291,69 @@ pub async fn csv(
             lang.t("使用率", "Utilisation"),
             lang.t("应收（元）", "Owed (yuan)"),
         ]
-        .join(",")
-    );
-    for u in &rows {
-        // Hours hold commas: quoted.
-        let _ = writeln!(
-            out,
-            "{},{},\"{}\",{},{},{},{},{}",
-            lang.t(&u.name.0, &u.name.1).replace(',', " "),
-            kind_word(lang, u.kind),
-            u.hours,
-            u.capacity,
-            u.offered,
-            u.used,
-            pct(u),
-            yuan(u.owed_fen)
-        );
+        .map(str::to_owned)
+        .to_vec(),
+        rows: rows
+            .iter()
+            .map(|u| {
+                vec![
+                    Cell::from(lang.t(&u.name.0, &u.name.1)),
+                    Cell::from(kind_word(lang, u.kind)),
+                    Cell::from(u.hours.as_str()),
+                    Cell::from(u64::from(u.capacity)),
+                    Cell::from(u.offered),
+                    Cell::from(u.used),
+                    Cell::from(pct(u)),
+                    Cell::from(yuan(u.owed_fen)),
+                ]
+            })
+            .collect(),
+    }
+}
+
+async fn export(
+    d: &Dashboard,
+    headers: &HeaderMap,
+    q: &BookingsQuery,
+) -> Result<(Lang, u16, Sheet), Response> {
+    let lang = lang(headers);
+    let Some(who) = d.session(headers) else {
+        return Err(see_other("/sign-in"));
+    };
+    let days = days_of(q, lang).map_err(|why| bad_input(lang, Some(&who), &why))?;
+    let cal = d.site().calendar;
+    match d
+        .with_store(move |store| utilisation(store, cal, days))
+        .await
+    {
+        Ok(rows) => Ok((lang, days, sheet(lang, days, &rows))),
+        Err(e) => Err(refused(lang, Some(&who), &e.to_string())),
+    }
+}
+
+/// `GET /bookings.csv`: the table's rows.
+pub async fn csv(
+    State(d): State<Dashboard>,
+    headers: HeaderMap,
+    Query(q): Query<BookingsQuery>,
+) -> Response {
+    let (_, days, sheet) = match export(&d, &headers, &q).await {
+        Ok(e) => e,
+        Err(r) => return r,
+    };
+    let field = super::traffic::csv_field;
+    let mut out = String::from("\u{feff}");
+    let head: Vec<String> = sheet.head.iter().map(|h| field(h)).collect();
+    let _ = writeln!(out, "{}", head.join(","));
+    for row in &sheet.rows {
+        let cells: Vec<String> = row
+            .iter()
+            .map(|c| match c {
+                Cell::Text(t) => field(t),
+                Cell::Number(n) => format!("{n}"),
+            })
+            .collect();
+        let _ = writeln!(out, "{}", cells.join(","));
     }
     (
         [
@@ -337,6 +367,19 @@ pub async fn csv(
         out,
     )
         .into_response()
+}
+
+/// `GET /bookings.xlsx`: the table as an Excel workbook.
+pub async fn xlsx(
+    State(d): State<Dashboard>,
+    headers: HeaderMap,
+    Query(q): Query<BookingsQuery>,
+) -> Response {
+    let (lang, days, sheet) = match export(&d, &headers, &q).await {
+        Ok(e) => e,
+        Err(r) => return r,
+    };
+    super::xlsx_download(lang, &format!("keting-utilisation-{days}d.xlsx"), &[sheet])
 }
 
 fn extra_sections(

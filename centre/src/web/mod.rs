@@ -34,6 +34,8 @@
 //! - [`devices`]: every device's state, its self-test, claims confirmed
 //!   by PIN, enrolment labels, replace and retire.
 //! - [`live`]: the event stream that tells a page to refresh.
+//! - [`xlsx`]: tables as an Excel workbook, for the exports.
+//! - [`zip`]: the workbook's container, stored entries.
 //!
 //! Security: every page but sign-in needs a session; every POST carries the
 //! session's CSRF token and, when the browser sends one, an `Origin` equal
@@ -60,6 +62,8 @@ pub mod timetable;
 pub mod today;
 pub mod traffic;
 pub mod vending;
+pub mod xlsx;
+pub mod zip;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -257,6 +261,33 @@ pub fn html_page(status: StatusCode, body: String) -> Response {
         .into_response()
 }
 
+/// An Excel workbook to download, or a 500 saying why it could not be made.
+pub fn xlsx_download(lang: Lang, name: &str, sheets: &[xlsx::Sheet]) -> Response {
+    match xlsx::workbook(sheets) {
+        Ok(bytes) => (
+            [
+                (
+                    header::CONTENT_TYPE,
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_owned(),
+                ),
+                (
+                    header::CONTENT_DISPOSITION,
+                    format!("attachment; filename=\"{name}\""),
+                ),
+                (header::CACHE_CONTROL, "no-store".to_owned()),
+            ],
+            bytes,
+        )
+            .into_response(),
+        Err(e) => not_done(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            lang,
+            None,
+            &e.to_string(),
+        ),
+    }
+}
+
 /// A request refused: 403 with the reason, nothing written.
 pub fn refused(lang: Lang, who: Option<&StaffSession>, why: &str) -> Response {
     not_done(StatusCode::FORBIDDEN, lang, who, why)
@@ -333,6 +364,7 @@ pub fn router(dashboard: Dashboard) -> Router {
         .route("/alarms/ack", post(today::ack))
         .route("/traffic", get(traffic::page))
         .route("/traffic.csv", get(traffic::csv))
+        .route("/traffic.xlsx", get(traffic::xlsx))
         .route("/members", get(members::page))
         .route("/members/add", post(members::add))
         .route("/members/reissue", post(members::reissue))
@@ -354,6 +386,7 @@ pub fn router(dashboard: Dashboard) -> Router {
         .route("/vending", get(vending::page))
         .route("/bookings", get(bookings::page))
         .route("/bookings.csv", get(bookings::csv))
+        .route("/bookings.xlsx", get(bookings::xlsx))
         .route("/bookings/checked", post(bookings::checked))
         .route("/bookings/week", get(timetable::page))
         .route(

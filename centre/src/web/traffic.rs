@@ -1,39 +1,117 @@
-//! Foot traffic: visits per hour of a day, per day of a month, per month
-//! of a year, each against the period before, as a chart and a table; and
-//! `/traffic.csv` with the same query, the same rows and numbers as the
-//! table (UTF-8 with a byte-order mark, so a Chinese Excel opens it right).
+//! Foot traffic: visits per hour of a day, per day of a week or a month,
+//! per month of a year, each against the period before, as a chart and a
+//! table; the period's visits by kind (check-ins at the entrance, entries
+//! through the gym door, sessions used per service) against the period
+//! before; and `/traffic.csv` and `/traffic.xlsx` with the same query, the
+//! same rows and numbers as the tables (the CSV in UTF-8 with a byte-order
+//! mark, so a Chinese Excel opens it right; the workbook has both tables).
 
 use std::fmt::Write;
 
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use keting_core::calendar::{SiteCalendar, YearMonth, parse_date};
-use time::{Date, Month};
+use keting_core::calendar::{SiteCalendar, Span, YearMonth, parse_date};
+use time::{Date, Duration as Days, Month};
 
 use super::chart;
 use super::html::{self, Lang, Nav, esc};
+use super::xlsx::{Cell, Sheet};
 use super::{Dashboard, html_page, lang, see_other};
 use crate::clock;
 use crate::desk;
+use crate::store::reports::VisitsByKind;
 use crate::store::{Store, StoreError};
+use keting_core::booking::resource::ResourceKind;
 
 /// Which period, and which one of them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Period {
     /// A day, by hour.
     Day(Date),
+    /// A week (Monday to Sunday; the Monday), by day.
+    Week(Date),
     /// A month, by day.
     Month(YearMonth),
     /// A year, by month.
     Year(i32),
 }
 
-/// The query: `period=day|month|year`, `date=YYYY-MM-DD|YYYY-MM|YYYY`.
+/// The query: `period=day|week|month|year`, `date=YYYY-MM-DD|YYYY-MM|YYYY`
+/// (a week: any day of it); for an export, `table=kinds` for the visits by
+/// kind.
 #[derive(Debug, Default, serde::Deserialize)]
 pub struct TrafficQuery {
     period: Option<String>,
     date: Option<String>,
+    #[serde(default)]
+    table: Option<String>,
+}
+
+/// The visits by kind, this period against the one before: (kind in
+/// words, visits, visits before).
+pub fn kind_rows(lang: Lang, now: &VisitsByKind, before: &VisitsByKind) -> Vec<(String, u64, u64)> {
+    let mut out = vec![
+        (
+            lang.t("入口签到", "Check-ins at the entrance").to_owned(),
+            now.checkins,
+            before.checkins,
+        ),
+        (
+            lang.t("门禁进入（健身房）", "Entries through a door (gym)")
+                .to_owned(),
+            now.door_entries,
+            before.door_entries,
+        ),
+    ];
+    let mut kinds: Vec<&str> = now
+        .sessions
+        .iter()
+        .chain(&before.sessions)
+        .map(|(k, _)| k.as_str())
+        .collect();
+    kinds.sort_unstable();
+    kinds.dedup();
+    for k in kinds {
+        let count = |v: &VisitsByKind| {
+            v.sessions
+                .iter()
+                .find(|(x, _)| x == k)
+                .map_or(0, |(_, n)| *n)
+        };
+        let words = match ResourceKind::parse(k) {
+            Some(kind) => match lang {
+                Lang::Zh => format!("{}场次", super::bookings::kind_word(lang, kind)),
+                Lang::En => format!("{} sessions", super::bookings::kind_word(lang, kind)),
+            },
+            None => k.to_owned(),
+        };
+        out.push((words, count(now), count(before)));
+    }
+    out
+}
+
+/// Everything the page and its exports show of a period.
+pub struct Figures {
+    /// The period's rows.
+    pub rows: Vec<(String, u64)>,
+    /// The period before's rows.
+    pub before: Vec<(String, u64)>,
+    /// The period's visits by kind.
+    pub kinds: VisitsByKind,
+    /// The period before's.
+    pub kinds_before: VisitsByKind,
+}
+
+/// Reads a period's figures.
+pub fn figures(store: &Store, cal: SiteCalendar, p: Period) -> Result<Figures, StoreError> {
+    let before = p.previous();
+    Ok(Figures {
+        rows: rows(store, cal, p)?,
+        before: rows(store, cal, before)?,
+        kinds: desk::reports::visits_by_kind(store, p.span(cal))?,
+        kinds_before: desk::reports::visits_by_kind(store, before.span(cal))?,
+    })
 }
 
 impl Period {
@@ -53,6 +131,16 @@ impl Period {
                         .to_owned()
                 }),
             },
+            "week" => {
+                let day = match date {
+                    None => cal.date_of(now),
+                    Some(d) => parse_date(d).map_err(|_| {
+                        lang.t("日期格式应为 2026-12-02", "Write the date as 2026-12-02")
+                            .to_owned()
+                    })?,
+                };
+                Ok(Self::Week(monday_of(day)))
+            }
             "month" => match date {
                 None => Ok(Self::Month(cal.month_of(now))),
                 Some(d) => d.parse().map(Self::Month).map_err(|_| {
@@ -70,7 +158,10 @@ impl Period {
                 },
             },
             _ => Err(lang
-                .t("时段应为 日、月 或 年", "The period is day, month or year")
+                .t(
+                    "时段应为 日、周、月 或 年",
+                    "The period is day, week, month or year",
+                )
                 .to_owned()),
         }
     }
@@ -79,6 +170,7 @@ impl Period {
     pub fn previous(self) -> Self {
         match self {
             Self::Day(d) => Self::Day(d.previous_day().unwrap_or(d)),
+            Self::Week(m) => Self::Week(m - Days::days(7)),
             Self::Month(m) => Self::Month(m.previous()),
             Self::Year(y) => Self::Year(y - 1),
         }
@@ -87,6 +179,7 @@ impl Period {
     fn query(self) -> String {
         match self {
             Self::Day(d) => format!("period=day&date={d}"),
+            Self::Week(m) => format!("period=week&date={m}"),
             Self::Month(m) => format!("period=month&date={m}"),
             Self::Year(y) => format!("period=year&date={y}"),
         }
@@ -95,9 +188,40 @@ impl Period {
     fn title(self, lang: Lang) -> String {
         match (self, lang) {
             (Self::Day(d), _) => format!("{d}"),
+            (Self::Week(m), Lang::Zh) => format!("{m} 起的一周"),
+            (Self::Week(m), Lang::En) => format!("week of {m}"),
             (Self::Month(m), _) => format!("{m}"),
             (Self::Year(y), Lang::Zh) => format!("{y}年"),
             (Self::Year(y), Lang::En) => format!("{y}"),
+        }
+    }
+}
+
+/// The Monday of `day`'s week.
+fn monday_of(day: Date) -> Date {
+    day - Days::days(i64::from(day.weekday().number_days_from_monday()))
+}
+
+impl Period {
+    /// The instants the period covers.
+    pub fn span(self, cal: SiteCalendar) -> Span {
+        match self {
+            Self::Day(d) => cal.day_span(d),
+            Self::Week(m) => Span {
+                start: cal.start_of(m),
+                end: cal.start_of(m + Days::days(7)),
+            },
+            Self::Month(m) => cal.month_span(m),
+            Self::Year(y) => {
+                let first = |y: i32| Date::from_calendar_date(y, Month::January, 1);
+                match (first(y), first(y + 1)) {
+                    (Ok(a), Ok(b)) => Span {
+                        start: cal.start_of(a),
+                        end: cal.start_of(b),
+                    },
+                    _ => cal.day_span(cal.date_of(clock::now())),
+                }
+            }
         }
     }
 }
@@ -110,6 +234,14 @@ pub fn rows(store: &Store, cal: SiteCalendar, p: Period) -> Result<Vec<(String, 
             .enumerate()
             .map(|(h, v)| (format!("{h:02}:00"), v))
             .collect(),
+        Period::Week(m) => {
+            let mut out = Vec::with_capacity(7);
+            for i in 0..7 {
+                let day = m + Days::days(i);
+                out.push((format!("{day}"), desk::reports::visits_on(store, cal, day)?));
+            }
+            out
+        }
         Period::Month(m) => desk::reports::visits_per_day(store, cal, m)?
             .into_iter()
             .enumerate()
@@ -154,6 +286,7 @@ pub async fn page(
     let form = |p: Option<Period>, error: Option<&str>| {
         let (kind, date) = match p {
             Some(Period::Day(x)) => ("day", x.to_string()),
+            Some(Period::Week(x)) => ("week", x.to_string()),
             Some(Period::Month(m)) => ("month", m.to_string()),
             Some(Period::Year(y)) => ("year", y.to_string()),
             None => (
@@ -169,6 +302,7 @@ pub async fn page(
         );
         for (v, zh, en) in [
             ("day", "日（按小时）", "day (by hour)"),
+            ("week", "周（按天）", "week (by day)"),
             ("month", "月（按天）", "month (by day)"),
             ("year", "年（按月）", "year (by month)"),
         ] {
@@ -212,12 +346,13 @@ pub async fn page(
         }
     };
     let before = period.previous();
-    let figures = d
-        .with_store(move |store| {
-            Ok::<_, StoreError>((rows(store, cal, period)?, rows(store, cal, before)?))
-        })
-        .await;
-    let (now_rows, before_rows) = match figures {
+    let figures = d.with_store(move |store| figures(store, cal, period)).await;
+    let Figures {
+        rows: now_rows,
+        before: before_rows,
+        kinds,
+        kinds_before,
+    } = match figures {
         Ok(f) => f,
         Err(e) => {
             tracing::error!("dashboard: traffic: {e}");
@@ -232,7 +367,7 @@ pub async fn page(
         .iter()
         .map(|r| match period {
             Period::Day(_) => r.0.chars().take(2).collect(),
-            Period::Month(_) | Period::Year(_) => {
+            Period::Week(_) | Period::Month(_) | Period::Year(_) => {
                 r.0.chars()
                     .rev()
                     .take(2)
@@ -251,8 +386,9 @@ pub async fn page(
     let body = format!(
         "<h1>{title} {p}</h1>{form}\
          <p>{tot}: <b id=\"total\">{total}</b> · {prev} {pt}: {total_before} ({chg}) · \
-         <a href=\"/traffic.csv?{q}\" download>{csv}</a></p>\
-         <div class=\"grid\">{chart}{table}</div>",
+         <a href=\"/traffic.csv?{q}\" download>{csv}</a> · <a href=\"/traffic.xlsx?{q}\" download>{xlsx}</a></p>\
+         <div class=\"grid\">{chart}{table}</div>\
+         <section id=\"kinds\"><h2>{by_kind}</h2>{kinds}<p><a href=\"/traffic.csv?{q}&amp;table=kinds\" download>{csv}</a></p></section>",
         title = lang.t("客流", "Foot traffic"),
         p = esc(&period.title(lang)),
         form = form(Some(period), None),
@@ -262,6 +398,21 @@ pub async fn page(
         chg = change(lang, total, total_before),
         q = period.query(),
         csv = lang.t("导出 CSV", "Export CSV"),
+        xlsx = lang.t("导出 Excel", "Export Excel"),
+        by_kind = lang.t("按到访类型", "By kind of visit"),
+        kinds = html::table(
+            "kinds",
+            &[
+                lang.t("类型", "Kind"),
+                lang.t("本期", "This period"),
+                lang.t("上期", "Period before"),
+                lang.t("变化", "Change"),
+            ],
+            &kind_rows(lang, &kinds, &kinds_before)
+                .into_iter()
+                .map(|(k, n, b)| vec![esc(&k), format!("{n}"), format!("{b}"), change(lang, n, b)])
+                .collect::<Vec<_>>()
+        ),
         chart = chart::bars(&labels, &values, 760, 240),
         table = html::table(
             "traffic",
@@ -281,39 +432,103 @@ pub async fn page(
     )
 }
 
-/// `GET /traffic.csv`: the table's rows, as CSV.
+/// The two tables of a period, as the page shows them: the visits per
+/// hour, day or month, and the visits by kind.
+fn sheets(lang: Lang, period: Period, f: &Figures) -> [Sheet; 2] {
+    [
+        Sheet {
+            name: format!("{} {}", lang.t("到访", "Visits"), period.title(lang)),
+            head: vec![
+                lang.t("时段", "Period").to_owned(),
+                lang.t("到访", "Visits").to_owned(),
+            ],
+            rows: f
+                .rows
+                .iter()
+                .map(|(l, v)| vec![Cell::from(l.as_str()), Cell::from(*v)])
+                .collect(),
+        },
+        Sheet {
+            name: lang.t("按到访类型", "By kind of visit").to_owned(),
+            head: vec![
+                lang.t("类型", "Kind").to_owned(),
+                lang.t("本期", "This period").to_owned(),
+                lang.t("上期", "Period before").to_owned(),
+            ],
+            rows: kind_rows(lang, &f.kinds, &f.kinds_before)
+                .into_iter()
+                .map(|(k, n, b)| vec![Cell::from(k), Cell::from(n), Cell::from(b)])
+                .collect(),
+        },
+    ]
+}
+
+async fn export(
+    d: &Dashboard,
+    headers: &HeaderMap,
+    q: &TrafficQuery,
+) -> Result<(Lang, Period, [Sheet; 2]), Response> {
+    let lang = lang(headers);
+    let Some(who) = d.session(headers) else {
+        return Err(see_other("/sign-in"));
+    };
+    let cal = d.site().calendar;
+    let period =
+        Period::of(q, cal, lang).map_err(|why| super::bad_input(lang, Some(&who), &why))?;
+    match d.with_store(move |store| figures(store, cal, period)).await {
+        Ok(f) => Ok((lang, period, sheets(lang, period, &f))),
+        Err(e) => {
+            tracing::error!("dashboard: traffic export: {e}");
+            Err(super::refused(
+                lang,
+                Some(&who),
+                lang.t("数据库出错", "Database error"),
+            ))
+        }
+    }
+}
+
+/// A CSV field: quoted when it holds a comma, a quote or a line break.
+pub fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_owned()
+    }
+}
+
+/// `GET /traffic.csv`: the table's rows, as CSV (`table=kinds`: the
+/// visits by kind).
 pub async fn csv(
     State(d): State<Dashboard>,
     headers: HeaderMap,
     Query(q): Query<TrafficQuery>,
 ) -> Response {
-    let lang = lang(&headers);
-    let Some(who) = d.session(&headers) else {
-        return see_other("/sign-in");
+    let (_, period, [visits, kinds]) = match export(&d, &headers, &q).await {
+        Ok(e) => e,
+        Err(r) => return r,
     };
-    let cal = d.site().calendar;
-    let period = match Period::of(&q, cal, lang) {
-        Ok(p) => p,
-        Err(why) => return super::bad_input(lang, Some(&who), &why),
-    };
-    let rows = match d.with_store(move |store| rows(store, cal, period)).await {
-        Ok(r) => r,
-        Err(e) => {
-            tracing::error!("dashboard: traffic csv: {e}");
-            return super::refused(lang, Some(&who), lang.t("数据库出错", "Database error"));
-        }
+    let (sheet, suffix) = match q.table.as_deref() {
+        Some("kinds") => (kinds, "-kinds"),
+        _ => (visits, ""),
     };
     let mut out = String::from("\u{feff}");
-    let _ = writeln!(
-        out,
-        "{},{}",
-        lang.t("时段", "Period"),
-        lang.t("到访", "Visits")
-    );
-    for (label, v) in rows {
-        let _ = writeln!(out, "{label},{v}");
+    let head: Vec<String> = sheet.head.iter().map(|h| csv_field(h)).collect();
+    let _ = writeln!(out, "{}", head.join(","));
+    for row in &sheet.rows {
+        let cells: Vec<String> = row
+            .iter()
+            .map(|c| match c {
+                Cell::Text(t) => csv_field(t),
+                Cell::Number(n) => format!("{n}"),
+            })
+            .collect();
+        let _ = writeln!(out, "{}", cells.join(","));
     }
-    let name = format!("keting-traffic-{}.csv", period.title(Lang::En));
+    let name = format!(
+        "keting-traffic-{}{suffix}.csv",
+        period.title(Lang::En).replace(' ', "-")
+    );
     (
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
@@ -328,6 +543,23 @@ pub async fn csv(
         .into_response()
 }
 
+/// `GET /traffic.xlsx`: both tables as an Excel workbook.
+pub async fn xlsx(
+    State(d): State<Dashboard>,
+    headers: HeaderMap,
+    Query(q): Query<TrafficQuery>,
+) -> Response {
+    let (lang, period, sheets) = match export(&d, &headers, &q).await {
+        Ok(e) => e,
+        Err(r) => return r,
+    };
+    let name = format!(
+        "keting-traffic-{}.xlsx",
+        period.title(Lang::En).replace(' ', "-")
+    );
+    super::xlsx_download(lang, &name, &sheets)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -338,6 +570,7 @@ mod tests {
         let q = |p: &str, d: &str| TrafficQuery {
             period: Some(p.into()),
             date: Some(d.into()),
+            table: None,
         };
         assert!(matches!(
             Period::of(&q("day", "2026-12-02"), cal, Lang::En),
@@ -353,7 +586,22 @@ mod tests {
                 .contains("2026-12")
         );
         assert!(Period::of(&q("year", "1999"), cal, Lang::En).is_err());
-        assert!(Period::of(&q("week", ""), cal, Lang::En).is_err());
+        let monday = parse_date("2026-11-30").unwrap();
+        assert_eq!(
+            Period::of(&q("week", "2026-12-02"), cal, Lang::En),
+            Ok(Period::Week(monday)),
+            "a week is named by any of its days"
+        );
+        assert_eq!(
+            Period::Week(monday).previous(),
+            Period::Week(parse_date("2026-11-23").unwrap())
+        );
+        let span = Period::Week(monday).span(cal);
+        assert_eq!(
+            span.end.as_unix_millis() - span.start.as_unix_millis(),
+            7 * 86_400_000
+        );
+        assert!(Period::of(&q("fortnight", ""), cal, Lang::En).is_err());
         assert!(Period::of(&q("day", &"9".repeat(10_000)), cal, Lang::En).is_err());
         assert_eq!(
             Period::Month("2026-01".parse().unwrap()).previous(),
