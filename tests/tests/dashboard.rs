@@ -980,3 +980,86 @@ async fn resource_settings_refuse_bad_values_and_a_capacity_below_the_bookings()
     assert_eq!(by, format!("staff:{liu}"));
     centre.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn over_https_the_session_cookie_is_secure_and_plain_http_gets_no_page() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("kiosk");
+    let liu = staff(&data, "刘主任", "staff", "246810");
+    let tls = keting_system_tests::site_tls::SiteTls::new();
+    let files = tls.dir.path();
+
+    // --https with no certificate and no imported site: said so, no start.
+    let (ok, _, stderr) = keting_system_tests::binaries::run_status(
+        "keting-centre",
+        &[
+            "--data",
+            data.to_str().unwrap(),
+            "--no-demo-devices",
+            "--https",
+            "127.0.0.1:0",
+        ],
+    );
+    assert!(
+        !ok && stderr.contains("--https needs a certificate"),
+        "{stderr}"
+    );
+
+    let centre = Process::start(
+        "keting-centre",
+        &[
+            "--data",
+            data.to_str().unwrap(),
+            "--no-demo-devices",
+            "--mqtt-listen",
+            "127.0.0.1:0",
+            "--https",
+            "127.0.0.1:0",
+            "--https-cert",
+            files.join("broker-chain.pem").to_str().unwrap(),
+            "--https-key",
+            files.join("broker.key").to_str().unwrap(),
+        ],
+        &[],
+        "centre ready",
+    )
+    .await;
+    let line = centre
+        .wait_for_line("staff dashboard at https://", WAIT)
+        .await;
+    let addr: SocketAddr = line
+        .rsplit("https://")
+        .next()
+        .unwrap()
+        .trim_end_matches('/')
+        .trim()
+        .parse()
+        .unwrap();
+    let ca = files.join("ca.pem");
+    let r = keting_system_tests::http::request_tls(
+        addr,
+        &ca,
+        "POST",
+        "/sign-in",
+        &[],
+        &format!("member={liu}&pin=246810"),
+    )
+    .await;
+    assert_eq!(r.status, 303, "{r:?}");
+    let set = r.header("set-cookie").unwrap();
+    assert!(
+        set.contains("Secure") && set.contains("HttpOnly") && set.contains("SameSite=Strict"),
+        "{set}"
+    );
+    let cookie = r.cookie("keting_session").unwrap();
+    let today =
+        keting_system_tests::http::request_tls(addr, &ca, "GET", "/", &[("Cookie", &cookie)], "")
+            .await;
+    assert_eq!(today.status, 200);
+    assert!(today.body.contains("刘主任（工作人员）"));
+    // Plain HTTP to the TLS port: no page, no cookie.
+    let plain = request(addr, "GET", "/sign-in", &[], "").await;
+    assert_ne!(plain.status, 200);
+    assert!(!plain.body.contains("工作人员登录"));
+    centre.stop().await;
+}

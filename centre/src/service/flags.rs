@@ -40,8 +40,20 @@ pub struct ServiceFlags {
     pub no_home_assistant: bool,
 
     /// Serve the staff dashboard in a browser at HOST:PORT (e.g. 192.168.1.10:8080; port 0: any free port, logged). Off unless given.
-    #[arg(long, value_name = "HOST:PORT")]
+    #[arg(long, value_name = "HOST:PORT", conflicts_with = "https")]
     pub http: Option<std::net::SocketAddr>,
+
+    /// Serve the staff dashboard over HTTPS at HOST:PORT instead (its cookie then `Secure`). The certificate is --https-cert, or else the imported site's broker certificate (the centre is the broker's machine); office browsers trust it once the site's ca.pem is installed.
+    #[arg(long, value_name = "HOST:PORT")]
+    pub https: Option<std::net::SocketAddr>,
+
+    /// The dashboard's certificate chain (PEM, its own certificate first), with --https.
+    #[arg(long, value_name = "FILE", requires = "https", requires = "https_key")]
+    pub https_cert: Option<PathBuf>,
+
+    /// The dashboard certificate's private key (PEM), with --https-cert.
+    #[arg(long, value_name = "FILE", requires = "https_cert")]
+    pub https_key: Option<PathBuf>,
 
     /// Keep the devices' events (door decisions, faults, refusals) and the cleared alarms this many days; older ones are deleted every hour. Check-ins, the points ledger, bookings and the audit log are kept whole.
     #[arg(long, value_name = "DAYS", default_value_t = 400, value_parser = clap::value_parser!(u32).range(1..=36_500))]
@@ -71,6 +83,11 @@ pub enum FlagsError {
     /// The TLS files.
     #[error(transparent)]
     Tls(#[from] keting_link::tls::TlsError),
+    /// HTTPS with no certificate to serve.
+    #[error(
+        "--https needs a certificate: give --https-cert and --https-key, or import the provisioned site          (`kiosk site import DIR`), whose broker certificate the dashboard then serves"
+    )]
+    NoDashboardCertificate,
 }
 
 /// A broker's address from `--mqtt-url`.
@@ -151,7 +168,19 @@ impl ServiceFlags {
             provisioning_site: site::provisioning_site(dir),
             home_assistant: !self.no_home_assistant,
             keep_device_events_days: self.keep_device_events,
-            http: self.http,
+            http: self.http.or(self.https),
+            dashboard_tls: match (&self.https, &self.https_cert, &self.https_key) {
+                (None, _, _) => None,
+                (Some(_), Some(cert), Some(key)) => Some(crate::web::https::DashboardTlsFiles {
+                    chain: vec![cert.clone()],
+                    key: key.clone(),
+                }),
+                (Some(_), _, _) => Some(
+                    site::provisioning_site(dir)
+                        .and_then(|s| crate::web::https::DashboardTlsFiles::of_site(&s))
+                        .ok_or(FlagsError::NoDashboardCertificate)?,
+                ),
+            },
         })
     }
 }

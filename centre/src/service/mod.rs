@@ -96,6 +96,8 @@ pub struct CentreConfig {
     pub keep_device_events_days: u32,
     /// Serve the staff dashboard here.
     pub http: Option<SocketAddr>,
+    /// Serve it over TLS, with these files.
+    pub dashboard_tls: Option<crate::web::https::DashboardTlsFiles>,
 }
 
 /// Why the centre could not start.
@@ -113,6 +115,9 @@ pub enum CentreError {
     /// The demo devices.
     #[error("demo devices: {0}")]
     Demo(String),
+    /// The dashboard's certificate.
+    #[error(transparent)]
+    Https(#[from] crate::web::https::HttpsError),
     /// The dashboard could not listen.
     #[error("the dashboard cannot listen on {addr}: {source}")]
     Http {
@@ -165,6 +170,10 @@ impl Centre {
                 let at = listener
                     .local_addr()
                     .map_err(|source| CentreError::Http { addr, source })?;
+                let tls = match &config.dashboard_tls {
+                    Some(files) => Some(crate::web::https::server_config(files)?),
+                    None => None,
+                };
                 let dashboard = crate::web::Dashboard::new(
                     config.database.clone(),
                     config.site.clone(),
@@ -175,13 +184,15 @@ impl Centre {
                     doors.clone(),
                     commits,
                     config.provisioning_site.clone(),
+                    tls.is_some(),
                 )?;
-                tracing::info!("staff dashboard at http://{at}/");
-                Some((listener, at, dashboard))
+                let scheme = if tls.is_some() { "https" } else { "http" };
+                tracing::info!("staff dashboard at {scheme}://{at}/");
+                Some((listener, at, dashboard, tls))
             }
             None => None,
         };
-        let dashboard_at = web.as_ref().map(|(_, at, _)| *at);
+        let dashboard_at = web.as_ref().map(|(_, at, _, _)| *at);
         let (stop, stopped) = oneshot::channel::<()>();
         let controller = controller::Controller::new(&config, &broker, doors_tx, commits_tx)?;
         let demo = if config.demo_devices {
@@ -195,13 +206,20 @@ impl Centre {
                 runtime.block_on(async move {
                     let (demo_stop, demo_stopped) = watch::channel(false);
                     let demo_task = demo.map(|d| tokio::spawn(d.run(demo_stopped.clone())));
-                    let web_task = web.map(|(listener, _, dashboard)| {
+                    let web_task = web.map(|(listener, _, dashboard, tls)| {
                         let mut stopped = demo_stopped;
                         tokio::spawn(async move {
                             let shutdown = async move {
                                 let _ = stopped.wait_for(|s| *s).await;
                             };
-                            if let Err(e) = crate::web::serve(listener, dashboard, shutdown).await {
+                            let served = match tls {
+                                Some(tls) => {
+                                    crate::web::https::serve(listener, dashboard, tls, shutdown)
+                                        .await
+                                }
+                                None => crate::web::serve(listener, dashboard, shutdown).await,
+                            };
+                            if let Err(e) = served {
                                 tracing::error!("staff dashboard: {e}");
                             }
                         })

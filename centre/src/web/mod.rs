@@ -6,6 +6,7 @@
 //! - [`session`]: signed-in browsers, their cookie and CSRF token, the idle
 //!   and absolute limits.
 //! - [`html`]: escaping, the page frame, the two languages.
+//! - [`https`]: the dashboard over TLS (`--https`), its certificate.
 //! - [`chart`]: bar charts as SVG, drawn here.
 //! - [`assets`]: the style sheet and the one script.
 //! - [`sign_in`]: card number and PIN (the staff PIN's lockout after 5
@@ -41,8 +42,9 @@
 //! session's CSRF token and, when the browser sends one, an `Origin` equal
 //! to this server; every action goes through a desk function, which checks
 //! the role again and audits it with the staff member's name. Cookies are
-//! `HttpOnly` and `SameSite=Strict` (not `Secure`: the dashboard is plain
-//! HTTP on the centre's LAN).
+//! `HttpOnly` and `SameSite=Strict`, and `Secure` under `--https` (over
+//! plain HTTP on the centre's LAN a `Secure` cookie would never come
+//! back).
 
 pub mod alarms;
 pub mod assets;
@@ -50,6 +52,7 @@ pub mod bookings;
 pub mod chart;
 pub mod devices;
 pub mod html;
+pub mod https;
 pub mod live;
 pub mod member;
 pub mod members;
@@ -98,6 +101,7 @@ struct Inner {
     commits: watch::Receiver<i64>,
     sessions: Mutex<Sessions>,
     site_dir: Option<PathBuf>,
+    secure: bool,
 }
 
 impl Dashboard {
@@ -111,6 +115,7 @@ impl Dashboard {
         doors: watch::Receiver<DoorsView>,
         commits: watch::Receiver<i64>,
         site_dir: Option<PathBuf>,
+        secure: bool,
     ) -> Result<Self, crate::store::StoreError> {
         Ok(Self {
             inner: Arc::new(Inner {
@@ -121,6 +126,7 @@ impl Dashboard {
                 commits,
                 sessions: Mutex::new(Sessions::default()),
                 site_dir,
+                secure,
             }),
         })
     }
@@ -133,6 +139,16 @@ impl Dashboard {
     /// Issues members' passes (the site key).
     pub fn issuer(&self) -> Arc<PassIssuer> {
         self.inner.issuer.clone()
+    }
+
+    /// The cookies' attributes: `HttpOnly`, `SameSite=Strict`, and `Secure`
+    /// when the dashboard is served over TLS.
+    pub fn cookie_attributes(&self) -> &'static str {
+        if self.inner.secure {
+            "Path=/; HttpOnly; SameSite=Strict; Secure"
+        } else {
+            "Path=/; HttpOnly; SameSite=Strict"
+        }
     }
 
     /// The provisioning site directory, if the centre has one.

@@ -135,9 +135,9 @@ pub async fn submit(
                 "dashboard sign-in"
             );
             let mut r = see_other("/");
-            if let Ok(c) = HeaderValue::from_str(&format!(
-                "{COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict"
-            )) {
+            if let Ok(c) =
+                HeaderValue::from_str(&format!("{COOKIE}={token}; {}", d.cookie_attributes()))
+            {
                 r.headers_mut().insert(header::SET_COOKIE, c);
             }
             r
@@ -227,9 +227,9 @@ pub async fn sign_out(
         d.sessions().end(token);
     }
     let mut r = see_other("/sign-in");
-    if let Ok(c) = HeaderValue::from_str(&format!(
-        "{COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0"
-    )) {
+    if let Ok(c) =
+        HeaderValue::from_str(&format!("{COOKIE}=; {}; Max-Age=0", d.cookie_attributes()))
+    {
         r.headers_mut().insert(header::SET_COOKIE, c);
     }
     r
