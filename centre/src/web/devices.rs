@@ -108,7 +108,31 @@ async fn list_page(
         }
         None => Err(DeviceError::NoSite),
     };
+    // Without an inventory a device's kind shows in what it does: it powers
+    // pianos or the robot, or it dispensed drinks.
+    let known_kinds = d
+        .with_store(|store| {
+            let mut kinds: Vec<(String, &'static str)> = Vec::new();
+            for r in desk::bookings::resources(store, None).unwrap_or_default() {
+                let kind = match r.resource.kind {
+                    keting_core::booking::ResourceKind::Piano => "piano-bank",
+                    keting_core::booking::ResourceKind::Robot => "robot",
+                    _ => continue,
+                };
+                if let Some(dev) = r.device {
+                    kinds.push((dev.as_str().to_owned(), kind));
+                }
+            }
+            for r in desk::vending::redemptions(store, 50).unwrap_or_default() {
+                kinds.push((r.device.as_str().to_owned(), "vending"));
+            }
+            kinds
+        })
+        .await;
     let mut rows: BTreeMap<String, Row> = BTreeMap::new();
+    for (id, kind) in known_kinds {
+        rows.entry(id).or_default().kind = Some(kind);
+    }
     if let Ok(entries) = &inventory {
         for e in entries {
             let r = rows.entry(e.name.clone()).or_default();
@@ -126,14 +150,19 @@ async fn list_page(
         r.kind.get_or_insert("lock");
         r.door_name = Some(door.name.clone());
         r.availability = door.availability;
-        r.state = door.state.map(|s| format!("{s:?}").to_lowercase());
+        r.state = door
+            .state
+            .map(|s| super::today::lock_word(lang, s).to_owned());
         r.fault = door.fault.clone();
         r.last_seen = r.last_seen.max(door.last_seen);
     }
     for s in &view.session_devices {
         let r = rows.entry(s.id.as_str().to_owned()).or_default();
         r.availability = s.availability;
-        r.state = s.state.clone();
+        r.state = s
+            .state
+            .as_deref()
+            .map(|st| super::today::device_word(lang, st));
         r.fault = s.fault.clone();
     }
     let manage = who.role.may(StaffAction::Devices);

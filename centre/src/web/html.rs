@@ -107,7 +107,7 @@ pub fn page(lang: Lang, title: &str, who: Option<&StaffSession>, nav: Nav, body:
             (Nav::Points, "/points", "积分", "Points"),
             (Nav::Vending, "/vending", "饮料机", "Drinks"),
             (Nav::Bookings, "/bookings", "预约", "Bookings"),
-            (Nav::Report, "/report", "月报", "Monthly report"),
+            (Nav::Report, "/report", "月报", "Report"),
             (Nav::Devices, "/devices", "设备", "Devices"),
             (Nav::Alarms, "/alarms", "报警记录", "Alarms"),
         ] {

@@ -52,7 +52,8 @@ pub fn alarm_words(lang: Lang, a: &Alarm) -> String {
 }
 
 /// A session device's or the drinks machine's state, for people.
-fn device_word(lang: Lang, state: &str) -> String {
+/// A session device's or the drinks machine's state in words.
+pub fn device_word(lang: Lang, state: &str) -> String {
     let (zh, en) = match state {
         "ready" => ("就绪", "ready"),
         "running" => ("运行中", "running"),
@@ -66,7 +67,8 @@ fn device_word(lang: Lang, state: &str) -> String {
     lang.t(zh, en).to_owned()
 }
 
-fn lock_word(lang: Lang, s: keting_core::door::lock::LockState) -> &'static str {
+/// A door's lock state in words.
+pub fn lock_word(lang: Lang, s: keting_core::door::lock::LockState) -> &'static str {
     use keting_core::door::lock::LockState::*;
     match s {
         Unknown => lang.t("状态未知", "state unknown"),
