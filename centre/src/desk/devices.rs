@@ -115,14 +115,15 @@ pub fn retire(
     name: &str,
     now: Timestamp,
 ) -> Result<BrokerFiles, DeviceError> {
-    let site = site(site_dir)?;
-    store.write(|tx| {
-        super::staff::require(tx, actor, StaffAction::Devices)?;
-        device::retire(&site, name)?;
-        audit::record(tx, now, &actor.audit_name(), "device.retire", name)?;
-        Ok::<_, DeviceError>(())
-    })?;
-    Ok(broker_files(&site, now))
+    site_step(
+        store,
+        actor,
+        site_dir,
+        name,
+        now,
+        "device.retire",
+        device::retire,
+    )
 }
 
 /// Replaces `name` after a factory reset (or brings a retired device
@@ -135,11 +136,33 @@ pub fn replace(
     name: &str,
     now: Timestamp,
 ) -> Result<BrokerFiles, DeviceError> {
+    site_step(
+        store,
+        actor,
+        site_dir,
+        name,
+        now,
+        "device.replace",
+        device::replace,
+    )
+}
+
+/// `step` on the site for `name`, inside the transaction of its audit row
+/// `action`, after the role check; then the broker's files rewritten.
+fn site_step(
+    store: &mut Store,
+    actor: Actor,
+    site_dir: Option<&Path>,
+    name: &str,
+    now: Timestamp,
+    action: &str,
+    step: fn(&SiteDir, &str) -> Result<(), SiteError>,
+) -> Result<BrokerFiles, DeviceError> {
     let site = site(site_dir)?;
     store.write(|tx| {
         super::staff::require(tx, actor, StaffAction::Devices)?;
-        device::replace(&site, name)?;
-        audit::record(tx, now, &actor.audit_name(), "device.replace", name)?;
+        step(&site, name)?;
+        audit::record(tx, now, &actor.audit_name(), action, name)?;
         Ok::<_, DeviceError>(())
     })?;
     Ok(broker_files(&site, now))

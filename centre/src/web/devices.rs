@@ -253,13 +253,7 @@ async fn list_page(
     }
     let mut body = format!("<h1>{}</h1>", lang.t("设备", "Devices"));
     if let Some((ok, text)) = notice {
-        let _ = write!(
-            body,
-            "<p class=\"{}\" role=\"{}\">{}</p>",
-            if ok { "ok" } else { "error" },
-            if ok { "status" } else { "alert" },
-            esc(&text)
-        );
+        body.push_str(&html::notice(ok, &text));
     }
     if !view.connected {
         let _ = write!(

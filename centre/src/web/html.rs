@@ -148,6 +148,16 @@ pub fn page(lang: Lang, title: &str, who: Option<&StaffSession>, nav: Nav, body:
     h
 }
 
+/// What a form did, above it: done (`ok`, announced politely) or refused
+/// (announced at once), in words.
+pub fn notice(ok: bool, text: &str) -> String {
+    if ok {
+        format!("<p class=\"ok\" role=\"status\">{}</p>", esc(text))
+    } else {
+        format!("<p class=\"error\" role=\"alert\">{}</p>", esc(text))
+    }
+}
+
 /// A role for people.
 pub fn role_word(lang: Lang, role: keting_core::staff::StaffRole) -> &'static str {
     use keting_core::staff::StaffRole::*;

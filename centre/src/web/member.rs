@@ -114,13 +114,7 @@ async fn show(
     let path = format!("/members/{}", m.id.0);
     let mut body = format!("<h1>{} · {}</h1>", m.id.0, esc(&m.name));
     if let Some((ok, text)) = notice {
-        let _ = write!(
-            body,
-            "<p class=\"{}\" role=\"{}\">{}</p>",
-            if ok { "ok" } else { "error" },
-            if ok { "status" } else { "alert" },
-            esc(&text)
-        );
+        body.push_str(&html::notice(ok, &text));
     }
     let _ = write!(
         body,

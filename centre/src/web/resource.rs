@@ -247,13 +247,7 @@ fn show(
         esc(id),
     );
     if let Some((ok, text)) = notice {
-        let _ = write!(
-            body,
-            "<p class=\"{}\" role=\"{}\">{}</p>",
-            if ok { "ok" } else { "error" },
-            if ok { "status" } else { "alert" },
-            esc(&text)
-        );
+        body.push_str(&html::notice(ok, &text));
     }
     if let Some(device) = &r.device {
         let _ = write!(
