@@ -34,6 +34,8 @@
 //! - [`clock_judge`]: whether a device's clock is right, and the time to
 //!   decide by when it is not.
 //! - [`self_test`]: the commissioning self-test's report lines.
+//! - [`district`]: what a centre tells its district: subjects, message
+//!   ids, per-centre pseudonyms, the events, and what the district refuses.
 //! - [`staff`]: staff roles, what each may do, the PIN's shape and lockout.
 
 #![cfg_attr(test, allow(clippy::unwrap_used))]
@@ -44,6 +46,7 @@ pub mod checkin;
 pub mod claim;
 pub mod clock_judge;
 pub mod device_session;
+pub mod district;
 pub mod door;
 pub mod ids;
 pub mod ledger;

@@ -319,9 +319,9 @@ impl Controller {
         }
     }
 
-    /// Deletes the devices' events and the cleared alarms older than the
-    /// configured time (check-ins, the ledger, bookings and the audit log
-    /// are never pruned).
+    /// Deletes the devices' events, the cleared alarms and the district
+    /// outbox's rows older than the configured time (check-ins, the
+    /// ledger, bookings and the audit log are never pruned).
     fn prune_old_events(&mut self) -> Result<(), StoreError> {
         let cutoff = keting_core::time::Timestamp::from_unix_millis(
             now().as_unix_millis()
@@ -329,12 +329,14 @@ impl Controller {
         );
         let events = door_events::prune(self.store.conn(), cutoff)?;
         let alarms = crate::store::alarms::prune_cleared(self.store.conn(), cutoff)?;
-        if events + alarms > 0 {
+        let uplink = crate::store::uplink::prune(self.store.conn(), cutoff)?;
+        if events + alarms + uplink > 0 {
             tracing::info!(
                 events,
                 alarms,
+                uplink,
                 days = self.keep_device_events.as_secs() / 86_400,
-                "pruned device events and cleared alarms past their keeping time"
+                "pruned device events, cleared alarms and district outbox rows past their keeping time"
             );
         }
         Ok(())

@@ -422,6 +422,39 @@ const MIGRATIONS: &[&str] = &[
     DROP TABLE door_commands;
     CREATE INDEX device_commands_unsent ON device_commands (id) WHERE sent_ms IS NULL AND outcome IS NULL;
     "#,
+    // 16: the district uplink's durable outbox. A trigger writes a row in
+    // the same transaction as what the district needs to hear of (a
+    // counted check-in, a door entry, an alarm raised or cleared, a rating,
+    // points awarded or spent, a booked session done), so nothing committed
+    // is missed; the row's id is the event's number in its message id.
+    r#"
+    CREATE TABLE uplink_outbox (
+        id      INTEGER PRIMARY KEY,
+        source  TEXT    NOT NULL CHECK (source IN ('checkin', 'door_entry', 'alarm_raised', 'alarm_cleared',
+                                                   'rating', 'posting', 'booking_done')),
+        ref_id  INTEGER NOT NULL,
+        at_ms   INTEGER NOT NULL,
+        sent_ms INTEGER
+    ) STRICT;
+    CREATE INDEX uplink_unsent ON uplink_outbox (id) WHERE sent_ms IS NULL;
+    CREATE TRIGGER uplink_checkin AFTER INSERT ON checkins WHEN NEW.counted = 1
+        BEGIN INSERT INTO uplink_outbox (source, ref_id, at_ms) VALUES ('checkin', NEW.id, NEW.at_ms); END;
+    CREATE TRIGGER uplink_door_entry AFTER INSERT ON door_events WHEN NEW.kind = 'access_granted'
+        BEGIN INSERT INTO uplink_outbox (source, ref_id, at_ms) VALUES ('door_entry', NEW.id, NEW.at_ms); END;
+    CREATE TRIGGER uplink_alarm_raised AFTER INSERT ON alarms
+        BEGIN INSERT INTO uplink_outbox (source, ref_id, at_ms) VALUES ('alarm_raised', NEW.id, NEW.raised_ms); END;
+    CREATE TRIGGER uplink_alarm_cleared AFTER UPDATE OF cleared_ms ON alarms
+        WHEN OLD.cleared_ms IS NULL AND NEW.cleared_ms IS NOT NULL
+        BEGIN INSERT INTO uplink_outbox (source, ref_id, at_ms) VALUES ('alarm_cleared', NEW.id, NEW.cleared_ms); END;
+    CREATE TRIGGER uplink_rating AFTER INSERT ON ratings
+        BEGIN INSERT INTO uplink_outbox (source, ref_id, at_ms) VALUES ('rating', NEW.booking_id, NEW.at_ms); END;
+    CREATE TRIGGER uplink_posting AFTER INSERT ON ledger_postings WHEN NEW.kind IN ('earn', 'commit')
+        BEGIN INSERT INTO uplink_outbox (source, ref_id, at_ms) VALUES ('posting', NEW.id, NEW.at_ms); END;
+    CREATE TRIGGER uplink_booking_done AFTER UPDATE OF state ON bookings
+        WHEN NEW.state = 'done' AND OLD.state <> 'done'
+        BEGIN INSERT INTO uplink_outbox (source, ref_id, at_ms)
+              VALUES ('booking_done', NEW.id, coalesce(NEW.ended_ms, NEW.slot_end_ms)); END;
+    "#,
 ];
 
 /// The schema version this build writes.

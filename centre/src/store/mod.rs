@@ -19,7 +19,7 @@
 //! device's commands and keys: [`command_sequence`], [`device_keys`]; staff: [`staff_access`]; points
 //! and drinks: [`points`], [`vending_slots`], [`redemptions`]; bookings:
 //! [`resources`], [`packages`], [`bookings`], [`walk_up`], [`ratings`],
-//! [`booking_policy`].
+//! [`booking_policy`]; the district: [`uplink`].
 //! They hold queries, not decisions: the rules are the core's, applied by
 //! the desks (`crate::desk`).
 
@@ -46,6 +46,7 @@ pub mod reports;
 pub mod resources;
 pub mod site_record;
 pub mod staff_access;
+pub mod uplink;
 pub mod vending_slots;
 pub mod walk_up;
 
