@@ -13,8 +13,8 @@
 use std::fmt::Write;
 
 use axum::extract::{Form, Query, State};
-use axum::http::{HeaderMap, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
 use keting_core::booking::Charge;
 use keting_core::booking::resource::ResourceKind;
 use keting_core::booking::session::BookingState;
@@ -341,32 +341,7 @@ pub async fn csv(
         Ok(e) => e,
         Err(r) => return r,
     };
-    let field = super::traffic::csv_field;
-    let mut out = String::from("\u{feff}");
-    let head: Vec<String> = sheet.head.iter().map(|h| field(h)).collect();
-    let _ = writeln!(out, "{}", head.join(","));
-    for row in &sheet.rows {
-        let cells: Vec<String> = row
-            .iter()
-            .map(|c| match c {
-                Cell::Text(t) => field(t),
-                Cell::Number(n) => format!("{n}"),
-            })
-            .collect();
-        let _ = writeln!(out, "{}", cells.join(","));
-    }
-    (
-        [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"keting-utilisation-{days}d.csv\""),
-            ),
-            (header::CACHE_CONTROL, "no-store".to_owned()),
-        ],
-        out,
-    )
-        .into_response()
+    super::csv_download(&format!("keting-utilisation-{days}d.csv"), &sheet)
 }
 
 /// `GET /bookings.xlsx`: the table as an Excel workbook.

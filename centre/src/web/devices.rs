@@ -346,14 +346,22 @@ pub struct DeviceForm {
     pin: String,
 }
 
-fn device_id(lang: Lang, who: &StaffSession, id: &str) -> Result<DeviceId, Box<Response>> {
-    DeviceId::new(id.trim()).map_err(|e| {
-        Box::new(bad_input(
+/// The checks every device form passes (`form_guard` with a role that may
+/// manage devices), and the device it names.
+fn guard(
+    d: &Dashboard,
+    headers: &HeaderMap,
+    f: &DeviceForm,
+) -> Result<(StaffSession, Lang, DeviceId), Box<Response>> {
+    let (who, lang) = form_guard(d, headers, &f.csrf, Some((StaffAction::Devices, MAY)))?;
+    match DeviceId::new(f.id.trim()) {
+        Ok(id) => Ok((who, lang, id)),
+        Err(e) => Err(Box::new(bad_input(
             lang,
-            Some(who),
+            Some(&who),
             &format!("{}: {e}", lang.t("设备名不对", "Not a device name")),
-        ))
-    })
+        ))),
+    }
 }
 
 /// `POST /devices/self-test`: the device runs its self-test; its page
@@ -363,12 +371,8 @@ pub async fn self_test(
     headers: HeaderMap,
     Form(f): Form<DeviceForm>,
 ) -> Response {
-    let (who, lang) = match form_guard(&d, &headers, &f.csrf, Some((StaffAction::Devices, MAY))) {
-        Ok(w) => w,
-        Err(r) => return *r,
-    };
-    let device = match device_id(lang, &who, &f.id) {
-        Ok(id) => id,
+    let (who, lang, device) = match guard(&d, &headers, &f) {
+        Ok(g) => g,
         Err(r) => return *r,
     };
     let actor = Actor::Staff(who.member);
@@ -516,12 +520,8 @@ pub async fn confirm_claim(
     headers: HeaderMap,
     Form(f): Form<DeviceForm>,
 ) -> Response {
-    let (who, lang) = match form_guard(&d, &headers, &f.csrf, Some((StaffAction::Devices, MAY))) {
-        Ok(w) => w,
-        Err(r) => return *r,
-    };
-    let device = match device_id(lang, &who, &f.id) {
-        Ok(id) => id,
+    let (who, lang, device) = match guard(&d, &headers, &f) {
+        Ok(g) => g,
         Err(r) => return *r,
     };
     let pin: String = f.pin.chars().filter(|c| !c.is_whitespace()).collect();
@@ -625,12 +625,8 @@ enum Step {
 }
 
 async fn site_step(d: Dashboard, headers: HeaderMap, f: DeviceForm, step: Step) -> Response {
-    let (who, lang) = match form_guard(&d, &headers, &f.csrf, Some((StaffAction::Devices, MAY))) {
-        Ok(w) => w,
-        Err(r) => return *r,
-    };
-    let device = match device_id(lang, &who, &f.id) {
-        Ok(id) => id,
+    let (who, lang, device) = match guard(&d, &headers, &f) {
+        Ok(g) => g,
         Err(r) => return *r,
     };
     let actor = Actor::Staff(who.member);
@@ -683,12 +679,8 @@ pub async fn label(
     headers: HeaderMap,
     Form(f): Form<DeviceForm>,
 ) -> Response {
-    let (who, lang) = match form_guard(&d, &headers, &f.csrf, Some((StaffAction::Devices, MAY))) {
-        Ok(w) => w,
-        Err(r) => return *r,
-    };
-    let device = match device_id(lang, &who, &f.id) {
-        Ok(id) => id,
+    let (who, lang, device) = match guard(&d, &headers, &f) {
+        Ok(g) => g,
         Err(r) => return *r,
     };
     let actor = Actor::Staff(who.member);

@@ -206,6 +206,26 @@ fn member_id(s: &str) -> Option<MemberId> {
     s.trim().parse::<u32>().ok().map(MemberId)
 }
 
+/// The checks every member form passes (`form_guard` with `may`), and the
+/// member its path names.
+fn guard(
+    d: &Dashboard,
+    headers: &HeaderMap,
+    csrf: &str,
+    may: (StaffAction, super::RoleWords),
+    id: &str,
+) -> Result<(StaffSession, Lang, MemberId), Box<Response>> {
+    let (who, lang) = form_guard(d, headers, csrf, Some(may))?;
+    match member_id(id) {
+        Some(id) => Ok((who, lang, id)),
+        None => Err(Box::new(bad_input(
+            lang,
+            Some(&who),
+            lang.t("会员号不对", "Not a member number"),
+        ))),
+    }
+}
+
 /// `GET /members/ID`.
 pub async fn page(
     State(d): State<Dashboard>,
@@ -242,23 +262,16 @@ pub async fn gym(
     Path(id): Path<String>,
     Form(f): Form<GymForm>,
 ) -> Response {
-    let may = Some((
+    let may = (
         StaffAction::GymMonths,
         (
             "您的角色不能改健身房月卡",
             "Your role may not change gym months",
         ),
-    ));
-    let (who, lang) = match form_guard(&d, &headers, &f.csrf, may) {
-        Ok(w) => w,
+    );
+    let (who, lang, id) = match guard(&d, &headers, &f.csrf, may, &id) {
+        Ok(g) => g,
         Err(r) => return *r,
-    };
-    let Some(id) = member_id(&id) else {
-        return bad_input(
-            lang,
-            Some(&who),
-            lang.t("会员号不对", "Not a member number"),
-        );
     };
     let actor = Actor::Staff(who.member);
     let cal = d.site().calendar;
@@ -339,21 +352,10 @@ pub async fn role(
     Path(id): Path<String>,
     Form(f): Form<RoleForm>,
 ) -> Response {
-    let (who, lang) = match form_guard(
-        &d,
-        &headers,
-        &f.csrf,
-        Some((StaffAction::ManageStaff, MAY_STAFF)),
-    ) {
-        Ok(w) => w,
+    let may = (StaffAction::ManageStaff, MAY_STAFF);
+    let (who, lang, id) = match guard(&d, &headers, &f.csrf, may, &id) {
+        Ok(g) => g,
         Err(r) => return *r,
-    };
-    let Some(id) = member_id(&id) else {
-        return bad_input(
-            lang,
-            Some(&who),
-            lang.t("会员号不对", "Not a member number"),
-        );
     };
     let role = match f.role.as_str() {
         "none" => None,
@@ -449,21 +451,10 @@ async fn secret(
     f: SecretForm,
     kind: Secret,
 ) -> Response {
-    let (who, lang) = match form_guard(
-        &d,
-        &headers,
-        &f.csrf,
-        Some((StaffAction::ManageStaff, MAY_STAFF)),
-    ) {
-        Ok(w) => w,
+    let may = (StaffAction::ManageStaff, MAY_STAFF);
+    let (who, lang, id) = match guard(&d, &headers, &f.csrf, may, &id) {
+        Ok(g) => g,
         Err(r) => return *r,
-    };
-    let Some(id) = member_id(&id) else {
-        return bad_input(
-            lang,
-            Some(&who),
-            lang.t("会员号不对", "Not a member number"),
-        );
     };
     if f.secret != f.again {
         let why = lang

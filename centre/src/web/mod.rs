@@ -277,6 +277,46 @@ pub fn html_page(status: StatusCode, body: String) -> Response {
         .into_response()
 }
 
+/// A CSV field: quoted when it holds a comma, a quote or a line break.
+pub fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_owned()
+    }
+}
+
+/// A table to download as CSV: UTF-8 with a byte-order mark (so a Chinese
+/// Excel opens it right), the header, then the rows as the page shows them.
+pub fn csv_download(name: &str, sheet: &xlsx::Sheet) -> Response {
+    use std::fmt::Write;
+    let mut out = String::from("\u{feff}");
+    let head: Vec<String> = sheet.head.iter().map(|h| csv_field(h)).collect();
+    let _ = writeln!(out, "{}", head.join(","));
+    for row in &sheet.rows {
+        let cells: Vec<String> = row
+            .iter()
+            .map(|c| match c {
+                xlsx::Cell::Text(t) => csv_field(t),
+                xlsx::Cell::Number(n) => format!("{n}"),
+            })
+            .collect();
+        let _ = writeln!(out, "{}", cells.join(","));
+    }
+    (
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}\""),
+            ),
+            (header::CACHE_CONTROL, "no-store".to_owned()),
+        ],
+        out,
+    )
+        .into_response()
+}
+
 /// An Excel workbook to download, or a 500 saying why it could not be made.
 pub fn xlsx_download(lang: Lang, name: &str, sheets: &[xlsx::Sheet]) -> Response {
     match xlsx::workbook(sheets) {

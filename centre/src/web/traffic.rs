@@ -9,8 +9,8 @@
 use std::fmt::Write;
 
 use axum::extract::{Query, State};
-use axum::http::{HeaderMap, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
 use keting_core::calendar::{SiteCalendar, Span, YearMonth, parse_date};
 use time::{Date, Duration as Days, Month};
 
@@ -488,15 +488,6 @@ async fn export(
     }
 }
 
-/// A CSV field: quoted when it holds a comma, a quote or a line break.
-pub fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_owned()
-    }
-}
-
 /// `GET /traffic.csv`: the table's rows, as CSV (`table=kinds`: the
 /// visits by kind).
 pub async fn csv(
@@ -512,35 +503,11 @@ pub async fn csv(
         Some("kinds") => (kinds, "-kinds"),
         _ => (visits, ""),
     };
-    let mut out = String::from("\u{feff}");
-    let head: Vec<String> = sheet.head.iter().map(|h| csv_field(h)).collect();
-    let _ = writeln!(out, "{}", head.join(","));
-    for row in &sheet.rows {
-        let cells: Vec<String> = row
-            .iter()
-            .map(|c| match c {
-                Cell::Text(t) => csv_field(t),
-                Cell::Number(n) => format!("{n}"),
-            })
-            .collect();
-        let _ = writeln!(out, "{}", cells.join(","));
-    }
     let name = format!(
         "keting-traffic-{}{suffix}.csv",
         period.title(Lang::En).replace(' ', "-")
     );
-    (
-        [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{name}\""),
-            ),
-            (header::CACHE_CONTROL, "no-store".to_owned()),
-        ],
-        out,
-    )
-        .into_response()
+    super::csv_download(&name, &sheet)
 }
 
 /// `GET /traffic.xlsx`: both tables as an Excel workbook.
