@@ -20,6 +20,8 @@
 //!   client's own certificate.
 //! - [`pinned_ca`]: TLS for a claim, trusting the CA whose fingerprint is
 //!   on the label.
+//! - [`district_link`]: NATS to the district's cluster: every server named,
+//!   jittered reconnects, the centre's NKey and the district's CA.
 
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
@@ -29,6 +31,7 @@ pub mod clock;
 pub mod command_guard;
 pub mod connection;
 pub mod device_topics;
+pub mod district_link;
 pub mod outbox;
 pub mod pinned_ca;
 pub mod sd_notify;

@@ -6,7 +6,8 @@
 //! [`mosquitto`] starts the broker, [`binaries`] the programs, [`latency`]
 //! prints the benchmarks' percentiles, [`capture`] records what crosses
 //! loopback (tcpdump), [`site_tls`] makes a site CA and certificates for a
-//! TLS broker, [`http`] speaks HTTP/1.1 to the staff dashboard.
+//! TLS broker, [`http`] speaks HTTP/1.1 to the staff dashboard, [`nats`]
+//! starts a three-node JetStream cluster, [`postgres`] a PostgreSQL 15.
 //!
 //! Nothing here sleeps for a fixed time to wait for something: a broker is
 //! ready when it logs its listening socket, a process when it says so.
@@ -18,6 +19,8 @@ pub mod capture;
 pub mod http;
 pub mod latency;
 pub mod mosquitto;
+pub mod nats;
+pub mod postgres;
 pub mod site_tls;
 pub mod vending_site;
 

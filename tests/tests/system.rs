@@ -11,6 +11,7 @@ mod centre_service;
 mod chaos;
 mod dashboard;
 mod dashboard_devices;
+mod district;
 mod door_clock;
 mod gym_door;
 mod home_assistant;

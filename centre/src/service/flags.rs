@@ -55,6 +55,10 @@ pub struct ServiceFlags {
     #[arg(long, value_name = "FILE", requires = "https_cert")]
     pub https_key: Option<PathBuf>,
 
+    /// Report to the district named in this file (its servers, this centre's name and NKey, the district's CA) [default: DATA/district.toml, if there is one; without it the centre reports to no district].
+    #[arg(long, value_name = "FILE")]
+    pub district: Option<PathBuf>,
+
     /// Keep the devices' events (door decisions, faults, refusals) and the cleared alarms this many days; older ones are deleted every hour. Check-ins, the points ledger, bookings and the audit log are kept whole.
     #[arg(long, value_name = "DAYS", default_value_t = 400, value_parser = clap::value_parser!(u32).range(1..=36_500))]
     pub keep_device_events: u32,
@@ -83,6 +87,9 @@ pub enum FlagsError {
     /// The TLS files.
     #[error(transparent)]
     Tls(#[from] keting_link::tls::TlsError),
+    /// The district file.
+    #[error(transparent)]
+    District(#[from] super::district_config::DistrictConfigError),
     /// HTTPS with no certificate to serve.
     #[error(
         "--https needs a certificate: give --https-cert and --https-key, or import the provisioned site          (`kiosk site import DIR`), whose broker certificate the dashboard then serves"
@@ -158,7 +165,19 @@ impl ServiceFlags {
                 credentials,
             },
         };
+        let district_file = self.district.clone().or_else(|| {
+            let default = dir.path().join(super::district_config::DISTRICT_FILE);
+            default.exists().then_some(default)
+        });
+        let district = match district_file {
+            Some(file) => Some((
+                super::district_config::DistrictConfig::load(&file)?,
+                super::district_config::uplink_key(dir.path())?,
+            )),
+            None => None,
+        };
         Ok(CentreConfig {
+            district,
             mqtt,
             site: site.clone(),
             signing_key: site::signing_key(site, dir)?,

@@ -23,6 +23,10 @@
 //!   device, and today's visits.
 //! - [`alarm_watch`]: alarms raised and cleared from what the devices say
 //!   and stop saying.
+//! - [`district_config`]: the centre's district (`district.toml`) and its
+//!   uplink key.
+//! - [`uplink`]: the outbox of what the district needs, sent to its
+//!   JetStream stream in order and marked sent once acknowledged.
 
 pub mod alarm_watch;
 pub mod broker;
@@ -31,9 +35,11 @@ pub mod command_seal;
 pub mod controller;
 pub mod demo_devices;
 pub mod device_states;
+pub mod district_config;
 pub mod flags;
 pub mod home_assistant;
 pub mod sessions;
+pub mod uplink;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -98,6 +104,8 @@ pub struct CentreConfig {
     pub http: Option<SocketAddr>,
     /// Serve it over TLS, with these files.
     pub dashboard_tls: Option<crate::web::https::DashboardTlsFiles>,
+    /// Report to this district, members pseudonymised under this key.
+    pub district: Option<(district_config::DistrictConfig, [u8; 32])>,
 }
 
 /// Why the centre could not start.
@@ -135,6 +143,8 @@ pub struct Centre {
     pub broker: (String, u16),
     /// Where the staff dashboard listens, if it was asked for.
     pub dashboard: Option<SocketAddr>,
+    /// What the district uplink has done, if the centre has a district.
+    pub uplink: Option<watch::Receiver<uplink::UplinkStatus>>,
     doors: watch::Receiver<DoorsView>,
     stop: Option<oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
@@ -193,6 +203,16 @@ impl Centre {
             None => None,
         };
         let dashboard_at = web.as_ref().map(|(_, at, _, _)| *at);
+        let uplink = config.district.clone().map(|(district, key)| {
+            tracing::info!(
+                "district uplink: centre {} of district {}",
+                district.centre,
+                district.district
+            );
+            uplink::Uplink::new(district, key, config.database.clone())
+        });
+        let uplink_status = uplink.as_ref().map(uplink::Uplink::status);
+        let uplink_wake = commits_tx.subscribe();
         let (stop, stopped) = oneshot::channel::<()>();
         let controller = controller::Controller::new(&config, &broker, doors_tx, commits_tx)?;
         let demo = if config.demo_devices {
@@ -206,6 +226,14 @@ impl Centre {
                 runtime.block_on(async move {
                     let (demo_stop, demo_stopped) = watch::channel(false);
                     let demo_task = demo.map(|d| tokio::spawn(d.run(demo_stopped.clone())));
+                    let uplink_task = uplink.map(|u| {
+                        let stopped = demo_stopped.clone();
+                        tokio::spawn(async move {
+                            if let Err(e) = u.run(uplink_wake, stopped).await {
+                                tracing::error!("district uplink stopped: {e}");
+                            }
+                        })
+                    });
                     let web_task = web.map(|(listener, _, dashboard, tls)| {
                         let mut stopped = demo_stopped;
                         tokio::spawn(async move {
@@ -233,6 +261,10 @@ impl Centre {
                     if let Some(t) = demo_task {
                         let _ = t.await;
                     }
+                    if let Some(t) = uplink_task {
+                        // An acknowledgement in flight waits at most its timeout.
+                        let _ = tokio::time::timeout(std::time::Duration::from_secs(2), t).await;
+                    }
                     if let Some(t) = web_task {
                         // Open event streams do not end by themselves.
                         let _ = tokio::time::timeout(std::time::Duration::from_secs(2), t).await;
@@ -243,6 +275,7 @@ impl Centre {
         Ok(Self {
             broker,
             dashboard: dashboard_at,
+            uplink: uplink_status,
             doors,
             stop: Some(stop),
             thread: Some(thread),

@@ -1,0 +1,216 @@
+//! The ingest: the district's stream, through its durable consumer, into
+//! PostgreSQL, a batch at a time, acknowledged only after the batch is
+//! committed. A crash between the commit and the acknowledgement
+//! redelivers the batch, which the database's keys then ignore: every event
+//! is in the database exactly once.
+//!
+//! A message that is not a centre's own event (another centre's subject in
+//! its body, a body that does not decode, a wrong message id) is refused:
+//! logged, kept in the `refusals` table, acknowledged with its batch, so
+//! the stream keeps flowing.
+
+use std::time::Duration;
+
+use async_nats::jetstream::{self, consumer::PullConsumer};
+use futures_util::StreamExt;
+use keting_core::district::decode;
+use keting_link::backoff::Backoff;
+use tokio::sync::watch;
+
+use crate::database::{self, BatchOutcome, Incoming, Refused};
+use crate::stream::{self, StreamError};
+
+/// The most messages a batch holds.
+pub const BATCH: usize = 500;
+
+/// What the ingest has done since it started.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct IngestStatus {
+    /// Events written.
+    pub new: u64,
+    /// Repeats ignored.
+    pub repeats: u64,
+    /// Messages refused.
+    pub refused: u64,
+    /// Batches committed.
+    pub batches: u64,
+}
+
+/// How the ingest runs.
+#[derive(Clone, Debug)]
+pub struct IngestConfig {
+    /// The district.
+    pub district: String,
+    /// The district's offset from UTC, in minutes (China: 480).
+    pub offset_minutes: i32,
+    /// The consumer's name ([`stream::INGEST_CONSUMER`]; another name
+    /// replays the whole stream from its start).
+    pub consumer: String,
+    /// Stop once the consumer has nothing pending (a replay).
+    pub until_drained: bool,
+}
+
+/// Why the ingest stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum IngestError {
+    /// JetStream.
+    #[error(transparent)]
+    Stream(#[from] StreamError),
+    /// PostgreSQL.
+    #[error(transparent)]
+    Database(#[from] database::DatabaseError),
+}
+
+fn millis_now() -> i64 {
+    time::OffsetDateTime::now_utc().unix_timestamp_nanos() as i64 / 1_000_000
+}
+
+async fn consumer(
+    js: &jetstream::Context,
+    config: &IngestConfig,
+) -> Result<PullConsumer, StreamError> {
+    let stream = js
+        .get_stream(stream::stream_name(&config.district))
+        .await
+        .map_err(|e| StreamError(e.to_string()))?;
+    stream
+        .get_or_create_consumer(&config.consumer, stream::ingest_config(&config.consumer))
+        .await
+        .map_err(|e| StreamError(e.to_string()))
+}
+
+/// Decodes what a batch brought.
+fn sort_out(district: &str, messages: &[jetstream::Message]) -> (Vec<Incoming>, Vec<Refused>) {
+    let mut incoming = Vec::with_capacity(messages.len());
+    let mut refused = Vec::new();
+    for m in messages {
+        let stream_seq = m.info().map(|i| i.stream_sequence).unwrap_or(0);
+        let msg_id = m
+            .headers
+            .as_ref()
+            .and_then(|h| h.get(async_nats::header::NATS_MESSAGE_ID))
+            .map(|v| v.as_str().to_owned())
+            .unwrap_or_default();
+        match decode(district, m.subject.as_str(), &msg_id, &m.payload) {
+            Ok(event) => incoming.push(Incoming {
+                event,
+                body: m.payload.to_vec(),
+                stream_seq,
+            }),
+            Err(why) => {
+                tracing::warn!(
+                    subject = m.subject.as_str(),
+                    msg_id,
+                    stream_seq,
+                    "refused: {why}"
+                );
+                refused.push(Refused {
+                    subject: m.subject.to_string(),
+                    msg_id,
+                    stream_seq,
+                    reason: why.to_string(),
+                });
+            }
+        }
+    }
+    (incoming, refused)
+}
+
+/// Runs until `stop` (or, with `until_drained`, until nothing is pending).
+pub async fn run(
+    js: jetstream::Context,
+    db: &mut tokio_postgres::Client,
+    config: IngestConfig,
+    status: watch::Sender<IngestStatus>,
+    mut stop: watch::Receiver<bool>,
+) -> Result<(), IngestError> {
+    let mut backoff = Backoff::new(Duration::from_millis(200), Duration::from_secs(10));
+    let mut pull: Option<PullConsumer> = None;
+    let mut failing = false;
+    loop {
+        if *stop.borrow() {
+            return Ok(());
+        }
+        let round = async {
+            let c = match &pull {
+                Some(c) => c.clone(),
+                None => {
+                    let c = consumer(&js, &config).await?;
+                    pull = Some(c.clone());
+                    c
+                }
+            };
+            let mut batch = c
+                .batch()
+                .max_messages(BATCH)
+                .expires(Duration::from_secs(1))
+                .messages()
+                .await
+                .map_err(|e| StreamError(e.to_string()))?;
+            let mut messages = Vec::new();
+            while let Some(m) = batch.next().await {
+                match m {
+                    Ok(m) => messages.push(m),
+                    // A batch cut short (a leader change): keep what came.
+                    Err(e) => {
+                        tracing::debug!("batch cut short: {e}");
+                        break;
+                    }
+                }
+            }
+            if messages.is_empty() {
+                let pending = if config.until_drained {
+                    let mut c = c;
+                    c.info()
+                        .await
+                        .map(|i| i.num_pending + i.num_ack_pending as u64)
+                        .map_err(|e| StreamError(e.to_string()))?
+                } else {
+                    1
+                };
+                return Ok::<_, IngestError>((BatchOutcome::default(), pending == 0));
+            }
+            let (incoming, refused) = sort_out(&config.district, &messages);
+            let outcome =
+                database::ingest(db, &incoming, &refused, config.offset_minutes, millis_now())
+                    .await?;
+            // Committed: now, and only now, acknowledge (all up to the last).
+            if let Some(last) = messages.last() {
+                last.ack().await.map_err(|e| StreamError(e.to_string()))?;
+            }
+            Ok((outcome, false))
+        };
+        match round.await {
+            Ok((outcome, drained)) => {
+                if failing {
+                    tracing::info!("ingest running again");
+                    failing = false;
+                }
+                backoff.reset();
+                if outcome != BatchOutcome::default() {
+                    status.send_modify(|s| {
+                        s.new += outcome.new as u64;
+                        s.repeats += outcome.repeats as u64;
+                        s.refused += outcome.refused as u64;
+                        s.batches += 1;
+                    });
+                }
+                if drained {
+                    return Ok(());
+                }
+            }
+            Err(e) => {
+                if !failing {
+                    tracing::warn!("ingest: {e}; retrying");
+                    failing = true;
+                }
+                pull = None;
+                let wait = backoff.next_wait();
+                tokio::select! {
+                    _ = stop.changed() => {}
+                    () = tokio::time::sleep(wait) => {}
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,17 @@
+//! The district (issue 15): what a hundred centres send up, kept once.
+//!
+//! - [`stream`]: the district's JetStream stream (three replicas, a
+//!   window for repeated ids) and the ingest's durable consumer.
+//! - [`database`]: PostgreSQL: every event once by (centre, event id), the
+//!   daily rollups moved only by new rows, and their recount.
+//! - [`enrolment`]: an NKey per centre, its `district.toml`, and the
+//!   cluster's `authorization` block (each centre its own subject).
+//! - [`ingest`]: the stream into the database, a batch at a time,
+//!   acknowledged after the commit; refusals logged, the stream flowing.
+
+#![cfg_attr(test, allow(clippy::unwrap_used))]
+
+pub mod database;
+pub mod enrolment;
+pub mod ingest;
+pub mod stream;

@@ -1,0 +1,148 @@
+//! A real PostgreSQL (Debian's 15) for one test: its own cluster in a
+//! temporary directory, on a free loopback port, trusting local logins.
+//! PostgreSQL refuses to run as root, so a test running as root starts it
+//! as the `postgres` user (`setpriv`, which execs: the process killed on
+//! drop is the server itself).
+//!
+//! Ready when it logs that it accepts connections: a signal, not a sleep.
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::Duration;
+
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+
+use crate::free_port;
+
+/// A running PostgreSQL; killed when dropped.
+pub struct Postgres {
+    child: Child,
+    /// Its port (127.0.0.1).
+    pub port: u16,
+    _dir: tempfile::TempDir,
+}
+
+fn bin_dir() -> PathBuf {
+    let mut versions: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
+        .expect("PostgreSQL is installed (./run-tests installs postgresql)")
+        .filter_map(|e| e.ok().map(|e| e.path().join("bin")))
+        .filter(|p| p.join("postgres").exists())
+        .collect();
+    versions.sort();
+    versions
+        .pop()
+        .expect("a PostgreSQL server under /usr/lib/postgresql")
+}
+
+/// The `postgres` user's uid and gid, when this test runs as root.
+fn as_postgres() -> Option<(u32, u32)> {
+    use std::os::unix::fs::MetadataExt;
+    // /proc/self belongs to the process's effective user.
+    if std::fs::metadata("/proc/self").map_or(true, |m| m.uid() != 0) {
+        return None;
+    }
+    let passwd = std::fs::read_to_string("/etc/passwd").unwrap();
+    passwd.lines().find_map(|l| {
+        let f: Vec<&str> = l.split(':').collect();
+        (f.first() == Some(&"postgres")).then(|| (f[2].parse().unwrap(), f[3].parse().unwrap()))
+    })
+}
+
+fn command(program: &Path, user: Option<(u32, u32)>) -> Command {
+    match user {
+        Some((uid, gid)) => {
+            let mut c = Command::new("setpriv");
+            c.arg(format!("--reuid={uid}"))
+                .arg(format!("--regid={gid}"))
+                .arg("--clear-groups")
+                .arg("--")
+                .arg(program);
+            c
+        }
+        None => Command::new(program),
+    }
+}
+
+impl Postgres {
+    /// Initialises a cluster and starts it. `durable`: fsync on, as in
+    /// production (the benchmarks); off for the tests, which do not cut
+    /// the power under PostgreSQL.
+    pub async fn start(durable: bool) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let user = as_postgres();
+        if let Some((uid, gid)) = user {
+            std::os::unix::fs::chown(dir.path(), Some(uid), Some(gid)).unwrap();
+        }
+        let bin = bin_dir();
+        let data = dir.path().join("data");
+        let status = command(&bin.join("initdb"), user)
+            .arg("-D")
+            .arg(&data)
+            .args([
+                "-U",
+                "keting",
+                "--auth=trust",
+                "-E",
+                "UTF8",
+                "--no-sync",
+                "--locale=C",
+            ])
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .output()
+            .await
+            .unwrap();
+        assert!(
+            status.status.success(),
+            "initdb: {}",
+            String::from_utf8_lossy(&status.stderr)
+        );
+        let port = free_port();
+        let mut child = command(&bin.join("postgres"), user)
+            .arg("-D")
+            .arg(&data)
+            .arg("-p")
+            .arg(port.to_string())
+            .arg("-k")
+            .arg(dir.path())
+            .args(["-c", "listen_addresses=127.0.0.1"])
+            .args([
+                "-c",
+                &format!("fsync={}", if durable { "on" } else { "off" }),
+            ])
+            .stderr(Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .unwrap();
+        let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+        tokio::time::timeout(Duration::from_secs(30), async {
+            let mut seen = Vec::new();
+            while let Some(line) = lines.next_line().await.unwrap() {
+                if line.contains("database system is ready to accept connections") {
+                    return;
+                }
+                seen.push(line);
+            }
+            panic!("postgres exited before it was ready:\n{}", seen.join("\n"));
+        })
+        .await
+        .expect("PostgreSQL ready within 30 s");
+        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+        Self {
+            child,
+            port,
+            _dir: dir,
+        }
+    }
+
+    /// A libpq connection string to database `db`.
+    pub fn url(&self, db: &str) -> String {
+        format!("host=127.0.0.1 port={} user=keting dbname={db}", self.port)
+    }
+
+    /// The server's process id.
+    pub fn pid(&self) -> Option<u32> {
+        self.child.id()
+    }
+}

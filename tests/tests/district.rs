@@ -1,0 +1,591 @@
+//! The district (issue 15) across real processes on loopback: a three-node
+//! nats-server JetStream cluster, PostgreSQL, `keting-district ingest`,
+//! real `keting-centre` processes and, for the rest of a hundred centres,
+//! uplink simulators: each a centre's own database (the real schema and
+//! its outbox triggers) and the centre's real sender, in this process.
+//!
+//! Every event is in PostgreSQL exactly once (its rows equal the distinct
+//! event ids, and the rollups a recount) through the stream leader killed
+//! with SIGKILL, two of three servers stopped for a minute, the whole
+//! cluster restarted, and the whole stream replayed twice.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use keting_centre::desk::{self, Actor};
+use keting_centre::service::district_config::DistrictConfig;
+use keting_centre::service::uplink::{Uplink, UplinkStatus};
+use keting_centre::store::checkins::{self, ScanSource};
+use keting_centre::store::members::NewMember;
+use keting_centre::store::{Store, StoreError, alarms};
+use keting_core::calendar::SiteCalendar;
+use keting_core::checkin::CheckInDecision;
+use keting_core::ids::{DeviceId, MemberId};
+use keting_core::time::Timestamp;
+use keting_district::database;
+use keting_link::district_link::DistrictLogin;
+use keting_system_tests::binaries::{self, Process};
+use keting_system_tests::nats::NatsCluster;
+use keting_system_tests::postgres::Postgres;
+use tokio::sync::watch;
+
+const DISTRICT: &str = "futian";
+
+/// How many centres in all; the first [`REAL_CENTRES`] are real processes.
+const CENTRES: usize = 100;
+const REAL_CENTRES: usize = 2;
+
+fn centre_name(i: usize) -> String {
+    format!("futian-{:03}", i + 1)
+}
+
+/// The enrolment, the cluster, PostgreSQL and the ingest.
+struct District {
+    dir: tempfile::TempDir,
+    cluster: NatsCluster,
+    pg: Postgres,
+    ingest: Option<Process>,
+}
+
+impl District {
+    fn out(&self) -> PathBuf {
+        self.dir.path().join("enrolment")
+    }
+
+    /// Starts it all with `centres` enrolled (and `extra_users` appended to
+    /// the authorization, for the bad-input test's rogue publisher).
+    async fn start(centres: &[String], extra: impl Fn(&str) -> String) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let mut cluster = NatsCluster::plan(3);
+        let out = dir.path().join("enrolment");
+        let servers = cluster.urls().join(",");
+        let mut args = vec![
+            "enrol",
+            "--district",
+            DISTRICT,
+            "--out",
+            out.to_str().unwrap(),
+            "--servers",
+            &servers,
+        ];
+        args.extend(centres.iter().map(String::as_str));
+        let said = binaries::run(
+            "keting-district",
+            &args.iter().map(std::ffi::OsStr::new).collect::<Vec<_>>(),
+        );
+        assert!(
+            said.contains(&format!("{} centres", centres.len())),
+            "{said}"
+        );
+        let auth = std::fs::read_to_string(out.join("authorization.conf")).unwrap();
+        cluster.start(&extra(&auth)).await;
+        let pg = Postgres::start(false).await;
+        let mut d = Self {
+            dir,
+            cluster,
+            pg,
+            ingest: None,
+        };
+        d.start_ingest().await;
+        d
+    }
+
+    async fn start_ingest(&mut self) {
+        let urls = self.cluster.urls().join(",");
+        let seed = self.out().join("ingest.nk");
+        let url = self.pg.url("postgres");
+        self.ingest = Some(
+            Process::start(
+                "keting-district",
+                &[
+                    "ingest",
+                    "--nats",
+                    &urls,
+                    "--district",
+                    DISTRICT,
+                    "--nkey",
+                    seed.to_str().unwrap(),
+                    "--postgres",
+                    &url,
+                ],
+                &[("KETING_LOG", "info")],
+                "ingesting stream KETING_FUTIAN (3 replicas)",
+            )
+            .await,
+        );
+    }
+
+    async fn db(&self) -> database::Client {
+        database::connect(&self.pg.url("postgres")).await.unwrap()
+    }
+
+    /// A JetStream context logged in as the ingest (which may ask the API).
+    async fn jetstream(&self) -> async_nats::jetstream::Context {
+        let client = keting_link::district_link::connect(&DistrictLogin {
+            servers: self.cluster.urls(),
+            nkey_seed: Some(self.out().join("ingest.nk")),
+            name: "test".into(),
+            ..DistrictLogin::default()
+        })
+        .await
+        .unwrap();
+        async_nats::jetstream::new(client)
+    }
+
+    /// Waits (up to `within`) until PostgreSQL holds `n` events.
+    async fn wait_for_events(&self, n: i64, within: Duration) -> Duration {
+        let db = self.db().await;
+        let started = Instant::now();
+        loop {
+            let (rows, _) = database::event_counts(&db).await.unwrap();
+            if rows >= n {
+                return started.elapsed();
+            }
+            assert!(
+                started.elapsed() < within,
+                "PostgreSQL holds {rows} of {n} events after {within:?}; the ingest said:\n{}",
+                self.ingest.as_ref().map(Process::log).unwrap_or_default()
+            );
+            // PostgreSQL has no signal for a row count: a bounded look every 100 ms.
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Every rollup equals its recount, and no row is there twice.
+    async fn assert_exactly_once(&self, expected: i64) {
+        let db = self.db().await;
+        let (rows, distinct) = database::event_counts(&db).await.unwrap();
+        assert_eq!(
+            (rows, distinct),
+            (expected, expected),
+            "every event once: rows, distinct ids"
+        );
+        let wrong = database::recount_mismatches(&db).await.unwrap();
+        assert!(wrong.is_empty(), "rollups differ from a recount: {wrong:?}");
+        let daily: i64 = db
+            .query_one("SELECT coalesce(sum(events), 0)::int8 FROM daily", &[])
+            .await
+            .unwrap()
+            .get(0);
+        assert_eq!(daily, expected);
+    }
+}
+
+/// One simulated centre: its own database and the centre's real sender.
+struct SimCentre {
+    name: String,
+    store: Store,
+    members: Vec<MemberId>,
+    wake: watch::Sender<i64>,
+    status: watch::Receiver<UplinkStatus>,
+    stop: watch::Sender<bool>,
+    /// The longest time its sends failed in a row, and when each failure
+    /// run ended.
+    failures: std::sync::Arc<std::sync::Mutex<Vec<Duration>>>,
+}
+
+impl SimCentre {
+    fn start(dir: &Path, out: &Path, name: &str) -> Self {
+        let data = dir.join(name);
+        std::fs::create_dir_all(&data).unwrap();
+        let db = data.join("keting.db");
+        let mut store = Store::open(&db).unwrap();
+        let now = Timestamp::from_unix_millis(1_796_140_800_000);
+        let members = store
+            .write(|tx| {
+                (0..40)
+                    .map(|i| {
+                        keting_centre::store::members::add(
+                            tx,
+                            &NewMember::new(&format!("居民{i}"), Some("5067"), &[]).unwrap(),
+                            now,
+                        )
+                    })
+                    .collect::<Result<Vec<_>, StoreError>>()
+            })
+            .unwrap();
+        let config = DistrictConfig::load(&out.join(name).join("district.toml")).unwrap();
+        let key = keting_centre::service::district_config::uplink_key(&data).unwrap();
+        let uplink = Uplink::new(config, key, db);
+        let status = uplink.status();
+        let (wake, woken) = watch::channel(0);
+        let (stop, stopped) = watch::channel(false);
+        tokio::spawn(async move {
+            uplink.run(woken, stopped).await.unwrap();
+        });
+        let failures = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let (mut watch_status, keep) = (status.clone(), failures.clone());
+        tokio::spawn(async move {
+            let mut since: Option<Instant> = None;
+            while watch_status.changed().await.is_ok() {
+                let failing = watch_status.borrow().failing.is_some();
+                match (failing, since) {
+                    (true, None) => since = Some(Instant::now()),
+                    (false, Some(t)) => {
+                        keep.lock().unwrap().push(t.elapsed());
+                        since = None;
+                    }
+                    _ => {}
+                }
+            }
+        });
+        Self {
+            name: name.to_owned(),
+            store,
+            members,
+            wake,
+            status,
+            stop,
+            failures,
+        }
+    }
+
+    /// A part of a day: `visits` check-ins, an award every third round,
+    /// a forced door raised and cleared every fourth.
+    fn round(&mut self, round: usize, visits: usize) {
+        let at = Timestamp::from_unix_millis(1_796_140_800_000 + round as i64 * 600_000);
+        let members = self.members.clone();
+        self.store
+            .write(|tx| {
+                for k in 0..visits {
+                    let m = members[(round * visits + k) % members.len()];
+                    checkins::insert(
+                        tx,
+                        at,
+                        Some(m),
+                        &CheckInDecision::Accepted {
+                            member: m,
+                            counted: true,
+                        },
+                        ScanSource::Scanner,
+                    )?;
+                }
+                if round % 4 == 3 {
+                    let door = DeviceId::new("gym-door").unwrap();
+                    alarms::raise(tx, &door, alarms::AlarmKind::Forced, "", at)?;
+                    alarms::clear(tx, &door, alarms::AlarmKind::Forced, at)?;
+                }
+                Ok::<_, StoreError>(())
+            })
+            .unwrap();
+        if round.is_multiple_of(3) {
+            let m = members[round % members.len()];
+            desk::points::award(
+                &mut self.store,
+                Actor::CommandLine,
+                m,
+                &format!("志愿服务第{round}场"),
+                10,
+                SiteCalendar::china(),
+                at,
+            )
+            .unwrap();
+        }
+        self.wake.send_modify(|v| *v += 1);
+    }
+
+    fn queued(&self) -> u64 {
+        outbox_total(&self.store)
+    }
+
+    /// Waits until everything queued was acknowledged.
+    async fn drained(&mut self, within: Duration) {
+        let want = self.queued();
+        let name = self.name.clone();
+        tokio::time::timeout(within, self.status.wait_for(|s| s.sent >= want))
+            .await
+            .unwrap_or_else(|_| panic!("{name} sent its {want} events within {within:?}"))
+            .unwrap();
+    }
+}
+
+/// Every day's rollups, as text to compare.
+async fn rollups(db: &database::Client) -> Vec<String> {
+    db.query(
+        "SELECT centre, day::text, events, visits, points_awarded, alarms_raised FROM daily ORDER BY 1, 2",
+        &[],
+    )
+    .await
+    .unwrap()
+    .iter()
+    .map(|r| {
+        format!(
+            "{} {} {} {} {} {}",
+            r.get::<_, String>(0),
+            r.get::<_, String>(1),
+            r.get::<_, i64>(2),
+            r.get::<_, i64>(3),
+            r.get::<_, i64>(4),
+            r.get::<_, i64>(5)
+        )
+    })
+    .collect()
+}
+
+fn outbox_total(store: &Store) -> u64 {
+    store
+        .conn()
+        .query_row("SELECT count(*) FROM uplink_outbox", [], |r| {
+            r.get::<_, i64>(0)
+        })
+        .unwrap() as u64
+}
+
+/// A real `keting-centre` with its district file.
+struct RealCentre {
+    data: PathBuf,
+    // Runs as long as this lives (killed on drop).
+    _process: Process,
+}
+
+impl RealCentre {
+    async fn start(dir: &Path, out: &Path, name: &str) -> Self {
+        let data = dir.join(name);
+        let file = out.join(name).join("district.toml");
+        let process = Process::start(
+            "keting-centre",
+            &[
+                "--data",
+                data.to_str().unwrap(),
+                "--no-demo-devices",
+                "--mqtt-listen",
+                "127.0.0.1:0",
+                "--district",
+                file.to_str().unwrap(),
+            ],
+            &[],
+            "centre ready",
+        )
+        .await;
+        process
+            .wait_for_line("district uplink: centre", Duration::from_secs(10))
+            .await;
+        Self {
+            data,
+            _process: process,
+        }
+    }
+
+    /// Residents check in at the kiosk, by the kiosk's own command.
+    fn visits(&self, names: &[&str]) {
+        for name in names {
+            let (_, pass) = crate::site_bed::add_member(&self.data, name);
+            binaries::kiosk(&self.data, &["checkin", &pass]);
+        }
+    }
+
+    fn queued(&self) -> u64 {
+        outbox_total(&Store::open(&self.data.join("keting.db")).unwrap())
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_hundred_centres_land_once_through_a_leader_killed_an_outage_and_a_restart() {
+    let names: Vec<String> = (0..CENTRES).map(centre_name).collect();
+    let mut district = District::start(&names, |auth| auth.to_owned()).await;
+    let work = tempfile::tempdir().unwrap();
+    let out = district.out();
+    let mut real = Vec::new();
+    for name in &names[..REAL_CENTRES] {
+        real.push(RealCentre::start(work.path(), &out, name).await);
+    }
+    let mut sims: Vec<SimCentre> = names[REAL_CENTRES..]
+        .iter()
+        .map(|n| SimCentre::start(work.path(), &out, n))
+        .collect();
+    let js = district.jetstream().await;
+    let expected = |sims: &[SimCentre], real: &[RealCentre]| -> i64 {
+        (sims.iter().map(SimCentre::queued).sum::<u64>()
+            + real.iter().map(RealCentre::queued).sum::<u64>()) as i64
+    };
+
+    // 1. The stream leader killed with SIGKILL while the centres publish.
+    real[0].visits(&["陈晓梅", "王秀英"]);
+    let mut round = 0;
+    let mut tick = tokio::time::interval(Duration::from_millis(200));
+    for _ in 0..3 {
+        tick.tick().await;
+        sims.iter_mut().for_each(|s| s.round(round, 8));
+        round += 1;
+    }
+    let leader = keting_district::stream::leader(&js, DISTRICT)
+        .await
+        .unwrap()
+        .expect("the stream has a leader");
+    let killed = district.cluster.index_of(&leader);
+    let elected = "new stream leader for '$G > KETING_FUTIAN'";
+    let elections = district.cluster.count_all(elected);
+    district.cluster.kill(killed).await;
+    let killed_at = Instant::now();
+    let waiter = async {
+        district.cluster.wait_for_any(elected, elections).await;
+        killed_at.elapsed()
+    };
+    let publish = async {
+        for _ in 0..5 {
+            tick.tick().await;
+            sims.iter_mut().for_each(|s| s.round(round, 8));
+            round += 1;
+        }
+    };
+    let (election, ()) = tokio::join!(waiter, publish);
+    real[1].visits(&["李建国"]);
+    for s in &mut sims {
+        s.drained(Duration::from_secs(60)).await;
+    }
+    let drained_after_kill = killed_at.elapsed();
+    let want = expected(&sims, &real);
+    district
+        .wait_for_events(want, Duration::from_secs(60))
+        .await;
+    district.assert_exactly_once(want).await;
+    let longest = sims
+        .iter()
+        .flat_map(|s| s.failures.lock().unwrap().clone())
+        .max()
+        .unwrap_or_default();
+    println!(
+        "leader {leader} killed: new leader elected after {election:?}; {want} events once in PostgreSQL; \
+         the centres' longest failing run {longest:?}; all drained {drained_after_kill:?} after the kill"
+    );
+    // An acknowledgement lost with the leader times out (5 s), and a retry
+    // waits at most 5 s: beyond the election, no more than those two.
+    assert!(
+        longest < election + Duration::from_secs(11),
+        "a centre failed for {longest:?}, the election took {election:?}"
+    );
+    district.cluster.start_node(killed).await;
+
+    // 2. Two of three servers stopped for a minute: the centres queue.
+    let outage = Duration::from_secs(60);
+    let (a, b) = ((killed + 1) % 3, (killed + 2) % 3);
+    district.cluster.stop(a).await;
+    district.cluster.stop(b).await;
+    let stopped_at = Instant::now();
+    let before = want;
+    while stopped_at.elapsed() < outage {
+        tick.tick().await;
+        if round % 20 == 0 || stopped_at.elapsed() < Duration::from_secs(2) {
+            sims.iter_mut().for_each(|s| s.round(round, 4));
+        }
+        round += 1;
+    }
+    for s in &sims {
+        let waiting = s.queued() - s.status.borrow().sent;
+        assert!(waiting > 0, "{} queued its events in the outage", s.name);
+    }
+    let (rows, _) = database::event_counts(&district.db().await).await.unwrap();
+    assert_eq!(rows, before, "nothing is acknowledged without a majority");
+    district.cluster.start_node(a).await;
+    district.cluster.start_node(b).await;
+    let back = Instant::now();
+    for s in &mut sims {
+        s.drained(Duration::from_secs(60)).await;
+    }
+    let want = expected(&sims, &real);
+    district
+        .wait_for_events(want, Duration::from_secs(60))
+        .await;
+    district.assert_exactly_once(want).await;
+    println!(
+        "two of three servers stopped {outage:?}: {} events queued, drained {:?} after they were back",
+        want - before,
+        back.elapsed()
+    );
+
+    // 3. The whole cluster restarted: every centre back within 30 s of the
+    // first server stopping.
+    let up = Instant::now();
+    district.cluster.restart_all().await;
+    let cluster_back = up.elapsed();
+    let sent_before: Vec<u64> = sims.iter().map(|s| s.status.borrow().sent).collect();
+    sims.iter_mut().for_each(|s| s.round(round, 1));
+    let mut back_after = Vec::new();
+    for (s, before) in sims.iter_mut().zip(sent_before) {
+        let name = s.name.clone();
+        tokio::time::timeout(
+            Duration::from_secs(30),
+            s.status.wait_for(|st| st.sent > before),
+        )
+        .await
+        .unwrap_or_else(|_| panic!("{name} sends again within 30 s of the cluster's restart"))
+        .unwrap();
+        back_after.push(up.elapsed());
+    }
+    back_after.sort();
+    println!(
+        "whole cluster restarted (stopped and up again in {cluster_back:?}): centres sending again after {:?} (first) .. {:?} (last)",
+        back_after[0],
+        back_after[back_after.len() - 1]
+    );
+    let want = expected(&sims, &real);
+    district
+        .wait_for_events(want, Duration::from_secs(60))
+        .await;
+    district.assert_exactly_once(want).await;
+    let api_timeouts = district.cluster.log().matches("JetStream API").count();
+    assert_eq!(
+        api_timeouts,
+        0,
+        "no JetStream API storm:\n{}",
+        district.cluster.log()
+    );
+
+    // 4. The whole stream replayed into PostgreSQL twice: nothing moves.
+    let db = district.db().await;
+    let before_replay = rollups(&db).await;
+    for replay in ["replay-1", "replay-2"] {
+        let said = binaries::run(
+            "keting-district",
+            &[
+                "ingest",
+                "--nats",
+                &district.cluster.urls().join(","),
+                "--district",
+                DISTRICT,
+                "--nkey",
+                out.join("ingest.nk").to_str().unwrap(),
+                "--postgres",
+                &district.pg.url("postgres"),
+                "--consumer",
+                replay,
+                "--until-drained",
+            ]
+            .map(std::ffi::OsStr::new),
+        );
+        assert!(
+            said.contains(&format!(
+                "0 events written, {want} repeats ignored, 0 refused"
+            )),
+            "{replay}: {said}"
+        );
+    }
+    assert_eq!(
+        rollups(&db).await,
+        before_replay,
+        "replays leave the rollups as they were"
+    );
+    district.assert_exactly_once(want).await;
+
+    // What left the real centres: pseudonyms, no name.
+    let bodies: Vec<String> = db
+        .query(
+            "SELECT body::text FROM events WHERE centre = $1",
+            &[&names[0]],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert!(bodies.len() >= 2, "{bodies:?}");
+    assert!(
+        bodies
+            .iter()
+            .all(|b| !b.contains("陈晓梅") && !b.contains("5067"))
+    );
+    for s in &sims {
+        let _ = s.stop.send(true);
+    }
+    drop(real);
+}
