@@ -589,3 +589,192 @@ async fn a_hundred_centres_land_once_through_a_leader_killed_an_outage_and_a_res
     }
     drop(real);
 }
+
+/// A district event of `centre`, as a centre's sender would build it.
+fn event(centre: &str, id: u64, kind: keting_core::district::DistrictEventKind) -> Vec<u8> {
+    keting_core::district::DistrictEvent {
+        v: keting_core::district::DISTRICT_VERSION,
+        centre: centre.into(),
+        id,
+        at_ms: 1_796_140_800_000,
+        event: kind,
+    }
+    .encode()
+}
+
+fn check_in(centre: &str, id: u64) -> Vec<u8> {
+    event(
+        centre,
+        id,
+        keting_core::district::DistrictEventKind::CheckIn {
+            visitor: keting_core::district::Pseudonym::of(&[1; 32], MemberId(7)),
+        },
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn what_is_not_a_centres_own_event_is_refused_and_the_stream_keeps_flowing() {
+    let names = vec![centre_name(0), centre_name(1)];
+    let rogue_key = keting_district::enrolment::new_user_key().unwrap();
+    // A user allowed every centre's subject, as a misconfigured or stolen
+    // district login would be: the district must refuse what it sends anyway.
+    let rogue_public = rogue_key.public.clone();
+    let district = District::start(&names, move |auth| {
+        auth.replacen(
+            "  users: [\n",
+            &format!(
+                "  users: [\n    {{ nkey: {rogue_public}, permissions: {{ publish: {{ allow: [\"keting.futian.>\"] }}, subscribe: {{ allow: [\"_INBOX.>\"] }} }} }},\n"
+            ),
+            1,
+        )
+    })
+    .await;
+    let seed = district.dir.path().join("rogue.nk");
+    keting_link::atomic_file::write(&seed, rogue_key.seed.as_bytes(), 0o600).unwrap();
+    let login = |seed: PathBuf, inbox: Option<String>| DistrictLogin {
+        servers: district.cluster.urls(),
+        nkey_seed: Some(seed),
+        name: "test".into(),
+        inbox_prefix: inbox,
+        ..DistrictLogin::default()
+    };
+    let mut rogue = async_nats::jetstream::new(
+        keting_link::district_link::connect(&login(seed, None))
+            .await
+            .unwrap(),
+    );
+    rogue.set_timeout(Duration::from_secs(3));
+    let publish = |subject: &str, id: &str, body: Vec<u8>| {
+        let rogue = rogue.clone();
+        let (subject, id) = (subject.to_owned(), id.to_owned());
+        async move {
+            rogue
+                .send_publish(
+                    subject,
+                    async_nats::jetstream::message::PublishMessage::build()
+                        .payload(body.into())
+                        .message_id(id),
+                )
+                .await
+                .unwrap()
+                .await
+                .unwrap()
+        }
+    };
+    let own = keting_core::district::events_subject(DISTRICT, &names[0]);
+    let first = publish(&own, "futian-001:1", check_in("futian-001", 1)).await;
+    assert!(!first.duplicate);
+    // Another centre's event under this centre's subject.
+    publish(&own, "futian-002:7", check_in("futian-002", 7)).await;
+    // A body that does not decode.
+    publish(&own, "futian-001:8", b"{not json".to_vec()).await;
+    // A message id that is not the body's.
+    publish(&own, "futian-001:99", check_in("futian-001", 9)).await;
+    // A different event under a used id: the stream drops it as a repeat.
+    let again = publish(
+        &own,
+        "futian-001:1",
+        event(
+            "futian-001",
+            1,
+            keting_core::district::DistrictEventKind::BookingDone {
+                service: "robot".into(),
+            },
+        ),
+    )
+    .await;
+    assert!(
+        again.duplicate,
+        "JetStream drops a used id within its window"
+    );
+    // And a good one after all that: the stream still flows.
+    publish(&own, "futian-001:2", check_in("futian-001", 2)).await;
+
+    // A centre's own login cannot publish under another centre's subject:
+    // the server refuses it (no acknowledgement comes).
+    let centre_seed = district.out().join("futian-001/futian-001.nk");
+    let mut centre = async_nats::jetstream::new(
+        keting_link::district_link::connect(&login(centre_seed, Some("_INBOX_futian-001".into())))
+            .await
+            .unwrap(),
+    );
+    centre.set_timeout(Duration::from_secs(2));
+    let other = keting_core::district::events_subject(DISTRICT, &names[1]);
+    let posed = async {
+        centre
+            .send_publish(
+                other,
+                async_nats::jetstream::message::PublishMessage::build()
+                    .payload(check_in("futian-002", 3).into())
+                    .message_id("futian-002:3"),
+            )
+            .await?
+            .await
+            .map_err(async_nats::Error::from)
+    };
+    assert!(
+        posed.await.is_err(),
+        "a centre posing as another is refused"
+    );
+
+    district.wait_for_events(2, Duration::from_secs(30)).await;
+    let db = district.db().await;
+    let refused: Vec<String> = db
+        .query("SELECT reason FROM refusals ORDER BY stream_seq", &[])
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert_eq!(refused.len(), 3, "{refused:?}");
+    assert!(refused[0].contains("published under"), "{refused:?}");
+    assert!(refused[1].contains("not a district event"), "{refused:?}");
+    assert!(refused[2].contains("message id"), "{refused:?}");
+    district.assert_exactly_once(2).await;
+    let kinds: Vec<String> = db
+        .query("SELECT kind FROM events ORDER BY event_id", &[])
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert_eq!(
+        kinds,
+        ["check_in", "check_in"],
+        "the first event under id 1 stays"
+    );
+
+    // Past JetStream's window (a centre re-sending after days), a different
+    // event under a used id reaches the database: refused there, nothing
+    // written twice, the rollups as they were.
+    let mut db = db;
+    let body = event(
+        "futian-001",
+        1,
+        keting_core::district::DistrictEventKind::BookingDone {
+            service: "robot".into(),
+        },
+    );
+    let incoming = database::Incoming {
+        event: serde_json::from_slice(&body).unwrap(),
+        body: body.clone(),
+        stream_seq: 1_000,
+    };
+    let repeat = database::Incoming {
+        body: check_in("futian-001", 2),
+        event: serde_json::from_slice(&check_in("futian-001", 2)).unwrap(),
+        stream_seq: 1_001,
+    };
+    let outcome = database::ingest(&mut db, &[incoming, repeat], &[], 480, 0)
+        .await
+        .unwrap();
+    assert_eq!(
+        outcome,
+        database::BatchOutcome {
+            new: 0,
+            repeats: 1,
+            refused: 1
+        }
+    );
+    district.assert_exactly_once(2).await;
+}
