@@ -18,7 +18,8 @@ use keting_core::district::{DistrictEvent, DistrictEventKind};
 pub use tokio_postgres::Client;
 
 /// The schema, one step per version; never edit a step, add one.
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE centres (
     centre text PRIMARY KEY,
     first_ms bigint NOT NULL,
@@ -89,7 +90,26 @@ CREATE TABLE refusals (
     stream_seq bigint NOT NULL,
     reason text NOT NULL
 );
-"#];
+"#,
+    r#"
+CREATE TABLE district_users (
+    id serial PRIMARY KEY,
+    name text NOT NULL UNIQUE,
+    role text NOT NULL CHECK (role IN ('manager', 'observer')),
+    password_hash text NOT NULL,
+    failed integer NOT NULL DEFAULT 0,
+    locked_until_ms bigint NOT NULL DEFAULT 0,
+    created_ms bigint NOT NULL
+);
+CREATE TABLE district_audit (
+    id bigserial PRIMARY KEY,
+    at_ms bigint NOT NULL,
+    who text NOT NULL,
+    action text NOT NULL,
+    detail text NOT NULL
+);
+"#,
+];
 
 /// A database error, with what was being done.
 #[derive(Debug, thiserror::Error)]
@@ -100,7 +120,7 @@ pub struct DatabaseError {
     source: tokio_postgres::Error,
 }
 
-fn db(doing: &'static str) -> impl FnOnce(tokio_postgres::Error) -> DatabaseError {
+pub(crate) fn db(doing: &'static str) -> impl FnOnce(tokio_postgres::Error) -> DatabaseError {
     move |source| DatabaseError { doing, source }
 }
 

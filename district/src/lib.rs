@@ -8,10 +8,18 @@
 //!   cluster's `authorization` block (each centre its own subject).
 //! - [`ingest`]: the stream into the database, a batch at a time,
 //!   acknowledged after the commit; refusals logged, the stream flowing.
+//! - [`users`]: the district dashboard's users (manager, observer), their
+//!   Argon2id passwords and lockout.
+//! - [`reports`]: what the dashboard reads: months by centre, the trend,
+//!   a centre's days, open alarms and devices offline.
+//! - [`web`]: the district dashboard.
 
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
 pub mod database;
 pub mod enrolment;
 pub mod ingest;
+pub mod reports;
 pub mod stream;
+pub mod users;
+pub mod web;

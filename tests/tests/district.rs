@@ -55,6 +55,15 @@ impl District {
     /// Starts it all with `centres` enrolled (and `extra_users` appended to
     /// the authorization, for the bad-input test's rogue publisher).
     async fn start(centres: &[String], extra: impl Fn(&str) -> String) -> Self {
+        Self::start_with(centres, extra, &[]).await
+    }
+
+    /// As [`Self::start`], the ingest given `ingest_args` too.
+    async fn start_with(
+        centres: &[String],
+        extra: impl Fn(&str) -> String,
+        ingest_args: &[&str],
+    ) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let mut cluster = NatsCluster::plan(3);
         let out = dir.path().join("enrolment");
@@ -86,28 +95,30 @@ impl District {
             pg,
             ingest: None,
         };
-        d.start_ingest().await;
+        d.start_ingest(ingest_args).await;
         d
     }
 
-    async fn start_ingest(&mut self) {
+    async fn start_ingest(&mut self, more: &[&str]) {
         let urls = self.cluster.urls().join(",");
         let seed = self.out().join("ingest.nk");
         let url = self.pg.url("postgres");
+        let mut args = vec![
+            "ingest",
+            "--nats",
+            &urls,
+            "--district",
+            DISTRICT,
+            "--nkey",
+            seed.to_str().unwrap(),
+            "--postgres",
+            &url,
+        ];
+        args.extend_from_slice(more);
         self.ingest = Some(
             Process::start(
                 "keting-district",
-                &[
-                    "ingest",
-                    "--nats",
-                    &urls,
-                    "--district",
-                    DISTRICT,
-                    "--nkey",
-                    seed.to_str().unwrap(),
-                    "--postgres",
-                    &url,
-                ],
+                &args,
                 &[("KETING_LOG", "info")],
                 "ingesting stream KETING_FUTIAN (3 replicas)",
             )
@@ -777,4 +788,290 @@ async fn what_is_not_a_centres_own_event_is_refused_and_the_stream_keeps_flowing
         }
     );
     district.assert_exactly_once(2).await;
+}
+
+/// Adds a district dashboard user by the command line, the password on
+/// standard input.
+fn district_user(pg: &Postgres, name: &str, role: &str, password: &str) {
+    use std::io::Write;
+    let mut child = std::process::Command::new(binaries::path("keting-district"))
+        .args([
+            "user",
+            "add",
+            name,
+            "--role",
+            role,
+            "--postgres",
+            &pg.url("postgres"),
+        ])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    writeln!(child.stdin.take().unwrap(), "{password}").unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_district_dashboard_ranks_every_centre_and_exports_what_it_shows() {
+    use keting_core::district::DistrictEventKind as K;
+    use keting_system_tests::http::{download, hidden, request};
+    let names: Vec<String> = (0..3).map(centre_name).collect();
+    let district = District::start_with(&names, |a| a.to_owned(), &["--http", "127.0.0.1:0"]).await;
+    let line = district
+        .ingest
+        .as_ref()
+        .unwrap()
+        .wait_for_line("district dashboard at http://", Duration::from_secs(10))
+        .await;
+    let addr: std::net::SocketAddr = line
+        .rsplit("http://")
+        .next()
+        .unwrap()
+        .trim()
+        .trim_end_matches('/')
+        .parse()
+        .unwrap();
+    district_user(&district.pg, "wang", "manager", "福田区级主管的密码2026");
+    district_user(&district.pg, "li", "observer", "只看不改的观察员密码2");
+
+    // This month's events, as the ingest writes them: futian-002 the most
+    // visited, futian-001 the best rated, an alarm open at futian-003.
+    let now_ms = time::OffsetDateTime::now_utc().unix_timestamp() * 1000;
+    let mut id = 0;
+    let mut batch = Vec::new();
+    let mut add = |centre: &str, kind: K| {
+        id += 1;
+        let body = keting_core::district::DistrictEvent {
+            v: keting_core::district::DISTRICT_VERSION,
+            centre: centre.into(),
+            id,
+            at_ms: now_ms,
+            event: kind,
+        }
+        .encode();
+        batch.push(database::Incoming {
+            event: serde_json::from_slice(&body).unwrap(),
+            body,
+            stream_seq: id,
+        });
+    };
+    let visitor = |n: u32| keting_core::district::Pseudonym::of(&[2; 32], MemberId(n));
+    for n in 0..5 {
+        add(
+            "futian-002",
+            K::CheckIn {
+                visitor: visitor(n),
+            },
+        );
+    }
+    for n in 0..3 {
+        add(
+            "futian-001",
+            K::CheckIn {
+                visitor: visitor(n),
+            },
+        );
+    }
+    for stars in [5, 4] {
+        add(
+            "futian-001",
+            K::Rating {
+                service: "piano".into(),
+                stars,
+            },
+        );
+    }
+    add(
+        "futian-002",
+        K::Rating {
+            service: "robot".into(),
+            stars: 2,
+        },
+    );
+    add(
+        "futian-003",
+        K::CheckIn {
+            visitor: visitor(9),
+        },
+    );
+    add(
+        "futian-003",
+        K::Alarm {
+            device: "gym-door".into(),
+            alarm: "forced".into(),
+            raised: true,
+        },
+    );
+    let mut db = district.db().await;
+    database::ingest(&mut db, &batch, &[], 480, now_ms)
+        .await
+        .unwrap();
+
+    // Signed out: to the sign-in page. A wrong password: refused.
+    let r = request(addr, "GET", "/", &[], "").await;
+    assert_eq!((r.status, r.header("location")), (303, Some("/sign-in")));
+    let wrong = request(
+        addr,
+        "POST",
+        "/sign-in",
+        &[],
+        "name=wang&password=nope-nope-nope",
+    )
+    .await;
+    assert_eq!(
+        wrong.status,
+        401,
+        "{}",
+        district.ingest.as_ref().unwrap().log()
+    );
+    assert!(wrong.body.contains("用户名或密码错误"));
+    let sign_in = |name: &'static str, password: &'static str| async move {
+        let body = format!(
+            "name={name}&password={}",
+            password
+                .bytes()
+                .map(|b| format!("%{b:02X}"))
+                .collect::<String>()
+        );
+        let r = request(addr, "POST", "/sign-in", &[], &body).await;
+        assert_eq!(r.status, 303, "{r:?}");
+        let set = r.header("set-cookie").unwrap().to_owned();
+        assert!(
+            set.contains("HttpOnly") && set.contains("SameSite=Strict"),
+            "{set}"
+        );
+        r.cookie("keting_district").unwrap()
+    };
+    let manager = sign_in("wang", "福田区级主管的密码2026").await;
+    let observer = sign_in("li", "只看不改的观察员密码2").await;
+
+    // The ranking: by visits, then by satisfaction.
+    let page = request(addr, "GET", "/", &[("Cookie", &manager)], "").await;
+    assert_eq!(
+        page.status,
+        200,
+        "{}",
+        district.ingest.as_ref().unwrap().log()
+    );
+    let at = |c: &str| {
+        page.body
+            .find(&format!(">{c}</a>"))
+            .unwrap_or_else(|| panic!("{c} listed"))
+    };
+    assert!(at("futian-002") < at("futian-001") && at("futian-001") < at("futian-003"));
+    assert!(page.body.contains("区级主管"), "the user's role is shown");
+    let by_sat = request(
+        addr,
+        "GET",
+        "/?by=satisfaction",
+        &[("Cookie", &observer)],
+        "",
+    )
+    .await;
+    let at = |c: &str| by_sat.body.find(&format!(">{c}</a>")).unwrap();
+    assert!(
+        at("futian-001") < at("futian-002"),
+        "100% satisfied before 0%"
+    );
+    assert!(by_sat.body.contains("100.0%"));
+    let bad = request(addr, "GET", "/?month=2026-13", &[("Cookie", &observer)], "").await;
+    assert_eq!(bad.status, 400);
+
+    // The exports are the table.
+    let (status, csv) = download(addr, "/ranking.csv", &[("Cookie", &observer)]).await;
+    assert_eq!(status, 200);
+    let csv = String::from_utf8(csv).unwrap();
+    let lines: Vec<&str> = csv.trim_start_matches('\u{feff}').lines().collect();
+    assert_eq!(lines.len(), 4, "{csv}");
+    assert!(lines[1].starts_with("1,futian-002,5,5,"), "{csv}");
+    let (status, xlsx) = download(addr, "/ranking.xlsx", &[("Cookie", &observer)]).await;
+    assert_eq!(status, 200);
+    assert!(xlsx.starts_with(b"PK"), "a workbook");
+
+    // Health, a centre's days, the monthly report.
+    let health = request(addr, "GET", "/health", &[("Cookie", &observer)], "").await;
+    assert!(
+        health.body.contains("futian-003") && health.body.contains("门被强行打开"),
+        "{}",
+        health.body
+    );
+    let centre = request(
+        addr,
+        "GET",
+        "/centre/futian-001",
+        &[("Cookie", &observer)],
+        "",
+    )
+    .await;
+    assert_eq!(centre.status, 200);
+    assert!(centre.body.contains("<td>3</td>"), "three visits that day");
+    let unknown = request(
+        addr,
+        "GET",
+        "/centre/futian-999",
+        &[("Cookie", &observer)],
+        "",
+    )
+    .await;
+    assert_eq!(unknown.status, 404);
+    let report = request(addr, "GET", "/report", &[("Cookie", &observer)], "").await;
+    assert!(
+        report.body.contains("区级月报") && report.body.contains("<td>9</td>"),
+        "9 visits in all"
+    );
+
+    // Users: managers only; a form with no token changes nothing.
+    let users = request(addr, "GET", "/users", &[("Cookie", &observer)], "").await;
+    assert_eq!(users.status, 403);
+    let users = request(addr, "GET", "/users", &[("Cookie", &manager)], "").await;
+    assert_eq!(users.status, 200);
+    let csrf = hidden(&users.body, "csrf").unwrap();
+    let forged = request(
+        addr,
+        "POST",
+        "/users/add",
+        &[("Cookie", &manager)],
+        "csrf=forged&name=zhao&role=manager&password=0123456789&again=0123456789",
+    )
+    .await;
+    assert_eq!(forged.status, 403);
+    let added = request(
+        addr,
+        "POST",
+        "/users/add",
+        &[("Cookie", &manager)],
+        &format!("csrf={csrf}&name=zhao&role=observer&password=0123456789ab&again=0123456789ab"),
+    )
+    .await;
+    assert!(added.body.contains("已添加 zhao"), "{}", added.body);
+    let last = request(
+        addr,
+        "POST",
+        "/users/remove",
+        &[("Cookie", &manager)],
+        &format!("csrf={csrf}&name=wang"),
+    )
+    .await;
+    assert!(
+        last.body.contains("last manager"),
+        "the last manager stays: {}",
+        last.body
+    );
+    let audit: i64 = db
+        .query_one(
+            "SELECT count(*) FROM district_audit WHERE who = 'wang'",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(audit, 1, "the addition is audited by name");
+    let _ = &mut db;
 }

@@ -124,6 +124,12 @@ pub fn hash_pin(pin: &str) -> Result<String, StaffError> {
         .map_err(|e| StaffError::Hash(e.to_string()))
 }
 
+/// Whether `secret` (a PIN or a password) is the one `hash` was made of
+/// (the district's sign-in checks its passwords so too).
+pub fn secret_matches(secret: &str, hash: &str) -> bool {
+    pin_matches(secret, hash)
+}
+
 fn pin_matches(pin: &str, hash: &str) -> bool {
     PasswordHash::new(hash).is_ok_and(|h| hasher().verify_password(pin.as_bytes(), &h).is_ok())
 }

@@ -11,7 +11,9 @@ use super::html::esc;
 pub fn bars(labels: &[String], values: &[u64], width: u32, height: u32) -> String {
     let n = values.len().max(1) as f64;
     let max = values.iter().copied().max().unwrap_or(0).max(1) as f64;
-    let (left, bottom, top) = (36.0, 22.0, 8.0);
+    // Room for the top value's digits (a district's month runs to six).
+    let digits = (max as u64).to_string().len() as f64;
+    let (left, bottom, top) = ((8.0 + 7.0 * digits).max(36.0), 22.0, 8.0);
     let plot_w = f64::from(width) - left - 4.0;
     let plot_h = f64::from(height) - bottom - top;
     let slot = plot_w / n;

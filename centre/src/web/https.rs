@@ -95,10 +95,20 @@ pub async fn serve(
     config: Arc<ServerConfig>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    serve_router(listener, super::router(dashboard), config, shutdown).await
+}
+
+/// Serves any `router` over TLS (the district's dashboard is served so
+/// too).
+pub async fn serve_router(
+    listener: std::net::TcpListener,
+    router: axum::Router,
+    config: Arc<ServerConfig>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
     listener.set_nonblocking(true)?;
     let listener = tokio::net::TcpListener::from_std(listener)?;
     let acceptor = TlsAcceptor::from(config);
-    let router = super::router(dashboard);
     tokio::pin!(shutdown);
     loop {
         let (stream, peer): (tokio::net::TcpStream, SocketAddr) = tokio::select! {

@@ -89,6 +89,31 @@ enum Command {
         /// Stop once nothing is pending (a replay), printing what was done.
         #[arg(long)]
         until_drained: bool,
+        /// Serve the district dashboard at HOST:PORT over plain HTTP (this machine or a trusted network only; port 0: any free port, logged).
+        #[arg(long, value_name = "HOST:PORT", conflicts_with = "https")]
+        http: Option<std::net::SocketAddr>,
+        /// Serve the district dashboard over HTTPS at HOST:PORT, with --https-cert and --https-key (its cookie then Secure).
+        #[arg(
+            long,
+            value_name = "HOST:PORT",
+            requires = "https_cert",
+            requires = "https_key"
+        )]
+        https: Option<std::net::SocketAddr>,
+        /// The dashboard's certificate chain (PEM, its own certificate first).
+        #[arg(long, value_name = "FILE", requires = "https")]
+        https_cert: Option<PathBuf>,
+        /// The dashboard certificate's private key (PEM).
+        #[arg(long, value_name = "FILE", requires = "https")]
+        https_key: Option<PathBuf>,
+    },
+    /// The district dashboard's users: add one (the password from standard input, or typed twice at a terminal), list them, remove one.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+        /// PostgreSQL, as a libpq connection string.
+        #[arg(long, value_name = "CONN", env = "KETING_DISTRICT_DB", global = true)]
+        postgres: Option<String>,
     },
     /// Recount every day's rollups from the events: prints the days that differ; exit 1 if any.
     Check {
@@ -126,12 +151,53 @@ enum Command {
     },
 }
 
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Add a user.
+    Add {
+        /// Their sign-in name.
+        name: String,
+        /// manager (sees everything, manages users) or observer (sees everything).
+        #[arg(long, value_parser = ["manager", "observer"])]
+        role: String,
+    },
+    /// List the users and their roles.
+    List,
+    /// Remove a user (never the last manager).
+    Remove {
+        /// Their sign-in name.
+        name: String,
+    },
+}
+
+fn millis_now() -> i64 {
+    time::OffsetDateTime::now_utc().unix_timestamp() * 1000
+}
+
+/// A new password: typed twice at a terminal, or one line of standard input.
+fn read_password() -> Result<String> {
+    use std::io::IsTerminal;
+    if std::io::stdin().is_terminal() {
+        let a = rpassword::prompt_password("password (10 characters or more): ")?;
+        let b = rpassword::prompt_password("again: ")?;
+        if a != b {
+            bail!("the two passwords differ");
+        }
+        Ok(a)
+    } else {
+        let mut line = String::new();
+        std::io::stdin().read_line(&mut line)?;
+        Ok(line.trim_end_matches(['\r', '\n']).to_owned())
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("KETING_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,async_nats=warn")),
+            tracing_subscriber::EnvFilter::try_from_env("KETING_LOG").unwrap_or_else(|_| {
+                tracing_subscriber::EnvFilter::new("info,async_nats=warn,tokio_postgres=warn")
+            }),
         )
         .with_writer(std::io::stderr)
         .init();
@@ -164,6 +230,10 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             utc_offset,
             consumer,
             until_drained,
+            http,
+            https,
+            https_cert,
+            https_key,
         } => {
             if !(-720..=840).contains(&utc_offset) {
                 bail!("--utc-offset {utc_offset}: between -720 and 840 minutes");
@@ -204,6 +274,53 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                 tracing::info!("stopping after this batch");
                 let _ = stop_tx.send(true);
             });
+            if let Some(addr) = http.or(https) {
+                let listener = std::net::TcpListener::bind(addr)
+                    .with_context(|| format!("the dashboard cannot listen on {addr}"))?;
+                let at = listener.local_addr()?;
+                let tls = match (&https_cert, &https_key) {
+                    (Some(cert), Some(key)) => Some(
+                        keting_centre::web::https::server_config(
+                            &keting_centre::web::https::DashboardTlsFiles {
+                                chain: vec![cert.clone()],
+                                key: key.clone(),
+                            },
+                        )
+                        .context("the dashboard's certificate")?,
+                    ),
+                    _ => None,
+                };
+                let web_db = database::connect(&postgres).await?;
+                let dashboard = keting_district::web::DistrictDashboard::new(
+                    web_db,
+                    &nats.district,
+                    tls.is_some(),
+                    utc_offset,
+                );
+                let scheme = if tls.is_some() { "https" } else { "http" };
+                tracing::info!("district dashboard at {scheme}://{at}/");
+                let mut stopped = stop.clone();
+                tokio::spawn(async move {
+                    let shutdown = async move {
+                        let _ = stopped.wait_for(|s| *s).await;
+                    };
+                    let served = match tls {
+                        Some(tls) => {
+                            keting_centre::web::https::serve_router(
+                                listener,
+                                keting_district::web::router(dashboard),
+                                tls,
+                                shutdown,
+                            )
+                            .await
+                        }
+                        None => keting_district::web::serve(listener, dashboard, shutdown).await,
+                    };
+                    if let Err(e) = served {
+                        tracing::error!("district dashboard: {e}");
+                    }
+                });
+            }
             keting_link::sd_notify::tell("READY=1");
             ingest::run(
                 js,
@@ -223,6 +340,49 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                 "{} events written, {} repeats ignored, {} refused, in {} batches",
                 s.new, s.repeats, s.refused, s.batches
             );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::User { command, postgres } => {
+            let Some(postgres) = postgres else {
+                bail!("name the database: --postgres CONN (or KETING_DISTRICT_DB)");
+            };
+            let mut db = database::connect(&postgres)
+                .await
+                .context("cannot reach the district's PostgreSQL")?;
+            database::migrate(&mut db).await?;
+            let by = format!(
+                "command line ({})",
+                std::env::var("USER").unwrap_or_else(|_| "unknown".into())
+            );
+            match command {
+                UserCommand::Add { name, role } => {
+                    let role = keting_district::users::DistrictRole::parse(&role)
+                        .context("a role is manager or observer")?;
+                    let password = read_password()?;
+                    let user = keting_district::users::add(
+                        &mut db,
+                        &by,
+                        &name,
+                        role,
+                        &password,
+                        millis_now(),
+                    )
+                    .await?;
+                    println!("added {} ({})", user.name, user.role.as_str());
+                }
+                UserCommand::List => {
+                    for u in keting_district::users::list(&db).await? {
+                        println!("{}\t{}", u.name, u.role.as_str());
+                    }
+                }
+                UserCommand::Remove { name } => {
+                    if keting_district::users::remove(&mut db, &by, &name, millis_now()).await? {
+                        println!("removed {name}");
+                    } else {
+                        bail!("no user named {name:?}");
+                    }
+                }
+            }
             Ok(ExitCode::SUCCESS)
         }
         Command::Check { postgres } => {

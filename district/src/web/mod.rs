@@ -1,0 +1,222 @@
+//! The district dashboard (`keting-district ingest --http HOST:PORT`, or
+//! `--https`): server-rendered pages in Chinese first and English, on the
+//! centre dashboard's stack (axum, its style sheet, escaping, charts, CSV
+//! and XLSX writers), reading only the rollups.
+//!
+//! - [`frame`]: the page frame and the district's navigation.
+//! - [`sign_in`]: name and password (five wrong ones lock the name for 15
+//!   minutes), sign-out, the language.
+//! - [`ranking`]: every centre's month side by side, ranked by visits,
+//!   activities or satisfaction, with CSV and XLSX equal to the table.
+//! - [`trend`]: the district's months, as a chart and a table.
+//! - [`health`]: open alarms and devices offline across the district, and
+//!   centres not heard from.
+//! - [`centre`]: one centre's month day by day, its trend and its troubles.
+//! - [`report`]: the district's monthly report, A4.
+//! - [`users`]: the dashboard's users (managers only), audited by name.
+//!
+//! Security as the centre's: a session for every page but sign-in, every
+//! POST with the session's CSRF token and a matching `Origin`, cookies
+//! `HttpOnly; SameSite=Strict` (and `Secure` over HTTPS); a manager's
+//! actions are audited with their name.
+
+pub mod centre;
+pub mod frame;
+pub mod health;
+pub mod ranking;
+pub mod report;
+pub mod sign_in;
+pub mod trend;
+pub mod users;
+
+use std::sync::{Arc, Mutex};
+
+use axum::Router;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use keting_centre::web::html::Lang;
+use keting_centre::web::session::{Sessions, StaffSession, cookie_value};
+use tokio_postgres::Client;
+
+use crate::reports::Month;
+
+/// What every page needs.
+#[derive(Clone)]
+pub struct DistrictDashboard {
+    db: Arc<tokio::sync::Mutex<Client>>,
+    sessions: Arc<Mutex<Sessions>>,
+    district: String,
+    secure: bool,
+    offset_minutes: i32,
+}
+
+impl DistrictDashboard {
+    /// The dashboard of `district` on its own connection `db`; `secure`:
+    /// served over HTTPS.
+    pub fn new(db: Client, district: &str, secure: bool, offset_minutes: i32) -> Self {
+        Self {
+            db: Arc::new(tokio::sync::Mutex::new(db)),
+            sessions: Arc::new(Mutex::new(Sessions::default())),
+            district: district.to_owned(),
+            secure,
+            offset_minutes,
+        }
+    }
+
+    /// The signed-in user of this request.
+    pub fn session(&self, headers: &HeaderMap) -> Option<StaffSession> {
+        let cookie = headers
+            .get(header::COOKIE)
+            .and_then(|c| c.to_str().ok())
+            .and_then(|c| cookie_value(c, SESSION_COOKIE))?;
+        self.sessions.lock().ok()?.get(cookie)
+    }
+
+    /// The cookie attributes.
+    fn cookie_attributes(&self) -> &'static str {
+        if self.secure {
+            "Path=/; HttpOnly; SameSite=Strict; Secure"
+        } else {
+            "Path=/; HttpOnly; SameSite=Strict"
+        }
+    }
+
+    /// This month in the district's time.
+    pub fn this_month(&self) -> Month {
+        let ms = time::OffsetDateTime::now_utc().unix_timestamp() * 1000;
+        Month::of_day(&crate::database::day_of(ms, self.offset_minutes)).unwrap_or(Month {
+            year: 2026,
+            month: 1,
+        })
+    }
+}
+
+/// The session cookie's name.
+pub const SESSION_COOKIE: &str = "keting_district";
+
+/// The page language from the `lang` cookie.
+pub fn lang(headers: &HeaderMap) -> Lang {
+    keting_centre::web::lang(headers)
+}
+
+/// The signed-in user, or the sign-in page.
+pub fn signed_in(
+    d: &DistrictDashboard,
+    headers: &HeaderMap,
+) -> Result<(StaffSession, Lang), Box<Response>> {
+    match d.session(headers) {
+        Some(who) => Ok((who, lang(headers))),
+        None => Err(Box::new(keting_centre::web::see_other("/sign-in"))),
+    }
+}
+
+/// A page that could not be made: 500, the reason logged, not shown.
+pub fn failed(lang: Lang, e: &dyn std::fmt::Display) -> Response {
+    tracing::error!("district dashboard: {e}");
+    keting_centre::web::html_page(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        frame::page(
+            lang,
+            lang.t("出错", "Error"),
+            None,
+            frame::Nav::None,
+            &format!(
+                "<p class=\"error\">{}</p>",
+                lang.t(
+                    "数据库暂时无法读取，请稍后再试。",
+                    "The database cannot be read just now: try again shortly."
+                )
+            ),
+        ),
+    )
+}
+
+/// The month a page asks for (`?month=YYYY-MM`), or this month; a bad one
+/// is refused with the reason.
+pub fn month_asked(
+    d: &DistrictDashboard,
+    lang: Lang,
+    asked: Option<&str>,
+) -> Result<Month, Box<Response>> {
+    match asked.filter(|s| !s.is_empty()) {
+        None => Ok(d.this_month()),
+        Some(s) => Month::parse(s).ok_or_else(|| {
+            Box::new(frame::not_done(
+                StatusCode::BAD_REQUEST,
+                lang,
+                None,
+                lang.t(
+                    "月份应写作 YYYY-MM，例如 2026-11",
+                    "A month is YYYY-MM, e.g. 2026-11",
+                ),
+            ))
+        }),
+    }
+}
+
+/// The dashboard's routes.
+pub fn router(d: DistrictDashboard) -> Router {
+    Router::new()
+        .route("/", get(ranking::page))
+        .route("/ranking.csv", get(ranking::csv))
+        .route("/ranking.xlsx", get(ranking::xlsx))
+        .route("/trend", get(trend::page))
+        .route("/health", get(health::page))
+        .route("/centre/:name", get(centre::page))
+        .route("/report", get(report::page))
+        .route("/users", get(users::page))
+        .route("/users/add", post(users::add))
+        .route("/users/remove", post(users::remove))
+        .route("/sign-in", get(sign_in::form).post(sign_in::submit))
+        .route("/sign-out", post(sign_in::sign_out))
+        .route("/lang", get(sign_in::language))
+        .route(
+            "/assets/dashboard.css",
+            get(|| async {
+                (
+                    [(header::CONTENT_TYPE, "text/css; charset=utf-8")],
+                    keting_centre::web::assets::CSS,
+                )
+                    .into_response()
+            }),
+        )
+        .with_state(d)
+}
+
+/// Serves plain HTTP on `listener` until `shutdown`.
+pub async fn serve(
+    listener: std::net::TcpListener,
+    d: DistrictDashboard,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    listener.set_nonblocking(true)?;
+    let listener = tokio::net::TcpListener::from_std(listener)?;
+    axum::serve(listener, router(d))
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
+/// A percentage with one decimal, or a dash.
+pub fn percent(share: Option<f64>) -> String {
+    share.map_or_else(|| "—".to_owned(), |s| format!("{:.1}%", s * 100.0))
+}
+
+/// A Beijing-time instant (the district's offset) as `YYYY-MM-DD HH:MM`.
+pub fn when(ms: i64, offset_minutes: i32) -> String {
+    let offset =
+        time::UtcOffset::from_whole_seconds(offset_minutes * 60).unwrap_or(time::UtcOffset::UTC);
+    time::OffsetDateTime::from_unix_timestamp(ms / 1000)
+        .map(|t| {
+            let t = t.to_offset(offset);
+            format!(
+                "{:04}-{:02}-{:02} {:02}:{:02}",
+                t.year(),
+                u8::from(t.month()),
+                t.day(),
+                t.hour(),
+                t.minute()
+            )
+        })
+        .unwrap_or_default()
+}
