@@ -14,6 +14,11 @@
 //!   or back to a person.
 //! - A body is versioned JSON, at most [`MAX_EVENT_BYTES`]; [`decode`]
 //!   refuses a larger one unread, another version, or unknown fields.
+//! - The district speaks to each centre on its own downlink subject,
+//!   `keting.<district>.<centre>.downlink` ([`downlink_subject`]): an
+//!   announcement for the kiosk's home page, an activity on the district's
+//!   programme, a lost card to refuse. [`decode_downlink`] refuses a
+//!   message for another centre, and text too long for the screen.
 
 use hmac::{Hmac, Mac};
 use serde::{Deserialize, Serialize};
@@ -242,9 +247,219 @@ pub fn decode(
     Ok(event)
 }
 
+/// The subject the district sends `centre` its messages on.
+pub fn downlink_subject(district: &str, centre: &str) -> String {
+    format!("keting.{district}.{centre}.downlink")
+}
+
+/// The district's downlink stream: every centre's messages, each on its
+/// own subject.
+pub fn downlink_stream(district: &str) -> String {
+    format!(
+        "KETING_{}_DOWNLINK",
+        district.to_ascii_uppercase().replace('-', "_")
+    )
+}
+
+/// The durable consumer `centre` pulls its messages through (the district
+/// creates it; the centre only asks it for the next messages).
+pub fn downlink_consumer(centre: &str) -> String {
+    format!("centre-{centre}")
+}
+
+/// The longest text a downlink message carries, in characters (the home
+/// page shows it in large type).
+pub const MAX_NOTICE_CHARS: usize = 200;
+
+/// What the district tells a centre.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum DownlinkKind {
+    /// A district-wide announcement, on the kiosk's home page until
+    /// `until_ms`.
+    Announcement {
+        /// In Chinese.
+        zh: String,
+        /// In English.
+        en: String,
+        /// Shown until (ms since the Unix epoch).
+        until_ms: i64,
+    },
+    /// An activity on the district's programme, on the home page's "On
+    /// today" on its day.
+    Activity {
+        /// `YYYY-MM-DD`.
+        date: String,
+        /// `HH:MM`.
+        starts: String,
+        /// Its title in Chinese.
+        title_zh: String,
+        /// In English.
+        title_en: String,
+        /// Where, in Chinese.
+        place_zh: String,
+        /// Where, in English.
+        place_en: String,
+    },
+    /// A lost card, issued at centre `issuer` to its member `member`: a
+    /// district pass of it is refused at every centre.
+    RevokeCard {
+        /// The centre that issued it.
+        issuer: String,
+        /// Its member number there.
+        member: u32,
+    },
+}
+
+/// A downlink message with its envelope.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DownlinkMessage {
+    /// [`DISTRICT_VERSION`].
+    pub v: u8,
+    /// The district's id for it (its `Nats-Msg-Id` too): applied once.
+    pub id: String,
+    /// The centre it is for.
+    pub centre: String,
+    /// When the district sent it (ms).
+    pub at_ms: i64,
+    /// What it says.
+    pub message: DownlinkKind,
+}
+
+impl DownlinkMessage {
+    /// The body, as sent.
+    pub fn encode(&self) -> Vec<u8> {
+        serde_json::to_vec(self).expect("a downlink message serialises")
+    }
+}
+
+fn hhmm(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.len() == 5
+        && b[2] == b':'
+        && s[..2].parse::<u8>().is_ok_and(|h| h < 24)
+        && s[3..].parse::<u8>().is_ok_and(|m| m < 60)
+}
+
+fn iso_date(s: &str) -> bool {
+    let format = time::macros::format_description!("[year]-[month]-[day]");
+    time::Date::parse(s, &format).is_ok()
+}
+
+/// Reads a downlink message `centre` received on `subject`.
+pub fn decode_downlink(
+    district: &str,
+    centre: &str,
+    subject: &str,
+    body: &[u8],
+) -> Result<DownlinkMessage, DistrictRefusal> {
+    if body.len() > MAX_EVENT_BYTES {
+        return Err(DistrictRefusal::TooLarge(body.len()));
+    }
+    if subject != downlink_subject(district, centre) {
+        return Err(DistrictRefusal::NotEventsSubject(subject.to_owned()));
+    }
+    let m: DownlinkMessage =
+        serde_json::from_slice(body).map_err(|e| DistrictRefusal::Undecodable(e.to_string()))?;
+    if m.v != DISTRICT_VERSION {
+        return Err(DistrictRefusal::Version(m.v));
+    }
+    if m.centre != centre {
+        return Err(DistrictRefusal::WrongCentre {
+            subject: centre.to_owned(),
+            body: m.centre,
+        });
+    }
+    let bad = |why: &str| Err(DistrictRefusal::Undecodable(why.to_owned()));
+    if m.id.is_empty() || m.id.len() > 64 {
+        return bad("a message id of 1 to 64 bytes");
+    }
+    let long = |t: &str| t.chars().count() > MAX_NOTICE_CHARS || t.chars().any(char::is_control);
+    match &m.message {
+        DownlinkKind::Announcement { zh, en, .. } => {
+            if zh.trim().is_empty() || long(zh) || long(en) {
+                return bad("an announcement of 1 to 200 characters, no control characters");
+            }
+        }
+        DownlinkKind::Activity {
+            date,
+            starts,
+            title_zh,
+            title_en,
+            place_zh,
+            place_en,
+        } => {
+            if !iso_date(date) || !hhmm(starts) {
+                return bad("an activity's date is YYYY-MM-DD and its time HH:MM");
+            }
+            if title_zh.trim().is_empty()
+                || [title_zh, title_en, place_zh, place_en]
+                    .iter()
+                    .any(|t| long(t))
+            {
+                return bad("an activity's title and place of at most 200 characters");
+            }
+        }
+        DownlinkKind::RevokeCard { issuer, .. } => {
+            if !valid_name(issuer) {
+                return bad("a card's issuer is a centre's name");
+            }
+        }
+    }
+    Ok(m)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_downlink_message_is_for_its_centre_only_and_fits_the_screen() {
+        let m = DownlinkMessage {
+            v: DISTRICT_VERSION,
+            id: "n-1".into(),
+            centre: "futian-01".into(),
+            at_ms: 0,
+            message: DownlinkKind::Announcement {
+                zh: "本周六全区义诊".into(),
+                en: "Free clinic on Saturday".into(),
+                until_ms: 1,
+            },
+        };
+        let subject = downlink_subject("futian", "futian-01");
+        assert_eq!(subject, "keting.futian.futian-01.downlink");
+        assert_eq!(
+            decode_downlink("futian", "futian-01", &subject, &m.encode()),
+            Ok(m.clone())
+        );
+        assert!(matches!(
+            decode_downlink(
+                "futian",
+                "futian-02",
+                &downlink_subject("futian", "futian-02"),
+                &m.encode()
+            ),
+            Err(DistrictRefusal::WrongCentre { .. })
+        ));
+        let mut long = m.clone();
+        long.message = DownlinkKind::Announcement {
+            zh: "长".repeat(201),
+            en: String::new(),
+            until_ms: 1,
+        };
+        assert!(decode_downlink("futian", "futian-01", &subject, &long.encode()).is_err());
+        let mut activity = m;
+        activity.message = DownlinkKind::Activity {
+            date: "2026-12-05".into(),
+            starts: "25:00".into(),
+            title_zh: "义诊".into(),
+            title_en: String::new(),
+            place_zh: String::new(),
+            place_en: String::new(),
+        };
+        assert!(decode_downlink("futian", "futian-01", &subject, &activity.encode()).is_err());
+    }
 
     const KEY_A: [u8; 32] = [7; 32];
     const KEY_B: [u8; 32] = [8; 32];

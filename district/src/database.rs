@@ -109,6 +109,17 @@ CREATE TABLE district_audit (
     detail text NOT NULL
 );
 "#,
+    r#"
+CREATE TABLE notices_sent (
+    msg_id text PRIMARY KEY,
+    centre text NOT NULL,
+    kind text NOT NULL,
+    body jsonb NOT NULL,
+    sent_ms bigint NOT NULL,
+    sent_by text NOT NULL
+);
+CREATE INDEX notices_sent_newest ON notices_sent (sent_ms DESC);
+"#,
 ];
 
 /// A database error, with what was being done.

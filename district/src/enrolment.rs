@@ -7,14 +7,17 @@
 //!   (`_INBOX_<centre>.>`): it can neither pose as another centre nor read
 //!   another's acknowledgements. The district refuses a body naming another
 //!   centre anyway (`keting_core::district::decode`).
-//! - The ingest may use the JetStream API and acknowledge the stream's
-//!   messages; it publishes no events.
+//! - A centre may pull its own downlink consumer (`MSG.NEXT`) and
+//!   acknowledge what it pulled, nothing else of the JetStream API.
+//! - The district's service may use the JetStream API, acknowledge the
+//!   events stream's messages and send on the downlink subjects; it
+//!   publishes no events.
 //! - A seed is written 0600 and never printed; the configuration holds
 //!   only public keys.
 
 use std::path::{Path, PathBuf};
 
-use keting_core::district::{events_subject, valid_name};
+use keting_core::district::{downlink_consumer, downlink_stream, events_subject, valid_name};
 
 use crate::stream::stream_name;
 
@@ -70,12 +73,14 @@ pub fn public_of_seed(seed: &str) -> Result<String, EnrolError> {
 /// and each centre's with its own subject.
 pub fn authorization(district: &str, ingest: &str, centres: &[(String, String)]) -> String {
     let stream = stream_name(district);
+    let down = downlink_stream(district);
     let mut users = vec![format!(
-        "    {{ nkey: {ingest}, permissions: {{ publish: {{ allow: [\"$JS.API.>\", \"$JS.ACK.{stream}.>\"] }}, subscribe: {{ allow: [\"_INBOX.>\"] }} }} }}"
+        "    {{ nkey: {ingest}, permissions: {{ publish: {{ allow: [\"$JS.API.>\", \"$JS.ACK.{stream}.>\", \"keting.{district}.*.downlink\"] }}, subscribe: {{ allow: [\"_INBOX.>\"] }} }} }}"
     )];
     for (centre, public) in centres {
+        let consumer = downlink_consumer(centre);
         users.push(format!(
-            "    {{ nkey: {public}, permissions: {{ publish: {{ allow: [\"{}\"] }}, subscribe: {{ allow: [\"_INBOX_{centre}.>\"] }} }} }}",
+            "    {{ nkey: {public}, permissions: {{ publish: {{ allow: [\"{}\", \"$JS.API.CONSUMER.MSG.NEXT.{down}.{consumer}\", \"$JS.ACK.{down}.{consumer}.>\"] }}, subscribe: {{ allow: [\"_INBOX_{centre}.>\"] }} }} }}",
             events_subject(district, centre)
         ));
     }
@@ -158,9 +163,11 @@ mod tests {
         let one = text.lines().find(|l| l.contains("UONE")).unwrap();
         assert!(one.contains("\"keting.futian.futian-01.events\""), "{one}");
         assert!(one.contains("_INBOX_futian-01.>"), "{one}");
+        assert!(!one.contains("futian-02"), "{one}");
         assert!(
-            !one.contains("futian-02") && !one.contains("$JS.API"),
-            "{one}"
+            one.contains("\"$JS.API.CONSUMER.MSG.NEXT.KETING_FUTIAN_DOWNLINK.centre-futian-01\"")
+                && !one.contains("$JS.API.>"),
+            "its own consumer's next messages, no other API: {one}"
         );
         let ingest = text.lines().find(|l| l.contains("UINGEST")).unwrap();
         assert!(ingest.contains("$JS.ACK.KETING_FUTIAN.>"), "{ingest}");

@@ -8,6 +8,9 @@
 //!   cluster's `authorization` block (each centre its own subject).
 //! - [`ingest`]: the stream into the database, a batch at a time,
 //!   acknowledged after the commit; refusals logged, the stream flowing.
+//! - [`notices`]: announcements, activities and lost cards sent to the
+//!   centres, each on its own downlink subject, refused for a centre
+//!   never heard from.
 //! - [`users`]: the district dashboard's users (manager, observer), their
 //!   Argon2id passwords and lockout.
 //! - [`reports`]: what the dashboard reads: months by centre, the trend,
@@ -19,6 +22,7 @@
 pub mod database;
 pub mod enrolment;
 pub mod ingest;
+pub mod notices;
 pub mod reports;
 pub mod stream;
 pub mod users;

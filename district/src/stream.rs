@@ -63,6 +63,64 @@ pub fn ingest_config(name: &str) -> consumer::pull::Config {
     }
 }
 
+/// How long a downlink message waits for a centre that is offline.
+pub const DOWNLINK_MAX_AGE: Duration = Duration::from_secs(30 * 86_400);
+
+/// The downlink stream's configuration: every centre's messages, each on
+/// its own subject, `replicas` copies.
+pub fn downlink_config(district: &str, replicas: usize) -> stream::Config {
+    stream::Config {
+        name: keting_core::district::downlink_stream(district),
+        subjects: vec![format!("keting.{district}.*.downlink")],
+        num_replicas: replicas,
+        duplicate_window: DUPLICATE_WINDOW,
+        max_age: DOWNLINK_MAX_AGE,
+        max_message_size: 8 * 1024,
+        storage: stream::StorageType::File,
+        retention: stream::RetentionPolicy::Limits,
+        discard: stream::DiscardPolicy::Old,
+        ..Default::default()
+    }
+}
+
+/// A centre's durable consumer on the downlink: its own subject only,
+/// each message acknowledged by the centre after it applied it.
+pub fn centre_consumer_config(district: &str, centre: &str) -> consumer::pull::Config {
+    consumer::pull::Config {
+        durable_name: Some(keting_core::district::downlink_consumer(centre)),
+        filter_subject: keting_core::district::downlink_subject(district, centre),
+        ack_policy: consumer::AckPolicy::Explicit,
+        ack_wait: Duration::from_secs(60),
+        deliver_policy: consumer::DeliverPolicy::All,
+        max_deliver: -1,
+        ..Default::default()
+    }
+}
+
+/// The downlink stream and `centres`' consumers, created if missing.
+pub async fn ensure_downlink(
+    js: &jetstream::Context,
+    district: &str,
+    replicas: usize,
+    centres: &[String],
+) -> Result<(), StreamError> {
+    let err = |e: &dyn std::fmt::Display| StreamError(e.to_string());
+    let stream = js
+        .get_or_create_stream(downlink_config(district, replicas))
+        .await
+        .map_err(|e| err(&e))?;
+    for centre in centres {
+        stream
+            .get_or_create_consumer(
+                &keting_core::district::downlink_consumer(centre),
+                centre_consumer_config(district, centre),
+            )
+            .await
+            .map_err(|e| err(&e))?;
+    }
+    Ok(())
+}
+
 /// Why the stream or its consumer could not be set up.
 #[derive(Debug, thiserror::Error)]
 #[error("JetStream: {0}")]

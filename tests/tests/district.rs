@@ -346,7 +346,7 @@ fn outbox_total(store: &Store) -> u64 {
 struct RealCentre {
     data: PathBuf,
     // Runs as long as this lives (killed on drop).
-    _process: Process,
+    process: Process,
 }
 
 impl RealCentre {
@@ -371,10 +371,7 @@ impl RealCentre {
         process
             .wait_for_line("district uplink: centre", Duration::from_secs(10))
             .await;
-        Self {
-            data,
-            _process: process,
-        }
+        Self { data, process }
     }
 
     /// Residents check in at the kiosk, by the kiosk's own command.
@@ -1074,4 +1071,92 @@ async fn the_district_dashboard_ranks_every_centre_and_exports_what_it_shows() {
         .get(0);
     assert_eq!(audit, 1, "the addition is audited by name");
     let _ = &mut db;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn what_the_district_announces_reaches_every_centre_once_even_one_that_was_off() {
+    let names: Vec<String> = (0..2).map(centre_name).collect();
+    let district = District::start(&names, |a| a.to_owned()).await;
+    let work = tempfile::tempdir().unwrap();
+    let out = district.out();
+    let mut one = RealCentre::start(work.path(), &out, &names[0]).await;
+    let two = RealCentre::start(work.path(), &out, &names[1]).await;
+    // Each is heard from once: the district knows it.
+    one.visits(&["陈晓梅"]);
+    two.visits(&["王秀英"]);
+    district.wait_for_events(2, Duration::from_secs(30)).await;
+
+    let notice = |args: &[&str]| {
+        let urls = district.cluster.urls().join(",");
+        let seed = out.join("ingest.nk");
+        let url = district.pg.url("postgres");
+        let mut all = vec![
+            "notice",
+            "--nats",
+            &urls,
+            "--district",
+            DISTRICT,
+            "--nkey",
+            seed.to_str().unwrap(),
+            "--postgres",
+            &url,
+        ];
+        all.extend_from_slice(args);
+        binaries::run_status("keting-district", &all)
+    };
+    let (ok, said, err) = notice(&[
+        "announce",
+        "--zh",
+        "本周六全区义诊",
+        "--en",
+        "Free clinic on Saturday",
+    ]);
+    assert!(ok && said.contains("sent to 2 centre(s)"), "{said}{err}");
+    for c in [&one, &two] {
+        c.process
+            .wait_for_line("district notice applied", Duration::from_secs(30))
+            .await;
+    }
+    let store = Store::open(&one.data.join("keting.db")).unwrap();
+    assert_eq!(
+        keting_centre::store::district_notices::current_announcement(
+            store.conn(),
+            keting_core::time::Timestamp::from_unix_millis(
+                time::OffsetDateTime::now_utc().unix_timestamp() * 1000
+            )
+        )
+        .unwrap(),
+        Some(("本周六全区义诊".into(), "Free clinic on Saturday".into()))
+    );
+
+    // A centre the district never heard from: refused, nothing sent.
+    let (ok, _, err) = notice(&["--centre", "futian-999", "announce", "--zh", "x"]);
+    assert!(!ok && err.contains("futian-999"), "{err}");
+    // Text too long for the home page: refused before anything leaves.
+    let long = "长".repeat(201);
+    let (ok, _, err) = notice(&["announce", "--zh", &long]);
+    assert!(!ok && err.contains("200"), "{err}");
+
+    // A centre that is off gets what was sent meanwhile when it is back,
+    // applied once: a card lost at the other centre.
+    let data = one.data.clone();
+    drop(one);
+    let (ok, said, err) = notice(&[
+        "--centre", &names[0], "revoke", "--issuer", &names[1], "--member", "1",
+    ]);
+    assert!(ok && said.contains("sent to 1 centre(s)"), "{said}{err}");
+    one = RealCentre::start(work.path(), &out, &names[0]).await;
+    assert_eq!(one.data, data);
+    one.process
+        .wait_for_line("district notice applied", Duration::from_secs(30))
+        .await;
+    let store = Store::open(&one.data.join("keting.db")).unwrap();
+    assert!(
+        keting_centre::store::district_notices::is_revoked(store.conn(), &names[1], 1).unwrap()
+    );
+    let applied: i64 = store
+        .conn()
+        .query_row("SELECT count(*) FROM district_notices", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(applied, 2, "the announcement once, the lost card once");
 }

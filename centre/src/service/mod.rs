@@ -27,6 +27,8 @@
 //!   uplink key.
 //! - [`uplink`]: the outbox of what the district needs, sent to its
 //!   JetStream stream in order and marked sent once acknowledged.
+//! - [`downlink`]: what the district tells this centre, pulled from its own
+//!   consumer, applied once, then acknowledged.
 
 pub mod alarm_watch;
 pub mod broker;
@@ -36,6 +38,7 @@ pub mod controller;
 pub mod demo_devices;
 pub mod device_states;
 pub mod district_config;
+pub mod downlink;
 pub mod flags;
 pub mod home_assistant;
 pub mod sessions;

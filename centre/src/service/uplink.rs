@@ -43,6 +43,15 @@ pub struct UplinkStatus {
     pub failing: Option<String>,
 }
 
+/// Stops the downlink's task when the uplink stops.
+struct AbortOnDrop(tokio::task::JoinHandle<Result<(), StoreError>>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
 /// An event of a round, on its way.
 enum Pending {
     /// Published; its acknowledgement to come.
@@ -104,6 +113,13 @@ impl Uplink {
     ) -> Result<(), UplinkError> {
         let mut store = Store::open(&self.database)?;
         let client = keting_link::district_link::connect(&self.config.login).await?;
+        let downlink = tokio::spawn(super::downlink::run(
+            client.clone(),
+            self.config.clone(),
+            self.database.clone(),
+            stop.clone(),
+        ));
+        let _stop_downlink = AbortOnDrop(downlink);
         let mut js = jetstream::new(client);
         // A publish to a leader that died is retried after 5 s, not 10: the
         // election takes a few seconds, and the retry finds the new leader.

@@ -455,6 +455,29 @@ const MIGRATIONS: &[&str] = &[
         BEGIN INSERT INTO uplink_outbox (source, ref_id, at_ms)
               VALUES ('booking_done', NEW.id, coalesce(NEW.ended_ms, NEW.slot_end_ms)); END;
     "#,
+    // 17: what the district told this centre, each message once by its id:
+    // announcements for the home page, cards lost at other centres. The
+    // district's activities go into the programme, marked as the
+    // district's (`district_msg`), in the same transaction.
+    r#"
+    CREATE TABLE district_notices (
+        msg_id      TEXT    PRIMARY KEY,
+        kind        TEXT    NOT NULL CHECK (kind IN ('announcement', 'activity', 'revoke_card')),
+        zh          TEXT    NOT NULL DEFAULT '',
+        en          TEXT    NOT NULL DEFAULT '',
+        until_ms    INTEGER,
+        sent_ms     INTEGER NOT NULL,
+        received_ms INTEGER NOT NULL
+    ) STRICT;
+    CREATE TABLE district_revocations (
+        issuer      TEXT    NOT NULL,
+        member_id   INTEGER NOT NULL,
+        msg_id      TEXT    NOT NULL,
+        received_ms INTEGER NOT NULL,
+        PRIMARY KEY (issuer, member_id)
+    ) STRICT;
+    ALTER TABLE programme ADD COLUMN district_msg TEXT;
+    "#,
 ];
 
 /// The schema version this build writes.

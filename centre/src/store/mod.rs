@@ -19,7 +19,8 @@
 //! device's commands and keys: [`command_sequence`], [`device_keys`]; staff: [`staff_access`]; points
 //! and drinks: [`points`], [`vending_slots`], [`redemptions`]; bookings:
 //! [`resources`], [`packages`], [`bookings`], [`walk_up`], [`ratings`],
-//! [`booking_policy`]; the district: [`uplink`].
+//! [`booking_policy`]; the district: [`uplink`] (what goes up) and
+//! [`district_notices`] (what comes down).
 //! They hold queries, not decisions: the rules are the core's, applied by
 //! the desks (`crate::desk`).
 
@@ -32,6 +33,7 @@ pub mod command_sequence;
 pub mod device_claims;
 pub mod device_commands;
 pub mod device_keys;
+pub mod district_notices;
 pub mod door_events;
 pub mod doors;
 pub mod gym;

@@ -618,6 +618,19 @@ fn refresh_home(window: &KioskWindow, state: &Rc<RefCell<State>>) {
         Ok(n) => adapter.set_visits_today(i32::try_from(n).unwrap_or(i32::MAX)),
         Err(e) => tracing::error!("cannot count today's visits: {e}"),
     }
+    match keting_centre::store::district_notices::current_announcement(
+        state.desk.store().conn(),
+        now,
+    ) {
+        Ok(notice) => {
+            let text = notice.map(|(zh, en)| match state.language {
+                Language::English if !en.is_empty() => en,
+                _ => zh,
+            });
+            adapter.set_district_notice(text.unwrap_or_default().into());
+        }
+        Err(e) => tracing::error!("cannot read the district's announcement: {e}"),
+    }
     match programme::for_day(state.desk.store().conn(), local.date()) {
         Ok(items) => {
             let entries: Vec<ProgrammeEntry> = items

@@ -27,6 +27,50 @@ use keting_centre::store::checkins::ScanSource;
 use keting_centre::store::site_record::SiteRecord;
 use keting_centre::{clock, demo};
 
+/// What a district sends: an announcement for a week and an activity today.
+fn sample_district(
+    store: &mut Store,
+    site: &SiteRecord,
+) -> Result<(), keting_centre::store::StoreError> {
+    use keting_core::district::{DISTRICT_VERSION, DownlinkKind, DownlinkMessage};
+    let now = clock::now();
+    let today = site.calendar.local(now).date().to_string();
+    let message = |id: &str, message| DownlinkMessage {
+        v: DISTRICT_VERSION,
+        id: id.into(),
+        centre: "demo".into(),
+        at_ms: now.as_unix_millis(),
+        message,
+    };
+    let notices = [
+        message(
+            "sample-1",
+            DownlinkKind::Announcement {
+                zh: "本周六上午九点，福田区在各社区中心举办免费义诊，欢迎参加".into(),
+                en: "Free health check at every centre, Saturday 9:00".into(),
+                until_ms: now.as_unix_millis() + 7 * 86_400_000,
+            },
+        ),
+        message(
+            "sample-2",
+            DownlinkKind::Activity {
+                date: today,
+                starts: "15:30".into(),
+                title_zh: "全区书法联展".into(),
+                title_en: "District calligraphy show".into(),
+                place_zh: "活动室一".into(),
+                place_en: "Activity room 1".into(),
+            },
+        ),
+    ];
+    store.write(|tx| {
+        for n in &notices {
+            keting_centre::store::district_notices::apply(tx, n, now)?;
+        }
+        Ok(())
+    })
+}
+
 /// The pages `kiosk screenshot --page` knows, with what each shows.
 pub const PAGES: &[(&str, &str)] = &[
     (
@@ -110,6 +154,10 @@ pub const PAGES: &[(&str, &str)] = &[
     (
         "home-alarm",
         "the home page with the alarm line every page shows",
+    ),
+    (
+        "home-district",
+        "the home page with the district's announcement and an activity from the district",
     ),
     (
         "staff-technician",
@@ -207,6 +255,9 @@ pub fn render(
     }
     if request.page.starts_with("services-") {
         sample_bookings(&mut store, &site).map_err(|e| setup(&e))?;
+    }
+    if request.page == "home-district" {
+        sample_district(&mut store, &site).map_err(|e| setup(&e))?;
     }
     if request.page == "staff-technician" {
         // The demo's staff member, as a technician.
