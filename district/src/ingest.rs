@@ -125,6 +125,7 @@ pub async fn run(
     mut stop: watch::Receiver<bool>,
 ) -> Result<(), IngestError> {
     let mut backoff = Backoff::new(Duration::from_millis(200), Duration::from_secs(10));
+    let mut messages_in: Option<async_nats::jetstream::consumer::pull::Stream> = None;
     let mut pull: Option<PullConsumer> = None;
     let mut failing = false;
     loop {
@@ -132,43 +133,61 @@ pub async fn run(
             return Ok(());
         }
         let round = async {
-            let c = match &pull {
-                Some(c) => c.clone(),
-                None => {
-                    let c = consumer(&js, &config).await?;
-                    pull = Some(c.clone());
-                    c
-                }
+            if messages_in.is_none() {
+                let c = consumer(&js, &config).await?;
+                // A continuous pull: the server sends as messages come, so an
+                // event waits for no batch to fill.
+                messages_in = Some(
+                    c.stream()
+                        .max_messages_per_batch(BATCH)
+                        .heartbeat(Duration::from_secs(5))
+                        .expires(Duration::from_secs(30))
+                        .messages()
+                        .await
+                        .map_err(|e| StreamError(e.to_string()))?,
+                );
+                pull = Some(c);
+            }
+            let Some(incoming_messages) = messages_in.as_mut() else {
+                return Ok::<_, IngestError>((BatchOutcome::default(), false));
             };
-            let mut batch = c
-                .batch()
-                .max_messages(BATCH)
-                .expires(Duration::from_secs(1))
-                .messages()
-                .await
-                .map_err(|e| StreamError(e.to_string()))?;
+            // The first message waits up to a second; the batch then takes
+            // what follows within 20 ms, up to BATCH.
             let mut messages = Vec::new();
-            while let Some(m) = batch.next().await {
-                match m {
-                    Ok(m) => messages.push(m),
-                    // A batch cut short (a leader change): keep what came.
-                    Err(e) => {
-                        tracing::debug!("batch cut short: {e}");
+            let mut wait = Duration::from_secs(1);
+            while messages.len() < BATCH {
+                match tokio::time::timeout(wait, incoming_messages.next()).await {
+                    Ok(Some(Ok(m))) => messages.push(m),
+                    Ok(Some(Err(e))) => {
+                        if messages.is_empty() {
+                            return Err(StreamError(e.to_string()).into());
+                        }
                         break;
                     }
+                    Ok(None) => {
+                        if messages.is_empty() {
+                            return Err(StreamError("the consumer's stream ended".into()).into());
+                        }
+                        break;
+                    }
+                    Err(_) => break,
                 }
+                wait = Duration::from_millis(20);
             }
             if messages.is_empty() {
                 let pending = if config.until_drained {
-                    let mut c = c;
-                    c.info()
-                        .await
-                        .map(|i| i.num_pending + i.num_ack_pending as u64)
-                        .map_err(|e| StreamError(e.to_string()))?
+                    match pull.as_mut() {
+                        Some(c) => c
+                            .info()
+                            .await
+                            .map(|i| i.num_pending + i.num_ack_pending as u64)
+                            .map_err(|e| StreamError(e.to_string()))?,
+                        None => 1,
+                    }
                 } else {
                     1
                 };
-                return Ok::<_, IngestError>((BatchOutcome::default(), pending == 0));
+                return Ok((BatchOutcome::default(), pending == 0));
             }
             let (incoming, refused) = sort_out(&config.district, &messages);
             let outcome =
@@ -204,6 +223,7 @@ pub async fn run(
                     tracing::warn!("ingest: {e}; retrying");
                     failing = true;
                 }
+                messages_in = None;
                 pull = None;
                 let wait = backoff.next_wait();
                 tokio::select! {

@@ -7,7 +7,7 @@
 //!   down keeps working and sends later).
 //! - Reconnects wait [`Backoff`]'s full jitter: when the district's
 //!   cluster restarts, a hundred centres come back spread over seconds,
-//!   not in one burst of logins.
+//!   not in one burst of logins, and all within [`RECONNECT_CAP`] of it.
 //! - A centre logs in with its NKey (a seed file, 0600, the district
 //!   issued), over TLS that trusts only the district's CA when one is
 //!   named; its inbox is its own (`_INBOX_<centre>`), so the server's
@@ -60,11 +60,18 @@ pub enum DistrictLinkError {
     Connect(String),
 }
 
-/// The wait before reconnect attempt `attempt`: full jitter up to 30 s.
+/// The longest wait between reconnect attempts. A hundred centres spread
+/// over 8 s is a dozen logins a second, which a NATS server takes without
+/// notice; a longer cap would keep centres away long after the cluster
+/// is back (seen: 27 s with a 30 s cap after a whole-cluster restart).
+pub const RECONNECT_CAP: Duration = Duration::from_secs(8);
+
+/// The wait before reconnect attempt `attempt`: full jitter up to
+/// [`RECONNECT_CAP`].
 pub fn reconnect_wait(attempt: usize) -> Duration {
     // async-nats counts attempts; one Backoff per link would need state
     // shared with its callback, so the ceiling is computed from the count.
-    let mut backoff = Backoff::new(Duration::from_millis(250), Duration::from_secs(30));
+    let mut backoff = Backoff::new(Duration::from_millis(250), RECONNECT_CAP);
     for _ in 1..attempt.min(16) {
         let _ = backoff.next_wait_with(1.0);
     }
