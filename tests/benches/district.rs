@@ -143,6 +143,17 @@ async fn login(
     js
 }
 
+/// How many of `centre`'s events past `first` the district holds.
+async fn arrived(db: &database::Client, centre: &str, first: i64) -> i64 {
+    db.query_one(
+        "SELECT count(*) FROM events WHERE centre = $1 AND event_id > $2",
+        &[&centre, &first],
+    )
+    .await
+    .unwrap()
+    .get(0)
+}
+
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
     let visits = count("KETING_BENCH_VISITS", 1_820_000);
@@ -337,20 +348,23 @@ async fn main() {
         .unwrap();
     let name = centre(CENTRES - 1);
     let config = DistrictConfig::load(&out.join(&name).join("district.toml")).unwrap();
-    // Another key than the month's: these events' ids start again at 1
-    // under the same centre, so the month's are replaced by... no: the
-    // centre's outbox numbers from 1, which the month used. Re-enrol-free:
-    // publish these as a centre of their own subject, futian-101's, after
-    // the month's highest id.
+    // The month used this centre's event ids from 1: its outbox starts past
+    // them (a row already sent), as a real centre's would.
+    const FIRST_ID: i64 = 10_000_000;
     store
-        .write(|tx| tx.execute("INSERT INTO uplink_outbox (id, source, ref_id, at_ms, sent_ms) VALUES (?1, 'checkin', 0, 0, 0)", [10_000_000i64]))
+        .write(|tx| {
+            tx.execute(
+                "INSERT INTO uplink_outbox (id, source, ref_id, at_ms, sent_ms) VALUES (?1, 'checkin', 0, 0, 0)",
+                [FIRST_ID],
+            )
+        })
         .unwrap();
     let uplink = Uplink::new(config, [9; 32], db_path.clone());
     let (wake, woken) = tokio::sync::watch::channel(0);
     let (_stop, stopped) = tokio::sync::watch::channel(false);
     tokio::spawn(uplink.run(woken, stopped));
     let mut samples = Vec::with_capacity(delays);
-    let (mut rows, _) = database::event_counts(&db).await.unwrap();
+    let mut rows = arrived(&db, &name, FIRST_ID).await;
     for m in members {
         let committed = Instant::now();
         store
@@ -369,7 +383,7 @@ async fn main() {
             .unwrap();
         wake.send_modify(|v| *v += 1);
         loop {
-            let (now_rows, _) = database::event_counts(&db).await.unwrap();
+            let now_rows = arrived(&db, &name, FIRST_ID).await;
             if now_rows > rows {
                 rows = now_rows;
                 break;

@@ -181,8 +181,8 @@ fn the_systemd_units_verify() {
     }
     assert_eq!(
         checked.len(),
-        4,
-        "keting-centre, keting-agent, keting-backup and its timer"
+        5,
+        "keting-centre, keting-agent, keting-backup and its timer, keting-district"
     );
     let out = std::process::Command::new("systemd-analyze")
         .args(["verify", "--man=no"])

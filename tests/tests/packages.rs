@@ -31,7 +31,7 @@ fn the_packages_hold_their_programs_and_units_and_install_into_a_scratch_root() 
         // Debug binaries are large: not compressed here.
         .args(["--compress", "none"]));
     let debs: Vec<&str> = built.lines().collect();
-    assert_eq!(debs.len(), 3, "{built}");
+    assert_eq!(debs.len(), 4, "{built}");
     let deb = |name: &str| {
         debs.iter()
             .find(|d| {
@@ -72,6 +72,17 @@ fn the_packages_hold_their_programs_and_units_and_install_into_a_scratch_root() 
     );
     assert!(contents("keting-provision").contains("./usr/bin/keting-provision"));
     assert!(contents("keting-provision").contains("./usr/bin/keting-sim"));
+    let district = contents("keting-district");
+    for file in [
+        "./usr/bin/keting-district",
+        "./lib/systemd/system/keting-district.service",
+        "./usr/share/doc/keting-district/nats-server.conf",
+    ] {
+        assert!(
+            district.contains(file),
+            "keting-district lacks {file}:\n{district}"
+        );
+    }
     let field = |name: &str, f: &str| run(Command::new("dpkg-deb").args(["-f", &deb(name), f]));
     assert_eq!(field("keting-agent", "Package").trim(), "keting-agent");
     assert!(field("keting-centre", "Depends").contains("adduser"));
@@ -101,7 +112,12 @@ fn the_packages_hold_their_programs_and_units_and_install_into_a_scratch_root() 
     let listed = run(Command::new("dpkg")
         .arg(format!("--root={}", root.display()))
         .arg("-l"));
-    for name in ["keting-centre", "keting-agent", "keting-provision"] {
+    for name in [
+        "keting-centre",
+        "keting-agent",
+        "keting-provision",
+        "keting-district",
+    ] {
         assert!(
             listed
                 .lines()
@@ -111,7 +127,9 @@ fn the_packages_hold_their_programs_and_units_and_install_into_a_scratch_root() 
     }
     let passwd = std::fs::read_to_string(root.join("etc/passwd")).unwrap();
     assert!(
-        passwd.contains("keting:") && passwd.contains("keting-agent:"),
+        passwd.contains("keting:")
+            && passwd.contains("keting-agent:")
+            && passwd.contains("keting-district:"),
         "{passwd}"
     );
     use std::os::unix::fs::PermissionsExt;
@@ -120,6 +138,7 @@ fn the_packages_hold_their_programs_and_units_and_install_into_a_scratch_root() 
         ("var/backups/keting", 0o700),
         ("var/lib/keting-agent", 0o700),
         ("etc/keting", 0o755),
+        ("etc/keting/district", 0o750),
     ] {
         let m = std::fs::metadata(root.join(dir))
             .unwrap()

@@ -90,6 +90,9 @@ pub enum FlagsError {
     /// The district file.
     #[error(transparent)]
     District(#[from] super::district_config::DistrictConfigError),
+    /// The district login (the NKey seed).
+    #[error(transparent)]
+    DistrictLogin(#[from] keting_link::district_link::DistrictLinkError),
     /// HTTPS with no certificate to serve.
     #[error(
         "--https needs a certificate: give --https-cert and --https-key, or import the provisioned site          (`kiosk site import DIR`), whose broker certificate the dashboard then serves"
@@ -170,10 +173,14 @@ impl ServiceFlags {
             default.exists().then_some(default)
         });
         let district = match district_file {
-            Some(file) => Some((
-                super::district_config::DistrictConfig::load(&file)?,
-                super::district_config::uplink_key(dir.path())?,
-            )),
+            Some(file) => {
+                let config = super::district_config::DistrictConfig::load(&file)?;
+                // The seed is read (and its mode checked) now: a centre
+                // that cannot log in says so at its start, not in a log
+                // line nobody reads while its outbox grows.
+                keting_link::district_link::options(&config.login)?;
+                Some((config, super::district_config::uplink_key(dir.path())?))
+            }
             None => None,
         };
         Ok(CentreConfig {
@@ -300,6 +307,36 @@ mod tests {
         };
         assert!(matches!(e, FlagsError::Tls(_)), "{e}");
         assert!(e.to_string().contains("ca.pem"), "{e}");
+    }
+
+    #[test]
+    fn a_district_file_is_read_from_the_data_directory_and_a_readable_seed_refused() {
+        use std::os::unix::fs::PermissionsExt;
+        let (_tmp, dir, site) = plain_site();
+        assert!(
+            ServiceFlags::default()
+                .config(&dir, &site)
+                .unwrap()
+                .district
+                .is_none(),
+            "no file, no district"
+        );
+        std::fs::write(
+            dir.path().join("district.toml"),
+            "district = \"futian\"\ncentre = \"futian-001\"\nservers = [\"nats://127.0.0.1:4222\"]\nnkey_seed = \"futian-001.nk\"\n",
+        )
+        .unwrap();
+        let seed = dir.path().join("futian-001.nk");
+        std::fs::write(&seed, "SUAAAA\n").unwrap();
+        std::fs::set_permissions(&seed, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let Err(e) = ServiceFlags::default().config(&dir, &site) else {
+            panic!("a seed others may read was taken");
+        };
+        assert!(e.to_string().contains("chmod 600"), "{e}");
+        std::fs::set_permissions(&seed, std::fs::Permissions::from_mode(0o600)).unwrap();
+        let config = ServiceFlags::default().config(&dir, &site).unwrap();
+        let (district, _key) = config.district.expect("the data directory's district.toml");
+        assert_eq!(district.centre, "futian-001");
     }
 
     #[test]
