@@ -33,6 +33,8 @@ pub struct NatsCluster {
     nodes: Vec<Node>,
     log: Log,
     dir: tempfile::TempDir,
+    /// The clients' TLS: (CA, certificate chain, key).
+    tls: Option<(PathBuf, PathBuf, PathBuf)>,
 }
 
 fn nats_bin() -> PathBuf {
@@ -65,7 +67,15 @@ impl NatsCluster {
             nodes,
             log: Arc::new((Mutex::new(Vec::new()), Notify::new())),
             dir,
+            tls: None,
         }
+    }
+
+    /// Clients must speak TLS, with this CA's certificate chain and key
+    /// (the routes between the nodes stay on loopback).
+    pub fn with_tls(mut self, ca: PathBuf, chain: PathBuf, key: PathBuf) -> Self {
+        self.tls = Some((ca, chain, key));
+        self
     }
 
     /// Writes each node's configuration, `extra` (an `authorization`
@@ -77,6 +87,18 @@ impl NatsCluster {
             .iter()
             .map(|p| format!("nats-route://127.0.0.1:{p}"))
             .collect();
+        let tls = self
+            .tls
+            .as_ref()
+            .map(|(ca, chain, key)| {
+                format!(
+                    "tls {{ cert_file: \"{}\", key_file: \"{}\", ca_file: \"{}\", timeout: 5 }}\n",
+                    chain.display(),
+                    key.display(),
+                    ca.display()
+                )
+            })
+            .unwrap_or_default();
         for (node, cluster_port) in self.nodes.iter().zip(&cluster_ports) {
             let store = self.dir.path().join(&node.name);
             std::fs::write(
@@ -85,7 +107,7 @@ impl NatsCluster {
                     "server_name: {}\nlisten: 127.0.0.1:{}\n\
                      jetstream {{ store_dir: \"{}\", max_memory_store: 64MB, max_file_store: 1GB }}\n\
                      cluster {{ name: keting-test, listen: 127.0.0.1:{cluster_port}, routes: [{}] }}\n\
-                     {extra}\n",
+                     {tls}{extra}\n",
                     node.name,
                     node.port,
                     store.display(),
@@ -191,7 +213,10 @@ impl NatsCluster {
     pub fn urls(&self) -> Vec<String> {
         self.nodes
             .iter()
-            .map(|n| format!("nats://127.0.0.1:{}", n.port))
+            .map(|n| {
+                let scheme = if self.tls.is_some() { "tls" } else { "nats" };
+                format!("{scheme}://127.0.0.1:{}", n.port)
+            })
             .collect()
     }
 

@@ -45,6 +45,8 @@ struct District {
     cluster: NatsCluster,
     pg: Postgres,
     ingest: Option<Process>,
+    /// The district's CA, when its links are TLS.
+    ca: Option<PathBuf>,
 }
 
 impl District {
@@ -64,8 +66,27 @@ impl District {
         extra: impl Fn(&str) -> String,
         ingest_args: &[&str],
     ) -> Self {
+        Self::start_full(centres, extra, ingest_args, None).await
+    }
+
+    /// As [`Self::start_with`], every client link over TLS with `tls`'s CA
+    /// when given.
+    async fn start_full(
+        centres: &[String],
+        extra: impl Fn(&str) -> String,
+        ingest_args: &[&str],
+        tls: Option<&keting_system_tests::site_tls::SiteTls>,
+    ) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let mut cluster = NatsCluster::plan(3);
+        let ca = tls.map(|t| t.dir.path().join("ca.pem"));
+        if let Some(t) = tls {
+            cluster = cluster.with_tls(
+                t.dir.path().join("ca.pem"),
+                t.dir.path().join("broker-chain.pem"),
+                t.dir.path().join("broker.key"),
+            );
+        }
         let out = dir.path().join("enrolment");
         let servers = cluster.urls().join(",");
         let mut args = vec![
@@ -77,6 +98,10 @@ impl District {
             "--servers",
             &servers,
         ];
+        let ca_text = ca.as_ref().map(|c| c.to_str().unwrap().to_owned());
+        if let Some(c) = &ca_text {
+            args.extend(["--ca", c.as_str()]);
+        }
         args.extend(centres.iter().map(String::as_str));
         let said = binaries::run(
             "keting-district",
@@ -94,8 +119,13 @@ impl District {
             cluster,
             pg,
             ingest: None,
+            ca,
         };
-        d.start_ingest(ingest_args).await;
+        let mut ingest_args = ingest_args.to_vec();
+        if let Some(c) = &ca_text {
+            ingest_args.extend(["--ca", c.as_str()]);
+        }
+        d.start_ingest(&ingest_args).await;
         d
     }
 
@@ -135,6 +165,7 @@ impl District {
         let client = keting_link::district_link::connect(&DistrictLogin {
             servers: self.cluster.urls(),
             nkey_seed: Some(self.out().join("ingest.nk")),
+            ca: self.ca.clone(),
             name: "test".into(),
             ..DistrictLogin::default()
         })
@@ -1084,7 +1115,23 @@ async fn what_the_district_announces_reaches_every_centre_once_even_one_that_was
     // Each is heard from once: the district knows it.
     one.visits(&["陈晓梅"]);
     two.visits(&["王秀英"]);
-    district.wait_for_events(2, Duration::from_secs(30)).await;
+    let db = district.db().await;
+    tokio::time::timeout(Duration::from_secs(30), async {
+        loop {
+            let heard: i64 = db
+                .query_one("SELECT count(*) FROM centres", &[])
+                .await
+                .unwrap()
+                .get(0);
+            if heard == 2 {
+                return;
+            }
+            // PostgreSQL has no signal for a row: a bounded look every 100 ms.
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    })
+    .await
+    .expect("both centres heard from within 30 s");
 
     let notice = |args: &[&str]| {
         let urls = district.cluster.urls().join(",");
@@ -1114,7 +1161,7 @@ async fn what_the_district_announces_reaches_every_centre_once_even_one_that_was
     assert!(ok && said.contains("sent to 2 centre(s)"), "{said}{err}");
     for c in [&one, &two] {
         c.process
-            .wait_for_line("district notice applied", Duration::from_secs(30))
+            .wait_for_line("district notice applied", Duration::from_secs(60))
             .await;
     }
     let store = Store::open(&one.data.join("keting.db")).unwrap();
@@ -1148,7 +1195,7 @@ async fn what_the_district_announces_reaches_every_centre_once_even_one_that_was
     one = RealCentre::start(work.path(), &out, &names[0]).await;
     assert_eq!(one.data, data);
     one.process
-        .wait_for_line("district notice applied", Duration::from_secs(30))
+        .wait_for_line("district notice applied", Duration::from_secs(60))
         .await;
     let store = Store::open(&one.data.join("keting.db")).unwrap();
     assert!(
@@ -1159,4 +1206,52 @@ async fn what_the_district_announces_reaches_every_centre_once_even_one_that_was
         .query_row("SELECT count(*) FROM district_notices", [], |r| r.get(0))
         .unwrap();
     assert_eq!(applied, 2, "the announcement once, the lost card once");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_centre_reports_over_tls_trusting_only_the_districts_ca() {
+    let tls = keting_system_tests::site_tls::SiteTls::new();
+    let names = vec![centre_name(0)];
+    let district = District::start_full(&names, |a| a.to_owned(), &[], Some(&tls)).await;
+    let out = district.out();
+    let file = std::fs::read_to_string(out.join(&names[0]).join("district.toml")).unwrap();
+    assert!(
+        file.contains("tls://127.0.0.1:") && file.contains("ca = \"district-ca.pem\""),
+        "{file}"
+    );
+    let work = tempfile::tempdir().unwrap();
+    let centre = RealCentre::start(work.path(), &out, &names[0]).await;
+    centre.visits(&["陈晓梅"]);
+    // The visit, and whatever else the centre had to say (its doors
+    // offline: the demo site's, with no demo devices running).
+    let db = district.db().await;
+    tokio::time::timeout(Duration::from_secs(30), async {
+        loop {
+            let visits: i64 = db
+                .query_one("SELECT count(*) FROM events WHERE kind = 'check_in'", &[])
+                .await
+                .unwrap()
+                .get(0);
+            if visits == 1 {
+                return;
+            }
+            // PostgreSQL has no signal for a row: a bounded look every 100 ms.
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    })
+    .await
+    .expect("the visit reaches the district over TLS within 30 s");
+    let (rows, distinct) = database::event_counts(&db).await.unwrap();
+    assert_eq!(rows, distinct, "each event once");
+    assert!(database::recount_mismatches(&db).await.unwrap().is_empty());
+
+    // A client that does not trust the district's CA gets no connection:
+    // the servers speak TLS only, with certificates of that CA.
+    let url = district.cluster.urls()[0].clone();
+    let stranger = async_nats::ConnectOptions::new()
+        .connection_timeout(Duration::from_secs(3))
+        .connect(url.replace("tls://", "nats://"))
+        .await;
+    assert!(stranger.is_err(), "a connection without the district's CA");
+    drop(centre);
 }

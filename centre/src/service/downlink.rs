@@ -41,7 +41,10 @@ pub async fn run(
         "{{\"batch\":{PULL_BATCH},\"expires\":{}}}",
         PULL_EXPIRES.as_nanos()
     );
-    let mut backoff = Backoff::new(Duration::from_millis(500), Duration::from_secs(30));
+    // Capped at 10 s: until the district creates this centre's consumer
+    // (with its first message) each ask is answered "no responders" at
+    // once, cheaply; a message then waits at most that long.
+    let mut backoff = Backoff::new(Duration::from_millis(500), Duration::from_secs(10));
     loop {
         if *stop.borrow() {
             return Ok(());
