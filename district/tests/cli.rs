@@ -2,6 +2,8 @@
 //! with the reason and nothing written. (Being this package's integration
 //! test also makes `cargo test` build the binary the system tests run.)
 
+#![allow(clippy::unwrap_used)]
+
 use std::process::Command;
 
 fn district(args: &[&str]) -> (bool, String, String) {
