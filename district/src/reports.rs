@@ -113,6 +113,23 @@ impl CentreFigures {
     }
 }
 
+impl std::ops::AddAssign<&CentreFigures> for CentreFigures {
+    /// Adds `other`'s counts (a district's total, a trend's month).
+    fn add_assign(&mut self, other: &CentreFigures) {
+        self.visits += other.visits;
+        self.visitor_days += other.visitor_days;
+        self.activities += other.activities;
+        self.ratings += other.ratings;
+        self.stars += other.stars;
+        self.satisfied += other.satisfied;
+        self.points_awarded += other.points_awarded;
+        self.points_spent += other.points_spent;
+        self.bookings_done += other.bookings_done;
+        self.door_entries += other.door_entries;
+        self.alarms_raised += other.alarms_raised;
+    }
+}
+
 const FIGURES: &str = "
     SELECT c.centre,
         coalesce(d.visits, 0)::int8, coalesce(v.n, 0)::int8, coalesce(a.n, 0)::int8,
@@ -197,17 +214,7 @@ pub async fn trend(
             ..CentreFigures::default()
         };
         for f in rows.iter().map(figures) {
-            total.visits += f.visits;
-            total.visitor_days += f.visitor_days;
-            total.activities += f.activities;
-            total.ratings += f.ratings;
-            total.stars += f.stars;
-            total.satisfied += f.satisfied;
-            total.points_awarded += f.points_awarded;
-            total.points_spent += f.points_spent;
-            total.bookings_done += f.bookings_done;
-            total.door_entries += f.door_entries;
-            total.alarms_raised += f.alarms_raised;
+            total += &f;
         }
         out.push((m, total));
         m = m.previous();
@@ -233,8 +240,9 @@ pub async fn centre_days(
 ) -> Result<Vec<Day>, DatabaseError> {
     let rows = client
         .query(
-            "SELECT d.day::text, d.visits, coalesce(v.n, 0)::int8, coalesce(a.n, 0)::int8, d.ratings, d.stars,
-                    d.satisfied, d.points_awarded, d.points_spent, d.bookings_done, d.door_entries, d.alarms_raised
+            "SELECT d.centre, d.visits, coalesce(v.n, 0)::int8, coalesce(a.n, 0)::int8, d.ratings, d.stars,
+                    d.satisfied, d.points_awarded, d.points_spent, d.bookings_done, d.door_entries, d.alarms_raised,
+                    d.day::text
              FROM daily d
              LEFT JOIN (SELECT day, count(*) n FROM daily_visitors WHERE centre = $1 GROUP BY day) v ON v.day = d.day
              LEFT JOIN (SELECT day, count(*) n FROM daily_activities WHERE centre = $1 GROUP BY day) a ON a.day = d.day
@@ -246,21 +254,8 @@ pub async fn centre_days(
     Ok(rows
         .iter()
         .map(|r| Day {
-            day: r.get(0),
-            figures: CentreFigures {
-                centre: centre.to_owned(),
-                visits: r.get(1),
-                visitor_days: r.get(2),
-                activities: r.get(3),
-                ratings: r.get(4),
-                stars: r.get(5),
-                satisfied: r.get(6),
-                points_awarded: r.get(7),
-                points_spent: r.get(8),
-                bookings_done: r.get(9),
-                door_entries: r.get(10),
-                alarms_raised: r.get(11),
-            },
+            day: r.get(12),
+            figures: figures(r),
         })
         .collect())
 }

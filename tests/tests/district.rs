@@ -193,6 +193,23 @@ impl District {
         }
     }
 
+    /// Waits (up to 30 s) until the count `sql` reads is `want`.
+    async fn wait_for_count(&self, sql: &str, want: i64, what: &str) {
+        let db = self.db().await;
+        tokio::time::timeout(Duration::from_secs(30), async {
+            loop {
+                let n: i64 = db.query_one(sql, &[]).await.unwrap().get(0);
+                if n == want {
+                    return;
+                }
+                // PostgreSQL has no signal for a row: a bounded look every 100 ms.
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        })
+        .await
+        .unwrap_or_else(|_| panic!("{what} within 30 s"));
+    }
+
     /// Every rollup equals its recount, and no row is there twice.
     async fn assert_exactly_once(&self, expected: i64) {
         let db = self.db().await;
@@ -1115,23 +1132,9 @@ async fn what_the_district_announces_reaches_every_centre_once_even_one_that_was
     // Each is heard from once: the district knows it.
     one.visits(&["陈晓梅"]);
     two.visits(&["王秀英"]);
-    let db = district.db().await;
-    tokio::time::timeout(Duration::from_secs(30), async {
-        loop {
-            let heard: i64 = db
-                .query_one("SELECT count(*) FROM centres", &[])
-                .await
-                .unwrap()
-                .get(0);
-            if heard == 2 {
-                return;
-            }
-            // PostgreSQL has no signal for a row: a bounded look every 100 ms.
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-    })
-    .await
-    .expect("both centres heard from within 30 s");
+    district
+        .wait_for_count("SELECT count(*) FROM centres", 2, "both centres heard from")
+        .await;
 
     let notice = |args: &[&str]| {
         let urls = district.cluster.urls().join(",");
@@ -1225,22 +1228,13 @@ async fn a_centre_reports_over_tls_trusting_only_the_districts_ca() {
     // The visit, and whatever else the centre had to say (its doors
     // offline: the demo site's, with no demo devices running).
     let db = district.db().await;
-    tokio::time::timeout(Duration::from_secs(30), async {
-        loop {
-            let visits: i64 = db
-                .query_one("SELECT count(*) FROM events WHERE kind = 'check_in'", &[])
-                .await
-                .unwrap()
-                .get(0);
-            if visits == 1 {
-                return;
-            }
-            // PostgreSQL has no signal for a row: a bounded look every 100 ms.
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-    })
-    .await
-    .expect("the visit reaches the district over TLS within 30 s");
+    district
+        .wait_for_count(
+            "SELECT count(*) FROM events WHERE kind = 'check_in'",
+            1,
+            "the visit reaches the district over TLS",
+        )
+        .await;
     let (rows, distinct) = database::event_counts(&db).await.unwrap();
     assert_eq!(rows, distinct, "each event once");
     assert!(database::recount_mismatches(&db).await.unwrap().is_empty());

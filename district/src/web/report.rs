@@ -22,15 +22,7 @@ pub struct ReportQuery {
 fn total(rows: &[CentreFigures]) -> CentreFigures {
     let mut t = CentreFigures::default();
     for f in rows {
-        t.visits += f.visits;
-        t.activities += f.activities;
-        t.ratings += f.ratings;
-        t.stars += f.stars;
-        t.satisfied += f.satisfied;
-        t.points_awarded += f.points_awarded;
-        t.points_spent += f.points_spent;
-        t.bookings_done += f.bookings_done;
-        t.alarms_raised += f.alarms_raised;
+        t += f;
     }
     t
 }
