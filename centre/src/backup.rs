@@ -22,7 +22,7 @@ use sha2::{Digest, Sha256};
 use thiserror::Error;
 
 use crate::data_dir::DataDir;
-use crate::store::{Store, StoreError, migrations, site_record};
+use keting_store::{Store, StoreError, migrations, site_record};
 use keting_core::time::Timestamp;
 
 /// Why a backup or a restore did not happen.

@@ -11,15 +11,15 @@ use keting_core::pass::PassIssuer;
 use keting_core::time::Timestamp;
 use rusqlite::Connection;
 
-use crate::store::gym;
-use crate::store::members::{self, NewMember, Role};
-use crate::store::programme::{self, ProgrammeItem, Recurrence};
+use keting_store::gym;
+use keting_store::members::{self, NewMember, Role};
+use keting_store::programme::{self, ProgrammeItem, Recurrence};
 
 use keting_core::booking::{Limits, OpeningWindow, Price, Resource, ResourceId, ResourceKind};
 use keting_core::ids::DeviceId;
 
-use crate::store::resources::ResourceRecord;
-use crate::store::{Store, StoreError, packages, points, resources, staff_access, vending_slots};
+use keting_store::resources::ResourceRecord;
+use keting_store::{Store, StoreError, packages, points, resources, staff_access, vending_slots};
 use keting_core::staff::StaffRole;
 
 /// A card the demo screen offers to "scan".
@@ -59,7 +59,7 @@ pub fn seed(conn: &Connection, now: Timestamp) -> Result<(), StoreError> {
         if roles.contains(&Role::Staff) {
             // The demo's centre manager, with the PIN the demo card shows.
             staff_access::set_role(conn, id, StaffRole::Manager, now)?;
-            let hash = crate::desk::staff::hash_pin(DEMO_STAFF_PIN)
+            let hash = keting_desk::staff::hash_pin(DEMO_STAFF_PIN)
                 .map_err(|e| StoreError::Invalid(e.to_string()))?;
             staff_access::set_pin_hash(conn, id, &hash, now)?;
         }

@@ -7,15 +7,15 @@
 //!
 //! - [`data_dir`]: where the centre keeps its files, and the one clear error
 //!   when it cannot.
-//! - [`store`]: the centre's SQLite database with numbered migrations: the
-//!   tables and their queries, no decisions.
+//! - `keting_store` (its own crate): the centre's SQLite database with
+//!   numbered migrations: the tables and their queries, no decisions.
 //! - [`site`]: the site's identity and its signing key file;
 //!   [`provisioned_devices`]: what `kiosk site import` registers of a
 //!   provisioned site's devices (doors, pianos, the robot).
-//! - [`desk`]: the use cases, once: each a function of (actor, request, now)
-//!   that decides with the core's rules, writes its audit row in the same
-//!   transaction, and returns a typed outcome or a typed refusal. Every
-//!   surface calls these and nothing below them.
+//! - `keting_desk` (its own crate): the use cases, once: each a function of
+//!   (actor, request, now) that decides with the core's rules, writes its
+//!   audit row in the same transaction, and returns a typed outcome or a
+//!   typed refusal. Every surface calls these and nothing below them.
 //! - [`service`]: the running centre: the embedded MQTT broker, the
 //!   controller (roster, device events, sessions, claims), the demo devices.
 //! - [`web`]: the staff dashboard in a browser (`--http`), on the desks.
@@ -34,10 +34,8 @@ pub mod backup;
 pub mod clock;
 pub mod data_dir;
 pub mod demo;
-pub mod desk;
 pub mod provisioned_devices;
 pub mod qr_image;
 pub mod service;
 pub mod site;
-pub mod store;
 pub mod web;

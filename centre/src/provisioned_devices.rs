@@ -20,8 +20,8 @@ use keting_core::time::Timestamp;
 use keting_device_agents::config::{AgentConfig, DeviceSection};
 use keting_provisioning::inventory::{self, DeviceKind};
 
-use crate::store::resources::ResourceRecord;
-use crate::store::{Store, StoreError, audit, doors, resources};
+use keting_store::resources::ResourceRecord;
+use keting_store::{Store, StoreError, audit, doors, resources};
 
 /// One thing registered.
 #[derive(Clone, Debug, PartialEq, Eq)]

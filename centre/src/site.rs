@@ -23,8 +23,8 @@ use thiserror::Error;
 
 use crate::data_dir::DataDir;
 use crate::demo;
-use crate::store::site_record::{self, SiteRecord};
-use crate::store::{Store, StoreError};
+use keting_store::site_record::{self, SiteRecord};
+use keting_store::{Store, StoreError};
 
 /// Which kind of site to create on an empty data directory.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -10,9 +10,9 @@ use std::sync::{Arc, Barrier};
 use keting_centre::backup::{self, BackupError};
 use keting_centre::data_dir::DataDir;
 use keting_centre::site::{self, NewSite};
-use keting_centre::store::Store;
-use keting_centre::store::checkins;
-use keting_centre::store::checkins::ScanSource;
+use keting_store::Store;
+use keting_store::checkins;
+use keting_store::checkins::ScanSource;
 use keting_core::checkin::{CheckInDecision, DenyReason};
 use keting_core::time::Timestamp;
 

@@ -5,11 +5,11 @@
 
 use std::time::Duration;
 
-use keting_centre::store::bookings::{self, DeviceWork};
-use keting_centre::store::members::{self, NewMember, Role};
-use keting_centre::store::resources::{self, ResourceRecord};
-use keting_centre::store::walk_up::{self, WalkUp};
-use keting_centre::store::{Store, StoreError, packages, points};
+use keting_store::bookings::{self, DeviceWork};
+use keting_store::members::{self, NewMember, Role};
+use keting_store::resources::{self, ResourceRecord};
+use keting_store::walk_up::{self, WalkUp};
+use keting_store::{Store, StoreError, packages, points};
 use keting_core::booking::{
     BookingPolicy, BookingRefusal, BookingState, Charge, Limits, OpeningWindow, Price, Resource,
     ResourceId, ResourceKind,
@@ -438,7 +438,7 @@ fn the_piano_queue_is_served_when_a_piano_frees() {
 
 #[test]
 fn a_session_is_rated_once_after_it_ends_and_the_staff_see_the_average() {
-    use keting_centre::store::ratings;
+    use keting_store::ratings;
     let (mut store, m) = site(&[resource("room-1", ResourceKind::Room, 4, Price::Free)], 3);
     let mut ended = Vec::new();
     for (i, who) in m.iter().enumerate() {
@@ -509,8 +509,8 @@ fn a_session_is_rated_once_after_it_ends_and_the_staff_see_the_average() {
 
 #[test]
 fn the_sites_cancellation_window_is_what_staff_set_and_the_desk_names_who_cancelled() {
-    use keting_centre::desk::Actor;
-    use keting_centre::desk::bookings::{self as desk, CancelAs, PolicyChange};
+    use keting_desk::Actor;
+    use keting_desk::bookings::{self as desk, CancelAs, PolicyChange};
     let (mut store, m) = site(&[resource("robot", ResourceKind::Robot, 1, Price::Free)], 1);
     let b = desk::book(
         &mut store,
@@ -549,18 +549,18 @@ fn the_sites_cancellation_window_is_what_staff_set_and_the_desk_names_who_cancel
     };
     let manager = store
         .write(|tx| {
-            keting_centre::store::members::add(
+            keting_store::members::add(
                 tx,
-                &keting_centre::store::members::NewMember::new(
+                &keting_store::members::NewMember::new(
                     "刘主任",
                     None,
-                    &[keting_centre::store::members::Role::Staff],
+                    &[keting_store::members::Role::Staff],
                 )?,
                 at(12, 0),
             )
         })
         .unwrap();
-    keting_centre::desk::staff::set_role(
+    keting_desk::staff::set_role(
         &mut store,
         Actor::CommandLine,
         manager,
@@ -579,7 +579,7 @@ fn the_sites_cancellation_window_is_what_staff_set_and_the_desk_names_who_cancel
     )
     .unwrap();
     assert_eq!(state(&store, b.id), BookingState::Cancelled);
-    let log = keting_centre::store::audit::recent(store.conn(), 3).unwrap();
+    let log = keting_store::audit::recent(store.conn(), 3).unwrap();
     let who: Vec<(&str, &str)> = log
         .iter()
         .map(|e| (e.actor.as_str(), e.action.as_str()))

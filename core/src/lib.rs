@@ -33,6 +33,7 @@
 //! - [`site_time`]: the centre's signed time, asked by a device.
 //! - [`clock_judge`]: whether a device's clock is right, and the time to
 //!   decide by when it is not.
+//! - [`secret`]: PINs and passwords as Argon2id hashes (the salt given).
 //! - [`self_test`]: the commissioning self-test's report lines.
 //! - [`district`]: what a centre tells its district: subjects, message
 //!   ids, per-centre pseudonyms, the events, and what the district refuses.
@@ -54,6 +55,7 @@ pub mod messages;
 pub mod pass;
 pub mod replay_window;
 pub mod roster;
+pub mod secret;
 pub mod self_test;
 pub mod signed_answer;
 pub mod signed_command;

@@ -45,11 +45,8 @@ use keting_link::connection::{self, LinkConfig};
 use keting_link::device_topics::DeviceTopics;
 use keting_link::outbox::{Outbox, OutboxError};
 
-/// The font the panels draw with (Noto Sans CJK SC, OFL; the kiosk's).
-pub static PANEL_FONT: &[u8] = include_bytes!(concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../kiosk/fonts/NotoSansCJKsc-Regular-keting.otf"
-));
+/// The font the panels draw with (the hardware crate's, bundled).
+pub use keting_hardware::panel::text::PANEL_FONT;
 
 /// Why the agent could not start.
 #[derive(Debug, Error)]

@@ -1,8 +1,14 @@
 //! The ingest: the district's stream, through its durable consumer, into
-//! PostgreSQL, a batch at a time, acknowledged only after the batch is
-//! committed. A crash between the commit and the acknowledgement
-//! redelivers the batch, which the database's keys then ignore: every event
-//! is in the database exactly once.
+//! PostgreSQL, a batch at a time, each message acknowledged on its own only
+//! after the batch is committed (explicit acknowledgement: acknowledging a
+//! newer message never acknowledges an older one that was not written). A
+//! crash between the commit and the acknowledgement redelivers the batch,
+//! which the database's keys then ignore: every event is in the database
+//! exactly once. A batch that could not be written is handed back (a
+//! negative acknowledgement) for redelivery; a PostgreSQL connection that
+//! closed (the server restarted) is made again, with backoff, by the same
+//! process. Each round that completes feeds systemd's watchdog, so an
+//! ingest that stops making progress is restarted.
 //!
 //! A message that is not a centre's own event (another centre's subject in
 //! its body, a body that does not decode, a wrong message id) is refused:
@@ -73,8 +79,41 @@ async fn consumer(
         .get_stream(stream::stream_name(&config.district))
         .await
         .map_err(|e| StreamError(e.to_string()))?;
-    stream
+    let c = stream
         .get_or_create_consumer(&config.consumer, stream::ingest_config(&config.consumer))
+        .await
+        .map_err(|e| StreamError(e.to_string()))?;
+    explicit(c, stream, &config.consumer).await
+}
+
+/// The consumer as `ingest_config` makes it: one an older ingest made with
+/// all-up-to acknowledgement (which can acknowledge an event never
+/// written) is made again with explicit acknowledgement, from just after
+/// what it had acknowledged.
+async fn explicit(
+    c: PullConsumer,
+    stream: jetstream::stream::Stream,
+    name: &str,
+) -> Result<PullConsumer, StreamError> {
+    if c.cached_info().config.ack_policy == jetstream::consumer::AckPolicy::Explicit {
+        return Ok(c);
+    }
+    let floor = c.cached_info().ack_floor.stream_sequence;
+    tracing::warn!(
+        consumer = name,
+        from_stream_sequence = floor + 1,
+        "the consumer acknowledged all-up-to: made again with explicit acknowledgement"
+    );
+    stream
+        .delete_consumer(name)
+        .await
+        .map_err(|e| StreamError(e.to_string()))?;
+    let mut again = stream::ingest_config(name);
+    again.deliver_policy = jetstream::consumer::DeliverPolicy::ByStartSequence {
+        start_sequence: floor + 1,
+    };
+    stream
+        .create_consumer(again)
         .await
         .map_err(|e| StreamError(e.to_string()))
 }
@@ -119,7 +158,8 @@ fn sort_out(district: &str, messages: &[jetstream::Message]) -> (Vec<Incoming>, 
 /// Runs until `stop` (or, with `until_drained`, until nothing is pending).
 pub async fn run(
     js: jetstream::Context,
-    db: &mut tokio_postgres::Client,
+    db: tokio_postgres::Client,
+    postgres: &str,
     config: IngestConfig,
     status: watch::Sender<IngestStatus>,
     mut stop: watch::Receiver<bool>,
@@ -128,6 +168,7 @@ pub async fn run(
     let mut messages_in: Option<async_nats::jetstream::consumer::pull::Stream> = None;
     let mut pull: Option<PullConsumer> = None;
     let mut failing = false;
+    let mut db = Some(db);
     loop {
         if *stop.borrow() {
             return Ok(());
@@ -190,12 +231,32 @@ pub async fn run(
                 return Ok((BatchOutcome::default(), pending == 0));
             }
             let (incoming, refused) = sort_out(&config.district, &messages);
-            let outcome =
-                database::ingest(db, &incoming, &refused, config.offset_minutes, millis_now())
-                    .await?;
-            // Committed: now, and only now, acknowledge (all up to the last).
-            if let Some(last) = messages.last() {
-                last.ack().await.map_err(|e| StreamError(e.to_string()))?;
+            let written = async {
+                let client = match db.take() {
+                    Some(c) if !c.is_closed() => db.insert(c),
+                    _ => {
+                        let c = database::connect(postgres).await?;
+                        tracing::info!("PostgreSQL connected again");
+                        db.insert(c)
+                    }
+                };
+                database::ingest(client, &incoming, &refused, config.offset_minutes, millis_now())
+                    .await
+            }
+            .await;
+            let outcome = match written {
+                Ok(o) => o,
+                Err(e) => {
+                    // Not written: back to the stream now, for whoever pulls next.
+                    for m in &messages {
+                        let _ = m.ack_with(jetstream::AckKind::Nak(None)).await;
+                    }
+                    return Err(e.into());
+                }
+            };
+            // Committed: now, and only now, acknowledge each one.
+            for m in &messages {
+                m.ack().await.map_err(|e| StreamError(e.to_string()))?;
             }
             Ok((outcome, false))
         };
@@ -206,6 +267,7 @@ pub async fn run(
                     failing = false;
                 }
                 backoff.reset();
+                keting_link::sd_notify::tell("WATCHDOG=1");
                 if outcome != BatchOutcome::default() {
                     status.send_modify(|s| {
                         s.new += outcome.new as u64;

@@ -3,9 +3,7 @@
 //! PostgreSQL; five wrong passwords lock the name for 15 minutes. Every
 //! change is audited with who made it.
 
-use keting_centre::desk::staff::{
-    PASSWORD_MAX_CHARS, PASSWORD_MIN_CHARS, hash_pin, secret_matches,
-};
+use keting_core::secret::{PASSWORD_MAX_CHARS, PASSWORD_MIN_CHARS};
 use tokio_postgres::Client;
 
 use crate::database::{DatabaseError, db};
@@ -99,7 +97,9 @@ pub async fn add(
         return Err(UserError::BadPassword);
     }
     let password = password.to_owned();
-    let hash = tokio::task::spawn_blocking(move || hash_pin(&password))
+    let mut salt = [0u8; 16];
+    getrandom::fill(&mut salt).map_err(|e| UserError::Hash(e.to_string()))?;
+    let hash = tokio::task::spawn_blocking(move || keting_core::secret::hash(&password, &salt))
         .await
         .map_err(|e| UserError::Hash(e.to_string()))?
         .map_err(|e| UserError::Hash(e.to_string()))?;
@@ -193,6 +193,21 @@ pub async fn list(client: &Client) -> Result<Vec<DistrictUser>, DatabaseError> {
         .collect())
 }
 
+/// User `id` as they are now (`None`: removed).
+pub async fn current(client: &Client, id: i32) -> Result<Option<DistrictUser>, DatabaseError> {
+    let row = client
+        .query_opt("SELECT id, name, role FROM district_users WHERE id = $1", &[&id])
+        .await
+        .map_err(db("reading a user"))?;
+    Ok(row.and_then(|r| {
+        Some(DistrictUser {
+            id: r.get(0),
+            name: r.get(1),
+            role: DistrictRole::parse(r.get(2))?,
+        })
+    }))
+}
+
 /// What a sign-in came to.
 #[derive(Debug, PartialEq, Eq)]
 pub enum SignIn {
@@ -227,7 +242,7 @@ pub async fn sign_in(
     }
     let hash: String = row.get(2);
     let given = password.to_owned();
-    let ok = tokio::task::spawn_blocking(move || secret_matches(&given, &hash))
+    let ok = tokio::task::spawn_blocking(move || keting_core::secret::matches(&given, &hash))
         .await
         .unwrap_or(false);
     if ok {

@@ -19,11 +19,11 @@ use std::process::Command;
 use std::time::Instant;
 
 use keting_centre::data_dir::DataDir;
-use keting_centre::desk::checkin::CheckInDesk;
+use keting_desk::checkin::CheckInDesk;
 use keting_centre::site::{self, NewSite};
-use keting_centre::store::Store;
-use keting_centre::store::checkins::ScanSource;
-use keting_centre::store::members::{self, NewMember};
+use keting_store::Store;
+use keting_store::checkins::ScanSource;
+use keting_store::members::{self, NewMember};
 use keting_core::ids::{Epoch, MemberId, SiteId};
 use keting_core::pass::PassIssuer;
 use keting_core::time::Timestamp;
@@ -90,7 +90,7 @@ fn main() {
             for i in 0..MEMBERS {
                 members::add(tx, &NewMember::new(&format!("居民{i}"), None, &[])?, t0)?;
             }
-            Ok::<_, keting_centre::store::StoreError>(())
+            Ok::<_, keting_store::StoreError>(())
         })
         .unwrap();
     let scans: Vec<String> = (1..=MEMBERS)

@@ -24,12 +24,12 @@ use std::time::Instant;
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
 use keting_centre::data_dir::DataDir;
-use keting_centre::desk::checkin::CheckInDesk;
+use keting_desk::checkin::CheckInDesk;
 use keting_centre::service::flags::ServiceFlags;
 use keting_centre::service::{Centre, CentreConfig};
 use keting_centre::site::{self, NewSite};
-use keting_centre::store::Store;
-use keting_centre::store::site_record::SiteRecord;
+use keting_store::Store;
+use keting_store::site_record::SiteRecord;
 use keting_centre::{clock, demo};
 use keting_kiosk::ui::kiosk_adapter::KioskUi;
 

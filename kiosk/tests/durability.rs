@@ -3,8 +3,8 @@
 use std::io::{BufRead, BufReader, Write};
 use std::thread;
 
-use keting_centre::store::Store;
-use keting_centre::store::checkins::{self, CheckinId};
+use keting_store::Store;
+use keting_store::checkins::{self, CheckinId};
 
 use crate::util::TestKiosk;
 

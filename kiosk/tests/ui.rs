@@ -5,9 +5,9 @@ use std::time::Duration;
 
 use i_slint_backend_testing::{ElementHandle, ElementQuery, mock_elapsed_time};
 use keting_centre::data_dir::DataDir;
-use keting_centre::desk::checkin::CheckInDesk;
+use keting_desk::checkin::CheckInDesk;
 use keting_centre::site::{self, NewSite};
-use keting_centre::store::Store;
+use keting_store::Store;
 use keting_centre::{clock, demo};
 use keting_kiosk::ui::kiosk_adapter::{BACK_HOME_AFTER, KioskUi};
 use slint::ComponentHandle;
@@ -236,7 +236,7 @@ fn a_staff_pass_opens_the_staff_page_where_a_scanned_member_gets_a_gym_month() {
     // On the staff page a scan selects a member instead of checking them in.
     let data = DataDir::prepare(screen._dir.path().join("data")).unwrap();
     let store = Store::open(&data.database()).unwrap();
-    let zhang = keting_centre::store::members::list(store.conn())
+    let zhang = keting_store::members::list(store.conn())
         .unwrap()
         .into_iter()
         .find(|m| m.name == "张玥")
@@ -254,7 +254,7 @@ fn a_staff_pass_opens_the_staff_page_where_a_scanned_member_gets_a_gym_month() {
     .unwrap();
     let visits_today = || -> u64 {
         let cal = keting_core::calendar::SiteCalendar::china();
-        keting_centre::store::reports::visits_per_hour(store.conn(), cal, cal.date_of(clock::now()))
+        keting_store::reports::visits_per_hour(store.conn(), cal, cal.date_of(clock::now()))
             .unwrap()
             .iter()
             .sum()
@@ -262,7 +262,7 @@ fn a_staff_pass_opens_the_staff_page_where_a_scanned_member_gets_a_gym_month() {
     let visits_before = visits_today();
     screen.type_keys(&format!("{}\r", issuer.issue(zhang.id, zhang.epoch)));
     assert_eq!(
-        keting_centre::store::gym::paid_until(store.conn(), zhang.id).unwrap(),
+        keting_store::gym::paid_until(store.conn(), zhang.id).unwrap(),
         None
     );
     // The selected member comes first: its button is the first one.
@@ -272,7 +272,7 @@ fn a_staff_pass_opens_the_staff_page_where_a_scanned_member_gets_a_gym_month() {
         .last_day()
         .to_string();
     assert_eq!(
-        keting_centre::store::gym::paid_until(store.conn(), zhang.id).unwrap(),
+        keting_store::gym::paid_until(store.conn(), zhang.id).unwrap(),
         Some(month_end.clone())
     );
     assert!(screen.any_label_containing("张玥"));
@@ -317,9 +317,9 @@ fn a_technician_gets_no_gym_or_points_buttons_and_a_gym_change_is_refused_by_rol
     let screen = Screen::new();
     let data = DataDir::prepare(screen._dir.path().join("data")).unwrap();
     let store = Store::open(&data.database()).unwrap();
-    let staff = keting_centre::store::staff_access::list(store.conn()).unwrap();
+    let staff = keting_store::staff_access::list(store.conn()).unwrap();
     for s in &staff {
-        keting_centre::store::staff_access::set_role(
+        keting_store::staff_access::set_role(
             store.conn(),
             s.member,
             keting_core::staff::StaffRole::Technician,
@@ -339,7 +339,7 @@ fn a_technician_gets_no_gym_or_points_buttons_and_a_gym_change_is_refused_by_rol
     assert!(screen.shows("您的角色不能修改健身房月卡"));
     // A gym change reaching the page anyway (a stale button) is refused by
     // role, in words, and changes nothing.
-    let zhang = keting_centre::store::members::list(store.conn())
+    let zhang = keting_store::members::list(store.conn())
         .unwrap()
         .into_iter()
         .find(|m| m.name == "张玥")
@@ -355,7 +355,7 @@ fn a_technician_gets_no_gym_or_points_buttons_and_a_gym_change_is_refused_by_rol
         "the refusal names the role"
     );
     assert_eq!(
-        keting_centre::store::gym::paid_until(store.conn(), zhang.id).unwrap(),
+        keting_store::gym::paid_until(store.conn(), zhang.id).unwrap(),
         None
     );
 }
@@ -366,10 +366,10 @@ fn an_alarm_shows_on_every_page_and_the_staff_member_who_acknowledges_it_is_name
     let data = DataDir::prepare(screen._dir.path().join("data")).unwrap();
     let store = Store::open(&data.database()).unwrap();
     let door = keting_core::ids::DeviceId::new("gym-door").unwrap();
-    let id = keting_centre::store::alarms::raise(
+    let id = keting_store::alarms::raise(
         store.conn(),
         &door,
-        keting_centre::store::alarms::AlarmKind::Forced,
+        keting_store::alarms::AlarmKind::Forced,
         "",
         clock::now(),
     )
@@ -377,7 +377,7 @@ fn an_alarm_shows_on_every_page_and_the_staff_member_who_acknowledges_it_is_name
     .unwrap();
     let view = keting_centre::service::DoorsView {
         connected: true,
-        alarms: keting_centre::store::alarms::open(store.conn()).unwrap(),
+        alarms: keting_store::alarms::open(store.conn()).unwrap(),
         ..Default::default()
     };
     let (_tx, rx) = tokio::sync::watch::channel(view);
@@ -402,17 +402,17 @@ fn an_alarm_shows_on_every_page_and_the_staff_member_who_acknowledges_it_is_name
         .expect("an Acknowledge button")
         .to_string();
     screen.tap(&label);
-    let alarm = keting_centre::store::alarms::get(store.conn(), id)
+    let alarm = keting_store::alarms::get(store.conn(), id)
         .unwrap()
         .unwrap();
-    let staff = keting_centre::store::staff_access::list(store.conn()).unwrap()[0].member;
+    let staff = keting_store::staff_access::list(store.conn()).unwrap()[0].member;
     assert_eq!(
         alarm.acked.map(|(by, _)| by),
         Some(format!("staff:{}", staff.0)),
         "the acknowledgement names the staff member"
     );
     assert!(screen.any_label_containing(&format!("警报 {id} 已确认")));
-    let audit = keting_centre::store::audit::recent(store.conn(), 5).unwrap();
+    let audit = keting_store::audit::recent(store.conn(), 5).unwrap();
     assert!(
         audit
             .iter()
@@ -429,9 +429,9 @@ fn a_device_claim_shows_its_pin_on_the_staff_page_and_one_tap_confirms_it() {
     let door = keting_core::ids::DeviceId::new("gym-door").unwrap();
     let now = clock::now();
     let expires = now.saturating_add(Duration::from_secs(180));
-    keting_centre::store::device_claims::record_request(
+    keting_store::device_claims::record_request(
         store.conn(),
-        &keting_centre::store::device_claims::Request {
+        &keting_store::device_claims::Request {
             device: &door,
             nonce: "n1",
             pin: "431354",
@@ -455,12 +455,12 @@ fn a_device_claim_shows_its_pin_on_the_staff_page_and_one_tap_confirms_it() {
         "the PIN to compare with the device's panel"
     );
     assert!(
-        keting_centre::store::device_claims::confirmed(store.conn())
+        keting_store::device_claims::confirmed(store.conn())
             .unwrap()
             .is_empty()
     );
     screen.tap("PIN 一致，确认");
-    let confirmed = keting_centre::store::device_claims::confirmed(store.conn()).unwrap();
+    let confirmed = keting_store::device_claims::confirmed(store.conn()).unwrap();
     assert_eq!(confirmed.len(), 1, "the centre answers it next");
     assert_eq!(confirmed[0].nonce, "n1");
     assert!(screen.any_label_containing("gym-door 已确认"));
@@ -472,13 +472,13 @@ fn a_volunteer_redeems_points_for_a_drink_in_a_few_taps() {
     let data = DataDir::prepare(screen._dir.path().join("data")).unwrap();
     let store = Store::open(&data.database()).unwrap();
     let balance = |id| {
-        keting_centre::store::points::balance(
+        keting_store::points::balance(
             store.conn(),
             keting_core::ledger::Account::Member(id),
         )
         .unwrap()
     };
-    let wang = keting_centre::store::members::list(store.conn())
+    let wang = keting_store::members::list(store.conn())
         .unwrap()
         .into_iter()
         .find(|m| m.name == "王秀英")
@@ -500,7 +500,7 @@ fn a_volunteer_redeems_points_for_a_drink_in_a_few_taps() {
     screen.type_keys(&format!("{}\r", screen.first_pass));
     assert!(screen.shows("正在出货"));
     assert_eq!(balance(wang.id), 15, "10 points held");
-    let open = keting_centre::store::redemptions::latest(store.conn(), 0).unwrap();
+    let open = keting_store::redemptions::latest(store.conn(), 0).unwrap();
     assert_eq!(open.len(), 1, "one redemption");
 
     // The machine jams: the points come back, and the screen says so.
@@ -535,13 +535,13 @@ fn staff_award_an_activity_as_volunteers_scan_and_undo_a_wrong_one() {
     let screen = Screen::new();
     let data = DataDir::prepare(screen._dir.path().join("data")).unwrap();
     let store = Store::open(&data.database()).unwrap();
-    let wang = keting_centre::store::members::list(store.conn())
+    let wang = keting_store::members::list(store.conn())
         .unwrap()
         .into_iter()
         .find(|m| m.name == "王秀英")
         .unwrap();
     let balance = || {
-        keting_centre::store::points::balance(
+        keting_store::points::balance(
             store.conn(),
             keting_core::ledger::Account::Member(wang.id),
         )
@@ -566,9 +566,9 @@ fn staff_award_an_activity_as_volunteers_scan_and_undo_a_wrong_one() {
     screen.tap("撤销（记错人）");
     assert!(screen.any_label_containing("已撤销"));
     assert_eq!(balance(), 25);
-    let all = keting_centre::store::points::balances(store.conn()).unwrap();
+    let all = keting_store::points::balances(store.conn()).unwrap();
     assert_eq!(all.iter().map(|(_, b)| b).sum::<i64>(), 0);
-    let history = keting_centre::store::points::history(store.conn(), wang.id, 5).unwrap();
+    let history = keting_store::points::history(store.conn(), wang.id, 5).unwrap();
     assert!(history.iter().any(|h| h.reversed && h.what == "图书整理"));
 }
 
@@ -579,7 +579,7 @@ fn staff_restock_the_drinks_machine_on_the_screen() {
     let store = Store::open(&data.database()).unwrap();
     let machine = keting_core::ids::DeviceId::new("vending").unwrap();
     let stock = |slot| {
-        keting_centre::store::vending_slots::get(store.conn(), &machine, slot)
+        keting_store::vending_slots::get(store.conn(), &machine, slot)
             .unwrap()
             .unwrap()
             .stock
@@ -595,7 +595,7 @@ fn staff_restock_the_drinks_machine_on_the_screen() {
 
 #[test]
 fn a_resident_books_the_robot_on_the_week_view_joins_a_waiting_list_and_cancels() {
-    use keting_centre::store::bookings;
+    use keting_store::bookings;
     use keting_core::booking::BookingPolicy;
     let screen = Screen::new();
     let data = DataDir::prepare(screen._dir.path().join("data")).unwrap();
@@ -677,7 +677,7 @@ fn a_resident_books_the_robot_on_the_week_view_joins_a_waiting_list_and_cancels(
 
 #[test]
 fn after_a_session_the_next_scan_asks_for_a_rating_in_one_tap() {
-    use keting_centre::store::{bookings, ratings, walk_up};
+    use keting_store::{bookings, ratings, walk_up};
     use keting_core::booking::{BookingPolicy, ResourceKind};
     let screen = Screen::new();
     let data = DataDir::prepare(screen._dir.path().join("data")).unwrap();
@@ -732,7 +732,7 @@ fn after_a_session_the_next_scan_asks_for_a_rating_in_one_tap() {
 
 #[test]
 fn staff_clear_a_robot_session_after_checking_the_robot() {
-    use keting_centre::store::bookings;
+    use keting_store::bookings;
     use keting_core::booking::{BookingPolicy, BookingState};
     let screen = Screen::new();
     let data = DataDir::prepare(screen._dir.path().join("data")).unwrap();
@@ -755,13 +755,13 @@ fn staff_clear_a_robot_session_after_checking_the_robot() {
             )?;
             bookings::check_in(tx, &policy, cal, keting_core::ids::MemberId(2), None, at(9))?;
             bookings::finish(tx, cal, b.booking.id, "time_up", true, at(10))?;
-            Ok::<_, keting_centre::store::StoreError>(b.booking.id)
+            Ok::<_, keting_store::StoreError>(b.booking.id)
         })
         .unwrap();
     let staff = keting_centre::demo::cards(
         &store,
         &keting_centre::site::issuer(
-            &keting_centre::store::site_record::get(store.conn())
+            &keting_store::site_record::get(store.conn())
                 .unwrap()
                 .unwrap(),
             &data,
@@ -774,7 +774,7 @@ fn staff_clear_a_robot_session_after_checking_the_robot() {
     .unwrap();
     screen.ui.scan(
         &staff.pass,
-        keting_centre::store::checkins::ScanSource::DemoTap,
+        keting_store::checkins::ScanSource::DemoTap,
     );
     screen.type_pin(keting_centre::demo::DEMO_STAFF_PIN);
     screen.tap("预约与设备");
@@ -795,7 +795,7 @@ fn a_revoked_pass_books_nothing() {
     let screen = Screen::new();
     let data = DataDir::prepare(screen._dir.path().join("data")).unwrap();
     let store = Store::open(&data.database()).unwrap();
-    let site = keting_centre::store::site_record::get(store.conn())
+    let site = keting_store::site_record::get(store.conn())
         .unwrap()
         .unwrap();
     let lost =

@@ -20,10 +20,10 @@
 
 use std::time::{Duration, Instant};
 
-use keting_centre::store::members::{self, NewMember, Role};
-use keting_centre::store::resources::{self, ResourceRecord};
-use keting_centre::store::walk_up::{self, WalkUp};
-use keting_centre::store::{Store, StoreError, bookings};
+use keting_store::members::{self, NewMember, Role};
+use keting_store::resources::{self, ResourceRecord};
+use keting_store::walk_up::{self, WalkUp};
+use keting_store::{Store, StoreError, bookings};
 use keting_core::booking::{
     BookingPolicy, Limits, OpeningWindow, Price, Resource, ResourceId, ResourceKind,
 };

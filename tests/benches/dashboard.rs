@@ -20,10 +20,10 @@
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use keting_centre::desk;
-use keting_centre::store::Store;
-use keting_centre::store::members::{self, NewMember, Role};
-use keting_centre::store::points;
+use keting_desk as desk;
+use keting_store::Store;
+use keting_store::members::{self, NewMember, Role};
+use keting_store::points;
 use keting_core::calendar::SiteCalendar;
 use keting_core::ids::MemberId;
 use keting_core::time::Timestamp;
@@ -85,7 +85,7 @@ fn year_of_data(db: &std::path::Path, now: Timestamp) {
                     made += 1;
                 }
             }
-            Ok::<_, keting_centre::store::StoreError>(())
+            Ok::<_, keting_store::StoreError>(())
         })
         .unwrap();
     println!(

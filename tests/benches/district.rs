@@ -25,9 +25,9 @@ use std::time::{Duration, Instant};
 
 use keting_centre::service::district_config::DistrictConfig;
 use keting_centre::service::uplink::Uplink;
-use keting_centre::store::Store;
-use keting_centre::store::checkins::{self, ScanSource};
-use keting_centre::store::members::NewMember;
+use keting_store::Store;
+use keting_store::checkins::{self, ScanSource};
+use keting_store::members::NewMember;
 use keting_core::checkin::CheckInDecision;
 use keting_core::district::{
     DISTRICT_VERSION, DistrictEvent, DistrictEventKind, Pseudonym, events_subject,
@@ -337,7 +337,7 @@ async fn main() {
         .write(|tx| {
             (0..delays)
                 .map(|i| {
-                    keting_centre::store::members::add(
+                    keting_store::members::add(
                         tx,
                         &NewMember::new(&format!("居民{i}"), None, &[]).unwrap(),
                         t0,

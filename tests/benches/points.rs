@@ -22,8 +22,8 @@
 
 use std::time::{Duration, Instant};
 
-use keting_centre::store::members::{self, NewMember, Role};
-use keting_centre::store::{Store, StoreError, points, redemptions};
+use keting_store::members::{self, NewMember, Role};
+use keting_store::{Store, StoreError, points, redemptions};
 use keting_core::calendar::SiteCalendar;
 use keting_core::ids::DeviceId;
 use keting_core::time::Timestamp;

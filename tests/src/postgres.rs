@@ -5,6 +5,9 @@
 //! drop is the server itself).
 //!
 //! Ready when it logs that it accepts connections: a signal, not a sleep.
+//! A test may stop it the way a crash would ([`Postgres::stop_immediately`]:
+//! no checkpoint, crash recovery at the next start) and start it again on
+//! the same port and data ([`Postgres::restart`]).
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -20,7 +23,8 @@ pub struct Postgres {
     child: Child,
     /// Its port (127.0.0.1).
     pub port: u16,
-    _dir: tempfile::TempDir,
+    durable: bool,
+    dir: tempfile::TempDir,
 }
 
 fn bin_dir() -> PathBuf {
@@ -99,41 +103,30 @@ impl Postgres {
             String::from_utf8_lossy(&status.stderr)
         );
         let port = free_port();
-        let mut child = command(&bin.join("postgres"), user)
-            .arg("-D")
-            .arg(&data)
-            .arg("-p")
-            .arg(port.to_string())
-            .arg("-k")
-            .arg(dir.path())
-            .args(["-c", "listen_addresses=127.0.0.1"])
-            .args([
-                "-c",
-                &format!("fsync={}", if durable { "on" } else { "off" }),
-            ])
-            .stderr(Stdio::piped())
-            .kill_on_drop(true)
-            .spawn()
-            .unwrap();
-        let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-        tokio::time::timeout(Duration::from_secs(30), async {
-            let mut seen = Vec::new();
-            while let Some(line) = lines.next_line().await.unwrap() {
-                if line.contains("database system is ready to accept connections") {
-                    return;
-                }
-                seen.push(line);
-            }
-            panic!("postgres exited before it was ready:\n{}", seen.join("\n"));
-        })
-        .await
-        .expect("PostgreSQL ready within 30 s");
-        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+        let child = spawn(dir.path(), port, durable).await;
         Self {
             child,
             port,
-            _dir: dir,
+            durable,
+            dir,
         }
+    }
+
+    /// Stops it at once, as a crash would (SIGQUIT: every backend ends, no
+    /// checkpoint is written), and waits until it is gone.
+    pub async fn stop_immediately(&mut self) {
+        if let Some(pid) = self.child.id() {
+            let _ = nix::sys::signal::kill(
+                nix::unistd::Pid::from_raw(pid as i32),
+                nix::sys::signal::Signal::SIGQUIT,
+            );
+        }
+        let _ = tokio::time::timeout(Duration::from_secs(30), self.child.wait()).await;
+    }
+
+    /// Starts it again on the same data and port (after crash recovery).
+    pub async fn restart(&mut self) {
+        self.child = spawn(self.dir.path(), self.port, self.durable).await;
     }
 
     /// A libpq connection string to database `db`.
@@ -145,4 +138,39 @@ impl Postgres {
     pub fn pid(&self) -> Option<u32> {
         self.child.id()
     }
+}
+
+/// Starts the server on the cluster under `dir` and waits until it is ready.
+async fn spawn(dir: &Path, port: u16, durable: bool) -> Child {
+    let mut child = command(&bin_dir().join("postgres"), as_postgres())
+        .arg("-D")
+        .arg(dir.join("data"))
+        .arg("-p")
+        .arg(port.to_string())
+        .arg("-k")
+        .arg(dir)
+        .args(["-c", "listen_addresses=127.0.0.1"])
+        .args([
+            "-c",
+            &format!("fsync={}", if durable { "on" } else { "off" }),
+        ])
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    tokio::time::timeout(Duration::from_secs(60), async {
+        let mut seen = Vec::new();
+        while let Some(line) = lines.next_line().await.unwrap() {
+            if line.contains("database system is ready to accept connections") {
+                return;
+            }
+            seen.push(line);
+        }
+        panic!("postgres exited before it was ready:\n{}", seen.join("\n"));
+    })
+    .await
+    .expect("PostgreSQL ready within 60 s");
+    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    child
 }

@@ -12,12 +12,12 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use keting_centre::desk::{self, Actor};
+use keting_desk::{self as desk, Actor};
 use keting_centre::service::district_config::DistrictConfig;
 use keting_centre::service::uplink::{Uplink, UplinkStatus};
-use keting_centre::store::checkins::{self, ScanSource};
-use keting_centre::store::members::NewMember;
-use keting_centre::store::{Store, StoreError, alarms};
+use keting_store::checkins::{self, ScanSource};
+use keting_store::members::NewMember;
+use keting_store::{Store, StoreError, alarms};
 use keting_core::calendar::SiteCalendar;
 use keting_core::checkin::CheckInDecision;
 use keting_core::ids::{DeviceId, MemberId};
@@ -254,7 +254,7 @@ impl SimCentre {
             .write(|tx| {
                 (0..40)
                     .map(|i| {
-                        keting_centre::store::members::add(
+                        keting_store::members::add(
                             tx,
                             &NewMember::new(&format!("居民{i}"), Some("5067"), &[]).unwrap(),
                             now,
@@ -1118,6 +1118,36 @@ async fn the_district_dashboard_ranks_every_centre_and_exports_what_it_shows() {
         .unwrap()
         .get(0);
     assert_eq!(audit, 1, "the addition is audited by name");
+
+    // A second manager, signed in, then removed (on the page, and one from
+    // the command line): the open session loses its rights at once.
+    district_user(&district.pg, "zhou", "manager", "第二位区级主管的密码");
+    let zhou = sign_in("zhou", "第二位区级主管的密码").await;
+    assert_eq!(request(addr, "GET", "/users", &[("Cookie", &zhou)], "").await.status, 200);
+    let removed = request(
+        addr,
+        "POST",
+        "/users/remove",
+        &[("Cookie", &manager)],
+        &format!("csrf={csrf}&name=zhou"),
+    )
+    .await;
+    assert!(removed.body.contains("zhou"), "{}", removed.body);
+    let after = request(addr, "GET", "/users", &[("Cookie", &zhou)], "").await;
+    assert_eq!(after.status, 303, "a removed manager's session is over: {after:?}");
+    let again = request(addr, "GET", "/", &[("Cookie", &zhou)], "").await;
+    assert_eq!(again.status, 303, "and stays over");
+    district_user(&district.pg, "sun", "manager", "第三位区级主管的密码");
+    let sun = sign_in("sun", "第三位区级主管的密码").await;
+    assert_eq!(request(addr, "GET", "/", &[("Cookie", &sun)], "").await.status, 200);
+    let said = binaries::run(
+        "keting-district",
+        &["user", "remove", "sun", "--postgres", &district.pg.url("postgres")]
+            .map(std::ffi::OsStr::new),
+    );
+    assert!(said.contains("removed sun"), "{said}");
+    let after = request(addr, "GET", "/users", &[("Cookie", &sun)], "").await;
+    assert_eq!(after.status, 303, "removed from the command line: {after:?}");
     let _ = &mut db;
 }
 
@@ -1169,7 +1199,7 @@ async fn what_the_district_announces_reaches_every_centre_once_even_one_that_was
     }
     let store = Store::open(&one.data.join("keting.db")).unwrap();
     assert_eq!(
-        keting_centre::store::district_notices::current_announcement(
+        keting_store::district_notices::current_announcement(
             store.conn(),
             keting_core::time::Timestamp::from_unix_millis(
                 time::OffsetDateTime::now_utc().unix_timestamp() * 1000
@@ -1202,7 +1232,7 @@ async fn what_the_district_announces_reaches_every_centre_once_even_one_that_was
         .await;
     let store = Store::open(&one.data.join("keting.db")).unwrap();
     assert!(
-        keting_centre::store::district_notices::is_revoked(store.conn(), &names[1], 1).unwrap()
+        keting_store::district_notices::is_revoked(store.conn(), &names[1], 1).unwrap()
     );
     let applied: i64 = store
         .conn()
@@ -1248,4 +1278,60 @@ async fn a_centre_reports_over_tls_trusting_only_the_districts_ca() {
         .await;
     assert!(stranger.is_err(), "a connection without the district's CA");
     drop(centre);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nothing_is_lost_when_postgresql_restarts_or_the_ingest_hangs_and_is_killed() {
+    // Issue 24: a running ingest whose PostgreSQL went away never wrote
+    // again, and a restarted one acknowledged (all-up-to) events it had
+    // never written. Each fault here happens while a centre keeps sending.
+    let names = vec![centre_name(0)];
+    let mut district = District::start(&names, |a| a.to_owned()).await;
+    let mut centre = SimCentre::start(district.dir.path(), &district.out(), &names[0]);
+    let mut round = 0;
+    let mut visits = |centre: &mut SimCentre| {
+        centre.round(round, 20);
+        round += 1;
+    };
+
+    visits(&mut centre);
+    centre.drained(Duration::from_secs(30)).await;
+    district.wait_for_events(centre.queued() as i64, Duration::from_secs(30)).await;
+
+    // PostgreSQL dies (immediate shutdown, crash recovery at the next
+    // start) while the centre goes on: the events wait in the stream.
+    district.pg.stop_immediately().await;
+    let ingest = district.ingest.as_ref().unwrap();
+    let failures_before = ingest.log().matches("retrying").count();
+    visits(&mut centre);
+    centre.drained(Duration::from_secs(30)).await;
+    ingest
+        .wait_for_count("retrying", failures_before + 1, Duration::from_secs(30))
+        .await;
+    district.pg.restart().await;
+    visits(&mut centre);
+    centre.drained(Duration::from_secs(30)).await;
+    // The same ingest process reconnects and writes what arrived meanwhile.
+    district.wait_for_events(centre.queued() as i64, Duration::from_secs(60)).await;
+    district.assert_exactly_once(centre.queued() as i64).await;
+
+    // The ingest hangs holding delivered, unwritten events, and is killed;
+    // its successor first sees newer ones. Acknowledging those must not
+    // acknowledge the older ones.
+    let hung = district.ingest.take().unwrap();
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(hung.pid() as i32),
+        nix::sys::signal::Signal::SIGSTOP,
+    )
+    .unwrap();
+    visits(&mut centre);
+    centre.drained(Duration::from_secs(30)).await;
+    hung.kill9().await;
+    district.start_ingest(&[]).await;
+    visits(&mut centre);
+    centre.drained(Duration::from_secs(30)).await;
+    // The hung one's events come back when their acknowledgement wait (30 s)
+    // runs out.
+    district.wait_for_events(centre.queued() as i64, Duration::from_secs(90)).await;
+    district.assert_exactly_once(centre.queued() as i64).await;
 }

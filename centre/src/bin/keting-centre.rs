@@ -14,7 +14,7 @@ use keting_centre::data_dir::DataDir;
 use keting_centre::service::Centre;
 use keting_centre::service::flags::ServiceFlags;
 use keting_centre::site::{self, NewSite};
-use keting_centre::store::Store;
+use keting_store::Store;
 
 #[derive(Parser)]
 #[command(

@@ -33,8 +33,8 @@ use keting_core::time::Timestamp;
 use rusqlite::Connection;
 
 use super::device_states::DeviceStates;
-use crate::store::alarms::{self, AlarmKind};
-use crate::store::{StoreError, redemptions};
+use keting_store::alarms::{self, AlarmKind};
+use keting_store::{StoreError, redemptions};
 
 /// How long a device may be offline before it is an alarm.
 pub const OFFLINE_AFTER: Duration = Duration::from_secs(60);
@@ -200,7 +200,7 @@ pub fn sweep(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::Store;
+    use keting_store::Store;
     use keting_core::messages::PROTOCOL_VERSION;
 
     #[test]

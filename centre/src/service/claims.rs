@@ -21,7 +21,7 @@ use keting_provisioning::device_claim::{ClaimFile, ClaimState};
 use keting_provisioning::site_ca::{self, SiteCa};
 use keting_provisioning::site_dir::SiteDir;
 
-use crate::store::device_claims::ConfirmedClaim;
+use keting_store::device_claims::ConfirmedClaim;
 
 /// What to do with a request.
 #[derive(Clone, Debug, PartialEq, Eq)]

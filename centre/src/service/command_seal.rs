@@ -1,5 +1,5 @@
 //! Every command the centre sends, sealed for one device: numbered from the
-//! database ([`crate::store::command_sequence`]), signed with the site key
+//! database ([`keting_store::command_sequence`]), signed with the site key
 //! ([`keting_core::signed_command::seal`]), with its `cmd` topic. The one
 //! way a command leaves the centre.
 
@@ -11,7 +11,7 @@ use keting_core::time::Timestamp;
 use keting_core::topics::{DeviceChannel, Topic};
 use rusqlite::Connection;
 
-use crate::store::{StoreError, command_sequence};
+use keting_store::{StoreError, command_sequence};
 
 /// A command ready to publish.
 pub struct Sealed {

@@ -25,13 +25,13 @@ use super::command_seal;
 use super::device_states::{DeviceStates, DoorsView};
 use super::sessions;
 use super::{CentreConfig, CentreError};
-use crate::store::device_commands::CommandAction;
-use crate::store::site_record::SiteRecord;
-use crate::store::{
+use keting_store::device_commands::CommandAction;
+use keting_store::site_record::SiteRecord;
+use keting_store::{
     Store, StoreError, bookings, device_claims, device_commands, door_events, doors, gym,
     redemptions,
 };
-use crate::store::{audit, device_keys};
+use keting_store::{audit, device_keys};
 use keting_core::signed_answer;
 
 /// How often the database is checked for changes (roster, doors, vends,
@@ -328,8 +328,8 @@ impl Controller {
                 - i64::try_from(self.keep_device_events.as_millis()).unwrap_or(i64::MAX),
         );
         let events = door_events::prune(self.store.conn(), cutoff)?;
-        let alarms = crate::store::alarms::prune_cleared(self.store.conn(), cutoff)?;
-        let uplink = crate::store::uplink::prune(self.store.conn(), cutoff)?;
+        let alarms = keting_store::alarms::prune_cleared(self.store.conn(), cutoff)?;
+        let uplink = keting_store::uplink::prune(self.store.conn(), cutoff)?;
         if events + alarms + uplink > 0 {
             tracing::info!(
                 events,
@@ -425,7 +425,7 @@ impl Controller {
     /// A vending machine's answer about a redemption: settle it (once).
     fn settle_redemption(&mut self, device: &DeviceId, redemption: &str, result: VendOutcome) {
         let (cal, t) = (self.site.calendar, now());
-        match crate::desk::vending::settle(&mut self.store, redemption, result, cal, t) {
+        match keting_desk::vending::settle(&mut self.store, redemption, result, cal, t) {
             Ok(Some(r)) if r.state.is_settled() => tracing::info!(
                 device = %device, redemption, outcome = result.as_str(), state = ?r.state, "redemption settled"
             ),
@@ -680,7 +680,7 @@ impl Controller {
                 .collect(),
             unavailable: sessions::unavailable(&self.store, &self.states, self.connected),
             session_devices: self.states.session_devices(self.connected),
-            alarms: crate::store::alarms::open(self.store.conn()).unwrap_or_default(),
+            alarms: keting_store::alarms::open(self.store.conn()).unwrap_or_default(),
             heard: self.states.heard(self.connected),
         };
         self.doors_tx.send_if_modified(|v| {

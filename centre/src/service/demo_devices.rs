@@ -28,8 +28,8 @@ use tokio::sync::watch;
 
 use super::{CentreConfig, CentreError};
 use crate::demo::{DEMO_PIANO_COUNT, DEMO_PIANOS, DEMO_ROBOT};
-use crate::store::resources;
-use crate::store::{Store, doors};
+use keting_store::resources;
+use keting_store::{Store, doors};
 
 /// The demo door's device id.
 pub const DEMO_DOOR: &str = "gym-door";
@@ -165,7 +165,7 @@ bus = \"tcp:127.0.0.1:{vending_port}\"\n",
         let key = keting_device_agents::identity::load_or_create(&agent.state_dir)
             .map_err(|e| err(&e))?;
         store.write(|tx| {
-            crate::store::device_keys::put(tx, &agent.device, &key.verifying_key(), "demo", now())
+            keting_store::device_keys::put(tx, &agent.device, &key.verifying_key(), "demo", now())
         })?;
     }
     store.write(|tx| {
@@ -173,7 +173,7 @@ bus = \"tcp:127.0.0.1:{vending_port}\"\n",
             resources::put(tx, &crate::demo::piano(c)?)?;
         }
         resources::put(tx, &crate::demo::robot()?)?;
-        Ok::<_, crate::store::StoreError>(())
+        Ok::<_, keting_store::StoreError>(())
     })?;
     // The machine holds what the demo's catalogue says, and takes 1.5 s a drink.
     let vending = SimVending::new(4, 8);

@@ -11,8 +11,8 @@ use keting_core::messages::{DoorStatus, SessionDeviceStatus, decode};
 use keting_core::time::Timestamp;
 use serde::Deserialize;
 
-use crate::store::door_events::Entry;
-use crate::store::doors::Door;
+use keting_store::door_events::Entry;
+use keting_store::doors::Door;
 
 /// Whether a device can be heard.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -72,7 +72,7 @@ pub struct DoorsView {
     /// The session devices (piano banks, the robot), as the staff see them.
     pub session_devices: Vec<SessionDeviceView>,
     /// The alarms not cleared, newest first (every page shows them).
-    pub alarms: Vec<crate::store::alarms::Alarm>,
+    pub alarms: Vec<keting_store::alarms::Alarm>,
     /// Every device heard of (the drinks machine too), by id.
     pub heard: Vec<HeardDevice>,
 }

@@ -17,7 +17,7 @@ use tokio::sync::watch;
 
 use super::district_config::DistrictConfig;
 use crate::clock::now;
-use crate::store::{Store, StoreError, district_notices};
+use keting_store::{Store, StoreError, district_notices};
 
 /// How many messages one pull asks for.
 const PULL_BATCH: usize = 20;

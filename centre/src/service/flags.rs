@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use crate::data_dir::DataDir;
 use crate::site::{self, SiteError};
-use crate::store::site_record::SiteRecord;
+use keting_store::site_record::SiteRecord;
 
 use super::{CentreConfig, MqttMode};
 
@@ -197,13 +197,13 @@ impl ServiceFlags {
             http: self.http.or(self.https),
             dashboard_tls: match (&self.https, &self.https_cert, &self.https_key) {
                 (None, _, _) => None,
-                (Some(_), Some(cert), Some(key)) => Some(crate::web::https::DashboardTlsFiles {
+                (Some(_), Some(cert), Some(key)) => Some(crate::web::https::TlsFiles {
                     chain: vec![cert.clone()],
                     key: key.clone(),
                 }),
                 (Some(_), _, _) => Some(
                     site::provisioning_site(dir)
-                        .and_then(|s| crate::web::https::DashboardTlsFiles::of_site(&s))
+                        .and_then(|s| crate::web::https::TlsFiles::of_site(&s))
                         .ok_or(FlagsError::NoDashboardCertificate)?,
                 ),
             },
@@ -251,7 +251,7 @@ mod tests {
     fn plain_site() -> (tempfile::TempDir, DataDir, SiteRecord) {
         let tmp = tempfile::tempdir().unwrap();
         let dir = DataDir::prepare(tmp.path().join("data")).unwrap();
-        let mut store = crate::store::Store::open(&dir.database()).unwrap();
+        let mut store = keting_store::Store::open(&dir.database()).unwrap();
         let site = site::open_or_create(
             &mut store,
             &dir,

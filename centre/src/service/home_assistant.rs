@@ -31,8 +31,8 @@ use keting_core::topics::{DeviceChannel, ROOT, Topic};
 use keting_link::connection::LinkHandle;
 use serde_json::{Value, json};
 
-use crate::store::site_record::SiteRecord;
-use crate::store::{Store, StoreError, doors, reports, resources, vending_slots};
+use keting_store::site_record::SiteRecord;
+use keting_store::{Store, StoreError, doors, reports, resources, vending_slots};
 
 /// Home Assistant's default discovery prefix.
 pub const DISCOVERY_PREFIX: &str = "homeassistant";

@@ -51,7 +51,7 @@ use ed25519_dalek::SigningKey;
 use thiserror::Error;
 use tokio::sync::{oneshot, watch};
 
-use crate::store::site_record::SiteRecord;
+use keting_store::site_record::SiteRecord;
 pub use device_states::{DoorView, DoorsView, HeardDevice};
 
 /// Where the centre's MQTT broker is.
@@ -106,7 +106,7 @@ pub struct CentreConfig {
     /// Serve the staff dashboard here.
     pub http: Option<SocketAddr>,
     /// Serve it over TLS, with these files.
-    pub dashboard_tls: Option<crate::web::https::DashboardTlsFiles>,
+    pub dashboard_tls: Option<crate::web::https::TlsFiles>,
     /// Report to this district, members pseudonymised under this key.
     pub district: Option<(district_config::DistrictConfig, [u8; 32])>,
 }
@@ -119,7 +119,7 @@ pub enum CentreError {
     Broker(String),
     /// The database.
     #[error(transparent)]
-    Store(#[from] crate::store::StoreError),
+    Store(#[from] keting_store::StoreError),
     /// The runtime or a thread.
     #[error("cannot start the centre's runtime: {0}")]
     Runtime(String),
@@ -245,7 +245,7 @@ impl Centre {
                             };
                             let served = match tls {
                                 Some(tls) => {
-                                    crate::web::https::serve(listener, dashboard, tls, shutdown)
+                                    crate::web::serve_https(listener, dashboard, tls, shutdown)
                                         .await
                                 }
                                 None => crate::web::serve(listener, dashboard, shutdown).await,

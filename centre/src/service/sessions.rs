@@ -16,9 +16,9 @@ use keting_link::connection::LinkHandle;
 
 use super::command_seal;
 use super::device_states::DeviceStates;
-use crate::store::bookings::{self, DeviceWork};
-use crate::store::site_record::SiteRecord;
-use crate::store::{Store, StoreError, resources};
+use keting_store::bookings::{self, DeviceWork};
+use keting_store::site_record::SiteRecord;
+use keting_store::{Store, StoreError, resources};
 
 fn command_id(booking: i64, work: DeviceWork) -> String {
     match work {
@@ -206,7 +206,7 @@ pub fn sweep(
     unavailable: &[String],
     t: Timestamp,
 ) -> Result<(), StoreError> {
-    let (swept, served) = crate::desk::bookings::sweep(store, cal, unavailable, t)?;
+    let (swept, served) = keting_desk::bookings::sweep(store, cal, unavailable, t)?;
     for b in &swept.released {
         tracing::info!(booking = b.id, resource = %b.resource, "nobody started it: released");
     }

@@ -24,7 +24,7 @@ use tokio::sync::watch;
 
 use super::district_config::DistrictConfig;
 use crate::clock::now;
-use crate::store::{Store, StoreError, uplink};
+use keting_store::{Store, StoreError, uplink};
 
 /// How many events are in flight at once.
 pub const BATCH: u32 = 256;

@@ -8,7 +8,7 @@ use keting_core::time::Timestamp;
 
 use super::html::{self, Nav, esc};
 use super::{Dashboard, html_page, lang, refused, see_other};
-use crate::desk;
+use keting_desk as desk;
 
 /// How many alarms the page lists.
 const SHOWN: i64 = 500;

@@ -28,11 +28,11 @@ use super::session::StaffSession;
 use super::xlsx::{Cell, Sheet};
 use super::{Dashboard, bad_input, form_guard, html_page, lang, refused, see_other};
 use crate::clock;
-use crate::desk::{self, Actor};
-use crate::store::bookings::Booking;
-use crate::store::ratings::ServiceRatings;
-use crate::store::resources::format_hours;
-use crate::store::{Store, StoreError};
+use keting_desk::{self as desk, Actor};
+use keting_store::bookings::Booking;
+use keting_store::ratings::ServiceRatings;
+use keting_store::resources::format_hours;
+use keting_store::{Store, StoreError};
 
 /// `?days=N` (1 to 366; 30 by default).
 #[derive(Debug, Default, serde::Deserialize)]

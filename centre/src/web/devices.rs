@@ -24,10 +24,10 @@ use super::html::{self, Lang, Nav, esc};
 use super::session::StaffSession;
 use super::{Dashboard, bad_input, form_guard, html_page, lang, refused, see_other};
 use crate::clock;
-use crate::desk::devices::{BrokerFiles, DeviceError};
-use crate::desk::{self, Actor};
+use keting_desk::devices::{BrokerFiles, DeviceError};
+use keting_desk::{self as desk, Actor};
 use crate::service::device_states::Availability;
-use crate::store::device_commands::CommandRecord;
+use keting_store::device_commands::CommandRecord;
 
 /// The role words for the technician's steps.
 const MAY: (&str, &str) = ("您的角色不能管理设备", "Your role may not manage devices");

@@ -20,9 +20,9 @@ use super::html::{self, Lang, Nav, esc};
 use super::session::StaffSession;
 use super::{Dashboard, bad_input, form_guard, html_page, lang, see_other};
 use crate::clock;
-use crate::desk::{self, Actor};
-use crate::store::members::Member;
-use crate::store::staff_access::StaffAccess;
+use keting_desk::{self as desk, Actor};
+use keting_store::members::Member;
+use keting_store::staff_access::StaffAccess;
 
 /// What the page shows of a member.
 struct Facts {

@@ -19,8 +19,8 @@ use super::html::{self, Lang, Nav, esc};
 use super::session::StaffSession;
 use super::{Dashboard, form_guard, html_page, lang, refused, see_other};
 use crate::clock;
-use crate::desk::{self, Actor};
-use crate::store::members::{Member, NewMember, NewMemberError, Role};
+use keting_desk::{self as desk, Actor};
+use keting_store::members::{Member, NewMember, NewMemberError, Role};
 
 /// The search.
 #[derive(Debug, Default, serde::Deserialize)]

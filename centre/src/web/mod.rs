@@ -6,9 +6,6 @@
 //! - [`session`]: signed-in browsers, their cookie and CSRF token, the idle
 //!   and absolute limits.
 //! - [`html`]: escaping, the page frame, the two languages.
-//! - [`https`]: the dashboard over TLS (`--https`), its certificate.
-//! - [`chart`]: bar charts as SVG, drawn here.
-//! - [`assets`]: the style sheet and the one script.
 //! - [`sign_in`]: card number and PIN (the staff PIN's lockout after 5
 //!   wrong tries), sign-out.
 //! - [`today`]: visits now and by hour, the devices, open alarms with
@@ -35,8 +32,11 @@
 //! - [`devices`]: every device's state, its self-test, claims confirmed
 //!   by PIN, enrolment labels, replace and retire.
 //! - [`live`]: the event stream that tells a page to refresh.
-//! - [`xlsx`]: tables as an Excel workbook, for the exports.
-//! - [`zip`]: the workbook's container, stored entries.
+//!
+//! From `keting_webkit`, shared with every web surface: `https` (the
+//! dashboard over TLS, `--https`), `chart` (bar charts as SVG), `assets`
+//! (the style sheet and the one script), `xlsx` and `zip` (the Excel
+//! exports), sessions, escaping and the page frame.
 //!
 //! Security: every page but sign-in needs a session; every POST carries the
 //! session's CSRF token and, when the browser sends one, an `Origin` equal
@@ -47,12 +47,9 @@
 //! back).
 
 pub mod alarms;
-pub mod assets;
 pub mod bookings;
-pub mod chart;
 pub mod devices;
 pub mod html;
-pub mod https;
 pub mod live;
 pub mod member;
 pub mod members;
@@ -65,8 +62,8 @@ pub mod timetable;
 pub mod today;
 pub mod traffic;
 pub mod vending;
-pub mod xlsx;
-pub mod zip;
+
+pub use keting_webkit::{assets, chart, https, xlsx, zip};
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -74,18 +71,18 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use axum::Router;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::Response;
 use axum::routing::{get, post};
 use keting_core::pass::PassIssuer;
 use keting_core::staff::StaffAction;
 use tokio::sync::watch;
 
 use crate::service::DoorsView;
-use crate::store::Store;
-use crate::store::site_record::SiteRecord;
+use keting_store::Store;
+use keting_store::site_record::SiteRecord;
 use html::Lang;
-use session::{COOKIE, Sessions, StaffSession, cookie_value, same_token};
+use session::{COOKIE, Sessions, StaffSession, cookie_value};
 
 /// What the dashboard reads and writes.
 #[derive(Clone)]
@@ -116,7 +113,7 @@ impl Dashboard {
         commits: watch::Receiver<i64>,
         site_dir: Option<PathBuf>,
         secure: bool,
-    ) -> Result<Self, crate::store::StoreError> {
+    ) -> Result<Self, keting_store::StoreError> {
         Ok(Self {
             inner: Arc::new(Inner {
                 store: Mutex::new(Store::open(&database)?),
@@ -196,30 +193,14 @@ impl Dashboard {
 
 /// The page language from the `lang` cookie.
 pub fn lang(headers: &HeaderMap) -> Lang {
-    let v = headers
-        .get(header::COOKIE)
-        .and_then(|c| c.to_str().ok())
-        .and_then(|c| cookie_value(c, "lang"));
-    Lang::from_cookie(v)
+    Lang::of_request(headers)
 }
 
-/// A POST's `Origin`, when the browser sends one, must be this server.
-pub fn origin_ok(headers: &HeaderMap) -> bool {
-    let Some(origin) = headers.get(header::ORIGIN) else {
-        return true;
-    };
-    let host = headers
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .unwrap_or("");
-    origin
-        .to_str()
-        .is_ok_and(|o| o == format!("http://{host}") || o == format!("https://{host}"))
-}
+pub use keting_webkit::respond::{csv_download, csv_field, html_page, origin_ok, see_other};
 
 /// Whether a form's token is the session's.
 pub fn csrf_ok(who: &StaffSession, token: &str) -> bool {
-    same_token(&who.csrf, token)
+    who.csrf_ok(token)
 }
 
 /// Why a role may not do something, in Chinese and in English.
@@ -254,94 +235,17 @@ pub fn form_guard(
     Ok((who, lang))
 }
 
-/// A redirect (303, so a POST becomes a GET).
-pub fn see_other(to: &str) -> Response {
-    let mut r = StatusCode::SEE_OTHER.into_response();
-    if let Ok(v) = HeaderValue::from_str(to) {
-        r.headers_mut().insert(header::LOCATION, v);
-    }
-    r
-}
-
-/// An HTML page with `status`.
-pub fn html_page(status: StatusCode, body: String) -> Response {
-    (
-        status,
-        [
-            (header::CONTENT_TYPE, "text/html; charset=utf-8"),
-            (header::CACHE_CONTROL, "no-store"),
-            (header::X_FRAME_OPTIONS, "DENY"),
-        ],
-        body,
-    )
-        .into_response()
-}
-
-/// A CSV field: quoted when it holds a comma, a quote or a line break.
-pub fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_owned()
-    }
-}
-
-/// A table to download as CSV: UTF-8 with a byte-order mark (so a Chinese
-/// Excel opens it right), the header, then the rows as the page shows them.
-pub fn csv_download(name: &str, sheet: &xlsx::Sheet) -> Response {
-    use std::fmt::Write;
-    let mut out = String::from("\u{feff}");
-    let head: Vec<String> = sheet.head.iter().map(|h| csv_field(h)).collect();
-    let _ = writeln!(out, "{}", head.join(","));
-    for row in &sheet.rows {
-        let cells: Vec<String> = row
-            .iter()
-            .map(|c| match c {
-                xlsx::Cell::Text(t) => csv_field(t),
-                xlsx::Cell::Number(n) => format!("{n}"),
-            })
-            .collect();
-        let _ = writeln!(out, "{}", cells.join(","));
-    }
-    (
-        [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{name}\""),
-            ),
-            (header::CACHE_CONTROL, "no-store".to_owned()),
-        ],
-        out,
-    )
-        .into_response()
-}
-
-/// An Excel workbook to download, or a 500 saying why it could not be made.
+/// An Excel workbook to download, or a 500 saying it could not be made.
 pub fn xlsx_download(lang: Lang, name: &str, sheets: &[xlsx::Sheet]) -> Response {
-    match xlsx::workbook(sheets) {
-        Ok(bytes) => (
-            [
-                (
-                    header::CONTENT_TYPE,
-                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_owned(),
-                ),
-                (
-                    header::CONTENT_DISPOSITION,
-                    format!("attachment; filename=\"{name}\""),
-                ),
-                (header::CACHE_CONTROL, "no-store".to_owned()),
-            ],
-            bytes,
-        )
-            .into_response(),
-        Err(e) => not_done(
+    keting_webkit::respond::xlsx_download(name, sheets).unwrap_or_else(|e| {
+        tracing::warn!("an Excel export: {e}");
+        not_done(
             StatusCode::INTERNAL_SERVER_ERROR,
             lang,
             None,
-            &e.to_string(),
-        ),
-    }
+            lang.t("无法生成表格文件", "The workbook could not be made"),
+        )
+    })
 }
 
 /// A request refused: 403 with the reason, nothing written.
@@ -374,25 +278,11 @@ fn not_done(status: StatusCode, lang: Lang, who: Option<&StaffSession>, why: &st
 }
 
 async fn css() -> Response {
-    (
-        [
-            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
-            (header::CACHE_CONTROL, "max-age=3600"),
-        ],
-        assets::CSS,
-    )
-        .into_response()
+    keting_webkit::respond::css()
 }
 
 async fn js() -> Response {
-    (
-        [
-            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
-            (header::CACHE_CONTROL, "max-age=3600"),
-        ],
-        assets::LIVE_JS,
-    )
-        .into_response()
+    keting_webkit::respond::asset("text/javascript; charset=utf-8", assets::LIVE_JS)
 }
 
 #[derive(serde::Deserialize)]
@@ -402,14 +292,7 @@ struct LangTo {
 
 /// `/lang?to=en|zh`: the language cookie, then back to Today.
 async fn set_lang(axum::extract::Query(q): axum::extract::Query<LangTo>) -> Response {
-    let v = if q.to == "en" { "en" } else { "zh" };
-    let mut r = see_other("/");
-    if let Ok(c) = HeaderValue::from_str(&format!(
-        "lang={v}; Path=/; Max-Age=31536000; SameSite=Strict"
-    )) {
-        r.headers_mut().insert(header::SET_COOKIE, c);
-    }
-    r
+    keting_webkit::respond::set_lang(&q.to, "/")
 }
 
 /// The dashboard's routes.
@@ -475,4 +358,15 @@ pub async fn serve(
     )
     .with_graceful_shutdown(shutdown)
     .await
+}
+
+/// Serves the dashboard over TLS on `listener` until `shutdown` (`--https`;
+/// the session cookie is then `Secure`).
+pub async fn serve_https(
+    listener: std::net::TcpListener,
+    dashboard: Dashboard,
+    config: std::sync::Arc<rustls::ServerConfig>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    https::serve_router(listener, router(dashboard), config, shutdown).await
 }

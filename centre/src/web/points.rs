@@ -17,7 +17,7 @@ use super::html::{self, Lang, Nav, esc};
 use super::session::StaffSession;
 use super::{Dashboard, form_guard, html_page, lang, refused, see_other};
 use crate::clock;
-use crate::desk::{self, Actor};
+use keting_desk::{self as desk, Actor};
 
 /// The longest list of volunteers one form awards.
 const MAX_LIST: usize = 200;

@@ -16,7 +16,7 @@ use super::chart;
 use super::html::{self, Lang, Nav, esc};
 use super::{Dashboard, bad_input, html_page, lang, refused, see_other};
 use crate::clock;
-use crate::desk::reports::{MonthFigures, month_figures};
+use keting_desk::reports::{MonthFigures, month_figures};
 
 /// How many months the trend shows.
 const TREND_MONTHS: usize = 6;

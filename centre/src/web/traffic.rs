@@ -19,9 +19,9 @@ use super::html::{self, Lang, Nav, esc};
 use super::xlsx::{Cell, Sheet};
 use super::{Dashboard, html_page, lang, see_other};
 use crate::clock;
-use crate::desk;
-use crate::store::reports::VisitsByKind;
-use crate::store::{Store, StoreError};
+use keting_desk as desk;
+use keting_store::reports::VisitsByKind;
+use keting_store::{Store, StoreError};
 use keting_core::booking::resource::ResourceKind;
 
 /// Which period, and which one of them.

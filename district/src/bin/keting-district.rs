@@ -342,8 +342,8 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                 let at = listener.local_addr()?;
                 let tls = match (&https_cert, &https_key) {
                     (Some(cert), Some(key)) => Some(
-                        keting_centre::web::https::server_config(
-                            &keting_centre::web::https::DashboardTlsFiles {
+                        keting_webkit::https::server_config(
+                            &keting_webkit::https::TlsFiles {
                                 chain: vec![cert.clone()],
                                 key: key.clone(),
                             },
@@ -355,6 +355,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                 let web_db = database::connect(&postgres).await?;
                 let dashboard = keting_district::web::DistrictDashboard::new(
                     web_db,
+                    &postgres,
                     &nats.district,
                     tls.is_some(),
                     utc_offset,
@@ -368,7 +369,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                     };
                     let served = match tls {
                         Some(tls) => {
-                            keting_centre::web::https::serve_router(
+                            keting_webkit::https::serve_router(
                                 listener,
                                 keting_district::web::router(dashboard),
                                 tls,
@@ -386,7 +387,8 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             keting_link::sd_notify::tell("READY=1");
             ingest::run(
                 js,
-                &mut db,
+                db,
+                &postgres,
                 ingest::IngestConfig {
                     district: nats.district.clone(),
                     offset_minutes: utc_offset,

@@ -4,8 +4,8 @@
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
-use keting_centre::web::html::{esc, table};
-use keting_centre::web::html_page;
+use keting_webkit::html::{esc, table};
+use keting_webkit::respond::html_page;
 
 use super::frame::{self, Nav};
 use super::{DistrictDashboard, failed, month_asked, percent, signed_in};
@@ -23,7 +23,7 @@ pub async fn page(
     Path(name): Path<String>,
     Query(q): Query<CentreQuery>,
 ) -> Response {
-    let (who, lang) = match signed_in(&d, &headers) {
+    let (who, lang) = match signed_in(&d, &headers).await {
         Ok(w) => w,
         Err(r) => return *r,
     };

@@ -6,8 +6,9 @@ use std::fmt::Write;
 
 use axum::http::StatusCode;
 use axum::response::Response;
-use keting_centre::web::html::{Lang, esc};
-use keting_centre::web::session::StaffSession;
+use keting_webkit::Lang;
+use keting_webkit::html::esc;
+use crate::web::DistrictSession;
 
 /// Which page is shown (its link is marked).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -27,15 +28,15 @@ pub enum Nav {
 }
 
 /// A role for people.
-pub fn role_word(lang: Lang, who: &StaffSession) -> &'static str {
+pub fn role_word(lang: Lang, who: &DistrictSession) -> &'static str {
     match who.role {
-        keting_core::staff::StaffRole::Manager => lang.t("区级主管", "district manager"),
-        _ => lang.t("观察员", "observer"),
+        crate::users::DistrictRole::Manager => lang.t("区级主管", "district manager"),
+        crate::users::DistrictRole::Observer => lang.t("观察员", "observer"),
     }
 }
 
 /// A whole page.
-pub fn page(lang: Lang, title: &str, who: Option<&StaffSession>, nav: Nav, body: &str) -> String {
+pub fn page(lang: Lang, title: &str, who: Option<&DistrictSession>, nav: Nav, body: &str) -> String {
     let code = match lang {
         Lang::Zh => "zh-CN",
         Lang::En => "en",
@@ -93,14 +94,14 @@ pub fn page(lang: Lang, title: &str, who: Option<&StaffSession>, nav: Nav, body:
 }
 
 /// Not done: `status` with the reason, nothing written.
-pub fn not_done(status: StatusCode, lang: Lang, who: Option<&StaffSession>, why: &str) -> Response {
+pub fn not_done(status: StatusCode, lang: Lang, who: Option<&DistrictSession>, why: &str) -> Response {
     let body = format!(
         "<h1>{}</h1><p class=\"error\" role=\"alert\">{}</p><p><a href=\"/\">{}</a></p>",
         lang.t("未执行", "Not done"),
         esc(why),
         lang.t("返回", "Back")
     );
-    keting_centre::web::html_page(
+    keting_webkit::respond::html_page(
         status,
         page(lang, lang.t("未执行", "Not done"), who, Nav::None, &body),
     )

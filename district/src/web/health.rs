@@ -6,8 +6,9 @@
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
-use keting_centre::web::html::{Lang, esc, table};
-use keting_centre::web::html_page;
+use keting_webkit::Lang;
+use keting_webkit::html::{esc, table};
+use keting_webkit::respond::html_page;
 
 use super::frame::{self, Nav};
 use super::{DistrictDashboard, failed, signed_in, when};
@@ -66,7 +67,7 @@ pub fn troubles_html(lang: Lang, troubles: &[Trouble], offset_minutes: i32) -> S
 
 /// `GET /health`.
 pub async fn page(State(d): State<DistrictDashboard>, headers: HeaderMap) -> Response {
-    let (who, lang) = match signed_in(&d, &headers) {
+    let (who, lang) = match signed_in(&d, &headers).await {
         Ok(w) => w,
         Err(r) => return *r,
     };

@@ -35,17 +35,42 @@ use axum::Router;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use keting_centre::web::html::Lang;
-use keting_centre::web::session::{Sessions, StaffSession, cookie_value};
+use keting_webkit::Lang;
+use keting_webkit::session::{Session, Sessions, cookie_value};
 use tokio_postgres::Client;
 
 use crate::reports::Month;
 
+/// The dashboard's own PostgreSQL connection, made again when it closed
+/// (the server restarted): a page asked for meanwhile says the database
+/// cannot be read, the next one works.
+pub struct Reconnecting {
+    url: String,
+    client: tokio::sync::Mutex<Client>,
+}
+
+impl Reconnecting {
+    /// The connection, made again first if it closed.
+    pub async fn lock(&self) -> tokio::sync::MutexGuard<'_, Client> {
+        let mut client = self.client.lock().await;
+        if client.is_closed() {
+            match crate::database::connect(&self.url).await {
+                Ok(c) => {
+                    tracing::info!("district dashboard: PostgreSQL connected again");
+                    *client = c;
+                }
+                Err(e) => tracing::warn!("district dashboard: {e}"),
+            }
+        }
+        client
+    }
+}
+
 /// What every page needs.
 #[derive(Clone)]
 pub struct DistrictDashboard {
-    db: Arc<tokio::sync::Mutex<Client>>,
-    sessions: Arc<Mutex<Sessions>>,
+    db: Arc<Reconnecting>,
+    sessions: Arc<Mutex<Sessions<crate::users::DistrictUser>>>,
     district: String,
     secure: bool,
     offset_minutes: i32,
@@ -54,9 +79,12 @@ pub struct DistrictDashboard {
 impl DistrictDashboard {
     /// The dashboard of `district` on its own connection `db`; `secure`:
     /// served over HTTPS.
-    pub fn new(db: Client, district: &str, secure: bool, offset_minutes: i32) -> Self {
+    pub fn new(db: Client, postgres: &str, district: &str, secure: bool, offset_minutes: i32) -> Self {
         Self {
-            db: Arc::new(tokio::sync::Mutex::new(db)),
+            db: Arc::new(Reconnecting {
+                url: postgres.to_owned(),
+                client: tokio::sync::Mutex::new(db),
+            }),
             sessions: Arc::new(Mutex::new(Sessions::default())),
             district: district.to_owned(),
             secure,
@@ -65,12 +93,20 @@ impl DistrictDashboard {
     }
 
     /// The signed-in user of this request.
-    pub fn session(&self, headers: &HeaderMap) -> Option<StaffSession> {
+    pub fn session(&self, headers: &HeaderMap) -> Option<DistrictSession> {
         let cookie = headers
             .get(header::COOKIE)
             .and_then(|c| c.to_str().ok())
             .and_then(|c| cookie_value(c, SESSION_COOKIE))?;
         self.sessions.lock().ok()?.get(cookie)
+    }
+
+    /// Ends every session of user `id`; how many.
+    pub fn end_sessions_of(&self, id: i32) -> usize {
+        self.sessions
+            .lock()
+            .map(|mut s| s.end_where(|u| u.id == id))
+            .unwrap_or(0)
     }
 
     /// The cookie attributes.
@@ -92,29 +128,52 @@ impl DistrictDashboard {
     }
 }
 
+/// A signed-in district user's session.
+pub type DistrictSession = Session<crate::users::DistrictUser>;
+
 /// The session cookie's name.
 pub const SESSION_COOKIE: &str = "keting_district";
 
 /// The page language from the `lang` cookie.
 pub fn lang(headers: &HeaderMap) -> Lang {
-    keting_centre::web::lang(headers)
+    Lang::of_request(headers)
 }
 
-/// The signed-in user, or the sign-in page.
-pub fn signed_in(
+/// The signed-in user as they are now, or the sign-in page. A user
+/// removed, or whose role changed, since signing in (on this dashboard or
+/// from the command line) loses every session at their next request: a
+/// session never carries more rights than its user has now.
+pub async fn signed_in(
     d: &DistrictDashboard,
     headers: &HeaderMap,
-) -> Result<(StaffSession, Lang), Box<Response>> {
-    match d.session(headers) {
-        Some(who) => Ok((who, lang(headers))),
-        None => Err(Box::new(keting_centre::web::see_other("/sign-in"))),
+) -> Result<(DistrictSession, Lang), Box<Response>> {
+    let to_sign_in = || Box::new(keting_webkit::respond::see_other("/sign-in"));
+    let Some(who) = d.session(headers) else {
+        return Err(to_sign_in());
+    };
+    let now = {
+        let db = d.db.lock().await;
+        crate::users::current(&db, who.id).await
+    };
+    match now {
+        Ok(Some(user)) if user == who.user => Ok((who, lang(headers))),
+        Ok(_) => {
+            let ended = d.end_sessions_of(who.id);
+            tracing::warn!(
+                user = who.name,
+                ended,
+                "district dashboard: a user removed or changed lost their sessions"
+            );
+            Err(to_sign_in())
+        }
+        Err(e) => Err(Box::new(failed(lang(headers), &e))),
     }
 }
 
 /// A page that could not be made: 500, the reason logged, not shown.
 pub fn failed(lang: Lang, e: &dyn std::fmt::Display) -> Response {
     tracing::error!("district dashboard: {e}");
-    keting_centre::web::html_page(
+    keting_webkit::respond::html_page(
         StatusCode::INTERNAL_SERVER_ERROR,
         frame::page(
             lang,
@@ -176,7 +235,7 @@ pub fn router(d: DistrictDashboard) -> Router {
             get(|| async {
                 (
                     [(header::CONTENT_TYPE, "text/css; charset=utf-8")],
-                    keting_centre::web::assets::CSS,
+                    keting_webkit::assets::CSS,
                 )
                     .into_response()
             }),

@@ -7,9 +7,10 @@
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
-use keting_centre::web::html::{Lang, esc, table};
-use keting_centre::web::xlsx::{Cell, Sheet};
-use keting_centre::web::{csv_download, html_page, xlsx_download};
+use keting_webkit::Lang;
+use keting_webkit::html::{esc, table};
+use keting_webkit::xlsx::{Cell, Sheet};
+use keting_webkit::respond::{csv_download, html_page};
 
 use super::frame::{self, Nav};
 use super::{DistrictDashboard, failed, month_asked, percent, signed_in};
@@ -134,7 +135,7 @@ pub async fn page(
     headers: HeaderMap,
     Query(q): Query<RankingQuery>,
 ) -> Response {
-    let (who, lang) = match signed_in(&d, &headers) {
+    let (who, lang) = match signed_in(&d, &headers).await {
         Ok(w) => w,
         Err(r) => return *r,
     };
@@ -217,7 +218,7 @@ pub async fn page(
 }
 
 async fn export(d: DistrictDashboard, headers: HeaderMap, q: RankingQuery, xlsx: bool) -> Response {
-    let lang = match signed_in(&d, &headers) {
+    let lang = match signed_in(&d, &headers).await {
         Ok((_, lang)) => lang,
         Err(r) => return *r,
     };
@@ -231,7 +232,8 @@ async fn export(d: DistrictDashboard, headers: HeaderMap, q: RankingQuery, xlsx:
     };
     let s = sheet(lang, month, &rows);
     if xlsx {
-        xlsx_download(lang, &format!("district-ranking-{month}.xlsx"), &[s])
+        keting_webkit::respond::xlsx_download(&format!("district-ranking-{month}.xlsx"), &[s])
+            .unwrap_or_else(|e| failed(lang, &e))
     } else {
         csv_download(&format!("district-ranking-{month}.csv"), &s)
     }

@@ -5,8 +5,9 @@
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
-use keting_centre::web::html::{Lang, esc, table};
-use keting_centre::web::html_page;
+use keting_webkit::Lang;
+use keting_webkit::html::{esc, table};
+use keting_webkit::respond::html_page;
 
 use super::frame::{self, Nav};
 use super::ranking::{RankBy, rank};
@@ -73,7 +74,7 @@ pub async fn page(
     headers: HeaderMap,
     Query(q): Query<ReportQuery>,
 ) -> Response {
-    let (who, lang) = match signed_in(&d, &headers) {
+    let (who, lang) = match signed_in(&d, &headers).await {
         Ok(w) => w,
         Err(r) => return *r,
     };

@@ -5,15 +5,14 @@
 use axum::extract::{Form, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::Response;
-use keting_centre::web::html::{Lang, esc};
-use keting_centre::web::session::{cookie_value, same_token};
-use keting_centre::web::{html_page, origin_ok, see_other};
-use keting_core::ids::MemberId;
-use keting_core::staff::StaffRole;
+use keting_webkit::Lang;
+use keting_webkit::html::esc;
+use keting_webkit::session::cookie_value;
+use keting_webkit::respond::{html_page, origin_ok, see_other};
 
 use super::frame::{self, Nav};
 use super::{DistrictDashboard, SESSION_COOKIE, lang};
-use crate::users::{self, DistrictRole, SignIn};
+use crate::users::{self, SignIn};
 
 fn form_page(lang: Lang, name: &str, error: Option<&str>) -> String {
     let error = error
@@ -92,17 +91,7 @@ pub async fn submit(
     };
     match result {
         Ok(SignIn::Welcome(user)) => {
-            let role = match user.role {
-                DistrictRole::Manager => StaffRole::Manager,
-                DistrictRole::Observer => StaffRole::Observer,
-            };
-            let token = d.sessions.lock().ok().and_then(|mut s| {
-                s.begin(
-                    MemberId(u32::try_from(user.id).unwrap_or(0)),
-                    user.name.clone(),
-                    role,
-                )
-            });
+            let token = d.sessions.lock().ok().and_then(|mut s| s.begin(user.clone()));
             let Some(token) = token else {
                 return again(StatusCode::INTERNAL_SERVER_ERROR, "no randomness");
             };
@@ -160,7 +149,7 @@ pub async fn sign_out(
     let Some(who) = d.session(&headers) else {
         return see_other("/sign-in");
     };
-    if !origin_ok(&headers) || !same_token(&who.csrf, &f.csrf) {
+    if !origin_ok(&headers) || !who.csrf_ok(&f.csrf) {
         return frame::not_done(StatusCode::FORBIDDEN, lang(&headers), Some(&who), "CSRF");
     }
     if let Some(token) = headers

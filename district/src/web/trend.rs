@@ -4,9 +4,10 @@
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
-use keting_centre::web::chart::bars;
-use keting_centre::web::html::{Lang, table};
-use keting_centre::web::html_page;
+use keting_webkit::chart::bars;
+use keting_webkit::Lang;
+use keting_webkit::html::table;
+use keting_webkit::respond::html_page;
 
 use super::frame::{self, Nav};
 use super::{DistrictDashboard, failed, month_asked, percent, signed_in};
@@ -69,7 +70,7 @@ pub async fn page(
     headers: HeaderMap,
     Query(q): Query<TrendQuery>,
 ) -> Response {
-    let (who, lang) = match signed_in(&d, &headers) {
+    let (who, lang) = match signed_in(&d, &headers).await {
         Ok(w) => w,
         Err(r) => return *r,
     };

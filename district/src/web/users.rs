@@ -6,17 +6,17 @@
 use axum::extract::{Form, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
-use keting_centre::web::html::{Lang, esc, notice, table};
-use keting_centre::web::session::{StaffSession, same_token};
-use keting_centre::web::{html_page, origin_ok};
-use keting_core::staff::StaffRole;
+use keting_webkit::Lang;
+use keting_webkit::html::{esc, notice, table};
+use crate::web::DistrictSession;
+use keting_webkit::respond::{html_page, origin_ok};
 
 use super::frame::{self, Nav};
 use super::{DistrictDashboard, failed, signed_in};
 use crate::users::{self, DistrictRole};
 
-fn managers_only(lang: Lang, who: &StaffSession) -> Option<Response> {
-    (who.role != StaffRole::Manager).then(|| {
+fn managers_only(lang: Lang, who: &DistrictSession) -> Option<Response> {
+    (who.role != DistrictRole::Manager).then(|| {
         frame::not_done(
             StatusCode::FORBIDDEN,
             lang,
@@ -29,7 +29,7 @@ fn managers_only(lang: Lang, who: &StaffSession) -> Option<Response> {
     })
 }
 
-async fn render(d: &DistrictDashboard, who: &StaffSession, lang: Lang, note: &str) -> Response {
+async fn render(d: &DistrictDashboard, who: &DistrictSession, lang: Lang, note: &str) -> Response {
     let list = {
         let db = d.db.lock().await;
         users::list(&db).await
@@ -93,7 +93,7 @@ async fn render(d: &DistrictDashboard, who: &StaffSession, lang: Lang, note: &st
 
 /// `GET /users`.
 pub async fn page(State(d): State<DistrictDashboard>, headers: HeaderMap) -> Response {
-    let (who, lang) = match signed_in(&d, &headers) {
+    let (who, lang) = match signed_in(&d, &headers).await {
         Ok(w) => w,
         Err(r) => return *r,
     };
@@ -113,13 +113,13 @@ pub struct AddForm {
     again: String,
 }
 
-fn guard(
+async fn guard(
     d: &DistrictDashboard,
     headers: &HeaderMap,
     csrf: &str,
-) -> Result<(StaffSession, Lang), Box<Response>> {
-    let (who, lang) = signed_in(d, headers)?;
-    if !origin_ok(headers) || !same_token(&who.csrf, csrf) {
+) -> Result<(DistrictSession, Lang), Box<Response>> {
+    let (who, lang) = signed_in(d, headers).await?;
+    if !origin_ok(headers) || !who.csrf_ok(csrf) {
         return Err(Box::new(frame::not_done(
             StatusCode::FORBIDDEN,
             lang,
@@ -143,7 +143,7 @@ pub async fn add(
     headers: HeaderMap,
     Form(f): Form<AddForm>,
 ) -> Response {
-    let (who, lang) = match guard(&d, &headers, &f.csrf) {
+    let (who, lang) = match guard(&d, &headers, &f.csrf).await {
         Ok(w) => w,
         Err(r) => return *r,
     };
@@ -208,7 +208,7 @@ pub async fn remove(
     headers: HeaderMap,
     Form(f): Form<RemoveForm>,
 ) -> Response {
-    let (who, lang) = match guard(&d, &headers, &f.csrf) {
+    let (who, lang) = match guard(&d, &headers, &f.csrf).await {
         Ok(w) => w,
         Err(r) => return *r,
     };

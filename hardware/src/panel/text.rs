@@ -13,6 +13,13 @@ use super::PanelError;
 /// Coverage at or above this lights a pixel.
 const THRESHOLD: f32 = 0.45;
 
+/// The font the panels draw with (Noto Sans CJK SC, OFL; the kiosk's, a
+/// subset), in the binary so nothing needs installing on a Pi.
+pub static PANEL_FONT: &[u8] = include_bytes!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../kiosk/fonts/NotoSansCJKsc-Regular-keting.otf"
+));
+
 /// A font for panels.
 #[derive(Clone, Debug)]
 pub struct PanelFont {

@@ -4,10 +4,10 @@
 use anyhow::Result;
 use clap::Subcommand;
 use keting_centre::clock;
-use keting_centre::desk::{self, Actor};
-use keting_centre::store::Store;
-use keting_centre::store::alarms::Alarm;
-use keting_centre::store::site_record::SiteRecord;
+use keting_desk::{self as desk, Actor};
+use keting_store::Store;
+use keting_store::alarms::Alarm;
+use keting_store::site_record::SiteRecord;
 use keting_core::ids::MemberId;
 
 #[derive(Subcommand)]

@@ -8,13 +8,13 @@ use std::time::Duration;
 use anyhow::{Context, Result, bail};
 use clap::Subcommand;
 use keting_centre::clock;
-use keting_centre::desk::bookings::CancelAs;
-use keting_centre::desk::{self, Actor};
-use keting_centre::store::Store;
-use keting_centre::store::bookings::Booking;
-use keting_centre::store::resources::{self, ResourceRecord};
-use keting_centre::store::site_record::SiteRecord;
-use keting_centre::store::walk_up::WalkUp;
+use keting_desk::bookings::CancelAs;
+use keting_desk::{self as desk, Actor};
+use keting_store::Store;
+use keting_store::bookings::Booking;
+use keting_store::resources::{self, ResourceRecord};
+use keting_store::site_record::SiteRecord;
+use keting_store::walk_up::WalkUp;
 use keting_core::booking::{
     BookingState, Charge, Limits, Price, Resource, ResourceId, ResourceKind,
 };

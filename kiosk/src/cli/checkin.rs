@@ -5,11 +5,11 @@ use std::io::{BufRead, Write};
 
 use anyhow::Result;
 use keting_centre::clock;
-use keting_centre::desk::checkin::{CheckInDesk, ScanRecord};
+use keting_desk::checkin::{CheckInDesk, ScanRecord};
 use keting_centre::site::{self};
-use keting_centre::store::Store;
-use keting_centre::store::checkins::ScanSource;
-use keting_centre::store::site_record::SiteRecord;
+use keting_store::Store;
+use keting_store::checkins::ScanSource;
+use keting_store::site_record::SiteRecord;
 use keting_core::checkin::CheckInDecision;
 
 pub fn checkin_command(pass: &OsString, store: Store, site: SiteRecord) -> Result<()> {

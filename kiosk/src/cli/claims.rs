@@ -3,8 +3,8 @@
 use anyhow::Result;
 use clap::Subcommand;
 use keting_centre::clock;
-use keting_centre::desk::{self, Actor};
-use keting_centre::store::Store;
+use keting_desk::{self as desk, Actor};
+use keting_store::Store;
 
 #[derive(Subcommand)]
 pub enum ClaimCommand {

@@ -3,9 +3,9 @@
 use anyhow::Result;
 use clap::Subcommand;
 use keting_centre::clock;
-use keting_centre::desk::gym::GymEnded;
-use keting_centre::desk::{self, Actor};
-use keting_centre::store::Store;
+use keting_desk::gym::GymEnded;
+use keting_desk::{self as desk, Actor};
+use keting_store::Store;
 use keting_core::calendar::parse_date;
 use keting_core::ids::MemberId;
 

@@ -5,12 +5,12 @@ use std::path::PathBuf;
 use anyhow::Result;
 use clap::Subcommand;
 use keting_centre::data_dir::DataDir;
-use keting_centre::desk::members::MemberPass;
-use keting_centre::desk::{self, Actor};
+use keting_desk::members::MemberPass;
+use keting_desk::{self as desk, Actor};
 use keting_centre::site::{self};
-use keting_centre::store::Store;
-use keting_centre::store::members::{NewMember, Role};
-use keting_centre::store::site_record::SiteRecord;
+use keting_store::Store;
+use keting_store::members::{NewMember, Role};
+use keting_store::site_record::SiteRecord;
 use keting_centre::{clock, qr_image};
 use keting_core::ids::MemberId;
 

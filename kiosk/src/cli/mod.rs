@@ -1,5 +1,5 @@
 //! The command line's groups, one module each: each parses its
-//! subcommands' arguments, calls a desk (`keting_centre::desk`), and prints.
+//! subcommands' arguments, calls a desk (`keting_desk`), and prints.
 //! Nothing here decides or writes to the database itself.
 //!
 //! [`members`], [`gym`], [`doors`], [`alarms`], [`claims`], [`devices`], [`points`], [`vending`],

@@ -9,8 +9,8 @@ use std::io::{BufRead, IsTerminal};
 use anyhow::{Context, Result, bail};
 use clap::Subcommand;
 use keting_centre::clock;
-use keting_centre::desk::{self, Actor};
-use keting_centre::store::Store;
+use keting_desk::{self as desk, Actor};
+use keting_store::Store;
 use keting_core::ids::MemberId;
 use keting_core::staff::{PIN_LEN, StaffRole};
 

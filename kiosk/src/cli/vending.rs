@@ -3,9 +3,9 @@
 use anyhow::{Result, bail};
 use clap::Subcommand;
 use keting_centre::clock;
-use keting_centre::desk::{self, Actor};
-use keting_centre::store::site_record::SiteRecord;
-use keting_centre::store::{Store, redemptions, vending_slots};
+use keting_desk::{self as desk, Actor};
+use keting_store::site_record::SiteRecord;
+use keting_store::{Store, redemptions, vending_slots};
 use keting_core::ids::MemberId;
 
 #[derive(Subcommand)]

@@ -7,9 +7,9 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use keting_centre::clock;
-use keting_centre::desk;
+use keting_desk as desk;
 use keting_centre::service::DoorsView;
-use keting_centre::store::alarms::{Alarm, AlarmKind};
+use keting_store::alarms::{Alarm, AlarmKind};
 use keting_core::staff::StaffAction;
 use slint::{ComponentHandle, ModelRc, VecModel};
 
@@ -88,7 +88,7 @@ pub(super) fn update(window: &KioskWindow, state: &Rc<RefCell<State>>) {
                         .strip_prefix("staff:")
                         .and_then(|n| n.parse().ok())
                         .and_then(|n| {
-                            keting_centre::store::members::require(
+                            keting_store::members::require(
                                 s.desk.store().conn(),
                                 keting_core::ids::MemberId(n),
                             )

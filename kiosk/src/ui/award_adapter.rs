@@ -20,9 +20,9 @@ use crate::controller::award::{AwardLine, AwardPage, Outcome};
 use crate::controller::router::Screen;
 use crate::words::{tr, tr_args};
 use keting_centre::clock;
-use keting_centre::desk;
-use keting_centre::desk::points::PointsError;
-use keting_centre::store::members;
+use keting_desk as desk;
+use keting_desk::points::PointsError;
+use keting_store::members;
 
 /// The reason a reversal on the screen records (a ledger memo, kept in
 /// both languages).

@@ -35,10 +35,10 @@ use crate::controller::staff::StaffPage;
 use crate::scan_input::ScanInput;
 use keting_centre::clock;
 use keting_centre::demo::DemoCard;
-use keting_centre::desk::checkin::{CheckInDesk, ScanRecord};
+use keting_desk::checkin::{CheckInDesk, ScanRecord};
 use keting_centre::service::DoorsView;
-use keting_centre::store::checkins::ScanSource;
-use keting_centre::store::programme;
+use keting_store::checkins::ScanSource;
+use keting_store::programme;
 
 /// How long a result stays on screen.
 pub const BACK_HOME_AFTER: Duration = crate::controller::router::RESULT_SHOWN;
@@ -403,11 +403,11 @@ impl KioskUi {
     pub fn settle_open_redemptions(
         &self,
         outcome: keting_core::messages::VendOutcome,
-    ) -> Result<(), keting_centre::desk::vending::VendingError> {
+    ) -> Result<(), keting_desk::vending::VendingError> {
         {
             let mut s = self.state.borrow_mut();
             let cal = s.desk.site().calendar;
-            keting_centre::desk::vending::settle_all_under_way(
+            keting_desk::vending::settle_all_under_way(
                 s.desk.store_mut(),
                 outcome,
                 cal,
@@ -618,7 +618,7 @@ fn refresh_home(window: &KioskWindow, state: &Rc<RefCell<State>>) {
         Ok(n) => adapter.set_visits_today(i32::try_from(n).unwrap_or(i32::MAX)),
         Err(e) => tracing::error!("cannot count today's visits: {e}"),
     }
-    match keting_centre::store::district_notices::current_announcement(
+    match keting_store::district_notices::current_announcement(
         state.desk.store().conn(),
         now,
     ) {

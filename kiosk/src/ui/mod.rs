@@ -3,7 +3,7 @@
 //! The `.slint` files only display state and forward intents; the adapter
 //! here ([`kiosk_adapter`]) is the only Rust that touches Slint types. It
 //! turns an intent (a scan, a tap, a language) into a call on the
-//! [`keting_centre::desk::checkin::CheckInDesk`] and the result back into adapter
+//! [`keting_desk::checkin::CheckInDesk`] and the result back into adapter
 //! properties; [`staff_adapter`], [`points_adapter`], [`award_adapter`]
 //! [`restock_adapter`] and [`services_adapter`] do the same for the staff
 //! page, redeeming points, awarding them, restocking the drinks machine,

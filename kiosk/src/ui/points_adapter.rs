@@ -26,11 +26,11 @@ use crate::controller::points::{self as page, PointsPage};
 use crate::controller::router::Screen;
 use crate::words::{tr, tr_args};
 use keting_centre::clock;
-use keting_centre::desk::vending::RedemptionRefusal;
-use keting_centre::desk::vending::VendingError;
-use keting_centre::desk::{self, Actor};
-use keting_centre::store::redemptions::{self, State as RedemptionState};
-use keting_centre::store::{points, vending_slots};
+use keting_desk::vending::RedemptionRefusal;
+use keting_desk::vending::VendingError;
+use keting_desk::{self as desk, Actor};
+use keting_store::redemptions::{self, State as RedemptionState};
+use keting_store::{points, vending_slots};
 
 /// The points page goes home after this long untouched.
 pub const POINTS_IDLE: Duration = crate::controller::router::RESIDENT_IDLE;

@@ -15,8 +15,8 @@ use super::{KioskAdapter, KioskWindow, RestockRow};
 use crate::controller::router::Screen;
 use crate::words::tr_args;
 use keting_centre::clock;
-use keting_centre::desk;
-use keting_centre::store::vending_slots;
+use keting_desk as desk;
+use keting_store::vending_slots;
 
 fn zh(state: &Rc<RefCell<State>>) -> bool {
     state.borrow().language == Language::Chinese

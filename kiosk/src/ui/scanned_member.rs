@@ -9,7 +9,7 @@ use keting_core::ids::MemberId;
 use super::kiosk_adapter::State;
 use super::language::Language;
 use crate::words::tr;
-use keting_centre::store::members;
+use keting_store::members;
 
 /// The member whose pass `text` is, with their name; or what to tell them.
 pub(super) fn member_of(

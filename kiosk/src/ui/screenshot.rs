@@ -20,18 +20,18 @@ use thiserror::Error;
 use super::kiosk_adapter::KioskUi;
 use super::language::Language;
 use keting_centre::data_dir::DataDir;
-use keting_centre::desk::checkin::CheckInDesk;
+use keting_desk::checkin::CheckInDesk;
 use keting_centre::site::{self, NewSite};
-use keting_centre::store::Store;
-use keting_centre::store::checkins::ScanSource;
-use keting_centre::store::site_record::SiteRecord;
+use keting_store::Store;
+use keting_store::checkins::ScanSource;
+use keting_store::site_record::SiteRecord;
 use keting_centre::{clock, demo};
 
 /// What a district sends: an announcement for a week and an activity today.
 fn sample_district(
     store: &mut Store,
     site: &SiteRecord,
-) -> Result<(), keting_centre::store::StoreError> {
+) -> Result<(), keting_store::StoreError> {
     use keting_core::district::{DISTRICT_VERSION, DownlinkKind, DownlinkMessage};
     let now = clock::now();
     let today = site.calendar.local(now).date().to_string();
@@ -65,7 +65,7 @@ fn sample_district(
     ];
     store.write(|tx| {
         for n in &notices {
-            keting_centre::store::district_notices::apply(tx, n, now)?;
+            keting_store::district_notices::apply(tx, n, now)?;
         }
         Ok(())
     })
@@ -264,15 +264,15 @@ pub fn render(
         let now = clock::now();
         store
             .write(|tx| {
-                for s in keting_centre::store::staff_access::list(tx)? {
-                    keting_centre::store::staff_access::set_role(
+                for s in keting_store::staff_access::list(tx)? {
+                    keting_store::staff_access::set_role(
                         tx,
                         s.member,
                         keting_core::staff::StaffRole::Technician,
                         now,
                     )?;
                 }
-                Ok::<_, keting_centre::store::StoreError>(())
+                Ok::<_, keting_store::StoreError>(())
             })
             .map_err(|e| setup(&e))?;
     }
@@ -450,8 +450,8 @@ pub fn render(
 fn sample_bookings(
     store: &mut Store,
     site: &SiteRecord,
-) -> Result<(), keting_centre::store::StoreError> {
-    use keting_centre::store::{bookings, walk_up};
+) -> Result<(), keting_store::StoreError> {
+    use keting_store::{bookings, walk_up};
     use keting_core::booking::ResourceKind;
     let cal = site.calendar;
     let now = clock::now();
@@ -461,7 +461,7 @@ fn sample_bookings(
             cal.start_of(today).as_unix_millis() + days * 86_400_000 + h * 3_600_000,
         )
     };
-    let policy = keting_centre::store::booking_policy::get(store.conn())?;
+    let policy = keting_store::booking_policy::get(store.conn())?;
     store.write(|tx| {
         bookings::book(tx, &policy, cal, "robot", at(1, 9), MemberId(1), false, now)?;
         bookings::book(
@@ -501,11 +501,11 @@ fn sample_bookings(
 fn sample_desk(
     store: &mut Store,
     site: &SiteRecord,
-) -> Result<(), keting_centre::store::StoreError> {
-    use keting_centre::store::{bookings, ratings, walk_up};
+) -> Result<(), keting_store::StoreError> {
+    use keting_store::{bookings, ratings, walk_up};
     use keting_core::booking::ResourceKind;
     let cal = site.calendar;
-    let policy = keting_centre::store::booking_policy::get(store.conn())?;
+    let policy = keting_store::booking_policy::get(store.conn())?;
     let day = cal.start_of(cal.date_of(clock::now())).as_unix_millis();
     let at = |h: i64| keting_core::time::Timestamp::from_unix_millis(day + h * 3_600_000);
     store.write(|tx| {
@@ -566,15 +566,15 @@ fn encode_png(pixels: &[Rgb8Pixel], w: u32, h: u32) -> std::io::Result<Vec<u8>> 
 /// locked, a side door offline, two entries tonight.
 fn sample_doors(
     alarms: bool,
-    site: &keting_centre::store::site_record::SiteRecord,
+    site: &keting_store::site_record::SiteRecord,
     claims: Vec<(String, String)>,
 ) -> tokio::sync::watch::Receiver<keting_centre::service::DoorsView> {
     use keting_centre::service::device_states::{Availability, DoorView};
-    use keting_centre::store::door_events::Entry;
+    use keting_store::door_events::Entry;
     use keting_core::door::lock::LockState;
     use keting_core::ids::DeviceId;
     let id = |s: &str| DeviceId::new(s).unwrap_or_else(|_| unreachable!());
-    let evening = keting_centre::store::door_events::tonight_starts(site.calendar, clock::now());
+    let evening = keting_store::door_events::tonight_starts(site.calendar, clock::now());
     let at = |minutes: u64| evening.saturating_add(Duration::from_secs(minutes * 60 + 3 * 3600));
     let view = keting_centre::service::DoorsView {
         connected: true,
@@ -616,7 +616,7 @@ fn sample_doors(
         unavailable: Vec::new(),
         session_devices: Vec::new(),
         alarms: if alarms {
-            use keting_centre::store::alarms::{Alarm, AlarmKind};
+            use keting_store::alarms::{Alarm, AlarmKind};
             vec![
                 Alarm {
                     id: 2,

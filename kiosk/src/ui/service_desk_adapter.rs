@@ -17,9 +17,9 @@ use super::{DeskRow, KioskAdapter, KioskWindow};
 use crate::controller::router::Screen;
 use crate::words::{tr, tr_args};
 use keting_centre::clock;
-use keting_centre::desk;
+use keting_desk as desk;
 use keting_centre::service::device_states::Availability;
-use keting_centre::store::{bookings, ratings, resources};
+use keting_store::{bookings, ratings, resources};
 
 /// Ratings are summed over this many days.
 const RATING_DAYS: i64 = 30;

@@ -28,12 +28,12 @@ use crate::controller::router::Screen;
 use crate::controller::services::{self, Cell, ServicesPage, Step};
 use crate::words::{tr, tr_args};
 use keting_centre::clock;
-use keting_centre::desk::bookings::CancelAs;
-use keting_centre::desk::{self, Actor};
-use keting_centre::store::bookings::{self, Booking};
-use keting_centre::store::resources::{self, ResourceRecord};
-use keting_centre::store::walk_up::{self, WalkUp};
-use keting_centre::store::{StoreError, ratings};
+use keting_desk::bookings::CancelAs;
+use keting_desk::{self as desk, Actor};
+use keting_store::bookings::{self, Booking};
+use keting_store::resources::{self, ResourceRecord};
+use keting_store::walk_up::{self, WalkUp};
+use keting_store::{StoreError, ratings};
 
 /// The page goes home after this long untouched.
 pub const SERVICES_IDLE: Duration = crate::controller::router::RESIDENT_IDLE;

@@ -24,12 +24,12 @@ use super::{ClaimRow, DoorRow, EntryRow, GymRow, KioskAdapter, KioskWindow};
 use crate::controller::router::Screen;
 use crate::words::{tr, tr_args};
 use keting_centre::clock;
-use keting_centre::desk::gym::GymEnded;
-use keting_centre::desk::staff::SignInError;
-use keting_centre::desk::{self, Actor};
+use keting_desk::gym::GymEnded;
+use keting_desk::staff::SignInError;
+use keting_desk::{self as desk, Actor};
 use keting_centre::service::device_states::{Availability, DoorView, DoorsView};
-use keting_centre::store::gym;
-use keting_centre::store::members;
+use keting_store::gym;
+use keting_store::members;
 
 /// The staff page closes after this long untouched.
 pub const STAFF_IDLE: Duration = crate::controller::router::STAFF_IDLE;
@@ -197,7 +197,7 @@ pub(super) fn as_staff<T, E: std::fmt::Display>(
     state: &Rc<RefCell<State>>,
     action: StaffAction,
     act: impl FnOnce(
-        &mut keting_centre::store::Store,
+        &mut keting_store::Store,
         Actor,
         keting_core::calendar::SiteCalendar,
     ) -> Result<T, E>,

@@ -1,0 +1,502 @@
+//! The bookings desk: resources, course packages, bookings and their
+//! sessions, the pianos' walk-up queue, ratings, and the site's booking
+//! rules.
+//!
+//! Every call reads the site's booking rules (`store::booking_policy`) in
+//! its own transaction and writes its audit row there. The devices are not
+//! told here: the service sees the change and sends session starts and
+//! stops. Refusals are typed: `StoreError::Booking` carries the core's
+//! `BookingRefusal`, `StoreError::Points` the ledger's.
+
+use keting_core::staff::StaffAction;
+use std::time::Duration;
+
+use keting_core::booking::{BookingPolicy, ResourceKind};
+use keting_core::calendar::SiteCalendar;
+use keting_core::ids::MemberId;
+use keting_core::time::Timestamp;
+use time::Date;
+
+use super::Actor;
+use keting_store::bookings::{self, Booked, Booking, Cancelled, Swept};
+use keting_store::packages;
+use keting_store::ratings::{self, ServiceRatings};
+use keting_store::resources::{self, ResourceRecord};
+use keting_store::walk_up::{self, WalkUp};
+use keting_store::{Store, StoreError, audit, booking_policy};
+use keting_core::booking::Package;
+
+/// Adds a bookable resource, or changes one (its bookings stay).
+pub fn put_resource(
+    store: &mut Store,
+    actor: Actor,
+    record: &ResourceRecord,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    if record.resource.kind == ResourceKind::Piano
+        && (record.device.is_none() || record.channel.is_none())
+    {
+        return Err(StoreError::Invalid(
+            "a piano needs --device (its piano bank) and --channel (its relay channel)".into(),
+        ));
+    }
+    store.write(|tx| {
+        super::staff::require(tx, actor, StaffAction::Bookings)?;
+        // Booked places stay booked: the capacity may not go below them in
+        // any slot from now on.
+        let id = record.resource.id.as_str();
+        if let Some((slot, booked)) = bookings::fullest_slot_from(tx, id, now)?
+            && booked > record.resource.capacity
+        {
+            return Err(StoreError::CapacityBelowBooked {
+                capacity: record.resource.capacity,
+                booked,
+                slot,
+            });
+        }
+        resources::put(tx, record)?;
+        audit::record(
+            tx,
+            now,
+            &actor.audit_name(),
+            "resource.add",
+            &format!("{} ({})", record.resource.id, record.resource.kind.as_str()),
+        )
+    })
+}
+
+/// Sessions over and waiting for staff to check the device, oldest first.
+pub fn to_check(store: &Store) -> Result<Vec<Booking>, StoreError> {
+    bookings::to_check(store.conn())
+}
+
+/// Every resource, or those of one kind.
+pub fn resources(
+    store: &Store,
+    kind: Option<ResourceKind>,
+) -> Result<Vec<ResourceRecord>, StoreError> {
+    resources::list(store.conn(), kind)
+}
+
+/// One resource.
+pub fn resource(store: &Store, id: &str) -> Result<ResourceRecord, StoreError> {
+    resources::require(store.conn(), id)
+}
+
+/// Sells `member` a course package of `sessions` sessions of `kind`, valid
+/// through `last_day`; returns its number.
+#[allow(clippy::too_many_arguments)]
+pub fn sell_package(
+    store: &mut Store,
+    actor: Actor,
+    member: MemberId,
+    kind: ResourceKind,
+    sessions: u16,
+    last_day: Date,
+    calendar: SiteCalendar,
+    now: Timestamp,
+) -> Result<i64, StoreError> {
+    let who = actor.audit_name();
+    let expires = calendar.day_span(last_day).end;
+    store.write(|tx| {
+        super::staff::require(tx, actor, StaffAction::Bookings)?;
+        let id = packages::sell(tx, member, kind, sessions, expires, &who, now)?;
+        audit::record(
+            tx,
+            now,
+            &who,
+            "package.sell",
+            &format!(
+                "package {id}: member {member} {sessions} x {} until {last_day}",
+                kind.as_str()
+            ),
+        )?;
+        Ok(id)
+    })
+}
+
+/// A member's bookings from `since` on.
+pub fn of_member(
+    store: &Store,
+    member: MemberId,
+    since: Timestamp,
+) -> Result<Vec<Booking>, StoreError> {
+    bookings::of_member(store.conn(), member, since)
+}
+
+/// A resource's bookings with slots starting in `[from, to)`.
+pub fn of_resource(
+    store: &Store,
+    resource: &str,
+    from: Timestamp,
+    to: Timestamp,
+) -> Result<Vec<Booking>, StoreError> {
+    bookings::of_resource(store.conn(), resource, from, to)
+}
+
+/// Packages sold in `[from, to)`, per kind: (kind, packages, sessions).
+pub fn packages_sold(
+    store: &Store,
+    from: Timestamp,
+    to: Timestamp,
+) -> Result<Vec<(ResourceKind, u32, u32)>, StoreError> {
+    packages::sold_between(store.conn(), from, to)
+}
+
+/// Ratings per kind of service in `[from, to)`.
+pub fn ratings_between(
+    store: &Store,
+    from: Timestamp,
+    to: Timestamp,
+) -> Result<Vec<ServiceRatings>, StoreError> {
+    ratings::per_service_between(store.conn(), from, to)
+}
+
+/// A member's packages.
+pub fn packages(store: &Store, member: MemberId) -> Result<Vec<Package>, StoreError> {
+    packages::of_member(store.conn(), member, None)
+}
+
+/// Books `member` into the slot of `resource` starting at `start` (or onto
+/// its waiting list when full and `wait`).
+#[allow(clippy::too_many_arguments)]
+pub fn book(
+    store: &mut Store,
+    actor: Actor,
+    resource: &str,
+    start: Timestamp,
+    member: MemberId,
+    wait: bool,
+    calendar: SiteCalendar,
+    now: Timestamp,
+) -> Result<Booked, StoreError> {
+    store.write(|tx| {
+        let policy = booking_policy::get(tx)?;
+        let b = bookings::book(tx, &policy, calendar, resource, start, member, wait, now)?;
+        let at = calendar.local(start);
+        audit::record(
+            tx,
+            now,
+            &actor.audit_name(),
+            "booking.book",
+            &format!(
+                "booking {} of member {member}: {resource} {:04}-{:02}-{:02} {:02}:{:02}",
+                b.booking.id,
+                at.year(),
+                u8::from(at.month()),
+                at.day(),
+                at.hour(),
+                at.minute()
+            ),
+        )?;
+        Ok(b)
+    })
+}
+
+/// Who a cancellation is for: a member's own (inside the window only) or
+/// staff's (any time).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CancelAs {
+    /// The member's own cancellation: the window applies, and only their
+    /// own booking.
+    Member,
+    /// Staff cancel: any time, the charge given back.
+    Staff,
+}
+
+/// Cancels `booking`; a resident acting for themselves always cancels as
+/// the member.
+pub fn cancel(
+    store: &mut Store,
+    actor: Actor,
+    booking: i64,
+    how: CancelAs,
+    calendar: SiteCalendar,
+    now: Timestamp,
+) -> Result<Cancelled, StoreError> {
+    store.write(|tx| {
+        let policy = booking_policy::get(tx)?;
+        let who = match (actor, how) {
+            (Actor::Member(m), _) => Some(m),
+            (_, CancelAs::Member) => Some(bookings::get(tx, booking)?.member),
+            (_, CancelAs::Staff) => None,
+        };
+        let c = bookings::cancel(tx, &policy, calendar, booking, who, now)?;
+        let by_staff = if who.is_none() { " by staff" } else { "" };
+        audit::record(
+            tx,
+            now,
+            &actor.audit_name(),
+            "booking.cancel",
+            &format!("booking {booking}{by_staff}"),
+        )?;
+        Ok(c)
+    })
+}
+
+/// The booking, if it is `member`'s (a resident may act on their own only).
+/// `booking`, if `actor` may act on it: its member, or staff whose role
+/// allows bookings.
+fn own(tx: &rusqlite::Connection, actor: Actor, booking: i64) -> Result<Booking, StoreError> {
+    if let Actor::Staff(_) = actor {
+        super::staff::require(tx, actor, StaffAction::Bookings)?;
+    }
+    let b = bookings::get(tx, booking)?;
+    match actor {
+        Actor::Member(m) if m != b.member => Err(StoreError::NotFound(format!(
+            "booking {booking} of this member"
+        ))),
+        _ => Ok(b),
+    }
+}
+
+/// Starts `member`'s booking that may start now (of `resource`, if named):
+/// check-in opens a while before the slot.
+pub fn start(
+    store: &mut Store,
+    actor: Actor,
+    member: MemberId,
+    resource: Option<&str>,
+    calendar: SiteCalendar,
+    now: Timestamp,
+) -> Result<Booking, StoreError> {
+    store.write(|tx| check_in(tx, actor, member, resource, calendar, now))
+}
+
+/// Starts `booking` (a resident's tap on "start" beside it).
+pub fn start_booking(
+    store: &mut Store,
+    actor: Actor,
+    booking: i64,
+    calendar: SiteCalendar,
+    now: Timestamp,
+) -> Result<Booking, StoreError> {
+    store.write(|tx| {
+        let b = own(tx, actor, booking)?;
+        check_in(tx, actor, b.member, Some(&b.resource), calendar, now)
+    })
+}
+
+/// Checks `member` in (by the site's rules), audited.
+fn check_in(
+    tx: &rusqlite::Connection,
+    actor: Actor,
+    member: MemberId,
+    resource: Option<&str>,
+    calendar: SiteCalendar,
+    now: Timestamp,
+) -> Result<Booking, StoreError> {
+    let policy = booking_policy::get(tx)?;
+    let b = bookings::check_in(tx, &policy, calendar, member, resource, now)?;
+    audit::record(
+        tx,
+        now,
+        &actor.audit_name(),
+        "booking.start",
+        &format!("booking {}", b.id),
+    )?;
+    Ok(b)
+}
+
+/// Ends a session early (the device is told to switch off).
+pub fn end(
+    store: &mut Store,
+    actor: Actor,
+    booking: i64,
+    calendar: SiteCalendar,
+    now: Timestamp,
+) -> Result<Booking, StoreError> {
+    store.write(|tx| {
+        own(tx, actor, booking)?;
+        let b = bookings::finish(tx, calendar, booking, "ended_early", false, now)?;
+        audit::record(
+            tx,
+            now,
+            &actor.audit_name(),
+            "booking.end",
+            &format!("booking {booking} ended early"),
+        )?;
+        Ok(b)
+    })
+}
+
+/// Staff checked a session that needs checking after use.
+pub fn clear(
+    store: &mut Store,
+    actor: Actor,
+    booking: i64,
+    now: Timestamp,
+) -> Result<Booking, StoreError> {
+    store.write(|tx| {
+        super::staff::require(tx, actor, StaffAction::Bookings)?;
+        let b = bookings::clear(tx, booking, now)?;
+        audit::record(
+            tx,
+            now,
+            &actor.audit_name(),
+            "booking.clear",
+            &format!("booking {booking} ({}) checked", b.resource),
+        )?;
+        Ok(b)
+    })
+}
+
+/// Records a rating of 1 to 5 stars for a finished session (once).
+pub fn rate(
+    store: &mut Store,
+    actor: Actor,
+    booking: i64,
+    stars: u8,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    let member = match actor {
+        Actor::Member(m) => Some(m),
+        _ => None,
+    };
+    store.write(|tx| {
+        ratings::rate(tx, booking, member, stars, now)?;
+        audit::record(
+            tx,
+            now,
+            &actor.audit_name(),
+            "booking.rate",
+            &format!("booking {booking}: {stars} star(s)"),
+        )
+    })
+}
+
+/// Ratings per kind of service since `since`.
+pub fn ratings(store: &Store, since: Timestamp) -> Result<Vec<ServiceRatings>, StoreError> {
+    ratings::per_service(store.conn(), since)
+}
+
+/// "Scan and play": a free piano now (none of `unavailable`, whose banks
+/// are offline), or a place in the queue.
+pub fn play_piano(
+    store: &mut Store,
+    actor: Actor,
+    member: MemberId,
+    unavailable: &[String],
+    calendar: SiteCalendar,
+    now: Timestamp,
+) -> Result<WalkUp, StoreError> {
+    store.write(|tx| {
+        let policy = booking_policy::get(tx)?;
+        let got = walk_up::scan(
+            tx,
+            &policy,
+            calendar,
+            ResourceKind::Piano,
+            member,
+            unavailable,
+            now,
+        )?;
+        let detail = match &got {
+            WalkUp::Started(b) => format!("member {member}: booking {} on {}", b.id, b.resource),
+            WalkUp::AlreadyPlaying(b) => {
+                format!("member {member}: already playing, booking {}", b.id)
+            }
+            WalkUp::Queued { position } => {
+                format!("member {member}: number {position} in the queue")
+            }
+        };
+        audit::record(tx, now, &actor.audit_name(), "piano.play", &detail)?;
+        Ok(got)
+    })
+}
+
+/// Takes `member` out of the piano queue; whether they were in it.
+pub fn leave_piano_queue(
+    store: &mut Store,
+    actor: Actor,
+    member: MemberId,
+    now: Timestamp,
+) -> Result<bool, StoreError> {
+    store.write(|tx| {
+        let left = walk_up::leave_queue(tx, ResourceKind::Piano, member)?;
+        if left {
+            audit::record(
+                tx,
+                now,
+                &actor.audit_name(),
+                "piano.leave",
+                &format!("member {member}"),
+            )?;
+        }
+        Ok(left)
+    })
+}
+
+/// The time-driven work, once: places nobody started released and their
+/// waiting lists promoted, sessions past their end finished, the piano
+/// queue served with pianos now free (none of `unavailable`).
+pub fn sweep(
+    store: &mut Store,
+    calendar: SiteCalendar,
+    unavailable: &[String],
+    now: Timestamp,
+) -> Result<(Swept, Vec<Booking>), StoreError> {
+    store.write(|tx| {
+        let policy = booking_policy::get(tx)?;
+        let swept = bookings::sweep(tx, &policy, calendar, now)?;
+        let served = walk_up::serve_queue(tx, &policy, ResourceKind::Piano, unavailable, now)?;
+        Ok((swept, served))
+    })
+}
+
+/// The site's booking rules as they stand.
+pub fn rules(store: &Store) -> Result<BookingPolicy, StoreError> {
+    booking_policy::get(store.conn())
+}
+
+/// A change to the site's booking rules; `None` keeps a value.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PolicyChange {
+    /// A member may cancel until this many minutes before the start.
+    pub cancel_before_minutes: Option<u32>,
+    /// A place waits this many minutes for its member.
+    pub start_grace_minutes: Option<u32>,
+    /// Check-in opens this many minutes before the start.
+    pub check_in_early_minutes: Option<u32>,
+}
+
+/// The site's booking rules, changed first if `change` changes anything
+/// (audited).
+pub fn policy(
+    store: &mut Store,
+    actor: Actor,
+    change: PolicyChange,
+    now: Timestamp,
+) -> Result<BookingPolicy, StoreError> {
+    let minutes = |m: u32| Duration::from_secs(u64::from(m) * 60);
+    store.write(|tx| {
+        super::staff::require(tx, actor, StaffAction::ManageStaff)?;
+        let mut p = booking_policy::get(tx)?;
+        if change == PolicyChange::default() {
+            return Ok(p);
+        }
+        if change.start_grace_minutes == Some(0) {
+            return Err(StoreError::Invalid(
+                "a place waits at least 1 minute for its member".into(),
+            ));
+        }
+        if let Some(m) = change.cancel_before_minutes {
+            p.cancel_before = minutes(m);
+        }
+        if let Some(m) = change.start_grace_minutes {
+            p.start_grace = minutes(m);
+        }
+        if let Some(m) = change.check_in_early_minutes {
+            p.check_in_early = minutes(m);
+        }
+        booking_policy::set(tx, &p)?;
+        audit::record(
+            tx,
+            now,
+            &actor.audit_name(),
+            "booking.policy",
+            &format!("{p:?}"),
+        )?;
+        Ok(p)
+    })
+}

@@ -1,0 +1,42 @@
+//! The desks: every use case of the centre, written once.
+//!
+//! A desk function takes who acts ([`Actor`]), what they ask, and `now`; it
+//! runs in one write transaction, asks the core for the decision, writes the
+//! audit row naming the actor, and returns a typed outcome or a typed
+//! refusal a surface can word in its own language. The command line, the
+//! touch screen and every later surface call these and nothing below them.
+//!
+//! - [`actor`]: who is acting, as the audit log names them.
+//! - [`checkin`]: a scan in, a durable decision out.
+//! - [`members`]: adding members, a lost card's new pass, reprints.
+//! - [`gym`]: paid gym months granted, extended, ended.
+//! - [`doors`]: registering doors, a staff member's one-pulse open.
+//! - [`alarms`]: the open alarms and their history, acknowledged by name.
+//! - [`claims`]: devices' enrolment claims confirmed.
+//! - [`devices`]: each device's own key, which its signed answers verify with.
+//! - [`points`]: volunteer points awarded, reversed, balances, the ledger,
+//!   the policy.
+//! - [`reports`]: visits per hour, day and month.
+//! - [`vending`]: the drinks machine's catalogue, stock and redemptions.
+//! - [`bookings`]: resources, packages, bookings and sessions, the piano
+//!   queue, ratings, the site's booking rules.
+//! - [`staff`]: staff roles and PINs, signing in with card and PIN, and the
+//!   role check every staff action passes.
+
+#![cfg_attr(test, allow(clippy::unwrap_used))]
+
+pub mod actor;
+pub mod alarms;
+pub mod bookings;
+pub mod checkin;
+pub mod claims;
+pub mod devices;
+pub mod doors;
+pub mod gym;
+pub mod members;
+pub mod points;
+pub mod reports;
+pub mod staff;
+pub mod vending;
+
+pub use actor::Actor;

@@ -1,0 +1,118 @@
+//! What the district needs leaves with the commit of the desk action that
+//! made it: a counted check-in, an award, an alarm raised and cleared are
+//! queued in the district outbox in the same transaction, carry pseudonyms
+//! and no name, and are pruned with the devices' events.
+
+#![allow(clippy::unwrap_used)]
+use keting_core::calendar::SiteCalendar;
+use keting_core::ids::DeviceId;
+
+use keting_core::district::{DistrictEvent, DistrictEventKind, Pseudonym};
+use keting_core::time::Timestamp;
+use keting_store::StoreError;
+use keting_store::uplink::{backlog, event, mark_sent_through, prune, unsent};
+use rusqlite::params;
+use keting_desk::{self as desk, Actor};
+use keting_store::Store;
+use keting_store::alarms::{self, AlarmKind};
+use keting_store::members::NewMember;
+
+const KEY: [u8; 32] = [3; 32];
+
+#[test]
+fn what_the_district_needs_is_queued_with_its_commit_and_leaves_with_no_name() {
+    let mut store = Store::open_in_memory().unwrap();
+    let now = Timestamp::from_unix_millis(1_800_000_000_000);
+    let id = store
+        .write(|tx| {
+            keting_store::members::add(
+                tx,
+                &NewMember::new("陈晓梅", Some("5067"), &[]).unwrap(),
+                now,
+            )
+        })
+        .unwrap();
+    // A counted visit, one not counted (a repeat), an award, an alarm
+    // raised and cleared.
+    store
+        .write(|tx| {
+            tx.execute(
+                "INSERT INTO checkins (at_ms, member_id, accepted, counted, reason, source)
+                 VALUES (?1, ?2, 1, 1, NULL, 'scanner'), (?1, ?2, 1, 0, NULL, 'scanner')",
+                params![now.as_unix_millis(), id.0],
+            )
+        })
+        .unwrap();
+    desk::points::award(
+        &mut store,
+        Actor::CommandLine,
+        id,
+        "敬老探访",
+        15,
+        SiteCalendar::china(),
+        now,
+    )
+    .unwrap();
+    let door = DeviceId::new("gym-door").unwrap();
+    store
+        .write(|tx| {
+            alarms::raise(tx, &door, AlarmKind::Forced, "", now)?;
+            alarms::clear(
+                tx,
+                &door,
+                AlarmKind::Forced,
+                now.saturating_add(std::time::Duration::from_secs(5)),
+            )?;
+            Ok::<_, StoreError>(())
+        })
+        .unwrap();
+    let rows = unsent(store.conn(), 100).unwrap();
+    let sources: Vec<&str> = rows.iter().map(|r| r.source.as_str()).collect();
+    assert_eq!(
+        sources,
+        ["checkin", "posting", "alarm_raised", "alarm_cleared"]
+    );
+    assert_eq!(backlog(store.conn()).unwrap(), 4);
+    let events: Vec<DistrictEvent> = rows
+        .iter()
+        .map(|r| event(store.conn(), "futian-01", &KEY, r).unwrap().unwrap())
+        .collect();
+    let visitor = Pseudonym::of(&KEY, id);
+    assert_eq!(
+        events[0].event,
+        DistrictEventKind::CheckIn {
+            visitor: visitor.clone()
+        }
+    );
+    assert_eq!(
+        events[1].event,
+        DistrictEventKind::PointsAwarded {
+            activity: "敬老探访".into(),
+            volunteer: visitor,
+            points: 15
+        }
+    );
+    assert!(
+        matches!(&events[3].event, DistrictEventKind::Alarm { raised: false, alarm, .. } if alarm == "forced")
+    );
+    assert_eq!(events[0].message_id(), format!("futian-01:{}", rows[0].id));
+    for e in &events {
+        let text = String::from_utf8(e.encode()).unwrap();
+        assert!(!text.contains("陈晓梅") && !text.contains("5067"), "{text}");
+    }
+    // Acknowledged in order: the first two go, two wait.
+    mark_sent_through(store.conn(), rows[1].id, now).unwrap();
+    assert_eq!(backlog(store.conn()).unwrap(), 2);
+    assert_eq!(unsent(store.conn(), 100).unwrap()[0].id, rows[2].id);
+    // Kept as long as the devices' events, then pruned, sent or not.
+    assert_eq!(prune(store.conn(), now).unwrap(), 0);
+    assert_eq!(
+        prune(
+            store.conn(),
+            now.saturating_add(std::time::Duration::from_secs(60))
+        )
+        .unwrap(),
+        4
+    );
+    assert_eq!(backlog(store.conn()).unwrap(), 0);
+}

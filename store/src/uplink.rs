@@ -1,0 +1,163 @@
+//! The district uplink's outbox: the rows migration 16's triggers write in
+//! the transaction of what the district needs to hear of, oldest first,
+//! each read back as the district event it becomes (`keting_core::district`)
+//! and marked sent once the district acknowledged it.
+//!
+//! An event is built when it is sent, from the row it points at, so what
+//! leaves is only what the contract carries: a member as the centre's
+//! pseudonym, never a name, a phone tail or a pass. A row whose source was
+//! pruned since (device events older than the retention) becomes `None`:
+//! the sender marks it sent and moves on.
+
+use keting_core::district::{DISTRICT_VERSION, DistrictEvent, DistrictEventKind, Pseudonym};
+use keting_core::ids::MemberId;
+use keting_core::time::Timestamp;
+use rusqlite::{Connection, OptionalExtension, params};
+
+use super::StoreError;
+
+/// One row waiting to go.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OutboxRow {
+    /// Its number: the event's id in its message id.
+    pub id: u64,
+    /// What kind of row it points at.
+    pub source: String,
+    /// That row's id.
+    pub ref_id: i64,
+    /// When it happened.
+    pub at_ms: i64,
+}
+
+/// The oldest `limit` rows not yet sent.
+pub fn unsent(conn: &Connection, limit: u32) -> Result<Vec<OutboxRow>, StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, source, ref_id, at_ms FROM uplink_outbox WHERE sent_ms IS NULL ORDER BY id LIMIT ?1",
+    )?;
+    let rows = stmt.query_map([limit], |r| {
+        Ok(OutboxRow {
+            id: u64::try_from(r.get::<_, i64>(0)?).unwrap_or(0),
+            source: r.get(1)?,
+            ref_id: r.get(2)?,
+            at_ms: r.get(3)?,
+        })
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// How many rows wait.
+pub fn backlog(conn: &Connection) -> Result<u64, StoreError> {
+    let n: i64 = conn.query_row(
+        "SELECT count(*) FROM uplink_outbox WHERE sent_ms IS NULL",
+        [],
+        |r| r.get(0),
+    )?;
+    Ok(u64::try_from(n).unwrap_or(0))
+}
+
+/// Marks every row up to `id` sent (the district acknowledged them, in
+/// order).
+pub fn mark_sent_through(conn: &Connection, id: u64, now: Timestamp) -> Result<(), StoreError> {
+    conn.execute(
+        "UPDATE uplink_outbox SET sent_ms = ?2 WHERE id <= ?1 AND sent_ms IS NULL",
+        params![i64::try_from(id).unwrap_or(i64::MAX), now.as_unix_millis()],
+    )?;
+    Ok(())
+}
+
+/// Deletes the rows of events before `before`, sent or not: a centre with
+/// no district (or cut off for longer than the events are kept) does not
+/// grow its outbox for ever. Returns how many.
+pub fn prune(conn: &Connection, before: Timestamp) -> Result<usize, StoreError> {
+    Ok(conn.execute(
+        "DELETE FROM uplink_outbox WHERE at_ms < ?1",
+        [before.as_unix_millis()],
+    )?)
+}
+
+/// The district event `row` becomes at `centre`, members pseudonymised
+/// under `key`; `None` if what it points at is gone.
+pub fn event(
+    conn: &Connection,
+    centre: &str,
+    key: &[u8; 32],
+    row: &OutboxRow,
+) -> Result<Option<DistrictEvent>, StoreError> {
+    let who = |m: Option<u32>| m.map(|m| Pseudonym::of(key, MemberId(m)));
+    let one = |sql: &str| -> Result<Option<(Option<u32>, String, i64)>, StoreError> {
+        Ok(conn
+            .query_row(sql, [row.ref_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .optional()?)
+    };
+    let kind = match row.source.as_str() {
+        "checkin" => one("SELECT member_id, '', 0 FROM checkins WHERE id = ?1")?
+            .and_then(|(m, _, _)| who(m))
+            .map(|visitor| DistrictEventKind::CheckIn { visitor }),
+        "door_entry" => {
+            one("SELECT member_id, device_id, 0 FROM door_events WHERE id = ?1")?.and_then(
+                |(m, door, _)| who(m).map(|visitor| DistrictEventKind::DoorEntry { door, visitor }),
+            )
+        }
+        "alarm_raised" | "alarm_cleared" => {
+            let found: Option<(String, String)> = conn
+                .query_row(
+                    "SELECT device_id, kind FROM alarms WHERE id = ?1",
+                    [row.ref_id],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .optional()?;
+            found.map(|(device, alarm)| DistrictEventKind::Alarm {
+                device,
+                alarm,
+                raised: row.source == "alarm_raised",
+            })
+        }
+        "rating" => one("SELECT stars, kind, 0 FROM ratings WHERE booking_id = ?1")?.map(
+            |(stars, service, _)| DistrictEventKind::Rating {
+                service,
+                stars: u8::try_from(stars.unwrap_or(0)).unwrap_or(0),
+            },
+        ),
+        "posting" => {
+            let found: Option<(String, Option<u32>, Option<String>, i64)> = conn
+                .query_row(
+                    "SELECT p.kind, p.member_id, a.name,
+                            coalesce((SELECT sum(l.amount) FROM ledger_legs l
+                                      WHERE l.posting_id = p.id AND l.amount > 0), 0)
+                     FROM ledger_postings p LEFT JOIN activities a ON a.id = p.activity_id
+                     WHERE p.id = ?1",
+                    [row.ref_id],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+                )
+                .optional()?;
+            found.and_then(|(kind, m, activity, points)| {
+                let points = u32::try_from(points).unwrap_or(0);
+                let member = who(m)?;
+                Some(match kind.as_str() {
+                    "earn" => DistrictEventKind::PointsAwarded {
+                        activity: activity.unwrap_or_default(),
+                        volunteer: member,
+                        points,
+                    },
+                    _ => DistrictEventKind::PointsSpent { member, points },
+                })
+            })
+        }
+        "booking_done" => one(
+            "SELECT NULL, r.kind, 0 FROM bookings b JOIN resources r ON r.id = b.resource_id WHERE b.id = ?1",
+        )?
+        .map(|(_, service, _)| DistrictEventKind::BookingDone { service }),
+        other => {
+            return Err(StoreError::Invalid(format!(
+                "an uplink row of source {other:?}"
+            )));
+        }
+    };
+    Ok(kind.map(|event| DistrictEvent {
+        v: DISTRICT_VERSION,
+        centre: centre.to_owned(),
+        id: row.id,
+        at_ms: row.at_ms,
+        event,
+    }))
+}
