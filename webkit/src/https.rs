@@ -103,7 +103,11 @@ pub async fn serve_router(
             accepted = listener.accept() => match accepted {
                 Ok(a) => a,
                 Err(e) => {
+                    // Out of file descriptors (EMFILE) fails every accept
+                    // until a connection closes: wait a little rather than
+                    // spin and fill the log, as axum's own loop does.
                     tracing::warn!("https: accept: {e}");
+                    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
                     continue;
                 }
             },
