@@ -83,6 +83,18 @@ impl StaffRole {
     }
 }
 
+/// The action that acting on a member's card or data needs: a member who
+/// holds a staff role is a manager's business (a new pass for a manager's
+/// lost card, shown to whoever asked, or their data deleted, which ends
+/// their staff access, is managing staff), anyone else's is the members
+/// desk's. So a lower role never acts on a higher one.
+pub fn action_on_member(target: Option<StaffRole>) -> StaffAction {
+    match target {
+        Some(_) => StaffAction::ManageStaff,
+        None => StaffAction::Members,
+    }
+}
+
 impl fmt::Display for StaffRole {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
@@ -223,6 +235,18 @@ impl PinAttempts {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn only_a_manager_acts_on_a_staff_members_card_or_data() {
+        for target in StaffRole::ALL {
+            let needed = action_on_member(Some(target));
+            assert!(StaffRole::Manager.may(needed));
+            assert!(!StaffRole::Staff.may(needed), "staff on a {target}");
+            assert!(!StaffRole::Technician.may(needed));
+        }
+        assert!(StaffRole::Staff.may(action_on_member(None)), "a resident's card");
+    }
+
     use super::*;
 
     #[test]

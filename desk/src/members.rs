@@ -6,7 +6,7 @@
 
 use keting_core::ids::{Epoch, MemberId};
 use keting_core::pass::PassIssuer;
-use keting_core::staff::StaffAction;
+use keting_core::staff::{Forbidden, StaffAction, action_on_member};
 use keting_core::time::Timestamp;
 use thiserror::Error;
 
@@ -26,9 +26,22 @@ pub enum MemberError {
     /// The member's passes were revoked as often as an epoch counts.
     #[error("member {0} cannot be revoked again")]
     EpochsExhausted(MemberId),
+    /// The acting staff member's role may not do it (to this member: a
+    /// staff member's card or data is a manager's business).
+    #[error(transparent)]
+    Forbidden(Forbidden),
     /// The database.
     #[error(transparent)]
-    Store(#[from] StoreError),
+    Store(StoreError),
+}
+
+impl From<StoreError> for MemberError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Forbidden(f) => MemberError::Forbidden(f),
+            e => MemberError::Store(e),
+        }
+    }
 }
 
 impl From<rusqlite::Error> for MemberError {
@@ -48,6 +61,20 @@ pub struct MemberPass {
 
 fn require(conn: &rusqlite::Connection, id: MemberId) -> Result<Member, MemberError> {
     members::get(conn, id)?.ok_or(MemberError::UnknownMember(id))
+}
+
+/// The member `id`, once `actor` may act on them: the members desk's role,
+/// and a manager's for a member who holds a staff role.
+fn require_over(
+    conn: &rusqlite::Connection,
+    actor: Actor,
+    id: MemberId,
+) -> Result<Member, MemberError> {
+    super::staff::require(conn, actor, StaffAction::Members)?;
+    let member = require(conn, id)?;
+    let role = keting_store::staff_access::get(conn, id)?.map(|a| a.role);
+    super::staff::require(conn, actor, action_on_member(role))?;
+    Ok(member)
 }
 
 /// Adds a member at epoch 0 and issues their first pass.
@@ -84,8 +111,7 @@ pub fn revoke(
     now: Timestamp,
 ) -> Result<MemberPass, MemberError> {
     let member = store.write(|tx| {
-        super::staff::require(tx, actor, StaffAction::Members)?;
-        let before = require(tx, id)?;
+        let before = require_over(tx, actor, id)?;
         if before.epoch.next().is_none() {
             return Err(MemberError::EpochsExhausted(id));
         }
@@ -114,8 +140,7 @@ pub fn erase(
     now: Timestamp,
 ) -> Result<Member, MemberError> {
     store.write(|tx| {
-        super::staff::require(tx, actor, StaffAction::Members)?;
-        let before = require(tx, id)?;
+        let before = require_over(tx, actor, id)?;
         if before.epoch.next().is_some() {
             members::bump_epoch(tx, id)?;
         }
@@ -154,6 +179,45 @@ mod tests {
     use ed25519_dalek::SigningKey;
     use keting_core::ids::SiteId;
     use keting_core::pass::PassVerifier;
+
+    #[test]
+    fn a_lower_role_never_reissues_or_erases_a_higher_ones_card() {
+        use keting_core::staff::StaffRole;
+        let mut store = Store::open_in_memory().unwrap();
+        let issuer = PassIssuer::new(
+            SiteId::new("demo-centre").unwrap(),
+            SigningKey::from_bytes(&[7; 32]),
+        );
+        let now = Timestamp::from_unix_millis(1_000);
+        let desk_staff = super::super::staff::staff_for_tests(&mut store, StaffRole::Staff);
+        let manager = super::super::staff::staff_for_tests(&mut store, StaffRole::Manager);
+        let resident = add(
+            &mut store,
+            Actor::CommandLine,
+            &NewMember::new("李建国", Some("3821"), &[]).unwrap(),
+            &issuer,
+            now,
+        )
+        .unwrap()
+        .member
+        .id;
+        let epoch = |store: &Store, id| get(store, id).unwrap().epoch;
+        let before = epoch(&store, manager);
+        for refused in [
+            revoke(&mut store, Actor::Staff(desk_staff), manager, &issuer, now).map(|_| ()),
+            erase(&mut store, Actor::Staff(desk_staff), manager, now).map(|_| ()),
+        ] {
+            assert!(
+                matches!(refused, Err(MemberError::Forbidden(f)) if f.action == StaffAction::ManageStaff),
+                "{refused:?}"
+            );
+        }
+        assert_eq!(epoch(&store, manager), before, "the manager's pass still works");
+        assert!(keting_store::staff_access::get(store.conn(), manager).unwrap().is_some());
+        // A resident's lost card is the front desk's; a manager may act on staff.
+        revoke(&mut store, Actor::Staff(desk_staff), resident, &issuer, now).unwrap();
+        revoke(&mut store, Actor::Staff(manager), desk_staff, &issuer, now).unwrap();
+    }
 
     #[test]
     fn a_revoked_card_is_replaced_and_the_old_pass_no_longer_names_the_epoch_in_force() {

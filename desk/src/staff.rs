@@ -37,9 +37,25 @@ pub enum StaffError {
     /// A password too short or too long.
     #[error("a password has {PASSWORD_MIN_CHARS} to {PASSWORD_MAX_CHARS} characters")]
     PasswordShape,
-    /// The database, or a role that does not allow it.
+    /// A manager taking their own manager role away (another manager may:
+    /// a centre is never left without one by its own hand).
+    #[error("a manager may not take their own manager role away: another manager can")]
+    OwnManagerRole,
+    /// The acting staff member's role may not do it.
     #[error(transparent)]
-    Store(#[from] StoreError),
+    Forbidden(Forbidden),
+    /// The database.
+    #[error(transparent)]
+    Store(StoreError),
+}
+
+impl From<StoreError> for StaffError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Forbidden(f) => StaffError::Forbidden(f),
+            e => StaffError::Store(e),
+        }
+    }
 }
 
 impl From<rusqlite::Error> for StaffError {
@@ -153,6 +169,13 @@ pub fn set_role(
         let name = members::get(tx, member)?
             .map(|m| m.name)
             .ok_or(StaffError::UnknownMember(member))?;
+        let was = staff_access::get(tx, member)?.map(|a| a.role);
+        if actor == Actor::Staff(member)
+            && was == Some(StaffRole::Manager)
+            && role != Some(StaffRole::Manager)
+        {
+            return Err(StaffError::OwnManagerRole);
+        }
         let detail = match role {
             Some(role) => {
                 staff_access::set_role(tx, member, role, now)?;
@@ -499,7 +522,7 @@ mod tests {
                 Some(StaffRole::Manager),
                 at(3)
             ),
-            Err(StaffError::Store(StoreError::Forbidden(_)))
+            Err(StaffError::Forbidden(_))
         ));
         set_role(
             &mut store,
@@ -511,6 +534,15 @@ mod tests {
         .unwrap();
         set_role(&mut store, Actor::Staff(liu), zhang, None, at(5)).unwrap();
         assert!(!is_staff(&store, zhang));
+        // A manager does not take their own manager role away, whichever
+        // surface asks; the command line (the machine's owner) may.
+        for role in [None, Some(StaffRole::Staff)] {
+            assert!(matches!(
+                set_role(&mut store, Actor::Staff(liu), liu, role, at(5)),
+                Err(StaffError::OwnManagerRole)
+            ));
+        }
+        assert!(is_staff(&store, liu));
         assert!(matches!(
             set_pin(&mut store, Actor::CommandLine, zhang, "123456", at(6)),
             Err(StaffError::NotStaff(_))

@@ -450,6 +450,20 @@ async fn five_wrong_pins_lock_the_card_and_the_csv_equals_the_table() {
         today.body.contains("id=\"total\">3<"),
         "the visits stay whole"
     );
+    // 刘主任 is front-desk staff: a manager's card or data is not hers to
+    // replace or delete (the new pass would be shown to her).
+    let sun = staff(&data, "孙主任", "manager", "135790");
+    let staff_list = || kiosk_cli(&data, &["staff", "list"]);
+    for path in ["/members/reissue", "/members/erase"] {
+        let r = request(addr, "POST", path, &en, &format!("csrf={csrf}&id={sun}")).await;
+        assert_eq!(r.status, 403, "{path}: {}", r.body);
+        assert!(
+            r.body.contains("工作人员的卡和个人信息只能由主任补办或删除") && !r.body.contains("KT1."),
+            "{path}: {}",
+            r.body
+        );
+    }
+    assert!(staff_list().contains("孙主任"), "the manager is untouched");
     let page = request(addr, "GET", "/traffic?period=day", &en, "").await;
     assert_eq!(page.status, 200);
     // The table's rows, as the screen shows them.

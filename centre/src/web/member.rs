@@ -20,6 +20,7 @@ use super::html::{self, Lang, Nav, esc};
 use super::session::StaffSession;
 use super::{Dashboard, bad_input, form_guard, html_page, lang, see_other};
 use crate::clock;
+use keting_desk::staff::StaffError;
 use keting_desk::{self as desk, Actor};
 use keting_store::members::Member;
 use keting_store::staff_access::StaffAccess;
@@ -340,6 +341,50 @@ pub struct RoleForm {
     role: String,
 }
 
+/// A staff-desk refusal in the page's words; a database failure is logged,
+/// never shown.
+fn staff_refusal(lang: Lang, e: &StaffError) -> String {
+    match e {
+        StaffError::UnknownMember(id) => match lang {
+            Lang::Zh => format!("没有 {} 号会员", id.0),
+            Lang::En => format!("There is no member {}", id.0),
+        },
+        StaffError::NotStaff(_) => lang
+            .t(
+                "此人不是工作人员：先给一个角色",
+                "Not staff: give them a role first",
+            )
+            .into(),
+        StaffError::PinFormat(_) => lang.t("PIN 是 6 位数字", "A PIN is 6 digits").into(),
+        StaffError::PasswordShape => lang
+            .t(
+                "密码要 10 到 128 个字符",
+                "A password has 10 to 128 characters",
+            )
+            .into(),
+        StaffError::OwnManagerRole => lang
+            .t(
+                "不能取消自己的主任角色：请另一位主任来改",
+                "You may not take your own manager role away: another manager can",
+            )
+            .into(),
+        StaffError::Forbidden(_) => lang.t(MAY_STAFF.0, MAY_STAFF.1).into(),
+        StaffError::Hash(e) => {
+            tracing::error!("staff desk: {e}");
+            lang.t("没能保存，请重试", "It could not be saved: try again")
+                .into()
+        }
+        StaffError::Store(e) => {
+            tracing::error!("staff desk: {e}");
+            lang.t(
+                "数据库暂时无法读写，请稍后再试",
+                "The database cannot be used just now: try again shortly",
+            )
+            .into()
+        }
+    }
+}
+
 const MAY_STAFF: (&str, &str) = (
     "只有主任能改工作人员的角色和密码",
     "Only a manager may change staff roles, PINs and passwords",
@@ -364,23 +409,6 @@ pub async fn role(
             None => return bad_input(lang, Some(&who), lang.t("没有这个角色", "No such role")),
         },
     };
-    if id == who.member && role != Some(StaffRole::Manager) {
-        let why = lang
-            .t(
-                "不能取消自己的主任角色：请另一位主任来改",
-                "You may not take your own manager role away: another manager can",
-            )
-            .to_owned();
-        return show(
-            &d,
-            &who,
-            lang,
-            id,
-            Some((false, why)),
-            StatusCode::BAD_REQUEST,
-        )
-        .await;
-    }
     let actor = Actor::Staff(who.member);
     match d
         .with_store(move |s| desk::staff::set_role(s, actor, id, role, clock::now()))
@@ -402,7 +430,7 @@ pub async fn role(
                 &who,
                 lang,
                 id,
-                Some((false, e.to_string())),
+                Some((false, staff_refusal(lang, &e))),
                 StatusCode::BAD_REQUEST,
             )
             .await
@@ -504,16 +532,7 @@ async fn secret(
             .await
         }
         Err(e) => {
-            let why = match (&e, lang) {
-                (desk::staff::StaffError::PinFormat(_), Lang::Zh) => "PIN 是 6 位数字".to_owned(),
-                (desk::staff::StaffError::PasswordShape, Lang::Zh) => {
-                    "密码要 10 到 128 个字符".to_owned()
-                }
-                (desk::staff::StaffError::NotStaff(_), Lang::Zh) => {
-                    "此人不是工作人员：先给一个角色".to_owned()
-                }
-                (e, _) => e.to_string(),
-            };
+            let why = staff_refusal(lang, &e);
             show(
                 &d,
                 &who,

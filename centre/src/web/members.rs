@@ -19,6 +19,7 @@ use super::html::{self, Lang, Nav, esc};
 use super::session::StaffSession;
 use super::{Dashboard, form_guard, html_page, lang, refused, see_other};
 use crate::clock;
+use keting_desk::members::MemberError;
 use keting_desk::{self as desk, Actor};
 use keting_store::members::{Member, NewMember, NewMemberError, Role};
 
@@ -60,7 +61,50 @@ fn detail_words(lang: Lang, e: &NewMemberError) -> String {
         (NewMemberError::ControlCharacters, Lang::Zh) => "姓名里有看不见的控制字符".into(),
         (NewMemberError::Markup, Lang::Zh) => "姓名里不能有 < 或 >".into(),
         (NewMemberError::PhoneTail(_), Lang::Zh) => "手机尾号是 4 位数字".into(),
-        (e, Lang::En) => e.to_string(),
+        (NewMemberError::EmptyName, Lang::En) => "Enter a name".into(),
+        (NewMemberError::NameTooLong, Lang::En) => "A name has at most 40 characters".into(),
+        (NewMemberError::ControlCharacters, Lang::En) => {
+            "The name holds invisible control characters".into()
+        }
+        (NewMemberError::Markup, Lang::En) => "A name cannot contain < or >".into(),
+        (NewMemberError::PhoneTail(_), Lang::En) => {
+            "The phone tail is the last 4 digits of a phone number".into()
+        }
+    }
+}
+
+/// A members-desk refusal in the page's words; a database failure is
+/// logged, never shown.
+pub fn member_refusal(lang: Lang, e: &MemberError) -> String {
+    match e {
+        MemberError::Details(d) => detail_words(lang, d),
+        MemberError::UnknownMember(id) => match lang {
+            Lang::Zh => format!("没有 {} 号会员", id.0),
+            Lang::En => format!("There is no member {}", id.0),
+        },
+        MemberError::EpochsExhausted(_) => lang
+            .t(
+                "这位会员的卡不能再补办了：请联系技术员",
+                "This member's pass cannot be replaced again: ask a technician",
+            )
+            .into(),
+        MemberError::Forbidden(f) if f.action == StaffAction::ManageStaff => lang
+            .t(
+                "工作人员的卡和个人信息只能由主任补办或删除",
+                "Only a manager may replace a staff member's pass or delete their data",
+            )
+            .into(),
+        MemberError::Forbidden(_) => lang
+            .t("您的角色不能改会员信息", "Your role may not change members")
+            .into(),
+        MemberError::Store(e) => {
+            tracing::error!("members desk: {e}");
+            lang.t(
+                "数据库暂时无法读写，请稍后再试",
+                "The database cannot be used just now: try again shortly",
+            )
+            .into()
+        }
     }
 }
 
@@ -101,7 +145,7 @@ async fn list_page(
 ) -> Response {
     let members = match d.with_store(|store| desk::members::list(store)).await {
         Ok(m) => m,
-        Err(e) => return refused(lang, Some(who), &e.to_string()),
+        Err(e) => return refused(lang, Some(who), &member_refusal(lang, &e)),
     };
     let may_change = who.role.may(StaffAction::Members);
     let shown: Vec<&Member> = members.iter().filter(|m| matches(m, q)).take(200).collect();
@@ -271,7 +315,7 @@ pub async fn add(
             &mp.member,
             &mp.pass,
         ),
-        Err(e) => refused(lang, Some(&who), &e.to_string()),
+        Err(e) => refused(lang, Some(&who), &member_refusal(lang, &e)),
     }
 }
 
@@ -322,7 +366,7 @@ pub async fn erase(
             );
             list_page(&d, &who, lang, "", form, StatusCode::OK).await
         }
-        Err(e) => refused(lang, Some(&who), &e.to_string()),
+        Err(e) => refused(lang, Some(&who), &member_refusal(lang, &e)),
     }
 }
 
@@ -370,6 +414,6 @@ pub async fn reissue(
             &mp.member,
             &mp.pass,
         ),
-        Err(e) => refused(lang, Some(&who), &e.to_string()),
+        Err(e) => refused(lang, Some(&who), &member_refusal(lang, &e)),
     }
 }
