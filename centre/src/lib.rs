@@ -18,11 +18,12 @@
 //!   typed refusal. Every surface calls these and nothing below them.
 //! - [`service`]: the running centre: the embedded MQTT broker, the
 //!   controller (roster, device events, sessions, claims), the demo devices.
-//! - [`web`]: the staff dashboard in a browser (`--http`), on the desks.
+//! - The staff dashboard (`--http`) is its own crate, `keting_dashboard`,
+//!   on the desks and the web kit; the service starts it beside itself.
+//! - [`demo_scenes`]: the states of the demo site its screenshots show.
 //! - [`demo`]: the demo site anyone can try without hardware.
 //! - [`backup`]: a consistent backup of the data directory, and its
 //!   checked restore.
-//! - [`qr_image`]: a pass as a QR code in a PNG.
 //! - [`clock`]: the wall clock (`keting_link`'s, read in one place).
 //!
 //! Files are written whole with `keting_link::atomic_file`, the one writer
@@ -34,8 +35,7 @@ pub mod backup;
 pub mod clock;
 pub mod data_dir;
 pub mod demo;
+pub mod demo_scenes;
 pub mod provisioned_devices;
-pub mod qr_image;
 pub mod service;
 pub mod site;
-pub mod web;

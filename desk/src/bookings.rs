@@ -18,6 +18,7 @@ use keting_core::time::Timestamp;
 use time::Date;
 
 use super::Actor;
+use keting_core::booking::Charge;
 use keting_store::bookings::{self, Booked, Booking, Cancelled, Swept};
 use keting_store::packages;
 use keting_store::ratings::{self, ServiceRatings};
@@ -122,6 +123,54 @@ pub fn of_member(
     since: Timestamp,
 ) -> Result<Vec<Booking>, StoreError> {
     bookings::of_member(store.conn(), member, since)
+}
+
+/// What a resident's services page shows, read in one go.
+#[derive(Clone, Debug)]
+pub struct MemberServices {
+    /// Every resource.
+    pub resources: Vec<ResourceRecord>,
+    /// The member's bookings from now on.
+    pub mine: Vec<Booking>,
+    /// Their last session, over and not rated yet.
+    pub to_rate: Option<Booking>,
+    /// How many wait in the piano queue.
+    pub piano_queue: u32,
+    /// The pianos taken (a session in progress, or kept for the queue).
+    pub pianos_in_use: Vec<String>,
+}
+
+/// What `member`'s services page shows at `now`.
+pub fn member_services(
+    store: &Store,
+    member: MemberId,
+    now: Timestamp,
+) -> Result<MemberServices, StoreError> {
+    let conn = store.conn();
+    Ok(MemberServices {
+        resources: resources::list(conn, None)?,
+        mine: bookings::of_member(conn, member, now)?,
+        to_rate: ratings::to_rate(conn, member, now)?,
+        piano_queue: walk_up::queue_length(conn, ResourceKind::Piano)?,
+        pianos_in_use: walk_up::in_use(conn, ResourceKind::Piano)?,
+    })
+}
+
+/// A slot as a resident is about to book it: whether every place is taken,
+/// and what it would cost them (the trial price, a package session, the
+/// session price), by the same rule [`book`] charges with.
+pub fn slot_quote(
+    store: &Store,
+    calendar: SiteCalendar,
+    resource: &str,
+    start: Timestamp,
+    member: MemberId,
+    now: Timestamp,
+) -> Result<(bool, Charge), StoreError> {
+    let conn = store.conn();
+    let r = resources::require(conn, resource)?;
+    let full = bookings::places_taken(conn, resource, start)? >= r.resource.capacity;
+    Ok((full, bookings::quote(conn, calendar, resource, start, member, now)?))
 }
 
 /// A resource's bookings with slots starting in `[from, to)`.

@@ -9,11 +9,18 @@
 //! - [`actor`]: who is acting, as the audit log names them.
 //! - [`checkin`]: a scan in, a durable decision out.
 //! - [`members`]: adding members, a lost card's new pass, reprints.
+//! - [`home`]: the district's announcement and the day's programme, for
+//!   the kiosk's home page.
 //! - [`gym`]: paid gym months granted, extended, ended.
 //! - [`doors`]: registering doors, a staff member's one-pulse open.
 //! - [`alarms`]: the open alarms and their history, acknowledged by name.
 //! - [`claims`]: devices' enrolment claims confirmed.
 //! - [`devices`]: each device's own key, which its signed answers verify with.
+//! - [`device_view`]: the devices as every surface shows them (built by the
+//!   running service, read by the surfaces).
+//! - [`qr_image`]: a pass as a QR code in a PNG, to print or show.
+//! - [`records`]: the records the desks hand out and the database handle
+//!   they are called with (types only), so no surface needs the store.
 //! - [`points`]: volunteer points awarded, reversed, balances, the ledger,
 //!   the policy.
 //! - [`reports`]: visits per hour, day and month.
@@ -30,11 +37,15 @@ pub mod alarms;
 pub mod bookings;
 pub mod checkin;
 pub mod claims;
+pub mod device_view;
 pub mod devices;
 pub mod doors;
 pub mod gym;
+pub mod home;
 pub mod members;
 pub mod points;
+pub mod qr_image;
+pub mod records;
 pub mod reports;
 pub mod staff;
 pub mod vending;

@@ -141,6 +141,13 @@ pub fn balance(
     })
 }
 
+/// A member's balance as the ledger holds it, expiring nothing (the
+/// screen shows it as a redemption settles: its hold already expired what
+/// was due).
+pub fn balance_as_held(store: &Store, member: MemberId) -> Result<Points, PointsError> {
+    Ok(points::balance(store.conn(), Account::Member(member))?)
+}
+
 /// A member's newest `limit` postings, newest first.
 pub fn history(
     store: &Store,

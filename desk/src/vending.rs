@@ -5,6 +5,8 @@
 //! service sends the vend and settles it (committed or refunded) on the
 //! machine's answer. One drink per redemption id, end to end.
 
+/// How long a vend may take before its redemption is in doubt.
+pub use keting_store::redemptions::RESULT_DEADLINE;
 use keting_core::calendar::SiteCalendar;
 use keting_core::ids::{DeviceId, MemberId};
 use keting_core::ledger::rules::PointsRefusal;
@@ -216,6 +218,11 @@ pub fn redemption(store: &Store, id: &str) -> Result<Option<Redemption>, Vending
 /// The newest `limit` redemptions, newest first.
 pub fn redemptions(store: &Store, limit: u32) -> Result<Vec<Redemption>, VendingError> {
     Ok(redemptions::latest(store.conn(), limit)?)
+}
+
+/// One slot of a machine, if it is in the catalogue.
+pub fn slot(store: &Store, device: &DeviceId, slot: u8) -> Result<Option<Slot>, VendingError> {
+    Ok(vending_slots::get(store.conn(), device, slot)?)
 }
 
 /// The catalogue: every slot of every machine.

@@ -23,7 +23,8 @@ use tokio::sync::mpsc;
 use tokio::time::{Instant, sleep_until};
 
 use keting_link::connection::{LinkEvent, LinkHandle};
-use keting_link::device_topics::DeviceTopics;
+use keting_core::messages::Command;
+use keting_link::device_topics::{DeviceTopics, Incoming};
 
 /// What a device agent does with what the loop hands it.
 pub trait DeviceAgent: Send + Sized {
@@ -63,6 +64,34 @@ pub trait DeviceAgent: Send + Sized {
         Self: Sized,
     {
         async {}
+    }
+}
+
+/// An agent that takes the centre's commands and has no roster, scanner or
+/// contact of its own (the piano bank, the robot, the drinks machine).
+pub trait CommandTaker: DeviceAgent {
+    /// The centre (re)appeared: its status is due again.
+    fn republish_status(&mut self);
+
+    /// Carries out an admitted command (its deadline checked by
+    /// [`DeviceTopics::accept`] or [`DeviceTopics::deadline_passed`]) and
+    /// acks it.
+    fn on_command(&mut self, cmd: Command) -> impl Future<Output = ()> + Send;
+}
+
+/// What a [`CommandTaker`] does with a message on its subscriptions,
+/// written once: the centre's online flag, a command admitted by the guard,
+/// a command refused (reported), anything else ignored.
+pub async fn take_commands<A: CommandTaker>(agent: &mut A, topic: &str, payload: &[u8]) {
+    let incoming = agent.topics_and_link().0.incoming(topic, payload);
+    match incoming {
+        Incoming::ControllerOnline => agent.republish_status(),
+        Incoming::Command(cmd) => agent.on_command(cmd).await,
+        Incoming::Refused(why) => {
+            let (topics, link) = agent.topics_and_link();
+            topics.refused(link, &why).await;
+        }
+        Incoming::Roster(_) | Incoming::SimScan(_) | Incoming::SimContact(_) | Incoming::Other => {}
     }
 }
 

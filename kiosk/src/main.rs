@@ -28,8 +28,8 @@ use keting_desk::checkin::CheckInDesk;
 use keting_centre::service::flags::ServiceFlags;
 use keting_centre::service::{Centre, CentreConfig};
 use keting_centre::site::{self, NewSite};
-use keting_store::Store;
-use keting_store::site_record::SiteRecord;
+use keting_desk::records::Store;
+use keting_desk::records::SiteRecord;
 use keting_centre::{clock, demo};
 use keting_kiosk::ui::kiosk_adapter::KioskUi;
 

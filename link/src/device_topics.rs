@@ -190,6 +190,27 @@ impl DeviceTopics {
         self.report_refusal(link, reason, command).await;
     }
 
+    /// Whether `deadline_ms` has passed, by the time this device decides by:
+    /// the centre's when its own clock is known wrong, the same clock the
+    /// guard admitted the command by. Never the raw wall clock: a device an
+    /// hour fast would refuse every command as late, one an hour slow would
+    /// carry out stale ones.
+    pub fn deadline_passed(&self, deadline_ms: i64) -> bool {
+        self.clock.best_time().as_unix_millis() > deadline_ms
+    }
+
+    /// The one acceptance of an admitted command, for every agent: `true`
+    /// to carry it out; `false` when its deadline passed (by
+    /// [`Self::deadline_passed`]), after reporting it (`command_refused`,
+    /// `expired`). The caller then acks [`Outcome::Expired`].
+    pub async fn accept(&mut self, link: &LinkHandle, cmd: &Command) -> bool {
+        if self.deadline_passed(cmd.deadline_ms) {
+            self.expired(link, &cmd.id).await;
+            return false;
+        }
+        true
+    }
+
     /// Reports an authentic command that came after its deadline
     /// (`command_refused` with the reason `expired`); the caller acks it.
     pub async fn expired(&mut self, link: &LinkHandle, command: &MessageId) {
@@ -237,5 +258,55 @@ impl DeviceTopics {
         {
             tracing::error!("could not queue the status: {e}");
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use keting_core::site_time::{SignedTime, TimeAnswer};
+
+    /// A device whose wall clock runs `ahead_ms` fast, after the centre
+    /// answered its time ask.
+    fn answered(ahead_ms: i64) -> DeviceTopics {
+        let site_key = SigningKey::from_bytes(&[5; 32]);
+        let site = SiteId::new("futian-01").unwrap();
+        let device = DeviceId::new("pianos").unwrap();
+        let guard = CommandGuard::open(site_key.verifying_key(), device.clone(), None);
+        let mut topics =
+            DeviceTopics::new(site.clone(), device.clone(), guard, SigningKey::from_bytes(&[6; 32]));
+        let ask: keting_core::site_time::TimeAsk =
+            serde_json::from_slice(&topics.clock_mut().ask_if_due().unwrap()).unwrap();
+        let answer = keting_core::site_time::sign(
+            &TimeAnswer {
+                v: PROTOCOL_VERSION,
+                site: site.clone(),
+                device: device.clone(),
+                nonce: ask.nonce,
+                centre_ms: now().as_unix_millis() - ahead_ms,
+            },
+            &site_key,
+        );
+        let _: SignedTime = serde_json::from_slice(&answer).unwrap();
+        let time_topic = Topic::Device(device, DeviceChannel::Time).name(&site);
+        assert!(matches!(topics.incoming(&time_topic, &answer), Incoming::Other));
+        topics
+    }
+
+    #[test]
+    fn a_deadline_is_judged_by_the_centres_time_not_a_wrong_wall_clock() {
+        let hour = 3_600_000;
+        // An hour fast: a command the centre gave 30 s is still in time,
+        // though the raw clock says it expired an hour ago.
+        let fast = answered(hour);
+        let centre_now = now().as_unix_millis() - hour;
+        assert!(!fast.deadline_passed(centre_now + 30_000));
+        assert!(fast.deadline_passed(centre_now - 1_000));
+        // An hour slow: a command stale by the centre's clock is late, though
+        // the raw clock would still carry it out.
+        let slow = answered(-hour);
+        let centre_now = now().as_unix_millis() + hour;
+        assert!(slow.deadline_passed(centre_now - 1_000));
+        assert!(!slow.deadline_passed(centre_now + 30_000));
     }
 }

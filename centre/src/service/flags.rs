@@ -197,13 +197,13 @@ impl ServiceFlags {
             http: self.http.or(self.https),
             dashboard_tls: match (&self.https, &self.https_cert, &self.https_key) {
                 (None, _, _) => None,
-                (Some(_), Some(cert), Some(key)) => Some(crate::web::https::TlsFiles {
+                (Some(_), Some(cert), Some(key)) => Some(keting_webkit::https::TlsFiles {
                     chain: vec![cert.clone()],
                     key: key.clone(),
                 }),
                 (Some(_), _, _) => Some(
                     site::provisioning_site(dir)
-                        .and_then(|s| crate::web::https::TlsFiles::of_site(&s))
+                        .and_then(|s| keting_webkit::https::TlsFiles::of_site(&s))
                         .ok_or(FlagsError::NoDashboardCertificate)?,
                 ),
             },

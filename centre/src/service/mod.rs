@@ -106,7 +106,7 @@ pub struct CentreConfig {
     /// Serve the staff dashboard here.
     pub http: Option<SocketAddr>,
     /// Serve it over TLS, with these files.
-    pub dashboard_tls: Option<crate::web::https::TlsFiles>,
+    pub dashboard_tls: Option<keting_webkit::https::TlsFiles>,
     /// Report to this district, members pseudonymised under this key.
     pub district: Option<(district_config::DistrictConfig, [u8; 32])>,
 }
@@ -128,7 +128,7 @@ pub enum CentreError {
     Demo(String),
     /// The dashboard's certificate.
     #[error(transparent)]
-    Https(#[from] crate::web::https::HttpsError),
+    Https(#[from] keting_webkit::https::HttpsError),
     /// The dashboard could not listen.
     #[error("the dashboard cannot listen on {addr}: {source}")]
     Http {
@@ -184,10 +184,10 @@ impl Centre {
                     .local_addr()
                     .map_err(|source| CentreError::Http { addr, source })?;
                 let tls = match &config.dashboard_tls {
-                    Some(files) => Some(crate::web::https::server_config(files)?),
+                    Some(files) => Some(keting_webkit::https::server_config(files)?),
                     None => None,
                 };
-                let dashboard = crate::web::Dashboard::new(
+                let dashboard = keting_dashboard::Dashboard::new(
                     config.database.clone(),
                     config.site.clone(),
                     keting_core::pass::PassIssuer::new(
@@ -245,10 +245,10 @@ impl Centre {
                             };
                             let served = match tls {
                                 Some(tls) => {
-                                    crate::web::serve_https(listener, dashboard, tls, shutdown)
+                                    keting_dashboard::serve_https(listener, dashboard, tls, shutdown)
                                         .await
                                 }
-                                None => crate::web::serve(listener, dashboard, shutdown).await,
+                                None => keting_dashboard::serve(listener, dashboard, shutdown).await,
                             };
                             if let Err(e) = served {
                                 tracing::error!("staff dashboard: {e}");

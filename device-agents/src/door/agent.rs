@@ -372,8 +372,7 @@ impl DoorAgent {
             return;
         }
         let t = now();
-        let outcome = if self.topics.clock().best_time().as_unix_millis() > cmd.deadline_ms {
-            self.topics.expired(&self.link, &cmd.id).await;
+        let outcome = if !self.topics.accept(&self.link, &cmd).await {
             Outcome::Expired
         } else {
             match cmd.action {

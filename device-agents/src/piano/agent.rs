@@ -35,7 +35,7 @@ use crate::agent_loop::DeviceAgent;
 use crate::door::strike::MODBUS_TIMEOUT;
 use keting_link::clock::now;
 use keting_link::connection::{LinkEvent, LinkHandle};
-use keting_link::device_topics::{DeviceTopics, Incoming};
+use keting_link::device_topics::DeviceTopics;
 
 /// The status is re-published this often (the heartbeat, "last seen").
 const STATUS_EVERY: Duration = Duration::from_secs(60);
@@ -225,21 +225,8 @@ impl PianoBankAgent {
         }
     }
 
-    async fn handle_message(&mut self, topic: &str, payload: &[u8]) {
-        match self.topics.incoming(topic, payload) {
-            Incoming::ControllerOnline => self.status_due = Instant::now(),
-            Incoming::Command(cmd) => self.handle_command(cmd).await,
-            Incoming::Refused(why) => self.topics.refused(&self.link, &why).await,
-            Incoming::Roster(_)
-            | Incoming::SimScan(_)
-            | Incoming::SimContact(_)
-            | Incoming::Other => {}
-        }
-    }
-
     async fn handle_command(&mut self, cmd: Command) {
-        let outcome = if now().as_unix_millis() > cmd.deadline_ms {
-            self.topics.expired(&self.link, &cmd.id).await;
+        let outcome = if !self.topics.accept(&self.link, &cmd).await {
             Outcome::Expired
         } else {
             match cmd.action {
@@ -386,6 +373,16 @@ impl PianoBankAgent {
     }
 }
 
+impl crate::agent_loop::CommandTaker for PianoBankAgent {
+    fn republish_status(&mut self) {
+        self.status_due = Instant::now();
+    }
+
+    async fn on_command(&mut self, cmd: Command) {
+        self.handle_command(cmd).await;
+    }
+}
+
 impl DeviceAgent for PianoBankAgent {
     type Input = PianoInput;
     const OFFLINE: &'static str = "sessions go on and end on time";
@@ -414,7 +411,7 @@ impl DeviceAgent for PianoBankAgent {
     }
 
     async fn on_message(&mut self, topic: &str, payload: &[u8]) {
-        self.handle_message(topic, payload).await;
+        crate::agent_loop::take_commands(self, topic, payload).await;
     }
 
     async fn on_input(&mut self, input: PianoInput) {

@@ -31,7 +31,7 @@ use crate::agent_loop::DeviceAgent;
 use crate::piano::sessions_file::{Sessions, SessionsFile};
 use keting_link::clock::now;
 use keting_link::connection::{LinkEvent, LinkHandle};
-use keting_link::device_topics::{DeviceTopics, Incoming};
+use keting_link::device_topics::DeviceTopics;
 
 /// The robot's one output: its program.
 const PROGRAM: u8 = 1;
@@ -271,21 +271,8 @@ impl RobotAgent {
         Ok(())
     }
 
-    async fn handle_message(&mut self, topic: &str, payload: &[u8]) {
-        match self.topics.incoming(topic, payload) {
-            Incoming::ControllerOnline => self.status_due = Instant::now(),
-            Incoming::Command(cmd) => self.handle_command(cmd).await,
-            Incoming::Refused(why) => self.topics.refused(&self.link, &why).await,
-            Incoming::Roster(_)
-            | Incoming::SimScan(_)
-            | Incoming::SimContact(_)
-            | Incoming::Other => {}
-        }
-    }
-
     async fn handle_command(&mut self, cmd: Command) {
-        let outcome = if now().as_unix_millis() > cmd.deadline_ms {
-            self.topics.expired(&self.link, &cmd.id).await;
+        let outcome = if !self.topics.accept(&self.link, &cmd).await {
             Outcome::Expired
         } else {
             match cmd.action {
@@ -427,6 +414,16 @@ impl RobotAgent {
     }
 }
 
+impl crate::agent_loop::CommandTaker for RobotAgent {
+    fn republish_status(&mut self) {
+        self.status_due = Instant::now();
+    }
+
+    async fn on_command(&mut self, cmd: Command) {
+        self.handle_command(cmd).await;
+    }
+}
+
 impl DeviceAgent for RobotAgent {
     type Input = std::convert::Infallible;
     const OFFLINE: &'static str = "the session goes on and ends on time";
@@ -455,7 +452,7 @@ impl DeviceAgent for RobotAgent {
     }
 
     async fn on_message(&mut self, topic: &str, payload: &[u8]) {
-        self.handle_message(topic, payload).await;
+        crate::agent_loop::take_commands(self, topic, payload).await;
     }
 
     fn on_connected(&mut self) {

@@ -30,7 +30,7 @@ use super::vend_log::{Entry, VendLog};
 use crate::agent_loop::DeviceAgent;
 use keting_link::clock::now;
 use keting_link::connection::{LinkEvent, LinkHandle};
-use keting_link::device_topics::{DeviceTopics, Incoming};
+use keting_link::device_topics::DeviceTopics;
 
 /// The machine's state is read and published this often.
 const STATUS_EVERY: Duration = Duration::from_secs(30);
@@ -92,20 +92,6 @@ impl VendingAgent {
         shutdown: impl Future<Output = ()>,
     ) {
         crate::agent_loop::run(self, None, link_events, supervision, shutdown).await;
-    }
-
-    async fn handle_message(&mut self, topic: &str, payload: &[u8]) {
-        match self.topics.incoming(topic, payload) {
-            Incoming::ControllerOnline => {
-                self.status_due = Instant::now();
-            }
-            Incoming::Command(cmd) => self.handle_command(cmd).await,
-            Incoming::Refused(why) => self.topics.refused(&self.link, &why).await,
-            Incoming::Roster(_)
-            | Incoming::SimScan(_)
-            | Incoming::SimContact(_)
-            | Incoming::Other => {}
-        }
     }
 
     async fn handle_command(&mut self, cmd: Command) {
@@ -170,7 +156,7 @@ impl VendingAgent {
                 return VendOutcome::InDoubt;
             }
         }
-        if now().as_unix_millis() > deadline_ms {
+        if self.topics.deadline_passed(deadline_ms) {
             tracing::info!(
                 redemption = id,
                 "vend arrived after its deadline: not vended"
@@ -356,6 +342,16 @@ impl VendingAgent {
     }
 }
 
+impl crate::agent_loop::CommandTaker for VendingAgent {
+    fn republish_status(&mut self) {
+        self.status_due = Instant::now();
+    }
+
+    async fn on_command(&mut self, cmd: Command) {
+        self.handle_command(cmd).await;
+    }
+}
+
 impl DeviceAgent for VendingAgent {
     type Input = std::convert::Infallible;
     const OFFLINE: &'static str = "outcomes wait in the outbox";
@@ -372,7 +368,7 @@ impl DeviceAgent for VendingAgent {
     }
 
     async fn on_message(&mut self, topic: &str, payload: &[u8]) {
-        self.handle_message(topic, payload).await;
+        crate::agent_loop::take_commands(self, topic, payload).await;
     }
 
     fn on_connected(&mut self) {

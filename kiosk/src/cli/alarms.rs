@@ -5,9 +5,9 @@ use anyhow::Result;
 use clap::Subcommand;
 use keting_centre::clock;
 use keting_desk::{self as desk, Actor};
-use keting_store::Store;
-use keting_store::alarms::Alarm;
-use keting_store::site_record::SiteRecord;
+use keting_desk::records::Store;
+use keting_desk::records::Alarm;
+use keting_desk::records::SiteRecord;
 use keting_core::ids::MemberId;
 
 #[derive(Subcommand)]

@@ -10,11 +10,11 @@ use clap::Subcommand;
 use keting_centre::clock;
 use keting_desk::bookings::CancelAs;
 use keting_desk::{self as desk, Actor};
-use keting_store::Store;
-use keting_store::bookings::Booking;
-use keting_store::resources::{self, ResourceRecord};
-use keting_store::site_record::SiteRecord;
-use keting_store::walk_up::WalkUp;
+use keting_desk::records::Store;
+use keting_desk::records::Booking;
+use keting_desk::records::{ResourceRecord, format_hours, parse_hours};
+use keting_desk::records::SiteRecord;
+use keting_desk::records::WalkUp;
 use keting_core::booking::{
     BookingState, Charge, Limits, Price, Resource, ResourceId, ResourceKind,
 };
@@ -322,7 +322,7 @@ pub fn resource_command(cmd: ResourceCommand, store: &mut Store) -> Result<()> {
                     kind,
                     name_zh: zh,
                     name_en: en,
-                    hours: resources::parse_hours(&hours)?,
+                    hours: parse_hours(&hours)?,
                     slot_minutes: slot,
                     capacity,
                     price,
@@ -355,7 +355,7 @@ pub fn resource_command(cmd: ResourceCommand, store: &mut Store) -> Result<()> {
                     res.id.as_str(),
                     res.kind.as_str(),
                     res.name_zh,
-                    resources::format_hours(&res.hours),
+                    format_hours(&res.hours),
                     res.slot_minutes
                         .map_or("whole window".into(), |m| format!("{m} min")),
                     res.capacity,

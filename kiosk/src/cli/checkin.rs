@@ -7,9 +7,9 @@ use anyhow::Result;
 use keting_centre::clock;
 use keting_desk::checkin::{CheckInDesk, ScanRecord};
 use keting_centre::site::{self};
-use keting_store::Store;
-use keting_store::checkins::ScanSource;
-use keting_store::site_record::SiteRecord;
+use keting_desk::records::Store;
+use keting_desk::records::ScanSource;
+use keting_desk::records::SiteRecord;
 use keting_core::checkin::CheckInDecision;
 
 pub fn checkin_command(pass: &OsString, store: Store, site: SiteRecord) -> Result<()> {

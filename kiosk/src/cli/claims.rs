@@ -4,7 +4,7 @@ use anyhow::Result;
 use clap::Subcommand;
 use keting_centre::clock;
 use keting_desk::{self as desk, Actor};
-use keting_store::Store;
+use keting_desk::records::Store;
 
 #[derive(Subcommand)]
 pub enum ClaimCommand {

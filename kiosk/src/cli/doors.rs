@@ -4,8 +4,8 @@ use anyhow::{Result, bail};
 use clap::Subcommand;
 use keting_centre::clock;
 use keting_desk::{self as desk, Actor};
-use keting_store::site_record::SiteRecord;
-use keting_store::{Store, device_commands};
+use keting_desk::records::SiteRecord;
+use keting_desk::records::Store;
 
 #[derive(Subcommand)]
 pub enum DoorCommand {
@@ -51,7 +51,7 @@ pub fn door_command(cmd: DoorCommand, store: &mut Store, site: &SiteRecord) -> R
             );
             // The door answers within its deadline, or the command expires.
             let give_up = std::time::Instant::now()
-                + device_commands::DEADLINE
+                + keting_desk::doors::COMMAND_DEADLINE
                 + std::time::Duration::from_secs(2);
             loop {
                 match desk::doors::open_outcome(store, &command)? {
@@ -62,7 +62,7 @@ pub fn door_command(cmd: DoorCommand, store: &mut Store, site: &SiteRecord) -> R
                     Some(o) => bail!("{device} did not open: {o}"),
                     None if std::time::Instant::now() > give_up => bail!(
                         "{device} did not answer within {} s: is the kiosk running (kiosk --headless or the window), and the door online?",
-                        device_commands::DEADLINE.as_secs()
+                        keting_desk::doors::COMMAND_DEADLINE.as_secs()
                     ),
                     None => std::thread::sleep(std::time::Duration::from_millis(100)),
                 }

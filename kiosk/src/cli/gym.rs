@@ -5,7 +5,7 @@ use clap::Subcommand;
 use keting_centre::clock;
 use keting_desk::gym::GymEnded;
 use keting_desk::{self as desk, Actor};
-use keting_store::Store;
+use keting_desk::records::Store;
 use keting_core::calendar::parse_date;
 use keting_core::ids::MemberId;
 

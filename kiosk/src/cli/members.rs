@@ -8,10 +8,11 @@ use keting_centre::data_dir::DataDir;
 use keting_desk::members::MemberPass;
 use keting_desk::{self as desk, Actor};
 use keting_centre::site::{self};
-use keting_store::Store;
-use keting_store::members::{NewMember, Role};
-use keting_store::site_record::SiteRecord;
-use keting_centre::{clock, qr_image};
+use keting_desk::records::Store;
+use keting_desk::records::{NewMember, Role};
+use keting_desk::records::SiteRecord;
+use keting_centre::clock;
+use keting_desk::qr_image;
 use keting_core::ids::MemberId;
 
 #[derive(Subcommand)]

@@ -10,7 +10,7 @@ use anyhow::{Context, Result, bail};
 use clap::Subcommand;
 use keting_centre::clock;
 use keting_desk::{self as desk, Actor};
-use keting_store::Store;
+use keting_desk::records::Store;
 use keting_core::ids::MemberId;
 use keting_core::staff::{PIN_LEN, StaffRole};
 

@@ -5,8 +5,8 @@ use std::io::Write;
 use anyhow::Result;
 use keting_centre::clock;
 use keting_desk as desk;
-use keting_store::Store;
-use keting_store::site_record::SiteRecord;
+use keting_desk::records::Store;
+use keting_desk::records::SiteRecord;
 use keting_core::calendar::{YearMonth, parse_date};
 
 pub fn stats_command(

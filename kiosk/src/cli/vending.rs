@@ -4,8 +4,8 @@ use anyhow::{Result, bail};
 use clap::Subcommand;
 use keting_centre::clock;
 use keting_desk::{self as desk, Actor};
-use keting_store::site_record::SiteRecord;
-use keting_store::{Store, redemptions, vending_slots};
+use keting_desk::records::SiteRecord;
+use keting_desk::records::{RedemptionState, Slot, Store};
 use keting_core::ids::MemberId;
 
 #[derive(Subcommand)]
@@ -75,7 +75,7 @@ pub fn vending_command(cmd: VendingCommand, store: &mut Store, site: &SiteRecord
             price,
             stock,
         } => {
-            let s = vending_slots::Slot {
+            let s = Slot {
                 device: device_id(&device)?,
                 slot,
                 name_zh: zh,
@@ -117,16 +117,16 @@ pub fn vending_command(cmd: VendingCommand, store: &mut Store, site: &SiteRecord
                 return Ok(());
             }
             let give_up = std::time::Instant::now()
-                + redemptions::RESULT_DEADLINE
+                + keting_desk::vending::RESULT_DEADLINE
                 + std::time::Duration::from_secs(30);
             loop {
                 let now_r = desk::vending::redemption(store, &r.id)?;
                 match now_r {
-                    Some(x) if x.state == redemptions::State::Committed => {
+                    Some(x) if x.state == RedemptionState::Committed => {
                         println!("dispensed: take your drink ({} points spent)", x.points);
                         return Ok(());
                     }
-                    Some(x) if x.state == redemptions::State::Refunded => bail!(
+                    Some(x) if x.state == RedemptionState::Refunded => bail!(
                         "not dispensed ({}): {} points returned",
                         x.result.map_or("unknown", |o| o.as_str()),
                         x.points

@@ -8,7 +8,7 @@
 
 use std::time::Duration;
 
-use keting_store::bookings::Booking;
+use keting_desk::records::Booking;
 use keting_core::booking::BookingState;
 use keting_core::booking::rules::{self, BookingPolicy};
 use keting_core::booking::slots::Slot;

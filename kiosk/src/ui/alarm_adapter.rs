@@ -9,7 +9,7 @@ use std::rc::Rc;
 use keting_centre::clock;
 use keting_desk as desk;
 use keting_centre::service::DoorsView;
-use keting_store::alarms::{Alarm, AlarmKind};
+use keting_desk::records::{Alarm, AlarmKind};
 use keting_core::staff::StaffAction;
 use slint::{ComponentHandle, ModelRc, VecModel};
 
@@ -88,8 +88,8 @@ pub(super) fn update(window: &KioskWindow, state: &Rc<RefCell<State>>) {
                         .strip_prefix("staff:")
                         .and_then(|n| n.parse().ok())
                         .and_then(|n| {
-                            keting_store::members::require(
-                                s.desk.store().conn(),
+                            keting_desk::members::get(
+                                s.desk.store(),
                                 keting_core::ids::MemberId(n),
                             )
                             .ok()

@@ -22,7 +22,6 @@ use crate::words::{tr, tr_args};
 use keting_centre::clock;
 use keting_desk as desk;
 use keting_desk::points::PointsError;
-use keting_store::members;
 
 /// The reason a reversal on the screen records (a ledger memo, kept in
 /// both languages).
@@ -105,7 +104,7 @@ pub(super) fn scan(window: &KioskWindow, state: &Rc<RefCell<State>>, text: &str)
     };
     let claims = state.borrow().desk.verifier().verify(text.trim());
     let member = claims.ok().and_then(|c| {
-        members::require(state.borrow().desk.store().conn(), c.member)
+        keting_desk::members::get(state.borrow().desk.store(), c.member)
             .ok()
             .filter(|m| m.epoch == c.epoch)
     });

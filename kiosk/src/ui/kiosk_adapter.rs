@@ -37,8 +37,7 @@ use keting_centre::clock;
 use keting_centre::demo::DemoCard;
 use keting_desk::checkin::{CheckInDesk, ScanRecord};
 use keting_centre::service::DoorsView;
-use keting_store::checkins::ScanSource;
-use keting_store::programme;
+use keting_desk::records::ScanSource;
 
 /// How long a result stays on screen.
 pub const BACK_HOME_AFTER: Duration = crate::controller::router::RESULT_SHOWN;
@@ -618,10 +617,7 @@ fn refresh_home(window: &KioskWindow, state: &Rc<RefCell<State>>) {
         Ok(n) => adapter.set_visits_today(i32::try_from(n).unwrap_or(i32::MAX)),
         Err(e) => tracing::error!("cannot count today's visits: {e}"),
     }
-    match keting_store::district_notices::current_announcement(
-        state.desk.store().conn(),
-        now,
-    ) {
+    match keting_desk::home::announcement(state.desk.store(), now) {
         Ok(notice) => {
             let text = notice.map(|(zh, en)| match state.language {
                 Language::English if !en.is_empty() => en,
@@ -631,7 +627,7 @@ fn refresh_home(window: &KioskWindow, state: &Rc<RefCell<State>>) {
         }
         Err(e) => tracing::error!("cannot read the district's announcement: {e}"),
     }
-    match programme::for_day(state.desk.store().conn(), local.date()) {
+    match keting_desk::home::programme(state.desk.store(), local.date()) {
         Ok(items) => {
             let entries: Vec<ProgrammeEntry> = items
                 .iter()

@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use keting_core::ids::DeviceId;
 use keting_core::ledger::rules::PointsRefusal;
-use keting_core::ledger::{Account, PostingKind};
+use keting_core::ledger::PostingKind;
 use keting_core::messages::VendOutcome;
 use slint::{ComponentHandle, ModelRc, TimerMode, VecModel};
 
@@ -29,8 +29,7 @@ use keting_centre::clock;
 use keting_desk::vending::RedemptionRefusal;
 use keting_desk::vending::VendingError;
 use keting_desk::{self as desk, Actor};
-use keting_store::redemptions::{self, State as RedemptionState};
-use keting_store::{points, vending_slots};
+use keting_desk::records::RedemptionState;
 
 /// The points page goes home after this long untouched.
 pub const POINTS_IDLE: Duration = crate::controller::router::RESIDENT_IDLE;
@@ -144,7 +143,7 @@ pub(super) fn choose(window: &KioskWindow, state: &Rc<RefCell<State>>, device: &
         return;
     };
     let zh = zh(state);
-    let item = vending_slots::get(state.borrow().desk.store().conn(), &device, slot);
+    let item = keting_desk::vending::slot(state.borrow().desk.store(), &device, slot);
     let Ok(Some(item)) = item else {
         return;
     };
@@ -240,7 +239,7 @@ fn poll(window: &KioskWindow, state: &Rc<RefCell<State>>) {
         return;
     };
     let adapter = window.global::<KioskAdapter>();
-    let r = match redemptions::get(state.borrow().desk.store().conn(), &id) {
+    let r = match keting_desk::vending::redemption(state.borrow().desk.store(), &id) {
         Ok(Some(r)) => r,
         Ok(None) | Err(_) => return,
     };
@@ -257,11 +256,8 @@ fn poll(window: &KioskWindow, state: &Rc<RefCell<State>>) {
     state.borrow_mut().points.settled();
     let zh = zh(state);
     let dispensed = r.state == RedemptionState::Committed;
-    let balance = points::balance(
-        state.borrow().desk.store().conn(),
-        Account::Member(r.member),
-    )
-    .unwrap_or(0);
+    let balance =
+        keting_desk::points::balance_as_held(state.borrow().desk.store(), r.member).unwrap_or(0);
     let why = match r.result {
         Some(VendOutcome::Jammed) => tr(zh, "the drink got stuck"),
         Some(VendOutcome::Empty) => tr(zh, "the slot was empty"),

@@ -16,7 +16,6 @@ use crate::controller::router::Screen;
 use crate::words::tr_args;
 use keting_centre::clock;
 use keting_desk as desk;
-use keting_store::vending_slots;
 
 fn zh(state: &Rc<RefCell<State>>) -> bool {
     state.borrow().language == Language::Chinese
@@ -32,7 +31,7 @@ pub(super) fn open(window: &KioskWindow, state: &Rc<RefCell<State>>) {
 
 fn show(window: &KioskWindow, state: &Rc<RefCell<State>>) {
     let zh = zh(state);
-    let slots = vending_slots::list(state.borrow().desk.store().conn()).unwrap_or_default();
+    let slots = keting_desk::vending::catalogue(state.borrow().desk.store()).unwrap_or_default();
     let rows: Vec<RestockRow> = slots
         .iter()
         .map(|s| RestockRow {

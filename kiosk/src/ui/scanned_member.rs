@@ -9,7 +9,6 @@ use keting_core::ids::MemberId;
 use super::kiosk_adapter::State;
 use super::language::Language;
 use crate::words::tr;
-use keting_store::members;
 
 /// The member whose pass `text` is, with their name; or what to tell them.
 pub(super) fn member_of(
@@ -19,7 +18,7 @@ pub(super) fn member_of(
     let zh = state.borrow().language == Language::Chinese;
     let claims = state.borrow().desk.verifier().verify(text.trim());
     let found = claims.map(|c| {
-        let m = members::require(state.borrow().desk.store().conn(), c.member);
+        let m = keting_desk::members::get(state.borrow().desk.store(), c.member);
         (c, m)
     });
     match found {

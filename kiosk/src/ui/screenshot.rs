@@ -22,54 +22,9 @@ use super::language::Language;
 use keting_centre::data_dir::DataDir;
 use keting_desk::checkin::CheckInDesk;
 use keting_centre::site::{self, NewSite};
-use keting_store::Store;
-use keting_store::checkins::ScanSource;
-use keting_store::site_record::SiteRecord;
-use keting_centre::{clock, demo};
-
-/// What a district sends: an announcement for a week and an activity today.
-fn sample_district(
-    store: &mut Store,
-    site: &SiteRecord,
-) -> Result<(), keting_store::StoreError> {
-    use keting_core::district::{DISTRICT_VERSION, DownlinkKind, DownlinkMessage};
-    let now = clock::now();
-    let today = site.calendar.local(now).date().to_string();
-    let message = |id: &str, message| DownlinkMessage {
-        v: DISTRICT_VERSION,
-        id: id.into(),
-        centre: "demo".into(),
-        at_ms: now.as_unix_millis(),
-        message,
-    };
-    let notices = [
-        message(
-            "sample-1",
-            DownlinkKind::Announcement {
-                zh: "本周六上午九点，福田区在各社区中心举办免费义诊，欢迎参加".into(),
-                en: "Free health check at every centre, Saturday 9:00".into(),
-                until_ms: now.as_unix_millis() + 7 * 86_400_000,
-            },
-        ),
-        message(
-            "sample-2",
-            DownlinkKind::Activity {
-                date: today,
-                starts: "15:30".into(),
-                title_zh: "全区书法联展".into(),
-                title_en: "District calligraphy show".into(),
-                place_zh: "活动室一".into(),
-                place_en: "Activity room 1".into(),
-            },
-        ),
-    ];
-    store.write(|tx| {
-        for n in &notices {
-            keting_store::district_notices::apply(tx, n, now)?;
-        }
-        Ok(())
-    })
-}
+use keting_desk::records::Store;
+use keting_desk::records::ScanSource;
+use keting_centre::{clock, demo, demo_scenes};
 
 /// The pages `kiosk screenshot --page` knows, with what each shows.
 pub const PAGES: &[(&str, &str)] = &[
@@ -251,30 +206,16 @@ pub fn render(
     let issuer = site::issuer(&site, &dir).map_err(|e| setup(&e))?;
     let cards = demo::cards(&store, &issuer).map_err(|e| setup(&e))?;
     if request.page == "service-desk" {
-        sample_desk(&mut store, &site).map_err(|e| setup(&e))?;
+        demo_scenes::service_desk(&mut store, &site).map_err(|e| setup(&e))?;
     }
     if request.page.starts_with("services-") {
-        sample_bookings(&mut store, &site).map_err(|e| setup(&e))?;
+        demo_scenes::bookings(&mut store, &site).map_err(|e| setup(&e))?;
     }
     if request.page == "home-district" {
-        sample_district(&mut store, &site).map_err(|e| setup(&e))?;
+        demo_scenes::district(&mut store, &site).map_err(|e| setup(&e))?;
     }
     if request.page == "staff-technician" {
-        // The demo's staff member, as a technician.
-        let now = clock::now();
-        store
-            .write(|tx| {
-                for s in keting_store::staff_access::list(tx)? {
-                    keting_store::staff_access::set_role(
-                        tx,
-                        s.member,
-                        keting_core::staff::StaffRole::Technician,
-                        now,
-                    )?;
-                }
-                Ok::<_, keting_store::StoreError>(())
-            })
-            .map_err(|e| setup(&e))?;
+        demo_scenes::technician(&mut store).map_err(|e| setup(&e))?;
     }
     let verifier = site::verifier(&site).map_err(|e| setup(&e))?;
     let ui = KioskUi::new(
@@ -444,90 +385,6 @@ pub fn render(
     Ok(report)
 }
 
-/// Bookings for the services pages: 王秀英's robot session tomorrow at
-/// 9:00 and her piano session this morning (to rate), 李建国's robot
-/// session the day after tomorrow at 10:00.
-fn sample_bookings(
-    store: &mut Store,
-    site: &SiteRecord,
-) -> Result<(), keting_store::StoreError> {
-    use keting_store::{bookings, walk_up};
-    use keting_core::booking::ResourceKind;
-    let cal = site.calendar;
-    let now = clock::now();
-    let today = cal.date_of(now);
-    let at = |days: i64, h: i64| {
-        keting_core::time::Timestamp::from_unix_millis(
-            cal.start_of(today).as_unix_millis() + days * 86_400_000 + h * 3_600_000,
-        )
-    };
-    let policy = keting_store::booking_policy::get(store.conn())?;
-    store.write(|tx| {
-        bookings::book(tx, &policy, cal, "robot", at(1, 9), MemberId(1), false, now)?;
-        bookings::book(
-            tx,
-            &policy,
-            cal,
-            "robot",
-            at(2, 10),
-            MemberId(2),
-            false,
-            now,
-        )?;
-        if let walk_up::WalkUp::Started(b) = walk_up::scan(
-            tx,
-            &policy,
-            cal,
-            ResourceKind::Piano,
-            MemberId(1),
-            &[],
-            at(0, 10),
-        )? {
-            bookings::finish(
-                tx,
-                cal,
-                b.id,
-                "ended_early",
-                true,
-                at(0, 10).saturating_add(Duration::from_secs(1800)),
-            )?;
-        }
-        Ok(())
-    })
-}
-
-/// For the service desk: 李建国's robot session this morning, over and
-/// waiting for a check; 王秀英's piano session, rated.
-fn sample_desk(
-    store: &mut Store,
-    site: &SiteRecord,
-) -> Result<(), keting_store::StoreError> {
-    use keting_store::{bookings, ratings, walk_up};
-    use keting_core::booking::ResourceKind;
-    let cal = site.calendar;
-    let policy = keting_store::booking_policy::get(store.conn())?;
-    let day = cal.start_of(cal.date_of(clock::now())).as_unix_millis();
-    let at = |h: i64| keting_core::time::Timestamp::from_unix_millis(day + h * 3_600_000);
-    store.write(|tx| {
-        let b = bookings::book(tx, &policy, cal, "robot", at(9), MemberId(2), false, at(8))?;
-        bookings::check_in(tx, &policy, cal, MemberId(2), Some("robot"), at(9))?;
-        bookings::finish(tx, cal, b.booking.id, "time_up", true, at(10))?;
-        if let walk_up::WalkUp::Started(p) = walk_up::scan(
-            tx,
-            &policy,
-            cal,
-            ResourceKind::Piano,
-            MemberId(1),
-            &[],
-            at(10),
-        )? {
-            bookings::finish(tx, cal, p.id, "time_up", true, at(11))?;
-            ratings::rate(tx, p.id, Some(MemberId(1)), 5, at(11))?;
-        }
-        Ok(())
-    })
-}
-
 /// The piano bank online with three pianos in use; the robot offline.
 fn sample_session_devices() -> Vec<keting_centre::service::device_states::SessionDeviceView> {
     use keting_centre::service::device_states::{Availability, SessionDeviceView};
@@ -566,15 +423,15 @@ fn encode_png(pixels: &[Rgb8Pixel], w: u32, h: u32) -> std::io::Result<Vec<u8>> 
 /// locked, a side door offline, two entries tonight.
 fn sample_doors(
     alarms: bool,
-    site: &keting_store::site_record::SiteRecord,
+    site: &keting_desk::records::SiteRecord,
     claims: Vec<(String, String)>,
 ) -> tokio::sync::watch::Receiver<keting_centre::service::DoorsView> {
     use keting_centre::service::device_states::{Availability, DoorView};
-    use keting_store::door_events::Entry;
+    use keting_desk::records::Entry;
     use keting_core::door::lock::LockState;
     use keting_core::ids::DeviceId;
     let id = |s: &str| DeviceId::new(s).unwrap_or_else(|_| unreachable!());
-    let evening = keting_store::door_events::tonight_starts(site.calendar, clock::now());
+    let evening = keting_desk::doors::tonight_starts(site.calendar, clock::now());
     let at = |minutes: u64| evening.saturating_add(Duration::from_secs(minutes * 60 + 3 * 3600));
     let view = keting_centre::service::DoorsView {
         connected: true,
@@ -616,7 +473,7 @@ fn sample_doors(
         unavailable: Vec::new(),
         session_devices: Vec::new(),
         alarms: if alarms {
-            use keting_store::alarms::{Alarm, AlarmKind};
+            use keting_desk::records::{Alarm, AlarmKind};
             vec![
                 Alarm {
                     id: 2,

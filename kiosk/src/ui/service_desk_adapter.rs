@@ -19,7 +19,6 @@ use crate::words::{tr, tr_args};
 use keting_centre::clock;
 use keting_desk as desk;
 use keting_centre::service::device_states::Availability;
-use keting_store::{bookings, ratings, resources};
 
 /// Ratings are summed over this many days.
 const RATING_DAYS: i64 = 30;
@@ -59,8 +58,8 @@ pub(super) fn refresh(window: &KioskWindow, state: &Rc<RefCell<State>>) {
     let zh = zh(state);
     let now = clock::now();
     let s = state.borrow();
-    let conn = s.desk.store().conn();
-    let all = resources::list(conn, None).unwrap_or_default();
+    let store = s.desk.store();
+    let all = keting_desk::bookings::resources(store, None).unwrap_or_default();
     let heard = s
         .doors
         .as_ref()
@@ -105,7 +104,7 @@ pub(super) fn refresh(window: &KioskWindow, state: &Rc<RefCell<State>>) {
             }
         })
         .collect();
-    let checks: Vec<DeskRow> = bookings::to_check(conn)
+    let checks: Vec<DeskRow> = keting_desk::bookings::to_check(store)
         .unwrap_or_default()
         .iter()
         .map(|b| {
@@ -133,7 +132,7 @@ pub(super) fn refresh(window: &KioskWindow, state: &Rc<RefCell<State>>) {
         })
         .collect();
     let since = Timestamp::from_unix_millis(now.as_unix_millis() - RATING_DAYS * 86_400_000);
-    let rated: Vec<DeskRow> = ratings::per_service(conn, since)
+    let rated: Vec<DeskRow> = keting_desk::bookings::ratings(store, since)
         .unwrap_or_default()
         .iter()
         .map(|r| {

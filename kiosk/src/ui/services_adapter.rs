@@ -30,10 +30,7 @@ use crate::words::{tr, tr_args};
 use keting_centre::clock;
 use keting_desk::bookings::CancelAs;
 use keting_desk::{self as desk, Actor};
-use keting_store::bookings::{self, Booking};
-use keting_store::resources::{self, ResourceRecord};
-use keting_store::walk_up::{self, WalkUp};
-use keting_store::{StoreError, ratings};
+use keting_desk::records::{Booking, ResourceRecord, StoreError, WalkUp};
 
 /// The page goes home after this long untouched.
 pub const SERVICES_IDLE: Duration = crate::controller::router::RESIDENT_IDLE;
@@ -230,23 +227,18 @@ fn show_menu(window: &KioskWindow, state: &Rc<RefCell<State>>) {
     let down = unavailable(state);
     let read = {
         let s = state.borrow();
-        let conn = s.desk.store().conn();
-        (|| {
-            let all = resources::list(conn, None)?;
-            let mine = bookings::of_member(conn, who, now)?;
-            let to_rate = ratings::to_rate(conn, who, now)?;
-            let queue = walk_up::queue_length(conn, ResourceKind::Piano)?;
+        desk::bookings::member_services(s.desk.store(), who, now).map(|m| {
             // Taken (by a session in progress or one kept for the queue) or
             // on a bank the centre cannot reach: not free.
-            let taken = walk_up::in_use(conn, ResourceKind::Piano)?;
-            let pianos: Vec<String> = all
+            let pianos: Vec<String> = m
+                .resources
                 .iter()
                 .filter(|r| r.resource.kind == ResourceKind::Piano)
                 .map(|r| r.resource.id.to_string())
                 .collect();
-            let free = services::pianos_free(&pianos, &taken, &down);
-            Ok::<_, StoreError>((all, mine, to_rate, queue, free))
-        })()
+            let free = services::pianos_free(&pianos, &m.pianos_in_use, &down);
+            (m.resources, m.mine, m.to_rate, m.piano_queue, free)
+        })
     };
     let (all, mine, to_rate, queue, free) = match read {
         Ok(r) => r,
@@ -372,9 +364,8 @@ fn done(
 
 fn resource_name(state: &Rc<RefCell<State>>, id: &str) -> String {
     let zh = zh(state);
-    resources::get(state.borrow().desk.store().conn(), id)
+    desk::bookings::resource(state.borrow().desk.store(), id)
         .ok()
-        .flatten()
         .map_or(id.to_owned(), |r| r.resource.name(zh).to_owned())
 }
 
@@ -455,14 +446,14 @@ fn show_week(window: &KioskWindow, state: &Rc<RefCell<State>>) {
     let (cal, now) = (state.borrow().desk.site().calendar, clock::now());
     let read = {
         let s = state.borrow();
-        let conn = s.desk.store().conn();
+        let store = s.desk.store();
         (|| {
-            let r = resources::require(conn, &id)?;
+            let r = desk::bookings::resource(store, &id)?;
             let from = cal.start_of(first);
             let to = Timestamp::from_unix_millis(
                 from.as_unix_millis() + days_shown(window) * 86_400_000,
             );
-            Ok::<_, StoreError>((r, bookings::of_resource(conn, &id, from, to)?))
+            Ok::<_, StoreError>((r, desk::bookings::of_resource(store, &id, from, to)?))
         })()
     };
     let (r, booked) = match read {
@@ -531,15 +522,14 @@ pub(super) fn pick(window: &KioskWindow, state: &Rc<RefCell<State>>, day: i32, s
     let date = first + time::Duration::days(i64::from(day));
     let quote = {
         let s = state.borrow();
-        let conn = s.desk.store().conn();
+        let store = s.desk.store();
         (|| {
-            let r = resources::require(conn, &id)?;
+            let r = desk::bookings::resource(store, &id)?;
             let slot = slots_on(&r.resource, cal, date)
                 .into_iter()
                 .nth(usize::try_from(slot).unwrap_or(usize::MAX))
                 .ok_or_else(|| StoreError::Invalid("no such slot".into()))?;
-            let full = bookings::places_taken(conn, &id, slot.start)? >= r.resource.capacity;
-            let charge = bookings::quote(conn, cal, &id, slot.start, who, now)?;
+            let (full, charge) = desk::bookings::slot_quote(store, cal, &id, slot.start, who, now)?;
             Ok::<_, StoreError>((r, slot, full, charge))
         })()
     };

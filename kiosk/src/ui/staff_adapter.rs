@@ -28,8 +28,6 @@ use keting_desk::gym::GymEnded;
 use keting_desk::staff::SignInError;
 use keting_desk::{self as desk, Actor};
 use keting_centre::service::device_states::{Availability, DoorView, DoorsView};
-use keting_store::gym;
-use keting_store::members;
 
 /// The staff page closes after this long untouched.
 pub const STAFF_IDLE: Duration = crate::controller::router::STAFF_IDLE;
@@ -143,7 +141,7 @@ pub(super) fn scan(window: &KioskWindow, state: &Rc<RefCell<State>>, text: &str)
     let claims = state.borrow().desk.verifier().verify(text.trim());
     let message = match claims {
         Ok(c) => {
-            let found = members::require(state.borrow().desk.store().conn(), c.member);
+            let found = keting_desk::members::get(state.borrow().desk.store(), c.member);
             match found {
                 Ok(m) if m.epoch == c.epoch => {
                     state.borrow_mut().staff.select(m.id);
@@ -197,7 +195,7 @@ pub(super) fn as_staff<T, E: std::fmt::Display>(
     state: &Rc<RefCell<State>>,
     action: StaffAction,
     act: impl FnOnce(
-        &mut keting_store::Store,
+        &mut keting_desk::records::Store,
         Actor,
         keting_core::calendar::SiteCalendar,
     ) -> Result<T, E>,
@@ -330,15 +328,15 @@ pub(super) fn refresh(window: &KioskWindow, state: &Rc<RefCell<State>>) {
         })
         .collect();
     adapter.set_tonight(ModelRc::new(VecModel::from(tonight)));
-    let conn = s.desk.store().conn();
+    let store = s.desk.store();
     let mut rows: Vec<GymRow> = Vec::new();
     if let Some(selected) = s.staff.selected()
-        && let Ok(m) = members::require(conn, selected)
+        && let Ok(m) = keting_desk::members::get(store, selected)
     {
         rows.push(GymRow {
             member: i32::try_from(m.id.0).unwrap_or(0),
             name: m.name.as_str().into(),
-            paid_until: gym::paid_until(conn, m.id)
+            paid_until: keting_desk::gym::paid_until(store, m.id)
                 .ok()
                 .flatten()
                 .unwrap_or_default()
@@ -346,7 +344,7 @@ pub(super) fn refresh(window: &KioskWindow, state: &Rc<RefCell<State>>) {
             selected: true,
         });
     }
-    for g in gym::list(conn).unwrap_or_default() {
+    for g in keting_desk::gym::list(store).unwrap_or_default() {
         if Some(g.id) != s.staff.selected() {
             rows.push(GymRow {
                 member: i32::try_from(g.id.0).unwrap_or(0),

@@ -15,7 +15,7 @@ use keting_core::calendar::YearMonth;
 use super::chart;
 use super::html::{self, Lang, Nav, esc};
 use super::{Dashboard, bad_input, html_page, lang, refused, see_other};
-use crate::clock;
+use keting_link::clock;
 use keting_desk::reports::{MonthFigures, month_figures};
 
 /// How many months the trend shows.

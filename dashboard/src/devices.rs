@@ -18,16 +18,16 @@ use base64::Engine;
 use keting_core::ids::DeviceId;
 use keting_core::staff::StaffAction;
 use keting_core::time::Timestamp;
-use keting_provisioning::device_claim::DEFAULT_WINDOW_S;
+use keting_desk::claims::DEFAULT_WINDOW_S;
 
 use super::html::{self, Lang, Nav, esc};
 use super::session::StaffSession;
 use super::{Dashboard, bad_input, form_guard, html_page, lang, refused, see_other};
-use crate::clock;
+use keting_link::clock;
 use keting_desk::devices::{BrokerFiles, DeviceError};
 use keting_desk::{self as desk, Actor};
-use crate::service::device_states::Availability;
-use keting_store::device_commands::CommandRecord;
+use keting_desk::device_view::Availability;
+use keting_desk::records::CommandRecord;
 
 /// The role words for the technician's steps.
 const MAY: (&str, &str) = ("您的角色不能管理设备", "Your role may not manage devices");

@@ -16,10 +16,10 @@ use super::chart;
 use super::html::{self, Lang, Nav, esc};
 use super::session::StaffSession;
 use super::{Dashboard, form_guard, html_page, lang, refused, see_other};
-use crate::clock;
+use keting_link::clock;
 use keting_desk::{self as desk, Actor};
-use crate::service::device_states::Availability;
-use keting_store::alarms::{Alarm, AlarmKind};
+use keting_desk::device_view::Availability;
+use keting_desk::records::{Alarm, AlarmKind};
 
 fn hhmm(d: &Dashboard, t: Timestamp) -> String {
     let l = d.site().calendar.local(t);
@@ -89,7 +89,7 @@ async fn live_html(d: &Dashboard, who: &StaffSession, lang: Lang) -> String {
         .with_store(move |store| {
             let total = desk::reports::visits_today(store, cal, now)?;
             let hours = desk::reports::visits_per_hour(store, cal, today)?;
-            Ok::<_, keting_store::StoreError>((total, hours))
+            Ok::<_, keting_desk::records::StoreError>((total, hours))
         })
         .await;
     let view = d.doors();

@@ -16,7 +16,7 @@ use time::Duration as Days;
 
 use super::html::{self, Lang, Nav, esc};
 use super::{Dashboard, bad_input, html_page, lang, see_other};
-use crate::clock;
+use keting_link::clock;
 use keting_desk as desk;
 
 /// `?resource=ID&week=YYYY-MM-DD`.
@@ -60,7 +60,7 @@ pub async fn page(
             let r = desk::bookings::resource(s, &resource)?;
             let (from, to) = (cal.start_of(monday), cal.start_of(monday + Days::days(7)));
             let bookings = desk::bookings::of_resource(s, r.resource.id.as_str(), from, to)?;
-            Ok::<_, keting_store::StoreError>((r, bookings))
+            Ok::<_, keting_desk::records::StoreError>((r, bookings))
         })
         .await;
     let (r, bookings) = match found {
@@ -92,7 +92,7 @@ pub async fn page(
                     row.push(String::new());
                     continue;
                 };
-                let inside = |b: &&keting_store::bookings::Booking| {
+                let inside = |b: &&keting_desk::records::Booking| {
                     b.slot.start >= slot.start && b.slot.start < slot.end
                 };
                 let holding: Vec<_> = bookings

@@ -46,6 +46,8 @@
 //! plain HTTP on the centre's LAN a `Secure` cookie would never come
 //! back).
 
+#![cfg_attr(test, allow(clippy::unwrap_used))]
+
 pub mod alarms;
 pub mod bookings;
 pub mod devices;
@@ -78,9 +80,9 @@ use keting_core::pass::PassIssuer;
 use keting_core::staff::StaffAction;
 use tokio::sync::watch;
 
-use crate::service::DoorsView;
-use keting_store::Store;
-use keting_store::site_record::SiteRecord;
+use keting_desk::device_view::DoorsView;
+use keting_desk::records::Store;
+use keting_desk::records::SiteRecord;
 use html::Lang;
 use session::{COOKIE, Sessions, StaffSession, cookie_value};
 
@@ -113,7 +115,7 @@ impl Dashboard {
         commits: watch::Receiver<i64>,
         site_dir: Option<PathBuf>,
         secure: bool,
-    ) -> Result<Self, keting_store::StoreError> {
+    ) -> Result<Self, keting_desk::records::StoreError> {
         Ok(Self {
             inner: Arc::new(Inner {
                 store: Mutex::new(Store::open(&database)?),

@@ -19,11 +19,11 @@ use keting_core::staff::{StaffAction, StaffRole};
 use super::html::{self, Lang, Nav, esc};
 use super::session::StaffSession;
 use super::{Dashboard, bad_input, form_guard, html_page, lang, see_other};
-use crate::clock;
+use keting_link::clock;
 use keting_desk::staff::StaffError;
 use keting_desk::{self as desk, Actor};
-use keting_store::members::Member;
-use keting_store::staff_access::StaffAccess;
+use keting_desk::records::Member;
+use keting_desk::records::StaffAccess;
 
 /// What the page shows of a member.
 struct Facts {

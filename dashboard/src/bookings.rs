@@ -27,12 +27,12 @@ use super::html::{self, Lang, Nav, esc};
 use super::session::StaffSession;
 use super::xlsx::{Cell, Sheet};
 use super::{Dashboard, bad_input, form_guard, html_page, lang, refused, see_other};
-use crate::clock;
+use keting_link::clock;
 use keting_desk::{self as desk, Actor};
-use keting_store::bookings::Booking;
-use keting_store::ratings::ServiceRatings;
-use keting_store::resources::format_hours;
-use keting_store::{Store, StoreError};
+use keting_desk::records::Booking;
+use keting_desk::records::ServiceRatings;
+use keting_desk::records::format_hours;
+use keting_desk::records::{Store, StoreError};
 
 /// `?days=N` (1 to 366; 30 by default).
 #[derive(Debug, Default, serde::Deserialize)]

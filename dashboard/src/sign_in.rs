@@ -11,7 +11,7 @@ use keting_core::ids::MemberId;
 use super::html::{self, Lang, Nav, esc};
 use super::session::COOKIE;
 use super::{Dashboard, form_guard, html_page, lang, origin_ok, refused, see_other};
-use crate::clock;
+use keting_link::clock;
 use keting_desk::staff::{self, SignInError};
 
 fn form_page(lang: Lang, member: &str, error: Option<&str>) -> String {

@@ -16,7 +16,7 @@ use keting_core::staff::StaffAction;
 use super::html::{self, Lang, Nav, esc};
 use super::session::StaffSession;
 use super::{Dashboard, form_guard, html_page, lang, refused, see_other};
-use crate::clock;
+use keting_link::clock;
 use keting_desk::{self as desk, Actor};
 
 /// The longest list of volunteers one form awards.

@@ -18,10 +18,10 @@ use super::chart;
 use super::html::{self, Lang, Nav, esc};
 use super::xlsx::{Cell, Sheet};
 use super::{Dashboard, html_page, lang, see_other};
-use crate::clock;
+use keting_link::clock;
 use keting_desk as desk;
-use keting_store::reports::VisitsByKind;
-use keting_store::{Store, StoreError};
+use keting_desk::records::VisitsByKind;
+use keting_desk::records::{Store, StoreError};
 use keting_core::booking::resource::ResourceKind;
 
 /// Which period, and which one of them.

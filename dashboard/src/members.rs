@@ -18,10 +18,10 @@ use keting_core::staff::StaffAction;
 use super::html::{self, Lang, Nav, esc};
 use super::session::StaffSession;
 use super::{Dashboard, form_guard, html_page, lang, refused, see_other};
-use crate::clock;
+use keting_link::clock;
 use keting_desk::members::MemberError;
 use keting_desk::{self as desk, Actor};
-use keting_store::members::{Member, NewMember, NewMemberError, Role};
+use keting_desk::records::{Member, NewMember, NewMemberError, Role};
 
 /// The search.
 #[derive(Debug, Default, serde::Deserialize)]
@@ -253,7 +253,7 @@ fn pass_page(
     m: &Member,
     pass: &str,
 ) -> Response {
-    let qr = match crate::qr_image::png_bytes(pass) {
+    let qr = match keting_desk::qr_image::png_bytes(pass) {
         Ok(png) => format!(
             "<img class=\"qr\" alt=\"QR\" width=\"300\" height=\"300\" src=\"data:image/png;base64,{}\">",
             base64::engine::general_purpose::STANDARD.encode(png)

@@ -20,10 +20,10 @@ use keting_core::staff::StaffAction;
 use super::html::{self, Lang, Nav, esc};
 use super::session::StaffSession;
 use super::{Dashboard, bad_input, form_guard, html_page, lang, see_other};
-use crate::clock;
+use keting_link::clock;
 use keting_desk::{self as desk, Actor};
-use keting_store::StoreError;
-use keting_store::resources::{ResourceRecord, format_hours, parse_hours};
+use keting_desk::records::StoreError;
+use keting_desk::records::{ResourceRecord, format_hours, parse_hours};
 
 /// The form's fields, as typed.
 #[derive(Clone, Debug, Default, serde::Deserialize)]

@@ -9,7 +9,7 @@ use axum::response::Response;
 use super::html::{self, Lang, Nav, esc};
 use super::{Dashboard, html_page, lang, refused, see_other};
 use keting_desk as desk;
-use keting_store::redemptions::State as RedemptionState;
+use keting_desk::records::RedemptionState;
 
 /// How many redemptions the page lists.
 const SHOWN: u32 = 100;
