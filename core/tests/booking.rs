@@ -337,3 +337,28 @@ fn unstarted_places_are_released_after_the_grace() {
     );
     assert_eq!(start_by(&policy, slot, at("2026-11-23", 14, 55)), slot.end);
 }
+
+#[test]
+fn a_resource_is_refused_what_no_surface_may_set() {
+    use keting_core::booking::ResourceError;
+    assert!(robot().validate().is_ok());
+    let with = |f: &dyn Fn(&mut Resource)| {
+        let mut r = robot();
+        f(&mut r);
+        r.validate()
+    };
+    let cases: [(&dyn Fn(&mut Resource), ResourceError); 8] = [
+        (&|r| r.name_zh = "长".repeat(41), ResourceError::BadName { chinese: true }),
+        (&|r| r.name_zh = " ".into(), ResourceError::BadName { chinese: true }),
+        (&|r| r.name_en = "<b>Room</b>".into(), ResourceError::BadName { chinese: false }),
+        (&|r| r.name_en = "Room\u{7}".into(), ResourceError::BadName { chinese: false }),
+        (&|r| r.capacity = 0, ResourceError::BadCapacity),
+        (&|r| r.capacity = 501, ResourceError::BadCapacity),
+        (&|r| r.limits.per_day = 0, ResourceError::BadLimits),
+        (&|r| r.limits.per_week = 101, ResourceError::BadLimits),
+    ];
+    for (change, refusal) in cases {
+        assert_eq!(with(change), Err(refusal));
+    }
+    assert!(with(&|r| r.name_zh = "长".repeat(40)).is_ok(), "40 characters fit");
+}

@@ -14,7 +14,7 @@ use std::fmt::Write;
 use axum::extract::{Form, Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
-use keting_core::booking::{Limits, Price};
+use keting_core::booking::{Limits, Price, Resource, ResourceError};
 use keting_core::staff::StaffAction;
 
 use super::html::{self, Lang, Nav, esc};
@@ -63,34 +63,15 @@ impl ResourceForm {
         }
     }
 
-    /// The record with these values, or what is wrong, in `lang`.
+    /// The record with these values, or what is wrong, in `lang`. The form
+    /// only reads what was typed; whether the values hold is the core's
+    /// rule ([`Resource::validate`], through the desk for every surface),
+    /// worded here.
     fn apply(&self, lang: Lang, mut r: ResourceRecord) -> Result<ResourceRecord, String> {
-        let name = |s: &str, what_zh: &str, what_en: &str| -> Result<String, String> {
-            let t = s.trim();
-            let n = t.chars().count();
-            if n == 0 || n > 40 {
-                return Err(match lang {
-                    Lang::Zh => format!("{what_zh}要 1 到 40 个字"),
-                    Lang::En => format!("{what_en}: 1 to 40 characters"),
-                });
-            }
-            if t.contains(['<', '>']) || t.chars().any(char::is_control) {
-                return Err(match lang {
-                    Lang::Zh => format!("{what_zh}里不能有 < > 或控制字符"),
-                    Lang::En => format!("{what_en}: no < > or control characters"),
-                });
-            }
-            Ok(t.to_owned())
-        };
-        let number = |s: &str, lo: u16, hi: u16, what_zh: &str, what_en: &str| {
+        let number = |s: &str, refusal: ResourceError| {
             s.trim()
                 .parse::<u16>()
-                .ok()
-                .filter(|n| (lo..=hi).contains(n))
-                .ok_or_else(|| match lang {
-                    Lang::Zh => format!("{what_zh}是 {lo} 到 {hi} 的整数"),
-                    Lang::En => format!("{what_en}: a whole number from {lo} to {hi}"),
-                })
+                .map_err(|_| resource_refusal(lang, &refusal))
         };
         let price = |s: &str| {
             Price::parse_written(s).map_err(|e| match lang {
@@ -99,32 +80,70 @@ impl ResourceForm {
             })
         };
         let res = &mut r.resource;
-        res.name_zh = name(&self.name_zh, "中文名", "The Chinese name")?;
-        res.name_en = name(&self.name_en, "英文名", "The English name")?;
-        res.hours = parse_hours(&self.hours).map_err(|e| match lang {
-            Lang::Zh => "开放时间写作 08:30-12:00,14:00-17:00".to_owned(),
-            Lang::En => e.to_string(),
-        })?;
+        res.name_zh = self.name_zh.trim().to_owned();
+        res.name_en = self.name_en.trim().to_owned();
+        res.hours = parse_hours(&self.hours).map_err(|_| resource_refusal(lang, &ResourceError::BadHours))?;
         res.slot_minutes = match self.slot_minutes.trim() {
             "" => None,
-            s => Some(number(s, 5, 720, "每场分钟数", "The slot length")?),
+            s => Some(number(s, ResourceError::BadSlot)?),
         };
-        res.capacity = number(&self.capacity, 1, 500, "每场名额", "Places per slot")?;
+        res.capacity = number(&self.capacity, ResourceError::BadCapacity)?;
         res.price = price(&self.price)?;
         res.trial_price = match self.trial_price.trim() {
             "" => None,
             s => Some(price(s)?),
         };
         res.limits = Limits {
-            per_day: number(&self.per_day, 1, 50, "每人每天次数", "Per member a day")?,
-            per_week: number(&self.per_week, 1, 100, "每人每周次数", "Per member a week")?,
+            per_day: number(&self.per_day, ResourceError::BadLimits)?,
+            per_week: number(&self.per_week, ResourceError::BadLimits)?,
         };
         res.checked_after_use = self.checked_after_use.is_some();
-        res.validate().map_err(|e| match lang {
-            Lang::Zh => format!("设置不成立：{e}"),
-            Lang::En => e.to_string(),
-        })?;
+        res.validate().map_err(|e| resource_refusal(lang, &e))?;
         Ok(r)
+    }
+}
+
+/// Why a resource's settings do not hold, in the page's words.
+pub fn resource_refusal(lang: Lang, e: &ResourceError) -> String {
+    let n = Resource::NAME_MAX_CHARS;
+    match (e, lang) {
+        (ResourceError::BadName { chinese }, Lang::Zh) => format!(
+            "{}要 1 到 {n} 个字，不能有 < > 或控制字符",
+            if *chinese { "中文名" } else { "英文名" }
+        ),
+        (ResourceError::BadName { chinese }, Lang::En) => format!(
+            "{}: 1 to {n} characters, no < > or control characters",
+            if *chinese { "The Chinese name" } else { "The English name" }
+        ),
+        (ResourceError::BadHours, Lang::Zh) => "开放时间写作 08:30-12:00,14:00-17:00，按先后顺序".into(),
+        (ResourceError::BadHours, Lang::En) => {
+            "Hours are written 08:30-12:00,14:00-17:00, in order".into()
+        }
+        (ResourceError::BadSlot, Lang::Zh) => "每场分钟数是 5 到 720，且不长于每段开放时间".into(),
+        (ResourceError::BadSlot, Lang::En) => {
+            "The slot length: 5 to 720 minutes, within each opening window".into()
+        }
+        (ResourceError::BadCapacity, Lang::Zh) => {
+            format!("每场名额是 1 到 {} 的整数", Resource::CAPACITY_MAX)
+        }
+        (ResourceError::BadCapacity, Lang::En) => format!(
+            "Places per slot: a whole number from 1 to {}",
+            Resource::CAPACITY_MAX
+        ),
+        (ResourceError::BadLimits, Lang::Zh) => format!(
+            "每人每天 1 到 {} 次、每周 1 到 {} 次",
+            Resource::PER_DAY_MAX,
+            Resource::PER_WEEK_MAX
+        ),
+        (ResourceError::BadLimits, Lang::En) => format!(
+            "Per member: 1 to {} a day and 1 to {} a week",
+            Resource::PER_DAY_MAX,
+            Resource::PER_WEEK_MAX
+        ),
+        (ResourceError::BadId(_), Lang::Zh) => "资源编号只能用小写字母、数字和 -".into(),
+        (ResourceError::BadId(_), Lang::En) => {
+            "A resource id is lowercase letters, digits and -".into()
+        }
     }
 }
 
@@ -313,7 +332,7 @@ pub async fn page(
     let id: String = id.chars().take(40).collect();
     match record(&d, id).await {
         Ok(r) => show(&who, lang, &r, &ResourceForm::of(&r), None, StatusCode::OK),
-        Err(e) => bad_input(lang, Some(&who), &e.to_string()),
+        Err(e) => bad_input(lang, Some(&who), &refusal(lang, &e)),
     }
 }
 
@@ -338,7 +357,7 @@ pub async fn save(
     let id: String = id.chars().take(40).collect();
     let current = match record(&d, id).await {
         Ok(r) => r,
-        Err(e) => return bad_input(lang, Some(&who), &e.to_string()),
+        Err(e) => return bad_input(lang, Some(&who), &refusal(lang, &e)),
     };
     let new = match f.apply(lang, current.clone()) {
         Ok(r) => r,
@@ -396,8 +415,28 @@ pub async fn save(
             lang,
             &current,
             &f,
-            Some((false, e.to_string())),
+            Some((false, refusal(lang, &e))),
             StatusCode::BAD_REQUEST,
         ),
+    }
+}
+
+/// What the bookings desk refused, in the page's words; a database failure
+/// is logged, never shown.
+fn refusal(lang: Lang, e: &StoreError) -> String {
+    match e {
+        StoreError::Resource(r) => resource_refusal(lang, r),
+        StoreError::NotFound(_) => lang.t("没有这个资源", "There is no such resource").into(),
+        StoreError::Forbidden(_) => lang
+            .t("您的角色不能改预约设置", "Your role may not change booking settings")
+            .into(),
+        e => {
+            tracing::error!("bookings desk: {e}");
+            lang.t(
+                "数据库暂时无法读写，请稍后再试",
+                "The database cannot be used just now: try again shortly",
+            )
+            .into()
+        }
     }
 }

@@ -34,6 +34,7 @@ pub fn put_resource(
     record: &ResourceRecord,
     now: Timestamp,
 ) -> Result<(), StoreError> {
+    record.resource.validate()?;
     if record.resource.kind == ResourceKind::Piano
         && (record.device.is_none() || record.channel.is_none())
     {

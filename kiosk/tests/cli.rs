@@ -346,3 +346,39 @@ fn a_backup_restores_the_members_into_a_new_machine_and_not_into_another_site() 
     );
     assert!(!other.ok(&["member", "list"]).contains("王秀英"));
 }
+
+#[test]
+fn the_command_line_refuses_the_resource_settings_the_dashboard_refuses() {
+    // The same rule (the core's, through the bookings desk) as the
+    // dashboard's settings form: a 10 KB name, markup, capacity 0 or 501,
+    // 0 bookings a day. Nothing is written.
+    let k = TestKiosk::new();
+    let long = "长".repeat(5000);
+    let refused: [(&[&str], &str); 5] = [
+        (&["--zh", &long], "the Chinese name must be 1 to 40 characters"),
+        (&["--en", "<b>Room</b>"], "the English name must be 1 to 40 characters"),
+        (&["--capacity", "0"], "the capacity must be 1 to 500"),
+        (&["--capacity", "501"], "the capacity must be 1 to 500"),
+        (&["--per-day", "0"], "1 to 50 sessions a day"),
+    ];
+    for (over, why) in refused {
+        let mut args = vec!["resource", "add", "room", "--kind", "room"];
+        let mut fields = vec![("--zh", "活动室"), ("--en", "Room")];
+        for pair in over.chunks(2) {
+            match fields.iter_mut().find(|(k, _)| *k == pair[0]) {
+                Some(f) => f.1 = pair[1],
+                None => fields.push((pair[0], pair[1])),
+            }
+        }
+        for (k, v) in &fields {
+            args.extend([*k, *v]);
+        }
+        let out = k.run(&args);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{over:?} was accepted");
+        assert!(stderr.contains(why), "{over:?}: {stderr}");
+    }
+    assert!(!k.ok(&["resource", "list"]).contains("room"), "nothing written");
+    k.ok(&["resource", "add", "room", "--kind", "room", "--zh", "活动室", "--en", "Room"]);
+    assert!(k.ok(&["resource", "list"]).contains("活动室"));
+}

@@ -100,6 +100,9 @@ pub enum StoreError {
     /// The staff member's role does not allow it.
     #[error(transparent)]
     Forbidden(#[from] keting_core::staff::Forbidden),
+    /// A resource's settings do not hold (the core's rule).
+    #[error(transparent)]
+    Resource(#[from] keting_core::booking::ResourceError),
     /// A resource's capacity lowered below the places already booked in
     /// one of its slots.
     #[error(

@@ -49,9 +49,7 @@ fn price_json(p: Price) -> String {
 
 /// Adds a resource, or replaces the one with the same id (its bookings stay).
 pub fn put(conn: &Connection, r: &ResourceRecord) -> Result<(), StoreError> {
-    r.resource
-        .validate()
-        .map_err(|e| StoreError::Invalid(format!("resource {}: {e}", r.resource.id)))?;
+    r.resource.validate()?;
     let res = &r.resource;
     conn.execute(
         "INSERT INTO resources (id, kind, name_zh, name_en, hours, slot_minutes, capacity, price, trial_price,

@@ -22,9 +22,27 @@ pub enum ResourceError {
     /// A slot length of zero or longer than a window.
     #[error("the slot length must be 5 to 720 minutes and fit in each window")]
     BadSlot,
-    /// Capacity zero.
-    #[error("the capacity must be at least 1")]
+    /// Capacity zero, or more than [`Resource::CAPACITY_MAX`].
+    #[error("the capacity must be 1 to {}", Resource::CAPACITY_MAX)]
     BadCapacity,
+    /// A name empty, longer than [`Resource::NAME_MAX_CHARS`], or holding
+    /// markup or control characters.
+    #[error(
+        "the {} name must be 1 to {} characters, with no < > or control characters",
+        if *chinese { "Chinese" } else { "English" },
+        Resource::NAME_MAX_CHARS
+    )]
+    BadName {
+        /// The Chinese name (else the English one).
+        chinese: bool,
+    },
+    /// Bookings per member a day or a week out of range.
+    #[error(
+        "a member may book 1 to {} sessions a day and 1 to {} a week",
+        Resource::PER_DAY_MAX,
+        Resource::PER_WEEK_MAX
+    )]
+    BadLimits,
 }
 
 impl ResourceId {
@@ -245,8 +263,32 @@ pub struct Resource {
 }
 
 impl Resource {
-    /// Checks the hours, slot length and capacity.
+    /// The longest name, in characters (it must fit the kiosk's buttons).
+    pub const NAME_MAX_CHARS: usize = 40;
+    /// The most places in one slot.
+    pub const CAPACITY_MAX: u16 = 500;
+    /// The most sessions a member may book a day.
+    pub const PER_DAY_MAX: u16 = 50;
+    /// The most sessions a member may book a week.
+    pub const PER_WEEK_MAX: u16 = 100;
+
+    /// Checks everything a person sets: the names, the hours, the slot
+    /// length, the capacity and the limits per member. Every surface (the
+    /// command line, the dashboard, any later one) is refused the same
+    /// values through the desk that calls this.
     pub fn validate(&self) -> Result<(), ResourceError> {
+        let name_ok = |n: &str| {
+            let chars = n.trim().chars().count();
+            (1..=Self::NAME_MAX_CHARS).contains(&chars)
+                && !n.contains(['<', '>'])
+                && !n.chars().any(char::is_control)
+        };
+        if !name_ok(&self.name_zh) {
+            return Err(ResourceError::BadName { chinese: true });
+        }
+        if !name_ok(&self.name_en) {
+            return Err(ResourceError::BadName { chinese: false });
+        }
         if self.hours.is_empty() {
             return Err(ResourceError::BadHours);
         }
@@ -262,8 +304,13 @@ impl Resource {
                 return Err(ResourceError::BadSlot);
             }
         }
-        if self.capacity == 0 {
+        if !(1..=Self::CAPACITY_MAX).contains(&self.capacity) {
             return Err(ResourceError::BadCapacity);
+        }
+        if !(1..=Self::PER_DAY_MAX).contains(&self.limits.per_day)
+            || !(1..=Self::PER_WEEK_MAX).contains(&self.limits.per_week)
+        {
+            return Err(ResourceError::BadLimits);
         }
         Ok(())
     }

@@ -163,6 +163,13 @@ pub enum BookingRefusal {
     },
 }
 
+/// Whether `slot` can no longer be booked at `now`: it is over, or it
+/// started longer ago than the site's start grace (a late arrival may still
+/// take it until then). The decision and every surface's week view use this.
+pub fn too_late_to_book(policy: &BookingPolicy, slot: Slot, now: Timestamp) -> bool {
+    now >= slot.end || now > slot.start.saturating_add(policy.start_grace)
+}
+
 /// Decides a booking request.
 pub fn decide(
     policy: &BookingPolicy,
@@ -171,8 +178,7 @@ pub fn decide(
     member: &MemberBookings,
     places_taken: u16,
 ) -> Result<Decision, BookingRefusal> {
-    let latest_start = req.slot.start.saturating_add(policy.start_grace);
-    if req.now >= req.slot.end || req.now > latest_start {
+    if too_late_to_book(policy, req.slot, req.now) {
         return Err(BookingRefusal::SlotPast);
     }
     if member.in_this_slot {

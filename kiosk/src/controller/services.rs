@@ -6,7 +6,6 @@
 //! The adapter (`ui::services_adapter`) reads the database through the
 //! desks, asks here, and maps the answers to the window.
 
-use std::time::Duration;
 
 use keting_desk::records::Booking;
 use keting_core::booking::BookingState;
@@ -18,9 +17,6 @@ use time::Date;
 
 /// How far ahead bookings can be made, days.
 pub const BOOK_AHEAD_DAYS: i64 = 28;
-/// A slot already started is still shown as bookable this long (a late
-/// arrival may still take it).
-pub const LATE_BOOKING: Duration = Duration::from_secs(600);
 
 /// The page's steps.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -139,7 +135,8 @@ pub enum Cell {
     Mine,
     /// They are on its waiting list.
     Waiting,
-    /// Over (or started longer ago than [`LATE_BOOKING`]).
+    /// Over, or started longer ago than the site's start grace (the core's
+    /// [`rules::too_late_to_book`], as the booking decision uses it).
     Past,
     /// No place left.
     Full,
@@ -148,8 +145,15 @@ pub enum Cell {
 }
 
 /// What `slot` of a resource with `capacity` places is for `who`, given
-/// the bookings of that slot.
-pub fn cell(slot: Slot, capacity: u16, booked: &[&Booking], who: MemberId, now: Timestamp) -> Cell {
+/// the bookings of that slot and the site's booking rules.
+pub fn cell(
+    policy: &BookingPolicy,
+    slot: Slot,
+    capacity: u16,
+    booked: &[&Booking],
+    who: MemberId,
+    now: Timestamp,
+) -> Cell {
     let here: Vec<&&Booking> = booked
         .iter()
         .filter(|b| b.slot.start == slot.start)
@@ -162,7 +166,7 @@ pub fn cell(slot: Slot, capacity: u16, booked: &[&Booking], who: MemberId, now: 
     match mine {
         Some(b) if b.state == BookingState::Waiting => Cell::Waiting,
         Some(_) => Cell::Mine,
-        None if now >= slot.end || now > slot.start.saturating_add(LATE_BOOKING) => Cell::Past,
+        None if rules::too_late_to_book(policy, slot, now) => Cell::Past,
         None if left == 0 => Cell::Full,
         None if capacity > 1 => Cell::Free(Some(left)),
         None => Cell::Free(None),
@@ -208,6 +212,7 @@ pub fn pianos_free(pianos: &[String], taken: &[String], unavailable: &[String]) 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Duration;
     use keting_core::calendar::{SiteCalendar, parse_date};
 
     fn day(s: &str) -> Date {
@@ -252,14 +257,22 @@ mod tests {
         let theirs = booking(2, 8, BookingState::Booked, 10);
         let waiting = booking(3, 9, BookingState::Waiting, 10);
         let all = [&mine, &theirs, &waiting];
-        assert_eq!(cell(slot, 2, &all, MemberId(7), at(8)), Cell::Mine);
-        assert_eq!(cell(slot, 2, &all, MemberId(9), at(8)), Cell::Waiting);
-        assert_eq!(cell(slot, 2, &all, MemberId(5), at(8)), Cell::Full);
-        assert_eq!(cell(slot, 3, &all, MemberId(5), at(8)), Cell::Free(Some(1)));
-        assert_eq!(cell(slot, 1, &[], MemberId(5), at(8)), Cell::Free(None));
-        // Ten minutes into the slot it is still offered, later not.
+        let p = BookingPolicy::default();
+        assert_eq!(cell(&p, slot, 2, &all, MemberId(7), at(8)), Cell::Mine);
+        assert_eq!(cell(&p, slot, 2, &all, MemberId(9), at(8)), Cell::Waiting);
+        assert_eq!(cell(&p, slot, 2, &all, MemberId(5), at(8)), Cell::Full);
+        assert_eq!(cell(&p, slot, 3, &all, MemberId(5), at(8)), Cell::Free(Some(1)));
+        assert_eq!(cell(&p, slot, 1, &[], MemberId(5), at(8)), Cell::Free(None));
+        // Within the site's start grace (10 minutes by default) the slot is
+        // still offered, later not; a site with 20 minutes offers it longer,
+        // as the booking decision would accept it.
         let late = at(10).saturating_add(Duration::from_secs(601));
-        assert_eq!(cell(slot, 1, &[], MemberId(5), late), Cell::Past);
+        assert_eq!(cell(&p, slot, 1, &[], MemberId(5), late), Cell::Past);
+        let patient = BookingPolicy {
+            start_grace: Duration::from_secs(20 * 60),
+            ..BookingPolicy::default()
+        };
+        assert_eq!(cell(&patient, slot, 1, &[], MemberId(5), late), Cell::Free(None));
     }
 
     #[test]

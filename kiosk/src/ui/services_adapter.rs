@@ -453,10 +453,11 @@ fn show_week(window: &KioskWindow, state: &Rc<RefCell<State>>) {
             let to = Timestamp::from_unix_millis(
                 from.as_unix_millis() + days_shown(window) * 86_400_000,
             );
-            Ok::<_, StoreError>((r, desk::bookings::of_resource(store, &id, from, to)?))
+            let policy = desk::bookings::rules(store)?;
+            Ok::<_, StoreError>((r, desk::bookings::of_resource(store, &id, from, to)?, policy))
         })()
     };
-    let (r, booked) = match read {
+    let (r, booked, policy) = match read {
         Ok(x) => x,
         Err(e) => {
             message(window, &refusal_words(zh, &e));
@@ -471,7 +472,7 @@ fn show_week(window: &KioskWindow, state: &Rc<RefCell<State>>) {
             .enumerate()
             .map(|(i, slot)| {
                 let here: Vec<&Booking> = booked.iter().collect();
-                let (st, label) = match services::cell(slot, r.resource.capacity, &here, who, now) {
+                let (st, label) = match services::cell(&policy, slot, r.resource.capacity, &here, who, now) {
                     Cell::Waiting => ("waiting", tr(zh, "waiting")),
                     Cell::Mine => ("mine", tr(zh, "mine")),
                     Cell::Past => ("past", String::new()),
