@@ -67,9 +67,6 @@ pub enum IngestError {
     Database(#[from] database::DatabaseError),
 }
 
-fn millis_now() -> i64 {
-    time::OffsetDateTime::now_utc().unix_timestamp_nanos() as i64 / 1_000_000
-}
 
 async fn consumer(
     js: &jetstream::Context,
@@ -240,7 +237,7 @@ pub async fn run(
                         db.insert(c)
                     }
                 };
-                database::ingest(client, &incoming, &refused, config.offset_minutes, millis_now())
+                database::ingest(client, &incoming, &refused, config.offset_minutes, keting_link::clock::now().as_unix_millis())
                     .await
             }
             .await;

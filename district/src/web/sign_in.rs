@@ -51,9 +51,6 @@ pub struct SignInForm {
     password: String,
 }
 
-fn millis_now() -> i64 {
-    time::OffsetDateTime::now_utc().unix_timestamp() * 1000
-}
 
 /// `POST /sign-in`.
 pub async fn submit(
@@ -87,7 +84,7 @@ pub async fn submit(
     }
     let result = {
         let db = d.db.lock().await;
-        users::sign_in(&db, name, &f.password, millis_now()).await
+        users::sign_in(&db, name, &f.password, keting_link::clock::now().as_unix_millis()).await
     };
     match result {
         Ok(SignIn::Welcome(user)) => {

@@ -133,9 +133,6 @@ async fn guard(
     Ok((who, lang))
 }
 
-fn now_ms() -> i64 {
-    time::OffsetDateTime::now_utc().unix_timestamp() * 1000
-}
 
 /// `POST /users/add`.
 pub async fn add(
@@ -176,7 +173,7 @@ pub async fn add(
             f.name.trim(),
             role,
             &f.password,
-            now_ms(),
+            keting_link::clock::now().as_unix_millis(),
         )
         .await
     };
@@ -214,7 +211,7 @@ pub async fn remove(
     };
     let removed = {
         let mut db = d.db.lock().await;
-        users::remove(&mut db, &who.name, &f.name, now_ms()).await
+        users::remove(&mut db, &who.name, &f.name, keting_link::clock::now().as_unix_millis()).await
     };
     let note = match removed {
         Ok(true) => {
