@@ -309,5 +309,9 @@ pub fn restore(dir: &DataDir, backup: &Path) -> Result<Manifest, BackupError> {
         let _ = fs::remove_file(dir.path().join(stale));
     }
     keting_link::atomic_file::write(&db, &bytes, 0o600).map_err(|e| file_err(&db, e))?;
+    // Events from here on are numbered a generation on: the district heard
+    // numbers past the backup's from the old machine.
+    let mut store = Store::open(&db)?;
+    store.write(|tx| keting_store::uplink::after_restore(tx))?;
     Ok(manifest)
 }

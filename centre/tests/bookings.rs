@@ -637,3 +637,39 @@ fn a_bank_that_comes_back_is_sent_its_session_again_at_once() {
         0
     );
 }
+
+#[test]
+fn a_resident_books_for_themselves_and_only_front_desk_staff_for_anyone() {
+    use keting_core::staff::{StaffAction, StaffRole};
+    use keting_desk::Actor;
+    let room = resource("room", ResourceKind::Room, 4, Price::Free);
+    let (mut store, ids) = site(&[room], 4);
+    let (wang, li, desk_staff, tech) = (ids[0], ids[1], ids[2], ids[3]);
+    for (who, role) in [(desk_staff, StaffRole::Staff), (tech, StaffRole::Technician)] {
+        keting_desk::staff::set_role(&mut store, Actor::CommandLine, who, Some(role), at(0, 0))
+            .unwrap();
+    }
+    let book = |store: &mut Store, actor, member, h| {
+        keting_desk::bookings::book(store, actor, "room", at(h, 0), member, false, CAL(), at(8, 0))
+    };
+    // 王 may not book (or queue for a piano) in 李's name.
+    let refused = book(&mut store, Actor::Member(wang), li, 10);
+    assert!(
+        matches!(refused, Err(StoreError::Forbidden(f)) if f.action == StaffAction::Bookings),
+        "{refused:?}"
+    );
+    assert!(matches!(
+        keting_desk::bookings::leave_piano_queue(&mut store, Actor::Member(wang), li, at(8, 0)),
+        Err(StoreError::Forbidden(_))
+    ));
+    // A technician's role is not the front desk's.
+    assert!(matches!(
+        book(&mut store, Actor::Staff(tech), li, 10),
+        Err(StoreError::Forbidden(_))
+    ));
+    assert!(keting_desk::bookings::of_member(&store, li, at(0, 0)).unwrap().is_empty());
+    // 王 books for himself; the front desk books for 李.
+    book(&mut store, Actor::Member(wang), wang, 10).unwrap();
+    book(&mut store, Actor::Staff(desk_staff), li, 11).unwrap();
+    assert_eq!(keting_desk::bookings::of_member(&store, li, at(0, 0)).unwrap().len(), 1);
+}

@@ -68,7 +68,6 @@ pub mod vending;
 pub use keting_webkit::{assets, chart, https, xlsx, zip};
 
 use std::future::Future;
-use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -352,13 +351,13 @@ pub async fn serve(
     dashboard: Dashboard,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    listener.set_nonblocking(true)?;
-    let listener = tokio::net::TcpListener::from_std(listener)?;
-    axum::serve(
+    keting_webkit::serve::serve(
         listener,
-        router(dashboard).into_make_service_with_connect_info::<SocketAddr>(),
+        router(dashboard),
+        None,
+        keting_webkit::serve::Limits::default(),
+        shutdown,
     )
-    .with_graceful_shutdown(shutdown)
     .await
 }
 

@@ -143,35 +143,22 @@ pub async fn submit(
             r
         }
         Err(e) => {
+            // Who exists, who has a password, who is staff: the same answer
+            // for each, so the page names nobody (the desk makes the time
+            // the same too).
+            let nobody = lang.t(
+                "姓名、工作证号或密码不对（连续错 5 次将锁定 15 分钟）",
+                "The name, card number or password is not right (5 wrong in a row lock it for 15 minutes)",
+            );
             let why = match &e {
-                SignInError::NotOneByName => lang
-                    .t(
-                        "没有这个姓名的工作人员，或有重名：请用工作证号和 PIN 登录",
-                        "No single staff member has this name: sign in with the card number and PIN",
-                    )
-                    .to_owned(),
-                SignInError::NoPassword => lang
-                    .t(
-                        "尚未设置密码：请主管用 kiosk staff password 设置",
-                        "No password is set: a manager sets one with kiosk staff password",
-                    )
-                    .to_owned(),
-                SignInError::NotStaff => lang
-                    .t("此卡没有工作人员身份", "This card has no staff role")
-                    .to_owned(),
-                SignInError::NoPin => lang
-                    .t(
-                        "尚未设置密码：请主管用 kiosk staff pin 设置",
-                        "No PIN is set: a manager sets one with kiosk staff pin",
-                    )
-                    .to_owned(),
+                SignInError::NotOneByName
+                | SignInError::NoPassword
+                | SignInError::NotStaff
+                | SignInError::NoPin
+                | SignInError::Wrong { .. } => nobody.to_owned(),
                 SignInError::PinFormat(_) => {
                     lang.t("密码是六位数字", "The PIN is six digits").to_owned()
                 }
-                SignInError::Wrong { left } => match lang {
-                    Lang::Zh => format!("密码错误，还可再试 {left} 次"),
-                    Lang::En => format!("Wrong PIN or password: {left} tries left"),
-                },
                 SignInError::Locked { until_ms } => {
                     let t = d
                         .site()

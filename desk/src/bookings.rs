@@ -221,6 +221,7 @@ pub fn book(
     now: Timestamp,
 ) -> Result<Booked, StoreError> {
     store.write(|tx| {
+        super::staff::require_for(tx, actor, member, StaffAction::Bookings)?;
         let policy = booking_policy::get(tx)?;
         let b = bookings::book(tx, &policy, calendar, resource, start, member, wait, now)?;
         let at = calendar.local(start);
@@ -431,6 +432,7 @@ pub fn play_piano(
     now: Timestamp,
 ) -> Result<WalkUp, StoreError> {
     store.write(|tx| {
+        super::staff::require_for(tx, actor, member, StaffAction::Bookings)?;
         let policy = booking_policy::get(tx)?;
         let got = walk_up::scan(
             tx,
@@ -463,6 +465,7 @@ pub fn leave_piano_queue(
     now: Timestamp,
 ) -> Result<bool, StoreError> {
     store.write(|tx| {
+        super::staff::require_for(tx, actor, member, StaffAction::Bookings)?;
         let left = walk_up::leave_queue(tx, ResourceKind::Piano, member)?;
         if left {
             audit::record(

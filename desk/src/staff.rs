@@ -130,6 +130,33 @@ fn pin_matches(pin: &str, hash: &str) -> bool {
     keting_core::secret::matches(pin, hash)
 }
 
+/// Spends the time a real comparison takes, on a hash nobody's secret made:
+/// a sign-in for a name or card that has no secret answers no faster than
+/// one with a wrong secret, so timing tells nobody who exists.
+fn compare_for_nothing(typed: &str) {
+    static DUMMY: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
+    if let Some(hash) = DUMMY.get_or_init(|| keting_core::secret::hash("-", &[0; 16]).ok()) {
+        let _ = pin_matches(typed, hash);
+    }
+}
+
+/// Fails with [`Forbidden`] unless `actor` may do `action` for `member`: a
+/// resident for themselves only, the kiosk's screen for nobody on its own,
+/// a staff member by their role ([`require`]), the command line and the
+/// demo always. Who may book, queue or play for whom is this one rule.
+pub fn require_for(
+    conn: &Connection,
+    actor: Actor,
+    member: MemberId,
+    action: StaffAction,
+) -> Result<(), StoreError> {
+    match actor {
+        Actor::Member(m) if m == member => Ok(()),
+        Actor::Member(_) => Err(Forbidden { role: None, action }.into()),
+        _ => require(conn, actor, action),
+    }
+}
+
 /// Fails with [`Forbidden`] unless `actor` may do `action`: a staff member
 /// by their role; the command line (a shell on the centre's machine) and the
 /// demo's set-up always; a resident or the kiosk acting for one never.
@@ -263,6 +290,7 @@ pub fn sign_in_with_password(
     }
     let named = staff_access::named(store.conn(), name.trim())?;
     let [member] = named[..] else {
+        compare_for_nothing(password);
         return Err(SignInError::NotOneByName);
     };
     sign_in_checked(store, member, Secret::Password(password), now, true)
@@ -340,16 +368,21 @@ fn sign_in_checked(
     // down is committed; only a database error rolls back.
     store
         .write(|tx| -> Result<Result<SignedIn, SignInError>, SignInError> {
+            let typed = match secret {
+                Secret::Pin(pin) | Secret::Password(pin) => pin,
+            };
             let Some(access) = staff_access::get(tx, member)?
                 .filter(|a| observers || a.role != StaffRole::Observer)
             else {
+                compare_for_nothing(typed);
                 return Ok(Err(SignInError::NotStaff));
             };
-            let (hash, typed) = match secret {
-                Secret::Pin(pin) => (access.pin_hash.clone(), pin),
-                Secret::Password(p) => (staff_access::password_hash(tx, member)?, p),
+            let hash = match secret {
+                Secret::Pin(_) => access.pin_hash.clone(),
+                Secret::Password(_) => staff_access::password_hash(tx, member)?,
             };
             let Some(hash) = hash else {
+                compare_for_nothing(typed);
                 return Ok(Err(match secret {
                     Secret::Pin(_) => SignInError::NoPin,
                     Secret::Password(_) => SignInError::NoPassword,

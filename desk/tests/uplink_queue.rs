@@ -116,3 +116,39 @@ fn what_the_district_needs_is_queued_with_its_commit_and_leaves_with_no_name() {
     );
     assert_eq!(backlog(store.conn()).unwrap(), 0);
 }
+
+#[test]
+fn an_event_number_is_never_given_twice_not_after_a_prune_nor_a_restore() {
+    let mut store = Store::open_in_memory().unwrap();
+    let now = Timestamp::from_unix_millis(1_800_000_000_000);
+    let id = store
+        .write(|tx| keting_store::members::add(tx, &NewMember::new("王秀英", None, &[]).unwrap(), now))
+        .unwrap();
+    let visit = |store: &mut Store, at: Timestamp| {
+        store
+            .write(|tx| {
+                tx.execute(
+                    "INSERT INTO checkins (at_ms, member_id, accepted, counted, reason, source)
+                     VALUES (?1, ?2, 1, 1, NULL, 'scanner')",
+                    params![at.as_unix_millis(), id.0],
+                )
+            })
+            .unwrap();
+        unsent(store.conn(), 100).unwrap().last().unwrap().id
+    };
+    let first = visit(&mut store, now);
+    let second = visit(&mut store, now);
+    assert_eq!(second, first + 1);
+    // A quiet centre: every row pruned (sent or not, kept as long as the
+    // devices' events). The next number still follows the last one given.
+    let later = now.saturating_add(std::time::Duration::from_secs(86_400));
+    assert_eq!(prune(store.conn(), later).unwrap(), 2);
+    let third = visit(&mut store, later);
+    assert_eq!(third, second + 1, "not 1 again: the district had taken 1 already");
+    // A restored backup: numbers move on a generation.
+    store
+        .write(|tx| keting_store::uplink::after_restore(tx))
+        .unwrap();
+    let fourth = visit(&mut store, later);
+    assert_eq!(fourth, third + 1 + u64::try_from(keting_store::uplink::RESTORE_GAP).unwrap());
+}

@@ -95,9 +95,12 @@ mod tests {
                 b.next_wait()
             })
             .collect();
+        // About one in twenty draws falls under the floor and waits the
+        // floor, so ten or more alike happen by chance (one run in thirty);
+        // twenty would not.
         let distinct: std::collections::HashSet<_> = waits.iter().collect();
         assert!(
-            distinct.len() > 90,
+            distinct.len() > 80,
             "jitter spreads reconnects: {} distinct",
             distinct.len()
         );

@@ -478,6 +478,27 @@ const MIGRATIONS: &[&str] = &[
     ) STRICT;
     ALTER TABLE programme ADD COLUMN district_msg TEXT;
     "#,
+    // 18: an uplink event's number is never used twice. SQLite gives a new
+    // row the largest id plus one, so once the outbox was pruned empty (a
+    // centre quiet for longer than events are kept) numbers started again
+    // at 1, and a restored backup reused the numbers its old machine had
+    // sent since: the district took both for repeats. The sequence keeps the
+    // last number given; a restore moves it on by a generation
+    // (`uplink::RESTORE_GAP`).
+    r#"
+    CREATE TABLE uplink_sequence (
+        only    INTEGER PRIMARY KEY CHECK (only = 1),
+        last_id INTEGER NOT NULL
+    ) STRICT;
+    INSERT INTO uplink_sequence (only, last_id)
+        VALUES (1, coalesce((SELECT max(id) FROM uplink_outbox), 0));
+    CREATE TRIGGER uplink_numbered AFTER INSERT ON uplink_outbox
+    BEGIN
+        UPDATE uplink_sequence SET last_id = max(last_id + 1, NEW.id);
+        UPDATE uplink_outbox SET id = (SELECT last_id FROM uplink_sequence)
+            WHERE id = NEW.id AND NEW.id <> (SELECT last_id FROM uplink_sequence);
+    END;
+    "#,
 ];
 
 /// The schema version this build writes.

@@ -75,6 +75,23 @@ pub fn prune(conn: &Connection, before: Timestamp) -> Result<usize, StoreError> 
     )?)
 }
 
+/// How far a restore moves the event numbers on: past anything the old
+/// machine can have sent after its backup was made (a busy centre makes a
+/// few hundred thousand events a year; this is four billion).
+pub const RESTORE_GAP: i64 = 1 << 32;
+
+/// After a backup was restored: the next event numbers start a generation
+/// on, so none repeats one the old machine sent after the backup (the
+/// district, and JetStream's duplicate window, would take it for a repeat
+/// and drop it).
+pub fn after_restore(conn: &Connection) -> Result<i64, StoreError> {
+    conn.execute(
+        "UPDATE uplink_sequence SET last_id = last_id + ?1",
+        [RESTORE_GAP],
+    )?;
+    Ok(conn.query_row("SELECT last_id FROM uplink_sequence", [], |r| r.get(0))?)
+}
+
 /// The district event `row` becomes at `centre`, members pseudonymised
 /// under `key`; `None` if what it points at is gone.
 pub fn event(

@@ -8,14 +8,12 @@
 //! `ca.pem` is installed.
 
 use std::future::Future;
-use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use rustls::ServerConfig;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
-use tokio_rustls::TlsAcceptor;
 
 /// The files the dashboard's TLS reads.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -84,56 +82,20 @@ pub fn server_config(files: &TlsFiles) -> Result<Arc<ServerConfig>, HttpsError> 
     Ok(Arc::new(config))
 }
 
-/// Serves `router` over TLS on `listener` until `shutdown`; a connection
-/// whose handshake fails is dropped and logged at debug level (a browser
-/// that does not trust the CA yet retries).
+/// Serves `router` over TLS on `listener` until `shutdown`, within the
+/// web kit's default limits ([`crate::serve`]).
 pub async fn serve_router(
     listener: std::net::TcpListener,
     router: axum::Router,
     config: Arc<ServerConfig>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    listener.set_nonblocking(true)?;
-    let listener = tokio::net::TcpListener::from_std(listener)?;
-    let acceptor = TlsAcceptor::from(config);
-    tokio::pin!(shutdown);
-    loop {
-        let (stream, peer): (tokio::net::TcpStream, SocketAddr) = tokio::select! {
-            () = &mut shutdown => return Ok(()),
-            accepted = listener.accept() => match accepted {
-                Ok(a) => a,
-                Err(e) => {
-                    // Out of file descriptors (EMFILE) fails every accept
-                    // until a connection closes: wait a little rather than
-                    // spin and fill the log, as axum's own loop does.
-                    tracing::warn!("https: accept: {e}");
-                    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-                    continue;
-                }
-            },
-        };
-        let (acceptor, router) = (acceptor.clone(), router.clone());
-        tokio::spawn(async move {
-            let tls = match tokio::time::timeout(
-                std::time::Duration::from_secs(10),
-                acceptor.accept(stream),
-            )
-            .await
-            {
-                Ok(Ok(tls)) => tls,
-                Ok(Err(e)) => {
-                    tracing::debug!(%peer, "https: TLS handshake: {e}");
-                    return;
-                }
-                Err(_) => return,
-            };
-            let service = hyper_util::service::TowerToHyperService::new(router);
-            if let Err(e) = hyper::server::conn::http1::Builder::new()
-                .serve_connection(hyper_util::rt::TokioIo::new(tls), service)
-                .await
-            {
-                tracing::debug!(%peer, "https: connection: {e}");
-            }
-        });
-    }
+    crate::serve::serve(
+        listener,
+        router,
+        Some(config),
+        crate::serve::Limits::default(),
+        shutdown,
+    )
+    .await
 }

@@ -12,6 +12,8 @@
 //!   Excel downloads, the language cookie.
 //! - [`chart`]: bar charts as SVG, drawn on the server.
 //! - [`xlsx`] and [`zip`]: tables as an Excel workbook, written here.
+//! - [`serve`]: the accept loop, plain or TLS, with a cap on connections and
+//!   a timeout on headers and handshakes.
 //! - [`https`]: a router served over TLS.
 //! - [`assets`]: the style sheet and the one script, in the binary.
 
@@ -24,6 +26,7 @@ pub mod html;
 pub mod https;
 pub mod lang;
 pub mod respond;
+pub mod serve;
 pub mod session;
 pub mod xlsx;
 pub mod zip;

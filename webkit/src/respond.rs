@@ -46,12 +46,21 @@ pub fn origin_ok(headers: &HeaderMap) -> bool {
         .is_ok_and(|o| o == format!("http://{host}") || o == format!("https://{host}"))
 }
 
-/// A CSV field: quoted when it holds a comma, a quote or a line break.
+/// A CSV text field: one a spreadsheet would read as a formula (starting
+/// with `=`, `+`, `-`, `@`, a tab or a carriage return: a resource named
+/// `=HYPERLINK(…)` would become a link) is prefixed with `'`, so it opens
+/// as the text it is; then quoted when it holds a comma, a quote or a line
+/// break. Numbers are written by the caller, never through here.
 pub fn csv_field(s: &str) -> String {
+    let s = if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{s}")
+    } else {
+        s.to_owned()
+    };
     if s.contains([',', '"', '\n', '\r']) {
         format!("\"{}\"", s.replace('"', "\"\""))
     } else {
-        s.to_owned()
+        s
     }
 }
 
@@ -150,5 +159,17 @@ mod tests {
         assert_eq!(csv_field("王秀英"), "王秀英");
         assert_eq!(csv_field("a,b"), "\"a,b\"");
         assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
+    }
+
+    #[test]
+    fn a_field_a_spreadsheet_would_run_opens_as_text() {
+        assert_eq!(
+            csv_field("=HYPERLINK(\"http://x\",\"Open\")"),
+            "\"'=HYPERLINK(\"\"http://x\"\",\"\"Open\"\")\""
+        );
+        for risky in ["+1", "-1+2", "@SUM(A1)", "\tx", "\rx"] {
+            assert!(csv_field(risky).trim_start_matches('"').starts_with('\''), "{risky:?}");
+        }
+        assert_eq!(csv_field("王秀英 = 1"), "王秀英 = 1");
     }
 }

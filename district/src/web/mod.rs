@@ -249,11 +249,14 @@ pub async fn serve(
     d: DistrictDashboard,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    listener.set_nonblocking(true)?;
-    let listener = tokio::net::TcpListener::from_std(listener)?;
-    axum::serve(listener, router(d))
-        .with_graceful_shutdown(shutdown)
-        .await
+    keting_webkit::serve::serve(
+        listener,
+        router(d),
+        None,
+        keting_webkit::serve::Limits::default(),
+        shutdown,
+    )
+    .await
 }
 
 /// A percentage with one decimal, or a dash.

@@ -1,0 +1,162 @@
+//! The accept loop every web surface runs, over plain HTTP or TLS, with the
+//! limits a server on a centre's LAN needs: at most
+//! [`Limits::max_connections`] connections at once (more wait in the
+//! kernel's backlog, holding no descriptor of ours), a request's headers and
+//! a TLS handshake each within [`Limits::header_timeout`] (an idle,
+//! half-open or slow connection is closed, not kept), and a pause after a
+//! failed accept (out of file descriptors fails every accept until one
+//! closes) instead of a spin that fills the log.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use rustls::ServerConfig;
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::sync::Semaphore;
+use tokio_rustls::TlsAcceptor;
+
+/// How much one surface's server lets its clients hold.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limits {
+    /// Connections served at once.
+    pub max_connections: usize,
+    /// The longest wait for a request's headers (each request's, so an
+    /// idle kept-alive connection too) or for a TLS handshake.
+    pub header_timeout: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_connections: 256,
+            header_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+/// Serves `router` on `listener` until `shutdown`, over TLS with `tls`,
+/// within `limits`.
+pub async fn serve(
+    listener: std::net::TcpListener,
+    router: axum::Router,
+    tls: Option<Arc<ServerConfig>>,
+    limits: Limits,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    listener.set_nonblocking(true)?;
+    let listener = tokio::net::TcpListener::from_std(listener)?;
+    let acceptor = tls.map(TlsAcceptor::from);
+    let permits = Arc::new(Semaphore::new(limits.max_connections.max(1)));
+    tokio::pin!(shutdown);
+    loop {
+        let permit = tokio::select! {
+            () = &mut shutdown => return Ok(()),
+            p = permits.clone().acquire_owned() => match p {
+                Ok(p) => p,
+                Err(_) => return Ok(()),
+            },
+        };
+        let (stream, peer): (tokio::net::TcpStream, SocketAddr) = tokio::select! {
+            () = &mut shutdown => return Ok(()),
+            accepted = listener.accept() => match accepted {
+                Ok(a) => a,
+                Err(e) => {
+                    tracing::warn!("web: accept: {e}");
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                    continue;
+                }
+            },
+        };
+        let (acceptor, router) = (acceptor.clone(), router.clone());
+        tokio::spawn(async move {
+            let _permit = permit;
+            match acceptor {
+                None => connection(stream, router, limits, peer).await,
+                Some(acceptor) => {
+                    match tokio::time::timeout(limits.header_timeout, acceptor.accept(stream)).await
+                    {
+                        Ok(Ok(tls)) => connection(tls, router, limits, peer).await,
+                        Ok(Err(e)) => tracing::debug!(%peer, "web: TLS handshake: {e}"),
+                        Err(_) => tracing::debug!(%peer, "web: TLS handshake timed out"),
+                    }
+                }
+            }
+        });
+    }
+}
+
+async fn connection<I>(io: I, router: axum::Router, limits: Limits, peer: SocketAddr)
+where
+    I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let service = hyper_util::service::TowerToHyperService::new(router);
+    let mut builder = hyper::server::conn::http1::Builder::new();
+    builder
+        .timer(hyper_util::rt::TokioTimer::new())
+        .header_read_timeout(limits.header_timeout);
+    if let Err(e) = builder
+        .serve_connection(hyper_util::rt::TokioIo::new(io), service)
+        .await
+    {
+        tracing::debug!(%peer, "web: connection: {e}");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    async fn started(limits: Limits) -> (SocketAddr, tokio::sync::oneshot::Sender<()>) {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let router = axum::Router::new().route("/", axum::routing::get(|| async { "ok" }));
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        tokio::spawn(serve(listener, router, None, limits, async move {
+            let _ = stopped.await;
+        }));
+        (addr, stop)
+    }
+
+    async fn get(addr: SocketAddr) -> String {
+        let mut c = tokio::net::TcpStream::connect(addr).await.unwrap();
+        c.write_all(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            .await
+            .unwrap();
+        let mut out = String::new();
+        c.read_to_string(&mut out).await.unwrap();
+        out
+    }
+
+    #[tokio::test]
+    async fn a_connection_that_sends_nothing_is_closed_and_others_are_served() {
+        let (addr, _stop) = started(Limits {
+            max_connections: 2,
+            header_timeout: Duration::from_millis(300),
+        })
+        .await;
+        // Two silent connections take every place; each is closed by the
+        // header timeout (EOF, not a hang), and a real request is then served.
+        let mut silent = Vec::new();
+        for _ in 0..2 {
+            silent.push(tokio::net::TcpStream::connect(addr).await.unwrap());
+        }
+        let waiting = tokio::spawn(get(addr));
+        for mut s in silent {
+            let mut buf = [0u8; 64];
+            let n = tokio::time::timeout(Duration::from_secs(5), s.read(&mut buf))
+                .await
+                .expect("closed by the server, not left open")
+                .unwrap_or(0);
+            let head = String::from_utf8_lossy(&buf[..n]).to_string();
+            assert!(n == 0 || head.starts_with("HTTP/1.1 408"), "{head}");
+        }
+        let answer = tokio::time::timeout(Duration::from_secs(5), waiting)
+            .await
+            .expect("served once a place was free")
+            .unwrap();
+        assert!(answer.starts_with("HTTP/1.1 200") && answer.ends_with("ok"), "{answer}");
+    }
+}
