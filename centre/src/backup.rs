@@ -3,8 +3,10 @@
 //! the database (SQLite's `VACUUM INTO`: one read snapshot, so a backup
 //! taken while check-ins are being written holds every check-in committed
 //! before it began and nothing half-written), the site key (0600), the
-//! kiosk's TLS files, and `manifest.toml` (the site, when, the schema
-//! version, each file's SHA-256). It is written under a temporary name and
+//! kiosk's TLS files, the uplink key, `district.toml` and the seed and CA
+//! beside it, the imported provisioning site directory (its CA key among
+//! it, under `provisioning-site.d/`), and `manifest.toml` (the site, when,
+//! the schema version, each file's SHA-256). It is written under a temporary name and
 //! renamed when whole: a full or unwritable target leaves no backup that
 //! looks complete.
 //!
@@ -12,7 +14,10 @@
 //! the copy's `PRAGMA integrity_check`, and that the backup is this data
 //! directory's site (a backup of another site is refused: its key would
 //! sign passes the doors of this site refuse); then it swaps the files in
-//! whole, the database last. The centre must be stopped for a restore.
+//! whole, the site directory back where it was, the database last, and
+//! moves the uplink's event numbers on a generation (the district heard
+//! the old machine's numbers past the backup's). The centre must be stopped
+//! for a restore.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -22,6 +27,7 @@ use sha2::{Digest, Sha256};
 use thiserror::Error;
 
 use crate::data_dir::DataDir;
+use crate::service::district_config::{DISTRICT_FILE, UPLINK_KEY_FILE};
 use keting_store::{Store, StoreError, migrations, site_record};
 use keting_core::time::Timestamp;
 
@@ -99,20 +105,109 @@ fn sha256(path: &Path) -> Result<String, BackupError> {
         .collect())
 }
 
-/// The files copied beside the database, relative to the data directory.
-fn extra_files(dir: &DataDir) -> Vec<PathBuf> {
-    [
+/// Where a provisioning site directory's files go in a backup.
+const SITE_DIR_IN_BACKUP: &str = "provisioning-site.d";
+
+/// The files copied beside the database: (where it is now, its name in the
+/// backup). The data directory's keys and links (the site key, the
+/// broker's password, the centre's TLS files, the uplink key, the
+/// district's file with the seed and CA it names beside it), and the whole
+/// provisioning site directory the centre imported (its site CA key among
+/// them, so devices need no new credentials after a restore).
+fn extra_files(dir: &DataDir) -> Vec<(PathBuf, String)> {
+    let mut names: Vec<String> = [
         "site.key",
         "broker.secret",
         "provisioning-site",
         "tls/ca.pem",
         "tls/kiosk.pem",
         "tls/kiosk.key",
+        UPLINK_KEY_FILE,
+        DISTRICT_FILE,
     ]
     .iter()
-    .map(PathBuf::from)
-    .filter(|p| dir.path().join(p).exists())
-    .collect()
+    .map(|s| (*s).to_owned())
+    .collect();
+    names.extend(district_files(dir).0);
+    let mut out: Vec<(PathBuf, String)> = names
+        .into_iter()
+        .map(|n| (dir.path().join(&n), n))
+        .filter(|(p, _)| p.is_file())
+        .collect();
+    if let Some(site_dir) = site_dir_of(&dir.provisioning_site_file()) {
+        let mut found = Vec::new();
+        files_under(&site_dir, &site_dir, &mut found);
+        for rel in found {
+            let name = format!("{SITE_DIR_IN_BACKUP}/{}", rel.display());
+            out.push((site_dir.join(rel), name));
+        }
+    }
+    out
+}
+
+/// The files `district.toml` names: (those beside it, in the data
+/// directory, to back up; those elsewhere, which a backup cannot carry).
+fn district_files(dir: &DataDir) -> (Vec<String>, Vec<PathBuf>) {
+    let (mut inside, mut outside) = (Vec::new(), Vec::new());
+    let Ok(text) = fs::read_to_string(dir.path().join(DISTRICT_FILE)) else {
+        return (inside, outside);
+    };
+    let Ok(table) = text.parse::<toml::Table>() else {
+        return (inside, outside);
+    };
+    for key in ["nkey_seed", "ca"] {
+        let Some(p) = table.get(key).and_then(toml::Value::as_str) else {
+            continue;
+        };
+        let path = Path::new(p);
+        if path.is_relative() && !p.contains("..") {
+            inside.push(p.to_owned());
+        } else {
+            outside.push(path.to_owned());
+        }
+    }
+    (inside, outside)
+}
+
+/// The provisioning site directory the file at `file` names, if it is one.
+fn site_dir_of(file: &Path) -> Option<PathBuf> {
+    let text = fs::read_to_string(file).ok()?;
+    let dir = PathBuf::from(text.trim());
+    dir.is_dir().then_some(dir)
+}
+
+/// Every file under `dir`, relative to `root`.
+fn files_under(root: &Path, dir: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            files_under(root, &path, out);
+        } else if path.is_file()
+            && let Ok(rel) = path.strip_prefix(root)
+        {
+            out.push(rel.to_owned());
+        }
+    }
+    out.sort();
+}
+
+/// What a restore brought back, and what it could not.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Restored {
+    /// The backup's manifest.
+    pub manifest: Manifest,
+    /// The provisioning site directory written back (its CA key among its
+    /// files), if the backup held one.
+    pub site_dir: Option<PathBuf>,
+    /// Files `district.toml` names outside the data directory, which the
+    /// backup does not hold: put them back by hand (or the district's
+    /// enrolment issues them again).
+    pub not_restored: Vec<PathBuf>,
+    /// The first uplink event number from now on (a generation on).
+    pub next_event: i64,
 }
 
 fn stamp(t: Timestamp) -> String {
@@ -158,8 +253,7 @@ pub fn create(dir: &DataDir, to: &Path, now: Timestamp) -> Result<PathBuf, Backu
             .execute("VACUUM INTO ?1", [db.to_string_lossy().as_ref()])
             .map_err(|e| file_err(&db, e))?;
         let mut files = vec![(DATABASE.to_owned(), sha256(&db)?)];
-        for rel in extra_files(dir) {
-            let from = dir.path().join(&rel);
+        for (from, rel) in extra_files(dir) {
             let into = partial.join(&rel);
             if let Some(parent) = into.parent() {
                 fs::create_dir_all(parent).map_err(|e| file_err(parent, e))?;
@@ -167,7 +261,7 @@ pub fn create(dir: &DataDir, to: &Path, now: Timestamp) -> Result<PathBuf, Backu
             let bytes = fs::read(&from).map_err(|e| file_err(&from, e))?;
             keting_link::atomic_file::write(&into, &bytes, 0o600)
                 .map_err(|e| file_err(&into, e))?;
-            files.push((rel.to_string_lossy().into_owned(), sha256(&into)?));
+            files.push((rel, sha256(&into)?));
         }
         let manifest = Manifest {
             site: site.site_id.as_str().to_owned(),
@@ -271,7 +365,7 @@ pub fn verify(backup: &Path) -> Result<Manifest, BackupError> {
 }
 
 /// Restores `backup` into `dir` (the centre stopped); returns its manifest.
-pub fn restore(dir: &DataDir, backup: &Path) -> Result<Manifest, BackupError> {
+pub fn restore(dir: &DataDir, backup: &Path) -> Result<Restored, BackupError> {
     let manifest = verify(backup)?;
     let db = dir.database();
     if db.exists() {
@@ -294,10 +388,29 @@ pub fn restore(dir: &DataDir, backup: &Path) -> Result<Manifest, BackupError> {
             .execute_batch("BEGIN EXCLUSIVE; COMMIT;")
             .map_err(|_| BackupError::InUse)?;
     }
+    // The provisioning site directory goes back where the backup's
+    // `provisioning-site` says it was (a new machine: created there, 0700).
+    let site_dir = fs::read_to_string(backup.join("provisioning-site"))
+        .ok()
+        .map(|t| PathBuf::from(t.trim()));
+    let in_site_dir = format!("{SITE_DIR_IN_BACKUP}/");
+    if let Some(site) = &site_dir
+        && manifest.files.iter().any(|(n, _)| n.starts_with(&in_site_dir))
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(site)
+            .map_err(|e| file_err(site, e))?;
+    }
     // The other files first, the database last: each replaced whole.
     for (name, _) in manifest.files.iter().filter(|(n, _)| n != DATABASE) {
         let from = backup.join(name);
-        let into = dir.path().join(name);
+        let into = match (name.strip_prefix(&in_site_dir), &site_dir) {
+            (Some(rel), Some(site)) => site.join(rel),
+            _ => dir.path().join(name),
+        };
         if let Some(parent) = into.parent() {
             fs::create_dir_all(parent).map_err(|e| file_err(parent, e))?;
         }
@@ -312,6 +425,16 @@ pub fn restore(dir: &DataDir, backup: &Path) -> Result<Manifest, BackupError> {
     // Events from here on are numbered a generation on: the district heard
     // numbers past the backup's from the old machine.
     let mut store = Store::open(&db)?;
-    store.write(|tx| keting_store::uplink::after_restore(tx))?;
-    Ok(manifest)
+    let next_event = store.write(|tx| keting_store::uplink::after_restore(tx))? + 1;
+    let has_site_dir = manifest.files.iter().any(|(n, _)| n.starts_with(&in_site_dir));
+    Ok(Restored {
+        manifest,
+        site_dir: site_dir.filter(|_| has_site_dir),
+        not_restored: district_files(dir)
+            .1
+            .into_iter()
+            .filter(|p| !p.exists())
+            .collect(),
+        next_event,
+    })
 }

@@ -190,3 +190,52 @@ fn retention_keeps_the_newest_of_this_site_and_touches_nothing_else() {
     backup::prune(&to, &site, 0).unwrap();
     assert!(ours[3].exists() && !ours[2].exists());
 }
+
+#[test]
+fn a_backup_brings_back_the_whole_centre_on_a_new_machine() {
+    // The old Pi: its data directory with the uplink key and the district's
+    // file (its seed beside it, its CA elsewhere), and the provisioning
+    // site directory it imported, with the site CA key.
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = centre(&tmp.path().join("old"));
+    let site_dir = tmp.path().join("keting-site");
+    std::fs::create_dir_all(site_dir.join("devices/gym-door")).unwrap();
+    for (f, text) in [
+        ("site.toml", "id = \"demo\"\n"),
+        ("ca.key", "-----BEGIN PRIVATE KEY-----\nthe site CA\n"),
+        ("devices/gym-door/agent.toml", "device = \"gym-door\"\n"),
+    ] {
+        std::fs::write(site_dir.join(f), text).unwrap();
+    }
+    std::fs::write(dir.provisioning_site_file(), site_dir.to_str().unwrap()).unwrap();
+    std::fs::write(dir.path().join("uplink.key"), [7u8; 32]).unwrap();
+    std::fs::write(dir.path().join("futian-01.nk"), "SUAseed\n").unwrap();
+    std::fs::write(
+        dir.path().join("district.toml"),
+        "district = \"futian\"\ncentre = \"futian-01\"\nservers = [\"tls://127.0.0.1:4222\"]\n\
+         nkey_seed = \"futian-01.nk\"\nca = \"/etc/keting/district-ca.pem\"\n",
+    )
+    .unwrap();
+    let made = backup::create(&dir, &tmp.path().join("backups"), Timestamp::from_unix_millis(1_800_000_000_000)).unwrap();
+
+    // The Pi dies: its data and its site directory are gone. A new machine
+    // restores the backup into an empty data directory.
+    std::fs::remove_dir_all(&site_dir).unwrap();
+    let fresh = DataDir::prepare(tmp.path().join("new")).unwrap();
+    let restored = backup::restore(&fresh, &made).unwrap();
+    assert_eq!(restored.site_dir.as_deref(), Some(site_dir.as_path()));
+    let key = std::fs::read_to_string(site_dir.join("ca.key")).unwrap();
+    assert!(key.contains("the site CA"), "the site CA key is back: devices keep their certificates");
+    assert!(site_dir.join("devices/gym-door/agent.toml").is_file());
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(site_dir.join("ca.key")).unwrap().permissions().mode();
+    assert_eq!(mode & 0o077, 0, "the CA key is private: {mode:o}");
+    assert_eq!(std::fs::read(fresh.path().join("uplink.key")).unwrap(), [7u8; 32], "the same pseudonyms");
+    assert!(fresh.path().join("district.toml").is_file() && fresh.path().join("futian-01.nk").is_file());
+    assert_eq!(
+        restored.not_restored,
+        [std::path::PathBuf::from("/etc/keting/district-ca.pem")],
+        "what it could not restore, it names"
+    );
+    assert!(restored.next_event > keting_store::uplink::RESTORE_GAP, "{}", restored.next_event);
+}

@@ -38,6 +38,15 @@ pub fn backup_command(cmd: BackupCommand, dir: &DataDir) -> Result<()> {
         BackupCommand::Create { to, keep } => {
             let made = backup::create(dir, &to, clock::now())?;
             println!("{}", made.display());
+            if backup::verify(&made)?
+                .files
+                .iter()
+                .any(|(n, _)| n.starts_with("provisioning-site.d/"))
+            {
+                eprintln!(
+                    "the backup holds the provisioning site directory, its CA key among it (files 0600): keep it as private as site.key"
+                );
+            }
             if let Some(keep) = keep {
                 let site = backup::verify(&made)?.site;
                 for old in backup::prune(&to, &site, usize::from(keep))? {
@@ -56,13 +65,29 @@ pub fn backup_command(cmd: BackupCommand, dir: &DataDir) -> Result<()> {
             );
         }
         BackupCommand::Restore { backup: path } => {
-            let m = backup::restore(dir, &path)?;
+            let r = backup::restore(dir, &path)?;
             println!(
                 "restored site {} from {} into {}; start the centre again",
-                m.site,
+                r.manifest.site,
                 path.display(),
                 dir.path().display()
             );
+            if let Some(site) = &r.site_dir {
+                println!(
+                    "the provisioning site directory (its CA key with it) is back in {}",
+                    site.display()
+                );
+            }
+            println!(
+                "events to the district are numbered from {} on, past any the old machine sent",
+                r.next_event
+            );
+            for missing in &r.not_restored {
+                println!(
+                    "not restored (district.toml names it outside the data directory, so the backup does not hold it): {}",
+                    missing.display()
+                );
+            }
         }
     }
     Ok(())
