@@ -6,6 +6,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use keting_core::time::Timestamp;
 
+use super::refusal::Refusal;
 use super::html::{self, Nav, esc};
 use super::{Dashboard, html_page, lang, refused, see_other};
 use keting_desk as desk;
@@ -24,7 +25,7 @@ pub async fn page(State(d): State<Dashboard>, headers: HeaderMap) -> Response {
         .await
     {
         Ok(h) => h,
-        Err(e) => return refused(lang, Some(&who), &e.to_string()),
+        Err(e) => return refused(lang, Some(&who), &e.words(lang)),
     };
     let cal = d.site().calendar;
     let at = |t: Timestamp| {

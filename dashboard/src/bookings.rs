@@ -23,6 +23,7 @@ use keting_core::calendar::SiteCalendar;
 use keting_core::staff::StaffAction;
 use time::Duration as Days;
 
+use super::refusal::Refusal;
 use super::html::{self, Lang, Nav, esc};
 use super::session::StaffSession;
 use super::xlsx::{Cell, Sheet};
@@ -196,7 +197,7 @@ pub async fn page(
         .await;
     let (rows, sold, ratings, to_check) = match figures {
         Ok(f) => f,
-        Err(e) => return refused(lang, Some(&who), &e.to_string()),
+        Err(e) => return refused(lang, Some(&who), &e.words(lang)),
     };
     let may_edit = who.role.may(StaffAction::Bookings);
     let table: Vec<Vec<String>> = rows
@@ -327,7 +328,7 @@ async fn export(
         .await
     {
         Ok(rows) => Ok((lang, days, sheet(lang, days, &rows))),
-        Err(e) => Err(refused(lang, Some(&who), &e.to_string())),
+        Err(e) => Err(refused(lang, Some(&who), &e.words(lang))),
     }
 }
 
@@ -518,6 +519,6 @@ pub async fn checked(
         .await
     {
         Ok(_) => see_other("/bookings#to-check"),
-        Err(e) => bad_input(lang, Some(&who), &e.to_string()),
+        Err(e) => bad_input(lang, Some(&who), &e.words(lang)),
     }
 }

@@ -20,6 +20,7 @@ use keting_core::staff::StaffAction;
 use keting_core::time::Timestamp;
 use keting_desk::claims::DEFAULT_WINDOW_S;
 
+use super::refusal::Refusal;
 use super::html::{self, Lang, Nav, esc};
 use super::session::StaffSession;
 use super::{Dashboard, bad_input, form_guard, html_page, lang, refused, see_other};
@@ -383,7 +384,7 @@ pub async fn self_test(
         .await
     {
         Ok(id) => see_other(&format!("/devices/command/{id}")),
-        Err(e) => refused(lang, Some(&who), &e.to_string()),
+        Err(e) => refused(lang, Some(&who), &e.words(lang)),
     }
 }
 
@@ -427,7 +428,7 @@ pub async fn command(
     {
         Ok(Some(r)) => r,
         Ok(None) => return bad_input(lang, Some(&who), lang.t("没有这条指令", "No such command")),
-        Err(e) => return refused(lang, Some(&who), &e.to_string()),
+        Err(e) => return refused(lang, Some(&who), &e.words(lang)),
     };
     let now = clock::now();
     let waiting = record.outcome.is_none() && now <= record.deadline;
@@ -560,7 +561,7 @@ pub async fn confirm_claim(
                 &d,
                 &who,
                 lang,
-                Some((false, e.to_string())),
+                Some((false, e.words(lang))),
                 StatusCode::BAD_REQUEST,
             )
             .await
@@ -596,7 +597,7 @@ fn site_step_refused(lang: Lang, e: &DeviceError) -> String {
         (DeviceError::NoSite, Lang::Zh) => {
             "本中心没有站点目录：请技术员先执行 kiosk site import".to_owned()
         }
-        (e, _) => e.to_string(),
+        (e, _) => e.words(lang),
     }
 }
 

@@ -32,6 +32,7 @@
 //! - [`devices`]: every device's state, its self-test, claims confirmed
 //!   by PIN, enrolment labels, replace and retire.
 //! - [`live`]: the event stream that tells a page to refresh.
+//! - [`refusal`]: every typed refusal of the desks in the page's words.
 //!
 //! From `keting_webkit`, shared with every web surface: `https` (the
 //! dashboard over TLS, `--https`), `chart` (bar charts as SVG), `assets`
@@ -56,6 +57,7 @@ pub mod live;
 pub mod member;
 pub mod members;
 pub mod points;
+pub mod refusal;
 pub mod report;
 pub mod resource;
 pub mod session;

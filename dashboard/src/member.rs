@@ -16,6 +16,7 @@ use axum::response::Response;
 use keting_core::ids::MemberId;
 use keting_core::staff::{StaffAction, StaffRole};
 
+use super::refusal::Refusal;
 use super::html::{self, Lang, Nav, esc};
 use super::session::StaffSession;
 use super::{Dashboard, bad_input, form_guard, html_page, lang, see_other};
@@ -33,14 +34,15 @@ struct Facts {
     access: Option<StaffAccess>,
 }
 
-async fn facts(d: &Dashboard, id: MemberId) -> Result<Facts, String> {
+async fn facts(d: &Dashboard, id: MemberId, lang: Lang) -> Result<Facts, String> {
     let cal = d.site().calendar;
     d.with_store(move |store| {
-        let member = desk::members::get(store, id).map_err(|e| e.to_string())?;
-        let gym_until = desk::gym::paid_until(store, id).map_err(|e| e.to_string())?;
+        let member = desk::members::get(store, id)
+            .map_err(|e| super::members::member_refusal(lang, &e))?;
+        let gym_until = desk::gym::paid_until(store, id).map_err(|e| e.words(lang))?;
         let (_, balance) =
-            desk::points::balance(store, id, cal, clock::now()).map_err(|e| e.to_string())?;
-        let access = desk::staff::access(store, id).map_err(|e| e.to_string())?;
+            desk::points::balance(store, id, cal, clock::now()).map_err(|e| e.words(lang))?;
+        let access = desk::staff::access(store, id).map_err(|e| staff_refusal(lang, &e))?;
         Ok(Facts {
             member,
             gym_until,
@@ -107,7 +109,7 @@ async fn show(
     notice: Option<(bool, String)>,
     status: StatusCode,
 ) -> Response {
-    let f = match facts(d, id).await {
+    let f = match facts(d, id, lang).await {
         Ok(f) => f,
         Err(e) => return bad_input(lang, Some(who), &e),
     };
@@ -326,7 +328,7 @@ pub async fn gym(
                 &who,
                 lang,
                 id,
-                Some((false, e.to_string())),
+                Some((false, e.words(lang))),
                 StatusCode::BAD_REQUEST,
             )
             .await

@@ -15,6 +15,7 @@ use base64::Engine;
 use keting_core::ids::MemberId;
 use keting_core::staff::StaffAction;
 
+use super::refusal::Refusal;
 use super::html::{self, Lang, Nav, esc};
 use super::session::StaffSession;
 use super::{Dashboard, form_guard, html_page, lang, refused, see_other};
@@ -54,7 +55,8 @@ pub fn role_words(lang: Lang, roles: &[Role]) -> String {
         .join(lang.t("、", ", "))
 }
 
-fn detail_words(lang: Lang, e: &NewMemberError) -> String {
+/// A new member's details refused, in the page's words.
+pub fn detail_words(lang: Lang, e: &NewMemberError) -> String {
     match (e, lang) {
         (NewMemberError::EmptyName, Lang::Zh) => "请填写姓名".into(),
         (NewMemberError::NameTooLong, Lang::Zh) => "姓名最多 40 个字".into(),
@@ -258,7 +260,7 @@ fn pass_page(
             "<img class=\"qr\" alt=\"QR\" width=\"300\" height=\"300\" src=\"data:image/png;base64,{}\">",
             base64::engine::general_purpose::STANDARD.encode(png)
         ),
-        Err(e) => format!("<p class=\"error\">{}</p>", esc(&e.to_string())),
+        Err(e) => format!("<p class=\"error\">{}</p>", esc(&e.words(lang))),
     };
     let _ = d;
     let body = format!(

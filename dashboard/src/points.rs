@@ -13,6 +13,7 @@ use axum::response::Response;
 use keting_core::ids::MemberId;
 use keting_core::staff::StaffAction;
 
+use super::refusal::Refusal;
 use super::html::{self, Lang, Nav, esc};
 use super::session::StaffSession;
 use super::{Dashboard, form_guard, html_page, lang, refused, see_other};
@@ -90,7 +91,7 @@ async fn render(
         .await;
     let ((balances, sum), history) = match figures {
         Ok(f) => f,
-        Err(e) => return refused(lang, Some(who), &e.to_string()),
+        Err(e) => return refused(lang, Some(who), &e.words(lang)),
     };
     let cal = d.site().calendar;
     let mut body = format!(
@@ -400,7 +401,7 @@ pub async fn reverse(
                 lang,
                 None,
                 StatusCode::BAD_REQUEST,
-                Some(&e.to_string()),
+                Some(&e.words(lang)),
                 None,
             )
             .await

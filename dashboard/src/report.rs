@@ -12,6 +12,7 @@ use axum::response::Response;
 use keting_core::booking::resource::ResourceKind;
 use keting_core::calendar::YearMonth;
 
+use super::refusal::Refusal;
 use super::chart;
 use super::html::{self, Lang, Nav, esc};
 use super::{Dashboard, bad_input, html_page, lang, refused, see_other};
@@ -104,7 +105,7 @@ pub async fn page(
         .await;
     let figures = match figures {
         Ok(f) => f,
-        Err(e) => return refused(lang, Some(&who), &e.to_string()),
+        Err(e) => return refused(lang, Some(&who), &e.words(lang)),
     };
     let (this, before) = (&figures[0], &figures[1]);
     let mut b = String::new();

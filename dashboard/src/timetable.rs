@@ -14,6 +14,7 @@ use keting_core::booking::session::BookingState;
 use keting_core::booking::slots::slots_on;
 use time::Duration as Days;
 
+use super::refusal::Refusal;
 use super::html::{self, Lang, Nav, esc};
 use super::{Dashboard, bad_input, html_page, lang, see_other};
 use keting_link::clock;
@@ -65,7 +66,7 @@ pub async fn page(
         .await;
     let (r, bookings) = match found {
         Ok(f) => f,
-        Err(e) => return bad_input(lang, Some(&who), &e.to_string()),
+        Err(e) => return bad_input(lang, Some(&who), &e.words(lang)),
     };
     let days: Vec<_> = (0..7).map(|i| monday + Days::days(i)).collect();
     let per_day: Vec<_> = days

@@ -12,6 +12,7 @@ use axum::response::Response;
 use keting_core::staff::StaffAction;
 use keting_core::time::Timestamp;
 
+use super::refusal::Refusal;
 use super::chart;
 use super::html::{self, Lang, Nav, esc};
 use super::session::StaffSession;
@@ -376,6 +377,6 @@ pub async fn ack(
             );
             see_other("/#alarms")
         }
-        Err(e) => refused(lang, Some(&who), &e.to_string()),
+        Err(e) => refused(lang, Some(&who), &e.words(lang)),
     }
 }

@@ -6,6 +6,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 
+use super::refusal::Refusal;
 use super::html::{self, Lang, Nav, esc};
 use super::{Dashboard, html_page, lang, refused, see_other};
 use keting_desk as desk;
@@ -46,7 +47,7 @@ pub async fn page(State(d): State<Dashboard>, headers: HeaderMap) -> Response {
         .await;
     let (slots, redemptions) = match figures {
         Ok(f) => f,
-        Err(e) => return refused(lang, Some(&who), &e.to_string()),
+        Err(e) => return refused(lang, Some(&who), &e.words(lang)),
     };
     let cal = d.site().calendar;
     let slot_rows: Vec<Vec<String>> = slots

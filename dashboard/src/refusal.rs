@@ -1,0 +1,202 @@
+//! What the desks refused, in the page's words: every typed refusal a
+//! dashboard page can meet, worded here in Chinese and English. No page
+//! shows an error's own text (English, naming command-line commands); a
+//! failure of the database or the disk is logged and worded as one.
+
+use keting_core::booking::BookingRefusal;
+use keting_core::ledger::rules::PointsRefusal;
+use keting_desk::devices::DeviceError;
+use keting_desk::doors::DoorError;
+use keting_desk::gym::GymError;
+use keting_desk::points::PointsError;
+use keting_desk::qr_image::QrImageError;
+use keting_desk::records::StoreError;
+use keting_desk::vending::VendingError;
+
+use super::html::Lang;
+
+/// A refusal a page can word.
+pub trait Refusal {
+    /// The words, in `lang`.
+    fn words(&self, lang: Lang) -> String;
+}
+
+fn unavailable(lang: Lang, e: &dyn std::fmt::Display) -> String {
+    tracing::error!("dashboard: {e}");
+    lang.t(
+        "数据库暂时无法读写，请稍后再试",
+        "The database cannot be used just now: try again shortly",
+    )
+    .to_owned()
+}
+
+fn member_unknown(lang: Lang, id: u32) -> String {
+    match lang {
+        Lang::Zh => format!("没有 {id} 号会员"),
+        Lang::En => format!("There is no member {id}"),
+    }
+}
+
+impl Refusal for BookingRefusal {
+    fn words(&self, lang: Lang) -> String {
+        use BookingRefusal as R;
+        let zh = lang == Lang::Zh;
+        match self {
+            R::SlotPast => lang.t("这一场已过，请选之后的", "That slot is in the past: choose a later one").into(),
+            R::Full => lang.t("这一场已满，请选别的或排队候补", "That slot is full: choose another, or join the waiting list").into(),
+            R::AlreadyBooked => lang.t("已预约了这一场", "Already booked in this slot").into(),
+            R::OverDailyLimit { limit } if zh => format!("超过每人每天 {limit} 次的上限"),
+            R::OverDailyLimit { limit } => format!("Over the limit of {limit} a day"),
+            R::OverWeeklyLimit { limit } if zh => format!("超过每人每周 {limit} 次的上限"),
+            R::OverWeeklyLimit { limit } => format!("Over the limit of {limit} a week"),
+            R::PackageExpired => lang.t("课程包已过期", "The course package expired").into(),
+            R::PackageUsedUp => lang.t("课程包已用完", "Every session of the course package is used").into(),
+            R::TooLateToCancel { hours } if zh => format!("开始前 {hours} 小时内会员不能自己取消"),
+            R::TooLateToCancel { hours } => format!("Members cancel until {hours} h before the start"),
+            R::NotBooked(_) => lang.t("这个预约已不能这样改", "This booking cannot be changed so now").into(),
+            R::NotStartedInTime => lang.t("未按时开始，名额已给候补的人", "Not started in time: the place went to the next person").into(),
+            R::TooEarly { minutes } if zh => format!("开始前 {minutes} 分钟起才能签到"),
+            R::TooEarly { minutes } => format!("Check-in opens {minutes} minutes before the start"),
+            R::ClosedNow { .. } => lang.t("现在不开放", "Closed now").into(),
+            R::WalkUpNotFree => lang.t("随到随弹是免费的", "Walk-up sessions are free").into(),
+        }
+    }
+}
+
+impl Refusal for PointsRefusal {
+    fn words(&self, lang: Lang) -> String {
+        use PointsRefusal as R;
+        let zh = lang == Lang::Zh;
+        match self {
+            R::NotPositive => lang.t("积分要是正数", "Points are a positive number").into(),
+            R::AwardTooLarge { max } if zh => format!("一次最多发 {max} 分"),
+            R::AwardTooLarge { max } => format!("One award gives at most {max} points"),
+            R::OverDailyEarnCap { left } if zh => format!("超过今天的发放上限：今天还能发 {left} 分"),
+            R::OverDailyEarnCap { left } => format!("Over today's earning cap: {left} points left today"),
+            R::AlreadyAwarded => lang.t("这次活动已经发过了", "Already awarded for this activity").into(),
+            R::NotEnoughPoints { balance, needed } if zh => format!("积分不够：有 {balance} 分，要 {needed} 分"),
+            R::NotEnoughPoints { balance, needed } => format!("Not enough points: {balance} held, {needed} needed"),
+            R::OverDailySpendCap { left } if zh => format!("超过今天的使用上限：今天还能用 {left} 分"),
+            R::OverDailySpendCap { left } => format!("Over today's spending cap: {left} points left today"),
+            R::NotReversible => lang.t("只有发放的积分能撤销", "Only an award can be reversed").into(),
+            R::AlreadyReversed => lang.t("这笔已经撤销过了", "This posting was reversed already").into(),
+            R::ReversalExceedsBalance { balance, needed } if zh => format!("会员只有 {balance} 分，撤销要扣 {needed} 分"),
+            R::ReversalExceedsBalance { balance, needed } => format!("The member has {balance} points; the reversal takes {needed}"),
+            R::NoReason => lang.t("撤销要写原因", "A reversal needs a reason").into(),
+        }
+    }
+}
+
+impl Refusal for StoreError {
+    fn words(&self, lang: Lang) -> String {
+        match self {
+            StoreError::Booking(r) => r.words(lang),
+            StoreError::Points(r) => r.words(lang),
+            StoreError::Resource(r) => super::resource::resource_refusal(lang, r),
+            StoreError::NewMember(d) => super::members::detail_words(lang, d),
+            StoreError::Forbidden(_) => lang
+                .t("您的角色不能做这件事", "Your role may not do this")
+                .into(),
+            StoreError::NotFound(_) => lang.t("没有找到", "Not found").into(),
+            StoreError::Redemption(_) => lang
+                .t("这次兑换不能开始", "This redemption cannot begin")
+                .into(),
+            StoreError::CapacityBelowBooked { capacity, booked, .. } => match lang {
+                Lang::Zh => format!("已有 {booked} 人预约，名额不能少于 {booked}（填的是 {capacity}）"),
+                Lang::En => format!("{booked} places are booked: the capacity cannot go below {booked} (you gave {capacity})"),
+            },
+            StoreError::Invalid(_) => lang
+                .t("填的内容不对，请检查后再试", "A value given does not fit: check and try again")
+                .into(),
+            e @ (StoreError::Sqlite(_) | StoreError::NewerSchema { .. }) => unavailable(lang, e),
+        }
+    }
+}
+
+impl Refusal for GymError {
+    fn words(&self, lang: Lang) -> String {
+        match self {
+            GymError::UnknownMember(id) => member_unknown(lang, id.0),
+            GymError::Store(e) => e.words(lang),
+        }
+    }
+}
+
+impl Refusal for PointsError {
+    fn words(&self, lang: Lang) -> String {
+        match self {
+            PointsError::Refused(r) => r.words(lang),
+            PointsError::UnknownMember(id) => member_unknown(lang, id.0),
+            PointsError::CapNotPositive(_) => lang
+                .t("上限要是正数", "Caps are positive numbers of points")
+                .into(),
+            PointsError::Store(e) => e.words(lang),
+        }
+    }
+}
+
+impl Refusal for VendingError {
+    fn words(&self, lang: Lang) -> String {
+        match self {
+            VendingError::Refused(_) => lang
+                .t("这次兑换不能开始", "This redemption cannot begin")
+                .into(),
+            VendingError::Points(r) => r.words(lang),
+            VendingError::UnknownMember(id) => member_unknown(lang, id.0),
+            VendingError::UnknownSlot(..) => lang.t("没有这个货道", "No such slot").into(),
+            VendingError::Store(e) => e.words(lang),
+        }
+    }
+}
+
+impl Refusal for DoorError {
+    fn words(&self, lang: Lang) -> String {
+        match self {
+            DoorError::BadId(..) => lang
+                .t("门的编号只能用小写字母、数字和 -", "A door id is lowercase letters, digits and -")
+                .into(),
+            DoorError::BadName(_) => lang.t("门的名字 1 到 40 个字", "A door's name has 1 to 40 characters").into(),
+            DoorError::UnknownDoor(_) => lang.t("没有这扇门", "No such door").into(),
+            DoorError::Store(e) => e.words(lang),
+        }
+    }
+}
+
+impl Refusal for DeviceError {
+    fn words(&self, lang: Lang) -> String {
+        match self {
+            DeviceError::NoSite => lang
+                .t(
+                    "本中心还没有导入站点目录：请技术员导入",
+                    "This centre has no site directory yet: a technician imports one",
+                )
+                .into(),
+            DeviceError::Site(e) => unavailable(lang, e),
+            DeviceError::Store(e) => e.words(lang),
+        }
+    }
+}
+
+impl Refusal for QrImageError {
+    fn words(&self, lang: Lang) -> String {
+        unavailable(lang, self)
+    }
+}
+
+impl Refusal for keting_desk::claims::ConfirmError {
+    fn words(&self, lang: Lang) -> String {
+        use keting_desk::claims::ConfirmError as E;
+        match self {
+            E::NoClaim(_) => lang
+                .t(
+                    "这台设备没有在等确认的登记：请在设备上重新开始",
+                    "This device has no enrolment waiting: start it again on the device",
+                )
+                .into(),
+            E::WrongPin { .. } => lang
+                .t("PIN 与设备的不一致，未确认", "The PIN is not the device's: nothing confirmed")
+                .into(),
+            E::Store(e) => e.words(lang),
+        }
+    }
+}
