@@ -148,3 +148,77 @@ async fn the_readme_provisioning_steps_give_a_door_that_lets_a_paid_member_in() 
     agent.stop().await;
     kiosk.stop().await;
 }
+
+#[test]
+fn the_readme_agent_example_passes_the_agents_own_check() {
+    // The README's agent configuration, on a machine `keting-provision
+    // device add` set up: only the site, its key and the directories are
+    // this test's. (It used to name a plain broker beyond loopback, which
+    // the agent refuses.)
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../README.md"))
+            .unwrap();
+    let example = readme
+        .split("An agent's configuration")
+        .nth(1)
+        .and_then(|s| s.split("```toml\n").nth(1))
+        .and_then(|b| b.split("```").next())
+        .expect("the README has its agent example");
+    let tmp = tempfile::tempdir().unwrap();
+    let site = tmp.path().join("site");
+    let site_arg = site.to_str().unwrap();
+    binaries::run(
+        "keting-provision",
+        &["--site", site_arg, "site", "init", "--name", "福田"].map(std::ffi::OsStr::new),
+    );
+    binaries::run(
+        "keting-provision",
+        &[
+            "--site",
+            site_arg,
+            "device",
+            "add",
+            "--kind",
+            "lock",
+            "--name",
+            "gym-door",
+            "--bus",
+            "rtu:/dev/ttyUSB0@9600",
+            "--channel",
+            "1",
+        ]
+        .map(std::ffi::OsStr::new),
+    );
+    let etc = site.join("devices/gym-door");
+    let written = std::fs::read_to_string(etc.join("agent.toml")).unwrap();
+    let line = |key: &str| {
+        written
+            .lines()
+            .find(|l| l.starts_with(&format!("{key} = ")))
+            .unwrap()
+            .to_owned()
+    };
+    let config: String = example
+        .lines()
+        .map(|l| {
+            if l.starts_with("site = ") {
+                line("site")
+            } else if l.starts_with("site_public_key = ") {
+                line("site_public_key")
+            } else if l.starts_with("state_dir = ") {
+                format!("state_dir = {:?}", tmp.path().join("state"))
+            } else {
+                l.replace("/etc/keting/", &format!("{}/", etc.display()))
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    let path = tmp.path().join("agent.toml");
+    std::fs::write(&path, config).unwrap();
+    let (ok, stdout, stderr) = binaries::run_status(
+        "device-agent",
+        &["--config", path.to_str().unwrap(), "--check"],
+    );
+    assert!(ok, "the README's agent example is refused: {stderr}");
+    assert!(stdout.contains("configuration OK") || stderr.contains("configuration OK"), "{stdout}{stderr}");
+}
