@@ -3,7 +3,7 @@
 //! the database (SQLite's `VACUUM INTO`: one read snapshot, so a backup
 //! taken while check-ins are being written holds every check-in committed
 //! before it began and nothing half-written), the site key (0600), the
-//! kiosk's TLS files, the uplink key, `district.toml` and the seed and CA
+//! centre's TLS files, the uplink key, `district.toml` and the seed and CA
 //! beside it, the imported provisioning site directory (its CA key among
 //! it, under `provisioning-site.d/`), and `manifest.toml` (the site, when,
 //! the schema version, each file's SHA-256). It is written under a temporary name and

@@ -1,4 +1,4 @@
-//! Where the kiosk keeps its files.
+//! Where the centre keeps its files.
 //!
 //! One directory holds the database (`keting.db` and its WAL files) and the
 //! site's private key (`site.key`, mode 0600). The default is
@@ -99,7 +99,7 @@ impl DataDir {
         self.path.join("provisioning-site")
     }
 
-    /// The kiosk's broker password (from a provisioned site), mode 0600.
+    /// The centre's broker password (from a provisioned site), mode 0600.
     pub fn broker_secret(&self) -> PathBuf {
         self.path.join("broker.secret")
     }

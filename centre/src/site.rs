@@ -89,7 +89,7 @@ impl From<rusqlite::Error> for SiteError {
 }
 
 /// Takes over a site created by `keting-provision site init`: its id, name
-/// and signing key (and the kiosk's broker password, if given). Importing
+/// and signing key (and the centre's broker password, if given). Importing
 /// the same site again changes nothing; a data directory that holds another
 /// site is refused.
 pub fn import(
@@ -170,7 +170,7 @@ pub fn import_provisioned(
         now,
     )?;
     remember_provisioning_site(dir, site_dir)?;
-    // The kiosk's TLS files, for `--mqtt-url mqtts://...` (`DATA/tls`).
+    // The centre's TLS files, for `--mqtt-url mqtts://...` (`DATA/tls`).
     for (name, mode) in [
         ("ca.pem", 0o644),
         ("kiosk.pem", 0o644),
@@ -211,7 +211,7 @@ pub fn provisioning_site(dir: &DataDir) -> Option<PathBuf> {
     path.is_dir().then_some(path)
 }
 
-/// The kiosk's broker login, if the site was provisioned: `kiosk` and its secret.
+/// The centre's broker login, if the site was provisioned: `kiosk` and its secret.
 pub fn broker_login(dir: &DataDir) -> Option<(String, String)> {
     let secret = fs::read_to_string(dir.broker_secret()).ok()?;
     Some(("kiosk".to_owned(), secret.trim().to_owned()))
@@ -300,7 +300,7 @@ fn write_key_file(path: &Path, key: &SigningKey) -> Result<(), SiteError> {
 /// Bytes from the operating system's random source.
 pub fn random_bytes<const N: usize>() -> [u8; N] {
     let mut buf = [0u8; N];
-    // The OS random source failing is not something a kiosk can recover from.
+    // The OS random source failing is not something a centre can recover from.
     #[allow(clippy::expect_used)]
     getrandom::fill(&mut buf).expect("the operating system's random source failed");
     buf

@@ -13,7 +13,7 @@ use keting_core::ids::MemberId;
 pub enum Actor {
     /// A staff member, identified on the touch screen by their pass.
     Staff(MemberId),
-    /// Someone at the centre's command line (a shell on the kiosk's
+    /// Someone at the centre's command line (a shell on the centre's
     /// machine: the site's owner).
     CommandLine,
     /// The kiosk's own screen acting for a resident (a redemption begun

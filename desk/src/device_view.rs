@@ -15,12 +15,12 @@ use keting_store::door_events::Entry;
 /// Whether a device can be heard.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Availability {
-    /// Nothing heard from it since the kiosk started.
+    /// Nothing heard from it since the centre started.
     #[default]
     NeverSeen,
     /// Online.
     Online,
-    /// Offline (its last will), or the kiosk's own link is down.
+    /// Offline (its last will), or the centre's own link is down.
     Offline,
 }
 
@@ -56,7 +56,7 @@ impl DoorView {
 /// Everything the doors view shows.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct DoorsView {
-    /// The kiosk's own link to the broker is up.
+    /// The centre's own link to the broker is up.
     pub connected: bool,
     /// Every registered door (and any unregistered one that spoke).
     pub doors: Vec<DoorView>,

@@ -1,4 +1,4 @@
-//! The doors the kiosk serves: each gets the signed roster on its `roster`
+//! The doors the centre serves: each gets the signed roster on its `roster`
 //! topic and is listed on the doors view.
 
 use keting_core::ids::DeviceId;

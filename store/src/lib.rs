@@ -1,6 +1,6 @@
 //! The centre's database: SQLite in WAL mode with `synchronous=FULL`.
 //!
-//! Every write the kiosk acknowledges (a check-in decision shown on screen or
+//! Every write the centre acknowledges (a check-in decision shown on screen or
 //! printed by the command line) has been committed and synced first, so a
 //! power cut or a `kill -9` loses nothing that was acknowledged. Migrations
 //! are numbered and tracked in `user_version` ([`migrations`]); reports are
@@ -71,7 +71,7 @@ pub enum StoreError {
     Sqlite(#[from] rusqlite::Error),
     /// The database was written by a newer kiosk.
     #[error(
-        "the database has schema version {found}, newer than this kiosk knows ({known}): upgrade the kiosk"
+        "the database has schema version {found}, newer than this Keting knows ({known}): upgrade Keting"
     )]
     NewerSchema {
         /// The version in the file.
@@ -118,7 +118,7 @@ pub enum StoreError {
     },
 }
 
-/// The kiosk's database.
+/// The centre's database.
 pub struct Store {
     conn: Connection,
 }

@@ -81,7 +81,7 @@ const MIGRATIONS: &[&str] = &[
         granted_ms INTEGER NOT NULL
     ) STRICT;
 
-    -- The doors the kiosk publishes rosters to.
+    -- The doors the centre publishes rosters to.
     CREATE TABLE doors (
         device_id TEXT    PRIMARY KEY,
         name      TEXT    NOT NULL CHECK (length(name) BETWEEN 1 AND 40),

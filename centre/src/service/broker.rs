@@ -2,9 +2,9 @@
 //! else installed. Production sites may use Mosquitto instead
 //! (`--mqtt-url`); the agents speak plain MQTT 3.1.1 to either.
 //!
-//! rumqttd keeps sessions and retained messages in memory: a kiosk restart
+//! rumqttd keeps sessions and retained messages in memory: a centre restart
 //! loses them, and the agents then rely on their own outbox and stored
-//! roster, and on the kiosk re-publishing the roster when it starts.
+//! roster, and on the centre re-publishing the roster when it starts.
 
 use std::collections::HashMap;
 use std::net::{SocketAddr, TcpListener};

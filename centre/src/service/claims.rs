@@ -8,7 +8,7 @@
 //! CA's, authenticated with the code, and marks the code spent. No secret
 //! is in the answer.
 //!
-//! The kiosk knows the site directory from `kiosk site import DIR`; a kiosk
+//! The centre knows the site directory from `kiosk site import DIR`; a kiosk
 //! without one refuses every claim, saying why.
 
 use std::path::PathBuf;
@@ -44,14 +44,14 @@ pub struct ClaimDesk {
 }
 
 impl ClaimDesk {
-    /// The desk for the site directory `site_dir`, if the kiosk has one.
+    /// The desk for the site directory `site_dir`, if the centre has one.
     pub fn new(site_dir: Option<PathBuf>) -> Self {
         Self { site_dir }
     }
 
     fn claim_file(&self, device: &DeviceId) -> Result<(PathBuf, Option<ClaimFile>), String> {
         let dir = self.site_dir.clone().ok_or_else(|| {
-            "this kiosk has no site directory: import one with `kiosk site import DIR`".to_owned()
+            "this centre has no site directory: import one with `kiosk site import DIR`".to_owned()
         })?;
         let file = ClaimFile::load(&dir, device.as_str()).map_err(|e| e.to_string())?;
         Ok((dir, file))
@@ -144,11 +144,11 @@ impl ClaimDesk {
         let device_dir = dir.join("devices").join(device.as_str());
         let read = |name: &str| {
             std::fs::read_to_string(device_dir.join(name))
-                .map_err(|e| format!("the kiosk cannot read {name} of {device}: {e}"))
+                .map_err(|e| format!("the centre cannot read {name} of {device}: {e}"))
         };
         let agent_toml = read("agent.toml")?;
         let ca_pem = std::fs::read_to_string(dir.join(site_ca::CA_CERT))
-            .map_err(|e| format!("the kiosk cannot read the site CA's certificate: {e}"))?;
+            .map_err(|e| format!("the centre cannot read the site CA's certificate: {e}"))?;
         let site = SiteDir::open(&dir).map_err(|e| e.to_string())?;
         let (cert_pem, serial) = SiteCa::open(&dir)
             .and_then(|ca| ca.sign_request(csr, device.as_str()))

@@ -1,4 +1,4 @@
-//! The controller task: the kiosk's MQTT link, the roster it publishes and
+//! The controller task: the centre's MQTT link, the roster it publishes and
 //! the events it stores. One task owns one database connection, so writes
 //! from here never interleave.
 

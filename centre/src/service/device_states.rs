@@ -31,7 +31,7 @@ struct OnlineFlag {
     online: bool,
 }
 
-/// A device's availability from its online flag and the kiosk's link.
+/// A device's availability from its online flag and the centre's link.
 fn availability(online: Option<bool>, connected: bool) -> Availability {
     match online {
         _ if !connected => Availability::Offline,
@@ -94,7 +94,7 @@ impl DeviceStates {
         }
     }
 
-    /// Whether `id` can be given work now: the kiosk's link is up, the
+    /// Whether `id` can be given work now: the centre's link is up, the
     /// device is online, and it does not report its hardware unavailable.
     pub fn reachable(&self, id: &DeviceId, connected: bool) -> bool {
         let Some(heard) = self.heard.get(id) else {
@@ -108,7 +108,7 @@ impl DeviceStates {
                 .is_none_or(|s| s.state != "unavailable")
     }
 
-    /// Every device heard of, by id; offline for all while the kiosk's
+    /// Every device heard of, by id; offline for all while the centre's
     /// own link is down.
     pub fn heard(&self, connected: bool) -> Vec<HeardDevice> {
         let mut out: Vec<HeardDevice> = self
@@ -151,7 +151,7 @@ impl DeviceStates {
         out
     }
 
-    /// The view of `doors`, given whether the kiosk's link is up.
+    /// The view of `doors`, given whether the centre's link is up.
     pub fn view(&self, doors: &[Door], connected: bool) -> Vec<DoorView> {
         let mut views: Vec<DoorView> = doors
             .iter()
@@ -213,7 +213,7 @@ mod tests {
         assert_eq!((v.availability, v.state), (Availability::Offline, None));
         assert!(v.needs_attention());
         s.handle_online(id.clone(), br#"{"v":1,"online":true}"#, t);
-        // The kiosk's own link down: nobody can be vouched for.
+        // The centre's own link down: nobody can be vouched for.
         assert_eq!(s.view(&doors, false)[0].state, None);
     }
 }

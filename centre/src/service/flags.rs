@@ -19,7 +19,7 @@ pub struct ServiceFlags {
     #[arg(long, value_name = "HOST:PORT", conflicts_with = "mqtt_url")]
     pub mqtt_listen: Option<SocketAddr>,
 
-    /// Use this MQTT broker (Mosquitto) instead of the embedded one: mqtts://HOST:PORT (TLS, the site CA and the kiosk's certificate), or mqtt://127.0.0.1:PORT on this machine only.
+    /// Use this MQTT broker (Mosquitto) instead of the embedded one: mqtts://HOST:PORT (TLS, the site CA and the centre's certificate), or mqtt://127.0.0.1:PORT on this machine only.
     #[arg(long, value_name = "mqtts://HOST:PORT", value_parser = parse_mqtt_url)]
     pub mqtt_url: Option<BrokerUrl>,
 

@@ -1,4 +1,4 @@
-//! The centre controller: the kiosk's side of the MQTT protocol, on a tokio
+//! The centre controller: the centre's side of the MQTT protocol, on a tokio
 //! runtime of its own thread (the UI thread only reads what it publishes).
 //!
 //! - [`broker`]: the embedded MQTT broker (rumqttd), unless an external one
@@ -67,7 +67,7 @@ pub enum MqttMode {
         /// Require these logins (a Mosquitto password file), and log in with
         /// `credentials` itself.
         passwords: Option<PathBuf>,
-        /// The kiosk's own login, when logins are required.
+        /// The centre's own login (the provisioned site's `kiosk` user), when logins are required.
         credentials: Option<(String, String)>,
     },
     /// Use a broker that runs elsewhere.
@@ -76,9 +76,9 @@ pub enum MqttMode {
         host: String,
         /// Port.
         port: u16,
-        /// The kiosk's login (a provisioned site's `kiosk` user).
+        /// The centre's login (a provisioned site's `kiosk` user).
         credentials: Option<(String, String)>,
-        /// TLS (the site CA, the kiosk's certificate); `None` only on loopback.
+        /// TLS (the site CA, the centre's certificate `tls/kiosk.pem`); `None` only on loopback.
         tls: Option<keting_link::tls::LinkTls>,
     },
 }
