@@ -366,6 +366,43 @@ async fn a_relay_board_that_does_not_answer_keeps_the_door_shut_and_says_so() {
     );
     assert!(status.fault.clone().unwrap().contains("channel 1"));
     assert!(!door.board.relays()[0], "the door stayed locked");
+    // Staff ask to open it from the centre: refused, saying why, never
+    // "done" (the staff member would be told it opened).
+    {
+        use keting_core::messages::{Ack, Action, Command, MessageId, Outcome, PROTOCOL_VERSION};
+        let now_ms = keting_link::clock::now().as_unix_millis();
+        let open = keting_core::signed_command::seal(
+            &door.key,
+            &Command {
+                v: PROTOCOL_VERSION,
+                to: keting_core::ids::DeviceId::new("gym-door").unwrap(),
+                seq: u64::try_from(now_ms).unwrap(),
+                id: MessageId::new("c-open").unwrap(),
+                deadline_ms: now_ms + 60_000,
+                action: Action::Unlock { member: None },
+            },
+        );
+        door.watcher
+            .publish("keting/v1/demo/device/gym-door/cmd", &open, false)
+            .await
+            .unwrap();
+        let ack = wait_for(&mut door.watch_events, |e| {
+            matches!(e, LinkEvent::Message { topic, payload } if topic.ends_with("/ack")
+                && decode::<Ack>(&keting_core::signed_answer::unchecked(payload)).is_ok_and(|a| a.id.as_str() == "c-open"))
+        })
+        .await;
+        let LinkEvent::Message { payload, .. } = ack else {
+            unreachable!()
+        };
+        let outcome = decode::<Ack>(&keting_core::signed_answer::unchecked(&payload))
+            .unwrap()
+            .outcome;
+        assert!(
+            matches!(&outcome, Outcome::Refused { reason } if reason.contains("relay board")),
+            "{outcome:?}"
+        );
+        assert!(!door.board.relays()[0], "still locked");
+    }
     let font = PanelFont::new(PANEL_FONT).unwrap();
     let fault_view = render(&panel_words::for_state(status.state, true, false), &font);
     assert_eq!(door.sim.panel.frame().unwrap(), fault_view);

@@ -381,8 +381,21 @@ impl DoorAgent {
                     // the kiosk logs the request and this command's ack.
                     tracing::info!(by = member.map(|m| m.0), "remote unlock");
                     self.lock.handle_grant(t);
-                    self.show_message(panel_words::welcome());
-                    Outcome::Done
+                    // Drive the strike now, and say whether it moved: a relay
+                    // board that does not answer opened nothing, and the
+                    // staff member who asked must not be told "opened".
+                    self.settle().await;
+                    if self.strike_in_place {
+                        self.show_message(panel_words::welcome());
+                        Outcome::Done
+                    } else {
+                        Outcome::Refused {
+                            reason: format!(
+                                "the strike could not be driven: {}",
+                                self.fault.as_deref().unwrap_or("no answer")
+                            ),
+                        }
+                    }
                 }
                 Action::Republish => {
                     self.published = None;
