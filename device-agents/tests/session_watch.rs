@@ -122,9 +122,10 @@ impl KioskSide {
         let payload = self
             .next(|topic, payload| {
                 topic.ends_with("/status")
-                    && decode::<SessionDeviceStatus>(payload).is_ok_and(|s| want(&s))
+                    && decode::<SessionDeviceStatus>(&keting_core::signed_answer::unchecked(payload))
+                        .is_ok_and(|s| want(&s))
             })
             .await;
-        decode(&payload).unwrap()
+        decode(&keting_core::signed_answer::unchecked(&payload)).unwrap()
     }
 }

@@ -140,13 +140,13 @@ impl Machine {
     async fn status(&mut self, want: impl Fn(&VendingStatus) -> bool) -> VendingStatus {
         let LinkEvent::Message { payload, .. } = wait_for(&mut self.events, |e| {
             matches!(e, LinkEvent::Message { topic, payload } if topic.ends_with("/status")
-                && decode::<VendingStatus>(payload).is_ok_and(|s| want(&s)))
+                && decode::<VendingStatus>(&keting_core::signed_answer::unchecked(payload)).is_ok_and(|s| want(&s)))
         })
         .await
         else {
             unreachable!()
         };
-        decode(&payload).unwrap()
+        decode(&keting_core::signed_answer::unchecked(&payload)).unwrap()
     }
 }
 

@@ -11,7 +11,7 @@
 use ed25519_dalek::SigningKey;
 use keting_core::ids::{DeviceId, SiteId};
 use keting_core::messages::{
-    Ack, Command, Event, EventKind, MessageId, Outcome, PROTOCOL_VERSION, encode,
+    Ack, Command, Event, EventKind, MessageId, Outcome, PROTOCOL_VERSION,
 };
 use keting_core::signed_answer;
 use keting_core::topics::{DeviceChannel, Topic};
@@ -250,12 +250,13 @@ impl DeviceTopics {
         }
     }
 
-    /// Publishes the retained status.
+    /// Publishes the retained status, signed by the device's own key like
+    /// its acks and events: the staff are shown what the device said, and a
+    /// status forged on the broker is refused at the centre.
     pub async fn status<T: Serialize>(&self, link: &LinkHandle, status: &T) {
-        if let Err(e) = link
-            .publish(&self.topic(DeviceChannel::Status), &encode(status), true)
-            .await
-        {
+        let topic = self.topic(DeviceChannel::Status);
+        let payload = signed_answer::seal(&self.answer_key, &topic, status);
+        if let Err(e) = link.publish(&topic, &payload, true).await {
             tracing::error!("could not queue the status: {e}");
         }
     }

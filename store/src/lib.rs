@@ -14,7 +14,7 @@
 //!
 //! The tables, one module each: [`members`], [`checkins`], [`audit`],
 //! [`programme`], [`site_record`], [`reports`]; the doors: [`doors`],
-//! [`gym`], [`door_events`], [`device_commands`], [`device_claims`],
+//! [`gym`], [`door_events`], [`known_devices`], [`device_commands`], [`device_claims`],
 //! [`alarms`]; every
 //! device's commands and keys: [`command_sequence`], [`device_keys`]; staff: [`staff_access`]; points
 //! and drinks: [`points`], [`vending_slots`], [`redemptions`]; bookings:
@@ -39,6 +39,7 @@ pub mod district_notices;
 pub mod door_events;
 pub mod doors;
 pub mod gym;
+pub mod known_devices;
 pub mod members;
 pub mod migrations;
 pub mod packages;

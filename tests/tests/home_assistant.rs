@@ -115,8 +115,15 @@ async fn home_assistant_sees_the_door_available_until_its_last_will_and_the_visi
         t == availability && online(p) == Some(true)
     })
     .await;
+    // The status travels signed: as Home Assistant's template reads it
+    // (`value_json.answer | from_json`), the door is locked.
     next(&mut seen, |t, p| {
-        t == state && serde_json::from_slice::<serde_json::Value>(p).unwrap()["state"] == "locked"
+        let envelope = serde_json::from_slice::<serde_json::Value>(p).unwrap();
+        t == state
+            && envelope["answer"]
+                .as_str()
+                .and_then(|a| serde_json::from_str::<serde_json::Value>(a).ok())
+                .is_some_and(|s| s["state"] == "locked")
     })
     .await;
     // A check-in at the kiosk: today's visits go up.

@@ -256,7 +256,7 @@ mod tests {
         let door = DeviceId::new("gym-door").unwrap();
         let t = Timestamp::from_unix_millis;
         let mut states = DeviceStates::default();
-        states.handle_online(door.clone(), br#"{"v":1,"online":false}"#, t(0));
+        states.handle_online(door.clone(), br#"{"v":1,"online":false}"#, t(0), false);
         sweep(c, &states, true, t(59_000)).unwrap();
         assert!(alarms::open(c).unwrap().is_empty(), "not yet a minute");
         sweep(c, &states, false, t(61_000)).unwrap();
@@ -266,7 +266,7 @@ mod tests {
         );
         sweep(c, &states, true, t(61_000)).unwrap();
         assert!(alarms::is_open(c, &door, AlarmKind::Offline).unwrap());
-        states.handle_online(door.clone(), br#"{"v":1,"online":true}"#, t(70_000));
+        states.handle_online(door.clone(), br#"{"v":1,"online":true}"#, t(70_000), false);
         sweep(c, &states, true, t(71_000)).unwrap();
         assert!(!alarms::is_open(c, &door, AlarmKind::Offline).unwrap());
     }

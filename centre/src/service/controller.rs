@@ -22,7 +22,7 @@ use tokio::sync::watch;
 
 use super::claims::{ClaimDesk, RequestVerdict};
 use super::command_seal;
-use super::device_states::{DeviceStates, DoorsView};
+use super::device_states::{DeviceStates, DoorsView, StatusTaken};
 use super::sessions;
 use super::{CentreConfig, CentreError};
 use keting_store::device_commands::CommandAction;
@@ -215,27 +215,42 @@ impl Controller {
     ) {
         match Topic::parse(&self.site.site_id, topic) {
             Ok(Topic::Device(id, DeviceChannel::Online)) => {
+                if !self.known(&id) {
+                    return;
+                }
+                let keyed = matches!(device_keys::get(self.store.conn(), &id), Ok(Some(_)));
                 let was_online = self.states.is_online(&id);
-                self.states.handle_online(id.clone(), payload, t);
+                self.states.handle_online(id.clone(), payload, t, keyed);
                 if !was_online && self.states.is_online(&id) {
-                    tracing::info!(device = %id, "device online");
-                    // Back (or here for the first time): what it missed goes again now.
-                    match bookings::resend_to(self.store.conn(), &id) {
-                        Ok(0) => {}
-                        Ok(n) => {
-                            tracing::info!(device = %id, sessions = n, "device back: its session commands go again")
-                        }
-                        Err(e) => {
-                            tracing::error!(device = %id, "cannot resend session commands: {e}")
-                        }
-                    }
+                    self.came_online(&id);
                 }
             }
             Ok(Topic::Device(id, DeviceChannel::Status)) => {
-                if let Err(e) = super::alarm_watch::on_status(self.store.conn(), &id, payload, t) {
-                    tracing::error!(device = %id, "cannot record an alarm: {e}");
+                if !self.known(&id) {
+                    return;
                 }
-                self.states.handle_status(id, payload, t)
+                // Signed by the device's key when the centre knows it (a
+                // forged one is refused and audited by `answer_body`).
+                let Some((body, signed)) = self.answer_body(&id, topic, payload) else {
+                    return;
+                };
+                let was_online = self.states.is_online(&id);
+                match self.states.handle_status(id.clone(), &body, t, signed) {
+                    StatusTaken::Malformed => {}
+                    StatusTaken::Replayed => {
+                        tracing::warn!(device = %id, "a signed status older than the last was not taken (played again?)");
+                    }
+                    taken => {
+                        if let Err(e) =
+                            super::alarm_watch::on_status(self.store.conn(), &id, &body, t)
+                        {
+                            tracing::error!(device = %id, "cannot record an alarm: {e}");
+                        }
+                        if taken == StatusTaken::CameOnline && !was_online {
+                            self.came_online(&id);
+                        }
+                    }
+                }
             }
             Ok(Topic::Device(id, DeviceChannel::Ack)) => {
                 let Some((body, signed)) = self.answer_body(&id, topic, payload) else {
@@ -390,6 +405,35 @@ impl Controller {
     /// The message in an ack or event `payload` of `device` on `topic`, and
     /// whether the device's own key signed it. A device whose key the centre
     /// knows must sign: anything else from it is refused and audited (`None`).
+    /// Whether `id` is one of this centre's devices; what a made-up id says
+    /// is dropped (logged once at debug level).
+    fn known(&self, id: &DeviceId) -> bool {
+        match keting_store::known_devices::is_known(self.store.conn(), id) {
+            Ok(true) => true,
+            Ok(false) => {
+                tracing::debug!(device = %id, "a message of a device this centre does not know");
+                false
+            }
+            Err(e) => {
+                tracing::error!(device = %id, "cannot tell whether the device is known: {e}");
+                false
+            }
+        }
+    }
+
+    /// `id` came online (back, or here for the first time): what it
+    /// missed goes again now.
+    fn came_online(&mut self, id: &DeviceId) {
+        tracing::info!(device = %id, "device online");
+        match bookings::resend_to(self.store.conn(), id) {
+            Ok(0) => {}
+            Ok(n) => {
+                tracing::info!(device = %id, sessions = n, "device back: its session commands go again")
+            }
+            Err(e) => tracing::error!(device = %id, "cannot resend session commands: {e}"),
+        }
+    }
+
     fn answer_body(
         &mut self,
         device: &DeviceId,
@@ -583,6 +627,7 @@ impl Controller {
         if self.slow_due <= tokio::time::Instant::now() {
             self.slow_due = tokio::time::Instant::now() + SLOW_POLL;
             self.query_redemptions(link).await?;
+            self.states.expire_unproved(now());
             super::alarm_watch::sweep(self.store.conn(), &self.states, self.connected, now())?;
             self.centre_clock.check(self.store.conn(), now())?;
             if self.prune_due <= tokio::time::Instant::now() {

@@ -1,7 +1,13 @@
 //! What each device last said (online flag, door status), turned into the
 //! doors view. Architecture invariant: a device that is offline, or that the
-//! kiosk cannot hear (its own link is down), shows as unavailable with no
+//! centre cannot hear (its own link is down), shows as unavailable with no
 //! state, never as its last known state.
+//!
+//! A device whose key the centre knows is believed only on its signature:
+//! its online flag is a claim until a signed status newer than any before
+//! comes with it ([`PROOF_WINDOW`]), and without a signed status for
+//! [`SIGNED_STALE`] it is offline again. A flag forged on the broker, or a
+//! signed status recorded and played again, makes no dead door look alive.
 
 use std::collections::HashMap;
 
@@ -16,9 +22,34 @@ pub use keting_desk::device_view::{
     Availability, DoorView, DoorsView, HeardDevice, SessionDeviceView,
 };
 
+/// An online flag and a signed status this close together prove each other.
+pub const PROOF_WINDOW: std::time::Duration = std::time::Duration::from_secs(15);
+
+/// A device with a known key that sent no signed status for this long is
+/// offline (every agent sends one at least every minute).
+pub const SIGNED_STALE: std::time::Duration = std::time::Duration::from_secs(180);
+
+/// What became of a status.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StatusTaken {
+    /// Taken into the view.
+    Taken,
+    /// Taken, and it proved the device's online flag: it came online.
+    CameOnline,
+    /// Signed, but older than one already taken: played again.
+    Replayed,
+    /// Not a status.
+    Malformed,
+}
+
 #[derive(Debug, Default)]
 struct Heard {
     online: Option<bool>,
+    /// It claimed to be online (its flag), not yet proved by its signature.
+    claimed_online: Option<Timestamp>,
+    /// When its last signed status came, and that status's own time.
+    signed_rx: Option<Timestamp>,
+    signed_at_ms: Option<i64>,
     status: Option<DoorStatus>,
     sessions: Option<SessionDeviceStatus>,
     last_seen: Option<Timestamp>,
@@ -48,19 +79,45 @@ pub struct DeviceStates {
 }
 
 impl DeviceStates {
-    /// A retained `online` flag arrived (birth or last will).
-    pub fn handle_online(&mut self, id: DeviceId, payload: &[u8], now: Timestamp) {
+    /// A retained `online` flag arrived (birth or last will). For a device
+    /// whose key is known (`keyed`) "online" is only a claim until a signed
+    /// status proves it; "offline" is believed at once (the safe side).
+    pub fn handle_online(&mut self, id: DeviceId, payload: &[u8], now: Timestamp, keyed: bool) {
         let online = decode::<OnlineFlag>(payload)
             .map(|f| f.online)
             .unwrap_or(false);
         let heard = self.heard.entry(id).or_default();
+        heard.last_seen = Some(now);
+        if online && keyed {
+            let proved = heard
+                .signed_rx
+                .is_some_and(|rx| now.since(rx).is_some_and(|d| d <= PROOF_WINDOW));
+            if !proved {
+                heard.claimed_online = Some(now);
+                return;
+            }
+        }
+        heard.claimed_online = None;
         if online {
             heard.offline_since = None;
         } else if heard.offline_since.is_none() {
             heard.offline_since = Some(now);
         }
         heard.online = Some(online);
-        heard.last_seen = Some(now);
+    }
+
+    /// Devices with a known key whose signed statuses stopped for
+    /// [`SIGNED_STALE`] go offline; run every few seconds.
+    pub fn expire_unproved(&mut self, now: Timestamp) {
+        for heard in self.heard.values_mut() {
+            let stale = heard
+                .signed_rx
+                .is_some_and(|rx| now.since(rx).is_some_and(|d| d > SIGNED_STALE));
+            if stale && heard.online == Some(true) {
+                heard.online = Some(false);
+                heard.offline_since.get_or_insert(now);
+            }
+        }
     }
 
     /// Every device heard of, and since when it is offline (`None`: online).
@@ -80,18 +137,66 @@ impl DeviceStates {
         self.heard.get(id).is_some_and(|h| h.online == Some(true))
     }
 
-    /// A status arrived (a door's, or a session device's); a malformed one
-    /// is ignored.
-    pub fn handle_status(&mut self, id: DeviceId, payload: &[u8], now: Timestamp) {
-        if let Ok(status) = decode::<DoorStatus>(payload) {
-            let heard = self.heard.entry(id).or_default();
-            heard.status = Some(status);
-            heard.last_seen = Some(now);
-        } else if let Ok(status) = decode::<SessionDeviceStatus>(payload) {
-            let heard = self.heard.entry(id).or_default();
-            heard.sessions = Some(status);
-            heard.last_seen = Some(now);
+    /// A status arrived (a door's, or a session device's), `signed` when
+    /// its signature was checked against the device's key. A signed one
+    /// older than the last taken is a replay, ignored (as old is taken but
+    /// proves nothing); a newer one that follows an online claim within
+    /// [`PROOF_WINDOW`] proves it.
+    pub fn handle_status(
+        &mut self,
+        id: DeviceId,
+        payload: &[u8],
+        now: Timestamp,
+        signed: bool,
+    ) -> StatusTaken {
+        let (door, session) = (
+            decode::<DoorStatus>(payload).ok(),
+            decode::<SessionDeviceStatus>(payload).ok(),
+        );
+        let at_ms = door
+            .as_ref()
+            .and_then(|s| s.at_ms)
+            .or(session.as_ref().and_then(|s| s.at_ms))
+            .or_else(|| {
+                serde_json::from_slice::<serde_json::Value>(payload)
+                    .ok()
+                    .and_then(|v| v.get("at_ms").and_then(serde_json::Value::as_i64))
+            });
+        if door.is_none() && session.is_none() && at_ms.is_none() {
+            return StatusTaken::Malformed;
         }
+        let heard = self.heard.entry(id).or_default();
+        // Newer than the last signed one: fresh. As old: the same status
+        // again (or a second one in the same millisecond), taken but proving
+        // nothing. Older: played again, ignored.
+        let mut fresh = signed;
+        if signed && let (Some(at), Some(last)) = (at_ms, heard.signed_at_ms) {
+            if at < last {
+                return StatusTaken::Replayed;
+            }
+            fresh = at > last;
+        }
+        if fresh {
+            heard.signed_at_ms = at_ms.or(heard.signed_at_ms);
+            heard.signed_rx = Some(now);
+        }
+        if let Some(status) = door {
+            heard.status = Some(status);
+        } else if let Some(status) = session {
+            heard.sessions = Some(status);
+        }
+        heard.last_seen = Some(now);
+        let proves = fresh
+            && heard
+                .claimed_online
+                .is_some_and(|c| now.since(c).is_some_and(|d| d <= PROOF_WINDOW));
+        if proves {
+            heard.claimed_online = None;
+            heard.online = Some(true);
+            heard.offline_since = None;
+            return StatusTaken::CameOnline;
+        }
+        StatusTaken::Taken
     }
 
     /// Whether `id` can be given work now: the centre's link is up, the
@@ -201,19 +306,61 @@ mod tests {
             s.view(&doors, true)[0].availability,
             Availability::NeverSeen
         );
-        s.handle_online(id.clone(), br#"{"v":1,"online":true}"#, t);
-        s.handle_status(id.clone(), br#"{"v":1,"state":"locked"}"#, t);
+        s.handle_online(id.clone(), br#"{"v":1,"online":true}"#, t, false);
+        s.handle_status(id.clone(), br#"{"v":1,"state":"locked"}"#, t, false);
         let v = &s.view(&doors, true)[0];
         assert_eq!(
             (v.availability, v.state),
             (Availability::Online, Some(LockState::Locked))
         );
-        s.handle_online(id.clone(), br#"{"v":1,"online":false}"#, t);
+        s.handle_online(id.clone(), br#"{"v":1,"online":false}"#, t, false);
         let v = &s.view(&doors, true)[0];
         assert_eq!((v.availability, v.state), (Availability::Offline, None));
         assert!(v.needs_attention());
-        s.handle_online(id.clone(), br#"{"v":1,"online":true}"#, t);
+        s.handle_online(id.clone(), br#"{"v":1,"online":true}"#, t, false);
         // The centre's own link down: nobody can be vouched for.
         assert_eq!(s.view(&doors, false)[0].state, None);
+    }
+
+    #[test]
+    fn a_keyed_devices_online_flag_needs_its_signature_and_a_replay_proves_nothing() {
+        let id = DeviceId::new("gym-door").unwrap();
+        let at = |ms: i64| Timestamp::from_unix_millis(1_800_000_000_000 + ms);
+        let status = |at_ms: i64| format!(r#"{{"v":1,"state":"locked","at_ms":{at_ms}}}"#);
+        let mut s = DeviceStates::default();
+        // A flag alone (forged on the broker, or before the status came):
+        // not online.
+        s.handle_online(id.clone(), br#"{"v":1,"online":true}"#, at(0), true);
+        assert!(!s.is_online(&id));
+        // Its signed status within the window proves it.
+        assert_eq!(
+            s.handle_status(id.clone(), status(10).as_bytes(), at(1_000), true),
+            StatusTaken::CameOnline
+        );
+        assert!(s.is_online(&id));
+        // Its last will: offline. A forged flag and its last status played
+        // again: still offline.
+        s.handle_online(id.clone(), br#"{"v":1,"online":false}"#, at(60_000), true);
+        s.handle_online(id.clone(), br#"{"v":1,"online":true}"#, at(120_000), true);
+        assert_eq!(
+            s.handle_status(id.clone(), status(10).as_bytes(), at(121_000), true),
+            StatusTaken::Taken,
+            "the latest status again proves nothing"
+        );
+        assert_eq!(
+            s.handle_status(id.clone(), status(9).as_bytes(), at(121_500), true),
+            StatusTaken::Replayed
+        );
+        assert!(!s.is_online(&id), "a dead door never looks alive");
+        // Back for real: a newer signed status, then its flag.
+        assert_eq!(
+            s.handle_status(id.clone(), status(300_000).as_bytes(), at(300_000), true),
+            StatusTaken::Taken
+        );
+        s.handle_online(id.clone(), br#"{"v":1,"online":true}"#, at(301_000), true);
+        assert!(s.is_online(&id));
+        // Silent too long (signed statuses stop): offline again.
+        s.expire_unproved(at(300_000 + 181_000));
+        assert!(!s.is_online(&id));
     }
 }

@@ -82,6 +82,16 @@ struct Builder<'a> {
 
 const ONLINE_TEMPLATE: &str = "{{ 'online' if value_json.online else 'offline' }}";
 
+/// A template over a device's status, which travels signed (the status's
+/// JSON as the string `answer` of the envelope): the same template, read
+/// from inside the envelope.
+fn signed_status(template: &str) -> String {
+    format!(
+        "{{% set s = value_json.answer | from_json %}}{}",
+        template.replace("value_json.", "s.")
+    )
+}
+
 impl Builder<'_> {
     fn device_block(&self, device: &DeviceId, name: &str, model: &str) -> Value {
         json!({
@@ -148,7 +158,7 @@ pub fn configs(site: &SiteId, centre_name: &str, devices: &Devices) -> BTreeMap<
         let sensor = |template: &str, class: &str| {
             json!({
                 "state_topic": status,
-                "value_template": template,
+                "value_template": signed_status(template),
                 "payload_on": "ON",
                 "payload_off": "OFF",
                 "device_class": class,
@@ -206,7 +216,7 @@ pub fn configs(site: &SiteId, centre_name: &str, devices: &Devices) -> BTreeMap<
             dev,
             "state",
             &format!("{machine} state"),
-            json!({ "state_topic": status, "value_template": "{{ value_json.state }}" }),
+            json!({ "state_topic": status, "value_template": signed_status("{{ value_json.state }}") }),
         );
         for (slot, drink) in slots {
             let i = usize::from(slot.saturating_sub(1));
@@ -218,9 +228,9 @@ pub fn configs(site: &SiteId, centre_name: &str, devices: &Devices) -> BTreeMap<
                 &format!("{drink} (slot {slot})"),
                 json!({
                     "state_topic": status,
-                    "value_template": format!(
+                    "value_template": signed_status(&format!(
                         "{{{{ value_json.stock[{i}] if value_json.stock is defined and value_json.stock | length > {i} else none }}}}"
-                    ),
+                    )),
                     "unit_of_measurement": "drinks",
                     "state_class": "measurement",
                 }),
@@ -237,9 +247,9 @@ pub fn configs(site: &SiteId, centre_name: &str, devices: &Devices) -> BTreeMap<
             &format!("{name} in use"),
             json!({
                 "state_topic": status,
-                "value_template": format!(
+                "value_template": signed_status(&format!(
                     "{{{{ 'ON' if value_json.outputs | selectattr('channel', 'eq', {channel}) | selectattr('on') | list | count > 0 else 'OFF' }}}}"
-                ),
+                )),
                 "payload_on": "ON",
                 "payload_off": "OFF",
                 "device_class": "power",
@@ -256,7 +266,7 @@ pub fn configs(site: &SiteId, centre_name: &str, devices: &Devices) -> BTreeMap<
             &format!("{name} running"),
             json!({
                 "state_topic": status,
-                "value_template": "{{ 'ON' if value_json.outputs | selectattr('on') | list | count > 0 else 'OFF' }}",
+                "value_template": signed_status("{{ 'ON' if value_json.outputs | selectattr('on') | list | count > 0 else 'OFF' }}"),
                 "payload_on": "ON",
                 "payload_off": "OFF",
                 "device_class": "running",
