@@ -100,6 +100,9 @@ struct Inner {
     doors: watch::Receiver<DoorsView>,
     commits: watch::Receiver<i64>,
     sessions: Mutex<Sessions>,
+    /// Wrong tries for names and cards with no secret here: (count, first
+    /// try's time, ms), so they lock as a real one would.
+    nobody: Mutex<std::collections::HashMap<String, (u32, i64)>>,
     site_dir: Option<PathBuf>,
     secure: bool,
 }
@@ -125,6 +128,7 @@ impl Dashboard {
                 doors,
                 commits,
                 sessions: Mutex::new(Sessions::default()),
+                nobody: Mutex::new(std::collections::HashMap::new()),
                 site_dir,
                 secure,
             }),
@@ -184,6 +188,21 @@ impl Dashboard {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .get(token)
+    }
+
+    /// A wrong try for `key` (a name or card with no secret here) at
+    /// `now_ms`: `Some(until)` once it is locked, as five wrong tries lock a
+    /// real card for 15 minutes. At most 10,000 such keys are kept.
+    pub fn nobody_tried(&self, key: &str, now_ms: i64) -> Option<i64> {
+        const LOCK_MS: i64 = 15 * 60 * 1000;
+        let mut tries = self.inner.nobody.lock().unwrap_or_else(PoisonError::into_inner);
+        tries.retain(|_, (_, first)| now_ms - *first < LOCK_MS);
+        if tries.len() >= 10_000 && !tries.contains_key(key) {
+            return None;
+        }
+        let entry = tries.entry(key.to_owned()).or_insert((0, now_ms));
+        entry.0 += 1;
+        (entry.0 >= keting_core::staff::MAX_WRONG_PINS).then_some(entry.1 + LOCK_MS)
     }
 
     fn sessions(&self) -> std::sync::MutexGuard<'_, Sessions> {

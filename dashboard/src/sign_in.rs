@@ -143,6 +143,24 @@ pub async fn submit(
             r
         }
         Err(e) => {
+            // Nobody with a secret here (no such name or card, no staff
+            // role, none set): counted like wrong tries of a real one, so
+            // that the fifth locks it as it would lock a real one.
+            let e = match e {
+                SignInError::NotOneByName
+                | SignInError::NoPassword
+                | SignInError::NotStaff
+                | SignInError::NoPin => {
+                    let key = if by_password {
+                        format!("name:{}", f.name.trim())
+                    } else {
+                        format!("card:{member}")
+                    };
+                    d.nobody_tried(&key, clock::now().as_unix_millis())
+                        .map_or(e, |until_ms| SignInError::Locked { until_ms })
+                }
+                e => e,
+            };
             // Who exists, who has a password, who is staff: the same answer
             // for each, so the page names nobody (the desk makes the time
             // the same too).

@@ -388,12 +388,21 @@ fn sign_in_checked(
                     Secret::Password(_) => SignInError::NoPassword,
                 }));
             };
-            if let Some(until_ms) = access.attempts.locked_at(t) {
+            // The dashboard (`observers`: a browser) counts its own wrong
+            // tries: a browser anywhere on the LAN cannot lock the card at
+            // the kiosk, nor the kiosk's tries the dashboard.
+            let web = observers;
+            let counted = if web { access.web_attempts } else { access.attempts };
+            if let Some(until_ms) = counted.locked_at(t) {
                 audit::record(tx, now, &actor, "staff.sign_in_locked", "")?;
                 return Ok(Err(SignInError::Locked { until_ms }));
             }
-            let (attempts, verdict) = access.attempts.after(pin_matches(typed, &hash), t);
-            staff_access::set_attempts(tx, member, attempts)?;
+            let (attempts, verdict) = counted.after(pin_matches(typed, &hash), t);
+            if web {
+                staff_access::set_web_attempts(tx, member, attempts)?;
+            } else {
+                staff_access::set_attempts(tx, member, attempts)?;
+            }
             Ok(match verdict {
                 PinVerdict::Accepted => {
                     audit::record(tx, now, &actor, "staff.sign_in", access.role.as_str())?;
@@ -504,6 +513,36 @@ mod tests {
             .pin_hash
             .unwrap();
         assert!(hash.starts_with("$argon2id$") && !hash.contains("246810"));
+    }
+
+    #[test]
+    fn wrong_pins_typed_in_a_browser_never_lock_the_card_at_the_kiosk() {
+        let mut store = Store::open_in_memory().unwrap();
+        let liu = staff_member(&mut store, "刘主任");
+        set_role(&mut store, Actor::CommandLine, liu, Some(StaffRole::Staff), at(1)).unwrap();
+        set_pin(&mut store, Actor::CommandLine, liu, "246810", at(2)).unwrap();
+        // Someone on the LAN types five wrong PINs for her card.
+        for _ in 0..4 {
+            assert!(matches!(
+                sign_in_to_dashboard(&mut store, liu, "000000", at(3)),
+                Err(SignInError::Wrong { .. })
+            ));
+        }
+        assert!(matches!(
+            sign_in_to_dashboard(&mut store, liu, "000000", at(4)),
+            Err(SignInError::Locked { .. })
+        ));
+        // The dashboard is locked for her card; the kiosk is not.
+        assert!(matches!(
+            sign_in_to_dashboard(&mut store, liu, "246810", at(5)),
+            Err(SignInError::Locked { .. })
+        ));
+        assert!(sign_in(&mut store, liu, "246810", at(6)).is_ok(), "her card opens the staff page");
+        // And the kiosk's own count is its own: a wrong PIN there leaves four.
+        assert!(matches!(
+            sign_in(&mut store, liu, "000000", at(7)),
+            Err(SignInError::Wrong { left: 4 })
+        ));
     }
 
     #[test]

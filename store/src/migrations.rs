@@ -499,6 +499,13 @@ const MIGRATIONS: &[&str] = &[
             WHERE id = NEW.id AND NEW.id <> (SELECT last_id FROM uplink_sequence);
     END;
     "#,
+    // 19: wrong tries on the dashboard counted apart from the kiosk's: a
+    // browser anywhere on the LAN could lock any staff card at the kiosk
+    // for 15 minutes by typing five wrong PINs for it.
+    r#"
+    ALTER TABLE staff_access ADD COLUMN web_wrong INTEGER NOT NULL DEFAULT 0 CHECK (web_wrong >= 0);
+    ALTER TABLE staff_access ADD COLUMN web_locked_until_ms INTEGER;
+    "#,
 ];
 
 /// The schema version this build writes.

@@ -17,8 +17,12 @@ pub struct StaffAccess {
     pub role: StaffRole,
     /// The PIN's Argon2id PHC string, if a PIN is set.
     pub pin_hash: Option<String>,
-    /// Wrong tries and lock.
+    /// Wrong tries and lock at the kiosk's staff page (card and PIN).
     pub attempts: PinAttempts,
+    /// Wrong tries and lock on the dashboard (a browser anywhere on the
+    /// LAN): kept apart, so nobody can lock a card at the kiosk from a
+    /// browser.
+    pub web_attempts: PinAttempts,
 }
 
 fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<StaffAccess> {
@@ -31,10 +35,15 @@ fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<StaffAccess> {
             wrong: r.get(3)?,
             locked_until_ms: r.get(4)?,
         },
+        web_attempts: PinAttempts {
+            wrong: r.get(5)?,
+            locked_until_ms: r.get(6)?,
+        },
     })
 }
 
-const COLUMNS: &str = "member_id, role, pin_hash, wrong_pins, locked_until_ms";
+const COLUMNS: &str =
+    "member_id, role, pin_hash, wrong_pins, locked_until_ms, web_wrong, web_locked_until_ms";
 
 /// `member`'s access, if they have any.
 pub fn get(conn: &Connection, member: MemberId) -> Result<Option<StaffAccess>, StoreError> {
@@ -91,7 +100,8 @@ fn set_secret_hash(
 ) -> Result<(), StoreError> {
     let n = conn.execute(
         &format!(
-            "UPDATE staff_access SET {column} = ?2, wrong_pins = 0, locked_until_ms = NULL, updated_ms = ?3
+            "UPDATE staff_access SET {column} = ?2, wrong_pins = 0, locked_until_ms = NULL,
+                 web_wrong = 0, web_locked_until_ms = NULL, updated_ms = ?3
              WHERE member_id = ?1"
         ),
         params![member.0, hash, now.as_unix_millis()],
@@ -142,6 +152,19 @@ pub fn set_attempts(
 ) -> Result<(), StoreError> {
     conn.execute(
         "UPDATE staff_access SET wrong_pins = ?2, locked_until_ms = ?3 WHERE member_id = ?1",
+        params![member.0, attempts.wrong, attempts.locked_until_ms],
+    )?;
+    Ok(())
+}
+
+/// Records `member`'s wrong tries and lock on the dashboard.
+pub fn set_web_attempts(
+    conn: &Connection,
+    member: MemberId,
+    attempts: PinAttempts,
+) -> Result<(), StoreError> {
+    conn.execute(
+        "UPDATE staff_access SET web_wrong = ?2, web_locked_until_ms = ?3 WHERE member_id = ?1",
         params![member.0, attempts.wrong, attempts.locked_until_ms],
     )?;
     Ok(())

@@ -381,6 +381,15 @@ async fn five_wrong_pins_lock_the_card_and_the_csv_equals_the_table() {
     .await;
     assert_eq!(r.status, 401);
     assert!(r.body.contains(NOBODY), "an unknown name, answered as a wrong password");
+    // And locked on its fifth try, as a real name would be.
+    let unknown = format!("name={}&password=x", urlencode("无此人"));
+    let nobody = || request(addr, "POST", "/sign-in", &[], &unknown);
+    for _ in 0..3 {
+        assert_eq!(nobody().await.status, 401);
+    }
+    let r = nobody().await;
+    assert_eq!(r.status, 429, "an unknown name locks as a real one does");
+    assert!(r.body.contains("已锁定至"), "{}", r.body);
     // 刘主任 is staff with no password: answered the same.
     let r = request(
         addr,
