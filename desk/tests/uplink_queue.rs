@@ -104,16 +104,18 @@ fn what_the_district_needs_is_queued_with_its_commit_and_leaves_with_no_name() {
     mark_sent_through(store.conn(), rows[1].id, now).unwrap();
     assert_eq!(backlog(store.conn()).unwrap(), 2);
     assert_eq!(unsent(store.conn(), 100).unwrap()[0].id, rows[2].id);
-    // Kept as long as the devices' events, then pruned, sent or not.
-    assert_eq!(prune(store.conn(), now).unwrap(), 0);
-    assert_eq!(
-        prune(
-            store.conn(),
-            now.saturating_add(std::time::Duration::from_secs(60))
-        )
-        .unwrap(),
-        4
-    );
+    // Kept as long as the devices' events. With a district, only what was
+    // sent goes then: the two it has not heard of stay, however long the
+    // link is down.
+    let later = now.saturating_add(std::time::Duration::from_secs(60));
+    assert_eq!(prune(store.conn(), now, Some(100)).unwrap(), (0, 0));
+    assert_eq!(prune(store.conn(), later, Some(100)).unwrap(), (2, 0));
+    assert_eq!(backlog(store.conn()).unwrap(), 2, "nothing unsent is lost");
+    // Past the most it keeps, the oldest unsent goes (and is counted).
+    assert_eq!(prune(store.conn(), later, Some(1)).unwrap(), (1, 1));
+    assert_eq!(unsent(store.conn(), 100).unwrap()[0].id, rows[3].id, "the newest stays");
+    // Without a district, everything past its time goes.
+    assert_eq!(prune(store.conn(), later, None).unwrap(), (1, 1));
     assert_eq!(backlog(store.conn()).unwrap(), 0);
 }
 
@@ -139,10 +141,10 @@ fn an_event_number_is_never_given_twice_not_after_a_prune_nor_a_restore() {
     let first = visit(&mut store, now);
     let second = visit(&mut store, now);
     assert_eq!(second, first + 1);
-    // A quiet centre: every row pruned (sent or not, kept as long as the
+    // A centre with no district: every row pruned (kept as long as the
     // devices' events). The next number still follows the last one given.
     let later = now.saturating_add(std::time::Duration::from_secs(86_400));
-    assert_eq!(prune(store.conn(), later).unwrap(), 2);
+    assert_eq!(prune(store.conn(), later, None).unwrap(), (2, 2));
     let third = visit(&mut store, later);
     assert_eq!(third, second + 1, "not 1 again: the district had taken 1 already");
     // A restored backup: numbers move on a generation.

@@ -65,14 +65,44 @@ pub fn mark_sent_through(conn: &Connection, id: u64, now: Timestamp) -> Result<(
     Ok(())
 }
 
-/// Deletes the rows of events before `before`, sent or not: a centre with
-/// no district (or cut off for longer than the events are kept) does not
-/// grow its outbox for ever. Returns how many.
-pub fn prune(conn: &Connection, before: Timestamp) -> Result<usize, StoreError> {
-    Ok(conn.execute(
-        "DELETE FROM uplink_outbox WHERE at_ms < ?1",
+/// The most unsent rows a centre with a district keeps (a year of a busy
+/// centre's events, about 100 MB): beyond it the oldest go, said loudly.
+pub const UNSENT_KEPT: i64 = 1_000_000;
+
+/// Deletes the rows of events before `before`. A centre with no district
+/// (`keep_unsent` `None`) deletes them sent or not, so its outbox does not
+/// grow for ever. A centre with a district deletes only what was sent: an
+/// event the district has not heard of is kept however long the link is
+/// down, up to `keep_unsent` rows ([`UNSENT_KEPT`] in service), beyond
+/// which the oldest unsent go (the second number returned; the caller says
+/// so loudly). Returns (deleted, of which unsent).
+pub fn prune(
+    conn: &Connection,
+    before: Timestamp,
+    keep_unsent: Option<i64>,
+) -> Result<(usize, usize), StoreError> {
+    let Some(cap) = keep_unsent else {
+        let unsent = conn.execute(
+            "DELETE FROM uplink_outbox WHERE at_ms < ?1 AND sent_ms IS NULL",
+            [before.as_unix_millis()],
+        )?;
+        let sent = conn.execute(
+            "DELETE FROM uplink_outbox WHERE at_ms < ?1",
+            [before.as_unix_millis()],
+        )?;
+        return Ok((sent + unsent, unsent));
+    };
+    let sent = conn.execute(
+        "DELETE FROM uplink_outbox WHERE at_ms < ?1 AND sent_ms IS NOT NULL",
         [before.as_unix_millis()],
-    )?)
+    )?;
+    let over = conn.execute(
+        "DELETE FROM uplink_outbox WHERE id IN (
+             SELECT id FROM uplink_outbox WHERE sent_ms IS NULL ORDER BY id
+             LIMIT max(0, (SELECT count(*) FROM uplink_outbox WHERE sent_ms IS NULL) - ?1))",
+        [cap],
+    )?;
+    Ok((sent + over, over))
 }
 
 /// How far a restore moves the event numbers on: past anything the old

@@ -75,6 +75,8 @@ pub struct Controller {
     /// How long the devices' events and cleared alarms are kept, and when
     /// the next pruning is due.
     keep_device_events: Duration,
+    /// The centre reports to a district: its unsent events are kept.
+    has_district: bool,
     prune_due: tokio::time::Instant,
 }
 
@@ -131,6 +133,7 @@ impl Controller {
                 .then(super::home_assistant::Publisher::default),
             centre_clock: super::alarm_watch::CentreClock::default(),
             commits,
+            has_district: config.district.is_some(),
             keep_device_events: Duration::from_secs(
                 u64::from(config.keep_device_events_days) * 86_400,
             ),
@@ -344,7 +347,19 @@ impl Controller {
         );
         let events = door_events::prune(self.store.conn(), cutoff)?;
         let alarms = keting_store::alarms::prune_cleared(self.store.conn(), cutoff)?;
-        let uplink = keting_store::uplink::prune(self.store.conn(), cutoff)?;
+        let (uplink, unsent) =
+            keting_store::uplink::prune(
+                self.store.conn(),
+                cutoff,
+                self.has_district.then_some(keting_store::uplink::UNSENT_KEPT),
+            )?;
+        if unsent > 0 && self.has_district {
+            tracing::error!(
+                unsent,
+                kept = keting_store::uplink::UNSENT_KEPT,
+                "the district outbox is full: its oldest events were dropped unsent (is the district link down?)"
+            );
+        }
         if events + alarms + uplink > 0 {
             tracing::info!(
                 events,
