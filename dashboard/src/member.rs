@@ -38,7 +38,7 @@ async fn facts(d: &Dashboard, id: MemberId, lang: Lang) -> Result<Facts, String>
     let cal = d.site().calendar;
     d.with_store(move |store| {
         let member = desk::members::get(store, id)
-            .map_err(|e| super::members::member_refusal(lang, &e))?;
+            .map_err(|e| e.words(lang))?;
         let gym_until = desk::gym::paid_until(store, id).map_err(|e| e.words(lang))?;
         let (_, balance) =
             desk::points::balance(store, id, cal, clock::now()).map_err(|e| e.words(lang))?;

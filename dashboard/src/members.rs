@@ -20,9 +20,8 @@ use super::html::{self, Lang, Nav, esc};
 use super::session::StaffSession;
 use super::{Dashboard, form_guard, html_page, lang, refused, see_other};
 use keting_link::clock;
-use keting_desk::members::MemberError;
 use keting_desk::{self as desk, Actor};
-use keting_desk::records::{Member, NewMember, NewMemberError, Role};
+use keting_desk::records::{Member, NewMember, Role};
 
 /// The search.
 #[derive(Debug, Default, serde::Deserialize)]
@@ -53,61 +52,6 @@ pub fn role_words(lang: Lang, roles: &[Role]) -> String {
         })
         .collect::<Vec<_>>()
         .join(lang.t("、", ", "))
-}
-
-/// A new member's details refused, in the page's words.
-pub fn detail_words(lang: Lang, e: &NewMemberError) -> String {
-    match (e, lang) {
-        (NewMemberError::EmptyName, Lang::Zh) => "请填写姓名".into(),
-        (NewMemberError::NameTooLong, Lang::Zh) => "姓名最多 40 个字".into(),
-        (NewMemberError::ControlCharacters, Lang::Zh) => "姓名里有看不见的控制字符".into(),
-        (NewMemberError::Markup, Lang::Zh) => "姓名里不能有 < 或 >".into(),
-        (NewMemberError::PhoneTail(_), Lang::Zh) => "手机尾号是 4 位数字".into(),
-        (NewMemberError::EmptyName, Lang::En) => "Enter a name".into(),
-        (NewMemberError::NameTooLong, Lang::En) => "A name has at most 40 characters".into(),
-        (NewMemberError::ControlCharacters, Lang::En) => {
-            "The name holds invisible control characters".into()
-        }
-        (NewMemberError::Markup, Lang::En) => "A name cannot contain < or >".into(),
-        (NewMemberError::PhoneTail(_), Lang::En) => {
-            "The phone tail is the last 4 digits of a phone number".into()
-        }
-    }
-}
-
-/// A members-desk refusal in the page's words; a database failure is
-/// logged, never shown.
-pub fn member_refusal(lang: Lang, e: &MemberError) -> String {
-    match e {
-        MemberError::Details(d) => detail_words(lang, d),
-        MemberError::UnknownMember(id) => match lang {
-            Lang::Zh => format!("没有 {} 号会员", id.0),
-            Lang::En => format!("There is no member {}", id.0),
-        },
-        MemberError::EpochsExhausted(_) => lang
-            .t(
-                "这位会员的卡不能再补办了：请联系技术员",
-                "This member's pass cannot be replaced again: ask a technician",
-            )
-            .into(),
-        MemberError::Forbidden(f) if f.action == StaffAction::ManageStaff => lang
-            .t(
-                "工作人员的卡和个人信息只能由主任补办或删除",
-                "Only a manager may replace a staff member's pass or delete their data",
-            )
-            .into(),
-        MemberError::Forbidden(_) => lang
-            .t("您的角色不能改会员信息", "Your role may not change members")
-            .into(),
-        MemberError::Store(e) => {
-            tracing::error!("members desk: {e}");
-            lang.t(
-                "数据库暂时无法读写，请稍后再试",
-                "The database cannot be used just now: try again shortly",
-            )
-            .into()
-        }
-    }
 }
 
 fn add_form(who: &StaffSession, lang: Lang, name: &str, tail: &str, error: Option<&str>) -> String {
@@ -147,7 +91,7 @@ async fn list_page(
 ) -> Response {
     let members = match d.with_store(|store| desk::members::list(store)).await {
         Ok(m) => m,
-        Err(e) => return refused(lang, Some(who), &member_refusal(lang, &e)),
+        Err(e) => return refused(lang, Some(who), &e.words(lang)),
     };
     let may_change = who.role.may(StaffAction::Members);
     let shown: Vec<&Member> = members.iter().filter(|m| matches(m, q)).take(200).collect();
@@ -299,7 +243,7 @@ pub async fn add(
     let new = match NewMember::new(&f.name, (!tail.is_empty()).then_some(tail), &roles) {
         Ok(n) => n,
         Err(e) => {
-            let form = add_form(&who, lang, &f.name, tail, Some(&detail_words(lang, &e)));
+            let form = add_form(&who, lang, &f.name, tail, Some(&e.words(lang)));
             return list_page(&d, &who, lang, "", form, StatusCode::BAD_REQUEST).await;
         }
     };
@@ -317,7 +261,7 @@ pub async fn add(
             &mp.member,
             &mp.pass,
         ),
-        Err(e) => refused(lang, Some(&who), &member_refusal(lang, &e)),
+        Err(e) => refused(lang, Some(&who), &e.words(lang)),
     }
 }
 
@@ -368,7 +312,7 @@ pub async fn erase(
             );
             list_page(&d, &who, lang, "", form, StatusCode::OK).await
         }
-        Err(e) => refused(lang, Some(&who), &member_refusal(lang, &e)),
+        Err(e) => refused(lang, Some(&who), &e.words(lang)),
     }
 }
 
@@ -416,6 +360,6 @@ pub async fn reissue(
             &mp.member,
             &mp.pass,
         ),
-        Err(e) => refused(lang, Some(&who), &member_refusal(lang, &e)),
+        Err(e) => refused(lang, Some(&who), &e.words(lang)),
     }
 }

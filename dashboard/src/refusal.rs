@@ -10,7 +10,10 @@ use keting_desk::doors::DoorError;
 use keting_desk::gym::GymError;
 use keting_desk::points::PointsError;
 use keting_desk::qr_image::QrImageError;
-use keting_desk::records::StoreError;
+use keting_core::booking::{Resource, ResourceError};
+use keting_core::staff::StaffAction;
+use keting_desk::members::MemberError;
+use keting_desk::records::{NewMemberError, StoreError};
 use keting_desk::vending::VendingError;
 
 use super::html::Lang;
@@ -92,8 +95,8 @@ impl Refusal for StoreError {
         match self {
             StoreError::Booking(r) => r.words(lang),
             StoreError::Points(r) => r.words(lang),
-            StoreError::Resource(r) => super::resource::resource_refusal(lang, r),
-            StoreError::NewMember(d) => super::members::detail_words(lang, d),
+            StoreError::Resource(r) => r.words(lang),
+            StoreError::NewMember(d) => d.words(lang),
             StoreError::Forbidden(_) => lang
                 .t("您的角色不能做这件事", "Your role may not do this")
                 .into(),
@@ -197,6 +200,113 @@ impl Refusal for keting_desk::claims::ConfirmError {
                 .t("PIN 与设备的不一致，未确认", "The PIN is not the device's: nothing confirmed")
                 .into(),
             E::Store(e) => e.words(lang),
+        }
+    }
+}
+
+impl Refusal for NewMemberError {
+    fn words(&self, lang: Lang) -> String {
+        let e = self;
+
+        match (e, lang) {
+            (NewMemberError::EmptyName, Lang::Zh) => "请填写姓名".into(),
+            (NewMemberError::NameTooLong, Lang::Zh) => "姓名最多 40 个字".into(),
+            (NewMemberError::ControlCharacters, Lang::Zh) => "姓名里有看不见的控制字符".into(),
+            (NewMemberError::Markup, Lang::Zh) => "姓名里不能有 < 或 >".into(),
+            (NewMemberError::PhoneTail(_), Lang::Zh) => "手机尾号是 4 位数字".into(),
+            (NewMemberError::EmptyName, Lang::En) => "Enter a name".into(),
+            (NewMemberError::NameTooLong, Lang::En) => "A name has at most 40 characters".into(),
+            (NewMemberError::ControlCharacters, Lang::En) => {
+                "The name holds invisible control characters".into()
+            }
+            (NewMemberError::Markup, Lang::En) => "A name cannot contain < or >".into(),
+            (NewMemberError::PhoneTail(_), Lang::En) => {
+                "The phone tail is the last 4 digits of a phone number".into()
+            }
+        }
+    }
+}
+
+impl Refusal for MemberError {
+    fn words(&self, lang: Lang) -> String {
+        let e = self;
+
+        match e {
+            MemberError::Details(d) => d.words(lang),
+            MemberError::UnknownMember(id) => match lang {
+                Lang::Zh => format!("没有 {} 号会员", id.0),
+                Lang::En => format!("There is no member {}", id.0),
+            },
+            MemberError::EpochsExhausted(_) => lang
+                .t(
+                    "这位会员的卡不能再补办了：请联系技术员",
+                    "This member's pass cannot be replaced again: ask a technician",
+                )
+                .into(),
+            MemberError::Forbidden(f) if f.action == StaffAction::ManageStaff => lang
+                .t(
+                    "工作人员的卡和个人信息只能由主任补办或删除",
+                    "Only a manager may replace a staff member's pass or delete their data",
+                )
+                .into(),
+            MemberError::Forbidden(_) => lang
+                .t("您的角色不能改会员信息", "Your role may not change members")
+                .into(),
+            MemberError::Store(e) => {
+                tracing::error!("members desk: {e}");
+                lang.t(
+                    "数据库暂时无法读写，请稍后再试",
+                    "The database cannot be used just now: try again shortly",
+                )
+                .into()
+            }
+        }
+    }
+}
+
+impl Refusal for ResourceError {
+    fn words(&self, lang: Lang) -> String {
+        let e = self;
+
+        let n = Resource::NAME_MAX_CHARS;
+        match (e, lang) {
+            (ResourceError::BadName { chinese }, Lang::Zh) => format!(
+                "{}要 1 到 {n} 个字，不能有 < > 或控制字符",
+                if *chinese { "中文名" } else { "英文名" }
+            ),
+            (ResourceError::BadName { chinese }, Lang::En) => format!(
+                "{}: 1 to {n} characters, no < > or control characters",
+                if *chinese { "The Chinese name" } else { "The English name" }
+            ),
+            (ResourceError::BadHours, Lang::Zh) => "开放时间写作 08:30-12:00,14:00-17:00，按先后顺序".into(),
+            (ResourceError::BadHours, Lang::En) => {
+                "Hours are written 08:30-12:00,14:00-17:00, in order".into()
+            }
+            (ResourceError::BadSlot, Lang::Zh) => "每场分钟数是 5 到 720，且不长于每段开放时间".into(),
+            (ResourceError::BadSlot, Lang::En) => {
+                "The slot length: 5 to 720 minutes, within each opening window".into()
+            }
+            (ResourceError::BadCapacity, Lang::Zh) => {
+                format!("每场名额是 1 到 {} 的整数", Resource::CAPACITY_MAX)
+            }
+            (ResourceError::BadCapacity, Lang::En) => format!(
+                "Places per slot: a whole number from 1 to {}",
+                Resource::CAPACITY_MAX
+            ),
+            (ResourceError::BadLimits, Lang::Zh) => format!(
+                "每人每天 1 到 {} 次、每周 1 到 {} 次",
+                Resource::PER_DAY_MAX,
+                Resource::PER_WEEK_MAX
+            ),
+            (ResourceError::BadLimits, Lang::En) => format!(
+                "Per member: 1 to {} a day and 1 to {} a week",
+                Resource::PER_DAY_MAX,
+                Resource::PER_WEEK_MAX
+            ),
+            (ResourceError::BadId(_), Lang::Zh) => "资源编号只能用小写字母、数字和 -".into(),
+            (ResourceError::BadId(_), Lang::En) => {
+                "A resource id is lowercase letters, digits and -".into()
+            }
         }
     }
 }

@@ -14,9 +14,10 @@ use std::fmt::Write;
 use axum::extract::{Form, Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
-use keting_core::booking::{Limits, Price, Resource, ResourceError};
+use keting_core::booking::{Limits, Price, ResourceError};
 use keting_core::staff::StaffAction;
 
+use super::refusal::Refusal;
 use super::html::{self, Lang, Nav, esc};
 use super::session::StaffSession;
 use super::{Dashboard, bad_input, form_guard, html_page, lang, see_other};
@@ -71,7 +72,7 @@ impl ResourceForm {
         let number = |s: &str, refusal: ResourceError| {
             s.trim()
                 .parse::<u16>()
-                .map_err(|_| resource_refusal(lang, &refusal))
+                .map_err(|_| refusal.words(lang))
         };
         let price = |s: &str| {
             Price::parse_written(s).map_err(|e| match lang {
@@ -82,7 +83,7 @@ impl ResourceForm {
         let res = &mut r.resource;
         res.name_zh = self.name_zh.trim().to_owned();
         res.name_en = self.name_en.trim().to_owned();
-        res.hours = parse_hours(&self.hours).map_err(|_| resource_refusal(lang, &ResourceError::BadHours))?;
+        res.hours = parse_hours(&self.hours).map_err(|_| ResourceError::BadHours.words(lang))?;
         res.slot_minutes = match self.slot_minutes.trim() {
             "" => None,
             s => Some(number(s, ResourceError::BadSlot)?),
@@ -98,52 +99,8 @@ impl ResourceForm {
             per_week: number(&self.per_week, ResourceError::BadLimits)?,
         };
         res.checked_after_use = self.checked_after_use.is_some();
-        res.validate().map_err(|e| resource_refusal(lang, &e))?;
+        res.validate().map_err(|e| e.words(lang))?;
         Ok(r)
-    }
-}
-
-/// Why a resource's settings do not hold, in the page's words.
-pub fn resource_refusal(lang: Lang, e: &ResourceError) -> String {
-    let n = Resource::NAME_MAX_CHARS;
-    match (e, lang) {
-        (ResourceError::BadName { chinese }, Lang::Zh) => format!(
-            "{}要 1 到 {n} 个字，不能有 < > 或控制字符",
-            if *chinese { "中文名" } else { "英文名" }
-        ),
-        (ResourceError::BadName { chinese }, Lang::En) => format!(
-            "{}: 1 to {n} characters, no < > or control characters",
-            if *chinese { "The Chinese name" } else { "The English name" }
-        ),
-        (ResourceError::BadHours, Lang::Zh) => "开放时间写作 08:30-12:00,14:00-17:00，按先后顺序".into(),
-        (ResourceError::BadHours, Lang::En) => {
-            "Hours are written 08:30-12:00,14:00-17:00, in order".into()
-        }
-        (ResourceError::BadSlot, Lang::Zh) => "每场分钟数是 5 到 720，且不长于每段开放时间".into(),
-        (ResourceError::BadSlot, Lang::En) => {
-            "The slot length: 5 to 720 minutes, within each opening window".into()
-        }
-        (ResourceError::BadCapacity, Lang::Zh) => {
-            format!("每场名额是 1 到 {} 的整数", Resource::CAPACITY_MAX)
-        }
-        (ResourceError::BadCapacity, Lang::En) => format!(
-            "Places per slot: a whole number from 1 to {}",
-            Resource::CAPACITY_MAX
-        ),
-        (ResourceError::BadLimits, Lang::Zh) => format!(
-            "每人每天 1 到 {} 次、每周 1 到 {} 次",
-            Resource::PER_DAY_MAX,
-            Resource::PER_WEEK_MAX
-        ),
-        (ResourceError::BadLimits, Lang::En) => format!(
-            "Per member: 1 to {} a day and 1 to {} a week",
-            Resource::PER_DAY_MAX,
-            Resource::PER_WEEK_MAX
-        ),
-        (ResourceError::BadId(_), Lang::Zh) => "资源编号只能用小写字母、数字和 -".into(),
-        (ResourceError::BadId(_), Lang::En) => {
-            "A resource id is lowercase letters, digits and -".into()
-        }
     }
 }
 
@@ -425,7 +382,7 @@ pub async fn save(
 /// is logged, never shown.
 fn refusal(lang: Lang, e: &StoreError) -> String {
     match e {
-        StoreError::Resource(r) => resource_refusal(lang, r),
+        StoreError::Resource(r) => r.words(lang),
         StoreError::NotFound(_) => lang.t("没有这个资源", "There is no such resource").into(),
         StoreError::Forbidden(_) => lang
             .t("您的角色不能改预约设置", "Your role may not change booking settings")
