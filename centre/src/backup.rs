@@ -28,8 +28,8 @@ use thiserror::Error;
 
 use crate::data_dir::DataDir;
 use crate::service::district_config::{DISTRICT_FILE, UPLINK_KEY_FILE};
-use keting_store::{Store, StoreError, migrations, site_record};
 use keting_core::time::Timestamp;
+use keting_store::{Store, StoreError, migrations, site_record};
 
 /// Why a backup or a restore did not happen.
 #[derive(Debug, Error)]
@@ -395,7 +395,10 @@ pub fn restore(dir: &DataDir, backup: &Path) -> Result<Restored, BackupError> {
         .map(|t| PathBuf::from(t.trim()));
     let in_site_dir = format!("{SITE_DIR_IN_BACKUP}/");
     if let Some(site) = &site_dir
-        && manifest.files.iter().any(|(n, _)| n.starts_with(&in_site_dir))
+        && manifest
+            .files
+            .iter()
+            .any(|(n, _)| n.starts_with(&in_site_dir))
     {
         use std::os::unix::fs::DirBuilderExt;
         fs::DirBuilder::new()
@@ -426,7 +429,10 @@ pub fn restore(dir: &DataDir, backup: &Path) -> Result<Restored, BackupError> {
     // numbers past the backup's from the old machine.
     let mut store = Store::open(&db)?;
     let next_event = store.write(|tx| keting_store::uplink::after_restore(tx))? + 1;
-    let has_site_dir = manifest.files.iter().any(|(n, _)| n.starts_with(&in_site_dir));
+    let has_site_dir = manifest
+        .files
+        .iter()
+        .any(|(n, _)| n.starts_with(&in_site_dir));
     Ok(Restored {
         manifest,
         site_dir: site_dir.filter(|_| has_site_dir),

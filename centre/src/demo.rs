@@ -18,9 +18,9 @@ use keting_store::programme::{self, ProgrammeItem, Recurrence};
 use keting_core::booking::{Limits, OpeningWindow, Price, Resource, ResourceId, ResourceKind};
 use keting_core::ids::DeviceId;
 
+use keting_core::staff::StaffRole;
 use keting_store::resources::ResourceRecord;
 use keting_store::{Store, StoreError, packages, points, resources, staff_access, vending_slots};
-use keting_core::staff::StaffRole;
 
 /// A card the demo screen offers to "scan".
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -13,10 +13,7 @@ use keting_store::{Store, StoreError};
 use crate::clock;
 
 /// What a district sends: an announcement for a week and an activity today.
-pub fn district(
-    store: &mut Store,
-    site: &SiteRecord,
-) -> Result<(), StoreError> {
+pub fn district(store: &mut Store, site: &SiteRecord) -> Result<(), StoreError> {
     use keting_core::district::{DISTRICT_VERSION, DownlinkKind, DownlinkMessage};
     let now = clock::now();
     let today = site.calendar.local(now).date().to_string();
@@ -59,12 +56,9 @@ pub fn district(
 /// Bookings for the services pages: 王秀英's robot session tomorrow at
 /// 9:00 and her piano session this morning (to rate), 李建国's robot
 /// session the day after tomorrow at 10:00.
-pub fn bookings(
-    store: &mut Store,
-    site: &SiteRecord,
-) -> Result<(), StoreError> {
-    use keting_store::{bookings, walk_up};
+pub fn bookings(store: &mut Store, site: &SiteRecord) -> Result<(), StoreError> {
     use keting_core::booking::ResourceKind;
+    use keting_store::{bookings, walk_up};
     let cal = site.calendar;
     let now = clock::now();
     let today = cal.date_of(now);
@@ -110,12 +104,9 @@ pub fn bookings(
 
 /// For the service desk: 李建国's robot session this morning, over and
 /// waiting for a check; 王秀英's piano session, rated.
-pub fn service_desk(
-    store: &mut Store,
-    site: &SiteRecord,
-) -> Result<(), StoreError> {
-    use keting_store::{bookings, ratings, walk_up};
+pub fn service_desk(store: &mut Store, site: &SiteRecord) -> Result<(), StoreError> {
     use keting_core::booking::ResourceKind;
+    use keting_store::{bookings, ratings, walk_up};
     let cal = site.calendar;
     let policy = keting_store::booking_policy::get(store.conn())?;
     let day = cal.start_of(cal.date_of(clock::now())).as_unix_millis();

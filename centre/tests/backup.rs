@@ -10,11 +10,11 @@ use std::sync::{Arc, Barrier};
 use keting_centre::backup::{self, BackupError};
 use keting_centre::data_dir::DataDir;
 use keting_centre::site::{self, NewSite};
+use keting_core::checkin::{CheckInDecision, DenyReason};
+use keting_core::time::Timestamp;
 use keting_store::Store;
 use keting_store::checkins;
 use keting_store::checkins::ScanSource;
-use keting_core::checkin::{CheckInDecision, DenyReason};
-use keting_core::time::Timestamp;
 
 const CHECKINS: i64 = 1_000;
 
@@ -216,7 +216,12 @@ fn a_backup_brings_back_the_whole_centre_on_a_new_machine() {
          nkey_seed = \"futian-01.nk\"\nca = \"/etc/keting/district-ca.pem\"\n",
     )
     .unwrap();
-    let made = backup::create(&dir, &tmp.path().join("backups"), Timestamp::from_unix_millis(1_800_000_000_000)).unwrap();
+    let made = backup::create(
+        &dir,
+        &tmp.path().join("backups"),
+        Timestamp::from_unix_millis(1_800_000_000_000),
+    )
+    .unwrap();
 
     // The Pi dies: its data and its site directory are gone. A new machine
     // restores the backup into an empty data directory.
@@ -225,17 +230,33 @@ fn a_backup_brings_back_the_whole_centre_on_a_new_machine() {
     let restored = backup::restore(&fresh, &made).unwrap();
     assert_eq!(restored.site_dir.as_deref(), Some(site_dir.as_path()));
     let key = std::fs::read_to_string(site_dir.join("ca.key")).unwrap();
-    assert!(key.contains("the site CA"), "the site CA key is back: devices keep their certificates");
+    assert!(
+        key.contains("the site CA"),
+        "the site CA key is back: devices keep their certificates"
+    );
     assert!(site_dir.join("devices/gym-door/agent.toml").is_file());
     use std::os::unix::fs::PermissionsExt;
-    let mode = std::fs::metadata(site_dir.join("ca.key")).unwrap().permissions().mode();
+    let mode = std::fs::metadata(site_dir.join("ca.key"))
+        .unwrap()
+        .permissions()
+        .mode();
     assert_eq!(mode & 0o077, 0, "the CA key is private: {mode:o}");
-    assert_eq!(std::fs::read(fresh.path().join("uplink.key")).unwrap(), [7u8; 32], "the same pseudonyms");
-    assert!(fresh.path().join("district.toml").is_file() && fresh.path().join("futian-01.nk").is_file());
+    assert_eq!(
+        std::fs::read(fresh.path().join("uplink.key")).unwrap(),
+        [7u8; 32],
+        "the same pseudonyms"
+    );
+    assert!(
+        fresh.path().join("district.toml").is_file() && fresh.path().join("futian-01.nk").is_file()
+    );
     assert_eq!(
         restored.not_restored,
         [std::path::PathBuf::from("/etc/keting/district-ca.pem")],
         "what it could not restore, it names"
     );
-    assert!(restored.next_event > keting_store::uplink::RESTORE_GAP, "{}", restored.next_event);
+    assert!(
+        restored.next_event > keting_store::uplink::RESTORE_GAP,
+        "{}",
+        restored.next_event
+    );
 }

@@ -5,11 +5,6 @@
 
 use std::time::Duration;
 
-use keting_store::bookings::{self, DeviceWork};
-use keting_store::members::{self, NewMember, Role};
-use keting_store::resources::{self, ResourceRecord};
-use keting_store::walk_up::{self, WalkUp};
-use keting_store::{Store, StoreError, packages, points};
 use keting_core::booking::{
     BookingPolicy, BookingRefusal, BookingState, Charge, Limits, OpeningWindow, Price, Resource,
     ResourceId, ResourceKind,
@@ -18,6 +13,11 @@ use keting_core::calendar::{SiteCalendar, parse_date};
 use keting_core::ids::{DeviceId, MemberId};
 use keting_core::ledger::{Account, Points};
 use keting_core::time::Timestamp;
+use keting_store::bookings::{self, DeviceWork};
+use keting_store::members::{self, NewMember, Role};
+use keting_store::resources::{self, ResourceRecord};
+use keting_store::walk_up::{self, WalkUp};
+use keting_store::{Store, StoreError, packages, points};
 
 const CAL: fn() -> SiteCalendar = SiteCalendar::china;
 
@@ -645,12 +645,24 @@ fn a_resident_books_for_themselves_and_only_front_desk_staff_for_anyone() {
     let room = resource("room", ResourceKind::Room, 4, Price::Free);
     let (mut store, ids) = site(&[room], 4);
     let (wang, li, desk_staff, tech) = (ids[0], ids[1], ids[2], ids[3]);
-    for (who, role) in [(desk_staff, StaffRole::Staff), (tech, StaffRole::Technician)] {
+    for (who, role) in [
+        (desk_staff, StaffRole::Staff),
+        (tech, StaffRole::Technician),
+    ] {
         keting_desk::staff::set_role(&mut store, Actor::CommandLine, who, Some(role), at(0, 0))
             .unwrap();
     }
     let book = |store: &mut Store, actor, member, h| {
-        keting_desk::bookings::book(store, actor, "room", at(h, 0), member, false, CAL(), at(8, 0))
+        keting_desk::bookings::book(
+            store,
+            actor,
+            "room",
+            at(h, 0),
+            member,
+            false,
+            CAL(),
+            at(8, 0),
+        )
     };
     // 王 may not book (or queue for a piano) in 李's name.
     let refused = book(&mut store, Actor::Member(wang), li, 10);
@@ -667,9 +679,18 @@ fn a_resident_books_for_themselves_and_only_front_desk_staff_for_anyone() {
         book(&mut store, Actor::Staff(tech), li, 10),
         Err(StoreError::Forbidden(_))
     ));
-    assert!(keting_desk::bookings::of_member(&store, li, at(0, 0)).unwrap().is_empty());
+    assert!(
+        keting_desk::bookings::of_member(&store, li, at(0, 0))
+            .unwrap()
+            .is_empty()
+    );
     // 王 books for himself; the front desk books for 李.
     book(&mut store, Actor::Member(wang), wang, 10).unwrap();
     book(&mut store, Actor::Staff(desk_staff), li, 11).unwrap();
-    assert_eq!(keting_desk::bookings::of_member(&store, li, at(0, 0)).unwrap().len(), 1);
+    assert_eq!(
+        keting_desk::bookings::of_member(&store, li, at(0, 0))
+            .unwrap()
+            .len(),
+        1
+    );
 }

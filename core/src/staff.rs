@@ -244,7 +244,10 @@ mod tests {
             assert!(!StaffRole::Staff.may(needed), "staff on a {target}");
             assert!(!StaffRole::Technician.may(needed));
         }
-        assert!(StaffRole::Staff.may(action_on_member(None)), "a resident's card");
+        assert!(
+            StaffRole::Staff.may(action_on_member(None)),
+            "a resident's card"
+        );
     }
 
     use super::*;

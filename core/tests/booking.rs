@@ -348,10 +348,22 @@ fn a_resource_is_refused_what_no_surface_may_set() {
         r.validate()
     };
     let cases: [(&dyn Fn(&mut Resource), ResourceError); 8] = [
-        (&|r| r.name_zh = "长".repeat(41), ResourceError::BadName { chinese: true }),
-        (&|r| r.name_zh = " ".into(), ResourceError::BadName { chinese: true }),
-        (&|r| r.name_en = "<b>Room</b>".into(), ResourceError::BadName { chinese: false }),
-        (&|r| r.name_en = "Room\u{7}".into(), ResourceError::BadName { chinese: false }),
+        (
+            &|r| r.name_zh = "长".repeat(41),
+            ResourceError::BadName { chinese: true },
+        ),
+        (
+            &|r| r.name_zh = " ".into(),
+            ResourceError::BadName { chinese: true },
+        ),
+        (
+            &|r| r.name_en = "<b>Room</b>".into(),
+            ResourceError::BadName { chinese: false },
+        ),
+        (
+            &|r| r.name_en = "Room\u{7}".into(),
+            ResourceError::BadName { chinese: false },
+        ),
         (&|r| r.capacity = 0, ResourceError::BadCapacity),
         (&|r| r.capacity = 501, ResourceError::BadCapacity),
         (&|r| r.limits.per_day = 0, ResourceError::BadLimits),
@@ -360,5 +372,8 @@ fn a_resource_is_refused_what_no_surface_may_set() {
     for (change, refusal) in cases {
         assert_eq!(with(change), Err(refusal));
     }
-    assert!(with(&|r| r.name_zh = "长".repeat(40)).is_ok(), "40 characters fit");
+    assert!(
+        with(&|r| r.name_zh = "长".repeat(40)).is_ok(),
+        "40 characters fit"
+    );
 }

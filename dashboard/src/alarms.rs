@@ -6,8 +6,8 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use keting_core::time::Timestamp;
 
-use super::refusal::Refusal;
 use super::html::{self, Nav, esc};
+use super::refusal::Refusal;
 use super::{Dashboard, html_page, lang, refused, see_other};
 use keting_desk as desk;
 

@@ -23,17 +23,17 @@ use keting_core::calendar::SiteCalendar;
 use keting_core::staff::StaffAction;
 use time::Duration as Days;
 
-use super::refusal::Refusal;
 use super::html::{self, Lang, Nav, esc};
+use super::refusal::Refusal;
 use super::session::StaffSession;
 use super::xlsx::{Cell, Sheet};
 use super::{Dashboard, bad_input, form_guard, html_page, lang, refused, see_other};
-use keting_link::clock;
-use keting_desk::{self as desk, Actor};
 use keting_desk::records::Booking;
 use keting_desk::records::ServiceRatings;
 use keting_desk::records::format_hours;
 use keting_desk::records::{Store, StoreError};
+use keting_desk::{self as desk, Actor};
+use keting_link::clock;
 
 /// `?days=N` (1 to 366; 30 by default).
 #[derive(Debug, Default, serde::Deserialize)]

@@ -20,15 +20,15 @@ use keting_core::staff::StaffAction;
 use keting_core::time::Timestamp;
 use keting_desk::claims::DEFAULT_WINDOW_S;
 
-use super::refusal::Refusal;
 use super::html::{self, Lang, Nav, esc};
+use super::refusal::Refusal;
 use super::session::StaffSession;
 use super::{Dashboard, bad_input, form_guard, html_page, lang, refused, see_other};
-use keting_link::clock;
-use keting_desk::devices::{BrokerFiles, DeviceError};
-use keting_desk::{self as desk, Actor};
 use keting_desk::device_view::Availability;
+use keting_desk::devices::{BrokerFiles, DeviceError};
 use keting_desk::records::CommandRecord;
+use keting_desk::{self as desk, Actor};
+use keting_link::clock;
 
 /// The role words for the technician's steps.
 const MAY: (&str, &str) = ("您的角色不能管理设备", "Your role may not manage devices");

@@ -4,8 +4,8 @@
 //! kit's, re-exported here for the pages.
 
 pub use keting_webkit::Lang;
-pub use keting_webkit::html::{esc, notice, table};
 use keting_webkit::frame::{self, NavLink, SignedIn, Surface};
+pub use keting_webkit::html::{esc, notice, table};
 
 use super::session::StaffSession;
 
@@ -39,15 +39,51 @@ const SURFACE: Surface<'static> = Surface {
     title_suffix: ("客厅工作台", "Keting dashboard"),
     brand: ("客厅 · 工作台", "Keting · Dashboard"),
     nav: &[
-        NavLink { href: "/", zh: "今日", en: "Today" },
-        NavLink { href: "/traffic", zh: "客流", en: "Foot traffic" },
-        NavLink { href: "/members", zh: "会员", en: "Members" },
-        NavLink { href: "/points", zh: "积分", en: "Points" },
-        NavLink { href: "/vending", zh: "饮料机", en: "Drinks" },
-        NavLink { href: "/bookings", zh: "预约", en: "Bookings" },
-        NavLink { href: "/report", zh: "月报", en: "Report" },
-        NavLink { href: "/devices", zh: "设备", en: "Devices" },
-        NavLink { href: "/alarms", zh: "报警记录", en: "Alarms" },
+        NavLink {
+            href: "/",
+            zh: "今日",
+            en: "Today",
+        },
+        NavLink {
+            href: "/traffic",
+            zh: "客流",
+            en: "Foot traffic",
+        },
+        NavLink {
+            href: "/members",
+            zh: "会员",
+            en: "Members",
+        },
+        NavLink {
+            href: "/points",
+            zh: "积分",
+            en: "Points",
+        },
+        NavLink {
+            href: "/vending",
+            zh: "饮料机",
+            en: "Drinks",
+        },
+        NavLink {
+            href: "/bookings",
+            zh: "预约",
+            en: "Bookings",
+        },
+        NavLink {
+            href: "/report",
+            zh: "月报",
+            en: "Report",
+        },
+        NavLink {
+            href: "/devices",
+            zh: "设备",
+            en: "Devices",
+        },
+        NavLink {
+            href: "/alarms",
+            zh: "报警记录",
+            en: "Alarms",
+        },
     ],
     script: Some("/assets/live.js"),
 };
@@ -93,4 +129,3 @@ pub fn role_word(lang: Lang, role: keting_core::staff::StaffRole) -> &'static st
         (Manager, Lang::En) => "manager",
     }
 }
-

@@ -81,10 +81,10 @@ use keting_core::pass::PassIssuer;
 use keting_core::staff::StaffAction;
 use tokio::sync::watch;
 
-use keting_desk::device_view::DoorsView;
-use keting_desk::records::Store;
-use keting_desk::records::SiteRecord;
 use html::Lang;
+use keting_desk::device_view::DoorsView;
+use keting_desk::records::SiteRecord;
+use keting_desk::records::Store;
 use session::{COOKIE, Sessions, StaffSession, cookie_value};
 
 /// What the dashboard reads and writes.
@@ -195,7 +195,11 @@ impl Dashboard {
     /// real card for 15 minutes. At most 10,000 such keys are kept.
     pub fn nobody_tried(&self, key: &str, now_ms: i64) -> Option<i64> {
         const LOCK_MS: i64 = 15 * 60 * 1000;
-        let mut tries = self.inner.nobody.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut tries = self
+            .inner
+            .nobody
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
         tries.retain(|_, (_, first)| now_ms - *first < LOCK_MS);
         if tries.len() >= 10_000 && !tries.contains_key(key) {
             return None;

@@ -16,15 +16,15 @@ use axum::response::Response;
 use keting_core::ids::MemberId;
 use keting_core::staff::{StaffAction, StaffRole};
 
-use super::refusal::Refusal;
 use super::html::{self, Lang, Nav, esc};
+use super::refusal::Refusal;
 use super::session::StaffSession;
 use super::{Dashboard, bad_input, form_guard, html_page, lang, see_other};
-use keting_link::clock;
-use keting_desk::staff::StaffError;
-use keting_desk::{self as desk, Actor};
 use keting_desk::records::Member;
 use keting_desk::records::StaffAccess;
+use keting_desk::staff::StaffError;
+use keting_desk::{self as desk, Actor};
+use keting_link::clock;
 
 /// What the page shows of a member.
 struct Facts {
@@ -37,8 +37,7 @@ struct Facts {
 async fn facts(d: &Dashboard, id: MemberId, lang: Lang) -> Result<Facts, String> {
     let cal = d.site().calendar;
     d.with_store(move |store| {
-        let member = desk::members::get(store, id)
-            .map_err(|e| e.words(lang))?;
+        let member = desk::members::get(store, id).map_err(|e| e.words(lang))?;
         let gym_until = desk::gym::paid_until(store, id).map_err(|e| e.words(lang))?;
         let (_, balance) =
             desk::points::balance(store, id, cal, clock::now()).map_err(|e| e.words(lang))?;

@@ -15,13 +15,13 @@ use base64::Engine;
 use keting_core::ids::MemberId;
 use keting_core::staff::StaffAction;
 
-use super::refusal::Refusal;
 use super::html::{self, Lang, Nav, esc};
+use super::refusal::Refusal;
 use super::session::StaffSession;
 use super::{Dashboard, form_guard, html_page, lang, refused, see_other};
-use keting_link::clock;
-use keting_desk::{self as desk, Actor};
 use keting_desk::records::{Member, NewMember, Role};
+use keting_desk::{self as desk, Actor};
+use keting_link::clock;
 
 /// The search.
 #[derive(Debug, Default, serde::Deserialize)]

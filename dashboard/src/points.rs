@@ -13,12 +13,12 @@ use axum::response::Response;
 use keting_core::ids::MemberId;
 use keting_core::staff::StaffAction;
 
-use super::refusal::Refusal;
 use super::html::{self, Lang, Nav, esc};
+use super::refusal::Refusal;
 use super::session::StaffSession;
 use super::{Dashboard, form_guard, html_page, lang, refused, see_other};
-use keting_link::clock;
 use keting_desk::{self as desk, Actor};
+use keting_link::clock;
 
 /// The longest list of volunteers one form awards.
 const MAX_LIST: usize = 200;

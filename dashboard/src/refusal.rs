@@ -4,15 +4,15 @@
 //! failure of the database or the disk is logged and worded as one.
 
 use keting_core::booking::BookingRefusal;
+use keting_core::booking::{Resource, ResourceError};
 use keting_core::ledger::rules::PointsRefusal;
+use keting_core::staff::StaffAction;
 use keting_desk::devices::DeviceError;
 use keting_desk::doors::DoorError;
 use keting_desk::gym::GymError;
+use keting_desk::members::MemberError;
 use keting_desk::points::PointsError;
 use keting_desk::qr_image::QrImageError;
-use keting_core::booking::{Resource, ResourceError};
-use keting_core::staff::StaffAction;
-use keting_desk::members::MemberError;
 use keting_desk::records::{NewMemberError, StoreError};
 use keting_desk::vending::VendingError;
 
@@ -45,23 +45,54 @@ impl Refusal for BookingRefusal {
         use BookingRefusal as R;
         let zh = lang == Lang::Zh;
         match self {
-            R::SlotPast => lang.t("这一场已过，请选之后的", "That slot is in the past: choose a later one").into(),
-            R::Full => lang.t("这一场已满，请选别的或排队候补", "That slot is full: choose another, or join the waiting list").into(),
-            R::AlreadyBooked => lang.t("已预约了这一场", "Already booked in this slot").into(),
+            R::SlotPast => lang
+                .t(
+                    "这一场已过，请选之后的",
+                    "That slot is in the past: choose a later one",
+                )
+                .into(),
+            R::Full => lang
+                .t(
+                    "这一场已满，请选别的或排队候补",
+                    "That slot is full: choose another, or join the waiting list",
+                )
+                .into(),
+            R::AlreadyBooked => lang
+                .t("已预约了这一场", "Already booked in this slot")
+                .into(),
             R::OverDailyLimit { limit } if zh => format!("超过每人每天 {limit} 次的上限"),
             R::OverDailyLimit { limit } => format!("Over the limit of {limit} a day"),
             R::OverWeeklyLimit { limit } if zh => format!("超过每人每周 {limit} 次的上限"),
             R::OverWeeklyLimit { limit } => format!("Over the limit of {limit} a week"),
             R::PackageExpired => lang.t("课程包已过期", "The course package expired").into(),
-            R::PackageUsedUp => lang.t("课程包已用完", "Every session of the course package is used").into(),
+            R::PackageUsedUp => lang
+                .t(
+                    "课程包已用完",
+                    "Every session of the course package is used",
+                )
+                .into(),
             R::TooLateToCancel { hours } if zh => format!("开始前 {hours} 小时内会员不能自己取消"),
-            R::TooLateToCancel { hours } => format!("Members cancel until {hours} h before the start"),
-            R::NotBooked(_) => lang.t("这个预约已不能这样改", "This booking cannot be changed so now").into(),
-            R::NotStartedInTime => lang.t("未按时开始，名额已给候补的人", "Not started in time: the place went to the next person").into(),
+            R::TooLateToCancel { hours } => {
+                format!("Members cancel until {hours} h before the start")
+            }
+            R::NotBooked(_) => lang
+                .t(
+                    "这个预约已不能这样改",
+                    "This booking cannot be changed so now",
+                )
+                .into(),
+            R::NotStartedInTime => lang
+                .t(
+                    "未按时开始，名额已给候补的人",
+                    "Not started in time: the place went to the next person",
+                )
+                .into(),
             R::TooEarly { minutes } if zh => format!("开始前 {minutes} 分钟起才能签到"),
             R::TooEarly { minutes } => format!("Check-in opens {minutes} minutes before the start"),
             R::ClosedNow { .. } => lang.t("现在不开放", "Closed now").into(),
-            R::WalkUpNotFree => lang.t("随到随弹是免费的", "Walk-up sessions are free").into(),
+            R::WalkUpNotFree => lang
+                .t("随到随弹是免费的", "Walk-up sessions are free")
+                .into(),
         }
     }
 }
@@ -71,20 +102,44 @@ impl Refusal for PointsRefusal {
         use PointsRefusal as R;
         let zh = lang == Lang::Zh;
         match self {
-            R::NotPositive => lang.t("积分要是正数", "Points are a positive number").into(),
+            R::NotPositive => lang
+                .t("积分要是正数", "Points are a positive number")
+                .into(),
             R::AwardTooLarge { max } if zh => format!("一次最多发 {max} 分"),
             R::AwardTooLarge { max } => format!("One award gives at most {max} points"),
-            R::OverDailyEarnCap { left } if zh => format!("超过今天的发放上限：今天还能发 {left} 分"),
-            R::OverDailyEarnCap { left } => format!("Over today's earning cap: {left} points left today"),
-            R::AlreadyAwarded => lang.t("这次活动已经发过了", "Already awarded for this activity").into(),
-            R::NotEnoughPoints { balance, needed } if zh => format!("积分不够：有 {balance} 分，要 {needed} 分"),
-            R::NotEnoughPoints { balance, needed } => format!("Not enough points: {balance} held, {needed} needed"),
-            R::OverDailySpendCap { left } if zh => format!("超过今天的使用上限：今天还能用 {left} 分"),
-            R::OverDailySpendCap { left } => format!("Over today's spending cap: {left} points left today"),
-            R::NotReversible => lang.t("只有发放的积分能撤销", "Only an award can be reversed").into(),
-            R::AlreadyReversed => lang.t("这笔已经撤销过了", "This posting was reversed already").into(),
-            R::ReversalExceedsBalance { balance, needed } if zh => format!("会员只有 {balance} 分，撤销要扣 {needed} 分"),
-            R::ReversalExceedsBalance { balance, needed } => format!("The member has {balance} points; the reversal takes {needed}"),
+            R::OverDailyEarnCap { left } if zh => {
+                format!("超过今天的发放上限：今天还能发 {left} 分")
+            }
+            R::OverDailyEarnCap { left } => {
+                format!("Over today's earning cap: {left} points left today")
+            }
+            R::AlreadyAwarded => lang
+                .t("这次活动已经发过了", "Already awarded for this activity")
+                .into(),
+            R::NotEnoughPoints { balance, needed } if zh => {
+                format!("积分不够：有 {balance} 分，要 {needed} 分")
+            }
+            R::NotEnoughPoints { balance, needed } => {
+                format!("Not enough points: {balance} held, {needed} needed")
+            }
+            R::OverDailySpendCap { left } if zh => {
+                format!("超过今天的使用上限：今天还能用 {left} 分")
+            }
+            R::OverDailySpendCap { left } => {
+                format!("Over today's spending cap: {left} points left today")
+            }
+            R::NotReversible => lang
+                .t("只有发放的积分能撤销", "Only an award can be reversed")
+                .into(),
+            R::AlreadyReversed => lang
+                .t("这笔已经撤销过了", "This posting was reversed already")
+                .into(),
+            R::ReversalExceedsBalance { balance, needed } if zh => {
+                format!("会员只有 {balance} 分，撤销要扣 {needed} 分")
+            }
+            R::ReversalExceedsBalance { balance, needed } => {
+                format!("The member has {balance} points; the reversal takes {needed}")
+            }
             R::NoReason => lang.t("撤销要写原因", "A reversal needs a reason").into(),
         }
     }
@@ -104,12 +159,21 @@ impl Refusal for StoreError {
             StoreError::Redemption(_) => lang
                 .t("这次兑换不能开始", "This redemption cannot begin")
                 .into(),
-            StoreError::CapacityBelowBooked { capacity, booked, .. } => match lang {
-                Lang::Zh => format!("已有 {booked} 人预约，名额不能少于 {booked}（填的是 {capacity}）"),
-                Lang::En => format!("{booked} places are booked: the capacity cannot go below {booked} (you gave {capacity})"),
+            StoreError::CapacityBelowBooked {
+                capacity, booked, ..
+            } => match lang {
+                Lang::Zh => {
+                    format!("已有 {booked} 人预约，名额不能少于 {booked}（填的是 {capacity}）")
+                }
+                Lang::En => format!(
+                    "{booked} places are booked: the capacity cannot go below {booked} (you gave {capacity})"
+                ),
             },
             StoreError::Invalid(_) => lang
-                .t("填的内容不对，请检查后再试", "A value given does not fit: check and try again")
+                .t(
+                    "填的内容不对，请检查后再试",
+                    "A value given does not fit: check and try again",
+                )
                 .into(),
             e @ (StoreError::Sqlite(_) | StoreError::NewerSchema { .. }) => unavailable(lang, e),
         }
@@ -156,9 +220,17 @@ impl Refusal for DoorError {
     fn words(&self, lang: Lang) -> String {
         match self {
             DoorError::BadId(..) => lang
-                .t("门的编号只能用小写字母、数字和 -", "A door id is lowercase letters, digits and -")
+                .t(
+                    "门的编号只能用小写字母、数字和 -",
+                    "A door id is lowercase letters, digits and -",
+                )
                 .into(),
-            DoorError::BadName(_) => lang.t("门的名字 1 到 40 个字", "A door's name has 1 to 40 characters").into(),
+            DoorError::BadName(_) => lang
+                .t(
+                    "门的名字 1 到 40 个字",
+                    "A door's name has 1 to 40 characters",
+                )
+                .into(),
             DoorError::UnknownDoor(_) => lang.t("没有这扇门", "No such door").into(),
             DoorError::Store(e) => e.words(lang),
         }
@@ -197,7 +269,10 @@ impl Refusal for keting_desk::claims::ConfirmError {
                 )
                 .into(),
             E::WrongPin { .. } => lang
-                .t("PIN 与设备的不一致，未确认", "The PIN is not the device's: nothing confirmed")
+                .t(
+                    "PIN 与设备的不一致，未确认",
+                    "The PIN is not the device's: nothing confirmed",
+                )
                 .into(),
             E::Store(e) => e.words(lang),
         }
@@ -276,13 +351,21 @@ impl Refusal for ResourceError {
             ),
             (ResourceError::BadName { chinese }, Lang::En) => format!(
                 "{}: 1 to {n} characters, no < > or control characters",
-                if *chinese { "The Chinese name" } else { "The English name" }
+                if *chinese {
+                    "The Chinese name"
+                } else {
+                    "The English name"
+                }
             ),
-            (ResourceError::BadHours, Lang::Zh) => "开放时间写作 08:30-12:00,14:00-17:00，按先后顺序".into(),
+            (ResourceError::BadHours, Lang::Zh) => {
+                "开放时间写作 08:30-12:00,14:00-17:00，按先后顺序".into()
+            }
             (ResourceError::BadHours, Lang::En) => {
                 "Hours are written 08:30-12:00,14:00-17:00, in order".into()
             }
-            (ResourceError::BadSlot, Lang::Zh) => "每场分钟数是 5 到 720，且不长于每段开放时间".into(),
+            (ResourceError::BadSlot, Lang::Zh) => {
+                "每场分钟数是 5 到 720，且不长于每段开放时间".into()
+            }
             (ResourceError::BadSlot, Lang::En) => {
                 "The slot length: 5 to 720 minutes, within each opening window".into()
             }

@@ -12,12 +12,12 @@ use axum::response::Response;
 use keting_core::booking::resource::ResourceKind;
 use keting_core::calendar::YearMonth;
 
-use super::refusal::Refusal;
 use super::chart;
 use super::html::{self, Lang, Nav, esc};
+use super::refusal::Refusal;
 use super::{Dashboard, bad_input, html_page, lang, refused, see_other};
-use keting_link::clock;
 use keting_desk::reports::{MonthFigures, month_figures};
+use keting_link::clock;
 
 /// How many months the trend shows.
 const TREND_MONTHS: usize = 6;

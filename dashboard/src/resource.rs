@@ -17,14 +17,14 @@ use axum::response::Response;
 use keting_core::booking::{Limits, Price, ResourceError};
 use keting_core::staff::StaffAction;
 
-use super::refusal::Refusal;
 use super::html::{self, Lang, Nav, esc};
+use super::refusal::Refusal;
 use super::session::StaffSession;
 use super::{Dashboard, bad_input, form_guard, html_page, lang, see_other};
-use keting_link::clock;
-use keting_desk::{self as desk, Actor};
 use keting_desk::records::StoreError;
 use keting_desk::records::{ResourceRecord, format_hours, parse_hours};
+use keting_desk::{self as desk, Actor};
+use keting_link::clock;
 
 /// The form's fields, as typed.
 #[derive(Clone, Debug, Default, serde::Deserialize)]
@@ -70,9 +70,7 @@ impl ResourceForm {
     /// worded here.
     fn apply(&self, lang: Lang, mut r: ResourceRecord) -> Result<ResourceRecord, String> {
         let number = |s: &str, refusal: ResourceError| {
-            s.trim()
-                .parse::<u16>()
-                .map_err(|_| refusal.words(lang))
+            s.trim().parse::<u16>().map_err(|_| refusal.words(lang))
         };
         let price = |s: &str| {
             Price::parse_written(s).map_err(|e| match lang {
@@ -385,7 +383,10 @@ fn refusal(lang: Lang, e: &StoreError) -> String {
         StoreError::Resource(r) => r.words(lang),
         StoreError::NotFound(_) => lang.t("没有这个资源", "There is no such resource").into(),
         StoreError::Forbidden(_) => lang
-            .t("您的角色不能改预约设置", "Your role may not change booking settings")
+            .t(
+                "您的角色不能改预约设置",
+                "Your role may not change booking settings",
+            )
             .into(),
         e => {
             tracing::error!("bookings desk: {e}");

@@ -11,8 +11,8 @@ use keting_core::ids::MemberId;
 use super::html::{self, Lang, Nav, esc};
 use super::session::COOKIE;
 use super::{Dashboard, form_guard, html_page, lang, origin_ok, refused, see_other};
-use keting_link::clock;
 use keting_desk::staff::{self, SignInError};
+use keting_link::clock;
 
 fn form_page(lang: Lang, member: &str, error: Option<&str>) -> String {
     let error = error
@@ -126,7 +126,11 @@ pub async fn submit(
         .await;
     match result {
         Ok(signed) => {
-            let Some(token) = d.sessions().begin(super::session::StaffUser { member: signed.member, name: signed.name, role: signed.role }) else {
+            let Some(token) = d.sessions().begin(super::session::StaffUser {
+                member: signed.member,
+                name: signed.name,
+                role: signed.role,
+            }) else {
                 return again(StatusCode::INTERNAL_SERVER_ERROR, "no randomness");
             };
             tracing::info!(

@@ -14,11 +14,11 @@ use keting_core::booking::session::BookingState;
 use keting_core::booking::slots::slots_on;
 use time::Duration as Days;
 
-use super::refusal::Refusal;
 use super::html::{self, Lang, Nav, esc};
+use super::refusal::Refusal;
 use super::{Dashboard, bad_input, html_page, lang, see_other};
-use keting_link::clock;
 use keting_desk as desk;
+use keting_link::clock;
 
 /// `?resource=ID&week=YYYY-MM-DD`.
 #[derive(Debug, Default, serde::Deserialize)]

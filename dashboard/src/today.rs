@@ -12,15 +12,15 @@ use axum::response::Response;
 use keting_core::staff::StaffAction;
 use keting_core::time::Timestamp;
 
-use super::refusal::Refusal;
 use super::chart;
 use super::html::{self, Lang, Nav, esc};
+use super::refusal::Refusal;
 use super::session::StaffSession;
 use super::{Dashboard, form_guard, html_page, lang, refused, see_other};
-use keting_link::clock;
-use keting_desk::{self as desk, Actor};
 use keting_desk::device_view::Availability;
 use keting_desk::records::{Alarm, AlarmKind};
+use keting_desk::{self as desk, Actor};
+use keting_link::clock;
 
 fn hhmm(d: &Dashboard, t: Timestamp) -> String {
     let l = d.site().calendar.local(t);

@@ -18,11 +18,11 @@ use super::chart;
 use super::html::{self, Lang, Nav, esc};
 use super::xlsx::{Cell, Sheet};
 use super::{Dashboard, html_page, lang, see_other};
-use keting_link::clock;
+use keting_core::booking::resource::ResourceKind;
 use keting_desk as desk;
 use keting_desk::records::VisitsByKind;
 use keting_desk::records::{Store, StoreError};
-use keting_core::booking::resource::ResourceKind;
+use keting_link::clock;
 
 /// Which period, and which one of them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -6,8 +6,8 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 
-use super::refusal::Refusal;
 use super::html::{self, Lang, Nav, esc};
+use super::refusal::Refusal;
 use super::{Dashboard, html_page, lang, refused, see_other};
 use keting_desk as desk;
 use keting_desk::records::RedemptionState;

@@ -19,13 +19,13 @@ use time::Date;
 
 use super::Actor;
 use keting_core::booking::Charge;
+use keting_core::booking::Package;
 use keting_store::bookings::{self, Booked, Booking, Cancelled, Swept};
 use keting_store::packages;
 use keting_store::ratings::{self, ServiceRatings};
 use keting_store::resources::{self, ResourceRecord};
 use keting_store::walk_up::{self, WalkUp};
 use keting_store::{Store, StoreError, audit, booking_policy};
-use keting_core::booking::Package;
 
 /// Adds a bookable resource, or changes one (its bookings stay).
 pub fn put_resource(
@@ -171,7 +171,10 @@ pub fn slot_quote(
     let conn = store.conn();
     let r = resources::require(conn, resource)?;
     let full = bookings::places_taken(conn, resource, start)? >= r.resource.capacity;
-    Ok((full, bookings::quote(conn, calendar, resource, start, member, now)?))
+    Ok((
+        full,
+        bookings::quote(conn, calendar, resource, start, member, now)?,
+    ))
 }
 
 /// A resource's bookings with slots starting in `[from, to)`.

@@ -2,11 +2,11 @@
 //! technician who compared the PIN the device shows with the one here.
 //! The service answers a confirmed claim within a poll interval.
 
-/// How long a claim waits for a technician by default, in seconds.
-pub use keting_provisioning::device_claim::DEFAULT_WINDOW_S;
 use keting_core::ids::DeviceId;
 use keting_core::staff::StaffAction;
 use keting_core::time::Timestamp;
+/// How long a claim waits for a technician by default, in seconds.
+pub use keting_provisioning::device_claim::DEFAULT_WINDOW_S;
 
 use super::Actor;
 pub use keting_store::device_claims::ConfirmError;

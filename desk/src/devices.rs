@@ -180,8 +180,9 @@ pub fn label(
     now: Timestamp,
 ) -> Result<(ClaimLabel, Vec<u8>, BrokerFiles), DeviceError> {
     let site = site(site_dir)?;
-    let font = keting_hardware::panel::text::PanelFont::new(keting_hardware::panel::text::PANEL_FONT)
-        .map_err(|e| DeviceError::Store(StoreError::Invalid(format!("the label font: {e}"))))?;
+    let font =
+        keting_hardware::panel::text::PanelFont::new(keting_hardware::panel::text::PANEL_FONT)
+            .map_err(|e| DeviceError::Store(StoreError::Invalid(format!("the label font: {e}"))))?;
     let (label, png) = store.write(|tx| {
         super::staff::require(tx, actor, StaffAction::Devices)?;
         let label = device_claim::create(&site, name, now.as_unix_millis(), window_s)?;

@@ -5,13 +5,13 @@
 //! and closes with the door's answer; the door decides and relocks on its
 //! own timer.
 
-/// When tonight's gym evening began (the entries the staff page lists).
-pub use keting_store::door_events::tonight_starts;
-/// How long a staff open waits for the door's answer.
-pub use keting_store::device_commands::DEADLINE as COMMAND_DEADLINE;
 use keting_core::ids::DeviceId;
 use keting_core::staff::StaffAction;
 use keting_core::time::Timestamp;
+/// How long a staff open waits for the door's answer.
+pub use keting_store::device_commands::DEADLINE as COMMAND_DEADLINE;
+/// When tonight's gym evening began (the entries the staff page lists).
+pub use keting_store::door_events::tonight_starts;
 use thiserror::Error;
 
 use super::Actor;

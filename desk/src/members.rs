@@ -212,8 +212,16 @@ mod tests {
                 "{refused:?}"
             );
         }
-        assert_eq!(epoch(&store, manager), before, "the manager's pass still works");
-        assert!(keting_store::staff_access::get(store.conn(), manager).unwrap().is_some());
+        assert_eq!(
+            epoch(&store, manager),
+            before,
+            "the manager's pass still works"
+        );
+        assert!(
+            keting_store::staff_access::get(store.conn(), manager)
+                .unwrap()
+                .is_some()
+        );
         // A resident's lost card is the front desk's; a manager may act on staff.
         revoke(&mut store, Actor::Staff(desk_staff), resident, &issuer, now).unwrap();
         revoke(&mut store, Actor::Staff(manager), desk_staff, &issuer, now).unwrap();

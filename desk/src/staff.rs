@@ -392,7 +392,11 @@ fn sign_in_checked(
             // tries: a browser anywhere on the LAN cannot lock the card at
             // the kiosk, nor the kiosk's tries the dashboard.
             let web = observers;
-            let counted = if web { access.web_attempts } else { access.attempts };
+            let counted = if web {
+                access.web_attempts
+            } else {
+                access.attempts
+            };
             if let Some(until_ms) = counted.locked_at(t) {
                 audit::record(tx, now, &actor, "staff.sign_in_locked", "")?;
                 return Ok(Err(SignInError::Locked { until_ms }));
@@ -519,7 +523,14 @@ mod tests {
     fn wrong_pins_typed_in_a_browser_never_lock_the_card_at_the_kiosk() {
         let mut store = Store::open_in_memory().unwrap();
         let liu = staff_member(&mut store, "刘主任");
-        set_role(&mut store, Actor::CommandLine, liu, Some(StaffRole::Staff), at(1)).unwrap();
+        set_role(
+            &mut store,
+            Actor::CommandLine,
+            liu,
+            Some(StaffRole::Staff),
+            at(1),
+        )
+        .unwrap();
         set_pin(&mut store, Actor::CommandLine, liu, "246810", at(2)).unwrap();
         // Someone on the LAN types five wrong PINs for her card.
         for _ in 0..4 {
@@ -537,7 +548,10 @@ mod tests {
             sign_in_to_dashboard(&mut store, liu, "246810", at(5)),
             Err(SignInError::Locked { .. })
         ));
-        assert!(sign_in(&mut store, liu, "246810", at(6)).is_ok(), "her card opens the staff page");
+        assert!(
+            sign_in(&mut store, liu, "246810", at(6)).is_ok(),
+            "her card opens the staff page"
+        );
         // And the kiosk's own count is its own: a wrong PIN there leaves four.
         assert!(matches!(
             sign_in(&mut store, liu, "000000", at(7)),

@@ -5,13 +5,13 @@
 //! service sends the vend and settles it (committed or refunded) on the
 //! machine's answer. One drink per redemption id, end to end.
 
-/// How long a vend may take before its redemption is in doubt.
-pub use keting_store::redemptions::RESULT_DEADLINE;
 use keting_core::calendar::SiteCalendar;
 use keting_core::ids::{DeviceId, MemberId};
 use keting_core::ledger::rules::PointsRefusal;
 use keting_core::staff::StaffAction;
 use keting_core::time::Timestamp;
+/// How long a vend may take before its redemption is in doubt.
+pub use keting_store::redemptions::RESULT_DEADLINE;
 use thiserror::Error;
 
 use super::Actor;

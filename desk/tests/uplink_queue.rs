@@ -9,13 +9,13 @@ use keting_core::ids::DeviceId;
 
 use keting_core::district::{DistrictEvent, DistrictEventKind, Pseudonym};
 use keting_core::time::Timestamp;
-use keting_store::StoreError;
-use keting_store::uplink::{backlog, event, mark_sent_through, prune, unsent};
-use rusqlite::params;
 use keting_desk::{self as desk, Actor};
 use keting_store::Store;
+use keting_store::StoreError;
 use keting_store::alarms::{self, AlarmKind};
 use keting_store::members::NewMember;
+use keting_store::uplink::{backlog, event, mark_sent_through, prune, unsent};
+use rusqlite::params;
 
 const KEY: [u8; 32] = [3; 32];
 
@@ -113,7 +113,11 @@ fn what_the_district_needs_is_queued_with_its_commit_and_leaves_with_no_name() {
     assert_eq!(backlog(store.conn()).unwrap(), 2, "nothing unsent is lost");
     // Past the most it keeps, the oldest unsent goes (and is counted).
     assert_eq!(prune(store.conn(), later, Some(1)).unwrap(), (1, 1));
-    assert_eq!(unsent(store.conn(), 100).unwrap()[0].id, rows[3].id, "the newest stays");
+    assert_eq!(
+        unsent(store.conn(), 100).unwrap()[0].id,
+        rows[3].id,
+        "the newest stays"
+    );
     // Without a district, everything past its time goes.
     assert_eq!(prune(store.conn(), later, None).unwrap(), (1, 1));
     assert_eq!(backlog(store.conn()).unwrap(), 0);
@@ -124,7 +128,9 @@ fn an_event_number_is_never_given_twice_not_after_a_prune_nor_a_restore() {
     let mut store = Store::open_in_memory().unwrap();
     let now = Timestamp::from_unix_millis(1_800_000_000_000);
     let id = store
-        .write(|tx| keting_store::members::add(tx, &NewMember::new("王秀英", None, &[]).unwrap(), now))
+        .write(|tx| {
+            keting_store::members::add(tx, &NewMember::new("王秀英", None, &[]).unwrap(), now)
+        })
         .unwrap();
     let visit = |store: &mut Store, at: Timestamp| {
         store
@@ -146,11 +152,18 @@ fn an_event_number_is_never_given_twice_not_after_a_prune_nor_a_restore() {
     let later = now.saturating_add(std::time::Duration::from_secs(86_400));
     assert_eq!(prune(store.conn(), later, None).unwrap(), (2, 2));
     let third = visit(&mut store, later);
-    assert_eq!(third, second + 1, "not 1 again: the district had taken 1 already");
+    assert_eq!(
+        third,
+        second + 1,
+        "not 1 again: the district had taken 1 already"
+    );
     // A restored backup: numbers move on a generation.
     store
         .write(|tx| keting_store::uplink::after_restore(tx))
         .unwrap();
     let fourth = visit(&mut store, later);
-    assert_eq!(fourth, third + 1 + u64::try_from(keting_store::uplink::RESTORE_GAP).unwrap());
+    assert_eq!(
+        fourth,
+        third + 1 + u64::try_from(keting_store::uplink::RESTORE_GAP).unwrap()
+    );
 }

@@ -22,8 +22,8 @@ use keting_link::sd_notify::{self, Watchdog};
 use tokio::sync::mpsc;
 use tokio::time::{Instant, sleep_until};
 
-use keting_link::connection::{LinkEvent, LinkHandle};
 use keting_core::messages::Command;
+use keting_link::connection::{LinkEvent, LinkHandle};
 use keting_link::device_topics::{DeviceTopics, Incoming};
 
 /// What a device agent does with what the loop hands it.

@@ -122,8 +122,10 @@ impl KioskSide {
         let payload = self
             .next(|topic, payload| {
                 topic.ends_with("/status")
-                    && decode::<SessionDeviceStatus>(&keting_core::signed_answer::unchecked(payload))
-                        .is_ok_and(|s| want(&s))
+                    && decode::<SessionDeviceStatus>(&keting_core::signed_answer::unchecked(
+                        payload,
+                    ))
+                    .is_ok_and(|s| want(&s))
             })
             .await;
         decode(&keting_core::signed_answer::unchecked(&payload)).unwrap()

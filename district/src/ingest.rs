@@ -67,7 +67,6 @@ pub enum IngestError {
     Database(#[from] database::DatabaseError),
 }
 
-
 async fn consumer(
     js: &jetstream::Context,
     config: &IngestConfig,
@@ -237,8 +236,14 @@ pub async fn run(
                         db.insert(c)
                     }
                 };
-                database::ingest(client, &incoming, &refused, config.offset_minutes, keting_link::clock::now().as_unix_millis())
-                    .await
+                database::ingest(
+                    client,
+                    &incoming,
+                    &refused,
+                    config.offset_minutes,
+                    keting_link::clock::now().as_unix_millis(),
+                )
+                .await
             }
             .await;
             let outcome = match written {

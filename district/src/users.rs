@@ -196,7 +196,10 @@ pub async fn list(client: &Client) -> Result<Vec<DistrictUser>, DatabaseError> {
 /// User `id` as they are now (`None`: removed).
 pub async fn current(client: &Client, id: i32) -> Result<Option<DistrictUser>, DatabaseError> {
     let row = client
-        .query_opt("SELECT id, name, role FROM district_users WHERE id = $1", &[&id])
+        .query_opt(
+            "SELECT id, name, role FROM district_users WHERE id = $1",
+            &[&id],
+        )
         .await
         .map_err(db("reading a user"))?;
     Ok(row.and_then(|r| {

@@ -19,14 +19,14 @@ use std::process::Command;
 use std::time::Instant;
 
 use keting_centre::data_dir::DataDir;
-use keting_desk::checkin::CheckInDesk;
 use keting_centre::site::{self, NewSite};
-use keting_store::Store;
-use keting_store::checkins::ScanSource;
-use keting_store::members::{self, NewMember};
 use keting_core::ids::{Epoch, MemberId, SiteId};
 use keting_core::pass::PassIssuer;
 use keting_core::time::Timestamp;
+use keting_desk::checkin::CheckInDesk;
+use keting_store::Store;
+use keting_store::checkins::ScanSource;
+use keting_store::members::{self, NewMember};
 use keting_system_tests::latency::report;
 
 const SCANS: usize = 10_000;

@@ -24,13 +24,13 @@ use std::time::Instant;
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
 use keting_centre::data_dir::DataDir;
-use keting_desk::checkin::CheckInDesk;
 use keting_centre::service::flags::ServiceFlags;
 use keting_centre::service::{Centre, CentreConfig};
 use keting_centre::site::{self, NewSite};
-use keting_desk::records::Store;
-use keting_desk::records::SiteRecord;
 use keting_centre::{clock, demo};
+use keting_desk::checkin::CheckInDesk;
+use keting_desk::records::SiteRecord;
+use keting_desk::records::Store;
 use keting_kiosk::ui::kiosk_adapter::KioskUi;
 
 #[derive(Parser)]

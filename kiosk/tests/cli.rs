@@ -355,8 +355,14 @@ fn the_command_line_refuses_the_resource_settings_the_dashboard_refuses() {
     let k = TestKiosk::new();
     let long = "长".repeat(5000);
     let refused: [(&[&str], &str); 5] = [
-        (&["--zh", &long], "the Chinese name must be 1 to 40 characters"),
-        (&["--en", "<b>Room</b>"], "the English name must be 1 to 40 characters"),
+        (
+            &["--zh", &long],
+            "the Chinese name must be 1 to 40 characters",
+        ),
+        (
+            &["--en", "<b>Room</b>"],
+            "the English name must be 1 to 40 characters",
+        ),
         (&["--capacity", "0"], "the capacity must be 1 to 500"),
         (&["--capacity", "501"], "the capacity must be 1 to 500"),
         (&["--per-day", "0"], "1 to 50 sessions a day"),
@@ -378,7 +384,20 @@ fn the_command_line_refuses_the_resource_settings_the_dashboard_refuses() {
         assert!(!out.status.success(), "{over:?} was accepted");
         assert!(stderr.contains(why), "{over:?}: {stderr}");
     }
-    assert!(!k.ok(&["resource", "list"]).contains("room"), "nothing written");
-    k.ok(&["resource", "add", "room", "--kind", "room", "--zh", "活动室", "--en", "Room"]);
+    assert!(
+        !k.ok(&["resource", "list"]).contains("room"),
+        "nothing written"
+    );
+    k.ok(&[
+        "resource",
+        "add",
+        "room",
+        "--kind",
+        "room",
+        "--zh",
+        "活动室",
+        "--en",
+        "Room",
+    ]);
     assert!(k.ok(&["resource", "list"]).contains("活动室"));
 }

@@ -5,11 +5,11 @@ use std::time::Duration;
 
 use i_slint_backend_testing::{ElementHandle, ElementQuery, mock_elapsed_time};
 use keting_centre::data_dir::DataDir;
-use keting_desk::checkin::CheckInDesk;
 use keting_centre::site::{self, NewSite};
-use keting_store::Store;
 use keting_centre::{clock, demo};
+use keting_desk::checkin::CheckInDesk;
 use keting_kiosk::ui::kiosk_adapter::{BACK_HOME_AFTER, KioskUi};
+use keting_store::Store;
 use slint::ComponentHandle;
 use slint::platform::WindowEvent;
 
@@ -472,11 +472,8 @@ fn a_volunteer_redeems_points_for_a_drink_in_a_few_taps() {
     let data = DataDir::prepare(screen._dir.path().join("data")).unwrap();
     let store = Store::open(&data.database()).unwrap();
     let balance = |id| {
-        keting_store::points::balance(
-            store.conn(),
-            keting_core::ledger::Account::Member(id),
-        )
-        .unwrap()
+        keting_store::points::balance(store.conn(), keting_core::ledger::Account::Member(id))
+            .unwrap()
     };
     let wang = keting_store::members::list(store.conn())
         .unwrap()
@@ -541,11 +538,8 @@ fn staff_award_an_activity_as_volunteers_scan_and_undo_a_wrong_one() {
         .find(|m| m.name == "王秀英")
         .unwrap();
     let balance = || {
-        keting_store::points::balance(
-            store.conn(),
-            keting_core::ledger::Account::Member(wang.id),
-        )
-        .unwrap()
+        keting_store::points::balance(store.conn(), keting_core::ledger::Account::Member(wang.id))
+            .unwrap()
     };
     assert_eq!(balance(), 25);
     screen.sign_in_staff();
@@ -595,8 +589,8 @@ fn staff_restock_the_drinks_machine_on_the_screen() {
 
 #[test]
 fn a_resident_books_the_robot_on_the_week_view_joins_a_waiting_list_and_cancels() {
-    use keting_store::bookings;
     use keting_core::booking::BookingPolicy;
+    use keting_store::bookings;
     let screen = Screen::new();
     let data = DataDir::prepare(screen._dir.path().join("data")).unwrap();
     let mut store = Store::open(&data.database()).unwrap();
@@ -677,8 +671,8 @@ fn a_resident_books_the_robot_on_the_week_view_joins_a_waiting_list_and_cancels(
 
 #[test]
 fn after_a_session_the_next_scan_asks_for_a_rating_in_one_tap() {
-    use keting_store::{bookings, ratings, walk_up};
     use keting_core::booking::{BookingPolicy, ResourceKind};
+    use keting_store::{bookings, ratings, walk_up};
     let screen = Screen::new();
     let data = DataDir::prepare(screen._dir.path().join("data")).unwrap();
     let mut store = Store::open(&data.database()).unwrap();
@@ -732,8 +726,8 @@ fn after_a_session_the_next_scan_asks_for_a_rating_in_one_tap() {
 
 #[test]
 fn staff_clear_a_robot_session_after_checking_the_robot() {
-    use keting_store::bookings;
     use keting_core::booking::{BookingPolicy, BookingState};
+    use keting_store::bookings;
     let screen = Screen::new();
     let data = DataDir::prepare(screen._dir.path().join("data")).unwrap();
     let mut store = Store::open(&data.database()).unwrap();
@@ -772,10 +766,9 @@ fn staff_clear_a_robot_session_after_checking_the_robot() {
     .into_iter()
     .find(|c| c.label_en.contains("Staff"))
     .unwrap();
-    screen.ui.scan(
-        &staff.pass,
-        keting_store::checkins::ScanSource::DemoTap,
-    );
+    screen
+        .ui
+        .scan(&staff.pass, keting_store::checkins::ScanSource::DemoTap);
     screen.type_pin(keting_centre::demo::DEMO_STAFF_PIN);
     screen.tap("预约与设备");
     assert!(screen.shows("使用后待检查"));

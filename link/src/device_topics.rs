@@ -10,9 +10,7 @@
 
 use ed25519_dalek::SigningKey;
 use keting_core::ids::{DeviceId, SiteId};
-use keting_core::messages::{
-    Ack, Command, Event, EventKind, MessageId, Outcome, PROTOCOL_VERSION,
-};
+use keting_core::messages::{Ack, Command, Event, EventKind, MessageId, Outcome, PROTOCOL_VERSION};
 use keting_core::signed_answer;
 use keting_core::topics::{DeviceChannel, Topic};
 use serde::Serialize;
@@ -274,8 +272,12 @@ mod tests {
         let site = SiteId::new("futian-01").unwrap();
         let device = DeviceId::new("pianos").unwrap();
         let guard = CommandGuard::open(site_key.verifying_key(), device.clone(), None);
-        let mut topics =
-            DeviceTopics::new(site.clone(), device.clone(), guard, SigningKey::from_bytes(&[6; 32]));
+        let mut topics = DeviceTopics::new(
+            site.clone(),
+            device.clone(),
+            guard,
+            SigningKey::from_bytes(&[6; 32]),
+        );
         let ask: keting_core::site_time::TimeAsk =
             serde_json::from_slice(&topics.clock_mut().ask_if_due().unwrap()).unwrap();
         let answer = keting_core::site_time::sign(
@@ -290,7 +292,10 @@ mod tests {
         );
         let _: SignedTime = serde_json::from_slice(&answer).unwrap();
         let time_topic = Topic::Device(device, DeviceChannel::Time).name(&site);
-        assert!(matches!(topics.incoming(&time_topic, &answer), Incoming::Other));
+        assert!(matches!(
+            topics.incoming(&time_topic, &answer),
+            Incoming::Other
+        ));
         topics
     }
 

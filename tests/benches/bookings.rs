@@ -20,10 +20,6 @@
 
 use std::time::{Duration, Instant};
 
-use keting_store::members::{self, NewMember, Role};
-use keting_store::resources::{self, ResourceRecord};
-use keting_store::walk_up::{self, WalkUp};
-use keting_store::{Store, StoreError, bookings};
 use keting_core::booking::{
     BookingPolicy, Limits, OpeningWindow, Price, Resource, ResourceId, ResourceKind,
 };
@@ -31,6 +27,10 @@ use keting_core::calendar::SiteCalendar;
 use keting_core::ids::{DeviceId, MemberId};
 use keting_core::time::Timestamp;
 use keting_hardware::relay_board::sim::{SimRelayBoard, serve_tcp};
+use keting_store::members::{self, NewMember, Role};
+use keting_store::resources::{self, ResourceRecord};
+use keting_store::walk_up::{self, WalkUp};
+use keting_store::{Store, StoreError, bookings};
 use keting_system_tests::binaries::{self, Process};
 use keting_system_tests::latency::report;
 use keting_system_tests::mosquitto::Mosquitto;

@@ -20,13 +20,13 @@
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
+use keting_core::calendar::SiteCalendar;
+use keting_core::ids::MemberId;
+use keting_core::time::Timestamp;
 use keting_desk as desk;
 use keting_store::Store;
 use keting_store::members::{self, NewMember, Role};
 use keting_store::points;
-use keting_core::calendar::SiteCalendar;
-use keting_core::ids::MemberId;
-use keting_core::time::Timestamp;
 use keting_system_tests::binaries::kiosk;
 use keting_system_tests::http::{event_lines, request};
 use keting_system_tests::latency::{report, resident_kib};

@@ -25,9 +25,6 @@ use std::time::{Duration, Instant};
 
 use keting_centre::service::district_config::DistrictConfig;
 use keting_centre::service::uplink::Uplink;
-use keting_store::Store;
-use keting_store::checkins::{self, ScanSource};
-use keting_store::members::NewMember;
 use keting_core::checkin::CheckInDecision;
 use keting_core::district::{
     DISTRICT_VERSION, DistrictEvent, DistrictEventKind, Pseudonym, events_subject,
@@ -36,6 +33,9 @@ use keting_core::ids::MemberId;
 use keting_core::time::Timestamp;
 use keting_district::database;
 use keting_link::district_link::DistrictLogin;
+use keting_store::Store;
+use keting_store::checkins::{self, ScanSource};
+use keting_store::members::NewMember;
 use keting_system_tests::binaries::{self, Process};
 use keting_system_tests::latency::{report, resident_kib};
 use keting_system_tests::nats::NatsCluster;

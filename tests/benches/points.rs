@@ -22,11 +22,11 @@
 
 use std::time::{Duration, Instant};
 
-use keting_store::members::{self, NewMember, Role};
-use keting_store::{Store, StoreError, points, redemptions};
 use keting_core::calendar::SiteCalendar;
 use keting_core::ids::DeviceId;
 use keting_core::time::Timestamp;
+use keting_store::members::{self, NewMember, Role};
+use keting_store::{Store, StoreError, points, redemptions};
 use keting_system_tests::latency::report;
 use keting_system_tests::mosquitto::Mosquitto;
 use keting_system_tests::site_tls::SiteTls;

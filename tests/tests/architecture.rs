@@ -328,7 +328,10 @@ fn the_layers_are_crates_and_each_knows_only_what_lies_below_it() {
     // types, no runtime, no web, no devices.
     let store = keting_crates_but(&deps["keting-store"], &["keting-core"]);
     assert!(store.is_empty(), "keting-store depends on {store:?}");
-    let store = forbidden(&deps["keting-store"], &["tokio", "axum", "rumqttc", "rumqttd"]);
+    let store = forbidden(
+        &deps["keting-store"],
+        &["tokio", "axum", "rumqttc", "rumqttd"],
+    );
     assert!(store.is_empty(), "keting-store depends on {store:?}");
     // The desks: the use cases on the store and the core (and the
     // provisioning site directory a technician's desk changes); no surface,
@@ -357,12 +360,18 @@ fn the_layers_are_crates_and_each_knows_only_what_lies_below_it() {
         &deps["keting-district"],
         &["keting-core", "keting-link", "keting-webkit"],
     );
-    assert!(district.is_empty(), "keting-district depends on {district:?}");
+    assert!(
+        district.is_empty(),
+        "keting-district depends on {district:?}"
+    );
     // (SQLite comes with the link's durable outbox; the district opens none:
     // `no_surface_reaches_the_database_but_through_the_desks` checks its
     // direct dependencies.)
     let district = forbidden(&deps["keting-district"], &["rumqttd", "slint"]);
-    assert!(district.is_empty(), "keting-district depends on {district:?}");
+    assert!(
+        district.is_empty(),
+        "keting-district depends on {district:?}"
+    );
     // The staff dashboard is a surface on the desks and the web kit: it
     // knows nothing of the running service (which starts it), so the two
     // cannot import each other.
@@ -370,7 +379,10 @@ fn the_layers_are_crates_and_each_knows_only_what_lies_below_it() {
         &deps["keting-dashboard"],
         &["keting-centre", "keting-kiosk", "rumqttd", "slint"],
     );
-    assert!(dashboard.is_empty(), "keting-dashboard depends on {dashboard:?}");
+    assert!(
+        dashboard.is_empty(),
+        "keting-dashboard depends on {dashboard:?}"
+    );
     // And the check can fail: the centre does reach the store.
     assert!(deps["keting-centre"].contains("keting-store"));
 }
@@ -382,8 +394,13 @@ fn no_surface_reaches_the_database_but_through_the_desks() {
     // surfaces take the records and the database handle from
     // `keting_desk::records` (types only) and call desk functions.
     for (name, direct, _) in workspace_packages() {
-        let surface = ["keting-district", "keting-webkit", "keting-kiosk", "keting-dashboard"]
-            .contains(&name.as_str())
+        let surface = [
+            "keting-district",
+            "keting-webkit",
+            "keting-kiosk",
+            "keting-dashboard",
+        ]
+        .contains(&name.as_str())
             || name.ends_with("-dashboard")
             || name.ends_with("-residents");
         if !surface {

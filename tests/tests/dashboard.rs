@@ -313,7 +313,11 @@ async fn five_wrong_pins_lock_the_card_and_the_csv_equals_the_table() {
     for _ in 0..4 {
         let r = sign_in(addr, wang, "000000").await;
         assert_eq!(r.status, 401);
-        assert!(r.body.contains(NOBODY) && !r.body.contains("还可再试"), "{}", r.body);
+        assert!(
+            r.body.contains(NOBODY) && !r.body.contains("还可再试"),
+            "{}",
+            r.body
+        );
     }
     let not_staff = sign_in(addr, 9_999, "000000").await;
     assert_eq!(not_staff.status, 401);
@@ -380,7 +384,10 @@ async fn five_wrong_pins_lock_the_card_and_the_csv_equals_the_table() {
     )
     .await;
     assert_eq!(r.status, 401);
-    assert!(r.body.contains(NOBODY), "an unknown name, answered as a wrong password");
+    assert!(
+        r.body.contains(NOBODY),
+        "an unknown name, answered as a wrong password"
+    );
     // And locked on its fifth try, as a real name would be.
     let unknown = format!("name={}&password=x", urlencode("无此人"));
     let nobody = || request(addr, "POST", "/sign-in", &[], &unknown);
@@ -400,7 +407,10 @@ async fn five_wrong_pins_lock_the_card_and_the_csv_equals_the_table() {
     )
     .await;
     assert_eq!(r.status, 401);
-    assert!(r.body.contains(NOBODY), "no password set, answered as a wrong one");
+    assert!(
+        r.body.contains(NOBODY),
+        "no password set, answered as a wrong one"
+    );
 
     let (cookie, csrf) = session(addr, liu, "246810").await;
     let en = [("Cookie", cookie.as_str())];
@@ -480,7 +490,9 @@ async fn five_wrong_pins_lock_the_card_and_the_csv_equals_the_table() {
         let r = request(addr, "POST", path, &en, &format!("csrf={csrf}&id={sun}")).await;
         assert_eq!(r.status, 403, "{path}: {}", r.body);
         assert!(
-            r.body.contains("工作人员的卡和个人信息只能由主任补办或删除") && !r.body.contains("KT1."),
+            r.body
+                .contains("工作人员的卡和个人信息只能由主任补办或删除")
+                && !r.body.contains("KT1."),
             "{path}: {}",
             r.body
         );

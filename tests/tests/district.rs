@@ -12,18 +12,18 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use keting_desk::{self as desk, Actor};
 use keting_centre::service::district_config::DistrictConfig;
 use keting_centre::service::uplink::{Uplink, UplinkStatus};
-use keting_store::checkins::{self, ScanSource};
-use keting_store::members::NewMember;
-use keting_store::{Store, StoreError, alarms};
 use keting_core::calendar::SiteCalendar;
 use keting_core::checkin::CheckInDecision;
 use keting_core::ids::{DeviceId, MemberId};
 use keting_core::time::Timestamp;
+use keting_desk::{self as desk, Actor};
 use keting_district::database;
 use keting_link::district_link::DistrictLogin;
+use keting_store::checkins::{self, ScanSource};
+use keting_store::members::NewMember;
+use keting_store::{Store, StoreError, alarms};
 use keting_system_tests::binaries::{self, Process};
 use keting_system_tests::nats::NatsCluster;
 use keting_system_tests::postgres::Postgres;
@@ -1123,7 +1123,12 @@ async fn the_district_dashboard_ranks_every_centre_and_exports_what_it_shows() {
     // the command line): the open session loses its rights at once.
     district_user(&district.pg, "zhou", "manager", "第二位区级主管的密码");
     let zhou = sign_in("zhou", "第二位区级主管的密码").await;
-    assert_eq!(request(addr, "GET", "/users", &[("Cookie", &zhou)], "").await.status, 200);
+    assert_eq!(
+        request(addr, "GET", "/users", &[("Cookie", &zhou)], "")
+            .await
+            .status,
+        200
+    );
     let removed = request(
         addr,
         "POST",
@@ -1134,20 +1139,37 @@ async fn the_district_dashboard_ranks_every_centre_and_exports_what_it_shows() {
     .await;
     assert!(removed.body.contains("zhou"), "{}", removed.body);
     let after = request(addr, "GET", "/users", &[("Cookie", &zhou)], "").await;
-    assert_eq!(after.status, 303, "a removed manager's session is over: {after:?}");
+    assert_eq!(
+        after.status, 303,
+        "a removed manager's session is over: {after:?}"
+    );
     let again = request(addr, "GET", "/", &[("Cookie", &zhou)], "").await;
     assert_eq!(again.status, 303, "and stays over");
     district_user(&district.pg, "sun", "manager", "第三位区级主管的密码");
     let sun = sign_in("sun", "第三位区级主管的密码").await;
-    assert_eq!(request(addr, "GET", "/", &[("Cookie", &sun)], "").await.status, 200);
+    assert_eq!(
+        request(addr, "GET", "/", &[("Cookie", &sun)], "")
+            .await
+            .status,
+        200
+    );
     let said = binaries::run(
         "keting-district",
-        &["user", "remove", "sun", "--postgres", &district.pg.url("postgres")]
-            .map(std::ffi::OsStr::new),
+        &[
+            "user",
+            "remove",
+            "sun",
+            "--postgres",
+            &district.pg.url("postgres"),
+        ]
+        .map(std::ffi::OsStr::new),
     );
     assert!(said.contains("removed sun"), "{said}");
     let after = request(addr, "GET", "/users", &[("Cookie", &sun)], "").await;
-    assert_eq!(after.status, 303, "removed from the command line: {after:?}");
+    assert_eq!(
+        after.status, 303,
+        "removed from the command line: {after:?}"
+    );
     let _ = &mut db;
 }
 
@@ -1231,9 +1253,7 @@ async fn what_the_district_announces_reaches_every_centre_once_even_one_that_was
         .wait_for_line("district notice applied", Duration::from_secs(60))
         .await;
     let store = Store::open(&one.data.join("keting.db")).unwrap();
-    assert!(
-        keting_store::district_notices::is_revoked(store.conn(), &names[1], 1).unwrap()
-    );
+    assert!(keting_store::district_notices::is_revoked(store.conn(), &names[1], 1).unwrap());
     let applied: i64 = store
         .conn()
         .query_row("SELECT count(*) FROM district_notices", [], |r| r.get(0))
@@ -1296,7 +1316,9 @@ async fn nothing_is_lost_when_postgresql_restarts_or_the_ingest_hangs_and_is_kil
 
     visits(&mut centre);
     centre.drained(Duration::from_secs(30)).await;
-    district.wait_for_events(centre.queued() as i64, Duration::from_secs(30)).await;
+    district
+        .wait_for_events(centre.queued() as i64, Duration::from_secs(30))
+        .await;
 
     // PostgreSQL dies (immediate shutdown, crash recovery at the next
     // start) while the centre goes on: the events wait in the stream.
@@ -1312,7 +1334,9 @@ async fn nothing_is_lost_when_postgresql_restarts_or_the_ingest_hangs_and_is_kil
     visits(&mut centre);
     centre.drained(Duration::from_secs(30)).await;
     // The same ingest process reconnects and writes what arrived meanwhile.
-    district.wait_for_events(centre.queued() as i64, Duration::from_secs(60)).await;
+    district
+        .wait_for_events(centre.queued() as i64, Duration::from_secs(60))
+        .await;
     district.assert_exactly_once(centre.queued() as i64).await;
 
     // The ingest hangs holding delivered, unwritten events, and is killed;
@@ -1332,6 +1356,8 @@ async fn nothing_is_lost_when_postgresql_restarts_or_the_ingest_hangs_and_is_kil
     centre.drained(Duration::from_secs(30)).await;
     // The hung one's events come back when their acknowledgement wait (30 s)
     // runs out.
-    district.wait_for_events(centre.queued() as i64, Duration::from_secs(90)).await;
+    district
+        .wait_for_events(centre.queued() as i64, Duration::from_secs(90))
+        .await;
     district.assert_exactly_once(centre.queued() as i64).await;
 }

@@ -220,5 +220,8 @@ fn the_readme_agent_example_passes_the_agents_own_check() {
         &["--config", path.to_str().unwrap(), "--check"],
     );
     assert!(ok, "the README's agent example is refused: {stderr}");
-    assert!(stdout.contains("configuration OK") || stderr.contains("configuration OK"), "{stdout}{stderr}");
+    assert!(
+        stdout.contains("configuration OK") || stderr.contains("configuration OK"),
+        "{stdout}{stderr}"
+    );
 }

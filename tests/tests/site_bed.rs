@@ -305,8 +305,10 @@ impl Watcher {
 
     pub async fn status(&mut self, want: impl Fn(&DoorStatus) -> bool) -> DoorStatus {
         loop {
-            let s: DoorStatus =
-                decode(&keting_core::signed_answer::unchecked(&self.next("status").await)).unwrap();
+            let s: DoorStatus = decode(&keting_core::signed_answer::unchecked(
+                &self.next("status").await,
+            ))
+            .unwrap();
             if want(&s) {
                 return s;
             }

@@ -170,9 +170,8 @@ async fn a_forged_online_flag_or_status_and_a_made_up_device_show_staff_nothing(
     // The machine's key is trusted; the machine is not running.
     let config = site.agent_config(broker.port);
     let kiosk = site.start_kiosk(broker.port).await;
-    let topic = |device: &str, channel: &str| {
-        format!("keting/v1/{}/device/{device}/{channel}", site.site)
-    };
+    let topic =
+        |device: &str, channel: &str| format!("keting/v1/{}/device/{device}/{channel}", site.site);
     let machine = keting_system_tests::vending_site::MACHINE;
     let online = br#"{"v":1,"online":true}"#;
     // A made-up device says it is online and fine.
@@ -183,8 +182,12 @@ async fn a_forged_online_flag_or_status_and_a_made_up_device_show_staff_nothing(
         locked_out: false,
         at_ms: Some(keting_link::clock::now().as_unix_millis()),
     };
-    keting_system_tests::mosquitto::publish_once(broker.port, &topic("ghost-door", "online"), online)
-        .await;
+    keting_system_tests::mosquitto::publish_once(
+        broker.port,
+        &topic("ghost-door", "online"),
+        online,
+    )
+    .await;
     keting_system_tests::mosquitto::publish_once(
         broker.port,
         &topic("ghost-door", "status"),
@@ -193,7 +196,8 @@ async fn a_forged_online_flag_or_status_and_a_made_up_device_show_staff_nothing(
     .await;
     // The dead machine's flag, forged; then a status of it, unsigned and
     // signed by another key.
-    keting_system_tests::mosquitto::publish_once(broker.port, &topic(machine, "online"), online).await;
+    keting_system_tests::mosquitto::publish_once(broker.port, &topic(machine, "online"), online)
+        .await;
     let forger = ed25519_dalek::SigningKey::from_bytes(&[0x42; 32]);
     let status_topic = topic(machine, "status");
     for (n, payload) in [
@@ -211,8 +215,14 @@ async fn a_forged_online_flag_or_status_and_a_made_up_device_show_staff_nothing(
     // The centre handles its messages in order: by the refusals, the flag
     // and the made-up device were handled too, and showed nothing.
     let log = kiosk.log();
-    assert!(!log.contains("device online"), "a forged flag made nobody online:\n{log}");
-    assert!(!log.contains("ghost-door"), "a made-up device is nobody:\n{log}");
+    assert!(
+        !log.contains("device online"),
+        "a forged flag made nobody online:\n{log}"
+    );
+    assert!(
+        !log.contains("ghost-door"),
+        "a made-up device is nobody:\n{log}"
+    );
     // The machine itself: its signed status proves its flag.
     let agent = keting_system_tests::binaries::Process::start(
         "device-agent",

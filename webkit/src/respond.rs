@@ -148,9 +148,15 @@ mod tests {
         let mut h = HeaderMap::new();
         h.insert(header::HOST, HeaderValue::from_static("centre:8080"));
         assert!(origin_ok(&h));
-        h.insert(header::ORIGIN, HeaderValue::from_static("http://centre:8080"));
+        h.insert(
+            header::ORIGIN,
+            HeaderValue::from_static("http://centre:8080"),
+        );
         assert!(origin_ok(&h));
-        h.insert(header::ORIGIN, HeaderValue::from_static("http://evil.example"));
+        h.insert(
+            header::ORIGIN,
+            HeaderValue::from_static("http://evil.example"),
+        );
         assert!(!origin_ok(&h));
     }
 
@@ -168,7 +174,10 @@ mod tests {
             "\"'=HYPERLINK(\"\"http://x\"\",\"\"Open\"\")\""
         );
         for risky in ["+1", "-1+2", "@SUM(A1)", "\tx", "\rx"] {
-            assert!(csv_field(risky).trim_start_matches('"').starts_with('\''), "{risky:?}");
+            assert!(
+                csv_field(risky).trim_start_matches('"').starts_with('\''),
+                "{risky:?}"
+            );
         }
         assert_eq!(csv_field("王秀英 = 1"), "王秀英 = 1");
     }

@@ -157,6 +157,9 @@ mod tests {
             .await
             .expect("served once a place was free")
             .unwrap();
-        assert!(answer.starts_with("HTTP/1.1 200") && answer.ends_with("ok"), "{answer}");
+        assert!(
+            answer.starts_with("HTTP/1.1 200") && answer.ends_with("ok"),
+            "{answer}"
+        );
     }
 }

@@ -200,8 +200,8 @@ pub fn sweep(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use keting_store::Store;
     use keting_core::messages::PROTOCOL_VERSION;
+    use keting_store::Store;
 
     #[test]
     fn a_forged_status_raises_but_only_the_doors_signed_event_clears() {

@@ -25,6 +25,7 @@ use super::command_seal;
 use super::device_states::{DeviceStates, DoorsView, StatusTaken};
 use super::sessions;
 use super::{CentreConfig, CentreError};
+use keting_core::signed_answer;
 use keting_store::device_commands::CommandAction;
 use keting_store::site_record::SiteRecord;
 use keting_store::{
@@ -32,7 +33,6 @@ use keting_store::{
     redemptions,
 };
 use keting_store::{audit, device_keys};
-use keting_core::signed_answer;
 
 /// How often the database is checked for changes (roster, doors, vends,
 /// sessions): a `PRAGMA data_version`, a few microseconds. It bounds the
@@ -347,12 +347,12 @@ impl Controller {
         );
         let events = door_events::prune(self.store.conn(), cutoff)?;
         let alarms = keting_store::alarms::prune_cleared(self.store.conn(), cutoff)?;
-        let (uplink, unsent) =
-            keting_store::uplink::prune(
-                self.store.conn(),
-                cutoff,
-                self.has_district.then_some(keting_store::uplink::UNSENT_KEPT),
-            )?;
+        let (uplink, unsent) = keting_store::uplink::prune(
+            self.store.conn(),
+            cutoff,
+            self.has_district
+                .then_some(keting_store::uplink::UNSENT_KEPT),
+        )?;
         if unsent > 0 && self.has_district {
             tracing::error!(
                 unsent,

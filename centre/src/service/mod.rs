@@ -51,8 +51,8 @@ use ed25519_dalek::SigningKey;
 use thiserror::Error;
 use tokio::sync::{oneshot, watch};
 
-use keting_store::site_record::SiteRecord;
 pub use device_states::{DoorView, DoorsView, HeardDevice};
+use keting_store::site_record::SiteRecord;
 
 /// Where the centre's MQTT broker is.
 #[derive(Clone, Debug)]
@@ -245,10 +245,14 @@ impl Centre {
                             };
                             let served = match tls {
                                 Some(tls) => {
-                                    keting_dashboard::serve_https(listener, dashboard, tls, shutdown)
-                                        .await
+                                    keting_dashboard::serve_https(
+                                        listener, dashboard, tls, shutdown,
+                                    )
+                                    .await
                                 }
-                                None => keting_dashboard::serve(listener, dashboard, shutdown).await,
+                                None => {
+                                    keting_dashboard::serve(listener, dashboard, shutdown).await
+                                }
                             };
                             if let Err(e) = served {
                                 tracing::error!("staff dashboard: {e}");

@@ -27,7 +27,9 @@ pub mod slots;
 pub mod walk_up;
 
 pub use package::{Package, PackageState};
-pub use resource::{Limits, OpeningWindow, Price, Resource, ResourceError, ResourceId, ResourceKind};
+pub use resource::{
+    Limits, OpeningWindow, Price, Resource, ResourceError, ResourceId, ResourceKind,
+};
 pub use rules::{BookingPolicy, BookingRefusal, Charge, Decision, MemberBookings, Request};
 pub use session::{BookingState, Transition, TransitionError};
 pub use slots::{Slot, SlotError};

@@ -4,11 +4,11 @@
 
 use std::fmt::Write;
 
+use crate::web::DistrictSession;
 use axum::http::StatusCode;
 use axum::response::Response;
 use keting_webkit::Lang;
 use keting_webkit::html::esc;
-use crate::web::DistrictSession;
 
 /// Which page is shown (its link is marked).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -36,7 +36,13 @@ pub fn role_word(lang: Lang, who: &DistrictSession) -> &'static str {
 }
 
 /// A whole page.
-pub fn page(lang: Lang, title: &str, who: Option<&DistrictSession>, nav: Nav, body: &str) -> String {
+pub fn page(
+    lang: Lang,
+    title: &str,
+    who: Option<&DistrictSession>,
+    nav: Nav,
+    body: &str,
+) -> String {
     let code = match lang {
         Lang::Zh => "zh-CN",
         Lang::En => "en",
@@ -94,7 +100,12 @@ pub fn page(lang: Lang, title: &str, who: Option<&DistrictSession>, nav: Nav, bo
 }
 
 /// Not done: `status` with the reason, nothing written.
-pub fn not_done(status: StatusCode, lang: Lang, who: Option<&DistrictSession>, why: &str) -> Response {
+pub fn not_done(
+    status: StatusCode,
+    lang: Lang,
+    who: Option<&DistrictSession>,
+    why: &str,
+) -> Response {
     let body = format!(
         "<h1>{}</h1><p class=\"error\" role=\"alert\">{}</p><p><a href=\"/\">{}</a></p>",
         lang.t("未执行", "Not done"),

@@ -79,7 +79,13 @@ pub struct DistrictDashboard {
 impl DistrictDashboard {
     /// The dashboard of `district` on its own connection `db`; `secure`:
     /// served over HTTPS.
-    pub fn new(db: Client, postgres: &str, district: &str, secure: bool, offset_minutes: i32) -> Self {
+    pub fn new(
+        db: Client,
+        postgres: &str,
+        district: &str,
+        secure: bool,
+        offset_minutes: i32,
+    ) -> Self {
         Self {
             db: Arc::new(Reconnecting {
                 url: postgres.to_owned(),

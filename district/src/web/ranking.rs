@@ -9,8 +9,8 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use keting_webkit::Lang;
 use keting_webkit::html::{esc, table};
-use keting_webkit::xlsx::{Cell, Sheet};
 use keting_webkit::respond::{csv_download, html_page};
+use keting_webkit::xlsx::{Cell, Sheet};
 
 use super::frame::{self, Nav};
 use super::{DistrictDashboard, failed, month_asked, percent, signed_in};

@@ -7,8 +7,8 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::Response;
 use keting_webkit::Lang;
 use keting_webkit::html::esc;
-use keting_webkit::session::cookie_value;
 use keting_webkit::respond::{html_page, origin_ok, see_other};
+use keting_webkit::session::cookie_value;
 
 use super::frame::{self, Nav};
 use super::{DistrictDashboard, SESSION_COOKIE, lang};
@@ -51,7 +51,6 @@ pub struct SignInForm {
     password: String,
 }
 
-
 /// `POST /sign-in`.
 pub async fn submit(
     State(d): State<DistrictDashboard>,
@@ -84,11 +83,21 @@ pub async fn submit(
     }
     let result = {
         let db = d.db.lock().await;
-        users::sign_in(&db, name, &f.password, keting_link::clock::now().as_unix_millis()).await
+        users::sign_in(
+            &db,
+            name,
+            &f.password,
+            keting_link::clock::now().as_unix_millis(),
+        )
+        .await
     };
     match result {
         Ok(SignIn::Welcome(user)) => {
-            let token = d.sessions.lock().ok().and_then(|mut s| s.begin(user.clone()));
+            let token = d
+                .sessions
+                .lock()
+                .ok()
+                .and_then(|mut s| s.begin(user.clone()));
             let Some(token) = token else {
                 return again(StatusCode::INTERNAL_SERVER_ERROR, "no randomness");
             };

@@ -4,8 +4,8 @@
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
-use keting_webkit::chart::bars;
 use keting_webkit::Lang;
+use keting_webkit::chart::bars;
 use keting_webkit::html::table;
 use keting_webkit::respond::html_page;
 

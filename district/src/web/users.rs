@@ -3,12 +3,12 @@
 //! (never the last manager). Each change is audited with the manager's
 //! name.
 
+use crate::web::DistrictSession;
 use axum::extract::{Form, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use keting_webkit::Lang;
 use keting_webkit::html::{esc, notice, table};
-use crate::web::DistrictSession;
 use keting_webkit::respond::{html_page, origin_ok};
 
 use super::frame::{self, Nav};
@@ -133,7 +133,6 @@ async fn guard(
     Ok((who, lang))
 }
 
-
 /// `POST /users/add`.
 pub async fn add(
     State(d): State<DistrictDashboard>,
@@ -211,7 +210,13 @@ pub async fn remove(
     };
     let removed = {
         let mut db = d.db.lock().await;
-        users::remove(&mut db, &who.name, &f.name, keting_link::clock::now().as_unix_millis()).await
+        users::remove(
+            &mut db,
+            &who.name,
+            &f.name,
+            keting_link::clock::now().as_unix_millis(),
+        )
+        .await
     };
     let note = match removed {
         Ok(true) => {

@@ -4,11 +4,11 @@
 use anyhow::Result;
 use clap::Subcommand;
 use keting_centre::clock;
-use keting_desk::{self as desk, Actor};
-use keting_desk::records::Store;
+use keting_core::ids::MemberId;
 use keting_desk::records::Alarm;
 use keting_desk::records::SiteRecord;
-use keting_core::ids::MemberId;
+use keting_desk::records::Store;
+use keting_desk::{self as desk, Actor};
 
 #[derive(Subcommand)]
 pub enum AlarmCommand {

@@ -8,19 +8,19 @@ use std::time::Duration;
 use anyhow::{Context, Result, bail};
 use clap::Subcommand;
 use keting_centre::clock;
-use keting_desk::bookings::CancelAs;
-use keting_desk::{self as desk, Actor};
-use keting_desk::records::Store;
-use keting_desk::records::Booking;
-use keting_desk::records::{ResourceRecord, format_hours, parse_hours};
-use keting_desk::records::SiteRecord;
-use keting_desk::records::WalkUp;
 use keting_core::booking::{
     BookingState, Charge, Limits, Price, Resource, ResourceId, ResourceKind,
 };
 use keting_core::calendar::{SiteCalendar, parse_date};
 use keting_core::ids::{DeviceId, MemberId};
 use keting_core::time::Timestamp;
+use keting_desk::bookings::CancelAs;
+use keting_desk::records::Booking;
+use keting_desk::records::SiteRecord;
+use keting_desk::records::Store;
+use keting_desk::records::WalkUp;
+use keting_desk::records::{ResourceRecord, format_hours, parse_hours};
+use keting_desk::{self as desk, Actor};
 
 /// `kiosk resource ...`
 #[derive(Subcommand)]

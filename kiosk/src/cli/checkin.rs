@@ -5,12 +5,12 @@ use std::io::{BufRead, Write};
 
 use anyhow::Result;
 use keting_centre::clock;
-use keting_desk::checkin::{CheckInDesk, ScanRecord};
 use keting_centre::site::{self};
-use keting_desk::records::Store;
+use keting_core::checkin::CheckInDecision;
+use keting_desk::checkin::{CheckInDesk, ScanRecord};
 use keting_desk::records::ScanSource;
 use keting_desk::records::SiteRecord;
-use keting_core::checkin::CheckInDecision;
+use keting_desk::records::Store;
 
 pub fn checkin_command(pass: &OsString, store: Store, site: SiteRecord) -> Result<()> {
     let verifier = site::verifier(&site)?;

@@ -3,8 +3,8 @@
 use anyhow::Result;
 use clap::Subcommand;
 use keting_centre::clock;
-use keting_desk::{self as desk, Actor};
 use keting_desk::records::Store;
+use keting_desk::{self as desk, Actor};
 
 #[derive(Subcommand)]
 pub enum ClaimCommand {

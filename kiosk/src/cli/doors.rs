@@ -3,9 +3,9 @@
 use anyhow::{Result, bail};
 use clap::Subcommand;
 use keting_centre::clock;
-use keting_desk::{self as desk, Actor};
 use keting_desk::records::SiteRecord;
 use keting_desk::records::Store;
+use keting_desk::{self as desk, Actor};
 
 #[derive(Subcommand)]
 pub enum DoorCommand {

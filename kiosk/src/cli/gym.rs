@@ -3,11 +3,11 @@
 use anyhow::Result;
 use clap::Subcommand;
 use keting_centre::clock;
-use keting_desk::gym::GymEnded;
-use keting_desk::{self as desk, Actor};
-use keting_desk::records::Store;
 use keting_core::calendar::parse_date;
 use keting_core::ids::MemberId;
+use keting_desk::gym::GymEnded;
+use keting_desk::records::Store;
+use keting_desk::{self as desk, Actor};
 
 #[derive(Subcommand)]
 pub enum GymCommand {

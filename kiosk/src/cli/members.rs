@@ -4,16 +4,16 @@ use std::path::PathBuf;
 
 use anyhow::Result;
 use clap::Subcommand;
+use keting_centre::clock;
 use keting_centre::data_dir::DataDir;
-use keting_desk::members::MemberPass;
-use keting_desk::{self as desk, Actor};
 use keting_centre::site::{self};
+use keting_core::ids::MemberId;
+use keting_desk::members::MemberPass;
+use keting_desk::qr_image;
+use keting_desk::records::SiteRecord;
 use keting_desk::records::Store;
 use keting_desk::records::{NewMember, Role};
-use keting_desk::records::SiteRecord;
-use keting_centre::clock;
-use keting_desk::qr_image;
-use keting_core::ids::MemberId;
+use keting_desk::{self as desk, Actor};
 
 #[derive(Subcommand)]
 pub enum MemberCommand {

@@ -9,10 +9,10 @@ use std::io::{BufRead, IsTerminal};
 use anyhow::{Context, Result, bail};
 use clap::Subcommand;
 use keting_centre::clock;
-use keting_desk::{self as desk, Actor};
-use keting_desk::records::Store;
 use keting_core::ids::MemberId;
 use keting_core::staff::{PIN_LEN, StaffRole};
+use keting_desk::records::Store;
+use keting_desk::{self as desk, Actor};
 
 #[derive(Subcommand)]
 pub enum StaffCommand {

@@ -4,10 +4,10 @@ use std::io::Write;
 
 use anyhow::Result;
 use keting_centre::clock;
-use keting_desk as desk;
-use keting_desk::records::Store;
-use keting_desk::records::SiteRecord;
 use keting_core::calendar::{YearMonth, parse_date};
+use keting_desk as desk;
+use keting_desk::records::SiteRecord;
+use keting_desk::records::Store;
 
 pub fn stats_command(
     store: &Store,

@@ -3,10 +3,10 @@
 use anyhow::{Result, bail};
 use clap::Subcommand;
 use keting_centre::clock;
-use keting_desk::{self as desk, Actor};
+use keting_core::ids::MemberId;
 use keting_desk::records::SiteRecord;
 use keting_desk::records::{RedemptionState, Slot, Store};
-use keting_core::ids::MemberId;
+use keting_desk::{self as desk, Actor};
 
 #[derive(Subcommand)]
 pub enum VendingCommand {

@@ -6,13 +6,12 @@
 //! The adapter (`ui::services_adapter`) reads the database through the
 //! desks, asks here, and maps the answers to the window.
 
-
-use keting_desk::records::Booking;
 use keting_core::booking::BookingState;
 use keting_core::booking::rules::{self, BookingPolicy};
 use keting_core::booking::slots::Slot;
 use keting_core::ids::MemberId;
 use keting_core::time::Timestamp;
+use keting_desk::records::Booking;
 use time::Date;
 
 /// How far ahead bookings can be made, days.
@@ -212,8 +211,8 @@ pub fn pianos_free(pianos: &[String], taken: &[String], unavailable: &[String]) 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::time::Duration;
     use keting_core::calendar::{SiteCalendar, parse_date};
+    use std::time::Duration;
 
     fn day(s: &str) -> Date {
         parse_date(s).unwrap()
@@ -261,7 +260,10 @@ mod tests {
         assert_eq!(cell(&p, slot, 2, &all, MemberId(7), at(8)), Cell::Mine);
         assert_eq!(cell(&p, slot, 2, &all, MemberId(9), at(8)), Cell::Waiting);
         assert_eq!(cell(&p, slot, 2, &all, MemberId(5), at(8)), Cell::Full);
-        assert_eq!(cell(&p, slot, 3, &all, MemberId(5), at(8)), Cell::Free(Some(1)));
+        assert_eq!(
+            cell(&p, slot, 3, &all, MemberId(5), at(8)),
+            Cell::Free(Some(1))
+        );
         assert_eq!(cell(&p, slot, 1, &[], MemberId(5), at(8)), Cell::Free(None));
         // Within the site's start grace (10 minutes by default) the slot is
         // still offered, later not; a site with 20 minutes offers it longer,
@@ -272,7 +274,10 @@ mod tests {
             start_grace: Duration::from_secs(20 * 60),
             ..BookingPolicy::default()
         };
-        assert_eq!(cell(&patient, slot, 1, &[], MemberId(5), late), Cell::Free(None));
+        assert_eq!(
+            cell(&patient, slot, 1, &[], MemberId(5), late),
+            Cell::Free(None)
+        );
     }
 
     #[test]

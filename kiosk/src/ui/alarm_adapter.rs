@@ -7,10 +7,10 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use keting_centre::clock;
-use keting_desk as desk;
 use keting_centre::service::DoorsView;
-use keting_desk::records::{Alarm, AlarmKind};
 use keting_core::staff::StaffAction;
+use keting_desk as desk;
+use keting_desk::records::{Alarm, AlarmKind};
 use slint::{ComponentHandle, ModelRc, VecModel};
 
 use super::kiosk_adapter::State;
@@ -88,11 +88,8 @@ pub(super) fn update(window: &KioskWindow, state: &Rc<RefCell<State>>) {
                         .strip_prefix("staff:")
                         .and_then(|n| n.parse().ok())
                         .and_then(|n| {
-                            keting_desk::members::get(
-                                s.desk.store(),
-                                keting_core::ids::MemberId(n),
-                            )
-                            .ok()
+                            keting_desk::members::get(s.desk.store(), keting_core::ids::MemberId(n))
+                                .ok()
                         })
                         .map_or_else(|| by.clone(), |m| m.name);
                     let t = cal.local(*at);

@@ -35,8 +35,8 @@ use crate::controller::staff::StaffPage;
 use crate::scan_input::ScanInput;
 use keting_centre::clock;
 use keting_centre::demo::DemoCard;
-use keting_desk::checkin::{CheckInDesk, ScanRecord};
 use keting_centre::service::DoorsView;
+use keting_desk::checkin::{CheckInDesk, ScanRecord};
 use keting_desk::records::ScanSource;
 
 /// How long a result stays on screen.

@@ -14,8 +14,8 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use keting_core::ids::DeviceId;
-use keting_core::ledger::rules::PointsRefusal;
 use keting_core::ledger::PostingKind;
+use keting_core::ledger::rules::PointsRefusal;
 use keting_core::messages::VendOutcome;
 use slint::{ComponentHandle, ModelRc, TimerMode, VecModel};
 
@@ -26,10 +26,10 @@ use crate::controller::points::{self as page, PointsPage};
 use crate::controller::router::Screen;
 use crate::words::{tr, tr_args};
 use keting_centre::clock;
+use keting_desk::records::RedemptionState;
 use keting_desk::vending::RedemptionRefusal;
 use keting_desk::vending::VendingError;
 use keting_desk::{self as desk, Actor};
-use keting_desk::records::RedemptionState;
 
 /// The points page goes home after this long untouched.
 pub const POINTS_IDLE: Duration = crate::controller::router::RESIDENT_IDLE;

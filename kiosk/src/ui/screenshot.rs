@@ -20,11 +20,11 @@ use thiserror::Error;
 use super::kiosk_adapter::KioskUi;
 use super::language::Language;
 use keting_centre::data_dir::DataDir;
-use keting_desk::checkin::CheckInDesk;
 use keting_centre::site::{self, NewSite};
-use keting_desk::records::Store;
-use keting_desk::records::ScanSource;
 use keting_centre::{clock, demo, demo_scenes};
+use keting_desk::checkin::CheckInDesk;
+use keting_desk::records::ScanSource;
+use keting_desk::records::Store;
 
 /// The pages `kiosk screenshot --page` knows, with what each shows.
 pub const PAGES: &[(&str, &str)] = &[
@@ -427,9 +427,9 @@ fn sample_doors(
     claims: Vec<(String, String)>,
 ) -> tokio::sync::watch::Receiver<keting_centre::service::DoorsView> {
     use keting_centre::service::device_states::{Availability, DoorView};
-    use keting_desk::records::Entry;
     use keting_core::door::lock::LockState;
     use keting_core::ids::DeviceId;
+    use keting_desk::records::Entry;
     let id = |s: &str| DeviceId::new(s).unwrap_or_else(|_| unreachable!());
     let evening = keting_desk::doors::tonight_starts(site.calendar, clock::now());
     let at = |minutes: u64| evening.saturating_add(Duration::from_secs(minutes * 60 + 3 * 3600));

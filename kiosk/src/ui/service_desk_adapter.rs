@@ -17,8 +17,8 @@ use super::{DeskRow, KioskAdapter, KioskWindow};
 use crate::controller::router::Screen;
 use crate::words::{tr, tr_args};
 use keting_centre::clock;
-use keting_desk as desk;
 use keting_centre::service::device_states::Availability;
+use keting_desk as desk;
 
 /// Ratings are summed over this many days.
 const RATING_DAYS: i64 = 30;

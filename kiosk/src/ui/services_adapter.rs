@@ -29,8 +29,8 @@ use crate::controller::services::{self, Cell, ServicesPage, Step};
 use crate::words::{tr, tr_args};
 use keting_centre::clock;
 use keting_desk::bookings::CancelAs;
-use keting_desk::{self as desk, Actor};
 use keting_desk::records::{Booking, ResourceRecord, StoreError, WalkUp};
+use keting_desk::{self as desk, Actor};
 
 /// The page goes home after this long untouched.
 pub const SERVICES_IDLE: Duration = crate::controller::router::RESIDENT_IDLE;
@@ -454,7 +454,11 @@ fn show_week(window: &KioskWindow, state: &Rc<RefCell<State>>) {
                 from.as_unix_millis() + days_shown(window) * 86_400_000,
             );
             let policy = desk::bookings::rules(store)?;
-            Ok::<_, StoreError>((r, desk::bookings::of_resource(store, &id, from, to)?, policy))
+            Ok::<_, StoreError>((
+                r,
+                desk::bookings::of_resource(store, &id, from, to)?,
+                policy,
+            ))
         })()
     };
     let (r, booked, policy) = match read {
@@ -472,14 +476,15 @@ fn show_week(window: &KioskWindow, state: &Rc<RefCell<State>>) {
             .enumerate()
             .map(|(i, slot)| {
                 let here: Vec<&Booking> = booked.iter().collect();
-                let (st, label) = match services::cell(&policy, slot, r.resource.capacity, &here, who, now) {
-                    Cell::Waiting => ("waiting", tr(zh, "waiting")),
-                    Cell::Mine => ("mine", tr(zh, "mine")),
-                    Cell::Past => ("past", String::new()),
-                    Cell::Full => ("full", tr(zh, "full")),
-                    Cell::Free(Some(left)) => ("free", tr_args(zh, "{0} left", &[&left])),
-                    Cell::Free(None) => ("free", tr(zh, "free")),
-                };
+                let (st, label) =
+                    match services::cell(&policy, slot, r.resource.capacity, &here, who, now) {
+                        Cell::Waiting => ("waiting", tr(zh, "waiting")),
+                        Cell::Mine => ("mine", tr(zh, "mine")),
+                        Cell::Past => ("past", String::new()),
+                        Cell::Full => ("full", tr(zh, "full")),
+                        Cell::Free(Some(left)) => ("free", tr_args(zh, "{0} left", &[&left])),
+                        Cell::Free(None) => ("free", tr(zh, "free")),
+                    };
                 WeekCell {
                     day: i32::try_from(d).unwrap_or(0),
                     slot: i32::try_from(i).unwrap_or(0),

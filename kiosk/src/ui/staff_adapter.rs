@@ -24,10 +24,10 @@ use super::{ClaimRow, DoorRow, EntryRow, GymRow, KioskAdapter, KioskWindow};
 use crate::controller::router::Screen;
 use crate::words::{tr, tr_args};
 use keting_centre::clock;
+use keting_centre::service::device_states::{Availability, DoorView, DoorsView};
 use keting_desk::gym::GymEnded;
 use keting_desk::staff::SignInError;
 use keting_desk::{self as desk, Actor};
-use keting_centre::service::device_states::{Availability, DoorView, DoorsView};
 
 /// The staff page closes after this long untouched.
 pub const STAFF_IDLE: Duration = crate::controller::router::STAFF_IDLE;

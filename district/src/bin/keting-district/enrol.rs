@@ -46,17 +46,12 @@ pub async fn run(args: EnrolArgs) -> Result<ExitCode> {
     if !keting_core::district::valid_name(&district) {
         bail!("--district {district:?}: 1 to 32 of a-z, 0-9 and -");
     }
-    std::fs::create_dir_all(&out)
-        .with_context(|| format!("cannot create {}", out.display()))?;
+    std::fs::create_dir_all(&out).with_context(|| format!("cannot create {}", out.display()))?;
     let ingest_seed = out.join("ingest.nk");
     if !ingest_seed.exists() {
         let key = enrolment::new_user_key()?;
-        keting_link::atomic_file::write(
-            &ingest_seed,
-            format!("{}\n", key.seed).as_bytes(),
-            0o600,
-        )
-        .with_context(|| format!("cannot write {}", ingest_seed.display()))?;
+        keting_link::atomic_file::write(&ingest_seed, format!("{}\n", key.seed).as_bytes(), 0o600)
+            .with_context(|| format!("cannot write {}", ingest_seed.display()))?;
     }
     for centre in &centres {
         match enrolment::enrol_centre(&out, &district, centre, &servers, ca.as_deref()) {
@@ -74,8 +69,7 @@ pub async fn run(args: EnrolArgs) -> Result<ExitCode> {
     let mut all = Vec::new();
     for entry in std::fs::read_dir(&out)? {
         let path = entry?.path();
-        let Some(name) = path.file_name().and_then(|n| n.to_str()).map(str::to_owned)
-        else {
+        let Some(name) = path.file_name().and_then(|n| n.to_str()).map(str::to_owned) else {
             continue;
         };
         let seed = path.join(format!("{name}.nk"));

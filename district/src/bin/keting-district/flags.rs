@@ -103,7 +103,10 @@ mod tests {
     fn a_day_ends_at_the_districts_own_midnight() {
         let day = time::macros::date!(2026 - 12 - 05);
         // 2026-12-06 00:00 in Shenzhen (UTC+8) is 2026-12-05 16:00 UTC.
-        assert_eq!(end_of_day_ms(day, 480), Some(1_796_515_200_000 - 8 * 3_600_000));
+        assert_eq!(
+            end_of_day_ms(day, 480),
+            Some(1_796_515_200_000 - 8 * 3_600_000)
+        );
         // A district at UTC+0 ends the day eight hours later.
         assert_eq!(end_of_day_ms(day, 0), Some(1_796_515_200_000));
     }

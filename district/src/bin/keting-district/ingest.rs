@@ -107,12 +107,10 @@ pub async fn run(args: IngestArgs) -> Result<ExitCode> {
         let at = listener.local_addr()?;
         let tls = match (&https_cert, &https_key) {
             (Some(cert), Some(key)) => Some(
-                keting_webkit::https::server_config(
-                    &keting_webkit::https::TlsFiles {
-                        chain: vec![cert.clone()],
-                        key: key.clone(),
-                    },
-                )
+                keting_webkit::https::server_config(&keting_webkit::https::TlsFiles {
+                    chain: vec![cert.clone()],
+                    key: key.clone(),
+                })
                 .context("the dashboard's certificate")?,
             ),
             _ => None,

@@ -115,9 +115,7 @@ pub async fn run(args: NoticeArgs) -> Result<ExitCode> {
             place_zh,
             place_en,
         },
-        NoticeCommand::Revoke { issuer, member } => {
-            DownlinkKind::RevokeCard { issuer, member }
-        }
+        NoticeCommand::Revoke { issuer, member } => DownlinkKind::RevokeCard { issuer, member },
     };
     let mut db = database::connect(&postgres)
         .await

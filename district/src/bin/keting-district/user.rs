@@ -72,15 +72,8 @@ pub async fn run(args: UserArgs) -> Result<ExitCode> {
             let role = keting_district::users::DistrictRole::parse(&role)
                 .context("a role is manager or observer")?;
             let password = read_password()?;
-            let user = keting_district::users::add(
-                &mut db,
-                &by,
-                &name,
-                role,
-                &password,
-                now_ms(),
-            )
-            .await?;
+            let user =
+                keting_district::users::add(&mut db, &by, &name, role, &password, now_ms()).await?;
             println!("added {} ({})", user.name, user.role.as_str());
         }
         UserCommand::List => {
