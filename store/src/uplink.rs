@@ -65,8 +65,9 @@ pub fn mark_sent_through(conn: &Connection, id: u64, now: Timestamp) -> Result<(
     Ok(())
 }
 
-/// The most unsent rows a centre with a district keeps (a year of a busy
-/// centre's events, about 100 MB): beyond it the oldest go, said loudly.
+/// The most unsent rows a centre with a district keeps (a busy centre's
+/// 1,000 visits a day are some 365,000 events a year): beyond it the oldest
+/// go, said loudly.
 pub const UNSENT_KEPT: i64 = 1_000_000;
 
 /// Deletes the rows of events before `before`. A centre with no district
@@ -106,8 +107,8 @@ pub fn prune(
 }
 
 /// How far a restore moves the event numbers on: past anything the old
-/// machine can have sent after its backup was made (a busy centre makes a
-/// few hundred thousand events a year; this is four billion).
+/// machine can have sent after its backup was made (a busy centre's 1,000
+/// visits a day are some 365,000 events a year; this is four billion).
 pub const RESTORE_GAP: i64 = 1 << 32;
 
 /// After a backup was restored: the next event numbers start a generation
