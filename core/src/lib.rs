@@ -8,6 +8,8 @@
 //! tested with simulated time and data tables alone.
 //!
 //! Modules:
+//! - [`activity`]: activities with a life: sign-up, the waiting list's
+//!   offers, attendance, volunteer hours, recurrence, what "held" means.
 //! - [`booking`]: resources, slots, prices and packages; booking,
 //!   cancelling, release of unstarted places, the waiting list, sessions.
 //! - [`ids`]: validated identifiers (site, member, epoch).
@@ -41,6 +43,7 @@
 
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
+pub mod activity;
 pub mod booking;
 pub mod calendar;
 pub mod checkin;
