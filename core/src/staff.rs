@@ -74,6 +74,7 @@ impl StaffRole {
                     | A::OpenDoor
                     | A::Members
                     | A::Alarms
+                    | A::Activities
             ),
             StaffRole::Technician => {
                 matches!(action, A::Devices | A::OpenDoor | A::Restock | A::Alarms)
@@ -122,6 +123,9 @@ pub enum StaffAction {
     ManageStaff,
     /// Acknowledge an alarm (a forced door, a device offline).
     Alarms,
+    /// Plan, change, cancel and close activities; sign residents up and
+    /// mark their attendance.
+    Activities,
 }
 
 impl StaffAction {
@@ -137,6 +141,7 @@ impl StaffAction {
             StaffAction::Members => "change members",
             StaffAction::ManageStaff => "change staff roles and PINs",
             StaffAction::Alarms => "acknowledge alarms",
+            StaffAction::Activities => "run activities",
         }
     }
 }

@@ -3,10 +3,13 @@
 //! shows an error's own text (English, naming command-line commands); a
 //! failure of the database or the disk is logged and worded as one.
 
+use keting_core::activity::ActivityRefusal;
+use keting_core::activity::recurrence::RepeatError;
 use keting_core::booking::BookingRefusal;
 use keting_core::booking::{Resource, ResourceError};
 use keting_core::ledger::rules::PointsRefusal;
 use keting_core::staff::StaffAction;
+use keting_desk::activities::ActivityError;
 use keting_desk::devices::DeviceError;
 use keting_desk::doors::DoorError;
 use keting_desk::gym::GymError;
@@ -149,6 +152,7 @@ impl Refusal for StoreError {
     fn words(&self, lang: Lang) -> String {
         match self {
             StoreError::Booking(r) => r.words(lang),
+            StoreError::Activity(r) => r.words(lang),
             StoreError::Points(r) => r.words(lang),
             StoreError::Resource(r) => r.words(lang),
             StoreError::NewMember(d) => d.words(lang),
@@ -176,6 +180,140 @@ impl Refusal for StoreError {
                 )
                 .into(),
             e @ (StoreError::Sqlite(_) | StoreError::NewerSchema { .. }) => unavailable(lang, e),
+        }
+    }
+}
+
+impl Refusal for ActivityRefusal {
+    fn words(&self, lang: Lang) -> String {
+        use ActivityRefusal as R;
+        let zh = lang == Lang::Zh;
+        let t = |z: &str, e: &str| lang.t(z, e).to_owned();
+        match self {
+            R::BadTitle => t(
+                "标题 1 到 40 个字，不能有 < >",
+                "A title has 1 to 40 characters, with no < >",
+            ),
+            R::BadRoom => t(
+                "地点 1 到 40 个字，不能有 < >",
+                "A room has 1 to 40 characters, with no < >",
+            ),
+            R::BadOrganiser => t(
+                "组织者名称最多 40 个字，不能有 < >",
+                "An organiser's name has at most 40 characters, with no < >",
+            ),
+            R::EndsBeforeStart => t("结束时间要晚于开始时间", "The end must be after the start"),
+            R::TooLong => t("一个活动最长 24 小时", "An activity lasts at most 24 hours"),
+            R::BadCapacity => t("名额要在 1 到 500 之间", "The capacity is 1 to 500 places"),
+            R::CapacityBelowTaken { taken } if zh => {
+                format!("已有 {taken} 人报名，名额不能少于 {taken}")
+            }
+            R::CapacityBelowTaken { taken } => {
+                format!("{taken} places are taken: the capacity cannot go below that")
+            }
+            R::PointsPerHour => t(
+                "志愿服务每小时 1 到 100 积分",
+                "A volunteer shift earns 1 to 100 points an hour",
+            ),
+            R::PointsForNonVolunteer => t(
+                "只有志愿服务按小时计积分",
+                "Only a volunteer shift earns points per hour",
+            ),
+            R::UnknownKind => t(
+                "类型是课程、讲座、活动或志愿服务",
+                "The kind is class, lecture, event or volunteer",
+            ),
+            R::UnknownAudience => t(
+                "报名对象是所有人、会员或志愿者",
+                "Who may sign up: everyone, members or volunteers",
+            ),
+            R::NotOpenYet { opens_days } if zh => format!("开始前 {opens_days} 天才开放报名"),
+            R::NotOpenYet { opens_days } => {
+                format!("Sign-up opens {opens_days} days before the start")
+            }
+            R::Started => t(
+                "活动已开始，报名已截止",
+                "The activity has started: sign-up is closed",
+            ),
+            R::AlreadySignedUp => t("已经报过名了", "Already signed up"),
+            R::VolunteersOnly => t("这个活动只限志愿者报名", "This activity is for volunteers"),
+            R::NotOpen { state: "cancelled" } => t("活动已取消", "The activity is cancelled"),
+            R::NotOpen { .. } => t("活动已结束登记", "The activity is closed"),
+            R::NotSignedUp => t("没有报名", "Not signed up"),
+            R::TooLateToCancel => t(
+                "活动已开始，不能再取消",
+                "The activity has started: a place can no longer be cancelled",
+            ),
+            R::NotOnNow => t("这个房间现在没有活动", "Nothing is on in this room now"),
+            R::Full => t("名额已满", "Every place is taken"),
+            R::HoursOverShift { shift_minutes } if zh => {
+                format!("服务时长不能超过本班次的 {shift_minutes} 分钟")
+            }
+            R::HoursOverShift { shift_minutes } => {
+                format!("A volunteer's time is at most the shift's {shift_minutes} minutes")
+            }
+            R::HoursNotApplicable => t(
+                "只能为到场的志愿者填写时长",
+                "Time is set only for a volunteer who attended a shift",
+            ),
+            R::NotEnded => t("活动还没结束", "The activity has not ended yet"),
+            R::ForgottenCheckOut { count } if zh => {
+                format!("有 {count} 位志愿者没有签退，请先确认他们的时长")
+            }
+            R::ForgottenCheckOut { count } => {
+                format!("{count} volunteers did not check out: confirm their time first")
+            }
+            R::NoReason => t("取消要写原因", "A cancellation needs a reason"),
+        }
+    }
+}
+
+impl Refusal for RepeatError {
+    fn words(&self, lang: Lang) -> String {
+        match self {
+            RepeatError::TooMany => lang
+                .t(
+                    "重复最多生成 366 次",
+                    "A repeat makes at most 366 activities",
+                )
+                .into(),
+            RepeatError::EndsBeforeFirst => lang
+                .t(
+                    "重复的截止日期早于第一次",
+                    "The repeat ends before the first date",
+                )
+                .into(),
+            _ => lang
+                .t(
+                    "重复规则写法：daily until 2026-12-31，或 weekly mon,wed,fri until 2026-12-31",
+                    "A repeat is: daily until 2026-12-31, or weekly mon,wed,fri until 2026-12-31",
+                )
+                .into(),
+        }
+    }
+}
+
+impl Refusal for ActivityError {
+    fn words(&self, lang: Lang) -> String {
+        match self {
+            ActivityError::Refused(r) => r.words(lang),
+            ActivityError::Repeat(r) => r.words(lang),
+            ActivityError::Forbidden(_) => lang
+                .t("您的角色不能管理活动", "Your role may not run activities")
+                .into(),
+            ActivityError::UnknownActivity(id) => match lang {
+                Lang::Zh => format!("没有 {id} 号活动"),
+                Lang::En => format!("There is no activity {id}"),
+            },
+            ActivityError::UnknownMember(id) => member_unknown(lang, id.0),
+            ActivityError::Points { member, refusal } => match lang {
+                Lang::Zh => format!("{member} 号会员：{}；没有发放任何积分", refusal.words(lang)),
+                Lang::En => format!(
+                    "Member {member}: {}; nothing was awarded",
+                    refusal.words(lang)
+                ),
+            },
+            ActivityError::Store(e) => e.words(lang),
         }
     }
 }

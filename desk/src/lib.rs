@@ -7,6 +7,9 @@
 //! touch screen and every later surface call these and nothing below them.
 //!
 //! - [`actor`]: who is acting, as the audit log names them.
+//! - [`activities`]: activities planned (one-off or repeated), sign-up and
+//!   the waiting list's offers, attendance in a room, volunteers' time,
+//!   closing (held, counted, volunteers paid once).
 //! - [`checkin`]: a scan in, a durable decision out.
 //! - [`members`]: adding members, a lost card's new pass, reprints.
 //! - [`home`]: the district's announcement and the day's programme, for
@@ -32,6 +35,7 @@
 
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
+pub mod activities;
 pub mod actor;
 pub mod alarms;
 pub mod bookings;

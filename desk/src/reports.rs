@@ -22,8 +22,15 @@ pub struct MonthFigures {
     pub visits: u64,
     /// Visits on each local day.
     pub per_day: Vec<u64>,
-    /// Activities held (with points awarded).
+    /// Activities held (closed by their organiser with someone there),
+    /// by their start.
     pub activities: u64,
+    /// Attendances at them.
+    pub participants: u64,
+    /// Distinct people who attended one.
+    pub distinct_people: u64,
+    /// Volunteer minutes confirmed at held shifts.
+    pub volunteer_minutes: u64,
     /// Volunteers awarded points.
     pub volunteers: u64,
     /// Points awarded.
@@ -40,12 +47,16 @@ pub fn month_figures(
 ) -> Result<MonthFigures, StoreError> {
     let span = calendar.month_span(month);
     let per_day = reports::visits_per_day(store.conn(), calendar, month)?;
-    let (activities, volunteers, points) = reports::volunteering_in(store.conn(), span)?;
+    let (_, volunteers, points) = reports::volunteering_in(store.conn(), span)?;
+    let held = keting_store::activities::held_in(store.conn(), span)?;
     Ok(MonthFigures {
         month,
         visits: per_day.iter().sum(),
         per_day,
-        activities,
+        activities: held.held,
+        participants: held.participants,
+        distinct_people: held.distinct_people,
+        volunteer_minutes: held.volunteer_minutes,
         volunteers,
         points,
         ratings: ratings::per_service_between(store.conn(), span.start, span.end)?,

@@ -20,12 +20,14 @@
 //! and drinks: [`points`], [`vending_slots`], [`redemptions`]; bookings:
 //! [`resources`], [`packages`], [`bookings`], [`walk_up`], [`ratings`],
 //! [`booking_policy`]; the district: [`uplink`] (what goes up) and
-//! [`district_notices`] (what comes down).
+//! [`district_notices`] (what comes down); activities: [`activities`]
+//! (their plans, lists, attendance, closed days).
 //! They hold queries, not decisions: the rules are the core's, applied by
 //! the desks (`keting_desk`).
 
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
+pub mod activities;
 pub mod alarms;
 pub mod audit;
 pub mod booking_policy;
@@ -95,6 +97,9 @@ pub enum StoreError {
     /// The booking rules said no.
     #[error(transparent)]
     Booking(#[from] keting_core::booking::BookingRefusal),
+    /// The activity rules said no.
+    #[error(transparent)]
+    Activity(#[from] keting_core::activity::ActivityRefusal),
     /// A redemption cannot begin.
     #[error(transparent)]
     Redemption(#[from] redemptions::RedemptionRefusal),

@@ -506,6 +506,114 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE staff_access ADD COLUMN web_wrong INTEGER NOT NULL DEFAULT 0 CHECK (web_wrong >= 0);
     ALTER TABLE staff_access ADD COLUMN web_locked_until_ms INTEGER;
     "#,
+    // 20: activities with a life (issue 26). What migration 5 called an
+    // activity was only a name points were awarded under on a day: it is
+    // renamed `award_occasions` (its postings' `activity_id` follows it),
+    // and `activities` are now the centre's classes, lectures, events and
+    // volunteer shifts, with their places, waiting list and attendance.
+    // A shift's award names its activity (`held_activity_id`), once per
+    // volunteer. Closing a held activity tells the district.
+    r#"
+    ALTER TABLE activities RENAME TO award_occasions;
+
+    CREATE TABLE activity_policy (
+        id                INTEGER PRIMARY KEY CHECK (id = 1),
+        offer_minutes     INTEGER NOT NULL CHECK (offer_minutes BETWEEN 5 AND 2880),
+        signup_opens_days INTEGER NOT NULL CHECK (signup_opens_days BETWEEN 1 AND 90)
+    ) STRICT;
+    INSERT INTO activity_policy (id, offer_minutes, signup_opens_days) VALUES (1, 120, 14);
+
+    CREATE TABLE closed_days (
+        day        TEXT    PRIMARY KEY,
+        reason     TEXT    NOT NULL,
+        created_by TEXT    NOT NULL,
+        created_ms INTEGER NOT NULL
+    ) STRICT;
+
+    CREATE TABLE activities (
+        id              INTEGER PRIMARY KEY,
+        title_zh        TEXT    NOT NULL CHECK (length(title_zh) BETWEEN 1 AND 40),
+        title_en        TEXT    NOT NULL CHECK (length(title_en) BETWEEN 1 AND 40),
+        room            TEXT    NOT NULL CHECK (length(room) BETWEEN 1 AND 40),
+        kind            TEXT    NOT NULL CHECK (kind IN ('class', 'lecture', 'event', 'volunteer')),
+        audience        TEXT    NOT NULL CHECK (audience IN ('everyone', 'members', 'volunteers')),
+        starts_ms       INTEGER NOT NULL,
+        ends_ms         INTEGER NOT NULL CHECK (ends_ms > starts_ms),
+        capacity        INTEGER NOT NULL CHECK (capacity BETWEEN 1 AND 500),
+        points_per_hour INTEGER NOT NULL DEFAULT 0 CHECK (points_per_hour BETWEEN 0 AND 100),
+        organiser_id    INTEGER REFERENCES members(id),
+        organiser_name  TEXT    NOT NULL DEFAULT '',
+        series_id       INTEGER,
+        repeat_rule     TEXT    NOT NULL DEFAULT '',
+        state           TEXT    NOT NULL DEFAULT 'open' CHECK (state IN ('open', 'closed', 'cancelled')),
+        held            INTEGER NOT NULL DEFAULT 0 CHECK (held IN (0, 1)),
+        attended        INTEGER NOT NULL DEFAULT 0,
+        volunteer_minutes INTEGER NOT NULL DEFAULT 0,
+        cancel_reason   TEXT    NOT NULL DEFAULT '',
+        closed_by       TEXT,
+        closed_ms       INTEGER,
+        adopted_notice  TEXT,
+        created_by      TEXT    NOT NULL,
+        created_ms      INTEGER NOT NULL
+    ) STRICT;
+    CREATE INDEX activities_starts ON activities (starts_ms);
+    CREATE INDEX activities_closed ON activities (closed_ms) WHERE held = 1;
+
+    -- One row per person on an activity's list; `queue_no` is their turn
+    -- (a new one each time they join again).
+    CREATE TABLE activity_places (
+        activity_id    INTEGER NOT NULL REFERENCES activities(id),
+        member_id      INTEGER NOT NULL REFERENCES members(id),
+        standing       TEXT    NOT NULL CHECK (standing IN ('place', 'offered', 'waiting', 'cancelled', 'lapsed')),
+        offer_until_ms INTEGER,
+        queue_no       INTEGER NOT NULL,
+        changed_ms     INTEGER NOT NULL,
+        changed_by     TEXT    NOT NULL,
+        PRIMARY KEY (activity_id, member_id),
+        CHECK ((standing = 'offered') = (offer_until_ms IS NOT NULL))
+    ) STRICT;
+    CREATE INDEX activity_places_member ON activity_places (member_id);
+
+    CREATE TABLE activity_attendance (
+        activity_id       INTEGER NOT NULL REFERENCES activities(id),
+        member_id         INTEGER NOT NULL REFERENCES members(id),
+        arrived_ms        INTEGER NOT NULL,
+        left_ms           INTEGER,
+        confirmed_minutes INTEGER CHECK (confirmed_minutes >= 0),
+        via               TEXT    NOT NULL,
+        PRIMARY KEY (activity_id, member_id)
+    ) STRICT;
+
+    ALTER TABLE ledger_postings ADD COLUMN held_activity_id INTEGER REFERENCES activities(id);
+    CREATE UNIQUE INDEX one_award_per_held_activity ON ledger_postings (held_activity_id, member_id)
+        WHERE kind = 'earn' AND held_activity_id IS NOT NULL;
+
+    -- The outbox learns a new source: SQLite cannot change a CHECK, so the
+    -- table is made again under its own name (no rename, which would
+    -- rewrite the triggers that write into it), its rows and numbers kept.
+    CREATE TEMP TABLE uplink_outbox_kept AS SELECT id, source, ref_id, at_ms, sent_ms FROM uplink_outbox;
+    DROP TABLE uplink_outbox;
+    CREATE TABLE uplink_outbox (
+        id      INTEGER PRIMARY KEY,
+        source  TEXT    NOT NULL CHECK (source IN ('checkin', 'door_entry', 'alarm_raised', 'alarm_cleared',
+                                                   'rating', 'posting', 'booking_done', 'activity_held')),
+        ref_id  INTEGER NOT NULL,
+        at_ms   INTEGER NOT NULL,
+        sent_ms INTEGER
+    ) STRICT;
+    INSERT INTO uplink_outbox (id, source, ref_id, at_ms, sent_ms) SELECT * FROM temp.uplink_outbox_kept;
+    DROP TABLE temp.uplink_outbox_kept;
+    CREATE INDEX uplink_unsent ON uplink_outbox (id) WHERE sent_ms IS NULL;
+    CREATE TRIGGER uplink_numbered AFTER INSERT ON uplink_outbox
+    BEGIN
+        UPDATE uplink_sequence SET last_id = max(last_id + 1, NEW.id);
+        UPDATE uplink_outbox SET id = (SELECT last_id FROM uplink_sequence)
+            WHERE id = NEW.id AND NEW.id <> (SELECT last_id FROM uplink_sequence);
+    END;
+    CREATE TRIGGER uplink_activity_held AFTER UPDATE OF state ON activities
+        WHEN NEW.state = 'closed' AND NEW.held = 1 AND OLD.state <> 'closed'
+        BEGIN INSERT INTO uplink_outbox (source, ref_id, at_ms) VALUES ('activity_held', NEW.id, NEW.closed_ms); END;
+    "#,
 ];
 
 /// The schema version this build writes.

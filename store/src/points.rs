@@ -27,8 +27,10 @@ pub struct PostingMeta<'a> {
     pub member: Option<MemberId>,
     /// Who did it: `staff:<id>`, `command-line`, `kiosk`, `centre`.
     pub actor: &'a str,
-    /// The activity of an award.
+    /// The award occasion (a name on a day) of an award.
     pub activity: Option<i64>,
+    /// The held activity (a volunteer shift) an award pays for.
+    pub held_activity: Option<i64>,
     /// The redemption of a reserve, commit or refund.
     pub redemption: Option<&'a str>,
     /// The posting a reversal reverses.
@@ -134,8 +136,8 @@ pub fn post(
         .check()
         .map_err(|e| StoreError::Invalid(format!("ledger: {e}")))?;
     conn.prepare_cached(
-        "INSERT INTO ledger_postings (kind, at_ms, day, member_id, actor, activity_id, redemption_id, reverses, memo)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        "INSERT INTO ledger_postings (kind, at_ms, day, member_id, actor, activity_id, redemption_id, reverses, memo, held_activity_id)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
     )?
     .execute(params![
         posting.kind.as_str(),
@@ -147,6 +149,7 @@ pub fn post(
         meta.redemption,
         meta.reverses,
         meta.memo,
+        meta.held_activity,
     ])?;
     let id = conn.last_insert_rowid();
     let mut leg = conn.prepare_cached(
@@ -233,7 +236,7 @@ pub fn activity(
     }
     let found: Option<(i64, Points)> = conn
         .query_row(
-            "SELECT id, points FROM activities WHERE name = ?1 AND day = ?2",
+            "SELECT id, points FROM award_occasions WHERE name = ?1 AND day = ?2",
             params![name, day],
             |r| Ok((r.get(0)?, r.get(1)?)),
         )
@@ -245,7 +248,7 @@ pub fn activity(
         ))),
         None => {
             conn.execute(
-                "INSERT INTO activities (name, points, day, created_by, created_ms) VALUES (?1, ?2, ?3, ?4, ?5)",
+                "INSERT INTO award_occasions (name, points, day, created_by, created_ms) VALUES (?1, ?2, ?3, ?4, ?5)",
                 params![name, points, day, by, now.as_unix_millis()],
             )?;
             Ok(conn.last_insert_rowid())
@@ -260,7 +263,7 @@ pub fn recent_activities(
     limit: u32,
 ) -> Result<Vec<(String, Points)>, StoreError> {
     let mut stmt = conn.prepare(
-        "SELECT name, points FROM activities GROUP BY name, points ORDER BY MAX(created_ms) DESC LIMIT ?1",
+        "SELECT name, points FROM award_occasions GROUP BY name, points ORDER BY MAX(created_ms) DESC LIMIT ?1",
     )?;
     let rows = stmt.query_map([limit], |r| Ok((r.get(0)?, r.get(1)?)))?;
     Ok(rows.collect::<Result<_, _>>()?)
@@ -278,7 +281,7 @@ pub fn award(
     members::require(conn, member)?;
     let (points, name): (Points, String) = conn
         .query_row(
-            "SELECT points, name FROM activities WHERE id = ?1",
+            "SELECT points, name FROM award_occasions WHERE id = ?1",
             [activity],
             |r| Ok((r.get(0)?, r.get(1)?)),
         )
@@ -304,6 +307,46 @@ pub fn award(
         actor,
         activity: Some(activity),
         memo: &name,
+        ..PostingMeta::default()
+    };
+    post(conn, &posting, &meta, calendar, now)
+}
+
+/// Awards `member` `points` for their time on held activity `activity`
+/// (a volunteer shift titled `title`); returns the posting's number.
+/// Refused as already awarded when they were paid for it before.
+#[allow(clippy::too_many_arguments)]
+pub fn award_for_activity(
+    conn: &Connection,
+    member: MemberId,
+    activity: i64,
+    points: Points,
+    title: &str,
+    actor: &str,
+    calendar: SiteCalendar,
+    now: Timestamp,
+) -> Result<i64, StoreError> {
+    members::require(conn, member)?;
+    let policy = policy(conn)?;
+    expire_due(conn, member, &policy, calendar, now)?;
+    let already: bool = conn
+        .prepare_cached(
+            "SELECT EXISTS (SELECT 1 FROM ledger_postings WHERE kind = 'earn' AND held_activity_id = ?1 AND member_id = ?2)",
+        )?
+        .query_row(params![activity, member.0], |r| r.get(0))?;
+    let day = calendar.date_of(now).to_string();
+    let posting = rules::earn(
+        member,
+        points,
+        already,
+        standing(conn, member, &day)?,
+        &policy,
+    )?;
+    let meta = PostingMeta {
+        member: Some(member),
+        actor,
+        held_activity: Some(activity),
+        memo: title,
         ..PostingMeta::default()
     };
     post(conn, &posting, &meta, calendar, now)
@@ -426,7 +469,7 @@ pub fn history(
                 EXISTS (SELECT 1 FROM ledger_postings x WHERE x.reverses = p.id)
          FROM ledger_postings p
          LEFT JOIN ledger_legs l ON l.posting_id = p.id AND l.account = ?2
-         LEFT JOIN activities a ON a.id = p.activity_id
+         LEFT JOIN award_occasions a ON a.id = p.activity_id
          WHERE p.member_id = ?1 AND p.kind <> 'commit'
          ORDER BY p.id DESC LIMIT ?3",
     )?;

@@ -169,10 +169,10 @@ pub fn event(
         "posting" => {
             let found: Option<(String, Option<u32>, Option<String>, i64)> = conn
                 .query_row(
-                    "SELECT p.kind, p.member_id, a.name,
+                    "SELECT p.kind, p.member_id, coalesce(a.name, p.memo),
                             coalesce((SELECT sum(l.amount) FROM ledger_legs l
                                       WHERE l.posting_id = p.id AND l.amount > 0), 0)
-                     FROM ledger_postings p LEFT JOIN activities a ON a.id = p.activity_id
+                     FROM ledger_postings p LEFT JOIN award_occasions a ON a.id = p.activity_id
                      WHERE p.id = ?1",
                     [row.ref_id],
                     |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),

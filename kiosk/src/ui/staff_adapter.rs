@@ -480,6 +480,7 @@ impl Words {
             StaffAction::Members => tr(zh, "change members"),
             StaffAction::ManageStaff => tr(zh, "change staff roles and PINs"),
             StaffAction::Alarms => tr(zh, "acknowledge alarms"),
+            StaffAction::Activities => tr(zh, "run activities"),
         };
         match refused.role {
             Some(role) => tr_args(
