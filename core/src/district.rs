@@ -142,6 +142,20 @@ pub enum DistrictEventKind {
         /// The kind of service.
         service: String,
     },
+    /// An activity held: closed by its organiser with someone there.
+    /// Counted once per centre and activity, however often it is sent.
+    ActivityHeld {
+        /// Its number at the centre.
+        activity: u64,
+        /// `class`, `lecture`, `event` or `volunteer`.
+        activity_kind: String,
+        /// When it started (ms since the epoch): the day it counts on.
+        starts_ms: i64,
+        /// People who attended.
+        participants: u32,
+        /// Volunteer minutes confirmed.
+        volunteer_minutes: u32,
+    },
 }
 
 /// An event with its envelope.

@@ -167,3 +167,82 @@ fn an_event_number_is_never_given_twice_not_after_a_prune_nor_a_restore() {
         third + 1 + u64::try_from(keting_store::uplink::RESTORE_GAP).unwrap()
     );
 }
+
+#[test]
+fn a_held_activity_goes_up_once_with_its_counts_and_no_name_and_one_nobody_attended_not_at_all() {
+    use keting_core::activity::{ActivityKind, ActivityPlan, Audience};
+    use keting_desk::activities::{self, Via};
+    let mut store = Store::open_in_memory().unwrap();
+    let cal = SiteCalendar::china();
+    let now = Timestamp::from_unix_millis(1_800_000_000_000);
+    let plan = |title: &str| ActivityPlan {
+        title_zh: title.into(),
+        title_en: "Taiji".into(),
+        room: "广场".into(),
+        starts: now.saturating_add(std::time::Duration::from_secs(3600)),
+        ends: now.saturating_add(std::time::Duration::from_secs(7200)),
+        capacity: 30,
+        kind: ActivityKind::Class,
+        audience: Audience::Everyone,
+        points_per_hour: 0,
+        organiser_name: "太极协会".into(),
+    };
+    let held = activities::add(
+        &mut store,
+        Actor::CommandLine,
+        &plan("太极拳"),
+        None,
+        cal,
+        now,
+    )
+    .unwrap()[0];
+    let empty = activities::add(
+        &mut store,
+        Actor::CommandLine,
+        &plan("八段锦"),
+        None,
+        cal,
+        now,
+    )
+    .unwrap()[0];
+    let who = store
+        .write(|tx| {
+            keting_store::members::add(
+                tx,
+                &NewMember::new("陈晓梅", Some("5067"), &[]).unwrap(),
+                now,
+            )
+        })
+        .unwrap();
+    let during = now.saturating_add(std::time::Duration::from_secs(3700));
+    activities::scan_in_room(
+        &mut store,
+        &Via::Reader("reader-1".into()),
+        "广场",
+        who,
+        during,
+    )
+    .unwrap();
+    let after = now.saturating_add(std::time::Duration::from_secs(7200));
+    activities::close(&mut store, Actor::CommandLine, held, cal, after).unwrap();
+    let closed = activities::close(&mut store, Actor::CommandLine, empty, cal, after).unwrap();
+    assert!(!closed.held);
+    let rows = unsent(store.conn(), 100).unwrap();
+    let events: Vec<DistrictEvent> = rows
+        .iter()
+        .map(|r| event(store.conn(), "futian-01", &KEY, r).unwrap().unwrap())
+        .collect();
+    assert_eq!(events.len(), 1, "{events:?}");
+    assert_eq!(
+        events[0].event,
+        DistrictEventKind::ActivityHeld {
+            activity: u64::try_from(held).unwrap(),
+            activity_kind: "class".into(),
+            starts_ms: plan("x").starts.as_unix_millis(),
+            participants: 1,
+            volunteer_minutes: 0,
+        }
+    );
+    let text = String::from_utf8(events[0].encode()).unwrap();
+    assert!(!text.contains("陈晓梅") && !text.contains("太极"), "{text}");
+}

@@ -120,6 +120,23 @@ CREATE TABLE notices_sent (
 );
 CREATE INDEX notices_sent_newest ON notices_sent (sent_ms DESC);
 "#,
+    // Activities held, one row per centre and activity however often its
+    // event arrives (a resend after a restore has a new event number), on
+    // the day it started. What was counted as "activities" before (the
+    // names points were awarded under on a day) is no longer read.
+    r#"
+CREATE TABLE held_activities (
+    centre text NOT NULL,
+    activity bigint NOT NULL,
+    day date NOT NULL,
+    kind text NOT NULL,
+    participants integer NOT NULL,
+    volunteer_minutes integer NOT NULL,
+    event_id bigint NOT NULL,
+    PRIMARY KEY (centre, activity)
+);
+CREATE INDEX held_activities_day ON held_activities (day, centre);
+"#,
 ];
 
 /// A database error, with what was being done.
@@ -246,7 +263,7 @@ impl DailyDelta {
             }
             DistrictEventKind::BookingDone { .. } => self.bookings_done += 1,
             DistrictEventKind::Alarm { raised, .. } => self.alarms_raised += i64::from(*raised),
-            DistrictEventKind::DeviceStatus { .. } => {}
+            DistrictEventKind::DeviceStatus { .. } | DistrictEventKind::ActivityHeld { .. } => {}
         }
     }
 }
@@ -271,6 +288,7 @@ fn kind_name(event: &DistrictEventKind) -> &'static str {
         DistrictEventKind::PointsAwarded { .. } => "points_awarded",
         DistrictEventKind::PointsSpent { .. } => "points_spent",
         DistrictEventKind::BookingDone { .. } => "booking_done",
+        DistrictEventKind::ActivityHeld { .. } => "activity_held",
     }
 }
 
@@ -426,7 +444,7 @@ async fn roll_up(
     }
     let mut daily: BTreeMap<(String, String), DailyDelta> = BTreeMap::new();
     let mut visitors: HashSet<(String, String, String)> = HashSet::new();
-    let mut activities: HashSet<(String, String, String)> = HashSet::new();
+    let mut held: Vec<(String, i64, String, String, i32, i32, i64)> = Vec::new();
     let mut alarms: HashMap<(String, String, String), (bool, i64, i64)> = HashMap::new();
     let mut devices: HashMap<(String, String), (bool, i64, i64)> = HashMap::new();
     let mut centres: HashMap<String, (i64, i64)> = HashMap::new();
@@ -449,9 +467,21 @@ async fn roll_up(
             | DistrictEventKind::DoorEntry { visitor, .. } => {
                 visitors.insert((e.centre.clone(), day, visitor.as_str().to_owned()));
             }
-            DistrictEventKind::PointsAwarded { activity, .. } if !activity.is_empty() => {
-                activities.insert((e.centre.clone(), day, activity.clone()));
-            }
+            DistrictEventKind::ActivityHeld {
+                activity,
+                activity_kind,
+                starts_ms,
+                participants,
+                volunteer_minutes,
+            } => held.push((
+                e.centre.clone(),
+                as_i64(*activity),
+                day_of(*starts_ms, offset_minutes),
+                activity_kind.clone(),
+                i32::try_from(*participants).unwrap_or(i32::MAX),
+                i32::try_from(*volunteer_minutes).unwrap_or(i32::MAX),
+                id,
+            )),
             DistrictEventKind::Alarm {
                 device,
                 alarm,
@@ -508,10 +538,37 @@ async fn roll_up(
     )
     .await
     .map_err(db("rolling up days"))?;
-    for (table, set) in [
-        ("daily_visitors", &visitors),
-        ("daily_activities", &activities),
-    ] {
+    if !held.is_empty() {
+        let mut cols: (
+            Vec<String>,
+            Vec<i64>,
+            Vec<String>,
+            Vec<String>,
+            Vec<i32>,
+            Vec<i32>,
+            Vec<i64>,
+        ) = Default::default();
+        for (c, a, d, k, p, m, i) in held {
+            cols.0.push(c);
+            cols.1.push(a);
+            cols.2.push(d);
+            cols.3.push(k);
+            cols.4.push(p);
+            cols.5.push(m);
+            cols.6.push(i);
+        }
+        tx.execute(
+            "INSERT INTO held_activities (centre, activity, day, kind, participants, volunteer_minutes, event_id)
+             SELECT c, a, d::date, k, p, m, i
+             FROM unnest($1::text[], $2::int8[], $3::text[], $4::text[], $5::int4[], $6::int4[], $7::int8[])
+                  AS t(c, a, d, k, p, m, i)
+             ON CONFLICT (centre, activity) DO NOTHING",
+            &[&cols.0, &cols.1, &cols.2, &cols.3, &cols.4, &cols.5, &cols.6],
+        )
+        .await
+        .map_err(db("counting activities held"))?;
+    }
+    for (table, set) in [("daily_visitors", &visitors)] {
         if set.is_empty() {
             continue;
         }

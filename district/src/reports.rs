@@ -81,8 +81,13 @@ pub struct CentreFigures {
     pub visits: i64,
     /// Distinct visitors, day by day, summed.
     pub visitor_days: i64,
-    /// Activities held (distinct activities a day, summed).
+    /// Activities held (closed by their organiser with someone there),
+    /// each counted once, on the day it started.
     pub activities: i64,
+    /// Attendances at them.
+    pub participants: i64,
+    /// Volunteer minutes at held volunteer shifts.
+    pub volunteer_minutes: i64,
     /// Ratings given.
     pub ratings: i64,
     /// Their stars.
@@ -119,6 +124,8 @@ impl std::ops::AddAssign<&CentreFigures> for CentreFigures {
         self.visits += other.visits;
         self.visitor_days += other.visitor_days;
         self.activities += other.activities;
+        self.participants += other.participants;
+        self.volunteer_minutes += other.volunteer_minutes;
         self.ratings += other.ratings;
         self.stars += other.stars;
         self.satisfied += other.satisfied;
@@ -136,7 +143,8 @@ const FIGURES: &str = "
         coalesce(d.ratings, 0)::int8, coalesce(d.stars, 0)::int8, coalesce(d.satisfied, 0)::int8,
         coalesce(d.points_awarded, 0)::int8, coalesce(d.points_spent, 0)::int8,
         coalesce(d.bookings_done, 0)::int8, coalesce(d.door_entries, 0)::int8,
-        coalesce(d.alarms_raised, 0)::int8
+        coalesce(d.alarms_raised, 0)::int8,
+        coalesce(a.p, 0)::int8, coalesce(a.m, 0)::int8
     FROM centres c
     LEFT JOIN (SELECT centre, sum(visits) visits, sum(ratings) ratings, sum(stars) stars,
                       sum(satisfied) satisfied, sum(points_awarded) points_awarded,
@@ -146,7 +154,7 @@ const FIGURES: &str = "
            ON d.centre = c.centre
     LEFT JOIN (SELECT centre, count(*) n FROM daily_visitors
                WHERE day >= $1::text::date AND day < $2::text::date GROUP BY centre) v ON v.centre = c.centre
-    LEFT JOIN (SELECT centre, count(*) n FROM daily_activities
+    LEFT JOIN (SELECT centre, count(*) n, sum(participants) p, sum(volunteer_minutes) m FROM held_activities
                WHERE day >= $1::text::date AND day < $2::text::date GROUP BY centre) a ON a.centre = c.centre
     WHERE $3::text IS NULL OR c.centre = $3
     ORDER BY c.centre";
@@ -165,6 +173,8 @@ fn figures(r: &tokio_postgres::Row) -> CentreFigures {
         bookings_done: r.get(9),
         door_entries: r.get(10),
         alarms_raised: r.get(11),
+        participants: r.get(12),
+        volunteer_minutes: r.get(13),
     }
 }
 
@@ -242,10 +252,11 @@ pub async fn centre_days(
         .query(
             "SELECT d.centre, d.visits, coalesce(v.n, 0)::int8, coalesce(a.n, 0)::int8, d.ratings, d.stars,
                     d.satisfied, d.points_awarded, d.points_spent, d.bookings_done, d.door_entries, d.alarms_raised,
-                    d.day::text
+                    coalesce(a.p, 0)::int8, coalesce(a.m, 0)::int8, d.day::text
              FROM daily d
              LEFT JOIN (SELECT day, count(*) n FROM daily_visitors WHERE centre = $1 GROUP BY day) v ON v.day = d.day
-             LEFT JOIN (SELECT day, count(*) n FROM daily_activities WHERE centre = $1 GROUP BY day) a ON a.day = d.day
+             LEFT JOIN (SELECT day, count(*) n, sum(participants) p, sum(volunteer_minutes) m
+                        FROM held_activities WHERE centre = $1 GROUP BY day) a ON a.day = d.day
              WHERE d.centre = $1 AND d.day >= $2::text::date AND d.day < $3::text::date ORDER BY d.day",
             &[&centre, &month.first_day(), &month.next().first_day()],
         )
@@ -254,7 +265,7 @@ pub async fn centre_days(
     Ok(rows
         .iter()
         .map(|r| Day {
-            day: r.get(12),
+            day: r.get(14),
             figures: figures(r),
         })
         .collect())

@@ -195,6 +195,21 @@ pub fn event(
             "SELECT NULL, r.kind, 0 FROM bookings b JOIN resources r ON r.id = b.resource_id WHERE b.id = ?1",
         )?
         .map(|(_, service, _)| DistrictEventKind::BookingDone { service }),
+        "activity_held" => conn
+            .query_row(
+                "SELECT kind, starts_ms, attended, volunteer_minutes FROM activities WHERE id = ?1 AND held = 1",
+                [row.ref_id],
+                |r| {
+                    Ok(DistrictEventKind::ActivityHeld {
+                        activity: u64::try_from(row.ref_id).unwrap_or(0),
+                        activity_kind: r.get(0)?,
+                        starts_ms: r.get(1)?,
+                        participants: r.get(2)?,
+                        volunteer_minutes: r.get(3)?,
+                    })
+                },
+            )
+            .optional()?,
         other => {
             return Err(StoreError::Invalid(format!(
                 "an uplink row of source {other:?}"

@@ -833,6 +833,45 @@ async fn what_is_not_a_centres_own_event_is_refused_and_the_stream_keeps_flowing
         }
     );
     district.assert_exactly_once(2).await;
+
+    // An activity held counts once at the district, on the day it started,
+    // whether its event repeats under its number or comes again under a
+    // new one (a centre restored from a backup sends it again).
+    let held = |id: u64| {
+        let body = event(
+            "futian-001",
+            id,
+            keting_core::district::DistrictEventKind::ActivityHeld {
+                activity: 7,
+                activity_kind: "class".into(),
+                starts_ms: 1_796_140_800_000,
+                participants: 12,
+                volunteer_minutes: 0,
+            },
+        );
+        database::Incoming {
+            event: serde_json::from_slice(&body).unwrap(),
+            body,
+            stream_seq: 2_000 + id,
+        }
+    };
+    let first = database::ingest(&mut db, &[held(50)], &[], 480, 0)
+        .await
+        .unwrap();
+    assert_eq!(first.new, 1);
+    let again = database::ingest(&mut db, &[held(50), held(4_294_967_346)], &[], 480, 0)
+        .await
+        .unwrap();
+    assert_eq!((again.new, again.repeats), (1, 1));
+    let month =
+        keting_district::reports::Month::parse(&database::day_of(1_796_140_800_000, 480)[..7])
+            .unwrap();
+    let figures = keting_district::reports::month_by_centre(&db, month)
+        .await
+        .unwrap();
+    let own = figures.iter().find(|f| f.centre == "futian-001").unwrap();
+    assert_eq!((own.activities, own.participants), (1, 12), "{own:?}");
+    assert_eq!(figures.iter().map(|f| f.activities).sum::<i64>(), 1);
 }
 
 /// Adds a district dashboard user by the command line, the password on

@@ -651,6 +651,10 @@ impl Controller {
             }
             let unavailable = sessions::unavailable(&self.store, &self.states, self.connected);
             sessions::sweep(&mut self.store, self.site.calendar, &unavailable, now())?;
+            // Activities' offers past their time move on to the next person.
+            if let Err(e) = keting_desk::activities::settle_offers(&mut self.store, now()) {
+                tracing::error!("activities: offers not settled: {e}");
+            }
             sessions::send_commands(&mut self.store, link, &self.site, &self.key, now()).await?;
             self.sessions_due = false;
             self.refresh_view();

@@ -113,6 +113,18 @@ pub async fn page(
         &[
             line("到访人次", "Visits", t.visits, p.visits),
             line("活动场次", "Activities", t.activities, p.activities),
+            line(
+                "活动参与人次",
+                "Participants",
+                t.participants,
+                p.participants,
+            ),
+            line(
+                "志愿服务时长（分钟）",
+                "Volunteer minutes",
+                t.volunteer_minutes,
+                p.volunteer_minutes,
+            ),
             line("评价数", "Ratings", t.ratings, p.ratings),
             vec![
                 lang.t("满意度", "Satisfied").to_owned(),
