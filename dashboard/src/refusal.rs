@@ -264,6 +264,10 @@ impl Refusal for ActivityRefusal {
                 format!("{count} volunteers did not check out: confirm their time first")
             }
             R::NoReason => t("取消要写原因", "A cancellation needs a reason"),
+            R::BadPolicy => t(
+                "候补名额保留 5 到 2880 分钟；提前 1 到 90 天开放报名",
+                "An offer is held 5 to 2880 minutes; sign-up opens 1 to 90 days before",
+            ),
         }
     }
 }

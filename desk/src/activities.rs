@@ -174,7 +174,13 @@ pub fn add(
                 ..plan.clone()
             };
             let rule_text = repeat.map(|(_, t)| t).unwrap_or("");
-            let id = activities::insert(tx, &p, organiser, series, rule_text, None, &who, now)?;
+            let origin = activities::Origin {
+                organiser,
+                series,
+                repeat_rule: rule_text,
+                adopted_notice: None,
+            };
+            let id = activities::insert(tx, &p, origin, &who, now)?;
             if repeat.is_some() && series.is_none() {
                 series = Some(id);
             }
@@ -825,4 +831,40 @@ pub fn held_in(store: &Store, span: Span) -> Result<HeldFigures, ActivityError> 
 /// Whether `state` is open (for surfaces choosing what to offer).
 pub fn is_open(state: &ActivityState) -> bool {
     state.open().is_ok()
+}
+
+/// The centre's activity settings.
+pub fn policy(store: &Store) -> Result<rules::ActivityPolicy, ActivityError> {
+    Ok(activities::policy(store.conn())?)
+}
+
+/// Changes how long a freed place is offered (minutes) and how many days
+/// before the start sign-up opens.
+pub fn set_policy(
+    store: &mut Store,
+    actor: Actor,
+    offer_minutes: u32,
+    signup_opens_days: u32,
+    now: Timestamp,
+) -> Result<(), ActivityError> {
+    use keting_core::activity::{OFFER_MINUTES_MAX, OFFER_MINUTES_MIN, SIGNUP_DAYS_MAX};
+    if !(OFFER_MINUTES_MIN..=OFFER_MINUTES_MAX).contains(&offer_minutes)
+        || !(1..=SIGNUP_DAYS_MAX).contains(&signup_opens_days)
+    {
+        return Err(ActivityRefusal::BadPolicy.into());
+    }
+    store.write(|tx| {
+        super::staff::require(tx, actor, StaffAction::Activities)?;
+        activities::set_policy(tx, offer_minutes, signup_opens_days)?;
+        audit::record(
+            tx,
+            now,
+            &actor.audit_name(),
+            "activity.policy",
+            &format!(
+                "offers held {offer_minutes} min, sign-up opens {signup_opens_days} days before"
+            ),
+        )?;
+        Ok(())
+    })
 }

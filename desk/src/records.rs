@@ -4,6 +4,7 @@
 //! two pure formatting helpers of a resource's hours): every read and every
 //! change goes through a desk function.
 
+pub use keting_store::activities::{ActivityRecord, ActivityState, AttendanceRow, HeldFigures};
 pub use keting_store::alarms::{Alarm, AlarmKind};
 pub use keting_store::bookings::Booking;
 pub use keting_store::checkins::ScanSource;

@@ -539,23 +539,21 @@ async fn roll_up(
     .await
     .map_err(db("rolling up days"))?;
     if !held.is_empty() {
-        let mut cols: (
-            Vec<String>,
-            Vec<i64>,
-            Vec<String>,
-            Vec<String>,
-            Vec<i32>,
-            Vec<i32>,
-            Vec<i64>,
-        ) = Default::default();
+        let mut centre = Vec::new();
+        let mut activity = Vec::new();
+        let mut day = Vec::new();
+        let mut kind = Vec::new();
+        let mut participants = Vec::new();
+        let mut minutes = Vec::new();
+        let mut event = Vec::new();
         for (c, a, d, k, p, m, i) in held {
-            cols.0.push(c);
-            cols.1.push(a);
-            cols.2.push(d);
-            cols.3.push(k);
-            cols.4.push(p);
-            cols.5.push(m);
-            cols.6.push(i);
+            centre.push(c);
+            activity.push(a);
+            day.push(d);
+            kind.push(k);
+            participants.push(p);
+            minutes.push(m);
+            event.push(i);
         }
         tx.execute(
             "INSERT INTO held_activities (centre, activity, day, kind, participants, volunteer_minutes, event_id)
@@ -563,7 +561,7 @@ async fn roll_up(
              FROM unnest($1::text[], $2::int8[], $3::text[], $4::text[], $5::int4[], $6::int4[], $7::int8[])
                   AS t(c, a, d, k, p, m, i)
              ON CONFLICT (centre, activity) DO NOTHING",
-            &[&cols.0, &cols.1, &cols.2, &cols.3, &cols.4, &cols.5, &cols.6],
+            &[&centre, &activity, &day, &kind, &participants, &minutes, &event],
         )
         .await
         .map_err(db("counting activities held"))?;

@@ -86,6 +86,9 @@ enum Command {
     /// Volunteer points: award for an activity, reverse an award, balance, history, the rules.
     #[command(subcommand)]
     Points(PointsCommand),
+    /// Activities: plan (once or repeated), the week's programme, sign-up and the waiting list, attendance, volunteers' time, close and award.
+    #[command(subcommand)]
+    Activity(cli::activities::ActivityCommand),
     /// The vending machine's catalogue: drinks, prices in points, stock.
     #[command(subcommand)]
     Vending(VendingCommand),
@@ -255,6 +258,7 @@ fn run(cli: Cli, started: Instant) -> Result<()> {
         Some(Command::Door(cmd)) => door_command(cmd, &mut store, &site),
         Some(Command::Claim(cmd)) => claim_command(cmd, &mut store),
         Some(Command::Points(cmd)) => points_command(cmd, &mut store, &site),
+        Some(Command::Activity(cmd)) => cli::activities::activity_command(cmd, &mut store, &site),
         Some(Command::Vending(cmd)) => vending_command(cmd, &mut store, &site),
         Some(Command::Resource(cmd)) => cli::bookings::resource_command(cmd, &mut store),
         Some(Command::Package(cmd)) => cli::bookings::package_command(cmd, &mut store, &site),

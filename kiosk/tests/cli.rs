@@ -49,7 +49,10 @@ fn add_check_in_and_see_the_visit_in_stats() {
 
     // The month view counts the same visit on that day.
     let month = k.ok(&["stats", "--month", &day[..7], "--csv"]);
-    assert!(month.lines().any(|l| l == format!("{day},1")), "{month}");
+    assert!(
+        month.lines().any(|l| l == format!("{day},1,0,0,0.0")),
+        "{month}"
+    );
     // The table for people shows the total.
     assert!(k.ok(&["stats", "--day", day]).contains(": 1 in all"));
 }

@@ -7,6 +7,7 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod activities;
 mod cli;
 mod durability;
 mod points;

@@ -177,17 +177,33 @@ pub fn closed_days_from(conn: &Connection, from: Date) -> Result<Vec<(Date, Stri
     Ok(out)
 }
 
+/// Where a new activity comes from, beside its plan.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Origin<'a> {
+    /// The staff member organising it.
+    pub organiser: Option<MemberId>,
+    /// The first occurrence of its repeat rule (none: it is the first).
+    pub series: Option<i64>,
+    /// The repeat rule's text ("" for a one-off).
+    pub repeat_rule: &'a str,
+    /// The district notice it was adopted from.
+    pub adopted_notice: Option<&'a str>,
+}
+
 /// Writes a new activity; returns its number.
 pub fn insert(
     conn: &Connection,
     plan: &ActivityPlan,
-    organiser: Option<MemberId>,
-    series: Option<i64>,
-    repeat_rule: &str,
-    adopted_notice: Option<&str>,
+    origin: Origin<'_>,
     by: &str,
     now: Timestamp,
 ) -> Result<i64, StoreError> {
+    let Origin {
+        organiser,
+        series,
+        repeat_rule,
+        adopted_notice,
+    } = origin;
     conn.prepare_cached(
         "INSERT INTO activities (title_zh, title_en, room, kind, audience, starts_ms, ends_ms, capacity,
              points_per_hour, organiser_id, organiser_name, series_id, repeat_rule, adopted_notice,

@@ -284,4 +284,16 @@ pub enum ActivityRefusal {
     /// Cancelling without a reason.
     #[error("a cancellation needs a reason")]
     NoReason,
+    /// Settings out of range.
+    #[error(
+        "an offer is held {OFFER_MINUTES_MIN} to {OFFER_MINUTES_MAX} minutes; sign-up opens 1 to {SIGNUP_DAYS_MAX} days before"
+    )]
+    BadPolicy,
 }
+
+/// The shortest time a freed place is offered, in minutes.
+pub const OFFER_MINUTES_MIN: u32 = 5;
+/// The longest time a freed place is offered, in minutes (two days).
+pub const OFFER_MINUTES_MAX: u32 = 2880;
+/// The most days before the start that sign-up may open.
+pub const SIGNUP_DAYS_MAX: u32 = 90;

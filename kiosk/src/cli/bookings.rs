@@ -234,7 +234,7 @@ pub fn parse_length(s: &str) -> Result<Duration, String> {
 }
 
 /// `2026-11-23 09:00` in the site's local time.
-fn parse_local(cal: SiteCalendar, s: &str) -> Result<Timestamp> {
+pub(crate) fn parse_local(cal: SiteCalendar, s: &str) -> Result<Timestamp> {
     let (d, hm) = s
         .trim()
         .split_once(' ')
@@ -248,12 +248,12 @@ fn parse_local(cal: SiteCalendar, s: &str) -> Result<Timestamp> {
     ))
 }
 
-fn local(cal: SiteCalendar, t: Timestamp) -> String {
+pub(crate) fn local(cal: SiteCalendar, t: Timestamp) -> String {
     let l = cal.local(t);
     format!("{} {:02}:{:02}", l.date(), l.hour(), l.minute())
 }
 
-fn hhmm(cal: SiteCalendar, t: Timestamp) -> String {
+pub(crate) fn hhmm(cal: SiteCalendar, t: Timestamp) -> String {
     let l = cal.local(t);
     format!("{:02}:{:02}", l.hour(), l.minute())
 }

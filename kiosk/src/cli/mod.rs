@@ -2,10 +2,11 @@
 //! subcommands' arguments, calls a desk (`keting_desk`), and prints.
 //! Nothing here decides or writes to the database itself.
 //!
-//! [`members`], [`gym`], [`doors`], [`alarms`], [`claims`], [`devices`], [`points`], [`vending`],
+//! [`activities`], [`members`], [`gym`], [`doors`], [`alarms`], [`claims`], [`devices`], [`points`], [`vending`],
 //! [`bookings`] (resources, packages, bookings, the pianos), [`checkin`],
 //! [`staff`] (roles and PINs), [`stats`], [`screenshot`], [`backup`].
 
+pub mod activities;
 pub mod alarms;
 pub mod backup;
 pub mod bookings;
