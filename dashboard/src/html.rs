@@ -26,6 +26,8 @@ pub enum Nav {
     Vending,
     /// Bookings and utilisation.
     Bookings,
+    /// The week's activities.
+    Activities,
     /// The alarm history.
     Alarms,
     /// The devices.
@@ -70,6 +72,11 @@ const SURFACE: Surface<'static> = Surface {
             en: "Bookings",
         },
         NavLink {
+            href: "/activities",
+            zh: "活动",
+            en: "Activities",
+        },
+        NavLink {
             href: "/report",
             zh: "月报",
             en: "Report",
@@ -97,6 +104,7 @@ impl Nav {
             Self::Points => "/points",
             Self::Vending => "/vending",
             Self::Bookings => "/bookings",
+            Self::Activities => "/activities",
             Self::Report => "/report",
             Self::Devices => "/devices",
             Self::Alarms => "/alarms",

@@ -28,6 +28,10 @@
 //! - [`resource`]: one resource's settings (hours, slots, capacity not
 //!   below what is booked, prices, limits).
 //! - [`timetable`]: a resource's week, slot by slot.
+//! - [`activities`]: the week's programme by room, planning an activity
+//!   (or a repeat of it), CSV and XLSX equal to the page.
+//! - [`activity`]: one activity: its list and waiting list, sign-up at the
+//!   desk, attendance, volunteers' time, close and award, cancel.
 //! - [`alarms`]: the alarm history, who acknowledged what.
 //! - [`devices`]: every device's state, its self-test, claims confirmed
 //!   by PIN, enrolment labels, replace and retire.
@@ -49,6 +53,8 @@
 
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
+pub mod activities;
+pub mod activity;
 pub mod alarms;
 pub mod bookings;
 pub mod devices;
@@ -284,6 +290,16 @@ pub fn bad_input(lang: Lang, who: Option<&StaffSession>, why: &str) -> Response 
     not_done(StatusCode::BAD_REQUEST, lang, who, why)
 }
 
+/// A request not done with `status` and the reason, nothing written.
+pub fn not_done_with(
+    status: StatusCode,
+    lang: Lang,
+    who: Option<&StaffSession>,
+    why: &str,
+) -> Response {
+    not_done(status, lang, who, why)
+}
+
 fn not_done(status: StatusCode, lang: Lang, who: Option<&StaffSession>, why: &str) -> Response {
     let body = format!(
         "<h1>{}</h1><p class=\"error\">{}</p><p><a href=\"/\">{}</a></p>",
@@ -358,6 +374,17 @@ pub fn router(dashboard: Dashboard) -> Router {
             "/bookings/resource/:id",
             get(resource::page).post(resource::save),
         )
+        .route("/activities", get(activities::page))
+        .route("/activities.csv", get(activities::csv))
+        .route("/activities.xlsx", get(activities::xlsx))
+        .route("/activities/add", post(activities::add))
+        .route("/activities/:id", get(activity::page))
+        .route("/activities/:id/signup", post(activity::signup))
+        .route("/activities/:id/off", post(activity::off))
+        .route("/activities/:id/attend", post(activity::attend))
+        .route("/activities/:id/hours", post(activity::hours))
+        .route("/activities/:id/close", post(activity::close))
+        .route("/activities/:id/cancel", post(activity::cancel))
         .route("/points", get(points::page))
         .route("/points/award", post(points::award))
         .route("/points/reverse", post(points::reverse))

@@ -162,6 +162,38 @@ pub async fn page(
                     change(lang, this.activities as i64, before.activities as i64),
                 ],
                 vec![
+                    lang.t("活动参与（人次）", "Participants").to_owned(),
+                    format!(
+                        "<span id=\"month-participants\">{}</span>",
+                        this.participants
+                    ),
+                    format!("{}", before.participants),
+                    change(lang, this.participants as i64, before.participants as i64),
+                ],
+                vec![
+                    lang.t("参与居民（人）", "People who took part").to_owned(),
+                    format!("{}", this.distinct_people),
+                    format!("{}", before.distinct_people),
+                    change(
+                        lang,
+                        this.distinct_people as i64,
+                        before.distinct_people as i64
+                    ),
+                ],
+                vec![
+                    lang.t("志愿服务时长（小时）", "Volunteer hours").to_owned(),
+                    format!(
+                        "<span id=\"month-volunteer-hours\">{:.1}</span>",
+                        this.volunteer_minutes as f64 / 60.0
+                    ),
+                    format!("{:.1}", before.volunteer_minutes as f64 / 60.0),
+                    change(
+                        lang,
+                        this.volunteer_minutes as i64,
+                        before.volunteer_minutes as i64
+                    ),
+                ],
+                vec![
                     lang.t("参与志愿者（人）", "Volunteers").to_owned(),
                     format!("{}", this.volunteers),
                     format!("{}", before.volunteers),

@@ -96,6 +96,26 @@ try:
     d.get(base + "/devices")
     assert "等待确认的设备登记" in d.page_source
     shot(d, "devices-zh")
+    # The week's programme and an activity's page: a class planned at the
+    # command line for tomorrow, a resident signed up at the desk here.
+    import datetime
+    tomorrow = (datetime.datetime.utcnow() + datetime.timedelta(hours=8, days=1)).date()
+    added = subprocess.run(
+        [kiosk, "--data", data, "activity", "add", "--zh", "书法班", "--en", "Calligraphy",
+         "--room", "活动室 2", "--start", f"{tomorrow} 09:00", "--end", f"{tomorrow} 10:30",
+         "--capacity", "20"],
+        check=True, capture_output=True, text=True)
+    activity = added.stdout.split()[0]
+    d.get(base + f"/activities?week={tomorrow}")
+    assert "书法班" in d.page_source and "20/20" in d.page_source, d.page_source
+    shot(d, "activities-zh")
+    d.get(base + f"/activities/{activity}")
+    d.find_element(By.CSS_SELECTOR, f"form[action='/activities/{activity}/signup'] input[name=member]").send_keys(staff)
+    d.find_element(By.CSS_SELECTOR, f"form[action='/activities/{activity}/signup'] button").click()
+    WebDriverWait(d, 10).until(expected_conditions.presence_of_element_located((By.ID, "note")))
+    assert d.find_element(By.ID, "note").text == "已报名", d.page_source
+    assert d.find_element(By.ID, "places-left").text == "19", d.page_source
+    shot(d, "activity-zh")
     d.get(base + "/lang?to=en")
     assert "Visits today" in d.page_source
     shot(d, "today-en")
@@ -107,6 +127,12 @@ try:
     shot(d, "report-en")
     d.get(base + "/devices")
     shot(d, "devices-en")
+    d.get(base + f"/activities?week={tomorrow}")
+    assert "Calligraphy" in d.page_source and "19/20" in d.page_source, d.page_source
+    shot(d, "activities-en")
+    d.get(base + f"/activities/{activity}")
+    assert "Who is signed up" in d.page_source
+    shot(d, "activity-en")
     d.get(base + "/lang?to=zh")
 finally:
     d.quit()

@@ -10,6 +10,7 @@ use std::net::SocketAddr;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+use keting_desk::{self as desk, Actor};
 use keting_system_tests::binaries::Process;
 use keting_system_tests::http::{Reply, download, event_lines, hidden, request};
 
@@ -631,6 +632,42 @@ async fn five_wrong_pins_lock_the_card_and_the_csv_equals_the_table() {
     let month = request(addr, "GET", "/traffic?period=month", &en, "").await;
     assert!(month.body.contains("id=\"total\">3<"), "{}", month.body);
 
+    // The monthly report: the visits; points awarded to three under a
+    // name (no activity held: nobody closed one); then a calligraphy class
+    // today that two attended, closed by its organiser: one held, two
+    // participants.
+    {
+        use keting_core::activity::{ActivityKind, ActivityPlan, Audience};
+        let mut store = keting_store::Store::open(&data.join("keting.db")).unwrap();
+        let cal = keting_core::calendar::SiteCalendar::china();
+        let day = cal.date_of(keting_link::clock::now());
+        let at = |minutes: i64| {
+            keting_core::time::Timestamp::from_unix_millis(
+                cal.start_of(day).as_unix_millis() + minutes * 60_000,
+            )
+        };
+        let plan = ActivityPlan {
+            title_zh: "书法班".into(),
+            title_en: "Calligraphy".into(),
+            room: "活动室".into(),
+            starts: at(1),
+            ends: at(61),
+            capacity: 20,
+            kind: ActivityKind::Class,
+            audience: Audience::Everyone,
+            points_per_hour: 0,
+            organiser_name: String::new(),
+        };
+        let organiser = keting_core::ids::MemberId(liu);
+        let id =
+            desk::activities::add(&mut store, Actor::Staff(organiser), &plan, None, cal, at(0))
+                .unwrap()[0];
+        for m in &ids[..2] {
+            let m = keting_core::ids::MemberId(m.parse().unwrap());
+            desk::activities::attend(&mut store, Actor::Staff(organiser), id, m, at(5)).unwrap();
+        }
+        desk::activities::close(&mut store, Actor::Staff(organiser), id, cal, at(61)).unwrap();
+    }
     // The monthly report: the visits, one activity awarded to three, 15 points.
     let r = request(
         addr,
@@ -649,6 +686,7 @@ async fn five_wrong_pins_lock_the_card_and_the_csv_equals_the_table() {
     for (id, want) in [
         ("month-visits", "3"),
         ("month-activities", "1"),
+        ("month-participants", "2"),
         ("month-points", "15"),
     ] {
         assert!(
@@ -700,6 +738,10 @@ async fn in_a_real_browser_a_check_in_shows_on_today_within_a_second() {
         "today-en",
         "traffic-en",
         "today-observer-zh",
+        "activities-zh",
+        "activity-zh",
+        "activities-en",
+        "activity-en",
     ] {
         let png = std::fs::metadata(shots.join(format!("{page}.png"))).unwrap();
         assert!(png.len() > 5_000, "{page}.png is {} bytes", png.len());
@@ -1109,5 +1151,255 @@ async fn over_https_the_session_cookie_is_secure_and_plain_http_gets_no_page() {
     let plain = request(addr, "GET", "/sign-in", &[], "").await;
     assert_ne!(plain.status, 200);
     assert!(!plain.body.contains("工作人员登录"));
+    centre.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn staff_plan_sign_up_close_and_export_activities_and_a_lower_role_cannot() {
+    use keting_core::activity::{ActivityKind, ActivityPlan, Audience};
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("kiosk");
+    let liu = staff(&data, "刘主任", "staff", "246810");
+    let wang = staff(&data, "王技术员", "technician", "112233");
+    let (chen, _) = add_member(&data, "陈晓梅");
+    let volunteer = {
+        let out = kiosk_cli(
+            &data,
+            &[
+                "member",
+                "add",
+                "--name",
+                "志愿者甲",
+                "--role",
+                "volunteer",
+                "--json",
+            ],
+        );
+        let v: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+        v["id"].as_u64().unwrap() as u32
+    };
+    let (centre, addr) = centre(&data).await;
+    let (cookie, csrf) = session(addr, liu, "246810").await;
+    let h = [("Cookie", cookie.as_str())];
+    let cal = keting_core::calendar::SiteCalendar::china();
+    let today = cal.date_of(keting_link::clock::now());
+    let tomorrow = today.next_day().unwrap();
+
+    // Bad values: the reason in the page's words, nothing written.
+    let form = |date: &str, start: &str, end: &str, cap: &str| {
+        format!(
+            "csrf={csrf}&title_zh=%E4%B9%A6%E6%B3%95%E7%8F%AD&title_en=Calligraphy&room=Room+2&date={date}&start={start}&end={end}&capacity={cap}&kind=class&points_per_hour=0&organiser=&repeat="
+        )
+    };
+    for (body, want) in [
+        (
+            form(&tomorrow.to_string(), "10:00", "09:00", "20"),
+            "结束时间要晚于开始时间",
+        ),
+        (
+            form(&tomorrow.to_string(), "09:00", "10:00", "0"),
+            "名额要在 1 到 500 之间",
+        ),
+        (
+            form("31/12/2026", "09:00", "10:00", "20"),
+            "日期格式应为 2026-12-31",
+        ),
+        (
+            form(&tomorrow.to_string(), "9am", "10:00", "20"),
+            "时间格式应为 09:00",
+        ),
+    ] {
+        let r = request(addr, "POST", "/activities/add", &h, &body).await;
+        assert_eq!(r.status, 400, "{body}");
+        assert!(r.body.contains(want), "{want}: {}", r.body);
+    }
+    let week = request(addr, "GET", &format!("/activities?week={tomorrow}"), &h, "").await;
+    assert!(week.body.contains("本周共 0 场活动"), "{}", week.body);
+
+    // Planned, then a resident signed up at the desk.
+    let r = request(
+        addr,
+        "POST",
+        "/activities/add",
+        &h,
+        &form(&tomorrow.to_string(), "09:00", "10:30", "20"),
+    )
+    .await;
+    assert_eq!(r.status, 200);
+    assert!(r.body.contains("已新增 1 场活动"), "{}", r.body);
+    let id: i64 = r
+        .body
+        .split("href=\"/activities/")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .and_then(|s| s.parse().ok())
+        .expect("a link to the new activity");
+    let page = format!("/activities/{id}");
+    let r = request(
+        addr,
+        "POST",
+        &format!("{page}/signup"),
+        &h,
+        &format!("csrf={csrf}&member={chen}"),
+    )
+    .await;
+    assert!(r.body.contains("id=\"note\">已报名<"), "{}", r.body);
+    assert!(r.body.contains("id=\"places-left\">19<"), "{}", r.body);
+    let r = request(
+        addr,
+        "POST",
+        &format!("{page}/signup"),
+        &h,
+        &format!("csrf={csrf}&member={chen}"),
+    )
+    .await;
+    assert_eq!(r.status, 400);
+    assert!(r.body.contains("已经报过名了"), "{}", r.body);
+
+    // The CSV equals the page: one row, 1 of 20 taken.
+    let csv = request(
+        addr,
+        "GET",
+        &format!("/activities.csv?week={tomorrow}"),
+        &h,
+        "",
+    )
+    .await;
+    assert_eq!(csv.status, 200);
+    let rows: Vec<&str> = csv.body.trim_start_matches('\u{feff}').lines().collect();
+    assert_eq!(rows.len(), 2, "{}", csv.body);
+    assert!(
+        rows[1].contains(",书法班,Calligraphy,课程,20,1,0,0,报名中"),
+        "{}",
+        rows[1]
+    );
+    let xlsx = request(
+        addr,
+        "GET",
+        &format!("/activities.xlsx?week={tomorrow}"),
+        &h,
+        "",
+    )
+    .await;
+    assert_eq!(xlsx.status, 200);
+
+    // A technician may look but not plan, sign up or close.
+    let (tcookie, tcsrf) = session(addr, wang, "112233").await;
+    let th = [("Cookie", tcookie.as_str())];
+    let seen = request(addr, "GET", &page, &th, "").await;
+    assert_eq!(seen.status, 200);
+    assert!(
+        !seen.body.contains("/signup\""),
+        "no sign-up form for a technician"
+    );
+    let r = request(
+        addr,
+        "POST",
+        &format!("{page}/signup"),
+        &th,
+        &format!("csrf={tcsrf}&member={chen}"),
+    )
+    .await;
+    assert_eq!(r.status, 403);
+    assert!(r.body.contains("您的角色不能管理活动"), "{}", r.body);
+
+    // Yesterday's volunteer shift: a check-in, no check-out. Closing asks
+    // for the time; confirmed, it pays once.
+    let id = {
+        let mut store = keting_store::Store::open(&data.join("keting.db")).unwrap();
+        let yesterday = today.previous_day().unwrap();
+        let at = |minutes: i64| {
+            keting_core::time::Timestamp::from_unix_millis(
+                cal.start_of(yesterday).as_unix_millis() + minutes * 60_000,
+            )
+        };
+        let plan = ActivityPlan {
+            title_zh: "图书整理".into(),
+            title_en: "Library shelving".into(),
+            room: "图书室".into(),
+            starts: at(14 * 60),
+            ends: at(17 * 60),
+            capacity: 4,
+            kind: ActivityKind::Volunteer,
+            audience: Audience::Volunteers,
+            points_per_hour: 10,
+            organiser_name: String::new(),
+        };
+        let organiser = keting_core::ids::MemberId(liu);
+        let id =
+            desk::activities::add(&mut store, Actor::Staff(organiser), &plan, None, cal, at(0))
+                .unwrap()[0];
+        let v = keting_core::ids::MemberId(volunteer);
+        desk::activities::attend(&mut store, Actor::Staff(organiser), id, v, at(14 * 60 + 5))
+            .unwrap();
+        id
+    };
+    let page = format!("/activities/{id}");
+    let r = request(
+        addr,
+        "POST",
+        &format!("{page}/close"),
+        &h,
+        &format!("csrf={csrf}"),
+    )
+    .await;
+    assert_eq!(r.status, 400);
+    assert!(r.body.contains("有 1 位志愿者没有签退"), "{}", r.body);
+    let r = request(
+        addr,
+        "POST",
+        &format!("{page}/hours"),
+        &h,
+        &format!("csrf={csrf}&member={volunteer}&minutes=181"),
+    )
+    .await;
+    assert!(
+        r.body.contains("服务时长不能超过本班次的 180 分钟"),
+        "{}",
+        r.body
+    );
+    let r = request(
+        addr,
+        "POST",
+        &format!("{page}/hours"),
+        &h,
+        &format!("csrf={csrf}&member={volunteer}&minutes=150"),
+    )
+    .await;
+    assert!(r.body.contains("时长 150 分钟已确认"), "{}", r.body);
+    let r = request(
+        addr,
+        "POST",
+        &format!("{page}/close"),
+        &h,
+        &format!("csrf={csrf}"),
+    )
+    .await;
+    assert!(
+        r.body.contains("已结束：1 人到场，1 位志愿者共 25 积分"),
+        "{}",
+        r.body
+    );
+    let r = request(
+        addr,
+        "POST",
+        &format!("{page}/close"),
+        &h,
+        &format!("csrf={csrf}"),
+    )
+    .await;
+    assert_eq!(r.status, 400, "closing twice pays nothing more");
+    let balance = kiosk_cli(&data, &["points", "balance", &volunteer.to_string()]);
+    assert!(balance.contains("25"), "{balance}");
+    // And the month's report counts it (started yesterday: this month
+    // unless today is the 1st).
+    if today.day() != 1 {
+        let report = request(addr, "GET", "/report", &h, "").await;
+        assert!(
+            report.body.contains("id=\"month-volunteer-hours\">2.5<"),
+            "{}",
+            report.body
+        );
+    }
     centre.stop().await;
 }

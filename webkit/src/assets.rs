@@ -8,8 +8,10 @@ pub const CSS: &str = r#"
 body { font-family: "Noto Sans CJK SC", "Microsoft YaHei", "PingFang SC", "WenQuanYi Micro Hei", sans-serif; font-size: 18px; margin: 0; color: #1d2327; background: #f6f7f7; }
 header { display: flex; align-items: center; gap: 1.2em; background: #0f5132; color: #fff; padding: .5em 1em; }
 header a, header button { color: #fff; }
-.brand { font-weight: bold; font-size: 1.2em; }
-nav a { margin-right: 1em; text-decoration: none; }
+.brand { font-weight: bold; font-size: 1.2em; white-space: nowrap; }
+nav { display: flex; flex-wrap: wrap; column-gap: .9em; }
+nav a { text-decoration: none; white-space: nowrap; }
+header .who, header .lang { white-space: nowrap; }
 nav a.here { text-decoration: underline; font-weight: bold; }
 .who { margin-left: auto; }
 .inline { display: inline; margin: 0; }
