@@ -88,13 +88,6 @@ pub fn seed(conn: &Connection, now: Timestamp) -> Result<(), StoreError> {
     };
     let daily = [
         item(
-            "09:00",
-            "书法班",
-            "Calligraphy class",
-            "活动室二",
-            "Activity room 2",
-        ),
-        item(
             "10:30",
             "太极拳",
             "Tai chi",
@@ -119,17 +112,8 @@ pub fn seed(conn: &Connection, now: Timestamp) -> Result<(), StoreError> {
     for i in &daily {
         programme::add(conn, Recurrence::Daily, i)?;
     }
-    let yoga = item(
-        "19:30",
-        "免费瑜伽课",
-        "Free yoga class",
-        "24 小时健身房",
-        "24-hour gym",
-    );
-    for weekday in [2, 4, 6] {
-        programme::add(conn, Recurrence::Weekly(weekday), &yoga)?;
-    }
     seed_points(conn, now)?;
+    crate::demo_activities::seed(conn, now)?;
     seed_bookings(conn, now)
 }
 

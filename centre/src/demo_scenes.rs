@@ -146,3 +146,34 @@ pub fn technician(store: &mut Store) -> Result<(), StoreError> {
         Ok(())
     })
 }
+
+/// The room of the room kiosk's pictures.
+pub const ROOM: &str = "活动室一";
+
+/// For a room kiosk: a paper-cutting class on in [`ROOM`] now (from half an
+/// hour ago for an hour and a half), two already there.
+pub fn room(store: &mut Store) -> Result<(), StoreError> {
+    use keting_core::activity::{ActivityKind, ActivityPlan, Audience};
+    use keting_store::activities;
+    let now = clock::now();
+    let starts = keting_core::time::Timestamp::from_unix_millis(now.as_unix_millis() - 30 * 60_000);
+    let plan = ActivityPlan {
+        title_zh: "剪纸班".into(),
+        title_en: "Paper-cutting class".into(),
+        room: ROOM.into(),
+        starts,
+        ends: starts.saturating_add(Duration::from_secs(90 * 60)),
+        capacity: 12,
+        kind: ActivityKind::Class,
+        audience: Audience::Everyone,
+        points_per_hour: 0,
+        organiser_name: String::new(),
+    };
+    store.write(|tx| {
+        let id = activities::insert(tx, &plan, activities::Origin::default(), "demo", starts)?;
+        for m in [3, 4] {
+            activities::record_arrival(tx, id, MemberId(m), "demo", starts)?;
+        }
+        Ok(())
+    })
+}

@@ -50,6 +50,10 @@ struct Cli {
     #[arg(long)]
     headless: bool,
 
+    /// Activity mode: the screen shows what is on in this room and counts each scan as attendance (a volunteer's second scan checks out). It shares the centre's data directory and starts no centre of its own; a room on another machine uses a `reader` device agent.
+    #[arg(long, value_name = "NAME", conflicts_with = "headless")]
+    room: Option<String>,
+
     #[command(flatten)]
     service: ServiceFlags,
 
@@ -247,8 +251,11 @@ fn run(cli: Cli, started: Instant) -> Result<()> {
     match cli.command {
         None if cli.headless => headless(centre(&site)?),
         None => {
-            let config = centre(&site)?;
-            window(store, site, &dir, config)
+            let config = match cli.room {
+                Some(_) => None,
+                None => Some(centre(&site)?),
+            };
+            window(store, site, &dir, config, cli.room.as_deref())
         }
         Some(Command::Gym(cmd)) => gym_command(cmd, &mut store),
         Some(Command::Staff(cmd)) => cli::staff::staff_command(cmd, &mut store),
@@ -286,7 +293,13 @@ fn headless(config: CentreConfig) -> Result<()> {
     Ok(())
 }
 
-fn window(store: Store, site: SiteRecord, dir: &DataDir, centre: CentreConfig) -> Result<()> {
+fn window(
+    store: Store,
+    site: SiteRecord,
+    dir: &DataDir,
+    centre: Option<CentreConfig>,
+    room: Option<&str>,
+) -> Result<()> {
     let has_display = ["DISPLAY", "WAYLAND_DISPLAY"]
         .iter()
         .any(|v| std::env::var_os(v).is_some_and(|x| !x.is_empty()));
@@ -310,12 +323,23 @@ fn window(store: Store, site: SiteRecord, dir: &DataDir, centre: CentreConfig) -
     };
     tracing::info!(site = %site.site_id, data = %dir.path().display(), "opening the kiosk window");
     let verifier = site::verifier(&site)?;
-    let centre = Centre::start(centre)?;
+    let centre = centre.map(Centre::start).transpose()?;
     let ui = KioskUi::new(CheckInDesk::new(store, site, verifier), cards)
         .context("cannot open the kiosk window")?;
-    ui.set_doors(centre.doors());
+    if let Some(c) = &centre {
+        ui.set_doors(c.doors());
+    }
+    if let Some(room) = room {
+        tracing::info!(
+            room,
+            "activity mode: scans count as attendance in this room"
+        );
+        ui.set_room(room);
+    }
     ui.run().context("the kiosk window failed")?;
-    centre.stop();
+    if let Some(c) = centre {
+        c.stop();
+    }
     Ok(())
 }
 

@@ -184,7 +184,7 @@ fn the_language_switch_changes_the_text() {
     assert!(s.shows("Visits today 0"));
     assert!(!s.shows("欢迎光临"));
     assert!(
-        s.any_label_containing("Calligraphy class"),
+        s.any_label_containing("AI piano taster"),
         "the programme follows the language"
     );
     s.tap("王秀英");
@@ -801,4 +801,78 @@ fn a_revoked_pass_books_nothing() {
     screen.type_keys(&format!("{}\r", lost.pass));
     assert!(screen.any_label_containing("这张卡已挂失，请用新卡"));
     assert!(!screen.shows("我的预约"), "no menu for an old card");
+}
+
+#[test]
+fn a_resident_signs_up_joins_a_waiting_list_and_leaves_it_in_one_tap_each() {
+    let screen = Screen::new();
+    let data = DataDir::prepare(screen._dir.path().join("data")).unwrap();
+    let store = Store::open(&data.database()).unwrap();
+    let wang = keting_store::members::list(store.conn())
+        .unwrap()
+        .into_iter()
+        .find(|m| m.name == "王秀英")
+        .unwrap();
+    let mine = || {
+        keting_store::activities::of_member(store.conn(), wang.id, clock::now())
+            .unwrap()
+            .into_iter()
+            .map(|(r, s)| (r.plan.title_zh, s.as_str()))
+            .collect::<Vec<_>>()
+    };
+    assert!(mine().is_empty());
+
+    screen.tap("活动报名");
+    assert!(screen.shows("请将二维码对准下方扫码器"));
+    // The demo cards are on this page too.
+    screen.tap("王秀英");
+    // A class with places: one tap.
+    screen.tap("报名 书法班");
+    assert!(
+        screen.any_label_containing("报名成功"),
+        "the outcome in words"
+    );
+    assert_eq!(mine(), [("书法班".to_owned(), "place")]);
+    assert!(screen.shows("取消报名 书法班"), "now she can give it up");
+    // The full talk: a turn on the waiting list, behind the one already there.
+    screen.tap("排候补 防跌倒健康讲座");
+    assert!(screen.any_label_containing("已排候补第 2 位"));
+    assert!(screen.any_label_containing("候补第 2 位"));
+    // A volunteer shift is not offered to a resident.
+    assert!(!screen.any_label_containing("图书整理"));
+    screen.tap("退出候补 防跌倒健康讲座");
+    assert!(screen.any_label_containing("已取消报名"));
+    assert_eq!(mine(), [("书法班".to_owned(), "place")]);
+    // Left alone, the page goes home.
+    mock_elapsed_time(keting_kiosk::controller::router::RESIDENT_IDLE + Duration::from_millis(100));
+    assert!(screen.shows("活动报名"));
+    assert!(!screen.any_label_containing("报名成功"));
+}
+
+#[test]
+fn a_room_kiosk_greets_each_scan_by_name_and_counts_it_at_what_is_on() {
+    let screen = Screen::new();
+    let data = DataDir::prepare(screen._dir.path().join("data")).unwrap();
+    let mut store = Store::open(&data.database()).unwrap();
+    keting_centre::demo_scenes::room(&mut store).unwrap();
+    screen.ui.set_room(keting_centre::demo_scenes::ROOM);
+    assert!(screen.any_label_containing("剪纸班"));
+    screen.type_keys(&format!("{}\r", screen.first_pass));
+    assert!(screen.any_label_containing("王秀英，欢迎！已签到"));
+    assert!(screen.any_label_containing("已到 3 人"));
+    // A second scan is welcomed, not counted again.
+    screen.type_keys(&format!("{}\r", screen.first_pass));
+    assert!(screen.any_label_containing("您已签到"));
+    assert!(screen.any_label_containing("已到 3 人"));
+    // Not a pass: the reason, and the room page stays.
+    screen.type_keys("https://example.com\r");
+    assert!(
+        screen.any_label_containing("不是本中心"),
+        "a refusal in words"
+    );
+    mock_elapsed_time(BACK_HOME_AFTER + Duration::from_secs(60));
+    assert!(
+        screen.any_label_containing("剪纸班"),
+        "a room kiosk rests on its room"
+    );
 }

@@ -5,6 +5,8 @@
 //!
 //! - [`router`]: which page is shown, where a scan goes on it, and how
 //!   long it stays untouched before the screen goes home.
+//! - [`activities`]: the activities page: who scanned, and the one tap
+//!   each activity offers them now.
 //! - [`award`]: the award page: the activities offered, the one chosen,
 //!   each scan's outcome and whether it can still be undone.
 //! - [`points`]: the points page: the resident, the drink chosen, the
@@ -14,6 +16,7 @@
 //!   the days shown, the slot picked; what each cell of a week is, what a
 //!   resident may do to a booking now, how many pianos are free.
 
+pub mod activities;
 pub mod award;
 pub mod points;
 pub mod router;

@@ -43,6 +43,11 @@ pub enum Screen {
     Services,
     /// The staff's service desk.
     ServiceDesk,
+    /// This week's activities: sign up, join the waiting list, give up.
+    Activities,
+    /// A room's screen (`kiosk --room NAME`): what is on, each scan counted
+    /// as attendance. The home page of a room kiosk.
+    Room,
 }
 
 /// What a scan means on the page shown.
@@ -58,6 +63,10 @@ pub enum ScanMeans {
     PointsMember,
     /// Names the resident using the services page.
     ServicesMember,
+    /// Names the resident on the activities page.
+    ActivitiesMember,
+    /// Counts the scanned person at what is on in the room.
+    RoomAttendance,
 }
 
 impl Screen {
@@ -73,10 +82,10 @@ impl Screen {
     /// (`None`: the home page stays).
     pub fn idle(self) -> Option<Duration> {
         match self {
-            Screen::Home => None,
+            Screen::Home | Screen::Room => None,
             Screen::Result => Some(RESULT_SHOWN),
             Screen::StaffPin => Some(PIN_IDLE),
-            Screen::Points | Screen::Services => Some(RESIDENT_IDLE),
+            Screen::Points | Screen::Services | Screen::Activities => Some(RESIDENT_IDLE),
             Screen::Staff | Screen::Award | Screen::Restock | Screen::ServiceDesk => {
                 Some(STAFF_IDLE)
             }
@@ -95,17 +104,31 @@ impl Screen {
             Screen::Award => ScanMeans::Award,
             Screen::Points => ScanMeans::PointsMember,
             Screen::Services => ScanMeans::ServicesMember,
+            Screen::Activities => ScanMeans::ActivitiesMember,
+            Screen::Room => ScanMeans::RoomAttendance,
         }
     }
 }
 
-/// The page shown.
+/// The page shown, and the page the screen rests on (the home page, or a
+/// room kiosk's room page).
 #[derive(Clone, Debug, Default)]
 pub struct Router {
     screen: Screen,
+    home: Screen,
 }
 
 impl Router {
+    /// A router that rests on `home` (a room kiosk rests on its room).
+    pub fn resting_on(home: Screen) -> Self {
+        Self { screen: home, home }
+    }
+
+    /// The page the screen rests on.
+    pub fn home(&self) -> Screen {
+        self.home
+    }
+
     /// The page shown.
     pub fn screen(&self) -> Screen {
         self.screen
@@ -119,9 +142,9 @@ impl Router {
         screen.idle()
     }
 
-    /// Goes home.
+    /// Goes home (to the page it rests on).
     pub fn go_home(&mut self) {
-        self.screen = Screen::Home;
+        self.screen = self.home;
     }
 }
 
@@ -137,6 +160,18 @@ mod tests {
         assert_eq!(Screen::Award.scan_means(), ScanMeans::Award);
         assert_eq!(Screen::Points.scan_means(), ScanMeans::PointsMember);
         assert_eq!(Screen::Services.scan_means(), ScanMeans::ServicesMember);
+        assert_eq!(Screen::Activities.scan_means(), ScanMeans::ActivitiesMember);
+        assert_eq!(Screen::Room.scan_means(), ScanMeans::RoomAttendance);
+    }
+
+    #[test]
+    fn a_room_kiosk_rests_on_its_room_and_goes_back_to_it() {
+        let mut r = Router::resting_on(Screen::Room);
+        assert_eq!(r.screen(), Screen::Room);
+        assert_eq!(Screen::Room.idle(), None, "the room page stays");
+        r.show(Screen::Staff);
+        r.go_home();
+        assert_eq!(r.screen(), Screen::Room);
     }
 
     #[test]

@@ -16,27 +16,32 @@ use keting_core::ids::MemberId;
 use slint::{ComponentHandle, ModelRc, SharedString, Timer, TimerMode, VecModel};
 use tokio::sync::watch;
 
+use super::activities_adapter;
 use super::alarm_adapter;
 use super::award_adapter;
 use super::language::Language;
 use super::points_adapter;
 use super::restock_adapter;
+use super::room_adapter::{self, RoomKiosk};
 use super::service_desk_adapter;
 use super::services_adapter;
 use super::staff_adapter;
 use super::{
     DemoCardEntry, KioskAdapter, KioskWindow, Outcome, Page, ProgrammeEntry, Refusal, Theme,
 };
+use crate::controller::activities::ActivitiesPage;
 use crate::controller::award::AwardPage;
 use crate::controller::points::PointsPage;
 use crate::controller::router::{Router, ScanMeans, Screen};
 use crate::controller::services::ServicesPage;
 use crate::controller::staff::StaffPage;
 use crate::scan_input::ScanInput;
+use crate::words::{tr, tr_args};
 use keting_centre::clock;
 use keting_centre::demo::DemoCard;
 use keting_centre::service::DoorsView;
 use keting_desk::checkin::{CheckInDesk, ScanRecord};
+use keting_desk::home::Places;
 use keting_desk::records::ScanSource;
 
 /// How long a result stays on screen.
@@ -65,6 +70,10 @@ pub(super) struct State {
     pub(super) award: AwardPage,
     /// The pianos and bookings page's member and choices.
     pub(super) services: ServicesPage,
+    /// The activities page's member.
+    pub(super) activities: ActivitiesPage,
+    /// The room this kiosk counts attendance in (`kiosk --room NAME`).
+    pub(super) room: Option<RoomKiosk>,
     /// The page shown, decided here, never read back from the window.
     pub(super) router: Router,
 }
@@ -97,6 +106,8 @@ impl KioskUi {
             points_timer: Timer::default(),
             award: AwardPage::default(),
             services: ServicesPage::default(),
+            activities: ActivitiesPage::default(),
+            room: None,
             router: Router::default(),
         }));
 
@@ -158,6 +169,20 @@ impl KioskUi {
             with(&w, &s, |window, state| {
                 touch(window, state);
                 points_adapter::cancel(window, state);
+            })
+        });
+        let (w, s) = (window.as_weak(), Rc::downgrade(&state));
+        adapter.on_activities_open(move || {
+            with(&w, &s, |window, state| {
+                activities_adapter::open(window, state);
+                touch(window, state);
+            })
+        });
+        let (w, s) = (window.as_weak(), Rc::downgrade(&state));
+        adapter.on_activity_tap(move |id| {
+            with(&w, &s, |window, state| {
+                touch(window, state);
+                activities_adapter::tap_on(window, state, i64::from(id));
             })
         });
         let (w, s) = (window.as_weak(), Rc::downgrade(&state));
@@ -380,6 +405,23 @@ impl KioskUi {
         set_language(&self.window, &self.state, language);
     }
 
+    /// Makes this a room's kiosk (`kiosk --room NAME`): it rests on the
+    /// room's page, and a scan counts as attendance of what is on there.
+    pub fn set_room(&self, room: &str) {
+        {
+            let mut s = self.state.borrow_mut();
+            s.room = Some(RoomKiosk::new(room.to_owned()));
+            s.router = Router::resting_on(Screen::Room);
+        }
+        self.window.global::<KioskAdapter>().set_page(Page::Room);
+        refresh_home(&self.window, &self.state);
+    }
+
+    /// Opens the activities page (as its button on the home page does).
+    pub fn open_activities(&self) {
+        activities_adapter::open(&self.window, &self.state);
+    }
+
     /// Switches large-text mode.
     pub fn set_large_text(&self, on: bool) {
         self.window.global::<Theme>().set_large_text(on);
@@ -456,6 +498,15 @@ fn handle_scan(window: &KioskWindow, state: &Rc<RefCell<State>>, text: &str, sou
             staff_adapter::scan(window, state, text);
             return;
         }
+        ScanMeans::ActivitiesMember => {
+            touch(window, state);
+            activities_adapter::scan(window, state, text);
+            return;
+        }
+        ScanMeans::RoomAttendance => {
+            room_adapter::scan(window, state, text);
+            return;
+        }
         ScanMeans::CheckIn => {}
     }
     let result = state.borrow_mut().desk.scan(text, clock::now(), source);
@@ -528,6 +579,8 @@ fn page_of(screen: Screen) -> Page {
         Screen::Award => Page::Award,
         Screen::Restock => Page::Restock,
         Screen::Services => Page::Services,
+        Screen::Activities => Page::Activities,
+        Screen::Room => Page::Room,
         Screen::ServiceDesk => Page::ServiceDesk,
     }
 }
@@ -575,9 +628,11 @@ fn go_home(window: &KioskWindow, state: &Rc<RefCell<State>>) {
         s.points = PointsPage::default();
         s.award = AwardPage::default();
         s.services = ServicesPage::default();
+        s.activities = ActivitiesPage::default();
         s.router.go_home();
     }
-    window.global::<KioskAdapter>().set_page(Page::Home);
+    let home = state.borrow().router.home();
+    window.global::<KioskAdapter>().set_page(page_of(home));
     refresh_home(window, state);
 }
 
@@ -605,8 +660,8 @@ fn set_language(window: &KioskWindow, state: &Rc<RefCell<State>>, language: Lang
     alarm_adapter::update(window, state);
 }
 
-fn refresh_home(window: &KioskWindow, state: &Rc<RefCell<State>>) {
-    let state = state.borrow();
+fn refresh_home(window: &KioskWindow, state_rc: &Rc<RefCell<State>>) {
+    let state = state_rc.borrow();
     let adapter = window.global::<KioskAdapter>();
     let now = clock::now();
     let cal = state.desk.site().calendar;
@@ -627,8 +682,9 @@ fn refresh_home(window: &KioskWindow, state: &Rc<RefCell<State>>) {
         }
         Err(e) => tracing::error!("cannot read the district's announcement: {e}"),
     }
-    match keting_desk::home::programme(state.desk.store(), local.date()) {
+    match keting_desk::home::on_today(state.desk.store(), cal, local.date(), now) {
         Ok(items) => {
+            let zh = state.language == Language::Chinese;
             let entries: Vec<ProgrammeEntry> = items
                 .iter()
                 .map(|i| {
@@ -636,10 +692,17 @@ fn refresh_home(window: &KioskWindow, state: &Rc<RefCell<State>>) {
                         Language::Chinese => (&i.title_zh, &i.place_zh),
                         Language::English => (&i.title_en, &i.place_en),
                     };
+                    let places = match i.places {
+                        Some(Places::Left(n)) => tr_args(zh, "{0} places left", &[&n]),
+                        Some(Places::Full { .. }) => tr(zh, "Full"),
+                        Some(Places::Cancelled) => tr(zh, "Cancelled"),
+                        Some(Places::Over) | None => String::new(),
+                    };
                     ProgrammeEntry {
                         starts: SharedString::from(i.starts.as_str()),
                         title: title.as_str().into(),
                         place: place.as_str().into(),
+                        places: places.into(),
                     }
                 })
                 .collect();
@@ -647,4 +710,6 @@ fn refresh_home(window: &KioskWindow, state: &Rc<RefCell<State>>) {
         }
         Err(e) => tracing::error!("cannot read today's programme: {e}"),
     }
+    drop(state);
+    room_adapter::refresh(window, state_rc);
 }

@@ -9,16 +9,21 @@
 //! page, redeeming points, awarding them, restocking the drinks machine,
 //! and the pianos and bookings; [`service_desk_adapter`] the staff's view
 //! of the session devices; [`alarm_adapter`] the alarm line on every page
-//! and their acknowledgement. [`language`] holds the two languages' words.
+//! and their acknowledgement; [`activities_adapter`] the residents'
+//! activities (sign up in one tap) and [`room_adapter`] a room kiosk's
+//! screen (`kiosk --room NAME`: attendance greeted by name).
+//! [`language`] holds the two languages' words.
 //! [`screenshot`] renders any page to a PNG with the software
 //! renderer, with no display.
 
+pub mod activities_adapter;
 pub mod alarm_adapter;
 pub mod award_adapter;
 pub mod kiosk_adapter;
 pub mod language;
 pub mod points_adapter;
 pub mod restock_adapter;
+pub mod room_adapter;
 mod scanned_member;
 pub mod screenshot;
 pub mod service_desk_adapter;
@@ -31,7 +36,8 @@ mod generated {
 }
 
 pub use generated::{
-    ActivityChoice, AlarmRow, AwardRow, ClaimRow, DemoCardEntry, DeskRow, DoorRow, DrinkItem,
-    EntryRow, GymRow, KioskAdapter, KioskWindow, MyBooking, Outcome, Page, PointsLine, PointsStep,
-    ProgrammeEntry, Refusal, RestockRow, ServiceTile, ServicesStep, Theme, WeekCell, WeekDay,
+    ActivitiesStep, ActivityChoice, ActivityRow, AlarmRow, AwardRow, ClaimRow, DemoCardEntry,
+    DeskRow, DoorRow, DrinkItem, EntryRow, GymRow, KioskAdapter, KioskWindow, MyBooking, Outcome,
+    Page, PointsLine, PointsStep, ProgrammeEntry, Refusal, RestockRow, ServiceTile, ServicesStep,
+    Theme, WeekCell, WeekDay,
 };

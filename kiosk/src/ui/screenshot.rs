@@ -14,7 +14,7 @@ use keting_core::pass::PassIssuer;
 use slint::Rgb8Pixel;
 use slint::platform::software_renderer::{MinimalSoftwareWindow, RepaintBufferType};
 use slint::platform::{Platform, WindowAdapter};
-use slint::{ComponentHandle, PhysicalSize, PlatformError};
+use slint::{ComponentHandle, Model, PhysicalSize, PlatformError};
 use thiserror::Error;
 
 use super::kiosk_adapter::KioskUi;
@@ -118,6 +118,19 @@ pub const PAGES: &[(&str, &str)] = &[
         "staff-technician",
         "the staff page for a technician: a claim to confirm and doors to open, no gym months, points or restocking",
     ),
+    ("activities-scan", "activities: scan your pass"),
+    (
+        "activities-list",
+        "activities: the next seven days with places left, a full talk to join the waiting list of, one tap each",
+    ),
+    (
+        "activities-signed-up",
+        "activities: signed up for a class in one tap",
+    ),
+    (
+        "room",
+        "a room kiosk (kiosk --room): the class on now, how many came, a resident greeted by name",
+    ),
 ];
 
 /// Why a page could not be rendered.
@@ -213,6 +226,9 @@ pub fn render(
     }
     if request.page == "home-district" {
         demo_scenes::district(&mut store, &site).map_err(|e| setup(&e))?;
+    }
+    if request.page == "room" {
+        demo_scenes::room(&mut store).map_err(|e| setup(&e))?;
     }
     if request.page == "staff-technician" {
         demo_scenes::technician(&mut store).map_err(|e| setup(&e))?;
@@ -340,6 +356,26 @@ pub fn render(
             }
         }
         "home-alarm" => ui.set_doors(sample_doors(true, &site, Vec::new())),
+        page if page.starts_with("activities-") => {
+            ui.open_activities();
+            if page != "activities-scan" {
+                ui.scan(&first_resident, ScanSource::Scanner);
+            }
+            if page == "activities-signed-up" {
+                // The first on the list with a place to take.
+                let rows = adapter.get_activity_rows();
+                if let Some(row) = (0..rows.row_count())
+                    .filter_map(|i| rows.row_data(i))
+                    .find(|r| r.tap == "signup")
+                {
+                    adapter.invoke_activity_tap(row.id);
+                }
+            }
+        }
+        "room" => {
+            ui.set_room(demo_scenes::ROOM);
+            ui.scan(&first_resident, ScanSource::Scanner);
+        }
         "staff" | "staff-claim" | "staff-technician" | "staff-alarm" => {
             let claims = if request.page != "staff" {
                 vec![("gym-door".to_owned(), "431354".to_owned())]

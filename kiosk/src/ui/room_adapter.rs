@@ -1,0 +1,159 @@
+//! A room's screen (`kiosk --room NAME`): what is on in the room now and how
+//! many have come, or when the next one starts; each scan counted as
+//! attendance of what is on (a volunteer's second scan checks them out) and
+//! greeted by name, or refused with the reason.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::time::{Duration, Instant};
+
+use keting_core::activity::rules::Attendance;
+use keting_core::calendar::Span;
+use keting_desk::activities::{self, Via};
+use keting_desk::records::ActivityState;
+use slint::ComponentHandle;
+
+use super::activities_adapter::refusal_words;
+use super::kiosk_adapter::State;
+use super::language::Language;
+use super::scanned_member::member_of;
+use super::{KioskAdapter, KioskWindow};
+use crate::words::tr_args;
+use keting_centre::clock;
+
+/// A greeting stays this long, then the room page asks for the next scan.
+pub const GREETING_SHOWN: Duration = Duration::from_secs(8);
+
+/// The room this kiosk counts attendance in, and its last greeting.
+#[derive(Clone, Debug)]
+pub struct RoomKiosk {
+    /// The room's name, as activities name it.
+    pub room: String,
+    greeted: Option<Instant>,
+}
+
+impl RoomKiosk {
+    /// A kiosk for `room`.
+    pub fn new(room: String) -> Self {
+        Self {
+            room,
+            greeted: None,
+        }
+    }
+}
+
+fn hhmm(state: &Rc<RefCell<State>>, t: keting_core::time::Timestamp) -> String {
+    let l = state.borrow().desk.site().calendar.local(t);
+    format!("{:02}:{:02}", l.hour(), l.minute())
+}
+
+/// Shows what is on in the room now (and clears an old greeting).
+pub(super) fn refresh(window: &KioskWindow, state: &Rc<RefCell<State>>) {
+    let Some(room) = state.borrow().room.as_ref().map(|r| r.room.clone()) else {
+        return;
+    };
+    let adapter = window.global::<KioskAdapter>();
+    let stale = state
+        .borrow()
+        .room
+        .as_ref()
+        .and_then(|r| r.greeted)
+        .is_some_and(|at| at.elapsed() >= GREETING_SHOWN);
+    if stale {
+        if let Some(r) = state.borrow_mut().room.as_mut() {
+            r.greeted = None;
+        }
+        adapter.set_room_greeting("".into());
+    }
+    adapter.set_room_name(room.as_str().into());
+    let now = clock::now();
+    let english = state.borrow().language == Language::English;
+    let on = activities::on_in_room(state.borrow().desk.store(), &room, now);
+    match on {
+        Ok(Some(v)) => {
+            let p = &v.record.plan;
+            let title = if english { &p.title_en } else { &p.title_zh };
+            adapter.set_room_now(
+                format!("{title} {}–{}", hhmm(state, p.starts), hhmm(state, p.ends)).into(),
+            );
+            let attended = activities::closing_sheet(state.borrow().desk.store(), v.record.id)
+                .map(|s| s.lines.len())
+                .unwrap_or(0);
+            adapter.set_room_attended(i32::try_from(attended).unwrap_or(i32::MAX));
+            adapter.set_room_capacity(i32::try_from(p.capacity).unwrap_or(i32::MAX));
+            adapter.set_room_next("".into());
+        }
+        Ok(None) => {
+            adapter.set_room_now("".into());
+            let cal = state.borrow().desk.site().calendar;
+            let today = Span {
+                start: now,
+                end: cal.day_span(cal.date_of(now)).end,
+            };
+            let next = activities::programme(state.borrow().desk.store(), today, now)
+                .ok()
+                .and_then(|all| {
+                    all.into_iter().find(|v| {
+                        v.record.plan.room == room && v.record.state == ActivityState::Open
+                    })
+                });
+            adapter.set_room_next(
+                next.map(|v| {
+                    let p = &v.record.plan;
+                    format!(
+                        "{} {}",
+                        hhmm(state, p.starts),
+                        if english { &p.title_en } else { &p.title_zh }
+                    )
+                })
+                .unwrap_or_default()
+                .into(),
+            );
+        }
+        Err(e) => tracing::error!("room screen: {e}"),
+    }
+}
+
+/// A scan in the room: counted at what is on, greeted by name.
+pub(super) fn scan(window: &KioskWindow, state: &Rc<RefCell<State>>, text: &str) {
+    let Some(room) = state.borrow().room.as_ref().map(|r| r.room.clone()) else {
+        return;
+    };
+    let zh = state.borrow().language == Language::Chinese;
+    let (greeting, ok) = match member_of(state, text) {
+        Err(why) => (why, false),
+        Ok((member, _)) => {
+            let done = activities::scan_in_room(
+                state.borrow_mut().desk.store_mut(),
+                &Via::RoomKiosk(room.clone()),
+                &room,
+                member,
+                clock::now(),
+            );
+            match done {
+                Ok(a) => (
+                    match a.attendance {
+                        Attendance::Arrived => {
+                            tr_args(zh, "{0}, welcome! You are signed in", &[&a.name])
+                        }
+                        Attendance::CheckedOut => {
+                            tr_args(zh, "{0}, signed out. Thank you!", &[&a.name])
+                        }
+                        Attendance::Again => {
+                            tr_args(zh, "{0}, you are already signed in", &[&a.name])
+                        }
+                    },
+                    true,
+                ),
+                Err(e) => (refusal_words(zh, &e), false),
+            }
+        }
+    };
+    if let Some(r) = state.borrow_mut().room.as_mut() {
+        r.greeted = Some(Instant::now());
+    }
+    let adapter = window.global::<KioskAdapter>();
+    adapter.set_room_greeting(greeting.into());
+    adapter.set_room_greeting_ok(ok);
+    refresh(window, state);
+}
