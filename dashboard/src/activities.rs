@@ -221,6 +221,46 @@ async fn render(
         body.push_str(&html::table("programme", &head, &rows));
     }
     if who.role.may(StaffAction::Activities) {
+        let from_district = d
+            .with_store(move |s| desk_activities::from_district(s, cal, clock::now()))
+            .await
+            .unwrap_or_default();
+        if !from_district.is_empty() {
+            let rows: Vec<Vec<String>> = from_district
+                .iter()
+                .map(|a| {
+                    vec![
+                        format!("{} {}", esc(&a.date), esc(&a.starts)),
+                        esc(lang.t(&a.title_zh, &a.title_en)),
+                        esc(&a.place_zh),
+                        format!(
+                            "<form method=\"post\" action=\"/activities/adopt\" class=\"inline\"><input type=\"hidden\" name=\"csrf\" value=\"{}\"><input type=\"hidden\" name=\"msg_id\" value=\"{}\">\
+                             <label>{} <input name=\"capacity\" value=\"30\" size=\"4\" maxlength=\"3\"></label> <label>{} <input name=\"minutes\" value=\"60\" size=\"4\" maxlength=\"4\"></label> <button>{}</button></form>",
+                            esc(&who.csrf),
+                            esc(&a.msg_id),
+                            lang.t("名额", "Places"),
+                            lang.t("分钟", "Minutes"),
+                            lang.t("采用并开放报名", "Adopt, open for sign-up"),
+                        ),
+                    ]
+                })
+                .collect();
+            let _ = write!(
+                body,
+                "<section><h2>{}</h2>{}</section>",
+                lang.t("区里发来的活动", "From the district"),
+                html::table(
+                    "district-activities",
+                    &[
+                        lang.t("时间", "When"),
+                        lang.t("活动", "Activity"),
+                        lang.t("地点", "Where"),
+                        ""
+                    ],
+                    &rows
+                )
+            );
+        }
         body.push_str(&add_form(lang, who, monday));
     }
     html_page(
@@ -424,6 +464,72 @@ pub async fn add(
                 Some(Err(e.words(lang))),
             )
             .await
+        }
+    }
+}
+
+/// The adopt form.
+#[derive(serde::Deserialize)]
+pub struct AdoptForm {
+    csrf: String,
+    msg_id: String,
+    capacity: String,
+    minutes: String,
+}
+
+/// `POST /activities/adopt`: a district activity becomes the centre's.
+pub async fn adopt(
+    State(d): State<Dashboard>,
+    headers: HeaderMap,
+    Form(f): Form<AdoptForm>,
+) -> Response {
+    let may = Some((
+        StaffAction::Activities,
+        ("您的角色不能管理活动", "Your role may not run activities"),
+    ));
+    let (who, lang) = match form_guard(&d, &headers, &f.csrf, may) {
+        Ok(w) => w,
+        Err(r) => return *r,
+    };
+    let (Ok(capacity), Ok(minutes)) = (
+        f.capacity.trim().parse::<u32>(),
+        f.minutes.trim().parse::<u32>(),
+    ) else {
+        let why = lang
+            .t("名额和分钟数是数字", "Places and minutes are numbers")
+            .to_owned();
+        return render(
+            &d,
+            &who,
+            lang,
+            None,
+            StatusCode::BAD_REQUEST,
+            Some(Err(why)),
+        )
+        .await;
+    };
+    let cal = d.site().calendar;
+    let actor = Actor::Staff(who.member);
+    let msg_id = f.msg_id.clone();
+    let done = d
+        .with_store(move |s| {
+            desk_activities::adopt(s, actor, &msg_id, capacity, minutes, cal, clock::now())
+        })
+        .await;
+    match done {
+        Ok(id) => {
+            let msg = match lang {
+                Lang::Zh => format!("已采用为第 {id} 号活动，开放报名"),
+                Lang::En => format!("Adopted as activity {id}, open for sign-up"),
+            };
+            render(&d, &who, lang, None, StatusCode::OK, Some(Ok(msg))).await
+        }
+        Err(e) => {
+            let status = match e {
+                ActivityError::Forbidden(_) => StatusCode::FORBIDDEN,
+                _ => StatusCode::BAD_REQUEST,
+            };
+            render(&d, &who, lang, None, status, Some(Err(e.words(lang)))).await
         }
     }
 }

@@ -378,6 +378,7 @@ pub fn router(dashboard: Dashboard) -> Router {
         .route("/activities.csv", get(activities::csv))
         .route("/activities.xlsx", get(activities::xlsx))
         .route("/activities/add", post(activities::add))
+        .route("/activities/adopt", post(activities::adopt))
         .route("/activities/:id", get(activity::page))
         .route("/activities/:id/signup", post(activity::signup))
         .route("/activities/:id/off", post(activity::off))

@@ -310,6 +310,12 @@ impl Refusal for ActivityError {
                 Lang::En => format!("There is no activity {id}"),
             },
             ActivityError::UnknownMember(id) => member_unknown(lang, id.0),
+            ActivityError::UnknownNotice(_) => lang
+                .t(
+                    "没有这个待采用的区级活动（已采用或已过期）",
+                    "No such district activity to adopt (adopted already, or past)",
+                )
+                .into(),
             ActivityError::Points { member, refusal } => match lang {
                 Lang::Zh => format!("{member} 号会员：{}；没有发放任何积分", refusal.words(lang)),
                 Lang::En => format!(

@@ -46,6 +46,10 @@ pub enum ActivityError {
     /// No such member.
     #[error("member {0} not found")]
     UnknownMember(MemberId),
+    /// No activity from the district under this id waiting to be adopted
+    /// (never sent, past, or adopted already).
+    #[error("no district activity {0} to adopt")]
+    UnknownNotice(String),
     /// A volunteer's award refused by the ledger (over a cap): nothing was
     /// awarded and the activity stays open.
     #[error("member {member}: {refusal}")]
@@ -866,5 +870,90 @@ pub fn set_policy(
             ),
         )?;
         Ok(())
+    })
+}
+
+/// The district's activities from today on that the centre has not
+/// adopted.
+pub fn from_district(
+    store: &Store,
+    calendar: SiteCalendar,
+    now: Timestamp,
+) -> Result<Vec<keting_store::district_notices::DistrictActivity>, ActivityError> {
+    Ok(keting_store::district_notices::adoptable(
+        store.conn(),
+        &calendar.date_of(now).to_string(),
+    )?)
+}
+
+/// Adopts the district's activity `msg_id` as one of the centre's: its
+/// title, date, time and place as sent, `minutes` long, `capacity` places,
+/// open for sign-up; it replaces the district's line on the programme.
+/// Adopting it twice is refused.
+pub fn adopt(
+    store: &mut Store,
+    actor: Actor,
+    msg_id: &str,
+    capacity: u32,
+    minutes: u32,
+    calendar: SiteCalendar,
+    now: Timestamp,
+) -> Result<i64, ActivityError> {
+    store.write(|tx| {
+        super::staff::require(tx, actor, StaffAction::Activities)?;
+        let found = keting_store::district_notices::adoptable(tx, "0000-00-00")?
+            .into_iter()
+            .find(|a| a.msg_id == msg_id)
+            .ok_or_else(|| ActivityError::UnknownNotice(msg_id.to_owned()))?;
+        let day = keting_core::calendar::parse_date(&found.date)
+            .map_err(|_| ActivityError::UnknownNotice(msg_id.to_owned()))?;
+        let (h, m) = found
+            .starts
+            .split_once(':')
+            .and_then(|(h, m)| Some((h.parse::<i64>().ok()?, m.parse::<i64>().ok()?)))
+            .ok_or_else(|| ActivityError::UnknownNotice(msg_id.to_owned()))?;
+        let starts = Timestamp::from_unix_millis(
+            calendar.start_of(day).as_unix_millis() + (h * 60 + m) * 60_000,
+        );
+        let plan = ActivityPlan {
+            title_zh: found
+                .title_zh
+                .chars()
+                .take(keting_core::activity::TITLE_MAX_CHARS)
+                .collect(),
+            title_en: found
+                .title_en
+                .chars()
+                .take(keting_core::activity::TITLE_MAX_CHARS)
+                .collect(),
+            room: found
+                .place_zh
+                .chars()
+                .take(keting_core::activity::TITLE_MAX_CHARS)
+                .collect(),
+            starts,
+            ends: starts.saturating_add(std::time::Duration::from_secs(u64::from(minutes) * 60)),
+            capacity,
+            kind: ActivityKind::Event,
+            audience: keting_core::activity::Audience::Everyone,
+            points_per_hour: 0,
+            organiser_name: String::new(),
+        };
+        plan.validate()?;
+        let origin = activities::Origin {
+            organiser: actor.staff(),
+            adopted_notice: Some(msg_id),
+            ..activities::Origin::default()
+        };
+        let id = activities::insert(tx, &plan, origin, &actor.audit_name(), now)?;
+        keting_store::district_notices::remove_from_programme(tx, msg_id)?;
+        audit::record(
+            tx,
+            now,
+            &actor.audit_name(),
+            "activity.adopt",
+            &format!("district {msg_id} as activity {id}, {capacity} places"),
+        )?;
+        Ok(id)
     })
 }

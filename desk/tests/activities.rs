@@ -561,3 +561,83 @@ fn bad_input_and_a_lower_role_are_refused_with_nothing_written() {
     ));
     let _ = Duration::ZERO;
 }
+
+#[test]
+fn a_district_activity_is_adopted_in_one_action_once_and_shows_with_places_instead_of_its_line() {
+    use keting_core::district::{DISTRICT_VERSION, DownlinkKind, DownlinkMessage};
+    let mut store = Store::open_in_memory().unwrap();
+    let now = at(date!(2026 - 12 - 01), 8, 0);
+    let sent = DownlinkMessage {
+        v: DISTRICT_VERSION,
+        id: "futian-notice-7".into(),
+        centre: "futian-01".into(),
+        at_ms: now.as_unix_millis(),
+        message: DownlinkKind::Activity {
+            date: "2026-12-01".into(),
+            starts: "15:30".into(),
+            title_zh: "义诊".into(),
+            title_en: "Free health check".into(),
+            place_zh: "多功能厅".into(),
+            place_en: "Hall".into(),
+        },
+    };
+    store
+        .write(|tx| keting_store::district_notices::apply(tx, &sent, now))
+        .unwrap();
+    let waiting = activities::from_district(&store, cal(), now).unwrap();
+    assert_eq!(waiting.len(), 1);
+    let observer = staff(&mut store, StaffRole::Observer);
+    assert!(matches!(
+        activities::adopt(
+            &mut store,
+            Actor::Staff(observer),
+            "futian-notice-7",
+            30,
+            90,
+            cal(),
+            now
+        ),
+        Err(ActivityError::Forbidden(_))
+    ));
+    let organiser = staff(&mut store, StaffRole::Staff);
+    let id = activities::adopt(
+        &mut store,
+        Actor::Staff(organiser),
+        "futian-notice-7",
+        30,
+        90,
+        cal(),
+        now,
+    )
+    .unwrap();
+    let v = activities::get(&store, id).unwrap();
+    assert_eq!(
+        (v.record.plan.title_zh.as_str(), v.places_left),
+        ("义诊", 30)
+    );
+    assert_eq!(v.record.plan.starts, at(date!(2026 - 12 - 01), 15, 30));
+    assert_eq!(v.record.plan.ends, at(date!(2026 - 12 - 01), 17, 0));
+    assert_eq!(v.record.adopted_notice.as_deref(), Some("futian-notice-7"));
+    assert!(matches!(
+        activities::adopt(
+            &mut store,
+            Actor::Staff(organiser),
+            "futian-notice-7",
+            30,
+            90,
+            cal(),
+            now
+        ),
+        Err(ActivityError::UnknownNotice(_))
+    ));
+    assert!(
+        activities::from_district(&store, cal(), now)
+            .unwrap()
+            .is_empty()
+    );
+    // The home page shows it once, as an activity with places.
+    let today = desk::home::on_today(&store, cal(), date!(2026 - 12 - 01), now).unwrap();
+    let lines: Vec<_> = today.iter().filter(|l| l.title_zh == "义诊").collect();
+    assert_eq!(lines.len(), 1);
+    assert_eq!(lines[0].places, Some(desk::home::Places::Left(30)));
+}

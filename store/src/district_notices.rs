@@ -56,6 +56,53 @@ pub fn apply(conn: &Connection, m: &DownlinkMessage, now: Timestamp) -> Result<b
     Ok(true)
 }
 
+/// An activity the district sent, on the programme and not yet adopted
+/// as one of the centre's activities.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DistrictActivity {
+    /// The district's message id.
+    pub msg_id: String,
+    /// `YYYY-MM-DD`.
+    pub date: String,
+    /// `HH:MM`.
+    pub starts: String,
+    /// Title in Chinese.
+    pub title_zh: String,
+    /// Title in English.
+    pub title_en: String,
+    /// Where, in Chinese.
+    pub place_zh: String,
+}
+
+/// The district's activities on `from` (`YYYY-MM-DD`) or later that the
+/// centre has not adopted, by date and time.
+pub fn adoptable(conn: &Connection, from: &str) -> Result<Vec<DistrictActivity>, StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT district_msg, on_date, starts, title_zh, title_en, place_zh FROM programme
+         WHERE district_msg IS NOT NULL AND on_date >= ?1
+           AND NOT EXISTS (SELECT 1 FROM activities a WHERE a.adopted_notice = programme.district_msg)
+         ORDER BY on_date, starts",
+    )?;
+    let rows = stmt.query_map([from], |r| {
+        Ok(DistrictActivity {
+            msg_id: r.get(0)?,
+            date: r.get(1)?,
+            starts: r.get(2)?,
+            title_zh: r.get(3)?,
+            title_en: r.get(4)?,
+            place_zh: r.get(5)?,
+        })
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// Takes the district's item `msg_id` off the programme (an activity
+/// adopted from it shows instead).
+pub fn remove_from_programme(conn: &Connection, msg_id: &str) -> Result<(), StoreError> {
+    conn.execute("DELETE FROM programme WHERE district_msg = ?1", [msg_id])?;
+    Ok(())
+}
+
 /// The newest announcement still shown at `now`: (Chinese, English).
 pub fn current_announcement(
     conn: &Connection,

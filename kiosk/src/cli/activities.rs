@@ -119,6 +119,19 @@ pub enum ActivityCommand {
         #[arg(long)]
         reason: String,
     },
+    /// The district's activities not yet adopted (their ids, for `adopt`).
+    District,
+    /// Adopt a district activity as the centre's own: open for sign-up, with places.
+    Adopt {
+        /// The district's message id (see `activity district`).
+        msg_id: String,
+        /// Places.
+        #[arg(long)]
+        capacity: u32,
+        /// How long it lasts, in minutes.
+        #[arg(long, default_value_t = 60)]
+        minutes: u32,
+    },
     /// Show or change how long a freed place is offered and how early sign-up opens.
     Policy {
         /// Minutes a freed place is held for the next person (5 to 2880).
@@ -297,6 +310,26 @@ pub fn activity_command(cmd: ActivityCommand, store: &mut Store, site: &SiteReco
             for (m, minutes, points, posting) in closed.awards {
                 println!("  member {m}: {minutes} min, {points} points (posting {posting})");
             }
+        }
+        ActivityCommand::District => {
+            let all = activities::from_district(store, cal, now)?;
+            if all.is_empty() {
+                println!("no district activity waiting to be adopted");
+            }
+            for a in all {
+                println!(
+                    "{}  {} {}  {} / {}  {}",
+                    a.msg_id, a.date, a.starts, a.title_zh, a.title_en, a.place_zh
+                );
+            }
+        }
+        ActivityCommand::Adopt {
+            msg_id,
+            capacity,
+            minutes,
+        } => {
+            let id = activities::adopt(store, actor, &msg_id, capacity, minutes, cal, now)?;
+            println!("{id}");
         }
         ActivityCommand::ClosedDay { day, reason } => {
             let day = parse_date(&day)?;
