@@ -136,6 +136,8 @@ fn wanted(site_dir: &Path) -> Result<Vec<Wanted>, StoreError> {
             }
             DeviceKind::Robot => out.push(Wanted::Resource(robot(&d.name, &id)?, id)),
             DeviceKind::Vending => {} // its catalogue is the staff's: `kiosk vending set`
+            // Its room is the staff's: `kiosk activity reader NAME --room ROOM`.
+            DeviceKind::Reader => {}
         }
     }
     Ok(out)

@@ -142,6 +142,16 @@ pub enum Action {
         /// The booking's id.
         session: i64,
     },
+    /// Show a greeting on a reader's panel for a few seconds: what the
+    /// centre made of a scan there (signed in, signed out, nothing on now).
+    Show {
+        /// In Chinese (large).
+        zh: String,
+        /// In English (small).
+        en: String,
+        /// A good outcome (else drawn as a refusal).
+        ok: bool,
+    },
 }
 
 /// The outcome of a command (`ack` topic).
@@ -269,6 +279,17 @@ pub struct VendingStatus {
     pub at_ms: Option<i64>,
 }
 
+/// A room reader's state (`status` topic, retained): its heartbeat.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReaderStatus {
+    /// Protocol version.
+    pub v: u8,
+    /// `ready`, or `fault` (its scanner failed).
+    pub state: String,
+    /// When the agent published it (ms since the Unix epoch).
+    pub at_ms: i64,
+}
+
 /// Something that happened at a device (`event` topic).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Event {
@@ -337,6 +358,15 @@ pub enum EventKind {
         /// What the device reported, for a fault.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         fault: Option<String>,
+    },
+    /// A pass scanned at a room reader, verified there with the site key:
+    /// the centre counts it as attendance of what is on in the reader's
+    /// room and answers with a greeting ([`Action::Show`]).
+    Scanned {
+        /// Whose pass.
+        member: MemberId,
+        /// Its epoch (a replaced card's is refused at the centre).
+        epoch: crate::ids::Epoch,
     },
     /// The device's clock went wrong, or right again
     /// ([`crate::clock_judge`]): the clock alarm's raise and clear.

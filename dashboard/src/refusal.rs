@@ -310,6 +310,18 @@ impl Refusal for ActivityError {
                 Lang::En => format!("There is no activity {id}"),
             },
             ActivityError::UnknownMember(id) => member_unknown(lang, id.0),
+            ActivityError::NotAReader(_) => lang
+                .t(
+                    "这台设备不是活动室读卡器",
+                    "This device is not a room reader",
+                )
+                .into(),
+            ActivityError::CardReplaced => lang
+                .t(
+                    "这张卡已补办，请用新卡",
+                    "This card was replaced: use the new one",
+                )
+                .into(),
             ActivityError::UnknownNotice(_) => lang
                 .t(
                     "没有这个待采用的区级活动（已采用或已过期）",

@@ -46,6 +46,12 @@ pub enum ActivityError {
     /// No such member.
     #[error("member {0} not found")]
     UnknownMember(MemberId),
+    /// A scan from a device that is not registered as a room reader.
+    #[error("device {0} is not a room reader (`kiosk activity reader DEVICE --room ROOM`)")]
+    NotAReader(String),
+    /// A pass of a card since replaced.
+    #[error("this card was replaced")]
+    CardReplaced,
     /// No activity from the district under this id waiting to be adopted
     /// (never sent, past, or adopted already).
     #[error("no district activity {0} to adopt")]
@@ -956,4 +962,59 @@ pub fn adopt(
         )?;
         Ok(id)
     })
+}
+
+/// Registers reader `device` in `room` (a technician's or a manager's
+/// job, like any device's place).
+pub fn set_reader(
+    store: &mut Store,
+    actor: Actor,
+    device: &keting_core::ids::DeviceId,
+    room: &str,
+    now: Timestamp,
+) -> Result<(), ActivityError> {
+    let plan_room_ok = {
+        let n = room.trim().chars().count();
+        (1..=keting_core::activity::TITLE_MAX_CHARS).contains(&n) && !room.contains(['<', '>'])
+    };
+    if !plan_room_ok {
+        return Err(ActivityRefusal::BadRoom.into());
+    }
+    store.write(|tx| {
+        super::staff::require(tx, actor, StaffAction::Devices)?;
+        activities::set_reader(tx, device.as_str(), room, &actor.audit_name(), now)?;
+        audit::record(
+            tx,
+            now,
+            &actor.audit_name(),
+            "activity.reader",
+            &format!("{device} in {}", room.trim()),
+        )?;
+        Ok(())
+    })
+}
+
+/// Every room reader and its room.
+pub fn readers(store: &Store) -> Result<Vec<(String, String)>, ActivityError> {
+    Ok(activities::readers(store.conn())?)
+}
+
+/// A pass scanned at reader `device` at `at` (verified there with the site
+/// key; its signature checked by the centre): counted at what is on in the
+/// reader's room. A replaced card and a device that is no reader are
+/// refused.
+pub fn scan_at_reader(
+    store: &mut Store,
+    device: &keting_core::ids::DeviceId,
+    member: MemberId,
+    epoch: keting_core::ids::Epoch,
+    at: Timestamp,
+) -> Result<Attended, ActivityError> {
+    let room = activities::reader_room(store.conn(), device.as_str())?
+        .ok_or_else(|| ActivityError::NotAReader(device.to_string()))?;
+    let m = require_member(store.conn(), member)?;
+    if m.epoch != epoch {
+        return Err(ActivityError::CardReplaced);
+    }
+    scan_in_room(store, &Via::Reader(device.to_string()), &room, member, at)
 }

@@ -85,6 +85,26 @@ pub enum DeviceSection {
     PianoBank(PianoBankConfig),
     /// The moxibustion robot.
     Robot(RobotConfig),
+    /// A room reader: a scanner and a panel, no lock.
+    Reader(ReaderConfig),
+}
+
+/// A room reader: scans count as attendance of what is on in its room
+/// (the centre knows the room). No lock, no relay board.
+///
+/// ```toml
+/// [reader]
+/// scanner = { kind = "evdev", device = "/dev/input/by-id/usb-scanner-event-kbd" }
+/// panel = { kind = "ssd1306", i2c = "/dev/i2c-1", address = 60 }
+/// ```
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReaderConfig {
+    /// Its scanner.
+    pub scanner: ScannerConfig,
+    /// Its panel.
+    #[serde(default)]
+    pub panel: PanelConfig,
 }
 
 /// The file as written, before the check that it names one device.
@@ -112,6 +132,8 @@ struct FileConfig {
     pub piano_bank: Option<PianoBankConfig>,
     /// The moxibustion robot this agent drives, if it drives one.
     pub robot: Option<RobotConfig>,
+    /// The room reader this agent drives, if it is one.
+    pub reader: Option<ReaderConfig>,
 }
 
 /// The moxibustion robot's controller on Modbus (see
@@ -489,20 +511,27 @@ impl AgentConfig {
         let file: FileConfig =
             toml::from_str(text).map_err(|e| e.to_string().trim_end().to_owned())?;
         file.check()?;
-        let section = match (file.door, file.vending, file.piano_bank, file.robot) {
-            (Some(d), None, None, None) => DeviceSection::Door(Box::new(d)),
-            (None, Some(v), None, None) => DeviceSection::Vending(v),
-            (None, None, Some(p), None) => DeviceSection::PianoBank(p),
-            (None, None, None, Some(r)) => DeviceSection::Robot(r),
-            (None, None, None, None) => {
+        let section = match (
+            file.door,
+            file.vending,
+            file.piano_bank,
+            file.robot,
+            file.reader,
+        ) {
+            (Some(d), None, None, None, None) => DeviceSection::Door(Box::new(d)),
+            (None, Some(v), None, None, None) => DeviceSection::Vending(v),
+            (None, None, Some(p), None, None) => DeviceSection::PianoBank(p),
+            (None, None, None, Some(r), None) => DeviceSection::Robot(r),
+            (None, None, None, None, Some(r)) => DeviceSection::Reader(r),
+            (None, None, None, None, None) => {
                 return Err(
-                    "the configuration has no [door], [vending], [piano_bank] or [robot] section: nothing to drive"
+                    "the configuration has no [door], [vending], [piano_bank], [robot] or [reader] section: nothing to drive"
                         .into(),
                 );
             }
             _ => {
                 return Err(
-                    "one agent drives one device: one of [door], [vending], [piano_bank] or [robot], not several"
+                    "one agent drives one device: one of [door], [vending], [piano_bank], [robot] or [reader], not several"
                         .into(),
                 );
             }

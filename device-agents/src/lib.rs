@@ -16,6 +16,8 @@
 //!   session ended by the agent's own timer.
 //! - [`robot`]: the robot agent: the booked program started, watched and
 //!   stopped at the slot's end.
+//! - [`reader`]: the room reader: scans verified here, counted as
+//!   attendance at the centre, its greeting on the panel.
 //! - [`claim`]: `device-agent --claim`: enrolment with a label's one-time code.
 //! - [`identity`]: the device's own key, made on it, kept 0600, signing its
 //!   answers.
@@ -30,6 +32,7 @@ pub mod config;
 pub mod door;
 pub mod identity;
 pub mod piano;
+pub mod reader;
 pub mod robot;
 pub mod run;
 pub mod tls_request;

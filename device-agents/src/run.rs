@@ -37,6 +37,7 @@ use crate::door::roster_file::RosterFile;
 use crate::door::strike::{BoardTimer, Strike};
 use crate::piano::agent::{Piano, PianoBankAgent, PianoBankSetup, PianoInput};
 use crate::piano::sessions_file::SessionsFile;
+use crate::reader::agent::{ReaderAgent, ReaderSetup};
 use crate::robot::agent::{RobotAgent, RobotSetup};
 use crate::vending::agent::{VendingAgent, VendingSetup};
 use crate::vending::vend_log::VendLog;
@@ -147,6 +148,9 @@ pub async fn run_supervised(
             matches!(door.scanner, ScannerConfig::Sim),
             door.gpio == GpioKind::Sim,
         ),
+        DeviceSection::Reader(reader) => {
+            topics.door_subscriptions(matches!(reader.scanner, ScannerConfig::Sim), false)
+        }
         _ => topics.command_subscriptions(),
     };
     let link_config = link_config(&config, password, subscriptions)?;
@@ -194,6 +198,43 @@ pub async fn run_supervised(
             tracing::info!(%site, %device, "robot agent running");
             RobotAgent::new(setup, topics, link)
                 .run(link_events, supervision, shutdown)
+                .await;
+            let _ = link_task.await;
+        }
+        DeviceSection::Reader(reader) => {
+            let (inputs_tx, inputs_rx) = mpsc::channel(64);
+            let hw = |what: &str, e: &dyn std::fmt::Display| {
+                AgentError::Hardware(format!("{what}: {e}"))
+            };
+            match &reader.scanner {
+                ScannerConfig::Evdev { device } => inputs::spawn_scanner(
+                    EvdevScanner::open(device).map_err(|e| hw("reader.scanner", &e))?,
+                    inputs_tx,
+                ),
+                ScannerConfig::Serial { path, baud } => inputs::spawn_scanner(
+                    SerialScanner::open(path, *baud).map_err(|e| hw("reader.scanner", &e))?,
+                    inputs_tx,
+                ),
+                ScannerConfig::Sim => {}
+            }
+            let panel = match open_panel(&reader.panel, &sim.panel, "reader.panel")? {
+                Some(p) => Some((
+                    p,
+                    PanelFont::new(PANEL_FONT).map_err(|e| hw("panel font", &e))?,
+                )),
+                None => None,
+            };
+            let setup = ReaderSetup {
+                site: site.clone(),
+                device: device.clone(),
+                passes: PassVerifier::new(site.clone(), config.site_public_key),
+                panel,
+                sim_scans: matches!(reader.scanner, ScannerConfig::Sim),
+            };
+            let (link, link_events, link_task) = connection::spawn(link_config, outbox);
+            tracing::info!(%site, %device, "reader agent running");
+            ReaderAgent::new(setup, topics, link)
+                .run(inputs_rx, link_events, supervision, shutdown)
                 .await;
             let _ = link_task.await;
         }

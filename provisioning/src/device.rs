@@ -95,6 +95,13 @@ impl NewDevice {
                     )));
                 }
             }
+            DeviceKind::Reader => {
+                if self.bus.is_some() || !self.gpio.is_empty() {
+                    return Err(SiteError::Invalid(
+                        "a reader has a scanner and a panel only: no --bus, no --gpio".into(),
+                    ));
+                }
+            }
             DeviceKind::Vending | DeviceKind::PianoBank | DeviceKind::Robot => {
                 if self.kind == DeviceKind::PianoBank && !(1..=8).contains(&self.pianos) {
                     return Err(SiteError::Invalid(format!(
@@ -171,6 +178,17 @@ impl NewDevice {
                 "\n[piano_bank]\nbus = \"{bus}\"\nunit = {}\nwarn_minutes = 5\npianos = [\n{}\n]\n",
                 self.unit,
                 pianos.join("\n")
+            );
+        } else if self.kind == DeviceKind::Reader {
+            text += &format!(
+                "\n# Put it in its room at the centre: kiosk activity reader {name} --room ROOM\n\
+                 [reader]\nscanner = {{ kind = \"evdev\", device = \"/dev/input/by-id/usb-scanner-event-kbd\" }}\npanel = {}\n",
+                if self.panel {
+                    "{ kind = \"ssd1306\", i2c = \"/dev/i2c-1\", address = 60 }"
+                } else {
+                    "{ kind = \"none\" }"
+                },
+                name = self.name,
             );
         } else if let (DeviceKind::Robot, Some(bus)) = (self.kind, &self.bus) {
             text += &format!(

@@ -21,6 +21,8 @@ pub enum DeviceKind {
     PianoBank,
     /// The moxibustion robot's controller.
     Robot,
+    /// A room reader (scanner and panel, no lock): attendance at activities.
+    Reader,
 }
 
 impl DeviceKind {
@@ -31,6 +33,7 @@ impl DeviceKind {
             Self::Vending => "vending",
             Self::PianoBank => "piano-bank",
             Self::Robot => "robot",
+            Self::Reader => "reader",
         }
     }
 }

@@ -532,3 +532,35 @@ pub fn of_member(
     })?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
+
+/// Puts reader `device` in `room` (a reader in one room at a time).
+pub fn set_reader(
+    conn: &Connection,
+    device: &str,
+    room: &str,
+    by: &str,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    conn.execute(
+        "INSERT INTO room_readers (device_id, room, set_by, set_ms) VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT (device_id) DO UPDATE SET room = excluded.room, set_by = excluded.set_by, set_ms = excluded.set_ms",
+        params![device, room.trim(), by, now.as_unix_millis()],
+    )?;
+    Ok(())
+}
+
+/// The room reader `device` is in, if it is a reader.
+pub fn reader_room(conn: &Connection, device: &str) -> Result<Option<String>, StoreError> {
+    Ok(conn
+        .prepare_cached("SELECT room FROM room_readers WHERE device_id = ?1")?
+        .query_row([device], |r| r.get(0))
+        .optional()?)
+}
+
+/// Every reader and its room.
+pub fn readers(conn: &Connection) -> Result<Vec<(String, String)>, StoreError> {
+    let mut stmt =
+        conn.prepare_cached("SELECT device_id, room FROM room_readers ORDER BY device_id")?;
+    let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}

@@ -44,6 +44,9 @@ pub fn record(
             ),
         ),
         EventKind::RosterRejected { reason } => ("roster_rejected", None, reason.clone()),
+        EventKind::Scanned { member, epoch } => {
+            ("scanned", Some(*member), format!("epoch {}", epoch.0))
+        }
         EventKind::Fault { message } => ("fault", None, message.clone()),
         EventKind::CommandRefused { reason, command } => (
             "command_refused",

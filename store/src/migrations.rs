@@ -614,6 +614,16 @@ const MIGRATIONS: &[&str] = &[
         WHEN NEW.state = 'closed' AND NEW.held = 1 AND OLD.state <> 'closed'
         BEGIN INSERT INTO uplink_outbox (source, ref_id, at_ms) VALUES ('activity_held', NEW.id, NEW.closed_ms); END;
     "#,
+    // 21: room readers: a `reader` device agent's scans count as attendance
+    // of what is on in its room, registered here by a technician.
+    r#"
+    CREATE TABLE room_readers (
+        device_id  TEXT    PRIMARY KEY,
+        room       TEXT    NOT NULL CHECK (length(room) BETWEEN 1 AND 40),
+        set_by     TEXT    NOT NULL,
+        set_ms     INTEGER NOT NULL
+    ) STRICT;
+    "#,
 ];
 
 /// The schema version this build writes.

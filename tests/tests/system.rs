@@ -5,6 +5,7 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod activities;
 mod architecture;
 mod bookings;
 mod centre_service;

@@ -46,6 +46,9 @@ pub const SLOW_POLL: Duration = Duration::from_secs(1);
 const PRUNE_EVERY: Duration = Duration::from_secs(3600);
 /// Entries shown on the doors view.
 const ENTRIES_SHOWN: u32 = 50;
+/// A reader's greeting is sent while the person who scanned may still be
+/// there: for a scan at most this old, and carried out no later.
+const READER_ANSWER_WITHIN_MS: i64 = 10_000;
 
 /// The controller, before it runs.
 pub struct Controller {
@@ -310,6 +313,11 @@ impl Controller {
                                 tracing::error!(device = %id, "cannot record an alarm: {e}");
                             }
                             if signed {
+                                if let keting_core::messages::EventKind::Scanned { member, epoch } =
+                                    event.kind
+                                {
+                                    self.reader_scan(&id, &event, member, epoch, t, link).await;
+                                }
                                 sessions::handle_event(
                                     &mut self.store,
                                     self.site.calendar,
@@ -319,6 +327,7 @@ impl Controller {
                             } else if matches!(
                                 event.kind,
                                 keting_core::messages::EventKind::SessionEnded { .. }
+                                    | keting_core::messages::EventKind::Scanned { .. }
                             ) {
                                 tracing::warn!(device = %id, "a session's end not signed by the device's key settles nothing (`kiosk device trust {id}` names its key)");
                             }
@@ -370,6 +379,91 @@ impl Controller {
             );
         }
         Ok(())
+    }
+
+    /// A pass scanned at a room reader: attendance of what is on in its
+    /// room, at the reader's time of the scan (a scan that waited in the
+    /// reader's outbox while the centre was away still counts at its
+    /// time, up to a day back), and a greeting sent back for its panel
+    /// while the person may still be there.
+    async fn reader_scan(
+        &mut self,
+        device: &DeviceId,
+        event: &Event,
+        member: keting_core::ids::MemberId,
+        epoch: keting_core::ids::Epoch,
+        t: keting_core::time::Timestamp,
+        link: &LinkHandle,
+    ) {
+        use keting_core::activity::ActivityRefusal as R;
+        use keting_core::activity::rules::Attendance;
+        use keting_desk::activities::ActivityError as E;
+        let lag = t.as_unix_millis() - event.at_ms;
+        let at = if (-60_000..=86_400_000).contains(&lag) {
+            keting_core::time::Timestamp::from_unix_millis(event.at_ms)
+        } else {
+            t
+        };
+        let done =
+            keting_desk::activities::scan_at_reader(&mut self.store, device, member, epoch, at);
+        let (zh, en, ok) = match &done {
+            Ok(a) => {
+                tracing::info!(device = %device, member = member.0, activity = a.activity.id, attendance = ?a.attendance, "reader scan counted");
+                match a.attendance {
+                    Attendance::Arrived => (
+                        format!("{}，欢迎", a.name),
+                        "Signed in: welcome".to_owned(),
+                        true,
+                    ),
+                    Attendance::CheckedOut => (
+                        format!("{}，已签退", a.name),
+                        "Signed out: thank you".to_owned(),
+                        true,
+                    ),
+                    Attendance::Again => (
+                        format!("{}，已签到", a.name),
+                        "Already signed in".to_owned(),
+                        true,
+                    ),
+                }
+            }
+            Err(e) => {
+                tracing::info!(device = %device, member = member.0, "reader scan not counted: {e}");
+                let (zh, en) = match e {
+                    E::Refused(R::NotOnNow) => ("现在没有活动", "Nothing on now"),
+                    E::Refused(R::Full) => ("名额已满", "Every place is taken"),
+                    E::Refused(R::NotOpen { .. }) => ("活动已结束", "The activity is over"),
+                    E::CardReplaced => ("旧卡已挂失", "Old card: replaced"),
+                    E::NotAReader(_) => ("读卡器未登记", "Reader not set up"),
+                    E::UnknownMember(_) => ("未登记", "Not registered"),
+                    _ => ("请找工作人员", "Please ask staff"),
+                };
+                (zh.to_owned(), en.to_owned(), false)
+            }
+        };
+        if lag > READER_ANSWER_WITHIN_MS {
+            // Counted late: whoever scanned has gone; nothing to show.
+            return;
+        }
+        let Ok(id) = MessageId::new(format!("show-{}", event.id.as_str())) else {
+            return;
+        };
+        let sealed = self.sealer().command(
+            self.store.conn(),
+            device,
+            id,
+            t.as_unix_millis() + READER_ANSWER_WITHIN_MS,
+            Action::Show { zh, en, ok },
+            t,
+        );
+        match sealed {
+            Ok(sealed) => {
+                if let Err(e) = link.publish(&sealed.topic, &sealed.payload, false).await {
+                    tracing::warn!(device = %device, "a reader's greeting not sent: {e}");
+                }
+            }
+            Err(e) => tracing::error!(device = %device, "a reader's greeting not sealed: {e}"),
+        }
     }
 
     /// A device asks the time: the centre's clock, signed for that device

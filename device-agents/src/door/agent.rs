@@ -407,7 +407,8 @@ impl DoorAgent {
                 Action::Vend { .. }
                 | Action::VendQuery { .. }
                 | Action::SessionStart { .. }
-                | Action::SessionStop { .. } => Outcome::Refused {
+                | Action::SessionStop { .. }
+                | Action::Show { .. } => Outcome::Refused {
                     reason: "a door does not vend".into(),
                 },
             }

@@ -251,11 +251,12 @@ impl PianoBankAgent {
                 Action::SelfTest { .. } => Outcome::SelfTested {
                     checks: self.self_test().await,
                 },
-                Action::Unlock { .. } | Action::Vend { .. } | Action::VendQuery { .. } => {
-                    Outcome::Refused {
-                        reason: "a piano bank does not do that".into(),
-                    }
-                }
+                Action::Unlock { .. }
+                | Action::Vend { .. }
+                | Action::VendQuery { .. }
+                | Action::Show { .. } => Outcome::Refused {
+                    reason: "a piano bank does not do that".into(),
+                },
             }
         };
         self.topics.ack(&self.link, cmd.id, outcome).await;

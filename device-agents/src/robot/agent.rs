@@ -303,11 +303,12 @@ impl RobotAgent {
                 Action::SelfTest { .. } => Outcome::SelfTested {
                     checks: self.self_test().await,
                 },
-                Action::Unlock { .. } | Action::Vend { .. } | Action::VendQuery { .. } => {
-                    Outcome::Refused {
-                        reason: "a robot does not do that".into(),
-                    }
-                }
+                Action::Unlock { .. }
+                | Action::Vend { .. }
+                | Action::VendQuery { .. }
+                | Action::Show { .. } => Outcome::Refused {
+                    reason: "a robot does not do that".into(),
+                },
             }
         };
         self.topics.ack(&self.link, cmd.id, outcome).await;

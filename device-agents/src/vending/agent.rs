@@ -114,11 +114,12 @@ impl VendingAgent {
             Action::SelfTest { test_vend } => Outcome::SelfTested {
                 checks: self.self_test(test_vend).await,
             },
-            Action::Unlock { .. } | Action::SessionStart { .. } | Action::SessionStop { .. } => {
-                Outcome::Refused {
-                    reason: "a vending machine does not do that".into(),
-                }
-            }
+            Action::Unlock { .. }
+            | Action::SessionStart { .. }
+            | Action::SessionStop { .. }
+            | Action::Show { .. } => Outcome::Refused {
+                reason: "a vending machine does not do that".into(),
+            },
         };
         self.topics.ack(&self.link, cmd.id, outcome).await;
     }

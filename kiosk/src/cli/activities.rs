@@ -119,6 +119,14 @@ pub enum ActivityCommand {
         #[arg(long)]
         reason: String,
     },
+    /// Put a `reader` device agent in a room: its scans count as attendance of what is on there. With no DEVICE, list the readers.
+    Reader {
+        /// The reader's device id (trust its key with `kiosk device trust` too).
+        device: Option<String>,
+        /// The room, as activities name it.
+        #[arg(long, requires = "device")]
+        room: Option<String>,
+    },
     /// The district's activities not yet adopted (their ids, for `adopt`).
     District,
     /// Adopt a district activity as the centre's own: open for sign-up, with places.
@@ -311,6 +319,20 @@ pub fn activity_command(cmd: ActivityCommand, store: &mut Store, site: &SiteReco
                 println!("  member {m}: {minutes} min, {points} points (posting {posting})");
             }
         }
+        ActivityCommand::Reader { device, room } => match (device, room) {
+            (Some(device), Some(room)) => {
+                let device = keting_core::ids::DeviceId::new(device)
+                    .map_err(|e| anyhow::anyhow!("device: {e}"))?;
+                activities::set_reader(store, actor, &device, &room, now)?;
+                println!("{device} counts attendance in {}", room.trim());
+            }
+            (Some(_), None) => bail!("give the room: --room ROOM"),
+            (None, _) => {
+                for (device, room) in activities::readers(store)? {
+                    println!("{device}  {room}");
+                }
+            }
+        },
         ActivityCommand::District => {
             let all = activities::from_district(store, cal, now)?;
             if all.is_empty() {
