@@ -114,6 +114,7 @@ pub fn seed(conn: &Connection, now: Timestamp) -> Result<(), StoreError> {
     }
     seed_points(conn, now)?;
     crate::demo_activities::seed(conn, now)?;
+    crate::demo_history::seed(conn, now)?;
     seed_bookings(conn, now)
 }
 

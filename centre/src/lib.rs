@@ -23,7 +23,8 @@
 //! - [`demo_scenes`]: the states of the demo site its screenshots show.
 //! - [`demo`]: the demo site anyone can try without hardware.
 //! - [`demo_activities`]: the demo's week of activities to sign up for,
-//!   and four weeks of them held.
+//!   and four weeks of them held; [`demo_history`]: four weeks of visits
+//!   and drinks.
 //! - [`backup`]: a consistent backup of the data directory, and its
 //!   checked restore.
 //! - [`clock`]: the wall clock (`keting_link`'s, read in one place).
@@ -38,6 +39,7 @@ pub mod clock;
 pub mod data_dir;
 pub mod demo;
 pub mod demo_activities;
+pub mod demo_history;
 pub mod demo_scenes;
 pub mod provisioned_devices;
 pub mod service;

@@ -284,6 +284,37 @@ async fn render(
             lang.t("取消活动", "Cancel the activity"),
         );
     }
+    if may && now < p.starts {
+        let l = cal.local(p.starts);
+        let _ = write!(
+            body,
+            "<section><h2>{}</h2><form method=\"post\" action=\"/activities/{id}/edit\" class=\"activity-edit\"><input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
+             <label>{} <input name=\"title_zh\" value=\"{}\" maxlength=\"40\" required></label> \
+             <label>{} <input name=\"title_en\" value=\"{}\" maxlength=\"40\" required></label> \
+             <label>{} <input name=\"room\" value=\"{}\" maxlength=\"40\" required></label><br>\
+             <label>{} <input name=\"date\" value=\"{}\" size=\"10\" maxlength=\"10\" required></label> \
+             <label>{} <input name=\"start\" value=\"{}\" size=\"5\" maxlength=\"5\" required></label> \
+             <label>{} <input name=\"end\" value=\"{}\" size=\"5\" maxlength=\"5\" required></label> \
+             <label>{} <input name=\"capacity\" value=\"{}\" size=\"4\" maxlength=\"3\" required></label> \
+             <button>{}</button></form></section>",
+            lang.t("修改", "Change"),
+            lang.t("中文标题", "Title (Chinese)"),
+            esc(&p.title_zh),
+            lang.t("英文标题", "Title (English)"),
+            esc(&p.title_en),
+            lang.t("地点", "Room"),
+            esc(&p.room),
+            lang.t("日期", "Date"),
+            l.date(),
+            lang.t("开始", "Starts"),
+            hm(p.starts),
+            lang.t("结束", "Ends"),
+            hm(p.ends),
+            lang.t("名额", "Places"),
+            p.capacity,
+            lang.t("保存", "Save"),
+        );
+    }
     html_page(
         status,
         html::page(
@@ -294,6 +325,84 @@ async fn render(
             &body,
         ),
     )
+}
+
+/// The edit form.
+#[derive(serde::Deserialize)]
+pub struct EditForm {
+    csrf: String,
+    title_zh: String,
+    title_en: String,
+    room: String,
+    date: String,
+    start: String,
+    end: String,
+    capacity: String,
+}
+
+/// `POST /activities/ID/edit`: titles, room, times and places of an
+/// activity not yet started; the places may not go below those taken.
+pub async fn edit(
+    State(d): State<Dashboard>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Form(f): Form<EditForm>,
+) -> Response {
+    let (who, lang) = match form_guard(&d, &headers, &f.csrf, Some(MAY)) {
+        Ok(w) => w,
+        Err(r) => return *r,
+    };
+    let Ok(n) = id.trim().parse::<i64>() else {
+        return super::bad_input(
+            lang,
+            Some(&who),
+            lang.t("活动编号是数字", "An activity number is a number"),
+        );
+    };
+    let cal = d.site().calendar;
+    let parsed = (|| {
+        let day = keting_core::calendar::parse_date(f.date.trim()).map_err(|_| {
+            lang.t("日期格式应为 2026-12-31", "A date is written 2026-12-31")
+                .to_owned()
+        })?;
+        let time_word = lang.t("时间格式应为 09:00", "A time is written 09:00");
+        let starts =
+            super::activities::at(cal, day, &f.start).ok_or_else(|| time_word.to_owned())?;
+        let ends = super::activities::at(cal, day, &f.end).ok_or_else(|| time_word.to_owned())?;
+        let capacity: u32 = f
+            .capacity
+            .trim()
+            .parse()
+            .map_err(|_| lang.t("名额是数字", "Places is a number").to_owned())?;
+        Ok::<_, String>((starts, ends, capacity))
+    })();
+    let (starts, ends, capacity) = match parsed {
+        Ok(p) => p,
+        Err(why) => {
+            return render(&d, &who, lang, &id, StatusCode::BAD_REQUEST, Some(Err(why))).await;
+        }
+    };
+    let actor = Actor::Staff(who.member);
+    let (zh, en, room) = (f.title_zh.clone(), f.title_en.clone(), f.room.clone());
+    let done = d
+        .with_store(move |s| {
+            let mut plan = desk_activities::get(s, n)?.record.plan;
+            plan.title_zh = zh;
+            plan.title_en = en;
+            plan.room = room;
+            plan.starts = starts;
+            plan.ends = ends;
+            plan.capacity = capacity;
+            desk_activities::edit(s, actor, n, &plan, clock::now())
+        })
+        .await;
+    match done {
+        Ok(()) => {
+            let msg = lang.t("已保存", "Saved").to_owned();
+            render(&d, &who, lang, &id, StatusCode::OK, Some(Ok(msg))).await
+        }
+        Err(e) => render(&d, &who, lang, &id, status_of(&e), Some(Err(e.words(lang)))).await,
+    }
 }
 
 /// A form naming a member.

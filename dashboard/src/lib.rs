@@ -386,6 +386,7 @@ pub fn router(dashboard: Dashboard) -> Router {
         .route("/activities/:id/hours", post(activity::hours))
         .route("/activities/:id/close", post(activity::close))
         .route("/activities/:id/cancel", post(activity::cancel))
+        .route("/activities/:id/edit", post(activity::edit))
         .route("/points", get(points::page))
         .route("/points/award", post(points::award))
         .route("/points/reverse", post(points::reverse))

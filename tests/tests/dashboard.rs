@@ -1256,6 +1256,23 @@ async fn staff_plan_sign_up_close_and_export_activities_and_a_lower_role_cannot(
     assert_eq!(r.status, 400);
     assert!(r.body.contains("已经报过名了"), "{}", r.body);
 
+    // Changed at the desk: the places may not go below those taken.
+    let edit = |cap: &str| {
+        format!(
+            "csrf={csrf}&title_zh=%E4%B9%A6%E6%B3%95%E7%8F%AD&title_en=Calligraphy&room=Room+2&date={tomorrow}&start=09:00&end=10:30&capacity={cap}"
+        )
+    };
+    let r = request(addr, "POST", &format!("{page}/edit"), &h, &edit("0")).await;
+    assert_eq!(r.status, 400);
+    assert!(r.body.contains("名额要在 1 到 500 之间"), "{}", r.body);
+    let r = request(addr, "POST", &format!("{page}/edit"), &h, &edit("25")).await;
+    assert!(
+        r.body.contains("id=\"note\">已保存<") && r.body.contains("id=\"places-left\">24<"),
+        "{}",
+        r.body
+    );
+    let r = request(addr, "POST", &format!("{page}/edit"), &h, &edit("20")).await;
+    assert!(r.body.contains("id=\"note\">已保存<"), "{}", r.body);
     // The CSV equals the page: one row, 1 of 20 taken.
     let csv = request(
         addr,

@@ -5,5 +5,8 @@
 //! centre answers with a greeting for the panel. With the centre away the
 //! panel says the scan is kept: the outbox delivers it when the link is
 //! back, and it counts at the time it was scanned.
+//!
+//! - [`agent`]: the loop: scans in, events out, the centre's greeting on
+//!   the panel.
 
 pub mod agent;

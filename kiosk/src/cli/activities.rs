@@ -58,6 +58,29 @@ pub enum ActivityCommand {
         #[arg(long, value_name = "RULE")]
         repeat: Option<String>,
     },
+    /// Change an activity: only what is given changes; the places may not go below those taken.
+    Edit {
+        /// The activity's number.
+        id: i64,
+        /// The title in Chinese.
+        #[arg(long)]
+        zh: Option<String>,
+        /// The title in English.
+        #[arg(long)]
+        en: Option<String>,
+        /// The room.
+        #[arg(long)]
+        room: Option<String>,
+        /// The start, local time.
+        #[arg(long, value_name = "YYYY-MM-DD HH:MM")]
+        start: Option<String>,
+        /// The end, local time.
+        #[arg(long, value_name = "YYYY-MM-DD HH:MM")]
+        end: Option<String>,
+        /// Places.
+        #[arg(long)]
+        capacity: Option<u32>,
+    },
     /// The week's programme (default: this week) with places left and waiting lists.
     List {
         /// Any day of the week.
@@ -212,6 +235,37 @@ pub fn activity_command(cmd: ActivityCommand, store: &mut Store, site: &SiteReco
             for id in ids {
                 println!("{id}");
             }
+        }
+        ActivityCommand::Edit {
+            id,
+            zh,
+            en,
+            room,
+            start,
+            end,
+            capacity,
+        } => {
+            let mut plan = activities::get(store, id)?.record.plan;
+            if let Some(v) = zh {
+                plan.title_zh = v;
+            }
+            if let Some(v) = en {
+                plan.title_en = v;
+            }
+            if let Some(v) = room {
+                plan.room = v;
+            }
+            if let Some(v) = start {
+                plan.starts = parse_local(cal, &v)?;
+            }
+            if let Some(v) = end {
+                plan.ends = parse_local(cal, &v)?;
+            }
+            if let Some(v) = capacity {
+                plan.capacity = v;
+            }
+            activities::edit(store, actor, id, &plan, now)?;
+            println!("activity {id} changed");
         }
         ActivityCommand::List { week } => {
             let day = match week {
