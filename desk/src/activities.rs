@@ -779,24 +779,31 @@ pub fn of_member(
     Ok(activities::of_member(store.conn(), member, now)?)
 }
 
-/// Settles every activity not yet started: offers past their time lapse
-/// and move on. The service calls this each minute; returns the changes
+/// Settles every list that can move with time (open, not over, with an
+/// offer or someone waiting): offers past their time lapse and move on,
+/// freed places are offered. The service calls this every second; it
+/// takes the write lock only when something moves. Returns the changes
 /// (offers made are what a resident's phone will be told).
 pub fn settle_offers(
     store: &mut Store,
     now: Timestamp,
 ) -> Result<Vec<(i64, rules::Change)>, ActivityError> {
-    let span = Span {
-        start: now,
-        end: Timestamp::from_unix_millis(now.as_unix_millis() + 91 * 86_400_000),
-    };
+    // Read first: most seconds nothing moves, and no write lock is taken.
+    let policy = activities::policy(store.conn())?;
+    let mut due = false;
+    for r in activities::with_queue(store.conn(), now)? {
+        let mut list = activities::list(store.conn(), r.id)?;
+        if !rules::settle(&slot(&r), &mut list, &policy, now).is_empty() {
+            due = true;
+            break;
+        }
+    }
+    if !due {
+        return Ok(Vec::new());
+    }
     store.write(|tx| {
         let mut out = Vec::new();
-        let policy = activities::policy(tx)?;
-        for r in activities::starting_in(tx, span)? {
-            if r.state.open().is_err() {
-                continue;
-            }
+        for r in activities::with_queue(tx, now)? {
             let mut list = activities::list(tx, r.id)?;
             for change in rules::settle(&slot(&r), &mut list, &policy, now) {
                 activities::write_change(tx, r.id, &change, "centre", now)?;

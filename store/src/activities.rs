@@ -288,6 +288,20 @@ pub fn on_in_room(
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
+/// The open activities not yet over at `now` whose lists have an offer or
+/// someone waiting: the only ones whose lists can move with time.
+pub fn with_queue(conn: &Connection, now: Timestamp) -> Result<Vec<ActivityRecord>, StoreError> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {COLUMNS} FROM activities a
+         WHERE state = 'open' AND ends_ms > ?1
+           AND EXISTS (SELECT 1 FROM activity_places p
+                       WHERE p.activity_id = a.id AND p.standing IN ('offered', 'waiting'))
+         ORDER BY starts_ms, id"
+    ))?;
+    let rows = stmt.query_map([now.as_unix_millis()], record)?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
 /// Activity `id`'s list in turn order.
 pub fn list(conn: &Connection, id: i64) -> Result<Vec<Entry>, StoreError> {
     let mut stmt = conn.prepare_cached(
