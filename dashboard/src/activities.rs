@@ -261,7 +261,33 @@ async fn render(
                 )
             );
         }
-        body.push_str(&add_form(lang, who, monday));
+        let today = cal.date_of(clock::now());
+        // A new activity is planned from today, not on a past Monday.
+        body.push_str(&add_form(lang, who, monday.max(today)));
+        let closed = d
+            .with_store(move |s| desk_activities::closed_days(s, today))
+            .await
+            .unwrap_or_default();
+        let listed: String = closed
+            .iter()
+            .map(|(day, why)| format!("<li>{day} {}</li>", esc(why)))
+            .collect();
+        let _ = write!(
+            body,
+            "<section><h2>{}</h2>{}<form method=\"post\" action=\"/activities/closed-day\" class=\"inline\"><input type=\"hidden\" name=\"csrf\" value=\"{}\">\
+             <label>{} <input name=\"day\" size=\"10\" maxlength=\"10\" placeholder=\"2027-02-17\" required></label> \
+             <label>{} <input name=\"reason\" maxlength=\"40\" required></label> <button>{}</button></form></section>",
+            lang.t("闭馆日（重复活动跳过）", "Closed days (repeats skip them)"),
+            if listed.is_empty() {
+                String::new()
+            } else {
+                format!("<ul id=\"closed-days\">{listed}</ul>")
+            },
+            esc(&who.csrf),
+            lang.t("日期", "Date"),
+            lang.t("原因", "Reason"),
+            lang.t("标为闭馆", "Mark closed"),
+        );
     }
     html_page(
         status,
@@ -464,6 +490,78 @@ pub async fn add(
                 Some(Err(e.words(lang))),
             )
             .await
+        }
+    }
+}
+
+/// The closed-day form.
+#[derive(serde::Deserialize)]
+pub struct ClosedDayForm {
+    csrf: String,
+    day: String,
+    reason: String,
+}
+
+/// `POST /activities/closed-day`: a day the centre is closed (a public
+/// holiday); repeat rules skip it.
+pub async fn closed_day(
+    State(d): State<Dashboard>,
+    headers: HeaderMap,
+    Form(f): Form<ClosedDayForm>,
+) -> Response {
+    let may = Some((
+        StaffAction::Activities,
+        ("您的角色不能管理活动", "Your role may not run activities"),
+    ));
+    let (who, lang) = match form_guard(&d, &headers, &f.csrf, may) {
+        Ok(w) => w,
+        Err(r) => return *r,
+    };
+    let Ok(day) = keting_core::calendar::parse_date(f.day.trim()) else {
+        let why = lang
+            .t("日期格式应为 2026-12-31", "A date is written 2026-12-31")
+            .to_owned();
+        return render(
+            &d,
+            &who,
+            lang,
+            None,
+            StatusCode::BAD_REQUEST,
+            Some(Err(why)),
+        )
+        .await;
+    };
+    let reason: String = f.reason.chars().take(40).collect();
+    if reason.contains(['<', '>']) {
+        let why = lang.t("原因不能有 < >", "A reason has no < >").to_owned();
+        return render(
+            &d,
+            &who,
+            lang,
+            None,
+            StatusCode::BAD_REQUEST,
+            Some(Err(why)),
+        )
+        .await;
+    }
+    let actor = Actor::Staff(who.member);
+    let done = d
+        .with_store(move |s| desk_activities::close_day(s, actor, day, &reason, clock::now()))
+        .await;
+    match done {
+        Ok(()) => {
+            let msg = match lang {
+                Lang::Zh => format!("{day} 已标为闭馆"),
+                Lang::En => format!("{day} is marked closed"),
+            };
+            render(&d, &who, lang, None, StatusCode::OK, Some(Ok(msg))).await
+        }
+        Err(e) => {
+            let status = match e {
+                ActivityError::Forbidden(_) => StatusCode::FORBIDDEN,
+                _ => StatusCode::BAD_REQUEST,
+            };
+            render(&d, &who, lang, None, status, Some(Err(e.words(lang)))).await
         }
     }
 }

@@ -379,6 +379,7 @@ pub fn router(dashboard: Dashboard) -> Router {
         .route("/activities.xlsx", get(activities::xlsx))
         .route("/activities/add", post(activities::add))
         .route("/activities/adopt", post(activities::adopt))
+        .route("/activities/closed-day", post(activities::closed_day))
         .route("/activities/:id", get(activity::page))
         .route("/activities/:id/signup", post(activity::signup))
         .route("/activities/:id/off", post(activity::off))

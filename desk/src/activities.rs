@@ -839,6 +839,11 @@ pub fn close_day(
     })
 }
 
+/// The days marked closed from `from` on, with their reasons.
+pub fn closed_days(store: &Store, from: Date) -> Result<Vec<(Date, String)>, ActivityError> {
+    Ok(activities::closed_days_from(store.conn(), from)?)
+}
+
 /// The held activities, their participants, distinct people and
 /// volunteer minutes, of activities that started within `span`.
 pub fn held_in(store: &Store, span: Span) -> Result<HeldFigures, ActivityError> {

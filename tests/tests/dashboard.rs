@@ -1256,6 +1256,30 @@ async fn staff_plan_sign_up_close_and_export_activities_and_a_lower_role_cannot(
     assert_eq!(r.status, 400);
     assert!(r.body.contains("已经报过名了"), "{}", r.body);
 
+    // A public holiday marked closed is listed; a bad date is refused.
+    let r = request(
+        addr,
+        "POST",
+        "/activities/closed-day",
+        &h,
+        &format!("csrf={csrf}&day=2027-02-17&reason=Spring+Festival"),
+    )
+    .await;
+    assert!(r.body.contains("2027-02-17 已标为闭馆"), "{}", r.body);
+    assert!(
+        r.body.contains("<li>2027-02-17 Spring Festival</li>"),
+        "{}",
+        r.body
+    );
+    let r = request(
+        addr,
+        "POST",
+        "/activities/closed-day",
+        &h,
+        &format!("csrf={csrf}&day=17/02&reason=x"),
+    )
+    .await;
+    assert_eq!(r.status, 400);
     // Changed at the desk: the places may not go below those taken.
     let edit = |cap: &str| {
         format!(
