@@ -18,7 +18,7 @@ use super::refusal::Refusal;
 use super::session::StaffSession;
 use super::{Dashboard, form_guard, html_page, lang, refused, see_other};
 use keting_desk::device_view::Availability;
-use keting_desk::records::{Alarm, AlarmKind};
+use keting_desk::records::{ActivityState, Alarm, AlarmKind};
 use keting_desk::{self as desk, Actor};
 use keting_link::clock;
 
@@ -93,8 +93,43 @@ async fn live_html(d: &Dashboard, who: &StaffSession, lang: Lang) -> String {
             Ok::<_, keting_desk::records::StoreError>((total, hours))
         })
         .await;
+    let activities = d
+        .with_store(move |store| {
+            let span = cal.day_span(today);
+            let planned = desk::activities::programme(store, span, now)?
+                .iter()
+                .filter(|v| !matches!(v.record.state, ActivityState::Cancelled(_)))
+                .count();
+            Ok::<_, desk::activities::ActivityError>((
+                planned,
+                desk::activities::held_in(store, span)?,
+            ))
+        })
+        .await;
     let view = d.doors();
     let mut h = String::new();
+    let mut acts_html = String::new();
+    if let Ok((planned, held)) = &activities {
+        let _ = write!(
+            acts_html,
+            "<section><h2><a href=\"/activities\">{}</a></h2><p id=\"activities-today\">{}</p></section>",
+            lang.t("今日活动", "Activities today"),
+            match lang {
+                Lang::Zh => format!(
+                    "共 {planned} 场，已举办 {} 场，参加 {} 人次，志愿服务 {:.1} 小时",
+                    held.held,
+                    held.participants,
+                    held.volunteer_minutes as f64 / 60.0
+                ),
+                Lang::En => format!(
+                    "{planned} planned, {} held, {} took part, {:.1} volunteer hours",
+                    held.held,
+                    held.participants,
+                    held.volunteer_minutes as f64 / 60.0
+                ),
+            }
+        );
+    }
     match figures {
         Ok((total, hours)) => {
             let _ = write!(
@@ -130,6 +165,7 @@ async fn live_html(d: &Dashboard, who: &StaffSession, lang: Lang) -> String {
             );
         }
     }
+    h.push_str(&acts_html);
     // Alarms.
     let may_ack = who.role.may(StaffAction::Alarms);
     let rows: Vec<Vec<String>> = view

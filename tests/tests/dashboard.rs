@@ -681,6 +681,14 @@ async fn five_wrong_pins_lock_the_card_and_the_csv_equals_the_table() {
     )
     .await;
     assert!(r.body.contains("已发放给 3 人"), "{}", r.body);
+    let today_page = request(addr, "GET", "/", &en, "").await;
+    assert!(
+        today_page
+            .body
+            .contains("id=\"activities-today\">共 1 场，已举办 1 场，参加 2 人次"),
+        "{}",
+        today_page.body
+    );
     let report = request(addr, "GET", "/report", &en, "").await;
     assert_eq!(report.status, 200);
     for (id, want) in [
