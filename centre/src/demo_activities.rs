@@ -104,48 +104,59 @@ pub fn seed(conn: &Connection, now: Timestamp) -> Result<(), StoreError> {
         )
     };
 
+    // The demo's three recurring activities, on a given day.
+    let calligraphy = |day| {
+        plan(
+            cal,
+            day,
+            (9, 0),
+            (10, 30),
+            "书法班",
+            "Calligraphy class",
+            "活动室二",
+            20,
+            ActivityKind::Class,
+        )
+    };
+    let yoga = |day| {
+        plan(
+            cal,
+            day,
+            (19, 30),
+            (20, 30),
+            "免费瑜伽课",
+            "Free yoga class",
+            "24 小时健身房",
+            15,
+            ActivityKind::Class,
+        )
+    };
+    let shelving = |day| {
+        plan(
+            cal,
+            day,
+            (14, 0),
+            (17, 0),
+            "图书整理",
+            "Library shelving",
+            "图书室",
+            4,
+            ActivityKind::Volunteer,
+        )
+    };
+
     // Four weeks of history: held, counted, volunteers paid.
     for back in (1..=28).rev() {
         let day = today - time::Duration::days(back);
         let mut held = Vec::new();
         if weekday(day) {
-            held.push(plan(
-                cal,
-                day,
-                (9, 0),
-                (10, 30),
-                "书法班",
-                "Calligraphy class",
-                "活动室二",
-                20,
-                ActivityKind::Class,
-            ));
+            held.push(calligraphy(day));
         }
         if yoga_day(day) {
-            held.push(plan(
-                cal,
-                day,
-                (19, 30),
-                (20, 30),
-                "免费瑜伽课",
-                "Free yoga class",
-                "24 小时健身房",
-                15,
-                ActivityKind::Class,
-            ));
+            held.push(yoga(day));
         }
         if day.weekday() == Weekday::Wednesday {
-            held.push(plan(
-                cal,
-                day,
-                (14, 0),
-                (17, 0),
-                "图书整理",
-                "Library shelving",
-                "图书室",
-                4,
-                ActivityKind::Volunteer,
-            ));
+            held.push(shelving(day));
         }
         for (k, p) in held.iter().enumerate() {
             let id = activities::insert(conn, p, origin, "demo", p.starts)?;
@@ -196,33 +207,13 @@ pub fn seed(conn: &Connection, now: Timestamp) -> Result<(), StoreError> {
     for ahead in 0..7 {
         let day = today + time::Duration::days(ahead);
         if weekday(day) {
-            let p = plan(
-                cal,
-                day,
-                (9, 0),
-                (10, 30),
-                "书法班",
-                "Calligraphy class",
-                "活动室二",
-                20,
-                ActivityKind::Class,
-            );
+            let p = calligraphy(day);
             let id = activities::insert(conn, &p, origin, "demo", now)?;
             place(conn, id, zhang, Standing::Place, now)?;
             place(conn, id, chen, Standing::Place, now)?;
         }
         if yoga_day(day) {
-            let p = plan(
-                cal,
-                day,
-                (19, 30),
-                (20, 30),
-                "免费瑜伽课",
-                "Free yoga class",
-                "24 小时健身房",
-                15,
-                ActivityKind::Class,
-            );
+            let p = yoga(day);
             activities::insert(conn, &p, origin, "demo", now)?;
         }
     }
@@ -247,17 +238,7 @@ pub fn seed(conn: &Connection, now: Timestamp) -> Result<(), StoreError> {
     place(conn, id, li, Standing::Place, now)?;
     place(conn, id, chen, Standing::Waiting, now)?;
     // Tomorrow's shift, for volunteers.
-    let shift = plan(
-        cal,
-        today + time::Duration::days(1),
-        (14, 0),
-        (17, 0),
-        "图书整理",
-        "Library shelving",
-        "图书室",
-        4,
-        ActivityKind::Volunteer,
-    );
+    let shift = shelving(today + time::Duration::days(1));
     let id = activities::insert(conn, &shift, origin, "demo", now)?;
     place(conn, id, li, Standing::Place, now)?;
     Ok(())

@@ -17,6 +17,7 @@ use keting_core::staff::StaffAction;
 use keting_core::time::Timestamp;
 use time::{Date, Duration as Days};
 
+use super::activity::{MAY, status_of};
 use super::html::{self, Lang, Nav, esc};
 use super::refusal::Refusal;
 use super::session::StaffSession;
@@ -32,9 +33,6 @@ use keting_link::clock;
 pub struct WeekQuery {
     week: Option<String>,
 }
-
-const WEEKDAYS_ZH: [&str; 7] = ["周一", "周二", "周三", "周四", "周五", "周六", "周日"];
-const WEEKDAYS_EN: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
 
 /// A kind of activity in words.
 pub fn kind_word(lang: Lang, k: ActivityKind) -> &'static str {
@@ -167,17 +165,7 @@ async fn render(
             row
         })
         .collect();
-    let head_days: Vec<String> = days
-        .iter()
-        .enumerate()
-        .map(|(i, d)| {
-            let w = match lang {
-                Lang::Zh => WEEKDAYS_ZH[i],
-                Lang::En => WEEKDAYS_EN[i],
-            };
-            format!("{w} {:02}-{:02}", u8::from(d.month()), d.day())
-        })
-        .collect();
+    let head_days = super::timetable::week_heads(lang, &days);
     let mut head: Vec<&str> = vec![lang.t("地点", "Room")];
     head.extend(head_days.iter().map(String::as_str));
     let (prev, next) = (monday - Days::days(7), monday + Days::days(7));
@@ -379,11 +367,7 @@ pub async fn add(
     headers: HeaderMap,
     Form(f): Form<AddForm>,
 ) -> Response {
-    let may = Some((
-        StaffAction::Activities,
-        ("您的角色不能管理活动", "Your role may not run activities"),
-    ));
-    let (who, lang) = match form_guard(&d, &headers, &f.csrf, may) {
+    let (who, lang) = match form_guard(&d, &headers, &f.csrf, Some(MAY)) {
         Ok(w) => w,
         Err(r) => return *r,
     };
@@ -476,17 +460,12 @@ pub async fn add(
             render(&d, &who, lang, Some(&week), StatusCode::OK, Some(Ok(msg))).await
         }
         Err(e) => {
-            let status = match e {
-                ActivityError::Forbidden(_) => StatusCode::FORBIDDEN,
-                ActivityError::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
-                _ => StatusCode::BAD_REQUEST,
-            };
             render(
                 &d,
                 &who,
                 lang,
                 Some(&week),
-                status,
+                status_of(&e),
                 Some(Err(e.words(lang))),
             )
             .await
@@ -509,11 +488,7 @@ pub async fn closed_day(
     headers: HeaderMap,
     Form(f): Form<ClosedDayForm>,
 ) -> Response {
-    let may = Some((
-        StaffAction::Activities,
-        ("您的角色不能管理活动", "Your role may not run activities"),
-    ));
-    let (who, lang) = match form_guard(&d, &headers, &f.csrf, may) {
+    let (who, lang) = match form_guard(&d, &headers, &f.csrf, Some(MAY)) {
         Ok(w) => w,
         Err(r) => return *r,
     };
@@ -557,11 +532,15 @@ pub async fn closed_day(
             render(&d, &who, lang, None, StatusCode::OK, Some(Ok(msg))).await
         }
         Err(e) => {
-            let status = match e {
-                ActivityError::Forbidden(_) => StatusCode::FORBIDDEN,
-                _ => StatusCode::BAD_REQUEST,
-            };
-            render(&d, &who, lang, None, status, Some(Err(e.words(lang)))).await
+            render(
+                &d,
+                &who,
+                lang,
+                None,
+                status_of(&e),
+                Some(Err(e.words(lang))),
+            )
+            .await
         }
     }
 }
@@ -581,11 +560,7 @@ pub async fn adopt(
     headers: HeaderMap,
     Form(f): Form<AdoptForm>,
 ) -> Response {
-    let may = Some((
-        StaffAction::Activities,
-        ("您的角色不能管理活动", "Your role may not run activities"),
-    ));
-    let (who, lang) = match form_guard(&d, &headers, &f.csrf, may) {
+    let (who, lang) = match form_guard(&d, &headers, &f.csrf, Some(MAY)) {
         Ok(w) => w,
         Err(r) => return *r,
     };
@@ -623,11 +598,15 @@ pub async fn adopt(
             render(&d, &who, lang, None, StatusCode::OK, Some(Ok(msg))).await
         }
         Err(e) => {
-            let status = match e {
-                ActivityError::Forbidden(_) => StatusCode::FORBIDDEN,
-                _ => StatusCode::BAD_REQUEST,
-            };
-            render(&d, &who, lang, None, status, Some(Err(e.words(lang)))).await
+            render(
+                &d,
+                &who,
+                lang,
+                None,
+                status_of(&e),
+                Some(Err(e.words(lang))),
+            )
+            .await
         }
     }
 }

@@ -44,7 +44,8 @@ async fn load(d: &Dashboard, id: i64) -> Result<Loaded, ActivityError> {
     .await
 }
 
-fn status_of(e: &ActivityError) -> StatusCode {
+/// The status a refusal is answered with.
+pub(super) fn status_of(e: &ActivityError) -> StatusCode {
     match e {
         ActivityError::Forbidden(_) => StatusCode::FORBIDDEN,
         ActivityError::UnknownActivity(_) => StatusCode::NOT_FOUND,
@@ -427,7 +428,8 @@ pub struct CloseForm {
     csrf: String,
 }
 
-const MAY: (StaffAction, super::RoleWords) = (
+/// Who may run activities, and the words for a role that may not.
+pub(super) const MAY: (StaffAction, super::RoleWords) = (
     StaffAction::Activities,
     ("您的角色不能管理活动", "Your role may not run activities"),
 );

@@ -30,6 +30,20 @@ pub struct WeekQuery {
 const WEEKDAYS_ZH: [&str; 7] = ["周一", "周二", "周三", "周四", "周五", "周六", "周日"];
 const WEEKDAYS_EN: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
 
+/// The column heads of a week from Monday: `周一 12-07` / `Mon 12-07`.
+pub(super) fn week_heads(lang: Lang, days: &[time::Date]) -> Vec<String> {
+    days.iter()
+        .enumerate()
+        .map(|(i, d)| {
+            let w = match lang {
+                Lang::Zh => WEEKDAYS_ZH[i % 7],
+                Lang::En => WEEKDAYS_EN[i % 7],
+            };
+            format!("{w} {:02}-{:02}", u8::from(d.month()), d.day())
+        })
+        .collect()
+}
+
 /// `GET /bookings/week`.
 pub async fn page(
     State(d): State<Dashboard>,
@@ -141,17 +155,7 @@ pub async fn page(
             row
         })
         .collect();
-    let head_days: Vec<String> = days
-        .iter()
-        .enumerate()
-        .map(|(i, d)| {
-            let w = match lang {
-                Lang::Zh => WEEKDAYS_ZH[i],
-                Lang::En => WEEKDAYS_EN[i],
-            };
-            format!("{w} {:02}-{:02}", u8::from(d.month()), d.day())
-        })
-        .collect();
+    let head_days = week_heads(lang, &days);
     let mut head: Vec<&str> = vec![lang.t("时段", "Time")];
     head.extend(head_days.iter().map(String::as_str));
     let id = esc(r.resource.id.as_str());

@@ -24,7 +24,7 @@ use thiserror::Error;
 use time::Date;
 
 use super::Actor;
-use keting_store::activities::{self, ActivityRecord, ActivityState, AttendanceRow, HeldFigures};
+use keting_store::activities::{self, ActivityRecord, AttendanceRow, HeldFigures};
 use keting_store::members::{self, Role};
 use keting_store::{Store, StoreError, audit, points};
 
@@ -134,13 +134,18 @@ fn settled_list(
 
 fn view(conn: &Connection, record: ActivityRecord) -> Result<ActivityView, ActivityError> {
     let list = activities::list(conn, record.id)?;
+    Ok(view_of(record, &list))
+}
+
+/// `record` with the places its `list` holds.
+fn view_of(record: ActivityRecord, list: &[Entry]) -> ActivityView {
     let s = slot(&record);
-    Ok(ActivityView {
-        places_left: rules::places_left(&s, &list),
-        places_held: rules::places_held(&list),
-        waiting: rules::waiting(&list),
+    ActivityView {
+        places_left: rules::places_left(&s, list),
+        places_held: rules::places_held(list),
+        waiting: rules::waiting(list),
         record,
-    })
+    }
 }
 
 /// Plans an activity, or one per date of `repeat` (from the plan's own
@@ -725,18 +730,14 @@ pub fn programme(
     now: Timestamp,
 ) -> Result<Vec<ActivityView>, ActivityError> {
     let conn = store.conn();
+    let policy = activities::policy(conn)?;
     let mut out = Vec::new();
     for r in activities::starting_in(conn, span)? {
-        let mut v = view(conn, r)?;
         // An offer past its time no longer holds a place, even before the
         // next sweep writes it.
-        let mut list = activities::list(conn, v.record.id)?;
-        let policy = activities::policy(conn)?;
-        rules::settle(&slot(&v.record), &mut list, &policy, now);
-        v.places_left = rules::places_left(&slot(&v.record), &list);
-        v.places_held = rules::places_held(&list);
-        v.waiting = rules::waiting(&list);
-        out.push(v);
+        let mut list = activities::list(conn, r.id)?;
+        rules::settle(&slot(&r), &mut list, &policy, now);
+        out.push(view_of(r, &list));
     }
     Ok(out)
 }
@@ -848,11 +849,6 @@ pub fn closed_days(store: &Store, from: Date) -> Result<Vec<(Date, String)>, Act
 /// volunteer minutes, of activities that started within `span`.
 pub fn held_in(store: &Store, span: Span) -> Result<HeldFigures, ActivityError> {
     Ok(activities::held_in(store.conn(), span)?)
-}
-
-/// Whether `state` is open (for surfaces choosing what to offer).
-pub fn is_open(state: &ActivityState) -> bool {
-    state.open().is_ok()
 }
 
 /// The centre's activity settings.

@@ -225,8 +225,6 @@ pub async fn run_supervised(
                 None => None,
             };
             let setup = ReaderSetup {
-                site: site.clone(),
-                device: device.clone(),
                 passes: PassVerifier::new(site.clone(), config.site_public_key),
                 panel,
                 sim_scans: matches!(reader.scanner, ScannerConfig::Sim),

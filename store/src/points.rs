@@ -287,21 +287,6 @@ pub fn award(
         )
         .optional()?
         .ok_or_else(|| StoreError::NotFound(format!("activity {activity}")))?;
-    let policy = policy(conn)?;
-    expire_due(conn, member, &policy, calendar, now)?;
-    let already: bool = conn
-        .prepare_cached(
-            "SELECT EXISTS (SELECT 1 FROM ledger_postings WHERE kind = 'earn' AND activity_id = ?1 AND member_id = ?2)",
-        )?
-        .query_row(params![activity, member.0], |r| r.get(0))?;
-    let day = calendar.date_of(now).to_string();
-    let posting = rules::earn(
-        member,
-        points,
-        already,
-        standing(conn, member, &day)?,
-        &policy,
-    )?;
     let meta = PostingMeta {
         member: Some(member),
         actor,
@@ -309,7 +294,7 @@ pub fn award(
         memo: &name,
         ..PostingMeta::default()
     };
-    post(conn, &posting, &meta, calendar, now)
+    earn(conn, points, &meta, calendar, now)
 }
 
 /// Awards `member` `points` for their time on held activity `activity`
@@ -327,13 +312,39 @@ pub fn award_for_activity(
     now: Timestamp,
 ) -> Result<i64, StoreError> {
     members::require(conn, member)?;
+    let meta = PostingMeta {
+        member: Some(member),
+        actor,
+        held_activity: Some(activity),
+        memo: title,
+        ..PostingMeta::default()
+    };
+    earn(conn, points, &meta, calendar, now)
+}
+
+/// The one way points are earned: the member's due points expire, the
+/// ledger's rules decide (once per award occasion or held activity, the
+/// caps), and the posting is written with `meta`.
+fn earn(
+    conn: &Connection,
+    points: Points,
+    meta: &PostingMeta<'_>,
+    calendar: SiteCalendar,
+    now: Timestamp,
+) -> Result<i64, StoreError> {
+    let member = meta
+        .member
+        .ok_or_else(|| StoreError::Invalid("an award names its member".into()))?;
     let policy = policy(conn)?;
     expire_due(conn, member, &policy, calendar, now)?;
     let already: bool = conn
         .prepare_cached(
-            "SELECT EXISTS (SELECT 1 FROM ledger_postings WHERE kind = 'earn' AND held_activity_id = ?1 AND member_id = ?2)",
+            "SELECT EXISTS (SELECT 1 FROM ledger_postings WHERE kind = 'earn' AND member_id = ?1
+                AND ((?2 IS NOT NULL AND activity_id = ?2) OR (?3 IS NOT NULL AND held_activity_id = ?3)))",
         )?
-        .query_row(params![activity, member.0], |r| r.get(0))?;
+        .query_row(params![member.0, meta.activity, meta.held_activity], |r| {
+            r.get(0)
+        })?;
     let day = calendar.date_of(now).to_string();
     let posting = rules::earn(
         member,
@@ -342,14 +353,7 @@ pub fn award_for_activity(
         standing(conn, member, &day)?,
         &policy,
     )?;
-    let meta = PostingMeta {
-        member: Some(member),
-        actor,
-        held_activity: Some(activity),
-        memo: title,
-        ..PostingMeta::default()
-    };
-    post(conn, &posting, &meta, calendar, now)
+    post(conn, &posting, meta, calendar, now)
 }
 
 /// Reverses award `posting` with `reason`; returns the reversal's number.

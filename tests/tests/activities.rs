@@ -30,7 +30,7 @@ async fn a_room_reader_counts_attendance_over_mqtt_and_keeps_scans_while_the_cen
     let broker = Mosquitto::start().await;
     let bed = SiteBed::new().await;
     let (_, wang_pass) = bed.member("王秀英");
-    let (li, li_pass) = bed.member("李建国");
+    let (_, li_pass) = bed.member("李建国");
     let pty = nix::pty::openpty(None, None).unwrap();
     let scanner_path = nix::unistd::ttyname(&pty.slave).unwrap();
     let mut scanner = std::fs::File::from(pty.master);
@@ -118,7 +118,6 @@ async fn a_room_reader_counts_attendance_over_mqtt_and_keeps_scans_while_the_cen
         li_line.contains(&when) || li_line.contains(&when_next),
         "counted at its scan's time {when}: {li_line}"
     );
-    let _ = li;
     kiosk.stop().await;
     agent.stop().await;
 }

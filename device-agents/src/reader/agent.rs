@@ -3,7 +3,6 @@
 
 use std::time::Duration;
 
-use keting_core::ids::{DeviceId, SiteId};
 use keting_core::messages::{Action, Command, EventKind, Outcome, PROTOCOL_VERSION, ReaderStatus};
 use keting_core::pass::{PassError, PassVerifier};
 use keting_hardware::panel::PanelDisplay;
@@ -28,10 +27,6 @@ const STATUS_EVERY: Duration = Duration::from_secs(60);
 
 /// Everything a reader agent needs.
 pub struct ReaderSetup {
-    /// The site.
-    pub site: SiteId,
-    /// This reader.
-    pub device: DeviceId,
     /// Passes, verified offline with the site key.
     pub passes: PassVerifier,
     /// The panel and its font, if one is fitted.
