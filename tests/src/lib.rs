@@ -24,11 +24,24 @@ pub mod postgres;
 pub mod site_tls;
 pub mod vending_site;
 
-/// A TCP port nobody listens on right now (loopback).
+/// A TCP port nobody listens on right now (loopback), never one this
+/// process was given before: the kernel may hand a just-released port out
+/// again, and a test asking for three ports in a row got the same one twice.
 pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    static GIVEN: std::sync::Mutex<std::collections::BTreeSet<u16>> =
+        std::sync::Mutex::new(std::collections::BTreeSet::new());
+    loop {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        if GIVEN
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .insert(port)
+        {
+            return port;
+        }
+    }
 }
