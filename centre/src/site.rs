@@ -346,7 +346,12 @@ mod tests {
         let mode = fs::metadata(dir.site_key()).unwrap().permissions().mode();
         assert_eq!(mode & 0o777, 0o600);
         let pass = issuer(&a, &dir).unwrap().issue(MemberId(1), Epoch(0));
-        assert!(verifier(&a).unwrap().verify(&pass).is_ok());
+        assert!(
+            verifier(&a)
+                .unwrap()
+                .verify(&pass, keting_core::time::Timestamp::from_unix_millis(0))
+                .is_ok()
+        );
     }
 
     #[test]

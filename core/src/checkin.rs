@@ -55,16 +55,20 @@ pub enum DenyReason {
     Revoked,
     /// A correctly signed pass of a member this site no longer knows.
     UnknownMember,
+    /// A phone's live pass made too long ago (a screenshot, or a page left
+    /// open): the phone shows a fresh one.
+    Expired,
 }
 
 impl DenyReason {
     /// Every reason, for tables and tests.
-    pub const ALL: [DenyReason; 5] = [
+    pub const ALL: [DenyReason; 6] = [
         Self::NotAPass,
         Self::WrongSite,
         Self::BadSignature,
         Self::Revoked,
         Self::UnknownMember,
+        Self::Expired,
     ];
 
     /// The stable code, as stored in the database and printed as JSON.
@@ -75,6 +79,7 @@ impl DenyReason {
             Self::BadSignature => "bad_signature",
             Self::Revoked => "revoked",
             Self::UnknownMember => "unknown_member",
+            Self::Expired => "expired",
         }
     }
 
@@ -90,6 +95,7 @@ impl From<&PassError> for DenyReason {
             PassError::Malformed(_) => Self::NotAPass,
             PassError::WrongSite(_) => Self::WrongSite,
             PassError::BadSignature => Self::BadSignature,
+            PassError::Expired => Self::Expired,
         }
     }
 }
@@ -108,9 +114,13 @@ pub enum CheckInDecision {
     Denied(DenyReason),
 }
 
-/// Reads a scanned string as a pass of this site.
-pub fn read_pass(verifier: &PassVerifier, scanned: &str) -> Result<PassClaims, PassError> {
-    verifier.verify(scanned)
+/// Reads a scanned string as a pass of this site, printed or live, at `now`.
+pub fn read_pass(
+    verifier: &PassVerifier,
+    scanned: &str,
+    now: Timestamp,
+) -> Result<PassClaims, PassError> {
+    verifier.verify(scanned, now)
 }
 
 /// Decides a scan of a valid pass, given what the kiosk knows of its member

@@ -15,6 +15,18 @@
 //! in the pass: a pass never needs reissuing when a membership changes, and a
 //! lost card is revoked by bumping the member's epoch.
 //!
+//! A **live pass** is the same with the time it was made, for a resident's
+//! phone: the phone shows a new one every 30 s, and the kiosk and the doors
+//! accept it only within [`LIVE_PASS_LIFETIME`] of that time (by their own
+//! clock, which may be [`LIVE_PASS_EARLY`] behind the centre's), so a
+//! screenshot is worthless a minute later:
+//!
+//! ```text
+//! KT2.<payload>.<signature>
+//! payload   = the printed pass's payload | T:u32 big-endian (Unix seconds)
+//! signature = Ed25519(site key, "keting-live-pass-v1" 0x00 | payload)
+//! ```
+//!
 //! Any string at all yields claims or a [`PassError`], never a panic; input
 //! longer than [`PASS_MAX_LEN`] is refused before it is decoded.
 
@@ -23,17 +35,38 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
 use thiserror::Error;
 
+use std::time::Duration;
+
 use crate::ids::{Epoch, MemberId, SITE_ID_MAX_LEN, SiteId};
+use crate::time::Timestamp;
 
 /// The text every pass starts with; the digit is the format version.
 pub const PASS_PREFIX: &str = "KT1.";
 
-/// The longest pass this format can produce (a 32-character site id).
+/// The text every live pass starts with.
+pub const LIVE_PASS_PREFIX: &str = "KT2.";
+
+/// The longest pass either format can produce (a 32-character site id).
 pub const PASS_MAX_LEN: usize = 160;
+
+/// How long after it was made a live pass is still taken.
+pub const LIVE_PASS_LIFETIME: Duration = Duration::from_secs(90);
+
+/// How far ahead of the verifier's clock a live pass may claim to be made:
+/// a door's clock may be this far behind the centre's before the centre's
+/// is used ([`crate::clock_judge::TOLERANCE`]).
+pub const LIVE_PASS_EARLY: Duration = Duration::from_secs(60);
+
+/// A phone shows a new live pass this often.
+pub const LIVE_PASS_EVERY: Duration = Duration::from_secs(30);
 
 /// Domain separation: a pass signature can never be mistaken for a signature
 /// over anything else the site key signs (rosters, later).
 const SIGNING_CONTEXT: &[u8] = b"keting-pass-v1\0";
+/// The live pass's own context: a live pass's signature never verifies as
+/// a printed one's, so cutting its time off gives a forgery, not a pass
+/// that never expires.
+const LIVE_SIGNING_CONTEXT: &[u8] = b"keting-live-pass-v1\0";
 
 /// What a verified pass says.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -58,6 +91,10 @@ pub enum PassError {
     /// A pass of this site whose signature does not verify: forged or altered.
     #[error("the pass signature does not verify")]
     BadSignature,
+    /// A genuine live pass, made too long ago (a screenshot) or claiming a
+    /// time too far ahead of this clock.
+    #[error("a live pass made at another time")]
+    Expired,
 }
 
 /// The ways a string fails to be a pass, for logs and tests.
@@ -123,14 +160,31 @@ impl PassIssuer {
     /// The pass of `member` at `epoch`.
     pub fn issue(&self, member: MemberId, epoch: Epoch) -> String {
         let payload = encode_payload(&self.site, member, epoch);
-        let signature = self.key.sign(&signed_message(&payload));
+        self.sign(PASS_PREFIX, SIGNING_CONTEXT, &payload)
+    }
+
+    /// The live pass of `member` at `epoch`, made at `now` (to the second).
+    pub fn issue_live(&self, member: MemberId, epoch: Epoch, now: Timestamp) -> String {
+        let mut payload = encode_payload(&self.site, member, epoch);
+        payload.extend_from_slice(&unix_seconds(now).to_be_bytes());
+        self.sign(LIVE_PASS_PREFIX, LIVE_SIGNING_CONTEXT, &payload)
+    }
+
+    fn sign(&self, prefix: &str, context: &[u8], payload: &[u8]) -> String {
+        let signature = self.key.sign(&signed_message(context, payload));
         let mut out = String::with_capacity(PASS_MAX_LEN);
-        out.push_str(PASS_PREFIX);
-        URL_SAFE_NO_PAD.encode_string(&payload, &mut out);
+        out.push_str(prefix);
+        URL_SAFE_NO_PAD.encode_string(payload, &mut out);
         out.push('.');
         URL_SAFE_NO_PAD.encode_string(signature.to_bytes(), &mut out);
         out
     }
+}
+
+/// `t` in whole Unix seconds, as a live pass carries it (0 before 1970,
+/// the largest `u32` after 2106).
+fn unix_seconds(t: Timestamp) -> u32 {
+    u32::try_from(t.as_unix_millis().div_euclid(1000).max(0)).unwrap_or(u32::MAX)
 }
 
 /// Verifies passes of one site. Holds only the public key.
@@ -151,28 +205,55 @@ impl PassVerifier {
         &self.site
     }
 
-    /// Reads and verifies a scanned string. Leading and trailing whitespace
-    /// (a scanner's CR or LF) is ignored.
+    /// Reads and verifies a scanned string, printed or live, at `now` (the
+    /// verifier's own time: a live pass is taken only within
+    /// [`LIVE_PASS_LIFETIME`] after it was made and [`LIVE_PASS_EARLY`]
+    /// before). Leading and trailing whitespace (a scanner's CR or LF) is
+    /// ignored.
     ///
     /// The site is checked before the signature, so a pass of another site is
-    /// reported as such rather than as a forgery.
-    pub fn verify(&self, scanned: &str) -> Result<PassClaims, PassError> {
-        let (claims, payload, signature) = parse(scanned)?;
-        if claims.site != self.site {
-            return Err(PassError::WrongSite(claims.site.to_string()));
+    /// reported as such rather than as a forgery; the time after the
+    /// signature, so a forgery is never reported as merely expired.
+    pub fn verify(&self, scanned: &str, now: Timestamp) -> Result<PassClaims, PassError> {
+        let parsed = parse(scanned)?;
+        if parsed.claims.site != self.site {
+            return Err(PassError::WrongSite(parsed.claims.site.to_string()));
         }
+        let context = if parsed.made.is_some() {
+            LIVE_SIGNING_CONTEXT
+        } else {
+            SIGNING_CONTEXT
+        };
         self.key
-            .verify_strict(&signed_message(&payload), &signature)
+            .verify_strict(&signed_message(context, &parsed.payload), &parsed.signature)
             .map_err(|_| PassError::BadSignature)?;
-        Ok(claims)
+        if let Some(made) = parsed.made {
+            let now = i64::from(unix_seconds(now));
+            let made = i64::from(made);
+            let lifetime = LIVE_PASS_LIFETIME.as_secs() as i64;
+            let early = LIVE_PASS_EARLY.as_secs() as i64;
+            if now > made + lifetime || now < made - early {
+                return Err(PassError::Expired);
+            }
+        }
+        Ok(parsed.claims)
     }
 }
 
-fn signed_message(payload: &[u8]) -> Vec<u8> {
-    let mut m = Vec::with_capacity(SIGNING_CONTEXT.len() + payload.len());
-    m.extend_from_slice(SIGNING_CONTEXT);
+fn signed_message(context: &[u8], payload: &[u8]) -> Vec<u8> {
+    let mut m = Vec::with_capacity(context.len() + payload.len());
+    m.extend_from_slice(context);
     m.extend_from_slice(payload);
     m
+}
+
+/// A pass read but not yet verified.
+struct Parsed {
+    claims: PassClaims,
+    /// A live pass's time (Unix seconds); `None` for a printed pass.
+    made: Option<u32>,
+    payload: Vec<u8>,
+    signature: Signature,
 }
 
 fn encode_payload(site: &SiteId, member: MemberId, epoch: Epoch) -> Vec<u8> {
@@ -186,7 +267,7 @@ fn encode_payload(site: &SiteId, member: MemberId, epoch: Epoch) -> Vec<u8> {
     p
 }
 
-fn parse(scanned: &str) -> Result<(PassClaims, Vec<u8>, Signature), PassError> {
+fn parse(scanned: &str) -> Result<Parsed, PassError> {
     use Malformation as M;
     let bad = |m: Malformation| PassError::Malformed(m);
     let s = scanned.trim();
@@ -196,7 +277,15 @@ fn parse(scanned: &str) -> Result<(PassClaims, Vec<u8>, Signature), PassError> {
     if s.len() > PASS_MAX_LEN {
         return Err(bad(M::TooLong));
     }
-    let rest = s.strip_prefix(PASS_PREFIX).ok_or(bad(M::NoPrefix))?;
+    let (rest, live) = match (
+        s.strip_prefix(PASS_PREFIX),
+        s.strip_prefix(LIVE_PASS_PREFIX),
+    ) {
+        (Some(rest), _) => (rest, false),
+        (None, Some(rest)) => (rest, true),
+        (None, None) => return Err(bad(M::NoPrefix)),
+    };
+    let numbers_len = if live { 12 } else { 8 };
     let (payload_b64, sig_b64) = rest.split_once('.').ok_or(bad(M::Parts))?;
     if sig_b64.contains('.') {
         return Err(bad(M::Parts));
@@ -211,34 +300,113 @@ fn parse(scanned: &str) -> Result<(PassClaims, Vec<u8>, Signature), PassError> {
 
     let (&site_len, after_len) = payload.split_first().ok_or(bad(M::Payload))?;
     let site_len = usize::from(site_len);
-    if site_len == 0 || site_len > SITE_ID_MAX_LEN || after_len.len() != site_len + 8 {
+    if site_len == 0 || site_len > SITE_ID_MAX_LEN || after_len.len() != site_len + numbers_len {
         return Err(bad(M::Payload));
     }
     let (site, numbers) = after_len.split_at(site_len);
     let site = std::str::from_utf8(site).map_err(|_| bad(M::Payload))?;
     let site = SiteId::new(site).map_err(|_| bad(M::Payload))?;
-    let (member, epoch) = numbers.split_at(4);
-    let member = MemberId(u32::from_be_bytes(
-        member.try_into().map_err(|_| bad(M::Payload))?,
-    ));
-    let epoch = Epoch(u32::from_be_bytes(
-        epoch.try_into().map_err(|_| bad(M::Payload))?,
-    ));
-    Ok((
-        PassClaims {
-            site,
-            member,
-            epoch,
-        },
+    let word = |i: usize| -> Result<u32, PassError> {
+        let bytes = numbers.get(i * 4..i * 4 + 4).ok_or(bad(M::Payload))?;
+        Ok(u32::from_be_bytes(
+            bytes.try_into().map_err(|_| bad(M::Payload))?,
+        ))
+    };
+    let claims = PassClaims {
+        site,
+        member: MemberId(word(0)?),
+        epoch: Epoch(word(1)?),
+    };
+    let made = if live { Some(word(2)?) } else { None };
+    Ok(Parsed {
+        claims,
+        made,
         payload,
-        Signature::from_bytes(&sig),
-    ))
+        signature: Signature::from_bytes(&sig),
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    /// 2026-12-05T12:00:00Z.
+    const T: Timestamp = Timestamp::from_unix_millis(1_796_472_000_000);
+
+    fn at(seconds_after_t: i64) -> Timestamp {
+        Timestamp::from_unix_millis(T.as_unix_millis() + seconds_after_t * 1000)
+    }
+
+    #[test]
+    fn a_live_pass_is_taken_for_a_minute_and_a_half_then_refused() {
+        let i = issuer("futian-01", 7);
+        let live = i.issue_live(MemberId(42), Epoch(3), T);
+        assert!(live.starts_with("KT2."), "{live}");
+        let v = i.verifier();
+        let claims = v.verify(&live, at(30)).unwrap();
+        assert_eq!((claims.member, claims.epoch), (MemberId(42), Epoch(3)));
+        assert!(
+            v.verify(&live, at(90)).is_ok(),
+            "still taken at the end of its lifetime"
+        );
+        assert!(
+            v.verify(&live, at(-60)).is_ok(),
+            "a verifier's clock a minute behind"
+        );
+        assert_eq!(
+            v.verify(&live, at(120)),
+            Err(PassError::Expired),
+            "the screenshot two minutes on"
+        );
+        assert_eq!(v.verify(&live, at(-61)), Err(PassError::Expired));
+        // The printed pass has no time and is taken whenever.
+        assert!(
+            v.verify(&i.issue(MemberId(42), Epoch(3)), at(1_000_000))
+                .is_ok()
+        );
+    }
+
+    #[test]
+    fn a_live_pass_cannot_be_forged_or_made_into_a_printed_one() {
+        let i = issuer("futian-01", 7);
+        let v = i.verifier();
+        let forged = issuer("futian-01", 8).issue_live(MemberId(42), Epoch(0), T);
+        assert_eq!(v.verify(&forged, T), Err(PassError::BadSignature));
+        // Its time cut off and its prefix made a printed pass's: the
+        // signature was over another context, so it is a forgery.
+        let live = i.issue_live(MemberId(42), Epoch(0), T);
+        let (payload, sig) = live["KT2.".len()..].split_once('.').unwrap();
+        let mut bytes = URL_SAFE_NO_PAD.decode(payload).unwrap();
+        bytes.truncate(bytes.len() - 4);
+        let cut = format!("KT1.{}.{sig}", URL_SAFE_NO_PAD.encode(bytes));
+        assert_eq!(v.verify(&cut, T), Err(PassError::BadSignature));
+        // A printed pass relabelled live has the wrong length.
+        let printed = i.issue(MemberId(42), Epoch(0));
+        let relabelled = printed.replacen("KT1.", "KT2.", 1);
+        assert!(matches!(
+            v.verify(&relabelled, T),
+            Err(PassError::Malformed(_))
+        ));
+        // Its time moved on: no longer signed.
+        let mut later = URL_SAFE_NO_PAD.decode(payload).unwrap();
+        let n = later.len();
+        later[n - 1] ^= 1;
+        let moved = format!("KT2.{}.{sig}", URL_SAFE_NO_PAD.encode(later));
+        assert_eq!(v.verify(&moved, T), Err(PassError::BadSignature));
+    }
+
+    #[test]
+    fn the_longest_live_pass_fits_the_limit() {
+        let i = issuer(&"s".repeat(SITE_ID_MAX_LEN), 1);
+        let live = i.issue_live(MemberId(u32::MAX), Epoch(u32::MAX), T);
+        assert!(
+            live.len() <= PASS_MAX_LEN,
+            "{} > {PASS_MAX_LEN}",
+            live.len()
+        );
+        assert!(i.verifier().verify(&live, T).is_ok());
+    }
 
     fn issuer(site: &str, seed: u8) -> PassIssuer {
         PassIssuer::new(
@@ -252,7 +420,7 @@ mod tests {
         let i = issuer("futian-01", 7);
         let pass = i.issue(MemberId(42), Epoch(3));
         assert!(pass.starts_with("KT1."));
-        let claims = i.verifier().verify(&format!("{pass}\r\n")).unwrap();
+        let claims = i.verifier().verify(&format!("{pass}\r\n"), T).unwrap();
         assert_eq!(
             claims,
             PassClaims {
@@ -272,7 +440,7 @@ mod tests {
             "{} > {PASS_MAX_LEN}",
             pass.len()
         );
-        assert!(i.verifier().verify(&pass).is_ok());
+        assert!(i.verifier().verify(&pass, T).is_ok());
         // A typical site id gives a pass a version 8 QR code holds (152 bytes at level M).
         assert!(issuer("k7f3xq2m4a", 1).issue(MemberId(1), Epoch(0)).len() <= 125);
     }
@@ -314,7 +482,7 @@ mod tests {
             (altered, PassError::BadSignature),
         ];
         for (input, want) in cases {
-            assert_eq!(v.verify(&input), Err(want), "{input:?}");
+            assert_eq!(v.verify(&input, T), Err(want), "{input:?}");
         }
     }
 
@@ -323,13 +491,13 @@ mod tests {
         fn any_bytes_give_a_result_not_a_panic(bytes in proptest::collection::vec(any::<u8>(), 0..4096)) {
             let v = issuer("futian-01", 7).verifier();
             let s = String::from_utf8_lossy(&bytes);
-            prop_assert!(v.verify(&s).is_err());
+            prop_assert!(v.verify(&s, T).is_err());
         }
 
         #[test]
         fn any_pass_shaped_text_gives_a_result(payload in "[A-Za-z0-9_-]{0,80}", sig in "[A-Za-z0-9_-]{0,100}") {
             let v = issuer("futian-01", 7).verifier();
-            let _ = v.verify(&format!("KT1.{payload}.{sig}"));
+            let _ = v.verify(&format!("KT1.{payload}.{sig}"), T);
         }
 
         #[test]
@@ -337,7 +505,7 @@ mod tests {
             let i = issuer(&site, 3);
             let pass = i.issue(MemberId(member), Epoch(epoch));
             prop_assert!(pass.len() <= PASS_MAX_LEN);
-            let c = i.verifier().verify(&pass).unwrap();
+            let c = i.verifier().verify(&pass, T).unwrap();
             prop_assert_eq!((c.member, c.epoch), (MemberId(member), Epoch(epoch)));
         }
     }

@@ -74,7 +74,7 @@ impl CheckInDesk {
         now: Timestamp,
         source: ScanSource,
     ) -> Result<ScanRecord, StoreError> {
-        let read = checkin::read_pass(&self.verifier, scanned);
+        let read = checkin::read_pass(&self.verifier, scanned, now);
         let policy = self.policy;
         self.store.write(|tx| {
             let (decision, member) = match &read {
@@ -114,7 +114,9 @@ fn describe_refusal(
     match read {
         Err(PassError::Malformed(m)) => format!("{}: {chars} characters, {m}", reason.code()),
         Err(PassError::WrongSite(site)) => format!("{}: a pass of site {site:?}", reason.code()),
-        Err(PassError::BadSignature) => format!("{}: {chars} characters", reason.code()),
+        Err(PassError::BadSignature | PassError::Expired) => {
+            format!("{}: {chars} characters", reason.code())
+        }
         Ok(claims) => format!(
             "{}: member {} epoch {}",
             reason.code(),

@@ -250,8 +250,8 @@ mod tests {
             now,
         )
         .unwrap();
-        let old = verifier.verify(&first.pass).unwrap();
-        let new = verifier.verify(&second.pass).unwrap();
+        let old = verifier.verify(&first.pass, now).unwrap();
+        let new = verifier.verify(&second.pass, now).unwrap();
         assert!(new.epoch > old.epoch);
         assert_eq!(get(&store, first.member.id).unwrap().epoch, new.epoch);
         let log = audit::recent(store.conn(), 5).unwrap();

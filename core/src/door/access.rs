@@ -88,6 +88,8 @@ pub enum DoorRefusal {
     WrongSite,
     /// Forged or altered.
     BadSignature,
+    /// A phone's live pass made too long ago: the phone shows a fresh one.
+    Expired,
     /// An old pass of a member whose pass was replaced.
     Revoked,
     /// Not on the door's roster.
@@ -122,6 +124,7 @@ impl DoorRefusal {
             Self::NotAPass => "not_a_pass",
             Self::WrongSite => "wrong_site",
             Self::BadSignature => "bad_signature",
+            Self::Expired => "expired",
             Self::Revoked => "revoked",
             Self::NotOnRoster => "not_on_roster",
             Self::NightNotPaid => "night_not_paid",
@@ -224,6 +227,7 @@ impl DoorAccess {
             PassError::Malformed(_) => DoorRefusal::NotAPass,
             PassError::WrongSite(_) => DoorRefusal::WrongSite,
             PassError::BadSignature => DoorRefusal::BadSignature,
+            PassError::Expired => DoorRefusal::Expired,
         })?;
         let entry = entry.ok_or(DoorRefusal::NotOnRoster)?;
         if claims.epoch != entry.epoch {

@@ -42,6 +42,7 @@ pub fn refused(reason: DoorRefusal) -> StatusView {
         DoorRefusal::NotAPass => ("这不是本中心的码", "Not a Keting pass"),
         DoorRefusal::WrongSite => ("其他中心的码", "Pass of another centre"),
         DoorRefusal::BadSignature => ("码无效", "Invalid pass"),
+        DoorRefusal::Expired => ("码已过期 请刷新手机", "Expired: refresh your phone"),
         DoorRefusal::Revoked => ("旧卡已挂失", "Old card: replaced"),
         DoorRefusal::NotOnRoster => ("未登记", "Not registered"),
         DoorRefusal::NightNotPaid => ("夜间仅限月付会员", "Night: paid members only"),

@@ -133,7 +133,11 @@ impl ReaderAgent {
     }
 
     async fn handle_scan(&mut self, code: &str) {
-        match self.setup.passes.verify(code.trim()) {
+        match self
+            .setup
+            .passes
+            .verify(code.trim(), self.topics.clock().best_time())
+        {
             Ok(claims) => {
                 self.show(view("请稍候", "正在签到", "Signing in…", false));
                 self.awaiting = Some(Instant::now() + ANSWER_WAIT);
@@ -156,6 +160,7 @@ impl ReaderAgent {
                     PassError::Malformed(_) => ("这不是本中心的码", "Not a Keting pass"),
                     PassError::WrongSite(_) => ("其他中心的码", "Pass of another centre"),
                     PassError::BadSignature => ("码无效", "Invalid pass"),
+                    PassError::Expired => ("码已过期 请刷新手机", "Expired: refresh your phone"),
                 };
                 tracing::info!("scan refused here: {e}");
                 self.show(view("未签到", zh, en, true));

@@ -9,5 +9,8 @@ pub fn run(data: &[u8]) {
         return;
     };
     let verifier = PassVerifier::new(site, super::test_key().verifying_key());
-    let _ = verifier.verify(&String::from_utf8_lossy(data));
+    let _ = verifier.verify(
+        &String::from_utf8_lossy(data),
+        keting_core::time::Timestamp::from_unix_millis(1_796_472_000_000),
+    );
 }

@@ -102,7 +102,11 @@ pub(super) fn scan(window: &KioskWindow, state: &Rc<RefCell<State>>, text: &str)
             .set_award_message(tr(zh, "Choose the activity first").into());
         return;
     };
-    let claims = state.borrow().desk.verifier().verify(text.trim());
+    let claims = state
+        .borrow()
+        .desk
+        .verifier()
+        .verify(text.trim(), clock::now());
     let member = claims.ok().and_then(|c| {
         keting_desk::members::get(state.borrow().desk.store(), c.member)
             .ok()

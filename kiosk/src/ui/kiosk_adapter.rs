@@ -548,6 +548,7 @@ fn present(record: &ScanRecord) -> (Outcome, Refusal) {
                 DenyReason::BadSignature => Refusal::BadSignature,
                 DenyReason::Revoked => Refusal::Revoked,
                 DenyReason::UnknownMember => Refusal::UnknownMember,
+                DenyReason::Expired => Refusal::Expired,
             },
         ),
     }

@@ -16,7 +16,11 @@ pub(super) fn member_of(
     text: &str,
 ) -> Result<(MemberId, String), String> {
     let zh = state.borrow().language == Language::Chinese;
-    let claims = state.borrow().desk.verifier().verify(text.trim());
+    let claims = state
+        .borrow()
+        .desk
+        .verifier()
+        .verify(text.trim(), keting_centre::clock::now());
     let found = claims.map(|c| {
         let m = keting_desk::members::get(state.borrow().desk.store(), c.member);
         (c, m)
@@ -24,6 +28,10 @@ pub(super) fn member_of(
     match found {
         Ok((c, Ok(m))) if m.epoch == c.epoch => Ok((m.id, m.name)),
         Ok((_, Ok(_))) => Err(tr(zh, "This card was replaced: please use your new one")),
+        Err(keting_core::pass::PassError::Expired) => Err(tr(
+            zh,
+            "This code has expired: show the new one on your phone",
+        )),
         Ok((_, Err(_))) | Err(_) => Err(tr(zh, "This is not a pass of this centre")),
     }
 }

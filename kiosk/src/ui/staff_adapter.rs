@@ -138,7 +138,11 @@ pub(super) fn open(
 
 /// A scan while the staff page is open: selects the member it names.
 pub(super) fn scan(window: &KioskWindow, state: &Rc<RefCell<State>>, text: &str) {
-    let claims = state.borrow().desk.verifier().verify(text.trim());
+    let claims = state
+        .borrow()
+        .desk
+        .verifier()
+        .verify(text.trim(), keting_centre::clock::now());
     let message = match claims {
         Ok(c) => {
             let found = keting_desk::members::get(state.borrow().desk.store(), c.member);
