@@ -12,6 +12,8 @@
 //!   closing (held, counted, volunteers paid once).
 //! - [`checkin`]: a scan in, a durable decision out.
 //! - [`members`]: adding members, a lost card's new pass, reprints.
+//! - [`phones`]: residents' own phones bound without a password (a
+//!   one-time link or kiosk QR and a number to pick), listed and ended.
 //! - [`home`]: the district's announcement and the day's programme, for
 //!   the kiosk's home page.
 //! - [`gym`]: paid gym months granted, extended, ended.
@@ -47,6 +49,7 @@ pub mod doors;
 pub mod gym;
 pub mod home;
 pub mod members;
+pub mod phones;
 pub mod points;
 pub mod qr_image;
 pub mod records;

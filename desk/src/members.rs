@@ -65,7 +65,7 @@ fn require(conn: &rusqlite::Connection, id: MemberId) -> Result<Member, MemberEr
 
 /// The member `id`, once `actor` may act on them: the members desk's role,
 /// and a manager's for a member who holds a staff role.
-fn require_over(
+pub(crate) fn require_over(
     conn: &rusqlite::Connection,
     actor: Actor,
     id: MemberId,
@@ -116,6 +116,8 @@ pub fn revoke(
             return Err(MemberError::EpochsExhausted(id));
         }
         let epoch: Epoch = members::bump_epoch(tx, id)?;
+        // A new card: the phones bound to the old one are signed out too.
+        keting_store::resident_phones::end_all(tx, id, &actor.audit_name(), now)?;
         audit::record(
             tx,
             now,
@@ -145,6 +147,7 @@ pub fn erase(
             members::bump_epoch(tx, id)?;
         }
         members::erase_personal(tx, id)?;
+        keting_store::resident_phones::end_all(tx, id, &actor.audit_name(), now)?;
         audit::record(
             tx,
             now,

@@ -21,7 +21,8 @@
 //! [`resources`], [`packages`], [`bookings`], [`walk_up`], [`ratings`],
 //! [`booking_policy`]; the district: [`uplink`] (what goes up) and
 //! [`district_notices`] (what comes down); activities: [`activities`]
-//! (their plans, lists, attendance, closed days).
+//! (their plans, lists, attendance, closed days); residents' phones:
+//! [`resident_phones`] (bound phones, one-time invitations).
 //! They hold queries, not decisions: the rules are the core's, applied by
 //! the desks (`keting_desk`).
 
@@ -50,6 +51,7 @@ pub mod programme;
 pub mod ratings;
 pub mod redemptions;
 pub mod reports;
+pub mod resident_phones;
 pub mod resources;
 pub mod site_record;
 pub mod staff_access;

@@ -624,6 +624,37 @@ const MIGRATIONS: &[&str] = &[
         set_ms     INTEGER NOT NULL
     ) STRICT;
     "#,
+    // 22: residents' own phones: a phone bound to a member (its cookie's
+    // SHA-256, never the cookie), and the one-time invitations that bind
+    // one (a staff member's link, a kiosk's QR with its confirm number).
+    r#"
+    CREATE TABLE resident_phones (
+        id         INTEGER PRIMARY KEY,
+        member_id  INTEGER NOT NULL REFERENCES members(id),
+        epoch      INTEGER NOT NULL CHECK (epoch >= 0),
+        token_hash BLOB    NOT NULL UNIQUE CHECK (length(token_hash) = 32),
+        csrf       TEXT    NOT NULL,
+        label      TEXT    NOT NULL CHECK (length(label) BETWEEN 1 AND 60),
+        bound_ms   INTEGER NOT NULL,
+        used_ms    INTEGER NOT NULL,
+        ended_ms   INTEGER,
+        ended_by   TEXT,
+        CHECK ((ended_ms IS NULL) = (ended_by IS NULL))
+    ) STRICT;
+    CREATE INDEX resident_phones_of_member ON resident_phones (member_id) WHERE ended_ms IS NULL;
+
+    CREATE TABLE phone_invitations (
+        id          INTEGER PRIMARY KEY,
+        member_id   INTEGER NOT NULL REFERENCES members(id),
+        secret_hash BLOB    NOT NULL UNIQUE CHECK (length(secret_hash) = 32),
+        kind        TEXT    NOT NULL CHECK (kind IN ('link', 'kiosk')),
+        confirm     INTEGER NOT NULL CHECK (confirm BETWEEN 10 AND 99),
+        made_by     TEXT    NOT NULL,
+        made_ms     INTEGER NOT NULL,
+        expires_ms  INTEGER NOT NULL CHECK (expires_ms > made_ms),
+        used_ms     INTEGER
+    ) STRICT;
+    "#,
 ];
 
 /// The schema version this build writes.
