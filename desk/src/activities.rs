@@ -771,6 +771,36 @@ pub fn list_of(store: &Store, id: i64) -> Result<Vec<(Entry, String)>, ActivityE
     Ok(out)
 }
 
+/// The activities `member` attended since `since`, newest first (at most
+/// `limit`), with a volunteer's confirmed minutes.
+pub fn attended_by(
+    store: &Store,
+    member: MemberId,
+    since: Timestamp,
+    limit: u32,
+) -> Result<Vec<activities::Attended>, ActivityError> {
+    Ok(activities::attended_by(store.conn(), member, since, limit)?)
+}
+
+/// Where `member` stands on activity `id`'s waiting list (1: next), if
+/// they wait.
+pub fn waiting_turn(
+    store: &Store,
+    id: i64,
+    member: MemberId,
+) -> Result<Option<u32>, ActivityError> {
+    let mut turn = 0;
+    for e in activities::list(store.conn(), id)? {
+        if e.standing == Standing::Waiting {
+            turn += 1;
+            if e.member == member {
+                return Ok(Some(turn));
+            }
+        }
+    }
+    Ok(None)
+}
+
 /// The activities `member` is on the list of, not yet ended.
 pub fn of_member(
     store: &Store,

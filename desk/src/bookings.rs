@@ -126,6 +126,11 @@ pub fn of_member(
     bookings::of_member(store.conn(), member, since)
 }
 
+/// A waiting booking's place on its slot's waiting list (1: next).
+pub fn waiting_turn(store: &Store, booking: i64) -> Result<u32, StoreError> {
+    bookings::waiting_position(store.conn(), booking)
+}
+
 /// What a resident's services page shows, read in one go.
 #[derive(Clone, Debug)]
 pub struct MemberServices {

@@ -30,6 +30,8 @@
 //!   the policy.
 //! - [`reports`]: visits per hour, day and month.
 //! - [`vending`]: the drinks machine's catalogue, stock and redemptions.
+//! - [`booking_view`]: what each slot of a week and each booking is for
+//!   the resident looking (mine, full, places left; may cancel, start).
 //! - [`bookings`]: resources, packages, bookings and sessions, the piano
 //!   queue, ratings, the site's booking rules.
 //! - [`staff`]: staff roles and PINs, signing in with card and PIN, and the
@@ -40,6 +42,7 @@
 pub mod activities;
 pub mod actor;
 pub mod alarms;
+pub mod booking_view;
 pub mod bookings;
 pub mod checkin;
 pub mod claims;

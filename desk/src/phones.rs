@@ -122,6 +122,8 @@ pub struct ResidentPhone {
     pub phone: i64,
     /// The member.
     pub member: MemberId,
+    /// Their card's epoch (their live pass names it).
+    pub epoch: keting_core::ids::Epoch,
     /// Their name.
     pub name: String,
     /// The token every form of this phone carries.
@@ -345,6 +347,7 @@ pub fn bind(
         Ok(Ok(ResidentPhone {
             phone,
             member: member.id,
+            epoch: member.epoch,
             name: member.name,
             csrf: csrf.clone(),
         }))
@@ -374,6 +377,7 @@ pub fn signed_in(
     Ok(ResidentPhone {
         phone: phone.id,
         member: member.id,
+        epoch: member.epoch,
         name: member.name,
         csrf: phone.csrf,
     })

@@ -148,6 +148,18 @@ pub fn balance_as_held(store: &Store, member: MemberId) -> Result<Points, Points
     Ok(points::balance(store.conn(), Account::Member(member))?)
 }
 
+/// What of a member's balance will expire after `now` and when, if they
+/// neither spend nor earn meanwhile.
+pub fn expiry_schedule(
+    store: &Store,
+    member: MemberId,
+    now: Timestamp,
+) -> Result<Vec<(Timestamp, Points)>, PointsError> {
+    require(store.conn(), member)?;
+    let policy = points::policy(store.conn())?;
+    Ok(points::expiry_schedule(store.conn(), member, &policy, now)?)
+}
+
 /// A member's newest `limit` postings, newest first.
 pub fn history(
     store: &Store,

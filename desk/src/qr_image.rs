@@ -60,6 +60,45 @@ pub fn png_bytes(text: &str) -> Result<Vec<u8>, QrImageError> {
     Ok(out)
 }
 
+/// The QR code of `text` as an SVG element to put inline in a page: one
+/// path of horizontal runs of dark modules, black on white with the quiet
+/// zone, scaled by the page (`class="qr"`), `label` as its accessible name.
+pub fn svg(text: &str, label: &str) -> Result<String, QrImageError> {
+    use std::fmt::Write;
+    let code = QrCode::with_error_correction_level(text.as_bytes(), EcLevel::M)
+        .map_err(|e| QrImageError::Encode(e.to_string()))?;
+    let modules = code.width();
+    let colors = code.to_colors();
+    let side = modules + 2 * QUIET_ZONE;
+    let mut path = String::with_capacity(modules * modules * 4);
+    for (y, row) in colors.chunks(modules).enumerate() {
+        let mut x = 0;
+        while x < modules {
+            if row[x] != Color::Dark {
+                x += 1;
+                continue;
+            }
+            let run = row[x..].iter().take_while(|c| **c == Color::Dark).count();
+            let _ = write!(
+                path,
+                "M{} {}h{run}v1h-{run}z",
+                x + QUIET_ZONE,
+                y + QUIET_ZONE
+            );
+            x += run;
+        }
+    }
+    let label: String = label
+        .chars()
+        .filter(|c| !matches!(c, '<' | '>' | '&' | '"'))
+        .collect();
+    Ok(format!(
+        "<svg class=\"qr\" xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {side} {side}\" \
+         shape-rendering=\"crispEdges\" role=\"img\" aria-label=\"{label}\">\
+         <rect width=\"{side}\" height=\"{side}\" fill=\"#fff\"/><path fill=\"#000\" d=\"{path}\"/></svg>"
+    ))
+}
+
 /// Writes the QR code of `text` to `path` (a temporary file, then renamed).
 pub fn write_png(text: &str, path: &Path) -> Result<(), QrImageError> {
     let bytes = png_bytes(text)?;

@@ -4,16 +4,20 @@
 //! two pure formatting helpers of a resource's hours): every read and every
 //! change goes through a desk function.
 
-pub use keting_store::activities::{ActivityRecord, ActivityState, AttendanceRow, HeldFigures};
+pub use keting_store::activities::{
+    ActivityRecord, ActivityState, AttendanceRow, Attended, HeldFigures,
+};
 pub use keting_store::alarms::{Alarm, AlarmKind};
 pub use keting_store::bookings::Booking;
 pub use keting_store::checkins::ScanSource;
 pub use keting_store::device_commands::CommandRecord;
 pub use keting_store::door_events::Entry;
 pub use keting_store::members::{Member, NewMember, NewMemberError, Role};
+pub use keting_store::points::HistoryLine;
 pub use keting_store::ratings::ServiceRatings;
 pub use keting_store::redemptions::State as RedemptionState;
 pub use keting_store::reports::VisitsByKind;
+pub use keting_store::resident_phones::{InvitationKind, Phone};
 pub use keting_store::resources::{ResourceRecord, format_hours, parse_hours};
 pub use keting_store::site_record::SiteRecord;
 pub use keting_store::staff_access::StaffAccess;

@@ -66,6 +66,9 @@ enum Command {
     /// Add members, revoke and reissue their passes, list them.
     #[command(subcommand)]
     Member(MemberCommand),
+    /// Residents' own phones: a one-time sign-in link for staff helping a resident, the phones bound, ending them.
+    #[command(subcommand)]
+    Phone(cli::phones::PhoneCommand),
     /// Gym memberships (月付制): who may enter the gym door at night.
     #[command(subcommand)]
     Gym(GymCommand),
@@ -279,6 +282,7 @@ fn run(cli: Cli, started: Instant) -> Result<()> {
             Ok(())
         }
         Some(Command::Member(cmd)) => member_command(cmd, &mut store, &site, &dir),
+        Some(Command::Phone(cmd)) => cli::phones::phone_command(cmd, &mut store, &site),
         Some(Command::Checkin { pass }) => checkin_command(&pass, store, site),
         Some(Command::Stats { day, month, csv }) => stats_command(&store, &site, day, month, csv),
         Some(Command::Screenshot { .. }) => unreachable!("handled above"),

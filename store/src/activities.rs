@@ -398,6 +398,46 @@ pub fn attendance(conn: &Connection, id: i64) -> Result<Vec<AttendanceRow>, Stor
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
+/// One activity a member attended, newest first in [`attended_by`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Attended {
+    /// The activity.
+    pub id: i64,
+    /// Its titles, (Chinese, English).
+    pub title: (String, String),
+    /// A volunteer shift.
+    pub volunteer: bool,
+    /// When it started.
+    pub starts: Timestamp,
+    /// Minutes confirmed for a volunteer (after closing).
+    pub confirmed_minutes: Option<u32>,
+}
+
+/// The activities `member` attended that started at or after `since`,
+/// newest first, at most `limit`.
+pub fn attended_by(
+    conn: &Connection,
+    member: MemberId,
+    since: Timestamp,
+    limit: u32,
+) -> Result<Vec<Attended>, StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT a.id, a.title_zh, a.title_en, a.kind, a.starts_ms, t.confirmed_minutes
+         FROM activity_attendance t JOIN activities a ON a.id = t.activity_id
+         WHERE t.member_id = ?1 AND a.starts_ms >= ?2 ORDER BY a.starts_ms DESC LIMIT ?3",
+    )?;
+    let rows = stmt.query_map(params![member.0, since.as_unix_millis(), limit], |r| {
+        Ok(Attended {
+            id: r.get(0)?,
+            title: (r.get(1)?, r.get(2)?),
+            volunteer: r.get::<_, String>(3)? == "volunteer",
+            starts: Timestamp::from_unix_millis(r.get(4)?),
+            confirmed_minutes: r.get(5)?,
+        })
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
 /// Records `member`'s arrival (via a kiosk, a reader, staff).
 pub fn record_arrival(
     conn: &Connection,

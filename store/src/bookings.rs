@@ -468,7 +468,8 @@ fn set_charge(conn: &Connection, id: i64, c: Charge) -> Result<(), StoreError> {
     Ok(())
 }
 
-fn waiting_position(conn: &Connection, id: i64) -> Result<u32, StoreError> {
+/// Booking `id`'s place on its slot's waiting list (1: next).
+pub fn waiting_position(conn: &Connection, id: i64) -> Result<u32, StoreError> {
     Ok(conn.query_row(
         "SELECT count(*) FROM bookings w JOIN bookings me ON me.id = ?1
          WHERE w.resource_id = me.resource_id AND w.slot_start_ms = me.slot_start_ms

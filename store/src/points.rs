@@ -178,6 +178,40 @@ pub fn expire_due(
     calendar: SiteCalendar,
     now: Timestamp,
 ) -> Result<Points, StoreError> {
+    let (lots, used) = lots_and_used(conn, member)?;
+    if lots.is_empty() {
+        return Ok(0);
+    }
+    let bal = balance(conn, Account::Member(member))?;
+    let n = expiry::expiring(&lots, used, bal, now, policy.lifetime);
+    if let Some(p) = expiry::expire(member, n) {
+        let meta = PostingMeta {
+            member: Some(member),
+            actor: "centre",
+            memo: "expired",
+            ..PostingMeta::default()
+        };
+        post(conn, &p, &meta, calendar, now)?;
+    }
+    Ok(n)
+}
+
+/// What of `member`'s balance will expire after `now` and when (if
+/// nothing is spent or earned meanwhile).
+pub fn expiry_schedule(
+    conn: &Connection,
+    member: MemberId,
+    policy: &PointsPolicy,
+    now: Timestamp,
+) -> Result<Vec<(Timestamp, Points)>, StoreError> {
+    let (lots, used) = lots_and_used(conn, member)?;
+    let bal = balance(conn, Account::Member(member))?;
+    Ok(expiry::schedule(&lots, used, bal, now, policy.lifetime))
+}
+
+/// A member's lots (awards not reversed) and what their account gave away
+/// other than by reversal.
+fn lots_and_used(conn: &Connection, member: MemberId) -> Result<(Vec<Lot>, Points), StoreError> {
     let account = Account::Member(member).to_string();
     let lots: Vec<Lot> = conn
         .prepare_cached(
@@ -193,7 +227,7 @@ pub fn expire_due(
         })?
         .collect::<Result<_, _>>()?;
     if lots.is_empty() {
-        return Ok(0);
+        return Ok((lots, 0));
     }
     let used: Points = conn
         .prepare_cached(
@@ -201,18 +235,7 @@ pub fn expire_due(
              WHERE p.member_id = ?1 AND l.account = ?2 AND p.kind IN ('reserve', 'refund', 'expire')",
         )?
         .query_row(params![member.0, account], |r| r.get(0))?;
-    let bal = balance(conn, Account::Member(member))?;
-    let n = expiry::expiring(&lots, used, bal, now, policy.lifetime);
-    if let Some(p) = expiry::expire(member, n) {
-        let meta = PostingMeta {
-            member: Some(member),
-            actor: "centre",
-            memo: "expired",
-            ..PostingMeta::default()
-        };
-        post(conn, &p, &meta, calendar, now)?;
-    }
-    Ok(n)
+    Ok((lots, used))
 }
 
 /// The activity `name` on `day` worth `points`, created if new. The same
@@ -467,13 +490,14 @@ pub fn history(
     let account = Account::Member(member).to_string();
     let mut stmt = conn.prepare_cached(
         "SELECT p.id, p.kind, p.at_ms, COALESCE(l.amount, 0), p.actor, p.memo,
-                COALESCE(a.name, ''),
+                COALESCE(a.name, h.title_zh, ''),
                 COALESCE((SELECT s.name_zh FROM redemptions r JOIN vending_slots s
                           ON s.device_id = r.device_id AND s.slot = r.slot WHERE r.id = p.redemption_id), ''),
                 EXISTS (SELECT 1 FROM ledger_postings x WHERE x.reverses = p.id)
          FROM ledger_postings p
          LEFT JOIN ledger_legs l ON l.posting_id = p.id AND l.account = ?2
          LEFT JOIN award_occasions a ON a.id = p.activity_id
+         LEFT JOIN activities h ON h.id = p.held_activity_id
          WHERE p.member_id = ?1 AND p.kind <> 'commit'
          ORDER BY p.id DESC LIMIT ?3",
     )?;

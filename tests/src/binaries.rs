@@ -138,6 +138,52 @@ pub async fn centre_with_dashboard(data: &std::path::Path) -> (Process, std::net
     (p, addr)
 }
 
+/// `keting-centre` on `data` with the residents' pages on a free port
+/// (`--resident-http`), no demo devices; the running centre and where the
+/// pages listen.
+pub async fn centre_with_residents(data: &std::path::Path) -> (Process, std::net::SocketAddr) {
+    let p = Process::start(
+        "keting-centre",
+        &[
+            "--data",
+            data.to_str().unwrap(),
+            "--no-demo-devices",
+            "--mqtt-listen",
+            "127.0.0.1:0",
+            "--resident-http",
+            "127.0.0.1:0",
+        ],
+        &[],
+        "centre ready",
+    )
+    .await;
+    let line = p
+        .wait_for_line("residents' pages at http://", Duration::from_secs(20))
+        .await;
+    let addr = line
+        .rsplit("http://")
+        .next()
+        .unwrap()
+        .trim_end_matches('/')
+        .trim()
+        .parse()
+        .unwrap();
+    (p, addr)
+}
+
+/// libfaketime, which `./run-tests` installs (Debian's `faketime`).
+pub fn libfaketime() -> std::path::PathBuf {
+    std::fs::read_dir("/usr/lib")
+        .unwrap()
+        .flatten()
+        .map(|d| d.path().join("faketime/libfaketime.so.1"))
+        .chain([std::path::PathBuf::from(
+            "/usr/lib/faketime/libfaketime.so.1",
+        )])
+        .find(|p| p.exists())
+        .expect("libfaketime: apt-get install faketime")
+}
+
 /// A running program; its stderr lines are kept and broadcast.
 pub struct Process {
     child: Child,

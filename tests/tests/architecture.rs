@@ -21,6 +21,7 @@ const SOURCE_DIRS: &[&str] = &[
     "desk/src",
     "webkit/src",
     "dashboard/src",
+    "resident/src",
     "centre/src",
     "district/src",
     "kiosk/src",
@@ -383,6 +384,23 @@ fn the_layers_are_crates_and_each_knows_only_what_lies_below_it() {
         dashboard.is_empty(),
         "keting-dashboard depends on {dashboard:?}"
     );
+    // The residents' pages are a surface of their own on the desks and the
+    // web kit: nothing of the service or the staff dashboard (the store only
+    // through the desks: `no_surface_reaches_the_database_but_through_the_desks`).
+    let residents = forbidden(
+        &deps["keting-resident"],
+        &[
+            "keting-centre",
+            "keting-kiosk",
+            "keting-dashboard",
+            "rumqttd",
+            "slint",
+        ],
+    );
+    assert!(
+        residents.is_empty(),
+        "keting-resident depends on {residents:?}"
+    );
     // And the check can fail: the centre does reach the store.
     assert!(deps["keting-centre"].contains("keting-store"));
 }
@@ -399,6 +417,7 @@ fn no_surface_reaches_the_database_but_through_the_desks() {
             "keting-webkit",
             "keting-kiosk",
             "keting-dashboard",
+            "keting-resident",
         ]
         .contains(&name.as_str())
             || name.ends_with("-dashboard")
@@ -456,6 +475,7 @@ fn the_screen_and_the_command_line_change_the_centre_only_through_its_desks() {
     let mut files = Vec::new();
     rust_files(&workspace().join("kiosk/src"), &mut files);
     rust_files(&workspace().join("dashboard/src"), &mut files);
+    rust_files(&workspace().join("resident/src"), &mut files);
     for f in files {
         let rel = f.strip_prefix(workspace()).unwrap().display().to_string();
         let text = std::fs::read_to_string(&f).unwrap();

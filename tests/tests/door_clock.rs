@@ -4,7 +4,6 @@
 //! night hours by the centre's clock, refuses everyone while its clock is
 //! known wrong with no centre to ask, and the centre raises the clock alarm.
 
-use std::path::PathBuf;
 use std::time::Duration;
 
 use keting_core::door::access::DoorRefusal;
@@ -17,20 +16,9 @@ use crate::site_bed::{SiteBed, coil, kiosk_cli};
 
 const WAIT: Duration = Duration::from_secs(30);
 
-/// libfaketime, which `./run-tests` installs (Debian's `faketime`).
-fn libfaketime() -> PathBuf {
-    std::fs::read_dir("/usr/lib")
-        .unwrap()
-        .flatten()
-        .map(|d| d.path().join("faketime/libfaketime.so.1"))
-        .chain([PathBuf::from("/usr/lib/faketime/libfaketime.so.1")])
-        .find(|p| p.exists())
-        .expect("libfaketime: apt-get install faketime")
-}
-
 /// The door agent with its wall clock shifted by `shift` (`+12h`, `-1d`).
 async fn agent_with_clock(config: &std::path::Path, shift: &str) -> Process {
-    let lib = libfaketime();
+    let lib = keting_system_tests::binaries::libfaketime();
     Process::start(
         "device-agent",
         &["--config", config.to_str().unwrap()],

@@ -19,6 +19,7 @@ mod home_assistant;
 mod packages;
 mod provisioned;
 mod readme_steps;
+mod residents;
 mod site_bed;
 mod vending;
 mod wire_capture;

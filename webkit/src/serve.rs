@@ -91,6 +91,8 @@ async fn connection<I>(io: I, router: axum::Router, limits: Limits, peer: Socket
 where
     I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
+    // The peer, for per-source limits (`ConnectInfo<SocketAddr>`).
+    let router = router.layer(axum::Extension(axum::extract::ConnectInfo(peer)));
     let service = hyper_util::service::TowerToHyperService::new(router);
     let mut builder = hyper::server::conn::http1::Builder::new();
     builder

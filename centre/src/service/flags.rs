@@ -47,6 +47,10 @@ pub struct ServiceFlags {
     #[arg(long, value_name = "HOST:PORT")]
     pub https: Option<std::net::SocketAddr>,
 
+    /// Serve the residents' own pages (their phones: live pass, bookings, activities, points) at HOST:PORT, plain HTTP for the operator's TLS reverse proxy in front (e.g. 127.0.0.1:8081; port 0: any free port, logged). Off unless given.
+    #[arg(long, value_name = "HOST:PORT")]
+    pub resident_http: Option<std::net::SocketAddr>,
+
     /// The dashboard's certificate chain (PEM, its own certificate first), with --https.
     #[arg(long, value_name = "FILE", requires = "https", requires = "https_key")]
     pub https_cert: Option<PathBuf>,
@@ -195,6 +199,7 @@ impl ServiceFlags {
             home_assistant: !self.no_home_assistant,
             keep_device_events_days: self.keep_device_events,
             http: self.http.or(self.https),
+            resident_http: self.resident_http,
             dashboard_tls: match (&self.https, &self.https_cert, &self.https_key) {
                 (None, _, _) => None,
                 (Some(_), Some(cert), Some(key)) => Some(keting_webkit::https::TlsFiles {

@@ -107,6 +107,8 @@ pub struct CentreConfig {
     pub http: Option<SocketAddr>,
     /// Serve it over TLS, with these files.
     pub dashboard_tls: Option<keting_webkit::https::TlsFiles>,
+    /// Serve the residents' pages here.
+    pub resident_http: Option<SocketAddr>,
     /// Report to this district, members pseudonymised under this key.
     pub district: Option<(district_config::DistrictConfig, [u8; 32])>,
 }
@@ -146,6 +148,8 @@ pub struct Centre {
     pub broker: (String, u16),
     /// Where the staff dashboard listens, if it was asked for.
     pub dashboard: Option<SocketAddr>,
+    /// Where the residents' pages listen, if they were asked for.
+    pub residents: Option<SocketAddr>,
     /// What the district uplink has done, if the centre has a district.
     pub uplink: Option<watch::Receiver<uplink::UplinkStatus>>,
     doors: watch::Receiver<DoorsView>,
@@ -206,6 +210,27 @@ impl Centre {
             None => None,
         };
         let dashboard_at = web.as_ref().map(|(_, at, _, _)| *at);
+        let resident_web = match config.resident_http {
+            Some(addr) => {
+                let listener = std::net::TcpListener::bind(addr)
+                    .map_err(|source| CentreError::Http { addr, source })?;
+                let at = listener
+                    .local_addr()
+                    .map_err(|source| CentreError::Http { addr, source })?;
+                let residents = keting_resident::Residents::new(
+                    config.database.clone(),
+                    config.site.clone(),
+                    keting_core::pass::PassIssuer::new(
+                        config.site.site_id.clone(),
+                        config.signing_key.clone(),
+                    ),
+                )?;
+                tracing::info!("residents' pages at http://{at}/");
+                Some((listener, at, residents))
+            }
+            None => None,
+        };
+        let residents_at = resident_web.as_ref().map(|(_, at, _)| *at);
         let uplink = config.district.clone().map(|(district, key)| {
             tracing::info!(
                 "district uplink: centre {} of district {}",
@@ -228,6 +253,7 @@ impl Centre {
             .spawn(move || {
                 runtime.block_on(async move {
                     let (demo_stop, demo_stopped) = watch::channel(false);
+                    let stopped_for_residents = demo_stopped.clone();
                     let demo_task = demo.map(|d| tokio::spawn(d.run(demo_stopped.clone())));
                     let uplink_task = uplink.map(|u| {
                         let stopped = demo_stopped.clone();
@@ -259,6 +285,19 @@ impl Centre {
                             }
                         })
                     });
+                    let resident_task = resident_web.map(|(listener, _, residents)| {
+                        let mut stopped = stopped_for_residents;
+                        tokio::spawn(async move {
+                            let shutdown = async move {
+                                let _ = stopped.wait_for(|s| *s).await;
+                            };
+                            if let Err(e) =
+                                keting_resident::serve(listener, residents, shutdown).await
+                            {
+                                tracing::error!("residents' pages: {e}");
+                            }
+                        })
+                    });
                     controller
                         .run(async {
                             let _ = stopped.await;
@@ -276,12 +315,16 @@ impl Centre {
                         // Open event streams do not end by themselves.
                         let _ = tokio::time::timeout(std::time::Duration::from_secs(2), t).await;
                     }
+                    if let Some(t) = resident_task {
+                        let _ = tokio::time::timeout(std::time::Duration::from_secs(2), t).await;
+                    }
                 });
             })
             .map_err(|e| CentreError::Runtime(e.to_string()))?;
         Ok(Self {
             broker,
             dashboard: dashboard_at,
+            residents: residents_at,
             uplink: uplink_status,
             doors,
             stop: Some(stop),

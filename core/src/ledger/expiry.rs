@@ -40,6 +40,35 @@ pub fn expiring(
     (old - used).clamp(0, balance.max(0))
 }
 
+/// What will expire after `now` and when, if nothing is spent or earned
+/// meanwhile: (instant, points) in time order, each a lot's lifetime end
+/// where some of the balance goes. The sum is at most the balance.
+pub fn schedule(
+    lots: &[Lot],
+    used: Points,
+    balance: Points,
+    now: Timestamp,
+    lifetime: Duration,
+) -> Vec<(Timestamp, Points)> {
+    let mut ends: Vec<Timestamp> = lots
+        .iter()
+        .map(|l| l.at.saturating_add(lifetime))
+        .filter(|t| *t > now)
+        .collect();
+    ends.sort();
+    ends.dedup();
+    let mut out = Vec::new();
+    let mut before = expiring(lots, used, balance, now, lifetime);
+    for t in ends {
+        let by_then = expiring(lots, used, balance, t, lifetime);
+        if by_then > before {
+            out.push((t, by_then - before));
+        }
+        before = by_then;
+    }
+    out
+}
+
 /// The posting that expires `points` of `member`, if any.
 pub fn expire(member: MemberId, points: Points) -> Option<Posting> {
     (points > 0).then(|| {
@@ -58,6 +87,37 @@ mod tests {
 
     const DAY: i64 = 24 * 3600 * 1000;
     const YEAR: Duration = Duration::from_secs(365 * 24 * 3600);
+
+    #[test]
+    fn the_schedule_says_what_goes_when_oldest_first_after_spending() {
+        let t = |d: i64| Timestamp::from_unix_millis(d * DAY);
+        let lots = [
+            Lot {
+                at: t(0),
+                points: 10,
+            },
+            Lot {
+                at: t(100),
+                points: 5,
+            },
+            Lot {
+                at: t(200),
+                points: 20,
+            },
+        ];
+        // 12 spent: the first lot is gone, 3 of the second remain.
+        let s = schedule(&lots, 12, 23, t(150), YEAR);
+        assert_eq!(s, vec![(t(465), 3), (t(565), 20)]);
+        // Nothing after the last lot's end; never more than the balance.
+        assert!(schedule(&lots, 0, 35, t(600), YEAR).is_empty());
+        assert_eq!(
+            schedule(&lots, 0, 8, t(10), YEAR)
+                .iter()
+                .map(|(_, p)| p)
+                .sum::<Points>(),
+            8
+        );
+    }
 
     fn lot(day: i64, points: Points) -> Lot {
         Lot {

@@ -4,7 +4,7 @@
 //!
 //! [`activities`], [`members`], [`gym`], [`doors`], [`alarms`], [`claims`], [`devices`], [`points`], [`vending`],
 //! [`bookings`] (resources, packages, bookings, the pianos), [`checkin`],
-//! [`staff`] (roles and PINs), [`stats`], [`screenshot`], [`backup`].
+//! [`phones`] (residents' own phones), [`staff`] (roles and PINs), [`stats`], [`screenshot`], [`backup`].
 
 pub mod activities;
 pub mod alarms;
@@ -16,6 +16,7 @@ pub mod devices;
 pub mod doors;
 pub mod gym;
 pub mod members;
+pub mod phones;
 pub mod points;
 pub mod screenshot;
 pub mod staff;
