@@ -30,6 +30,8 @@ pub enum Nav {
     Activities,
     /// The alarm history.
     Alarms,
+    /// Residents' suggestions.
+    Suggestions,
     /// The devices.
     Devices,
     /// The sign-in page (no navigation).
@@ -77,6 +79,11 @@ const SURFACE: Surface<'static> = Surface {
             en: "Activities",
         },
         NavLink {
+            href: "/suggestions",
+            zh: "意见箱",
+            en: "Suggestions",
+        },
+        NavLink {
             href: "/report",
             zh: "月报",
             en: "Report",
@@ -108,6 +115,7 @@ impl Nav {
             Self::Report => "/report",
             Self::Devices => "/devices",
             Self::Alarms => "/alarms",
+            Self::Suggestions => "/suggestions",
             Self::None => return None,
         })
     }

@@ -16,6 +16,8 @@
 //!   code to print).
 //! - [`member`]: one member: points, the gym month, and for a manager
 //!   the staff role, a new PIN, a new password.
+//! - [`phones`]: a member's own phones (listed, ended) and a one-time
+//!   sign-in link with its QR and number for a resident with no kiosk.
 //! - [`points`]: volunteer points awarded to a list, reversed with a
 //!   reason, a member's postings, the balances and the zero-sum check.
 //! - [`report`]: the monthly report for the district (visits, activities
@@ -33,6 +35,7 @@
 //! - [`activity`]: one activity: its list and waiting list, sign-up at the
 //!   desk, attendance, volunteers' time, close and award, cancel.
 //! - [`alarms`]: the alarm history, who acknowledged what.
+//! - [`suggestions`]: the residents' suggestion box, answered by name.
 //! - [`devices`]: every device's state, its self-test, claims confirmed
 //!   by PIN, enrolment labels, replace and retire.
 //! - [`live`]: the event stream that tells a page to refresh.
@@ -62,12 +65,14 @@ pub mod html;
 pub mod live;
 pub mod member;
 pub mod members;
+pub mod phones;
 pub mod points;
 pub mod refusal;
 pub mod report;
 pub mod resource;
 pub mod session;
 pub mod sign_in;
+pub mod suggestions;
 pub mod timetable;
 pub mod today;
 pub mod traffic;
@@ -111,21 +116,37 @@ struct Inner {
     nobody: Mutex<std::collections::HashMap<String, (u32, i64)>>,
     site_dir: Option<PathBuf>,
     secure: bool,
+    resident_url: Option<String>,
+}
+
+/// Where the dashboard stands beside the centre.
+#[derive(Clone, Debug, Default)]
+pub struct Surroundings {
+    /// The provisioning site the centre imported: the dashboard then offers
+    /// the technician's steps.
+    pub site_dir: Option<PathBuf>,
+    /// Served over TLS: cookies are `Secure`.
+    pub secure: bool,
+    /// The residents' pages' public address, when the centre serves them:
+    /// staff can then give a resident a one-time sign-in link.
+    pub resident_url: Option<String>,
 }
 
 impl Dashboard {
-    /// The dashboard of the centre whose database is `database`; with
-    /// `site_dir` (the provisioning site it imported) it also offers the
-    /// technician's steps.
+    /// The dashboard of the centre whose database is `database`.
     pub fn new(
         database: PathBuf,
         site: SiteRecord,
         issuer: PassIssuer,
         doors: watch::Receiver<DoorsView>,
         commits: watch::Receiver<i64>,
-        site_dir: Option<PathBuf>,
-        secure: bool,
+        around: Surroundings,
     ) -> Result<Self, keting_desk::records::StoreError> {
+        let Surroundings {
+            site_dir,
+            secure,
+            resident_url,
+        } = around;
         Ok(Self {
             inner: Arc::new(Inner {
                 store: Mutex::new(Store::open(&database)?),
@@ -137,6 +158,7 @@ impl Dashboard {
                 nobody: Mutex::new(std::collections::HashMap::new()),
                 site_dir,
                 secure,
+                resident_url,
             }),
         })
     }
@@ -159,6 +181,11 @@ impl Dashboard {
         } else {
             "Path=/; HttpOnly; SameSite=Strict"
         }
+    }
+
+    /// The residents' pages' public address, if the centre serves them.
+    pub fn resident_url(&self) -> Option<&str> {
+        self.inner.resident_url.as_deref()
     }
 
     /// The provisioning site directory, if the centre has one.
@@ -355,7 +382,11 @@ pub fn router(dashboard: Dashboard) -> Router {
         .route("/members/:id/role", post(member::role))
         .route("/members/:id/pin", post(member::pin))
         .route("/members/:id/password", post(member::password))
+        .route("/members/:id/phone-link", post(phones::link))
+        .route("/members/:id/phone-end", post(phones::end))
         .route("/alarms", get(alarms::page))
+        .route("/suggestions", get(suggestions::page))
+        .route("/suggestions/:id", post(suggestions::answer))
         .route("/devices", get(devices::page))
         .route("/devices/self-test", post(devices::self_test))
         .route("/devices/command/:id", get(devices::command))

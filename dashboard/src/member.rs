@@ -191,6 +191,7 @@ async fn show(
         }
         body.push_str("</section>");
     }
+    body.push_str(&super::phones::section(d, who, lang, m.id).await);
     let _ = write!(
         body,
         "<p><a href=\"/points?member={}\">{}</a> · <a href=\"/members\">{}</a></p>",

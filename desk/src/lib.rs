@@ -16,6 +16,8 @@
 //!   one-time link or kiosk QR and a number to pick), listed and ended.
 //! - [`home`]: the district's announcement and the day's programme, for
 //!   the kiosk's home page.
+//! - [`feedback`]: residents rate their sessions and activities and drop
+//!   suggestions; staff answer them.
 //! - [`gym`]: paid gym months granted, extended, ended.
 //! - [`doors`]: registering doors, a staff member's one-pulse open.
 //! - [`alarms`]: the open alarms and their history, acknowledged by name.
@@ -49,6 +51,7 @@ pub mod claims;
 pub mod device_view;
 pub mod devices;
 pub mod doors;
+pub mod feedback;
 pub mod gym;
 pub mod home;
 pub mod members;

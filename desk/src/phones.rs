@@ -435,6 +435,128 @@ pub fn end_all(
     })
 }
 
+/// Binds the phone opening `secret` as [`bind`] does and, the phone being
+/// inside WeChat with the account `openid`, binds that account to the
+/// member too, so WeChat signs it in by itself from then on.
+pub fn bind_with_openid(
+    store: &mut Store,
+    secret: &str,
+    picked: u8,
+    label: &str,
+    openid: Option<&str>,
+    now: Timestamp,
+) -> Result<Bound, PhoneError> {
+    let bound = bind(store, secret, picked, label, now)?;
+    if let Some(openid) = openid.filter(|o| !o.is_empty() && o.len() <= 64) {
+        let member = bound.phone.member;
+        store.write(|tx| {
+            resident_phones::bind_openid(tx, openid, member, now)?;
+            audit::record(
+                tx,
+                now,
+                &Actor::Member(member).audit_name(),
+                "phone.wechat",
+                "WeChat account bound",
+            )?;
+            Ok::<_, PhoneError>(())
+        })?;
+    }
+    Ok(bound)
+}
+
+/// Signs in a phone inside WeChat whose account `openid` is bound to a
+/// member: a new bound phone for them (its cookie), as a binding would.
+pub fn sign_in_with_openid(
+    store: &mut Store,
+    openid: &str,
+    label: &str,
+    now: Timestamp,
+) -> Result<Bound, PhoneError> {
+    let token = random_secret()?;
+    let csrf = random_secret()?;
+    let label: String = label
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(LABEL_MAX)
+        .collect();
+    store.write(|tx| {
+        let member = resident_phones::member_of_openid(tx, openid)?.ok_or(PhoneError::SignedOut)?;
+        let member = members::get(tx, member)?.ok_or(PhoneError::SignedOut)?;
+        let phone = resident_phones::bind(
+            tx,
+            member.id,
+            member.epoch,
+            &sha256(&token),
+            &csrf,
+            &label,
+            now,
+        )?;
+        audit::record(
+            tx,
+            now,
+            &Actor::Member(member.id).audit_name(),
+            "phone.bind",
+            &format!("phone {phone} through WeChat"),
+        )?;
+        Ok(Bound {
+            token: token.clone(),
+            phone: ResidentPhone {
+                phone,
+                member: member.id,
+                epoch: member.epoch,
+                name: member.name,
+                csrf: csrf.clone(),
+            },
+        })
+    })
+}
+
+/// A new address for `member`'s calendar feed (a calendar app fetches it
+/// with no cookie): its secret, 43 URL-safe characters; an earlier one
+/// stops working. The member's own phone only.
+pub fn new_calendar(
+    store: &mut Store,
+    actor: Actor,
+    member: MemberId,
+    now: Timestamp,
+) -> Result<String, PhoneError> {
+    if actor != Actor::Member(member) {
+        return Err(PhoneError::Forbidden(Forbidden {
+            role: None,
+            action: StaffAction::Members,
+        }));
+    }
+    let token = random_secret()?;
+    store.write(|tx| {
+        resident_phones::set_calendar(tx, member, &sha256(&token), now)?;
+        audit::record(
+            tx,
+            now,
+            &actor.audit_name(),
+            "calendar.new",
+            &format!("member {member}"),
+        )?;
+        Ok::<_, PhoneError>(())
+    })?;
+    Ok(token)
+}
+
+/// Whether `member` has a calendar feed.
+pub fn has_calendar(store: &Store, member: MemberId) -> Result<bool, PhoneError> {
+    Ok(resident_phones::has_calendar(store.conn(), member)?)
+}
+
+/// The member whose calendar feed `token` opens (still on their card).
+pub fn calendar_of(store: &Store, token: &str) -> Result<MemberId, PhoneError> {
+    if token.len() != 43 {
+        return Err(PhoneError::SignedOut);
+    }
+    let member =
+        resident_phones::calendar_of(store.conn(), &sha256(token))?.ok_or(PhoneError::SignedOut)?;
+    members::get(store.conn(), member)?.ok_or(PhoneError::SignedOut)?;
+    Ok(member)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -31,23 +31,31 @@ pub enum QrImageError {
     },
 }
 
-/// The QR code of `text` as PNG bytes.
-pub fn png_bytes(text: &str) -> Result<Vec<u8>, QrImageError> {
+/// The QR code of `text` as 8-bit grey pixels (0 black, 255 white),
+/// `module_px` pixels a module, with the quiet zone: (side, pixels), the
+/// image square. For a screen to draw; [`png_bytes`] for a file.
+pub fn grey(text: &str, module_px: usize) -> Result<(usize, Vec<u8>), QrImageError> {
     let code = QrCode::with_error_correction_level(text.as_bytes(), EcLevel::M)
         .map_err(|e| QrImageError::Encode(e.to_string()))?;
     let modules = code.width();
     let colors = code.to_colors();
-    let side = (modules + 2 * QUIET_ZONE) * MODULE_PX;
+    let side = (modules + 2 * QUIET_ZONE) * module_px;
     let mut pixels = vec![255u8; side * side];
     for (i, color) in colors.iter().enumerate() {
         if *color != Color::Dark {
             continue;
         }
         let (mx, my) = (i % modules + QUIET_ZONE, i / modules + QUIET_ZONE);
-        for y in my * MODULE_PX..(my + 1) * MODULE_PX {
-            pixels[y * side + mx * MODULE_PX..y * side + (mx + 1) * MODULE_PX].fill(0);
+        for y in my * module_px..(my + 1) * module_px {
+            pixels[y * side + mx * module_px..y * side + (mx + 1) * module_px].fill(0);
         }
     }
+    Ok((side, pixels))
+}
+
+/// The QR code of `text` as PNG bytes.
+pub fn png_bytes(text: &str) -> Result<Vec<u8>, QrImageError> {
+    let (side, pixels) = grey(text, MODULE_PX)?;
     let mut out = Vec::new();
     let side_u32 = u32::try_from(side).map_err(|_| QrImageError::Encode("too large".into()))?;
     let mut enc = png::Encoder::new(&mut out, side_u32, side_u32);

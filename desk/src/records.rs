@@ -12,6 +12,7 @@ pub use keting_store::bookings::Booking;
 pub use keting_store::checkins::ScanSource;
 pub use keting_store::device_commands::CommandRecord;
 pub use keting_store::door_events::Entry;
+pub use keting_store::feedback::{Suggestion, ToRate};
 pub use keting_store::members::{Member, NewMember, NewMemberError, Role};
 pub use keting_store::points::HistoryLine;
 pub use keting_store::ratings::ServiceRatings;

@@ -332,6 +332,9 @@ fn window(
         .context("cannot open the kiosk window")?;
     if let Some(c) = &centre {
         ui.set_doors(c.doors());
+        if let Some(url) = &c.resident_url {
+            ui.set_resident_url(url);
+        }
     }
     if let Some(room) = room {
         tracing::info!(

@@ -876,3 +876,47 @@ fn a_room_kiosk_greets_each_scan_by_name_and_counts_it_at_what_is_on() {
         "a room kiosk rests on its room"
     );
 }
+
+#[test]
+fn my_phone_shows_a_one_time_qr_and_number_that_bind_the_phone_once_then_goes_home() {
+    use keting_desk::phones::{self, PhoneError};
+    let s = Screen::new();
+    assert!(
+        !s.shows("绑定手机"),
+        "not offered without the residents' pages"
+    );
+    s.ui.set_resident_url("https://fuwu.example.cn");
+    s.tap("绑定手机");
+    assert!(s.shows("用自己的手机"));
+    s.type_keys("not a pass\n");
+    assert!(
+        s.any_label_containing("不是本中心"),
+        "a bad scan is refused on the page"
+    );
+    s.tap("王秀英");
+    let adapter = s.ui.window().global::<keting_kiosk::ui::KioskAdapter>();
+    let number: u8 = adapter.get_phone_number().parse().unwrap();
+    assert!((10..=99).contains(&number));
+    assert!(s.shows(&number.to_string()), "the number is on the screen");
+    // The QR as a phone's camera reads it.
+    let qr = adapter.get_phone_qr().to_rgb8().unwrap();
+    let (w, h) = (qr.width() as usize, qr.height() as usize);
+    let px = qr.as_slice();
+    let mut img = rqrr::PreparedImage::prepare_from_greyscale(w, h, |x, y| px[y * w + x].r);
+    let link = img.detect_grids()[0].decode().unwrap().1;
+    let secret = link
+        .strip_prefix("https://fuwu.example.cn/bind/")
+        .unwrap_or_else(|| panic!("{link}"));
+    // The phone picks the number: bound, once.
+    let dir = DataDir::prepare(s._dir.path().join("data")).unwrap();
+    let mut store = Store::open(&dir.database()).unwrap();
+    let bound = phones::bind(&mut store, secret, number, "Android · WeChat", clock::now()).unwrap();
+    assert_eq!(bound.phone.name, "王秀英");
+    assert!(matches!(
+        phones::bind(&mut store, secret, number, "x", clock::now()),
+        Err(PhoneError::InvitationUnusable)
+    ));
+    // The page goes home with the code's minute.
+    mock_elapsed_time(phones::KIOSK_QR_VALID + Duration::from_millis(100));
+    assert!(s.shows("欢迎光临"), "home after the minute");
+}

@@ -3,7 +3,7 @@
 //! resident taps the one the kiosk (or the staff member) shows, and the
 //! phone is bound: its cookie is set and the pass page opens. Tries are
 //! limited per source; any unusable link gets the same answer. The secret
-//! is in the path only once and the site sends no referrer.
+//! is in the path only once and no other site is sent a referrer.
 //!
 //! `/welcome` is the page for a phone not signed in: how to bind one,
 //! nothing about who exists.
@@ -82,6 +82,11 @@ pub async fn offer(
         return *out;
     }
     let lang = visit.lang;
+    // Inside WeChat, ask WeChat who this is first, so the binding binds
+    // the account too (the secret stays on this server meanwhile).
+    if let Some(ask) = crate::wechat::first_ask(&r, &visit, &visit.path) {
+        return ask;
+    }
     let now = guard::now();
     let s = secret.clone();
     let opened = r
@@ -179,8 +184,18 @@ pub async fn confirm(
     };
     let label = label(&visit);
     let now = guard::now();
+    let openid = r.wechat().and_then(|wx| wx.unbound_openid(&visit.headers));
     let bound = r
-        .with_store(move |s| keting_desk::phones::bind(s, &secret, picked.picked, &label, now))
+        .with_store(move |s| {
+            keting_desk::phones::bind_with_openid(
+                s,
+                &secret,
+                picked.picked,
+                &label,
+                openid.as_deref(),
+                now,
+            )
+        })
         .await;
     match bound {
         Ok(b) => {

@@ -158,6 +158,11 @@ pub async fn page(State(r): State<Residents>, visit: Visit, Query(done): Query<D
         body.push_str("</div>");
     }
     body.push_str(&format!(
+        "<form method=\"post\" action=\"/calendar/new\"><input type=\"hidden\" name=\"csrf\" value=\"{}\"><button class=\"quiet\">{}</button></form>",
+        esc(&me.csrf),
+        lang.t("加到我的手机日历", "Add to my phone's calendar")
+    ));
+    body.push_str(&format!(
         "<h2>{}</h2>",
         lang.t("预约服务", "Book a service")
     ));

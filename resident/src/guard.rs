@@ -67,6 +67,8 @@ pub struct Visit {
     pub source: String,
     /// The page's language.
     pub lang: Lang,
+    /// The path asked for (no query).
+    pub path: String,
 }
 
 #[axum::async_trait]
@@ -81,6 +83,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Visit {
         Ok(Visit {
             source: source(&parts.headers, peer),
             lang: Lang::of_request(&parts.headers),
+            path: parts.uri.path().to_owned(),
             headers: parts.headers.clone(),
         })
     }
@@ -117,6 +120,21 @@ pub fn cookie_attributes(headers: &HeaderMap) -> String {
     )
 }
 
+/// The address this visit reached the site at, as the phone sees it
+/// (through the operator's proxy: its `Host` and `X-Forwarded-Proto`).
+pub fn public_base(headers: &HeaderMap) -> String {
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .filter(|h| !h.is_empty() && !h.contains(['/', ' ', '@']))
+        .unwrap_or("localhost");
+    let https = headers
+        .get("x-forwarded-proto")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.eq_ignore_ascii_case("https"));
+    format!("{}://{}", if https { "https" } else { "http" }, host)
+}
+
 /// A request over a limit: 429, nothing done.
 pub fn too_many(lang: Lang) -> Response {
     page::message(
@@ -150,6 +168,10 @@ pub async fn resident(r: &Residents, visit: &Visit) -> Result<ResidentPhone, Box
         .and_then(|c| cookie_value(c, COOKIE))
         .map(str::to_owned);
     let Some(token) = token else {
+        // Inside WeChat with the official account: WeChat may know them.
+        if let Some(ask) = crate::wechat::first_ask(r, visit, &visit.path) {
+            return Err(Box::new(ask));
+        }
         return Err(Box::new(see_other("/welcome")));
     };
     let now = now();
@@ -209,8 +231,8 @@ pub fn now() -> keting_core::time::Timestamp {
 }
 
 /// The security headers every answer carries: a content security policy
-/// with no inline script and no framing, no sniffing, no referrer (a
-/// binding link's path never leaves in one), never cached.
+/// with no inline script and no framing, no sniffing, no referrer to
+/// another site (a binding link's path never leaves in one), never cached.
 pub async fn headers(mut r: Response) -> Response {
     let h = r.headers_mut();
     let set = |h: &mut HeaderMap, k: header::HeaderName, v: &'static str| {
@@ -223,7 +245,9 @@ pub async fn headers(mut r: Response) -> Response {
          form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
     );
     set(h, header::X_CONTENT_TYPE_OPTIONS, "nosniff");
-    set(h, header::REFERRER_POLICY, "no-referrer");
+    // Not `no-referrer`: a browser then sends `Origin: null` on our own
+    // forms, and the Origin check would refuse them.
+    set(h, header::REFERRER_POLICY, "same-origin");
     set(h, header::X_FRAME_OPTIONS, "DENY");
     if !h.contains_key(header::CACHE_CONTROL) {
         set(h, header::CACHE_CONTROL, "no-store");

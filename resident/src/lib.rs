@@ -15,10 +15,16 @@
 //! - [`pass`]: my pass, live: a QR that changes every 30 seconds.
 //! - [`bookings`]: my bookings (cancel, my place on a waiting list, a
 //!   freed place to take) and booking a slot.
+//! - [`calendar`]: my bookings and activities as a calendar feed (.ics)
+//!   a phone's calendar subscribes to.
 //! - [`activities`]: this week's programme, signing up and off, taking an
 //!   offered place, my attendance and volunteer hours.
+//! - [`feedback`]: rate a session or activity I had, the suggestion box
+//!   and staff's answers.
 //! - [`points`]: my balance, what expires when, the ledger's history.
 //! - [`phones`]: my bound phones, each ended here.
+//! - [`wechat`]: signing in from inside WeChat with the official account's
+//!   silent OAuth (optional), and [`outbound`] the one request it makes.
 //!
 //! Every page works without JavaScript (WeChat's browser may have none),
 //! loads nothing from elsewhere and weighs well under 30 KB. A resident
@@ -30,12 +36,16 @@
 pub mod activities;
 pub mod bind;
 pub mod bookings;
+pub mod calendar;
+pub mod feedback;
 pub mod guard;
+pub mod outbound;
 pub mod page;
 pub mod pass;
 pub mod phones;
 pub mod points;
 pub mod rate;
+pub mod wechat;
 pub mod words;
 
 use std::future::Future;
@@ -58,15 +68,18 @@ struct Inner {
     site: SiteRecord,
     issuer: PassIssuer,
     limits: guard::Limits,
+    wechat: Option<wechat::WeChat>,
 }
 
 impl Residents {
     /// The residents' pages of the centre whose database is `database`,
-    /// its live passes signed by `issuer` (the site key).
+    /// its live passes signed by `issuer` (the site key), signing in from
+    /// inside WeChat with `wechat`'s official account if given.
     pub fn new(
         database: PathBuf,
         site: SiteRecord,
         issuer: PassIssuer,
+        wechat: Option<wechat::WeChat>,
     ) -> Result<Self, StoreError> {
         Ok(Self {
             inner: Arc::new(Inner {
@@ -74,8 +87,14 @@ impl Residents {
                 site,
                 issuer,
                 limits: guard::Limits::default(),
+                wechat,
             }),
         })
+    }
+
+    /// The official account, if configured.
+    pub fn wechat(&self) -> Option<&wechat::WeChat> {
+        self.inner.wechat.as_ref()
     }
 
     /// The site.
@@ -121,10 +140,17 @@ pub fn router(residents: Residents) -> Router {
         .route("/bookings/book", post(bookings::book))
         .route("/bookings/cancel", post(bookings::cancel))
         .route("/bookings/:resource", get(bookings::day))
+        .route("/calendar/new", post(calendar::new))
+        .route("/calendar/:file", get(calendar::feed))
         .route("/activities", get(activities::page))
         .route("/activities/sign-up", post(activities::sign_up))
         .route("/activities/off", post(activities::off))
         .route("/points", get(points::page))
+        .route("/feedback", get(feedback::page))
+        .route("/feedback/rate", post(feedback::rate))
+        .route("/feedback/suggest", post(feedback::suggest))
+        .route("/wechat/start", get(wechat::start))
+        .route("/wechat/back", get(wechat::back))
         .route("/phones", get(phones::page))
         .route("/phones/end", post(phones::end))
         .route("/lang", get(page::set_lang))

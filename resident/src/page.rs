@@ -27,13 +27,15 @@ nav{display:flex;flex-wrap:wrap;gap:.4rem;padding:.5rem 1rem}
 nav a,button{display:inline-flex;align-items:center;justify-content:center;min-height:60px;min-width:60px;padding:.25rem 1rem;font-size:1rem;line-height:1.3;border-radius:.4rem;box-sizing:border-box;font-family:inherit}
 nav a{flex:1 1 auto;background:#e6efe9;color:#0b4f2e;text-decoration:none;font-weight:bold}
 nav a.here{background:#0b4f2e;color:#fff}
-main{padding:0 1rem 2rem;max-width:40rem}
+main{padding:0 1rem 2rem;max-width:40rem;overflow-wrap:anywhere}
 h1{font-size:1.5rem;margin:.5rem 0}
 h2{font-size:1.25rem;margin:1.25rem 0 .25rem}
 p{margin:.5rem 0}
 a{color:#0b4f2e}
 button{background:#0b4f2e;color:#fff;border:0;font-weight:bold;width:100%;margin:.25rem 0;cursor:pointer}
 button.quiet{background:#fff;color:#0b4f2e;border:2px solid #0b4f2e}
+textarea{width:100%;box-sizing:border-box;font-size:1rem;font-family:inherit;line-height:1.5;border:2px solid #555;border-radius:.4rem;padding:.5rem}
+.row form{flex:1 1 auto}
 .card{border:2px solid #b9c4bd;border-radius:.5rem;padding:.5rem .75rem;margin:.75rem 0}
 .qr{display:block;width:100%;max-width:22rem;margin:.5rem auto}
 .big{font-size:2rem;font-weight:bold;letter-spacing:.1em}
@@ -45,6 +47,7 @@ ul{padding-left:1.2rem}
 .choices{display:flex;gap:.5rem}
 .choices button{font-size:2rem}
 .row{display:flex;justify-content:space-between;gap:.5rem;flex-wrap:wrap}
+.row a{display:inline-flex;align-items:center;min-height:60px;padding:0 .5rem}
 "#;
 
 /// `/wake.js`: keeps the screen on while the pass is shown, where the
@@ -52,11 +55,12 @@ ul{padding-left:1.2rem}
 pub const WAKE_JS: &str = "(function(){if(!('wakeLock' in navigator))return;function k(){navigator.wakeLock.request('screen').catch(function(){})}k();document.addEventListener('visibilitychange',function(){if(document.visibilityState==='visible')k()})})();\n";
 
 /// The navigation's pages: (path, Chinese, English).
-pub const NAV: [(&str, &str, &str); 5] = [
+pub const NAV: [(&str, &str, &str); 6] = [
     ("/", "我的码", "My pass"),
     ("/bookings", "预约", "Bookings"),
     ("/activities", "活动", "Activities"),
     ("/points", "积分", "Points"),
+    ("/feedback", "评价建议", "Rate, suggest"),
     ("/phones", "我的手机", "My phones"),
 ];
 

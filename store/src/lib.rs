@@ -22,7 +22,8 @@
 //! [`booking_policy`]; the district: [`uplink`] (what goes up) and
 //! [`district_notices`] (what comes down); activities: [`activities`]
 //! (their plans, lists, attendance, closed days); residents' phones:
-//! [`resident_phones`] (bound phones, one-time invitations).
+//! [`resident_phones`] (bound phones, one-time invitations); what residents
+//! say: [`feedback`] (activity ratings, the suggestion box).
 //! They hold queries, not decisions: the rules are the core's, applied by
 //! the desks (`keting_desk`).
 
@@ -41,6 +42,7 @@ pub mod device_keys;
 pub mod district_notices;
 pub mod door_events;
 pub mod doors;
+pub mod feedback;
 pub mod gym;
 pub mod known_devices;
 pub mod members;

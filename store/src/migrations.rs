@@ -655,6 +655,46 @@ const MIGRATIONS: &[&str] = &[
         used_ms     INTEGER
     ) STRICT;
     "#,
+    // 23: what residents say: a rating of an activity they attended (as
+    // sessions have theirs), and the suggestion box with staff's answers;
+    // a member's calendar feed; WeChat accounts bound to members.
+    r#"
+    CREATE TABLE activity_ratings (
+        activity_id INTEGER NOT NULL REFERENCES activities(id),
+        member_id   INTEGER NOT NULL REFERENCES members(id),
+        stars       INTEGER NOT NULL CHECK (stars BETWEEN 1 AND 5),
+        at_ms       INTEGER NOT NULL,
+        PRIMARY KEY (activity_id, member_id)
+    ) STRICT;
+
+    CREATE TABLE suggestions (
+        id          INTEGER PRIMARY KEY,
+        member_id   INTEGER NOT NULL REFERENCES members(id),
+        text        TEXT    NOT NULL CHECK (length(text) BETWEEN 1 AND 500),
+        at_ms       INTEGER NOT NULL,
+        answer      TEXT    CHECK (answer IS NULL OR length(answer) BETWEEN 1 AND 500),
+        answered_by TEXT,
+        answered_ms INTEGER,
+        CHECK ((answer IS NULL) = (answered_ms IS NULL))
+    ) STRICT;
+    CREATE INDEX suggestions_of_member ON suggestions (member_id, at_ms);
+    CREATE INDEX suggestions_open ON suggestions (at_ms) WHERE answer IS NULL;
+
+    -- A WeChat account (its openid under the centre's official account)
+    -- bound to a member at their first binding from inside WeChat.
+    CREATE TABLE wechat_openids (
+        openid    TEXT    PRIMARY KEY CHECK (length(openid) BETWEEN 1 AND 64),
+        member_id INTEGER NOT NULL REFERENCES members(id),
+        bound_ms  INTEGER NOT NULL
+    ) STRICT;
+
+    -- A member's calendar feed (.ics): its address's secret, hashed.
+    CREATE TABLE calendar_feeds (
+        member_id  INTEGER PRIMARY KEY REFERENCES members(id),
+        token_hash BLOB    NOT NULL UNIQUE CHECK (length(token_hash) = 32),
+        made_ms    INTEGER NOT NULL
+    ) STRICT;
+    "#,
 ];
 
 /// The schema version this build writes.

@@ -82,6 +82,25 @@ pub fn to_rate(
     id.map(|id| bookings::get(conn, id)).transpose()
 }
 
+/// `member`'s sessions over since `since` and not rated, the newest first.
+pub fn unrated_since(
+    conn: &Connection,
+    member: MemberId,
+    since: Timestamp,
+) -> Result<Vec<Booking>, StoreError> {
+    let ids: Vec<i64> = conn
+        .prepare_cached(
+            "SELECT b.id FROM bookings b
+             WHERE b.member_id = ?1 AND b.state IN ('done', 'to_check', 'failed') AND b.started_ms IS NOT NULL
+               AND b.ended_ms >= ?2
+               AND NOT EXISTS (SELECT 1 FROM ratings r WHERE r.booking_id = b.id)
+             ORDER BY b.ended_ms DESC LIMIT 20",
+        )?
+        .query_map(params![member.0, since.as_unix_millis()], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    ids.into_iter().map(|id| bookings::get(conn, id)).collect()
+}
+
 /// The ratings of one kind of service.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ServiceRatings {

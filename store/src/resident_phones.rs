@@ -213,8 +213,9 @@ pub fn end(
     )? == 1)
 }
 
-/// Ends every phone of the member and every invitation not yet used; the
-/// number of phones ended.
+/// Ends every phone of the member, every invitation not yet used, their
+/// calendar feed and their WeChat account's binding; the number of phones
+/// ended.
 pub fn end_all(
     conn: &Connection,
     member: MemberId,
@@ -225,8 +226,87 @@ pub fn end_all(
         "UPDATE phone_invitations SET used_ms = ?2 WHERE member_id = ?1 AND used_ms IS NULL",
         params![member.0, now.as_unix_millis()],
     )?;
+    end_calendar(conn, member)?;
+    conn.execute(
+        "DELETE FROM wechat_openids WHERE member_id = ?1",
+        [member.0],
+    )?;
     Ok(conn.execute(
         "UPDATE resident_phones SET ended_ms = ?2, ended_by = ?3 WHERE member_id = ?1 AND ended_ms IS NULL",
         params![member.0, now.as_unix_millis(), by],
     )?)
+}
+
+/// Sets `member`'s calendar feed to the secret hashing to `token_hash`
+/// (an earlier address stops working).
+pub fn set_calendar(
+    conn: &Connection,
+    member: MemberId,
+    token_hash: &[u8; 32],
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    conn.execute(
+        "INSERT INTO calendar_feeds (member_id, token_hash, made_ms) VALUES (?1, ?2, ?3)
+         ON CONFLICT (member_id) DO UPDATE SET token_hash = excluded.token_hash, made_ms = excluded.made_ms",
+        params![member.0, token_hash.as_slice(), now.as_unix_millis()],
+    )?;
+    Ok(())
+}
+
+/// The member whose calendar feed's secret hashes to `token_hash`.
+pub fn calendar_of(
+    conn: &Connection,
+    token_hash: &[u8; 32],
+) -> Result<Option<MemberId>, StoreError> {
+    Ok(conn
+        .query_row(
+            "SELECT member_id FROM calendar_feeds WHERE token_hash = ?1",
+            [token_hash.as_slice()],
+            |r| r.get(0).map(MemberId),
+        )
+        .optional()?)
+}
+
+/// Whether `member` has a calendar feed.
+pub fn has_calendar(conn: &Connection, member: MemberId) -> Result<bool, StoreError> {
+    Ok(conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM calendar_feeds WHERE member_id = ?1)",
+        [member.0],
+        |r| r.get(0),
+    )?)
+}
+
+/// Ends `member`'s calendar feed.
+pub fn end_calendar(conn: &Connection, member: MemberId) -> Result<(), StoreError> {
+    conn.execute(
+        "DELETE FROM calendar_feeds WHERE member_id = ?1",
+        [member.0],
+    )?;
+    Ok(())
+}
+
+/// Binds WeChat account `openid` to `member` (a later binding moves it).
+pub fn bind_openid(
+    conn: &Connection,
+    openid: &str,
+    member: MemberId,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    conn.execute(
+        "INSERT INTO wechat_openids (openid, member_id, bound_ms) VALUES (?1, ?2, ?3)
+         ON CONFLICT (openid) DO UPDATE SET member_id = excluded.member_id, bound_ms = excluded.bound_ms",
+        params![openid, member.0, now.as_unix_millis()],
+    )?;
+    Ok(())
+}
+
+/// The member WeChat account `openid` is bound to.
+pub fn member_of_openid(conn: &Connection, openid: &str) -> Result<Option<MemberId>, StoreError> {
+    Ok(conn
+        .query_row(
+            "SELECT member_id FROM wechat_openids WHERE openid = ?1",
+            [openid],
+            |r| r.get(0).map(MemberId),
+        )
+        .optional()?)
 }

@@ -138,10 +138,12 @@ pub async fn centre_with_dashboard(data: &std::path::Path) -> (Process, std::net
     (p, addr)
 }
 
-/// `keting-centre` on `data` with the residents' pages on a free port
-/// (`--resident-http`), no demo devices; the running centre and where the
-/// pages listen.
-pub async fn centre_with_residents(data: &std::path::Path) -> (Process, std::net::SocketAddr) {
+/// `keting-centre` on `data` with the residents' pages and the staff
+/// dashboard each on a free port (`--resident-http`, `--http`), no demo
+/// devices; the running centre and where the two listen.
+pub async fn centre_with_residents(
+    data: &std::path::Path,
+) -> (Process, std::net::SocketAddr, std::net::SocketAddr) {
     let p = Process::start(
         "keting-centre",
         &[
@@ -152,23 +154,27 @@ pub async fn centre_with_residents(data: &std::path::Path) -> (Process, std::net
             "127.0.0.1:0",
             "--resident-http",
             "127.0.0.1:0",
+            "--http",
+            "127.0.0.1:0",
         ],
         &[],
         "centre ready",
     )
     .await;
-    let line = p
-        .wait_for_line("residents' pages at http://", Duration::from_secs(20))
-        .await;
-    let addr = line
-        .rsplit("http://")
-        .next()
-        .unwrap()
-        .trim_end_matches('/')
-        .trim()
-        .parse()
-        .unwrap();
-    (p, addr)
+    let mut found = Vec::new();
+    for what in ["residents' pages at http://", "staff dashboard at http://"] {
+        let line = p.wait_for_line(what, Duration::from_secs(20)).await;
+        found.push(
+            line.rsplit("http://")
+                .next()
+                .unwrap()
+                .trim_end_matches('/')
+                .trim()
+                .parse()
+                .unwrap(),
+        );
+    }
+    (p, found[0], found[1])
 }
 
 /// libfaketime, which `./run-tests` installs (Debian's `faketime`).

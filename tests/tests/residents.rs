@@ -7,7 +7,9 @@
 //! with its check-in time; an activity's freed place offered and taken;
 //! the points page equal to the ledger; another member's ids refused with
 //! nothing written; forms without the phone's token or from another
-//! origin refused; a new card signing the phone out.
+//! origin refused; a new card signing the phone out. And in a real
+//! browser at a phone's size, in large text and without JavaScript: every
+//! page in both languages, looked at (`target/resident-screenshots`).
 
 use std::net::SocketAddr;
 use std::path::Path;
@@ -19,7 +21,8 @@ use crate::site_bed::{add_member, kiosk_cli};
 
 /// The residents' pages of a centre on `data`.
 async fn centre(data: &Path) -> (Process, SocketAddr) {
-    binaries::centre_with_residents(data).await
+    let (p, residents, _) = binaries::centre_with_residents(data).await;
+    (p, residents)
 }
 
 /// Local time (UTC+8) `minutes` from now, as the command line takes it.
@@ -131,7 +134,7 @@ async fn a_phone_bound_by_link_shows_a_live_pass_the_kiosk_takes_and_refuses_two
             && !csp.contains("unsafe-inline"),
         "{csp}"
     );
-    assert_eq!(welcome.header("referrer-policy"), Some("no-referrer"));
+    assert_eq!(welcome.header("referrer-policy"), Some("same-origin"));
     assert!(welcome.body.contains("绑定手机") && !welcome.body.contains("李"));
 
     // A made-up, a wrongly answered and a reused link are refused alike.
@@ -358,6 +361,41 @@ async fn bookings_activities_and_points_from_the_phone_only_ever_the_residents_o
         assert_eq!(r.status, 403, "{body}");
     }
     assert!(kiosk_cli(&data, &["booking", "list", "--member", &li.to_string()]).contains("booked"));
+    // The calendar feed: the booking in it, fetched with no cookie, as a calendar app does.
+    let made = request(
+        addr,
+        "POST",
+        "/calendar/new",
+        &li_h,
+        &format!("csrf={token}"),
+    )
+    .await;
+    assert_eq!(made.status, 200, "{}", made.body);
+    let feed = made
+        .body
+        .split("id=\"calendar-link\">")
+        .nth(1)
+        .unwrap()
+        .split('<')
+        .next()
+        .unwrap()
+        .to_owned();
+    let feed_path = feed
+        .strip_prefix(&format!("http://{addr}"))
+        .unwrap_or_else(|| panic!("{feed}"))
+        .to_owned();
+    let ics = request(addr, "GET", &feed_path, &[], "").await;
+    assert_eq!(
+        ics.header("content-type"),
+        Some("text/calendar; charset=utf-8")
+    );
+    assert!(
+        ics.body.starts_with("BEGIN:VCALENDAR\r\n")
+            && ics.body.contains(&format!("UID:booking-{booking}@")),
+        "{}",
+        ics.body
+    );
+    assert!(ics.body.contains("艾灸机器人"));
     let r = request(
         addr,
         "POST",
@@ -369,6 +407,23 @@ async fn bookings_activities_and_points_from_the_phone_only_ever_the_residents_o
     assert_eq!(
         (r.status, r.header("location")),
         (303, Some("/bookings?done=cancelled"))
+    );
+    let ics = request(addr, "GET", &feed_path, &[], "").await;
+    assert!(
+        !ics.body.contains(&format!("UID:booking-{booking}@")),
+        "the cancelled booking leaves the calendar"
+    );
+    assert_eq!(
+        request(
+            addr,
+            "GET",
+            "/calendar/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA.ics",
+            &[],
+            ""
+        )
+        .await
+        .status,
+        404
     );
 
     // A full childcare slot: the waiting list joined on the phone, the place freed and shown.
@@ -529,5 +584,580 @@ async fn bookings_activities_and_points_from_the_phone_only_ever_the_residents_o
     assert_eq!(r.header("location"), Some("/welcome"));
     assert_eq!(request(addr, "GET", "/", &wang_h, "").await.status, 303);
     assert!(kiosk_cli(&data, &["phone", "list", &wang.to_string()]).contains("no bound phone"));
+    centre.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_a_phone_every_page_fits_in_both_languages_and_large_text_and_weighs_under_30_kb() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("kiosk");
+    let (li, _) = add_member(&data, "李建国");
+    kiosk_cli(
+        &data,
+        &[
+            "resource",
+            "add",
+            "robot",
+            "--kind",
+            "robot",
+            "--zh",
+            "艾灸机器人",
+            "--en",
+            "Moxibustion robot",
+            "--hours",
+            "08:00-18:00",
+            "--slot",
+            "60",
+        ],
+    );
+    kiosk_cli(
+        &data,
+        &[
+            "points",
+            "award",
+            &li.to_string(),
+            "--activity",
+            "敬老探访",
+            "--points",
+            "50",
+        ],
+    );
+    kiosk_cli(
+        &data,
+        &[
+            "activity",
+            "add",
+            "--zh",
+            "太极拳",
+            "--en",
+            "Tai chi",
+            "--room",
+            "活动室",
+            "--start",
+            &local_in(24 * 60),
+            "--end",
+            &local_in(25 * 60),
+            "--capacity",
+            "20",
+        ],
+    );
+    let (centre, addr) = centre(&data).await;
+
+    // Each page with its style sheet and script: under 30 KB, nothing from elsewhere.
+    let cookie = bind(addr, &data, li).await;
+    let me = [("Cookie", cookie.as_str())];
+    let css = request(addr, "GET", "/r.css", &[], "").await.body.len();
+    let js = request(addr, "GET", "/wake.js", &[], "").await.body.len();
+    for path in [
+        "/",
+        "/bookings",
+        "/bookings/robot?day=1",
+        "/activities",
+        "/points",
+        "/phones",
+        "/welcome",
+    ] {
+        let page = request(addr, "GET", path, &me, "").await;
+        assert_eq!(page.status, 200, "{path}");
+        let total = page.body.len() + css + js;
+        println!(
+            "{path}: {} bytes, {total} with the style sheet and script",
+            page.body.len()
+        );
+        assert!(total < 30_000, "{path} weighs {total} bytes");
+        assert!(
+            ![
+                "src=\"http",
+                "href=\"http",
+                "url(http",
+                "src=\"//",
+                "href=\"//"
+            ]
+            .iter()
+            .any(|x| page.body.contains(x)),
+            "{path} loads nothing from elsewhere"
+        );
+    }
+
+    let shots = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/resident-screenshots");
+    std::fs::create_dir_all(&shots).unwrap();
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("browser/residents.py");
+    let out = tokio::process::Command::new("/usr/bin/python3")
+        .arg(&script)
+        .arg(format!("http://{addr}"))
+        .arg(binaries::path("kiosk"))
+        .arg(&data)
+        .arg(li.to_string())
+        .arg(&shots)
+        .output()
+        .await
+        .expect("python3 with selenium (./run-tests installs python3-selenium, chromium, chromium-driver)");
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    println!("{said}");
+    assert!(out.status.success(), "{said}");
+    for size in ["phone", "large"] {
+        for page in [
+            "welcome-zh",
+            "bind-zh",
+            "pass-zh",
+            "bookings-zh",
+            "book-robot-zh",
+            "activities-zh",
+            "points-zh",
+            "feedback-zh",
+            "feedback-en",
+            "phones-zh",
+            "pass-en",
+            "bookings-en",
+            "activities-en",
+            "points-en",
+        ] {
+            let png = std::fs::metadata(shots.join(format!("{page}-{size}.png"))).unwrap();
+            assert!(
+                png.len() > 5_000,
+                "{page}-{size}.png is {} bytes",
+                png.len()
+            );
+        }
+    }
+    centre.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn staff_give_a_one_time_link_on_the_dashboard_see_the_phone_and_end_it_and_an_observer_cannot()
+ {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("kiosk");
+    let (li, _) = add_member(&data, "李建国");
+    let (desk_staff, _) = add_member(&data, "刘主任");
+    binaries::staff_with_pin(&data, desk_staff, "staff", "246810");
+    let (watcher, _) = add_member(&data, "来访者");
+    binaries::staff_with_pin(&data, watcher, "observer", "135790");
+    let (centre, residents, dashboard) = binaries::centre_with_residents(&data).await;
+    let session = |member: u32, pin: &'static str| async move {
+        let r = request(
+            dashboard,
+            "POST",
+            "/sign-in",
+            &[],
+            &format!("member={member}&pin={pin}"),
+        )
+        .await;
+        let cookie = r.cookie("keting_session").expect("signed in");
+        let page = request(
+            dashboard,
+            "GET",
+            &format!("/members/{li}"),
+            &[("Cookie", &cookie)],
+            "",
+        )
+        .await;
+        (cookie, page)
+    };
+    // An observer sees no link button and is refused one.
+    let (cookie, page) = session(watcher, "135790").await;
+    assert!(
+        !page.body.contains("phone-link"),
+        "no button for an observer"
+    );
+    let token = hidden(&page.body, "csrf").unwrap();
+    let r = request(
+        dashboard,
+        "POST",
+        &format!("/members/{li}/phone-link"),
+        &[("Cookie", &cookie)],
+        &format!("csrf={token}"),
+    )
+    .await;
+    assert_eq!(r.status, 403);
+    // Staff: the link and the number, once.
+    let (cookie, page) = session(desk_staff, "246810").await;
+    assert!(page.body.contains("还没有绑定手机"), "{}", page.body);
+    let token = hidden(&page.body, "csrf").unwrap();
+    let r = request(
+        dashboard,
+        "POST",
+        &format!("/members/{li}/phone-link"),
+        &[("Cookie", &cookie)],
+        &format!("csrf={token}"),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(r.body.contains("<svg class=\"qr\""));
+    let staff_link = r
+        .body
+        .split("id=\"phone-link\">")
+        .nth(1)
+        .unwrap()
+        .split('<')
+        .next()
+        .unwrap()
+        .to_owned();
+    let number = r
+        .body
+        .split("id=\"phone-number\">")
+        .nth(1)
+        .unwrap()
+        .split('<')
+        .next()
+        .unwrap()
+        .to_owned();
+    let path = staff_link
+        .strip_prefix(&format!("http://{residents}"))
+        .unwrap_or_else(|| panic!("{staff_link}"));
+    let bound = request(residents, "POST", path, &[], &format!("picked={number}")).await;
+    assert_eq!(bound.status, 303);
+    let phone_cookie = bound.cookie("kt_resident").unwrap();
+    // The member page lists it; ending it there signs the phone out.
+    let page = request(
+        dashboard,
+        "GET",
+        &format!("/members/{li}"),
+        &[("Cookie", &cookie)],
+        "",
+    )
+    .await;
+    let phone = page
+        .body
+        .split("name=\"phone\" value=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_owned();
+    let r = request(
+        dashboard,
+        "POST",
+        &format!("/members/{li}/phone-end"),
+        &[("Cookie", &cookie)],
+        &format!("csrf={token}&phone={phone}"),
+    )
+    .await;
+    assert_eq!(r.status, 303);
+    assert_eq!(
+        request(residents, "GET", "/", &[("Cookie", &phone_cookie)], "")
+            .await
+            .status,
+        303,
+        "signed out"
+    );
+
+    // The suggestion box: written on the phone, answered on the dashboard, read on the phone.
+    let phone_cookie = {
+        let (path, number) = link(&data, li);
+        request(residents, "POST", &path, &[], &format!("picked={number}"))
+            .await
+            .cookie("kt_resident")
+            .unwrap()
+    };
+    let me = [("Cookie", phone_cookie.as_str())];
+    let fb = request(residents, "GET", "/feedback", &me, "").await;
+    let phone_token = csrf(&fb);
+    let r = request(residents, "POST", "/feedback/suggest", &me, &format!("csrf={phone_token}&text=%E9%98%85%E8%A7%88%E5%AE%A4%E7%9A%84%E7%81%AF%E5%A4%AA%E6%9A%97")).await;
+    assert_eq!(
+        r.header("location"),
+        Some("/feedback?done=suggested"),
+        "{}",
+        r.body
+    );
+    let r = request(
+        residents,
+        "POST",
+        "/feedback/suggest",
+        &me,
+        &format!("csrf={phone_token}&text=%3Cscript%3E"),
+    )
+    .await;
+    assert_eq!(r.status, 409, "markup refused");
+    let box_page = request(dashboard, "GET", "/suggestions", &[("Cookie", &cookie)], "").await;
+    assert!(
+        box_page.body.contains("阅览室的灯太暗") && box_page.body.contains("1 条待回复"),
+        "{}",
+        box_page.body
+    );
+    let id = box_page
+        .body
+        .split("action=\"/suggestions/")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_owned();
+    let (obs_cookie, obs_page) = session(watcher, "135790").await;
+    let obs_token = hidden(&obs_page.body, "csrf").unwrap();
+    let r = request(
+        dashboard,
+        "POST",
+        &format!("/suggestions/{id}"),
+        &[("Cookie", &obs_cookie)],
+        &format!("csrf={obs_token}&answer=ok"),
+    )
+    .await;
+    assert_eq!(r.status, 403, "an observer may not answer");
+    let r = request(
+        dashboard,
+        "POST",
+        &format!("/suggestions/{id}"),
+        &[("Cookie", &cookie)],
+        &format!("csrf={token}&answer=%E5%B7%B2%E6%8D%A2%E6%96%B0%E7%81%AF%E7%AE%A1"),
+    )
+    .await;
+    assert_eq!(r.status, 303);
+    let fb = request(residents, "GET", "/feedback", &me, "").await;
+    assert!(
+        fb.body.contains("工作人员回复") && fb.body.contains("已换新灯管"),
+        "{}",
+        fb.body
+    );
+    centre.stop().await;
+}
+
+/// A local stand-in of WeChat's two OAuth endpoints: the authorize page
+/// (which, for `snsapi_base`, sends the browser straight back with a code)
+/// and the token endpoint (a code for an openid). `code-a` and `code-b`
+/// are the same WeChat account; any other code is refused as WeChat does.
+/// Every query the token endpoint got is kept.
+async fn wechat_stand_in() -> (SocketAddr, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let asked = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let kept = asked.clone();
+    tokio::spawn(async move {
+        loop {
+            let Ok((mut s, _)) = listener.accept().await else {
+                return;
+            };
+            let kept = kept.clone();
+            tokio::spawn(async move {
+                let mut buf = vec![0u8; 8192];
+                let mut n = 0;
+                while !buf[..n].windows(4).any(|w| w == b"\r\n\r\n") {
+                    let got = s.read(&mut buf[n..]).await.unwrap_or(0);
+                    if got == 0 {
+                        return;
+                    }
+                    n += got;
+                }
+                let head = String::from_utf8_lossy(&buf[..n]).to_string();
+                let target = head.split_whitespace().nth(1).unwrap_or("/").to_owned();
+                let (path, query) = target.split_once('?').unwrap_or((&target, ""));
+                let param = |k: &str| {
+                    query
+                        .split('&')
+                        .find_map(|kv| kv.strip_prefix(&format!("{k}=")))
+                        .unwrap_or("")
+                        .to_owned()
+                };
+                let reply = match path {
+                    "/connect/oauth2/authorize" => {
+                        let back = param("redirect_uri")
+                            .replace("%3A", ":")
+                            .replace("%2F", "/");
+                        let code = if param("appid") == "wxstandin" {
+                            "code-a"
+                        } else {
+                            "bad"
+                        };
+                        format!(
+                            "HTTP/1.1 302 Found\r\nLocation: {back}?code={code}&state={}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+                            param("state")
+                        )
+                    }
+                    "/sns/oauth2/access_token" => {
+                        kept.lock().unwrap().push(query.to_owned());
+                        let ok =
+                            param("appid") == "wxstandin" && param("secret") == "standinsecret123";
+                        let body = match param("code").as_str() {
+                            "code-a" | "code-b" if ok => {
+                                r#"{"access_token":"t","expires_in":7200,"refresh_token":"r","openid":"oStandIn_123","scope":"snsapi_base"}"#
+                            }
+                            _ => r#"{"errcode":40029,"errmsg":"invalid code"}"#,
+                        };
+                        format!(
+                            "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                            body.len()
+                        )
+                    }
+                    _ => "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+                        .to_owned(),
+                };
+                let _ = s.write_all(reply.as_bytes()).await;
+            });
+        }
+    });
+    (addr, asked)
+}
+
+/// Follows a WeChat sign-in from `path` as WeChat's browser does (the
+/// stand-in's authorize page, then the site): the last reply and the
+/// cookies set on the way.
+async fn through_wechat(residents: SocketAddr, path: &str, cookie: &str) -> (Reply, Vec<String>) {
+    const WECHAT: &str = "Mozilla/5.0 (Linux; Android 13) Mobile MicroMessenger/8.0.47";
+    let mut cookies: Vec<String> = cookie
+        .split("; ")
+        .filter(|c| !c.is_empty())
+        .map(str::to_owned)
+        .collect();
+    let mut at = format!("http://{residents}{path}");
+    for _ in 0..6 {
+        let rest = at.strip_prefix("http://").unwrap();
+        let (host, p) = rest.split_at(rest.find('/').unwrap());
+        let addr: SocketAddr = host.parse().unwrap();
+        let p = p.split('#').next().unwrap();
+        let jar = cookies.join("; ");
+        let r = request(
+            addr,
+            "GET",
+            p,
+            &[("User-Agent", WECHAT), ("Cookie", &jar)],
+            "",
+        )
+        .await;
+        for (k, v) in &r.headers {
+            if k == "set-cookie" {
+                let kv = v.split(';').next().unwrap().to_owned();
+                let name = kv.split('=').next().unwrap().to_owned();
+                cookies.retain(|c| !c.starts_with(&format!("{name}=")));
+                if !kv.ends_with('=') {
+                    cookies.push(kv);
+                }
+            }
+        }
+        match r.header("location") {
+            Some(l) if (r.status == 302 || r.status == 303) && l.starts_with("http://") => {
+                at = l.to_owned()
+            }
+            Some(l) if r.status == 302 || r.status == 303 => at = format!("http://{residents}{l}"),
+            _ => return (r, cookies),
+        }
+    }
+    panic!("too many redirects from {path}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn inside_wechat_the_first_binding_binds_the_account_and_wechat_alone_signs_it_in_after() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("kiosk");
+    let (li, _) = add_member(&data, "李建国");
+    let (standin, asked) = wechat_stand_in().await;
+    std::fs::write(data.join("wechat.secret"), "standinsecret123\n").unwrap();
+    std::fs::set_permissions(
+        data.join("wechat.secret"),
+        std::fs::Permissions::from_mode(0o600),
+    )
+    .unwrap();
+    std::fs::write(
+        data.join("wechat.toml"),
+        format!(
+            "app_id = \"wxstandin\"\nsecret_file = \"wechat.secret\"\nauthorize_url = \"http://{standin}/connect/oauth2/authorize\"\ntoken_url = \"http://{standin}/sns/oauth2/access_token\"\n"
+        ),
+    )
+    .unwrap();
+    let (centre, residents) = centre(&data).await;
+
+    // Not known to the site yet: WeChat is asked, the account kept for a binding.
+    let (r, cookies) = through_wechat(residents, "/", "").await;
+    assert_eq!(r.status, 200, "{r:?}");
+    assert!(r.body.contains("绑定手机"), "the welcome page: {}", r.body);
+    assert!(
+        cookies.iter().any(|c| c.starts_with("kt_wx="))
+            && !cookies.iter().any(|c| c.starts_with("kt_resident="))
+    );
+    // The staff member's link, opened in WeChat: binds the phone and the account.
+    let (path, number) = link(&data, li);
+    let (offer, cookies) = through_wechat(residents, &path, &cookies.join("; ")).await;
+    assert_eq!(offer.status, 200, "{}", offer.body);
+    let jar = cookies.join("; ");
+    let r = request(
+        residents,
+        "POST",
+        &path,
+        &[("Cookie", &jar), ("User-Agent", "MicroMessenger")],
+        &format!("picked={number}"),
+    )
+    .await;
+    assert_eq!(r.status, 303, "{r:?}");
+
+    // Another phone, the same WeChat account: signed in by WeChat alone.
+    let (pass, cookies) = through_wechat(residents, "/", "").await;
+    assert_eq!(pass.status, 200);
+    assert!(
+        pass.body.contains("李建国") && pass.body.contains("<svg class=\"qr\""),
+        "{}",
+        pass.body
+    );
+    assert!(cookies.iter().any(|c| c.starts_with("kt_resident=")));
+    assert_eq!(
+        kiosk_cli(&data, &["phone", "list", &li.to_string()])
+            .lines()
+            .count(),
+        2,
+        "two phones bound"
+    );
+
+    // A state this browser did not begin, and a code WeChat refuses: no sign-in.
+    let (start, _) = {
+        let r = request(residents, "GET", "/wechat/start?back=%2F", &[], "").await;
+        (
+            r.header("location").unwrap().to_owned(),
+            r.cookie("kt_wx_state").unwrap(),
+        )
+    };
+    let state = start
+        .split("state=")
+        .nth(1)
+        .unwrap()
+        .split('#')
+        .next()
+        .unwrap();
+    let r = request(
+        residents,
+        "GET",
+        &format!("/wechat/back?code=code-b&state={state}"),
+        &[("Cookie", "kt_wx_state=other")],
+        "",
+    )
+    .await;
+    assert_eq!(r.status, 403);
+    assert!(r.cookie("kt_resident").is_none());
+    let r = request(
+        residents,
+        "GET",
+        &format!("/wechat/back?code=stolen&state={state}"),
+        &[("Cookie", &format!("kt_wx_state={state}"))],
+        "",
+    )
+    .await;
+    assert_eq!(r.status, 403, "{r:?}");
+    assert!(r.cookie("kt_resident").is_none());
+    // The app secret went to WeChat's endpoint only, and never to the log.
+    assert!(
+        asked
+            .lock()
+            .unwrap()
+            .iter()
+            .all(|q| q.contains("secret=standinsecret123"))
+    );
+    assert!(
+        !centre.log().contains("standinsecret123"),
+        "the secret is never logged"
+    );
+
+    // A lost card's new pass ends the account's binding too.
+    kiosk_cli(&data, &["member", "revoke", &li.to_string()]);
+    let (r, _) = through_wechat(residents, "/", "").await;
+    assert!(
+        r.body.contains("绑定手机"),
+        "back to the welcome page: {}",
+        r.body
+    );
     centre.stop().await;
 }

@@ -51,6 +51,14 @@ pub struct ServiceFlags {
     #[arg(long, value_name = "HOST:PORT")]
     pub resident_http: Option<std::net::SocketAddr>,
 
+    /// The residents' pages' public address, as phones reach them through the operator's proxy (e.g. https://fuwu.example.cn); the kiosk's "My phone" QR links there [default: http:// and the --resident-http address].
+    #[arg(long, value_name = "URL", requires = "resident_http", value_parser = parse_public_url)]
+    pub resident_url: Option<String>,
+
+    /// Sign residents in from inside WeChat with the official account in this file (app_id, secret_file beside it, 0600; optionally authorize_url, token_url, ca_file) [default: DATA/wechat.toml, if there is one].
+    #[arg(long, value_name = "FILE", requires = "resident_http")]
+    pub wechat: Option<PathBuf>,
+
     /// The dashboard's certificate chain (PEM, its own certificate first), with --https.
     #[arg(long, value_name = "FILE", requires = "https", requires = "https_key")]
     pub https_cert: Option<PathBuf>,
@@ -71,6 +79,9 @@ pub struct ServiceFlags {
 /// Why the flags describe no centre that may run.
 #[derive(Debug, thiserror::Error)]
 pub enum FlagsError {
+    /// The WeChat official account's configuration.
+    #[error(transparent)]
+    WeChat(#[from] keting_resident::wechat::WeChatConfigError),
     /// The site's files.
     #[error(transparent)]
     Site(#[from] SiteError),
@@ -200,6 +211,14 @@ impl ServiceFlags {
             keep_device_events_days: self.keep_device_events,
             http: self.http.or(self.https),
             resident_http: self.resident_http,
+            resident_url: self.resident_url.clone(),
+            wechat: match (&self.wechat, self.resident_http) {
+                (Some(file), _) => Some(keting_resident::wechat::WeChatConfig::load(file)?),
+                (None, Some(_)) if dir.path().join("wechat.toml").exists() => Some(
+                    keting_resident::wechat::WeChatConfig::load(&dir.path().join("wechat.toml"))?,
+                ),
+                _ => None,
+            },
             dashboard_tls: match (&self.https, &self.https_cert, &self.https_key) {
                 (None, _, _) => None,
                 (Some(_), Some(cert), Some(key)) => Some(keting_webkit::https::TlsFiles {
@@ -214,6 +233,21 @@ impl ServiceFlags {
             },
         })
     }
+}
+
+/// A public address: `https://HOST[:PORT][/PATH]` or `http://…`, with no
+/// query, fragment or spaces; kept without a trailing `/`.
+pub fn parse_public_url(s: &str) -> Result<String, String> {
+    let rest = s
+        .strip_prefix("https://")
+        .or_else(|| s.strip_prefix("http://"))
+        .ok_or_else(|| format!("expected an address such as https://fuwu.example.cn, got {s:?}"))?;
+    if rest.is_empty() || rest.starts_with('/') || s.contains(['?', '#', ' ', '"', '<', '>']) {
+        return Err(format!(
+            "expected an address such as https://fuwu.example.cn, got {s:?}"
+        ));
+    }
+    Ok(s.trim_end_matches('/').to_owned())
 }
 
 /// Parses `mqtts://HOST:PORT` (port 8883 by default) or `mqtt://HOST:PORT`

@@ -109,6 +109,10 @@ pub struct CentreConfig {
     pub dashboard_tls: Option<keting_webkit::https::TlsFiles>,
     /// Serve the residents' pages here.
     pub resident_http: Option<SocketAddr>,
+    /// Their public address, if not `http://` and the listener's.
+    pub resident_url: Option<String>,
+    /// Sign-in from inside WeChat with the official account.
+    pub wechat: Option<keting_resident::wechat::WeChatConfig>,
     /// Report to this district, members pseudonymised under this key.
     pub district: Option<(district_config::DistrictConfig, [u8; 32])>,
 }
@@ -150,6 +154,8 @@ pub struct Centre {
     pub dashboard: Option<SocketAddr>,
     /// Where the residents' pages listen, if they were asked for.
     pub residents: Option<SocketAddr>,
+    /// The residents' pages' public address (the kiosk's QR links there).
+    pub resident_url: Option<String>,
     /// What the district uplink has done, if the centre has a district.
     pub uplink: Option<watch::Receiver<uplink::UplinkStatus>>,
     doors: watch::Receiver<DoorsView>,
@@ -180,6 +186,39 @@ impl Centre {
         };
         let (doors_tx, doors) = watch::channel(DoorsView::default());
         let (commits_tx, commits) = watch::channel(0i64);
+        let resident_web = match config.resident_http {
+            Some(addr) => {
+                let listener = std::net::TcpListener::bind(addr)
+                    .map_err(|source| CentreError::Http { addr, source })?;
+                let at = listener
+                    .local_addr()
+                    .map_err(|source| CentreError::Http { addr, source })?;
+                let residents = keting_resident::Residents::new(
+                    config.database.clone(),
+                    config.site.clone(),
+                    keting_core::pass::PassIssuer::new(
+                        config.site.site_id.clone(),
+                        config.signing_key.clone(),
+                    ),
+                    match &config.wechat {
+                        Some(c) => Some(
+                            keting_resident::wechat::WeChat::new(c.clone()).map_err(|e| {
+                                CentreError::Runtime(format!("WeChat sign-in: {e}"))
+                            })?,
+                        ),
+                        None => None,
+                    },
+                )?;
+                tracing::info!("residents' pages at http://{at}/");
+                Some((listener, at, residents))
+            }
+            None => None,
+        };
+        let residents_at = resident_web.as_ref().map(|(_, at, _)| *at);
+        let resident_url = config
+            .resident_url
+            .clone()
+            .or_else(|| residents_at.map(|a| format!("http://{a}")));
         let web = match config.http {
             Some(addr) => {
                 let listener = std::net::TcpListener::bind(addr)
@@ -200,8 +239,11 @@ impl Centre {
                     ),
                     doors.clone(),
                     commits,
-                    config.provisioning_site.clone(),
-                    tls.is_some(),
+                    keting_dashboard::Surroundings {
+                        site_dir: config.provisioning_site.clone(),
+                        secure: tls.is_some(),
+                        resident_url: resident_url.clone(),
+                    },
                 )?;
                 let scheme = if tls.is_some() { "https" } else { "http" };
                 tracing::info!("staff dashboard at {scheme}://{at}/");
@@ -210,27 +252,6 @@ impl Centre {
             None => None,
         };
         let dashboard_at = web.as_ref().map(|(_, at, _, _)| *at);
-        let resident_web = match config.resident_http {
-            Some(addr) => {
-                let listener = std::net::TcpListener::bind(addr)
-                    .map_err(|source| CentreError::Http { addr, source })?;
-                let at = listener
-                    .local_addr()
-                    .map_err(|source| CentreError::Http { addr, source })?;
-                let residents = keting_resident::Residents::new(
-                    config.database.clone(),
-                    config.site.clone(),
-                    keting_core::pass::PassIssuer::new(
-                        config.site.site_id.clone(),
-                        config.signing_key.clone(),
-                    ),
-                )?;
-                tracing::info!("residents' pages at http://{at}/");
-                Some((listener, at, residents))
-            }
-            None => None,
-        };
-        let residents_at = resident_web.as_ref().map(|(_, at, _)| *at);
         let uplink = config.district.clone().map(|(district, key)| {
             tracing::info!(
                 "district uplink: centre {} of district {}",
@@ -325,6 +346,7 @@ impl Centre {
             broker,
             dashboard: dashboard_at,
             residents: residents_at,
+            resident_url,
             uplink: uplink_status,
             doors,
             stop: Some(stop),

@@ -48,6 +48,8 @@ pub enum Screen {
     /// A room's screen (`kiosk --room NAME`): what is on, each scan counted
     /// as attendance. The home page of a room kiosk.
     Room,
+    /// My phone: a one-time QR that binds a resident's own phone.
+    Phone,
 }
 
 /// What a scan means on the page shown.
@@ -67,6 +69,8 @@ pub enum ScanMeans {
     ActivitiesMember,
     /// Counts the scanned person at what is on in the room.
     RoomAttendance,
+    /// Names the resident binding their phone.
+    PhoneMember,
 }
 
 impl Screen {
@@ -85,7 +89,9 @@ impl Screen {
             Screen::Home | Screen::Room => None,
             Screen::Result => Some(RESULT_SHOWN),
             Screen::StaffPin => Some(PIN_IDLE),
-            Screen::Points | Screen::Services | Screen::Activities => Some(RESIDENT_IDLE),
+            Screen::Points | Screen::Services | Screen::Activities | Screen::Phone => {
+                Some(RESIDENT_IDLE)
+            }
             Screen::Staff | Screen::Award | Screen::Restock | Screen::ServiceDesk => {
                 Some(STAFF_IDLE)
             }
@@ -106,6 +112,7 @@ impl Screen {
             Screen::Services => ScanMeans::ServicesMember,
             Screen::Activities => ScanMeans::ActivitiesMember,
             Screen::Room => ScanMeans::RoomAttendance,
+            Screen::Phone => ScanMeans::PhoneMember,
         }
     }
 }

@@ -76,6 +76,9 @@ pub(super) struct State {
     pub(super) room: Option<RoomKiosk>,
     /// The page shown, decided here, never read back from the window.
     pub(super) router: Router,
+    /// The residents' pages' public address, when the centre serves them
+    /// (the kiosk then offers "My phone").
+    pub(super) resident_url: Option<String>,
 }
 
 /// The kiosk window wired to a check-in desk.
@@ -109,6 +112,7 @@ impl KioskUi {
             activities: ActivitiesPage::default(),
             room: None,
             router: Router::default(),
+            resident_url: None,
         }));
 
         let (w, s) = (window.as_weak(), Rc::downgrade(&state));
@@ -175,6 +179,13 @@ impl KioskUi {
         adapter.on_activities_open(move || {
             with(&w, &s, |window, state| {
                 activities_adapter::open(window, state);
+                touch(window, state);
+            })
+        });
+        let (w, s) = (window.as_weak(), Rc::downgrade(&state));
+        adapter.on_phone_open(move || {
+            with(&w, &s, |window, state| {
+                super::phone_adapter::open(window, state);
                 touch(window, state);
             })
         });
@@ -417,6 +428,18 @@ impl KioskUi {
         refresh_home(&self.window, &self.state);
     }
 
+    /// Offers "My phone" on the home page: the residents' pages are served
+    /// at `url` (their public address, the operator's proxy).
+    pub fn set_resident_url(&self, url: &str) {
+        self.state.borrow_mut().resident_url = Some(url.to_owned());
+        self.window.global::<KioskAdapter>().set_phone_offered(true);
+    }
+
+    /// Opens the "my phone" page (as its button on the home page does).
+    pub fn open_phone(&self) {
+        super::phone_adapter::open(&self.window, &self.state);
+    }
+
     /// Opens the activities page (as its button on the home page does).
     pub fn open_activities(&self) {
         activities_adapter::open(&self.window, &self.state);
@@ -507,6 +530,11 @@ fn handle_scan(window: &KioskWindow, state: &Rc<RefCell<State>>, text: &str, sou
             room_adapter::scan(window, state, text);
             return;
         }
+        ScanMeans::PhoneMember => {
+            touch(window, state);
+            super::phone_adapter::scan(window, state, text);
+            return;
+        }
         ScanMeans::CheckIn => {}
     }
     let result = state.borrow_mut().desk.scan(text, clock::now(), source);
@@ -583,6 +611,7 @@ fn page_of(screen: Screen) -> Page {
         Screen::Activities => Page::Activities,
         Screen::Room => Page::Room,
         Screen::ServiceDesk => Page::ServiceDesk,
+        Screen::Phone => Page::Phone,
     }
 }
 

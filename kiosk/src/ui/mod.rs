@@ -11,7 +11,8 @@
 //! of the session devices; [`alarm_adapter`] the alarm line on every page
 //! and their acknowledgement; [`activities_adapter`] the residents'
 //! activities (sign up in one tap) and [`room_adapter`] a room kiosk's
-//! screen (`kiosk --room NAME`: attendance greeted by name).
+//! screen (`kiosk --room NAME`: attendance greeted by name);
+//! [`phone_adapter`] "My phone" (a one-time QR binding a resident's phone).
 //! [`language`] holds the two languages' words.
 //! [`screenshot`] renders any page to a PNG with the software
 //! renderer, with no display.
@@ -21,6 +22,7 @@ pub mod alarm_adapter;
 pub mod award_adapter;
 pub mod kiosk_adapter;
 pub mod language;
+pub mod phone_adapter;
 pub mod points_adapter;
 pub mod restock_adapter;
 pub mod room_adapter;
@@ -38,6 +40,6 @@ mod generated {
 pub use generated::{
     ActivitiesStep, ActivityChoice, ActivityRow, AlarmRow, AwardRow, ClaimRow, DemoCardEntry,
     DeskRow, DoorRow, DrinkItem, EntryRow, GymRow, KioskAdapter, KioskWindow, MyBooking, Outcome,
-    Page, PointsLine, PointsStep, ProgrammeEntry, Refusal, RestockRow, ServiceTile, ServicesStep,
-    Theme, WeekCell, WeekDay,
+    Page, PhoneStep, PointsLine, PointsStep, ProgrammeEntry, Refusal, RestockRow, ServiceTile,
+    ServicesStep, Theme, WeekCell, WeekDay,
 };

@@ -131,6 +131,14 @@ pub const PAGES: &[(&str, &str)] = &[
         "room",
         "a room kiosk (kiosk --room): the class on now, how many came, a resident greeted by name",
     ),
+    (
+        "phone-scan",
+        "my phone: scan your pass to use your own phone",
+    ),
+    (
+        "phone-qr",
+        "my phone: the one-time QR to open on the phone and the number to tap there",
+    ),
 ];
 
 /// Why a page could not be rendered.
@@ -370,6 +378,13 @@ pub fn render(
                 {
                     adapter.invoke_activity_tap(row.id);
                 }
+            }
+        }
+        page if page.starts_with("phone-") => {
+            ui.set_resident_url("https://fuwu.example.cn");
+            ui.open_phone();
+            if page == "phone-qr" {
+                ui.scan(&first_resident, ScanSource::Scanner);
             }
         }
         "room" => {

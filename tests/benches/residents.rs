@@ -1,0 +1,214 @@
+//! The residents' pages' benchmark: a program that prints figures, not a
+//! timed test.
+//!
+//! `cargo build --release --workspace --bins && cargo bench -p keting-system-tests --bench residents`
+//! writes a centre with 2,000 residents, each with a bound phone, a
+//! booking on the robot and points in the ledger, runs the release
+//! `keting-centre --resident-http` on it and prints, for 200 phones asking
+//! at once (each request on a new connection, as phones on a mobile
+//! network do), request to last byte p50/p99 of:
+//! - the floor: the style sheet (no database, no signing), in the same run;
+//! - the live pass page (the phone's cookie checked, a pass signed, its QR
+//!   drawn);
+//! - the bookings page (the member's bookings, their turns, the services);
+//!
+//! the bytes of each page, and the centre's resident memory before and
+//! after. `KETING_BENCH_CLIENTS` (200) and `KETING_BENCH_ROUNDS` (10, per
+//! client) change the counts.
+
+#![allow(clippy::unwrap_used)]
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use keting_core::calendar::SiteCalendar;
+use keting_core::ids::MemberId;
+use keting_core::time::Timestamp;
+use keting_desk::records::InvitationKind;
+use keting_desk::{self as desk, Actor};
+use keting_store::Store;
+use keting_store::members::{self, NewMember, Role};
+use keting_system_tests::binaries::kiosk;
+use keting_system_tests::http::request;
+use keting_system_tests::latency::{report, resident_kib};
+
+fn count(var: &str, default: usize) -> usize {
+    std::env::var(var)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+const RESIDENTS: u32 = 2_000;
+const HOUR_MS: i64 = 3_600_000;
+
+/// 2,000 residents with a bound phone each (their cookies), a robot
+/// booking each and points.
+fn residents(db: &std::path::Path, now: Timestamp) -> Vec<String> {
+    let mut store = Store::open(db).unwrap();
+    let cal = SiteCalendar::china();
+    let started = Instant::now();
+    let ids: Vec<MemberId> = store
+        .write(|tx| {
+            let mut ids = Vec::new();
+            for i in 0..RESIDENTS {
+                let new = NewMember::new(
+                    &format!("居民{i}"),
+                    None,
+                    &[Role::Resident, Role::Volunteer],
+                )?;
+                ids.push(members::add(tx, &new, now)?);
+            }
+            Ok::<_, keting_store::StoreError>(ids)
+        })
+        .unwrap();
+    let tomorrow = cal
+        .start_of(cal.date_of(now) + time::Duration::days(1))
+        .as_unix_millis();
+    let mut cookies = Vec::with_capacity(ids.len());
+    for (i, id) in ids.iter().enumerate() {
+        // Ten a slot over 200 hours of the robot's week: one booking each.
+        let slot = Timestamp::from_unix_millis(tomorrow + (i as i64 / 10) * HOUR_MS);
+        desk::bookings::book(
+            &mut store,
+            Actor::CommandLine,
+            "robot",
+            slot,
+            *id,
+            true,
+            cal,
+            now,
+        )
+        .unwrap();
+        let inv = desk::phones::invite(
+            &mut store,
+            Actor::CommandLine,
+            *id,
+            InvitationKind::Link,
+            now,
+        )
+        .unwrap();
+        let bound = desk::phones::bind(
+            &mut store,
+            &inv.secret,
+            inv.confirm,
+            "Android · WeChat",
+            now,
+        )
+        .unwrap();
+        cookies.push(format!("kt_resident={}", bound.token));
+    }
+    store
+        .write(|tx| {
+            let a = keting_store::points::activity(
+                tx,
+                "敬老探访",
+                5,
+                &cal.date_of(now).to_string(),
+                "staff:1",
+                now,
+            )?;
+            for id in &ids {
+                keting_store::points::award(tx, *id, a, "staff:1", cal, now)?;
+            }
+            Ok::<_, keting_store::StoreError>(())
+        })
+        .unwrap();
+    println!(
+        "data: {RESIDENTS} residents, each with a bound phone, a robot booking and 5 points, written in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+    cookies
+}
+
+/// `clients` phones at once, each asking for `path` `rounds` times in a
+/// row with a cookie of its own: every request's time to last byte.
+async fn phones(
+    addr: SocketAddr,
+    path: &'static str,
+    cookies: Arc<Vec<String>>,
+    clients: usize,
+    rounds: usize,
+) -> (Vec<Duration>, usize) {
+    let mut tasks = Vec::new();
+    for c in 0..clients {
+        let cookies = cookies.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut out = Vec::with_capacity(rounds);
+            let mut bytes = 0;
+            for r in 0..rounds {
+                let cookie = &cookies[(c * rounds + r) % cookies.len()];
+                let t = Instant::now();
+                let reply = request(addr, "GET", path, &[("Cookie", cookie)], "").await;
+                out.push(t.elapsed());
+                assert_eq!(reply.status, 200, "{path}: {}", reply.body);
+                bytes = reply.body.len();
+            }
+            (out, bytes)
+        }));
+    }
+    let mut all = Vec::new();
+    let mut bytes = 0;
+    for t in tasks {
+        let (out, b) = t.await.unwrap();
+        all.extend(out);
+        bytes = b;
+    }
+    (all, bytes)
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() {
+    let clients = count("KETING_BENCH_CLIENTS", 200);
+    let rounds = count("KETING_BENCH_ROUNDS", 10);
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("kiosk");
+    kiosk(&data, &["member", "add", "--name", "刘主任"]);
+    kiosk(
+        &data,
+        &[
+            "resource",
+            "add",
+            "robot",
+            "--kind",
+            "robot",
+            "--zh",
+            "艾灸机器人",
+            "--en",
+            "Moxibustion robot",
+            "--hours",
+            "00:00-24:00",
+            "--slot",
+            "60",
+            "--capacity",
+            "10",
+        ],
+    );
+    let db = data.join("keting.db");
+    let now = keting_centre::clock::now();
+    let cookies = Arc::new(residents(&db, now));
+
+    let (centre, addr, _) = keting_system_tests::binaries::centre_with_residents(&data).await;
+    let rss_before = resident_kib(centre.pid()).unwrap_or(0);
+    // Warm up: every phone once.
+    let _ = phones(addr, "/", cookies.clone(), clients, 1).await;
+    println!("{clients} phones at once, {rounds} requests each, each on a new connection:");
+    let (floor, css) = phones(addr, "/r.css", cookies.clone(), clients, rounds).await;
+    report("floor: the style sheet (no database, no signing)", floor);
+    let (pass, pass_bytes) = phones(addr, "/", cookies.clone(), clients, rounds).await;
+    report("the live pass page", pass);
+    let (bookings, bookings_bytes) =
+        phones(addr, "/bookings", cookies.clone(), clients, rounds).await;
+    report("the bookings page", bookings);
+    println!(
+        "bytes: the pass page {pass_bytes}, the bookings page {bookings_bytes}, the style sheet {css}"
+    );
+    let rss = resident_kib(centre.pid()).unwrap_or(0);
+    println!(
+        "centre resident memory: {:.1} MiB with the residents' pages started, {:.1} MiB after the load",
+        rss_before as f64 / 1024.0,
+        rss as f64 / 1024.0
+    );
+    centre.stop().await;
+}
