@@ -15,7 +15,10 @@
 //! - [`ids`]: validated identifiers (site, member, epoch).
 //! - [`time`]: instants as milliseconds since the Unix epoch.
 //! - [`calendar`]: which local hour, day and month an instant belongs to.
-//! - [`pass`]: residents' signed QR passes (issue and verify).
+//! - [`pass`]: residents' signed QR passes, printed and live (issue and
+//!   verify).
+//! - [`fallback_code`]: the six characters under a live pass, for a phone
+//!   screen a scanner cannot read.
 //! - [`checkin`]: the decision at the door: accept or deny with a reason,
 //!   repeat scans counted once.
 //! - [`door`]: the 24-hour gym door: who may enter, and the lock machine.
@@ -52,6 +55,7 @@ pub mod clock_judge;
 pub mod device_session;
 pub mod district;
 pub mod door;
+pub mod fallback_code;
 pub mod ids;
 pub mod ledger;
 pub mod messages;

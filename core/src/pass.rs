@@ -163,6 +163,11 @@ impl PassIssuer {
         self.sign(PASS_PREFIX, SIGNING_CONTEXT, &payload)
     }
 
+    /// The fallback codes of this site (a key derived from the site key).
+    pub fn fallback_codes(&self) -> crate::fallback_code::FallbackCodes {
+        crate::fallback_code::FallbackCodes::new(self.site.clone(), &self.key.to_bytes())
+    }
+
     /// The live pass of `member` at `epoch`, made at `now` (to the second).
     pub fn issue_live(&self, member: MemberId, epoch: Epoch, now: Timestamp) -> String {
         let mut payload = encode_payload(&self.site, member, epoch);

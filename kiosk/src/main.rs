@@ -283,7 +283,7 @@ fn run(cli: Cli, started: Instant) -> Result<()> {
         }
         Some(Command::Member(cmd)) => member_command(cmd, &mut store, &site, &dir),
         Some(Command::Phone(cmd)) => cli::phones::phone_command(cmd, &mut store, &site),
-        Some(Command::Checkin { pass }) => checkin_command(&pass, store, site),
+        Some(Command::Checkin { pass }) => checkin_command(&pass, store, site, &dir),
         Some(Command::Stats { day, month, csv }) => stats_command(&store, &site, day, month, csv),
         Some(Command::Screenshot { .. }) => unreachable!("handled above"),
     }
@@ -328,8 +328,13 @@ fn window(
     tracing::info!(site = %site.site_id, data = %dir.path().display(), "opening the kiosk window");
     let verifier = site::verifier(&site)?;
     let centre = centre.map(Centre::start).transpose()?;
-    let ui = KioskUi::new(CheckInDesk::new(store, site, verifier), cards)
-        .context("cannot open the kiosk window")?;
+    let mut desk = CheckInDesk::new(store, site.clone(), verifier);
+    // Staff may type the fallback code under a phone's live pass.
+    match site::issuer(&site, dir) {
+        Ok(issuer) => desk = desk.with_fallback_codes(issuer.fallback_codes()),
+        Err(e) => tracing::warn!("no fallback codes at this kiosk: {e}"),
+    }
+    let ui = KioskUi::new(desk, cards).context("cannot open the kiosk window")?;
     if let Some(c) = &centre {
         ui.set_doors(c.doors());
         if let Some(url) = &c.resident_url {

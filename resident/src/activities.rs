@@ -67,6 +67,9 @@ pub async fn page(State(r): State<Residents>, visit: Visit, Query(done): Query<D
         Err(e) => return page::unavailable(lang, &e),
     };
     let zh = lang == Lang::Zh;
+    let waiting = mine
+        .values()
+        .any(|s| matches!(s, Standing::Waiting | Standing::Offered { .. }));
     let mut body = page::done_notice(lang, done.done.as_deref());
     body.push_str(&format!(
         "<h2>{}</h2>",
@@ -233,7 +236,11 @@ pub async fn page(State(r): State<Residents>, visit: Visit, Query(done): Query<D
             lang.t("活动", "Activities"),
             Some("/activities"),
             &body,
-            Extras::default(),
+            // Waiting or offered: the page looks again by itself.
+            Extras {
+                refresh_seconds: waiting.then_some(page::WAITING_REFRESH_SECONDS),
+                wake: false,
+            },
         ),
     )
 }

@@ -126,6 +126,7 @@ pub async fn page(State(r): State<Residents>, visit: Visit, Query(done): Query<D
             .map(|x| x.resource.name(lang == Lang::Zh).to_owned())
             .unwrap_or_else(|| id.to_owned())
     };
+    let waiting = mine.iter().any(|b| b.state == BookingState::Waiting);
     let mut body = page::done_notice(lang, done.done.as_deref());
     body.push_str(&format!("<h2>{}</h2>", lang.t("我的预约", "My bookings")));
     if mine.is_empty() {
@@ -181,7 +182,12 @@ pub async fn page(State(r): State<Residents>, visit: Visit, Query(done): Query<D
             lang.t("预约", "Bookings"),
             Some("/bookings"),
             &body,
-            Extras::default(),
+            // Waiting for a place: the page looks again by itself, so a
+            // freed place shows without a tap.
+            Extras {
+                refresh_seconds: waiting.then_some(page::WAITING_REFRESH_SECONDS),
+                wake: false,
+            },
         ),
     )
 }

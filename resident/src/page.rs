@@ -54,6 +54,9 @@ ul{padding-left:1.2rem}
 /// browser allows it. The page works the same without it.
 pub const WAKE_JS: &str = "(function(){if(!('wakeLock' in navigator))return;function k(){navigator.wakeLock.request('screen').catch(function(){})}k();document.addEventListener('visibilitychange',function(){if(document.visibilityState==='visible')k()})})();\n";
 
+/// A page with a place waited for reloads itself this often.
+pub const WAITING_REFRESH_SECONDS: u32 = 60;
+
 /// The navigation's pages: (path, Chinese, English).
 pub const NAV: [(&str, &str, &str); 6] = [
     ("/", "我的码", "My pass"),

@@ -3,6 +3,9 @@
 //! every 30 s with a new one and keeping the screen on where the browser
 //! allows. A screenshot is worthless a minute later; the printed pass
 //! still works.
+//!
+//! Under it, the six-character fallback code that changes with it, for a
+//! phone whose screen a scanner cannot read: staff type it at the kiosk.
 
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -28,13 +31,16 @@ pub async fn page(State(r): State<Residents>, visit: Visit) -> Response {
         Ok(svg) => svg,
         Err(e) => return page::unavailable(lang, &e),
     };
+    let code = r.issuer().fallback_codes().code(me.member, me.epoch, now);
     let body = format!(
-        "<p class=\"big\">{}</p>{qr}<p>{}</p><p class=\"muted\">{}</p>",
+        "<p class=\"big\">{}</p>{qr}<p>{}</p><p>{}<br><span class=\"big\" id=\"fallback-code\">{}</span></p><p class=\"muted\">{}</p>",
         esc(&me.name),
         lang.t(
             "在自助机或门禁上扫这个码。码每30秒自动更新，截图无效。",
             "Show this code to the kiosk or the door's scanner. It changes every 30 seconds: a screenshot does not work.",
         ),
+        lang.t("扫不出来？请工作人员在自助机上输入：", "Will it not scan? Staff can type this at the kiosk:"),
+        code,
         match lang {
             keting_webkit::Lang::Zh => format!("更新于 {}。纸质卡照常可用。", page::hhmm(r.site().calendar, now)),
             keting_webkit::Lang::En => format!("Made at {}. Your printed pass still works.", page::hhmm(r.site().calendar, now)),

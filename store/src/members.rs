@@ -232,6 +232,14 @@ pub fn list(conn: &Connection) -> Result<Vec<Member>, StoreError> {
         .collect()
 }
 
+/// Every member's number and epoch in force (what a fallback code is
+/// checked against).
+pub fn epochs(conn: &Connection) -> Result<Vec<(MemberId, Epoch)>, StoreError> {
+    let mut stmt = conn.prepare_cached("SELECT id, epoch FROM members ORDER BY id")?;
+    let rows = stmt.query_map([], |r| Ok((MemberId(r.get(0)?), Epoch(r.get(1)?))))?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
 /// The member's name and what check-in needs to know of them.
 pub fn standing(
     conn: &Connection,

@@ -5,8 +5,9 @@
 //! writes a centre with 2,000 residents, each with a bound phone, a
 //! booking on the robot and points in the ledger, runs the release
 //! `keting-centre --resident-http` on it and prints, for 200 phones asking
-//! at once (each request on a new connection, as phones on a mobile
-//! network do), request to last byte p50/p99 of:
+//! at once, through the operator's proxy (a kept-alive connection each)
+//! and directly (a new connection for every request), request to last
+//! byte p50/p99 of:
 //! - the floor: the style sheet (no database, no signing), in the same run;
 //! - the live pass page (the phone's cookie checked, a pass signed, its QR
 //!   drawn);
@@ -122,28 +123,96 @@ fn residents(db: &std::path::Path, now: Timestamp) -> Vec<String> {
     cookies
 }
 
+/// How the phones reach the site.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Reach {
+    /// Through the operator's proxy: one kept-alive connection per phone.
+    Proxy,
+    /// Directly: a new connection for every request.
+    Direct,
+}
+
+/// One request on a kept-alive connection: the status and body length.
+async fn on(
+    stream: &mut tokio::net::TcpStream,
+    path: &str,
+    cookie: &str,
+    source: &str,
+) -> (u16, usize) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let req = format!(
+        "GET {path} HTTP/1.1\r\nHost: fuwu.example.cn\r\nCookie: {cookie}\r\nX-Forwarded-For: {source}\r\n\r\n"
+    );
+    stream.write_all(req.as_bytes()).await.unwrap();
+    let mut buf = Vec::with_capacity(16 * 1024);
+    let mut chunk = [0u8; 16 * 1024];
+    loop {
+        let n = stream.read(&mut chunk).await.unwrap();
+        assert!(n > 0, "the connection closed");
+        buf.extend_from_slice(&chunk[..n]);
+        if let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            let head = String::from_utf8_lossy(&buf[..end]).to_string();
+            let status = head.split_whitespace().nth(1).unwrap().parse().unwrap();
+            let len: usize = head
+                .lines()
+                .find_map(|l| {
+                    l.to_ascii_lowercase()
+                        .strip_prefix("content-length:")
+                        .map(|v| v.trim().parse().unwrap())
+                })
+                .expect("a content length");
+            while buf.len() < end + 4 + len {
+                let n = stream.read(&mut chunk).await.unwrap();
+                assert!(n > 0, "the connection closed");
+                buf.extend_from_slice(&chunk[..n]);
+            }
+            return (status, len);
+        }
+    }
+}
+
 /// `clients` phones at once, each asking for `path` `rounds` times in a
-/// row with a cookie of its own: every request's time to last byte.
+/// row with a cookie and a source address of its own: every request's
+/// time to last byte, and the answer's bytes.
 async fn phones(
     addr: SocketAddr,
     path: &'static str,
     cookies: Arc<Vec<String>>,
     clients: usize,
     rounds: usize,
+    reach: Reach,
 ) -> (Vec<Duration>, usize) {
     let mut tasks = Vec::new();
     for c in 0..clients {
         let cookies = cookies.clone();
         tasks.push(tokio::spawn(async move {
+            let source = format!("10.{}.{}.{}", c / 65536, (c / 256) % 256, c % 256);
             let mut out = Vec::with_capacity(rounds);
             let mut bytes = 0;
+            let mut stream = match reach {
+                Reach::Proxy => Some(tokio::net::TcpStream::connect(addr).await.unwrap()),
+                Reach::Direct => None,
+            };
             for r in 0..rounds {
                 let cookie = &cookies[(c * rounds + r) % cookies.len()];
                 let t = Instant::now();
-                let reply = request(addr, "GET", path, &[("Cookie", cookie)], "").await;
+                let (status, len) = match stream.as_mut() {
+                    Some(s) => on(s, path, cookie, &source).await,
+                    None => {
+                        let reply = request(
+                            addr,
+                            "GET",
+                            path,
+                            &[("Cookie", cookie), ("X-Forwarded-For", &source)],
+                            "",
+                        )
+                        .await;
+                        (reply.status, reply.body.len())
+                    }
+                };
                 out.push(t.elapsed());
-                assert_eq!(reply.status, 200, "{path}: {}", reply.body);
-                bytes = reply.body.len();
+                assert_eq!(status, 200, "{path}");
+                bytes = len;
             }
             (out, bytes)
         }));
@@ -192,17 +261,31 @@ async fn main() {
     let (centre, addr, _) = keting_system_tests::binaries::centre_with_residents(&data).await;
     let rss_before = resident_kib(centre.pid()).unwrap_or(0);
     // Warm up: every phone once.
-    let _ = phones(addr, "/", cookies.clone(), clients, 1).await;
-    println!("{clients} phones at once, {rounds} requests each, each on a new connection:");
-    let (floor, css) = phones(addr, "/r.css", cookies.clone(), clients, rounds).await;
-    report("floor: the style sheet (no database, no signing)", floor);
-    let (pass, pass_bytes) = phones(addr, "/", cookies.clone(), clients, rounds).await;
-    report("the live pass page", pass);
-    let (bookings, bookings_bytes) =
-        phones(addr, "/bookings", cookies.clone(), clients, rounds).await;
-    report("the bookings page", bookings);
+    let _ = phones(addr, "/", cookies.clone(), clients, 1, Reach::Proxy).await;
+    let mut bytes = (0, 0, 0);
+    for (reach, how) in [
+        (
+            Reach::Proxy,
+            "through the proxy (a kept-alive connection each)",
+        ),
+        (
+            Reach::Direct,
+            "directly (a new connection for each request)",
+        ),
+    ] {
+        println!("{clients} phones at once, {rounds} requests each, {how}:");
+        let (floor, css) = phones(addr, "/r.css", cookies.clone(), clients, rounds, reach).await;
+        report("  floor: the style sheet (no database, no signing)", floor);
+        let (pass, pass_bytes) = phones(addr, "/", cookies.clone(), clients, rounds, reach).await;
+        report("  the live pass page", pass);
+        let (bookings, bookings_bytes) =
+            phones(addr, "/bookings", cookies.clone(), clients, rounds, reach).await;
+        report("  the bookings page", bookings);
+        bytes = (pass_bytes, bookings_bytes, css);
+    }
     println!(
-        "bytes: the pass page {pass_bytes}, the bookings page {bookings_bytes}, the style sheet {css}"
+        "bytes: the pass page {}, the bookings page {}, the style sheet {}",
+        bytes.0, bytes.1, bytes.2
     );
     let rss = resident_kib(centre.pid()).unwrap_or(0);
     println!(

@@ -213,6 +213,47 @@ async fn a_phone_bound_by_link_shows_a_live_pass_the_kiosk_takes_and_refuses_two
         String::from_utf8(b).unwrap()
     };
     assert!(checkin(&data, &forged, None).contains("bad_signature"));
+    // The fallback code under the QR, typed by staff: taken now, not three
+    // minutes on; five wrong codes close the kiosk to codes for a while.
+    let code = page
+        .body
+        .split("id=\"fallback-code\">")
+        .nth(1)
+        .unwrap()
+        .split('<')
+        .next()
+        .unwrap()
+        .to_owned();
+    assert_eq!(code.len(), 6, "{code}");
+    assert!(
+        !checkin(&data, &code.to_lowercase(), None).contains("denied"),
+        "the code, typed in lower case"
+    );
+    assert!(
+        checkin(&data, &code, Some("+3m")).contains("not_a_pass"),
+        "three minutes on"
+    );
+    let guesses = {
+        use std::io::Write;
+        let mut child = std::process::Command::new(binaries::path("kiosk"))
+            .args(["--data", data.to_str().unwrap(), "checkin", "-"])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut input = child.stdin.take().unwrap();
+        for guess in ["ZZZZZ2", "ZZZZZ3", "ZZZZZ4", "ZZZZZ5", "ZZZZZ6"] {
+            writeln!(input, "{guess}").unwrap();
+        }
+        writeln!(input, "{code}").unwrap();
+        drop(input);
+        String::from_utf8(child.wait_with_output().unwrap().stdout).unwrap()
+    };
+    let last = guesses.lines().last().unwrap();
+    assert!(
+        last.contains("not_a_pass"),
+        "the right code after five wrong ones: {last}"
+    );
     assert!(
         !checkin(&data, &printed, Some("+2m")).contains("denied"),
         "the printed pass still works"
@@ -480,6 +521,10 @@ async fn bookings_activities_and_points_from_the_phone_only_ever_the_residents_o
     );
     let mine = request(addr, "GET", "/bookings", &li_h, "").await;
     assert!(mine.body.contains("排队中，第1位"), "{}", mine.body);
+    assert!(
+        mine.body.contains("http-equiv=\"refresh\" content=\"60\""),
+        "waiting, the page looks again by itself"
+    );
     kiosk_cli(
         &data,
         &["booking", "cancel", &wang_booking.to_string(), "--staff"],

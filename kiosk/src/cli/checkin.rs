@@ -5,6 +5,7 @@ use std::io::{BufRead, Write};
 
 use anyhow::Result;
 use keting_centre::clock;
+use keting_centre::data_dir::DataDir;
 use keting_centre::site::{self};
 use keting_core::checkin::CheckInDecision;
 use keting_desk::checkin::{CheckInDesk, ScanRecord};
@@ -12,10 +13,20 @@ use keting_desk::records::ScanSource;
 use keting_desk::records::SiteRecord;
 use keting_desk::records::Store;
 
-pub fn checkin_command(pass: &OsString, store: Store, site: SiteRecord) -> Result<()> {
+pub fn checkin_command(
+    pass: &OsString,
+    store: Store,
+    site: SiteRecord,
+    dir: &DataDir,
+) -> Result<()> {
     let verifier = site::verifier(&site)?;
     let calendar = site.calendar;
+    // The fallback codes under a phone's live pass need the site key.
+    let codes = site::issuer(&site, dir).ok().map(|i| i.fallback_codes());
     let mut desk = CheckInDesk::new(store, site, verifier);
+    if let Some(codes) = codes {
+        desk = desk.with_fallback_codes(codes);
+    }
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     let mut decide = |text: &str, out: &mut dyn Write| -> Result<()> {
