@@ -31,14 +31,43 @@ pub enum QrImageError {
     },
 }
 
+/// The modules of `text`'s QR code (level M, the smallest version): its
+/// width and the colours row by row. `best_mask`: the mask QR's penalty
+/// rules pick (about 1 ms: all eight are drawn and scored), for print;
+/// otherwise one fixed mask (about 20 µs), for screens that redraw a live
+/// pass, which every scanner reads as well.
+fn modules(text: &str, best_mask: bool) -> Result<(usize, Vec<Color>), QrImageError> {
+    let encode = |e: qrcode::types::QrError| QrImageError::Encode(e.to_string());
+    if best_mask {
+        let code =
+            QrCode::with_error_correction_level(text.as_bytes(), EcLevel::M).map_err(encode)?;
+        return Ok((code.width(), code.to_colors()));
+    }
+    let bits = qrcode::bits::encode_auto(text.as_bytes(), EcLevel::M).map_err(encode)?;
+    let version = bits.version();
+    let data = bits.into_bytes();
+    let (encoded, ec) =
+        qrcode::ec::construct_codewords(&data, version, EcLevel::M).map_err(encode)?;
+    let mut canvas = qrcode::canvas::Canvas::new(version, EcLevel::M);
+    canvas.draw_all_functional_patterns();
+    canvas.draw_data(&encoded, &ec);
+    canvas.apply_mask(qrcode::canvas::MaskPattern::Checkerboard);
+    let width = usize::try_from(version.width())
+        .map_err(|_| QrImageError::Encode("a negative width".into()))?;
+    Ok((width, canvas.into_colors()))
+}
+
 /// The QR code of `text` as 8-bit grey pixels (0 black, 255 white),
 /// `module_px` pixels a module, with the quiet zone: (side, pixels), the
 /// image square. For a screen to draw; [`png_bytes`] for a file.
 pub fn grey(text: &str, module_px: usize) -> Result<(usize, Vec<u8>), QrImageError> {
-    let code = QrCode::with_error_correction_level(text.as_bytes(), EcLevel::M)
-        .map_err(|e| QrImageError::Encode(e.to_string()))?;
-    let modules = code.width();
-    let colors = code.to_colors();
+    grey_of(modules(text, false)?, module_px)
+}
+
+fn grey_of(
+    (modules, colors): (usize, Vec<Color>),
+    module_px: usize,
+) -> Result<(usize, Vec<u8>), QrImageError> {
     let side = (modules + 2 * QUIET_ZONE) * module_px;
     let mut pixels = vec![255u8; side * side];
     for (i, color) in colors.iter().enumerate() {
@@ -55,7 +84,7 @@ pub fn grey(text: &str, module_px: usize) -> Result<(usize, Vec<u8>), QrImageErr
 
 /// The QR code of `text` as PNG bytes.
 pub fn png_bytes(text: &str) -> Result<Vec<u8>, QrImageError> {
-    let (side, pixels) = grey(text, MODULE_PX)?;
+    let (side, pixels) = grey_of(modules(text, true)?, MODULE_PX)?;
     let mut out = Vec::new();
     let side_u32 = u32::try_from(side).map_err(|_| QrImageError::Encode("too large".into()))?;
     let mut enc = png::Encoder::new(&mut out, side_u32, side_u32);
@@ -73,10 +102,7 @@ pub fn png_bytes(text: &str) -> Result<Vec<u8>, QrImageError> {
 /// zone, scaled by the page (`class="qr"`), `label` as its accessible name.
 pub fn svg(text: &str, label: &str) -> Result<String, QrImageError> {
     use std::fmt::Write;
-    let code = QrCode::with_error_correction_level(text.as_bytes(), EcLevel::M)
-        .map_err(|e| QrImageError::Encode(e.to_string()))?;
-    let modules = code.width();
-    let colors = code.to_colors();
+    let (modules, colors) = modules(text, false)?;
     let side = modules + 2 * QUIET_ZONE;
     let mut path = String::with_capacity(modules * modules * 4);
     for (y, row) in colors.chunks(modules).enumerate() {

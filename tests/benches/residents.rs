@@ -4,10 +4,11 @@
 //! `cargo build --release --workspace --bins && cargo bench -p keting-system-tests --bench residents`
 //! writes a centre with 2,000 residents, each with a bound phone, a
 //! booking on the robot and points in the ledger, runs the release
-//! `keting-centre --resident-http` on it and prints, for 200 phones asking
-//! at once, through the operator's proxy (a kept-alive connection each)
-//! and directly (a new connection for every request), request to last
-//! byte p50/p99 of:
+//! `keting-centre --resident-http` on it and prints request to last byte
+//! p50/p99 for 200 phones each asking once a second (a busy moment), and
+//! for 200 phones asking again as soon as answered (the most the centre
+//! serves), through the operator's proxy (a kept-alive connection each)
+//! and directly (a new connection for every request), of:
 //! - the floor: the style sheet (no database, no signing), in the same run;
 //! - the live pass page (the phone's cookie checked, a pass signed, its QR
 //!   drawn);
@@ -181,6 +182,7 @@ async fn phones(
     clients: usize,
     rounds: usize,
     reach: Reach,
+    pace: Option<Duration>,
 ) -> (Vec<Duration>, usize) {
     let mut tasks = Vec::new();
     for c in 0..clients {
@@ -193,7 +195,13 @@ async fn phones(
                 Reach::Proxy => Some(tokio::net::TcpStream::connect(addr).await.unwrap()),
                 Reach::Direct => None,
             };
+            // Paced: each phone asks once per `pace`, the phones spread over it.
+            let first =
+                pace.map(|p| tokio::time::Instant::now() + p.mul_f64(c as f64 / clients as f64));
             for r in 0..rounds {
+                if let (Some(p), Some(first)) = (pace, first) {
+                    tokio::time::sleep_until(first + p * r as u32).await;
+                }
                 let cookie = &cookies[(c * rounds + r) % cookies.len()];
                 let t = Instant::now();
                 let (status, len) = match stream.as_mut() {
@@ -258,10 +266,62 @@ async fn main() {
     let now = keting_centre::clock::now();
     let cookies = Arc::new(residents(&db, now));
 
+    // In process, what one pass page costs: a live pass signed, its QR drawn
+    // as SVG, the fallback code.
+    {
+        let store = Store::open(&db).unwrap();
+        let site = keting_store::site_record::get(store.conn())
+            .unwrap()
+            .unwrap();
+        let dir = keting_centre::data_dir::DataDir::prepare(data.clone()).unwrap();
+        let issuer = keting_centre::site::issuer(&site, &dir).unwrap();
+        let codes = issuer.fallback_codes();
+        let mut signing = Vec::new();
+        let mut drawing = Vec::new();
+        for i in 0..2000u32 {
+            let t = Instant::now();
+            let live = issuer.issue_live(MemberId(1 + i), keting_core::ids::Epoch(0), now);
+            let _ = codes.code(MemberId(1 + i), keting_core::ids::Epoch(0), now);
+            signing.push(t.elapsed());
+            let t = Instant::now();
+            std::hint::black_box(desk::qr_image::svg(&live, "我的码").unwrap());
+            drawing.push(t.elapsed());
+        }
+        report(
+            "in process: a live pass signed and its fallback code",
+            signing,
+        );
+        report("in process: its QR drawn as SVG", drawing);
+    }
+
     let (centre, addr, _) = keting_system_tests::binaries::centre_with_residents(&data).await;
     let rss_before = resident_kib(centre.pid()).unwrap_or(0);
     // Warm up: every phone once.
-    let _ = phones(addr, "/", cookies.clone(), clients, 1, Reach::Proxy).await;
+    let _ = phones(addr, "/", cookies.clone(), clients, 1, Reach::Proxy, None).await;
+    println!("{clients} phones, each asking once a second, through the proxy:");
+    let second = Some(Duration::from_secs(1));
+    let (pass, _) = phones(
+        addr,
+        "/",
+        cookies.clone(),
+        clients,
+        rounds,
+        Reach::Proxy,
+        second,
+    )
+    .await;
+    report("  the live pass page", pass);
+    let (bookings, _) = phones(
+        addr,
+        "/bookings",
+        cookies.clone(),
+        clients,
+        rounds,
+        Reach::Proxy,
+        second,
+    )
+    .await;
+    report("  the bookings page", bookings);
     let mut bytes = (0, 0, 0);
     for (reach, how) in [
         (
@@ -273,13 +333,33 @@ async fn main() {
             "directly (a new connection for each request)",
         ),
     ] {
-        println!("{clients} phones at once, {rounds} requests each, {how}:");
-        let (floor, css) = phones(addr, "/r.css", cookies.clone(), clients, rounds, reach).await;
+        println!(
+            "{clients} phones at once, each asking again as soon as answered, {rounds} requests each, {how}:"
+        );
+        let (floor, css) = phones(
+            addr,
+            "/r.css",
+            cookies.clone(),
+            clients,
+            rounds,
+            reach,
+            None,
+        )
+        .await;
         report("  floor: the style sheet (no database, no signing)", floor);
-        let (pass, pass_bytes) = phones(addr, "/", cookies.clone(), clients, rounds, reach).await;
+        let (pass, pass_bytes) =
+            phones(addr, "/", cookies.clone(), clients, rounds, reach, None).await;
         report("  the live pass page", pass);
-        let (bookings, bookings_bytes) =
-            phones(addr, "/bookings", cookies.clone(), clients, rounds, reach).await;
+        let (bookings, bookings_bytes) = phones(
+            addr,
+            "/bookings",
+            cookies.clone(),
+            clients,
+            rounds,
+            reach,
+            None,
+        )
+        .await;
         report("  the bookings page", bookings);
         bytes = (pass_bytes, bookings_bytes, css);
     }

@@ -1,7 +1,7 @@
 //! The accept loop every web surface runs, over plain HTTP or TLS, with the
 //! limits a server on a centre's LAN needs: at most
 //! [`Limits::max_connections`] connections at once (more wait in the
-//! kernel's backlog, holding no descriptor of ours), a request's headers and
+//! kernel's backlog of [`BACKLOG`], holding no descriptor of ours), a request's headers and
 //! a TLS handshake each within [`Limits::header_timeout`] (an idle,
 //! half-open or slow connection is closed, not kept), and a pause after a
 //! failed accept (out of file descriptors fails every accept until one
@@ -16,6 +16,9 @@ use rustls::ServerConfig;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::Semaphore;
 use tokio_rustls::TlsAcceptor;
+
+/// Connections the kernel keeps waiting to be accepted.
+pub const BACKLOG: i32 = 1024;
 
 /// How much one surface's server lets its clients hold.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -45,6 +48,12 @@ pub async fn serve(
     limits: Limits,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    // The standard library listens with a backlog of 128: 200 phones
+    // connecting at once overflow it, and a dropped SYN waits a second to
+    // be sent again. The kernel caps this at net.core.somaxconn.
+    if let Err(e) = socket2::SockRef::from(&listener).listen(BACKLOG) {
+        tracing::warn!("web: cannot widen the listen backlog: {e}");
+    }
     listener.set_nonblocking(true)?;
     let listener = tokio::net::TcpListener::from_std(listener)?;
     let acceptor = tls.map(TlsAcceptor::from);
