@@ -28,6 +28,12 @@ use crate::page::{self, Extras, day_words, hhmm};
 
 const YEAR_MS: i64 = 365 * 86_400_000;
 
+/// Whole minutes from `now` to `until`, rounded up (0 once past).
+fn minutes_left(until: Timestamp, now: Timestamp) -> i64 {
+    let ms = (until.as_unix_millis() - now.as_unix_millis()).max(0);
+    (ms + 59_999) / 60_000
+}
+
 /// `/activities`.
 pub async fn page(State(r): State<Residents>, visit: Visit, Query(done): Query<Done>) -> Response {
     let me = match guard::resident(&r, &visit).await {
@@ -108,14 +114,16 @@ pub async fn page(State(r): State<Residents>, visit: Visit, Query(done): Query<D
             Some(Standing::Offered { until }) => (
                 match lang {
                     Lang::Zh => format!(
-                        "有空位给您！请在{} {}前确认",
+                        "有空位给您！请在{} {}前确认（还有{}分钟）",
                         day_words(lang, cal, until, now),
-                        hhmm(cal, until)
+                        hhmm(cal, until),
+                        minutes_left(until, now)
                     ),
                     Lang::En => format!(
-                        "A place is yours if you take it by {} {}",
+                        "A place is yours if you take it by {} {} ({} minutes left)",
                         day_words(lang, cal, until, now),
-                        hhmm(cal, until)
+                        hhmm(cal, until),
+                        minutes_left(until, now)
                     ),
                 },
                 "warn",

@@ -433,3 +433,50 @@ async fn an_unlock_from_anyone_but_the_centre_opens_nothing_and_the_kiosk_record
     kiosk.stop().await;
     agent.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_phones_live_pass_opens_the_door_and_the_same_pass_two_minutes_on_does_not() {
+    let broker = Mosquitto::start().await;
+    let bed = SiteBed::new().await;
+    let (paid, _) = bed.member("陈晓梅");
+    bed.grant(paid, PAID);
+    let kiosk = bed.kiosk(&broker).await;
+    let agent = bed.agent(&bed.agent_config(broker.port, 500)).await;
+    agent.wait_for_line("new roster in force", WAIT).await;
+    let mut w = bed.watcher(&broker, "watcher").await;
+    // The pass her phone shows: made now by the centre with the site key.
+    let live = |made: keting_core::time::Timestamp| {
+        let dir = keting_centre::data_dir::DataDir::prepare(bed.data()).unwrap();
+        let mut store = keting_store::Store::open(&dir.database()).unwrap();
+        let site = keting_centre::site::open_or_create(
+            &mut store,
+            &dir,
+            keting_centre::site::NewSite::Demo,
+            keting_centre::clock::now(),
+        )
+        .unwrap();
+        keting_centre::site::issuer(&site, &dir)
+            .unwrap()
+            .issue_live(MemberId(paid), keting_core::ids::Epoch(0), made)
+    };
+    let now = keting_centre::clock::now();
+    bed.scan(&live(now));
+    w.event(granted(paid)).await;
+    coil(&bed.board, true).await;
+    coil(&bed.board, false).await;
+    // A screenshot of it two minutes on: refused as expired, door shut.
+    let two_minutes_ago =
+        keting_core::time::Timestamp::from_unix_millis(now.as_unix_millis() - 120_000);
+    bed.scan(&live(two_minutes_ago));
+    let e = w.event(decided).await;
+    assert_eq!(
+        e.kind,
+        EventKind::AccessRefused {
+            member: None,
+            reason: DoorRefusal::Expired
+        }
+    );
+    assert!(!bed.board.relays()[0]);
+    kiosk.stop().await;
+    agent.stop().await;
+}

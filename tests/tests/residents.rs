@@ -598,6 +598,79 @@ async fn bookings_activities_and_points_from_the_phone_only_ever_the_residents_o
     );
     assert!(kiosk_cli(&data, &["points", "balance", &li.to_string()]).contains("50 points"));
     assert!(points.body.contains("敬老探访") && points.body.contains("+50"));
+    let ledger = kiosk_cli(
+        &data,
+        &["points", "history", &li.to_string(), "--limit", "100"],
+    );
+    assert_eq!(
+        points.body.matches("<li>").count(),
+        ledger.lines().filter(|l| !l.trim().is_empty()).count(),
+        "every posting of the ledger, no more: {ledger}"
+    );
+
+    // A session had, rated on the phone; another member cannot rate it.
+    kiosk_cli(
+        &data,
+        &[
+            "resource",
+            "add",
+            "piano1",
+            "--kind",
+            "piano",
+            "--zh",
+            "钢琴一",
+            "--en",
+            "Piano 1",
+            "--hours",
+            "00:00-24:00",
+            "--device",
+            "bank-1",
+            "--channel",
+            "1",
+        ],
+    );
+    let played = kiosk_cli(&data, &["piano", "play", &li.to_string()]);
+    let session = played
+        .split("booking ")
+        .nth(1)
+        .unwrap()
+        .split(':')
+        .next()
+        .unwrap()
+        .to_owned();
+    kiosk_cli(&data, &["booking", "end", &session]);
+    let fb = request(addr, "GET", "/feedback", &li_h, "").await;
+    assert!(
+        fb.body.contains("钢琴一")
+            && fb
+                .body
+                .contains(&format!("name=\"id\" value=\"{session}\"")),
+        "{}",
+        fb.body
+    );
+    let rate = |t: &str| format!("csrf={t}&kind=session&id={session}&stars=5");
+    let r = request(addr, "POST", "/feedback/rate", &wang_h, &rate(&wang_token)).await;
+    assert_eq!(r.status, 409, "another member's session");
+    assert!(r.body.contains("没有找到"));
+    let r = request(addr, "POST", "/feedback/rate", &li_h, &rate(&token)).await;
+    assert_eq!(
+        r.header("location"),
+        Some("/feedback?done=rated"),
+        "{}",
+        r.body
+    );
+    let fb = request(addr, "GET", "/feedback", &li_h, "").await;
+    assert!(
+        !fb.body
+            .contains(&format!("name=\"id\" value=\"{session}\"")),
+        "rated once"
+    );
+    assert_eq!(
+        request(addr, "POST", "/feedback/rate", &li_h, &rate(&token))
+            .await
+            .status,
+        409
+    );
 
     // Phones: another member's phone cannot be ended; one's own can.
     let phones = request(addr, "GET", "/phones", &wang_h, "").await;
