@@ -1,9 +1,14 @@
 //! Signing in with the staff card's number and PIN, and out. The PIN's
 //! rules are the staff page's (`desk::staff`): six digits, 5 wrong tries
 //! lock the card for 15 minutes, every try audited, the PIN never. An
-//! observer signs in here too, to look.
+//! observer signs in here too, to look. One address that keeps failing
+//! (3 wrong tries in 15 minutes, fewer than lock a card) waits 15 minutes
+//! before its next try is even read, so another computer on the network
+//! cannot lock anyone's card; the kiosk's staff page counts apart.
 
-use axum::extract::{Form, State};
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, Form, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::Response;
 use keting_core::ids::MemberId;
@@ -68,6 +73,7 @@ pub struct SignInForm {
 /// `POST /sign-in`.
 pub async fn submit(
     State(d): State<Dashboard>,
+    peer: Option<ConnectInfo<SocketAddr>>,
     headers: HeaderMap,
     Form(f): Form<SignInForm>,
 ) -> Response {
@@ -114,6 +120,28 @@ pub async fn submit(
             lang.t("密码是六位数字", "The PIN is six digits"),
         );
     }
+    // One address that keeps failing waits, before any card is locked.
+    let source = peer.map(|p| p.0.ip());
+    let now_ms = clock::now().as_unix_millis();
+    if let Some(until_ms) = source.and_then(|ip| d.source_closed(ip, now_ms)) {
+        let t = d
+            .site()
+            .calendar
+            .local(keting_core::time::Timestamp::from_unix_millis(until_ms));
+        let why = match lang {
+            Lang::Zh => format!(
+                "这台电脑输错太多次，请 {:02}:{:02} 后再试（其他电脑不受影响）",
+                t.hour(),
+                t.minute()
+            ),
+            Lang::En => format!(
+                "Too many wrong tries from this computer: try again after {:02}:{:02} (other computers are not affected)",
+                t.hour(),
+                t.minute()
+            ),
+        };
+        return again(StatusCode::TOO_MANY_REQUESTS, &why);
+    }
     let (pin, name, password) = (f.pin.clone(), f.name.clone(), f.password.clone());
     let result = d
         .with_store(move |store| {
@@ -126,6 +154,9 @@ pub async fn submit(
         .await;
     match result {
         Ok(signed) => {
+            if let Some(ip) = source {
+                d.source_ok(ip);
+            }
             let Some(token) = d.sessions().begin(super::session::StaffUser {
                 member: signed.member,
                 name: signed.name,
@@ -147,6 +178,11 @@ pub async fn submit(
             r
         }
         Err(e) => {
+            if let Some(ip) = source
+                && !matches!(e, SignInError::Store(_))
+            {
+                d.source_failed(ip, now_ms);
+            }
             // Nobody with a secret here (no such name or card, no staff
             // role, none set): counted like wrong tries of a real one, so
             // that the fifth locks it as it would lock a real one.

@@ -172,7 +172,12 @@ pub async fn serve(
         listener,
         router(residents),
         None,
-        keting_webkit::serve::Limits::default(),
+        // Every connection may come from the operator's proxy: no cap per
+        // address here (the pages limit requests per forwarded source).
+        keting_webkit::serve::Limits {
+            max_per_source: None,
+            ..keting_webkit::serve::Limits::default()
+        },
         shutdown,
     )
     .await

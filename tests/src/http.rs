@@ -75,6 +75,22 @@ pub async fn request(
     exchange(s, addr, method, path, headers, body).await
 }
 
+/// Sends one request from `local` (another loopback address of this
+/// machine, such as 127.0.0.2: another computer, as the server sees it).
+pub async fn request_from(
+    local: std::net::IpAddr,
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> Reply {
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.bind(SocketAddr::new(local, 0)).unwrap();
+    let s = socket.connect(addr).await.unwrap();
+    exchange(s, addr, method, path, headers, body).await
+}
+
 /// Sends one request over TLS, trusting only the CA in `ca_pem` and
 /// checking the server's certificate names `addr`'s IP address.
 pub async fn request_tls(

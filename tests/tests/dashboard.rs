@@ -1452,3 +1452,95 @@ async fn staff_plan_sign_up_close_and_export_activities_and_a_lower_role_cannot(
     }
     centre.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn another_computer_cannot_lock_a_card_nor_hold_the_dashboard_with_idle_connections() {
+    use keting_system_tests::http::request_from;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("kiosk");
+    let manager = staff(&data, "刘主任", "manager", "246810");
+    let (_, pass) = add_member(&data, "陈晓梅");
+    let (centre, addr) = centre(&data).await;
+    let office: std::net::IpAddr = "127.0.0.1".parse().unwrap();
+    let other: std::net::IpAddr = "127.0.0.2".parse().unwrap();
+    // Three wrong PINs from another computer: it waits, before the card locks.
+    for _ in 0..3 {
+        let r = request_from(
+            other,
+            addr,
+            "POST",
+            "/sign-in",
+            &[],
+            &format!("member={manager}&pin=000000"),
+        )
+        .await;
+        assert_eq!(r.status, 401, "{}", r.body);
+    }
+    let r = request_from(
+        other,
+        addr,
+        "POST",
+        "/sign-in",
+        &[],
+        &format!("member={manager}&pin=246810"),
+    )
+    .await;
+    assert_eq!(r.status, 429, "{}", r.body);
+    assert!(r.body.contains("这台电脑输错太多次"), "{}", r.body);
+    // The manager, at the office computer, is not locked out.
+    let r = request_from(
+        office,
+        addr,
+        "POST",
+        "/sign-in",
+        &[],
+        &format!("member={manager}&pin=246810"),
+    )
+    .await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let cookie = r.cookie("keting_session").unwrap();
+
+    // A thousand idle connections from the other computer: the office is
+    // still served at once, a check-in still lands, and the log stays small.
+    let raised =
+        nix::sys::resource::getrlimit(nix::sys::resource::Resource::RLIMIT_NOFILE).unwrap();
+    nix::sys::resource::setrlimit(
+        nix::sys::resource::Resource::RLIMIT_NOFILE,
+        raised.1,
+        raised.1,
+    )
+    .unwrap();
+    let mut idle = Vec::new();
+    for _ in 0..1000 {
+        let socket = tokio::net::TcpSocket::new_v4().unwrap();
+        socket.bind(std::net::SocketAddr::new(other, 0)).unwrap();
+        if let Ok(Ok(s)) = tokio::time::timeout(Duration::from_secs(2), socket.connect(addr)).await
+        {
+            idle.push(s);
+        }
+    }
+    let t = Instant::now();
+    let today = request_from(office, addr, "GET", "/", &[("Cookie", &cookie)], "").await;
+    assert_eq!(today.status, 200);
+    let r = request_from(
+        office,
+        addr,
+        "POST",
+        "/sign-in",
+        &[],
+        &format!("member={manager}&pin=246810"),
+    )
+    .await;
+    assert_eq!(r.status, 303);
+    assert!(
+        t.elapsed() < Duration::from_secs(2),
+        "served in {:?}",
+        t.elapsed()
+    );
+    let scan = kiosk_cli(&data, &["checkin", &pass]);
+    assert!(scan.contains("accepted"), "{scan}");
+    drop(idle);
+    let warned = centre.log().matches("connections from one address").count();
+    assert!(warned <= 5, "{warned} lines about the idle connections");
+    centre.stop().await;
+}

@@ -1,7 +1,8 @@
 //! The accept loop every web surface runs, over plain HTTP or TLS, with the
 //! limits a server on a centre's LAN needs: at most
 //! [`Limits::max_connections`] connections at once (more wait in the
-//! kernel's backlog of [`BACKLOG`], holding no descriptor of ours), a request's headers and
+//! kernel's backlog of [`BACKLOG`], holding no descriptor of ours), at most
+//! [`Limits::max_per_source`] of them from one address, a request's headers and
 //! a TLS handshake each within [`Limits::header_timeout`] (an idle,
 //! half-open or slow connection is closed, not kept), and a pause after a
 //! failed accept (out of file descriptors fails every accept until one
@@ -28,6 +29,11 @@ pub struct Limits {
     /// The longest wait for a request's headers (each request's, so an
     /// idle kept-alive connection too) or for a TLS handshake.
     pub header_timeout: Duration,
+    /// Connections one address may hold at once (`None`: no cap, for a
+    /// surface whose every connection comes from the operator's proxy);
+    /// beyond it a connection is closed at once, so one machine holding
+    /// idle connections cannot keep everyone else out.
+    pub max_per_source: Option<usize>,
 }
 
 impl Default for Limits {
@@ -35,6 +41,7 @@ impl Default for Limits {
         Self {
             max_connections: 256,
             header_timeout: Duration::from_secs(10),
+            max_per_source: Some(32),
         }
     }
 }
@@ -58,6 +65,8 @@ pub async fn serve(
     let listener = tokio::net::TcpListener::from_std(listener)?;
     let acceptor = tls.map(TlsAcceptor::from);
     let permits = Arc::new(Semaphore::new(limits.max_connections.max(1)));
+    let sources = Sources::default();
+    let mut last_refusal_logged: Option<std::time::Instant> = None;
     tokio::pin!(shutdown);
     loop {
         let permit = tokio::select! {
@@ -78,9 +87,24 @@ pub async fn serve(
                 }
             },
         };
+        let held = match limits.max_per_source {
+            None => None,
+            Some(max) => match sources.enter(peer.ip(), max) {
+                Some(held) => Some(held),
+                None => {
+                    // Closed at once; said at most once a second.
+                    if last_refusal_logged.is_none_or(|t| t.elapsed() >= Duration::from_secs(1)) {
+                        tracing::warn!(peer = %peer.ip(), "web: more than {max} connections from one address; closing the new ones");
+                        last_refusal_logged = Some(std::time::Instant::now());
+                    }
+                    continue;
+                }
+            },
+        };
         let (acceptor, router) = (acceptor.clone(), router.clone());
         tokio::spawn(async move {
             let _permit = permit;
+            let _held = held;
             match acceptor {
                 None => connection(stream, router, limits, peer).await,
                 Some(acceptor) => {
@@ -93,6 +117,51 @@ pub async fn serve(
                 }
             }
         });
+    }
+}
+
+/// The connections each address holds.
+#[derive(Clone, Default)]
+struct Sources(Arc<std::sync::Mutex<std::collections::HashMap<std::net::IpAddr, usize>>>);
+
+/// One connection of an address, counted while it lives.
+struct Held {
+    sources: Sources,
+    ip: std::net::IpAddr,
+}
+
+impl Sources {
+    /// Counts a new connection from `ip`, if it holds fewer than `max`.
+    fn enter(&self, ip: std::net::IpAddr, max: usize) -> Option<Held> {
+        let mut m = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let n = m.entry(ip).or_insert(0);
+        if *n >= max {
+            return None;
+        }
+        *n += 1;
+        Some(Held {
+            sources: self.clone(),
+            ip,
+        })
+    }
+}
+
+impl Drop for Held {
+    fn drop(&mut self) {
+        let mut m = self
+            .sources
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(n) = m.get_mut(&self.ip) {
+            *n -= 1;
+            if *n == 0 {
+                m.remove(&self.ip);
+            }
+        }
     }
 }
 
@@ -141,11 +210,61 @@ mod tests {
         out
     }
 
+    /// A connection from `local` (a loopback address of this machine).
+    async fn connect_from(local: &str, addr: SocketAddr) -> tokio::net::TcpStream {
+        let socket = tokio::net::TcpSocket::new_v4().unwrap();
+        socket.bind(format!("{local}:0").parse().unwrap()).unwrap();
+        socket.connect(addr).await.unwrap()
+    }
+
+    #[tokio::test]
+    async fn one_address_holding_its_share_of_idle_connections_keeps_nobody_else_out() {
+        let (addr, _stop) = started(Limits {
+            max_connections: 64,
+            header_timeout: Duration::from_secs(30),
+            max_per_source: Some(4),
+        })
+        .await;
+        // 127.0.0.2 holds four idle connections; its fifth is closed at once.
+        let mut idle = Vec::new();
+        for _ in 0..4 {
+            idle.push(connect_from("127.0.0.2", addr).await);
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let mut fifth = connect_from("127.0.0.2", addr).await;
+        let mut buf = [0u8; 16];
+        let n = tokio::time::timeout(Duration::from_secs(2), fifth.read(&mut buf))
+            .await
+            .expect("the fifth is closed at once, not held")
+            .unwrap_or(0);
+        assert_eq!(n, 0);
+        // Another address is served meanwhile.
+        let answer = tokio::time::timeout(Duration::from_secs(2), get(addr))
+            .await
+            .expect("served at once");
+        assert!(
+            answer.starts_with("HTTP/1.1 200") && answer.ends_with("ok"),
+            "{answer}"
+        );
+        // An idle connection let go makes room for the address again.
+        drop(idle.pop());
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let mut again = connect_from("127.0.0.2", addr).await;
+        again
+            .write_all(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            .await
+            .unwrap();
+        let mut out = String::new();
+        again.read_to_string(&mut out).await.unwrap();
+        assert!(out.starts_with("HTTP/1.1 200"), "{out}");
+    }
+
     #[tokio::test]
     async fn a_connection_that_sends_nothing_is_closed_and_others_are_served() {
         let (addr, _stop) = started(Limits {
             max_connections: 2,
             header_timeout: Duration::from_millis(300),
+            max_per_source: None,
         })
         .await;
         // Two silent connections take every place; each is closed by the
