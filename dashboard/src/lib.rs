@@ -114,8 +114,8 @@ struct Inner {
     /// Wrong tries for names and cards with no secret here: (count, first
     /// try's time, ms), so they lock as a real one would.
     nobody: Mutex<std::collections::HashMap<String, (u32, i64)>>,
-    /// Wrong sign-in tries per address: (count, first try's time, ms).
-    sources: Mutex<std::collections::HashMap<std::net::IpAddr, (u32, i64)>>,
+    /// Wrong sign-in tries per address.
+    sources: keting_webkit::throttle::SourceThrottle,
     site_dir: Option<PathBuf>,
     secure: bool,
     resident_url: Option<String>,
@@ -158,7 +158,7 @@ impl Dashboard {
                 commits,
                 sessions: Mutex::new(Sessions::default()),
                 nobody: Mutex::new(std::collections::HashMap::new()),
-                sources: Mutex::new(std::collections::HashMap::new()),
+                sources: keting_webkit::throttle::SourceThrottle::default(),
                 site_dir,
                 secure,
                 resident_url,
@@ -245,44 +245,9 @@ impl Dashboard {
         (entry.0 >= keting_core::staff::MAX_WRONG_PINS).then_some(entry.1 + LOCK_MS)
     }
 
-    /// Until when (ms) sign-in is closed to `ip` at `now_ms`, if it is:
-    /// after [`SOURCE_TRIES`] wrong tries from one address within 15
-    /// minutes, fewer than lock a card, so one machine cannot lock anyone's
-    /// card.
-    pub fn source_closed(&self, ip: std::net::IpAddr, now_ms: i64) -> Option<i64> {
-        let tries = self
-            .inner
-            .sources
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        tries
-            .get(&ip)
-            .filter(|(n, first)| *n >= SOURCE_TRIES && now_ms - *first < SOURCE_SPAN_MS)
-            .map(|(_, first)| first + SOURCE_SPAN_MS)
-    }
-
-    /// A wrong sign-in try from `ip` at `now_ms`. At most 10,000 addresses
-    /// are kept.
-    pub fn source_failed(&self, ip: std::net::IpAddr, now_ms: i64) {
-        let mut tries = self
-            .inner
-            .sources
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        tries.retain(|_, (_, first)| now_ms - *first < SOURCE_SPAN_MS);
-        if tries.len() >= 10_000 && !tries.contains_key(&ip) {
-            return;
-        }
-        tries.entry(ip).or_insert((0, now_ms)).0 += 1;
-    }
-
-    /// A sign-in from `ip` succeeded: its wrong tries are forgotten.
-    pub fn source_ok(&self, ip: std::net::IpAddr) {
-        self.inner
-            .sources
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .remove(&ip);
+    /// Wrong sign-in tries per address ([`keting_webkit::throttle`]).
+    pub fn sources(&self) -> &keting_webkit::throttle::SourceThrottle {
+        &self.inner.sources
     }
 
     fn sessions(&self) -> std::sync::MutexGuard<'_, Sessions> {
@@ -292,12 +257,6 @@ impl Dashboard {
             .unwrap_or_else(PoisonError::into_inner)
     }
 }
-
-/// Wrong sign-in tries one address may make in [`SOURCE_SPAN_MS`]: fewer
-/// than the 5 that lock a card.
-pub const SOURCE_TRIES: u32 = 3;
-/// The span of [`SOURCE_TRIES`] and how long the address waits after.
-pub const SOURCE_SPAN_MS: i64 = 15 * 60 * 1000;
 
 /// The page language from the `lang` cookie.
 pub fn lang(headers: &HeaderMap) -> Lang {

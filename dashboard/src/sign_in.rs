@@ -123,7 +123,7 @@ pub async fn submit(
     // One address that keeps failing waits, before any card is locked.
     let source = peer.map(|p| p.0.ip());
     let now_ms = clock::now().as_unix_millis();
-    if let Some(until_ms) = source.and_then(|ip| d.source_closed(ip, now_ms)) {
+    if let Some(until_ms) = source.and_then(|ip| d.sources().closed(ip, now_ms)) {
         let t = d
             .site()
             .calendar
@@ -155,7 +155,7 @@ pub async fn submit(
     match result {
         Ok(signed) => {
             if let Some(ip) = source {
-                d.source_ok(ip);
+                d.sources().ok(ip);
             }
             let Some(token) = d.sessions().begin(super::session::StaffUser {
                 member: signed.member,
@@ -181,7 +181,7 @@ pub async fn submit(
             if let Some(ip) = source
                 && !matches!(e, SignInError::Store(_))
             {
-                d.source_failed(ip, now_ms);
+                d.sources().failed(ip, now_ms);
             }
             // Nobody with a secret here (no such name or card, no staff
             // role, none set): counted like wrong tries of a real one, so

@@ -16,7 +16,8 @@
 //! [`programme`], [`site_record`], [`reports`]; the doors: [`doors`],
 //! [`gym`], [`door_events`], [`known_devices`], [`device_commands`], [`device_claims`],
 //! [`alarms`]; every
-//! device's commands and keys: [`command_sequence`], [`device_keys`]; staff: [`staff_access`]; points
+//! device's commands and keys: [`command_sequence`], [`device_keys`],
+//! [`status_marks`] (the newest signed status taken, across restarts); staff: [`staff_access`]; points
 //! and drinks: [`points`], [`vending_slots`], [`redemptions`]; bookings:
 //! [`resources`], [`packages`], [`bookings`], [`walk_up`], [`ratings`],
 //! [`booking_policy`]; the district: [`uplink`] (what goes up) and
@@ -57,6 +58,7 @@ pub mod resident_phones;
 pub mod resources;
 pub mod site_record;
 pub mod staff_access;
+pub mod status_marks;
 pub mod uplink;
 pub mod vending_slots;
 pub mod walk_up;

@@ -695,6 +695,15 @@ const MIGRATIONS: &[&str] = &[
         made_ms    INTEGER NOT NULL
     ) STRICT;
     "#,
+    // 24: the newest signed status taken from each device (its own time),
+    // so a status played again after the centre restarts is still known
+    // for old.
+    r#"
+    CREATE TABLE device_status_marks (
+        device_id    TEXT    PRIMARY KEY,
+        signed_at_ms INTEGER NOT NULL
+    ) STRICT;
+    "#,
 ];
 
 /// The schema version this build writes.

@@ -54,6 +54,31 @@ async fn session(addr: SocketAddr, member: u32, pin: &str) -> (String, String) {
     (cookie.clone(), hidden(&today.body, "csrf").unwrap())
 }
 
+/// A new loopback address at each call: sign-in tries from many computers
+/// (one computer waits after 3 wrong tries, before a card could lock).
+fn another_computer() -> std::net::IpAddr {
+    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    std::net::IpAddr::V4(std::net::Ipv4Addr::new(
+        127,
+        1,
+        (n / 250) as u8,
+        (n % 250 + 1) as u8,
+    ))
+}
+
+async fn sign_in_from(from: std::net::IpAddr, addr: SocketAddr, member: u32, pin: &str) -> Reply {
+    keting_system_tests::http::request_from(
+        from,
+        addr,
+        "POST",
+        "/sign-in",
+        &[],
+        &format!("member={member}&pin={pin}"),
+    )
+    .await
+}
+
 fn urlencode(s: &str) -> String {
     s.bytes()
         .map(|b| match b {
@@ -309,10 +334,11 @@ async fn five_wrong_pins_lock_the_card_and_the_csv_equals_the_table() {
     let (centre, addr) = centre(&data).await;
 
     // A wrong PIN is answered as a card with no staff role or no PIN would
-    // be: the page names nobody and counts nothing down.
+    // be: the page names nobody and counts nothing down. Each try comes
+    // from another computer here: one computer waits after 3 (below).
     const NOBODY: &str = "姓名、工作证号或密码不对";
     for _ in 0..4 {
-        let r = sign_in(addr, wang, "000000").await;
+        let r = sign_in_from(another_computer(), addr, wang, "000000").await;
         assert_eq!(r.status, 401);
         assert!(
             r.body.contains(NOBODY) && !r.body.contains("还可再试"),
@@ -320,19 +346,20 @@ async fn five_wrong_pins_lock_the_card_and_the_csv_equals_the_table() {
             r.body
         );
     }
-    let not_staff = sign_in(addr, 9_999, "000000").await;
+    let not_staff = sign_in_from(another_computer(), addr, 9_999, "000000").await;
     assert_eq!(not_staff.status, 401);
     assert!(not_staff.body.contains(NOBODY), "{}", not_staff.body);
-    let r = sign_in(addr, wang, "000000").await;
+    let r = sign_in_from(another_computer(), addr, wang, "000000").await;
     assert_eq!(r.status, 429);
     assert!(r.body.contains("已锁定至"), "{}", r.body);
-    let r = sign_in(addr, wang, "112233").await;
+    let r = sign_in_from(another_computer(), addr, wang, "112233").await;
     assert_eq!(r.status, 429, "the right PIN waits out the lock");
     assert!(r.cookie("keting_session").is_none());
     // Bad input is refused with the reason, in the form.
-    let r = sign_in(addr, 0, "12").await;
+    let r = sign_in_from(another_computer(), addr, 0, "12").await;
     assert_eq!(r.status, 401);
-    let r = request(
+    let r = keting_system_tests::http::request_from(
+        another_computer(),
         addr,
         "POST",
         "/sign-in",
@@ -368,7 +395,17 @@ async fn five_wrong_pins_lock_the_card_and_the_csv_equals_the_table() {
             urlencode("王技术员"),
             urlencode(password)
         );
-        async move { request(addr, "POST", "/sign-in", &[], &body).await }
+        async move {
+            keting_system_tests::http::request_from(
+                another_computer(),
+                addr,
+                "POST",
+                "/sign-in",
+                &[],
+                &body,
+            )
+            .await
+        }
     };
     let r = by_name("wrong horse battery").await;
     assert_eq!(r.status, 401);
@@ -376,7 +413,8 @@ async fn five_wrong_pins_lock_the_card_and_the_csv_equals_the_table() {
     let r = by_name("correct horse battery").await;
     assert_eq!(r.status, 303, "{}", r.body);
     assert!(r.cookie("keting_session").is_some());
-    let r = request(
+    let r = keting_system_tests::http::request_from(
+        another_computer(),
         addr,
         "POST",
         "/sign-in",
@@ -391,7 +429,16 @@ async fn five_wrong_pins_lock_the_card_and_the_csv_equals_the_table() {
     );
     // And locked on its fifth try, as a real name would be.
     let unknown = format!("name={}&password=x", urlencode("无此人"));
-    let nobody = || request(addr, "POST", "/sign-in", &[], &unknown);
+    let nobody = || {
+        keting_system_tests::http::request_from(
+            another_computer(),
+            addr,
+            "POST",
+            "/sign-in",
+            &[],
+            &unknown,
+        )
+    };
     for _ in 0..3 {
         assert_eq!(nobody().await.status, 401);
     }
@@ -399,7 +446,8 @@ async fn five_wrong_pins_lock_the_card_and_the_csv_equals_the_table() {
     assert_eq!(r.status, 429, "an unknown name locks as a real one does");
     assert!(r.body.contains("已锁定至"), "{}", r.body);
     // 刘主任 is staff with no password: answered the same.
-    let r = request(
+    let r = keting_system_tests::http::request_from(
+        another_computer(),
         addr,
         "POST",
         "/sign-in",
@@ -1539,6 +1587,34 @@ async fn another_computer_cannot_lock_a_card_nor_hold_the_dashboard_with_idle_co
     );
     let scan = kiosk_cli(&data, &["checkin", &pass]);
     assert!(scan.contains("accepted"), "{scan}");
+    // A new MQTT client (a device reconnecting) still gets in.
+    let line = centre
+        .wait_for_line("embedded MQTT broker started", WAIT)
+        .await;
+    let port: u16 = line
+        .split("127.0.0.1:")
+        .nth(1)
+        .map(|p| {
+            p.chars()
+                .take_while(char::is_ascii_digit)
+                .collect::<String>()
+        })
+        .and_then(|p| p.parse().ok())
+        .unwrap_or_else(|| panic!("a broker address in {line:?}"));
+    let mut o = rumqttc::MqttOptions::new("a-device-back", "127.0.0.1", port);
+    o.set_keep_alive(Duration::from_secs(5));
+    let (_client, mut events) = rumqttc::AsyncClient::new(o, 4);
+    let connected = tokio::time::timeout(Duration::from_secs(5), async {
+        loop {
+            match events.poll().await {
+                Ok(rumqttc::Event::Incoming(rumqttc::Packet::ConnAck(_))) => return true,
+                Ok(_) => {}
+                Err(_) => return false,
+            }
+        }
+    })
+    .await;
+    assert_eq!(connected, Ok(true), "the broker answers a new client");
     drop(idle);
     let warned = centre.log().matches("connections from one address").count();
     assert!(warned <= 5, "{warned} lines about the idle connections");

@@ -1016,6 +1016,32 @@ async fn the_district_dashboard_ranks_every_centre_and_exports_what_it_shows() {
         district.ingest.as_ref().unwrap().log()
     );
     assert!(wrong.body.contains("用户名或密码错误"));
+    // Another computer guessing: it waits after 3 wrong tries, before the
+    // name locks, and the manager still signs in from the office.
+    let other: std::net::IpAddr = "127.0.0.2".parse().unwrap();
+    for _ in 0..3 {
+        let r = keting_system_tests::http::request_from(
+            other,
+            addr,
+            "POST",
+            "/sign-in",
+            &[],
+            "name=wang&password=guess-guess-1",
+        )
+        .await;
+        assert_eq!(r.status, 401);
+    }
+    let r = keting_system_tests::http::request_from(
+        other,
+        addr,
+        "POST",
+        "/sign-in",
+        &[],
+        "name=wang&password=guess-guess-2",
+    )
+    .await;
+    assert_eq!(r.status, 429);
+    assert!(r.body.contains("这台电脑输错太多次"), "{}", r.body);
     let sign_in = |name: &'static str, password: &'static str| async move {
         let body = format!(
             "name={name}&password={}",

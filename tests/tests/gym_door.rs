@@ -480,3 +480,63 @@ async fn a_phones_live_pass_opens_the_door_and_the_same_pass_two_minutes_on_does
     kiosk.stop().await;
     agent.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn under_a_thousand_idle_connections_to_the_dashboard_a_staff_open_still_opens_the_door() {
+    let broker = Mosquitto::start().await;
+    let bed = SiteBed::new().await;
+    let data = bed.data();
+    let url = format!("mqtt://127.0.0.1:{}", broker.port);
+    let kiosk = keting_system_tests::binaries::start_kiosk(
+        &data,
+        &["--mqtt-url", &url, "--http", "127.0.0.1:0"],
+        "roster published",
+    )
+    .await;
+    let line = kiosk
+        .wait_for_line("staff dashboard at http://", WAIT)
+        .await;
+    let dashboard: std::net::SocketAddr = line
+        .rsplit("http://")
+        .next()
+        .unwrap()
+        .trim_end_matches('/')
+        .trim()
+        .parse()
+        .unwrap();
+    let agent = bed.agent(&bed.agent_config(broker.port, 300)).await;
+    agent.wait_for_line("new roster in force", WAIT).await;
+    let mut w = bed.watcher(&broker, "watcher").await;
+    w.status(|s| s.state == LockState::Locked).await;
+    // Another machine opens a thousand connections to the dashboard and
+    // sends nothing.
+    let (_, hard) =
+        nix::sys::resource::getrlimit(nix::sys::resource::Resource::RLIMIT_NOFILE).unwrap();
+    nix::sys::resource::setrlimit(nix::sys::resource::Resource::RLIMIT_NOFILE, hard, hard).unwrap();
+    let other: std::net::IpAddr = "127.0.0.2".parse().unwrap();
+    let mut idle = Vec::new();
+    for _ in 0..1000 {
+        let socket = tokio::net::TcpSocket::new_v4().unwrap();
+        socket.bind(std::net::SocketAddr::new(other, 0)).unwrap();
+        if let Ok(Ok(s)) =
+            tokio::time::timeout(Duration::from_secs(2), socket.connect(dashboard)).await
+        {
+            idle.push(s);
+        }
+    }
+    // A staff open through the running kiosk still reaches the door.
+    let cli = tokio::task::spawn_blocking(move || {
+        kiosk_cli(&data, &["door", "open", crate::site_bed::DOOR])
+    });
+    coil(&bed.board, true).await;
+    let printed = cli.await.unwrap();
+    assert!(printed.contains("opened"), "{printed}");
+    coil(&bed.board, false).await;
+    drop(idle);
+    assert!(
+        !kiosk.log().contains("Too many open files"),
+        "no descriptor ran out"
+    );
+    kiosk.stop().await;
+    agent.stop().await;
+}

@@ -237,3 +237,63 @@ async fn a_forged_online_flag_or_status_and_a_made_up_device_show_staff_nothing(
     kiosk.stop().await;
     agent.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_status_recorded_on_the_broker_and_played_after_the_centre_restarts_proves_nothing() {
+    let site = VendingSite::new(2, 5, 10).await;
+    let broker = VendingSite::broker().await;
+    let config = site.agent_config(broker.port);
+    let kiosk = site.start_kiosk(broker.port).await;
+    let machine = keting_system_tests::vending_site::MACHINE;
+    let status_topic = format!("keting/v1/{}/device/{machine}/status", site.site);
+    // Someone on the LAN records the machine's signed status.
+    let mut o = rumqttc::MqttOptions::new("recorder", "127.0.0.1", broker.port);
+    o.set_keep_alive(Duration::from_secs(5));
+    let (recorder, mut events) = rumqttc::AsyncClient::new(o, 32);
+    recorder
+        .subscribe(&status_topic, rumqttc::QoS::AtLeastOnce)
+        .await
+        .unwrap();
+    let recorded = tokio::spawn(async move {
+        loop {
+            if let Ok(rumqttc::Event::Incoming(rumqttc::Packet::Publish(p))) = events.poll().await {
+                return p.payload.to_vec();
+            }
+        }
+    });
+    let agent = keting_system_tests::binaries::Process::start(
+        "device-agent",
+        &["--config", config.to_str().unwrap()],
+        &[],
+        "vending agent running",
+    )
+    .await;
+    kiosk
+        .wait_for_line("device online", Duration::from_secs(30))
+        .await;
+    let recorded = tokio::time::timeout(Duration::from_secs(30), recorded)
+        .await
+        .expect("a status recorded")
+        .unwrap();
+    // The machine dies; the centre restarts.
+    agent.kill9().await;
+    kiosk.stop().await;
+    let kiosk = site.start_kiosk(broker.port).await;
+    // A forged online flag and the recorded status played again, then an
+    // unsigned status whose refusal says all three were handled.
+    let online = format!("keting/v1/{}/device/{machine}/online", site.site);
+    keting_system_tests::mosquitto::publish_once(broker.port, &online, br#"{"v":1,"online":true}"#)
+        .await;
+    keting_system_tests::mosquitto::publish_once(broker.port, &status_topic, &recorded).await;
+    let unsigned = br#"{"v":1,"state":"locked","at_ms":1}"#;
+    keting_system_tests::mosquitto::publish_once(broker.port, &status_topic, unsigned).await;
+    kiosk
+        .wait_for_line("was refused", Duration::from_secs(30))
+        .await;
+    let log = kiosk.log();
+    assert!(
+        !log.contains("device online"),
+        "a recording played after a restart made the dead machine look alive:\n{log}"
+    );
+    kiosk.stop().await;
+}

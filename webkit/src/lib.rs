@@ -12,6 +12,8 @@
 //!   Excel downloads, the language cookie.
 //! - [`chart`]: bar charts as SVG, drawn on the server.
 //! - [`xlsx`] and [`zip`]: tables as an Excel workbook, written here.
+//! - [`throttle`]: wrong sign-in tries per address, so one computer cannot
+//!   lock someone else's card or name.
 //! - [`serve`]: the accept loop, plain or TLS, with a cap on connections and
 //!   a timeout on headers and handshakes.
 //! - [`https`]: a router served over TLS.
@@ -28,6 +30,7 @@ pub mod lang;
 pub mod respond;
 pub mod serve;
 pub mod session;
+pub mod throttle;
 pub mod xlsx;
 pub mod zip;
 

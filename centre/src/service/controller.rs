@@ -92,6 +92,10 @@ impl Controller {
         commits: watch::Sender<i64>,
     ) -> Result<Self, CentreError> {
         let store = Store::open(&config.database)?;
+        let mut states = DeviceStates::default();
+        for (id, at) in keting_store::status_marks::all(store.conn())? {
+            states.set_floor(id, at);
+        }
         let outbox = Outbox::open(&config.data_dir.join("centre-outbox.db"))
             .map_err(|e| CentreError::Runtime(format!("outbox: {e}")))?;
         let site = &config.site.site_id;
@@ -123,7 +127,7 @@ impl Controller {
             link_config,
             outbox: Some(outbox),
             doors_tx,
-            states: DeviceStates::default(),
+            states,
             connected: false,
             data_version: None,
             published: None,
@@ -247,6 +251,15 @@ impl Controller {
                         tracing::warn!(device = %id, "a signed status older than the last was not taken (played again?)");
                     }
                     taken => {
+                        // Kept across restarts: a recording of this or an
+                        // older status proves nothing after one either.
+                        if signed
+                            && let Some(at) = self.states.signed_at_ms(&id)
+                            && let Err(e) =
+                                keting_store::status_marks::raise(self.store.conn(), &id, at)
+                        {
+                            tracing::error!(device = %id, "cannot keep the status's time: {e}");
+                        }
                         if let Err(e) =
                             super::alarm_watch::on_status(self.store.conn(), &id, &body, t)
                         {

@@ -7,7 +7,10 @@
 //! its online flag is a claim until a signed status newer than any before
 //! comes with it ([`PROOF_WINDOW`]), and without a signed status for
 //! [`SIGNED_STALE`] it is offline again. A flag forged on the broker, or a
-//! signed status recorded and played again, makes no dead door look alive.
+//! signed status recorded and played again, makes no dead door look alive,
+//! even after the centre restarts: the newest signed status's time per
+//! device is kept in the database (`store::status_marks`) and read back
+//! ([`DeviceStates::set_floor`]).
 
 use std::collections::HashMap;
 
@@ -76,9 +79,22 @@ fn availability(online: Option<bool>, connected: bool) -> Availability {
 #[derive(Debug, Default)]
 pub struct DeviceStates {
     heard: HashMap<DeviceId, Heard>,
+    /// The newest signed status's time per device from before this run.
+    floors: HashMap<DeviceId, i64>,
 }
 
 impl DeviceStates {
+    /// A signed status from `id` must be newer than `signed_at_ms` (the
+    /// newest taken before the centre restarted) to prove anything.
+    pub fn set_floor(&mut self, id: DeviceId, signed_at_ms: i64) {
+        self.floors.insert(id, signed_at_ms);
+    }
+
+    /// The time of the newest signed status taken from `id`, if any.
+    pub fn signed_at_ms(&self, id: &DeviceId) -> Option<i64> {
+        self.heard.get(id).and_then(|h| h.signed_at_ms)
+    }
+
     /// A retained `online` flag arrived (birth or last will). For a device
     /// whose key is known (`keyed`) "online" is only a claim until a signed
     /// status proves it; "offline" is believed at once (the safe side).
@@ -165,7 +181,11 @@ impl DeviceStates {
         if door.is_none() && session.is_none() && at_ms.is_none() {
             return StatusTaken::Malformed;
         }
+        let floor = self.floors.get(&id).copied();
         let heard = self.heard.entry(id).or_default();
+        if heard.signed_at_ms.is_none() {
+            heard.signed_at_ms = floor;
+        }
         // Newer than the last signed one: fresh. As old: the same status
         // again (or a second one in the same millisecond), taken but proving
         // nothing. Older: played again, ignored.
@@ -362,5 +382,31 @@ mod tests {
         // Silent too long (signed statuses stop): offline again.
         s.expire_unproved(at(300_000 + 181_000));
         assert!(!s.is_online(&id));
+        assert_eq!(s.signed_at_ms(&id), Some(300_000));
+    }
+
+    #[test]
+    fn after_a_restart_a_status_played_again_is_still_old() {
+        let id = DeviceId::new("gym-door").unwrap();
+        let at = |ms: i64| Timestamp::from_unix_millis(1_800_000_000_000 + ms);
+        let status = |at_ms: i64| format!(r#"{{"v":1,"state":"locked","at_ms":{at_ms}}}"#);
+        // A new run that knows the newest signed status before it (10).
+        let mut s = DeviceStates::default();
+        s.set_floor(id.clone(), 10);
+        s.handle_online(id.clone(), br#"{"v":1,"online":true}"#, at(0), true);
+        assert_eq!(
+            s.handle_status(id.clone(), status(9).as_bytes(), at(500), true),
+            StatusTaken::Replayed
+        );
+        assert_eq!(
+            s.handle_status(id.clone(), status(10).as_bytes(), at(600), true),
+            StatusTaken::Taken,
+            "the newest one again proves nothing"
+        );
+        assert!(!s.is_online(&id));
+        assert_eq!(
+            s.handle_status(id.clone(), status(11).as_bytes(), at(700), true),
+            StatusTaken::CameOnline
+        );
     }
 }

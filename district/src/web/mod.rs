@@ -71,6 +71,8 @@ impl Reconnecting {
 pub struct DistrictDashboard {
     db: Arc<Reconnecting>,
     sessions: Arc<Mutex<Sessions<crate::users::DistrictUser>>>,
+    /// Wrong sign-in tries per address.
+    sources: Arc<keting_webkit::throttle::SourceThrottle>,
     district: String,
     secure: bool,
     offset_minutes: i32,
@@ -92,6 +94,7 @@ impl DistrictDashboard {
                 client: tokio::sync::Mutex::new(db),
             }),
             sessions: Arc::new(Mutex::new(Sessions::default())),
+            sources: Arc::new(keting_webkit::throttle::SourceThrottle::default()),
             district: district.to_owned(),
             secure,
             offset_minutes,

@@ -1,8 +1,12 @@
 //! Signing in to the district dashboard with a name and password (five
-//! wrong ones lock the name for 15 minutes; the password is never logged),
+//! wrong ones lock the name for 15 minutes; the password is never logged;
+//! an address with 3 wrong tries in 15 minutes waits before its next is
+//! read, so another computer cannot lock a name: `keting_webkit::throttle`),
 //! signing out, and the language cookie.
 
-use axum::extract::{Form, Query, State};
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, Form, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::Response;
 use keting_webkit::Lang;
@@ -54,6 +58,7 @@ pub struct SignInForm {
 /// `POST /sign-in`.
 pub async fn submit(
     State(d): State<DistrictDashboard>,
+    peer: Option<ConnectInfo<SocketAddr>>,
     headers: HeaderMap,
     Form(f): Form<SignInForm>,
 ) -> Response {
@@ -81,6 +86,18 @@ pub async fn submit(
             ),
         );
     }
+    let source = peer.map(|p| p.0.ip());
+    let now_ms = keting_link::clock::now().as_unix_millis();
+    if let Some(until) = source.and_then(|ip| d.sources.closed(ip, now_ms)) {
+        let t = super::when(until, d.offset_minutes);
+        let why = match lang {
+            Lang::Zh => format!("这台电脑输错太多次，请 {t} 后再试（其他电脑不受影响）"),
+            Lang::En => format!(
+                "Too many wrong tries from this computer: try again after {t} (other computers are not affected)"
+            ),
+        };
+        return again(StatusCode::TOO_MANY_REQUESTS, &why);
+    }
     let result = {
         let db = d.db.lock().await;
         users::sign_in(
@@ -91,8 +108,14 @@ pub async fn submit(
         )
         .await
     };
+    if let (Some(ip), Ok(SignIn::Wrong | SignIn::Locked(_))) = (source, &result) {
+        d.sources.failed(ip, now_ms);
+    }
     match result {
         Ok(SignIn::Welcome(user)) => {
+            if let Some(ip) = source {
+                d.sources.ok(ip);
+            }
             let token = d
                 .sessions
                 .lock()
