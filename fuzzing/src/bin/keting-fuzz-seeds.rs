@@ -26,6 +26,11 @@ fn main() -> std::io::Result<()> {
         .map(|r| r.csr_pem)
         .unwrap_or_default();
     let pass = PassIssuer::new(site.clone(), key.clone()).issue(MemberId(7), Epoch(1));
+    let live = PassIssuer::new(site.clone(), key.clone()).issue_live(
+        MemberId(7),
+        Epoch(1),
+        keting_core::time::Timestamp::from_unix_millis(1_796_472_000_000),
+    );
     let roster = Roster {
         site: site.clone(),
         issued_ms: 1_795_300_000_000,
@@ -65,7 +70,7 @@ fn main() -> std::io::Result<()> {
         )
     };
     let seeds: Vec<(&str, Vec<Vec<u8>>)> = vec![
-        ("pass", vec![pass.clone().into_bytes(), b"KT1.".to_vec()]),
+        ("pass", vec![pass.clone().into_bytes(), b"KT1.".to_vec(), live.into_bytes()]),
         (
             "messages",
             vec![
@@ -110,6 +115,21 @@ fn main() -> std::io::Result<()> {
                 agent("[vending]\nbus = \"tcp:192.168.1.20:502\"\nvend_limit_s = 20\n").into_bytes(),
                 agent("[piano_bank]\nbus = \"rtu:/dev/ttyUSB1@9600\"\npianos = [{ channel = 1, name = \"1号琴\" }]\n").into_bytes(),
                 agent("[robot]\nbus = \"tcp:192.168.1.21:502\"\nunit = 1\nprogram = 3\n").into_bytes(),
+            ],
+        ),
+        (
+            "device_word",
+            vec![
+                keting_core::signed_answer::seal(
+                    &key,
+                    "keting/v1/fuzz-centre/device/gym-door/status",
+                    &serde_json::json!({"v": 1, "state": "locked", "at_ms": 1_796_472_000_000_i64}),
+                ),
+                br#"{"v":1,"state":"ready","outputs":[{"channel":1,"on":false}],"at_ms":1796472000000}"#.to_vec(),
+                br#"{"v":1,"online":true}"#.to_vec(),
+                keting_core::fallback_code::FallbackCodes::new(site.clone(), &key.to_bytes())
+                    .code(MemberId(7), Epoch(1), keting_core::time::Timestamp::from_unix_millis(1_796_472_000_000))
+                    .into_bytes(),
             ],
         ),
         (

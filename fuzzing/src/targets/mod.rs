@@ -6,12 +6,15 @@
 //! - [`claim`]: the claim label and the claim request and answer.
 //! - [`signed_command`]: a device's command verifier and the centre's
 //!   answer verifier, past the signature too.
+//! - [`device_word`]: a device's status and online flag, signed or not,
+//!   and the fallback code typed at a kiosk.
 //! - [`agent_toml`]: the device agent's configuration.
 //! - [`rtu_frames`]: Modbus RTU framing (the simulator's side of the line)
 //!   and bus addresses.
 
 pub mod agent_toml;
 pub mod claim;
+pub mod device_word;
 pub mod messages;
 pub mod pass;
 pub mod roster;
@@ -32,6 +35,7 @@ pub const ALL: &[(&str, Body)] = &[
     ("signed_command", signed_command::run),
     ("agent_toml", agent_toml::run),
     ("rtu_frames", rtu_frames::run),
+    ("device_word", device_word::run),
 ];
 
 /// The key the targets sign with, so mutated inputs reach the parsing that
