@@ -187,6 +187,7 @@ pub async fn page(State(r): State<Residents>, visit: Visit, Query(done): Query<D
             Extras {
                 refresh_seconds: waiting.then_some(page::WAITING_REFRESH_SECONDS),
                 wake: false,
+                nav_below: false,
             },
         ),
     )

@@ -39,6 +39,7 @@ textarea{width:100%;box-sizing:border-box;font-size:1rem;font-family:inherit;lin
 .card{border:2px solid #b9c4bd;border-radius:.5rem;padding:.5rem .75rem;margin:.75rem 0}
 .qr{display:block;width:100%;max-width:22rem;margin:.5rem auto}
 .big{font-size:2rem;font-weight:bold;letter-spacing:.1em}
+.code{font-size:1.5rem;font-weight:bold;letter-spacing:.05em;white-space:nowrap;overflow-wrap:normal;font-family:monospace}
 .ok{color:#0b4f2e;font-weight:bold}
 .warn{color:#a4000f;font-weight:bold}
 .muted{color:#3d3d3d}
@@ -74,6 +75,9 @@ pub struct Extras {
     pub refresh_seconds: Option<u32>,
     /// Load the screen-awake script.
     pub wake: bool,
+    /// The navigation below the page, not above it (the pass: its QR must
+    /// be on the first screen, in large text too).
+    pub nav_below: bool,
 }
 
 /// A whole page: the centre's name, the navigation (with `here` marked)
@@ -116,19 +120,26 @@ pub fn frame(
         here.unwrap_or("/welcome"),
         other.1
     );
-    if let Some(here) = here {
-        h.push_str("<nav>");
+    let nav = here.map(|here| {
+        let mut n = String::from("<nav>");
         for (href, zh, en) in NAV {
             let _ = write!(
-                h,
+                n,
                 "<a href=\"{href}\"{}>{}</a>",
                 if href == here { " class=\"here\"" } else { "" },
                 lang.t(zh, en)
             );
         }
-        h.push_str("</nav>");
+        n.push_str("</nav>");
+        n
+    });
+    if !extras.nav_below {
+        h.push_str(nav.as_deref().unwrap_or(""));
     }
     let _ = write!(h, "<main><h1>{}</h1>{body}</main>", esc(title));
+    if extras.nav_below {
+        h.push_str(nav.as_deref().unwrap_or(""));
+    }
     if extras.wake {
         h.push_str("<script src=\"/wake.js\"></script>");
     }

@@ -33,7 +33,7 @@ pub async fn page(State(r): State<Residents>, visit: Visit) -> Response {
     };
     let code = r.issuer().fallback_codes().code(me.member, me.epoch, now);
     let body = format!(
-        "<p class=\"big\">{}</p>{qr}<p>{}</p><p>{}<br><span class=\"big\" id=\"fallback-code\">{}</span></p><p class=\"muted\">{}</p>",
+        "<p class=\"big\">{}</p>{qr}<p>{}</p><p>{}<br><span class=\"code\" id=\"fallback-code\">{}</span></p><p class=\"muted\">{}</p>",
         esc(&me.name),
         lang.t(
             "在自助机或门禁上扫这个码。码每30秒自动更新，截图无效。",
@@ -49,6 +49,7 @@ pub async fn page(State(r): State<Residents>, visit: Visit) -> Response {
     let extras = Extras {
         refresh_seconds: Some(u32::try_from(LIVE_PASS_EVERY.as_secs()).unwrap_or(30)),
         wake: true,
+        nav_below: true,
     };
     html_page(
         StatusCode::OK,
