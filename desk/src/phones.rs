@@ -290,6 +290,21 @@ pub fn mask(name: &str) -> String {
     format!("{first}{}", "*".repeat(rest))
 }
 
+/// What a phone says it is, without control characters, cut to
+/// [`LABEL_MAX`]; "phone" when it says nothing.
+fn clean_label(label: &str) -> String {
+    let label: String = label
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(LABEL_MAX)
+        .collect();
+    if label.trim().is_empty() {
+        "phone".to_owned()
+    } else {
+        label
+    }
+}
+
 /// Binds the phone opening `secret` if `picked` is the invitation's
 /// number; the invitation is spent either way. `label` is what the phone
 /// says it is (its browser), cut to [`LABEL_MAX`].
@@ -302,16 +317,7 @@ pub fn bind(
 ) -> Result<Bound, PhoneError> {
     let token = random_secret()?;
     let csrf = random_secret()?;
-    let label: String = label
-        .chars()
-        .filter(|c| !c.is_control())
-        .take(LABEL_MAX)
-        .collect();
-    let label = if label.trim().is_empty() {
-        "phone".to_owned()
-    } else {
-        label
-    };
+    let label = clean_label(label);
     // The refusal must outlive the transaction: a wrong number spends it.
     let outcome = store.write(|tx| {
         let (inv, member) = usable(tx, secret, now)?;
@@ -474,11 +480,7 @@ pub fn sign_in_with_openid(
 ) -> Result<Bound, PhoneError> {
     let token = random_secret()?;
     let csrf = random_secret()?;
-    let label: String = label
-        .chars()
-        .filter(|c| !c.is_control())
-        .take(LABEL_MAX)
-        .collect();
+    let label = clean_label(label);
     store.write(|tx| {
         let member = resident_phones::member_of_openid(tx, openid)?.ok_or(PhoneError::SignedOut)?;
         let member = members::get(tx, member)?.ok_or(PhoneError::SignedOut)?;

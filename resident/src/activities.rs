@@ -6,8 +6,7 @@
 
 use std::collections::HashMap;
 
-use axum::extract::rejection::FormRejection;
-use axum::extract::{Form, Query, State};
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use keting_core::activity::ActivityKind;
@@ -23,7 +22,7 @@ use keting_webkit::respond::{html_page, see_other};
 
 use crate::Residents;
 use crate::bookings::{DAYS_AHEAD, Done};
-use crate::guard::{self, Visit};
+use crate::guard::{self, Checked, Csrf, Visit};
 use crate::page::{self, Extras, day_words, hhmm};
 
 const YEAR_MS: i64 = 365 * 86_400_000;
@@ -262,19 +261,17 @@ pub struct ActivityForm {
     activity: i64,
 }
 
+impl Csrf for ActivityForm {
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
+}
+
 /// `POST /activities/sign-up`: a place, an offered place taken, or a turn.
 pub async fn sign_up(
     State(r): State<Residents>,
-    visit: Visit,
-    form: Result<Form<ActivityForm>, FormRejection>,
+    Checked { me, visit, form: f }: Checked<ActivityForm>,
 ) -> Response {
-    let Ok(Form(f)) = form else {
-        return page::bad_form(visit.lang);
-    };
-    let me = match guard::form(&r, &visit, &f.csrf).await {
-        Ok(me) => me,
-        Err(out) => return *out,
-    };
     let (lang, now, m) = (visit.lang, guard::now(), me.member);
     match r
         .with_store(move |s| activities::sign_up(s, Actor::Member(m), f.activity, m, now))
@@ -291,16 +288,8 @@ pub async fn sign_up(
 /// `POST /activities/off`: my place, offer or turn given up.
 pub async fn off(
     State(r): State<Residents>,
-    visit: Visit,
-    form: Result<Form<ActivityForm>, FormRejection>,
+    Checked { me, visit, form: f }: Checked<ActivityForm>,
 ) -> Response {
-    let Ok(Form(f)) = form else {
-        return page::bad_form(visit.lang);
-    };
-    let me = match guard::form(&r, &visit, &f.csrf).await {
-        Ok(me) => me,
-        Err(out) => return *out,
-    };
     let (lang, now, m) = (visit.lang, guard::now(), me.member);
     match r
         .with_store(move |s| activities::cancel_place(s, Actor::Member(m), f.activity, m, now))

@@ -5,8 +5,7 @@
 //! full). Every change goes through the bookings desk as the member,
 //! which refuses another member's booking as not found.
 
-use axum::extract::rejection::FormRejection;
-use axum::extract::{Form, Path, Query, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use keting_core::booking::slots::slots_on;
@@ -21,7 +20,7 @@ use keting_webkit::html::esc;
 use keting_webkit::respond::{html_page, see_other};
 
 use crate::Residents;
-use crate::guard::{self, Visit};
+use crate::guard::{self, Checked, Csrf, Visit};
 use crate::page::{self, Extras, day_words, hhmm};
 
 /// How many days ahead a resident can look and book.
@@ -342,19 +341,17 @@ pub struct BookForm {
     wait: u8,
 }
 
+impl Csrf for BookForm {
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
+}
+
 /// `POST /bookings/book`.
 pub async fn book(
     State(r): State<Residents>,
-    visit: Visit,
-    form: Result<Form<BookForm>, FormRejection>,
+    Checked { me, visit, form: f }: Checked<BookForm>,
 ) -> Response {
-    let Ok(Form(f)) = form else {
-        return page::bad_form(visit.lang);
-    };
-    let me = match guard::form(&r, &visit, &f.csrf).await {
-        Ok(me) => me,
-        Err(out) => return *out,
-    };
     let (lang, cal, now) = (visit.lang, r.site().calendar, guard::now());
     let back = format!("/bookings/{}", f.resource);
     let m = me.member;
@@ -387,19 +384,17 @@ pub struct CancelForm {
     booking: i64,
 }
 
+impl Csrf for CancelForm {
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
+}
+
 /// `POST /bookings/cancel`: the member's own booking, within the window.
 pub async fn cancel(
     State(r): State<Residents>,
-    visit: Visit,
-    form: Result<Form<CancelForm>, FormRejection>,
+    Checked { me, visit, form: f }: Checked<CancelForm>,
 ) -> Response {
-    let Ok(Form(f)) = form else {
-        return page::bad_form(visit.lang);
-    };
-    let me = match guard::form(&r, &visit, &f.csrf).await {
-        Ok(me) => me,
-        Err(out) => return *out,
-    };
     let (lang, cal, now) = (visit.lang, r.site().calendar, guard::now());
     let m = me.member;
     let done = r

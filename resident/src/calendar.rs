@@ -7,8 +7,7 @@
 
 use std::fmt::Write;
 
-use axum::extract::rejection::FormRejection;
-use axum::extract::{Form, Path, State};
+use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use keting_core::activity::rules::Standing;
@@ -21,7 +20,7 @@ use keting_webkit::html::esc;
 use keting_webkit::respond::html_page;
 
 use crate::Residents;
-use crate::guard::{self, Visit};
+use crate::guard::{self, Checked, Csrf, Visit};
 use crate::page::{self, Extras};
 
 /// Text escaped for an iCalendar value.
@@ -180,19 +179,17 @@ pub struct NewForm {
     csrf: String,
 }
 
+impl Csrf for NewForm {
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
+}
+
 /// `POST /calendar/new`: a new calendar address, shown once.
 pub async fn new(
     State(r): State<Residents>,
-    visit: Visit,
-    form: Result<Form<NewForm>, FormRejection>,
+    Checked { me, visit, .. }: Checked<NewForm>,
 ) -> Response {
-    let Ok(Form(f)) = form else {
-        return page::bad_form(visit.lang);
-    };
-    let me = match guard::form(&r, &visit, &f.csrf).await {
-        Ok(me) => me,
-        Err(out) => return *out,
-    };
     let (lang, now, m) = (visit.lang, guard::now(), me.member);
     let token = match r
         .with_store(move |s| phones::new_calendar(s, Actor::Member(m), m, now))

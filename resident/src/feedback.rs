@@ -2,8 +2,7 @@
 //! activities they had in the last week, in words rather than stars, drops
 //! a suggestion in the box, and reads staff's answers to theirs.
 
-use axum::extract::rejection::FormRejection;
-use axum::extract::{Form, Query, State};
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use keting_desk::Actor;
@@ -15,7 +14,7 @@ use keting_webkit::respond::{html_page, see_other};
 
 use crate::Residents;
 use crate::bookings::Done;
-use crate::guard::{self, Visit};
+use crate::guard::{self, Checked, Csrf, Visit};
 use crate::page::{self, Extras, day_words};
 use crate::words::ResidentWords;
 
@@ -185,19 +184,17 @@ pub struct RateForm {
     stars: u8,
 }
 
+impl Csrf for RateForm {
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
+}
+
 /// `POST /feedback/rate`.
 pub async fn rate(
     State(r): State<Residents>,
-    visit: Visit,
-    form: Result<Form<RateForm>, FormRejection>,
+    Checked { me, visit, form: f }: Checked<RateForm>,
 ) -> Response {
-    let Ok(Form(f)) = form else {
-        return page::bad_form(visit.lang);
-    };
-    let me = match guard::form(&r, &visit, &f.csrf).await {
-        Ok(me) => me,
-        Err(out) => return *out,
-    };
     let (lang, now, actor) = (visit.lang, guard::now(), Actor::Member(me.member));
     let session = match f.kind.as_str() {
         "session" => true,
@@ -228,19 +225,17 @@ pub struct SuggestForm {
     text: String,
 }
 
+impl Csrf for SuggestForm {
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
+}
+
 /// `POST /feedback/suggest`.
 pub async fn suggest(
     State(r): State<Residents>,
-    visit: Visit,
-    form: Result<Form<SuggestForm>, FormRejection>,
+    Checked { me, visit, form: f }: Checked<SuggestForm>,
 ) -> Response {
-    let Ok(Form(f)) = form else {
-        return page::bad_form(visit.lang);
-    };
-    let me = match guard::form(&r, &visit, &f.csrf).await {
-        Ok(me) => me,
-        Err(out) => return *out,
-    };
     let (lang, now, actor) = (visit.lang, guard::now(), Actor::Member(me.member));
     match r
         .with_store(move |s| feedback::suggest(s, actor, &f.text, now))

@@ -221,6 +221,49 @@ pub async fn form(
     Ok(phone)
 }
 
+/// A form's fields that carry the phone's CSRF token.
+pub trait Csrf {
+    /// The token the form came with.
+    fn csrf(&self) -> &str;
+}
+
+/// A form from a signed-in phone, checked as every form is: its fields
+/// read (else "the form was incomplete", 400), then [`form`]'s checks (the
+/// phone, this origin, its token, the member's limit of changes).
+#[derive(Debug)]
+pub struct Checked<T> {
+    /// The resident.
+    pub me: ResidentPhone,
+    /// The visit.
+    pub visit: Visit,
+    /// The form's fields.
+    pub form: T,
+}
+
+#[axum::async_trait]
+impl<T> axum::extract::FromRequest<Residents> for Checked<T>
+where
+    T: serde::de::DeserializeOwned + Csrf + Send,
+{
+    type Rejection = Response;
+
+    async fn from_request(req: axum::extract::Request, r: &Residents) -> Result<Self, Response> {
+        let (mut parts, body) = req.into_parts();
+        let Ok(visit) = Visit::from_request_parts(&mut parts, r).await;
+        let req = axum::extract::Request::from_parts(parts, body);
+        let Ok(axum::extract::Form(fields)) = axum::extract::Form::<T>::from_request(req, r).await
+        else {
+            return Err(page::bad_form(visit.lang));
+        };
+        let me = form(r, &visit, fields.csrf()).await.map_err(|out| *out)?;
+        Ok(Self {
+            me,
+            visit,
+            form: fields,
+        })
+    }
+}
+
 /// The wall clock.
 pub fn now() -> keting_core::time::Timestamp {
     let ms = std::time::SystemTime::now()

@@ -2,8 +2,7 @@
 //! and a button to end each (this one too: signing out for good). A lost
 //! card's new pass ends them all at the desk.
 
-use axum::extract::rejection::FormRejection;
-use axum::extract::{Form, Query, State};
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use keting_desk::Actor;
@@ -13,7 +12,7 @@ use keting_webkit::respond::{html_page, see_other};
 
 use crate::Residents;
 use crate::bookings::Done;
-use crate::guard::{self, Visit};
+use crate::guard::{self, Checked, Csrf, Visit};
 use crate::page::{self, Extras, day_words};
 
 /// `/phones`.
@@ -74,19 +73,17 @@ pub struct EndForm {
     phone: i64,
 }
 
+impl Csrf for EndForm {
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
+}
+
 /// `POST /phones/end`: one of my phones ended (only mine).
 pub async fn end(
     State(r): State<Residents>,
-    visit: Visit,
-    form: Result<Form<EndForm>, FormRejection>,
+    Checked { me, visit, form: f }: Checked<EndForm>,
 ) -> Response {
-    let Ok(Form(f)) = form else {
-        return page::bad_form(visit.lang);
-    };
-    let me = match guard::form(&r, &visit, &f.csrf).await {
-        Ok(me) => me,
-        Err(out) => return *out,
-    };
     let (lang, now, m) = (visit.lang, guard::now(), me.member);
     let this = f.phone == me.phone;
     match r
