@@ -305,6 +305,45 @@ fn clean_label(label: &str) -> String {
     }
 }
 
+/// Binds a new phone to `member` inside `tx` (its secrets made here, the
+/// audit row naming `how`): what both a binding and a WeChat sign-in end in.
+fn new_phone(
+    tx: &rusqlite::Transaction<'_>,
+    member: members::Member,
+    label: &str,
+    how: &str,
+    now: Timestamp,
+) -> Result<Bound, PhoneError> {
+    let token = random_secret()?;
+    let csrf = random_secret()?;
+    let phone = resident_phones::bind(
+        tx,
+        member.id,
+        member.epoch,
+        &sha256(&token),
+        &csrf,
+        label,
+        now,
+    )?;
+    audit::record(
+        tx,
+        now,
+        &Actor::Member(member.id).audit_name(),
+        "phone.bind",
+        &format!("phone {phone}{how}"),
+    )?;
+    Ok(Bound {
+        token,
+        phone: ResidentPhone {
+            phone,
+            member: member.id,
+            epoch: member.epoch,
+            name: member.name,
+            csrf,
+        },
+    })
+}
+
 /// Binds the phone opening `secret` if `picked` is the invitation's
 /// number; the invitation is spent either way. `label` is what the phone
 /// says it is (its browser), cut to [`LABEL_MAX`].
@@ -315,11 +354,9 @@ pub fn bind(
     label: &str,
     now: Timestamp,
 ) -> Result<Bound, PhoneError> {
-    let token = random_secret()?;
-    let csrf = random_secret()?;
     let label = clean_label(label);
     // The refusal must outlive the transaction: a wrong number spends it.
-    let outcome = store.write(|tx| {
+    store.write(|tx| {
         let (inv, member) = usable(tx, secret, now)?;
         if !resident_phones::use_invitation(tx, inv.id, now)? {
             return Err(PhoneError::InvitationUnusable);
@@ -334,31 +371,8 @@ pub fn bind(
             )?;
             return Ok(Err(PhoneError::WrongNumber));
         }
-        let phone = resident_phones::bind(
-            tx,
-            member.id,
-            member.epoch,
-            &sha256(&token),
-            &csrf,
-            &label,
-            now,
-        )?;
-        audit::record(
-            tx,
-            now,
-            &Actor::Member(member.id).audit_name(),
-            "phone.bind",
-            &format!("phone {phone}"),
-        )?;
-        Ok(Ok(ResidentPhone {
-            phone,
-            member: member.id,
-            epoch: member.epoch,
-            name: member.name,
-            csrf: csrf.clone(),
-        }))
-    })?;
-    outcome.map(|phone| Bound { token, phone })
+        new_phone(tx, member, &label, "", now).map(Ok)
+    })?
 }
 
 /// The resident whose phone carries the cookie `token`, at `now`: the
@@ -478,38 +492,11 @@ pub fn sign_in_with_openid(
     label: &str,
     now: Timestamp,
 ) -> Result<Bound, PhoneError> {
-    let token = random_secret()?;
-    let csrf = random_secret()?;
     let label = clean_label(label);
     store.write(|tx| {
         let member = resident_phones::member_of_openid(tx, openid)?.ok_or(PhoneError::SignedOut)?;
         let member = members::get(tx, member)?.ok_or(PhoneError::SignedOut)?;
-        let phone = resident_phones::bind(
-            tx,
-            member.id,
-            member.epoch,
-            &sha256(&token),
-            &csrf,
-            &label,
-            now,
-        )?;
-        audit::record(
-            tx,
-            now,
-            &Actor::Member(member.id).audit_name(),
-            "phone.bind",
-            &format!("phone {phone} through WeChat"),
-        )?;
-        Ok(Bound {
-            token: token.clone(),
-            phone: ResidentPhone {
-                phone,
-                member: member.id,
-                epoch: member.epoch,
-                name: member.name,
-                csrf: csrf.clone(),
-            },
-        })
+        new_phone(tx, member, &label, " through WeChat", now)
     })
 }
 

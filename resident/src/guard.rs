@@ -264,13 +264,9 @@ where
     }
 }
 
-/// The wall clock.
+/// The wall clock (the project's one reading of it).
 pub fn now() -> keting_core::time::Timestamp {
-    let ms = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-        .unwrap_or(0);
-    keting_core::time::Timestamp::from_unix_millis(ms)
+    keting_link::clock::now()
 }
 
 /// The security headers every answer carries: a content security policy
