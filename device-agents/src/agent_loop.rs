@@ -146,7 +146,7 @@ pub async fn run<A: DeviceAgent>(
                 None => inputs = None,
             },
             event = link_events.recv() => match event {
-                Some(LinkEvent::Message { topic, payload }) => agent.on_message(&topic, &payload).await,
+                Some(LinkEvent::Message { topic, payload, .. }) => agent.on_message(&topic, &payload).await,
                 Some(LinkEvent::Connected) => {
                     tracing::info!("connected to the broker");
                     agent.topics_and_link().0.clock_mut().reconnected();

@@ -378,6 +378,7 @@ fn link_config(
         client_id: format!("keting-{site}-{device}"),
         credentials: config.broker.username.clone().zip(password),
         online_topic: Topic::Device(device.clone(), DeviceChannel::Online).name(site),
+        birth: keting_link::connection::ONLINE.to_vec(),
         subscriptions,
         keep_alive: Duration::from_secs(config.broker.keep_alive_s.max(2)),
         persistent_session: true,

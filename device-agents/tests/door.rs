@@ -389,7 +389,7 @@ async fn a_relay_board_that_does_not_answer_keeps_the_door_shut_and_says_so() {
             .await
             .unwrap();
         let ack = wait_for(&mut door.watch_events, |e| {
-            matches!(e, LinkEvent::Message { topic, payload } if topic.ends_with("/ack")
+            matches!(e, LinkEvent::Message { topic, payload, .. } if topic.ends_with("/ack")
                 && decode::<Ack>(&keting_core::signed_answer::unchecked(payload)).is_ok_and(|a| a.id.as_str() == "c-open"))
         })
         .await;
@@ -514,7 +514,7 @@ async fn unlocks_not_signed_for_this_door_leave_the_strike_shut_and_are_reported
         }
     );
     let ack = wait_for(&mut door.watch_events, |e| {
-        matches!(e, LinkEvent::Message { topic, payload } if topic.ends_with("/ack")
+        matches!(e, LinkEvent::Message { topic, payload, .. } if topic.ends_with("/ack")
             && decode::<Ack>(&keting_core::signed_answer::unchecked(payload)).is_ok_and(|a| a.id.as_str() == "c-late"))
     })
     .await;

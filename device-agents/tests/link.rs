@@ -29,8 +29,10 @@ async fn birth_is_retained_and_the_last_will_clears_it() {
         e,
         LinkEvent::Message {
             topic: online.into(),
-            payload: ONLINE.to_vec()
-        }
+            payload: ONLINE.to_vec(),
+            retained: true,
+        },
+        "a birth kept by the broker comes marked as kept"
     );
 
     // The agent dies without a word (its task is aborted, the socket closes): the will says offline.
@@ -41,8 +43,10 @@ async fn birth_is_retained_and_the_last_will_clears_it() {
         e,
         LinkEvent::Message {
             topic: online.into(),
-            payload: OFFLINE.to_vec()
-        }
+            payload: OFFLINE.to_vec(),
+            retained: false,
+        },
+        "a will published while we listen comes as said now"
     );
 }
 
@@ -104,7 +108,8 @@ async fn after_a_broker_restart_the_agent_is_back_online() {
         e,
         LinkEvent::Message {
             topic: online.into(),
-            payload: ONLINE.to_vec()
+            payload: ONLINE.to_vec(),
+            retained: true,
         }
     );
 }
@@ -127,7 +132,8 @@ async fn a_one_mebibyte_retained_message_goes_through() {
         e,
         LinkEvent::Message {
             topic: topic.into(),
-            payload: big
+            payload: big,
+            retained: true,
         }
     );
 }

@@ -46,8 +46,8 @@ impl KioskSide {
         }
         let mut seen = Vec::new();
         let LinkEvent::Message { payload, .. } = wait_for(&mut self.events, |e| match e {
-            LinkEvent::Message { topic, payload } if want(topic, payload) => true,
-            LinkEvent::Message { topic, payload } => {
+            LinkEvent::Message { topic, payload, .. } if want(topic, payload) => true,
+            LinkEvent::Message { topic, payload, .. } => {
                 seen.push((topic.clone(), payload.clone()));
                 false
             }

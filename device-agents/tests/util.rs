@@ -16,6 +16,7 @@ pub fn config(port: u16, client_id: &str, subscriptions: &[&str]) -> LinkConfig 
         client_id: client_id.into(),
         credentials: None,
         online_topic: format!("keting/v1/test/device/{client_id}/online"),
+        birth: keting_link::connection::ONLINE.to_vec(),
         subscriptions: subscriptions.iter().map(|s| s.to_string()).collect(),
         keep_alive: Duration::from_secs(5),
         persistent_session: true,

@@ -104,7 +104,7 @@ impl Machine {
     /// The next ack for command `id`, verified as the machine's.
     async fn ack(&mut self, id: &str) -> Outcome {
         let LinkEvent::Message { payload, .. } = wait_for(&mut self.events, |e| {
-            matches!(e, LinkEvent::Message { topic, payload } if topic.ends_with("/ack")
+            matches!(e, LinkEvent::Message { topic, payload, .. } if topic.ends_with("/ack")
                 && decode::<Ack>(&keting_core::signed_answer::unchecked(payload)).is_ok_and(|a| a.id.as_str() == id))
         })
         .await
@@ -139,7 +139,7 @@ impl Machine {
 
     async fn status(&mut self, want: impl Fn(&VendingStatus) -> bool) -> VendingStatus {
         let LinkEvent::Message { payload, .. } = wait_for(&mut self.events, |e| {
-            matches!(e, LinkEvent::Message { topic, payload } if topic.ends_with("/status")
+            matches!(e, LinkEvent::Message { topic, payload, .. } if topic.ends_with("/status")
                 && decode::<VendingStatus>(&keting_core::signed_answer::unchecked(payload)).is_ok_and(|s| want(&s)))
         })
         .await

@@ -56,6 +56,9 @@ pub struct LinkConfig {
     pub credentials: Option<(String, String)>,
     /// The retained online flag's topic (birth and last will).
     pub online_topic: String,
+    /// The birth's payload: [`ONLINE`], or for the centre the same flag
+    /// with its run's nonce (`"run"`), which a device's statuses then carry.
+    pub birth: Vec<u8>,
     /// Topic filters to subscribe to on every connection.
     pub subscriptions: Vec<String>,
     /// MQTT keep-alive: how soon the broker notices a dead link.
@@ -86,6 +89,9 @@ pub enum LinkEvent {
         topic: String,
         /// Its payload.
         payload: Vec<u8>,
+        /// The broker kept it and handed it over on subscribing (MQTT's
+        /// retain flag on delivery): said some time ago, not just now.
+        retained: bool,
     },
 }
 
@@ -308,7 +314,7 @@ async fn run(
                                 s.awaiting_subacks += 1;
                             }
                         }
-                        if s.client.try_publish(config.online_topic.clone(), QoS::AtLeastOnce, true, ONLINE.to_vec()).is_ok() {
+                        if s.client.try_publish(config.online_topic.clone(), QoS::AtLeastOnce, true, config.birth.clone()).is_ok() {
                             s.handed.push_back(None);
                         }
                         if let Err(e) = s.send_waiting(&outbox) {
@@ -333,7 +339,7 @@ async fn run(
                         }
                     }
                     Ok(Event::Incoming(Packet::Publish(p))) => {
-                        let _ = events.send(LinkEvent::Message { topic: p.topic.clone(), payload: p.payload.to_vec() }).await;
+                        let _ = events.send(LinkEvent::Message { topic: p.topic.clone(), payload: p.payload.to_vec(), retained: p.retain }).await;
                     }
                     Ok(_) => {}
                     Err(e) => break e.to_string(),

@@ -48,6 +48,17 @@ pub struct DeviceTopics {
     answer_key: SigningKey,
     refusals: u32,
     clock: SiteClock,
+    /// The nonce of the centre's run, from its birth: every status carries
+    /// it, so the centre can tell a status said in answer to it from one
+    /// recorded before (a recording proves nothing about being alive).
+    centre_run: Option<String>,
+}
+
+/// The centre's birth: its online flag and its run's nonce.
+#[derive(serde::Deserialize)]
+struct CentreBirth {
+    online: bool,
+    run: Option<String>,
 }
 
 impl DeviceTopics {
@@ -66,6 +77,7 @@ impl DeviceTopics {
             answer_key,
             refusals: 0,
             clock: SiteClock::default(),
+            centre_run: None,
         }
     }
 
@@ -125,8 +137,14 @@ impl DeviceTopics {
     pub fn incoming(&mut self, topic: &str, payload: &[u8]) -> Incoming {
         match Topic::parse(&self.site, topic) {
             Ok(Topic::ControllerOnline) => {
-                // The centre (re)appeared: ask its time at once.
+                // The centre (re)appeared: ask its time at once, and answer
+                // its run from now on.
                 self.clock.reconnected();
+                if let Ok(birth) = keting_core::messages::decode::<CentreBirth>(payload)
+                    && birth.online
+                {
+                    self.centre_run = birth.run;
+                }
                 Incoming::ControllerOnline
             }
             Ok(Topic::Device(id, DeviceChannel::Cmd)) if id == self.device => {
@@ -250,10 +268,18 @@ impl DeviceTopics {
 
     /// Publishes the retained status, signed by the device's own key like
     /// its acks and events: the staff are shown what the device said, and a
-    /// status forged on the broker is refused at the centre.
+    /// status forged on the broker is refused at the centre. It carries the
+    /// nonce of the centre's run it answers (`run`), so a recording of it
+    /// proves nothing to a later run.
     pub async fn status<T: Serialize>(&self, link: &LinkHandle, status: &T) {
         let topic = self.topic(DeviceChannel::Status);
-        let payload = signed_answer::seal(&self.answer_key, &topic, status);
+        let payload = match (serde_json::to_value(status), &self.centre_run) {
+            (Ok(serde_json::Value::Object(mut fields)), Some(run)) => {
+                fields.insert("run".into(), run.clone().into());
+                signed_answer::seal(&self.answer_key, &topic, &fields)
+            }
+            _ => signed_answer::seal(&self.answer_key, &topic, status),
+        };
         if let Err(e) = link.publish(&topic, &payload, true).await {
             tracing::error!("could not queue the status: {e}");
         }

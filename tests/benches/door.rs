@@ -372,6 +372,7 @@ async fn reconnect_storm(broker: Mosquitto, site_tls: &SiteTls) {
                 client_id: name.clone(),
                 credentials: None,
                 online_topic: format!("storm/{name}/online"),
+                birth: keting_link::connection::ONLINE.to_vec(),
                 subscriptions: vec![format!("storm/{name}/cmd")],
                 keep_alive: Duration::from_secs(10),
                 persistent_session: true,

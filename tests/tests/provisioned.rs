@@ -862,6 +862,7 @@ fn test_link(
             client_id: format!("test-link-{name}"),
             credentials,
             online_topic: format!("test/{name}/online"),
+            birth: keting_link::connection::ONLINE.to_vec(),
             subscriptions: vec![],
             keep_alive: Duration::from_secs(5),
             persistent_session: false,

@@ -258,6 +258,7 @@ impl SiteBed {
                 client_id: name.into(),
                 credentials: None,
                 online_topic: format!("keting/v1/{}/test/{name}/online", self.site),
+                birth: keting_link::connection::ONLINE.to_vec(),
                 subscriptions: vec![format!("keting/v1/{}/device/{DOOR}/#", self.site)],
                 keep_alive: Duration::from_secs(5),
                 persistent_session: false,
@@ -281,7 +282,7 @@ impl Watcher {
         let suffix = format!("/{channel}");
         within(async {
             loop {
-                if let LinkEvent::Message { topic, payload } = self.events.recv().await.unwrap()
+                if let LinkEvent::Message { topic, payload, .. } = self.events.recv().await.unwrap()
                     && topic.ends_with(&suffix)
                 {
                     return payload;

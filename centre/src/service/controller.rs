@@ -92,7 +92,11 @@ impl Controller {
         commits: watch::Sender<i64>,
     ) -> Result<Self, CentreError> {
         let store = Store::open(&config.database)?;
-        let mut states = DeviceStates::default();
+        let run: String = crate::site::random_bytes::<8>()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        let mut states = DeviceStates::for_run(run);
         for (id, at) in keting_store::status_marks::all(store.conn())? {
             states.set_floor(id, at);
         }
@@ -108,6 +112,7 @@ impl Controller {
                 | super::MqttMode::Embedded { credentials, .. } => credentials.clone(),
             },
             online_topic: Topic::ControllerOnline.name(site),
+            birth: format!(r#"{{"v":1,"online":true,"run":"{}"}}"#, states.run()).into_bytes(),
             subscriptions: ["online", "status", "event", "ack", "time_ask"]
                 .iter()
                 .map(|ch| format!("{ROOT}/{site}/device/+/{ch}"))
@@ -208,8 +213,13 @@ impl Controller {
                 self.connected = false;
             }
             LinkEvent::Drained => {}
-            LinkEvent::Message { topic, payload } => {
-                self.handle_message(&topic, &payload, link, t).await;
+            LinkEvent::Message {
+                topic,
+                payload,
+                retained,
+            } => {
+                self.handle_message(&topic, &payload, retained, link, t)
+                    .await;
             }
         }
         self.refresh_view();
@@ -220,6 +230,7 @@ impl Controller {
         &mut self,
         topic: &str,
         payload: &[u8],
+        retained: bool,
         link: &LinkHandle,
         t: keting_core::time::Timestamp,
     ) {
@@ -245,7 +256,8 @@ impl Controller {
                     return;
                 };
                 let was_online = self.states.is_online(&id);
-                match self.states.handle_status(id.clone(), &body, t, signed) {
+                let delivery = super::device_states::Delivery { signed, retained };
+                match self.states.handle_status(id.clone(), &body, t, delivery) {
                     StatusTaken::Malformed => {}
                     StatusTaken::Replayed => {
                         tracing::warn!(device = %id, "a signed status older than the last was not taken (played again?)");

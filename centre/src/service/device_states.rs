@@ -10,7 +10,17 @@
 //! signed status recorded and played again, makes no dead door look alive,
 //! even after the centre restarts: the newest signed status's time per
 //! device is kept in the database (`store::status_marks`) and read back
-//! ([`DeviceStates::set_floor`]).
+//! ([`DeviceStates::set_floor`]). Only a status said just now proves
+//! anything: one the broker kept and hands over on subscribing (a dead
+//! device's last word, newer than any the centre took before it stopped)
+//! is taken as the newest but proves nothing, and so is one whose own time
+//! is further from the centre's clock than [`PROOF_CLOCK_SLACK`] (a status
+//! recorded while the centre was away, its kept copy removed, and played).
+//! Nor does one the broker queued for the centre's session while it was
+//! away: each run of the centre has a nonce in its birth ([`DeviceStates::
+//! run`]), every device puts the nonce it last saw in its signed statuses,
+//! and only a status carrying this run's nonce proves (a device too old to
+//! carry one is judged by the rest alone).
 
 use std::collections::HashMap;
 
@@ -27,6 +37,21 @@ pub use keting_desk::device_view::{
 
 /// An online flag and a signed status this close together prove each other.
 pub const PROOF_WINDOW: std::time::Duration = std::time::Duration::from_secs(15);
+
+/// A status proves its device's online flag only if its own time is this
+/// close to the centre's clock (a device whose clock is further off cannot
+/// check a pass either, and says so with its clock alarm).
+pub const PROOF_CLOCK_SLACK: std::time::Duration = std::time::Duration::from_secs(120);
+
+/// How a status reached the centre.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Delivery {
+    /// Its signature was checked against the device's key.
+    pub signed: bool,
+    /// The broker kept it and handed it over on subscribing (MQTT's retain
+    /// flag): said some time ago, not just now.
+    pub retained: bool,
+}
 
 /// A device with a known key that sent no signed status for this long is
 /// offline (every agent sends one at least every minute).
@@ -81,9 +106,24 @@ pub struct DeviceStates {
     heard: HashMap<DeviceId, Heard>,
     /// The newest signed status's time per device from before this run.
     floors: HashMap<DeviceId, i64>,
+    /// This run's nonce, in the centre's birth.
+    run: String,
 }
 
 impl DeviceStates {
+    /// The states of a run of the centre whose birth carries `run`.
+    pub fn for_run(run: String) -> Self {
+        Self {
+            run,
+            ..Self::default()
+        }
+    }
+
+    /// This run's nonce.
+    pub fn run(&self) -> &str {
+        &self.run
+    }
+
     /// A signed status from `id` must be newer than `signed_at_ms` (the
     /// newest taken before the centre restarted) to prove anything.
     pub fn set_floor(&mut self, id: DeviceId, signed_at_ms: i64) {
@@ -153,31 +193,32 @@ impl DeviceStates {
         self.heard.get(id).is_some_and(|h| h.online == Some(true))
     }
 
-    /// A status arrived (a door's, or a session device's), `signed` when
-    /// its signature was checked against the device's key. A signed one
+    /// A status arrived (a door's, or a session device's). A signed one
     /// older than the last taken is a replay, ignored (as old is taken but
-    /// proves nothing); a newer one that follows an online claim within
-    /// [`PROOF_WINDOW`] proves it.
+    /// proves nothing); a newer one said just now (not kept by the broker,
+    /// its own time within [`PROOF_CLOCK_SLACK`] of `now`) that follows an
+    /// online claim within [`PROOF_WINDOW`] proves it.
     pub fn handle_status(
         &mut self,
         id: DeviceId,
         payload: &[u8],
         now: Timestamp,
-        signed: bool,
+        delivery: Delivery,
     ) -> StatusTaken {
+        let signed = delivery.signed;
         let (door, session) = (
             decode::<DoorStatus>(payload).ok(),
             decode::<SessionDeviceStatus>(payload).ok(),
         );
+        let fields = serde_json::from_slice::<serde_json::Value>(payload).ok();
+        let field = |name: &str| fields.as_ref().and_then(|v| v.get(name));
         let at_ms = door
             .as_ref()
             .and_then(|s| s.at_ms)
             .or(session.as_ref().and_then(|s| s.at_ms))
-            .or_else(|| {
-                serde_json::from_slice::<serde_json::Value>(payload)
-                    .ok()
-                    .and_then(|v| v.get("at_ms").and_then(serde_json::Value::as_i64))
-            });
+            .or_else(|| field("at_ms").and_then(serde_json::Value::as_i64));
+        // Said to this run (a device too old to say whose: judged by the rest).
+        let to_this_run = field("run").is_none_or(|run| run.as_str() == Some(self.run.as_str()));
         if door.is_none() && session.is_none() && at_ms.is_none() {
             return StatusTaken::Malformed;
         }
@@ -189,15 +230,22 @@ impl DeviceStates {
         // Newer than the last signed one: fresh. As old: the same status
         // again (or a second one in the same millisecond), taken but proving
         // nothing. Older: played again, ignored.
-        let mut fresh = signed;
+        let mut newer = signed;
         if signed && let (Some(at), Some(last)) = (at_ms, heard.signed_at_ms) {
             if at < last {
                 return StatusTaken::Replayed;
             }
-            fresh = at > last;
+            newer = at > last;
         }
-        if fresh {
+        if newer {
             heard.signed_at_ms = at_ms.or(heard.signed_at_ms);
+        }
+        let slack = i64::try_from(PROOF_CLOCK_SLACK.as_millis()).unwrap_or(i64::MAX);
+        let fresh = newer
+            && !delivery.retained
+            && to_this_run
+            && at_ms.is_some_and(|at| (now.as_unix_millis() - at).abs() <= slack);
+        if fresh {
             heard.signed_rx = Some(now);
         }
         if let Some(status) = door {
@@ -313,6 +361,20 @@ mod tests {
     use super::*;
     use keting_core::door::lock::LockState;
 
+    const BASE: i64 = 1_800_000_000_000;
+    const LIVE: Delivery = Delivery {
+        signed: true,
+        retained: false,
+    };
+    const KEPT: Delivery = Delivery {
+        signed: true,
+        retained: true,
+    };
+    const UNSIGNED: Delivery = Delivery {
+        signed: false,
+        retained: false,
+    };
+
     #[test]
     fn an_offline_door_shows_no_state_not_its_last_one() {
         let id = DeviceId::new("gym-door").unwrap();
@@ -327,7 +389,7 @@ mod tests {
             Availability::NeverSeen
         );
         s.handle_online(id.clone(), br#"{"v":1,"online":true}"#, t, false);
-        s.handle_status(id.clone(), br#"{"v":1,"state":"locked"}"#, t, false);
+        s.handle_status(id.clone(), br#"{"v":1,"state":"locked"}"#, t, UNSIGNED);
         let v = &s.view(&doors, true)[0];
         assert_eq!(
             (v.availability, v.state),
@@ -345,8 +407,8 @@ mod tests {
     #[test]
     fn a_keyed_devices_online_flag_needs_its_signature_and_a_replay_proves_nothing() {
         let id = DeviceId::new("gym-door").unwrap();
-        let at = |ms: i64| Timestamp::from_unix_millis(1_800_000_000_000 + ms);
-        let status = |at_ms: i64| format!(r#"{{"v":1,"state":"locked","at_ms":{at_ms}}}"#);
+        let at = |ms: i64| Timestamp::from_unix_millis(BASE + ms);
+        let status = |ms: i64| format!(r#"{{"v":1,"state":"locked","at_ms":{}}}"#, BASE + ms);
         let mut s = DeviceStates::default();
         // A flag alone (forged on the broker, or before the status came):
         // not online.
@@ -354,7 +416,7 @@ mod tests {
         assert!(!s.is_online(&id));
         // Its signed status within the window proves it.
         assert_eq!(
-            s.handle_status(id.clone(), status(10).as_bytes(), at(1_000), true),
+            s.handle_status(id.clone(), status(10).as_bytes(), at(1_000), LIVE),
             StatusTaken::CameOnline
         );
         assert!(s.is_online(&id));
@@ -363,18 +425,18 @@ mod tests {
         s.handle_online(id.clone(), br#"{"v":1,"online":false}"#, at(60_000), true);
         s.handle_online(id.clone(), br#"{"v":1,"online":true}"#, at(120_000), true);
         assert_eq!(
-            s.handle_status(id.clone(), status(10).as_bytes(), at(121_000), true),
+            s.handle_status(id.clone(), status(10).as_bytes(), at(121_000), LIVE),
             StatusTaken::Taken,
             "the latest status again proves nothing"
         );
         assert_eq!(
-            s.handle_status(id.clone(), status(9).as_bytes(), at(121_500), true),
+            s.handle_status(id.clone(), status(9).as_bytes(), at(121_500), LIVE),
             StatusTaken::Replayed
         );
         assert!(!s.is_online(&id), "a dead door never looks alive");
         // Back for real: a newer signed status, then its flag.
         assert_eq!(
-            s.handle_status(id.clone(), status(300_000).as_bytes(), at(300_000), true),
+            s.handle_status(id.clone(), status(300_000).as_bytes(), at(300_000), LIVE),
             StatusTaken::Taken
         );
         s.handle_online(id.clone(), br#"{"v":1,"online":true}"#, at(301_000), true);
@@ -382,30 +444,109 @@ mod tests {
         // Silent too long (signed statuses stop): offline again.
         s.expire_unproved(at(300_000 + 181_000));
         assert!(!s.is_online(&id));
-        assert_eq!(s.signed_at_ms(&id), Some(300_000));
+        assert_eq!(s.signed_at_ms(&id), Some(BASE + 300_000));
     }
 
     #[test]
     fn after_a_restart_a_status_played_again_is_still_old() {
         let id = DeviceId::new("gym-door").unwrap();
-        let at = |ms: i64| Timestamp::from_unix_millis(1_800_000_000_000 + ms);
-        let status = |at_ms: i64| format!(r#"{{"v":1,"state":"locked","at_ms":{at_ms}}}"#);
+        let at = |ms: i64| Timestamp::from_unix_millis(BASE + ms);
+        let status = |ms: i64| format!(r#"{{"v":1,"state":"locked","at_ms":{}}}"#, BASE + ms);
         // A new run that knows the newest signed status before it (10).
         let mut s = DeviceStates::default();
-        s.set_floor(id.clone(), 10);
+        s.set_floor(id.clone(), BASE + 10);
         s.handle_online(id.clone(), br#"{"v":1,"online":true}"#, at(0), true);
         assert_eq!(
-            s.handle_status(id.clone(), status(9).as_bytes(), at(500), true),
+            s.handle_status(id.clone(), status(9).as_bytes(), at(500), LIVE),
             StatusTaken::Replayed
         );
         assert_eq!(
-            s.handle_status(id.clone(), status(10).as_bytes(), at(600), true),
+            s.handle_status(id.clone(), status(10).as_bytes(), at(600), LIVE),
             StatusTaken::Taken,
             "the newest one again proves nothing"
         );
         assert!(!s.is_online(&id));
         assert_eq!(
-            s.handle_status(id.clone(), status(11).as_bytes(), at(700), true),
+            s.handle_status(id.clone(), status(11).as_bytes(), at(700), LIVE),
+            StatusTaken::CameOnline
+        );
+    }
+
+    #[test]
+    fn a_status_the_broker_kept_is_the_newest_but_proves_nothing() {
+        let id = DeviceId::new("gym-door").unwrap();
+        let at = |ms: i64| Timestamp::from_unix_millis(BASE + ms);
+        let status = |ms: i64| format!(r#"{{"v":1,"state":"locked","at_ms":{}}}"#, BASE + ms);
+        // A new run: the dead door's last word, kept by the broker and newer
+        // than any the old run took, then a forged flag.
+        let mut s = DeviceStates::default();
+        s.set_floor(id.clone(), BASE + 10);
+        assert_eq!(
+            s.handle_status(id.clone(), status(20).as_bytes(), at(100), KEPT),
+            StatusTaken::Taken
+        );
+        s.handle_online(id.clone(), br#"{"v":1,"online":true}"#, at(200), true);
+        assert!(!s.is_online(&id), "a kept status proved a forged flag");
+        // It is the newest now: played again live, it proves nothing either.
+        assert_eq!(
+            s.handle_status(id.clone(), status(20).as_bytes(), at(300), LIVE),
+            StatusTaken::Taken
+        );
+        assert!(!s.is_online(&id));
+        assert_eq!(s.signed_at_ms(&id), Some(BASE + 20));
+        // The door, alive, answers the centre's birth: that proves it.
+        assert_eq!(
+            s.handle_status(id.clone(), status(400).as_bytes(), at(400), LIVE),
+            StatusTaken::CameOnline
+        );
+    }
+
+    #[test]
+    fn a_status_far_from_the_centres_clock_proves_nothing() {
+        let id = DeviceId::new("gym-door").unwrap();
+        let at = |ms: i64| Timestamp::from_unix_millis(BASE + ms);
+        let status = |ms: i64| format!(r#"{{"v":1,"state":"locked","at_ms":{}}}"#, BASE + ms);
+        let mut s = DeviceStates::default();
+        s.set_floor(id.clone(), BASE);
+        // Recorded ten minutes ago (newer than the floor), its kept copy
+        // removed, played now with a forged flag.
+        s.handle_online(id.clone(), br#"{"v":1,"online":true}"#, at(600_000), true);
+        assert_eq!(
+            s.handle_status(id.clone(), status(1_000).as_bytes(), at(600_500), LIVE),
+            StatusTaken::Taken
+        );
+        assert!(!s.is_online(&id));
+        // Within the slack (a device clock a minute off): proved.
+        assert_eq!(
+            s.handle_status(id.clone(), status(660_000).as_bytes(), at(601_000), LIVE),
+            StatusTaken::CameOnline
+        );
+    }
+
+    #[test]
+    fn only_a_status_said_to_this_run_proves() {
+        let id = DeviceId::new("gym-door").unwrap();
+        let at = |ms: i64| Timestamp::from_unix_millis(BASE + ms);
+        let status = |ms: i64, run: &str| {
+            format!(
+                r#"{{"v":1,"state":"locked","at_ms":{},"run":"{run}"}}"#,
+                BASE + ms
+            )
+        };
+        let mut s = DeviceStates::for_run("b2".into());
+        s.set_floor(id.clone(), BASE);
+        s.handle_online(id.clone(), br#"{"v":1,"online":true}"#, at(0), true);
+        // Queued for the centre's session while it was away (the last run's
+        // nonce), handed over live a moment after it said it was back.
+        assert_eq!(
+            s.handle_status(id.clone(), status(100, "a1").as_bytes(), at(150), LIVE),
+            StatusTaken::Taken
+        );
+        assert!(!s.is_online(&id), "a status said to the last run proved");
+        assert_eq!(s.signed_at_ms(&id), Some(BASE + 100));
+        // The door's answer to this run's birth.
+        assert_eq!(
+            s.handle_status(id.clone(), status(200, "b2").as_bytes(), at(210), LIVE),
             StatusTaken::CameOnline
         );
     }
