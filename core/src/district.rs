@@ -156,6 +156,24 @@ pub enum DistrictEventKind {
         /// Volunteer minutes confirmed.
         volunteer_minutes: u32,
     },
+    /// The centre's own count of what it sent, for the district to check
+    /// its database against: of the events numbered `from_id` through the
+    /// envelope's `id`, `sent` were published and acknowledged (numbers
+    /// between them are not all used: what was pruned before it could
+    /// leave, a restore's jump). Not an event of the centre's day: its
+    /// message id is [`tally_message_id`], and it is counted nowhere.
+    Tally {
+        /// The first number it covers (one past the last tally's).
+        from_id: u64,
+        /// How many events of the range left.
+        sent: u64,
+    },
+}
+
+/// The message id of `centre`'s tally through event `through_id` (apart
+/// from the events': a tally never drops an event as its repeat).
+pub fn tally_message_id(centre: &str, through_id: u64) -> String {
+    format!("{centre}:tally:{through_id}")
 }
 
 /// An event with its envelope.
@@ -216,7 +234,10 @@ impl DistrictEvent {
 
     /// Its message id.
     pub fn message_id(&self) -> String {
-        message_id(&self.centre, self.id)
+        match self.event {
+            DistrictEventKind::Tally { .. } => tally_message_id(&self.centre, self.id),
+            _ => message_id(&self.centre, self.id),
+        }
     }
 
     /// A digest of the body, to tell a repeat (same digest) from a

@@ -101,8 +101,21 @@ fn what_the_district_needs_is_queued_with_its_commit_and_leaves_with_no_name() {
         assert!(!text.contains("陈晓梅") && !text.contains("5067"), "{text}");
     }
     // Acknowledged in order: the first two go, two wait.
-    mark_sent_through(store.conn(), rows[1].id, now).unwrap();
+    mark_sent_through(store.conn(), rows[1].id, 2, now).unwrap();
     assert_eq!(backlog(store.conn()).unwrap(), 2);
+    // The district is told how many of the numbers so far left.
+    let tally = keting_store::uplink::tally_due(store.conn()).unwrap().unwrap();
+    assert_eq!(
+        (tally.from_id, tally.through_id, tally.sent),
+        (1, rows[1].id, 2)
+    );
+    assert_eq!(
+        keting_store::uplink::tally_event("futian-01", &tally, now).message_id(),
+        format!("futian-01:tally:{}", rows[1].id),
+        "a tally never takes an event's message id"
+    );
+    keting_store::uplink::tally_reported(store.conn(), &tally).unwrap();
+    assert_eq!(keting_store::uplink::tally_due(store.conn()).unwrap(), None);
     assert_eq!(unsent(store.conn(), 100).unwrap()[0].id, rows[2].id);
     // Kept as long as the devices' events. With a district, only what was
     // sent goes then: the two it has not heard of stay, however long the

@@ -137,6 +137,22 @@ CREATE TABLE held_activities (
 );
 CREATE INDEX held_activities_day ON held_activities (day, centre);
 "#,
+    // Each centre's own count of what it sent (its tallies), and how many
+    // of each one's range the database held: `tallies` finds the gaps.
+    r#"
+CREATE TABLE centre_tallies (
+    centre text NOT NULL,
+    from_id bigint NOT NULL,
+    through_id bigint NOT NULL,
+    sent bigint NOT NULL,
+    held bigint NOT NULL,
+    at_ms bigint NOT NULL,
+    received_ms bigint NOT NULL,
+    PRIMARY KEY (centre, through_id)
+);
+CREATE INDEX centre_tallies_short ON centre_tallies (centre) WHERE held < sent;
+CREATE INDEX centre_tallies_received ON centre_tallies (received_ms);
+"#,
 ];
 
 /// A database error, with what was being done.
@@ -227,6 +243,8 @@ pub struct BatchOutcome {
     pub repeats: usize,
     /// Refused: bad messages, and different events under a used id.
     pub refused: usize,
+    /// Centres' tallies new to the database.
+    pub tallies: usize,
 }
 
 /// The daily counts one event adds.
@@ -263,7 +281,9 @@ impl DailyDelta {
             }
             DistrictEventKind::BookingDone { .. } => self.bookings_done += 1,
             DistrictEventKind::Alarm { raised, .. } => self.alarms_raised += i64::from(*raised),
-            DistrictEventKind::DeviceStatus { .. } | DistrictEventKind::ActivityHeld { .. } => {}
+            DistrictEventKind::DeviceStatus { .. }
+            | DistrictEventKind::ActivityHeld { .. }
+            | DistrictEventKind::Tally { .. } => {}
         }
     }
 }
@@ -289,6 +309,7 @@ fn kind_name(event: &DistrictEventKind) -> &'static str {
         DistrictEventKind::PointsSpent { .. } => "points_spent",
         DistrictEventKind::BookingDone { .. } => "booking_done",
         DistrictEventKind::ActivityHeld { .. } => "activity_held",
+        DistrictEventKind::Tally { .. } => "tally",
     }
 }
 
@@ -309,6 +330,10 @@ pub async fn ingest(
 ) -> Result<BatchOutcome, DatabaseError> {
     let mut outcome = BatchOutcome::default();
     let mut refusals: Vec<Refused> = refused.to_vec();
+    // A centre's tally is no event of its day: kept apart, after the events.
+    let (tallies, incoming): (Vec<&Incoming>, Vec<&Incoming>) = incoming
+        .iter()
+        .partition(|i| matches!(i.event.event, DistrictEventKind::Tally { .. }));
     // One per key within the batch: the first stays.
     let mut first: HashMap<(&str, u64), &Incoming> = HashMap::new();
     let mut later: Vec<&Incoming> = Vec::new();
@@ -429,6 +454,7 @@ pub async fn ingest(
         .map_err(db("logging refusals"))?;
     }
     outcome.refused = refusals.len();
+    outcome.tallies = crate::tallies::keep(&tx, &tallies, now_ms).await?;
     tx.commit().await.map_err(db("committing a batch"))?;
     Ok(outcome)
 }

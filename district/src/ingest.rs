@@ -54,6 +54,8 @@ pub struct IngestConfig {
     pub consumer: String,
     /// Stop once the consumer has nothing pending (a replay).
     pub until_drained: bool,
+    /// Read only this subject (one centre's events: a repair).
+    pub filter_subject: Option<String>,
 }
 
 /// Why the ingest stopped.
@@ -75,8 +77,14 @@ async fn consumer(
         .get_stream(stream::stream_name(&config.district))
         .await
         .map_err(|e| StreamError(e.to_string()))?;
+    let mut wanted = stream::ingest_config(&config.consumer);
+    if let Some(subject) = &config.filter_subject {
+        wanted.filter_subject = subject.clone();
+        // A repair that died leaves nothing behind for long.
+        wanted.inactive_threshold = Duration::from_secs(300);
+    }
     let c = stream
-        .get_or_create_consumer(&config.consumer, stream::ingest_config(&config.consumer))
+        .get_or_create_consumer(&config.consumer, wanted)
         .await
         .map_err(|e| StreamError(e.to_string()))?;
     explicit(c, stream, &config.consumer).await

@@ -25,5 +25,6 @@ pub mod ingest;
 pub mod notices;
 pub mod reports;
 pub mod stream;
+pub mod tallies;
 pub mod users;
 pub mod web;

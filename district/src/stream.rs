@@ -50,12 +50,14 @@ pub fn stream_config(district: &str, replicas: usize) -> stream::Config {
     }
 }
 
-/// The ingest consumer's configuration: pulled in batches, acknowledged
-/// (all up to the last) only after the batch is committed to PostgreSQL.
+/// The ingest consumer's configuration: pulled in batches, each message
+/// acknowledged on its own (explicit: acknowledging a newer one never
+/// acknowledges an older one not written) only after its batch is
+/// committed to PostgreSQL.
 pub fn ingest_config(name: &str) -> consumer::pull::Config {
     consumer::pull::Config {
         durable_name: Some(name.to_owned()),
-        ack_policy: consumer::AckPolicy::All,
+        ack_policy: consumer::AckPolicy::Explicit,
         ack_wait: Duration::from_secs(30),
         max_ack_pending: 20_000,
         deliver_policy: consumer::DeliverPolicy::All,

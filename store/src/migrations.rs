@@ -704,6 +704,23 @@ const MIGRATIONS: &[&str] = &[
         signed_at_ms INTEGER NOT NULL
     ) STRICT;
     "#,
+    // 25: the uplink's own count, which the district checks its database
+    // against: through which event number the district acknowledged
+    // everything, how many events of those (past the last count reported)
+    // were really published, and through which number a count was reported.
+    r#"
+    CREATE TABLE uplink_tally (
+        only           INTEGER PRIMARY KEY CHECK (only = 1),
+        sent_through   INTEGER NOT NULL,
+        published      INTEGER NOT NULL,
+        counted_through INTEGER NOT NULL
+    ) STRICT;
+    INSERT INTO uplink_tally (only, sent_through, published, counted_through)
+        VALUES (1,
+            coalesce((SELECT max(id) FROM uplink_outbox WHERE sent_ms IS NOT NULL), 0),
+            0,
+            coalesce((SELECT max(id) FROM uplink_outbox WHERE sent_ms IS NOT NULL), 0));
+    "#,
 ];
 
 /// The schema version this build writes.

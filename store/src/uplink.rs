@@ -56,13 +56,80 @@ pub fn backlog(conn: &Connection) -> Result<u64, StoreError> {
 }
 
 /// Marks every row up to `id` sent (the district acknowledged them, in
-/// order).
-pub fn mark_sent_through(conn: &Connection, id: u64, now: Timestamp) -> Result<(), StoreError> {
-    conn.execute(
+/// order), `published` of them published (the rest pointed at nothing),
+/// and adds them to the tally the district is told of.
+pub fn mark_sent_through(
+    conn: &Connection,
+    id: u64,
+    published: u64,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    let id = i64::try_from(id).unwrap_or(i64::MAX);
+    let tx = conn.unchecked_transaction()?;
+    tx.execute(
         "UPDATE uplink_outbox SET sent_ms = ?2 WHERE id <= ?1 AND sent_ms IS NULL",
-        params![i64::try_from(id).unwrap_or(i64::MAX), now.as_unix_millis()],
+        params![id, now.as_unix_millis()],
+    )?;
+    tx.execute(
+        "UPDATE uplink_tally SET sent_through = max(sent_through, ?1), published = published + ?2",
+        params![id, i64::try_from(published).unwrap_or(i64::MAX)],
+    )?;
+    tx.commit()?;
+    Ok(())
+}
+
+/// What the centre tells its district it sent since its last tally: of the
+/// events numbered `from_id..=through_id`, `sent` left.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Tally {
+    /// The first number covered.
+    pub from_id: u64,
+    /// The last.
+    pub through_id: u64,
+    /// How many of them were published and acknowledged.
+    pub sent: u64,
+}
+
+/// The tally to report, if anything was sent since the last one.
+pub fn tally_due(conn: &Connection) -> Result<Option<Tally>, StoreError> {
+    let (sent_through, published, counted_through): (i64, i64, i64) = conn.query_row(
+        "SELECT sent_through, published, counted_through FROM uplink_tally",
+        [],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+    )?;
+    let n = |v: i64| u64::try_from(v).unwrap_or(0);
+    Ok((sent_through > counted_through).then(|| Tally {
+        from_id: n(counted_through) + 1,
+        through_id: n(sent_through),
+        sent: n(published),
+    }))
+}
+
+/// The district acknowledged `tally`: the next one starts after it.
+pub fn tally_reported(conn: &Connection, tally: &Tally) -> Result<(), StoreError> {
+    conn.execute(
+        "UPDATE uplink_tally SET counted_through = max(counted_through, ?1),
+                                 published = max(0, published - ?2)",
+        params![
+            i64::try_from(tally.through_id).unwrap_or(i64::MAX),
+            i64::try_from(tally.sent).unwrap_or(i64::MAX)
+        ],
     )?;
     Ok(())
+}
+
+/// The tally as the district event it is sent as.
+pub fn tally_event(centre: &str, tally: &Tally, now: Timestamp) -> DistrictEvent {
+    DistrictEvent {
+        v: DISTRICT_VERSION,
+        centre: centre.to_owned(),
+        id: tally.through_id,
+        at_ms: now.as_unix_millis(),
+        event: DistrictEventKind::Tally {
+            from_id: tally.from_id,
+            sent: tally.sent,
+        },
+    }
 }
 
 /// Takes every unsent row of what happened before `before` out of the

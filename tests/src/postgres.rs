@@ -134,6 +134,41 @@ impl Postgres {
         format!("host=127.0.0.1 port={} user=keting dbname={db}", self.port)
     }
 
+    /// Dumps database `db` to `file` (`pg_dump`'s custom format), as a
+    /// night's backup would.
+    pub async fn dump(&self, db: &str, file: &Path) {
+        let out = Command::new(bin_dir().join("pg_dump"))
+            .args(["-Fc", "-f"])
+            .arg(file)
+            .arg(self.url(db))
+            .output()
+            .await
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "pg_dump: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    /// Restores database `db` from `file` over what it holds (its tables
+    /// dropped and made again), as an administrator restoring a backup
+    /// would. Nobody may be using them.
+    pub async fn restore(&self, db: &str, file: &Path) {
+        let out = Command::new(bin_dir().join("pg_restore"))
+            .args(["--clean", "--if-exists", "--single-transaction", "-d"])
+            .arg(self.url(db))
+            .arg(file)
+            .output()
+            .await
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "pg_restore: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
     /// The server's process id.
     pub fn pid(&self) -> Option<u32> {
         self.child.id()

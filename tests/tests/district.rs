@@ -829,7 +829,8 @@ async fn what_is_not_a_centres_own_event_is_refused_and_the_stream_keeps_flowing
         database::BatchOutcome {
             new: 0,
             repeats: 1,
-            refused: 1
+            refused: 1,
+            tallies: 0,
         }
     );
     district.assert_exactly_once(2).await;
@@ -1425,4 +1426,90 @@ async fn nothing_is_lost_when_postgresql_restarts_or_the_ingest_hangs_and_is_kil
         .wait_for_events(centre.queued() as i64, Duration::from_secs(90))
         .await;
     district.assert_exactly_once(centre.queued() as i64).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn check_names_what_a_restored_database_lost_and_repair_brings_it_back() {
+    // Issue 24: `check` compared PostgreSQL with itself, so events lost
+    // from it went unnoticed. Each centre now reports its own count (a
+    // tally); here PostgreSQL is restored from an older backup, losing a
+    // round of events and the tallies of them, while the stream keeps them.
+    let names = vec![centre_name(0)];
+    let mut district = District::start(&names, |a| a.to_owned()).await;
+    let toml = district.out().join(&names[0]).join("district.toml");
+    let mut text = std::fs::read_to_string(&toml).unwrap();
+    text.push_str("tally_every_s = 1\n");
+    std::fs::write(&toml, text).unwrap();
+    let mut centre = SimCentre::start(district.dir.path(), &district.out(), &names[0]);
+    let tallied = "SELECT coalesce(sum(sent), 0)::int8 FROM centre_tallies";
+    let url = district.pg.url("postgres");
+    let check = || binaries::run_status("keting-district", &["check", "--postgres", &url]);
+
+    centre.round(0, 20);
+    centre.drained(Duration::from_secs(30)).await;
+    let q0 = centre.queued() as i64;
+    district.wait_for_events(q0, Duration::from_secs(30)).await;
+    district
+        .wait_for_count(tallied, q0, "the first round tallied")
+        .await;
+    let (ok, said, _) = check();
+    assert!(ok && said.contains("no events missing"), "{said}");
+    let backup = district.dir.path().join("district.dump");
+    district.pg.dump("postgres", &backup).await;
+
+    centre.round(1, 20);
+    centre.drained(Duration::from_secs(30)).await;
+    let q1 = centre.queued() as i64;
+    district.wait_for_events(q1, Duration::from_secs(30)).await;
+    district
+        .wait_for_count(tallied, q1, "the second round tallied")
+        .await;
+
+    // The administrator restores last night's backup; the centre goes on.
+    district.ingest.take().unwrap().stop().await;
+    district.pg.restore("postgres", &backup).await;
+    district.start_ingest(&[]).await;
+    centre.round(2, 20);
+    centre.drained(Duration::from_secs(30)).await;
+    let q2 = centre.queued() as i64;
+    let held = q2 - (q1 - q0);
+    district
+        .wait_for_events(held, Duration::from_secs(30))
+        .await;
+    district
+        .wait_for_count(tallied, held, "the third round tallied")
+        .await;
+
+    let (ok, said, _) = check();
+    assert!(!ok, "check passed with a round lost:\n{said}");
+    let range = format!("events missing: {} {}..{}", names[0], q0 + 1, q1);
+    assert!(said.contains(&range), "want {range:?} in:\n{said}");
+
+    let urls = district.cluster.urls().join(",");
+    let seed = district.out().join("ingest.nk");
+    let (ok, said, err) = binaries::run_status(
+        "keting-district",
+        &[
+            "repair",
+            "--nats",
+            &urls,
+            "--district",
+            DISTRICT,
+            "--nkey",
+            seed.to_str().unwrap(),
+            "--postgres",
+            &url,
+            "--centre",
+            &names[0],
+        ],
+    );
+    assert!(ok, "repair failed:\n{said}\n{err}");
+    assert!(
+        said.contains(&format!("{} events written", q1 - q0))
+            && said.contains(&format!("no events of {} missing", names[0])),
+        "{said}"
+    );
+    let (ok, said, _) = check();
+    assert!(ok && said.contains("no events missing"), "{said}");
+    district.assert_exactly_once(q2).await;
 }

@@ -9,6 +9,7 @@
 //! servers = ["tls://10.20.0.11:4222", "tls://10.20.0.12:4222", "tls://10.20.0.13:4222"]
 //! nkey_seed = "futian-01.nk"     # 0600; relative paths are beside this file
 //! ca = "district-ca.pem"         # with it, TLS is required and only it is trusted
+//! tally_every_s = 60             # how often the centre reports what it sent (default 60)
 //! ```
 //!
 //! No file, no uplink: the centre works as an island, and its outbox is
@@ -36,7 +37,11 @@ struct DistrictFile {
     ca: Option<PathBuf>,
     cert: Option<PathBuf>,
     key: Option<PathBuf>,
+    tally_every_s: Option<u64>,
 }
+
+/// How often a centre reports its tally by default.
+pub const TALLY_EVERY: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// A centre's district, resolved.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -47,6 +52,9 @@ pub struct DistrictConfig {
     pub centre: String,
     /// How to log in.
     pub login: DistrictLogin,
+    /// How often the centre tells the district how many events it sent
+    /// (`keting_store::uplink::Tally`), while it sends any.
+    pub tally_every: std::time::Duration,
 }
 
 /// Why the district file describes no district.
@@ -126,6 +134,11 @@ impl DistrictConfig {
                 ));
             }
         }
+        let tally_every = match file.tally_every_s {
+            None => TALLY_EVERY,
+            Some(s @ 1..=86_400) => std::time::Duration::from_secs(s),
+            Some(s) => return Err(format!("tally_every_s = {s}: 1 to 86400 seconds")),
+        };
         let at = |p: PathBuf| if p.is_absolute() { p } else { dir.join(p) };
         let client_cert = match (file.cert, file.key) {
             (Some(c), Some(k)) => Some((at(c), at(k))),
@@ -143,6 +156,7 @@ impl DistrictConfig {
             },
             district: file.district,
             centre: file.centre,
+            tally_every,
         })
     }
 }

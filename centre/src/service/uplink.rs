@@ -13,6 +13,11 @@
 //!   back; the centre works on meanwhile. Retries wait a jittered backoff.
 //! - It wakes on every commit to the database (the controller's poll), and
 //!   every few seconds anyway.
+//! - Every [`DistrictConfig::tally_every`] while it sends anything, it
+//!   tells the district its own count (`uplink::Tally`: of the events
+//!   numbered so far since the last, how many left), which the district's
+//!   `check` holds its database against. The tally is persisted with the
+//!   rows it counts, so a crash neither loses nor doubles it.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -129,11 +134,19 @@ impl Uplink {
         // little, while a longer cap would keep a centre waiting long after an
         // election that took seconds (full jitter still spreads a hundred).
         let mut backoff = Backoff::new(Duration::from_millis(250), Duration::from_secs(5));
+        let mut tally_due = tokio::time::Instant::now() + self.config.tally_every;
         loop {
             if *stop.borrow() {
                 return Ok(());
             }
-            let wait = match self.send_round(&mut store, &js, &subject).await {
+            let round = match self.send_round(&mut store, &js, &subject).await {
+                Ok(0) if tokio::time::Instant::now() >= tally_due => {
+                    tally_due = tokio::time::Instant::now() + self.config.tally_every;
+                    self.send_tally(&mut store, &js, &subject).await
+                }
+                other => other,
+            };
+            let wait = match round {
                 Ok(0) => None,
                 Ok(_) => {
                     backoff.reset();
@@ -154,13 +167,49 @@ impl Uplink {
                     Some(backoff.next_wait())
                 }
             };
-            let sleep = tokio::time::sleep(wait.unwrap_or(IDLE_POLL));
+            let idle =
+                IDLE_POLL.min(tally_due.saturating_duration_since(tokio::time::Instant::now()));
+            let sleep = tokio::time::sleep(wait.unwrap_or(idle));
             tokio::select! {
                 _ = stop.changed() => {}
                 _ = commits.changed(), if wait.is_none() => {}
                 () = sleep => {}
             }
         }
+    }
+
+    /// The tally, if one is due: returns 0 (it clears no row).
+    async fn send_tally(
+        &self,
+        store: &mut Store,
+        js: &jetstream::Context,
+        subject: &str,
+    ) -> Result<usize, UplinkError> {
+        let Some(tally) = uplink::tally_due(store.conn())? else {
+            return Ok(0);
+        };
+        let event = uplink::tally_event(&self.config.centre, &tally, now());
+        let publish = jetstream::message::PublishMessage::build()
+            .payload(event.encode().into())
+            .message_id(event.message_id());
+        let why = match js.send_publish(subject.to_owned(), publish).await {
+            Ok(ack) => ack.await.err().map(|e| e.to_string()),
+            Err(e) => Some(e.to_string()),
+        };
+        if let Some(why) = why {
+            return Err(UplinkError::Publish {
+                id: tally.through_id,
+                why,
+            });
+        }
+        uplink::tally_reported(store.conn(), &tally)?;
+        tracing::debug!(
+            from = tally.from_id,
+            through = tally.through_id,
+            sent = tally.sent,
+            "tally reported"
+        );
+        Ok(0)
     }
 
     /// One batch: returns how many rows it cleared.
@@ -196,15 +245,19 @@ impl Uplink {
             }
         }
         let mut through = None;
+        let mut published = 0u64;
         let mut failure = None;
         for (id, pending) in in_flight {
-            let why = match pending {
-                Pending::Gone => None,
-                Pending::Ack(ack) => ack.await.err().map(|e| e.to_string()),
-                Pending::Unsent(why) => Some(why),
+            let (why, counts) = match pending {
+                Pending::Gone => (None, 0),
+                Pending::Ack(ack) => (ack.await.err().map(|e| e.to_string()), 1),
+                Pending::Unsent(why) => (Some(why), 0),
             };
             match why {
-                None => through = Some(id),
+                None => {
+                    through = Some(id);
+                    published += counts;
+                }
                 Some(why) => {
                     failure = Some(UplinkError::Publish { id, why });
                     break;
@@ -213,7 +266,7 @@ impl Uplink {
         }
         let cleared = match through {
             Some(id) => {
-                uplink::mark_sent_through(store.conn(), id, now())?;
+                uplink::mark_sent_through(store.conn(), id, published, now())?;
                 rows.iter().take_while(|r| r.id <= id).count()
             }
             None => 0,

@@ -1,7 +1,8 @@
 //! Device health across the district: every alarm raised and not cleared,
 //! every device offline (as its centre last said: unavailable, never its
-//! last state), and each centre by when it was last heard from: a centre
-//! silent for a day is cut off or down.
+//! last state), each centre by when it was last heard from (a centre
+//! silent for a day is cut off or down), and the events a centre sent in
+//! the last week that the database does not hold (`crate::tallies`).
 
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
@@ -13,6 +14,63 @@ use keting_webkit::respond::html_page;
 use super::frame::{self, Nav};
 use super::{DistrictDashboard, failed, signed_in, when};
 use crate::reports::Trouble;
+use crate::tallies::Missing;
+
+/// How far back the page looks for missing events (`keting-district check`
+/// looks at all).
+const MISSING_WITHIN_MS: i64 = 7 * 24 * 3600 * 1000;
+
+/// The ranges of events missing, as a table, or a line saying none is.
+pub fn missing_html(lang: Lang, missing: &[Missing], offset_minutes: i32) -> String {
+    if missing.is_empty() {
+        return format!(
+            "<p class=\"ok\">{}</p>",
+            lang.t(
+                "一周内各中心发出的事件都已收到",
+                "Every event the centres sent this week is held"
+            )
+        );
+    }
+    let rows: Vec<Vec<String>> = missing
+        .iter()
+        .map(|m| {
+            vec![
+                format!("<a href=\"/centre/{0}\">{0}</a>", esc(&m.centre)),
+                format!("{}–{}", m.from_id, m.through_id),
+                format!(
+                    "<span class=\"alarm\">{}</span>",
+                    m.count.map_or_else(
+                        || lang
+                            .t(
+                                "未知（连同中心的计数一起缺失）",
+                                "unknown (the centre's count is missing too)"
+                            )
+                            .to_owned(),
+                        |n| n.to_string()
+                    )
+                ),
+                when(m.noticed_ms, offset_minutes),
+            ]
+        })
+        .collect();
+    format!(
+        "{}<p>{}</p>",
+        table(
+            "missing",
+            &[
+                lang.t("中心", "Centre"),
+                lang.t("事件编号", "Event numbers"),
+                lang.t("缺失", "Missing"),
+                lang.t("发现于", "Noticed"),
+            ],
+            &rows,
+        ),
+        lang.t(
+            "补回：keting-district repair --centre 中心名（从消息流重新读取）",
+            "To bring them back: keting-district repair --centre NAME (reads the stream again)"
+        )
+    )
+}
 
 /// An alarm's or a state's kind, in words.
 pub fn trouble_word(lang: Lang, what: &str) -> String {
@@ -71,18 +129,23 @@ pub async fn page(State(d): State<DistrictDashboard>, headers: HeaderMap) -> Res
         Ok(w) => w,
         Err(r) => return *r,
     };
+    let now = time::OffsetDateTime::now_utc().unix_timestamp() * 1000;
     let read = {
         let db = d.db.lock().await;
         match crate::reports::troubles(&db, None).await {
-            Ok(t) => crate::reports::last_heard(&db).await.map(|h| (t, h)),
+            Ok(t) => match crate::reports::last_heard(&db).await {
+                Ok(h) => crate::tallies::missing(&db, Some(now - MISSING_WITHIN_MS))
+                    .await
+                    .map(|m| (t, h, m)),
+                Err(e) => Err(e),
+            },
             Err(e) => Err(e),
         }
     };
-    let (troubles, heard) = match read {
+    let (troubles, heard, missing) = match read {
         Ok(r) => r,
         Err(e) => return failed(lang, &e),
     };
-    let now = time::OffsetDateTime::now_utc().unix_timestamp() * 1000;
     let silent: Vec<Vec<String>> = heard
         .iter()
         .filter(|(_, at)| now - at > 24 * 3600 * 1000)
@@ -109,13 +172,15 @@ pub async fn page(State(d): State<DistrictDashboard>, headers: HeaderMap) -> Res
         )
     };
     let body = format!(
-        "<h1>{}</h1><p>{}: <strong>{}</strong></p>{}<h2>{}</h2>{}",
+        "<h1>{}</h1><p>{}: <strong>{}</strong></p>{}<h2>{}</h2>{}<h2>{}</h2>{}",
         lang.t("设备与报警", "Devices and alarms"),
         lang.t("未处理", "Open"),
         troubles.len(),
         troubles_html(lang, &troubles, d.offset_minutes),
         lang.t("超过一天没有消息的中心", "Centres not heard from for a day"),
-        silent_html
+        silent_html,
+        lang.t("缺失的事件", "Events missing"),
+        missing_html(lang, &missing, d.offset_minutes)
     );
     html_page(
         StatusCode::OK,

@@ -157,6 +157,7 @@ pub async fn run(args: IngestArgs) -> Result<ExitCode> {
             offset_minutes: utc_offset,
             consumer,
             until_drained,
+            filter_subject: None,
         },
         status_tx,
         stop,

@@ -1,7 +1,9 @@
 //! `keting-district`: the district's service, one module per subcommand.
 //! `ingest` takes every centre's events from the district's JetStream
 //! stream into PostgreSQL (and serves the district dashboard); `user` the
-//! dashboard's users; `check` recounts the rollups; `enrol` issues the
+//! dashboard's users; `check` holds the database against the centres'
+//! own counts and recounts the rollups; `repair` reads a centre's events
+//! again; `enrol` issues the
 //! centres' keys; `notice` tells the centres something; `stream` shows the
 //! stream. `flags` holds what several take (the cluster, the time zone,
 //! the clock). `anyhow` lives in the binaries only.
@@ -11,6 +13,7 @@ mod enrol;
 mod flags;
 mod ingest;
 mod notice;
+mod repair;
 mod stream;
 mod user;
 
@@ -38,8 +41,10 @@ enum Command {
     Ingest(ingest::IngestArgs),
     /// The district dashboard's users: add one (the password from standard input, or typed twice at a terminal), list them, remove one.
     User(user::UserArgs),
-    /// Recount every day's rollups from the events: prints the days that differ; exit 1 if any.
+    /// Hold the database against the centres' own counts, and the rollups against a recount: exit 1 if events are missing or a day differs.
     Check(check::CheckArgs),
+    /// Read one centre's events from the stream again into PostgreSQL (what is held changes nothing), then say what is still missing; exit 1 if any.
+    Repair(repair::RepairArgs),
     /// Issue NKeys: one per centre named (its seed 0600 and its district.toml in OUT/CENTRE/), the ingest's (OUT/ingest.nk) if missing, and OUT/authorization.conf for the three nats-server configurations, covering every centre under OUT. Centres enrolled before keep their keys.
     Enrol(enrol::EnrolArgs),
     /// Tell the centres something: an announcement for the kiosks' home page, an activity on the programme, a lost card to refuse. To every centre heard from, or to those named with --centre.
@@ -83,6 +88,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Ingest(args) => ingest::run(args).await,
         Command::User(args) => user::run(args).await,
         Command::Check(args) => check::run(args).await,
+        Command::Repair(args) => repair::run(args).await,
         Command::Enrol(args) => enrol::run(args).await,
         Command::Notice(args) => notice::run(args).await,
         Command::Stream(args) => stream::run(args).await,
