@@ -35,6 +35,7 @@
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
 pub mod backup;
+pub mod backup_push;
 pub mod clock;
 pub mod data_dir;
 pub mod demo;

@@ -104,7 +104,9 @@ fn what_the_district_needs_is_queued_with_its_commit_and_leaves_with_no_name() {
     mark_sent_through(store.conn(), rows[1].id, 2, now).unwrap();
     assert_eq!(backlog(store.conn()).unwrap(), 2);
     // The district is told how many of the numbers so far left.
-    let tally = keting_store::uplink::tally_due(store.conn()).unwrap().unwrap();
+    let tally = keting_store::uplink::tally_due(store.conn())
+        .unwrap()
+        .unwrap();
     assert_eq!(
         (tally.from_id, tally.through_id, tally.sent),
         (1, rows[1].id, 2)

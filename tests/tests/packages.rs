@@ -53,6 +53,7 @@ fn the_packages_hold_their_programs_and_units_and_install_into_a_scratch_root() 
         "./lib/systemd/system/keting-centre.service",
         "./lib/systemd/system/keting-backup.service",
         "./lib/systemd/system/keting-backup.timer",
+        "./lib/systemd/system/keting-backup-push.service",
         "./usr/share/doc/keting-centre/README.md",
     ] {
         assert!(

@@ -6,13 +6,13 @@ use std::path::PathBuf;
 
 use anyhow::Result;
 use clap::Subcommand;
-use keting_centre::backup;
 use keting_centre::clock;
 use keting_centre::data_dir::DataDir;
+use keting_centre::{backup, backup_push};
 
 #[derive(Subcommand)]
 pub enum BackupCommand {
-    /// Back the data directory up into a new directory under DIR (the database, consistently, while the centre runs; the site key; the kiosk's TLS files; a manifest with their hashes).
+    /// Back the data directory up into a new directory under DIR: the whole centre (the database, consistently, while the centre runs; the site key, the broker's password, the TLS files, the uplink key, the district's files, the provisioning site directory with its CA key) and a manifest with their hashes.
     Create {
         /// Where backups go, e.g. /var/backups/keting.
         #[arg(long, value_name = "DIR")]
@@ -30,6 +30,17 @@ pub enum BackupCommand {
     Restore {
         /// The backup's directory.
         backup: PathBuf,
+    },
+    /// Copy a backup to another host over SSH with rsync (checked first, copied under a temporary name, compared by content, then named): BACKUP is a backup, or a directory of backups (its newest of this site goes).
+    Push {
+        /// A backup, or where backups go (e.g. /var/backups/keting: the newest of this site).
+        backup: PathBuf,
+        /// Where on which host: [USER@]HOST:PATH, e.g. keting@backup.lan:/srv/keting.
+        #[arg(long, value_name = "[USER@]HOST:PATH")]
+        to: keting_centre::backup_push::PushTarget,
+        /// An ssh_config file to use (the host's port, user, key and known hosts); ssh never prompts, so the host's key must be known.
+        #[arg(long, value_name = "FILE")]
+        ssh_config: Option<PathBuf>,
     },
 }
 
@@ -63,6 +74,24 @@ pub fn backup_command(cmd: BackupCommand, dir: &DataDir) -> Result<()> {
                 m.schema,
                 m.files.len()
             );
+        }
+        BackupCommand::Push {
+            backup: from,
+            to,
+            ssh_config,
+        } => {
+            let chosen = backup_push::choose(dir, &from)?;
+            eprintln!("pushing {} to {}:{}", chosen.display(), to.host, to.path);
+            let tty = std::io::IsTerminal::is_terminal(&std::io::stdout());
+            let p = backup_push::push(&chosen, &to, ssh_config.as_deref(), tty)?;
+            if p.already_there {
+                println!("{} is on {} already: nothing sent", p.name, to.host);
+            } else {
+                println!(
+                    "pushed {} ({} bytes) to {}:{}/{}, every file compared by content",
+                    p.name, p.bytes, to.host, to.path, p.name
+                );
+            }
         }
         BackupCommand::Restore { backup: path } => {
             let r = backup::restore(dir, &path)?;
