@@ -204,6 +204,15 @@ impl Mosquitto {
     pub async fn start_again(dir: tempfile::TempDir, port: u16) -> Self {
         Self::start_in(dir, port, None).await
     }
+
+    /// As [`Self::start_again`], with the TLS listener it had (same port).
+    pub async fn start_again_tls(
+        dir: tempfile::TempDir,
+        port: u16,
+        tls: Option<TlsListener>,
+    ) -> Self {
+        Self::start_in(dir, port, tls).await
+    }
 }
 
 /// Publishes `payload` on `topic` once, QoS 1, as an anonymous client of the

@@ -1,5 +1,6 @@
 //! The chaos program, small: a dozen redemptions while the kiosk, the agent
-//! and the broker are killed at random moments. It checks its own results
+//! and the broker are killed at random moments, every link over TLS with
+//! client certificates as in production. It checks its own results
 //! (every redemption settled, drops = commits, zero-sum ledger, balances)
 //! and exits non-zero on any violation. Larger runs: see the README.
 
@@ -20,6 +21,7 @@ async fn redemptions_survive_kills_of_every_process_with_nothing_lost_or_given_t
                 "3",
                 "--limit-s",
                 "360",
+                "--tls",
             ])
             .output(),
     )
@@ -33,5 +35,6 @@ async fn redemptions_survive_kills_of_every_process_with_nothing_lost_or_given_t
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(text.contains("ok    every redemption settled"), "{text}");
+    assert!(text.contains("every link TLS"), "{text}");
     assert!(!text.contains("FAIL"), "{text}");
 }

@@ -12,6 +12,10 @@
 //! - the ledger sums to zero;
 //! - each member's balance = points earned - committed spends.
 //!
+//! With `--tls` every link is as in production: Mosquitto's TLS listener,
+//! the kiosk and the agent each with a certificate of the site's CA (and
+//! the commands and answers signed, as always).
+//!
 //! Exit code 0 if every check holds, 1 if one fails, 2 if it could not run.
 //! Build the workspace's programs first (`cargo build --workspace --bins`).
 
@@ -22,7 +26,8 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
 use keting_system_tests::binaries::Process;
-use keting_system_tests::mosquitto::Mosquitto;
+use keting_system_tests::mosquitto::{Mosquitto, TlsListener};
+use keting_system_tests::site_tls::SiteTls;
 use keting_system_tests::vending_site::VendingSite;
 
 /// Chaos runs against the redemption protocol.
@@ -49,6 +54,9 @@ enum What {
         /// Give up (exit 2) after this many seconds.
         #[arg(long, default_value_t = 600)]
         limit_s: u64,
+        /// Every link over TLS with client certificates, as in production.
+        #[arg(long)]
+        tls: bool,
     },
 }
 
@@ -93,6 +101,7 @@ fn main() -> ExitCode {
         runs,
         seed,
         limit_s,
+        tls,
     } = cli.what;
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -106,7 +115,8 @@ fn main() -> ExitCode {
         }
     };
     let limit = Duration::from_secs(limit_s);
-    match runtime.block_on(async { tokio::time::timeout(limit, redemption(runs, seed)).await }) {
+    match runtime.block_on(async { tokio::time::timeout(limit, redemption(runs, seed, tls)).await })
+    {
         Ok(Ok(true)) => ExitCode::SUCCESS,
         Ok(Ok(false)) => ExitCode::from(1),
         Ok(Err(e)) => {
@@ -120,15 +130,59 @@ fn main() -> ExitCode {
     }
 }
 
-async fn redemption(runs: u32, seed: u64) -> Result<bool> {
+/// How the processes reach the broker: plain TCP on loopback, or TLS with
+/// the site's certificates (the listener's port kept across restarts).
+struct Links {
+    tls: Option<(SiteTls, TlsListener)>,
+}
+
+impl Links {
+    fn new(tls: bool) -> Self {
+        Self {
+            tls: tls.then(|| {
+                let site = SiteTls::new();
+                let listener = site.listener();
+                (site, listener)
+            }),
+        }
+    }
+
+    async fn broker(&self) -> Mosquitto {
+        match &self.tls {
+            Some((_, listener)) => Mosquitto::start_tls(listener.clone()).await,
+            None => VendingSite::broker().await,
+        }
+    }
+
+    async fn broker_again(&self, dir: tempfile::TempDir, port: u16) -> Mosquitto {
+        Mosquitto::start_again_tls(dir, port, self.tls.as_ref().map(|(_, l)| l.clone())).await
+    }
+
+    async fn kiosk(&self, site: &VendingSite, broker: &Mosquitto) -> Process {
+        match &self.tls {
+            Some((tls, _)) => site.start_kiosk_tls(broker, tls).await,
+            None => site.start_kiosk(broker.port).await,
+        }
+    }
+
+    async fn agent(&self, site: &VendingSite, broker: &Mosquitto) -> Process {
+        match &self.tls {
+            Some((tls, _)) => site.start_agent_tls(broker, tls).await,
+            None => site.start_agent(broker.port).await,
+        }
+    }
+}
+
+async fn redemption(runs: u32, seed: u64, tls: bool) -> Result<bool> {
     let started = Instant::now();
     let mut rng = Rng::new(seed);
     let stock = u16::try_from(runs).unwrap_or(u16::MAX).saturating_add(10);
     let site = VendingSite::new(SLOTS, stock, PRICE).await;
-    let mut broker = Some(VendingSite::broker().await);
-    let port = broker.as_ref().map(|b| b.port).context("no broker")?;
-    let mut kiosk = Some(site.start_kiosk(port).await);
-    let mut agent = Some(site.start_agent(port).await);
+    let links = Links::new(tls);
+    let mut broker = Some(links.broker().await);
+    let first = broker.as_ref().context("no broker")?;
+    let mut kiosk = Some(links.kiosk(&site, first).await);
+    let mut agent = Some(links.agent(&site, first).await);
     // Each member can afford every run, so a refusal is never "too few points".
     let budget = i64::from(runs) * PRICE;
     let members: Vec<u32> = (0..MEMBERS)
@@ -136,7 +190,12 @@ async fn redemption(runs: u32, seed: u64) -> Result<bool> {
         .collect();
     let earned: BTreeMap<u32, i64> = members.iter().map(|m| (*m, budget)).collect();
     println!(
-        "keting-chaos redemption: {runs} runs, seed {seed}, {MEMBERS} members with {budget} points each, {SLOTS} slots at {PRICE} points"
+        "keting-chaos redemption: {runs} runs, seed {seed}, {MEMBERS} members with {budget} points each, {SLOTS} slots at {PRICE} points, {}",
+        if tls {
+            "every link TLS with client certificates"
+        } else {
+            "plain links on loopback"
+        }
     );
     let mut t = Tally::default();
     let db = rusqlite::Connection::open_with_flags(
@@ -207,13 +266,17 @@ async fn redemption(runs: u32, seed: u64) -> Result<bool> {
             if broker.is_none()
                 && let Some((dir, p)) = broker_dir.take()
             {
-                broker = Some(Mosquitto::start_again(dir, p).await);
+                broker = Some(links.broker_again(dir, p).await);
             }
-            if broker.is_some() && kiosk.is_none() {
-                kiosk = Some(site.start_kiosk(port).await);
+            if let Some(b) = &broker
+                && kiosk.is_none()
+            {
+                kiosk = Some(links.kiosk(&site, b).await);
             }
-            if broker.is_some() && agent.is_none() {
-                agent = Some(site.start_agent(port).await);
+            if let Some(b) = &broker
+                && agent.is_none()
+            {
+                agent = Some(links.agent(&site, b).await);
             }
             tokio::time::sleep(Duration::from_millis(200)).await;
         };
@@ -235,14 +298,14 @@ async fn redemption(runs: u32, seed: u64) -> Result<bool> {
             && rng.chance(60)
             && let Some((dir, p)) = broker_dir.take()
         {
-            broker = Some(Mosquitto::start_again(dir, p).await);
+            broker = Some(links.broker_again(dir, p).await);
         }
-        if broker.is_some() {
+        if let Some(b) = &broker {
             if kiosk.is_none() && rng.chance(70) {
-                kiosk = Some(site.start_kiosk(port).await);
+                kiosk = Some(links.kiosk(&site, b).await);
             }
             if agent.is_none() && rng.chance(70) {
-                agent = Some(site.start_agent(port).await);
+                agent = Some(links.agent(&site, b).await);
             }
         }
     }
@@ -251,15 +314,16 @@ async fn redemption(runs: u32, seed: u64) -> Result<bool> {
         site.sim.set_jammed(old, false);
     }
     if let Some((dir, p)) = broker_dir.take() {
-        broker = Some(Mosquitto::start_again(dir, p).await);
+        broker = Some(links.broker_again(dir, p).await);
     }
+    let up = broker.as_ref().context("no broker")?;
     let kiosk = match kiosk {
         Some(k) => k,
-        None => site.start_kiosk(port).await,
+        None => links.kiosk(&site, up).await,
     };
     let agent: Process = match agent {
         Some(a) => a,
-        None => site.start_agent(port).await,
+        None => links.agent(&site, up).await,
     };
     let settle_started = Instant::now();
     loop {
