@@ -26,7 +26,8 @@
 //!   and four weeks of them held; [`demo_history`]: four weeks of visits
 //!   and drinks.
 //! - [`backup`]: a consistent backup of the data directory, and its
-//!   checked restore.
+//!   checked restore; [`backup_push`]: a backup copied to another host over
+//!   SSH with rsync.
 //! - [`clock`]: the wall clock (`keting_link`'s, read in one place).
 //!
 //! Files are written whole with `keting_link::atomic_file`, the one writer

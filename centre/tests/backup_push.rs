@@ -114,7 +114,7 @@ impl Sshd {
 }
 
 fn centre_with_backup(tmp: &Path) -> PathBuf {
-    let dir = DataDir::prepare(&tmp.join("data")).unwrap();
+    let dir = DataDir::prepare(tmp.join("data")).unwrap();
     let mut store = Store::open(&dir.database()).unwrap();
     site::open_or_create(
         &mut store,
@@ -184,7 +184,7 @@ fn a_backup_pushed_over_ssh_arrives_whole_and_equal_once() {
     assert!(again.already_there, "sent twice");
 
     // The dead Pi's replacement restores from the other host's copy.
-    let fresh = DataDir::prepare(&tmp.path().join("new-pi")).unwrap();
+    let fresh = DataDir::prepare(tmp.path().join("new-pi")).unwrap();
     let restored = backup::restore(&fresh, &copy).unwrap();
     assert_eq!(restored.manifest.site, m.site);
 }

@@ -8,6 +8,8 @@
 //!   cluster's `authorization` block (each centre its own subject).
 //! - [`ingest`]: the stream into the database, a batch at a time,
 //!   acknowledged after the commit; refusals logged, the stream flowing.
+//! - [`tallies`]: each centre's own count of what it sent against what the
+//!   database holds: the ranges of events missing.
 //! - [`notices`]: announcements, activities and lost cards sent to the
 //!   centres, each on its own downlink subject, refused for a centre
 //!   never heard from.

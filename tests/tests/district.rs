@@ -1468,7 +1468,36 @@ async fn check_names_what_a_restored_database_lost_and_repair_brings_it_back() {
     // The administrator restores last night's backup; the centre goes on.
     district.ingest.take().unwrap().stop().await;
     district.pg.restore("postgres", &backup).await;
-    district.start_ingest(&[]).await;
+    district.start_ingest(&["--http", "127.0.0.1:0"]).await;
+    let line = district
+        .ingest
+        .as_ref()
+        .unwrap()
+        .wait_for_line("district dashboard at http://", Duration::from_secs(10))
+        .await;
+    let addr: std::net::SocketAddr = line
+        .rsplit("http://")
+        .next()
+        .unwrap()
+        .trim()
+        .trim_end_matches('/')
+        .parse()
+        .unwrap();
+    district_user(&district.pg, "wang", "manager", "福田区级主管的密码2026");
+    let body = format!(
+        "name=wang&password={}",
+        "福田区级主管的密码2026"
+            .bytes()
+            .map(|b| format!("%{b:02X}"))
+            .collect::<String>()
+    );
+    let signed = keting_system_tests::http::request(addr, "POST", "/sign-in", &[], &body).await;
+    let cookie = signed.cookie("keting_district").unwrap();
+    let health = || async {
+        keting_system_tests::http::request(addr, "GET", "/health", &[("Cookie", &cookie)], "")
+            .await
+            .body
+    };
     centre.round(2, 20);
     centre.drained(Duration::from_secs(30)).await;
     let q2 = centre.queued() as i64;
@@ -1484,6 +1513,26 @@ async fn check_names_what_a_restored_database_lost_and_repair_brings_it_back() {
     assert!(!ok, "check passed with a round lost:\n{said}");
     let range = format!("events missing: {} {}..{}", names[0], q0 + 1, q1);
     assert!(said.contains(&range), "want {range:?} in:\n{said}");
+    // The health page says so too, with the range.
+    let page = health().await;
+    assert!(
+        page.contains("缺失的事件") && page.contains(&format!("{}–{}", q0 + 1, q1)),
+        "{page}"
+    );
+    // Kept to be looked at, its style inlined.
+    let css = keting_system_tests::http::request(addr, "GET", "/assets/dashboard.css", &[], "")
+        .await
+        .body;
+    let shots = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/district-pages");
+    std::fs::create_dir_all(&shots).unwrap();
+    std::fs::write(
+        shots.join("health-events-missing.html"),
+        page.replace(
+            "<link rel=\"stylesheet\" href=\"/assets/dashboard.css\">",
+            &format!("<style>{css}</style>"),
+        ),
+    )
+    .unwrap();
 
     let urls = district.cluster.urls().join(",");
     let seed = district.out().join("ingest.nk");
@@ -1511,5 +1560,9 @@ async fn check_names_what_a_restored_database_lost_and_repair_brings_it_back() {
     );
     let (ok, said, _) = check();
     assert!(ok && said.contains("no events missing"), "{said}");
+    assert!(
+        health().await.contains("一周内各中心发出的事件都已收到"),
+        "the health page still says events are missing"
+    );
     district.assert_exactly_once(q2).await;
 }
