@@ -1373,6 +1373,10 @@ async fn nothing_is_lost_when_postgresql_restarts_or_the_ingest_hangs_and_is_kil
     // never written. Each fault here happens while a centre keeps sending.
     let names = vec![centre_name(0)];
     let mut district = District::start(&names, |a| a.to_owned()).await;
+    let toml = district.out().join(&names[0]).join("district.toml");
+    let mut text = std::fs::read_to_string(&toml).unwrap();
+    text.push_str("tally_every_s = 1\n");
+    std::fs::write(&toml, text).unwrap();
     let mut centre = SimCentre::start(district.dir.path(), &district.out(), &names[0]);
     let mut round = 0;
     let mut visits = |centre: &mut SimCentre| {
@@ -1426,6 +1430,17 @@ async fn nothing_is_lost_when_postgresql_restarts_or_the_ingest_hangs_and_is_kil
         .wait_for_events(centre.queued() as i64, Duration::from_secs(90))
         .await;
     district.assert_exactly_once(centre.queued() as i64).await;
+    // And the centre's own count says the same: nothing missing.
+    district
+        .wait_for_count(
+            "SELECT coalesce(sum(sent), 0)::int8 FROM centre_tallies",
+            centre.queued() as i64,
+            "the centre's tallies",
+        )
+        .await;
+    let url = district.pg.url("postgres");
+    let (ok, said, _) = binaries::run_status("keting-district", &["check", "--postgres", &url]);
+    assert!(ok && said.contains("no events missing"), "{said}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
