@@ -126,6 +126,8 @@ pub enum StaffAction {
     /// Plan, change, cancel and close activities; sign residents up and
     /// mark their attendance.
     Activities,
+    /// Where alarms are told off-site (channels, routes, a test message).
+    AlertChannels,
 }
 
 impl StaffAction {
@@ -142,6 +144,7 @@ impl StaffAction {
             StaffAction::ManageStaff => "change staff roles and PINs",
             StaffAction::Alarms => "acknowledge alarms",
             StaffAction::Activities => "run activities",
+            StaffAction::AlertChannels => "configure where alarms are sent",
         }
     }
 }

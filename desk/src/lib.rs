@@ -20,7 +20,8 @@
 //!   suggestions; staff answer them.
 //! - [`gym`]: paid gym months granted, extended, ended.
 //! - [`doors`]: registering doors, a staff member's one-pulse open.
-//! - [`alarms`]: the open alarms and their history, acknowledged by name.
+//! - [`alarms`]: the open alarms and their history, acknowledged by name;
+//!   [`alerts`]: where they are told off-site (channels, routes, a test).
 //! - [`claims`]: devices' enrolment claims confirmed.
 //! - [`devices`]: each device's own key, which its signed answers verify with.
 //! - [`device_view`]: the devices as every surface shows them (built by the
@@ -44,6 +45,7 @@
 pub mod activities;
 pub mod actor;
 pub mod alarms;
+pub mod alerts;
 pub mod booking_view;
 pub mod bookings;
 pub mod checkin;

@@ -78,6 +78,11 @@ enum Command {
     /// Alarms: forced doors, doors held open, devices offline, faults, drinks in doubt; acknowledge one by name.
     #[command(subcommand)]
     Alarm(cli::alarms::AlarmCommand),
+    /// Alarms told off-site: channels (a WeCom or DingTalk group robot, a signed webhook), which alarm kinds go where, a test message.
+    Alert {
+        #[command(subcommand)]
+        cmd: cli::alerts::AlertCommand,
+    },
     /// Back the centre up (what the daily timer runs), check a backup, restore one.
     #[command(subcommand)]
     Backup(cli::backup::BackupCommand),
@@ -264,6 +269,7 @@ fn run(cli: Cli, started: Instant) -> Result<()> {
         Some(Command::Staff(cmd)) => cli::staff::staff_command(cmd, &mut store),
         Some(Command::Device(cmd)) => cli::devices::device_command(cmd, &mut store, &site),
         Some(Command::Alarm(cmd)) => cli::alarms::alarm_command(cmd, &mut store, &site),
+        Some(Command::Alert { cmd }) => cli::alerts::alert_command(cmd, &mut store, dir.path()),
         Some(Command::Backup(_)) => Ok(()), // handled above
         Some(Command::Door(cmd)) => door_command(cmd, &mut store, &site),
         Some(Command::Claim(cmd)) => claim_command(cmd, &mut store),

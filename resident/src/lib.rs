@@ -24,7 +24,8 @@
 //! - [`points`]: my balance, what expires when, the ledger's history.
 //! - [`phones`]: my bound phones, each ended here.
 //! - [`wechat`]: signing in from inside WeChat with the official account's
-//!   silent OAuth (optional), and [`outbound`] the one request it makes.
+//!   silent OAuth (optional), its one request out through
+//!   `keting_webkit::outbound`.
 //!
 //! Every page works without JavaScript (WeChat's browser may have none),
 //! loads nothing from elsewhere and weighs well under 30 KB. A resident
@@ -39,7 +40,6 @@ pub mod bookings;
 pub mod calendar;
 pub mod feedback;
 pub mod guard;
-pub mod outbound;
 pub mod page;
 pub mod pass;
 pub mod phones;

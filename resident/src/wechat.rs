@@ -30,8 +30,8 @@ use thiserror::Error;
 
 use crate::Residents;
 use crate::guard::{self, COOKIE, Visit};
-use crate::outbound::{Client, OutboundError, SYSTEM_CAS};
 use crate::page;
+use keting_webkit::outbound::{Client, OutboundError, SYSTEM_CAS};
 
 /// WeChat's authorize page.
 pub const AUTHORIZE_URL: &str = "https://open.weixin.qq.com/connect/oauth2/authorize";

@@ -721,6 +721,60 @@ const MIGRATIONS: &[&str] = &[
             0,
             coalesce((SELECT max(id) FROM uplink_outbox WHERE sent_ms IS NOT NULL), 0));
     "#,
+    // 26: alarms told off-site (issue 29). The channels (a WeCom or DingTalk
+    // group robot, a signed webhook; a secret lives in a 0600 file, never
+    // here), which alarm kinds go where (no route for a kind: every
+    // channel), and the durable outbox a trigger fills in the alarm's own
+    // transaction: raised, acknowledged and cleared, one row per channel.
+    r#"
+    CREATE TABLE alert_channels (
+        name        TEXT    PRIMARY KEY,
+        kind        TEXT    NOT NULL CHECK (kind IN ('wecom', 'dingtalk', 'webhook')),
+        url         TEXT    NOT NULL,
+        secret_file TEXT,
+        created_ms  INTEGER NOT NULL
+    ) STRICT;
+    CREATE TABLE alert_routes (
+        alarm_kind TEXT NOT NULL,
+        channel    TEXT NOT NULL REFERENCES alert_channels (name) ON DELETE CASCADE,
+        PRIMARY KEY (alarm_kind, channel)
+    ) STRICT;
+    CREATE TABLE alert_outbox (
+        id         INTEGER PRIMARY KEY,
+        alarm_id   INTEGER,
+        what       TEXT    NOT NULL CHECK (what IN ('raised', 'acknowledged', 'cleared', 'test')),
+        channel    TEXT    NOT NULL,
+        attempts   INTEGER NOT NULL DEFAULT 0,
+        next_ms    INTEGER NOT NULL,
+        sent_ms    INTEGER,
+        answer     TEXT,
+        created_ms INTEGER NOT NULL
+    ) STRICT;
+    CREATE INDEX alert_outbox_due ON alert_outbox (next_ms) WHERE sent_ms IS NULL;
+    CREATE TRIGGER alert_raised AFTER INSERT ON alarms
+    BEGIN
+        INSERT INTO alert_outbox (alarm_id, what, channel, next_ms, created_ms)
+            SELECT NEW.id, 'raised', c.name, NEW.raised_ms, NEW.raised_ms FROM alert_channels c
+            WHERE NOT EXISTS (SELECT 1 FROM alert_routes r WHERE r.alarm_kind = NEW.kind)
+               OR c.name IN (SELECT r.channel FROM alert_routes r WHERE r.alarm_kind = NEW.kind);
+    END;
+    CREATE TRIGGER alert_acknowledged AFTER UPDATE OF acked_ms ON alarms
+        WHEN OLD.acked_ms IS NULL AND NEW.acked_ms IS NOT NULL
+    BEGIN
+        INSERT INTO alert_outbox (alarm_id, what, channel, next_ms, created_ms)
+            SELECT NEW.id, 'acknowledged', c.name, NEW.acked_ms, NEW.acked_ms FROM alert_channels c
+            WHERE NOT EXISTS (SELECT 1 FROM alert_routes r WHERE r.alarm_kind = NEW.kind)
+               OR c.name IN (SELECT r.channel FROM alert_routes r WHERE r.alarm_kind = NEW.kind);
+    END;
+    CREATE TRIGGER alert_cleared AFTER UPDATE OF cleared_ms ON alarms
+        WHEN OLD.cleared_ms IS NULL AND NEW.cleared_ms IS NOT NULL
+    BEGIN
+        INSERT INTO alert_outbox (alarm_id, what, channel, next_ms, created_ms)
+            SELECT NEW.id, 'cleared', c.name, NEW.cleared_ms, NEW.cleared_ms FROM alert_channels c
+            WHERE NOT EXISTS (SELECT 1 FROM alert_routes r WHERE r.alarm_kind = NEW.kind)
+               OR c.name IN (SELECT r.channel FROM alert_routes r WHERE r.alarm_kind = NEW.kind);
+    END;
+    "#,
 ];
 
 /// The schema version this build writes.

@@ -6,6 +6,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod activities;
+mod alerts;
 mod architecture;
 mod bookings;
 mod centre_service;

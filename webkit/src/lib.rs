@@ -18,6 +18,8 @@
 //!   a timeout on headers and handshakes.
 //! - [`https`]: a router served over TLS.
 //! - [`assets`]: the style sheet and the one script, in the binary.
+//! - [`outbound`]: a bounded HTTP GET or JSON POST to the outside (TLS
+//!   against the system's authorities).
 
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
@@ -27,6 +29,7 @@ pub mod frame;
 pub mod html;
 pub mod https;
 pub mod lang;
+pub mod outbound;
 pub mod respond;
 pub mod serve;
 pub mod session;

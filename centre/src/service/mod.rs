@@ -23,6 +23,8 @@
 //!   device, and today's visits.
 //! - [`alarm_watch`]: alarms raised and cleared from what the devices say
 //!   and stop saying.
+//! - [`alert_sender`]: the alarms told off-site (WeCom, DingTalk, a signed
+//!   webhook), from the durable outbox their triggers fill, with retries.
 //! - [`district_config`]: the centre's district (`district.toml`) and its
 //!   uplink key.
 //! - [`uplink`]: the outbox of what the district needs, sent to its
@@ -31,6 +33,7 @@
 //!   consumer, applied once, then acknowledged.
 
 pub mod alarm_watch;
+pub mod alert_sender;
 pub mod broker;
 pub mod claims;
 pub mod command_seal;
@@ -262,6 +265,8 @@ impl Centre {
         });
         let uplink_status = uplink.as_ref().map(uplink::Uplink::status);
         let uplink_wake = commits_tx.subscribe();
+        let alerts_wake = commits_tx.subscribe();
+        let alerts_database = config.database.clone();
         let (stop, stopped) = oneshot::channel::<()>();
         let controller = controller::Controller::new(&config, &broker, doors_tx, commits_tx)?;
         let demo = if config.demo_devices {
@@ -284,6 +289,16 @@ impl Centre {
                             }
                         })
                     });
+                    let alerts_task = {
+                        let stopped = demo_stopped.clone();
+                        tokio::spawn(async move {
+                            if let Err(e) =
+                                alert_sender::run(alerts_database, alerts_wake, stopped).await
+                            {
+                                tracing::error!("alerts stopped: {e}");
+                            }
+                        })
+                    };
                     let web_task = web.map(|(listener, _, dashboard, tls)| {
                         let mut stopped = demo_stopped;
                         tokio::spawn(async move {
@@ -328,6 +343,9 @@ impl Centre {
                     if let Some(t) = demo_task {
                         let _ = t.await;
                     }
+                    // A message in flight waits at most its timeout.
+                    let _ =
+                        tokio::time::timeout(std::time::Duration::from_secs(2), alerts_task).await;
                     if let Some(t) = uplink_task {
                         // An acknowledgement in flight waits at most its timeout.
                         let _ = tokio::time::timeout(std::time::Duration::from_secs(2), t).await;

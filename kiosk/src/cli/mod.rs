@@ -2,12 +2,13 @@
 //! subcommands' arguments, calls a desk (`keting_desk`), and prints.
 //! Nothing here decides or writes to the database itself.
 //!
-//! [`activities`], [`members`], [`gym`], [`doors`], [`alarms`], [`claims`], [`devices`], [`points`], [`vending`],
+//! [`activities`], [`members`], [`gym`], [`doors`], [`alarms`], [`alerts`] (alarms told off-site), [`claims`], [`devices`], [`points`], [`vending`],
 //! [`bookings`] (resources, packages, bookings, the pianos), [`checkin`],
 //! [`phones`] (residents' own phones), [`staff`] (roles and PINs), [`stats`], [`screenshot`], [`backup`].
 
 pub mod activities;
 pub mod alarms;
+pub mod alerts;
 pub mod backup;
 pub mod bookings;
 pub mod checkin;

@@ -485,6 +485,7 @@ impl Words {
             StaffAction::ManageStaff => tr(zh, "change staff roles and PINs"),
             StaffAction::Alarms => tr(zh, "acknowledge alarms"),
             StaffAction::Activities => tr(zh, "run activities"),
+            StaffAction::AlertChannels => tr(zh, "configure where alarms are sent"),
         };
         match refused.role {
             Some(role) => tr_args(

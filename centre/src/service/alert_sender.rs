@@ -1,0 +1,351 @@
+//! Alarms told off-site: the alert outbox (`keting_store::alerts`, filled
+//! by the alarms' own triggers in the alarm's transaction) sent to each
+//! channel, never blocking the centre.
+//!
+//! - A WeCom group robot gets `{"msgtype":"text",...}` at its webhook; a
+//!   DingTalk robot the same, its address signed with its secret
+//!   (`timestamp` and `sign`: HMAC-SHA256 of `"{timestamp}\n{secret}"`,
+//!   Base64); a webhook gets the alarm as JSON, signed with HMAC-SHA256 of
+//!   the body in `X-Keting-Signature: sha256=<hex>` when it has a secret.
+//! - Delivered means the channel said so: HTTP 2xx, and for the robots
+//!   `errcode` 0. Otherwise it is tried again after a backoff that doubles
+//!   from 10 s to at most 10 minutes; what the channel said is kept.
+//! - The words are Chinese first, then English: the centre, the alarm, the
+//!   device, the time, who acknowledged.
+//! - It wakes on every commit to the database and every few seconds anyway;
+//!   the outbox is in the database, so a restart loses nothing.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use base64::Engine as _;
+use hmac::{Hmac, Mac};
+use keting_core::time::Timestamp;
+use keting_store::alarms::{self, Alarm, AlarmKind};
+use keting_store::alerts::{self, Channel, ChannelKind, Pending, Told};
+use keting_store::{Store, StoreError, site_record};
+use keting_webkit::outbound::Client;
+use sha2::Sha256;
+use tokio::sync::watch;
+
+use crate::clock::now;
+
+/// How often the outbox is looked at with no commit to wake it.
+const IDLE_POLL: Duration = Duration::from_secs(5);
+/// The first wait before a message is tried again; it doubles.
+const FIRST_RETRY: Duration = Duration::from_secs(10);
+/// The longest wait between tries.
+const LONGEST_RETRY: Duration = Duration::from_secs(600);
+/// The most messages sent in one round.
+const ROUND: i64 = 20;
+
+/// The words for an alarm's kind.
+fn kind_words(kind: AlarmKind) -> (&'static str, &'static str) {
+    match kind {
+        AlarmKind::Forced => ("门被强行打开", "door forced"),
+        AlarmKind::HeldOpen => ("门开着未关", "door held open"),
+        AlarmKind::ReaderLockout => ("读卡器锁定（多次刷错）", "reader locked out"),
+        AlarmKind::Offline => ("设备离线", "device offline"),
+        AlarmKind::Fault => ("设备故障", "device fault"),
+        AlarmKind::VendInDoubt => ("饮料出货存疑", "drink in doubt"),
+        AlarmKind::ClockWrong => ("时钟错误", "clock wrong"),
+    }
+}
+
+fn local_time(t: Timestamp) -> String {
+    let d = keting_core::calendar::SiteCalendar::china().local(t);
+    format!(
+        "{:04}-{:02}-{:02} {:02}:{:02}",
+        d.year(),
+        u8::from(d.month()),
+        d.day(),
+        d.hour(),
+        d.minute()
+    )
+}
+
+/// The message's text: Chinese first, then English.
+pub fn text(centre: &str, told: Told, alarm: Option<&Alarm>, at: Timestamp) -> String {
+    let Some(a) = alarm else {
+        return format!(
+            "【{centre}】测试消息：报警会发到这里。{}\n[{centre}] Test message: alarms will be sent here.",
+            local_time(at)
+        );
+    };
+    let (zh, en) = kind_words(a.kind);
+    let detail = if a.detail.is_empty() {
+        String::new()
+    } else {
+        format!("（{}）", a.detail)
+    };
+    let (zh_what, en_what, when) = match told {
+        Told::Raised | Told::Test => ("报警", "Alarm", a.raised),
+        Told::Acknowledged => (
+            "已有人处理",
+            "Acknowledged",
+            a.acked.as_ref().map_or(at, |(_, t)| *t),
+        ),
+        Told::Cleared => ("已解除", "Cleared", a.cleared.unwrap_or(at)),
+    };
+    let by = match (told, &a.acked) {
+        (Told::Acknowledged, Some((who, _))) => format!("，{who}"),
+        _ => String::new(),
+    };
+    let by_en = match (told, &a.acked) {
+        (Told::Acknowledged, Some((who, _))) => format!(" by {who}"),
+        _ => String::new(),
+    };
+    format!(
+        "【{centre}】{zh_what}：{zh}{detail} · 设备 {device} · {time}{by}（第 {id} 号报警）\n\
+         [{centre}] {en_what}{by_en}: {en} · device {device} · {time} (alarm {id})",
+        device = a.device,
+        time = local_time(when),
+        id = a.id,
+    )
+}
+
+fn told_str(t: Told) -> &'static str {
+    match t {
+        Told::Raised => "raised",
+        Told::Acknowledged => "acknowledged",
+        Told::Cleared => "cleared",
+        Told::Test => "test",
+    }
+}
+
+/// The request a channel gets: (address, headers, body).
+pub fn request(
+    channel: &Channel,
+    secret: Option<&str>,
+    text: &str,
+    told: Told,
+    alarm: Option<&Alarm>,
+    at: Timestamp,
+) -> (String, Vec<(String, String)>, String) {
+    let robot = serde_json::json!({ "msgtype": "text", "text": { "content": text } }).to_string();
+    match channel.kind {
+        ChannelKind::WeCom => (channel.url.clone(), Vec::new(), robot),
+        ChannelKind::DingTalk => {
+            let ts = at.as_unix_millis();
+            let url = match secret {
+                Some(s) => {
+                    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(s.as_bytes())
+                        .expect("HMAC takes any key length");
+                    mac.update(format!("{ts}\n{s}").as_bytes());
+                    let sign = base64::engine::general_purpose::STANDARD
+                        .encode(mac.finalize().into_bytes());
+                    let sep = if channel.url.contains('?') { '&' } else { '?' };
+                    format!("{}{sep}timestamp={ts}&sign={}", channel.url, percent(&sign))
+                }
+                None => channel.url.clone(),
+            };
+            (url, Vec::new(), robot)
+        }
+        ChannelKind::Webhook => {
+            let body = serde_json::json!({
+                "v": 1,
+                "told": told_str(told),
+                "text": text,
+                "at_ms": at.as_unix_millis(),
+                "alarm": alarm.map(|a| serde_json::json!({
+                    "id": a.id,
+                    "kind": a.kind.as_str(),
+                    "device": a.device.as_str(),
+                    "detail": a.detail,
+                    "raised_ms": a.raised.as_unix_millis(),
+                    "acknowledged_by": a.acked.as_ref().map(|(w, _)| w.clone()),
+                    "cleared_ms": a.cleared.map(Timestamp::as_unix_millis),
+                })),
+            })
+            .to_string();
+            let headers = match secret {
+                Some(s) => {
+                    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(s.as_bytes())
+                        .expect("HMAC takes any key length");
+                    mac.update(body.as_bytes());
+                    let hex: String = mac
+                        .finalize()
+                        .into_bytes()
+                        .iter()
+                        .map(|b| format!("{b:02x}"))
+                        .collect();
+                    vec![("X-Keting-Signature".to_owned(), format!("sha256={hex}"))]
+                }
+                None => Vec::new(),
+            };
+            (channel.url.clone(), headers, body)
+        }
+    }
+}
+
+fn percent(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// Whether the channel's answer means delivered.
+fn delivered(kind: ChannelKind, status: u16, body: &str) -> bool {
+    if !(200..300).contains(&status) {
+        return false;
+    }
+    match kind {
+        ChannelKind::WeCom | ChannelKind::DingTalk => {
+            serde_json::from_str::<serde_json::Value>(body)
+                .ok()
+                .and_then(|v| v.get("errcode").and_then(serde_json::Value::as_i64))
+                == Some(0)
+        }
+        ChannelKind::Webhook => true,
+    }
+}
+
+/// An HTTP client trusting the system's authorities (none if they cannot
+/// be read: then only plain http to this machine works, and each https
+/// channel's message says why it failed).
+pub fn client() -> Client {
+    Client::new(std::path::Path::new(keting_webkit::outbound::SYSTEM_CAS)).unwrap_or_else(|e| {
+        tracing::error!("alerts: {e}; https channels will fail until the authorities are there");
+        Client::without_authorities()
+    })
+}
+
+/// Sends message `p` now and records the outcome; whether it was delivered
+/// and what the channel said.
+pub async fn send(
+    store: &mut Store,
+    client: &Client,
+    p: &Pending,
+) -> Result<(bool, String), StoreError> {
+    let centre = site_record::get(store.conn())?
+        .map(|s| s.name)
+        .unwrap_or_else(|| "客厅".into());
+    let alarm = match p.alarm_id {
+        Some(id) => alarms::get(store.conn(), id)?,
+        None => None,
+    };
+    let at = now();
+    let words = text(&centre, p.told, alarm.as_ref(), at);
+    let secret = match &p.channel.secret_file {
+        Some(f) => match std::fs::read_to_string(f) {
+            Ok(s) => Some(s.trim().to_owned()),
+            Err(e) => {
+                let why = format!("cannot read its secret: {e}");
+                alerts::failed(store.conn(), p.id, &why, retry_at(at, p.attempts))?;
+                return Ok((false, why));
+            }
+        },
+        None => None,
+    };
+    let (url, headers, body) = request(
+        &p.channel,
+        secret.as_deref(),
+        &words,
+        p.told,
+        alarm.as_ref(),
+        at,
+    );
+    let headers: Vec<(&str, &str)> = headers
+        .iter()
+        .map(|(n, v)| (n.as_str(), v.as_str()))
+        .collect();
+    let (ok, answer) = match client.post_json(&url, &headers, &body).await {
+        Ok((status, body)) => {
+            let short: String = body.chars().take(300).collect();
+            (
+                delivered(p.channel.kind, status, &body),
+                format!("HTTP {status} {short}"),
+            )
+        }
+        Err(e) => (false, e.to_string()),
+    };
+    if ok {
+        alerts::sent(store.conn(), p.id, &answer, now())?;
+    } else {
+        alerts::failed(store.conn(), p.id, &answer, retry_at(now(), p.attempts))?;
+    }
+    Ok((ok, answer))
+}
+
+fn retry_at(at: Timestamp, attempts: i64) -> Timestamp {
+    let factor = 1u32 << attempts.clamp(0, 10);
+    let wait = FIRST_RETRY.saturating_mul(factor).min(LONGEST_RETRY);
+    at.saturating_add(wait)
+}
+
+/// Sends until `stop` says true; wakes when `commits` moves.
+pub async fn run(
+    database: PathBuf,
+    mut commits: watch::Receiver<i64>,
+    mut stop: watch::Receiver<bool>,
+) -> Result<(), StoreError> {
+    let mut store = Store::open(&database)?;
+    let client = client();
+    loop {
+        if *stop.borrow() {
+            return Ok(());
+        }
+        let due = alerts::due(store.conn(), now(), ROUND)?;
+        for p in &due {
+            match send(&mut store, &client, p).await {
+                Ok((true, _)) => {
+                    tracing::info!(channel = %p.channel.name, alarm = ?p.alarm_id, "alert sent");
+                }
+                Ok((false, why)) => {
+                    tracing::warn!(channel = %p.channel.name, alarm = ?p.alarm_id, "alert not delivered, retrying: {why}");
+                }
+                Err(e) => tracing::error!("alerts: {e}"),
+            }
+        }
+        if due.len() as i64 == ROUND {
+            continue;
+        }
+        let wait = alerts::next_due(store.conn())?
+            .and_then(|t| t.since(now()))
+            .unwrap_or(IDLE_POLL)
+            .min(IDLE_POLL);
+        tokio::select! {
+            _ = stop.changed() => {}
+            _ = commits.changed() => {}
+            () = tokio::time::sleep(wait) => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_dingtalk_address_is_signed_as_dingtalk_checks_it() {
+        let c = Channel {
+            name: "duty".into(),
+            kind: ChannelKind::DingTalk,
+            url: "https://oapi.dingtalk.com/robot/send?access_token=abc".into(),
+            secret_file: None,
+        };
+        let at = Timestamp::from_unix_millis(1_796_000_000_000);
+        let (url, _, body) = request(&c, Some("SECxyz"), "hi", Told::Test, None, at);
+        assert!(url.starts_with(
+            "https://oapi.dingtalk.com/robot/send?access_token=abc&timestamp=1796000000000&sign="
+        ));
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(b"SECxyz").unwrap();
+        mac.update(b"1796000000000\nSECxyz");
+        let want = base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes());
+        assert!(url.ends_with(&percent(&want)));
+        assert_eq!(body, r#"{"msgtype":"text","text":{"content":"hi"}}"#);
+    }
+
+    #[test]
+    fn retries_wait_longer_up_to_ten_minutes() {
+        let at = Timestamp::from_unix_millis(0);
+        assert_eq!(retry_at(at, 0).as_unix_millis(), 10_000);
+        assert_eq!(retry_at(at, 2).as_unix_millis(), 40_000);
+        assert_eq!(retry_at(at, 9).as_unix_millis(), 600_000);
+    }
+}

@@ -1,0 +1,277 @@
+//! Where alarms are told off-site, as a manager sets it: channels (a WeCom
+//! or DingTalk group robot, a signed JSON webhook), which alarm kinds go to
+//! which (no route for a kind: every channel), and a test message. The
+//! messages themselves are queued by the alarms' own triggers and sent by
+//! the centre (`keting_store::alerts`).
+//!
+//! A channel's address must be `https://` (plain `http://` only to this
+//! machine: a stand-in, a local relay). A secret is written to a 0600 file
+//! under the data directory's `alert-secrets/` and never shown back.
+
+use std::path::Path;
+
+use keting_core::staff::StaffAction;
+use keting_core::time::Timestamp;
+use thiserror::Error;
+
+use super::Actor;
+use keting_store::alarms::AlarmKind;
+pub use keting_store::alerts::{Channel, ChannelKind};
+use keting_store::{Store, StoreError, alerts, audit};
+
+/// The directory under the data directory that holds channels' secrets.
+pub const SECRETS_DIR: &str = "alert-secrets";
+
+/// Why the alerts desk did nothing.
+#[derive(Debug, Error)]
+pub enum AlertError {
+    /// A name that is not 1 to 32 of `a-z`, `0-9`, `-`.
+    #[error("a channel's name is 1 to 32 of a-z, 0-9 and -, not {0:?}")]
+    BadName(String),
+    /// An address that is not https (or http to this machine).
+    #[error(
+        "{0:?}: a channel's address is https://..., or http:// to this machine (127.0.0.1, localhost) only"
+    )]
+    BadUrl(String),
+    /// A DingTalk robot without its signing secret.
+    #[error("a DingTalk robot signs its messages: give its secret (--secret-stdin)")]
+    NeedsSecret,
+    /// No such channel.
+    #[error("no alert channel {0:?} (see `kiosk alert channel list`)")]
+    UnknownChannel(String),
+    /// No channel at all.
+    #[error("no alert channel yet (kiosk alert channel add ...)")]
+    NoChannels,
+    /// The secret's file.
+    #[error("cannot keep the secret in {path}: {why}")]
+    Secret {
+        /// The file.
+        path: String,
+        /// Why.
+        why: String,
+    },
+    /// The database, or the actor may not.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+fn valid_name(name: &str) -> bool {
+    (1..=32).contains(&name.len())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+}
+
+/// Whether `url` may carry alerts: https anywhere, http to this machine.
+pub fn valid_url(url: &str) -> bool {
+    if url.len() > 500 || url.contains(|c: char| c.is_whitespace() || c.is_control()) {
+        return false;
+    }
+    if let Some(rest) = url.strip_prefix("https://") {
+        return !rest.is_empty() && !rest.starts_with('/');
+    }
+    let Some(rest) = url.strip_prefix("http://") else {
+        return false;
+    };
+    let authority = rest.split('/').next().unwrap_or("");
+    let host = match authority.rsplit_once(':') {
+        Some((h, p)) if p.parse::<u16>().is_ok() => h,
+        _ => authority,
+    };
+    host == "localhost"
+        || host
+            .trim_matches(['[', ']'])
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+/// Adds (or replaces) a channel; a `secret` goes to a 0600 file under
+/// `data_dir`.
+#[allow(clippy::too_many_arguments)]
+pub fn add_channel(
+    store: &mut Store,
+    actor: Actor,
+    data_dir: &Path,
+    name: &str,
+    kind: ChannelKind,
+    url: &str,
+    secret: Option<&str>,
+    now: Timestamp,
+) -> Result<Channel, AlertError> {
+    if !valid_name(name) {
+        return Err(AlertError::BadName(name.to_owned()));
+    }
+    if !valid_url(url) {
+        return Err(AlertError::BadUrl(url.to_owned()));
+    }
+    let secret = secret.map(str::trim).filter(|s| !s.is_empty());
+    if kind == ChannelKind::DingTalk && secret.is_none() {
+        return Err(AlertError::NeedsSecret);
+    }
+    // The permission first: nobody else writes a secret file.
+    store.write(|tx| super::staff::require(tx, actor, StaffAction::AlertChannels))?;
+    let secret_file = match secret {
+        Some(s) => {
+            let path = data_dir.join(SECRETS_DIR).join(name);
+            let fail = |why: String| AlertError::Secret {
+                path: path.display().to_string(),
+                why,
+            };
+            if let Some(dir) = path.parent() {
+                std::fs::create_dir_all(dir).map_err(|e| fail(e.to_string()))?;
+                use std::os::unix::fs::PermissionsExt;
+                std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
+                    .map_err(|e| fail(e.to_string()))?;
+            }
+            keting_link::atomic_file::write(&path, s.as_bytes(), 0o600)
+                .map_err(|e| fail(e.to_string()))?;
+            Some(path.display().to_string())
+        }
+        None => None,
+    };
+    let channel = Channel {
+        name: name.to_owned(),
+        kind,
+        url: url.to_owned(),
+        secret_file,
+    };
+    store.write(|tx| {
+        super::staff::require(tx, actor, StaffAction::AlertChannels)?;
+        alerts::put_channel(tx, &channel, now)?;
+        // The address is recorded, the secret never.
+        audit::record(
+            tx,
+            now,
+            &actor.audit_name(),
+            "alert.channel",
+            &format!("{name} {} {url}", kind.as_str()),
+        )
+    })?;
+    Ok(channel)
+}
+
+/// Each alarm kind routed, and its channels.
+pub type Routes = Vec<(AlarmKind, Vec<String>)>;
+
+/// Every channel, and the routes.
+pub fn list(store: &Store) -> Result<(Vec<Channel>, Routes), AlertError> {
+    Ok((
+        alerts::channels(store.conn())?,
+        alerts::routes(store.conn())?,
+    ))
+}
+
+/// Removes channel `name` and its secret's file.
+pub fn remove_channel(
+    store: &mut Store,
+    actor: Actor,
+    name: &str,
+    now: Timestamp,
+) -> Result<(), AlertError> {
+    let gone = store.write(|tx| {
+        super::staff::require(tx, actor, StaffAction::AlertChannels)?;
+        let c = alerts::channel(tx, name)?;
+        if alerts::remove_channel(tx, name)? {
+            audit::record(tx, now, &actor.audit_name(), "alert.channel.remove", name)?;
+        }
+        Ok::<_, StoreError>(c)
+    })?;
+    let c = gone.ok_or_else(|| AlertError::UnknownChannel(name.to_owned()))?;
+    if let Some(f) = c.secret_file {
+        let _ = std::fs::remove_file(f);
+    }
+    Ok(())
+}
+
+/// Alarms of `kind` go to `channels` only (empty: every channel again).
+pub fn route(
+    store: &mut Store,
+    actor: Actor,
+    kind: AlarmKind,
+    channels: &[String],
+    now: Timestamp,
+) -> Result<(), AlertError> {
+    store.write(|tx| {
+        super::staff::require(tx, actor, StaffAction::AlertChannels)?;
+        for c in channels {
+            if alerts::channel(tx, c)?.is_none() {
+                return Ok(Err(AlertError::UnknownChannel(c.clone())));
+            }
+        }
+        alerts::set_route(tx, kind, channels)?;
+        audit::record(
+            tx,
+            now,
+            &actor.audit_name(),
+            "alert.route",
+            &format!("{} -> {}", kind.as_str(), channels.join(",")),
+        )?;
+        Ok::<_, StoreError>(Ok(()))
+    })?
+}
+
+/// Queues a test message to `channel` (every channel if none); the rows.
+pub fn queue_test(
+    store: &mut Store,
+    actor: Actor,
+    channel: Option<&str>,
+    now: Timestamp,
+) -> Result<Vec<(String, i64)>, AlertError> {
+    store.write(|tx| {
+        super::staff::require(tx, actor, StaffAction::AlertChannels)?;
+        let names: Vec<String> = match channel {
+            Some(c) => match alerts::channel(tx, c)? {
+                Some(c) => vec![c.name],
+                None => return Ok(Err(AlertError::UnknownChannel(c.to_owned()))),
+            },
+            None => alerts::channels(tx)?.into_iter().map(|c| c.name).collect(),
+        };
+        if names.is_empty() {
+            return Ok(Err(AlertError::NoChannels));
+        }
+        let mut rows = Vec::new();
+        for n in names {
+            let id = alerts::queue_test(
+                tx,
+                &n,
+                now,
+                now.saturating_add(std::time::Duration::from_secs(60)),
+            )?;
+            rows.push((n, id));
+        }
+        Ok::<_, StoreError>(Ok(rows))
+    })?
+}
+
+/// Message `id` of the outbox, to send now.
+pub fn pending(store: &Store, id: i64) -> Result<alerts::Pending, AlertError> {
+    alerts::pending(store.conn(), id)?
+        .ok_or_else(|| AlertError::Store(StoreError::NotFound(format!("alert message {id}"))))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_address_is_https_or_this_machine() {
+        for ok in [
+            "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=abc",
+            "http://127.0.0.1:8080/hook",
+            "http://localhost/hook",
+            "http://[::1]:9/x",
+        ] {
+            assert!(valid_url(ok), "{ok}");
+        }
+        for bad in [
+            "http://10.0.0.5/hook",
+            "http://example.com/hook",
+            "ftp://127.0.0.1/",
+            "https://",
+            "https://a b",
+            "http://127.0.0.1.evil.com/",
+        ] {
+            assert!(!valid_url(bad), "{bad}");
+        }
+    }
+}

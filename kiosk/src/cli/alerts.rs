@@ -1,0 +1,202 @@
+//! `kiosk alert ...`: where alarms are told off-site: channels (a WeCom or
+//! DingTalk group robot, a signed webhook), routes of alarm kinds to
+//! channels, and a test message sent at once with what the channel said.
+
+use std::io::Read;
+use std::path::Path;
+
+use anyhow::{Context, Result, bail};
+use clap::{Subcommand, ValueEnum};
+use keting_centre::clock;
+use keting_centre::service::alert_sender;
+use keting_desk::alerts::ChannelKind;
+use keting_desk::records::Store;
+use keting_desk::{self as desk, Actor};
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum Kind {
+    /// A WeCom (企业微信) group robot's webhook address.
+    Wecom,
+    /// A DingTalk (钉钉) group robot's webhook address; its signing secret on standard input.
+    Dingtalk,
+    /// Any HTTPS endpoint taking the alarm as JSON, signed with HMAC-SHA256 (X-Keting-Signature) when given a secret.
+    Webhook,
+}
+
+#[derive(Subcommand)]
+pub enum AlertCommand {
+    /// The channels alarms are sent to.
+    Channel {
+        #[command(subcommand)]
+        action: ChannelAction,
+    },
+    /// Send alarms of one kind to these channels only (with no route, every alarm goes to every channel).
+    Route {
+        /// The alarm's kind: forced, held_open, reader_lockout, offline, fault, vend_in_doubt, clock_wrong.
+        kind: String,
+        /// The channels, comma-separated; empty ("") sends this kind to every channel again.
+        #[arg(long, value_name = "NAME[,NAME]")]
+        to: String,
+    },
+    /// Send a test message now (to one channel, or to each) and print what the channel answered.
+    Test {
+        /// The channel (default: every channel).
+        name: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum ChannelAction {
+    /// Add a channel (or change the one of that name).
+    Add {
+        /// What it is.
+        #[arg(long, value_enum)]
+        kind: Kind,
+        /// Its name, e.g. duty-wecom (a-z, 0-9, -).
+        #[arg(long)]
+        name: String,
+        /// Its address: https://... (http:// to this machine only).
+        #[arg(long)]
+        url: String,
+        /// Read the channel's secret (DingTalk's signing secret, the webhook's HMAC key) from standard input; it is kept in a 0600 file and never shown.
+        #[arg(long)]
+        secret_stdin: bool,
+    },
+    /// The channels and the routes.
+    List,
+    /// Remove a channel (its routes and unsent messages with it).
+    Remove {
+        /// Its name.
+        name: String,
+    },
+}
+
+pub fn alert_command(cmd: AlertCommand, store: &mut Store, data_dir: &Path) -> Result<()> {
+    match cmd {
+        AlertCommand::Channel {
+            action:
+                ChannelAction::Add {
+                    kind,
+                    name,
+                    url,
+                    secret_stdin,
+                },
+        } => {
+            let secret = if secret_stdin {
+                let mut s = String::new();
+                std::io::stdin()
+                    .read_to_string(&mut s)
+                    .context("reading the secret from standard input")?;
+                Some(s)
+            } else {
+                None
+            };
+            let kind = match kind {
+                Kind::Wecom => ChannelKind::WeCom,
+                Kind::Dingtalk => ChannelKind::DingTalk,
+                Kind::Webhook => ChannelKind::Webhook,
+            };
+            let c = desk::alerts::add_channel(
+                store,
+                Actor::CommandLine,
+                data_dir,
+                &name,
+                kind,
+                &url,
+                secret.as_deref(),
+                clock::now(),
+            )?;
+            println!(
+                "channel {} ({}) -> {}{}; try it: kiosk alert test {}",
+                c.name,
+                c.kind.as_str(),
+                c.url,
+                if c.secret_file.is_some() {
+                    ", secret kept (0600)"
+                } else {
+                    ""
+                },
+                c.name
+            );
+        }
+        AlertCommand::Channel {
+            action: ChannelAction::List,
+        } => {
+            let (channels, routes) = desk::alerts::list(store)?;
+            if channels.is_empty() {
+                println!("no alert channel: alarms are shown on the kiosk and the dashboard only");
+            }
+            for c in &channels {
+                println!(
+                    "{:<20} {:<9} {}{}",
+                    c.name,
+                    c.kind.as_str(),
+                    c.url,
+                    if c.secret_file.is_some() {
+                        "  (secret set)"
+                    } else {
+                        ""
+                    }
+                );
+            }
+            for (kind, to) in &routes {
+                println!("route {} -> {}", kind.as_str(), to.join(","));
+            }
+            if !channels.is_empty() && routes.is_empty() {
+                println!("no route: every alarm goes to every channel");
+            }
+        }
+        AlertCommand::Channel {
+            action: ChannelAction::Remove { name },
+        } => {
+            desk::alerts::remove_channel(store, Actor::CommandLine, &name, clock::now())?;
+            println!("channel {name} removed");
+        }
+        AlertCommand::Route { kind, to } => {
+            let Some(alarm) = keting_desk::records::AlarmKind::parse(&kind) else {
+                bail!(
+                    "no alarm kind {kind:?}: forced, held_open, reader_lockout, offline, fault, vend_in_doubt, clock_wrong"
+                );
+            };
+            let names: Vec<String> = to
+                .split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+                .collect();
+            desk::alerts::route(store, Actor::CommandLine, alarm, &names, clock::now())?;
+            if names.is_empty() {
+                println!("{kind} alarms go to every channel");
+            } else {
+                println!("{kind} alarms go to {}", names.join(", "));
+            }
+        }
+        AlertCommand::Test { name } => {
+            let rows =
+                desk::alerts::queue_test(store, Actor::CommandLine, name.as_deref(), clock::now())?;
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?;
+            let client = alert_sender::client();
+            let mut all = true;
+            for (channel, id) in rows {
+                let pending = keting_desk::alerts::pending(store, id)?;
+                let (ok, answer) =
+                    runtime.block_on(alert_sender::send(store, &client, &pending))?;
+                all &= ok;
+                println!(
+                    "{channel}: {} ({answer})",
+                    if ok {
+                        "delivered"
+                    } else {
+                        "NOT delivered; the centre tries again"
+                    }
+                );
+            }
+            if !all {
+                std::process::exit(1);
+            }
+        }
+    }
+    Ok(())
+}
