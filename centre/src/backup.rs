@@ -4,7 +4,8 @@
 //! taken while check-ins are being written holds every check-in committed
 //! before it began and nothing half-written), the site key (0600), the
 //! centre's TLS files, the uplink key, `district.toml` and the seed and CA
-//! beside it, the imported provisioning site directory (its CA key among
+//! beside it, the alert channels' secrets (`alert-secrets/`), the imported
+//! provisioning site directory (its CA key among
 //! it, under `provisioning-site.d/`), and `manifest.toml` (the site, when,
 //! the schema version, each file's SHA-256). It is written under a temporary name and
 //! renamed when whole: a full or unwritable target leaves no backup that
@@ -129,6 +130,15 @@ fn extra_files(dir: &DataDir) -> Vec<(PathBuf, String)> {
     .map(|s| (*s).to_owned())
     .collect();
     names.extend(district_files(dir).0);
+    // The alert channels' secrets (the database names them relatively).
+    let secrets = dir.path().join("alert-secrets");
+    let mut found = Vec::new();
+    files_under(&secrets, &secrets, &mut found);
+    names.extend(
+        found
+            .iter()
+            .map(|f| format!("alert-secrets/{}", f.display())),
+    );
     let mut out: Vec<(PathBuf, String)> = names
         .into_iter()
         .map(|n| (dir.path().join(&n), n))

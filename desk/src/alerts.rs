@@ -125,7 +125,8 @@ pub fn add_channel(
             }
             keting_link::atomic_file::write(&path, s.as_bytes(), 0o600)
                 .map_err(|e| fail(e.to_string()))?;
-            Some(path.display().to_string())
+            // Relative to the data directory: a restored backup finds it.
+            Some(format!("{SECRETS_DIR}/{name}"))
         }
         None => None,
     };
@@ -161,10 +162,11 @@ pub fn list(store: &Store) -> Result<(Vec<Channel>, Routes), AlertError> {
     ))
 }
 
-/// Removes channel `name` and its secret's file.
+/// Removes channel `name` and its secret's file (under `data_dir`).
 pub fn remove_channel(
     store: &mut Store,
     actor: Actor,
+    data_dir: &Path,
     name: &str,
     now: Timestamp,
 ) -> Result<(), AlertError> {
@@ -178,7 +180,7 @@ pub fn remove_channel(
     })?;
     let c = gone.ok_or_else(|| AlertError::UnknownChannel(name.to_owned()))?;
     if let Some(f) = c.secret_file {
-        let _ = std::fs::remove_file(f);
+        let _ = std::fs::remove_file(data_dir.join(f));
     }
     Ok(())
 }

@@ -216,9 +216,10 @@ pub fn client() -> Client {
 }
 
 /// Sends message `p` now and records the outcome; whether it was delivered
-/// and what the channel said.
+/// and what the channel said. A secret's file is under `data_dir`.
 pub async fn send(
     store: &mut Store,
+    data_dir: &std::path::Path,
     client: &Client,
     p: &Pending,
 ) -> Result<(bool, String), StoreError> {
@@ -232,7 +233,7 @@ pub async fn send(
     let at = now();
     let words = text(&centre, p.told, alarm.as_ref(), at);
     let secret = match &p.channel.secret_file {
-        Some(f) => match std::fs::read_to_string(f) {
+        Some(f) => match std::fs::read_to_string(data_dir.join(f)) {
             Ok(s) => Some(s.trim().to_owned()),
             Err(e) => {
                 let why = format!("cannot read its secret: {e}");
@@ -285,6 +286,9 @@ pub async fn run(
     mut stop: watch::Receiver<bool>,
 ) -> Result<(), StoreError> {
     let mut store = Store::open(&database)?;
+    let data_dir = database
+        .parent()
+        .map_or_else(|| PathBuf::from("."), std::path::Path::to_path_buf);
     let client = client();
     loop {
         if *stop.borrow() {
@@ -292,7 +296,7 @@ pub async fn run(
         }
         let due = alerts::due(store.conn(), now(), ROUND)?;
         for p in &due {
-            match send(&mut store, &client, p).await {
+            match send(&mut store, &data_dir, &client, p).await {
                 Ok((true, _)) => {
                     tracing::info!(channel = %p.channel.name, alarm = ?p.alarm_id, "alert sent");
                 }

@@ -149,7 +149,7 @@ pub fn alert_command(cmd: AlertCommand, store: &mut Store, data_dir: &Path) -> R
         AlertCommand::Channel {
             action: ChannelAction::Remove { name },
         } => {
-            desk::alerts::remove_channel(store, Actor::CommandLine, &name, clock::now())?;
+            desk::alerts::remove_channel(store, Actor::CommandLine, data_dir, &name, clock::now())?;
             println!("channel {name} removed");
         }
         AlertCommand::Route { kind, to } => {
@@ -182,7 +182,7 @@ pub fn alert_command(cmd: AlertCommand, store: &mut Store, data_dir: &Path) -> R
             for (channel, id) in rows {
                 let pending = keting_desk::alerts::pending(store, id)?;
                 let (ok, answer) =
-                    runtime.block_on(alert_sender::send(store, &client, &pending))?;
+                    runtime.block_on(alert_sender::send(store, data_dir, &client, &pending))?;
                 all &= ok;
                 println!(
                     "{channel}: {} ({answer})",
