@@ -212,6 +212,49 @@ pub fn route(
     })?
 }
 
+pub use keting_store::alerts::Policy;
+
+/// The policy of alarm kind `kind`.
+pub fn policy(store: &Store, kind: AlarmKind) -> Result<Policy, AlertError> {
+    Ok(alerts::policy(store.conn(), kind)?)
+}
+
+/// Sets `kind`'s quiet hours (`None`: none) and escalation (`None`: none),
+/// each left as it was when `keep_*` says so.
+pub fn set_policy(
+    store: &mut Store,
+    actor: Actor,
+    kind: AlarmKind,
+    quiet: Option<Option<(u16, u16)>>,
+    escalate: Option<Option<(u32, String)>>,
+    now: Timestamp,
+) -> Result<Policy, AlertError> {
+    store.write(|tx| {
+        super::staff::require(tx, actor, StaffAction::AlertChannels)?;
+        let mut p = alerts::policy(tx, kind)?;
+        if let Some(q) = quiet {
+            p.quiet = q.filter(|(from, to)| from != to);
+        }
+        if let Some(e) = escalate {
+            if let Some((_, channel)) = &e
+                && alerts::channel(tx, channel)?.is_none()
+            {
+                return Ok(Err(AlertError::UnknownChannel(channel.clone())));
+            }
+            p.escalate = e;
+        }
+        alerts::set_policy(tx, kind, &p)?;
+        audit::record(
+            tx,
+            now,
+            &actor.audit_name(),
+            "alert.policy",
+            &format!("{} {p:?}", kind.as_str()),
+        )?;
+        Ok::<_, StoreError>(Ok(p))
+    })?
+}
+
 /// Queues a test message to `channel` (every channel if none); the rows.
 pub fn queue_test(
     store: &mut Store,

@@ -69,6 +69,8 @@ pub enum Told {
     Acknowledged,
     /// Its cause is gone.
     Cleared,
+    /// Nobody acknowledged it in time: the next channel is told.
+    Escalated,
     /// A test message from staff.
     Test,
 }
@@ -79,6 +81,7 @@ impl Told {
             "raised" => Told::Raised,
             "acknowledged" => Told::Acknowledged,
             "cleared" => Told::Cleared,
+            "escalated" => Told::Escalated,
             _ => Told::Test,
         }
     }
@@ -191,6 +194,83 @@ pub fn routes(conn: &Connection) -> Result<Vec<(AlarmKind, Vec<String>)>, StoreE
         }
     }
     Ok(out)
+}
+
+/// A kind's policy: its quiet hours (local minutes of the day, from and to,
+/// across midnight if `to` < `from`), and its escalation (after so many
+/// seconds unacknowledged, to a channel).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Policy {
+    /// Quiet from, to (minutes after local midnight).
+    pub quiet: Option<(u16, u16)>,
+    /// Escalation: after seconds, to the channel.
+    pub escalate: Option<(u32, String)>,
+}
+
+impl Policy {
+    /// Whether `minute` (after local midnight) is in the quiet hours, and
+    /// if so how many minutes remain of them.
+    pub fn quiet_for(&self, minute: u16) -> Option<u16> {
+        let (from, to) = self.quiet?;
+        let inside = if from <= to {
+            (from..to).contains(&minute)
+        } else {
+            minute >= from || minute < to
+        };
+        inside.then(|| (to + 1440 - minute) % 1440)
+    }
+}
+
+/// The policy of alarm kind `kind` (the default: none).
+pub fn policy(conn: &Connection, kind: AlarmKind) -> Result<Policy, StoreError> {
+    let row = conn
+        .query_row(
+            "SELECT quiet_from_min, quiet_to_min, escalate_after_s, escalate_to FROM alert_policy WHERE alarm_kind = ?1",
+            [kind.as_str()],
+            |r| {
+                Ok((
+                    r.get::<_, Option<u16>>(0)?,
+                    r.get::<_, Option<u16>>(1)?,
+                    r.get::<_, Option<u32>>(2)?,
+                    r.get::<_, Option<String>>(3)?,
+                ))
+            },
+        )
+        .optional()?;
+    Ok(match row {
+        None => Policy::default(),
+        Some((from, to, after, channel)) => Policy {
+            quiet: from.zip(to),
+            escalate: after.zip(channel),
+        },
+    })
+}
+
+/// Sets the policy of `kind`.
+pub fn set_policy(conn: &Connection, kind: AlarmKind, p: &Policy) -> Result<(), StoreError> {
+    conn.execute(
+        "INSERT INTO alert_policy (alarm_kind, quiet_from_min, quiet_to_min, escalate_after_s, escalate_to)
+         VALUES (?1, ?2, ?3, ?4, ?5)
+         ON CONFLICT (alarm_kind) DO UPDATE SET quiet_from_min = ?2, quiet_to_min = ?3,
+             escalate_after_s = ?4, escalate_to = ?5",
+        params![
+            kind.as_str(),
+            p.quiet.map(|q| q.0),
+            p.quiet.map(|q| q.1),
+            p.escalate.as_ref().map(|e| e.0),
+            p.escalate.as_ref().map(|e| e.1.clone()),
+        ],
+    )?;
+    Ok(())
+}
+
+/// Message `id` waits until `until` (quiet hours), its tries unchanged.
+pub fn hold(conn: &Connection, id: i64, until: Timestamp) -> Result<(), StoreError> {
+    conn.execute(
+        "UPDATE alert_outbox SET next_ms = ?2 WHERE id = ?1",
+        params![id, until.as_unix_millis()],
+    )?;
+    Ok(())
 }
 
 /// Queues a test message to `channel`, due at `due` (the command line

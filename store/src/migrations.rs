@@ -724,8 +724,11 @@ const MIGRATIONS: &[&str] = &[
     // 26: alarms told off-site (issue 29). The channels (a WeCom or DingTalk
     // group robot, a signed webhook; a secret lives in a 0600 file, never
     // here), which alarm kinds go where (no route for a kind: every
-    // channel), and the durable outbox a trigger fills in the alarm's own
-    // transaction: raised, acknowledged and cleared, one row per channel.
+    // channel), each kind's policy (quiet hours, when the sender holds its
+    // messages; escalation: not acknowledged within so long, the next
+    // channel is told), and the durable outbox a trigger fills in the
+    // alarm's own transaction: raised, acknowledged and cleared, one row
+    // per channel, and the escalation due later.
     r#"
     CREATE TABLE alert_channels (
         name        TEXT    PRIMARY KEY,
@@ -739,10 +742,17 @@ const MIGRATIONS: &[&str] = &[
         channel    TEXT NOT NULL REFERENCES alert_channels (name) ON DELETE CASCADE,
         PRIMARY KEY (alarm_kind, channel)
     ) STRICT;
+    CREATE TABLE alert_policy (
+        alarm_kind         TEXT    PRIMARY KEY,
+        quiet_from_min     INTEGER CHECK (quiet_from_min BETWEEN 0 AND 1439),
+        quiet_to_min       INTEGER CHECK (quiet_to_min BETWEEN 0 AND 1439),
+        escalate_after_s   INTEGER CHECK (escalate_after_s > 0),
+        escalate_to        TEXT    REFERENCES alert_channels (name) ON DELETE SET NULL
+    ) STRICT;
     CREATE TABLE alert_outbox (
         id         INTEGER PRIMARY KEY,
         alarm_id   INTEGER,
-        what       TEXT    NOT NULL CHECK (what IN ('raised', 'acknowledged', 'cleared', 'test')),
+        what       TEXT    NOT NULL CHECK (what IN ('raised', 'acknowledged', 'cleared', 'escalated', 'test')),
         channel    TEXT    NOT NULL,
         attempts   INTEGER NOT NULL DEFAULT 0,
         next_ms    INTEGER NOT NULL,
@@ -757,6 +767,10 @@ const MIGRATIONS: &[&str] = &[
             SELECT NEW.id, 'raised', c.name, NEW.raised_ms, NEW.raised_ms FROM alert_channels c
             WHERE NOT EXISTS (SELECT 1 FROM alert_routes r WHERE r.alarm_kind = NEW.kind)
                OR c.name IN (SELECT r.channel FROM alert_routes r WHERE r.alarm_kind = NEW.kind);
+        INSERT INTO alert_outbox (alarm_id, what, channel, next_ms, created_ms)
+            SELECT NEW.id, 'escalated', p.escalate_to, NEW.raised_ms + p.escalate_after_s * 1000, NEW.raised_ms
+            FROM alert_policy p
+            WHERE p.alarm_kind = NEW.kind AND p.escalate_to IS NOT NULL AND p.escalate_after_s IS NOT NULL;
     END;
     CREATE TRIGGER alert_acknowledged AFTER UPDATE OF acked_ms ON alarms
         WHEN OLD.acked_ms IS NULL AND NEW.acked_ms IS NOT NULL

@@ -335,6 +335,99 @@ async fn an_alarm_reaches_every_channel_raised_acknowledged_and_cleared() {
         .wait_for("side-door", 1, Duration::from_secs(20))
         .await;
     assert!(routed[0].target.starts_with("/wecom"));
+    // Escalation: a door forced and nobody acknowledging it within the
+    // time (2 s here) tells the next channel; one acknowledged in time
+    // does not.
+    store
+        .write(|tx| {
+            keting_store::alerts::set_policy(
+                tx,
+                AlarmKind::Forced,
+                &keting_store::alerts::Policy {
+                    quiet: None,
+                    escalate: Some((2, "hook".into())),
+                },
+            )
+        })
+        .unwrap();
+    let back = DeviceId::new("back-door").unwrap();
+    store
+        .write(|tx| alarms::raise(tx, &back, AlarmKind::Forced, "", now))
+        .unwrap();
+    let escalated = receiver
+        .wait_for("无人处理", 1, Duration::from_secs(20))
+        .await;
+    assert!(
+        escalated[0].target.starts_with("/hook") && escalated[0].body.contains("back-door"),
+        "{escalated:?}"
+    );
+    let store_door = DeviceId::new("store-door").unwrap();
+    let acked_in_time = store
+        .write(|tx| {
+            let id = alarms::raise(tx, &store_door, AlarmKind::Forced, "", now)?.unwrap();
+            alarms::ack(tx, id, "staff:1", now)?;
+            Ok::<_, keting_store::StoreError>(id)
+        })
+        .unwrap();
+    let answered = tokio::time::timeout(Duration::from_secs(20), async {
+        loop {
+            let a: Option<String> = store
+                .conn()
+                .query_row(
+                    "SELECT answer FROM alert_outbox WHERE alarm_id = ?1 AND what = 'escalated' AND sent_ms IS NOT NULL",
+                    [acked_in_time],
+                    |r| r.get(0),
+                )
+                .ok();
+            if let Some(a) = a {
+                return a;
+            }
+            // The outbox is a table: a bounded look every 200 ms.
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    })
+    .await
+    .expect("the escalation of an acknowledged alarm settled");
+    assert!(answered.contains("not escalated"), "{answered}");
+    // Quiet hours for drinks in doubt, now: held, not sent.
+    let minute = {
+        let d = keting_core::calendar::SiteCalendar::china().local(now);
+        u16::from(d.hour()) * 60 + u16::from(d.minute())
+    };
+    let kiosk_says = binaries::kiosk(
+        &data,
+        &[
+            "alert",
+            "quiet",
+            "vend_in_doubt",
+            "--from",
+            &format!("{:02}:{:02}", minute / 60, minute % 60),
+            "--until",
+            &format!(
+                "{:02}:{:02}",
+                (minute + 120) % 1440 / 60,
+                (minute + 120) % 60
+            ),
+        ],
+    );
+    assert!(kiosk_says.contains("held from"), "{kiosk_says}");
+    let machine = DeviceId::new("vending").unwrap();
+    store
+        .write(|tx| alarms::raise(tx, &machine, AlarmKind::VendInDoubt, "1", now))
+        .unwrap();
+    centre
+        .wait_for_line("alert quiet hours: held", Duration::from_secs(20))
+        .await;
+    assert!(
+        !receiver
+            .taken
+            .0
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|t| t.body.contains("出货存疑")),
+        "a quiet kind was sent"
+    );
     // The test message: sent at once, the channel's answer printed.
     let said = binaries::kiosk(&data, &["alert", "test", "duty"]);
     assert!(said.contains("duty: delivered (HTTP 200"), "{said}");

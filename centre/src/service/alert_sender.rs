@@ -78,14 +78,24 @@ pub fn text(centre: &str, told: Told, alarm: Option<&Alarm>, at: Timestamp) -> S
     } else {
         format!("（{}）", a.detail)
     };
+    let waited = at.since(a.raised).map_or(0, |d| d.as_secs() / 60).max(1);
     let (zh_what, en_what, when) = match told {
-        Told::Raised | Told::Test => ("报警", "Alarm", a.raised),
+        Told::Raised | Told::Test => ("报警".to_owned(), "Alarm".to_owned(), a.raised),
+        Told::Escalated => (
+            format!("已 {waited} 分钟无人处理"),
+            format!("Not acknowledged for {waited} min"),
+            a.raised,
+        ),
         Told::Acknowledged => (
-            "已有人处理",
-            "Acknowledged",
+            "已有人处理".to_owned(),
+            "Acknowledged".to_owned(),
             a.acked.as_ref().map_or(at, |(_, t)| *t),
         ),
-        Told::Cleared => ("已解除", "Cleared", a.cleared.unwrap_or(at)),
+        Told::Cleared => (
+            "已解除".to_owned(),
+            "Cleared".to_owned(),
+            a.cleared.unwrap_or(at),
+        ),
     };
     let by = match (told, &a.acked) {
         (Told::Acknowledged, Some((who, _))) => format!("，{who}"),
@@ -109,6 +119,7 @@ fn told_str(t: Told) -> &'static str {
         Told::Raised => "raised",
         Told::Acknowledged => "acknowledged",
         Told::Cleared => "cleared",
+        Told::Escalated => "escalated",
         Told::Test => "test",
     }
 }
@@ -215,14 +226,26 @@ pub fn client() -> Client {
     })
 }
 
-/// Sends message `p` now and records the outcome; whether it was delivered
-/// and what the channel said. A secret's file is under `data_dir`.
+/// What became of a message.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// The channel took it (what it said), or it was not needed (an
+    /// escalation of an alarm acknowledged in time).
+    Delivered(String),
+    /// It did not go (why); it is tried again later.
+    NotDelivered(String),
+    /// Its kind's quiet hours: held until they end.
+    Held(String),
+}
+
+/// Sends message `p` now and records the outcome. A secret's file is
+/// under `data_dir`.
 pub async fn send(
     store: &mut Store,
     data_dir: &std::path::Path,
     client: &Client,
     p: &Pending,
-) -> Result<(bool, String), StoreError> {
+) -> Result<Outcome, StoreError> {
     let centre = site_record::get(store.conn())?
         .map(|s| s.name)
         .unwrap_or_else(|| "客厅".into());
@@ -231,6 +254,25 @@ pub async fn send(
         None => None,
     };
     let at = now();
+    if let Some(a) = &alarm {
+        // Escalated only if still nobody's: acknowledged or cleared in time,
+        // it is done without a word.
+        if p.told == Told::Escalated && (a.acked.is_some() || a.cleared.is_some()) {
+            let why = "acknowledged or cleared in time: not escalated";
+            alerts::sent(store.conn(), p.id, why, at)?;
+            return Ok(Outcome::Delivered(why.to_owned()));
+        }
+        // Quiet hours for its kind: held until they end.
+        let minute = {
+            let d = keting_core::calendar::SiteCalendar::china().local(at);
+            u16::from(d.hour()) * 60 + u16::from(d.minute())
+        };
+        if let Some(left) = alerts::policy(store.conn(), a.kind)?.quiet_for(minute) {
+            let until = at.saturating_add(Duration::from_secs(u64::from(left) * 60));
+            alerts::hold(store.conn(), p.id, until)?;
+            return Ok(Outcome::Held(format!("quiet hours: held {left} min")));
+        }
+    }
     let words = text(&centre, p.told, alarm.as_ref(), at);
     let secret = match &p.channel.secret_file {
         Some(f) => match std::fs::read_to_string(data_dir.join(f)) {
@@ -238,7 +280,7 @@ pub async fn send(
             Err(e) => {
                 let why = format!("cannot read its secret: {e}");
                 alerts::failed(store.conn(), p.id, &why, retry_at(at, p.attempts))?;
-                return Ok((false, why));
+                return Ok(Outcome::NotDelivered(why));
             }
         },
         None => None,
@@ -267,10 +309,11 @@ pub async fn send(
     };
     if ok {
         alerts::sent(store.conn(), p.id, &answer, now())?;
+        Ok(Outcome::Delivered(answer))
     } else {
         alerts::failed(store.conn(), p.id, &answer, retry_at(now(), p.attempts))?;
+        Ok(Outcome::NotDelivered(answer))
     }
-    Ok((ok, answer))
 }
 
 fn retry_at(at: Timestamp, attempts: i64) -> Timestamp {
@@ -297,11 +340,14 @@ pub async fn run(
         let due = alerts::due(store.conn(), now(), ROUND)?;
         for p in &due {
             match send(&mut store, &data_dir, &client, p).await {
-                Ok((true, _)) => {
+                Ok(Outcome::Delivered(_)) => {
                     tracing::info!(channel = %p.channel.name, alarm = ?p.alarm_id, "alert sent");
                 }
-                Ok((false, why)) => {
+                Ok(Outcome::NotDelivered(why)) => {
                     tracing::warn!(channel = %p.channel.name, alarm = ?p.alarm_id, "alert not delivered, retrying: {why}");
+                }
+                Ok(Outcome::Held(why)) => {
+                    tracing::info!(channel = %p.channel.name, alarm = ?p.alarm_id, "alert {why}");
                 }
                 Err(e) => tracing::error!("alerts: {e}"),
             }

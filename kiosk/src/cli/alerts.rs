@@ -37,6 +37,26 @@ pub enum AlertCommand {
         /// The channels, comma-separated; empty ("") sends this kind to every channel again.
         #[arg(long, value_name = "NAME[,NAME]")]
         to: String,
+        /// Not acknowledged within this many minutes: tell --then as well (0: no escalation).
+        #[arg(long, value_name = "MIN", requires = "then", value_parser = clap::value_parser!(u32).range(0..=1440))]
+        escalate_after: Option<u32>,
+        /// The channel told when nobody acknowledged in time.
+        #[arg(long, value_name = "NAME", requires = "escalate_after")]
+        then: Option<String>,
+    },
+    /// Quiet hours for one alarm kind: its messages are held until they end (e.g. drinks in doubt at night).
+    Quiet {
+        /// The alarm's kind.
+        kind: String,
+        /// From (local time), HH:MM.
+        #[arg(long, value_name = "HH:MM", requires = "until", conflicts_with = "off")]
+        from: Option<String>,
+        /// Until (local time), HH:MM; before --from means across midnight.
+        #[arg(long, value_name = "HH:MM", requires = "from")]
+        until: Option<String>,
+        /// No quiet hours for this kind.
+        #[arg(long)]
+        off: bool,
     },
     /// Send a test message now (to one channel, or to each) and print what the channel answered.
     Test {
@@ -69,6 +89,25 @@ pub enum ChannelAction {
         /// Its name.
         name: String,
     },
+}
+
+fn alarm_kind(kind: &str) -> Result<keting_desk::records::AlarmKind> {
+    keting_desk::records::AlarmKind::parse(kind).with_context(|| {
+        format!(
+            "no alarm kind {kind:?}: forced, held_open, reader_lockout, offline, fault, vend_in_doubt, clock_wrong"
+        )
+    })
+}
+
+fn minute_of(hh_mm: &str) -> Result<u16> {
+    let parsed = hh_mm
+        .split_once(':')
+        .and_then(|(h, m)| Some((h.parse::<u16>().ok()?, m.parse::<u16>().ok()?)))
+        .filter(|(h, m)| *h < 24 && *m < 60);
+    match parsed {
+        Some((h, m)) => Ok(h * 60 + m),
+        None => bail!("{hh_mm:?}: a time of day is HH:MM, e.g. 22:00"),
+    }
 }
 
 pub fn alert_command(cmd: AlertCommand, store: &mut Store, data_dir: &Path) -> Result<()> {
@@ -145,6 +184,26 @@ pub fn alert_command(cmd: AlertCommand, store: &mut Store, data_dir: &Path) -> R
             if !channels.is_empty() && routes.is_empty() {
                 println!("no route: every alarm goes to every channel");
             }
+            for kind in keting_desk::records::AlarmKind::ALL {
+                let p = desk::alerts::policy(store, kind)?;
+                if let Some((f, u)) = p.quiet {
+                    println!(
+                        "quiet {} {:02}:{:02}-{:02}:{:02}",
+                        kind.as_str(),
+                        f / 60,
+                        f % 60,
+                        u / 60,
+                        u % 60
+                    );
+                }
+                if let Some((after, to)) = p.escalate {
+                    println!(
+                        "escalate {} after {} min -> {to}",
+                        kind.as_str(),
+                        after / 60
+                    );
+                }
+            }
         }
         AlertCommand::Channel {
             action: ChannelAction::Remove { name },
@@ -152,12 +211,44 @@ pub fn alert_command(cmd: AlertCommand, store: &mut Store, data_dir: &Path) -> R
             desk::alerts::remove_channel(store, Actor::CommandLine, data_dir, &name, clock::now())?;
             println!("channel {name} removed");
         }
-        AlertCommand::Route { kind, to } => {
-            let Some(alarm) = keting_desk::records::AlarmKind::parse(&kind) else {
-                bail!(
-                    "no alarm kind {kind:?}: forced, held_open, reader_lockout, offline, fault, vend_in_doubt, clock_wrong"
-                );
+        AlertCommand::Quiet {
+            kind,
+            from,
+            until,
+            off,
+        } => {
+            let alarm = alarm_kind(&kind)?;
+            let quiet = match (from, until, off) {
+                (_, _, true) => None,
+                (Some(f), Some(u), false) => Some((minute_of(&f)?, minute_of(&u)?)),
+                _ => bail!("give --from HH:MM --until HH:MM, or --off"),
             };
+            let p = desk::alerts::set_policy(
+                store,
+                Actor::CommandLine,
+                alarm,
+                Some(quiet),
+                None,
+                clock::now(),
+            )?;
+            match p.quiet {
+                Some((f, u)) => println!(
+                    "{kind} alarms are held from {:02}:{:02} until {:02}:{:02}",
+                    f / 60,
+                    f % 60,
+                    u / 60,
+                    u % 60
+                ),
+                None => println!("{kind} alarms are sent at any hour"),
+            }
+        }
+        AlertCommand::Route {
+            kind,
+            to,
+            escalate_after,
+            then,
+        } => {
+            let alarm = alarm_kind(&kind)?;
             let names: Vec<String> = to
                 .split(',')
                 .map(str::trim)
@@ -170,6 +261,22 @@ pub fn alert_command(cmd: AlertCommand, store: &mut Store, data_dir: &Path) -> R
             } else {
                 println!("{kind} alarms go to {}", names.join(", "));
             }
+            if let (Some(minutes), Some(next)) = (escalate_after, then) {
+                let escalate = (minutes > 0).then(|| (minutes * 60, next.clone()));
+                desk::alerts::set_policy(
+                    store,
+                    Actor::CommandLine,
+                    alarm,
+                    None,
+                    Some(escalate),
+                    clock::now(),
+                )?;
+                if minutes > 0 {
+                    println!("not acknowledged within {minutes} min: {next} is told as well");
+                } else {
+                    println!("{kind} alarms are not escalated");
+                }
+            }
         }
         AlertCommand::Test { name } => {
             let rows =
@@ -181,17 +288,17 @@ pub fn alert_command(cmd: AlertCommand, store: &mut Store, data_dir: &Path) -> R
             let mut all = true;
             for (channel, id) in rows {
                 let pending = keting_desk::alerts::pending(store, id)?;
-                let (ok, answer) =
+                let outcome =
                     runtime.block_on(alert_sender::send(store, data_dir, &client, &pending))?;
-                all &= ok;
-                println!(
-                    "{channel}: {} ({answer})",
-                    if ok {
-                        "delivered"
-                    } else {
-                        "NOT delivered; the centre tries again"
+                match outcome {
+                    alert_sender::Outcome::Delivered(answer) => {
+                        println!("{channel}: delivered ({answer})");
                     }
-                );
+                    alert_sender::Outcome::NotDelivered(why) | alert_sender::Outcome::Held(why) => {
+                        all = false;
+                        println!("{channel}: NOT delivered; the centre tries again ({why})");
+                    }
+                }
             }
             if !all {
                 std::process::exit(1);
