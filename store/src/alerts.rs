@@ -355,10 +355,82 @@ pub fn next_due(conn: &Connection) -> Result<Option<Timestamp>, StoreError> {
 /// Message `id` went; `answer` is what the channel said.
 pub fn sent(conn: &Connection, id: i64, answer: &str, now: Timestamp) -> Result<(), StoreError> {
     conn.execute(
-        "UPDATE alert_outbox SET sent_ms = ?2, answer = ?3, attempts = attempts + 1 WHERE id = ?1",
+        "UPDATE alert_outbox SET sent_ms = ?2, answer = ?3, attempts = attempts + 1, delivered = 1 WHERE id = ?1",
         params![id, now.as_unix_millis(), answer],
     )?;
     Ok(())
+}
+
+/// Message `id` needs no sending (`why`: folded into another, not
+/// escalated after all).
+pub fn settled(conn: &Connection, id: i64, why: &str, now: Timestamp) -> Result<(), StoreError> {
+    conn.execute(
+        "UPDATE alert_outbox SET sent_ms = ?2, answer = ?3 WHERE id = ?1",
+        params![id, now.as_unix_millis(), why],
+    )?;
+    Ok(())
+}
+
+/// When `channel` last took the raising of one of `device`'s alarms of
+/// `kind`.
+pub fn last_raise_delivered(
+    conn: &Connection,
+    channel: &str,
+    device: &keting_core::ids::DeviceId,
+    kind: AlarmKind,
+) -> Result<Option<Timestamp>, StoreError> {
+    Ok(conn
+        .query_row(
+            "SELECT max(o.sent_ms) FROM alert_outbox o JOIN alarms a ON a.id = o.alarm_id
+             WHERE o.channel = ?1 AND a.device_id = ?2 AND a.kind = ?3 AND o.delivered = 1
+               AND o.what = 'raised'",
+            params![channel, device.as_str(), kind.as_str()],
+            |r| r.get::<_, Option<i64>>(0),
+        )?
+        .map(Timestamp::from_unix_millis))
+}
+
+/// Whether `channel` took the raising of alarm `alarm`.
+pub fn raise_delivered(conn: &Connection, channel: &str, alarm: i64) -> Result<bool, StoreError> {
+    Ok(conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM alert_outbox
+             WHERE alarm_id = ?1 AND channel = ?2 AND what = 'raised' AND delivered = 1)",
+        params![alarm, channel],
+        |r| r.get(0),
+    )?)
+}
+
+/// The other unsent messages to `channel` about those of `device`'s alarms
+/// of `kind` whose raising it was not told (escalations apart): (row,
+/// alarm).
+pub fn others_waiting(
+    conn: &Connection,
+    channel: &str,
+    device: &keting_core::ids::DeviceId,
+    kind: AlarmKind,
+    except: i64,
+) -> Result<Vec<(i64, i64)>, StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT o.id, o.alarm_id FROM alert_outbox o JOIN alarms a ON a.id = o.alarm_id
+         WHERE o.channel = ?1 AND a.device_id = ?2 AND a.kind = ?3 AND o.sent_ms IS NULL
+           AND o.what <> 'escalated' AND o.id <> ?4
+           AND NOT EXISTS (SELECT 1 FROM alert_outbox d WHERE d.alarm_id = o.alarm_id
+               AND d.channel = o.channel AND d.what = 'raised' AND d.delivered = 1)
+         ORDER BY o.id",
+    )?;
+    let rows = stmt.query_map(
+        params![channel, device.as_str(), kind.as_str(), except],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// Deletes what was sent (or settled) before `before`; how many.
+pub fn prune(conn: &Connection, before: Timestamp) -> Result<usize, StoreError> {
+    Ok(conn.execute(
+        "DELETE FROM alert_outbox WHERE sent_ms IS NOT NULL AND sent_ms < ?1",
+        [before.as_unix_millis()],
+    )?)
 }
 
 /// Message `id` did not go: tried again at `retry_at`.

@@ -757,10 +757,12 @@ const MIGRATIONS: &[&str] = &[
         attempts   INTEGER NOT NULL DEFAULT 0,
         next_ms    INTEGER NOT NULL,
         sent_ms    INTEGER,
+        delivered  INTEGER NOT NULL DEFAULT 0,
         answer     TEXT,
         created_ms INTEGER NOT NULL
     ) STRICT;
     CREATE INDEX alert_outbox_due ON alert_outbox (next_ms) WHERE sent_ms IS NULL;
+    CREATE INDEX alert_outbox_alarm ON alert_outbox (alarm_id);
     CREATE TRIGGER alert_raised AFTER INSERT ON alarms
     BEGIN
         INSERT INTO alert_outbox (alarm_id, what, channel, next_ms, created_ms)

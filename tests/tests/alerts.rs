@@ -428,6 +428,80 @@ async fn an_alarm_reaches_every_channel_raised_acknowledged_and_cleared() {
             .any(|t| t.body.contains("出货存疑")),
         "a quiet kind was sent"
     );
+    // A flapping door: raised and cleared five times in a few seconds. The
+    // duty group hears the first raising and its clearing at once; the
+    // rest wait out the five minutes, then come as one message with a
+    // count (the five minutes passed here by moving the clock of the
+    // outbox's rows back).
+    let flappy = DeviceId::new("flappy-door").unwrap();
+    let mut flaps = Vec::new();
+    flaps.push(
+        store
+            .write(|tx| alarms::raise(tx, &flappy, AlarmKind::HeldOpen, "", now))
+            .unwrap()
+            .unwrap(),
+    );
+    receiver
+        .wait_for("flappy-door", 3, Duration::from_secs(20))
+        .await;
+    store
+        .write(|tx| alarms::clear(tx, &flappy, AlarmKind::HeldOpen, now))
+        .unwrap();
+    receiver
+        .wait_for("flappy-door", 6, Duration::from_secs(20))
+        .await;
+    for _ in 0..4 {
+        let id = store
+            .write(|tx| {
+                let id = alarms::raise(tx, &flappy, AlarmKind::HeldOpen, "", now)?.unwrap();
+                alarms::clear(tx, &flappy, AlarmKind::HeldOpen, now)?;
+                Ok::<_, keting_store::StoreError>(id)
+            })
+            .unwrap();
+        flaps.push(id);
+    }
+    centre
+        .wait_for_line("a flapping device", Duration::from_secs(20))
+        .await;
+    let told = |says: &str| {
+        receiver
+            .taken
+            .0
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|t| t.body.contains("flappy-door") && t.body.contains(says))
+            .count()
+    };
+    assert_eq!(
+        (told("门开着未关"), told("已解除")),
+        (6, 3),
+        "each channel: the first raising and its clearing, nothing more yet"
+    );
+    let list = flaps
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(",");
+    store
+        .conn()
+        .execute_batch(&format!(
+            "UPDATE alert_outbox SET sent_ms = sent_ms - 300000 WHERE alarm_id IN ({list}) AND delivered = 1;
+             UPDATE alert_outbox SET next_ms = 0 WHERE alarm_id IN ({list}) AND sent_ms IS NULL;"
+        ))
+        .unwrap();
+    let folded = receiver
+        .wait_for("5 分钟内反复 4 次", 3, Duration::from_secs(20))
+        .await;
+    assert!(
+        folded.iter().all(|t| t.body.contains("已解除")),
+        "the newest state (cleared), once per channel: {folded:?}"
+    );
+    assert_eq!(
+        told("flappy-door"),
+        9,
+        "three messages per channel in all, not ten"
+    );
     // The test message: sent at once, the channel's answer printed.
     let said = binaries::kiosk(&data, &["alert", "test", "duty"]);
     assert!(said.contains("duty: delivered (HTTP 200"), "{said}");

@@ -38,6 +38,9 @@ const FIRST_RETRY: Duration = Duration::from_secs(10);
 const LONGEST_RETRY: Duration = Duration::from_secs(600);
 /// The most messages sent in one round.
 const ROUND: i64 = 20;
+/// A channel hears of one device's alarms of one kind at most once in this
+/// long: a flapping device gives one message with a count, not a hundred.
+pub const FLAP_WINDOW: Duration = Duration::from_secs(300);
 
 /// The words for an alarm's kind.
 fn kind_words(kind: AlarmKind) -> (&'static str, &'static str) {
@@ -64,8 +67,10 @@ fn local_time(t: Timestamp) -> String {
     )
 }
 
-/// The message's text: Chinese first, then English.
-pub fn text(centre: &str, told: Told, alarm: Option<&Alarm>, at: Timestamp) -> String {
+/// The message's text: Chinese first, then English. `times`: how often the
+/// device raised this kind since its last message (a flapping device), 1
+/// otherwise.
+pub fn text(centre: &str, told: Told, alarm: Option<&Alarm>, at: Timestamp, times: i64) -> String {
     let Some(a) = alarm else {
         return format!(
             "【{centre}】测试消息：报警会发到这里。{}\n[{centre}] Test message: alarms will be sent here.",
@@ -105,9 +110,17 @@ pub fn text(centre: &str, told: Told, alarm: Option<&Alarm>, at: Timestamp) -> S
         (Told::Acknowledged, Some((who, _))) => format!(" by {who}"),
         _ => String::new(),
     };
+    let (zh_times, en_times) = if times > 1 {
+        (
+            format!(" · 5 分钟内反复 {times} 次"),
+            format!(" · {times} times within 5 min"),
+        )
+    } else {
+        (String::new(), String::new())
+    };
     format!(
-        "【{centre}】{zh_what}：{zh}{detail} · 设备 {device} · {time}{by}（第 {id} 号报警）\n\
-         [{centre}] {en_what}{by_en}: {en} · device {device} · {time} (alarm {id})",
+        "【{centre}】{zh_what}：{zh}{detail} · 设备 {device} · {time}{by}{zh_times}（第 {id} 号报警）\n\
+         [{centre}] {en_what}{by_en}: {en} · device {device} · {time}{en_times} (alarm {id})",
         device = a.device,
         time = local_time(when),
         id = a.id,
@@ -259,7 +272,7 @@ pub async fn send(
         // it is done without a word.
         if p.told == Told::Escalated && (a.acked.is_some() || a.cleared.is_some()) {
             let why = "acknowledged or cleared in time: not escalated";
-            alerts::sent(store.conn(), p.id, why, at)?;
+            alerts::settled(store.conn(), p.id, why, at)?;
             return Ok(Outcome::Delivered(why.to_owned()));
         }
         // Quiet hours for its kind: held until they end.
@@ -273,7 +286,61 @@ pub async fn send(
             return Ok(Outcome::Held(format!("quiet hours: held {left} min")));
         }
     }
-    let words = text(&centre, p.told, alarm.as_ref(), at);
+    // A flapping device: the channel hears of one device's raised alarms
+    // of one kind once in FLAP_WINDOW, the newest state and how often it
+    // was raised; an alarm whose raising it was told is followed at once
+    // (acknowledged, cleared).
+    let (mut told, mut alarm, mut times) = (p.told, alarm, 1);
+    if let Some(a) = alarm.clone()
+        && p.told != Told::Escalated
+        && !(p.told != Told::Raised
+            && alerts::raise_delivered(store.conn(), &p.channel.name, a.id)?)
+    {
+        let last = alerts::last_raise_delivered(store.conn(), &p.channel.name, &a.device, a.kind)?;
+        if let Some(until) = last.map(|l| l.saturating_add(FLAP_WINDOW))
+            && until.as_unix_millis() > at.as_unix_millis()
+        {
+            alerts::hold(store.conn(), p.id, until)?;
+            return Ok(Outcome::Held(
+                "a flapping device: one message per 5 min".into(),
+            ));
+        }
+        let others =
+            alerts::others_waiting(store.conn(), &p.channel.name, &a.device, a.kind, p.id)?;
+        if !others.is_empty() {
+            let newest = others
+                .iter()
+                .map(|(_, a)| *a)
+                .max()
+                .unwrap_or(a.id)
+                .max(a.id);
+            if let Some(n) = alarms::get(store.conn(), newest)? {
+                told = if n.cleared.is_some() {
+                    Told::Cleared
+                } else if n.acked.is_some() {
+                    Told::Acknowledged
+                } else {
+                    Told::Raised
+                };
+                // Every alarm the channel was not told of, this one too.
+                let mut folded: Vec<i64> = others.iter().map(|(_, a)| *a).collect();
+                folded.push(a.id);
+                folded.sort_unstable();
+                folded.dedup();
+                times = i64::try_from(folded.len()).unwrap_or(i64::MAX);
+                alarm = Some(n);
+            }
+            for (id, _) in others {
+                alerts::settled(
+                    store.conn(),
+                    id,
+                    &format!("folded into message {}", p.id),
+                    at,
+                )?;
+            }
+        }
+    }
+    let words = text(&centre, told, alarm.as_ref(), at, times);
     let secret = match &p.channel.secret_file {
         Some(f) => match std::fs::read_to_string(data_dir.join(f)) {
             Ok(s) => Some(s.trim().to_owned()),
@@ -289,7 +356,7 @@ pub async fn send(
         &p.channel,
         secret.as_deref(),
         &words,
-        p.told,
+        told,
         alarm.as_ref(),
         at,
     );

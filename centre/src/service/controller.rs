@@ -371,8 +371,9 @@ impl Controller {
         }
     }
 
-    /// Deletes the devices' events, the cleared alarms and the district
-    /// outbox's rows older than the configured time (check-ins, the
+    /// Deletes the devices' events, the cleared alarms, the alerts sent
+    /// about them and the district outbox's rows older than the configured
+    /// time (check-ins, the
     /// ledger, bookings and the audit log are never pruned).
     fn prune_old_events(&mut self) -> Result<(), StoreError> {
         let cutoff = keting_core::time::Timestamp::from_unix_millis(
@@ -380,7 +381,9 @@ impl Controller {
                 - i64::try_from(self.keep_device_events.as_millis()).unwrap_or(i64::MAX),
         );
         let events = door_events::prune(self.store.conn(), cutoff)?;
-        let alarms = keting_store::alarms::prune_cleared(self.store.conn(), cutoff)?;
+        // The alert outbox's sent messages first: they name cleared alarms.
+        let alerts = keting_store::alerts::prune(self.store.conn(), cutoff)?;
+        let alarms = keting_store::alarms::prune_cleared(self.store.conn(), cutoff)? + alerts;
         let (uplink, unsent) = keting_store::uplink::prune(
             self.store.conn(),
             cutoff,
