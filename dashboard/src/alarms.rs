@@ -53,8 +53,9 @@ pub async fn page(State(d): State<Dashboard>, headers: HeaderMap) -> Response {
             ]
         })
         .collect();
+    let alerts = super::alerts::section(&d, &who, lang).await;
     let body = format!(
-        "<h1>{}</h1>{}",
+        "<h1>{}</h1>{}{alerts}",
         lang.t("报警记录", "Alarm history"),
         if rows.is_empty() {
             format!("<p>{}</p>", lang.t("没有报警记录", "No alarms yet"))

@@ -34,7 +34,8 @@
 //!   (or a repeat of it), CSV and XLSX equal to the page.
 //! - [`activity`]: one activity: its list and waiting list, sign-up at the
 //!   desk, attendance, volunteers' time, close and award, cancel.
-//! - [`alarms`]: the alarm history, who acknowledged what.
+//! - [`alarms`]: the alarm history, who acknowledged what; [`alerts`]: where
+//!   alarms are told off-site (channels, a test message), on the same page.
 //! - [`suggestions`]: the residents' suggestion box, answered by name.
 //! - [`devices`]: every device's state, its self-test, claims confirmed
 //!   by PIN, enrolment labels, replace and retire.
@@ -59,6 +60,7 @@
 pub mod activities;
 pub mod activity;
 pub mod alarms;
+pub mod alerts;
 pub mod bookings;
 pub mod devices;
 pub mod html;
@@ -393,6 +395,9 @@ pub fn router(dashboard: Dashboard) -> Router {
         .route("/members/:id/phone-link", post(phones::link))
         .route("/members/:id/phone-end", post(phones::end))
         .route("/alarms", get(alarms::page))
+        .route("/alerts/channel", post(alerts::add))
+        .route("/alerts/test", post(alerts::test))
+        .route("/alerts/remove", post(alerts::remove))
         .route("/suggestions", get(suggestions::page))
         .route("/suggestions/:id", post(suggestions::answer))
         .route("/devices", get(devices::page))

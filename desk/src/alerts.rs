@@ -255,12 +255,32 @@ pub fn set_policy(
     })?
 }
 
-/// Queues a test message to `channel` (every channel if none); the rows.
+/// The data directory of `store` (where channels' secrets are kept).
+pub fn data_dir(store: &Store) -> std::path::PathBuf {
+    store
+        .conn()
+        .path()
+        .and_then(|p| Path::new(p).parent().map(Path::to_path_buf))
+        .unwrap_or_else(|| std::path::PathBuf::from("."))
+}
+
+/// The newest message to each channel: (channel, its time, delivered,
+/// what the channel last said).
+pub type LastOutcome = (String, Timestamp, bool, Option<String>);
+
+/// The newest message to each channel.
+pub fn last_outcomes(store: &Store) -> Result<Vec<LastOutcome>, AlertError> {
+    Ok(alerts::last_outcomes(store.conn())?)
+}
+
+/// Queues a test message to `channel` (every channel if none), due at
+/// `due` (the centre sends it then); the rows.
 pub fn queue_test(
     store: &mut Store,
     actor: Actor,
     channel: Option<&str>,
     now: Timestamp,
+    due: Timestamp,
 ) -> Result<Vec<(String, i64)>, AlertError> {
     store.write(|tx| {
         super::staff::require(tx, actor, StaffAction::AlertChannels)?;
@@ -276,12 +296,7 @@ pub fn queue_test(
         }
         let mut rows = Vec::new();
         for n in names {
-            let id = alerts::queue_test(
-                tx,
-                &n,
-                now,
-                now.saturating_add(std::time::Duration::from_secs(60)),
-            )?;
+            let id = alerts::queue_test(tx, &n, now, due)?;
             rows.push((n, id));
         }
         Ok::<_, StoreError>(Ok(rows))

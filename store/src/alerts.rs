@@ -461,6 +461,27 @@ pub fn outcome(
         .optional()?)
 }
 
+/// The newest message to each channel: (channel, its time, sent, what the
+/// channel last said).
+pub fn last_outcomes(
+    conn: &Connection,
+) -> Result<Vec<(String, Timestamp, bool, Option<String>)>, StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT o.channel, o.created_ms, o.delivered, o.answer FROM alert_outbox o
+         WHERE o.id = (SELECT max(id) FROM alert_outbox i WHERE i.channel = o.channel)
+         ORDER BY o.channel",
+    )?;
+    let rows = stmt.query_map([], |r| {
+        Ok((
+            r.get(0)?,
+            Timestamp::from_unix_millis(r.get(1)?),
+            r.get(2)?,
+            r.get(3)?,
+        ))
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
 /// How many messages wait.
 pub fn waiting(conn: &Connection) -> Result<i64, StoreError> {
     Ok(conn.query_row(

@@ -522,3 +522,122 @@ async fn an_alarm_reaches_every_channel_raised_acknowledged_and_cleared() {
     );
     centre.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_manager_sets_a_channel_on_the_dashboard_and_its_test_message_arrives() {
+    use keting_system_tests::http::{hidden, request};
+    let receiver = Receiver::start(0).await;
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("centre");
+    binaries::kiosk(&data, &["member", "add", "--name", "刘主任", "--json"]);
+    binaries::kiosk(&data, &["member", "add", "--name", "王芳", "--json"]);
+    binaries::staff_with_pin(&data, 1, "manager", "246810");
+    binaries::staff_with_pin(&data, 2, "staff", "135790");
+    let (centre, addr) = binaries::centre_with_dashboard(&data).await;
+    let session = |member: u32, pin: &'static str| async move {
+        let r = request(
+            addr,
+            "POST",
+            "/sign-in",
+            &[],
+            &format!("member={member}&pin={pin}"),
+        )
+        .await;
+        let cookie = r.cookie("keting_session").expect("signed in");
+        let page = request(addr, "GET", "/alarms", &[("Cookie", &cookie)], "").await;
+        assert_eq!(page.status, 200);
+        (cookie, hidden(&page.body, "csrf").unwrap(), page.body)
+    };
+    let (manager, csrf, page) = session(1, "246810").await;
+    assert!(page.contains("id=\"no-channels\""), "{page}");
+    let url = receiver.url("/hook");
+    let form = format!(
+        "csrf={csrf}&kind=webhook&name=duty-hook&url={}&secret=s3cret-key",
+        url.replace(':', "%3A").replace('/', "%2F")
+    );
+    let added = request(
+        addr,
+        "POST",
+        "/alerts/channel",
+        &[("Cookie", &manager)],
+        &form,
+    )
+    .await;
+    assert_eq!(added.status, 303, "{added:?}");
+    // A staff member (not a manager) may not; a far plain address is refused.
+    let (staff, staff_csrf, staff_page) = session(2, "135790").await;
+    assert!(
+        !staff_page.contains("action=\"/alerts/channel\""),
+        "a staff member is offered no form"
+    );
+    let refused = request(
+        addr,
+        "POST",
+        "/alerts/channel",
+        &[("Cookie", &staff)],
+        &format!("csrf={staff_csrf}&kind=wecom&name=x&url=https%3A%2F%2Fexample.cn%2Fx"),
+    )
+    .await;
+    assert!(
+        refused.body.contains("只有主管能设置报警发往何处"),
+        "{}",
+        refused.body
+    );
+    let far = request(
+        addr,
+        "POST",
+        "/alerts/channel",
+        &[("Cookie", &manager)],
+        &format!("csrf={csrf}&kind=wecom&name=far&url=http%3A%2F%2F203.0.113.9%2Fx"),
+    )
+    .await;
+    assert!(far.body.contains("https://"), "{}", far.body);
+    // The test message: the centre sends it; the page says it arrived.
+    let sent = request(
+        addr,
+        "POST",
+        "/alerts/test",
+        &[("Cookie", &manager)],
+        &format!("csrf={csrf}&name=duty-hook"),
+    )
+    .await;
+    assert_eq!(sent.status, 303, "{sent:?}");
+    let got = receiver
+        .wait_for("测试消息", 1, Duration::from_secs(20))
+        .await;
+    assert!(got[0].signature.is_some(), "the webhook's body is signed");
+    let page = tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            let p = request(addr, "GET", "/alarms", &[("Cookie", &manager)], "")
+                .await
+                .body;
+            if p.contains("已送达") {
+                return p;
+            }
+            // The page is read on request: a bounded look every 200 ms.
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    })
+    .await
+    .expect("the page says the test arrived");
+    assert!(
+        page.contains("duty-hook") && !page.contains("s3cret-key"),
+        "{page}"
+    );
+    // Kept to be looked at (the manager's view), its style inlined.
+    let css = request(addr, "GET", "/assets/dashboard.css", &[], "")
+        .await
+        .body;
+    let shots =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/dashboard-screenshots");
+    std::fs::create_dir_all(&shots).unwrap();
+    std::fs::write(
+        shots.join("alerts-manager-zh.html"),
+        page.replace(
+            "<link rel=\"stylesheet\" href=\"/assets/dashboard.css\">",
+            &format!("<style>{css}</style>"),
+        ),
+    )
+    .unwrap();
+    centre.stop().await;
+}

@@ -279,8 +279,15 @@ pub fn alert_command(cmd: AlertCommand, store: &mut Store, data_dir: &Path) -> R
             }
         }
         AlertCommand::Test { name } => {
-            let rows =
-                desk::alerts::queue_test(store, Actor::CommandLine, name.as_deref(), clock::now())?;
+            // Sent here at once; the centre tries again after a minute if not.
+            let now = clock::now();
+            let rows = desk::alerts::queue_test(
+                store,
+                Actor::CommandLine,
+                name.as_deref(),
+                now,
+                now.saturating_add(std::time::Duration::from_secs(60)),
+            )?;
             let runtime = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
                 .build()?;
