@@ -264,9 +264,7 @@ pub fn data_dir(store: &Store) -> std::path::PathBuf {
         .unwrap_or_else(|| std::path::PathBuf::from("."))
 }
 
-/// The newest message to each channel: (channel, its time, delivered,
-/// what the channel last said).
-pub type LastOutcome = (String, Timestamp, bool, Option<String>);
+pub use keting_store::alerts::LastOutcome;
 
 /// The newest message to each channel.
 pub fn last_outcomes(store: &Store) -> Result<Vec<LastOutcome>, AlertError> {

@@ -461,11 +461,12 @@ pub fn outcome(
         .optional()?)
 }
 
-/// The newest message to each channel: (channel, its time, sent, what the
-/// channel last said).
-pub fn last_outcomes(
-    conn: &Connection,
-) -> Result<Vec<(String, Timestamp, bool, Option<String>)>, StoreError> {
+/// The newest message to a channel: (channel, its time, delivered, what
+/// the channel last said).
+pub type LastOutcome = (String, Timestamp, bool, Option<String>);
+
+/// The newest message to each channel.
+pub fn last_outcomes(conn: &Connection) -> Result<Vec<LastOutcome>, StoreError> {
     let mut stmt = conn.prepare_cached(
         "SELECT o.channel, o.created_ms, o.delivered, o.answer FROM alert_outbox o
          WHERE o.id = (SELECT max(id) FROM alert_outbox i WHERE i.channel = o.channel)
