@@ -69,6 +69,7 @@ fn kind_words(lang: Lang, k: ChannelKind) -> &'static str {
         ChannelKind::WeCom => lang.t("企业微信群机器人", "WeCom group robot"),
         ChannelKind::DingTalk => lang.t("钉钉群机器人", "DingTalk group robot"),
         ChannelKind::Webhook => lang.t("网络回调（签名）", "Webhook (signed)"),
+        ChannelKind::Email => lang.t("电子邮件", "E-mail"),
     }
 }
 
@@ -203,7 +204,7 @@ pub async fn section(d: &Dashboard, who: &StaffSession, lang: Lang) -> String {
             out,
             "<h3>{}</h3><form method=\"post\" action=\"/alerts/channel\" class=\"alert-add\">\
              <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
-             <p><label>{} <select name=\"kind\"><option value=\"wecom\">{}</option><option value=\"dingtalk\">{}</option><option value=\"webhook\">{}</option></select></label></p>\
+             <p><label>{} <select name=\"kind\"><option value=\"wecom\">{}</option><option value=\"dingtalk\">{}</option><option value=\"webhook\">{}</option><option value=\"email\">{}</option></select></label></p>\
              <p><label>{} <input name=\"name\" required maxlength=\"32\" pattern=\"[a-z0-9-]+\" placeholder=\"duty-wecom\"></label></p>\
              <p><label>{} <input name=\"url\" required maxlength=\"500\" size=\"60\" placeholder=\"https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=…\"></label></p>\
              <p><label>{} <input name=\"secret\" type=\"password\" autocomplete=\"off\" maxlength=\"200\"></label></p>\
@@ -213,6 +214,7 @@ pub async fn section(d: &Dashboard, who: &StaffSession, lang: Lang) -> String {
             kind_words(lang, ChannelKind::WeCom),
             kind_words(lang, ChannelKind::DingTalk),
             kind_words(lang, ChannelKind::Webhook),
+            kind_words(lang, ChannelKind::Email),
             lang.t("名称", "Name"),
             lang.t("地址", "Address"),
             lang.t(

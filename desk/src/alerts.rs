@@ -30,7 +30,7 @@ pub enum AlertError {
     BadName(String),
     /// An address that is not https (or http to this machine).
     #[error(
-        "{0:?}: a channel's address is https://..., or http:// to this machine (127.0.0.1, localhost) only"
+        "{0:?}: a channel's address is https://..., or http:// to this machine (127.0.0.1, localhost) only; for e-mail smtp://[USER@]HOST[:PORT]?from=ADDRESS&to=ADDRESS[,ADDRESS]"
     )]
     BadUrl(String),
     /// A DingTalk robot without its signing secret.
@@ -60,6 +60,69 @@ fn valid_name(name: &str) -> bool {
         && name
             .bytes()
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+}
+
+/// A mail channel's address: `smtp://[user@]host[:port]?from=A&to=B[,C][&ca=FILE]`
+/// (STARTTLS always; `ca`: a private authority to trust instead of the
+/// system's). Its parts, if it is one.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MailTarget {
+    /// The login's user, if any (its password is the channel's secret).
+    pub user: Option<String>,
+    /// The server.
+    pub host: String,
+    /// Its port (587 by default).
+    pub port: u16,
+    /// The sender's address.
+    pub from: String,
+    /// The recipients.
+    pub to: Vec<String>,
+    /// A private authority to trust.
+    pub ca: Option<String>,
+}
+
+impl MailTarget {
+    /// Reads `url`.
+    pub fn parse(url: &str) -> Option<Self> {
+        let rest = url.strip_prefix("smtp://")?;
+        if url.len() > 500 || url.contains(|c: char| c.is_whitespace() || c.is_control()) {
+            return None;
+        }
+        let (authority, query) = rest.split_once('?')?;
+        let (user, hostport) = match authority.rsplit_once('@') {
+            Some((u, h)) => (Some(u.to_owned()), h),
+            None => (None, authority),
+        };
+        let (host, port) = match hostport.rsplit_once(':') {
+            Some((h, p)) => (h, p.parse().ok()?),
+            None => (hostport, 587),
+        };
+        let mail = |a: &str| a.contains('@') && !a.contains(['<', '>', '"', ',']) && a.len() <= 254;
+        let (mut from, mut to, mut ca) = (None, Vec::new(), None);
+        for kv in query.split('&') {
+            match kv.split_once('=')? {
+                ("from", v) if mail(v) => from = Some(v.to_owned()),
+                ("to", v) => {
+                    for t in v.split(',') {
+                        if !mail(t) {
+                            return None;
+                        }
+                        to.push(t.to_owned());
+                    }
+                }
+                ("ca", v) if v.starts_with('/') => ca = Some(v.to_owned()),
+                _ => return None,
+            }
+        }
+        (!host.is_empty() && !to.is_empty()).then_some(Self {
+            user,
+            host: host.to_owned(),
+            port,
+            from: from?,
+            to,
+            ca,
+        })
+    }
 }
 
 /// Whether `url` may carry alerts: https anywhere, http to this machine.
@@ -101,7 +164,11 @@ pub fn add_channel(
     if !valid_name(name) {
         return Err(AlertError::BadName(name.to_owned()));
     }
-    if !valid_url(url) {
+    let address_ok = match kind {
+        ChannelKind::Email => MailTarget::parse(url).is_some(),
+        _ => valid_url(url),
+    };
+    if !address_ok {
         return Err(AlertError::BadUrl(url.to_owned()));
     }
     let secret = secret.map(str::trim).filter(|s| !s.is_empty());

@@ -22,14 +22,18 @@ pub enum ChannelKind {
     DingTalk,
     /// A JSON webhook, signed with HMAC-SHA256 when it has a secret.
     Webhook,
+    /// E-mail over SMTP with STARTTLS (`smtp://[user@]host[:port]?from=..&to=..`,
+    /// the login's password as its secret).
+    Email,
 }
 
 impl ChannelKind {
     /// Every kind.
-    pub const ALL: [ChannelKind; 3] = [
+    pub const ALL: [ChannelKind; 4] = [
         ChannelKind::WeCom,
         ChannelKind::DingTalk,
         ChannelKind::Webhook,
+        ChannelKind::Email,
     ];
 
     /// Its name in the database and the command line.
@@ -38,6 +42,7 @@ impl ChannelKind {
             ChannelKind::WeCom => "wecom",
             ChannelKind::DingTalk => "dingtalk",
             ChannelKind::Webhook => "webhook",
+            ChannelKind::Email => "email",
         }
     }
 

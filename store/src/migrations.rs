@@ -732,7 +732,7 @@ const MIGRATIONS: &[&str] = &[
     r#"
     CREATE TABLE alert_channels (
         name        TEXT    PRIMARY KEY,
-        kind        TEXT    NOT NULL CHECK (kind IN ('wecom', 'dingtalk', 'webhook')),
+        kind        TEXT    NOT NULL CHECK (kind IN ('wecom', 'dingtalk', 'webhook', 'email')),
         url         TEXT    NOT NULL,
         secret_file TEXT,
         created_ms  INTEGER NOT NULL

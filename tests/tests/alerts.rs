@@ -641,3 +641,141 @@ async fn a_manager_sets_a_channel_on_the_dashboard_and_its_test_message_arrives(
     .unwrap();
     centre.stop().await;
 }
+
+/// A real SMTP server (Debian's aiosmtpd) on a free loopback port, with
+/// STARTTLS when given the site's broker certificate; what it printed.
+struct MailServer {
+    child: tokio::process::Child,
+    port: u16,
+    printed: Arc<(Mutex<String>, Notify)>,
+}
+
+impl MailServer {
+    async fn start(tls: Option<&keting_system_tests::mosquitto::TlsListener>) -> Self {
+        let port = keting_system_tests::free_port();
+        let mut cmd = tokio::process::Command::new("/usr/bin/python3");
+        cmd.args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{port}")]);
+        if let Some(t) = tls {
+            cmd.arg("--tlscert")
+                .arg(&t.cert)
+                .arg("--tlskey")
+                .arg(&t.key);
+        }
+        let mut child = cmd
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("aiosmtpd (./run-tests installs python3-aiosmtpd)");
+        let printed: Arc<(Mutex<String>, Notify)> = Arc::default();
+        let (keep, out) = (printed.clone(), child.stdout.take().unwrap());
+        tokio::spawn(async move {
+            let mut lines = BufReader::new(out).lines();
+            while let Ok(Some(l)) = lines.next_line().await {
+                keep.0.lock().unwrap().push_str(&(l + "\n"));
+                keep.1.notify_waiters();
+            }
+        });
+        // It says nothing when ready: a bounded look at its port.
+        tokio::time::timeout(Duration::from_secs(20), async {
+            while tokio::net::TcpStream::connect(("127.0.0.1", port))
+                .await
+                .is_err()
+            {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        })
+        .await
+        .expect("aiosmtpd listens");
+        Self {
+            child,
+            port,
+            printed,
+        }
+    }
+
+    async fn wait_for(&self, text: &str) -> String {
+        tokio::time::timeout(Duration::from_secs(20), async {
+            loop {
+                let notified = self.printed.1.notified();
+                let now = self.printed.0.lock().unwrap().clone();
+                if now.contains(text) {
+                    return now;
+                }
+                notified.await;
+            }
+        })
+        .await
+        .unwrap_or_else(|_| {
+            panic!(
+                "the mail server printed {text:?}: {}",
+                self.printed.0.lock().unwrap()
+            )
+        })
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_alarm_is_mailed_over_starttls_and_nothing_goes_in_clear() {
+    let site_tls = keting_system_tests::site_tls::SiteTls::new();
+    let listener = site_tls.listener();
+    let server = MailServer::start(Some(&listener)).await;
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("centre");
+    binaries::kiosk(&data, &["member", "add", "--name", "刘主任", "--json"]);
+    let url = format!(
+        "smtp://127.0.0.1:{}?from=alerts@centre.cn&to=duty@centre.cn,night@centre.cn&ca={}",
+        server.port,
+        listener.ca.display()
+    );
+    add_channel(
+        &data,
+        &["--kind", "email", "--name", "mail", "--url", &url],
+        None,
+    );
+    let said = binaries::kiosk(&data, &["alert", "test", "mail"]);
+    assert!(said.contains("mail: delivered (250"), "{said}");
+    let printed = server.wait_for("X-Peer").await;
+    let encoded = printed
+        .lines()
+        .find_map(|l| l.strip_prefix("Subject: =?UTF-8?B?"))
+        .and_then(|s| s.strip_suffix("?="))
+        .expect("an encoded subject");
+    let subject = String::from_utf8(
+        base64::engine::general_purpose::STANDARD
+            .decode(encoded)
+            .unwrap(),
+    )
+    .unwrap();
+    assert!(
+        subject.starts_with('【') && subject.contains("测试消息"),
+        "{subject}"
+    );
+    assert!(
+        printed.contains("To: <duty@centre.cn>, <night@centre.cn>")
+            && printed.contains("charset=utf-8"),
+        "{printed}"
+    );
+    // A server that offers no STARTTLS gets nothing: the alarm would cross
+    // the network in clear.
+    let plain = MailServer::start(None).await;
+    let url = format!(
+        "smtp://127.0.0.1:{}?from=alerts@centre.cn&to=duty@centre.cn",
+        plain.port
+    );
+    add_channel(
+        &data,
+        &["--kind", "email", "--name", "plain", "--url", &url],
+        None,
+    );
+    let (ok, said, _) = binaries::run_status(
+        "kiosk",
+        &["--data", data.to_str().unwrap(), "alert", "test", "plain"],
+    );
+    assert!(!ok && said.contains("offers no STARTTLS"), "{said}");
+    assert!(
+        !plain.printed.0.lock().unwrap().contains("MESSAGE FOLLOWS"),
+        "a mail went in clear"
+    );
+    drop(server.child);
+}

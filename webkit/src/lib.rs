@@ -19,7 +19,7 @@
 //! - [`https`]: a router served over TLS.
 //! - [`assets`]: the style sheet and the one script, in the binary.
 //! - [`outbound`]: a bounded HTTP GET or JSON POST to the outside (TLS
-//!   against the system's authorities).
+//!   against the system's authorities); [`smtp`]: one e-mail with STARTTLS.
 
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
@@ -33,6 +33,7 @@ pub mod outbound;
 pub mod respond;
 pub mod serve;
 pub mod session;
+pub mod smtp;
 pub mod throttle;
 pub mod xlsx;
 pub mod zip;

@@ -86,6 +86,11 @@ impl Client {
         Self { tls: Arc::new(tls) }
     }
 
+    /// Its TLS configuration (the authorities it trusts), for a mail server.
+    pub fn tls(&self) -> Arc<rustls::ClientConfig> {
+        self.tls.clone()
+    }
+
     /// GETs `url`: (status, body).
     pub async fn get(&self, url: &str) -> Result<(u16, String), OutboundError> {
         tokio::time::timeout(TIMEOUT, self.exchange(url, None))

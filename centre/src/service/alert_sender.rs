@@ -165,7 +165,7 @@ pub fn request(
             };
             (url, Vec::new(), robot)
         }
-        ChannelKind::Webhook => {
+        ChannelKind::Webhook | ChannelKind::Email => {
             let body = serde_json::json!({
                 "v": 1,
                 "told": told_str(told),
@@ -213,6 +213,43 @@ fn percent(s: &str) -> String {
         .collect()
 }
 
+/// Mails `words` through the channel's server (STARTTLS); what the server
+/// said, or why not.
+async fn mail(
+    channel: &Channel,
+    password: Option<&str>,
+    words: &str,
+    client: &Client,
+) -> Result<String, String> {
+    let target = keting_desk::alerts::MailTarget::parse(&channel.url)
+        .ok_or_else(|| "not a mail address (smtp://HOST?from=..&to=..)".to_owned())?;
+    let tls = match &target.ca {
+        Some(ca) => Client::new(std::path::Path::new(ca))
+            .map_err(|e| e.to_string())?
+            .tls(),
+        None => client.tls(),
+    };
+    let login = target.user.as_deref().zip(password);
+    let mail = keting_webkit::smtp::Mail {
+        from: target.from.clone(),
+        to: target.to.clone(),
+        subject: words
+            .lines()
+            .next()
+            .unwrap_or("Keting")
+            .chars()
+            .take(120)
+            .collect(),
+        body: words.to_owned(),
+    };
+    let date = time::OffsetDateTime::now_utc()
+        .format(&time::format_description::well_known::Rfc2822)
+        .unwrap_or_default();
+    keting_webkit::smtp::send(&target.host, target.port, tls, login, &mail, &date)
+        .await
+        .map_err(|e| e.to_string())
+}
+
 /// Whether the channel's answer means delivered.
 fn delivered(kind: ChannelKind, status: u16, body: &str) -> bool {
     if !(200..300).contains(&status) {
@@ -225,7 +262,7 @@ fn delivered(kind: ChannelKind, status: u16, body: &str) -> bool {
                 .and_then(|v| v.get("errcode").and_then(serde_json::Value::as_i64))
                 == Some(0)
         }
-        ChannelKind::Webhook => true,
+        ChannelKind::Webhook | ChannelKind::Email => true,
     }
 }
 
@@ -352,6 +389,19 @@ pub async fn send(
         },
         None => None,
     };
+    if p.channel.kind == ChannelKind::Email {
+        let result = mail(&p.channel, secret.as_deref(), &words, client).await;
+        return match result {
+            Ok(answer) => {
+                alerts::sent(store.conn(), p.id, &answer, now())?;
+                Ok(Outcome::Delivered(answer))
+            }
+            Err(why) => {
+                alerts::failed(store.conn(), p.id, &why, retry_at(now(), p.attempts))?;
+                Ok(Outcome::NotDelivered(why))
+            }
+        };
+    }
     let (url, headers, body) = request(
         &p.channel,
         secret.as_deref(),

@@ -21,6 +21,8 @@ pub enum Kind {
     Dingtalk,
     /// Any HTTPS endpoint taking the alarm as JSON, signed with HMAC-SHA256 (X-Keting-Signature) when given a secret.
     Webhook,
+    /// E-mail over SMTP with STARTTLS: --url smtp://[USER@]HOST[:PORT]?from=ADDRESS&to=ADDRESS[,ADDRESS]; the login's password on standard input.
+    Email,
 }
 
 #[derive(Subcommand)]
@@ -134,6 +136,7 @@ pub fn alert_command(cmd: AlertCommand, store: &mut Store, data_dir: &Path) -> R
                 Kind::Wecom => ChannelKind::WeCom,
                 Kind::Dingtalk => ChannelKind::DingTalk,
                 Kind::Webhook => ChannelKind::Webhook,
+                Kind::Email => ChannelKind::Email,
             };
             let c = desk::alerts::add_channel(
                 store,
