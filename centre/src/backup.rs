@@ -125,11 +125,26 @@ fn extra_files(dir: &DataDir) -> Vec<(PathBuf, String)> {
         "tls/kiosk.key",
         UPLINK_KEY_FILE,
         DISTRICT_FILE,
+        crate::service::alerts_file::ALERTS_FILE,
+        "wechat.toml",
     ]
     .iter()
     .map(|s| (*s).to_owned())
     .collect();
     names.extend(district_files(dir).0);
+    // The WeChat account's secret, when wechat.toml names it beside itself.
+    if let Some(secret) = fs::read_to_string(dir.path().join("wechat.toml"))
+        .ok()
+        .and_then(|t| t.parse::<toml::Table>().ok())
+        .and_then(|t| {
+            t.get("secret_file")
+                .and_then(toml::Value::as_str)
+                .map(str::to_owned)
+        })
+        .filter(|p| Path::new(p).is_relative() && !p.contains(".."))
+    {
+        names.push(secret);
+    }
     // The alert channels' secrets (the database names them relatively).
     let secrets = dir.path().join("alert-secrets");
     let mut found = Vec::new();

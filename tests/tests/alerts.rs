@@ -779,3 +779,31 @@ async fn an_alarm_is_mailed_over_starttls_and_nothing_goes_in_clear() {
     );
     drop(server.child);
 }
+
+#[test]
+fn a_centre_whose_alerts_toml_cannot_be_used_does_not_start_and_says_why() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("centre");
+    binaries::kiosk(&data, &["member", "add", "--name", "刘主任", "--json"]);
+    std::fs::write(
+        data.join("alerts.toml"),
+        "[[channel]]\nname = \"duty\"\nkind = \"wecom\"\nurl = \"http://10.1.2.3/hook\"\n",
+    )
+    .unwrap();
+    let (ok, _, err) = binaries::run_status(
+        "kiosk",
+        &[
+            "--data",
+            data.to_str().unwrap(),
+            "--headless",
+            "--mqtt-listen",
+            "127.0.0.1:0",
+            "--no-demo-devices",
+        ],
+    );
+    assert!(!ok, "it started");
+    assert!(
+        err.contains("alerts.toml") && err.contains("channel duty") && err.contains("https://"),
+        "{err}"
+    );
+}

@@ -25,6 +25,8 @@
 //!   and stop saying.
 //! - [`alert_sender`]: the alarms told off-site (WeCom, DingTalk, a signed
 //!   webhook), from the durable outbox their triggers fill, with retries.
+//! - [`alerts_file`]: `DATA/alerts.toml`, where alarms are told, applied at the
+//!   start.
 //! - [`district_config`]: the centre's district (`district.toml`) and its
 //!   uplink key.
 //! - [`uplink`]: the outbox of what the district needs, sent to its
@@ -34,6 +36,7 @@
 
 pub mod alarm_watch;
 pub mod alert_sender;
+pub mod alerts_file;
 pub mod broker;
 pub mod claims;
 pub mod command_seal;
@@ -146,6 +149,9 @@ pub enum CentreError {
         /// Why.
         source: std::io::Error,
     },
+    /// `DATA/alerts.toml` cannot be used.
+    #[error("{0}")]
+    AlertsFile(String),
 }
 
 /// The running centre. Dropping it stops it (the link says offline, the
@@ -169,6 +175,16 @@ pub struct Centre {
 impl Centre {
     /// Starts the broker (if embedded), the controller and the demo devices.
     pub fn start(config: CentreConfig) -> Result<Self, CentreError> {
+        // Where alarms are told, as the site's owner wrote it: before
+        // anything runs, so a file that cannot be used stops the start.
+        {
+            let mut store = keting_store::Store::open(&config.database)?;
+            let named = alerts_file::apply(&mut store, &config.data_dir, crate::clock::now())
+                .map_err(CentreError::AlertsFile)?;
+            if named > 0 {
+                tracing::info!("alert channels from {}: {named}", alerts_file::ALERTS_FILE);
+            }
+        }
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .thread_name("centre")
