@@ -44,6 +44,8 @@ pub fn alarm_words(lang: Lang, a: &Alarm) -> String {
         (AlarmKind::VendInDoubt, Lang::En) => "drinks in doubt",
         (AlarmKind::ClockWrong, Lang::Zh) => "时钟错误",
         (AlarmKind::ClockWrong, Lang::En) => "clock wrong",
+        (AlarmKind::Help, Lang::Zh) => "紧急求助",
+        (AlarmKind::Help, Lang::En) => "HELP button pressed",
     };
     if a.detail.is_empty() {
         what.to_owned()

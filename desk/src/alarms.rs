@@ -25,7 +25,14 @@ pub fn ack(store: &mut Store, actor: Actor, id: i64, now: Timestamp) -> Result<A
         super::staff::require(tx, actor, StaffAction::Alarms)?;
         let before = alarms::get(tx, id)?
             .ok_or_else(|| StoreError::NotFound(format!("alarm {id} (see `kiosk alarm list`)")))?;
-        let after = alarms::ack(tx, id, &actor.audit_name(), now)?;
+        let mut after = alarms::ack(tx, id, &actor.audit_name(), now)?;
+        // A call for help is over once someone answered it.
+        if after.kind == keting_store::alarms::AlarmKind::Help
+            && after.cleared.is_none()
+            && alarms::clear(tx, &after.device, after.kind, now)?
+        {
+            after.cleared = Some(now);
+        }
         if before.acked.is_none() {
             audit::record(
                 tx,

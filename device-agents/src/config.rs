@@ -21,6 +21,7 @@
 //! strike = { kind = "relay", bus = "rtu:/dev/ttyUSB0@9600", unit = 1, channel = 1 }
 //! contact = { line = "GPIO27", active_low = true }
 //! exit_button = { line = "GPIO22", active_low = true }
+//! help_button = { line = "GPIO23", active_low = true }   # SOS, inside (optional)
 //! scanner = { kind = "evdev", device = "/dev/input/by-id/usb-scanner-event-kbd" }
 //! panel = { kind = "ssd1306", i2c = "/dev/i2c-1", address = 60 }
 //! alarm_output = { bus = "rtu:/dev/ttyUSB0@9600", channel = 2 }   # a siren: on while forced or held open
@@ -407,6 +408,12 @@ pub struct DoorConfig {
     pub contact: Option<InputConfig>,
     /// The exit button inside.
     pub exit_button: Option<InputConfig>,
+    /// The help (SOS) button inside: an urgent alarm to every channel, the
+    /// siren on for `help_siren_s`.
+    pub help_button: Option<InputConfig>,
+    /// How long the siren sounds after the help button (seconds).
+    #[serde(default = "default_help_siren_s")]
+    pub help_siren_s: u64,
     /// A siren or light on a relay channel, on while the door is forced or
     /// held open.
     pub alarm_output: Option<AlarmOutputConfig>,
@@ -453,6 +460,10 @@ fn one() -> u8 {
 fn default_pulse_ms() -> u64 {
     3000
 }
+fn default_help_siren_s() -> u64 {
+    120
+}
+
 fn default_held_open_s() -> u64 {
     15
 }

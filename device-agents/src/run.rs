@@ -433,6 +433,7 @@ fn door_setup(
             "door.contact",
         ),
         (&door.exit_button, DoorInput::ExitButton, "door.exit_button"),
+        (&door.help_button, DoorInput::HelpButton, "door.help_button"),
     ] {
         let Some(input) = input else { continue };
         let spec = LineSpec {
@@ -508,5 +509,6 @@ fn door_setup(
             .map(|o| AlarmOutput::relay(o.bus.clone(), o.unit, o.channel)),
         contact_line: door.contact.as_ref().map(|l| l.line.clone()),
         exit_line: door.exit_button.as_ref().map(|l| l.line.clone()),
+        help_siren: Duration::from_secs(door.help_siren_s),
     })
 }

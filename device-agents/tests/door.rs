@@ -557,3 +557,70 @@ async fn the_siren_sounds_while_the_door_is_forced_and_stops_when_it_closes() {
     siren(false).await;
     door.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_help_button_raises_one_urgent_alarm_and_sounds_the_siren_for_a_while() {
+    let mut door = Door::start_with(
+        "alarm_output = { bus = \"BOARD\", channel = 2 }\nhelp_button = { line = \"GPIO23\" }\nhelp_siren_s = 2\n",
+    )
+    .await;
+    let board = door.board.clone();
+    let siren = move |on: bool| {
+        let board = board.clone();
+        async move {
+            let mut changes = board.changes();
+            tokio::time::timeout(Duration::from_secs(10), changes.wait_for(|c| c[1] == on))
+                .await
+                .unwrap_or_else(|_| panic!("siren {} within 10 s", if on { "on" } else { "off" }))
+                .unwrap();
+        }
+    };
+    assert!(!door.board.relays()[1], "off at rest");
+    // A member alone at night presses it: the alarm goes up, signed like
+    // every event, and the siren sounds.
+    door.sim.gpio.drive("GPIO23", true);
+    let e = door
+        .event(|k| {
+            matches!(
+                k,
+                EventKind::Alarm {
+                    alarm: keting_core::door::lock::Alarm::Help,
+                    ..
+                }
+            )
+        })
+        .await;
+    assert_eq!(
+        e.kind,
+        EventKind::Alarm {
+            alarm: keting_core::door::lock::Alarm::Help,
+            raised: true
+        }
+    );
+    siren(true).await;
+    assert!(!door.board.relays()[0], "the door stays locked");
+    // Pressed again at once: the siren goes on, no second alarm.
+    door.sim.gpio.drive("GPIO23", false);
+    door.sim.gpio.drive("GPIO23", true);
+    door.sim.gpio.drive("GPIO23", false);
+    // The siren stops by itself after its time (2 s here).
+    siren(false).await;
+    let mut again = 0;
+    while let Ok(e) = door.watch_events.try_recv() {
+        if let LinkEvent::Message { topic, payload, .. } = e
+            && topic.ends_with("/event")
+            && let Ok(event) = decode::<Event>(&keting_core::signed_answer::unchecked(&payload))
+            && matches!(
+                event.kind,
+                EventKind::Alarm {
+                    alarm: keting_core::door::lock::Alarm::Help,
+                    ..
+                }
+            )
+        {
+            again += 1;
+        }
+    }
+    assert_eq!(again, 0, "one alarm for a button pressed twice");
+    door.stop().await;
+}

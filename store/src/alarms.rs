@@ -27,11 +27,14 @@ pub enum AlarmKind {
     /// A clock more than a minute from the centre's (a device's), or one
     /// that cannot be right (the centre's own, before 2026).
     ClockWrong,
+    /// Someone pressed a door's help (SOS) button: urgent, told to every
+    /// channel at once, cleared when staff acknowledge it.
+    Help,
 }
 
 impl AlarmKind {
     /// Every kind.
-    pub const ALL: [AlarmKind; 7] = [
+    pub const ALL: [AlarmKind; 8] = [
         AlarmKind::Forced,
         AlarmKind::HeldOpen,
         AlarmKind::ReaderLockout,
@@ -39,6 +42,7 @@ impl AlarmKind {
         AlarmKind::Fault,
         AlarmKind::VendInDoubt,
         AlarmKind::ClockWrong,
+        AlarmKind::Help,
     ];
 
     /// Its name in the database and the command line.
@@ -51,6 +55,7 @@ impl AlarmKind {
             AlarmKind::Fault => "fault",
             AlarmKind::VendInDoubt => "vend_in_doubt",
             AlarmKind::ClockWrong => "clock_wrong",
+            AlarmKind::Help => "help",
         }
     }
 

@@ -171,6 +171,29 @@ pub fn entries_since(
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
+/// Who last came in through `device` since `since`, if anyone.
+pub fn last_entry_at(
+    conn: &Connection,
+    device: &DeviceId,
+    since: Timestamp,
+) -> Result<Option<Entry>, StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT e.at_ms, e.member_id, m.display_name, COALESCE(d.name, e.device_id)
+         FROM door_events e LEFT JOIN members m ON m.id = e.member_id LEFT JOIN doors d ON d.device_id = e.device_id
+         WHERE e.kind = 'access_granted' AND e.device_id = ?1 AND e.at_ms >= ?2
+         ORDER BY e.at_ms DESC LIMIT 1",
+    )?;
+    let mut rows = stmt.query_map(params![device.as_str(), since.as_unix_millis()], |r| {
+        Ok(Entry {
+            at: Timestamp::from_unix_millis(r.get(0)?),
+            member: MemberId(r.get(1)?),
+            name: r.get(2)?,
+            door: r.get(3)?,
+        })
+    })?;
+    Ok(rows.next().transpose()?)
+}
+
 /// How many events of `kind` a device sent (for tests and the doors view).
 pub fn count(conn: &Connection, device: &DeviceId, kind: &str) -> Result<u64, StoreError> {
     let n: i64 = conn.query_row(

@@ -767,7 +767,8 @@ const MIGRATIONS: &[&str] = &[
     BEGIN
         INSERT INTO alert_outbox (alarm_id, what, channel, next_ms, created_ms)
             SELECT NEW.id, 'raised', c.name, NEW.raised_ms, NEW.raised_ms FROM alert_channels c
-            WHERE NOT EXISTS (SELECT 1 FROM alert_routes r WHERE r.alarm_kind = NEW.kind)
+            WHERE NEW.kind = 'help'
+               OR NOT EXISTS (SELECT 1 FROM alert_routes r WHERE r.alarm_kind = NEW.kind)
                OR c.name IN (SELECT r.channel FROM alert_routes r WHERE r.alarm_kind = NEW.kind);
         INSERT INTO alert_outbox (alarm_id, what, channel, next_ms, created_ms)
             SELECT NEW.id, 'escalated', p.escalate_to, NEW.raised_ms + p.escalate_after_s * 1000, NEW.raised_ms
@@ -779,7 +780,7 @@ const MIGRATIONS: &[&str] = &[
     BEGIN
         INSERT INTO alert_outbox (alarm_id, what, channel, next_ms, created_ms)
             SELECT NEW.id, 'acknowledged', c.name, NEW.acked_ms, NEW.acked_ms FROM alert_channels c
-            WHERE NOT EXISTS (SELECT 1 FROM alert_routes r WHERE r.alarm_kind = NEW.kind)
+            WHERE NEW.kind = 'help' OR NOT EXISTS (SELECT 1 FROM alert_routes r WHERE r.alarm_kind = NEW.kind)
                OR c.name IN (SELECT r.channel FROM alert_routes r WHERE r.alarm_kind = NEW.kind);
     END;
     CREATE TRIGGER alert_cleared AFTER UPDATE OF cleared_ms ON alarms
@@ -787,7 +788,7 @@ const MIGRATIONS: &[&str] = &[
     BEGIN
         INSERT INTO alert_outbox (alarm_id, what, channel, next_ms, created_ms)
             SELECT NEW.id, 'cleared', c.name, NEW.cleared_ms, NEW.cleared_ms FROM alert_channels c
-            WHERE NOT EXISTS (SELECT 1 FROM alert_routes r WHERE r.alarm_kind = NEW.kind)
+            WHERE NEW.kind = 'help' OR NOT EXISTS (SELECT 1 FROM alert_routes r WHERE r.alarm_kind = NEW.kind)
                OR c.name IN (SELECT r.channel FROM alert_routes r WHERE r.alarm_kind = NEW.kind);
     END;
     "#,

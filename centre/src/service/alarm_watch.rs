@@ -111,8 +111,30 @@ pub fn on_event(
             DoorAlarm::Forced => AlarmKind::Forced,
             DoorAlarm::HeldOpen => AlarmKind::HeldOpen,
             DoorAlarm::Lockout => AlarmKind::ReaderLockout,
+            DoorAlarm::Help => AlarmKind::Help,
         };
-        set(conn, device, kind, *raised, "", now)?;
+        if kind == AlarmKind::Help {
+            // Who may need the help: the last one in through this door in
+            // the last twelve hours, by name. Cleared by staff who answered
+            // it (their acknowledgement), never by the door.
+            if *raised {
+                let since = Timestamp::from_unix_millis(now.as_unix_millis() - 12 * 3600 * 1000);
+                let detail = keting_store::door_events::last_entry_at(conn, device, since)?
+                    .map(|e| {
+                        let at = keting_core::calendar::SiteCalendar::china().local(e.at);
+                        format!(
+                            "最后进入 last in: {} {:02}:{:02}",
+                            e.name.unwrap_or_else(|| format!("#{}", e.member.0)),
+                            at.hour(),
+                            at.minute()
+                        )
+                    })
+                    .unwrap_or_default();
+                set(conn, device, kind, true, &detail, now)?;
+            }
+        } else {
+            set(conn, device, kind, *raised, "", now)?;
+        }
     }
     if let EventKind::Clock {
         wrong, offset_ms, ..
@@ -269,5 +291,75 @@ mod tests {
         states.handle_online(door.clone(), br#"{"v":1,"online":true}"#, t(70_000), false);
         sweep(c, &states, true, t(71_000)).unwrap();
         assert!(!alarms::is_open(c, &door, AlarmKind::Offline).unwrap());
+    }
+
+    #[test]
+    fn a_call_for_help_names_the_last_one_in_reaches_every_channel_and_ends_when_answered() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(&dir.path().join("k.db")).unwrap();
+        let door = DeviceId::new("gym-door").unwrap();
+        let t = |ms: i64| Timestamp::from_unix_millis(1_796_500_000_000 + ms);
+        let member = store
+            .write(|tx| {
+                keting_store::members::add(
+                    tx,
+                    &keting_store::members::NewMember::new("王芳", Some("5067"), &[]).unwrap(),
+                    t(0),
+                )
+            })
+            .unwrap();
+        // Two channels; forced doors routed to one only. A call for help
+        // goes to both all the same.
+        store
+            .write(|tx| {
+                for (name, url) in [("duty", "https://a.cn/x"), ("boss", "https://b.cn/y")] {
+                    keting_store::alerts::put_channel(
+                        tx,
+                        &keting_store::alerts::Channel {
+                            name: name.into(),
+                            kind: keting_store::alerts::ChannelKind::WeCom,
+                            url: url.into(),
+                            secret_file: None,
+                        },
+                        t(0),
+                    )?;
+                }
+                keting_store::alerts::set_route(tx, AlarmKind::Help, &["duty".into()])
+            })
+            .unwrap();
+        let entry = keting_core::messages::Event {
+            v: PROTOCOL_VERSION,
+            id: keting_core::messages::MessageId::new("e-gym-door-1").unwrap(),
+            at_ms: t(1_000).as_unix_millis(),
+            kind: EventKind::AccessGranted { member },
+        };
+        keting_store::door_events::record(store.conn(), &door, &entry, t(1_000)).unwrap();
+        let help = EventKind::Alarm {
+            alarm: DoorAlarm::Help,
+            raised: true,
+        };
+        on_event(store.conn(), &door, &help, t(60_000)).unwrap();
+        let open = alarms::open(store.conn()).unwrap();
+        assert_eq!(open.len(), 1);
+        assert_eq!(open[0].kind, AlarmKind::Help);
+        assert!(open[0].detail.contains("王芳"), "{}", open[0].detail);
+        let queued = keting_store::alerts::due(store.conn(), t(60_000), 10).unwrap();
+        assert_eq!(queued.len(), 2, "every channel at once, routes or not");
+        // The door never clears it; staff who answered it do.
+        let cleared = EventKind::Alarm {
+            alarm: DoorAlarm::Help,
+            raised: false,
+        };
+        on_event(store.conn(), &door, &cleared, t(61_000)).unwrap();
+        assert!(alarms::is_open(store.conn(), &door, AlarmKind::Help).unwrap());
+        let answered = keting_desk::alarms::ack(
+            &mut store,
+            keting_desk::Actor::CommandLine,
+            open[0].id,
+            t(90_000),
+        )
+        .unwrap();
+        assert_eq!(answered.cleared, Some(t(90_000)));
+        assert!(!alarms::is_open(store.conn(), &door, AlarmKind::Help).unwrap());
     }
 }

@@ -52,6 +52,7 @@ fn kind_words(kind: AlarmKind) -> (&'static str, &'static str) {
         AlarmKind::Fault => ("设备故障", "device fault"),
         AlarmKind::VendInDoubt => ("饮料出货存疑", "drink in doubt"),
         AlarmKind::ClockWrong => ("时钟错误", "clock wrong"),
+        AlarmKind::Help => ("紧急求助：有人按了求助按钮", "HELP button pressed"),
     }
 }
 
@@ -312,12 +313,16 @@ pub async fn send(
             alerts::settled(store.conn(), p.id, why, at)?;
             return Ok(Outcome::Delivered(why.to_owned()));
         }
-        // Quiet hours for its kind: held until they end.
+        // Quiet hours for its kind: held until they end (never a call for
+        // help).
         let minute = {
             let d = keting_core::calendar::SiteCalendar::china().local(at);
             u16::from(d.hour()) * 60 + u16::from(d.minute())
         };
-        if let Some(left) = alerts::policy(store.conn(), a.kind)?.quiet_for(minute) {
+        if let Some(left) = alerts::policy(store.conn(), a.kind)?
+            .quiet_for(minute)
+            .filter(|_| a.kind != AlarmKind::Help)
+        {
             let until = at.saturating_add(Duration::from_secs(u64::from(left) * 60));
             alerts::hold(store.conn(), p.id, until)?;
             return Ok(Outcome::Held(format!("quiet hours: held {left} min")));
@@ -330,6 +335,7 @@ pub async fn send(
     let (mut told, mut alarm, mut times) = (p.told, alarm, 1);
     if let Some(a) = alarm.clone()
         && p.told != Told::Escalated
+        && a.kind != AlarmKind::Help
         && !(p.told != Told::Raised
             && alerts::raise_delivered(store.conn(), &p.channel.name, a.id)?)
     {

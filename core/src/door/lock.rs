@@ -87,6 +87,9 @@ pub enum Alarm {
     /// Too many refused scans: the reader is locked out for a while (raised
     /// by the door agent from [`crate::door::access`], not by this machine).
     Lockout,
+    /// Someone pressed the help (SOS) button inside (raised by the door
+    /// agent, cleared by staff who answered it, never by this machine).
+    Help,
 }
 
 /// What the machine wants done.
@@ -143,11 +146,11 @@ impl LockMachine {
             (_, Some(Alarm::Forced)) => LockState::Forced,
             (_, Some(Alarm::HeldOpen)) => LockState::HeldOpen,
             // The machine never holds a lockout alarm (the access rules do).
-            (Some(true), None | Some(Alarm::Lockout)) => LockState::Open,
-            (Some(false), None | Some(Alarm::Lockout)) if self.strike_unlocked => {
+            (Some(true), None | Some(Alarm::Lockout | Alarm::Help)) => LockState::Open,
+            (Some(false), None | Some(Alarm::Lockout | Alarm::Help)) if self.strike_unlocked => {
                 LockState::Unlocked
             }
-            (Some(false), None | Some(Alarm::Lockout)) => LockState::Locked,
+            (Some(false), None | Some(Alarm::Lockout | Alarm::Help)) => LockState::Locked,
         }
     }
 

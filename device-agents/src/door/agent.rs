@@ -93,7 +93,13 @@ pub struct DoorSetup {
     pub contact_line: Option<String>,
     /// The exit button's line, if one is fitted (for the self-test).
     pub exit_line: Option<String>,
+    /// How long the siren sounds after the help button.
+    pub help_siren: Duration,
 }
+
+/// A second press of the help button within this long raises nothing new
+/// (the first is being answered).
+const HELP_AGAIN_AFTER: Duration = Duration::from_secs(30);
 
 /// The door agent.
 pub struct DoorAgent {
@@ -120,6 +126,9 @@ pub struct DoorAgent {
     /// The inputs' last readings, for the self-test: `Ok(value)` or the failure.
     contact_seen: Option<Result<bool, String>>,
     exit_seen: Option<Result<bool, String>>,
+    /// The help button's last press, and until when its siren sounds.
+    help_pressed: Option<Instant>,
+    help_siren_until: Option<Instant>,
 }
 
 /// The instant `t` on a clock reading `clock_now` now.
@@ -174,6 +183,8 @@ impl DoorAgent {
             status_due: Instant::now() + STATUS_HEARTBEAT,
             contact_seen: None,
             exit_seen: None,
+            help_pressed: None,
+            help_siren_until: None,
         }
     }
 
@@ -197,6 +208,7 @@ impl DoorAgent {
             self.strike_retry_at,
             self.message.as_ref().map(|(_, until)| *until),
             Some(self.status_due),
+            self.help_siren_until,
         ]
         .into_iter()
         .flatten()
@@ -250,6 +262,23 @@ impl DoorAgent {
                     self.lock.handle_exit_button(t);
                 }
             }
+            DoorInput::HelpButton(true) => {
+                let again = self
+                    .help_pressed
+                    .is_some_and(|at| at.elapsed() < HELP_AGAIN_AFTER);
+                self.help_siren_until = Some(Instant::now() + self.setup.help_siren);
+                if !again {
+                    self.help_pressed = Some(Instant::now());
+                    tracing::warn!("the help button was pressed");
+                    self.emit(EventKind::Alarm {
+                        alarm: Alarm::Help,
+                        raised: true,
+                    })
+                    .await;
+                }
+                self.drive_alarm_output().await;
+            }
+            DoorInput::HelpButton(false) => {}
             DoorInput::Failed(what) => {
                 tracing::error!("door input failed: {what}");
                 if what.starts_with("door.contact") {
@@ -490,9 +519,17 @@ impl DoorAgent {
         }
     }
 
-    /// The siren on while the door is forced or held open, off otherwise.
+    /// The siren on while the door is forced or held open, or for a while
+    /// after the help button; off otherwise.
     async fn drive_alarm_output(&mut self) {
-        let alarm = matches!(self.lock.state(), LockState::Forced | LockState::HeldOpen);
+        if self
+            .help_siren_until
+            .is_some_and(|until| until <= Instant::now())
+        {
+            self.help_siren_until = None;
+        }
+        let alarm = matches!(self.lock.state(), LockState::Forced | LockState::HeldOpen)
+            || self.help_siren_until.is_some();
         if let Some(out) = self.setup.alarm_output.as_mut()
             && let Err(e) = out.want(alarm).await
         {

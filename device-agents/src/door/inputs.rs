@@ -1,4 +1,4 @@
-//! Forwards the door's inputs (scanner, contact, exit button) to the agent's
+//! Forwards the door's inputs (scanner, contact, exit and help buttons) to the agent's
 //! loop as [`DoorInput`]s, one task each, so the loop sees them in order.
 
 use keting_hardware::gpio::InputLine;
@@ -14,6 +14,8 @@ pub enum DoorInput {
     Contact(bool),
     /// The exit button was pressed (`true`) or released.
     ExitButton(bool),
+    /// The help (SOS) button was pressed (`true`) or released.
+    HelpButton(bool),
     /// An input failed; the message says which and why.
     Failed(String),
 }

@@ -241,7 +241,7 @@ impl DeviceAgent for ReaderAgent {
                     .event(&self.link, &suffix, EventKind::Fault { message: what })
                     .await;
             }
-            DoorInput::Contact(_) | DoorInput::ExitButton(_) => {}
+            DoorInput::Contact(_) | DoorInput::ExitButton(_) | DoorInput::HelpButton(_) => {}
         }
     }
 }

@@ -44,6 +44,8 @@ fn describe(zh: bool, alarm: &Alarm, view: &DoorsView, hhmm: &str) -> String {
         AlarmKind::Fault => tr_args(zh, "fault: {0}", &[&alarm.detail]),
         AlarmKind::VendInDoubt => tr_args(zh, "{0} drink(s) in doubt", &[&alarm.detail]),
         AlarmKind::ClockWrong => tr_args(zh, "clock wrong: {0}", &[&alarm.detail]),
+        AlarmKind::Help if alarm.detail.is_empty() => tr(zh, "HELP button pressed"),
+        AlarmKind::Help => tr_args(zh, "HELP button pressed: {0}", &[&alarm.detail]),
     };
     tr_args(zh, "{0} {1} ({2})", &[&name, &what, &hhmm])
 }
