@@ -145,6 +145,15 @@ impl Door {
             .unwrap();
     }
 
+    /// Waits (up to 10 s) until the siren (relay channel 2) is `on`.
+    async fn siren(&self, on: bool) {
+        let mut changes = self.board.changes();
+        tokio::time::timeout(Duration::from_secs(10), changes.wait_for(|c| c[1] == on))
+            .await
+            .unwrap_or_else(|_| panic!("siren {} within 10 s", if on { "on" } else { "off" }))
+            .unwrap();
+    }
+
     async fn event(&mut self, want: impl Fn(&EventKind) -> bool) -> Event {
         loop {
             let e = wait_for(
@@ -537,24 +546,13 @@ async fn the_siren_sounds_while_the_door_is_forced_and_stops_when_it_closes() {
     let door =
         Door::start_with("alarm_output = { bus = \"BOARD\", channel = 2 }\nheld_open_s = 1\n")
             .await;
-    let board = door.board.clone();
-    let siren = move |on: bool| {
-        let board = board.clone();
-        async move {
-            let mut changes = board.changes();
-            tokio::time::timeout(Duration::from_secs(10), changes.wait_for(|c| c[1] == on))
-                .await
-                .unwrap_or_else(|_| panic!("siren {} within 10 s", if on { "on" } else { "off" }))
-                .unwrap();
-        }
-    };
     assert!(!door.board.relays()[1], "off at rest");
     // Opened with the strike locked: forced.
     door.sim.gpio.drive("GPIO27", true);
-    siren(true).await;
+    door.siren(true).await;
     assert!(!door.board.relays()[0], "the strike stays locked");
     door.sim.gpio.drive("GPIO27", false);
-    siren(false).await;
+    door.siren(false).await;
     door.stop().await;
 }
 
@@ -564,17 +562,6 @@ async fn the_help_button_raises_one_urgent_alarm_and_sounds_the_siren_for_a_whil
         "alarm_output = { bus = \"BOARD\", channel = 2 }\nhelp_button = { line = \"GPIO23\" }\nhelp_siren_s = 2\n",
     )
     .await;
-    let board = door.board.clone();
-    let siren = move |on: bool| {
-        let board = board.clone();
-        async move {
-            let mut changes = board.changes();
-            tokio::time::timeout(Duration::from_secs(10), changes.wait_for(|c| c[1] == on))
-                .await
-                .unwrap_or_else(|_| panic!("siren {} within 10 s", if on { "on" } else { "off" }))
-                .unwrap();
-        }
-    };
     assert!(!door.board.relays()[1], "off at rest");
     // A member alone at night presses it: the alarm goes up, signed like
     // every event, and the siren sounds.
@@ -597,14 +584,14 @@ async fn the_help_button_raises_one_urgent_alarm_and_sounds_the_siren_for_a_whil
             raised: true
         }
     );
-    siren(true).await;
+    door.siren(true).await;
     assert!(!door.board.relays()[0], "the door stays locked");
     // Pressed again at once: the siren goes on, no second alarm.
     door.sim.gpio.drive("GPIO23", false);
     door.sim.gpio.drive("GPIO23", true);
     door.sim.gpio.drive("GPIO23", false);
     // The siren stops by itself after its time (2 s here).
-    siren(false).await;
+    door.siren(false).await;
     let mut again = 0;
     while let Ok(e) = door.watch_events.try_recv() {
         if let LinkEvent::Message { topic, payload, .. } = e

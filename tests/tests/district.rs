@@ -156,6 +156,23 @@ impl District {
         );
     }
 
+    /// Where the ingest's dashboard listens (it logs the address).
+    async fn dashboard_at(&self) -> std::net::SocketAddr {
+        let line = self
+            .ingest
+            .as_ref()
+            .unwrap()
+            .wait_for_line("district dashboard at http://", Duration::from_secs(10))
+            .await;
+        line.rsplit("http://")
+            .next()
+            .unwrap()
+            .trim()
+            .trim_end_matches('/')
+            .parse()
+            .unwrap()
+    }
+
     async fn db(&self) -> database::Client {
         database::connect(&self.pg.url("postgres")).await.unwrap()
     }
@@ -909,20 +926,7 @@ async fn the_district_dashboard_ranks_every_centre_and_exports_what_it_shows() {
     use keting_system_tests::http::{download, hidden, request};
     let names: Vec<String> = (0..3).map(centre_name).collect();
     let district = District::start_with(&names, |a| a.to_owned(), &["--http", "127.0.0.1:0"]).await;
-    let line = district
-        .ingest
-        .as_ref()
-        .unwrap()
-        .wait_for_line("district dashboard at http://", Duration::from_secs(10))
-        .await;
-    let addr: std::net::SocketAddr = line
-        .rsplit("http://")
-        .next()
-        .unwrap()
-        .trim()
-        .trim_end_matches('/')
-        .parse()
-        .unwrap();
+    let addr = district.dashboard_at().await;
     district_user(&district.pg, "wang", "manager", "福田区级主管的密码2026");
     district_user(&district.pg, "li", "observer", "只看不改的观察员密码2");
 
@@ -1484,20 +1488,7 @@ async fn check_names_what_a_restored_database_lost_and_repair_brings_it_back() {
     district.ingest.take().unwrap().stop().await;
     district.pg.restore("postgres", &backup).await;
     district.start_ingest(&["--http", "127.0.0.1:0"]).await;
-    let line = district
-        .ingest
-        .as_ref()
-        .unwrap()
-        .wait_for_line("district dashboard at http://", Duration::from_secs(10))
-        .await;
-    let addr: std::net::SocketAddr = line
-        .rsplit("http://")
-        .next()
-        .unwrap()
-        .trim()
-        .trim_end_matches('/')
-        .parse()
-        .unwrap();
+    let addr = district.dashboard_at().await;
     district_user(&district.pg, "wang", "manager", "福田区级主管的密码2026");
     let body = format!(
         "name=wang&password={}",
