@@ -246,10 +246,14 @@ async fn an_alarm_reaches_every_channel_raised_acknowledged_and_cleared() {
         time::OffsetDateTime::now_utc().unix_timestamp() * 1000,
     );
     let mut store = Store::open(&data.join("keting.db")).unwrap();
+    let raised_at = std::time::Instant::now();
     let id = store
         .write(|tx| alarms::raise(tx, &door, AlarmKind::Forced, "", now))
         .unwrap()
         .unwrap();
+    // Measured, not asserted (a figure for the note): raised to WeCom.
+    receiver.wait_for("门被强行打开", 1, Duration::from_secs(40)).await;
+    eprintln!("a forced door reached the first channel in {:?}", raised_at.elapsed());
     // Every channel, the failing webhook after its retry (10 s).
     let raised = receiver
         .wait_for("门被强行打开", 3, Duration::from_secs(40))
