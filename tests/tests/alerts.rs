@@ -252,8 +252,13 @@ async fn an_alarm_reaches_every_channel_raised_acknowledged_and_cleared() {
         .unwrap()
         .unwrap();
     // Measured, not asserted (a figure for the note): raised to WeCom.
-    receiver.wait_for("门被强行打开", 1, Duration::from_secs(40)).await;
-    eprintln!("a forced door reached the first channel in {:?}", raised_at.elapsed());
+    receiver
+        .wait_for("门被强行打开", 1, Duration::from_secs(40))
+        .await;
+    eprintln!(
+        "a forced door reached the first channel in {:?}",
+        raised_at.elapsed()
+    );
     // Every channel, the failing webhook after its retry (10 s).
     let raised = receiver
         .wait_for("门被强行打开", 3, Duration::from_secs(40))
