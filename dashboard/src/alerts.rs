@@ -11,7 +11,7 @@ use axum::http::HeaderMap;
 use axum::response::Response;
 use keting_core::staff::StaffAction;
 use keting_desk::alerts::{AlertError, ChannelKind};
-use keting_desk::records::AlarmKind;
+use keting_desk::records::{AlarmKind, Store};
 use keting_desk::{self as desk, Actor};
 use keting_link::clock;
 
@@ -49,6 +49,7 @@ fn words(lang: Lang, e: &AlertError) -> String {
             )
             .into(),
         AlertError::UnknownChannel(_) => lang.t("没有这个通知渠道", "No such channel").into(),
+        AlertError::UnknownKind(_) => lang.t("没有这种渠道", "No such kind of channel").into(),
         AlertError::NoChannels => lang.t("还没有通知渠道", "There is no channel yet").into(),
         AlertError::Store(keting_desk::records::StoreError::Forbidden(_)) => {
             lang.t(MAY.1.0, MAY.1.1).into()
@@ -168,13 +169,11 @@ pub async fn section(d: &Dashboard, who: &StaffSession, lang: Lang) -> String {
         if let Some((f, u)) = p.quiet {
             let _ = write!(
                 out,
-                "<p>{} {}: {:02}:{:02}–{:02}:{:02}</p>",
+                "<p>{} {}: {}–{}</p>",
                 lang.t("免打扰", "Quiet hours"),
                 kind.as_str(),
-                f / 60,
-                f % 60,
-                u / 60,
-                u % 60
+                desk::alerts::hh_mm(f),
+                desk::alerts::hh_mm(u)
             );
         }
         if let Some((after, to)) = &p.escalate {
@@ -264,38 +263,24 @@ pub async fn add(
     headers: HeaderMap,
     Form(f): Form<ChannelForm>,
 ) -> Response {
-    let (who, lang) = match form_guard(&d, &headers, &f.csrf, Some(MAY)) {
-        Ok(g) => g,
-        Err(r) => return *r,
-    };
-    let Some(kind) = ChannelKind::parse(&f.kind) else {
-        return bad_input(
-            lang,
-            Some(&who),
-            lang.t("没有这种渠道", "No such kind of channel"),
-        );
-    };
-    let actor = Actor::Staff(who.member);
-    let done = d
-        .with_store(move |s| {
-            let dir = desk::alerts::data_dir(s);
-            let secret = Some(f.secret.as_str()).filter(|s| !s.trim().is_empty());
-            desk::alerts::add_channel(
-                s,
-                actor,
-                &dir,
-                f.name.trim(),
-                kind,
-                f.url.trim(),
-                secret,
-                clock::now(),
-            )
-        })
-        .await;
-    match done {
-        Ok(_) => see_other("/alarms#alerts"),
-        Err(e) => bad_input(lang, Some(&who), &words(lang, &e)),
-    }
+    let csrf = f.csrf.clone();
+    change(&d, &headers, &csrf, move |s, actor| {
+        let kind = ChannelKind::parse(&f.kind).ok_or(AlertError::UnknownKind(f.kind.clone()))?;
+        let dir = desk::alerts::data_dir(s);
+        let secret = Some(f.secret.as_str()).filter(|s| !s.trim().is_empty());
+        desk::alerts::add_channel(
+            s,
+            actor,
+            &dir,
+            f.name.trim(),
+            kind,
+            f.url.trim(),
+            secret,
+            clock::now(),
+        )
+        .map(|_| ())
+    })
+    .await
 }
 
 /// A channel named.
@@ -313,21 +298,11 @@ pub async fn test(
     headers: HeaderMap,
     Form(f): Form<NameForm>,
 ) -> Response {
-    let (who, lang) = match form_guard(&d, &headers, &f.csrf, Some(MAY)) {
-        Ok(g) => g,
-        Err(r) => return *r,
-    };
-    let actor = Actor::Staff(who.member);
-    let done = d
-        .with_store(move |s| {
-            let now = clock::now();
-            desk::alerts::queue_test(s, actor, Some(&f.name), now, now)
-        })
-        .await;
-    match done {
-        Ok(_) => see_other("/alarms#alerts"),
-        Err(e) => bad_input(lang, Some(&who), &words(lang, &e)),
-    }
+    change(&d, &headers, &f.csrf, move |s, actor| {
+        let now = clock::now();
+        desk::alerts::queue_test(s, actor, Some(&f.name), now, now).map(|_| ())
+    })
+    .await
 }
 
 /// `POST /alerts/remove`.
@@ -336,18 +311,27 @@ pub async fn remove(
     headers: HeaderMap,
     Form(f): Form<NameForm>,
 ) -> Response {
-    let (who, lang) = match form_guard(&d, &headers, &f.csrf, Some(MAY)) {
+    change(&d, &headers, &f.csrf, move |s, actor| {
+        let dir = desk::alerts::data_dir(s);
+        desk::alerts::remove_channel(s, actor, &dir, &f.name, clock::now())
+    })
+    .await
+}
+
+/// A manager's change: the form's guard, the change in their name, then
+/// back to the page, or the refusal in words.
+async fn change(
+    d: &Dashboard,
+    headers: &HeaderMap,
+    csrf: &str,
+    work: impl FnOnce(&mut Store, Actor) -> Result<(), AlertError> + Send + 'static,
+) -> Response {
+    let (who, lang) = match form_guard(d, headers, csrf, Some(MAY)) {
         Ok(g) => g,
         Err(r) => return *r,
     };
     let actor = Actor::Staff(who.member);
-    let done = d
-        .with_store(move |s| {
-            let dir = desk::alerts::data_dir(s);
-            desk::alerts::remove_channel(s, actor, &dir, &f.name, clock::now())
-        })
-        .await;
-    match done {
+    match d.with_store(move |s| work(s, actor)).await {
         Ok(()) => see_other("/alarms#alerts"),
         Err(e) => bad_input(lang, Some(&who), &words(lang, &e)),
     }

@@ -42,6 +42,9 @@ pub enum AlertError {
     /// No channel at all.
     #[error("no alert channel yet (kiosk alert channel add ...)")]
     NoChannels,
+    /// A kind of channel that is none of the four.
+    #[error("{0:?} is not wecom, dingtalk, webhook or email")]
+    UnknownKind(String),
     /// The secret's file.
     #[error("cannot keep the secret in {path}: {why}")]
     Secret {
@@ -123,6 +126,18 @@ impl MailTarget {
             ca,
         })
     }
+}
+
+/// A local time of day `HH:MM` as minutes after midnight.
+pub fn minute_of(hh_mm: &str) -> Option<u16> {
+    let (h, m) = hh_mm.split_once(':')?;
+    let (h, m): (u16, u16) = (h.parse().ok()?, m.parse().ok()?);
+    (h < 24 && m < 60).then_some(h * 60 + m)
+}
+
+/// Minutes after midnight as `HH:MM`.
+pub fn hh_mm(minute: u16) -> String {
+    format!("{:02}:{:02}", minute / 60, minute % 60)
 }
 
 /// Whether `url` may carry alerts: https anywhere, http to this machine.

@@ -76,12 +76,6 @@ struct QuietEntry {
     until: String,
 }
 
-fn minute_of(s: &str) -> Option<u16> {
-    let (h, m) = s.split_once(':')?;
-    let (h, m): (u16, u16) = (h.parse().ok()?, m.parse().ok()?);
-    (h < 24 && m < 60).then_some(h * 60 + m)
-}
-
 fn kind_of(name: &str) -> Result<AlarmKind, String> {
     AlarmKind::parse(name).ok_or_else(|| {
         format!(
@@ -158,8 +152,8 @@ pub fn apply(store: &mut Store, data_dir: &Path, now: Timestamp) -> Result<usize
     }
     for (name, q) in &file.quiet {
         let kind = kind_of(name).map_err(at)?;
-        let (from, until) = minute_of(&q.from)
-            .zip(minute_of(&q.until))
+        let (from, until) = keting_desk::alerts::minute_of(&q.from)
+            .zip(keting_desk::alerts::minute_of(&q.until))
             .ok_or_else(|| at(format!("quiet.{name}: from and until are HH:MM")))?;
         keting_desk::alerts::set_policy(store, actor, kind, Some(Some((from, until))), None, now)
             .map_err(|e| at(format!("quiet.{name}: {e}")))?;

@@ -102,14 +102,8 @@ fn alarm_kind(kind: &str) -> Result<keting_desk::records::AlarmKind> {
 }
 
 fn minute_of(hh_mm: &str) -> Result<u16> {
-    let parsed = hh_mm
-        .split_once(':')
-        .and_then(|(h, m)| Some((h.parse::<u16>().ok()?, m.parse::<u16>().ok()?)))
-        .filter(|(h, m)| *h < 24 && *m < 60);
-    match parsed {
-        Some((h, m)) => Ok(h * 60 + m),
-        None => bail!("{hh_mm:?}: a time of day is HH:MM, e.g. 22:00"),
-    }
+    desk::alerts::minute_of(hh_mm)
+        .with_context(|| format!("{hh_mm:?}: a time of day is HH:MM, e.g. 22:00"))
 }
 
 pub fn alert_command(cmd: AlertCommand, store: &mut Store, data_dir: &Path) -> Result<()> {
@@ -191,12 +185,10 @@ pub fn alert_command(cmd: AlertCommand, store: &mut Store, data_dir: &Path) -> R
                 let p = desk::alerts::policy(store, kind)?;
                 if let Some((f, u)) = p.quiet {
                     println!(
-                        "quiet {} {:02}:{:02}-{:02}:{:02}",
+                        "quiet {} {}-{}",
                         kind.as_str(),
-                        f / 60,
-                        f % 60,
-                        u / 60,
-                        u % 60
+                        desk::alerts::hh_mm(f),
+                        desk::alerts::hh_mm(u)
                     );
                 }
                 if let Some((after, to)) = p.escalate {
@@ -236,11 +228,9 @@ pub fn alert_command(cmd: AlertCommand, store: &mut Store, data_dir: &Path) -> R
             )?;
             match p.quiet {
                 Some((f, u)) => println!(
-                    "{kind} alarms are held from {:02}:{:02} until {:02}:{:02}",
-                    f / 60,
-                    f % 60,
-                    u / 60,
-                    u % 60
+                    "{kind} alarms are held from {} until {}",
+                    desk::alerts::hh_mm(f),
+                    desk::alerts::hh_mm(u)
                 ),
                 None => println!("{kind} alarms are sent at any hour"),
             }
