@@ -152,6 +152,9 @@ pub enum Action {
         /// A good outcome (else drawn as a refusal).
         ok: bool,
     },
+    /// A door released by its fire-alarm input locks again (staff reset
+    /// it); refused while the input is still active.
+    ResetRelease,
 }
 
 /// The outcome of a command (`ack` topic).

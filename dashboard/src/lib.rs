@@ -380,6 +380,7 @@ pub fn router(dashboard: Dashboard) -> Router {
         .route("/", get(today::page))
         .route("/live/today", get(today::live))
         .route("/alarms/ack", post(today::ack))
+        .route("/doors/reset", post(today::reset_door))
         .route("/traffic", get(traffic::page))
         .route("/traffic.csv", get(traffic::csv))
         .route("/traffic.xlsx", get(traffic::xlsx))

@@ -46,6 +46,8 @@ pub fn alarm_words(lang: Lang, a: &Alarm) -> String {
         (AlarmKind::ClockWrong, Lang::En) => "clock wrong",
         (AlarmKind::Help, Lang::Zh) => "紧急求助",
         (AlarmKind::Help, Lang::En) => "HELP button pressed",
+        (AlarmKind::Fire, Lang::Zh) => "消防报警：门已释放，待复位",
+        (AlarmKind::Fire, Lang::En) => "fire alarm: door released until reset",
     };
     if a.detail.is_empty() {
         what.to_owned()
@@ -80,6 +82,7 @@ pub fn lock_word(lang: Lang, s: keting_core::door::lock::LockState) -> &'static 
         Open => lang.t("门开着", "open"),
         HeldOpen => lang.t("门开太久", "held open"),
         Forced => lang.t("被强行打开", "forced"),
+        Released => lang.t("消防释放，待复位", "released for a fire, until reset"),
     }
 }
 
@@ -186,6 +189,20 @@ async fn live_html(d: &Dashboard, who: &StaffSession, lang: Lang) -> String {
                     lang.t("确认", "Acknowledge")
                 ),
                 None => lang.t("未确认", "not acknowledged").to_owned(),
+            };
+            // A door released for a fire locks again only when staff reset it.
+            let acked = if a.kind == AlarmKind::Fire && who.role.may(StaffAction::OpenDoor) {
+                format!(
+                    "{acked} <form method=\"post\" action=\"/doors/reset\" class=\"inline\">\
+                     <input type=\"hidden\" name=\"csrf\" value=\"{}\">\
+                     <input type=\"hidden\" name=\"door\" value=\"{}\">\
+                     <button class=\"ack\">{}</button></form>",
+                    esc(&who.csrf),
+                    esc(a.device.as_str()),
+                    lang.t("火警解除后复位门锁", "Reset the door (fire over)")
+                )
+            } else {
+                acked
             };
             vec![
                 format!("{}", a.id),
@@ -369,6 +386,83 @@ pub async fn live(State(d): State<Dashboard>, headers: HeaderMap) -> Response {
         return html_page(StatusCode::UNAUTHORIZED, String::new());
     };
     html_page(StatusCode::OK, live_html(&d, &who, lang).await)
+}
+
+/// The reset form: a door released for a fire.
+#[derive(serde::Deserialize)]
+pub struct ResetForm {
+    csrf: String,
+    door: String,
+}
+
+/// `POST /doors/reset`: a door released by its fire input locks again, in
+/// the signed-in staff member's name; waits for the door's answer.
+pub async fn reset_door(
+    State(d): State<Dashboard>,
+    headers: HeaderMap,
+    Form(f): Form<ResetForm>,
+) -> Response {
+    let may = Some((
+        StaffAction::OpenDoor,
+        ("你的角色不能复位门锁", "Your role may not reset a door"),
+    ));
+    let (who, lang) = match form_guard(&d, &headers, &f.csrf, may) {
+        Ok(w) => w,
+        Err(r) => return *r,
+    };
+    let member = who.member;
+    let door = f.door.trim().to_owned();
+    let asked = d
+        .with_store(move |store| {
+            let device = desk::doors::door_id(&door)?;
+            desk::doors::request_reset(store, Actor::Staff(member), &device, clock::now())
+        })
+        .await;
+    let command = match asked {
+        Ok(c) => c,
+        Err(e) => return refused(lang, Some(&who), &e.words(lang)),
+    };
+    let give_up = std::time::Instant::now() + desk::doors::COMMAND_DEADLINE;
+    loop {
+        let c = command.clone();
+        let outcome = d
+            .with_store(move |store| desk::doors::open_outcome(store, &c))
+            .await;
+        match outcome {
+            Ok(Some(o)) if o == "done" => return see_other("/#alarms"),
+            Ok(Some(o)) => {
+                tracing::warn!(command, "door reset refused: {o}");
+                let still =
+                    o.contains(&keting_core::door::lock::ResetRefusal::FireStillActive.to_string());
+                let words = if still {
+                    lang.t(
+                        "火警输入仍然有效：火警解除后再复位",
+                        "The fire alarm input is still active: reset once the fire alarm is over",
+                    )
+                } else {
+                    lang.t(
+                        "门没有复位，请到现场查看",
+                        "The door did not reset: check it on site",
+                    )
+                };
+                return refused(lang, Some(&who), words);
+            }
+            Ok(None) if std::time::Instant::now() < give_up => {
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            }
+            Ok(None) => {
+                return refused(
+                    lang,
+                    Some(&who),
+                    lang.t(
+                        "门没有回应：它在线吗？",
+                        "The door did not answer: is it online?",
+                    ),
+                );
+            }
+            Err(e) => return refused(lang, Some(&who), &e.words(lang)),
+        }
+    }
 }
 
 /// The acknowledge form.

@@ -49,7 +49,10 @@ impl DoorView {
         self.availability == Availability::Offline
             || self.fault.is_some()
             || self.locked_out
-            || matches!(self.state, Some(LockState::Forced | LockState::HeldOpen))
+            || matches!(
+                self.state,
+                Some(LockState::Forced | LockState::HeldOpen | LockState::Released)
+            )
     }
 }
 

@@ -1,5 +1,6 @@
 //! The doors desk: registering a door, opening it for one pulse at a staff
-//! member's request, what the doors reported.
+//! member's request, locking a door released for a fire again (its reset),
+//! what the doors reported.
 //!
 //! An open request is a row the service sends to the door with a deadline
 //! and closes with the door's answer; the door decides and relocks on its
@@ -97,8 +98,34 @@ pub fn request_open(
     })
 }
 
-/// The door's answer to an open request: `done`, a refusal, `expired`, or
-/// `None` while it is on its way.
+/// Asks `door`, released by its fire-alarm input, to lock again; returns
+/// the command's id, whose outcome [`open_outcome`] reads. The door itself
+/// refuses while the fire input is still active.
+pub fn request_reset(
+    store: &mut Store,
+    actor: Actor,
+    door: &DeviceId,
+    now: Timestamp,
+) -> Result<String, DoorError> {
+    store.write(|tx| {
+        super::staff::require(tx, actor, StaffAction::OpenDoor)?;
+        if !doors::list(tx)?.iter().any(|d| &d.id == door) {
+            return Err(DoorError::UnknownDoor(door.clone()));
+        }
+        let c = device_commands::request_reset(tx, door, &actor.audit_name(), now)?;
+        audit::record(
+            tx,
+            now,
+            &actor.audit_name(),
+            "door.reset",
+            &format!("{door} command {c}"),
+        )?;
+        Ok(c)
+    })
+}
+
+/// The door's answer to an open or reset request: `done`, a refusal,
+/// `expired`, or `None` while it is on its way.
 pub fn open_outcome(store: &Store, command: &str) -> Result<Option<String>, DoorError> {
     Ok(device_commands::outcome(store.conn(), command)?)
 }

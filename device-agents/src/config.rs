@@ -22,6 +22,7 @@
 //! contact = { line = "GPIO27", active_low = true }
 //! exit_button = { line = "GPIO22", active_low = true }
 //! help_button = { line = "GPIO23", active_low = true }   # SOS, inside (optional)
+//! fire_input = { line = "GPIO24" }   # the fire panel's contact: releases until reset (optional)
 //! scanner = { kind = "evdev", device = "/dev/input/by-id/usb-scanner-event-kbd" }
 //! panel = { kind = "ssd1306", i2c = "/dev/i2c-1", address = 60 }
 //! alarm_output = { bus = "rtu:/dev/ttyUSB0@9600", channel = 2 }   # a siren: on while forced or held open
@@ -411,6 +412,9 @@ pub struct DoorConfig {
     /// The help (SOS) button inside: an urgent alarm to every channel, the
     /// siren on for `help_siren_s`.
     pub help_button: Option<InputConfig>,
+    /// The fire-alarm panel's contact: while active the door is released,
+    /// and it stays released until staff reset it (`kiosk door reset`).
+    pub fire_input: Option<InputConfig>,
     /// How long the siren sounds after the help button (seconds).
     #[serde(default = "default_help_siren_s")]
     pub help_siren_s: u64,

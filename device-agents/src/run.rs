@@ -434,6 +434,7 @@ fn door_setup(
         ),
         (&door.exit_button, DoorInput::ExitButton, "door.exit_button"),
         (&door.help_button, DoorInput::HelpButton, "door.help_button"),
+        (&door.fire_input, DoorInput::Fire, "door.fire_input"),
     ] {
         let Some(input) = input else { continue };
         let spec = LineSpec {
@@ -509,6 +510,7 @@ fn door_setup(
             .map(|o| AlarmOutput::relay(o.bus.clone(), o.unit, o.channel)),
         contact_line: door.contact.as_ref().map(|l| l.line.clone()),
         exit_line: door.exit_button.as_ref().map(|l| l.line.clone()),
+        fire_line: door.fire_input.as_ref().map(|l| l.line.clone()),
         help_siren: Duration::from_secs(door.help_siren_s),
     })
 }

@@ -611,3 +611,152 @@ async fn the_help_button_raises_one_urgent_alarm_and_sounds_the_siren_for_a_whil
     assert_eq!(again, 0, "one alarm for a button pressed twice");
     door.stop().await;
 }
+
+impl Door {
+    /// Sends a command sealed with the site's key; returns the door's ack.
+    async fn command(
+        &mut self,
+        id: &str,
+        action: keting_core::messages::Action,
+    ) -> keting_core::messages::Outcome {
+        self.send_command(id, action).await;
+        self.ack(id).await
+    }
+
+    /// Sends a command sealed with the site's key.
+    async fn send_command(&mut self, id: &str, action: keting_core::messages::Action) {
+        use keting_core::messages::{Command, MessageId, PROTOCOL_VERSION};
+        let now_ms = keting_link::clock::now().as_unix_millis();
+        let cmd = Command {
+            v: PROTOCOL_VERSION,
+            to: keting_core::ids::DeviceId::new("gym-door").unwrap(),
+            seq: u64::try_from(now_ms).unwrap(),
+            id: MessageId::new(id).unwrap(),
+            deadline_ms: now_ms + 10_000,
+            action,
+        };
+        self.watcher
+            .publish(
+                "keting/v1/demo/device/gym-door/cmd",
+                &keting_core::signed_command::seal(&self.key, &cmd),
+                false,
+            )
+            .await
+            .unwrap();
+    }
+
+    /// The door's answer to command `id`.
+    async fn ack(&mut self, id: &str) -> keting_core::messages::Outcome {
+        use keting_core::messages::Ack;
+        loop {
+            let e = wait_for(
+                &mut self.watch_events,
+                |e| matches!(e, LinkEvent::Message { topic, .. } if topic.ends_with("/ack")),
+            )
+            .await;
+            let LinkEvent::Message { payload, .. } = e else {
+                unreachable!()
+            };
+            let ack: Ack = decode(&keting_core::signed_answer::unchecked(&payload)).unwrap();
+            if ack.id.as_str() == id {
+                return ack.outcome;
+            }
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fail_safe_door_is_released_by_the_fire_input_until_reset_and_when_its_agent_dies() {
+    use keting_core::door::lock::Alarm;
+    use keting_core::messages::{Action, Outcome};
+    use keting_device_agents::door::strike::FAIL_SAFE_HOLD;
+    let mut door = Door::start_with("fail = \"safe\"\nfire_input = { line = \"GPIO24\" }\n").await;
+    // Powered at rest: the magnet holds the door.
+    coil(&door.board, true).await;
+
+    // The fire panel's contact closes: released at once, the alarm up.
+    door.sim.gpio.drive("GPIO24", true);
+    coil(&door.board, false).await;
+    let e = door
+        .event(|k| {
+            matches!(
+                k,
+                EventKind::Alarm {
+                    alarm: Alarm::Fire,
+                    ..
+                }
+            )
+        })
+        .await;
+    assert_eq!(
+        e.kind,
+        EventKind::Alarm {
+            alarm: Alarm::Fire,
+            raised: true
+        }
+    );
+    door.status(|s| s.state == LockState::Released).await;
+    // People leave through it: no forced alarm.
+    door.sim.gpio.drive("GPIO27", true);
+    door.sim.gpio.drive("GPIO27", false);
+    // Staff cannot lock it while the fire input is active.
+    match door.command("reset-early", Action::ResetRelease).await {
+        Outcome::Refused { reason } => assert!(reason.contains("still active"), "{reason}"),
+        other => panic!("a reset during the fire: {other:?}"),
+    }
+    assert!(!door.board.relays()[0], "still released");
+    // The fire input clears: the door stays released (the alarm too)
+    // until staff reset it, which the door now takes.
+    door.sim.gpio.drive("GPIO24", false);
+    // The board's hold would have run out by now had it been renewed.
+    assert!(!door.board.relays()[0], "released until reset");
+    door.send_command("reset", Action::ResetRelease).await;
+    coil(&door.board, true).await;
+    let e = door
+        .event(|k| {
+            matches!(
+                k,
+                EventKind::Alarm {
+                    alarm: Alarm::Fire,
+                    ..
+                } | EventKind::Alarm {
+                    alarm: Alarm::Forced,
+                    ..
+                }
+            )
+        })
+        .await;
+    assert_eq!(
+        e.kind,
+        EventKind::Alarm {
+            alarm: Alarm::Fire,
+            raised: false
+        },
+        "cleared by the reset, and nothing was forced while released"
+    );
+    door.status(|s| s.state == LockState::Locked).await;
+    assert_eq!(door.ack("reset").await, Outcome::Done);
+
+    // Locked, the agent renews the board's hold: the door stays locked
+    // longer than one hold.
+    let writes = door.board.writes();
+    let mut changes = door.board.changes();
+    let held = tokio::time::timeout(FAIL_SAFE_HOLD * 2, changes.wait_for(|c| !c[0])).await;
+    assert!(held.is_err(), "the magnet let go with its agent alive");
+    assert!(door.board.writes() >= writes + 4, "the hold was renewed");
+
+    // The agent dies (no way out, no last write): the board lets go by
+    // itself within one hold, as a power cut would.
+    door.agent.abort();
+    let died = std::time::Instant::now();
+    coil(&door.board, false).await;
+    let after = died.elapsed();
+    println!(
+        "fail-safe door released {} ms after its agent died",
+        after.as_millis()
+    );
+    assert!(
+        after <= FAIL_SAFE_HOLD + Duration::from_millis(500),
+        "released {after:?} after the agent died"
+    );
+}

@@ -30,11 +30,14 @@ pub enum AlarmKind {
     /// Someone pressed a door's help (SOS) button: urgent, told to every
     /// channel at once, cleared when staff acknowledge it.
     Help,
+    /// A door released by the fire-alarm input: cleared when staff reset
+    /// the door once the input is clear (the door's signed event).
+    Fire,
 }
 
 impl AlarmKind {
     /// Every kind.
-    pub const ALL: [AlarmKind; 8] = [
+    pub const ALL: [AlarmKind; 9] = [
         AlarmKind::Forced,
         AlarmKind::HeldOpen,
         AlarmKind::ReaderLockout,
@@ -43,6 +46,7 @@ impl AlarmKind {
         AlarmKind::VendInDoubt,
         AlarmKind::ClockWrong,
         AlarmKind::Help,
+        AlarmKind::Fire,
     ];
 
     /// Its name in the database and the command line.
@@ -56,6 +60,7 @@ impl AlarmKind {
             AlarmKind::VendInDoubt => "vend_in_doubt",
             AlarmKind::ClockWrong => "clock_wrong",
             AlarmKind::Help => "help",
+            AlarmKind::Fire => "fire",
         }
     }
 

@@ -1,5 +1,6 @@
 //! Commands to devices that staff ask for: a door opened remotely (the
-//! staff page, `kiosk door open`), a device's self-test (the dashboard).
+//! staff page, `kiosk door open`), a door released for a fire reset
+//! (`kiosk door reset`, the dashboard), a device's self-test (the dashboard).
 //! They are written here by whoever asks and sent by the centre, which
 //! notices the database change. Each has an id, a deadline and, once the
 //! device answers, an outcome (and a self-test's report); a command whose
@@ -29,6 +30,8 @@ pub enum CommandAction {
     Unlock,
     /// Any device: its commissioning self-test (nothing dispensed).
     SelfTest,
+    /// A door released by its fire-alarm input: lock again.
+    ResetRelease,
 }
 
 impl CommandAction {
@@ -36,6 +39,7 @@ impl CommandAction {
         match self {
             CommandAction::Unlock => "unlock",
             CommandAction::SelfTest => "self_test",
+            CommandAction::ResetRelease => "reset_release",
         }
     }
 }
@@ -108,6 +112,25 @@ pub fn request_unlock(
     )
 }
 
+/// Asks door `device`, released for a fire, to lock again; returns the
+/// command id. The door refuses while its fire input is still active.
+pub fn request_reset(
+    conn: &Connection,
+    device: &DeviceId,
+    requested_by: &str,
+    now: Timestamp,
+) -> Result<String, StoreError> {
+    insert(
+        conn,
+        device,
+        CommandAction::ResetRelease,
+        None,
+        requested_by,
+        now,
+        DEADLINE,
+    )
+}
+
 /// Asks `device` (any kind) for its self-test; returns the command id.
 pub fn request_self_test(
     conn: &Connection,
@@ -158,6 +181,7 @@ fn action_of(s: &str) -> Result<CommandAction, StoreError> {
     match s {
         "unlock" => Ok(CommandAction::Unlock),
         "self_test" => Ok(CommandAction::SelfTest),
+        "reset_release" => Ok(CommandAction::ResetRelease),
         other => Err(StoreError::Invalid(format!("a command's action {other:?}"))),
     }
 }

@@ -792,6 +792,28 @@ const MIGRATIONS: &[&str] = &[
                OR c.name IN (SELECT r.channel FROM alert_routes r WHERE r.alarm_kind = NEW.kind);
     END;
     "#,
+    // 27: a door released by its fire-alarm input locks again only when
+    // staff reset it (issue 29): a command may also be `reset_release`.
+    r#"
+    CREATE TABLE device_commands_27 (
+        id           INTEGER PRIMARY KEY,
+        command_id   TEXT    NOT NULL UNIQUE,
+        device_id    TEXT    NOT NULL,
+        action       TEXT    NOT NULL CHECK (action IN ('unlock', 'self_test', 'reset_release')),
+        member_id    INTEGER,
+        requested_by TEXT    NOT NULL,
+        requested_ms INTEGER NOT NULL,
+        deadline_ms  INTEGER NOT NULL,
+        sent_ms      INTEGER,
+        outcome      TEXT,
+        outcome_ms   INTEGER,
+        report       TEXT
+    ) STRICT;
+    INSERT INTO device_commands_27 SELECT * FROM device_commands;
+    DROP TABLE device_commands;
+    ALTER TABLE device_commands_27 RENAME TO device_commands;
+    CREATE INDEX device_commands_unsent ON device_commands (id) WHERE sent_ms IS NULL AND outcome IS NULL;
+    "#,
 ];
 
 /// The schema version this build writes.

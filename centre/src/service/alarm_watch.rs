@@ -112,6 +112,7 @@ pub fn on_event(
             DoorAlarm::HeldOpen => AlarmKind::HeldOpen,
             DoorAlarm::Lockout => AlarmKind::ReaderLockout,
             DoorAlarm::Help => AlarmKind::Help,
+            DoorAlarm::Fire => AlarmKind::Fire,
         };
         if kind == AlarmKind::Help {
             // Who may need the help: the last one in through this door in
@@ -160,6 +161,7 @@ pub fn on_status(
         match s.state {
             LockState::Forced => set(conn, device, AlarmKind::Forced, true, "", now)?,
             LockState::HeldOpen => set(conn, device, AlarmKind::HeldOpen, true, "", now)?,
+            LockState::Released => set(conn, device, AlarmKind::Fire, true, "", now)?,
             _ => {}
         }
         set(

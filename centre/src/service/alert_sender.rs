@@ -53,6 +53,10 @@ fn kind_words(kind: AlarmKind) -> (&'static str, &'static str) {
         AlarmKind::VendInDoubt => ("饮料出货存疑", "drink in doubt"),
         AlarmKind::ClockWrong => ("时钟错误", "clock wrong"),
         AlarmKind::Help => ("紧急求助：有人按了求助按钮", "HELP button pressed"),
+        AlarmKind::Fire => (
+            "消防报警：门已释放，火警解除后需工作人员复位",
+            "fire alarm: door released until staff reset it",
+        ),
     }
 }
 
@@ -314,14 +318,14 @@ pub async fn send(
             return Ok(Outcome::Delivered(why.to_owned()));
         }
         // Quiet hours for its kind: held until they end (never a call for
-        // help).
+        // help or a door released for a fire).
         let minute = {
             let d = keting_core::calendar::SiteCalendar::china().local(at);
             u16::from(d.hour()) * 60 + u16::from(d.minute())
         };
         if let Some(left) = alerts::policy(store.conn(), a.kind)?
             .quiet_for(minute)
-            .filter(|_| a.kind != AlarmKind::Help)
+            .filter(|_| !matches!(a.kind, AlarmKind::Help | AlarmKind::Fire))
         {
             let until = at.saturating_add(Duration::from_secs(u64::from(left) * 60));
             alerts::hold(store.conn(), p.id, until)?;

@@ -837,6 +837,7 @@ impl Controller {
                 match cmd.action {
                     CommandAction::Unlock => Action::Unlock { member: cmd.member },
                     CommandAction::SelfTest => Action::SelfTest { test_vend: None },
+                    CommandAction::ResetRelease => Action::ResetRelease,
                 },
                 t,
             )?;

@@ -1,7 +1,8 @@
 //! The lock: strike, door contact and exit button, as a sans-IO machine.
 //!
 //! Inputs: [`LockMachine::handle_grant`] (access granted),
-//! [`LockMachine::handle_exit_button`], [`LockMachine::handle_contact`] and
+//! [`LockMachine::handle_exit_button`], [`LockMachine::handle_contact`],
+//! [`LockMachine::handle_fire`], [`LockMachine::handle_reset`] and
 //! [`LockMachine::handle_timeout`]. Outputs, drained with
 //! [`LockMachine::poll_output`]: switch the strike, raise or clear an alarm,
 //! a new state to publish. [`LockMachine::poll_timeout`] says when to call
@@ -15,6 +16,11 @@
 //! - Held open: open for longer than 15 s (default) raises an alarm, cleared
 //!   when the door closes.
 //! - Forced: the contact opens while locked, with no grant and no exit button.
+//! - Fire: the fire-alarm input closing releases the door at once and
+//!   raises the fire alarm; the door stays released (no forced or held-open
+//!   alarm: people are leaving) after the input clears, until staff reset
+//!   it ([`LockMachine::handle_reset`], refused while the input is still
+//!   active). Only the reset clears the alarm.
 
 use std::collections::VecDeque;
 use std::time::Duration;
@@ -74,6 +80,8 @@ pub enum LockState {
     HeldOpen,
     /// Opened without a grant or the exit button: alarm.
     Forced,
+    /// Released by the fire-alarm input, open or closed, until staff reset it.
+    Released,
 }
 
 /// An alarm the door raises.
@@ -90,6 +98,20 @@ pub enum Alarm {
     /// Someone pressed the help (SOS) button inside (raised by the door
     /// agent, cleared by staff who answered it, never by this machine).
     Help,
+    /// The fire-alarm input released the door; cleared only by staff's
+    /// reset once the input is clear.
+    Fire,
+}
+
+/// Why a reset was refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ResetRefusal {
+    /// The fire-alarm input is still active.
+    #[error("the fire alarm input is still active")]
+    FireStillActive,
+    /// The door is not released for a fire: nothing to reset.
+    #[error("the door is not released for a fire")]
+    NotReleased,
 }
 
 /// What the machine wants done.
@@ -117,6 +139,10 @@ pub struct LockMachine {
     pulse_until: Option<Timestamp>,
     open_since: Option<Timestamp>,
     alarm: Option<Alarm>,
+    /// The fire-alarm input reads active.
+    fire_input: bool,
+    /// Released for a fire, until staff reset it.
+    fire_released: bool,
     published: LockState,
     outputs: VecDeque<LockOutput>,
 }
@@ -134,6 +160,8 @@ impl LockMachine {
             pulse_until: None,
             open_since: None,
             alarm: None,
+            fire_input: false,
+            fire_released: false,
             published: LockState::Unknown,
             outputs,
         }
@@ -141,27 +169,42 @@ impl LockMachine {
 
     /// The current state.
     pub fn state(&self) -> LockState {
+        if self.fire_released {
+            return LockState::Released;
+        }
         match (self.contact_open, self.alarm) {
             (None, _) => LockState::Unknown,
             (_, Some(Alarm::Forced)) => LockState::Forced,
             (_, Some(Alarm::HeldOpen)) => LockState::HeldOpen,
             // The machine never holds a lockout alarm (the access rules do).
-            (Some(true), None | Some(Alarm::Lockout | Alarm::Help)) => LockState::Open,
-            (Some(false), None | Some(Alarm::Lockout | Alarm::Help)) if self.strike_unlocked => {
+            (Some(true), None | Some(Alarm::Lockout | Alarm::Help | Alarm::Fire)) => {
+                LockState::Open
+            }
+            (Some(false), None | Some(Alarm::Lockout | Alarm::Help | Alarm::Fire))
+                if self.strike_unlocked =>
+            {
                 LockState::Unlocked
             }
-            (Some(false), None | Some(Alarm::Lockout | Alarm::Help)) => LockState::Locked,
+            (Some(false), None | Some(Alarm::Lockout | Alarm::Help | Alarm::Fire)) => {
+                LockState::Locked
+            }
         }
     }
 
     /// Access was granted: release the strike for a pulse.
     pub fn handle_grant(&mut self, now: Timestamp) {
+        if self.fire_released {
+            return;
+        }
         self.start_pulse(now);
         self.publish();
     }
 
     /// The exit button was pressed: release the strike for a pulse.
     pub fn handle_exit_button(&mut self, now: Timestamp) {
+        if self.fire_released {
+            return;
+        }
         self.start_pulse(now);
         self.publish();
     }
@@ -169,6 +212,12 @@ impl LockMachine {
     /// A reading of the door contact (`open` true: the door is open).
     pub fn handle_contact(&mut self, open: bool, now: Timestamp) {
         let before = self.contact_open.replace(open);
+        if self.fire_released {
+            // Released for a fire: people leave; nothing is forced or held.
+            self.open_since = None;
+            self.publish();
+            return;
+        }
         match (before, open) {
             (Some(false), true) => {
                 self.open_since = Some(now);
@@ -191,6 +240,53 @@ impl LockMachine {
             _ => {}
         }
         self.publish();
+    }
+
+    /// The fire-alarm input reads `active` (closed) or not. Active: the
+    /// door is released at once and the fire alarm raised; clearing it
+    /// changes nothing until staff reset the door.
+    pub fn handle_fire(&mut self, active: bool, _now: Timestamp) {
+        self.fire_input = active;
+        if active && !self.fire_released {
+            self.fire_released = true;
+            self.pulse_until = None;
+            self.open_since = None;
+            // A forced or held-open alarm ends: the fire outranks it.
+            if let Some(alarm) = self.alarm.take() {
+                self.outputs.push_back(LockOutput::AlarmCleared(alarm));
+            }
+            self.strike_unlocked = true;
+            self.outputs
+                .push_back(LockOutput::Strike { unlocked: true });
+            self.outputs.push_back(LockOutput::AlarmRaised(Alarm::Fire));
+        }
+        self.publish();
+    }
+
+    /// Staff reset a door released for a fire: it locks again and the fire
+    /// alarm is cleared. Refused while the fire input is still active.
+    pub fn handle_reset(&mut self, now: Timestamp) -> Result<(), ResetRefusal> {
+        if !self.fire_released {
+            return Err(ResetRefusal::NotReleased);
+        }
+        if self.fire_input {
+            return Err(ResetRefusal::FireStillActive);
+        }
+        self.fire_released = false;
+        self.outputs
+            .push_back(LockOutput::AlarmCleared(Alarm::Fire));
+        self.end_pulse();
+        // Left open at the reset: it may be held open from now.
+        if self.contact_open == Some(true) {
+            self.open_since = Some(now);
+        }
+        self.publish();
+        Ok(())
+    }
+
+    /// Whether the door is released for a fire (until staff reset it).
+    pub fn fire_released(&self) -> bool {
+        self.fire_released
     }
 
     /// Time passed: end a pulse, raise a held-open alarm.
@@ -420,6 +516,79 @@ mod tests {
             ]
         );
         assert_eq!(m.poll_timeout(), Some(t(5_000)));
+    }
+
+    #[test]
+    fn the_fire_input_releases_the_door_until_it_clears_and_staff_reset_it() {
+        let mut m = powered_on_closed();
+        m.handle_fire(true, t(0));
+        assert_eq!(
+            drain(&mut m),
+            [
+                Strike { unlocked: true },
+                AlarmRaised(Alarm::Fire),
+                State(LockState::Released)
+            ]
+        );
+        // People leave: no forced alarm, no held-open alarm, no relock.
+        m.handle_contact(true, t(1_000));
+        assert_eq!(drain(&mut m), []);
+        assert_eq!(run_until(&mut m, t(600_000)), []);
+        assert_eq!(m.poll_timeout(), None);
+        m.handle_contact(false, t(601_000));
+        m.handle_grant(t(602_000));
+        assert_eq!(drain(&mut m), [], "a grant does not end the release");
+        // Not while the fire input is still active.
+        assert_eq!(
+            m.handle_reset(t(603_000)),
+            Err(ResetRefusal::FireStillActive)
+        );
+        // The input clears: still released, the alarm still up.
+        m.handle_fire(false, t(604_000));
+        assert_eq!(drain(&mut m), []);
+        assert_eq!(m.state(), LockState::Released);
+        // Staff reset it: locked, the alarm cleared.
+        assert_eq!(m.handle_reset(t(605_000)), Ok(()));
+        assert_eq!(
+            drain(&mut m),
+            [
+                AlarmCleared(Alarm::Fire),
+                Strike { unlocked: false },
+                State(LockState::Locked)
+            ]
+        );
+        assert_eq!(m.handle_reset(t(606_000)), Err(ResetRefusal::NotReleased));
+    }
+
+    #[test]
+    fn a_fire_during_a_forced_alarm_takes_over_and_a_reset_with_the_door_open_can_be_held_open() {
+        let mut m = powered_on_closed();
+        m.handle_contact(true, t(0));
+        drain(&mut m);
+        m.handle_fire(true, t(1_000));
+        assert_eq!(
+            drain(&mut m),
+            [
+                AlarmCleared(Alarm::Forced),
+                Strike { unlocked: true },
+                AlarmRaised(Alarm::Fire),
+                State(LockState::Released)
+            ]
+        );
+        m.handle_fire(false, t(2_000));
+        m.handle_reset(t(3_000)).unwrap();
+        assert_eq!(
+            drain(&mut m),
+            [
+                AlarmCleared(Alarm::Fire),
+                Strike { unlocked: false },
+                State(LockState::Open)
+            ]
+        );
+        assert_eq!(
+            run_until(&mut m, t(18_000)),
+            [AlarmRaised(Alarm::HeldOpen), State(LockState::HeldOpen)]
+        );
     }
 
     #[test]

@@ -93,6 +93,8 @@ pub struct DoorSetup {
     pub contact_line: Option<String>,
     /// The exit button's line, if one is fitted (for the self-test).
     pub exit_line: Option<String>,
+    /// The fire-alarm input's line, if one is fitted (for the self-test).
+    pub fire_line: Option<String>,
     /// How long the siren sounds after the help button.
     pub help_siren: Duration,
 }
@@ -112,6 +114,8 @@ pub struct DoorAgent {
     strike_wanted: bool,
     strike_in_place: bool,
     strike_retry_at: Option<Instant>,
+    /// When a fail-safe lock's hold on the board is renewed.
+    strike_renew_at: Option<Instant>,
     fault: Option<String>,
     locked_out: bool,
     message: Option<(StatusView, Instant)>,
@@ -126,6 +130,7 @@ pub struct DoorAgent {
     /// The inputs' last readings, for the self-test: `Ok(value)` or the failure.
     contact_seen: Option<Result<bool, String>>,
     exit_seen: Option<Result<bool, String>>,
+    fire_seen: Option<Result<bool, String>>,
     /// The help button's last press, and until when its siren sounds.
     help_pressed: Option<Instant>,
     help_siren_until: Option<Instant>,
@@ -171,6 +176,7 @@ impl DoorAgent {
             strike_wanted: false,
             strike_in_place: false,
             strike_retry_at: None,
+            strike_renew_at: None,
             fault: None,
             locked_out: false,
             message: None,
@@ -183,6 +189,7 @@ impl DoorAgent {
             status_due: Instant::now() + STATUS_HEARTBEAT,
             contact_seen: None,
             exit_seen: None,
+            fire_seen: None,
             help_pressed: None,
             help_siren_until: None,
         }
@@ -206,6 +213,7 @@ impl DoorAgent {
             self.lock.poll_timeout().map(|t| instant_of(t, local)),
             self.access.poll_timeout().map(|t| instant_of(t, site)),
             self.strike_retry_at,
+            self.strike_renew_at,
             self.message.as_ref().map(|(_, until)| *until),
             Some(self.status_due),
             self.help_siren_until,
@@ -231,6 +239,11 @@ impl DoorAgent {
         }
         if self.strike_retry_at.is_some_and(|at| at <= Instant::now()) {
             self.strike_retry_at = None;
+            self.drive_strike().await;
+        }
+        if self.strike_renew_at.is_some_and(|at| at <= Instant::now()) {
+            self.strike_renew_at = None;
+            self.strike_in_place = false;
             self.drive_strike().await;
         }
         let site_now = self.topics.clock().best_time();
@@ -279,12 +292,27 @@ impl DoorAgent {
                 self.drive_alarm_output().await;
             }
             DoorInput::HelpButton(false) => {}
+            DoorInput::Fire(active) => {
+                if self.fire_seen != Some(Ok(active)) {
+                    if active {
+                        tracing::warn!("the fire alarm input is active: the door is released");
+                    } else if self.lock.fire_released() {
+                        tracing::warn!(
+                            "the fire alarm input cleared: the door stays released until staff reset it"
+                        );
+                    }
+                }
+                self.fire_seen = Some(Ok(active));
+                self.lock.handle_fire(active, t);
+            }
             DoorInput::Failed(what) => {
                 tracing::error!("door input failed: {what}");
                 if what.starts_with("door.contact") {
                     self.contact_seen = Some(Err(what.clone()));
                 } else if what.starts_with("door.exit_button") {
                     self.exit_seen = Some(Err(what.clone()));
+                } else if what.starts_with("door.fire_input") {
+                    self.fire_seen = Some(Err(what.clone()));
                 }
                 self.emit(EventKind::Fault { message: what }).await;
             }
@@ -436,6 +464,16 @@ impl DoorAgent {
                     self.published = None;
                     Outcome::Done
                 }
+                Action::ResetRelease => match self.lock.handle_reset(t) {
+                    Ok(()) => {
+                        tracing::info!("reset by staff after the fire alarm: locking again");
+                        self.settle().await;
+                        Outcome::Done
+                    }
+                    Err(refusal) => Outcome::Refused {
+                        reason: refusal.to_string(),
+                    },
+                },
                 Action::SelfTest { .. } => Outcome::SelfTested {
                     checks: self.self_test().await,
                 },
@@ -444,7 +482,7 @@ impl DoorAgent {
                 | Action::SessionStart { .. }
                 | Action::SessionStop { .. }
                 | Action::Show { .. } => Outcome::Refused {
-                    reason: "a door does not vend".into(),
+                    reason: "a door does not do that".into(),
                 },
             }
         };
@@ -550,6 +588,11 @@ impl DoorAgent {
                 tracing::debug!("strike confirmed");
                 self.strike_in_place = true;
                 self.strike_retry_at = None;
+                self.strike_renew_at = self
+                    .setup
+                    .strike
+                    .renew_every(self.strike_wanted)
+                    .map(|every| Instant::now() + every);
                 if self.fault.take().is_some() {
                     tracing::info!("strike driven again; fault cleared");
                 }
@@ -596,6 +639,12 @@ impl DoorAgent {
                 &self.setup.exit_line,
                 &self.exit_seen,
                 ("pressed", "released"),
+            ),
+            (
+                "fire alarm input",
+                &self.setup.fire_line,
+                &self.fire_seen,
+                ("active", "clear"),
             ),
         ] {
             let check = format!("{name} ({})", line.as_deref().unwrap_or("not fitted"));
@@ -703,8 +752,9 @@ impl DeviceAgent for DoorAgent {
     fn on_connected(&mut self) {}
 
     async fn stop(mut self) {
-        // Leave the door locked whatever happens next.
-        let locked = self.setup.fail.relay_energized(false);
+        // Leave the door locked whatever happens next; released for a
+        // fire, leave it released.
+        let locked = self.setup.fail.relay_energized(self.lock.fire_released());
         if let Err(e) = self.setup.strike.set(locked).await {
             tracing::error!("could not lock the strike on the way out: {e}");
         }

@@ -1,4 +1,5 @@
-//! Forwards the door's inputs (scanner, contact, exit and help buttons) to the agent's
+//! Forwards the door's inputs (scanner, contact, exit and help buttons, the
+//! fire-alarm contact) to the agent's
 //! loop as [`DoorInput`]s, one task each, so the loop sees them in order.
 
 use keting_hardware::gpio::InputLine;
@@ -16,6 +17,8 @@ pub enum DoorInput {
     ExitButton(bool),
     /// The help (SOS) button was pressed (`true`) or released.
     HelpButton(bool),
+    /// The fire-alarm panel's contact is active (`true`) or clear.
+    Fire(bool),
     /// An input failed; the message says which and why.
     Failed(String),
 }

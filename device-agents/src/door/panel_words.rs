@@ -28,6 +28,12 @@ pub fn for_state(state: LockState, fault: bool, locked_out: bool) -> StatusView 
         LockState::Open => view("门已开", "请随手关门", "Please close the door", false),
         LockState::HeldOpen => view("请关门", "门开太久了", "Door held open", true),
         LockState::Forced => view("警报", "门被强行打开", "Door forced", true),
+        LockState::Released => view(
+            "消防警报",
+            "门已释放 请离开",
+            "Fire alarm: door released",
+            true,
+        ),
     }
 }
 

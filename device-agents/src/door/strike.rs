@@ -9,6 +9,13 @@
 //! pulse's time even if this process dies, hangs or loses the bus. The
 //! agent still relocks on its own timer too (and a door closing ends the
 //! pulse early), so the board's timer is the net below, not the rule.
+//!
+//! A fail-safe lock (energised to lock) turns this round: the board times
+//! the *locked* state instead. Locking is a "pulse on" of [`FAIL_SAFE_HOLD`]
+//! that the agent renews every [`FAIL_SAFE_RENEW`] ([`Strike::renew_every`]);
+//! a release is a plain write that lasts. If the agent dies, hangs or loses
+//! the bus, the board lets the relay drop within the hold and the door is
+//! released, as it would be on a power cut.
 
 use std::time::Duration;
 
@@ -49,6 +56,14 @@ pub enum StrikeError {
 /// relock comes first in normal running, and the board's only when the
 /// agent is gone (at most this much later than the pulse's end).
 pub const BOARD_TIMER_MARGIN: Duration = Duration::from_millis(500);
+
+/// How long a fail-safe lock's board holds it locked with no renewal: the
+/// agent's death releases the door within this long.
+pub const FAIL_SAFE_HOLD: Duration = Duration::from_secs(5);
+
+/// How often the agent renews a fail-safe lock's hold (three tries within
+/// one hold).
+pub const FAIL_SAFE_RENEW: Duration = Duration::from_millis(1_500);
 
 /// A relay-board strike's release timed by the board.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -127,7 +142,14 @@ impl Strike {
                     return Ok(());
                 };
                 let result = match timer {
-                    // A release: a pulse the board ends by itself.
+                    // Fail-safe, locked: a hold the board ends by itself
+                    // unless the agent renews it.
+                    Some(t) if t.at_rest && energized => {
+                        b.pulse_confirmed(*channel, true, FAIL_SAFE_HOLD).await
+                    }
+                    // Fail-safe, released: it lasts.
+                    Some(t) if t.at_rest => b.set_confirmed(*channel, false).await,
+                    // Fail-secure, a release: a pulse the board ends by itself.
                     Some(t) if energized != t.at_rest => {
                         b.pulse_confirmed(*channel, energized, t.pulse + BOARD_TIMER_MARGIN)
                             .await
@@ -140,6 +162,15 @@ impl Strike {
                 }
                 result.map_err(err)
             }
+        }
+    }
+
+    /// How often the value set must be set again: a fail-safe lock held
+    /// by the board's timer, while it is energised (locked).
+    pub fn renew_every(&self, energized: bool) -> Option<Duration> {
+        match self {
+            Self::Relay { timer: Some(t), .. } if t.at_rest && energized => Some(FAIL_SAFE_RENEW),
+            _ => None,
         }
     }
 

@@ -254,7 +254,8 @@ impl PianoBankAgent {
                 Action::Unlock { .. }
                 | Action::Vend { .. }
                 | Action::VendQuery { .. }
-                | Action::Show { .. } => Outcome::Refused {
+                | Action::Show { .. }
+                | Action::ResetRelease => Outcome::Refused {
                     reason: "a piano bank does not do that".into(),
                 },
             }

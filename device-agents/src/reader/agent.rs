@@ -241,7 +241,10 @@ impl DeviceAgent for ReaderAgent {
                     .event(&self.link, &suffix, EventKind::Fault { message: what })
                     .await;
             }
-            DoorInput::Contact(_) | DoorInput::ExitButton(_) | DoorInput::HelpButton(_) => {}
+            DoorInput::Contact(_)
+            | DoorInput::ExitButton(_)
+            | DoorInput::HelpButton(_)
+            | DoorInput::Fire(_) => {}
         }
     }
 }

@@ -306,7 +306,8 @@ impl RobotAgent {
                 Action::Unlock { .. }
                 | Action::Vend { .. }
                 | Action::VendQuery { .. }
-                | Action::Show { .. } => Outcome::Refused {
+                | Action::Show { .. }
+                | Action::ResetRelease => Outcome::Refused {
                     reason: "a robot does not do that".into(),
                 },
             }

@@ -117,7 +117,8 @@ impl VendingAgent {
             Action::Unlock { .. }
             | Action::SessionStart { .. }
             | Action::SessionStop { .. }
-            | Action::Show { .. } => Outcome::Refused {
+            | Action::Show { .. }
+            | Action::ResetRelease => Outcome::Refused {
                 reason: "a vending machine does not do that".into(),
             },
         };

@@ -24,12 +24,42 @@ pub enum DoorCommand {
         /// The door's device id.
         id: String,
     },
+    /// Lock a door released by its fire-alarm input again, once the fire
+    /// alarm is clear (the door refuses while it is still active); waits
+    /// for the door's answer.
+    Reset {
+        /// The door's device id.
+        id: String,
+    },
     /// Print the door events of the last hours (entries, refusals, alarms, faults).
     Events {
         /// How many hours back.
         #[arg(long, default_value_t = 24)]
         hours: u32,
     },
+}
+
+/// Waits for the door's answer to `command`: done, or why not.
+fn wait_for_answer(
+    store: &Store,
+    command: &str,
+    device: &keting_core::ids::DeviceId,
+) -> Result<()> {
+    // The door answers within its deadline, or the command expires.
+    let give_up = std::time::Instant::now()
+        + keting_desk::doors::COMMAND_DEADLINE
+        + std::time::Duration::from_secs(2);
+    loop {
+        match desk::doors::open_outcome(store, command)? {
+            Some(o) if o == "done" => return Ok(()),
+            Some(o) => bail!("{device} did not do it: {o}"),
+            None if std::time::Instant::now() > give_up => bail!(
+                "{device} did not answer within {} s: is the kiosk running (kiosk --headless or the window), and the door online?",
+                keting_desk::doors::COMMAND_DEADLINE.as_secs()
+            ),
+            None => std::thread::sleep(std::time::Duration::from_millis(100)),
+        }
+    }
 }
 
 pub fn door_command(cmd: DoorCommand, store: &mut Store, site: &SiteRecord) -> Result<()> {
@@ -49,24 +79,17 @@ pub fn door_command(cmd: DoorCommand, store: &mut Store, site: &SiteRecord) -> R
             eprintln!(
                 "asked {device} to open; waiting for its answer (the running kiosk sends it)..."
             );
-            // The door answers within its deadline, or the command expires.
-            let give_up = std::time::Instant::now()
-                + keting_desk::doors::COMMAND_DEADLINE
-                + std::time::Duration::from_secs(2);
-            loop {
-                match desk::doors::open_outcome(store, &command)? {
-                    Some(o) if o == "done" => {
-                        println!("{device} opened (one pulse)");
-                        return Ok(());
-                    }
-                    Some(o) => bail!("{device} did not open: {o}"),
-                    None if std::time::Instant::now() > give_up => bail!(
-                        "{device} did not answer within {} s: is the kiosk running (kiosk --headless or the window), and the door online?",
-                        keting_desk::doors::COMMAND_DEADLINE.as_secs()
-                    ),
-                    None => std::thread::sleep(std::time::Duration::from_millis(100)),
-                }
-            }
+            wait_for_answer(store, &command, &device)?;
+            println!("{device} opened (one pulse)");
+        }
+        DoorCommand::Reset { id } => {
+            let device = desk::doors::door_id(&id)?;
+            let command = desk::doors::request_reset(store, Actor::CommandLine, &device, now)?;
+            eprintln!(
+                "asked {device} to lock again after the fire alarm; waiting for its answer..."
+            );
+            wait_for_answer(store, &command, &device)?;
+            println!("{device} reset: locked again, the fire alarm cleared");
         }
         DoorCommand::List => {
             for d in desk::doors::list(store)? {

@@ -46,6 +46,7 @@ fn describe(zh: bool, alarm: &Alarm, view: &DoorsView, hhmm: &str) -> String {
         AlarmKind::ClockWrong => tr_args(zh, "clock wrong: {0}", &[&alarm.detail]),
         AlarmKind::Help if alarm.detail.is_empty() => tr(zh, "HELP button pressed"),
         AlarmKind::Help => tr_args(zh, "HELP button pressed: {0}", &[&alarm.detail]),
+        AlarmKind::Fire => tr(zh, "fire alarm: door released until reset"),
     };
     tr_args(zh, "{0} {1} ({2})", &[&name, &what, &hhmm])
 }

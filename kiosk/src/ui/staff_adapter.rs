@@ -415,6 +415,7 @@ impl Words {
                     LockState::Open => tr(zh, "open"),
                     LockState::HeldOpen => tr(zh, "ALARM: held open"),
                     LockState::Forced => tr(zh, "ALARM: forced"),
+                    LockState::Released => tr(zh, "FIRE: released until reset"),
                 };
                 format!("{} · {st}", tr(zh, "online"))
             }
