@@ -371,6 +371,16 @@ pub enum EventKind {
         /// Its epoch (a replaced card's is refused at the centre).
         epoch: crate::ids::Epoch,
     },
+    /// Someone went through the door: it opened after a grant (in), or
+    /// after the exit button or the exit reader (out). The centre's head
+    /// count ([`crate::door::occupancy`]).
+    Passed {
+        /// In or out.
+        way: crate::door::occupancy::Way,
+        /// Who, when a scan named them.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        member: Option<MemberId>,
+    },
     /// The device's clock went wrong, or right again
     /// ([`crate::clock_judge`]): the clock alarm's raise and clear.
     Clock {

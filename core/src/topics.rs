@@ -86,6 +86,8 @@ pub enum Topic {
     Device(DeviceId, DeviceChannel),
     /// A scan for a simulated scanner (demo site).
     SimScan(DeviceId),
+    /// A scan for a door's simulated exit reader, inside (demo site, tests).
+    SimExitScan(DeviceId),
     /// The simulated door contact opening or closing (demo site, tests).
     SimContact(DeviceId),
     /// A device claiming its identity with a one-time code.
@@ -115,6 +117,7 @@ impl Topic {
             Topic::ControllerOnline => format!("{ROOT}/{site}/controller/online"),
             Topic::Device(id, ch) => format!("{ROOT}/{site}/device/{id}/{}", ch.segment()),
             Topic::SimScan(id) => format!("{ROOT}/{site}/sim/{id}/scan"),
+            Topic::SimExitScan(id) => format!("{ROOT}/{site}/sim/{id}/exit_scan"),
             Topic::SimContact(id) => format!("{ROOT}/{site}/sim/{id}/contact"),
             Topic::ClaimRequest(id) => format!("{ROOT}/{site}/claim/{id}/request"),
             Topic::ClaimResponse(id) => format!("{ROOT}/{site}/claim/{id}/response"),
@@ -146,6 +149,9 @@ impl Topic {
                 DeviceId::new(*id).map_err(|_| TopicError::Unknown)?,
             )),
             ["sim", id, "contact"] => Ok(Topic::SimContact(
+                DeviceId::new(*id).map_err(|_| TopicError::Unknown)?,
+            )),
+            ["sim", id, "exit_scan"] => Ok(Topic::SimExitScan(
                 DeviceId::new(*id).map_err(|_| TopicError::Unknown)?,
             )),
             ["claim", id, which @ ("request" | "response")] => {
@@ -181,6 +187,7 @@ impl Topic {
                 _,
                 DeviceChannel::Cmd | DeviceChannel::Ack | DeviceChannel::Event
             ) | Topic::SimScan(_)
+                | Topic::SimExitScan(_)
                 | Topic::SimContact(_)
                 | Topic::ClaimRequest(_)
                 | Topic::ClaimResponse(_)
@@ -219,6 +226,7 @@ mod tests {
         let mut topics = vec![
             Topic::ControllerOnline,
             Topic::SimScan(door.clone()),
+            Topic::SimExitScan(door.clone()),
             Topic::SimContact(door.clone()),
             Topic::ClaimRequest(door.clone()),
             Topic::ClaimResponse(door.clone()),

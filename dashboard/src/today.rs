@@ -48,6 +48,10 @@ pub fn alarm_words(lang: Lang, a: &Alarm) -> String {
         (AlarmKind::Help, Lang::En) => "HELP button pressed",
         (AlarmKind::Fire, Lang::Zh) => "消防报警：门已释放，待复位",
         (AlarmKind::Fire, Lang::En) => "fire alarm: door released until reset",
+        (AlarmKind::Welfare, Lang::Zh) => "有人独自在内太久，请联系或前往查看",
+        (AlarmKind::Welfare, Lang::En) => "someone alone inside too long: call or go and look",
+        (AlarmKind::Tailgating, Lang::Zh) => "有人未刷码跟随进入",
+        (AlarmKind::Tailgating, Lang::En) => "someone came in without a scan",
     };
     if a.detail.is_empty() {
         what.to_owned()
@@ -339,6 +343,39 @@ async fn live_html(d: &Dashboard, who: &StaffSession, lang: Lang) -> String {
         "<section><h2>{}</h2>",
         lang.t("今晚进入健身房", "In the gym tonight")
     );
+    // Who is inside now, per door, from its passages (in, out).
+    for door in &view.inside {
+        let n = door.head_count();
+        let names: Vec<String> = door
+            .names
+            .iter()
+            .map(|(m, _, since)| format!("{} {}", esc(&door.name_of(*m)), hhmm(d, *since)))
+            .collect();
+        let _ = match (n, lang) {
+            (0, Lang::Zh) => write!(
+                h,
+                "<p class=\"inside\">{}：现在里面没有人</p>",
+                esc(&door.name)
+            ),
+            (0, Lang::En) => write!(
+                h,
+                "<p class=\"inside\">{}: nobody inside now</p>",
+                esc(&door.name)
+            ),
+            (n, Lang::Zh) => write!(
+                h,
+                "<p class=\"inside\"><strong>{}：现在里面 {n} 人</strong>（{}）</p>",
+                esc(&door.name),
+                names.join("、")
+            ),
+            (n, Lang::En) => write!(
+                h,
+                "<p class=\"inside\"><strong>{}: {n} inside now</strong> ({})</p>",
+                esc(&door.name),
+                names.join(", ")
+            ),
+        };
+    }
     if rows.is_empty() {
         let _ = write!(
             h,

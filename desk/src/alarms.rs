@@ -26,9 +26,12 @@ pub fn ack(store: &mut Store, actor: Actor, id: i64, now: Timestamp) -> Result<A
         let before = alarms::get(tx, id)?
             .ok_or_else(|| StoreError::NotFound(format!("alarm {id} (see `kiosk alarm list`)")))?;
         let mut after = alarms::ack(tx, id, &actor.audit_name(), now)?;
-        // A call for help is over once someone answered it.
-        if after.kind == keting_store::alarms::AlarmKind::Help
-            && after.cleared.is_none()
+        // A call for help is over once someone answered it; someone who
+        // came in without a scan, once someone looked.
+        if matches!(
+            after.kind,
+            keting_store::alarms::AlarmKind::Help | keting_store::alarms::AlarmKind::Tailgating
+        ) && after.cleared.is_none()
             && alarms::clear(tx, &after.device, after.kind, now)?
         {
             after.cleared = Some(now);

@@ -76,6 +76,8 @@ pub struct DoorsView {
     pub alarms: Vec<keting_store::alarms::Alarm>,
     /// Every device heard of (the drinks machine too), by id.
     pub heard: Vec<HeardDevice>,
+    /// Who is inside tonight, per door with a passage since 18:00.
+    pub inside: Vec<crate::occupancy::DoorInside>,
 }
 
 /// Any device heard of, as the device list shows it.

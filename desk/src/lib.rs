@@ -19,7 +19,10 @@
 //! - [`feedback`]: residents rate their sessions and activities and drop
 //!   suggestions; staff answer them.
 //! - [`gym`]: paid gym months granted, extended, ended.
-//! - [`doors`]: registering doors, a staff member's one-pulse open.
+//! - [`doors`]: registering doors, a staff member's one-pulse open, a
+//!   door released for a fire reset.
+//! - [`occupancy`]: who is inside the gym tonight (head count, names), and
+//!   the welfare watch (alone too long at night is an alarm).
 //! - [`alarms`]: the open alarms and their history, acknowledged by name;
 //!   [`alerts`]: where they are told off-site (channels, routes, a test).
 //! - [`claims`]: devices' enrolment claims confirmed.
@@ -57,6 +60,7 @@ pub mod feedback;
 pub mod gym;
 pub mod home;
 pub mod members;
+pub mod occupancy;
 pub mod phones;
 pub mod points;
 pub mod qr_image;

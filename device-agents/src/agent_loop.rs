@@ -91,7 +91,11 @@ pub async fn take_commands<A: CommandTaker>(agent: &mut A, topic: &str, payload:
             let (topics, link) = agent.topics_and_link();
             topics.refused(link, &why).await;
         }
-        Incoming::Roster(_) | Incoming::SimScan(_) | Incoming::SimContact(_) | Incoming::Other => {}
+        Incoming::Roster(_)
+        | Incoming::SimScan(_)
+        | Incoming::SimExitScan(_)
+        | Incoming::SimContact(_)
+        | Incoming::Other => {}
     }
 }
 

@@ -423,6 +423,9 @@ pub struct DoorConfig {
     pub alarm_output: Option<AlarmOutputConfig>,
     /// The scanner outside.
     pub scanner: ScannerConfig,
+    /// An exit reader inside (optional): a pass scanned there releases the
+    /// door and names who left, for the head count.
+    pub exit_scanner: Option<ScannerConfig>,
     /// The status panel.
     #[serde(default)]
     pub panel: PanelConfig,

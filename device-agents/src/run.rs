@@ -146,10 +146,11 @@ pub async fn run_supervised(
     let subscriptions = match &config.section {
         DeviceSection::Door(door) => topics.door_subscriptions(
             matches!(door.scanner, ScannerConfig::Sim),
+            matches!(door.exit_scanner, Some(ScannerConfig::Sim)),
             door.gpio == GpioKind::Sim,
         ),
         DeviceSection::Reader(reader) => {
-            topics.door_subscriptions(matches!(reader.scanner, ScannerConfig::Sim), false)
+            topics.door_subscriptions(matches!(reader.scanner, ScannerConfig::Sim), false, false)
         }
         _ => topics.command_subscriptions(),
     };
@@ -454,14 +455,26 @@ fn door_setup(
     match &door.scanner {
         ScannerConfig::Evdev { device } => inputs::spawn_scanner(
             EvdevScanner::open(device).map_err(|e| hw("door.scanner", &e))?,
-            inputs,
+            inputs.clone(),
         ),
         ScannerConfig::Serial { path, baud } => inputs::spawn_scanner(
             SerialScanner::open(path, *baud).map_err(|e| hw("door.scanner", &e))?,
-            inputs,
+            inputs.clone(),
         ),
         // Scans arrive on the sim topic, through the link.
         ScannerConfig::Sim => {}
+    }
+    match &door.exit_scanner {
+        Some(ScannerConfig::Evdev { device }) => inputs::spawn_exit_scanner(
+            EvdevScanner::open(device).map_err(|e| hw("door.exit_scanner", &e))?,
+            inputs.clone(),
+        ),
+        Some(ScannerConfig::Serial { path, baud }) => inputs::spawn_exit_scanner(
+            SerialScanner::open(path, *baud).map_err(|e| hw("door.exit_scanner", &e))?,
+            inputs.clone(),
+        ),
+        // Scans arrive on the sim exit topic, through the link.
+        Some(ScannerConfig::Sim) | None => {}
     }
     let font = || PanelFont::new(PANEL_FONT).map_err(|e| hw("panel font", &e));
     let panel = match open_panel(&door.panel, &sim.panel, "door.panel")? {
@@ -497,6 +510,7 @@ fn door_setup(
         panel,
         roster_file: RosterFile::in_dir(&config.state_dir),
         sim_scans,
+        sim_exit_scans: matches!(door.exit_scanner, Some(ScannerConfig::Sim)),
         sim_contact: door.gpio == GpioKind::Sim,
         panel_name: match &door.panel {
             PanelConfig::None => "not fitted".into(),

@@ -760,3 +760,115 @@ async fn a_fail_safe_door_is_released_by_the_fire_input_until_reset_and_when_its
         "released {after:?} after the agent died"
     );
 }
+
+impl Door {
+    /// Opens the door (the contact) as soon as the strike is released, as a
+    /// person waiting at it does, then closes it behind them.
+    async fn walk_through_when_released(&self) {
+        coil(&self.board, true).await;
+        self.sim.gpio.drive("GPIO27", true);
+        self.sim.gpio.drive("GPIO27", false);
+    }
+
+    async fn passage(&mut self) -> EventKind {
+        self.event(|k| matches!(k, EventKind::Passed { .. }))
+            .await
+            .kind
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn passages_in_and_out_are_reported_and_a_forced_opening_is_nobodys() {
+    use keting_core::door::lock::Alarm;
+    use keting_core::door::occupancy::Way;
+    let mut door = Door::start_with(
+        "exit_button = { line = \"GPIO22\" }\nexit_scanner = { kind = \"sim\" }\n",
+    )
+    .await;
+    let key = door.key.clone();
+    door.publish_roster(1, &[(1, Some("2099-12-31"))], &key)
+        .await;
+    let pass = door.issuer.issue(MemberId(1), Epoch(0));
+    // In on a scan (retried until the roster is in force).
+    loop {
+        door.scan(&pass).await;
+        let e = door
+            .event(|k| {
+                matches!(
+                    k,
+                    EventKind::AccessGranted { .. } | EventKind::AccessRefused { .. }
+                )
+            })
+            .await;
+        if matches!(e.kind, EventKind::AccessGranted { .. }) {
+            break;
+        }
+    }
+    door.walk_through_when_released().await;
+    assert_eq!(
+        door.passage().await,
+        EventKind::Passed {
+            way: Way::In,
+            member: Some(MemberId(1))
+        }
+    );
+    coil(&door.board, false).await;
+    // Out by the exit reader: named.
+    door.watcher
+        .publish(
+            "keting/v1/demo/sim/gym-door/exit_scan",
+            pass.as_bytes(),
+            false,
+        )
+        .await
+        .unwrap();
+    door.walk_through_when_released().await;
+    assert_eq!(
+        door.passage().await,
+        EventKind::Passed {
+            way: Way::Out,
+            member: Some(MemberId(1))
+        }
+    );
+    coil(&door.board, false).await;
+    // Out by the exit button: nobody named.
+    door.sim.gpio.drive("GPIO22", true);
+    door.sim.gpio.drive("GPIO22", false);
+    door.walk_through_when_released().await;
+    assert_eq!(
+        door.passage().await,
+        EventKind::Passed {
+            way: Way::Out,
+            member: None
+        }
+    );
+    coil(&door.board, false).await;
+    // The exit button pressed, nobody goes: no passage; then the door is
+    // forced: an alarm, and no passage either.
+    door.sim.gpio.drive("GPIO22", true);
+    door.sim.gpio.drive("GPIO22", false);
+    coil(&door.board, true).await;
+    coil(&door.board, false).await;
+    door.sim.gpio.drive("GPIO27", true);
+    let e = door
+        .event(|k| {
+            matches!(
+                k,
+                EventKind::Passed { .. }
+                    | EventKind::Alarm {
+                        alarm: Alarm::Forced,
+                        ..
+                    }
+            )
+        })
+        .await;
+    assert_eq!(
+        e.kind,
+        EventKind::Alarm {
+            alarm: Alarm::Forced,
+            raised: true
+        }
+    );
+    door.sim.gpio.drive("GPIO27", false);
+    door.stop().await;
+}

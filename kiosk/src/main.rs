@@ -265,7 +265,7 @@ fn run(cli: Cli, started: Instant) -> Result<()> {
             };
             window(store, site, &dir, config, cli.room.as_deref())
         }
-        Some(Command::Gym(cmd)) => gym_command(cmd, &mut store),
+        Some(Command::Gym(cmd)) => gym_command(cmd, &mut store, &site),
         Some(Command::Staff(cmd)) => cli::staff::staff_command(cmd, &mut store),
         Some(Command::Device(cmd)) => cli::devices::device_command(cmd, &mut store, &site),
         Some(Command::Alarm(cmd)) => cli::alarms::alarm_command(cmd, &mut store, &site),

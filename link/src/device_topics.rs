@@ -33,6 +33,8 @@ pub enum Incoming {
     Roster(Vec<u8>),
     /// A scan typed into the demo's simulated scanner of this device.
     SimScan(String),
+    /// A scan at this door's simulated exit reader (inside).
+    SimExitScan(String),
     /// The demo's simulated door contact: open (`true`) or closed.
     SimContact(bool),
     /// Anything else (another device's topic, a command that could not be read).
@@ -121,11 +123,19 @@ impl DeviceTopics {
 
     /// A door's subscriptions: its commands, its roster, with a simulated
     /// scanner the demo's scans, and with simulated lines its contact.
-    pub fn door_subscriptions(&self, sim_scans: bool, sim_contact: bool) -> Vec<String> {
+    pub fn door_subscriptions(
+        &self,
+        sim_scans: bool,
+        sim_exit_scans: bool,
+        sim_contact: bool,
+    ) -> Vec<String> {
         let mut topics = self.command_subscriptions();
         topics.push(self.topic(DeviceChannel::Roster));
         if sim_scans {
             topics.push(Topic::SimScan(self.device.clone()).name(&self.site));
+        }
+        if sim_exit_scans {
+            topics.push(Topic::SimExitScan(self.device.clone()).name(&self.site));
         }
         if sim_contact {
             topics.push(Topic::SimContact(self.device.clone()).name(&self.site));
@@ -169,6 +179,9 @@ impl DeviceTopics {
             }
             Ok(Topic::SimScan(id)) if id == self.device => {
                 Incoming::SimScan(String::from_utf8_lossy(payload).into_owned())
+            }
+            Ok(Topic::SimExitScan(id)) if id == self.device => {
+                Incoming::SimExitScan(String::from_utf8_lossy(payload).into_owned())
             }
             Ok(Topic::SimContact(id)) if id == self.device => match payload {
                 b"open" => Incoming::SimContact(true),

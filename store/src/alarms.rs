@@ -33,11 +33,17 @@ pub enum AlarmKind {
     /// A door released by the fire-alarm input: cleared when staff reset
     /// the door once the input is clear (the door's signed event).
     Fire,
+    /// Someone alone in the gym at night longer than the welfare watch
+    /// allows: cleared when they leave or someone joins them.
+    Welfare,
+    /// Someone left through a door whom no scan let in (two in on one
+    /// scan): cleared when staff acknowledge it.
+    Tailgating,
 }
 
 impl AlarmKind {
     /// Every kind.
-    pub const ALL: [AlarmKind; 9] = [
+    pub const ALL: [AlarmKind; 11] = [
         AlarmKind::Forced,
         AlarmKind::HeldOpen,
         AlarmKind::ReaderLockout,
@@ -47,6 +53,8 @@ impl AlarmKind {
         AlarmKind::ClockWrong,
         AlarmKind::Help,
         AlarmKind::Fire,
+        AlarmKind::Welfare,
+        AlarmKind::Tailgating,
     ];
 
     /// Its name in the database and the command line.
@@ -61,6 +69,8 @@ impl AlarmKind {
             AlarmKind::ClockWrong => "clock_wrong",
             AlarmKind::Help => "help",
             AlarmKind::Fire => "fire",
+            AlarmKind::Welfare => "welfare",
+            AlarmKind::Tailgating => "tailgating",
         }
     }
 

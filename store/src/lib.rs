@@ -64,6 +64,7 @@ pub mod status_marks;
 pub mod uplink;
 pub mod vending_slots;
 pub mod walk_up;
+pub mod welfare_watch;
 
 use std::path::Path;
 use std::time::Duration;

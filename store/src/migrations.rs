@@ -814,6 +814,21 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE device_commands_27 RENAME TO device_commands;
     CREATE INDEX device_commands_unsent ON device_commands (id) WHERE sent_ms IS NULL AND outcome IS NULL;
     "#,
+    // 28: who is inside (issue 29): the doors' passages (in, out) are read
+    // by time for the head count, and the centre's welfare watch (someone
+    // alone inside longer than this, at these hours) is one row; no row:
+    // the defaults (three hours, 22:00 to 07:00).
+    r#"
+    CREATE INDEX door_events_passages ON door_events (at_ms) WHERE kind = 'passed';
+    CREATE TABLE welfare_watch (
+        id              INTEGER PRIMARY KEY CHECK (id = 1),
+        alone_after_min INTEGER NOT NULL CHECK (alone_after_min BETWEEN 1 AND 1440),
+        night_from_min  INTEGER NOT NULL CHECK (night_from_min BETWEEN 0 AND 1439),
+        night_to_min    INTEGER NOT NULL CHECK (night_to_min BETWEEN 0 AND 1439),
+        set_by          TEXT    NOT NULL,
+        set_ms          INTEGER NOT NULL
+    ) STRICT;
+    "#,
 ];
 
 /// The schema version this build writes.

@@ -39,7 +39,9 @@ use keting_store::{StoreError, redemptions};
 /// How long a device may be offline before it is an alarm.
 pub const OFFLINE_AFTER: Duration = Duration::from_secs(60);
 
-fn set(
+/// Raises (`on`) or clears an alarm, logging a change; nothing when it is
+/// already so.
+pub(super) fn set(
     conn: &Connection,
     device: &DeviceId,
     kind: AlarmKind,

@@ -57,6 +57,14 @@ fn kind_words(kind: AlarmKind) -> (&'static str, &'static str) {
             "消防报警：门已释放，火警解除后需工作人员复位",
             "fire alarm: door released until staff reset it",
         ),
+        AlarmKind::Welfare => (
+            "健身房有人独自在内太久，请电话联系或前往查看",
+            "someone alone in the gym too long: call or go and look",
+        ),
+        AlarmKind::Tailgating => (
+            "有人未刷码跟随进入（一次刷码进了两人）",
+            "someone came in without a scan (two in on one scan)",
+        ),
     }
 }
 
@@ -318,14 +326,19 @@ pub async fn send(
             return Ok(Outcome::Delivered(why.to_owned()));
         }
         // Quiet hours for its kind: held until they end (never a call for
-        // help or a door released for a fire).
+        // help, a door released for a fire, or someone alone too long).
         let minute = {
             let d = keting_core::calendar::SiteCalendar::china().local(at);
             u16::from(d.hour()) * 60 + u16::from(d.minute())
         };
         if let Some(left) = alerts::policy(store.conn(), a.kind)?
             .quiet_for(minute)
-            .filter(|_| !matches!(a.kind, AlarmKind::Help | AlarmKind::Fire))
+            .filter(|_| {
+                !matches!(
+                    a.kind,
+                    AlarmKind::Help | AlarmKind::Fire | AlarmKind::Welfare
+                )
+            })
         {
             let until = at.saturating_add(Duration::from_secs(u64::from(left) * 60));
             alerts::hold(store.conn(), p.id, until)?;

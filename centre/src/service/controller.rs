@@ -337,6 +337,15 @@ impl Controller {
                             {
                                 tracing::error!(device = %id, "cannot record an alarm: {e}");
                             }
+                            if let Err(e) = super::occupancy_watch::on_event(
+                                &self.store,
+                                self.site.calendar,
+                                &id,
+                                &event,
+                                t,
+                            ) {
+                                tracing::error!(device = %id, "cannot judge a passage: {e}");
+                            }
                             if signed {
                                 if let keting_core::messages::EventKind::Scanned { member, epoch } =
                                     event.kind
@@ -766,6 +775,7 @@ impl Controller {
             self.query_redemptions(link).await?;
             self.states.expire_unproved(now());
             super::alarm_watch::sweep(self.store.conn(), &self.states, self.connected, now())?;
+            super::occupancy_watch::sweep(&self.store, self.site.calendar, now())?;
             self.centre_clock.check(self.store.conn(), now())?;
             if self.prune_due <= tokio::time::Instant::now() {
                 self.prune_due = tokio::time::Instant::now() + PRUNE_EVERY;
@@ -869,6 +879,8 @@ impl Controller {
             session_devices: self.states.session_devices(self.connected),
             alarms: keting_store::alarms::open(self.store.conn()).unwrap_or_default(),
             heard: self.states.heard(self.connected),
+            inside: keting_desk::occupancy::tonight(&self.store, self.site.calendar, t)
+                .unwrap_or_default(),
         };
         self.doors_tx.send_if_modified(|v| {
             if *v == view {

@@ -23,6 +23,8 @@
 //!   device, and today's visits.
 //! - [`alarm_watch`]: alarms raised and cleared from what the devices say
 //!   and stop saying.
+//! - [`occupancy_watch`]: who is inside, as alarms: someone who came in
+//!   without a scan (tailgating), someone alone too long at night (welfare).
 //! - [`alert_sender`]: the alarms told off-site (WeCom, DingTalk, a signed
 //!   webhook), from the durable outbox their triggers fill, with retries.
 //! - [`alerts_file`]: `DATA/alerts.toml`, where alarms are told, applied at the
@@ -47,6 +49,7 @@ pub mod district_config;
 pub mod downlink;
 pub mod flags;
 pub mod home_assistant;
+pub mod occupancy_watch;
 pub mod sessions;
 pub mod uplink;
 

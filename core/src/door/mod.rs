@@ -1,5 +1,5 @@
-//! The 24-hour gym door: who may enter ([`access`]) and what the lock does
-//! ([`lock`]).
+//! The 24-hour gym door: who may enter ([`access`]), what the lock does
+//! ([`lock`]), and who is inside ([`occupancy`]), from the door's passages.
 //!
 //! Both are sans-IO state machines. The door agent feeds them scans, door
 //! contact and exit-button readings and the time, and carries out what they
@@ -9,3 +9,4 @@
 
 pub mod access;
 pub mod lock;
+pub mod occupancy;

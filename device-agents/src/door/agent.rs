@@ -21,7 +21,8 @@ use ed25519_dalek::VerifyingKey;
 use keting_core::calendar::SiteCalendar;
 use keting_core::door::access::{AccessDecision, AccessPolicy, DoorAccess, DoorRefusal};
 use keting_core::door::lock::{Alarm, FailMode, LockConfig, LockMachine, LockOutput, LockState};
-use keting_core::ids::{DeviceId, SiteId};
+use keting_core::door::occupancy::Way;
+use keting_core::ids::{DeviceId, MemberId, SiteId};
 use keting_core::messages::{
     Action, Command, DoorStatus, EventKind, MessageId, Outcome, PROTOCOL_VERSION,
 };
@@ -84,6 +85,8 @@ pub struct DoorSetup {
     pub roster_file: RosterFile,
     /// Take scans from the `sim/<device>/scan` topic (simulated scanner).
     pub sim_scans: bool,
+    /// Take exit-reader scans from the `sim/<device>/exit_scan` topic.
+    pub sim_exit_scans: bool,
     /// The door's lines are simulated: the demo's contact topic drives
     /// its contact.
     pub sim_contact: bool,
@@ -131,6 +134,9 @@ pub struct DoorAgent {
     contact_seen: Option<Result<bool, String>>,
     exit_seen: Option<Result<bool, String>>,
     fire_seen: Option<Result<bool, String>>,
+    /// Who the strike is released for now, and which way: the door
+    /// opening while it is released is their passage.
+    passage_due: Option<(Way, Option<MemberId>)>,
     /// The help button's last press, and until when its siren sounds.
     help_pressed: Option<Instant>,
     help_siren_until: Option<Instant>,
@@ -190,6 +196,7 @@ impl DoorAgent {
             contact_seen: None,
             exit_seen: None,
             fire_seen: None,
+            passage_due: None,
             help_pressed: None,
             help_siren_until: None,
         }
@@ -265,14 +272,24 @@ impl DoorAgent {
         let t = now();
         match input {
             DoorInput::Scan(code) => self.handle_scan(&code, t).await,
+            DoorInput::ExitScan(code) => self.handle_exit_scan(&code, t),
             DoorInput::Contact(open) => {
                 self.contact_seen = Some(Ok(open));
+                // Opened while released for a grant or an exit: someone
+                // went through (a forced opening is nobody's passage).
+                let passage = (open && self.lock.state() == LockState::Unlocked)
+                    .then(|| self.passage_due.take())
+                    .flatten();
                 self.lock.handle_contact(open, t);
+                if let Some((way, member)) = passage {
+                    self.emit(EventKind::Passed { way, member }).await;
+                }
             }
             DoorInput::ExitButton(pressed) => {
                 self.exit_seen = Some(Ok(pressed));
                 if pressed {
                     self.lock.handle_exit_button(t);
+                    self.passage_due = Some((Way::Out, None));
                 }
             }
             DoorInput::HelpButton(true) => {
@@ -319,6 +336,21 @@ impl DoorAgent {
         }
     }
 
+    /// A pass at the exit reader: the door is released to let them out
+    /// (whatever the pass says: nobody is kept in), and their passage names
+    /// them when the pass is this site's.
+    fn handle_exit_scan(&mut self, code: &str, t: Timestamp) {
+        let member = self
+            .setup
+            .passes
+            .verify(code.trim(), self.topics.clock().best_time())
+            .ok()
+            .map(|c| c.member);
+        tracing::info!(member = member.map(|m| m.0), "exit reader");
+        self.lock.handle_exit_button(t);
+        self.passage_due = Some((Way::Out, member));
+    }
+
     async fn handle_scan(&mut self, code: &str, t: Timestamp) {
         tracing::debug!(len = code.len(), "scan");
         // A live pass is judged by the time the door decides by; with the
@@ -344,6 +376,7 @@ impl DoorAgent {
             AccessDecision::Granted(m) => {
                 tracing::info!(member = m.0, "access granted");
                 self.lock.handle_grant(t);
+                self.passage_due = Some((Way::In, Some(m)));
                 self.show_message(panel_words::welcome());
                 // Open first, then write it down: the person at the door
                 // does not wait for the event's fsync.
@@ -385,13 +418,19 @@ impl DoorAgent {
                 self.published = None;
             }
             Incoming::SimScan(code) if self.setup.sim_scans => self.handle_scan(&code, now()).await,
+            Incoming::SimExitScan(code) if self.setup.sim_exit_scans => {
+                self.handle_exit_scan(&code, now());
+            }
             Incoming::SimContact(open) if self.setup.sim_contact => {
                 self.handle_input(DoorInput::Contact(open)).await;
             }
             Incoming::Roster(roster) => self.handle_roster(&roster).await,
             Incoming::Command(cmd) => self.handle_command(cmd).await,
             Incoming::Refused(why) => self.topics.refused(&self.link, &why).await,
-            Incoming::SimScan(_) | Incoming::SimContact(_) | Incoming::Other => {}
+            Incoming::SimScan(_)
+            | Incoming::SimExitScan(_)
+            | Incoming::SimContact(_)
+            | Incoming::Other => {}
         }
     }
 
@@ -444,6 +483,7 @@ impl DoorAgent {
                     // the kiosk logs the request and this command's ack.
                     tracing::info!(by = member.map(|m| m.0), "remote unlock");
                     self.lock.handle_grant(t);
+                    self.passage_due = Some((Way::In, member));
                     // Drive the strike now, and say whether it moved: a relay
                     // board that does not answer opened nothing, and the
                     // staff member who asked must not be told "opened".

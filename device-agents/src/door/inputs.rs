@@ -11,6 +11,8 @@ use tokio::sync::mpsc;
 pub enum DoorInput {
     /// A code was scanned.
     Scan(String),
+    /// A code was scanned at the exit reader, inside.
+    ExitScan(String),
     /// The door contact reads open (`true`) or closed.
     Contact(bool),
     /// The exit button was pressed (`true`) or released.
@@ -24,13 +26,27 @@ pub enum DoorInput {
 }
 
 /// Reads `scanner` until it fails for good.
-pub fn spawn_scanner<S: Scanner + 'static>(mut scanner: S, to: mpsc::Sender<DoorInput>) {
+pub fn spawn_scanner<S: Scanner + 'static>(scanner: S, to: mpsc::Sender<DoorInput>) {
+    spawn_reading(scanner, DoorInput::Scan, "scanner", to);
+}
+
+/// Reads the exit reader `scanner` until it fails for good.
+pub fn spawn_exit_scanner<S: Scanner + 'static>(scanner: S, to: mpsc::Sender<DoorInput>) {
+    spawn_reading(scanner, DoorInput::ExitScan, "door.exit_scanner", to);
+}
+
+fn spawn_reading<S: Scanner + 'static>(
+    mut scanner: S,
+    wrap: fn(String) -> DoorInput,
+    name: &'static str,
+    to: mpsc::Sender<DoorInput>,
+) {
     tokio::spawn(async move {
         loop {
             let input = match scanner.next_scan().await {
-                Ok(code) => DoorInput::Scan(code),
+                Ok(code) => wrap(code),
                 Err(e) => {
-                    let _ = to.send(DoorInput::Failed(format!("scanner: {e}"))).await;
+                    let _ = to.send(DoorInput::Failed(format!("{name}: {e}"))).await;
                     return;
                 }
             };

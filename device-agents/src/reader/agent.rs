@@ -242,6 +242,7 @@ impl DeviceAgent for ReaderAgent {
                     .await;
             }
             DoorInput::Contact(_)
+            | DoorInput::ExitScan(_)
             | DoorInput::ExitButton(_)
             | DoorInput::HelpButton(_)
             | DoorInput::Fire(_) => {}

@@ -47,6 +47,8 @@ fn describe(zh: bool, alarm: &Alarm, view: &DoorsView, hhmm: &str) -> String {
         AlarmKind::Help if alarm.detail.is_empty() => tr(zh, "HELP button pressed"),
         AlarmKind::Help => tr_args(zh, "HELP button pressed: {0}", &[&alarm.detail]),
         AlarmKind::Fire => tr(zh, "fire alarm: door released until reset"),
+        AlarmKind::Welfare => tr_args(zh, "alone inside too long: {0}", &[&alarm.detail]),
+        AlarmKind::Tailgating => tr_args(zh, "came in without a scan: {0}", &[&alarm.detail]),
     };
     tr_args(zh, "{0} {1} ({2})", &[&name, &what, &hhmm])
 }

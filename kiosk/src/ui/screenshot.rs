@@ -523,6 +523,32 @@ fn sample_doors(
         claims,
         unavailable: Vec::new(),
         session_devices: Vec::new(),
+        // 张玥 left by the exit button: 陈晓梅 is inside alone.
+        inside: vec![keting_desk::occupancy::DoorInside {
+            door: id("gym-door"),
+            name: "健身房".into(),
+            occupancy: {
+                use keting_core::door::occupancy::{Occupancy, Passage, Way};
+                Occupancy::from_passages([
+                    Passage {
+                        at: at(5),
+                        way: Way::In,
+                        member: Some(MemberId(4)),
+                    },
+                    Passage {
+                        at: at(42),
+                        way: Way::In,
+                        member: Some(MemberId(3)),
+                    },
+                    Passage {
+                        at: at(50),
+                        way: Way::Out,
+                        member: Some(MemberId(4)),
+                    },
+                ])
+            },
+            names: vec![(Some(MemberId(3)), Some("陈晓梅".into()), at(42))],
+        }],
         alarms: if alarms {
             use keting_desk::records::{Alarm, AlarmKind};
             vec![

@@ -332,6 +332,30 @@ pub(super) fn refresh(window: &KioskWindow, state: &Rc<RefCell<State>>) {
         })
         .collect();
     adapter.set_tonight(ModelRc::new(VecModel::from(tonight)));
+    let zh = s.language == Language::Chinese;
+    let inside: Vec<String> = view
+        .inside
+        .iter()
+        .map(|d| match d.head_count() {
+            0 => tr_args(zh, "{0}: nobody inside now", &[&d.name]),
+            n => {
+                let names: Vec<String> = d
+                    .names
+                    .iter()
+                    .map(|(m, _, since)| {
+                        let t = cal.local(*since);
+                        format!("{} {:02}:{:02}", d.name_of(*m), t.hour(), t.minute())
+                    })
+                    .collect();
+                tr_args(
+                    zh,
+                    "{0}: {1} inside now ({2})",
+                    &[&d.name, &n.to_string(), &names.join(", ")],
+                )
+            }
+        })
+        .collect();
+    adapter.set_inside_now(inside.join("\n").into());
     let store = s.desk.store();
     let mut rows: Vec<GymRow> = Vec::new();
     if let Some(selected) = s.staff.selected()
