@@ -90,6 +90,10 @@ pub enum Topic {
     SimExitScan(DeviceId),
     /// The simulated door contact opening or closing (demo site, tests).
     SimContact(DeviceId),
+    /// Any simulated input line of a device (`GPIO23`: the help button),
+    /// driven active or inactive (demo site, tests; a device on real GPIO
+    /// does not listen).
+    SimLine(DeviceId, String),
     /// A device claiming its identity with a one-time code.
     ClaimRequest(DeviceId),
     /// The kiosk's answer to a claim.
@@ -119,6 +123,7 @@ impl Topic {
             Topic::SimScan(id) => format!("{ROOT}/{site}/sim/{id}/scan"),
             Topic::SimExitScan(id) => format!("{ROOT}/{site}/sim/{id}/exit_scan"),
             Topic::SimContact(id) => format!("{ROOT}/{site}/sim/{id}/contact"),
+            Topic::SimLine(id, line) => format!("{ROOT}/{site}/sim/{id}/line/{line}"),
             Topic::ClaimRequest(id) => format!("{ROOT}/{site}/claim/{id}/request"),
             Topic::ClaimResponse(id) => format!("{ROOT}/{site}/claim/{id}/response"),
         }
@@ -154,6 +159,16 @@ impl Topic {
             ["sim", id, "exit_scan"] => Ok(Topic::SimExitScan(
                 DeviceId::new(*id).map_err(|_| TopicError::Unknown)?,
             )),
+            ["sim", id, "line", line]
+                if !line.is_empty()
+                    && line.len() <= 32
+                    && line.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') =>
+            {
+                Ok(Topic::SimLine(
+                    DeviceId::new(*id).map_err(|_| TopicError::Unknown)?,
+                    (*line).to_owned(),
+                ))
+            }
             ["claim", id, which @ ("request" | "response")] => {
                 let id = DeviceId::new(*id).map_err(|_| TopicError::Unknown)?;
                 Ok(if *which == "request" {
@@ -189,6 +204,7 @@ impl Topic {
             ) | Topic::SimScan(_)
                 | Topic::SimExitScan(_)
                 | Topic::SimContact(_)
+                | Topic::SimLine(..)
                 | Topic::ClaimRequest(_)
                 | Topic::ClaimResponse(_)
         )
@@ -228,6 +244,7 @@ mod tests {
             Topic::SimScan(door.clone()),
             Topic::SimExitScan(door.clone()),
             Topic::SimContact(door.clone()),
+            Topic::SimLine(door.clone(), "GPIO23".into()),
             Topic::ClaimRequest(door.clone()),
             Topic::ClaimResponse(door.clone()),
         ];

@@ -95,6 +95,7 @@ pub async fn take_commands<A: CommandTaker>(agent: &mut A, topic: &str, payload:
         | Incoming::SimScan(_)
         | Incoming::SimExitScan(_)
         | Incoming::SimContact(_)
+        | Incoming::SimLine(..)
         | Incoming::Other => {}
     }
 }

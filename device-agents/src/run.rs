@@ -512,6 +512,7 @@ fn door_setup(
         sim_scans,
         sim_exit_scans: matches!(door.exit_scanner, Some(ScannerConfig::Sim)),
         sim_contact: door.gpio == GpioKind::Sim,
+        sim_gpio: (door.gpio == GpioKind::Sim).then(|| sim.gpio.clone()),
         panel_name: match &door.panel {
             PanelConfig::None => "not fitted".into(),
             PanelConfig::Sim => "simulated".into(),

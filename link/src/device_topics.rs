@@ -37,6 +37,8 @@ pub enum Incoming {
     SimExitScan(String),
     /// The demo's simulated door contact: open (`true`) or closed.
     SimContact(bool),
+    /// A simulated input line of this device driven active (`true`) or not.
+    SimLine(String, bool),
     /// Anything else (another device's topic, a command that could not be read).
     Other,
 }
@@ -139,6 +141,12 @@ impl DeviceTopics {
         }
         if sim_contact {
             topics.push(Topic::SimContact(self.device.clone()).name(&self.site));
+            topics.push(format!(
+                "{}/+",
+                Topic::SimLine(self.device.clone(), "x".into())
+                    .name(&self.site)
+                    .trim_end_matches("/x")
+            ));
         }
         topics
     }
@@ -183,6 +191,11 @@ impl DeviceTopics {
             Ok(Topic::SimExitScan(id)) if id == self.device => {
                 Incoming::SimExitScan(String::from_utf8_lossy(payload).into_owned())
             }
+            Ok(Topic::SimLine(id, line)) if id == self.device => match payload {
+                b"active" => Incoming::SimLine(line, true),
+                b"inactive" => Incoming::SimLine(line, false),
+                _ => Incoming::Other,
+            },
             Ok(Topic::SimContact(id)) if id == self.device => match payload {
                 b"open" => Incoming::SimContact(true),
                 b"closed" => Incoming::SimContact(false),

@@ -15,8 +15,8 @@
 //! The tables, one module each: [`members`], [`checkins`], [`audit`],
 //! [`programme`], [`site_record`], [`reports`]; the doors: [`doors`],
 //! [`gym`], [`door_events`], [`known_devices`], [`device_commands`], [`device_claims`],
-//! [`alarms`], and [`alerts`] (alarms told off-site: channels, routes, the
-//! outbox); every
+//! [`alarms`], [`alerts`] (alarms told off-site: channels, routes, the
+//! outbox), and [`welfare_watch`] (alone inside too long at night); every
 //! device's commands and keys: [`command_sequence`], [`device_keys`],
 //! [`status_marks`] (the newest signed status taken, across restarts); staff: [`staff_access`]; points
 //! and drinks: [`points`], [`vending_slots`], [`redemptions`]; bookings:

@@ -21,20 +21,20 @@ use tokio::sync::Notify;
 
 /// One request the stand-in took.
 #[derive(Clone, Debug)]
-struct Taken {
-    target: String,
+pub(crate) struct Taken {
+    pub(crate) target: String,
     signature: Option<String>,
-    body: String,
+    pub(crate) body: String,
 }
 
 /// The stand-ins: every POST recorded; `/hook` fails its first `failures`.
-struct Receiver {
+pub(crate) struct Receiver {
     port: u16,
     taken: Arc<(Mutex<Vec<Taken>>, Notify)>,
 }
 
 impl Receiver {
-    async fn start(failures: usize) -> Self {
+    pub(crate) async fn start(failures: usize) -> Self {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let port = listener.local_addr().unwrap().port();
         let taken: Arc<(Mutex<Vec<Taken>>, Notify)> = Arc::default();
@@ -97,13 +97,13 @@ impl Receiver {
         Self { port, taken }
     }
 
-    fn url(&self, path: &str) -> String {
+    pub(crate) fn url(&self, path: &str) -> String {
         format!("http://127.0.0.1:{}{path}", self.port)
     }
 
     /// Waits (up to `within`) until `n` requests whose body says `says`
     /// were taken; returns them.
-    async fn wait_for(&self, says: &str, n: usize, within: Duration) -> Vec<Taken> {
+    pub(crate) async fn wait_for(&self, says: &str, n: usize, within: Duration) -> Vec<Taken> {
         let found = || -> Vec<Taken> {
             self.taken
                 .0
@@ -134,7 +134,7 @@ impl Receiver {
     }
 }
 
-fn add_channel(data: &std::path::Path, args: &[&str], secret: Option<&str>) -> String {
+pub(crate) fn add_channel(data: &std::path::Path, args: &[&str], secret: Option<&str>) -> String {
     use std::io::Write;
     let mut cmd = std::process::Command::new(binaries::path("kiosk"));
     cmd.args(["--data", data.to_str().unwrap(), "alert", "channel", "add"])

@@ -73,6 +73,9 @@ pub struct Controller {
     /// The database's `data_version` each time it moved (any connection's
     /// commit), for the dashboard's open pages.
     commits: watch::Sender<i64>,
+    /// This connection's own writes so far (`total_changes`), so a change
+    /// it made itself is told on `commits` too.
+    own_changes: u64,
     /// The centre's own clock: the kernel's NTP flag and the 2026 floor.
     centre_clock: super::alarm_watch::CentreClock,
     /// How long the devices' events and cleared alarms are kept, and when
@@ -144,6 +147,7 @@ impl Controller {
                 .home_assistant
                 .then(super::home_assistant::Publisher::default),
             centre_clock: super::alarm_watch::CentreClock::default(),
+            own_changes: 0,
             commits,
             has_district: config.district.is_some(),
             keep_device_events: Duration::from_secs(
@@ -190,9 +194,22 @@ impl Controller {
                     }
                 }
             }
+            self.tell_own_writes();
         }
         drop(link);
         let _ = task.await;
+    }
+
+    /// What this connection wrote itself (an alarm raised on a device's
+    /// event) is not seen by `data_version`, which counts other
+    /// connections' commits: the alert sender and the dashboard's live
+    /// pages are told here, at once, not at their next idle poll.
+    fn tell_own_writes(&mut self) {
+        let changes = self.store.conn().total_changes();
+        if changes != self.own_changes {
+            self.own_changes = changes;
+            self.commits.send_modify(|v| *v = v.wrapping_add(1));
+        }
     }
 
     async fn handle(&mut self, event: LinkEvent, link: &LinkHandle) {

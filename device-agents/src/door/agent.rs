@@ -90,6 +90,9 @@ pub struct DoorSetup {
     /// The door's lines are simulated: the demo's contact topic drives
     /// its contact.
     pub sim_contact: bool,
+    /// The simulated lines (when `gpio = "sim"`): the `sim/<device>/line/<LINE>`
+    /// topic drives any of them, as a wire to the terminal block would.
+    pub sim_gpio: Option<keting_hardware::gpio::sim::SimGpio>,
     /// The siren or light, if one is fitted.
     pub alarm_output: Option<AlarmOutput>,
     /// The door contact's line, if one is fitted (for the self-test).
@@ -427,6 +430,11 @@ impl DoorAgent {
             Incoming::Roster(roster) => self.handle_roster(&roster).await,
             Incoming::Command(cmd) => self.handle_command(cmd).await,
             Incoming::Refused(why) => self.topics.refused(&self.link, &why).await,
+            Incoming::SimLine(line, active) => {
+                if let Some(gpio) = &self.setup.sim_gpio {
+                    gpio.drive(&line, active);
+                }
+            }
             Incoming::SimScan(_)
             | Incoming::SimExitScan(_)
             | Incoming::SimContact(_)
