@@ -294,6 +294,17 @@ pub fn queue_test(
     Ok(conn.last_insert_rowid())
 }
 
+/// Whether message `id` is still to be sent (not sent, settled or folded
+/// into another).
+pub fn unsent(conn: &Connection, id: i64) -> Result<bool, StoreError> {
+    let mut stmt =
+        conn.prepare_cached("SELECT 1 FROM alert_outbox WHERE id = ?1 AND sent_ms IS NULL")?;
+    Ok(stmt
+        .query_row([id], |r| r.get::<_, i64>(0))
+        .optional()?
+        .is_some())
+}
+
 /// Message `id`, whether due or not.
 pub fn pending(conn: &Connection, id: i64) -> Result<Option<Pending>, StoreError> {
     let far = Timestamp::from_unix_millis(i64::MAX);

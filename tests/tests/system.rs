@@ -7,6 +7,7 @@
 
 mod activities;
 mod alerts;
+mod alerts_refused;
 mod architecture;
 mod bookings;
 mod centre_service;

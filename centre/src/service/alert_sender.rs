@@ -309,6 +309,51 @@ pub async fn send(
     client: &Client,
     p: &Pending,
 ) -> Result<Outcome, StoreError> {
+    match prepare(store, data_dir, p)? {
+        Step::Done(outcome) => Ok(outcome),
+        Step::Deliver(d) => {
+            let answer = deliver(&d, client).await;
+            record(store, &d, answer)
+        }
+    }
+}
+
+/// A message ready to go: its words and where, decided from the database.
+#[derive(Debug)]
+pub struct Delivery {
+    id: i64,
+    attempts: i64,
+    channel: Channel,
+    words: String,
+    secret: Option<String>,
+    told: Told,
+    alarm: Option<Alarm>,
+    at: Timestamp,
+}
+
+/// What a message needs next.
+#[derive(Debug)]
+pub enum Step {
+    /// Nothing more (held, settled, folded, failed before sending).
+    Done(Outcome),
+    /// Sending.
+    Deliver(Delivery),
+}
+
+/// Decides what message `p` says, or that it goes nowhere now (quiet
+/// hours, a flapping device, an escalation no longer needed), reading and
+/// writing only the database: no network here.
+pub fn prepare(
+    store: &mut Store,
+    data_dir: &std::path::Path,
+    p: &Pending,
+) -> Result<Step, StoreError> {
+    // Folded into another message of the same round, or settled since.
+    if !alerts::unsent(store.conn(), p.id)? {
+        return Ok(Step::Done(Outcome::Delivered(
+            "folded into another message".into(),
+        )));
+    }
     let centre = site_record::get(store.conn())?
         .map(|s| s.name)
         .unwrap_or_else(|| "客厅".into());
@@ -323,7 +368,7 @@ pub async fn send(
         if p.told == Told::Escalated && (a.acked.is_some() || a.cleared.is_some()) {
             let why = "acknowledged or cleared in time: not escalated";
             alerts::settled(store.conn(), p.id, why, at)?;
-            return Ok(Outcome::Delivered(why.to_owned()));
+            return Ok(Step::Done(Outcome::Delivered(why.to_owned())));
         }
         // Quiet hours for its kind: held until they end (never a call for
         // help, a door released for a fire, or someone alone too long).
@@ -342,7 +387,9 @@ pub async fn send(
         {
             let until = at.saturating_add(Duration::from_secs(u64::from(left) * 60));
             alerts::hold(store.conn(), p.id, until)?;
-            return Ok(Outcome::Held(format!("quiet hours: held {left} min")));
+            return Ok(Step::Done(Outcome::Held(format!(
+                "quiet hours: held {left} min"
+            ))));
         }
     }
     // A flapping device: the channel hears of one device's raised alarms
@@ -361,9 +408,9 @@ pub async fn send(
             && until.as_unix_millis() > at.as_unix_millis()
         {
             alerts::hold(store.conn(), p.id, until)?;
-            return Ok(Outcome::Held(
+            return Ok(Step::Done(Outcome::Held(
                 "a flapping device: one message per 5 min".into(),
-            ));
+            )));
         }
         let others =
             alerts::others_waiting(store.conn(), &p.channel.name, &a.device, a.kind, p.id)?;
@@ -407,51 +454,67 @@ pub async fn send(
             Err(e) => {
                 let why = format!("cannot read its secret: {e}");
                 alerts::failed(store.conn(), p.id, &why, retry_at(at, p.attempts))?;
-                return Ok(Outcome::NotDelivered(why));
+                return Ok(Step::Done(Outcome::NotDelivered(why)));
             }
         },
         None => None,
     };
-    if p.channel.kind == ChannelKind::Email {
-        let result = mail(&p.channel, secret.as_deref(), &words, client).await;
-        return match result {
-            Ok(answer) => {
-                alerts::sent(store.conn(), p.id, &answer, now())?;
-                Ok(Outcome::Delivered(answer))
-            }
-            Err(why) => {
-                alerts::failed(store.conn(), p.id, &why, retry_at(now(), p.attempts))?;
-                Ok(Outcome::NotDelivered(why))
-            }
+    Ok(Step::Deliver(Delivery {
+        id: p.id,
+        attempts: p.attempts,
+        channel: p.channel.clone(),
+        words,
+        secret,
+        told,
+        alarm,
+        at,
+    }))
+}
+
+/// Sends a prepared message: whether the channel took it, and its answer
+/// (or why not). Only the network: many go at once.
+pub async fn deliver(d: &Delivery, client: &Client) -> (bool, String) {
+    if d.channel.kind == ChannelKind::Email {
+        return match mail(&d.channel, d.secret.as_deref(), &d.words, client).await {
+            Ok(answer) => (true, answer),
+            Err(why) => (false, why),
         };
     }
     let (url, headers, body) = request(
-        &p.channel,
-        secret.as_deref(),
-        &words,
-        told,
-        alarm.as_ref(),
-        at,
+        &d.channel,
+        d.secret.as_deref(),
+        &d.words,
+        d.told,
+        d.alarm.as_ref(),
+        d.at,
     );
     let headers: Vec<(&str, &str)> = headers
         .iter()
         .map(|(n, v)| (n.as_str(), v.as_str()))
         .collect();
-    let (ok, answer) = match client.post_json(&url, &headers, &body).await {
+    match client.post_json(&url, &headers, &body).await {
         Ok((status, body)) => {
             let short: String = body.chars().take(300).collect();
             (
-                delivered(p.channel.kind, status, &body),
+                delivered(d.channel.kind, status, &body),
                 format!("HTTP {status} {short}"),
             )
         }
         Err(e) => (false, e.to_string()),
-    };
+    }
+}
+
+/// Records what became of a delivery: sent, or tried again later.
+pub fn record(
+    store: &mut Store,
+    d: &Delivery,
+    (ok, answer): (bool, String),
+) -> Result<Outcome, StoreError> {
     if ok {
-        alerts::sent(store.conn(), p.id, &answer, now())?;
+        alerts::sent(store.conn(), d.id, &answer, now())?;
         Ok(Outcome::Delivered(answer))
     } else {
-        alerts::failed(store.conn(), p.id, &answer, retry_at(now(), p.attempts))?;
+        alerts::failed(store.conn(), d.id, &answer, retry_at(now(), d.attempts))?;
         Ok(Outcome::NotDelivered(answer))
     }
 }
@@ -478,8 +541,26 @@ pub async fn run(
             return Ok(());
         }
         let due = alerts::due(store.conn(), now(), ROUND)?;
+        // Decided one by one from the database, sent all at once: a slow
+        // or dead channel delays no other (a call for help goes to every
+        // channel together).
+        let mut outcomes = Vec::new();
+        let mut deliveries = Vec::new();
         for p in &due {
-            match send(&mut store, &data_dir, &client, p).await {
+            match prepare(&mut store, &data_dir, p) {
+                Ok(Step::Done(o)) => outcomes.push((p, Ok(o))),
+                Ok(Step::Deliver(d)) => deliveries.push((p, d)),
+                Err(e) => outcomes.push((p, Err(e))),
+            }
+        }
+        let answers =
+            futures_util::future::join_all(deliveries.iter().map(|(_, d)| deliver(d, &client)))
+                .await;
+        for ((p, d), answer) in deliveries.iter().zip(answers) {
+            outcomes.push((p, record(&mut store, d, answer)));
+        }
+        for (p, outcome) in outcomes {
+            match outcome {
                 Ok(Outcome::Delivered(_)) => {
                     tracing::info!(channel = %p.channel.name, alarm = ?p.alarm_id, "alert sent");
                 }

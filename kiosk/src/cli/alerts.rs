@@ -77,9 +77,26 @@ pub enum ChannelAction {
         /// Its name, e.g. duty-wecom (a-z, 0-9, -).
         #[arg(long)]
         name: String,
-        /// Its address: https://... (http:// to this machine only).
-        #[arg(long)]
-        url: String,
+        /// Its address: https://... (http:// to this machine only); for
+        /// e-mail smtp://[USER@]HOST[:PORT]?from=..&to=.., or --smtp.
+        #[arg(long, required_unless_present = "smtp", conflicts_with = "smtp")]
+        url: Option<String>,
+        /// E-mail: the server, HOST[:PORT] (587 by default; STARTTLS always).
+        #[arg(long, value_name = "HOST[:PORT]", requires_all = ["from", "to"])]
+        smtp: Option<String>,
+        /// E-mail: the sender's address.
+        #[arg(long, value_name = "ADDRESS", requires = "smtp")]
+        from: Option<String>,
+        /// E-mail: the recipients, comma-separated.
+        #[arg(long, value_name = "ADDRESS[,ADDRESS]", requires = "smtp")]
+        to: Option<String>,
+        /// E-mail: the login's user (its password through --secret-stdin).
+        #[arg(long, value_name = "USER", requires = "smtp")]
+        user: Option<String>,
+        /// E-mail: a private authority the server's certificate is signed
+        /// by (an absolute path); by default the system's.
+        #[arg(long, value_name = "FILE", requires = "smtp")]
+        ca: Option<std::path::PathBuf>,
         /// Read the channel's secret (DingTalk's signing secret, the webhook's HMAC key) from standard input; it is kept in a 0600 file and never shown.
         #[arg(long)]
         secret_stdin: bool,
@@ -95,9 +112,11 @@ pub enum ChannelAction {
 
 fn alarm_kind(kind: &str) -> Result<keting_desk::records::AlarmKind> {
     keting_desk::records::AlarmKind::parse(kind).with_context(|| {
-        format!(
-            "no alarm kind {kind:?}: forced, held_open, reader_lockout, offline, fault, vend_in_doubt, clock_wrong"
-        )
+        let all: Vec<&str> = keting_desk::records::AlarmKind::ALL
+            .iter()
+            .map(|k| k.as_str())
+            .collect();
+        format!("no alarm kind {kind:?}: {}", all.join(", "))
     })
 }
 
@@ -114,9 +133,31 @@ pub fn alert_command(cmd: AlertCommand, store: &mut Store, data_dir: &Path) -> R
                     kind,
                     name,
                     url,
+                    smtp,
+                    from,
+                    to,
+                    user,
+                    ca,
                     secret_stdin,
                 },
         } => {
+            let url = match (url, smtp) {
+                (Some(url), _) => url,
+                (None, Some(server)) => {
+                    if !matches!(kind, Kind::Email) {
+                        bail!("--smtp is for --kind email; a robot or a webhook has --url");
+                    }
+                    format!(
+                        "smtp://{}{server}?from={}&to={}{}",
+                        user.map(|u| format!("{u}@")).unwrap_or_default(),
+                        from.unwrap_or_default(),
+                        to.unwrap_or_default(),
+                        ca.map(|c| format!("&ca={}", c.display()))
+                            .unwrap_or_default()
+                    )
+                }
+                (None, None) => bail!("give --url (or --smtp for e-mail)"),
+            };
             let secret = if secret_stdin {
                 let mut s = String::new();
                 std::io::stdin()
