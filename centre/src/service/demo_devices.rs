@@ -81,6 +81,8 @@ pub async fn prepare(
          [door]\ngpio = \"sim\"\n\
          strike = {{ kind = \"relay\", bus = \"tcp:127.0.0.1:{board_port}\", unit = 1, channel = 1 }}\n\
          contact = {{ line = {CONTACT:?} }}\nscanner = {{ kind = \"sim\" }}\n\
+         exit_button = {{ line = \"GPIO22\" }}\nhelp_button = {{ line = \"GPIO23\" }}\n\
+         exit_scanner = {{ kind = \"sim\" }}\nalarm_output = {{ bus = \"tcp:127.0.0.1:{board_port}\", channel = 2 }}\n\
          panel = {{ kind = \"png\", path = {png:?} }}\nutc_offset_minutes = {offset}\n",
         site = config.site.site_id.as_str(),
         key = encode_public_key(&key),
@@ -207,7 +209,7 @@ impl DemoDevices {
         };
         let (hardware_stop_tx, hardware_stop) = watch::channel(false);
         tracing::info!(
-            "demo gym door: scan with mosquitto_pub -t keting/v1/{}/sim/{DEMO_DOOR}/scan -m PASS; panel in {}",
+            "demo gym door: scan with mosquitto_pub -t keting/v1/{}/sim/{DEMO_DOOR}/scan -m PASS (the exit reader: .../exit_scan; the help button: .../line/GPIO23 -m active); panel in {}",
             self.agent.site,
             self.panel_png.display()
         );
