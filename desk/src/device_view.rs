@@ -13,7 +13,7 @@ use keting_core::time::Timestamp;
 use keting_store::door_events::Entry;
 
 /// Whether a device can be heard.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Availability {
     /// Nothing heard from it since the centre started.
     #[default]
@@ -25,7 +25,7 @@ pub enum Availability {
 }
 
 /// One door as the doors view shows it.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct DoorView {
     /// The device.
     pub id: DeviceId,
@@ -57,7 +57,7 @@ impl DoorView {
 }
 
 /// Everything the doors view shows.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct DoorsView {
     /// The centre's own link to the broker is up.
     pub connected: bool,
@@ -81,7 +81,7 @@ pub struct DoorsView {
 }
 
 /// Any device heard of, as the device list shows it.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct HeardDevice {
     /// The device.
     pub id: DeviceId,
@@ -93,7 +93,7 @@ pub struct HeardDevice {
 
 /// A session device (a piano bank, the robot) as the staff view shows it:
 /// its state only while it is online.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct SessionDeviceView {
     /// The device.
     pub id: DeviceId,

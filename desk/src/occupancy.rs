@@ -18,7 +18,7 @@ use super::Actor;
 use keting_store::{Store, StoreError, audit, door_events, doors, members, welfare_watch};
 
 /// One door's occupancy tonight.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct DoorInside {
     /// The door.
     pub door: DeviceId,

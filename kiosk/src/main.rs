@@ -50,6 +50,10 @@ struct Cli {
     #[arg(long)]
     headless: bool,
 
+    /// The screen only, for a centre running in its own process (`keting-centre`, its own systemd unit on a Pi): the devices' states come from the centre's socket in the data directory, everything else from the database. The screen goes on showing (devices unknown) while the centre restarts.
+    #[arg(long, conflicts_with_all = ["headless", "room"])]
+    screen: bool,
+
     /// Activity mode: the screen shows what is on in this room and counts each scan as attendance (a volunteer's second scan checks out). It shares the centre's data directory and starts no centre of its own; a room on another machine uses a `reader` device agent.
     #[arg(long, value_name = "NAME", conflicts_with = "headless")]
     room: Option<String>,
@@ -221,6 +225,16 @@ fn run(cli: Cli, started: Instant) -> Result<()> {
         Some(d) => d.clone(),
         None => DataDir::default_path()?,
     };
+    // A screen never makes a site: the centre, in its own process, does.
+    if cli.screen
+        && cli.command.is_none()
+        && !data.join(keting_centre::data_dir::DATABASE_FILE).exists()
+    {
+        bail!(
+            "no centre in {} yet: start the centre first (systemctl start keting-centre); this screen tries again",
+            data.display()
+        );
+    }
     let dir = DataDir::prepare(data)?;
     // A backup is taken or restored before anything opens (or creates) a site.
     if let Some(Command::Backup(cmd)) = cli.command {
@@ -259,11 +273,14 @@ fn run(cli: Cli, started: Instant) -> Result<()> {
     match cli.command {
         None if cli.headless => headless(centre(&site)?),
         None => {
-            let config = match cli.room {
-                Some(_) => None,
-                None => Some(centre(&site)?),
+            let doors = if cli.screen {
+                Doors::Follow
+            } else if cli.room.is_some() {
+                Doors::None
+            } else {
+                Doors::Centre(centre(&site)?)
             };
-            window(store, site, &dir, config, cli.room.as_deref())
+            window(store, site, &dir, doors, cli.room.as_deref())
         }
         Some(Command::Gym(cmd)) => gym_command(cmd, &mut store, &site),
         Some(Command::Staff(cmd)) => cli::staff::staff_command(cmd, &mut store),
@@ -303,11 +320,21 @@ fn headless(config: CentreConfig) -> Result<()> {
     Ok(())
 }
 
+/// Where the window's doors view comes from.
+enum Doors {
+    /// A centre started in this process.
+    Centre(CentreConfig),
+    /// The centre running in its own process, through its socket.
+    Follow,
+    /// None (activity mode: the room's screen shows no devices).
+    None,
+}
+
 fn window(
     store: Store,
     site: SiteRecord,
     dir: &DataDir,
-    centre: Option<CentreConfig>,
+    doors: Doors,
     room: Option<&str>,
 ) -> Result<()> {
     let has_display = ["DISPLAY", "WAYLAND_DISPLAY"]
@@ -333,7 +360,17 @@ fn window(
     };
     tracing::info!(site = %site.site_id, data = %dir.path().display(), "opening the kiosk window");
     let verifier = site::verifier(&site)?;
-    let centre = centre.map(Centre::start).transpose()?;
+    let (centre, followed) = match doors {
+        Doors::Centre(config) => (Some(Centre::start(config)?), None),
+        Doors::Follow => (
+            None,
+            Some(
+                keting_centre::service::screen_feed::follow(dir.path())
+                    .context("cannot follow the centre")?,
+            ),
+        ),
+        Doors::None => (None, None),
+    };
     let mut desk = CheckInDesk::new(store, site.clone(), verifier);
     // Staff may type the fallback code under a phone's live pass.
     match site::issuer(&site, dir) {
@@ -346,6 +383,10 @@ fn window(
         if let Some(url) = &c.resident_url {
             ui.set_resident_url(url);
         }
+    }
+    if let Some(doors) = followed {
+        tracing::info!("screen only: the devices' states from the centre's socket");
+        ui.set_doors(doors);
     }
     if let Some(room) = room {
         tracing::info!(

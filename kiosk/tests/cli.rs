@@ -250,6 +250,22 @@ fn the_window_without_a_display_says_what_to_do() {
 }
 
 #[test]
+fn a_screen_with_no_centre_yet_makes_no_site_and_says_to_start_the_centre() {
+    let k = TestKiosk::new();
+    let out = k.command(&["--screen"]).output().unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("no centre in") && stderr.contains("keting-centre"),
+        "{stderr}"
+    );
+    assert!(
+        !k.data().join("keting.db").exists(),
+        "a screen never makes a site of its own"
+    );
+}
+
+#[test]
 fn the_sites_booking_rules_are_shown_changed_and_kept_and_a_bad_one_is_refused() {
     let k = TestKiosk::new();
     let shown = k.ok(&["booking", "policy"]);

@@ -920,3 +920,60 @@ fn my_phone_shows_a_one_time_qr_and_number_that_bind_the_phone_once_then_goes_ho
     mock_elapsed_time(phones::KIOSK_QR_VALID + Duration::from_millis(100));
     assert!(s.shows("欢迎光临"), "home after the minute");
 }
+
+#[test]
+fn a_screen_in_its_own_process_follows_the_centre_and_shows_nothing_known_while_it_is_away() {
+    let screen = Screen::new();
+    let data = screen._dir.path().join("data");
+    let dir = DataDir::prepare(data.clone()).unwrap();
+    // The centre in its own process, as its systemd unit runs it on a Pi.
+    let mut centre =
+        std::process::Command::new(keting_system_tests::binaries::path("keting-centre"))
+            .arg("--data")
+            .arg(&data)
+            .args(["--no-demo-devices", "--mqtt-listen", "127.0.0.1:0"])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("keting-centre (./run-tests builds every program first)");
+    let doors = keting_centre::service::screen_feed::follow(&data).unwrap();
+    screen.ui.set_doors(doors);
+    let store = Store::open(&dir.database()).unwrap();
+    keting_store::alarms::raise(
+        store.conn(),
+        &keting_core::ids::DeviceId::new("gym-door").unwrap(),
+        keting_store::alarms::AlarmKind::Forced,
+        "",
+        clock::now(),
+    )
+    .unwrap();
+    let until = |what: &str, want: bool| {
+        let give_up = std::time::Instant::now() + Duration::from_secs(30);
+        loop {
+            mock_elapsed_time(keting_kiosk::ui::kiosk_adapter::DOORS_REFRESH);
+            if screen.any_label_containing("警报：gym-door被强行打开") == want {
+                return;
+            }
+            assert!(std::time::Instant::now() < give_up, "{what} within 30 s");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    };
+    until("the centre's alarm on the screen", true);
+    // The centre stops (a restart, a crash): the screen goes on, showing
+    // nothing it cannot know, and follows it again when it is back.
+    centre.kill().unwrap();
+    centre.wait().unwrap();
+    until("nothing known with the centre away", false);
+    let mut again =
+        std::process::Command::new(keting_system_tests::binaries::path("keting-centre"))
+            .arg("--data")
+            .arg(&data)
+            .args(["--no-demo-devices", "--mqtt-listen", "127.0.0.1:0"])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+    until("the alarm again once the centre is back", true);
+    again.kill().unwrap();
+    again.wait().unwrap();
+}

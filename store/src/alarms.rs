@@ -10,7 +10,10 @@ use rusqlite::{Connection, OptionalExtension, params};
 use super::StoreError;
 
 /// What an alarm is about.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "snake_case")]
 pub enum AlarmKind {
     /// A door opened while locked.
     Forced,
@@ -89,7 +92,7 @@ pub fn clock_skew(ahead_ms: i64) -> String {
 }
 
 /// One alarm.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Alarm {
     /// Its number.
     pub id: i64,

@@ -126,7 +126,7 @@ pub fn record(
 }
 
 /// One entry through a door.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Entry {
     /// When.
     pub at: Timestamp,

@@ -181,8 +181,8 @@ fn the_systemd_units_verify() {
     }
     assert_eq!(
         checked.len(),
-        6,
-        "keting-centre, keting-agent, keting-backup, its timer and its push, keting-district"
+        7,
+        "keting-centre, keting-kiosk, keting-agent, keting-backup, its timer and its push, keting-district"
     );
     let out = std::process::Command::new("systemd-analyze")
         .args(["verify", "--man=no"])

@@ -52,6 +52,7 @@ fn the_packages_hold_their_programs_and_units_and_install_into_a_scratch_root() 
         "./usr/bin/keting-centre",
         "./usr/bin/kiosk",
         "./lib/systemd/system/keting-centre.service",
+        "./lib/systemd/system/keting-kiosk.service",
         "./lib/systemd/system/keting-backup.service",
         "./lib/systemd/system/keting-backup.timer",
         "./lib/systemd/system/keting-backup-push.service",
@@ -110,7 +111,9 @@ fn the_packages_hold_their_programs_and_units_and_install_into_a_scratch_root() 
     // Installed by the Debian way: the centre and its backup timer enabled.
     let scripts = run(Command::new("dpkg-deb").args(["--ctrl-tarfile", &deb("keting-centre")]));
     assert!(
-        scripts.contains("deb-systemd-helper enable") && scripts.contains("keting-backup.timer"),
+        scripts.contains("deb-systemd-helper enable")
+            && scripts.contains("keting-backup.timer")
+            && scripts.contains("keting-kiosk.service"),
         "the centre's postinst enables its units with deb-systemd-helper"
     );
     let arch = run(Command::new("dpkg").arg("--print-architecture"));

@@ -31,6 +31,8 @@
 //!   start.
 //! - [`district_config`]: the centre's district (`district.toml`) and its
 //!   uplink key.
+//! - [`screen_feed`]: the doors view for a screen in another process
+//!   (`kiosk --screen`), on a Unix socket in the data directory.
 //! - [`uplink`]: the outbox of what the district needs, sent to its
 //!   JetStream stream in order and marked sent once acknowledged.
 //! - [`downlink`]: what the district tells this centre, pulled from its own
@@ -50,6 +52,7 @@ pub mod downlink;
 pub mod flags;
 pub mod home_assistant;
 pub mod occupancy_watch;
+pub mod screen_feed;
 pub mod sessions;
 pub mod uplink;
 
@@ -288,6 +291,8 @@ impl Centre {
         let alerts_database = config.database.clone();
         let (stop, stopped) = oneshot::channel::<()>();
         let controller = controller::Controller::new(&config, &broker, doors_tx, commits_tx)?;
+        let screen_view = doors.clone();
+        let screen_dir = config.data_dir.clone();
         let demo = if config.demo_devices {
             Some(runtime.block_on(demo_devices::prepare(&config, &broker))?)
         } else {
@@ -299,6 +304,22 @@ impl Centre {
                 runtime.block_on(async move {
                     let (demo_stop, demo_stopped) = watch::channel(false);
                     let stopped_for_residents = demo_stopped.clone();
+                    // A screen in its own process (`kiosk --screen`) reads
+                    // the doors view here.
+                    let screen_task = match screen_feed::bind(&screen_dir) {
+                        Ok(listener) => Some(tokio::spawn(screen_feed::serve(
+                            listener,
+                            screen_view,
+                            demo_stopped.clone(),
+                        ))),
+                        Err(e) => {
+                            tracing::error!(
+                                "no screen socket in {}: {e} (a screen in another process sees no devices)",
+                                screen_dir.display()
+                            );
+                            None
+                        }
+                    };
                     let demo_task = demo.map(|d| tokio::spawn(d.run(demo_stopped.clone())));
                     let uplink_task = uplink.map(|u| {
                         let stopped = demo_stopped.clone();
@@ -374,6 +395,9 @@ impl Centre {
                         let _ = tokio::time::timeout(std::time::Duration::from_secs(2), t).await;
                     }
                     if let Some(t) = resident_task {
+                        let _ = tokio::time::timeout(std::time::Duration::from_secs(2), t).await;
+                    }
+                    if let Some(t) = screen_task {
                         let _ = tokio::time::timeout(std::time::Duration::from_secs(2), t).await;
                     }
                 });

@@ -50,7 +50,7 @@ impl Way {
 }
 
 /// One passage through the door.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Passage {
     /// When the door opened for it.
     pub at: Timestamp,
@@ -62,7 +62,7 @@ pub struct Passage {
 }
 
 /// Someone counted inside.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Inside {
     /// Who (`None`: let in by staff for nobody named).
     pub member: Option<MemberId>,
@@ -71,7 +71,7 @@ pub struct Inside {
 }
 
 /// An exit nobody's entry accounts for: someone came in without a scan.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Unaccounted {
     /// When they left.
     pub at: Timestamp,
@@ -90,7 +90,7 @@ pub struct Alone {
 }
 
 /// Who is inside, after a night's passages.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Occupancy {
     counted: Vec<Inside>,
     unnamed_exits: usize,
