@@ -81,20 +81,8 @@ pub fn request_open(
     door: &DeviceId,
     now: Timestamp,
 ) -> Result<String, DoorError> {
-    store.write(|tx| {
-        super::staff::require(tx, actor, StaffAction::OpenDoor)?;
-        if !doors::list(tx)?.iter().any(|d| &d.id == door) {
-            return Err(DoorError::UnknownDoor(door.clone()));
-        }
-        let c = device_commands::request_unlock(tx, door, actor.staff(), &actor.audit_name(), now)?;
-        audit::record(
-            tx,
-            now,
-            &actor.audit_name(),
-            "door.open",
-            &format!("{door} command {c}"),
-        )?;
-        Ok(c)
+    request(store, actor, door, now, "door.open", |tx| {
+        device_commands::request_unlock(tx, door, actor.staff(), &actor.audit_name(), now)
     })
 }
 
@@ -107,17 +95,32 @@ pub fn request_reset(
     door: &DeviceId,
     now: Timestamp,
 ) -> Result<String, DoorError> {
+    request(store, actor, door, now, "door.reset", |tx| {
+        device_commands::request_reset(tx, door, &actor.audit_name(), now)
+    })
+}
+
+/// A command to a registered door in `actor`'s name (who may open a door
+/// may ask it), written by `command` and audited as `action`.
+fn request(
+    store: &mut Store,
+    actor: Actor,
+    door: &DeviceId,
+    now: Timestamp,
+    action: &str,
+    command: impl FnOnce(&rusqlite::Transaction<'_>) -> Result<String, StoreError>,
+) -> Result<String, DoorError> {
     store.write(|tx| {
         super::staff::require(tx, actor, StaffAction::OpenDoor)?;
         if !doors::list(tx)?.iter().any(|d| &d.id == door) {
             return Err(DoorError::UnknownDoor(door.clone()));
         }
-        let c = device_commands::request_reset(tx, door, &actor.audit_name(), now)?;
+        let c = command(tx)?;
         audit::record(
             tx,
             now,
             &actor.audit_name(),
-            "door.reset",
+            action,
             &format!("{door} command {c}"),
         )?;
         Ok(c)

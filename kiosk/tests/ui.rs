@@ -927,7 +927,7 @@ fn a_screen_in_its_own_process_follows_the_centre_and_shows_nothing_known_while_
     let data = screen._dir.path().join("data");
     let dir = DataDir::prepare(data.clone()).unwrap();
     // The centre in its own process, as its systemd unit runs it on a Pi.
-    let mut centre =
+    let start_centre = || {
         std::process::Command::new(keting_system_tests::binaries::path("keting-centre"))
             .arg("--data")
             .arg(&data)
@@ -935,7 +935,9 @@ fn a_screen_in_its_own_process_follows_the_centre_and_shows_nothing_known_while_
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
             .spawn()
-            .expect("keting-centre (./run-tests builds every program first)");
+            .expect("keting-centre (./run-tests builds every program first)")
+    };
+    let mut centre = start_centre();
     let doors = keting_centre::service::screen_feed::follow(&data).unwrap();
     screen.ui.set_doors(doors);
     let store = Store::open(&dir.database()).unwrap();
@@ -964,15 +966,7 @@ fn a_screen_in_its_own_process_follows_the_centre_and_shows_nothing_known_while_
     centre.kill().unwrap();
     centre.wait().unwrap();
     until("nothing known with the centre away", false);
-    let mut again =
-        std::process::Command::new(keting_system_tests::binaries::path("keting-centre"))
-            .arg("--data")
-            .arg(&data)
-            .args(["--no-demo-devices", "--mqtt-listen", "127.0.0.1:0"])
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .unwrap();
+    let mut again = start_centre();
     until("the alarm again once the centre is back", true);
     again.kill().unwrap();
     again.wait().unwrap();

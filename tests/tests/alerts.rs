@@ -651,6 +651,21 @@ async fn a_manager_sets_a_channel_on_the_dashboard_and_its_test_message_arrives(
     centre.stop().await;
 }
 
+/// Waits (up to 20 s) until aiosmtpd, which says nothing when ready,
+/// takes connections on `port`.
+pub(crate) async fn listens(port: u16) {
+    tokio::time::timeout(Duration::from_secs(20), async {
+        while tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .is_err()
+        {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    })
+    .await
+    .expect("aiosmtpd listens");
+}
+
 /// A real SMTP server (Debian's aiosmtpd) on a free loopback port, with
 /// STARTTLS when given the site's broker certificate; what it printed.
 struct MailServer {
@@ -685,17 +700,7 @@ impl MailServer {
                 keep.1.notify_waiters();
             }
         });
-        // It says nothing when ready: a bounded look at its port.
-        tokio::time::timeout(Duration::from_secs(20), async {
-            while tokio::net::TcpStream::connect(("127.0.0.1", port))
-                .await
-                .is_err()
-            {
-                tokio::time::sleep(Duration::from_millis(100)).await;
-            }
-        })
-        .await
-        .expect("aiosmtpd listens");
+        listens(port).await;
         Self {
             child,
             port,

@@ -131,16 +131,7 @@ impl RefusingMail {
             .kill_on_drop(true)
             .spawn()
             .expect("aiosmtpd (./run-tests installs python3-aiosmtpd)");
-        tokio::time::timeout(Duration::from_secs(20), async {
-            while tokio::net::TcpStream::connect(("127.0.0.1", port))
-                .await
-                .is_err()
-            {
-                tokio::time::sleep(Duration::from_millis(100)).await;
-            }
-        })
-        .await
-        .expect("aiosmtpd listens");
+        crate::alerts::listens(port).await;
         Self {
             _child: child,
             port,
