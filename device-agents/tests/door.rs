@@ -154,40 +154,36 @@ impl Door {
             .unwrap();
     }
 
-    async fn event(&mut self, want: impl Fn(&EventKind) -> bool) -> Event {
+    /// The next message on the door's `channel` topic that `want` takes,
+    /// read inside its signature (the door's key; the centre checks it).
+    async fn signed<T: serde::de::DeserializeOwned>(
+        &mut self,
+        channel: &str,
+        want: impl Fn(&T) -> bool,
+    ) -> T {
+        let suffix = format!("/{channel}");
         loop {
             let e = wait_for(
                 &mut self.watch_events,
-                |e| matches!(e, LinkEvent::Message { topic, .. } if topic.ends_with("/event")),
+                |e| matches!(e, LinkEvent::Message { topic, .. } if topic.ends_with(&suffix)),
             )
             .await;
             let LinkEvent::Message { payload, .. } = e else {
                 unreachable!()
             };
-            let event: Event = decode(&keting_core::signed_answer::unchecked(&payload)).unwrap();
-            if want(&event.kind) {
-                return event;
+            let message: T = decode(&keting_core::signed_answer::unchecked(&payload)).unwrap();
+            if want(&message) {
+                return message;
             }
         }
     }
 
+    async fn event(&mut self, want: impl Fn(&EventKind) -> bool) -> Event {
+        self.signed("event", |e: &Event| want(&e.kind)).await
+    }
+
     async fn status(&mut self, want: impl Fn(&DoorStatus) -> bool) -> DoorStatus {
-        loop {
-            let e = wait_for(
-                &mut self.watch_events,
-                |e| matches!(e, LinkEvent::Message { topic, .. } if topic.ends_with("/status")),
-            )
-            .await;
-            let LinkEvent::Message { payload, .. } = e else {
-                unreachable!()
-            };
-            // Signed by the door's key (the centre checks it); read inside.
-            let status: DoorStatus =
-                decode(&keting_core::signed_answer::unchecked(&payload)).unwrap();
-            if want(&status) {
-                return status;
-            }
-        }
+        self.signed("status", want).await
     }
 
     async fn stop(mut self) {
@@ -648,20 +644,9 @@ impl Door {
     /// The door's answer to command `id`.
     async fn ack(&mut self, id: &str) -> keting_core::messages::Outcome {
         use keting_core::messages::Ack;
-        loop {
-            let e = wait_for(
-                &mut self.watch_events,
-                |e| matches!(e, LinkEvent::Message { topic, .. } if topic.ends_with("/ack")),
-            )
-            .await;
-            let LinkEvent::Message { payload, .. } = e else {
-                unreachable!()
-            };
-            let ack: Ack = decode(&keting_core::signed_answer::unchecked(&payload)).unwrap();
-            if ack.id.as_str() == id {
-                return ack.outcome;
-            }
-        }
+        self.signed("ack", |a: &Ack| a.id.as_str() == id)
+            .await
+            .outcome
     }
 }
 

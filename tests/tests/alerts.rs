@@ -134,6 +134,28 @@ impl Receiver {
     }
 }
 
+/// The duty roster's three channels, all to `receiver`: a WeCom robot
+/// `duty`, a DingTalk robot `ding` (secret `SECding-secret`) and a signed
+/// webhook `hook` (key `hook-key`).
+pub(crate) fn add_duty_channels(data: &std::path::Path, receiver: &Receiver) {
+    for (kind, name, path, secret) in [
+        ("wecom", "duty", "/wecom?key=k1", None),
+        (
+            "dingtalk",
+            "ding",
+            "/ding?access_token=t1",
+            Some("SECding-secret"),
+        ),
+        ("webhook", "hook", "/hook", Some("hook-key")),
+    ] {
+        add_channel(
+            data,
+            &["--kind", kind, "--name", name, "--url", &receiver.url(path)],
+            secret,
+        );
+    }
+}
+
 pub(crate) fn add_channel(data: &std::path::Path, args: &[&str], secret: Option<&str>) -> String {
     use std::io::Write;
     let mut cmd = std::process::Command::new(binaries::path("kiosk"));
@@ -192,42 +214,7 @@ async fn an_alarm_reaches_every_channel_raised_acknowledged_and_cleared() {
         ],
     );
     assert!(!ok && err.contains("to this machine"), "{err}");
-    add_channel(
-        &data,
-        &[
-            "--kind",
-            "wecom",
-            "--name",
-            "duty",
-            "--url",
-            &receiver.url("/wecom?key=k1"),
-        ],
-        None,
-    );
-    add_channel(
-        &data,
-        &[
-            "--kind",
-            "dingtalk",
-            "--name",
-            "ding",
-            "--url",
-            &receiver.url("/ding?access_token=t1"),
-        ],
-        Some("SECding-secret"),
-    );
-    add_channel(
-        &data,
-        &[
-            "--kind",
-            "webhook",
-            "--name",
-            "hook",
-            "--url",
-            &receiver.url("/hook"),
-        ],
-        Some("hook-key"),
-    );
+    add_duty_channels(&data, &receiver);
     let listed = binaries::kiosk(&data, &["alert", "channel", "list"]);
     assert!(
         !listed.contains("SECding-secret") && !listed.contains("hook-key"),

@@ -14,7 +14,7 @@ use keting_core::ids::MemberId;
 use keting_core::messages::EventKind;
 use keting_system_tests::mosquitto::{Mosquitto, publish_once};
 
-use crate::alerts::{Receiver, add_channel};
+use crate::alerts::{Receiver, add_duty_channels};
 use crate::site_bed::{DOOR, SiteBed, coil, kiosk_cli};
 
 const WAIT: Duration = Duration::from_secs(30);
@@ -55,42 +55,7 @@ async fn alone_at_night_help_reaches_every_channel_within_2_s_and_the_head_count
     bed.grant(member, "2099-12-31");
     let receiver = Receiver::start(0).await;
     let data = bed.data();
-    add_channel(
-        &data,
-        &[
-            "--kind",
-            "wecom",
-            "--name",
-            "duty",
-            "--url",
-            &receiver.url("/wecom?key=k1"),
-        ],
-        None,
-    );
-    add_channel(
-        &data,
-        &[
-            "--kind",
-            "dingtalk",
-            "--name",
-            "ding",
-            "--url",
-            &receiver.url("/ding?access_token=t1"),
-        ],
-        Some("SECding-secret"),
-    );
-    add_channel(
-        &data,
-        &[
-            "--kind",
-            "webhook",
-            "--name",
-            "hook",
-            "--url",
-            &receiver.url("/hook"),
-        ],
-        Some("hook-key"),
-    );
+    add_duty_channels(&data, &receiver);
     let kiosk = bed.kiosk(&broker).await;
     let config = bed.agent_config(broker.port, 3000);
     let mut toml = std::fs::read_to_string(&config).unwrap();

@@ -199,6 +199,5 @@ mod tests {
             .permissions()
             .mode();
         assert_eq!(mode & 0o777, 0o600);
-        screen.mark_unchanged();
     }
 }
