@@ -12,7 +12,12 @@
 //! - the floor measured in the same run: one bare MQTT QoS 1 round trip
 //!   (publish to a subscriber, through the same broker, over TLS; and over
 //!   plain TCP for comparison) plus one bare Modbus write to the same
-//!   simulated board;
+//!   simulated board, each back to back in this process;
+//! - the floor in the door's own shape: this program started again as a
+//!   bare agent, a process of its own on a one-thread runtime as the agent
+//!   is, that takes a message over TLS and writes the coil, nothing else;
+//!   paced as the scans are (one every ~100 ms, so the process sleeps in
+//!   between as the agent does). The door path's ratio is given to it;
 //! - staff grant (`kiosk gym grant` committed) to the door's acceptance of
 //!   the new roster, p50/p99 over 30 grants;
 //! - the agent's resident memory after the run;
@@ -27,10 +32,11 @@ use std::time::{Duration, Instant};
 
 use keting_core::door::lock::LockState;
 use keting_core::messages::{DoorStatus, decode};
+use keting_core::signed_answer;
 use keting_hardware::relay_board::sim::{SimRelayBoard, serve_tcp};
 use keting_link::tls::{LinkTls, TlsFiles};
 use keting_system_tests::binaries::{Process, start_kiosk};
-use keting_system_tests::latency::{report, resident_kib};
+use keting_system_tests::latency::{report, resident_kib, resident_parts_kib};
 use keting_system_tests::mosquitto::Mosquitto;
 use keting_system_tests::site_tls::SiteTls;
 use rumqttc::{AsyncClient, Event, EventLoop, MqttOptions, Packet, QoS};
@@ -78,8 +84,100 @@ async fn subscribed(client: &AsyncClient, events: &mut EventLoop, filter: &str) 
 
 use keting_system_tests::binaries::kiosk as kiosk_cli;
 
-#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
-async fn main() {
+/// Set (to the floor agent's settings) when this program runs as the bare
+/// floor agent.
+const FLOOR_AGENT_ENV: &str = "KETING_BENCH_FLOOR_AGENT";
+/// The topic the floor agent takes its messages on.
+const FLOOR_TOPIC: &str = "floor/door-shape";
+
+fn main() {
+    if let Ok(settings) = std::env::var(FLOOR_AGENT_ENV) {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(floor_agent(&settings));
+        return;
+    }
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(bench());
+}
+
+/// The bare floor agent: `port ca cert key board` (space-separated). Says
+/// `ready` on stdout once subscribed, then writes coil 1 on for every
+/// message on [`FLOOR_TOPIC`], until it is killed.
+async fn floor_agent(settings: &str) {
+    let f: Vec<&str> = settings.split(' ').collect();
+    let tls = LinkTls::from_files(&TlsFiles {
+        ca: f[1].into(),
+        cert: f[2].into(),
+        key: f[3].into(),
+    })
+    .unwrap();
+    let mut board = tokio_modbus::client::tcp::connect(f[4].parse().unwrap())
+        .await
+        .unwrap();
+    let (c, mut events) = client(f[0].parse().unwrap(), "floor-agent", Some(&tls));
+    subscribed(&c, &mut events, FLOOR_TOPIC).await;
+    println!("ready");
+    loop {
+        if let Event::Incoming(Packet::Publish(_)) = events.poll().await.unwrap() {
+            board.write_single_coil(0, true).await.unwrap().unwrap();
+        }
+    }
+}
+
+/// Publish -> coil written through the bare floor agent, `n` times, one
+/// every ~100 ms as the door's scans come.
+async fn door_shaped_floor(
+    n: usize,
+    port: u16,
+    files: &TlsFiles,
+    board: &SimRelayBoard,
+    board_addr: std::net::SocketAddr,
+    pubc: &AsyncClient,
+) -> Vec<Duration> {
+    use tokio::io::AsyncBufReadExt;
+    let settings = format!(
+        "{port} {} {} {} {board_addr}",
+        files.ca.display(),
+        files.cert.display(),
+        files.key.display()
+    );
+    let mut child = tokio::process::Command::new(std::env::current_exe().unwrap())
+        .env(FLOOR_AGENT_ENV, settings)
+        .stdout(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut lines = tokio::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    assert_eq!(lines.next_line().await.unwrap().as_deref(), Some("ready"));
+    let mut reset = tokio_modbus::client::tcp::connect(board_addr)
+        .await
+        .unwrap();
+    let mut coil_on = board.changes();
+    let mut out = Vec::with_capacity(n);
+    for _ in 0..n {
+        coil_on.mark_unchanged();
+        let t = Instant::now();
+        pubc.publish(FLOOR_TOPIC, QoS::AtLeastOnce, false, b"KT1.x".to_vec())
+            .await
+            .unwrap();
+        coil_on.wait_for(|c| c[0]).await.unwrap();
+        out.push(t.elapsed());
+        reset.write_single_coil(0, false).await.unwrap().unwrap();
+        // Scans come one every ~100 ms in the door's run (its pulse).
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    child.kill().await.unwrap();
+    out
+}
+
+async fn bench() {
     // KETING_BENCH_SCANS: fewer scans for a quick look.
     let scans: usize = std::env::var("KETING_BENCH_SCANS")
         .ok()
@@ -128,6 +226,19 @@ async fn main() {
         .await
         .unwrap()
         .unwrap();
+    let shaped = door_shaped_floor(
+        scans,
+        tls_port,
+        &TlsFiles {
+            ca: kiosk_dir.join("ca.pem"),
+            cert: kiosk_dir.join("kiosk.pem"),
+            key: kiosk_dir.join("kiosk.key"),
+        },
+        &board,
+        board_addr,
+        &pubc,
+    )
+    .await;
     report("floor: MQTT QoS 1 round trip, plain TCP", mqtt_plain);
     let (mqtt_p50, mqtt_p99) = report("floor: MQTT QoS 1 publish -> subscriber, TLS", mqtt);
     let (mb_p50, mb_p99) = report("floor: Modbus TCP write single coil", modbus);
@@ -136,6 +247,10 @@ async fn main() {
         "floor: sum",
         (mqtt_p50 + mb_p50).as_secs_f64() * 1e3,
         (mqtt_p99 + mb_p99).as_secs_f64() * 1e3
+    );
+    let (shaped_p50, shaped_p99) = report(
+        "floor: door-shaped (bare agent process: TLS -> coil)",
+        shaped,
     );
 
     // The site: kiosk (headless) and the agent, real processes.
@@ -226,8 +341,10 @@ async fn main() {
         coil_on.wait_for(|c| c[0]).await.unwrap();
         to_coil.push(t.elapsed());
         loop {
-            let s: DoorStatus =
-                decode(&next_publish(&mut watch_events, &status_topic).await).unwrap();
+            let s: DoorStatus = decode(&signed_answer::unchecked(
+                &next_publish(&mut watch_events, &status_topic).await,
+            ))
+            .unwrap();
             if s.state == LockState::Unlocked {
                 break;
             }
@@ -235,14 +352,24 @@ async fn main() {
         to_confirmed.push(t.elapsed());
         // The pulse ends by itself (100 ms); wait for the relock before the next scan.
         loop {
-            let s: DoorStatus =
-                decode(&next_publish(&mut watch_events, &status_topic).await).unwrap();
+            let s: DoorStatus = decode(&signed_answer::unchecked(
+                &next_publish(&mut watch_events, &status_topic).await,
+            ))
+            .unwrap();
             if s.state == LockState::Locked {
                 break;
             }
         }
     }
-    report("door: scan (MQTT sim scanner) -> coil written", to_coil);
+    let (door_p50, door_p99) = report("door: scan (MQTT sim scanner) -> coil written", to_coil);
+    println!(
+        "{:<52} p50={:>8.1}x     p99={:>8.1}x   (back-to-back sum: p50={:.1}x, p99={:.1}x)",
+        "door: scan -> coil, over the door-shaped floor",
+        door_p50.as_secs_f64() / shaped_p50.as_secs_f64(),
+        door_p99.as_secs_f64() / shaped_p99.as_secs_f64(),
+        door_p50.as_secs_f64() / (mqtt_p50 + mb_p50).as_secs_f64(),
+        door_p99.as_secs_f64() / (mqtt_p99 + mb_p99).as_secs_f64(),
+    );
     report(
         "door: scan -> coil confirmed, status unlocked",
         to_confirmed,
@@ -274,6 +401,14 @@ async fn main() {
             kib as f64 / 1024.0
         ),
         None => println!("device-agent resident memory: unknown"),
+    }
+    if let Some((anon, file)) = resident_parts_kib(agent.pid()) {
+        println!(
+            "{:<52} {:.1} MiB own (heap, stacks), {:.1} MiB files (binary, libraries)",
+            "  of which",
+            anon as f64 / 1024.0,
+            file as f64 / 1024.0
+        );
     }
     if std::env::var_os("KETING_BENCH_AGENT_LOG").is_some() {
         eprintln!("{}", agent.log());

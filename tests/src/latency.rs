@@ -28,7 +28,20 @@ pub fn report(name: &str, mut samples: Vec<Duration>) -> (Duration, Duration) {
 
 /// A process's resident memory in KiB, from /proc (Linux).
 pub fn resident_kib(pid: u32) -> Option<u64> {
+    status_kib(pid, "VmRSS")
+}
+
+/// What a process's resident memory is made of (KiB): its own (heap,
+/// stacks: `RssAnon`) and the files mapped (the binary and the shared
+/// libraries: `RssFile`, partly shared with other processes).
+pub fn resident_parts_kib(pid: u32) -> Option<(u64, u64)> {
+    Some((status_kib(pid, "RssAnon")?, status_kib(pid, "RssFile")?))
+}
+
+fn status_kib(pid: u32, field: &str) -> Option<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+    let line = status
+        .lines()
+        .find(|l| l.split(':').next() == Some(field))?;
     line.split_whitespace().nth(1)?.parse().ok()
 }
