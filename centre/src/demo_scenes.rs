@@ -1,7 +1,7 @@
 //! Scenes of the demo site that the kiosk's screenshots show (`kiosk
 //! screenshot --page …`): what a district sent, bookings to rate and to
 //! come, a session over and waiting for a check, the staff member as a
-//! technician. They write the database as the running centre would have,
+//! technician, a clock behind the newest visit. They write the database as the running centre would have,
 //! for pictures and tests only: nothing a person does comes through here.
 
 use std::time::Duration;
@@ -174,6 +174,26 @@ pub fn room(store: &mut Store) -> Result<(), StoreError> {
         for m in [3, 4] {
             activities::record_arrival(tx, id, MemberId(m), "demo", starts)?;
         }
+        Ok(())
+    })
+}
+
+/// A visit recorded a day from now: this machine's clock is then a day
+/// behind the newest record, as a Pi's that woke at the time it last saved.
+pub fn clock_behind(store: &mut Store) -> Result<(), StoreError> {
+    use keting_core::checkin::CheckInDecision;
+    let ahead = clock::now().saturating_add(Duration::from_secs(24 * 3600));
+    store.write(|tx| {
+        keting_store::checkins::insert(
+            tx,
+            ahead,
+            Some(MemberId(1)),
+            &CheckInDecision::Accepted {
+                member: MemberId(1),
+                counted: true,
+            },
+            keting_store::checkins::ScanSource::DemoTap,
+        )?;
         Ok(())
     })
 }

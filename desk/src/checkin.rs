@@ -120,7 +120,9 @@ impl CheckInDesk {
         let read = self.read(scanned, now)?;
         let policy = self.policy;
         self.store.write(|tx| {
+            let clock_wrong = checkin::clock_is_wrong(now, checkins::newest_visit_at(tx)?);
             let (decision, member) = match &read {
+                _ if clock_wrong => (CheckInDecision::Denied(DenyReason::ClockWrong), None),
                 Err(e) => (CheckInDecision::Denied(DenyReason::from(e)), None),
                 Ok(claims) => {
                     let found = members::standing(tx, claims.member)?;

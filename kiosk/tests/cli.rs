@@ -58,6 +58,52 @@ fn add_check_in_and_see_the_visit_in_stats() {
 }
 
 #[test]
+fn a_clock_that_reads_1970_or_behind_the_last_visit_records_no_visit_and_says_why() {
+    let k = TestKiosk::new();
+    let (_, pass) = k.add_member("陈晓梅");
+    let first = k.checkin(&pass);
+    assert_eq!(first["counted"], true);
+    let day = &first["at"].as_str().unwrap()[..10];
+    // `kiosk checkin` with the wall clock at (or shifted by) `faketime`.
+    let scan_at = |faketime: &str| -> serde_json::Value {
+        let out = k
+            .command(&["checkin", &pass])
+            .env("LD_PRELOAD", keting_system_tests::binaries::libfaketime())
+            .env("FAKETIME", faketime)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{out:?}");
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    // A Pi with no real-time clock that woke in 1970.
+    let v = scan_at("@1970-01-02 10:00:00");
+    assert_eq!(
+        (&v["accepted"], &v["reason"]),
+        (&false.into(), &"clock_wrong".into()),
+        "{v}"
+    );
+    // One that woke at the time it last saved, a day behind the visit.
+    let v = scan_at("-1d");
+    assert_eq!(
+        (&v["accepted"], &v["reason"]),
+        (&false.into(), &"clock_wrong".into()),
+        "{v}"
+    );
+    // A clock NTP stepped back by 30 s is right: a repeat scan, welcomed.
+    let v = scan_at("-30s");
+    assert_eq!(
+        (&v["accepted"], &v["counted"]),
+        (&true.into(), &false.into()),
+        "{v}"
+    );
+    // One visit in all, on its day; none in 1970.
+    assert_eq!(stats_csv(&k, day).iter().map(|(_, n)| n).sum::<u64>(), 1);
+    for other in ["1970-01-02", "1970-01-01"] {
+        assert_eq!(stats_csv(&k, other).iter().map(|(_, n)| n).sum::<u64>(), 0);
+    }
+}
+
+#[test]
 fn a_revoked_pass_is_refused_and_the_new_one_works() {
     let k = TestKiosk::new();
     let (id, old) = k.add_member("李建国");

@@ -70,6 +70,18 @@ pub fn insert(
     Ok(CheckinId(conn.last_insert_rowid()))
 }
 
+/// When the newest visit recorded was: the time a right clock cannot be
+/// behind. Refused scans are left out, as they are recorded whatever the
+/// clock reads.
+pub fn newest_visit_at(conn: &Connection) -> Result<Option<Timestamp>, StoreError> {
+    let newest: Option<i64> = conn.query_row(
+        "SELECT max(at_ms) FROM checkins WHERE counted = 1",
+        [],
+        |r| r.get(0),
+    )?;
+    Ok(newest.map(Timestamp::from_unix_millis))
+}
+
 /// Whether a check-in row exists (used to prove acknowledged scans survived).
 pub fn exists(conn: &Connection, id: CheckinId) -> Result<bool, StoreError> {
     Ok(conn.query_row(

@@ -577,6 +577,7 @@ fn present(record: &ScanRecord) -> (Outcome, Refusal) {
                 DenyReason::Revoked => Refusal::Revoked,
                 DenyReason::UnknownMember => Refusal::UnknownMember,
                 DenyReason::Expired => Refusal::Expired,
+                DenyReason::ClockWrong => Refusal::ClockWrong,
             },
         ),
     }

@@ -50,6 +50,10 @@ pub const PAGES: &[(&str, &str)] = &[
     ),
     ("out-of-order", "check-in not working (the database failed)"),
     (
+        "clock-wrong",
+        "check-in paused: the screen's clock reads behind the last visit recorded",
+    ),
+    (
         "staff-pin",
         "a staff card's PIN: the keypad, a wrong PIN with the tries left, two digits of the next",
     ),
@@ -241,6 +245,9 @@ pub fn render(
     if request.page == "staff-technician" {
         demo_scenes::technician(&mut store).map_err(|e| setup(&e))?;
     }
+    if request.page == "clock-wrong" {
+        demo_scenes::clock_behind(&mut store).map_err(|e| setup(&e))?;
+    }
     let verifier = site::verifier(&site).map_err(|e| setup(&e))?;
     let ui = KioskUi::new(
         CheckInDesk::new(store, site.clone(), verifier),
@@ -283,6 +290,7 @@ pub fn render(
         "revoked" => ui.scan(&card("Lost card"), ScanSource::Scanner),
         "unknown-member" => ui.scan(&issuer.issue(MemberId(9999), Epoch(0)), ScanSource::Scanner),
         "out-of-order" => ui.show_out_of_order(),
+        "clock-wrong" => ui.scan(&first_resident, ScanSource::Scanner),
         page if page.starts_with("points-") => {
             let adapter = ui.window().global::<super::KioskAdapter>();
             adapter.invoke_points_open();
