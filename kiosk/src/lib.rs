@@ -8,6 +8,8 @@
 //! - [`words`]: the sentences made in Rust, translated through the same
 //!   bundled catalogue as the `.slint` strings.
 //! - [`scan_input`]: turns a keyboard-wedge scanner's keystrokes into scans.
+//! - [`screen_devices`]: whether the screen and the input devices can be
+//!   opened, before the window opens on DRM/KMS.
 //! - [`ui`]: the Slint screens and the adapters, the only code that touches
 //!   Slint types.
 
@@ -15,5 +17,6 @@
 
 pub mod controller;
 pub mod scan_input;
+pub mod screen_devices;
 pub mod ui;
 pub mod words;

@@ -17,7 +17,7 @@ use cli::stats::stats_command;
 use cli::vending::{VendingCommand, vending_command};
 
 use std::ffi::OsString;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
@@ -31,6 +31,7 @@ use keting_centre::{clock, demo};
 use keting_desk::checkin::CheckInDesk;
 use keting_desk::records::SiteRecord;
 use keting_desk::records::Store;
+use keting_kiosk::screen_devices;
 use keting_kiosk::ui::kiosk_adapter::KioskUi;
 
 #[derive(Parser)]
@@ -347,6 +348,17 @@ fn window(
              On a desktop, run it in the desktop session; on a Raspberry Pi without X, build with \
              `--features linuxkms` and run with SLINT_BACKEND=linuxkms (see README.md)"
         );
+    }
+    if !has_display {
+        // DRM/KMS, no desktop: the screen and the scanner are devices this
+        // user opens, and what is wrong with them is said in plain words.
+        let card = screen_devices::display_device(Path::new(screen_devices::DRI_DIR))?;
+        tracing::info!(screen = %card.display(), "the screen's display device");
+        let input = screen_devices::input_devices(Path::new(screen_devices::INPUT_DIR));
+        match input.warning() {
+            Some(warning) => tracing::warn!("{warning}"),
+            None => tracing::info!(readable = input.readable, "input devices"),
+        }
     }
     let cards = if site.demo {
         match site::issuer(&site, dir) {

@@ -377,13 +377,13 @@ impl DoorAgent {
         };
         match decision {
             AccessDecision::Granted(m) => {
-                tracing::info!(member = m.0, "access granted");
                 self.lock.handle_grant(t);
                 self.passage_due = Some((Way::In, Some(m)));
                 self.show_message(panel_words::welcome());
-                // Open first, then write it down: the person at the door
-                // does not wait for the event's fsync.
+                // Open first, then write it down (the journal, the event's
+                // fsync): the person at the door waits for neither.
                 self.settle().await;
+                tracing::info!(member = m.0, "access granted");
                 self.emit(EventKind::AccessGranted { member: m }).await;
             }
             AccessDecision::Refused {
