@@ -1,8 +1,9 @@
 //! Scenes of the demo site that the kiosk's screenshots show (`kiosk
 //! screenshot --page …`): what a district sent, bookings to rate and to
 //! come, a session over and waiting for a check, the staff member as a
-//! technician, a clock behind the newest visit. They write the database as the running centre would have,
-//! for pictures and tests only: nothing a person does comes through here.
+//! technician, a clock behind the newest visit. They write the database as
+//! the running centre would have, for pictures and tests only: nothing a
+//! person does comes through here.
 
 use std::time::Duration;
 

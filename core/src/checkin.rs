@@ -9,7 +9,6 @@
 
 use std::time::Duration;
 
-use crate::clock_judge::{EARLIEST_PLAUSIBLE_MS, TOLERANCE};
 use crate::ids::{Epoch, MemberId};
 use crate::pass::{PassClaims, PassError, PassVerifier};
 use crate::time::Timestamp;
@@ -59,8 +58,9 @@ pub enum DenyReason {
     /// A phone's live pass made too long ago (a screenshot, or a page left
     /// open): the phone shows a fresh one.
     Expired,
-    /// The kiosk's clock cannot be right (see [`clock_is_wrong`]): no visit
-    /// is recorded at a time that is not so; staff set the clock.
+    /// The kiosk's clock cannot be right ([`crate::clock_judge::known_wrong`],
+    /// the newest visit recorded its floor): no visit is recorded at a time
+    /// that is not so; staff set the clock.
     ClockWrong,
 }
 
@@ -120,18 +120,6 @@ pub enum CheckInDecision {
     Denied(DenyReason),
 }
 
-/// Whether a kiosk's clock reading `now` cannot be right: before
-/// [`EARLIEST_PLAUSIBLE_MS`] (a Pi with no real-time clock that woke in
-/// 1970), or more than [`TOLERANCE`] behind the newest visit recorded (one
-/// that woke at the time it last saved, after a power cut with no network).
-/// A clock stepped back by NTP within the tolerance is still right.
-pub fn clock_is_wrong(now: Timestamp, newest_recorded: Option<Timestamp>) -> bool {
-    let now_ms = now.as_unix_millis();
-    let tolerance_ms = i64::try_from(TOLERANCE.as_millis()).unwrap_or(i64::MAX);
-    now_ms < EARLIEST_PLAUSIBLE_MS
-        || newest_recorded.is_some_and(|newest| now_ms < newest.as_unix_millis() - tolerance_ms)
-}
-
 /// Reads a scanned string as a pass of this site, printed or live, at `now`.
 pub fn read_pass(
     verifier: &PassVerifier,
@@ -176,31 +164,6 @@ mod tests {
     use crate::ids::SiteId;
 
     const MIN: i64 = 60_000;
-
-    #[test]
-    fn a_clock_is_wrong_before_2026_or_a_minute_behind_the_newest_visit() {
-        let t = |ms: i64| Timestamp::from_unix_millis(ms);
-        let visit = t(EARLIEST_PLAUSIBLE_MS + 300 * 24 * 60 * MIN);
-        assert!(clock_is_wrong(t(86_400_000), None), "1970");
-        assert!(clock_is_wrong(t(EARLIEST_PLAUSIBLE_MS - 1), None));
-        assert!(!clock_is_wrong(t(EARLIEST_PLAUSIBLE_MS), None));
-        assert!(
-            clock_is_wrong(t(visit.as_unix_millis() - 24 * 60 * MIN), Some(visit)),
-            "a day behind"
-        );
-        assert!(clock_is_wrong(
-            t(visit.as_unix_millis() - MIN - 1),
-            Some(visit)
-        ));
-        assert!(
-            !clock_is_wrong(t(visit.as_unix_millis() - MIN), Some(visit)),
-            "NTP's small step back"
-        );
-        assert!(!clock_is_wrong(
-            t(visit.as_unix_millis() + MIN),
-            Some(visit)
-        ));
-    }
 
     fn claims(epoch: u32) -> PassClaims {
         PassClaims {

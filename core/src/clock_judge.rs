@@ -34,6 +34,19 @@ pub const MAX_ROUND_TRIP: Duration = Duration::from_secs(10);
 /// 2026-01-01T00:00:00Z: no Keting clock can rightly read earlier.
 pub const EARLIEST_PLAUSIBLE_MS: i64 = 1_767_225_600_000;
 
+/// Whether a clock reading `local` cannot be right: before
+/// [`EARLIEST_PLAUSIBLE_MS`] (a Pi with no real-time clock that woke in
+/// 1970), or more than [`TOLERANCE`] behind `floor`, a time known to have
+/// passed (a door's newest roster; a centre's newest visit): one that woke
+/// at the time it last saved. A step back by NTP within the tolerance is
+/// still right. The one rule for doors and for the centre.
+pub fn known_wrong(local: Timestamp, floor: Option<Timestamp>) -> bool {
+    let local = local.as_unix_millis();
+    let tolerance = i64::try_from(TOLERANCE.as_millis()).unwrap_or(i64::MAX);
+    local < EARLIEST_PLAUSIBLE_MS
+        || floor.is_some_and(|f| local < f.as_unix_millis().saturating_sub(tolerance))
+}
+
 /// The clock is known to be wrong and there is no trusted time to use.
 #[derive(Clone, Copy, Debug, Error, PartialEq, Eq)]
 #[error("the clock is wrong and the centre's time is not known")]
@@ -124,20 +137,15 @@ impl ClockJudge {
 
     /// What the clock is now.
     pub fn verdict(&self, local: Timestamp, mono: Duration) -> ClockVerdict {
-        let local = local.as_unix_millis();
         let tolerance = i64::try_from(TOLERANCE.as_millis()).unwrap_or(i64::MAX);
         match self.centre_now(mono) {
-            Some(centre) if centre.saturating_sub(local).abs() > tolerance => {
+            Some(centre) if centre.saturating_sub(local.as_unix_millis()).abs() > tolerance => {
                 ClockVerdict::Corrected {
-                    offset_ms: centre.saturating_sub(local),
+                    offset_ms: centre.saturating_sub(local.as_unix_millis()),
                 }
             }
             Some(_) => ClockVerdict::Right,
-            None if local < EARLIEST_PLAUSIBLE_MS
-                || self
-                    .floor_ms
-                    .is_some_and(|f| local < f.saturating_sub(tolerance)) =>
-            {
+            None if known_wrong(local, self.floor_ms.map(Timestamp::from_unix_millis)) => {
                 ClockVerdict::Wrong
             }
             None => ClockVerdict::Right,
@@ -163,6 +171,29 @@ mod tests {
 
     const NOW: i64 = 1_790_000_000_000;
     const HOUR: i64 = 3_600_000;
+
+    #[test]
+    fn a_clock_is_wrong_before_2026_or_a_minute_behind_the_floor() {
+        const MIN: i64 = 60_000;
+        let t = Timestamp::from_unix_millis;
+        let visit = t(EARLIEST_PLAUSIBLE_MS + 300 * 24 * 60 * MIN);
+        assert!(known_wrong(t(86_400_000), None), "1970");
+        assert!(known_wrong(t(EARLIEST_PLAUSIBLE_MS - 1), None));
+        assert!(!known_wrong(t(EARLIEST_PLAUSIBLE_MS), None));
+        assert!(
+            known_wrong(t(visit.as_unix_millis() - 24 * 60 * MIN), Some(visit)),
+            "a day behind"
+        );
+        assert!(known_wrong(
+            t(visit.as_unix_millis() - MIN - 1),
+            Some(visit)
+        ));
+        assert!(
+            !known_wrong(t(visit.as_unix_millis() - MIN), Some(visit)),
+            "NTP's small step back"
+        );
+        assert!(!known_wrong(t(visit.as_unix_millis() + MIN), Some(visit)));
+    }
 
     fn s(secs: u64) -> Duration {
         Duration::from_secs(secs)

@@ -7,6 +7,7 @@
 //! the screen or the command line shows is already on disk.
 
 use keting_core::checkin::{self, CheckInDecision, CheckInPolicy, DenyReason};
+use keting_core::clock_judge;
 use keting_core::fallback_code::{FallbackCodes, WrongCodes};
 use keting_core::ids::MemberId;
 use keting_core::pass::{Malformation, PassClaims, PassError, PassVerifier};
@@ -120,7 +121,7 @@ impl CheckInDesk {
         let read = self.read(scanned, now)?;
         let policy = self.policy;
         self.store.write(|tx| {
-            let clock_wrong = checkin::clock_is_wrong(now, checkins::newest_visit_at(tx)?);
+            let clock_wrong = clock_judge::known_wrong(now, checkins::newest_visit_at(tx)?);
             let (decision, member) = match &read {
                 _ if clock_wrong => (CheckInDecision::Denied(DenyReason::ClockWrong), None),
                 Err(e) => (CheckInDecision::Denied(DenyReason::from(e)), None),

@@ -48,22 +48,8 @@ pub enum ScreenProblem {
 /// The display device the kiosk can open (read and write, as DRM/KMS
 /// needs), or why there is none.
 pub fn display_device(dri: &Path) -> Result<PathBuf, ScreenProblem> {
-    let mut cards: Vec<PathBuf> = std::fs::read_dir(dri)
-        .map(|entries| {
-            entries
-                .flatten()
-                .map(|e| e.path())
-                .filter(|p| {
-                    p.file_name()
-                        .and_then(|n| n.to_str())
-                        .is_some_and(|n| n.starts_with("card"))
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    cards.sort();
     let mut first_failure = None;
-    for card in cards {
+    for card in named(dri, "card") {
         match std::fs::OpenOptions::new()
             .read(true)
             .write(true)
@@ -118,23 +104,31 @@ impl InputDevices {
 /// Counts the input devices (`event*`) in `input` this user may and may not read.
 pub fn input_devices(input: &Path) -> InputDevices {
     let mut found = InputDevices::default();
-    let Ok(entries) = std::fs::read_dir(input) else {
-        return found;
-    };
-    for entry in entries.flatten() {
-        let is_event = entry
-            .file_name()
-            .to_str()
-            .is_some_and(|n| n.starts_with("event"));
-        if !is_event {
-            continue;
-        }
-        match std::fs::File::open(entry.path()) {
+    for device in named(input, "event") {
+        match std::fs::File::open(device) {
             Ok(_) => found.readable += 1,
             Err(e) if e.kind() == ErrorKind::PermissionDenied => found.denied += 1,
             Err(_) => {}
         }
     }
+    found
+}
+
+/// The entries of `dir` whose names start with `prefix`, in order (none
+/// when `dir` cannot be read).
+fn named(dir: &Path, prefix: &str) -> Vec<PathBuf> {
+    let mut found: Vec<PathBuf> = std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with(prefix))
+        })
+        .collect();
+    found.sort();
     found
 }
 

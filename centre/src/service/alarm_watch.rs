@@ -91,7 +91,7 @@ impl CentreClock {
         };
         // The check-in desk's rule: before 2026, or behind the newest visit.
         let newest_visit = keting_store::checkins::newest_visit_at(conn)?;
-        let wrong = keting_core::checkin::clock_is_wrong(now, newest_visit);
+        let wrong = keting_core::clock_judge::known_wrong(now, newest_visit);
         let detail = if wrong {
             keting_core::calendar::SiteCalendar::default()
                 .date_of(now)
