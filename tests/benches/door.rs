@@ -84,14 +84,15 @@ async fn subscribed(client: &AsyncClient, events: &mut EventLoop, filter: &str) 
 
 use keting_system_tests::binaries::kiosk as kiosk_cli;
 
-/// Set (to the floor agent's settings) when this program runs as the bare
-/// floor agent.
+/// Set when this program runs as the bare floor agent (its settings are
+/// its arguments).
 const FLOOR_AGENT_ENV: &str = "KETING_BENCH_FLOOR_AGENT";
 /// The topic the floor agent takes its messages on.
 const FLOOR_TOPIC: &str = "floor/door-shape";
 
 fn main() {
-    if let Ok(settings) = std::env::var(FLOOR_AGENT_ENV) {
+    if std::env::var_os(FLOOR_AGENT_ENV).is_some() {
+        let settings: Vec<String> = std::env::args().skip(1).collect();
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
@@ -107,15 +108,14 @@ fn main() {
         .block_on(bench());
 }
 
-/// The bare floor agent: `port ca cert key board` (space-separated). Says
-/// `ready` on stdout once subscribed, then writes coil 1 on for every
-/// message on [`FLOOR_TOPIC`], until it is killed.
-async fn floor_agent(settings: &str) {
-    let f: Vec<&str> = settings.split(' ').collect();
+/// The bare floor agent, given `port ca cert key board`. Says `ready` on
+/// stdout once subscribed, then writes coil 1 on for every message on
+/// [`FLOOR_TOPIC`], until it is killed.
+async fn floor_agent(f: &[String]) {
     let tls = LinkTls::from_files(&TlsFiles {
-        ca: f[1].into(),
-        cert: f[2].into(),
-        key: f[3].into(),
+        ca: (&f[1]).into(),
+        cert: (&f[2]).into(),
+        key: (&f[3]).into(),
     })
     .unwrap();
     let mut board = tokio_modbus::client::tcp::connect(f[4].parse().unwrap())
@@ -142,14 +142,11 @@ async fn door_shaped_floor(
     pubc: &AsyncClient,
 ) -> Vec<Duration> {
     use tokio::io::AsyncBufReadExt;
-    let settings = format!(
-        "{port} {} {} {} {board_addr}",
-        files.ca.display(),
-        files.cert.display(),
-        files.key.display()
-    );
     let mut child = tokio::process::Command::new(std::env::current_exe().unwrap())
-        .env(FLOOR_AGENT_ENV, settings)
+        .env(FLOOR_AGENT_ENV, "1")
+        .arg(port.to_string())
+        .args([&files.ca, &files.cert, &files.key])
+        .arg(board_addr.to_string())
         .stdout(std::process::Stdio::piped())
         .kill_on_drop(true)
         .spawn()
@@ -187,12 +184,12 @@ async fn bench() {
     let broker = Mosquitto::start_tls(site_tls.listener()).await;
     let tls_port = broker.tls.as_ref().unwrap().port;
     let kiosk_dir = site_tls.kiosk_dir();
-    let kiosk_tls = LinkTls::from_files(&TlsFiles {
+    let kiosk_files = TlsFiles {
         ca: kiosk_dir.join("ca.pem"),
         cert: kiosk_dir.join("kiosk.pem"),
         key: kiosk_dir.join("kiosk.key"),
-    })
-    .unwrap();
+    };
+    let kiosk_tls = LinkTls::from_files(&kiosk_files).unwrap();
     let board = SimRelayBoard::new();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let board_addr = listener.local_addr().unwrap();
@@ -226,19 +223,7 @@ async fn bench() {
         .await
         .unwrap()
         .unwrap();
-    let shaped = door_shaped_floor(
-        scans,
-        tls_port,
-        &TlsFiles {
-            ca: kiosk_dir.join("ca.pem"),
-            cert: kiosk_dir.join("kiosk.pem"),
-            key: kiosk_dir.join("kiosk.key"),
-        },
-        &board,
-        board_addr,
-        &pubc,
-    )
-    .await;
+    let shaped = door_shaped_floor(scans, tls_port, &kiosk_files, &board, board_addr, &pubc).await;
     report("floor: MQTT QoS 1 round trip, plain TCP", mqtt_plain);
     let (mqtt_p50, mqtt_p99) = report("floor: MQTT QoS 1 publish -> subscriber, TLS", mqtt);
     let (mb_p50, mb_p99) = report("floor: Modbus TCP write single coil", modbus);
