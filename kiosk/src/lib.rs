@@ -10,12 +10,15 @@
 //! - [`scan_input`]: turns a keyboard-wedge scanner's keystrokes into scans.
 //! - [`screen_devices`]: whether the screen and the input devices can be
 //!   opened, before the window opens on DRM/KMS.
+//! - [`first_boot`]: a new Pi's first-boot answer and its helper's status,
+//!   the files the question window and the privileged helper share.
 //! - [`ui`]: the Slint screens and the adapters, the only code that touches
 //!   Slint types.
 
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
 pub mod controller;
+pub mod first_boot;
 pub mod scan_input;
 pub mod screen_devices;
 pub mod ui;

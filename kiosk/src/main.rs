@@ -144,6 +144,18 @@ enum Command {
         #[arg(long)]
         csv: bool,
     },
+    /// A new Pi's first boot (a card from packaging/pi/build-image): the question on the screen (this Pi is the centre, with a new site or a backup restored, or a device, enrolled with its claim label). It only writes the answer; keting-first-boot-apply, run by systemd as root, does it and reports back. Opens no data directory.
+    FirstBoot {
+        /// Where the answer goes (watched by keting-first-boot-apply.path).
+        #[arg(long, value_name = "FILE", default_value = keting_kiosk::first_boot::ANSWER_FILE)]
+        answer: PathBuf,
+        /// Where the helper reports its progress.
+        #[arg(long, value_name = "FILE", default_value = keting_kiosk::first_boot::STATUS_FILE)]
+        status: PathBuf,
+        /// The backups the helper found on the card's boot partition, one name per line.
+        #[arg(long, value_name = "FILE", default_value = keting_kiosk::first_boot::BACKUPS_FILE)]
+        backups: PathBuf,
+    },
     /// Render a page of the screen to a PNG, with no display. Uses a throwaway demo site.
     Screenshot {
         /// The page; `list` names them.
@@ -180,11 +192,12 @@ enum SiteAction {
 fn main() -> ExitCode {
     let started = Instant::now();
     let cli = Cli::parse();
-    let default_log = if cli.command.is_none() {
-        "info,rumqttd=warn"
-    } else {
-        "warn"
-    };
+    let default_log =
+        if cli.command.is_none() || matches!(cli.command, Some(Command::FirstBoot { .. })) {
+            "info,rumqttd=warn"
+        } else {
+            "warn"
+        };
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("KETING_LOG")
@@ -219,6 +232,21 @@ fn run(cli: Cli, started: Instant) -> Result<()> {
             *large_text,
             *size,
             *timing,
+            started,
+        );
+    }
+    if let Some(Command::FirstBoot {
+        answer,
+        status,
+        backups,
+    }) = &cli.command
+    {
+        return first_boot(
+            keting_kiosk::ui::first_boot_adapter::FirstBootFiles {
+                answer: answer.clone(),
+                status: status.clone(),
+                backups: backups.clone(),
+            },
             started,
         );
     }
@@ -309,8 +337,58 @@ fn run(cli: Cli, started: Instant) -> Result<()> {
         Some(Command::Phone(cmd)) => cli::phones::phone_command(cmd, &mut store, &site),
         Some(Command::Checkin { pass }) => checkin_command(&pass, store, site, &dir),
         Some(Command::Stats { day, month, csv }) => stats_command(&store, &site, day, month, csv),
-        Some(Command::Screenshot { .. }) => unreachable!("handled above"),
+        Some(Command::Screenshot { .. } | Command::FirstBoot { .. }) => {
+            unreachable!("handled above")
+        }
     }
+}
+
+/// Whether a window can open here: a desktop session, or on DRM/KMS a
+/// display device this user may open (said in plain words if not), and
+/// input devices it can read (a warning if none).
+fn check_screen() -> Result<()> {
+    let has_display = ["DISPLAY", "WAYLAND_DISPLAY"]
+        .iter()
+        .any(|v| std::env::var_os(v).is_some_and(|x| !x.is_empty()));
+    if !has_display && !cfg!(feature = "linuxkms") {
+        bail!(
+            "no display to open the kiosk window on (neither DISPLAY nor WAYLAND_DISPLAY is set). \
+             On a desktop, run it in the desktop session; on a Raspberry Pi without X, build with \
+             `--features linuxkms` and run with SLINT_BACKEND=linuxkms (see README.md)"
+        );
+    }
+    if !has_display {
+        // DRM/KMS, no desktop: the screen and the scanner are devices this
+        // user opens, and what is wrong with them is said in plain words.
+        let card = screen_devices::display_device(Path::new(screen_devices::DRI_DIR))?;
+        tracing::info!(screen = %card.display(), "the screen's display device");
+        let input = screen_devices::input_devices(Path::new(screen_devices::INPUT_DIR));
+        match input.warning() {
+            Some(warning) => tracing::warn!("{warning}"),
+            None => tracing::info!(readable = input.readable, "input devices"),
+        }
+    }
+    Ok(())
+}
+
+/// The first-boot question's window, until systemd stops it (its helper
+/// does, once this Pi is set up).
+fn first_boot(
+    files: keting_kiosk::ui::first_boot_adapter::FirstBootFiles,
+    started: Instant,
+) -> Result<()> {
+    check_screen()?;
+    tracing::info!(answer = %files.answer.display(), "first boot: asking what this Pi is");
+    let ui = keting_kiosk::ui::first_boot_adapter::FirstBootUi::new(files)
+        .context("cannot open the first-boot window")?;
+    slint::Timer::single_shot(std::time::Duration::ZERO, move || {
+        tracing::info!(
+            "the first-boot question is on the screen {} ms after the program started",
+            started.elapsed().as_millis()
+        );
+    });
+    ui.run().context("the first-boot window failed")?;
+    Ok(())
 }
 
 fn headless(config: CentreConfig) -> Result<()> {
@@ -339,27 +417,7 @@ fn window(
     room: Option<&str>,
     started: Instant,
 ) -> Result<()> {
-    let has_display = ["DISPLAY", "WAYLAND_DISPLAY"]
-        .iter()
-        .any(|v| std::env::var_os(v).is_some_and(|x| !x.is_empty()));
-    if !has_display && !cfg!(feature = "linuxkms") {
-        bail!(
-            "no display to open the kiosk window on (neither DISPLAY nor WAYLAND_DISPLAY is set). \
-             On a desktop, run it in the desktop session; on a Raspberry Pi without X, build with \
-             `--features linuxkms` and run with SLINT_BACKEND=linuxkms (see README.md)"
-        );
-    }
-    if !has_display {
-        // DRM/KMS, no desktop: the screen and the scanner are devices this
-        // user opens, and what is wrong with them is said in plain words.
-        let card = screen_devices::display_device(Path::new(screen_devices::DRI_DIR))?;
-        tracing::info!(screen = %card.display(), "the screen's display device");
-        let input = screen_devices::input_devices(Path::new(screen_devices::INPUT_DIR));
-        match input.warning() {
-            Some(warning) => tracing::warn!("{warning}"),
-            None => tracing::info!(readable = input.readable, "input devices"),
-        }
-    }
+    check_screen()?;
     let cards = if site.demo {
         match site::issuer(&site, dir) {
             Ok(issuer) => demo::cards(&store, &issuer)?,

@@ -2,7 +2,8 @@
 //!
 //! `cli` drives the real `kiosk` binary against temporary data directories;
 //! `ui` drives the screens headless through Slint's testing backend;
-//! `durability` kills the binary in the middle of writes; `screens` renders
+//! `durability` kills the binary in the middle of writes; `first_boot` a
+//! new Pi's question; `screens` renders
 //! every page to PNG; `translations` checks the Chinese catalogue.
 
 #![allow(clippy::unwrap_used)]
@@ -10,6 +11,7 @@
 mod activities;
 mod cli;
 mod durability;
+mod first_boot;
 mod points;
 mod screens;
 mod translations;

@@ -31,7 +31,14 @@ fn rust_strings(dir: &Path, out: &mut BTreeSet<String>) {
         } else if path.extension().is_some_and(|e| e == "rs") && !path.ends_with("words.rs") {
             let text = std::fs::read_to_string(&path).unwrap();
             for call in ["tr(", "tr_args("] {
-                for part in text.split(call).skip(1) {
+                // The call itself, not a name ending in it (`as_str(`).
+                let calls = text.match_indices(call).filter(|(i, _)| {
+                    !text[..*i]
+                        .chars()
+                        .next_back()
+                        .is_some_and(|c| c.is_alphanumeric() || c == '_')
+                });
+                for part in calls.map(|(i, _)| &text[i + call.len()..]) {
                     // `tr(zh, "..."`: the language, a comma, then the key.
                     let Some((_, rest)) = part.split_once(',') else {
                         continue;

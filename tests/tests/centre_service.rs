@@ -174,15 +174,24 @@ fn the_systemd_units_verify() {
         let path = entry.unwrap().path();
         let text = std::fs::read_to_string(&path).unwrap();
         let name = path.file_name().unwrap().to_owned();
-        let local = text.replace("/usr/bin/", &format!("{}/", bin_dir.display()));
+        let local = text
+            .replace("/usr/bin/", &format!("{}/", bin_dir.display()))
+            .replace(
+                "/usr/lib/keting/first-boot-apply",
+                &units
+                    .join("../debian/keting-first-boot-apply")
+                    .display()
+                    .to_string(),
+            );
         let copy = dir.path().join(&name);
         std::fs::write(&copy, local).unwrap();
         checked.push(copy);
     }
     assert_eq!(
         checked.len(),
-        7,
-        "keting-centre, keting-kiosk, keting-agent, keting-backup, its timer and its push, keting-district"
+        10,
+        "keting-centre, keting-kiosk, keting-agent, keting-backup, its timer and its push, keting-district, \
+         keting-first-boot, its helper's path and service"
     );
     let out = std::process::Command::new("systemd-analyze")
         .args(["verify", "--man=no"])

@@ -56,6 +56,10 @@ fn the_packages_hold_their_programs_and_units_and_install_into_a_scratch_root() 
         "./lib/systemd/system/keting-backup.service",
         "./lib/systemd/system/keting-backup.timer",
         "./lib/systemd/system/keting-backup-push.service",
+        "./lib/systemd/system/keting-first-boot.service",
+        "./lib/systemd/system/keting-first-boot-apply.path",
+        "./lib/systemd/system/keting-first-boot-apply.service",
+        "./usr/lib/keting/first-boot-apply",
         "./usr/share/doc/keting-centre/README.md",
     ] {
         assert!(

@@ -16,6 +16,7 @@ mod dashboard;
 mod dashboard_devices;
 mod district;
 mod door_clock;
+mod first_boot;
 mod gym_door;
 mod gym_night;
 mod home_assistant;

@@ -13,6 +13,8 @@
 //! activities (sign up in one tap) and [`room_adapter`] a room kiosk's
 //! screen (`kiosk --room NAME`: attendance greeted by name);
 //! [`phone_adapter`] "My phone" (a one-time QR binding a resident's phone).
+//! [`first_boot_adapter`] is a window of its own: a new Pi's first-boot
+//! question (centre or device).
 //! [`language`] holds the two languages' words.
 //! [`screenshot`] renders any page to a PNG with the software
 //! renderer, with no display.
@@ -20,6 +22,7 @@
 pub mod activities_adapter;
 pub mod alarm_adapter;
 pub mod award_adapter;
+pub mod first_boot_adapter;
 pub mod kiosk_adapter;
 pub mod language;
 pub mod phone_adapter;
@@ -39,7 +42,7 @@ mod generated {
 
 pub use generated::{
     ActivitiesStep, ActivityChoice, ActivityRow, AlarmRow, AwardRow, ClaimRow, DemoCardEntry,
-    DeskRow, DoorRow, DrinkItem, EntryRow, GymRow, KioskAdapter, KioskWindow, MyBooking, Outcome,
-    Page, PhoneStep, PointsLine, PointsStep, ProgrammeEntry, Refusal, RestockRow, ServiceTile,
-    ServicesStep, Theme, WeekCell, WeekDay,
+    DeskRow, DoorRow, DrinkItem, EntryRow, FirstBootAdapter, FirstBootStep, FirstBootWindow,
+    GymRow, KioskAdapter, KioskWindow, MyBooking, Outcome, Page, PhoneStep, PointsLine, PointsStep,
+    ProgrammeEntry, Refusal, RestockRow, ServiceTile, ServicesStep, Theme, WeekCell, WeekDay,
 };

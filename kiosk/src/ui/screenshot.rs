@@ -143,6 +143,34 @@ pub const PAGES: &[(&str, &str)] = &[
         "phone-qr",
         "my phone: the one-time QR to open on the phone and the number to tap there",
     ),
+    (
+        "first-boot",
+        "a new Pi's first boot: is this Pi the centre or a device?",
+    ),
+    (
+        "first-boot-centre",
+        "first boot, the centre: a new site, or the backup found on the card",
+    ),
+    (
+        "first-boot-device",
+        "first boot, a device: scan its claim label (a scan that is not one, refused)",
+    ),
+    (
+        "first-boot-pin",
+        "first boot, a device: the PIN to confirm on the centre",
+    ),
+    (
+        "first-boot-restoring",
+        "first boot, the centre: restoring the backup",
+    ),
+    (
+        "first-boot-failed",
+        "first boot: the backup could not be restored, the helper's reason below",
+    ),
+    (
+        "first-boot-done",
+        "first boot: this Pi is the centre; the kiosk's screen follows",
+    ),
 ];
 
 /// Why a page could not be rendered.
@@ -219,6 +247,9 @@ pub fn render(
     }))
     .map_err(|e| PlatformError::Other(e.to_string()))?;
 
+    if request.page.starts_with("first-boot") {
+        return first_boot_page(request, &window, out, started);
+    }
     let setup = |e: &dyn std::fmt::Display| ScreenshotError::Setup(e.to_string());
     let tmp = tempfile::Builder::new()
         .prefix("keting-screenshot-")
@@ -420,9 +451,20 @@ pub fn render(
         _ => {}
     }
 
-    let (w, h) = request.size;
-    ui.window().window().set_size(PhysicalSize::new(w, h));
-    ui.window().show()?;
+    draw(ui.window(), &window, request.size, out, started)
+}
+
+/// Shows `component` at `size` in the offscreen `window`, renders one frame
+/// and writes it to `out` as a PNG.
+fn draw<C: ComponentHandle>(
+    component: &C,
+    window: &MinimalSoftwareWindow,
+    (w, h): (u32, u32),
+    out: &Path,
+    started: Instant,
+) -> Result<RenderReport, ScreenshotError> {
+    component.window().set_size(PhysicalSize::new(w, h));
+    component.show()?;
     slint::platform::update_timers_and_animations();
     let mut pixels = vec![Rgb8Pixel::default(); (w as usize) * (h as usize)];
     window.draw_if_needed(|renderer| {
@@ -431,7 +473,7 @@ pub fn render(
     let report = RenderReport {
         first_frame: started.elapsed(),
     };
-    let _ = ui.window().hide();
+    let _ = component.hide();
 
     let png = encode_png(&pixels, w, h).map_err(|e| ScreenshotError::Write {
         path: out.display().to_string(),
@@ -442,6 +484,85 @@ pub fn render(
         source,
     })?;
     Ok(report)
+}
+
+/// A first-boot page: the question window with its helper's files in a
+/// temporary directory (one backup found; the helper's status as the page
+/// needs it).
+fn first_boot_page(
+    request: &ScreenshotRequest,
+    window: &MinimalSoftwareWindow,
+    out: &Path,
+    started: Instant,
+) -> Result<RenderReport, ScreenshotError> {
+    use super::first_boot_adapter::{FirstBootFiles, FirstBootUi};
+    let setup = |e: &dyn std::fmt::Display| ScreenshotError::Setup(e.to_string());
+    let tmp = tempfile::Builder::new()
+        .prefix("keting-screenshot-")
+        .tempdir()
+        .map_err(|e| setup(&e))?;
+    let files = FirstBootFiles {
+        answer: tmp.path().join("answer"),
+        status: tmp.path().join("status"),
+        backups: tmp.path().join("backups"),
+    };
+    std::fs::write(
+        &files.backups,
+        "keting-ft-01-20261205-020000\nketing-ft-01-20261204-020000\nketing-ft-01-20261203-020000\n",
+    ).map_err(|e| setup(&e))?;
+    let ui = FirstBootUi::new(files.clone())?;
+    ui.set_language(request.language);
+    ui.set_large_text(request.large_text);
+    // The helper's answer to the attempt the screen just wrote.
+    let helper_says = |what: &str| -> Result<(), ScreenshotError> {
+        let answer = std::fs::read_to_string(&files.answer).map_err(|e| setup(&e))?;
+        let attempt = answer.split(' ').next().unwrap_or("0");
+        std::fs::write(&files.status, format!("{attempt} {what}\n")).map_err(|e| setup(&e))?;
+        ui.follow_helper();
+        Ok(())
+    };
+    match request.page.as_str() {
+        "first-boot" => {}
+        "first-boot-centre" => ui.type_keys("1"),
+        "first-boot-device" => {
+            ui.type_keys("2");
+            for key in ["h", "t", "t", "p", "s", ":", "/", "/", "x", "\n"] {
+                ui.type_keys(key);
+            }
+        }
+        "first-boot-pin" => {
+            ui.type_keys("2");
+            let label = keting_core::claim::ClaimLabel {
+                site: keting_core::ids::SiteId::new("ft-01").map_err(|e| setup(&e))?,
+                device: keting_core::ids::DeviceId::new("gym-door").map_err(|e| setup(&e))?,
+                code: keting_core::claim::code_from_random(&[7; keting_core::claim::CODE_LEN]),
+                ca_fingerprint: keting_core::claim::fingerprint(b"the site CA"),
+                host: "192.168.1.10".into(),
+                port: 8884,
+            };
+            ui.type_keys(&format!("{}\n", label.to_text()));
+            helper_says("pin 431 354")?;
+        }
+        "first-boot-restoring" => {
+            ui.type_keys("1");
+            ui.type_keys("2");
+            helper_says("working restore")?;
+        }
+        "first-boot-failed" => {
+            ui.type_keys("1");
+            ui.type_keys("2");
+            helper_says(
+                "failed restore kiosk: the backup is of site SZ-03, not an empty data directory's",
+            )?;
+        }
+        "first-boot-done" => {
+            ui.type_keys("1");
+            ui.type_keys("1");
+            helper_says("done centre")?;
+        }
+        _ => return Err(ScreenshotError::UnknownPage(request.page.clone())),
+    }
+    draw(ui.window(), window, request.size, out, started)
 }
 
 /// The piano bank online with three pianos in use; the robot offline.
