@@ -191,7 +191,7 @@ enum SiteAction {
 
 fn main() -> ExitCode {
     let started = Instant::now();
-    let cli = Cli::parse();
+    let cli = Cli::parse_from(arguments());
     let default_log =
         if cli.command.is_none() || matches!(cli.command, Some(Command::FirstBoot { .. })) {
             "info,rumqttd=warn"
@@ -212,6 +212,22 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// The command line; called as `keting-centre` (the packages install that
+/// name as a link to this program, so the centre's unit and the screen map
+/// one program's pages), it is `kiosk --headless`: the same flags, the same
+/// centre as the `keting-centre` program built from `keting-centre`'s crate.
+fn arguments() -> Vec<OsString> {
+    let mut args: Vec<OsString> = std::env::args_os().collect();
+    let as_centre = args
+        .first()
+        .and_then(|a| Path::new(a).file_name())
+        .is_some_and(|name| name == "keting-centre");
+    if as_centre {
+        args.insert(1, "--headless".into());
+    }
+    args
 }
 
 fn run(cli: Cli, started: Instant) -> Result<()> {

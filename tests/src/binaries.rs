@@ -202,7 +202,19 @@ impl Process {
     /// Starts `name` with `args` and waits (up to 60 s) for a stderr line
     /// containing `ready`.
     pub async fn start(name: &str, args: &[&str], envs: &[(&str, &str)], ready: &str) -> Self {
-        let mut child = Command::new(path(name))
+        Self::start_program(&path(name), name, args, envs, ready).await
+    }
+
+    /// [`Process::start`] of the program at `program` (a link to one of
+    /// the workspace's, under another name), called `name` in messages.
+    pub async fn start_program(
+        program: &std::path::Path,
+        name: &str,
+        args: &[&str],
+        envs: &[(&str, &str)],
+        ready: &str,
+    ) -> Self {
+        let mut child = Command::new(program)
             .args(args)
             .env("RUST_LOG", "info")
             .envs(envs.iter().copied())

@@ -104,12 +104,31 @@ impl NotifySocket {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn under_systemd_the_centre_says_ready_feeds_the_watchdog_and_says_stopping() {
-    let systemd = NotifySocket::new();
     let dir = tempfile::tempdir().unwrap();
+    under_systemd(&binaries::path("keting-centre"), &dir, "centre ready").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_kiosk_program_called_keting_centre_is_the_centre_under_systemd() {
+    // What the packages install: /usr/bin/keting-centre, a link to kiosk,
+    // so the centre's unit and the screen share one program's pages.
+    let dir = tempfile::tempdir().unwrap();
+    let link = dir.path().join("keting-centre");
+    std::os::unix::fs::symlink(binaries::path("kiosk"), &link).unwrap();
+    under_systemd(&link, &dir, "ready (headless)").await;
+    let data = dir.path().join("data");
+    assert!(data.join("keting.db").exists(), "its site made in --data");
+}
+
+/// The centre at `program` under a stand-in for systemd: READY, the
+/// watchdog fed, STOPPING on SIGTERM.
+async fn under_systemd(program: &std::path::Path, dir: &tempfile::TempDir, ready: &str) {
+    let systemd = NotifySocket::new();
     let data = dir.path().join("data");
     let listen = format!("127.0.0.1:{}", free_port());
     let env = systemd.env();
-    let centre = Process::start(
+    let centre = Process::start_program(
+        program,
         "keting-centre",
         &[
             "--data",
@@ -123,7 +142,7 @@ async fn under_systemd_the_centre_says_ready_feeds_the_watchdog_and_says_stoppin
             (env[0].0, &env[0].1),
             (env[1].0, &env[1].1),
         ],
-        "centre ready",
+        ready,
     )
     .await;
     systemd.ready_then_fed().await;

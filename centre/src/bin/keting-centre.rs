@@ -2,7 +2,9 @@
 //! MQTT broker (embedded, or Mosquitto named with `--mqtt-url`), the door
 //! roster, device events, sessions, claims, and the demo site's devices.
 //! The same centre the kiosk runs in-process (`kiosk --headless` runs this
-//! too). `anyhow` lives in the binaries only.
+//! too; the Debian package installs `keting-centre` as a link to `kiosk`,
+//! which called so is `kiosk --headless`, so the Pi maps one program for
+//! the centre and its screen). `anyhow` lives in the binaries only.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
