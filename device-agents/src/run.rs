@@ -120,6 +120,25 @@ pub async fn run_agent(
     run_supervised(config, password, sim, Supervision::None, shutdown).await
 }
 
+/// The outbox in the state directory; if it cannot be opened there (a
+/// read-only or full SD card at boot), one in memory, said loudly: the
+/// device goes on deciding alone (a door with the roster it kept), and
+/// its events wait for the broker in memory instead of on the card.
+fn open_outbox(state_dir: &std::path::Path) -> Result<Outbox, AgentError> {
+    let path = state_dir.join("outbox.db");
+    match Outbox::open(&path) {
+        Ok(outbox) => Ok(outbox),
+        Err(e) => {
+            tracing::error!(
+                "the outbox {} cannot be opened ({e}): is the card read-only or full? \
+                 Events are kept in memory until this agent restarts; the device goes on deciding",
+                path.display()
+            );
+            Ok(Outbox::in_memory()?)
+        }
+    }
+}
+
 /// Runs the agent as the `device-agent` program does, under `supervision`
 /// (systemd: READY once started, the watchdog fed from its loop).
 pub async fn run_supervised(
@@ -133,7 +152,7 @@ pub async fn run_supervised(
         path: config.state_dir.clone(),
         message: e.to_string(),
     })?;
-    let outbox = Outbox::open(&config.state_dir.join("outbox.db"))?;
+    let outbox = open_outbox(&config.state_dir)?;
     let (site, device) = (&config.site, &config.device);
     let guard = CommandGuard::open(
         config.site_public_key,

@@ -280,7 +280,17 @@ fn run(cli: Cli, started: Instant) -> Result<()> {
             data.display()
         );
     }
-    let dir = DataDir::prepare(data)?;
+    let dir = match DataDir::prepare(data.clone()) {
+        Ok(dir) => dir,
+        // The screen on a card that cannot be written: said on the screen.
+        Err(e) if cli.command.is_none() && !cli.headless => {
+            return match card_trouble(&e) {
+                Some((trouble, detail)) => storage_notice(trouble, &detail, data),
+                None => Err(e.into()),
+            };
+        }
+        Err(e) => return Err(e.into()),
+    };
     // A backup is taken or restored before anything opens (or creates) a site.
     if let Some(Command::Backup(cmd)) = cli.command {
         return cli::backup::backup_command(cmd, &dir);
@@ -384,6 +394,41 @@ fn check_screen() -> Result<()> {
             None => tracing::info!(readable = input.readable, "input devices"),
         }
     }
+    Ok(())
+}
+
+/// Whether the data directory failed for the card's sake (full, read-only),
+/// and what the system said.
+fn card_trouble(
+    e: &keting_centre::data_dir::DataDirError,
+) -> Option<(
+    keting_kiosk::ui::storage_notice_adapter::CardTrouble,
+    String,
+)> {
+    use keting_centre::data_dir::DataDirError;
+    let source = match e {
+        DataDirError::Create { source, .. } | DataDirError::NotWritable { source, .. } => source,
+        DataDirError::NoDefault => return None,
+    };
+    keting_kiosk::ui::storage_notice_adapter::CardTrouble::of(source).map(|t| (t, e.to_string()))
+}
+
+/// The notice of a card that cannot be written, until it can (then the
+/// program ends, and systemd starts the kiosk again).
+fn storage_notice(
+    trouble: keting_kiosk::ui::storage_notice_adapter::CardTrouble,
+    detail: &str,
+    data: PathBuf,
+) -> Result<()> {
+    tracing::error!("{detail}: check-in is paused, the screen says so");
+    check_screen()?;
+    let ui = keting_kiosk::ui::storage_notice_adapter::StorageNoticeUi::new(
+        trouble,
+        detail,
+        move || DataDir::prepare(data.clone()).is_ok(),
+    )
+    .context("cannot open the kiosk window")?;
+    ui.run().context("the kiosk window failed")?;
     Ok(())
 }
 

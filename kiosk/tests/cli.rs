@@ -466,3 +466,73 @@ fn the_command_line_refuses_the_resource_settings_the_dashboard_refuses() {
     ]);
     assert!(k.ok(&["resource", "list"]).contains("活动室"));
 }
+
+/// A tmpfs of `size` mounted on a temporary directory, unmounted on drop
+/// (root: ./run-tests runs the tests so, as CI does).
+struct SmallCard {
+    dir: tempfile::TempDir,
+}
+
+impl SmallCard {
+    fn mount(size: &str) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let ok = std::process::Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+            .arg(dir.path())
+            .status()
+            .expect("mount");
+        assert!(
+            ok.success(),
+            "mounting a tmpfs needs root, as ./run-tests runs"
+        );
+        Self { dir }
+    }
+}
+
+impl Drop for SmallCard {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount")
+            .arg(self.dir.path())
+            .status();
+    }
+}
+
+#[test]
+fn a_full_card_at_start_is_said_and_nothing_is_lost() {
+    let card = SmallCard::mount("4M");
+    let data = card.dir.path().join("data");
+    let data_s = data.to_str().unwrap();
+    let added = std::process::Command::new(kiosk_bin())
+        .args(["--data", data_s, "member", "add", "--name", "王秀英"])
+        .output()
+        .unwrap();
+    assert!(added.status.success(), "{added:?}");
+    // The card fills up (a log, a camera's pictures, anything).
+    let _ = std::process::Command::new("dd")
+        .args(["if=/dev/zero", "bs=64k"])
+        .arg(format!("of={}", card.dir.path().join("fill").display()))
+        .output();
+    // The screen at start, with no display here: the journal says what is
+    // wrong with the card before anything else.
+    let screen = std::process::Command::new(kiosk_bin())
+        .args(["--data", data_s])
+        .env_remove("DISPLAY")
+        .env_remove("WAYLAND_DISPLAY")
+        .env("KETING_LOG", "info")
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&screen.stderr);
+    assert!(!screen.status.success());
+    assert!(
+        said.contains("No space left on device")
+            && said.contains("check-in is paused, the screen says so"),
+        "{said}"
+    );
+    // Room again: the resident is still there.
+    std::fs::remove_file(card.dir.path().join("fill")).unwrap();
+    let members = std::process::Command::new(kiosk_bin())
+        .args(["--data", data_s, "member", "list"])
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&members.stdout).contains("王秀英"));
+}

@@ -60,6 +60,17 @@ impl Outbox {
         let conn = Connection::open(path)?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
         conn.query_row("PRAGMA journal_mode = WAL", [], |_| Ok(()))?;
+        Self::with_schema(conn)
+    }
+
+    /// An outbox in memory, for an agent whose state directory cannot be
+    /// written (a read-only or full SD card): messages still wait for the
+    /// broker's acknowledgement, but do not outlive the process.
+    pub fn in_memory() -> Result<Self, OutboxError> {
+        Self::with_schema(Connection::open_in_memory()?)
+    }
+
+    fn with_schema(conn: Connection) -> Result<Self, OutboxError> {
         conn.execute_batch(
             "PRAGMA synchronous = NORMAL;
              CREATE TABLE IF NOT EXISTS outbox (

@@ -11,7 +11,7 @@ use keting_core::ids::MemberId;
 use keting_core::messages::{Event, EventKind};
 use keting_system_tests::mosquitto::Mosquitto;
 
-use crate::site_bed::{SiteBed, coil, kiosk_cli};
+use crate::site_bed::{SiteBed, coil, kiosk_cli, within};
 
 const PAID: &str = "2099-12-31";
 const WAIT: Duration = Duration::from_secs(30);
@@ -99,6 +99,51 @@ async fn with_the_kiosk_and_the_broker_gone_a_paid_member_still_gets_in() {
     let _stopped = broker.stop().await;
     bed.scan(&pass);
     coil(&bed.board, true).await;
+    coil(&bed.board, false).await;
+    agent.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_agent_whose_card_cannot_be_written_starts_and_still_lets_a_paid_member_in() {
+    // A read-only or full SD card at boot: the outbox cannot be opened
+    // (here: a directory stands where its file was). The agent must start
+    // all the same, with the roster it kept, and the centre away.
+    let broker = Mosquitto::start().await;
+    let bed = SiteBed::new().await;
+    let (paid, pass) = bed.member("陈晓梅");
+    bed.grant(paid, PAID);
+    let kiosk = bed.kiosk(&broker).await;
+    let config = bed.agent_config(broker.port, 500);
+    let agent = bed.agent(&config).await;
+    agent.wait_for_line("new roster in force", WAIT).await;
+    let state = bed.dir.path().join("agent-state");
+    // The roster kept on the card (written just after it is in force).
+    within(async {
+        while !state.join("roster.json").exists() {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await;
+    agent.stop().await;
+    kiosk.kill9().await;
+    let _stopped = broker.stop().await;
+    for f in ["outbox.db", "outbox.db-wal", "outbox.db-shm"] {
+        let _ = std::fs::remove_file(state.join(f));
+    }
+    std::fs::create_dir(state.join("outbox.db")).unwrap();
+
+    let agent = bed.agent(&config).await;
+    agent
+        .wait_for_line("Events are kept in memory until this agent restarts", WAIT)
+        .await;
+    agent.wait_for_line("roster from disk in force", WAIT).await;
+    bed.scan(&pass);
+    if tokio::time::timeout(WAIT, coil(&bed.board, true))
+        .await
+        .is_err()
+    {
+        panic!("the door did not open:\n{}", agent.log());
+    }
     coil(&bed.board, false).await;
     agent.stop().await;
 }

@@ -14,7 +14,8 @@
 //! screen (`kiosk --room NAME`: attendance greeted by name);
 //! [`phone_adapter`] "My phone" (a one-time QR binding a resident's phone).
 //! [`first_boot_adapter`] is a window of its own: a new Pi's first-boot
-//! question (centre or device).
+//! question (centre or device); so is [`storage_notice_adapter`]: a card
+//! that cannot be written (full, read-only), said on the screen.
 //! [`language`] holds the two languages' words.
 //! [`screenshot`] renders any page to a PNG with the software
 //! renderer, with no display.
@@ -34,6 +35,7 @@ pub mod screenshot;
 pub mod service_desk_adapter;
 pub mod services_adapter;
 pub mod staff_adapter;
+pub mod storage_notice_adapter;
 
 #[allow(missing_docs, clippy::all, clippy::unwrap_used, clippy::todo)]
 mod generated {
@@ -44,5 +46,6 @@ pub use generated::{
     ActivitiesStep, ActivityChoice, ActivityRow, AlarmRow, AwardRow, ClaimRow, DemoCardEntry,
     DeskRow, DoorRow, DrinkItem, EntryRow, FirstBootAdapter, FirstBootStep, FirstBootWindow,
     GymRow, KioskAdapter, KioskWindow, MyBooking, Outcome, Page, PhoneStep, PointsLine, PointsStep,
-    ProgrammeEntry, Refusal, RestockRow, ServiceTile, ServicesStep, Theme, WeekCell, WeekDay,
+    ProgrammeEntry, Refusal, RestockRow, ServiceTile, ServicesStep, StorageNoticeAdapter,
+    StorageNoticeWindow, Theme, WeekCell, WeekDay,
 };

@@ -144,6 +144,14 @@ pub const PAGES: &[(&str, &str)] = &[
         "my phone: the one-time QR to open on the phone and the number to tap there",
     ),
     (
+        "card-full",
+        "the centre's card is full at start: check-in paused, the doors go on (both languages)",
+    ),
+    (
+        "card-read-only",
+        "the centre's card is read-only (failing) at start: check-in paused, replace it",
+    ),
+    (
         "first-boot",
         "a new Pi's first boot: is this Pi the centre or a device?",
     ),
@@ -249,6 +257,22 @@ pub fn render(
 
     if request.page.starts_with("first-boot") {
         return first_boot_page(request, &window, out, started);
+    }
+    if let Some(which) = request.page.strip_prefix("card-") {
+        use super::storage_notice_adapter::{CardTrouble, StorageNoticeUi};
+        let (trouble, detail) = if which == "full" {
+            (
+                CardTrouble::Full,
+                "the data directory /var/lib/keting is not writable: No space left on device (os error 28)",
+            )
+        } else {
+            (
+                CardTrouble::ReadOnly,
+                "the data directory /var/lib/keting is not writable: Read-only file system (os error 30)",
+            )
+        };
+        let ui = StorageNoticeUi::new(trouble, detail, || false)?;
+        return draw(ui.window(), &window, request.size, out, started);
     }
     let setup = |e: &dyn std::fmt::Display| ScreenshotError::Setup(e.to_string());
     let tmp = tempfile::Builder::new()
