@@ -13,8 +13,11 @@ use std::time::{Duration, Instant};
 use keting_system_tests::binaries::{self, start_kiosk};
 use keting_system_tests::free_port;
 
-use crate::provisioned::{mosquitto_for, provision_words, provisioned_site};
-use crate::site_bed::{SiteBed, kiosk_cli};
+use crate::provisioned::{
+    SIM_PANEL, installed_agent_config, mosquitto_for, provision_words, provisioned_site,
+    serial_scanner,
+};
+use crate::site_bed::{SiteBed, door_agent, kiosk_cli, night_lines};
 
 /// A scratch Pi: the helper's directories, the stand-ins, the marker.
 struct ScratchPi {
@@ -337,11 +340,15 @@ async fn a_device_is_enrolled_with_its_label_its_pin_shown_then_its_agent_starte
         .permissions()
         .mode()
         & 0o777;
-    assert_eq!(mode, 0o640, "readable by the agent's group, nobody else");
+    assert_eq!(mode, 0o600, "the agent refuses a key others can read");
     assert!(!etc.join("first-boot").exists() && !etc.join("kiosk.env").exists());
     let calls = pi.calls();
+    let key_owner = format!(
+        "chown keting-agent:keting-agent {}",
+        etc.join("device.key").display()
+    );
     for call in [
-        "chown root:keting-agent",
+        key_owner.as_str(),
         "systemctl disable keting-centre.service keting-kiosk.service",
         "systemctl stop keting-first-boot.service",
         "systemctl --no-block start keting-agent.service",
@@ -359,5 +366,21 @@ async fn a_device_is_enrolled_with_its_label_its_pin_shown_then_its_agent_starte
         ],
     );
     assert!(ok, "{out}{err}");
+    // And runs with them, its wires adapted to this machine: over TLS with
+    // the key as the helper left it, it gets the centre's roster.
+    let run_config = root.join("enrolled-agent.toml");
+    std::fs::write(
+        &run_config,
+        installed_agent_config(
+            &etc,
+            root,
+            &serial_scanner(bed.scanner_path()),
+            SIM_PANEL,
+            &night_lines(),
+        ),
+    )
+    .unwrap();
+    let enrolled = door_agent(&run_config, "new roster in force").await;
+    enrolled.stop().await;
     drop(broker);
 }
