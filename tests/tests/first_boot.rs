@@ -18,6 +18,7 @@ use crate::provisioned::{
     serial_scanner,
 };
 use crate::site_bed::{SiteBed, door_agent, kiosk_cli, night_lines};
+use crate::wire_capture::label_text;
 
 /// A scratch Pi: the helper's directories, the stand-ins, the marker.
 struct ScratchPi {
@@ -275,15 +276,7 @@ async fn a_device_is_enrolled_with_its_label_its_pin_shown_then_its_agent_starte
             root.join("gym-door.png").display()
         ),
     );
-    let label = printed
-        .lines()
-        .find_map(|l| {
-            l.split('\'')
-                .nth(1)
-                .filter(|t| t.starts_with("KETING-CLAIM:"))
-        })
-        .unwrap()
-        .to_owned();
+    let label = label_text(&printed);
     broker.reload().await;
 
     // The window's answer; the helper runs the claim and reports its PIN.

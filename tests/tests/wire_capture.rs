@@ -17,7 +17,7 @@ use crate::provisioned::{
 use crate::site_bed::{SiteBed, coil, door_agent, kiosk_cli, night_lines, paid_member};
 
 /// The label's text from `device label`'s output.
-fn label_text(printed: &str) -> String {
+pub(crate) fn label_text(printed: &str) -> String {
     printed
         .lines()
         .find_map(|l| {

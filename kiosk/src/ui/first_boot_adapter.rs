@@ -344,24 +344,19 @@ fn follow_helper(window: &FirstBootWindow, state: &mut State) {
             adapter.set_pin(pin.into());
             adapter.set_step(FirstBootStep::Pin);
         }
-        Status::CentreReady => {
-            adapter.set_working_on(
+        Status::CentreReady | Status::DeviceReady => {
+            let words = if status == Status::CentreReady {
                 tr(
                     zh(state),
                     "This Pi is the centre. The kiosk's screen starts in a moment.",
                 )
-                .into(),
-            );
-            adapter.set_step(FirstBootStep::Done);
-        }
-        Status::DeviceReady => {
-            adapter.set_working_on(
+            } else {
                 tr(
                     zh(state),
                     "This Pi is now a device of the centre, and its agent has started.",
                 )
-                .into(),
-            );
+            };
+            adapter.set_working_on(words.into());
             adapter.set_step(FirstBootStep::Done);
         }
         Status::Failed(step, detail) => {
