@@ -10,6 +10,7 @@ use keting_core::ids::{Epoch, MemberId, SiteId};
 use keting_core::pass::PassIssuer;
 use keting_core::time::Timestamp;
 use rusqlite::Connection;
+use thiserror::Error;
 
 use keting_store::gym;
 use keting_store::members::{self, NewMember, Role};
@@ -21,6 +22,46 @@ use keting_core::ids::DeviceId;
 use keting_core::staff::StaffRole;
 use keting_store::resources::ResourceRecord;
 use keting_store::{Store, StoreError, packages, points, resources, staff_access, vending_slots};
+
+/// Why the demo site could not be filled: the database, or one of the
+/// demo's own fixed values (an id, hours, the staff PIN's hash) refused,
+/// which is a bug in the demo.
+#[derive(Debug, Error)]
+pub enum DemoError {
+    /// A fixed value of the demo's was refused.
+    #[error("the demo's {what}: {message}")]
+    Fixture {
+        /// Which value.
+        what: &'static str,
+        /// Why.
+        message: String,
+    },
+    /// The database.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl DemoError {
+    /// The refusal of the demo's fixed value `what`.
+    pub fn fixture(what: &'static str, e: impl std::fmt::Display) -> Self {
+        Self::Fixture {
+            what,
+            message: e.to_string(),
+        }
+    }
+}
+
+impl From<keting_store::members::NewMemberError> for DemoError {
+    fn from(e: keting_store::members::NewMemberError) -> Self {
+        Self::Store(e.into())
+    }
+}
+
+impl From<rusqlite::Error> for DemoError {
+    fn from(e: rusqlite::Error) -> Self {
+        Self::Store(e.into())
+    }
+}
 
 /// A card the demo screen offers to "scan".
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -53,14 +94,14 @@ const GYM_EXPIRED: &str = "李建国";
 const LOST_CARD_OWNER: &str = "李建国";
 
 /// Fills a newly created demo site.
-pub fn seed(conn: &Connection, now: Timestamp) -> Result<(), StoreError> {
+pub fn seed(conn: &Connection, now: Timestamp) -> Result<(), DemoError> {
     for (name, tail, roles) in RESIDENTS {
         let id = members::add(conn, &NewMember::new(name, Some(tail), roles)?, now)?;
         if roles.contains(&Role::Staff) {
             // The demo's centre manager, with the PIN the demo card shows.
             staff_access::set_role(conn, id, StaffRole::Manager, now)?;
             let hash = keting_desk::staff::hash_pin(DEMO_STAFF_PIN)
-                .map_err(|e| StoreError::Invalid(e.to_string()))?;
+                .map_err(|e| DemoError::fixture("staff PIN", e))?;
             staff_access::set_pin_hash(conn, id, &hash, now)?;
         }
         if *name == LOST_CARD_OWNER {
@@ -70,10 +111,8 @@ pub fn seed(conn: &Connection, now: Timestamp) -> Result<(), StoreError> {
         let calendar = keting_core::calendar::SiteCalendar::china();
         let this_month = calendar.month_of(now);
         match *name {
-            GYM_PAID => gym::grant(conn, id, &this_month.last_day().to_string(), now)?,
-            GYM_EXPIRED => {
-                gym::grant(conn, id, &this_month.previous().last_day().to_string(), now)?
-            }
+            GYM_PAID => gym::grant(conn, id, this_month.last_day(), now)?,
+            GYM_EXPIRED => gym::grant(conn, id, this_month.previous().last_day(), now)?,
             _ => {}
         }
     }
@@ -127,29 +166,32 @@ pub const DEMO_ROBOT: &str = "robot";
 
 /// Piano `c` of the demo: walk-up, 45 minutes, free, on the bank's channel
 /// `c` (as `kiosk site import` registers a provisioned piano bank's).
-pub fn piano(c: u8) -> Result<ResourceRecord, StoreError> {
-    let bank = DeviceId::new(DEMO_PIANOS).map_err(|e| StoreError::Invalid(e.to_string()))?;
-    crate::provisioned_devices::piano(&format!("piano-{c}"), &format!("{c}号钢琴"), &bank, c)
+pub fn piano(c: u8) -> Result<ResourceRecord, DemoError> {
+    let bank = DeviceId::new(DEMO_PIANOS).map_err(|e| DemoError::fixture("piano bank id", e))?;
+    Ok(crate::provisioned_devices::piano(
+        &format!("piano-{c}"),
+        &format!("{c}号钢琴"),
+        &bank,
+        c,
+    )?)
 }
 
 /// The demo's moxibustion robot: hourly slots, 29.9 yuan to try, 88 a
 /// session or a package, checked by staff after each session.
-pub fn robot() -> Result<ResourceRecord, StoreError> {
-    let robot = DeviceId::new(DEMO_ROBOT).map_err(|e| StoreError::Invalid(e.to_string()))?;
-    crate::provisioned_devices::robot("robot", &robot)
+pub fn robot() -> Result<ResourceRecord, DemoError> {
+    let robot = DeviceId::new(DEMO_ROBOT).map_err(|e| DemoError::fixture("robot id", e))?;
+    Ok(crate::provisioned_devices::robot("robot", &robot)?)
 }
 
 /// Childcare and a study room to book, and a robot package. (The pianos
 /// and the robot are registered with their devices: `centre::demo_devices`.)
-fn seed_bookings(conn: &Connection, now: Timestamp) -> Result<(), StoreError> {
-    let hours = |list: &[&str]| -> Result<Vec<OpeningWindow>, StoreError> {
+fn seed_bookings(conn: &Connection, now: Timestamp) -> Result<(), DemoError> {
+    let hours = |list: &[&str]| -> Result<Vec<OpeningWindow>, DemoError> {
         list.iter()
-            .map(|h| {
-                OpeningWindow::parse(h).ok_or_else(|| StoreError::Invalid(format!("hours {h}")))
-            })
+            .map(|h| OpeningWindow::parse(h).ok_or_else(|| DemoError::fixture("hours", h)))
             .collect()
     };
-    let id = |s: &str| ResourceId::new(s).map_err(|e| StoreError::Invalid(e.to_string()));
+    let id = |s: &str| ResourceId::new(s).map_err(|e| DemoError::fixture("resource id", e));
     let resources_ = [
         Resource {
             id: id("childcare")?,
@@ -217,9 +259,9 @@ fn seed_bookings(conn: &Connection, now: Timestamp) -> Result<(), StoreError> {
 }
 
 /// The drinks machine's catalogue, and points for two volunteers.
-fn seed_points(conn: &Connection, now: Timestamp) -> Result<(), StoreError> {
+fn seed_points(conn: &Connection, now: Timestamp) -> Result<(), DemoError> {
     let machine = keting_core::ids::DeviceId::new(crate::service::demo_devices::DEMO_VENDING)
-        .map_err(|e| StoreError::Invalid(e.to_string()))?;
+        .map_err(|e| DemoError::fixture("drinks machine id", e))?;
     for (slot, zh, en, price, stock) in [
         (1, "矿泉水", "Mineral water", 10, 8),
         (2, "豆奶", "Soy milk", 15, 8),
@@ -254,7 +296,7 @@ fn seed_points(conn: &Connection, now: Timestamp) -> Result<(), StoreError> {
 
 /// The cards the demo screen offers: each demo resident's current pass, the
 /// lost (revoked) card, and a pass of another centre.
-pub fn cards(store: &Store, issuer: &PassIssuer) -> Result<Vec<DemoCard>, StoreError> {
+pub fn cards(store: &Store, issuer: &PassIssuer) -> Result<Vec<DemoCard>, DemoError> {
     let mut cards = Vec::new();
     let all = members::list(store.conn())?;
     for m in all.iter().take(RESIDENTS.len()) {

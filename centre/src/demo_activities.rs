@@ -22,12 +22,12 @@ use keting_store::{members, points};
 use rusqlite::Connection;
 use time::{Date, Weekday};
 
-fn member(conn: &Connection, name: &str) -> Result<MemberId, StoreError> {
-    members::list(conn)?
+fn member(conn: &Connection, name: &str) -> Result<MemberId, crate::demo::DemoError> {
+    Ok(members::list(conn)?
         .into_iter()
         .find(|m| m.name == name)
         .map(|m| m.id)
-        .ok_or_else(|| StoreError::NotFound(name.into()))
+        .ok_or_else(|| StoreError::NotFound(name.into()))?)
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -73,8 +73,8 @@ fn place(
     who: MemberId,
     standing: Standing,
     now: Timestamp,
-) -> Result<(), StoreError> {
-    activities::write_change(
+) -> Result<(), crate::demo::DemoError> {
+    Ok(activities::write_change(
         conn,
         id,
         &Change {
@@ -83,11 +83,11 @@ fn place(
         },
         "demo",
         now,
-    )
+    )?)
 }
 
 /// Fills the demo's activities around `now`.
-pub fn seed(conn: &Connection, now: Timestamp) -> Result<(), StoreError> {
+pub fn seed(conn: &Connection, now: Timestamp) -> Result<(), crate::demo::DemoError> {
     let cal = SiteCalendar::china();
     let today = cal.date_of(now);
     let origin = Origin::default();

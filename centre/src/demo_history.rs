@@ -9,7 +9,6 @@ use keting_core::checkin::CheckInDecision;
 use keting_core::ids::{DeviceId, MemberId};
 use keting_core::messages::VendOutcome;
 use keting_core::time::Timestamp;
-use keting_store::StoreError;
 use keting_store::checkins::{self, ScanSource};
 use keting_store::{members, redemptions};
 use rusqlite::Connection;
@@ -25,7 +24,7 @@ const HOURS: [i64; 6] = [
 ];
 
 /// Fills the four weeks before `now`.
-pub fn seed(conn: &Connection, now: Timestamp) -> Result<(), StoreError> {
+pub fn seed(conn: &Connection, now: Timestamp) -> Result<(), crate::demo::DemoError> {
     let cal = SiteCalendar::china();
     let today = cal.date_of(now);
     let residents: Vec<MemberId> = members::list(conn)?
@@ -59,7 +58,7 @@ pub fn seed(conn: &Connection, now: Timestamp) -> Result<(), StoreError> {
     }
     // 李建国 spends some of his shifts' points on soy milk, twice.
     let machine = DeviceId::new(crate::service::demo_devices::DEMO_VENDING)
-        .map_err(|e| StoreError::Invalid(e.to_string()))?;
+        .map_err(|e| crate::demo::DemoError::fixture("drinks machine id", e))?;
     if let Some(li) = members::list(conn)?
         .into_iter()
         .find(|m| m.name == "李建国")

@@ -11,14 +11,17 @@
 //! and checked by `keting-provision device add`) says what it drives. One
 //! transaction, audited as `command-line`.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use keting_core::booking::{Limits, OpeningWindow, Price, Resource, ResourceId, ResourceKind};
-use keting_core::ids::DeviceId;
+use keting_core::booking::{
+    Limits, OpeningWindow, Price, Resource, ResourceError, ResourceId, ResourceKind, parse_hours,
+};
+use keting_core::ids::{DeviceId, SiteIdError};
 use keting_core::time::Timestamp;
 use keting_device_agents::config::{AgentConfig, DeviceSection};
 use keting_provisioning::inventory::{self, DeviceKind};
+use thiserror::Error;
 
 use keting_store::resources::ResourceRecord;
 use keting_store::{Store, StoreError, audit, doors, resources};
@@ -46,8 +49,37 @@ impl std::fmt::Display for Registered {
     }
 }
 
-fn bad(e: &dyn std::fmt::Display) -> StoreError {
-    StoreError::Invalid(e.to_string())
+/// Why a provisioned site's devices were not registered.
+#[derive(Debug, Error)]
+pub enum RegisterError {
+    /// The site directory's inventory could not be read.
+    #[error(transparent)]
+    Inventory(#[from] keting_provisioning::site_dir::SiteError),
+    /// A device's name in the inventory is not a device id.
+    #[error("device {name:?} in the inventory: {source}")]
+    DeviceName {
+        /// The name.
+        name: String,
+        /// Why it is not an id.
+        source: SiteIdError,
+    },
+    /// A piano bank's `agent.toml` could not be read.
+    #[error("{}: {message}", path.display())]
+    AgentConfig {
+        /// The file.
+        path: PathBuf,
+        /// What was wrong.
+        message: String,
+    },
+    /// The database, or a resource's settings.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<rusqlite::Error> for RegisterError {
+    fn from(e: rusqlite::Error) -> Self {
+        Self::Store(e.into())
+    }
 }
 
 /// A piano on `device`'s relay channel `channel`, as a walk-up and
@@ -60,11 +92,11 @@ pub fn piano(
 ) -> Result<ResourceRecord, StoreError> {
     Ok(ResourceRecord {
         resource: Resource {
-            id: ResourceId::new(id.to_owned()).map_err(|e| bad(&e))?,
+            id: ResourceId::new(id.to_owned())?,
             kind: ResourceKind::Piano,
             name_zh: name_zh.to_owned(),
             name_en: format!("Piano {channel}"),
-            hours: vec![OpeningWindow::parse("08:30-21:00").ok_or_else(|| bad(&"hours"))?],
+            hours: parse_hours("08:30-21:00")?,
             slot_minutes: None,
             capacity: 1,
             price: Price::Free,
@@ -87,11 +119,11 @@ pub fn piano(
 pub fn robot(id: &str, device: &DeviceId) -> Result<ResourceRecord, StoreError> {
     let hours = ["09:00-12:00", "14:00-17:00"]
         .iter()
-        .map(|w| OpeningWindow::parse(w).ok_or_else(|| bad(&"hours")))
+        .map(|w| OpeningWindow::parse(w).ok_or(ResourceError::BadHours))
         .collect::<Result<_, _>>()?;
     Ok(ResourceRecord {
         resource: Resource {
-            id: ResourceId::new(id.to_owned()).map_err(|e| bad(&e))?,
+            id: ResourceId::new(id.to_owned())?,
             kind: ResourceKind::Robot,
             name_zh: "艾灸机器人".into(),
             name_en: "Moxibustion robot".into(),
@@ -113,19 +145,25 @@ pub fn robot(id: &str, device: &DeviceId) -> Result<ResourceRecord, StoreError> 
 }
 
 /// What `site_dir`'s devices in service need at the centre.
-fn wanted(site_dir: &Path) -> Result<Vec<Wanted>, StoreError> {
-    let devices = inventory::load(site_dir).map_err(|e| bad(&e))?;
+fn wanted(site_dir: &Path) -> Result<Vec<Wanted>, RegisterError> {
+    let devices = inventory::load(site_dir)?;
     let mut out = Vec::new();
     for d in devices.iter().filter(|d| !d.retired) {
-        let id = DeviceId::new(d.name.clone()).map_err(|e| bad(&e))?;
+        let id = DeviceId::new(d.name.clone()).map_err(|source| RegisterError::DeviceName {
+            name: d.name.clone(),
+            source,
+        })?;
         match d.kind {
             DeviceKind::Lock => out.push(Wanted::Door(id)),
             DeviceKind::PianoBank => {
                 let path = site_dir.join("devices").join(&d.name).join("agent.toml");
-                let text = std::fs::read_to_string(&path)
-                    .map_err(|e| bad(&format!("{}: {e}", path.display())))?;
-                let config = AgentConfig::parse(&text)
-                    .map_err(|e| bad(&format!("{}: {e}", path.display())))?;
+                let config = std::fs::read_to_string(&path)
+                    .map_err(|e| e.to_string())
+                    .and_then(|text| AgentConfig::parse(&text))
+                    .map_err(|message| RegisterError::AgentConfig {
+                        path: path.clone(),
+                        message,
+                    })?;
                 if let DeviceSection::PianoBank(bank) = config.section {
                     for p in bank.pianos {
                         let rid = format!("{}-{}", d.name, p.channel);
@@ -154,7 +192,7 @@ pub fn register(
     store: &mut Store,
     site_dir: &Path,
     now: Timestamp,
-) -> Result<Vec<Registered>, StoreError> {
+) -> Result<Vec<Registered>, RegisterError> {
     let wanted = wanted(site_dir)?;
     store.write(|tx| {
         let known: Vec<DeviceId> = doors::list(tx)?.into_iter().map(|d| d.id).collect();

@@ -41,6 +41,25 @@ pub enum SiteError {
     /// The database failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The demo site could not be filled.
+    #[error(transparent)]
+    Demo(#[from] crate::demo::DemoError),
+    /// The provisioned site's devices could not be registered.
+    #[error(transparent)]
+    Register(#[from] crate::provisioned_devices::RegisterError),
+    /// The data directory holds another site already.
+    #[error(
+        "this data directory already holds site {site} ({name}); import into an empty --data directory"
+    )]
+    AnotherSite {
+        /// That site's id.
+        site: String,
+        /// Its name.
+        name: String,
+    },
+    /// The site's public key in the database is not an Ed25519 key.
+    #[error("the site's public key is not a valid Ed25519 key")]
+    BadPublicKey,
     /// The key file cannot be read or written.
     #[error("the site key file {}: {source}", path.display())]
     KeyFile {
@@ -103,13 +122,14 @@ pub fn import(
 ) -> Result<SiteRecord, SiteError> {
     let site = store.write(|tx| {
         if let Some(existing) = site_record::get(tx)? {
-            if existing.site_id == site_id && existing.public_key == key.verifying_key().to_bytes() {
+            if existing.site_id == site_id && existing.public_key == key.verifying_key().to_bytes()
+            {
                 return Ok(existing);
             }
-            return Err(SiteError::Store(StoreError::Invalid(format!(
-                "this data directory already holds site {} ({}); import into an empty --data directory",
-                existing.site_id, existing.name
-            ))));
+            return Err(SiteError::AnotherSite {
+                site: existing.site_id.to_string(),
+                name: existing.name,
+            });
         }
         let site = SiteRecord {
             site_id: site_id.clone(),
@@ -256,9 +276,8 @@ pub fn open_or_create(
 
 /// The verifier for this site's passes.
 pub fn verifier(site: &SiteRecord) -> Result<PassVerifier, SiteError> {
-    let key = ed25519_dalek::VerifyingKey::from_bytes(&site.public_key).map_err(|_| {
-        StoreError::Invalid("the site's public key is not a valid Ed25519 key".into())
-    })?;
+    let key = ed25519_dalek::VerifyingKey::from_bytes(&site.public_key)
+        .map_err(|_| SiteError::BadPublicKey)?;
     Ok(PassVerifier::new(site.site_id.clone(), key))
 }
 

@@ -13,8 +13,10 @@ use keting_core::calendar::{SiteCalendar, parse_date};
 use keting_core::ids::{DeviceId, MemberId};
 use keting_core::ledger::{Account, Points};
 use keting_core::time::Timestamp;
+use keting_desk::bookings::BookingError;
 use keting_store::bookings::{self, DeviceWork};
 use keting_store::members::{self, NewMember, Role};
+use keting_store::ratings::RatingRefusal;
 use keting_store::resources::{self, ResourceRecord};
 use keting_store::walk_up::{self, WalkUp};
 use keting_store::{Store, StoreError, packages, points};
@@ -456,7 +458,12 @@ fn a_session_is_rated_once_after_it_ends_and_the_staff_see_the_average() {
             // Never started: nothing to rate.
             let r = store.write(|tx| ratings::rate(tx, b.id, Some(*who), 5, at(10, 30)));
             assert!(
-                matches!(&r, Err(StoreError::Invalid(e)) if e.contains("is booked")),
+                matches!(
+                    &r,
+                    Err(StoreError::Rating(RatingRefusal::NotOver(
+                        BookingState::Booked
+                    )))
+                ),
                 "{r:?}"
             );
         }
@@ -476,11 +483,17 @@ fn a_session_is_rated_once_after_it_ends_and_the_staff_see_the_average() {
     );
     let again = store.write(|tx| ratings::rate(tx, ended[0], Some(m[0]), 1, at(11, 6)));
     assert!(
-        matches!(&again, Err(StoreError::Invalid(e)) if e.contains("rated already")),
+        matches!(&again, Err(StoreError::Rating(RatingRefusal::RatedAlready))),
         "{again:?}"
     );
     let not_theirs = store.write(|tx| ratings::rate(tx, ended[1], Some(m[0]), 1, at(11, 6)));
-    assert!(not_theirs.is_err());
+    assert!(
+        matches!(
+            &not_theirs,
+            Err(StoreError::Rating(RatingRefusal::NotYours))
+        ),
+        "{not_theirs:?}"
+    );
     assert!(
         store
             .write(|tx| ratings::rate(tx, ended[1], Some(m[1]), 6, at(11, 6)))
@@ -536,7 +549,7 @@ fn the_sites_cancellation_window_is_what_staff_set_and_the_desk_names_who_cancel
     assert!(
         matches!(
             late,
-            Err(StoreError::Booking(BookingRefusal::TooLateToCancel {
+            Err(BookingError::Refused(BookingRefusal::TooLateToCancel {
                 hours: 2
             }))
         ),
@@ -667,17 +680,17 @@ fn a_resident_books_for_themselves_and_only_front_desk_staff_for_anyone() {
     // 王 may not book (or queue for a piano) in 李's name.
     let refused = book(&mut store, Actor::Member(wang), li, 10);
     assert!(
-        matches!(refused, Err(StoreError::Forbidden(f)) if f.action == StaffAction::Bookings),
+        matches!(refused, Err(BookingError::Forbidden(f)) if f.action == StaffAction::Bookings),
         "{refused:?}"
     );
     assert!(matches!(
         keting_desk::bookings::leave_piano_queue(&mut store, Actor::Member(wang), li, at(8, 0)),
-        Err(StoreError::Forbidden(_))
+        Err(BookingError::Forbidden(_))
     ));
     // A technician's role is not the front desk's.
     assert!(matches!(
         book(&mut store, Actor::Staff(tech), li, 10),
-        Err(StoreError::Forbidden(_))
+        Err(BookingError::Forbidden(_))
     ));
     assert!(
         keting_desk::bookings::of_member(&store, li, at(0, 0))
@@ -693,4 +706,110 @@ fn a_resident_books_for_themselves_and_only_front_desk_staff_for_anyone() {
             .len(),
         1
     );
+}
+
+#[test]
+fn the_bookings_desk_refuses_with_a_type_for_each_reason_and_writes_nothing() {
+    use keting_desk::Actor;
+    use keting_desk::bookings::PolicyChange;
+    use keting_store::packages::PackageRefusal;
+    let room = resource("room-1", ResourceKind::Room, 4, Price::Free);
+    let piano = resource("piano-1", ResourceKind::Piano, 1, Price::Free);
+    let (mut store, m) = site(&[room.clone(), piano.clone()], 1);
+    let audited = |store: &Store| {
+        keting_store::audit::recent(store.conn(), 100)
+            .unwrap()
+            .len()
+    };
+    let before = audited(&store);
+    let book = |store: &mut Store, res: &str, start| {
+        keting_desk::bookings::book(
+            store,
+            Actor::Member(m[0]),
+            res,
+            start,
+            m[0],
+            false,
+            CAL(),
+            at(8, 0),
+        )
+    };
+    // A resource that is not there names the ones that are.
+    match book(&mut store, "room-9", at(10, 0)) {
+        Err(BookingError::UnknownResource { id, known }) => {
+            assert_eq!(id, "room-9");
+            assert!(known.contains("room-1"), "{known}");
+        }
+        other => panic!("{other:?}"),
+    }
+    // No slot starts at 10:30 (hourly slots from 09:00), nor after closing.
+    for start in [at(10, 30), at(18, 0)] {
+        match book(&mut store, "room-1", start) {
+            Err(BookingError::NoSuchSlot {
+                resource,
+                hours,
+                slots,
+            }) => {
+                assert_eq!(
+                    (resource.as_str(), hours.as_str()),
+                    ("room-1", "09:00-17:00")
+                );
+                assert_eq!(slots, "slots of 60 minutes");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+    // Pianos are walked up to, never booked.
+    assert!(matches!(
+        book(&mut store, "piano-1", at(10, 0)),
+        Err(BookingError::PianoNotBookable)
+    ));
+    // A piano without its bank, a place that would not wait, a package of
+    // no sessions: each refused by name.
+    let mut no_bank = piano.clone();
+    no_bank.device = None;
+    assert!(matches!(
+        keting_desk::bookings::put_resource(&mut store, Actor::CommandLine, &no_bank, at(8, 0)),
+        Err(BookingError::PianoNeedsBank)
+    ));
+    let no_grace = PolicyChange {
+        start_grace_minutes: Some(0),
+        ..PolicyChange::default()
+    };
+    assert!(matches!(
+        keting_desk::bookings::policy(&mut store, Actor::CommandLine, no_grace, at(8, 0)),
+        Err(BookingError::NoGrace)
+    ));
+    let last_day = parse_date("2026-12-31").unwrap();
+    assert!(matches!(
+        keting_desk::bookings::sell_package(
+            &mut store,
+            Actor::CommandLine,
+            m[0],
+            ResourceKind::Room,
+            0,
+            last_day,
+            CAL(),
+            at(8, 0),
+        ),
+        Err(BookingError::Package(PackageRefusal::Sessions(0)))
+    ));
+    // Nothing was written: no booking, no package, no audit row.
+    assert!(
+        keting_desk::bookings::of_member(&store, m[0], at(0, 0))
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        keting_desk::bookings::packages(&store, m[0])
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        keting_desk::bookings::resource(&store, "piano-1")
+            .unwrap()
+            .device,
+        piano.device
+    );
+    assert_eq!(audited(&store), before);
 }

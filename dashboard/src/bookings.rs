@@ -28,10 +28,11 @@ use super::refusal::Refusal;
 use super::session::StaffSession;
 use super::xlsx::{Cell, Sheet};
 use super::{Dashboard, bad_input, form_guard, html_page, lang, refused, see_other};
+use keting_core::booking::format_hours;
+use keting_desk::bookings::BookingError;
 use keting_desk::records::Booking;
 use keting_desk::records::ServiceRatings;
-use keting_desk::records::format_hours;
-use keting_desk::records::{Store, StoreError};
+use keting_desk::records::Store;
 use keting_desk::{self as desk, Actor};
 use keting_link::clock;
 
@@ -81,7 +82,7 @@ pub fn utilisation(
     store: &Store,
     cal: SiteCalendar,
     days: u16,
-) -> Result<Vec<Utilisation>, StoreError> {
+) -> Result<Vec<Utilisation>, BookingError> {
     let today = cal.date_of(clock::now());
     let first = today - Days::days(i64::from(days) - 1);
     let (from, to) = (cal.start_of(first), cal.day_span(today).end);
@@ -192,7 +193,7 @@ pub async fn page(
             let sold = desk::bookings::packages_sold(store, from, to)?;
             let ratings = desk::bookings::ratings_between(store, from, to)?;
             let to_check = desk::bookings::to_check(store)?;
-            Ok::<_, StoreError>((rows, sold, ratings, to_check))
+            Ok::<_, BookingError>((rows, sold, ratings, to_check))
         })
         .await;
     let (rows, sold, ratings, to_check) = match figures {

@@ -10,13 +10,16 @@ use keting_core::booking::{Resource, ResourceError};
 use keting_core::ledger::rules::PointsRefusal;
 use keting_core::staff::StaffAction;
 use keting_desk::activities::ActivityError;
+use keting_desk::bookings::BookingError;
 use keting_desk::devices::DeviceError;
 use keting_desk::doors::DoorError;
 use keting_desk::gym::GymError;
 use keting_desk::members::MemberError;
 use keting_desk::points::PointsError;
 use keting_desk::qr_image::QrImageError;
-use keting_desk::records::{NewMemberError, StoreError};
+use keting_desk::records::{
+    DrinkSlotRefusal, NewMemberError, PackageRefusal, RatingRefusal, StoreError,
+};
 use keting_desk::vending::VendingError;
 
 use super::html::Lang;
@@ -108,6 +111,18 @@ impl Refusal for PointsRefusal {
             R::NotPositive => lang
                 .t("积分要是正数", "Points are a positive number")
                 .into(),
+            R::BadOccasionName => lang
+                .t(
+                    "活动名称 1 到 40 个字",
+                    "An award's name has 1 to 40 characters",
+                )
+                .into(),
+            R::OccasionWorth {
+                name, day, worth, ..
+            } if zh => format!("{day} 的“{name}”定为 {worth} 分，请填 {worth}"),
+            R::OccasionWorth {
+                name, day, worth, ..
+            } => format!("{name} on {day} is worth {worth} points: give that number"),
             R::AwardTooLarge { max } if zh => format!("一次最多发 {max} 分"),
             R::AwardTooLarge { max } => format!("One award gives at most {max} points"),
             R::OverDailyEarnCap { left } if zh => {
@@ -163,7 +178,101 @@ impl Refusal for StoreError {
             StoreError::Redemption(_) => lang
                 .t("这次兑换不能开始", "This redemption cannot begin")
                 .into(),
-            StoreError::CapacityBelowBooked {
+            StoreError::Package(r) => package_words(r, lang),
+            StoreError::Rating(r) => rating_words(r, lang),
+            StoreError::DrinkSlot(r) => drink_slot_words(r, lang),
+            StoreError::Programme(_) => lang
+                .t(
+                    "开始时间写成 时:分，例如 09:30",
+                    "Write the start as HH:MM, e.g. 09:30",
+                )
+                .into(),
+            StoreError::PianoNotBookable => piano_not_bookable(lang),
+            StoreError::NoSuchSlot { .. } => no_such_slot(lang),
+            StoreError::UnknownResource { id, .. } => unknown_resource(lang, id),
+            e @ (StoreError::Sqlite(_)
+            | StoreError::NewerSchema { .. }
+            | StoreError::Corrupt(_)
+            | StoreError::NoRandomness(_)
+            | StoreError::NoWal(_)
+            | StoreError::Exhausted(_)
+            | StoreError::Ledger(_)) => unavailable(lang, e),
+        }
+    }
+}
+
+fn package_words(r: &PackageRefusal, lang: Lang) -> String {
+    match (r, lang) {
+        (PackageRefusal::Sessions(n), Lang::Zh) => format!("套餐 1 到 100 次（填的是 {n}）"),
+        (PackageRefusal::Sessions(n), Lang::En) => {
+            format!("A package has 1 to 100 sessions (you gave {n})")
+        }
+        (PackageRefusal::ExpiryPast, _) => lang
+            .t("截止日期已经过了", "The last day is in the past")
+            .into(),
+    }
+}
+
+fn rating_words(r: &RatingRefusal, lang: Lang) -> String {
+    let t = |z: &str, e: &str| lang.t(z, e).to_owned();
+    match r {
+        RatingRefusal::Stars(_) => t("评分是 1 到 5 星", "A rating is 1 to 5 stars"),
+        RatingRefusal::NotYours => t("这不是该会员的预约", "That booking is not this member's"),
+        RatingRefusal::NotOver(_) => t("服务结束后才能评分", "A session is rated once it is over"),
+        RatingRefusal::RatedAlready => t("已经评过分了", "Rated already"),
+    }
+}
+
+fn drink_slot_words(r: &DrinkSlotRefusal, lang: Lang) -> String {
+    let t = |z: &str, e: &str| lang.t(z, e).to_owned();
+    match r {
+        DrinkSlotRefusal::SlotNumber(_) => t("货道编号 1 到 99", "Slots are numbered 1 to 99"),
+        DrinkSlotRefusal::Price(_) => t(
+            "价格要是正的积分数",
+            "The price is a positive number of points",
+        ),
+        DrinkSlotRefusal::Names => t(
+            "饮料要有中文名（1 到 20 个字）和英文名（1 到 40 个字）",
+            "A drink needs a Chinese name (1 to 20 characters) and an English one (1 to 40)",
+        ),
+    }
+}
+
+fn piano_not_bookable(lang: Lang) -> String {
+    lang.t(
+        "钢琴不用预约：会员到钢琴房扫码就能弹",
+        "Pianos are not booked: residents scan in the piano room to play",
+    )
+    .into()
+}
+
+fn no_such_slot(lang: Lang) -> String {
+    lang.t(
+        "这个时间没有这项服务的时段，请按开放时间选",
+        "No slot of this service starts then: choose one within its hours",
+    )
+    .into()
+}
+
+fn unknown_resource(lang: Lang, id: &str) -> String {
+    match lang {
+        Lang::Zh => format!("没有“{id}”这项服务"),
+        Lang::En => format!("There is no service \"{id}\""),
+    }
+}
+
+impl Refusal for BookingError {
+    fn words(&self, lang: Lang) -> String {
+        match self {
+            BookingError::Refused(r) => r.words(lang),
+            BookingError::Points(r) => r.words(lang),
+            BookingError::Resource(r) => r.words(lang),
+            BookingError::Package(r) => package_words(r, lang),
+            BookingError::Rating(r) => rating_words(r, lang),
+            BookingError::Forbidden(_) => lang
+                .t("您的角色不能做这件事", "Your role may not do this")
+                .into(),
+            BookingError::CapacityBelowBooked {
                 capacity, booked, ..
             } => match lang {
                 Lang::Zh => {
@@ -173,13 +282,23 @@ impl Refusal for StoreError {
                     "{booked} places are booked: the capacity cannot go below {booked} (you gave {capacity})"
                 ),
             },
-            StoreError::Invalid(_) => lang
+            BookingError::PianoNeedsBank => lang
                 .t(
-                    "填的内容不对，请检查后再试",
-                    "A value given does not fit: check and try again",
+                    "钢琴要填所属的钢琴柜和继电器通道",
+                    "A piano needs its piano bank and relay channel",
                 )
                 .into(),
-            e @ (StoreError::Sqlite(_) | StoreError::NewerSchema { .. }) => unavailable(lang, e),
+            BookingError::PianoNotBookable => piano_not_bookable(lang),
+            BookingError::NoSuchSlot { .. } => no_such_slot(lang),
+            BookingError::UnknownResource { id, .. } => unknown_resource(lang, id),
+            BookingError::NoGrace => lang
+                .t(
+                    "预约保留时间至少 1 分钟",
+                    "A place waits at least 1 minute for its member",
+                )
+                .into(),
+            BookingError::NotFound(_) => lang.t("没有找到", "Not found").into(),
+            BookingError::Store(e) => e.words(lang),
         }
     }
 }
@@ -407,6 +526,13 @@ impl Refusal for DeviceError {
                 )
                 .into(),
             DeviceError::Site(e) => unavailable(lang, e),
+            DeviceError::BadKey(_) => lang
+                .t(
+                    "这不是设备的公钥：请填设备上 device-agent --public-key 显示的内容",
+                    "That is not a device key: give what device-agent --public-key shows on the device",
+                )
+                .into(),
+            DeviceError::LabelFont(_) => unavailable(lang, self),
             DeviceError::Store(e) => e.words(lang),
         }
     }
@@ -550,6 +676,63 @@ impl Refusal for ResourceError {
             (ResourceError::BadId(_), Lang::En) => {
                 "A resource id is lowercase letters, digits and -".into()
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use keting_core::booking::BookingState;
+    use keting_core::time::Timestamp;
+
+    /// Every refusal of the bookings desk a page can meet: worded in
+    /// Chinese and English, never the error's own (English, command-line)
+    /// text.
+    #[test]
+    fn a_bookings_refusal_is_worded_not_shown() {
+        let refusals = [
+            BookingError::Refused(BookingRefusal::Full),
+            BookingError::Points(PointsRefusal::NotPositive),
+            BookingError::Resource(ResourceError::BadCapacity),
+            BookingError::Package(PackageRefusal::Sessions(0)),
+            BookingError::Rating(RatingRefusal::NotOver(BookingState::Booked)),
+            BookingError::CapacityBelowBooked {
+                capacity: 1,
+                booked: 3,
+                slot: Timestamp::from_unix_millis(0),
+            },
+            BookingError::PianoNeedsBank,
+            BookingError::PianoNotBookable,
+            BookingError::NoSuchSlot {
+                resource: "room-1".into(),
+                hours: "09:00-17:00".into(),
+                slots: "slots of 60 minutes".into(),
+            },
+            BookingError::UnknownResource {
+                id: "room-9".into(),
+                known: "room-1".into(),
+            },
+            BookingError::NoGrace,
+            BookingError::NotFound("booking 7".into()),
+        ];
+        for r in &refusals {
+            let zh = r.words(Lang::Zh);
+            let en = r.words(Lang::En);
+            assert!(
+                zh.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)),
+                "{r:?}: {zh}"
+            );
+            assert!(
+                !zh.contains(&r.to_string()) && !en.contains(&r.to_string()),
+                "{r:?}"
+            );
+            assert!(!zh.contains("--") && !en.contains("--"), "{r:?}: {en}");
+            assert_ne!(
+                en,
+                unavailable(Lang::En, &""),
+                "{r:?} is a refusal, not a failure"
+            );
         }
     }
 }

@@ -21,8 +21,9 @@ use super::html::{self, Lang, Nav, esc};
 use super::refusal::Refusal;
 use super::session::StaffSession;
 use super::{Dashboard, bad_input, form_guard, html_page, lang, see_other};
-use keting_desk::records::StoreError;
-use keting_desk::records::{ResourceRecord, format_hours, parse_hours};
+use keting_core::booking::{format_hours, parse_hours};
+use keting_desk::bookings::BookingError;
+use keting_desk::records::ResourceRecord;
 use keting_desk::{self as desk, Actor};
 use keting_link::clock;
 
@@ -269,7 +270,7 @@ fn show(
     )
 }
 
-async fn record(d: &Dashboard, id: String) -> Result<ResourceRecord, StoreError> {
+async fn record(d: &Dashboard, id: String) -> Result<ResourceRecord, BookingError> {
     d.with_store(move |s| desk::bookings::resource(s, &id))
         .await
 }
@@ -341,7 +342,7 @@ pub async fn save(
             Some((true, lang.t("已保存", "Saved").to_owned())),
             StatusCode::OK,
         ),
-        Err(StoreError::CapacityBelowBooked {
+        Err(BookingError::CapacityBelowBooked {
             capacity,
             booked,
             slot,
@@ -376,25 +377,19 @@ pub async fn save(
     }
 }
 
-/// What the bookings desk refused, in the page's words; a database failure
-/// is logged, never shown.
-fn refusal(lang: Lang, e: &StoreError) -> String {
+/// What the bookings desk refused, in the page's words (a database failure
+/// is logged, never shown); a role that may not, in this page's own words.
+fn refusal(lang: Lang, e: &BookingError) -> String {
     match e {
-        StoreError::Resource(r) => r.words(lang),
-        StoreError::NotFound(_) => lang.t("没有这个资源", "There is no such resource").into(),
-        StoreError::Forbidden(_) => lang
+        BookingError::NotFound(_) | BookingError::UnknownResource { .. } => {
+            lang.t("没有这个资源", "There is no such resource").into()
+        }
+        BookingError::Forbidden(_) => lang
             .t(
                 "您的角色不能改预约设置",
                 "Your role may not change booking settings",
             )
             .into(),
-        e => {
-            tracing::error!("bookings desk: {e}");
-            lang.t(
-                "数据库暂时无法读写，请稍后再试",
-                "The database cannot be used just now: try again shortly",
-            )
-            .into()
-        }
+        e => e.words(lang),
     }
 }

@@ -75,7 +75,7 @@ pub async fn page(
             let r = desk::bookings::resource(s, &resource)?;
             let (from, to) = (cal.start_of(monday), cal.start_of(monday + Days::days(7)));
             let bookings = desk::bookings::of_resource(s, r.resource.id.as_str(), from, to)?;
-            Ok::<_, keting_desk::records::StoreError>((r, bookings))
+            Ok::<_, keting_desk::bookings::BookingError>((r, bookings))
         })
         .await;
     let (r, bookings) = match found {

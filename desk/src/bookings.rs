@@ -5,8 +5,9 @@
 //! Every call reads the site's booking rules (`store::booking_policy`) in
 //! its own transaction and writes its audit row there. The devices are not
 //! told here: the service sees the change and sends session starts and
-//! stops. Refusals are typed: `StoreError::Booking` carries the core's
-//! `BookingRefusal`, `StoreError::Points` the ledger's.
+//! stops. Every call answers [`BookingError`]: a typed refusal (the core's
+//! `BookingRefusal`, the ledger's, a resource's settings, …) that each
+//! surface words itself, or the database.
 
 use keting_core::staff::StaffAction;
 use std::time::Duration;
@@ -22,10 +23,133 @@ use keting_core::booking::Charge;
 use keting_core::booking::Package;
 use keting_store::bookings::{self, Booked, Booking, Cancelled, Swept};
 use keting_store::packages;
+use keting_store::packages::PackageRefusal;
+use keting_store::ratings::RatingRefusal;
 use keting_store::ratings::{self, ServiceRatings};
 use keting_store::resources::{self, ResourceRecord};
 use keting_store::walk_up::{self, WalkUp};
 use keting_store::{Store, StoreError, audit, booking_policy};
+use thiserror::Error;
+
+use keting_core::booking::{BookingRefusal, ResourceError};
+use keting_core::ledger::rules::PointsRefusal;
+use keting_core::staff::Forbidden;
+
+/// Why the bookings desk did nothing: a refusal each surface words in its
+/// reader's language, or (`Store`) the database.
+#[derive(Debug, Error)]
+pub enum BookingError {
+    /// The booking rules said no.
+    #[error(transparent)]
+    Refused(BookingRefusal),
+    /// The points ledger said no (a session paid in points).
+    #[error(transparent)]
+    Points(PointsRefusal),
+    /// A resource's settings do not hold (the core's rule).
+    #[error(transparent)]
+    Resource(ResourceError),
+    /// A course package's settings do not hold.
+    #[error(transparent)]
+    Package(PackageRefusal),
+    /// A rating was refused.
+    #[error(transparent)]
+    Rating(RatingRefusal),
+    /// The person's role does not allow it, or it is not theirs to do.
+    #[error(transparent)]
+    Forbidden(Forbidden),
+    /// A capacity lowered below the places booked in one of its slots.
+    #[error(
+        "capacity {capacity} is less than the {booked} places booked in the slot at {slot}: cancel bookings first"
+    )]
+    CapacityBelowBooked {
+        /// The capacity asked for.
+        capacity: u16,
+        /// The places booked in that slot.
+        booked: u16,
+        /// The slot's start.
+        slot: Timestamp,
+    },
+    /// A piano without its bank or relay channel.
+    #[error("a piano needs --device (its piano bank) and --channel (its relay channel)")]
+    PianoNeedsBank,
+    /// Pianos are played by walking up, never booked.
+    #[error("pianos are not booked: scan at the kiosk to play on a free one")]
+    PianoNotBookable,
+    /// No slot of the resource starts at the time asked.
+    #[error("no slot of {resource} starts then (its hours: {hours}, {slots})")]
+    NoSuchSlot {
+        /// The resource's id.
+        resource: String,
+        /// Its opening hours.
+        hours: String,
+        /// Its slots, in words.
+        slots: String,
+    },
+    /// No resource with that id.
+    #[error("no resource {id:?} here (there are: {known})")]
+    UnknownResource {
+        /// The id asked for.
+        id: String,
+        /// The ids there are.
+        known: String,
+    },
+    /// A start grace of zero minutes.
+    #[error("a place waits at least 1 minute for its member")]
+    NoGrace,
+    /// The booking, member or package named is not there (or not this
+    /// member's).
+    #[error("{0} not found")]
+    NotFound(String),
+    /// The database failed, or holds something unreadable.
+    #[error(transparent)]
+    Store(StoreError),
+}
+
+impl From<StoreError> for BookingError {
+    /// Sorts what the store refused into the desk's refusals; anything
+    /// else is the database's.
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Booking(r) => Self::Refused(r),
+            StoreError::Points(r) => Self::Points(r),
+            StoreError::Resource(r) => Self::Resource(r),
+            StoreError::Package(r) => Self::Package(r),
+            StoreError::Rating(r) => Self::Rating(r),
+            StoreError::Forbidden(f) => Self::Forbidden(f),
+            StoreError::PianoNotBookable => Self::PianoNotBookable,
+            StoreError::NoSuchSlot {
+                resource,
+                hours,
+                slots,
+            } => Self::NoSuchSlot {
+                resource,
+                hours,
+                slots,
+            },
+            StoreError::UnknownResource { id, known } => Self::UnknownResource { id, known },
+            StoreError::NotFound(what) => Self::NotFound(what),
+            e => Self::Store(e),
+        }
+    }
+}
+
+impl From<rusqlite::Error> for BookingError {
+    fn from(e: rusqlite::Error) -> Self {
+        Self::Store(e.into())
+    }
+}
+
+impl From<BookingRefusal> for BookingError {
+    fn from(r: BookingRefusal) -> Self {
+        Self::Refused(r)
+    }
+}
+
+impl From<ResourceError> for BookingError {
+    fn from(r: ResourceError) -> Self {
+        Self::Resource(r)
+    }
+}
 
 /// Adds a bookable resource, or changes one (its bookings stay).
 pub fn put_resource(
@@ -33,14 +157,12 @@ pub fn put_resource(
     actor: Actor,
     record: &ResourceRecord,
     now: Timestamp,
-) -> Result<(), StoreError> {
+) -> Result<(), BookingError> {
     record.resource.validate()?;
     if record.resource.kind == ResourceKind::Piano
         && (record.device.is_none() || record.channel.is_none())
     {
-        return Err(StoreError::Invalid(
-            "a piano needs --device (its piano bank) and --channel (its relay channel)".into(),
-        ));
+        return Err(BookingError::PianoNeedsBank);
     }
     store.write(|tx| {
         super::staff::require(tx, actor, StaffAction::Bookings)?;
@@ -50,39 +172,39 @@ pub fn put_resource(
         if let Some((slot, booked)) = bookings::fullest_slot_from(tx, id, now)?
             && booked > record.resource.capacity
         {
-            return Err(StoreError::CapacityBelowBooked {
+            return Err(BookingError::CapacityBelowBooked {
                 capacity: record.resource.capacity,
                 booked,
                 slot,
             });
         }
         resources::put(tx, record)?;
-        audit::record(
+        Ok(audit::record(
             tx,
             now,
             &actor.audit_name(),
             "resource.add",
             &format!("{} ({})", record.resource.id, record.resource.kind.as_str()),
-        )
+        )?)
     })
 }
 
 /// Sessions over and waiting for staff to check the device, oldest first.
-pub fn to_check(store: &Store) -> Result<Vec<Booking>, StoreError> {
-    bookings::to_check(store.conn())
+pub fn to_check(store: &Store) -> Result<Vec<Booking>, BookingError> {
+    Ok(bookings::to_check(store.conn())?)
 }
 
 /// Every resource, or those of one kind.
 pub fn resources(
     store: &Store,
     kind: Option<ResourceKind>,
-) -> Result<Vec<ResourceRecord>, StoreError> {
-    resources::list(store.conn(), kind)
+) -> Result<Vec<ResourceRecord>, BookingError> {
+    Ok(resources::list(store.conn(), kind)?)
 }
 
 /// One resource.
-pub fn resource(store: &Store, id: &str) -> Result<ResourceRecord, StoreError> {
-    resources::require(store.conn(), id)
+pub fn resource(store: &Store, id: &str) -> Result<ResourceRecord, BookingError> {
+    Ok(resources::require(store.conn(), id)?)
 }
 
 /// Sells `member` a course package of `sessions` sessions of `kind`, valid
@@ -97,7 +219,7 @@ pub fn sell_package(
     last_day: Date,
     calendar: SiteCalendar,
     now: Timestamp,
-) -> Result<i64, StoreError> {
+) -> Result<i64, BookingError> {
     let who = actor.audit_name();
     let expires = calendar.day_span(last_day).end;
     store.write(|tx| {
@@ -122,13 +244,13 @@ pub fn of_member(
     store: &Store,
     member: MemberId,
     since: Timestamp,
-) -> Result<Vec<Booking>, StoreError> {
-    bookings::of_member(store.conn(), member, since)
+) -> Result<Vec<Booking>, BookingError> {
+    Ok(bookings::of_member(store.conn(), member, since)?)
 }
 
 /// A waiting booking's place on its slot's waiting list (1: next).
-pub fn waiting_turn(store: &Store, booking: i64) -> Result<u32, StoreError> {
-    bookings::waiting_position(store.conn(), booking)
+pub fn waiting_turn(store: &Store, booking: i64) -> Result<u32, BookingError> {
+    Ok(bookings::waiting_position(store.conn(), booking)?)
 }
 
 /// What a resident's services page shows, read in one go.
@@ -151,7 +273,7 @@ pub fn member_services(
     store: &Store,
     member: MemberId,
     now: Timestamp,
-) -> Result<MemberServices, StoreError> {
+) -> Result<MemberServices, BookingError> {
     let conn = store.conn();
     Ok(MemberServices {
         resources: resources::list(conn, None)?,
@@ -172,7 +294,7 @@ pub fn slot_quote(
     start: Timestamp,
     member: MemberId,
     now: Timestamp,
-) -> Result<(bool, Charge), StoreError> {
+) -> Result<(bool, Charge), BookingError> {
     let conn = store.conn();
     let r = resources::require(conn, resource)?;
     let full = bookings::places_taken(conn, resource, start)? >= r.resource.capacity;
@@ -188,8 +310,8 @@ pub fn of_resource(
     resource: &str,
     from: Timestamp,
     to: Timestamp,
-) -> Result<Vec<Booking>, StoreError> {
-    bookings::of_resource(store.conn(), resource, from, to)
+) -> Result<Vec<Booking>, BookingError> {
+    Ok(bookings::of_resource(store.conn(), resource, from, to)?)
 }
 
 /// Packages sold in `[from, to)`, per kind: (kind, packages, sessions).
@@ -197,8 +319,8 @@ pub fn packages_sold(
     store: &Store,
     from: Timestamp,
     to: Timestamp,
-) -> Result<Vec<(ResourceKind, u32, u32)>, StoreError> {
-    packages::sold_between(store.conn(), from, to)
+) -> Result<Vec<(ResourceKind, u32, u32)>, BookingError> {
+    Ok(packages::sold_between(store.conn(), from, to)?)
 }
 
 /// Ratings per kind of service in `[from, to)`.
@@ -206,13 +328,13 @@ pub fn ratings_between(
     store: &Store,
     from: Timestamp,
     to: Timestamp,
-) -> Result<Vec<ServiceRatings>, StoreError> {
-    ratings::per_service_between(store.conn(), from, to)
+) -> Result<Vec<ServiceRatings>, BookingError> {
+    Ok(ratings::per_service_between(store.conn(), from, to)?)
 }
 
 /// A member's packages.
-pub fn packages(store: &Store, member: MemberId) -> Result<Vec<Package>, StoreError> {
-    packages::of_member(store.conn(), member, None)
+pub fn packages(store: &Store, member: MemberId) -> Result<Vec<Package>, BookingError> {
+    Ok(packages::of_member(store.conn(), member, None)?)
 }
 
 /// Books `member` into the slot of `resource` starting at `start` (or onto
@@ -227,7 +349,7 @@ pub fn book(
     wait: bool,
     calendar: SiteCalendar,
     now: Timestamp,
-) -> Result<Booked, StoreError> {
+) -> Result<Booked, BookingError> {
     store.write(|tx| {
         super::staff::require_for(tx, actor, member, StaffAction::Bookings)?;
         let policy = booking_policy::get(tx)?;
@@ -272,7 +394,7 @@ pub fn cancel(
     how: CancelAs,
     calendar: SiteCalendar,
     now: Timestamp,
-) -> Result<Cancelled, StoreError> {
+) -> Result<Cancelled, BookingError> {
     store.write(|tx| {
         let policy = booking_policy::get(tx)?;
         let who = match (actor, how) {
@@ -296,13 +418,13 @@ pub fn cancel(
 /// The booking, if it is `member`'s (a resident may act on their own only).
 /// `booking`, if `actor` may act on it: its member, or staff whose role
 /// allows bookings.
-fn own(tx: &rusqlite::Connection, actor: Actor, booking: i64) -> Result<Booking, StoreError> {
+fn own(tx: &rusqlite::Connection, actor: Actor, booking: i64) -> Result<Booking, BookingError> {
     if let Actor::Staff(_) = actor {
         super::staff::require(tx, actor, StaffAction::Bookings)?;
     }
     let b = bookings::get(tx, booking)?;
     match actor {
-        Actor::Member(m) if m != b.member => Err(StoreError::NotFound(format!(
+        Actor::Member(m) if m != b.member => Err(BookingError::NotFound(format!(
             "booking {booking} of this member"
         ))),
         _ => Ok(b),
@@ -318,7 +440,7 @@ pub fn start(
     resource: Option<&str>,
     calendar: SiteCalendar,
     now: Timestamp,
-) -> Result<Booking, StoreError> {
+) -> Result<Booking, BookingError> {
     store.write(|tx| check_in(tx, actor, member, resource, calendar, now))
 }
 
@@ -329,7 +451,7 @@ pub fn start_booking(
     booking: i64,
     calendar: SiteCalendar,
     now: Timestamp,
-) -> Result<Booking, StoreError> {
+) -> Result<Booking, BookingError> {
     store.write(|tx| {
         let b = own(tx, actor, booking)?;
         check_in(tx, actor, b.member, Some(&b.resource), calendar, now)
@@ -344,7 +466,7 @@ fn check_in(
     resource: Option<&str>,
     calendar: SiteCalendar,
     now: Timestamp,
-) -> Result<Booking, StoreError> {
+) -> Result<Booking, BookingError> {
     let policy = booking_policy::get(tx)?;
     let b = bookings::check_in(tx, &policy, calendar, member, resource, now)?;
     audit::record(
@@ -364,7 +486,7 @@ pub fn end(
     booking: i64,
     calendar: SiteCalendar,
     now: Timestamp,
-) -> Result<Booking, StoreError> {
+) -> Result<Booking, BookingError> {
     store.write(|tx| {
         own(tx, actor, booking)?;
         let b = bookings::finish(tx, calendar, booking, "ended_early", false, now)?;
@@ -385,7 +507,7 @@ pub fn clear(
     actor: Actor,
     booking: i64,
     now: Timestamp,
-) -> Result<Booking, StoreError> {
+) -> Result<Booking, BookingError> {
     store.write(|tx| {
         super::staff::require(tx, actor, StaffAction::Bookings)?;
         let b = bookings::clear(tx, booking, now)?;
@@ -407,12 +529,12 @@ pub fn rate(
     booking: i64,
     stars: u8,
     now: Timestamp,
-) -> Result<(), StoreError> {
+) -> Result<(), BookingError> {
     let member = match actor {
         Actor::Member(m) => Some(m),
         _ => None,
     };
-    store.write(|tx| {
+    Ok(store.write(|tx| {
         ratings::rate(tx, booking, member, stars, now)?;
         audit::record(
             tx,
@@ -421,12 +543,12 @@ pub fn rate(
             "booking.rate",
             &format!("booking {booking}: {stars} star(s)"),
         )
-    })
+    })?)
 }
 
 /// Ratings per kind of service since `since`.
-pub fn ratings(store: &Store, since: Timestamp) -> Result<Vec<ServiceRatings>, StoreError> {
-    ratings::per_service(store.conn(), since)
+pub fn ratings(store: &Store, since: Timestamp) -> Result<Vec<ServiceRatings>, BookingError> {
+    Ok(ratings::per_service(store.conn(), since)?)
 }
 
 /// "Scan and play": a free piano now (none of `unavailable`, whose banks
@@ -438,7 +560,7 @@ pub fn play_piano(
     unavailable: &[String],
     calendar: SiteCalendar,
     now: Timestamp,
-) -> Result<WalkUp, StoreError> {
+) -> Result<WalkUp, BookingError> {
     store.write(|tx| {
         super::staff::require_for(tx, actor, member, StaffAction::Bookings)?;
         let policy = booking_policy::get(tx)?;
@@ -471,7 +593,7 @@ pub fn leave_piano_queue(
     actor: Actor,
     member: MemberId,
     now: Timestamp,
-) -> Result<bool, StoreError> {
+) -> Result<bool, BookingError> {
     store.write(|tx| {
         super::staff::require_for(tx, actor, member, StaffAction::Bookings)?;
         let left = walk_up::leave_queue(tx, ResourceKind::Piano, member)?;
@@ -496,7 +618,7 @@ pub fn sweep(
     calendar: SiteCalendar,
     unavailable: &[String],
     now: Timestamp,
-) -> Result<(Swept, Vec<Booking>), StoreError> {
+) -> Result<(Swept, Vec<Booking>), BookingError> {
     store.write(|tx| {
         let policy = booking_policy::get(tx)?;
         let swept = bookings::sweep(tx, &policy, calendar, now)?;
@@ -506,8 +628,8 @@ pub fn sweep(
 }
 
 /// The site's booking rules as they stand.
-pub fn rules(store: &Store) -> Result<BookingPolicy, StoreError> {
-    booking_policy::get(store.conn())
+pub fn rules(store: &Store) -> Result<BookingPolicy, BookingError> {
+    Ok(booking_policy::get(store.conn())?)
 }
 
 /// A change to the site's booking rules; `None` keeps a value.
@@ -528,7 +650,7 @@ pub fn policy(
     actor: Actor,
     change: PolicyChange,
     now: Timestamp,
-) -> Result<BookingPolicy, StoreError> {
+) -> Result<BookingPolicy, BookingError> {
     let minutes = |m: u32| Duration::from_secs(u64::from(m) * 60);
     store.write(|tx| {
         super::staff::require(tx, actor, StaffAction::ManageStaff)?;
@@ -537,9 +659,7 @@ pub fn policy(
             return Ok(p);
         }
         if change.start_grace_minutes == Some(0) {
-            return Err(StoreError::Invalid(
-                "a place waits at least 1 minute for its member".into(),
-            ));
+            return Err(BookingError::NoGrace);
         }
         if let Some(m) = change.cancel_before_minutes {
             p.cancel_before = minutes(m);

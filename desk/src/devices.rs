@@ -37,6 +37,12 @@ pub enum DeviceError {
     /// The site directory refused the step.
     #[error(transparent)]
     Site(#[from] SiteError),
+    /// A device key that is not one (base64url of 32 bytes).
+    #[error("{0}: give the key `device-agent --public-key` prints on the device")]
+    BadKey(String),
+    /// The label's built-in font could not be read (a broken build).
+    #[error("the label font: {0}")]
+    LabelFont(String),
     /// The database (or the role).
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -182,7 +188,7 @@ pub fn label(
     let site = site(site_dir)?;
     let font =
         keting_hardware::panel::text::PanelFont::new(keting_hardware::panel::text::PANEL_FONT)
-            .map_err(|e| DeviceError::Store(StoreError::Invalid(format!("the label font: {e}"))))?;
+            .map_err(|e| DeviceError::LabelFont(e.to_string()))?;
     let (label, png) = store.write(|tx| {
         super::staff::require(tx, actor, StaffAction::Devices)?;
         let label = device_claim::create(&site, name, now.as_unix_millis(), window_s)?;
@@ -202,13 +208,10 @@ pub fn trust(
     device: &DeviceId,
     key: &str,
     now: Timestamp,
-) -> Result<(), StoreError> {
-    let key = keting_core::pass::decode_public_key(key.trim()).map_err(|e| {
-        StoreError::Invalid(format!(
-            "{e}: give the key `device-agent --public-key` prints on the device"
-        ))
-    })?;
-    store.write(|tx| {
+) -> Result<(), DeviceError> {
+    let key = keting_core::pass::decode_public_key(key.trim())
+        .map_err(|e| DeviceError::BadKey(e.to_string()))?;
+    Ok(store.write(|tx| {
         super::staff::require(tx, actor, StaffAction::Devices)?;
         device_keys::put(tx, device, &key, &actor.audit_name(), now)?;
         audit::record(
@@ -221,7 +224,7 @@ pub fn trust(
                 keting_core::pass::encode_public_key(&key)
             ),
         )
-    })
+    })?)
 }
 
 /// Every device's key: (device, key as base64url, who gave it, when).

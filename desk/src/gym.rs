@@ -110,7 +110,7 @@ fn paid_to(
     let current =
         gym::paid_until(tx, member)?.and_then(|d| keting_core::calendar::parse_date(&d).ok());
     let until = until(current);
-    gym::grant(tx, member, &until.to_string(), now)?;
+    gym::grant(tx, member, until, now)?;
     let detail = format!("member {member} paid until {until}");
     audit::record(tx, now, &actor.audit_name(), "gym.grant", &detail)?;
     Ok(GymPaid { name, until })

@@ -13,8 +13,9 @@ use keting_core::booking::{BookingState, Charge, ResourceKind};
 use keting_core::time::Timestamp;
 use keting_desk::Actor;
 use keting_desk::booking_view::{self, Cell};
+use keting_desk::bookings::BookingError;
 use keting_desk::bookings::{self, CancelAs};
-use keting_desk::records::{Booking, ResourceRecord, StoreError};
+use keting_desk::records::{Booking, ResourceRecord};
 use keting_webkit::Lang;
 use keting_webkit::html::esc;
 use keting_webkit::respond::{html_page, see_other};
@@ -106,7 +107,7 @@ pub async fn page(State(r): State<Residents>, visit: Visit, Query(done): Query<D
                     None
                 });
             }
-            Ok::<_, StoreError>((
+            Ok::<_, BookingError>((
                 mine,
                 turns,
                 bookings::rules(s)?,
@@ -217,7 +218,7 @@ pub async fn day(
     let read = r
         .with_store(move |s| {
             let x = bookings::resource(s, &id)?;
-            Ok::<_, StoreError>((
+            Ok::<_, BookingError>((
                 x.clone(),
                 bookings::of_resource(s, &id, span.start, span.end)?,
                 bookings::rules(s)?,
@@ -226,7 +227,7 @@ pub async fn day(
         .await;
     let (x, booked, policy) = match read {
         Ok(v) if bookable(&v.0) => v,
-        Ok(_) | Err(StoreError::NotFound(_)) => {
+        Ok(_) | Err(BookingError::UnknownResource { .. }) => {
             return page::message(
                 StatusCode::NOT_FOUND,
                 lang,

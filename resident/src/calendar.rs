@@ -14,6 +14,8 @@ use keting_core::activity::rules::Standing;
 use keting_core::booking::BookingState;
 use keting_core::time::Timestamp;
 use keting_desk::Actor;
+use keting_desk::activities::ActivityError;
+use keting_desk::bookings::BookingError;
 use keting_desk::phones::PhoneError;
 use keting_desk::{activities, booking_view, bookings, phones};
 use keting_webkit::html::esc;
@@ -29,6 +31,31 @@ fn ics_text(s: &str) -> String {
         .replace(';', "\\;")
         .replace(',', "\\,")
         .replace('\n', "\\n")
+}
+
+/// A calendar address no longer bound, answered as one that never was.
+fn nothing_here(visit: &Visit) -> Response {
+    page::message(
+        StatusCode::NOT_FOUND,
+        visit.lang,
+        visit.lang.t("没有这个页面", "No such page"),
+        visit
+            .lang
+            .t("这个地址没有内容。", "There is nothing at this address."),
+    )
+}
+
+/// What reading a member's calendar can fail with: a calendar address no
+/// longer bound answers as one that never was; anything else is the
+/// database's.
+#[derive(Debug, thiserror::Error)]
+enum CalendarReadError {
+    #[error(transparent)]
+    Phone(#[from] PhoneError),
+    #[error(transparent)]
+    Booking(#[from] BookingError),
+    #[error(transparent)]
+    Activity(#[from] ActivityError),
 }
 
 /// `t` as an iCalendar UTC time.
@@ -95,26 +122,17 @@ pub async fn feed(State(r): State<Residents>, visit: Visit, Path(file): Path<Str
         .with_store(move |s| {
             let member = phones::calendar_of(s, &token)?;
             let since = Timestamp::from_unix_millis(now.as_unix_millis() - 86_400_000);
-            let mine = bookings::of_member(s, member, since).map_err(PhoneError::Store)?;
-            let resources = bookings::resources(s, None).map_err(PhoneError::Store)?;
-            let acts = activities::of_member(s, member, since).map_err(|e| match e {
-                activities::ActivityError::Store(e) => PhoneError::Store(e),
-                _ => PhoneError::SignedOut,
-            })?;
-            Ok::<_, PhoneError>((mine, resources, acts))
+            let mine = bookings::of_member(s, member, since)?;
+            let resources = bookings::resources(s, None)?;
+            let acts = activities::of_member(s, member, since)?;
+            Ok::<_, CalendarReadError>((mine, resources, acts))
         })
         .await;
     let (mine, resources, acts) = match read {
         Ok(x) => x,
-        Err(PhoneError::SignedOut) => {
-            return page::message(
-                StatusCode::NOT_FOUND,
-                visit.lang,
-                visit.lang.t("没有这个页面", "No such page"),
-                visit
-                    .lang
-                    .t("这个地址没有内容。", "There is nothing at this address."),
-            );
+        Err(CalendarReadError::Phone(PhoneError::SignedOut)) => return nothing_here(&visit),
+        Err(CalendarReadError::Activity(e)) if !matches!(e, ActivityError::Store(_)) => {
+            return nothing_here(&visit);
         }
         Err(e) => return page::unavailable(visit.lang, &e),
     };

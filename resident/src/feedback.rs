@@ -73,10 +73,12 @@ pub async fn page(State(r): State<Residents>, visit: Visit, Query(done): Query<D
     let (lang, cal, now, m) = (visit.lang, r.site().calendar, guard::now(), me.member);
     let read = r
         .with_store(move |s| {
-            let to_rate = feedback::to_rate(s, m, now)?;
-            let resources =
-                keting_desk::bookings::resources(s, None).map_err(FeedbackError::Store)?;
-            Ok::<_, FeedbackError>((to_rate, feedback::mine(s, m)?, resources))
+            // Any failure here is the database's: logged, shown as unavailable.
+            let failed = |e: &dyn std::fmt::Display| e.to_string();
+            let to_rate = feedback::to_rate(s, m, now).map_err(|e| failed(&e))?;
+            let mine = feedback::mine(s, m).map_err(|e| failed(&e))?;
+            let resources = keting_desk::bookings::resources(s, None).map_err(|e| failed(&e))?;
+            Ok::<_, String>((to_rate, mine, resources))
         })
         .await;
     let (to_rate, mine, resources) = match read {

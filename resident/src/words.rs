@@ -6,6 +6,7 @@
 use keting_core::activity::ActivityRefusal;
 use keting_core::booking::BookingRefusal;
 use keting_desk::activities::ActivityError;
+use keting_desk::bookings::BookingError;
 use keting_desk::phones::PhoneError;
 use keting_desk::records::StoreError;
 use keting_webkit::Lang;
@@ -132,6 +133,29 @@ impl ResidentWords for StoreError {
             StoreError::Activity(r) => r.words(lang),
             StoreError::Points(_) => say(lang, "积分不够", "Not enough points"),
             StoreError::NotFound(_) | StoreError::Forbidden(_) => not_found(lang),
+            _ => None,
+        }
+    }
+}
+
+impl ResidentWords for BookingError {
+    fn words(&self, lang: Lang) -> Option<String> {
+        match self {
+            BookingError::Refused(r) => r.words(lang),
+            BookingError::Points(_) => say(lang, "积分不够", "Not enough points"),
+            BookingError::NoSuchSlot { .. } => say(
+                lang,
+                "这个时间没有可预约的时段，请重新选择",
+                "Nothing can be booked at that time: choose again",
+            ),
+            BookingError::PianoNotBookable => say(
+                lang,
+                "钢琴不用预约，到钢琴房扫码就能弹",
+                "Pianos are not booked: scan in the piano room to play",
+            ),
+            BookingError::NotFound(_)
+            | BookingError::UnknownResource { .. }
+            | BookingError::Forbidden(_) => not_found(lang),
             _ => None,
         }
     }

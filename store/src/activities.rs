@@ -9,7 +9,7 @@
 use std::time::Duration;
 
 use keting_core::activity::rules::{ActivityPolicy, Change, Entry, Standing};
-use keting_core::activity::{ActivityKind, ActivityPlan, Audience};
+use keting_core::activity::{ActivityKind, ActivityPlan, ActivityRefusal, Audience};
 use keting_core::calendar::Span;
 use keting_core::ids::MemberId;
 use keting_core::time::Timestamp;
@@ -135,9 +135,7 @@ pub fn set_policy(
         rusqlite::Error::SqliteFailure(f, _)
             if f.code == rusqlite::ErrorCode::ConstraintViolation =>
         {
-            StoreError::Invalid(
-                "an offer is held 5 to 2880 minutes; sign-up opens 1 to 90 days before".into(),
-            )
+            StoreError::from(ActivityRefusal::BadPolicy)
         }
         e => e.into(),
     })?;

@@ -148,9 +148,9 @@ fn alarms(
         let (id, device, kind, detail, raised, by, acked, cleared) = r?;
         out.push(Alarm {
             id,
-            device: DeviceId::new(device).map_err(|e| StoreError::Invalid(e.to_string()))?,
+            device: DeviceId::new(device).map_err(|e| StoreError::Corrupt(e.to_string()))?,
             kind: AlarmKind::parse(&kind)
-                .ok_or_else(|| StoreError::Invalid(format!("alarm kind {kind:?}")))?,
+                .ok_or_else(|| StoreError::Corrupt(format!("alarm kind {kind:?}")))?,
             detail,
             raised: Timestamp::from_unix_millis(raised),
             acked: by.zip(acked.map(Timestamp::from_unix_millis)),

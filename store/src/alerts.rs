@@ -108,7 +108,7 @@ pub struct Pending {
 }
 
 fn kind_of(s: &str) -> Result<ChannelKind, StoreError> {
-    ChannelKind::parse(s).ok_or_else(|| StoreError::Invalid(format!("alert channel kind {s:?}")))
+    ChannelKind::parse(s).ok_or_else(|| StoreError::Corrupt(format!("alert channel kind {s:?}")))
 }
 
 /// Adds channel `c` (or replaces the one of that name).

@@ -25,7 +25,7 @@ use keting_core::ledger::Points;
 use keting_core::time::Timestamp;
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
-use super::resources::{self, ResourceRecord};
+use super::resources::{self, ResourceRecord, format_hours};
 use super::{StoreError, members, packages, points};
 
 const MS_PER_DAY: i64 = 86_400_000;
@@ -103,7 +103,7 @@ fn from_row(row: &Row<'_>) -> rusqlite::Result<Result<Booking, StoreError>> {
         .map(Timestamp::from_unix_millis);
     let end_reason = row.get(16)?;
     Ok((|| {
-        let corrupt = |w: &str| StoreError::Invalid(format!("booking {id}: stored {w} unreadable"));
+        let corrupt = |w: &str| StoreError::Corrupt(format!("booking {id}: stored {w} unreadable"));
         let charge = match (charge.as_str(), pts, fen, package) {
             ("none", ..) => None,
             ("free", ..) => Some(Charge::Free),
@@ -290,7 +290,7 @@ pub(super) fn member_bookings(
     for row in rows {
         let (s, e, st, res) = row?;
         let state = BookingState::parse(&st)
-            .ok_or_else(|| StoreError::Invalid(format!("booking state {st:?}")))?;
+            .ok_or_else(|| StoreError::Corrupt(format!("booking state {st:?}")))?;
         let booked = Slot {
             start: Timestamp::from_unix_millis(s),
             end: Timestamp::from_unix_millis(e),
@@ -324,10 +324,24 @@ pub fn quote(
     now: Timestamp,
 ) -> Result<Charge, StoreError> {
     let r = resources::require(conn, resource)?;
-    let slot = slots::slot_starting(&r.resource, calendar, slot_start)
-        .map_err(|_| StoreError::Invalid(format!("no slot of {resource} starts then")))?;
+    let slot =
+        slots::slot_starting(&r.resource, calendar, slot_start).map_err(|_| no_such_slot(&r))?;
     let me = member_bookings(conn, calendar, &r, member, slot)?;
     Ok(rules::charge(&r.resource, &me, now)?)
+}
+
+/// The refusal for a time at which no slot of `r` starts, with its hours.
+fn no_such_slot(r: &ResourceRecord) -> StoreError {
+    StoreError::NoSuchSlot {
+        resource: r.resource.id.to_string(),
+        hours: format_hours(&r.resource.hours),
+        slots: r
+            .resource
+            .slot_minutes
+            .map_or("one slot a window".into(), |m| {
+                format!("slots of {m} minutes")
+            }),
+    }
 }
 
 /// What became of a booking request.
@@ -355,19 +369,10 @@ pub fn book(
     members::require(conn, member)?;
     let r = resources::require(conn, resource)?;
     if r.resource.kind == ResourceKind::Piano {
-        return Err(StoreError::Invalid(
-            "pianos are not booked: scan at the kiosk to play on a free one".into(),
-        ));
+        return Err(StoreError::PianoNotBookable);
     }
-    let slot = slots::slot_starting(&r.resource, calendar, slot_start).map_err(|_| {
-        StoreError::Invalid(format!(
-            "no slot of {resource} starts then (its hours: {}, slots of {} minutes)",
-            resources::format_hours(&r.resource.hours),
-            r.resource
-                .slot_minutes
-                .map_or("a whole window".into(), |m| m.to_string())
-        ))
-    })?;
+    let slot =
+        slots::slot_starting(&r.resource, calendar, slot_start).map_err(|_| no_such_slot(&r))?;
     let me = member_bookings(conn, calendar, &r, member, slot)?;
     let taken = places_taken(conn, resource, slot.start)?;
     let req = Request {

@@ -91,7 +91,7 @@ pub fn pending(conn: &Connection, now: Timestamp) -> Result<Vec<PendingClaim>, S
     for row in rows {
         let (device, pin, requested, expires) = row?;
         out.push(PendingClaim {
-            device: DeviceId::new(device).map_err(|e| StoreError::Invalid(e.to_string()))?,
+            device: DeviceId::new(device).map_err(|e| StoreError::Corrupt(e.to_string()))?,
             pin,
             requested: Timestamp::from_unix_millis(requested),
             expires: Timestamp::from_unix_millis(expires),
@@ -189,7 +189,7 @@ pub fn confirmed(conn: &Connection) -> Result<Vec<ConfirmedClaim>, StoreError> {
         let (id, device, nonce, csr) = row?;
         out.push(ConfirmedClaim {
             id,
-            device: DeviceId::new(device).map_err(|e| StoreError::Invalid(e.to_string()))?,
+            device: DeviceId::new(device).map_err(|e| StoreError::Corrupt(e.to_string()))?,
             nonce,
             csr,
         });

@@ -159,7 +159,7 @@ fn insert(
     deadline: Duration,
 ) -> Result<String, StoreError> {
     let mut id = [0u8; 8];
-    getrandom::fill(&mut id).map_err(|e| StoreError::Invalid(format!("no randomness: {e}")))?;
+    getrandom::fill(&mut id).map_err(|e| StoreError::NoRandomness(e.to_string()))?;
     let command_id: String = id.iter().map(|b| format!("{b:02x}")).collect();
     conn.execute(
         "INSERT INTO device_commands (command_id, device_id, action, member_id, requested_by, requested_ms, deadline_ms)
@@ -182,7 +182,7 @@ fn action_of(s: &str) -> Result<CommandAction, StoreError> {
         "unlock" => Ok(CommandAction::Unlock),
         "self_test" => Ok(CommandAction::SelfTest),
         "reset_release" => Ok(CommandAction::ResetRelease),
-        other => Err(StoreError::Invalid(format!("a command's action {other:?}"))),
+        other => Err(StoreError::Corrupt(format!("a command's action {other:?}"))),
     }
 }
 
@@ -209,7 +209,7 @@ pub fn take_unsent(conn: &Connection, now: Timestamp) -> Result<Vec<PendingComma
     let mut out = Vec::new();
     for row in rows {
         let (command_id, device, member, deadline, action) = row?;
-        let device = DeviceId::new(device).map_err(|e| StoreError::Invalid(e.to_string()))?;
+        let device = DeviceId::new(device).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         out.push(PendingCommand {
             command_id,
             device,
@@ -251,7 +251,7 @@ pub fn record_ack(
     };
     let report = match &ack.outcome {
         Outcome::SelfTested { checks } => {
-            Some(serde_json::to_string(checks).map_err(|e| StoreError::Invalid(e.to_string()))?)
+            Some(serde_json::to_string(checks).map_err(|e| StoreError::Corrupt(e.to_string()))?)
         }
         _ => None,
     };
@@ -308,11 +308,11 @@ pub fn get(conn: &Connection, command_id: &str) -> Result<Option<CommandRecord>,
     };
     let report = match report {
         Some(json) => serde_json::from_str(&json)
-            .map_err(|e| StoreError::Invalid(format!("a self-test report: {e}")))?,
+            .map_err(|e| StoreError::Corrupt(format!("a self-test report: {e}")))?,
         None => Vec::new(),
     };
     Ok(Some(CommandRecord {
-        device: DeviceId::new(device).map_err(|e| StoreError::Invalid(e.to_string()))?,
+        device: DeviceId::new(device).map_err(|e| StoreError::Corrupt(e.to_string()))?,
         action: action_of(&action)?,
         requested_by,
         requested: Timestamp::from_unix_millis(requested),

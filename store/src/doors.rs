@@ -34,7 +34,7 @@ pub fn list(conn: &Connection) -> Result<Vec<Door>, StoreError> {
     for row in rows {
         let (id, name) = row?;
         let id = DeviceId::new(id)
-            .map_err(|e| StoreError::Invalid(format!("door id in the database: {e}")))?;
+            .map_err(|e| StoreError::Corrupt(format!("door id in the database: {e}")))?;
         doors.push(Door { id, name });
     }
     Ok(doors)

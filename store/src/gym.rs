@@ -3,11 +3,11 @@
 //! The door roster is built from here and from the members' epochs: every
 //! member may enter in day hours, members with a paid month also at night.
 
-use keting_core::calendar::parse_date;
 use keting_core::ids::MemberId;
 use keting_core::roster::RosterMember;
 use keting_core::time::Timestamp;
 use rusqlite::{Connection, OptionalExtension, params};
+use time::Date;
 
 use super::StoreError;
 use super::members;
@@ -23,15 +23,15 @@ pub struct GymMember {
     pub paid_until: String,
 }
 
-/// Records that `member` has paid up to `until` (`YYYY-MM-DD`), replacing
-/// any earlier date. The member must exist.
+/// Records that `member` has paid up to `until`, replacing any earlier
+/// date. The member must exist.
 pub fn grant(
     conn: &Connection,
     member: MemberId,
-    until: &str,
+    until: Date,
     now: Timestamp,
 ) -> Result<(), StoreError> {
-    parse_date(until).map_err(|e| StoreError::Invalid(format!("--until {until:?}: {e}")))?;
+    let until = until.to_string();
     members::require(conn, member)?;
     conn.execute(
         "INSERT INTO gym_memberships (member_id, paid_until, granted_ms) VALUES (?1, ?2, ?3)
@@ -98,6 +98,7 @@ mod tests {
     use super::*;
     use crate::Store;
     use crate::members::{NewMember, Role};
+    use keting_core::calendar::parse_date;
 
     #[test]
     fn grant_replaces_revoke_ends_and_the_roster_follows() {
@@ -105,14 +106,15 @@ mod tests {
         let c = store.conn();
         let t = Timestamp::from_unix_millis(0);
         let a = members::add(c, &NewMember::new("甲", None, &[Role::Gym]).unwrap(), t).unwrap();
-        let b = members::add(
+        members::add(
             c,
             &NewMember::new("乙", None, &[Role::Resident]).unwrap(),
             t,
         )
         .unwrap();
-        grant(c, a, "2026-11-30", t).unwrap();
-        grant(c, a, "2026-12-31", t).unwrap();
+        let day = |s: &str| parse_date(s).unwrap();
+        grant(c, a, day("2026-11-30"), t).unwrap();
+        grant(c, a, day("2026-12-31"), t).unwrap();
         assert_eq!(paid_until(c, a).unwrap().as_deref(), Some("2026-12-31"));
         let roster = roster_members(c).unwrap();
         assert_eq!(roster.len(), 2);
@@ -121,12 +123,9 @@ mod tests {
         assert!(revoke(c, a).unwrap());
         assert!(!revoke(c, a).unwrap());
         assert!(list(c).unwrap().is_empty());
+        assert!(parse_date("2026-02-30").is_err(), "a date that is not one");
         assert!(matches!(
-            grant(c, b, "2026-02-30", t),
-            Err(StoreError::Invalid(_))
-        ));
-        assert!(matches!(
-            grant(c, MemberId(99), "2026-12-31", t),
+            grant(c, MemberId(99), day("2026-12-31"), t),
             Err(StoreError::NotFound(_))
         ));
     }

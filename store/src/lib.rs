@@ -94,9 +94,56 @@ pub enum StoreError {
     /// A record that was asked for does not exist.
     #[error("{0} not found")]
     NotFound(String),
-    /// A value that a person gave does not fit.
-    #[error("{0}")]
-    Invalid(String),
+    /// What is stored cannot be read back: a damaged or hand-edited
+    /// database, never a person's mistake.
+    #[error("the database holds something unreadable: {0}")]
+    Corrupt(String),
+    /// The system's random number source failed.
+    #[error("no randomness from the system: {0}")]
+    NoRandomness(String),
+    /// SQLite would not use WAL mode (a network or read-only filesystem).
+    #[error("the database refused WAL mode (got {0}): keep the data directory on a local disk")]
+    NoWal(String),
+    /// A counter has no number left (member numbers, a card's reissues).
+    #[error("{0} are exhausted")]
+    Exhausted(&'static str),
+    /// A posting was not well formed (a bug) or would take a member below
+    /// zero.
+    #[error("ledger: {0}")]
+    Ledger(#[from] keting_core::ledger::PostingError),
+    /// A session's rating was refused.
+    #[error(transparent)]
+    Rating(#[from] ratings::RatingRefusal),
+    /// A drink slot's settings were refused.
+    #[error(transparent)]
+    DrinkSlot(#[from] vending_slots::DrinkSlotRefusal),
+    /// A course package was refused.
+    #[error(transparent)]
+    Package(#[from] packages::PackageRefusal),
+    /// A home-page programme item was refused.
+    #[error(transparent)]
+    Programme(#[from] programme::ProgrammeRefusal),
+    /// No bookable slot of a resource starts at the time asked.
+    #[error("no slot of {resource} starts then (its hours: {hours}, {slots})")]
+    NoSuchSlot {
+        /// The resource's id.
+        resource: String,
+        /// Its opening hours, `HH:MM-HH:MM,…`.
+        hours: String,
+        /// Its slots: "slots of N minutes" or "one slot a window".
+        slots: String,
+    },
+    /// Pianos are played by walking up, never booked.
+    #[error("pianos are not booked: scan at the kiosk to play on a free one")]
+    PianoNotBookable,
+    /// No resource with that id.
+    #[error("no resource {id:?} here (there are: {known})")]
+    UnknownResource {
+        /// The id asked for.
+        id: String,
+        /// The ids there are, comma separated.
+        known: String,
+    },
     /// A new member's details were refused.
     #[error(transparent)]
     NewMember(#[from] members::NewMemberError),
@@ -118,19 +165,6 @@ pub enum StoreError {
     /// A resource's settings do not hold (the core's rule).
     #[error(transparent)]
     Resource(#[from] keting_core::booking::ResourceError),
-    /// A resource's capacity lowered below the places already booked in
-    /// one of its slots.
-    #[error(
-        "capacity {capacity} is less than the {booked} places booked in the slot at {slot}: cancel bookings first"
-    )]
-    CapacityBelowBooked {
-        /// The capacity asked for.
-        capacity: u16,
-        /// The places booked in that slot.
-        booked: u16,
-        /// The slot's start.
-        slot: keting_core::time::Timestamp,
-    },
 }
 
 /// The centre's database.
@@ -151,9 +185,7 @@ impl Store {
         // when it returns, so an acknowledged scan survives a power cut.
         let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
         if !mode.eq_ignore_ascii_case("wal") {
-            return Err(StoreError::Invalid(format!(
-                "the database refused WAL mode (got {mode})"
-            )));
+            return Err(StoreError::NoWal(mode));
         }
         conn.execute_batch("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;")?;
         let mut store = Self { conn };

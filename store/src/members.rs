@@ -155,7 +155,7 @@ pub fn add(conn: &Connection, new: &NewMember, now: Timestamp) -> Result<MemberI
         params![new.name, new.phone_tail, now.as_unix_millis()],
     )?;
     let id = u32::try_from(conn.last_insert_rowid())
-        .map_err(|_| StoreError::Invalid("member numbers are exhausted".into()))?;
+        .map_err(|_| StoreError::Exhausted("member numbers"))?;
     let mut insert_role =
         conn.prepare_cached("INSERT INTO member_roles (member_id, role) VALUES (?1, ?2)")?;
     for role in &new.roles {
@@ -215,7 +215,7 @@ fn roles(conn: &Connection, id: MemberId) -> Result<Vec<Role>, StoreError> {
         .collect::<Result<Vec<_>, _>>()?;
     let mut roles = names
         .iter()
-        .map(|n| n.parse().map_err(StoreError::Invalid))
+        .map(|n| n.parse().map_err(StoreError::Corrupt))
         .collect::<Result<Vec<Role>, _>>()?;
     roles.sort();
     Ok(roles)
@@ -293,7 +293,7 @@ pub fn bump_epoch(conn: &Connection, id: MemberId) -> Result<Epoch, StoreError> 
     let next = member
         .epoch
         .next()
-        .ok_or_else(|| StoreError::Invalid(format!("member {id} cannot be revoked again")))?;
+        .ok_or(StoreError::Exhausted("a card's reissues"))?;
     conn.execute(
         "UPDATE members SET epoch = ?1 WHERE id = ?2",
         params![next.0, id.0],

@@ -8,7 +8,20 @@ use keting_core::ids::MemberId;
 use keting_core::time::Timestamp;
 use rusqlite::{Connection, params};
 
+use thiserror::Error;
+
 use super::{StoreError, members};
+
+/// Why a course package was not sold.
+#[derive(Clone, Debug, Error, PartialEq, Eq)]
+pub enum PackageRefusal {
+    /// Fewer than 1 or more than 100 sessions.
+    #[error("a package has 1 to 100 sessions, not {0}")]
+    Sessions(u16),
+    /// An expiry date already past.
+    #[error("the package's expiry date is in the past")]
+    ExpiryPast,
+}
 
 /// Sells `member` a package of `sessions` sessions of `kind`, valid until
 /// `expires`; returns its id.
@@ -23,14 +36,10 @@ pub fn sell(
 ) -> Result<i64, StoreError> {
     members::require(conn, member)?;
     if !(1..=100).contains(&sessions) {
-        return Err(StoreError::Invalid(format!(
-            "a package has 1 to 100 sessions, not {sessions}"
-        )));
+        return Err(PackageRefusal::Sessions(sessions).into());
     }
     if expires <= now {
-        return Err(StoreError::Invalid(
-            "the package's expiry date is in the past".into(),
-        ));
+        return Err(PackageRefusal::ExpiryPast.into());
     }
     conn.execute(
         "INSERT INTO packages (member_id, kind, sessions, expires_ms, sold_by, created_ms)
@@ -64,7 +73,7 @@ pub fn sold_between(
     for row in rows {
         let (kind, n, sessions) = row?;
         let kind = ResourceKind::parse(&kind)
-            .ok_or_else(|| StoreError::Invalid(format!("a package's kind {kind:?}")))?;
+            .ok_or_else(|| StoreError::Corrupt(format!("a package's kind {kind:?}")))?;
         out.push((kind, n, sessions));
     }
     Ok(out)
@@ -98,7 +107,7 @@ pub fn of_member(
             id,
             member,
             kind: ResourceKind::parse(&k)
-                .ok_or_else(|| StoreError::Invalid(format!("package {id}: kind {k:?}")))?,
+                .ok_or_else(|| StoreError::Corrupt(format!("package {id}: kind {k:?}")))?,
             sessions,
             used,
             expires: Timestamp::from_unix_millis(expires),

@@ -14,7 +14,7 @@ use keting_core::calendar::SiteCalendar;
 use keting_core::ids::MemberId;
 use keting_core::ledger::expiry::{self, Lot};
 use keting_core::ledger::rules::{self, PointsPolicy, PointsRefusal, Standing};
-use keting_core::ledger::{Account, Points, Posting, PostingKind};
+use keting_core::ledger::{Account, Points, Posting, PostingError, PostingKind};
 use keting_core::time::Timestamp;
 use rusqlite::{Connection, OptionalExtension, params};
 
@@ -132,9 +132,7 @@ pub fn post(
     calendar: SiteCalendar,
     now: Timestamp,
 ) -> Result<i64, StoreError> {
-    posting
-        .check()
-        .map_err(|e| StoreError::Invalid(format!("ledger: {e}")))?;
+    posting.check()?;
     conn.prepare_cached(
         "INSERT INTO ledger_postings (kind, at_ms, day, member_id, actor, activity_id, redemption_id, reverses, memo, held_activity_id)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
@@ -161,9 +159,7 @@ pub fn post(
             && *amount < 0
             && balance(conn, *account)? < 0
         {
-            return Err(StoreError::Invalid(format!(
-                "ledger: member {m} would go below zero"
-            )));
+            return Err(PostingError::MemberNegative(*m).into());
         }
     }
     Ok(id)
@@ -250,9 +246,7 @@ pub fn activity(
 ) -> Result<i64, StoreError> {
     let name = name.trim();
     if name.is_empty() || name.chars().count() > 40 {
-        return Err(StoreError::Invalid(
-            "an activity's name has 1 to 40 characters".into(),
-        ));
+        return Err(PointsRefusal::BadOccasionName.into());
     }
     if points <= 0 {
         return Err(PointsRefusal::NotPositive.into());
@@ -266,9 +260,13 @@ pub fn activity(
         .optional()?;
     match found {
         Some((id, p)) if p == points => Ok(id),
-        Some((_, p)) => Err(StoreError::Invalid(format!(
-            "{name} on {day} is worth {p} points, not {points}"
-        ))),
+        Some((_, p)) => Err(PointsRefusal::OccasionWorth {
+            name: name.to_owned(),
+            day: day.to_owned(),
+            worth: p,
+            asked: points,
+        }
+        .into()),
         None => {
             conn.execute(
                 "INSERT INTO award_occasions (name, points, day, created_by, created_ms) VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -317,7 +315,7 @@ pub fn award(
         memo: &name,
         ..PostingMeta::default()
     };
-    earn(conn, points, &meta, calendar, now)
+    earn(conn, member, points, &meta, calendar, now)
 }
 
 /// Awards `member` `points` for their time on held activity `activity`
@@ -342,7 +340,7 @@ pub fn award_for_activity(
         memo: title,
         ..PostingMeta::default()
     };
-    earn(conn, points, &meta, calendar, now)
+    earn(conn, member, points, &meta, calendar, now)
 }
 
 /// The one way points are earned: the member's due points expire, the
@@ -350,14 +348,12 @@ pub fn award_for_activity(
 /// caps), and the posting is written with `meta`.
 fn earn(
     conn: &Connection,
+    member: MemberId,
     points: Points,
     meta: &PostingMeta<'_>,
     calendar: SiteCalendar,
     now: Timestamp,
 ) -> Result<i64, StoreError> {
-    let member = meta
-        .member
-        .ok_or_else(|| StoreError::Invalid("an award names its member".into()))?;
     let policy = policy(conn)?;
     expire_due(conn, member, &policy, calendar, now)?;
     let already: bool = conn
@@ -399,7 +395,7 @@ pub fn reverse(
             StoreError::NotFound(format!("posting {posting} (see `kiosk points history ID`)"))
         })?;
     let kind = PostingKind::parse(&kind)
-        .ok_or_else(|| StoreError::Invalid(format!("posting {posting} has kind {kind:?}")))?;
+        .ok_or_else(|| StoreError::Corrupt(format!("posting {posting} has kind {kind:?}")))?;
     let legs: Vec<(Account, Points)> = conn
         .prepare_cached("SELECT account, amount FROM ledger_legs WHERE posting_id = ?1")?
         .query_map([posting], |r| Ok((r.get::<_, String>(0)?, r.get(1)?)))?
@@ -407,7 +403,7 @@ pub fn reverse(
             let (a, p) = row?;
             let a = a
                 .parse::<Account>()
-                .map_err(|e| StoreError::Invalid(e.to_string()))?;
+                .map_err(|e| StoreError::Corrupt(e.to_string()))?;
             Ok((a, p))
         })
         .collect::<Result<_, StoreError>>()?;
@@ -518,7 +514,7 @@ pub fn history(
     for row in rows {
         let (posting, kind, at, points, actor, memo, activity, drink, reversed) = row?;
         let kind = PostingKind::parse(&kind)
-            .ok_or_else(|| StoreError::Invalid(format!("posting {posting} has kind {kind:?}")))?;
+            .ok_or_else(|| StoreError::Corrupt(format!("posting {posting} has kind {kind:?}")))?;
         let what = [activity, drink, memo]
             .into_iter()
             .find(|s| !s.is_empty())

@@ -7,7 +7,17 @@
 use rusqlite::{Connection, named_params};
 use time::Date;
 
+use thiserror::Error;
+
 use super::StoreError;
+
+/// Why a programme item was not taken.
+#[derive(Clone, Debug, Error, PartialEq, Eq)]
+pub enum ProgrammeRefusal {
+    /// Its start is not `HH:MM`.
+    #[error("a programme item starts at HH:MM, got {0:?}")]
+    Starts(String),
+}
 
 /// When a programme item happens.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -55,10 +65,7 @@ pub fn add(conn: &Connection, when: Recurrence, item: &ProgrammeItem) -> Result<
         rusqlite::Error::SqliteFailure(f, _)
             if f.code == rusqlite::ErrorCode::ConstraintViolation =>
         {
-            StoreError::Invalid(format!(
-                "a programme item starts at HH:MM, got {:?}",
-                item.starts
-            ))
+            StoreError::from(ProgrammeRefusal::Starts(item.starts.clone()))
         }
         e => e.into(),
     })?;
@@ -114,7 +121,7 @@ mod tests {
         .unwrap();
         assert!(matches!(
             add(c, Recurrence::Daily, &item("9am", "x")),
-            Err(StoreError::Invalid(_))
+            Err(StoreError::Programme(ProgrammeRefusal::Starts(_)))
         ));
         // 2026-11-22 is a Sunday.
         let titles = |d| {

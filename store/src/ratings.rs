@@ -6,8 +6,27 @@ use keting_core::ids::MemberId;
 use keting_core::time::Timestamp;
 use rusqlite::{Connection, OptionalExtension, params};
 
+use thiserror::Error;
+
 use super::StoreError;
 use super::bookings::{self, Booking};
+
+/// Why a rating was not taken.
+#[derive(Clone, Debug, Error, PartialEq, Eq)]
+pub enum RatingRefusal {
+    /// Fewer than 1 or more than 5 stars.
+    #[error("a rating is 1 to 5 stars, not {0}")]
+    Stars(u8),
+    /// The booking is another member's.
+    #[error("that booking is not this member's")]
+    NotYours,
+    /// The session is not over yet (or never happened).
+    #[error("this booking is {0}: a session is rated once it is over")]
+    NotOver(BookingState),
+    /// Rated once already.
+    #[error("this session was rated already")]
+    RatedAlready,
+}
 
 /// A session can be rated this long after it ended (at the next scan).
 pub const RATE_WITHIN_MS: i64 = 24 * 3_600_000;
@@ -22,24 +41,17 @@ pub fn rate(
     now: Timestamp,
 ) -> Result<(), StoreError> {
     if !(1..=5).contains(&stars) {
-        return Err(StoreError::Invalid(format!(
-            "a rating is 1 to 5 stars, not {stars}"
-        )));
+        return Err(RatingRefusal::Stars(stars).into());
     }
     let b = bookings::get(conn, booking)?;
     if member.is_some_and(|m| m != b.member) {
-        return Err(StoreError::Invalid(format!(
-            "booking {booking} is not this member's"
-        )));
+        return Err(RatingRefusal::NotYours.into());
     }
     if !matches!(
         b.state,
         BookingState::Done | BookingState::ToCheck | BookingState::Failed
     ) {
-        return Err(StoreError::Invalid(format!(
-            "booking {booking} is {}: a session is rated once it is over",
-            b.state
-        )));
+        return Err(RatingRefusal::NotOver(b.state).into());
     }
     let new = conn.execute(
         "INSERT INTO ratings (booking_id, member_id, resource_id, kind, stars, at_ms)
@@ -54,9 +66,7 @@ pub fn rate(
         ],
     )?;
     if new == 0 {
-        return Err(StoreError::Invalid(format!(
-            "booking {booking} was rated already"
-        )));
+        return Err(RatingRefusal::RatedAlready.into());
     }
     Ok(())
 }
@@ -137,7 +147,7 @@ pub fn per_service_between(
         let (kind, count, average_x100, satisfied) = row?;
         out.push(ServiceRatings {
             kind: ResourceKind::parse(&kind)
-                .ok_or_else(|| StoreError::Invalid(format!("rating kind {kind:?}")))?,
+                .ok_or_else(|| StoreError::Corrupt(format!("rating kind {kind:?}")))?,
             count,
             average_x100,
             satisfied,

@@ -58,7 +58,7 @@ impl State {
             "unknown" => Self::Unknown,
             "committed" => Self::Committed,
             "refunded" => Self::Refunded,
-            other => return Err(StoreError::Invalid(format!("redemption state {other:?}"))),
+            other => return Err(StoreError::Corrupt(format!("redemption state {other:?}"))),
         })
     }
 
@@ -102,7 +102,7 @@ pub enum RedemptionRefusal {
 
 fn new_id() -> Result<String, StoreError> {
     let mut bytes = [0u8; 8];
-    getrandom::fill(&mut bytes).map_err(|e| StoreError::Invalid(format!("no randomness: {e}")))?;
+    getrandom::fill(&mut bytes).map_err(|e| StoreError::NoRandomness(e.to_string()))?;
     Ok(format!(
         "r-{}",
         bytes.iter().map(|b| format!("{b:02x}")).collect::<String>()
@@ -131,7 +131,7 @@ fn redemption_of(t: RawRedemption) -> Result<Redemption, StoreError> {
     Ok(Redemption {
         id: t.0,
         member: MemberId(t.1),
-        device: DeviceId::new(t.2).map_err(|e| StoreError::Invalid(e.to_string()))?,
+        device: DeviceId::new(t.2).map_err(|e| StoreError::Corrupt(e.to_string()))?,
         slot: t.3,
         points: t.4,
         state: State::parse(&t.5)?,
@@ -241,7 +241,7 @@ pub fn in_doubt_per_device(conn: &Connection) -> Result<Vec<(DeviceId, i64)>, St
     for r in rows {
         let (d, n) = r?;
         out.push((
-            DeviceId::new(d).map_err(|e| StoreError::Invalid(e.to_string()))?,
+            DeviceId::new(d).map_err(|e| StoreError::Corrupt(e.to_string()))?,
             n,
         ));
     }

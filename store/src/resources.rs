@@ -2,7 +2,7 @@
 //! costs, when it is open, and which device agent (and relay channel)
 //! drives it.
 
-use keting_core::booking::{Limits, OpeningWindow, Price, Resource, ResourceId, ResourceKind};
+use keting_core::booking::{Limits, Price, Resource, ResourceId, ResourceKind};
 use keting_core::ids::DeviceId;
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
@@ -21,27 +21,7 @@ pub struct ResourceRecord {
     pub session: std::time::Duration,
 }
 
-/// Formats opening windows as `09:00-12:00,14:00-17:00`.
-pub fn format_hours(hours: &[OpeningWindow]) -> String {
-    hours
-        .iter()
-        .map(ToString::to_string)
-        .collect::<Vec<_>>()
-        .join(",")
-}
-
-/// Parses `09:00-12:00,14:00-17:00`.
-pub fn parse_hours(s: &str) -> Result<Vec<OpeningWindow>, StoreError> {
-    s.split(',')
-        .map(|w| {
-            OpeningWindow::parse(w.trim()).ok_or_else(|| {
-                StoreError::Invalid(format!(
-                    "opening hours {w:?}: write HH:MM-HH:MM, several separated by commas"
-                ))
-            })
-        })
-        .collect()
-}
+pub use keting_core::booking::{format_hours, parse_hours};
 
 fn price_json(p: Price) -> String {
     serde_json::to_string(&p).unwrap_or_else(|_| r#"{"in":"free"}"#.into())
@@ -100,7 +80,7 @@ fn from_row(row: &Row<'_>) -> rusqlite::Result<Result<ResourceRecord, StoreError
     let session_s: u32 = row.get(14)?;
     Ok((|| {
         let corrupt =
-            |what: &str| StoreError::Invalid(format!("resource {id}: stored {what} unreadable"));
+            |what: &str| StoreError::Corrupt(format!("resource {id}: stored {what} unreadable"));
         let price_of = |s: &str| serde_json::from_str::<Price>(s).map_err(|_| corrupt("price"));
         Ok(ResourceRecord {
             resource: Resource {
@@ -148,7 +128,10 @@ pub fn require(conn: &Connection, id: &str) -> Result<ResourceRecord, StoreError
                     .join(", ")
             })
             .unwrap_or_default();
-        StoreError::Invalid(format!("no resource {id:?} here (there are: {known})"))
+        StoreError::UnknownResource {
+            id: id.to_owned(),
+            known,
+        }
     })
 }
 

@@ -46,7 +46,7 @@ pub fn get(conn: &Connection) -> Result<Option<SiteRecord>, StoreError> {
     let Some((site_id, name, offset, demo, key, created)) = row else {
         return Ok(None);
     };
-    let corrupt = |what: String| StoreError::Invalid(format!("the site record is damaged: {what}"));
+    let corrupt = |what: String| StoreError::Corrupt(format!("the site record is damaged: {what}"));
     Ok(Some(SiteRecord {
         site_id: SiteId::new(site_id).map_err(|e| corrupt(e.to_string()))?,
         name,

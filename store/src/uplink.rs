@@ -289,7 +289,7 @@ pub fn event(
             )
             .optional()?,
         other => {
-            return Err(StoreError::Invalid(format!(
+            return Err(StoreError::Corrupt(format!(
                 "an uplink row of source {other:?}"
             )));
         }

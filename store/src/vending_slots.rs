@@ -7,7 +7,23 @@ use keting_core::ids::DeviceId;
 use keting_core::ledger::Points;
 use rusqlite::{Connection, OptionalExtension, params};
 
+use thiserror::Error;
+
 use super::StoreError;
+
+/// Why a drink slot's settings were not taken.
+#[derive(Clone, Debug, Error, PartialEq, Eq)]
+pub enum DrinkSlotRefusal {
+    /// A slot number outside 1 to 99.
+    #[error("slot {0}: slots are numbered 1 to 99")]
+    SlotNumber(u8),
+    /// A price of zero or fewer points.
+    #[error("price {0}: a positive number of points")]
+    Price(Points),
+    /// A name missing or too long.
+    #[error("a drink needs a Chinese name (1 to 20 characters) and an English one (1 to 40)")]
+    Names,
+}
 
 /// One slot of a machine.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -39,7 +55,7 @@ fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(String, u8, String, String, P
 
 fn slot_of(t: (String, u8, String, String, Points, u32)) -> Result<Slot, StoreError> {
     Ok(Slot {
-        device: DeviceId::new(t.0).map_err(|e| StoreError::Invalid(e.to_string()))?,
+        device: DeviceId::new(t.0).map_err(|e| StoreError::Corrupt(e.to_string()))?,
         slot: t.1,
         name_zh: t.2,
         name_en: t.3,
@@ -51,20 +67,15 @@ fn slot_of(t: (String, u8, String, String, Points, u32)) -> Result<Slot, StoreEr
 /// Sets a slot's drink and price (and stock), creating the slot if new.
 pub fn set(conn: &Connection, s: &Slot) -> Result<(), StoreError> {
     if !(1..=99).contains(&s.slot) {
-        return Err(StoreError::Invalid(format!("slot {}: 1 to 99", s.slot)));
+        return Err(DrinkSlotRefusal::SlotNumber(s.slot).into());
     }
     if s.price <= 0 {
-        return Err(StoreError::Invalid(format!(
-            "price {}: a positive number of points",
-            s.price
-        )));
+        return Err(DrinkSlotRefusal::Price(s.price).into());
     }
     let zh = s.name_zh.trim();
     let en = s.name_en.trim();
     if zh.is_empty() || zh.chars().count() > 20 || en.is_empty() || en.chars().count() > 40 {
-        return Err(StoreError::Invalid(
-            "a drink needs a Chinese name (1 to 20 characters) and an English one (1 to 40)".into(),
-        ));
+        return Err(DrinkSlotRefusal::Names.into());
     }
     conn.execute(
         "INSERT INTO vending_slots (device_id, slot, name_zh, name_en, price, stock) VALUES (?1, ?2, ?3, ?4, ?5, ?6)

@@ -7,7 +7,7 @@
 use keting_core::booking::rules::{self, Request};
 use keting_core::booking::slots::{self, Slot};
 use keting_core::booking::walk_up::{self, Allocation};
-use keting_core::booking::{BookingPolicy, Decision, ResourceKind};
+use keting_core::booking::{BookingPolicy, BookingRefusal, Decision, ResourceKind};
 use keting_core::calendar::SiteCalendar;
 use keting_core::ids::MemberId;
 use keting_core::time::Timestamp;
@@ -128,9 +128,8 @@ pub fn scan(
         wait_if_full: false,
     };
     let Decision::Booked(charge) = rules::decide(policy, calendar, &req, &me, 0)? else {
-        return Err(StoreError::Invalid(
-            "walk-up sessions have no waiting list".into(),
-        ));
+        // Asked with no waiting list, the rules book or refuse.
+        return Err(BookingRefusal::Full.into());
     };
     let nobody_waiting = queue_length(conn, kind)? == 0;
     let taken = in_use(conn, kind)?;

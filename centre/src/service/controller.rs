@@ -767,7 +767,7 @@ impl Controller {
         Ok(())
     }
 
-    async fn poll(&mut self, link: &LinkHandle) -> Result<(), StoreError> {
+    async fn poll(&mut self, link: &LinkHandle) -> Result<(), super::CentreError> {
         let version = self.store.data_version()?;
         if self.data_version != Some(version) {
             self.data_version = Some(version);

@@ -170,13 +170,15 @@ bus = \"tcp:127.0.0.1:{vending_port}\"\n",
             keting_store::device_keys::put(tx, &agent.device, &key.verifying_key(), "demo", now())
         })?;
     }
-    store.write(|tx| {
-        for c in 1..=DEMO_PIANO_COUNT {
-            resources::put(tx, &crate::demo::piano(c)?)?;
-        }
-        resources::put(tx, &crate::demo::robot()?)?;
-        Ok::<_, keting_store::StoreError>(())
-    })?;
+    store
+        .write(|tx| {
+            for c in 1..=DEMO_PIANO_COUNT {
+                resources::put(tx, &crate::demo::piano(c)?)?;
+            }
+            resources::put(tx, &crate::demo::robot()?)?;
+            Ok::<_, crate::demo::DemoError>(())
+        })
+        .map_err(|e| CentreError::Demo(e.to_string()))?;
     // The machine holds what the demo's catalogue says, and takes 1.5 s a drink.
     let vending = SimVending::new(4, 8);
     vending.set_stock(3, 0);

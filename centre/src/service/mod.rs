@@ -138,6 +138,9 @@ pub enum CentreError {
     /// The database.
     #[error(transparent)]
     Store(#[from] keting_store::StoreError),
+    /// The bookings' sweep.
+    #[error(transparent)]
+    Bookings(#[from] keting_desk::bookings::BookingError),
     /// The runtime or a thread.
     #[error("cannot start the centre's runtime: {0}")]
     Runtime(String),

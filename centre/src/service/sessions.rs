@@ -205,7 +205,7 @@ pub fn sweep(
     cal: SiteCalendar,
     unavailable: &[String],
     t: Timestamp,
-) -> Result<(), StoreError> {
+) -> Result<(), keting_desk::bookings::BookingError> {
     let (swept, served) = keting_desk::bookings::sweep(store, cal, unavailable, t)?;
     for b in &swept.released {
         tracing::info!(booking = b.id, resource = %b.resource, "nobody started it: released");

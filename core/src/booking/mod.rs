@@ -28,7 +28,8 @@ pub mod walk_up;
 
 pub use package::{Package, PackageState};
 pub use resource::{
-    Limits, OpeningWindow, Price, Resource, ResourceError, ResourceId, ResourceKind,
+    Limits, OpeningWindow, Price, Resource, ResourceError, ResourceId, ResourceKind, format_hours,
+    parse_hours,
 };
 pub use rules::{BookingPolicy, BookingRefusal, Charge, Decision, MemberBookings, Request};
 pub use session::{BookingState, Transition, TransitionError};

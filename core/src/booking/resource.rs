@@ -212,6 +212,23 @@ impl OpeningWindow {
     }
 }
 
+/// Parses opening hours written `09:00-12:00,14:00-17:00`; one window that
+/// is not `HH:MM-HH:MM` refuses the whole ([`ResourceError::BadHours`]).
+pub fn parse_hours(s: &str) -> Result<Vec<OpeningWindow>, ResourceError> {
+    s.split(',')
+        .map(|w| OpeningWindow::parse(w.trim()).ok_or(ResourceError::BadHours))
+        .collect()
+}
+
+/// Writes opening hours as [`parse_hours`] reads them.
+pub fn format_hours(hours: &[OpeningWindow]) -> String {
+    hours
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
 impl fmt::Display for OpeningWindow {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(

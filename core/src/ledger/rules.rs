@@ -53,6 +53,21 @@ pub enum PointsRefusal {
     /// Zero or fewer points.
     #[error("points must be a positive number")]
     NotPositive,
+    /// An award occasion's name empty or over 40 characters.
+    #[error("an award's occasion has a name of 1 to 40 characters")]
+    BadOccasionName,
+    /// The occasion exists on that day with another number of points.
+    #[error("{name} on {day} is worth {worth} points, not {asked}")]
+    OccasionWorth {
+        /// The occasion's name.
+        name: String,
+        /// Its day, `YYYY-MM-DD`.
+        day: String,
+        /// The points it is worth.
+        worth: Points,
+        /// The points given.
+        asked: Points,
+    },
     /// More than one award may give.
     #[error("one award gives at most {max} points")]
     AwardTooLarge {
@@ -106,6 +121,8 @@ impl PointsRefusal {
     pub fn code(&self) -> &'static str {
         match self {
             Self::NotPositive => "not_positive",
+            Self::BadOccasionName => "bad_occasion_name",
+            Self::OccasionWorth { .. } => "occasion_worth",
             Self::AwardTooLarge { .. } => "award_too_large",
             Self::OverDailyEarnCap { .. } => "over_daily_earn_cap",
             Self::AlreadyAwarded => "already_awarded",

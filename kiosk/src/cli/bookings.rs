@@ -11,15 +11,16 @@ use keting_centre::clock;
 use keting_core::booking::{
     BookingState, Charge, Limits, Price, Resource, ResourceId, ResourceKind,
 };
+use keting_core::booking::{format_hours, parse_hours};
 use keting_core::calendar::{SiteCalendar, parse_date};
 use keting_core::ids::{DeviceId, MemberId};
 use keting_core::time::Timestamp;
 use keting_desk::bookings::CancelAs;
 use keting_desk::records::Booking;
+use keting_desk::records::ResourceRecord;
 use keting_desk::records::SiteRecord;
 use keting_desk::records::Store;
 use keting_desk::records::WalkUp;
-use keting_desk::records::{ResourceRecord, format_hours, parse_hours};
 use keting_desk::{self as desk, Actor};
 
 /// `kiosk resource ...`

@@ -28,8 +28,10 @@ use crate::controller::router::Screen;
 use crate::controller::services::{self, Cell, ServicesPage, Step};
 use crate::words::{tr, tr_args};
 use keting_centre::clock;
+use keting_core::booking::format_hours;
+use keting_desk::bookings::BookingError;
 use keting_desk::bookings::CancelAs;
-use keting_desk::records::{Booking, ResourceRecord, StoreError, WalkUp};
+use keting_desk::records::{Booking, ResourceRecord, WalkUp};
 use keting_desk::{self as desk, Actor};
 
 /// The page goes home after this long untouched.
@@ -127,11 +129,12 @@ fn charge_words(zh: bool, c: Charge) -> String {
     }
 }
 
-/// The store's refusal in the resident's words.
-fn refusal_words(zh: bool, e: &StoreError) -> String {
+/// The bookings desk's refusal in the resident's words; a failure of the
+/// database is logged and said as not working.
+fn refusal_words(zh: bool, e: &BookingError) -> String {
     use keting_core::booking::BookingRefusal as R;
     match e {
-        StoreError::Booking(r) => match r {
+        BookingError::Refused(r) => match r {
             R::SlotPast => tr(zh, "That slot is in the past: choose a later one"),
             R::Full => tr(
                 zh,
@@ -171,7 +174,8 @@ fn refusal_words(zh: bool, e: &StoreError) -> String {
             R::ClosedNow { .. } => tr(zh, "Closed now"),
             R::WalkUpNotFree => tr(zh, "Walk-up sessions are free"),
         },
-        StoreError::Points(_) => tr(zh, "Not enough points"),
+        BookingError::Points(_) => tr(zh, "Not enough points"),
+        BookingError::NoSuchSlot { .. } => tr(zh, "No slot starts then: choose another"),
         other => {
             tracing::error!("services page: {other}");
             tr(zh, "Not working right now: please ask staff")
@@ -454,7 +458,7 @@ fn show_week(window: &KioskWindow, state: &Rc<RefCell<State>>) {
                 from.as_unix_millis() + days_shown(window) * 86_400_000,
             );
             let policy = desk::bookings::rules(store)?;
-            Ok::<_, StoreError>((
+            Ok::<_, BookingError>((
                 r,
                 desk::bookings::of_resource(store, &id, from, to)?,
                 policy,
@@ -534,9 +538,13 @@ pub(super) fn pick(window: &KioskWindow, state: &Rc<RefCell<State>>, day: i32, s
             let slot = slots_on(&r.resource, cal, date)
                 .into_iter()
                 .nth(usize::try_from(slot).unwrap_or(usize::MAX))
-                .ok_or_else(|| StoreError::Invalid("no such slot".into()))?;
+                .ok_or_else(|| BookingError::NoSuchSlot {
+                    resource: id.clone(),
+                    hours: format_hours(&r.resource.hours),
+                    slots: String::new(),
+                })?;
             let (full, charge) = desk::bookings::slot_quote(store, cal, &id, slot.start, who, now)?;
-            Ok::<_, StoreError>((r, slot, full, charge))
+            Ok::<_, BookingError>((r, slot, full, charge))
         })()
     };
     let (r, slot, full, charge) = match quote {
