@@ -6,11 +6,11 @@
 //! screen shows one tap-target per [`DemoCard`]: tapping one goes through the
 //! same code path as a scan.
 
+pub use crate::demo_error::DemoError;
 use keting_core::ids::{Epoch, MemberId, SiteId};
 use keting_core::pass::PassIssuer;
 use keting_core::time::Timestamp;
 use rusqlite::Connection;
-use thiserror::Error;
 
 use keting_store::gym;
 use keting_store::members::{self, NewMember, Role};
@@ -22,46 +22,6 @@ use keting_core::ids::DeviceId;
 use keting_core::staff::StaffRole;
 use keting_store::resources::ResourceRecord;
 use keting_store::{Store, StoreError, packages, points, resources, staff_access, vending_slots};
-
-/// Why the demo site could not be filled: the database, or one of the
-/// demo's own fixed values (an id, hours, the staff PIN's hash) refused,
-/// which is a bug in the demo.
-#[derive(Debug, Error)]
-pub enum DemoError {
-    /// A fixed value of the demo's was refused.
-    #[error("the demo's {what}: {message}")]
-    Fixture {
-        /// Which value.
-        what: &'static str,
-        /// Why.
-        message: String,
-    },
-    /// The database.
-    #[error(transparent)]
-    Store(#[from] StoreError),
-}
-
-impl DemoError {
-    /// The refusal of the demo's fixed value `what`.
-    pub fn fixture(what: &'static str, e: impl std::fmt::Display) -> Self {
-        Self::Fixture {
-            what,
-            message: e.to_string(),
-        }
-    }
-}
-
-impl From<keting_store::members::NewMemberError> for DemoError {
-    fn from(e: keting_store::members::NewMemberError) -> Self {
-        Self::Store(e.into())
-    }
-}
-
-impl From<rusqlite::Error> for DemoError {
-    fn from(e: rusqlite::Error) -> Self {
-        Self::Store(e.into())
-    }
-}
 
 /// A card the demo screen offers to "scan".
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -22,7 +22,7 @@ use keting_store::{members, points};
 use rusqlite::Connection;
 use time::{Date, Weekday};
 
-fn member(conn: &Connection, name: &str) -> Result<MemberId, crate::demo::DemoError> {
+fn member(conn: &Connection, name: &str) -> Result<MemberId, crate::demo_error::DemoError> {
     Ok(members::list(conn)?
         .into_iter()
         .find(|m| m.name == name)
@@ -73,7 +73,7 @@ fn place(
     who: MemberId,
     standing: Standing,
     now: Timestamp,
-) -> Result<(), crate::demo::DemoError> {
+) -> Result<(), crate::demo_error::DemoError> {
     Ok(activities::write_change(
         conn,
         id,
@@ -87,7 +87,7 @@ fn place(
 }
 
 /// Fills the demo's activities around `now`.
-pub fn seed(conn: &Connection, now: Timestamp) -> Result<(), crate::demo::DemoError> {
+pub fn seed(conn: &Connection, now: Timestamp) -> Result<(), crate::demo_error::DemoError> {
     let cal = SiteCalendar::china();
     let today = cal.date_of(now);
     let origin = Origin::default();

@@ -24,7 +24,7 @@ const HOURS: [i64; 6] = [
 ];
 
 /// Fills the four weeks before `now`.
-pub fn seed(conn: &Connection, now: Timestamp) -> Result<(), crate::demo::DemoError> {
+pub fn seed(conn: &Connection, now: Timestamp) -> Result<(), crate::demo_error::DemoError> {
     let cal = SiteCalendar::china();
     let today = cal.date_of(now);
     let residents: Vec<MemberId> = members::list(conn)?
@@ -58,7 +58,7 @@ pub fn seed(conn: &Connection, now: Timestamp) -> Result<(), crate::demo::DemoEr
     }
     // 李建国 spends some of his shifts' points on soy milk, twice.
     let machine = DeviceId::new(crate::service::demo_devices::DEMO_VENDING)
-        .map_err(|e| crate::demo::DemoError::fixture("drinks machine id", e))?;
+        .map_err(|e| crate::demo_error::DemoError::fixture("drinks machine id", e))?;
     if let Some(li) = members::list(conn)?
         .into_iter()
         .find(|m| m.name == "李建国")

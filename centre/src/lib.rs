@@ -21,7 +21,8 @@
 //! - The staff dashboard (`--http`) is its own crate, `keting_dashboard`,
 //!   on the desks and the web kit; the service starts it beside itself.
 //! - [`demo_scenes`]: the states of the demo site its screenshots show.
-//! - [`demo`]: the demo site anyone can try without hardware.
+//! - [`demo`]: the demo site anyone can try without hardware; [`demo_error`]:
+//!   why it could not be filled.
 //! - [`demo_activities`]: the demo's week of activities to sign up for,
 //!   and four weeks of them held; [`demo_history`]: four weeks of visits
 //!   and drinks.
@@ -41,6 +42,7 @@ pub mod clock;
 pub mod data_dir;
 pub mod demo;
 pub mod demo_activities;
+pub mod demo_error;
 pub mod demo_history;
 pub mod demo_scenes;
 pub mod provisioned_devices;

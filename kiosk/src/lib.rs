@@ -1,8 +1,8 @@
 //! The kiosk: the centre's touch screen. The centre itself (database,
 //! desks, MQTT controller) is `keting_centre`; this crate only shows it.
 //!
-//! The binary (`src/main.rs`) is a thin command line over the centre's
-//! desks, plus the window. The modules:
+//! The `kiosk` program (`keting-cli`) opens it; this crate has no binary
+//! and no command line. The modules:
 //!
 //! - [`controller`]: the pages' state and routing, with no Slint types.
 //! - [`words`]: the sentences made in Rust, translated through the same

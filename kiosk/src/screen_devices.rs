@@ -11,6 +11,10 @@ use std::path::{Path, PathBuf};
 
 use thiserror::Error;
 
+/// Whether this build opens its window on DRM/KMS without a desktop (the
+/// Pi's `linuxkms` feature).
+pub const DRM_KMS_BUILT: bool = cfg!(feature = "linuxkms");
+
 /// Where the kernel puts the display devices.
 pub const DRI_DIR: &str = "/dev/dri";
 /// Where the kernel puts the input devices.

@@ -176,7 +176,7 @@ bus = \"tcp:127.0.0.1:{vending_port}\"\n",
                 resources::put(tx, &crate::demo::piano(c)?)?;
             }
             resources::put(tx, &crate::demo::robot()?)?;
-            Ok::<_, crate::demo::DemoError>(())
+            Ok::<_, crate::demo_error::DemoError>(())
         })
         .map_err(|e| CentreError::Demo(e.to_string()))?;
     // The machine holds what the demo's catalogue says, and takes 1.5 s a drink.

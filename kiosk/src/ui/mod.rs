@@ -18,7 +18,8 @@
 //! that cannot be written (full, read-only), said on the screen.
 //! [`language`] holds the two languages' words.
 //! [`screenshot`] renders any page to a PNG with the software
-//! renderer, with no display.
+//! renderer, with no display. [`log_first_turn`] says, once, how long a
+//! window took to show.
 
 pub mod activities_adapter;
 pub mod alarm_adapter;
@@ -49,3 +50,15 @@ pub use generated::{
     ProgrammeEntry, Refusal, RestockRow, ServiceTile, ServicesStep, StorageNoticeAdapter,
     StorageNoticeWindow, Theme, WeekCell, WeekDay,
 };
+
+/// Logs `what` with the milliseconds since `started` at the event loop's
+/// first turn, right after a window's first frame (the Pi's VM test reads
+/// the kiosk's line to measure a boot to the screen).
+pub fn log_first_turn(what: &'static str, started: std::time::Instant) {
+    slint::Timer::single_shot(std::time::Duration::ZERO, move || {
+        tracing::info!(
+            "{what} {} ms after the program started",
+            started.elapsed().as_millis()
+        );
+    });
+}

@@ -1,6 +1,6 @@
 //! Check-in benchmark: a program that prints figures, not a timed test.
 //!
-//! `cargo bench -p keting-kiosk --bench checkin` prints:
+//! `cargo bench -p keting-cli --bench checkin` prints:
 //! - pass verification, p50/p99;
 //! - a scan to a durable decision through the real check-in desk, p50/p99
 //!   over 10,000 scans, beside the floor measured in the same run: a bare

@@ -1,20 +1,23 @@
-//! `kiosk`: the centre's touch screen, and its command line.
+//! `kiosk`: the centre's command line, and the program that opens its
+//! touch screen.
 //!
-//! A thin layer over the `keting_centre` library (the desks) and the
-//! `keting_kiosk` screens: it parses the command line, opens the data
-//! directory, calls a desk, and prints. `anyhow` lives here only.
+//! A thin layer over the desks (`keting_desk`), the running centre
+//! (`keting_centre`) and the screens (`keting_kiosk`): it parses the
+//! command line, opens the data directory, then runs a command
+//! ([`commands`]: calls a desk and prints), the centre (`--headless`), or
+//! the window. It names no Slint type. `anyhow` lives in the binaries only.
 
-mod cli;
+mod commands;
 
-use cli::checkin::checkin_command;
-use cli::claims::{ClaimCommand, claim_command};
-use cli::doors::{DoorCommand, door_command};
-use cli::gym::{GymCommand, gym_command};
-use cli::members::{MemberCommand, member_command};
-use cli::points::{PointsCommand, points_command};
-use cli::screenshot::{LangArg, parse_size, screenshot_command};
-use cli::stats::stats_command;
-use cli::vending::{VendingCommand, vending_command};
+use commands::checkin::checkin_command;
+use commands::claims::{ClaimCommand, claim_command};
+use commands::doors::{DoorCommand, door_command};
+use commands::gym::{GymCommand, gym_command};
+use commands::members::{MemberCommand, member_command};
+use commands::points::{PointsCommand, points_command};
+use commands::screenshot::{LangArg, parse_size, screenshot_command};
+use commands::stats::stats_command;
+use commands::vending::{VendingCommand, vending_command};
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
@@ -73,27 +76,27 @@ enum Command {
     Member(MemberCommand),
     /// Residents' own phones: a one-time sign-in link for staff helping a resident, the phones bound, ending them.
     #[command(subcommand)]
-    Phone(cli::phones::PhoneCommand),
+    Phone(commands::phones::PhoneCommand),
     /// Gym memberships (月付制): who may enter the gym door at night.
     #[command(subcommand)]
     Gym(GymCommand),
     /// The devices' own keys, which their signed answers must verify with.
     #[command(subcommand)]
-    Device(cli::devices::DeviceCommand),
+    Device(commands::devices::DeviceCommand),
     /// Alarms: forced doors, doors held open, devices offline, faults, drinks in doubt; acknowledge one by name.
     #[command(subcommand)]
-    Alarm(cli::alarms::AlarmCommand),
+    Alarm(commands::alarms::AlarmCommand),
     /// Alarms told off-site: channels (a WeCom or DingTalk group robot, a signed webhook), which alarm kinds go where, a test message.
     Alert {
         #[command(subcommand)]
-        cmd: cli::alerts::AlertCommand,
+        cmd: commands::alerts::AlertCommand,
     },
     /// Back the centre up (what the daily timer runs), check a backup, restore one.
     #[command(subcommand)]
-    Backup(cli::backup::BackupCommand),
+    Backup(commands::backup::BackupCommand),
     /// Staff: roles (what each may do) and the PINs their cards need on the staff page.
     #[command(subcommand)]
-    Staff(cli::staff::StaffCommand),
+    Staff(commands::staff::StaffCommand),
     /// The doors the kiosk publishes the roster to.
     #[command(subcommand)]
     Door(DoorCommand),
@@ -105,22 +108,22 @@ enum Command {
     Points(PointsCommand),
     /// Activities: plan (once or repeated), the week's programme, sign-up and the waiting list, attendance, volunteers' time, close and award.
     #[command(subcommand)]
-    Activity(cli::activities::ActivityCommand),
+    Activity(commands::activities::ActivityCommand),
     /// The vending machine's catalogue: drinks, prices in points, stock.
     #[command(subcommand)]
     Vending(VendingCommand),
     /// Bookable resources: the pianos, the robot, childcare, rooms.
     #[command(subcommand)]
-    Resource(cli::bookings::ResourceCommand),
+    Resource(commands::bookings::ResourceCommand),
     /// Course packages sold at the desk (e.g. 10 robot sessions).
     #[command(subcommand)]
-    Package(cli::bookings::PackageCommand),
+    Package(commands::bookings::PackageCommand),
     /// Bookings: book, cancel, check in, end, clear after a robot session, list, the week view.
     #[command(subcommand)]
-    Booking(cli::bookings::BookingCommand),
+    Booking(commands::bookings::BookingCommand),
     /// The pianos: scan and play (a free piano, or the queue).
     #[command(subcommand)]
-    Piano(cli::bookings::PianoCommand),
+    Piano(commands::bookings::PianoCommand),
     /// Print the site's id, name and public key (for device agent configurations); `site import` takes over a provisioned site.
     Site {
         #[command(subcommand)]
@@ -293,7 +296,7 @@ fn run(cli: Cli, started: Instant) -> Result<()> {
     };
     // A backup is taken or restored before anything opens (or creates) a site.
     if let Some(Command::Backup(cmd)) = cli.command {
-        return cli::backup::backup_command(cmd, &dir);
+        return commands::backup::backup_command(cmd, &dir);
     }
     let mut store = Store::open(&dir.database())
         .with_context(|| format!("cannot open the database {}", dir.database().display()))?;
@@ -338,20 +341,24 @@ fn run(cli: Cli, started: Instant) -> Result<()> {
             window(store, site, &dir, doors, cli.room.as_deref(), started)
         }
         Some(Command::Gym(cmd)) => gym_command(cmd, &mut store, &site),
-        Some(Command::Staff(cmd)) => cli::staff::staff_command(cmd, &mut store),
-        Some(Command::Device(cmd)) => cli::devices::device_command(cmd, &mut store, &site),
-        Some(Command::Alarm(cmd)) => cli::alarms::alarm_command(cmd, &mut store, &site),
-        Some(Command::Alert { cmd }) => cli::alerts::alert_command(cmd, &mut store, dir.path()),
+        Some(Command::Staff(cmd)) => commands::staff::staff_command(cmd, &mut store),
+        Some(Command::Device(cmd)) => commands::devices::device_command(cmd, &mut store, &site),
+        Some(Command::Alarm(cmd)) => commands::alarms::alarm_command(cmd, &mut store, &site),
+        Some(Command::Alert { cmd }) => {
+            commands::alerts::alert_command(cmd, &mut store, dir.path())
+        }
         Some(Command::Backup(_)) => Ok(()), // handled above
         Some(Command::Door(cmd)) => door_command(cmd, &mut store, &site),
         Some(Command::Claim(cmd)) => claim_command(cmd, &mut store),
         Some(Command::Points(cmd)) => points_command(cmd, &mut store, &site),
-        Some(Command::Activity(cmd)) => cli::activities::activity_command(cmd, &mut store, &site),
+        Some(Command::Activity(cmd)) => {
+            commands::activities::activity_command(cmd, &mut store, &site)
+        }
         Some(Command::Vending(cmd)) => vending_command(cmd, &mut store, &site),
-        Some(Command::Resource(cmd)) => cli::bookings::resource_command(cmd, &mut store),
-        Some(Command::Package(cmd)) => cli::bookings::package_command(cmd, &mut store, &site),
-        Some(Command::Booking(cmd)) => cli::bookings::booking_command(cmd, &mut store, &site),
-        Some(Command::Piano(cmd)) => cli::bookings::piano_command(cmd, &mut store, &site),
+        Some(Command::Resource(cmd)) => commands::bookings::resource_command(cmd, &mut store),
+        Some(Command::Package(cmd)) => commands::bookings::package_command(cmd, &mut store, &site),
+        Some(Command::Booking(cmd)) => commands::bookings::booking_command(cmd, &mut store, &site),
+        Some(Command::Piano(cmd)) => commands::bookings::piano_command(cmd, &mut store, &site),
         Some(Command::Site { .. }) => {
             let key = ed25519_dalek::VerifyingKey::from_bytes(&site.public_key)?;
             println!("site        {}", site.site_id);
@@ -360,7 +367,7 @@ fn run(cli: Cli, started: Instant) -> Result<()> {
             Ok(())
         }
         Some(Command::Member(cmd)) => member_command(cmd, &mut store, &site, &dir),
-        Some(Command::Phone(cmd)) => cli::phones::phone_command(cmd, &mut store, &site),
+        Some(Command::Phone(cmd)) => commands::phones::phone_command(cmd, &mut store, &site),
         Some(Command::Checkin { pass }) => checkin_command(&pass, store, site, &dir),
         Some(Command::Stats { day, month, csv }) => stats_command(&store, &site, day, month, csv),
         Some(Command::Screenshot { .. } | Command::FirstBoot { .. }) => {
@@ -376,7 +383,7 @@ fn check_screen() -> Result<()> {
     let has_display = ["DISPLAY", "WAYLAND_DISPLAY"]
         .iter()
         .any(|v| std::env::var_os(v).is_some_and(|x| !x.is_empty()));
-    if !has_display && !cfg!(feature = "linuxkms") {
+    if !has_display && !screen_devices::DRM_KMS_BUILT {
         bail!(
             "no display to open the kiosk window on (neither DISPLAY nor WAYLAND_DISPLAY is set). \
              On a desktop, run it in the desktop session; on a Raspberry Pi without X, build with \
@@ -442,12 +449,7 @@ fn first_boot(
     tracing::info!(answer = %files.answer.display(), "first boot: asking what this Pi is");
     let ui = keting_kiosk::ui::first_boot_adapter::FirstBootUi::new(files)
         .context("cannot open the first-boot window")?;
-    slint::Timer::single_shot(std::time::Duration::ZERO, move || {
-        tracing::info!(
-            "the first-boot question is on the screen {} ms after the program started",
-            started.elapsed().as_millis()
-        );
-    });
+    keting_kiosk::ui::log_first_turn("the first-boot question is on the screen", started);
     ui.run().context("the first-boot window failed")?;
     Ok(())
 }
@@ -529,12 +531,7 @@ fn window(
     }
     // The event loop's first turn, right after the first frame: how long
     // a boot takes to the screen (the Pi's VM test reads this line).
-    slint::Timer::single_shot(std::time::Duration::ZERO, move || {
-        tracing::info!(
-            "the kiosk screen is up {} ms after the program started",
-            started.elapsed().as_millis()
-        );
-    });
+    keting_kiosk::ui::log_first_turn("the kiosk screen is up", started);
     ui.run().context("the kiosk window failed")?;
     if let Some(c) = centre {
         c.stop();
