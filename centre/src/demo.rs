@@ -248,7 +248,7 @@ fn seed_points(conn: &Connection, now: Timestamp) -> Result<(), DemoError> {
             .into_iter()
             .find(|m| m.name == name)
             .ok_or_else(|| StoreError::NotFound(name.into()))?;
-        let a = points::activity(conn, activity, worth, &day, "demo", now)?;
+        let a = points::occasion(conn, activity, worth, &day, "demo", now)?;
         points::award(conn, member.id, a, "demo", calendar, now)?;
     }
     Ok(())

@@ -312,7 +312,7 @@ fn points_are_held_spent_at_the_end_and_returned_on_failure_and_an_expired_packa
     let balance = |store: &Store| points::balance(store.conn(), Account::Member(m[0])).unwrap();
     store
         .write(|tx| {
-            let a = points::activity(
+            let a = points::occasion(
                 tx,
                 "图书整理",
                 Points::from(50u32),

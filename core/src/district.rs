@@ -121,10 +121,13 @@ pub enum DistrictEventKind {
         /// Stars.
         stars: u8,
     },
-    /// Volunteer points awarded for an activity.
+    /// Volunteer points awarded: under an award occasion's name, or for
+    /// time on a held activity (its title).
     PointsAwarded {
-        /// The activity's name.
-        activity: String,
+        /// What they were awarded for (on the wire `activity`, as centres
+        /// already send it).
+        #[serde(rename = "activity")]
+        awarded_for: String,
         /// To whom.
         volunteer: Pseudonym,
         /// How many.
@@ -448,6 +451,21 @@ pub fn decode_downlink(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_award_keeps_its_wire_name_for_districts_already_running() {
+        let award = DistrictEventKind::PointsAwarded {
+            awarded_for: "敬老探访".into(),
+            volunteer: Pseudonym::of(&[7; 32], MemberId(3)),
+            points: 20,
+        };
+        let json = serde_json::to_string(&award).unwrap();
+        assert!(json.contains(r#""activity":"敬老探访""#), "{json}");
+        assert_eq!(
+            serde_json::from_str::<DistrictEventKind>(&json).unwrap(),
+            award
+        );
+    }
 
     #[test]
     fn a_downlink_message_is_for_its_centre_only_and_fits_the_screen() {

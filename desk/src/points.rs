@@ -69,14 +69,15 @@ fn require(conn: &rusqlite::Connection, member: MemberId) -> Result<(), PointsEr
         .ok_or(PointsError::UnknownMember(member))
 }
 
-/// Awards `member` `worth` points for `activity` held today (the activity
-/// is recorded once a day by name and worth; a member is awarded once per
-/// activity).
+/// Awards `member` `worth` points for award occasion `occasion` today (a
+/// name volunteers are awarded under, recorded once a day by name and
+/// worth; a member is awarded once per occasion). A held activity's
+/// volunteers are paid by `activities::close`, not here.
 pub fn award(
     store: &mut Store,
     actor: Actor,
     member: MemberId,
-    activity: &str,
+    occasion: &str,
     worth: Points,
     calendar: SiteCalendar,
     now: Timestamp,
@@ -86,14 +87,14 @@ pub fn award(
     store.write(|tx| {
         super::staff::require(tx, actor, StaffAction::Points)?;
         require(tx, member)?;
-        let a = points::activity(tx, activity, worth, &day, &who, now)?;
+        let a = points::occasion(tx, occasion, worth, &day, &who, now)?;
         let posting = points::award(tx, member, a, &who, calendar, now)?;
         audit::record(
             tx,
             now,
             &who,
             "points.award",
-            &format!("member {member} {worth} for {activity} (posting {posting})"),
+            &format!("member {member} {worth} for {occasion} (posting {posting})"),
         )?;
         let balance = points::balance(tx, Account::Member(member))?;
         Ok(Awarded { posting, balance })
@@ -170,9 +171,9 @@ pub fn history(
     Ok(points::history(store.conn(), member, limit)?)
 }
 
-/// The newest `limit` activities by name and worth, to award again.
-pub fn recent_activities(store: &Store, limit: u32) -> Result<Vec<(String, Points)>, PointsError> {
-    Ok(points::recent_activities(store.conn(), limit)?)
+/// The newest `limit` award occasions by name and worth, to award again.
+pub fn recent_occasions(store: &Store, limit: u32) -> Result<Vec<(String, Points)>, PointsError> {
+    Ok(points::recent_occasions(store.conn(), limit)?)
 }
 
 /// Every account's balance, and their sum (zero when the ledger balances).

@@ -87,7 +87,7 @@ fn what_the_district_needs_is_queued_with_its_commit_and_leaves_with_no_name() {
     assert_eq!(
         events[1].event,
         DistrictEventKind::PointsAwarded {
-            activity: "敬老探访".into(),
+            awarded_for: "敬老探访".into(),
             volunteer: visitor,
             points: 15
         }

@@ -971,3 +971,44 @@ fn a_screen_in_its_own_process_follows_the_centre_and_shows_nothing_known_while_
     again.kill().unwrap();
     again.wait().unwrap();
 }
+
+#[test]
+fn a_pass_scanned_on_a_residents_page_is_that_pages_and_never_a_visit() {
+    use keting_desk::records::ScanSource;
+    use keting_kiosk::ui::{KioskAdapter, Page};
+    let s = Screen::new();
+    s.ui.set_resident_url("https://residents.example");
+    let adapter = s.ui.window().global::<KioskAdapter>();
+    let before = adapter.get_visits_today();
+    // Each resident page takes the pass as "whose page is this".
+    let pages: [(&str, Page, &dyn Fn()); 4] = [
+        ("points", Page::Points, &|| adapter.invoke_points_open()),
+        ("services", Page::Services, &|| {
+            adapter.invoke_services_open()
+        }),
+        ("activities", Page::Activities, &|| {
+            adapter.invoke_activities_open()
+        }),
+        ("phone", Page::Phone, &|| s.ui.open_phone()),
+    ];
+    for (name, page, open) in pages {
+        open();
+        assert_eq!(adapter.get_page(), page, "{name} opens");
+        s.ui.scan(&s.first_pass, ScanSource::DemoTap);
+        assert_eq!(
+            adapter.get_page(),
+            page,
+            "{name}: the scan stays on its page"
+        );
+        adapter.invoke_back_home();
+        assert_eq!(adapter.get_page(), Page::Home);
+        assert_eq!(
+            adapter.get_visits_today(),
+            before,
+            "{name}: the pass was counted as a visit"
+        );
+    }
+    // On the home page the same pass is a check-in.
+    s.ui.scan(&s.first_pass, ScanSource::DemoTap);
+    assert_eq!(adapter.get_page(), Page::Result);
+}

@@ -28,7 +28,7 @@ pub struct PostingMeta<'a> {
     /// Who did it: `staff:<id>`, `command-line`, `kiosk`, `centre`.
     pub actor: &'a str,
     /// The award occasion (a name on a day) of an award.
-    pub activity: Option<i64>,
+    pub occasion: Option<i64>,
     /// The held activity (a volunteer shift) an award pays for.
     pub held_activity: Option<i64>,
     /// The redemption of a reserve, commit or refund.
@@ -143,7 +143,7 @@ pub fn post(
         calendar.date_of(now).to_string(),
         meta.member.map(|m| m.0),
         meta.actor,
-        meta.activity,
+        meta.occasion,
         meta.redemption,
         meta.reverses,
         meta.memo,
@@ -234,9 +234,11 @@ fn lots_and_used(conn: &Connection, member: MemberId) -> Result<(Vec<Lot>, Point
     Ok((lots, used))
 }
 
-/// The activity `name` on `day` worth `points`, created if new. The same
-/// name on the same day with other points is refused (a typo).
-pub fn activity(
+/// The award occasion `name` on `day` worth `points` (what volunteers are
+/// awarded for, by name: not an activity of the programme), created if
+/// new. The same name on the same day with other points is refused (a
+/// typo).
+pub fn occasion(
     conn: &Connection,
     name: &str,
     points: Points,
@@ -277,9 +279,9 @@ pub fn activity(
     }
 }
 
-/// The activities of late (name and points), newest first: what staff
-/// choose from on the screen.
-pub fn recent_activities(
+/// The award occasions of late (name and points), newest first: what
+/// staff choose from on the screen.
+pub fn recent_occasions(
     conn: &Connection,
     limit: u32,
 ) -> Result<Vec<(String, Points)>, StoreError> {
@@ -290,11 +292,12 @@ pub fn recent_activities(
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
-/// Awards `member` the points of `activity`; returns the posting's number.
+/// Awards `member` the points of award occasion `occasion`; returns the
+/// posting's number.
 pub fn award(
     conn: &Connection,
     member: MemberId,
-    activity: i64,
+    occasion: i64,
     actor: &str,
     calendar: SiteCalendar,
     now: Timestamp,
@@ -303,15 +306,15 @@ pub fn award(
     let (points, name): (Points, String) = conn
         .query_row(
             "SELECT points, name FROM award_occasions WHERE id = ?1",
-            [activity],
+            [occasion],
             |r| Ok((r.get(0)?, r.get(1)?)),
         )
         .optional()?
-        .ok_or_else(|| StoreError::NotFound(format!("activity {activity}")))?;
+        .ok_or_else(|| StoreError::NotFound(format!("award occasion {occasion}")))?;
     let meta = PostingMeta {
         member: Some(member),
         actor,
-        activity: Some(activity),
+        occasion: Some(occasion),
         memo: &name,
         ..PostingMeta::default()
     };
@@ -361,7 +364,7 @@ fn earn(
             "SELECT EXISTS (SELECT 1 FROM ledger_postings WHERE kind = 'earn' AND member_id = ?1
                 AND ((?2 IS NOT NULL AND activity_id = ?2) OR (?3 IS NOT NULL AND held_activity_id = ?3)))",
         )?
-        .query_row(params![member.0, meta.activity, meta.held_activity], |r| {
+        .query_row(params![member.0, meta.occasion, meta.held_activity], |r| {
             r.get(0)
         })?;
     let day = calendar.date_of(now).to_string();
@@ -565,7 +568,7 @@ mod tests {
         let m = ids[0];
         store
             .write(|tx| {
-                let a = activity(tx, "图书整理", 60, &day, "staff:1", now)?;
+                let a = occasion(tx, "图书整理", 60, &day, "staff:1", now)?;
                 award(tx, m, a, "staff:1", cal, now)?;
                 assert!(matches!(
                     award(tx, m, a, "staff:1", cal, now),
@@ -575,16 +578,16 @@ mod tests {
                     award(tx, MemberId(999), a, "staff:1", cal, now),
                     Err(StoreError::NotFound(_))
                 ));
-                let b = activity(tx, "敬老探访", 100, &day, "staff:1", now)?;
+                let b = occasion(tx, "敬老探访", 100, &day, "staff:1", now)?;
                 award(tx, m, b, "staff:1", cal, now)?;
-                let c = activity(tx, "环境清洁", 50, &day, "staff:1", now)?;
+                let c = occasion(tx, "环境清洁", 50, &day, "staff:1", now)?;
                 assert!(matches!(
                     award(tx, m, c, "staff:1", cal, now),
                     Err(StoreError::Points(PointsRefusal::OverDailyEarnCap {
                         left: 40
                     }))
                 ));
-                assert!(activity(tx, "图书整理", 30, &day, "staff:1", now).is_err());
+                assert!(occasion(tx, "图书整理", 30, &day, "staff:1", now).is_err());
                 Ok::<_, StoreError>(())
             })
             .unwrap();
@@ -602,7 +605,7 @@ mod tests {
         let day = cal.date_of(now).to_string();
         store
             .write(|tx| {
-                let a = activity(tx, "图书整理", 10, &day, "x", now)?;
+                let a = occasion(tx, "图书整理", 10, &day, "x", now)?;
                 award(tx, ids[0], a, "x", cal, now)
             })
             .unwrap();
@@ -626,7 +629,7 @@ mod tests {
         let m = ids[0];
         store
             .write(|tx| {
-                let a = activity(tx, "图书整理", 50, &day, "x", now)?;
+                let a = occasion(tx, "图书整理", 50, &day, "x", now)?;
                 award(tx, m, a, "x", cal, now)?;
                 reserve(tx, m, 30, "r-1", cal, now)?;
                 settle(tx, m, 30, "r-1", true, cal, now)?;
@@ -675,7 +678,7 @@ mod tests {
                     match &op {
                         Op::Award(m, p, a) => {
                             let day = cal.date_of(now).to_string();
-                            let act = activity(tx, &format!("活动{a}-{p}"), *p, &day, "t", now)?;
+                            let act = occasion(tx, &format!("活动{a}-{p}"), *p, &day, "t", now)?;
                             awards.push(award(tx, ids[*m], act, "t", cal, now)?);
                         }
                         Op::Redeem(m, p) => {

@@ -261,7 +261,7 @@ pub fn event(
                 let member = who(m)?;
                 Some(match kind.as_str() {
                     "earn" => DistrictEventKind::PointsAwarded {
-                        activity: activity.unwrap_or_default(),
+                        awarded_for: activity.unwrap_or_default(),
                         volunteer: member,
                         points,
                     },

@@ -75,7 +75,7 @@ fn year_of_data(db: &std::path::Path, now: Timestamp) {
             for day in 0..DAYS {
                 let at = Timestamp::from_unix_millis(first + day * DAY_MS + 6 * 3_600_000);
                 let date = cal.date_of(at).to_string();
-                let a = points::activity(tx, &format!("活动{day}"), 5, &date, "staff:1", at)?;
+                let a = points::occasion(tx, &format!("活动{day}"), 5, &date, "staff:1", at)?;
                 for k in 0..per_day {
                     if made == POSTINGS {
                         break;

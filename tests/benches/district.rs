@@ -89,7 +89,7 @@ fn month_events(c: usize, visits: usize) -> Vec<DistrictEvent> {
                 stars: 3 + (n % 3) as u8,
             }),
             4..=6 => push(DistrictEventKind::PointsAwarded {
-                activity: format!("志愿服务{}", n % 7),
+                awarded_for: format!("志愿服务{}", n % 7),
                 volunteer: who,
                 points: 10,
             }),

@@ -79,7 +79,7 @@ fn ledger(spends: usize) {
                 },
             )?;
             let day = cal.date_of(t0).to_string();
-            let a = points::activity(tx, "服务", 1_000_000, &day, "bench", t0)?;
+            let a = points::occasion(tx, "服务", 1_000_000, &day, "bench", t0)?;
             (0..MEMBERS)
                 .map(|i| {
                     let new = NewMember::new(&format!("义工{i}"), None, &[Role::Volunteer])?;

@@ -103,7 +103,7 @@ fn residents(db: &std::path::Path, now: Timestamp) -> Vec<String> {
     }
     store
         .write(|tx| {
-            let a = keting_store::points::activity(
+            let a = keting_store::points::occasion(
                 tx,
                 "敬老探访",
                 5,

@@ -11,6 +11,7 @@
 //!   each scan's outcome and whether it can still be undone.
 //! - [`points`]: the points page: the resident, the drink chosen, the
 //!   redemption under way; which drinks are within reach.
+//! - [`room`]: a room's kiosk: its room, when it last greeted someone.
 //! - [`staff`]: the staff page: who opened it, whom they selected.
 //! - [`services`]: the pianos-and-bookings page: who is on it, its steps,
 //!   the days shown, the slot picked; what each cell of a week is, what a
@@ -19,6 +20,7 @@
 pub mod activities;
 pub mod award;
 pub mod points;
+pub mod room;
 pub mod router;
 pub mod services;
 pub mod staff;

@@ -18,14 +18,13 @@ use keting_desk::activities::{self, ActivityError, ActivityView};
 use keting_desk::records::{ActivityState, Role};
 use slint::{ComponentHandle, ModelRc, VecModel};
 
-use super::kiosk_adapter::State;
 use super::language::Language;
 use super::scanned_member::member_of;
+use super::shell::{self, State};
 use super::{ActivitiesStep, ActivityRow, KioskAdapter, KioskWindow};
 use crate::controller::activities::{ActivitiesPage, Step, Tap, tap};
-use crate::controller::router::Screen;
+use crate::controller::router::{ScanMeans, Screen};
 use crate::words::{tr, tr_args};
-use keting_centre::clock;
 
 /// Days ahead the list shows.
 const DAYS_AHEAD: i64 = 7;
@@ -157,7 +156,7 @@ fn rows(
 
 /// Reads the list again and shows it.
 fn show_list(window: &KioskWindow, state: &Rc<RefCell<State>>) {
-    let now = clock::now();
+    let now = shell::now(state);
     let zh = zh(state);
     let found = rows(state, now);
     let list = match found {
@@ -220,7 +219,7 @@ fn show_list(window: &KioskWindow, state: &Rc<RefCell<State>>) {
 pub(super) fn open(window: &KioskWindow, state: &Rc<RefCell<State>>) {
     message(window, "", true);
     set_step(window, state, Step::Scan);
-    super::kiosk_adapter::show_page(window, state, Screen::Activities);
+    shell::show_page(window, state, Screen::Activities);
 }
 
 /// A scan on the page: the list for that member.
@@ -241,7 +240,7 @@ pub(super) fn scan(window: &KioskWindow, state: &Rc<RefCell<State>>, text: &str)
 
 /// A tap on activity `id`: what the list offered for it, done now.
 pub(super) fn tap_on(window: &KioskWindow, state: &Rc<RefCell<State>>, id: i64) {
-    let now = clock::now();
+    let now = shell::now(state);
     let zh = zh(state);
     let Some((member, _)) = state
         .borrow()
@@ -282,4 +281,16 @@ pub(super) fn tap_on(window: &KioskWindow, state: &Rc<RefCell<State>>, id: i64) 
         Err(e) => message(window, &refusal_words(zh, &e), false),
     }
     show_list(window, state);
+}
+
+/// Wires the activities page's callbacks and its scans (whose activities).
+pub(super) fn wire(window: &KioskWindow, state: &Rc<RefCell<State>>) {
+    let adapter = window.global::<KioskAdapter>();
+    let b = shell::Binder::new(window, state);
+    shell::wire!(b, adapter.on_activities_open() => touched |w, s| open(w, s));
+    shell::wire!(b, adapter.on_activity_tap(id) => touched |w, s| tap_on(w, s, i64::from(id)));
+    state
+        .borrow_mut()
+        .hooks
+        .scan(ScanMeans::ActivitiesMember, scan);
 }

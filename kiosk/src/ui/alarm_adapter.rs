@@ -6,15 +6,14 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use keting_centre::clock;
 use keting_centre::service::DoorsView;
 use keting_core::staff::StaffAction;
 use keting_desk as desk;
 use keting_desk::records::{Alarm, AlarmKind};
 use slint::{ComponentHandle, ModelRc, VecModel};
 
-use super::kiosk_adapter::State;
 use super::language::Language;
+use super::shell::{self, State};
 use super::staff_adapter::{as_staff, show_message};
 use super::{AlarmRow, KioskAdapter, KioskWindow};
 use crate::words::{tr, tr_args};
@@ -111,7 +110,7 @@ pub(super) fn update(window: &KioskWindow, state: &Rc<RefCell<State>>) {
 /// The staff member on the page acknowledges alarm `id`.
 pub(super) fn ack(window: &KioskWindow, state: &Rc<RefCell<State>>, id: i32) {
     let zh = zh(state);
-    let now = clock::now();
+    let now = shell::now(state);
     let done = as_staff(state, StaffAction::Alarms, |store, actor, _| {
         desk::alarms::ack(store, actor, i64::from(id), now)
     });
@@ -120,4 +119,13 @@ pub(super) fn ack(window: &KioskWindow, state: &Rc<RefCell<State>>, id: i32) {
         Err(not) => not.say(zh),
     };
     show_message(window, message);
+}
+
+/// Wires the alarms' acknowledgement and the alarm line's redraw when the
+/// devices report (on every page).
+pub(super) fn wire(window: &KioskWindow, state: &Rc<RefCell<State>>) {
+    let adapter = window.global::<KioskAdapter>();
+    let b = shell::Binder::new(window, state);
+    shell::wire!(b, adapter.on_alarm_ack(id) => touched |w, s| ack(w, s, id));
+    state.borrow_mut().hooks.on_doors(update);
 }

@@ -12,14 +12,13 @@ use keting_core::ledger::Points;
 use keting_core::ledger::rules::PointsRefusal;
 use slint::{ComponentHandle, ModelRc, VecModel};
 
-use super::kiosk_adapter::State;
 use super::language::Language;
+use super::shell::{self, State};
 use super::staff_adapter::{NotDone, as_staff};
 use super::{ActivityChoice, AwardRow, KioskAdapter, KioskWindow};
 use crate::controller::award::{AwardLine, AwardPage, Outcome};
-use crate::controller::router::Screen;
+use crate::controller::router::{ScanMeans, Screen};
 use crate::words::{tr, tr_args};
-use keting_centre::clock;
 use keting_desk as desk;
 use keting_desk::points::PointsError;
 
@@ -33,13 +32,12 @@ fn zh(state: &Rc<RefCell<State>>) -> bool {
 
 /// Opens the page with the recent activities (the newest chosen).
 pub(super) fn open(window: &KioskWindow, state: &Rc<RefCell<State>>) {
-    let recent =
-        desk::points::recent_activities(state.borrow().desk.store(), 8).unwrap_or_default();
+    let recent = desk::points::recent_occasions(state.borrow().desk.store(), 8).unwrap_or_default();
     state.borrow_mut().award = AwardPage::open(recent);
     let adapter = window.global::<KioskAdapter>();
     adapter.set_award_message("".into());
     show(window, state);
-    super::kiosk_adapter::show_page(window, state, Screen::Award);
+    shell::show_page(window, state, Screen::Award);
 }
 
 fn show(window: &KioskWindow, state: &Rc<RefCell<State>>) {
@@ -106,7 +104,7 @@ pub(super) fn scan(window: &KioskWindow, state: &Rc<RefCell<State>>, text: &str)
         .borrow()
         .desk
         .verifier()
-        .verify(text.trim(), clock::now());
+        .verify(text.trim(), shell::now(state));
     let member = claims.ok().and_then(|c| {
         keting_desk::members::get(state.borrow().desk.store(), c.member)
             .ok()
@@ -122,7 +120,7 @@ pub(super) fn scan(window: &KioskWindow, state: &Rc<RefCell<State>>, text: &str)
         );
         return;
     };
-    let now = clock::now();
+    let now = shell::now(state);
     let outcome = as_staff(
         state,
         keting_core::staff::StaffAction::Points,
@@ -159,7 +157,7 @@ pub(super) fn scan(window: &KioskWindow, state: &Rc<RefCell<State>>, text: &str)
 /// "Undo: wrong person" on an award.
 pub(super) fn reverse(window: &KioskWindow, state: &Rc<RefCell<State>>, posting: i32) {
     let zh = zh(state);
-    let now = clock::now();
+    let now = shell::now(state);
     let done = as_staff(
         state,
         keting_core::staff::StaffAction::Points,
@@ -181,4 +179,14 @@ pub(super) fn reverse(window: &KioskWindow, state: &Rc<RefCell<State>>, posting:
             .set_award_message(not.say(zh).into()),
     }
     show(window, state);
+}
+
+/// Wires the award page's callbacks and its scans (a volunteer awarded).
+pub(super) fn wire(window: &KioskWindow, state: &Rc<RefCell<State>>) {
+    let adapter = window.global::<KioskAdapter>();
+    let b = shell::Binder::new(window, state);
+    shell::wire!(b, adapter.on_award_open() => touched |w, s| open(w, s));
+    shell::wire!(b, adapter.on_award_choose(name, worth) => touched |w, s| choose(w, s, &name, worth));
+    shell::wire!(b, adapter.on_award_reverse(posting) => touched |w, s| reverse(w, s, posting));
+    state.borrow_mut().hooks.scan(ScanMeans::Award, scan);
 }

@@ -1,10 +1,13 @@
 //! The touch screen: Slint pages (in `kiosk/ui/`) and their Rust adapters.
 //!
-//! The `.slint` files only display state and forward intents; the adapter
-//! here ([`kiosk_adapter`]) is the only Rust that touches Slint types. It
-//! turns an intent (a scan, a tap, a language) into a call on the
-//! [`keting_desk::checkin::CheckInDesk`] and the result back into adapter
-//! properties; [`staff_adapter`], [`points_adapter`], [`award_adapter`]
+//! The `.slint` files only display state and forward intents; the
+//! adapters here are the only Rust that touches Slint types. The shell
+//! (`shell`) holds the window's state and the page shown, reads the clock
+//! once per event and hands each event to the page whose it is; it imports
+//! no page. [`kiosk_adapter`] builds the window, lets every page wire its
+//! own callbacks, and is the check-in page: it turns a scan into a call on
+//! the [`keting_desk::checkin::CheckInDesk`] and the result back into
+//! adapter properties; [`staff_adapter`], [`points_adapter`], [`award_adapter`]
 //! [`restock_adapter`] and [`services_adapter`] do the same for the staff
 //! page, redeeming points, awarding them, restocking the drinks machine,
 //! and the pianos and bookings; [`service_desk_adapter`] the staff's view
@@ -35,6 +38,7 @@ mod scanned_member;
 pub mod screenshot;
 pub mod service_desk_adapter;
 pub mod services_adapter;
+mod shell;
 pub mod staff_adapter;
 pub mod storage_notice_adapter;
 

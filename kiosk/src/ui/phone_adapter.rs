@@ -12,13 +12,12 @@ use keting_desk::phones::{self, PhoneError};
 use keting_desk::records::InvitationKind;
 use slint::{ComponentHandle, Image, Rgb8Pixel, SharedPixelBuffer};
 
-use super::kiosk_adapter::State;
 use super::language::Language;
 use super::scanned_member::member_of;
+use super::shell::{self, State};
 use super::{KioskAdapter, KioskWindow, PhoneStep};
-use crate::controller::router::Screen;
+use crate::controller::router::{ScanMeans, Screen};
 use crate::words::tr;
-use keting_centre::clock;
 
 /// Screen pixels per QR module (a 57-module code with its quiet zone is
 /// 390 px, drawn at 400).
@@ -44,7 +43,7 @@ pub(super) fn open(window: &KioskWindow, state: &Rc<RefCell<State>>) {
     let adapter = window.global::<KioskAdapter>();
     adapter.set_phone_message("".into());
     adapter.set_phone_step(PhoneStep::Scan);
-    super::kiosk_adapter::show_page(window, state, Screen::Phone);
+    shell::show_page(window, state, Screen::Phone);
 }
 
 /// A scan on the page: that member's one-time QR and number.
@@ -64,12 +63,13 @@ pub(super) fn scan(window: &KioskWindow, state: &Rc<RefCell<State>>, text: &str)
     };
     let invited = {
         let mut s = state.borrow_mut();
+        let now = s.now;
         phones::invite(
             s.desk.store_mut(),
             Actor::Member(member),
             member,
             InvitationKind::Kiosk,
-            clock::now(),
+            now,
         )
     };
     let invited = match invited {
@@ -96,5 +96,13 @@ pub(super) fn scan(window: &KioskWindow, state: &Rc<RefCell<State>>, text: &str)
     adapter.set_phone_message("".into());
     adapter.set_phone_step(PhoneStep::Shown);
     // The code lapses with the page: it goes home after the QR's minute.
-    super::kiosk_adapter::stay(window, state, phones::KIOSK_QR_VALID);
+    shell::stay(window, state, phones::KIOSK_QR_VALID);
+}
+
+/// Wires the "my phone" page's callback and its scans (whose phone).
+pub(super) fn wire(window: &KioskWindow, state: &Rc<RefCell<State>>) {
+    let adapter = window.global::<KioskAdapter>();
+    let b = shell::Binder::new(window, state);
+    shell::wire!(b, adapter.on_phone_open() => touched |w, s| open(w, s));
+    state.borrow_mut().hooks.scan(ScanMeans::PhoneMember, scan);
 }

@@ -19,13 +19,12 @@ use keting_core::ledger::rules::PointsRefusal;
 use keting_core::messages::VendOutcome;
 use slint::{ComponentHandle, ModelRc, TimerMode, VecModel};
 
-use super::kiosk_adapter::State;
 use super::language::Language;
+use super::shell::{self, State};
 use super::{DrinkItem, KioskAdapter, KioskWindow, PointsLine, PointsStep};
 use crate::controller::points::{self as page, PointsPage};
-use crate::controller::router::Screen;
+use crate::controller::router::{ScanMeans, Screen};
 use crate::words::{tr, tr_args};
-use keting_centre::clock;
 use keting_desk::records::RedemptionState;
 use keting_desk::vending::RedemptionRefusal;
 use keting_desk::vending::VendingError;
@@ -54,7 +53,7 @@ pub(super) fn open(window: &KioskWindow, state: &Rc<RefCell<State>>) {
     let adapter = window.global::<KioskAdapter>();
     adapter.set_points_message("".into());
     adapter.set_points_step(PointsStep::Scan);
-    super::kiosk_adapter::show_page(window, state, Screen::Points);
+    shell::show_page(window, state, Screen::Points);
 }
 
 /// A scan on the points page: the member's points and the drinks.
@@ -79,7 +78,7 @@ fn show_menu(window: &KioskWindow, state: &Rc<RefCell<State>>) {
         return;
     };
     let zh = zh(state);
-    let (cal, now) = (state.borrow().desk.site().calendar, clock::now());
+    let (cal, now) = (state.borrow().desk.site().calendar, shell::now(state));
     let read = desk::vending::points_menu(state.borrow_mut().desk.store_mut(), member, 5, cal, now)
         .map(|m| (m.balance, m.drinks, m.history, m.busy));
     let (balance, drinks, history, busy) = match read {
@@ -168,7 +167,7 @@ pub(super) fn confirm(window: &KioskWindow, state: &Rc<RefCell<State>>) {
         return;
     };
     let zh = zh(state);
-    let (cal, now) = (state.borrow().desk.site().calendar, clock::now());
+    let (cal, now) = (state.borrow().desk.site().calendar, shell::now(state));
     let begun = desk::vending::redeem(
         state.borrow_mut().desk.store_mut(),
         Actor::Kiosk,
@@ -217,15 +216,11 @@ fn refusal_words(e: &VendingError, zh: bool) -> String {
 
 /// Follows the redemption under way until it is settled.
 fn follow(window: &KioskWindow, state: &Rc<RefCell<State>>) {
-    let (w, s) = (window.as_weak(), Rc::downgrade(state));
+    let b = shell::Binder::new(window, state);
     state
         .borrow()
         .points_timer
-        .start(TimerMode::Repeated, POLL_EVERY, move || {
-            if let (Some(window), Some(state)) = (w.upgrade(), s.upgrade()) {
-                poll(&window, &state);
-            }
-        });
+        .start(TimerMode::Repeated, POLL_EVERY, move || b.run(poll));
 }
 
 /// Looks at the redemption under way now (rather than at the next tick).
@@ -245,7 +240,7 @@ fn poll(window: &KioskWindow, state: &Rc<RefCell<State>>) {
     };
     if !r.state.is_settled() {
         // Progress: time since it began, against the time a vend may take.
-        let elapsed = clock::now()
+        let elapsed = shell::now(state)
             .since(r.created)
             .unwrap_or_default()
             .as_secs_f32();
@@ -277,5 +272,18 @@ fn poll(window: &KioskWindow, state: &Rc<RefCell<State>>) {
     adapter.set_points_message(text.into());
     adapter.set_points_balance(i32::try_from(balance).unwrap_or(i32::MAX));
     adapter.set_points_step(PointsStep::Done);
-    super::kiosk_adapter::stay(window, state, OUTCOME_SHOWN);
+    shell::stay(window, state, OUTCOME_SHOWN);
+}
+
+/// Wires the points page's callbacks and its scans (whose points).
+pub(super) fn wire(window: &KioskWindow, state: &Rc<RefCell<State>>) {
+    let adapter = window.global::<KioskAdapter>();
+    let b = shell::Binder::new(window, state);
+    shell::wire!(b, adapter.on_points_open() => touched |w, s| open(w, s));
+    shell::wire!(b, adapter.on_points_choose(device, slot) => touched |w, s| {
+        choose(w, s, &device, u8::try_from(slot).unwrap_or(0))
+    });
+    shell::wire!(b, adapter.on_points_confirm() => touched |w, s| confirm(w, s));
+    shell::wire!(b, adapter.on_points_cancel() => touched |w, s| cancel(w, s));
+    state.borrow_mut().hooks.scan(ScanMeans::PointsMember, scan);
 }

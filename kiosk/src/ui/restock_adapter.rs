@@ -8,13 +8,12 @@ use std::rc::Rc;
 use keting_core::ids::DeviceId;
 use slint::{ComponentHandle, ModelRc, VecModel};
 
-use super::kiosk_adapter::State;
 use super::language::Language;
+use super::shell::{self, State};
 use super::staff_adapter::as_staff;
 use super::{KioskAdapter, KioskWindow, RestockRow};
 use crate::controller::router::Screen;
 use crate::words::tr_args;
-use keting_centre::clock;
 use keting_desk as desk;
 
 fn zh(state: &Rc<RefCell<State>>) -> bool {
@@ -26,7 +25,7 @@ pub(super) fn open(window: &KioskWindow, state: &Rc<RefCell<State>>) {
     let adapter = window.global::<KioskAdapter>();
     adapter.set_restock_message("".into());
     show(window, state);
-    super::kiosk_adapter::show_page(window, state, Screen::Restock);
+    shell::show_page(window, state, Screen::Restock);
 }
 
 fn show(window: &KioskWindow, state: &Rc<RefCell<State>>) {
@@ -65,7 +64,7 @@ pub(super) fn add(
     else {
         return;
     };
-    let now = clock::now();
+    let now = shell::now(state);
     let done = as_staff(
         state,
         keting_core::staff::StaffAction::Restock,
@@ -80,4 +79,14 @@ pub(super) fn add(
         .global::<KioskAdapter>()
         .set_restock_message(message.into());
     show(window, state);
+}
+
+/// Wires the restocking page's callbacks.
+pub(super) fn wire(window: &KioskWindow, state: &Rc<RefCell<State>>) {
+    let adapter = window.global::<KioskAdapter>();
+    let b = shell::Binder::new(window, state);
+    shell::wire!(b, adapter.on_restock_open() => touched |w, s| open(w, s));
+    shell::wire!(b, adapter.on_restock_add(device, slot, n) => touched |w, s| {
+        add(w, s, &device, slot, n)
+    });
 }

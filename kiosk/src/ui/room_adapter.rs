@@ -14,33 +14,15 @@ use keting_desk::records::ActivityState;
 use slint::ComponentHandle;
 
 use super::activities_adapter::refusal_words;
-use super::kiosk_adapter::State;
 use super::language::Language;
 use super::scanned_member::member_of;
+use super::shell::{self, State};
 use super::{KioskAdapter, KioskWindow};
+use crate::controller::router::ScanMeans;
 use crate::words::tr_args;
-use keting_centre::clock;
 
 /// A greeting stays this long, then the room page asks for the next scan.
 pub const GREETING_SHOWN: Duration = Duration::from_secs(8);
-
-/// The room this kiosk counts attendance in, and its last greeting.
-#[derive(Clone, Debug)]
-pub struct RoomKiosk {
-    /// The room's name, as activities name it.
-    pub room: String,
-    greeted: Option<Instant>,
-}
-
-impl RoomKiosk {
-    /// A kiosk for `room`.
-    pub fn new(room: String) -> Self {
-        Self {
-            room,
-            greeted: None,
-        }
-    }
-}
 
 fn hhmm(state: &Rc<RefCell<State>>, t: keting_core::time::Timestamp) -> String {
     let l = state.borrow().desk.site().calendar.local(t);
@@ -66,7 +48,7 @@ pub(super) fn refresh(window: &KioskWindow, state: &Rc<RefCell<State>>) {
         adapter.set_room_greeting("".into());
     }
     adapter.set_room_name(room.as_str().into());
-    let now = clock::now();
+    let now = shell::now(state);
     let english = state.borrow().language == Language::English;
     let on = activities::on_in_room(state.borrow().desk.store(), &room, now);
     match on {
@@ -123,12 +105,13 @@ pub(super) fn scan(window: &KioskWindow, state: &Rc<RefCell<State>>, text: &str)
     let (greeting, ok) = match member_of(state, text) {
         Err(why) => (why, false),
         Ok((member, _)) => {
+            let now = shell::now(state);
             let done = activities::scan_in_room(
                 state.borrow_mut().desk.store_mut(),
                 &Via::RoomKiosk(room.clone()),
                 &room,
                 member,
-                clock::now(),
+                now,
             );
             match done {
                 Ok(a) => (
@@ -156,4 +139,12 @@ pub(super) fn scan(window: &KioskWindow, state: &Rc<RefCell<State>>, text: &str)
     adapter.set_room_greeting(greeting.into());
     adapter.set_room_greeting_ok(ok);
     refresh(window, state);
+}
+
+/// Hooks a room's kiosk into the shell: its scans (attendance) and its
+/// redraw with the home page.
+pub(super) fn wire(state: &Rc<RefCell<State>>) {
+    let mut s = state.borrow_mut();
+    s.hooks.scan(ScanMeans::RoomAttendance, scan);
+    s.hooks.on_refresh(refresh);
 }

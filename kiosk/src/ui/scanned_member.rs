@@ -6,8 +6,8 @@ use std::rc::Rc;
 
 use keting_core::ids::MemberId;
 
-use super::kiosk_adapter::State;
 use super::language::Language;
+use super::shell::{self, State};
 use crate::words::tr;
 
 /// The member whose pass `text` is, with their name; or what to tell them.
@@ -20,7 +20,7 @@ pub(super) fn member_of(
         .borrow()
         .desk
         .verifier()
-        .verify(text.trim(), keting_centre::clock::now());
+        .verify(text.trim(), shell::now(state));
     let found = claims.map(|c| {
         let m = keting_desk::members::get(state.borrow().desk.store(), c.member);
         (c, m)

@@ -10,13 +10,12 @@ use keting_core::booking::ResourceKind;
 use keting_core::time::Timestamp;
 use slint::{ComponentHandle, ModelRc, VecModel};
 
-use super::kiosk_adapter::State;
 use super::language::Language;
+use super::shell::{self, State};
 use super::staff_adapter::as_staff;
 use super::{DeskRow, KioskAdapter, KioskWindow};
 use crate::controller::router::Screen;
 use crate::words::{tr, tr_args};
-use keting_centre::clock;
 use keting_centre::service::device_states::Availability;
 use keting_desk as desk;
 
@@ -31,7 +30,7 @@ fn zh(state: &Rc<RefCell<State>>) -> bool {
 pub(super) fn open(window: &KioskWindow, state: &Rc<RefCell<State>>) {
     window.global::<KioskAdapter>().set_desk_message("".into());
     refresh(window, state);
-    super::kiosk_adapter::show_page(window, state, Screen::ServiceDesk);
+    shell::show_page(window, state, Screen::ServiceDesk);
 }
 
 fn kind_name(zh: bool, k: ResourceKind) -> String {
@@ -56,7 +55,7 @@ fn reason_words(zh: bool, reason: &str) -> String {
 /// Fills the page from the centre's view and the database.
 pub(super) fn refresh(window: &KioskWindow, state: &Rc<RefCell<State>>) {
     let zh = zh(state);
-    let now = clock::now();
+    let now = shell::now(state);
     let s = state.borrow();
     let store = s.desk.store();
     let all = keting_desk::bookings::resources(store, None).unwrap_or_default();
@@ -164,7 +163,7 @@ pub(super) fn refresh(window: &KioskWindow, state: &Rc<RefCell<State>>) {
 /// "Checked": the device was looked at after booking `id`.
 pub(super) fn clear(window: &KioskWindow, state: &Rc<RefCell<State>>, id: i32) {
     let zh = zh(state);
-    let now = clock::now();
+    let now = shell::now(state);
     let done = as_staff(
         state,
         keting_core::staff::StaffAction::Bookings,
@@ -178,4 +177,18 @@ pub(super) fn clear(window: &KioskWindow, state: &Rc<RefCell<State>>, id: i32) {
         .global::<KioskAdapter>()
         .set_desk_message(message.into());
     refresh(window, state);
+}
+
+/// Wires the service desk's callbacks and its redraw when the devices
+/// report.
+pub(super) fn wire(window: &KioskWindow, state: &Rc<RefCell<State>>) {
+    let adapter = window.global::<KioskAdapter>();
+    let b = shell::Binder::new(window, state);
+    shell::wire!(b, adapter.on_desk_open() => touched |w, s| open(w, s));
+    shell::wire!(b, adapter.on_desk_clear(id) => touched |w, s| clear(w, s, id));
+    state.borrow_mut().hooks.on_doors(|w, s| {
+        if s.borrow().router.screen() == Screen::ServiceDesk {
+            refresh(w, s);
+        }
+    });
 }

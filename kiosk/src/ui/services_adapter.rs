@@ -20,14 +20,13 @@ use keting_core::time::Timestamp;
 use slint::{ComponentHandle, ModelRc, VecModel};
 use time::Date;
 
-use super::kiosk_adapter::State;
 use super::language::Language;
 use super::scanned_member::member_of;
+use super::shell::{self, State};
 use super::{KioskAdapter, KioskWindow, MyBooking, ServiceTile, ServicesStep, WeekCell, WeekDay};
-use crate::controller::router::Screen;
+use crate::controller::router::{ScanMeans, Screen};
 use crate::controller::services::{self, Cell, ServicesPage, Step};
 use crate::words::{tr, tr_args};
-use keting_centre::clock;
 use keting_core::booking::format_hours;
 use keting_desk::bookings::BookingError;
 use keting_desk::bookings::CancelAs;
@@ -90,7 +89,7 @@ fn day_label(state: &Rc<RefCell<State>>, day: Date, today: Date) -> String {
 
 fn when(state: &Rc<RefCell<State>>, b: &Booking) -> String {
     let cal = state.borrow().desk.site().calendar;
-    let today = cal.date_of(clock::now());
+    let today = cal.date_of(shell::now(state));
     format!(
         "{} {}-{}",
         day_label(state, cal.date_of(b.slot.start), today),
@@ -188,7 +187,7 @@ pub(super) fn open(window: &KioskWindow, state: &Rc<RefCell<State>>) {
     state.borrow_mut().services = ServicesPage::default();
     message(window, "");
     set_step(window, state, Step::Scan);
-    super::kiosk_adapter::show_page(window, state, Screen::Services);
+    shell::show_page(window, state, Screen::Services);
 }
 
 /// A scan on the page: the member's menu (another member's scan starts over).
@@ -227,7 +226,7 @@ fn show_menu(window: &KioskWindow, state: &Rc<RefCell<State>>) {
         return;
     };
     let zh = zh(state);
-    let now = clock::now();
+    let now = shell::now(state);
     let down = unavailable(state);
     let read = {
         let s = state.borrow();
@@ -343,7 +342,8 @@ pub(super) fn tile(window: &KioskWindow, state: &Rc<RefCell<State>>, id: &str) {
     let cal = state.borrow().desk.site().calendar;
     {
         let mut s = state.borrow_mut();
-        s.services.open_resource(id, cal.date_of(clock::now()));
+        let today = cal.date_of(s.now);
+        s.services.open_resource(id, today);
     }
     message(window, "");
     show_week(window, state);
@@ -363,7 +363,7 @@ fn done(
     adapter.set_services_message(detail.into());
     adapter.set_services_end_booking(end_booking.and_then(|b| i32::try_from(b).ok()).unwrap_or(0));
     set_step(window, state, Step::Done);
-    super::kiosk_adapter::stay(window, state, OUTCOME_SHOWN);
+    shell::stay(window, state, OUTCOME_SHOWN);
 }
 
 fn resource_name(state: &Rc<RefCell<State>>, id: &str) -> String {
@@ -376,7 +376,7 @@ fn resource_name(state: &Rc<RefCell<State>>, id: &str) -> String {
 fn play(window: &KioskWindow, state: &Rc<RefCell<State>>, who: MemberId) {
     let zh = zh(state);
     let down = unavailable(state);
-    let (cal, now) = (state.borrow().desk.site().calendar, clock::now());
+    let (cal, now) = (state.borrow().desk.site().calendar, shell::now(state));
     let got = desk::bookings::play_piano(
         state.borrow_mut().desk.store_mut(),
         Actor::Member(who),
@@ -447,7 +447,7 @@ fn show_week(window: &KioskWindow, state: &Rc<RefCell<State>>) {
     let (Some(who), Some((id, first))) = (member(state), week) else {
         return;
     };
-    let (cal, now) = (state.borrow().desk.site().calendar, clock::now());
+    let (cal, now) = (state.borrow().desk.site().calendar, shell::now(state));
     let read = {
         let s = state.borrow();
         let store = s.desk.store();
@@ -511,7 +511,12 @@ fn show_week(window: &KioskWindow, state: &Rc<RefCell<State>>) {
 
 /// Earlier or later days in the week view (from today to four weeks ahead).
 pub(super) fn shift(window: &KioskWindow, state: &Rc<RefCell<State>>, by: i32) {
-    let today = state.borrow().desk.site().calendar.date_of(clock::now());
+    let today = state
+        .borrow()
+        .desk
+        .site()
+        .calendar
+        .date_of(shell::now(state));
     let days = days_shown(window);
     state.borrow_mut().services.shift(by, days, today);
     show_week(window, state);
@@ -528,7 +533,7 @@ pub(super) fn pick(window: &KioskWindow, state: &Rc<RefCell<State>>, day: i32, s
     let (Some(who), Some((id, first))) = (member(state), week) else {
         return;
     };
-    let (cal, now) = (state.borrow().desk.site().calendar, clock::now());
+    let (cal, now) = (state.borrow().desk.site().calendar, shell::now(state));
     let date = first + time::Duration::days(i64::from(day));
     let quote = {
         let s = state.borrow();
@@ -595,7 +600,7 @@ pub(super) fn confirm(window: &KioskWindow, state: &Rc<RefCell<State>>) {
         // A double tap: the first one took it.
         return;
     };
-    let (cal, now) = (state.borrow().desk.site().calendar, clock::now());
+    let (cal, now) = (state.borrow().desk.site().calendar, shell::now(state));
     let booked = desk::bookings::book(
         state.borrow_mut().desk.store_mut(),
         Actor::Member(who),
@@ -662,7 +667,7 @@ pub(super) fn back(window: &KioskWindow, state: &Rc<RefCell<State>>) {
 pub(super) fn start(window: &KioskWindow, state: &Rc<RefCell<State>>, booking: i64) {
     let zh = zh(state);
     let Some(who) = member(state) else { return };
-    let (cal, now) = (state.borrow().desk.site().calendar, clock::now());
+    let (cal, now) = (state.borrow().desk.site().calendar, shell::now(state));
     let result = desk::bookings::start_booking(
         state.borrow_mut().desk.store_mut(),
         Actor::Member(who),
@@ -698,7 +703,7 @@ pub(super) fn start(window: &KioskWindow, state: &Rc<RefCell<State>>, booking: i
 pub(super) fn cancel(window: &KioskWindow, state: &Rc<RefCell<State>>, booking: i64) {
     let zh = zh(state);
     let Some(who) = member(state) else { return };
-    let (cal, now) = (state.borrow().desk.site().calendar, clock::now());
+    let (cal, now) = (state.borrow().desk.site().calendar, shell::now(state));
     let result = desk::bookings::cancel(
         state.borrow_mut().desk.store_mut(),
         Actor::Member(who),
@@ -735,7 +740,7 @@ pub(super) fn cancel(window: &KioskWindow, state: &Rc<RefCell<State>>, booking: 
 pub(super) fn end(window: &KioskWindow, state: &Rc<RefCell<State>>, booking: i64) {
     let zh = zh(state);
     let Some(who) = member(state) else { return };
-    let (cal, now) = (state.borrow().desk.site().calendar, clock::now());
+    let (cal, now) = (state.borrow().desk.site().calendar, shell::now(state));
     let result = desk::bookings::end(
         state.borrow_mut().desk.store_mut(),
         Actor::Member(who),
@@ -773,7 +778,7 @@ pub(super) fn rate(window: &KioskWindow, state: &Rc<RefCell<State>>, stars: i32)
     let (Some(who), Some(booking)) = (member(state), booking) else {
         return;
     };
-    let now = clock::now();
+    let now = shell::now(state);
     let stars = u8::try_from(stars).unwrap_or(0);
     let result = desk::bookings::rate(
         state.borrow_mut().desk.store_mut(),
@@ -792,4 +797,26 @@ pub(super) fn rate(window: &KioskWindow, state: &Rc<RefCell<State>>, stars: i32)
         }
         Err(e) => message(window, &refusal_words(zh, &e)),
     }
+}
+
+/// Wires the pianos and bookings page's callbacks and its scans (whose
+/// bookings).
+pub(super) fn wire(window: &KioskWindow, state: &Rc<RefCell<State>>) {
+    let adapter = window.global::<KioskAdapter>();
+    let b = shell::Binder::new(window, state);
+    shell::wire!(b, adapter.on_services_open() => touched |w, s| open(w, s));
+    shell::wire!(b, adapter.on_services_tile(id) => touched |w, s| tile(w, s, &id));
+    shell::wire!(b, adapter.on_services_pick(day, slot) => touched |w, s| pick(w, s, day, slot));
+    shell::wire!(b, adapter.on_services_confirm() => touched |w, s| confirm(w, s));
+    shell::wire!(b, adapter.on_services_back() => touched |w, s| back(w, s));
+    shell::wire!(b, adapter.on_services_shift(by) => touched |w, s| shift(w, s, by));
+    // A booking's own buttons: their outcome decides how long it stays.
+    shell::wire!(b, adapter.on_booking_start(id) => |w, s| start(w, s, i64::from(id)));
+    shell::wire!(b, adapter.on_booking_cancel(id) => |w, s| cancel(w, s, i64::from(id)));
+    shell::wire!(b, adapter.on_booking_end(id) => |w, s| end(w, s, i64::from(id)));
+    shell::wire!(b, adapter.on_rate(stars) => touched |w, s| rate(w, s, stars));
+    state
+        .borrow_mut()
+        .hooks
+        .scan(ScanMeans::ServicesMember, scan);
 }

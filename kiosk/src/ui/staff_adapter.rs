@@ -18,12 +18,11 @@ use keting_core::ids::MemberId;
 use keting_core::staff::{Forbidden, StaffAction, StaffRole};
 use slint::{ComponentHandle, ModelRc, VecModel};
 
-use super::kiosk_adapter::State;
 use super::language::Language;
+use super::shell::{self, State};
 use super::{ClaimRow, DoorRow, EntryRow, GymRow, KioskAdapter, KioskWindow};
-use crate::controller::router::Screen;
+use crate::controller::router::{ScanMeans, Screen};
 use crate::words::{tr, tr_args};
-use keting_centre::clock;
 use keting_centre::service::device_states::{Availability, DoorView, DoorsView};
 use keting_desk::gym::GymEnded;
 use keting_desk::staff::SignInError;
@@ -49,7 +48,7 @@ pub(super) fn ask_pin(
     adapter.set_staff_name(name.into());
     adapter.set_pin_entered(0);
     adapter.set_pin_message("".into());
-    super::kiosk_adapter::show_page(window, state, Screen::StaffPin);
+    shell::show_page(window, state, Screen::StaffPin);
 }
 
 /// A key of the PIN page: a digit, and at the sixth the sign-in.
@@ -68,7 +67,7 @@ pub(super) fn pin_digit(window: &KioskWindow, state: &Rc<RefCell<State>>, digit:
     let Some(card) = state.borrow().staff.pin_card() else {
         return;
     };
-    let now = clock::now();
+    let now = shell::now(state);
     let outcome = desk::staff::sign_in(state.borrow_mut().desk.store_mut(), card, &pin, now);
     let w = words(state);
     let message = match outcome {
@@ -132,7 +131,7 @@ pub(super) fn open(
     adapter.set_staff_may_doors(role.may(StaffAction::OpenDoor));
     adapter.set_staff_may_devices(role.may(StaffAction::Devices));
     adapter.set_staff_message("".into());
-    super::kiosk_adapter::show_page(window, state, Screen::Staff);
+    shell::show_page(window, state, Screen::Staff);
     refresh(window, state);
 }
 
@@ -142,7 +141,7 @@ pub(super) fn scan(window: &KioskWindow, state: &Rc<RefCell<State>>, text: &str)
         .borrow()
         .desk
         .verifier()
-        .verify(text.trim(), keting_centre::clock::now());
+        .verify(text.trim(), shell::now(state));
     let message = match claims {
         Ok(c) => {
             let found = keting_desk::members::get(state.borrow().desk.store(), c.member);
@@ -224,7 +223,7 @@ pub(super) fn as_staff<T, E: std::fmt::Display>(
 
 /// Extends `member`'s gym month (or starts one).
 pub(super) fn extend(window: &KioskWindow, state: &Rc<RefCell<State>>, member: MemberId) {
-    let now = clock::now();
+    let now = shell::now(state);
     let done = as_staff(state, StaffAction::GymMonths, |store, actor, calendar| {
         desk::gym::extend_month(store, actor, member, calendar, now)
     });
@@ -240,7 +239,7 @@ pub(super) fn extend(window: &KioskWindow, state: &Rc<RefCell<State>>, member: M
 
 /// Ends `member`'s gym membership.
 pub(super) fn revoke(window: &KioskWindow, state: &Rc<RefCell<State>>, member: MemberId) {
-    let now = clock::now();
+    let now = shell::now(state);
     let done = as_staff(state, StaffAction::GymMonths, |store, actor, _| {
         desk::gym::revoke(store, actor, member, now)
     });
@@ -255,7 +254,7 @@ pub(super) fn revoke(window: &KioskWindow, state: &Rc<RefCell<State>>, member: M
 
 /// Asks a door to open for one pulse; the centre sends it.
 pub(super) fn open_door(window: &KioskWindow, state: &Rc<RefCell<State>>, door: &str) {
-    let now = clock::now();
+    let now = shell::now(state);
     let done = as_staff(state, StaffAction::OpenDoor, |store, actor, _| {
         let device = desk::doors::door_id(door)?;
         desk::doors::request_open(store, actor, &device, now)
@@ -271,7 +270,7 @@ pub(super) fn open_door(window: &KioskWindow, state: &Rc<RefCell<State>>, door: 
 /// Confirms a device's claim (the technician compared the PINs); the
 /// centre answers the device.
 pub(super) fn confirm_claim(window: &KioskWindow, state: &Rc<RefCell<State>>, device: &str) {
-    let now = clock::now();
+    let now = shell::now(state);
     let done = as_staff(state, StaffAction::Devices, |store, actor, _| {
         let id = desk::doors::door_id(device).map_err(|e| e.to_string())?;
         desk::claims::confirm(store, actor, &id, None, now).map_err(|e| e.to_string())
@@ -537,4 +536,28 @@ impl Words {
     fn not_a_pass(&self) -> String {
         tr(self.zh(), "Not a pass of this centre")
     }
+}
+
+/// Wires the staff and PIN pages' callbacks, their scans (a pass selects a
+/// member) and their redraw when the doors report.
+pub(super) fn wire(window: &KioskWindow, state: &Rc<RefCell<State>>) {
+    let adapter = window.global::<KioskAdapter>();
+    let b = shell::Binder::new(window, state);
+    shell::wire!(b, adapter.on_door_open(door) => touched |w, s| open_door(w, s, &door));
+    shell::wire!(b, adapter.on_pin_digit(digit) => touched |w, s| pin_digit(w, s, &digit));
+    shell::wire!(b, adapter.on_pin_back() => touched |w, s| pin_back(w, s));
+    shell::wire!(b, adapter.on_claim_confirm(device) => touched |w, s| confirm_claim(w, s, &device));
+    shell::wire!(b, adapter.on_gym_extend(member) => touched |w, s| {
+        extend(w, s, MemberId(u32::try_from(member).unwrap_or(0)))
+    });
+    shell::wire!(b, adapter.on_gym_revoke(member) => touched |w, s| {
+        revoke(w, s, MemberId(u32::try_from(member).unwrap_or(0)))
+    });
+    let mut s = state.borrow_mut();
+    s.hooks.scan(ScanMeans::SelectMember, scan);
+    s.hooks.on_doors(|w, s| {
+        if s.borrow().router.screen() == Screen::Staff {
+            refresh(w, s);
+        }
+    });
 }
