@@ -117,12 +117,7 @@ pub fn seed(conn: &Connection, now: Timestamp) -> Result<(), DemoError> {
     seed_bookings(conn, now)
 }
 
-/// The demo piano bank's device id.
-pub const DEMO_PIANOS: &str = "pianos";
-/// How many pianos the demo has (one relay board channel each).
-pub const DEMO_PIANO_COUNT: u8 = 8;
-/// The demo robot's device id.
-pub const DEMO_ROBOT: &str = "robot";
+pub use crate::demo_ids::{DEMO_PIANO_COUNT, DEMO_PIANOS, DEMO_ROBOT, DEMO_VENDING};
 
 /// Piano `c` of the demo: walk-up, 45 minutes, free, on the bank's channel
 /// `c` (as `kiosk site import` registers a provisioned piano bank's).
@@ -220,7 +215,7 @@ fn seed_bookings(conn: &Connection, now: Timestamp) -> Result<(), DemoError> {
 
 /// The drinks machine's catalogue, and points for two volunteers.
 fn seed_points(conn: &Connection, now: Timestamp) -> Result<(), DemoError> {
-    let machine = keting_core::ids::DeviceId::new(crate::service::demo_devices::DEMO_VENDING)
+    let machine = keting_core::ids::DeviceId::new(DEMO_VENDING)
         .map_err(|e| DemoError::fixture("drinks machine id", e))?;
     for (slot, zh, en, price, stock) in [
         (1, "矿泉水", "Mineral water", 10, 8),

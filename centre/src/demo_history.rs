@@ -57,7 +57,7 @@ pub fn seed(conn: &Connection, now: Timestamp) -> Result<(), crate::demo_error::
         }
     }
     // 李建国 spends some of his shifts' points on soy milk, twice.
-    let machine = DeviceId::new(crate::service::demo_devices::DEMO_VENDING)
+    let machine = DeviceId::new(crate::demo_ids::DEMO_VENDING)
         .map_err(|e| crate::demo_error::DemoError::fixture("drinks machine id", e))?;
     if let Some(li) = members::list(conn)?
         .into_iter()

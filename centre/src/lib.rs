@@ -22,7 +22,7 @@
 //!   on the desks and the web kit; the service starts it beside itself.
 //! - [`demo_scenes`]: the states of the demo site its screenshots show.
 //! - [`demo`]: the demo site anyone can try without hardware; [`demo_error`]:
-//!   why it could not be filled.
+//!   why it could not be filled; [`demo_ids`]: its devices by id.
 //! - [`demo_activities`]: the demo's week of activities to sign up for,
 //!   and four weeks of them held; [`demo_history`]: four weeks of visits
 //!   and drinks.
@@ -44,6 +44,7 @@ pub mod demo;
 pub mod demo_activities;
 pub mod demo_error;
 pub mod demo_history;
+pub mod demo_ids;
 pub mod demo_scenes;
 pub mod provisioned_devices;
 pub mod service;

@@ -17,7 +17,6 @@ use keting_core::staff::StaffAction;
 use keting_core::time::Timestamp;
 use time::{Date, Duration as Days};
 
-use super::activity::{MAY, status_of};
 use super::html::{self, Lang, Nav, esc};
 use super::refusal::Refusal;
 use super::session::StaffSession;
@@ -27,6 +26,22 @@ use keting_desk::Actor;
 use keting_desk::activities::{self as desk_activities, ActivityError, ActivityView};
 use keting_desk::records::ActivityState;
 use keting_link::clock;
+
+/// Who may run activities, and the words for a role that may not.
+pub(super) const MAY: (StaffAction, super::RoleWords) = (
+    StaffAction::Activities,
+    ("您的角色不能管理活动", "Your role may not run activities"),
+);
+
+/// The status a refusal is answered with.
+pub(super) fn status_of(e: &ActivityError) -> StatusCode {
+    match e {
+        ActivityError::Forbidden(_) => StatusCode::FORBIDDEN,
+        ActivityError::UnknownActivity(_) => StatusCode::NOT_FOUND,
+        ActivityError::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        _ => StatusCode::BAD_REQUEST,
+    }
+}
 
 /// `?week=YYYY-MM-DD` (any day of the week; this week by default).
 #[derive(Debug, Default, serde::Deserialize)]

@@ -17,7 +17,7 @@ use keting_core::activity::volunteer_hours::ShiftTime;
 use keting_core::ids::MemberId;
 use keting_core::staff::StaffAction;
 
-use super::activities::{kind_word, state_word};
+use super::activities::{MAY, kind_word, state_word, status_of};
 use super::html::{self, Lang, Nav, esc};
 use super::refusal::Refusal;
 use super::session::StaffSession;
@@ -42,16 +42,6 @@ async fn load(d: &Dashboard, id: i64) -> Result<Loaded, ActivityError> {
         ))
     })
     .await
-}
-
-/// The status a refusal is answered with.
-pub(super) fn status_of(e: &ActivityError) -> StatusCode {
-    match e {
-        ActivityError::Forbidden(_) => StatusCode::FORBIDDEN,
-        ActivityError::UnknownActivity(_) => StatusCode::NOT_FOUND,
-        ActivityError::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
-        _ => StatusCode::BAD_REQUEST,
-    }
 }
 
 /// `GET /activities/ID`.
@@ -427,12 +417,6 @@ pub struct CancelForm {
 pub struct CloseForm {
     csrf: String,
 }
-
-/// Who may run activities, and the words for a role that may not.
-pub(super) const MAY: (StaffAction, super::RoleWords) = (
-    StaffAction::Activities,
-    ("您的角色不能管理活动", "Your role may not run activities"),
-);
 
 enum Act {
     SignUp(MemberId),

@@ -27,7 +27,7 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 use super::{CentreConfig, CentreError};
-use crate::demo::{DEMO_PIANO_COUNT, DEMO_PIANOS, DEMO_ROBOT};
+use crate::demo_ids::{DEMO_PIANO_COUNT, DEMO_PIANOS, DEMO_ROBOT};
 use keting_store::resources;
 use keting_store::{Store, doors};
 
@@ -36,8 +36,7 @@ pub const DEMO_DOOR: &str = "gym-door";
 /// The demo door's contact line.
 const CONTACT: &str = "GPIO27";
 
-/// The demo vending machine's device id.
-pub const DEMO_VENDING: &str = "vending";
+pub use crate::demo_ids::DEMO_VENDING;
 
 /// The demo devices, ready to run.
 pub struct DemoDevices {
