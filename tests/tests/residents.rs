@@ -336,6 +336,10 @@ async fn bookings_activities_and_points_from_the_phone_only_ever_the_residents_o
     // Book the robot the day after tomorrow from the day's page; the booking shows with a cancel button.
     let day = request(addr, "GET", "/bookings/robot?day=2", &li_h, "").await;
     assert_eq!(day.status, 200, "{}", day.body);
+    // A service that is not here answers as not found, in the page's words.
+    let none = request(addr, "GET", "/bookings/no-such-room?day=2", &li_h, "").await;
+    assert_eq!(none.status, 404, "{}", none.body);
+    assert!(none.body.contains("没有这项服务"), "{}", none.body);
     let token = csrf(&day);
     let start = hidden(&day.body, "start").expect("a slot to book");
     let r = request(
