@@ -894,12 +894,12 @@ fn my_phone_shows_a_one_time_qr_and_number_that_bind_the_phone_once_then_goes_ho
         "a bad scan is refused on the page"
     );
     s.tap("王秀英");
-    let adapter = s.ui.window().global::<keting_kiosk::ui::KioskAdapter>();
-    let number: u8 = adapter.get_phone_number().parse().unwrap();
+    let adapter = s.ui.window().global::<keting_kiosk::ui::PhoneAdapter>();
+    let number: u8 = adapter.get_number().parse().unwrap();
     assert!((10..=99).contains(&number));
     assert!(s.shows(&number.to_string()), "the number is on the screen");
     // The QR as a phone's camera reads it.
-    let qr = adapter.get_phone_qr().to_rgb8().unwrap();
+    let qr = adapter.get_qr().to_rgb8().unwrap();
     let (w, h) = (qr.width() as usize, qr.height() as usize);
     let px = qr.as_slice();
     let mut img = rqrr::PreparedImage::prepare_from_greyscale(w, h, |x, y| px[y * w + x].r);

@@ -136,7 +136,9 @@ impl KioskUi {
     /// at `url` (their public address, the operator's proxy).
     pub fn set_resident_url(&self, url: &str) {
         self.state.borrow_mut().resident_url = Some(url.to_owned());
-        self.window.global::<KioskAdapter>().set_phone_offered(true);
+        self.window
+            .global::<super::PhoneAdapter>()
+            .set_offered(true);
     }
 
     /// Opens the "my phone" page (as its button on the home page does).

@@ -15,7 +15,7 @@ use slint::{ComponentHandle, Image, Rgb8Pixel, SharedPixelBuffer};
 use super::language::Language;
 use super::scanned_member::member_of;
 use super::shell::{self, State};
-use super::{KioskAdapter, KioskWindow, PhoneStep};
+use super::{KioskWindow, PhoneAdapter, PhoneStep};
 use crate::controller::router::{ScanMeans, Screen};
 use crate::words::tr;
 
@@ -40,25 +40,25 @@ fn qr_image(text: &str) -> Option<Image> {
 
 /// Opens the page at its first step: scan your pass.
 pub(super) fn open(window: &KioskWindow, state: &Rc<RefCell<State>>) {
-    let adapter = window.global::<KioskAdapter>();
-    adapter.set_phone_message("".into());
-    adapter.set_phone_step(PhoneStep::Scan);
+    let adapter = window.global::<PhoneAdapter>();
+    adapter.set_message("".into());
+    adapter.set_step(PhoneStep::Scan);
     shell::show_page(window, state, Screen::Phone);
 }
 
 /// A scan on the page: that member's one-time QR and number.
 pub(super) fn scan(window: &KioskWindow, state: &Rc<RefCell<State>>, text: &str) {
     let zh = zh(state);
-    let adapter = window.global::<KioskAdapter>();
+    let adapter = window.global::<PhoneAdapter>();
     let (member, name) = match member_of(state, text) {
         Ok(found) => found,
         Err(why) => {
-            adapter.set_phone_message(why.into());
+            adapter.set_message(why.into());
             return;
         }
     };
     let Some(base) = state.borrow().resident_url.clone() else {
-        adapter.set_phone_message(tr(zh, "Not working right now: please ask staff").into());
+        adapter.set_message(tr(zh, "Not working right now: please ask staff").into());
         return;
     };
     let invited = {
@@ -76,33 +76,33 @@ pub(super) fn scan(window: &KioskWindow, state: &Rc<RefCell<State>>, text: &str)
         Ok(i) => i,
         Err(e @ (PhoneError::Store(_) | PhoneError::NoRandomness)) => {
             tracing::error!("my phone: {e}");
-            adapter.set_phone_message(tr(zh, "Not working right now: please ask staff").into());
+            adapter.set_message(tr(zh, "Not working right now: please ask staff").into());
             return;
         }
         Err(e) => {
             tracing::warn!("my phone: {e}");
-            adapter.set_phone_message(tr(zh, "This is not a pass of this centre").into());
+            adapter.set_message(tr(zh, "This is not a pass of this centre").into());
             return;
         }
     };
     let link = format!("{}{}", base.trim_end_matches('/'), invited.path);
     let Some(image) = qr_image(&link) else {
-        adapter.set_phone_message(tr(zh, "Not working right now: please ask staff").into());
+        adapter.set_message(tr(zh, "Not working right now: please ask staff").into());
         return;
     };
-    adapter.set_phone_member(name.into());
-    adapter.set_phone_number(invited.confirm.to_string().into());
-    adapter.set_phone_qr(image);
-    adapter.set_phone_message("".into());
-    adapter.set_phone_step(PhoneStep::Shown);
+    adapter.set_member(name.into());
+    adapter.set_number(invited.confirm.to_string().into());
+    adapter.set_qr(image);
+    adapter.set_message("".into());
+    adapter.set_step(PhoneStep::Shown);
     // The code lapses with the page: it goes home after the QR's minute.
     shell::stay(window, state, phones::KIOSK_QR_VALID);
 }
 
 /// Wires the "my phone" page's callback and its scans (whose phone).
 pub(super) fn wire(window: &KioskWindow, state: &Rc<RefCell<State>>) {
-    let adapter = window.global::<KioskAdapter>();
+    let adapter = window.global::<PhoneAdapter>();
     let b = shell::Binder::new(window, state);
-    shell::wire!(b, adapter.on_phone_open() => touched |w, s| open(w, s));
+    shell::wire!(b, adapter.on_open() => touched |w, s| open(w, s));
     state.borrow_mut().hooks.scan(ScanMeans::PhoneMember, scan);
 }

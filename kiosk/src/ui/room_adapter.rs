@@ -17,7 +17,7 @@ use super::activities_adapter::refusal_words;
 use super::language::Language;
 use super::scanned_member::member_of;
 use super::shell::{self, State};
-use super::{KioskAdapter, KioskWindow};
+use super::{KioskWindow, RoomAdapter};
 use crate::controller::router::ScanMeans;
 use crate::words::tr_args;
 
@@ -34,7 +34,7 @@ pub(super) fn refresh(window: &KioskWindow, state: &Rc<RefCell<State>>) {
     let Some(room) = state.borrow().room.as_ref().map(|r| r.room.clone()) else {
         return;
     };
-    let adapter = window.global::<KioskAdapter>();
+    let adapter = window.global::<RoomAdapter>();
     let stale = state
         .borrow()
         .room
@@ -45,9 +45,9 @@ pub(super) fn refresh(window: &KioskWindow, state: &Rc<RefCell<State>>) {
         if let Some(r) = state.borrow_mut().room.as_mut() {
             r.greeted = None;
         }
-        adapter.set_room_greeting("".into());
+        adapter.set_greeting("".into());
     }
-    adapter.set_room_name(room.as_str().into());
+    adapter.set_name(room.as_str().into());
     let now = shell::now(state);
     let english = state.borrow().language == Language::English;
     let on = activities::on_in_room(state.borrow().desk.store(), &room, now);
@@ -55,18 +55,18 @@ pub(super) fn refresh(window: &KioskWindow, state: &Rc<RefCell<State>>) {
         Ok(Some(v)) => {
             let p = &v.record.plan;
             let title = if english { &p.title_en } else { &p.title_zh };
-            adapter.set_room_now(
+            adapter.set_now(
                 format!("{title} {}–{}", hhmm(state, p.starts), hhmm(state, p.ends)).into(),
             );
             let attended = activities::closing_sheet(state.borrow().desk.store(), v.record.id)
                 .map(|s| s.lines.len())
                 .unwrap_or(0);
-            adapter.set_room_attended(i32::try_from(attended).unwrap_or(i32::MAX));
-            adapter.set_room_capacity(i32::try_from(p.capacity).unwrap_or(i32::MAX));
-            adapter.set_room_next("".into());
+            adapter.set_attended(i32::try_from(attended).unwrap_or(i32::MAX));
+            adapter.set_capacity(i32::try_from(p.capacity).unwrap_or(i32::MAX));
+            adapter.set_next("".into());
         }
         Ok(None) => {
-            adapter.set_room_now("".into());
+            adapter.set_now("".into());
             let cal = state.borrow().desk.site().calendar;
             let today = Span {
                 start: now,
@@ -79,7 +79,7 @@ pub(super) fn refresh(window: &KioskWindow, state: &Rc<RefCell<State>>) {
                         v.record.plan.room == room && v.record.state == ActivityState::Open
                     })
                 });
-            adapter.set_room_next(
+            adapter.set_next(
                 next.map(|v| {
                     let p = &v.record.plan;
                     format!(
@@ -135,9 +135,9 @@ pub(super) fn scan(window: &KioskWindow, state: &Rc<RefCell<State>>, text: &str)
     if let Some(r) = state.borrow_mut().room.as_mut() {
         r.greeted = Some(Instant::now());
     }
-    let adapter = window.global::<KioskAdapter>();
-    adapter.set_room_greeting(greeting.into());
-    adapter.set_room_greeting_ok(ok);
+    let adapter = window.global::<RoomAdapter>();
+    adapter.set_greeting(greeting.into());
+    adapter.set_greeting_ok(ok);
     refresh(window, state);
 }
 
