@@ -982,12 +982,18 @@ fn a_pass_scanned_on_a_residents_page_is_that_pages_and_never_a_visit() {
     let before = adapter.get_visits_today();
     // Each resident page takes the pass as "whose page is this".
     let pages: [(&str, Page, &dyn Fn()); 4] = [
-        ("points", Page::Points, &|| adapter.invoke_points_open()),
+        ("points", Page::Points, &|| {
+            s.ui.window()
+                .global::<keting_kiosk::ui::PointsAdapter>()
+                .invoke_open()
+        }),
         ("services", Page::Services, &|| {
             adapter.invoke_services_open()
         }),
         ("activities", Page::Activities, &|| {
-            adapter.invoke_activities_open()
+            s.ui.window()
+                .global::<keting_kiosk::ui::ActivitiesAdapter>()
+                .invoke_open()
         }),
         ("phone", Page::Phone, &|| s.ui.open_phone()),
     ];

@@ -21,7 +21,7 @@ use slint::{ComponentHandle, ModelRc, VecModel};
 use super::language::Language;
 use super::scanned_member::member_of;
 use super::shell::{self, State};
-use super::{ActivitiesStep, ActivityRow, KioskAdapter, KioskWindow};
+use super::{ActivitiesAdapter, ActivitiesStep, ActivityRow, KioskWindow};
 use crate::controller::activities::{ActivitiesPage, Step, Tap, tap};
 use crate::controller::router::{ScanMeans, Screen};
 use crate::words::{tr, tr_args};
@@ -34,18 +34,16 @@ fn zh(state: &Rc<RefCell<State>>) -> bool {
 }
 
 fn message(window: &KioskWindow, text: &str, ok: bool) {
-    let adapter = window.global::<KioskAdapter>();
-    adapter.set_activities_message(text.into());
-    adapter.set_activities_message_ok(ok);
+    let adapter = window.global::<ActivitiesAdapter>();
+    adapter.set_message(text.into());
+    adapter.set_message_ok(ok);
 }
 
 fn set_step(window: &KioskWindow, state: &Rc<RefCell<State>>, step: Step) {
-    window
-        .global::<KioskAdapter>()
-        .set_activities_step(match step {
-            Step::Scan => ActivitiesStep::Scan,
-            Step::List => ActivitiesStep::List,
-        });
+    window.global::<ActivitiesAdapter>().set_step(match step {
+        Step::Scan => ActivitiesStep::Scan,
+        Step::List => ActivitiesStep::List,
+    });
     if step == Step::Scan {
         state.borrow_mut().activities = ActivitiesPage::default();
     }
@@ -211,8 +209,8 @@ fn show_list(window: &KioskWindow, state: &Rc<RefCell<State>>) {
             }
         })
         .collect();
-    let adapter = window.global::<KioskAdapter>();
-    adapter.set_activity_rows(ModelRc::new(VecModel::from(shown)));
+    let adapter = window.global::<ActivitiesAdapter>();
+    adapter.set_rows(ModelRc::new(VecModel::from(shown)));
 }
 
 /// Opens the page at its first step: scan your pass.
@@ -227,9 +225,7 @@ pub(super) fn scan(window: &KioskWindow, state: &Rc<RefCell<State>>, text: &str)
     match member_of(state, text) {
         Ok((id, name)) => {
             state.borrow_mut().activities.scanned(id, name.clone());
-            window
-                .global::<KioskAdapter>()
-                .set_activities_member(name.into());
+            window.global::<ActivitiesAdapter>().set_member(name.into());
             message(window, "", true);
             set_step(window, state, Step::List);
             show_list(window, state);
@@ -285,10 +281,10 @@ pub(super) fn tap_on(window: &KioskWindow, state: &Rc<RefCell<State>>, id: i64) 
 
 /// Wires the activities page's callbacks and its scans (whose activities).
 pub(super) fn wire(window: &KioskWindow, state: &Rc<RefCell<State>>) {
-    let adapter = window.global::<KioskAdapter>();
+    let adapter = window.global::<ActivitiesAdapter>();
     let b = shell::Binder::new(window, state);
-    shell::wire!(b, adapter.on_activities_open() => touched |w, s| open(w, s));
-    shell::wire!(b, adapter.on_activity_tap(id) => touched |w, s| tap_on(w, s, i64::from(id)));
+    shell::wire!(b, adapter.on_open() => touched |w, s| open(w, s));
+    shell::wire!(b, adapter.on_tap(id) => touched |w, s| tap_on(w, s, i64::from(id)));
     state
         .borrow_mut()
         .hooks

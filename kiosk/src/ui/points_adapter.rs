@@ -21,7 +21,7 @@ use slint::{ComponentHandle, ModelRc, TimerMode, VecModel};
 
 use super::language::Language;
 use super::shell::{self, State};
-use super::{DrinkItem, KioskAdapter, KioskWindow, PointsLine, PointsStep};
+use super::{DrinkItem, KioskWindow, PointsAdapter, PointsLine, PointsStep};
 use crate::controller::points::{self as page, PointsPage};
 use crate::controller::router::{ScanMeans, Screen};
 use crate::words::{tr, tr_args};
@@ -42,17 +42,15 @@ fn zh(state: &Rc<RefCell<State>>) -> bool {
 }
 
 fn message(window: &KioskWindow, text: &str) {
-    window
-        .global::<KioskAdapter>()
-        .set_points_message(text.into());
+    window.global::<PointsAdapter>().set_message(text.into());
 }
 
 /// Opens the points page at its first step: scan your pass.
 pub(super) fn open(window: &KioskWindow, state: &Rc<RefCell<State>>) {
     state.borrow_mut().points = PointsPage::default();
-    let adapter = window.global::<KioskAdapter>();
-    adapter.set_points_message("".into());
-    adapter.set_points_step(PointsStep::Scan);
+    let adapter = window.global::<PointsAdapter>();
+    adapter.set_message("".into());
+    adapter.set_step(PointsStep::Scan);
     shell::show_page(window, state, Screen::Points);
 }
 
@@ -89,9 +87,9 @@ fn show_menu(window: &KioskWindow, state: &Rc<RefCell<State>>) {
             return;
         }
     };
-    let adapter = window.global::<KioskAdapter>();
-    adapter.set_points_member(name.as_str().into());
-    adapter.set_points_balance(i32::try_from(balance).unwrap_or(i32::MAX));
+    let adapter = window.global::<PointsAdapter>();
+    adapter.set_member(name.as_str().into());
+    adapter.set_balance(i32::try_from(balance).unwrap_or(i32::MAX));
     let items: Vec<DrinkItem> = drinks
         .iter()
         .map(|d| DrinkItem {
@@ -126,12 +124,12 @@ fn show_menu(window: &KioskWindow, state: &Rc<RefCell<State>>) {
             }
         })
         .collect();
-    adapter.set_points_history(ModelRc::new(VecModel::from(lines)));
-    adapter.set_points_step(PointsStep::Menu);
+    adapter.set_history(ModelRc::new(VecModel::from(lines)));
+    adapter.set_step(PointsStep::Menu);
     if let Some(r) = busy {
         // A redemption left under way (a restart): follow it.
         state.borrow_mut().points.began(r.id);
-        adapter.set_points_step(PointsStep::Dispensing);
+        adapter.set_step(PointsStep::Dispensing);
         follow(window, state);
     }
 }
@@ -147,10 +145,10 @@ pub(super) fn choose(window: &KioskWindow, state: &Rc<RefCell<State>>, device: &
         return;
     };
     state.borrow_mut().points.choose(device, slot);
-    let adapter = window.global::<KioskAdapter>();
-    adapter.set_points_chosen(if zh { item.name_zh } else { item.name_en }.into());
-    adapter.set_points_price(i32::try_from(item.price).unwrap_or(i32::MAX));
-    adapter.set_points_step(PointsStep::Confirm);
+    let adapter = window.global::<PointsAdapter>();
+    adapter.set_chosen(if zh { item.name_zh } else { item.name_en }.into());
+    adapter.set_price(i32::try_from(item.price).unwrap_or(i32::MAX));
+    adapter.set_step(PointsStep::Confirm);
 }
 
 /// "No, go back".
@@ -180,9 +178,9 @@ pub(super) fn confirm(window: &KioskWindow, state: &Rc<RefCell<State>>) {
     match begun {
         Ok(r) => {
             state.borrow_mut().points.began(r.id);
-            let adapter = window.global::<KioskAdapter>();
-            adapter.set_points_progress(0.0);
-            adapter.set_points_step(PointsStep::Dispensing);
+            let adapter = window.global::<PointsAdapter>();
+            adapter.set_progress(0.0);
+            adapter.set_step(PointsStep::Dispensing);
             follow(window, state);
         }
         Err(e) => {
@@ -233,7 +231,7 @@ fn poll(window: &KioskWindow, state: &Rc<RefCell<State>>) {
         state.borrow().points_timer.stop();
         return;
     };
-    let adapter = window.global::<KioskAdapter>();
+    let adapter = window.global::<PointsAdapter>();
     let r = match keting_desk::vending::redemption(state.borrow().desk.store(), &id) {
         Ok(Some(r)) => r,
         Ok(None) | Err(_) => return,
@@ -244,7 +242,7 @@ fn poll(window: &KioskWindow, state: &Rc<RefCell<State>>) {
             .since(r.created)
             .unwrap_or_default()
             .as_secs_f32();
-        adapter.set_points_progress(page::progress(elapsed));
+        adapter.set_progress(page::progress(elapsed));
         return;
     }
     state.borrow().points_timer.stop();
@@ -268,22 +266,22 @@ fn poll(window: &KioskWindow, state: &Rc<RefCell<State>>) {
             &[&why, &r.points, &balance],
         )
     };
-    adapter.set_points_dispensed(dispensed);
-    adapter.set_points_message(text.into());
-    adapter.set_points_balance(i32::try_from(balance).unwrap_or(i32::MAX));
-    adapter.set_points_step(PointsStep::Done);
+    adapter.set_dispensed(dispensed);
+    adapter.set_message(text.into());
+    adapter.set_balance(i32::try_from(balance).unwrap_or(i32::MAX));
+    adapter.set_step(PointsStep::Done);
     shell::stay(window, state, OUTCOME_SHOWN);
 }
 
 /// Wires the points page's callbacks and its scans (whose points).
 pub(super) fn wire(window: &KioskWindow, state: &Rc<RefCell<State>>) {
-    let adapter = window.global::<KioskAdapter>();
+    let adapter = window.global::<PointsAdapter>();
     let b = shell::Binder::new(window, state);
-    shell::wire!(b, adapter.on_points_open() => touched |w, s| open(w, s));
-    shell::wire!(b, adapter.on_points_choose(device, slot) => touched |w, s| {
+    shell::wire!(b, adapter.on_open() => touched |w, s| open(w, s));
+    shell::wire!(b, adapter.on_choose(device, slot) => touched |w, s| {
         choose(w, s, &device, u8::try_from(slot).unwrap_or(0))
     });
-    shell::wire!(b, adapter.on_points_confirm() => touched |w, s| confirm(w, s));
-    shell::wire!(b, adapter.on_points_cancel() => touched |w, s| cancel(w, s));
+    shell::wire!(b, adapter.on_confirm() => touched |w, s| confirm(w, s));
+    shell::wire!(b, adapter.on_cancel() => touched |w, s| cancel(w, s));
     state.borrow_mut().hooks.scan(ScanMeans::PointsMember, scan);
 }

@@ -347,8 +347,8 @@ pub fn render(
         "out-of-order" => ui.show_out_of_order(),
         "clock-wrong" => ui.scan(&first_resident, ScanSource::Scanner),
         page if page.starts_with("points-") => {
-            let adapter = ui.window().global::<super::KioskAdapter>();
-            adapter.invoke_points_open();
+            let adapter = ui.window().global::<super::PointsAdapter>();
+            adapter.invoke_open();
             if page != "points-scan" {
                 // 王秀英 has 25 points in the demo.
                 ui.scan(&first_resident, ScanSource::Scanner);
@@ -357,13 +357,13 @@ pub fn render(
                 page,
                 "points-confirm" | "points-dispensing" | "points-done" | "points-refunded"
             ) {
-                adapter.invoke_points_choose("vending".into(), 1);
+                adapter.invoke_choose("vending".into(), 1);
             }
             if matches!(
                 page,
                 "points-dispensing" | "points-done" | "points-refunded"
             ) {
-                adapter.invoke_points_confirm();
+                adapter.invoke_confirm();
             }
             if matches!(page, "points-done" | "points-refunded") {
                 // What the centre does on the machine's answer.
@@ -434,12 +434,13 @@ pub fn render(
             }
             if page == "activities-signed-up" {
                 // The first on the list with a place to take.
-                let rows = adapter.get_activity_rows();
+                let adapter = ui.window().global::<super::ActivitiesAdapter>();
+                let rows = adapter.get_rows();
                 if let Some(row) = (0..rows.row_count())
                     .filter_map(|i| rows.row_data(i))
                     .find(|r| r.tap == "signup")
                 {
-                    adapter.invoke_activity_tap(row.id);
+                    adapter.invoke_tap(row.id);
                 }
             }
         }
