@@ -15,7 +15,7 @@ use slint::{ComponentHandle, ModelRc, VecModel};
 use super::language::Language;
 use super::shell::{self, State};
 use super::staff_adapter::{NotDone, as_staff};
-use super::{ActivityChoice, AwardRow, KioskAdapter, KioskWindow};
+use super::{ActivityChoice, AwardAdapter, AwardRow, KioskWindow};
 use crate::controller::award::{AwardLine, AwardPage, Outcome};
 use crate::controller::router::{ScanMeans, Screen};
 use crate::words::{tr, tr_args};
@@ -34,15 +34,15 @@ fn zh(state: &Rc<RefCell<State>>) -> bool {
 pub(super) fn open(window: &KioskWindow, state: &Rc<RefCell<State>>) {
     let recent = desk::points::recent_occasions(state.borrow().desk.store(), 8).unwrap_or_default();
     state.borrow_mut().award = AwardPage::open(recent);
-    let adapter = window.global::<KioskAdapter>();
-    adapter.set_award_message("".into());
+    let adapter = window.global::<AwardAdapter>();
+    adapter.set_message("".into());
     show(window, state);
     shell::show_page(window, state, Screen::Award);
 }
 
 fn show(window: &KioskWindow, state: &Rc<RefCell<State>>) {
     let s = state.borrow();
-    let adapter = window.global::<KioskAdapter>();
+    let adapter = window.global::<AwardAdapter>();
     let zh = s.language == Language::Chinese;
     let choices: Vec<ActivityChoice> = s
         .award
@@ -53,9 +53,9 @@ fn show(window: &KioskWindow, state: &Rc<RefCell<State>>) {
             selected,
         })
         .collect();
-    adapter.set_activities(ModelRc::new(VecModel::from(choices)));
+    adapter.set_occasions(ModelRc::new(VecModel::from(choices)));
     let rows: Vec<AwardRow> = s.award.lines().iter().map(|l| row(zh, l)).collect();
-    adapter.set_awards(ModelRc::new(VecModel::from(rows)));
+    adapter.set_rows(ModelRc::new(VecModel::from(rows)));
 }
 
 /// An activity was tapped.
@@ -96,8 +96,8 @@ pub(super) fn scan(window: &KioskWindow, state: &Rc<RefCell<State>>, text: &str)
     let zh = zh(state);
     let Some((activity, worth)) = state.borrow().award.activity().cloned() else {
         window
-            .global::<KioskAdapter>()
-            .set_award_message(tr(zh, "Choose the activity first").into());
+            .global::<AwardAdapter>()
+            .set_message(tr(zh, "Choose the activity first").into());
         return;
     };
     let claims = state
@@ -111,7 +111,7 @@ pub(super) fn scan(window: &KioskWindow, state: &Rc<RefCell<State>>, text: &str)
             .filter(|m| m.epoch == c.epoch)
     });
     let Some(member) = member else {
-        window.global::<KioskAdapter>().set_award_message(
+        window.global::<AwardAdapter>().set_message(
             tr(
                 zh,
                 "This pass cannot be used: replaced, or not this centre's",
@@ -150,7 +150,7 @@ pub(super) fn scan(window: &KioskWindow, state: &Rc<RefCell<State>>, text: &str)
         .borrow_mut()
         .award
         .record(member.name.clone(), outcome);
-    window.global::<KioskAdapter>().set_award_message("".into());
+    window.global::<AwardAdapter>().set_message("".into());
     show(window, state);
 }
 
@@ -172,21 +172,21 @@ pub(super) fn reverse(window: &KioskWindow, state: &Rc<RefCell<State>>, posting:
     match done {
         Ok(_) => {}
         Err(NotDone::Failed) => window
-            .global::<KioskAdapter>()
-            .set_award_message(tr(zh, "Cannot undo: the points may have been spent").into()),
+            .global::<AwardAdapter>()
+            .set_message(tr(zh, "Cannot undo: the points may have been spent").into()),
         Err(not) => window
-            .global::<KioskAdapter>()
-            .set_award_message(not.say(zh).into()),
+            .global::<AwardAdapter>()
+            .set_message(not.say(zh).into()),
     }
     show(window, state);
 }
 
 /// Wires the award page's callbacks and its scans (a volunteer awarded).
 pub(super) fn wire(window: &KioskWindow, state: &Rc<RefCell<State>>) {
-    let adapter = window.global::<KioskAdapter>();
+    let adapter = window.global::<AwardAdapter>();
     let b = shell::Binder::new(window, state);
-    shell::wire!(b, adapter.on_award_open() => touched |w, s| open(w, s));
-    shell::wire!(b, adapter.on_award_choose(name, worth) => touched |w, s| choose(w, s, &name, worth));
-    shell::wire!(b, adapter.on_award_reverse(posting) => touched |w, s| reverse(w, s, posting));
+    shell::wire!(b, adapter.on_open() => touched |w, s| open(w, s));
+    shell::wire!(b, adapter.on_choose(name, worth) => touched |w, s| choose(w, s, &name, worth));
+    shell::wire!(b, adapter.on_reverse(posting) => touched |w, s| reverse(w, s, posting));
     state.borrow_mut().hooks.scan(ScanMeans::Award, scan);
 }

@@ -11,7 +11,7 @@ use slint::{ComponentHandle, ModelRc, VecModel};
 use super::language::Language;
 use super::shell::{self, State};
 use super::staff_adapter::as_staff;
-use super::{KioskAdapter, KioskWindow, RestockRow};
+use super::{KioskWindow, RestockAdapter, RestockRow};
 use crate::controller::router::Screen;
 use crate::words::tr_args;
 use keting_desk as desk;
@@ -22,8 +22,8 @@ fn zh(state: &Rc<RefCell<State>>) -> bool {
 
 /// Opens the page.
 pub(super) fn open(window: &KioskWindow, state: &Rc<RefCell<State>>) {
-    let adapter = window.global::<KioskAdapter>();
-    adapter.set_restock_message("".into());
+    let adapter = window.global::<RestockAdapter>();
+    adapter.set_message("".into());
     show(window, state);
     shell::show_page(window, state, Screen::Restock);
 }
@@ -46,8 +46,8 @@ fn show(window: &KioskWindow, state: &Rc<RefCell<State>>) {
         })
         .collect();
     window
-        .global::<KioskAdapter>()
-        .set_restock_rows(ModelRc::new(VecModel::from(rows)));
+        .global::<RestockAdapter>()
+        .set_rows(ModelRc::new(VecModel::from(rows)));
 }
 
 /// Adds `n` drinks to a slot.
@@ -76,17 +76,17 @@ pub(super) fn add(
         Err(not) => not.say(zh),
     };
     window
-        .global::<KioskAdapter>()
-        .set_restock_message(message.into());
+        .global::<RestockAdapter>()
+        .set_message(message.into());
     show(window, state);
 }
 
 /// Wires the restocking page's callbacks.
 pub(super) fn wire(window: &KioskWindow, state: &Rc<RefCell<State>>) {
-    let adapter = window.global::<KioskAdapter>();
+    let adapter = window.global::<RestockAdapter>();
     let b = shell::Binder::new(window, state);
-    shell::wire!(b, adapter.on_restock_open() => touched |w, s| open(w, s));
-    shell::wire!(b, adapter.on_restock_add(device, slot, n) => touched |w, s| {
+    shell::wire!(b, adapter.on_open() => touched |w, s| open(w, s));
+    shell::wire!(b, adapter.on_add(device, slot, n) => touched |w, s| {
         add(w, s, &device, slot, n)
     });
 }

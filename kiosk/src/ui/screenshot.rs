@@ -399,19 +399,18 @@ pub fn render(
             ui.set_doors(tokio::sync::watch::channel(view).1);
             staff_signs_in();
             ui.window()
-                .global::<super::KioskAdapter>()
-                .invoke_desk_open();
+                .global::<super::ServiceDeskAdapter>()
+                .invoke_open();
         }
         "restock" => {
             staff_signs_in();
-            ui.window()
-                .global::<super::KioskAdapter>()
-                .invoke_restock_open();
+            ui.window().global::<super::RestockAdapter>().invoke_open();
         }
         "award" => {
             staff_signs_in();
-            adapter.invoke_award_open();
-            adapter.invoke_award_choose("图书整理".into(), 35);
+            let award = ui.window().global::<super::AwardAdapter>();
+            award.invoke_open();
+            award.invoke_choose("图书整理".into(), 35);
             ui.scan(&first_resident, ScanSource::Scanner);
             ui.scan(
                 &cards.get(1).map(|c| c.pass.clone()).unwrap_or_default(),

@@ -13,7 +13,7 @@ use slint::{ComponentHandle, ModelRc, VecModel};
 use super::language::Language;
 use super::shell::{self, State};
 use super::staff_adapter::as_staff;
-use super::{DeskRow, KioskAdapter, KioskWindow};
+use super::{DeskRow, KioskWindow, ServiceDeskAdapter};
 use crate::controller::router::Screen;
 use crate::words::{tr, tr_args};
 use keting_centre::service::device_states::Availability;
@@ -28,7 +28,7 @@ fn zh(state: &Rc<RefCell<State>>) -> bool {
 
 /// Opens the page.
 pub(super) fn open(window: &KioskWindow, state: &Rc<RefCell<State>>) {
-    window.global::<KioskAdapter>().set_desk_message("".into());
+    window.global::<ServiceDeskAdapter>().set_message("".into());
     refresh(window, state);
     shell::show_page(window, state, Screen::ServiceDesk);
 }
@@ -154,10 +154,10 @@ pub(super) fn refresh(window: &KioskWindow, state: &Rc<RefCell<State>>) {
         })
         .collect();
     drop(s);
-    let adapter = window.global::<KioskAdapter>();
-    adapter.set_desk_devices(ModelRc::new(VecModel::from(devices)));
-    adapter.set_desk_to_check(ModelRc::new(VecModel::from(checks)));
-    adapter.set_desk_ratings(ModelRc::new(VecModel::from(rated)));
+    let adapter = window.global::<ServiceDeskAdapter>();
+    adapter.set_devices(ModelRc::new(VecModel::from(devices)));
+    adapter.set_to_check(ModelRc::new(VecModel::from(checks)));
+    adapter.set_ratings(ModelRc::new(VecModel::from(rated)));
 }
 
 /// "Checked": the device was looked at after booking `id`.
@@ -174,18 +174,18 @@ pub(super) fn clear(window: &KioskWindow, state: &Rc<RefCell<State>>, id: i32) {
         Err(not) => not.say(zh),
     };
     window
-        .global::<KioskAdapter>()
-        .set_desk_message(message.into());
+        .global::<ServiceDeskAdapter>()
+        .set_message(message.into());
     refresh(window, state);
 }
 
 /// Wires the service desk's callbacks and its redraw when the devices
 /// report.
 pub(super) fn wire(window: &KioskWindow, state: &Rc<RefCell<State>>) {
-    let adapter = window.global::<KioskAdapter>();
+    let adapter = window.global::<ServiceDeskAdapter>();
     let b = shell::Binder::new(window, state);
-    shell::wire!(b, adapter.on_desk_open() => touched |w, s| open(w, s));
-    shell::wire!(b, adapter.on_desk_clear(id) => touched |w, s| clear(w, s, id));
+    shell::wire!(b, adapter.on_open() => touched |w, s| open(w, s));
+    shell::wire!(b, adapter.on_clear(id) => touched |w, s| clear(w, s, id));
     state.borrow_mut().hooks.on_doors(|w, s| {
         if s.borrow().router.screen() == Screen::ServiceDesk {
             refresh(w, s);
