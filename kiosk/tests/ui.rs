@@ -988,7 +988,9 @@ fn a_pass_scanned_on_a_residents_page_is_that_pages_and_never_a_visit() {
                 .invoke_open()
         }),
         ("services", Page::Services, &|| {
-            adapter.invoke_services_open()
+            s.ui.window()
+                .global::<keting_kiosk::ui::ServicesAdapter>()
+                .invoke_open()
         }),
         ("activities", Page::Activities, &|| {
             s.ui.window()

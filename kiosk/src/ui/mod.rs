@@ -52,8 +52,8 @@ pub use generated::{
     AwardRow, ClaimRow, DemoCardEntry, DeskRow, DoorRow, DrinkItem, EntryRow, FirstBootAdapter,
     FirstBootStep, FirstBootWindow, GymRow, KioskAdapter, KioskWindow, MyBooking, Outcome, Page,
     PhoneAdapter, PhoneStep, PointsAdapter, PointsLine, PointsStep, ProgrammeEntry, Refusal,
-    RestockAdapter, RestockRow, RoomAdapter, ServiceDeskAdapter, ServiceTile, ServicesStep,
-    StorageNoticeAdapter, StorageNoticeWindow, Theme, WeekCell, WeekDay,
+    RestockAdapter, RestockRow, RoomAdapter, ServiceDeskAdapter, ServiceTile, ServicesAdapter,
+    ServicesStep, StorageNoticeAdapter, StorageNoticeWindow, Theme, WeekCell, WeekDay,
 };
 
 /// Logs `what` with the milliseconds since `started` at the event loop's

@@ -376,20 +376,20 @@ pub fn render(
             }
         }
         page if page.starts_with("services-") => {
-            let adapter = ui.window().global::<super::KioskAdapter>();
-            adapter.invoke_services_open();
+            let adapter = ui.window().global::<super::ServicesAdapter>();
+            adapter.invoke_open();
             if page != "services-scan" {
                 ui.scan(&first_resident, ScanSource::Scanner);
             }
             if matches!(page, "services-week" | "services-confirm" | "services-done") {
-                adapter.invoke_services_tile("robot".into());
+                adapter.invoke_tile("robot".into());
             }
             if matches!(page, "services-confirm" | "services-done") {
                 // The day after tomorrow, 14:00.
-                adapter.invoke_services_pick(2, 3);
+                adapter.invoke_pick(2, 3);
             }
             if page == "services-done" {
-                adapter.invoke_services_confirm();
+                adapter.invoke_confirm();
             }
         }
         "service-desk" => {

@@ -23,7 +23,9 @@ use time::Date;
 use super::language::Language;
 use super::scanned_member::member_of;
 use super::shell::{self, State};
-use super::{KioskAdapter, KioskWindow, MyBooking, ServiceTile, ServicesStep, WeekCell, WeekDay};
+use super::{
+    KioskWindow, MyBooking, ServiceTile, ServicesAdapter, ServicesStep, WeekCell, WeekDay,
+};
 use crate::controller::router::{ScanMeans, Screen};
 use crate::controller::services::{self, Cell, ServicesPage, Step};
 use crate::words::{tr, tr_args};
@@ -52,15 +54,13 @@ fn days_shown(window: &KioskWindow) -> i64 {
 /// Shows `step`, remembering it.
 fn set_step(window: &KioskWindow, state: &Rc<RefCell<State>>, step: Step) {
     state.borrow_mut().services.set_step(step);
-    window
-        .global::<KioskAdapter>()
-        .set_services_step(match step {
-            Step::Scan => ServicesStep::Scan,
-            Step::Menu => ServicesStep::Menu,
-            Step::Week => ServicesStep::Week,
-            Step::Confirm => ServicesStep::Confirm,
-            Step::Done => ServicesStep::Done,
-        });
+    window.global::<ServicesAdapter>().set_step(match step {
+        Step::Scan => ServicesStep::Scan,
+        Step::Menu => ServicesStep::Menu,
+        Step::Week => ServicesStep::Week,
+        Step::Confirm => ServicesStep::Confirm,
+        Step::Done => ServicesStep::Done,
+    });
 }
 
 fn zh(state: &Rc<RefCell<State>>) -> bool {
@@ -68,9 +68,9 @@ fn zh(state: &Rc<RefCell<State>>) -> bool {
 }
 
 fn message(window: &KioskWindow, text: &str) {
-    let adapter = window.global::<KioskAdapter>();
-    adapter.set_services_message(text.into());
-    adapter.set_services_note("".into());
+    let adapter = window.global::<ServicesAdapter>();
+    adapter.set_message(text.into());
+    adapter.set_note("".into());
 }
 
 fn hhmm(state: &Rc<RefCell<State>>, ts: Timestamp) -> String {
@@ -324,9 +324,9 @@ fn show_menu(window: &KioskWindow, state: &Rc<RefCell<State>>) {
         .borrow_mut()
         .services
         .set_to_rate(to_rate.map(|b| b.id));
-    let adapter = window.global::<KioskAdapter>();
-    adapter.set_services_member(name.as_str().into());
-    adapter.set_service_tiles(ModelRc::new(VecModel::from(tiles)));
+    let adapter = window.global::<ServicesAdapter>();
+    adapter.set_member(name.as_str().into());
+    adapter.set_tiles(ModelRc::new(VecModel::from(tiles)));
     adapter.set_my_bookings(ModelRc::new(VecModel::from(rows)));
     adapter.set_rate_what(rate_what.into());
     set_step(window, state, Step::Menu);
@@ -357,11 +357,11 @@ fn done(
     detail: &str,
     end_booking: Option<i64>,
 ) {
-    let adapter = window.global::<KioskAdapter>();
-    adapter.set_services_ok(ok);
-    adapter.set_services_headline(headline.into());
-    adapter.set_services_message(detail.into());
-    adapter.set_services_end_booking(end_booking.and_then(|b| i32::try_from(b).ok()).unwrap_or(0));
+    let adapter = window.global::<ServicesAdapter>();
+    adapter.set_ok(ok);
+    adapter.set_headline(headline.into());
+    adapter.set_message(detail.into());
+    adapter.set_end_booking(end_booking.and_then(|b| i32::try_from(b).ok()).unwrap_or(0));
     set_step(window, state, Step::Done);
     shell::stay(window, state, OUTCOME_SHOWN);
 }
@@ -503,7 +503,7 @@ fn show_week(window: &KioskWindow, state: &Rc<RefCell<State>>) {
             cells: ModelRc::new(VecModel::from(cells)),
         });
     }
-    let adapter = window.global::<KioskAdapter>();
+    let adapter = window.global::<ServicesAdapter>();
     adapter.set_week_title(r.resource.name(zh).into());
     adapter.set_week(ModelRc::new(VecModel::from(days)));
     set_step(window, state, Step::Week);
@@ -567,7 +567,7 @@ pub(super) fn pick(window: &KioskWindow, state: &Rc<RefCell<State>>, day: i32, s
         hhmm(state, slot.end)
     );
     let name = r.resource.name(zh);
-    let adapter = window.global::<KioskAdapter>();
+    let adapter = window.global::<ServicesAdapter>();
     adapter.set_confirm_title(
         if full {
             tr_args(zh, "{0} is full: join the waiting list?", &[&name])
@@ -792,8 +792,8 @@ pub(super) fn rate(window: &KioskWindow, state: &Rc<RefCell<State>>, stars: i32)
         Ok(()) => {
             message(window, "");
             window
-                .global::<KioskAdapter>()
-                .set_services_note(tr(zh, "Thank you for rating").into());
+                .global::<ServicesAdapter>()
+                .set_note(tr(zh, "Thank you for rating").into());
         }
         Err(e) => message(window, &refusal_words(zh, &e)),
     }
@@ -802,18 +802,18 @@ pub(super) fn rate(window: &KioskWindow, state: &Rc<RefCell<State>>, stars: i32)
 /// Wires the pianos and bookings page's callbacks and its scans (whose
 /// bookings).
 pub(super) fn wire(window: &KioskWindow, state: &Rc<RefCell<State>>) {
-    let adapter = window.global::<KioskAdapter>();
+    let adapter = window.global::<ServicesAdapter>();
     let b = shell::Binder::new(window, state);
-    shell::wire!(b, adapter.on_services_open() => touched |w, s| open(w, s));
-    shell::wire!(b, adapter.on_services_tile(id) => touched |w, s| tile(w, s, &id));
-    shell::wire!(b, adapter.on_services_pick(day, slot) => touched |w, s| pick(w, s, day, slot));
-    shell::wire!(b, adapter.on_services_confirm() => touched |w, s| confirm(w, s));
-    shell::wire!(b, adapter.on_services_back() => touched |w, s| back(w, s));
-    shell::wire!(b, adapter.on_services_shift(by) => touched |w, s| shift(w, s, by));
+    shell::wire!(b, adapter.on_open() => touched |w, s| open(w, s));
+    shell::wire!(b, adapter.on_tile(id) => touched |w, s| tile(w, s, &id));
+    shell::wire!(b, adapter.on_pick(day, slot) => touched |w, s| pick(w, s, day, slot));
+    shell::wire!(b, adapter.on_confirm() => touched |w, s| confirm(w, s));
+    shell::wire!(b, adapter.on_back() => touched |w, s| back(w, s));
+    shell::wire!(b, adapter.on_shift(by) => touched |w, s| shift(w, s, by));
     // A booking's own buttons: their outcome decides how long it stays.
-    shell::wire!(b, adapter.on_booking_start(id) => |w, s| start(w, s, i64::from(id)));
-    shell::wire!(b, adapter.on_booking_cancel(id) => |w, s| cancel(w, s, i64::from(id)));
-    shell::wire!(b, adapter.on_booking_end(id) => |w, s| end(w, s, i64::from(id)));
+    shell::wire!(b, adapter.on_start(id) => |w, s| start(w, s, i64::from(id)));
+    shell::wire!(b, adapter.on_cancel(id) => |w, s| cancel(w, s, i64::from(id)));
+    shell::wire!(b, adapter.on_end(id) => |w, s| end(w, s, i64::from(id)));
     shell::wire!(b, adapter.on_rate(stars) => touched |w, s| rate(w, s, stars));
     state
         .borrow_mut()
