@@ -348,7 +348,7 @@ fn a_technician_gets_no_gym_or_points_buttons_and_a_gym_change_is_refused_by_rol
     screen
         .ui
         .window()
-        .global::<keting_kiosk::ui::KioskAdapter>()
+        .global::<keting_kiosk::ui::StaffAdapter>()
         .invoke_gym_extend(i32::try_from(zhang.id.0).unwrap());
     assert!(
         screen.any_label_containing("技术员无权修改健身房月卡，请找主管"),

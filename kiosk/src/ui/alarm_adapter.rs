@@ -15,7 +15,7 @@ use slint::{ComponentHandle, ModelRc, VecModel};
 use super::language::Language;
 use super::shell::{self, State};
 use super::staff_adapter::{as_staff, show_message};
-use super::{AlarmRow, KioskAdapter, KioskWindow};
+use super::{AlarmAdapter, AlarmRow, KioskWindow};
 use crate::words::{tr, tr_args};
 
 fn zh(state: &Rc<RefCell<State>>) -> bool {
@@ -66,7 +66,7 @@ pub(super) fn update(window: &KioskWindow, state: &Rc<RefCell<State>>) {
         let t = cal.local(a.raised);
         format!("{:02}:{:02}", t.hour(), t.minute())
     };
-    let adapter = window.global::<KioskAdapter>();
+    let adapter = window.global::<AlarmAdapter>();
     let banner = match view.alarms.as_slice() {
         [] => String::new(),
         [one] => tr_args(zh, "Alarm: {0}", &[&describe(zh, one, &view, &hhmm(one))]),
@@ -76,7 +76,7 @@ pub(super) fn update(window: &KioskWindow, state: &Rc<RefCell<State>>) {
             &[&describe(zh, first, &view, &hhmm(first)), &rest.len()],
         ),
     };
-    adapter.set_alarm_banner(banner.into());
+    adapter.set_banner(banner.into());
     let rows: Vec<AlarmRow> = view
         .alarms
         .iter()
@@ -104,7 +104,7 @@ pub(super) fn update(window: &KioskWindow, state: &Rc<RefCell<State>>) {
                 .into(),
         })
         .collect();
-    adapter.set_alarms(ModelRc::new(VecModel::from(rows)));
+    adapter.set_rows(ModelRc::new(VecModel::from(rows)));
 }
 
 /// The staff member on the page acknowledges alarm `id`.
@@ -124,8 +124,8 @@ pub(super) fn ack(window: &KioskWindow, state: &Rc<RefCell<State>>, id: i32) {
 /// Wires the alarms' acknowledgement and the alarm line's redraw when the
 /// devices report (on every page).
 pub(super) fn wire(window: &KioskWindow, state: &Rc<RefCell<State>>) {
-    let adapter = window.global::<KioskAdapter>();
+    let adapter = window.global::<AlarmAdapter>();
     let b = shell::Binder::new(window, state);
-    shell::wire!(b, adapter.on_alarm_ack(id) => touched |w, s| ack(w, s, id));
+    shell::wire!(b, adapter.on_ack(id) => touched |w, s| ack(w, s, id));
     state.borrow_mut().hooks.on_doors(update);
 }

@@ -48,12 +48,13 @@ mod generated {
 }
 
 pub use generated::{
-    ActivitiesAdapter, ActivitiesStep, ActivityChoice, ActivityRow, AlarmRow, AwardAdapter,
-    AwardRow, ClaimRow, DemoCardEntry, DeskRow, DoorRow, DrinkItem, EntryRow, FirstBootAdapter,
-    FirstBootStep, FirstBootWindow, GymRow, KioskAdapter, KioskWindow, MyBooking, Outcome, Page,
-    PhoneAdapter, PhoneStep, PointsAdapter, PointsLine, PointsStep, ProgrammeEntry, Refusal,
-    RestockAdapter, RestockRow, RoomAdapter, ServiceDeskAdapter, ServiceTile, ServicesAdapter,
-    ServicesStep, StorageNoticeAdapter, StorageNoticeWindow, Theme, WeekCell, WeekDay,
+    ActivitiesAdapter, ActivitiesStep, ActivityChoice, ActivityRow, AlarmAdapter, AlarmRow,
+    AwardAdapter, AwardRow, ClaimRow, DemoCardEntry, DeskRow, DoorRow, DrinkItem, EntryRow,
+    FirstBootAdapter, FirstBootStep, FirstBootWindow, GymRow, KioskAdapter, KioskWindow, MyBooking,
+    Outcome, Page, PhoneAdapter, PhoneStep, PointsAdapter, PointsLine, PointsStep, ProgrammeEntry,
+    Refusal, RestockAdapter, RestockRow, RoomAdapter, ServiceDeskAdapter, ServiceTile,
+    ServicesAdapter, ServicesStep, StaffAdapter, StorageNoticeAdapter, StorageNoticeWindow, Theme,
+    WeekCell, WeekDay,
 };
 
 /// Logs `what` with the milliseconds since `started` at the event loop's

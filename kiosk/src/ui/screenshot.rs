@@ -319,7 +319,7 @@ pub fn render(
             .unwrap_or_default()
     };
     let first_resident = cards.first().map(|c| c.pass.clone()).unwrap_or_default();
-    let adapter = ui.window().global::<super::KioskAdapter>();
+    let adapter = ui.window().global::<super::StaffAdapter>();
     // The staff card, then its PIN on the keypad.
     let staff_signs_in = || {
         ui.scan(&card("Staff"), ScanSource::DemoTap);

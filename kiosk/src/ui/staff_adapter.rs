@@ -20,7 +20,7 @@ use slint::{ComponentHandle, ModelRc, VecModel};
 
 use super::language::Language;
 use super::shell::{self, State};
-use super::{ClaimRow, DoorRow, EntryRow, GymRow, KioskAdapter, KioskWindow};
+use super::{ClaimRow, DoorRow, EntryRow, GymRow, KioskWindow, StaffAdapter};
 use crate::controller::router::{ScanMeans, Screen};
 use crate::words::{tr, tr_args};
 use keting_centre::service::device_states::{Availability, DoorView, DoorsView};
@@ -44,8 +44,8 @@ pub(super) fn ask_pin(
     name: &str,
 ) {
     state.borrow_mut().staff.ask_pin(card);
-    let adapter = window.global::<KioskAdapter>();
-    adapter.set_staff_name(name.into());
+    let adapter = window.global::<StaffAdapter>();
+    adapter.set_name(name.into());
     adapter.set_pin_entered(0);
     adapter.set_pin_message("".into());
     shell::show_page(window, state, Screen::StaffPin);
@@ -53,7 +53,7 @@ pub(super) fn ask_pin(
 
 /// A key of the PIN page: a digit, and at the sixth the sign-in.
 pub(super) fn pin_digit(window: &KioskWindow, state: &Rc<RefCell<State>>, digit: &str) {
-    let adapter = window.global::<KioskAdapter>();
+    let adapter = window.global::<StaffAdapter>();
     let whole = {
         let mut s = state.borrow_mut();
         let whole = digit.chars().next().and_then(|d| s.staff.pin_digit(d));
@@ -106,7 +106,7 @@ pub(super) fn pin_back(window: &KioskWindow, state: &Rc<RefCell<State>>) {
     let mut s = state.borrow_mut();
     s.staff.pin_back();
     window
-        .global::<KioskAdapter>()
+        .global::<StaffAdapter>()
         .set_pin_entered(i32::try_from(s.staff.pin_entered()).unwrap_or(0));
 }
 
@@ -121,16 +121,16 @@ pub(super) fn open(
     {
         state.borrow_mut().staff.open(staff, role);
     }
-    let adapter = window.global::<KioskAdapter>();
-    adapter.set_staff_name(name.into());
-    adapter.set_staff_role(words(state).role(role).into());
-    adapter.set_staff_may_gym(role.may(StaffAction::GymMonths));
-    adapter.set_staff_may_points(role.may(StaffAction::Points));
-    adapter.set_staff_may_restock(role.may(StaffAction::Restock));
-    adapter.set_staff_may_bookings(role.may(StaffAction::Bookings));
-    adapter.set_staff_may_doors(role.may(StaffAction::OpenDoor));
-    adapter.set_staff_may_devices(role.may(StaffAction::Devices));
-    adapter.set_staff_message("".into());
+    let adapter = window.global::<StaffAdapter>();
+    adapter.set_name(name.into());
+    adapter.set_role(words(state).role(role).into());
+    adapter.set_may_gym(role.may(StaffAction::GymMonths));
+    adapter.set_may_points(role.may(StaffAction::Points));
+    adapter.set_may_restock(role.may(StaffAction::Restock));
+    adapter.set_may_bookings(role.may(StaffAction::Bookings));
+    adapter.set_may_doors(role.may(StaffAction::OpenDoor));
+    adapter.set_may_devices(role.may(StaffAction::Devices));
+    adapter.set_message("".into());
     shell::show_page(window, state, Screen::Staff);
     refresh(window, state);
 }
@@ -162,9 +162,7 @@ pub(super) fn scan(window: &KioskWindow, state: &Rc<RefCell<State>>, text: &str)
 
 /// Shows `message` on the staff page.
 pub(super) fn show_message(window: &KioskWindow, message: String) {
-    window
-        .global::<KioskAdapter>()
-        .set_staff_message(message.into());
+    window.global::<StaffAdapter>().set_message(message.into());
 }
 
 /// Why a staff action on the screen did not happen.
@@ -286,7 +284,7 @@ pub(super) fn confirm_claim(window: &KioskWindow, state: &Rc<RefCell<State>>, de
 /// Fills the staff page from the database and the doors view.
 pub(super) fn refresh(window: &KioskWindow, state: &Rc<RefCell<State>>) {
     let s = state.borrow();
-    let adapter = window.global::<KioskAdapter>();
+    let adapter = window.global::<StaffAdapter>();
     let w = s.language_words();
     let view = s
         .doors
@@ -541,7 +539,7 @@ impl Words {
 /// Wires the staff and PIN pages' callbacks, their scans (a pass selects a
 /// member) and their redraw when the doors report.
 pub(super) fn wire(window: &KioskWindow, state: &Rc<RefCell<State>>) {
-    let adapter = window.global::<KioskAdapter>();
+    let adapter = window.global::<StaffAdapter>();
     let b = shell::Binder::new(window, state);
     shell::wire!(b, adapter.on_door_open(door) => touched |w, s| open_door(w, s, &door));
     shell::wire!(b, adapter.on_pin_digit(digit) => touched |w, s| pin_digit(w, s, &digit));
