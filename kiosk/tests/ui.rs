@@ -987,9 +987,9 @@ fn a_pass_scanned_on_a_residents_page_is_that_pages_and_never_a_visit() {
                 .global::<keting_kiosk::ui::PointsAdapter>()
                 .invoke_open()
         }),
-        ("services", Page::Services, &|| {
+        ("services", Page::Bookings, &|| {
             s.ui.window()
-                .global::<keting_kiosk::ui::ServicesAdapter>()
+                .global::<keting_kiosk::ui::BookingsAdapter>()
                 .invoke_open()
         }),
         ("activities", Page::Activities, &|| {

@@ -13,14 +13,14 @@
 //!   redemption under way; which drinks are within reach.
 //! - [`room`]: a room's kiosk: its room, when it last greeted someone.
 //! - [`staff`]: the staff page: who opened it, whom they selected.
-//! - [`services`]: the pianos-and-bookings page: who is on it, its steps,
+//! - [`bookings`]: the pianos-and-bookings page: who is on it, its steps,
 //!   the days shown, the slot picked; what each cell of a week is, what a
 //!   resident may do to a booking now, how many pianos are free.
 
 pub mod activities;
 pub mod award;
+pub mod bookings;
 pub mod points;
 pub mod room;
 pub mod router;
-pub mod services;
 pub mod staff;

@@ -4,7 +4,7 @@
 //!
 //! A scan on the home page (or a result) is a check-in; on the staff page it
 //! selects a member; on the award page it awards the chosen activity; on the
-//! points and services pages it names the resident using them. A staff
+//! points and bookings pages it names the resident using them. A staff
 //! card opens the PIN page first, which gives up after [`PIN_IDLE`]. A staff
 //! member's pages close after [`STAFF_IDLE`] untouched, a resident's after
 //! [`RESIDENT_IDLE`], a result after [`RESULT_SHOWN`].
@@ -16,7 +16,7 @@ use std::time::Duration;
 pub const STAFF_IDLE: Duration = Duration::from_secs(60);
 /// The PIN page gives up after this long untouched.
 pub const PIN_IDLE: Duration = Duration::from_secs(20);
-/// A resident's page (points, services) goes home after this long untouched.
+/// A resident's page (points, bookings) goes home after this long untouched.
 pub const RESIDENT_IDLE: Duration = Duration::from_secs(60);
 /// A result stays on screen this long.
 pub const RESULT_SHOWN: Duration = Duration::from_secs(6);
@@ -40,7 +40,7 @@ pub enum Screen {
     /// Restocking the drinks machine (staff).
     Restock,
     /// Pianos and bookings.
-    Services,
+    Bookings,
     /// The staff's service desk.
     ServiceDesk,
     /// This week's activities: sign up, join the waiting list, give up.
@@ -63,8 +63,8 @@ pub enum ScanMeans {
     Award,
     /// Names the resident redeeming points.
     PointsMember,
-    /// Names the resident using the services page.
-    ServicesMember,
+    /// Names the resident using the bookings page.
+    BookingsMember,
     /// Names the resident on the activities page.
     ActivitiesMember,
     /// Counts the scanned person at what is on in the room.
@@ -89,7 +89,7 @@ impl Screen {
             Screen::Home | Screen::Room => None,
             Screen::Result => Some(RESULT_SHOWN),
             Screen::StaffPin => Some(PIN_IDLE),
-            Screen::Points | Screen::Services | Screen::Activities | Screen::Phone => {
+            Screen::Points | Screen::Bookings | Screen::Activities | Screen::Phone => {
                 Some(RESIDENT_IDLE)
             }
             Screen::Staff | Screen::Award | Screen::Restock | Screen::ServiceDesk => {
@@ -109,7 +109,7 @@ impl Screen {
             Screen::Staff => ScanMeans::SelectMember,
             Screen::Award => ScanMeans::Award,
             Screen::Points => ScanMeans::PointsMember,
-            Screen::Services => ScanMeans::ServicesMember,
+            Screen::Bookings => ScanMeans::BookingsMember,
             Screen::Activities => ScanMeans::ActivitiesMember,
             Screen::Room => ScanMeans::RoomAttendance,
             Screen::Phone => ScanMeans::PhoneMember,
@@ -166,7 +166,7 @@ mod tests {
         assert_eq!(Screen::Staff.scan_means(), ScanMeans::SelectMember);
         assert_eq!(Screen::Award.scan_means(), ScanMeans::Award);
         assert_eq!(Screen::Points.scan_means(), ScanMeans::PointsMember);
-        assert_eq!(Screen::Services.scan_means(), ScanMeans::ServicesMember);
+        assert_eq!(Screen::Bookings.scan_means(), ScanMeans::BookingsMember);
         assert_eq!(Screen::Activities.scan_means(), ScanMeans::ActivitiesMember);
         assert_eq!(Screen::Room.scan_means(), ScanMeans::RoomAttendance);
     }
@@ -185,7 +185,7 @@ mod tests {
     fn each_page_stays_untouched_for_its_time_and_home_stays() {
         let mut r = Router::default();
         assert_eq!(r.show(Screen::Points), Some(RESIDENT_IDLE));
-        assert_eq!(r.show(Screen::Services), Some(RESIDENT_IDLE));
+        assert_eq!(r.show(Screen::Bookings), Some(RESIDENT_IDLE));
         for staff in [
             Screen::Staff,
             Screen::Award,

@@ -23,8 +23,8 @@ use super::language::Language;
 use super::shell::{self, Binder, State, wire};
 use super::{
     DemoCardEntry, KioskAdapter, KioskWindow, Outcome, ProgrammeEntry, Refusal, Theme,
-    activities_adapter, alarm_adapter, award_adapter, phone_adapter, points_adapter,
-    restock_adapter, room_adapter, service_desk_adapter, services_adapter, staff_adapter,
+    activities_adapter, alarm_adapter, award_adapter, bookings_adapter, phone_adapter,
+    points_adapter, restock_adapter, room_adapter, service_desk_adapter, staff_adapter,
 };
 use crate::controller::room::RoomKiosk;
 use crate::controller::router::Screen;
@@ -81,7 +81,7 @@ impl KioskUi {
         points_adapter::wire(&window, &state);
         award_adapter::wire(&window, &state);
         restock_adapter::wire(&window, &state);
-        services_adapter::wire(&window, &state);
+        bookings_adapter::wire(&window, &state);
         service_desk_adapter::wire(&window, &state);
         activities_adapter::wire(&window, &state);
         phone_adapter::wire(&window, &state);

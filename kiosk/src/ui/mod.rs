@@ -8,7 +8,7 @@
 //! own callbacks, and is the check-in page: it turns a scan into a call on
 //! the [`keting_desk::checkin::CheckInDesk`] and the result back into
 //! adapter properties; [`staff_adapter`], [`points_adapter`], [`award_adapter`]
-//! [`restock_adapter`] and [`services_adapter`] do the same for the staff
+//! [`restock_adapter`] and [`bookings_adapter`] do the same for the staff
 //! page, redeeming points, awarding them, restocking the drinks machine,
 //! and the pianos and bookings; [`service_desk_adapter`] the staff's view
 //! of the session devices; [`alarm_adapter`] the alarm line on every page
@@ -27,6 +27,7 @@
 pub mod activities_adapter;
 pub mod alarm_adapter;
 pub mod award_adapter;
+pub mod bookings_adapter;
 pub mod first_boot_adapter;
 pub mod kiosk_adapter;
 pub mod language;
@@ -37,7 +38,6 @@ pub mod room_adapter;
 mod scanned_member;
 pub mod screenshot;
 pub mod service_desk_adapter;
-pub mod services_adapter;
 mod shell;
 pub mod staff_adapter;
 pub mod storage_notice_adapter;
@@ -49,12 +49,12 @@ mod generated {
 
 pub use generated::{
     ActivitiesAdapter, ActivitiesStep, ActivityChoice, ActivityRow, AlarmAdapter, AlarmRow,
-    AwardAdapter, AwardRow, ClaimRow, DemoCardEntry, DeskRow, DoorRow, DrinkItem, EntryRow,
-    FirstBootAdapter, FirstBootStep, FirstBootWindow, GymRow, KioskAdapter, KioskWindow, MyBooking,
-    Outcome, Page, PhoneAdapter, PhoneStep, PointsAdapter, PointsLine, PointsStep, ProgrammeEntry,
-    Refusal, RestockAdapter, RestockRow, RoomAdapter, ServiceDeskAdapter, ServiceTile,
-    ServicesAdapter, ServicesStep, StaffAdapter, StorageNoticeAdapter, StorageNoticeWindow, Theme,
-    WeekCell, WeekDay,
+    AwardAdapter, AwardRow, BookingsAdapter, BookingsStep, ClaimRow, DemoCardEntry, DeskRow,
+    DoorRow, DrinkItem, EntryRow, FirstBootAdapter, FirstBootStep, FirstBootWindow, GymRow,
+    KioskAdapter, KioskWindow, MyBooking, Outcome, Page, PhoneAdapter, PhoneStep, PointsAdapter,
+    PointsLine, PointsStep, ProgrammeEntry, Refusal, ResourceTile, RestockAdapter, RestockRow,
+    RoomAdapter, ServiceDeskAdapter, StaffAdapter, StorageNoticeAdapter, StorageNoticeWindow,
+    Theme, WeekCell, WeekDay,
 };
 
 /// Logs `what` with the milliseconds since `started` at the event loop's

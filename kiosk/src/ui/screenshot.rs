@@ -376,7 +376,7 @@ pub fn render(
             }
         }
         page if page.starts_with("services-") => {
-            let adapter = ui.window().global::<super::ServicesAdapter>();
+            let adapter = ui.window().global::<super::BookingsAdapter>();
             adapter.invoke_open();
             if page != "services-scan" {
                 ui.scan(&first_resident, ScanSource::Scanner);

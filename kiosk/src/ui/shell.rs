@@ -26,10 +26,10 @@ use super::language::Language;
 use super::{KioskAdapter, KioskWindow, Page};
 use crate::controller::activities::ActivitiesPage;
 use crate::controller::award::AwardPage;
+use crate::controller::bookings::BookingsPage;
 use crate::controller::points::PointsPage;
 use crate::controller::room::RoomKiosk;
 use crate::controller::router::{Router, ScanMeans, Screen};
-use crate::controller::services::ServicesPage;
 use crate::controller::staff::StaffPage;
 use crate::scan_input::ScanInput;
 
@@ -97,7 +97,7 @@ pub(super) struct State {
     /// The award page's activity and awards.
     pub(super) award: AwardPage,
     /// The pianos and bookings page's member and choices.
-    pub(super) services: ServicesPage,
+    pub(super) bookings: BookingsPage,
     /// The activities page's member.
     pub(super) activities: ActivitiesPage,
     /// The room this kiosk counts attendance in (`kiosk --room NAME`).
@@ -126,7 +126,7 @@ impl State {
             points: PointsPage::default(),
             points_timer: Timer::default(),
             award: AwardPage::default(),
-            services: ServicesPage::default(),
+            bookings: BookingsPage::default(),
             activities: ActivitiesPage::default(),
             room: None,
             router: Router::default(),
@@ -262,7 +262,7 @@ fn page_of(screen: Screen) -> Page {
         Screen::Points => Page::Points,
         Screen::Award => Page::Award,
         Screen::Restock => Page::Restock,
-        Screen::Services => Page::Services,
+        Screen::Bookings => Page::Bookings,
         Screen::Activities => Page::Activities,
         Screen::Room => Page::Room,
         Screen::ServiceDesk => Page::ServiceDesk,
@@ -319,7 +319,7 @@ pub(super) fn go_home(window: &KioskWindow, state: &Rc<RefCell<State>>) {
         s.staff.close();
         s.points = PointsPage::default();
         s.award = AwardPage::default();
-        s.services = ServicesPage::default();
+        s.bookings = BookingsPage::default();
         s.activities = ActivitiesPage::default();
         s.router.go_home();
     }

@@ -3,7 +3,7 @@
 //! the slot they picked; what each cell of a week is, what a resident may do
 //! to each of their bookings now, how many pianos are free.
 //!
-//! The adapter (`ui::services_adapter`) reads the database through the
+//! The adapter (`ui::bookings_adapter`) reads the database through the
 //! desks, asks here, and maps the answers to the window.
 
 use keting_core::ids::MemberId;
@@ -31,7 +31,7 @@ pub enum Step {
 
 /// The resident on the page and what they are looking at.
 #[derive(Clone, Debug, Default)]
-pub struct ServicesPage {
+pub struct BookingsPage {
     step: Step,
     member: Option<(MemberId, String)>,
     resource: Option<String>,
@@ -40,7 +40,7 @@ pub struct ServicesPage {
     to_rate: Option<i64>,
 }
 
-impl ServicesPage {
+impl BookingsPage {
     /// The step shown.
     pub fn step(&self) -> Step {
         self.step
@@ -231,7 +231,7 @@ mod tests {
     #[test]
     fn the_days_move_a_page_at_a_time_within_four_weeks_and_a_pick_is_taken_once() {
         let today = day("2026-12-02");
-        let mut p = ServicesPage::default();
+        let mut p = BookingsPage::default();
         p.scanned(MemberId(7), "李建国".into());
         p.open_resource("robot", today);
         p.shift(-1, 7, today);

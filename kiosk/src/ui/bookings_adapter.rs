@@ -24,10 +24,10 @@ use super::language::Language;
 use super::scanned_member::member_of;
 use super::shell::{self, State};
 use super::{
-    KioskWindow, MyBooking, ServiceTile, ServicesAdapter, ServicesStep, WeekCell, WeekDay,
+    BookingsAdapter, BookingsStep, KioskWindow, MyBooking, ResourceTile, WeekCell, WeekDay,
 };
+use crate::controller::bookings::{self as booking_page, BookingsPage, Cell, Step};
 use crate::controller::router::{ScanMeans, Screen};
-use crate::controller::services::{self, Cell, ServicesPage, Step};
 use crate::words::{tr, tr_args};
 use keting_core::booking::format_hours;
 use keting_desk::bookings::BookingError;
@@ -36,7 +36,7 @@ use keting_desk::records::{Booking, ResourceRecord, WalkUp};
 use keting_desk::{self as desk, Actor};
 
 /// The page goes home after this long untouched.
-pub const SERVICES_IDLE: Duration = crate::controller::router::RESIDENT_IDLE;
+pub const BOOKINGS_IDLE: Duration = crate::controller::router::RESIDENT_IDLE;
 /// How long the outcome stays up.
 pub const OUTCOME_SHOWN: Duration = Duration::from_secs(15);
 /// Days in the week view (fewer in large-text mode, so each is readable).
@@ -53,13 +53,13 @@ fn days_shown(window: &KioskWindow) -> i64 {
 
 /// Shows `step`, remembering it.
 fn set_step(window: &KioskWindow, state: &Rc<RefCell<State>>, step: Step) {
-    state.borrow_mut().services.set_step(step);
-    window.global::<ServicesAdapter>().set_step(match step {
-        Step::Scan => ServicesStep::Scan,
-        Step::Menu => ServicesStep::Menu,
-        Step::Week => ServicesStep::Week,
-        Step::Confirm => ServicesStep::Confirm,
-        Step::Done => ServicesStep::Done,
+    state.borrow_mut().bookings.set_step(step);
+    window.global::<BookingsAdapter>().set_step(match step {
+        Step::Scan => BookingsStep::Scan,
+        Step::Menu => BookingsStep::Menu,
+        Step::Week => BookingsStep::Week,
+        Step::Confirm => BookingsStep::Confirm,
+        Step::Done => BookingsStep::Done,
     });
 }
 
@@ -68,7 +68,7 @@ fn zh(state: &Rc<RefCell<State>>) -> bool {
 }
 
 fn message(window: &KioskWindow, text: &str) {
-    let adapter = window.global::<ServicesAdapter>();
+    let adapter = window.global::<BookingsAdapter>();
     adapter.set_message(text.into());
     adapter.set_note("".into());
 }
@@ -184,23 +184,23 @@ fn refusal_words(zh: bool, e: &BookingError) -> String {
 
 /// Opens the page at its first step: scan your pass.
 pub(super) fn open(window: &KioskWindow, state: &Rc<RefCell<State>>) {
-    state.borrow_mut().services = ServicesPage::default();
+    state.borrow_mut().bookings = BookingsPage::default();
     message(window, "");
     set_step(window, state, Step::Scan);
-    shell::show_page(window, state, Screen::Services);
+    shell::show_page(window, state, Screen::Bookings);
 }
 
 /// A scan on the page: the member's menu (another member's scan starts over).
 pub(super) fn scan(window: &KioskWindow, state: &Rc<RefCell<State>>, text: &str) {
     match member_of(state, text) {
         Ok(member) => {
-            state.borrow_mut().services.scanned(member.0, member.1);
+            state.borrow_mut().bookings.scanned(member.0, member.1);
             message(window, "");
             show_menu(window, state);
         }
         Err(why) => {
             message(window, &why);
-            if state.borrow().services.step() != Step::Scan {
+            if state.borrow().bookings.step() != Step::Scan {
                 set_step(window, state, Step::Scan);
             }
         }
@@ -217,12 +217,12 @@ fn unavailable(state: &Rc<RefCell<State>>) -> Vec<String> {
 }
 
 fn member(state: &Rc<RefCell<State>>) -> Option<MemberId> {
-    state.borrow().services.member_id()
+    state.borrow().bookings.member_id()
 }
 
 /// The services, the member's bookings, a rating to give.
 fn show_menu(window: &KioskWindow, state: &Rc<RefCell<State>>) {
-    let Some((who, name)) = state.borrow().services.member().cloned() else {
+    let Some((who, name)) = state.borrow().bookings.member().cloned() else {
         return;
     };
     let zh = zh(state);
@@ -239,7 +239,7 @@ fn show_menu(window: &KioskWindow, state: &Rc<RefCell<State>>) {
                 .filter(|r| r.resource.kind == ResourceKind::Piano)
                 .map(|r| r.resource.id.to_string())
                 .collect();
-            let free = services::pianos_free(&pianos, &m.pianos_in_use, &down);
+            let free = booking_page::pianos_free(&pianos, &m.pianos_in_use, &down);
             (m.resources, m.mine, m.to_rate, m.piano_queue, free)
         })
     };
@@ -269,7 +269,7 @@ fn show_menu(window: &KioskWindow, state: &Rc<RefCell<State>>) {
                 &[&free, &pianos.len(), &q],
             ),
         };
-        tiles.push(ServiceTile {
+        tiles.push(ResourceTile {
             id: "piano".into(),
             name: tr(zh, "Play a piano").into(),
             detail: detail.into(),
@@ -287,7 +287,7 @@ fn show_menu(window: &KioskWindow, state: &Rc<RefCell<State>>) {
             }
             (None, p) => charge_words(zh, keting_core::booking::rules::price_charge(p, false)),
         };
-        tiles.push(ServiceTile {
+        tiles.push(ResourceTile {
             id: res.id.as_str().into(),
             name: res.name(zh).into(),
             detail: price.into(),
@@ -297,13 +297,13 @@ fn show_menu(window: &KioskWindow, state: &Rc<RefCell<State>>) {
     let policy = desk::bookings::rules(state.borrow().desk.store()).unwrap_or_default();
     let rows: Vec<MyBooking> = mine
         .iter()
-        .filter(|b| services::shown_on_menu(b))
+        .filter(|b| booking_page::shown_on_menu(b))
         .map(|b| {
             let what = all
                 .iter()
                 .find(|r| r.resource.id.as_str() == b.resource)
                 .map_or(b.resource.clone(), |r| r.resource.name(zh).to_owned());
-            let can = services::actions(&policy, b, now);
+            let can = booking_page::actions(&policy, b, now);
             MyBooking {
                 id: i32::try_from(b.id).unwrap_or(0),
                 what: what.into(),
@@ -322,9 +322,9 @@ fn show_menu(window: &KioskWindow, state: &Rc<RefCell<State>>) {
     });
     state
         .borrow_mut()
-        .services
+        .bookings
         .set_to_rate(to_rate.map(|b| b.id));
-    let adapter = window.global::<ServicesAdapter>();
+    let adapter = window.global::<BookingsAdapter>();
     adapter.set_member(name.as_str().into());
     adapter.set_tiles(ModelRc::new(VecModel::from(tiles)));
     adapter.set_my_bookings(ModelRc::new(VecModel::from(rows)));
@@ -343,7 +343,7 @@ pub(super) fn tile(window: &KioskWindow, state: &Rc<RefCell<State>>, id: &str) {
     {
         let mut s = state.borrow_mut();
         let today = cal.date_of(s.now);
-        s.services.open_resource(id, today);
+        s.bookings.open_resource(id, today);
     }
     message(window, "");
     show_week(window, state);
@@ -357,7 +357,7 @@ fn done(
     detail: &str,
     end_booking: Option<i64>,
 ) {
-    let adapter = window.global::<ServicesAdapter>();
+    let adapter = window.global::<BookingsAdapter>();
     adapter.set_ok(ok);
     adapter.set_headline(headline.into());
     adapter.set_message(detail.into());
@@ -441,7 +441,7 @@ fn show_week(window: &KioskWindow, state: &Rc<RefCell<State>>) {
     let zh = zh(state);
     let week = state
         .borrow()
-        .services
+        .bookings
         .week()
         .map(|(id, first)| (id.to_owned(), first));
     let (Some(who), Some((id, first))) = (member(state), week) else {
@@ -481,7 +481,7 @@ fn show_week(window: &KioskWindow, state: &Rc<RefCell<State>>) {
             .map(|(i, slot)| {
                 let here: Vec<&Booking> = booked.iter().collect();
                 let (st, label) =
-                    match services::cell(&policy, slot, r.resource.capacity, &here, who, now) {
+                    match booking_page::cell(&policy, slot, r.resource.capacity, &here, who, now) {
                         Cell::Waiting => ("waiting", tr(zh, "waiting")),
                         Cell::Mine => ("mine", tr(zh, "mine")),
                         Cell::Past => ("past", String::new()),
@@ -503,7 +503,7 @@ fn show_week(window: &KioskWindow, state: &Rc<RefCell<State>>) {
             cells: ModelRc::new(VecModel::from(cells)),
         });
     }
-    let adapter = window.global::<ServicesAdapter>();
+    let adapter = window.global::<BookingsAdapter>();
     adapter.set_week_title(r.resource.name(zh).into());
     adapter.set_week(ModelRc::new(VecModel::from(days)));
     set_step(window, state, Step::Week);
@@ -518,7 +518,7 @@ pub(super) fn shift(window: &KioskWindow, state: &Rc<RefCell<State>>, by: i32) {
         .calendar
         .date_of(shell::now(state));
     let days = days_shown(window);
-    state.borrow_mut().services.shift(by, days, today);
+    state.borrow_mut().bookings.shift(by, days, today);
     show_week(window, state);
 }
 
@@ -527,7 +527,7 @@ pub(super) fn pick(window: &KioskWindow, state: &Rc<RefCell<State>>, day: i32, s
     let zh = zh(state);
     let week = state
         .borrow()
-        .services
+        .bookings
         .week()
         .map(|(id, first)| (id.to_owned(), first));
     let (Some(who), Some((id, first))) = (member(state), week) else {
@@ -559,7 +559,7 @@ pub(super) fn pick(window: &KioskWindow, state: &Rc<RefCell<State>>, day: i32, s
             return;
         }
     };
-    state.borrow_mut().services.pick(slot.start, full);
+    state.borrow_mut().bookings.pick(slot.start, full);
     let when = format!(
         "{} {}-{}",
         state.borrow().language.format_date(date),
@@ -567,7 +567,7 @@ pub(super) fn pick(window: &KioskWindow, state: &Rc<RefCell<State>>, day: i32, s
         hhmm(state, slot.end)
     );
     let name = r.resource.name(zh);
-    let adapter = window.global::<ServicesAdapter>();
+    let adapter = window.global::<BookingsAdapter>();
     adapter.set_confirm_title(
         if full {
             tr_args(zh, "{0} is full: join the waiting list?", &[&name])
@@ -594,8 +594,8 @@ pub(super) fn pick(window: &KioskWindow, state: &Rc<RefCell<State>>, day: i32, s
 /// "Yes, book it": books (or joins the waiting list).
 pub(super) fn confirm(window: &KioskWindow, state: &Rc<RefCell<State>>) {
     let zh = zh(state);
-    let picked = state.borrow_mut().services.take_picked();
-    let resource = state.borrow().services.week().map(|(id, _)| id.to_owned());
+    let picked = state.borrow_mut().bookings.take_picked();
+    let resource = state.borrow().bookings.week().map(|(id, _)| id.to_owned());
     let (Some(who), Some(id), Some((start, wait))) = (member(state), resource, picked) else {
         // A double tap: the first one took it.
         return;
@@ -654,7 +654,7 @@ pub(super) fn confirm(window: &KioskWindow, state: &Rc<RefCell<State>>) {
 
 /// "Go back": from the confirmation to the week, from the week to the menu.
 pub(super) fn back(window: &KioskWindow, state: &Rc<RefCell<State>>) {
-    let to = state.borrow_mut().services.back();
+    let to = state.borrow_mut().bookings.back();
     message(window, "");
     if to == Step::Week {
         show_week(window, state);
@@ -774,7 +774,7 @@ pub(super) fn end(window: &KioskWindow, state: &Rc<RefCell<State>>, booking: i64
 /// One tap on the stars: the rating of the last session.
 pub(super) fn rate(window: &KioskWindow, state: &Rc<RefCell<State>>, stars: i32) {
     let zh = zh(state);
-    let booking = state.borrow_mut().services.take_to_rate();
+    let booking = state.borrow_mut().bookings.take_to_rate();
     let (Some(who), Some(booking)) = (member(state), booking) else {
         return;
     };
@@ -792,7 +792,7 @@ pub(super) fn rate(window: &KioskWindow, state: &Rc<RefCell<State>>, stars: i32)
         Ok(()) => {
             message(window, "");
             window
-                .global::<ServicesAdapter>()
+                .global::<BookingsAdapter>()
                 .set_note(tr(zh, "Thank you for rating").into());
         }
         Err(e) => message(window, &refusal_words(zh, &e)),
@@ -802,7 +802,7 @@ pub(super) fn rate(window: &KioskWindow, state: &Rc<RefCell<State>>, stars: i32)
 /// Wires the pianos and bookings page's callbacks and its scans (whose
 /// bookings).
 pub(super) fn wire(window: &KioskWindow, state: &Rc<RefCell<State>>) {
-    let adapter = window.global::<ServicesAdapter>();
+    let adapter = window.global::<BookingsAdapter>();
     let b = shell::Binder::new(window, state);
     shell::wire!(b, adapter.on_open() => touched |w, s| open(w, s));
     shell::wire!(b, adapter.on_tile(id) => touched |w, s| tile(w, s, &id));
@@ -818,5 +818,5 @@ pub(super) fn wire(window: &KioskWindow, state: &Rc<RefCell<State>>) {
     state
         .borrow_mut()
         .hooks
-        .scan(ScanMeans::ServicesMember, scan);
+        .scan(ScanMeans::BookingsMember, scan);
 }
