@@ -33,18 +33,6 @@ fn ics_text(s: &str) -> String {
         .replace('\n', "\\n")
 }
 
-/// A calendar address no longer bound, answered as one that never was.
-fn nothing_here(visit: &Visit) -> Response {
-    page::message(
-        StatusCode::NOT_FOUND,
-        visit.lang,
-        visit.lang.t("没有这个页面", "No such page"),
-        visit
-            .lang
-            .t("这个地址没有内容。", "There is nothing at this address."),
-    )
-}
-
 /// What reading a member's calendar can fail with: a calendar address no
 /// longer bound answers as one that never was; anything else is the
 /// database's.
@@ -130,9 +118,11 @@ pub async fn feed(State(r): State<Residents>, visit: Visit, Path(file): Path<Str
         .await;
     let (mine, resources, acts) = match read {
         Ok(x) => x,
-        Err(CalendarReadError::Phone(PhoneError::SignedOut)) => return nothing_here(&visit),
+        Err(CalendarReadError::Phone(PhoneError::SignedOut)) => {
+            return page::no_such_page(visit.lang);
+        }
         Err(CalendarReadError::Activity(e)) if !matches!(e, ActivityError::Store(_)) => {
-            return nothing_here(&visit);
+            return page::no_such_page(visit.lang);
         }
         Err(e) => return page::unavailable(visit.lang, &e),
     };

@@ -176,13 +176,17 @@ pub fn unavailable(lang: Lang, e: &dyn std::fmt::Display) -> Response {
 
 /// Any other path.
 pub async fn not_found(visit: Visit) -> Response {
+    no_such_page(visit.lang)
+}
+
+/// "No such page" (404): an address that is not one, or no longer is,
+/// answered alike.
+pub fn no_such_page(lang: Lang) -> Response {
     message(
         StatusCode::NOT_FOUND,
-        visit.lang,
-        visit.lang.t("没有这个页面", "No such page"),
-        visit
-            .lang
-            .t("这个地址没有内容。", "There is nothing at this address."),
+        lang,
+        lang.t("没有这个页面", "No such page"),
+        lang.t("这个地址没有内容。", "There is nothing at this address."),
     )
 }
 
